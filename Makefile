@@ -1,0 +1,47 @@
+# make test   install what is missing, build into build/, run every test
+# make run    install what is missing, build, run the node
+# make asan   the same tests built with AddressSanitizer and UBSan, in build-asan/
+# make format apply .clang-format
+
+BUILD    ?= build
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+# Debian 12 packages the build and the tests need.
+PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
+            libmsgpack-dev liblmdb-dev libcmocka-dev libjansson-dev tzdata \
+            python3 python3-msgpack python3-nacl
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MUSTER   := ./$(BUILD)/muster
+
+.PHONY: all deps build test run asan format clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+		|| echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DMUSTER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
+
+run: build
+	@$(MUSTER) status >/dev/null 2>&1 || $(MUSTER) init
+	$(MUSTER) status
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-asan

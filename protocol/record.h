@@ -1,0 +1,236 @@
+/*
+ * record.h - signed, content-addressed muster records.
+ *
+ * The byte format and every rule checked here are specified in
+ * docs/PROTOCOL.md ("Records"); this header is its C face.
+ *
+ * Ownership: a parsed struct mu_record borrows. Every struct mu_str and the
+ * raw/body/sig pointers point into the buffer given to mu_rec_parse(), which
+ * must outlive the record. Nothing in a record is ever freed by these
+ * functions. When the caller fills a record to build one, the strings are
+ * the caller's and are only read.
+ *
+ * Pure code: no I/O, no clock, no globals. "now" is always an argument.
+ */
+#ifndef MU_RECORD_H
+#define MU_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define MU_KEY_BYTES 32         /* Ed25519 public key: a group or a signer */
+#define MU_SECRET_BYTES 64      /* libsodium's Ed25519 secret key (seed || pk) */
+#define MU_ID_BYTES 32          /* BLAKE2b-256 of the body */
+#define MU_SIG_BYTES 64         /* Ed25519 signature */
+#define MU_FORMAT_VERSION 1     /* header field 0 */
+#define MU_BODY_MAX 16384       /* rule body-size */
+#define MU_RECORD_MAX (MU_BODY_MAX + 3 + 2 + MU_SIG_BYTES) /* array + bin hdrs */
+#define MU_D_MAX 64             /* rule d-form */
+#define MU_FUTURE_SLACK 600     /* seconds; rule future */
+#define MU_TIME_MAX 253402300799LL  /* 9999-12-31T23:59:59Z */
+#define MU_REV_MAX 2147483647u  /* fits iCalendar's SEQUENCE */
+#define MU_EVENT_SPAN_MAX 31622400 /* 366 days; rule event-span */
+#define MU_LIST_MAX 16          /* tags, hosts, causes */
+#define MU_ONLINE_MAX 8         /* event.online */
+#define MU_GEO_SCALE 10000000   /* lat/lon are in 1e-7 degrees */
+
+/* The domain separator that is signed before the id (16 ASCII bytes). */
+#define MU_SIG_CONTEXT "muster record v1"
+#define MU_SIG_CONTEXT_LEN 16
+
+enum mu_kind {
+	MU_KIND_NONE = 0,
+	MU_KIND_PROFILE,
+	MU_KIND_CAUSE,
+	MU_KIND_EVENT,
+	MU_KIND_ALLIANCE,
+	MU_KIND_DELETE,
+	MU_KIND_COUNT
+};
+
+/* A borrowed UTF-8 string, not NUL-terminated. len == 0 means absent. */
+struct mu_str {
+	const char *ptr;
+	size_t len;
+};
+
+/* The address of a replaceable record: (group, kind, d). */
+struct mu_addr {
+	uint8_t group[MU_KEY_BYTES];
+	enum mu_kind kind;
+	struct mu_str d;
+};
+
+enum mu_cause_status {
+	MU_CAUSE_ACTIVE = 1,
+	MU_CAUSE_WON,
+	MU_CAUSE_CLOSED
+};
+
+enum mu_event_status {
+	MU_EVENT_TENTATIVE = 1,
+	MU_EVENT_CONFIRMED,
+	MU_EVENT_CANCELLED
+};
+
+enum mu_alliance_status {
+	MU_ALLIANCE_PROPOSED = 1,
+	MU_ALLIANCE_ENDED
+};
+
+struct mu_profile {
+	struct mu_str name; /* required */
+	struct mu_str about, website, contact, location;
+};
+
+struct mu_cause {
+	struct mu_str title; /* required */
+	struct mu_str summary, description, url;
+	struct mu_str tags[MU_LIST_MAX];
+	size_t ntags;
+	enum mu_cause_status status; /* required */
+};
+
+struct mu_location {
+	bool set;
+	struct mu_str name, address; /* at least one when set */
+	bool has_geo;
+	int32_t lat, lon; /* 1e-7 degrees */
+};
+
+struct mu_event {
+	struct mu_str title; /* required */
+	struct mu_str description;
+	int64_t start; /* required; Unix seconds, UTC */
+	bool has_end;
+	int64_t end;
+	struct mu_str tz; /* IANA zone name, or absent */
+	bool all_day;
+	struct mu_location location;
+	struct mu_str online[MU_ONLINE_MAX];
+	size_t nonline;
+	bool has_cause;
+	struct mu_addr cause;
+	enum mu_event_status status; /* required */
+	bool has_capacity;
+	uint32_t capacity;
+	struct mu_str tags[MU_LIST_MAX];
+	size_t ntags;
+	uint8_t hosts[MU_LIST_MAX][MU_KEY_BYTES];
+	size_t nhosts;
+};
+
+struct mu_alliance {
+	uint8_t with[MU_KEY_BYTES]; /* required */
+	struct mu_str terms;
+	struct mu_addr causes[MU_LIST_MAX];
+	size_t ncauses;
+	enum mu_alliance_status status; /* required */
+};
+
+/* A tombstone names exactly one target: an address or an id. */
+struct mu_delete {
+	bool by_addr;
+	struct mu_addr addr; /* when by_addr */
+	uint8_t id[MU_ID_BYTES]; /* otherwise */
+	struct mu_str reason;
+};
+
+struct mu_record {
+	/* Set by mu_rec_parse() and mu_rec_build(); borrowed from the buffer. */
+	const uint8_t *raw; /* the whole record: [body, sig] */
+	size_t raw_len;
+	const uint8_t *body;
+	size_t body_len;
+	const uint8_t *sig;
+	uint8_t id[MU_ID_BYTES];
+
+	/* Header, in body order. */
+	uint32_t version;
+	enum mu_kind kind;
+	uint8_t group[MU_KEY_BYTES];
+	uint8_t signer[MU_KEY_BYTES];
+	int64_t created_at;
+	struct mu_str d;
+	uint32_t rev;
+
+	/* Content; the member matching kind is valid. */
+	union {
+		struct mu_profile profile;
+		struct mu_cause cause;
+		struct mu_event event;
+		struct mu_alliance alliance;
+		struct mu_delete del;
+	} c;
+};
+
+/* mu_rec_parse() flags. */
+enum {
+	/* Skip the signature check. Only for bytes that were verified before
+	 * they were stored, such as records read back from our own store. */
+	MU_PARSE_TRUSTED = 1 << 0,
+	/* Skip the clock check (rule future): re-reading stored records. */
+	MU_PARSE_NOCLOCK = 1 << 1,
+};
+
+/*
+ * Parses len bytes at buf as one record and checks every rule of
+ * docs/PROTOCOL.md: canonical encoding, sizes, types, UTF-8, the kind's
+ * fields, the id and the signature. The record must be exactly len bytes.
+ *
+ * now is the current Unix time, for rule future. On success fills *rec
+ * (borrowing from buf) and returns 0. On failure returns MU_ERECORD,
+ * MU_ESIG or MU_ETRUNC with the broken rule in why; *rec is then undefined.
+ */
+int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
+		 int flags, struct mu_why *why);
+
+/*
+ * Returns how many bytes the record that starts at buf occupies, reading only
+ * its outer headers, so that a stream of records can be cut without parsing
+ * them: > 0 on success, MU_ETRUNC when more bytes are needed, MU_ERECORD
+ * when the prefix cannot start a record (why says which rule).
+ */
+long mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why);
+
+/*
+ * Encodes the header and content of *rec canonically, signs it with sk
+ * (libsodium's 64-byte Ed25519 secret key for rec->signer) and checks the
+ * result with mu_rec_parse(now). raw, body, sig and id of *rec are ignored.
+ *
+ * On success *out is a malloc()ed buffer of *out_len bytes that the caller
+ * frees, and rec->id holds the new id. A record that would break a rule is
+ * not built: MU_ERECORD with the rule in why.
+ */
+int mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+		 int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
+		 struct mu_why *why);
+
+/* Whether records of this kind are replaceable (have an address). */
+bool mu_kind_replaceable(enum mu_kind kind);
+
+/* The kind's wire name ("event"), or NULL for an unknown kind. */
+const char *mu_kind_name(enum mu_kind kind);
+
+/* The kind with that wire name, or MU_KIND_NONE. */
+enum mu_kind mu_kind_from_name(const char *name, size_t len);
+
+/* The address of a replaceable record. */
+void mu_rec_addr(const struct mu_record *rec, struct mu_addr *addr);
+
+/*
+ * Compares two versions of the same address by the replacement rule:
+ * > 0 when a is newer (wins), < 0 when b is, 0 only when they are the same
+ * record. Higher rev wins, then later created_at, then the lower id.
+ */
+int mu_rec_newer(const struct mu_record *a, const struct mu_record *b);
+
+/* Status names as they appear on the wire ("cancelled"), or NULL. */
+const char *mu_cause_status_name(enum mu_cause_status s);
+const char *mu_event_status_name(enum mu_event_status s);
+const char *mu_alliance_status_name(enum mu_alliance_status s);
+
+#endif

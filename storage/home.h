@@ -1,0 +1,49 @@
+/*
+ * home.h - a node's home directory: its group key and its store.
+ *
+ *   HOME/            mode 0700
+ *   HOME/group.key   the 32-byte Ed25519 seed, raw, mode 0600
+ *   HOME/store/      the LMDB environment (store.h)
+ *
+ * The secret key is read into sodium_malloc() memory, never copied out of
+ * it, and wiped by mu_home_close(). A key file that group or others can read
+ * or write is refused (MU_EPERM) with the chmod that fixes it in why.
+ */
+#ifndef MU_HOME_H
+#define MU_HOME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../protocol/record.h"
+
+struct mu_home {
+	char *dir;                       /* owned, malloc()ed */
+	uint8_t group[MU_KEY_BYTES];     /* the group's public key */
+	uint8_t *secret;                 /* MU_SECRET_BYTES in sodium_malloc() memory,
+					    read-only when not in use; NULL if not loaded */
+};
+
+/*
+ * Creates a new home at dir: the directory (and missing parents), a fresh
+ * group key and an empty store. Fails with MU_EEXIST when dir already holds a
+ * key file, so a key is never overwritten. The public key goes to group.
+ */
+int mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why);
+
+/*
+ * Opens an existing home. With load_secret the secret key is loaded too
+ * (checking the file's mode); otherwise only the public key is derived and
+ * the secret is wiped at once. MU_ENOTFOUND when there is no home at dir.
+ * The caller owns *out and frees it with mu_home_close().
+ */
+int mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
+		 struct mu_why *why);
+
+/* Wipes the secret key and frees the home. NULL is allowed. */
+void mu_home_close(struct mu_home *home);
+
+/* The store's directory for this home, malloc()ed; NULL when out of memory. */
+char *mu_home_store_dir(const struct mu_home *home);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * store.h - the LMDB store of records and its indices.
+ *
+ * One LMDB environment per node home, shared by the daemon and the CLI
+ * through LMDB's own locking. Sub-databases (docs/PROTOCOL.md has the rules
+ * they enforce; storage/README.md the key layouts):
+ *   records     id -> record bytes, exactly as signed
+ *   by_time     created_at, id -> group     (the order reconciliation walks)
+ *   current     address -> id of the current version
+ *   ev_start    start, id -> ""             (current events, the calendar)
+ *   tombstones  target -> id of the delete record
+ *   meta        schema version
+ *
+ * Putting a record writes it and every index entry in one transaction, so a
+ * crash leaves all of it or none. Puts are idempotent.
+ *
+ * Ownership: struct mu_store is opaque and owned by whoever opened it; close
+ * it once. Records passed to visitor callbacks borrow LMDB's memory-mapped
+ * pages and are valid only during the call: copy what must outlive it.
+ */
+#ifndef MU_STORE_H
+#define MU_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../protocol/record.h"
+
+struct mu_store;
+
+struct mu_store_opts {
+	/* LMDB map size in bytes; 0 picks the default (see mu_store_open). */
+	size_t map_size;
+	bool read_only;
+};
+
+/*
+ * Opens (creating when missing) the store in directory dir, which must exist.
+ * The default map size is 64 GiB on 64-bit systems and 1 GiB on 32-bit ones;
+ * the MUSTER_MAP_SIZE environment variable (bytes) overrides the default.
+ * Returns 0 and sets *out, or MU_EIO/MU_EVERSION/MU_ENOMEM with detail in why.
+ */
+int mu_store_open(struct mu_store **out, const char *dir,
+		  const struct mu_store_opts *opts, struct mu_why *why);
+
+/* Closes the store and frees it. NULL is allowed. */
+void mu_store_close(struct mu_store *st);
+
+/* What mu_store_put() did with one record. */
+enum mu_put_result {
+	MU_PUT_NEW = 1,     /* stored (and it is the current version, if replaceable) */
+	MU_PUT_DUPLICATE,   /* this id is already stored */
+	MU_PUT_SUPERSEDED,  /* a newer version of its address is stored: not kept */
+	MU_PUT_DELETED,     /* a tombstone covers it: not kept */
+};
+
+/* A short name for a put result ("new", "duplicate", ...). */
+const char *mu_put_result_name(enum mu_put_result r);
+
+/*
+ * Stores n records, each already accepted by mu_rec_parse(), in one write
+ * transaction, applying the replacement and deletion rules. results[i] says
+ * what happened to recs[i]; records later in the batch see earlier ones.
+ * Returns 0 when the transaction committed, or an error after which nothing
+ * of the batch is stored: MU_EFULL when the map or the disk is full (why
+ * says which and how to fix it), MU_EIO otherwise.
+ */
+int mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
+		 enum mu_put_result *results, struct mu_why *why);
+
+/* Visitor: return 0 to go on, anything else to stop (it is passed back). */
+typedef int (*mu_store_visit_fn)(void *ctx, const struct mu_record *rec);
+
+/* Calls fn with the record of that id, or returns MU_ENOTFOUND. */
+int mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES],
+		 mu_store_visit_fn fn, void *ctx);
+
+/* Calls fn with the current version at addr, or returns MU_ENOTFOUND. */
+int mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr,
+		      mu_store_visit_fn fn, void *ctx);
+
+/*
+ * Whether a tombstone covers addr: 1 yes, 0 no, or a negative error. When
+ * tombstone is not NULL it receives the delete record's id.
+ */
+int mu_store_deleted_addr(struct mu_store *st, const struct mu_addr *addr,
+			  uint8_t tombstone[MU_ID_BYTES]);
+
+/* The current versions of a replaceable kind, of one group or of all groups
+ * (group == NULL), in address order. */
+int mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+		  mu_store_visit_fn fn, void *ctx);
+
+/*
+ * Current events that overlap [from, to), ordered by start then id. An event
+ * without an end lasts until its start (all-day: one day).
+ */
+int mu_store_events(struct mu_store *st, int64_t from, int64_t to,
+		    mu_store_visit_fn fn, void *ctx);
+
+/* Every stored record (tombstones included) in (created_at, id) order. */
+int mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx);
+
+/* Number of stored records. */
+int mu_store_count(struct mu_store *st, uint64_t *count);
+
+enum mu_alliance_state {
+	MU_ALLY_MUTUAL = 1, /* both current records name each other, not ended */
+	MU_ALLY_BY_US,      /* ours is proposed, theirs is missing or ended */
+	MU_ALLY_TO_US,      /* theirs is proposed, ours is missing or ended */
+	MU_ALLY_ENDED,      /* ours is ended and theirs is missing or ended */
+};
+
+const char *mu_alliance_state_name(enum mu_alliance_state s);
+
+struct mu_alliance_view {
+	uint8_t other[MU_KEY_BYTES];
+	enum mu_alliance_state state;
+	const struct mu_record *ours;   /* NULL when we have none */
+	const struct mu_record *theirs; /* NULL when they have none naming us */
+};
+
+typedef int (*mu_store_alliance_fn)(void *ctx, const struct mu_alliance_view *v);
+
+/* Calls fn once per group that has an alliance record with us, either way. */
+int mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
+		       mu_store_alliance_fn fn, void *ctx);
+
+#endif
