@@ -14,21 +14,21 @@
 #include <stddef.h>
 
 enum {
-	MU_EINVAL = -1,     /* bad argument or bad input from a user */
-	MU_ENOMEM = -2,     /* allocation failed */
-	MU_EIO = -3,        /* a read or write failed; errno-level detail in mu_why */
-	MU_ENOTFOUND = -4,  /* no such record, key or file */
-	MU_EEXIST = -5,     /* already exists (home, key file) */
-	MU_EFULL = -6,      /* the store's map or the disk is full */
-	MU_ERECORD = -7,    /* a record broke a rule of docs/PROTOCOL.md; see mu_why */
-	MU_ESIG = -8,       /* a signature does not verify */
-	MU_EKEYTEXT = -9,   /* a key, id or address in text form is malformed */
-	MU_EPERM = -10,     /* a key file others can read, or a signer not allowed */
-	MU_ECORRUPT = -11,  /* stored data does not parse: the store is damaged */
-	MU_ETRUNC = -12,    /* input ended in the middle of a value */
-	MU_EFORMAT = -13,   /* a file is not in the expected format */
-	MU_EVERSION = -14,  /* a store or file written by an incompatible version */
-	MU_EBUSY = -15,     /* the store is locked by something that does not answer */
+	MU_EINVAL = -1,    /* bad argument or bad input from a user */
+	MU_ENOMEM = -2,    /* allocation failed */
+	MU_EIO = -3,       /* a read or write failed; errno-level detail in mu_why */
+	MU_ENOTFOUND = -4, /* no such record, key or file */
+	MU_EEXIST = -5,    /* already exists (home, key file) */
+	MU_EFULL = -6,     /* the store's map or the disk is full */
+	MU_ERECORD = -7,   /* a record broke a rule of docs/PROTOCOL.md; see mu_why */
+	MU_ESIG = -8,      /* a signature does not verify */
+	MU_EKEYTEXT = -9,  /* a key, id or address in text form is malformed */
+	MU_EPERM = -10,    /* a key file others can read, or a signer not allowed */
+	MU_ECORRUPT = -11, /* stored data does not parse: the store is damaged */
+	MU_ETRUNC = -12,   /* input ended in the middle of a value */
+	MU_EFORMAT = -13,  /* a file is not in the expected format */
+	MU_EVERSION = -14, /* a store or file written by an incompatible version */
+	MU_EBUSY = -15,    /* the store is locked by something that does not answer */
 };
 
 /* A short static description of an MU_E* code; never NULL. */
@@ -45,6 +45,6 @@ struct mu_why {
 
 /* Formats into why (if why is not NULL) and returns err, for one-line failures. */
 int mu_fail(struct mu_why *why, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 #endif
