@@ -9,10 +9,12 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmsgpack-dev liblmdb-dev libcmocka-dev libjansson-dev tzdata \
             python3 python3-msgpack python3-nacl
+# npm packages the interoperability tests run against (tests/interop/package.json).
+INTEROP  := tests/interop/node_modules/@nostr-dev-kit/sync/package.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MUSTER   := ./$(BUILD)/muster
 
-.PHONY: all deps build test run asan format clean
+.PHONY: all deps test-deps build test run asan format clean
 
 all: build
 
@@ -26,11 +28,20 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# Node.js and npm come from Debian unless the machine already has them.
+test-deps: deps $(INTEROP)
+
+$(INTEROP): tests/interop/package.json
+	@command -v npm >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	cd tests/interop && npm install --no-audit --no-fund --no-package-lock
+	@touch $@
+
 build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: build test-deps
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 asan:

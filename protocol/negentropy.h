@@ -1,0 +1,73 @@
+/*
+ * negentropy.h - range-based set reconciliation, negentropy protocol v1
+ * (hoytech/negentropy, docs/negentropy-protocol-v1.md), over items
+ * (timestamp, 32-byte id). Both sides find which ids the other lacks in one
+ * round trip when their sets agree, and in a few more when they differ.
+ *
+ * Pure: messages are bytes in and bytes out; the caller moves them.
+ *
+ * Ownership: the item array passed to mu_neg_new() is borrowed, must be
+ * sorted by (ts, id) with no duplicates, and must not change while the
+ * reconciliation runs. Ids reported to the callbacks point into the item
+ * array or into the message being read: copy them to keep them.
+ */
+#ifndef MU_NEGENTROPY_H
+#define MU_NEGENTROPY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+
+#define MU_NEG_VERSION   0x61
+#define MU_NEG_ID_BYTES  32
+#define MU_NEG_FRAME_MIN 4096 /* the smallest frame limit the protocol allows */
+
+struct mu_neg_item {
+	uint64_t ts;
+	uint8_t id[MU_NEG_ID_BYTES];
+};
+
+struct mu_neg;
+
+/* Receives one id the initiator has and the other side lacks (have) or the
+ * other side has and the initiator lacks (need). Nonzero stops with that
+ * value returned from mu_neg_reconcile(). */
+typedef int (*mu_neg_id_fn)(void *ctx, const uint8_t id[MU_NEG_ID_BYTES]);
+
+/*
+ * Creates a reconciliation over n sorted items. frame_limit caps the size of
+ * every message this side writes (0: no cap; otherwise at least
+ * MU_NEG_FRAME_MIN), so that a message always fits a transport frame.
+ */
+int mu_neg_new(struct mu_neg **out, const struct mu_neg_item *items, size_t n,
+               size_t frame_limit);
+
+void mu_neg_free(struct mu_neg *neg);
+
+/* Initiator: writes the first message into out (appended). */
+int mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out);
+
+/*
+ * Reads the other side's message and appends our answer to out.
+ * Responder: the answer is always to be sent back.
+ * Initiator: have and need are called for the differences found; when the
+ * answer is empty (out gains nothing) the reconciliation is complete and
+ * nothing is sent. Returns 0, or MU_EFORMAT with the reason in why for a
+ * malformed message, MU_ENOMEM. A message in a version we do not speak is
+ * answered by a responder with our version byte alone, as the protocol asks;
+ * an initiator gets MU_EVERSION.
+ */
+int mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len,
+                     struct mu_buf *out, mu_neg_id_fn have, mu_neg_id_fn need,
+                     void *ctx, struct mu_why *why);
+
+/* Whether this side initiated. */
+bool mu_neg_is_initiator(const struct mu_neg *neg);
+
+/* Sorts items by (ts, id) in place, as mu_neg_new() requires. */
+void mu_neg_sort(struct mu_neg_item *items, size_t n);
+
+#endif
