@@ -1,0 +1,100 @@
+/*
+ * session.h - one authenticated, encrypted connection between two nodes, as
+ * a state machine fed with bytes (docs/PROTOCOL.md, "Transport").
+ *
+ *   - Noise_XX_25519_ChaChaPoly_BLAKE2b; the prologue is "muster/1 " followed
+ *     by the network name, so nodes on different networks never agree on a
+ *     handshake.
+ *   - The responder's second message and the initiator's third carry an
+ *     identity: the group key and its Ed25519 signature over the Noise static
+ *     key ("muster noise key" || static public key). The Noise static key is
+ *     not the group key; the proof ties the two together.
+ *   - Every message on the stream, handshake or transport, is a 2-byte
+ *     big-endian length and that many bytes. Before the handshake is done a
+ *     message may not exceed MU_SESS_HANDSHAKE_MAX bytes.
+ *
+ * Pure: the caller reads and writes the socket, keeps the time limits and
+ * supplies randomness (the ephemeral key).
+ *
+ * Ownership: struct mu_sess holds keys in sodium_malloc() memory; free it with
+ * mu_sess_free(). Bytes to send are appended to the caller's mu_buf.
+ * Messages passed to the callback are valid only during the call.
+ */
+#ifndef MU_SESSION_H
+#define MU_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "error.h"
+#include "noise.h"
+
+#define MU_SESS_HANDSHAKE_MAX     256   /* bytes in any one handshake message */
+#define MU_SESS_FRAME_MAX         65535 /* bytes of ciphertext in one frame */
+#define MU_SESS_MSG_MAX           (MU_SESS_FRAME_MAX - MU_NOISE_TAG_BYTES)
+#define MU_SESS_NETWORK_MAX       64
+#define MU_SESS_PROOF_CONTEXT     "muster noise key"
+#define MU_SESS_PROOF_CONTEXT_LEN 16
+
+/* What a node proves about itself in the handshake. */
+struct mu_sess_identity {
+	uint8_t noise_secret[MU_NOISE_KEY_BYTES]; /* X25519 private key */
+	uint8_t group[32];                        /* Ed25519 group key */
+	uint8_t proof[64]; /* group's signature over the Noise public key */
+};
+
+/* Signs the proof for a Noise static public key with the group's secret
+ * key (libsodium's 64-byte form). */
+void mu_sess_sign_proof(uint8_t proof[64], const uint8_t noise_public[32],
+                        const uint8_t group_secret[64]);
+
+struct mu_sess;
+
+/* Receives one decrypted transport message. Nonzero stops mu_sess_feed(),
+ * which returns that value. */
+typedef int (*mu_sess_msg_fn)(void *ctx, const uint8_t *msg, size_t len);
+
+/*
+ * Starts a session. network is the network name (1-64 bytes of printable
+ * ASCII). expect_group, when not NULL, is the group key the other side must
+ * prove; any other is refused with MU_EPERM. e_secret is a fresh ephemeral
+ * X25519 private key. id and e_secret are copied. An initiator's first
+ * handshake message is appended to out at once.
+ */
+int mu_sess_new(struct mu_sess **out, bool initiator, const char *network,
+                const struct mu_sess_identity *id, const uint8_t *expect_group,
+                const uint8_t e_secret[MU_NOISE_KEY_BYTES], struct mu_buf *send,
+                struct mu_why *why);
+
+void mu_sess_free(struct mu_sess *s);
+
+/*
+ * Feeds bytes read from the peer. Handshake replies and nothing else are
+ * appended to send; decrypted transport messages go to on_msg. Partial
+ * messages are kept for the next call. Returns 0, or an error after which
+ * the session is dead and the connection must be closed: MU_EFORMAT (a length
+ * over the limit), MU_ESIG (a message that does not authenticate or a bad
+ * identity proof), MU_EPERM (the peer proved another group than expected),
+ * MU_ENOMEM; why says which.
+ */
+int mu_sess_feed(struct mu_sess *s, const uint8_t *data, size_t len,
+                 struct mu_buf *send, mu_sess_msg_fn on_msg, void *ctx,
+                 struct mu_why *why);
+
+/* Whether the handshake has completed and messages can be sent. */
+bool mu_sess_ready(const struct mu_sess *s);
+
+/* The group key the peer proved, once ready; else NULL. */
+const uint8_t *mu_sess_peer_group(const struct mu_sess *s);
+
+/* Encrypts one message (at most MU_SESS_MSG_MAX bytes) and appends its frame
+ * to send. MU_EINVAL before the handshake is done or when too long. */
+int mu_sess_send(struct mu_sess *s, const uint8_t *msg, size_t len,
+                 struct mu_buf *send);
+
+/* Bytes buffered from an incomplete incoming message: for memory limits. */
+size_t mu_sess_pending(const struct mu_sess *s);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * Transport sessions: two state machines wired back to back, fed in pieces of
+ * every size, and the refusals a hostile or misconfigured peer must meet.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "protocol/session.h"
+
+struct node {
+	struct mu_sess_identity id;
+	uint8_t group_secret[64];
+};
+
+static void
+make_node(struct node *n)
+{
+	uint8_t pub[32];
+
+	crypto_sign_keypair(n->id.group, n->group_secret);
+	randombytes_buf(n->id.noise_secret, 32);
+	mu_noise_public(pub, n->id.noise_secret);
+	mu_sess_sign_proof(n->id.proof, pub, n->group_secret);
+}
+
+struct inbox {
+	int count;
+	size_t total;
+	uint8_t last[MU_SESS_MSG_MAX];
+	size_t last_len;
+};
+
+static int
+on_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct inbox *in = ctx;
+
+	in->count++;
+	in->total += len;
+	memcpy(in->last, msg, len);
+	in->last_len = len;
+	return 0;
+}
+
+struct link {
+	struct mu_sess *a, *b; /* a dials b */
+	struct mu_buf to_a, to_b;
+	struct inbox in_a, in_b;
+	int rc_a, rc_b;
+	struct mu_why why_a, why_b;
+};
+
+/* Moves bytes both ways, chunk bytes at a time, until nothing moves or a
+ * side fails. */
+static void
+pump(struct link *l, size_t chunk)
+{
+	while ((l->to_a.len || l->to_b.len) && l->rc_a == 0 && l->rc_b == 0) {
+		struct mu_buf take = MU_BUF_INIT;
+
+		if (l->to_b.len) {
+			size_t n = l->to_b.len < chunk ? l->to_b.len : chunk;
+
+			mu_buf_append(&take, l->to_b.data, n);
+			memmove(l->to_b.data, l->to_b.data + n, l->to_b.len - n);
+			l->to_b.len -= n;
+			l->rc_b = mu_sess_feed(l->b, take.data, n, &l->to_a, on_msg,
+			                       &l->in_b, &l->why_b);
+		} else {
+			size_t n = l->to_a.len < chunk ? l->to_a.len : chunk;
+
+			mu_buf_append(&take, l->to_a.data, n);
+			memmove(l->to_a.data, l->to_a.data + n, l->to_a.len - n);
+			l->to_a.len -= n;
+			l->rc_a = mu_sess_feed(l->a, take.data, n, &l->to_b, on_msg,
+			                       &l->in_a, &l->why_a);
+		}
+		mu_buf_free(&take);
+	}
+}
+
+static void
+open_link(struct link *l, const struct node *a, const struct node *b, const char *net_a,
+          const char *net_b, const uint8_t *a_expects)
+{
+	uint8_t ea[32], eb[32];
+	struct mu_why why;
+
+	memset(l, 0, sizeof(*l));
+	randombytes_buf(ea, 32);
+	randombytes_buf(eb, 32);
+	assert_int_equal(
+	    mu_sess_new(&l->a, true, net_a, &a->id, a_expects, ea, &l->to_b, &why), 0);
+	assert_int_equal(
+	    mu_sess_new(&l->b, false, net_b, &b->id, NULL, eb, &l->to_a, &why), 0);
+}
+
+static void
+close_link(struct link *l)
+{
+	mu_sess_free(l->a);
+	mu_sess_free(l->b);
+	mu_buf_free(&l->to_a);
+	mu_buf_free(&l->to_b);
+}
+
+static void
+test_handshake_and_messages(void **state)
+{
+	static const size_t chunks[] = {1, 2, 3, 7, 100, 65536};
+	struct node a, b;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		struct link l;
+		uint8_t *big = malloc(MU_SESS_MSG_MAX);
+
+		open_link(&l, &a, &b, "test", "test", b.id.group);
+		assert_false(mu_sess_ready(l.a));
+		pump(&l, chunks[c]);
+		assert_int_equal(l.rc_a, 0);
+		assert_int_equal(l.rc_b, 0);
+		assert_true(mu_sess_ready(l.a));
+		assert_true(mu_sess_ready(l.b));
+		assert_memory_equal(mu_sess_peer_group(l.a), b.id.group, 32);
+		assert_memory_equal(mu_sess_peer_group(l.b), a.id.group, 32);
+
+		assert_int_equal(mu_sess_send(l.a, (const uint8_t *)"hi", 2, &l.to_b),
+		                 0);
+		assert_int_equal(mu_sess_send(l.a, (const uint8_t *)"", 0, &l.to_b), 0);
+		randombytes_buf(big, MU_SESS_MSG_MAX);
+		assert_int_equal(mu_sess_send(l.b, big, MU_SESS_MSG_MAX, &l.to_a), 0);
+		assert_int_equal(mu_sess_send(l.b, big, MU_SESS_MSG_MAX + 1, &l.to_a),
+		                 MU_EINVAL);
+		pump(&l, chunks[c]);
+		assert_int_equal(l.in_b.count, 2);
+		assert_int_equal(l.in_b.total, 2);
+		assert_int_equal(l.in_a.count, 1);
+		assert_int_equal(l.in_a.last_len, MU_SESS_MSG_MAX);
+		assert_memory_equal(l.in_a.last, big, MU_SESS_MSG_MAX);
+		assert_int_equal(mu_sess_pending(l.a), 0);
+		free(big);
+		close_link(&l);
+	}
+}
+
+static void
+test_other_network_refused(void **state)
+{
+	struct node a, b;
+	struct link l;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	open_link(&l, &a, &b, "test", "prod", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "network"));
+	assert_false(mu_sess_ready(l.a));
+	close_link(&l);
+}
+
+static void
+test_wrong_group_refused(void **state)
+{
+	struct node a, b, c;
+	struct link l;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	make_node(&c);
+	open_link(&l, &a, &b, "test", "test", c.id.group); /* a expects c */
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_EPERM);
+	assert_non_null(strstr(l.why_a.text, "different group"));
+	/* a refused before sending its own identity: b never got message 3. */
+	assert_false(mu_sess_ready(l.b));
+	close_link(&l);
+}
+
+static void
+test_stolen_proof_refused(void **state)
+{
+	struct node a, b, thief;
+	struct link l;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	make_node(&thief);
+	/* The thief replays b's group key and proof with its own Noise key. */
+	memcpy(thief.id.group, b.id.group, 32);
+	memcpy(thief.id.proof, b.id.proof, 64);
+	open_link(&l, &a, &thief, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "did not sign"));
+	close_link(&l);
+}
+
+static void
+test_limits_before_and_after_handshake(void **state)
+{
+	struct node a, b;
+	struct link l;
+	uint8_t hdr[2] = {0x01, 0x01}; /* 257 bytes declared */
+	uint8_t junk[64];
+	struct mu_why why;
+	struct mu_buf out = MU_BUF_INIT;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	/* Before the handshake, a long message is refused from its header. */
+	assert_int_equal(mu_sess_feed(l.b, hdr, 2, &out, on_msg, &l.in_b, &why),
+	                 MU_EFORMAT);
+	assert_non_null(strstr(why.text, "at most 256"));
+	assert_int_equal(mu_sess_feed(l.b, hdr, 2, &out, on_msg, &l.in_b, &why),
+	                 MU_EINVAL); /* dead stays dead */
+	close_link(&l);
+
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_true(mu_sess_ready(l.b));
+	/* After it, a forged frame fails authentication. */
+	memset(junk, 0x55, sizeof(junk));
+	junk[0] = 0;
+	junk[1] = 40;
+	assert_int_equal(mu_sess_feed(l.b, junk, 42, &out, on_msg, &l.in_b, &why),
+	                 MU_ESIG);
+	close_link(&l);
+
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	junk[0] = 0;
+	junk[1] = 3; /* shorter than a tag */
+	assert_int_equal(mu_sess_feed(l.b, junk, 2, &out, on_msg, &l.in_b, &why),
+	                 MU_EFORMAT);
+	close_link(&l);
+	mu_buf_free(&out);
+}
+
+static void
+test_tampered_frame_refused(void **state)
+{
+	struct node a, b;
+	struct link l;
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(mu_sess_send(l.a, (const uint8_t *)"record", 6, &l.to_b), 0);
+	l.to_b.data[4] ^= 0x80;
+	pump(&l, 1000);
+	assert_int_equal(l.rc_b, MU_ESIG);
+	assert_int_equal(l.in_b.count, 0);
+	close_link(&l);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_handshake_and_messages),
+	    cmocka_unit_test(test_other_network_refused),
+	    cmocka_unit_test(test_wrong_group_refused),
+	    cmocka_unit_test(test_stolen_proof_refused),
+	    cmocka_unit_test(test_limits_before_and_after_handshake),
+	    cmocka_unit_test(test_tampered_frame_refused),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
