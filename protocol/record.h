@@ -27,7 +27,7 @@
 #define MU_SIG_BYTES 64         /* Ed25519 signature */
 #define MU_FORMAT_VERSION 1     /* header field 0 */
 #define MU_BODY_MAX 16384       /* rule body-size */
-#define MU_RECORD_MAX (MU_BODY_MAX + 3 + 2 + MU_SIG_BYTES) /* array + bin hdrs */
+#define MU_RECORD_MAX (1 + 3 + MU_BODY_MAX + 2 + MU_SIG_BYTES) /* array, bin hdrs */
 #define MU_D_MAX 64             /* rule d-form */
 #define MU_FUTURE_SLACK 600     /* seconds; rule future */
 #define MU_TIME_MAX 253402300799LL  /* 9999-12-31T23:59:59Z */
@@ -183,7 +183,9 @@ enum {
  *
  * now is the current Unix time, for rule future. On success fills *rec
  * (borrowing from buf) and returns 0. On failure returns MU_ERECORD,
- * MU_ESIG or MU_ETRUNC with the broken rule in why; *rec is then undefined.
+ * MU_ESIG (rule signature) or MU_ETRUNC (buf ends before the record does,
+ * as mu_rec_span() says) with the broken rule in why; *rec is then
+ * undefined. Does not allocate.
  */
 int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		 int flags, struct mu_why *why);
@@ -191,19 +193,22 @@ int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t 
 /*
  * Returns how many bytes the record that starts at buf occupies, reading only
  * its outer headers, so that a stream of records can be cut without parsing
- * them: > 0 on success, MU_ETRUNC when more bytes are needed, MU_ERECORD
- * when the prefix cannot start a record (why says which rule).
+ * them: > 0 on success (never more than len), MU_ETRUNC when more bytes are
+ * needed, MU_ERECORD when the prefix cannot start a record (why says which
+ * rule; a body over the size limit is refused from its header alone).
  */
 long mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why);
 
 /*
  * Encodes the header and content of *rec canonically, signs it with sk
  * (libsodium's 64-byte Ed25519 secret key for rec->signer) and checks the
- * result with mu_rec_parse(now). raw, body, sig and id of *rec are ignored.
+ * result with mu_rec_parse(now). raw, body, sig, id and version of *rec are
+ * ignored (the version written is MU_FORMAT_VERSION).
  *
  * On success *out is a malloc()ed buffer of *out_len bytes that the caller
- * frees, and rec->id holds the new id. A record that would break a rule is
- * not built: MU_ERECORD with the rule in why.
+ * frees, and id (if not NULL) holds the new id. A record that would break a
+ * rule is not built: MU_ERECORD with the rule in why (MU_ESIG when sk is not
+ * the signer's key, MU_ENOMEM when memory runs out); *out is then NULL.
  */
 int mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
 		 int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
@@ -217,6 +222,14 @@ const char *mu_kind_name(enum mu_kind kind);
 
 /* The kind with that wire name, or MU_KIND_NONE. */
 enum mu_kind mu_kind_from_name(const char *name, size_t len);
+
+/*
+ * Checks rule d-form for a kind; 0 or MU_ERECORD with why. For an alliance,
+ * with is the record's with key, which d must spell in hex; NULL when it is
+ * not known (an address read from text), and then only the form is checked.
+ */
+int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d,
+		   const uint8_t *with, struct mu_why *why);
 
 /* The address of a replaceable record. */
 void mu_rec_addr(const struct mu_record *rec, struct mu_addr *addr);

@@ -1,0 +1,195 @@
+/*
+ * args.c - the option parser every command shares, and subcommand dispatch.
+ *
+ * Long options only ("--title T" or "--title=T"), plus -h for help, the way
+ * getopt_long reads them: a value is the next word even when it starts with
+ * a dash, so "--geo -33.9,151.2" works. Options and arguments may be mixed;
+ * "--" ends the options.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static const struct mu_cli_opt *
+find_opt(const struct mu_cli_opt *opts, const char *name, size_t len)
+{
+	for (; opts != NULL && opts->name != NULL; opts++) {
+		if (strlen(opts->name) == len && memcmp(opts->name, name, len) == 0)
+			return opts;
+	}
+	return NULL;
+}
+
+/* Stores one option's value; returns 0 or MU_CLI_USAGE after saying why. */
+static int
+take(const struct mu_cli_spec *spec, const struct mu_cli_opt *o, const char *value)
+{
+	struct mu_cli_list *list;
+
+	switch (o->type) {
+	case MU_OPT_FLAG:
+		*(bool *)o->dest = true;
+		return 0;
+	case MU_OPT_VALUE:
+		if (*(const char **)o->dest != NULL)
+			return mu_cli_usage("%s: --%s given twice; give it once",
+			                    spec->name, o->name);
+		*(const char **)o->dest = value;
+		return 0;
+	case MU_OPT_LIST:
+		list = o->dest;
+		if (list->n == MU_CLI_LIST_MAX)
+			return mu_cli_usage("%s: --%s given more than %d times",
+			                    spec->name, o->name, MU_CLI_LIST_MAX);
+		list->v[list->n++] = value;
+		return 0;
+	}
+	return mu_cli_usage("%s: bad option table", spec->name);
+}
+
+int
+mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv, const char **args,
+             size_t *nargs)
+{
+	const struct mu_cli_opt *o;
+	bool options = true;
+	const char *a, *eq, *value;
+	size_t len;
+	int i, rc;
+
+	*nargs = 0;
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (options && strcmp(a, "--") == 0) {
+			options = false;
+			continue;
+		}
+		if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
+			fputs(spec->help, stdout);
+			return MU_CLI_HELPED;
+		}
+		if (!options || a[0] != '-' || a[1] == '\0') {
+			if (*nargs == spec->max_args) {
+				if (spec->max_args == 0)
+					return mu_cli_usage(
+					    "%s: unexpected argument '%s'; see `muster "
+					    "%s --help`",
+					    spec->name, a, spec->name);
+				return mu_cli_usage(
+				    "%s: too many arguments at '%s' (it "
+				    "takes %s); see `muster %s --help`",
+				    spec->name, a, spec->args, spec->name);
+			}
+			args[(*nargs)++] = a;
+			continue;
+		}
+		if (a[1] != '-')
+			return mu_cli_usage(
+			    "%s: unknown option '%s' (options are long, "
+			    "like --title); see `muster %s --help`",
+			    spec->name, a, spec->name);
+		eq = strchr(a + 2, '=');
+		len = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
+		o = find_opt(spec->opts, a + 2, len);
+		if (o == NULL)
+			return mu_cli_usage(
+			    "%s: unknown option '--%.*s'; see `muster %s "
+			    "--help`",
+			    spec->name, (int)len, a + 2, spec->name);
+		if (o->type == MU_OPT_FLAG) {
+			if (eq != NULL)
+				return mu_cli_usage("%s: --%s takes no value",
+				                    spec->name, o->name);
+			value = NULL;
+		} else if (eq != NULL) {
+			value = eq + 1;
+		} else if (i + 1 < argc) {
+			value = argv[++i];
+		} else {
+			return mu_cli_usage("%s: --%s needs a value; see `muster %s "
+			                    "--help`",
+			                    spec->name, o->name, spec->name);
+		}
+		rc = take(spec, o, value);
+		if (rc != 0)
+			return rc;
+	}
+	if (*nargs < spec->min_args)
+		return mu_cli_usage("%s: missing %s; see `muster %s --help`",
+		                    spec->name, spec->args, spec->name);
+	return 0;
+}
+
+int
+mu_cli_dispatch(struct mu_cli *cli, const char *group, const char *help,
+                const struct mu_cli_sub *subs, int argc, char **argv)
+{
+	const struct mu_cli_sub *s;
+	char names[128] = "";
+
+	if (argc < 2) {
+		for (s = subs; s->name != NULL; s++) {
+			if (s != subs)
+				strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+			strncat(names, s->name, sizeof(names) - strlen(names) - 1);
+		}
+		return mu_cli_usage(
+		    "%s: missing subcommand (%s); see `muster %s --help`", group, names,
+		    group);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(help, stdout);
+		return MU_CLI_OK;
+	}
+	for (s = subs; s->name != NULL; s++) {
+		if (strcmp(s->name, argv[1]) == 0)
+			return s->run(cli, argc - 1, argv + 1);
+	}
+	return mu_cli_usage("unknown command '%s %s'; see `muster %s --help`", group,
+	                    argv[1], group);
+}
+
+int
+mu_cli_pick(const char *opt, const char *value, const char *const *names, size_t n)
+{
+	char list[160] = "";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (names[i] != NULL && strcmp(names[i], value) == 0)
+			return (int)i;
+	}
+	for (i = 0; i < n; i++) {
+		if (names[i] == NULL)
+			continue;
+		if (list[0] != '\0')
+			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
+	}
+	mu_cli_fail("--%s: '%s' is not one of %s", opt, value, list);
+	return -1;
+}
+
+int
+mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
+                struct mu_str *out, size_t *n)
+{
+	size_t i;
+
+	if (l->n == 0)
+		return 0;
+	if (l->n == 1 && l->v[0][0] == '\0') {
+		*n = 0;
+		return 0;
+	}
+	if (l->n > max)
+		return mu_cli_fail(
+		    "field-length: --%s given %zu times; a record holds at "
+		    "most %zu",
+		    opt, l->n, max);
+	for (i = 0; i < l->n; i++)
+		out[i] = mu_cli_str(l->v[i]);
+	*n = l->n;
+	return 0;
+}

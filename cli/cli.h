@@ -1,0 +1,283 @@
+/*
+ * cli.h - the inside of the `muster` command: what the command files share.
+ *
+ * Every command is a function `int mu_cli_cmd_X(struct mu_cli *, argc, argv)`
+ * that returns the process's exit status: 0 on success, 1 when something
+ * went wrong, 2 for a usage error. Errors are printed where they are found,
+ * as exactly one line on stderr that starts "muster: " and says what was
+ * wrong and how to fix it; callers only pass the status on.
+ *
+ * The shared pieces live in one file each:
+ *   args.c     option parsing and subcommand dispatch
+ *   fail.c     the one-line error messages
+ *   context.c  opening the home and the store, copying records out of it,
+ *              group names, looking up our own records to edit them
+ *   publish.c  build, sign, store and print a new record
+ *   when.c     time input and output (when.h)
+ *   json_out.c records as JSON (json_out.h)
+ *   print.c    records as text for people
+ *
+ * Ownership: struct mu_cli is owned by main(); mu_cli_open() fills its home
+ * and store and mu_cli_close() releases them. A struct mu_cli_rec owns a
+ * copy of a record's bytes and the parsed record borrows from that copy.
+ */
+#ifndef MU_CLI_H
+#define MU_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../protocol/record.h"
+#include "../protocol/textform.h"
+#include "../storage/home.h"
+#include "../storage/store.h"
+
+#define MU_CLI_OK    0
+#define MU_CLI_ERR   1
+#define MU_CLI_USAGE 2
+
+struct mu_cli {
+	const char *home_dir; /* the node's home, resolved by main() */
+	struct mu_home *home; /* set by mu_cli_open() */
+	struct mu_store *store;
+	int64_t
+	    now; /* the clock, read once at start: every record of a run shares it */
+};
+
+/* ---- fail.c ---------------------------------------------------------- */
+
+/* Prints "muster: <message>" as one line on stderr; returns MU_CLI_ERR. */
+int mu_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same for usage errors; returns MU_CLI_USAGE. */
+int mu_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- args.c ---------------------------------------------------------- */
+
+enum mu_cli_opt_type {
+	MU_OPT_FLAG,  /* --json: sets *(bool *)dest */
+	MU_OPT_VALUE, /* --title T: sets *(const char **)dest; only once */
+	MU_OPT_LIST,  /* --tag X: appends to *(struct mu_cli_list *)dest */
+};
+
+struct mu_cli_opt {
+	const char *name; /* without the leading "--"; NULL ends a table */
+	enum mu_cli_opt_type type;
+	void *dest;
+};
+
+/* Values of a repeated option, in the order given. More than any record
+ * field holds, so that the field's own limit gives the error. */
+#define MU_CLI_LIST_MAX 64
+struct mu_cli_list {
+	const char *v[MU_CLI_LIST_MAX];
+	size_t n;
+};
+
+/* One command (or subcommand) as the parser sees it. */
+struct mu_cli_spec {
+	const char *name; /* "event add", for messages */
+	const char *help; /* printed for --help, ends with a newline */
+	const struct mu_cli_opt *opts;
+	const char *args; /* the positional arguments for messages: "ADDR" */
+	size_t min_args, max_args;
+};
+
+/* mu_cli_parse() printed the help: the command is done and succeeded. */
+#define MU_CLI_HELPED (-1)
+/* The exit status for a non-zero mu_cli_parse() result. */
+#define MU_CLI_EXIT(rc) ((rc) == MU_CLI_HELPED ? MU_CLI_OK : (rc))
+
+/*
+ * Parses argv[1..argc) (argv[0] is the command's own name) against spec:
+ * "--name value", "--name=value", flags, repeated list options, "--" to end
+ * the options, "-h"/"--help". Words that are not options go to args[], in
+ * order, and their number to *nargs. Option values and args borrow argv.
+ * Returns 0, MU_CLI_HELPED after printing spec->help on stdout, or
+ * MU_CLI_USAGE after printing what is wrong.
+ */
+int mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv,
+                 const char **args, size_t *nargs);
+
+/* A subcommand: "add" in `muster event add`. */
+struct mu_cli_sub {
+	const char *name;
+	int (*run)(struct mu_cli *cli, int argc, char **argv);
+};
+
+/*
+ * Runs the subcommand named by argv[1] with argv shifted by one, or prints
+ * help (the group's help for no word, --help or -h) or a usage error for an
+ * unknown word. subs ends with a {NULL} entry.
+ */
+int mu_cli_dispatch(struct mu_cli *cli, const char *group, const char *help,
+                    const struct mu_cli_sub *subs, int argc, char **argv);
+
+/*
+ * Finds value among names[0..n) (NULL entries are skipped) and returns its
+ * index, so that an enum's values can index names. Otherwise prints that
+ * --opt must be one of them and returns -1.
+ */
+int mu_cli_pick(const char *opt, const char *value, const char *const *names, size_t n);
+
+/*
+ * Puts the values of a repeated option into out[] and their number into *n,
+ * for a list field of at most max entries. No values: out and *n are left as
+ * they are (an edit keeps the list). One empty value: *n = 0 (the list is
+ * removed). Returns 0, or prints why and returns MU_CLI_ERR.
+ */
+int mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
+                    struct mu_str *out, size_t *n);
+
+/* ---- context.c ------------------------------------------------------- */
+
+enum {
+	MU_CLI_SECRET = 1 << 0,   /* load the secret key: we are going to sign */
+	MU_CLI_READONLY = 1 << 1, /* open the store read-only */
+};
+
+/* Opens cli->home_dir and its store. Returns 0, or prints why and returns
+ * MU_CLI_ERR (a missing home says to run `muster init`). */
+int mu_cli_open(struct mu_cli *cli, unsigned flags);
+
+/* Closes what mu_cli_open() opened (wiping the secret). Safe to call twice. */
+void mu_cli_close(struct mu_cli *cli);
+
+/* A record copied out of the store, so that it outlives the read. */
+struct mu_cli_rec {
+	uint8_t *buf;         /* owned: the record's bytes */
+	struct mu_record rec; /* borrows buf */
+};
+
+/* Copies rec into *out. 0 or MU_ENOMEM/MU_ECORRUPT. */
+int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
+
+/* Frees the copy; a zeroed struct is fine. */
+void mu_cli_rec_free(struct mu_cli_rec *r);
+
+/* A growable list of copied records, for lists that are printed after the
+ * store has been walked (so that nothing nests store reads). */
+struct mu_cli_recs {
+	struct mu_cli_rec *v;
+	size_t n, cap;
+};
+
+/* A visitor for mu_store_*(): appends a copy of rec to the mu_cli_recs at
+ * ctx. Returns 0 or MU_ENOMEM. */
+int mu_cli_recs_add(void *ctx, const struct mu_record *rec);
+void mu_cli_recs_free(struct mu_cli_recs *l);
+
+/* Reads the current version at addr into *out, silently. Returns 0,
+ * MU_ENOTFOUND (nothing current there, or deleted), or another error. */
+int mu_cli_lookup(struct mu_cli *cli, const struct mu_addr *addr,
+                  struct mu_cli_rec *out);
+
+/*
+ * The same, but says what is wrong on stderr: that nothing is stored at
+ * addr, that it was deleted, or why it could not be read.
+ */
+int mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
+                       struct mu_cli_rec *out);
+
+/*
+ * Parses text as an address of kind `kind` (MU_KIND_NONE: any replaceable
+ * kind) that belongs to our own group, for edit, cancel and delete.
+ * addr->d borrows text. Returns 0, or prints why and returns MU_CLI_ERR
+ * (MU_CLI_USAGE for text that is no address).
+ */
+int mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                    struct mu_addr *addr);
+
+/* Short text for a key when no name is known: "mug1qpzry9x8…ce6m". */
+#define MU_CLI_SHORT_KEY_SIZE 24
+void mu_cli_short_key(char out[MU_CLI_SHORT_KEY_SIZE], const uint8_t key[MU_KEY_BYTES]);
+
+/*
+ * The group's name from its stored profile, else the short key, into out.
+ * Returns true when a profile name was found. Must not be called from inside
+ * a store visitor.
+ */
+#define MU_CLI_NAME_SIZE 128
+bool mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                       char out[MU_CLI_NAME_SIZE]);
+
+/* Parses a group key given on the command line; prints why on failure and
+ * returns MU_CLI_ERR. what names the option or argument: "--group". */
+int mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what);
+
+/* Makes a str from a NUL-terminated argument (empty means absent). */
+struct mu_str mu_cli_str(const char *s);
+
+/* ---- publish.c ------------------------------------------------------- */
+
+/* Fills out with a fresh d: 16 random lowercase hex digits. */
+#define MU_CLI_D_SIZE 17
+void mu_cli_random_d(char out[MU_CLI_D_SIZE]);
+
+/*
+ * Completes rec's header (version, group, signer, created_at = the later of
+ * cli->now and rec->created_at, so that an edit also wins a created_at tie),
+ * signs it with our key, stores it and prints its address (a delete: its id)
+ * as one line on stdout. what names the action for errors: "create event".
+ * Returns 0, or prints why and returns MU_CLI_ERR.
+ */
+int mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
+
+/* The same as mu_cli_publish() without printing: the address (or a
+ * delete's id) goes to text instead. */
+int mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
+                     char text[MU_ADDR_TEXT_SIZE]);
+
+/*
+ * Starts the next revision of cur: *rec = cur->rec with rev + 1. The caller
+ * applies changes to *rec (which may borrow from cur, so cur must live until
+ * the record is published) and publishes it; created_at then becomes the
+ * later of now and the old one. Returns 0, or prints why (the highest rev was
+ * reached) and returns MU_CLI_ERR.
+ */
+int mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec);
+
+/* mu_cli_get_current() and mu_cli_next_rev() in one: an edit of the record
+ * at addr, which must exist. */
+int mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
+                      struct mu_cli_rec *cur, struct mu_record *rec);
+
+/* ---- print.c --------------------------------------------------------- */
+
+/* One event for `event list`: when (in the event's zone), title, host, place,
+ * CANCELLED, address. host_name is the group's display name. */
+void mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name);
+
+/* One cause for `cause list`. */
+void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name);
+
+/* Prints first, then s with indent after each line feed, then a line feed:
+ * multi-line text under a label. */
+void mu_cli_print_indented(FILE *f, const char *first, const char *indent,
+                           struct mu_str s);
+
+/* Every header and content field of a record, for `show`. */
+void mu_cli_print_record(FILE *f, const struct mu_record *rec);
+
+/* Writes "2026-12-05 18:00 CET" style text for an event's start (and end)
+ * in its zone, for lists and show. */
+#define MU_CLI_WHEN_TEXT_SIZE 160
+void mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev);
+
+/* ---- commands -------------------------------------------------------- */
+
+int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_cause(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_event(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_ally(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv);
+
+#endif

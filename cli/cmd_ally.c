@@ -1,0 +1,393 @@
+/*
+ * cmd_ally.c - `muster ally add | end | list`: alliances between groups.
+ *
+ * Our alliance record for another group lives at (us, alliance, hex of their
+ * key), so proposing again or ending is always an edit of that address.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "json_out.h"
+
+static const char group_help[] =
+    "Usage: muster ally add KEY [--terms TEXT] [--cause ADDR]...\n"
+    "       muster ally end KEY\n"
+    "       muster ally list [--json]\n"
+    "\n"
+    "An alliance is mutual once both groups have proposed it to each other.\n"
+    "`muster ally add --help` and the others explain each command.\n"
+    "\n"
+    "Example:\n"
+    "  muster ally add mug1… --terms \"We act by the coalition's code of ethics\"\n"
+    "  muster ally list\n";
+
+static const char add_help[] =
+    "Usage: muster ally add KEY [--terms TEXT] [--cause ADDR]...\n"
+    "\n"
+    "Proposes an alliance to the group with key KEY (the mug1… text that\n"
+    "`muster id` prints on their node), or accepts theirs: the alliance is\n"
+    "mutual when both groups have added each other. Adding again updates the\n"
+    "terms and causes (or renews an ended alliance). Prints the address of\n"
+    "your alliance record; share it with them through `muster export`.\n"
+    "\n"
+    "Options:\n"
+    "  --terms TEXT   the code of ethics or agreement you act by (up to 8000\n"
+    "                 bytes); given again, it replaces the old terms\n"
+    "  --cause ADDR   a cause you share (any group's cause address); repeat\n"
+    "                 for more, 16 at most; --cause \"\" removes them\n"
+    "\n"
+    "Example:\n"
+    "  muster ally add mug1… --terms \"We act by the coalition's code of ethics\"\n";
+
+static const char end_help[] =
+    "Usage: muster ally end KEY\n"
+    "\n"
+    "Ends your alliance with the group with key KEY: a new revision of your\n"
+    "alliance record with status ended. The alliance is no longer mutual; you\n"
+    "can propose it again later with `muster ally add`.\n"
+    "\n"
+    "Example:\n"
+    "  muster ally end mug1…\n";
+
+static const char list_help[] =
+    "Usage: muster ally list [--json]\n"
+    "\n"
+    "Lists the groups you have an alliance record with, either way:\n"
+    "  mutual          both groups proposed it, neither ended it\n"
+    "  proposed by us  you proposed it; they have not (yet)\n"
+    "  proposed to us  they proposed it; accept with `muster ally add KEY`\n"
+    "  ended           you ended it, and they have not proposed it\n"
+    "\n"
+    "Options:\n"
+    "  --json   a JSON array of {\"group\", \"state\" (mutual, proposed-by-us,\n"
+    "           proposed-to-us or ended), \"name\", \"ours\", \"theirs\"}, where\n"
+    "           ours and theirs are the alliance records or null\n"
+    "\n"
+    "Example:\n"
+    "  muster ally list\n";
+
+static void
+alliance_addr(struct mu_cli *cli, const uint8_t with[MU_KEY_BYTES],
+              char d[2 * MU_KEY_BYTES + 1], struct mu_addr *addr)
+{
+	sodium_bin2hex(d, 2 * MU_KEY_BYTES + 1, with, MU_KEY_BYTES);
+	memset(addr, 0, sizeof(*addr));
+	memcpy(addr->group, cli->home->group, MU_KEY_BYTES);
+	addr->kind = MU_KIND_ALLIANCE;
+	addr->d = mu_cli_str(d);
+}
+
+static int
+apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
+{
+	struct mu_why why = {""};
+	size_t i;
+
+	if (l->n == 0)
+		return 0;
+	if (l->n == 1 && l->v[0][0] == '\0') {
+		a->ncauses = 0;
+		return 0;
+	}
+	if (l->n > MU_LIST_MAX)
+		return mu_cli_fail("field-length: --cause given %zu times; an alliance "
+		                   "names at most %d causes",
+		                   l->n, MU_LIST_MAX);
+	for (i = 0; i < l->n; i++) {
+		if (mu_addr_from_text(&a->causes[i], l->v[i], &why) != 0)
+			return mu_cli_fail("--cause: '%s' is not a cause address: %s",
+			                   l->v[i], why.text);
+		if (a->causes[i].kind != MU_KIND_CAUSE)
+			return mu_cli_fail("--cause: %s is not the address of a cause",
+			                   l->v[i]);
+	}
+	a->ncauses = l->n;
+	return 0;
+}
+
+static int
+add(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *terms = NULL, *args[1];
+	struct mu_cli_list causes = {{NULL}, 0};
+	const struct mu_cli_opt opts[] = {
+	    {"terms", MU_OPT_VALUE, &terms},
+	    {"cause", MU_OPT_LIST, &causes},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"ally add", add_help, opts, "KEY", 1, 1};
+	struct mu_cli_rec cur = {NULL, {0}};
+	char d[2 * MU_KEY_BYTES + 1];
+	uint8_t with[MU_KEY_BYTES];
+	struct mu_record rec;
+	struct mu_addr addr;
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_key_arg(with, args[0], "ally add")) != 0)
+		return rc;
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	if (memcmp(with, cli->home->group, MU_KEY_BYTES) == 0)
+		return mu_cli_fail(
+		    "self-alliance: %s is your own group's key; give the "
+		    "key of the group to ally with",
+		    args[0]);
+	alliance_addr(cli, with, d, &addr);
+	rc = mu_cli_lookup(cli, &addr, &cur);
+	if (rc == 0) {
+		if ((rc = mu_cli_next_rev(&cur, &rec)) != 0)
+			goto out;
+	} else if (rc == MU_ENOTFOUND) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = MU_KIND_ALLIANCE;
+		rec.d = addr.d;
+		memcpy(rec.c.alliance.with, with, MU_KEY_BYTES);
+	} else {
+		rc = mu_cli_fail("cannot read the alliance: %s", mu_strerror(rc));
+		goto out;
+	}
+	rec.c.alliance.status = MU_ALLIANCE_PROPOSED;
+	if (terms != NULL)
+		rec.c.alliance.terms = mu_cli_str(terms);
+	if ((rc = apply_causes(&rec.c.alliance, &causes)) != 0)
+		goto out;
+	rc = mu_cli_publish(cli, &rec, "propose the alliance");
+out:
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+static int
+end(struct mu_cli *cli, int argc, char **argv)
+{
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"ally end", end_help, opts, "KEY", 1, 1};
+	struct mu_cli_rec cur = {NULL, {0}};
+	char d[2 * MU_KEY_BYTES + 1];
+	uint8_t with[MU_KEY_BYTES];
+	const char *args[1];
+	struct mu_record rec;
+	struct mu_addr addr;
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_key_arg(with, args[0], "ally end")) != 0)
+		return rc;
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	alliance_addr(cli, with, d, &addr);
+	rc = mu_cli_lookup(cli, &addr, &cur);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail("you have no alliance with %s to end; `muster ally "
+		                   "list` shows your alliances",
+		                   args[0]);
+	if (rc != 0)
+		return mu_cli_fail("cannot read the alliance: %s", mu_strerror(rc));
+	if ((rc = mu_cli_next_rev(&cur, &rec)) == 0) {
+		rec.c.alliance.status = MU_ALLIANCE_ENDED;
+		rc = mu_cli_publish(cli, &rec, "end the alliance");
+	}
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+/* One alliance view, copied out of the store visit. */
+struct ally {
+	uint8_t other[MU_KEY_BYTES];
+	enum mu_alliance_state state;
+	struct mu_cli_rec ours, theirs; /* buf NULL when absent */
+};
+
+struct allies {
+	struct ally *v;
+	size_t n, cap;
+};
+
+static int
+collect(void *ctx, const struct mu_alliance_view *view)
+{
+	struct allies *l = ctx;
+	struct ally *a, *v;
+	size_t cap;
+	int rc;
+
+	if (l->n == l->cap) {
+		cap = l->cap != 0 ? 2 * l->cap : 8;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return MU_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	a = &l->v[l->n];
+	memset(a, 0, sizeof(*a));
+	memcpy(a->other, view->other, MU_KEY_BYTES);
+	a->state = view->state;
+	if (view->ours != NULL && (rc = mu_cli_rec_copy(&a->ours, view->ours)) != 0)
+		return rc;
+	if (view->theirs != NULL &&
+	    (rc = mu_cli_rec_copy(&a->theirs, view->theirs)) != 0) {
+		mu_cli_rec_free(&a->ours);
+		return rc;
+	}
+	l->n++;
+	return 0;
+}
+
+static void
+allies_free(struct allies *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		mu_cli_rec_free(&l->v[i].ours);
+		mu_cli_rec_free(&l->v[i].theirs);
+	}
+	free(l->v);
+}
+
+static const char *
+state_key(enum mu_alliance_state s)
+{
+	switch (s) {
+	case MU_ALLY_MUTUAL:
+		return "mutual";
+	case MU_ALLY_BY_US:
+		return "proposed-by-us";
+	case MU_ALLY_TO_US:
+		return "proposed-to-us";
+	case MU_ALLY_ENDED:
+		return "ended";
+	}
+	return "unknown";
+}
+
+static json_t *
+rec_or_null(const struct mu_cli_rec *r)
+{
+	return r->buf != NULL ? mu_cli_json_record(&r->rec) : json_null();
+}
+
+static int
+print_json(struct mu_cli *cli, const struct allies *l)
+{
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	json_t *arr = json_array(), *o;
+	bool named;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < l->n; i++) {
+		mu_key_to_text(key, l->v[i].other);
+		named = mu_cli_group_name(cli, l->v[i].other, name);
+		o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "group", key, "state",
+		              state_key(l->v[i].state), "name",
+		              named ? json_string(name) : json_null(), "ours",
+		              rec_or_null(&l->v[i].ours), "theirs",
+		              rec_or_null(&l->v[i].theirs));
+		if (json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return mu_cli_json_print(stdout, arr);
+}
+
+static void
+print_text(struct mu_cli *cli, const struct allies *l)
+{
+	static const struct {
+		enum mu_alliance_state state;
+		const char *title;
+	} sections[] = {
+	    {MU_ALLY_MUTUAL, "Mutual alliances"},
+	    {MU_ALLY_BY_US, "Proposed by us (waiting for them to add us)"},
+	    {MU_ALLY_TO_US, "Proposed to us (accept with `muster ally add KEY`)"},
+	    {MU_ALLY_ENDED, "Ended"},
+	};
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	const struct mu_alliance *terms;
+	size_t s, i;
+	bool first = true, any;
+
+	if (l->n == 0) {
+		printf("No alliances. Propose one with `muster ally add KEY`.\n");
+		return;
+	}
+	for (s = 0; s < sizeof(sections) / sizeof(sections[0]); s++) {
+		any = false;
+		for (i = 0; i < l->n; i++) {
+			if (l->v[i].state != sections[s].state)
+				continue;
+			if (!any)
+				printf("%s%s:\n", first ? "" : "\n", sections[s].title);
+			any = true;
+			first = false;
+			mu_key_to_text(key, l->v[i].other);
+			if (mu_cli_group_name(cli, l->v[i].other, name))
+				printf("  %s\n    %s\n", name, key);
+			else
+				printf("  %s\n", key);
+			terms = l->v[i].ours.buf != NULL ? &l->v[i].ours.rec.c.alliance
+			        : l->v[i].theirs.buf != NULL
+			            ? &l->v[i].theirs.rec.c.alliance
+			            : NULL;
+			if (terms != NULL && terms->terms.len > 0)
+				mu_cli_print_indented(
+				    stdout, "    terms: ", "           ", terms->terms);
+		}
+	}
+}
+
+static int
+list(struct mu_cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &json},
+	                                  {NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"ally list", list_help, opts, "", 0, 0};
+	struct allies l = {NULL, 0, 0};
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	rc = mu_cli_open(cli, MU_CLI_READONLY);
+	if (rc != 0)
+		return rc;
+	rc = mu_store_alliances(cli->store, cli->home->group, collect, &l);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot list the alliances: %s", mu_strerror(rc));
+		goto out;
+	}
+	if (json) {
+		if (print_json(cli, &l) != 0)
+			rc = mu_cli_fail("cannot write the JSON output");
+	} else {
+		print_text(cli, &l);
+	}
+out:
+	allies_free(&l);
+	return rc;
+}
+
+int
+mu_cli_cmd_ally(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {
+	    {"add", add}, {"end", end}, {"list", list}, {NULL, NULL}};
+
+	return mu_cli_dispatch(cli, "ally", group_help, subs, argc, argv);
+}

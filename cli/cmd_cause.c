@@ -1,0 +1,226 @@
+/*
+ * cmd_cause.c - `muster cause add | edit | list`.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "json_out.h"
+
+static const char group_help[] =
+    "Usage: muster cause add --title T [options]\n"
+    "       muster cause edit ADDR [options]\n"
+    "       muster cause list [--group KEY] [--json]\n"
+    "\n"
+    "A cause is what a group campaigns for; events can name the cause they\n"
+    "serve, and allies can list causes they share. `muster cause add --help`\n"
+    "and the others explain each command.\n"
+    "\n"
+    "Example:\n"
+    "  muster cause add --title \"Stop the rent hike\" --tag housing\n"
+    "  muster cause list\n";
+
+static const char add_help[] =
+    "Usage: muster cause add --title T [--summary S] [--description D]\n"
+    "                        [--tag X]... [--url U] [--status S]\n"
+    "\n"
+    "Publishes a new cause of your group and prints its address\n"
+    "(mug1…/cause/…), which events and alliances use to refer to it.\n"
+    "\n"
+    "Options:\n"
+    "  --title T         a short title (required, up to 200 bytes)\n"
+    "  --summary S       one or two sentences (up to 500 bytes)\n"
+    "  --description D   the full text; line breaks allowed (up to 8000)\n"
+    "  --tag X           a tag (up to 32 bytes); repeat for more, 16 at most\n"
+    "  --url U           a web page about it (http:// or https://)\n"
+    "  --status S        active (the default), won or closed\n"
+    "\n"
+    "Example:\n"
+    "  muster cause add --title \"Stop the rent hike\" --tag housing --tag rent\n";
+
+static const char edit_help[] =
+    "Usage: muster cause edit ADDR [--title T] [--summary S] [--description D]\n"
+    "                         [--tag X]... [--url U] [--status S]\n"
+    "\n"
+    "Publishes a new revision of one of your causes, at the same address.\n"
+    "Options you give replace the current value; the others stay. An empty\n"
+    "value removes a field (--url \"\"); any --tag replaces all the tags, and\n"
+    "a single --tag \"\" removes them. The options are those of `cause add`.\n"
+    "\n"
+    "Example:\n"
+    "  muster cause edit mug1…/cause/3f9a0c1d2e4b5a69 --status won\n";
+
+static const char list_help[] =
+    "Usage: muster cause list [--group KEY] [--json]\n"
+    "\n"
+    "Lists the causes this node holds: your group's and those of the groups\n"
+    "whose records you imported, with their status and address.\n"
+    "\n"
+    "Options:\n"
+    "  --group KEY   only the causes of the group with this key (mug1…)\n"
+    "  --json        print a JSON array of records instead of text\n"
+    "\n"
+    "Example:\n"
+    "  muster cause list --group $(muster id)\n";
+
+static const char *const status_names[] = {NULL, "active", "won", "closed"};
+
+struct cause_opts {
+	const char *title, *summary, *description, *url, *status;
+	struct mu_cli_list tags;
+};
+
+#define CAUSE_OPTS(o)                                                                  \
+	{"title", MU_OPT_VALUE, &(o).title}, {"summary", MU_OPT_VALUE, &(o).summary},  \
+	    {"description", MU_OPT_VALUE, &(o).description},                           \
+	    {"url", MU_OPT_VALUE, &(o).url}, {"status", MU_OPT_VALUE, &(o).status},    \
+	    {"tag", MU_OPT_LIST, &(o).tags},                                           \
+	{                                                                              \
+		NULL, 0, NULL                                                          \
+	}
+
+/* Applies the options given over *c; the strings borrow argv. */
+static int
+apply(struct mu_cause *c, const struct cause_opts *o)
+{
+	int s;
+
+	if (o->title != NULL)
+		c->title = mu_cli_str(o->title);
+	if (o->summary != NULL)
+		c->summary = mu_cli_str(o->summary);
+	if (o->description != NULL)
+		c->description = mu_cli_str(o->description);
+	if (o->url != NULL)
+		c->url = mu_cli_str(o->url);
+	if (o->status != NULL) {
+		s = mu_cli_pick("status", o->status, status_names, 4);
+		if (s < 0)
+			return MU_CLI_ERR;
+		c->status = (enum mu_cause_status)s;
+	}
+	return mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, c->tags, &c->ntags);
+}
+
+static int
+add(struct mu_cli *cli, int argc, char **argv)
+{
+	struct cause_opts o;
+	const struct mu_cli_opt opts[] = {CAUSE_OPTS(o)};
+	const struct mu_cli_spec spec = {"cause add", add_help, opts, "", 0, 0};
+	char d[MU_CLI_D_SIZE];
+	struct mu_record rec;
+	size_t nargs;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (o.title == NULL)
+		return mu_cli_usage("cause add: --title is required; see `muster cause "
+		                    "add --help`");
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = MU_KIND_CAUSE;
+	mu_cli_random_d(d);
+	rec.d = mu_cli_str(d);
+	rec.c.cause.status = MU_CAUSE_ACTIVE;
+	rc = apply(&rec.c.cause, &o);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	return mu_cli_publish(cli, &rec, "create cause");
+}
+
+static int
+edit(struct mu_cli *cli, int argc, char **argv)
+{
+	struct cause_opts o;
+	const struct mu_cli_opt opts[] = {CAUSE_OPTS(o)};
+	const struct mu_cli_spec spec = {"cause edit", edit_help, opts, "ADDR", 1, 1};
+	struct mu_cli_rec cur = {NULL, {0}};
+	const char *args[1];
+	struct mu_record rec;
+	struct mu_addr addr;
+	size_t nargs;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_own_addr(cli, args[0], MU_KIND_CAUSE, &addr);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_edit_begin(cli, &addr, &cur, &rec);
+	if (rc != 0)
+		return rc;
+	rc = apply(&rec.c.cause, &o);
+	if (rc == 0)
+		rc = mu_cli_publish(cli, &rec, "edit cause");
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+static int
+list(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *group_text = NULL;
+	bool json = false;
+	const struct mu_cli_opt opts[] = {
+	    {"group", MU_OPT_VALUE, &group_text},
+	    {"json", MU_OPT_FLAG, &json},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
+	struct mu_cli_recs recs = {NULL, 0, 0};
+	char name[MU_CLI_NAME_SIZE];
+	uint8_t group[MU_KEY_BYTES];
+	size_t nargs, i;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (group_text != NULL &&
+	    (rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
+		return rc;
+	rc = mu_cli_open(cli, MU_CLI_READONLY);
+	if (rc != 0)
+		return rc;
+	rc = mu_store_list(cli->store, MU_KIND_CAUSE, group_text != NULL ? group : NULL,
+	                   mu_cli_recs_add, &recs);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot list the causes: %s", mu_strerror(rc));
+		goto out;
+	}
+	if (json) {
+		if (mu_cli_json_print_recs(stdout, &recs) != 0)
+			rc = mu_cli_fail("cannot write the JSON output");
+		goto out;
+	}
+	if (recs.n == 0)
+		printf("No causes. Publish one with `muster cause add --title T`.\n");
+	for (i = 0; i < recs.n; i++) {
+		mu_cli_group_name(cli, recs.v[i].rec.group, name);
+		if (i > 0)
+			putchar('\n');
+		mu_cli_print_cause(stdout, &recs.v[i].rec, name);
+	}
+out:
+	mu_cli_recs_free(&recs);
+	return rc;
+}
+
+int
+mu_cli_cmd_cause(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {
+	    {"add", add}, {"edit", edit}, {"list", list}, {NULL, NULL}};
+
+	return mu_cli_dispatch(cli, "cause", group_help, subs, argc, argv);
+}

@@ -1,0 +1,615 @@
+/*
+ * cmd_event.c - `muster event add | edit | cancel | list`: the calendar.
+ *
+ * add and edit share one option table and one function that applies the
+ * options over a record: add applies them to an empty event, edit to the
+ * current version.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "json_out.h"
+#include "when.h"
+
+static const char group_help[] =
+    "Usage: muster event add --title T --start WHEN [options]\n"
+    "       muster event edit ADDR [options]\n"
+    "       muster event cancel ADDR\n"
+    "       muster event list [--from WHEN] [--to WHEN] [--group KEY] [--json]\n"
+    "\n"
+    "Events are the shared calendar: your group's and those of the groups\n"
+    "whose records you hold. `muster event add --help` and the others explain\n"
+    "each command.\n"
+    "\n"
+    "Example:\n"
+    "  muster event add --title \"Assembly\" --start 2026-12-05T18:00 \\\n"
+    "      --tz Europe/Berlin --where \"Community hall\"\n"
+    "  muster event list\n";
+
+static const char add_help[] =
+    "Usage: muster event add --title T --start WHEN [--end WHEN] [--tz ZONE]\n"
+    "           [--where TEXT] [--address TEXT] [--geo LAT,LON] [--online URL]...\n"
+    "           [--cause ADDR] [--capacity N] [--status tentative|confirmed]\n"
+    "           [--tag X]... [--host KEY]... [--description D]\n"
+    "\n"
+    "Publishes a new event of your group and prints its address.\n"
+    "\n"
+    "WHEN is ISO 8601:\n"
+    "  2026-12-05T18:00         local time in --tz ZONE, or in this system's\n"
+    "                           zone without --tz\n"
+    "  2026-12-05T18:00Z        UTC;  2026-12-05T18:00+01:00  with an offset\n"
+    "  2026-12-05               a date: an all-day event. --end is then the\n"
+    "                           LAST day, included: --start 2026-12-05\n"
+    "                           --end 2026-12-06 is a two-day event\n"
+    "\n"
+    "Options:\n"
+    "  --title T         what it is (required, up to 200 bytes)\n"
+    "  --start WHEN      when it starts (required)\n"
+    "  --end WHEN        when it ends (a time, or the last day; optional)\n"
+    "  --tz ZONE         the zone it is held in, an IANA name such as\n"
+    "                    Europe/Berlin; lists show its times there. Without\n"
+    "                    it, an event given in local time gets this system's\n"
+    "                    zone\n"
+    "  --where TEXT      the place's name: \"Community hall\"\n"
+    "  --address TEXT    the street address\n"
+    "  --geo LAT,LON     the place in decimal degrees: 52.5200,13.4050\n"
+    "  --online URL      a link to join online; repeat for more (8 at most)\n"
+    "  --cause ADDR      the address of the cause it serves (any group's)\n"
+    "  --capacity N      how many people fit\n"
+    "  --status S        confirmed (the default) or tentative\n"
+    "  --tag X           a tag; repeat for more (16 at most)\n"
+    "  --host KEY        a co-hosting group's key; repeat for more\n"
+    "  --description D   the full text; line breaks allowed\n"
+    "\n"
+    "Example:\n"
+    "  muster event add --title \"Tenants' assembly\" --start 2026-12-05T18:00 \\\n"
+    "      --end 2026-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n";
+
+static const char edit_help[] =
+    "Usage: muster event edit ADDR [any option of `muster event add`]\n"
+    "\n"
+    "Publishes a new revision of one of your events at the same address, so\n"
+    "calendars that hold the old one replace it. Options you give replace the\n"
+    "current value; the others stay. An empty value removes a field\n"
+    "(--geo \"\", --end \"\"). Any --tag, --online or --host replaces that whole\n"
+    "list; a single empty one (--tag \"\") removes it. Moving --start alone\n"
+    "keeps the event's length. A local WHEN is read in --tz, else in the\n"
+    "event's own zone; --tz alone changes the zone the event is shown in,\n"
+    "not its times. --status may also be cancelled (see `event cancel`) or\n"
+    "set back to confirmed.\n"
+    "\n"
+    "Example:\n"
+    "  muster event edit mug1…/event/91c2d7e05b6a4f38 --where \"Library, room 2\"\n";
+
+static const char cancel_help[] =
+    "Usage: muster event cancel ADDR\n"
+    "\n"
+    "Marks one of your events as cancelled (a new revision with status\n"
+    "cancelled). It stays in calendars, marked CANCELLED, so that people who\n"
+    "planned to come find out. To remove it altogether use `muster delete`.\n"
+    "\n"
+    "Example:\n"
+    "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n";
+
+static const char list_help[] =
+    "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY] [--tz ZONE]\n"
+    "                         [--json]\n"
+    "\n"
+    "Lists the events this node holds, soonest first: by default those still\n"
+    "running or yet to come. Times are shown in each event's own zone (UTC\n"
+    "when it has none); cancelled events are marked CANCELLED.\n"
+    "\n"
+    "Options:\n"
+    "  --from WHEN   events that end after WHEN (default: now)\n"
+    "  --to WHEN     events that start before WHEN; a date includes that day\n"
+    "  --group KEY   only events hosted by that group\n"
+    "  --tz ZONE     read a local --from/--to in ZONE (default: system zone)\n"
+    "  --json        print a JSON array of records instead of text\n"
+    "\n"
+    "WHEN is ISO 8601, as in `muster event add --help`.\n"
+    "\n"
+    "Example:\n"
+    "  muster event list --from 2026-12-01 --to 2026-12-31\n";
+
+static const char *const status_names[] = {NULL, "tentative", "confirmed", "cancelled"};
+
+struct event_opts {
+	const char *title, *description, *start, *end, *tz, *where, *address, *geo,
+	    *cause, *capacity, *status;
+	struct mu_cli_list online, tags, hosts;
+};
+
+#define EVENT_OPTS(o)                                                                  \
+	{"title", MU_OPT_VALUE, &(o).title},                                           \
+	    {"description", MU_OPT_VALUE, &(o).description},                           \
+	    {"start", MU_OPT_VALUE, &(o).start}, {"end", MU_OPT_VALUE, &(o).end},      \
+	    {"tz", MU_OPT_VALUE, &(o).tz}, {"where", MU_OPT_VALUE, &(o).where},        \
+	    {"address", MU_OPT_VALUE, &(o).address}, {"geo", MU_OPT_VALUE, &(o).geo},  \
+	    {"cause", MU_OPT_VALUE, &(o).cause},                                       \
+	    {"capacity", MU_OPT_VALUE, &(o).capacity},                                 \
+	    {"status", MU_OPT_VALUE, &(o).status},                                     \
+	    {"online", MU_OPT_LIST, &(o).online}, {"tag", MU_OPT_LIST, &(o).tags},     \
+	    {"host", MU_OPT_LIST, &(o).hosts},                                         \
+	{                                                                              \
+		NULL, 0, NULL                                                          \
+	}
+
+static bool
+any_option(const struct event_opts *o)
+{
+	return o->title != NULL || o->description != NULL || o->start != NULL ||
+	       o->end != NULL || o->tz != NULL || o->where != NULL ||
+	       o->address != NULL || o->geo != NULL || o->cause != NULL ||
+	       o->capacity != NULL || o->status != NULL || o->online.n > 0 ||
+	       o->tags.n > 0 || o->hosts.n > 0;
+}
+
+/*
+ * Reads one coordinate in decimal degrees as an exact count of 1e-7 degrees
+ * (no floating point, so 52.52 is 525200000 and not one unit off). An 8th
+ * decimal rounds half away from zero; more decimals are ignored.
+ */
+static bool
+parse_degrees(const char **p, int64_t *out)
+{
+	const char *s = *p;
+	int64_t whole = 0, frac = 0;
+	int sign = 1, nint = 0, nfrac = 0;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '+' || *s == '-')
+		sign = *s++ == '-' ? -1 : 1;
+	for (; *s >= '0' && *s <= '9'; s++, nint++) {
+		if (nint == 4)
+			return false;
+		whole = whole * 10 + (*s - '0');
+	}
+	if (*s == '.') {
+		for (s++; *s >= '0' && *s <= '9'; s++, nfrac++) {
+			if (nfrac < 7)
+				frac = frac * 10 + (*s - '0');
+			else if (nfrac == 7 && *s >= '5')
+				frac++;
+		}
+	}
+	if (nint == 0 && nfrac == 0)
+		return false;
+	for (; nfrac < 7; nfrac++)
+		frac *= 10;
+	while (*s == ' ')
+		s++;
+	*out = sign * (whole * MU_GEO_SCALE + frac);
+	*p = s;
+	return true;
+}
+
+static int
+apply_geo(struct mu_location *loc, const char *text)
+{
+	const char *p = text;
+	int64_t lat, lon;
+
+	if (text[0] == '\0') {
+		loc->has_geo = false;
+		return 0;
+	}
+	if (!parse_degrees(&p, &lat) || *p++ != ',' || !parse_degrees(&p, &lon) ||
+	    *p != '\0')
+		return mu_cli_fail("--geo: '%s' is not LAT,LON; give decimal degrees "
+		                   "like 52.5200,13.4050 (south and west negative)",
+		                   text);
+	if (lat < -90LL * MU_GEO_SCALE || lat > 90LL * MU_GEO_SCALE)
+		return mu_cli_fail(
+		    "geo-range: latitude in --geo %s is outside -90 to 90", text);
+	if (lon < -180LL * MU_GEO_SCALE || lon > 180LL * MU_GEO_SCALE)
+		return mu_cli_fail(
+		    "geo-range: longitude in --geo %s is outside -180 to "
+		    "180",
+		    text);
+	loc->lat = (int32_t)lat;
+	loc->lon = (int32_t)lon;
+	loc->has_geo = true;
+	return 0;
+}
+
+static int
+apply_capacity(struct mu_event *ev, const char *text)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (text[0] == '\0') {
+		ev->has_capacity = false;
+		return 0;
+	}
+	for (p = text; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > 100000000ULL)
+			return mu_cli_fail("capacity: --capacity '%s' must be a whole "
+			                   "number from 1 to 10000000",
+			                   text);
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (v < 1 || v > 10000000ULL)
+		return mu_cli_fail("capacity: --capacity %s must be from 1 to 10000000",
+		                   text);
+	ev->capacity = (uint32_t)v;
+	ev->has_capacity = true;
+	return 0;
+}
+
+static int
+apply_cause(struct mu_event *ev, const char *text)
+{
+	struct mu_why why = {""};
+
+	if (text[0] == '\0') {
+		ev->has_cause = false;
+		return 0;
+	}
+	if (mu_addr_from_text(&ev->cause, text, &why) != 0)
+		return mu_cli_fail("--cause: '%s' is not a cause address: %s; `muster "
+		                   "cause list` shows them",
+		                   text, why.text);
+	if (ev->cause.kind != MU_KIND_CAUSE)
+		return mu_cli_fail("--cause: %s has kind %s; give the address of a "
+		                   "cause (`muster cause list` shows them)",
+		                   text, mu_kind_name(ev->cause.kind));
+	ev->has_cause = true;
+	return 0;
+}
+
+static int
+apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
+{
+	size_t i;
+	int rc;
+
+	if (l->n == 0)
+		return 0;
+	if (l->n == 1 && l->v[0][0] == '\0') {
+		ev->nhosts = 0;
+		return 0;
+	}
+	if (l->n > MU_LIST_MAX)
+		return mu_cli_fail("field-length: --host given %zu times; an event has "
+		                   "at most %d hosts",
+		                   l->n, MU_LIST_MAX);
+	for (i = 0; i < l->n; i++) {
+		rc = mu_cli_key_arg(ev->hosts[i], l->v[i], "--host");
+		if (rc != 0)
+			return rc;
+	}
+	ev->nhosts = l->n;
+	return 0;
+}
+
+/* Reads one WHEN option; says which option was wrong. */
+static int
+when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *zone)
+{
+	struct mu_why why = {""};
+
+	if (mu_cli_when_parse(w, text, zone, &why) != 0)
+		return mu_cli_fail("--%s: %s", opt, why.text);
+	return 0;
+}
+
+/*
+ * Applies start, end and tz. zone_buf holds a zone name the record borrows
+ * when it is not in argv (the system zone, or a copy of the event's own).
+ */
+static int
+apply_times(struct mu_event *ev, const struct event_opts *o,
+            char zone_buf[MU_CLI_ZONE_SIZE])
+{
+	struct mu_cli_when ws, we;
+	struct mu_why why = {""};
+	const char *zone = NULL;
+	bool old_all_day = ev->all_day, local = false;
+	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
+	int rc;
+
+	if (o->tz != NULL && o->tz[0] != '\0') {
+		if (mu_cli_zone_check(o->tz, &why) != 0)
+			return mu_cli_fail("--tz: %s", why.text);
+		ev->tz = mu_cli_str(o->tz);
+		zone = o->tz;
+	} else if (o->tz != NULL) {
+		ev->tz = mu_cli_str(NULL);
+	} else if (ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
+		/* An edit reads local times in the event's own zone. */
+		memcpy(zone_buf, ev->tz.ptr, ev->tz.len);
+		zone_buf[ev->tz.len] = '\0';
+		zone = zone_buf;
+	}
+	if (o->start != NULL) {
+		if ((rc = when_arg(&ws, "start", o->start, zone)) != 0)
+			return rc;
+		ev->all_day = ws.date_only;
+		ev->start = ws.date_only ? ws.day_utc : ws.t;
+		local = ws.local && !ws.date_only;
+	}
+	if (o->end != NULL && o->end[0] != '\0') {
+		if ((rc = when_arg(&we, "end", o->end, zone)) != 0)
+			return rc;
+		if (we.date_only != ev->all_day)
+			return mu_cli_fail(
+			    "--end: give a date (the last day) when --start "
+			    "is a date, and a time when --start is a time");
+		if (we.date_only && we.day_utc < ev->start)
+			return mu_cli_fail(
+			    "end-before-start: the last day, --end %s, is "
+			    "before the first day of the event",
+			    o->end);
+		ev->end = we.date_only ? we.day_utc + 86400 : we.t;
+		ev->has_end = true;
+		local = local || (we.local && !we.date_only);
+	} else if (o->end != NULL) {
+		ev->has_end = false;
+	} else if (o->start != NULL && ev->has_end) {
+		if (old_all_day != ev->all_day)
+			return mu_cli_fail(
+			    "--start: the event's end is a %s; give --end "
+			    "as a %s too, or --end \"\" for none",
+			    old_all_day ? "date" : "time",
+			    ev->all_day ? "date" : "time");
+		ev->end = ev->start + old_len;
+	}
+	/* A time typed in the system's zone was meant in it: say so in the
+	 * record, so that others see the event at the hour it was given. */
+	if (local && o->tz == NULL && ev->tz.len == 0 &&
+	    mu_cli_system_zone(zone_buf) == 0)
+		ev->tz = mu_cli_str(zone_buf);
+	return 0;
+}
+
+static int
+apply(struct mu_event *ev, const struct event_opts *o, bool adding,
+      char zone_buf[MU_CLI_ZONE_SIZE])
+{
+	struct mu_location *loc = &ev->location;
+	int s, rc;
+
+	if (o->title != NULL)
+		ev->title = mu_cli_str(o->title);
+	if (o->description != NULL)
+		ev->description = mu_cli_str(o->description);
+	if (o->status != NULL) {
+		s = mu_cli_pick("status", o->status, status_names, 4);
+		if (s < 0)
+			return MU_CLI_ERR;
+		if (adding && s == MU_EVENT_CANCELLED)
+			return mu_cli_fail("--status: a new event cannot start out "
+			                   "cancelled; use tentative or confirmed");
+		ev->status = (enum mu_event_status)s;
+	}
+	if ((rc = apply_times(ev, o, zone_buf)) != 0)
+		return rc;
+	if (o->where != NULL)
+		loc->name = mu_cli_str(o->where);
+	if (o->address != NULL)
+		loc->address = mu_cli_str(o->address);
+	if (o->geo != NULL && (rc = apply_geo(loc, o->geo)) != 0)
+		return rc;
+	loc->set = loc->name.len > 0 || loc->address.len > 0 || loc->has_geo;
+	if (o->cause != NULL && (rc = apply_cause(ev, o->cause)) != 0)
+		return rc;
+	if (o->capacity != NULL && (rc = apply_capacity(ev, o->capacity)) != 0)
+		return rc;
+	if ((rc = mu_cli_strs_arg(&o->online, "online", MU_ONLINE_MAX, ev->online,
+	                          &ev->nonline)) != 0)
+		return rc;
+	if ((rc = mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, ev->tags,
+	                          &ev->ntags)) != 0)
+		return rc;
+	return apply_hosts(ev, &o->hosts);
+}
+
+static int
+add(struct mu_cli *cli, int argc, char **argv)
+{
+	struct event_opts o;
+	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
+	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
+	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	struct mu_record rec;
+	size_t nargs;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (o.title == NULL || o.start == NULL)
+		return mu_cli_usage("event add: --title and --start are required; see "
+		                    "`muster event add --help`");
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = MU_KIND_EVENT;
+	mu_cli_random_d(d);
+	rec.d = mu_cli_str(d);
+	rec.c.event.status = MU_EVENT_CONFIRMED;
+	rc = apply(&rec.c.event, &o, true, zone_buf);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	return mu_cli_publish(cli, &rec, "create event");
+}
+
+/* edit and cancel: a new revision of one of our events. */
+static int
+revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
+       const char *what)
+{
+	struct mu_cli_rec cur = {NULL, {0}};
+	char zone_buf[MU_CLI_ZONE_SIZE];
+	struct mu_record rec;
+	struct mu_addr addr;
+	int rc;
+
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_own_addr(cli, addr_text, MU_KIND_EVENT, &addr);
+	if (rc != 0)
+		return rc;
+	rc = mu_cli_edit_begin(cli, &addr, &cur, &rec);
+	if (rc != 0)
+		return rc;
+	rc = apply(&rec.c.event, o, false, zone_buf);
+	if (rc == 0)
+		rc = mu_cli_publish(cli, &rec, what);
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+static int
+edit(struct mu_cli *cli, int argc, char **argv)
+{
+	struct event_opts o;
+	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
+	const struct mu_cli_spec spec = {"event edit", edit_help, opts, "ADDR", 1, 1};
+	const char *args[1];
+	size_t nargs;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (!any_option(&o))
+		return mu_cli_usage(
+		    "event edit: nothing to change; give the options to "
+		    "change, e.g. --where TEXT (see `muster event edit "
+		    "--help`)");
+	return revise(cli, args[0], &o, "edit event");
+}
+
+static int
+cancel(struct mu_cli *cli, int argc, char **argv)
+{
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"event cancel", cancel_help, opts,
+	                                 "ADDR",         1,           1};
+	struct event_opts o;
+	const char *args[1];
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	memset(&o, 0, sizeof(o));
+	o.status = "cancelled";
+	return revise(cli, args[0], &o, "cancel event");
+}
+
+struct list_ctx {
+	const uint8_t *group; /* NULL: every group */
+	struct mu_cli_recs recs;
+};
+
+static int
+collect(void *ctx, const struct mu_record *rec)
+{
+	struct list_ctx *c = ctx;
+
+	if (c->group != NULL && memcmp(rec->group, c->group, MU_KEY_BYTES) != 0)
+		return 0;
+	return mu_cli_recs_add(&c->recs, rec);
+}
+
+static int
+list(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *from_text = NULL, *to_text = NULL, *group_text = NULL, *zone = NULL;
+	bool json = false;
+	const struct mu_cli_opt opts[] = {
+	    {"from", MU_OPT_VALUE, &from_text},   {"to", MU_OPT_VALUE, &to_text},
+	    {"group", MU_OPT_VALUE, &group_text}, {"tz", MU_OPT_VALUE, &zone},
+	    {"json", MU_OPT_FLAG, &json},         {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"event list", list_help, opts, "", 0, 0};
+	struct list_ctx ctx = {NULL, {NULL, 0, 0}};
+	char name[MU_CLI_NAME_SIZE], next_day[MU_CLI_ISO_SIZE];
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_cli_when w;
+	struct mu_why why = {""};
+	int64_t from, to = MU_TIME_MAX + 1;
+	size_t nargs, i;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
+		return mu_cli_fail("--tz: %s", why.text);
+	from = cli->now;
+	if (from_text != NULL) {
+		if ((rc = when_arg(&w, "from", from_text, zone)) != 0)
+			return rc;
+		from = w.t;
+	}
+	if (to_text != NULL) {
+		if ((rc = when_arg(&w, "to", to_text, zone)) != 0)
+			return rc;
+		to = w.t;
+		if (w.date_only) {
+			/* --to 2026-12-31 includes the 31st: up to the next
+			 * day's midnight in the same zone. */
+			mu_cli_when_iso(next_day, w.day_utc + 86400);
+			next_day[10] = '\0';
+			if (mu_cli_when_parse(&w, next_day, zone, &why) == 0)
+				to = w.t;
+			else
+				to = MU_TIME_MAX + 1;
+		}
+	}
+	if (to <= from)
+		return mu_cli_usage("event list: --to must be later than --from");
+	if (group_text != NULL) {
+		if ((rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
+			return rc;
+		ctx.group = group;
+	}
+	rc = mu_cli_open(cli, MU_CLI_READONLY);
+	if (rc != 0)
+		return rc;
+	rc = mu_store_events(cli->store, from, to, collect, &ctx);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot list the events: %s", mu_strerror(rc));
+		goto out;
+	}
+	if (json) {
+		if (mu_cli_json_print_recs(stdout, &ctx.recs) != 0)
+			rc = mu_cli_fail("cannot write the JSON output");
+		goto out;
+	}
+	if (ctx.recs.n == 0)
+		printf("No events%s. Publish one with `muster event add`.\n",
+		       from_text == NULL && to_text == NULL ? " coming up" : " then");
+	for (i = 0; i < ctx.recs.n; i++) {
+		mu_cli_group_name(cli, ctx.recs.v[i].rec.group, name);
+		if (i > 0)
+			putchar('\n');
+		mu_cli_print_event(stdout, &ctx.recs.v[i].rec, name);
+	}
+out:
+	mu_cli_recs_free(&ctx.recs);
+	return rc;
+}
+
+int
+mu_cli_cmd_event(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {{"add", add},
+	                                         {"edit", edit},
+	                                         {"cancel", cancel},
+	                                         {"list", list},
+	                                         {NULL, NULL}};
+
+	return mu_cli_dispatch(cli, "event", group_help, subs, argc, argv);
+}

@@ -1,0 +1,338 @@
+/*
+ * cmd_export.c - `muster export` and `muster import`: the export stream of
+ * docs/PROTOCOL.md section 7, for groups that meet by USB stick.
+ *
+ * Export writes every stored record byte for byte as signed. Import treats
+ * the file like a peer: every record is verified before it is stored.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* The msgpack str "muster-export/1": a fixstr header and 15 bytes. */
+static const uint8_t magic[16] = {0xaf, 'm', 'u', 's', 't', 'e', 'r', '-',
+                                  'e',  'x', 'p', 'o', 'r', 't', '/', '1'};
+
+#define IMPORT_MAX (1024ULL * 1024 * 1024) /* 1 GiB */
+#define BATCH      1000                    /* records per store transaction */
+
+static const char export_help[] =
+    "Usage: muster export [FILE]\n"
+    "\n"
+    "Writes every record this node stores (yours and those of other groups,\n"
+    "tombstones included) to FILE, or to stdout when FILE is missing or -.\n"
+    "The records are byte for byte as their groups signed them, so whoever\n"
+    "imports the file can check every one. The format is the export stream\n"
+    "of docs/PROTOCOL.md. FILE is written in full or not at all.\n"
+    "\n"
+    "Example:\n"
+    "  muster export /media/usb/riverside.muster\n";
+
+static const char import_help[] =
+    "Usage: muster import [FILE]\n"
+    "\n"
+    "Reads an export stream (made by `muster export` on any node) from FILE,\n"
+    "or from stdin when FILE is missing or -, verifies every record (its\n"
+    "signature and every rule of the protocol) and stores the valid ones.\n"
+    "Prints one line: how many records were new, already here (duplicate),\n"
+    "older than the version held (superseded), covered by a delete (deleted)\n"
+    "or rejected. Each rejected record also gets a line on stderr saying\n"
+    "why. Exits with status 1 when any record was rejected or the file is\n"
+    "cut short; the valid records are stored anyway.\n"
+    "\n"
+    "Example:\n"
+    "  muster import /media/usb/their-group.muster\n";
+
+/* ---- export ------------------------------------------------------------ */
+
+static int
+write_one(void *ctx, const struct mu_record *rec)
+{
+	return fwrite(rec->raw, 1, rec->raw_len, ctx) == rec->raw_len ? 0 : MU_EIO;
+}
+
+/* Makes a rename durable: fsync the directory that holds path. */
+static void
+sync_dir(const char *path)
+{
+	char *copy = strdup(path);
+	int fd;
+
+	if (copy == NULL)
+		return;
+	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+int
+mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
+{
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"export", export_help, opts, "FILE", 0, 1};
+	FILE *f = NULL;
+	const char *args[1], *file = NULL;
+	char *tmp = NULL;
+	size_t nargs, n;
+	int fd, rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (nargs == 1 && strcmp(args[0], "-") != 0)
+		file = args[0];
+	if (file == NULL && isatty(STDOUT_FILENO))
+		return mu_cli_usage("export: stdout is a terminal; give a FILE or "
+		                    "redirect: muster export > FILE");
+	rc = mu_cli_open(cli, MU_CLI_READONLY);
+	if (rc != 0)
+		return rc;
+
+	if (file != NULL) {
+		/* Written beside FILE and renamed over it, so that FILE is
+		 * never half written. */
+		n = strlen(file) + sizeof(".tmp");
+		if ((tmp = malloc(n)) == NULL)
+			return mu_cli_fail("out of memory");
+		snprintf(tmp, n, "%s.tmp", file);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
+			rc = mu_cli_fail("cannot create %s: %s", tmp, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			free(tmp);
+			return rc;
+		}
+	} else {
+		f = stdout;
+	}
+
+	if (fwrite(magic, 1, sizeof(magic), f) != sizeof(magic)) {
+		rc = MU_EIO;
+	} else {
+		rc = mu_store_each(cli->store, write_one, f);
+	}
+	if (rc == 0 && fflush(f) != 0)
+		rc = MU_EIO;
+	if (rc == 0 && file != NULL && fsync(fileno(f)) != 0)
+		rc = MU_EIO;
+	if (file != NULL && fclose(f) != 0 && rc == 0)
+		rc = MU_EIO;
+	if (rc == MU_EIO) {
+		rc = mu_cli_fail("cannot write %s: %s", file != NULL ? tmp : "stdout",
+		                 strerror(errno));
+	} else if (rc != 0) {
+		rc = mu_cli_fail("cannot read the store: %s", mu_strerror(rc));
+	} else if (file != NULL && rename(tmp, file) != 0) {
+		rc = mu_cli_fail("cannot rename %s to %s: %s", tmp, file,
+		                 strerror(errno));
+	}
+	if (file != NULL) {
+		if (rc != 0)
+			unlink(tmp);
+		else
+			sync_dir(file);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* ---- import ------------------------------------------------------------ */
+
+static int
+too_big(const char *name)
+{
+	return mu_cli_fail("%s is larger than 1 GiB, the most import reads at once; "
+	                   "split it into smaller export streams, each starting "
+	                   "with the magic",
+	                   name);
+}
+
+/* Reads all of fd into a malloc()ed buffer, refusing more than IMPORT_MAX. */
+static int
+read_all(int fd, const char *name, uint8_t **out, size_t *out_len)
+{
+	struct stat sb;
+	uint8_t *buf = NULL, *nb;
+	size_t len = 0, cap = 0;
+	ssize_t r;
+
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (unsigned long long)sb.st_size > IMPORT_MAX)
+		return too_big(name);
+	for (;;) {
+		if (len == cap) {
+			/* One byte past the limit tells a stream that is too
+			 * big from one that is exactly 1 GiB. */
+			cap = cap != 0 ? 2 * cap : 1 << 16;
+			if (cap > IMPORT_MAX + 1)
+				cap = IMPORT_MAX + 1;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				free(buf);
+				return mu_cli_fail("out of memory reading %s", name);
+			}
+			buf = nb;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			free(buf);
+			return mu_cli_fail("cannot read %s: %s", name, strerror(errno));
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len > IMPORT_MAX) {
+			free(buf);
+			return too_big(name);
+		}
+	}
+	*out = buf;
+	*out_len = len;
+	return 0;
+}
+
+struct tally {
+	size_t n[MU_PUT_DELETED + 1];
+	size_t rejected;
+};
+
+/* Records waiting for the next transaction; they borrow the input buffer. */
+struct batch {
+	struct mu_record recs[BATCH];
+	const struct mu_record *ptrs[BATCH];
+	enum mu_put_result res[BATCH];
+	size_t n;
+};
+
+/* Stores the batch in one transaction, counts what happened, empties it. */
+static int
+flush(struct mu_cli *cli, struct batch *b, struct tally *t)
+{
+	struct mu_why why = {""};
+	size_t i;
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	for (i = 0; i < b->n; i++)
+		b->ptrs[i] = &b->recs[i];
+	rc = mu_store_put(cli->store, b->ptrs, b->n, b->res, &why);
+	if (rc != 0)
+		return mu_cli_fail("cannot store the records: %s",
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	for (i = 0; i < b->n; i++) {
+		if (b->res[i] >= MU_PUT_NEW && b->res[i] <= MU_PUT_DELETED)
+			t->n[b->res[i]]++;
+	}
+	b->n = 0;
+	return 0;
+}
+
+int
+mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
+{
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"import", import_help, opts, "FILE", 0, 1};
+	struct batch *batch = NULL;
+	struct tally t;
+	struct mu_why why;
+	const char *args[1], *name = "stdin";
+	uint8_t *buf = NULL;
+	size_t nargs, len = 0, off, index = 0;
+	bool broken = false;
+	long span;
+	int fd = STDIN_FILENO, rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (nargs == 0 && isatty(STDIN_FILENO))
+		return mu_cli_usage("import: stdin is a terminal; give a FILE or "
+		                    "redirect: muster import < FILE");
+	if (nargs == 1 && strcmp(args[0], "-") != 0) {
+		name = args[0];
+		fd = open(name, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return mu_cli_fail("cannot open %s: %s", name, strerror(errno));
+	}
+	rc = read_all(fd, name, &buf, &len);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	if (rc != 0)
+		return rc;
+	if (len < sizeof(magic) || memcmp(buf, magic, sizeof(magic)) != 0) {
+		rc = mu_cli_fail(
+		    "%s is not a muster export stream (missing magic): it "
+		    "must start with the msgpack string \"muster-export/1\"; "
+		    "make one with `muster export FILE`",
+		    name);
+		goto out;
+	}
+	if ((rc = mu_cli_open(cli, 0)) != 0)
+		goto out;
+	batch = malloc(sizeof(*batch));
+	if (batch == NULL) {
+		rc = mu_cli_fail("out of memory");
+		goto out;
+	}
+	batch->n = 0;
+	memset(&t, 0, sizeof(t));
+	for (off = sizeof(magic); off < len; off += (size_t)span) {
+		index++;
+		why.text[0] = '\0';
+		span = mu_rec_span(buf + off, len - off, &why);
+		if (span == MU_ETRUNC) {
+			mu_cli_fail(
+			    "record %zu rejected: truncated: it is cut short at the "
+			    "end of %s (an interrupted copy?); the records before "
+			    "it were read",
+			    index, name);
+			t.rejected++;
+			broken = true;
+			break;
+		}
+		if (span <= 0) {
+			/* Without a length there is no telling where the next
+			 * record starts: the rest of the stream is lost. */
+			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
+			            "read",
+			            index, why.text[0] != '\0' ? why.text : "shape",
+			            name);
+			t.rejected++;
+			broken = true;
+			break;
+		}
+		rc = mu_rec_parse(&batch->recs[batch->n], buf + off, (size_t)span,
+		                  cli->now, 0, &why);
+		if (rc != 0) {
+			mu_cli_fail("record %zu rejected: %s", index,
+			            why.text[0] != '\0' ? why.text : mu_strerror(rc));
+			t.rejected++;
+			continue;
+		}
+		if (++batch->n == BATCH && (rc = flush(cli, batch, &t)) != 0)
+			goto summary;
+	}
+	rc = flush(cli, batch, &t);
+summary:
+	printf("new %zu, duplicate %zu, superseded %zu, deleted %zu, rejected %zu\n",
+	       t.n[MU_PUT_NEW], t.n[MU_PUT_DUPLICATE], t.n[MU_PUT_SUPERSEDED],
+	       t.n[MU_PUT_DELETED], t.rejected);
+	if (rc == 0 && (t.rejected > 0 || broken))
+		rc = MU_CLI_ERR;
+out:
+	free(batch);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,129 @@
+/*
+ * cmd_init.c - `muster init`: a new node home, group key and profile.
+ */
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "Usage: muster init [--name NAME]\n"
+    "\n"
+    "Creates this node: the home directory, a new group key (your group's\n"
+    "identity: keep the home safe, the key cannot be recovered) and a profile\n"
+    "with the group's name. Prints the group key, which you give to the groups\n"
+    "you want to ally with.\n"
+    "\n"
+    "Options:\n"
+    "  --name NAME   the group's name (default: your user name, or the host\n"
+    "                name when you are root); change it later with\n"
+    "                `muster profile set --name`\n"
+    "\n"
+    "The home is --home DIR, $MUSTER_HOME, $XDG_DATA_HOME/muster or\n"
+    "~/.local/share/muster. An existing home is never overwritten.\n"
+    "\n"
+    "Example:\n"
+    "  muster init --name \"Riverside Tenants Union\"\n";
+
+/* A name until the group picks one: who runs the node, or where. */
+static void
+default_name(char *out, size_t size)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0' &&
+	    strcmp(pw->pw_name, "root") != 0) {
+		snprintf(out, size, "%s", pw->pw_name);
+		return;
+	}
+	if (gethostname(out, size) == 0 && out[0] != '\0') {
+		out[size - 1] = '\0';
+		return;
+	}
+	snprintf(out, size, "muster node");
+}
+
+/*
+ * Builds the profile with a throwaway key before the home exists, so that a
+ * name the protocol refuses (too long, a control character) stops init
+ * before it creates anything.
+ */
+static int
+check_profile(const struct mu_cli *cli, const struct mu_record *rec)
+{
+	struct mu_record tmp = *rec;
+	struct mu_why why = {""};
+	uint8_t *sk, *out = NULL, id[MU_ID_BYTES];
+	size_t len;
+	int rc;
+
+	sk = sodium_malloc(MU_SECRET_BYTES);
+	if (sk == NULL)
+		return mu_cli_fail("out of memory");
+	crypto_sign_keypair(tmp.group, sk);
+	memcpy(tmp.signer, tmp.group, MU_KEY_BYTES);
+	tmp.version = MU_FORMAT_VERSION;
+	tmp.created_at = cli->now;
+	rc = mu_rec_build(&tmp, sk, cli->now, &out, &len, id, &why);
+	sodium_free(sk);
+	free(out);
+	if (rc != 0)
+		return mu_cli_fail("cannot create the profile: %s",
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	return 0;
+}
+
+int
+mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL;
+	const struct mu_cli_opt opts[] = {
+	    {"name", MU_OPT_VALUE, &name},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"init", help, opts, "", 0, 0};
+	char fallback[256], key[MU_KEY_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE];
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_why why = {""};
+	struct mu_record rec;
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (name == NULL) {
+		default_name(fallback, sizeof(fallback));
+		name = fallback;
+	}
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = MU_KIND_PROFILE;
+	rec.d = mu_cli_str("");
+	rec.c.profile.name = mu_cli_str(name);
+	rc = check_profile(cli, &rec);
+	if (rc != 0)
+		return rc;
+
+	rc = mu_home_create(cli->home_dir, group, &why);
+	if (rc == MU_EEXIST)
+		return mu_cli_fail("a muster home already exists at %s (`muster id` "
+		                   "prints its key); use --home DIR to create another",
+		                   cli->home_dir);
+	if (rc != 0)
+		return mu_cli_fail("cannot create the home %s: %s", cli->home_dir,
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+
+	rc = mu_cli_store_new(cli, &rec, "create the profile", addr);
+	if (rc != 0)
+		return rc;
+	mu_key_to_text(key, cli->home->group);
+	printf("%s\n", key);
+	return MU_CLI_OK;
+}

@@ -1,0 +1,110 @@
+/*
+ * cmd_profile.c - `muster profile set`: the group's own description.
+ *
+ * A group has one profile (d ""), so setting it is always an edit of that
+ * address, or its first version when there is none yet.
+ */
+#include <string.h>
+
+#include "cli.h"
+
+static const char group_help[] =
+    "Usage: muster profile set [--name N] [--about A] [--website U]\n"
+    "                          [--contact C] [--location L]\n"
+    "\n"
+    "Your group's profile: the name other groups see next to your events,\n"
+    "causes and alliances. See `muster profile set --help`.\n"
+    "\n"
+    "Example:\n"
+    "  muster profile set --name \"Riverside Tenants Union\"\n";
+
+static const char set_help[] =
+    "Usage: muster profile set [--name N] [--about A] [--website U]\n"
+    "                          [--contact C] [--location L]\n"
+    "\n"
+    "Changes your group's profile. Fields you do not give keep their value;\n"
+    "an empty value (--about \"\") removes a field. Prints the profile's\n"
+    "address.\n"
+    "\n"
+    "Options:\n"
+    "  --name N       the group's name (up to 100 bytes; required)\n"
+    "  --about A      what the group is and does (up to 2000 bytes)\n"
+    "  --website U    a http:// or https:// address\n"
+    "  --contact C    how to reach you: an e-mail address, a phone, a handle\n"
+    "  --location L   where the group is based: a town or neighbourhood\n"
+    "\n"
+    "Example:\n"
+    "  muster profile set --about \"Tenants organizing in Riverside since 2019\" \\\n"
+    "      --website https://riverside-tenants.example\n";
+
+static void
+apply(struct mu_str *field, const char *value)
+{
+	if (value != NULL)
+		*field = mu_cli_str(value);
+}
+
+static int
+set(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *name = NULL, *about = NULL, *website = NULL, *contact = NULL,
+	           *location = NULL;
+	const struct mu_cli_opt opts[] = {
+	    {"name", MU_OPT_VALUE, &name},         {"about", MU_OPT_VALUE, &about},
+	    {"website", MU_OPT_VALUE, &website},   {"contact", MU_OPT_VALUE, &contact},
+	    {"location", MU_OPT_VALUE, &location}, {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"profile set", set_help, opts, "", 0, 0};
+	struct mu_cli_rec cur = {NULL, {0}};
+	struct mu_record rec;
+	struct mu_addr addr;
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if (name == NULL && about == NULL && website == NULL && contact == NULL &&
+	    location == NULL)
+		return mu_cli_usage("profile set: nothing to change; give at least one "
+		                    "of --name, --about, --website, --contact, "
+		                    "--location");
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, cli->home->group, MU_KEY_BYTES);
+	addr.kind = MU_KIND_PROFILE;
+	addr.d = mu_cli_str("");
+	rc = mu_cli_lookup(cli, &addr, &cur);
+	if (rc == 0) {
+		rc = mu_cli_next_rev(&cur, &rec);
+		if (rc != 0)
+			goto out;
+	} else if (rc == MU_ENOTFOUND) {
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = MU_KIND_PROFILE;
+		rec.d = addr.d;
+	} else {
+		rc = mu_cli_fail("cannot read the profile: %s", mu_strerror(rc));
+		goto out;
+	}
+	apply(&rec.c.profile.name, name);
+	apply(&rec.c.profile.about, about);
+	apply(&rec.c.profile.website, website);
+	apply(&rec.c.profile.contact, contact);
+	apply(&rec.c.profile.location, location);
+	rc = mu_cli_publish(cli, &rec, "set the profile");
+out:
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+int
+mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {{"set", set}, {NULL, NULL}};
+
+	return mu_cli_dispatch(cli, "profile", group_help, subs, argc, argv);
+}

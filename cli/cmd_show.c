@@ -1,0 +1,99 @@
+/*
+ * cmd_show.c - `muster show ADDR|ID|KEY`: one record in full.
+ */
+#include <string.h>
+
+#include "cli.h"
+#include "json_out.h"
+
+static const char help[] =
+    "Usage: muster show ADDR|ID|KEY [--json]\n"
+    "\n"
+    "Prints one record with all its fields: the current version at an address\n"
+    "(mug1…/event/…), the record with an id (64 hex digits, as `muster delete`\n"
+    "prints), or the profile of the group with a key (mug1…).\n"
+    "\n"
+    "Options:\n"
+    "  --json   print the record as a JSON object\n"
+    "\n"
+    "Example:\n"
+    "  muster show mug1…/event/91c2d7e05b6a4f38\n";
+
+static int
+copy_one(void *ctx, const struct mu_record *rec)
+{
+	return mu_cli_rec_copy(ctx, rec);
+}
+
+static bool
+looks_like_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL)
+			return false;
+	}
+	return i == 2 * MU_ID_BYTES;
+}
+
+int
+mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &json},
+	                                  {NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"show", help, opts, "ADDR, ID or KEY", 1, 1};
+	struct mu_cli_rec r = {NULL, {0}};
+	struct mu_why why = {""}, kwhy = {""};
+	uint8_t id[MU_ID_BYTES];
+	const char *args[1];
+	struct mu_addr addr;
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	memset(&addr, 0, sizeof(addr));
+	if (looks_like_id(args[0])) {
+		if (mu_id_from_text(id, args[0], &why) != 0)
+			return mu_cli_fail("'%s' is not a record id: %s", args[0],
+			                   why.text);
+		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+			return rc;
+		rc = mu_store_get(cli->store, id, copy_one, &r);
+		if (rc == MU_ENOTFOUND)
+			return mu_cli_fail("no record with id %s is stored here",
+			                   args[0]);
+		if (rc != 0)
+			return mu_cli_fail("cannot read %s: %s", args[0],
+			                   mu_strerror(rc));
+	} else {
+		if (strchr(args[0], '/') == NULL &&
+		    mu_key_from_text(addr.group, args[0], &kwhy) == 0) {
+			/* A bare group key: show that group's profile. */
+			addr.kind = MU_KIND_PROFILE;
+			addr.d = mu_cli_str("");
+		} else if (mu_addr_from_text(&addr, args[0], &why) != 0) {
+			return mu_cli_fail(
+			    "'%s' is not a record address, id or group key: "
+			    "%s; addresses look like mug1…/event/…, ids are "
+			    "64 hex digits",
+			    args[0],
+			    strchr(args[0], '/') != NULL ? why.text : kwhy.text);
+		}
+		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+			return rc;
+		if (mu_cli_get_current(cli, &addr, &r) != 0)
+			return MU_CLI_ERR;
+	}
+	if (json) {
+		if (mu_cli_json_print(stdout, mu_cli_json_record(&r.rec)) != 0)
+			rc = mu_cli_fail("cannot write the JSON output");
+	} else {
+		mu_cli_print_record(stdout, &r.rec);
+	}
+	mu_cli_rec_free(&r);
+	return rc;
+}

@@ -1,0 +1,260 @@
+/*
+ * context.c - what every command needs from the layers below: the home and
+ * its store, records copied out of the store, group names, and our own
+ * records looked up for editing.
+ *
+ * Store visitors see records in LMDB's memory only during the call, and a
+ * visitor must not start another read (LMDB allows one read transaction per
+ * thread). So lists copy what they visit first and look up names after.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int
+mu_cli_open(struct mu_cli *cli, unsigned flags)
+{
+	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
+	struct mu_why why = {""};
+	char *dir = NULL;
+	int rc;
+
+	rc =
+	    mu_home_open(&cli->home, cli->home_dir, (flags & MU_CLI_SECRET) != 0, &why);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail(
+		    "no muster home at %s: create one with `muster init`, "
+		    "or choose another with --home DIR",
+		    cli->home_dir);
+	if (rc != 0)
+		return mu_cli_fail("cannot open the home %s: %s", cli->home_dir,
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	dir = mu_home_store_dir(cli->home);
+	if (dir == NULL) {
+		rc = mu_cli_fail("out of memory");
+		goto fail;
+	}
+	rc = mu_store_open(&cli->store, dir, &opts, &why);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot open the store in %s: %s", dir,
+		                 why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		goto fail;
+	}
+	free(dir);
+	return 0;
+fail:
+	free(dir);
+	mu_cli_close(cli);
+	return rc;
+}
+
+void
+mu_cli_close(struct mu_cli *cli)
+{
+	mu_store_close(cli->store);
+	cli->store = NULL;
+	mu_home_close(cli->home);
+	cli->home = NULL;
+}
+
+int
+mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec)
+{
+	struct mu_why why;
+
+	out->buf = malloc(rec->raw_len);
+	if (out->buf == NULL)
+		return MU_ENOMEM;
+	memcpy(out->buf, rec->raw, rec->raw_len);
+	/* The store only holds records that were verified when they came in. */
+	if (mu_rec_parse(&out->rec, out->buf, rec->raw_len, 0,
+	                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &why) != 0) {
+		free(out->buf);
+		out->buf = NULL;
+		return MU_ECORRUPT;
+	}
+	return 0;
+}
+
+void
+mu_cli_rec_free(struct mu_cli_rec *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+int
+mu_cli_recs_add(void *ctx, const struct mu_record *rec)
+{
+	struct mu_cli_recs *l = ctx;
+	struct mu_cli_rec *v;
+	size_t cap;
+	int rc;
+
+	if (l->n == l->cap) {
+		cap = l->cap != 0 ? 2 * l->cap : 16;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return MU_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	rc = mu_cli_rec_copy(&l->v[l->n], rec);
+	if (rc != 0)
+		return rc;
+	l->n++;
+	return 0;
+}
+
+void
+mu_cli_recs_free(struct mu_cli_recs *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		mu_cli_rec_free(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+copy_one(void *ctx, const struct mu_record *rec)
+{
+	return mu_cli_rec_copy(ctx, rec);
+}
+
+int
+mu_cli_lookup(struct mu_cli *cli, const struct mu_addr *addr, struct mu_cli_rec *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = mu_store_get_addr(cli->store, addr, copy_one, out);
+	if (rc != 0)
+		mu_cli_rec_free(out);
+	return rc;
+}
+
+int
+mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
+                   struct mu_cli_rec *out)
+{
+	char text[MU_ADDR_TEXT_SIZE], id[MU_ID_TEXT_SIZE];
+	uint8_t tomb[MU_ID_BYTES];
+	int rc;
+
+	mu_addr_to_text(text, addr);
+	rc = mu_cli_lookup(cli, addr, out);
+	if (rc == 0)
+		return 0;
+	if (rc != MU_ENOTFOUND) {
+		mu_cli_fail("cannot read %s: %s", text, mu_strerror(rc));
+		return rc;
+	}
+	if (mu_store_deleted_addr(cli->store, addr, tomb) == 1) {
+		mu_id_to_text(id, tomb);
+		mu_cli_fail("%s was deleted (delete record %s); a deleted address "
+		            "cannot be used again",
+		            text, id);
+	} else {
+		mu_cli_fail("nothing is stored at %s; check the address with `muster "
+		            "%s list`",
+		            text,
+		            addr->kind == MU_KIND_ALLIANCE ? "ally"
+		                                           : mu_kind_name(addr->kind));
+	}
+	return MU_ENOTFOUND;
+}
+
+int
+mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                struct mu_addr *addr)
+{
+	struct mu_why why = {""};
+	char name[MU_CLI_NAME_SIZE];
+
+	if (mu_addr_from_text(addr, text, &why) != 0)
+		return mu_cli_fail(
+		    "'%s' is not a record address: %s; addresses look "
+		    "like mug1…/event/3f9a0c1d2e4b5a69 (see `muster event "
+		    "list`)",
+		    text, why.text);
+	if (kind != MU_KIND_NONE && addr->kind != kind)
+		return mu_cli_fail("%s has kind %s; this command needs the address "
+		                   "of a record of kind %s",
+		                   text, mu_kind_name(addr->kind), mu_kind_name(kind));
+	if (memcmp(addr->group, cli->home->group, MU_KEY_BYTES) != 0) {
+		mu_cli_group_name(cli, addr->group, name);
+		return mu_cli_fail("%s belongs to another group (%s): only a group can "
+		                   "change or delete its own records",
+		                   text, name);
+	}
+	return 0;
+}
+
+void
+mu_cli_short_key(char out[MU_CLI_SHORT_KEY_SIZE], const uint8_t key[MU_KEY_BYTES])
+{
+	char text[MU_KEY_TEXT_SIZE];
+
+	mu_key_to_text(text, key);
+	snprintf(out, MU_CLI_SHORT_KEY_SIZE, "%.12s…%s", text,
+	         text + MU_KEY_TEXT_LEN - 4);
+}
+
+static int
+copy_name(void *ctx, const struct mu_record *rec)
+{
+	char *out = ctx;
+	const struct mu_str *n = &rec->c.profile.name;
+	size_t len = n->len;
+
+	if (len > MU_CLI_NAME_SIZE - 1) {
+		/* Cut on a UTF-8 character boundary. */
+		len = MU_CLI_NAME_SIZE - 1;
+		while (len > 0 && ((unsigned char)n->ptr[len] & 0xc0) == 0x80)
+			len--;
+	}
+	memcpy(out, n->ptr, len);
+	out[len] = '\0';
+	return 0;
+}
+
+bool
+mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                  char out[MU_CLI_NAME_SIZE])
+{
+	struct mu_addr addr;
+
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, key, MU_KEY_BYTES);
+	addr.kind = MU_KIND_PROFILE;
+	addr.d.ptr = "";
+	if (cli->store != NULL &&
+	    mu_store_get_addr(cli->store, &addr, copy_name, out) == 0 && out[0] != '\0')
+		return true;
+	mu_cli_short_key(out, key);
+	return false;
+}
+
+int
+mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what)
+{
+	struct mu_why why = {""};
+
+	if (mu_key_from_text(key, text, &why) != 0)
+		return mu_cli_fail("%s: '%s' is not a group key: %s; a key is the "
+		                   "62-character mug1… text that `muster id` prints",
+		                   what, text, why.text);
+	return 0;
+}
+
+struct mu_str
+mu_cli_str(const char *s)
+{
+	struct mu_str out = {s, s != NULL ? strlen(s) : 0};
+
+	return out;
+}

@@ -1,0 +1,48 @@
+/*
+ * fail.c - the one-line error messages of the command line.
+ *
+ * A message may quote what the user typed, and that can hold a newline or
+ * a terminal escape; those become '?' so that an error stays one line and
+ * cannot rewrite the user's screen.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "cli.h"
+
+static void
+vsay(const char *fmt, va_list ap)
+{
+	char line[1024];
+	unsigned char *p;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (p = (unsigned char *)line; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
+	fflush(stdout);
+	fprintf(stderr, "muster: %s\n", line);
+}
+
+int
+mu_cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	return MU_CLI_ERR;
+}
+
+int
+mu_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	return MU_CLI_USAGE;
+}

@@ -1,0 +1,34 @@
+/*
+ * json_out.h - records as JSON, for `--json`.
+ *
+ * The shape is a contract that scripts and the end-to-end tests rely on:
+ *   {"id": hex, "address": "KEY/KIND/D" (not for delete), "kind": name,
+ *    "group": key text, "signer": key text, "created_at": ISO time, "d": d,
+ *    "rev": int, "content": {...}}
+ * content uses the wire field names; keys and addresses are in their text
+ * forms, start and end are "YYYY-MM-DDTHH:MM:SSZ", lat/lon decimal degrees,
+ * all_day true when set, a delete's id hex. Everything is built with Jansson,
+ * so escaping is never done by hand.
+ */
+#ifndef MU_CLI_JSON_OUT_H
+#define MU_CLI_JSON_OUT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "../protocol/record.h"
+
+/* A new JSON object for rec (a new reference), or NULL when out of memory. */
+json_t *mu_cli_json_record(const struct mu_record *rec);
+
+/* Prints v indented by two, and a newline; takes the reference. Returns 0,
+ * or MU_ENOMEM/MU_EIO. v may be NULL (out of memory upstream). */
+int mu_cli_json_print(FILE *f, json_t *v);
+
+struct mu_cli_recs;
+
+/* Prints the records of l as a JSON array, as mu_cli_json_print() does. */
+int mu_cli_json_print_recs(FILE *f, const struct mu_cli_recs *l);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * main.c - the `muster` executable: global options, then one command.
+ *
+ *   muster [--home DIR] COMMAND [OPTIONS] [ARGS]
+ *
+ * The commands live in cli/cmd_*.c; this file only finds the node's home
+ * and picks the command.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+#ifndef MUSTER_VERSION
+#define MUSTER_VERSION "0.1.0"
+#endif
+
+struct command {
+	const char *name;
+	int (*run)(struct mu_cli *cli, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"init", mu_cli_cmd_init},     {"id", mu_cli_cmd_id},
+    {"status", mu_cli_cmd_status}, {"profile", mu_cli_cmd_profile},
+    {"cause", mu_cli_cmd_cause},   {"event", mu_cli_cmd_event},
+    {"ally", mu_cli_cmd_ally},     {"show", mu_cli_cmd_show},
+    {"delete", mu_cli_cmd_delete}, {"export", mu_cli_cmd_export},
+    {"import", mu_cli_cmd_import}, {NULL, NULL},
+};
+
+static const char help[] =
+    "muster - a peer-to-peer organizing node. Your group publishes causes,\n"
+    "events and alliances as signed records; allied groups share them.\n"
+    "\n"
+    "Usage: muster [--home DIR] COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  init [--name NAME]        create this node: its home, group key and profile\n"
+    "  id                        print your group key (give it to allies)\n"
+    "  status                    show the home, the group and what is stored\n"
+    "  profile set               change your group's name, about text, website...\n"
+    "  cause add | edit | list   publish causes and list everyone's\n"
+    "  event add | edit | cancel | list\n"
+    "                            publish events; list the shared calendar\n"
+    "  ally add | end | list     propose or end an alliance with another group\n"
+    "  show ADDR|ID              print one record in full\n"
+    "  delete ADDR               delete one of your records for good\n"
+    "  export [FILE]             write every record to a file (for a USB stick)\n"
+    "  import [FILE]             verify and store the records of such a file\n"
+    "\n"
+    "Global options (they go before the command):\n"
+    "  --home DIR   the node's home directory. Default: $MUSTER_HOME, else\n"
+    "               $XDG_DATA_HOME/muster, else ~/.local/share/muster\n"
+    "  --help       this text; `muster COMMAND --help` explains a command\n"
+    "  --version    print the version\n"
+    "\n"
+    "Example:\n"
+    "  muster init --name \"Riverside Tenants Union\"\n"
+    "  muster event add --title \"Assembly\" --start 2026-12-05T18:00 \\\n"
+    "      --tz Europe/Berlin --where \"Community hall\"\n"
+    "  muster event list\n";
+
+/* The default home, malloc()ed: $XDG_DATA_HOME/muster or ~/.local/share/muster. */
+static char *
+default_home(void)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	struct passwd *pw;
+	char *out;
+	size_t n;
+
+	/* The XDG spec says to ignore a relative XDG_DATA_HOME. */
+	if (xdg != NULL && xdg[0] == '/') {
+		n = strlen(xdg) + sizeof("/muster");
+		if ((out = malloc(n)) != NULL)
+			snprintf(out, n, "%s/muster", xdg);
+		return out;
+	}
+	if (home == NULL || home[0] == '\0') {
+		pw = getpwuid(getuid());
+		home = pw != NULL ? pw->pw_dir : NULL;
+	}
+	if (home == NULL || home[0] == '\0')
+		return NULL;
+	n = strlen(home) + sizeof("/.local/share/muster");
+	if ((out = malloc(n)) != NULL)
+		snprintf(out, n, "%s/.local/share/muster", home);
+	return out;
+}
+
+static int
+run(int argc, char **argv)
+{
+	struct mu_cli cli = {NULL, NULL, NULL, 0};
+	const struct command *c;
+	const char *home_opt = NULL, *env;
+	char *home_dir = NULL;
+	int i, rc;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(help, stdout);
+			return MU_CLI_OK;
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("muster %s\n", MUSTER_VERSION);
+			return MU_CLI_OK;
+		}
+		if (strcmp(argv[i], "--home") == 0) {
+			if (i + 1 == argc)
+				return mu_cli_usage("--home needs a directory: muster "
+				                    "--home DIR COMMAND");
+			home_opt = argv[++i];
+		} else if (strncmp(argv[i], "--home=", 7) == 0) {
+			home_opt = argv[i] + 7;
+		} else {
+			return mu_cli_usage("unknown option '%s' before the command; "
+			                    "command options go after it (muster "
+			                    "COMMAND %s); see `muster --help`",
+			                    argv[i], argv[i]);
+		}
+		if (home_opt[0] == '\0')
+			return mu_cli_usage("--home needs a directory, not an empty "
+			                    "string");
+	}
+	if (i == argc)
+		return mu_cli_usage("missing command; `muster --help` lists them");
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 == argc) {
+			fputs(help, stdout);
+			return MU_CLI_OK;
+		}
+		/* `muster help event` is `muster event --help`. */
+		argv[i] = argv[i + 1];
+		argv[i + 1] = "--help";
+	}
+	for (c = commands; c->name != NULL; c++) {
+		if (strcmp(c->name, argv[i]) == 0)
+			break;
+	}
+	if (c->name == NULL)
+		return mu_cli_usage("unknown command '%s'; `muster --help` lists them",
+		                    argv[i]);
+
+	env = getenv("MUSTER_HOME");
+	if (home_opt != NULL)
+		home_dir = strdup(home_opt);
+	else if (env != NULL && env[0] != '\0')
+		home_dir = strdup(env);
+	else if ((home_dir = default_home()) == NULL)
+		return mu_cli_fail("cannot find a home directory: set HOME or "
+		                   "MUSTER_HOME, or give --home DIR");
+	if (home_dir == NULL)
+		return mu_cli_fail("out of memory");
+	cli.home_dir = home_dir;
+	cli.now = (int64_t)time(NULL);
+	rc = c->run(&cli, argc - i, argv + i);
+	mu_cli_close(&cli);
+	free(home_dir);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	if (sodium_init() < 0) {
+		fprintf(stderr, "muster: cannot initialise libsodium (is /dev/urandom "
+		                "readable?)\n");
+		return MU_CLI_ERR;
+	}
+	rc = run(argc, argv);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = mu_cli_fail("cannot write the output (disk full or closed pipe?)");
+	return rc;
+}

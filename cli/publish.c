@@ -1,0 +1,142 @@
+/*
+ * publish.c - turning a filled-in record into a stored, signed one.
+ *
+ * Every command that writes goes through mu_cli_publish(), so that every
+ * record is built, checked, stored and reported the same way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+
+void
+mu_cli_random_d(char out[MU_CLI_D_SIZE])
+{
+	uint8_t b[(MU_CLI_D_SIZE - 1) / 2];
+
+	randombytes_buf(b, sizeof(b));
+	sodium_bin2hex(out, MU_CLI_D_SIZE, b, sizeof(b));
+}
+
+static const char *
+reason(const struct mu_why *why, int rc)
+{
+	return why->text[0] != '\0' ? why->text : mu_strerror(rc);
+}
+
+int
+mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
+                 char text[MU_ADDR_TEXT_SIZE])
+{
+	const struct mu_record *one[1];
+	struct mu_record built;
+	enum mu_put_result res;
+	struct mu_why why = {""};
+	struct mu_addr addr;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint8_t id[MU_ID_BYTES];
+	int rc;
+
+	rec->version = MU_FORMAT_VERSION;
+	memcpy(rec->group, cli->home->group, MU_KEY_BYTES);
+	memcpy(rec->signer, cli->home->group, MU_KEY_BYTES);
+	if (rec->created_at < cli->now)
+		rec->created_at = cli->now;
+	if (rec->d.ptr == NULL)
+		rec->d = mu_cli_str("");
+
+	rc = mu_rec_build(rec, cli->home->secret, cli->now, &buf, &len, id, &why);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot %s: %s", what, reason(&why, rc));
+		goto out;
+	}
+	/* The store takes parsed records that borrow their bytes. */
+	rc = mu_rec_parse(&built, buf, len, cli->now, 0, &why);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot %s: the new record does not verify: %s", what,
+		                 reason(&why, rc));
+		goto out;
+	}
+	one[0] = &built;
+	rc = mu_store_put(cli->store, one, 1, &res, &why);
+	if (rc != 0) {
+		rc = mu_cli_fail("cannot %s: storing it failed: %s", what,
+		                 reason(&why, rc));
+		goto out;
+	}
+	if (mu_kind_replaceable(built.kind)) {
+		mu_rec_addr(&built, &addr);
+		mu_addr_to_text(text, &addr);
+	} else {
+		mu_id_to_text(text, built.id);
+	}
+	switch (res) {
+	case MU_PUT_NEW:
+	case MU_PUT_DUPLICATE: /* the same record again: it is there, all is well */
+		rc = 0;
+		break;
+	case MU_PUT_SUPERSEDED:
+		rc = mu_cli_fail("cannot %s: a newer version of %s is already stored "
+		                 "(is the system clock wrong?)",
+		                 what, text);
+		break;
+	case MU_PUT_DELETED:
+		rc = mu_cli_fail("cannot %s: %s was deleted and cannot be used again",
+		                 what, text);
+		break;
+	default:
+		rc = mu_cli_fail("cannot %s: the store gave an unknown answer", what);
+		break;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+int
+mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what)
+{
+	char text[MU_ADDR_TEXT_SIZE];
+	int rc;
+
+	rc = mu_cli_store_new(cli, rec, what, text);
+	if (rc != 0)
+		return rc;
+	printf("%s\n", text);
+	return fflush(stdout) == 0 ? 0 : mu_cli_fail("cannot write to stdout");
+}
+
+int
+mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
+{
+	char text[MU_ADDR_TEXT_SIZE];
+	struct mu_addr addr;
+
+	if (cur->rec.rev >= MU_REV_MAX) {
+		mu_rec_addr(&cur->rec, &addr);
+		mu_addr_to_text(text, &addr);
+		return mu_cli_fail(
+		    "rev-range: %s has reached the highest revision and "
+		    "cannot be edited again; publish a new record instead",
+		    text);
+	}
+	*rec = cur->rec;
+	rec->rev = cur->rec.rev + 1;
+	return 0;
+}
+
+int
+mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
+                  struct mu_cli_rec *cur, struct mu_record *rec)
+{
+	if (mu_cli_get_current(cli, addr, cur) != 0)
+		return MU_CLI_ERR;
+	if (mu_cli_next_rev(cur, rec) != 0) {
+		mu_cli_rec_free(cur);
+		return MU_CLI_ERR;
+	}
+	return 0;
+}

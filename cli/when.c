@@ -1,0 +1,490 @@
+/*
+ * when.c - reading and writing times (when.h).
+ *
+ * Times with "Z" or an offset are converted with our own calendar
+ * arithmetic, so they never depend on the machine's zone. Local times go
+ * through mktime() in the requested zone, which is the only portable way to
+ * apply the zone's rules; we then check with localtime_r() that the result
+ * really is the wall-clock time asked for, which is how a time skipped by a
+ * daylight-saving change is recognised.
+ */
+#include "when.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../protocol/record.h"
+
+#define FORMS                                                                          \
+	"use ISO 8601 like 2026-12-05T18:00 (local time), 2026-12-05T18:00Z, "         \
+	"2026-12-05T18:00+01:00 or a date 2026-12-05"
+
+/* ---- calendar arithmetic (proleptic Gregorian, UTC) ------------------- */
+
+/* Days since 1970-01-01 of a date (H. Hinnant's days_from_civil). */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static unsigned
+month_days(int y, unsigned m)
+{
+	static const unsigned days[12] = {31, 28, 31, 30, 31, 30,
+	                                  31, 31, 30, 31, 30, 31};
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : days[m - 1];
+}
+
+void
+mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t)
+{
+	int64_t days = t / 86400, secs = t % 86400;
+	unsigned m, d;
+	int y;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, MU_CLI_ISO_SIZE, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
+	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+}
+
+/* ---- zones ------------------------------------------------------------ */
+
+static const char *
+zone_dir(void)
+{
+	const char *dir = getenv("TZDIR");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "/usr/share/zoneinfo";
+}
+
+/* The form rule tz allows (docs/PROTOCOL.md), which also keeps the name from
+ * climbing out of the zone directory. */
+static bool
+zone_form_ok(const char *zone)
+{
+	size_t len = strlen(zone), i;
+
+	if (len == 0 || len > MU_CLI_ZONE_SIZE - 1 || zone[0] == '/' ||
+	    strstr(zone, "..") != NULL)
+		return false;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)zone[i]) && strchr("/_+-", zone[i]) == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the zone's file exists and is a compiled zone (magic "TZif"). */
+static bool
+zone_file_ok(const char *zone)
+{
+	char path[PATH_MAX], magic[4];
+	struct stat sb;
+	bool ok = false;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", zone_dir(), zone) >=
+	    (int)sizeof(path))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    read(fd, magic, sizeof(magic)) == (ssize_t)sizeof(magic) &&
+	    memcmp(magic, "TZif", 4) == 0)
+		ok = true;
+	close(fd);
+	return ok;
+}
+
+int
+mu_cli_zone_check(const char *zone, struct mu_why *why)
+{
+	if (!zone_form_ok(zone))
+		return mu_fail(why, MU_EINVAL,
+		               "'%.64s' is not a time zone name: use an IANA name such "
+		               "as Europe/Berlin or America/New_York",
+		               zone);
+	if (!zone_file_ok(zone))
+		return mu_fail(why, MU_ENOTFOUND,
+		               "unknown time zone '%s' (not found in %s): use an IANA "
+		               "name such as Europe/Berlin; `timedatectl "
+		               "list-timezones` lists them",
+		               zone, zone_dir());
+	return 0;
+}
+
+/* Takes the zone name out of a path like /usr/share/zoneinfo/Europe/Berlin. */
+static const char *
+zone_from_path(const char *path)
+{
+	const char *p = strstr(path, "zoneinfo/");
+
+	if (p == NULL)
+		return NULL;
+	p += strlen("zoneinfo/");
+	/* Debian also ships the zones under posix/ and right/. */
+	if (strncmp(p, "posix/", 6) == 0)
+		p += 6;
+	else if (strncmp(p, "right/", 6) == 0)
+		p += 6;
+	return p;
+}
+
+static int
+zone_take(char out[MU_CLI_ZONE_SIZE], const char *name)
+{
+	/* zone_form_ok() also bounds the length to fit out. */
+	if (name == NULL || !zone_form_ok(name) || !zone_file_ok(name))
+		return MU_ENOTFOUND;
+	memcpy(out, name, strlen(name) + 1);
+	return 0;
+}
+
+int
+mu_cli_system_zone(char out[MU_CLI_ZONE_SIZE])
+{
+	const char *tz = getenv("TZ");
+	char link[PATH_MAX], line[128];
+	ssize_t n;
+	FILE *f;
+
+	if (tz != NULL) {
+		/* TZ rules when set, even when it holds a POSIX rule string
+		 * rather than a zone name: then there is no name to give. */
+		if (tz[0] == ':')
+			tz++;
+		if (tz[0] == '/')
+			tz = zone_from_path(tz);
+		return zone_take(out, tz);
+	}
+	n = readlink("/etc/localtime", link, sizeof(link) - 1);
+	if (n > 0) {
+		link[n] = '\0';
+		if (zone_take(out, zone_from_path(link)) == 0)
+			return 0;
+	}
+	f = fopen("/etc/timezone", "r");
+	if (f == NULL)
+		return MU_ENOTFOUND;
+	if (fgets(line, sizeof(line), f) == NULL) {
+		fclose(f);
+		return MU_ENOTFOUND;
+	}
+	fclose(f);
+	line[strcspn(line, " \t\r\n")] = '\0';
+	return zone_take(out, line);
+}
+
+/* ---- switching TZ ------------------------------------------------------ */
+
+struct tz_saved {
+	char *old; /* malloc()ed copy of TZ, or NULL when it was unset */
+	bool active;
+};
+
+/* Makes the C library's local time that of zone (NULL: UTC). The zone is
+ * given by its file's path so that glibc never reads it as a POSIX rule. */
+static int
+tz_push(struct tz_saved *s, const char *zone)
+{
+	const char *old = getenv("TZ");
+	char value[PATH_MAX + 1];
+
+	s->active = false;
+	s->old = NULL;
+	if (old != NULL && (s->old = strdup(old)) == NULL)
+		return MU_ENOMEM;
+	if (zone == NULL)
+		snprintf(value, sizeof(value), "UTC0");
+	else if (snprintf(value, sizeof(value), ":%s/%s", zone_dir(), zone) >=
+	         (int)sizeof(value))
+		goto fail;
+	if (setenv("TZ", value, 1) != 0)
+		goto fail;
+	tzset();
+	s->active = true;
+	return 0;
+fail:
+	free(s->old);
+	s->old = NULL;
+	return MU_ENOMEM;
+}
+
+static void
+tz_pop(struct tz_saved *s)
+{
+	if (!s->active)
+		return;
+	if (s->old != NULL)
+		setenv("TZ", s->old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(s->old);
+	s->old = NULL;
+	s->active = false;
+}
+
+/* ---- parsing ----------------------------------------------------------- */
+
+/* Reads exactly n digits at *p. */
+static bool
+digits(const char **p, int n, int *out)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return false;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return true;
+}
+
+struct fields {
+	int y, mo, d, h, mi, s;
+	bool has_time, has_offset;
+	int offset; /* seconds east of UTC */
+};
+
+static int
+lex(struct fields *f, const char *text, struct mu_why *why)
+{
+	const char *p = text;
+	int oh, om = 0, sign;
+
+	memset(f, 0, sizeof(*f));
+	if (!digits(&p, 4, &f->y) || *p++ != '-' || !digits(&p, 2, &f->mo) ||
+	    *p++ != '-' || !digits(&p, 2, &f->d))
+		goto bad;
+	if (*p == '\0')
+		goto check;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		goto bad;
+	p++;
+	f->has_time = true;
+	if (!digits(&p, 2, &f->h) || *p++ != ':' || !digits(&p, 2, &f->mi))
+		goto bad;
+	if (*p == ':') {
+		p++;
+		if (!digits(&p, 2, &f->s))
+			goto bad;
+		/* Fractions of a second are accepted and dropped: records
+		 * hold whole seconds. */
+		if (*p == '.' || *p == ',') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				goto bad;
+			while (isdigit((unsigned char)*p))
+				p++;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		f->has_offset = true;
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (!digits(&p, 2, &oh))
+			goto bad;
+		if (*p == ':')
+			p++;
+		if (*p != '\0' && !digits(&p, 2, &om))
+			goto bad;
+		if (oh > 23 || om > 59)
+			return mu_fail(
+			    why, MU_EINVAL,
+			    "'%.64s' has an offset out of range: offsets run "
+			    "from -23:59 to +23:59",
+			    text);
+		f->has_offset = true;
+		f->offset = sign * (oh * 3600 + om * 60);
+	}
+	if (*p != '\0')
+		goto bad;
+check:
+	if (f->mo < 1 || f->mo > 12)
+		return mu_fail(why, MU_EINVAL,
+		               "'%.64s' has month %02d: months are 01 to 12", text,
+		               f->mo);
+	if (f->d < 1 || (unsigned)f->d > month_days(f->y, (unsigned)f->mo))
+		return mu_fail(why, MU_EINVAL,
+		               "'%.64s': day %02d does not exist in %04d-%02d", text,
+		               f->d, f->y, f->mo);
+	if (f->h > 23 || f->mi > 59 || f->s > 59)
+		return mu_fail(
+		    why, MU_EINVAL,
+		    "'%.64s' has a time out of range: use 00:00:00 to 23:59:59", text);
+	return 0;
+bad:
+	return mu_fail(why, MU_EINVAL, "'%.64s' is not a time: " FORMS, text);
+}
+
+static bool
+same_wall_clock(const struct tm *a, const struct fields *f)
+{
+	return a->tm_year == f->y - 1900 && a->tm_mon == f->mo - 1 &&
+	       a->tm_mday == f->d && a->tm_hour == f->h && a->tm_min == f->mi &&
+	       a->tm_sec == f->s;
+}
+
+/*
+ * The instant at which the wall clock in the current TZ shows f. mktime()
+ * is asked with each daylight-saving guess; the earliest answer whose wall
+ * clock matches wins (the first of two when clocks go back). With none,
+ * the time was skipped: *exists is false and *out is mktime()'s own guess.
+ */
+static void
+local_to_instant(const struct fields *f, int64_t *out, bool *exists)
+{
+	static const int guesses[3] = {-1, 0, 1};
+	struct tm tm, back;
+	time_t t, fallback = 0;
+	bool have_fallback = false;
+	int i;
+
+	*exists = false;
+	for (i = 0; i < 3; i++) {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_year = f->y - 1900;
+		tm.tm_mon = f->mo - 1;
+		tm.tm_mday = f->d;
+		tm.tm_hour = f->h;
+		tm.tm_min = f->mi;
+		tm.tm_sec = f->s;
+		tm.tm_isdst = guesses[i];
+		t = mktime(&tm);
+		if (i == 0) {
+			fallback = t;
+			have_fallback = true;
+		}
+		if (localtime_r(&t, &back) == NULL || !same_wall_clock(&back, f))
+			continue;
+		if (!*exists || (int64_t)t < *out)
+			*out = (int64_t)t;
+		*exists = true;
+	}
+	if (!*exists && have_fallback)
+		*out = (int64_t)fallback;
+}
+
+int
+mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
+                  struct mu_why *why)
+{
+	struct tz_saved saved = {NULL, false};
+	struct fields f;
+	bool exists;
+	int64_t day;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = lex(&f, text, why);
+	if (rc != 0)
+		return rc;
+	if (f.y < 1970)
+		return mu_fail(why, MU_EINVAL,
+		               "'%.64s' is before 1970: records cannot hold it", text);
+	if (zone != NULL && (rc = mu_cli_zone_check(zone, why)) != 0)
+		return rc;
+	day = days_from_civil(f.y, (unsigned)f.mo, (unsigned)f.d);
+	out->date_only = !f.has_time;
+	out->day_utc = day * 86400;
+	out->local = !f.has_offset;
+	if (f.has_offset) {
+		out->t = day * 86400 + f.h * 3600 + f.mi * 60 + f.s - f.offset;
+	} else {
+		if (zone != NULL) {
+			if (tz_push(&saved, zone) != 0)
+				return mu_fail(why, MU_ENOMEM, "out of memory");
+		} else {
+			tzset();
+		}
+		local_to_instant(&f, &out->t, &exists);
+		tz_pop(&saved);
+		/* A date's midnight may be skipped (some zones change the clock
+		 * at 00:00); the day then starts when the clock resumes. */
+		if (!exists && f.has_time)
+			return mu_fail(
+			    why, MU_EINVAL,
+			    "'%.64s' does not exist in %s: the clocks skip that "
+			    "hour for daylight saving; pick another time or "
+			    "give an offset like +01:00",
+			    text, zone != NULL ? zone : "the system's time zone");
+	}
+	if (out->t < 0 || out->t > MU_TIME_MAX)
+		return mu_fail(why, MU_EINVAL,
+		               "'%.64s' is out of range: times run from 1970 to 9999",
+		               text);
+	return 0;
+}
+
+/* ---- formatting -------------------------------------------------------- */
+
+int
+mu_cli_when_format(char *out, size_t size, int64_t t, const char *zone, const char *fmt)
+{
+	struct tz_saved saved;
+	struct tm tm;
+	time_t tt = (time_t)t;
+	int rc = 0;
+
+	if (size == 0)
+		return MU_EINVAL;
+	out[0] = '\0';
+	if (zone != NULL && (!zone_form_ok(zone) || !zone_file_ok(zone))) {
+		zone = NULL;
+		rc = MU_ENOTFOUND;
+	}
+	if (tz_push(&saved, zone) != 0)
+		return MU_ENOMEM;
+		/* fmt is checked at every call site through the format attribute in
+		 * when.h; GCC still flags passing it on. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	if (localtime_r(&tt, &tm) == NULL || strftime(out, size, fmt, &tm) == 0)
+		out[0] = '\0';
+#pragma GCC diagnostic pop
+	tz_pop(&saved);
+	return rc;
+}

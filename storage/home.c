@@ -1,0 +1,326 @@
+/*
+ * home.c - a node's home directory: the group key file and the store.
+ *
+ * The key file holds the raw 32-byte Ed25519 seed. It is created with
+ * O_EXCL on its final name, never renamed into place, so that no path can
+ * replace an existing key; the seed and the secret key derived from it live
+ * only in sodium_malloc() memory, which sodium_free() wipes.
+ *
+ * Both entry points call sodium_init(), which is idempotent, so callers
+ * need not.
+ */
+#include "home.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "store.h"
+
+#define KEY_FILE   "group.key"
+#define STORE_DIR  "store"
+#define SEED_BYTES 32
+
+_Static_assert(SEED_BYTES == crypto_sign_SEEDBYTES, "seed size");
+_Static_assert(MU_SECRET_BYTES == crypto_sign_SECRETKEYBYTES, "secret key size");
+_Static_assert(MU_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "public key size");
+
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+/* mkdir -p -m 700: missing parents get the usual 0755, the home 0700. */
+static int
+make_dirs(const char *dir, struct mu_why *why)
+{
+	struct stat sb;
+	char *path = strdup(dir);
+	int err = 0;
+
+	if (path == NULL)
+		return mu_fail(why, MU_ENOMEM, "creating %s: out of memory", dir);
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/' || p[1] == '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+			err = mu_fail(why, MU_EIO, "cannot create directory %s: %s",
+			              path, strerror(errno));
+			goto out;
+		}
+		*p = '/';
+	}
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", dir,
+		              strerror(errno));
+	else if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		err = mu_fail(why, MU_EIO,
+		              "%s exists and is not a directory: choose "
+		              "another home",
+		              dir);
+out:
+	free(path);
+	return err;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Returns how many bytes were read before end of file, or -1. */
+static ssize_t
+read_all(int fd, uint8_t *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* Makes the key file's directory entry durable, not only its bytes. */
+static int
+sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+int
+mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
+{
+	char *kpath = NULL, *sdir = NULL;
+	uint8_t *seed = NULL, *sk = NULL;
+	uint8_t pk[MU_KEY_BYTES];
+	struct mu_store *st = NULL;
+	bool created = false;
+	int fd = -1, err;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (sodium_init() < 0)
+		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
+	kpath = join(dir, KEY_FILE);
+	sdir = join(dir, STORE_DIR);
+	seed = sodium_malloc(SEED_BYTES);
+	sk = sodium_malloc(MU_SECRET_BYTES);
+	if (kpath == NULL || sdir == NULL || seed == NULL || sk == NULL) {
+		err = mu_fail(why, MU_ENOMEM, "creating the home: out of memory");
+		goto out;
+	}
+	err = make_dirs(dir, why);
+	if (err != 0)
+		goto out;
+
+	fd = open(kpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		err = mu_fail(why, MU_EEXIST,
+		              "%s already holds a group key (%s): it is never "
+		              "replaced; choose another home to start a new group",
+		              dir, kpath);
+		goto out;
+	}
+	if (fd < 0) {
+		err = mu_fail(why, MU_EIO, "cannot create the key file %s: %s", kpath,
+		              strerror(errno));
+		goto out;
+	}
+	created = true;
+	randombytes_buf(seed, SEED_BYTES);
+	crypto_sign_seed_keypair(pk, sk, seed);
+	if (write_all(fd, seed, SEED_BYTES) != 0 || fsync(fd) != 0) {
+		err =
+		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
+		            "cannot write the key file %s: %s", kpath, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", kpath,
+		              strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (sync_dir(dir) != 0) {
+		err = mu_fail(why, MU_EIO, "cannot sync %s: %s", dir, strerror(errno));
+		goto out;
+	}
+
+	if (mkdir(sdir, 0700) != 0 && errno != EEXIST) {
+		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
+		              strerror(errno));
+		goto out;
+	}
+	err = mu_store_open(&st, sdir, NULL, why);
+	if (err != 0)
+		goto out;
+	mu_store_close(st);
+	memcpy(group, pk, MU_KEY_BYTES);
+out:
+	if (fd >= 0)
+		close(fd);
+	/* A home that is not complete is no home: drop the key we made, so a
+	 * retry can create one (nothing was ever signed with it). */
+	if (err != 0 && created)
+		unlink(kpath);
+	sodium_free(seed);
+	sodium_free(sk);
+	free(kpath);
+	free(sdir);
+	return err;
+}
+
+int
+mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
+             struct mu_why *why)
+{
+	struct mu_home *home = NULL;
+	uint8_t *seed = NULL, *sk = NULL;
+	char *kpath = NULL;
+	struct stat sb;
+	unsigned mode;
+	ssize_t got;
+	int fd = -1, err = 0;
+
+	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (sodium_init() < 0)
+		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
+	kpath = join(dir, KEY_FILE);
+	home = calloc(1, sizeof(*home));
+	if (kpath == NULL || home == NULL || (home->dir = strdup(dir)) == NULL) {
+		err = mu_fail(why, MU_ENOMEM, "opening the home: out of memory");
+		goto out;
+	}
+
+	fd = open(kpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+		err = mu_fail(why, MU_ENOTFOUND,
+		              "no muster home at %s (no %s): create one with "
+		              "`muster init`",
+		              dir, KEY_FILE);
+		goto out;
+	}
+	if (fd < 0) {
+		err =
+		    mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
+		            "cannot open the key file %s: %s", kpath, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0) {
+		err = mu_fail(why, MU_EIO, "cannot stat the key file %s: %s", kpath,
+		              strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		err = mu_fail(why, MU_EFORMAT, "the key file %s is not a regular file",
+		              kpath);
+		goto out;
+	}
+	mode = (unsigned)sb.st_mode & 07777;
+	if (load_secret && (mode & 077) != 0) {
+		err = mu_fail(
+		    why, MU_EPERM,
+		    "key file %s is %s by others (mode %04o): run chmod 600 %s", kpath,
+		    (mode & 044) != 0 ? "readable" : "writable", mode, kpath);
+		goto out;
+	}
+	if (sb.st_size != SEED_BYTES) {
+		err = mu_fail(why, MU_ECORRUPT,
+		              "key file %s is %lld bytes, not %d: it is not a muster "
+		              "group key",
+		              kpath, (long long)sb.st_size, SEED_BYTES);
+		goto out;
+	}
+
+	seed = sodium_malloc(SEED_BYTES);
+	sk = sodium_malloc(MU_SECRET_BYTES);
+	if (seed == NULL || sk == NULL) {
+		err = mu_fail(why, MU_ENOMEM, "reading the group key: out of memory");
+		goto out;
+	}
+	got = read_all(fd, seed, SEED_BYTES);
+	if (got != SEED_BYTES) {
+		err =
+		    mu_fail(why, got < 0 ? MU_EIO : MU_ECORRUPT,
+		            "cannot read the key file %s: %s", kpath,
+		            got < 0 ? strerror(errno) : "it is shorter than 32 bytes");
+		goto out;
+	}
+	crypto_sign_seed_keypair(home->group, sk, seed);
+	if (load_secret) {
+		/* Read-only until someone means to change it: a stray write
+		 * through a bad pointer faults instead of corrupting the key. */
+		sodium_mprotect_readonly(sk);
+		home->secret = sk;
+		sk = NULL;
+	}
+	*out = home;
+	home = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	sodium_free(seed);
+	sodium_free(sk);
+	free(kpath);
+	mu_home_close(home);
+	return err;
+}
+
+void
+mu_home_close(struct mu_home *home)
+{
+	if (home == NULL)
+		return;
+	/* sodium_free() makes the pages writable, zeroes and unmaps them. */
+	sodium_free(home->secret);
+	free(home->dir);
+	free(home);
+}
+
+char *
+mu_home_store_dir(const struct mu_home *home)
+{
+	return join(home->dir, STORE_DIR);
+}

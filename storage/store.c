@@ -1,0 +1,342 @@
+/*
+ * store.c - opening and closing the LMDB environment, its sub-databases and
+ * schema version, and the translation of LMDB's codes into ours.
+ *
+ * The write path is in store_put.c, the queries in store_query.c and the
+ * key layouts in store_keys.c (described in storage/README.md).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/textform.h"
+#include "store_keys.h"
+
+#define SCHEMA_KEY "schema"
+
+/* The map is only address space: LMDB grows the file as data arrives, so a
+ * large default costs nothing and keeps MDB_MAP_FULL away. */
+static int
+default_map_size(size_t *size, struct mu_why *why)
+{
+	const char *s = getenv("MUSTER_MAP_SIZE");
+	unsigned long long v;
+	char *end;
+
+#if SIZE_MAX > 0xffffffffu
+	*size = (size_t)64 << 30;
+#else
+	*size = (size_t)1 << 30;
+#endif
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno == ERANGE || v == 0
+#if ULLONG_MAX > SIZE_MAX
+	    || v > SIZE_MAX
+#endif
+	)
+		return mu_fail(why, MU_EINVAL,
+		               "MUSTER_MAP_SIZE=%s is not a size in bytes: set it to a "
+		               "whole number of bytes, such as 68719476736 for 64 GiB",
+		               s);
+	*size = (size_t)v;
+	return 0;
+}
+
+int
+mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why)
+{
+	const char *dir = st != NULL && st->dir != NULL ? st->dir : "?";
+	MDB_envinfo info;
+
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return MU_ENOTFOUND;
+	case MDB_MAP_FULL:
+		info.me_mapsize = 0;
+		if (st != NULL && st->env != NULL)
+			mdb_env_info(st->env, &info);
+		return mu_fail(why, MU_EFULL,
+		               "the store is full (map size %zu bytes): raise "
+		               "MUSTER_MAP_SIZE or free disk space",
+		               info.me_mapsize);
+	case ENOSPC:
+#ifdef EDQUOT
+	case EDQUOT:
+#endif
+		return mu_fail(why, MU_EFULL,
+		               "the disk holding the store at %s is full (%s): free "
+		               "disk space",
+		               dir, mdb_strerror(rc));
+	case ENOMEM:
+		return mu_fail(why, MU_ENOMEM, "%s: out of memory", what);
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		return mu_fail(why, MU_ECORRUPT,
+		               "%s: the store at %s is damaged (%s): restore it from "
+		               "a backup or an export",
+		               what, dir, mdb_strerror(rc));
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH:
+		return mu_fail(why, MU_EVERSION,
+		               "%s: the store at %s was written by an incompatible "
+		               "LMDB (%s)",
+		               what, dir, mdb_strerror(rc));
+	case MDB_READERS_FULL:
+		return mu_fail(why, MU_EBUSY,
+		               "%s: too many readers of the store at %s at once: "
+		               "stop some muster processes and retry",
+		               what, dir);
+	case MDB_TXN_FULL:
+		return mu_fail(why, MU_EIO,
+		               "%s: too many changes for one transaction: store "
+		               "fewer records per batch",
+		               what);
+	}
+	return mu_fail(why, MU_EIO, "%s at %s: %s", what, dir, mdb_strerror(rc));
+}
+
+int
+mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *why)
+{
+	unsigned flags = write ? 0 : MDB_RDONLY;
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		/* Another process grew the map; 0 adopts the size it chose. */
+		rc = mdb_env_set_mapsize(st->env, 0);
+		if (rc == 0)
+			rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (rc != 0) {
+		*txn = NULL;
+		return mu_store__err(st, rc,
+		                     write ? "starting a write to the store"
+		                           : "starting a read of the store",
+		                     why);
+	}
+	return 0;
+}
+
+int
+mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+               struct mu_record *rec, struct mu_why *why)
+{
+	MDB_val k = {MU_ID_BYTES, (void *)id}, v;
+	char hex[MU_ID_TEXT_SIZE];
+	struct mu_why pw = {{0}};
+	int rc;
+
+	rc = mdb_get(txn, st->records, &k, &v);
+	if (rc != 0)
+		return mu_store__err(st, rc, "reading a record", why);
+	/* Stored bytes were verified on the way in: no signature or clock
+	 * check, but every structural rule still guards what we hand out. */
+	rc = mu_rec_parse(rec, v.mv_data, v.mv_size, 0,
+	                  MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw);
+	if (rc == 0 && memcmp(rec->id, id, MU_ID_BYTES) != 0)
+		snprintf(pw.text, sizeof(pw.text), "its id does not match its body");
+	else if (rc == 0)
+		return 0;
+	mu_id_to_text(hex, id);
+	return mu_fail(why, MU_ECORRUPT,
+	               "stored record %s is damaged (%s): the store at %s needs "
+	               "restoring",
+	               hex, pw.text, st->dir);
+}
+
+static int
+check_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	MDB_val k = {sizeof(SCHEMA_KEY) - 1, (void *)SCHEMA_KEY}, v;
+	uint8_t buf[4];
+	uint32_t ver;
+	int rc;
+
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND && !st->read_only) {
+		buf[0] = (uint8_t)(MU_STORE__SCHEMA >> 24);
+		buf[1] = (uint8_t)(MU_STORE__SCHEMA >> 16);
+		buf[2] = (uint8_t)(MU_STORE__SCHEMA >> 8);
+		buf[3] = (uint8_t)MU_STORE__SCHEMA;
+		v.mv_size = sizeof(buf);
+		v.mv_data = buf;
+		rc = mdb_put(txn, st->meta, &k, &v, 0);
+		return mu_store__err(st, rc, "writing the store's schema version", why);
+	}
+	if (rc == MDB_NOTFOUND)
+		return mu_fail(why, MU_EVERSION,
+		               "the store at %s has no schema version: it was not "
+		               "made by muster",
+		               st->dir);
+	if (rc != 0)
+		return mu_store__err(st, rc, "reading the store's schema version", why);
+	if (v.mv_size != 4)
+		return mu_fail(why, MU_ECORRUPT,
+		               "the store at %s has a schema version of %zu bytes, "
+		               "not 4: it is damaged",
+		               st->dir, v.mv_size);
+	const uint8_t *p = v.mv_data;
+	ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	if (ver != MU_STORE__SCHEMA)
+		return mu_fail(why, MU_EVERSION,
+		               "the store at %s has schema version %u but this "
+		               "muster reads version %u: use the muster that wrote it",
+		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
+	return 0;
+}
+
+int
+mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts *opts,
+              struct mu_why *why)
+{
+	static const char *const names[] = {"records",  "by_time",    "current",
+	                                    "ev_start", "tombstones", "meta"};
+	struct mu_store *st = NULL;
+	MDB_dbi *slots[6];
+	MDB_txn *txn = NULL;
+	size_t map_size;
+	unsigned flags;
+	int rc, err;
+
+	*out = NULL;
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (opts != NULL && opts->map_size != 0)
+		map_size = opts->map_size;
+	else if ((err = default_map_size(&map_size, why)) != 0)
+		return err;
+
+	st = calloc(1, sizeof(*st));
+	if (st == NULL || (st->dir = strdup(dir)) == NULL) {
+		err = mu_fail(why, MU_ENOMEM, "opening the store: out of memory");
+		goto out;
+	}
+	st->read_only = opts != NULL && opts->read_only;
+	slots[0] = &st->records;
+	slots[1] = &st->by_time;
+	slots[2] = &st->current;
+	slots[3] = &st->ev_start;
+	slots[4] = &st->tombstones;
+	slots[5] = &st->meta;
+
+	rc = mdb_env_create(&st->env);
+	if (rc != 0) {
+		st->env = NULL;
+		err = mu_store__err(st, rc, "creating the store's environment", why);
+		goto out;
+	}
+	rc = mdb_env_set_maxdbs(st->env, sizeof(names) / sizeof(names[0]));
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(st->env, map_size);
+	if (rc != 0) {
+		err = mu_store__err(st, rc, "configuring the store", why);
+		goto out;
+	}
+	/* MDB_NOTLS: read transactions belong to the caller, not the thread,
+	 * so a thread pool can share the environment. */
+	flags = MDB_NOTLS | (st->read_only ? MDB_RDONLY : 0);
+	rc = mdb_env_open(st->env, dir, flags, 0600);
+	if (rc == ENOENT) {
+		err = mu_fail(why, MU_EIO, "no store at %s: the directory%s is missing",
+		              dir, st->read_only ? " or its data.mdb" : "");
+		goto out;
+	}
+	if (rc != 0) {
+		err = mu_store__err(st, rc, "opening the store", why);
+		goto out;
+	}
+	/* A process that died inside a read leaves its reader slot behind,
+	 * which pins old pages until the map fills: clear such slots. */
+	mdb_reader_check(st->env, NULL);
+
+	err = mu_store__begin(st, !st->read_only, &txn, why);
+	if (err != 0)
+		goto out;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		rc = mdb_dbi_open(txn, names[i], st->read_only ? 0 : MDB_CREATE,
+		                  slots[i]);
+		if (rc == MDB_NOTFOUND) {
+			err = mu_fail(why, MU_EVERSION,
+			              "the store at %s has no '%s' database: it was "
+			              "not made by this version of muster",
+			              dir, names[i]);
+			goto out;
+		}
+		if (rc != 0) {
+			err =
+			    mu_store__err(st, rc, "opening the store's databases", why);
+			goto out;
+		}
+	}
+	err = check_schema(st, txn, why);
+	if (err != 0)
+		goto out;
+	/* Committing (a read too) keeps the database handles for later
+	 * transactions. */
+	rc = mdb_txn_commit(txn);
+	txn = NULL;
+	if (rc != 0) {
+		err = mu_store__err(st, rc, "creating the store", why);
+		goto out;
+	}
+	*out = st;
+	st = NULL;
+out:
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	mu_store_close(st);
+	return err;
+}
+
+void
+mu_store_close(struct mu_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st->dir);
+	free(st);
+}
+
+const char *
+mu_put_result_name(enum mu_put_result r)
+{
+	switch (r) {
+	case MU_PUT_NEW:
+		return "new";
+	case MU_PUT_DUPLICATE:
+		return "duplicate";
+	case MU_PUT_SUPERSEDED:
+		return "superseded";
+	case MU_PUT_DELETED:
+		return "deleted";
+	}
+	return "unknown";
+}
+
+const char *
+mu_alliance_state_name(enum mu_alliance_state s)
+{
+	switch (s) {
+	case MU_ALLY_MUTUAL:
+		return "mutual";
+	case MU_ALLY_BY_US:
+		return "proposed by us";
+	case MU_ALLY_TO_US:
+		return "proposed to us";
+	case MU_ALLY_ENDED:
+		return "ended";
+	}
+	return "unknown";
+}

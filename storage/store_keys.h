@@ -1,0 +1,95 @@
+/*
+ * store_keys.h - store internals shared by storage/store*.c: the key layout
+ * of every sub-database (storage/README.md describes them), the handle, and
+ * the helpers that translate LMDB's codes and parse stored records.
+ *
+ * Nothing here is public: names carry the mu_store__ prefix and no layer
+ * above storage/ includes this file.
+ */
+#ifndef MU_STORE_KEYS_H
+#define MU_STORE_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lmdb.h>
+
+#include "../protocol/record.h"
+
+/* Bumped whenever a key layout or a stored value changes meaning. */
+#define MU_STORE__SCHEMA 1u
+
+/* kind (1) || group || d */
+#define MU_STORE__ADDR_KEY_MAX (1 + MU_KEY_BYTES + MU_D_MAX)
+/* created_at or start (8, big-endian) || id */
+#define MU_STORE__TIME_KEY_BYTES (8 + MU_ID_BYTES)
+/* 'a' || address key, or 'i' || id || group */
+#define MU_STORE__TOMB_KEY_MAX (1 + MU_STORE__ADDR_KEY_MAX)
+#define MU_STORE__TOMB_ADDR    'a'
+#define MU_STORE__TOMB_ID      'i'
+
+struct mu_store {
+	MDB_env *env;
+	MDB_dbi records;    /* id -> record bytes */
+	MDB_dbi by_time;    /* created_at || id -> group */
+	MDB_dbi current;    /* address key -> id */
+	MDB_dbi ev_start;   /* start' || id -> "" */
+	MDB_dbi tombstones; /* tombstone key -> id of the delete */
+	MDB_dbi meta;       /* "schema" -> uint32 big-endian */
+	bool read_only;
+	char *dir; /* owned, for messages */
+};
+
+void mu_store__put_be64(uint8_t out[8], uint64_t v);
+uint64_t mu_store__get_be64(const uint8_t in[8]);
+
+/* The address key of addr; returns its length. The kind byte is the value
+ * of enum mu_kind, so renumbering that enum needs a new schema. */
+size_t mu_store__addr_key(uint8_t out[MU_STORE__ADDR_KEY_MAX],
+                          const struct mu_addr *addr);
+
+/* The address key prefix of a kind, or of a kind and one group (group may
+ * be NULL); returns its length. */
+size_t mu_store__addr_prefix(uint8_t out[1 + MU_KEY_BYTES], enum mu_kind kind,
+                             const uint8_t *group);
+
+/* by_time key: created_at, big-endian, then id. */
+void mu_store__time_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t created_at,
+                        const uint8_t id[MU_ID_BYTES]);
+
+/* ev_start key: start with its sign bit flipped, big-endian, so negative
+ * times would sort before positive ones; then id. */
+void mu_store__start_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t start,
+                         const uint8_t id[MU_ID_BYTES]);
+int64_t mu_store__start_of(const uint8_t key[MU_STORE__TIME_KEY_BYTES]);
+
+/* Tombstone key of a delete by address: 'a' || address key. */
+size_t mu_store__tomb_addr_key(uint8_t out[MU_STORE__TOMB_KEY_MAX],
+                               const struct mu_addr *addr);
+
+/* Tombstone key of a delete by id: 'i' || id || the delete's group, since
+ * only a delete of the target's own group counts. */
+size_t mu_store__tomb_id_key(uint8_t out[MU_STORE__TOMB_KEY_MAX],
+                             const uint8_t id[MU_ID_BYTES],
+                             const uint8_t group[MU_KEY_BYTES]);
+
+/*
+ * Translates an LMDB (or errno) code into an MU_E* code, with a reason in
+ * why (may be NULL) naming what was being done. MDB_NOTFOUND becomes
+ * MU_ENOTFOUND without a reason.
+ */
+int mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why);
+
+/* Begins a transaction, following a map that another process grew. */
+int mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *why);
+
+/*
+ * Parses the stored record with that id into rec, which then borrows the
+ * transaction's pages. MU_ENOTFOUND when there is none, MU_ECORRUPT when the
+ * bytes do not parse.
+ */
+int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+                   struct mu_record *rec, struct mu_why *why);
+
+#endif

@@ -1,0 +1,333 @@
+/*
+ * store_put.c - the write path: one transaction per batch, applying the
+ * replacement and deletion rules of docs/PROTOCOL.md section 5.
+ *
+ * Invariants every put keeps, so the queries can trust the indices:
+ *   - records holds every stored record; by_time has one entry per record;
+ *   - a replaceable record is stored only while it is the current version of
+ *     its address, and then current points at it (and ev_start, for events);
+ *   - a tombstone is never removed, and nothing it covers is stored.
+ */
+#include "store.h"
+
+#include <string.h>
+
+#include "store_keys.h"
+
+struct put {
+	struct mu_store *st;
+	MDB_txn *txn;
+	struct mu_why *why;
+};
+
+/* What must be known about a stored record to remove it and its index
+ * entries, copied out of LMDB's pages before they are changed. */
+struct stored_ref {
+	uint8_t id[MU_ID_BYTES];
+	int64_t created_at;
+	bool is_event;
+	int64_t start;
+};
+
+static void
+ref_of(struct stored_ref *ref, const struct mu_record *rec)
+{
+	memcpy(ref->id, rec->id, MU_ID_BYTES);
+	ref->created_at = rec->created_at;
+	ref->is_event = rec->kind == MU_KIND_EVENT;
+	ref->start = ref->is_event ? rec->c.event.start : 0;
+}
+
+static int
+get(struct put *p, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
+{
+	MDB_val k = {klen, (void *)key};
+
+	return mu_store__err(p->st, mdb_get(p->txn, dbi, &k, val), "reading the store",
+	                     p->why);
+}
+
+static int
+put(struct put *p, MDB_dbi dbi, const void *key, size_t klen, const void *val,
+    size_t vlen)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+
+	return mu_store__err(p->st, mdb_put(p->txn, dbi, &k, &v, 0),
+	                     "writing to the store", p->why);
+}
+
+/* Deleting an entry that is already gone is not an error: the goal holds. */
+static int
+del(struct put *p, MDB_dbi dbi, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key};
+	int rc = mdb_del(p->txn, dbi, &k, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return mu_store__err(p->st, rc, "writing to the store", p->why);
+}
+
+/* Removes a record's body, its by_time entry and, for an event, its
+ * ev_start entry. The current entry is the caller's business. */
+static int
+drop(struct put *p, const struct stored_ref *ref)
+{
+	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	int err;
+
+	err = del(p, p->st->records, ref->id, MU_ID_BYTES);
+	if (err != 0)
+		return err;
+	mu_store__time_key(key, ref->created_at, ref->id);
+	err = del(p, p->st->by_time, key, sizeof(key));
+	if (err != 0 || !ref->is_event)
+		return err;
+	mu_store__start_key(key, ref->start, ref->id);
+	return del(p, p->st->ev_start, key, sizeof(key));
+}
+
+/* Reads the id that current holds for an address key: 0, MU_ENOTFOUND, or
+ * an error. */
+static int
+current_id(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYTES])
+{
+	MDB_val v;
+	int err;
+
+	err = get(p, p->st->current, akey, alen, &v);
+	if (err != 0)
+		return err;
+	if (v.mv_size != MU_ID_BYTES)
+		return mu_fail(p->why, MU_ECORRUPT,
+		               "the store at %s has a damaged address index entry",
+		               p->st->dir);
+	memcpy(id, v.mv_data, MU_ID_BYTES);
+	return 0;
+}
+
+/* Loads a record an index points at; its absence means the indices and the
+ * records disagree. */
+static int
+load_indexed(struct put *p, const uint8_t id[MU_ID_BYTES], struct mu_record *rec)
+{
+	int err = mu_store__load(p->st, p->txn, id, rec, p->why);
+
+	if (err == MU_ENOTFOUND)
+		return mu_fail(p->why, MU_ECORRUPT,
+		               "the store at %s indexes a record it does not hold",
+		               p->st->dir);
+	return err;
+}
+
+/* Whether a tombstone key exists: 1, 0 or an error. */
+static int
+tombstoned(struct put *p, const uint8_t *tkey, size_t tlen)
+{
+	MDB_val v;
+	int err = get(p, p->st->tombstones, tkey, tlen, &v);
+
+	if (err == MU_ENOTFOUND)
+		return 0;
+	return err == 0 ? 1 : err;
+}
+
+/* When several deletes name one target, the lowest id is kept, so every
+ * node names the same one whatever order they arrived in. */
+static int
+put_tombstone(struct put *p, const uint8_t *tkey, size_t tlen,
+              const uint8_t id[MU_ID_BYTES])
+{
+	MDB_val v;
+	int err = get(p, p->st->tombstones, tkey, tlen, &v);
+
+	if (err == 0 && v.mv_size == MU_ID_BYTES &&
+	    memcmp(v.mv_data, id, MU_ID_BYTES) <= 0)
+		return 0;
+	if (err != 0 && err != MU_ENOTFOUND)
+		return err;
+	return put(p, p->st->tombstones, tkey, tlen, id, MU_ID_BYTES);
+}
+
+static int
+delete_by_addr(struct put *p, const struct mu_record *rec)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
+	uint8_t id[MU_ID_BYTES];
+	size_t alen = mu_store__addr_key(akey, &rec->c.del.addr);
+	size_t tlen = mu_store__tomb_addr_key(tkey, &rec->c.del.addr);
+	struct stored_ref ref;
+	struct mu_record target;
+	int err;
+
+	/* Rule delete-own (checked by mu_rec_parse) makes the address ours. */
+	err = current_id(p, akey, alen, id);
+	if (err == 0) {
+		err = load_indexed(p, id, &target);
+		if (err != 0)
+			return err;
+		ref_of(&ref, &target);
+		err = drop(p, &ref);
+		if (err == 0)
+			err = del(p, p->st->current, akey, alen);
+	}
+	if (err != 0 && err != MU_ENOTFOUND)
+		return err;
+	return put_tombstone(p, tkey, tlen, rec->id);
+}
+
+static int
+delete_by_id(struct put *p, const struct mu_record *rec)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
+	uint8_t cur[MU_ID_BYTES];
+	size_t alen = 0;
+	size_t tlen = mu_store__tomb_id_key(tkey, rec->c.del.id, rec->group);
+	struct stored_ref ref;
+	struct mu_record target;
+	struct mu_addr addr;
+	bool replaceable;
+	int err;
+
+	err = mu_store__load(p->st, p->txn, rec->c.del.id, &target, p->why);
+	if (err == MU_ENOTFOUND)
+		return put_tombstone(p, tkey, tlen, rec->id);
+	if (err != 0)
+		return err;
+	/* Another group's delete has no power over the record, and a tombstone
+	 * is never itself deleted. */
+	if (memcmp(target.group, rec->group, MU_KEY_BYTES) != 0 ||
+	    target.kind == MU_KIND_DELETE)
+		return put_tombstone(p, tkey, tlen, rec->id);
+
+	replaceable = mu_kind_replaceable(target.kind);
+	if (replaceable) {
+		mu_rec_addr(&target, &addr);
+		alen = mu_store__addr_key(akey, &addr);
+	}
+	ref_of(&ref, &target);
+	err = drop(p, &ref);
+	if (err != 0)
+		return err;
+	if (replaceable) {
+		err = current_id(p, akey, alen, cur);
+		if (err == 0 && memcmp(cur, ref.id, MU_ID_BYTES) == 0)
+			err = del(p, p->st->current, akey, alen);
+		if (err != 0 && err != MU_ENOTFOUND)
+			return err;
+	}
+	return put_tombstone(p, tkey, tlen, rec->id);
+}
+
+static int
+put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], old_id[MU_ID_BYTES];
+	bool replaceable = mu_kind_replaceable(rec->kind);
+	struct stored_ref ref;
+	struct mu_record old;
+	struct mu_addr addr;
+	size_t alen = 0, tlen;
+	MDB_val v;
+	int err, cmp;
+
+	err = get(p, p->st->records, rec->id, MU_ID_BYTES, &v);
+	if (err == 0) {
+		*result = MU_PUT_DUPLICATE;
+		return 0;
+	}
+	if (err != MU_ENOTFOUND)
+		return err;
+
+	if (rec->kind != MU_KIND_DELETE) {
+		tlen = mu_store__tomb_id_key(tkey, rec->id, rec->group);
+		err = tombstoned(p, tkey, tlen);
+		if (err != 0) {
+			*result = MU_PUT_DELETED;
+			return err < 0 ? err : 0;
+		}
+	}
+
+	if (replaceable) {
+		mu_rec_addr(rec, &addr);
+		alen = mu_store__addr_key(akey, &addr);
+		tlen = mu_store__tomb_addr_key(tkey, &addr);
+		err = tombstoned(p, tkey, tlen);
+		if (err != 0) {
+			*result = MU_PUT_DELETED;
+			return err < 0 ? err : 0;
+		}
+		err = current_id(p, akey, alen, old_id);
+		if (err == 0) {
+			err = load_indexed(p, old_id, &old);
+			if (err != 0)
+				return err;
+			cmp = mu_rec_newer(rec, &old);
+			if (cmp < 0) {
+				*result = MU_PUT_SUPERSEDED;
+				return 0;
+			}
+			ref_of(&ref, &old);
+			err = drop(p, &ref);
+		}
+		if (err != 0 && err != MU_ENOTFOUND)
+			return err;
+	}
+
+	err = put(p, p->st->records, rec->id, MU_ID_BYTES, rec->raw, rec->raw_len);
+	if (err != 0)
+		return err;
+	mu_store__time_key(key, rec->created_at, rec->id);
+	err = put(p, p->st->by_time, key, sizeof(key), rec->group, MU_KEY_BYTES);
+	if (err != 0)
+		return err;
+	if (replaceable) {
+		err = put(p, p->st->current, akey, alen, rec->id, MU_ID_BYTES);
+		if (err == 0 && rec->kind == MU_KIND_EVENT) {
+			mu_store__start_key(key, rec->c.event.start, rec->id);
+			err = put(p, p->st->ev_start, key, sizeof(key), NULL, 0);
+		}
+	} else if (rec->kind == MU_KIND_DELETE) {
+		err =
+		    rec->c.del.by_addr ? delete_by_addr(p, rec) : delete_by_id(p, rec);
+	}
+	if (err != 0)
+		return err;
+	*result = MU_PUT_NEW;
+	return 0;
+}
+
+int
+mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
+             enum mu_put_result *results, struct mu_why *why)
+{
+	struct put p = {st, NULL, why};
+	int err, rc;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (st->read_only)
+		return mu_fail(why, MU_EINVAL,
+		               "the store at %s was opened read-only: open it for "
+		               "writing to store records",
+		               st->dir);
+	if (n == 0)
+		return 0;
+	err = mu_store__begin(st, true, &p.txn, why);
+	if (err != 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		err = put_one(&p, recs[i], &results[i]);
+		if (err != 0)
+			goto out;
+	}
+	rc = mdb_txn_commit(p.txn);
+	p.txn = NULL;
+	err = mu_store__err(st, rc, "committing to the store", why);
+out:
+	if (p.txn != NULL)
+		mdb_txn_abort(p.txn);
+	return err;
+}

@@ -1,0 +1,414 @@
+/*
+ * store_query.c - reads. Each query runs in one read transaction, so a
+ * visitor sees one consistent snapshot even while another process writes;
+ * the records it is handed borrow that transaction's pages.
+ */
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_keys.h"
+
+/* How long an all-day event without an end lasts. Like every event it
+ * lasts at most MU_EVENT_SPAN_MAX, so an event that overlaps [from, to)
+ * starts at or after from - MU_EVENT_SPAN_MAX. */
+#define ALL_DAY 86400
+
+int
+mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_fn fn,
+             void *ctx)
+{
+	struct mu_record rec;
+	MDB_txn *txn;
+	int err;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	err = mu_store__load(st, txn, id, &rec, NULL);
+	if (err == 0)
+		err = fn(ctx, &rec);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+/* Looks up the id that current holds for an address key. */
+static int
+current_id(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,
+           uint8_t id[MU_ID_BYTES])
+{
+	MDB_val k = {alen, (void *)akey}, v;
+	int rc = mdb_get(txn, st->current, &k, &v);
+
+	if (rc != 0)
+		return mu_store__err(st, rc, "reading the address index", NULL);
+	if (v.mv_size != MU_ID_BYTES)
+		return MU_ECORRUPT;
+	memcpy(id, v.mv_data, MU_ID_BYTES);
+	return 0;
+}
+
+/* Loads a record an index points at; its absence means the store's indices
+ * and records disagree. */
+static int
+load_indexed(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+             struct mu_record *rec)
+{
+	int err = mu_store__load(st, txn, id, rec, NULL);
+
+	return err == MU_ENOTFOUND ? MU_ECORRUPT : err;
+}
+
+int
+mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr, mu_store_visit_fn fn,
+                  void *ctx)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], id[MU_ID_BYTES];
+	size_t alen;
+	struct mu_record rec;
+	MDB_txn *txn;
+	int err;
+
+	if (!mu_kind_replaceable(addr->kind) || addr->d.len > MU_D_MAX)
+		return MU_ENOTFOUND;
+	alen = mu_store__addr_key(akey, addr);
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	err = current_id(st, txn, akey, alen, id);
+	if (err == 0)
+		err = load_indexed(st, txn, id, &rec);
+	if (err == 0)
+		err = fn(ctx, &rec);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int
+mu_store_deleted_addr(struct mu_store *st, const struct mu_addr *addr,
+                      uint8_t tombstone[MU_ID_BYTES])
+{
+	uint8_t tkey[MU_STORE__TOMB_KEY_MAX];
+	MDB_val k, v;
+	MDB_txn *txn;
+	int err, rc;
+
+	if (addr->d.len > MU_D_MAX)
+		return 0;
+	k.mv_size = mu_store__tomb_addr_key(tkey, addr);
+	k.mv_data = tkey;
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_get(txn, st->tombstones, &k, &v);
+	if (rc == 0 && v.mv_size != MU_ID_BYTES)
+		err = MU_ECORRUPT;
+	else if (rc == 0) {
+		if (tombstone != NULL)
+			memcpy(tombstone, v.mv_data, MU_ID_BYTES);
+		err = 1;
+	} else if (rc == MDB_NOTFOUND)
+		err = 0;
+	else
+		err = mu_store__err(st, rc, "reading the tombstones", NULL);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int
+mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+              mu_store_visit_fn fn, void *ctx)
+{
+	uint8_t prefix[1 + MU_KEY_BYTES];
+	size_t plen;
+	struct mu_record rec;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int err, rc;
+
+	if (!mu_kind_replaceable(kind))
+		return MU_EINVAL;
+	plen = mu_store__addr_prefix(prefix, kind, group);
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_cursor_open(txn, st->current, &cur);
+	k.mv_size = plen;
+	k.mv_data = prefix;
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
+		if (v.mv_size != MU_ID_BYTES) {
+			err = MU_ECORRUPT;
+			goto out;
+		}
+		err = load_indexed(st, txn, v.mv_data, &rec);
+		if (err == 0)
+			err = fn(ctx, &rec);
+		if (err != 0)
+			goto out;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	if (rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, "listing the store", NULL);
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+/* Where an event ends, for the overlap test: an event without an end lasts
+ * until its start, an all-day one without an end the whole day. */
+static int64_t
+event_end(const struct mu_event *ev)
+{
+	if (ev->has_end)
+		return ev->end;
+	return ev->all_day ? ev->start + ALL_DAY : ev->start;
+}
+
+/* An event [s, e) overlaps [from, to) when they share an instant; an event
+ * of no length at t overlaps when from <= t < to. */
+static bool
+overlaps(int64_t s, int64_t e, int64_t from, int64_t to)
+{
+	if (s >= to)
+		return false;
+	return e > s ? e > from : s >= from;
+}
+
+int
+mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
+                void *ctx)
+{
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], zero[MU_ID_BYTES] = {0};
+	struct mu_record rec;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int64_t lo, s;
+	int err, rc;
+
+	if (from >= to)
+		return 0;
+	lo = from >= INT64_MIN + MU_EVENT_SPAN_MAX ? from - MU_EVENT_SPAN_MAX
+	                                           : INT64_MIN;
+	mu_store__start_key(key, lo, zero);
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_cursor_open(txn, st->ev_start, &cur);
+	k.mv_size = sizeof(key);
+	k.mv_data = key;
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MU_STORE__TIME_KEY_BYTES) {
+			err = MU_ECORRUPT;
+			goto out;
+		}
+		s = mu_store__start_of(k.mv_data);
+		if (s >= to)
+			break;
+		err = load_indexed(st, txn, (const uint8_t *)k.mv_data + 8, &rec);
+		if (err == 0 && (rec.kind != MU_KIND_EVENT || rec.c.event.start != s))
+			err = MU_ECORRUPT;
+		if (err == 0 && overlaps(s, event_end(&rec.c.event), from, to))
+			err = fn(ctx, &rec);
+		if (err != 0)
+			goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, "reading the calendar", NULL);
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int
+mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx)
+{
+	struct mu_record rec;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int err, rc;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_cursor_open(txn, st->by_time, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MU_STORE__TIME_KEY_BYTES) {
+			err = MU_ECORRUPT;
+			goto out;
+		}
+		err = load_indexed(st, txn, (const uint8_t *)k.mv_data + 8, &rec);
+		if (err == 0)
+			err = fn(ctx, &rec);
+		if (err != 0)
+			goto out;
+	}
+	if (rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, "reading the store", NULL);
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int
+mu_store_count(struct mu_store *st, uint64_t *count)
+{
+	MDB_stat stat;
+	MDB_txn *txn;
+	int err, rc;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_stat(txn, st->records, &stat);
+	if (rc == 0)
+		*count = stat.ms_entries;
+	mdb_txn_abort(txn);
+	return mu_store__err(st, rc, "counting records", NULL);
+}
+
+/* A growable array of parsed alliance records, borrowing the read
+ * transaction's pages. */
+struct recs {
+	struct mu_record *v;
+	size_t n, cap;
+};
+
+static int
+recs_push(struct recs *r, const struct mu_record *rec)
+{
+	struct mu_record *nv;
+	size_t cap;
+
+	if (r->n == r->cap) {
+		cap = r->cap ? 2 * r->cap : 8;
+		nv = realloc(r->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return MU_ENOMEM;
+		r->v = nv;
+		r->cap = cap;
+	}
+	r->v[r->n++] = *rec;
+	return 0;
+}
+
+static int
+cmp_ours(const void *a, const void *b)
+{
+	const struct mu_record *x = a, *y = b;
+
+	return memcmp(x->c.alliance.with, y->c.alliance.with, MU_KEY_BYTES);
+}
+
+static int
+cmp_theirs(const void *a, const void *b)
+{
+	const struct mu_record *x = a, *y = b;
+
+	return memcmp(x->group, y->group, MU_KEY_BYTES);
+}
+
+static bool
+proposed(const struct mu_record *rec)
+{
+	return rec != NULL && rec->c.alliance.status == MU_ALLIANCE_PROPOSED;
+}
+
+/* store.h's table; a lone ended record of theirs also reads as ended. */
+static enum mu_alliance_state
+alliance_state(const struct mu_record *ours, const struct mu_record *theirs)
+{
+	if (proposed(ours))
+		return proposed(theirs) ? MU_ALLY_MUTUAL : MU_ALLY_BY_US;
+	return proposed(theirs) ? MU_ALLY_TO_US : MU_ALLY_ENDED;
+}
+
+int
+mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
+                   mu_store_alliance_fn fn, void *ctx)
+{
+	struct recs ours = {NULL, 0, 0}, theirs = {NULL, 0, 0};
+	struct mu_alliance_view view;
+	uint8_t prefix[1 + MU_KEY_BYTES];
+	struct mu_record rec;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, v;
+	size_t i = 0, j = 0;
+	int err, rc, c;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	/* Alliances are few: one scan of them all finds both our records and
+	 * the records of others that name us. */
+	k.mv_size = mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, NULL);
+	k.mv_data = prefix;
+	rc = mdb_cursor_open(txn, st->current, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0 && k.mv_size >= 1 && *(const uint8_t *)k.mv_data == prefix[0];
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != MU_ID_BYTES) {
+			err = MU_ECORRUPT;
+			goto out;
+		}
+		err = load_indexed(st, txn, v.mv_data, &rec);
+		if (err == 0 && rec.kind != MU_KIND_ALLIANCE)
+			err = MU_ECORRUPT;
+		if (err == 0 && memcmp(rec.group, us, MU_KEY_BYTES) == 0)
+			err = recs_push(&ours, &rec);
+		else if (err == 0 && memcmp(rec.c.alliance.with, us, MU_KEY_BYTES) == 0)
+			err = recs_push(&theirs, &rec);
+		if (err != 0)
+			goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		err = mu_store__err(st, rc, "reading the alliances", NULL);
+		goto out;
+	}
+
+	if (ours.n > 1)
+		qsort(ours.v, ours.n, sizeof(*ours.v), cmp_ours);
+	if (theirs.n > 1)
+		qsort(theirs.v, theirs.n, sizeof(*theirs.v), cmp_theirs);
+	while (err == 0 && (i < ours.n || j < theirs.n)) {
+		if (i == ours.n)
+			c = 1;
+		else if (j == theirs.n)
+			c = -1;
+		else
+			c = memcmp(ours.v[i].c.alliance.with, theirs.v[j].group,
+			           MU_KEY_BYTES);
+		view.ours = c <= 0 ? &ours.v[i++] : NULL;
+		view.theirs = c >= 0 ? &theirs.v[j++] : NULL;
+		memcpy(view.other,
+		       view.ours != NULL ? view.ours->c.alliance.with
+		                         : view.theirs->group,
+		       MU_KEY_BYTES);
+		view.state = alliance_state(view.ours, view.theirs);
+		err = fn(ctx, &view);
+	}
+out:
+	free(ours.v);
+	free(theirs.v);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}

@@ -1,0 +1,300 @@
+"""Helpers for the end-to-end tests: they drive the real `muster` binary.
+
+Environment (set by ctest, see tests/CMakeLists.txt):
+  MUSTER_BIN         the built `muster` binary
+  MUSTER_SOURCE_DIR  the repository, for docs/PROTOCOL.md
+
+Every command's stdout and stderr are kept, and checked against the secret
+key of every home these tests created: the secret must never be printed, in
+any encoding. Each test module calls check_no_secrets() from its
+tearDownModule(), which makes the run fail if one leaked.
+"""
+
+import base64
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+# Required, never optional: an import error here fails the test run.
+import msgpack  # noqa: F401  (python3-msgpack)
+import nacl.signing  # noqa: F401  (python3-nacl)
+
+EXPORT_MAGIC = bytes.fromhex("af6d75737465722d6578706f72742f31")
+
+
+def _required_env(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(
+            "%s is not set: run these tests through ctest, or set it by hand" % name
+        )
+    return value
+
+
+BIN = _required_env("MUSTER_BIN")
+SOURCE_DIR = _required_env("MUSTER_SOURCE_DIR")
+if not os.access(BIN, os.X_OK):
+    raise RuntimeError("MUSTER_BIN=%s is not an executable file" % BIN)
+
+# Every (command, stdout, stderr) of this process, and every known secret.
+_outputs = []
+_secrets = {}  # home path -> list of byte strings that must not appear
+
+
+def _secret_forms(seed):
+    """The encodings a leaked 32-byte seed could take in text output."""
+    forms = [seed, seed.hex().encode(), seed.hex().upper().encode()]
+    for enc in (base64.b64encode, base64.urlsafe_b64encode):
+        text = enc(seed)
+        forms.append(text)
+        forms.append(text.rstrip(b"="))
+    # Also any 16-byte half, in case a seed is printed in parts.
+    for half in (seed[:16], seed[16:]):
+        forms.append(half.hex().encode())
+        forms.append(half.hex().upper().encode())
+    return forms
+
+
+def _leaks(data, secrets):
+    for home, forms in secrets.items():
+        for form in forms:
+            if form and form in data:
+                return home, form
+    return None
+
+
+def check_no_secrets():
+    """Fails if any secret seen so far appears in any output seen so far."""
+    for cmd, out, err in _outputs:
+        for data, stream in ((out, "stdout"), (err, "stderr")):
+            hit = _leaks(data, _secrets)
+            if hit:
+                raise AssertionError(
+                    "the secret key of %s appears on %s of %r" % (hit[0], stream, cmd)
+                )
+
+
+class Result:
+    def __init__(self, cmd, rc, out, err):
+        self.cmd = cmd
+        self.rc = rc
+        self.outb = out
+        self.errb = err
+
+    # Text output must be valid UTF-8; export writes bytes (use outb).
+    @property
+    def out(self):
+        return self.outb.decode("utf-8")
+
+    @property
+    def err(self):
+        return self.errb.decode("utf-8")
+
+    def __repr__(self):
+        return "muster %s -> rc %d\nstdout: %r\nstderr: %r" % (
+            " ".join(self.cmd),
+            self.rc,
+            self.outb[:2000],
+            self.errb[:2000],
+        )
+
+
+def run(args, home=None, stdin=None, env=None, timeout=60):
+    """Runs muster [--home HOME] ARGS; returns a Result. Never raises on rc."""
+    cmd = [BIN]
+    if home is not None:
+        cmd += ["--home", home]
+    cmd += list(args)
+    full_env = dict(os.environ)
+    full_env.setdefault("TZ", "UTC")
+    full_env.pop("MUSTER_HOME", None)
+    if env:
+        full_env.update(env)
+    if isinstance(stdin, str):
+        stdin = stdin.encode("utf-8")
+    proc = subprocess.run(
+        cmd,
+        input=stdin if stdin is not None else b"",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=full_env,
+        timeout=timeout,
+    )
+    _outputs.append((cmd, proc.stdout, proc.stderr))
+    hit = _leaks(proc.stdout + b"\n" + proc.stderr, _secrets)
+    if hit:
+        raise AssertionError("muster %r printed the secret key of %s" % (args, hit[0]))
+    return Result(list(args), proc.returncode, proc.stdout, proc.stderr)
+
+
+def assert_one_line_error(tc, res, *parts):
+    """rc != 0 and stderr is exactly one line 'muster: ...' containing parts."""
+    tc.assertNotEqual(res.rc, 0, "expected a failure: %r" % res)
+    tc.assertTrue(res.err.endswith("\n"), "stderr must end with a newline: %r" % res)
+    lines = res.err.split("\n")[:-1]
+    tc.assertEqual(len(lines), 1, "stderr must be exactly one line: %r" % res)
+    tc.assertTrue(lines[0].startswith("muster: "), "error must start 'muster: ': %r" % res)
+    tc.assertGreater(len(lines[0]), len("muster: ") + 10, "error too short: %r" % res)
+    low = lines[0].lower()
+    for part in parts:
+        if isinstance(part, (tuple, list)):
+            tc.assertTrue(
+                any(p.lower() in low for p in part),
+                "error should mention one of %r: %r" % (part, res),
+            )
+        else:
+            tc.assertIn(part.lower(), low, "error should mention %r: %r" % (part, res))
+    return lines[0]
+
+
+class Home:
+    """A muster home in its own temporary directory."""
+
+    def __init__(self, tc, label="home"):
+        self.tc = tc
+        self.tmp = tempfile.mkdtemp(prefix="muster-e2e-%s-" % label)
+        self.path = os.path.join(self.tmp, "home")
+        self.key = None
+        tc.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        self._learn_secret()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def key_file(self):
+        return os.path.join(self.path, "group.key")
+
+    def _learn_secret(self):
+        if self.path in _secrets:
+            return
+        try:
+            with open(self.key_file, "rb") as f:
+                seed = f.read()
+        except OSError:
+            return
+        _secrets[self.path] = _secret_forms(seed)
+        check_no_secrets()
+
+    def secret(self):
+        with open(self.key_file, "rb") as f:
+            return f.read()
+
+    def run(self, *args, stdin=None, env=None):
+        res = run(args, home=self.path, stdin=stdin, env=env)
+        self._learn_secret()
+        return res
+
+    def ok(self, *args, stdin=None, env=None):
+        """Runs a command that must succeed; returns its stdout as text."""
+        res = self.run(*args, stdin=stdin, env=env)
+        self.tc.assertEqual(res.rc, 0, "command failed: %r" % res)
+        return res.out
+
+    def line(self, *args, **kw):
+        """Runs a command that must succeed and print exactly one line."""
+        out = self.ok(*args, **kw)
+        self.tc.assertTrue(out.endswith("\n"), "no newline after %r" % out)
+        self.tc.assertEqual(out.count("\n"), 1, "expected one line on stdout: %r" % out)
+        return out[:-1]
+
+    def json(self, *args):
+        out = self.ok(*args)
+        try:
+            return json.loads(out)
+        except ValueError as e:
+            raise AssertionError("muster %r printed invalid JSON (%s): %r" % (args, e, out))
+
+    def fail(self, *args, parts=(), stdin=None, env=None):
+        res = self.run(*args, stdin=stdin, env=env)
+        return assert_one_line_error(self.tc, res, *parts)
+
+    def init(self, name=None):
+        args = ["init"] + (["--name", name] if name else [])
+        self.key = self.line(*args)
+        self.tc.assertTrue(self.key.startswith("mug1"), self.key)
+        self.tc.assertEqual(len(self.key), 62, self.key)
+        self.tc.assertEqual(self.line("id"), self.key)
+        st = os.stat(self.key_file)
+        self.tc.assertEqual(st.st_mode & 0o777, 0o600, "key file mode")
+        self.tc.assertEqual(st.st_size, 32, "key file holds the 32-byte seed")
+        return self.key
+
+    def export_bytes(self):
+        res = self.run("export")
+        self.tc.assertEqual(res.rc, 0, "export failed: %r" % res)
+        self.tc.assertTrue(res.outb.startswith(EXPORT_MAGIC), "export magic")
+        return res.outb
+
+    def export_file(self, name="export.muster"):
+        path = os.path.join(self.tmp, name)
+        res = self.run("export", path)
+        self.tc.assertEqual(res.rc, 0, "export failed: %r" % res)
+        self.tc.assertEqual(res.out, "", "export FILE prints nothing on stdout")
+        return path
+
+    def import_file(self, path, expect_rc=0):
+        """Imports path; returns the summary as a dict of counts."""
+        res = self.run("import", path)
+        self.tc.assertEqual(res.rc, expect_rc, "import: %r" % res)
+        return parse_summary(self.tc, res)
+
+
+def parse_summary(tc, res):
+    lines = res.out.splitlines()
+    tc.assertEqual(len(lines), 1, "import prints one summary line: %r" % res)
+    counts = {}
+    for part in lines[0].split(", "):
+        word, _, num = part.partition(" ")
+        tc.assertTrue(num.isdigit(), "summary part %r in %r" % (part, res))
+        counts[word] = int(num)
+    tc.assertEqual(
+        list(counts),
+        ["new", "duplicate", "superseded", "deleted", "rejected"],
+        "summary line: %r" % res,
+    )
+    return counts
+
+
+def split_export(tc, data):
+    """Cuts an export stream into the raw bytes of its records (PROTOCOL 7)."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=True)
+    unpacker.feed(data)
+    magic = unpacker.unpack()
+    tc.assertEqual(magic, "muster-export/1")
+    tc.assertEqual(data[: unpacker.tell()], EXPORT_MAGIC)
+    out = []
+    pos = unpacker.tell()
+    for _ in unpacker:
+        end = unpacker.tell()
+        out.append(data[pos:end])
+        pos = end
+    tc.assertEqual(pos, len(data), "the stream ends after its last record")
+    return out
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def future_year():
+    return datetime.datetime.now(datetime.timezone.utc).year + 2
+
+
+def main():
+    """unittest.main() that exits non-zero on any failure, error or no test."""
+    prog = unittest.main(exit=False, verbosity=2)
+    result = prog.result
+    if not result.wasSuccessful() or result.testsRun == 0:
+        sys.exit(1)
+    if result.skipped:
+        print("tests were skipped: that is a failure here", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(0)

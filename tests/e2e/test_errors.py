@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Bad input gives exactly one line on stderr that starts "muster: ", says
+what is wrong, and exits non-zero; nothing is changed by a failed command."""
+
+import os
+import unittest
+
+import musterlib
+from musterlib import Home
+
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+class Errors(unittest.TestCase):
+    def setUp(self):
+        self.h = Home(self, "err")
+        self.key = self.h.init("Error group")
+        self.other = Home(self, "other")
+        self.okey = self.other.init()
+        self.year = musterlib.future_year()
+        self.start = "%d-09-10T10:00Z" % self.year
+
+    def count_records(self):
+        return len(musterlib.split_export(self, self.h.export_bytes()))
+
+    def test_mistyped_key_in_ally_add(self):
+        before = self.count_records()
+        # Change one data character to another of the alphabet: only the
+        # checksum can tell.
+        for pos in (4, 30, 61):
+            c = self.okey[pos]
+            sub = CHARSET[(CHARSET.index(c) + 1) % 32]
+            bad = self.okey[:pos] + sub + self.okey[pos + 1:]
+            self.h.fail("ally", "add", bad, parts=("checksum", "muster id"))
+        # Truncated, and a different prefix.
+        self.h.fail("ally", "add", self.okey[:-1], parts=("truncated",))
+        self.h.fail("ally", "add", "npub1" + self.okey[5:], parts=("mug1",))
+        # Mixed case.
+        self.h.fail("ally", "add", self.okey[:10].upper() + self.okey[10:],
+                    parts=("case",))
+        self.assertEqual(self.count_records(), before)
+        # The right key works, upper case too.
+        self.h.line("ally", "add", self.okey.upper())
+
+    def test_bad_when(self):
+        for when in ("tomorrow", "2026-13-01T10:00Z", "2026-02-30T10:00Z",
+                     "10:00", "2026-06-01T25:00Z", ""):
+            self.h.fail("event", "add", "--title", "X", "--start", when)
+        self.h.fail("event", "list", "--from", "next week")
+
+    def test_end_before_start(self):
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--end", "%d-09-10T09:00Z" % self.year, parts=("end-before-start",))
+        # Over 366 days.
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--end", "%d-09-12T10:00Z" % (self.year + 1), parts=("event-span",))
+
+    def test_geo_out_of_range(self):
+        for geo in ("91,0", "-90.0000001,0", "0,180.5", "0,-181"):
+            self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                        "--where", "Somewhere", "--geo", geo,
+                        parts=(("geo-range", "latitude", "longitude", "lat", "lon"),))
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--where", "Somewhere", "--geo", "north")
+        # The edges are fine.
+        self.h.line("event", "add", "--title", "Pole", "--start", self.start,
+                    "--where", "South pole", "--geo", "-90,-180")
+
+    def test_unknown_command_and_option(self):
+        res = musterlib.run(["frobnicate"], home=self.h.path)
+        musterlib.assert_one_line_error(self, res, "frobnicate")
+        res = musterlib.run(["event", "frobnicate"], home=self.h.path)
+        musterlib.assert_one_line_error(self, res, "frobnicate")
+        self.h.fail("cause", "add", "--title", "X", "--colour", "red", parts=("colour",))
+        self.h.fail("cause", "add", "--title", parts=("title",))
+
+    def test_missing_title(self):
+        self.h.fail("cause", "add", "--summary", "no title", parts=("--title",))
+        self.h.fail("event", "add", "--start", self.start, parts=("--title",))
+        self.h.fail("event", "add", "--title", "No start", parts=("--start",))
+
+    def test_show_unknown(self):
+        self.h.fail("show", "ab" * 32)
+        self.h.fail("show", self.key + "/event/no-such-event")
+        self.h.fail("show", "not-an-id-or-address")
+        self.h.fail("show", "ab" * 31 + "zz", parts=("hex",))
+        self.h.fail("event", "edit", self.key + "/event/no-such-event", "--title", "Y")
+        # Someone else's event cannot be edited or deleted here.
+        self.h.fail("event", "cancel", self.okey + "/event/theirs")
+        self.h.fail("delete", self.okey + "/event/theirs")
+        self.h.fail("show", self.key + "/delete/x", parts=("delete",))
+
+    def test_import_of_non_export_file(self):
+        path = os.path.join(self.h.tmp, "notes.txt")
+        with open(path, "w") as f:
+            f.write("these are my meeting notes\n")
+        res = self.h.run("import", path)
+        musterlib.assert_one_line_error(self, res)
+        self.h.fail("import", os.path.join(self.h.tmp, "missing.muster"))
+        # Empty input is not an export either.
+        res = self.h.run("import", stdin=b"")
+        musterlib.assert_one_line_error(self, res)
+
+    def test_truncated_import(self):
+        self.h.line("cause", "add", "--title", "First")
+        self.h.line("cause", "add", "--title", "Second")
+        data = self.h.export_bytes()
+        recs = musterlib.split_export(self, data)
+        fresh = Home(self, "fresh")
+        fresh.init()
+        res = fresh.run("import", stdin=data[:-20])
+        self.assertEqual(res.rc, 1, repr(res))
+        counts = musterlib.parse_summary(self, res)
+        self.assertEqual(counts["new"], len(recs) - 1, repr(res))
+        self.assertTrue(res.err.startswith("muster: "), repr(res))
+        self.assertIn("trunc", res.err.lower())
+
+    def test_key_file_readable_by_others(self):
+        os.chmod(self.h.key_file, 0o644)
+        try:
+            msg = self.h.fail("cause", "add", "--title", "X",
+                              parts=(("chmod 600", "chmod 0600"),))
+            self.assertIn(self.h.key_file, msg)
+        finally:
+            os.chmod(self.h.key_file, 0o600)
+        self.h.line("cause", "add", "--title", "Now it works")
+
+    def test_init_twice(self):
+        with open(self.h.key_file, "rb") as f:
+            before = f.read()
+        self.h.fail("init")
+        self.h.fail("init", "--name", "Another")
+        with open(self.h.key_file, "rb") as f:
+            self.assertEqual(f.read(), before)
+        self.assertEqual(self.h.line("id"), self.key)
+
+    def test_no_home(self):
+        nowhere = Home(self, "none")
+        nowhere.fail("id", parts=("muster init",))
+        nowhere.fail("event", "list", parts=("muster init",))
+
+    def test_field_rules_named(self):
+        self.h.fail("cause", "add", "--title", "X" * 201, parts=("field-length",))
+        self.h.fail("cause", "add", "--title", "X", "--url", "ftp://x", parts=("url",))
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--capacity", "0", parts=("capacity",))
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--tz", "Mars/Olympus_Mons", parts=("Mars/Olympus_Mons",))
+        self.h.fail("event", "add", "--title", "X", "--start", self.start,
+                    "--cause", self.key + "/event/not-a-cause")
+        self.h.fail("ally", "add", self.key, parts=("self-alliance",))
+
+    def test_secret_never_printed(self):
+        """Runs the commands that touch the key most, then checks output."""
+        self.h.ok("id")
+        self.h.export_bytes()
+        self.h.ok("show", self.key + "/profile", "--json")
+        self.h.ok("--help")
+        musterlib.check_no_secrets()
+        # The check itself works: a fake output holding the secret fails it.
+        seed = self.h.secret()
+        musterlib._outputs.append((["fake"], b"x" + seed.hex().encode() + b"y", b""))
+        try:
+            with self.assertRaises(AssertionError):
+                musterlib.check_no_secrets()
+        finally:
+            musterlib._outputs.pop()
+
+
+if __name__ == "__main__":
+    musterlib.main()

@@ -1,0 +1,365 @@
+#!/usr/bin/python3
+"""An independent verifier, written from docs/PROTOCOL.md alone.
+
+It reads an export made by the real `muster` with a msgpack decoder we did not
+write (python3-msgpack), checks the canonical encoding by re-packing, computes
+every id with hashlib's BLAKE2b and verifies every signature with an Ed25519
+we did not write (python3-nacl). Group keys in text form are checked with a
+bech32m codec written here from the BIP-350 reference algorithm.
+"""
+
+import hashlib
+import os
+import unittest
+
+import msgpack
+import nacl.exceptions
+import nacl.signing
+
+import musterlib
+from musterlib import Home
+
+SIG_CONTEXT = b"muster record v1"  # PROTOCOL.md 2.3: 16 ASCII bytes
+KINDS = ("profile", "cause", "event", "alliance", "delete")
+FIELDS = {  # PROTOCOL.md section 3, in canonical order
+    "profile": ["about", "contact", "location", "name", "website"],
+    "cause": ["description", "status", "summary", "tags", "title", "url"],
+    "event": ["all_day", "capacity", "cause", "description", "end", "hosts",
+              "location", "online", "start", "status", "tags", "title", "tz"],
+    "alliance": ["causes", "status", "terms", "with"],
+    "delete": ["addr", "id", "reason"],
+}
+
+# ---- bech32m, from the BIP-350 reference (BIP-173 with a new constant) ----
+
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+BECH32M_CONST = 0x2BC830A3
+
+
+def bech32_polymod(values):
+    gen = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
+    chk = 1
+    for v in values:
+        b = chk >> 25
+        chk = (chk & 0x1FFFFFF) << 5 ^ v
+        for i in range(5):
+            chk ^= gen[i] if ((b >> i) & 1) else 0
+    return chk
+
+
+def bech32_hrp_expand(hrp):
+    return [ord(x) >> 5 for x in hrp] + [0] + [ord(x) & 31 for x in hrp]
+
+
+def convertbits(data, frombits, tobits, pad):
+    acc, bits, ret, maxv = 0, 0, [], (1 << tobits) - 1
+    for value in data:
+        if value < 0 or value >> frombits:
+            return None
+        acc = (acc << frombits) | value
+        bits += frombits
+        while bits >= tobits:
+            bits -= tobits
+            ret.append((acc >> bits) & maxv)
+    if pad:
+        if bits:
+            ret.append((acc << (tobits - bits)) & maxv)
+    elif bits >= frombits or ((acc << (tobits - bits)) & maxv):
+        return None
+    return ret
+
+
+def bech32m_encode(hrp, data8):
+    data = convertbits(data8, 8, 5, True)
+    values = bech32_hrp_expand(hrp) + data
+    polymod = bech32_polymod(values + [0] * 6) ^ BECH32M_CONST
+    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(CHARSET[d] for d in data + checksum)
+
+
+def bech32m_decode(text):
+    """Returns (hrp, bytes) or None, as strictly as PROTOCOL.md section 6."""
+    if any(ord(x) < 33 or ord(x) > 126 for x in text):
+        return None
+    if text.lower() != text and text.upper() != text:
+        return None
+    text = text.lower()
+    pos = text.rfind("1")
+    if pos < 1 or pos + 7 > len(text) or len(text) > 90:
+        return None
+    if not all(x in CHARSET for x in text[pos + 1:]):
+        return None
+    hrp = text[:pos]
+    data = [CHARSET.find(x) for x in text[pos + 1:]]
+    if bech32_polymod(bech32_hrp_expand(hrp) + data) != BECH32M_CONST:
+        return None
+    decoded = convertbits(data[:-6], 5, 8, False)
+    if decoded is None:
+        return None
+    return hrp, bytes(decoded)
+
+
+def key_text(key):
+    return bech32m_encode("mug", key)
+
+
+def addr_text(addr):
+    group, kind, d = addr
+    return "%s/%s/%s" % (key_text(group), kind, d) if d else "%s/%s" % (key_text(group), kind)
+
+
+# ---- canonical msgpack (PROTOCOL.md 2.2) ----
+
+
+def check_types(tc, value, where):
+    """Item 6 and 5: only int, str, bin, array, map (sorted unique str keys),
+    true. python3-msgpack gives dicts in wire order."""
+    if isinstance(value, bool):
+        tc.assertIs(value, True, "%s: only true may appear" % where)
+    elif isinstance(value, (int, str, bytes)):
+        pass
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_types(tc, v, "%s[%d]" % (where, i))
+    elif isinstance(value, dict):
+        keys = list(value)
+        for k in keys:
+            tc.assertIsInstance(k, str, "%s: map keys are strings" % where)
+        enc = [k.encode("utf-8") for k in keys]
+        tc.assertEqual(enc, sorted(set(enc)), "%s: keys sorted and unique" % where)
+        for k, v in value.items():
+            check_types(tc, v, "%s.%s" % (where, k))
+    else:
+        tc.fail("%s: type %s is not allowed" % (where, type(value).__name__))
+
+
+def strict_unpackb(data):
+    # raw=False: str must be valid UTF-8; strict_map_key: keys str or bytes;
+    # unpackb raises ExtraData when anything follows the value (item 7).
+    return msgpack.unpackb(data, raw=False, strict_map_key=True,
+                           use_list=True, unicode_errors="strict")
+
+
+def count_dup_keys(data):
+    """object_pairs_hook sees duplicate keys that a dict would merge."""
+    dups = []
+
+    def hook(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            dups.append(keys)
+        return dict(pairs)
+
+    msgpack.unpackb(data, raw=False, strict_map_key=True, object_pairs_hook=hook)
+    return dups
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+class Independence(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        with open(os.path.join(musterlib.SOURCE_DIR, "docs", "PROTOCOL.md")) as f:
+            cls.spec = f.read()
+
+    def make_home(self):
+        """A home holding every kind of record."""
+        h = Home(self, "indep")
+        h.init("Independent Verifiers \u00e9\u00e8")
+        h.line("profile", "set", "--about", "Line 1\nLine 2\ttabbed",
+               "--website", "https://verify.example/", "--contact", "mail@verify.example")
+        cause = h.line("cause", "add", "--title", "Stop the rent hike",
+                       "--tag", "housing", "--url", "https://verify.example/c")
+        doomed = h.line("cause", "add", "--title", "A cause to delete")
+        year = musterlib.future_year()
+        other = nacl.signing.SigningKey.generate().verify_key.encode()
+        # A key text made by our encoder must be accepted by muster.
+        other_text = key_text(other)
+        h.line("event", "add", "--title", "Assembly \U0001f3d8", "--start",
+               "%d-03-04T18:00" % year, "--end", "%d-03-04T21:00" % year,
+               "--tz", "Europe/Lisbon", "--where", "Hall", "--address", "Rua 1",
+               "--geo", "-33.8688197,151.2092955", "--online", "https://m.example/x",
+               "--cause", cause, "--capacity", "300", "--status", "tentative",
+               "--tag", "a", "--tag", "b", "--host", other_text)
+        h.line("event", "add", "--title", "Fair", "--start", "%d-05-01" % year)
+        h.line("ally", "add", other_text, "--terms", "Code of ethics", "--cause", cause)
+        h.line("delete", doomed)
+        return h, other
+
+    def test_export_verifies_independently(self):
+        h, other = self.make_home()
+        group_text = h.key
+        # The group key text decodes, by our own bech32m, to the group bytes.
+        decoded = bech32m_decode(group_text)
+        self.assertIsNotNone(decoded, "muster id is not valid bech32m")
+        hrp, group = decoded
+        self.assertEqual(hrp, "mug")
+        self.assertEqual(len(group), 32)
+        self.assertEqual(key_text(group), group_text)
+        self.assertEqual(len(group_text), 62)
+        self.assertIsNotNone(bech32m_decode(group_text.upper()))
+
+        data = h.export_bytes()
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True,
+                                    unicode_errors="strict")
+        unpacker.feed(data)
+        self.assertEqual(unpacker.unpack(), "muster-export/1")
+        self.assertEqual(data[:unpacker.tell()], musterlib.EXPORT_MAGIC)
+        pos = unpacker.tell()
+        seen_kinds, order = set(), []
+        for rec in unpacker:
+            raw = data[pos:unpacker.tell()]
+            pos = unpacker.tell()
+            # 2.1: [body: bin, sig: bin(64)], canonical as a whole.
+            self.assertIsInstance(rec, list)
+            self.assertEqual(len(rec), 2)
+            body, sig = rec
+            self.assertIsInstance(body, bytes)
+            self.assertIsInstance(sig, bytes)
+            self.assertEqual(len(sig), 64)
+            self.assertEqual(msgpack.packb([body, sig], use_bin_type=True), raw)
+            self.assertLessEqual(len(body), 16384)
+
+            # The body: canonical, 8 fields of the right types.
+            hdr = strict_unpackb(body)
+            self.assertEqual(msgpack.packb(hdr, use_bin_type=True), body,
+                             "body is not canonical")
+            self.assertEqual(count_dup_keys(body), [])
+            check_types(self, hdr, "body")
+            self.assertIsInstance(hdr, list)
+            self.assertEqual(len(hdr), 8)
+            version, kind, rgroup, signer, created_at, d, rev, content = hdr
+            self.assertEqual(version, 1)
+            self.assertIn(kind, KINDS)
+            self.assertEqual(rgroup, group)
+            self.assertEqual(signer, rgroup, "signer must equal group")
+            self.assertIsInstance(created_at, int)
+            self.assertIsInstance(d, str)
+            self.assertIsInstance(rev, int)
+            self.assertIsInstance(content, dict)
+            self.assertLessEqual(set(content), set(FIELDS[kind]))
+            seen_kinds.add(kind)
+
+            # 2.3: id and signature.
+            rid = hashlib.blake2b(body, digest_size=32).digest()
+            vk = nacl.signing.VerifyKey(signer)
+            vk.verify(SIG_CONTEXT + rid, sig)  # raises BadSignatureError
+            with self.assertRaises(nacl.exceptions.BadSignatureError):
+                vk.verify(SIG_CONTEXT + bytes(32), sig)
+            order.append((created_at, rid))
+
+            # What muster shows for this id is what we decoded.
+            shown = h.json("show", rid.hex(), "--json")
+            self.assertEqual(shown["id"], rid.hex())
+            self.check_json(shown, hdr)
+            if kind != "delete":
+                addr = addr_text((rgroup, kind, d))
+                self.assertEqual(shown["address"], addr)
+                self.assertEqual(h.json("show", addr, "--json")["id"], rid.hex())
+        self.assertEqual(pos, len(data))
+        self.assertEqual(seen_kinds, set(KINDS))
+        self.assertEqual(order, sorted(order), "ascending (created_at, id)")
+        self.assertEqual(len(order), 6)  # the deleted cause is gone
+
+        # The alliance names the key we made, with d its hex (rule d-form).
+        allies = h.json("ally", "list", "--json")
+        self.assertEqual([x["group"] for x in allies], [key_text(other)])
+        self.assertEqual(allies[0]["ours"]["d"], other.hex())
+
+    def check_json(self, shown, hdr):
+        """The --json form of a record against the decoded bytes."""
+        version, kind, group, signer, created_at, d, rev, content = hdr
+        self.assertEqual(shown["kind"], kind)
+        self.assertEqual(shown["group"], key_text(group))
+        self.assertEqual(shown["signer"], key_text(signer))
+        self.assertEqual(shown["created_at"], musterlib.iso(created_at))
+        self.assertEqual(shown["d"], d)
+        self.assertEqual(shown["rev"], rev)
+        want = {}
+        for k, v in content.items():
+            if k in ("start", "end"):
+                v = musterlib.iso(v)
+            elif k in ("with",):
+                v = key_text(v)
+            elif k == "hosts":
+                v = [key_text(x) for x in v]
+            elif k in ("cause", "addr"):
+                v = addr_text(v)
+            elif k == "causes":
+                v = [addr_text(x) for x in v]
+            elif k == "id":
+                v = v.hex()
+            elif k == "location":
+                v = dict(v)
+                for g in ("lat", "lon"):
+                    if g in v:
+                        v[g] = v[g] / 1e7
+            want[k] = v
+        got = dict(shown["content"])
+        if "location" in got:
+            loc = dict(got["location"])
+            for g in ("lat", "lon"):
+                if g in loc:
+                    self.assertAlmostEqual(loc[g], want["location"][g], places=7)
+                    loc[g] = want["location"][g]
+            got["location"] = loc
+        self.assertEqual(got, want)
+
+    def test_tampered_export_rejected(self):
+        h, _ = self.make_home()
+        data = h.export_bytes()
+        recs = musterlib.split_export(self, data)
+        target = b"Stop the rent hike"
+        [idx] = [i for i, r in enumerate(recs) if target in r]
+        # One byte of the body: still canonical msgpack, but signed otherwise.
+        bad = recs[idx].replace(target, b"Stop the rent hikE")
+        self.assertEqual(len(bad), len(recs[idx]))
+        tampered = data.replace(recs[idx], bad)
+        self.assertNotEqual(tampered, data)
+
+        fresh = Home(self, "fresh")
+        fresh.init()
+        path = os.path.join(fresh.tmp, "tampered.muster")
+        with open(path, "wb") as f:
+            f.write(tampered)
+        res = fresh.run("import", path)
+        self.assertEqual(res.rc, 1, repr(res))
+        counts = musterlib.parse_summary(self, res)
+        self.assertEqual(counts["rejected"], 1, repr(res))
+        self.assertEqual(counts["new"], len(recs) - 1, repr(res))
+        lines = res.err.splitlines()
+        self.assertEqual(len(lines), 1, repr(res))
+        self.assertIn("signature", lines[0])
+        # The good records arrived; the tampered one did not.
+        rid = hashlib.blake2b(strict_unpackb(bad)[0], digest_size=32).hexdigest()
+        fresh.fail("show", rid)
+
+        # One byte of the signature.
+        sig_start = len(recs[idx]) - 64
+        bad = bytearray(recs[idx])
+        bad[sig_start + 10] ^= 0x01
+        fresh2 = Home(self, "fresh2")
+        fresh2.init()
+        res = fresh2.run("import", stdin=data.replace(recs[idx], bytes(bad)))
+        self.assertEqual(res.rc, 1, repr(res))
+        self.assertEqual(musterlib.parse_summary(self, res)["rejected"], 1)
+        self.assertIn("signature", res.err)
+
+    def test_bech32m_reference_vectors(self):
+        """Our own decoder, against BIP-350, before we trust it above."""
+        for ok in ("A1LQFN3A", "a1lqfn3a", "abcdef1l7aum6echk45nj3s0wdvt2fg8x9yrzpqzd3ryx",
+                   "?1v759aa",
+                   "split1checkupstagehandshakeupstreamerranterredcaperredlc445v"):
+            data = [CHARSET.find(x) for x in ok.lower()[ok.rfind("1") + 1:]]
+            hrp = ok.lower()[:ok.rfind("1")]
+            self.assertEqual(bech32_polymod(bech32_hrp_expand(hrp) + data), BECH32M_CONST)
+        for bad in ("M1VUXWEZ", "in1muywd", "y1b0jsk6g", "1p2gdwpf", "qyrz8wqd2c9m"):
+            self.assertIsNone(bech32m_decode(bad))
+        key = bytes(range(32))
+        self.assertEqual(bech32m_decode(bech32m_encode("mug", key)), ("mug", key))
+
+
+if __name__ == "__main__":
+    musterlib.main()

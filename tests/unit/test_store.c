@@ -1,0 +1,1095 @@
+/*
+ * The LMDB store on real files: the replacement and deletion rules of
+ * docs/PROTOCOL.md section 5, atomicity when the map fills up, and every
+ * query of storage/store.h.
+ */
+/* nftw(), to remove the test's directory. */
+#define _XOPEN_SOURCE 700
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "protocol/textform.h"
+#include "storage/store.h"
+
+#define NOW 1900000000LL
+#define T   1800000000LL /* event times */
+#define DAY 86400LL
+
+struct grp {
+	uint8_t pk[MU_KEY_BYTES];
+	uint8_t sk[MU_SECRET_BYTES];
+};
+
+/* Built records: each parsed record borrows its own buffer. */
+struct built {
+	struct built *next;
+	uint8_t *buf;
+	size_t len;
+	struct mu_record rec;
+};
+
+struct fx {
+	char dir[64];
+	struct mu_store *st;
+	struct built *built;
+	struct grp a, b, c;
+};
+
+static struct fx *cur_fx; /* the running test's, for the builders */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+grp_init(struct grp *g)
+{
+	crypto_sign_keypair(g->pk, g->sk);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct mu_why why = {{0}};
+
+	assert_non_null(fx);
+	assert_true(sodium_init() >= 0);
+	strcpy(fx->dir, "/tmp/mu-store-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	grp_init(&fx->a);
+	grp_init(&fx->b);
+	grp_init(&fx->c);
+	if (mu_store_open(&fx->st, fx->dir, NULL, &why) != 0)
+		fail_msg("open: %s", why.text);
+	cur_fx = fx;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	struct built *b, *next;
+
+	mu_store_close(fx->st);
+	for (b = fx->built; b != NULL; b = next) {
+		next = b->next;
+		free(b->buf);
+		free(b);
+	}
+	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	cur_fx = NULL;
+	return 0;
+}
+
+static void
+reopen(struct fx *fx, const struct mu_store_opts *opts)
+{
+	struct mu_why why = {{0}};
+
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	if (mu_store_open(&fx->st, fx->dir, opts, &why) != 0)
+		fail_msg("reopen: %s", why.text);
+}
+
+static struct mu_str
+S(const char *s) {
+	return (struct mu_str){s, strlen(s)};
+}
+
+/* Signs tmpl as g and returns it parsed, as a peer would hand it over. */
+static const struct mu_record *
+finish(struct mu_record *tmpl, const struct grp *g)
+{
+	struct built *b = calloc(1, sizeof(*b));
+	struct mu_why why = {{0}};
+	uint8_t id[MU_ID_BYTES];
+
+	assert_non_null(b);
+	tmpl->version = MU_FORMAT_VERSION;
+	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
+	memcpy(tmpl->signer, g->pk, MU_KEY_BYTES);
+	if (mu_rec_build(tmpl, g->sk, NOW, &b->buf, &b->len, id, &why) != 0)
+		fail_msg("build: %s", why.text);
+	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
+		fail_msg("parse: %s", why.text);
+	assert_memory_equal(b->rec.id, id, MU_ID_BYTES);
+	b->next = cur_fx->built;
+	cur_fx->built = b;
+	return &b->rec;
+}
+
+static const struct mu_record *
+cause_desc(const struct grp *g, const char *d, uint32_t rev, int64_t created,
+           const char *title, const char *desc)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_CAUSE;
+	r.created_at = created;
+	r.d = S(d);
+	r.rev = rev;
+	r.c.cause.title = S(title);
+	if (desc != NULL)
+		r.c.cause.description = S(desc);
+	r.c.cause.status = MU_CAUSE_ACTIVE;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+cause(const struct grp *g, const char *d, uint32_t rev, int64_t created,
+      const char *title)
+{
+	return cause_desc(g, d, rev, created, title, NULL);
+}
+
+/* end < 0: no end. */
+static const struct mu_record *
+event(const struct grp *g, const char *d, uint32_t rev, int64_t start, int64_t end,
+      bool all_day, enum mu_event_status status)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_EVENT;
+	r.created_at = NOW - 1000 + rev;
+	r.d = S(d);
+	r.rev = rev;
+	r.c.event.title = S("Assembly");
+	r.c.event.start = start;
+	r.c.event.has_end = end >= 0;
+	r.c.event.end = end >= 0 ? end : 0;
+	r.c.event.all_day = all_day;
+	r.c.event.status = status;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+alliance(const struct grp *g, const struct grp *with, uint32_t rev,
+         enum mu_alliance_status status)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_record r;
+
+	sodium_bin2hex(hex, sizeof(hex), with->pk, MU_KEY_BYTES);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_ALLIANCE;
+	r.created_at = NOW - 500 + rev;
+	r.d = S(hex);
+	r.rev = rev;
+	memcpy(r.c.alliance.with, with->pk, MU_KEY_BYTES);
+	r.c.alliance.status = status;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	r.c.del.by_addr = true;
+	memcpy(r.c.del.addr.group, g->pk, MU_KEY_BYTES);
+	r.c.del.addr.kind = kind;
+	r.c.del.addr.d = S(d);
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	memcpy(r.c.del.id, id, MU_ID_BYTES);
+	return finish(&r, g);
+}
+
+static enum mu_put_result
+put1(struct mu_store *st, const struct mu_record *r)
+{
+	enum mu_put_result res = 0;
+	struct mu_why why = {{0}};
+
+	if (mu_store_put(st, &r, 1, &res, &why) != 0)
+		fail_msg("put: %s", why.text);
+	return res;
+}
+
+static struct mu_addr
+addr_of(const struct grp *g, enum mu_kind kind, const char *d)
+{
+	struct mu_addr a;
+
+	memset(&a, 0, sizeof(a));
+	memcpy(a.group, g->pk, MU_KEY_BYTES);
+	a.kind = kind;
+	a.d = S(d);
+	return a;
+}
+
+/* What visitors saw, in order. */
+#define SEEN_MAX 64
+struct seen {
+	size_t n;
+	int stop_after; /* 0: never */
+	uint8_t ids[SEEN_MAX][MU_ID_BYTES];
+	uint32_t revs[SEEN_MAX];
+	int64_t created[SEEN_MAX];
+	int64_t starts[SEEN_MAX];
+	int status[SEEN_MAX];
+	enum mu_kind kinds[SEEN_MAX];
+	uint8_t raw[MU_RECORD_MAX];
+	size_t raw_len;
+};
+
+static int
+collect(void *ctx, const struct mu_record *r)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < SEEN_MAX);
+	memcpy(s->ids[s->n], r->id, MU_ID_BYTES);
+	s->revs[s->n] = r->rev;
+	s->created[s->n] = r->created_at;
+	s->kinds[s->n] = r->kind;
+	if (r->kind == MU_KIND_EVENT) {
+		s->starts[s->n] = r->c.event.start;
+		s->status[s->n] = r->c.event.status;
+	}
+	memcpy(s->raw, r->raw, r->raw_len);
+	s->raw_len = r->raw_len;
+	s->n++;
+	if (s->stop_after != 0 && (int)s->n == s->stop_after)
+		return 7;
+	return 0;
+}
+
+static uint64_t
+count(struct mu_store *st)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(mu_store_count(st, &n), 0);
+	return n;
+}
+
+static int
+get_id(struct mu_store *st, const uint8_t id[MU_ID_BYTES], struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	return mu_store_get(st, id, collect, s);
+}
+
+static int
+get_addr(struct mu_store *st, const struct grp *g, enum mu_kind kind, const char *d,
+         struct seen *s)
+{
+	struct mu_addr a = addr_of(g, kind, d);
+
+	memset(s, 0, sizeof(*s));
+	return mu_store_get_addr(st, &a, collect, s);
+}
+
+static void
+test_put_get(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r =
+	    cause(&fx->a, "rent", 1, NOW - 100, "Stop the hike");
+	uint8_t other[MU_ID_BYTES] = {1};
+	struct seen s;
+
+	assert_int_equal(count(fx->st), 0);
+	assert_int_equal(put1(fx->st, r), MU_PUT_NEW);
+	assert_int_equal(count(fx->st), 1);
+
+	assert_int_equal(get_id(fx->st, r->id, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.raw_len, r->raw_len);
+	assert_memory_equal(s.raw, r->raw, r->raw_len);
+
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0], r->id, MU_ID_BYTES);
+
+	assert_int_equal(get_id(fx->st, other, &s), MU_ENOTFOUND);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "other", &s),
+	                 MU_ENOTFOUND);
+	assert_int_equal(get_addr(fx->st, &fx->b, MU_KIND_CAUSE, "rent", &s),
+	                 MU_ENOTFOUND);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_EVENT, "rent", &s),
+	                 MU_ENOTFOUND);
+
+	/* A visitor's non-zero answer comes back. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	assert_int_equal(mu_store_get(fx->st, r->id, collect, &s), 7);
+
+	/* Survives a reopen. */
+	reopen(fx, NULL);
+	assert_int_equal(get_id(fx->st, r->id, &s), 0);
+	assert_memory_equal(s.raw, r->raw, r->raw_len);
+}
+
+static void
+test_duplicate(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r =
+	    cause(&fx->a, "rent", 1, NOW - 100, "Stop the hike");
+	const struct mu_record *d = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){9}, NOW - 50);
+	const struct mu_record *batch[3] = {d, d, r};
+	enum mu_put_result res[3];
+	struct mu_why why;
+
+	assert_int_equal(put1(fx->st, r), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, r), MU_PUT_DUPLICATE);
+	/* Within one batch, the second sees the first. */
+	assert_int_equal(mu_store_put(fx->st, batch, 3, res, &why), 0);
+	assert_int_equal(res[0], MU_PUT_NEW);
+	assert_int_equal(res[1], MU_PUT_DUPLICATE);
+	assert_int_equal(res[2], MU_PUT_DUPLICATE);
+	assert_int_equal(count(fx->st), 2);
+	assert_string_equal(mu_put_result_name(MU_PUT_DUPLICATE), "duplicate");
+	assert_string_equal(mu_put_result_name(MU_PUT_NEW), "new");
+	assert_string_equal(mu_put_result_name(MU_PUT_SUPERSEDED), "superseded");
+	assert_string_equal(mu_put_result_name(MU_PUT_DELETED), "deleted");
+}
+
+static void
+test_replace_rev(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *v1 = cause(&fx->a, "rent", 1, NOW - 100, "One");
+	/* An edit wins by rev even with a clock behind. */
+	const struct mu_record *v2 = cause(&fx->a, "rent", 2, NOW - 200, "Two");
+	struct seen s;
+
+	assert_int_equal(put1(fx->st, v1), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, v2), MU_PUT_NEW);
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	assert_memory_equal(s.ids[0], v2->id, MU_ID_BYTES);
+	assert_int_equal(get_id(fx->st, v1->id, &s), MU_ENOTFOUND);
+
+	/* The old version arriving again is superseded and not kept. */
+	assert_int_equal(put1(fx->st, v1), MU_PUT_SUPERSEDED);
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(get_id(fx->st, v1->id, &s), MU_ENOTFOUND);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_each(fx->st, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0], v2->id, MU_ID_BYTES);
+}
+
+static void
+test_replace_ties(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *early = cause(&fx->a, "x", 3, NOW - 100, "Early");
+	const struct mu_record *late = cause(&fx->a, "x", 3, NOW - 99, "Late");
+	const struct mu_record *p = cause(&fx->a, "y", 3, NOW - 100, "One");
+	const struct mu_record *q = cause(&fx->a, "y", 3, NOW - 100, "Two");
+	const struct mu_record *low, *high;
+	struct seen s;
+
+	/* Equal rev: the later created_at wins, in either order of arrival. */
+	assert_int_equal(put1(fx->st, late), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, early), MU_PUT_SUPERSEDED);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "x", &s), 0);
+	assert_memory_equal(s.ids[0], late->id, MU_ID_BYTES);
+
+	/* Equal rev and created_at: the lower id wins. */
+	low = memcmp(p->id, q->id, MU_ID_BYTES) < 0 ? p : q;
+	high = low == p ? q : p;
+	assert_int_equal(put1(fx->st, high), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, low), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, high), MU_PUT_SUPERSEDED);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "y", &s), 0);
+	assert_memory_equal(s.ids[0], low->id, MU_ID_BYTES);
+	assert_int_equal(get_id(fx->st, high->id, &s), MU_ENOTFOUND);
+	assert_int_equal(count(fx->st), 2);
+
+	/* The same address in another group is another address. */
+	assert_int_equal(put1(fx->st, cause(&fx->b, "x", 1, NOW - 100, "B")),
+	                 MU_PUT_NEW);
+	assert_int_equal(count(fx->st), 3);
+}
+
+static void
+test_delete_addr(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *ev =
+	    event(&fx->a, "strike", 1, T, T + 3600, false, MU_EVENT_CONFIRMED);
+	const struct mu_record *del =
+	    del_addr(&fx->a, MU_KIND_EVENT, "strike", NOW - 10);
+	const struct mu_record *again =
+	    event(&fx->a, "strike", 9, T, T + 3600, false, MU_EVENT_CONFIRMED);
+	struct mu_addr a = addr_of(&fx->a, MU_KIND_EVENT, "strike");
+	uint8_t tomb[MU_ID_BYTES];
+	struct seen s;
+
+	assert_int_equal(mu_store_deleted_addr(fx->st, &a, tomb), 0);
+	assert_int_equal(put1(fx->st, ev), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, del), MU_PUT_NEW);
+
+	assert_int_equal(get_id(fx->st, ev->id, &s), MU_ENOTFOUND);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_EVENT, "strike", &s),
+	                 MU_ENOTFOUND);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_events(fx->st, T - DAY, T + DAY, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_EVENT, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(mu_store_deleted_addr(fx->st, &a, tomb), 1);
+	assert_memory_equal(tomb, del->id, MU_ID_BYTES);
+	assert_int_equal(mu_store_deleted_addr(fx->st, &a, NULL), 1);
+
+	/* The tombstone stays, and nothing else. */
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(mu_store_each(fx->st, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0], del->id, MU_ID_BYTES);
+
+	/* The address is gone for good, whatever the rev. */
+	assert_int_equal(put1(fx->st, ev), MU_PUT_DELETED);
+	assert_int_equal(put1(fx->st, again), MU_PUT_DELETED);
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(put1(fx->st, del), MU_PUT_DUPLICATE);
+}
+
+static void
+test_tombstone_first(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *c = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	const struct mu_record *by_addr =
+	    del_addr(&fx->a, MU_KIND_CAUSE, "rent", NOW - 5);
+	const struct mu_record *plain =
+	    del_id(&fx->a, (uint8_t[MU_ID_BYTES]){3}, NOW - 9);
+	const struct mu_record *by_id_of_del;
+	const struct mu_record *batch[2];
+	enum mu_put_result res[2];
+	struct mu_why why;
+	struct seen s;
+
+	assert_int_equal(put1(fx->st, by_addr), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, c), MU_PUT_DELETED);
+	assert_int_equal(count(fx->st), 1);
+
+	/* By id, arriving first, in the same batch as its target. */
+	const struct mu_record *e = cause(&fx->a, "other", 1, NOW - 100, "Other");
+	batch[0] = del_id(&fx->a, e->id, NOW - 4);
+	batch[1] = e;
+	assert_int_equal(mu_store_put(fx->st, batch, 2, res, &why), 0);
+	assert_int_equal(res[0], MU_PUT_NEW);
+	assert_int_equal(res[1], MU_PUT_DELETED);
+	assert_int_equal(get_id(fx->st, e->id, &s), MU_ENOTFOUND);
+	assert_int_equal(count(fx->st), 2);
+
+	/* A tombstone is never itself deleted, before or after it arrives. */
+	assert_int_equal(put1(fx->st, plain), MU_PUT_NEW);
+	by_id_of_del = del_id(&fx->a, plain->id, NOW - 3);
+	assert_int_equal(put1(fx->st, by_id_of_del), MU_PUT_NEW);
+	assert_int_equal(get_id(fx->st, plain->id, &s), 0);
+	const struct mu_record *late_del = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){4}, 1);
+	assert_int_equal(put1(fx->st, del_id(&fx->a, late_del->id, NOW - 2)),
+	                 MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, late_del), MU_PUT_NEW);
+	assert_int_equal(count(fx->st), 6);
+}
+
+static void
+test_delete_id(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *theirs = cause(&fx->a, "rent", 1, NOW - 100, "A's");
+	const struct mu_record *foreign = del_id(&fx->b, theirs->id, NOW - 50);
+	const struct mu_record *v1 = cause(&fx->a, "park", 1, NOW - 100, "Park 1");
+	const struct mu_record *v2 = cause(&fx->a, "park", 2, NOW - 90, "Park 2");
+	const struct mu_record *own = del_id(&fx->a, v2->id, NOW - 40);
+	struct seen s;
+
+	/* Another group's delete by id has no power over A's record. */
+	assert_int_equal(put1(fx->st, theirs), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, foreign), MU_PUT_NEW);
+	assert_int_equal(get_id(fx->st, theirs->id, &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	/* Nor later, arriving before it on another node. */
+	reopen(fx, NULL);
+	assert_int_equal(put1(fx->st, theirs), MU_PUT_DUPLICATE);
+
+	/* The group's own delete by id removes that version only. */
+	assert_int_equal(put1(fx->st, v2), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, own), MU_PUT_NEW);
+	assert_int_equal(get_id(fx->st, v2->id, &s), MU_ENOTFOUND);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s),
+	                 MU_ENOTFOUND);
+	assert_int_equal(put1(fx->st, v2), MU_PUT_DELETED);
+	/* ...so an older version may become current again. */
+	assert_int_equal(put1(fx->st, v1), MU_PUT_NEW);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s), 0);
+	assert_memory_equal(s.ids[0], v1->id, MU_ID_BYTES);
+	assert_int_equal(count(fx->st), 4);
+}
+
+static void
+test_map_full(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_store_opts small = {.map_size = 256 * 1024};
+	const struct mu_record *batch[41];
+	enum mu_put_result res[41];
+	const struct mu_record *keep, *plain;
+	char *desc = malloc(7001);
+	char d[16];
+	struct mu_why why = {{0}};
+	struct seen s;
+
+	assert_non_null(desc);
+	memset(desc, 'x', 7000);
+	desc[7000] = '\0';
+	reopen(fx, &small);
+	keep = cause(&fx->a, "keep", 1, NOW - 100, "Keep");
+	plain = cause(&fx->a, "plain", 1, NOW - 100, "Plain");
+	assert_int_equal(put1(fx->st, keep), MU_PUT_NEW);
+
+	/* The batch deletes a stored record first, then overflows the map. */
+	batch[0] = del_addr(&fx->a, MU_KIND_CAUSE, "keep", NOW - 10);
+	for (int i = 1; i < 41; i++) {
+		snprintf(d, sizeof(d), "big-%d", i);
+		batch[i] = cause_desc(&fx->a, d, 1, NOW - 100, "Big", desc);
+	}
+	assert_int_equal(mu_store_put(fx->st, batch, 41, res, &why), MU_EFULL);
+	assert_non_null(strstr(why.text, "the store is full (map size 262144 bytes)"));
+	assert_non_null(strstr(why.text, "MUSTER_MAP_SIZE"));
+
+	/* Nothing of the batch stayed; the store still reads and writes. */
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(get_id(fx->st, keep->id, &s), 0);
+	assert_int_equal(get_id(fx->st, batch[0]->id, &s), MU_ENOTFOUND);
+	assert_int_equal(get_id(fx->st, batch[1]->id, &s), MU_ENOTFOUND);
+	assert_int_equal(put1(fx->st, plain), MU_PUT_NEW);
+	reopen(fx, &small);
+	assert_int_equal(count(fx->st), 2);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_each(fx->st, collect, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "keep", &s), 0);
+	free(desc);
+}
+
+static void
+test_map_size_env(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *batch[40];
+	enum mu_put_result res[40];
+	struct mu_store *st = NULL;
+	char *desc = malloc(7001);
+	char d[16];
+	struct mu_why why = {{0}};
+
+	assert_non_null(desc);
+	memset(desc, 'y', 7000);
+	desc[7000] = '\0';
+	mu_store_close(fx->st);
+	fx->st = NULL;
+
+	setenv("MUSTER_MAP_SIZE", "12x", 1);
+	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EINVAL);
+	assert_null(st);
+	assert_non_null(strstr(why.text, "MUSTER_MAP_SIZE=12x"));
+
+	setenv("MUSTER_MAP_SIZE", "262144", 1);
+	assert_int_equal(mu_store_open(&fx->st, fx->dir, NULL, &why), 0);
+	unsetenv("MUSTER_MAP_SIZE");
+	for (int i = 0; i < 40; i++) {
+		snprintf(d, sizeof(d), "big-%d", i);
+		batch[i] = cause_desc(&fx->a, d, 1, NOW - 100, "Big", desc);
+	}
+	assert_int_equal(mu_store_put(fx->st, batch, 40, res, &why), MU_EFULL);
+	assert_non_null(strstr(why.text, "262144"));
+	assert_int_equal(count(fx->st), 0);
+
+	/* The default is far larger: the same batch fits. */
+	reopen(fx, NULL);
+	assert_int_equal(mu_store_put(fx->st, batch, 40, res, &why), 0);
+	assert_int_equal(count(fx->st), 40);
+	free(desc);
+}
+
+/* Events of test_events, by name, to compare visits with. */
+struct evs {
+	const struct mu_record *a, *b, *c, *d, *e, *f;
+};
+
+static void
+expect_events(struct fx *fx, int64_t from, int64_t to, size_t n, ...)
+{
+	struct seen s;
+	va_list ap;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_events(fx->st, from, to, collect, &s), 0);
+	if (s.n != n)
+		fail_msg("window [T%+lld, T%+lld): %zu events, expected %zu",
+		         (long long)(from - T), (long long)(to - T), s.n, n);
+	va_start(ap, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct mu_record *want = va_arg(ap, const struct mu_record *);
+
+		if (memcmp(s.ids[i], want->id, MU_ID_BYTES) != 0)
+			fail_msg("window [T%+lld, T%+lld): event %zu is not the one "
+			         "expected",
+			         (long long)(from - T), (long long)(to - T), i);
+	}
+	va_end(ap);
+}
+
+static void
+test_events(void **state)
+{
+	struct fx *fx = *state;
+	const int64_t c0 = 20840 * DAY; /* a midnight, T + 576000 */
+	struct evs v;
+	const struct mu_record *first, *second, *a2, *a3;
+	struct seen s;
+
+	assert_int_equal(c0, T + 576000);
+	v.a = event(&fx->a, "a", 1, T + 100, T + 200, false, MU_EVENT_CONFIRMED);
+	v.b = event(&fx->a, "b", 1, T + 300, -1, false, MU_EVENT_TENTATIVE);
+	v.c = event(&fx->b, "c", 1, c0, -1, true, MU_EVENT_CONFIRMED);
+	v.d = event(&fx->b, "d", 1, T + 50, T + 1000, false, MU_EVENT_CONFIRMED);
+	v.e = event(&fx->a, "e", 1, T - 300 * DAY, T + 10, false, MU_EVENT_CONFIRMED);
+	v.f = event(&fx->c, "f", 1, T + 100, -1, false, MU_EVENT_CONFIRMED);
+	const struct mu_record *all[] = {v.a, v.b, v.c, v.d, v.e, v.f};
+	enum mu_put_result res[6];
+	struct mu_why why;
+
+	assert_int_equal(mu_store_put(fx->st, all, 6, res, &why), 0);
+	first = memcmp(v.a->id, v.f->id, MU_ID_BYTES) < 0 ? v.a : v.f;
+	second = first == v.a ? v.f : v.a;
+
+	expect_events(fx, T + 150, T + 300, 2, v.d, v.a);
+	/* Equal starts go by id. */
+	expect_events(fx, T + 100, T + 101, 3, v.d, first, second);
+	/* A zero-length event at t is in [from, to) iff from <= t < to. */
+	expect_events(fx, T + 300, T + 301, 2, v.d, v.b);
+	expect_events(fx, T + 299, T + 300, 1, v.d);
+	/* Ends are exclusive. */
+	expect_events(fx, T + 200, T + 300, 1, v.d);
+	expect_events(fx, T + 1000, T + 2000, 0);
+	/* An event that started long before the window still overlaps it. */
+	expect_events(fx, T, T + 11, 1, v.e);
+	expect_events(fx, T + 10, T + 11, 0);
+	expect_events(fx, T - 400 * DAY, T - 299 * DAY, 1, v.e);
+	/* All-day without an end: the one day. */
+	expect_events(fx, c0 + DAY - 1, c0 + DAY, 1, v.c);
+	expect_events(fx, c0 + DAY, c0 + 2 * DAY, 0);
+	expect_events(fx, c0 - 1, c0, 0);
+	/* Empty and reversed windows hold nothing. */
+	expect_events(fx, T + 100, T + 100, 0);
+	expect_events(fx, T + 500, T + 100, 0);
+	/* Everything, by start. */
+	expect_events(fx, 0, MU_TIME_MAX, 6, v.e, v.d, first, second, v.b, v.c);
+
+	/* A new version moves the event; the old one leaves the calendar. */
+	a2 = event(&fx->a, "a", 2, T + 5000, T + 5100, false, MU_EVENT_CONFIRMED);
+	assert_int_equal(put1(fx->st, a2), MU_PUT_NEW);
+	expect_events(fx, T + 150, T + 300, 1, v.d);
+	expect_events(fx, T + 5000, T + 5001, 1, a2);
+	/* A cancelled event stays listed, marked cancelled. */
+	a3 = event(&fx->a, "a", 3, T + 5000, T + 5100, false, MU_EVENT_CANCELLED);
+	assert_int_equal(put1(fx->st, a3), MU_PUT_NEW);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_events(fx->st, T + 5000, T + 5001, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_memory_equal(s.ids[0], a3->id, MU_ID_BYTES);
+	assert_int_equal(s.status[0], MU_EVENT_CANCELLED);
+	assert_int_equal(s.revs[0], 3);
+	/* A superseded version does not come back. */
+	assert_int_equal(put1(fx->st, v.a), MU_PUT_SUPERSEDED);
+	expect_events(fx, T + 150, T + 300, 1, v.d);
+
+	/* A visitor can stop the walk. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 2;
+	assert_int_equal(mu_store_events(fx->st, 0, MU_TIME_MAX, collect, &s), 7);
+	assert_int_equal(s.n, 2);
+}
+
+static int
+addr_cmp(const struct mu_record *x, const struct mu_record *y)
+{
+	int c = memcmp(x->group, y->group, MU_KEY_BYTES);
+
+	if (c != 0)
+		return c;
+	c = memcmp(x->d.ptr, y->d.ptr, x->d.len < y->d.len ? x->d.len : y->d.len);
+	return c != 0 ? c : (int)x->d.len - (int)y->d.len;
+}
+
+static void
+test_list(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *a1 = cause(&fx->a, "zeta", 1, NOW - 10, "A zeta");
+	const struct mu_record *a2 = cause(&fx->a, "alpha", 1, NOW - 20, "A alpha");
+	const struct mu_record *a2b = cause(&fx->a, "alpha", 2, NOW - 5, "A alpha 2");
+	const struct mu_record *b1 = cause(&fx->b, "mid", 1, NOW - 30, "B mid");
+	const struct mu_record *ev =
+	    event(&fx->a, "meet", 1, T, -1, false, MU_EVENT_CONFIRMED);
+	const struct mu_record *all[] = {a1, a2, b1, ev, a2b};
+	const struct mu_record *sorted[3] = {a1, a2b, b1}, *tmp;
+	enum mu_put_result res[5];
+	struct mu_why why;
+	struct seen s;
+
+	assert_int_equal(mu_store_put(fx->st, all, 5, res, &why), 0);
+	/* Address order: kind, group, d. */
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (addr_cmp(sorted[j], sorted[i]) < 0) {
+				tmp = sorted[i];
+				sorted[i] = sorted[j];
+				sorted[j] = tmp;
+			}
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 3);
+	for (int i = 0; i < 3; i++)
+		assert_memory_equal(s.ids[i], sorted[i]->id, MU_ID_BYTES);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->a.pk, collect, &s),
+	                 0);
+	assert_int_equal(s.n, 2);
+	assert_memory_equal(s.ids[0], a2b->id, MU_ID_BYTES); /* "alpha" < "zeta" */
+	assert_memory_equal(s.ids[1], a1->id, MU_ID_BYTES);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->c.pk, collect, &s),
+	                 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_EVENT, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.kinds[0], MU_KIND_EVENT);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_PROFILE, NULL, collect, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_DELETE, NULL, collect, &s),
+	                 MU_EINVAL);
+}
+
+static void
+test_each_order(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[6];
+	enum mu_put_result res[6];
+	struct mu_why why;
+	struct seen s;
+
+	r[0] = cause(&fx->a, "c3", 1, NOW - 10, "Three");
+	r[1] = cause(&fx->b, "c1", 1, NOW - 30, "One");
+	r[2] = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){7}, NOW - 20);
+	r[3] = cause(&fx->c, "c0", 1, 5, "Early");
+	r[4] = cause(&fx->a, "t1", 1, NOW - 20, "Tie one");
+	r[5] = cause(&fx->b, "t2", 1, NOW - 20, "Tie two");
+	assert_int_equal(mu_store_put(fx->st, r, 6, res, &why), 0);
+	assert_int_equal(count(fx->st), 6);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_each(fx->st, collect, &s), 0);
+	assert_int_equal(s.n, 6);
+	for (size_t i = 1; i < s.n; i++) {
+		assert_true(s.created[i - 1] <= s.created[i]);
+		if (s.created[i - 1] == s.created[i])
+			assert_true(memcmp(s.ids[i - 1], s.ids[i], MU_ID_BYTES) < 0);
+	}
+	assert_int_equal(s.created[0], 5);
+	assert_int_equal(s.created[5], NOW - 10);
+	/* The tombstone is among them. */
+	bool saw_delete = false;
+	for (size_t i = 0; i < s.n; i++)
+		saw_delete |= s.kinds[i] == MU_KIND_DELETE;
+	assert_true(saw_delete);
+
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 3;
+	assert_int_equal(mu_store_each(fx->st, collect, &s), 7);
+	assert_int_equal(s.n, 3);
+}
+
+struct ally_seen {
+	size_t n;
+	uint8_t other[16][MU_KEY_BYTES];
+	enum mu_alliance_state state[16];
+	bool ours[16], theirs[16];
+};
+
+static int
+collect_ally(void *ctx, const struct mu_alliance_view *v)
+{
+	struct ally_seen *s = ctx;
+
+	assert_true(s->n < 16);
+	memcpy(s->other[s->n], v->other, MU_KEY_BYTES);
+	s->state[s->n] = v->state;
+	s->ours[s->n] = v->ours != NULL;
+	s->theirs[s->n] = v->theirs != NULL;
+	if (v->ours != NULL)
+		assert_memory_equal(v->ours->c.alliance.with, v->other, MU_KEY_BYTES);
+	if (v->theirs != NULL)
+		assert_memory_equal(v->theirs->group, v->other, MU_KEY_BYTES);
+	s->n++;
+	return 0;
+}
+
+static void
+expect_ally(const struct ally_seen *s, const struct grp *g,
+            enum mu_alliance_state state, bool ours, bool theirs)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (memcmp(s->other[i], g->pk, MU_KEY_BYTES) != 0)
+			continue;
+		assert_int_equal(s->state[i], state);
+		assert_int_equal(s->ours[i], ours);
+		assert_int_equal(s->theirs[i], theirs);
+		return;
+	}
+	fail_msg("group not listed among the alliances");
+}
+
+static void
+test_alliances(void **state)
+{
+	struct fx *fx = *state;
+	struct grp g[8]; /* g[0] is us */
+	struct ally_seen s;
+	const struct mu_record *r[14];
+	enum mu_put_result res[14];
+	struct mu_why why;
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		grp_init(&g[i]);
+	/* 1: mutual, ours after an earlier ended version */
+	r[n++] = alliance(&g[0], &g[1], 1, MU_ALLIANCE_ENDED);
+	r[n++] = alliance(&g[0], &g[1], 2, MU_ALLIANCE_PROPOSED);
+	r[n++] = alliance(&g[1], &g[0], 1, MU_ALLIANCE_PROPOSED);
+	/* 2: proposed by us, theirs missing */
+	r[n++] = alliance(&g[0], &g[2], 1, MU_ALLIANCE_PROPOSED);
+	/* 3: proposed by us, theirs ended */
+	r[n++] = alliance(&g[0], &g[3], 1, MU_ALLIANCE_PROPOSED);
+	r[n++] = alliance(&g[3], &g[0], 1, MU_ALLIANCE_ENDED);
+	/* 4: proposed to us, ours missing */
+	r[n++] = alliance(&g[4], &g[0], 1, MU_ALLIANCE_PROPOSED);
+	/* 5: proposed to us, ours ended */
+	r[n++] = alliance(&g[0], &g[5], 1, MU_ALLIANCE_ENDED);
+	r[n++] = alliance(&g[5], &g[0], 1, MU_ALLIANCE_PROPOSED);
+	/* 6: ended by us, theirs missing */
+	r[n++] = alliance(&g[0], &g[6], 1, MU_ALLIANCE_ENDED);
+	/* 7: both ended */
+	r[n++] = alliance(&g[0], &g[7], 1, MU_ALLIANCE_ENDED);
+	r[n++] = alliance(&g[7], &g[0], 3, MU_ALLIANCE_ENDED);
+	/* Alliances between others are none of ours. */
+	r[n++] = alliance(&g[1], &g[2], 1, MU_ALLIANCE_PROPOSED);
+	r[n++] = alliance(&g[2], &g[1], 1, MU_ALLIANCE_PROPOSED);
+	assert_int_equal(mu_store_put(fx->st, r, n, res, &why), 0);
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_alliances(fx->st, g[0].pk, collect_ally, &s), 0);
+	assert_int_equal(s.n, 7);
+	expect_ally(&s, &g[1], MU_ALLY_MUTUAL, true, true);
+	expect_ally(&s, &g[2], MU_ALLY_BY_US, true, false);
+	expect_ally(&s, &g[3], MU_ALLY_BY_US, true, true);
+	expect_ally(&s, &g[4], MU_ALLY_TO_US, false, true);
+	expect_ally(&s, &g[5], MU_ALLY_TO_US, true, true);
+	expect_ally(&s, &g[6], MU_ALLY_ENDED, true, false);
+	expect_ally(&s, &g[7], MU_ALLY_ENDED, true, true);
+	/* Each group once, in key order. */
+	for (size_t i = 1; i < s.n; i++)
+		assert_true(memcmp(s.other[i - 1], s.other[i], MU_KEY_BYTES) < 0);
+
+	/* Seen from group 2: B's proposal to us is not mutual yet... */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_alliances(fx->st, g[2].pk, collect_ally, &s), 0);
+	assert_int_equal(s.n, 2);
+	expect_ally(&s, &g[0], MU_ALLY_TO_US, false, true);
+	expect_ally(&s, &g[1], MU_ALLY_MUTUAL, true, true);
+
+	/* ...and ending ours ends the mutual one. */
+	assert_int_equal(put1(fx->st, alliance(&g[0], &g[1], 3, MU_ALLIANCE_ENDED)),
+	                 MU_PUT_NEW);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_alliances(fx->st, g[0].pk, collect_ally, &s), 0);
+	expect_ally(&s, &g[1], MU_ALLY_TO_US, true, true);
+
+	/* A group with no alliances sees none. */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_alliances(fx->st, fx->c.pk, collect_ally, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_string_equal(mu_alliance_state_name(MU_ALLY_MUTUAL), "mutual");
+}
+
+/* Opens the store's environment behind the store's back, to damage it. */
+static void
+raw_put(const char *dir, const char *db, const void *key, size_t klen, const void *val,
+        size_t vlen)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+test_corrupt(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	uint8_t id[MU_ID_BYTES], tkey[8 + MU_ID_BYTES] = {0};
+	uint8_t akey[1 + MU_KEY_BYTES + 4];
+	const struct mu_record *batch[2];
+	enum mu_put_result res[2];
+	struct mu_why why = {{0}};
+	struct seen s;
+
+	assert_int_equal(put1(fx->st, r), MU_PUT_NEW);
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	memset(id, 0x42, sizeof(id));
+	memcpy(tkey + 8, id, MU_ID_BYTES);
+	raw_put(fx->dir, "records", id, MU_ID_BYTES, "\x92\xc4\x01", 3);
+	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), fx->a.pk, MU_KEY_BYTES);
+	/* The address "park" now points at the damaged record (storage/README.md
+	 * has the address key layout). */
+	akey[0] = MU_KIND_CAUSE;
+	memcpy(akey + 1, fx->a.pk, MU_KEY_BYTES);
+	memcpy(akey + 1 + MU_KEY_BYTES, "park", 4);
+	raw_put(fx->dir, "current", akey, sizeof(akey), id, MU_ID_BYTES);
+	reopen(fx, NULL);
+	assert_int_equal(get_id(fx->st, id, &s), MU_ECORRUPT);
+	assert_int_equal(get_id(fx->st, r->id, &s), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_each(fx->st, collect, &s), MU_ECORRUPT);
+	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s),
+	                 MU_ECORRUPT);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, NULL, collect, &s),
+	                 MU_ECORRUPT);
+
+	/* A batch that meets the damage half-way leaves nothing behind. */
+	batch[0] = cause(&fx->a, "fresh", 1, NOW - 100, "Fresh");
+	batch[1] = cause(&fx->a, "park", 2, NOW - 100, "Park");
+	assert_int_equal(mu_store_put(fx->st, batch, 2, res, &why), MU_ECORRUPT);
+	assert_non_null(strstr(why.text, "is damaged"));
+	assert_int_equal(get_id(fx->st, batch[0]->id, &s), MU_ENOTFOUND);
+	assert_int_equal(count(fx->st), 2);
+
+	/* Bytes that parse but under another id are damage too. (LMDB must
+	 * not be opened twice in one process: close ours first.) */
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	raw_put(fx->dir, "records", id, MU_ID_BYTES, r->raw, r->raw_len);
+	reopen(fx, NULL);
+	assert_int_equal(get_id(fx->st, id, &s), MU_ECORRUPT);
+}
+
+static void
+test_schema(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_store *st = NULL;
+	struct mu_why why = {{0}};
+
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\2", 4);
+	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
+	assert_null(st);
+	assert_non_null(strstr(why.text, "schema version 2"));
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\1", 4);
+	assert_int_equal(mu_store_open(&fx->st, fx->dir, NULL, &why), 0);
+}
+
+static void
+test_read_only(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_store_opts ro = {.read_only = true};
+	const struct mu_record *r = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	enum mu_put_result res;
+	struct mu_store *st = NULL;
+	struct mu_why why = {{0}};
+	char missing[96];
+	struct seen s;
+
+	assert_int_equal(put1(fx->st, r), MU_PUT_NEW);
+	reopen(fx, &ro);
+	assert_int_equal(get_id(fx->st, r->id, &s), 0);
+	assert_int_equal(count(fx->st), 1);
+	assert_int_equal(mu_store_put(fx->st, &r, 1, &res, &why), MU_EINVAL);
+	assert_non_null(strstr(why.text, "read-only"));
+
+	snprintf(missing, sizeof(missing), "%s/nowhere", fx->dir);
+	assert_int_equal(mu_store_open(&st, missing, NULL, &why), MU_EIO);
+	assert_null(st);
+	assert_non_null(strstr(why.text, "no store at"));
+}
+
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T_(test_put_get),      T_(test_duplicate),   T_(test_replace_rev),
+	    T_(test_replace_ties), T_(test_delete_addr), T_(test_tombstone_first),
+	    T_(test_delete_id),    T_(test_map_full),    T_(test_map_size_env),
+	    T_(test_events),       T_(test_list),        T_(test_each_order),
+	    T_(test_alliances),    T_(test_corrupt),     T_(test_schema),
+	    T_(test_read_only),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

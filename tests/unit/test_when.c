@@ -1,0 +1,259 @@
+/*
+ * Time input and output of the command line (cli/when.c): ISO 8601 with Z
+ * and offsets, local times across daylight-saving changes, dates, refusals
+ * with a reason, formatting in a zone, and TZ left as it was found.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cli/when.h"
+
+/* 2026-12-05T00:00:00Z */
+#define DEC5 1796428800LL
+
+static int64_t
+parse_ok(const char *text, const char *zone)
+{
+	struct mu_cli_when w;
+	struct mu_why why = {""};
+	int rc = mu_cli_when_parse(&w, text, zone, &why);
+
+	if (rc != 0)
+		fail_msg("'%s' in %s: %s", text, zone ? zone : "(system)", why.text);
+	return w.t;
+}
+
+/* Asserts that text is refused and that the reason contains want. */
+static void
+parse_bad(const char *text, const char *zone, const char *want)
+{
+	struct mu_cli_when w;
+	struct mu_why why = {""};
+
+	assert_int_not_equal(mu_cli_when_parse(&w, text, zone, &why), 0);
+	if (strstr(why.text, want) == NULL)
+		fail_msg("'%s': reason '%s' lacks '%s'", text, why.text, want);
+	assert_null(strchr(why.text, '\n'));
+}
+
+static void
+test_utc_and_offsets(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_ok("1970-01-01T00:00:00Z", NULL), 0);
+	assert_int_equal(parse_ok("2026-12-05T00:00:00Z", NULL), DEC5);
+	assert_int_equal(parse_ok("2026-12-05T18:00Z", NULL), DEC5 + 18 * 3600);
+	assert_int_equal(parse_ok("2026-12-05t18:00:30z", NULL), DEC5 + 18 * 3600 + 30);
+	assert_int_equal(parse_ok("2026-12-05 18:00Z", NULL), DEC5 + 18 * 3600);
+	assert_int_equal(parse_ok("2026-12-05T18:00+01:00", NULL), DEC5 + 17 * 3600);
+	assert_int_equal(parse_ok("2026-12-05T18:00-0800", NULL), DEC5 + 26 * 3600);
+	assert_int_equal(parse_ok("2026-12-05T18:00+05:30", NULL),
+	                 DEC5 + 18 * 3600 - 5 * 3600 - 1800);
+	assert_int_equal(parse_ok("2026-12-05T18:00+02", NULL), DEC5 + 16 * 3600);
+	/* Fractions are dropped: records hold seconds. */
+	assert_int_equal(parse_ok("2026-12-05T18:00:00.999Z", NULL), DEC5 + 18 * 3600);
+	/* Leap day and the last representable second. */
+	assert_int_equal(parse_ok("2024-02-29T00:00:00Z", NULL), 1709164800LL);
+	assert_int_equal(parse_ok("9999-12-31T23:59:59Z", NULL), 253402300799LL);
+	/* An offset names the instant whatever the zone. */
+	assert_int_equal(parse_ok("2026-12-05T18:00Z", "Asia/Tokyo"), DEC5 + 18 * 3600);
+}
+
+static void
+test_local_berlin_across_dst(void **state)
+{
+	struct mu_cli_when w;
+	struct mu_why why = {""};
+
+	(void)state;
+	/* Winter: CET, UTC+1. */
+	assert_int_equal(parse_ok("2026-12-05T18:00", "Europe/Berlin"),
+	                 DEC5 + 17 * 3600);
+	/* Summer: CEST, UTC+2 (2026-07-01T00:00:00Z = 1782864000). */
+	assert_int_equal(parse_ok("2026-07-01T12:00", "Europe/Berlin"),
+	                 1782864000LL + 10 * 3600);
+	/* 2026-03-29: 01:59 CET is followed by 03:00 CEST. */
+	assert_int_equal(parse_ok("2026-03-29T01:59", "Europe/Berlin"),
+	                 parse_ok("2026-03-29T00:59Z", NULL));
+	assert_int_equal(parse_ok("2026-03-29T03:00", "Europe/Berlin"),
+	                 parse_ok("2026-03-29T01:00Z", NULL));
+	parse_bad("2026-03-29T02:30", "Europe/Berlin",
+	          "does not exist in Europe/Berlin");
+	/* 2026-10-25: 02:30 happens twice; the first (CEST) is taken. */
+	assert_int_equal(parse_ok("2026-10-25T02:30", "Europe/Berlin"),
+	                 parse_ok("2026-10-25T00:30Z", NULL));
+	assert_int_equal(parse_ok("2026-10-25T03:30", "Europe/Berlin"),
+	                 parse_ok("2026-10-25T02:30Z", NULL));
+
+	assert_int_equal(
+	    mu_cli_when_parse(&w, "2026-12-05T18:00", "Europe/Berlin", &why), 0);
+	assert_true(w.local);
+	assert_false(w.date_only);
+	assert_int_equal(
+	    mu_cli_when_parse(&w, "2026-12-05T18:00Z", "Europe/Berlin", &why), 0);
+	assert_false(w.local);
+}
+
+static void
+test_local_in_system_zone(void **state)
+{
+	(void)state;
+	setenv("TZ", "America/New_York", 1);
+	/* EST, UTC-5. */
+	assert_int_equal(parse_ok("2026-12-05T18:00", NULL), DEC5 + 23 * 3600);
+	unsetenv("TZ");
+}
+
+static void
+test_date_only(void **state)
+{
+	struct mu_cli_when w;
+	struct mu_why why = {""};
+
+	(void)state;
+	assert_int_equal(mu_cli_when_parse(&w, "2026-12-05", "Europe/Berlin", &why), 0);
+	assert_true(w.date_only);
+	assert_int_equal(w.day_utc, DEC5);
+	/* The instant is the local midnight in the zone. */
+	assert_int_equal(w.t, DEC5 - 3600);
+	assert_int_equal(mu_cli_when_parse(&w, "2026-12-05", "Asia/Tokyo", &why), 0);
+	assert_int_equal(w.day_utc, DEC5);
+	assert_int_equal(w.t, DEC5 - 9 * 3600);
+}
+
+static void
+test_garbage_rejected(void **state)
+{
+	(void)state;
+	parse_bad("tomorrow", NULL, "is not a time: use ISO 8601");
+	parse_bad("", NULL, "is not a time");
+	parse_bad("2026-12-5", NULL, "is not a time");
+	parse_bad("26-12-05", NULL, "is not a time");
+	parse_bad("2026-12-05T18", NULL, "is not a time");
+	parse_bad("2026-12-05T18:00Zjunk", NULL, "is not a time");
+	parse_bad("2026-12-05T18:00+1", NULL, "is not a time");
+	parse_bad("2026-12-05T18:00:00.Z", NULL, "is not a time");
+	parse_bad("2026-13-05", NULL, "month 13");
+	parse_bad("2026-00-05", NULL, "month 00");
+	parse_bad("2026-02-29", NULL, "day 29 does not exist in 2026-02");
+	parse_bad("2026-04-31T10:00Z", NULL, "day 31");
+	parse_bad("2026-12-05T24:00Z", NULL, "out of range");
+	parse_bad("2026-12-05T18:60Z", NULL, "out of range");
+	parse_bad("2026-12-05T18:00+24:00", NULL, "offset out of range");
+	parse_bad("1969-12-31T23:59:59Z", NULL, "before 1970");
+	parse_bad("1970-01-01T00:30+01:00", NULL, "out of range");
+	parse_bad("2026-12-05T18:00", "Mars/Olympus",
+	          "unknown time zone 'Mars/Olympus'");
+	parse_bad("2026-12-05T18:00", "../etc/passwd", "is not a time zone name");
+}
+
+static void
+test_zone_check(void **state)
+{
+	struct mu_why why = {""};
+
+	(void)state;
+	assert_int_equal(mu_cli_zone_check("Europe/Berlin", &why), 0);
+	assert_int_equal(mu_cli_zone_check("UTC", &why), 0);
+	assert_int_equal(mu_cli_zone_check("Europe/Berln", &why), MU_ENOTFOUND);
+	assert_non_null(strstr(why.text, "Europe/Berlin"));
+	/* A directory is no zone. */
+	assert_int_not_equal(mu_cli_zone_check("Europe", &why), 0);
+	assert_int_equal(mu_cli_zone_check("/etc/passwd", &why), MU_EINVAL);
+	assert_int_equal(mu_cli_zone_check("Europe/Berlin;rm", &why), MU_EINVAL);
+}
+
+static void
+test_system_zone(void **state)
+{
+	char zone[MU_CLI_ZONE_SIZE];
+
+	(void)state;
+	setenv("TZ", "Europe/Berlin", 1);
+	assert_int_equal(mu_cli_system_zone(zone), 0);
+	assert_string_equal(zone, "Europe/Berlin");
+	setenv("TZ", ":/usr/share/zoneinfo/Asia/Tokyo", 1);
+	assert_int_equal(mu_cli_system_zone(zone), 0);
+	assert_string_equal(zone, "Asia/Tokyo");
+	/* A POSIX rule string is in force but names no zone. */
+	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+	assert_int_equal(mu_cli_system_zone(zone), MU_ENOTFOUND);
+	unsetenv("TZ");
+}
+
+static void
+test_format(void **state)
+{
+	char out[64], iso[MU_CLI_ISO_SIZE];
+
+	(void)state;
+	mu_cli_when_iso(iso, 0);
+	assert_string_equal(iso, "1970-01-01T00:00:00Z");
+	mu_cli_when_iso(iso, DEC5 + 17 * 3600 + 5 * 60 + 9);
+	assert_string_equal(iso, "2026-12-05T17:05:09Z");
+	mu_cli_when_iso(iso, 253402300799LL);
+	assert_string_equal(iso, "9999-12-31T23:59:59Z");
+
+	assert_int_equal(mu_cli_when_format(out, sizeof(out), DEC5 + 17 * 3600,
+	                                    "Europe/Berlin", "%a %Y-%m-%d %H:%M %Z"),
+	                 0);
+	assert_string_equal(out, "Sat 2026-12-05 18:00 CET");
+	assert_int_equal(mu_cli_when_format(out, sizeof(out), 1782864000LL + 10 * 3600,
+	                                    "Europe/Berlin", "%H:%M %Z"),
+	                 0);
+	assert_string_equal(out, "12:00 CEST");
+	assert_int_equal(mu_cli_when_format(out, sizeof(out), DEC5, NULL, "%H:%M %Z"),
+	                 0);
+	assert_string_equal(out, "00:00 UTC");
+	/* An unknown zone falls back to UTC and says so. */
+	assert_int_equal(
+	    mu_cli_when_format(out, sizeof(out), DEC5, "Mars/Olympus", "%H:%M %Z"),
+	    MU_ENOTFOUND);
+	assert_string_equal(out, "00:00 UTC");
+}
+
+/* Every conversion puts TZ back as it found it, set or unset. */
+static void
+test_tz_restored(void **state)
+{
+	char out[64];
+
+	(void)state;
+	setenv("TZ", "Asia/Tokyo", 1);
+	parse_ok("2026-12-05T18:00", "Europe/Berlin");
+	mu_cli_when_format(out, sizeof(out), DEC5, "America/New_York", "%H");
+	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+	/* and the C library follows it again: Tokyo is UTC+9 */
+	assert_int_equal(parse_ok("2026-12-05T09:00", NULL), DEC5);
+
+	unsetenv("TZ");
+	parse_ok("2026-12-05T18:00", "Europe/Berlin");
+	mu_cli_when_format(out, sizeof(out), DEC5, "Europe/Berlin", "%H");
+	assert_null(getenv("TZ"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_utc_and_offsets),
+	    cmocka_unit_test(test_local_berlin_across_dst),
+	    cmocka_unit_test(test_local_in_system_zone),
+	    cmocka_unit_test(test_date_only),
+	    cmocka_unit_test(test_garbage_rejected),
+	    cmocka_unit_test(test_zone_check),
+	    cmocka_unit_test(test_system_zone),
+	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_tz_restored),
+	};
+
+	/* The tests name their zones; TZDIR must be the system's. */
+	unsetenv("TZDIR");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
