@@ -17,10 +17,6 @@
 
 #include "cli.h"
 
-#ifndef MUSTER_VERSION
-#define MUSTER_VERSION "0.1.0"
-#endif
-
 struct command {
 	const char *name;
 	int (*run)(struct mu_cli *cli, int argc, char **argv);
