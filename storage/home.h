@@ -46,4 +46,29 @@ void mu_home_close(struct mu_home *home);
 /* The store's directory for this home, malloc()ed; NULL when out of memory. */
 char *mu_home_store_dir(const struct mu_home *home);
 
+/*
+ * The node's Noise static key (X25519), HOME/noise.key, 32 raw bytes, mode
+ * 0600, created on first use. It is distinct from the group key: it only
+ * identifies this machine's connections. secret (32 bytes) must be
+ * sodium_malloc() memory of the caller's.
+ */
+int mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *why);
+
+/*
+ * Takes the serve lock, HOME/serve.lock (flock), so one daemon runs per home,
+ * and writes info (one line: the listen address) into it. MU_EBUSY with why
+ * when another daemon holds it. *fd is kept open while serving.
+ */
+int mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
+		       struct mu_why *why);
+
+/* Releases the lock (closing fd) and empties the file. */
+void mu_home_unlock_serve(const struct mu_home *home, int fd);
+
+/*
+ * Whether a daemon serves this home: 1 (info gets its line), 0, or a
+ * negative error.
+ */
+int mu_home_serve_running(const struct mu_home *home, char *info, size_t cap);
+
 #endif

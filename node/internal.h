@@ -1,0 +1,132 @@
+/*
+ * internal.h - what the node's files share: the daemon state, connections
+ * (conn.c, transport) and the sync hooks (sync.c, what flows over them).
+ *
+ * Nothing above node/ includes this. Internal names use the mu_node_,
+ * mu_conn_ and mu_sync_ prefixes and are not part of the node API.
+ *
+ * Threads: everything here runs on the node's one libuv loop, except the
+ * signature checks that sync.c sends to the libuv thread pool, which touch
+ * only the bytes they were given.
+ */
+#ifndef MU_NODE_INTERNAL_H
+#define MU_NODE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "../protocol/scope.h"
+#include "../protocol/session.h"
+#include "../storage/home.h"
+#include "../storage/store.h"
+#include "node.h"
+
+struct mu_conn;
+struct mu_sync_peer; /* sync.c's per-connection state */
+
+struct mu_node {
+	uv_loop_t *loop;
+	struct mu_node_opts opts;
+	struct mu_home *home;
+	struct mu_store *store;
+	struct mu_sess_identity *identity; /* sodium_malloc()ed */
+	struct mu_scope *scope;            /* the groups we want; recomputed
+	                                      when alliances or follows change */
+	struct mu_conn *conns;             /* every open connection, a list */
+	unsigned nconns, nhandshaking;
+	uint64_t log_seq; /* last store log entry pushed */
+	bool once;        /* mu_node_sync(): stop when done */
+	bool stopping;
+	int exit_code;
+	struct mu_sync_report report; /* totals, for mu_node_sync() */
+	void *dial;                   /* dial.c's state */
+};
+
+/* --- logging (log.c) ------------------------------------------------------ */
+
+/* One line to stderr, "2026-11-25T21:00:00Z LEVEL message", if level is
+ * enabled. Never pass secret bytes. */
+void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt,
+                 ...) __attribute__((format(printf, 3, 4)));
+
+/* --- connections (conn.c) ---------------------------------------------- */
+
+/* Accepts or dials; the connection belongs to the node until it closes. */
+int mu_conn_accept(struct mu_node *node, uv_stream_t *server);
+
+/* Dials addr (HOST:PORT). expect_group, when not NULL, must be proven. */
+int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group,
+                 struct mu_why *why);
+
+/* Encrypts, frames and queues one message (at most MU_SESS_MSG_MAX bytes). */
+int mu_conn_send(struct mu_conn *c, const uint8_t *msg, size_t len);
+
+/* Bytes queued for writing and not yet written. */
+size_t mu_conn_queued(const struct mu_conn *c);
+
+/* Closes the connection after a log line saying why (NULL: quietly). The
+ * struct is freed later by libuv's close callback; do not use it after. */
+void mu_conn_close(struct mu_conn *c, const char *why);
+
+/* The group the peer proved (ready connections only). */
+const uint8_t *mu_conn_peer_group(const struct mu_conn *c);
+
+/* "HOST:PORT" of the other end, for log lines. */
+const char *mu_conn_name(const struct mu_conn *c);
+
+bool mu_conn_is_dialer(const struct mu_conn *c);
+bool mu_conn_is_ready(const struct mu_conn *c);
+struct mu_conn *mu_conn_next(const struct mu_conn *c); /* walks node->conns */
+
+/* The sync state attached to a connection (NULL until mu_sync_on_ready). */
+struct mu_sync_peer *mu_conn_sync(const struct mu_conn *c);
+void mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s);
+
+/* The address this connection was dialed to (dialers only), else NULL. */
+const char *mu_conn_dialed_addr(const struct mu_conn *c);
+
+/* --- sync (sync.c), called by conn.c and the daemon -------------------- */
+
+/* The handshake completed: the peer's group is known. */
+void mu_sync_on_ready(struct mu_node *node, struct mu_conn *c);
+
+/* One decrypted message. Nonzero: close the connection (why is logged). */
+int mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
+                       size_t len, struct mu_why *why);
+
+/* The write queue fell below limits.out_low: more can be sent. */
+void mu_sync_on_writable(struct mu_node *node, struct mu_conn *c);
+
+/* The connection is closing: free the sync state. */
+void mu_sync_on_close(struct mu_node *node, struct mu_conn *c);
+
+/* Every limits.poll_ms: push records stored since the last call (by this
+ * process or another) to the peers that want them. */
+void mu_sync_poll(struct mu_node *node);
+
+/* Every limits.reconcile_ms: dialers start a new reconciliation. */
+void mu_sync_tick(struct mu_node *node);
+
+/* Recomputes node->scope from the store; tells peers when it changed. */
+int mu_sync_update_scope(struct mu_node *node);
+
+/* --- dialing (dial.c) ---------------------------------------------------- */
+
+int mu_dial_start(struct mu_node *node);
+void mu_dial_stop(struct mu_node *node);
+
+/* A dial to addr ended: after a session, or without one. Reschedules it
+ * with backoff; banned asks for the long ban delay (an abusive peer). */
+void mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready,
+                    bool banned);
+
+/* Whether addr (an IP) is banned for now: accept() refuses it. */
+bool mu_dial_banned(struct mu_node *node, const char *ip);
+
+/* Remembers that ip misbehaved: refused for limits.ban_ms. */
+void mu_dial_ban(struct mu_node *node, const char *ip);
+
+#endif

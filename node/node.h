@@ -1,0 +1,84 @@
+/*
+ * node.h - the muster daemon and one-shot sync: what cli/ calls.
+ *
+ * docs/PROTOCOL.md ("Transport", "Sync") specifies the wire; this layer wires
+ * protocol/ (sessions, negentropy, wire messages) and storage/ to libuv.
+ */
+#ifndef MU_NODE_H
+#define MU_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../protocol/error.h"
+
+#define MU_NODE_DEFAULT_PORT    7420
+#define MU_NODE_DEFAULT_LISTEN  "0.0.0.0:7420"
+#define MU_NODE_DEFAULT_NETWORK "muster"
+#define MU_NODE_DEFAULT_HOPS    2
+#define MU_NODE_ANNOUNCE_MAX    8
+
+enum mu_log_level { MU_LOG_ERROR = 0, MU_LOG_WARN, MU_LOG_INFO, MU_LOG_DEBUG };
+
+/* Every limit the node enforces; mu_node_limits_default() fills them. */
+struct mu_node_limits {
+	unsigned handshake_ms;    /* a handshake must finish in this time: 10000 */
+	unsigned max_conns;       /* authenticated and handshaking together: 64 */
+	unsigned max_handshaking; /* connections still in the handshake: 16 */
+	unsigned max_handshaking_per_ip; /* of those, from one address: 4 */
+	unsigned max_recs_per_frame;     /* records in one "recs" message: 64 */
+	unsigned max_ids_per_want;       /* ids in one "want" message: 1024 */
+	size_t out_high;       /* stop reading a peer whose queue passes this: 1 MiB */
+	size_t out_low;        /* and read again below this: 256 KiB */
+	unsigned max_invalid;  /* invalid records before a peer is dropped: 16 */
+	unsigned ban_ms;       /* how long such a peer is refused: 600000 */
+	unsigned reconcile_ms; /* periodic reconciliation: 60000 */
+	unsigned poll_ms;      /* checking the store for records of other
+	                          processes (the CLI): 200 */
+	unsigned dial_min_ms;  /* first redial delay: 1000 */
+	unsigned dial_max_ms;  /* redial delay cap: 300000 */
+};
+
+void mu_node_limits_default(struct mu_node_limits *l);
+
+struct mu_node_opts {
+	const char *home;   /* the node's home directory */
+	const char *listen; /* HOST:PORT to accept on; NULL: no listening */
+	const char *announce[MU_NODE_ANNOUNCE_MAX]; /* HOST:PORT others can dial */
+	size_t nannounce;
+	const char *network;         /* network name bound in the handshake */
+	int hops;                    /* allies of allies up to this distance */
+	enum mu_log_level log_level; /* lines at or below this go to stderr */
+	struct mu_node_limits limits;
+};
+
+/* Fills opts with the defaults for home. */
+void mu_node_opts_default(struct mu_node_opts *opts, const char *home);
+
+/*
+ * Runs the daemon until SIGINT or SIGTERM: listens, dials known peers,
+ * reconciles and gossips. Returns 0 after a clean shutdown, or an error
+ * (another daemon holds this home, the address is in use...) with why.
+ */
+int mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why);
+
+struct mu_sync_report {
+	uint64_t received; /* records received */
+	uint64_t stored;   /* of those, new to us */
+	uint64_t rejected; /* of those, invalid */
+	uint64_t sent;     /* records sent */
+};
+
+/*
+ * One sync with the node at addr (HOST:PORT), then return: handshake (the
+ * peer must prove expect_group when it is not NULL), hello, reconciliation,
+ * and the transfer both ways, until every record asked for has arrived and
+ * every record sent has been acknowledged. Progress lines go to stderr.
+ * Returns 0 only when the sync completed.
+ */
+int mu_node_sync(const struct mu_node_opts *opts, const char *addr,
+                 const uint8_t *expect_group, struct mu_sync_report *report,
+                 struct mu_why *why);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * scope.h - a set of group keys: the groups a node wants (its scope), and
+ * the intersection two nodes reconcile over.
+ *
+ * Ownership: plain memory, allocated by the caller (it is large: use
+ * mu_scope_new()/free()). Keys are kept sorted so lookups are binary searches.
+ */
+#ifndef MU_SCOPE_H
+#define MU_SCOPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MU_SCOPE_MAX 1024 /* groups in one scope; docs/PROTOCOL.md, "Scope" */
+
+struct mu_scope {
+	size_t n;
+	uint8_t keys[MU_SCOPE_MAX][32];
+};
+
+/* A new empty scope, or NULL when out of memory. */
+struct mu_scope *mu_scope_new(void);
+void mu_scope_free(struct mu_scope *s);
+
+void mu_scope_clear(struct mu_scope *s);
+
+/* Adds key (a no-op when present). 0, or MU_EFULL past MU_SCOPE_MAX. */
+int mu_scope_add(struct mu_scope *s, const uint8_t key[32]);
+
+bool mu_scope_has(const struct mu_scope *s, const uint8_t key[32]);
+
+/* out = a ∩ b (out may not alias a or b). */
+void mu_scope_intersect(struct mu_scope *out, const struct mu_scope *a,
+                        const struct mu_scope *b);
+
+bool mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * local.h - the node's own state, kept in the store's LMDB environment but
+ * never synced: the log of stored records, the peers table, the followed
+ * groups, and the scope computed from them and from the alliances.
+ *
+ * Sub-databases (storage/README.md has the layouts):
+ *   log      seq (8, big-endian) -> id       every record stored as NEW
+ *   peers    "HOST:PORT" -> msgpack map      peers the user added or the
+ *                                            daemon learnt, with statistics
+ *   follows  group key -> ""                 groups followed by hand
+ *
+ * Ownership as in store.h: values passed to callbacks are valid during the
+ * call only.
+ */
+#ifndef MU_STORE_LOCAL_H
+#define MU_STORE_LOCAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../protocol/negentropy.h"
+#include "../protocol/scope.h"
+#include "store.h"
+
+/* --- the log of stored records ------------------------------------------ */
+
+/*
+ * mu_store_put() appends every record it stores as MU_PUT_NEW to the log, in
+ * the same transaction, with the next sequence number (from 1). A daemon
+ * reads it to push records that another process (the CLI) stored.
+ */
+
+/* The last sequence number in the log (0 when empty). */
+int mu_store_log_last(struct mu_store *st, uint64_t *seq);
+
+typedef int (*mu_store_log_fn)(void *ctx, uint64_t seq, const struct mu_record *rec);
+
+/* Calls fn for the log entries after seq, in order, at most max of them;
+ * entries whose record has since been dropped (superseded or deleted) are
+ * skipped. */
+int mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max,
+		       mu_store_log_fn fn, void *ctx);
+
+/* --- peers ------------------------------------------------------------------- */
+
+#define MU_PEER_ADDR_MAX 262 /* "[IPv6]:port" or "hostname:port", NUL included */
+
+enum mu_peer_source {
+	MU_PEER_MANUAL = 1, /* muster peer add */
+	MU_PEER_LEARNT,     /* from an ally's node record */
+};
+
+struct mu_peer {
+	char addr[MU_PEER_ADDR_MAX];
+	bool has_key;
+	uint8_t key[MU_KEY_BYTES]; /* the group it must prove */
+	enum mu_peer_source source;
+	int64_t added_at;
+	int64_t last_seen;   /* last completed handshake, 0: never */
+	int64_t last_sync;   /* last completed reconciliation, 0: never */
+	uint64_t sent;       /* records sent to it */
+	uint64_t received;   /* records received from it */
+	char state[16];      /* "connected", "backoff", "idle", "refused"... */
+};
+
+/* Checks HOST:PORT (port 1-65535, host non-empty, IPv6 in brackets). */
+int mu_peer_addr_check(const char *addr, struct mu_why *why);
+
+/* Adds or updates (key, source) a peer. */
+int mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
+		      enum mu_peer_source source, int64_t now, struct mu_why *why);
+
+/* MU_ENOTFOUND when no such peer. */
+int mu_store_peer_remove(struct mu_store *st, const char *addr);
+
+/* Stores a peer's statistics and state as the daemon sees them; a peer
+ * removed meanwhile stays removed (MU_ENOTFOUND). */
+int mu_store_peer_update(struct mu_store *st, const struct mu_peer *p);
+
+typedef int (*mu_store_peer_fn)(void *ctx, const struct mu_peer *p);
+
+int mu_store_peers(struct mu_store *st, mu_store_peer_fn fn, void *ctx);
+
+/* --- follows ----------------------------------------------------------------- */
+
+/* Follows (on) or unfollows a group. Unfollowing one not followed is
+ * MU_ENOTFOUND. */
+int mu_store_follow(struct mu_store *st, const uint8_t key[MU_KEY_BYTES], bool on);
+
+typedef int (*mu_store_key_fn)(void *ctx, const uint8_t key[MU_KEY_BYTES]);
+
+int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
+
+/* --- scope ------------------------------------------------------------------- */
+
+/*
+ * The groups this node wants (docs/PROTOCOL.md, "Scope"): us, the groups we
+ * follow, and our mutual allies (step 1); then, for each further step up to
+ * hops, every group that a group of the previous step names in its current
+ * alliance record with status proposed. hops 0 leaves out allies; hops 1
+ * stops at the mutual allies. Stops silently at MU_SCOPE_MAX groups.
+ */
+int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+		   struct mu_scope *out);
+
+/*
+ * The negentropy items (created_at, id) of every stored record whose group is
+ * in domain, sorted as mu_neg_new() wants. *items is malloc()ed (NULL when
+ * n is 0); the caller frees it.
+ */
+int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
+		       struct mu_neg_item **items, size_t *n);
+
+#endif
