@@ -1,5 +1,5 @@
 # make test   install what is missing, build into build/, run every test
-# make run    install what is missing, build, run the node
+# make run    install what is missing, build, run the node (muster serve)
 # make asan   the same tests built with AddressSanitizer and UBSan, in build-asan/
 # make format apply .clang-format
 
@@ -47,9 +47,11 @@ test: build test-deps
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DMUSTER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# The node in the default home (created the first time), in the foreground:
+# it prints the group key, the listen address and how to add it as a peer.
 run: build
-	@$(MUSTER) status >/dev/null 2>&1 || $(MUSTER) init
-	$(MUSTER) status
+	@$(MUSTER) id >/dev/null 2>&1 || $(MUSTER) init
+	$(MUSTER) serve
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -16,6 +16,7 @@
  *   when.c     time input and output (when.h)
  *   json_out.c records as JSON (json_out.h)
  *   print.c    records as text for people
+ *   cmd_peer.c the peers table, read by `peer list` and `status`
  *
  * Ownership: struct mu_cli is owned by main(); mu_cli_open() fills its home
  * and store and mu_cli_close() releases them. A struct mu_cli_rec owns a
@@ -142,6 +143,11 @@ enum {
  * MU_CLI_ERR (a missing home says to run `muster init`). */
 int mu_cli_open(struct mu_cli *cli, unsigned flags);
 
+/* Opens only the home (the public key, and the secret with MU_CLI_SECRET),
+ * not the store: for commands that hand the store to the node layer, which
+ * opens it itself. Returns 0, or prints why and returns MU_CLI_ERR. */
+int mu_cli_open_home(struct mu_cli *cli, unsigned flags);
+
 /* Closes what mu_cli_open() opened (wiping the secret). Safe to call twice. */
 void mu_cli_close(struct mu_cli *cli);
 
@@ -266,6 +272,29 @@ void mu_cli_print_record(FILE *f, const struct mu_record *rec);
 #define MU_CLI_WHEN_TEXT_SIZE 160
 void mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev);
 
+/* ---- cmd_peer.c: peers, shared with status ---------------------------- */
+
+struct mu_peer; /* storage/local.h */
+
+/* The peers table copied out of the store. */
+struct mu_cli_peers {
+	struct mu_peer *v;
+	size_t n, cap;
+};
+
+/* Reads every peer into *out (freed with mu_cli_peers_free()). Returns 0,
+ * or prints why and returns MU_CLI_ERR. */
+int mu_cli_peers_load(struct mu_cli *cli, struct mu_cli_peers *out);
+void mu_cli_peers_free(struct mu_cli_peers *l);
+
+/* Whether `muster serve` runs for this home: 1 (info gets its listen
+ * address), 0, or, after printing why, a negative error. */
+int mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap);
+
+/* Checks a HOST:PORT argument; prints why and returns MU_CLI_USAGE when it
+ * is not one. what names the command or option: "--listen". */
+int mu_cli_addr_arg(const char *addr, const char *what);
+
 /* ---- commands -------------------------------------------------------- */
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
@@ -279,5 +308,10 @@ int mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_peer(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_follow(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_unfollow(struct mu_cli *cli, int argc, char **argv);
 
 #endif

@@ -1,17 +1,22 @@
 /*
  * cmd_status.c - who this node is: `muster status` and `muster id`.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../storage/local.h"
 #include "cli.h"
+#include "when.h"
 
 static const char status_help[] =
     "Usage: muster status\n"
     "\n"
-    "Shows this node's home directory, its group key and name, and how many\n"
-    "records of each kind it stores (current versions; deletes are the\n"
-    "tombstones kept so that deleted records stay deleted). Exits with status\n"
-    "1 when there is no home yet: create one with `muster init`.\n"
+    "Shows this node's home directory, its group key and name, whether\n"
+    "`muster serve` runs for it (and where it listens), its peers with their\n"
+    "state and last sync, the groups it follows, and how many records it\n"
+    "stores: of each kind (current versions; deletes are the tombstones kept\n"
+    "so that deleted records stay deleted) and of each group. Exits with\n"
+    "status 1 when there is no home yet: create one with `muster init`.\n"
     "\n"
     "Example:\n"
     "  muster status\n";
@@ -39,6 +44,167 @@ count_deletes(void *ctx, const struct mu_record *rec)
 {
 	if (rec->kind == MU_KIND_DELETE)
 		(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/* Records per group, sorted by key so that counting is a binary search. */
+struct group_count {
+	uint8_t key[MU_KEY_BYTES];
+	uint64_t n;
+};
+
+struct group_counts {
+	struct group_count *v;
+	size_t n, cap;
+};
+
+static int
+count_group(void *ctx, const struct mu_record *rec)
+{
+	struct group_counts *l = ctx;
+	struct group_count *v;
+	size_t lo = 0, hi = l->n, mid, cap;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(l->v[mid].key, rec->group, MU_KEY_BYTES);
+		if (c == 0) {
+			l->v[mid].n++;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (l->n == l->cap) {
+		cap = l->cap != 0 ? 2 * l->cap : 16;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return MU_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	memmove(&l->v[lo + 1], &l->v[lo], (l->n - lo) * sizeof(*l->v));
+	memcpy(l->v[lo].key, rec->group, MU_KEY_BYTES);
+	l->v[lo].n = 1;
+	l->n++;
+	return 0;
+}
+
+/* Most records first; equal counts in key order. */
+static int
+by_count(const void *a, const void *b)
+{
+	const struct group_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return memcmp(x->key, y->key, MU_KEY_BYTES);
+}
+
+static int
+print_groups(struct mu_cli *cli)
+{
+	struct group_counts l = {NULL, 0, 0};
+	char name[MU_CLI_NAME_SIZE];
+	size_t i;
+	int rc;
+
+	rc = mu_store_each(cli->store, count_group, &l);
+	if (rc != 0) {
+		free(l.v);
+		return mu_cli_fail("cannot read the records: %s", mu_strerror(rc));
+	}
+	qsort(l.v, l.n, sizeof(*l.v), by_count);
+	printf("by group:  %zu\n", l.n);
+	for (i = 0; i < l.n; i++) {
+		mu_cli_group_name(cli, l.v[i].key, name);
+		printf("  %s%s  %llu\n", name,
+		       memcmp(l.v[i].key, cli->home->group, MU_KEY_BYTES) == 0
+		           ? " (this group)"
+		           : "",
+		       (unsigned long long)l.v[i].n);
+	}
+	free(l.v);
+	return 0;
+}
+
+static int
+print_peers(struct mu_cli *cli)
+{
+	char info[MU_PEER_ADDR_MAX + 64], synced[MU_CLI_AGO_SIZE];
+	struct mu_cli_peers l;
+	int running;
+	size_t i;
+
+	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
+		return MU_CLI_ERR;
+	if (running == 1)
+		printf("daemon:    running, listening on %s\n", info);
+	else
+		printf("daemon:    not running (start it with `muster serve`)\n");
+	if (mu_cli_peers_load(cli, &l) != 0)
+		return MU_CLI_ERR;
+	printf("peers:     %zu%s\n", l.n,
+	       l.n == 0 ? " (add one with `muster peer add HOST:PORT KEY`)" : "");
+	for (i = 0; i < l.n; i++) {
+		mu_cli_when_ago(synced, l.v[i].last_sync, cli->now);
+		printf("  %s  %s%s, last sync %s\n", l.v[i].addr, l.v[i].state,
+		       running == 1 ? "" : " (when the daemon last ran)", synced);
+	}
+	mu_cli_peers_free(&l);
+	return 0;
+}
+
+struct keys {
+	uint8_t (*v)[MU_KEY_BYTES];
+	size_t n, cap;
+};
+
+static int
+collect_key(void *ctx, const uint8_t key[MU_KEY_BYTES])
+{
+	struct keys *l = ctx;
+	uint8_t(*v)[MU_KEY_BYTES];
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap != 0 ? 2 * l->cap : 8;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return MU_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v[l->n++], key, MU_KEY_BYTES);
+	return 0;
+}
+
+static int
+print_follows(struct mu_cli *cli)
+{
+	struct keys l = {NULL, 0, 0};
+	char name[MU_CLI_NAME_SIZE], key[MU_KEY_TEXT_SIZE];
+	size_t i;
+	int rc;
+
+	rc = mu_store_follows(cli->store, collect_key, &l);
+	if (rc != 0) {
+		free(l.v);
+		return mu_cli_fail("cannot read the followed groups: %s",
+		                   mu_strerror(rc));
+	}
+	printf("follows:   %zu\n", l.n);
+	for (i = 0; i < l.n; i++) {
+		mu_key_to_text(key, l.v[i]);
+		if (mu_cli_group_name(cli, l.v[i], name))
+			printf("  %s (%s)\n", name, key);
+		else
+			printf("  %s\n", key);
+	}
+	free(l.v);
 	return 0;
 }
 
@@ -70,6 +236,8 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	printf("home:      %s\n", cli->home_dir);
 	printf("group:     %s\n", key);
 	printf("name:      %s\n", name);
+	if ((rc = print_peers(cli)) != 0 || (rc = print_follows(cli)) != 0)
+		return rc;
 	if ((rc = mu_store_count(cli->store, &total)) != 0)
 		return mu_cli_fail("cannot count the records: %s", mu_strerror(rc));
 	printf("records:   %llu\n", (unsigned long long)total);
@@ -86,7 +254,7 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return mu_cli_fail("cannot read the records: %s", mu_strerror(rc));
 	printf("  %-9s %llu\n", "deletes", (unsigned long long)n);
-	return MU_CLI_OK;
+	return print_groups(cli);
 }
 
 int
@@ -95,7 +263,6 @@ mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"id", id_help, opts, "", 0, 0};
 	char key[MU_KEY_TEXT_SIZE];
-	struct mu_why why = {""};
 	size_t nargs;
 	int rc;
 
@@ -103,15 +270,8 @@ mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	/* The public key is all we need: neither the secret nor the store. */
-	rc = mu_home_open(&cli->home, cli->home_dir, false, &why);
-	if (rc == MU_ENOTFOUND)
-		return mu_cli_fail(
-		    "no muster home at %s: create one with `muster init`, "
-		    "or choose another with --home DIR",
-		    cli->home_dir);
-	if (rc != 0)
-		return mu_cli_fail("cannot open the home %s: %s", cli->home_dir,
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	if ((rc = mu_cli_open_home(cli, 0)) != 0)
+		return rc;
 	mu_key_to_text(key, cli->home->group);
 	printf("%s\n", key);
 	return MU_CLI_OK;

@@ -13,11 +13,9 @@
 #include "cli.h"
 
 int
-mu_cli_open(struct mu_cli *cli, unsigned flags)
+mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 {
-	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
 	struct mu_why why = {""};
-	char *dir = NULL;
 	int rc;
 
 	rc =
@@ -30,6 +28,20 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 	if (rc != 0)
 		return mu_cli_fail("cannot open the home %s: %s", cli->home_dir,
 		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	return 0;
+}
+
+int
+mu_cli_open(struct mu_cli *cli, unsigned flags)
+{
+	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
+	struct mu_why why = {""};
+	char *dir = NULL;
+	int rc;
+
+	rc = mu_cli_open_home(cli, flags);
+	if (rc != 0)
+		return rc;
 	dir = mu_home_store_dir(cli->home);
 	if (dir == NULL) {
 		rc = mu_cli_fail("out of memory");

@@ -23,12 +23,23 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"init", mu_cli_cmd_init},     {"id", mu_cli_cmd_id},
-    {"status", mu_cli_cmd_status}, {"profile", mu_cli_cmd_profile},
-    {"cause", mu_cli_cmd_cause},   {"event", mu_cli_cmd_event},
-    {"ally", mu_cli_cmd_ally},     {"show", mu_cli_cmd_show},
-    {"delete", mu_cli_cmd_delete}, {"export", mu_cli_cmd_export},
-    {"import", mu_cli_cmd_import}, {NULL, NULL},
+    {"init", mu_cli_cmd_init},
+    {"id", mu_cli_cmd_id},
+    {"status", mu_cli_cmd_status},
+    {"profile", mu_cli_cmd_profile},
+    {"cause", mu_cli_cmd_cause},
+    {"event", mu_cli_cmd_event},
+    {"ally", mu_cli_cmd_ally},
+    {"show", mu_cli_cmd_show},
+    {"delete", mu_cli_cmd_delete},
+    {"export", mu_cli_cmd_export},
+    {"import", mu_cli_cmd_import},
+    {"serve", mu_cli_cmd_serve},
+    {"sync", mu_cli_cmd_sync},
+    {"peer", mu_cli_cmd_peer},
+    {"follow", mu_cli_cmd_follow},
+    {"unfollow", mu_cli_cmd_unfollow},
+    {NULL, NULL},
 };
 
 static const char help[] =
@@ -40,7 +51,7 @@ static const char help[] =
     "Commands:\n"
     "  init [--name NAME]        create this node: its home, group key and profile\n"
     "  id                        print your group key (give it to allies)\n"
-    "  status                    show the home, the group and what is stored\n"
+    "  status                    show the group, the daemon, peers and records\n"
     "  profile set               change your group's name, about text, website...\n"
     "  cause add | edit | list   publish causes and list everyone's\n"
     "  event add | edit | cancel | list\n"
@@ -50,6 +61,15 @@ static const char help[] =
     "  delete ADDR               delete one of your records for good\n"
     "  export [FILE]             write every record to a file (for a USB stick)\n"
     "  import [FILE]             verify and store the records of such a file\n"
+    "\n"
+    "Network:\n"
+    "  serve                     run the node: sync with peers and allies\n"
+    "                            until Ctrl-C (it listens on port 7420)\n"
+    "  sync HOST:PORT [KEY]      sync once with one node, then exit\n"
+    "  peer add | remove | list  the nodes `serve` dials\n"
+    "  follow KEY | unfollow KEY also keep (or stop keeping) a group's records\n"
+    "  --network NAME            (serve, sync) join another network than\n"
+    "                            \"muster\"; for tests\n"
     "\n"
     "Global options (they go before the command):\n"
     "  --home DIR   the node's home directory. Default: $MUSTER_HOME, else\n"
@@ -61,7 +81,9 @@ static const char help[] =
     "  muster init --name \"Riverside Tenants Union\"\n"
     "  muster event add --title \"Assembly\" --start 2026-12-05T18:00 \\\n"
     "      --tz Europe/Berlin --where \"Community hall\"\n"
-    "  muster event list\n";
+    "  muster event list\n"
+    "  muster peer add 192.0.2.10:7420 mug1…   # an ally's node\n"
+    "  muster serve\n";
 
 /* The default home, malloc()ed: $XDG_DATA_HOME/muster or ~/.local/share/muster. */
 static char *

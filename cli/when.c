@@ -85,6 +85,33 @@ mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t)
 	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
 }
 
+void
+mu_cli_when_ago(char out[MU_CLI_AGO_SIZE], int64_t t, int64_t now)
+{
+	char iso[MU_CLI_ISO_SIZE];
+	int64_t d = now - t;
+
+	if (t == 0) {
+		snprintf(out, MU_CLI_AGO_SIZE, "never");
+		return;
+	}
+	mu_cli_when_iso(iso, t);
+	/* A clock set back, or the daemon's clock ahead of ours: no "ago". */
+	if (d < 0)
+		snprintf(out, MU_CLI_AGO_SIZE, "%s", iso);
+	else if (d < 120)
+		snprintf(out, MU_CLI_AGO_SIZE, "%s (%lld s ago)", iso, (long long)d);
+	else if (d < 2 * 3600)
+		snprintf(out, MU_CLI_AGO_SIZE, "%s (%lld min ago)", iso,
+		         (long long)(d / 60));
+	else if (d < 2 * 86400)
+		snprintf(out, MU_CLI_AGO_SIZE, "%s (%lld h ago)", iso,
+		         (long long)(d / 3600));
+	else
+		snprintf(out, MU_CLI_AGO_SIZE, "%s (%lld days ago)", iso,
+		         (long long)(d / 86400));
+}
+
 /* ---- zones ------------------------------------------------------------ */
 
 static const char *

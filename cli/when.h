@@ -73,4 +73,10 @@ int mu_cli_when_format(char *out, size_t size, int64_t t, const char *zone,
 /* Writes t as "YYYY-MM-DDTHH:MM:SSZ" (t within 0 ... year 9999). */
 void mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t);
 
+/* "never" when t is 0, else t as mu_cli_when_iso() writes it and how long
+ * before now it was: "2026-11-25T21:00:00Z (3 min ago)". For the last-seen
+ * and last-sync times of peers. */
+#define MU_CLI_AGO_SIZE 64
+void mu_cli_when_ago(char out[MU_CLI_AGO_SIZE], int64_t t, int64_t now);
+
 #endif

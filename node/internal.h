@@ -42,7 +42,9 @@ struct mu_node {
 	bool stopping;
 	int exit_code;
 	struct mu_sync_report report; /* totals, for mu_node_sync() */
+	struct mu_why why;            /* mu_node_sync(): why it stopped short */
 	void *dial;                   /* dial.c's state */
+	void *sync;                   /* sync.c's state (mu_sync_start) */
 };
 
 /* --- logging (log.c) ------------------------------------------------------ */
@@ -77,9 +79,22 @@ const uint8_t *mu_conn_peer_group(const struct mu_conn *c);
 /* "HOST:PORT" of the other end, for log lines. */
 const char *mu_conn_name(const struct mu_conn *c);
 
+/* The other end's IP address (no port), for bans; "" while a dial is still
+ * resolving. */
+const char *mu_conn_ip(const struct mu_conn *c);
+
 bool mu_conn_is_dialer(const struct mu_conn *c);
 bool mu_conn_is_ready(const struct mu_conn *c);
 struct mu_conn *mu_conn_next(const struct mu_conn *c); /* walks node->conns */
+
+/*
+ * Holds (hold true) or resumes reading from c, apart from backpressure:
+ * sync.c holds a peer while a batch of its records is being verified on the
+ * thread pool, so that its messages are handled in order without piling up.
+ * Reading resumes when neither a hold nor backpressure stops it; messages
+ * already read go on arriving at mu_sync_on_message() (sync.c queues them).
+ */
+void mu_conn_hold(struct mu_conn *c, bool hold);
 
 /* The sync state attached to a connection (NULL until mu_sync_on_ready). */
 struct mu_sync_peer *mu_conn_sync(const struct mu_conn *c);
@@ -89,6 +104,16 @@ void mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s);
 const char *mu_conn_dialed_addr(const struct mu_conn *c);
 
 /* --- sync (sync.c), called by conn.c and the daemon -------------------- */
+
+/* Once, after the store is open and before any connection: computes
+ * node->scope (allocating it when NULL; sync.c owns it from then on) and
+ * sets node->log_seq to the end of the store log, so only records stored
+ * from now on are pushed live (older ones are the reconciliation's). */
+int mu_sync_start(struct mu_node *node, struct mu_why *why);
+
+/* After the loop has run dry (no connections, no work pending): frees what
+ * mu_sync_start() allocated, node->scope included (set to NULL). */
+void mu_sync_stop(struct mu_node *node);
 
 /* The handshake completed: the peer's group is known. */
 void mu_sync_on_ready(struct mu_node *node, struct mu_conn *c);
@@ -117,6 +142,10 @@ int mu_sync_update_scope(struct mu_node *node);
 
 int mu_dial_start(struct mu_node *node);
 void mu_dial_stop(struct mu_node *node);
+
+/* A connection completed its handshake: the peer it was dialed to, or for
+ * an accepted one the known peers of the group it proved, are connected. */
+void mu_dial_ready(struct mu_node *node, struct mu_conn *c);
 
 /* A dial to addr ended: after a session, or without one. Reschedules it
  * with backoff; banned asks for the long ban delay (an abusive peer). */

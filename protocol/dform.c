@@ -105,6 +105,12 @@ mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *with,
 			return mu_fail(why, MU_ERECORD,
 			               "d-form: a delete's d must be empty");
 		return 0;
+	case MU_KIND_NODE:
+		if (d->len != 0)
+			return mu_fail(why, MU_ERECORD,
+			               "d-form: a node record's d must be empty (a "
+			               "group has one node record)");
+		return 0;
 	case MU_KIND_CAUSE:
 		return check_tag("a cause", "cause", d, why);
 	case MU_KIND_EVENT:

@@ -10,7 +10,7 @@
 static const char *const kind_names[MU_KIND_COUNT] = {
     [MU_KIND_PROFILE] = "profile", [MU_KIND_CAUSE] = "cause",
     [MU_KIND_EVENT] = "event",     [MU_KIND_ALLIANCE] = "alliance",
-    [MU_KIND_DELETE] = "delete",
+    [MU_KIND_DELETE] = "delete",   [MU_KIND_NODE] = "node",
 };
 
 const char *
@@ -37,7 +37,8 @@ bool
 mu_kind_replaceable(enum mu_kind kind)
 {
 	return kind == MU_KIND_PROFILE || kind == MU_KIND_CAUSE ||
-	       kind == MU_KIND_EVENT || kind == MU_KIND_ALLIANCE;
+	       kind == MU_KIND_EVENT || kind == MU_KIND_ALLIANCE ||
+	       kind == MU_KIND_NODE;
 }
 
 /* Status names live in the field tables, next to the parser's use of them. */

@@ -36,6 +36,8 @@
 #define MU_LIST_MAX 16          /* tags, hosts, causes */
 #define MU_ONLINE_MAX 8         /* event.online */
 #define MU_GEO_SCALE 10000000   /* lat/lon are in 1e-7 degrees */
+#define MU_NODE_ADDRS_MAX 8     /* node.addrs */
+#define MU_NODE_ADDR_MAX 261    /* one "HOST:PORT" of node.addrs; rule node-addr */
 
 /* The domain separator that is signed before the id (16 ASCII bytes). */
 #define MU_SIG_CONTEXT "muster record v1"
@@ -48,6 +50,7 @@ enum mu_kind {
 	MU_KIND_EVENT,
 	MU_KIND_ALLIANCE,
 	MU_KIND_DELETE,
+	MU_KIND_NODE, /* the store keeps these values: append, never renumber */
 	MU_KIND_COUNT
 };
 
@@ -139,6 +142,12 @@ struct mu_delete {
 	struct mu_str reason;
 };
 
+/* Where a group's node can be reached, for its allies to dial. */
+struct mu_node_rec {
+	struct mu_str addrs[MU_NODE_ADDRS_MAX]; /* "HOST:PORT", rule node-addr */
+	size_t naddrs;                          /* 1 .. MU_NODE_ADDRS_MAX */
+};
+
 struct mu_record {
 	/* Set by mu_rec_parse() and mu_rec_build(); borrowed from the buffer. */
 	const uint8_t *raw; /* the whole record: [body, sig] */
@@ -164,6 +173,7 @@ struct mu_record {
 		struct mu_event event;
 		struct mu_alliance alliance;
 		struct mu_delete del;
+		struct mu_node_rec node;
 	} c;
 };
 
@@ -230,6 +240,14 @@ enum mu_kind mu_kind_from_name(const char *name, size_t len);
  */
 int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d,
 		   const uint8_t *with, struct mu_why *why);
+
+/*
+ * Checks rule node-addr for len bytes at s: "HOST:PORT" with PORT 1-65535 in
+ * decimal without leading zeros, and HOST either 1-253 characters of
+ * a-z A-Z 0-9 . - _ or an IPv6 address in brackets (2-45 characters of
+ * 0-9 a-f A-F : . with at least one ':'). 0 or MU_ERECORD with why.
+ */
+int mu_rec_check_node_addr(const char *s, size_t len, struct mu_why *why);
 
 /* The address of a replaceable record. */
 void mu_rec_addr(const struct mu_record *rec, struct mu_addr *addr);

@@ -73,6 +73,7 @@ pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 	case MU_FT_TEXT:
 	case MU_FT_URL:
 	case MU_FT_TZ:
+	case MU_FT_HOSTPORT:
 		s = (const struct mu_str *)p;
 		return pack_str(&b->pk, s->ptr, s->len);
 	case MU_FT_ENUM:
@@ -159,7 +160,7 @@ pack_body(struct bctx *b, const struct mu_record *rec)
 	if (kind == NULL)
 		return mu_fail(b->why, MU_ERECORD,
 		               "unknown-kind: kind %d is not one of profile, cause, "
-		               "event, alliance, delete",
+		               "event, alliance, delete, node",
 		               (int)rec->kind);
 	if (msgpack_pack_array(&b->pk, 8) != 0 ||
 	    msgpack_pack_uint32(&b->pk, MU_FORMAT_VERSION) != 0)

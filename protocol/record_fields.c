@@ -180,6 +180,17 @@ static const struct mu_field delete_f[] = {
     STR(struct mu_delete, reason, MU_FT_LINE, 500, 0),
 };
 
+static const struct mu_field node_f[] = {
+    {.name = "addrs",
+     .type = MU_FT_HOSTPORT,
+     .flags = MU_FF_LIST | MU_FF_REQ,
+     .max = MU_NODE_ADDR_MAX,
+     .list_max = MU_NODE_ADDRS_MAX,
+     .off = offsetof(struct mu_node_rec, addrs),
+     .count_off = offsetof(struct mu_node_rec, naddrs),
+     .flag_off = MU_NO_OFF},
+};
+
 static const struct mu_fields tables[MU_KIND_COUNT] = {
     [MU_KIND_PROFILE] = {.name = "profile", .f = profile_f, .n = NFIELDS(profile_f)},
     [MU_KIND_CAUSE] = {.name = "cause", .f = cause_f, .n = NFIELDS(cause_f)},
@@ -192,6 +203,7 @@ static const struct mu_fields tables[MU_KIND_COUNT] = {
                         .f = delete_f,
                         .n = NFIELDS(delete_f),
                         .one_of = 1u << 0 | 1u << 1},
+    [MU_KIND_NODE] = {.name = "node", .f = node_f, .n = NFIELDS(node_f)},
 };
 
 const struct mu_fields *
@@ -232,6 +244,7 @@ mu_field_present(const struct mu_field *f, const void *base)
 	case MU_FT_TEXT:
 	case MU_FT_URL:
 	case MU_FT_TZ:
+	case MU_FT_HOSTPORT:
 		return ((const struct mu_str *)(b + f->off))->len != 0;
 	case MU_FT_ENUM:
 		return *(const int *)(b + f->off) != 0;

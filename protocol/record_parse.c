@@ -123,6 +123,7 @@ tz_char(unsigned char ch)
 static int
 parse_string(struct pctx *c, const struct mu_field *f, struct mu_str *s)
 {
+	struct mu_why hwhy;
 	struct mu_utf8_err ue;
 	size_t i;
 	int rc;
@@ -170,6 +171,11 @@ parse_string(struct pctx *c, const struct mu_field *f, struct mu_str *s)
 			return efail(c, MU_ERECORD, "url",
 			             "contains a space; write it as %%20");
 	}
+	if (f->type == MU_FT_HOSTPORT &&
+	    mu_rec_check_node_addr(s->ptr, s->len, &hwhy) != 0)
+		return efail(c, MU_ERECORD, "node-addr", "is not HOST:PORT: %s",
+		             strncmp(hwhy.text, "node-addr: ", 11) == 0 ? hwhy.text + 11
+		                                                        : hwhy.text);
 	return 0;
 }
 
@@ -271,8 +277,8 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 	a->kind = mu_kind_from_name(name, len);
 	if (!mu_kind_replaceable(a->kind))
 		return efail(c, MU_ERECORD, "address",
-		             "is \"%s\"; an address names profile, cause, event or "
-		             "alliance",
+		             "is \"%s\"; an address names profile, cause, event, "
+		             "alliance or node",
 		             quote(q, sizeof(q), name, len));
 	if (f->addr_kind != MU_KIND_NONE && a->kind != f->addr_kind)
 		return efail(c, MU_ERECORD, "address", "is %s, must be %s",
@@ -302,6 +308,7 @@ parse_item(struct pctx *c, const struct mu_field *f, uint8_t *dst)
 	case MU_FT_TEXT:
 	case MU_FT_URL:
 	case MU_FT_TZ:
+	case MU_FT_HOSTPORT:
 		return parse_string(c, f, (struct mu_str *)dst);
 	case MU_FT_ENUM:
 		return parse_enum(c, f, (int *)dst);
@@ -483,7 +490,7 @@ parse_header(struct pctx *c, struct mu_record *rec)
 	if (rec->kind == MU_KIND_NONE)
 		return efail(c, MU_ERECORD, "unknown-kind",
 		             "is \"%s\", not one of profile, cause, event, alliance, "
-		             "delete",
+		             "delete, node",
 		             quote(q, sizeof(q), s, len));
 
 	c->key = "group";

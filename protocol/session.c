@@ -17,6 +17,7 @@ struct mu_sess {
 	bool initiator;
 	bool dead;
 	bool has_expect;
+	bool has_peer_group;
 	uint8_t expect[32];
 	uint8_t peer_group[32];
 	struct mu_buf in; /* bytes of incomplete incoming messages */
@@ -64,6 +65,7 @@ check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *w
 		               "handshake: the peer's group key did not sign its "
 		               "connection key");
 	memcpy(s->peer_group, p + 3, 32);
+	s->has_peer_group = true;
 	if (s->has_expect && sodium_memcmp(s->peer_group, s->expect, 32) != 0)
 		return mu_fail(why, MU_EPERM,
 		               "handshake: the peer proved a different group key "
@@ -181,6 +183,12 @@ const uint8_t *
 mu_sess_peer_group(const struct mu_sess *s)
 {
 	return mu_sess_ready(s) ? s->peer_group : NULL;
+}
+
+const uint8_t *
+mu_sess_proven_group(const struct mu_sess *s)
+{
+	return s->has_peer_group ? s->peer_group : NULL;
 }
 
 size_t

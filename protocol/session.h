@@ -89,6 +89,10 @@ bool mu_sess_ready(const struct mu_sess *s);
 /* The group key the peer proved, once ready; else NULL. */
 const uint8_t *mu_sess_peer_group(const struct mu_sess *s);
 
+/* The group key whose proof the peer gave, once verified, even when it was
+ * refused as not the expected one (for the log); else NULL. */
+const uint8_t *mu_sess_proven_group(const struct mu_sess *s);
+
 /* Encrypts one message (at most MU_SESS_MSG_MAX bytes) and appends its frame
  * to send. MU_EINVAL before the handshake is done or when too long. */
 int mu_sess_send(struct mu_sess *s, const uint8_t *msg, size_t len,

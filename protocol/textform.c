@@ -222,25 +222,26 @@ mu_addr_from_text(struct mu_addr *addr, const char *text, struct mu_why *why)
 		return mu_fail(
 		    why, MU_EKEYTEXT,
 		    "address has no kind after the key: write KEY/KIND/D with "
-		    "KIND one of profile, cause, event, alliance");
+		    "KIND one of profile, cause, event, alliance, node");
 	out.kind = mu_kind_from_name(kind, klen);
 	if (out.kind == MU_KIND_NONE && printable(kind, klen))
 		return mu_fail(
 		    why, MU_EKEYTEXT,
 		    "address names unknown kind \"%.*s\": use profile, cause, "
-		    "event or alliance",
+		    "event, alliance or node",
 		    (int)klen, kind);
 	if (out.kind == MU_KIND_NONE)
 		return mu_fail(
 		    why, MU_EKEYTEXT,
-		    "address names an unknown kind: use profile, cause, event "
-		    "or alliance");
+		    "address names an unknown kind: use profile, cause, event, "
+		    "alliance or node");
 	if (!mu_kind_replaceable(out.kind))
-		return mu_fail(why, MU_EKEYTEXT,
-		               "address names kind %s, which has no address: only "
-		               "profile, cause, event and alliance records do; name "
-		               "the record by its id instead",
-		               mu_kind_name(out.kind));
+		return mu_fail(
+		    why, MU_EKEYTEXT,
+		    "address names kind %s, which has no address: only "
+		    "profile, cause, event, alliance and node records do; name "
+		    "the record by its id instead",
+		    mu_kind_name(out.kind));
 	if (slash == NULL) {
 		d = s + len;
 		out.d.ptr = d;

@@ -2,8 +2,9 @@
  * store.c - opening and closing the LMDB environment, its sub-databases and
  * schema version, and the translation of LMDB's codes into ours.
  *
- * The write path is in store_put.c, the queries in store_query.c and the
- * key layouts in store_keys.c (described in storage/README.md).
+ * The write path is in store_put.c, the queries in store_query.c, the node's
+ * local state in local_*.c and the key layouts in store_keys.c (described in
+ * storage/README.md).
  */
 #include "store.h"
 
@@ -17,6 +18,7 @@
 #include "store_keys.h"
 
 #define SCHEMA_KEY "schema"
+#define MAX_DBS    9 /* the sub-databases of store_keys.h */
 
 /* The map is only address space: LMDB grows the file as data arrives, so a
  * large default costs nothing and keeps MDB_MAP_FULL away. */
@@ -155,23 +157,33 @@ mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
 }
 
 static int
-check_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+write_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
 	MDB_val k = {sizeof(SCHEMA_KEY) - 1, (void *)SCHEMA_KEY}, v;
 	uint8_t buf[4];
-	uint32_t ver;
+
+	buf[0] = (uint8_t)(MU_STORE__SCHEMA >> 24);
+	buf[1] = (uint8_t)(MU_STORE__SCHEMA >> 16);
+	buf[2] = (uint8_t)(MU_STORE__SCHEMA >> 8);
+	buf[3] = (uint8_t)MU_STORE__SCHEMA;
+	v.mv_size = sizeof(buf);
+	v.mv_data = buf;
+	return mu_store__err(st, mdb_put(txn, st->meta, &k, &v, 0),
+	                     "writing the store's schema version", why);
+}
+
+/* Reads the schema version into *ver; a new store (no version yet) gets the
+ * current one. */
+static int
+read_schema(struct mu_store *st, MDB_txn *txn, uint32_t *ver, struct mu_why *why)
+{
+	MDB_val k = {sizeof(SCHEMA_KEY) - 1, (void *)SCHEMA_KEY}, v;
 	int rc;
 
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && !st->read_only) {
-		buf[0] = (uint8_t)(MU_STORE__SCHEMA >> 24);
-		buf[1] = (uint8_t)(MU_STORE__SCHEMA >> 16);
-		buf[2] = (uint8_t)(MU_STORE__SCHEMA >> 8);
-		buf[3] = (uint8_t)MU_STORE__SCHEMA;
-		v.mv_size = sizeof(buf);
-		v.mv_data = buf;
-		rc = mdb_put(txn, st->meta, &k, &v, 0);
-		return mu_store__err(st, rc, "writing the store's schema version", why);
+		*ver = MU_STORE__SCHEMA;
+		return write_schema(st, txn, why);
 	}
 	if (rc == MDB_NOTFOUND)
 		return mu_fail(why, MU_EVERSION,
@@ -186,23 +198,81 @@ check_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               "not 4: it is damaged",
 		               st->dir, v.mv_size);
 	const uint8_t *p = v.mv_data;
-	ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-	if (ver != MU_STORE__SCHEMA)
+	*ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return 0;
+}
+
+static int
+open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
+         MDB_dbi *const *slots, size_t n, unsigned flags, struct mu_why *why)
+{
+	int rc;
+
+	for (size_t i = 0; i < n; i++) {
+		rc = mdb_dbi_open(txn, names[i], flags, slots[i]);
+		if (rc == MDB_NOTFOUND)
+			return mu_fail(why, MU_EVERSION,
+			               "the store at %s has no '%s' database: it was "
+			               "not made by this version of muster",
+			               st->dir, names[i]);
+		if (rc != 0)
+			return mu_store__err(st, rc, "opening the store's databases",
+			                     why);
+	}
+	return 0;
+}
+
+/*
+ * Opens the databases of the store's schema. Schema 1 lacked log, peers and
+ * follows: a writer adds them, filling the log from by_time so that a daemon
+ * reading it sees every record once; the version is bumped in the same
+ * transaction, so a crash leaves a schema-1 store to upgrade again.
+ */
+static int
+open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const old_names[] = {"records",  "by_time",    "current",
+	                                        "ev_start", "tombstones", "meta"};
+	static const char *const new_names[] = {"log", "peers", "follows"};
+	MDB_dbi *const old_slots[] = {&st->records,  &st->by_time,    &st->current,
+	                              &st->ev_start, &st->tombstones, &st->meta};
+	MDB_dbi *const new_slots[] = {&st->log, &st->peers, &st->follows};
+	unsigned create = st->read_only ? 0 : MDB_CREATE;
+	uint32_t ver = 0;
+	int err;
+
+	err = open_dbs(st, txn, old_names, old_slots, 6, create, why);
+	if (err == 0)
+		err = read_schema(st, txn, &ver, why);
+	if (err != 0)
+		return err;
+	if (ver == 1 && st->read_only) {
+		st->needs_upgrade = true;
+		return mu_fail(why, MU_EVERSION,
+		               "the store at %s has schema version 1 and was opened "
+		               "read-only: open it once for writing (any muster "
+		               "command that changes it) to upgrade it to version %u",
+		               st->dir, MU_STORE__SCHEMA);
+	}
+	if (ver != 1 && ver != MU_STORE__SCHEMA)
 		return mu_fail(why, MU_EVERSION,
 		               "the store at %s has schema version %u but this "
 		               "muster reads version %u: use the muster that wrote it",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
-	return 0;
+	err = open_dbs(st, txn, new_names, new_slots, 3, create, why);
+	if (err != 0 || ver == MU_STORE__SCHEMA)
+		return err;
+	err = mu_store__log_fill(st, txn, why);
+	if (err == 0)
+		err = write_schema(st, txn, why);
+	return err;
 }
 
-int
-mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts *opts,
-              struct mu_why *why)
+static int
+open_store(struct mu_store **out, const char *dir, const struct mu_store_opts *opts,
+           bool *needs_upgrade, struct mu_why *why)
 {
-	static const char *const names[] = {"records",  "by_time",    "current",
-	                                    "ev_start", "tombstones", "meta"};
 	struct mu_store *st = NULL;
-	MDB_dbi *slots[6];
 	MDB_txn *txn = NULL;
 	size_t map_size;
 	unsigned flags;
@@ -222,12 +292,6 @@ mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts
 		goto out;
 	}
 	st->read_only = opts != NULL && opts->read_only;
-	slots[0] = &st->records;
-	slots[1] = &st->by_time;
-	slots[2] = &st->current;
-	slots[3] = &st->ev_start;
-	slots[4] = &st->tombstones;
-	slots[5] = &st->meta;
 
 	rc = mdb_env_create(&st->env);
 	if (rc != 0) {
@@ -235,7 +299,7 @@ mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts
 		err = mu_store__err(st, rc, "creating the store's environment", why);
 		goto out;
 	}
-	rc = mdb_env_set_maxdbs(st->env, sizeof(names) / sizeof(names[0]));
+	rc = mdb_env_set_maxdbs(st->env, MAX_DBS);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env, map_size);
 	if (rc != 0) {
@@ -262,23 +326,7 @@ mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts
 	err = mu_store__begin(st, !st->read_only, &txn, why);
 	if (err != 0)
 		goto out;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		rc = mdb_dbi_open(txn, names[i], st->read_only ? 0 : MDB_CREATE,
-		                  slots[i]);
-		if (rc == MDB_NOTFOUND) {
-			err = mu_fail(why, MU_EVERSION,
-			              "the store at %s has no '%s' database: it was "
-			              "not made by this version of muster",
-			              dir, names[i]);
-			goto out;
-		}
-		if (rc != 0) {
-			err =
-			    mu_store__err(st, rc, "opening the store's databases", why);
-			goto out;
-		}
-	}
-	err = check_schema(st, txn, why);
+	err = open_schema(st, txn, why);
 	if (err != 0)
 		goto out;
 	/* Committing (a read too) keeps the database handles for later
@@ -294,8 +342,32 @@ mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts
 out:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
+	*needs_upgrade = st != NULL && st->needs_upgrade;
 	mu_store_close(st);
 	return err;
+}
+
+int
+mu_store_open(struct mu_store **out, const char *dir, const struct mu_store_opts *opts,
+              struct mu_why *why)
+{
+	struct mu_store_opts wopts = {0, false};
+	struct mu_store *st = NULL;
+	bool upgrade = false;
+	int err;
+
+	err = open_store(out, dir, opts, &upgrade, why);
+	if (!upgrade)
+		return err;
+	/* An old store opened for reading: a writer upgrades it, then the
+	 * reader opens it again. The first environment is closed by now, as
+	 * LMDB wants one per process. Without write access the reader's
+	 * message (open it for writing once) stands. */
+	wopts.map_size = opts != NULL ? opts->map_size : 0;
+	if (open_store(&st, dir, &wopts, &upgrade, NULL) != 0)
+		return err;
+	mu_store_close(st);
+	return open_store(out, dir, opts, &upgrade, why);
 }
 
 void

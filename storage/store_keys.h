@@ -18,7 +18,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 1u
+#define MU_STORE__SCHEMA 2u
 
 /* kind (1) || group || d */
 #define MU_STORE__ADDR_KEY_MAX (1 + MU_KEY_BYTES + MU_D_MAX)
@@ -37,8 +37,12 @@ struct mu_store {
 	MDB_dbi ev_start;   /* start' || id -> "" */
 	MDB_dbi tombstones; /* tombstone key -> id of the delete */
 	MDB_dbi meta;       /* "schema" -> uint32 big-endian */
+	MDB_dbi log;        /* seq (8, big-endian) -> id; since schema 2 */
+	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
+	MDB_dbi follows;    /* group key -> ""; since schema 2 */
 	bool read_only;
-	char *dir; /* owned, for messages */
+	bool needs_upgrade; /* opened read-only, schema 1: see mu_store_open */
+	char *dir;          /* owned, for messages */
 };
 
 void mu_store__put_be64(uint8_t out[8], uint64_t v);
@@ -91,5 +95,14 @@ int mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_wh
  */
 int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
                    struct mu_record *rec, struct mu_why *why);
+
+/* Appends id to the log with the next sequence number, inside txn (a write
+ * transaction of mu_store_put() or of the schema upgrade). */
+int mu_store__log_append(struct mu_store *st, MDB_txn *txn,
+                         const uint8_t id[MU_ID_BYTES], struct mu_why *why);
+
+/* Fills the empty log with every stored record in by_time order: the
+ * upgrade of a schema-1 store, inside txn. */
+int mu_store__log_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
 
 #endif

@@ -6,7 +6,9 @@
  *   - records holds every stored record; by_time has one entry per record;
  *   - a replaceable record is stored only while it is the current version of
  *     its address, and then current points at it (and ev_start, for events);
- *   - a tombstone is never removed, and nothing it covers is stored.
+ *   - a tombstone is never removed, and nothing it covers is stored;
+ *   - every record stored as new is appended to the log (local.h), so that
+ *     a daemon learns what another process stored.
  */
 #include "store.h"
 
@@ -293,6 +295,8 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		err =
 		    rec->c.del.by_addr ? delete_by_addr(p, rec) : delete_by_id(p, rec);
 	}
+	if (err == 0)
+		err = mu_store__log_append(p->st, p->txn, rec->id, p->why);
 	if (err != 0)
 		return err;
 	*result = MU_PUT_NEW;

@@ -4,6 +4,12 @@ Environment (set by ctest, see tests/CMakeLists.txt):
   MUSTER_BIN         the built `muster` binary
   MUSTER_SOURCE_DIR  the repository, for docs/PROTOCOL.md
 
+Network tests start real daemons with Home.serve() (class Server): `muster
+serve` on 127.0.0.1 and a free random port, on a network of the test's own
+(network_name()), logging at debug level to a file; Server.stop() sends
+SIGTERM and checks a clean exit without any sanitizer report. Every wait is
+bounded (wait_until()).
+
 Every command's stdout and stderr are kept, and checked against the secret
 key of every home these tests created: the secret must never be printed, in
 any encoding. Each test module calls check_no_secrets() from its
@@ -12,12 +18,17 @@ tearDownModule(), which makes the run fail if one leaked.
 
 import base64
 import datetime
+import hashlib
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 # Required, never optional: an import error here fails the test run.
@@ -238,6 +249,14 @@ class Home:
         self.tc.assertEqual(res.out, "", "export FILE prints nothing on stdout")
         return path
 
+    def has(self, ref):
+        """Whether `muster show REF` finds the record (an address or an id)."""
+        return self.run("show", ref).rc == 0
+
+    def serve(self, network, *extra, port=None):
+        """Starts `muster serve` on 127.0.0.1 for this home; see Server."""
+        return Server(self, network, extra, port=port)
+
     def import_file(self, path, expect_rc=0):
         """Imports path; returns the summary as a dict of counts."""
         res = self.run("import", path)
@@ -276,6 +295,231 @@ def split_export(tc, data):
         pos = end
     tc.assertEqual(pos, len(data), "the stream ends after its last record")
     return out
+
+
+# ---- the network daemon ----------------------------------------------------
+
+SANITIZER_REPORT = re.compile(r"(Sanitizer|runtime error:)")
+
+
+def network_name():
+    """A network of its own per test, so that no stray node can join it."""
+    return "test-" + os.urandom(6).hex()
+
+
+def free_port():
+    """A TCP port that was free a moment ago on 127.0.0.1 (Server retries if
+    another process takes it first)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def listening(port):
+    """Whether something listens on 127.0.0.1:port, read from /proc/net/tcp so
+    that asking does not open a connection (which the node would count as a
+    handshake in progress)."""
+    want = "0100007F:%04X" % port
+    try:
+        with open("/proc/net/tcp") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
+            return True
+    return False
+
+
+def wait_until(pred, timeout, what, interval=0.05):
+    """Calls pred() until it returns a true value, which it returns; fails the
+    test after timeout seconds."""
+    end = time.monotonic() + timeout
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Server:
+    """`muster serve --listen 127.0.0.1:PORT --network NETWORK --log-level
+    debug` for a home, with stdout and stderr in files next to the home. It
+    is stopped at the end of the test (SIGKILL if still running then); call
+    stop() to check a clean exit."""
+
+    START_TIMEOUT = 20
+
+    def __init__(self, home, network, extra=(), port=None):
+        self.home = home
+        self.tc = home.tc
+        self.network = network
+        self.extra = list(extra)
+        self.fixed_port = port
+        self.port = None
+        self.proc = None
+        self.runs = 0
+        self.start()
+        self.tc.addCleanup(self._kill)
+
+    @property
+    def addr(self):
+        return "127.0.0.1:%d" % self.port
+
+    def _paths(self):
+        base = os.path.join(self.home.tmp, "serve-%d" % self.runs)
+        return base + ".out", base + ".err"
+
+    def start(self):
+        """Starts the daemon (again, on the same port after a stop())."""
+        assert self.proc is None, "already running"
+        for _attempt in range(5):
+            self.port = self.fixed_port or self.port or free_port()
+            self.runs += 1
+            out_path, err_path = self._paths()
+            cmd = [BIN, "--home", self.home.path, "serve", "--listen", self.addr,
+                   "--network", self.network, "--log-level", "debug"] + self.extra
+            env = dict(os.environ)
+            env.setdefault("TZ", "UTC")
+            env.pop("MUSTER_HOME", None)
+            with open(out_path, "wb") as out, open(err_path, "wb") as err:
+                self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                             stderr=err, env=env)
+            self.cmd = cmd
+            end = time.monotonic() + self.START_TIMEOUT
+            while time.monotonic() < end:
+                if self.proc.poll() is not None:
+                    break
+                if listening(self.port):
+                    return self
+                time.sleep(0.02)
+            if self.proc.poll() is None:
+                self._kill()
+                raise AssertionError("muster serve did not listen on %s within %d s:\n%s"
+                                     % (self.addr, self.START_TIMEOUT, self.log()))
+            rc = self.proc.returncode
+            self.proc = None
+            self._record()
+            log = self.log()
+            if "in use" in log and self.fixed_port is None:
+                self.port = None  # taken meanwhile by another test: try another
+                continue
+            raise AssertionError("muster serve exited with %d at start:\n%s" % (rc, log))
+        raise AssertionError("no free port for muster serve after 5 attempts")
+
+    def out(self):
+        with open(self._paths()[0], "rb") as f:
+            return f.read().decode("utf-8")
+
+    def log(self):
+        with open(self._paths()[1], "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def logs(self):
+        """The stderr of every run so far, oldest first."""
+        parts = []
+        for run_no in range(1, self.runs + 1):
+            path = os.path.join(self.home.tmp, "serve-%d.err" % run_no)
+            try:
+                with open(path, "rb") as f:
+                    parts.append(f.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+        return "".join(parts)
+
+    def wait_log(self, pattern, timeout=10, what=None):
+        """Waits for a stderr line matching the regex; returns the match."""
+        rx = re.compile(pattern, re.I)
+        return wait_until(lambda: rx.search(self.log()), timeout,
+                          what or "a log line matching %r from %s" % (pattern, self.addr))
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _record(self):
+        try:
+            with open(self._paths()[0], "rb") as f:
+                outb = f.read()
+            with open(self._paths()[1], "rb") as f:
+                errb = f.read()
+        except OSError:
+            return
+        _outputs.append((self.cmd, outb, errb))
+
+    def stop(self, timeout=20):
+        """SIGTERM; the daemon must exit 0 within timeout, without any
+        sanitizer report. Returns its stderr."""
+        assert self.proc is not None, "not running"
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._kill()
+            raise AssertionError("muster serve on %s did not stop within %d s of "
+                                 "SIGTERM:\n%s" % (self.addr, timeout, self.log()))
+        self.proc = None
+        self._record()
+        log = self.log()
+        self.tc.assertEqual(rc, 0, "muster serve on %s exited with %d after SIGTERM:\n%s"
+                            % (self.addr, rc, log[-4000:]))
+        self.tc.assertIsNone(SANITIZER_REPORT.search(log),
+                             "sanitizer report from muster serve:\n%s" % log[-8000:])
+        return log
+
+    def _kill(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.proc = None
+        self._record()
+
+
+def ally(a, b):
+    """A mutual alliance between two homes (both propose)."""
+    a.line("ally", "add", b.key)
+    b.line("ally", "add", a.key)
+
+
+def add_event(home, title, day="06-01"):
+    """Creates an event in a future year; returns its address."""
+    return home.line("event", "add", "--title", title, "--start",
+                     "%d-%sT18:00Z" % (future_year(), day))
+
+
+def event_titles(home):
+    """The titles in `muster event list` (from now on), by address."""
+    return {e["address"]: e["content"]["title"] for e in home.json("event", "list", "--json")}
+
+
+def shown(home, ref):
+    """`muster show REF --json` as a dict, or None when it is not stored."""
+    res = home.run("show", ref, "--json")
+    return json.loads(res.out) if res.rc == 0 else None
+
+
+def peers(home):
+    """`muster peer list --json`, by address."""
+    return {p["address"]: p for p in home.json("peer", "list", "--json")}
+
+
+def export_records(tc, home):
+    """The raw records of a home, byte for byte as signed."""
+    return split_export(tc, home.export_bytes())
+
+
+def record_id(raw):
+    """The id of a raw record: BLAKE2b-256 of its body (PROTOCOL.md 2.3)."""
+    body, _sig = msgpack.unpackb(raw, raw=True)
+    return hashlib.blake2b(body, digest_size=32).hexdigest()
 
 
 def iso(t):

@@ -1,7 +1,8 @@
 /*
  * A node's home: the key file is created once and never overwritten, a key
  * file others can read is refused with the fix, and the secret loaded back
- * is the one whose public key the home reported.
+ * is the one whose public key the home reported. The noise key follows the
+ * same rules; the serve lock admits one daemon per home, across processes.
  */
 /* nftw(), to remove the test's directory. */
 #define _XOPEN_SOURCE 700
@@ -19,6 +20,7 @@
 #include <ftw.h>
 #include <sodium.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "storage/home.h"
@@ -242,6 +244,160 @@ test_missing(void **state)
 	assert_int_equal(mu_home_create(fx->tmp, group, &why), 0);
 }
 
+static void
+test_noise_key(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES], seed[32];
+	uint8_t *a = sodium_malloc(32), *b = sodium_malloc(32);
+	struct mu_home *home = NULL;
+	struct mu_why why = {{0}};
+	char path[192];
+	struct stat sb;
+	FILE *f;
+
+	assert_non_null(a);
+	assert_non_null(b);
+	create(fx, group);
+	assert_int_equal(mu_home_open(&home, fx->home, false, &why), 0);
+	snprintf(path, sizeof(path), "%s/noise.key", fx->home);
+	assert_int_equal(stat(path, &sb), -1);
+
+	/* Made on first use, 0600, then read back the same. */
+	assert_int_equal(mu_home_noise_key(home, a, &why), 0);
+	assert_string_equal(why.text, "");
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+	assert_int_equal(mu_home_noise_key(home, b, &why), 0);
+	assert_memory_equal(a, b, 32);
+	/* It is not the group key's seed. */
+	f = fopen(fx->key, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(seed, 1, sizeof(seed), f), sizeof(seed));
+	fclose(f);
+	assert_memory_not_equal(a, seed, 32);
+
+	/* Readable by others: refused with the fix, like group.key. */
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(mu_home_noise_key(home, b, &why), MU_EPERM);
+	assert_non_null(strstr(why.text, "readable by others (mode 0640)"));
+	assert_non_null(strstr(why.text, "chmod 600"));
+	assert_int_equal(chmod(path, 0602), 0);
+	assert_int_equal(mu_home_noise_key(home, b, &why), MU_EPERM);
+	assert_non_null(strstr(why.text, "writable by others"));
+	assert_int_equal(chmod(path, 0600), 0);
+
+	write_key(path, seed, 31);
+	assert_int_equal(mu_home_noise_key(home, b, &why), MU_ECORRUPT);
+	assert_non_null(strstr(why.text, "31 bytes, not 32"));
+	/* Never replaced: a damaged key file stays until the user acts. */
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 31);
+
+	mu_home_close(home);
+	sodium_free(a);
+	sodium_free(b);
+}
+
+/* Takes the serve lock in a child process, which holds it until told to
+ * exit (without unlocking, as a crash would). */
+static pid_t
+child_lock(struct fx *fx, int *release)
+{
+	int up[2], down[2];
+	char c = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct mu_home *home = NULL;
+		struct mu_why why = {{0}};
+		int fd = -1;
+
+		close(up[0]);
+		close(down[1]);
+		if (mu_home_open(&home, fx->home, false, &why) != 0 ||
+		    mu_home_lock_serve(home, "[::1]:9999", &fd, &why) != 0)
+			_exit(1);
+		c = 'L';
+		if (write(up[1], &c, 1) != 1)
+			_exit(1);
+		if (read(down[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(c, 'L');
+	close(up[0]);
+	*release = down[1];
+	return pid;
+}
+
+static void
+test_serve_lock(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_home *home = NULL;
+	struct mu_why why = {{0}};
+	char info[64], small[6];
+	int fd = -1, fd2 = -1, release, status;
+	pid_t pid;
+
+	create(fx, group);
+	assert_int_equal(mu_home_open(&home, fx->home, false, &why), 0);
+	strcpy(info, "stale");
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 0);
+	assert_string_equal(info, "");
+
+	assert_int_equal(mu_home_lock_serve(home, "127.0.0.1:7412", &fd, &why), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 1);
+	assert_string_equal(info, "127.0.0.1:7412");
+	assert_int_equal(mu_home_serve_running(home, small, sizeof(small)), 1);
+	assert_string_equal(small, "127.0");
+	assert_int_equal(mu_home_serve_running(home, NULL, 0), 1);
+	/* flock belongs to the open file: a second open conflicts even in
+	 * this process. */
+	assert_int_equal(mu_home_lock_serve(home, "127.0.0.1:7413", &fd2, &why),
+	                 MU_EBUSY);
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(why.text, "already runs"));
+	assert_non_null(strstr(why.text, "listening on 127.0.0.1:7412"));
+	/* The refused attempt did not touch the holder's line. */
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 1);
+	assert_string_equal(info, "127.0.0.1:7412");
+
+	mu_home_unlock_serve(home, fd);
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 0);
+	assert_string_equal(info, "");
+
+	/* Another process holds it. */
+	pid = child_lock(fx, &release);
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 1);
+	assert_string_equal(info, "[::1]:9999");
+	assert_int_equal(mu_home_lock_serve(home, "127.0.0.1:7412", &fd, &why),
+	                 MU_EBUSY);
+	assert_non_null(strstr(why.text, "[::1]:9999"));
+	/* It dies without unlocking: the kernel drops the lock with it. */
+	close(release);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 0);
+	assert_int_equal(mu_home_lock_serve(home, "127.0.0.1:7412", &fd, &why), 0);
+	assert_int_equal(mu_home_serve_running(home, info, sizeof(info)), 1);
+	assert_string_equal(info, "127.0.0.1:7412");
+	mu_home_unlock_serve(home, fd);
+	mu_home_unlock_serve(home, -1);
+	mu_home_close(home);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -249,7 +405,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T_(test_create_open), T_(test_no_overwrite), T_(test_mode),
-	    T_(test_bad_key),     T_(test_missing),
+	    T_(test_bad_key),     T_(test_missing),      T_(test_noise_key),
+	    T_(test_serve_lock),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,329 @@
+/*
+ * cmd_node.c - the commands that run the node layer: `muster serve` (the
+ * daemon) and `muster sync` (one sync with one node, then exit).
+ *
+ * Both hand the home directory to node/, which opens the home and the store
+ * itself; so whatever this file opens to print or look up is closed before
+ * the node starts (LMDB wants one open environment per process).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../node/node.h"
+#include "../storage/local.h"
+#include "cli.h"
+
+#define HOPS_MAX 8
+
+static const char serve_help[] =
+    "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT]...\n"
+    "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
+    "\n"
+    "Runs this node: accepts connections from other nodes, dials the peers\n"
+    "you added (`muster peer add`), and keeps the records of your group, your\n"
+    "allies and the groups you follow in sync with them. Records you create\n"
+    "with other commands while it runs go out within a second. It prints the\n"
+    "group key and the listen address, then logs one line per event on\n"
+    "stderr, until Ctrl-C or SIGTERM stops it. One daemon runs per home.\n"
+    "\n"
+    "Options:\n"
+    "  --listen HOST:PORT    where to accept connections "
+    "(default " MU_NODE_DEFAULT_LISTEN ");\n"
+    "                        [::]:7420 for IPv6\n"
+    "  --announce HOST:PORT  an address other nodes can reach this one at\n"
+    "                        (your public IP or host name and a forwarded\n"
+    "                        port); published to your allies so that their\n"
+    "                        nodes dial you. Repeat for more, up to 8\n"
+    "  --network NAME        the network to join (default " MU_NODE_DEFAULT_NETWORK
+    "); nodes\n"
+    "                        on other networks cannot connect. For tests\n"
+    "  --hops N              how far to follow alliances: 1 your allies, 2\n"
+    "                        also the groups they ally with (default 2), 0\n"
+    "                        only your group and the groups you follow\n"
+    "  --log-level LEVEL     error, warn, info (default) or debug\n"
+    "\n"
+    "Example:\n"
+    "  muster serve --listen 0.0.0.0:7420 --announce 203.0.113.5:7420\n";
+
+static const char sync_help[] =
+    "Usage: muster sync HOST:PORT [KEY] [--network NAME] [--log-level LEVEL]\n"
+    "\n"
+    "Connects to the node at HOST:PORT, syncs once (the records each side\n"
+    "lacks, within what both want) and exits. Progress goes to stderr: records\n"
+    "received and sent. Exits with status 0 only when the sync completed. The\n"
+    "other node must run `muster serve`; this one need not.\n"
+    "\n"
+    "KEY is the group key the other node must prove (the mug1… text of its\n"
+    "`muster id`); the connection is refused if it proves another. Without\n"
+    "KEY, the key given with `muster peer add` for HOST:PORT is used, if any;\n"
+    "otherwise any group is accepted.\n"
+    "\n"
+    "Options:\n"
+    "  --network NAME     the network to use (default " MU_NODE_DEFAULT_NETWORK ")\n"
+    "  --log-level LEVEL  error, warn, info (default) or debug\n"
+    "\n"
+    "Example:\n"
+    "  muster sync 192.0.2.10:7420 mug1…\n";
+
+/* The network name as the handshake's prologue takes it (docs/PROTOCOL.md,
+ * 9.1): checked here so that a bad one is a usage error, not a log line. */
+static int
+network_arg(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > 64)
+		return mu_cli_usage("--network: a network name is 1 to 64 characters, "
+		                    "not %zu",
+		                    len);
+	for (i = 0; i < len; i++) {
+		if (name[i] <= 0x20 || name[i] >= 0x7f)
+			return mu_cli_usage(
+			    "--network: '%s' has a character other than "
+			    "printable ASCII without spaces",
+			    name);
+	}
+	return 0;
+}
+
+/* "ADDRESS:PORT" that another node dials: the first announced address, the
+ * listen address unless it is a wildcard, else a placeholder to fill in. */
+static void
+dial_hint(char *out, size_t size, const struct mu_node_opts *o, bool *placeholder)
+{
+	const char *port;
+
+	*placeholder = false;
+	if (o->nannounce > 0) {
+		snprintf(out, size, "%s", o->announce[0]);
+		return;
+	}
+	if (strncmp(o->listen, "0.0.0.0:", 8) != 0 &&
+	    strncmp(o->listen, "[::]:", 5) != 0) {
+		snprintf(out, size, "%s", o->listen);
+		return;
+	}
+	port = strrchr(o->listen, ':');
+	snprintf(out, size, "ADDRESS%s", port);
+	*placeholder = true;
+}
+
+static int
+log_level_arg(const char *text, enum mu_log_level *level)
+{
+	static const char *const levels[] = {"error", "warn", "info", "debug"};
+	int pick;
+
+	if (text == NULL)
+		return 0;
+	if ((pick = mu_cli_pick("log-level", text, levels, 4)) < 0)
+		return MU_CLI_USAGE;
+	*level = (enum mu_log_level)pick;
+	return 0;
+}
+
+static int
+parse_hops(const char *text, int *hops)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > HOPS_MAX)
+		return mu_cli_usage("--hops: '%s' is not a whole number from 0 to %d",
+		                    text, HOPS_MAX);
+	*hops = (int)v;
+	return 0;
+}
+
+/* Prints who this node is and how to reach it, before the log starts. */
+static int
+print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
+{
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], hint[MU_PEER_ADDR_MAX + 8];
+	bool placeholder;
+	size_t i;
+	int rc;
+
+	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		return rc;
+	mu_key_to_text(key, cli->home->group);
+	mu_cli_group_name(cli, cli->home->group, name);
+	mu_cli_close(cli);
+	dial_hint(hint, sizeof(hint), o, &placeholder);
+	printf("group:    %s\n", name);
+	printf("key:      %s\n", key);
+	printf("listen:   %s\n", o->listen);
+	printf("network:  %s\n", o->network);
+	for (i = 0; i < o->nannounce; i++)
+		printf("announce: %s\n", o->announce[i]);
+	printf("To add this node as a peer, on another node run:\n");
+	printf("  muster peer add %s %s\n", hint, key);
+	if (placeholder)
+		printf("  (ADDRESS: this machine's IP address or host name as the "
+		       "other node reaches it)\n");
+	printf("Stop with Ctrl-C or SIGTERM; the log follows on stderr.\n");
+	/* The lines must be out before the daemon runs for hours. */
+	if (fflush(stdout) != 0)
+		return mu_cli_fail("cannot write the output (disk full or closed "
+		                   "pipe?)");
+	return 0;
+}
+
+int
+mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
+	struct mu_cli_list announce = {{NULL}, 0};
+	const struct mu_cli_opt opts[] = {
+	    {"listen", MU_OPT_VALUE, &listen},   {"announce", MU_OPT_LIST, &announce},
+	    {"network", MU_OPT_VALUE, &network}, {"hops", MU_OPT_VALUE, &hops},
+	    {"log-level", MU_OPT_VALUE, &level}, {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
+	char running[MU_PEER_ADDR_MAX + 64];
+	struct mu_node_opts o;
+	struct mu_why why = {""};
+	size_t nargs, i;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	mu_node_opts_default(&o, cli->home_dir);
+	if (listen != NULL) {
+		if ((rc = mu_cli_addr_arg(listen, "--listen")) != 0)
+			return rc;
+		o.listen = listen;
+	}
+	if (announce.n > MU_NODE_ANNOUNCE_MAX)
+		return mu_cli_usage("--announce given %zu times; at most %d addresses",
+		                    announce.n, MU_NODE_ANNOUNCE_MAX);
+	for (i = 0; i < announce.n; i++) {
+		if ((rc = mu_cli_addr_arg(announce.v[i], "--announce")) != 0)
+			return rc;
+		o.announce[i] = announce.v[i];
+	}
+	o.nannounce = announce.n;
+	if (network != NULL) {
+		if ((rc = network_arg(network)) != 0)
+			return rc;
+		o.network = network;
+	}
+	if (hops != NULL && (rc = parse_hops(hops, &o.hops)) != 0)
+		return rc;
+	if ((rc = log_level_arg(level, &o.log_level)) != 0)
+		return rc;
+
+	/* Say so before printing a banner for a daemon that cannot start;
+	 * mu_node_serve() takes the lock, which is what really decides. */
+	if ((rc = mu_cli_open_home(cli, 0)) != 0)
+		return rc;
+	rc = mu_home_serve_running(cli->home, running, sizeof(running));
+	mu_cli_close(cli);
+	if (rc == 1)
+		return mu_cli_fail("a muster serve already runs for the home %s "
+		                   "(listening on %s); stop it first",
+		                   cli->home_dir, running);
+	if ((rc = print_banner(cli, &o)) != 0)
+		return rc;
+
+	rc = mu_node_serve(&o, &why);
+	if (rc != 0)
+		return mu_cli_fail("serve: %s",
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	return MU_CLI_OK;
+}
+
+struct find_peer {
+	const char *addr;
+	bool found, has_key;
+	uint8_t key[MU_KEY_BYTES];
+};
+
+static int
+find_peer(void *ctx, const struct mu_peer *p)
+{
+	struct find_peer *f = ctx;
+
+	if (strcmp(p->addr, f->addr) != 0)
+		return 0;
+	f->found = true;
+	f->has_key = p->has_key;
+	memcpy(f->key, p->key, MU_KEY_BYTES);
+	return 0;
+}
+
+int
+mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *network = NULL, *level = NULL, *args[2];
+	const struct mu_cli_opt opts[] = {
+	    {"network", MU_OPT_VALUE, &network},
+	    {"log-level", MU_OPT_VALUE, &level},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"sync", sync_help, opts, "HOST:PORT [KEY]",
+	                                 1,      2};
+	struct find_peer peer = {NULL, false, false, {0}};
+	struct mu_sync_report report = {0, 0, 0, 0};
+	uint8_t key[MU_KEY_BYTES];
+	const uint8_t *expect = NULL;
+	struct mu_node_opts o;
+	struct mu_why why = {""};
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_addr_arg(args[0], "sync")) != 0)
+		return rc;
+	if (nargs == 2) {
+		if ((rc = mu_cli_key_arg(key, args[1], "sync")) != 0)
+			return rc;
+		expect = key;
+	}
+	if (network != NULL && (rc = network_arg(network)) != 0)
+		return rc;
+
+	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		return rc;
+	if (expect == NULL) {
+		peer.addr = args[0];
+		rc = mu_store_peers(cli->store, find_peer, &peer);
+		if (rc != 0) {
+			mu_cli_close(cli);
+			return mu_cli_fail("cannot read the peers: %s",
+			                   mu_strerror(rc));
+		}
+		if (peer.found && peer.has_key)
+			expect = peer.key;
+	}
+	mu_cli_close(cli);
+
+	mu_node_opts_default(&o, cli->home_dir);
+	o.listen = NULL;
+	if (network != NULL)
+		o.network = network;
+	if ((rc = log_level_arg(level, &o.log_level)) != 0)
+		return rc;
+	rc = mu_node_sync(&o, args[0], expect, &report, &why);
+	if (rc != 0)
+		return mu_cli_fail("sync with %s did not complete (%llu records "
+		                   "received, %llu sent before it stopped): %s",
+		                   args[0], (unsigned long long)report.received,
+		                   (unsigned long long)report.sent,
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	fflush(stdout);
+	fprintf(stderr,
+	        "sync with %s done: %llu records received (%llu new, %llu "
+	        "rejected), %llu sent\n",
+	        args[0], (unsigned long long)report.received,
+	        (unsigned long long)report.stored, (unsigned long long)report.rejected,
+	        (unsigned long long)report.sent);
+	return MU_CLI_OK;
+}

@@ -1,0 +1,392 @@
+/*
+ * cmd_peer.c - who this node talks to and what it wants beyond its allies:
+ * `muster peer add | remove | list`, `muster follow` and `muster unfollow`.
+ *
+ * The peers table and the follows live in the store (storage/local.h); a
+ * running daemon keeps each peer's state and statistics there, which is what
+ * `peer list` and `muster status` show.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/local.h"
+#include "cli.h"
+#include "json_out.h"
+#include "when.h"
+
+static const char group_help[] =
+    "Usage: muster peer add HOST:PORT [KEY]\n"
+    "       muster peer remove HOST:PORT\n"
+    "       muster peer list [--json]\n"
+    "\n"
+    "Peers are the nodes `muster serve` dials. It also accepts nodes that dial\n"
+    "it, and learns the addresses your allies announce. `muster peer add\n"
+    "--help` and the others explain each command.\n"
+    "\n"
+    "Example:\n"
+    "  muster peer add 192.0.2.10:7420 mug1…\n"
+    "  muster peer list\n";
+
+static const char add_help[] =
+    "Usage: muster peer add HOST:PORT [KEY]\n"
+    "\n"
+    "Adds the node at HOST:PORT (an IP address or host name; IPv6 in\n"
+    "brackets: [2001:db8::1]:7420) to the nodes `muster serve` dials. KEY is\n"
+    "the group key that node must prove, the mug1… text its `muster serve`\n"
+    "or `muster id` prints: a node that proves another key is refused. Without\n"
+    "KEY any group is accepted there. Adding a peer again updates its key.\n"
+    "\n"
+    "Example:\n"
+    "  muster peer add 192.0.2.10:7420 mug1…\n";
+
+static const char remove_help[] = "Usage: muster peer remove HOST:PORT\n"
+                                  "\n"
+                                  "Removes a peer: `muster serve` no longer dials it.\n"
+                                  "\n"
+                                  "Example:\n"
+                                  "  muster peer remove 192.0.2.10:7420\n";
+
+static const char list_help[] =
+    "Usage: muster peer list [--json]\n"
+    "\n"
+    "Lists the peers with their state as the daemon last saw it (connected,\n"
+    "backoff, refused, idle...), when they were last seen (a completed\n"
+    "handshake) and last synced, and how many records went each way.\n"
+    "\n"
+    "Options:\n"
+    "  --json   a JSON array of {\"address\", \"key\" (or null), \"name\" (or\n"
+    "           null), \"source\" (manual or learnt), \"state\", \"added_at\",\n"
+    "           \"last_seen\", \"last_sync\" (ISO times or null), \"sent\",\n"
+    "           \"received\"}\n"
+    "\n"
+    "Example:\n"
+    "  muster peer list\n";
+
+static const char follow_help[] =
+    "Usage: muster follow KEY\n"
+    "\n"
+    "Follows the group with key KEY without an alliance: this node then keeps\n"
+    "and relays that group's records (its causes, events and alliances), and\n"
+    "`muster event list` shows its events. Undo with `muster unfollow KEY`.\n"
+    "\n"
+    "Example:\n"
+    "  muster follow mug1…\n";
+
+static const char unfollow_help[] =
+    "Usage: muster unfollow KEY\n"
+    "\n"
+    "Stops following the group with key KEY. Records of it already stored are\n"
+    "kept; new ones come only if it is in your scope some other way (an\n"
+    "alliance).\n"
+    "\n"
+    "Example:\n"
+    "  muster unfollow mug1…\n";
+
+static int
+collect(void *ctx, const struct mu_peer *p)
+{
+	struct mu_cli_peers *l = ctx;
+	struct mu_peer *v;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap != 0 ? 2 * l->cap : 8;
+		v = realloc(l->v, cap * sizeof(*v));
+		if (v == NULL)
+			return MU_ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *p;
+	return 0;
+}
+
+int
+mu_cli_peers_load(struct mu_cli *cli, struct mu_cli_peers *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = mu_store_peers(cli->store, collect, out);
+	if (rc != 0) {
+		mu_cli_peers_free(out);
+		return mu_cli_fail("cannot read the peers: %s", mu_strerror(rc));
+	}
+	return 0;
+}
+
+void
+mu_cli_peers_free(struct mu_cli_peers *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int
+mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap)
+{
+	int rc = mu_home_serve_running(cli->home, info, cap);
+
+	if (rc < 0)
+		mu_cli_fail("cannot tell whether a daemon runs for %s: %s",
+		            cli->home_dir, mu_strerror(rc));
+	return rc;
+}
+
+int
+mu_cli_addr_arg(const char *addr, const char *what)
+{
+	struct mu_why why = {""};
+
+	if (mu_peer_addr_check(addr, &why) != 0)
+		return mu_cli_usage("%s: '%s' is not HOST:PORT: %s", what, addr,
+		                    why.text);
+	return 0;
+}
+
+static int
+add(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *args[2];
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"peer add",        add_help, opts,
+	                                 "HOST:PORT [KEY]", 1,        2};
+	uint8_t key[MU_KEY_BYTES];
+	struct mu_why why = {""};
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_addr_arg(args[0], "peer add")) != 0)
+		return rc;
+	if (nargs == 2 && (rc = mu_cli_key_arg(key, args[1], "peer add")) != 0)
+		return rc;
+	if ((rc = mu_cli_open(cli, 0)) != 0)
+		return rc;
+	if (nargs == 2 && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
+		return mu_cli_fail("peer add: %s is your own group's key; give the key "
+		                   "of the group that runs the node at %s",
+		                   args[1], args[0]);
+	rc = mu_store_peer_add(cli->store, args[0], nargs == 2 ? key : NULL,
+	                       MU_PEER_MANUAL, cli->now, &why);
+	if (rc != 0)
+		return mu_cli_fail("cannot add the peer %s: %s", args[0],
+		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	if (nargs == 2)
+		printf("added peer %s; it must prove the group key %s\n", args[0],
+		       args[1]);
+	else
+		printf("added peer %s; any group is accepted there (give its KEY to "
+		       "make sure it is the node you mean)\n",
+		       args[0]);
+	return MU_CLI_OK;
+}
+
+static int
+remove_peer(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *args[1];
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"peer remove", remove_help, opts,
+	                                 "HOST:PORT",   1,           1};
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_open(cli, 0)) != 0)
+		return rc;
+	rc = mu_store_peer_remove(cli->store, args[0]);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail("no peer %s; `muster peer list` shows the peers",
+		                   args[0]);
+	if (rc != 0)
+		return mu_cli_fail("cannot remove the peer %s: %s", args[0],
+		                   mu_strerror(rc));
+	printf("removed peer %s\n", args[0]);
+	return MU_CLI_OK;
+}
+
+static const char *
+source_name(enum mu_peer_source s)
+{
+	return s == MU_PEER_LEARNT ? "learnt" : "manual";
+}
+
+static json_t *
+time_or_null(int64_t t)
+{
+	char iso[MU_CLI_ISO_SIZE];
+
+	if (t == 0)
+		return json_null();
+	mu_cli_when_iso(iso, t);
+	return json_string(iso);
+}
+
+static int
+print_json(struct mu_cli *cli, const struct mu_cli_peers *l)
+{
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	json_t *arr = json_array(), *o;
+	const struct mu_peer *p;
+	bool named;
+	size_t i;
+
+	for (i = 0; arr != NULL && i < l->n; i++) {
+		p = &l->v[i];
+		named = p->has_key && mu_cli_group_name(cli, p->key, name);
+		if (p->has_key)
+			mu_key_to_text(key, p->key);
+		o = json_pack(
+		    "{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:I}", "address",
+		    p->addr, "key", p->has_key ? json_string(key) : json_null(), "name",
+		    named ? json_string(name) : json_null(), "source",
+		    source_name(p->source), "state", p->state, "added_at",
+		    time_or_null(p->added_at), "last_seen", time_or_null(p->last_seen),
+		    "last_sync", time_or_null(p->last_sync), "sent",
+		    (json_int_t)p->sent, "received", (json_int_t)p->received);
+		if (json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return mu_cli_json_print(stdout, arr);
+}
+
+static void
+print_text(struct mu_cli *cli, const struct mu_cli_peers *l, bool running)
+{
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], seen[MU_CLI_AGO_SIZE],
+	    synced[MU_CLI_AGO_SIZE];
+	const struct mu_peer *p;
+	size_t i;
+
+	if (l->n == 0) {
+		printf("No peers. Add one with `muster peer add HOST:PORT KEY`.\n");
+		return;
+	}
+	if (!running)
+		printf("(muster serve is not running: states are as it last saw "
+		       "them)\n");
+	for (i = 0; i < l->n; i++) {
+		p = &l->v[i];
+		mu_cli_when_ago(seen, p->last_seen, cli->now);
+		mu_cli_when_ago(synced, p->last_sync, cli->now);
+		printf("%s%s  %s%s\n", i > 0 || !running ? "\n" : "", p->addr, p->state,
+		       p->source == MU_PEER_LEARNT ? "  (learnt from an ally)" : "");
+		if (p->has_key) {
+			mu_key_to_text(key, p->key);
+			if (mu_cli_group_name(cli, p->key, name))
+				printf("    group      %s\n               %s\n", name,
+				       key);
+			else
+				printf("    group      %s\n", key);
+		} else {
+			printf("    group      any (no key given)\n");
+		}
+		printf("    last seen  %s\n", seen);
+		printf("    last sync  %s\n", synced);
+		printf("    records    %llu sent, %llu received\n",
+		       (unsigned long long)p->sent, (unsigned long long)p->received);
+	}
+}
+
+static int
+list(struct mu_cli *cli, int argc, char **argv)
+{
+	bool json = false;
+	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &json},
+	                                  {NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {"peer list", list_help, opts, "", 0, 0};
+	struct mu_cli_peers l;
+	char info[MU_PEER_ADDR_MAX + 64];
+	size_t nargs;
+	int rc, running;
+
+	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		return rc;
+	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
+		return MU_CLI_ERR;
+	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
+		return rc;
+	if (json) {
+		if (print_json(cli, &l) != 0)
+			rc = mu_cli_fail("cannot write the JSON output");
+	} else {
+		print_text(cli, &l, running == 1);
+	}
+	mu_cli_peers_free(&l);
+	return rc;
+}
+
+int
+mu_cli_cmd_peer(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {
+	    {"add", add}, {"remove", remove_peer}, {"list", list}, {NULL, NULL}};
+
+	return mu_cli_dispatch(cli, "peer", group_help, subs, argc, argv);
+}
+
+/* follow and unfollow: the same but for on. */
+static int
+follow(struct mu_cli *cli, int argc, char **argv, bool on)
+{
+	const char *args[1];
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {on ? "follow" : "unfollow",
+	                                 on ? follow_help : unfollow_help,
+	                                 opts,
+	                                 "KEY",
+	                                 1,
+	                                 1};
+	char name[MU_CLI_NAME_SIZE];
+	uint8_t key[MU_KEY_BYTES];
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return MU_CLI_EXIT(rc);
+	if ((rc = mu_cli_key_arg(key, args[0], spec.name)) != 0)
+		return rc;
+	if ((rc = mu_cli_open(cli, 0)) != 0)
+		return rc;
+	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
+		return mu_cli_fail("follow: %s is your own group's key; its records "
+		                   "are always kept",
+		                   args[0]);
+	rc = mu_store_follow(cli->store, key, on);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail("unfollow: you do not follow %s; `muster status` "
+		                   "lists the groups you follow",
+		                   args[0]);
+	if (rc != 0)
+		return mu_cli_fail("cannot %s %s: %s", spec.name, args[0],
+		                   mu_strerror(rc));
+	if (mu_cli_group_name(cli, key, name))
+		printf("%s %s (%s)\n", on ? "following" : "no longer following", name,
+		       args[0]);
+	else
+		printf("%s %s\n", on ? "following" : "no longer following", args[0]);
+	return MU_CLI_OK;
+}
+
+int
+mu_cli_cmd_follow(struct mu_cli *cli, int argc, char **argv)
+{
+	return follow(cli, argc, argv, true);
+}
+
+int
+mu_cli_cmd_unfollow(struct mu_cli *cli, int argc, char **argv)
+{
+	return follow(cli, argc, argv, false);
+}

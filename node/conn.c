@@ -1,0 +1,784 @@
+/*
+ * conn.c - one TCP connection to another node: the libuv side of a
+ * protocol/session.h session (internal.h, "connections").
+ *
+ * A connection is born when a dial starts or an accept succeeds, lives in
+ * node->conns until mu_conn_close(), and is freed when the last libuv handle
+ * or request pointing at it has called back (refs), libuv style.
+ *
+ * Before the handshake is done a peer is a stranger: it gets a small read
+ * buffer (one handshake message), a deadline, and a place among a few
+ * handshaking connections per address. After it, frames are at most 64 KiB
+ * by construction and the write queue is bounded by backpressure.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../protocol/textform.h"
+#include "../storage/local.h"
+#include "addr.h"
+#include "internal.h"
+
+/* One handshake message and its length: all a stranger can make us read at
+ * once. */
+#define HS_READ_MAX (MU_SESS_HANDSHAKE_MAX + 2)
+/* One whole frame per read after the handshake. */
+#define READ_MAX (MU_SESS_FRAME_MAX + 2)
+
+struct mu_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer; /* handshake deadline, then deferred closes */
+	uv_getaddrinfo_t gai;
+	uv_connect_t connect;
+	struct mu_node *node;
+	struct mu_conn *next, *prev; /* node->conns; next survives removal */
+	struct mu_sess *sess;
+	struct mu_sync_peer *sync;
+	struct mu_buf out; /* frames not yet handed to uv_write */
+	size_t inflight;   /* bytes handed to uv_write, not yet written */
+	unsigned refs;     /* handles and requests that still call back */
+	bool listed;       /* in node->conns and its counts */
+	bool dialer, connected, ready, closing;
+	bool resolving, feeding;
+	bool reading, throttled, held; /* reading = !throttled && !held */
+	bool has_expect;
+	uint8_t expect[MU_KEY_BYTES];
+	char name[MU_PEER_ADDR_MAX]; /* dialed address, or the peer's IP:PORT */
+	char ip[MU_NODE_IP_MAX];
+	char *dialed;             /* dialers: the address asked for */
+	const char *deferred_why; /* a close waiting for the timer */
+	struct mu_why why;        /* why feeding failed */
+	uint8_t hsbuf[HS_READ_MAX];
+	uint8_t *rbuf; /* READ_MAX bytes, once ready */
+};
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf);
+static int conn_update_reading(struct mu_conn *c);
+
+struct write_req {
+	uv_write_t req;
+	struct mu_conn *c;
+	uint8_t *data;
+	size_t len;
+};
+
+static void
+conn_free(struct mu_conn *c)
+{
+	mu_sess_free(c->sess);
+	if (c->out.data != NULL)
+		sodium_memzero(c->out.data, c->out.cap);
+	mu_buf_free(&c->out);
+	free(c->rbuf);
+	free(c->dialed);
+	free(c);
+}
+
+static void
+conn_unref(struct mu_conn *c)
+{
+	if (--c->refs == 0)
+		conn_free(c);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	conn_unref(h->data);
+}
+
+/* A connection with both handles initialised, not yet in node->conns. */
+static struct mu_conn *
+conn_alloc(struct mu_node *node)
+{
+	struct mu_conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->node = node;
+	if (uv_tcp_init(node->loop, &c->tcp) != 0) {
+		free(c);
+		return NULL;
+	}
+	/* uv_timer_init cannot fail on an initialised loop. */
+	uv_timer_init(node->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->refs = 2;
+	return c;
+}
+
+/* Closes the handles of a connection that never joined node->conns. */
+static void
+conn_discard(struct mu_conn *c)
+{
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void
+conn_attach(struct mu_conn *c)
+{
+	struct mu_node *node = c->node;
+
+	c->listed = true;
+	c->next = node->conns;
+	if (node->conns != NULL)
+		node->conns->prev = c;
+	node->conns = c;
+	node->nconns++;
+	node->nhandshaking++;
+	uv_timer_start(&c->timer, on_timer, node->opts.limits.handshake_ms, 0);
+}
+
+static void
+conn_detach(struct mu_conn *c)
+{
+	struct mu_node *node = c->node;
+
+	if (!c->listed)
+		return;
+	c->listed = false;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		node->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	node->nconns--;
+	if (!c->ready)
+		node->nhandshaking--;
+}
+
+/*
+ * The one way a listed connection ends. line, when not NULL, is logged at
+ * level and, for mu_node_sync(), becomes the reason it failed.
+ */
+static void
+conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
+{
+	struct mu_node *node = c->node;
+	bool banned;
+
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (line != NULL)
+		mu_node_log(node, level, "%s", line);
+	conn_detach(c);
+	/* Ending before sync.c said it was done is a failed sync; our reason
+	 * is the precise one, so it goes first. */
+	if (node->once && !node->stopping) {
+		node->stopping = true;
+		node->exit_code = MU_EIO;
+		mu_fail(&node->why, MU_EIO, "%s",
+		        line != NULL ? line : "the connection closed");
+	}
+	if (c->ready) {
+		mu_sync_on_close(node, c);
+		c->sync = NULL;
+	}
+	if (c->resolving)
+		uv_cancel((uv_req_t *)&c->gai);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	if (!node->once && c->dialer) {
+		banned = c->ip[0] != '\0' && mu_dial_banned(node, c->ip);
+		mu_dial_closed(node, c->dialed, c->ready, banned);
+	}
+}
+
+void
+mu_conn_close(struct mu_conn *c, const char *why)
+{
+	char line[MU_PEER_ADDR_MAX + MU_WHY_MAX + 32];
+
+	if (why == NULL) {
+		conn_end(c, MU_LOG_DEBUG, NULL);
+		return;
+	}
+	snprintf(line, sizeof(line), "closed %s: %s", c->name, why);
+	conn_end(c, MU_LOG_INFO, line);
+}
+
+/* Closes from the loop rather than from inside a caller that still uses the
+ * connection (a send from sync.c). why must be a static string. */
+static void
+conn_defer_close(struct mu_conn *c, const char *why)
+{
+	if (c->closing || c->deferred_why != NULL)
+		return;
+	c->deferred_why = why;
+	uv_timer_start(&c->timer, on_timer, 0, 0);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	struct mu_conn *c = t->data;
+
+	if (c->deferred_why != NULL)
+		mu_conn_close(c, c->deferred_why);
+	else if (!c->connected)
+		mu_conn_close(c, "connect timed out");
+	else
+		mu_conn_close(c, "handshake timed out");
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+size_t
+mu_conn_queued(const struct mu_conn *c)
+{
+	return c->out.len + c->inflight;
+}
+
+static void
+on_write(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct mu_conn *c = w->c;
+	const struct mu_node_limits *lim = &c->node->opts.limits;
+	size_t before = mu_conn_queued(c), after;
+
+	c->inflight -= w->len;
+	free(w->data);
+	free(w);
+	after = mu_conn_queued(c);
+	if (c->closing) {
+		/* Cancelled by uv_close; nothing more to do. */
+	} else if (status < 0) {
+		mu_conn_close(c, uv_strerror(status));
+	} else if (after < lim->out_low) {
+		if (c->throttled) {
+			c->throttled = false;
+			mu_node_log(c->node, MU_LOG_DEBUG,
+			            "%s: write queue drained, reading again", c->name);
+			if (conn_update_reading(c) != 0)
+				mu_conn_close(c, "cannot read");
+		}
+		/* Falling below out_low is the signal; an empty queue too,
+		 * so a sender that stops short of out_low is never stuck. */
+		if ((before >= lim->out_low || after == 0) && c->ready && !c->closing)
+			mu_sync_on_writable(c->node, c);
+	}
+	conn_unref(c);
+}
+
+/* Hands everything in c->out to libuv as one write. */
+static int
+conn_flush(struct mu_conn *c)
+{
+	struct write_req *w;
+	uv_buf_t b;
+	int rc;
+
+	if (!c->connected || c->closing || c->out.len == 0)
+		return 0;
+	w = malloc(sizeof(*w));
+	if (w == NULL) {
+		conn_defer_close(c, "out of memory");
+		return MU_ENOMEM;
+	}
+	w->c = c;
+	w->data = c->out.data;
+	w->len = c->out.len;
+	c->out.data = NULL;
+	c->out.len = c->out.cap = 0;
+	b = uv_buf_init((char *)w->data, (unsigned)w->len);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+	if (rc != 0) {
+		free(w->data);
+		free(w);
+		conn_defer_close(c, "write failed");
+		return MU_EIO;
+	}
+	c->inflight += w->len;
+	c->refs++;
+	return 0;
+}
+
+/* Starts or stops reading as backpressure and holds ask. */
+static int
+conn_update_reading(struct mu_conn *c)
+{
+	bool want = c->connected && !c->closing && !c->throttled && !c->held;
+	int rc = 0;
+
+	if (want == c->reading)
+		return 0;
+	if (want)
+		rc = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+	else
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = want && rc == 0;
+	return rc;
+}
+
+static void
+conn_check_high(struct mu_conn *c)
+{
+	if (c->throttled || mu_conn_queued(c) <= c->node->opts.limits.out_high)
+		return;
+	c->throttled = true;
+	mu_node_log(c->node, MU_LOG_DEBUG,
+	            "%s: %zu bytes queued for writing, not reading until it drains",
+	            c->name, mu_conn_queued(c));
+	conn_update_reading(c);
+}
+
+void
+mu_conn_hold(struct mu_conn *c, bool hold)
+{
+	if (c->closing || c->held == hold)
+		return;
+	c->held = hold;
+	if (conn_update_reading(c) != 0)
+		conn_defer_close(c, "cannot read");
+}
+
+int
+mu_conn_send(struct mu_conn *c, const uint8_t *msg, size_t len)
+{
+	int rc;
+
+	if (c->closing || !c->ready)
+		return MU_EINVAL;
+	rc = mu_sess_send(c->sess, msg, len, &c->out);
+	if (rc != 0)
+		return rc;
+	conn_check_high(c);
+	/* While a read is being fed, replies are gathered into one write. */
+	return c->feeding ? 0 : conn_flush(c);
+}
+
+/* --- reading ------------------------------------------------------------- */
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct mu_conn *c = h->data;
+
+	(void)hint;
+	if (!c->ready) {
+		*buf = uv_buf_init((char *)c->hsbuf, sizeof(c->hsbuf));
+		return;
+	}
+	if (c->rbuf == NULL)
+		c->rbuf = malloc(READ_MAX);
+	/* A NULL buffer makes libuv report UV_ENOBUFS to on_read. */
+	*buf = uv_buf_init((char *)c->rbuf, c->rbuf != NULL ? READ_MAX : 0);
+}
+
+static void
+handshake_done(struct mu_conn *c)
+{
+	struct mu_node *node = c->node;
+	char key[MU_KEY_TEXT_SIZE];
+
+	c->ready = true;
+	node->nhandshaking--;
+	uv_timer_stop(&c->timer);
+	mu_key_to_text(key, mu_sess_peer_group(c->sess));
+	mu_node_log(node, MU_LOG_INFO, "%s %s: handshake done, group %s",
+	            c->dialer ? "connected to" : "connection from", c->name, key);
+	if (!node->once)
+		mu_dial_ready(node, c);
+	mu_sync_on_ready(node, c);
+}
+
+static int
+on_message(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mu_conn *c = ctx;
+
+	/* The responder can get the last handshake message and the first frame
+	 * in one read: the session is ready before the feed returns. */
+	if (!c->ready && !c->closing)
+		handshake_done(c);
+	if (c->closing)
+		return MU_EINVAL;
+	return mu_sync_on_message(c->node, c, msg, len, &c->why);
+}
+
+/* Strips the "handshake: " that session.c puts before its reasons, since the
+ * log line says it already. */
+static const char *
+bare_reason(const struct mu_why *why, int rc)
+{
+	static const char prefix[] = "handshake: ";
+
+	if (why->text[0] == '\0')
+		return mu_strerror(rc);
+	if (strncmp(why->text, prefix, sizeof(prefix) - 1) == 0)
+		return why->text + sizeof(prefix) - 1;
+	return why->text;
+}
+
+static void
+feed_failed(struct mu_conn *c, int rc)
+{
+	char line[MU_PEER_ADDR_MAX + MU_WHY_MAX + 2 * MU_KEY_TEXT_SIZE + 64];
+	char got[MU_KEY_TEXT_SIZE], want[MU_KEY_TEXT_SIZE];
+	const uint8_t *proven;
+
+	if (c->ready) {
+		mu_conn_close(c, bare_reason(&c->why, rc));
+		return;
+	}
+	proven = mu_sess_proven_group(c->sess);
+	if (rc == MU_EPERM && c->has_expect && proven != NULL) {
+		mu_key_to_text(got, proven);
+		mu_key_to_text(want, c->expect);
+		snprintf(line, sizeof(line),
+		         "peer %s proved group %s but %s was expected; dropping",
+		         c->name, got, want);
+		conn_end(c, MU_LOG_WARN, line);
+		return;
+	}
+	snprintf(line, sizeof(line), "handshake with %s failed: %s", c->name,
+	         bare_reason(&c->why, rc));
+	/* Failures of our own dials matter to the operator; strangers that
+	 * fail are only noise at the default level. */
+	conn_end(c, c->dialer ? MU_LOG_WARN : MU_LOG_INFO, line);
+}
+
+static void
+on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct mu_conn *c = s->data;
+	int rc;
+
+	if (c->closing || nread == 0)
+		return;
+	if (nread < 0) {
+		if (nread == UV_EOF)
+			mu_conn_close(c, c->ready
+			                     ? "closed by the peer"
+			                     : "the peer closed during the handshake");
+		else
+			mu_conn_close(c, uv_strerror((int)nread));
+		return;
+	}
+	c->why.text[0] = '\0';
+	c->feeding = true;
+	rc = mu_sess_feed(c->sess, (const uint8_t *)buf->base, (size_t)nread, &c->out,
+	                  on_message, c, &c->why);
+	c->feeding = false;
+	if (c->closing)
+		return;
+	if (rc != 0) {
+		feed_failed(c, rc);
+		return;
+	}
+	if (!c->ready && mu_sess_ready(c->sess))
+		handshake_done(c);
+	if (!c->closing)
+		conn_flush(c);
+}
+
+/* --- accepting ----------------------------------------------------------- */
+
+static unsigned
+handshaking_from(const struct mu_node *node, const char *ip)
+{
+	unsigned n = 0;
+
+	for (const struct mu_conn *c = node->conns; c != NULL; c = c->next)
+		if (!c->ready && strcmp(c->ip, ip) == 0)
+			n++;
+	return n;
+}
+
+/* Why a new connection from c->ip is refused, or NULL. */
+static const char *
+refusal(const struct mu_conn *c)
+{
+	const struct mu_node *node = c->node;
+	const struct mu_node_limits *lim = &node->opts.limits;
+
+	if (node->stopping)
+		return "stopping";
+	if (mu_dial_banned((struct mu_node *)node, c->ip))
+		return "banned";
+	if (node->nconns >= lim->max_conns)
+		return "too many connections";
+	if (node->nhandshaking >= lim->max_handshaking)
+		return "too many connections in the handshake";
+	if (handshaking_from(node, c->ip) >= lim->max_handshaking_per_ip)
+		return "too many connections in the handshake from this address";
+	return NULL;
+}
+
+static void
+set_socket_options(struct mu_conn *c)
+{
+	/* Small messages (hello, acks) should not wait for Nagle; keepalive
+	 * finds peers that vanished without closing. Both are best effort. */
+	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_keepalive(&c->tcp, 1, 60);
+}
+
+static int
+new_session(struct mu_conn *c, struct mu_why *why)
+{
+	uint8_t e[MU_NOISE_KEY_BYTES];
+	int rc;
+
+	randombytes_buf(e, sizeof(e));
+	rc = mu_sess_new(&c->sess, c->dialer, c->node->opts.network, c->node->identity,
+	                 c->has_expect ? c->expect : NULL, e, &c->out, why);
+	sodium_memzero(e, sizeof(e));
+	return rc;
+}
+
+int
+mu_conn_accept(struct mu_node *node, uv_stream_t *server)
+{
+	struct sockaddr_storage sa;
+	struct mu_why why = {""};
+	struct mu_conn *c;
+	const char *no;
+	int len = sizeof(sa), rc;
+
+	c = conn_alloc(node);
+	if (c == NULL) {
+		mu_node_log(node, MU_LOG_ERROR, "cannot accept a connection: %s",
+		            mu_strerror(MU_ENOMEM));
+		return MU_ENOMEM;
+	}
+	rc = uv_accept(server, (uv_stream_t *)&c->tcp);
+	if (rc == 0)
+		rc = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len);
+	if (rc != 0) {
+		mu_node_log(node, MU_LOG_DEBUG, "accept failed: %s", uv_strerror(rc));
+		conn_discard(c);
+		return MU_EIO;
+	}
+	mu_node_addr_name((struct sockaddr *)&sa, c->name, sizeof(c->name), c->ip);
+	no = refusal(c);
+	if (no != NULL) {
+		/* Accepted only to be closed at once: a listener that stops
+		 * accepting would stall every later peer. */
+		mu_node_log(node, MU_LOG_DEBUG, "refused %s: %s", c->name, no);
+		conn_discard(c);
+		return 0;
+	}
+	c->connected = true;
+	rc = new_session(c, &why);
+	if (rc != 0) {
+		mu_node_log(node, MU_LOG_ERROR, "cannot start a session with %s: %s",
+		            c->name, why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		conn_discard(c);
+		return rc;
+	}
+	conn_attach(c);
+	set_socket_options(c);
+	mu_node_log(node, MU_LOG_DEBUG, "accepted %s", c->name);
+	rc = conn_update_reading(c);
+	if (rc != 0)
+		mu_conn_close(c, uv_strerror(rc));
+	return 0;
+}
+
+/* --- dialing ------------------------------------------------------------- */
+
+static void
+on_connect(uv_connect_t *req, int status)
+{
+	struct mu_conn *c = req->data;
+	struct sockaddr_storage sa;
+	int len = sizeof(sa), rc;
+	char line[MU_PEER_ADDR_MAX + 64];
+
+	if (c->closing)
+		goto out;
+	if (status < 0) {
+		snprintf(line, sizeof(line), "cannot connect to %s: %s", c->name,
+		         uv_strerror(status));
+		conn_end(c, MU_LOG_INFO, line);
+		goto out;
+	}
+	c->connected = true;
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
+		mu_node_addr_name((struct sockaddr *)&sa, line, sizeof(line), c->ip);
+		mu_node_log(c->node, MU_LOG_DEBUG, "dialed %s: connected to %s",
+		            c->name, line);
+	}
+	set_socket_options(c);
+	rc = conn_update_reading(c);
+	if (rc != 0) {
+		mu_conn_close(c, uv_strerror(rc));
+		goto out;
+	}
+	conn_flush(c); /* our first handshake message */
+out:
+	conn_unref(c);
+}
+
+static void
+conn_connect(struct mu_conn *c, const struct sockaddr *sa)
+{
+	char line[MU_PEER_ADDR_MAX + 64];
+	int rc;
+
+	c->connect.data = c;
+	rc = uv_tcp_connect(&c->connect, &c->tcp, sa, on_connect);
+	if (rc != 0) {
+		snprintf(line, sizeof(line), "cannot connect to %s: %s", c->name,
+		         uv_strerror(rc));
+		conn_end(c, MU_LOG_INFO, line);
+		return;
+	}
+	c->refs++;
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+	struct mu_conn *c = req->data;
+	char line[MU_PEER_ADDR_MAX + 64];
+
+	c->resolving = false;
+	if (c->closing) {
+		/* cancelled, or too late */
+	} else if (status < 0 || res == NULL) {
+		snprintf(line, sizeof(line), "cannot resolve %s: %s", c->name,
+		         uv_strerror(status));
+		conn_end(c, MU_LOG_INFO, line);
+	} else {
+		conn_connect(c, res->ai_addr);
+	}
+	uv_freeaddrinfo(res);
+	conn_unref(c);
+}
+
+int
+mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group,
+             struct mu_why *why)
+{
+	char host[MU_NODE_HOST_MAX], service[8];
+	struct sockaddr_storage sa;
+	struct addrinfo hints;
+	struct mu_conn *c;
+	uint16_t port;
+	int rc;
+
+	rc = mu_node_addr_split(addr, host, &port, why);
+	if (rc != 0)
+		return rc;
+	if (port == 0)
+		return mu_fail(why, MU_EINVAL, "address %s: port 0 cannot be dialed",
+		               addr);
+	if (strlen(addr) >= MU_PEER_ADDR_MAX)
+		return mu_fail(why, MU_EINVAL, "address %s is too long", addr);
+	c = conn_alloc(node);
+	if (c == NULL || (c->dialed = strdup(addr)) == NULL) {
+		if (c != NULL)
+			conn_discard(c);
+		return mu_fail(why, MU_ENOMEM, "out of memory");
+	}
+	c->dialer = true;
+	snprintf(c->name, sizeof(c->name), "%s", addr);
+	if (expect_group != NULL) {
+		c->has_expect = true;
+		memcpy(c->expect, expect_group, MU_KEY_BYTES);
+	}
+	rc = new_session(c, why);
+	if (rc != 0) {
+		conn_discard(c);
+		return rc;
+	}
+	conn_attach(c);
+	mu_node_log(node, MU_LOG_DEBUG, "dialing %s", addr);
+
+	if (mu_node_addr_numeric(host, port, &sa) == 0) {
+		conn_connect(c, (struct sockaddr *)&sa);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(service, sizeof(service), "%u", (unsigned)port);
+	c->gai.data = c;
+	rc = uv_getaddrinfo(node->loop, &c->gai, on_resolved, host, service, &hints);
+	if (rc != 0) {
+		char line[MU_PEER_ADDR_MAX + 64];
+
+		snprintf(line, sizeof(line), "cannot resolve %s: %s", addr,
+		         uv_strerror(rc));
+		conn_end(c, MU_LOG_INFO, line);
+		return 0;
+	}
+	c->resolving = true;
+	c->refs++;
+	return 0;
+}
+
+/* --- accessors ----------------------------------------------------------- */
+
+const uint8_t *
+mu_conn_peer_group(const struct mu_conn *c)
+{
+	return c->ready ? mu_sess_peer_group(c->sess) : NULL;
+}
+
+const char *
+mu_conn_name(const struct mu_conn *c)
+{
+	return c->name;
+}
+
+const char *
+mu_conn_ip(const struct mu_conn *c)
+{
+	return c->ip;
+}
+
+bool
+mu_conn_is_dialer(const struct mu_conn *c)
+{
+	return c->dialer;
+}
+
+bool
+mu_conn_is_ready(const struct mu_conn *c)
+{
+	return c->ready && !c->closing;
+}
+
+struct mu_conn *
+mu_conn_next(const struct mu_conn *c)
+{
+	struct mu_conn *n = c->next;
+
+	/* A connection closed during a walk keeps its next pointer until it is
+	 * freed (never during the walk), so skip over the closed ones. */
+	while (n != NULL && n->closing)
+		n = n->next;
+	return n;
+}
+
+struct mu_sync_peer *
+mu_conn_sync(const struct mu_conn *c)
+{
+	return c->sync;
+}
+
+void
+mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s)
+{
+	c->sync = s;
+}
+
+const char *
+mu_conn_dialed_addr(const struct mu_conn *c)
+{
+	return c->dialer ? c->dialed : NULL;
+}

@@ -1,0 +1,437 @@
+/*
+ * daemon.c - the node's loop: mu_node_serve() and mu_node_sync() (node.h).
+ *
+ * Both open the home, the identity and the store, run one libuv loop and
+ * tear everything down on one path. Serving adds the serve lock, the
+ * listener, the poll and reconcile timers and the dialer; a one-shot sync
+ * dials one address and stops when sync.c sets node->stopping or the
+ * connection ends.
+ *
+ * Stopping (a signal, or sync.c being done) closes the listener and every
+ * connection and lets uv_run() finish what is in flight. Store writes
+ * happen on the loop thread in one call each, so a signal, which libuv
+ * delivers through the loop, never lands inside a write transaction: the
+ * current one always finishes. Thread-pool work still running is waited
+ * for by uv_run() before the store closes.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "../protocol/textform.h"
+#include "../storage/local.h"
+#include "addr.h"
+#include "internal.h"
+
+#define LISTEN_BACKLOG 128
+
+struct daemon {
+	struct mu_node node;
+	uv_loop_t loop;
+	uv_tcp_t listener;
+	uv_timer_t poll, tick;
+	uv_signal_t sigint, sigterm;
+	/* Notice node->stopping whichever phase of a loop turn set it: before
+	 * the loop waits for I/O (prepare) and after it (check). */
+	uv_prepare_t prepare;
+	uv_check_t check;
+	bool loop_ok, down;
+	int lock_fd;
+};
+
+void
+mu_node_limits_default(struct mu_node_limits *l)
+{
+	l->handshake_ms = 10000;
+	l->max_conns = 64;
+	l->max_handshaking = 16;
+	l->max_handshaking_per_ip = 4;
+	l->max_recs_per_frame = 64;
+	l->max_ids_per_want = 1024;
+	l->out_high = 1024 * 1024;
+	l->out_low = 256 * 1024;
+	l->max_invalid = 16;
+	l->ban_ms = 600000;
+	l->reconcile_ms = 60000;
+	l->poll_ms = 200;
+	l->dial_min_ms = 1000;
+	l->dial_max_ms = 300000;
+}
+
+void
+mu_node_opts_default(struct mu_node_opts *opts, const char *home)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->home = home;
+	opts->listen = MU_NODE_DEFAULT_LISTEN;
+	opts->network = MU_NODE_DEFAULT_NETWORK;
+	opts->hops = MU_NODE_DEFAULT_HOPS;
+	opts->log_level = MU_LOG_INFO;
+	mu_node_limits_default(&opts->limits);
+}
+
+static void
+close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Stops everything; uv_run() returns once the closes have called back. */
+static void
+stop_all(struct daemon *d)
+{
+	struct mu_node *node = &d->node;
+
+	if (d->down)
+		return;
+	d->down = true;
+	node->stopping = true;
+	mu_dial_stop(node);
+	while (node->conns != NULL)
+		mu_conn_close(node->conns, "the node is stopping");
+	/* What is left is the daemon's own: listener, timers, signals. */
+	uv_walk(&d->loop, close_handle, NULL);
+}
+
+static void
+on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+	struct mu_node *node = &d->node;
+
+	mu_node_log(node, MU_LOG_INFO, "%s received: stopping",
+	            signum == SIGINT ? "SIGINT" : "SIGTERM");
+	if (node->once && !node->stopping) {
+		node->exit_code = MU_EIO;
+		mu_fail(&node->why, MU_EIO, "interrupted before the sync completed");
+	}
+	stop_all(d);
+}
+
+static void
+on_check(uv_check_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (d->node.stopping)
+		stop_all(d);
+}
+
+static void
+on_prepare(uv_prepare_t *h)
+{
+	struct daemon *d = h->data;
+
+	if (d->node.stopping)
+		stop_all(d);
+}
+
+static void
+on_poll(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (!d->node.stopping)
+		mu_sync_poll(&d->node);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (!d->node.stopping)
+		mu_sync_tick(&d->node);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct daemon *d = server->data;
+
+	if (status < 0) {
+		mu_node_log(&d->node, MU_LOG_WARN, "accepting failed: %s",
+		            uv_strerror(status));
+		return;
+	}
+	mu_conn_accept(&d->node, server);
+}
+
+static int
+check_network(const char *network, struct mu_why *why)
+{
+	size_t n = network != NULL ? strlen(network) : 0;
+
+	if (n == 0 || n > MU_SESS_NETWORK_MAX)
+		return mu_fail(why, MU_EINVAL, "the network name must be 1-%d bytes",
+		               MU_SESS_NETWORK_MAX);
+	for (size_t i = 0; i < n; i++)
+		if (network[i] <= ' ' || network[i] > '~')
+			return mu_fail(why, MU_EINVAL,
+			               "network name %s: only printable ASCII without "
+			               "spaces",
+			               network);
+	return 0;
+}
+
+static int
+make_identity(struct mu_node *node, struct mu_why *why)
+{
+	uint8_t pub[MU_NOISE_KEY_BYTES];
+	struct mu_sess_identity *id;
+	int rc;
+
+	id = sodium_malloc(sizeof(*id));
+	if (id == NULL)
+		return mu_fail(why, MU_ENOMEM, "out of memory for the node's keys");
+	node->identity = id;
+	rc = mu_home_noise_key(node->home, id->noise_secret, why);
+	if (rc != 0)
+		return rc;
+	mu_noise_public(pub, id->noise_secret);
+	memcpy(id->group, node->home->group, MU_KEY_BYTES);
+	mu_sess_sign_proof(id->proof, pub, node->home->secret);
+	return 0;
+}
+
+static int
+open_store(struct mu_node *node, struct mu_why *why)
+{
+	struct mu_store_opts so;
+	char *dir;
+	int rc;
+
+	memset(&so, 0, sizeof(so));
+	dir = mu_home_store_dir(node->home);
+	if (dir == NULL)
+		return mu_fail(why, MU_ENOMEM, "out of memory");
+	rc = mu_store_open(&node->store, dir, &so, why);
+	free(dir);
+	return rc;
+}
+
+/* Everything serving and syncing share, up to a loop ready to run. */
+static int
+daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *why)
+{
+	struct mu_node *node = &d->node;
+	int rc;
+
+	d->lock_fd = -1;
+	node->opts = *opts;
+	rc = check_network(opts->network, why);
+	if (rc != 0)
+		return rc;
+	rc = uv_loop_init(&d->loop);
+	if (rc != 0)
+		return mu_fail(why, MU_EIO, "cannot start the event loop: %s",
+		               uv_strerror(rc));
+	d->loop_ok = true;
+	node->loop = &d->loop;
+	/* A peer that goes away while we write must be an error, not death. */
+	signal(SIGPIPE, SIG_IGN);
+
+	rc = mu_home_open(&node->home, opts->home, true, why);
+	if (rc == 0)
+		rc = make_identity(node, why);
+	if (rc == 0)
+		rc = open_store(node, why);
+	if (rc != 0)
+		return rc;
+	/* The scope, and the store log position live push starts from. */
+	rc = mu_sync_start(node, why);
+	if (rc != 0)
+		return rc;
+
+	uv_signal_init(&d->loop, &d->sigint);
+	uv_signal_init(&d->loop, &d->sigterm);
+	uv_prepare_init(&d->loop, &d->prepare);
+	uv_check_init(&d->loop, &d->check);
+	d->sigint.data = d->sigterm.data = d->prepare.data = d->check.data = d;
+	if ((rc = uv_signal_start(&d->sigint, on_signal, SIGINT)) != 0 ||
+	    (rc = uv_signal_start(&d->sigterm, on_signal, SIGTERM)) != 0)
+		return mu_fail(why, MU_EIO, "cannot catch signals: %s",
+		               uv_strerror(rc));
+	uv_prepare_start(&d->prepare, on_prepare);
+	uv_check_start(&d->check, on_check);
+	/* None of these keeps the loop alive on its own. */
+	uv_unref((uv_handle_t *)&d->sigint);
+	uv_unref((uv_handle_t *)&d->sigterm);
+	uv_unref((uv_handle_t *)&d->prepare);
+	uv_unref((uv_handle_t *)&d->check);
+	return 0;
+}
+
+static void
+daemon_close(struct daemon *d)
+{
+	struct mu_node *node = &d->node;
+
+	if (d->loop_ok) {
+		stop_all(d);
+		uv_run(&d->loop, UV_RUN_DEFAULT);
+		while (uv_loop_close(&d->loop) == UV_EBUSY) {
+			uv_walk(&d->loop, close_handle, NULL);
+			uv_run(&d->loop, UV_RUN_DEFAULT);
+		}
+	}
+	/* The loop has run dry: no connection or pool work refers to sync.c's
+	 * state any more. */
+	mu_sync_stop(node);
+	if (d->lock_fd >= 0)
+		mu_home_unlock_serve(node->home, d->lock_fd);
+	mu_store_close(node->store);
+	if (node->identity != NULL)
+		sodium_free(node->identity);
+	mu_home_close(node->home);
+	free(d);
+}
+
+static int
+start_listen(struct daemon *d, char name[MU_PEER_ADDR_MAX], struct mu_why *why)
+{
+	const char *addr = d->node.opts.listen;
+	struct sockaddr_storage sa;
+	int len = sizeof(sa), rc;
+
+	rc = mu_node_addr_resolve(&d->loop, addr, &sa, why);
+	if (rc != 0)
+		return rc;
+	uv_tcp_init(&d->loop, &d->listener);
+	d->listener.data = d;
+	rc = uv_tcp_bind(&d->listener, (struct sockaddr *)&sa, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&d->listener, LISTEN_BACKLOG,
+		               on_connection);
+	if (rc == UV_EADDRINUSE)
+		return mu_fail(why, MU_EIO,
+		               "cannot listen on %s: the address is in use; is another "
+		               "node running? (choose another with --listen HOST:PORT)",
+		               addr);
+	if (rc != 0)
+		return mu_fail(why, MU_EIO, "cannot listen on %s: %s", addr,
+		               uv_strerror(rc));
+	rc = uv_tcp_getsockname(&d->listener, (struct sockaddr *)&sa, &len);
+	if (rc == 0)
+		mu_node_addr_name((struct sockaddr *)&sa, name, MU_PEER_ADDR_MAX, NULL);
+	else
+		snprintf(name, MU_PEER_ADDR_MAX, "%s", addr);
+	return 0;
+}
+
+static int
+check_announce(const struct mu_node_opts *opts, struct mu_why *why)
+{
+	struct mu_why w;
+
+	if (opts->nannounce > MU_NODE_ANNOUNCE_MAX)
+		return mu_fail(why, MU_EINVAL, "at most %d addresses can be announced",
+		               MU_NODE_ANNOUNCE_MAX);
+	for (size_t i = 0; i < opts->nannounce; i++)
+		if (mu_rec_check_node_addr(opts->announce[i], strlen(opts->announce[i]),
+		                           &w) != 0)
+			return mu_fail(why, MU_EINVAL, "cannot announce %s: %s",
+			               opts->announce[i], w.text);
+	return 0;
+}
+
+static unsigned
+at_least_1(unsigned ms)
+{
+	return ms > 0 ? ms : 1;
+}
+
+int
+mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
+{
+	char name[MU_PEER_ADDR_MAX] = "", key[MU_KEY_TEXT_SIZE];
+	struct mu_node *node;
+	struct daemon *d;
+	int rc;
+
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return mu_fail(why, MU_ENOMEM, "out of memory");
+	node = &d->node;
+	rc = check_announce(opts, why);
+	if (rc == 0)
+		rc = daemon_open(d, opts, why);
+	if (rc != 0)
+		goto out;
+	rc = mu_home_lock_serve(node->home, opts->listen != NULL ? opts->listen : "",
+	                        &d->lock_fd, why);
+	if (rc != 0)
+		goto out;
+	if (opts->listen != NULL && (rc = start_listen(d, name, why)) != 0)
+		goto out;
+
+	uv_timer_init(&d->loop, &d->poll);
+	uv_timer_init(&d->loop, &d->tick);
+	d->poll.data = d->tick.data = d;
+	uv_timer_start(&d->poll, on_poll, at_least_1(opts->limits.poll_ms),
+	               at_least_1(opts->limits.poll_ms));
+	uv_timer_start(&d->tick, on_tick, at_least_1(opts->limits.reconcile_ms),
+	               at_least_1(opts->limits.reconcile_ms));
+	mu_key_to_text(key, node->home->group);
+	if (opts->listen != NULL)
+		mu_node_log(node, MU_LOG_INFO, "serving group %s on %s (network %s)",
+		            key, name, opts->network);
+	else
+		mu_node_log(node, MU_LOG_INFO,
+		            "serving group %s, not listening (network %s)", key,
+		            opts->network);
+	rc = mu_dial_start(node);
+	if (rc != 0) {
+		rc =
+		    mu_fail(why, rc, "cannot start dialing peers: %s", mu_strerror(rc));
+		goto out;
+	}
+
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	mu_node_log(node, MU_LOG_INFO, "stopped");
+	rc = 0;
+out:
+	daemon_close(d);
+	return rc;
+}
+
+int
+mu_node_sync(const struct mu_node_opts *opts, const char *addr,
+             const uint8_t *expect_group, struct mu_sync_report *report,
+             struct mu_why *why)
+{
+	struct mu_node *node;
+	struct daemon *d;
+	int rc;
+
+	if (report != NULL)
+		memset(report, 0, sizeof(*report));
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return mu_fail(why, MU_ENOMEM, "out of memory");
+	node = &d->node;
+	node->once = true;
+	rc = daemon_open(d, opts, why);
+	if (rc != 0)
+		goto out;
+	rc = mu_conn_dial(node, addr, expect_group, why);
+	if (rc != 0)
+		goto out;
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	rc = node->exit_code;
+	if (rc != 0) {
+		if (node->why.text[0] != '\0')
+			mu_fail(why, rc, "%s", node->why.text);
+		else
+			mu_fail(why, rc, "the sync with %s did not complete", addr);
+	}
+	if (report != NULL)
+		*report = node->report;
+out:
+	daemon_close(d);
+	return rc;
+}

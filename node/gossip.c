@@ -1,0 +1,489 @@
+/*
+ * gossip.c - what a node sends (docs/PROTOCOL.md, "Sync"): each peer's
+ * outbox, a queue of ids turned into recs messages only while the
+ * connection's write queue has room, so a large transfer never sits in
+ * memory as frames; live push of every record stored as new, found through
+ * the store log whoever stored it; and the scope, recomputed when alliances
+ * or follows change.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../storage/local.h"
+#include "sync.h"
+
+#define LOG_BATCH         256  /* log entries read per call */
+#define SCOPE_EVERY_MS    5000 /* follows change without a log entry */
+#define GREET_AUTHORS_MAX 256  /* profiles pushed with the first alliances */
+
+/* --- the outbox ------------------------------------------------------------ */
+
+int
+mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
+                uint64_t req)
+{
+	struct mu_sync_outq *q = &p->out;
+	struct mu_out_entry *v, *e;
+	size_t cap;
+
+	if (q->head > 0 && (q->head == q->len || q->len == q->cap)) {
+		memmove(q->v, q->v + q->head, (q->len - q->head) * sizeof(*v));
+		q->len -= q->head;
+		q->head = 0;
+	}
+	if (q->len == q->cap) {
+		cap = q->cap ? 2 * q->cap : 64;
+		if ((v = realloc(q->v, cap * sizeof(*v))) == NULL)
+			return MU_ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	e = &q->v[q->len++];
+	e->kind = (uint8_t)kind;
+	e->req = req;
+	if (id != NULL)
+		memcpy(e->id, id, 32);
+	if (kind == MU_OUT_ACK)
+		p->acks_queued++;
+	return 0;
+}
+
+/* How full the write queue may get with bulk messages (records, wants): a
+ * frame below the mark at which conn.c stops reading, so our own sending
+ * never stops us reading a peer that is itself waiting for us to read. */
+static size_t
+bulk_mark(const struct mu_node *node)
+{
+	size_t high = node->opts.limits.out_high;
+
+	return high > 2 * MU_SESS_FRAME_MAX ? high - MU_SESS_FRAME_MAX : high / 2;
+}
+
+struct gather {
+	struct mu_buf *buf;
+	size_t lens[MU_WIRE_RECS_MAX];
+	size_t n, room;
+	bool full;
+};
+
+static int
+gather_one(void *ctx, const struct mu_record *rec)
+{
+	struct gather *g = ctx;
+
+	if (rec->raw_len + MU_WIRE_BIN_HEAD_MAX > g->room && g->n > 0) {
+		g->full = true;
+		return 0;
+	}
+	if (mu_buf_append(g->buf, rec->raw, rec->raw_len) != 0)
+		return MU_ENOMEM;
+	g->lens[g->n++] = rec->raw_len;
+	g->room -= g->room > rec->raw_len + MU_WIRE_BIN_HEAD_MAX
+	               ? rec->raw_len + MU_WIRE_BIN_HEAD_MAX
+	               : g->room;
+	return 0;
+}
+
+/* One recs message from the entries of one kind at the head of the outbox. */
+static int
+send_recs(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_node *node = p->node;
+	struct mu_sync_state *st = node->sync;
+	struct mu_sync_outq *q = &p->out;
+	struct mu_wire_blob blobs[MU_WIRE_RECS_MAX];
+	struct gather g = {
+	    &st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX, false};
+	unsigned max = node->opts.limits.max_recs_per_frame;
+	uint8_t kind = q->v[q->head].kind;
+	uint64_t req = 0;
+	size_t i, off;
+	int rc;
+
+	if (max == 0 || max > MU_WIRE_RECS_MAX)
+		max = MU_WIRE_RECS_MAX;
+	st->recs.len = 0;
+	while (q->head < q->len && q->v[q->head].kind == kind && g.n < max && !g.full) {
+		rc = mu_store_get(node->store, q->v[q->head].id, gather_one, &g);
+		if (rc == MU_ENOMEM)
+			return mu_fail(why, rc, "sync: out of memory");
+		if (rc != 0 && rc != MU_ENOTFOUND) /* gone since: nothing to send */
+			return mu_fail(why, rc,
+			               "sync: cannot read a record to send: %s",
+			               mu_strerror(rc));
+		if (!g.full)
+			q->head++;
+	}
+	if (g.n == 0)
+		return 0;
+	for (i = 0, off = 0; i < g.n; off += g.lens[i], i++) {
+		blobs[i].ptr = st->recs.data + off;
+		blobs[i].len = g.lens[i];
+	}
+	if (kind == MU_OUT_HAVE && (req = mu_sync_req(p, false)) == 0)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	st->msg.len = 0;
+	if ((rc = mu_wire_encode_recs(&st->msg, req, blobs, g.n)) != 0)
+		return mu_fail(why, rc, "sync: cannot encode records: %s",
+		               mu_strerror(rc));
+	if ((rc = mu_sync_send_msg(p, why)) != 0)
+		return rc;
+	p->sent += g.n;
+	node->report.sent += g.n;
+	return 0;
+}
+
+static int
+send_want(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	struct mu_sync_ids *q = &p->need;
+	size_t n = q->len - q->head, max = p->node->opts.limits.max_ids_per_want;
+	uint64_t req;
+	int rc;
+
+	if (max == 0 || max > MU_WIRE_IDS_MAX)
+		max = MU_WIRE_IDS_MAX;
+	if (n > max)
+		n = max;
+	if ((req = mu_sync_req(p, true)) == 0)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	st->msg.len = 0;
+	if ((rc = mu_wire_encode_want(&st->msg, req, q->v + q->head, n)) != 0)
+		return mu_fail(why, rc, "sync: cannot encode a want: %s",
+		               mu_strerror(rc));
+	q->head += n;
+	if (q->head == q->len)
+		q->head = q->len = 0;
+	return mu_sync_send_msg(p, why);
+}
+
+int
+mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_node *node = p->node;
+	struct mu_sync_state *st = node->sync;
+	struct mu_sync_outq *q = &p->out;
+	size_t mark = bulk_mark(node);
+	struct mu_out_entry *e;
+	int rc;
+
+	if (!p->hello)
+		return 0; /* until the peer's hello, it gets nothing but ours */
+	while (p->c != NULL && mu_conn_queued(p->c) < mark) {
+		if (p->need.head < p->need.len &&
+		    p->wants_pending < SYNC_WANTS_INFLIGHT) {
+			if ((rc = send_want(p, why)) != 0)
+				return rc;
+			continue;
+		}
+		if (q->head == q->len)
+			break;
+		e = &q->v[q->head];
+		if (e->kind != MU_OUT_ACK) {
+			if ((rc = send_recs(p, why)) != 0)
+				return rc;
+			continue;
+		}
+		st->msg.len = 0;
+		if ((rc = mu_wire_encode_ack(&st->msg, e->req)) != 0)
+			return mu_fail(why, rc, "sync: out of memory");
+		q->head++;
+		p->acks_queued--;
+		if ((rc = mu_sync_send_msg(p, why)) != 0)
+			return rc;
+	}
+	if (q->head == q->len)
+		q->head = q->len = 0;
+	return 0;
+}
+
+/* --- what a peer wants ------------------------------------------------------ */
+
+static void
+hex64(char out[64], const uint8_t *key)
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	for (i = 0; i < 32; i++) {
+		out[2 * i] = hex[key[i] >> 4];
+		out[2 * i + 1] = hex[key[i] & 15];
+	}
+}
+
+static int
+found(void *ctx, const struct mu_record *rec)
+{
+	(void)ctx;
+	(void)rec;
+	return 0;
+}
+
+bool
+mu_sync_proposes(struct mu_node *node, const uint8_t *group, const uint8_t *key)
+{
+	struct mu_addr a;
+	char d[64];
+
+	memcpy(a.group, group, 32);
+	a.kind = MU_KIND_ALLIANCE;
+	hex64(d, key);
+	a.d.ptr = d;
+	a.d.len = 64;
+	return mu_store_get_addr(node->store, &a, found, NULL) == 0;
+}
+
+bool
+mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key)
+{
+	const struct mu_addr *a = &rec->c.del.addr;
+	char d[64];
+
+	if (rec->kind != MU_KIND_DELETE || !rec->c.del.by_addr ||
+	    a->kind != MU_KIND_ALLIANCE || a->d.len != 64 ||
+	    memcmp(a->group, rec->group, 32) != 0)
+		return false;
+	hex64(d, key);
+	return memcmp(a->d.ptr, d, 64) == 0;
+}
+
+bool
+mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec)
+{
+	const uint8_t *peer;
+
+	if (!p->hello || p->c == NULL)
+		return false;
+	if (mu_scope_has(p->scope, rec->group))
+		return true;
+	peer = mu_conn_peer_group(p->c);
+	switch (rec->kind) {
+	case MU_KIND_ALLIANCE:
+		return memcmp(rec->c.alliance.with, peer, 32) == 0;
+	case MU_KIND_DELETE:
+		return mu_sync_unproposes(rec, peer);
+	case MU_KIND_PROFILE:
+		return mu_sync_proposes(p->node, rec->group, peer);
+	default:
+		return false;
+	}
+}
+
+/* --- the first push of a session ------------------------------------------ */
+
+struct greet {
+	struct mu_sync_peer *p;
+	const uint8_t *peer;
+	uint8_t authors[GREET_AUTHORS_MAX][32];
+	size_t nauthors;
+	int rc;
+};
+
+static int
+greet_alliance(void *ctx, const struct mu_record *rec)
+{
+	struct greet *g = ctx;
+
+	if (memcmp(rec->c.alliance.with, g->peer, 32) != 0)
+		return 0;
+	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
+		return 1;
+	if (g->nauthors < GREET_AUTHORS_MAX)
+		memcpy(g->authors[g->nauthors++], rec->group, 32);
+	return 0;
+}
+
+static int
+greet_profile(void *ctx, const struct mu_record *rec)
+{
+	struct greet *g = ctx;
+
+	g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0);
+	return g->rc != 0;
+}
+
+/* HAVE rather than req 0: a one-shot sync waits for these to be taken. */
+int
+mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct greet *g = malloc(sizeof(*g));
+	struct mu_addr a;
+	size_t i;
+	int rc;
+
+	if (g == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	g->p = p;
+	g->peer = mu_conn_peer_group(p->c);
+	g->nauthors = 0;
+	g->rc = 0;
+	rc = mu_store_list(p->node->store, MU_KIND_ALLIANCE, NULL, greet_alliance, g);
+	a.kind = MU_KIND_PROFILE;
+	a.d.ptr = "";
+	a.d.len = 0;
+	for (i = 0; rc == 0 && g->rc == 0 && i < g->nauthors; i++) {
+		memcpy(a.group, g->authors[i], 32);
+		rc = mu_store_get_addr(p->node->store, &a, greet_profile, g);
+		if (rc == MU_ENOTFOUND)
+			rc = 0;
+	}
+	if (g->rc != 0)
+		rc = g->rc;
+	free(g);
+	if (rc != 0 && rc != 1)
+		return mu_fail(why, rc, "sync: cannot list alliances: %s",
+		               mu_strerror(rc));
+	return 0;
+}
+
+/* --- live push ---------------------------------------------------------------- */
+
+struct push {
+	struct mu_node *node;
+	struct mu_sync_peer *origin;
+	const uint8_t (*ids)[32];
+	size_t n;
+	size_t seen;
+	bool rescope;
+};
+
+static bool
+from_origin(const struct push *x, const uint8_t *id)
+{
+	size_t i;
+
+	for (i = 0; i < x->n; i++)
+		if (memcmp(x->ids[i], id, 32) == 0)
+			return true;
+	return false;
+}
+
+static int
+push_profile(void *ctx, const struct mu_record *rec)
+{
+	return mu_sync_out_add(ctx, MU_OUT_SEND, rec->id, 0);
+}
+
+static int
+push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
+{
+	struct push *x = ctx;
+	struct mu_sync_peer *p;
+	struct mu_addr a;
+	struct mu_conn *c;
+
+	x->seen++;
+	x->node->log_seq = seq;
+	if (rec->kind == MU_KIND_ALLIANCE || rec->kind == MU_KIND_DELETE)
+		x->rescope = true;
+	for (c = x->node->conns; c != NULL; c = mu_conn_next(c)) {
+		if ((p = mu_conn_sync(c)) == NULL || !mu_sync_peer_wants(p, rec))
+			continue;
+		if (p == x->origin && from_origin(x, rec->id))
+			continue;
+		if (mu_sync_out_add(p, MU_OUT_SEND, rec->id, 0) != 0)
+			return MU_ENOMEM;
+		/* A proposal travels with its author's profile (section "Scope"). */
+		if (rec->kind == MU_KIND_ALLIANCE &&
+		    !mu_scope_has(p->scope, rec->group)) {
+			memcpy(a.group, rec->group, 32);
+			a.kind = MU_KIND_PROFILE;
+			a.d.ptr = "";
+			a.d.len = 0;
+			mu_store_get_addr(x->node->store, &a, push_profile, p);
+		}
+	}
+	return 0;
+}
+
+void
+mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
+                 const uint8_t (*ids)[32], size_t n)
+{
+	struct push x = {node, origin, ids, n, 0, false};
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+	struct mu_why why;
+	int rc;
+
+	if (node->store == NULL)
+		return;
+	do {
+		x.seen = 0;
+		rc = mu_store_log_since(node->store, node->log_seq, LOG_BATCH,
+		                        push_entry, &x);
+	} while (rc == 0 && x.seen == LOG_BATCH); /* fewer: the log's end */
+	if (rc != 0)
+		mu_node_log(node, MU_LOG_ERROR, "cannot read the store log: %s",
+		            mu_strerror(rc));
+	/* The origin is pumped by whoever handles its message. */
+	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
+		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
+		    p->out.head == p->out.len)
+			continue;
+		mu_sync_hold(p);
+		if (mu_sync_pump(p, &why) != 0)
+			mu_sync_fail(p, why.text);
+		mu_sync_release(p);
+	}
+	if (x.rescope)
+		mu_sync_update_scope(node);
+}
+
+void
+mu_sync_poll(struct mu_node *node)
+{
+	struct mu_sync_state *st = mu_sync_state(node);
+	unsigned every;
+
+	if (st == NULL || node->stopping)
+		return;
+	mu_sync_push_log(node, NULL, NULL, 0);
+	every =
+	    node->opts.limits.poll_ms ? SCOPE_EVERY_MS / node->opts.limits.poll_ms : 1;
+	if (++st->polls >= every) {
+		st->polls = 0;
+		mu_sync_update_scope(node);
+	}
+}
+
+/* --- the scope ----------------------------------------------------------------- */
+
+int
+mu_sync_update_scope(struct mu_node *node)
+{
+	struct mu_sync_state *st = mu_sync_state(node);
+	struct mu_scope *fresh;
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+	struct mu_why why;
+	int rc;
+
+	if (st == NULL)
+		return MU_ENOMEM;
+	st->polls = 0;
+	if ((fresh = mu_scope_new()) == NULL)
+		return MU_ENOMEM;
+	rc = mu_store_scope(node->store, node->identity->group, node->opts.hops, fresh);
+	if (rc != 0 || mu_scope_equal(fresh, node->scope)) {
+		mu_scope_free(fresh);
+		if (rc != 0)
+			mu_node_log(node, MU_LOG_ERROR, "cannot compute the scope: %s",
+			            mu_strerror(rc));
+		return rc;
+	}
+	mu_scope_free(node->scope);
+	node->scope = fresh;
+	mu_node_log(node, MU_LOG_INFO, "scope: now %zu groups", fresh->n);
+	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
+		if ((p = mu_conn_sync(c)) == NULL)
+			continue;
+		mu_sync_hold(p);
+		if (mu_sync_send_hello(p, &why) != 0 || mu_sync_reconcile(p, &why) != 0)
+			mu_sync_fail(p, why.text);
+		mu_sync_release(p);
+	}
+	return 0;
+}

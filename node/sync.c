@@ -1,0 +1,698 @@
+/*
+ * sync.c - one peer's sync session (docs/PROTOCOL.md, "Sync"): hellos,
+ * negentropy reconciliation (the dialer initiates), wants and acks, and the
+ * end of a one-shot sync. What goes out is in gossip.c, what comes in is
+ * validated in verify.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../storage/local.h"
+#include "sync.h"
+
+#define AGENT "muster"
+
+static uint64_t
+now_ms(struct mu_node *node)
+{
+	return uv_now(node->loop);
+}
+
+/* --- node-wide state ---------------------------------------------------- */
+
+int
+mu_sync_start(struct mu_node *node, struct mu_why *why)
+{
+	struct mu_sync_state *st;
+	int rc;
+
+	if (node->sync != NULL)
+		return 0;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	if (node->scope == NULL && (node->scope = mu_scope_new()) == NULL) {
+		free(st);
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
+	rc = mu_store_scope(node->store, node->identity->group, node->opts.hops,
+	                    node->scope);
+	if (rc == 0)
+		rc = mu_store_log_last(node->store, &node->log_seq);
+	if (rc != 0) {
+		free(st);
+		return mu_fail(why, rc,
+		               "sync: cannot read the scope or the store log: %s",
+		               mu_strerror(rc));
+	}
+	node->sync = st;
+	st->progress_ms = now_ms(node); /* the first progress line after 1 s */
+	mu_node_log(node, MU_LOG_INFO, "scope: %zu groups (hops %d)", node->scope->n,
+	            node->opts.hops);
+	return 0;
+}
+
+void
+mu_sync_stop(struct mu_node *node)
+{
+	struct mu_sync_state *st = node->sync;
+
+	if (st != NULL) {
+		mu_buf_free(&st->msg);
+		mu_buf_free(&st->recs);
+		mu_buf_free(&st->neg);
+		free(st);
+		node->sync = NULL;
+	}
+	mu_scope_free(node->scope);
+	node->scope = NULL;
+}
+
+struct mu_sync_state *
+mu_sync_state(struct mu_node *node)
+{
+	struct mu_why why;
+
+	/* A daemon that forgot mu_sync_start() still syncs; records stored
+	 * before this moment are left to reconciliation. */
+	if (node->sync == NULL && mu_sync_start(node, &why) != 0)
+		mu_node_log(node, MU_LOG_ERROR, "%s", why.text);
+	return node->sync;
+}
+
+void
+mu_sync_progress(struct mu_node *node, bool final)
+{
+	struct mu_sync_state *st = node->sync;
+	uint64_t t = now_ms(node);
+
+	if (!node->once || st == NULL)
+		return;
+	if (!final && t - st->progress_ms < 1000)
+		return;
+	st->progress_ms = t;
+	fprintf(stderr,
+	        "sync: received %" PRIu64 " records (%" PRIu64 " new), sent %" PRIu64
+	        "\n",
+	        node->report.received, node->report.stored, node->report.sent);
+}
+
+/* --- the peers table (best effort: a failure costs only statistics) ------ */
+
+struct peer_find {
+	const char *addr;
+	struct mu_peer *out;
+	bool found;
+};
+
+static int
+find_peer(void *ctx, const struct mu_peer *peer)
+{
+	struct peer_find *f = ctx;
+
+	if (strcmp(peer->addr, f->addr) != 0)
+		return 0;
+	*f->out = *peer;
+	f->found = true;
+	return 1;
+}
+
+/* Adds the counters since the last call; ready and synced stamp the times. */
+static void
+flush_stats(struct mu_sync_peer *p, bool ready, bool synced)
+{
+	struct mu_peer peer;
+	struct peer_find f = {NULL, &peer, false};
+	int64_t now = time(NULL);
+
+	if (p->c == NULL || (f.addr = mu_conn_dialed_addr(p->c)) == NULL)
+		return;
+	if (!ready && !synced && p->sent == 0 && p->received == 0)
+		return;
+	mu_store_peers(p->node->store, find_peer, &f);
+	if (!f.found)
+		return;
+	peer.sent += p->sent;
+	peer.received += p->received;
+	p->sent = p->received = 0;
+	if (ready) {
+		peer.last_seen = now;
+		snprintf(peer.state, sizeof(peer.state), "connected");
+	}
+	if (synced)
+		peer.last_sync = now;
+	if (mu_store_peer_update(p->node->store, &peer) != 0)
+		mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: statistics not saved",
+		            peer.addr);
+}
+
+/* --- a peer's life ------------------------------------------------------- */
+
+static void
+neg_reset(struct mu_sync_peer *p)
+{
+	mu_neg_free(p->neg);
+	free(p->items);
+	p->neg = NULL;
+	p->items = NULL;
+	p->nitems = 0;
+	p->reconciling = false;
+}
+
+static void
+peer_free(struct mu_sync_peer *p)
+{
+	struct mu_sync_inmsg *m;
+
+	neg_reset(p);
+	while ((m = p->inq) != NULL) {
+		p->inq = m->next;
+		free(m);
+	}
+	mu_scope_free(p->scope);
+	free(p->need.v);
+	free(p->out.v);
+	free(p->pending);
+	free(p);
+}
+
+void
+mu_sync_hold(struct mu_sync_peer *p)
+{
+	p->refs++;
+}
+
+void
+mu_sync_release(struct mu_sync_peer *p)
+{
+	if (--p->refs == 0 && p->c == NULL)
+		peer_free(p);
+}
+
+void
+mu_sync_fail(struct mu_sync_peer *p, const char *why)
+{
+	if (p->c != NULL)
+		mu_conn_close(p->c, why);
+}
+
+void
+mu_sync_update_hold(struct mu_sync_peer *p)
+{
+	bool hold = p->busy || p->acks_queued > SYNC_WANTS_HOLD;
+
+	if (p->c != NULL && hold != p->held) {
+		p->held = hold;
+		mu_conn_hold(p->c, hold);
+	}
+}
+
+void
+mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
+{
+	struct mu_sync_peer *p;
+	struct mu_why why;
+
+	if (mu_sync_state(node) == NULL) {
+		mu_conn_close(c, "sync: not started");
+		return;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->scope = mu_scope_new()) == NULL) {
+		free(p);
+		mu_conn_close(c, "sync: out of memory");
+		return;
+	}
+	p->node = node;
+	p->c = c;
+	p->refs = 1; /* the connection's */
+	p->dialer = mu_conn_is_dialer(c);
+	p->next_req = 1;
+	p->inq_tail = &p->inq;
+	mu_conn_set_sync(c, p);
+	flush_stats(p, true, false);
+	if (mu_sync_send_hello(p, &why) != 0)
+		mu_sync_fail(p, why.text);
+}
+
+void
+mu_sync_on_close(struct mu_node *node, struct mu_conn *c)
+{
+	struct mu_sync_peer *p = mu_conn_sync(c);
+
+	if (p == NULL)
+		return;
+	flush_stats(p, false, false);
+	if (node->once && p->dialer && !p->done) {
+		mu_sync_progress(node, true);
+		if (node->why.text[0] == '\0')
+			mu_fail(&node->why, MU_EIO,
+			        "sync: the connection to %s ended before the sync "
+			        "completed",
+			        mu_conn_name(c));
+		if (node->exit_code == 0)
+			node->exit_code = MU_EIO;
+		node->stopping = true;
+	}
+	mu_conn_set_sync(c, NULL);
+	p->c = NULL;
+	mu_sync_release(p);
+}
+
+/* --- sending -------------------------------------------------------------- */
+
+int
+mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	int rc;
+
+	if (p->c == NULL)
+		return mu_fail(why, MU_EIO, "sync: the connection is closed");
+	if ((rc = mu_conn_send(p->c, st->msg.data, st->msg.len)) != 0)
+		return mu_fail(why, rc, "sync: cannot send to %s: %s",
+		               mu_conn_name(p->c), mu_strerror(rc));
+	return 0;
+}
+
+int
+mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	int rc;
+
+	st->msg.len = 0;
+	rc = mu_wire_encode_hello(&st->msg, AGENT, strlen(AGENT), p->node->scope);
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot encode hello: %s",
+		               mu_strerror(rc));
+	return mu_sync_send_msg(p, why);
+}
+
+uint64_t
+mu_sync_req(struct mu_sync_peer *p, bool want)
+{
+	struct mu_sync_pending *v;
+	size_t cap;
+
+	if (p->npending == p->cappending) {
+		cap = p->cappending ? 2 * p->cappending : 16;
+		if ((v = realloc(p->pending, cap * sizeof(*v))) == NULL)
+			return 0;
+		p->pending = v;
+		p->cappending = cap;
+	}
+	p->pending[p->npending].req = p->next_req;
+	p->pending[p->npending].want = want;
+	p->npending++;
+	if (want)
+		p->wants_pending++;
+	return p->next_req++;
+}
+
+/* --- reconciliation ------------------------------------------------------ */
+
+/* Items over our scope ∩ the peer's: both sides compute the same set. */
+static int
+neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_scope *both;
+	int rc;
+
+	neg_reset(p);
+	if ((both = mu_scope_new()) == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	mu_scope_intersect(both, p->node->scope, p->scope);
+	rc = mu_store_neg_items(p->node->store, both, &p->items, &p->nitems);
+	mu_scope_free(both);
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot list records to reconcile: %s",
+		               mu_strerror(rc));
+	rc = mu_neg_new(&p->neg, p->items, p->nitems, MU_WIRE_NEG_MAX);
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
+		               mu_strerror(rc));
+	return 0;
+}
+
+static int
+send_neg(struct mu_sync_peer *p, bool open, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	int rc;
+
+	st->msg.len = 0;
+	rc = mu_wire_encode_neg(&st->msg, open, st->neg.data, st->neg.len);
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot encode a negentropy message: %s",
+		               mu_strerror(rc));
+	return mu_sync_send_msg(p, why);
+}
+
+int
+mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	int rc;
+
+	if (!p->dialer || !p->hello || p->c == NULL)
+		return 0;
+	/* Negentropy messages carry no run number: with one run in flight at
+	 * a time, every answer belongs to the run we hold. */
+	if (p->reconciling) {
+		p->again = true;
+		return 0;
+	}
+	p->again = false;
+	if ((rc = neg_prepare(p, why)) != 0)
+		return rc;
+	st->neg.len = 0;
+	if ((rc = mu_neg_initiate(p->neg, &st->neg)) != 0)
+		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
+		               mu_strerror(rc));
+	p->reconciling = true;
+	p->neg_started = now_ms(p->node);
+	p->neg_have = p->neg_need = 0;
+	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %zu records",
+	            mu_conn_name(p->c), p->nitems);
+	return send_neg(p, true, why);
+}
+
+static int
+on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+{
+	struct mu_sync_peer *p = ctx;
+
+	p->neg_have++;
+	return mu_sync_out_add(p, MU_OUT_HAVE, id, 0);
+}
+
+static int
+on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+{
+	struct mu_sync_peer *p = ctx;
+	struct mu_sync_ids *q = &p->need;
+	uint8_t(*v)[32];
+	size_t cap;
+
+	p->neg_need++;
+	if (q->head > 0 && q->len == q->cap) {
+		memmove(q->v, q->v + q->head, (q->len - q->head) * 32);
+		q->len -= q->head;
+		q->head = 0;
+	}
+	if (q->len == q->cap) {
+		cap = q->cap ? 2 * q->cap : 256;
+		if ((v = realloc(q->v, cap * 32)) == NULL)
+			return MU_ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	memcpy(q->v[q->len++], id, 32);
+	return 0;
+}
+
+static int
+on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
+       struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	int rc;
+
+	if (open) {
+		if (p->dialer)
+			return mu_fail(
+			    why, MU_EFORMAT,
+			    "sync: neg-open from the side that accepted; the "
+			    "dialer initiates");
+		if ((rc = neg_prepare(p, why)) != 0)
+			return rc;
+	} else if (p->neg == NULL) {
+		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
+	}
+	p->neg_started = now_ms(p->node);
+	st->neg.len = 0;
+	rc = mu_neg_reconcile(p->neg, m->neg.ptr, m->neg.len, &st->neg, on_have,
+	                      on_need, p, why);
+	if (rc != 0) {
+		if (rc == MU_ENOMEM)
+			return mu_fail(why, rc, "sync: out of memory");
+		return rc; /* why names the malformed message */
+	}
+	if (!mu_neg_is_initiator(p->neg) || st->neg.len > 0)
+		return send_neg(p, false, why);
+	/* The initiator has nothing more to say: the difference is known. */
+	neg_reset(p);
+	p->reconciled++;
+	mu_node_log(p->node, MU_LOG_INFO,
+	            "peer %s: reconciled, %" PRIu64 " records to send, %" PRIu64
+	            " to fetch",
+	            mu_conn_name(p->c), p->neg_have, p->neg_need);
+	flush_stats(p, false, true);
+	return p->again ? mu_sync_reconcile(p, why) : 0;
+}
+
+/* --- hello, want, ack ---------------------------------------------------- */
+
+static int
+on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why)
+{
+	bool first = !p->hello, changed = first;
+	size_t i;
+	int rc;
+
+	if (m->keys.n != p->scope->n)
+		changed = true;
+	for (i = 0; i < m->keys.n; i++) {
+		if (!changed && memcmp(p->scope->keys[i], mu_wire_key(&m->keys, i), 32))
+			changed = true;
+		memcpy(p->scope->keys[i], mu_wire_key(&m->keys, i), 32);
+	}
+	p->scope->n = m->keys.n; /* the decoder checked order and size */
+	p->hello = true;
+	mu_node_log(p->node, MU_LOG_INFO, "peer %s (agent %.*s): %zu groups in scope",
+	            mu_conn_name(p->c), (int)m->agent_len, m->agent, p->scope->n);
+	if (first && (rc = mu_sync_greet(p, why)) != 0)
+		return rc;
+	if (changed)
+		return mu_sync_reconcile(p, why);
+	return 0;
+}
+
+static int
+on_want(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why)
+{
+	size_t i;
+	int rc;
+
+	if (m->keys.n > p->node->opts.limits.max_ids_per_want)
+		return mu_fail(why, MU_EFORMAT, "sync: want of %zu ids, more than %u",
+		               m->keys.n, p->node->opts.limits.max_ids_per_want);
+	for (i = 0; i < m->keys.n; i++)
+		if ((rc = mu_sync_out_add(p, MU_OUT_SEND, mu_wire_key(&m->keys, i), 0)))
+			return mu_fail(why, rc, "sync: out of memory");
+	if ((rc = mu_sync_out_add(p, MU_OUT_ACK, NULL, m->req)) != 0)
+		return mu_fail(why, rc, "sync: out of memory");
+	mu_sync_update_hold(p);
+	return 0;
+}
+
+static void
+on_ack(struct mu_sync_peer *p, uint64_t req)
+{
+	size_t i;
+
+	for (i = 0; i < p->npending; i++) {
+		if (p->pending[i].req != req)
+			continue;
+		if (p->pending[i].want)
+			p->wants_pending--;
+		p->pending[i] = p->pending[--p->npending];
+		return;
+	}
+	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: ack %" PRIu64 " for nothing",
+	            mu_conn_name(p->c), req);
+}
+
+static int
+handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+{
+	struct mu_wire_msg *m;
+	int rc;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	if ((rc = mu_wire_decode(m, msg, len, why)) != 0)
+		goto out;
+	if (m->type == MU_WIRE_UNKNOWN) {
+		mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: unknown message ignored",
+		            mu_conn_name(p->c));
+		goto out;
+	}
+	if (!p->hello && m->type != MU_WIRE_HELLO) {
+		rc = mu_fail(why, MU_EFORMAT, "sync: %s before hello",
+		             mu_wire_type_name(m->type));
+		goto out;
+	}
+	switch (m->type) {
+	case MU_WIRE_HELLO:
+		rc = on_hello(p, m, why);
+		break;
+	case MU_WIRE_NEG_OPEN:
+	case MU_WIRE_NEG:
+		rc = on_neg(p, m, m->type == MU_WIRE_NEG_OPEN, why);
+		break;
+	case MU_WIRE_WANT:
+		rc = on_want(p, m, why);
+		break;
+	case MU_WIRE_RECS:
+		rc = mu_sync_on_recs(p, m, why);
+		break;
+	case MU_WIRE_ACK:
+		on_ack(p, m->req);
+		break;
+	default:
+		break;
+	}
+out:
+	free(m);
+	return rc;
+}
+
+/* --- the end of a one-shot sync -------------------------------------------- */
+
+/* In once-mode the dialer is done when a reconciliation finished, every
+ * want was answered and every record it sent was acknowledged. */
+static void
+check_done(struct mu_sync_peer *p)
+{
+	struct mu_node *node = p->node;
+
+	if (!node->once || !p->dialer || p->done || p->c == NULL)
+		return;
+	if (p->reconciled == 0 || p->reconciling || p->again || p->busy ||
+	    p->inq != NULL || p->need.head < p->need.len || p->out.head < p->out.len ||
+	    p->npending > 0)
+		return;
+	p->done = true;
+	flush_stats(p, false, false);
+	mu_sync_progress(node, true);
+	mu_node_log(node, MU_LOG_INFO, "peer %s: sync complete", mu_conn_name(p->c));
+	node->exit_code = 0;
+	node->why.text[0] = '\0';
+	node->stopping = true;
+	mu_conn_close(p->c, NULL);
+}
+
+/* Sends what can be sent, then sees whether a one-shot sync is done. */
+static int
+after(struct mu_sync_peer *p, struct mu_why *why)
+{
+	int rc;
+
+	if (p->c == NULL)
+		return 0;
+	if ((rc = mu_sync_pump(p, why)) != 0)
+		return rc;
+	mu_sync_update_hold(p);
+	check_done(p);
+	return 0;
+}
+
+int
+mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
+                   size_t len, struct mu_why *why)
+{
+	struct mu_sync_peer *p = mu_conn_sync(c);
+	struct mu_sync_inmsg *q;
+	int rc;
+
+	(void)node;
+	if (p == NULL)
+		return mu_fail(why, MU_EINVAL, "sync: a message before the session");
+	if (p->busy || p->inq != NULL) {
+		/* Messages are handled in order: wait for the batch on the pool. */
+		if ((q = malloc(sizeof(*q) + len)) == NULL)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+		q->next = NULL;
+		q->len = len;
+		memcpy(q->data, msg, len);
+		*p->inq_tail = q;
+		p->inq_tail = &q->next;
+		return 0;
+	}
+	mu_sync_hold(p);
+	rc = handle(p, msg, len, why);
+	if (rc == 0)
+		rc = after(p, why);
+	if (p->c == NULL)
+		rc = 0; /* closed on the way: nothing more to say */
+	mu_sync_release(p);
+	return rc;
+}
+
+void
+mu_sync_resume(struct mu_sync_peer *p)
+{
+	struct mu_sync_inmsg *q;
+	struct mu_why why;
+	int rc = 0;
+
+	mu_sync_hold(p);
+	while (rc == 0 && p->c != NULL && !p->busy && (q = p->inq) != NULL) {
+		if ((p->inq = q->next) == NULL)
+			p->inq_tail = &p->inq;
+		rc = handle(p, q->data, q->len, &why);
+		free(q);
+	}
+	if (rc == 0)
+		rc = after(p, &why);
+	if (rc != 0)
+		mu_sync_fail(p, why.text);
+	mu_sync_release(p);
+}
+
+void
+mu_sync_on_writable(struct mu_node *node, struct mu_conn *c)
+{
+	struct mu_sync_peer *p = mu_conn_sync(c);
+	struct mu_why why;
+
+	(void)node;
+	if (p == NULL)
+		return;
+	mu_sync_hold(p);
+	if (after(p, &why) != 0)
+		mu_sync_fail(p, why.text);
+	mu_sync_release(p);
+}
+
+void
+mu_sync_tick(struct mu_node *node)
+{
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+	struct mu_why why;
+
+	if (node->stopping || mu_sync_state(node) == NULL)
+		return;
+	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
+		if ((p = mu_conn_sync(c)) == NULL)
+			continue;
+		mu_sync_hold(p);
+		flush_stats(p, false, false);
+		/* A responder cannot tell the last message of a run: its items
+		 * (a copy of every record's key) go when the run is idle. */
+		if (!p->dialer && p->neg != NULL &&
+		    now_ms(node) - p->neg_started > node->opts.limits.reconcile_ms / 2)
+			neg_reset(p);
+		if (p->reconciling && now_ms(node) - p->neg_started >
+		                          2 * (uint64_t)node->opts.limits.reconcile_ms)
+			mu_sync_fail(p, "sync: reconciliation not answered");
+		else if (mu_sync_reconcile(p, &why) != 0 || after(p, &why) != 0)
+			mu_sync_fail(p, why.text);
+		mu_sync_release(p);
+	}
+}

@@ -1,0 +1,164 @@
+/*
+ * sync.h - what the sync files share (docs/PROTOCOL.md, "Sync"):
+ *   sync.c    a peer's session: hello, reconciliation, want and ack, the
+ *             end of a one-shot sync, statistics
+ *   gossip.c  what goes out: the outbox turned into frames under
+ *             backpressure, live push from the store log, the scope
+ *   verify.c  what comes in: records validated (large batches on the thread
+ *             pool), filtered by scope, stored in one transaction per batch
+ *
+ * Everything runs on the loop thread except verify.c's worker, which only
+ * parses copies of the bytes it was given.
+ *
+ * Lifetime of a peer: created by mu_sync_on_ready(), detached from its
+ * connection by mu_sync_on_close() (c becomes NULL), freed when nothing
+ * holds it any more (refs: a handler on the stack, a batch on the pool).
+ * Code that may close connections (any send) checks p->c afterwards.
+ */
+#ifndef MU_NODE_SYNC_H
+#define MU_NODE_SYNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../protocol/buf.h"
+#include "../protocol/negentropy.h"
+#include "../protocol/wire.h"
+#include "internal.h"
+
+/* Wants a node keeps unanswered at once; a peer with more than
+ * SYNC_WANTS_HOLD unanswered is not read until it has fewer, so that its
+ * wants cannot pile up answers in memory. */
+#define SYNC_WANTS_INFLIGHT 4
+#define SYNC_WANTS_HOLD     8
+
+/* Batches of more records than this are verified on the thread pool. */
+#define SYNC_VERIFY_INLINE_MAX 8
+
+enum mu_out_kind {
+	MU_OUT_HAVE = 1, /* a record the peer lacks: recs with a req, acked */
+	MU_OUT_SEND,     /* a want's answer or a live push: recs with req 0 */
+	MU_OUT_ACK,      /* ["ack", req] once what was queued before it is sent */
+};
+
+struct mu_out_entry {
+	uint64_t req; /* MU_OUT_ACK */
+	uint8_t kind;
+	uint8_t id[32];
+};
+
+/* A queue of ids or entries: items [head, len) of v are pending. */
+struct mu_sync_ids {
+	uint8_t (*v)[32];
+	size_t head, len, cap;
+};
+
+struct mu_sync_outq {
+	struct mu_out_entry *v;
+	size_t head, len, cap;
+};
+
+struct mu_sync_inmsg {
+	struct mu_sync_inmsg *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct mu_sync_pending {
+	uint64_t req;
+	bool want; /* else a recs of HAVE records */
+};
+
+struct mu_sync_peer {
+	struct mu_node *node;
+	struct mu_conn *c; /* NULL once the connection closed */
+	unsigned refs;
+	bool dialer;
+
+	/* The peer's hello. */
+	bool hello;
+	struct mu_scope *scope;
+
+	/* Reconciliation: the items it borrows live as long as it does. */
+	struct mu_neg *neg;
+	struct mu_neg_item *items;
+	size_t nitems;
+	bool reconciling;     /* we initiated and it is not finished */
+	bool again;           /* and another is due when it is */
+	uint64_t neg_started; /* uv_now() at the last step of the run */
+	unsigned reconciled;  /* finished reconciliations (as initiator) */
+	uint64_t neg_have, neg_need;
+
+	/* What goes out. */
+	struct mu_sync_ids need; /* ids to ask for in wants */
+	struct mu_sync_outq out; /* records and acks to send, in order */
+	size_t acks_queued;      /* MU_OUT_ACK in out: unanswered wants */
+	uint64_t next_req;
+	struct mu_sync_pending *pending; /* our wants and recs not acked yet */
+	size_t npending, cappending;
+	size_t wants_pending;
+
+	/* What comes in. */
+	bool busy;                             /* a batch is on the thread pool */
+	bool held;                             /* we asked conn.c to stop reading */
+	struct mu_sync_inmsg *inq, **inq_tail; /* messages read while busy */
+	unsigned invalid;
+
+	/* Statistics not yet written to the peers table. */
+	uint64_t sent, received;
+	bool done; /* once-mode: the sync completed */
+};
+
+/* Node-wide state (node->sync). */
+struct mu_sync_state {
+	struct mu_buf msg;  /* a message being encoded */
+	struct mu_buf recs; /* record bytes gathered for a recs message */
+	struct mu_buf neg;  /* a negentropy message */
+	unsigned polls;     /* since the scope was last recomputed */
+	uint64_t progress_ms;
+};
+
+/* sync.c */
+struct mu_sync_state *mu_sync_state(struct mu_node *node);
+void mu_sync_hold(struct mu_sync_peer *p);
+void mu_sync_release(struct mu_sync_peer *p);
+/* Closes p's connection with a reason (a no-op when already closed). */
+void mu_sync_fail(struct mu_sync_peer *p, const char *why);
+/* Sends node's msg buffer to p. */
+int mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why);
+int mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why);
+int mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why);
+/* A batch came back from the pool: handles what was read meanwhile. */
+void mu_sync_resume(struct mu_sync_peer *p);
+/* Asks conn.c to read or not, from busy and the unanswered wants. */
+void mu_sync_update_hold(struct mu_sync_peer *p);
+uint64_t mu_sync_req(struct mu_sync_peer *p, bool want);
+/* In once-mode: prints "sync: received N records (M new), sent K". */
+void mu_sync_progress(struct mu_node *node, bool final);
+
+/* gossip.c */
+int mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
+                    uint64_t req);
+int mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why);
+/* The session's first push: alliance records naming the peer, and their
+ * authors' profiles. */
+int mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why);
+/* Pushes what the store log holds past node->log_seq to the peers that want
+ * it; origin (may be NULL) does not get the records of ids[0..n). */
+void mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
+                      const uint8_t (*ids)[32], size_t n);
+/* Whether rec is one p wants: its group is in p's scope, or it concerns an
+ * alliance naming p's group. */
+bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);
+/* Whether a profile of group is wanted by key under the proposal exception:
+ * we hold an alliance record of group naming key. */
+bool mu_sync_proposes(struct mu_node *node, const uint8_t *group, const uint8_t *key);
+/* Whether rec is a tombstone of group's alliance record naming key. */
+bool mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key);
+
+/* verify.c */
+int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                    struct mu_why *why);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * home_serve.c - what a running daemon keeps in its home (home.h): the
+ * Noise static key, HOME/noise.key, and the serve lock, HOME/serve.lock.
+ *
+ * The lock is flock(2) on the file, which the kernel drops when the daemon's
+ * descriptor closes, so a crashed daemon never leaves a stale lock behind;
+ * the file's content (one line) only says where the daemon listens.
+ */
+#include "home.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#define NOISE_FILE      "noise.key"
+#define LOCK_FILE       "serve.lock"
+#define NOISE_KEY_BYTES 32
+#define INFO_MAX        512
+
+/* How often, and how far apart, taking the lock is retried: a process that
+ * asks mu_home_serve_running() holds a shared lock for an instant, which
+ * must not read as a running daemon. */
+#define LOCK_TRIES    20
+#define LOCK_RETRY_NS 10000000L
+
+static char *
+join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + 1 + strlen(name) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int
+write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads up to n bytes from the start of the file; how many, or -1. */
+static ssize_t
+read_from_start(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* A new key file: O_EXCL so that a key is never replaced, and removed again
+ * when it could not be written whole. */
+static int
+create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int err = 0;
+
+	if (fd < 0 && errno == EEXIST)
+		return MU_EEXIST;
+	if (fd < 0)
+		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
+		               strerror(errno));
+	randombytes_buf(secret, NOISE_KEY_BYTES);
+	if (write_all(fd, secret, NOISE_KEY_BYTES) != 0 || fsync(fd) != 0)
+		err =
+		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
+		            "cannot write the key file %s: %s", path, strerror(errno));
+	if (close(fd) != 0 && err == 0)
+		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", path,
+		              strerror(errno));
+	if (err != 0) {
+		unlink(path);
+		sodium_memzero(secret, NOISE_KEY_BYTES);
+	}
+	return err;
+}
+
+static int
+read_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
+{
+	struct stat sb;
+	unsigned mode;
+	ssize_t got;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return MU_ENOTFOUND;
+	if (fd < 0)
+		return mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
+		               "cannot open the key file %s: %s", path,
+		               strerror(errno));
+	if (fstat(fd, &sb) != 0) {
+		err = mu_fail(why, MU_EIO, "cannot stat the key file %s: %s", path,
+		              strerror(errno));
+		goto out;
+	}
+	mode = (unsigned)sb.st_mode & 07777;
+	if (!S_ISREG(sb.st_mode)) {
+		err = mu_fail(why, MU_EFORMAT, "the key file %s is not a regular file",
+		              path);
+	} else if ((mode & 077) != 0) {
+		err = mu_fail(why, MU_EPERM,
+		              "key file %s is %s by others (mode %04o): run chmod "
+		              "600 %s",
+		              path, (mode & 044) != 0 ? "readable" : "writable", mode,
+		              path);
+	} else if (sb.st_size != NOISE_KEY_BYTES) {
+		err = mu_fail(why, MU_ECORRUPT,
+		              "key file %s is %lld bytes, not %d: it is not a muster "
+		              "noise key; remove it to make a new one",
+		              path, (long long)sb.st_size, NOISE_KEY_BYTES);
+	} else if ((got = read_from_start(fd, secret, NOISE_KEY_BYTES)) !=
+	           NOISE_KEY_BYTES) {
+		err =
+		    mu_fail(why, got < 0 ? MU_EIO : MU_ECORRUPT,
+		            "cannot read the key file %s: %s", path,
+		            got < 0 ? strerror(errno) : "it is shorter than 32 bytes");
+		sodium_memzero(secret, NOISE_KEY_BYTES);
+	}
+out:
+	close(fd);
+	return err;
+}
+
+int
+mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *why)
+{
+	char *path = join(home->dir, NOISE_FILE);
+	int err;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (path == NULL)
+		return mu_fail(why, MU_ENOMEM, "reading the noise key: out of memory");
+	if (sodium_init() < 0) {
+		free(path);
+		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
+	}
+	err = read_noise_key(path, secret, why);
+	if (err == MU_ENOTFOUND) {
+		err = create_noise_key(path, secret, why);
+		/* Another process made it first: use that one. */
+		if (err == MU_EEXIST)
+			err = read_noise_key(path, secret, why);
+		if (err == MU_ENOTFOUND)
+			err = mu_fail(why, MU_EIO, "the key file %s vanished", path);
+	}
+	free(path);
+	return err;
+}
+
+/* The first line of the lock file into info (may be NULL). */
+static void
+read_info(int fd, char *info, size_t cap)
+{
+	char buf[INFO_MAX];
+	ssize_t got;
+	size_t n;
+
+	if (info == NULL || cap == 0)
+		return;
+	info[0] = '\0';
+	got = read_from_start(fd, buf, sizeof(buf) - 1);
+	if (got <= 0)
+		return;
+	buf[got] = '\0';
+	n = strcspn(buf, "\n");
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(info, buf, n);
+	info[n] = '\0';
+}
+
+static int
+lock_nb(int fd, int op)
+{
+	int rc;
+
+	while ((rc = flock(fd, op | LOCK_NB)) != 0 && errno == EINTR)
+		;
+	return rc;
+}
+
+int
+mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
+                   struct mu_why *why)
+{
+	struct timespec pause = {0, LOCK_RETRY_NS};
+	char *path = join(home->dir, LOCK_FILE);
+	char other[INFO_MAX];
+	int lfd = -1, err = 0, rc = -1;
+
+	*fd = -1;
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (path == NULL)
+		return mu_fail(why, MU_ENOMEM, "taking the serve lock: out of memory");
+	lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (lfd < 0) {
+		err =
+		    mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
+		            "cannot open the lock file %s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (int i = 0; i < LOCK_TRIES; i++) {
+		rc = lock_nb(lfd, LOCK_EX);
+		if (rc == 0 || errno != EWOULDBLOCK)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	if (rc != 0 && errno == EWOULDBLOCK) {
+		read_info(lfd, other, sizeof(other));
+		err = mu_fail(why, MU_EBUSY,
+		              "muster serve already runs on the home %s%s%s: stop it "
+		              "first, or use another home",
+		              home->dir, other[0] != '\0' ? ", listening on " : "",
+		              other);
+		goto out;
+	}
+	if (rc != 0) {
+		err = mu_fail(why, MU_EIO, "cannot lock %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (ftruncate(lfd, 0) != 0 ||
+	    (info != NULL && (write_all(lfd, info, strlen(info)) != 0 ||
+	                      write_all(lfd, "\n", 1) != 0))) {
+		err = mu_fail(why, MU_EIO, "cannot write the lock file %s: %s", path,
+		              strerror(errno));
+		goto out;
+	}
+	*fd = lfd;
+	lfd = -1;
+out:
+	if (lfd >= 0)
+		close(lfd);
+	free(path);
+	return err;
+}
+
+void
+mu_home_unlock_serve(const struct mu_home *home, int fd)
+{
+	(void)home;
+	if (fd < 0)
+		return;
+	/* Emptied while still held, so no reader sees a stale address. */
+	if (ftruncate(fd, 0) != 0) {
+		/* Nothing to do: the lock goes with the descriptor anyway. */
+	}
+	close(fd);
+}
+
+int
+mu_home_serve_running(const struct mu_home *home, char *info, size_t cap)
+{
+	char *path = join(home->dir, LOCK_FILE);
+	int fd, running;
+
+	if (info != NULL && cap > 0)
+		info[0] = '\0';
+	if (path == NULL)
+		return MU_ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : MU_EIO;
+	/* A shared lock is refused only while a daemon holds the exclusive
+	 * one; when granted it is dropped at once. */
+	if (lock_nb(fd, LOCK_SH) == 0) {
+		running = 0;
+	} else if (errno == EWOULDBLOCK) {
+		running = 1;
+		read_info(fd, info, cap);
+	} else {
+		running = MU_EIO;
+	}
+	close(fd);
+	return running;
+}

@@ -1,0 +1,282 @@
+/*
+ * local_scope.c - the groups this node wants (local.h, mu_store_scope) and
+ * the negentropy items of the records it holds for a set of groups.
+ *
+ * Both read one snapshot (one read transaction), so a scope never mixes
+ * alliance records from before and after a concurrent write.
+ */
+#include "local.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_keys.h"
+
+struct walk {
+	struct mu_store *st;
+	MDB_txn *txn;
+	struct mu_scope *out;      /* the scope being built */
+	struct mu_scope *seen;     /* groups whose distance is known */
+	struct mu_scope *frontier; /* groups reached at the last step */
+	struct mu_scope *next;     /* groups reached at this step */
+};
+
+/* Adds key to the scope and to the next step's groups. 1 when the scope is
+ * full (the walk stops there), else 0 or an error. */
+static int
+reach(struct walk *w, const uint8_t key[MU_KEY_BYTES])
+{
+	if (mu_scope_has(w->seen, key))
+		return 0;
+	if (mu_scope_add(w->out, key) != 0)
+		return 1;
+	/* seen and next hold no more groups than out: they cannot fill. */
+	mu_scope_add(w->seen, key);
+	mu_scope_add(w->next, key);
+	return 0;
+}
+
+/* Loads the alliance record that a current entry points at. */
+static int
+load_current(struct walk *w, const MDB_val *id, struct mu_record *rec)
+{
+	int err;
+
+	if (id->mv_size != MU_ID_BYTES)
+		return MU_ECORRUPT;
+	err = mu_store__load(w->st, w->txn, id->mv_data, rec, NULL);
+	if (err == MU_ENOTFOUND)
+		return MU_ECORRUPT; /* the index names a record not held */
+	if (err == 0 && rec->kind != MU_KIND_ALLIANCE)
+		return MU_ECORRUPT;
+	return err;
+}
+
+static void
+hex(char out[2 * MU_KEY_BYTES], const uint8_t key[MU_KEY_BYTES])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < MU_KEY_BYTES; i++) {
+		out[2 * i] = digits[key[i] >> 4];
+		out[2 * i + 1] = digits[key[i] & 15];
+	}
+}
+
+/* Whether other's current alliance record names us as proposed: 1, 0 or an
+ * error. */
+static int
+proposes_to(struct walk *w, const uint8_t other[MU_KEY_BYTES],
+            const uint8_t us[MU_KEY_BYTES])
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX];
+	char d[2 * MU_KEY_BYTES];
+	struct mu_record rec;
+	struct mu_addr addr;
+	MDB_val k, v;
+	int err, rc;
+
+	hex(d, us);
+	memcpy(addr.group, other, MU_KEY_BYTES);
+	addr.kind = MU_KIND_ALLIANCE;
+	addr.d.ptr = d;
+	addr.d.len = sizeof(d);
+	k.mv_size = mu_store__addr_key(akey, &addr);
+	k.mv_data = akey;
+	rc = mdb_get(w->txn, w->st->current, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mu_store__err(w->st, rc, "reading the alliances", NULL);
+	err = load_current(w, &v, &rec);
+	if (err != 0)
+		return err;
+	return rec.c.alliance.status == MU_ALLIANCE_PROPOSED &&
+	       memcmp(rec.c.alliance.with, us, MU_KEY_BYTES) == 0;
+}
+
+/*
+ * Walks the current alliance records of group g and reaches the groups they
+ * propose. With mutual (step 1, g is us) only those whose own current record
+ * proposes back are reached. 1 when the scope is full.
+ */
+static int
+expand(struct walk *w, const uint8_t g[MU_KEY_BYTES], bool mutual)
+{
+	uint8_t prefix[1 + MU_KEY_BYTES];
+	struct mu_record rec;
+	MDB_cursor *cur = NULL;
+	size_t plen = mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, g);
+	MDB_val k = {plen, prefix}, v;
+	int err = 0, rc;
+
+	rc = mdb_cursor_open(w->txn, w->st->current, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		err = load_current(w, &v, &rec);
+		if (err != 0)
+			goto out;
+		if (rec.c.alliance.status != MU_ALLIANCE_PROPOSED)
+			continue;
+		if (mutual) {
+			err = proposes_to(w, rec.c.alliance.with, g);
+			if (err < 0)
+				goto out;
+			if (err == 0)
+				continue;
+		}
+		err = reach(w, rec.c.alliance.with);
+		if (err != 0)
+			goto out;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		err = mu_store__err(w->st, rc, "reading the alliances", NULL);
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return err;
+}
+
+static int
+add_follows(struct walk *w)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int err = 0, rc;
+
+	rc = mdb_cursor_open(w->txn, w->st->follows, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != MU_KEY_BYTES) {
+			err = MU_ECORRUPT;
+			break;
+		}
+		if (mu_scope_add(w->out, k.mv_data) != 0) {
+			err = 1;
+			break;
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		err = mu_store__err(w->st, rc, "reading the followed groups", NULL);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return err;
+}
+
+/* The steps of the walk; 1 when the scope filled up. */
+static int
+walk_steps(struct walk *w, const uint8_t us[MU_KEY_BYTES], int hops)
+{
+	struct mu_scope *t;
+	int err;
+
+	if ((err = mu_scope_add(w->out, us)) != 0)
+		return err;
+	if ((err = add_follows(w)) != 0 || hops < 1)
+		return err;
+	mu_scope_add(w->seen, us);
+	if ((err = expand(w, us, true)) != 0)
+		return err;
+	for (int step = 2; step <= hops && w->next->n > 0; step++) {
+		t = w->frontier;
+		w->frontier = w->next;
+		w->next = t;
+		mu_scope_clear(w->next);
+		for (size_t i = 0; i < w->frontier->n; i++)
+			if ((err = expand(w, w->frontier->keys[i], false)) != 0)
+				return err;
+	}
+	return 0;
+}
+
+int
+mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+               struct mu_scope *out)
+{
+	struct walk w = {st, NULL, out, NULL, NULL, NULL};
+	int err;
+
+	mu_scope_clear(out);
+	w.seen = mu_scope_new();
+	w.frontier = mu_scope_new();
+	w.next = mu_scope_new();
+	if (w.seen == NULL || w.frontier == NULL || w.next == NULL) {
+		err = MU_ENOMEM;
+		goto out;
+	}
+	err = mu_store__begin(st, false, &w.txn, NULL);
+	if (err != 0)
+		goto out;
+	err = walk_steps(&w, us, hops);
+	if (err == 1)
+		err = 0; /* MU_SCOPE_MAX reached: the scope stops there */
+	mdb_txn_abort(w.txn);
+out:
+	if (err != 0)
+		mu_scope_clear(out);
+	mu_scope_free(w.seen);
+	mu_scope_free(w.frontier);
+	mu_scope_free(w.next);
+	return err;
+}
+
+int
+mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
+                   struct mu_neg_item **items, size_t *n)
+{
+	struct mu_neg_item *v = NULL, *nv;
+	size_t len = 0, cap = 0;
+	MDB_cursor *cur = NULL;
+	MDB_txn *txn;
+	MDB_val k, g;
+	int err, rc;
+
+	*items = NULL;
+	*n = 0;
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	rc = mdb_cursor_open(txn, st->by_time, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &g, MDB_FIRST);
+	/* by_time is ordered by (created_at, id), as mu_neg_new() wants; the
+	 * times are never negative (rule time-range), so their big-endian
+	 * bytes sort as the unsigned timestamps do. */
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &g, MDB_NEXT)) {
+		if (k.mv_size != MU_STORE__TIME_KEY_BYTES ||
+		    g.mv_size != MU_KEY_BYTES) {
+			err = MU_ECORRUPT;
+			goto out;
+		}
+		if (!mu_scope_has(domain, g.mv_data))
+			continue;
+		if (len == cap) {
+			cap = cap != 0 ? 2 * cap : 256;
+			nv = realloc(v, cap * sizeof(*v));
+			if (nv == NULL) {
+				err = MU_ENOMEM;
+				goto out;
+			}
+			v = nv;
+		}
+		v[len].ts = mu_store__get_be64(k.mv_data);
+		memcpy(v[len].id, (const uint8_t *)k.mv_data + 8, MU_ID_BYTES);
+		len++;
+	}
+	if (rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, "reading the store", NULL);
+out:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	if (err != 0 || len == 0) {
+		free(v);
+		return err;
+	}
+	*items = v;
+	*n = len;
+	return 0;
+}

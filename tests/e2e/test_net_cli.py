@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+"""The network commands without a network: peer add/remove/list, follow and
+unfollow, status, and the help texts."""
+
+import unittest
+
+import musterlib
+from musterlib import Home, peers
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+class NetCli(unittest.TestCase):
+    def test_peers(self):
+        a, b, c = Home(self, "a"), Home(self, "b"), Home(self, "c")
+        a.init("Alpha")
+        b.init("Beta")
+        c.init("Gamma")
+        self.assertIn("No peers", a.ok("peer", "list"))
+        self.assertEqual(a.json("peer", "list", "--json"), [])
+
+        out = a.line("peer", "add", "192.0.2.10:7420", b.key)
+        self.assertIn("192.0.2.10:7420", out)
+        self.assertIn(b.key, out)
+        a.line("peer", "add", "[2001:db8::1]:7420")
+        a.line("peer", "add", "node.example.org:9000", c.key)
+        p = peers(a)
+        self.assertEqual(sorted(p), ["192.0.2.10:7420", "[2001:db8::1]:7420",
+                                     "node.example.org:9000"])
+        q = p["192.0.2.10:7420"]
+        self.assertEqual(q["key"], b.key)
+        self.assertEqual(q["name"], None, "B's profile is not stored on A")
+        self.assertEqual(q["source"], "manual")
+        self.assertIsInstance(q["state"], str)
+        self.assertIsNone(q["last_seen"])
+        self.assertIsNone(q["last_sync"])
+        self.assertEqual((q["sent"], q["received"]), (0, 0))
+        self.assertRegex(q["added_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertIsNone(p["[2001:db8::1]:7420"]["key"])
+
+        # Adding again changes the key.
+        a.line("peer", "add", "192.0.2.10:7420", c.key)
+        self.assertEqual(peers(a)["192.0.2.10:7420"]["key"], c.key)
+
+        text = a.ok("peer", "list")
+        self.assertIn("192.0.2.10:7420", text)
+        self.assertIn("never", text)
+        self.assertIn("any (no key given)", text)
+        self.assertIn("not running", text)
+
+        a.line("peer", "remove", "192.0.2.10:7420")
+        self.assertNotIn("192.0.2.10:7420", peers(a))
+        a.fail("peer", "remove", "192.0.2.10:7420", parts=("no peer", "peer list"))
+
+        for bad in ("192.0.2.10", "192.0.2.10:0", "192.0.2.10:70000", ":7420",
+                    "2001:db8::1:7420", "a b:7420"):
+            res = a.run("peer", "add", bad)
+            self.assertEqual(res.rc, 2, repr(res))
+            musterlib.assert_one_line_error(self, res, "HOST:PORT")
+        a.fail("peer", "add", "192.0.2.11:7420", a.key, parts=("your own",))
+        a.fail("peer", "add", "192.0.2.11:7420", "mug1nonsense", parts=("not a group key",))
+        a.fail("peer", "frobnicate", parts=("peer frobnicate",))
+
+    def test_follow_and_status(self):
+        a, b = Home(self, "a"), Home(self, "b")
+        a.init("Alpha")
+        b.init("Beta")
+        status = a.ok("status")
+        self.assertIn("daemon:    not running", status)
+        self.assertIn("peers:     0", status)
+        self.assertIn("follows:   0", status)
+        self.assertIn("by group:  1", status)
+        self.assertIn("Alpha (this group)  1", status)
+
+        self.assertEqual(a.line("follow", b.key), "following %s" % b.key)
+        self.assertIn(b.key, a.ok("status"))
+        a.fail("follow", a.key, parts=("your own",))
+        a.fail("follow", "mug1nonsense", parts=("not a group key",))
+        # Following twice is harmless.
+        a.line("follow", b.key)
+        self.assertIn("follows:   1", a.ok("status"))
+        self.assertEqual(a.line("unfollow", b.key), "no longer following %s" % b.key)
+        a.fail("unfollow", b.key, parts=("do not follow",))
+        self.assertIn("follows:   0", a.ok("status"))
+
+        # Records of another group are counted under its name.
+        a.import_file(b.export_file())
+        status = a.ok("status")
+        self.assertIn("by group:  2", status)
+        self.assertIn("  Beta  1", status)
+
+    def test_help(self):
+        top = musterlib.run(["--help"])
+        self.assertEqual(top.rc, 0)
+        for word in ("serve", "sync HOST:PORT", "peer add", "follow KEY", "--network"):
+            self.assertIn(word, top.out)
+        for cmd in (["serve"], ["sync"], ["peer"], ["peer", "add"], ["peer", "remove"],
+                    ["peer", "list"], ["follow"], ["unfollow"], ["status"]):
+            res = musterlib.run(cmd + ["--help"])
+            self.assertEqual(res.rc, 0, repr(res))
+            self.assertIn("Usage: muster %s" % cmd[0], res.out)
+            self.assertIn("Example:\n  muster %s" % cmd[0], res.out)
+        h = musterlib.run(["serve", "--help"]).out
+        for opt in ("--listen", "--announce", "--network", "--hops", "--log-level", "7420"):
+            self.assertIn(opt, h)
+        self.assertIn("--network", musterlib.run(["sync", "--help"]).out)
+
+    def test_commands_need_a_home(self):
+        a = Home(self, "a")
+        b = Home(self, "b")
+        b.init("Beta")
+        for cmd in (["serve"], ["sync", "127.0.0.1:1"], ["peer", "list"],
+                    ["peer", "add", "127.0.0.1:1"], ["follow", b.key], ["status"]):
+            musterlib.assert_one_line_error(self, a.run(*cmd), "muster init")
+
+
+if __name__ == "__main__":
+    musterlib.main()

@@ -1,0 +1,940 @@
+/*
+ * The node's transport limits and dialing, against a real daemon: a child
+ * process runs mu_node_serve() on 127.0.0.1 and the test talks to it with
+ * plain sockets and protocol/session.h.
+ *
+ *   - a connection that does not finish its handshake in time is closed;
+ *   - connections in the handshake are capped, in total and per address,
+ *     and so are connections overall;
+ *   - an over-long handshake message ends the connection;
+ *   - a handshake with the daemon completes and the session carries its
+ *     hello; a one-shot sync completes, and refuses a wrong key and another
+ *     network with the log lines that say so;
+ *   - a peer that sends invalid records past the limit is banned: its next
+ *     connection is refused at once, another address's is not;
+ *   - backpressure: a peer that does not read stops being read while the
+ *     daemon's write queue is over out_high, and is read again once it
+ *     drains;
+ *   - the daemon redials a failing peer with a growing, capped backoff, and
+ *     redials at once after a session that got ready;
+ *   - SIGTERM stops the daemon with exit status 0 (under the sanitizers,
+ *     LeakSanitizer makes a leak a failure of that status).
+ */
+/* nftw(), to remove the test's directory. */
+#define _XOPEN_SOURCE 700
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "node/node.h"
+#include "protocol/session.h"
+#include "protocol/textform.h"
+#include "protocol/wire.h"
+#include "storage/home.h"
+#include "storage/local.h"
+#include "storage/store.h"
+
+#define NETWORK "test-conn"
+
+struct fx {
+	char tmp[64];
+	char home[128];  /* the daemon's */
+	char home2[128]; /* a second node's, for mu_node_sync() */
+	char log[128];   /* the daemon's stderr */
+	uint8_t group[MU_KEY_BYTES];
+	uint8_t group2[MU_KEY_BYTES];
+	pid_t pid;
+	uint16_t port;
+};
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct mu_why why = {""};
+
+	assert_non_null(fx);
+	strcpy(fx->tmp, "/tmp/mu-conn-XXXXXX");
+	assert_non_null(mkdtemp(fx->tmp));
+	snprintf(fx->home, sizeof(fx->home), "%s/a", fx->tmp);
+	snprintf(fx->home2, sizeof(fx->home2), "%s/b", fx->tmp);
+	snprintf(fx->log, sizeof(fx->log), "%s/serve.log", fx->tmp);
+	if (mu_home_create(fx->home, fx->group, &why) != 0 ||
+	    mu_home_create(fx->home2, fx->group2, &why) != 0)
+		fail_msg("home: %s", why.text);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	if (fx->pid > 0) {
+		kill(fx->pid, SIGKILL);
+		waitpid(fx->pid, NULL, 0);
+	}
+	nftw(fx->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A port nobody listens on right now. */
+static uint16_t
+free_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static char *
+read_log(const struct fx *fx)
+{
+	static char buf[1 << 16];
+	FILE *f = fopen(fx->log, "r");
+	size_t n = 0;
+
+	if (f != NULL) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+test_limits(struct mu_node_limits *l)
+{
+	mu_node_limits_default(l);
+	l->poll_ms = 50;
+}
+
+/* Runs the daemon in a child process with its stderr in fx->log and waits
+ * until it serves. */
+static void
+start_node(struct fx *fx, const struct mu_node_limits *lim)
+{
+	char listen[32];
+	int64_t t0;
+
+	fx->port = free_port();
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)fx->port);
+	fflush(NULL);
+	fx->pid = fork();
+	assert_true(fx->pid >= 0);
+	if (fx->pid == 0) {
+		struct mu_node_opts o;
+		struct mu_why why = {""};
+		int fd = open(fx->log, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+		dup2(fd, 2);
+		close(fd);
+		mu_node_opts_default(&o, fx->home);
+		o.listen = listen;
+		o.network = NETWORK;
+		o.log_level = MU_LOG_DEBUG;
+		o.limits = *lim;
+		rc = mu_node_serve(&o, &why);
+		if (rc != 0)
+			fprintf(stderr, "serve failed: %s\n", why.text);
+		exit(rc == 0 ? 0 : 1); /* exit(), so LeakSanitizer looks */
+	}
+	for (t0 = now_ms(); strstr(read_log(fx), "serving group") == NULL;) {
+		if (now_ms() - t0 > 10000 || strstr(read_log(fx), "serve failed"))
+			fail_msg("the daemon did not start:\n%s", read_log(fx));
+		usleep(10000);
+	}
+}
+
+/* SIGTERM, then the exit status: 0 after a clean stop. */
+static void
+stop_node(struct fx *fx)
+{
+	int status;
+
+	assert_int_equal(kill(fx->pid, SIGTERM), 0);
+	assert_int_equal(waitpid(fx->pid, &status, 0), fx->pid);
+	fx->pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("the daemon did not stop cleanly (status %d):\n%s", status,
+		         read_log(fx));
+	assert_non_null(strstr(read_log(fx), "SIGTERM received: stopping"));
+}
+
+/* A connection to the daemon, from source address src (127.0.0.x). */
+static int
+dial(const struct fx *fx, const char *src)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	if (src != NULL) {
+		assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
+		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	sa.sin_port = htons(fx->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Whether the other end closes fd within ms (anything it sends first is
+ * read and dropped). */
+static bool
+closed_within(int fd, int ms)
+{
+	int64_t end = now_ms() + ms;
+	char buf[512];
+
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		int64_t left = end - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return false;
+		n = read(fd, buf, sizeof(buf));
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return true;
+	}
+}
+
+static void
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		assert_true(w > 0);
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+/* --- a node made by hand, with protocol/session.h over a blocking socket */
+
+struct hand {
+	int fd;
+	struct mu_sess *s;
+	struct mu_sess_identity id;
+	uint8_t sk[MU_SECRET_BYTES];
+	struct mu_buf out;
+	uint8_t msg[256]; /* the start of the first message received */
+	size_t msg_len;
+	unsigned nmsgs;
+	unsigned nrecs;    /* records received in recs messages */
+	uint64_t last_ack; /* req of the last ack received */
+};
+
+static int
+hand_on_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct hand *h = ctx;
+
+	struct mu_wire_msg m;
+	struct mu_why why = {""};
+
+	if (h->nmsgs++ == 0) {
+		h->msg_len = len < sizeof(h->msg) ? len : sizeof(h->msg);
+		memcpy(h->msg, msg, h->msg_len);
+	}
+	if (mu_wire_decode(&m, msg, len, &why) != 0)
+		fail_msg("the daemon sent a malformed message: %s", why.text);
+	if (m.type == MU_WIRE_RECS)
+		h->nrecs += (unsigned)m.nrecs;
+	else if (m.type == MU_WIRE_ACK)
+		h->last_ack = m.req;
+	return 0;
+}
+
+static void
+hand_new(struct hand *h, int fd, bool initiator, const char *network,
+         const uint8_t *expect)
+{
+	uint8_t pk[MU_KEY_BYTES], npub[32], e[32];
+	struct mu_why why = {""};
+
+	memset(h, 0, sizeof(*h));
+	h->fd = fd;
+	crypto_sign_keypair(pk, h->sk);
+	randombytes_buf(h->id.noise_secret, 32);
+	mu_noise_public(npub, h->id.noise_secret);
+	memcpy(h->id.group, pk, MU_KEY_BYTES);
+	mu_sess_sign_proof(h->id.proof, npub, h->sk);
+	randombytes_buf(e, sizeof(e));
+	if (mu_sess_new(&h->s, initiator, network, &h->id, expect, e, &h->out, &why) !=
+	    0)
+		fail_msg("session: %s", why.text);
+}
+
+static void
+hand_flush(struct hand *h)
+{
+	write_all(h->fd, h->out.data, h->out.len);
+	h->out.len = 0;
+}
+
+typedef bool (*hand_done_fn)(const struct hand *h, unsigned arg);
+
+static bool
+has_msgs(const struct hand *h, unsigned n)
+{
+	return h->nmsgs >= n;
+}
+
+static bool
+has_ack(const struct hand *h, unsigned req)
+{
+	return h->last_ack == req;
+}
+
+/* Runs the session until it is ready and done(h, arg): 0, a session error,
+ * or MU_EIO when the peer closed or went quiet for ms. */
+static int
+hand_until(struct hand *h, hand_done_fn done, unsigned arg, int ms)
+{
+	int64_t end = now_ms() + ms;
+	uint8_t buf[4096];
+	struct mu_why why = {""};
+	int rc;
+
+	for (;;) {
+		struct pollfd p = {.fd = h->fd, .events = POLLIN};
+		ssize_t n;
+
+		hand_flush(h);
+		if (mu_sess_ready(h->s) && done(h, arg))
+			return 0;
+		if (now_ms() >= end || poll(&p, 1, (int)(end - now_ms())) <= 0)
+			return MU_EIO;
+		n = read(h->fd, buf, sizeof(buf));
+		if (n <= 0)
+			return MU_EIO;
+		rc = mu_sess_feed(h->s, buf, (size_t)n, &h->out, hand_on_msg, h, &why);
+		if (rc != 0)
+			return rc;
+	}
+}
+
+/* Runs it until it is ready and has received want messages. */
+static int
+hand_run(struct hand *h, unsigned want, int ms)
+{
+	return hand_until(h, has_msgs, want, ms);
+}
+
+static void
+hand_send(struct hand *h, const struct mu_buf *msg)
+{
+	assert_int_equal(mu_sess_send(h->s, msg->data, msg->len, &h->out), 0);
+	hand_flush(h);
+}
+
+static void
+hand_free(struct hand *h)
+{
+	mu_sess_free(h->s);
+	mu_buf_free(&h->out);
+	close(h->fd);
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+static void
+test_handshake_timeout(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	int64_t t0;
+	int fd;
+
+	test_limits(&lim);
+	lim.handshake_ms = 300;
+	start_node(fx, &lim);
+	fd = dial(fx, NULL);
+	t0 = now_ms();
+	assert_true(closed_within(fd, 5000));
+	assert_true(now_ms() - t0 >= 250);
+	close(fd);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "handshake timed out"));
+}
+
+static void
+test_handshaking_caps(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	int a, b, c, d, e, f;
+
+	test_limits(&lim);
+	lim.max_handshaking = 3;
+	lim.max_handshaking_per_ip = 2;
+	start_node(fx, &lim);
+	a = dial(fx, "127.0.0.1");
+	b = dial(fx, "127.0.0.1");
+	assert_false(closed_within(a, 200));
+	assert_false(closed_within(b, 10));
+	c = dial(fx, "127.0.0.1"); /* a third from one address */
+	assert_true(closed_within(c, 2000));
+	d = dial(fx, "127.0.0.2");
+	assert_false(closed_within(d, 200));
+	e = dial(fx, "127.0.0.3"); /* a fourth in all */
+	assert_true(closed_within(e, 2000));
+	close(a); /* makes room for one more */
+	usleep(200000);
+	f = dial(fx, "127.0.0.1");
+	assert_false(closed_within(f, 200));
+	close(b);
+	close(c);
+	close(d);
+	close(e);
+	close(f);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx),
+	                       "too many connections in the handshake from this "
+	                       "address"));
+	assert_non_null(strstr(read_log(fx), "too many connections in the handshake"));
+}
+
+static void
+test_max_conns(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	int a, b, c;
+
+	test_limits(&lim);
+	lim.max_conns = 2;
+	start_node(fx, &lim);
+	a = dial(fx, "127.0.0.1");
+	b = dial(fx, "127.0.0.2");
+	assert_false(closed_within(a, 200));
+	c = dial(fx, "127.0.0.3");
+	assert_true(closed_within(c, 2000));
+	assert_false(closed_within(b, 10));
+	close(a);
+	close(b);
+	close(c);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "refused 127.0.0.3:"));
+}
+
+static void
+test_oversized_handshake_message(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	uint8_t len[2] = {0x01, 0x01}; /* 257 bytes, one over the limit */
+	int fd;
+
+	test_limits(&lim);
+	start_node(fx, &lim);
+	fd = dial(fx, NULL);
+	write_all(fd, len, sizeof(len));
+	assert_true(closed_within(fd, 2000));
+	close(fd);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "message of 257 bytes, at most 256"));
+}
+
+static void
+test_handshake_and_hello(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	char key[MU_KEY_TEXT_SIZE], line[128];
+	struct hand h;
+
+	test_limits(&lim);
+	start_node(fx, &lim);
+	hand_new(&h, dial(fx, NULL), true, NETWORK, fx->group);
+	assert_int_equal(hand_run(&h, 1, 5000), 0);
+	assert_memory_equal(mu_sess_peer_group(h.s), fx->group, MU_KEY_BYTES);
+	/* The first message is the daemon's hello: ["hello", {...}]. */
+	assert_true(h.msg_len > 7);
+	assert_memory_equal(h.msg, "\x92\xa5hello", 7);
+	hand_free(&h);
+	/* The daemon logged the handshake with our group. */
+	mu_key_to_text(key, h.id.group);
+	snprintf(line, sizeof(line), "handshake done, group %s", key);
+	usleep(100000);
+	assert_non_null(strstr(read_log(fx), line));
+	stop_node(fx);
+}
+
+static void
+sync_opts(struct mu_node_opts *o, const struct fx *fx)
+{
+	mu_node_opts_default(o, fx->home2);
+	o->listen = NULL;
+	o->network = NETWORK;
+	o->log_level = MU_LOG_ERROR;
+	o->limits.handshake_ms = 3000;
+}
+
+static void
+test_sync_with_daemon(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct mu_node_opts o;
+	struct mu_sync_report rep;
+	struct mu_why why = {""};
+	uint8_t wrong[MU_KEY_BYTES];
+	char addr[32], want[MU_KEY_TEXT_SIZE], got[MU_KEY_TEXT_SIZE];
+	int rc;
+
+	test_limits(&lim);
+	start_node(fx, &lim);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)fx->port);
+	sync_opts(&o, fx);
+
+	rc = mu_node_sync(&o, addr, fx->group, &rep, &why);
+	if (rc != 0)
+		fail_msg("sync: %s", why.text);
+
+	/* The daemon proves its own group, not the one we expect. */
+	randombytes_buf(wrong, sizeof(wrong));
+	memset(&why, 0, sizeof(why));
+	assert_int_not_equal(mu_node_sync(&o, addr, wrong, &rep, &why), 0);
+	mu_key_to_text(want, wrong);
+	mu_key_to_text(got, fx->group);
+	assert_non_null(strstr(why.text, "proved group mug1"));
+	assert_non_null(strstr(why.text, got));
+	assert_non_null(strstr(why.text, want));
+	assert_true(strstr(why.text, got) < strstr(why.text, want));
+	assert_non_null(strstr(why.text, "was expected; dropping"));
+
+	/* Another network: the handshake cannot authenticate. */
+	o.network = "another-net";
+	memset(&why, 0, sizeof(why));
+	assert_int_not_equal(mu_node_sync(&o, addr, fx->group, &rep, &why), 0);
+	assert_non_null(strstr(why.text, "another network?"));
+	assert_non_null(strstr(why.text, "handshake with 127.0.0.1:"));
+	stop_node(fx);
+}
+
+/* A valid record of the daemon's group with its signature broken. */
+static void
+tampered_record(const struct fx *fx, struct mu_buf *out)
+{
+	struct mu_home *home;
+	struct mu_record rec;
+	struct mu_why why = {""};
+	uint8_t *buf;
+	size_t len;
+	int64_t now = (int64_t)time(NULL);
+
+	if (mu_home_open(&home, fx->home, true, &why) != 0)
+		fail_msg("home: %s", why.text);
+	memset(&rec, 0, sizeof(rec));
+	rec.kind = MU_KIND_PROFILE;
+	memcpy(rec.group, home->group, MU_KEY_BYTES);
+	memcpy(rec.signer, home->group, MU_KEY_BYTES);
+	rec.created_at = now;
+	rec.d.ptr = "";
+	rec.c.profile.name.ptr = "Tampered";
+	rec.c.profile.name.len = 8;
+	if (mu_rec_build(&rec, home->secret, now, &buf, &len, NULL, &why) != 0)
+		fail_msg("build: %s", why.text);
+	mu_home_close(home);
+	buf[len - 1] ^= 1; /* the last byte of the signature */
+	assert_int_equal(mu_buf_append(out, buf, len), 0);
+	free(buf);
+}
+
+static void
+test_invalid_records_ban(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct mu_buf rec = MU_BUF_INIT, msg = MU_BUF_INIT;
+	struct mu_wire_blob blobs[3];
+	struct mu_scope *scope = mu_scope_new();
+	struct hand h;
+	int fd;
+
+	test_limits(&lim);
+	lim.max_invalid = 2;
+	start_node(fx, &lim);
+	tampered_record(fx, &rec);
+	for (size_t i = 0; i < 3; i++)
+		blobs[i] = (struct mu_wire_blob){rec.data, rec.len};
+
+	hand_new(&h, dial(fx, "127.0.0.5"), true, NETWORK, fx->group);
+	assert_int_equal(hand_run(&h, 1, 5000), 0);
+	assert_non_null(scope);
+	assert_int_equal(mu_scope_add(scope, fx->group), 0);
+	assert_int_equal(mu_wire_encode_hello(&msg, "test", 4, scope), 0);
+	hand_send(&h, &msg);
+	msg.len = 0;
+	assert_int_equal(mu_wire_encode_recs(&msg, 0, blobs, 3), 0);
+	hand_send(&h, &msg);
+	assert_true(closed_within(h.fd, 3000));
+	hand_free(&h);
+
+	/* Refused from that address now, not from another. */
+	fd = dial(fx, "127.0.0.5");
+	assert_true(closed_within(fd, 2000));
+	close(fd);
+	fd = dial(fx, "127.0.0.6");
+	assert_false(closed_within(fd, 300));
+	close(fd);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "banned 127.0.0.5"));
+	assert_non_null(strstr(read_log(fx), "refused 127.0.0.5:"));
+	mu_scope_free(scope);
+	mu_buf_free(&rec);
+	mu_buf_free(&msg);
+}
+
+/* Stores n causes of about 8 KiB each in the daemon's home (before it
+ * runs); their ids go to ids. */
+static void
+seed_causes(const struct fx *fx, size_t n, uint8_t (*ids)[MU_ID_BYTES])
+{
+	static char desc[8000];
+	struct mu_home *home;
+	struct mu_store *st;
+	struct mu_store_opts so = {0, false};
+	struct mu_why why = {""};
+	int64_t now = (int64_t)time(NULL);
+	char *dir, d[32];
+
+	memset(desc, 'x', sizeof(desc));
+	if (mu_home_open(&home, fx->home, true, &why) != 0)
+		fail_msg("home: %s", why.text);
+	dir = mu_home_store_dir(home);
+	if (mu_store_open(&st, dir, &so, &why) != 0)
+		fail_msg("store: %s", why.text);
+	for (size_t i = 0; i < n; i++) {
+		const struct mu_record *one[1];
+		struct mu_record rec, built;
+		enum mu_put_result res;
+		uint8_t *buf;
+		size_t len;
+
+		memset(&rec, 0, sizeof(rec));
+		rec.kind = MU_KIND_CAUSE;
+		memcpy(rec.group, home->group, MU_KEY_BYTES);
+		memcpy(rec.signer, home->group, MU_KEY_BYTES);
+		rec.created_at = now;
+		snprintf(d, sizeof(d), "bp-%03zu", i);
+		rec.d = (struct mu_str){d, strlen(d)};
+		rec.c.cause.title = (struct mu_str){"Heavy", 5};
+		rec.c.cause.description = (struct mu_str){desc, sizeof(desc)};
+		rec.c.cause.status = MU_CAUSE_ACTIVE;
+		if (mu_rec_build(&rec, home->secret, now, &buf, &len, ids[i], &why) !=
+		        0 ||
+		    mu_rec_parse(&built, buf, len, now, 0, &why) != 0)
+			fail_msg("cause: %s", why.text);
+		one[0] = &built;
+		if (mu_store_put(st, one, 1, &res, &why) != 0)
+			fail_msg("put: %s", why.text);
+		free(buf);
+	}
+	mu_store_close(st);
+	free(dir);
+	mu_home_close(home);
+}
+
+/* A peer that asks for much and does not read: the daemon's write queue
+ * passes out_high and it stops reading that peer; once the peer reads, the
+ * queue drains, reading resumes and the rest of the answer follows. */
+static void
+test_backpressure(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 40 };
+	uint8_t ids[N][MU_ID_BYTES], unknown[1][MU_ID_BYTES] = {{0}};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct mu_scope *scope = mu_scope_new();
+	struct mu_buf msg = MU_BUF_INIT;
+	struct mu_node_limits lim;
+	struct hand h;
+	int fd, small = 2048;
+	int64_t t0;
+
+	seed_causes(fx, N, ids);
+	test_limits(&lim);
+	lim.out_high = 16384;
+	lim.out_low = 4096;
+	start_node(fx, &lim);
+
+	/* A small receive window, so the kernel holds little for us. */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	sa.sin_port = htons(fx->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	hand_new(&h, fd, true, NETWORK, fx->group);
+	assert_int_equal(hand_run(&h, 1, 5000), 0);
+
+	assert_non_null(scope);
+	assert_int_equal(mu_scope_add(scope, fx->group), 0);
+	assert_int_equal(mu_wire_encode_hello(&msg, "test", 4, scope), 0);
+	hand_send(&h, &msg);
+	msg.len = 0;
+	assert_int_equal(mu_wire_encode_want(&msg, 1, (const uint8_t(*)[32])ids, N), 0);
+	hand_send(&h, &msg);
+
+	/* Not reading: the daemon's queue passes out_high. */
+	for (t0 = now_ms(); !strstr(read_log(fx), "not reading until it drains");)
+		if (now_ms() - t0 > 5000)
+			fail_msg("the daemon never stopped reading:\n%s", read_log(fx));
+		else
+			usleep(10000);
+
+	/* Reading: everything asked for arrives, then the ack. */
+	assert_int_equal(hand_until(&h, has_ack, 1, 10000), 0);
+	assert_int_equal(h.nrecs, N);
+	/* The daemon reads again: a new want is answered. */
+	msg.len = 0;
+	assert_int_equal(mu_wire_encode_want(&msg, 2, (const uint8_t(*)[32])unknown, 1),
+	                 0);
+	hand_send(&h, &msg);
+	assert_int_equal(hand_until(&h, has_ack, 2, 5000), 0);
+	hand_free(&h);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "write queue drained, reading again"));
+	mu_scope_free(scope);
+	mu_buf_free(&msg);
+}
+
+/* Adds addr as a peer of the daemon's home (before it runs). */
+static void
+add_peer(const struct fx *fx, const char *addr)
+{
+	struct mu_home *home;
+	struct mu_store *st;
+	struct mu_store_opts so = {0, false};
+	struct mu_why why = {""};
+	char *dir;
+
+	if (mu_home_open(&home, fx->home, false, &why) != 0)
+		fail_msg("home: %s", why.text);
+	dir = mu_home_store_dir(home);
+	if (mu_store_open(&st, dir, &so, &why) != 0 ||
+	    mu_store_peer_add(st, addr, NULL, MU_PEER_MANUAL, (int64_t)time(NULL),
+	                      &why) != 0)
+		fail_msg("peer add: %s", why.text);
+	mu_store_close(st);
+	free(dir);
+	mu_home_close(home);
+}
+
+struct peer_row {
+	const char *addr;
+	struct mu_peer p;
+	bool found;
+};
+
+static int
+find_row(void *ctx, const struct mu_peer *p)
+{
+	struct peer_row *r = ctx;
+
+	if (strcmp(p->addr, r->addr) == 0) {
+		r->p = *p;
+		r->found = true;
+	}
+	return 0;
+}
+
+static void
+test_redial_backoff(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int64_t t[7];
+	int lfd, one = 1;
+	char addr[32];
+	struct hand h;
+	/* Intervals after 1, 2, 3 and 4 failures: the doubled minimum with
+	 * half of it random, capped at 800, plus the dialer's tick (100) and
+	 * room for a loaded machine. */
+	static const int64_t lo[] = {90, 190, 390, 390};
+	static const int64_t hi[] = {500, 700, 1100, 1100};
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	{
+		socklen_t len = sizeof(sa);
+
+		assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	}
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	add_peer(fx, addr);
+
+	test_limits(&lim);
+	lim.dial_min_ms = 100;
+	lim.dial_max_ms = 800;
+	start_node(fx, &lim);
+	/* Five dials that fail in the handshake (we hang up), then one that
+	 * gets ready, then the next comes after the minimum again. */
+	for (int i = 0; i < 7; i++) {
+		struct pollfd p = {.fd = lfd, .events = POLLIN};
+		int fd;
+
+		if (poll(&p, 1, 5000) != 1)
+			fail_msg("dial %d did not come:\n%s", i, read_log(fx));
+		fd = accept(lfd, NULL, NULL);
+		assert_true(fd >= 0);
+		t[i] = now_ms();
+		if (i == 5) {
+			hand_new(&h, fd, false, NETWORK, NULL);
+			assert_int_equal(hand_run(&h, 1, 5000), 0);
+			assert_memory_equal(mu_sess_peer_group(h.s), fx->group,
+			                    MU_KEY_BYTES);
+			hand_free(&h);
+		} else {
+			close(fd);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		int64_t dt = t[i + 1] - t[i];
+
+		if (dt < lo[i] || dt > hi[i])
+			fail_msg("interval %d after failure %d: %lld ms, not %lld-%lld",
+			         i, i + 1, (long long)dt, (long long)lo[i],
+			         (long long)hi[i]);
+	}
+	/* After the ready session: the minimum, not the capped delay. */
+	if (t[6] - t[5] >= 390)
+		fail_msg("redial after a ready session took %lld ms",
+		         (long long)(t[6] - t[5]));
+	close(lfd);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "dialing again in"));
+
+	/* The peers table says what the daemon saw. */
+	{
+		struct mu_home *home;
+		struct mu_store *st;
+		struct mu_store_opts so = {0, false};
+		struct mu_why why = {""};
+		struct peer_row r;
+		char *dir;
+
+		memset(&r, 0, sizeof(r));
+		r.addr = addr;
+		assert_int_equal(mu_home_open(&home, fx->home, false, &why), 0);
+		dir = mu_home_store_dir(home);
+		assert_int_equal(mu_store_open(&st, dir, &so, &why), 0);
+		assert_int_equal(mu_store_peers(st, find_row, &r), 0);
+		assert_true(r.found);
+		assert_true(r.p.last_seen > 0);
+		assert_string_equal(r.p.state, "idle");
+		mu_store_close(st);
+		free(dir);
+		mu_home_close(home);
+	}
+}
+
+static void
+test_serve_lock_and_bad_listen(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct mu_node_opts o;
+	struct mu_why why = {""};
+	char listen[32];
+
+	test_limits(&lim);
+	start_node(fx, &lim);
+	/* A second daemon on the same home is refused... */
+	mu_node_opts_default(&o, fx->home);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)free_port());
+	o.listen = listen;
+	o.network = NETWORK;
+	o.log_level = MU_LOG_ERROR;
+	assert_int_not_equal(mu_node_serve(&o, &why), 0);
+	assert_true(why.text[0] != '\0');
+	/* ...and so is one on another home whose address is taken. */
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)fx->port);
+	o.home = fx->home2;
+	memset(&why, 0, sizeof(why));
+	assert_int_not_equal(mu_node_serve(&o, &why), 0);
+	assert_non_null(strstr(why.text, "in use"));
+	stop_node(fx);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handshaking_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_handshake_message, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_handshake_and_hello, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_with_daemon, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_invalid_records_ban, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_redial_backoff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_serve_lock_and_bad_listen, setup,
+	                                    teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

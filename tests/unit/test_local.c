@@ -1,0 +1,850 @@
+/*
+ * The node's local state in the store (storage/local.h), on real LMDB files:
+ * the log of stored records, the peers table and its encoding, the followed
+ * groups, the scope walked over alliance records, the negentropy items, and
+ * the upgrade of a schema-1 store.
+ */
+/* nftw(), to remove the test's directory. */
+#define _XOPEN_SOURCE 700
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <sodium.h>
+
+#include "storage/local.h"
+#include "storage/store.h"
+
+#define NOW 1900000000LL
+
+struct grp {
+	uint8_t pk[MU_KEY_BYTES];
+	uint8_t sk[MU_SECRET_BYTES];
+};
+
+/* Built records: each parsed record borrows its own buffer. */
+struct built {
+	struct built *next;
+	uint8_t *buf;
+	size_t len;
+	struct mu_record rec;
+};
+
+struct fx {
+	char dir[64];
+	struct mu_store *st;
+	struct built *built;
+	struct grp g[8];
+};
+
+static struct fx *cur_fx;
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	struct mu_why why = {{0}};
+
+	assert_non_null(fx);
+	assert_true(sodium_init() >= 0);
+	strcpy(fx->dir, "/tmp/mu-local-XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	for (size_t i = 0; i < sizeof(fx->g) / sizeof(fx->g[0]); i++)
+		crypto_sign_keypair(fx->g[i].pk, fx->g[i].sk);
+	if (mu_store_open(&fx->st, fx->dir, NULL, &why) != 0)
+		fail_msg("open: %s", why.text);
+	cur_fx = fx;
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+	struct built *b, *next;
+
+	mu_store_close(fx->st);
+	for (b = fx->built; b != NULL; b = next) {
+		next = b->next;
+		free(b->buf);
+		free(b);
+	}
+	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	cur_fx = NULL;
+	return 0;
+}
+
+static void
+reopen(struct fx *fx, const struct mu_store_opts *opts)
+{
+	struct mu_why why = {{0}};
+
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	if (mu_store_open(&fx->st, fx->dir, opts, &why) != 0)
+		fail_msg("reopen: %s", why.text);
+}
+
+static struct mu_str
+S(const char *s) {
+	return (struct mu_str){s, strlen(s)};
+}
+
+static const struct mu_record *
+finish(struct mu_record *tmpl, const struct grp *g)
+{
+	struct built *b = calloc(1, sizeof(*b));
+	struct mu_why why = {{0}};
+
+	assert_non_null(b);
+	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
+	memcpy(tmpl->signer, g->pk, MU_KEY_BYTES);
+	if (mu_rec_build(tmpl, g->sk, NOW, &b->buf, &b->len, NULL, &why) != 0)
+		fail_msg("build: %s", why.text);
+	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
+		fail_msg("parse: %s", why.text);
+	b->next = cur_fx->built;
+	cur_fx->built = b;
+	return &b->rec;
+}
+
+static const struct mu_record *
+cause(const struct grp *g, const char *d, uint32_t rev, int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_CAUSE;
+	r.created_at = created;
+	r.d = S(d);
+	r.rev = rev;
+	r.c.cause.title = S("Rent");
+	r.c.cause.status = MU_CAUSE_ACTIVE;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+alliance_to(const struct grp *g, const uint8_t with[MU_KEY_BYTES], uint32_t rev,
+            enum mu_alliance_status status)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_record r;
+
+	sodium_bin2hex(hex, sizeof(hex), with, MU_KEY_BYTES);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_ALLIANCE;
+	r.created_at = NOW - 500 + rev;
+	r.d = S(hex);
+	r.rev = rev;
+	memcpy(r.c.alliance.with, with, MU_KEY_BYTES);
+	r.c.alliance.status = status;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+alliance(const struct grp *g, const struct grp *with, uint32_t rev,
+         enum mu_alliance_status status)
+{
+	return alliance_to(g, with->pk, rev, status);
+}
+
+static const struct mu_record *
+del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	r.c.del.by_addr = true;
+	memcpy(r.c.del.addr.group, g->pk, MU_KEY_BYTES);
+	r.c.del.addr.kind = kind;
+	r.c.del.addr.d = S(d);
+	return finish(&r, g);
+}
+
+static enum mu_put_result
+put1(struct mu_store *st, const struct mu_record *r)
+{
+	enum mu_put_result res = 0;
+	struct mu_why why = {{0}};
+
+	if (mu_store_put(st, &r, 1, &res, &why) != 0)
+		fail_msg("put: %s", why.text);
+	return res;
+}
+
+/* --- the log ------------------------------------------------------------- */
+
+#define SEEN_MAX 64
+struct seen {
+	size_t n;
+	size_t stop_after; /* 0: never */
+	uint64_t seqs[SEEN_MAX];
+	uint8_t ids[SEEN_MAX][MU_ID_BYTES];
+};
+
+static int
+collect_log(void *ctx, uint64_t seq, const struct mu_record *rec)
+{
+	struct seen *s = ctx;
+
+	assert_true(s->n < SEEN_MAX);
+	s->seqs[s->n] = seq;
+	memcpy(s->ids[s->n], rec->id, MU_ID_BYTES);
+	s->n++;
+	return s->stop_after != 0 && s->n == s->stop_after ? 9 : 0;
+}
+
+static struct seen
+log_since(struct mu_store *st, uint64_t seq, size_t max)
+{
+	struct seen s;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(mu_store_log_since(st, seq, max, collect_log, &s), 0);
+	return s;
+}
+
+static uint64_t
+log_last(struct mu_store *st)
+{
+	uint64_t seq = 99;
+
+	assert_int_equal(mu_store_log_last(st, &seq), 0);
+	return seq;
+}
+
+static void
+test_log(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *a = cause(&fx->g[0], "rent", 1, NOW - 100);
+	const struct mu_record *b1 = cause(&fx->g[1], "park", 1, NOW - 90);
+	const struct mu_record *b2 = cause(&fx->g[1], "park", 2, NOW - 80);
+	const struct mu_record *b0 = cause(&fx->g[1], "park", 0, NOW - 70);
+	const struct mu_record *del = del_addr(&fx->g[0], MU_KIND_CAUSE, "rent", NOW);
+	const struct mu_record *batch[2] = {b1, b2};
+	enum mu_put_result res[2];
+	struct mu_why why = {{0}};
+	struct seen s;
+
+	assert_int_equal(log_last(fx->st), 0);
+	s = log_since(fx->st, 0, SIZE_MAX);
+	assert_int_equal(s.n, 0);
+
+	assert_int_equal(put1(fx->st, a), MU_PUT_NEW);
+	assert_int_equal(log_last(fx->st), 1);
+	/* Only records stored as new are logged. */
+	assert_int_equal(put1(fx->st, a), MU_PUT_DUPLICATE);
+	assert_int_equal(log_last(fx->st), 1);
+
+	/* b1 is logged, then dropped within the same batch by b2. */
+	assert_int_equal(mu_store_put(fx->st, batch, 2, res, &why), 0);
+	assert_int_equal(res[0], MU_PUT_NEW);
+	assert_int_equal(res[1], MU_PUT_NEW);
+	assert_int_equal(log_last(fx->st), 3);
+	assert_int_equal(put1(fx->st, b0), MU_PUT_SUPERSEDED);
+	assert_int_equal(log_last(fx->st), 3);
+
+	s = log_since(fx->st, 0, SIZE_MAX);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seqs[0], 1);
+	assert_memory_equal(s.ids[0], a->id, MU_ID_BYTES);
+	assert_int_equal(s.seqs[1], 3);
+	assert_memory_equal(s.ids[1], b2->id, MU_ID_BYTES);
+
+	/* The delete is logged; the record it deleted is skipped from now on. */
+	assert_int_equal(put1(fx->st, del), MU_PUT_NEW);
+	assert_int_equal(log_last(fx->st), 4);
+	s = log_since(fx->st, 0, SIZE_MAX);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.seqs[0], 3);
+	assert_int_equal(s.seqs[1], 4);
+	assert_memory_equal(s.ids[1], del->id, MU_ID_BYTES);
+
+	/* From a position, and at most max calls (skipped entries are not
+	 * calls). */
+	s = log_since(fx->st, 3, SIZE_MAX);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.seqs[0], 4);
+	s = log_since(fx->st, 0, 1);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.seqs[0], 3);
+	s = log_since(fx->st, 4, SIZE_MAX);
+	assert_int_equal(s.n, 0);
+	s = log_since(fx->st, UINT64_MAX, SIZE_MAX);
+	assert_int_equal(s.n, 0);
+	s = log_since(fx->st, 0, 0);
+	assert_int_equal(s.n, 0);
+
+	/* A visitor's nonzero return stops the walk and is passed back. */
+	memset(&s, 0, sizeof(s));
+	s.stop_after = 1;
+	assert_int_equal(mu_store_log_since(fx->st, 0, SIZE_MAX, collect_log, &s), 9);
+	assert_int_equal(s.n, 1);
+
+	/* The log is in the store: another handle (another process) sees it. */
+	reopen(fx, NULL);
+	assert_int_equal(log_last(fx->st), 4);
+	s = log_since(fx->st, 2, SIZE_MAX);
+	assert_int_equal(s.n, 2);
+}
+
+/* --- schema upgrade -------------------------------------------------------- */
+
+/* Makes the store at dir look like one that muster wrote with schema 1. */
+static void
+downgrade(const char *dir)
+{
+	static const char *const gone[] = {"log", "peers", "follows"};
+	uint8_t one[4] = {0, 0, 0, 1};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {6, "schema"}, v = {4, one};
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(mdb_dbi_open(txn, gone[i], 0, &dbi), 0);
+		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
+	}
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static void
+set_schema(const char *dir, uint8_t ver)
+{
+	uint8_t b[4] = {0, 0, 0, ver};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {6, "schema"}, v = {4, b};
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+struct order {
+	size_t n;
+	uint8_t ids[SEEN_MAX][MU_ID_BYTES];
+};
+
+static int
+collect_each(void *ctx, const struct mu_record *rec)
+{
+	struct order *o = ctx;
+
+	assert_true(o->n < SEEN_MAX);
+	memcpy(o->ids[o->n++], rec->id, MU_ID_BYTES);
+	return 0;
+}
+
+static void
+test_schema_upgrade(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_store_opts ro = {.read_only = true};
+	struct mu_store *st = NULL;
+	struct mu_why why = {{0}};
+	struct order each = {0};
+	struct seen s;
+
+	/* Stored out of time order, so that log order and by_time differ. */
+	put1(fx->st, cause(&fx->g[0], "c", 1, NOW - 10));
+	put1(fx->st, cause(&fx->g[1], "a", 1, NOW - 300));
+	put1(fx->st, cause(&fx->g[2], "b", 1, NOW - 200));
+	put1(fx->st, alliance(&fx->g[0], &fx->g[1], 1, MU_ALLIANCE_PROPOSED));
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	downgrade(fx->dir);
+
+	/* A reader gets the store upgraded by a writer first, and opens it. */
+	assert_int_equal(mu_store_open(&st, fx->dir, &ro, &why), 0);
+	assert_int_equal(log_last(st), 4);
+	mu_store_close(st);
+	/* A second downgrade, upgraded by a writer this time. */
+	downgrade(fx->dir);
+	reopen(fx, NULL);
+	assert_int_equal(mu_store_each(fx->st, collect_each, &each), 0);
+	assert_int_equal(each.n, 4);
+	assert_int_equal(log_last(fx->st), 4);
+	s = log_since(fx->st, 0, SIZE_MAX);
+	assert_int_equal(s.n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(s.seqs[i], i + 1);
+		assert_memory_equal(s.ids[i], each.ids[i], MU_ID_BYTES);
+	}
+	/* The new tables work, and new records go on from the filled log. */
+	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, true), 0);
+	put1(fx->st, cause(&fx->g[3], "d", 1, NOW - 1000));
+	assert_int_equal(log_last(fx->st), 5);
+
+	/* Upgraded: a reader opens it as it is. */
+	reopen(fx, &ro);
+	assert_int_equal(log_last(fx->st), 5);
+
+	/* A newer schema is refused. */
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	set_schema(fx->dir, 3);
+	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
+	assert_non_null(strstr(why.text, "schema version 3"));
+	set_schema(fx->dir, 2);
+	reopen(fx, NULL);
+}
+
+/* --- peers --------------------------------------------------------------- */
+
+struct peers {
+	size_t n;
+	struct mu_peer p[8];
+};
+
+static int
+collect_peer(void *ctx, const struct mu_peer *p)
+{
+	struct peers *ps = ctx;
+
+	assert_true(ps->n < 8);
+	ps->p[ps->n++] = *p;
+	return 0;
+}
+
+static struct peers
+peers(struct mu_store *st)
+{
+	struct peers ps;
+
+	memset(&ps, 0, sizeof(ps));
+	assert_int_equal(mu_store_peers(st, collect_peer, &ps), 0);
+	return ps;
+}
+
+static void
+add_ok(struct mu_store *st, const char *addr, const uint8_t *key,
+       enum mu_peer_source src, int64_t now)
+{
+	struct mu_why why = {{0}};
+
+	if (mu_store_peer_add(st, addr, key, src, now, &why) != 0)
+		fail_msg("peer add %s: %s", addr, why.text);
+	assert_string_equal(why.text, "");
+}
+
+static bool
+has_bytes(const uint8_t *p, size_t n, const char *want, size_t wn)
+{
+	for (size_t i = 0; i + wn <= n; i++)
+		if (memcmp(p + i, want, wn) == 0)
+			return true;
+	return false;
+}
+
+/* Reads the raw value of a peer and checks it is a canonical map with
+ * exactly the keys named, in that order. */
+static void
+assert_raw_keys(const char *dir, const char *addr, const char *const *keys, size_t n)
+{
+	msgpack_unpacked u;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {strlen(addr), (void *)addr}, v;
+	size_t off = 0;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "peers", 0, &dbi), 0);
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	msgpack_unpacked_init(&u);
+	assert_int_equal(msgpack_unpack_next(&u, v.mv_data, v.mv_size, &off),
+	                 MSGPACK_UNPACK_SUCCESS);
+	assert_int_equal(off, v.mv_size);
+	assert_int_equal(u.data.type, MSGPACK_OBJECT_MAP);
+	assert_int_equal(u.data.via.map.size, n);
+	for (size_t i = 0; i < n; i++) {
+		msgpack_object key = u.data.via.map.ptr[i].key;
+
+		assert_int_equal(key.type, MSGPACK_OBJECT_STR);
+		assert_int_equal(key.via.str.size, strlen(keys[i]));
+		assert_memory_equal(key.via.str.ptr, keys[i], key.via.str.size);
+	}
+	/* The smallest forms: 7412 sent is a uint16 (cd 1c f4). */
+	assert_true(has_bytes(v.mv_data, v.mv_size, "\xcd\x1c\xf4", 3));
+	msgpack_unpacked_destroy(&u);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+}
+
+static void
+test_peers(void **state)
+{
+	struct fx *fx = *state;
+	static const char *const bad[] = {
+	    "",       "host",   ":80",   "host:0",    "host:65536",    "host:",
+	    "a b:80", "::1:80", "[::1]", "host:80/x", "http://host:80"};
+	static const char *const all_keys[] = {"added_at",  "key",      "last_seen",
+	                                       "last_sync", "received", "sent",
+	                                       "source",    "state"};
+	const uint8_t *k1 = fx->g[1].pk, *k2 = fx->g[2].pk;
+	struct mu_why why = {{0}};
+	char longer[400];
+	struct peers ps;
+	struct mu_peer up;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+		    mu_store_peer_add(fx->st, bad[i], NULL, MU_PEER_MANUAL, NOW, &why),
+		    MU_EINVAL);
+		assert_true(strlen(why.text) > 0);
+		assert_int_equal(mu_peer_addr_check(bad[i], &why), MU_EINVAL);
+	}
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	memcpy(longer + 300, ":80", 4);
+	assert_int_equal(mu_peer_addr_check(longer, &why), MU_EINVAL);
+	assert_non_null(strstr(why.text, "longer than 261"));
+	assert_int_equal(mu_peer_addr_check("[::1]:7412", &why), 0);
+	assert_string_equal(why.text, "");
+	assert_int_equal(peers(fx->st).n, 0);
+
+	add_ok(fx->st, "node.example.org:7412", NULL, MU_PEER_MANUAL, NOW);
+	add_ok(fx->st, "[::1]:7000", k1, MU_PEER_LEARNT, NOW + 1);
+	ps = peers(fx->st);
+	assert_int_equal(ps.n, 2);
+	/* Address order: '[' sorts before 'n'. */
+	assert_string_equal(ps.p[0].addr, "[::1]:7000");
+	assert_true(ps.p[0].has_key);
+	assert_memory_equal(ps.p[0].key, k1, MU_KEY_BYTES);
+	assert_int_equal(ps.p[0].source, MU_PEER_LEARNT);
+	assert_int_equal(ps.p[0].added_at, NOW + 1);
+	assert_string_equal(ps.p[1].addr, "node.example.org:7412");
+	assert_false(ps.p[1].has_key);
+	assert_int_equal(ps.p[1].source, MU_PEER_MANUAL);
+	assert_int_equal(ps.p[1].added_at, NOW);
+	assert_int_equal(ps.p[1].last_seen, 0);
+	assert_int_equal(ps.p[1].last_sync, 0);
+	assert_int_equal(ps.p[1].sent, 0);
+	assert_int_equal(ps.p[1].received, 0);
+	assert_string_equal(ps.p[1].state, "");
+
+	/* Adding again updates the key; the first time added stays. A NULL
+	 * key keeps the one stored. */
+	add_ok(fx->st, "node.example.org:7412", k2, MU_PEER_MANUAL, NOW + 50);
+	add_ok(fx->st, "node.example.org:7412", NULL, MU_PEER_MANUAL, NOW + 60);
+	ps = peers(fx->st);
+	assert_true(ps.p[1].has_key);
+	assert_memory_equal(ps.p[1].key, k2, MU_KEY_BYTES);
+	assert_int_equal(ps.p[1].added_at, NOW);
+	/* What an ally announces never overrides what the user set. */
+	add_ok(fx->st, "node.example.org:7412", k1, MU_PEER_LEARNT, NOW + 70);
+	ps = peers(fx->st);
+	assert_memory_equal(ps.p[1].key, k2, MU_KEY_BYTES);
+	assert_int_equal(ps.p[1].source, MU_PEER_MANUAL);
+	/* ... but the user takes over a learnt peer. */
+	add_ok(fx->st, "[::1]:7000", NULL, MU_PEER_MANUAL, NOW + 80);
+	ps = peers(fx->st);
+	assert_int_equal(ps.p[0].source, MU_PEER_MANUAL);
+	assert_memory_equal(ps.p[0].key, k1, MU_KEY_BYTES);
+
+	/* The daemon's statistics; the key and source are not its to change. */
+	memset(&up, 0, sizeof(up));
+	strcpy(up.addr, "node.example.org:7412");
+	up.last_seen = NOW + 100;
+	up.last_sync = NOW + 101;
+	up.sent = 7412;
+	up.received = 5000000000ULL;
+	strcpy(up.state, "connected");
+	up.source = MU_PEER_LEARNT;
+	assert_int_equal(mu_store_peer_update(fx->st, &up), 0);
+	reopen(fx, NULL);
+	ps = peers(fx->st);
+	assert_int_equal(ps.n, 2);
+	assert_int_equal(ps.p[1].last_seen, NOW + 100);
+	assert_int_equal(ps.p[1].last_sync, NOW + 101);
+	assert_int_equal(ps.p[1].sent, 7412);
+	assert_int_equal(ps.p[1].received, 5000000000ULL);
+	assert_string_equal(ps.p[1].state, "connected");
+	assert_int_equal(ps.p[1].source, MU_PEER_MANUAL);
+	assert_true(ps.p[1].has_key);
+	assert_int_equal(ps.p[1].added_at, NOW);
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	assert_raw_keys(fx->dir, "node.example.org:7412", all_keys, 8);
+	reopen(fx, NULL);
+
+	/* Removing, and updating a removed peer. */
+	assert_int_equal(mu_store_peer_remove(fx->st, "node.example.org:7412"), 0);
+	assert_int_equal(mu_store_peer_remove(fx->st, "node.example.org:7412"),
+	                 MU_ENOTFOUND);
+	assert_int_equal(mu_store_peer_update(fx->st, &up), MU_ENOTFOUND);
+	assert_int_equal(mu_store_peer_remove(fx->st, ""), MU_ENOTFOUND);
+	assert_int_equal(mu_store_peer_remove(fx->st, longer), MU_ENOTFOUND);
+	ps = peers(fx->st);
+	assert_int_equal(ps.n, 1);
+	assert_string_equal(ps.p[0].addr, "[::1]:7000");
+}
+
+/* --- follows --------------------------------------------------------------- */
+
+struct keys {
+	size_t n;
+	uint8_t k[8][MU_KEY_BYTES];
+};
+
+static int
+collect_key(void *ctx, const uint8_t key[MU_KEY_BYTES])
+{
+	struct keys *ks = ctx;
+
+	assert_true(ks->n < 8);
+	memcpy(ks->k[ks->n++], key, MU_KEY_BYTES);
+	return 0;
+}
+
+static void
+test_follows(void **state)
+{
+	struct fx *fx = *state;
+	const uint8_t *lo, *hi;
+	struct keys ks = {0};
+
+	lo = memcmp(fx->g[1].pk, fx->g[2].pk, MU_KEY_BYTES) < 0 ? fx->g[1].pk
+	                                                        : fx->g[2].pk;
+	hi = lo == fx->g[1].pk ? fx->g[2].pk : fx->g[1].pk;
+	assert_int_equal(mu_store_follows(fx->st, collect_key, &ks), 0);
+	assert_int_equal(ks.n, 0);
+	assert_int_equal(mu_store_follow(fx->st, hi, true), 0);
+	assert_int_equal(mu_store_follow(fx->st, lo, true), 0);
+	assert_int_equal(mu_store_follow(fx->st, lo, true), 0);
+	assert_int_equal(mu_store_follows(fx->st, collect_key, &ks), 0);
+	assert_int_equal(ks.n, 2);
+	assert_memory_equal(ks.k[0], lo, MU_KEY_BYTES);
+	assert_memory_equal(ks.k[1], hi, MU_KEY_BYTES);
+
+	assert_int_equal(mu_store_follow(fx->st, lo, false), 0);
+	assert_int_equal(mu_store_follow(fx->st, lo, false), MU_ENOTFOUND);
+	memset(&ks, 0, sizeof(ks));
+	assert_int_equal(mu_store_follows(fx->st, collect_key, &ks), 0);
+	assert_int_equal(ks.n, 1);
+	assert_memory_equal(ks.k[0], hi, MU_KEY_BYTES);
+}
+
+/* --- scope --------------------------------------------------------------- */
+
+/* Fails unless the scope is exactly the groups of fx->g named by idx. */
+static void
+assert_scope(struct fx *fx, int hops, const int *idx, size_t n)
+{
+	struct mu_scope *s = mu_scope_new();
+
+	assert_non_null(s);
+	memset(s->keys, 0xee, sizeof(s->keys[0])); /* stale content is replaced */
+	s->n = 1;
+	assert_int_equal(mu_store_scope(fx->st, fx->g[0].pk, hops, s), 0);
+	if (s->n != n)
+		fail_msg("hops %d: scope has %zu groups, expected %zu", hops, s->n, n);
+	for (size_t i = 0; i < n; i++)
+		if (!mu_scope_has(s, fx->g[idx[i]].pk))
+			fail_msg("hops %d: group %d is not in the scope", hops, idx[i]);
+	for (size_t i = 1; i < s->n; i++)
+		assert_true(memcmp(s->keys[i - 1], s->keys[i], MU_KEY_BYTES) < 0);
+	mu_scope_free(s);
+}
+
+#define SCOPE(fx, hops, ...)                                                           \
+	assert_scope((fx), (hops), (const int[]){__VA_ARGS__},                         \
+	             sizeof((const int[]){__VA_ARGS__}) / sizeof(int))
+
+static void
+mutual(struct fx *fx, int a, int b)
+{
+	put1(fx->st, alliance(&fx->g[a], &fx->g[b], 1, MU_ALLIANCE_PROPOSED));
+	put1(fx->st, alliance(&fx->g[b], &fx->g[a], 1, MU_ALLIANCE_PROPOSED));
+}
+
+static void
+test_scope(void **state)
+{
+	struct fx *fx = *state;
+	/* Groups: 0 us (A), then B C D in a chain; 4 E, 5 F, 6 X. */
+	enum { A, B, C, D, E, F, X };
+
+	SCOPE(fx, 0, A);
+	SCOPE(fx, 2, A);
+	mutual(fx, A, B);
+	mutual(fx, B, C);
+	mutual(fx, C, D);
+	SCOPE(fx, 0, A);
+	SCOPE(fx, 1, A, B);
+	SCOPE(fx, 2, A, B, C);
+	SCOPE(fx, 3, A, B, C, D);
+	SCOPE(fx, 9, A, B, C, D);
+	SCOPE(fx, -1, A);
+
+	/* One-sided proposals to us or by us make no ally. */
+	put1(fx->st, alliance(&fx->g[A], &fx->g[E], 1, MU_ALLIANCE_PROPOSED));
+	put1(fx->st, alliance(&fx->g[X], &fx->g[A], 1, MU_ALLIANCE_PROPOSED));
+	SCOPE(fx, 3, A, B, C, D);
+	/* Beyond step 1, a group's proposals are followed as they stand. */
+	put1(fx->st, alliance(&fx->g[B], &fx->g[F], 1, MU_ALLIANCE_PROPOSED));
+	SCOPE(fx, 1, A, B);
+	SCOPE(fx, 2, A, B, C, F);
+
+	/* Followed groups are in at every hop count, but not walked from. */
+	assert_int_equal(mu_store_follow(fx->st, fx->g[X].pk, true), 0);
+	SCOPE(fx, 0, A, X);
+	SCOPE(fx, 1, A, B, X);
+	/* A followed ally is still walked from. */
+	assert_int_equal(mu_store_follow(fx->st, fx->g[B].pk, true), 0);
+	SCOPE(fx, 2, A, B, C, F, X);
+	assert_int_equal(mu_store_follow(fx->st, fx->g[B].pk, false), 0);
+	assert_int_equal(mu_store_follow(fx->st, fx->g[X].pk, false), 0);
+
+	/* C ends its alliance with D: the chain stops at C, although D's
+	 * record still proposes. */
+	put1(fx->st, alliance(&fx->g[C], &fx->g[D], 2, MU_ALLIANCE_ENDED));
+	SCOPE(fx, 3, A, B, C, F);
+	/* B's proposal to us ended: B is no ally, and nothing beyond it. */
+	put1(fx->st, alliance(&fx->g[B], &fx->g[A], 2, MU_ALLIANCE_ENDED));
+	SCOPE(fx, 3, A);
+	/* Proposed again: back. */
+	put1(fx->st, alliance(&fx->g[B], &fx->g[A], 3, MU_ALLIANCE_PROPOSED));
+	SCOPE(fx, 3, A, B, C, F);
+	/* Our own ended record ends it too. */
+	put1(fx->st, alliance(&fx->g[A], &fx->g[B], 2, MU_ALLIANCE_ENDED));
+	SCOPE(fx, 3, A);
+}
+
+/* More groups than a scope holds: it stops at MU_SCOPE_MAX, us included. */
+static void
+test_scope_cap(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = MU_SCOPE_MAX + 40, BATCH = 64 };
+	const struct mu_record *batch[BATCH];
+	enum mu_put_result res[BATCH];
+	struct mu_why why = {{0}};
+	struct mu_scope *s = mu_scope_new();
+	uint8_t with[MU_KEY_BYTES];
+	size_t i, n = 0;
+
+	assert_non_null(s);
+	mutual(fx, 0, 1);
+	for (i = 0; i < N; i++) {
+		randombytes_buf(with, sizeof(with));
+		batch[n++] = alliance_to(&fx->g[1], with, 1, MU_ALLIANCE_PROPOSED);
+		if (n == BATCH || i == N - 1) {
+			if (mu_store_put(fx->st, batch, n, res, &why) != 0)
+				fail_msg("put: %s", why.text);
+			n = 0;
+		}
+	}
+	assert_int_equal(mu_store_scope(fx->st, fx->g[0].pk, 1, s), 0);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(mu_store_scope(fx->st, fx->g[0].pk, 2, s), 0);
+	assert_int_equal(s->n, MU_SCOPE_MAX);
+	assert_true(mu_scope_has(s, fx->g[0].pk));
+	assert_true(mu_scope_has(s, fx->g[1].pk));
+	mu_scope_free(s);
+}
+
+/* --- negentropy items ------------------------------------------------------ */
+
+static void
+test_neg_items(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[9];
+	struct mu_neg_item want[9], *items = NULL;
+	struct mu_scope *dom = mu_scope_new();
+	size_t n = 99, nw = 0;
+
+	assert_non_null(dom);
+	/* Times out of order, some equal, over three groups. */
+	r[0] = cause(&fx->g[0], "a", 1, NOW - 10);
+	r[1] = cause(&fx->g[1], "b", 1, NOW - 500);
+	r[2] = cause(&fx->g[2], "c", 1, NOW - 20);
+	r[3] = cause(&fx->g[0], "d", 1, NOW - 500);
+	r[4] = cause(&fx->g[2], "e", 1, NOW - 500);
+	r[5] = cause(&fx->g[0], "f", 1, 1000);
+	r[6] = cause(&fx->g[2], "g", 1, NOW - 20);
+	r[7] = cause(&fx->g[1], "h", 1, 5);
+	r[8] = del_addr(&fx->g[0], MU_KIND_CAUSE, "gone", NOW - 1);
+	for (size_t i = 0; i < 9; i++) {
+		put1(fx->st, r[i]);
+		if (memcmp(r[i]->group, fx->g[1].pk, MU_KEY_BYTES) == 0)
+			continue;
+		want[nw].ts = (uint64_t)r[i]->created_at;
+		memcpy(want[nw].id, r[i]->id, MU_ID_BYTES);
+		nw++;
+	}
+	mu_neg_sort(want, nw);
+
+	/* An empty domain has no items. */
+	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, &n), 0);
+	assert_null(items);
+	assert_int_equal(n, 0);
+
+	assert_int_equal(mu_scope_add(dom, fx->g[0].pk), 0);
+	assert_int_equal(mu_scope_add(dom, fx->g[2].pk), 0);
+	assert_int_equal(mu_scope_add(dom, fx->g[5].pk), 0);
+	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, &n), 0);
+	assert_int_equal(n, nw);
+	assert_int_equal(nw, 7);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(items[i].ts, want[i].ts);
+		assert_memory_equal(items[i].id, want[i].id, MU_ID_BYTES);
+	}
+	free(items);
+	mu_scope_free(dom);
+}
+
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T_(test_log),       T_(test_schema_upgrade), T_(test_peers),
+	    T_(test_follows),   T_(test_scope),          T_(test_scope_cap),
+	    T_(test_neg_items),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
