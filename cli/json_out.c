@@ -221,6 +221,9 @@ mu_cli_json_record(const struct mu_record *rec)
 	case MU_KIND_DELETE:
 		delete_json(c, &rec->c.del, &ok);
 		break;
+	case MU_KIND_NODE:
+		put_strs(c, "addrs", rec->c.node.addrs, rec->c.node.naddrs, &ok);
+		break;
 	default:
 		ok = false;
 		break;

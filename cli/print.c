@@ -273,6 +273,9 @@ show_content(FILE *f, const struct mu_record *rec)
 		}
 		field_str(f, "reason:", rec->c.del.reason);
 		break;
+	case MU_KIND_NODE:
+		field_list(f, "addrs:", rec->c.node.addrs, rec->c.node.naddrs);
+		break;
 	default:
 		break;
 	}
