@@ -83,14 +83,14 @@ mu_sync_state(struct mu_node *node)
 }
 
 void
-mu_sync_progress(struct mu_node *node, bool final)
+mu_sync_progress(struct mu_node *node)
 {
 	struct mu_sync_state *st = node->sync;
 	uint64_t t = now_ms(node);
 
 	if (!node->once || st == NULL)
 		return;
-	if (!final && t - st->progress_ms < 1000)
+	if (t - st->progress_ms < 1000)
 		return;
 	st->progress_ms = t;
 	fprintf(stderr,
@@ -246,7 +246,6 @@ mu_sync_on_close(struct mu_node *node, struct mu_conn *c)
 		return;
 	flush_stats(p, false, false);
 	if (node->once && p->dialer && !p->done) {
-		mu_sync_progress(node, true);
 		if (node->why.text[0] == '\0')
 			mu_fail(&node->why, MU_EIO,
 			        "sync: the connection to %s ended before the sync "
@@ -578,7 +577,6 @@ check_done(struct mu_sync_peer *p)
 		return;
 	p->done = true;
 	flush_stats(p, false, false);
-	mu_sync_progress(node, true);
 	mu_node_log(node, MU_LOG_INFO, "peer %s: sync complete", mu_conn_name(p->c));
 	node->exit_code = 0;
 	node->why.text[0] = '\0';

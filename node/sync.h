@@ -134,8 +134,9 @@ void mu_sync_resume(struct mu_sync_peer *p);
 /* Asks conn.c to read or not, from busy and the unanswered wants. */
 void mu_sync_update_hold(struct mu_sync_peer *p);
 uint64_t mu_sync_req(struct mu_sync_peer *p, bool want);
-/* In once-mode: prints "sync: received N records (M new), sent K". */
-void mu_sync_progress(struct mu_node *node, bool final);
+/* In once-mode, at most once a second: prints "sync: received N records
+ * (M new), sent K". The CLI prints the final figures itself. */
+void mu_sync_progress(struct mu_node *node);
 
 /* gossip.c */
 int mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,

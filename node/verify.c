@@ -141,7 +141,7 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 		            mu_conn_name(p->c), nfresh, b->n);
 		mu_sync_push_log(node, p, (const uint8_t(*)[32])fresh, nfresh);
 	}
-	mu_sync_progress(node, false);
+	mu_sync_progress(node);
 	if (b->req != 0 && p->c != NULL) {
 		st->msg.len = 0;
 		if ((rc = mu_wire_encode_ack(&st->msg, b->req)) != 0)

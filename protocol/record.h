@@ -21,26 +21,26 @@
 
 #include "error.h"
 
-#define MU_KEY_BYTES 32         /* Ed25519 public key: a group or a signer */
-#define MU_SECRET_BYTES 64      /* libsodium's Ed25519 secret key (seed || pk) */
-#define MU_ID_BYTES 32          /* BLAKE2b-256 of the body */
-#define MU_SIG_BYTES 64         /* Ed25519 signature */
+#define MU_KEY_BYTES      32    /* Ed25519 public key: a group or a signer */
+#define MU_SECRET_BYTES   64    /* libsodium's Ed25519 secret key (seed || pk) */
+#define MU_ID_BYTES       32    /* BLAKE2b-256 of the body */
+#define MU_SIG_BYTES      64    /* Ed25519 signature */
 #define MU_FORMAT_VERSION 1     /* header field 0 */
-#define MU_BODY_MAX 16384       /* rule body-size */
-#define MU_RECORD_MAX (1 + 3 + MU_BODY_MAX + 2 + MU_SIG_BYTES) /* array, bin hdrs */
-#define MU_D_MAX 64             /* rule d-form */
-#define MU_FUTURE_SLACK 600     /* seconds; rule future */
-#define MU_TIME_MAX 253402300799LL  /* 9999-12-31T23:59:59Z */
-#define MU_REV_MAX 2147483647u  /* fits iCalendar's SEQUENCE */
-#define MU_EVENT_SPAN_MAX 31622400 /* 366 days; rule event-span */
-#define MU_LIST_MAX 16          /* tags, hosts, causes */
-#define MU_ONLINE_MAX 8         /* event.online */
-#define MU_GEO_SCALE 10000000   /* lat/lon are in 1e-7 degrees */
-#define MU_NODE_ADDRS_MAX 8     /* node.addrs */
-#define MU_NODE_ADDR_MAX 261    /* one "HOST:PORT" of node.addrs; rule node-addr */
+#define MU_BODY_MAX       16384 /* rule body-size */
+#define MU_RECORD_MAX     (1 + 3 + MU_BODY_MAX + 2 + MU_SIG_BYTES) /* array, bin hdrs */
+#define MU_D_MAX          64                                       /* rule d-form */
+#define MU_FUTURE_SLACK   600            /* seconds; rule future */
+#define MU_TIME_MAX       253402300799LL /* 9999-12-31T23:59:59Z */
+#define MU_REV_MAX        2147483647u    /* fits iCalendar's SEQUENCE */
+#define MU_EVENT_SPAN_MAX 31622400       /* 366 days; rule event-span */
+#define MU_LIST_MAX       16             /* tags, hosts, causes */
+#define MU_ONLINE_MAX     8              /* event.online */
+#define MU_GEO_SCALE      10000000       /* lat/lon are in 1e-7 degrees */
+#define MU_NODE_ADDRS_MAX 8              /* node.addrs */
+#define MU_NODE_ADDR_MAX  261 /* one "HOST:PORT" of node.addrs; rule node-addr */
 
 /* The domain separator that is signed before the id (16 ASCII bytes). */
-#define MU_SIG_CONTEXT "muster record v1"
+#define MU_SIG_CONTEXT     "muster record v1"
 #define MU_SIG_CONTEXT_LEN 16
 
 enum mu_kind {
@@ -67,22 +67,11 @@ struct mu_addr {
 	struct mu_str d;
 };
 
-enum mu_cause_status {
-	MU_CAUSE_ACTIVE = 1,
-	MU_CAUSE_WON,
-	MU_CAUSE_CLOSED
-};
+enum mu_cause_status { MU_CAUSE_ACTIVE = 1, MU_CAUSE_WON, MU_CAUSE_CLOSED };
 
-enum mu_event_status {
-	MU_EVENT_TENTATIVE = 1,
-	MU_EVENT_CONFIRMED,
-	MU_EVENT_CANCELLED
-};
+enum mu_event_status { MU_EVENT_TENTATIVE = 1, MU_EVENT_CONFIRMED, MU_EVENT_CANCELLED };
 
-enum mu_alliance_status {
-	MU_ALLIANCE_PROPOSED = 1,
-	MU_ALLIANCE_ENDED
-};
+enum mu_alliance_status { MU_ALLIANCE_PROPOSED = 1, MU_ALLIANCE_ENDED };
 
 struct mu_profile {
 	struct mu_str name; /* required */
@@ -137,7 +126,7 @@ struct mu_alliance {
 /* A tombstone names exactly one target: an address or an id. */
 struct mu_delete {
 	bool by_addr;
-	struct mu_addr addr; /* when by_addr */
+	struct mu_addr addr;     /* when by_addr */
 	uint8_t id[MU_ID_BYTES]; /* otherwise */
 	struct mu_str reason;
 };
@@ -198,7 +187,7 @@ enum {
  * undefined. Does not allocate.
  */
 int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
-		 int flags, struct mu_why *why);
+                 int flags, struct mu_why *why);
 
 /*
  * Returns how many bytes the record that starts at buf occupies, reading only
@@ -221,8 +210,8 @@ long mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why);
  * the signer's key, MU_ENOMEM when memory runs out); *out is then NULL.
  */
 int mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
-		 int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
-		 struct mu_why *why);
+                 int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
+                 struct mu_why *why);
 
 /* Whether records of this kind are replaceable (have an address). */
 bool mu_kind_replaceable(enum mu_kind kind);
@@ -238,8 +227,8 @@ enum mu_kind mu_kind_from_name(const char *name, size_t len);
  * with is the record's with key, which d must spell in hex; NULL when it is
  * not known (an address read from text), and then only the form is checked.
  */
-int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d,
-		   const uint8_t *with, struct mu_why *why);
+int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *with,
+                   struct mu_why *why);
 
 /*
  * Checks rule node-addr for len bytes at s: "HOST:PORT" with PORT 1-65535 in

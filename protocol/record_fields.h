@@ -22,12 +22,12 @@
 #include "record.h"
 
 enum mu_ftype {
-	MU_FT_LINE, /* str, struct mu_str: UTF-8, no control characters */
-	MU_FT_TEXT, /* as LINE, tab and line feed allowed */
-	MU_FT_URL,  /* a LINE starting http:// or https://, no space */
-	MU_FT_TZ,   /* str, struct mu_str: an IANA zone name */
+	MU_FT_LINE,     /* str, struct mu_str: UTF-8, no control characters */
+	MU_FT_TEXT,     /* as LINE, tab and line feed allowed */
+	MU_FT_URL,      /* a LINE starting http:// or https://, no space */
+	MU_FT_TZ,       /* str, struct mu_str: an IANA zone name */
 	MU_FT_HOSTPORT, /* a LINE of the form HOST:PORT (rule node-addr) */
-	MU_FT_ENUM, /* str, stored as an int enum: names[i] is value i + 1 */
+	MU_FT_ENUM,     /* str, stored as an int enum: names[i] is value i + 1 */
 	MU_FT_INT,  /* int in lo..hi (else rule range_rule): int64, int32 or uint32 */
 	MU_FT_TRUE, /* true, stored as bool (absent = false) */
 	MU_FT_KEY,  /* bin of 32 bytes, uint8_t[32] */

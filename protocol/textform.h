@@ -17,10 +17,10 @@
 
 #include "record.h"
 
-#define MU_KEY_HRP "mug"
-#define MU_KEY_TEXT_LEN 62 /* "mug1" + 52 data + 6 checksum characters */
-#define MU_KEY_TEXT_SIZE (MU_KEY_TEXT_LEN + 1)
-#define MU_ID_TEXT_SIZE (2 * MU_ID_BYTES + 1)
+#define MU_KEY_HRP        "mug"
+#define MU_KEY_TEXT_LEN   62 /* "mug1" + 52 data + 6 checksum characters */
+#define MU_KEY_TEXT_SIZE  (MU_KEY_TEXT_LEN + 1)
+#define MU_ID_TEXT_SIZE   (2 * MU_ID_BYTES + 1)
 #define MU_ADDR_TEXT_SIZE (MU_KEY_TEXT_LEN + 1 + 16 + 1 + MU_D_MAX + 1)
 
 /* Writes the text form of a group key into out. */

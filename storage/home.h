@@ -18,10 +18,10 @@
 #include "../protocol/record.h"
 
 struct mu_home {
-	char *dir;                       /* owned, malloc()ed */
-	uint8_t group[MU_KEY_BYTES];     /* the group's public key */
-	uint8_t *secret;                 /* MU_SECRET_BYTES in sodium_malloc() memory,
-					    read-only when not in use; NULL if not loaded */
+	char *dir;                   /* owned, malloc()ed */
+	uint8_t group[MU_KEY_BYTES]; /* the group's public key */
+	uint8_t *secret;             /* MU_SECRET_BYTES in sodium_malloc() memory,
+	                                read-only when not in use; NULL if not loaded */
 };
 
 /*
@@ -38,7 +38,7 @@ int mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *
  * The caller owns *out and frees it with mu_home_close().
  */
 int mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
-		 struct mu_why *why);
+                 struct mu_why *why);
 
 /* Wipes the secret key and frees the home. NULL is allowed. */
 void mu_home_close(struct mu_home *home);
@@ -60,7 +60,7 @@ int mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why
  * when another daemon holds it. *fd is kept open while serving.
  */
 int mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
-		       struct mu_why *why);
+                       struct mu_why *why);
 
 /* Releases the lock (closing fd) and empties the file. */
 void mu_home_unlock_serve(const struct mu_home *home, int fd);

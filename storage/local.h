@@ -40,7 +40,7 @@ typedef int (*mu_store_log_fn)(void *ctx, uint64_t seq, const struct mu_record *
  * entries whose record has since been dropped (superseded or deleted) are
  * skipped. */
 int mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max,
-		       mu_store_log_fn fn, void *ctx);
+                       mu_store_log_fn fn, void *ctx);
 
 /* --- peers ------------------------------------------------------------------- */
 
@@ -57,11 +57,11 @@ struct mu_peer {
 	uint8_t key[MU_KEY_BYTES]; /* the group it must prove */
 	enum mu_peer_source source;
 	int64_t added_at;
-	int64_t last_seen;   /* last completed handshake, 0: never */
-	int64_t last_sync;   /* last completed reconciliation, 0: never */
-	uint64_t sent;       /* records sent to it */
-	uint64_t received;   /* records received from it */
-	char state[16];      /* "connected", "backoff", "idle", "refused"... */
+	int64_t last_seen; /* last completed handshake, 0: never */
+	int64_t last_sync; /* last completed reconciliation, 0: never */
+	uint64_t sent;     /* records sent to it */
+	uint64_t received; /* records received from it */
+	char state[16];    /* "connected", "backoff", "idle", "refused"... */
 };
 
 /* Checks HOST:PORT (port 1-65535, host non-empty, IPv6 in brackets). */
@@ -69,7 +69,7 @@ int mu_peer_addr_check(const char *addr, struct mu_why *why);
 
 /* Adds or updates (key, source) a peer. */
 int mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
-		      enum mu_peer_source source, int64_t now, struct mu_why *why);
+                      enum mu_peer_source source, int64_t now, struct mu_why *why);
 
 /* MU_ENOTFOUND when no such peer. */
 int mu_store_peer_remove(struct mu_store *st, const char *addr);
@@ -102,7 +102,7 @@ int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
  * stops at the mutual allies. Stops silently at MU_SCOPE_MAX groups.
  */
 int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
-		   struct mu_scope *out);
+                   struct mu_scope *out);
 
 /*
  * The negentropy items (created_at, id) of every stored record whose group is
@@ -110,6 +110,6 @@ int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops
  * n is 0); the caller frees it.
  */
 int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
-		       struct mu_neg_item **items, size_t *n);
+                       struct mu_neg_item **items, size_t *n);
 
 #endif

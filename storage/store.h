@@ -42,17 +42,17 @@ struct mu_store_opts {
  * Returns 0 and sets *out, or MU_EIO/MU_EVERSION/MU_ENOMEM with detail in why.
  */
 int mu_store_open(struct mu_store **out, const char *dir,
-		  const struct mu_store_opts *opts, struct mu_why *why);
+                  const struct mu_store_opts *opts, struct mu_why *why);
 
 /* Closes the store and frees it. NULL is allowed. */
 void mu_store_close(struct mu_store *st);
 
 /* What mu_store_put() did with one record. */
 enum mu_put_result {
-	MU_PUT_NEW = 1,     /* stored (and it is the current version, if replaceable) */
-	MU_PUT_DUPLICATE,   /* this id is already stored */
-	MU_PUT_SUPERSEDED,  /* a newer version of its address is stored: not kept */
-	MU_PUT_DELETED,     /* a tombstone covers it: not kept */
+	MU_PUT_NEW = 1,    /* stored (and it is the current version, if replaceable) */
+	MU_PUT_DUPLICATE,  /* this id is already stored */
+	MU_PUT_SUPERSEDED, /* a newer version of its address is stored: not kept */
+	MU_PUT_DELETED,    /* a tombstone covers it: not kept */
 };
 
 /* A short name for a put result ("new", "duplicate", ...). */
@@ -67,37 +67,37 @@ const char *mu_put_result_name(enum mu_put_result r);
  * says which and how to fix it), MU_EIO otherwise.
  */
 int mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
-		 enum mu_put_result *results, struct mu_why *why);
+                 enum mu_put_result *results, struct mu_why *why);
 
 /* Visitor: return 0 to go on, anything else to stop (it is passed back). */
 typedef int (*mu_store_visit_fn)(void *ctx, const struct mu_record *rec);
 
 /* Calls fn with the record of that id, or returns MU_ENOTFOUND. */
 int mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES],
-		 mu_store_visit_fn fn, void *ctx);
+                 mu_store_visit_fn fn, void *ctx);
 
 /* Calls fn with the current version at addr, or returns MU_ENOTFOUND. */
 int mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr,
-		      mu_store_visit_fn fn, void *ctx);
+                      mu_store_visit_fn fn, void *ctx);
 
 /*
  * Whether a tombstone covers addr: 1 yes, 0 no, or a negative error. When
  * tombstone is not NULL it receives the delete record's id.
  */
 int mu_store_deleted_addr(struct mu_store *st, const struct mu_addr *addr,
-			  uint8_t tombstone[MU_ID_BYTES]);
+                          uint8_t tombstone[MU_ID_BYTES]);
 
 /* The current versions of a replaceable kind, of one group or of all groups
  * (group == NULL), in address order. */
 int mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
-		  mu_store_visit_fn fn, void *ctx);
+                  mu_store_visit_fn fn, void *ctx);
 
 /*
  * Current events that overlap [from, to), ordered by start then id. An event
  * without an end lasts until its start (all-day: one day).
  */
-int mu_store_events(struct mu_store *st, int64_t from, int64_t to,
-		    mu_store_visit_fn fn, void *ctx);
+int mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
+                    void *ctx);
 
 /* Every stored record (tombstones included) in (created_at, id) order. */
 int mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx);
@@ -125,6 +125,6 @@ typedef int (*mu_store_alliance_fn)(void *ctx, const struct mu_alliance_view *v)
 
 /* Calls fn once per group that has an alliance record with us, either way. */
 int mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
-		       mu_store_alliance_fn fn, void *ctx);
+                       mu_store_alliance_fn fn, void *ctx);
 
 #endif
