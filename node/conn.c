@@ -153,6 +153,8 @@ conn_detach(struct mu_conn *c)
 	node->nconns--;
 	if (!c->ready)
 		node->nhandshaking--;
+	else
+		mu_node_publish_conns(node);
 }
 
 /*
@@ -391,6 +393,7 @@ handshake_done(struct mu_conn *c)
 	if (!node->once)
 		mu_dial_ready(node, c);
 	mu_sync_on_ready(node, c);
+	mu_node_publish_conns(node);
 }
 
 static int

@@ -282,8 +282,10 @@ daemon_close(struct daemon *d)
 	/* The loop has run dry: no connection or pool work refers to sync.c's
 	 * state any more. */
 	mu_sync_stop(node);
-	if (d->lock_fd >= 0)
+	if (d->lock_fd >= 0) {
+		mu_node_publish_conns(node);
 		mu_home_unlock_serve(node->home, d->lock_fd);
+	}
 	mu_store_close(node->store);
 	if (node->identity != NULL)
 		sodium_free(node->identity);
@@ -366,6 +368,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	                        &d->lock_fd, why);
 	if (rc != 0)
 		goto out;
+	mu_node_publish_conns(node); /* none yet: clears a crashed run's list */
 	if (opts->listen != NULL && (rc = start_listen(d, name, why)) != 0)
 		goto out;
 

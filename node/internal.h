@@ -54,6 +54,12 @@ struct mu_node {
 void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt,
                  ...) __attribute__((format(printf, 3, 4)));
 
+/* --- status (conns_file.c) ------------------------------------------------ */
+
+/* Writes the ready connections to the home's serve.conns for `muster status`
+ * (serve mode only); called when one becomes ready or ends, and at stop. */
+void mu_node_publish_conns(struct mu_node *node);
+
 /* --- connections (conn.c) ---------------------------------------------- */
 
 /* Accepts or dials; the connection belongs to the node until it closes. */

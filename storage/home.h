@@ -71,4 +71,15 @@ void mu_home_unlock_serve(const struct mu_home *home, int fd);
  */
 int mu_home_serve_running(const struct mu_home *home, char *info, size_t cap);
 
+/*
+ * The connections of the running daemon, HOME/serve.conns, so that
+ * `muster status` can show them: text the daemon writes whole (replacing the
+ * file atomically) whenever a connection completes its handshake or ends.
+ * mu_home_read_conns returns the text malloc()ed (the caller frees it), or
+ * NULL when there is none or it cannot be read.
+ */
+int mu_home_write_conns(const struct mu_home *home, const char *text,
+                        struct mu_why *why);
+char *mu_home_read_conns(const struct mu_home *home);
+
 #endif

@@ -1,0 +1,42 @@
+/*
+ * conns_file.c - tells `muster status` (another process) which peers the
+ * daemon is connected to, through the home's serve.conns file.
+ */
+#include <stdio.h>
+
+#include "../protocol/textform.h"
+#include "../storage/local.h"
+#include "internal.h"
+
+void
+mu_node_publish_conns(struct mu_node *node)
+{
+	struct mu_buf text = MU_BUF_INIT;
+	struct mu_why why = {{0}};
+	struct mu_conn *c;
+	int rc = 0;
+
+	if (node->once)
+		return;
+	for (c = node->conns; c != NULL && rc == 0; c = mu_conn_next(c)) {
+		char key[MU_KEY_TEXT_SIZE],
+		    line[MU_PEER_ADDR_MAX + MU_KEY_TEXT_SIZE + 16];
+		int n;
+
+		if (!mu_conn_is_ready(c))
+			continue;
+		mu_key_to_text(key, mu_conn_peer_group(c));
+		n = snprintf(line, sizeof(line), "%s\t%s\t%s\n", mu_conn_name(c), key,
+		             mu_conn_is_dialer(c) ? "dialed" : "accepted");
+		rc = mu_buf_append(&text, line, (size_t)n);
+	}
+	if (rc == 0)
+		rc = mu_buf_push(&text, '\0');
+	/* Only status output depends on it: a failure is logged, not fatal. */
+	if (rc != 0 ||
+	    mu_home_write_conns(node->home, (const char *)text.data, &why) != 0)
+		mu_node_log(node, MU_LOG_WARN,
+		            "cannot record connections for status: %s",
+		            why.text[0] ? why.text : mu_strerror(rc));
+	mu_buf_free(&text);
+}
