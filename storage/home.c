@@ -21,6 +21,7 @@
 
 #include <sodium.h>
 
+#include "home_file.h"
 #include "store.h"
 
 #define KEY_FILE   "group.key"
@@ -31,8 +32,8 @@ _Static_assert(SEED_BYTES == crypto_sign_SEEDBYTES, "seed size");
 _Static_assert(MU_SECRET_BYTES == crypto_sign_SECRETKEYBYTES, "secret key size");
 _Static_assert(MU_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "public key size");
 
-static char *
-join(const char *dir, const char *name)
+char *
+mu_home__join(const char *dir, const char *name)
 {
 	size_t n = strlen(dir) + 1 + strlen(name) + 1;
 	char *p = malloc(n);
@@ -76,9 +77,11 @@ out:
 	return err;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t n)
+int
+mu_home__write_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 
@@ -92,14 +95,13 @@ write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Returns how many bytes were read before end of file, or -1. */
-static ssize_t
-read_all(int fd, uint8_t *p, size_t n)
+ssize_t
+mu_home__read_from_start(int fd, void *buf, size_t n)
 {
 	size_t got = 0;
 
 	while (got < n) {
-		ssize_t r = read(fd, p + got, n - got);
+		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)got);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -110,6 +112,52 @@ read_all(int fd, uint8_t *p, size_t n)
 		got += (size_t)r;
 	}
 	return (ssize_t)got;
+}
+
+int
+mu_home__check_key(int fd, const char *path, size_t size, bool owner_only,
+                   const char *what, struct mu_why *why)
+{
+	struct stat sb;
+	unsigned mode;
+
+	if (fstat(fd, &sb) != 0)
+		return mu_fail(why, MU_EIO, "cannot stat the key file %s: %s", path,
+		               strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return mu_fail(why, MU_EFORMAT, "the key file %s is not a regular file",
+		               path);
+	mode = (unsigned)sb.st_mode & 07777;
+	if (owner_only && (mode & 077) != 0)
+		return mu_fail(
+		    why, MU_EPERM,
+		    "key file %s is %s by others (mode %04o): run chmod 600 %s", path,
+		    (mode & 044) != 0 ? "readable" : "writable", mode, path);
+	if (sb.st_size != (off_t)size)
+		return mu_fail(
+		    why, MU_ECORRUPT,
+		    "key file %s is %lld bytes, not %zu: it is not a muster %s", path,
+		    (long long)sb.st_size, size, what);
+	return 0;
+}
+
+int
+mu_home__read_key(int fd, const char *path, uint8_t *buf, size_t n, struct mu_why *why)
+{
+	ssize_t got = mu_home__read_from_start(fd, buf, n);
+	int err = 0;
+
+	if (got < 0)
+		err = mu_fail(why, MU_EIO, "cannot read the key file %s: %s", path,
+		              strerror(errno));
+	else if ((size_t)got != n)
+		err =
+		    mu_fail(why, MU_ECORRUPT,
+		            "cannot read the key file %s: it is shorter than %zu bytes",
+		            path, n);
+	if (err != 0)
+		sodium_memzero(buf, n);
+	return err;
 }
 
 /* Makes the key file's directory entry durable, not only its bytes. */
@@ -140,8 +188,8 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 		why->text[0] = '\0';
 	if (sodium_init() < 0)
 		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
-	kpath = join(dir, KEY_FILE);
-	sdir = join(dir, STORE_DIR);
+	kpath = mu_home__join(dir, KEY_FILE);
+	sdir = mu_home__join(dir, STORE_DIR);
 	seed = sodium_malloc(SEED_BYTES);
 	sk = sodium_malloc(MU_SECRET_BYTES);
 	if (kpath == NULL || sdir == NULL || seed == NULL || sk == NULL) {
@@ -168,7 +216,7 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 	created = true;
 	randombytes_buf(seed, SEED_BYTES);
 	crypto_sign_seed_keypair(pk, sk, seed);
-	if (write_all(fd, seed, SEED_BYTES) != 0 || fsync(fd) != 0) {
+	if (mu_home__write_all(fd, seed, SEED_BYTES) != 0 || fsync(fd) != 0) {
 		err =
 		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
 		            "cannot write the key file %s: %s", kpath, strerror(errno));
@@ -217,9 +265,6 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 	struct mu_home *home = NULL;
 	uint8_t *seed = NULL, *sk = NULL;
 	char *kpath = NULL;
-	struct stat sb;
-	unsigned mode;
-	ssize_t got;
 	int fd = -1, err = 0;
 
 	*out = NULL;
@@ -227,7 +272,7 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 		why->text[0] = '\0';
 	if (sodium_init() < 0)
 		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
-	kpath = join(dir, KEY_FILE);
+	kpath = mu_home__join(dir, KEY_FILE);
 	home = calloc(1, sizeof(*home));
 	if (kpath == NULL || home == NULL || (home->dir = strdup(dir)) == NULL) {
 		err = mu_fail(why, MU_ENOMEM, "opening the home: out of memory");
@@ -248,31 +293,9 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 		            "cannot open the key file %s: %s", kpath, strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &sb) != 0) {
-		err = mu_fail(why, MU_EIO, "cannot stat the key file %s: %s", kpath,
-		              strerror(errno));
+	err = mu_home__check_key(fd, kpath, SEED_BYTES, load_secret, "group key", why);
+	if (err != 0)
 		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		err = mu_fail(why, MU_EFORMAT, "the key file %s is not a regular file",
-		              kpath);
-		goto out;
-	}
-	mode = (unsigned)sb.st_mode & 07777;
-	if (load_secret && (mode & 077) != 0) {
-		err = mu_fail(
-		    why, MU_EPERM,
-		    "key file %s is %s by others (mode %04o): run chmod 600 %s", kpath,
-		    (mode & 044) != 0 ? "readable" : "writable", mode, kpath);
-		goto out;
-	}
-	if (sb.st_size != SEED_BYTES) {
-		err = mu_fail(why, MU_ECORRUPT,
-		              "key file %s is %lld bytes, not %d: it is not a muster "
-		              "group key",
-		              kpath, (long long)sb.st_size, SEED_BYTES);
-		goto out;
-	}
 
 	seed = sodium_malloc(SEED_BYTES);
 	sk = sodium_malloc(MU_SECRET_BYTES);
@@ -280,14 +303,9 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 		err = mu_fail(why, MU_ENOMEM, "reading the group key: out of memory");
 		goto out;
 	}
-	got = read_all(fd, seed, SEED_BYTES);
-	if (got != SEED_BYTES) {
-		err =
-		    mu_fail(why, got < 0 ? MU_EIO : MU_ECORRUPT,
-		            "cannot read the key file %s: %s", kpath,
-		            got < 0 ? strerror(errno) : "it is shorter than 32 bytes");
+	err = mu_home__read_key(fd, kpath, seed, SEED_BYTES, why);
+	if (err != 0)
 		goto out;
-	}
 	crypto_sign_seed_keypair(home->group, sk, seed);
 	if (load_secret) {
 		/* Read-only until someone means to change it: a stray write
@@ -322,5 +340,5 @@ mu_home_close(struct mu_home *home)
 char *
 mu_home_store_dir(const struct mu_home *home)
 {
-	return join(home->dir, STORE_DIR);
+	return mu_home__join(home->dir, STORE_DIR);
 }

@@ -20,6 +20,8 @@
 
 #include <sodium.h>
 
+#include "home_file.h"
+
 #define NOISE_FILE      "noise.key"
 #define LOCK_FILE       "serve.lock"
 #define NOISE_KEY_BYTES 32
@@ -30,55 +32,6 @@
  * must not read as a running daemon. */
 #define LOCK_TRIES    20
 #define LOCK_RETRY_NS 10000000L
-
-static char *
-join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + 1 + strlen(name) + 1;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		snprintf(p, n, "%s/%s", dir, name);
-	return p;
-}
-
-static int
-write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Reads up to n bytes from the start of the file; how many, or -1. */
-static ssize_t
-read_from_start(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = pread(fd, (char *)buf + got, n - got, (off_t)got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		if (r == 0)
-			break;
-		got += (size_t)r;
-	}
-	return (ssize_t)got;
-}
 
 /* A new key file: O_EXCL so that a key is never replaced, and removed again
  * when it could not be written whole. */
@@ -94,7 +47,7 @@ create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
 		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
 		               strerror(errno));
 	randombytes_buf(secret, NOISE_KEY_BYTES);
-	if (write_all(fd, secret, NOISE_KEY_BYTES) != 0 || fsync(fd) != 0)
+	if (mu_home__write_all(fd, secret, NOISE_KEY_BYTES) != 0 || fsync(fd) != 0)
 		err =
 		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
 		            "cannot write the key file %s: %s", path, strerror(errno));
@@ -111,10 +64,7 @@ create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
 static int
 read_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
 {
-	struct stat sb;
-	unsigned mode;
-	ssize_t got;
-	int fd, err = 0;
+	int fd, err;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
@@ -123,35 +73,10 @@ read_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
 		return mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
 		               "cannot open the key file %s: %s", path,
 		               strerror(errno));
-	if (fstat(fd, &sb) != 0) {
-		err = mu_fail(why, MU_EIO, "cannot stat the key file %s: %s", path,
-		              strerror(errno));
-		goto out;
-	}
-	mode = (unsigned)sb.st_mode & 07777;
-	if (!S_ISREG(sb.st_mode)) {
-		err = mu_fail(why, MU_EFORMAT, "the key file %s is not a regular file",
-		              path);
-	} else if ((mode & 077) != 0) {
-		err = mu_fail(why, MU_EPERM,
-		              "key file %s is %s by others (mode %04o): run chmod "
-		              "600 %s",
-		              path, (mode & 044) != 0 ? "readable" : "writable", mode,
-		              path);
-	} else if (sb.st_size != NOISE_KEY_BYTES) {
-		err = mu_fail(why, MU_ECORRUPT,
-		              "key file %s is %lld bytes, not %d: it is not a muster "
-		              "noise key; remove it to make a new one",
-		              path, (long long)sb.st_size, NOISE_KEY_BYTES);
-	} else if ((got = read_from_start(fd, secret, NOISE_KEY_BYTES)) !=
-	           NOISE_KEY_BYTES) {
-		err =
-		    mu_fail(why, got < 0 ? MU_EIO : MU_ECORRUPT,
-		            "cannot read the key file %s: %s", path,
-		            got < 0 ? strerror(errno) : "it is shorter than 32 bytes");
-		sodium_memzero(secret, NOISE_KEY_BYTES);
-	}
-out:
+	err = mu_home__check_key(fd, path, NOISE_KEY_BYTES, true,
+	                         "noise key; remove it to make a new one", why);
+	if (err == 0)
+		err = mu_home__read_key(fd, path, secret, NOISE_KEY_BYTES, why);
 	close(fd);
 	return err;
 }
@@ -159,7 +84,7 @@ out:
 int
 mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *why)
 {
-	char *path = join(home->dir, NOISE_FILE);
+	char *path = mu_home__join(home->dir, NOISE_FILE);
 	int err;
 
 	if (why != NULL)
@@ -194,7 +119,7 @@ read_info(int fd, char *info, size_t cap)
 	if (info == NULL || cap == 0)
 		return;
 	info[0] = '\0';
-	got = read_from_start(fd, buf, sizeof(buf) - 1);
+	got = mu_home__read_from_start(fd, buf, sizeof(buf) - 1);
 	if (got <= 0)
 		return;
 	buf[got] = '\0';
@@ -220,7 +145,7 @@ mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
                    struct mu_why *why)
 {
 	struct timespec pause = {0, LOCK_RETRY_NS};
-	char *path = join(home->dir, LOCK_FILE);
+	char *path = mu_home__join(home->dir, LOCK_FILE);
 	char other[INFO_MAX];
 	int lfd = -1, err = 0, rc = -1;
 
@@ -256,8 +181,8 @@ mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
 		goto out;
 	}
 	if (ftruncate(lfd, 0) != 0 ||
-	    (info != NULL && (write_all(lfd, info, strlen(info)) != 0 ||
-	                      write_all(lfd, "\n", 1) != 0))) {
+	    (info != NULL && (mu_home__write_all(lfd, info, strlen(info)) != 0 ||
+	                      mu_home__write_all(lfd, "\n", 1) != 0))) {
 		err = mu_fail(why, MU_EIO, "cannot write the lock file %s: %s", path,
 		              strerror(errno));
 		goto out;
@@ -287,7 +212,7 @@ mu_home_unlock_serve(const struct mu_home *home, int fd)
 int
 mu_home_serve_running(const struct mu_home *home, char *info, size_t cap)
 {
-	char *path = join(home->dir, LOCK_FILE);
+	char *path = mu_home__join(home->dir, LOCK_FILE);
 	int fd, running;
 
 	if (info != NULL && cap > 0)

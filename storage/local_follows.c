@@ -20,41 +20,32 @@ mu_store_follow(struct mu_store *st, const uint8_t key[MU_KEY_BYTES], bool on)
 		return err;
 	rc = on ? mdb_put(txn, st->follows, &k, &v, 0)
 	        : mdb_del(txn, st->follows, &k, NULL);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return mu_store__err(st, rc, "changing the followed groups", NULL);
-	}
-	return mu_store__err(st, mdb_txn_commit(txn), "committing to the store", NULL);
+	err = mu_store__err(st, rc, "changing the followed groups", NULL);
+	return mu_store__commit(st, txn, err, NULL);
+}
+
+struct follows_visit {
+	mu_store_key_fn fn;
+	void *ctx;
+};
+
+static int
+follows_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct follows_visit *f = ctx;
+
+	(void)txn;
+	(void)v;
+	if (k->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	return f->fn(f->ctx, k->mv_data);
 }
 
 int
 mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx)
 {
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int err, rc;
+	struct follows_visit f = {fn, ctx};
 
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->follows, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != MU_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		err = fn(ctx, k.mv_data);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the followed groups", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return err;
+	return mu_store__read_scan(st, st->follows, NULL, 0, follows_entry, &f,
+	                           "reading the followed groups");
 }

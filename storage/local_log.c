@@ -132,50 +132,50 @@ mu_store_log_last(struct mu_store *st, uint64_t *seq)
 	return err;
 }
 
+struct log_visit {
+	struct mu_store *st;
+	mu_store_log_fn fn;
+	void *ctx;
+	size_t calls, max;
+	bool full; /* max records handed on, and another entry read */
+};
+
+static int
+log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct log_visit *lv = ctx;
+	struct mu_record rec;
+	int err;
+
+	if (lv->calls == lv->max) {
+		lv->full = true;
+		return 1;
+	}
+	if (k->mv_size != SEQ_BYTES || v->mv_size != MU_ID_BYTES)
+		return MU_ECORRUPT;
+	err = mu_store__load(lv->st, txn, v->mv_data, &rec, NULL);
+	if (err == MU_ENOTFOUND)
+		return 0; /* dropped since: superseded or deleted */
+	if (err == 0)
+		err = lv->fn(lv->ctx, mu_store__get_be64(k->mv_data), &rec);
+	if (err == 0)
+		lv->calls++;
+	return err;
+}
+
 int
 mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max, mu_store_log_fn fn,
                    void *ctx)
 {
+	struct log_visit lv = {st, fn, ctx, 0, max, false};
 	uint8_t key[SEQ_BYTES];
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	size_t calls = 0;
-	int err, rc;
+	MDB_val k = {sizeof(key), key};
+	int err;
 
 	if (max == 0 || seq == UINT64_MAX)
 		return 0;
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
 	mu_store__put_be64(key, seq + 1);
-	k.mv_size = sizeof(key);
-	k.mv_data = key;
-	rc = mdb_cursor_open(txn, st->log, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; rc == 0 && calls < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != SEQ_BYTES || v.mv_size != MU_ID_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		err = mu_store__load(st, txn, v.mv_data, &rec, NULL);
-		if (err == MU_ENOTFOUND) {
-			err = 0; /* dropped since: superseded or deleted */
-			continue;
-		}
-		if (err == 0)
-			err = fn(ctx, mu_store__get_be64(k.mv_data), &rec);
-		if (err != 0)
-			goto out;
-		calls++;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the store's log", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return err;
+	err = mu_store__read_scan(st, st->log, &k, 0, log_entry, &lv,
+	                          "reading the store's log");
+	return lv.full ? 0 : err;
 }

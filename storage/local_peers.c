@@ -230,16 +230,6 @@ begin_write(struct mu_store *st, MDB_txn **txn, struct mu_why *why)
 	return mu_store__begin(st, true, txn, why);
 }
 
-static int
-commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why)
-{
-	if (err != 0) {
-		mdb_txn_abort(txn);
-		return err;
-	}
-	return mu_store__err(st, mdb_txn_commit(txn), "committing to the store", why);
-}
-
 int
 mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
                   enum mu_peer_source source, int64_t now, struct mu_why *why)
@@ -264,7 +254,7 @@ mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
 		err = 0;
 	} else if (err == 0 && source == MU_PEER_LEARNT && p.source == MU_PEER_MANUAL) {
 		/* What the user set is never overridden by what an ally says. */
-		return commit(st, txn, 0, why);
+		return mu_store__commit(st, txn, 0, why);
 	}
 	if (err == 0) {
 		if (source == MU_PEER_MANUAL)
@@ -275,37 +265,44 @@ mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
 		}
 		err = put_peer(st, txn, &p, why);
 	}
-	return commit(st, txn, err, why);
+	return mu_store__commit(st, txn, err, why);
+}
+
+/* Begins a change of a known peer; MU_ENOTFOUND when addr cannot name one. */
+static int
+begin_change(struct mu_store *st, const char *addr, MDB_txn **txn)
+{
+	size_t len = strnlen(addr, MU_PEER_ADDR_MAX);
+
+	if (len == 0 || len == MU_PEER_ADDR_MAX)
+		return MU_ENOTFOUND;
+	return begin_write(st, txn, NULL);
 }
 
 int
 mu_store_peer_remove(struct mu_store *st, const char *addr)
 {
-	size_t len = strnlen(addr, MU_PEER_ADDR_MAX);
-	MDB_val k = {len, (void *)addr};
 	MDB_txn *txn;
+	MDB_val k;
 	int err;
 
-	if (len == 0 || len == MU_PEER_ADDR_MAX)
-		return MU_ENOTFOUND;
-	if ((err = begin_write(st, &txn, NULL)) != 0)
+	if ((err = begin_change(st, addr, &txn)) != 0)
 		return err;
+	k.mv_size = strlen(addr);
+	k.mv_data = (void *)addr;
 	err = mu_store__err(st, mdb_del(txn, st->peers, &k, NULL), "removing a peer",
 	                    NULL);
-	return commit(st, txn, err, NULL);
+	return mu_store__commit(st, txn, err, NULL);
 }
 
 int
 mu_store_peer_update(struct mu_store *st, const struct mu_peer *p)
 {
-	size_t len = strnlen(p->addr, MU_PEER_ADDR_MAX);
 	struct mu_peer q;
 	MDB_txn *txn;
 	int err;
 
-	if (len == 0 || len == MU_PEER_ADDR_MAX)
-		return MU_ENOTFOUND;
-	if ((err = begin_write(st, &txn, NULL)) != 0)
+	if ((err = begin_change(st, p->addr, &txn)) != 0)
 		return err;
 	/* Only what the daemon observes is its to write: the key and the
 	 * source stay as the user (or the learning) left them. */
@@ -319,36 +316,33 @@ mu_store_peer_update(struct mu_store *st, const struct mu_peer *p)
 		q.state[STATE_MAX] = '\0';
 		err = put_peer(st, txn, &q, NULL);
 	}
-	return commit(st, txn, err, NULL);
+	return mu_store__commit(st, txn, err, NULL);
+}
+
+struct peers_visit {
+	mu_store_peer_fn fn;
+	void *ctx;
+};
+
+static int
+peers_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct peers_visit *pv = ctx;
+	struct mu_peer p;
+	int err;
+
+	(void)txn;
+	err = decode(k, v, &p);
+	if (err == 0)
+		err = pv->fn(pv->ctx, &p);
+	return err;
 }
 
 int
 mu_store_peers(struct mu_store *st, mu_store_peer_fn fn, void *ctx)
 {
-	struct mu_peer p;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int err, rc;
+	struct peers_visit pv = {fn, ctx};
 
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->peers, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		err = decode(&k, &v, &p);
-		if (err == 0)
-			err = fn(ctx, &p);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the peers", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return err;
+	return mu_store__read_scan(st, st->peers, NULL, 0, peers_entry, &pv,
+	                           "reading the peers");
 }

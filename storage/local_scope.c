@@ -40,13 +40,8 @@ reach(struct walk *w, const uint8_t key[MU_KEY_BYTES])
 static int
 load_current(struct walk *w, const MDB_val *id, struct mu_record *rec)
 {
-	int err;
+	int err = mu_store__load_indexed(w->st, w->txn, id, rec);
 
-	if (id->mv_size != MU_ID_BYTES)
-		return MU_ECORRUPT;
-	err = mu_store__load(w->st, w->txn, id->mv_data, rec, NULL);
-	if (err == MU_ENOTFOUND)
-		return MU_ECORRUPT; /* the index names a record not held */
 	if (err == 0 && rec->kind != MU_KIND_ALLIANCE)
 		return MU_ECORRUPT;
 	return err;
@@ -95,6 +90,32 @@ proposes_to(struct walk *w, const uint8_t other[MU_KEY_BYTES],
 	       memcmp(rec.c.alliance.with, us, MU_KEY_BYTES) == 0;
 }
 
+struct expansion {
+	struct walk *w;
+	const uint8_t *g;
+	bool mutual;
+};
+
+static int
+expand_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct expansion *x = ctx;
+	struct mu_record rec;
+	int err;
+
+	(void)txn;
+	(void)k;
+	err = load_current(x->w, v, &rec);
+	if (err != 0 || rec.c.alliance.status != MU_ALLIANCE_PROPOSED)
+		return err;
+	if (x->mutual) {
+		err = proposes_to(x->w, rec.c.alliance.with, x->g);
+		if (err <= 0)
+			return err; /* an error, or not mutual: not reached */
+	}
+	return reach(x->w, rec.c.alliance.with);
+}
+
 /*
  * Walks the current alliance records of group g and reaches the groups they
  * propose. With mutual (step 1, g is us) only those whose own current record
@@ -103,67 +124,31 @@ proposes_to(struct walk *w, const uint8_t other[MU_KEY_BYTES],
 static int
 expand(struct walk *w, const uint8_t g[MU_KEY_BYTES], bool mutual)
 {
+	struct expansion x = {w, g, mutual};
 	uint8_t prefix[1 + MU_KEY_BYTES];
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
-	size_t plen = mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, g);
-	MDB_val k = {plen, prefix}, v;
-	int err = 0, rc;
+	MDB_val k = {mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, g), prefix};
 
-	rc = mdb_cursor_open(w->txn, w->st->current, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		err = load_current(w, &v, &rec);
-		if (err != 0)
-			goto out;
-		if (rec.c.alliance.status != MU_ALLIANCE_PROPOSED)
-			continue;
-		if (mutual) {
-			err = proposes_to(w, rec.c.alliance.with, g);
-			if (err < 0)
-				goto out;
-			if (err == 0)
-				continue;
-		}
-		err = reach(w, rec.c.alliance.with);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		err = mu_store__err(w->st, rc, "reading the alliances", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	return err;
+	return mu_store__scan(w->st, w->txn, w->st->current, &k, k.mv_size,
+	                      expand_entry, &x, "reading the alliances");
+}
+
+static int
+follows_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct walk *w = ctx;
+
+	(void)txn;
+	(void)v;
+	if (k->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	return mu_scope_add(w->out, k->mv_data) != 0 ? 1 : 0;
 }
 
 static int
 add_follows(struct walk *w)
 {
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	int err = 0, rc;
-
-	rc = mdb_cursor_open(w->txn, w->st->follows, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != MU_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			break;
-		}
-		if (mu_scope_add(w->out, k.mv_data) != 0) {
-			err = 1;
-			break;
-		}
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		err = mu_store__err(w->st, rc, "reading the followed groups", NULL);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	return err;
+	return mu_store__scan(w->st, w->txn, w->st->follows, NULL, 0, follows_entry, w,
+	                      "reading the followed groups");
 }
 
 /* The steps of the walk; 1 when the scope filled up. */
@@ -223,60 +208,55 @@ out:
 	return err;
 }
 
+struct neg_items {
+	const struct mu_scope *domain;
+	struct mu_neg_item *v;
+	size_t len, cap;
+};
+
+/* by_time is ordered by (created_at, id), as mu_neg_new() wants; the times
+ * are never negative (rule time-range), so their big-endian bytes sort as
+ * the unsigned timestamps do. */
+static int
+neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
+{
+	struct neg_items *ni = ctx;
+	struct mu_neg_item *nv;
+
+	(void)txn;
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || g->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	if (!mu_scope_has(ni->domain, g->mv_data))
+		return 0;
+	if (ni->len == ni->cap) {
+		ni->cap = ni->cap != 0 ? 2 * ni->cap : 256;
+		nv = realloc(ni->v, ni->cap * sizeof(*nv));
+		if (nv == NULL)
+			return MU_ENOMEM;
+		ni->v = nv;
+	}
+	ni->v[ni->len].ts = mu_store__get_be64(k->mv_data);
+	memcpy(ni->v[ni->len].id, (const uint8_t *)k->mv_data + 8, MU_ID_BYTES);
+	ni->len++;
+	return 0;
+}
+
 int
 mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                    struct mu_neg_item **items, size_t *n)
 {
-	struct mu_neg_item *v = NULL, *nv;
-	size_t len = 0, cap = 0;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, g;
-	int err, rc;
+	struct neg_items ni = {domain, NULL, 0, 0};
+	int err;
 
 	*items = NULL;
 	*n = 0;
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->by_time, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &g, MDB_FIRST);
-	/* by_time is ordered by (created_at, id), as mu_neg_new() wants; the
-	 * times are never negative (rule time-range), so their big-endian
-	 * bytes sort as the unsigned timestamps do. */
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &g, MDB_NEXT)) {
-		if (k.mv_size != MU_STORE__TIME_KEY_BYTES ||
-		    g.mv_size != MU_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		if (!mu_scope_has(domain, g.mv_data))
-			continue;
-		if (len == cap) {
-			cap = cap != 0 ? 2 * cap : 256;
-			nv = realloc(v, cap * sizeof(*v));
-			if (nv == NULL) {
-				err = MU_ENOMEM;
-				goto out;
-			}
-			v = nv;
-		}
-		v[len].ts = mu_store__get_be64(k.mv_data);
-		memcpy(v[len].id, (const uint8_t *)k.mv_data + 8, MU_ID_BYTES);
-		len++;
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the store", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	if (err != 0 || len == 0) {
-		free(v);
+	err = mu_store__read_scan(st, st->by_time, NULL, 0, neg_entry, &ni,
+	                          "reading the store");
+	if (err != 0 || ni.len == 0) {
+		free(ni.v);
 		return err;
 	}
-	*items = v;
-	*n = len;
+	*items = ni.v;
+	*n = ni.len;
 	return 0;
 }

@@ -130,6 +130,72 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 }
 
 int
+mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why)
+{
+	if (err != 0) {
+		mdb_txn_abort(txn);
+		return err;
+	}
+	return mu_store__err(st, mdb_txn_commit(txn), "committing to the store", why);
+}
+
+int
+mu_store__load_indexed(struct mu_store *st, MDB_txn *txn, const MDB_val *id,
+                       struct mu_record *rec)
+{
+	int err;
+
+	if (id->mv_size != MU_ID_BYTES)
+		return MU_ECORRUPT;
+	err = mu_store__load(st, txn, id->mv_data, rec, NULL);
+	return err == MU_ENOTFOUND ? MU_ECORRUPT : err;
+}
+
+int
+mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *from,
+               size_t plen, mu_store__entry_fn fn, void *ctx, const char *what)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k = {0, NULL}, v;
+	int err = 0, rc;
+
+	if (from != NULL)
+		k = *from;
+	rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v,
+		                    from != NULL ? MDB_SET_RANGE : MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (plen > 0 &&
+		    (k.mv_size < plen || memcmp(k.mv_data, from->mv_data, plen) != 0))
+			break;
+		err = fn(ctx, txn, &k, &v);
+		if (err != 0)
+			break;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, what, NULL);
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return err;
+}
+
+int
+mu_store__read_scan(struct mu_store *st, MDB_dbi dbi, const MDB_val *from, size_t plen,
+                    mu_store__entry_fn fn, void *ctx, const char *what)
+{
+	MDB_txn *txn;
+	int err;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	err = mu_store__scan(st, txn, dbi, from, plen, fn, ctx, what);
+	mdb_txn_abort(txn);
+	return err;
+}
+
+int
 mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
                struct mu_record *rec, struct mu_why *why)
 {

@@ -88,6 +88,25 @@ int mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *
 /* Begins a transaction, following a map that another process grew. */
 int mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *why);
 
+/* One entry of a scan; k and v borrow txn's pages. 0 goes on, anything else
+ * ends the scan and is what mu_store__scan returns. */
+typedef int (*mu_store__entry_fn)(void *ctx, MDB_txn *txn, const MDB_val *k,
+                                  const MDB_val *v);
+
+/*
+ * Hands fn the entries of dbi in key order, inside txn: from the first, or
+ * from the first key >= *from (from may be NULL), and only while the key
+ * starts with the first plen bytes of *from (plen 0: to the end). A cursor
+ * failure becomes an MU_E* code naming what was being done.
+ */
+int mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *from,
+                   size_t plen, mu_store__entry_fn fn, void *ctx, const char *what);
+
+/* mu_store__scan in a read transaction of its own, one snapshot. */
+int mu_store__read_scan(struct mu_store *st, MDB_dbi dbi, const MDB_val *from,
+                        size_t plen, mu_store__entry_fn fn, void *ctx,
+                        const char *what);
+
 /*
  * Parses the stored record with that id into rec, which then borrows the
  * transaction's pages. MU_ENOTFOUND when there is none, MU_ECORRUPT when the
@@ -95,6 +114,18 @@ int mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_wh
  */
 int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
                    struct mu_record *rec, struct mu_why *why);
+
+/* Ends a write transaction: aborts it when err is not 0 (and returns err),
+ * else commits it. */
+int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why);
+
+/*
+ * mu_store__load of the id an index entry holds (id is the entry's value or
+ * part of its key): MU_ECORRUPT when it is not an id or names no stored
+ * record, since then the index and the records disagree.
+ */
+int mu_store__load_indexed(struct mu_store *st, MDB_txn *txn, const MDB_val *id,
+                           struct mu_record *rec);
 
 /* Appends id to the log with the next sequence number, inside txn (a write
  * transaction of mu_store_put() or of the schema upgrade). */

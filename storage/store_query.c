@@ -49,22 +49,12 @@ current_id(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,
 	return 0;
 }
 
-/* Loads a record an index points at; its absence means the store's indices
- * and records disagree. */
-static int
-load_indexed(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
-             struct mu_record *rec)
-{
-	int err = mu_store__load(st, txn, id, rec, NULL);
-
-	return err == MU_ENOTFOUND ? MU_ECORRUPT : err;
-}
-
 int
 mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr, mu_store_visit_fn fn,
                   void *ctx)
 {
 	uint8_t akey[MU_STORE__ADDR_KEY_MAX], id[MU_ID_BYTES];
+	MDB_val idv = {sizeof(id), id};
 	size_t alen;
 	struct mu_record rec;
 	MDB_txn *txn;
@@ -78,7 +68,7 @@ mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr, mu_store_visi
 		return err;
 	err = current_id(st, txn, akey, alen, id);
 	if (err == 0)
-		err = load_indexed(st, txn, id, &rec);
+		err = mu_store__load_indexed(st, txn, &idv, &rec);
 	if (err == 0)
 		err = fn(ctx, &rec);
 	mdb_txn_abort(txn);
@@ -116,48 +106,45 @@ mu_store_deleted_addr(struct mu_store *st, const struct mu_addr *addr,
 	return err;
 }
 
+/* What a scan of records hands on: the visitor of a query, and the range
+ * of mu_store_events. */
+struct visit {
+	struct mu_store *st;
+	mu_store_visit_fn fn;
+	void *ctx;
+	int64_t from, to;
+	bool past_to; /* the calendar scan reached to */
+};
+
+/* An entry of current: address key -> id. */
+static int
+current_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct visit *vis = ctx;
+	struct mu_record rec;
+	int err;
+
+	(void)k;
+	err = mu_store__load_indexed(vis->st, txn, v, &rec);
+	if (err == 0)
+		err = vis->fn(vis->ctx, &rec);
+	return err;
+}
+
 int
 mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
               mu_store_visit_fn fn, void *ctx)
 {
+	struct visit vis = {st, fn, ctx, 0, 0, false};
 	uint8_t prefix[1 + MU_KEY_BYTES];
-	size_t plen;
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int err, rc;
+	MDB_val k;
 
 	if (!mu_kind_replaceable(kind))
 		return MU_EINVAL;
-	plen = mu_store__addr_prefix(prefix, kind, group);
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->current, &cur);
-	k.mv_size = plen;
+	k.mv_size = mu_store__addr_prefix(prefix, kind, group);
 	k.mv_data = prefix;
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	while (rc == 0 && k.mv_size >= plen && memcmp(k.mv_data, prefix, plen) == 0) {
-		if (v.mv_size != MU_ID_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		err = load_indexed(st, txn, v.mv_data, &rec);
-		if (err == 0)
-			err = fn(ctx, &rec);
-		if (err != 0)
-			goto out;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "listing the store", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return err;
+	return mu_store__read_scan(st, st->current, &k, k.mv_size, current_entry, &vis,
+	                           "listing the store");
 }
 
 /* Where an event ends, for the overlap test: an event without an end lasts
@@ -180,89 +167,87 @@ overlaps(int64_t s, int64_t e, int64_t from, int64_t to)
 	return e > s ? e > from : s >= from;
 }
 
+/* Loads the record whose id ends a by_time or an ev_start key. */
+static int
+load_time_keyed(struct mu_store *st, MDB_txn *txn, const MDB_val *k,
+                struct mu_record *rec)
+{
+	MDB_val id;
+
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES)
+		return MU_ECORRUPT;
+	id.mv_size = MU_ID_BYTES;
+	id.mv_data = (uint8_t *)k->mv_data + 8;
+	return mu_store__load_indexed(st, txn, &id, rec);
+}
+
+/* An entry of ev_start: start' || id -> "". Ends the scan at vis->to. */
+static int
+ev_start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct visit *vis = ctx;
+	struct mu_record rec;
+	int64_t s;
+	int err;
+
+	(void)v;
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES)
+		return MU_ECORRUPT;
+	s = mu_store__start_of(k->mv_data);
+	if (s >= vis->to) {
+		vis->past_to = true;
+		return 1;
+	}
+	err = load_time_keyed(vis->st, txn, k, &rec);
+	if (err == 0 && (rec.kind != MU_KIND_EVENT || rec.c.event.start != s))
+		err = MU_ECORRUPT;
+	if (err == 0 && overlaps(s, event_end(&rec.c.event), vis->from, vis->to))
+		err = vis->fn(vis->ctx, &rec);
+	return err;
+}
+
 int
 mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
                 void *ctx)
 {
+	struct visit vis = {st, fn, ctx, from, to, false};
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], zero[MU_ID_BYTES] = {0};
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int64_t lo, s;
-	int err, rc;
+	MDB_val k = {sizeof(key), key};
+	int64_t lo;
+	int err;
 
 	if (from >= to)
 		return 0;
 	lo = from >= INT64_MIN + MU_EVENT_SPAN_MAX ? from - MU_EVENT_SPAN_MAX
 	                                           : INT64_MIN;
 	mu_store__start_key(key, lo, zero);
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->ev_start, &cur);
-	k.mv_size = sizeof(key);
-	k.mv_data = key;
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != MU_STORE__TIME_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		s = mu_store__start_of(k.mv_data);
-		if (s >= to)
-			break;
-		err = load_indexed(st, txn, (const uint8_t *)k.mv_data + 8, &rec);
-		if (err == 0 && (rec.kind != MU_KIND_EVENT || rec.c.event.start != s))
-			err = MU_ECORRUPT;
-		if (err == 0 && overlaps(s, event_end(&rec.c.event), from, to))
-			err = fn(ctx, &rec);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the calendar", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	err = mu_store__read_scan(st, st->ev_start, &k, 0, ev_start_entry, &vis,
+	                          "reading the calendar");
+	return vis.past_to ? 0 : err;
+}
+
+/* An entry of by_time: created_at || id -> group. */
+static int
+by_time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct visit *vis = ctx;
+	struct mu_record rec;
+	int err;
+
+	(void)v;
+	err = load_time_keyed(vis->st, txn, k, &rec);
+	if (err == 0)
+		err = vis->fn(vis->ctx, &rec);
 	return err;
 }
 
 int
 mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx)
 {
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
-	MDB_txn *txn;
-	MDB_val k, v;
-	int err, rc;
+	struct visit vis = {st, fn, ctx, 0, 0, false};
 
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
-		return err;
-	rc = mdb_cursor_open(txn, st->by_time, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != MU_STORE__TIME_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		err = load_indexed(st, txn, (const uint8_t *)k.mv_data + 8, &rec);
-		if (err == 0)
-			err = fn(ctx, &rec);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "reading the store", NULL);
-out:
-	if (cur != NULL)
-		mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
-	return err;
+	return mu_store__read_scan(st, st->by_time, NULL, 0, by_time_entry, &vis,
+	                           "reading the store");
 }
 
 int
@@ -338,65 +323,71 @@ alliance_state(const struct mu_record *ours, const struct mu_record *theirs)
 	return proposed(theirs) ? MU_ALLY_TO_US : MU_ALLY_ENDED;
 }
 
+/* The alliance records of a scan: ours, and those of others naming us. */
+struct alliances {
+	struct mu_store *st;
+	const uint8_t *us;
+	struct recs ours, theirs;
+};
+
+static int
+alliance_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct alliances *a = ctx;
+	struct mu_record rec;
+	int err;
+
+	(void)k;
+	err = mu_store__load_indexed(a->st, txn, v, &rec);
+	if (err == 0 && rec.kind != MU_KIND_ALLIANCE)
+		err = MU_ECORRUPT;
+	if (err == 0 && memcmp(rec.group, a->us, MU_KEY_BYTES) == 0)
+		err = recs_push(&a->ours, &rec);
+	else if (err == 0 && memcmp(rec.c.alliance.with, a->us, MU_KEY_BYTES) == 0)
+		err = recs_push(&a->theirs, &rec);
+	return err;
+}
+
 int
 mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
                    mu_store_alliance_fn fn, void *ctx)
 {
-	struct recs ours = {NULL, 0, 0}, theirs = {NULL, 0, 0};
+	struct alliances a = {st, us, {NULL, 0, 0}, {NULL, 0, 0}};
+	struct recs *ours = &a.ours, *theirs = &a.theirs;
 	struct mu_alliance_view view;
 	uint8_t prefix[1 + MU_KEY_BYTES];
-	struct mu_record rec;
-	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
-	MDB_val k, v;
+	MDB_val k;
 	size_t i = 0, j = 0;
-	int err, rc, c;
+	int err, c;
 
 	err = mu_store__begin(st, false, &txn, NULL);
 	if (err != 0)
 		return err;
-	/* Alliances are few: one scan of them all finds both our records and
-	 * the records of others that name us. */
+	/* Alliances are few: one scan of them all (the prefix is the kind
+	 * alone) finds both our records and the records of others that name
+	 * us. */
 	k.mv_size = mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, NULL);
 	k.mv_data = prefix;
-	rc = mdb_cursor_open(txn, st->current, &cur);
-	if (rc == 0)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	for (; rc == 0 && k.mv_size >= 1 && *(const uint8_t *)k.mv_data == prefix[0];
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size != MU_ID_BYTES) {
-			err = MU_ECORRUPT;
-			goto out;
-		}
-		err = load_indexed(st, txn, v.mv_data, &rec);
-		if (err == 0 && rec.kind != MU_KIND_ALLIANCE)
-			err = MU_ECORRUPT;
-		if (err == 0 && memcmp(rec.group, us, MU_KEY_BYTES) == 0)
-			err = recs_push(&ours, &rec);
-		else if (err == 0 && memcmp(rec.c.alliance.with, us, MU_KEY_BYTES) == 0)
-			err = recs_push(&theirs, &rec);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != 0 && rc != MDB_NOTFOUND) {
-		err = mu_store__err(st, rc, "reading the alliances", NULL);
+	err = mu_store__scan(st, txn, st->current, &k, k.mv_size, alliance_entry, &a,
+	                     "reading the alliances");
+	if (err != 0)
 		goto out;
-	}
 
-	if (ours.n > 1)
-		qsort(ours.v, ours.n, sizeof(*ours.v), cmp_ours);
-	if (theirs.n > 1)
-		qsort(theirs.v, theirs.n, sizeof(*theirs.v), cmp_theirs);
-	while (err == 0 && (i < ours.n || j < theirs.n)) {
-		if (i == ours.n)
+	if (ours->n > 1)
+		qsort(ours->v, ours->n, sizeof(*ours->v), cmp_ours);
+	if (theirs->n > 1)
+		qsort(theirs->v, theirs->n, sizeof(*theirs->v), cmp_theirs);
+	while (err == 0 && (i < ours->n || j < theirs->n)) {
+		if (i == ours->n)
 			c = 1;
-		else if (j == theirs.n)
+		else if (j == theirs->n)
 			c = -1;
 		else
-			c = memcmp(ours.v[i].c.alliance.with, theirs.v[j].group,
+			c = memcmp(ours->v[i].c.alliance.with, theirs->v[j].group,
 			           MU_KEY_BYTES);
-		view.ours = c <= 0 ? &ours.v[i++] : NULL;
-		view.theirs = c >= 0 ? &theirs.v[j++] : NULL;
+		view.ours = c <= 0 ? &ours->v[i++] : NULL;
+		view.theirs = c >= 0 ? &theirs->v[j++] : NULL;
 		memcpy(view.other,
 		       view.ours != NULL ? view.ours->c.alliance.with
 		                         : view.theirs->group,
@@ -405,10 +396,8 @@ mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 		err = fn(ctx, &view);
 	}
 out:
-	free(ours.v);
-	free(theirs.v);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	free(ours->v);
+	free(theirs->v);
 	mdb_txn_abort(txn);
 	return err;
 }
