@@ -163,6 +163,13 @@ int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
 /* Frees the copy; a zeroed struct is fine. */
 void mu_cli_rec_free(struct mu_cli_rec *r);
 
+/*
+ * Makes room for element n of a growable array v of *cap elements of size
+ * bytes, doubling it (first: the first capacity). Returns the array, moved
+ * or not, or NULL when out of memory (v is then still the caller's).
+ */
+void *mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
+
 /* A growable list of copied records, for lists that are printed after the
  * store has been walked (so that nothing nests store reads). */
 struct mu_cli_recs {
@@ -196,6 +203,11 @@ int mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 int mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                     struct mu_addr *addr);
 
+/* mu_cli_open() with the secret key and mu_cli_own_addr() in one: the
+ * start of a command that changes one of our records. */
+int mu_cli_open_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                    struct mu_addr *addr);
+
 /* Short text for a key when no name is known: "mug1qpzry9x8…ce6m". */
 #define MU_CLI_SHORT_KEY_SIZE 24
 void mu_cli_short_key(char out[MU_CLI_SHORT_KEY_SIZE], const uint8_t key[MU_KEY_BYTES]);
@@ -222,6 +234,10 @@ struct mu_str mu_cli_str(const char *s);
 #define MU_CLI_D_SIZE 17
 void mu_cli_random_d(char out[MU_CLI_D_SIZE]);
 
+/* Starts a new record of kind at a fresh random d (filled into d, which
+ * rec->d borrows); every other field zero. */
+void mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SIZE]);
+
 /*
  * Completes rec's header (version, group, signer, created_at = the later of
  * cli->now and rec->created_at, so that an edit also wins a created_at tie),
@@ -230,6 +246,10 @@ void mu_cli_random_d(char out[MU_CLI_D_SIZE]);
  * Returns 0, or prints why and returns MU_CLI_ERR.
  */
 int mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
+
+/* Opens the home to sign, then mu_cli_publish(): for a new record, which
+ * was checked against the command line first. */
+int mu_cli_open_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
 
 /* The same as mu_cli_publish() without printing: the address (or a
  * delete's id) goes to text instead. */
@@ -250,6 +270,22 @@ int mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec);
 int mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
                       struct mu_cli_rec *cur, struct mu_record *rec);
 
+/* mu_cli_open_own() and mu_cli_edit_begin() in one: an edit of our record
+ * of kind at the address text. Returns 0, or prints why and returns the
+ * exit status; on failure cur holds nothing. */
+int mu_cli_edit_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                    struct mu_cli_rec *cur, struct mu_record *rec);
+
+/*
+ * An edit of the record at addr when one is current there (as
+ * mu_cli_edit_begin(), cur then holds it), else a new record at addr: *rec
+ * zeroed but for kind and d, which borrows addr->d, and cur empty. what names
+ * the record for errors: "profile". Returns 0, or prints why and returns
+ * MU_CLI_ERR with cur empty.
+ */
+int mu_cli_edit_or_new(struct mu_cli *cli, const struct mu_addr *addr,
+                       struct mu_cli_rec *cur, struct mu_record *rec, const char *what);
+
 /* ---- print.c --------------------------------------------------------- */
 
 /* One event for `event list`: when (in the event's zone), title, host, place,
@@ -263,6 +299,13 @@ void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_
  * multi-line text under a label. */
 void mu_cli_print_indented(FILE *f, const char *first, const char *indent,
                            struct mu_str s);
+
+/* The records of l for a list command, one paragraph each, printed by print
+ * (mu_cli_print_event or mu_cli_print_cause) with their group's name. Must
+ * not be called from inside a store visitor. */
+void mu_cli_print_recs(struct mu_cli *cli, const struct mu_cli_recs *l,
+                       void (*print)(FILE *f, const struct mu_record *rec,
+                                     const char *group_name));
 
 /* Every header and content field of a record, for `show`. */
 void mu_cli_print_record(FILE *f, const struct mu_record *rec);
@@ -294,6 +337,12 @@ int mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap);
 /* Checks a HOST:PORT argument; prints why and returns MU_CLI_USAGE when it
  * is not one. what names the command or option: "--listen". */
 int mu_cli_addr_arg(const char *addr, const char *what);
+
+/* Checks the HOST:PORT [KEY] arguments (nargs of them) of `peer add` and
+ * `sync`: with KEY, it goes into key and *expect points to key; without,
+ * *expect is NULL. Returns 0, or prints why and returns the exit status. */
+int mu_cli_peer_args(const char **args, size_t nargs, const char *what,
+                     uint8_t key[MU_KEY_BYTES], const uint8_t **expect);
 
 /* ---- commands -------------------------------------------------------- */
 

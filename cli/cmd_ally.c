@@ -108,6 +108,23 @@ apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
 	return 0;
 }
 
+/* The start of add and end: the KEY argument, and the home opened to sign.
+ * Returns 0, MU_CLI_HELPED or the exit status, as mu_cli_parse() does. */
+static int
+open_with(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char **argv,
+          const char *args[1], uint8_t with[MU_KEY_BYTES])
+{
+	size_t nargs;
+	int rc;
+
+	rc = mu_cli_parse(spec, argc, argv, args, &nargs);
+	if (rc != 0)
+		return rc;
+	if ((rc = mu_cli_key_arg(with, args[0], spec->name)) != 0)
+		return rc;
+	return mu_cli_open(cli, MU_CLI_SECRET);
+}
+
 static int
 add(struct mu_cli *cli, int argc, char **argv)
 {
@@ -124,36 +141,21 @@ add(struct mu_cli *cli, int argc, char **argv)
 	uint8_t with[MU_KEY_BYTES];
 	struct mu_record rec;
 	struct mu_addr addr;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = open_with(cli, &spec, argc, argv, args, with);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_key_arg(with, args[0], "ally add")) != 0)
-		return rc;
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
 	if (memcmp(with, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail(
 		    "self-alliance: %s is your own group's key; give the "
 		    "key of the group to ally with",
 		    args[0]);
 	alliance_addr(cli, with, d, &addr);
-	rc = mu_cli_lookup(cli, &addr, &cur);
-	if (rc == 0) {
-		if ((rc = mu_cli_next_rev(&cur, &rec)) != 0)
-			goto out;
-	} else if (rc == MU_ENOTFOUND) {
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = MU_KIND_ALLIANCE;
-		rec.d = addr.d;
+	if ((rc = mu_cli_edit_or_new(cli, &addr, &cur, &rec, "alliance")) != 0)
+		return rc;
+	if (cur.buf == NULL)
 		memcpy(rec.c.alliance.with, with, MU_KEY_BYTES);
-	} else {
-		rc = mu_cli_fail("cannot read the alliance: %s", mu_strerror(rc));
-		goto out;
-	}
 	rec.c.alliance.status = MU_ALLIANCE_PROPOSED;
 	if (terms != NULL)
 		rec.c.alliance.terms = mu_cli_str(terms);
@@ -176,17 +178,11 @@ end(struct mu_cli *cli, int argc, char **argv)
 	const char *args[1];
 	struct mu_record rec;
 	struct mu_addr addr;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = open_with(cli, &spec, argc, argv, args, with);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_key_arg(with, args[0], "ally end")) != 0)
-		return rc;
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
 	alliance_addr(cli, with, d, &addr);
 	rc = mu_cli_lookup(cli, &addr, &cur);
 	if (rc == MU_ENOTFOUND)
@@ -220,17 +216,11 @@ collect(void *ctx, const struct mu_alliance_view *view)
 {
 	struct allies *l = ctx;
 	struct ally *a, *v;
-	size_t cap;
 	int rc;
 
-	if (l->n == l->cap) {
-		cap = l->cap != 0 ? 2 * l->cap : 8;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+		return MU_ENOMEM;
+	l->v = v;
 	a = &l->v[l->n];
 	memset(a, 0, sizeof(*a));
 	memcpy(a->other, view->other, MU_KEY_BYTES);
@@ -283,25 +273,20 @@ rec_or_null(const struct mu_cli_rec *r)
 static int
 print_json(struct mu_cli *cli, const struct allies *l)
 {
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
-	json_t *arr = json_array(), *o;
-	bool named;
+	char key[MU_KEY_TEXT_SIZE];
+	json_t *arr = json_array();
 	size_t i;
 
 	for (i = 0; arr != NULL && i < l->n; i++) {
 		mu_key_to_text(key, l->v[i].other);
-		named = mu_cli_group_name(cli, l->v[i].other, name);
-		o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "group", key, "state",
-		              state_key(l->v[i].state), "name",
-		              named ? json_string(name) : json_null(), "ours",
-		              rec_or_null(&l->v[i].ours), "theirs",
-		              rec_or_null(&l->v[i].theirs));
-		if (json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
+		mu_cli_json_push(&arr,
+		                 json_pack("{s:s, s:s, s:o, s:o, s:o}", "group", key,
+		                           "state", state_key(l->v[i].state), "name",
+		                           mu_cli_json_group_name(cli, l->v[i].other),
+		                           "ours", rec_or_null(&l->v[i].ours), "theirs",
+		                           rec_or_null(&l->v[i].theirs)));
 	}
-	return mu_cli_json_print(stdout, arr);
+	return mu_cli_json_out(arr);
 }
 
 static void
@@ -372,12 +357,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 		rc = mu_cli_fail("cannot list the alliances: %s", mu_strerror(rc));
 		goto out;
 	}
-	if (json) {
-		if (print_json(cli, &l) != 0)
-			rc = mu_cli_fail("cannot write the JSON output");
-	} else {
+	if (json)
+		rc = print_json(cli, &l);
+	else
 		print_text(cli, &l);
-	}
 out:
 	allies_free(&l);
 	return rc;

@@ -119,18 +119,12 @@ add(struct mu_cli *cli, int argc, char **argv)
 	if (o.title == NULL)
 		return mu_cli_usage("cause add: --title is required; see `muster cause "
 		                    "add --help`");
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = MU_KIND_CAUSE;
-	mu_cli_random_d(d);
-	rec.d = mu_cli_str(d);
+	mu_cli_new_rec(&rec, MU_KIND_CAUSE, d);
 	rec.c.cause.status = MU_CAUSE_ACTIVE;
 	rc = apply(&rec.c.cause, &o);
 	if (rc != 0)
 		return rc;
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
-	return mu_cli_publish(cli, &rec, "create cause");
+	return mu_cli_open_publish(cli, &rec, "create cause");
 }
 
 static int
@@ -142,7 +136,6 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	struct mu_cli_rec cur = {NULL, {0}};
 	const char *args[1];
 	struct mu_record rec;
-	struct mu_addr addr;
 	size_t nargs;
 	int rc;
 
@@ -150,13 +143,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
-	rc = mu_cli_own_addr(cli, args[0], MU_KIND_CAUSE, &addr);
-	if (rc != 0)
-		return rc;
-	rc = mu_cli_edit_begin(cli, &addr, &cur, &rec);
+	rc = mu_cli_edit_own(cli, args[0], MU_KIND_CAUSE, &cur, &rec);
 	if (rc != 0)
 		return rc;
 	rc = apply(&rec.c.cause, &o);
@@ -178,9 +165,8 @@ list(struct mu_cli *cli, int argc, char **argv)
 	};
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
 	struct mu_cli_recs recs = {NULL, 0, 0};
-	char name[MU_CLI_NAME_SIZE];
 	uint8_t group[MU_KEY_BYTES];
-	size_t nargs, i;
+	size_t nargs;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
@@ -199,18 +185,12 @@ list(struct mu_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		if (mu_cli_json_print_recs(stdout, &recs) != 0)
-			rc = mu_cli_fail("cannot write the JSON output");
+		rc = mu_cli_json_out(mu_cli_json_recs(&recs));
 		goto out;
 	}
 	if (recs.n == 0)
 		printf("No causes. Publish one with `muster cause add --title T`.\n");
-	for (i = 0; i < recs.n; i++) {
-		mu_cli_group_name(cli, recs.v[i].rec.group, name);
-		if (i > 0)
-			putchar('\n');
-		mu_cli_print_cause(stdout, &recs.v[i].rec, name);
-	}
+	mu_cli_print_recs(cli, &recs, mu_cli_print_cause);
 out:
 	mu_cli_recs_free(&recs);
 	return rc;

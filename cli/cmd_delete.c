@@ -40,10 +40,7 @@ mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
-	rc = mu_cli_own_addr(cli, args[0], MU_KIND_NONE, &addr);
+	rc = mu_cli_open_own(cli, args[0], MU_KIND_NONE, &addr);
 	if (rc != 0)
 		return rc;
 	/* These addresses are fixed by the protocol (the profile's d is "", an

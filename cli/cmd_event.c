@@ -425,18 +425,12 @@ add(struct mu_cli *cli, int argc, char **argv)
 	if (o.title == NULL || o.start == NULL)
 		return mu_cli_usage("event add: --title and --start are required; see "
 		                    "`muster event add --help`");
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = MU_KIND_EVENT;
-	mu_cli_random_d(d);
-	rec.d = mu_cli_str(d);
+	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
 	rc = apply(&rec.c.event, &o, true, zone_buf);
 	if (rc != 0)
 		return rc;
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
-	return mu_cli_publish(cli, &rec, "create event");
+	return mu_cli_open_publish(cli, &rec, "create event");
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -447,16 +441,9 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_record rec;
-	struct mu_addr addr;
 	int rc;
 
-	rc = mu_cli_open(cli, MU_CLI_SECRET);
-	if (rc != 0)
-		return rc;
-	rc = mu_cli_own_addr(cli, addr_text, MU_KIND_EVENT, &addr);
-	if (rc != 0)
-		return rc;
-	rc = mu_cli_edit_begin(cli, &addr, &cur, &rec);
+	rc = mu_cli_edit_own(cli, addr_text, MU_KIND_EVENT, &cur, &rec);
 	if (rc != 0)
 		return rc;
 	rc = apply(&rec.c.event, o, false, zone_buf);
@@ -534,12 +521,12 @@ list(struct mu_cli *cli, int argc, char **argv)
 	};
 	const struct mu_cli_spec spec = {"event list", list_help, opts, "", 0, 0};
 	struct list_ctx ctx = {NULL, {NULL, 0, 0}};
-	char name[MU_CLI_NAME_SIZE], next_day[MU_CLI_ISO_SIZE];
+	char next_day[MU_CLI_ISO_SIZE];
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_cli_when w;
 	struct mu_why why = {""};
 	int64_t from, to = MU_TIME_MAX + 1;
-	size_t nargs, i;
+	size_t nargs;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
@@ -584,19 +571,13 @@ list(struct mu_cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		if (mu_cli_json_print_recs(stdout, &ctx.recs) != 0)
-			rc = mu_cli_fail("cannot write the JSON output");
+		rc = mu_cli_json_out(mu_cli_json_recs(&ctx.recs));
 		goto out;
 	}
 	if (ctx.recs.n == 0)
 		printf("No events%s. Publish one with `muster event add`.\n",
 		       from_text == NULL && to_text == NULL ? " coming up" : " then");
-	for (i = 0; i < ctx.recs.n; i++) {
-		mu_cli_group_name(cli, ctx.recs.v[i].rec.group, name);
-		if (i > 0)
-			putchar('\n');
-		mu_cli_print_event(stdout, &ctx.recs.v[i].rec, name);
-	}
+	mu_cli_print_recs(cli, &ctx.recs, mu_cli_print_event);
 out:
 	mu_cli_recs_free(&ctx.recs);
 	return rc;

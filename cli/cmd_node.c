@@ -271,7 +271,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	struct find_peer peer = {NULL, false, false, {0}};
 	struct mu_sync_report report = {0, 0, 0, 0};
 	uint8_t key[MU_KEY_BYTES];
-	const uint8_t *expect = NULL;
+	const uint8_t *expect;
 	struct mu_node_opts o;
 	struct mu_why why = {""};
 	size_t nargs;
@@ -280,13 +280,8 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_addr_arg(args[0], "sync")) != 0)
+	if ((rc = mu_cli_peer_args(args, nargs, "sync", key, &expect)) != 0)
 		return rc;
-	if (nargs == 2) {
-		if ((rc = mu_cli_key_arg(key, args[1], "sync")) != 0)
-			return rc;
-		expect = key;
-	}
 	if (network != NULL && (rc = network_arg(network)) != 0)
 		return rc;
 

@@ -87,16 +87,10 @@ collect(void *ctx, const struct mu_peer *p)
 {
 	struct mu_cli_peers *l = ctx;
 	struct mu_peer *v;
-	size_t cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap != 0 ? 2 * l->cap : 8;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+		return MU_ENOMEM;
+	l->v = v;
 	l->v[l->n++] = *p;
 	return 0;
 }
@@ -144,6 +138,23 @@ mu_cli_addr_arg(const char *addr, const char *what)
 	return 0;
 }
 
+int
+mu_cli_peer_args(const char **args, size_t nargs, const char *what,
+                 uint8_t key[MU_KEY_BYTES], const uint8_t **expect)
+{
+	int rc;
+
+	*expect = NULL;
+	if ((rc = mu_cli_addr_arg(args[0], what)) != 0)
+		return rc;
+	if (nargs == 2) {
+		if ((rc = mu_cli_key_arg(key, args[1], what)) != 0)
+			return rc;
+		*expect = key;
+	}
+	return 0;
+}
+
 static int
 add(struct mu_cli *cli, int argc, char **argv)
 {
@@ -152,6 +163,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"peer add",        add_help, opts,
 	                                 "HOST:PORT [KEY]", 1,        2};
 	uint8_t key[MU_KEY_BYTES];
+	const uint8_t *expect;
 	struct mu_why why = {""};
 	size_t nargs;
 	int rc;
@@ -159,22 +171,20 @@ add(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_addr_arg(args[0], "peer add")) != 0)
-		return rc;
-	if (nargs == 2 && (rc = mu_cli_key_arg(key, args[1], "peer add")) != 0)
+	if ((rc = mu_cli_peer_args(args, nargs, "peer add", key, &expect)) != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
-	if (nargs == 2 && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
+	if (expect != NULL && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail("peer add: %s is your own group's key; give the key "
 		                   "of the group that runs the node at %s",
 		                   args[1], args[0]);
-	rc = mu_store_peer_add(cli->store, args[0], nargs == 2 ? key : NULL,
-	                       MU_PEER_MANUAL, cli->now, &why);
+	rc = mu_store_peer_add(cli->store, args[0], expect, MU_PEER_MANUAL, cli->now,
+	                       &why);
 	if (rc != 0)
 		return mu_cli_fail("cannot add the peer %s: %s", args[0],
 		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
-	if (nargs == 2)
+	if (expect != NULL)
 		printf("added peer %s; it must prove the group key %s\n", args[0],
 		       args[1]);
 	else
@@ -230,31 +240,29 @@ time_or_null(int64_t t)
 static int
 print_json(struct mu_cli *cli, const struct mu_cli_peers *l)
 {
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
-	json_t *arr = json_array(), *o;
+	char key[MU_KEY_TEXT_SIZE];
+	json_t *arr = json_array();
 	const struct mu_peer *p;
-	bool named;
 	size_t i;
 
 	for (i = 0; arr != NULL && i < l->n; i++) {
 		p = &l->v[i];
-		named = p->has_key && mu_cli_group_name(cli, p->key, name);
 		if (p->has_key)
 			mu_key_to_text(key, p->key);
-		o = json_pack(
-		    "{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:I}", "address",
-		    p->addr, "key", p->has_key ? json_string(key) : json_null(), "name",
-		    named ? json_string(name) : json_null(), "source",
-		    source_name(p->source), "state", p->state, "added_at",
-		    time_or_null(p->added_at), "last_seen", time_or_null(p->last_seen),
-		    "last_sync", time_or_null(p->last_sync), "sent",
-		    (json_int_t)p->sent, "received", (json_int_t)p->received);
-		if (json_array_append_new(arr, o) != 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
+		mu_cli_json_push(
+		    &arr,
+		    json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:I}",
+		              "address", p->addr, "key",
+		              p->has_key ? json_string(key) : json_null(), "name",
+		              p->has_key ? mu_cli_json_group_name(cli, p->key)
+		                         : json_null(),
+		              "source", source_name(p->source), "state", p->state,
+		              "added_at", time_or_null(p->added_at), "last_seen",
+		              time_or_null(p->last_seen), "last_sync",
+		              time_or_null(p->last_sync), "sent", (json_int_t)p->sent,
+		              "received", (json_int_t)p->received));
 	}
-	return mu_cli_json_print(stdout, arr);
+	return mu_cli_json_out(arr);
 }
 
 static void
@@ -316,12 +324,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return MU_CLI_ERR;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		return rc;
-	if (json) {
-		if (print_json(cli, &l) != 0)
-			rc = mu_cli_fail("cannot write the JSON output");
-	} else {
+	if (json)
+		rc = print_json(cli, &l);
+	else
 		print_text(cli, &l, running == 1);
-	}
 	mu_cli_peers_free(&l);
 	return rc;
 }

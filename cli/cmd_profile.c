@@ -77,26 +77,14 @@ set(struct mu_cli *cli, int argc, char **argv)
 	memcpy(addr.group, cli->home->group, MU_KEY_BYTES);
 	addr.kind = MU_KIND_PROFILE;
 	addr.d = mu_cli_str("");
-	rc = mu_cli_lookup(cli, &addr, &cur);
-	if (rc == 0) {
-		rc = mu_cli_next_rev(&cur, &rec);
-		if (rc != 0)
-			goto out;
-	} else if (rc == MU_ENOTFOUND) {
-		memset(&rec, 0, sizeof(rec));
-		rec.kind = MU_KIND_PROFILE;
-		rec.d = addr.d;
-	} else {
-		rc = mu_cli_fail("cannot read the profile: %s", mu_strerror(rc));
-		goto out;
-	}
+	if ((rc = mu_cli_edit_or_new(cli, &addr, &cur, &rec, "profile")) != 0)
+		return rc;
 	apply(&rec.c.profile.name, name);
 	apply(&rec.c.profile.about, about);
 	apply(&rec.c.profile.website, website);
 	apply(&rec.c.profile.contact, contact);
 	apply(&rec.c.profile.location, location);
 	rc = mu_cli_publish(cli, &rec, "set the profile");
-out:
 	mu_cli_rec_free(&cur);
 	return rc;
 }

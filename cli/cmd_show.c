@@ -88,12 +88,10 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 		if (mu_cli_get_current(cli, &addr, &r) != 0)
 			return MU_CLI_ERR;
 	}
-	if (json) {
-		if (mu_cli_json_print(stdout, mu_cli_json_record(&r.rec)) != 0)
-			rc = mu_cli_fail("cannot write the JSON output");
-	} else {
+	if (json)
+		rc = mu_cli_json_out(mu_cli_json_record(&r.rec));
+	else
 		mu_cli_print_record(stdout, &r.rec);
-	}
 	mu_cli_rec_free(&r);
 	return rc;
 }

@@ -63,7 +63,7 @@ count_group(void *ctx, const struct mu_record *rec)
 {
 	struct group_counts *l = ctx;
 	struct group_count *v;
-	size_t lo = 0, hi = l->n, mid, cap;
+	size_t lo = 0, hi = l->n, mid;
 	int c;
 
 	while (lo < hi) {
@@ -78,14 +78,9 @@ count_group(void *ctx, const struct mu_record *rec)
 		else
 			hi = mid;
 	}
-	if (l->n == l->cap) {
-		cap = l->cap != 0 ? 2 * l->cap : 16;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 16)) == NULL)
+		return MU_ENOMEM;
+	l->v = v;
 	memmove(&l->v[lo + 1], &l->v[lo], (l->n - lo) * sizeof(*l->v));
 	memcpy(l->v[lo].key, rec->group, MU_KEY_BYTES);
 	l->v[lo].n = 1;
@@ -168,16 +163,10 @@ collect_key(void *ctx, const uint8_t key[MU_KEY_BYTES])
 {
 	struct keys *l = ctx;
 	uint8_t(*v)[MU_KEY_BYTES];
-	size_t cap;
 
-	if (l->n == l->cap) {
-		cap = l->cap != 0 ? 2 * l->cap : 8;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+		return MU_ENOMEM;
+	l->v = v;
 	memcpy(l->v[l->n++], key, MU_KEY_BYTES);
 	return 0;
 }

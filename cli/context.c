@@ -96,22 +96,31 @@ mu_cli_rec_free(struct mu_cli_rec *r)
 	r->buf = NULL;
 }
 
+void *
+mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t new_cap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	new_cap = *cap != 0 ? 2 * *cap : first;
+	nv = realloc(v, new_cap * size);
+	if (nv != NULL)
+		*cap = new_cap;
+	return nv;
+}
+
 int
 mu_cli_recs_add(void *ctx, const struct mu_record *rec)
 {
 	struct mu_cli_recs *l = ctx;
 	struct mu_cli_rec *v;
-	size_t cap;
 	int rc;
 
-	if (l->n == l->cap) {
-		cap = l->cap != 0 ? 2 * l->cap : 16;
-		v = realloc(l->v, cap * sizeof(*v));
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 16)) == NULL)
+		return MU_ENOMEM;
+	l->v = v;
 	rc = mu_cli_rec_copy(&l->v[l->n], rec);
 	if (rc != 0)
 		return rc;
@@ -204,6 +213,18 @@ mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
 		                   text, name);
 	}
 	return 0;
+}
+
+int
+mu_cli_open_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                struct mu_addr *addr)
+{
+	int rc;
+
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	return mu_cli_own_addr(cli, text, kind, addr);
 }
 
 void

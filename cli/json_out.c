@@ -258,17 +258,42 @@ mu_cli_json_print(FILE *f, json_t *v)
 	return rc;
 }
 
-int
-mu_cli_json_print_recs(FILE *f, const struct mu_cli_recs *l)
+json_t *
+mu_cli_json_recs(const struct mu_cli_recs *l)
 {
 	json_t *arr = json_array();
 	size_t i;
 
-	for (i = 0; arr != NULL && i < l->n; i++) {
-		if (json_array_append_new(arr, mu_cli_json_record(&l->v[i].rec)) != 0) {
-			json_decref(arr);
-			arr = NULL;
-		}
+	for (i = 0; arr != NULL && i < l->n; i++)
+		mu_cli_json_push(&arr, mu_cli_json_record(&l->v[i].rec));
+	return arr;
+}
+
+void
+mu_cli_json_push(json_t **arr, json_t *o)
+{
+	if (*arr == NULL) {
+		json_decref(o);
+		return;
 	}
-	return mu_cli_json_print(f, arr);
+	if (json_array_append_new(*arr, o) != 0) {
+		json_decref(*arr);
+		*arr = NULL;
+	}
+}
+
+json_t *
+mu_cli_json_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES])
+{
+	char name[MU_CLI_NAME_SIZE];
+
+	return mu_cli_group_name(cli, key, name) ? json_string(name) : json_null();
+}
+
+int
+mu_cli_json_out(json_t *v)
+{
+	if (mu_cli_json_print(stdout, v) != 0)
+		return mu_cli_fail("cannot write the JSON output");
+	return 0;
 }

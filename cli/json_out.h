@@ -26,9 +26,25 @@ json_t *mu_cli_json_record(const struct mu_record *rec);
  * or MU_ENOMEM/MU_EIO. v may be NULL (out of memory upstream). */
 int mu_cli_json_print(FILE *f, json_t *v);
 
+struct mu_cli;
 struct mu_cli_recs;
 
-/* Prints the records of l as a JSON array, as mu_cli_json_print() does. */
-int mu_cli_json_print_recs(FILE *f, const struct mu_cli_recs *l);
+/* The records of l as a JSON array (a new reference), or NULL when out of
+ * memory. */
+json_t *mu_cli_json_recs(const struct mu_cli_recs *l);
+
+/* Appends o to *arr, taking the reference. When that fails, *arr is freed
+ * and set to NULL, so that a loop building an array can stop at NULL and
+ * mu_cli_json_out() reports the lack of memory. */
+void mu_cli_json_push(json_t **arr, json_t *o);
+
+/* The group's name from its profile as a JSON string, or null when it has
+ * none (see mu_cli_group_name()). */
+json_t *mu_cli_json_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES]);
+
+/* The --json output of a command: prints v on stdout as mu_cli_json_print()
+ * does (taking the reference). Returns 0, or prints why and returns
+ * MU_CLI_ERR. */
+int mu_cli_json_out(json_t *v);
 
 #endif

@@ -92,6 +92,22 @@ mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
 }
 
 void
+mu_cli_print_recs(struct mu_cli *cli, const struct mu_cli_recs *l,
+                  void (*print)(FILE *f, const struct mu_record *rec,
+                                const char *group_name))
+{
+	char name[MU_CLI_NAME_SIZE];
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		mu_cli_group_name(cli, l->v[i].rec.group, name);
+		if (i > 0)
+			putchar('\n');
+		print(stdout, &l->v[i].rec, name);
+	}
+}
+
+void
 mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name)
 {
 	const struct mu_cause *c = &rec->c.cause;

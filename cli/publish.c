@@ -20,6 +20,15 @@ mu_cli_random_d(char out[MU_CLI_D_SIZE])
 	sodium_bin2hex(out, MU_CLI_D_SIZE, b, sizeof(b));
 }
 
+void
+mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SIZE])
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = kind;
+	mu_cli_random_d(d);
+	rec->d = mu_cli_str(d);
+}
+
 static const char *
 reason(const struct mu_why *why, int rc)
 {
@@ -110,6 +119,17 @@ mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what)
 }
 
 int
+mu_cli_open_publish(struct mu_cli *cli, struct mu_record *rec, const char *what)
+{
+	int rc;
+
+	rc = mu_cli_open(cli, MU_CLI_SECRET);
+	if (rc != 0)
+		return rc;
+	return mu_cli_publish(cli, rec, what);
+}
+
+int
 mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 {
 	char text[MU_ADDR_TEXT_SIZE];
@@ -138,5 +158,40 @@ mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
 		mu_cli_rec_free(cur);
 		return MU_CLI_ERR;
 	}
+	return 0;
+}
+
+int
+mu_cli_edit_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                struct mu_cli_rec *cur, struct mu_record *rec)
+{
+	struct mu_addr addr;
+	int rc;
+
+	rc = mu_cli_open_own(cli, text, kind, &addr);
+	if (rc != 0)
+		return rc;
+	return mu_cli_edit_begin(cli, &addr, cur, rec);
+}
+
+int
+mu_cli_edit_or_new(struct mu_cli *cli, const struct mu_addr *addr,
+                   struct mu_cli_rec *cur, struct mu_record *rec, const char *what)
+{
+	int rc;
+
+	rc = mu_cli_lookup(cli, addr, cur);
+	if (rc == 0) {
+		if (mu_cli_next_rev(cur, rec) != 0) {
+			mu_cli_rec_free(cur);
+			return MU_CLI_ERR;
+		}
+		return 0;
+	}
+	if (rc != MU_ENOTFOUND)
+		return mu_cli_fail("cannot read the %s: %s", what, mu_strerror(rc));
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = addr->kind;
+	rec->d = addr->d;
 	return 0;
 }
