@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "cli.h"
 #include "when.h"
@@ -126,6 +127,37 @@ print_groups(struct mu_cli *cli)
 	return 0;
 }
 
+/* The daemon's live connections (HOME/serve.conns: "ADDR\tKEY\tHOW"
+ * lines), which include peers that dialed us and are in no peers table. */
+static void
+print_connections(struct mu_cli *cli)
+{
+	char *text = mu_home_read_conns(cli->home), *line, *save = NULL;
+	size_t n = 0;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *addr = line, *key = strchr(addr, '\t'), *how;
+		char name[MU_CLI_NAME_SIZE];
+		uint8_t group[MU_KEY_BYTES];
+
+		if (key == NULL || (how = strchr(key + 1, '\t')) == NULL)
+			continue;
+		*key++ = '\0';
+		*how++ = '\0';
+		if (n++ == 0)
+			printf("connected:\n");
+		if (mu_key_from_text(group, key, NULL) == 0 &&
+		    mu_cli_group_name(cli, group, name))
+			printf("  %s  %s (%s), %s\n", addr, name, key, how);
+		else
+			printf("  %s  %s, %s\n", addr, key, how);
+	}
+	if (n == 0)
+		printf("connected: none\n");
+	free(text);
+}
+
 static int
 print_peers(struct mu_cli *cli)
 {
@@ -136,9 +168,10 @@ print_peers(struct mu_cli *cli)
 
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
 		return MU_CLI_ERR;
-	if (running == 1)
+	if (running == 1) {
 		printf("daemon:    running, listening on %s\n", info);
-	else
+		print_connections(cli);
+	} else
 		printf("daemon:    not running (start it with `muster serve`)\n");
 	if (mu_cli_peers_load(cli, &l) != 0)
 		return MU_CLI_ERR;

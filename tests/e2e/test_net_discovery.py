@@ -47,8 +47,15 @@ class Discovery(unittest.TestCase):
         self.assertEqual(learnt["key"], c.key)
         wait_until(lambda: peers(a)[c_addr]["state"] == "connected", SYNC,
                    "A connected to C directly")
+        # C was dialed by A and B and has no peers table entry for either:
+        # status still lists both live connections, by name.
+        status = c.ok("status")
+        self.assertIn("daemon:    running", status)
+        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Alpha \(%s\), accepted\n" % a.key)
+        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Beta \(%s\), accepted\n" % b.key)
         for s in (sa, sb, sc):
             s.stop()
+        self.assertNotIn("connected:", c.ok("status"))
 
 
 if __name__ == "__main__":
