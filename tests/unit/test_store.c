@@ -22,122 +22,10 @@
 #include "protocol/textform.h"
 #include "storage/store.h"
 
-#define NOW 1900000000LL
+#include "store_fixture.h"
+
 #define T   1800000000LL /* event times */
 #define DAY 86400LL
-
-struct grp {
-	uint8_t pk[MU_KEY_BYTES];
-	uint8_t sk[MU_SECRET_BYTES];
-};
-
-/* Built records: each parsed record borrows its own buffer. */
-struct built {
-	struct built *next;
-	uint8_t *buf;
-	size_t len;
-	struct mu_record rec;
-};
-
-struct fx {
-	char dir[64];
-	struct mu_store *st;
-	struct built *built;
-	struct grp a, b, c;
-};
-
-static struct fx *cur_fx; /* the running test's, for the builders */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-grp_init(struct grp *g)
-{
-	crypto_sign_keypair(g->pk, g->sk);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = calloc(1, sizeof(*fx));
-	struct mu_why why = {{0}};
-
-	assert_non_null(fx);
-	assert_true(sodium_init() >= 0);
-	strcpy(fx->dir, "/tmp/mu-store-XXXXXX");
-	assert_non_null(mkdtemp(fx->dir));
-	grp_init(&fx->a);
-	grp_init(&fx->b);
-	grp_init(&fx->c);
-	if (mu_store_open(&fx->st, fx->dir, NULL, &why) != 0)
-		fail_msg("open: %s", why.text);
-	cur_fx = fx;
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-	struct built *b, *next;
-
-	mu_store_close(fx->st);
-	for (b = fx->built; b != NULL; b = next) {
-		next = b->next;
-		free(b->buf);
-		free(b);
-	}
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	cur_fx = NULL;
-	return 0;
-}
-
-static void
-reopen(struct fx *fx, const struct mu_store_opts *opts)
-{
-	struct mu_why why = {{0}};
-
-	mu_store_close(fx->st);
-	fx->st = NULL;
-	if (mu_store_open(&fx->st, fx->dir, opts, &why) != 0)
-		fail_msg("reopen: %s", why.text);
-}
-
-static struct mu_str
-S(const char *s) {
-	return (struct mu_str){s, strlen(s)};
-}
-
-/* Signs tmpl as g and returns it parsed, as a peer would hand it over. */
-static const struct mu_record *
-finish(struct mu_record *tmpl, const struct grp *g)
-{
-	struct built *b = calloc(1, sizeof(*b));
-	struct mu_why why = {{0}};
-	uint8_t id[MU_ID_BYTES];
-
-	assert_non_null(b);
-	tmpl->version = MU_FORMAT_VERSION;
-	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
-	memcpy(tmpl->signer, g->pk, MU_KEY_BYTES);
-	if (mu_rec_build(tmpl, g->sk, NOW, &b->buf, &b->len, id, &why) != 0)
-		fail_msg("build: %s", why.text);
-	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
-		fail_msg("parse: %s", why.text);
-	assert_memory_equal(b->rec.id, id, MU_ID_BYTES);
-	b->next = cur_fx->built;
-	cur_fx->built = b;
-	return &b->rec;
-}
 
 static const struct mu_record *
 cause_desc(const struct grp *g, const char *d, uint32_t rev, int64_t created,
@@ -321,7 +209,7 @@ test_put_get(void **state)
 {
 	struct fx *fx = *state;
 	const struct mu_record *r =
-	    cause(&fx->a, "rent", 1, NOW - 100, "Stop the hike");
+	    cause(&fx->g[0], "rent", 1, NOW - 100, "Stop the hike");
 	uint8_t other[MU_ID_BYTES] = {1};
 	struct seen s;
 
@@ -334,16 +222,16 @@ test_put_get(void **state)
 	assert_int_equal(s.raw_len, r->raw_len);
 	assert_memory_equal(s.raw, r->raw, r->raw_len);
 
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "rent", &s), 0);
 	assert_int_equal(s.n, 1);
 	assert_memory_equal(s.ids[0], r->id, MU_ID_BYTES);
 
 	assert_int_equal(get_id(fx->st, other, &s), MU_ENOTFOUND);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "other", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "other", &s),
 	                 MU_ENOTFOUND);
-	assert_int_equal(get_addr(fx->st, &fx->b, MU_KIND_CAUSE, "rent", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[1], MU_KIND_CAUSE, "rent", &s),
 	                 MU_ENOTFOUND);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_EVENT, "rent", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_EVENT, "rent", &s),
 	                 MU_ENOTFOUND);
 
 	/* A visitor's non-zero answer comes back. */
@@ -362,8 +250,9 @@ test_duplicate(void **state)
 {
 	struct fx *fx = *state;
 	const struct mu_record *r =
-	    cause(&fx->a, "rent", 1, NOW - 100, "Stop the hike");
-	const struct mu_record *d = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){9}, NOW - 50);
+	    cause(&fx->g[0], "rent", 1, NOW - 100, "Stop the hike");
+	const struct mu_record *d =
+	    del_id(&fx->g[0], (uint8_t[MU_ID_BYTES]){9}, NOW - 50);
 	const struct mu_record *batch[3] = {d, d, r};
 	enum mu_put_result res[3];
 	struct mu_why why;
@@ -386,15 +275,15 @@ static void
 test_replace_rev(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *v1 = cause(&fx->a, "rent", 1, NOW - 100, "One");
+	const struct mu_record *v1 = cause(&fx->g[0], "rent", 1, NOW - 100, "One");
 	/* An edit wins by rev even with a clock behind. */
-	const struct mu_record *v2 = cause(&fx->a, "rent", 2, NOW - 200, "Two");
+	const struct mu_record *v2 = cause(&fx->g[0], "rent", 2, NOW - 200, "Two");
 	struct seen s;
 
 	assert_int_equal(put1(fx->st, v1), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, v2), MU_PUT_NEW);
 	assert_int_equal(count(fx->st), 1);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "rent", &s), 0);
 	assert_memory_equal(s.ids[0], v2->id, MU_ID_BYTES);
 	assert_int_equal(get_id(fx->st, v1->id, &s), MU_ENOTFOUND);
 
@@ -412,17 +301,17 @@ static void
 test_replace_ties(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *early = cause(&fx->a, "x", 3, NOW - 100, "Early");
-	const struct mu_record *late = cause(&fx->a, "x", 3, NOW - 99, "Late");
-	const struct mu_record *p = cause(&fx->a, "y", 3, NOW - 100, "One");
-	const struct mu_record *q = cause(&fx->a, "y", 3, NOW - 100, "Two");
+	const struct mu_record *early = cause(&fx->g[0], "x", 3, NOW - 100, "Early");
+	const struct mu_record *late = cause(&fx->g[0], "x", 3, NOW - 99, "Late");
+	const struct mu_record *p = cause(&fx->g[0], "y", 3, NOW - 100, "One");
+	const struct mu_record *q = cause(&fx->g[0], "y", 3, NOW - 100, "Two");
 	const struct mu_record *low, *high;
 	struct seen s;
 
 	/* Equal rev: the later created_at wins, in either order of arrival. */
 	assert_int_equal(put1(fx->st, late), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, early), MU_PUT_SUPERSEDED);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "x", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "x", &s), 0);
 	assert_memory_equal(s.ids[0], late->id, MU_ID_BYTES);
 
 	/* Equal rev and created_at: the lower id wins. */
@@ -431,13 +320,13 @@ test_replace_ties(void **state)
 	assert_int_equal(put1(fx->st, high), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, low), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, high), MU_PUT_SUPERSEDED);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "y", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "y", &s), 0);
 	assert_memory_equal(s.ids[0], low->id, MU_ID_BYTES);
 	assert_int_equal(get_id(fx->st, high->id, &s), MU_ENOTFOUND);
 	assert_int_equal(count(fx->st), 2);
 
 	/* The same address in another group is another address. */
-	assert_int_equal(put1(fx->st, cause(&fx->b, "x", 1, NOW - 100, "B")),
+	assert_int_equal(put1(fx->st, cause(&fx->g[1], "x", 1, NOW - 100, "B")),
 	                 MU_PUT_NEW);
 	assert_int_equal(count(fx->st), 3);
 }
@@ -447,12 +336,12 @@ test_delete_addr(void **state)
 {
 	struct fx *fx = *state;
 	const struct mu_record *ev =
-	    event(&fx->a, "strike", 1, T, T + 3600, false, MU_EVENT_CONFIRMED);
+	    event(&fx->g[0], "strike", 1, T, T + 3600, false, MU_EVENT_CONFIRMED);
 	const struct mu_record *del =
-	    del_addr(&fx->a, MU_KIND_EVENT, "strike", NOW - 10);
+	    del_addr(&fx->g[0], MU_KIND_EVENT, "strike", NOW - 10);
 	const struct mu_record *again =
-	    event(&fx->a, "strike", 9, T, T + 3600, false, MU_EVENT_CONFIRMED);
-	struct mu_addr a = addr_of(&fx->a, MU_KIND_EVENT, "strike");
+	    event(&fx->g[0], "strike", 9, T, T + 3600, false, MU_EVENT_CONFIRMED);
+	struct mu_addr a = addr_of(&fx->g[0], MU_KIND_EVENT, "strike");
 	uint8_t tomb[MU_ID_BYTES];
 	struct seen s;
 
@@ -461,7 +350,7 @@ test_delete_addr(void **state)
 	assert_int_equal(put1(fx->st, del), MU_PUT_NEW);
 
 	assert_int_equal(get_id(fx->st, ev->id, &s), MU_ENOTFOUND);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_EVENT, "strike", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_EVENT, "strike", &s),
 	                 MU_ENOTFOUND);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_events(fx->st, T - DAY, T + DAY, collect, &s), 0);
@@ -489,11 +378,11 @@ static void
 test_tombstone_first(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *c = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	const struct mu_record *c = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
 	const struct mu_record *by_addr =
-	    del_addr(&fx->a, MU_KIND_CAUSE, "rent", NOW - 5);
+	    del_addr(&fx->g[0], MU_KIND_CAUSE, "rent", NOW - 5);
 	const struct mu_record *plain =
-	    del_id(&fx->a, (uint8_t[MU_ID_BYTES]){3}, NOW - 9);
+	    del_id(&fx->g[0], (uint8_t[MU_ID_BYTES]){3}, NOW - 9);
 	const struct mu_record *by_id_of_del;
 	const struct mu_record *batch[2];
 	enum mu_put_result res[2];
@@ -505,8 +394,8 @@ test_tombstone_first(void **state)
 	assert_int_equal(count(fx->st), 1);
 
 	/* By id, arriving first, in the same batch as its target. */
-	const struct mu_record *e = cause(&fx->a, "other", 1, NOW - 100, "Other");
-	batch[0] = del_id(&fx->a, e->id, NOW - 4);
+	const struct mu_record *e = cause(&fx->g[0], "other", 1, NOW - 100, "Other");
+	batch[0] = del_id(&fx->g[0], e->id, NOW - 4);
 	batch[1] = e;
 	assert_int_equal(mu_store_put(fx->st, batch, 2, res, &why), 0);
 	assert_int_equal(res[0], MU_PUT_NEW);
@@ -516,11 +405,12 @@ test_tombstone_first(void **state)
 
 	/* A tombstone is never itself deleted, before or after it arrives. */
 	assert_int_equal(put1(fx->st, plain), MU_PUT_NEW);
-	by_id_of_del = del_id(&fx->a, plain->id, NOW - 3);
+	by_id_of_del = del_id(&fx->g[0], plain->id, NOW - 3);
 	assert_int_equal(put1(fx->st, by_id_of_del), MU_PUT_NEW);
 	assert_int_equal(get_id(fx->st, plain->id, &s), 0);
-	const struct mu_record *late_del = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){4}, 1);
-	assert_int_equal(put1(fx->st, del_id(&fx->a, late_del->id, NOW - 2)),
+	const struct mu_record *late_del =
+	    del_id(&fx->g[0], (uint8_t[MU_ID_BYTES]){4}, 1);
+	assert_int_equal(put1(fx->st, del_id(&fx->g[0], late_del->id, NOW - 2)),
 	                 MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, late_del), MU_PUT_NEW);
 	assert_int_equal(count(fx->st), 6);
@@ -530,18 +420,18 @@ static void
 test_delete_id(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *theirs = cause(&fx->a, "rent", 1, NOW - 100, "A's");
-	const struct mu_record *foreign = del_id(&fx->b, theirs->id, NOW - 50);
-	const struct mu_record *v1 = cause(&fx->a, "park", 1, NOW - 100, "Park 1");
-	const struct mu_record *v2 = cause(&fx->a, "park", 2, NOW - 90, "Park 2");
-	const struct mu_record *own = del_id(&fx->a, v2->id, NOW - 40);
+	const struct mu_record *theirs = cause(&fx->g[0], "rent", 1, NOW - 100, "A's");
+	const struct mu_record *foreign = del_id(&fx->g[1], theirs->id, NOW - 50);
+	const struct mu_record *v1 = cause(&fx->g[0], "park", 1, NOW - 100, "Park 1");
+	const struct mu_record *v2 = cause(&fx->g[0], "park", 2, NOW - 90, "Park 2");
+	const struct mu_record *own = del_id(&fx->g[0], v2->id, NOW - 40);
 	struct seen s;
 
 	/* Another group's delete by id has no power over A's record. */
 	assert_int_equal(put1(fx->st, theirs), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, foreign), MU_PUT_NEW);
 	assert_int_equal(get_id(fx->st, theirs->id, &s), 0);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "rent", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "rent", &s), 0);
 	/* Nor later, arriving before it on another node. */
 	reopen(fx, NULL);
 	assert_int_equal(put1(fx->st, theirs), MU_PUT_DUPLICATE);
@@ -550,12 +440,12 @@ test_delete_id(void **state)
 	assert_int_equal(put1(fx->st, v2), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, own), MU_PUT_NEW);
 	assert_int_equal(get_id(fx->st, v2->id, &s), MU_ENOTFOUND);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "park", &s),
 	                 MU_ENOTFOUND);
 	assert_int_equal(put1(fx->st, v2), MU_PUT_DELETED);
 	/* ...so an older version may become current again. */
 	assert_int_equal(put1(fx->st, v1), MU_PUT_NEW);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "park", &s), 0);
 	assert_memory_equal(s.ids[0], v1->id, MU_ID_BYTES);
 	assert_int_equal(count(fx->st), 4);
 }
@@ -577,15 +467,15 @@ test_map_full(void **state)
 	memset(desc, 'x', 7000);
 	desc[7000] = '\0';
 	reopen(fx, &small);
-	keep = cause(&fx->a, "keep", 1, NOW - 100, "Keep");
-	plain = cause(&fx->a, "plain", 1, NOW - 100, "Plain");
+	keep = cause(&fx->g[0], "keep", 1, NOW - 100, "Keep");
+	plain = cause(&fx->g[0], "plain", 1, NOW - 100, "Plain");
 	assert_int_equal(put1(fx->st, keep), MU_PUT_NEW);
 
 	/* The batch deletes a stored record first, then overflows the map. */
-	batch[0] = del_addr(&fx->a, MU_KIND_CAUSE, "keep", NOW - 10);
+	batch[0] = del_addr(&fx->g[0], MU_KIND_CAUSE, "keep", NOW - 10);
 	for (int i = 1; i < 41; i++) {
 		snprintf(d, sizeof(d), "big-%d", i);
-		batch[i] = cause_desc(&fx->a, d, 1, NOW - 100, "Big", desc);
+		batch[i] = cause_desc(&fx->g[0], d, 1, NOW - 100, "Big", desc);
 	}
 	assert_int_equal(mu_store_put(fx->st, batch, 41, res, &why), MU_EFULL);
 	assert_non_null(strstr(why.text, "the store is full (map size 262144 bytes)"));
@@ -602,7 +492,7 @@ test_map_full(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_each(fx->st, collect, &s), 0);
 	assert_int_equal(s.n, 2);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "keep", &s), 0);
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "keep", &s), 0);
 	free(desc);
 }
 
@@ -633,7 +523,7 @@ test_map_size_env(void **state)
 	unsetenv("MUSTER_MAP_SIZE");
 	for (int i = 0; i < 40; i++) {
 		snprintf(d, sizeof(d), "big-%d", i);
-		batch[i] = cause_desc(&fx->a, d, 1, NOW - 100, "Big", desc);
+		batch[i] = cause_desc(&fx->g[0], d, 1, NOW - 100, "Big", desc);
 	}
 	assert_int_equal(mu_store_put(fx->st, batch, 40, res, &why), MU_EFULL);
 	assert_non_null(strstr(why.text, "262144"));
@@ -684,12 +574,13 @@ test_events(void **state)
 	struct seen s;
 
 	assert_int_equal(c0, T + 576000);
-	v.a = event(&fx->a, "a", 1, T + 100, T + 200, false, MU_EVENT_CONFIRMED);
-	v.b = event(&fx->a, "b", 1, T + 300, -1, false, MU_EVENT_TENTATIVE);
-	v.c = event(&fx->b, "c", 1, c0, -1, true, MU_EVENT_CONFIRMED);
-	v.d = event(&fx->b, "d", 1, T + 50, T + 1000, false, MU_EVENT_CONFIRMED);
-	v.e = event(&fx->a, "e", 1, T - 300 * DAY, T + 10, false, MU_EVENT_CONFIRMED);
-	v.f = event(&fx->c, "f", 1, T + 100, -1, false, MU_EVENT_CONFIRMED);
+	v.a = event(&fx->g[0], "a", 1, T + 100, T + 200, false, MU_EVENT_CONFIRMED);
+	v.b = event(&fx->g[0], "b", 1, T + 300, -1, false, MU_EVENT_TENTATIVE);
+	v.c = event(&fx->g[1], "c", 1, c0, -1, true, MU_EVENT_CONFIRMED);
+	v.d = event(&fx->g[1], "d", 1, T + 50, T + 1000, false, MU_EVENT_CONFIRMED);
+	v.e =
+	    event(&fx->g[0], "e", 1, T - 300 * DAY, T + 10, false, MU_EVENT_CONFIRMED);
+	v.f = event(&fx->g[2], "f", 1, T + 100, -1, false, MU_EVENT_CONFIRMED);
 	const struct mu_record *all[] = {v.a, v.b, v.c, v.d, v.e, v.f};
 	enum mu_put_result res[6];
 	struct mu_why why;
@@ -722,12 +613,12 @@ test_events(void **state)
 	expect_events(fx, 0, MU_TIME_MAX, 6, v.e, v.d, first, second, v.b, v.c);
 
 	/* A new version moves the event; the old one leaves the calendar. */
-	a2 = event(&fx->a, "a", 2, T + 5000, T + 5100, false, MU_EVENT_CONFIRMED);
+	a2 = event(&fx->g[0], "a", 2, T + 5000, T + 5100, false, MU_EVENT_CONFIRMED);
 	assert_int_equal(put1(fx->st, a2), MU_PUT_NEW);
 	expect_events(fx, T + 150, T + 300, 1, v.d);
 	expect_events(fx, T + 5000, T + 5001, 1, a2);
 	/* A cancelled event stays listed, marked cancelled. */
-	a3 = event(&fx->a, "a", 3, T + 5000, T + 5100, false, MU_EVENT_CANCELLED);
+	a3 = event(&fx->g[0], "a", 3, T + 5000, T + 5100, false, MU_EVENT_CANCELLED);
 	assert_int_equal(put1(fx->st, a3), MU_PUT_NEW);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_events(fx->st, T + 5000, T + 5001, collect, &s), 0);
@@ -761,12 +652,13 @@ static void
 test_list(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *a1 = cause(&fx->a, "zeta", 1, NOW - 10, "A zeta");
-	const struct mu_record *a2 = cause(&fx->a, "alpha", 1, NOW - 20, "A alpha");
-	const struct mu_record *a2b = cause(&fx->a, "alpha", 2, NOW - 5, "A alpha 2");
-	const struct mu_record *b1 = cause(&fx->b, "mid", 1, NOW - 30, "B mid");
+	const struct mu_record *a1 = cause(&fx->g[0], "zeta", 1, NOW - 10, "A zeta");
+	const struct mu_record *a2 = cause(&fx->g[0], "alpha", 1, NOW - 20, "A alpha");
+	const struct mu_record *a2b =
+	    cause(&fx->g[0], "alpha", 2, NOW - 5, "A alpha 2");
+	const struct mu_record *b1 = cause(&fx->g[1], "mid", 1, NOW - 30, "B mid");
 	const struct mu_record *ev =
-	    event(&fx->a, "meet", 1, T, -1, false, MU_EVENT_CONFIRMED);
+	    event(&fx->g[0], "meet", 1, T, -1, false, MU_EVENT_CONFIRMED);
 	const struct mu_record *all[] = {a1, a2, b1, ev, a2b};
 	const struct mu_record *sorted[3] = {a1, a2b, b1}, *tmp;
 	enum mu_put_result res[5];
@@ -790,14 +682,14 @@ test_list(void **state)
 		assert_memory_equal(s.ids[i], sorted[i]->id, MU_ID_BYTES);
 
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->a.pk, collect, &s),
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->g[0].pk, collect, &s),
 	                 0);
 	assert_int_equal(s.n, 2);
 	assert_memory_equal(s.ids[0], a2b->id, MU_ID_BYTES); /* "alpha" < "zeta" */
 	assert_memory_equal(s.ids[1], a1->id, MU_ID_BYTES);
 
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->c.pk, collect, &s),
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, fx->g[2].pk, collect, &s),
 	                 0);
 	assert_int_equal(s.n, 0);
 	assert_int_equal(mu_store_list(fx->st, MU_KIND_EVENT, NULL, collect, &s), 0);
@@ -819,12 +711,12 @@ test_each_order(void **state)
 	struct mu_why why;
 	struct seen s;
 
-	r[0] = cause(&fx->a, "c3", 1, NOW - 10, "Three");
-	r[1] = cause(&fx->b, "c1", 1, NOW - 30, "One");
-	r[2] = del_id(&fx->a, (uint8_t[MU_ID_BYTES]){7}, NOW - 20);
-	r[3] = cause(&fx->c, "c0", 1, 5, "Early");
-	r[4] = cause(&fx->a, "t1", 1, NOW - 20, "Tie one");
-	r[5] = cause(&fx->b, "t2", 1, NOW - 20, "Tie two");
+	r[0] = cause(&fx->g[0], "c3", 1, NOW - 10, "Three");
+	r[1] = cause(&fx->g[1], "c1", 1, NOW - 30, "One");
+	r[2] = del_id(&fx->g[0], (uint8_t[MU_ID_BYTES]){7}, NOW - 20);
+	r[3] = cause(&fx->g[2], "c0", 1, 5, "Early");
+	r[4] = cause(&fx->g[0], "t1", 1, NOW - 20, "Tie one");
+	r[5] = cause(&fx->g[1], "t2", 1, NOW - 20, "Tie two");
 	assert_int_equal(mu_store_put(fx->st, r, 6, res, &why), 0);
 	assert_int_equal(count(fx->st), 6);
 
@@ -957,7 +849,7 @@ test_alliances(void **state)
 
 	/* A group with no alliances sees none. */
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(mu_store_alliances(fx->st, fx->c.pk, collect_ally, &s), 0);
+	assert_int_equal(mu_store_alliances(fx->st, fx->g[2].pk, collect_ally, &s), 0);
 	assert_int_equal(s.n, 0);
 	assert_string_equal(mu_alliance_state_name(MU_ALLY_MUTUAL), "mutual");
 }
@@ -986,7 +878,7 @@ static void
 test_corrupt(void **state)
 {
 	struct fx *fx = *state;
-	const struct mu_record *r = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	const struct mu_record *r = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
 	uint8_t id[MU_ID_BYTES], tkey[8 + MU_ID_BYTES] = {0};
 	uint8_t akey[1 + MU_KEY_BYTES + 4];
 	const struct mu_record *batch[2];
@@ -1000,11 +892,11 @@ test_corrupt(void **state)
 	memset(id, 0x42, sizeof(id));
 	memcpy(tkey + 8, id, MU_ID_BYTES);
 	raw_put(fx->dir, "records", id, MU_ID_BYTES, "\x92\xc4\x01", 3);
-	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), fx->a.pk, MU_KEY_BYTES);
+	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), fx->g[0].pk, MU_KEY_BYTES);
 	/* The address "park" now points at the damaged record (storage/README.md
 	 * has the address key layout). */
 	akey[0] = MU_KIND_CAUSE;
-	memcpy(akey + 1, fx->a.pk, MU_KEY_BYTES);
+	memcpy(akey + 1, fx->g[0].pk, MU_KEY_BYTES);
 	memcpy(akey + 1 + MU_KEY_BYTES, "park", 4);
 	raw_put(fx->dir, "current", akey, sizeof(akey), id, MU_ID_BYTES);
 	reopen(fx, NULL);
@@ -1012,15 +904,15 @@ test_corrupt(void **state)
 	assert_int_equal(get_id(fx->st, r->id, &s), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_each(fx->st, collect, &s), MU_ECORRUPT);
-	assert_int_equal(get_addr(fx->st, &fx->a, MU_KIND_CAUSE, "park", &s),
+	assert_int_equal(get_addr(fx->st, &fx->g[0], MU_KIND_CAUSE, "park", &s),
 	                 MU_ECORRUPT);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, NULL, collect, &s),
 	                 MU_ECORRUPT);
 
 	/* A batch that meets the damage half-way leaves nothing behind. */
-	batch[0] = cause(&fx->a, "fresh", 1, NOW - 100, "Fresh");
-	batch[1] = cause(&fx->a, "park", 2, NOW - 100, "Park");
+	batch[0] = cause(&fx->g[0], "fresh", 1, NOW - 100, "Fresh");
+	batch[1] = cause(&fx->g[0], "park", 2, NOW - 100, "Park");
 	assert_int_equal(mu_store_put(fx->st, batch, 2, res, &why), MU_ECORRUPT);
 	assert_non_null(strstr(why.text, "is damaged"));
 	assert_int_equal(get_id(fx->st, batch[0]->id, &s), MU_ENOTFOUND);
@@ -1057,7 +949,7 @@ test_read_only(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_store_opts ro = {.read_only = true};
-	const struct mu_record *r = cause(&fx->a, "rent", 1, NOW - 100, "Rent");
+	const struct mu_record *r = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
 	enum mu_put_result res;
 	struct mu_store *st = NULL;
 	struct mu_why why = {{0}};

@@ -192,6 +192,31 @@ free_port(void)
 	return port;
 }
 
+/* Returns once the daemon accepts connections, so that a test's first dial
+ * (mu_node_sync() does not retry) never races the daemon's start. */
+static void
+wait_listening(const struct world *w)
+{
+	struct sockaddr_in a;
+	int i, fd;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)w->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 400; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(fd >= 0);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+			close(fd);
+			return;
+		}
+		close(fd);
+		usleep(25000);
+	}
+	fail_msg("the daemon did not listen on port %d within 10 s", w->port);
+}
+
 static void
 start_daemon(struct world *w)
 {
@@ -214,6 +239,7 @@ start_daemon(struct world *w)
 		}
 		_exit(0);
 	}
+	wait_listening(w);
 }
 
 static int
