@@ -131,4 +131,56 @@ finish(struct mu_record *tmpl, const struct grp *g)
 	return &b->rec;
 }
 
+/* An alliance record of g naming with, made at NOW - 500 + rev. */
+static const struct mu_record *
+alliance_to(const struct grp *g, const uint8_t with[MU_KEY_BYTES], uint32_t rev,
+            enum mu_alliance_status status)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_record r;
+
+	sodium_bin2hex(hex, sizeof(hex), with, MU_KEY_BYTES);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_ALLIANCE;
+	r.created_at = NOW - 500 + rev;
+	r.d = S(hex);
+	r.rev = rev;
+	memcpy(r.c.alliance.with, with, MU_KEY_BYTES);
+	r.c.alliance.status = status;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+alliance(const struct grp *g, const struct grp *with, uint32_t rev,
+         enum mu_alliance_status status)
+{
+	return alliance_to(g, with->pk, rev, status);
+}
+
+static const struct mu_record *
+del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	r.c.del.by_addr = true;
+	memcpy(r.c.del.addr.group, g->pk, MU_KEY_BYTES);
+	r.c.del.addr.kind = kind;
+	r.c.del.addr.d = S(d);
+	return finish(&r, g);
+}
+
+static enum mu_put_result
+put1(struct mu_store *st, const struct mu_record *r)
+{
+	enum mu_put_result res = 0;
+	struct mu_why why = {{0}};
+
+	if (mu_store_put(st, &r, 1, &res, &why) != 0)
+		fail_msg("put: %s", why.text);
+	return res;
+}
+
 #endif
