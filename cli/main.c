@@ -39,6 +39,9 @@ static const struct command commands[] = {
     {"peer", mu_cli_cmd_peer},
     {"follow", mu_cli_cmd_follow},
     {"unfollow", mu_cli_cmd_unfollow},
+    {"check", mu_cli_cmd_check},
+    {"backup", mu_cli_cmd_backup},
+    {"restore", mu_cli_cmd_restore},
     {NULL, NULL},
 };
 
@@ -61,6 +64,9 @@ static const char help[] =
     "  delete ADDR               delete one of your records for good\n"
     "  export [FILE]             write every record to a file (for a USB stick)\n"
     "  import [FILE]             verify and store the records of such a file\n"
+    "  check                     verify the whole store: signatures, indices\n"
+    "  backup FILE               copy the store, also while `serve` runs\n"
+    "  restore FILE              replace the store with such a copy\n"
     "\n"
     "Network:\n"
     "  serve                     run the node: sync with peers and allies\n"

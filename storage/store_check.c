@@ -1,0 +1,498 @@
+/*
+ * store_check.c - `muster check`: every record and every index entry of a
+ * store held against the invariants of storage/README.md, in one read
+ * snapshot (store_check.h).
+ *
+ * Each fact is checked from one side only, so that one damage gives one
+ * line: a record's own entries (by_time, current, ev_start, its tombstone if
+ * it is a delete, the log) from the record's side; entries that point at
+ * nothing, or at a record they do not describe, from the index's side.
+ */
+#include "store_check.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/textform.h"
+#include "local.h"
+#include "store_keys.h"
+
+#define LOG_SEQ_BYTES 8
+
+struct check {
+	struct mu_store *st;
+	MDB_txn *txn;
+	mu_store_problem_fn fn;
+	void *ctx;
+	struct mu_store_check_stats *stats;
+	uint8_t (*log_ids)[MU_ID_BYTES]; /* sorted, for the records pass */
+	size_t nlog, caplog;
+};
+
+static int problem(struct check *c, const char *db, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+problem(struct check *c, const char *db, const char *fmt, ...)
+{
+	char text[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	c->stats->problems++;
+	return c->fn(c->ctx, db, text);
+}
+
+/* Looks key up in dbi: 1 found (*v set), 0 absent, or an error. */
+static int
+lookup(struct check *c, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v)
+{
+	MDB_val k = {klen, (void *)key};
+	int rc = mdb_get(c->txn, dbi, &k, v);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	return rc == 0 ? 1 : mu_store__err(c->st, rc, "checking the store", NULL);
+}
+
+/* The stored record with id, parsed as the queries read it: 1 (rec set), 0
+ * when there is none or it does not parse (the records pass reports that),
+ * or an error. */
+static int
+load(struct check *c, const uint8_t id[MU_ID_BYTES], struct mu_record *rec)
+{
+	int err = mu_store__load(c->st, c->txn, id, rec, NULL);
+
+	if (err == MU_ENOTFOUND || err == MU_ECORRUPT)
+		return 0;
+	return err == 0 ? 1 : err;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MU_ID_BYTES);
+}
+
+static void
+hex(char out[MU_ID_TEXT_SIZE], const void *id)
+{
+	mu_id_to_text(out, id);
+}
+
+/* --- the log, read first so that every record can be looked up in it ---- */
+
+static int
+log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	void *nv;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != LOG_SEQ_BYTES || v->mv_size != MU_ID_BYTES)
+		return problem(c, "log",
+		               "an entry of %zu+%zu bytes, not a sequence number "
+		               "and a record id",
+		               k->mv_size, v->mv_size);
+	if (mu_store__get_be64(k->mv_data) == 0)
+		return problem(c, "log", "an entry with sequence number 0");
+	if (c->nlog == c->caplog) {
+		c->caplog = c->caplog ? 2 * c->caplog : 1024;
+		nv = realloc(c->log_ids, c->caplog * MU_ID_BYTES);
+		if (nv == NULL)
+			return MU_ENOMEM;
+		c->log_ids = nv;
+	}
+	memcpy(c->log_ids[c->nlog++], v->mv_data, MU_ID_BYTES);
+	return 0;
+}
+
+/* --- the records and the entries each one must have --------------------- */
+
+static int
+check_tombstone_of(struct check *c, const struct mu_record *rec, const char *id)
+{
+	uint8_t tkey[MU_STORE__TOMB_KEY_MAX];
+	size_t tlen;
+	MDB_val v;
+	int found;
+
+	tlen = rec->c.del.by_addr
+	           ? mu_store__tomb_addr_key(tkey, &rec->c.del.addr)
+	           : mu_store__tomb_id_key(tkey, rec->c.del.id, rec->group);
+	found = lookup(c, c->st->tombstones, tkey, tlen, &v);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "tombstones",
+		               "delete record %s has no tombstone entry", id);
+	/* Of several deletes of one target the entry keeps the lowest id. */
+	if (v.mv_size == MU_ID_BYTES && memcmp(v.mv_data, rec->id, MU_ID_BYTES) > 0)
+		return problem(c, "tombstones",
+		               "the tombstone entry of delete record %s names a "
+		               "later delete",
+		               id);
+	return 0;
+}
+
+/* A replaceable record must be current at its address (and, as an event,
+ * in the calendar), and no delete by address may cover it. */
+static int
+check_current_of(struct check *c, const struct mu_record *rec, const char *id)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
+	uint8_t skey[MU_STORE__TIME_KEY_BYTES];
+	char atext[MU_ADDR_TEXT_SIZE], other[MU_ID_TEXT_SIZE];
+	struct mu_addr addr;
+	size_t alen, tlen;
+	MDB_val v;
+	int found, err;
+
+	mu_rec_addr(rec, &addr);
+	mu_addr_to_text(atext, &addr);
+	alen = mu_store__addr_key(akey, &addr);
+	found = lookup(c, c->st->current, akey, alen, &v);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		err = problem(c, "current",
+		              "record %s is stored but its address %s has no "
+		              "current version",
+		              id, atext);
+	else if (v.mv_size != MU_ID_BYTES || memcmp(v.mv_data, rec->id, MU_ID_BYTES))
+		err = problem(c, "current",
+		              "record %s is stored but the current version of %s "
+		              "is %s: one of them should be gone",
+		              id, atext,
+		              v.mv_size == MU_ID_BYTES ? (hex(other, v.mv_data), other)
+		                                       : "not an id");
+	else
+		err = 0;
+	if (err != 0)
+		return err;
+	if (rec->kind == MU_KIND_EVENT) {
+		mu_store__start_key(skey, rec->c.event.start, rec->id);
+		found = lookup(c, c->st->ev_start, skey, sizeof(skey), &v);
+		if (found < 0)
+			return found;
+		if (found == 0 &&
+		    (err = problem(c, "ev_start",
+		                   "event %s is missing from the calendar index",
+		                   id)) != 0)
+			return err;
+	}
+	tlen = mu_store__tomb_addr_key(tkey, &addr);
+	found = lookup(c, c->st->tombstones, tkey, tlen, &v);
+	if (found <= 0)
+		return found;
+	return problem(c, "tombstones",
+	               "record %s is stored though its address %s was deleted", id,
+	               atext);
+}
+
+static int
+check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
+{
+	uint8_t key[MU_STORE__TOMB_KEY_MAX];
+	char id[MU_ID_TEXT_SIZE];
+	size_t tlen;
+	MDB_val v;
+	int found, err;
+
+	hex(id, k->mv_data);
+	mu_store__time_key(key, rec->created_at, rec->id);
+	found = lookup(c, c->st->by_time, key, MU_STORE__TIME_KEY_BYTES, &v);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		err = problem(c, "by_time", "record %s has no time index entry", id);
+	else if (v.mv_size != MU_KEY_BYTES ||
+	         memcmp(v.mv_data, rec->group, MU_KEY_BYTES))
+		err = problem(c, "by_time",
+		              "the time index entry of record %s names another group",
+		              id);
+	else
+		err = 0;
+	if (err != 0)
+		return err;
+	if (bsearch(rec->id, c->log_ids, c->nlog, MU_ID_BYTES, id_cmp) == NULL &&
+	    (err = problem(c, "log",
+	                   "record %s is not in the log: a running daemon would "
+	                   "not have pushed it",
+	                   id)) != 0)
+		return err;
+	if (rec->kind == MU_KIND_DELETE)
+		return check_tombstone_of(c, rec, id);
+	tlen = mu_store__tomb_id_key(key, rec->id, rec->group);
+	found = lookup(c, c->st->tombstones, key, tlen, &v);
+	if (found < 0)
+		return found;
+	if (found == 1 && (err = problem(c, "tombstones",
+	                                 "record %s is stored though a delete of "
+	                                 "its group names it",
+	                                 id)) != 0)
+		return err;
+	if (mu_kind_replaceable(rec->kind))
+		return check_current_of(c, rec, id);
+	return 0;
+}
+
+static int
+records_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	struct mu_why why = {{0}};
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	int rc;
+
+	(void)txn;
+	if (k->mv_size != MU_ID_BYTES)
+		return problem(c, "records",
+		               "an entry with a key of %zu bytes, not a record id",
+		               k->mv_size);
+	hex(id, k->mv_data);
+	/* The signature too: the bytes may have changed since they were
+	 * verified. Only the clock rule is off, as old records are fine. */
+	rc = mu_rec_parse(&rec, v->mv_data, v->mv_size, 0, MU_PARSE_NOCLOCK, &why);
+	if (rc != 0)
+		return problem(c, "records", "record %s is invalid: %s", id, why.text);
+	if (memcmp(rec.id, k->mv_data, MU_ID_BYTES) != 0)
+		return problem(c, "records",
+		               "record %s is stored under an id that is not the hash "
+		               "of its body",
+		               id);
+	c->stats->records++;
+	return check_record(c, k, &rec);
+}
+
+/* --- the indices, each entry against the record it names ---------------- */
+
+static int
+time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
+		return problem(c, "by_time",
+		               "an entry of %zu+%zu bytes, not a time, an id and a "
+		               "group",
+		               k->mv_size, v->mv_size);
+	hex(id, key + 8);
+	found = load(c, key + 8, &rec);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "by_time",
+		               "an entry points to record %s, which is "
+		               "not stored",
+		               id);
+	if ((uint64_t)rec.created_at != mu_store__get_be64(key))
+		return problem(c, "by_time",
+		               "an entry puts record %s at time %llu, not at its "
+		               "created_at",
+		               id, (unsigned long long)mu_store__get_be64(key));
+	return 0;
+}
+
+static int
+current_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX];
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	struct mu_addr addr;
+	char id[MU_ID_TEXT_SIZE];
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size < 1 + MU_KEY_BYTES || k->mv_size > MU_STORE__ADDR_KEY_MAX ||
+	    key[0] >= MU_KIND_COUNT || !mu_kind_replaceable(key[0]) ||
+	    v->mv_size != MU_ID_BYTES)
+		return problem(c, "current",
+		               "an entry of %zu+%zu bytes, not an address and an id",
+		               k->mv_size, v->mv_size);
+	hex(id, v->mv_data);
+	found = load(c, v->mv_data, &rec);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "current",
+		               "an address points to record %s, which is not stored",
+		               id);
+	mu_rec_addr(&rec, &addr);
+	if (mu_store__addr_key(akey, &addr) != k->mv_size ||
+	    memcmp(akey, key, k->mv_size) != 0)
+		return problem(c, "current",
+		               "an address points to record %s, which has another "
+		               "address",
+		               id);
+	return 0;
+}
+
+static int
+start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != 0)
+		return problem(c, "ev_start",
+		               "an entry of %zu+%zu bytes, not a start time and an id",
+		               k->mv_size, v->mv_size);
+	hex(id, key + 8);
+	found = load(c, key + 8, &rec);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "ev_start",
+		               "the calendar points to record %s, which is not stored",
+		               id);
+	if (rec.kind != MU_KIND_EVENT || rec.c.event.start != mu_store__start_of(key))
+		return problem(c, "ev_start",
+		               "the calendar lists record %s at a start it does not "
+		               "have",
+		               id);
+	return 0;
+}
+
+/* A tombstone entry must name a stored delete record that makes that very
+ * entry; what it covers being gone is checked from the records' side. */
+static int
+tomb_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	uint8_t tkey[MU_STORE__TOMB_KEY_MAX];
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	size_t tlen;
+	bool form;
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	form = k->mv_size > 0 && v->mv_size == MU_ID_BYTES &&
+	       ((key[0] == MU_STORE__TOMB_ADDR && k->mv_size >= 2 + MU_KEY_BYTES &&
+	         k->mv_size <= MU_STORE__TOMB_KEY_MAX) ||
+	        (key[0] == MU_STORE__TOMB_ID &&
+	         k->mv_size == 1 + MU_ID_BYTES + MU_KEY_BYTES));
+	if (!form)
+		return problem(c, "tombstones",
+		               "an entry of %zu+%zu bytes, not a tombstone", k->mv_size,
+		               v->mv_size);
+	hex(id, v->mv_data);
+	found = load(c, v->mv_data, &rec);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "tombstones",
+		               "a tombstone names delete record %s, which is not "
+		               "stored",
+		               id);
+	if (rec.kind != MU_KIND_DELETE)
+		return problem(c, "tombstones",
+		               "a tombstone names record %s, which is not a delete",
+		               id);
+	tlen = rec.c.del.by_addr ? mu_store__tomb_addr_key(tkey, &rec.c.del.addr)
+	                         : mu_store__tomb_id_key(tkey, rec.c.del.id, rec.group);
+	if (tlen != k->mv_size || memcmp(tkey, key, tlen) != 0)
+		return problem(c, "tombstones",
+		               "a tombstone names delete record %s, which deletes "
+		               "something else",
+		               id);
+	return 0;
+}
+
+static int
+follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 0)
+		return problem(c, "follows",
+		               "an entry of %zu+%zu bytes, not a group key", k->mv_size,
+		               v->mv_size);
+	return 0;
+}
+
+static int
+count_peer(void *ctx, const struct mu_peer *p)
+{
+	(void)p;
+	((struct check *)ctx)->stats->entries++;
+	return 0;
+}
+
+/* The passes, in one snapshot; the log first, so that the records pass
+ * can look every record up in it. */
+static int
+walk(struct check *c)
+{
+	const MDB_dbi dbis[] = {c->st->log,     c->st->records,  c->st->by_time,
+	                        c->st->current, c->st->ev_start, c->st->tombstones,
+	                        c->st->follows};
+	const mu_store__entry_fn fns[] = {log_entry,     records_entry, time_entry,
+	                                  current_entry, start_entry,   tomb_entry,
+	                                  follow_entry};
+	int err = 0;
+
+	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++) {
+		err = mu_store__scan(c->st, c->txn, dbis[i], NULL, 0, fns[i], c,
+		                     "checking the store");
+		if (err == 0 && i == 0 && c->nlog > 0)
+			qsort(c->log_ids, c->nlog, MU_ID_BYTES, id_cmp);
+	}
+	return err;
+}
+
+int
+mu_store_check(struct mu_store *st, mu_store_problem_fn fn, void *ctx,
+               struct mu_store_check_stats *stats, struct mu_why *why)
+{
+	struct check c = {st, NULL, fn, ctx, stats, NULL, 0, 0};
+	int err;
+
+	memset(stats, 0, sizeof(*stats));
+	if (why != NULL)
+		why->text[0] = '\0';
+	err = mu_store__begin(st, false, &c.txn, why);
+	if (err != 0)
+		return err;
+	err = walk(&c);
+	mdb_txn_abort(c.txn);
+	free(c.log_ids);
+	if (err < 0 && (why == NULL || why->text[0] == '\0'))
+		return mu_fail(why, err, "checking the store at %s: %s", st->dir,
+		               mu_strerror(err));
+	if (err != 0)
+		return err;
+	/* The peers' values are msgpack that only their reader knows. */
+	err = mu_store_peers(st, count_peer, &c);
+	if (err == MU_ECORRUPT)
+		return problem(&c, "peers", "the peers table has a damaged entry");
+	if (err != 0)
+		return mu_fail(why, err, "checking the peers of the store at %s: %s",
+		               st->dir, mu_strerror(err));
+	return 0;
+}
