@@ -59,17 +59,22 @@ lookup(struct check *c, MDB_dbi dbi, const void *key, size_t klen, MDB_val *v)
 	return rc == 0 ? 1 : mu_store__err(c->st, rc, "checking the store", NULL);
 }
 
-/* The stored record with id, parsed as the queries read it: 1 (rec set), 0
- * when there is none or it does not parse (the records pass reports that),
- * or an error. */
+#define LOADED  1
+#define MISSING 0
+#define DAMAGED 2 /* the records pass reports it: the entry is not at fault */
+
+/* The stored record with id, parsed as the queries read it: LOADED (rec
+ * set), MISSING, DAMAGED, or an error. */
 static int
 load(struct check *c, const uint8_t id[MU_ID_BYTES], struct mu_record *rec)
 {
 	int err = mu_store__load(c->st, c->txn, id, rec, NULL);
 
-	if (err == MU_ENOTFOUND || err == MU_ECORRUPT)
-		return 0;
-	return err == 0 ? 1 : err;
+	if (err == MU_ENOTFOUND)
+		return MISSING;
+	if (err == MU_ECORRUPT)
+		return DAMAGED;
+	return err == 0 ? LOADED : err;
 }
 
 static int
@@ -291,9 +296,9 @@ time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		               k->mv_size, v->mv_size);
 	hex(id, key + 8);
 	found = load(c, key + 8, &rec);
-	if (found < 0)
-		return found;
-	if (found == 0)
+	if (found < 0 || found == DAMAGED)
+		return found < 0 ? found : 0;
+	if (found == MISSING)
 		return problem(c, "by_time",
 		               "an entry points to record %s, which is "
 		               "not stored",
@@ -327,9 +332,9 @@ current_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		               k->mv_size, v->mv_size);
 	hex(id, v->mv_data);
 	found = load(c, v->mv_data, &rec);
-	if (found < 0)
-		return found;
-	if (found == 0)
+	if (found < 0 || found == DAMAGED)
+		return found < 0 ? found : 0;
+	if (found == MISSING)
 		return problem(c, "current",
 		               "an address points to record %s, which is not stored",
 		               id);
@@ -360,9 +365,9 @@ start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		               k->mv_size, v->mv_size);
 	hex(id, key + 8);
 	found = load(c, key + 8, &rec);
-	if (found < 0)
-		return found;
-	if (found == 0)
+	if (found < 0 || found == DAMAGED)
+		return found < 0 ? found : 0;
+	if (found == MISSING)
 		return problem(c, "ev_start",
 		               "the calendar points to record %s, which is not stored",
 		               id);
@@ -401,9 +406,9 @@ tomb_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		               v->mv_size);
 	hex(id, v->mv_data);
 	found = load(c, v->mv_data, &rec);
-	if (found < 0)
-		return found;
-	if (found == 0)
+	if (found < 0 || found == DAMAGED)
+		return found < 0 ? found : 0;
+	if (found == MISSING)
 		return problem(c, "tombstones",
 		               "a tombstone names delete record %s, which is not "
 		               "stored",

@@ -1,0 +1,442 @@
+/*
+ * mu_store_check() on a real LMDB store: clean after every kind of put, then
+ * damaged on purpose with raw LMDB writes (records, each index, the
+ * tombstones, the log, the local tables), and each damage must be reported
+ * in the database it concerns.
+ */
+/* nftw(), to remove the test's directory. */
+#define _XOPEN_SOURCE 700
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "storage/local.h"
+#include "storage/store_check.h"
+#include "storage/store_keys.h"
+
+#include "store_fixture.h"
+
+#define START 1950000000LL
+
+/* The problems one check reported, as "db: text" lines. */
+struct problems {
+	size_t n;
+	char line[32][400];
+};
+
+static int
+note(void *ctx, const char *db, const char *text)
+{
+	struct problems *p = ctx;
+
+	if (p->n < sizeof(p->line) / sizeof(p->line[0]))
+		snprintf(p->line[p->n], sizeof(p->line[0]), "%s: %s", db, text);
+	p->n++;
+	return 0;
+}
+
+static struct mu_store_check_stats
+check(struct fx *fx, struct problems *p)
+{
+	struct mu_store_check_stats stats;
+	struct mu_why why = {{0}};
+
+	memset(p, 0, sizeof(*p));
+	if (mu_store_check(fx->st, note, p, &stats, &why) != 0)
+		fail_msg("check: %s", why.text);
+	assert_int_equal(stats.problems, p->n);
+	return stats;
+}
+
+/* Fails unless a reported line starts with db and contains part. */
+static void
+assert_reported(const struct problems *p, const char *db, const char *part)
+{
+	size_t n = strlen(db);
+
+	for (size_t i = 0; i < p->n && i < 32; i++)
+		if (strncmp(p->line[i], db, n) == 0 && p->line[i][n] == ':' &&
+		    strstr(p->line[i], part) != NULL)
+			return;
+	for (size_t i = 0; i < p->n && i < 32; i++)
+		print_message("reported: %s\n", p->line[i]);
+	fail_msg("no problem in %s saying \"%s\" (%zu reported)", db, part, p->n);
+}
+
+/* --- records ------------------------------------------------------------ */
+
+static const struct mu_record *
+a_cause(const struct grp *g, const char *d)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_CAUSE;
+	r.created_at = NOW - 100;
+	r.d = S(d);
+	r.c.cause.title = S("Rent strike");
+	r.c.cause.status = MU_CAUSE_ACTIVE;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+an_event(const struct grp *g, const char *d)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_EVENT;
+	r.created_at = NOW - 90;
+	r.d = S(d);
+	r.c.event.title = S("Assembly");
+	r.c.event.start = START;
+	r.c.event.status = MU_EVENT_CONFIRMED;
+	return finish(&r, g);
+}
+
+static const struct mu_record *
+a_delete_of(const struct grp *g, const uint8_t id[MU_ID_BYTES])
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = NOW - 50;
+	memcpy(r.c.del.id, id, MU_ID_BYTES);
+	return finish(&r, g);
+}
+
+/* A store with one record of each situation: a cause, an event, an
+ * alliance, a cause deleted by address, a cause deleted by id. */
+struct sample {
+	const struct mu_record *cause, *event, *ally, *del_addr, *del_id, *gone;
+};
+
+static struct sample
+fill(struct fx *fx)
+{
+	struct sample s;
+
+	s.cause = a_cause(&fx->g[0], "kept");
+	s.event = an_event(&fx->g[0], "assembly");
+	s.ally = alliance(&fx->g[0], &fx->g[1], 1, MU_ALLIANCE_PROPOSED);
+	s.gone = a_cause(&fx->g[0], "gone");
+	s.del_addr = del_addr(&fx->g[0], MU_KIND_CAUSE, "old", NOW - 40);
+	s.del_id = a_delete_of(&fx->g[0], s.gone->id);
+	assert_int_equal(put1(fx->st, s.cause), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, s.event), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, s.ally), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, s.gone), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, s.del_addr), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, s.del_id), MU_PUT_NEW);
+	return s;
+}
+
+/* --- raw LMDB damage ---------------------------------------------------- */
+
+static void
+raw_put(struct fx *fx, MDB_dbi dbi, const void *key, size_t klen, const void *val,
+        size_t vlen)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_txn_begin(fx->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+static void
+raw_del(struct fx *fx, MDB_dbi dbi, const void *key, size_t klen)
+{
+	MDB_val k = {klen, (void *)key};
+	MDB_txn *txn;
+
+	assert_int_equal(mdb_txn_begin(fx->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+}
+
+static void
+time_key(uint8_t key[MU_STORE__TIME_KEY_BYTES], const struct mu_record *r)
+{
+	mu_store__time_key(key, r->created_at, r->id);
+}
+
+static size_t
+addr_key(uint8_t key[MU_STORE__ADDR_KEY_MAX], const struct mu_record *r)
+{
+	struct mu_addr a;
+
+	mu_rec_addr(r, &a);
+	return mu_store__addr_key(key, &a);
+}
+
+/* --- tests -------------------------------------------------------------- */
+
+static void
+clean_store_has_no_problem(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_store_opts ro = {0, true};
+	struct mu_store_check_stats stats;
+	struct problems p;
+
+	stats = check(fx, &p);
+	assert_int_equal(stats.records, 0);
+	fill(fx);
+	assert_int_equal(mu_store_follow(fx->st, fx->g[2].pk, true), 0);
+	stats = check(fx, &p);
+	assert_int_equal(p.n, 0);
+	/* cause, event, alliance and the two deletes; "gone" is gone. */
+	assert_int_equal(stats.records, 5);
+	/* log 6, by_time 5, current 3, ev_start 1, tombstones 2, follows 1. */
+	assert_int_equal(stats.entries, 18);
+	/* `muster check` opens the store read-only. */
+	reopen(fx, &ro);
+	stats = check(fx, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(stats.records, 5);
+}
+
+static void
+tampered_body_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t raw[MU_RECORD_MAX];
+	struct problems p;
+	size_t i;
+
+	memcpy(raw, s.cause->raw, s.cause->raw_len);
+	for (i = 0; i + 4 <= s.cause->raw_len && memcmp(raw + i, "Rent", 4); i++)
+		;
+	assert_true(i + 4 <= s.cause->raw_len);
+	raw[i] = 'T';
+	raw_put(fx, fx->st->records, s.cause->id, MU_ID_BYTES, raw, s.cause->raw_len);
+	check(fx, &p);
+	assert_reported(&p, "records", "is invalid");
+	/* The bytes under the cause's id are no record of that id any more. */
+	assert_int_equal(p.n, 1);
+}
+
+static void
+record_under_wrong_id_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t bad[MU_ID_BYTES + 1] = {0};
+	struct problems p;
+
+	raw_put(fx, fx->st->records, s.gone->id, MU_ID_BYTES, s.cause->raw,
+	        s.cause->raw_len);
+	raw_put(fx, fx->st->records, bad, sizeof(bad), "x", 1);
+	check(fx, &p);
+	assert_reported(&p, "records", "not the hash of its body");
+	assert_reported(&p, "records", "key of 33 bytes");
+}
+
+static void
+time_index_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], missing[MU_ID_BYTES];
+	struct problems p;
+
+	time_key(key, s.cause);
+	raw_del(fx, fx->st->by_time, key, sizeof(key));
+	randombytes_buf(missing, sizeof(missing));
+	mu_store__time_key(key, NOW, missing);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	mu_store__time_key(key, NOW + 7, s.event->id);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	time_key(key, s.ally);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[3].pk, MU_KEY_BYTES);
+	check(fx, &p);
+	assert_reported(&p, "by_time", "has no time index entry");
+	assert_reported(&p, "by_time", "which is not stored");
+	assert_reported(&p, "by_time", "not at its created_at");
+	assert_reported(&p, "by_time", "names another group");
+	assert_int_equal(p.n, 4);
+}
+
+static void
+current_index_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__ADDR_KEY_MAX], missing[MU_ID_BYTES];
+	const struct mu_record *other = a_cause(&fx->g[4], "elsewhere");
+	struct problems p;
+	size_t n;
+
+	n = addr_key(key, s.cause);
+	raw_del(fx, fx->st->current, key, n);
+	n = addr_key(key, s.ally);
+	randombytes_buf(missing, sizeof(missing));
+	raw_put(fx, fx->st->current, key, n, missing, sizeof(missing));
+	n = addr_key(key, other);
+	raw_put(fx, fx->st->current, key, n, s.event->id, MU_ID_BYTES);
+	check(fx, &p);
+	assert_reported(&p, "current", "has no current version");
+	/* The alliance is not current, and its address names nothing. */
+	assert_reported(&p, "current", "one of them should be gone");
+	assert_reported(&p, "current", "which is not stored");
+	assert_reported(&p, "current", "which has another address");
+}
+
+static void
+calendar_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	struct problems p;
+
+	mu_store__start_key(key, START, s.event->id);
+	raw_del(fx, fx->st->ev_start, key, sizeof(key));
+	mu_store__start_key(key, START, s.cause->id);
+	raw_put(fx, fx->st->ev_start, key, sizeof(key), NULL, 0);
+	mu_store__start_key(key, START, s.gone->id);
+	raw_put(fx, fx->st->ev_start, key, sizeof(key), NULL, 0);
+	check(fx, &p);
+	assert_reported(&p, "ev_start", "missing from the calendar index");
+	assert_reported(&p, "ev_start", "at a start it does not have");
+	assert_reported(&p, "ev_start", "which is not stored");
+	assert_int_equal(p.n, 3);
+}
+
+static void
+tombstone_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__TOMB_KEY_MAX], zero[MU_ID_BYTES] = {0};
+	struct mu_addr a;
+	struct problems p;
+	size_t n;
+
+	/* The by-id delete loses its tombstone entry. */
+	n = mu_store__tomb_id_key(key, s.gone->id, fx->g[0].pk);
+	raw_del(fx, fx->st->tombstones, key, n);
+	/* A tombstone covers the stored cause, naming a delete not stored. */
+	n = mu_store__tomb_id_key(key, s.cause->id, fx->g[0].pk);
+	raw_put(fx, fx->st->tombstones, key, n, zero, sizeof(zero));
+	/* A tombstone by address covers the event, naming the event itself. */
+	mu_rec_addr(s.event, &a);
+	n = mu_store__tomb_addr_key(key, &a);
+	raw_put(fx, fx->st->tombstones, key, n, s.event->id, MU_ID_BYTES);
+	/* A tombstone names a delete that deletes something else. */
+	n = mu_store__tomb_id_key(key, s.ally->id, fx->g[0].pk);
+	raw_put(fx, fx->st->tombstones, key, n, s.del_addr->id, MU_ID_BYTES);
+	raw_put(fx, fx->st->tombstones, "z", 1, zero, sizeof(zero));
+	check(fx, &p);
+	assert_reported(&p, "tombstones", "has no tombstone entry");
+	assert_reported(&p, "tombstones", "stored though a delete of its group");
+	assert_reported(&p, "tombstones", "which is not stored");
+	assert_reported(&p, "tombstones", "was deleted");
+	assert_reported(&p, "tombstones", "which is not a delete");
+	assert_reported(&p, "tombstones", "deletes something else");
+	assert_reported(&p, "tombstones", "not a tombstone");
+}
+
+static void
+deleted_body_left_behind_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	struct problems p;
+
+	/* As if a crash had kept the body of a record a delete removed. */
+	raw_put(fx, fx->st->records, s.gone->id, MU_ID_BYTES, s.gone->raw,
+	        s.gone->raw_len);
+	time_key(key, s.gone);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	check(fx, &p);
+	assert_reported(&p, "tombstones", "stored though a delete of its group");
+	assert_reported(&p, "current", "has no current version");
+}
+
+static void
+log_and_local_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t seq[8], key[3] = {1, 2, 3};
+	struct problems p;
+	uint64_t last;
+
+	fill(fx);
+	assert_int_equal(mu_store_log_last(fx->st, &last), 0);
+	assert_int_equal(last, 6);
+	mu_store__put_be64(seq, 1); /* the first: the cause */
+	raw_del(fx, fx->st->log, seq, sizeof(seq));
+	raw_put(fx, fx->st->log, key, sizeof(key), "x", 1);
+	raw_put(fx, fx->st->follows, key, sizeof(key), NULL, 0);
+	raw_put(fx, fx->st->peers, "h:1", 3, "\xc1", 1);
+	check(fx, &p);
+	assert_reported(&p, "log", "is not in the log");
+	assert_reported(&p, "log", "not a sequence number");
+	assert_reported(&p, "follows", "not a group key");
+	assert_reported(&p, "peers", "damaged entry");
+	assert_int_equal(p.n, 4);
+}
+
+static int
+stop_at_first(void *ctx, const char *db, const char *text)
+{
+	(void)db;
+	(void)text;
+	(*(int *)ctx)++;
+	return 42;
+}
+
+static void
+callback_can_stop_the_check(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	struct mu_store_check_stats stats;
+	int calls = 0;
+
+	time_key(key, s.cause);
+	raw_del(fx, fx->st->by_time, key, sizeof(key));
+	time_key(key, s.event);
+	raw_del(fx, fx->st->by_time, key, sizeof(key));
+	assert_int_equal(mu_store_check(fx->st, stop_at_first, &calls, &stats, NULL),
+	                 42);
+	assert_int_equal(calls, 1);
+}
+
+#define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T_(clean_store_has_no_problem),
+	    T_(tampered_body_is_reported),
+	    T_(record_under_wrong_id_is_reported),
+	    T_(time_index_damage_is_reported),
+	    T_(current_index_damage_is_reported),
+	    T_(calendar_damage_is_reported),
+	    T_(tombstone_damage_is_reported),
+	    T_(deleted_body_left_behind_is_reported),
+	    T_(log_and_local_damage_is_reported),
+	    T_(callback_can_stop_the_check),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
