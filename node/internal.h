@@ -39,6 +39,7 @@ struct mu_node {
 	unsigned nconns, nhandshaking;
 	uint64_t log_seq; /* last store log entry pushed */
 	bool once;        /* mu_node_sync(): stop when done */
+	bool store_full;  /* a write failed with MU_EFULL, none succeeded since */
 	bool stopping;
 	int exit_code;
 	struct mu_sync_report report; /* totals, for mu_node_sync() */
@@ -53,6 +54,19 @@ struct mu_node {
  * enabled. Never pass secret bytes. */
 void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt,
                  ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * A write to the store failed with rc; what names it ("records from peer
+ * X"), detail says why. A full store (MU_EFULL) is logged once, as an error,
+ * until mu_node_store_ok() sees a write succeed again, so that a full disk
+ * gives one line and not one per message; other failures are logged each
+ * time.
+ */
+void mu_node_store_failed(struct mu_node *node, int rc, const char *what,
+                          const char *detail);
+
+/* A write to the store succeeded: a full store has room again. */
+void mu_node_store_ok(struct mu_node *node);
 
 /* --- status (conns_file.c) ------------------------------------------------ */
 

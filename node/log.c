@@ -28,3 +28,34 @@ mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt
 	/* One write per line, so lines of concurrent writers do not interleave. */
 	fprintf(stderr, "%s %s %s\n", stamp, level_names[level], line);
 }
+
+void
+mu_node_store_failed(struct mu_node *node, int rc, const char *what, const char *detail)
+{
+	if (detail == NULL || detail[0] == '\0')
+		detail = mu_strerror(rc);
+	if (rc != MU_EFULL) {
+		mu_node_log(node, MU_LOG_ERROR, "cannot store %s: %s", what, detail);
+		return;
+	}
+	if (node->store_full) {
+		mu_node_log(node, MU_LOG_DEBUG, "store still full: %s not stored",
+		            what);
+		return;
+	}
+	node->store_full = true;
+	mu_node_log(node, MU_LOG_ERROR,
+	            "%s; until there is room, new records are refused (their "
+	            "senders keep them and offer them again) and the stored ones "
+	            "are still served",
+	            detail);
+}
+
+void
+mu_node_store_ok(struct mu_node *node)
+{
+	if (!node->store_full)
+		return;
+	node->store_full = false;
+	mu_node_log(node, MU_LOG_INFO, "the store takes records again");
+}

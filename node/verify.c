@@ -11,6 +11,7 @@
  * is never handled before them.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,6 +97,7 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 	uint8_t fresh[MU_WIRE_RECS_MAX][32];
 	size_t i, nkeep = 0, nfresh = 0, outside = 0;
 	struct mu_sync_state *st = node->sync;
+	char what[128];
 	int rc;
 
 	p->received += b->n;
@@ -126,9 +128,22 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 		            "peer %s: %zu records outside our scope",
 		            mu_conn_name(p->c), outside);
 	if (nkeep > 0) {
+		/* mu_store_put() returns once the commit is on disk (LMDB
+		 * syncs every commit: the store sets neither MDB_NOSYNC nor
+		 * MDB_NOMETASYNC), so the ack below never precedes it. */
 		rc = mu_store_put(node->store, keep_recs, nkeep, results, why);
-		if (rc != 0)
+		if (rc == MU_EFULL) {
+			/* Refused, not lost: the sender still has them and
+			 * offers them again at its next reconciliation. */
+			snprintf(what, sizeof(what), "%zu records from peer %s", nkeep,
+			         mu_conn_name(p->c));
+			mu_node_store_failed(node, rc, what, why->text);
+			nkeep = 0;
+		} else if (rc != 0) {
 			return rc; /* why says what is wrong with the store */
+		} else {
+			mu_node_store_ok(node);
+		}
 		for (i = 0; i < nkeep; i++) {
 			if (results[i] != MU_PUT_NEW)
 				continue;
