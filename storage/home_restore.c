@@ -52,6 +52,12 @@ copy_in(const char *path, const char *dir, struct mu_why *why)
 		              path);
 		goto out;
 	}
+	if (sb.st_size == 0) {
+		/* LMDB would take an empty file for a new store. */
+		err = mu_fail(why, MU_EFORMAT, "%s is empty: it is not a muster backup",
+		              path);
+		goto out;
+	}
 	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (out < 0) {
 		err =

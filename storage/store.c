@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../protocol/textform.h"
 #include "store_keys.h"
@@ -334,6 +335,34 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	return err;
 }
 
+/* LMDB maps the file, so a page past its end would be a SIGBUS rather than
+ * an error: a file cut short (a partial copy, a damaged disk) is refused
+ * before any page is read. The meta pages it reads here are checked by
+ * mdb_env_open(). */
+static int
+check_length(struct mu_store *st, struct mu_why *why)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	mdb_filehandle_t fd;
+	struct stat sb;
+	uint64_t need;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return mu_fail(why, MU_EIO, "cannot read the size of the store at %s",
+		               st->dir);
+	need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	if ((uint64_t)sb.st_size < need)
+		return mu_fail(why, MU_ECORRUPT,
+		               "the store at %s is cut short (%lld bytes where its "
+		               "data needs %llu): restore it from a backup or an "
+		               "export",
+		               st->dir, (long long)sb.st_size,
+		               (unsigned long long)need);
+	return 0;
+}
+
 static int
 open_store(struct mu_store **out, const char *dir, const struct mu_store_opts *opts,
            bool *needs_upgrade, struct mu_why *why)
@@ -388,6 +417,8 @@ open_store(struct mu_store **out, const char *dir, const struct mu_store_opts *o
 	/* A process that died inside a read leaves its reader slot behind,
 	 * which pins old pages until the map fills: clear such slots. */
 	mdb_reader_check(st->env, NULL);
+	if ((err = check_length(st, why)) != 0)
+		goto out;
 
 	err = mu_store__begin(st, !st->read_only, &txn, why);
 	if (err != 0)
