@@ -473,6 +473,12 @@ class Server:
                              "sanitizer report from muster serve:\n%s" % log[-8000:])
         return log
 
+    def kill(self):
+        """SIGKILL: the daemon dies as in a crash, with no chance to clean
+        up. start() brings it back on the same port."""
+        assert self.proc is not None, "not running"
+        self._kill()
+
     def _kill(self):
         if self.proc is None:
             return
