@@ -1,0 +1,137 @@
+#!/usr/bin/python3
+"""`muster check`, `muster backup` and `muster restore` on real homes: a
+backup taken while the daemon ingests a large push is consistent (it holds
+every record acknowledged before it began, and passes the check), the one
+taken after is the store record for record; restore refuses while the
+daemon runs and refuses files that are no backup, and otherwise replaces
+the store, keeping the previous one aside."""
+
+import json
+import os
+import stat
+import threading
+import unittest
+
+import musterlib
+import noisepeer
+import recbuild
+from musterlib import Home, assert_one_line_error, wait_until
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+def group_bytes(home):
+    return noisepeer.nacl.signing.SigningKey(home.secret()).verify_key.encode()
+
+
+class Backup(unittest.TestCase):
+    def test_check_on_a_fresh_home(self):
+        a = Home(self, "a")
+        a.init("Alpha")
+        out = a.ok("check")
+        self.assertRegex(out, r"^1 records and \d+ other entries checked: 0 problems\n$")
+        js = a.json("check", "--json")
+        self.assertEqual(js["records"], 1)
+        self.assertEqual(js["problems"], [])
+        b = Home(self, "b")
+        b.fail("check", parts=("no muster home", "muster init"))
+
+    def test_hot_backup_and_restore(self):
+        net = musterlib.network_name()
+        a, g = Home(self, "a"), Home(self, "g")
+        a.init("Alpha")
+        g.init("Source")
+        a.ok("follow", g.key)
+        seed = g.secret()
+        pool = recbuild.causes(seed, 6000, pad=200)
+        server = a.serve(net)
+        pusher = recbuild.Pusher(server.port, net, seed, [group_bytes(g)])
+        self.addCleanup(pusher.close)
+        t = threading.Thread(target=pusher.push, args=(pool,), daemon=True)
+        t.start()
+
+        # While the daemon ingests.
+        wait_until(lambda: len(pusher.acked) >= 500, 60, "500 records acknowledged")
+        acked_before = set(pusher.acked)
+        hot = os.path.join(a.tmp, "hot.mdb")
+        self.assertEqual(a.ok("backup", hot), "")
+        self.assertTrue(t.is_alive(), "the backup ran while records came in")
+        t.join(120)
+        self.assertEqual(len(pusher.acked), len(pool))
+        self.assertEqual(stat.S_IMODE(os.stat(hot).st_mode), 0o600)
+        a.fail("backup", hot, parts=("already exists", "--force"))
+
+        # After: the backup is the store, record for record.
+        full = os.path.join(a.tmp, "full.mdb")
+        a.ok("backup", full)
+        a.ok("backup", "--force", hot + ".again")
+        records_a = musterlib.export_records(self, a)
+
+        # Not while the daemon runs on the home.
+        before = a.export_bytes()
+        a.fail("restore", full, parts=("muster serve", "stop it"))
+        self.assertEqual(a.export_bytes(), before, "a refused restore changes nothing")
+
+        # Into a fresh home: identical records, a clean check.
+        f = Home(self, "f")
+        f.init("Fresh")
+        res = f.run("restore", full)
+        self.assertEqual(res.rc, 0, "restore: %r" % res)
+        lines = res.out.splitlines()
+        self.assertEqual(lines[0], "restored %d records from %s" % (len(records_a), full))
+        prev = lines[1].rsplit(" ", 1)[1]
+        self.assertTrue(prev.startswith(os.path.join(f.path, "store.prev-")), lines)
+        self.assertTrue(os.path.isfile(os.path.join(prev, "data.mdb")))
+        self.assertEqual(musterlib.export_records(self, f), records_a)
+        self.assertEqual(f.json("check", "--json")["problems"], [])
+
+        # The hot backup is consistent: clean, and holds what was acked.
+        h = Home(self, "h")
+        h.init("Hot")
+        h.ok("restore", hot)
+        self.assertEqual(h.json("check", "--json")["problems"], [])
+        self.assertTrue(acked_before <= recbuild.stored_ids(self, h))
+        self.assertTrue(recbuild.stored_ids(self, h) <= {musterlib.record_id(r)
+                                                         for r in records_a})
+        server.stop()
+
+        # With the daemon stopped, A itself can go back to the hot backup.
+        a.ok("restore", hot)
+        self.assertEqual(recbuild.stored_ids(self, a), recbuild.stored_ids(self, h))
+        server.start()
+        server.stop()
+
+    def test_restore_refuses_what_is_no_backup(self):
+        a = Home(self, "a")
+        a.init("Alpha")
+        a.line("cause", "add", "--title", "Kept")
+        before = a.export_bytes()
+        junk = os.path.join(a.tmp, "junk.mdb")
+        with open(junk, "wb") as f:
+            f.write(os.urandom(70000))
+        a.fail("restore", junk, parts=("not a muster backup",))
+        empty = os.path.join(a.tmp, "empty.mdb")
+        open(empty, "wb").close()
+        a.fail("restore", empty, parts=("empty",))
+        good = os.path.join(a.tmp, "good.mdb")
+        a.ok("backup", good)
+        with open(good, "rb") as f:
+            data = f.read()
+        cut = os.path.join(a.tmp, "cut.mdb")
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) // 2])
+        a.fail("restore", cut, parts=("cut short",))
+        a.fail("restore", os.path.join(a.tmp, "missing.mdb"), parts=("cannot open",))
+        self.assertEqual(a.export_bytes(), before, "nothing was replaced")
+        self.assertEqual(sorted(os.listdir(a.path)), ["group.key", "serve.lock", "store"],
+                         "no copy is left behind")
+        # A backup needs a home to go into.
+        n = Home(self, "n")
+        res = n.run("restore", good)
+        assert_one_line_error(self, res, "muster init")
+
+
+if __name__ == "__main__":
+    musterlib.main()
