@@ -37,9 +37,11 @@ struct mu_node {
 	                                      when alliances or follows change */
 	struct mu_conn *conns;             /* every open connection, a list */
 	unsigned nconns, nhandshaking;
-	uint64_t log_seq; /* last store log entry pushed */
-	bool once;        /* mu_node_sync(): stop when done */
-	bool store_full;  /* a write failed with MU_EFULL, none succeeded since */
+	uint64_t log_seq;       /* last store log entry pushed */
+	bool once;              /* mu_node_sync(): stop when done */
+	bool store_full;        /* the "store is full" line was logged, no write
+	                           succeeded since */
+	uint64_t store_full_ms; /* uv_now() of that line, 0: never */
 	bool stopping;
 	int exit_code;
 	struct mu_sync_report report; /* totals, for mu_node_sync() */
@@ -57,15 +59,18 @@ void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char
 
 /*
  * A write to the store failed with rc; what names it ("records from peer
- * X"), detail says why. A full store (MU_EFULL) is logged once, as an error,
- * until mu_node_store_ok() sees a write succeed again, so that a full disk
- * gives one line and not one per message; other failures are logged each
+ * X"), detail says why. A full store (MU_EFULL) is logged as an error at most
+ * once every MU_NODE_FULL_LOG_MS, so that a full disk gives one line and not
+ * one per message, even while writes near the limit alternately fail and
+ * succeed; the rest go to the debug level. Other failures are logged each
  * time.
  */
+#define MU_NODE_FULL_LOG_MS (10 * 60 * 1000)
 void mu_node_store_failed(struct mu_node *node, int rc, const char *what,
                           const char *detail);
 
-/* A write to the store succeeded: a full store has room again. */
+/* A write to the store succeeded: after the "full" line, one line says
+ * that the store has room again. */
 void mu_node_store_ok(struct mu_node *node);
 
 /* --- status (conns_file.c) ------------------------------------------------ */

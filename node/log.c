@@ -32,18 +32,22 @@ mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt
 void
 mu_node_store_failed(struct mu_node *node, int rc, const char *what, const char *detail)
 {
+	uint64_t now = uv_now(node->loop);
+
 	if (detail == NULL || detail[0] == '\0')
 		detail = mu_strerror(rc);
 	if (rc != MU_EFULL) {
 		mu_node_log(node, MU_LOG_ERROR, "cannot store %s: %s", what, detail);
 		return;
 	}
-	if (node->store_full) {
+	if (node->store_full_ms != 0 &&
+	    now - node->store_full_ms < MU_NODE_FULL_LOG_MS) {
 		mu_node_log(node, MU_LOG_DEBUG, "store still full: %s not stored",
 		            what);
 		return;
 	}
 	node->store_full = true;
+	node->store_full_ms = now != 0 ? now : 1;
 	mu_node_log(node, MU_LOG_ERROR,
 	            "%s; until there is room, new records are refused (their "
 	            "senders keep them and offer them again) and the stored ones "

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""A full store: `muster serve` with a small LMDB map (MUSTER_MAP_SIZE) is
+pushed far more records than fit. Writes fail with one clear log line for
+the whole condition (not one per message), the node keeps answering and an
+honest peer still syncs every stored record from it, nothing stored is
+damaged (`muster check`), and with room again it takes records again."""
+
+import os
+import re
+import unittest
+
+import musterlib
+import noisepeer
+import recbuild
+from musterlib import Home
+
+MAP_SIZE = 1 << 20  # 1 MiB: about two thousand of these records
+FULL_LINE = re.compile(r" error the store is full \(map size \d+ bytes\): raise "
+                       r"MUSTER_MAP_SIZE")
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+def group_bytes(home):
+    return noisepeer.nacl.signing.SigningKey(home.secret()).verify_key.encode()
+
+
+class StoreFull(unittest.TestCase):
+    def serve_small(self, home, net):
+        old = os.environ.get("MUSTER_MAP_SIZE")
+        os.environ["MUSTER_MAP_SIZE"] = str(MAP_SIZE)
+        try:
+            return home.serve(net)
+        finally:
+            if old is None:
+                del os.environ["MUSTER_MAP_SIZE"]
+            else:
+                os.environ["MUSTER_MAP_SIZE"] = old
+
+    def push(self, server, seed, gpk, records):
+        pusher = recbuild.Pusher(server.port, server.network, seed, [gpk])
+        self.addCleanup(pusher.close)
+        pusher.push(records)
+        pusher.close()
+        return pusher
+
+    def test_map_full(self):
+        net = musterlib.network_name()
+        a, g, b = Home(self, "a"), Home(self, "g"), Home(self, "b")
+        a.init("Small")
+        g.init("Source")
+        b.init("Honest")
+        a.ok("follow", g.key)
+        b.ok("follow", g.key)
+        seed, gpk = g.secret(), group_bytes(g)
+        pool = recbuild.causes(seed, 6000, pad=300)
+        server = self.serve_small(a, net)
+
+        # Every message is answered (refused records are acked: their
+        # sender keeps them), and the store fills up.
+        pusher = self.push(server, seed, gpk, pool)
+        self.assertEqual(len(pusher.acked), len(pool))
+        stored = recbuild.stored_ids(self, a)
+        of_g = stored & {rid.hex() for rid, _raw in pool}
+        self.assertGreater(len(of_g), 100)
+        self.assertLess(len(of_g), len(pool), "the map filled up")
+        log = server.log()
+        self.assertEqual(len(FULL_LINE.findall(log)), 1,
+                         "one line for the whole condition:\n%s" % log[-3000:])
+        self.assertGreater(log.count("store still full"), 5,
+                           "the condition lasted over many messages")
+
+        # Still serving: pushed again, and an honest peer syncs from it.
+        self.push(server, seed, gpk, pool[:640])
+        res = b.run("sync", server.addr, a.key, "--network", net)
+        self.assertEqual(res.rc, 0, "sync from the full node: %r" % res)
+        got = {musterlib.record_id(raw) for raw in musterlib.export_records(self, b)}
+        self.assertTrue(of_g <= got, "%d stored records missing at the peer"
+                        % len(of_g - got))
+        self.assertTrue(server.running())
+        self.assertEqual(len(FULL_LINE.findall(server.log())), 1)
+
+        # Nothing stored is damaged.
+        res = a.run("check")
+        self.assertEqual(res.rc, 0, "check of the full store: %r" % res)
+        self.assertEqual(recbuild.stored_ids(self, a), stored)
+        server.stop()
+
+        # With room again (the default map), the rest comes in.
+        server.start()
+        self.push(server, seed, gpk, pool)
+        self.assertTrue({rid.hex() for rid, _raw in pool} <= recbuild.stored_ids(self, a))
+        self.assertEqual(a.run("check").rc, 0)
+        server.stop()
+
+
+if __name__ == "__main__":
+    musterlib.main()
