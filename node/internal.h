@@ -37,17 +37,18 @@ struct mu_node {
 	                                      when alliances or follows change */
 	struct mu_conn *conns;             /* every open connection, a list */
 	unsigned nconns, nhandshaking;
-	uint64_t log_seq;       /* last store log entry pushed */
-	bool once;              /* mu_node_sync(): stop when done */
-	bool store_full;        /* the "store is full" line was logged, no write
-	                           succeeded since */
-	uint64_t store_full_ms; /* uv_now() of that line, 0: never */
+	uint64_t log_seq; /* last store log entry pushed */
+	bool once;        /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
 	struct mu_sync_report report; /* totals, for mu_node_sync() */
 	struct mu_why why;            /* mu_node_sync(): why it stopped short */
 	void *dial;                   /* dial.c's state */
 	void *sync;                   /* sync.c's state (mu_sync_start) */
+	/* log.c: the "store is full" line was logged and no write succeeded
+	 * since; when that line was logged (uv_now(), 0: never). */
+	bool store_full;
+	uint64_t store_full_ms;
 };
 
 /* --- logging (log.c) ------------------------------------------------------ */
