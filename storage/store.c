@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "../protocol/textform.h"
 #include "store_keys.h"
@@ -52,9 +54,38 @@ default_map_size(size_t *size, struct mu_why *why)
 	return 0;
 }
 
+/* Room below which a failed write is put down to a full disk or file. */
+#define FULL_SLACK ((uint64_t)1 << 20)
+
+/*
+ * LMDB reports a short write as EIO, and a full disk or a store file at the
+ * process's size limit (ulimit -f) shows up so: ENOSPC or EFBIG when one of
+ * them holds now, else EIO (a real I/O error).
+ */
+static int
+full_cause(struct mu_store *st)
+{
+	mdb_filehandle_t fd;
+	struct statvfs vfs;
+	struct rlimit rl;
+	struct stat sb;
+
+	if (st == NULL || st->env == NULL)
+		return EIO;
+	if (statvfs(st->dir, &vfs) == 0 &&
+	    (uint64_t)vfs.f_bavail * vfs.f_frsize < FULL_SLACK)
+		return ENOSPC;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    mdb_env_get_fd(st->env, &fd) == 0 && fstat(fd, &sb) == 0 &&
+	    (uint64_t)sb.st_size + FULL_SLACK > (uint64_t)rl.rlim_cur)
+		return EFBIG;
+	return EIO;
+}
+
 int
 mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why)
 {
+
 	const char *dir = st != NULL && st->dir != NULL ? st->dir : "?";
 	MDB_envinfo info;
 
@@ -79,6 +110,16 @@ mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why)
 		               "the disk holding the store at %s is full (%s): free "
 		               "disk space",
 		               dir, mdb_strerror(rc));
+	case EFBIG:
+		return mu_fail(why, MU_EFULL,
+		               "the store's file at %s reached the size limit of "
+		               "this process (ulimit -f): raise the limit",
+		               dir);
+	case EIO:
+		rc = full_cause(st);
+		if (rc != EIO)
+			return mu_store__err(st, rc, what, why);
+		break;
 	case ENOMEM:
 		return mu_fail(why, MU_ENOMEM, "%s: out of memory", what);
 	case MDB_CORRUPTED:

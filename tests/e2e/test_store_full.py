@@ -7,6 +7,8 @@ damaged (`muster check`), and with room again it takes records again."""
 
 import os
 import re
+import resource
+import signal
 import unittest
 
 import musterlib
@@ -15,6 +17,7 @@ import recbuild
 from musterlib import Home
 
 MAP_SIZE = 1 << 20  # 1 MiB: about two thousand of these records
+FILE_LIMIT = 2 << 20  # ulimit -f of the daemon in the file test
 FULL_LINE = re.compile(r" error the store is full \(map size \d+ bytes\): raise "
                        r"MUSTER_MAP_SIZE")
 
@@ -38,6 +41,19 @@ class StoreFull(unittest.TestCase):
                 del os.environ["MUSTER_MAP_SIZE"]
             else:
                 os.environ["MUSTER_MAP_SIZE"] = old
+
+    def serve_limited(self, home, net):
+        """The daemon with its files limited to FILE_LIMIT bytes, as on a
+        disk that is full: writes past it fail (EFBIG, or a short write),
+        and SIGXFSZ is ignored (an ignored signal stays so across exec)."""
+        old_limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+        old_sig = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, old_limit[1]))
+        try:
+            return home.serve(net)
+        finally:
+            resource.setrlimit(resource.RLIMIT_FSIZE, old_limit)
+            signal.signal(signal.SIGXFSZ, old_sig)
 
     def push(self, server, seed, gpk, records):
         pusher = recbuild.Pusher(server.port, server.network, seed, [gpk])
@@ -93,6 +109,37 @@ class StoreFull(unittest.TestCase):
         self.push(server, seed, gpk, pool)
         self.assertTrue({rid.hex() for rid, _raw in pool} <= recbuild.stored_ids(self, a))
         self.assertEqual(a.run("check").rc, 0)
+        server.stop()
+
+    def test_file_cannot_grow(self):
+        net = musterlib.network_name()
+        a, g, b = Home(self, "a"), Home(self, "g"), Home(self, "b")
+        a.init("Limited")
+        g.init("Source")
+        b.init("Honest")
+        a.ok("follow", g.key)
+        b.ok("follow", g.key)
+        seed, gpk = g.secret(), group_bytes(g)
+        pool = recbuild.causes(seed, 8000, pad=300)
+        server = self.serve_limited(a, net)
+        pusher = self.push(server, seed, gpk, pool)
+        self.assertEqual(len(pusher.acked), len(pool))
+        log = server.log()
+        full = re.findall(r" error the store's file at \S+ reached the size limit "
+                          r"of this process \(ulimit -f\)", log)
+        self.assertEqual(len(full), 1, "one line for the whole condition:\n%s"
+                         % log[-3000:])
+        of_g = recbuild.stored_ids(self, a) & {rid.hex() for rid, _raw in pool}
+        self.assertGreater(len(of_g), 100)
+        self.assertLess(len(of_g), len(pool))
+        self.assertLessEqual(os.path.getsize(os.path.join(a.path, "store", "data.mdb")),
+                             FILE_LIMIT)
+        res = b.run("sync", server.addr, a.key, "--network", net)
+        self.assertEqual(res.rc, 0, "sync from the full node: %r" % res)
+        got = {musterlib.record_id(raw) for raw in musterlib.export_records(self, b)}
+        self.assertTrue(of_g <= got)
+        self.assertEqual(a.run("check").rc, 0)
+        self.assertTrue(server.running())
         server.stop()
 
 
