@@ -77,16 +77,52 @@ load(struct check *c, const uint8_t id[MU_ID_BYTES], struct mu_record *rec)
 	return err == 0 ? LOADED : err;
 }
 
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, MU_ID_BYTES);
-}
-
 static void
 hex(char out[MU_ID_TEXT_SIZE], const void *id)
 {
 	mu_id_to_text(out, id);
+}
+
+/* An entry of db that is not of the shape its database holds. */
+static int
+bad_form(struct check *c, const char *db, const MDB_val *k, const MDB_val *v,
+         const char *shape)
+{
+	return problem(c, db, "an entry of %zu+%zu bytes, not %s", k->mv_size,
+	               v->mv_size, shape);
+}
+
+/*
+ * The start of every index entry's check: counts it, checks its form, and
+ * loads the record that id names into rec (its hex into text). *go says
+ * whether the caller goes on with rec; when not, the return value is the
+ * walk's (a problem was reported, or the record is damaged and the records
+ * pass says so).
+ */
+static int
+entry_record(struct check *c, const char *db, bool form, const char *shape,
+             const MDB_val *k, const MDB_val *v, const uint8_t *id,
+             struct mu_record *rec, char text[MU_ID_TEXT_SIZE], bool *go)
+{
+	int found;
+
+	*go = false;
+	c->stats->entries++;
+	if (!form)
+		return bad_form(c, db, k, v, shape);
+	hex(text, id);
+	found = load(c, id, rec);
+	if (found == MISSING)
+		return problem(
+		    c, db, "an entry points to record %s, which is not stored", text);
+	*go = found == LOADED;
+	return found < 0 ? found : 0;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MU_ID_BYTES);
 }
 
 /* --- the log, read first so that every record can be looked up in it ---- */
@@ -100,10 +136,7 @@ log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)txn;
 	c->stats->entries++;
 	if (k->mv_size != LOG_SEQ_BYTES || v->mv_size != MU_ID_BYTES)
-		return problem(c, "log",
-		               "an entry of %zu+%zu bytes, not a sequence number "
-		               "and a record id",
-		               k->mv_size, v->mv_size);
+		return bad_form(c, "log", k, v, "a sequence number and a record id");
 	if (mu_store__get_be64(k->mv_data) == 0)
 		return problem(c, "log", "an entry with sequence number 0");
 	if (c->nlog == c->caplog) {
@@ -285,24 +318,16 @@ time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	const uint8_t *key = k->mv_data;
 	struct mu_record rec;
 	char id[MU_ID_TEXT_SIZE];
-	int found;
+	bool go;
+	int err;
 
 	(void)txn;
-	c->stats->entries++;
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
-		return problem(c, "by_time",
-		               "an entry of %zu+%zu bytes, not a time, an id and a "
-		               "group",
-		               k->mv_size, v->mv_size);
-	hex(id, key + 8);
-	found = load(c, key + 8, &rec);
-	if (found < 0 || found == DAMAGED)
-		return found < 0 ? found : 0;
-	if (found == MISSING)
-		return problem(c, "by_time",
-		               "an entry points to record %s, which is "
-		               "not stored",
-		               id);
+	err = entry_record(c, "by_time",
+	                   k->mv_size == MU_STORE__TIME_KEY_BYTES &&
+	                       v->mv_size == MU_KEY_BYTES,
+	                   "a time, an id and a group", k, v, key + 8, &rec, id, &go);
+	if (!go)
+		return err;
 	if ((uint64_t)rec.created_at != mu_store__get_be64(key))
 		return problem(c, "by_time",
 		               "an entry puts record %s at time %llu, not at its "
@@ -320,24 +345,18 @@ current_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	struct mu_record rec;
 	struct mu_addr addr;
 	char id[MU_ID_TEXT_SIZE];
-	int found;
+	bool go;
+	int err;
 
 	(void)txn;
-	c->stats->entries++;
-	if (k->mv_size < 1 + MU_KEY_BYTES || k->mv_size > MU_STORE__ADDR_KEY_MAX ||
-	    key[0] >= MU_KIND_COUNT || !mu_kind_replaceable(key[0]) ||
-	    v->mv_size != MU_ID_BYTES)
-		return problem(c, "current",
-		               "an entry of %zu+%zu bytes, not an address and an id",
-		               k->mv_size, v->mv_size);
-	hex(id, v->mv_data);
-	found = load(c, v->mv_data, &rec);
-	if (found < 0 || found == DAMAGED)
-		return found < 0 ? found : 0;
-	if (found == MISSING)
-		return problem(c, "current",
-		               "an address points to record %s, which is not stored",
-		               id);
+	err = entry_record(c, "current",
+	                   k->mv_size >= 1 + MU_KEY_BYTES &&
+	                       k->mv_size <= MU_STORE__ADDR_KEY_MAX &&
+	                       key[0] < MU_KIND_COUNT && mu_kind_replaceable(key[0]) &&
+	                       v->mv_size == MU_ID_BYTES,
+	                   "an address and an id", k, v, v->mv_data, &rec, id, &go);
+	if (!go)
+		return err;
 	mu_rec_addr(&rec, &addr);
 	if (mu_store__addr_key(akey, &addr) != k->mv_size ||
 	    memcmp(akey, key, k->mv_size) != 0)
@@ -355,22 +374,15 @@ start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	const uint8_t *key = k->mv_data;
 	struct mu_record rec;
 	char id[MU_ID_TEXT_SIZE];
-	int found;
+	bool go;
+	int err;
 
 	(void)txn;
-	c->stats->entries++;
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != 0)
-		return problem(c, "ev_start",
-		               "an entry of %zu+%zu bytes, not a start time and an id",
-		               k->mv_size, v->mv_size);
-	hex(id, key + 8);
-	found = load(c, key + 8, &rec);
-	if (found < 0 || found == DAMAGED)
-		return found < 0 ? found : 0;
-	if (found == MISSING)
-		return problem(c, "ev_start",
-		               "the calendar points to record %s, which is not stored",
-		               id);
+	err = entry_record(c, "ev_start",
+	                   k->mv_size == MU_STORE__TIME_KEY_BYTES && v->mv_size == 0,
+	                   "a start time and an id", k, v, key + 8, &rec, id, &go);
+	if (!go)
+		return err;
 	if (rec.kind != MU_KIND_EVENT || rec.c.event.start != mu_store__start_of(key))
 		return problem(c, "ev_start",
 		               "the calendar lists record %s at a start it does not "
@@ -390,29 +402,19 @@ tomb_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	struct mu_record rec;
 	char id[MU_ID_TEXT_SIZE];
 	size_t tlen;
-	bool form;
-	int found;
+	bool form, go;
+	int err;
 
 	(void)txn;
-	c->stats->entries++;
 	form = k->mv_size > 0 && v->mv_size == MU_ID_BYTES &&
 	       ((key[0] == MU_STORE__TOMB_ADDR && k->mv_size >= 2 + MU_KEY_BYTES &&
 	         k->mv_size <= MU_STORE__TOMB_KEY_MAX) ||
 	        (key[0] == MU_STORE__TOMB_ID &&
 	         k->mv_size == 1 + MU_ID_BYTES + MU_KEY_BYTES));
-	if (!form)
-		return problem(c, "tombstones",
-		               "an entry of %zu+%zu bytes, not a tombstone", k->mv_size,
-		               v->mv_size);
-	hex(id, v->mv_data);
-	found = load(c, v->mv_data, &rec);
-	if (found < 0 || found == DAMAGED)
-		return found < 0 ? found : 0;
-	if (found == MISSING)
-		return problem(c, "tombstones",
-		               "a tombstone names delete record %s, which is not "
-		               "stored",
-		               id);
+	err = entry_record(c, "tombstones", form, "a tombstone", k, v, v->mv_data, &rec,
+	                   id, &go);
+	if (!go)
+		return err;
 	if (rec.kind != MU_KIND_DELETE)
 		return problem(c, "tombstones",
 		               "a tombstone names record %s, which is not a delete",
@@ -435,9 +437,7 @@ follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)txn;
 	c->stats->entries++;
 	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 0)
-		return problem(c, "follows",
-		               "an entry of %zu+%zu bytes, not a group key", k->mv_size,
-		               v->mv_size);
+		return bad_form(c, "follows", k, v, "a group key");
 	return 0;
 }
 
