@@ -23,6 +23,11 @@ SIG_CONTEXT = b"muster record v1"
 BATCH = 64  # records in one recs message, the protocol's maximum
 
 
+def group_of(seed):
+    """The group key (32 bytes) of a 32-byte Ed25519 seed."""
+    return nacl.signing.SigningKey(seed).verify_key.encode()
+
+
 def causes(seed, n, prefix="c", created_at=None, pad=0):
     """n cause records of the group with that 32-byte seed: a list of (id
     bytes, raw bytes). pad adds that many bytes of description."""

@@ -13,17 +13,12 @@ import threading
 import unittest
 
 import musterlib
-import noisepeer
 import recbuild
 from musterlib import Home, assert_one_line_error, wait_until
 
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def group_bytes(home):
-    return noisepeer.nacl.signing.SigningKey(home.secret()).verify_key.encode()
 
 
 class Backup(unittest.TestCase):
@@ -47,7 +42,7 @@ class Backup(unittest.TestCase):
         seed = g.secret()
         pool = recbuild.causes(seed, 6000, pad=200)
         server = a.serve(net)
-        pusher = recbuild.Pusher(server.port, net, seed, [group_bytes(g)])
+        pusher = recbuild.Pusher(server.port, net, seed, [recbuild.group_of(g.secret())])
         self.addCleanup(pusher.close)
         t = threading.Thread(target=pusher.push, args=(pool,), daemon=True)
         t.start()

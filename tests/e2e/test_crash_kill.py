@@ -31,10 +31,6 @@ def tearDownModule():
     musterlib.check_no_secrets()
 
 
-def group_bytes(home):
-    return noisepeer.nacl.signing.SigningKey(home.secret()).verify_key.encode()
-
-
 class CrashKill(unittest.TestCase):
     def push_in_thread(self, server, seed, scope, records):
         pusher = recbuild.Pusher(server.port, server.network, seed, scope)
@@ -58,7 +54,7 @@ class CrashKill(unittest.TestCase):
         a.init("Target")
         g.init("Source")
         a.ok("follow", g.key)
-        seed, gpk = g.secret(), group_bytes(g)
+        seed, gpk = g.secret(), recbuild.group_of(g.secret())
         pool = recbuild.causes(seed, KILLS * PER_ROUND)
         rng_seed = int.from_bytes(os.urandom(4), "big")
         rng = random.Random(rng_seed)
