@@ -24,7 +24,7 @@ import recbuild
 from musterlib import Home, wait_until
 
 KILLS = 20
-PER_ROUND = 1000  # records each round pushes
+PER_ROUND = 800  # records each round pushes
 
 
 def tearDownModule():
