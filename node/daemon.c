@@ -234,6 +234,9 @@ daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *wh
 	node->loop = &d->loop;
 	/* A peer that goes away while we write must be an error, not death. */
 	signal(SIGPIPE, SIG_IGN);
+	/* So must a store file at the size limit (ulimit -f): the write fails
+	 * with EFBIG and the node logs that its store is full. */
+	signal(SIGXFSZ, SIG_IGN);
 
 	rc = mu_home_open(&node->home, opts->home, true, why);
 	if (rc == 0)
