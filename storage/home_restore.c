@@ -105,12 +105,15 @@ static int
 check_copy(const char *path, const char *dir, struct mu_store_check_stats *stats,
            struct mu_why *why)
 {
+	const struct mu_store_opts ro = {0, true};
 	struct first_problem first = {""};
 	struct mu_store *st = NULL;
 	struct mu_why ow = {{0}};
 	int err;
 
-	err = mu_store_open(&st, dir, NULL, &ow);
+	/* Read-only: a writer would make an empty muster store out of any
+	 * LMDB file, which would then pass the check. */
+	err = mu_store_open(&st, dir, &ro, &ow);
 	if (err != 0)
 		return mu_fail(why, err == MU_EVERSION ? err : MU_EFORMAT,
 		               "%s is not a muster backup this version can read: %s",
