@@ -152,6 +152,15 @@ log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 
 /* --- the records and the entries each one must have --------------------- */
 
+/* The tombstone entry a delete record makes; returns its length. */
+static size_t
+tomb_key_of(uint8_t tkey[MU_STORE__TOMB_KEY_MAX], const struct mu_record *del)
+{
+	if (del->c.del.by_addr)
+		return mu_store__tomb_addr_key(tkey, &del->c.del.addr);
+	return mu_store__tomb_id_key(tkey, del->c.del.id, del->group);
+}
+
 static int
 check_tombstone_of(struct check *c, const struct mu_record *rec, const char *id)
 {
@@ -160,9 +169,7 @@ check_tombstone_of(struct check *c, const struct mu_record *rec, const char *id)
 	MDB_val v;
 	int found;
 
-	tlen = rec->c.del.by_addr
-	           ? mu_store__tomb_addr_key(tkey, &rec->c.del.addr)
-	           : mu_store__tomb_id_key(tkey, rec->c.del.id, rec->group);
+	tlen = tomb_key_of(tkey, rec);
 	found = lookup(c, c->st->tombstones, tkey, tlen, &v);
 	if (found < 0)
 		return found;
@@ -419,8 +426,7 @@ tomb_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		return problem(c, "tombstones",
 		               "a tombstone names record %s, which is not a delete",
 		               id);
-	tlen = rec.c.del.by_addr ? mu_store__tomb_addr_key(tkey, &rec.c.del.addr)
-	                         : mu_store__tomb_id_key(tkey, rec.c.del.id, rec.group);
+	tlen = tomb_key_of(tkey, &rec);
 	if (tlen != k->mv_size || memcmp(tkey, key, tlen) != 0)
 		return problem(c, "tombstones",
 		               "a tombstone names delete record %s, which deletes "
