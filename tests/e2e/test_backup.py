@@ -33,6 +33,27 @@ class Backup(unittest.TestCase):
         b = Home(self, "b")
         b.fail("check", parts=("no muster home", "muster init"))
 
+    def test_check_reports_a_tampered_record(self):
+        a = Home(self, "a")
+        a.init("Alpha")
+        a.line("cause", "add", "--title", "Tamper-me-not")
+        data = os.path.join(a.path, "store", "data.mdb")
+        with open(data, "r+b") as f:
+            raw = f.read()
+            at = raw.find(b"Tamper-me-not")
+            self.assertGreater(at, 0, "the record's bytes are in the file as signed")
+            f.seek(at)
+            f.write(b"X")
+        res = a.run("check")
+        self.assertEqual(res.rc, 1, "check of a tampered store: %r" % res)
+        lines = res.out.splitlines()
+        self.assertEqual(len(lines), 2, res.out)
+        self.assertRegex(lines[0], r"^records: record [0-9a-f]{64} is invalid: signature")
+        self.assertRegex(lines[1], r"^1 records and \d+ other entries checked: 1 problems$")
+        assert_one_line_error(self, res, "1 problems", "muster restore")
+        js = json.loads(a.run("check", "--json").out)
+        self.assertEqual([p["db"] for p in js["problems"]], ["records"])
+
     def test_hot_backup_and_restore(self):
         net = musterlib.network_name()
         a, g = Home(self, "a"), Home(self, "g")
