@@ -132,7 +132,7 @@ set_state(struct dial *d, struct dial_peer *p, const char *st, bool seen)
 		rc = mu_store_peer_update(node->store, row);
 	}
 	if (rc == MU_EFULL)
-		mu_node_store_failed(node, rc, "the state of a peer", NULL);
+		mu_node_store_full(node, "the state of a peer", NULL);
 	else if (rc != 0 && rc != MU_ENOTFOUND)
 		mu_node_log(node, MU_LOG_WARN, "cannot record the state of peer %s: %s",
 		            p->addr, mu_strerror(rc));

@@ -59,16 +59,14 @@ void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char
                  ...) __attribute__((format(printf, 3, 4)));
 
 /*
- * A write to the store failed with rc; what names it ("records from peer
- * X"), detail says why. A full store (MU_EFULL) is logged as an error at most
- * once every MU_NODE_FULL_LOG_MS, so that a full disk gives one line and not
- * one per message, even while writes near the limit alternately fail and
- * succeed; the rest go to the debug level. Other failures are logged each
- * time.
+ * A write to the store failed with MU_EFULL; what names it ("records from
+ * peer X"), detail (may be NULL) says why and how to fix it. Logged as an
+ * error at most once every MU_NODE_FULL_LOG_MS, so that a full disk gives one
+ * line and not one per message, even while writes near the limit alternately
+ * fail and succeed; the rest go to the debug level.
  */
 #define MU_NODE_FULL_LOG_MS (10 * 60 * 1000)
-void mu_node_store_failed(struct mu_node *node, int rc, const char *what,
-                          const char *detail);
+void mu_node_store_full(struct mu_node *node, const char *what, const char *detail);
 
 /* A write to the store succeeded: after the "full" line, one line says
  * that the store has room again. */

@@ -30,16 +30,12 @@ mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt
 }
 
 void
-mu_node_store_failed(struct mu_node *node, int rc, const char *what, const char *detail)
+mu_node_store_full(struct mu_node *node, const char *what, const char *detail)
 {
 	uint64_t now = uv_now(node->loop);
 
 	if (detail == NULL || detail[0] == '\0')
-		detail = mu_strerror(rc);
-	if (rc != MU_EFULL) {
-		mu_node_log(node, MU_LOG_ERROR, "cannot store %s: %s", what, detail);
-		return;
-	}
+		detail = mu_strerror(MU_EFULL);
 	if (node->store_full_ms != 0 &&
 	    now - node->store_full_ms < MU_NODE_FULL_LOG_MS) {
 		mu_node_log(node, MU_LOG_DEBUG, "store still full: %s not stored",

@@ -137,7 +137,7 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 			 * offers them again at its next reconciliation. */
 			snprintf(what, sizeof(what), "%zu records from peer %s", nkeep,
 			         mu_conn_name(p->c));
-			mu_node_store_failed(node, rc, what, why->text);
+			mu_node_store_full(node, what, why->text);
 			nkeep = 0;
 		} else if (rc != 0) {
 			return rc; /* why says what is wrong with the store */
