@@ -13,6 +13,7 @@
 #ifndef MU_NODE_CALENDAR_H
 #define MU_NODE_CALENDAR_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../protocol/buf.h"
@@ -27,6 +28,10 @@ struct mu_cal_filter {
 
 /* A filter that lets every stored event through. */
 void mu_cal_filter_all(struct mu_cal_filter *f);
+
+/* Whether event rec passes f's group and cause tests (not its times, which
+ * the store's calendar query applies). */
+bool mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec);
 
 /*
  * Appends the VCALENDAR of the events in st that pass f to out. name is the
