@@ -147,9 +147,13 @@ valid_text(const char *s)
 static int
 route(struct mu_http_req *rq, struct mu_http_reply *rp)
 {
+	const char *p = rq->path;
+	bool api = strcmp(p, "/api") == 0 || strncmp(p, "/api/", 5) == 0;
 	size_t i;
 	int rc;
 
+	/* The form first, so that errors come in the form the client reads. */
+	rp->form = api ? MU_HTTP_JSON : mu_http_is_feed(p) ? MU_HTTP_ICS : MU_HTTP_HTML;
 	if (rq->nargs > MU_HTTP_ARGS_MAX)
 		return mu_http_fail(rp, 400, "more than %d query arguments",
 		                    MU_HTTP_ARGS_MAX);
@@ -158,20 +162,18 @@ route(struct mu_http_req *rq, struct mu_http_reply *rp)
 			return mu_http_fail(rp, 400,
 			                    "a query argument is not UTF-8 text "
 			                    "without control characters");
-	if (!valid_text(rq->path))
-		return mu_http_fail(
-		    rp, 400, "the path is not UTF-8 text without control characters");
-	if (strcmp(rq->path, "/api") == 0 || strncmp(rq->path, "/api/", 5) == 0) {
-		rp->form = MU_HTTP_JSON;
+	if (p[0] != '/')
+		return mu_http_fail(rp, 400, "the path must start with /");
+	if (!valid_text(p))
+		return mu_http_fail(rp, 400,
+		                    "the path is not UTF-8 text without control "
+		                    "characters");
+	if (rp->form == MU_HTTP_JSON)
 		return mu_http_api(rq, rp);
-	}
-	if (mu_http_is_feed(rq->path)) {
-		rp->form = MU_HTTP_ICS;
+	if (rp->form == MU_HTTP_ICS)
 		return mu_http_feed(rq, rp);
-	}
-	if ((rc = mu_http_asset(rq->path, rp)) != 0)
+	if ((rc = mu_http_asset(p, rp)) != 0)
 		return rc < 0 ? rc : 0;
-	rp->form = MU_HTTP_HTML;
 	return mu_http_page(rq, rp);
 }
 

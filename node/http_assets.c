@@ -102,6 +102,13 @@ static const char script[] =
     "  days.forEach(function (s) { s.remove(); });\n"
     "})();\n";
 
+/* A calendar page, so that browsers do not ask for /favicon.ico. */
+static const char icon[] =
+    "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\">"
+    "<rect x=\"1\" y=\"2\" width=\"14\" height=\"13\" rx=\"2\" fill=\"#fff\" "
+    "stroke=\"#b3261e\" stroke-width=\"1.5\"/>"
+    "<rect x=\"1\" y=\"2\" width=\"14\" height=\"4\" fill=\"#b3261e\"/></svg>\n";
+
 int
 mu_http_asset(const char *path, struct mu_http_reply *rp)
 {
@@ -113,6 +120,9 @@ mu_http_asset(const char *path, struct mu_http_reply *rp)
 	} else if (strcmp(path, "/app.js") == 0) {
 		text = script;
 		rp->type = "text/javascript; charset=utf-8";
+	} else if (strcmp(path, "/icon.svg") == 0) {
+		text = icon;
+		rp->type = "image/svg+xml; charset=utf-8";
 	} else {
 		return 0;
 	}

@@ -114,6 +114,7 @@ mu_html_head(struct mu_buf *b, const char *title, size_t title_len)
 	                   "initial-scale=1\">\n<title>") != 0 ||
 	    mu_html_text(b, title, title_len) != 0 ||
 	    mu_html_raw(b, " · muster</title>\n"
+	                   "<link rel=\"icon\" href=\"/icon.svg\">\n"
 	                   "<link rel=\"stylesheet\" href=\"/style.css\">\n"
 	                   "<script src=\"/app.js\" defer></script>\n"
 	                   "</head>\n<body>\n<header><nav>"
