@@ -516,18 +516,54 @@ collect(void *ctx, const struct mu_record *rec)
 	return mu_cli_recs_add(&c->recs, rec);
 }
 
-/* The feed of --ics, named after our group as the node's own feed is. */
+/* A group's profile name, or its whole key when it has none stored. */
+static void
+feed_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                char out[MU_KEY_TEXT_SIZE + MU_CLI_NAME_SIZE])
+{
+	if (!mu_cli_group_name(cli, key, out))
+		mu_key_to_text(out, key);
+}
+
+/*
+ * The feed's display name, as the node's HTTP feeds name theirs, so that
+ * both print the same bytes: the cause's title for --cause, the group's name
+ * for --group, else "<our group's name>: coalition calendar".
+ */
+static void
+feed_name(struct mu_cli *cli, const struct mu_cal_filter *f, char *out, size_t size)
+{
+	char name[MU_KEY_TEXT_SIZE + MU_CLI_NAME_SIZE];
+	struct mu_cli_rec r = {NULL, {0}};
+	const struct mu_str *t;
+
+	if (f->cause != NULL) {
+		if (mu_cli_lookup(cli, f->cause, &r) == 0) {
+			t = &r.rec.c.cause.title;
+			snprintf(out, size, "%.*s", (int)t->len, t->ptr);
+		} else {
+			mu_addr_to_text(name, f->cause);
+			snprintf(out, size, "%s", name);
+		}
+		mu_cli_rec_free(&r);
+	} else if (f->group != NULL) {
+		feed_group_name(cli, f->group, name);
+		snprintf(out, size, "%s", name);
+	} else {
+		feed_group_name(cli, cli->home->group, name);
+		snprintf(out, size, "%s: coalition calendar", name);
+	}
+}
+
 static int
 print_ics(struct mu_cli *cli, const struct mu_cal_filter *f)
 {
-	char name[MU_CLI_NAME_SIZE + 32];
-	char group[MU_CLI_NAME_SIZE];
+	char name[MU_ADDR_TEXT_SIZE + MU_CLI_NAME_SIZE + 32];
 	struct mu_buf out = MU_BUF_INIT;
 	struct mu_why why = {""};
 	int rc;
 
-	mu_cli_group_name(cli, cli->home->group, group);
-	snprintf(name, sizeof(name), "%s: coalition calendar", group);
+	feed_name(cli, f, name, sizeof(name));
 	rc = mu_cal_ics(cli->store, f, name, &out, &why);
 	if (rc != 0)
 		rc = mu_cli_fail("cannot write the calendar: %s", why.text);

@@ -306,6 +306,13 @@ class Feed(unittest.TestCase):
                 _, js = self.parse_js(feed)
                 self.assertEqual(set(py), want)
                 self.assertEqual(set(js), want)
+        # Named as the node's feeds are: a group's feed after the group, a
+        # cause's after the cause.
+        for args, name in ((("--group", self.bkey), B_NAME),
+                           (("--cause", self.cause), CAUSE_TITLE),
+                           ((), "%s: coalition calendar" % A_NAME)):
+            cal, _ = self.parse_py(self.feed(a, *args))
+            self.assertEqual(str(cal["X-WR-CALNAME"]), name)
         # The text list takes the same group and cause filters.
         out = a.ok("event", "list", "--group", self.bkey)
         self.assertIn("Mietenstammtisch", out)
