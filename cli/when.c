@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../node/json_record.h"
 #include "../protocol/civil.h"
 #include "../protocol/record.h"
 
@@ -43,11 +44,7 @@ month_days(int y, unsigned m)
 void
 mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t)
 {
-	struct mu_civil c;
-
-	mu_civil_from_time(&c, t);
-	snprintf(out, MU_CLI_ISO_SIZE, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
-	         (long long)c.y, c.mo, c.d, c.h, c.mi, c.s);
+	mu_node_time_iso(out, t);
 }
 
 void

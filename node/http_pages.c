@@ -335,7 +335,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	struct page *pg = ctx;
 	const struct mu_event *e = &rec->c.event;
 	const struct mu_location *l = &e->location;
-	char addr[MU_ADDR_TEXT_SIZE], iso[MU_NODE_ISO_SIZE];
+	char addr[MU_ADDR_TEXT_SIZE];
 	struct mu_addr a;
 
 	mu_rec_addr(rec, &a);
@@ -380,11 +380,9 @@ event_page(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_fmt(pg->b, "<dt>Capacity</dt><dd>%u people</dd>\n",
 		                   (unsigned)e->capacity));
 	tags(pg, e->tags, e->ntags);
-	mu_node_time_iso(iso, rec->created_at);
-	ok(pg, mu_html_fmt(pg->b,
-	                   "<dt>Revision</dt><dd>%u, of <time datetime=\"%s\" "
-	                   "data-local>%.10s %.5s UTC</time></dd>\n</dl>\n",
-	                   (unsigned)rec->rev, iso, iso, iso + 11));
+	ok(pg, mu_html_fmt(pg->b, "<dt>Revision</dt><dd>%u, of ", (unsigned)rec->rev));
+	time_tag(pg, rec->created_at, false);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n</dl>\n"));
 	if (e->description.len > 0) {
 		ok(pg, mu_html_raw(pg->b, "<div class=\"description\">"));
 		ok(pg, mu_html_text(pg->b, e->description.ptr, e->description.len));
@@ -460,18 +458,12 @@ page_cause(struct page *pg, struct mu_http_reply *rp, const char *text)
 static void
 ago(struct page *pg, const char *label, int64_t t)
 {
-	char iso[MU_NODE_ISO_SIZE];
-
 	ok(pg, mu_html_fmt(pg->b, "<dt>%s</dt><dd>", label));
-	if (t == 0) {
-		ok(pg, mu_html_raw(pg->b, "never</dd>\n"));
-		return;
-	}
-	mu_node_time_iso(iso, t);
-	ok(pg, mu_html_fmt(pg->b,
-	                   "<time datetime=\"%s\" data-local>%.10s %.5s "
-	                   "UTC</time></dd>\n",
-	                   iso, iso, iso + 11));
+	if (t == 0)
+		ok(pg, mu_html_raw(pg->b, "never"));
+	else
+		time_tag(pg, t, false);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 }
 
 static int
