@@ -89,15 +89,10 @@ collect(void *ctx, const struct mu_record *rec)
 
 	if (!mu_cal_passes(c->f, rec))
 		return 0;
-	if (c->nev == c->cap_ev) {
-		size_t cap = c->cap_ev ? 2 * c->cap_ev : 64;
-
-		e = realloc(c->ev, cap * sizeof(*e));
-		if (e == NULL)
-			return c->err = MU_ENOMEM;
-		c->ev = e;
-		c->cap_ev = cap;
-	}
+	e = mu_buf_grow_array(c->ev, c->nev, &c->cap_ev, sizeof(*e), 64);
+	if (e == NULL)
+		return c->err = MU_ENOMEM;
+	c->ev = e;
 	e = &c->ev[c->nev];
 	e->buf = malloc(rec->raw_len);
 	if (e->buf == NULL)
@@ -149,15 +144,10 @@ name_of(struct cal *c, const uint8_t group[MU_KEY_BYTES], enum mu_kind kind,
 	for (i = 0; i < c->nnames; i++)
 		if (addr_eq(&c->names[i].addr, &want))
 			return &c->names[i];
-	if (c->nnames == c->cap_names) {
-		size_t cap = c->cap_names ? 2 * c->cap_names : 16;
-
-		n = realloc(c->names, cap * sizeof(*n));
-		if (n == NULL)
-			return NULL;
-		c->names = n;
-		c->cap_names = cap;
-	}
+	n = mu_buf_grow_array(c->names, c->nnames, &c->cap_names, sizeof(*n), 16);
+	if (n == NULL)
+		return NULL;
+	c->names = n;
 	n = &c->names[c->nnames];
 	memset(n, 0, sizeof(*n));
 	n->addr = want;

@@ -126,21 +126,9 @@ mu_ical_text(struct mu_ical *w, const char *s, size_t len)
 	put(w, s + run, len - run);
 }
 
-void
-mu_ical_utc(struct mu_ical *w, int64_t t)
-{
-	struct mu_civil c;
-	char b[32];
-	int n;
-
-	mu_civil_from_time(&c, t);
-	n = snprintf(b, sizeof(b), "%04lld%02u%02uT%02u%02u%02uZ", (long long)c.y, c.mo,
-	             c.d, c.h, c.mi, c.s);
-	mu_ical_raw(w, b, (size_t)n);
-}
-
-void
-mu_ical_date(struct mu_ical *w, int64_t t)
+/* A UTC DATE-TIME, or with date_only its DATE. */
+static void
+put_time(struct mu_ical *w, int64_t t, bool date_only)
 {
 	struct mu_civil c;
 	char b[32];
@@ -148,7 +136,22 @@ mu_ical_date(struct mu_ical *w, int64_t t)
 
 	mu_civil_from_time(&c, t);
 	n = snprintf(b, sizeof(b), "%04lld%02u%02u", (long long)c.y, c.mo, c.d);
+	if (!date_only)
+		n += snprintf(b + n, sizeof(b) - (size_t)n, "T%02u%02u%02uZ", c.h, c.mi,
+		              c.s);
 	mu_ical_raw(w, b, (size_t)n);
+}
+
+void
+mu_ical_utc(struct mu_ical *w, int64_t t)
+{
+	put_time(w, t, false);
+}
+
+void
+mu_ical_date(struct mu_ical *w, int64_t t)
+{
+	put_time(w, t, true);
 }
 
 /* How many bytes from p on must stay on one physical line. */
