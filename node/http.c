@@ -246,8 +246,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 
 	(void)version;
 	(void)upload;
-	(void)upload_size;
-	(void)state;
+	/* MHD calls once when the headers are in, and again when the body
+	 * (none for GET and HEAD) is: answering in the second call keeps the
+	 * connection open for the next request; answering in the first makes
+	 * MHD close it. Other methods are answered at once (and closed), so
+	 * that no body they send is read. */
+	if (*state == NULL && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	                       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
+		*state = h;
+		return MHD_YES;
+	}
+	if (*upload_size != 0) {
+		*upload_size = 0; /* a GET with a body: the body is ignored */
+		return MHD_YES;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.node = h->node;
 	rq.path = url;
