@@ -10,6 +10,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 import unittest
 
 import musterlib
@@ -364,6 +365,51 @@ class HttpOption(unittest.TestCase):
         srv = h.serve(musterlib.network_name(), "--http", "off")
         self.assertFalse(musterlib.listening(port))
         self.assertNotIn("http", srv.out().lower().replace("https", ""))
+        srv.stop()
+
+    def test_connection_limits(self):
+        """Keep-alive, 16 connections per address, idle ones closed after
+        10 s (docs/API.md, "Headers and limits")."""
+        h = Home(self, "limits")
+        h.init("Limits")
+        srv = h.serve(musterlib.network_name(), http=True)
+        conn = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=20)
+        for _ in range(3):  # one connection, three requests
+            conn.request("GET", "/api/causes")
+            r = conn.getresponse()
+            self.assertEqual((r.status, r.read()), (200, b'{"causes":[]}\n'))
+        conn.close()
+
+        idle = [socket.create_connection(("127.0.0.1", srv.http_port), timeout=30)
+                for _ in range(20)]
+        try:
+            # Past 16 from one address, MHD closes the newest at once.
+            closed = 0
+            for s in idle[16:]:
+                try:
+                    closed += s.recv(1) == b""
+                except (ConnectionResetError, socket.timeout):
+                    closed += 1
+            self.assertEqual(closed, 4, "connections over the per-address limit")
+            # The first 16 are closed once idle for 10 s.
+            start = time.monotonic()
+            for s in idle[:16]:
+                s.settimeout(max(1, 40 - (time.monotonic() - start)))
+                try:
+                    self.assertEqual(s.recv(1), b"", "an idle connection is closed")
+                except ConnectionResetError:
+                    pass
+            waited = time.monotonic() - start
+            self.assertGreater(waited, 5, "not closed before the timeout")
+            self.assertLess(waited, 40)
+        finally:
+            for s in idle:
+                s.close()
+        # Serving again once they are gone.
+        conn = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=20)
+        conn.request("GET", "/")
+        self.assertEqual(conn.getresponse().status, 200)
+        conn.close()
         srv.stop()
 
     def test_serves_and_stops_cleanly(self):
