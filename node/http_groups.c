@@ -21,57 +21,48 @@ cmp_key(const uint8_t *a, const uint8_t *b)
 	return memcmp(a, b, MU_KEY_BYTES);
 }
 
-/* The entry for key, added (zeroed) when missing; NULL when out of memory. */
-static struct mu_http_group *
-group_at(struct mu_http_groups *g, const uint8_t key[MU_KEY_BYTES])
+/* Where key is in g->v, or where it would go. */
+static size_t
+position(const struct mu_http_groups *g, const uint8_t key[MU_KEY_BYTES])
 {
 	size_t lo = 0, hi = g->n, mid;
-	struct mu_http_group *v;
-	int c;
 
 	while (lo < hi) {
 		mid = (lo + hi) / 2;
-		c = cmp_key(g->v[mid].key, key);
-		if (c == 0)
-			return &g->v[mid];
-		if (c < 0)
+		if (cmp_key(g->v[mid].key, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 32;
-
-		v = realloc(g->v, cap * sizeof(*v));
-		if (v == NULL)
-			return NULL;
-		g->v = v;
-		g->cap = cap;
-	}
-	memmove(&g->v[lo + 1], &g->v[lo], (g->n - lo) * sizeof(*g->v));
-	g->n++;
-	memset(&g->v[lo], 0, sizeof(*g->v));
-	memcpy(g->v[lo].key, key, MU_KEY_BYTES);
-	return &g->v[lo];
+	return lo;
 }
 
 const struct mu_http_group *
 mu_http_group_find(const struct mu_http_groups *g, const uint8_t key[MU_KEY_BYTES])
 {
-	size_t lo = 0, hi = g->n, mid;
-	int c;
+	size_t i = position(g, key);
 
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		c = cmp_key(g->v[mid].key, key);
-		if (c == 0)
-			return &g->v[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	return i < g->n && cmp_key(g->v[i].key, key) == 0 ? &g->v[i] : NULL;
+}
+
+/* The entry for key, added (zeroed) when missing; NULL when out of memory. */
+static struct mu_http_group *
+group_at(struct mu_http_groups *g, const uint8_t key[MU_KEY_BYTES])
+{
+	size_t i = position(g, key);
+	struct mu_http_group *v;
+
+	if (i < g->n && cmp_key(g->v[i].key, key) == 0)
+		return &g->v[i];
+	v = mu_buf_grow_array(g->v, g->n, &g->cap, sizeof(*v), 32);
+	if (v == NULL)
+		return NULL;
+	g->v = v;
+	memmove(&v[i + 1], &v[i], (g->n - i) * sizeof(*v));
+	g->n++;
+	memset(&v[i], 0, sizeof(*v));
+	memcpy(v[i].key, key, MU_KEY_BYTES);
+	return &v[i];
 }
 
 static int
@@ -189,15 +180,10 @@ on_cause(void *ctx, const struct mu_record *rec)
 	const struct mu_str *t = &rec->c.cause.title;
 	struct mu_http_cause *e;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-
-		e = realloc(c->v, cap * sizeof(*e));
-		if (e == NULL)
-			return MU_ENOMEM;
-		c->v = e;
-		c->cap = cap;
-	}
+	e = mu_buf_grow_array(c->v, c->n, &c->cap, sizeof(*e), 16);
+	if (e == NULL)
+		return MU_ENOMEM;
+	c->v = e;
 	e = &c->v[c->n];
 	memcpy(e->group, rec->group, MU_KEY_BYTES);
 	memcpy(e->d, rec->d.ptr, rec->d.len);
@@ -255,15 +241,10 @@ on_pair_record(void *ctx, const struct mu_record *rec)
 		if (cmp_key(p->v[i].a, a) == 0 && cmp_key(p->v[i].b, b) == 0)
 			e = &p->v[i];
 	if (e == NULL) {
-		if (p->n == p->cap) {
-			size_t cap = p->cap ? 2 * p->cap : 16;
-			struct mu_http_pair *v = realloc(p->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return MU_ENOMEM;
-			p->v = v;
-			p->cap = cap;
-		}
+		e = mu_buf_grow_array(p->v, p->n, &p->cap, sizeof(*e), 16);
+		if (e == NULL)
+			return MU_ENOMEM;
+		p->v = e;
 		e = &p->v[p->n];
 		memset(e, 0, sizeof(*e));
 		memcpy(e->a, a, MU_KEY_BYTES);

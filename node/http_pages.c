@@ -286,6 +286,28 @@ field(struct page *pg, const char *label, struct mu_str v)
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 }
 
+/* A link field; only http:// and https:// URLs become links. */
+static void
+link_field(struct page *pg, const char *label, struct mu_str url)
+{
+	if (url.len == 0)
+		return;
+	ok(pg, mu_html_fmt(pg->b, "<dt>%s</dt><dd>", label));
+	ok(pg, mu_html_link(pg->b, url, url));
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+}
+
+/* A block of text in an element of class cls, line breaks kept (CSS). */
+static void
+text_block(struct page *pg, const char *tag, const char *cls, struct mu_str v)
+{
+	if (v.len == 0)
+		return;
+	ok(pg, mu_html_fmt(pg->b, "<%s class=\"%s\">", tag, cls));
+	ok(pg, mu_html_text(pg->b, v.ptr, v.len));
+	ok(pg, mu_html_fmt(pg->b, "</%s>\n", tag));
+}
+
 static void
 tags(struct page *pg, const struct mu_str *v, size_t n)
 {
@@ -383,11 +405,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_fmt(pg->b, "<dt>Revision</dt><dd>%u, of ", (unsigned)rec->rev));
 	time_tag(pg, rec->created_at, false);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n</dl>\n"));
-	if (e->description.len > 0) {
-		ok(pg, mu_html_raw(pg->b, "<div class=\"description\">"));
-		ok(pg, mu_html_text(pg->b, e->description.ptr, e->description.len));
-		ok(pg, mu_html_raw(pg->b, "</div>\n"));
-	}
+	text_block(pg, "div", "description", e->description);
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<p class=\"more\"><a href=\"/api/events/%s\">As "
 	                   "JSON</a></p>\n</article>\n",
@@ -406,28 +424,16 @@ cause_page(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_raw(pg->b, "<article class=\"cause\">\n<h1>"));
 	ok(pg, mu_html_text(pg->b, c->title.ptr, c->title.len));
 	ok(pg, mu_html_raw(pg->b, "</h1>\n"));
-	if (c->summary.len > 0) {
-		ok(pg, mu_html_raw(pg->b, "<p class=\"lead\">"));
-		ok(pg, mu_html_text(pg->b, c->summary.ptr, c->summary.len));
-		ok(pg, mu_html_raw(pg->b, "</p>\n"));
-	}
+	text_block(pg, "p", "lead", c->summary);
 	ok(pg,
 	   mu_html_fmt(pg->b, "<dl>\n<dt>Status</dt><dd>%s</dd>\n<dt>Group</dt><dd>",
 	               mu_cause_status_name(c->status)));
 	group_link(pg, rec->group);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
-	if (c->url.len > 0) {
-		ok(pg, mu_html_raw(pg->b, "<dt>Web</dt><dd>"));
-		ok(pg, mu_html_link(pg->b, c->url, c->url));
-		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
-	}
+	link_field(pg, "Web", c->url);
 	tags(pg, c->tags, c->ntags);
 	ok(pg, mu_html_raw(pg->b, "</dl>\n"));
-	if (c->description.len > 0) {
-		ok(pg, mu_html_raw(pg->b, "<div class=\"description\">"));
-		ok(pg, mu_html_text(pg->b, c->description.ptr, c->description.len));
-		ok(pg, mu_html_raw(pg->b, "</div>\n"));
-	}
+	text_block(pg, "div", "description", c->description);
 	ok(pg, mu_html_raw(pg->b, "</article>\n"));
 	return pg->err;
 }
@@ -473,11 +479,7 @@ profile_fields(void *ctx, const struct mu_record *rec)
 	const struct mu_profile *p = &rec->c.profile;
 
 	field(pg, "About", p->about);
-	if (p->website.len > 0) {
-		ok(pg, mu_html_raw(pg->b, "<dt>Web</dt><dd>"));
-		ok(pg, mu_html_link(pg->b, p->website, p->website));
-		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
-	}
+	link_field(pg, "Web", p->website);
 	field(pg, "Contact", p->contact);
 	field(pg, "Location", p->location);
 	return pg->err;
