@@ -113,7 +113,8 @@ class Feed(unittest.TestCase):
         self.edited = a.line("event", "add", "--title", "Plenum",
                              "--start", self.at("12-08"), "--end", self.at("12-08", "20:00"))
         self.tentative = a.line("event", "add", "--title", "Vielleicht: Kiezspaziergang",
-                                "--start", self.at("12-09", "10:00"), "--status", "tentative")
+                                "--start", self.at("12-09", "10:00"), "--status", "tentative",
+                                "--geo", "-33.8688,-0.05", "--where", "Opera")
         return a, b
 
     # --- the three ways of reading a feed -----------------------------------
@@ -189,7 +190,7 @@ class Feed(unittest.TestCase):
         a.line("event", "edit", self.edited, "--title", "Plenum (verlegt)",
                "--where", "Bürgerhaus, Saal 2")
         feed = self.feed(a)
-        self.check_bytes(feed)
+        self.logical = self.check_bytes(feed)
         cal, py = self.parse_py(feed)
         js_cal, js = self.parse_js(feed)
         name = "%s: coalition calendar" % A_NAME
@@ -277,6 +278,12 @@ class Feed(unittest.TestCase):
         self.assertNotIn("DTEND", py[uid])
         self.assertIsNone(js[uid]["dtend"])
         self.assertEqual(js[uid]["description"], "Hosted by: %s" % A_NAME)
+        # South and west are negative, with exact decimals.
+        self.assertEqual((py[uid]["GEO"].latitude, py[uid]["GEO"].longitude),
+                         (-33.8688, -0.05))
+        self.assertEqual(js[uid]["geo"], [-33.8688, -0.05])
+        self.assertIn("GEO:-33.8688000;-0.0500000", self.logical)
+        self.assertEqual(str(py[uid]["LOCATION"]), "Opera")
 
         uid = uid_of(self.b_ev)
         self.assertEqual(js[uid]["organizer"]["cn"], B_NAME)
