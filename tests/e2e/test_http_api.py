@@ -421,9 +421,15 @@ class HttpOption(unittest.TestCase):
         self.assertIn("http://127.0.0.1:%d/" % srv.http_port, srv.out())
         conn = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=20)
         conn.request("GET", "/api/events")
-        self.assertEqual(conn.getresponse().status, 200)
-        conn.close()
+        r = conn.getresponse()
+        self.assertEqual(r.status, 200)
+        r.read()
+        # Stopping with a kept-alive connection and a half-sent request open.
+        half = socket.create_connection(("127.0.0.1", srv.http_port), timeout=20)
+        half.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
         log = srv.stop()
+        conn.close()
+        half.close()
         self.assertIn("serving HTTP on http://127.0.0.1:%d/" % srv.http_port, log)
         self.assertFalse(musterlib.listening(srv.http_port))
 
