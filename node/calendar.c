@@ -28,8 +28,12 @@ struct cal_event {
 
 /* A looked-up display name: a group's profile name or a cause's title. */
 struct cal_name {
-	struct mu_addr addr; /* the profile's or the cause's address */
+	/* The profile's or the cause's address, held by value: the array of
+	 * names moves as it grows, so nothing may point into an entry. */
+	uint8_t group[MU_KEY_BYTES];
+	enum mu_kind kind;
 	char d[MU_D_MAX + 1];
+	size_t dlen;
 	bool found;
 	char text[CAL_NAME_SIZE];
 	size_t len;
@@ -126,39 +130,44 @@ copy_name(void *ctx, const struct mu_record *rec)
  * The display name of a group (kind profile, d "") or a cause, looked up
  * once. Unknown ones (no profile, a cause we do not hold) get the address
  * in text, so that the reader can still tell them apart. NULL when out of
- * memory.
+ * memory. The entry is valid until the next call, which may move it.
  */
 static const struct cal_name *
 name_of(struct cal *c, const uint8_t group[MU_KEY_BYTES], enum mu_kind kind,
         const struct mu_str *d)
 {
-	struct mu_addr want;
+	struct mu_addr addr;
 	struct cal_name *n;
 	char text[MU_ADDR_TEXT_SIZE];
 	size_t i;
 
-	memset(&want, 0, sizeof(want));
-	memcpy(want.group, group, MU_KEY_BYTES);
-	want.kind = kind;
-	want.d = *d;
-	for (i = 0; i < c->nnames; i++)
-		if (addr_eq(&c->names[i].addr, &want))
-			return &c->names[i];
+	for (i = 0; i < c->nnames; i++) {
+		n = &c->names[i];
+		if (n->kind == kind && n->dlen == d->len &&
+		    memcmp(n->group, group, MU_KEY_BYTES) == 0 &&
+		    memcmp(n->d, d->ptr, d->len) == 0)
+			return n;
+	}
 	n = mu_buf_grow_array(c->names, c->nnames, &c->cap_names, sizeof(*n), 16);
 	if (n == NULL)
 		return NULL;
 	c->names = n;
 	n = &c->names[c->nnames];
 	memset(n, 0, sizeof(*n));
-	n->addr = want;
+	memcpy(n->group, group, MU_KEY_BYTES);
+	n->kind = kind;
 	memcpy(n->d, d->ptr, d->len);
-	n->addr.d.ptr = n->d;
+	n->dlen = d->len;
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, group, MU_KEY_BYTES);
+	addr.kind = kind;
+	addr.d = *d;
 	/* Any failure to read leaves the name unknown, not the feed broken. */
-	if (mu_store_get_addr(c->st, &n->addr, copy_name, n) != 0 || !n->found) {
+	if (mu_store_get_addr(c->st, &addr, copy_name, n) != 0 || !n->found) {
 		if (kind == MU_KIND_PROFILE)
 			mu_key_to_text(text, group);
 		else
-			mu_addr_to_text(text, &n->addr);
+			mu_addr_to_text(text, &addr);
 		n->len = strlen(text);
 		memcpy(n->text, text, n->len + 1);
 	}
