@@ -178,6 +178,10 @@ class HttpApi(unittest.TestCase):
         self.api_error("/api/groups?x=1", 400, "x")
         self.api_error("/api/events?from=%FF", 400, "UTF-8")
         self.get("/?x=1", 400)
+        # A decoded line feed in the path cannot forge a line of the log.
+        self.get("/%0A2000-01-01T00:00:00Z%20error%20forged", 400)
+        self.assertNotRegex(self.c.sa.log(), r"(?m)^2000-01-01T00:00:00Z error forged")
+        self.assertIn("?2000-01-01T00:00:00Z error forged", self.c.sa.log())
         # Still serving after all of that.
         self.get("/")
 
