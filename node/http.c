@@ -42,7 +42,7 @@
 #define CONN_MEMORY     32 * 1024 /* request line and headers of one connection */
 #define BACKLOG         64
 #define TIMER_MAX_MS    60000
-#define LOG_PATH_SIZE   256
+#define LOG_TEXT_SIZE   256
 
 /* Every page: the scripts and styles are our own files, nothing else loads,
  * and no other site frames us. */
@@ -92,18 +92,33 @@ on_poll(uv_poll_t *p, int status, int events)
 	pump(p->data);
 }
 
+/* Text the client chose (a method, a path MHD has decoded %0A in), for a
+ * log line: control characters become '?' and it is cut short, so that a
+ * log line always stays one line of ours. */
+static const char *
+log_text(char out[LOG_TEXT_SIZE], const char *text)
+{
+	size_t i;
+
+	for (i = 0; text[i] != '\0' && i < LOG_TEXT_SIZE - 1; i++)
+		out[i] =
+		    (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
+	out[i] = '\0';
+	return out;
+}
+
 static void
 on_log(void *cls, const char *fmt, va_list ap)
 {
 	struct http *h = cls;
-	char line[512];
+	char line[LOG_TEXT_SIZE], safe[LOG_TEXT_SIZE];
 	size_t n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	n = strlen(line);
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
-	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s", line);
+	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s", log_text(safe, line));
 }
 
 /* --- one request ------------------------------------------------------------ */
@@ -235,20 +250,6 @@ send_reply(struct MHD_Connection *conn, struct mu_http_reply *rp)
 	return ok;
 }
 
-/* The path for a log line: the client chose it, and MHD has decoded %0A
- * into a line feed, so control characters become '?' and it is cut short;
- * a log line always stays one line of ours. */
-static const char *
-log_path(char out[LOG_PATH_SIZE], const char *url)
-{
-	size_t i;
-
-	for (i = 0; url[i] != '\0' && i < LOG_PATH_SIZE - 1; i++)
-		out[i] = (unsigned char)url[i] < 0x20 || url[i] == 0x7f ? '?' : url[i];
-	out[i] = '\0';
-	return out;
-}
-
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload, size_t *upload_size, void **state)
@@ -256,7 +257,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	struct http *h = cls;
 	struct mu_http_req rq;
 	struct mu_http_reply rp = {200, MU_HTTP_TEXT, NULL, false, MU_BUF_INIT};
-	char path[LOG_PATH_SIZE], verb[LOG_PATH_SIZE];
+	char path[LOG_TEXT_SIZE], verb[LOG_TEXT_SIZE];
 	enum MHD_Result ok;
 	int rc;
 
@@ -296,7 +297,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	}
 	if (rc < 0) {
 		mu_node_log(h->node, MU_LOG_WARN, "http: %s %s failed: %s",
-		            log_path(verb, method), log_path(path, url),
+		            log_text(verb, method), log_text(path, url),
 		            mu_strerror(rc));
 		mu_buf_free(&rp.body);
 		rp.type = NULL;
@@ -306,8 +307,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		                 mu_strerror(rc)) != 0)
 			return MHD_NO;
 	}
-	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s %s %u", log_path(verb, method),
-	            log_path(path, url), rp.status);
+	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s %s %u", log_text(verb, method),
+	            log_text(path, url), rp.status);
 	ok = send_reply(conn, &rp);
 	mu_buf_free(&rp.body);
 	return ok;
