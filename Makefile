@@ -8,7 +8,10 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages the build and the tests need.
 PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmsgpack-dev liblmdb-dev libcmocka-dev libjansson-dev tzdata \
-            python3 python3-msgpack python3-nacl
+            libmicrohttpd-dev \
+            python3 python3-msgpack python3-nacl python3-icalendar \
+            chromium
+# chromium: the browser test of the web page (tests/interop/browser_check.mjs).
 # npm packages the interoperability tests run against (tests/interop/package.json).
 INTEROP  := tests/interop/node_modules/@nostr-dev-kit/sync/package.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

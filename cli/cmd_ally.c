@@ -267,7 +267,7 @@ state_key(enum mu_alliance_state s)
 static json_t *
 rec_or_null(const struct mu_cli_rec *r)
 {
-	return r->buf != NULL ? mu_cli_json_record(&r->rec) : json_null();
+	return r->buf != NULL ? mu_node_json_record(&r->rec) : json_null();
 }
 
 static int

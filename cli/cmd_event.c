@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../node/calendar.h"
 #include "cli.h"
 #include "json_out.h"
 #include "when.h"
@@ -16,7 +17,8 @@ static const char group_help[] =
     "Usage: muster event add --title T --start WHEN [options]\n"
     "       muster event edit ADDR [options]\n"
     "       muster event cancel ADDR\n"
-    "       muster event list [--from WHEN] [--to WHEN] [--group KEY] [--json]\n"
+    "       muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
+    "                         [--cause ADDR] [--json | --ics]\n"
     "\n"
     "Events are the shared calendar: your group's and those of the groups\n"
     "whose records you hold. `muster event add --help` and the others explain\n"
@@ -93,24 +95,29 @@ static const char cancel_help[] =
     "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n";
 
 static const char list_help[] =
-    "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY] [--tz ZONE]\n"
-    "                         [--json]\n"
+    "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
+    "                         [--cause ADDR] [--tz ZONE] [--json | --ics]\n"
     "\n"
     "Lists the events this node holds, soonest first: by default those still\n"
     "running or yet to come. Times are shown in each event's own zone (UTC\n"
     "when it has none); cancelled events are marked CANCELLED.\n"
     "\n"
     "Options:\n"
-    "  --from WHEN   events that end after WHEN (default: now)\n"
+    "  --from WHEN   events that end after WHEN (default: now; with --ics:\n"
+    "                all past events too)\n"
     "  --to WHEN     events that start before WHEN; a date includes that day\n"
-    "  --group KEY   only events hosted by that group\n"
+    "  --group KEY   only events that group publishes or co-hosts\n"
+    "  --cause ADDR  only events of that cause\n"
     "  --tz ZONE     read a local --from/--to in ZONE (default: system zone)\n"
     "  --json        print a JSON array of records instead of text\n"
+    "  --ics         print an iCalendar feed (RFC 5545), the same as the\n"
+    "                node's /calendar.ics; docs/API.md describes it\n"
     "\n"
     "WHEN is ISO 8601, as in `muster event add --help`.\n"
     "\n"
-    "Example:\n"
-    "  muster event list --from 2026-12-01 --to 2026-12-31\n";
+    "Examples:\n"
+    "  muster event list --from 2026-12-01 --to 2026-12-31\n"
+    "  muster event list --ics > coalition.ics\n";
 
 static const char *const status_names[] = {NULL, "tentative", "confirmed", "cancelled"};
 
@@ -495,7 +502,7 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 }
 
 struct list_ctx {
-	const uint8_t *group; /* NULL: every group */
+	struct mu_cal_filter f; /* the group and cause to list */
 	struct mu_cli_recs recs;
 };
 
@@ -504,25 +511,85 @@ collect(void *ctx, const struct mu_record *rec)
 {
 	struct list_ctx *c = ctx;
 
-	if (c->group != NULL && memcmp(rec->group, c->group, MU_KEY_BYTES) != 0)
+	if (!mu_cal_passes(&c->f, rec))
 		return 0;
 	return mu_cli_recs_add(&c->recs, rec);
+}
+
+/* A group's profile name, or its whole key when it has none stored. */
+static void
+feed_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                char out[MU_KEY_TEXT_SIZE + MU_CLI_NAME_SIZE])
+{
+	if (!mu_cli_group_name(cli, key, out))
+		mu_key_to_text(out, key);
+}
+
+/*
+ * The feed's display name, as the node's HTTP feeds name theirs, so that
+ * both print the same bytes: the cause's title for --cause, the group's name
+ * for --group, else "<our group's name>: coalition calendar".
+ */
+static void
+feed_name(struct mu_cli *cli, const struct mu_cal_filter *f, char *out, size_t size)
+{
+	char name[MU_KEY_TEXT_SIZE + MU_CLI_NAME_SIZE];
+	struct mu_cli_rec r = {NULL, {0}};
+	const struct mu_str *t;
+
+	if (f->cause != NULL) {
+		if (mu_cli_lookup(cli, f->cause, &r) == 0) {
+			t = &r.rec.c.cause.title;
+			snprintf(out, size, "%.*s", (int)t->len, t->ptr);
+		} else {
+			mu_addr_to_text(name, f->cause);
+			snprintf(out, size, "%s", name);
+		}
+		mu_cli_rec_free(&r);
+	} else if (f->group != NULL) {
+		feed_group_name(cli, f->group, name);
+		snprintf(out, size, "%s", name);
+	} else {
+		feed_group_name(cli, cli->home->group, name);
+		snprintf(out, size, "%s: coalition calendar", name);
+	}
+}
+
+static int
+print_ics(struct mu_cli *cli, const struct mu_cal_filter *f)
+{
+	char name[MU_ADDR_TEXT_SIZE + MU_CLI_NAME_SIZE + 32];
+	struct mu_buf out = MU_BUF_INIT;
+	struct mu_why why = {""};
+	int rc;
+
+	feed_name(cli, f, name, sizeof(name));
+	rc = mu_cal_ics(cli->store, f, name, &out, &why);
+	if (rc != 0)
+		rc = mu_cli_fail("cannot write the calendar: %s", why.text);
+	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+		rc = mu_cli_fail("cannot write the calendar to standard output");
+	mu_buf_free(&out);
+	return rc;
 }
 
 static int
 list(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *from_text = NULL, *to_text = NULL, *group_text = NULL, *zone = NULL;
-	bool json = false;
+	const char *from_text = NULL, *to_text = NULL, *group_text = NULL,
+	           *cause_text = NULL, *zone = NULL;
+	bool json = false, ics = false;
 	const struct mu_cli_opt opts[] = {
 	    {"from", MU_OPT_VALUE, &from_text},   {"to", MU_OPT_VALUE, &to_text},
-	    {"group", MU_OPT_VALUE, &group_text}, {"tz", MU_OPT_VALUE, &zone},
-	    {"json", MU_OPT_FLAG, &json},         {NULL, 0, NULL},
+	    {"group", MU_OPT_VALUE, &group_text}, {"cause", MU_OPT_VALUE, &cause_text},
+	    {"tz", MU_OPT_VALUE, &zone},          {"json", MU_OPT_FLAG, &json},
+	    {"ics", MU_OPT_FLAG, &ics},           {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"event list", list_help, opts, "", 0, 0};
-	struct list_ctx ctx = {NULL, {NULL, 0, 0}};
+	struct list_ctx ctx;
 	char next_day[MU_CLI_ISO_SIZE];
 	uint8_t group[MU_KEY_BYTES];
+	struct mu_event cause; /* for apply_cause(), which checks the address */
 	struct mu_cli_when w;
 	struct mu_why why = {""};
 	int64_t from, to = MU_TIME_MAX + 1;
@@ -532,9 +599,14 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
+	if (json && ics)
+		return mu_cli_usage("event list: give --json or --ics, not both");
 	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
 		return mu_cli_fail("--tz: %s", why.text);
-	from = cli->now;
+	memset(&ctx, 0, sizeof(ctx));
+	mu_cal_filter_all(&ctx.f);
+	/* A feed keeps past events, as calendar apps keep them. */
+	from = ics ? ctx.f.from : cli->now;
 	if (from_text != NULL) {
 		if ((rc = when_arg(&w, "from", from_text, zone)) != 0)
 			return rc;
@@ -560,11 +632,20 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (group_text != NULL) {
 		if ((rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
 			return rc;
-		ctx.group = group;
+		ctx.f.group = group;
+	}
+	if (cause_text != NULL) {
+		if ((rc = apply_cause(&cause, cause_text)) != 0)
+			return rc;
+		ctx.f.cause = &cause.cause;
 	}
 	rc = mu_cli_open(cli, MU_CLI_READONLY);
 	if (rc != 0)
 		return rc;
+	ctx.f.from = from;
+	ctx.f.to = to;
+	if (ics)
+		return print_ics(cli, &ctx.f);
 	rc = mu_store_events(cli->store, from, to, collect, &ctx);
 	if (rc != 0) {
 		rc = mu_cli_fail("cannot list the events: %s", mu_strerror(rc));

@@ -18,7 +18,8 @@
 
 static const char serve_help[] =
     "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT]...\n"
-    "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
+    "                    [--http HOST:PORT|off] [--network NAME] [--hops N]\n"
+    "                    [--log-level LEVEL]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
     "you added (`muster peer add`), and keeps the records of your group, your\n"
@@ -35,6 +36,10 @@ static const char serve_help[] =
     "                        (your public IP or host name and a forwarded\n"
     "                        port); published to your allies so that their\n"
     "                        nodes dial you. Repeat for more, up to 8\n"
+    "  --http HOST:PORT|off  where to serve the coalition calendar: the web\n"
+    "                        page, the iCalendar feed /calendar.ics and the\n"
+    "                        JSON API, read-only (default " MU_NODE_DEFAULT_HTTP ",\n"
+    "                        this machine only); off: no HTTP\n"
     "  --network NAME        the network to join (default " MU_NODE_DEFAULT_NETWORK
     "); nodes\n"
     "                        on other networks cannot connect. For tests\n"
@@ -158,6 +163,10 @@ print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
 	printf("key:      %s\n", key);
 	printf("listen:   %s\n", o->listen);
 	printf("network:  %s\n", o->network);
+	if (o->http != NULL)
+		printf("http:     http://%s/ (calendar feed: "
+		       "http://%s/calendar.ics)\n",
+		       o->http, o->http);
 	for (i = 0; i < o->nannounce; i++)
 		printf("announce: %s\n", o->announce[i]);
 	printf("To add this node as a peer, on another node run:\n");
@@ -177,11 +186,16 @@ int
 mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
+	const char *http = NULL;
 	struct mu_cli_list announce = {{NULL}, 0};
 	const struct mu_cli_opt opts[] = {
-	    {"listen", MU_OPT_VALUE, &listen},   {"announce", MU_OPT_LIST, &announce},
-	    {"network", MU_OPT_VALUE, &network}, {"hops", MU_OPT_VALUE, &hops},
-	    {"log-level", MU_OPT_VALUE, &level}, {NULL, 0, NULL},
+	    {"listen", MU_OPT_VALUE, &listen},
+	    {"announce", MU_OPT_LIST, &announce},
+	    {"http", MU_OPT_VALUE, &http},
+	    {"network", MU_OPT_VALUE, &network},
+	    {"hops", MU_OPT_VALUE, &hops},
+	    {"log-level", MU_OPT_VALUE, &level},
+	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
 	char running[MU_PEER_ADDR_MAX + 64];
@@ -198,6 +212,13 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		if ((rc = mu_cli_addr_arg(listen, "--listen")) != 0)
 			return rc;
 		o.listen = listen;
+	}
+	if (http != NULL && strcmp(http, "off") == 0) {
+		o.http = NULL;
+	} else if (http != NULL) {
+		if ((rc = mu_cli_addr_arg(http, "--http")) != 0)
+			return rc;
+		o.http = http;
 	}
 	if (announce.n > MU_NODE_ANNOUNCE_MAX)
 		return mu_cli_usage("--announce given %zu times; at most %d addresses",
@@ -302,6 +323,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 
 	mu_node_opts_default(&o, cli->home_dir);
 	o.listen = NULL;
+	o.http = NULL;
 	if (network != NULL)
 		o.network = network;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0)

@@ -89,7 +89,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			return MU_CLI_ERR;
 	}
 	if (json)
-		rc = mu_cli_json_out(mu_cli_json_record(&r.rec));
+		rc = mu_cli_json_out(mu_node_json_record(&r.rec));
 	else
 		mu_cli_print_record(stdout, &r.rec);
 	mu_cli_rec_free(&r);

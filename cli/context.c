@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "cli.h"
 
 int
@@ -99,16 +100,7 @@ mu_cli_rec_free(struct mu_cli_rec *r)
 void *
 mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
 {
-	size_t new_cap;
-	void *nv;
-
-	if (n < *cap)
-		return v;
-	new_cap = *cap != 0 ? 2 * *cap : first;
-	nv = realloc(v, new_cap * size);
-	if (nv != NULL)
-		*cap = new_cap;
-	return nv;
+	return mu_buf_grow_array(v, n, cap, size, first);
 }
 
 int

@@ -1,14 +1,9 @@
 /*
- * json_out.h - records as JSON, for `--json`.
+ * json_out.h - JSON output for `--json`.
  *
- * The shape is a contract that scripts and the end-to-end tests rely on:
- *   {"id": hex, "address": "KEY/KIND/D" (not for delete), "kind": name,
- *    "group": key text, "signer": key text, "created_at": ISO time, "d": d,
- *    "rev": int, "content": {...}}
- * content uses the wire field names; keys and addresses are in their text
- * forms, start and end are "YYYY-MM-DDTHH:MM:SSZ", lat/lon decimal degrees,
- * all_day true when set, a delete's id hex. Everything is built with Jansson,
- * so escaping is never done by hand.
+ * Records become JSON through mu_node_json_record() (node/json_record.h has
+ * the shape), the same function the HTTP API uses, so that both print one
+ * shape. Everything is built with Jansson, so escaping is never done by hand.
  */
 #ifndef MU_CLI_JSON_OUT_H
 #define MU_CLI_JSON_OUT_H
@@ -17,10 +12,8 @@
 
 #include <jansson.h>
 
+#include "../node/json_record.h"
 #include "../protocol/record.h"
-
-/* A new JSON object for rec (a new reference), or NULL when out of memory. */
-json_t *mu_cli_json_record(const struct mu_record *rec);
 
 /* Prints v indented by two, and a newline; takes the reference. Returns 0,
  * or MU_ENOMEM/MU_EIO. v may be NULL (out of memory upstream). */

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../node/json_record.h"
+#include "../protocol/civil.h"
 #include "../protocol/record.h"
 
 #define FORMS                                                                          \
@@ -28,36 +30,6 @@
 	"2026-12-05T18:00+01:00 or a date 2026-12-05"
 
 /* ---- calendar arithmetic (proleptic Gregorian, UTC) ------------------- */
-
-/* Days since 1970-01-01 of a date (H. Hinnant's days_from_civil). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void
-civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-	int64_t era, doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = z - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
-}
 
 static unsigned
 month_days(int y, unsigned m)
@@ -72,17 +44,7 @@ month_days(int y, unsigned m)
 void
 mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t)
 {
-	int64_t days = t / 86400, secs = t % 86400;
-	unsigned m, d;
-	int y;
-
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	snprintf(out, MU_CLI_ISO_SIZE, "%04d-%02u-%02uT%02d:%02d:%02dZ", y, m, d,
-	         (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	mu_node_time_iso(out, t);
 }
 
 void
@@ -454,7 +416,7 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		               "'%.64s' is before 1970: records cannot hold it", text);
 	if (zone != NULL && (rc = mu_cli_zone_check(zone, why)) != 0)
 		return rc;
-	day = days_from_civil(f.y, (unsigned)f.mo, (unsigned)f.d);
+	day = mu_civil_days(f.y, (unsigned)f.mo, (unsigned)f.d);
 	out->date_only = !f.has_time;
 	out->day_utc = day * 86400;
 	out->local = !f.has_offset;

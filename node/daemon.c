@@ -23,6 +23,7 @@
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "addr.h"
+#include "http.h"
 #include "internal.h"
 
 #define LISTEN_BACKLOG 128
@@ -66,6 +67,7 @@ mu_node_opts_default(struct mu_node_opts *opts, const char *home)
 	memset(opts, 0, sizeof(*opts));
 	opts->home = home;
 	opts->listen = MU_NODE_DEFAULT_LISTEN;
+	opts->http = MU_NODE_DEFAULT_HTTP;
 	opts->network = MU_NODE_DEFAULT_NETWORK;
 	opts->hops = MU_NODE_DEFAULT_HOPS;
 	opts->log_level = MU_LOG_INFO;
@@ -91,6 +93,7 @@ stop_all(struct daemon *d)
 	d->down = true;
 	node->stopping = true;
 	mu_dial_stop(node);
+	mu_http_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -373,6 +376,8 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		goto out;
 	mu_node_publish_conns(node); /* none yet: clears a crashed run's list */
 	if (opts->listen != NULL && (rc = start_listen(d, name, why)) != 0)
+		goto out;
+	if (opts->http != NULL && (rc = mu_http_start(node, why)) != 0)
 		goto out;
 
 	uv_timer_init(&d->loop, &d->poll);

@@ -13,8 +13,11 @@
 
 #include "../protocol/error.h"
 
-#define MU_NODE_DEFAULT_PORT    7420
-#define MU_NODE_DEFAULT_LISTEN  "0.0.0.0:7420"
+#define MU_NODE_DEFAULT_PORT   7420
+#define MU_NODE_DEFAULT_LISTEN "0.0.0.0:7420"
+/* The calendar, its feeds and the JSON API (docs/API.md); this machine only
+ * unless --http says otherwise. */
+#define MU_NODE_DEFAULT_HTTP    "127.0.0.1:7421"
 #define MU_NODE_DEFAULT_NETWORK "muster"
 #define MU_NODE_DEFAULT_HOPS    2
 #define MU_NODE_ANNOUNCE_MAX    8
@@ -45,6 +48,8 @@ void mu_node_limits_default(struct mu_node_limits *l);
 struct mu_node_opts {
 	const char *home;   /* the node's home directory */
 	const char *listen; /* HOST:PORT to accept on; NULL: no listening */
+	const char *http;   /* HOST:PORT to serve HTTP on; NULL: no HTTP
+	                       (mu_node_serve only) */
 	const char *announce[MU_NODE_ANNOUNCE_MAX]; /* HOST:PORT others can dial */
 	size_t nannounce;
 	const char *network;         /* network name bound in the handshake */

@@ -54,3 +54,20 @@ mu_buf_free(struct mu_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void *
+mu_buf_grow_array(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	size_t new_cap;
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	new_cap = *cap != 0 ? 2 * *cap : first;
+	if (new_cap > SIZE_MAX / size)
+		return NULL;
+	nv = realloc(v, new_cap * size);
+	if (nv != NULL)
+		*cap = new_cap;
+	return nv;
+}

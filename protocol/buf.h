@@ -33,4 +33,11 @@ int mu_buf_push(struct mu_buf *b, uint8_t byte);
 
 void mu_buf_free(struct mu_buf *b);
 
+/*
+ * Makes room for element n of a growable array v of *cap elements of size
+ * bytes, doubling it (first: the first capacity). Returns the array, moved
+ * or not, or NULL when out of memory (v is then still the caller's).
+ */
+void *mu_buf_grow_array(void *v, size_t n, size_t *cap, size_t size, size_t first);
+
 #endif

@@ -253,9 +253,9 @@ class Home:
         """Whether `muster show REF` finds the record (an address or an id)."""
         return self.run("show", ref).rc == 0
 
-    def serve(self, network, *extra, port=None):
+    def serve(self, network, *extra, port=None, http=False):
         """Starts `muster serve` on 127.0.0.1 for this home; see Server."""
-        return Server(self, network, extra, port=port)
+        return Server(self, network, extra, port=port, http=http)
 
     def import_file(self, path, expect_rc=0):
         """Imports path; returns the summary as a dict of counts."""
@@ -353,12 +353,16 @@ class Server:
     """`muster serve --listen 127.0.0.1:PORT --network NETWORK --log-level
     debug` for a home, with stdout and stderr in files next to the home. It
     is stopped at the end of the test (SIGKILL if still running then); call
-    stop() to check a clean exit."""
+    stop() to check a clean exit. HTTP is off (`--http off`, so that parallel
+    tests do not contend for the default port) unless http is true: then it
+    serves on 127.0.0.1:http_port, a random port, and http_url is its base."""
 
     START_TIMEOUT = 20
 
-    def __init__(self, home, network, extra=(), port=None):
+    def __init__(self, home, network, extra=(), port=None, http=False):
         self.home = home
+        self.http = http
+        self.http_port = None
         self.tc = home.tc
         self.network = network
         self.extra = list(extra)
@@ -373,6 +377,10 @@ class Server:
     def addr(self):
         return "127.0.0.1:%d" % self.port
 
+    @property
+    def http_url(self):
+        return "http://127.0.0.1:%d" % self.http_port
+
     def _paths(self):
         base = os.path.join(self.home.tmp, "serve-%d" % self.runs)
         return base + ".out", base + ".err"
@@ -386,6 +394,11 @@ class Server:
             out_path, err_path = self._paths()
             cmd = [BIN, "--home", self.home.path, "serve", "--listen", self.addr,
                    "--network", self.network, "--log-level", "debug"] + self.extra
+            if self.http:
+                self.http_port = self.http_port or free_port()
+                cmd += ["--http", "127.0.0.1:%d" % self.http_port]
+            elif "--http" not in self.extra:
+                cmd += ["--http", "off"]
             env = dict(os.environ)
             env.setdefault("TZ", "UTC")
             env.pop("MUSTER_HOME", None)
@@ -397,7 +410,7 @@ class Server:
             while time.monotonic() < end:
                 if self.proc.poll() is not None:
                     break
-                if listening(self.port):
+                if listening(self.port) and (not self.http or listening(self.http_port)):
                     return self
                 time.sleep(0.02)
             if self.proc.poll() is None:
@@ -410,6 +423,7 @@ class Server:
             log = self.log()
             if "in use" in log and self.fixed_port is None:
                 self.port = None  # taken meanwhile by another test: try another
+                self.http_port = None
                 continue
             raise AssertionError("muster serve exited with %d at start:\n%s" % (rc, log))
         raise AssertionError("no free port for muster serve after 5 attempts")

@@ -153,7 +153,7 @@ sign_and_parse(struct mu_record *in, struct signed_rec *out)
 static json_t *
 to_json(const struct mu_record *rec)
 {
-	json_t *v = mu_cli_json_record(rec);
+	json_t *v = mu_node_json_record(rec);
 	char *text;
 	json_t *back;
 

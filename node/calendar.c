@@ -1,0 +1,431 @@
+/*
+ * calendar.c - the coalition calendar as an iCalendar feed (calendar.h).
+ *
+ * The events are copied out of the store first and written after, because
+ * writing one needs more reads (the host groups' names, the cause's title)
+ * and a store visitor must not start another read. Names are looked up once
+ * per group and cause. docs/API.md ("iCalendar feeds") lists every property
+ * and the record field it comes from; keep the two in step.
+ */
+#include "calendar.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../protocol/ical.h"
+#include "../protocol/textform.h"
+
+#define CAL_PRODID    "-//muster//muster calendar//EN"
+#define CAL_REFRESH   "PT1H" /* how often subscribers should fetch again */
+#define CAL_NAME_SIZE 256    /* a profile name (100) or a cause title (200) */
+
+/* An event copied out of the store: rec borrows buf. */
+struct cal_event {
+	uint8_t *buf;
+	struct mu_record rec;
+};
+
+/* A looked-up display name: a group's profile name or a cause's title. */
+struct cal_name {
+	/* The profile's or the cause's address, held by value: the array of
+	 * names moves as it grows, so nothing may point into an entry. */
+	uint8_t group[MU_KEY_BYTES];
+	enum mu_kind kind;
+	char d[MU_D_MAX + 1];
+	size_t dlen;
+	bool found;
+	char text[CAL_NAME_SIZE];
+	size_t len;
+};
+
+struct cal {
+	struct mu_store *st;
+	const struct mu_cal_filter *f;
+	struct cal_event *ev;
+	size_t nev, cap_ev;
+	struct cal_name *names;
+	size_t nnames, cap_names;
+	struct mu_buf scratch; /* DESCRIPTION and LOCATION text, unescaped */
+	int err;               /* what a visitor failed with */
+};
+
+void
+mu_cal_filter_all(struct mu_cal_filter *f)
+{
+	f->from = 0;
+	f->to = MU_TIME_MAX + 1;
+	f->group = NULL;
+	f->cause = NULL;
+}
+
+static bool
+addr_eq(const struct mu_addr *a, const struct mu_addr *b)
+{
+	return a->kind == b->kind && memcmp(a->group, b->group, MU_KEY_BYTES) == 0 &&
+	       a->d.len == b->d.len && memcmp(a->d.ptr, b->d.ptr, a->d.len) == 0;
+}
+
+bool
+mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
+{
+	const struct mu_event *ev = &rec->c.event;
+	bool hosted;
+	size_t i;
+
+	if (f->cause != NULL && !(ev->has_cause && addr_eq(&ev->cause, f->cause)))
+		return false;
+	if (f->group == NULL)
+		return true;
+	hosted = memcmp(rec->group, f->group, MU_KEY_BYTES) == 0;
+	for (i = 0; i < ev->nhosts && !hosted; i++)
+		hosted = memcmp(ev->hosts[i], f->group, MU_KEY_BYTES) == 0;
+	return hosted;
+}
+
+/* Visitor of mu_store_events(): copies the events that pass the filter. */
+static int
+collect(void *ctx, const struct mu_record *rec)
+{
+	struct cal *c = ctx;
+	struct cal_event *e;
+	struct mu_why why;
+
+	if (!mu_cal_passes(c->f, rec))
+		return 0;
+	e = mu_buf_grow_array(c->ev, c->nev, &c->cap_ev, sizeof(*e), 64);
+	if (e == NULL)
+		return c->err = MU_ENOMEM;
+	c->ev = e;
+	e = &c->ev[c->nev];
+	e->buf = malloc(rec->raw_len);
+	if (e->buf == NULL)
+		return c->err = MU_ENOMEM;
+	memcpy(e->buf, rec->raw, rec->raw_len);
+	/* Stored bytes were verified when they came in: no signature again. */
+	if (mu_rec_parse(&e->rec, e->buf, rec->raw_len, 0,
+	                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &why) != 0) {
+		free(e->buf);
+		return c->err = MU_ECORRUPT;
+	}
+	c->nev++;
+	return 0;
+}
+
+/* Visitor of the name lookups: the profile's name or the cause's title. */
+static int
+copy_name(void *ctx, const struct mu_record *rec)
+{
+	struct cal_name *n = ctx;
+	const struct mu_str *s =
+	    rec->kind == MU_KIND_PROFILE ? &rec->c.profile.name : &rec->c.cause.title;
+
+	n->len = s->len < sizeof(n->text) ? s->len : sizeof(n->text) - 1;
+	memcpy(n->text, s->ptr, n->len);
+	n->found = n->len > 0;
+	return 0;
+}
+
+/*
+ * The display name of a group (kind profile, d "") or a cause, looked up
+ * once. Unknown ones (no profile, a cause we do not hold) get the address
+ * in text, so that the reader can still tell them apart. NULL when out of
+ * memory. The entry is valid until the next call, which may move it.
+ */
+static const struct cal_name *
+name_of(struct cal *c, const uint8_t group[MU_KEY_BYTES], enum mu_kind kind,
+        const struct mu_str *d)
+{
+	struct mu_addr addr;
+	struct cal_name *n;
+	char text[MU_ADDR_TEXT_SIZE];
+	size_t i;
+
+	for (i = 0; i < c->nnames; i++) {
+		n = &c->names[i];
+		if (n->kind == kind && n->dlen == d->len &&
+		    memcmp(n->group, group, MU_KEY_BYTES) == 0 &&
+		    memcmp(n->d, d->ptr, d->len) == 0)
+			return n;
+	}
+	n = mu_buf_grow_array(c->names, c->nnames, &c->cap_names, sizeof(*n), 16);
+	if (n == NULL)
+		return NULL;
+	c->names = n;
+	n = &c->names[c->nnames];
+	memset(n, 0, sizeof(*n));
+	memcpy(n->group, group, MU_KEY_BYTES);
+	n->kind = kind;
+	memcpy(n->d, d->ptr, d->len);
+	n->dlen = d->len;
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, group, MU_KEY_BYTES);
+	addr.kind = kind;
+	addr.d = *d;
+	/* Any failure to read leaves the name unknown, not the feed broken. */
+	if (mu_store_get_addr(c->st, &addr, copy_name, n) != 0 || !n->found) {
+		if (kind == MU_KIND_PROFILE)
+			mu_key_to_text(text, group);
+		else
+			mu_addr_to_text(text, &addr);
+		n->len = strlen(text);
+		memcpy(n->text, text, n->len + 1);
+	}
+	c->nnames++;
+	return n;
+}
+
+static const struct cal_name *
+group_name(struct cal *c, const uint8_t group[MU_KEY_BYTES])
+{
+	static const struct mu_str none = {"", 0};
+
+	return name_of(c, group, MU_KIND_PROFILE, &none);
+}
+
+static void
+scratch_add(struct cal *c, const char *s, size_t len)
+{
+	if (c->err == 0)
+		c->err = mu_buf_append(&c->scratch, s, len);
+}
+
+static void
+scratch_str(struct cal *c, const char *s)
+{
+	scratch_add(c, s, strlen(s));
+}
+
+/* A line of the DESCRIPTION's footer: a blank line before the first. */
+static void
+footer_line(struct cal *c, bool *first, const char *label)
+{
+	if (*first && c->scratch.len > 0)
+		scratch_str(c, "\n");
+	if (c->scratch.len > 0)
+		scratch_str(c, "\n");
+	scratch_str(c, label);
+	*first = false;
+}
+
+/*
+ * DESCRIPTION: the event's description, then a footer with what calendar
+ * apps have no property of their own for, or do not show: the host groups,
+ * the cause, every online link and the capacity.
+ */
+static int
+write_description(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
+{
+	const struct mu_event *ev = &rec->c.event;
+	const struct cal_name *n;
+	bool first = true;
+	char num[32];
+	size_t i;
+
+	c->scratch.len = 0;
+	scratch_add(c, ev->description.ptr, ev->description.len);
+	footer_line(c, &first, "Hosted by: ");
+	if ((n = group_name(c, rec->group)) == NULL)
+		return MU_ENOMEM;
+	scratch_add(c, n->text, n->len);
+	for (i = 0; i < ev->nhosts; i++) {
+		if (memcmp(ev->hosts[i], rec->group, MU_KEY_BYTES) == 0)
+			continue;
+		if ((n = group_name(c, ev->hosts[i])) == NULL)
+			return MU_ENOMEM;
+		scratch_str(c, ", ");
+		scratch_add(c, n->text, n->len);
+	}
+	if (ev->has_cause) {
+		n = name_of(c, ev->cause.group, MU_KIND_CAUSE, &ev->cause.d);
+		if (n == NULL)
+			return MU_ENOMEM;
+		footer_line(c, &first, "Cause: ");
+		scratch_add(c, n->text, n->len);
+	}
+	for (i = 0; i < ev->nonline; i++) {
+		footer_line(c, &first, "Online: ");
+		scratch_add(c, ev->online[i].ptr, ev->online[i].len);
+	}
+	if (ev->has_capacity) {
+		snprintf(num, sizeof(num), "Capacity: %u", (unsigned)ev->capacity);
+		footer_line(c, &first, num);
+	}
+	if (c->err != 0)
+		return c->err;
+	return mu_ical_prop_text(w, "DESCRIPTION", (const char *)c->scratch.data,
+	                         c->scratch.len);
+}
+
+/* LOCATION "name, address" and GEO "lat;lon" in exact decimal degrees. */
+static int
+write_location(struct cal *c, struct mu_ical *w, const struct mu_location *loc)
+{
+	int32_t v[2] = {loc->lat, loc->lon};
+	char num[2][24];
+	uint32_t a;
+	int i;
+
+	if (loc->name.len > 0 || loc->address.len > 0) {
+		c->scratch.len = 0;
+		scratch_add(c, loc->name.ptr, loc->name.len);
+		if (loc->name.len > 0 && loc->address.len > 0)
+			scratch_str(c, ", ");
+		scratch_add(c, loc->address.ptr, loc->address.len);
+		if (c->err != 0)
+			return c->err;
+		mu_ical_prop_text(w, "LOCATION", (const char *)c->scratch.data,
+		                  c->scratch.len);
+	}
+	if (!loc->has_geo)
+		return w->err;
+	for (i = 0; i < 2; i++) {
+		a = v[i] < 0 ? (uint32_t) - (int64_t)v[i] : (uint32_t)v[i];
+		snprintf(num[i], sizeof(num[i]), "%s%u.%07u", v[i] < 0 ? "-" : "",
+		         a / MU_GEO_SCALE, a % MU_GEO_SCALE);
+	}
+	mu_ical_begin(w, "GEO");
+	mu_ical_raw(w, num[0], strlen(num[0]));
+	mu_ical_raw(w, ";", 1);
+	mu_ical_raw(w, num[1], strlen(num[1]));
+	return mu_ical_end(w);
+}
+
+/* DTSTART and DTEND: dates for all-day events (DTEND is the day after the
+ * last, as in the record), UTC times otherwise. */
+static void
+write_times(struct mu_ical *w, const struct mu_event *ev)
+{
+	if (ev->all_day) {
+		mu_ical_begin(w, "DTSTART");
+		mu_ical_param(w, "VALUE", "DATE", 4);
+		mu_ical_date(w, ev->start);
+		mu_ical_end(w);
+		mu_ical_begin(w, "DTEND");
+		mu_ical_param(w, "VALUE", "DATE", 4);
+		mu_ical_date(w, ev->has_end ? ev->end : ev->start + 86400);
+		mu_ical_end(w);
+		return;
+	}
+	mu_ical_prop_utc(w, "DTSTART", ev->start);
+	if (ev->has_end)
+		mu_ical_prop_utc(w, "DTEND", ev->end);
+}
+
+static int
+write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
+{
+	static const char *const status[] = {NULL, "TENTATIVE", "CONFIRMED",
+	                                     "CANCELLED"};
+	const struct mu_event *ev = &rec->c.event;
+	const struct cal_name *org;
+	char key[MU_KEY_TEXT_SIZE], num[16];
+	size_t i;
+	int rc;
+
+	mu_key_to_text(key, rec->group);
+	mu_ical_prop_raw(w, "BEGIN", "VEVENT");
+	/* d is unique within the group, the group key among groups; no '/',
+	 * which some servers dislike in a UID since it names a file there. */
+	mu_ical_begin(w, "UID");
+	mu_ical_raw(w, rec->d.ptr, rec->d.len);
+	mu_ical_raw(w, "@", 1);
+	mu_ical_raw(w, key, strlen(key));
+	mu_ical_end(w);
+	mu_ical_prop_utc(w, "DTSTAMP", rec->created_at);
+	mu_ical_prop_utc(w, "LAST-MODIFIED", rec->created_at);
+	snprintf(num, sizeof(num), "%u", (unsigned)rec->rev);
+	mu_ical_prop_raw(w, "SEQUENCE", num);
+	write_times(w, ev);
+	mu_ical_prop_text(w, "SUMMARY", ev->title.ptr, ev->title.len);
+	if ((rc = write_description(c, w, rec)) != 0)
+		return rc;
+	if (ev->location.set && (rc = write_location(c, w, &ev->location)) != 0)
+		return rc;
+	if (ev->nonline > 0) {
+		mu_ical_begin(w, "URL");
+		mu_ical_raw(w, ev->online[0].ptr, ev->online[0].len);
+		mu_ical_end(w);
+	}
+	for (i = 0; i < ev->nonline; i++) {
+		mu_ical_begin(w, "CONFERENCE");
+		mu_ical_param(w, "VALUE", "URI", 3);
+		mu_ical_raw(w, ev->online[i].ptr, ev->online[i].len);
+		mu_ical_end(w);
+	}
+	if (ev->status >= MU_EVENT_TENTATIVE && ev->status <= MU_EVENT_CANCELLED)
+		mu_ical_prop_raw(w, "STATUS", status[ev->status]);
+	if ((org = group_name(c, rec->group)) == NULL)
+		return MU_ENOMEM;
+	mu_ical_begin(w, "ORGANIZER");
+	mu_ical_param(w, "CN", org->text, org->len);
+	mu_ical_raw(w, "urn:muster:", 11);
+	mu_ical_raw(w, key, strlen(key));
+	mu_ical_end(w);
+	if (ev->ntags > 0) {
+		mu_ical_begin(w, "CATEGORIES");
+		for (i = 0; i < ev->ntags; i++) {
+			if (i > 0)
+				mu_ical_raw(w, ",", 1);
+			mu_ical_text(w, ev->tags[i].ptr, ev->tags[i].len);
+		}
+		mu_ical_end(w);
+	}
+	return mu_ical_prop_raw(w, "END", "VEVENT");
+}
+
+static void
+write_header(struct mu_ical *w, const char *name)
+{
+	mu_ical_prop_raw(w, "BEGIN", "VCALENDAR");
+	mu_ical_prop_raw(w, "VERSION", "2.0");
+	mu_ical_prop_raw(w, "PRODID", CAL_PRODID);
+	mu_ical_prop_raw(w, "CALSCALE", "GREGORIAN");
+	mu_ical_prop_raw(w, "METHOD", "PUBLISH");
+	mu_ical_prop_text(w, "NAME", name, strlen(name));
+	mu_ical_prop_text(w, "X-WR-CALNAME", name, strlen(name));
+	mu_ical_begin(w, "REFRESH-INTERVAL");
+	mu_ical_param(w, "VALUE", "DURATION", 8);
+	mu_ical_raw(w, CAL_REFRESH, strlen(CAL_REFRESH));
+	mu_ical_end(w);
+	mu_ical_prop_raw(w, "X-PUBLISHED-TTL", CAL_REFRESH);
+}
+
+int
+mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
+           struct mu_buf *out, struct mu_why *why)
+{
+	struct cal c;
+	struct mu_ical w;
+	size_t i;
+	int rc;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.f = f;
+	mu_ical_init(&w, out);
+	rc = mu_store_events(st, f->from, f->to, collect, &c);
+	if (rc != 0) {
+		rc = c.err != 0 ? c.err : rc;
+		rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+		             "reading the calendar: %s", mu_strerror(rc));
+		goto out;
+	}
+	write_header(&w, name);
+	for (i = 0; i < c.nev && rc == 0; i++)
+		rc = write_event(&c, &w, &c.ev[i].rec);
+	if (rc == 0)
+		rc = mu_ical_prop_raw(&w, "END", "VCALENDAR");
+	if (rc != 0)
+		rc = mu_fail(why, MU_ENOMEM, "writing the calendar: out of memory");
+out:
+	mu_ical_finish(&w);
+	for (i = 0; i < c.nev; i++)
+		free(c.ev[i].buf);
+	free(c.ev);
+	free(c.names);
+	mu_buf_free(&c.scratch);
+	return rc;
+}

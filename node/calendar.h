@@ -1,0 +1,44 @@
+/*
+ * calendar.h - the coalition calendar as an iCalendar feed (RFC 5545).
+ *
+ * One function serves `muster event list --ics` and the HTTP feeds
+ * (/calendar.ics, /groups/KEY/calendar.ics, /causes/ADDR/calendar.ics), so
+ * that both print the same bytes for the same store. docs/API.md describes
+ * the feed: one VEVENT per current event, cancelled ones included (so that
+ * calendar apps remove them), UID from the event's address, SEQUENCE = rev.
+ *
+ * Ownership: the filter and its pointers are the caller's and only read.
+ * out is the caller's buffer; the feed is appended to it.
+ */
+#ifndef MU_NODE_CALENDAR_H
+#define MU_NODE_CALENDAR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../protocol/buf.h"
+#include "../protocol/record.h"
+#include "../storage/store.h"
+
+struct mu_cal_filter {
+	int64_t from, to;            /* events overlapping [from, to) */
+	const uint8_t *group;        /* published or hosted by this group; NULL: any */
+	const struct mu_addr *cause; /* of this cause; NULL: any */
+};
+
+/* A filter that lets every stored event through. */
+void mu_cal_filter_all(struct mu_cal_filter *f);
+
+/* Whether event rec passes f's group and cause tests (not its times, which
+ * the store's calendar query applies). */
+bool mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec);
+
+/*
+ * Appends the VCALENDAR of the events in st that pass f to out. name is the
+ * calendar's display name (X-WR-CALNAME), UTF-8. Returns 0, or MU_ENOMEM /
+ * MU_EIO with why; on error out holds what was appended before it.
+ */
+int mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
+               struct mu_buf *out, struct mu_why *why);
+
+#endif

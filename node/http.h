@@ -1,0 +1,216 @@
+/*
+ * http.h - what the files of the node's read-only HTTP server share
+ * (docs/API.md describes what it serves):
+ *   http.c         libmicrohttpd driven from the node's libuv loop, limits,
+ *                  headers, method checks and routing
+ *   http_reply.c   replies: errors, JSON bodies, query arguments and the
+ *                  parsing of keys, addresses and times in requests
+ *   http_groups.c  the groups a request talks about: names, alliance state
+ *                  with us, last seen; and the alliances between any two
+ *   http_api.c     /api/... (JSON)
+ *   http_feed.c    the iCalendar feeds (node/calendar.h formats them)
+ *   http_html.c    the one HTML escaping function and the page frame
+ *   http_pages.c   the pages: calendar, event, cause, group, alliances
+ *   http_assets.c  the style sheet and the script, built in
+ *
+ * Everything runs on the loop thread (http.c says why). Handlers only read
+ * the store, each call in its own read transaction; none reaches the write
+ * path. Nothing above node/ includes this.
+ */
+#ifndef MU_NODE_HTTP_H
+#define MU_NODE_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "../protocol/buf.h"
+#include "../protocol/record.h"
+#include "internal.h"
+
+#define MU_HTTP_ARGS_MAX  8    /* query arguments in one request */
+#define MU_HTTP_LIST_MAX  1000 /* events in one list (API and pages) */
+#define MU_HTTP_HOST_SIZE 262  /* a Host header we accept, NUL included */
+
+struct mu_http_arg {
+	const char *key, *value; /* MHD's, valid during the request */
+};
+
+/* What a handler knows of one request. */
+struct mu_http_req {
+	struct mu_node *node;
+	const char *path; /* decoded, NUL-terminated, starts with '/' */
+	/* The Host header when it has the form HOST[:PORT] of safe characters,
+	 * else the address the server listens on: for links to the feeds. */
+	const char *host;
+	struct mu_http_arg args[MU_HTTP_ARGS_MAX];
+	size_t nargs;
+	int64_t now;
+};
+
+/* The body's form, which also decides how errors are written. */
+enum mu_http_form { MU_HTTP_TEXT, MU_HTTP_JSON, MU_HTTP_HTML, MU_HTTP_ICS };
+
+/* What a handler answers; http.c adds the headers. */
+struct mu_http_reply {
+	unsigned status;
+	enum mu_http_form form;
+	const char *type; /* Content-Type; NULL: from form */
+	bool asset;       /* a built-in file: may be cached */
+	struct mu_buf body;
+};
+
+/* --- the server (http.c), called by daemon.c ------------------------------ */
+
+/* Starts serving on node->opts.http, after the store is open. A bind that
+ * fails is an error naming the address and the option that changes it. */
+int mu_http_start(struct mu_node *node, struct mu_why *why);
+
+/* Stops serving and frees the state; a no-op when not started. Called when
+ * the node stops, before its loop runs dry. */
+void mu_http_stop(struct mu_node *node);
+
+/* --- replies (http_reply.c) ----------------------------------------------- */
+
+/* Sets status and a one-line message as the body, in the reply's form:
+ * {"error": message} for JSON, a small page for HTML, text otherwise.
+ * Returns 0, or MU_ENOMEM. */
+int mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets a 200 reply with v dumped as the body; takes the reference (v may be
+ * NULL: out of memory). Returns 0 or MU_ENOMEM. */
+int mu_http_json(struct mu_http_reply *rp, json_t *v);
+
+/* The value of query argument key, or NULL when it is not given. */
+const char *mu_http_arg(const struct mu_http_req *rq, const char *key);
+
+/* 0 when every query argument is one of the NULL-terminated names, else a
+ * 400 reply naming the first other one (return value 1). */
+int mu_http_args_only(const struct mu_http_req *rq, struct mu_http_reply *rp,
+                      const char *const *names);
+
+/* Reads a group key (text form) from s; 1 with a 400 reply when it is not
+ * one (what names the parameter or path part), else 0. */
+int mu_http_key(const char *s, const char *what, uint8_t key[MU_KEY_BYTES],
+                struct mu_http_reply *rp);
+
+/*
+ * Reads an address of the given kind from s into *addr, whose d is copied
+ * into dbuf (MU_D_MAX + 1 bytes); 1 with a 400 reply when s is not one.
+ */
+int mu_http_addr(const char *s, const char *what, enum mu_kind kind,
+                 struct mu_addr *addr, char *dbuf, struct mu_http_reply *rp);
+
+/* Reads a time: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM[:SS]Z";
+ * 1 with a 400 reply when s is neither. */
+int mu_http_time(const char *s, const char *what, int64_t *t, struct mu_http_reply *rp);
+
+/* --- groups and alliances (http_groups.c) --------------------------------- */
+
+enum { MU_HTTP_NO_ALLIANCE = 0 }; /* else an enum mu_alliance_state */
+
+struct mu_http_group {
+	uint8_t key[MU_KEY_BYTES];
+	char *name;          /* from its profile, malloc()ed; NULL: none stored */
+	bool us, in_scope;   /* our group; a group this node syncs */
+	int alliance;        /* its alliance state with us */
+	int64_t last_seen;   /* last handshake with a node proving it; 0 never */
+	int64_t last_record; /* created_at of its newest stored record; 0 none */
+};
+
+struct mu_http_groups {
+	struct mu_http_group *v; /* sorted by key */
+	size_t n, cap;
+};
+
+/* Every group the node knows: us, the scope, groups with a stored profile
+ * and groups with an alliance record with us. with_records also fills
+ * last_record, which reads every stored record. Free with _free(). */
+int mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
+                        struct mu_http_groups *g);
+void mu_http_groups_free(struct mu_http_groups *g);
+
+/* The entry for key, or NULL. */
+const struct mu_http_group *mu_http_group_find(const struct mu_http_groups *g,
+                                               const uint8_t key[MU_KEY_BYTES]);
+
+/* "mutual", "by_us", "to_us", "ended", or NULL for MU_HTTP_NO_ALLIANCE. */
+const char *mu_http_alliance_name(int state);
+
+/* The current causes' titles, for showing an event's cause by name. */
+struct mu_http_cause {
+	uint8_t group[MU_KEY_BYTES];
+	char d[MU_D_MAX + 1];
+	char *title; /* malloc()ed */
+};
+
+struct mu_http_causes {
+	struct mu_http_cause *v;
+	size_t n, cap;
+};
+
+int mu_http_causes_load(const struct mu_http_req *rq, struct mu_http_causes *c);
+void mu_http_causes_free(struct mu_http_causes *c);
+/* The title of the cause at addr, or NULL when it is not stored. */
+const char *mu_http_cause_title(const struct mu_http_causes *c,
+                                const struct mu_addr *addr);
+
+/* Two groups and the current alliance records between them. */
+struct mu_http_pair {
+	uint8_t a[MU_KEY_BYTES], b[MU_KEY_BYTES]; /* a < b */
+	int a_status, b_status; /* enum mu_alliance_status of each side's
+	                           record naming the other; 0: none */
+	json_t *records;        /* array of those records as JSON */
+};
+
+struct mu_http_pairs {
+	struct mu_http_pair *v;
+	size_t n, cap;
+};
+
+/* Every pair of groups with at least one current alliance record between
+ * them, in key order. Free with _free(). */
+int mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p);
+void mu_http_pairs_free(struct mu_http_pairs *p);
+
+/* "mutual" (both proposed), "proposed" (one side), or "ended". */
+const char *mu_http_pair_state(const struct mu_http_pair *p);
+
+/* --- the routes (http_api.c, http_feed.c, http_pages.c, http_assets.c) --- */
+
+/* Each answers a GET for its path family (path starts with its prefix).
+ * 0 with the reply filled (errors included: 400, 404), or MU_ENOMEM/MU_EIO
+ * for a 500. */
+int mu_http_api(const struct mu_http_req *rq, struct mu_http_reply *rp);
+int mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp);
+int mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp);
+/* 1 when path is a built-in file (reply filled), else 0; or MU_ENOMEM. */
+int mu_http_asset(const char *path, struct mu_http_reply *rp);
+
+/* Whether path is a feed: "/calendar.ics" or ".../calendar.ics". */
+bool mu_http_is_feed(const char *path);
+
+/* --- HTML (http_html.c) ---------------------------------------------------- */
+
+/* Appends n bytes of untrusted text, HTML-escaped (& < > " '): the one way
+ * record fields reach a page, in text and in attribute values alike. */
+int mu_html_text(struct mu_buf *b, const char *s, size_t n);
+/* Appends a NUL-terminated string, escaped. */
+int mu_html_str(struct mu_buf *b, const char *s);
+/* Appends trusted markup as it is. */
+int mu_html_raw(struct mu_buf *b, const char *s);
+/* Appends printf output as trusted markup (the arguments must be safe:
+ * numbers, key and address text forms). */
+int mu_html_fmt(struct mu_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends a link to url with text as its label when url is http:// or
+ * https:// (rule url), else only the escaped text. */
+int mu_html_link(struct mu_buf *b, struct mu_str url, struct mu_str text);
+/* The start of a page up to <main> (title escaped) and its end. */
+int mu_html_head(struct mu_buf *b, const char *title, size_t title_len);
+int mu_html_foot(struct mu_buf *b);
+
+#endif

@@ -1,0 +1,284 @@
+/*
+ * http_api.c - the JSON API under /api/ (docs/API.md, "JSON API").
+ *
+ * Records appear exactly as `muster show --json` prints them
+ * (mu_node_json_record()), so a script can switch between the two. Lists
+ * are built inside the store's visitor: nothing else is read meanwhile.
+ */
+#include <string.h>
+
+#include "../storage/local.h"
+#include "calendar.h"
+#include "http.h"
+#include "json_record.h"
+
+struct event_list {
+	const struct mu_cal_filter *f;
+	json_t *arr;
+	size_t n;
+	bool truncated;
+};
+
+static int
+on_event(void *ctx, const struct mu_record *rec)
+{
+	struct event_list *l = ctx;
+
+	if (!mu_cal_passes(l->f, rec))
+		return 0;
+	if (l->n == MU_HTTP_LIST_MAX) {
+		l->truncated = true;
+		return 1; /* stop: the list is full */
+	}
+	if (json_array_append_new(l->arr, mu_node_json_record(rec)) != 0)
+		return MU_ENOMEM;
+	l->n++;
+	return 0;
+}
+
+/* Reads from, to, group and cause into f; 1 with a 400 reply when one is
+ * wrong. from defaults to now (upcoming events), to to the end of time. */
+static int
+event_filter(const struct mu_http_req *rq, struct mu_http_reply *rp,
+             struct mu_cal_filter *f, uint8_t *group, struct mu_addr *cause,
+             char *cause_d)
+{
+	static const char *const names[] = {"from", "to", "group", "cause", NULL};
+	const char *s;
+
+	mu_cal_filter_all(f);
+	f->from = rq->now;
+	if (mu_http_args_only(rq, rp, names))
+		return 1;
+	if ((s = mu_http_arg(rq, "from")) != NULL &&
+	    mu_http_time(s, "from", &f->from, rp))
+		return 1;
+	if ((s = mu_http_arg(rq, "to")) != NULL && mu_http_time(s, "to", &f->to, rp))
+		return 1;
+	if (f->to <= f->from) {
+		mu_http_fail(rp, 400, "to must be after from");
+		return 1;
+	}
+	if ((s = mu_http_arg(rq, "group")) != NULL) {
+		if (mu_http_key(s, "group", group, rp))
+			return 1;
+		f->group = group;
+	}
+	if ((s = mu_http_arg(rq, "cause")) != NULL) {
+		if (mu_http_addr(s, "cause", MU_KIND_CAUSE, cause, cause_d, rp))
+			return 1;
+		f->cause = cause;
+	}
+	return 0;
+}
+
+static int
+api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	struct mu_cal_filter f;
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_addr cause;
+	char cause_d[MU_D_MAX + 1];
+	struct event_list l = {&f, NULL, 0, false};
+	json_t *v;
+	int rc;
+
+	if (event_filter(rq, rp, &f, group, &cause, cause_d))
+		return 0;
+	if ((l.arr = json_array()) == NULL)
+		return MU_ENOMEM;
+	rc = mu_store_events(rq->node->store, f.from, f.to, on_event, &l);
+	if (rc < 0) {
+		json_decref(l.arr);
+		return rc;
+	}
+	v = json_pack("{s:o, s:o, s:o, s:b}", "from", mu_node_json_time(f.from), "to",
+	              f.to > MU_TIME_MAX ? json_null() : mu_node_json_time(f.to),
+	              "events", l.arr, "truncated", l.truncated);
+	return mu_http_json(rp, v);
+}
+
+static int
+one_record(void *ctx, const struct mu_record *rec)
+{
+	json_t **v = ctx;
+
+	*v = mu_node_json_record(rec);
+	return *v != NULL ? 0 : MU_ENOMEM;
+}
+
+static int
+api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *text)
+{
+	struct mu_addr addr;
+	char d[MU_D_MAX + 1];
+	json_t *v = NULL;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+		return 0;
+	if (mu_http_addr(text, "the event", MU_KIND_EVENT, &addr, d, rp))
+		return 0;
+	rc = mu_store_get_addr(rq->node->store, &addr, one_record, &v);
+	if (rc == MU_ENOTFOUND)
+		return mu_http_fail(rp, 404, "no event %s is stored here", text);
+	if (rc < 0)
+		return rc;
+	return mu_http_json(rp, v);
+}
+
+static int
+push_record(void *ctx, const struct mu_record *rec)
+{
+	return json_array_append_new(ctx, mu_node_json_record(rec)) == 0 ? 0
+	                                                                 : MU_ENOMEM;
+}
+
+static int
+api_causes(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	static const char *const names[] = {"group", NULL};
+	uint8_t group[MU_KEY_BYTES];
+	const uint8_t *g = NULL;
+	const char *s;
+	json_t *arr;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, names))
+		return 0;
+	if ((s = mu_http_arg(rq, "group")) != NULL) {
+		if (mu_http_key(s, "group", group, rp))
+			return 0;
+		g = group;
+	}
+	if ((arr = json_array()) == NULL)
+		return MU_ENOMEM;
+	rc = mu_store_list(rq->node->store, MU_KIND_CAUSE, g, push_record, arr);
+	if (rc < 0) {
+		json_decref(arr);
+		return rc;
+	}
+	return mu_http_json(rp, json_pack("{s:o}", "causes", arr));
+}
+
+static json_t *
+time_or_null(int64_t t)
+{
+	return t != 0 ? mu_node_json_time(t) : json_null();
+}
+
+static json_t *
+name_or_null(const char *name)
+{
+	return name != NULL ? json_string(name) : json_null();
+}
+
+static int
+api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	struct mu_http_groups g;
+	const struct mu_http_group *e;
+	struct mu_addr profile;
+	json_t *arr, *prof;
+	const char *state;
+	size_t i;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+		return 0;
+	rc = mu_http_groups_load(rq, true, &g);
+	arr = rc == 0 ? json_array() : NULL;
+	if (rc == 0 && arr == NULL)
+		rc = MU_ENOMEM;
+	memset(&profile, 0, sizeof(profile));
+	profile.kind = MU_KIND_PROFILE;
+	for (i = 0; rc == 0 && i < g.n; i++) {
+		e = &g.v[i];
+		prof = NULL;
+		memcpy(profile.group, e->key, MU_KEY_BYTES);
+		rc = mu_store_get_addr(rq->node->store, &profile, one_record, &prof);
+		if (rc == MU_ENOTFOUND) {
+			rc = 0;
+			prof = json_null();
+		}
+		if (rc != 0)
+			break;
+		state = mu_http_alliance_name(e->alliance);
+		if (json_array_append_new(
+		        arr, json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o}",
+		                       "key", mu_node_json_key(e->key), "name",
+		                       name_or_null(e->name), "us", e->us, "in_scope",
+		                       e->in_scope, "alliance",
+		                       state != NULL ? json_string(state) : json_null(),
+		                       "last_seen", time_or_null(e->last_seen),
+		                       "last_record", time_or_null(e->last_record),
+		                       "profile", prof)) != 0)
+			rc = MU_ENOMEM;
+	}
+	mu_http_groups_free(&g);
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
+	return mu_http_json(rp, json_pack("{s:o}", "groups", arr));
+}
+
+static int
+api_alliances(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	struct mu_http_pairs p;
+	struct mu_http_pair *e;
+	json_t *arr, *by;
+	size_t i;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+		return 0;
+	rc = mu_http_pairs_load(rq, &p);
+	arr = rc == 0 ? json_array() : NULL;
+	if (rc == 0 && arr == NULL)
+		rc = MU_ENOMEM;
+	for (i = 0; rc == 0 && i < p.n; i++) {
+		e = &p.v[i];
+		by = json_array();
+		if (by != NULL && e->a_status == MU_ALLIANCE_PROPOSED)
+			json_array_append_new(by, mu_node_json_key(e->a));
+		if (by != NULL && e->b_status == MU_ALLIANCE_PROPOSED)
+			json_array_append_new(by, mu_node_json_key(e->b));
+		if (json_array_append_new(
+		        arr, json_pack("{s:[o,o], s:s, s:o, s:O}", "groups",
+		                       mu_node_json_key(e->a), mu_node_json_key(e->b),
+		                       "state", mu_http_pair_state(e), "proposed_by",
+		                       by, "records", e->records)) != 0)
+			rc = MU_ENOMEM;
+	}
+	mu_http_pairs_free(&p);
+	if (rc != 0) {
+		json_decref(arr);
+		return rc;
+	}
+	return mu_http_json(rp, json_pack("{s:o, s:o}", "us",
+	                                  mu_node_json_key(rq->node->home->group),
+	                                  "alliances", arr));
+}
+
+int
+mu_http_api(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	const char *p = rq->path;
+
+	if (strcmp(p, "/api/events") == 0)
+		return api_events(rq, rp);
+	if (strncmp(p, "/api/events/", 12) == 0)
+		return api_event(rq, rp, p + 12);
+	if (strcmp(p, "/api/causes") == 0)
+		return api_causes(rq, rp);
+	if (strcmp(p, "/api/groups") == 0)
+		return api_groups(rq, rp);
+	if (strcmp(p, "/api/alliances") == 0)
+		return api_alliances(rq, rp);
+	return mu_http_fail(rp, 404,
+	                    "no such API endpoint: %.100s (see /api/events, "
+	                    "/api/causes, /api/groups, /api/alliances)",
+	                    p);
+}

@@ -1,0 +1,131 @@
+/*
+ * http_feed.c - the iCalendar feeds (docs/API.md, "iCalendar feeds"):
+ * /calendar.ics, /groups/KEY/calendar.ics and /causes/ADDR/calendar.ics.
+ * node/calendar.c writes them, as it does for `muster event list --ics`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/textform.h"
+#include "calendar.h"
+#include "http.h"
+
+#define FEED      "/calendar.ics"
+#define FEED_LEN  (sizeof(FEED) - 1)
+#define NAME_SIZE 256
+#define CAL_TYPE  "text/calendar; charset=utf-8"
+#define PART_SIZE (MU_ADDR_TEXT_SIZE + 1)
+
+bool
+mu_http_is_feed(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n >= FEED_LEN && strcmp(path + n - FEED_LEN, FEED) == 0;
+}
+
+struct title {
+	char text[NAME_SIZE];
+	bool found;
+};
+
+static int
+copy_title(void *ctx, const struct mu_record *rec)
+{
+	struct title *t = ctx;
+	const struct mu_str *s =
+	    rec->kind == MU_KIND_PROFILE ? &rec->c.profile.name : &rec->c.cause.title;
+
+	snprintf(t->text, sizeof(t->text), "%.*s", (int)s->len, s->ptr);
+	t->found = true;
+	return 0;
+}
+
+/* The profile name of group, or its key when it has none stored. */
+static int
+group_title(const struct mu_http_req *rq, const uint8_t group[MU_KEY_BYTES],
+            struct title *t)
+{
+	struct mu_addr profile;
+	int rc;
+
+	memset(&profile, 0, sizeof(profile));
+	memcpy(profile.group, group, MU_KEY_BYTES);
+	profile.kind = MU_KIND_PROFILE;
+	rc = mu_store_get_addr(rq->node->store, &profile, copy_title, t);
+	if (rc == MU_ENOTFOUND) {
+		mu_key_to_text(t->text, group);
+		rc = 0;
+	}
+	return rc;
+}
+
+static int
+write_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
+           const struct mu_cal_filter *f, const char *name)
+{
+	struct mu_why why;
+	int rc;
+
+	rc = mu_cal_ics(rq->node->store, f, name, &rp->body, &why);
+	if (rc != 0)
+		return rc;
+	rp->status = 200;
+	rp->type = CAL_TYPE;
+	return 0;
+}
+
+int
+mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	const char *p = rq->path;
+	size_t n = strlen(p) - FEED_LEN;
+	char part[PART_SIZE], name[NAME_SIZE + 32], d[MU_D_MAX + 1];
+	struct mu_cal_filter f;
+	struct mu_http_groups g;
+	uint8_t key[MU_KEY_BYTES];
+	struct mu_addr cause;
+	struct title t = {"", false};
+	bool known;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+		return 0;
+	mu_cal_filter_all(&f);
+	if (n == 0) {
+		if ((rc = group_title(rq, rq->node->home->group, &t)) != 0)
+			return rc;
+		snprintf(name, sizeof(name), "%s: coalition calendar", t.text);
+		return write_feed(rq, rp, &f, name);
+	}
+	if (strncmp(p, "/groups/", 8) == 0 && n - 8 < sizeof(part)) {
+		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);
+		if (mu_http_key(part, "the group", key, rp))
+			return 0;
+		if ((rc = mu_http_groups_load(rq, false, &g)) != 0)
+			return rc;
+		known = mu_http_group_find(&g, key) != NULL;
+		mu_http_groups_free(&g);
+		if (!known)
+			return mu_http_fail(rp, 404, "the group %s is not known here",
+			                    part);
+		if ((rc = group_title(rq, key, &t)) != 0)
+			return rc;
+		f.group = key;
+		return write_feed(rq, rp, &f, t.text);
+	}
+	if (strncmp(p, "/causes/", 8) == 0 && n - 8 < sizeof(part)) {
+		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);
+		if (mu_http_addr(part, "the cause", MU_KIND_CAUSE, &cause, d, rp))
+			return 0;
+		rc = mu_store_get_addr(rq->node->store, &cause, copy_title, &t);
+		if (rc == MU_ENOTFOUND)
+			return mu_http_fail(rp, 404, "no cause %s is stored here",
+			                    part);
+		if (rc != 0)
+			return rc;
+		f.cause = &cause;
+		return write_feed(rq, rp, &f, t.text);
+	}
+	return mu_http_fail(rp, 404, "no such feed: %.100s (see /calendar.ics)", p);
+}

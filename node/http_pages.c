@@ -1,0 +1,666 @@
+/*
+ * http_pages.c - the web pages (docs/API.md, "Pages"): the coalition
+ * calendar at /, a page per event, cause and group, the causes and the
+ * alliances.
+ *
+ * Plain HTML that reads well without JavaScript: times are written in UTC
+ * inside <time datetime=...>, and /app.js turns them into the reader's zone.
+ * Every record field goes through mu_html_text() (http_html.c). Names of
+ * groups and titles of causes are loaded before the events are walked, so a
+ * store visitor never reads the store again.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../protocol/civil.h"
+#include "../protocol/textform.h"
+#include "calendar.h"
+#include "http.h"
+#include "json_record.h"
+
+#define SHORT_KEY 12 /* characters of a key shown for a group without a name */
+
+/* What every page that lists events needs. */
+struct page {
+	const struct mu_http_req *rq;
+	struct mu_buf *b;
+	struct mu_http_groups groups;
+	struct mu_http_causes causes;
+	struct mu_cal_filter f;
+	int64_t day; /* the day whose list is open, -1 none */
+	size_t n;
+	bool by_day;
+	int err; /* the first failure of a visitor */
+};
+
+/* Records the first failure; true while there is none. */
+static bool
+ok(struct page *pg, int rc)
+{
+	if (pg->err == 0 && rc != 0)
+		pg->err = rc;
+	return pg->err == 0;
+}
+
+static int
+page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	int rc;
+
+	memset(pg, 0, sizeof(*pg));
+	pg->rq = rq;
+	pg->b = &rp->body;
+	pg->day = -1;
+	mu_cal_filter_all(&pg->f);
+	rc = mu_http_groups_load(rq, false, &pg->groups);
+	if (rc == 0)
+		rc = mu_http_causes_load(rq, &pg->causes);
+	return rc;
+}
+
+static void
+page_close(struct page *pg)
+{
+	mu_http_groups_free(&pg->groups);
+	mu_http_causes_free(&pg->causes);
+}
+
+/* A group's name linked to its page; the start of its key when unnamed. */
+static void
+group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
+{
+	const struct mu_http_group *g = mu_http_group_find(&pg->groups, key);
+	char text[MU_KEY_TEXT_SIZE];
+
+	mu_key_to_text(text, key);
+	ok(pg, mu_html_fmt(pg->b, "<a href=\"/groups/%s\">", text));
+	if (g != NULL && g->name != NULL)
+		ok(pg, mu_html_str(pg->b, g->name));
+	else
+		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
+	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
+static void
+cause_link(struct page *pg, const struct mu_addr *addr)
+{
+	const char *title = mu_http_cause_title(&pg->causes, addr);
+	char text[MU_ADDR_TEXT_SIZE];
+
+	mu_addr_to_text(text, addr);
+	ok(pg, mu_html_fmt(pg->b, "<a href=\"/causes/%s\">", text));
+	ok(pg, title != NULL ? mu_html_str(pg->b, title)
+	                     : mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
+	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
+/* <time> for an instant (converted by the script) or for a date. */
+static void
+time_tag(struct page *pg, int64_t t, bool date_only)
+{
+	char iso[MU_NODE_ISO_SIZE];
+
+	mu_node_time_iso(iso, t);
+	if (date_only)
+		ok(pg, mu_html_fmt(pg->b, "<time datetime=\"%.10s\">%.10s</time>", iso,
+		                   iso));
+	else
+		ok(pg, mu_html_fmt(pg->b,
+		                   "<time datetime=\"%s\" data-local>%.10s %.5s "
+		                   "UTC</time>",
+		                   iso, iso, iso + 11));
+}
+
+static void
+when(struct page *pg, const struct mu_event *e)
+{
+	time_tag(pg, e->start, e->all_day);
+	if (e->has_end && e->end != e->start &&
+	    !(e->all_day && e->end - e->start <= 86400)) {
+		ok(pg, mu_html_raw(pg->b, " – "));
+		/* An all-day end is exclusive: the last day is the one before. */
+		time_tag(pg, e->all_day ? e->end - 86400 : e->end, e->all_day);
+	}
+}
+
+/* The publishing group, then the other hosts. */
+static void
+hosts(struct page *pg, const struct mu_record *rec)
+{
+	const struct mu_event *e = &rec->c.event;
+	size_t i;
+
+	group_link(pg, rec->group);
+	for (i = 0; i < e->nhosts; i++) {
+		if (memcmp(e->hosts[i], rec->group, MU_KEY_BYTES) == 0)
+			continue;
+		ok(pg, mu_html_raw(pg->b, ", "));
+		group_link(pg, e->hosts[i]);
+	}
+}
+
+static void
+place(struct page *pg, const struct mu_event *e)
+{
+	const struct mu_location *l = &e->location;
+	size_t i;
+
+	if (l->set) {
+		ok(pg, mu_html_raw(pg->b, "<div class=\"place\">"));
+		ok(pg, mu_html_text(pg->b, l->name.ptr, l->name.len));
+		if (l->name.len > 0 && l->address.len > 0)
+			ok(pg, mu_html_raw(pg->b, ", "));
+		ok(pg, mu_html_text(pg->b, l->address.ptr, l->address.len));
+		ok(pg, mu_html_raw(pg->b, "</div>"));
+	}
+	for (i = 0; i < e->nonline; i++) {
+		ok(pg, mu_html_raw(pg->b, "<div class=\"online\">Online: "));
+		ok(pg, mu_html_link(pg->b, e->online[i], e->online[i]));
+		ok(pg, mu_html_raw(pg->b, "</div>"));
+	}
+}
+
+static const char *const weekdays[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+                                       "Monday",   "Tuesday", "Wednesday"};
+static const char *const months[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
+
+/* Opens the list of the day of t (UTC) when it is not the open one. */
+static void
+day_heading(struct page *pg, int64_t t)
+{
+	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400, y;
+	unsigned m, d;
+
+	if (day == pg->day)
+		return;
+	if (pg->day >= 0)
+		ok(pg, mu_html_raw(pg->b, "</ul></section>\n"));
+	pg->day = day;
+	mu_civil_date(day, &y, &m, &d);
+	ok(pg, mu_html_fmt(pg->b,
+	                   "<section class=\"day\"><h2><time datetime=\"%04lld-%02u-"
+	                   "%02u\" data-day>%s %u %s %lld</time></h2>\n<ul "
+	                   "class=\"events\">\n",
+	                   (long long)y, m, d, weekdays[((day % 7) + 7) % 7], d,
+	                   months[m - 1], (long long)y));
+}
+
+/* One event of a list. */
+static int
+event_item(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	const struct mu_event *e = &rec->c.event;
+	char addr[MU_ADDR_TEXT_SIZE];
+	struct mu_addr a;
+	bool cancelled = e->status == MU_EVENT_CANCELLED;
+
+	if (!mu_cal_passes(&pg->f, rec))
+		return 0;
+	if (pg->n == MU_HTTP_LIST_MAX)
+		return 1;
+	pg->n++;
+	if (pg->by_day)
+		day_heading(pg, e->start);
+	mu_rec_addr(rec, &a);
+	mu_addr_to_text(addr, &a);
+	ok(pg, mu_html_fmt(pg->b, "<li class=\"event%s\"><div class=\"when\">",
+	                   cancelled ? " cancelled" : ""));
+	when(pg, e);
+	ok(pg, mu_html_fmt(pg->b, " <span class=\"status %s\">%s</span></div>",
+	                   mu_event_status_name(e->status),
+	                   mu_event_status_name(e->status)));
+	ok(pg, mu_html_fmt(pg->b, "<a class=\"title\" href=\"/events/%s\">", addr));
+	ok(pg, mu_html_text(pg->b, e->title.ptr, e->title.len));
+	ok(pg, mu_html_raw(pg->b, "</a><div class=\"hosts\">By "));
+	hosts(pg, rec);
+	ok(pg, mu_html_raw(pg->b, "</div>"));
+	if (e->has_cause) {
+		ok(pg, mu_html_raw(pg->b, "<div class=\"cause\">For "));
+		cause_link(pg, &e->cause);
+		ok(pg, mu_html_raw(pg->b, "</div>"));
+	}
+	place(pg, e);
+	ok(pg, mu_html_raw(pg->b, "</li>\n"));
+	return pg->err;
+}
+
+/* The events that pass pg->f from now on, by day or as one list. */
+static void
+event_list(struct page *pg, bool by_day, const char *none)
+{
+	int rc;
+
+	pg->by_day = by_day;
+	pg->n = 0;
+	pg->day = -1;
+	if (!by_day)
+		ok(pg, mu_html_raw(pg->b, "<ul class=\"events\">\n"));
+	rc = mu_store_events(pg->rq->node->store, pg->rq->now, MU_TIME_MAX + 1,
+	                     event_item, pg);
+	if (rc < 0)
+		ok(pg, rc);
+	if (by_day && pg->day >= 0)
+		ok(pg, mu_html_raw(pg->b, "</ul></section>\n"));
+	if (!by_day)
+		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
+	if (pg->n == 0)
+		ok(pg, mu_html_fmt(pg->b, "<p class=\"none\">%s</p>\n", none));
+	if (pg->n == MU_HTTP_LIST_MAX)
+		ok(pg, mu_html_fmt(pg->b,
+		                   "<p class=\"none\">The first %d events are "
+		                   "shown.</p>\n",
+		                   MU_HTTP_LIST_MAX));
+}
+
+/* The links that subscribe to a feed: webcal:// opens the calendar app of
+ * a phone; the http:// one can be pasted into any calendar. */
+static void
+subscribe(struct page *pg, const char *feed)
+{
+	const char *host = pg->rq->host;
+
+	ok(pg, mu_html_raw(pg->b, "<p class=\"subscribe\">Subscribe: <a "
+	                          "class=\"webcal\" href=\"webcal://"));
+	ok(pg, mu_html_str(pg->b, host));
+	ok(pg, mu_html_fmt(pg->b,
+	                   "%s\">in your calendar app</a> · <a "
+	                   "class=\"feed\" href=\"",
+	                   feed));
+	ok(pg, mu_html_raw(pg->b, "http://"));
+	ok(pg, mu_html_str(pg->b, host));
+	ok(pg, mu_html_fmt(pg->b, "%s\">http://", feed));
+	ok(pg, mu_html_str(pg->b, host));
+	ok(pg, mu_html_fmt(pg->b, "%s</a></p>\n", feed));
+}
+
+static void
+field(struct page *pg, const char *label, struct mu_str v)
+{
+	if (v.len == 0)
+		return;
+	ok(pg, mu_html_fmt(pg->b, "<dt>%s</dt><dd>", label));
+	ok(pg, mu_html_text(pg->b, v.ptr, v.len));
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+}
+
+/* A link field; only http:// and https:// URLs become links. */
+static void
+link_field(struct page *pg, const char *label, struct mu_str url)
+{
+	if (url.len == 0)
+		return;
+	ok(pg, mu_html_fmt(pg->b, "<dt>%s</dt><dd>", label));
+	ok(pg, mu_html_link(pg->b, url, url));
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+}
+
+/* A block of text in an element of class cls, line breaks kept (CSS). */
+static void
+text_block(struct page *pg, const char *tag, const char *cls, struct mu_str v)
+{
+	if (v.len == 0)
+		return;
+	ok(pg, mu_html_fmt(pg->b, "<%s class=\"%s\">", tag, cls));
+	ok(pg, mu_html_text(pg->b, v.ptr, v.len));
+	ok(pg, mu_html_fmt(pg->b, "</%s>\n", tag));
+}
+
+static void
+tags(struct page *pg, const struct mu_str *v, size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	ok(pg, mu_html_raw(pg->b, "<dt>Tags</dt><dd class=\"tags\">"));
+	for (i = 0; i < n; i++) {
+		ok(pg, mu_html_raw(pg->b, "<span class=\"tag\">"));
+		ok(pg, mu_html_text(pg->b, v[i].ptr, v[i].len));
+		ok(pg, mu_html_raw(pg->b, "</span> "));
+	}
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+}
+
+static void
+head(struct page *pg, const char *title, size_t len)
+{
+	ok(pg, mu_html_head(pg->b, title, len));
+}
+
+/* --- the pages -------------------------------------------------------------- */
+
+static int
+page_calendar(struct page *pg)
+{
+	const struct mu_http_group *us =
+	    mu_http_group_find(&pg->groups, pg->rq->node->home->group);
+	const char *name = us != NULL && us->name != NULL ? us->name : "This node";
+
+	head(pg, "Coalition calendar", strlen("Coalition calendar"));
+	ok(pg, mu_html_raw(pg->b, "<h1>Coalition calendar</h1>\n<p class=\"lead\">"
+	                          "Upcoming events of "));
+	ok(pg, mu_html_str(pg->b, name));
+	ok(pg, mu_html_raw(pg->b, " and its allies.</p>\n"));
+	subscribe(pg, "/calendar.ics");
+	event_list(pg, true, "No upcoming events.");
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+/* Fills the page of one event, from inside the store's visitor. */
+static int
+event_page(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	const struct mu_event *e = &rec->c.event;
+	const struct mu_location *l = &e->location;
+	char addr[MU_ADDR_TEXT_SIZE];
+	struct mu_addr a;
+
+	mu_rec_addr(rec, &a);
+	mu_addr_to_text(addr, &a);
+	head(pg, e->title.ptr, e->title.len);
+	ok(pg, mu_html_fmt(pg->b, "<article class=\"event%s\">\n<h1 class=\"title\">",
+	                   e->status == MU_EVENT_CANCELLED ? " cancelled" : ""));
+	ok(pg, mu_html_text(pg->b, e->title.ptr, e->title.len));
+	ok(pg, mu_html_raw(pg->b, "</h1>\n<dl>\n<dt>When</dt><dd class=\"when\">"));
+	when(pg, e);
+	if (e->tz.len > 0) {
+		ok(pg, mu_html_raw(pg->b, " (planned in "));
+		ok(pg, mu_html_text(pg->b, e->tz.ptr, e->tz.len));
+		ok(pg, mu_html_raw(pg->b, ")"));
+	}
+	ok(pg, mu_html_fmt(pg->b,
+	                   "</dd>\n<dt>Status</dt><dd><span class=\"status %s\">%s"
+	                   "</span></dd>\n<dt>Hosts</dt><dd>",
+	                   mu_event_status_name(e->status),
+	                   mu_event_status_name(e->status)));
+	hosts(pg, rec);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	if (e->has_cause) {
+		ok(pg, mu_html_raw(pg->b, "<dt>Cause</dt><dd>"));
+		cause_link(pg, &e->cause);
+		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	}
+	if (l->set || e->nonline > 0) {
+		ok(pg, mu_html_raw(pg->b, "<dt>Where</dt><dd>"));
+		place(pg, e);
+		if (l->has_geo)
+			ok(pg,
+			   mu_html_fmt(pg->b,
+			               "<div><a href=\"https://www.openstreetmap.org/"
+			               "?mlat=%.7f&amp;mlon=%.7f\" rel=\"nofollow "
+			               "noopener noreferrer\">Map</a></div>",
+			               (double)l->lat / MU_GEO_SCALE,
+			               (double)l->lon / MU_GEO_SCALE));
+		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	}
+	if (e->has_capacity)
+		ok(pg, mu_html_fmt(pg->b, "<dt>Capacity</dt><dd>%u people</dd>\n",
+		                   (unsigned)e->capacity));
+	tags(pg, e->tags, e->ntags);
+	ok(pg, mu_html_fmt(pg->b, "<dt>Revision</dt><dd>%u, of ", (unsigned)rec->rev));
+	time_tag(pg, rec->created_at, false);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n</dl>\n"));
+	text_block(pg, "div", "description", e->description);
+	ok(pg, mu_html_fmt(pg->b,
+	                   "<p class=\"more\"><a href=\"/api/events/%s\">As "
+	                   "JSON</a></p>\n</article>\n",
+	                   addr));
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+static int
+cause_page(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	const struct mu_cause *c = &rec->c.cause;
+
+	head(pg, c->title.ptr, c->title.len);
+	ok(pg, mu_html_raw(pg->b, "<article class=\"cause\">\n<h1>"));
+	ok(pg, mu_html_text(pg->b, c->title.ptr, c->title.len));
+	ok(pg, mu_html_raw(pg->b, "</h1>\n"));
+	text_block(pg, "p", "lead", c->summary);
+	ok(pg,
+	   mu_html_fmt(pg->b, "<dl>\n<dt>Status</dt><dd>%s</dd>\n<dt>Group</dt><dd>",
+	               mu_cause_status_name(c->status)));
+	group_link(pg, rec->group);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	link_field(pg, "Web", c->url);
+	tags(pg, c->tags, c->ntags);
+	ok(pg, mu_html_raw(pg->b, "</dl>\n"));
+	text_block(pg, "div", "description", c->description);
+	ok(pg, mu_html_raw(pg->b, "</article>\n"));
+	return pg->err;
+}
+
+static int
+page_cause(struct page *pg, struct mu_http_reply *rp, const char *text)
+{
+	struct mu_addr addr;
+	char d[MU_D_MAX + 1], feed[MU_ADDR_TEXT_SIZE + 32];
+	int rc;
+
+	if (mu_http_addr(text, "the cause", MU_KIND_CAUSE, &addr, d, rp))
+		return 0;
+	rc = mu_store_get_addr(pg->rq->node->store, &addr, cause_page, pg);
+	if (rc == MU_ENOTFOUND)
+		return mu_http_fail(rp, 404, "no cause %s is stored here", text);
+	if (rc != 0)
+		return rc;
+	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
+	snprintf(feed, sizeof(feed), "/causes/%s/calendar.ics", text);
+	subscribe(pg, feed);
+	pg->f.cause = &addr;
+	event_list(pg, false, "No upcoming events for this cause.");
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+static void
+ago(struct page *pg, const char *label, int64_t t)
+{
+	ok(pg, mu_html_fmt(pg->b, "<dt>%s</dt><dd>", label));
+	if (t == 0)
+		ok(pg, mu_html_raw(pg->b, "never"));
+	else
+		time_tag(pg, t, false);
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+}
+
+static int
+profile_fields(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	const struct mu_profile *p = &rec->c.profile;
+
+	field(pg, "About", p->about);
+	link_field(pg, "Web", p->website);
+	field(pg, "Contact", p->contact);
+	field(pg, "Location", p->location);
+	return pg->err;
+}
+
+static int
+cause_item(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	struct mu_addr a;
+
+	mu_rec_addr(rec, &a);
+	ok(pg, mu_html_raw(pg->b, "<li>"));
+	cause_link(pg, &a);
+	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
+	                   mu_cause_status_name(rec->c.cause.status)));
+	group_link(pg, rec->group);
+	ok(pg, mu_html_raw(pg->b, "</li>\n"));
+	return pg->err;
+}
+
+static void
+cause_list(struct page *pg, const uint8_t *group)
+{
+	size_t before = pg->b->len;
+	int rc;
+
+	ok(pg, mu_html_raw(pg->b, "<ul class=\"causes\">\n"));
+	rc = mu_store_list(pg->rq->node->store, MU_KIND_CAUSE, group, cause_item, pg);
+	if (rc < 0)
+		ok(pg, rc);
+	if (pg->b->len == before + strlen("<ul class=\"causes\">\n")) {
+		pg->b->len = before;
+		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No causes.</p>\n"));
+		return;
+	}
+	ok(pg, mu_html_raw(pg->b, "</ul>\n"));
+}
+
+static const char *
+alliance_words(int state)
+{
+	switch (state) {
+	case MU_ALLY_MUTUAL:
+		return "allied with us";
+	case MU_ALLY_BY_US:
+		return "we proposed an alliance; no answer yet";
+	case MU_ALLY_TO_US:
+		return "proposes an alliance to us";
+	case MU_ALLY_ENDED:
+		return "our alliance has ended";
+	}
+	return "no alliance with us";
+}
+
+static int
+page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
+{
+	const struct mu_http_group *g;
+	struct mu_addr profile;
+	uint8_t key[MU_KEY_BYTES];
+	char feed[MU_KEY_TEXT_SIZE + 32], ktext[MU_KEY_TEXT_SIZE];
+	int rc;
+
+	if (mu_http_key(text, "the group", key, rp))
+		return 0;
+	if ((g = mu_http_group_find(&pg->groups, key)) == NULL)
+		return mu_http_fail(rp, 404, "the group %s is not known here", text);
+	mu_key_to_text(ktext, key);
+	if (g->name != NULL)
+		head(pg, g->name, strlen(g->name));
+	else
+		head(pg, ktext, strlen(ktext));
+	ok(pg, mu_html_raw(pg->b, "<article class=\"group\">\n<h1>"));
+	ok(pg, mu_html_str(pg->b, g->name != NULL ? g->name : ktext));
+	ok(pg, mu_html_fmt(pg->b, "</h1>\n<p class=\"lead\">%s</p>\n<dl>\n",
+	                   g->us ? "This node's group." : alliance_words(g->alliance)));
+	ok(pg, mu_html_fmt(pg->b, "<dt>Key</dt><dd class=\"key\">%s</dd>\n", ktext));
+	memset(&profile, 0, sizeof(profile));
+	memcpy(profile.group, key, MU_KEY_BYTES);
+	profile.kind = MU_KIND_PROFILE;
+	rc = mu_store_get_addr(pg->rq->node->store, &profile, profile_fields, pg);
+	if (rc < 0 && rc != MU_ENOTFOUND)
+		ok(pg, rc);
+	if (!g->us)
+		ago(pg, "Last seen", g->last_seen);
+	ok(pg, mu_html_raw(pg->b, "</dl>\n</article>\n<h2>Causes</h2>\n"));
+	cause_list(pg, key);
+	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
+	snprintf(feed, sizeof(feed), "/groups/%s/calendar.ics", ktext);
+	subscribe(pg, feed);
+	pg->f.group = key;
+	event_list(pg, false, "No upcoming events of this group.");
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+static int
+page_causes(struct page *pg)
+{
+	head(pg, "Causes", strlen("Causes"));
+	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
+	cause_list(pg, NULL);
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+static int
+page_alliances(struct page *pg)
+{
+	struct mu_http_pairs p;
+	const char *state;
+	size_t i;
+	int rc;
+
+	if ((rc = mu_http_pairs_load(pg->rq, &p)) != 0)
+		return rc;
+	head(pg, "Alliances", strlen("Alliances"));
+	ok(pg, mu_html_raw(pg->b, "<h1>Alliances</h1>\n<p class=\"lead\">Who is allied "
+	                          "with whom, as their records say.</p>\n"));
+	if (p.n == 0)
+		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No alliances.</p>\n"));
+	else
+		ok(pg, mu_html_raw(pg->b, "<ul class=\"alliances\">\n"));
+	for (i = 0; i < p.n; i++) {
+		state = mu_http_pair_state(&p.v[i]);
+		ok(pg, mu_html_fmt(pg->b, "<li class=\"alliance %s\">", state));
+		group_link(pg, p.v[i].a);
+		if (strcmp(state, "mutual") == 0)
+			ok(pg, mu_html_raw(pg->b, " ⇄ "));
+		else if (strcmp(state, "ended") == 0)
+			ok(pg, mu_html_raw(pg->b, " ✕ "));
+		else
+			ok(pg,
+			   mu_html_raw(pg->b, p.v[i].a_status == MU_ALLIANCE_PROPOSED
+			                          ? " → "
+			                          : " ← "));
+		group_link(pg, p.v[i].b);
+		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+		                   state));
+	}
+	if (p.n > 0)
+		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
+	mu_http_pairs_free(&p);
+	ok(pg, mu_html_foot(pg->b));
+	return pg->err;
+}
+
+int
+mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
+{
+	const char *p = rq->path;
+	struct mu_addr addr;
+	char d[MU_D_MAX + 1];
+	struct page pg;
+	int rc;
+
+	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+		return 0;
+	if ((rc = page_open(&pg, rq, rp)) != 0)
+		goto out;
+	if (strcmp(p, "/") == 0) {
+		rc = page_calendar(&pg);
+	} else if (strncmp(p, "/events/", 8) == 0) {
+		if (mu_http_addr(p + 8, "the event", MU_KIND_EVENT, &addr, d, rp))
+			goto out;
+		rc = mu_store_get_addr(rq->node->store, &addr, event_page, &pg);
+		if (rc == MU_ENOTFOUND)
+			rc = mu_http_fail(rp, 404, "no event %s is stored here", p + 8);
+	} else if (strcmp(p, "/causes") == 0) {
+		rc = page_causes(&pg);
+	} else if (strncmp(p, "/causes/", 8) == 0) {
+		rc = page_cause(&pg, rp, p + 8);
+	} else if (strncmp(p, "/groups/", 8) == 0) {
+		rc = page_group(&pg, rp, p + 8);
+	} else if (strcmp(p, "/alliances") == 0) {
+		rc = page_alliances(&pg);
+	} else {
+		rc = mu_http_fail(rp, 404, "no page at %.100s", p);
+	}
+out:
+	page_close(&pg);
+	return rc;
+}

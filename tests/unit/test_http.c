@@ -1,0 +1,193 @@
+/*
+ * The pieces of the HTTP server that decide what reaches a client
+ * (node/http_html.c, node/http_reply.c): HTML escaping of hostile text,
+ * which URLs become links, the time and argument parsing of /api/events,
+ * and error bodies in the form the client reads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "node/http.h"
+
+static char *
+text_of(struct mu_buf *b)
+{
+	static char out[4096];
+
+	assert_true(b->len < sizeof(out));
+	memcpy(out, b->data, b->len);
+	out[b->len] = '\0';
+	mu_buf_free(b);
+	return out;
+}
+
+static void
+test_escape(void **state)
+{
+	struct mu_buf b = MU_BUF_INIT;
+	const char *hostile = "<script>alert('x')</script> & \"q\"";
+
+	(void)state;
+	assert_int_equal(mu_html_str(&b, hostile), 0);
+	assert_string_equal(text_of(&b), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script"
+	                                 "&gt; &amp; &quot;q&quot;");
+	/* Bytes other than the five pass as they are: UTF-8 stays whole. */
+	assert_int_equal(mu_html_str(&b, "Tenants’ ✊🏽 a=b;c"), 0);
+	assert_string_equal(text_of(&b), "Tenants’ ✊🏽 a=b;c");
+	assert_int_equal(mu_html_text(&b, "ab<", 2), 0);
+	assert_string_equal(text_of(&b), "ab");
+}
+
+static struct mu_str
+str(const char *s)
+{
+	struct mu_str v = {s, strlen(s)};
+
+	return v;
+}
+
+static void
+test_links(void **state)
+{
+	struct mu_buf b = MU_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(
+	    mu_html_link(&b, str("https://ex.org/a?b=1&c=\"2\""), str("<x>")), 0);
+	assert_string_equal(text_of(&b),
+	                    "<a href=\"https://ex.org/a?b=1&amp;c=&quot;2&quot;\" "
+	                    "rel=\"nofollow noopener noreferrer\">&lt;x&gt;</a>");
+	/* Any other scheme, or a URL with a space, is text only. */
+	const char *bad[] = {"javascript:alert(1)", "JAVASCRIPT:x",
+	                     "data:text/html,<b>",  "http://",
+	                     "http://a b",          "//evil.example/",
+	                     "webcal://x",          " https://x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(mu_html_link(&b, str(bad[i]), str(bad[i])), 0);
+		assert_null(strstr(text_of(&b), "href"));
+	}
+	assert_int_equal(mu_html_link(&b, str("javascript:x"), str("")), 0);
+	assert_string_equal(text_of(&b), "javascript:x");
+}
+
+static int64_t
+time_ok(const char *s)
+{
+	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	int64_t t = -1;
+
+	if (mu_http_time(s, "from", &t, &rp) != 0)
+		fail_msg("'%s' refused: %.*s", s, (int)rp.body.len,
+		         (char *)rp.body.data);
+	mu_buf_free(&rp.body);
+	return t;
+}
+
+static void
+test_times(void **state)
+{
+	static const char *const bad[] = {"",
+	                                  "2026",
+	                                  "2026-1-05",
+	                                  "2026-13-01",
+	                                  "2026-02-29",
+	                                  "2024-02-30",
+	                                  "2026-04-31",
+	                                  "1969-12-31",
+	                                  "2026-12-05T18:00",
+	                                  "2026-12-05T24:00Z",
+	                                  "2026-12-05T18:60Z",
+	                                  "2026-12-05T18:00:60Z",
+	                                  "2026-12-05 18:00Z",
+	                                  "2026-12-05T18:00+01:00",
+	                                  "2026-12-05T18Z",
+	                                  "x026-12-05",
+	                                  "2026-12-05Z",
+	                                  "2026-12-05T18:00:00.5Z"};
+	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	int64_t t;
+
+	(void)state;
+	assert_int_equal(time_ok("1970-01-01"), 0);
+	assert_int_equal(time_ok("2026-12-05"), 1796428800LL);
+	assert_int_equal(time_ok("2026-12-05T18:00Z"), 1796428800LL + 18 * 3600);
+	assert_int_equal(time_ok("2026-12-05T18:00:59Z"),
+	                 1796428800LL + 18 * 3600 + 59);
+	assert_int_equal(time_ok("2024-02-29"), 1709164800LL);
+	assert_int_equal(time_ok("9999-12-31T23:59:59Z"), MU_TIME_MAX);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (mu_http_time(bad[i], "from", &t, &rp) == 0)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_int_equal(rp.status, 400);
+		assert_non_null(strstr(text_of(&rp.body), "\"error\""));
+		rp.status = 200;
+	}
+}
+
+static void
+test_error_forms(void **state)
+{
+	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+
+	(void)state;
+	assert_int_equal(mu_http_fail(&rp, 404, "no <event> \"%s\"", "x"), 0);
+	assert_int_equal(rp.status, 404);
+	assert_string_equal(text_of(&rp.body),
+	                    "{\"error\":\"no <event> \\\"x\\\"\"}\n");
+	rp.form = MU_HTTP_HTML;
+	assert_int_equal(mu_http_fail(&rp, 400, "bad <b>%s</b>", "'"), 0);
+	assert_int_equal(rp.status, 400);
+	{
+		const char *page = text_of(&rp.body);
+
+		assert_non_null(
+		    strstr(page, "<h1>400 bad &lt;b&gt;&#39;&lt;/b&gt;</h1>"));
+		assert_null(strstr(page, "<b>"));
+	}
+	rp.form = MU_HTTP_ICS;
+	assert_int_equal(mu_http_fail(&rp, 404, "no feed"), 0);
+	assert_string_equal(text_of(&rp.body), "no feed\n");
+}
+
+static void
+test_args(void **state)
+{
+	static const char *const names[] = {"from", "to", NULL};
+	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	struct mu_http_req rq;
+
+	(void)state;
+	memset(&rq, 0, sizeof(rq));
+	rq.args[0] = (struct mu_http_arg){"from", "2026-01-01"};
+	rq.args[1] = (struct mu_http_arg){"to", ""};
+	rq.nargs = 2;
+	assert_int_equal(mu_http_args_only(&rq, &rp, names), 0);
+	assert_string_equal(mu_http_arg(&rq, "from"), "2026-01-01");
+	assert_string_equal(mu_http_arg(&rq, "to"), "");
+	assert_null(mu_http_arg(&rq, "group"));
+	rq.args[2] = (struct mu_http_arg){"from", "2027-01-01"};
+	rq.nargs = 3;
+	assert_int_equal(mu_http_args_only(&rq, &rp, names), 1);
+	assert_non_null(strstr(text_of(&rp.body), "twice"));
+	rq.args[2] = (struct mu_http_arg){"group", "x"};
+	assert_int_equal(mu_http_args_only(&rq, &rp, names), 1);
+	assert_non_null(strstr(text_of(&rp.body), "'group'"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_escape), cmocka_unit_test(test_links),
+	    cmocka_unit_test(test_times),  cmocka_unit_test(test_error_forms),
+	    cmocka_unit_test(test_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
