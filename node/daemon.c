@@ -52,6 +52,7 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->max_ids_per_want = 1024;
 	l->out_high = 1024 * 1024;
 	l->out_low = 256 * 1024;
+	l->write_stall_ms = 60000;
 	l->max_invalid = 16;
 	l->ban_ms = 600000;
 	l->reconcile_ms = 60000;

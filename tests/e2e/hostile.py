@@ -72,6 +72,7 @@ class Attack(unittest.TestCase):
         self.a.ok("follow", self.g.key)
         if self.A_RECORDS:
             self.import_into(self.a, [self.fresh() for _ in range(self.A_RECORDS)])
+        self.before_serve()
         self.sa = self.a.serve(self.net)
         self.b.ok("follow", self.a.key)
         self.b.ok("follow", self.g.key)
@@ -81,6 +82,9 @@ class Attack(unittest.TestCase):
         wait_until(lambda: peers(self.b)[self.sa.addr]["last_sync"], SYNC,
                    "B synced with A")
         self.honest_rounds = 0
+
+    def before_serve(self):
+        """Runs just before A starts: for set-up A must see at start."""
 
     # -- records --
 

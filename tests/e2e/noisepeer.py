@@ -256,17 +256,15 @@ class Closed(Exception):
 
 
 class Peer:
-    """One connection to a muster node, as the dialer (Noise initiator).
+    """One connection to a muster node, as the dialer (Noise initiator), or
+    with Peer.accepted() as the side that accepted the node's dial.
 
     seed is the 32-byte Ed25519 seed of the group this peer claims (a
     muster home's group.key); the Noise static key is fresh per Peer."""
 
     def __init__(self, port, network, seed, host="127.0.0.1", timeout=10.0,
                  source=None, rcvbuf=None):
-        self.network = network
-        self.signing = nacl.signing.SigningKey(seed)
-        self.group = self.signing.verify_key.encode()
-        self.noise_secret = os.urandom(32)
+        self._keys(network, seed)
         # source: another loopback address (127.0.0.2...), so that what
         # the node does to this address (caps, bans) spares the others.
         # rcvbuf: a small receive buffer, for a peer that stops reading.
@@ -282,10 +280,29 @@ class Peer:
             self.sock.close()
             raise
         self.sock.settimeout(timeout)
+        self._fresh()
+
+    def _keys(self, network, seed):
+        self.network = network
+        self.signing = nacl.signing.SigningKey(seed)
+        self.group = self.signing.verify_key.encode()
+        self.noise_secret = os.urandom(32)
+
+    def _fresh(self):
         self.tx = self.rx = None
         self.peer_group = None
         self.peer_hello = None
         self._req = 0
+
+    @classmethod
+    def accepted(cls, sock, network, seed, timeout=10.0):
+        """A Peer on a socket a listener accepted; call respond() next."""
+        self = cls.__new__(cls)
+        self._keys(network, seed)
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self._fresh()
+        return self
 
     def close(self):
         try:
@@ -352,6 +369,16 @@ class Peer:
             raise ValueError("handshake message of %d bytes" % len(msg2))
         self.peer_group = check_identity(hs.read(msg2), hs.rs)
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
+        self.tx, self.rx = hs.split()
+        return self.peer_group
+
+    def respond(self):
+        """The responder's side of handshake(); returns the dialer's group."""
+        prologue = b"muster/1 " + self.network.encode("ascii")
+        hs = HandshakeXX(False, prologue, self.noise_secret)
+        hs.read(self.recv_frame())
+        self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
+        self.peer_group = check_identity(hs.read(self.recv_frame()), hs.rs)
         self.tx, self.rx = hs.split()
         return self.peer_group
 

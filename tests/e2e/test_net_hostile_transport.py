@@ -220,8 +220,11 @@ class Transport(hostile.Attack):
         def attack():
             hold = []
             try:
-                parallel([lambda m=m: declared(m) for m in huge] + [oversized] +
-                         [lambda: partial(hold) for _ in range(30)])
+                parallel([lambda m=m: declared(m) for m in huge] + [oversized])
+                # One after the other: together they would pass the cap on
+                # connections in the handshake.
+                for _ in range(30):
+                    partial(hold)
                 time.sleep(1)
                 for p in hold:
                     self.assertIsNone(wait_closed(p.sock, 0.01),
