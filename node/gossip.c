@@ -187,6 +187,9 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if (q->head == q->len)
 			break;
 		e = &q->v[q->head];
+		if (e->kind == MU_OUT_HAVE &&
+		    p->npending - p->wants_pending >= SYNC_RECS_UNACKED_MAX)
+			break;
 		if (e->kind != MU_OUT_ACK) {
 			if ((rc = send_recs(p, why)) != 0)
 				return rc;

@@ -39,6 +39,9 @@
  * SYNC_OUT_MAX are dropped (its next reconciliation finds them). */
 #define SYNC_NEED_MAX 65536 /* ids to ask for: 2 MiB */
 #define SYNC_OUT_MAX  65536 /* outbox entries: 3 MiB */
+/* recs messages with a req a peer may leave unacknowledged: past this, the
+ * records we have for it wait (each such message is remembered). */
+#define SYNC_RECS_UNACKED_MAX 1024
 
 /* Batches of more records than this are verified on the thread pool. */
 #define SYNC_VERIFY_INLINE_MAX 8
