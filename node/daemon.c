@@ -394,6 +394,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		    mu_fail(why, rc, "cannot start dialing peers: %s", mu_strerror(rc));
 		goto out;
 	}
+	/* The group key signed our identity proof and node record: a
+	 * daemon that runs for months holds no copy of it from now on. */
+	mu_home_forget_secret(node->home);
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	mu_node_log(node, MU_LOG_INFO, "stopped");
@@ -422,6 +425,7 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	rc = daemon_open(d, opts, why);
 	if (rc != 0)
 		goto out;
+	mu_home_forget_secret(node->home); /* the identity proof is signed */
 	rc = mu_conn_dial(node, addr, expect_group, why);
 	if (rc != 0)
 		goto out;
