@@ -200,6 +200,31 @@ class NeverReads(hostile.Attack):
 
         self.run_attack("a peer that never reads", attack)
 
+    def test_many_peers_that_never_read(self):
+        # As many as the connection limit (64) leaves room for, with B and H.
+        n = 58
+        everything = pack(["neg-open", b"\x61\x00\x00\x02\x00"])
+        held = []
+        for _ in range(n):
+            p = self.session(rcvbuf=4096)
+            p.sock.settimeout(2)
+            try:
+                p.send_raw(b"".join(struct.pack(">H", len(everything) + 16) +
+                                    p.tx.encrypt(b"", everything) for _ in range(200)))
+            except OSError:
+                pass  # A stopped reading us
+            held.append(p)
+        musterlib.wait_until(
+            lambda: self.sa.log().count("queued for writing, not reading") >= n, 60,
+            "every peer's queue past out_high", interval=0.5)
+        for i in range(2):
+            self.honest_check("%d peers that never read" % n)
+        self.check_rss("%d peers that never read" % n,
+                       hostile.RSS_BASE_MIB + hostile.RSS_PER_CONN_MIB * n)
+        for p in held:
+            p.close()
+        self.honest_check("after %d peers that never read" % n)
+
 
 def varint(v):
     """A negentropy varint: base 128, most significant group first."""
