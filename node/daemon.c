@@ -25,7 +25,11 @@
 #include "addr.h"
 #include "internal.h"
 
-#define LISTEN_BACKLOG 128
+/* A burst of connections (hundreds at once) waits in the kernel's queue
+ * until accept() refuses what is over the caps, with a log line, rather than
+ * overflowing it: an overflowing queue drops handshakes of honest peers
+ * too, and they retry only seconds later. The kernel caps it at somaxconn. */
+#define LISTEN_BACKLOG 1024
 
 struct daemon {
 	struct mu_node node;

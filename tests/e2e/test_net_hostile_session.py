@@ -262,13 +262,16 @@ class HostileResponder(hostile.Attack):
         stats = {"negs": 0, "wants": 0}
 
         def attack():
+            if stats["negs"]:
+                time.sleep(0.1)  # once is enough (A redials into our backlog)
+                return
             self.listener.settimeout(60)
             sock, _ = self.listener.accept()
             p = noisepeer.Peer.accepted(sock, self.net, self.x.secret())
             self.addCleanup(p.close)
             p.respond()
             p.hello([self.group(self.a), self.group(self.g)])
-            end = time.monotonic() + 20
+            end = time.monotonic() + 60
             while time.monotonic() < end:
                 msg = p.recv()
                 if msg[0] in ("neg-open", "neg"):

@@ -181,7 +181,7 @@ class Transport(hostile.Attack):
                             raise AssertionError("A sent %r before any handshake" % data)
                     return n
 
-                musterlib.wait_until(lambda: still_open() <= 3 * PER_IP, 30,
+                musterlib.wait_until(lambda: still_open() <= 3 * PER_IP, 60,
                                      "A refusing connections over the caps")
             finally:
                 for s in socks:
