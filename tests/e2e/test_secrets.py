@@ -8,6 +8,7 @@ are printed in): stdout, stderr, the daemons' logs, and every file in the
 homes and beside them other than the two key files. The key files are mode
 0600 and the home 0700."""
 
+import hashlib
 import os
 import stat
 import unittest
@@ -189,6 +190,46 @@ class Secrets(unittest.TestCase):
         n = self.check_files([a, b, c])
         print("\nsearched the output of %d commands and %d files for %d secret keys"
               % (len(musterlib._outputs), n, len(musterlib._keys)))
+
+    def test_daemon_memory_holds_no_group_secret(self):
+        """Once serving, the daemon has wiped the group key: neither the
+        seed nor the halves of its SHA-512 (the signing scalar and nonce
+        prefix) are anywhere in its anonymous memory. The Noise key, which
+        it needs, is found by the same scan, so the scan does see keys."""
+        a = Home(self, "a")
+        a.init("Alpha")
+        sa = a.serve(self.net, "--announce", "127.0.0.1:7")
+        sa.wait_log(r"published our node record", SYNC)
+        a._learn_secret()
+        seed = a.secret()
+        with open(os.path.join(a.path, "noise.key"), "rb") as f:
+            noise = f.read()
+        digest = hashlib.sha512(seed).digest()
+        needles = {"the group seed": seed, "the signing nonce prefix": digest[32:],
+                   "the signing scalar": digest[1:31], "the Noise key": noise}
+        found = set()
+        regions = 0
+        pid = sa.proc.pid
+        with open("/proc/%d/maps" % pid) as maps, open("/proc/%d/mem" % pid, "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                lo, hi = (int(x, 16) for x in fields[0].split("-"))
+                # Anonymous memory, the heap and the stacks; not files (the
+                # store's map) nor the kernel's pages.
+                if "r" not in fields[1] or (len(fields) > 5 and not fields[5].startswith("[")) \
+                        or fields[-1] in ("[vvar]", "[vsyscall]"):
+                    continue
+                try:
+                    mem.seek(lo)
+                    data = mem.read(hi - lo)
+                except OSError:
+                    continue  # a guard page of sodium_malloc()
+                regions += 1
+                found |= {name for name, v in needles.items() if v in data}
+        print("\nscanned %d regions of the daemon's memory" % regions)
+        self.assertIn("the Noise key", found, "the scan finds a key the daemon holds")
+        self.assertEqual(found, {"the Noise key"}, "the group secret is still in memory")
+        sa.stop()
 
 
 if __name__ == "__main__":
