@@ -18,6 +18,7 @@ from musterlib import Home, add_event, ally, future_year, peers, wait_until
 from test_independence import bech32m_encode
 
 SYNC = 30
+CHUNK = 16 << 20  # bytes of a process's memory read at once
 
 # Public keys are printed in bech32m ("mug1..."): a secret must not be.
 musterlib.add_secret_encoding(
@@ -219,13 +220,21 @@ class Secrets(unittest.TestCase):
                 if "r" not in fields[1] or (len(fields) > 5 and not fields[5].startswith("[")) \
                         or fields[-1] in ("[vvar]", "[vsyscall]"):
                     continue
-                try:
-                    mem.seek(lo)
-                    data = mem.read(hi - lo)
-                except OSError:
-                    continue  # a guard page of sodium_malloc()
+                # Reservations of a terabyte (sanitizer shadow memory) hold
+                # nothing that was ever written.
+                if hi - lo > 1 << 30:
+                    continue
                 regions += 1
-                found |= {name for name, v in needles.items() if v in data}
+                tail = b""
+                for at in range(lo, hi, CHUNK):
+                    try:
+                        mem.seek(at)
+                        data = tail + mem.read(min(CHUNK, hi - at))
+                    except OSError:
+                        tail = b""
+                        continue  # a guard page of sodium_malloc()
+                    found |= {name for name, v in needles.items() if v in data}
+                    tail = data[-64:]
         print("\nscanned %d regions of the daemon's memory" % regions)
         self.assertIn("the Noise key", found, "the scan finds a key the daemon holds")
         self.assertEqual(found, {"the Noise key"}, "the group secret is still in memory")
