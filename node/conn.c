@@ -29,7 +29,8 @@
 
 struct mu_conn {
 	uv_tcp_t tcp;
-	uv_timer_t timer; /* handshake deadline, then deferred closes */
+	uv_timer_t timer; /* handshake deadline, then write stalls and
+	                     deferred closes */
 	uv_getaddrinfo_t gai;
 	uv_connect_t connect;
 	struct mu_node *node;
@@ -224,10 +225,16 @@ static void
 on_timer(uv_timer_t *t)
 {
 	struct mu_conn *c = t->data;
+	char why[96];
 
-	if (c->deferred_why != NULL)
+	if (c->deferred_why != NULL) {
 		mu_conn_close(c, c->deferred_why);
-	else if (!c->connected)
+	} else if (c->throttled) {
+		snprintf(why, sizeof(why),
+		         "the peer stopped reading: %zu bytes queued for %u s",
+		         mu_conn_queued(c), c->node->opts.limits.write_stall_ms / 1000);
+		mu_conn_close(c, why);
+	} else if (!c->connected)
 		mu_conn_close(c, "connect timed out");
 	else
 		mu_conn_close(c, "handshake timed out");
@@ -260,6 +267,8 @@ on_write(uv_write_t *req, int status)
 	} else if (after < lim->out_low) {
 		if (c->throttled) {
 			c->throttled = false;
+			if (c->deferred_why == NULL)
+				uv_timer_stop(&c->timer);
 			mu_node_log(c->node, MU_LOG_DEBUG,
 			            "%s: write queue drained, reading again", c->name);
 			if (conn_update_reading(c) != 0)
@@ -333,6 +342,12 @@ conn_check_high(struct mu_conn *c)
 	            "%s: %zu bytes queued for writing, not reading until it drains",
 	            c->name, mu_conn_queued(c));
 	conn_update_reading(c);
+	/* A peer that never reads would hold its queue and its place for
+	 * ever: it has write_stall_ms to drain it. The handshake is over
+	 * (only ready connections queue messages), so the timer is free. */
+	if (c->deferred_why == NULL && c->node->opts.limits.write_stall_ms > 0)
+		uv_timer_start(&c->timer, on_timer, c->node->opts.limits.write_stall_ms,
+		               0);
 }
 
 void

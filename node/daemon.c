@@ -26,7 +26,11 @@
 #include "http.h"
 #include "internal.h"
 
-#define LISTEN_BACKLOG 128
+/* A burst of connections (hundreds at once) waits in the kernel's queue
+ * until accept() refuses what is over the caps, with a log line, rather than
+ * overflowing it: an overflowing queue drops handshakes of honest peers
+ * too, and they retry only seconds later. The kernel caps it at somaxconn. */
+#define LISTEN_BACKLOG 1024
 
 struct daemon {
 	struct mu_node node;
@@ -53,6 +57,7 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->max_ids_per_want = 1024;
 	l->out_high = 1024 * 1024;
 	l->out_low = 256 * 1024;
+	l->write_stall_ms = 60000;
 	l->max_invalid = 16;
 	l->ban_ms = 600000;
 	l->reconcile_ms = 60000;
@@ -401,6 +406,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		    mu_fail(why, rc, "cannot start dialing peers: %s", mu_strerror(rc));
 		goto out;
 	}
+	/* The group key signed our identity proof and node record: a
+	 * daemon that runs for months holds no copy of it from now on. */
+	mu_home_forget_secret(node->home);
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	mu_node_log(node, MU_LOG_INFO, "stopped");
@@ -429,6 +437,7 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	rc = daemon_open(d, opts, why);
 	if (rc != 0)
 		goto out;
+	mu_home_forget_secret(node->home); /* the identity proof is signed */
 	rc = mu_conn_dial(node, addr, expect_group, why);
 	if (rc != 0)
 		goto out;

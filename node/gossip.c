@@ -19,6 +19,12 @@
 
 /* --- the outbox ------------------------------------------------------------ */
 
+size_t
+mu_sync_out_pending(const struct mu_sync_peer *p)
+{
+	return p->out.len - p->out.head;
+}
+
 int
 mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
                 uint64_t req)
@@ -181,6 +187,9 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if (q->head == q->len)
 			break;
 		e = &q->v[q->head];
+		if (e->kind == MU_OUT_HAVE &&
+		    p->npending - p->wants_pending >= SYNC_RECS_UNACKED_MAX)
+			break;
 		if (e->kind != MU_OUT_ACK) {
 			if ((rc = send_recs(p, why)) != 0)
 				return rc;
@@ -346,6 +355,7 @@ struct push {
 	const uint8_t (*ids)[32];
 	size_t n;
 	size_t seen;
+	size_t dropped; /* pushes to peers whose outbox is full */
 	bool rescope;
 };
 
@@ -383,6 +393,12 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 			continue;
 		if (p == x->origin && from_origin(x, rec->id))
 			continue;
+		/* A peer that does not take what it gets (it does not read)
+		 * cannot make us hold every new record for it. */
+		if (mu_sync_out_pending(p) >= SYNC_OUT_MAX) {
+			x->dropped++;
+			continue;
+		}
 		if (mu_sync_out_add(p, MU_OUT_SEND, rec->id, 0) != 0)
 			return MU_ENOMEM;
 		/* A proposal travels with its author's profile (section "Scope"). */
@@ -402,7 +418,7 @@ void
 mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
                  const uint8_t (*ids)[32], size_t n)
 {
-	struct push x = {node, origin, ids, n, 0, false};
+	struct push x = {node, origin, ids, n, 0, 0, false};
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
@@ -418,6 +434,11 @@ mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
 	if (rc != 0)
 		mu_node_log(node, MU_LOG_ERROR, "cannot read the store log: %s",
 		            mu_strerror(rc));
+	if (x.dropped > 0)
+		mu_node_log(node, MU_LOG_DEBUG,
+		            "%zu live pushes dropped: outboxes full (the next "
+		            "reconciliation sends them)",
+		            x.dropped);
 	/* The origin is pumped by whoever handles its message. */
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || p == origin ||

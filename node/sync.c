@@ -167,6 +167,7 @@ peer_free(struct mu_sync_peer *p)
 	struct mu_sync_inmsg *m;
 
 	neg_reset(p);
+	free(p->neg_parked);
 	while ((m = p->inq) != NULL) {
 		p->inq = m->next;
 		free(m);
@@ -453,6 +454,38 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
 	return p->again ? mu_sync_reconcile(p, why) : 0;
 }
 
+/* Whether the queues of ids to fetch or to send are full: a dialer then
+ * leaves the peer's next neg unanswered until they drain, so that no peer
+ * can grow them without bound however many ids it claims. */
+static bool
+queues_full(const struct mu_sync_peer *p)
+{
+	return p->need.len - p->need.head >= SYNC_NEED_MAX ||
+	       mu_sync_out_pending(p) >= SYNC_OUT_MAX;
+}
+
+static int
+park_neg(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+{
+	struct mu_sync_inmsg *q;
+
+	/* An honest responder sends one neg per neg of ours. */
+	if (p->neg_parked != NULL)
+		return mu_fail(why, MU_EFORMAT,
+		               "sync: neg before we answered the last");
+	if ((q = malloc(sizeof(*q) + len)) == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	q->next = NULL;
+	q->len = len;
+	memcpy(q->data, msg, len);
+	p->neg_parked = q;
+	mu_node_log(p->node, MU_LOG_DEBUG,
+	            "peer %s: %zu ids to fetch, %zu to send: reconciliation waits",
+	            mu_conn_name(p->c), p->need.len - p->need.head,
+	            mu_sync_out_pending(p));
+	return 0;
+}
+
 /* --- hello, want, ack ---------------------------------------------------- */
 
 static int
@@ -509,6 +542,9 @@ on_ack(struct mu_sync_peer *p, uint64_t req)
 		if (p->pending[i].want)
 			p->wants_pending--;
 		p->pending[i] = p->pending[--p->npending];
+		/* Progress: a reconciliation waiting for its queues is not
+		 * an unanswered one. */
+		p->neg_started = now_ms(p->node);
 		return;
 	}
 	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: ack %" PRIu64 " for nothing",
@@ -541,7 +577,10 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 		break;
 	case MU_WIRE_NEG_OPEN:
 	case MU_WIRE_NEG:
-		rc = on_neg(p, m, m->type == MU_WIRE_NEG_OPEN, why);
+		if (m->type == MU_WIRE_NEG && p->dialer && queues_full(p))
+			rc = park_neg(p, msg, len, why);
+		else
+			rc = on_neg(p, m, m->type == MU_WIRE_NEG_OPEN, why);
 		break;
 	case MU_WIRE_WANT:
 		rc = on_want(p, m, why);
@@ -588,15 +627,35 @@ check_done(struct mu_sync_peer *p)
 static int
 after(struct mu_sync_peer *p, struct mu_why *why)
 {
+	struct mu_sync_inmsg *q;
 	int rc;
 
 	if (p->c == NULL)
 		return 0;
 	if ((rc = mu_sync_pump(p, why)) != 0)
 		return rc;
+	if (p->neg_parked != NULL && !queues_full(p)) {
+		q = p->neg_parked;
+		p->neg_parked = NULL;
+		rc = handle(p, q->data, q->len, why);
+		free(q);
+		if (rc == 0 && p->c != NULL)
+			rc = mu_sync_pump(p, why);
+		if (rc != 0 || p->c == NULL)
+			return rc;
+	}
 	mu_sync_update_hold(p);
 	check_done(p);
 	return 0;
+}
+
+/* Whether p's write queue is past out_high. Then its messages wait (conn.c
+ * has stopped reading it): each could add a reply of up to 64 KiB, and one
+ * read holds up to 64 KiB of small messages. */
+static bool
+over_high(const struct mu_sync_peer *p)
+{
+	return p->c != NULL && mu_conn_queued(p->c) > p->node->opts.limits.out_high;
 }
 
 int
@@ -610,8 +669,9 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
 	(void)node;
 	if (p == NULL)
 		return mu_fail(why, MU_EINVAL, "sync: a message before the session");
-	if (p->busy || p->inq != NULL) {
-		/* Messages are handled in order: wait for the batch on the pool. */
+	if (p->busy || p->inq != NULL || over_high(p)) {
+		/* Messages are handled in order: wait for the batch on the pool,
+		 * or for the write queue to drain. */
 		if ((q = malloc(sizeof(*q) + len)) == NULL)
 			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 		q->next = NULL;
@@ -639,7 +699,8 @@ mu_sync_resume(struct mu_sync_peer *p)
 	int rc = 0;
 
 	mu_sync_hold(p);
-	while (rc == 0 && p->c != NULL && !p->busy && (q = p->inq) != NULL) {
+	while (rc == 0 && p->c != NULL && !p->busy && !over_high(p) &&
+	       (q = p->inq) != NULL) {
 		if ((p->inq = q->next) == NULL)
 			p->inq_tail = &p->inq;
 		rc = handle(p, q->data, q->len, &why);
@@ -656,15 +717,10 @@ void
 mu_sync_on_writable(struct mu_node *node, struct mu_conn *c)
 {
 	struct mu_sync_peer *p = mu_conn_sync(c);
-	struct mu_why why;
 
 	(void)node;
-	if (p == NULL)
-		return;
-	mu_sync_hold(p);
-	if (after(p, &why) != 0)
-		mu_sync_fail(p, why.text);
-	mu_sync_release(p);
+	if (p != NULL)
+		mu_sync_resume(p); /* what waited for the queue to drain, then more */
 }
 
 void

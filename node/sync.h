@@ -33,6 +33,16 @@
 #define SYNC_WANTS_INFLIGHT 4
 #define SYNC_WANTS_HOLD     8
 
+/* Bounds on a peer's queues of ids, whatever it says: a dialer stops
+ * answering the reconciliation (the next neg waits) while the ids to fetch
+ * or to send pass them, and live pushes to a peer whose outbox is past
+ * SYNC_OUT_MAX are dropped (its next reconciliation finds them). */
+#define SYNC_NEED_MAX 65536 /* ids to ask for: 2 MiB */
+#define SYNC_OUT_MAX  65536 /* outbox entries: 3 MiB */
+/* recs messages with a req a peer may leave unacknowledged: past this, the
+ * records we have for it wait (each such message is remembered). */
+#define SYNC_RECS_UNACKED_MAX 1024
+
 /* Batches of more records than this are verified on the thread pool. */
 #define SYNC_VERIFY_INLINE_MAX 8
 
@@ -89,6 +99,7 @@ struct mu_sync_peer {
 	uint64_t neg_started; /* uv_now() at the last step of the run */
 	unsigned reconciled;  /* finished reconciliations (as initiator) */
 	uint64_t neg_have, neg_need;
+	struct mu_sync_inmsg *neg_parked; /* a neg waiting for the queues */
 
 	/* What goes out. */
 	struct mu_sync_ids need; /* ids to ask for in wants */
@@ -157,6 +168,8 @@ bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);
 bool mu_sync_proposes(struct mu_node *node, const uint8_t *group, const uint8_t *key);
 /* Whether rec is a tombstone of group's alliance record naming key. */
 bool mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key);
+/* Entries waiting in p's outbox. */
+size_t mu_sync_out_pending(const struct mu_sync_peer *p);
 
 /* verify.c */
 int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,

@@ -337,6 +337,13 @@ mu_home_close(struct mu_home *home)
 	free(home);
 }
 
+void
+mu_home_forget_secret(struct mu_home *home)
+{
+	sodium_free(home->secret);
+	home->secret = NULL;
+}
+
 char *
 mu_home_store_dir(const struct mu_home *home)
 {

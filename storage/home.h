@@ -43,6 +43,10 @@ int mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 /* Wipes the secret key and frees the home. NULL is allowed. */
 void mu_home_close(struct mu_home *home);
 
+/* Wipes the secret key now (secret becomes NULL), for a long-running
+ * process that no longer needs it: the daemon after its start. */
+void mu_home_forget_secret(struct mu_home *home);
+
 /* The store's directory for this home, malloc()ed; NULL when out of memory. */
 char *mu_home_store_dir(const struct mu_home *home);
 

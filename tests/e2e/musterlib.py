@@ -11,9 +11,10 @@ SIGTERM and checks a clean exit without any sanitizer report. Every wait is
 bounded (wait_until()).
 
 Every command's stdout and stderr are kept, and checked against the secret
-key of every home these tests created: the secret must never be printed, in
-any encoding. Each test module calls check_no_secrets() from its
-tearDownModule(), which makes the run fail if one leaked.
+keys of every home these tests created (the group key's seed, and the Noise
+static key a daemon makes): a secret must never be printed, in any encoding.
+Each test module calls check_no_secrets() from its tearDownModule(), which
+makes the run fail if one leaked.
 """
 
 import base64
@@ -54,29 +55,69 @@ if not os.access(BIN, os.X_OK):
 
 # Every (command, stdout, stderr) of this process, and every known secret.
 _outputs = []
-_secrets = {}  # home path -> list of byte strings that must not appear
+_secrets = {}  # key file path -> list of byte strings that must not appear
+_keys = {}  # key file path -> the key's bytes
+
+# The key files of a home: the group key's seed (Ed25519) and the node's
+# Noise static key (X25519), each 32 raw bytes.
+KEY_FILES = ("group.key", "noise.key")
 
 
-def _secret_forms(seed):
-    """The encodings a leaked 32-byte seed could take in text output."""
-    forms = [seed, seed.hex().encode(), seed.hex().upper().encode()]
+def _b64_forms(data):
+    forms = []
     for enc in (base64.b64encode, base64.urlsafe_b64encode):
-        text = enc(seed)
+        text = enc(data)
         forms.append(text)
         forms.append(text.rstrip(b"="))
-    # Also any 16-byte half, in case a seed is printed in parts.
-    for half in (seed[:16], seed[16:]):
+    return forms
+
+
+def secret_forms(key):
+    """The encodings a leaked 32-byte secret could take in output."""
+    forms = [key, key.hex().encode(), key.hex().upper().encode()]
+    forms += _b64_forms(key)
+    # libsodium's 64-byte Ed25519 secret key is the seed, then the public
+    # key: its base64 does not start with the seed's.
+    public = nacl.signing.SigningKey(key).verify_key.encode()
+    forms += _b64_forms(key + public)
+    # The scalar both keys are used as, derived as libsodium derives it.
+    scalar = bytearray(hashlib.sha512(key).digest()[:32])
+    scalar[0] &= 248
+    scalar[31] &= 127
+    scalar[31] |= 64
+    forms += [bytes(scalar), bytes(scalar).hex().encode()]
+    # Bytes as decimal numbers, as a JSON array or a C initialiser would.
+    for sep in (b",", b", "):
+        forms.append(sep.join(b"%d" % x for x in key))
+    # Also any 16-byte half, in case a secret is printed in parts.
+    for half in (key[:16], key[16:]):
         forms.append(half.hex().encode())
         forms.append(half.hex().upper().encode())
     return forms
 
 
+_extra_forms = []  # functions key -> list of forms, added by test modules
+
+
+def add_secret_encoding(fn):
+    """Adds an encoding (fn(key) -> list of byte strings) to look for, for
+    keys known already and keys learnt from now on."""
+    _extra_forms.append(fn)
+    for path, key in _keys.items():
+        _secrets[path] = _secrets[path] + list(fn(key))
+
+
 def _leaks(data, secrets):
-    for home, forms in secrets.items():
+    for path, forms in secrets.items():
         for form in forms:
             if form and form in data:
-                return home, form
+                return path, form
     return None
+
+
+def find_secret(data):
+    """(key file, form) of the first secret found in data, else None."""
+    return _leaks(data, _secrets)
 
 
 def check_no_secrets():
@@ -86,7 +127,7 @@ def check_no_secrets():
             hit = _leaks(data, _secrets)
             if hit:
                 raise AssertionError(
-                    "the secret key of %s appears on %s of %r" % (hit[0], stream, cmd)
+                    "the secret key %s appears on %s of %r" % (hit[0], stream, cmd)
                 )
 
 
@@ -139,7 +180,7 @@ def run(args, home=None, stdin=None, env=None, timeout=60):
     _outputs.append((cmd, proc.stdout, proc.stderr))
     hit = _leaks(proc.stdout + b"\n" + proc.stderr, _secrets)
     if hit:
-        raise AssertionError("muster %r printed the secret key of %s" % (args, hit[0]))
+        raise AssertionError("muster %r printed the secret key %s" % (args, hit[0]))
     return Result(list(args), proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -182,15 +223,24 @@ class Home:
         return os.path.join(self.path, "group.key")
 
     def _learn_secret(self):
-        if self.path in _secrets:
-            return
-        try:
-            with open(self.key_file, "rb") as f:
-                seed = f.read()
-        except OSError:
-            return
-        _secrets[self.path] = _secret_forms(seed)
-        check_no_secrets()
+        learnt = False
+        for name in KEY_FILES:
+            path = os.path.join(self.path, name)
+            if path in _secrets:
+                continue
+            try:
+                with open(path, "rb") as f:
+                    key = f.read()
+            except OSError:
+                continue
+            forms = secret_forms(key)
+            for fn in _extra_forms:
+                forms += list(fn(key))
+            _secrets[path] = forms
+            _keys[path] = key
+            learnt = True
+        if learnt:
+            check_no_secrets()
 
     def secret(self):
         with open(self.key_file, "rb") as f:
@@ -466,6 +516,7 @@ class Server:
         except OSError:
             return
         _outputs.append((self.cmd, outb, errb))
+        self.home._learn_secret()  # the daemon made the Noise key
 
     def stop(self, timeout=20):
         """SIGTERM; the daemon must exit 0 within timeout, without any

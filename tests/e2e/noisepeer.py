@@ -221,27 +221,88 @@ def check_identity(payload, noise_public):
     return group
 
 
+# ---- records (PROTOCOL.md 2) ---------------------------------------------
+
+RECORD_CONTEXT = b"muster record v1"
+
+
+def sign_body(seed, body):
+    """A record [body, sig] around body bytes (any encoding: the signature
+    covers the bytes as given), signed with the group's 32-byte seed."""
+    rid = hashlib.blake2b(body, digest_size=32).digest()
+    sig = nacl.signing.SigningKey(seed).sign(RECORD_CONTEXT + rid).signature
+    return msgpack.packb([body, sig], use_bin_type=True)
+
+
+def body_fields(raw):
+    """The 8 header fields of a record's body, content as a dict."""
+    body, _sig = msgpack.unpackb(raw, raw=False)
+    return msgpack.unpackb(body, raw=False)
+
+
+def variant(seed, raw, d, title=None):
+    """Another valid record like raw (an event or cause of seed's group),
+    with address tag d and, if given, a new title; canonical because the
+    fields keep their order and msgpack-python packs shortest forms."""
+    fields = body_fields(raw)
+    fields[5] = d
+    if title is not None:
+        fields[7]["title"] = title
+    return sign_body(seed, msgpack.packb(fields, use_bin_type=True))
+
+
 class Closed(Exception):
     """The other side closed the connection."""
 
 
 class Peer:
-    """One connection to a muster node, as the dialer (Noise initiator).
+    """One connection to a muster node, as the dialer (Noise initiator), or
+    with Peer.accepted() as the side that accepted the node's dial.
 
     seed is the 32-byte Ed25519 seed of the group this peer claims (a
     muster home's group.key); the Noise static key is fresh per Peer."""
 
-    def __init__(self, port, network, seed, host="127.0.0.1", timeout=10.0):
+    def __init__(self, port, network, seed, host="127.0.0.1", timeout=10.0,
+                 source=None, rcvbuf=None):
+        self._keys(network, seed)
+        # source: another loopback address (127.0.0.2...), so that what
+        # the node does to this address (caps, bans) spares the others.
+        # rcvbuf: a small receive buffer, for a peer that stops reading.
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            if rcvbuf is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if source is not None:
+                self.sock.bind((source, 0))
+            self.sock.settimeout(timeout)
+            self.sock.connect((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.settimeout(timeout)
+        self._fresh()
+
+    def _keys(self, network, seed):
         self.network = network
         self.signing = nacl.signing.SigningKey(seed)
         self.group = self.signing.verify_key.encode()
         self.noise_secret = os.urandom(32)
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.sock.settimeout(timeout)
+
+    def _fresh(self):
         self.tx = self.rx = None
         self.peer_group = None
         self.peer_hello = None
         self._req = 0
+
+    @classmethod
+    def accepted(cls, sock, network, seed, timeout=10.0):
+        """A Peer on a socket a listener accepted; call respond() next."""
+        self = cls.__new__(cls)
+        self._keys(network, seed)
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        self._fresh()
+        return self
 
     def close(self):
         try:
@@ -308,6 +369,16 @@ class Peer:
             raise ValueError("handshake message of %d bytes" % len(msg2))
         self.peer_group = check_identity(hs.read(msg2), hs.rs)
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
+        self.tx, self.rx = hs.split()
+        return self.peer_group
+
+    def respond(self):
+        """The responder's side of handshake(); returns the dialer's group."""
+        prologue = b"muster/1 " + self.network.encode("ascii")
+        hs = HandshakeXX(False, prologue, self.noise_secret)
+        hs.read(self.recv_frame())
+        self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
+        self.peer_group = check_identity(hs.read(self.recv_frame()), hs.rs)
         self.tx, self.rx = hs.split()
         return self.peer_group
 

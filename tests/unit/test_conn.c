@@ -14,7 +14,7 @@
  *     connection is refused at once, another address's is not;
  *   - backpressure: a peer that does not read stops being read while the
  *     daemon's write queue is over out_high, and is read again once it
- *     drains;
+ *     drains; one that never reads is dropped after write_stall_ms;
  *   - the daemon redials a failing peer with a growing, capped backoff, and
  *     redials at once after a session that got ready;
  *   - SIGTERM stops the daemon with exit status 0 (under the sanitizers,
@@ -689,6 +689,41 @@ seed_causes(const struct fx *fx, size_t n, uint8_t (*ids)[MU_ID_BYTES])
 	mu_home_close(home);
 }
 
+/* Stores n causes (their ids in ids), starts the daemon with small queue
+ * marks (and stall_ms to drop a stalled peer), then connects h with a small
+ * receive window (so the kernel holds little for it), completes the
+ * handshake and sends a hello of the daemon's group (msg is scratch). */
+static void
+slow_reader(struct fx *fx, size_t n, uint8_t (*ids)[MU_ID_BYTES], unsigned stall_ms,
+            struct hand *h, struct mu_buf *msg)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct mu_scope *scope = mu_scope_new();
+	struct mu_node_limits lim;
+	int fd, small = 2048;
+
+	seed_causes(fx, n, ids);
+	test_limits(&lim);
+	lim.out_high = 16384;
+	lim.out_low = 4096;
+	lim.write_stall_ms = stall_ms;
+	start_node(fx, &lim);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	sa.sin_port = htons(fx->port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	hand_new(h, fd, true, NETWORK, fx->group);
+	assert_int_equal(hand_run(h, 1, 5000), 0);
+	assert_non_null(scope);
+	assert_int_equal(mu_scope_add(scope, fx->group), 0);
+	msg->len = 0;
+	assert_int_equal(mu_wire_encode_hello(msg, "test", 4, scope), 0);
+	hand_send(h, msg);
+	mu_scope_free(scope);
+}
+
 /* A peer that asks for much and does not read: the daemon's write queue
  * passes out_high and it stops reading that peer; once the peer reads, the
  * queue drains, reading resumes and the rest of the answer follows. */
@@ -698,34 +733,11 @@ test_backpressure(void **state)
 	struct fx *fx = *state;
 	enum { N = 40 };
 	uint8_t ids[N][MU_ID_BYTES], unknown[1][MU_ID_BYTES] = {{0}};
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	struct mu_scope *scope = mu_scope_new();
 	struct mu_buf msg = MU_BUF_INIT;
-	struct mu_node_limits lim;
 	struct hand h;
-	int fd, small = 2048;
 	int64_t t0;
 
-	seed_causes(fx, N, ids);
-	test_limits(&lim);
-	lim.out_high = 16384;
-	lim.out_low = 4096;
-	start_node(fx, &lim);
-
-	/* A small receive window, so the kernel holds little for us. */
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	sa.sin_port = htons(fx->port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	hand_new(&h, fd, true, NETWORK, fx->group);
-	assert_int_equal(hand_run(&h, 1, 5000), 0);
-
-	assert_non_null(scope);
-	assert_int_equal(mu_scope_add(scope, fx->group), 0);
-	assert_int_equal(mu_wire_encode_hello(&msg, "test", 4, scope), 0);
-	hand_send(&h, &msg);
+	slow_reader(fx, N, ids, 0, &h, &msg);
 	msg.len = 0;
 	assert_int_equal(mu_wire_encode_want(&msg, 1, (const uint8_t(*)[32])ids, N), 0);
 	hand_send(&h, &msg);
@@ -749,8 +761,46 @@ test_backpressure(void **state)
 	hand_free(&h);
 	stop_node(fx);
 	assert_non_null(strstr(read_log(fx), "write queue drained, reading again"));
-	mu_scope_free(scope);
 	mu_buf_free(&msg);
+}
+
+/* A peer that asks for much and never reads: the daemon's write queue stays
+ * past out_high, and after write_stall_ms the daemon drops the peer. */
+static void
+test_write_stall(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 40, ASK = 1024 };
+	uint8_t ids[N][MU_ID_BYTES], (*ask)[MU_ID_BYTES] = calloc(ASK, MU_ID_BYTES);
+	struct mu_buf msg = MU_BUF_INIT;
+	struct hand h;
+	int64_t t0;
+
+	slow_reader(fx, N, ids, 500, &h, &msg);
+	/* Each want asks for the same records again and again: megabytes of
+	 * answers, more than the kernel's socket buffers take. */
+	assert_non_null(ask);
+	for (int i = 0; i < ASK; i++)
+		memcpy(ask[i], ids[i % N], MU_ID_BYTES);
+	for (uint64_t req = 1; req <= 4; req++) {
+		msg.len = 0;
+		assert_int_equal(
+		    mu_wire_encode_want(&msg, req, (const uint8_t(*)[32])ask, ASK), 0);
+		hand_send(&h, &msg);
+	}
+
+	for (t0 = now_ms(); !strstr(read_log(fx), "the peer stopped reading");)
+		if (now_ms() - t0 > 10000)
+			fail_msg("the daemon kept a peer that never reads:\n%s",
+			         read_log(fx));
+		else
+			usleep(10000);
+	/* Dropped, not merely throttled: the stream ends. */
+	assert_true(closed_within(h.fd, 10000));
+	hand_free(&h);
+	stop_node(fx);
+	mu_buf_free(&msg);
+	free(ask);
 }
 
 /* Adds addr as a peer of the daemon's home (before it runs). */
@@ -929,6 +979,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_with_daemon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_records_ban, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_stall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redial_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serve_lock_and_bad_listen, setup,
 	                                    teardown),
