@@ -181,6 +181,14 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if (q->head == q->len)
 			break;
 		e = &q->v[q->head];
+		if (e->kind == MU_OUT_NEG) {
+			q->head++;
+			rc = mu_sync_send_neg(p, false, &p->neg_reply, why);
+			p->neg_reply.len = 0;
+			if (rc != 0)
+				return rc;
+			continue;
+		}
 		if (e->kind != MU_OUT_ACK) {
 			if ((rc = send_recs(p, why)) != 0)
 				return rc;
@@ -342,22 +350,26 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 
 struct push {
 	struct mu_node *node;
-	struct mu_sync_peer *origin;
-	const uint8_t (*ids)[32];
+	const struct mu_sync_fresh *fresh; /* sorted by id */
 	size_t n;
 	size_t seen;
 	bool rescope;
 };
 
-static bool
-from_origin(const struct push *x, const uint8_t *id)
+static int
+fresh_find(const void *id, const void *f)
 {
-	size_t i;
+	return memcmp(id, ((const struct mu_sync_fresh *)f)->id, 32);
+}
 
-	for (i = 0; i < x->n; i++)
-		if (memcmp(x->ids[i], id, 32) == 0)
-			return true;
-	return false;
+/* The peer a record came from, NULL if none (another process stored it). */
+static const struct mu_sync_peer *
+origin_of(const struct push *x, const uint8_t *id)
+{
+	const struct mu_sync_fresh *f =
+	    x->n ? bsearch(id, x->fresh, x->n, sizeof(*x->fresh), fresh_find) : NULL;
+
+	return f != NULL ? f->from : NULL;
 }
 
 static int
@@ -373,15 +385,15 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 	struct mu_sync_peer *p;
 	struct mu_addr a;
 	struct mu_conn *c;
+	const struct mu_sync_peer *origin = origin_of(x, rec->id);
 
 	x->seen++;
 	x->node->log_seq = seq;
 	if (rec->kind == MU_KIND_ALLIANCE || rec->kind == MU_KIND_DELETE)
 		x->rescope = true;
 	for (c = x->node->conns; c != NULL; c = mu_conn_next(c)) {
-		if ((p = mu_conn_sync(c)) == NULL || !mu_sync_peer_wants(p, rec))
-			continue;
-		if (p == x->origin && from_origin(x, rec->id))
+		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
+		    !mu_sync_peer_wants(p, rec))
 			continue;
 		if (mu_sync_out_add(p, MU_OUT_SEND, rec->id, 0) != 0)
 			return MU_ENOMEM;
@@ -399,10 +411,9 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 }
 
 void
-mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
-                 const uint8_t (*ids)[32], size_t n)
+mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
 {
-	struct push x = {node, origin, ids, n, 0, false};
+	struct push x = {node, fresh, n, 0, false};
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
@@ -418,10 +429,8 @@ mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
 	if (rc != 0)
 		mu_node_log(node, MU_LOG_ERROR, "cannot read the store log: %s",
 		            mu_strerror(rc));
-	/* The origin is pumped by whoever handles its message. */
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
-		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
-		    p->out.head == p->out.len)
+		if ((p = mu_conn_sync(c)) == NULL || p->out.head == p->out.len)
 			continue;
 		mu_sync_hold(p);
 		if (mu_sync_pump(p, &why) != 0)
@@ -440,7 +449,7 @@ mu_sync_poll(struct mu_node *node)
 
 	if (st == NULL || node->stopping)
 		return;
-	mu_sync_push_log(node, NULL, NULL, 0);
+	mu_sync_push_log(node, NULL, 0);
 	every =
 	    node->opts.limits.poll_ms ? SCOPE_EVERY_MS / node->opts.limits.poll_ms : 1;
 	if (++st->polls >= every) {
