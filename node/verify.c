@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "../storage/local.h"
 #include "sync.h"
 
@@ -31,7 +33,7 @@ struct mu_sync_batch {
 	uint64_t req;
 	int64_t now;
 	size_t n;
-	bool verified; /* and back on the loop thread */
+	bool verified;                        /* and back on the loop thread */
 	const uint8_t *ptr[MU_WIRE_RECS_MAX]; /* into copy */
 	size_t len[MU_WIRE_RECS_MAX];
 	uint8_t *copy; /* the records' bytes, owned */
@@ -300,6 +302,21 @@ out:
 	return rc;
 }
 
+/* At debug level, one line per new record: when it arrived, and whence. */
+static void
+log_fresh(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
+{
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sodium_bin2hex(hex, sizeof(hex), fresh[i].id, 32);
+		mu_node_log(node, MU_LOG_DEBUG, "new record %s from %s", hex,
+		            fresh[i].from->c != NULL ? mu_conn_name(fresh[i].from->c)
+		                                     : "a closed connection");
+	}
+}
+
 void
 mu_sync_commit(struct mu_node *node)
 {
@@ -332,6 +349,8 @@ mu_sync_commit(struct mu_node *node)
 	if (nfresh > 0)
 		mu_node_log(node, MU_LOG_DEBUG, "stored %zu new records of %zu", nfresh,
 		            total);
+	if (node->opts.log_level >= MU_LOG_DEBUG)
+		log_fresh(node, fresh, nfresh);
 	/* Acks only for what is stored; a peer whose records could not be
 	 * stored is dropped, and sends them again when it comes back. */
 	for (b = list; b != NULL; b = b->next) {
