@@ -134,6 +134,32 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	return 0;
 }
 
+/* One announce of the ids at the head of the outbox. */
+static int
+send_announce(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	struct mu_sync_outq *q = &p->out;
+	uint8_t(*ids)[32] = (uint8_t(*)[32])st->recs.data;
+	size_t n = 0;
+	int rc;
+
+	st->recs.len = 0;
+	while (q->head < q->len && q->v[q->head].kind == MU_OUT_ANNOUNCE &&
+	       n < MU_WIRE_IDS_MAX) {
+		if (mu_buf_append(&st->recs, q->v[q->head].id, 32) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+		ids = (uint8_t(*)[32])st->recs.data;
+		q->head++;
+		n++;
+	}
+	st->msg.len = 0;
+	if ((rc = mu_wire_encode_announce(&st->msg, (const uint8_t(*)[32])ids, n)) != 0)
+		return mu_fail(why, rc, "sync: cannot encode an announce: %s",
+		               mu_strerror(rc));
+	return mu_sync_send_msg(p, why);
+}
+
 static int
 send_want(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -186,6 +212,11 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 			rc = mu_sync_send_neg(p, false, &p->neg_reply, why);
 			p->neg_reply.len = 0;
 			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (e->kind == MU_OUT_ANNOUNCE) {
+			if ((rc = send_announce(p, why)) != 0)
 				return rc;
 			continue;
 		}
@@ -386,6 +417,7 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 	struct mu_addr a;
 	struct mu_conn *c;
 	const struct mu_sync_peer *origin = origin_of(x, rec->id);
+	enum mu_out_kind kind;
 
 	x->seen++;
 	x->node->log_seq = seq;
@@ -395,7 +427,12 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
 		    !mu_sync_peer_wants(p, rec))
 			continue;
-		if (mu_sync_out_add(p, MU_OUT_SEND, rec->id, 0) != 0)
+		/* A record from a peer may reach p from several sides: p gets
+		 * its id and asks for it once. One made here goes whole. */
+		kind = origin != NULL && mu_scope_has(p->scope, rec->group)
+		           ? MU_OUT_ANNOUNCE
+		           : MU_OUT_SEND;
+		if (mu_sync_out_add(p, kind, rec->id, 0) != 0)
 			return MU_ENOMEM;
 		/* A proposal travels with its author's profile (section "Scope"). */
 		if (rec->kind == MU_KIND_ALLIANCE &&
@@ -455,6 +492,82 @@ mu_sync_poll(struct mu_node *node)
 	if (++st->polls >= every) {
 		st->polls = 0;
 		mu_sync_update_scope(node);
+	}
+}
+
+/* --- announces --------------------------------------------------------------- */
+
+static bool
+held(struct mu_node *node, const uint8_t *id)
+{
+	return mu_store_get(node->store, id, found, NULL) == 0;
+}
+
+/* Whether id is being asked for; drops the entries that expired. */
+static bool
+asked(struct mu_sync_state *st, const uint8_t *id, uint64_t now)
+{
+	size_t i = 0;
+	bool hit = false;
+
+	while (i < st->nasked) {
+		if (st->asked[i].until <= now) {
+			st->asked[i] = st->asked[--st->nasked];
+			continue;
+		}
+		if (memcmp(st->asked[i].id, id, 32) == 0)
+			hit = true;
+		i++;
+	}
+	return hit;
+}
+
+int
+mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                    struct mu_why *why)
+{
+	struct mu_node *node = p->node;
+	struct mu_sync_state *st = node->sync;
+	uint64_t now = uv_now(node->loop);
+	struct mu_sync_asked *v;
+	const uint8_t *id;
+	size_t i, cap;
+
+	for (i = 0; i < m->keys.n; i++) {
+		/* Announces are hints, reconciliation the guarantee: a peer
+		 * that announces faster than it answers is not followed. */
+		if (p->need.len - p->need.head >= SYNC_ANNOUNCE_QUEUE)
+			break;
+		id = mu_wire_key(&m->keys, i);
+		if (asked(st, id, now) || held(node, id))
+			continue;
+		if (st->nasked == st->capasked) {
+			cap = st->capasked ? 2 * st->capasked : 64;
+			if ((v = realloc(st->asked, cap * sizeof(*v))) == NULL)
+				return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+			st->asked = v;
+			st->capasked = cap;
+		}
+		memcpy(st->asked[st->nasked].id, id, 32);
+		st->asked[st->nasked++].until = now + SYNC_ASKED_MS;
+		if (mu_sync_need(p, id) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
+	return 0;
+}
+
+void
+mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
+{
+	struct mu_sync_state *st = node->sync;
+	size_t i = 0;
+
+	while (st != NULL && i < st->nasked) {
+		if (n > 0 &&
+		    bsearch(st->asked[i].id, fresh, n, sizeof(*fresh), fresh_find))
+			st->asked[i] = st->asked[--st->nasked];
+		else
+			i++;
 	}
 }
 

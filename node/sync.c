@@ -62,6 +62,7 @@ mu_sync_stop(struct mu_node *node)
 	/* What was verified before the stop is stored (nobody is acked). */
 	mu_sync_commit(node);
 	if (st != NULL) {
+		free(st->asked);
 		mu_buf_free(&st->msg);
 		mu_buf_free(&st->recs);
 		mu_buf_free(&st->neg);
@@ -395,15 +396,13 @@ on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
 	return mu_sync_out_add(p, MU_OUT_HAVE, id, 0);
 }
 
-static int
-on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+int
+mu_sync_need(struct mu_sync_peer *p, const uint8_t *id)
 {
-	struct mu_sync_peer *p = ctx;
 	struct mu_sync_ids *q = &p->need;
 	uint8_t(*v)[32];
 	size_t cap;
 
-	p->neg_need++;
 	if (q->head > 0 && q->len == q->cap) {
 		memmove(q->v, q->v + q->head, (q->len - q->head) * 32);
 		q->len -= q->head;
@@ -418,6 +417,15 @@ on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
 	}
 	memcpy(q->v[q->len++], id, 32);
 	return 0;
+}
+
+static int
+on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+{
+	struct mu_sync_peer *p = ctx;
+
+	p->neg_need++;
+	return mu_sync_need(p, id);
 }
 
 static int
@@ -579,6 +587,9 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 		break;
 	case MU_WIRE_ACK:
 		on_ack(p, m->req);
+		break;
+	case MU_WIRE_ANNOUNCE:
+		rc = mu_sync_on_announce(p, m, why);
 		break;
 	default:
 		break;

@@ -45,6 +45,11 @@
  * one commit (and its fsync) per many messages. Acks wait for the commit. */
 #define SYNC_COMMIT_RECS 4096
 #define SYNC_COMMIT_MS   10
+/* Announced ids we asked a peer for are not asked for again from another
+ * for this long, unless stored meanwhile; a peer's announces are ignored
+ * while this many of its ids wait to be asked for. */
+#define SYNC_ASKED_MS       5000
+#define SYNC_ANNOUNCE_QUEUE 4096
 
 enum mu_out_kind {
 	MU_OUT_HAVE = 1, /* a record the peer lacks: recs with a req, acked */
@@ -52,6 +57,7 @@ enum mu_out_kind {
 	MU_OUT_ACK,      /* ["ack", req] once what was queued before it is sent */
 	MU_OUT_NEG,      /* the responder's negentropy answer (neg_reply), after
 	                    the records it pushes in place of listing their ids */
+	MU_OUT_ANNOUNCE, /* the id of a record relayed live: announce, not push */
 };
 
 struct mu_out_entry {
@@ -78,6 +84,12 @@ struct mu_sync_inmsg {
 };
 
 struct mu_sync_batch; /* verify.c: one recs message being taken in */
+
+/* An announced id asked for, until when it is not asked for again. */
+struct mu_sync_asked {
+	uint8_t id[32];
+	uint64_t until;
+};
 
 /* A record stored as new, and the peer it came from (NULL: not a peer). */
 struct mu_sync_fresh {
@@ -148,6 +160,9 @@ struct mu_sync_state {
 	size_t commit_recs;
 	uv_timer_t commit_timer;
 	bool timer_ok;
+	/* Announced ids asked for and not stored yet (gossip.c). */
+	struct mu_sync_asked *asked;
+	size_t nasked, capasked;
 };
 
 /* sync.c */
@@ -185,6 +200,14 @@ int mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why);
  * (sorted by id) does not go back to the peer it came from. */
 void mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh,
                       size_t n);
+/* An announce from p: asks p for the ids we neither hold nor asked for. */
+int mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                        struct mu_why *why);
+/* Those records are stored: their ids are no longer being asked for. */
+void mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh,
+                        size_t n);
+/* Queues id in p's wants (sync.c). */
+int mu_sync_need(struct mu_sync_peer *p, const uint8_t *id);
 /* Whether rec is one p wants: its group is in p's scope, or it concerns an
  * alliance naming p's group. */
 bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);

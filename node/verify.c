@@ -351,6 +351,7 @@ mu_sync_commit(struct mu_node *node)
 		            total);
 	if (node->opts.log_level >= MU_LOG_DEBUG)
 		log_fresh(node, fresh, nfresh);
+	mu_sync_asked_done(node, fresh, nfresh);
 	/* Acks only for what is stored; a peer whose records could not be
 	 * stored is dropped, and sends them again when it comes back. */
 	for (b = list; b != NULL; b = b->next) {

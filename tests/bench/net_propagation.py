@@ -117,7 +117,7 @@ def main():
             homes.append(h)
             keys.append(k)
         for i, h in enumerate(homes):
-            netlib.muster(h, "follow", *[k for j, k in enumerate(keys) if j != i])
+            netlib.follow(h, [k for j, k in enumerate(keys) if j != i])
         ports = [netlib.free_port() for _ in range(n)]
         network = "bench-" + os.urandom(4).hex()
         proxies = [netlib.Proxy(port) for port in ports]

@@ -152,10 +152,18 @@ def new_home(work, label, name=None):
 
 
 def follow(home, keys):
-    """Follows every group of keys (32-byte keys), 1000 per command."""
-    texts = [key_text(k) for k in keys]
+    """Follows every group of keys (32-byte keys or mug1 texts), 1000 per
+    command; one per command with a muster that takes only one (to measure
+    the figures of an older build)."""
+    texts = [k if isinstance(k, str) else key_text(k) for k in keys]
     for i in range(0, len(texts), 1000):
-        muster(home, "follow", *texts[i:i + 1000])
+        try:
+            muster(home, "follow", *texts[i:i + 1000])
+        except RuntimeError as e:
+            if "too many arguments" not in str(e):
+                raise
+            for t in texts[i:i + 1000]:
+                muster(home, "follow", t)
 
 
 def serve(work, home, network, port, *extra, log_level="info"):

@@ -898,6 +898,44 @@ test_reconcile_and_push(void **state)
 	free(m);
 }
 
+/* An announce gets a want for the ids the daemon lacks, and only those,
+ * once; what it then receives is stored. */
+static void
+test_announce(void **state)
+{
+	struct world *w = *state;
+	struct mu_wire_msg *m = malloc(sizeof(*m));
+	struct mu_buf b = MU_BUF_INIT;
+	uint8_t *bytes[2], ids[2][32];
+	size_t lens[2];
+	struct client c;
+	uint64_t req;
+
+	session(&c, w, NULL);
+	lens[0] = make_cause(w, w->cli.pk, w->cli.sk, 700, &bytes[0], ids[0]);
+	lens[1] = make_cause(w, w->cli.pk, w->cli.sk, 701, &bytes[1], ids[1]);
+	put(w, bytes[1], lens[1]); /* the daemon holds the second */
+	assert_int_equal(mu_wire_encode_announce(&b, (const uint8_t(*)[32])ids, 2), 0);
+	send_msg(&c, &b);
+	assert_true(wait_for(&c, m, MU_WIRE_WANT, 0, NULL, WAIT_MS));
+	assert_int_equal(m->keys.n, 1);
+	assert_memory_equal(mu_wire_key(&m->keys, 0), ids[0], 32);
+	req = m->req;
+	/* The same announce again, before the answer: not asked for twice. */
+	send_msg(&c, &b);
+	send_recs(&c, 0, &bytes[0], &lens[0], 1);
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_ack(&b, req), 0);
+	send_msg(&c, &b);
+	assert_false(wait_for(&c, m, MU_WIRE_WANT, 0, NULL, 500));
+	assert_true(stored(w, ids[0]));
+	disconnect(&c);
+	free(bytes[0]);
+	free(bytes[1]);
+	mu_buf_free(&b);
+	free(m);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -1035,6 +1073,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_want, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconcile_and_push, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_announce, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_ban, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_once, setup, teardown),

@@ -179,6 +179,40 @@ test_want_roundtrip(void **state)
 }
 
 static void
+test_announce_roundtrip(void **state)
+{
+	static const size_t sizes[] = {0, 1, 16, 1024};
+	static const uint8_t one[] = {0x92, 0xa8, 'a', 'n',  'n',  'o', 'u',
+	                              'n',  'c',  'e', 0x91, 0xc4, 0x20};
+	uint8_t(*ids)[32] = malloc(1025 * 32);
+	struct mu_wire_msg m;
+	struct mu_buf b = MU_BUF_INIT;
+	size_t k, i;
+
+	(void)state;
+	assert_non_null(ids);
+	for (i = 0; i < 1025; i++)
+		fill_key(ids[i], (unsigned)(7919 * i % 1031));
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		b.len = 0;
+		assert_int_equal(mu_wire_encode_announce(&b, ids, sizes[k]), 0);
+		decode_ok(&m, &b, MU_WIRE_ANNOUNCE);
+		assert_int_equal(m.keys.n, sizes[k]);
+		for (i = 0; i < sizes[k]; i++)
+			assert_memory_equal(mu_wire_key(&m.keys, i), ids[i], 32);
+		if (sizes[k] == 1) {
+			/* The bytes PROTOCOL.md 10.1 gives for one id. */
+			assert_int_equal(b.len, sizeof(one) + 32);
+			assert_memory_equal(b.data, one, sizeof(one));
+			assert_prefixes_refused(&b);
+		}
+	}
+	assert_int_equal(mu_wire_encode_announce(&b, ids, 1025), MU_EINVAL);
+	mu_buf_free(&b);
+	free(ids);
+}
+
+static void
 test_recs_roundtrip(void **state)
 {
 	static const size_t lens[] = {1, 200, 255, 256, 16454, 70000};
@@ -609,6 +643,7 @@ main(void)
 	    cmocka_unit_test(test_hello_roundtrip),
 	    cmocka_unit_test(test_neg_roundtrip),
 	    cmocka_unit_test(test_want_roundtrip),
+	    cmocka_unit_test(test_announce_roundtrip),
 	    cmocka_unit_test(test_recs_roundtrip),
 	    cmocka_unit_test(test_ack_roundtrip),
 	    cmocka_unit_test(test_huge_counts),
