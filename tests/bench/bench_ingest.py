@@ -17,6 +17,10 @@ Figures:
   ingest_1core_ratio      x_verify    over the verify baseline (target >= 0.85)
   ingest_2core_rate       rec/s       import --threads 2
   ingest_2core_ratio      x_verify    (target >= 1.6)
+  ingest_cpu_per_rec      us/rec      CPU time of import --threads 2 (all
+                                      threads, user + system) per record
+  verify_baseline_cpu_per_rec us/rec  the same for the verify baseline
+                                      (reading the file included)
   ingest_disk_per_rec     B/rec       bytes import wrote (write(2) and kin),
                                       the --threads 2 run, per record
   ingest_store_per_rec    B/rec       the store's data.mdb size per record
@@ -43,6 +47,11 @@ def verify_rate(path):
     return float(out.split()[1])
 
 
+def verify_cpu(path, n):
+    """CPU seconds per record of the verify baseline, loading included."""
+    return benchlib.measure([benchlib.tool("baselines"), "verify", path]).cpu / n
+
+
 def import_once(work, path, n, threads):
     home = os.path.join(work.path, "import-%d" % threads)
     os.mkdir(home)
@@ -52,9 +61,9 @@ def import_once(work, path, n, threads):
     if not run.out.startswith("new %d," % n):
         raise RuntimeError("import stored other than %d new records: %s" % (n, run.out))
     size = os.path.getsize(os.path.join(home, "store", "data.mdb"))
-    log("import --threads %d: %d records in %.2f s, wrote %d bytes, store %d bytes",
-        threads, n, run.seconds, run.wchar, size)
-    return n / run.seconds, run.wchar / n, size / n
+    log("import --threads %d: %d records in %.2f s (%.2f s of CPU), wrote %d bytes, "
+        "store %d bytes", threads, n, run.seconds, run.cpu, run.wchar, size)
+    return n / run.seconds, run.wchar / n, size / n, run.cpu / n
 
 
 def main():
@@ -64,9 +73,9 @@ def main():
     path, _ = benchlib.dataset(n, groups)
     with netlib.Workdir("ingest") as work:
         v = [verify_rate(path)]
-        r1, _, _ = import_once(work, path, n, 1)
+        r1, _, _, _ = import_once(work, path, n, 1)
         v.append(verify_rate(path))
-        r2, disk, store = import_once(work, path, n, 2)
+        r2, disk, store, cpu = import_once(work, path, n, 2)
         v.append(verify_rate(path))
         log("verify baseline runs: %s rec/s", ", ".join("%.0f" % x for x in v))
         lmdb_dir = os.path.join(work.path, "lmdb")
@@ -79,6 +88,8 @@ def main():
         figure(pre + "1core_ratio", r1 / ((v[0] + v[1]) / 2), "x_verify")
         figure(pre + "2core_rate", r2, "rec/s")
         figure(pre + "2core_ratio", r2 / ((v[1] + v[2]) / 2), "x_verify")
+        figure(pre + "cpu_per_rec", cpu * 1e6, "us/rec")
+        figure("verify_baseline_cpu_per_rec", verify_cpu(path, n) * 1e6, "us/rec")
         figure(pre + "disk_per_rec", disk, "B/rec")
         figure(pre + "store_per_rec", store, "B/rec")
         figure("store_baseline_rate", base["store_baseline_rate"], "rec/s")

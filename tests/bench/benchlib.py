@@ -84,11 +84,13 @@ def copy_home(src, dst):
 
 
 class Exited:
-    """What a finished process left: wall time, the bytes it handed to
-    write(2) and its kin, and its stdout when captured."""
+    """What a finished process left: wall time, CPU time (user + system, all
+    its threads), the bytes it handed to write(2) and its kin, and its
+    stdout."""
 
-    def __init__(self, seconds, wchar, out):
+    def __init__(self, seconds, cpu, wchar, out):
         self.seconds = seconds
+        self.cpu = cpu
         self.wchar = wchar
         self.out = out
 
@@ -116,13 +118,15 @@ def measure(argv):
         os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
         seconds = time.monotonic() - t
         wchar = _proc_field(p.pid, "io", "wchar")
-        rc = p.wait()
+        _, status, ru = os.wait4(p.pid, 0)
+        rc = p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if rc != 0:
             raise RuntimeError("%s exited %d: %s" % (" ".join(argv[:4]), rc,
                                                      err.read().decode(errors="replace")[-2000:]))
-        return Exited(seconds, wchar, out.read().decode(errors="replace"))
+        return Exited(seconds, ru.ru_utime + ru.ru_stime, wchar,
+                      out.read().decode(errors="replace"))
 
 
 def rss_kib(pid):
