@@ -37,68 +37,20 @@ def figure(name, value, unit):
     print("%s %s %s" % (name, value, unit), flush=True)
 
 
-# --- bech32m group key text (docs/PROTOCOL.md section 6) ----------------------
-
-_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-
-
-def _polymod(values):
-    gen = [0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3]
-    chk = 1
-    for v in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ v
-        for i in range(5):
-            chk ^= gen[i] if ((top >> i) & 1) else 0
-    return chk
-
-
-def key_text(key):
-    """The mug1… text of a 32-byte group key."""
-    acc, bits, data = 0, 0, []
-    for b in key:
-        acc = (acc << 8) | b
-        bits += 8
-        while bits >= 5:
-            bits -= 5
-            data.append((acc >> bits) & 31)
-    if bits:
-        data.append((acc << (5 - bits)) & 31)
-    hrp = "mug"
-    exp = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    pm = _polymod(exp + data + [0] * 6) ^ 0x2BC830A3
-    chk = [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
-    return hrp + "1" + "".join(_CHARSET[d] for d in data + chk)
-
-
-# --- processes ------------------------------------------------------------------
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# The end-to-end tests' helpers: waiting, ports, and the mug1 key text
+# (their bech32m encoder is written from PROTOCOL.md section 6).
+sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "e2e"))
+import musterlib  # noqa: E402
+from musterlib import free_port, listening  # noqa: E402,F401
+from test_independence import key_text  # noqa: E402,F401
 
 
 def wait_until(pred, timeout, what, interval=0.02):
-    end = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > end:
-            raise RuntimeError("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(interval)
+    """musterlib.wait_until, polling faster by default."""
+    return musterlib.wait_until(pred, timeout, what, interval)
 
 
-def listening(port):
-    want = "0100007F:%04X" % port
-    with open("/proc/net/tcp") as f:
-        for line in f.read().splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
-                return True
-    return False
+# --- processes ------------------------------------------------------------------
 
 
 class Workdir:
