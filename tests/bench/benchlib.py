@@ -1,10 +1,11 @@
 """Data and measurements the benchmarks share, on top of netlib.py (homes,
 servers, figures).
 
-Generated export streams and homes that imported them are kept in
-MUSTER_BENCH_CACHE (set by run.py for one run), so a later benchmark reuses
-what an earlier one made: generating and importing a million records takes
-minutes. Without MUSTER_BENCH_CACHE, a private temporary directory is used.
+Generated export streams are kept in BUILD/bench-data/ across runs (see
+dataset()); homes that imported them are kept in MUSTER_BENCH_CACHE (set by
+run.py for one run), so a later benchmark reuses what an earlier one made:
+generating and importing a million records takes minutes. Without
+MUSTER_BENCH_CACHE, a private temporary directory is used.
 """
 
 import os
@@ -30,13 +31,27 @@ def tool(name):
     return path
 
 
+def _generator_version():
+    """A digest of the gen_records binary: streams it made are reused only
+    while it is the same program."""
+    import hashlib
+
+    with open(tool("gen_records"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:12]
+
+
 def dataset(n, groups, events_only=False, seed=1):
-    """The export stream of gen_records for these arguments (made once per
-    run); returns (path, seeds_path) where seeds_path lists each group's
-    Ed25519 seed in hex, one per line."""
+    """The export stream of gen_records for these arguments; returns (path,
+    seeds_path) where seeds_path lists each group's Ed25519 seed in hex, one
+    per line. The output depends only on the arguments, so streams are kept
+    across runs in BUILD/bench-data/, per version of the generator (a
+    million records take minutes to sign on a busy machine); delete the
+    directory to reclaim the space."""
+    store = os.path.join(BUILD, "bench-data", _generator_version())
+    os.makedirs(store, exist_ok=True)
     label = "records-%d-%d-%d%s" % (n, groups, seed, "-events" if events_only else "")
-    path = os.path.join(CACHE, label + ".muster")
-    seeds = os.path.join(CACHE, label + ".seeds")
+    path = os.path.join(store, label + ".muster")
+    seeds = os.path.join(store, label + ".seeds")
     if not os.path.exists(path):
         t = time.monotonic()
         cmd = [tool("gen_records"), "--records", str(n), "--groups", str(groups),
@@ -44,7 +59,7 @@ def dataset(n, groups, events_only=False, seed=1):
         if events_only:
             cmd.insert(1, "--events-only")
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-        os.rename(path + ".tmp", path)
+        os.rename(path + ".tmp", path)  # seeds first, then the stream: complete
         log("generated %s in %.1f s", label, time.monotonic() - t)
     return path, seeds
 
