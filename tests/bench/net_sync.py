@@ -7,11 +7,14 @@ same run on the same file) and serves them (`muster serve`); node B, empty,
 runs `muster sync` against A through a counting TCP proxy. Both follow every
 group, so every record is in both scopes. The sync is timed from the start
 of the `muster sync` process to its exit (handshake, reconciliation,
-transfer, verification and storage of every record); B must then hold all N.
+transfer, verification and storage of every record); B must then hold
+every record A holds (fewer than N: the stream's edits replace and its
+deletes remove some).
 
 Figures:
   sync_records_per_s    records stored by B per second of sync
-  sync_vs_ingest        that rate over `muster import`'s rate
+  sync_vs_ingest        that rate over `muster import`'s rate (N records over
+                        the import's wall time)
   sync_wire_ratio       TCP payload bytes both ways (handshake, every frame)
                         over the bytes of the records themselves
 
@@ -24,35 +27,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 import netlib  # noqa: E402
 from netlib import figure, log  # noqa: E402
 
 import msgpack  # noqa: E402  (python3-msgpack)
-import nacl.signing  # noqa: E402  (python3-nacl)
-
-
-def gen_tool():
-    path = os.path.join(os.path.dirname(netlib.BIN), "tests", "bench", "gen_records")
-    if not os.access(path, os.X_OK):
-        sys.exit("%s is missing: build the benchmarks first (make bench)" % path)
-    return path
-
-
-def generate(work, n, groups):
-    """Writes the export stream; returns its path, the group keys and the bytes
-    of the records."""
-    out = os.path.join(work.path, "records.muster")
-    seeds = os.path.join(work.path, "seeds.txt")
-    subprocess.run([gen_tool(), "--records", str(n), "--groups", str(groups),
-                    "--keys", seeds, out], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    with open(seeds) as f:
-        keys = [nacl.signing.SigningKey(bytes.fromhex(line.strip())).verify_key.encode()
-                for line in f if line.strip()]
-    return out, keys, os.path.getsize(out) - 16  # less the magic
 
 
 def count(home):
+    """The records a home holds, from `muster status`."""
     for line in netlib.muster(home, "status").splitlines():
         if line.startswith("records:"):
             return int(line.split()[1])
@@ -83,18 +66,15 @@ def main():
     quick = "--quick" in sys.argv[1:]
     n, groups = (5000, 100) if quick else (100000, 1000)
     with netlib.Workdir("net-sync") as work:
-        t = time.monotonic()
-        path, keys, rec_bytes = generate(work, n, groups)
-        log("generated %d records of %d groups (%d bytes) in %.1f s", n, groups,
-            rec_bytes, time.monotonic() - t)
+        path, seeds = benchlib.dataset(n, groups)
+        keys = benchlib.group_keys(seeds)
         a, a_key = netlib.new_home(work, "a")
         b, _ = netlib.new_home(work, "b")
         netlib.follow(a, keys)
         netlib.follow(b, keys)
 
         t = time.monotonic()
-        with open(path, "rb") as f:
-            netlib.muster(a, "import", stdin=f)
+        netlib.muster(a, "import", path)
         import_s = time.monotonic() - t
         ingest = n / import_s
         log("import: %d records in %.2f s, %.0f records/s", n, import_s, ingest)
