@@ -39,11 +39,11 @@
 /* handle() (sync.c): the message must wait for batches being verified. */
 #define SYNC_LATER 1
 /* Batches of one peer verified at once; at this many its reading stops. */
-#define SYNC_BATCHES_MAX 4
+#define SYNC_BATCHES_MAX 16
 /* Verified records are stored in one transaction when this many wait, or
  * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
  * one commit (and its fsync) per many messages. Acks wait for the commit. */
-#define SYNC_COMMIT_RECS 4096
+#define SYNC_COMMIT_RECS 2048
 #define SYNC_COMMIT_MS   10
 /* Announced ids we asked a peer for are not asked for again from another
  * for this long, unless stored meanwhile; a peer's announces are ignored
