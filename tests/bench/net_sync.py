@@ -14,7 +14,11 @@ deletes remove some).
 Figures:
   sync_records_per_s    records stored by B per second of sync
   sync_vs_ingest        that rate over `muster import`'s rate (N records over
-                        the import's wall time)
+                        the mean wall time of two imports of the same file
+                        into fresh homes, one before and one after the sync)
+  sync_cpu_vs_ingest    the same with CPU time: the import's CPU seconds per
+                        record over `muster sync`'s (the receiving process;
+                        the serving one is not counted)
   sync_wire_ratio       TCP payload bytes both ways (handshake, every frame)
                         over the bytes of the records themselves
 
@@ -22,6 +26,7 @@ Figures:
 """
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -32,6 +37,23 @@ import netlib  # noqa: E402
 from netlib import figure, log  # noqa: E402
 
 import msgpack  # noqa: E402  (python3-msgpack)
+
+
+def timed(*argv):
+    """Runs argv; returns (wall seconds, CPU seconds, CompletedProcess)."""
+    def children_cpu():
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    cpu = children_cpu()
+    t = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=netlib.env())
+    out, err = p.communicate(timeout=900)
+    wall = time.monotonic() - t
+    # Only this child was reaped meanwhile (the daemon is reaped at its stop).
+    cpu = children_cpu() - cpu
+    return wall, cpu, subprocess.CompletedProcess(argv, p.returncode, out, err)
 
 
 def count(home):
@@ -73,21 +95,14 @@ def main():
         netlib.follow(a, keys)
         netlib.follow(b, keys)
 
-        t = time.monotonic()
-        netlib.muster(a, "import", path)
-        import_s = time.monotonic() - t
-        ingest = n / import_s
-        log("import: %d records in %.2f s, %.0f records/s", n, import_s, ingest)
+        imports = [timed(netlib.BIN, "--home", a, "import", path)]
 
         network = "bench-" + os.urandom(4).hex()
         port = netlib.free_port()
         server = netlib.serve(work, a, network, port)
         proxy = netlib.Proxy(port)
-        t = time.monotonic()
-        res = subprocess.run([netlib.BIN, "--home", b, "sync", "--network", network,
-                              "127.0.0.1:%d" % proxy.port, a_key],
-                             capture_output=True, env=netlib.env(), timeout=900)
-        sync_s = time.monotonic() - t
+        sync_s, sync_cpu, res = timed(netlib.BIN, "--home", b, "sync", "--network",
+                                      network, "127.0.0.1:%d" % proxy.port, a_key)
         time.sleep(0.2)  # the proxy's last bytes
         wire = proxy.total()
         proxy.close()
@@ -95,6 +110,17 @@ def main():
         if res.returncode != 0:
             sys.exit("muster sync failed (%d): %s" % (res.returncode,
                                                       res.stderr.decode(errors="replace")))
+        # A second import after the sync, into a fresh home: the ingest rate
+        # is the mean of the two around it, so that load changing during
+        # the run weighs on both sides alike.
+        c, _ = netlib.new_home(work, "c")
+        imports.append(timed(netlib.BIN, "--home", c, "import", path))
+        for im in imports:
+            if im[2].returncode != 0:
+                sys.exit("muster import failed: %s" % im[2].stderr.decode(errors="replace"))
+            log("import: %d records in %.2f s (%.2f s CPU)", n, im[0], im[1])
+        ingest = n / (sum(im[0] for im in imports) / 2)
+        ingest_cpu = sum(im[1] for im in imports) / 2 / n
         # Each holds its own profile besides the records of the N that were
         # kept (edits replace, deletes remove some of them).
         held, got = count(a) - 1, count(b) - 1
@@ -105,6 +131,7 @@ def main():
             held, sent_bytes, sync_s, proxy.up, proxy.down)
         figure("sync_records_per_s", held / sync_s, "records/s")
         figure("sync_vs_ingest", (held / sync_s) / ingest, "ratio")
+        figure("sync_cpu_vs_ingest", ingest_cpu / (sync_cpu / held), "ratio")
         figure("sync_wire_ratio", wire / sent_bytes, "ratio")
     return 0
 
