@@ -133,7 +133,7 @@ def main():
             dialers[a] = dialers.get(a, 0) + 1
         netlib.wait_until(
             lambda: all(count(homes[a], r"reconciled, ") >= k for a, k in dialers.items()),
-            120, "every link to reconcile once", interval=0.2)
+            600, "every link to reconcile once", interval=0.5)
         log("%d nodes, %d links up in %.1f s", n, len(edges), time.monotonic() - t)
         time.sleep(1)
 
@@ -165,7 +165,7 @@ def main():
                         return None
             return got
 
-        got = netlib.wait_until(all_arrived, 60, "every event at every node",
+        got = netlib.wait_until(all_arrived, 300, "every event at every node",
                                 interval=0.5)
         sent = sum(p.total() for p in proxies) - before
         sizes = record_sizes(work, homes[0])
