@@ -17,8 +17,8 @@ Steps to come (the calendar issue): `/calendar.ics` over the E events of
 step 1, timed as the event list is; add a function like event_list() and
 call it from main() with the same home.
 
-Figures (full run; --quick uses 2,000 events and 20,000 records of 200
-groups, and the names say so: event_list_2k_ms, serve_rss_20k_...):
+Figures (full run; --quick uses 2,000 events and 10,000 records of 100
+groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
   event_list_10k_ms         ms
   event_list_10k_cpu_ms     ms
   serve_rss_1m_8peers       MiB   peak RSS (VmHWM)
@@ -121,7 +121,7 @@ def serve_rss(work, n, groups):
 def main():
     quick = "--quick" in sys.argv[1:]
     events = 2000 if quick else 10000
-    n, groups = (20000, 200) if quick else (1000000, 1000)
+    n, groups = (10000, 100) if quick else (1000000, 1000)
     with netlib.Workdir("footprint") as work:
         home = benchlib.imported_home(events, 100, events_only=True)
         wall, cpu = event_list(home, events)
