@@ -320,12 +320,15 @@ struct greet {
 	int rc;
 };
 
+/* A group with an alliance record naming the peer (seen from the peer's
+ * side, that record is "theirs"). */
 static int
-greet_alliance(void *ctx, const struct mu_record *rec)
+greet_alliance(void *ctx, const struct mu_alliance_view *v)
 {
 	struct greet *g = ctx;
+	const struct mu_record *rec = v->theirs;
 
-	if (memcmp(rec->c.alliance.with, g->peer, 32) != 0)
+	if (rec == NULL)
 		return 0;
 	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
 		return 1;
@@ -358,7 +361,8 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	g->peer = mu_conn_peer_group(p->c);
 	g->nauthors = 0;
 	g->rc = 0;
-	rc = mu_store_list(p->node->store, MU_KIND_ALLIANCE, NULL, greet_alliance, g);
+	/* From the alliances' keys: only the records naming the peer load. */
+	rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
 	a.kind = MU_KIND_PROFILE;
 	a.d.ptr = "";
 	a.d.len = 0;
