@@ -59,13 +59,6 @@ def event_list(home, events):
     return best
 
 
-def count(home):
-    for line in netlib.muster(home, "status").splitlines():
-        if line.startswith("records:"):
-            return int(line.split()[1])
-    raise RuntimeError("muster status printed no record count")
-
-
 def serve_rss(work, n, groups):
     """Peak (RSS, anonymous RSS) in KiB of the big node with 8 peers."""
     home = benchlib.imported_home(n, groups)
@@ -96,7 +89,7 @@ def serve_rss(work, n, groups):
         for _ in range(20):
             sample()
             time.sleep(0.05)
-        now = [count(p) - 1 for p in peers]  # less their own profile
+        now = [benchlib.record_count(p) - 1 for p in peers]  # less their own profile
         if now == held and all(h > 0 for h in now):
             stable_since = stable_since or time.monotonic()
             if time.monotonic() - stable_since >= 3:
