@@ -2,6 +2,9 @@
 # make run    install what is missing, build, run the node (muster serve)
 # make asan   the same tests built with AddressSanitizer and UBSan, in build-asan/
 # make format apply .clang-format
+# make bench  build (RelWithDebInfo) and run the benchmarks (docs/BENCHMARKS.md);
+#             ARGS=--quick for the one-minute check, ARGS=NAME for some only
+# make bench-quick  the same as make bench ARGS=--quick
 
 BUILD    ?= build
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
@@ -17,7 +20,7 @@ INTEROP  := tests/interop/node_modules/@nostr-dev-kit/sync/package.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MUSTER   := ./$(BUILD)/muster
 
-.PHONY: all deps test-deps build test run asan format clean
+.PHONY: all deps test-deps build test run asan format clean bench bench-quick
 
 all: build
 
@@ -55,6 +58,13 @@ asan:
 run: build
 	@$(MUSTER) id >/dev/null 2>&1 || $(MUSTER) init
 	$(MUSTER) serve
+
+bench:
+	$(MAKE) build CMAKE_FLAGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)"
+	/usr/bin/python3 tests/bench/run.py --build $(BUILD) $(ARGS)
+
+bench-quick:
+	$(MAKE) bench ARGS="--quick $(ARGS)"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

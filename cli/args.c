@@ -6,6 +6,8 @@
  * a dash, so "--geo -33.9,151.2" works. Options and arguments may be mixed;
  * "--" ends the options.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -191,5 +193,22 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 	for (i = 0; i < l->n; i++)
 		out[i] = mu_cli_str(l->v[i]);
 	*n = l->n;
+	return 0;
+}
+
+int
+mu_cli_uint_opt(const char *opt, const char *text, unsigned long min, unsigned long max,
+                unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max)
+		return mu_cli_usage("--%s: '%s' is not a whole number from %lu to %lu",
+		                    opt, text, min, max);
+	*out = v;
 	return 0;
 }

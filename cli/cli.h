@@ -102,6 +102,13 @@ struct mu_cli_spec {
 int mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv,
                  const char **args, size_t *nargs);
 
+/*
+ * Reads the value of --opt as a whole decimal number from min to max into
+ * *out. Returns 0, or MU_CLI_USAGE after printing what is wrong.
+ */
+int mu_cli_uint_opt(const char *opt, const char *text, unsigned long min,
+                    unsigned long max, unsigned long *out);
+
 /* A subcommand: "add" in `muster event add`. */
 struct mu_cli_sub {
 	const char *name;

@@ -10,9 +10,11 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../storage/ingest.h"
 #include "cli.h"
 
 /* The msgpack str "muster-export/1": a fixstr header and 15 bytes. */
@@ -20,7 +22,6 @@ static const uint8_t magic[16] = {0xaf, 'm', 'u', 's', 't', 'e', 'r', '-',
                                   'e',  'x', 'p', 'o', 'r', 't', '/', '1'};
 
 #define IMPORT_MAX (1024ULL * 1024 * 1024) /* 1 GiB */
-#define BATCH      1000                    /* records per store transaction */
 
 static const char export_help[] =
     "Usage: muster export [FILE]\n"
@@ -35,11 +36,12 @@ static const char export_help[] =
     "  muster export /media/usb/riverside.muster\n";
 
 static const char import_help[] =
-    "Usage: muster import [FILE]\n"
+    "Usage: muster import [--threads N] [FILE]\n"
     "\n"
     "Reads an export stream (made by `muster export` on any node) from FILE,\n"
     "or from stdin when FILE is missing or -, verifies every record (its\n"
     "signature and every rule of the protocol) and stores the valid ones.\n"
+    "Verification runs on every core; --threads N uses N threads instead.\n"
     "Prints one line: how many records were new, already here (duplicate),\n"
     "older than the version held (superseded), covered by a delete (deleted)\n"
     "or rejected. Each rejected record also gets a line on stderr saying\n"
@@ -157,49 +159,68 @@ too_big(const char *name)
 	                   name);
 }
 
-/* Reads all of fd into a malloc()ed buffer, refusing more than IMPORT_MAX. */
+/* The input, mapped when it is a regular file (no copy), else read whole
+ * into a malloc()ed buffer, refusing more than IMPORT_MAX either way. */
+struct input {
+	uint8_t *buf;
+	size_t len;
+	bool mapped;
+};
+
 static int
-read_all(int fd, const char *name, uint8_t **out, size_t *out_len)
+read_all(int fd, const char *name, struct input *in)
 {
 	struct stat sb;
-	uint8_t *buf = NULL, *nb;
-	size_t len = 0, cap = 0;
+	uint8_t *nb;
+	size_t cap = 0;
 	ssize_t r;
+	void *map;
 
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    (unsigned long long)sb.st_size > IMPORT_MAX)
-		return too_big(name);
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		if ((unsigned long long)sb.st_size > IMPORT_MAX)
+			return too_big(name);
+		map = sb.st_size > 0 ? mmap(NULL, (size_t)sb.st_size, PROT_READ,
+		                            MAP_PRIVATE, fd, 0)
+		                     : MAP_FAILED;
+		if (map != MAP_FAILED) {
+			in->buf = map;
+			in->len = (size_t)sb.st_size;
+			in->mapped = true;
+			return 0;
+		}
+	}
 	for (;;) {
-		if (len == cap) {
+		if (in->len == cap) {
 			/* One byte past the limit tells a stream that is too
 			 * big from one that is exactly 1 GiB. */
 			cap = cap != 0 ? 2 * cap : 1 << 16;
 			if (cap > IMPORT_MAX + 1)
 				cap = IMPORT_MAX + 1;
-			if ((nb = realloc(buf, cap)) == NULL) {
-				free(buf);
+			if ((nb = realloc(in->buf, cap)) == NULL)
 				return mu_cli_fail("out of memory reading %s", name);
-			}
-			buf = nb;
+			in->buf = nb;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(fd, in->buf + in->len, cap - in->len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			free(buf);
+		if (r < 0)
 			return mu_cli_fail("cannot read %s: %s", name, strerror(errno));
-		}
 		if (r == 0)
 			break;
-		len += (size_t)r;
-		if (len > IMPORT_MAX) {
-			free(buf);
+		in->len += (size_t)r;
+		if (in->len > IMPORT_MAX)
 			return too_big(name);
-		}
 	}
-	*out = buf;
-	*out_len = len;
 	return 0;
+}
+
+static void
+input_free(struct input *in)
+{
+	if (in->mapped)
+		munmap(in->buf, in->len);
+	else
+		free(in->buf);
 }
 
 struct tally {
@@ -207,56 +228,110 @@ struct tally {
 	size_t rejected;
 };
 
-/* Records waiting for the next transaction; they borrow the input buffer. */
-struct batch {
-	struct mu_record recs[BATCH];
-	const struct mu_record *ptrs[BATCH];
-	enum mu_put_result res[BATCH];
-	size_t n;
-};
-
-/* Stores the batch in one transaction, counts what happened, empties it. */
+/*
+ * Cuts the stream after the magic into record spans (a malloc()ed array),
+ * counting what cannot be cut as rejected: a truncated last record, or bytes
+ * that do not start a record, after which the rest cannot be read.
+ */
 static int
-flush(struct mu_cli *cli, struct batch *b, struct tally *t)
+cut(const struct input *in, const char *name, struct mu_ingest_span **out, size_t *n,
+    struct tally *t, bool *broken)
 {
-	struct mu_why why = {""};
-	size_t i;
-	int rc;
+	struct mu_ingest_span *spans = NULL, *ns;
+	size_t off, cap = 0;
+	struct mu_why why;
+	long span;
 
-	if (b->n == 0)
-		return 0;
-	for (i = 0; i < b->n; i++)
-		b->ptrs[i] = &b->recs[i];
-	rc = mu_store_put(cli->store, b->ptrs, b->n, b->res, &why);
-	if (rc != 0)
-		return mu_cli_fail("cannot store the records: %s",
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
-	for (i = 0; i < b->n; i++) {
-		if (b->res[i] >= MU_PUT_NEW && b->res[i] <= MU_PUT_DELETED)
-			t->n[b->res[i]]++;
+	*n = 0;
+	for (off = sizeof(magic); off < in->len; off += (size_t)span) {
+		why.text[0] = '\0';
+		span = mu_rec_span(in->buf + off, in->len - off, &why);
+		if (span == MU_ETRUNC) {
+			mu_cli_fail(
+			    "record %zu rejected: truncated: it is cut short at the "
+			    "end of %s (an interrupted copy?); the records before "
+			    "it were read",
+			    *n + 1, name);
+			t->rejected++;
+			*broken = true;
+			break;
+		}
+		if (span <= 0) {
+			/* Without a length there is no telling where the next
+			 * record starts: the rest of the stream is lost. */
+			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
+			            "read",
+			            *n + 1, why.text[0] != '\0' ? why.text : "shape",
+			            name);
+			t->rejected++;
+			*broken = true;
+			break;
+		}
+		if (*n == cap) {
+			cap = cap != 0 ? 2 * cap : 1024;
+			if ((ns = realloc(spans, cap * sizeof(*spans))) == NULL) {
+				free(spans);
+				return mu_cli_fail("out of memory");
+			}
+			spans = ns;
+		}
+		spans[(*n)++] = (struct mu_ingest_span){in->buf + off, (size_t)span};
 	}
-	b->n = 0;
+	*out = spans;
 	return 0;
+}
+
+/* Rejected records get their line on stderr, in the order of the file. */
+static bool
+check_one(void *ctx, size_t index, int rc, const struct mu_record *rec,
+          const struct mu_why *why)
+{
+	struct tally *t = ctx;
+
+	(void)rec;
+	if (rc == 0)
+		return true;
+	mu_cli_fail("record %zu rejected: %s", index + 1,
+	            why->text[0] != '\0' ? why->text : mu_strerror(rc));
+	t->rejected++;
+	return false;
+}
+
+static void
+count_one(void *ctx, size_t index, const struct mu_record *rec, enum mu_put_result r)
+{
+	struct tally *t = ctx;
+
+	(void)index;
+	(void)rec;
+	if (r >= MU_PUT_NEW && r <= MU_PUT_DELETED)
+		t->n[r]++;
 }
 
 int
 mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 {
-	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const char *threads_text = NULL;
+	const struct mu_cli_opt opts[] = {{"threads", MU_OPT_VALUE, &threads_text},
+	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"import", import_help, opts, "FILE", 0, 1};
-	struct batch *batch = NULL;
+	struct mu_ingest_opts io = {0, 0, 0, 0, check_one, count_one, NULL};
+	struct mu_ingest_span *spans = NULL;
+	struct input in = {NULL, 0, false};
 	struct tally t;
 	struct mu_why why;
 	const char *args[1], *name = "stdin";
-	uint8_t *buf = NULL;
-	size_t nargs, len = 0, off, index = 0;
+	unsigned long threads = 0;
+	size_t nargs, n = 0;
 	bool broken = false;
-	long span;
 	int fd = STDIN_FILENO, rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
+	if (threads_text != NULL &&
+	    (rc = mu_cli_uint_opt("threads", threads_text, 1, 64, &threads)) != 0)
+		return rc;
 	if (nargs == 0 && isatty(STDIN_FILENO))
 		return mu_cli_usage("import: stdin is a terminal; give a FILE or "
 		                    "redirect: muster import < FILE");
@@ -266,12 +341,12 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		if (fd < 0)
 			return mu_cli_fail("cannot open %s: %s", name, strerror(errno));
 	}
-	rc = read_all(fd, name, &buf, &len);
+	rc = read_all(fd, name, &in);
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc != 0)
-		return rc;
-	if (len < sizeof(magic) || memcmp(buf, magic, sizeof(magic)) != 0) {
+		goto out;
+	if (in.len < sizeof(magic) || memcmp(in.buf, magic, sizeof(magic)) != 0) {
 		rc = mu_cli_fail(
 		    "%s is not a muster export stream (missing magic): it "
 		    "must start with the msgpack string \"muster-export/1\"; "
@@ -281,58 +356,23 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	}
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		goto out;
-	batch = malloc(sizeof(*batch));
-	if (batch == NULL) {
-		rc = mu_cli_fail("out of memory");
-		goto out;
-	}
-	batch->n = 0;
 	memset(&t, 0, sizeof(t));
-	for (off = sizeof(magic); off < len; off += (size_t)span) {
-		index++;
-		why.text[0] = '\0';
-		span = mu_rec_span(buf + off, len - off, &why);
-		if (span == MU_ETRUNC) {
-			mu_cli_fail(
-			    "record %zu rejected: truncated: it is cut short at the "
-			    "end of %s (an interrupted copy?); the records before "
-			    "it were read",
-			    index, name);
-			t.rejected++;
-			broken = true;
-			break;
-		}
-		if (span <= 0) {
-			/* Without a length there is no telling where the next
-			 * record starts: the rest of the stream is lost. */
-			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
-			            "read",
-			            index, why.text[0] != '\0' ? why.text : "shape",
-			            name);
-			t.rejected++;
-			broken = true;
-			break;
-		}
-		rc = mu_rec_parse(&batch->recs[batch->n], buf + off, (size_t)span,
-		                  cli->now, 0, &why);
-		if (rc != 0) {
-			mu_cli_fail("record %zu rejected: %s", index,
-			            why.text[0] != '\0' ? why.text : mu_strerror(rc));
-			t.rejected++;
-			continue;
-		}
-		if (++batch->n == BATCH && (rc = flush(cli, batch, &t)) != 0)
-			goto summary;
-	}
-	rc = flush(cli, batch, &t);
-summary:
+	if ((rc = cut(&in, name, &spans, &n, &t, &broken)) != 0)
+		goto out;
+	io.threads = (unsigned)threads;
+	io.now = cli->now;
+	io.ctx = &t;
+	rc = mu_ingest(cli->store, spans, n, &io, &why);
+	if (rc != 0)
+		rc = mu_cli_fail("cannot store the records: %s",
+		                 why.text[0] != '\0' ? why.text : mu_strerror(rc));
 	printf("new %zu, duplicate %zu, superseded %zu, deleted %zu, rejected %zu\n",
 	       t.n[MU_PUT_NEW], t.n[MU_PUT_DUPLICATE], t.n[MU_PUT_SUPERSEDED],
 	       t.n[MU_PUT_DELETED], t.rejected);
 	if (rc == 0 && (t.rejected > 0 || broken))
 		rc = MU_CLI_ERR;
 out:
-	free(batch);
-	free(buf);
+	free(spans);
+	input_free(&in);
 	return rc;
 }

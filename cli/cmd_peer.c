@@ -63,21 +63,22 @@ static const char list_help[] =
     "  muster peer list\n";
 
 static const char follow_help[] =
-    "Usage: muster follow KEY\n"
+    "Usage: muster follow KEY...\n"
     "\n"
     "Follows the group with key KEY without an alliance: this node then keeps\n"
     "and relays that group's records (its causes, events and alliances), and\n"
     "`muster event list` shows its events. Undo with `muster unfollow KEY`.\n"
+    "Several keys (up to 1024) follow several groups at once.\n"
     "\n"
     "Example:\n"
     "  muster follow mug1…\n";
 
 static const char unfollow_help[] =
-    "Usage: muster unfollow KEY\n"
+    "Usage: muster unfollow KEY...\n"
     "\n"
-    "Stops following the group with key KEY. Records of it already stored are\n"
-    "kept; new ones come only if it is in your scope some other way (an\n"
-    "alliance).\n"
+    "Stops following the group with key KEY (or each of several keys).\n"
+    "Records of it already stored are kept; new ones come only if it is in\n"
+    "your scope some other way (an alliance).\n"
     "\n"
     "Example:\n"
     "  muster unfollow mug1…\n";
@@ -341,47 +342,59 @@ mu_cli_cmd_peer(struct mu_cli *cli, int argc, char **argv)
 	return mu_cli_dispatch(cli, "peer", group_help, subs, argc, argv);
 }
 
-/* follow and unfollow: the same but for on. */
+/* One key of follow or unfollow. */
+static int
+follow_one(struct mu_cli *cli, const char *name, const char *text, bool on)
+{
+	char gname[MU_CLI_NAME_SIZE];
+	uint8_t key[MU_KEY_BYTES];
+	int rc;
+
+	if ((rc = mu_cli_key_arg(key, text, name)) != 0)
+		return rc;
+	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
+		return mu_cli_fail("follow: %s is your own group's key; its records "
+		                   "are always kept",
+		                   text);
+	rc = mu_store_follow(cli->store, key, on);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail("unfollow: you do not follow %s; `muster status` "
+		                   "lists the groups you follow",
+		                   text);
+	if (rc != 0)
+		return mu_cli_fail("cannot %s %s: %s", name, text, mu_strerror(rc));
+	if (mu_cli_group_name(cli, key, gname))
+		printf("%s %s (%s)\n", on ? "following" : "no longer following", gname,
+		       text);
+	else
+		printf("%s %s\n", on ? "following" : "no longer following", text);
+	return MU_CLI_OK;
+}
+
+/* follow and unfollow: the same but for on. Several keys are handled in
+ * order; the first that fails stops the command. */
 static int
 follow(struct mu_cli *cli, int argc, char **argv, bool on)
 {
-	const char *args[1];
+	const char *args[MU_SCOPE_MAX];
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {on ? "follow" : "unfollow",
 	                                 on ? follow_help : unfollow_help,
 	                                 opts,
-	                                 "KEY",
+	                                 "KEY...",
 	                                 1,
-	                                 1};
-	char name[MU_CLI_NAME_SIZE];
-	uint8_t key[MU_KEY_BYTES];
-	size_t nargs;
+	                                 MU_SCOPE_MAX};
+	size_t nargs, i;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_key_arg(key, args[0], spec.name)) != 0)
-		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
-	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail("follow: %s is your own group's key; its records "
-		                   "are always kept",
-		                   args[0]);
-	rc = mu_store_follow(cli->store, key, on);
-	if (rc == MU_ENOTFOUND)
-		return mu_cli_fail("unfollow: you do not follow %s; `muster status` "
-		                   "lists the groups you follow",
-		                   args[0]);
-	if (rc != 0)
-		return mu_cli_fail("cannot %s %s: %s", spec.name, args[0],
-		                   mu_strerror(rc));
-	if (mu_cli_group_name(cli, key, name))
-		printf("%s %s (%s)\n", on ? "following" : "no longer following", name,
-		       args[0]);
-	else
-		printf("%s %s\n", on ? "following" : "no longer following", args[0]);
+	for (i = 0; i < nargs; i++)
+		if ((rc = follow_one(cli, spec.name, args[i], on)) != MU_CLI_OK)
+			return rc;
 	return MU_CLI_OK;
 }
 

@@ -450,30 +450,149 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 
 /* ---- formatting -------------------------------------------------------- */
 
+/*
+ * Switching TZ costs a read of the zone's file, and a list formats several
+ * times per event, so formatting does not switch per call. It remembers
+ * spans: stretches of time over which a zone keeps one offset, abbreviation
+ * and daylight-saving flag, found once with TZ switched, and then builds the
+ * local time from the UTC one plus the offset, without touching TZ.
+ *
+ * A span is found by stepping a day at a time away from t (up to SPAN_DAYS
+ * each way) until the zone's rule differs, then bisecting to the second. It
+ * assumes a zone never changes its offset and changes it back within one
+ * day, which no zone in the tz database does.
+ */
+#define SPAN_DAYS 400
+#define SPANS_MAX 64
+
+struct zone_span {
+	char zone[MU_CLI_ZONE_SIZE];
+	int64_t from, to; /* [from, to) */
+	long gmtoff;
+	int isdst;
+	char abbr[16];
+};
+
+static struct zone_span spans[SPANS_MAX];
+static size_t nspans, span_next; /* span_next: the slot reused when full */
+
+static bool
+same_rule(const struct tm *a, const struct tm *b)
+{
+	return a->tm_gmtoff == b->tm_gmtoff && a->tm_isdst == b->tm_isdst &&
+	       strcmp(a->tm_zone != NULL ? a->tm_zone : "",
+	              b->tm_zone != NULL ? b->tm_zone : "") == 0;
+}
+
+static bool
+rule_at(int64_t t, struct tm *tm)
+{
+	time_t tt = (time_t)t;
+
+	return localtime_r(&tt, tm) != NULL;
+}
+
+/* The end of the span from t in direction dir (+1: first second after it,
+ * -1: its first second), in the zone TZ is switched to. */
+static int64_t
+span_edge(int64_t t, const struct tm *at, int dir)
+{
+	struct tm tm;
+	int64_t in = t, out, mid;
+	int d;
+
+	for (d = 1; d <= SPAN_DAYS; d++) {
+		out = t + dir * (int64_t)d * 86400;
+		if (!rule_at(out, &tm) || !same_rule(&tm, at))
+			break;
+		in = out;
+	}
+	if (d > SPAN_DAYS)
+		return dir > 0 ? in + 1 : in;
+	/* in has t's rule, out does not: bisect to the second. */
+	while ((dir > 0 ? out - in : in - out) > 1) {
+		mid = in + (out - in) / 2;
+		if (rule_at(mid, &tm) && same_rule(&tm, at))
+			in = mid;
+		else
+			out = mid;
+	}
+	return dir > 0 ? out : in;
+}
+
+/* The span of zone that holds t, found or made. NULL when out of memory or
+ * when the C library cannot convert t. */
+static const struct zone_span *
+span_of(const char *zone, int64_t t)
+{
+	struct zone_span *sp;
+	struct tz_saved saved;
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; i < nspans; i++)
+		if (spans[i].from <= t && t < spans[i].to &&
+		    strcmp(spans[i].zone, zone) == 0)
+			return &spans[i];
+	if (tz_push(&saved, zone) != 0)
+		return NULL;
+	if (!rule_at(t, &tm)) {
+		tz_pop(&saved);
+		return NULL;
+	}
+	sp = &spans[nspans < SPANS_MAX ? nspans++ : span_next++ % SPANS_MAX];
+	snprintf(sp->zone, sizeof(sp->zone), "%s", zone);
+	snprintf(sp->abbr, sizeof(sp->abbr), "%s",
+	         tm.tm_zone != NULL ? tm.tm_zone : "");
+	sp->gmtoff = tm.tm_gmtoff;
+	sp->isdst = tm.tm_isdst;
+	sp->from = span_edge(t, &tm, -1);
+	sp->to = span_edge(t, &tm, 1);
+	tz_pop(&saved);
+	return sp;
+}
+
+/* The zones that passed the checks, so that each is checked once. */
+static bool
+zone_known(const char *zone)
+{
+	size_t i;
+
+	for (i = 0; i < nspans; i++)
+		if (strcmp(spans[i].zone, zone) == 0)
+			return true;
+	return zone_form_ok(zone) && zone_file_ok(zone);
+}
+
 int
 mu_cli_when_format(char *out, size_t size, int64_t t, const char *zone, const char *fmt)
 {
-	struct tz_saved saved;
+	const struct zone_span *sp = NULL;
 	struct tm tm;
-	time_t tt = (time_t)t;
+	time_t local;
 	int rc = 0;
 
 	if (size == 0)
 		return MU_EINVAL;
 	out[0] = '\0';
-	if (zone != NULL && (!zone_form_ok(zone) || !zone_file_ok(zone))) {
+	if (zone != NULL && !zone_known(zone)) {
 		zone = NULL;
 		rc = MU_ENOTFOUND;
 	}
-	if (tz_push(&saved, zone) != 0)
+	if (zone != NULL && (sp = span_of(zone, t)) == NULL)
 		return MU_ENOMEM;
-		/* fmt is checked at every call site through the format attribute in
-		 * when.h; GCC still flags passing it on. */
+	local = (time_t)(t + (sp != NULL ? sp->gmtoff : 0));
+	if (gmtime_r(&local, &tm) == NULL)
+		return rc;
+	tm.tm_isdst = sp != NULL ? sp->isdst : 0;
+	tm.tm_gmtoff = sp != NULL ? sp->gmtoff : 0;
+	tm.tm_zone = sp != NULL ? sp->abbr : "UTC";
+	/* fmt is checked at every call site through the format attribute in
+	 * when.h; GCC still flags passing it on. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	if (localtime_r(&tt, &tm) == NULL || strftime(out, size, fmt, &tm) == 0)
+	if (strftime(out, size, fmt, &tm) == 0)
 		out[0] = '\0';
 #pragma GCC diagnostic pop
-	tz_pop(&saved);
 	return rc;
 }

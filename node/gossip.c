@@ -140,6 +140,32 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	return 0;
 }
 
+/* One announce of the ids at the head of the outbox. */
+static int
+send_announce(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_state *st = p->node->sync;
+	struct mu_sync_outq *q = &p->out;
+	uint8_t(*ids)[32] = (uint8_t(*)[32])st->recs.data;
+	size_t n = 0;
+	int rc;
+
+	st->recs.len = 0;
+	while (q->head < q->len && q->v[q->head].kind == MU_OUT_ANNOUNCE &&
+	       n < MU_WIRE_IDS_MAX) {
+		if (mu_buf_append(&st->recs, q->v[q->head].id, 32) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+		ids = (uint8_t(*)[32])st->recs.data;
+		q->head++;
+		n++;
+	}
+	st->msg.len = 0;
+	if ((rc = mu_wire_encode_announce(&st->msg, (const uint8_t(*)[32])ids, n)) != 0)
+		return mu_fail(why, rc, "sync: cannot encode an announce: %s",
+		               mu_strerror(rc));
+	return mu_sync_send_msg(p, why);
+}
+
 static int
 send_want(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -190,6 +216,19 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if (e->kind == MU_OUT_HAVE &&
 		    p->npending - p->wants_pending >= SYNC_RECS_UNACKED_MAX)
 			break;
+		if (e->kind == MU_OUT_NEG) {
+			q->head++;
+			rc = mu_sync_send_neg(p, false, &p->neg_reply, why);
+			p->neg_reply.len = 0;
+			if (rc != 0)
+				return rc;
+			continue;
+		}
+		if (e->kind == MU_OUT_ANNOUNCE) {
+			if ((rc = send_announce(p, why)) != 0)
+				return rc;
+			continue;
+		}
 		if (e->kind != MU_OUT_ACK) {
 			if ((rc = send_recs(p, why)) != 0)
 				return rc;
@@ -290,12 +329,15 @@ struct greet {
 	int rc;
 };
 
+/* A group with an alliance record naming the peer (seen from the peer's
+ * side, that record is "theirs"). */
 static int
-greet_alliance(void *ctx, const struct mu_record *rec)
+greet_alliance(void *ctx, const struct mu_alliance_view *v)
 {
 	struct greet *g = ctx;
+	const struct mu_record *rec = v->theirs;
 
-	if (memcmp(rec->c.alliance.with, g->peer, 32) != 0)
+	if (rec == NULL)
 		return 0;
 	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
 		return 1;
@@ -328,7 +370,8 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	g->peer = mu_conn_peer_group(p->c);
 	g->nauthors = 0;
 	g->rc = 0;
-	rc = mu_store_list(p->node->store, MU_KIND_ALLIANCE, NULL, greet_alliance, g);
+	/* From the alliances' keys: only the records naming the peer load. */
+	rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
 	a.kind = MU_KIND_PROFILE;
 	a.d.ptr = "";
 	a.d.len = 0;
@@ -351,23 +394,27 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 
 struct push {
 	struct mu_node *node;
-	struct mu_sync_peer *origin;
-	const uint8_t (*ids)[32];
+	const struct mu_sync_fresh *fresh; /* sorted by id */
 	size_t n;
 	size_t seen;
 	size_t dropped; /* pushes to peers whose outbox is full */
 	bool rescope;
 };
 
-static bool
-from_origin(const struct push *x, const uint8_t *id)
+static int
+fresh_find(const void *id, const void *f)
 {
-	size_t i;
+	return memcmp(id, ((const struct mu_sync_fresh *)f)->id, 32);
+}
 
-	for (i = 0; i < x->n; i++)
-		if (memcmp(x->ids[i], id, 32) == 0)
-			return true;
-	return false;
+/* The peer a record came from, NULL if none (another process stored it). */
+static const struct mu_sync_peer *
+origin_of(const struct push *x, const uint8_t *id)
+{
+	const struct mu_sync_fresh *f =
+	    x->n ? bsearch(id, x->fresh, x->n, sizeof(*x->fresh), fresh_find) : NULL;
+
+	return f != NULL ? f->from : NULL;
 }
 
 static int
@@ -383,15 +430,16 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 	struct mu_sync_peer *p;
 	struct mu_addr a;
 	struct mu_conn *c;
+	const struct mu_sync_peer *origin = origin_of(x, rec->id);
+	enum mu_out_kind kind;
 
 	x->seen++;
 	x->node->log_seq = seq;
 	if (rec->kind == MU_KIND_ALLIANCE || rec->kind == MU_KIND_DELETE)
 		x->rescope = true;
 	for (c = x->node->conns; c != NULL; c = mu_conn_next(c)) {
-		if ((p = mu_conn_sync(c)) == NULL || !mu_sync_peer_wants(p, rec))
-			continue;
-		if (p == x->origin && from_origin(x, rec->id))
+		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
+		    !mu_sync_peer_wants(p, rec))
 			continue;
 		/* A peer that does not take what it gets (it does not read)
 		 * cannot make us hold every new record for it. */
@@ -399,7 +447,12 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 			x->dropped++;
 			continue;
 		}
-		if (mu_sync_out_add(p, MU_OUT_SEND, rec->id, 0) != 0)
+		/* A record from a peer may reach p from several sides: p gets
+		 * its id and asks for it once. One made here goes whole. */
+		kind = origin != NULL && mu_scope_has(p->scope, rec->group)
+		           ? MU_OUT_ANNOUNCE
+		           : MU_OUT_SEND;
+		if (mu_sync_out_add(p, kind, rec->id, 0) != 0)
 			return MU_ENOMEM;
 		/* A proposal travels with its author's profile (section "Scope"). */
 		if (rec->kind == MU_KIND_ALLIANCE &&
@@ -415,10 +468,9 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 }
 
 void
-mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
-                 const uint8_t (*ids)[32], size_t n)
+mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
 {
-	struct push x = {node, origin, ids, n, 0, 0, false};
+	struct push x = {node, fresh, n, 0, 0, false};
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
@@ -439,10 +491,8 @@ mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
 		            "%zu live pushes dropped: outboxes full (the next "
 		            "reconciliation sends them)",
 		            x.dropped);
-	/* The origin is pumped by whoever handles its message. */
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
-		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
-		    p->out.head == p->out.len)
+		if ((p = mu_conn_sync(c)) == NULL || p->out.head == p->out.len)
 			continue;
 		mu_sync_hold(p);
 		if (mu_sync_pump(p, &why) != 0)
@@ -461,12 +511,88 @@ mu_sync_poll(struct mu_node *node)
 
 	if (st == NULL || node->stopping)
 		return;
-	mu_sync_push_log(node, NULL, NULL, 0);
+	mu_sync_push_log(node, NULL, 0);
 	every =
 	    node->opts.limits.poll_ms ? SCOPE_EVERY_MS / node->opts.limits.poll_ms : 1;
 	if (++st->polls >= every) {
 		st->polls = 0;
 		mu_sync_update_scope(node);
+	}
+}
+
+/* --- announces --------------------------------------------------------------- */
+
+static bool
+held(struct mu_node *node, const uint8_t *id)
+{
+	return mu_store_get(node->store, id, found, NULL) == 0;
+}
+
+/* Whether id is being asked for; drops the entries that expired. */
+static bool
+asked(struct mu_sync_state *st, const uint8_t *id, uint64_t now)
+{
+	size_t i = 0;
+	bool hit = false;
+
+	while (i < st->nasked) {
+		if (st->asked[i].until <= now) {
+			st->asked[i] = st->asked[--st->nasked];
+			continue;
+		}
+		if (memcmp(st->asked[i].id, id, 32) == 0)
+			hit = true;
+		i++;
+	}
+	return hit;
+}
+
+int
+mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                    struct mu_why *why)
+{
+	struct mu_node *node = p->node;
+	struct mu_sync_state *st = node->sync;
+	uint64_t now = uv_now(node->loop);
+	struct mu_sync_asked *v;
+	const uint8_t *id;
+	size_t i, cap;
+
+	for (i = 0; i < m->keys.n; i++) {
+		/* Announces are hints, reconciliation the guarantee: a peer
+		 * that announces faster than it answers is not followed. */
+		if (p->need.len - p->need.head >= SYNC_ANNOUNCE_QUEUE)
+			break;
+		id = mu_wire_key(&m->keys, i);
+		if (asked(st, id, now) || held(node, id))
+			continue;
+		if (st->nasked == st->capasked) {
+			cap = st->capasked ? 2 * st->capasked : 64;
+			if ((v = realloc(st->asked, cap * sizeof(*v))) == NULL)
+				return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+			st->asked = v;
+			st->capasked = cap;
+		}
+		memcpy(st->asked[st->nasked].id, id, 32);
+		st->asked[st->nasked++].until = now + SYNC_ASKED_MS;
+		if (mu_sync_need(p, id) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
+	return 0;
+}
+
+void
+mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
+{
+	struct mu_sync_state *st = node->sync;
+	size_t i = 0;
+
+	while (st != NULL && i < st->nasked) {
+		if (n > 0 &&
+		    bsearch(st->asked[i].id, fresh, n, sizeof(*fresh), fresh_find))
+			st->asked[i] = st->asked[--st->nasked];
+		else
+			i++;
 	}
 }
 

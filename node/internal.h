@@ -54,7 +54,7 @@ struct mu_node {
 
 /* --- logging (log.c) ------------------------------------------------------ */
 
-/* One line to stderr, "2026-11-25T21:00:00Z LEVEL message", if level is
+/* One line to stderr, "2026-11-25T21:00:00.123Z LEVEL message", if level is
  * enabled. Never pass secret bytes. */
 void mu_node_log(const struct mu_node *node, enum mu_log_level level, const char *fmt,
                  ...) __attribute__((format(printf, 3, 4)));

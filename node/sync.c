@@ -59,7 +59,10 @@ mu_sync_stop(struct mu_node *node)
 {
 	struct mu_sync_state *st = node->sync;
 
+	/* What was verified before the stop is stored (nobody is acked). */
+	mu_sync_commit(node);
 	if (st != NULL) {
+		free(st->asked);
 		mu_buf_free(&st->msg);
 		mu_buf_free(&st->recs);
 		mu_buf_free(&st->neg);
@@ -168,6 +171,7 @@ peer_free(struct mu_sync_peer *p)
 
 	neg_reset(p);
 	free(p->neg_parked);
+	mu_buf_free(&p->neg_reply);
 	while ((m = p->inq) != NULL) {
 		p->inq = m->next;
 		free(m);
@@ -202,7 +206,8 @@ mu_sync_fail(struct mu_sync_peer *p, const char *why)
 void
 mu_sync_update_hold(struct mu_sync_peer *p)
 {
-	bool hold = p->busy || p->acks_queued > SYNC_WANTS_HOLD;
+	bool hold = p->nbatches >= SYNC_BATCHES_MAX || p->inq != NULL ||
+	            p->acks_queued > SYNC_WANTS_HOLD;
 
 	if (p->c != NULL && hold != p->held) {
 		p->held = hold;
@@ -232,6 +237,7 @@ mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
 	p->dialer = mu_conn_is_dialer(c);
 	p->next_req = 1;
 	p->inq_tail = &p->inq;
+	p->batches_tail = &p->batches;
 	mu_conn_set_sync(c, p);
 	flush_stats(p, true, false);
 	if (mu_sync_send_hello(p, &why) != 0)
@@ -258,6 +264,7 @@ mu_sync_on_close(struct mu_node *node, struct mu_conn *c)
 	}
 	mu_conn_set_sync(c, NULL);
 	p->c = NULL;
+	mu_sync_drop_batches(p);
 	mu_sync_release(p);
 }
 
@@ -337,14 +344,15 @@ neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 	return 0;
 }
 
-static int
-send_neg(struct mu_sync_peer *p, bool open, struct mu_why *why)
+int
+mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
+                 struct mu_why *why)
 {
 	struct mu_sync_state *st = p->node->sync;
 	int rc;
 
 	st->msg.len = 0;
-	rc = mu_wire_encode_neg(&st->msg, open, st->neg.data, st->neg.len);
+	rc = mu_wire_encode_neg(&st->msg, open, neg->data, neg->len);
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot encode a negentropy message: %s",
 		               mu_strerror(rc));
@@ -377,7 +385,7 @@ mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
 	p->neg_have = p->neg_need = 0;
 	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %zu records",
 	            mu_conn_name(p->c), p->nitems);
-	return send_neg(p, true, why);
+	return mu_sync_send_neg(p, true, &st->neg, why);
 }
 
 static int
@@ -389,15 +397,13 @@ on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
 	return mu_sync_out_add(p, MU_OUT_HAVE, id, 0);
 }
 
-static int
-on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+int
+mu_sync_need(struct mu_sync_peer *p, const uint8_t *id)
 {
-	struct mu_sync_peer *p = ctx;
 	struct mu_sync_ids *q = &p->need;
 	uint8_t(*v)[32];
 	size_t cap;
 
-	p->neg_need++;
 	if (q->head > 0 && q->len == q->cap) {
 		memmove(q->v, q->v + q->head, (q->len - q->head) * 32);
 		q->len -= q->head;
@@ -415,6 +421,15 @@ on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
 }
 
 static int
+on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+{
+	struct mu_sync_peer *p = ctx;
+
+	p->neg_need++;
+	return mu_sync_need(p, id);
+}
+
+static int
 on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
        struct mu_why *why)
 {
@@ -429,9 +444,14 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
 			    "dialer initiates");
 		if ((rc = neg_prepare(p, why)) != 0)
 			return rc;
+		mu_neg_set_push(p->neg, true);
 	} else if (p->neg == NULL) {
 		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
 	}
+	if (p->neg_reply.len > 0)
+		return mu_fail(why, MU_EFORMAT,
+		               "sync: a negentropy message before our answer to the "
+		               "last one");
 	p->neg_started = now_ms(p->node);
 	st->neg.len = 0;
 	rc = mu_neg_reconcile(p->neg, m->neg.ptr, m->neg.len, &st->neg, on_have,
@@ -441,8 +461,16 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
 			return mu_fail(why, rc, "sync: out of memory");
 		return rc; /* why names the malformed message */
 	}
+	if (!mu_neg_is_initiator(p->neg) && p->out.head < p->out.len) {
+		/* Our answer follows the records queued before it, those it
+		 * pushes among them: when it arrives, they have. */
+		if (mu_buf_append(&p->neg_reply, st->neg.data, st->neg.len) != 0 ||
+		    mu_sync_out_add(p, MU_OUT_NEG, NULL, 0) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+		return 0;
+	}
 	if (!mu_neg_is_initiator(p->neg) || st->neg.len > 0)
-		return send_neg(p, false, why);
+		return mu_sync_send_neg(p, false, &st->neg, why);
 	/* The initiator has nothing more to say: the difference is known. */
 	neg_reset(p);
 	p->reconciled++;
@@ -571,6 +599,14 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 		             mu_wire_type_name(m->type));
 		goto out;
 	}
+	/* Records wait for a place among the batches being verified, other
+	 * messages until the records before them are stored: a want that
+	 * follows records is answered with them, an ack never overtakes them. */
+	if (m->type == MU_WIRE_RECS ? p->nbatches >= SYNC_BATCHES_MAX
+	                            : p->nbatches > 0 || p->uncommitted > 0) {
+		rc = SYNC_LATER;
+		goto out;
+	}
 	switch (m->type) {
 	case MU_WIRE_HELLO:
 		rc = on_hello(p, m, why);
@@ -591,6 +627,9 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 	case MU_WIRE_ACK:
 		on_ack(p, m->req);
 		break;
+	case MU_WIRE_ANNOUNCE:
+		rc = mu_sync_on_announce(p, m, why);
+		break;
 	default:
 		break;
 	}
@@ -610,9 +649,9 @@ check_done(struct mu_sync_peer *p)
 
 	if (!node->once || !p->dialer || p->done || p->c == NULL)
 		return;
-	if (p->reconciled == 0 || p->reconciling || p->again || p->busy ||
-	    p->inq != NULL || p->need.head < p->need.len || p->out.head < p->out.len ||
-	    p->npending > 0)
+	if (p->reconciled == 0 || p->reconciling || p->again || p->nbatches > 0 ||
+	    p->uncommitted > 0 || p->inq != NULL || p->neg_parked != NULL ||
+	    p->need.head < p->need.len || p->out.head < p->out.len || p->npending > 0)
 		return;
 	p->done = true;
 	flush_stats(p, false, false);
@@ -637,8 +676,13 @@ after(struct mu_sync_peer *p, struct mu_why *why)
 	if (p->neg_parked != NULL && !queues_full(p)) {
 		q = p->neg_parked;
 		p->neg_parked = NULL;
-		rc = handle(p, q->data, q->len, why);
-		free(q);
+		if ((rc = handle(p, q->data, q->len, why)) == SYNC_LATER) {
+			/* Records before it are still being stored. */
+			p->neg_parked = q;
+			rc = 0;
+		} else {
+			free(q);
+		}
 		if (rc == 0 && p->c != NULL)
 			rc = mu_sync_pump(p, why);
 		if (rc != 0 || p->c == NULL)
@@ -658,31 +702,42 @@ over_high(const struct mu_sync_peer *p)
 	return p->c != NULL && mu_conn_queued(p->c) > p->node->opts.limits.out_high;
 }
 
+/* Keeps a copy of a message to handle once the batches before it are done. */
+static int
+defer(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+{
+	struct mu_sync_inmsg *q;
+
+	if ((q = malloc(sizeof(*q) + len)) == NULL)
+		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	q->next = NULL;
+	q->len = len;
+	memcpy(q->data, msg, len);
+	*p->inq_tail = q;
+	p->inq_tail = &q->next;
+	mu_sync_update_hold(p);
+	return 0;
+}
+
 int
 mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
                    size_t len, struct mu_why *why)
 {
 	struct mu_sync_peer *p = mu_conn_sync(c);
-	struct mu_sync_inmsg *q;
 	int rc;
 
 	(void)node;
 	if (p == NULL)
 		return mu_fail(why, MU_EINVAL, "sync: a message before the session");
-	if (p->busy || p->inq != NULL || over_high(p)) {
-		/* Messages are handled in order: wait for the batch on the pool,
-		 * or for the write queue to drain. */
-		if ((q = malloc(sizeof(*q) + len)) == NULL)
-			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-		q->next = NULL;
-		q->len = len;
-		memcpy(q->data, msg, len);
-		*p->inq_tail = q;
-		p->inq_tail = &q->next;
-		return 0;
+	if (p->inq != NULL || over_high(p)) {
+		/* Messages are handled in order, and wait while the write
+		 * queue is past out_high. */
+		return defer(p, msg, len, why);
 	}
 	mu_sync_hold(p);
 	rc = handle(p, msg, len, why);
+	if (rc == SYNC_LATER)
+		rc = defer(p, msg, len, why);
 	if (rc == 0)
 		rc = after(p, why);
 	if (p->c == NULL)
@@ -699,11 +754,13 @@ mu_sync_resume(struct mu_sync_peer *p)
 	int rc = 0;
 
 	mu_sync_hold(p);
-	while (rc == 0 && p->c != NULL && !p->busy && !over_high(p) &&
-	       (q = p->inq) != NULL) {
+	while (rc == 0 && p->c != NULL && !over_high(p) && (q = p->inq) != NULL) {
+		if ((rc = handle(p, q->data, q->len, &why)) == SYNC_LATER) {
+			rc = 0;
+			break;
+		}
 		if ((p->inq = q->next) == NULL)
 			p->inq_tail = &p->inq;
-		rc = handle(p, q->data, q->len, &why);
 		free(q);
 	}
 	if (rc == 0)

@@ -5,7 +5,8 @@
  *   gossip.c  what goes out: the outbox turned into frames under
  *             backpressure, live push from the store log, the scope
  *   verify.c  what comes in: records validated (large batches on the thread
- *             pool), filtered by scope, stored in one transaction per batch
+ *             pool, several at once), filtered by scope, and stored in
+ *             commits that gather the batches of every peer
  *
  * Everything runs on the loop thread except verify.c's worker, which only
  * parses copies of the bytes it was given.
@@ -45,11 +46,28 @@
 
 /* Batches of more records than this are verified on the thread pool. */
 #define SYNC_VERIFY_INLINE_MAX 8
+/* handle() (sync.c): the message must wait for batches being verified. */
+#define SYNC_LATER 1
+/* Batches of one peer verified at once; at this many its reading stops. */
+#define SYNC_BATCHES_MAX 16
+/* Verified records are stored in one transaction when this many wait, or
+ * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
+ * one commit (and its fsync) per many messages. Acks wait for the commit. */
+#define SYNC_COMMIT_RECS 2048
+#define SYNC_COMMIT_MS   10
+/* Announced ids we asked a peer for are not asked for again from another
+ * for this long, unless stored meanwhile; a peer's announces are ignored
+ * while this many of its ids wait to be asked for. */
+#define SYNC_ASKED_MS       5000
+#define SYNC_ANNOUNCE_QUEUE 4096
 
 enum mu_out_kind {
 	MU_OUT_HAVE = 1, /* a record the peer lacks: recs with a req, acked */
 	MU_OUT_SEND,     /* a want's answer or a live push: recs with req 0 */
 	MU_OUT_ACK,      /* ["ack", req] once what was queued before it is sent */
+	MU_OUT_NEG,      /* the responder's negentropy answer (neg_reply), after
+	                    the records it pushes in place of listing their ids */
+	MU_OUT_ANNOUNCE, /* the id of a record relayed live: announce, not push */
 };
 
 struct mu_out_entry {
@@ -73,6 +91,20 @@ struct mu_sync_inmsg {
 	struct mu_sync_inmsg *next;
 	size_t len;
 	uint8_t data[];
+};
+
+struct mu_sync_batch; /* verify.c: one recs message being taken in */
+
+/* An announced id asked for, until when it is not asked for again. */
+struct mu_sync_asked {
+	uint8_t id[32];
+	uint64_t until;
+};
+
+/* A record stored as new, and the peer it came from (NULL: not a peer). */
+struct mu_sync_fresh {
+	uint8_t id[32];
+	const struct mu_sync_peer *from;
 };
 
 struct mu_sync_pending {
@@ -100,6 +132,7 @@ struct mu_sync_peer {
 	unsigned reconciled;  /* finished reconciliations (as initiator) */
 	uint64_t neg_have, neg_need;
 	struct mu_sync_inmsg *neg_parked; /* a neg waiting for the queues */
+	struct mu_buf neg_reply;          /* responder: an answer waiting in out */
 
 	/* What goes out. */
 	struct mu_sync_ids need; /* ids to ask for in wants */
@@ -110,10 +143,15 @@ struct mu_sync_peer {
 	size_t npending, cappending;
 	size_t wants_pending;
 
-	/* What comes in. */
-	bool busy;                             /* a batch is on the thread pool */
+	/* What comes in: recs messages are verified in order, in batches
+	 * (verify.c); other messages wait in inq until the batches before
+	 * them are done, so an ack is never handled before records that
+	 * preceded it. */
+	struct mu_sync_batch *batches, **batches_tail; /* being verified */
+	unsigned nbatches;
+	unsigned uncommitted;                  /* batches waiting for the commit */
 	bool held;                             /* we asked conn.c to stop reading */
-	struct mu_sync_inmsg *inq, **inq_tail; /* messages read while busy */
+	struct mu_sync_inmsg *inq, **inq_tail; /* messages read meanwhile */
 	unsigned invalid;
 
 	/* Statistics not yet written to the peers table. */
@@ -128,6 +166,14 @@ struct mu_sync_state {
 	struct mu_buf neg;  /* a negentropy message */
 	unsigned polls;     /* since the scope was last recomputed */
 	uint64_t progress_ms;
+	/* Verified batches of every peer waiting for one commit (verify.c). */
+	struct mu_sync_batch *commit, **commit_tail;
+	size_t commit_recs;
+	uv_timer_t commit_timer;
+	bool timer_ok;
+	/* Announced ids asked for and not stored yet (gossip.c). */
+	struct mu_sync_asked *asked;
+	size_t nasked, capasked;
 };
 
 /* sync.c */
@@ -139,8 +185,12 @@ void mu_sync_fail(struct mu_sync_peer *p, const char *why);
 /* Sends node's msg buffer to p. */
 int mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why);
 int mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why);
+/* Sends neg (a negentropy message) as neg-open when open, else neg. */
+int mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
+                     struct mu_why *why);
 int mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why);
-/* A batch came back from the pool: handles what was read meanwhile. */
+/* Batches finished or committed: handles what was read meanwhile, sends
+ * what can be sent, sees whether a one-shot sync is done. */
 void mu_sync_resume(struct mu_sync_peer *p);
 /* Asks conn.c to read or not, from busy and the unanswered wants. */
 void mu_sync_update_hold(struct mu_sync_peer *p);
@@ -157,9 +207,18 @@ int mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why);
  * authors' profiles. */
 int mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why);
 /* Pushes what the store log holds past node->log_seq to the peers that want
- * it; origin (may be NULL) does not get the records of ids[0..n). */
-void mu_sync_push_log(struct mu_node *node, struct mu_sync_peer *origin,
-                      const uint8_t (*ids)[32], size_t n);
+ * it, then sends what every peer has waiting; a record of fresh[0..n)
+ * (sorted by id) does not go back to the peer it came from. */
+void mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh,
+                      size_t n);
+/* An announce from p: asks p for the ids we neither hold nor asked for. */
+int mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                        struct mu_why *why);
+/* Those records are stored: their ids are no longer being asked for. */
+void mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh,
+                        size_t n);
+/* Queues id in p's wants (sync.c). */
+int mu_sync_need(struct mu_sync_peer *p, const uint8_t *id);
 /* Whether rec is one p wants: its group is in p's scope, or it concerns an
  * alliance naming p's group. */
 bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);
@@ -172,7 +231,13 @@ bool mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key);
 size_t mu_sync_out_pending(const struct mu_sync_peer *p);
 
 /* verify.c */
+/* Takes in one recs message (the caller checked p->nbatches is below
+ * SYNC_BATCHES_MAX): verified inline or on the pool, then committed. */
 int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,
                     struct mu_why *why);
+/* Stores what waits for a commit now, then acks and pushes it on. */
+void mu_sync_commit(struct mu_node *node);
+/* Frees p's batches (p is closing); their records are not stored. */
+void mu_sync_drop_batches(struct mu_sync_peer *p);
 
 #endif

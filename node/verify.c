@@ -1,14 +1,20 @@
 /*
  * verify.c - records arriving from a peer (docs/PROTOCOL.md, "Sync"): each
  * is fully validated (mu_rec_parse() with the current time) before it is
- * stored or relayed; batches of more than SYNC_VERIFY_INLINE_MAX go to the
- * libuv thread pool, whose worker only parses its own copy of the bytes.
- * Back on the loop thread the batch is filtered by scope, stored in one
- * write transaction, pushed on to the other peers, and acknowledged.
+ * stored or relayed. Batches of more than SYNC_VERIFY_INLINE_MAX go to the
+ * libuv thread pool, up to SYNC_BATCHES_MAX of one peer at once, whose
+ * workers only parse their own copy of the bytes; smaller ones are checked
+ * on the spot. Back on the loop thread, in the order they arrived, batches
+ * are filtered by scope and join the commit: the verified batches of every
+ * peer, stored in one write transaction when SYNC_COMMIT_RECS records wait
+ * or SYNC_COMMIT_MS after the first, so that a large sync pays for one
+ * commit per thousands of records rather than one per message. Only then
+ * are the records pushed on and the recs acknowledged: an ack promises the
+ * records are stored.
  *
- * While a batch is on the pool the peer is not read (mu_conn_hold) and what
- * was already read waits in order (sync.c), so an ack that follows records
- * is never handled before them.
+ * A peer's messages other than recs wait (sync.c) until its batches before
+ * them are verified, so an ack that follows records is never handled
+ * before them.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,33 +22,42 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "../storage/local.h"
 #include "sync.h"
 
-struct batch {
+struct mu_sync_batch {
 	uv_work_t work;
-	struct mu_sync_peer *p;
+	struct mu_sync_batch *next; /* the peer's batches, then the commit */
+	struct mu_sync_peer *p;     /* held (mu_sync_hold) by the batch */
 	uint64_t req;
 	int64_t now;
 	size_t n;
-	const uint8_t *ptr[MU_WIRE_RECS_MAX]; /* into the message or into copy */
+	bool verified;                        /* and back on the loop thread */
+	const uint8_t *ptr[MU_WIRE_RECS_MAX]; /* into copy */
 	size_t len[MU_WIRE_RECS_MAX];
-	uint8_t *copy; /* pool batches: the records' bytes, owned */
+	uint8_t *copy; /* the records' bytes, owned */
 	int rc[MU_WIRE_RECS_MAX];
 	struct mu_why why[MU_WIRE_RECS_MAX];
 	struct mu_record recs[MU_WIRE_RECS_MAX];
+	size_t nkeep; /* recs[keep[i]] are to be stored */
+	uint8_t keep[MU_WIRE_RECS_MAX];
 };
 
 static void
-batch_free(struct batch *b)
+batch_free(struct mu_sync_batch *b)
 {
+	struct mu_sync_peer *p = b->p;
+
 	free(b->copy);
 	free(b);
+	mu_sync_release(p);
 }
 
 /* Pure: runs on a pool thread for large batches. */
 static void
-verify(struct batch *b)
+verify(struct mu_sync_batch *b)
 {
 	size_t i;
 
@@ -57,15 +72,30 @@ verify_work(uv_work_t *w)
 	verify(w->data);
 }
 
+/* Whether b holds an alliance of group naming us that passed (j < upto). */
+static bool
+batch_proposes(const struct mu_sync_batch *b, size_t upto, const uint8_t *group,
+               const uint8_t *us)
+{
+	size_t j;
+
+	for (j = 0; j < upto; j++)
+		if (b->rc[j] == 0 && b->recs[j].kind == MU_KIND_ALLIANCE &&
+		    memcmp(b->recs[j].group, group, 32) == 0 &&
+		    memcmp(b->recs[j].c.alliance.with, us, 32) == 0)
+			return true;
+	return false;
+}
+
 /* Whether a record outside our scope is still ours to keep: an alliance
  * naming us, its tombstone, or the profile of a group that proposes to us
- * (in our store or in this batch). */
+ * (in our store, in this batch, or in one waiting for the commit). */
 static bool
-keep(struct mu_node *node, const struct batch *b, size_t i)
+keep(struct mu_node *node, const struct mu_sync_batch *b, size_t i)
 {
 	const struct mu_record *rec = &b->recs[i];
 	const uint8_t *us = node->identity->group;
-	size_t j;
+	const struct mu_sync_batch *c;
 
 	if (mu_scope_has(node->scope, rec->group))
 		return true;
@@ -75,10 +105,10 @@ keep(struct mu_node *node, const struct batch *b, size_t i)
 	case MU_KIND_DELETE:
 		return mu_sync_unproposes(rec, us);
 	case MU_KIND_PROFILE:
-		for (j = 0; j < b->n; j++)
-			if (b->rc[j] == 0 && b->recs[j].kind == MU_KIND_ALLIANCE &&
-			    memcmp(b->recs[j].group, rec->group, 32) == 0 &&
-			    memcmp(b->recs[j].c.alliance.with, us, 32) == 0)
+		if (batch_proposes(b, b->n, rec->group, us))
+			return true;
+		for (c = mu_sync_state(node)->commit; c != NULL; c = c->next)
+			if (batch_proposes(c, c->n, rec->group, us))
 				return true;
 		return mu_sync_proposes(node, rec->group, us);
 	default:
@@ -86,19 +116,47 @@ keep(struct mu_node *node, const struct batch *b, size_t i)
 	}
 }
 
-/* The rest of a batch, on the loop thread, after verification. */
+static void
+on_commit_timer(uv_timer_t *t)
+{
+	mu_sync_commit(t->data);
+}
+
+/* Adds a verified batch to the commit, and has it committed soon. */
+static void
+join_commit(struct mu_node *node, struct mu_sync_batch *b)
+{
+	struct mu_sync_state *st = node->sync;
+
+	b->next = NULL;
+	if (st->commit == NULL) {
+		st->commit_tail = &st->commit;
+		if (!st->timer_ok) {
+			uv_timer_init(node->loop, &st->commit_timer);
+			st->commit_timer.data = node;
+			st->timer_ok = true;
+		}
+		uv_timer_start(&st->commit_timer, on_commit_timer, SYNC_COMMIT_MS, 0);
+	}
+	*st->commit_tail = b;
+	st->commit_tail = &b->next;
+	st->commit_recs += b->nkeep;
+	b->p->uncommitted++;
+	/* From the loop, not from here: a commit handles the peers' waiting
+	 * messages, and one of them may be the caller. */
+	if (st->commit_recs >= SYNC_COMMIT_RECS &&
+	    st->commit_recs - b->nkeep < SYNC_COMMIT_RECS)
+		uv_timer_start(&st->commit_timer, on_commit_timer, 0, 0);
+}
+
+/* A batch, verified, on the loop thread: counts, bans, scope; then it
+ * joins the commit (or is done, when it holds nothing to store or ack). */
 static int
-finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
+finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 {
 	struct mu_node *node = p->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
-	const struct mu_record *keep_recs[MU_WIRE_RECS_MAX];
-	enum mu_put_result results[MU_WIRE_RECS_MAX];
-	uint8_t fresh[MU_WIRE_RECS_MAX][32];
-	size_t i, nkeep = 0, nfresh = 0, outside = 0;
-	struct mu_sync_state *st = node->sync;
-	char what[128];
-	int rc;
+	size_t i, outside = 0;
 
 	p->received += b->n;
 	node->report.received += b->n;
@@ -115,7 +173,7 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 			outside++;
 			continue;
 		}
-		keep_recs[nkeep++] = &b->recs[i];
+		b->keep[b->nkeep++] = (uint8_t)i;
 	}
 	if (p->invalid > lim->max_invalid) {
 		mu_dial_ban(node, mu_conn_ip(p->c));
@@ -127,41 +185,30 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 		mu_node_log(node, MU_LOG_DEBUG,
 		            "peer %s: %zu records outside our scope",
 		            mu_conn_name(p->c), outside);
-	if (nkeep > 0) {
-		/* mu_store_put() returns once the commit is on disk (LMDB
-		 * syncs every commit: the store sets neither MDB_NOSYNC nor
-		 * MDB_NOMETASYNC), so the ack below never precedes it. */
-		rc = mu_store_put(node->store, keep_recs, nkeep, results, why);
-		if (rc == MU_EFULL) {
-			/* Refused, not lost: the sender still has them and
-			 * offers them again at its next reconciliation. */
-			snprintf(what, sizeof(what), "%zu records from peer %s", nkeep,
-			         mu_conn_name(p->c));
-			mu_node_store_full(node, what, why->text);
-			nkeep = 0;
-		} else if (rc != 0) {
-			return rc; /* why says what is wrong with the store */
-		} else {
-			mu_node_store_ok(node);
-		}
-		for (i = 0; i < nkeep; i++) {
-			if (results[i] != MU_PUT_NEW)
-				continue;
-			memcpy(fresh[nfresh++], keep_recs[i]->id, 32);
-		}
-		node->report.stored += nfresh;
-	}
-	if (nfresh > 0) {
-		mu_node_log(node, MU_LOG_DEBUG, "peer %s: %zu new records of %zu",
-		            mu_conn_name(p->c), nfresh, b->n);
-		mu_sync_push_log(node, p, (const uint8_t(*)[32])fresh, nfresh);
-	}
 	mu_sync_progress(node);
-	if (b->req != 0 && p->c != NULL) {
-		st->msg.len = 0;
-		if ((rc = mu_wire_encode_ack(&st->msg, b->req)) != 0)
-			return mu_fail(why, rc, "sync: out of memory");
-		return mu_sync_send_msg(p, why);
+	if (b->nkeep == 0 && b->req == 0) {
+		batch_free(b);
+		return 0;
+	}
+	join_commit(node, b);
+	return 0;
+}
+
+/* Finishes p's verified batches at the head of its queue, in order. */
+static int
+drain(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_batch *b;
+	int rc;
+
+	while ((b = p->batches) != NULL && b->verified && p->c != NULL) {
+		if ((p->batches = b->next) == NULL)
+			p->batches_tail = &p->batches;
+		p->nbatches--;
+		if ((rc = finish(p, b, why)) != 0) {
+			batch_free(b);
+			return rc;
+		}
 	}
 	return 0;
 }
@@ -169,24 +216,184 @@ finish(struct mu_sync_peer *p, struct batch *b, struct mu_why *why)
 static void
 verify_done(uv_work_t *w, int status)
 {
-	struct batch *b = w->data;
+	struct mu_sync_batch *b = w->data;
 	struct mu_sync_peer *p = b->p;
 	struct mu_why why;
+
+	/* Set here, on the loop thread, so that drain() never takes a batch
+	 * whose callback is still to come. */
+	b->verified = true;
+	if (status != 0) {
+		/* Cancelled: the loop is stopping; nothing is stored. */
+		b->n = 0;
+		b->req = 0;
+	}
+	if (p->c == NULL) {
+		mu_sync_drop_batches(p); /* b among them */
+		return;
+	}
+	mu_sync_hold(p);
+	if (drain(p, &why) != 0)
+		mu_sync_fail(p, why.text);
+	else
+		mu_sync_resume(p);
+	mu_sync_release(p);
+}
+
+void
+mu_sync_drop_batches(struct mu_sync_peer *p)
+{
+	struct mu_sync_batch *b, **link = &p->batches;
+
+	mu_sync_hold(p);
+	/* Batches still on the pool are freed when they come back. */
+	while ((b = *link) != NULL) {
+		if (!b->verified) {
+			link = &b->next;
+			continue;
+		}
+		*link = b->next;
+		p->nbatches--;
+		batch_free(b);
+	}
+	p->batches_tail = link;
+	mu_sync_release(p);
+}
+
+static int
+fresh_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct mu_sync_fresh *)a)->id,
+	              ((const struct mu_sync_fresh *)b)->id, 32);
+}
+
+/* Stores the records of list in one transaction; fills fresh with those
+ * stored as new. */
+static int
+store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
+           struct mu_sync_fresh *fresh, size_t *nfresh, struct mu_why *why)
+{
+	const struct mu_record **recs = malloc(total * sizeof(*recs));
+	enum mu_put_result *results = malloc(total * sizeof(*results));
+	struct mu_sync_batch *b;
+	size_t n = 0, k;
+	int rc;
+
+	if (recs == NULL || results == NULL) {
+		rc = mu_fail(why, MU_ENOMEM, "sync: out of memory");
+		goto out;
+	}
+	for (b = list; b != NULL; b = b->next)
+		for (k = 0; k < b->nkeep; k++)
+			recs[n++] = &b->recs[b->keep[k]];
+	if ((rc = mu_store_put(node->store, recs, n, results, why)) != 0)
+		goto out;
+	n = 0;
+	for (b = list; b != NULL; b = b->next)
+		for (k = 0; k < b->nkeep; k++, n++) {
+			if (results[n] != MU_PUT_NEW)
+				continue;
+			memcpy(fresh[*nfresh].id, recs[n]->id, 32);
+			fresh[(*nfresh)++].from = b->p;
+		}
+	qsort(fresh, *nfresh, sizeof(*fresh), fresh_cmp);
+out:
+	free(recs);
+	free(results);
+	return rc;
+}
+
+/* At debug level, one line per new record: when it arrived, and whence. */
+static void
+log_fresh(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
+{
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sodium_bin2hex(hex, sizeof(hex), fresh[i].id, 32);
+		mu_node_log(node, MU_LOG_DEBUG, "new record %s from %s", hex,
+		            fresh[i].from->c != NULL ? mu_conn_name(fresh[i].from->c)
+		                                     : "a closed connection");
+	}
+}
+
+void
+mu_sync_commit(struct mu_node *node)
+{
+	struct mu_sync_state *st = node->sync;
+	struct mu_sync_batch *list, *b;
+	struct mu_sync_fresh *fresh = NULL;
+	size_t total, nfresh = 0;
+	struct mu_sync_peer *p;
+	struct mu_why why;
+	char what[64];
 	int rc = 0;
 
-	p->busy = false;
-	if (p->c != NULL) {
-		if (status != 0)
-			rc = mu_fail(&why, MU_EIO, "sync: record check cancelled");
+	if (st == NULL || (list = st->commit) == NULL)
+		return;
+	total = st->commit_recs;
+	st->commit = NULL;
+	st->commit_tail = &st->commit;
+	st->commit_recs = 0;
+	if (st->timer_ok)
+		uv_timer_stop(&st->commit_timer);
+	if (total > 0) {
+		if ((fresh = malloc(total * sizeof(*fresh))) == NULL)
+			rc = mu_fail(&why, MU_ENOMEM, "sync: out of memory");
 		else
-			rc = finish(p, b, &why);
-		if (rc != 0)
-			mu_sync_fail(p, why.text);
-		else
-			mu_sync_resume(p);
+			rc = store_list(node, list, total, fresh, &nfresh, &why);
 	}
-	batch_free(b);
-	mu_sync_release(p); /* the batch's hold */
+	if (rc == MU_EFULL) {
+		/* Refused, not lost: the senders still have them and offer
+		 * them again at their next reconciliation. The peers stay, to
+		 * be served what is stored. */
+		snprintf(what, sizeof(what), "%zu records from peers", total);
+		mu_node_store_full(node, what, why.text);
+		nfresh = 0;
+		rc = 0;
+	} else if (rc != 0) {
+		mu_node_log(node, MU_LOG_ERROR, "cannot store %zu records: %s", total,
+		            why.text);
+	} else if (total > 0) {
+		mu_node_store_ok(node);
+	}
+	node->report.stored += nfresh;
+	if (nfresh > 0)
+		mu_node_log(node, MU_LOG_DEBUG, "stored %zu new records of %zu", nfresh,
+		            total);
+	if (node->opts.log_level >= MU_LOG_DEBUG)
+		log_fresh(node, fresh, nfresh);
+	mu_sync_asked_done(node, fresh, nfresh);
+	/* Acks only once what is kept is stored (mu_store_put() returns once
+	 * the commit is on disk: the store sets neither MDB_NOSYNC nor
+	 * MDB_NOMETASYNC), or refused for a full store; a peer whose records
+	 * could not be stored otherwise is dropped, and sends them again when
+	 * it comes back. */
+	for (b = list; b != NULL; b = b->next) {
+		p = b->p;
+		p->uncommitted--;
+		if (p->c == NULL)
+			continue;
+		if (rc != 0) {
+			mu_sync_fail(p, "sync: cannot store its records");
+			continue;
+		}
+		if (b->req == 0)
+			continue;
+		st->msg.len = 0;
+		if (mu_wire_encode_ack(&st->msg, b->req) != 0 ||
+		    mu_sync_send_msg(p, &why) != 0)
+			mu_sync_fail(p, "sync: cannot send an ack");
+	}
+	mu_sync_push_log(node, fresh, nfresh);
+	free(fresh);
+	while ((b = list) != NULL) {
+		list = b->next;
+		if (b->p->c != NULL && (list == NULL || list->p != b->p))
+			mu_sync_resume(b->p);
+		batch_free(b);
+	}
 }
 
 int
@@ -194,7 +401,7 @@ mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_w
 {
 	struct mu_node *node = p->node;
 	unsigned max = node->opts.limits.max_recs_per_frame;
-	struct batch *b;
+	struct mu_sync_batch *b;
 	size_t i, total = 0, off = 0;
 	int rc;
 
@@ -204,41 +411,37 @@ mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_w
 		               max);
 	if (m->nrecs == 0 && m->req == 0)
 		return 0;
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	for (i = 0; i < m->nrecs; i++)
+		total += m->recs[i].len;
+	if ((b = calloc(1, sizeof(*b))) == NULL ||
+	    (total > 0 && (b->copy = malloc(total)) == NULL)) {
+		free(b);
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
 	b->p = p;
+	mu_sync_hold(p);
 	b->req = m->req;
 	b->now = time(NULL);
 	b->n = m->nrecs;
-	if (b->n <= SYNC_VERIFY_INLINE_MAX) {
-		for (i = 0; i < b->n; i++) {
-			b->ptr[i] = m->recs[i].ptr;
-			b->len[i] = m->recs[i].len;
-		}
-		verify(b);
-		rc = finish(p, b, why);
-		batch_free(b);
-		return rc;
-	}
-	for (i = 0; i < b->n; i++)
-		total += m->recs[i].len;
-	if ((b->copy = malloc(total)) == NULL) {
-		batch_free(b);
-		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	}
 	for (i = 0; i < b->n; off += m->recs[i].len, i++) {
 		memcpy(b->copy + off, m->recs[i].ptr, m->recs[i].len);
 		b->ptr[i] = b->copy + off;
 		b->len[i] = m->recs[i].len;
 	}
+	*p->batches_tail = b;
+	p->batches_tail = &b->next;
+	p->nbatches++;
+	if (b->n <= SYNC_VERIFY_INLINE_MAX) {
+		verify(b);
+		b->verified = true;
+		return drain(p, why);
+	}
 	b->work.data = b;
 	if ((rc = uv_queue_work(node->loop, &b->work, verify_work, verify_done)) != 0) {
-		batch_free(b);
+		b->verified = true; /* never queued: dropped with the connection */
 		return mu_fail(why, MU_ENOMEM, "sync: cannot queue record checks: %s",
 		               uv_strerror(rc));
 	}
-	p->busy = true;
-	mu_sync_hold(p);
 	mu_sync_update_hold(p);
 	return 0;
 }

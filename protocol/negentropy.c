@@ -30,6 +30,7 @@ struct mu_neg {
 	size_t n;
 	size_t frame_limit;
 	bool initiator;
+	bool push; /* responder: list only common ids, report the rest */
 	uint64_t last_in, last_out;
 };
 
@@ -318,6 +319,38 @@ mu_neg_sort(struct mu_neg_item *items, size_t n)
 		qsort(items, n, sizeof(*items), item_cmp);
 }
 
+/* Their ids of an IdList range, sorted and without repeats (a repeated id
+ * is one id, as in the reference's set): *out is malloc()ed (NULL for none),
+ * *uniq its count. */
+static int
+sorted_ids(const uint8_t *theirs, size_t count, uint8_t **out, size_t *uniq)
+{
+	uint8_t *sorted;
+
+	*out = NULL;
+	*uniq = 0;
+	if (count == 0)
+		return 0;
+	if ((sorted = malloc(count * MU_NEG_ID_BYTES)) == NULL)
+		return MU_ENOMEM;
+	memcpy(sorted, theirs, count * MU_NEG_ID_BYTES);
+	qsort(sorted, count, MU_NEG_ID_BYTES, id_cmp);
+	for (size_t i = 0; i < count; i++)
+		if (*uniq == 0 ||
+		    memcmp(sorted + (*uniq - 1) * MU_NEG_ID_BYTES,
+		           sorted + i * MU_NEG_ID_BYTES, MU_NEG_ID_BYTES) != 0)
+			memmove(sorted + (*uniq)++ * MU_NEG_ID_BYTES,
+			        sorted + i * MU_NEG_ID_BYTES, MU_NEG_ID_BYTES);
+	*out = sorted;
+	return 0;
+}
+
+static const uint8_t *
+find_id(const uint8_t *sorted, size_t uniq, const uint8_t *id)
+{
+	return uniq ? bsearch(id, sorted, uniq, MU_NEG_ID_BYTES, id_cmp) : NULL;
+}
+
 /* Initiator side of an IdList range: report what differs. */
 static int
 diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
@@ -326,29 +359,16 @@ diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
 	uint8_t *sorted = NULL;
 	uint8_t *seen = NULL;
 	size_t uniq = 0;
-	int rc = 0;
+	int rc;
 
-	if (count > 0) {
-		sorted = malloc(count * MU_NEG_ID_BYTES);
-		seen = calloc(count, 1);
-		if (sorted == NULL || seen == NULL) {
-			rc = MU_ENOMEM;
-			goto out;
-		}
-		memcpy(sorted, theirs, count * MU_NEG_ID_BYTES);
-		qsort(sorted, count, MU_NEG_ID_BYTES, id_cmp);
-		/* A repeated id is one id, as in the reference's set. */
-		for (size_t i = 0; i < count; i++)
-			if (uniq == 0 ||
-			    memcmp(sorted + (uniq - 1) * MU_NEG_ID_BYTES,
-			           sorted + i * MU_NEG_ID_BYTES, MU_NEG_ID_BYTES) != 0)
-				memmove(sorted + uniq++ * MU_NEG_ID_BYTES,
-				        sorted + i * MU_NEG_ID_BYTES, MU_NEG_ID_BYTES);
+	if ((rc = sorted_ids(theirs, count, &sorted, &uniq)) != 0)
+		return rc;
+	if (uniq > 0 && (seen = calloc(uniq, 1)) == NULL) {
+		rc = MU_ENOMEM;
+		goto out;
 	}
 	for (size_t i = lo; i < hi; i++) {
-		const uint8_t *hit = uniq ? bsearch(neg->items[i].id, sorted, uniq,
-		                                    MU_NEG_ID_BYTES, id_cmp)
-		                          : NULL;
+		const uint8_t *hit = find_id(sorted, uniq, neg->items[i].id);
 
 		if (hit != NULL)
 			seen[(size_t)(hit - sorted) / MU_NEG_ID_BYTES] = 1;
@@ -394,6 +414,12 @@ mu_neg_free(struct mu_neg *neg)
 	free(neg);
 }
 
+void
+mu_neg_set_push(struct mu_neg *neg, bool push)
+{
+	neg->push = push;
+}
+
 bool
 mu_neg_is_initiator(const struct mu_neg *neg)
 {
@@ -413,6 +439,60 @@ mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out)
 	if ((rc = mu_buf_push(out, MU_NEG_VERSION)) != 0)
 		return rc;
 	return split_range(neg, out, 0, neg->n, &inf);
+}
+
+/*
+ * Responder side of an IdList range [lo, *hi) that ended at curr: our ids
+ * in the range (in push mode only those the list also holds, and each of
+ * ours that it lacks goes to have), up to where the frame fills, in which
+ * case *hi becomes the first item left out. used: bytes already in the
+ * answer.
+ */
+static int
+answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound *prev,
+           const struct bound *curr, bool *skip, size_t lo, size_t *hi,
+           const uint8_t *theirs, size_t count, mu_neg_id_fn have, void *ctx)
+{
+	struct bound end = *curr;
+	struct mu_buf idbuf = MU_BUF_INIT;
+	uint8_t *sorted = NULL;
+	size_t nids = 0, uniq = 0;
+	int rc;
+
+	if (neg->push && (rc = sorted_ids(theirs, count, &sorted, &uniq)) != 0)
+		return rc;
+	if (*skip) {
+		*skip = false;
+		if ((rc = put_bound(neg, o, prev)) != 0 ||
+		    (rc = put_varint(o, MODE_SKIP)) != 0)
+			goto out;
+	}
+	/* The bound comes first on the wire but depends on where the frame
+	 * fills up: collect the ids first. */
+	for (size_t i = lo; i < *hi; i++) {
+		if (over_limit(neg, used + idbuf.len)) {
+			item_bound(&neg->items[i], &end);
+			*hi = i;
+			break;
+		}
+		if (neg->push && find_id(sorted, uniq, neg->items[i].id) == NULL) {
+			if (have != NULL && (rc = have(ctx, neg->items[i].id)) != 0)
+				goto out;
+			continue;
+		}
+		if ((rc = mu_buf_append(&idbuf, neg->items[i].id, MU_NEG_ID_BYTES)) !=
+		    0)
+			goto out;
+		nids++;
+	}
+	if ((rc = put_bound(neg, o, &end)) != 0 ||
+	    (rc = put_varint(o, MODE_IDLIST)) != 0 || (rc = put_varint(o, nids)) != 0)
+		goto out;
+	rc = mu_buf_append(o, idbuf.data, idbuf.len);
+out:
+	mu_buf_free(&idbuf);
+	free(sorted);
+	return rc;
 }
 
 int
@@ -501,44 +581,13 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 				rc = diff_ids(neg, lo, hi, ids, count, have, need, ctx);
 				if (rc != 0)
 					goto fail;
+			} else if ((rc = answer_ids(neg, &o, out->len - start, &prev,
+			                            &curr, &skip, lo, &hi, ids, count,
+			                            have, ctx)) != 0) {
+				goto fail;
 			} else {
-				struct bound end = curr;
-				struct mu_buf idbuf = MU_BUF_INIT;
-				size_t nids = 0;
-
-				if (skip) {
-					skip = false;
-					if ((rc = put_bound(neg, &o, &prev)) != 0 ||
-					    (rc = put_varint(&o, MODE_SKIP)) != 0)
-						goto fail;
-				}
-				/* The bound comes first on the wire but depends on
-				 * where the frame fills up: collect the ids first. */
-				for (size_t i = lo; i < hi; i++) {
-					if (over_limit(neg,
-					               out->len - start + idbuf.len)) {
-						item_bound(&neg->items[i], &end);
-						hi = i;
-						break;
-					}
-					if ((rc =
-					         mu_buf_append(&idbuf, neg->items[i].id,
-					                       MU_NEG_ID_BYTES)) != 0) {
-						mu_buf_free(&idbuf);
-						goto fail;
-					}
-					nids++;
-				}
-				if ((rc = put_bound(neg, &o, &end)) != 0 ||
-				    (rc = put_varint(&o, MODE_IDLIST)) != 0 ||
-				    (rc = put_varint(&o, nids)) != 0 ||
-				    (rc = mu_buf_append(&o, idbuf.data, idbuf.len)) !=
-				        0 ||
-				    (rc = mu_buf_append(out, o.data, o.len)) != 0) {
-					mu_buf_free(&idbuf);
+				if ((rc = mu_buf_append(out, o.data, o.len)) != 0)
 					goto fail;
-				}
-				mu_buf_free(&idbuf);
 				o.len = 0;
 			}
 		} else {

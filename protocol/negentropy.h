@@ -52,7 +52,9 @@ int mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out);
 
 /*
  * Reads the other side's message and appends our answer to out.
- * Responder: the answer is always to be sent back.
+ * Responder: the answer is always to be sent back; in push mode have is
+ * called for the ids it holds that the initiator lacks (see
+ * mu_neg_set_push), and need is never called.
  * Initiator: have and need are called for the differences found; when the
  * answer is empty (out gains nothing) the reconciliation is complete and
  * nothing is sent. Returns 0, or MU_EFORMAT with the reason in why for a
@@ -63,6 +65,16 @@ int mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out);
 int mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len,
                      struct mu_buf *out, mu_neg_id_fn have, mu_neg_id_fn need,
                      void *ctx, struct mu_why *why);
+
+/*
+ * Push mode, for a responder (off by default, which is plain v1): it answers
+ * a range for which the initiator listed its ids with only the ids both
+ * sides hold, and reports each id it holds that the list lacks to have
+ * (mu_neg_reconcile()) instead of listing it. The initiator then finds
+ * nothing to need in that range, and the caller sends those records to it
+ * unasked (docs/PROTOCOL.md 10.4). The messages stay valid v1.
+ */
+void mu_neg_set_push(struct mu_neg *neg, bool push);
 
 /* Whether this side initiated. */
 bool mu_neg_is_initiator(const struct mu_neg *neg);

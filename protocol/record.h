@@ -213,6 +213,16 @@ int mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
                  int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
                  struct mu_why *why);
 
+/*
+ * As mu_rec_build(), with parse_flags for the check of the result:
+ * MU_PARSE_TRUSTED skips verifying the signature just made (every other
+ * rule is still checked). For bulk generators whose records are verified
+ * wherever they are read, such as the benchmarks' tests/bench/gen_records.
+ */
+int mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+                       int64_t now, int parse_flags, uint8_t **out, size_t *out_len,
+                       uint8_t id[MU_ID_BYTES], struct mu_why *why);
+
 /* Whether records of this kind are replaceable (have an address). */
 bool mu_kind_replaceable(enum mu_kind kind);
 

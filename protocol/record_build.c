@@ -183,6 +183,14 @@ mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
              int64_t now, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
              struct mu_why *why)
 {
+	return mu_rec_build_flags(rec, sk, now, 0, out, out_len, id, why);
+}
+
+int
+mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+                   int64_t now, int parse_flags, uint8_t **out, size_t *out_len,
+                   uint8_t id[MU_ID_BYTES], struct mu_why *why)
+{
 	uint8_t msg[MU_SIG_CONTEXT_LEN + MU_ID_BYTES], sig[MU_SIG_BYTES];
 	msgpack_sbuffer body, whole;
 	struct mu_record check;
@@ -221,8 +229,8 @@ mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
 		rc = MU_ENOMEM;
 		goto out;
 	}
-	if ((rc = mu_rec_parse(&check, (const uint8_t *)whole.data, whole.size, now, 0,
-	                       why)) != 0)
+	if ((rc = mu_rec_parse(&check, (const uint8_t *)whole.data, whole.size, now,
+	                       parse_flags, why)) != 0)
 		goto out;
 	if (id != NULL)
 		memcpy(id, check.id, MU_ID_BYTES);

@@ -19,8 +19,10 @@ static const struct {
 	enum mu_wire_type type;
 	const char *name;
 } types[] = {
-    {MU_WIRE_HELLO, "hello"}, {MU_WIRE_NEG_OPEN, "neg-open"}, {MU_WIRE_NEG, "neg"},
-    {MU_WIRE_WANT, "want"},   {MU_WIRE_RECS, "recs"},         {MU_WIRE_ACK, "ack"},
+    {MU_WIRE_HELLO, "hello"},       {MU_WIRE_NEG_OPEN, "neg-open"},
+    {MU_WIRE_NEG, "neg"},           {MU_WIRE_WANT, "want"},
+    {MU_WIRE_RECS, "recs"},         {MU_WIRE_ACK, "ack"},
+    {MU_WIRE_ANNOUNCE, "announce"},
 };
 
 const char *
@@ -113,21 +115,36 @@ mu_wire_encode_neg(struct mu_buf *out, bool open, const uint8_t *neg, size_t len
 	return enc_end(&e);
 }
 
-int
-mu_wire_encode_want(struct mu_buf *out, uint64_t req, const uint8_t (*ids)[32],
-                    size_t n)
+/* want (with its req) or announce: a message ending in a list of ids. */
+static int
+encode_ids(struct mu_buf *out, enum mu_wire_type type, const uint64_t *req,
+           const uint8_t (*ids)[32], size_t n)
 {
 	struct enc e;
 	size_t i;
 
 	if (n > MU_WIRE_IDS_MAX)
 		return MU_EINVAL;
-	enc_begin(&e, out, MU_WIRE_WANT, 2);
-	e.bad |= msgpack_pack_uint64(&e.pk, req);
+	enc_begin(&e, out, type, req != NULL ? 2 : 1);
+	if (req != NULL)
+		e.bad |= msgpack_pack_uint64(&e.pk, *req);
 	e.bad |= msgpack_pack_array(&e.pk, n);
 	for (i = 0; i < n; i++)
 		enc_bin(&e, ids[i], 32);
 	return enc_end(&e);
+}
+
+int
+mu_wire_encode_want(struct mu_buf *out, uint64_t req, const uint8_t (*ids)[32],
+                    size_t n)
+{
+	return encode_ids(out, MU_WIRE_WANT, &req, ids, n);
+}
+
+int
+mu_wire_encode_announce(struct mu_buf *out, const uint8_t (*ids)[32], size_t n)
+{
+	return encode_ids(out, MU_WIRE_ANNOUNCE, NULL, ids, n);
 }
 
 int
@@ -353,8 +370,9 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
                struct mu_why *why)
 {
 	static const uint32_t fields[] = {
-	    [MU_WIRE_HELLO] = 1, [MU_WIRE_NEG_OPEN] = 1, [MU_WIRE_NEG] = 1,
-	    [MU_WIRE_WANT] = 2,  [MU_WIRE_RECS] = 2,     [MU_WIRE_ACK] = 1,
+	    [MU_WIRE_HELLO] = 1,    [MU_WIRE_NEG_OPEN] = 1, [MU_WIRE_NEG] = 1,
+	    [MU_WIRE_WANT] = 2,     [MU_WIRE_RECS] = 2,     [MU_WIRE_ACK] = 1,
+	    [MU_WIRE_ANNOUNCE] = 1,
 	};
 	struct mu_mp r;
 	const char *name;
@@ -399,6 +417,10 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 		if ((rc = read_req(&r, &m->req, why)) != 0)
 			return rc;
 		rc = read_keys(&r, &m->keys, MU_WIRE_IDS_MAX, false, "want ids", why);
+		break;
+	case MU_WIRE_ANNOUNCE:
+		rc = read_keys(&r, &m->keys, MU_WIRE_IDS_MAX, false, "announce ids",
+		               why);
 		break;
 	case MU_WIRE_RECS:
 		rc = read_recs(&r, m, why);

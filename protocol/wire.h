@@ -8,6 +8,7 @@
  *   ["want", req: uint, [bin32, ...]]
  *   ["recs", req: uint, [bin, ...]]
  *   ["ack", req: uint]
+ *   ["announce", [bin32, ...]]
  *
  * Pure: bytes in, bytes out. Encoders append to a mu_buf; the decoder reads
  * with the canonical reader (msgpack_read.h), which checks every declared
@@ -52,6 +53,7 @@ enum mu_wire_type {
 	MU_WIRE_WANT,
 	MU_WIRE_RECS,
 	MU_WIRE_ACK,
+	MU_WIRE_ANNOUNCE,
 };
 
 /* A list of 32-byte keys or ids, borrowed from the message. */
@@ -78,7 +80,8 @@ struct mu_wire_msg {
 	/* hello */
 	const char *agent; /* UTF-8 without control characters, not NUL-ended */
 	size_t agent_len;
-	struct mu_wire_keys keys; /* hello: the scope (sorted, unique); want: ids */
+	struct mu_wire_keys keys; /* hello: the scope (sorted, unique); want,
+	                             announce: ids */
 	struct mu_wire_blob neg;  /* neg-open, neg: the negentropy message */
 	size_t nrecs;             /* recs: the records, each as signed */
 	struct mu_wire_blob recs[MU_WIRE_RECS_MAX];
@@ -115,6 +118,8 @@ int mu_wire_encode_recs(struct mu_buf *out, uint64_t req,
                         const struct mu_wire_blob *recs, size_t n);
 
 int mu_wire_encode_ack(struct mu_buf *out, uint64_t req);
+
+int mu_wire_encode_announce(struct mu_buf *out, const uint8_t (*ids)[32], size_t n);
 
 /* The name of a type as on the wire ("neg-open"), "unknown" for the rest. */
 const char *mu_wire_type_name(enum mu_wire_type t);

@@ -47,17 +47,6 @@ load_current(struct walk *w, const MDB_val *id, struct mu_record *rec)
 	return err;
 }
 
-static void
-hex(char out[2 * MU_KEY_BYTES], const uint8_t key[MU_KEY_BYTES])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < MU_KEY_BYTES; i++) {
-		out[2 * i] = digits[key[i] >> 4];
-		out[2 * i + 1] = digits[key[i] & 15];
-	}
-}
-
 /* Whether other's current alliance record names us as proposed: 1, 0 or an
  * error. */
 static int
@@ -71,7 +60,7 @@ proposes_to(struct walk *w, const uint8_t other[MU_KEY_BYTES],
 	MDB_val k, v;
 	int err, rc;
 
-	hex(d, us);
+	mu_store__alliance_d(d, us);
 	memcpy(addr.group, other, MU_KEY_BYTES);
 	addr.kind = MU_KIND_ALLIANCE;
 	addr.d.ptr = d;

@@ -93,3 +93,14 @@ mu_store__tomb_id_key(uint8_t out[MU_STORE__TOMB_KEY_MAX],
 	memcpy(out + 1 + MU_ID_BYTES, group, MU_KEY_BYTES);
 	return 1 + MU_ID_BYTES + MU_KEY_BYTES;
 }
+
+void
+mu_store__alliance_d(char out[2 * MU_KEY_BYTES], const uint8_t key[MU_KEY_BYTES])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < MU_KEY_BYTES; i++) {
+		out[2 * i] = digits[key[i] >> 4];
+		out[2 * i + 1] = digits[key[i] & 15];
+	}
+}

@@ -53,6 +53,9 @@ uint64_t mu_store__get_be64(const uint8_t in[8]);
 size_t mu_store__addr_key(uint8_t out[MU_STORE__ADDR_KEY_MAX],
                           const struct mu_addr *addr);
 
+/* The d of an alliance with key: its 64 lowercase hex digits (no NUL). */
+void mu_store__alliance_d(char out[2 * MU_KEY_BYTES], const uint8_t key[MU_KEY_BYTES]);
+
 /* The address key prefix of a kind, or of a kind and one group (group may
  * be NULL); returns its length. */
 size_t mu_store__addr_prefix(uint8_t out[1 + MU_KEY_BYTES], enum mu_kind kind,

@@ -327,6 +327,7 @@ alliance_state(const struct mu_record *ours, const struct mu_record *theirs)
 struct alliances {
 	struct mu_store *st;
 	const uint8_t *us;
+	char us_d[2 * MU_KEY_BYTES]; /* the d of an alliance with us */
 	struct recs ours, theirs;
 };
 
@@ -334,10 +335,17 @@ static int
 alliance_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct alliances *a = ctx;
+	const uint8_t *key = k->mv_data;
 	struct mu_record rec;
 	int err;
 
-	(void)k;
+	/* The key (kind, group, d = the other group in hex) tells whether the
+	 * record is ours or names us: only those are read, so a node holding
+	 * many groups' alliances does not page in all of their records. */
+	if (k->mv_size == 1 + MU_KEY_BYTES + sizeof(a->us_d) &&
+	    memcmp(key + 1, a->us, MU_KEY_BYTES) != 0 &&
+	    memcmp(key + 1 + MU_KEY_BYTES, a->us_d, sizeof(a->us_d)) != 0)
+		return 0;
 	err = mu_store__load_indexed(a->st, txn, v, &rec);
 	if (err == 0 && rec.kind != MU_KIND_ALLIANCE)
 		err = MU_ECORRUPT;
@@ -352,7 +360,7 @@ int
 mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
                    mu_store_alliance_fn fn, void *ctx)
 {
-	struct alliances a = {st, us, {NULL, 0, 0}, {NULL, 0, 0}};
+	struct alliances a = {st, us, {0}, {NULL, 0, 0}, {NULL, 0, 0}};
 	struct recs *ours = &a.ours, *theirs = &a.theirs;
 	struct mu_alliance_view view;
 	uint8_t prefix[1 + MU_KEY_BYTES];
@@ -361,10 +369,11 @@ mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 	size_t i = 0, j = 0;
 	int err, c;
 
+	mu_store__alliance_d(a.us_d, us);
 	err = mu_store__begin(st, false, &txn, NULL);
 	if (err != 0)
 		return err;
-	/* Alliances are few: one scan of them all (the prefix is the kind
+	/* One scan of the keys of every alliance (the prefix is the kind
 	 * alone) finds both our records and the records of others that name
 	 * us. */
 	k.mv_size = mu_store__addr_prefix(prefix, MU_KIND_ALLIANCE, NULL);

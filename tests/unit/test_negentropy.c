@@ -65,10 +65,12 @@ make_item(struct mu_neg_item *it, uint32_t i)
 	crypto_generichash(it->id, 32, (const uint8_t *)&i, sizeof(i), NULL, 0);
 }
 
-/* Runs a reconciliation; returns the number of round trips. */
+/* Runs a reconciliation; returns the number of round trips. In push mode
+ * the ids the responder pushes count as the initiator's needs: each must be
+ * reported once, by one side or the other. */
 static int
-reconcile(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
-          size_t nb, size_t limit, struct diff *d)
+reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push)
 {
 	struct mu_neg *ini, *res;
 	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
@@ -77,14 +79,15 @@ reconcile(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
 
 	assert_int_equal(mu_neg_new(&ini, a, na, limit), 0);
 	assert_int_equal(mu_neg_new(&res, b, nb, limit), 0);
+	mu_neg_set_push(res, push);
 	assert_int_equal(mu_neg_initiate(ini, &q), 0);
 	while (q.len > 0) {
 		if (limit)
 			assert_true(q.len <= limit);
 		r.len = 0;
-		assert_int_equal(
-		    mu_neg_reconcile(res, q.data, q.len, &r, NULL, NULL, NULL, &why),
-		    0);
+		assert_int_equal(mu_neg_reconcile(res, q.data, q.len, &r,
+		                                  push ? on_need : NULL, NULL, d, &why),
+		                 0);
 		if (limit)
 			assert_true(r.len <= limit);
 		trips++;
@@ -101,9 +104,16 @@ reconcile(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
 	return trips;
 }
 
+static int
+reconcile(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+          size_t nb, size_t limit, struct diff *d)
+{
+	return reconcile_mode(a, na, b, nb, limit, d, false);
+}
+
 /* a holds items [0, na) minus every k-th; b holds [0, nb) minus every m-th. */
 static void
-check_sets(size_t universe, size_t ka, size_t kb, size_t limit)
+check_sets_mode(size_t universe, size_t ka, size_t kb, size_t limit, bool push)
 {
 	struct mu_neg_item *a = calloc(universe, sizeof(*a));
 	struct mu_neg_item *b = calloc(universe, sizeof(*b));
@@ -127,7 +137,7 @@ check_sets(size_t universe, size_t ka, size_t kb, size_t limit)
 	}
 	mu_neg_sort(a, na);
 	mu_neg_sort(b, nb);
-	reconcile(a, na, b, nb, limit, &d);
+	reconcile_mode(a, na, b, nb, limit, &d, push);
 
 	assert_int_equal(d.have.n, want_have.n);
 	assert_int_equal(d.need.n, want_need.n);
@@ -147,6 +157,12 @@ check_sets(size_t universe, size_t ka, size_t kb, size_t limit)
 	free(want_need.ids);
 	free(a);
 	free(b);
+}
+
+static void
+check_sets(size_t universe, size_t ka, size_t kb, size_t limit)
+{
+	check_sets_mode(universe, ka, kb, limit, false);
 }
 
 static void
@@ -182,6 +198,31 @@ test_equal_sets_one_round_trip(void **state)
 	mu_neg_sort(a, 100000);
 	assert_int_equal(reconcile(a, 100000, a, 100000, 60000, &d), 1);
 	assert_int_equal(d.have.n + d.need.n, 0);
+	free(a);
+}
+
+/* Push mode finds the same differences, each once; an initiator that holds
+ * nothing learns everything in one round trip without a single id listed. */
+static void
+test_push_mode(void **state)
+{
+	struct mu_neg_item *a = calloc(100000, sizeof(*a));
+	struct diff d = {{0}, {0}};
+
+	(void)state;
+	check_sets_mode(0, 0, 0, 0, true);
+	check_sets_mode(5, 2, 0, 0, true);
+	check_sets_mode(1000, 10, 13, 0, true);
+	check_sets_mode(20000, 5, 3, 0, true);
+	check_sets_mode(20000, 4, 3, MU_NEG_FRAME_MIN, true);
+	check_sets_mode(50000, 0, 2, 60000, true);
+	for (uint32_t i = 0; i < 100000; i++)
+		make_item(&a[i], i);
+	mu_neg_sort(a, 100000);
+	assert_int_equal(reconcile_mode(NULL, 0, a, 100000, 60000, &d, true), 1);
+	assert_int_equal(d.have.n, 0);
+	assert_int_equal(d.need.n, 100000);
+	free(d.need.ids);
 	free(a);
 }
 
@@ -260,6 +301,7 @@ main(void)
 	    cmocka_unit_test(test_differences),
 	    cmocka_unit_test(test_frame_limit),
 	    cmocka_unit_test(test_equal_sets_one_round_trip),
+	    cmocka_unit_test(test_push_mode),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_unsorted_input_refused),
 	};

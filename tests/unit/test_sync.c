@@ -790,9 +790,11 @@ add_id(void *ctx, const uint8_t id[32])
 }
 
 /* Runs one reconciliation as the initiator over items, collecting the ids
- * found (have and need) in ids; returns the number of round trips. */
+ * found (have and need) in ids and those of the records the daemon pushed
+ * in place of listing them in pushed; returns the number of round trips. */
 static int
-reconcile(struct client *c, struct mu_neg_item *items, size_t n, struct got *ids)
+reconcile(struct client *c, struct mu_neg_item *items, size_t n, struct got *ids,
+          struct got *pushed)
 {
 	struct mu_wire_msg *m = malloc(sizeof(*m));
 	struct mu_buf q = MU_BUF_INIT, b = MU_BUF_INIT;
@@ -807,7 +809,7 @@ reconcile(struct client *c, struct mu_neg_item *items, size_t n, struct got *ids
 	for (;;) {
 		send_msg(c, &b);
 		trips++;
-		assert_true(wait_for(c, m, MU_WIRE_NEG, 0, NULL, WAIT_MS));
+		assert_true(wait_for(c, m, MU_WIRE_NEG, 0, pushed, WAIT_MS));
 		q.len = 0;
 		if (mu_neg_reconcile(neg, m->neg.ptr, m->neg.len, &q, add_id, add_id,
 		                     ids, &why) != 0)
@@ -831,12 +833,14 @@ test_reconcile_and_push(void **state)
 	struct mu_wire_msg *m = malloc(sizeof(*m));
 	struct mu_neg_item items[3];
 	struct got *ids = calloc(1, sizeof(*ids)), *g = calloc(1, sizeof(*g));
+	struct got *pushed = calloc(1, sizeof(*pushed));
 	uint8_t *bytes[4], want_ids[3][32];
 	size_t lens[4], i;
 	struct client c;
 
 	/* The daemon holds 3 records in {srv, cli}: its profile and the two
-	 * alliances. We hold none of them: all three are needed. */
+	 * alliances. We hold none of them and list none: the daemon pushes all
+	 * three before its answer, which lists none either (push mode). */
 	session(&c, w, NULL);
 	lens[0] =
 	    make_profile(w, w->srv, w->srv_sk, "Server group", &bytes[0], want_ids[0]);
@@ -844,10 +848,11 @@ test_reconcile_and_push(void **state)
 	    make_alliance(w, w->srv, w->srv_sk, w->cli.pk, &bytes[1], want_ids[1]);
 	lens[2] =
 	    make_alliance(w, w->cli.pk, w->cli.sk, w->srv, &bytes[2], want_ids[2]);
-	assert_int_equal(reconcile(&c, items, 0, ids), 1);
-	assert_int_equal(ids->n, 3);
+	assert_int_equal(reconcile(&c, items, 0, ids, pushed), 1);
+	assert_int_equal(ids->n, 0);
+	/* (pushed may also hold live pushes of the same records, req 0) */
 	for (i = 0; i < 3; i++)
-		assert_true(got_id(ids, want_ids[i]));
+		assert_true(got_id(pushed, want_ids[i]));
 
 	/* Holding the same three, both sides agree in one round trip. */
 	for (i = 0; i < 3; i++) {
@@ -859,9 +864,17 @@ test_reconcile_and_push(void **state)
 		items[i].ts = (uint64_t)rec.created_at;
 		memcpy(items[i].id, rec.id, 32);
 	}
-	ids->n = 0;
-	assert_int_equal(reconcile(&c, items, 3, ids), 1);
+	assert_int_equal(reconcile(&c, items, 3, ids, NULL), 1);
 	assert_int_equal(ids->n, 0);
+
+	/* Holding one of them, we list it: the daemon lists it back as held by
+	 * both and pushes the other two. */
+	pushed->n = 0;
+	assert_int_equal(reconcile(&c, items, 1, ids, pushed), 1);
+	assert_int_equal(ids->n, 0);
+	for (i = 0; i < 3; i++)
+		if (memcmp(want_ids[i], items[0].id, 32) != 0)
+			assert_true(got_id(pushed, want_ids[i]));
 
 	/* Live push: a record another process stores reaches us within a
 	 * second; one we sent ourselves does not come back. */
@@ -880,7 +893,46 @@ test_reconcile_and_push(void **state)
 		free(bytes[i]);
 	disconnect(&c);
 	free(ids);
+	free(pushed);
 	free(g);
+	free(m);
+}
+
+/* An announce gets a want for the ids the daemon lacks, and only those,
+ * once; what it then receives is stored. */
+static void
+test_announce(void **state)
+{
+	struct world *w = *state;
+	struct mu_wire_msg *m = malloc(sizeof(*m));
+	struct mu_buf b = MU_BUF_INIT;
+	uint8_t *bytes[2], ids[2][32];
+	size_t lens[2];
+	struct client c;
+	uint64_t req;
+
+	session(&c, w, NULL);
+	lens[0] = make_cause(w, w->cli.pk, w->cli.sk, 700, &bytes[0], ids[0]);
+	lens[1] = make_cause(w, w->cli.pk, w->cli.sk, 701, &bytes[1], ids[1]);
+	put(w, bytes[1], lens[1]); /* the daemon holds the second */
+	assert_int_equal(mu_wire_encode_announce(&b, (const uint8_t(*)[32])ids, 2), 0);
+	send_msg(&c, &b);
+	assert_true(wait_for(&c, m, MU_WIRE_WANT, 0, NULL, WAIT_MS));
+	assert_int_equal(m->keys.n, 1);
+	assert_memory_equal(mu_wire_key(&m->keys, 0), ids[0], 32);
+	req = m->req;
+	/* The same announce again, before the answer: not asked for twice. */
+	send_msg(&c, &b);
+	send_recs(&c, 0, &bytes[0], &lens[0], 1);
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_ack(&b, req), 0);
+	send_msg(&c, &b);
+	assert_false(wait_for(&c, m, MU_WIRE_WANT, 0, NULL, 500));
+	assert_true(stored(w, ids[0]));
+	disconnect(&c);
+	free(bytes[0]);
+	free(bytes[1]);
+	mu_buf_free(&b);
 	free(m);
 }
 
@@ -1021,6 +1073,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_pool_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_want, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reconcile_and_push, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_announce, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_ban, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_once, setup, teardown),

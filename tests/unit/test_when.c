@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -218,6 +220,118 @@ test_format(void **state)
 	assert_string_equal(out, "00:00 UTC");
 }
 
+/* The reference: the C library, with TZ switched to the zone beforehand. */
+static void
+libc_format(char out[64], int64_t t, bool full)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	assert_non_null(localtime_r(&tt, &tm));
+	assert_int_not_equal(
+	    strftime(out, 64, full ? "%a %Y-%m-%d %H:%M:%S %Z %z" : "%Z %z", &tm), 0);
+}
+
+struct sample {
+	int64_t t;
+	char want[64];
+};
+
+/* Samples every 6 hours from start to end, plus the seconds around every
+ * change of offset in between; the C library's answers in zone. */
+static struct sample *
+reference(const char *zone, int64_t start, int64_t end, size_t *n)
+{
+	size_t cap = (size_t)((end - start) / (6 * 3600)) + 4096;
+	struct sample *v = calloc(cap, sizeof(*v));
+	char tz[256], prev[64], rule[64];
+	int64_t t, lo, hi, mid;
+
+	assert_non_null(v);
+	snprintf(tz, sizeof(tz), ":/usr/share/zoneinfo/%s", zone);
+	setenv("TZ", tz, 1);
+	tzset();
+	*n = 0;
+	prev[0] = '\0';
+	for (t = start; t < end; t += 6 * 3600) {
+		libc_format(rule, t, false);
+		if (prev[0] != '\0' && strcmp(prev, rule) != 0) {
+			lo = t - 6 * 3600;
+			hi = t;
+			while (hi - lo > 1) {
+				mid = lo + (hi - lo) / 2;
+				libc_format(rule, mid, false);
+				if (strcmp(rule, prev) == 0)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			for (mid = hi - 2; mid <= hi + 1 && *n < cap; mid++) {
+				v[*n].t = mid;
+				libc_format(v[(*n)++].want, mid, true);
+			}
+			libc_format(rule, t, false);
+		}
+		memcpy(prev, rule, sizeof(prev));
+		assert_true(*n < cap);
+		v[*n].t = t;
+		libc_format(v[(*n)++].want, t, true);
+	}
+	unsetenv("TZ");
+	tzset();
+	return v;
+}
+
+/*
+ * Formatting remembers each zone's offsets over spans of time instead of
+ * switching TZ per call; it must print exactly what the C library prints.
+ * Every 6 hours over 50 years and the seconds around every change, in zones
+ * with and without daylight saving, half-hour and odd offsets, a zone that
+ * skipped a day (Pacific/Apia, 2011) and one that changed its rules often
+ * (Europe/Moscow); then all of them interleaved, as in an event list.
+ */
+static void
+test_format_matches_libc(void **state)
+{
+	static const char *const zones[] = {
+	    "Europe/Berlin", "America/New_York",  "Australia/Lord_Howe",
+	    "Asia/Kolkata",  "America/Sao_Paulo", "Pacific/Apia",
+	    "Europe/Moscow", "Asia/Kathmandu",    "UTC"};
+	enum { NZ = sizeof(zones) / sizeof(zones[0]) };
+	struct sample *ref[NZ];
+	size_t n[NZ], z, i, most = 0;
+	char got[64];
+
+	(void)state;
+	for (z = 0; z < NZ; z++) {
+		/* 1990 - 2040 */
+		ref[z] = reference(zones[z], 631152000LL, 2208988800LL, &n[z]);
+		for (i = 0; i < n[z]; i++) {
+			assert_int_equal(
+			    mu_cli_when_format(got, sizeof(got), ref[z][i].t, zones[z],
+			                       "%a %Y-%m-%d %H:%M:%S %Z %z"),
+			    0);
+			if (strcmp(got, ref[z][i].want) != 0)
+				fail_msg("%s at %lld: got '%s', want '%s'", zones[z],
+				         (long long)ref[z][i].t, got, ref[z][i].want);
+		}
+		most = n[z] > most ? n[z] : most;
+	}
+	for (i = 0; i < most; i += 7) {
+		for (z = 0; z < NZ; z++) {
+			if (i >= n[z])
+				continue;
+			mu_cli_when_format(got, sizeof(got), ref[z][i].t, zones[z],
+			                   "%a %Y-%m-%d %H:%M:%S %Z %z");
+			if (strcmp(got, ref[z][i].want) != 0)
+				fail_msg("%s at %lld: got '%s', want '%s'", zones[z],
+				         (long long)ref[z][i].t, got, ref[z][i].want);
+		}
+	}
+	for (z = 0; z < NZ; z++)
+		free(ref[z]);
+}
+
 /* Every conversion puts TZ back as it found it, set or unset. */
 static void
 test_tz_restored(void **state)
@@ -250,6 +364,7 @@ main(void)
 	    cmocka_unit_test(test_zone_check),
 	    cmocka_unit_test(test_system_zone),
 	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_format_matches_libc),
 	    cmocka_unit_test(test_tz_restored),
 	};
 

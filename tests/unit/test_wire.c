@@ -149,33 +149,60 @@ test_neg_roundtrip(void **state)
 	free(big);
 }
 
+/* want (with a req) or announce: lists of 0 to 1024 ids in any order. */
 static void
-test_want_roundtrip(void **state)
+ids_roundtrip(enum mu_wire_type type)
 {
 	static const size_t sizes[] = {0, 1, 15, 16, 1024};
+	static const uint8_t one[] = {0x92, 0xa8, 'a', 'n',  'n',  'o', 'u',
+	                              'n',  'c',  'e', 0x91, 0xc4, 0x20};
 	uint8_t(*ids)[32] = malloc(1025 * 32);
+	bool want = type == MU_WIRE_WANT;
 	struct mu_wire_msg m;
 	struct mu_buf b = MU_BUF_INIT;
 	size_t k, i;
 
-	(void)state;
 	assert_non_null(ids);
 	for (i = 0; i < 1025; i++)
 		fill_key(ids[i], (unsigned)(7919 * i % 1031)); /* any order */
 	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
 		b.len = 0;
-		assert_int_equal(mu_wire_encode_want(&b, 1000 + k, ids, sizes[k]), 0);
-		decode_ok(&m, &b, MU_WIRE_WANT);
-		assert_int_equal(m.req, 1000 + k);
+		assert_int_equal(want ? mu_wire_encode_want(&b, 1000 + k, ids, sizes[k])
+		                      : mu_wire_encode_announce(&b, ids, sizes[k]),
+		                 0);
+		decode_ok(&m, &b, type);
+		if (want)
+			assert_int_equal(m.req, 1000 + k);
 		assert_int_equal(m.keys.n, sizes[k]);
 		for (i = 0; i < sizes[k]; i++)
 			assert_memory_equal(mu_wire_key(&m.keys, i), ids[i], 32);
 		if (sizes[k] <= 1)
 			assert_prefixes_refused(&b);
+		if (!want && sizes[k] == 1) {
+			/* The bytes PROTOCOL.md 10.1 gives for one id. */
+			assert_int_equal(b.len, sizeof(one) + 32);
+			assert_memory_equal(b.data, one, sizeof(one));
+		}
 	}
-	assert_int_equal(mu_wire_encode_want(&b, 1, ids, 1025), MU_EINVAL);
+	assert_int_equal(want ? mu_wire_encode_want(&b, 1, ids, 1025)
+	                      : mu_wire_encode_announce(&b, ids, 1025),
+	                 MU_EINVAL);
 	mu_buf_free(&b);
 	free(ids);
+}
+
+static void
+test_want_roundtrip(void **state)
+{
+	(void)state;
+	ids_roundtrip(MU_WIRE_WANT);
+}
+
+static void
+test_announce_roundtrip(void **state)
+{
+	(void)state;
+	ids_roundtrip(MU_WIRE_ANNOUNCE);
 }
 
 static void
@@ -609,6 +636,7 @@ main(void)
 	    cmocka_unit_test(test_hello_roundtrip),
 	    cmocka_unit_test(test_neg_roundtrip),
 	    cmocka_unit_test(test_want_roundtrip),
+	    cmocka_unit_test(test_announce_roundtrip),
 	    cmocka_unit_test(test_recs_roundtrip),
 	    cmocka_unit_test(test_ack_roundtrip),
 	    cmocka_unit_test(test_huge_counts),

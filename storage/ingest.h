@@ -1,0 +1,77 @@
+/*
+ * ingest.h - storing many records from an untrusted source, fast: worker
+ * threads parse and verify (mu_rec_parse, the signature being most of the
+ * cost), and the calling thread stores the valid records in their input
+ * order, many per write transaction.
+ *
+ *   input:   n record spans (already cut, e.g. with mu_rec_span)
+ *   workers: claim chunks of CHUNK records in order, parse and verify each
+ *            into a slot of a bounded ring
+ *   caller:  takes the chunks in order as they finish, filters, and calls
+ *            mu_store_put() once per mu_ingest_opts.batch records
+ *
+ * So records are stored exactly as a one-by-one loop of mu_rec_parse() and
+ * mu_store_put() would store them (later records see earlier ones), while
+ * verification of the next records goes on during each commit.
+ *
+ * Ownership: the spans' bytes are the caller's and must outlive the call;
+ * the struct mu_record given to the callbacks borrow them and the ring, and
+ * are valid only during the callback. Memory: the ring holds about
+ * batch + 4 * threads * CHUNK parsed records (~1 KiB each).
+ */
+#ifndef MU_INGEST_H
+#define MU_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* One record's bytes, borrowed. */
+struct mu_ingest_span {
+	const uint8_t *ptr;
+	size_t len;
+};
+
+/*
+ * Called on the calling thread, in input order. index is the record's
+ * position in the input (0-based). rc is 0 for a valid record (rec set),
+ * else what mu_rec_parse() returned (why says which rule; rec is NULL).
+ * Return true to store a valid record, false to drop it (a scope filter, for
+ * example). NULL keeps every valid record.
+ */
+typedef bool (*mu_ingest_check_fn)(void *ctx, size_t index, int rc,
+                                   const struct mu_record *rec,
+                                   const struct mu_why *why);
+
+/* Called after each commit for every record it stored, in input order. */
+typedef void (*mu_ingest_stored_fn)(void *ctx, size_t index,
+                                    const struct mu_record *rec,
+                                    enum mu_put_result result);
+
+struct mu_ingest_opts {
+	unsigned threads; /* verifying threads; 0: one per online core */
+	size_t batch;     /* records per write transaction; 0: MU_INGEST_BATCH */
+	int64_t now;      /* for rule future */
+	int parse_flags;  /* for mu_rec_parse(); 0 verifies everything */
+	mu_ingest_check_fn check;
+	mu_ingest_stored_fn stored;
+	void *ctx;
+};
+
+#define MU_INGEST_BATCH 8192
+
+/* The number of verifying threads that threads = 0 stands for. */
+unsigned mu_ingest_default_threads(void);
+
+/*
+ * Verifies and stores the n records of spans as described above. Returns 0
+ * when every batch committed (invalid records are not an error: check sees
+ * them), or the error of the first failed commit (MU_EFULL, MU_EIO, with why)
+ * after which nothing more is stored; batches committed before it stay.
+ * MU_ENOMEM when the threads or the ring cannot be set up.
+ */
+int mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
+              const struct mu_ingest_opts *opts, struct mu_why *why);
+
+#endif

@@ -1,0 +1,130 @@
+#!/usr/bin/python3
+"""Footprint (issue 6, item 5).
+
+1. `muster event list` over E events (generated, every one current and in
+   the listed range), a real process, output to a pipe; the best of three
+   runs, in milliseconds of wall-clock time (target < 200 ms), and the CPU
+   time (user + system) of that run, which a loaded machine inflates less.
+2. The peak RSS of `muster serve` holding N records of G groups (it follows
+   every group, so all of them are in its scope) with 8 peers: 8 more
+   `muster serve` processes that dial it, each following 2 of the groups,
+   so each syncs their records (about 2 N / G) from it. Sampled every 50 ms
+   from its start until every peer holds its records and 3 s more; VmHWM
+   at the end (target < 64 MiB), and the anonymous part of the RSS (heap
+   and stacks) apart from the pages of the store's memory map.
+
+Steps to come (the calendar issue): `/calendar.ics` over the E events of
+step 1, timed as the event list is; add a function like event_list() and
+call it from main() with the same home.
+
+Figures (full run; --quick uses 2,000 events and 10,000 records of 100
+groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
+  event_list_10k_ms         ms
+  event_list_10k_cpu_ms     ms
+  serve_rss_1m_8peers       MiB   peak RSS (VmHWM)
+  serve_anon_1m_8peers      MiB   peak anonymous RSS
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import netlib  # noqa: E402
+from netlib import figure, log  # noqa: E402
+
+PEERS = 8
+
+
+def label(n):
+    return "%dm" % (n // 1000000) if n >= 1000000 else "%dk" % (n // 1000)
+
+
+def event_list(home, events):
+    """The best of three runs of `muster event list`: (wall, CPU) seconds."""
+    best = None
+    for _ in range(3):
+        run = benchlib.measure([netlib.BIN, "--home", home, "event", "list", "--from",
+                                "2025-01-01"])
+        # One line per event plus a blank line between events at least.
+        lines = run.out.count("\n")
+        if lines < events:
+            raise RuntimeError("event list printed %d lines for %d events"
+                               % (lines, events))
+        if best is None or run.seconds < best[0]:
+            best = (run.seconds, run.cpu)
+    log("event list of %d events: best %.0f ms, %.0f ms of CPU", events,
+        best[0] * 1000, best[1] * 1000)
+    return best
+
+
+def serve_rss(work, n, groups):
+    """Peak (RSS, anonymous RSS) in KiB of the big node with 8 peers."""
+    home = benchlib.imported_home(n, groups)
+    _, seeds = benchlib.dataset(n, groups)
+    keys = benchlib.group_keys(seeds)
+    key = netlib.muster(home, "id").strip().split()[-1]
+    network = "bench-" + os.urandom(4).hex()
+    port = netlib.free_port()
+    peers = []
+    for i in range(PEERS):
+        phome, _ = netlib.new_home(work, "peer%d" % i)
+        netlib.follow(phome, keys[2 * i:2 * i + 2])
+        netlib.muster(phome, "peer", "add", "127.0.0.1:%d" % port, key)
+        peers.append(phome)
+
+    big = netlib.serve(work, home, network, port)
+    peak_anon = 0
+
+    def sample():
+        nonlocal peak_anon
+        peak_anon = max(peak_anon, benchlib.rss_kib(big.pid)[2])
+
+    t0 = time.monotonic()
+    procs = [netlib.serve(work, p, network, netlib.free_port()) for p in peers]
+    held = [0] * PEERS
+    stable_since = None
+    while True:
+        for _ in range(20):
+            sample()
+            time.sleep(0.05)
+        now = [benchlib.record_count(p) - 1 for p in peers]  # less their own profile
+        if now == held and all(h > 0 for h in now):
+            stable_since = stable_since or time.monotonic()
+            if time.monotonic() - stable_since >= 3:
+                break
+        else:
+            stable_since = None
+        held = now
+        if time.monotonic() - t0 > 300:
+            raise RuntimeError("peers did not finish syncing in 300 s: %s" % held)
+        if big.poll() is not None:
+            raise RuntimeError("the big node exited %d; see %s.serve.err"
+                               % (big.returncode, home))
+    rss, hwm, anon = benchlib.rss_kib(big.pid)
+    log("serve with %d records and %d peers: RSS %d KiB, peak %d KiB, anon peak %d KiB;"
+        " peers hold %s records", n, PEERS, rss, hwm, peak_anon, held)
+    for p in procs:
+        netlib.stop(p)
+    netlib.stop(big)
+    return hwm, peak_anon
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    events = 2000 if quick else 10000
+    n, groups = (10000, 100) if quick else (1000000, 1000)
+    with netlib.Workdir("footprint") as work:
+        home = benchlib.imported_home(events, 100, events_only=True)
+        wall, cpu = event_list(home, events)
+        figure("event_list_%s_ms" % label(events), wall * 1000, "ms")
+        figure("event_list_%s_cpu_ms" % label(events), cpu * 1000, "ms")
+        hwm, anon = serve_rss(work, n, groups)
+        figure("serve_rss_%s_8peers" % label(n), hwm / 1024.0, "MiB")
+        figure("serve_anon_%s_8peers" % label(n), anon / 1024.0, "MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""Catch-up sync (issue 6, item 2): an empty node syncs N records of G groups
+from a peer over loopback through the real transport.
+
+Node A imports the records (`muster import`, timed: the ingest figure of the
+same run on the same file) and serves them (`muster serve`); node B, empty,
+runs `muster sync` against A through a counting TCP proxy. Both follow every
+group, so every record is in both scopes. The sync is timed from the start
+of the `muster sync` process to its exit (handshake, reconciliation,
+transfer, verification and storage of every record); B must then hold
+every record A holds (fewer than N: the stream's edits replace and its
+deletes remove some).
+
+Figures:
+  sync_records_per_s    records stored by B per second of sync
+  sync_vs_ingest        that rate over `muster import`'s rate (N records over
+                        the mean wall time of two imports of the same file
+                        into fresh homes, one before and one after the sync)
+  sync_cpu_vs_ingest    the same with CPU time: the import's CPU seconds per
+                        record over `muster sync`'s (the receiving process;
+                        the serving one is not counted)
+  sync_wire_ratio       TCP payload bytes both ways (handshake, every frame)
+                        over the bytes of the records themselves
+
+--quick: 5,000 records of 100 groups.
+"""
+
+import os
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import netlib  # noqa: E402
+from netlib import figure, log  # noqa: E402
+
+import msgpack  # noqa: E402  (python3-msgpack)
+
+
+def timed(*argv):
+    """Runs argv; returns (wall seconds, CPU seconds, CompletedProcess)."""
+    def children_cpu():
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return ru.ru_utime + ru.ru_stime
+
+    cpu = children_cpu()
+    t = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=netlib.env())
+    out, err = p.communicate(timeout=900)
+    wall = time.monotonic() - t
+    # Only this child was reaped meanwhile (the daemon is reaped at its stop).
+    cpu = children_cpu() - cpu
+    return wall, cpu, subprocess.CompletedProcess(argv, p.returncode, out, err)
+
+
+def count(home):
+    """The records a home holds, from `muster status`."""
+    for line in netlib.muster(home, "status").splitlines():
+        if line.startswith("records:"):
+            return int(line.split()[1])
+    raise RuntimeError("muster status printed no record count")
+
+
+def held_bytes(work, home, keys):
+    """The bytes of the records of those groups that home holds, as signed."""
+    path = os.path.join(work.path, "held.muster")
+    netlib.muster(home, "export", path)
+    wanted = set(keys)
+    total = 0
+    with open(path, "rb") as f:
+        data = f.read()
+    unpacker = msgpack.Unpacker(raw=True)
+    unpacker.feed(data)
+    unpacker.unpack()  # the magic
+    pos = unpacker.tell()
+    for body, _sig in unpacker:
+        end = unpacker.tell()
+        if msgpack.unpackb(body, raw=True)[2] in wanted:
+            total += end - pos
+        pos = end
+    return total
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    n, groups = (5000, 100) if quick else (100000, 1000)
+    with netlib.Workdir("net-sync") as work:
+        path, seeds = benchlib.dataset(n, groups)
+        keys = benchlib.group_keys(seeds)
+        a, a_key = netlib.new_home(work, "a")
+        b, _ = netlib.new_home(work, "b")
+        netlib.follow(a, keys)
+        netlib.follow(b, keys)
+
+        imports = [timed(netlib.BIN, "--home", a, "import", path)]
+
+        network = "bench-" + os.urandom(4).hex()
+        port = netlib.free_port()
+        server = netlib.serve(work, a, network, port)
+        proxy = netlib.Proxy(port)
+        sync_s, sync_cpu, res = timed(netlib.BIN, "--home", b, "sync", "--network",
+                                      network, "127.0.0.1:%d" % proxy.port, a_key)
+        time.sleep(0.2)  # the proxy's last bytes
+        wire = proxy.total()
+        proxy.close()
+        netlib.stop(server)
+        if res.returncode != 0:
+            sys.exit("muster sync failed (%d): %s" % (res.returncode,
+                                                      res.stderr.decode(errors="replace")))
+        # A second import after the sync, into a fresh home: the ingest rate
+        # is the mean of the two around it, so that load changing during
+        # the run weighs on both sides alike.
+        c, _ = netlib.new_home(work, "c")
+        imports.append(timed(netlib.BIN, "--home", c, "import", path))
+        for im in imports:
+            if im[2].returncode != 0:
+                sys.exit("muster import failed: %s" % im[2].stderr.decode(errors="replace"))
+            log("import: %d records in %.2f s (%.2f s CPU)", n, im[0], im[1])
+        ingest = n / (sum(im[0] for im in imports) / 2)
+        ingest_cpu = sum(im[1] for im in imports) / 2 / n
+        # Each holds its own profile besides the records of the N that were
+        # kept (edits replace, deletes remove some of them).
+        held, got = count(a) - 1, count(b) - 1
+        if got != held:
+            sys.exit("B holds %d records after the sync, A %d" % (got, held))
+        sent_bytes = held_bytes(work, a, keys)
+        log("sync: %d records, %d bytes, in %.2f s; wire bytes up %d down %d",
+            held, sent_bytes, sync_s, proxy.up, proxy.down)
+        figure("sync_records_per_s", held / sync_s, "records/s")
+        figure("sync_vs_ingest", (held / sync_s) / ingest, "ratio")
+        figure("sync_cpu_vs_ingest", ingest_cpu / (sync_cpu / held), "ratio")
+        figure("sync_wire_ratio", wire / sent_bytes, "ratio")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
