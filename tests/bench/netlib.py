@@ -124,6 +124,9 @@ def serve(work, home, network, port, *extra, log_level="info"):
     err = open(home + ".serve.err", "ab")
     cmd = [BIN, "--home", home, "serve", "--listen", "127.0.0.1:%d" % port,
            "--network", network, "--log-level", log_level] + list(extra)
+    # Many daemons run at once: none takes the default HTTP port unless asked.
+    if "--http" not in extra:
+        cmd += ["--http", "off"]
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                          stderr=err, env=env())
     err.close()
