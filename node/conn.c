@@ -44,6 +44,7 @@ struct mu_conn {
 	bool dialer, connected, ready, closing;
 	bool resolving, feeding;
 	bool reading, throttled, held; /* reading = !throttled && !held */
+	bool stalling; /* queue past out_low: the write-stall timer runs */
 	bool has_expect;
 	uint8_t expect[MU_KEY_BYTES];
 	char name[MU_PEER_ADDR_MAX]; /* dialed address, or the peer's IP:PORT */
@@ -229,7 +230,7 @@ on_timer(uv_timer_t *t)
 
 	if (c->deferred_why != NULL) {
 		mu_conn_close(c, c->deferred_why);
-	} else if (c->throttled) {
+	} else if (c->stalling) {
 		snprintf(why, sizeof(why),
 		         "the peer stopped reading: %zu bytes queued for %u s",
 		         mu_conn_queued(c), c->node->opts.limits.write_stall_ms / 1000);
@@ -265,10 +266,13 @@ on_write(uv_write_t *req, int status)
 	} else if (status < 0) {
 		mu_conn_close(c, uv_strerror(status));
 	} else if (after < lim->out_low) {
-		if (c->throttled) {
-			c->throttled = false;
+		if (c->stalling) {
+			c->stalling = false;
 			if (c->deferred_why == NULL)
 				uv_timer_stop(&c->timer);
+		}
+		if (c->throttled) {
+			c->throttled = false;
 			mu_node_log(c->node, MU_LOG_DEBUG,
 			            "%s: write queue drained, reading again", c->name);
 			if (conn_update_reading(c) != 0)
@@ -335,19 +339,30 @@ conn_update_reading(struct mu_conn *c)
 static void
 conn_check_high(struct mu_conn *c)
 {
-	if (c->throttled || mu_conn_queued(c) <= c->node->opts.limits.out_high)
+	const struct mu_node_limits *lim = &c->node->opts.limits;
+	size_t queued = mu_conn_queued(c);
+
+	/* A peer that never reads would hold its queue and its place for
+	 * ever: once its queue passes out_low, it has write_stall_ms to drain
+	 * it below out_low. The sender tops the queue up only to just under
+	 * out_high, so waiting for out_high would never start the clock. The
+	 * handshake is over (only ready connections queue messages), so the
+	 * timer is free. */
+	if (!c->stalling && queued > lim->out_low && c->deferred_why == NULL &&
+	    lim->write_stall_ms > 0) {
+		c->stalling = true;
+		mu_node_log(c->node, MU_LOG_DEBUG,
+		            "%s: %zu bytes queued for writing, %u s to drain them",
+		            c->name, queued, lim->write_stall_ms / 1000);
+		uv_timer_start(&c->timer, on_timer, lim->write_stall_ms, 0);
+	}
+	if (c->throttled || queued <= lim->out_high)
 		return;
 	c->throttled = true;
 	mu_node_log(c->node, MU_LOG_DEBUG,
 	            "%s: %zu bytes queued for writing, not reading until it drains",
-	            c->name, mu_conn_queued(c));
+	            c->name, queued);
 	conn_update_reading(c);
-	/* A peer that never reads would hold its queue and its place for
-	 * ever: it has write_stall_ms to drain it. The handshake is over
-	 * (only ready connections queue messages), so the timer is free. */
-	if (c->deferred_why == NULL && c->node->opts.limits.write_stall_ms > 0)
-		uv_timer_start(&c->timer, on_timer, c->node->opts.limits.write_stall_ms,
-		               0);
 }
 
 void

@@ -42,8 +42,8 @@ struct mu_node_limits {
 	unsigned dial_min_ms;  /* first redial delay: 1000 */
 	unsigned dial_max_ms;  /* redial delay cap: 300000 */
 
-	/* Drop a peer whose write queue passed out_high and has not fallen
-	 * below out_low within this time (it does not read): 60000 */
+	/* Drop a peer whose write queue passed out_low and has not fallen
+	 * below it again within this time (it does not read): 60000 */
 	unsigned write_stall_ms;
 };
 
