@@ -13,11 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../protocol/export.h"
 #include "cli.h"
-
-/* The msgpack str "muster-export/1": a fixstr header and 15 bytes. */
-static const uint8_t magic[16] = {0xaf, 'm', 'u', 's', 't', 'e', 'r', '-',
-                                  'e',  'x', 'p', 'o', 'r', 't', '/', '1'};
 
 #define IMPORT_MAX (1024ULL * 1024 * 1024) /* 1 GiB */
 #define BATCH      1000                    /* records per store transaction */
@@ -116,7 +113,7 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 		f = stdout;
 	}
 
-	if (fwrite(magic, 1, sizeof(magic), f) != sizeof(magic)) {
+	if (fwrite(mu_export_magic, 1, MU_EXPORT_MAGIC_LEN, f) != MU_EXPORT_MAGIC_LEN) {
 		rc = MU_EIO;
 	} else {
 		rc = mu_store_each(cli->store, write_one, f);
@@ -245,14 +242,15 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"import", import_help, opts, "FILE", 0, 1};
 	struct batch *batch = NULL;
+	struct mu_export_reader stream;
 	struct tally t;
 	struct mu_why why;
 	const char *args[1], *name = "stdin";
+	const uint8_t *rec;
 	uint8_t *buf = NULL;
-	size_t nargs, len = 0, off, index = 0;
+	size_t nargs, len = 0, rec_len;
 	bool broken = false;
-	long span;
-	int fd = STDIN_FILENO, rc;
+	int fd = STDIN_FILENO, rc, next;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
@@ -271,7 +269,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		close(fd);
 	if (rc != 0)
 		return rc;
-	if (len < sizeof(magic) || memcmp(buf, magic, sizeof(magic)) != 0) {
+	if (mu_export_open(&stream, buf, len, &why) != 0) {
 		rc = mu_cli_fail(
 		    "%s is not a muster export stream (missing magic): it "
 		    "must start with the msgpack string \"muster-export/1\"; "
@@ -288,35 +286,36 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	}
 	batch->n = 0;
 	memset(&t, 0, sizeof(t));
-	for (off = sizeof(magic); off < len; off += (size_t)span) {
-		index++;
+	for (;;) {
 		why.text[0] = '\0';
-		span = mu_rec_span(buf + off, len - off, &why);
-		if (span == MU_ETRUNC) {
+		next = mu_export_next(&stream, &rec, &rec_len, &why);
+		if (next == 0)
+			break;
+		if (next == MU_ETRUNC) {
 			mu_cli_fail(
 			    "record %zu rejected: truncated: it is cut short at the "
 			    "end of %s (an interrupted copy?); the records before "
 			    "it were read",
-			    index, name);
+			    stream.index, name);
 			t.rejected++;
 			broken = true;
 			break;
 		}
-		if (span <= 0) {
+		if (next < 0) {
 			/* Without a length there is no telling where the next
 			 * record starts: the rest of the stream is lost. */
 			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
 			            "read",
-			            index, why.text[0] != '\0' ? why.text : "shape",
-			            name);
+			            stream.index,
+			            why.text[0] != '\0' ? why.text : "shape", name);
 			t.rejected++;
 			broken = true;
 			break;
 		}
-		rc = mu_rec_parse(&batch->recs[batch->n], buf + off, (size_t)span,
-		                  cli->now, 0, &why);
+		rc = mu_rec_parse(&batch->recs[batch->n], rec, rec_len, cli->now, 0,
+		                  &why);
 		if (rc != 0) {
-			mu_cli_fail("record %zu rejected: %s", index,
+			mu_cli_fail("record %zu rejected: %s", stream.index,
 			            why.text[0] != '\0' ? why.text : mu_strerror(rc));
 			t.rejected++;
 			continue;
