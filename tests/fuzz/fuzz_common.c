@@ -4,12 +4,29 @@
  */
 #include "fuzz_common.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "protocol/noise.h"
+
+void
+fz_init(void)
+{
+	if (sodium_init() < 0)
+		abort();
+}
+
+void
+fz_check(bool ok, const char *what)
+{
+	if (!ok) {
+		fprintf(stderr, "fuzz: invariant broken: %s\n", what);
+		abort();
+	}
+}
 
 static struct mu_str
 str(const char *s)

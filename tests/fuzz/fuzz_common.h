@@ -25,6 +25,18 @@
 #define FZ_T0      1767225600LL    /* created_at of the fixed records */
 #define FZ_NOW     (FZ_T0 + 86400) /* "now" of the targets */
 
+/* libFuzzer's entry points, which each target defines (replay.c calls them
+ * without libFuzzer). */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* sodium_init(), or abort. */
+void fz_init(void);
+
+/* Aborts with "invariant broken: what" unless ok, so that libFuzzer reports
+ * the input that broke it. */
+void fz_check(bool ok, const char *what);
+
 /* The parties: the node under test, the peer it talks to, and a group
  * outside both scopes. */
 enum fz_who { FZ_NODE = 0, FZ_PEER = 1, FZ_STRANGER = 2 };

@@ -30,9 +30,6 @@
 
 static struct fz_node F;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 static void
 cleanup(void)
 {
@@ -46,8 +43,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	if (fz_node_open(&F, &why) != 0) {
 		fprintf(stderr, "fuzz_dispatch: cannot set up the node: %s\n",
 		        why.text);
@@ -55,15 +51,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	atexit(cleanup);
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_dispatch: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 /* Whether c is still one of the node's connections (c may be freed). */
@@ -103,7 +90,7 @@ audit_one(void *ctx, const struct mu_record *rec)
 	if (!found) {
 		struct fz_records fr;
 
-		check(fz_records(&fr) == 0, "records");
+		fz_check(fz_records(&fr) == 0, "records");
 		for (size_t i = 0; !found && i < fr.n; i++)
 			found = fr.len[i] == rec->raw_len &&
 			        memcmp(fr.bytes[i], rec->raw, rec->raw_len) == 0;
@@ -135,17 +122,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dialer = data[0] & 1;
 	data++;
 	size--;
-	check(mu_store_count(node->store, &before) == 0, "count");
-	check(fz_handshake(dialer, &ns, &ps, NULL) == 0, "handshake");
+	fz_check(mu_store_count(node->store, &before) == 0, "count");
+	fz_check(fz_handshake(dialer, &ns, &ps, NULL) == 0, "handshake");
 	rc = mu_conn_adopt(node, ns, dialer, "192.0.2.1:7420", &c);
-	check(rc == 0, "adopt");
+	fz_check(rc == 0, "adopt");
 	while (mu_conn_is_ready(c) && fz_next(&data, &size, &piece, &len)) {
 		if (len > MU_SESS_MSG_MAX)
 			len = MU_SESS_MSG_MAX;
 		why.text[0] = '\0';
 		rc = mu_sync_on_message(node, c, piece, len, &why);
 		if (rc != 0) {
-			check(why.text[0] != '\0', "a refusal says why");
+			fz_check(why.text[0] != '\0', "a refusal says why");
 			mu_conn_close(c, why.text);
 		} else if (mu_conn_is_ready(c)) {
 			mu_sync_on_writable(node, c);
@@ -160,15 +147,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mu_conn_close(c, NULL);
 	}
 	uv_run(node->loop, UV_RUN_DEFAULT);
-	check(node->conns == NULL, "the connection is gone");
+	fz_check(node->conns == NULL, "the connection is gone");
 	mu_sess_free(ps);
 
-	check(mu_store_count(node->store, &after) == 0, "count");
+	fz_check(mu_store_count(node->store, &after) == 0, "count");
 	if (after != before) {
 		struct audit a = {all, all_size, false};
 
-		check(mu_store_each(node->store, audit_one, &a) == 0, "each");
-		check(!a.bad, "only valid records that were sent are stored");
+		fz_check(mu_store_each(node->store, audit_one, &a) == 0, "each");
+		fz_check(!a.bad, "only valid records that were sent are stored");
 	}
 	return 0;
 }

@@ -16,26 +16,13 @@
 #include "fuzz_common.h"
 #include "protocol/export.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_export: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 int
@@ -49,28 +36,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	if (mu_export_open(&r, data, size, &why) != 0) {
-		check(size < MU_EXPORT_MAGIC_LEN ||
-		          memcmp(data, mu_export_magic, MU_EXPORT_MAGIC_LEN) != 0,
-		      "a stream with the magic opens");
+		fz_check(size < MU_EXPORT_MAGIC_LEN ||
+		             memcmp(data, mu_export_magic, MU_EXPORT_MAGIC_LEN) != 0,
+		         "a stream with the magic opens");
 		return 0;
 	}
 	while ((rc = mu_export_next(&r, &p, &len, &why)) == 1) {
-		check(p == data + expect, "records follow one another");
-		check(len > 0 && len <= size - expect, "record inside the stream");
-		check(mu_rec_span(p, len, &why) == (long)len, "slice is one record");
-		check(len <= MU_RECORD_MAX, "record size bound");
+		fz_check(p == data + expect, "records follow one another");
+		fz_check(len > 0 && len <= size - expect, "record inside the stream");
+		fz_check(mu_rec_span(p, len, &why) == (long)len, "slice is one record");
+		fz_check(len <= MU_RECORD_MAX, "record size bound");
 		expect += len;
-		check(r.index == ++n, "index counts records");
+		fz_check(r.index == ++n, "index counts records");
 		rc = mu_rec_parse(&rec, p, len, FZ_NOW, 0, &why);
-		check(rc == 0 || rc == MU_ERECORD || rc == MU_ESIG, "parse error code");
+		fz_check(rc == 0 || rc == MU_ERECORD || rc == MU_ESIG,
+		         "parse error code");
 	}
 	if (rc == 0) {
-		check(expect == size, "the stream ends at the end of the input");
-		check(mu_export_next(&r, &p, &len, &why) == 0, "the end stays");
+		fz_check(expect == size, "the stream ends at the end of the input");
+		fz_check(mu_export_next(&r, &p, &len, &why) == 0, "the end stays");
 	} else {
-		check(rc == MU_ETRUNC || rc == MU_ERECORD, "stream error code");
-		check(r.index == n + 1, "the broken record is numbered");
-		check(mu_export_next(&r, &p, &len, &why) == rc, "broken stays broken");
+		fz_check(rc == MU_ETRUNC || rc == MU_ERECORD, "stream error code");
+		fz_check(r.index == n + 1, "the broken record is numbered");
+		fz_check(mu_export_next(&r, &p, &len, &why) == rc,
+		         "broken stays broken");
 	}
 	return 0;
 }

@@ -20,26 +20,13 @@
 
 #include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_frame: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 /* Messages the peer sent that have not arrived yet. */
@@ -58,8 +45,8 @@ on_msg(void *ctx, const uint8_t *msg, size_t len)
 
 	if (e->raw)
 		return 0;
-	check(fz_next(&p, &left, &want, &wlen), "a message that was sent arrives");
-	check(wlen == len && memcmp(want, msg, len) == 0, "it arrives intact");
+	fz_check(fz_next(&p, &left, &want, &wlen), "a message that was sent arrives");
+	fz_check(wlen == len && memcmp(want, msg, len) == 0, "it arrives intact");
 	e->at = e->sent.len - left;
 	return 0;
 }
@@ -77,7 +64,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	check(fz_handshake(data[0] & 1, &node, &peer, NULL) == 0, "handshake");
+	fz_check(fz_handshake(data[0] & 1, &node, &peer, NULL) == 0, "handshake");
 	data++;
 	size--;
 	while (rc == 0 && fz_next(&data, &size, &piece, &len)) {
@@ -91,9 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (--len > MU_SESS_MSG_MAX)
 				len = MU_SESS_MSG_MAX;
 			frame.len = 0;
-			check(mu_sess_send(peer, piece + 1, len, &frame) == 0,
-			      "the peer can send");
-			check(fz_put(&e.sent, piece + 1, len) == 0, "memory");
+			fz_check(mu_sess_send(peer, piece + 1, len, &frame) == 0,
+			         "the peer can send");
+			fz_check(fz_put(&e.sent, piece + 1, len) == 0, "memory");
 			cut = (size_t)(piece[0] >> 1) % (frame.len + 1);
 			rc =
 			    mu_sess_feed(node, frame.data, cut, &out, on_msg, &e, &why);
@@ -101,20 +88,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				rc = mu_sess_feed(node, frame.data + cut,
 				                  frame.len - cut, &out, on_msg, &e,
 				                  &why);
-			check(e.raw || rc == 0, "a genuine frame is accepted");
+			fz_check(e.raw || rc == 0, "a genuine frame is accepted");
 		}
-		check(out.len == 0, "nothing is sent back after the handshake");
-		check(mu_sess_pending(node) <= 2 + MU_SESS_FRAME_MAX, "buffer bound");
+		fz_check(out.len == 0, "nothing is sent back after the handshake");
+		fz_check(mu_sess_pending(node) <= 2 + MU_SESS_FRAME_MAX,
+		         "buffer bound");
 	}
 	if (rc != 0) {
-		check(rc == MU_EFORMAT || rc == MU_ESIG || rc == MU_ENOMEM,
-		      "feed error code");
-		check(mu_sess_feed(node, (const uint8_t *)"", 0, &out, on_msg, &e,
-		                   &why) != 0,
-		      "a failed session stays dead");
-		check(!mu_sess_ready(node), "a failed session is not ready");
+		fz_check(rc == MU_EFORMAT || rc == MU_ESIG || rc == MU_ENOMEM,
+		         "feed error code");
+		fz_check(mu_sess_feed(node, (const uint8_t *)"", 0, &out, on_msg, &e,
+		                      &why) != 0,
+		         "a failed session stays dead");
+		fz_check(!mu_sess_ready(node), "a failed session is not ready");
 	} else if (!e.raw) {
-		check(e.at == e.sent.len, "every message arrived");
+		fz_check(e.at == e.sent.len, "every message arrived");
 	}
 	mu_sess_free(node);
 	mu_sess_free(peer);

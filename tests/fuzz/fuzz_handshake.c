@@ -24,34 +24,21 @@
 
 static struct fz_key peer_key;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	fz_key(&peer_key, FZ_PEER);
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_handshake: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 static int
 on_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	(void)msg;
-	check(len <= MU_SESS_MSG_MAX, "message size");
+	fz_check(len <= MU_SESS_MSG_MAX, "message size");
 	(*(size_t *)ctx)++;
 	return 0;
 }
@@ -63,14 +50,14 @@ check_sent(const struct mu_buf *out, size_t *at, int *nsent)
 	while (*at < out->len) {
 		size_t len;
 
-		check(out->len - *at >= 2, "a whole frame header");
+		fz_check(out->len - *at >= 2, "a whole frame header");
 		len = (size_t)out->data[*at] << 8 | out->data[*at + 1];
-		check(len <= MU_SESS_HANDSHAKE_MAX, "handshake message size");
-		check(out->len - *at - 2 >= len, "a whole handshake message");
+		fz_check(len <= MU_SESS_HANDSHAKE_MAX, "handshake message size");
+		fz_check(out->len - *at - 2 >= len, "a whole handshake message");
 		*at += 2 + len;
 		(*nsent)++;
 	}
-	check(*nsent <= 2, "at most two handshake messages from one side");
+	fz_check(*nsent <= 2, "at most two handshake messages from one side");
 }
 
 int
@@ -91,9 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chunk = data[0] >> 2;
 	data++;
 	size--;
-	check(fz_sess_new(&node, FZ_NODE, initiator, expect ? peer_key.pk : NULL,
-	                  &out) == 0,
-	      "session");
+	fz_check(fz_sess_new(&node, FZ_NODE, initiator, expect ? peer_key.pk : NULL,
+	                     &out) == 0,
+	         "session");
 	check_sent(&out, &at, &nsent);
 	while (rc == 0 && size > 0) {
 		n = chunk == 0 || chunk > size ? size : chunk;
@@ -102,26 +89,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= n;
 		check_sent(&out, &at, &nsent);
 		if (rc == 0 && !mu_sess_ready(node))
-			check(mu_sess_pending(node) <= 2 + MU_SESS_HANDSHAKE_MAX,
-			      "a stranger makes us buffer one message at most");
+			fz_check(mu_sess_pending(node) <= 2 + MU_SESS_HANDSHAKE_MAX,
+			         "a stranger makes us buffer one message at most");
 	}
 	if (rc != 0) {
-		check(rc == MU_EFORMAT || rc == MU_ESIG || rc == MU_EPERM ||
-		          rc == MU_ENOMEM,
-		      "feed error code");
-		check(!mu_sess_ready(node) && mu_sess_peer_group(node) == NULL,
-		      "a failed session is not ready");
-		check(mu_sess_feed(node, data, 0, &out, on_msg, &msgs, &why) != 0,
-		      "a failed session stays dead");
-		check(rc != MU_EPERM || expect, "MU_EPERM only with an expected key");
+		fz_check(rc == MU_EFORMAT || rc == MU_ESIG || rc == MU_EPERM ||
+		             rc == MU_ENOMEM,
+		         "feed error code");
+		fz_check(!mu_sess_ready(node) && mu_sess_peer_group(node) == NULL,
+		         "a failed session is not ready");
+		fz_check(mu_sess_feed(node, data, 0, &out, on_msg, &msgs, &why) != 0,
+		         "a failed session stays dead");
+		fz_check(rc != MU_EPERM || expect,
+		         "MU_EPERM only with an expected key");
 	} else if (mu_sess_ready(node)) {
 		group = mu_sess_peer_group(node);
-		check(group != NULL, "a ready session knows the peer's group");
-		check(memcmp(group, peer_key.pk, MU_KEY_BYTES) == 0,
-		      "the only group a peer can prove is one whose key signed");
-		check(nsent == (initiator ? 2 : 1), "the node's share of messages");
+		fz_check(group != NULL, "a ready session knows the peer's group");
+		fz_check(memcmp(group, peer_key.pk, MU_KEY_BYTES) == 0,
+		         "the only group a peer can prove is one whose key signed");
+		fz_check(nsent == (initiator ? 2 : 1), "the node's share of messages");
 	} else {
-		check(msgs == 0, "no message before the handshake is done");
+		fz_check(msgs == 0, "no message before the handshake is done");
 	}
 	mu_sess_free(node);
 	mu_buf_free(&out);

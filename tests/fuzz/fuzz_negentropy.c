@@ -24,28 +24,15 @@
 static struct mu_neg_item sets[2][FZ_NEG_ITEMS];
 static size_t nsets[2];
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	nsets[0] = fz_neg_items(sets[0], 0);
 	nsets[1] = fz_neg_items(sets[1], 1);
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_negentropy: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 struct ctx {
@@ -61,7 +48,7 @@ have(void *arg, const uint8_t id[MU_NEG_ID_BYTES])
 	for (size_t i = 0; i < c->n; i++)
 		if (memcmp(c->items[i].id, id, MU_NEG_ID_BYTES) == 0)
 			return 0;
-	check(0, "a have id is one of our items");
+	fz_check(0, "a have id is one of our items");
 	return 0;
 }
 
@@ -83,14 +70,14 @@ mirror(bool node_initiator, const uint8_t *msg, size_t len, int set)
 	struct mu_why why;
 	int rc;
 
-	check(mu_neg_new(&other, sets[set], nsets[set], 0) == 0, "mirror");
+	fz_check(mu_neg_new(&other, sets[set], nsets[set], 0) == 0, "mirror");
 	if (!node_initiator)
-		check(mu_neg_initiate(other, &scratch) == 0, "mirror initiates");
+		fz_check(mu_neg_initiate(other, &scratch) == 0, "mirror initiates");
 	rc = mu_neg_reconcile(other, msg, len, &out, have, need, &c, &why);
 	if (rc != 0)
 		fprintf(stderr, "fuzz_negentropy: our answer is refused: %s\n",
 		        why.text);
-	check(rc == 0, "our answer is a well-formed message");
+	fz_check(rc == 0, "our answer is a well-formed message");
 	mu_neg_free(other);
 	mu_buf_free(&scratch);
 	mu_buf_free(&out);
@@ -118,28 +105,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size--;
 	c.items = sets[set];
 	c.n = nsets[set];
-	check(mu_neg_new(&neg, sets[set], nsets[set], limit) == 0, "new");
+	fz_check(mu_neg_new(&neg, sets[set], nsets[set], limit) == 0, "new");
 	if (initiator) {
-		check(mu_neg_initiate(neg, &out) == 0, "initiate");
-		check(limit == 0 || out.len <= limit, "the first message fits");
+		fz_check(mu_neg_initiate(neg, &out) == 0, "initiate");
+		fz_check(limit == 0 || out.len <= limit, "the first message fits");
 	}
 	while (rc == 0 && fz_next(&data, &size, &piece, &len)) {
 		out.len = 0;
 		before = out.len;
 		rc = mu_neg_reconcile(neg, piece, len, &out, have, need, &c, &why);
 		if (rc != 0) {
-			check(rc == MU_EFORMAT || rc == MU_EVERSION || rc == MU_ENOMEM,
-			      "error code");
-			check(out.len == before, "a failed read leaves the output");
-			check(why.text[0] != '\0', "why says why");
+			fz_check(rc == MU_EFORMAT || rc == MU_EVERSION ||
+			             rc == MU_ENOMEM,
+			         "error code");
+			fz_check(out.len == before, "a failed read leaves the output");
+			fz_check(why.text[0] != '\0', "why says why");
 			break;
 		}
 		if (out.len == 0) {
-			check(initiator, "only an initiator ends with silence");
+			fz_check(initiator, "only an initiator ends with silence");
 			continue;
 		}
-		check(out.data[0] == MU_NEG_VERSION, "answers start with our version");
-		check(limit == 0 || out.len <= limit, "the answer fits the frame");
+		fz_check(out.data[0] == MU_NEG_VERSION,
+		         "answers start with our version");
+		fz_check(limit == 0 || out.len <= limit, "the answer fits the frame");
 		if (len > 0 && piece[0] == MU_NEG_VERSION)
 			mirror(initiator, out.data, out.len, !set);
 	}

@@ -22,27 +22,14 @@
 
 static struct fz_key K;
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	if (sodium_init() < 0)
-		abort();
+	fz_init();
 	fz_key(&K, FZ_STRANGER);
 	return 0;
-}
-
-static void
-check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_record: invariant broken: %s\n", what);
-		abort();
-	}
 }
 
 static bool
@@ -121,15 +108,15 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 		        why.text);
 		abort();
 	}
-	check(mu_rec_parse(&again, out, out_len, MU_TIME_MAX, 0, &why) == 0,
-	      "the rebuilt record parses");
+	fz_check(mu_rec_parse(&again, out, out_len, MU_TIME_MAX, 0, &why) == 0,
+	         "the rebuilt record parses");
 	body = malloc(rec->body_len);
-	check(body != NULL, "memory");
+	fz_check(body != NULL, "memory");
 	memcpy(body, rec->body, rec->body_len);
 	swap_bytes(body, rec->body_len, group);
-	check(again.body_len == rec->body_len &&
-	          memcmp(again.body, body, rec->body_len) == 0,
-	      "the rebuilt body equals the parsed one (one canonical encoding)");
+	fz_check(again.body_len == rec->body_len &&
+	             memcmp(again.body, body, rec->body_len) == 0,
+	         "the rebuilt body equals the parsed one (one canonical encoding)");
 	free(body);
 	free(out);
 }
@@ -140,19 +127,21 @@ accepted(const struct mu_record *rec, const uint8_t *data, size_t size)
 	uint8_t id[MU_ID_BYTES];
 	struct mu_why why;
 
-	check(mu_rec_span(data, size, &why) == (long)size, "span is the whole input");
-	check(rec->raw == data && rec->raw_len == size, "raw is the input");
-	check(inside(rec->body, rec->body_len, data, size), "body inside");
-	check(inside(rec->sig, MU_SIG_BYTES, data, size), "sig inside");
-	check(inside((const uint8_t *)rec->d.ptr, rec->d.len, data, size), "d inside");
-	check(rec->d.len <= MU_D_MAX, "d length");
-	check(rec->kind > MU_KIND_NONE && rec->kind < MU_KIND_COUNT, "kind");
-	check(mu_kind_name(rec->kind) != NULL, "kind name");
-	check(rec->created_at >= 0 && rec->created_at <= MU_TIME_MAX, "created_at");
-	check(memcmp(rec->group, rec->signer, MU_KEY_BYTES) == 0, "signer");
+	fz_check(mu_rec_span(data, size, &why) == (long)size,
+	         "span is the whole input");
+	fz_check(rec->raw == data && rec->raw_len == size, "raw is the input");
+	fz_check(inside(rec->body, rec->body_len, data, size), "body inside");
+	fz_check(inside(rec->sig, MU_SIG_BYTES, data, size), "sig inside");
+	fz_check(inside((const uint8_t *)rec->d.ptr, rec->d.len, data, size),
+	         "d inside");
+	fz_check(rec->d.len <= MU_D_MAX, "d length");
+	fz_check(rec->kind > MU_KIND_NONE && rec->kind < MU_KIND_COUNT, "kind");
+	fz_check(mu_kind_name(rec->kind) != NULL, "kind name");
+	fz_check(rec->created_at >= 0 && rec->created_at <= MU_TIME_MAX, "created_at");
+	fz_check(memcmp(rec->group, rec->signer, MU_KEY_BYTES) == 0, "signer");
 	crypto_generichash(id, sizeof(id), rec->body, rec->body_len, NULL, 0);
-	check(memcmp(id, rec->id, MU_ID_BYTES) == 0, "id is the body's hash");
-	check(
+	fz_check(memcmp(id, rec->id, MU_ID_BYTES) == 0, "id is the body's hash");
+	fz_check(
 	    mu_rec_check_d(rec->kind, &rec->d,
 	                   rec->kind == MU_KIND_ALLIANCE ? rec->c.alliance.with : NULL,
 	                   &why) == 0,
@@ -169,20 +158,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	span = mu_rec_span(data, size, &why);
-	check(span != 0 && span <= (long)size, "span range");
-	check(span > 0 || span == MU_ETRUNC || span == MU_ERECORD, "span error");
+	fz_check(span != 0 && span <= (long)size, "span range");
+	fz_check(span > 0 || span == MU_ETRUNC || span == MU_ERECORD, "span error");
 
 	rc = mu_rec_parse(&rec, data, size, FZ_NOW, 0, &why);
-	check(rc == 0 || rc == MU_ERECORD || rc == MU_ESIG || rc == MU_ETRUNC,
-	      "parse error code");
-	check(rc != 0 || why.text[0] == '\0', "why empty on success");
-	check(rc == 0 || why.text[0] != '\0', "why says why");
+	fz_check(rc == 0 || rc == MU_ERECORD || rc == MU_ESIG || rc == MU_ETRUNC,
+	         "parse error code");
+	fz_check(rc != 0 || why.text[0] == '\0', "why empty on success");
+	fz_check(rc == 0 || why.text[0] != '\0', "why says why");
 	if (rc == 0)
 		accepted(&rec, data, size);
 
 	rc = mu_rec_parse(&rec, data, size, FZ_NOW, MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK,
 	                  &why);
-	check(rc == 0 || rc == MU_ERECORD || rc == MU_ETRUNC, "trusted error code");
+	fz_check(rc == 0 || rc == MU_ERECORD || rc == MU_ETRUNC, "trusted error code");
 	if (rc == 0)
 		accepted(&rec, data, size);
 	return 0;

@@ -238,6 +238,24 @@ assert_wire_refused(const struct w *m, const char *words)
 	free(msg);
 }
 
+/* Starts a message of type with n elements in all. */
+static void
+head(struct w *m, const char *type, uint32_t n)
+{
+	m->n = 0;
+	w_arr(m, n);
+	w_str(m, type);
+}
+
+/* A hello whose only field is an unknown one, about to get its value. */
+static void
+hello_unknown(struct w *m)
+{
+	head(m, "hello", 2);
+	w_map(m, 1);
+	w_str(m, "future");
+}
+
 static void
 test_wire(void **state)
 {
@@ -250,23 +268,17 @@ test_wire(void **state)
 		w_raw(&m, HUGE[i].p, HUGE[i].n);
 		assert_wire_refused(&m, "wire: ");
 	}
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "hello");
+	head(&m, "hello", 2);
 	w_raw(&m, MAP32, sizeof(MAP32));
 	assert_wire_refused(&m, "hello is cut off");
 
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "hello");
+	head(&m, "hello", 2);
 	w_map(&m, 2);
 	w_str(&m, "agent");
 	w_raw(&m, STR32, sizeof(STR32));
 	assert_wire_refused(&m, "cut off");
 
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "hello");
+	head(&m, "hello", 2);
 	w_map(&m, 2);
 	w_str(&m, "agent");
 	w_str(&m, "x");
@@ -274,38 +286,28 @@ test_wire(void **state)
 	w_raw(&m, ARRAY32, sizeof(ARRAY32));
 	assert_wire_refused(&m, "hello scope is cut off");
 
-	m.n = 0;
-	w_arr(&m, 3);
-	w_str(&m, "want");
+	head(&m, "want", 3);
 	w_uint(&m, 1);
 	w_raw(&m, ARRAY32, sizeof(ARRAY32));
 	assert_wire_refused(&m, "want ids is cut off");
 
-	m.n = 0;
-	w_arr(&m, 3);
-	w_str(&m, "recs");
+	head(&m, "recs", 3);
 	w_uint(&m, 1);
 	w_raw(&m, ARRAY32, sizeof(ARRAY32));
 	assert_wire_refused(&m, "recs is cut off");
 
-	m.n = 0;
-	w_arr(&m, 3);
-	w_str(&m, "recs");
+	head(&m, "recs", 3);
 	w_uint(&m, 1);
 	w_arr(&m, 1);
 	w_raw(&m, BIN32, sizeof(BIN32));
 	assert_wire_refused(&m, "recs record is cut off");
 
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "neg");
+	head(&m, "neg", 2);
 	w_raw(&m, BIN32, sizeof(BIN32));
 	assert_wire_refused(&m, "negentropy message is cut off");
 
 	/* Counts within the bytes but over a limit: refused by the count. */
-	m.n = 0;
-	w_arr(&m, 3);
-	w_str(&m, "recs");
+	head(&m, "recs", 3);
 	w_uint(&m, 1);
 	w_arr(&m, MU_WIRE_RECS_MAX + 1);
 	for (i = 0; i <= MU_WIRE_RECS_MAX; i++)
@@ -313,25 +315,20 @@ test_wire(void **state)
 	assert_wire_refused(&m, "more than");
 
 	/* An unknown hello field nested deeper than anyone needs, in a few
-	 * hundred bytes. */
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "hello");
-	w_map(&m, 1);
-	w_str(&m, "future");
-	for (i = 0; i < 300; i++)
-		w_arr(&m, 1);
-	w_uint(&m, 1);
-	assert_wire_refused(&m, "nests too deep");
-	m.n = 0;
-	w_arr(&m, 2);
-	w_str(&m, "hello");
-	w_map(&m, 1);
-	w_str(&m, "future");
-	for (i = 0; i < 300; i++)
-		w_map(&m, 1), w_str(&m, "k");
-	w_uint(&m, 1);
-	assert_wire_refused(&m, "nests too deep");
+	 * hundred bytes: arrays in arrays, maps in maps. */
+	for (int maps = 0; maps < 2; maps++) {
+		hello_unknown(&m);
+		for (i = 0; i < 300; i++) {
+			if (maps) {
+				w_map(&m, 1);
+				w_str(&m, "k");
+			} else {
+				w_arr(&m, 1);
+			}
+		}
+		w_uint(&m, 1);
+		assert_wire_refused(&m, "nests too deep");
+	}
 }
 
 /* --- negentropy ------------------------------------------------------------------ */
