@@ -118,6 +118,16 @@ assert_record_refused(const struct w *body, const char *rule)
 		fail_msg("expected rule %s, got %d \"%s\"", rule, rc, why.text);
 }
 
+/* A body of kind whose content map has n fields, the first being key. */
+static void
+content(struct w *body, const char *kind, uint32_t n, const char *key)
+{
+	body->n = 0;
+	w_header(body, kind, G.pk, G.pk, T0, kind[0] == 'c' ? "c" : "e", 0);
+	w_map(body, n);
+	w_str(body, key);
+}
+
 static void
 test_record(void **state)
 {
@@ -150,10 +160,7 @@ test_record(void **state)
 	w_raw(&body, MAP32, sizeof(MAP32));
 	assert_record_refused(&body, "shape");
 
-	body.n = 0;
-	w_header(&body, "cause", G.pk, G.pk, T0, "c", 0);
-	w_map(&body, 3);
-	w_str(&body, "status");
+	content(&body, "cause", 3, "status");
 	w_str(&body, "active");
 	w_str(&body, "tags");
 	w_raw(&body, ARRAY32, sizeof(ARRAY32));
@@ -161,27 +168,18 @@ test_record(void **state)
 	w_str(&body, "T");
 	assert_record_refused(&body, "shape");
 
-	body.n = 0;
-	w_header(&body, "cause", G.pk, G.pk, T0, "c", 0);
-	w_map(&body, 2);
-	w_str(&body, "status");
+	content(&body, "cause", 2, "status");
 	w_str(&body, "active");
 	w_str(&body, "title");
 	w_raw(&body, STR32, sizeof(STR32));
 	assert_record_refused(&body, "shape");
 
-	body.n = 0;
-	w_header(&body, "event", G.pk, G.pk, T0, "e", 0);
-	w_map(&body, 1);
-	w_str(&body, "cause");
+	content(&body, "event", 1, "cause");
 	w_raw(&body, ARRAY32, sizeof(ARRAY32));
 	assert_record_refused(&body, "shape");
 
 	/* A list over its limit is refused by its count alone. */
-	body.n = 0;
-	w_header(&body, "cause", G.pk, G.pk, T0, "c", 0);
-	w_map(&body, 1);
-	w_str(&body, "tags");
+	content(&body, "cause", 1, "tags");
 	w_arr(&body, MU_LIST_MAX + 1);
 	for (i = 0; i <= MU_LIST_MAX; i++)
 		w_str(&body, "t");
