@@ -76,7 +76,9 @@ int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_g
  * (mu_sync_on_ready() has run, so its hello is queued); name is its address
  * for log lines and, for a dialer, the address it was "dialed" to. What it
  * sends stays in its write queue (mu_conn_queued()); messages are given to
- * mu_sync_on_message() by the caller; mu_conn_close() ends it as any other.
+ * mu_sync_on_message() by the caller; mu_conn_close() ends it as any other,
+ * and the loop frees it. 0 even when sync.c closed it at once: check
+ * mu_conn_is_ready(). MU_EINVAL when sess is not ready, MU_ENOMEM.
  */
 int mu_conn_adopt(struct mu_node *node, struct mu_sess *sess, bool dialer,
                   const char *name, struct mu_conn **out);
