@@ -50,8 +50,11 @@ run_one() {
 		grep -E 'ERROR|SUMMARY|invariant|runtime error|#[0-9]+ 0x' "$dir/log" | head -40
 		for f in "$dir"/crash/*; do
 			[ -e "$f" ] || continue
-			echo "crashing input: $f ($(stat -c %s "$f") bytes)"
-			od -A x -t x1z -v "$f" | head -64
+			echo "crashing input: $f ($(stat -c %s "$f") bytes); first 4 KiB:"
+			head -c 4096 "$f" | od -A x -t x1z -v
+			echo "the whole input in base64 (base64 -d > input to replay it):"
+			base64 -w 0 "$f"
+			echo
 		done
 		echo "full log: $dir/log"
 		return 1
