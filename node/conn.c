@@ -752,6 +752,18 @@ mu_conn_adopt(struct mu_node *node, struct mu_sess *sess, bool dialer, const cha
 	return 0;
 }
 
+int
+mu_conn_take_output(struct mu_conn *c, struct mu_buf *out)
+{
+	int rc = mu_buf_append(out, c->out.data, c->out.len);
+
+	if (rc == 0 && c->out.data != NULL) {
+		sodium_memzero(c->out.data, c->out.len);
+		c->out.len = 0;
+	}
+	return rc;
+}
+
 /* --- accessors ----------------------------------------------------------- */
 
 const uint8_t *

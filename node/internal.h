@@ -83,6 +83,11 @@ int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_g
 int mu_conn_adopt(struct mu_node *node, struct mu_sess *sess, bool dialer,
                   const char *name, struct mu_conn **out);
 
+/* For a connection without a socket: moves what it queued for writing to
+ * the end of out (what the peer would read), as if it had been written.
+ * 0 or MU_ENOMEM (the queue is then kept). */
+int mu_conn_take_output(struct mu_conn *c, struct mu_buf *out);
+
 /* Encrypts, frames and queues one message (at most MU_SESS_MSG_MAX bytes). */
 int mu_conn_send(struct mu_conn *c, const uint8_t *msg, size_t len);
 
