@@ -1,6 +1,8 @@
 # make test   install what is missing, build into build/, run every test
 # make run    install what is missing, build, run the node (muster serve)
 # make asan   the same tests built with AddressSanitizer and UBSan, in build-asan/
+# make fuzz   build the libFuzzer targets with clang in build-fuzz/ and run
+#             each for FUZZ_SECONDS (60) on a copy of its seed corpus
 # make format apply .clang-format
 # make bench  build (RelWithDebInfo) and run the benchmarks (docs/BENCHMARKS.md);
 #             ARGS=--quick for the one-minute check, ARGS=NAME for some only
@@ -15,12 +17,17 @@ PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             python3 python3-msgpack python3-nacl python3-icalendar \
             chromium
 # chromium: the browser test of the web page (tests/interop/browser_check.mjs).
+# What `make fuzz` needs on top: clang with its libFuzzer runtime.
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 2
 # npm packages the interoperability tests run against (tests/interop/package.json).
 INTEROP  := tests/interop/node_modules/@nostr-dev-kit/sync/package.json
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MUSTER   := ./$(BUILD)/muster
 
-.PHONY: all deps test-deps build test run asan format clean bench bench-quick
+.PHONY: all deps test-deps build test run asan fuzz fuzz-build fuzz-corpus format clean \
+        bench bench-quick
 
 all: build
 
@@ -53,6 +60,21 @@ test: build test-deps
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DMUSTER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug"
 
+# libFuzzer targets (tests/fuzz/README.md): a crash fails with its input
+# printed. The checked-in corpus is copied, never written.
+fuzz-build:
+	$(MAKE) deps PACKAGES="$(PACKAGES) $(FUZZ_PACKAGES)"
+	CC=clang cmake -S . -B build-fuzz -DMUSTER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS) --target fuzzers
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh build-fuzz
+
+# Rewrites tests/fuzz/corpus from tests/fuzz/gen_corpus.c (then commit it).
+fuzz-corpus: fuzz-build
+	rm -rf tests/fuzz/corpus
+	./build-fuzz/tests/fuzz/gen_corpus tests/fuzz/corpus
+
 # The node in the default home (created the first time), in the foreground:
 # it prints the group key, the listen address and how to add it as a peer.
 run: build
@@ -70,4 +92,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

@@ -14,12 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../protocol/export.h"
 #include "../storage/ingest.h"
 #include "cli.h"
-
-/* The msgpack str "muster-export/1": a fixstr header and 15 bytes. */
-static const uint8_t magic[16] = {0xaf, 'm', 'u', 's', 't', 'e', 'r', '-',
-                                  'e',  'x', 'p', 'o', 'r', 't', '/', '1'};
 
 #define IMPORT_MAX (1024ULL * 1024 * 1024) /* 1 GiB */
 
@@ -118,7 +115,7 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 		f = stdout;
 	}
 
-	if (fwrite(magic, 1, sizeof(magic), f) != sizeof(magic)) {
+	if (fwrite(mu_export_magic, 1, MU_EXPORT_MAGIC_LEN, f) != MU_EXPORT_MAGIC_LEN) {
 		rc = MU_EIO;
 	} else {
 		rc = mu_store_each(cli->store, write_one, f);
@@ -238,31 +235,36 @@ cut(const struct input *in, const char *name, struct mu_ingest_span **out, size_
     struct tally *t, bool *broken)
 {
 	struct mu_ingest_span *spans = NULL, *ns;
-	size_t off, cap = 0;
+	struct mu_export_reader stream;
+	const uint8_t *rec;
+	size_t rec_len, cap = 0;
 	struct mu_why why;
-	long span;
+	int next;
 
 	*n = 0;
-	for (off = sizeof(magic); off < in->len; off += (size_t)span) {
+	if (mu_export_open(&stream, in->buf, in->len, &why) != 0)
+		return mu_cli_fail("%s: %s", name, why.text);
+	for (;;) {
 		why.text[0] = '\0';
-		span = mu_rec_span(in->buf + off, in->len - off, &why);
-		if (span == MU_ETRUNC) {
+		if ((next = mu_export_next(&stream, &rec, &rec_len, &why)) == 0)
+			break;
+		if (next == MU_ETRUNC) {
 			mu_cli_fail(
 			    "record %zu rejected: truncated: it is cut short at the "
 			    "end of %s (an interrupted copy?); the records before "
 			    "it were read",
-			    *n + 1, name);
+			    stream.index, name);
 			t->rejected++;
 			*broken = true;
 			break;
 		}
-		if (span <= 0) {
+		if (next < 0) {
 			/* Without a length there is no telling where the next
 			 * record starts: the rest of the stream is lost. */
 			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
 			            "read",
-			            *n + 1, why.text[0] != '\0' ? why.text : "shape",
-			            name);
+			            stream.index,
+			            why.text[0] != '\0' ? why.text : "shape", name);
 			t->rejected++;
 			*broken = true;
 			break;
@@ -275,7 +277,7 @@ cut(const struct input *in, const char *name, struct mu_ingest_span **out, size_
 			}
 			spans = ns;
 		}
-		spans[(*n)++] = (struct mu_ingest_span){in->buf + off, (size_t)span};
+		spans[(*n)++] = (struct mu_ingest_span){rec, rec_len};
 	}
 	*out = spans;
 	return 0;
@@ -346,7 +348,8 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		close(fd);
 	if (rc != 0)
 		goto out;
-	if (in.len < sizeof(magic) || memcmp(in.buf, magic, sizeof(magic)) != 0) {
+	if (in.len < MU_EXPORT_MAGIC_LEN ||
+	    memcmp(in.buf, mu_export_magic, MU_EXPORT_MAGIC_LEN) != 0) {
 		rc = mu_cli_fail(
 		    "%s is not a muster export stream (missing magic): it "
 		    "must start with the msgpack string \"muster-export/1\"; "

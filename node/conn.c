@@ -754,6 +754,46 @@ mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group
 	return 0;
 }
 
+/* --- without a socket ---------------------------------------------------- */
+
+int
+mu_conn_adopt(struct mu_node *node, struct mu_sess *sess, bool dialer, const char *name,
+              struct mu_conn **out)
+{
+	struct mu_conn *c;
+
+	*out = NULL;
+	if (!mu_sess_ready(sess) || strlen(name) >= MU_PEER_ADDR_MAX)
+		return MU_EINVAL;
+	if ((c = conn_alloc(node)) == NULL)
+		return MU_ENOMEM;
+	c->dialer = dialer;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	if (dialer && (c->dialed = strdup(name)) == NULL) {
+		conn_discard(c);
+		return MU_ENOMEM;
+	}
+	/* Never connected: conn_flush() keeps what is sent in c->out and
+	 * conn_update_reading() never starts reading. */
+	c->sess = sess;
+	conn_attach(c);
+	handshake_done(c);
+	*out = c;
+	return 0;
+}
+
+int
+mu_conn_take_output(struct mu_conn *c, struct mu_buf *out)
+{
+	int rc = mu_buf_append(out, c->out.data, c->out.len);
+
+	if (rc == 0 && c->out.data != NULL) {
+		sodium_memzero(c->out.data, c->out.len);
+		c->out.len = 0;
+	}
+	return rc;
+}
+
 /* --- accessors ----------------------------------------------------------- */
 
 const uint8_t *

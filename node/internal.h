@@ -88,6 +88,25 @@ int mu_conn_accept(struct mu_node *node, uv_stream_t *server);
 int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group,
                  struct mu_why *why);
 
+/*
+ * A connection without a socket, for driving sync.c with no network (the
+ * dispatcher fuzz target, tests/fuzz): sess must have finished its handshake
+ * and is taken over on success. The connection is listed and ready at once
+ * (mu_sync_on_ready() has run, so its hello is queued); name is its address
+ * for log lines and, for a dialer, the address it was "dialed" to. What it
+ * sends stays in its write queue (mu_conn_queued()); messages are given to
+ * mu_sync_on_message() by the caller; mu_conn_close() ends it as any other,
+ * and the loop frees it. 0 even when sync.c closed it at once: check
+ * mu_conn_is_ready(). MU_EINVAL when sess is not ready, MU_ENOMEM.
+ */
+int mu_conn_adopt(struct mu_node *node, struct mu_sess *sess, bool dialer,
+                  const char *name, struct mu_conn **out);
+
+/* For a connection without a socket: moves what it queued for writing to
+ * the end of out (what the peer would read), as if it had been written.
+ * 0 or MU_ENOMEM (the queue is then kept). */
+int mu_conn_take_output(struct mu_conn *c, struct mu_buf *out);
+
 /* Encrypts, frames and queues one message (at most MU_SESS_MSG_MAX bytes). */
 int mu_conn_send(struct mu_conn *c, const uint8_t *msg, size_t len);
 
