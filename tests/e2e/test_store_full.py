@@ -108,7 +108,8 @@ class StoreFull(unittest.TestCase):
         # Nothing stored is damaged.
         res = a.run("check")
         self.assertEqual(res.rc, 0, "check of the full store: %r" % res)
-        self.assertEqual(recbuild.stored_ids(self, a), stored)
+        # Batches are refused whole: a smaller one may still fit later.
+        self.assertTrue(stored <= recbuild.stored_ids(self, a), "stored records lost")
         server.stop()
 
         # With room again (a plain start), the rest comes in.
