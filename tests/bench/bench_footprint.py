@@ -13,14 +13,16 @@
    at the end (target < 64 MiB), and the anonymous part of the RSS (heap
    and stacks) apart from the pages of the store's memory map.
 
-Steps to come (the calendar issue): `/calendar.ics` over the E events of
-step 1, timed as the event list is; add a function like event_list() and
-call it from main() with the same home.
+2. `/calendar.ics` over the same E events, from `muster serve --http` on
+   that home: the best of three GETs over loopback, in milliseconds from the
+   request until the last byte (target < 200 ms, as for the list), and the
+   feed must hold one VEVENT per event.
 
 Figures (full run; --quick uses 2,000 events and 10,000 records of 100
 groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
   event_list_10k_ms         ms
   event_list_10k_cpu_ms     ms
+  calendar_ics_10k_ms       ms
   serve_rss_1m_8peers       MiB   peak RSS (VmHWM)
   serve_anon_1m_8peers      MiB   peak anonymous RSS
 """
@@ -28,6 +30,7 @@ groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
 import os
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
@@ -56,6 +59,30 @@ def event_list(home, events):
             best = (run.seconds, run.cpu)
     log("event list of %d events: best %.0f ms, %.0f ms of CPU", events,
         best[0] * 1000, best[1] * 1000)
+    return best
+
+
+def calendar_ics(work, home, events):
+    """The best of three GETs of /calendar.ics from the node: seconds."""
+    port, http = netlib.free_port(), netlib.free_port()
+    node = netlib.serve(work, home, "bench-" + os.urandom(4).hex(), port, "--http",
+                        "127.0.0.1:%d" % http)
+    best = None
+    try:
+        for _ in range(3):
+            t = time.monotonic()
+            with urllib.request.urlopen("http://127.0.0.1:%d/calendar.ics" % http,
+                                        timeout=60) as r:
+                body = r.read()
+            seconds = time.monotonic() - t
+            n = body.count(b"BEGIN:VEVENT")
+            if n != events:
+                raise RuntimeError("/calendar.ics has %d events of %d" % (n, events))
+            best = seconds if best is None else min(best, seconds)
+    finally:
+        netlib.stop(node)
+    log("/calendar.ics of %d events (%d bytes): best %.0f ms", events, len(body),
+        best * 1000)
     return best
 
 
@@ -120,6 +147,8 @@ def main():
         wall, cpu = event_list(home, events)
         figure("event_list_%s_ms" % label(events), wall * 1000, "ms")
         figure("event_list_%s_cpu_ms" % label(events), cpu * 1000, "ms")
+        ics = calendar_ics(work, home, events)
+        figure("calendar_ics_%s_ms" % label(events), ics * 1000, "ms")
         hwm, anon = serve_rss(work, n, groups)
         figure("serve_rss_%s_8peers" % label(n), hwm / 1024.0, "MiB")
         figure("serve_anon_%s_8peers" % label(n), anon / 1024.0, "MiB")
