@@ -177,6 +177,7 @@ start_node(struct fx *fx, const struct mu_node_limits *lim)
 		dup2(fd, 2);
 		close(fd);
 		mu_node_opts_default(&o, fx->home);
+		o.http = NULL; /* tests run side by side: no fixed port */
 		o.listen = listen;
 		o.network = NETWORK;
 		o.log_level = MU_LOG_DEBUG;
@@ -517,6 +518,7 @@ static void
 sync_opts(struct mu_node_opts *o, const struct fx *fx)
 {
 	mu_node_opts_default(o, fx->home2);
+	o->http = NULL; /* tests run side by side: no fixed port */
 	o->listen = NULL;
 	o->network = NETWORK;
 	o->log_level = MU_LOG_ERROR;
@@ -951,6 +953,7 @@ test_serve_lock_and_bad_listen(void **state)
 	start_node(fx, &lim);
 	/* A second daemon on the same home is refused... */
 	mu_node_opts_default(&o, fx->home);
+	o.http = NULL; /* tests run side by side: no fixed port */
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)free_port());
 	o.listen = listen;
 	o.network = NETWORK;

@@ -230,6 +230,7 @@ start_daemon(struct world *w)
 	assert_true(w->pid >= 0);
 	if (w->pid == 0) {
 		mu_node_opts_default(&o, w->home);
+		o.http = NULL; /* tests run side by side: no fixed port */
 		o.listen = listen;
 		o.network = NETWORK;
 		o.log_level = getenv("TEST_SYNC_LOG") ? MU_LOG_DEBUG : MU_LOG_ERROR;
@@ -1040,6 +1041,7 @@ test_once(void **state)
 	mu_store_close(st);
 
 	mu_node_opts_default(&o, home);
+	o.http = NULL; /* tests run side by side: no fixed port */
 	o.network = NETWORK;
 	o.listen = NULL;
 	o.log_level = MU_LOG_ERROR;
