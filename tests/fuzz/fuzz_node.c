@@ -122,12 +122,24 @@ fz_node_open(struct fz_node *f, struct mu_why *why)
 	return rc;
 }
 
+static void
+close_handle(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
 void
 fz_node_close(struct fz_node *f)
 {
 	struct mu_node *node = &f->node;
 
 	if (node->loop != NULL) {
+		/* As the daemon stops: the sync's commit timer is closed with
+		 * every other handle, so that the loop closes and frees all. */
+		uv_run(node->loop, UV_RUN_DEFAULT);
+		uv_walk(node->loop, close_handle, NULL);
 		uv_run(node->loop, UV_RUN_DEFAULT);
 		uv_loop_close(node->loop);
 	}
