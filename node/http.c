@@ -107,7 +107,8 @@ log_text(char out[LOG_TEXT_SIZE], const char *text)
 	return out;
 }
 
-static void
+/* libmicrohttpd's messages; fmt is its own printf format. */
+static void __attribute__((format(printf, 2, 0)))
 on_log(void *cls, const char *fmt, va_list ap)
 {
 	struct http *h = cls;
