@@ -226,34 +226,31 @@ struct tally {
 };
 
 /*
- * Cuts the stream after the magic into record spans (a malloc()ed array),
+ * Cuts an opened stream into record spans (a malloc()ed array),
  * counting what cannot be cut as rejected: a truncated last record, or bytes
  * that do not start a record, after which the rest cannot be read.
  */
 static int
-cut(const struct input *in, const char *name, struct mu_ingest_span **out, size_t *n,
-    struct tally *t, bool *broken)
+cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **out,
+    size_t *n, struct tally *t, bool *broken)
 {
 	struct mu_ingest_span *spans = NULL, *ns;
-	struct mu_export_reader stream;
 	const uint8_t *rec;
 	size_t rec_len, cap = 0;
 	struct mu_why why;
 	int next;
 
 	*n = 0;
-	if (mu_export_open(&stream, in->buf, in->len, &why) != 0)
-		return mu_cli_fail("%s: %s", name, why.text);
 	for (;;) {
 		why.text[0] = '\0';
-		if ((next = mu_export_next(&stream, &rec, &rec_len, &why)) == 0)
+		if ((next = mu_export_next(stream, &rec, &rec_len, &why)) == 0)
 			break;
 		if (next == MU_ETRUNC) {
 			mu_cli_fail(
 			    "record %zu rejected: truncated: it is cut short at the "
 			    "end of %s (an interrupted copy?); the records before "
 			    "it were read",
-			    stream.index, name);
+			    stream->index, name);
 			t->rejected++;
 			*broken = true;
 			break;
@@ -263,7 +260,7 @@ cut(const struct input *in, const char *name, struct mu_ingest_span **out, size_
 			 * record starts: the rest of the stream is lost. */
 			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
 			            "read",
-			            stream.index,
+			            stream->index,
 			            why.text[0] != '\0' ? why.text : "shape", name);
 			t->rejected++;
 			*broken = true;
@@ -320,6 +317,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	struct mu_ingest_opts io = {0, 0, 0, 0, check_one, count_one, NULL};
 	struct mu_ingest_span *spans = NULL;
 	struct input in = {NULL, 0, false};
+	struct mu_export_reader stream;
 	struct tally t;
 	struct mu_why why;
 	const char *args[1], *name = "stdin";
@@ -348,8 +346,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		close(fd);
 	if (rc != 0)
 		goto out;
-	if (in.len < MU_EXPORT_MAGIC_LEN ||
-	    memcmp(in.buf, mu_export_magic, MU_EXPORT_MAGIC_LEN) != 0) {
+	if (mu_export_open(&stream, in.buf, in.len, &why) != 0) {
 		rc = mu_cli_fail(
 		    "%s is not a muster export stream (missing magic): it "
 		    "must start with the msgpack string \"muster-export/1\"; "
@@ -360,7 +357,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		goto out;
 	memset(&t, 0, sizeof(t));
-	if ((rc = cut(&in, name, &spans, &n, &t, &broken)) != 0)
+	if ((rc = cut(&stream, name, &spans, &n, &t, &broken)) != 0)
 		goto out;
 	io.threads = (unsigned)threads;
 	io.now = cli->now;
