@@ -7,6 +7,11 @@
  * and frees the slots of a batch only after committing it, because the
  * records handed to mu_store_put() point into the slots. A batch is also
  * committed early when it holds every slot, so the ring cannot deadlock.
+ *
+ * The ring holds two batches: while the writer stores one, the workers
+ * verify the next. With room for one batch only, the workers stalled for as
+ * long as each mu_store_put() ran, and one verifying thread spent a third of
+ * the import waiting.
  */
 #include "ingest.h"
 
@@ -184,7 +189,7 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 	g.n = n;
 	g.o = opts;
 	g.nchunks = (n + CHUNK - 1) / CHUNK;
-	g.nslots = (batch + CHUNK - 1) / CHUNK + 4 * nthreads;
+	g.nslots = 2 * ((batch + CHUNK - 1) / CHUNK) + 4 * nthreads;
 	if (g.nslots > g.nchunks)
 		g.nslots = g.nchunks;
 	g.ring = malloc(g.nslots * sizeof(*g.ring));

@@ -17,7 +17,7 @@
  * Ownership: the spans' bytes are the caller's and must outlive the call;
  * the struct mu_record given to the callbacks borrow them and the ring, and
  * are valid only during the callback. Memory: the ring holds about
- * batch + 4 * threads * CHUNK parsed records (~1 KiB each).
+ * 2 * batch + 4 * threads * CHUNK parsed records (~1 KiB each).
  */
 #ifndef MU_INGEST_H
 #define MU_INGEST_H

@@ -8,12 +8,17 @@
  *   baselines lmdb FILE DIR    a plain LMDB batched insert of the same record
  *                              bytes, id -> record, BATCH records per
  *                              durable transaction, into a new store in DIR
+ *   baselines store FILE DIR   muster's own store alone: mu_store_put() of
+ *                              the records, parsed beforehand, in batches of
+ *                              MU_INGEST_BATCH, into a new store in DIR; what
+ *                              the storing thread of an import costs
  *
  * Both cut the stream with mu_rec_span() and prepare the signed messages (or
  * ids) before the clock starts, so they time only what they are named after.
  * They print figure lines (`name value unit`) on stdout.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +29,10 @@
 #include <sodium.h>
 
 #include "protocol/record.h"
+#include "storage/ingest.h"
+#include "storage/store.h"
 
-#define BATCH 1000 /* as many records per transaction as `muster import` */
+#define BATCH 1000 /* records per transaction of the plain LMDB insert */
 
 struct rec {
 	const uint8_t *raw, *body, *sig, *signer;
@@ -39,6 +46,15 @@ now_s(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -196,6 +212,54 @@ fail:
 	return 1;
 }
 
+static int
+bench_store(const struct rec *recs, size_t n, const char *dir)
+{
+	const int flags = MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK;
+	struct mu_record *parsed = calloc(n, sizeof(*parsed));
+	const struct mu_record **batch = calloc(MU_INGEST_BATCH, sizeof(*batch));
+	enum mu_put_result *res = calloc(MU_INGEST_BATCH, sizeof(*res));
+	struct mu_store *st = NULL;
+	struct mu_why why = {""};
+	unsigned long long w0;
+	double t0, c0;
+	size_t i, k, m;
+	int rc = 1;
+
+	if (parsed == NULL || batch == NULL || res == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (mu_rec_parse(&parsed[i], recs[i].raw, recs[i].raw_len, 0, flags,
+		                 &why) != 0)
+			goto out;
+	if (mu_store_open(&st, dir, &(struct mu_store_opts){0}, &why) != 0)
+		goto out;
+	w0 = written();
+	t0 = now_s();
+	c0 = cpu_s();
+	for (i = 0; i < n; i += m) {
+		m = n - i < MU_INGEST_BATCH ? n - i : MU_INGEST_BATCH;
+		for (k = 0; k < m; k++)
+			batch[k] = &parsed[i + k];
+		if (mu_store_put(st, batch, m, res, &why) != 0)
+			goto out;
+	}
+	printf("store_put_rate %.0f rec/s\n", (double)n / (now_s() - t0));
+	printf("store_put_cpu_per_rec %.2f us/rec\n", (cpu_s() - c0) * 1e6 / (double)n);
+	printf("store_put_disk_per_rec %.0f B/rec\n",
+	       (double)(written() - w0) / (double)n);
+	rc = 0;
+out:
+	if (rc != 0)
+		fprintf(stderr, "baselines: store in %s: %s\n", dir,
+		        why.text[0] != '\0' ? why.text : "out of memory");
+	mu_store_close(st);
+	free(res);
+	free(batch);
+	free(parsed);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -204,19 +268,23 @@ main(int argc, char **argv)
 	size_t n;
 	int rc;
 
-	if (argc < 3 ||
-	    (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "lmdb") != 0) ||
-	    (strcmp(argv[1], "lmdb") == 0 && argc != 4)) {
+	bool with_dir = argc == 4 &&
+	                (strcmp(argv[1], "lmdb") == 0 || strcmp(argv[1], "store") == 0);
+
+	if (!with_dir && (argc != 3 || strcmp(argv[1], "verify") != 0)) {
 		fprintf(stderr,
-		        "usage: baselines verify FILE | baselines lmdb FILE DIR\n");
+		        "usage: baselines verify FILE | baselines lmdb FILE DIR "
+		        "| baselines store FILE DIR\n");
 		return 2;
 	}
 	if (sodium_init() < 0 || load(argv[2], &buf, &recs, &n) != 0)
 		return 1;
 	if (strcmp(argv[1], "verify") == 0)
 		rc = bench_verify(recs, n);
-	else
+	else if (strcmp(argv[1], "lmdb") == 0)
 		rc = bench_lmdb(recs, n, argv[3]);
+	else
+		rc = bench_store(recs, n, argv[3]);
 	free(recs);
 	free(buf);
 	return rc;
