@@ -1,11 +1,12 @@
 /*
- * local_log.c - the log of stored records (local.h): seq -> id, appended by
- * every put that stores a record as new, so that a daemon can push what
- * another process (the CLI) stored while it runs.
+ * local_log.c - the log of stored records (local.h). Since schema 3 the log
+ * is the bodies database itself: every record is stored under the next
+ * sequence number, and a dropped record (superseded or deleted) leaves with
+ * its body, so a reader finds what is stored now in the order it came.
+ * Numbers come from meta "seq", never from the last body, so they are never
+ * given twice and a reader's position stays valid.
  *
- * The log only grows: an entry whose record was dropped later (superseded or
- * deleted) stays and is skipped on reading, so sequence numbers are never
- * reused and a reader's position stays valid.
+ * Also the upgrade of older stores to that layout.
  */
 #include "local.h"
 
@@ -14,120 +15,17 @@
 
 #include "store_keys.h"
 
-#define SEQ_BYTES 8
-
-/* The last sequence number through an open log cursor (0: empty). */
-static int
-last_seq(struct mu_store *st, MDB_cursor *cur, uint64_t *seq, struct mu_why *why)
-{
-	MDB_val k, v;
-	int rc;
-
-	*seq = 0;
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return mu_store__err(st, rc, "reading the store's log", why);
-	if (k.mv_size != SEQ_BYTES)
-		return mu_fail(why, MU_ECORRUPT,
-		               "the store at %s has a damaged log entry: restore it "
-		               "from a backup or an export",
-		               st->dir);
-	*seq = mu_store__get_be64(k.mv_data);
-	return 0;
-}
-
-static int
-append(struct mu_store *st, MDB_cursor *cur, uint64_t seq,
-       const uint8_t id[MU_ID_BYTES], struct mu_why *why)
-{
-	uint8_t key[SEQ_BYTES];
-	MDB_val k = {sizeof(key), key}, v = {MU_ID_BYTES, (void *)id};
-
-	mu_store__put_be64(key, seq);
-	/* Sequence numbers only grow: MDB_APPEND skips the search. */
-	return mu_store__err(st, mdb_cursor_put(cur, &k, &v, MDB_APPEND),
-	                     "writing to the store's log", why);
-}
-
-int
-mu_store__log_append(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
-                     struct mu_why *why)
-{
-	MDB_cursor *cur = NULL;
-	uint64_t seq;
-	int err, rc;
-
-	rc = mdb_cursor_open(txn, st->log, &cur);
-	if (rc != 0)
-		return mu_store__err(st, rc, "opening the store's log", why);
-	err = last_seq(st, cur, &seq, why);
-	if (err == 0)
-		err = append(st, cur, seq + 1, id, why);
-	mdb_cursor_close(cur);
-	return err;
-}
-
-int
-mu_store__log_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
-{
-	MDB_cursor *log = NULL, *time = NULL;
-	MDB_val k, v;
-	uint64_t seq;
-	int err, rc;
-
-	rc = mdb_cursor_open(txn, st->log, &log);
-	if (rc == 0)
-		rc = mdb_cursor_open(txn, st->by_time, &time);
-	if (rc != 0) {
-		err = mu_store__err(st, rc, "upgrading the store", why);
-		goto out;
-	}
-	err = last_seq(st, log, &seq, why);
-	if (err != 0)
-		goto out;
-	for (rc = mdb_cursor_get(time, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(time, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != MU_STORE__TIME_KEY_BYTES) {
-			err = mu_fail(why, MU_ECORRUPT,
-			              "the store at %s has a damaged time index: "
-			              "restore it from a backup or an export",
-			              st->dir);
-			goto out;
-		}
-		err = append(st, log, ++seq, (const uint8_t *)k.mv_data + 8, why);
-		if (err != 0)
-			goto out;
-	}
-	if (rc != MDB_NOTFOUND)
-		err = mu_store__err(st, rc, "upgrading the store", why);
-out:
-	if (time != NULL)
-		mdb_cursor_close(time);
-	if (log != NULL)
-		mdb_cursor_close(log);
-	return err;
-}
-
 int
 mu_store_log_last(struct mu_store *st, uint64_t *seq)
 {
-	MDB_cursor *cur = NULL;
 	MDB_txn *txn;
-	int err, rc;
+	int err;
 
 	*seq = 0;
 	err = mu_store__begin(st, false, &txn, NULL);
 	if (err != 0)
 		return err;
-	rc = mdb_cursor_open(txn, st->log, &cur);
-	if (rc != 0)
-		err = mu_store__err(st, rc, "opening the store's log", NULL);
-	else
-		err = last_seq(st, cur, seq, NULL);
-	if (cur != NULL)
-		mdb_cursor_close(cur);
+	err = mu_store__seq_read(st, txn, seq, NULL);
 	mdb_txn_abort(txn);
 	return err;
 }
@@ -145,19 +43,20 @@ log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct log_visit *lv = ctx;
 	struct mu_record rec;
+	uint64_t seq;
 	int err;
 
+	(void)txn;
 	if (lv->calls == lv->max) {
 		lv->full = true;
 		return 1;
 	}
-	if (k->mv_size != SEQ_BYTES || v->mv_size != MU_ID_BYTES)
+	if (k->mv_size != MU_STORE__SEQ_BYTES)
 		return MU_ECORRUPT;
-	err = mu_store__load(lv->st, txn, v->mv_data, &rec, NULL);
-	if (err == MU_ENOTFOUND)
-		return 0; /* dropped since: superseded or deleted */
+	seq = mu_store__get_be64(k->mv_data);
+	err = mu_store__parse_body(lv->st, seq, v, NULL, &rec, NULL);
 	if (err == 0)
-		err = lv->fn(lv->ctx, mu_store__get_be64(k->mv_data), &rec);
+		err = lv->fn(lv->ctx, seq, &rec);
 	if (err == 0)
 		lv->calls++;
 	return err;
@@ -168,14 +67,104 @@ mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max, mu_store_log_f
                    void *ctx)
 {
 	struct log_visit lv = {st, fn, ctx, 0, max, false};
-	uint8_t key[SEQ_BYTES];
+	uint8_t key[MU_STORE__SEQ_BYTES];
 	MDB_val k = {sizeof(key), key};
 	int err;
 
 	if (max == 0 || seq == UINT64_MAX)
 		return 0;
 	mu_store__put_be64(key, seq + 1);
-	err = mu_store__read_scan(st, st->log, &k, 0, log_entry, &lv,
+	err = mu_store__read_scan(st, st->bodies, &k, 0, log_entry, &lv,
 	                          "reading the store's log");
 	return lv.full ? 0 : err;
+}
+
+/* --- the upgrade of schemas 1 and 2 --------------------------------------- */
+
+struct upgrade {
+	struct mu_store *st;
+	MDB_dbi old; /* id -> record bytes */
+	uint64_t seq;
+	struct mu_why *why;
+};
+
+static int
+damaged(struct upgrade *u)
+{
+	return mu_fail(u->why, MU_ECORRUPT,
+	               "the store at %s has a damaged time index and cannot be "
+	               "upgraded: restore it from a backup or an export",
+	               u->st->dir);
+}
+
+/* One by_time entry: its record moves to the next sequence number. */
+static int
+move_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
+{
+	struct upgrade *u = ctx;
+	uint8_t key[MU_STORE__SEQ_BYTES];
+	MDB_val id, body, sk = {sizeof(key), key};
+	int rc;
+
+	(void)g;
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES)
+		return damaged(u);
+	id.mv_size = MU_ID_BYTES;
+	id.mv_data = (uint8_t *)k->mv_data + 8;
+	rc = mdb_get(txn, u->old, &id, &body);
+	if (rc == MDB_NOTFOUND)
+		return damaged(u);
+	mu_store__put_be64(key, ++u->seq);
+	/* The old pages are not written by these puts, so body stays valid. */
+	if (rc == 0)
+		rc = mdb_put(txn, u->st->bodies, &sk, &body, MDB_APPEND);
+	if (rc == 0)
+		rc = mdb_put(txn, u->st->ids, &id, &sk, 0);
+	return mu_store__err(u->st, rc, "upgrading the store", u->why);
+}
+
+/* Drops the old database name if the store has it. */
+static int
+drop_old(struct mu_store *st, MDB_txn *txn, const char *name, struct mu_why *why)
+{
+	MDB_dbi dbi;
+	int rc = mdb_dbi_open(txn, name, 0, &dbi);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = mdb_drop(txn, dbi, 1);
+	return mu_store__err(st, rc, "upgrading the store", why);
+}
+
+int
+mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	struct upgrade u = {st, 0, 0, why};
+	MDB_stat ms;
+	int rc, err;
+
+	rc = mdb_dbi_open(txn, "records", 0, &u.old);
+	if (rc == MDB_NOTFOUND)
+		return mu_fail(why, MU_EVERSION,
+		               "the store at %s has no 'records' database: it was "
+		               "not made by this version of muster",
+		               st->dir);
+	if (rc != 0)
+		return mu_store__err(st, rc, "upgrading the store", why);
+	err = mu_store__scan(st, txn, st->by_time, NULL, 0, move_entry, &u,
+	                     "upgrading the store");
+	/* A record missing from by_time would be lost with the old table. */
+	if (err == 0 && (rc = mdb_stat(txn, u.old, &ms)) != 0)
+		err = mu_store__err(st, rc, "upgrading the store", why);
+	if (err == 0 && ms.ms_entries != u.seq)
+		err = damaged(&u);
+	if (err == 0)
+		err = mu_store__seq_write(st, txn, u.seq, why);
+	if (err == 0)
+		err = mu_store__err(st, mdb_drop(txn, u.old, 1), "upgrading the store",
+		                    why);
+	if (err == 0)
+		err = drop_old(st, txn, "log", why);
+	return err;
 }

@@ -21,7 +21,9 @@
 #include "store_keys.h"
 
 #define SCHEMA_KEY "schema"
-#define MAX_DBS    9 /* the sub-databases of store_keys.h */
+#define SEQ_KEY    "seq"
+/* The sub-databases of store_keys.h, and the two an upgrade drops. */
+#define MAX_DBS 16
 
 /* The map is only address space: LMDB grows the file as data arrives, so a
  * large default costs nothing and keeps MDB_MAP_FULL away. */
@@ -238,30 +240,92 @@ mu_store__read_scan(struct mu_store *st, MDB_dbi dbi, const MDB_val *from, size_
 }
 
 int
+mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
+                     const uint8_t *expect, struct mu_record *rec, struct mu_why *why)
+{
+	char hex[MU_ID_TEXT_SIZE];
+	struct mu_why pw = {{0}};
+	int rc;
+
+	/* Stored bytes were verified on the way in: no signature or clock
+	 * check, but every structural rule still guards what we hand out. */
+	rc = mu_rec_parse(rec, v->mv_data, v->mv_size, 0,
+	                  MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw);
+	if (rc == 0 && expect != NULL && memcmp(rec->id, expect, MU_ID_BYTES) != 0)
+		snprintf(pw.text, sizeof(pw.text), "its id does not match its body");
+	else if (rc == 0)
+		return 0;
+	if (expect != NULL) {
+		mu_id_to_text(hex, expect);
+		return mu_fail(why, MU_ECORRUPT,
+		               "stored record %s is damaged (%s): the store at %s "
+		               "needs restoring",
+		               hex, pw.text, st->dir);
+	}
+	return mu_fail(why, MU_ECORRUPT,
+	               "the stored record with sequence number %llu is damaged "
+	               "(%s): the store at %s needs restoring",
+	               (unsigned long long)seq, pw.text, st->dir);
+}
+
+int
 mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
                struct mu_record *rec, struct mu_why *why)
 {
 	MDB_val k = {MU_ID_BYTES, (void *)id}, v;
 	char hex[MU_ID_TEXT_SIZE];
-	struct mu_why pw = {{0}};
+	uint64_t seq;
 	int rc;
 
-	rc = mdb_get(txn, st->records, &k, &v);
+	rc = mdb_get(txn, st->ids, &k, &v);
 	if (rc != 0)
 		return mu_store__err(st, rc, "reading a record", why);
-	/* Stored bytes were verified on the way in: no signature or clock
-	 * check, but every structural rule still guards what we hand out. */
-	rc = mu_rec_parse(rec, v.mv_data, v.mv_size, 0,
-	                  MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw);
-	if (rc == 0 && memcmp(rec->id, id, MU_ID_BYTES) != 0)
-		snprintf(pw.text, sizeof(pw.text), "its id does not match its body");
-	else if (rc == 0)
-		return 0;
+	if (v.mv_size == MU_STORE__SEQ_BYTES) {
+		seq = mu_store__get_be64(v.mv_data);
+		k = v;
+		rc = mdb_get(txn, st->bodies, &k, &v);
+		if (rc == 0)
+			return mu_store__parse_body(st, seq, &v, id, rec, why);
+		if (rc != MDB_NOTFOUND)
+			return mu_store__err(st, rc, "reading a record", why);
+	}
 	mu_id_to_text(hex, id);
 	return mu_fail(why, MU_ECORRUPT,
-	               "stored record %s is damaged (%s): the store at %s needs "
-	               "restoring",
-	               hex, pw.text, st->dir);
+	               "stored record %s is damaged (its id entry points at no "
+	               "record): the store at %s needs restoring",
+	               hex, st->dir);
+}
+
+int
+mu_store__seq_read(struct mu_store *st, MDB_txn *txn, uint64_t *seq, struct mu_why *why)
+{
+	MDB_val k = {sizeof(SEQ_KEY) - 1, (void *)SEQ_KEY}, v;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+
+	*seq = 0;
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mu_store__err(st, rc, "reading the store's sequence number",
+		                     why);
+	if (v.mv_size != MU_STORE__SEQ_BYTES)
+		return mu_fail(why, MU_ECORRUPT,
+		               "the store at %s has a sequence number of %zu bytes, "
+		               "not 8: it is damaged",
+		               st->dir, v.mv_size);
+	*seq = mu_store__get_be64(v.mv_data);
+	return 0;
+}
+
+int
+mu_store__seq_write(struct mu_store *st, MDB_txn *txn, uint64_t seq, struct mu_why *why)
+{
+	uint8_t buf[MU_STORE__SEQ_BYTES];
+	MDB_val k = {sizeof(SEQ_KEY) - 1, (void *)SEQ_KEY}, v = {sizeof(buf), buf};
+
+	mu_store__put_be64(buf, seq);
+	return mu_store__err(st, mdb_put(txn, st->meta, &k, &v, 0),
+	                     "writing the store's sequence number", why);
 }
 
 static int
@@ -331,46 +395,50 @@ open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 }
 
 /*
- * Opens the databases of the store's schema. Schema 1 lacked log, peers and
- * follows: a writer adds them, filling the log from by_time so that a daemon
- * reading it sees every record once; the version is bumped in the same
- * transaction, so a crash leaves a schema-1 store to upgrade again.
+ * Opens the databases of the store's schema, upgrading an older one when
+ * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
+ * records by id, with a log of ids, where schema 3 keeps them in bodies by
+ * sequence number, with ids to find them: a batch of new records then
+ * appends to one end of bodies instead of touching a random page of the
+ * largest table per record. The upgrade and the version bump are one
+ * transaction, so a crash leaves the old store to upgrade again.
  */
 static int
 open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
-	static const char *const old_names[] = {"records",  "by_time",    "current",
-	                                        "ev_start", "tombstones", "meta"};
-	static const char *const new_names[] = {"log", "peers", "follows"};
-	MDB_dbi *const old_slots[] = {&st->records,  &st->by_time,    &st->current,
-	                              &st->ev_start, &st->tombstones, &st->meta};
-	MDB_dbi *const new_slots[] = {&st->log, &st->peers, &st->follows};
+	static const char *const names[] = {"by_time", "current", "ev_start",
+	                                    "tombstones", "meta"};
+	static const char *const added[] = {"bodies", "ids", "peers", "follows"};
+	MDB_dbi *const slots[] = {&st->by_time, &st->current, &st->ev_start,
+	                          &st->tombstones, &st->meta};
+	MDB_dbi *const added_slots[] = {&st->bodies, &st->ids, &st->peers,
+	                                &st->follows};
 	unsigned create = st->read_only ? 0 : MDB_CREATE;
 	uint32_t ver = 0;
 	int err;
 
-	err = open_dbs(st, txn, old_names, old_slots, 6, create, why);
+	err = open_dbs(st, txn, names, slots, 5, create, why);
 	if (err == 0)
 		err = read_schema(st, txn, &ver, why);
 	if (err != 0)
 		return err;
-	if (ver == 1 && st->read_only) {
-		st->needs_upgrade = true;
-		return mu_fail(why, MU_EVERSION,
-		               "the store at %s has schema version 1 and was opened "
-		               "read-only: open it once for writing (any muster "
-		               "command that changes it) to upgrade it to version %u",
-		               st->dir, MU_STORE__SCHEMA);
-	}
-	if (ver != 1 && ver != MU_STORE__SCHEMA)
+	if (ver < 1 || ver > MU_STORE__SCHEMA)
 		return mu_fail(why, MU_EVERSION,
 		               "the store at %s has schema version %u but this "
 		               "muster reads version %u: use the muster that wrote it",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
-	err = open_dbs(st, txn, new_names, new_slots, 3, create, why);
+	if (ver < MU_STORE__SCHEMA && st->read_only) {
+		st->needs_upgrade = true;
+		return mu_fail(why, MU_EVERSION,
+		               "the store at %s has schema version %u and was opened "
+		               "read-only: open it once for writing (any muster "
+		               "command that changes it) to upgrade it to version %u",
+		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
+	}
+	err = open_dbs(st, txn, added, added_slots, 4, create, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
-	err = mu_store__log_fill(st, txn, why);
+	err = mu_store__upgrade_bodies(st, txn, why);
 	if (err == 0)
 		err = write_schema(st, txn, why);
 	return err;

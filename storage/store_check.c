@@ -4,8 +4,8 @@
  * snapshot (store_check.h).
  *
  * Each fact is checked from one side only, so that one damage gives one
- * line: a record's own entries (by_time, current, ev_start, its tombstone if
- * it is a delete, the log) from the record's side; entries that point at
+ * line: a record's own entries (ids, by_time, current, ev_start, its
+ * tombstone if it is a delete) from the record's side; entries that point at
  * nothing, or at a record they do not describe, from the index's side.
  */
 #include "store_check.h"
@@ -19,16 +19,13 @@
 #include "local.h"
 #include "store_keys.h"
 
-#define LOG_SEQ_BYTES 8
-
 struct check {
 	struct mu_store *st;
 	MDB_txn *txn;
 	mu_store_problem_fn fn;
 	void *ctx;
 	struct mu_store_check_stats *stats;
-	uint8_t (*log_ids)[MU_ID_BYTES]; /* sorted, for the records pass */
-	size_t nlog, caplog;
+	uint64_t last_seq; /* meta "seq": no body may be numbered above it */
 };
 
 static int problem(struct check *c, const char *db, const char *fmt, ...)
@@ -117,37 +114,6 @@ entry_record(struct check *c, const char *db, bool form, const char *shape,
 		    c, db, "an entry points to record %s, which is not stored", text);
 	*go = found == LOADED;
 	return found < 0 ? found : 0;
-}
-
-static int
-id_cmp(const void *a, const void *b)
-{
-	return memcmp(a, b, MU_ID_BYTES);
-}
-
-/* --- the log, read first so that every record can be looked up in it ---- */
-
-static int
-log_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
-{
-	struct check *c = ctx;
-	void *nv;
-
-	(void)txn;
-	c->stats->entries++;
-	if (k->mv_size != LOG_SEQ_BYTES || v->mv_size != MU_ID_BYTES)
-		return bad_form(c, "log", k, v, "a sequence number and a record id");
-	if (mu_store__get_be64(k->mv_data) == 0)
-		return problem(c, "log", "an entry with sequence number 0");
-	if (c->nlog == c->caplog) {
-		c->caplog = c->caplog ? 2 * c->caplog : 1024;
-		nv = realloc(c->log_ids, c->caplog * MU_ID_BYTES);
-		if (nv == NULL)
-			return MU_ENOMEM;
-		c->log_ids = nv;
-	}
-	memcpy(c->log_ids[c->nlog++], v->mv_data, MU_ID_BYTES);
-	return 0;
 }
 
 /* --- the records and the entries each one must have --------------------- */
@@ -241,7 +207,7 @@ check_current_of(struct check *c, const struct mu_record *rec, const char *id)
 }
 
 static int
-check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
+check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 {
 	uint8_t key[MU_STORE__TOMB_KEY_MAX];
 	char id[MU_ID_TEXT_SIZE];
@@ -249,7 +215,25 @@ check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
 	MDB_val v;
 	int found, err;
 
-	hex(id, k->mv_data);
+	hex(id, rec->id);
+	found = lookup(c, c->st->ids, rec->id, MU_ID_BYTES, &v);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		err = problem(c, "ids", "record %s has no id entry", id);
+	else if (v.mv_size != MU_STORE__SEQ_BYTES)
+		err = 0; /* the ids pass reports the entry's form */
+	else if (mu_store__get_be64(v.mv_data) != seq)
+		err = problem(c, "ids",
+		              "record %s is stored at sequence number %llu but its id "
+		              "entry says %llu: it is stored twice, or the entry is "
+		              "wrong",
+		              id, (unsigned long long)seq,
+		              (unsigned long long)mu_store__get_be64(v.mv_data));
+	else
+		err = 0;
+	if (err != 0)
+		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);
 	found = lookup(c, c->st->by_time, key, MU_STORE__TIME_KEY_BYTES, &v);
 	if (found < 0)
@@ -264,12 +248,6 @@ check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
 	else
 		err = 0;
 	if (err != 0)
-		return err;
-	if (bsearch(rec->id, c->log_ids, c->nlog, MU_ID_BYTES, id_cmp) == NULL &&
-	    (err = problem(c, "log",
-	                   "record %s is not in the log: a running daemon would "
-	                   "not have pushed it",
-	                   id)) != 0)
 		return err;
 	if (rec->kind == MU_KIND_DELETE)
 		return check_tombstone_of(c, rec, id);
@@ -288,35 +266,81 @@ check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
 }
 
 static int
-records_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+bodies_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct check *c = ctx;
 	struct mu_why why = {{0}};
 	struct mu_record rec;
-	char id[MU_ID_TEXT_SIZE];
+	uint64_t seq;
 	int rc;
 
 	(void)txn;
-	if (k->mv_size != MU_ID_BYTES)
-		return problem(c, "records",
-		               "an entry with a key of %zu bytes, not a record id",
-		               k->mv_size);
-	hex(id, k->mv_data);
+	if (k->mv_size != MU_STORE__SEQ_BYTES)
+		return problem(
+		    c, "bodies",
+		    "an entry with a key of %zu bytes, not a sequence number",
+		    k->mv_size);
+	seq = mu_store__get_be64(k->mv_data);
 	/* The signature too: the bytes may have changed since they were
 	 * verified. Only the clock rule is off, as old records are fine. */
 	rc = mu_rec_parse(&rec, v->mv_data, v->mv_size, 0, MU_PARSE_NOCLOCK, &why);
 	if (rc != 0)
-		return problem(c, "records", "record %s is invalid: %s", id, why.text);
-	if (memcmp(rec.id, k->mv_data, MU_ID_BYTES) != 0)
-		return problem(c, "records",
-		               "record %s is stored under an id that is not the hash "
-		               "of its body",
-		               id);
+		return problem(c, "bodies",
+		               "the record at sequence number %llu is "
+		               "invalid: %s",
+		               (unsigned long long)seq, why.text);
 	c->stats->records++;
-	return check_record(c, k, &rec);
+	if (seq == 0 || seq > c->last_seq) {
+		char id[MU_ID_TEXT_SIZE];
+
+		hex(id, rec.id);
+		return problem(c, "bodies",
+		               "record %s has sequence number %llu, outside the "
+		               "store's 1 to %llu: a running daemon would not push it",
+		               id, (unsigned long long)seq,
+		               (unsigned long long)c->last_seq);
+	}
+	return check_record(c, seq, &rec);
 }
 
 /* --- the indices, each entry against the record it names ---------------- */
+
+/* An ids entry must point at a body of that very record; a body that does
+ * not parse is the bodies pass's to report. */
+static int
+ids_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	MDB_val body;
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != MU_ID_BYTES || v->mv_size != MU_STORE__SEQ_BYTES)
+		return bad_form(c, "ids", k, v, "an id and a sequence number");
+	hex(id, k->mv_data);
+	found = lookup(c, c->st->bodies, v->mv_data, v->mv_size, &body);
+	if (found < 0)
+		return found;
+	if (found == 0)
+		return problem(c, "ids",
+		               "an entry puts record %s at sequence number %llu, "
+		               "which holds no record",
+		               id, (unsigned long long)mu_store__get_be64(v->mv_data));
+	if (mu_store__parse_body(c->st, 0, &body, NULL, &rec, NULL) != 0 ||
+	    memcmp(rec.id, k->mv_data, MU_ID_BYTES) == 0)
+		return 0;
+	/* A body changed in place is the bodies pass's finding, not ours. */
+	if (mu_rec_parse(&rec, body.mv_data, body.mv_size, 0, MU_PARSE_NOCLOCK, NULL) !=
+	    0)
+		return 0;
+	return problem(c, "ids",
+	               "an entry puts record %s at sequence number %llu, which "
+	               "holds another record",
+	               id, (unsigned long long)mu_store__get_be64(v->mv_data));
+}
 
 static int
 time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
@@ -455,25 +479,26 @@ count_peer(void *ctx, const struct mu_peer *p)
 	return 0;
 }
 
-/* The passes, in one snapshot; the log first, so that the records pass
- * can look every record up in it. */
+/* The passes, in one snapshot. */
 static int
 walk(struct check *c)
 {
-	const MDB_dbi dbis[] = {c->st->log,     c->st->records,  c->st->by_time,
+	const MDB_dbi dbis[] = {c->st->bodies,  c->st->ids,      c->st->by_time,
 	                        c->st->current, c->st->ev_start, c->st->tombstones,
 	                        c->st->follows};
-	const mu_store__entry_fn fns[] = {log_entry,     records_entry, time_entry,
-	                                  current_entry, start_entry,   tomb_entry,
+	const mu_store__entry_fn fns[] = {bodies_entry,  ids_entry,   time_entry,
+	                                  current_entry, start_entry, tomb_entry,
 	                                  follow_entry};
-	int err = 0;
+	int err;
 
-	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++) {
+	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);
+	if (err == MU_ECORRUPT) {
+		c->last_seq = UINT64_MAX; /* then no body is blamed for it */
+		err = problem(c, "meta", "the store's sequence number is damaged");
+	}
+	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++)
 		err = mu_store__scan(c->st, c->txn, dbis[i], NULL, 0, fns[i], c,
 		                     "checking the store");
-		if (err == 0 && i == 0 && c->nlog > 0)
-			qsort(c->log_ids, c->nlog, MU_ID_BYTES, id_cmp);
-	}
 	return err;
 }
 
@@ -481,7 +506,7 @@ int
 mu_store_check(struct mu_store *st, mu_store_problem_fn fn, void *ctx,
                struct mu_store_check_stats *stats, struct mu_why *why)
 {
-	struct check c = {st, NULL, fn, ctx, stats, NULL, 0, 0};
+	struct check c = {st, NULL, fn, ctx, stats, 0};
 	int err;
 
 	memset(stats, 0, sizeof(*stats));
@@ -492,7 +517,6 @@ mu_store_check(struct mu_store *st, mu_store_problem_fn fn, void *ctx,
 		return err;
 	err = walk(&c);
 	mdb_txn_abort(c.txn);
-	free(c.log_ids);
 	if (err < 0 && (why == NULL || why->text[0] == '\0'))
 		return mu_fail(why, err, "checking the store at %s: %s", st->dir,
 		               mu_strerror(err));

@@ -22,12 +22,12 @@
 
 struct mu_store_check_stats {
 	uint64_t records;  /* records whose bytes are valid */
-	uint64_t entries;  /* index, tombstone, log and local entries looked at */
+	uint64_t entries;  /* index, tombstone and local entries looked at */
 	uint64_t problems; /* problems reported */
 };
 
-/* One problem: db names the sub-database it was found in ("records",
- * "by_time", "current", "ev_start", "tombstones", "log", "follows",
+/* One problem: db names the sub-database it was found in ("bodies", "ids",
+ * "by_time", "current", "ev_start", "tombstones", "meta", "follows",
  * "peers"), text says what is wrong in one line. 0 goes on; anything else
  * stops the check and is returned by mu_store_check(). */
 typedef int (*mu_store_problem_fn)(void *ctx, const char *db, const char *text);

@@ -18,7 +18,10 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 2u
+#define MU_STORE__SCHEMA 3u
+
+/* A sequence number: the key of bodies, the value of ids (big-endian). */
+#define MU_STORE__SEQ_BYTES 8
 
 /* kind (1) || group || d */
 #define MU_STORE__ADDR_KEY_MAX (1 + MU_KEY_BYTES + MU_D_MAX)
@@ -31,17 +34,17 @@
 
 struct mu_store {
 	MDB_env *env;
-	MDB_dbi records;    /* id -> record bytes */
+	MDB_dbi bodies;     /* seq -> record bytes; since schema 3 */
+	MDB_dbi ids;        /* id -> seq; since schema 3 */
 	MDB_dbi by_time;    /* created_at || id -> group */
 	MDB_dbi current;    /* address key -> id */
 	MDB_dbi ev_start;   /* start' || id -> "" */
 	MDB_dbi tombstones; /* tombstone key -> id of the delete */
-	MDB_dbi meta;       /* "schema" -> uint32 big-endian */
-	MDB_dbi log;        /* seq (8, big-endian) -> id; since schema 2 */
+	MDB_dbi meta;       /* "schema" -> uint32, "seq" -> uint64, big-endian */
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
 	bool read_only;
-	bool needs_upgrade; /* opened read-only, schema 1: see mu_store_open */
+	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
 	char *dir;          /* owned, for messages */
 };
 
@@ -130,13 +133,30 @@ int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *
 int mu_store__load_indexed(struct mu_store *st, MDB_txn *txn, const MDB_val *id,
                            struct mu_record *rec);
 
-/* Appends id to the log with the next sequence number, inside txn (a write
- * transaction of mu_store_put() or of the schema upgrade). */
-int mu_store__log_append(struct mu_store *st, MDB_txn *txn,
-                         const uint8_t id[MU_ID_BYTES], struct mu_why *why);
+/*
+ * The last sequence number given to a stored record (meta "seq"; 0 for none
+ * yet), and its update: mu_store_put() reads it once per transaction and
+ * writes it back before the commit. Kept apart from the bodies so that a
+ * number is never given twice, even after the newest record is dropped.
+ */
+int mu_store__seq_read(struct mu_store *st, MDB_txn *txn, uint64_t *seq,
+                       struct mu_why *why);
+int mu_store__seq_write(struct mu_store *st, MDB_txn *txn, uint64_t seq,
+                        struct mu_why *why);
 
-/* Fills the empty log with every stored record in by_time order: the
- * upgrade of a schema-1 store, inside txn. */
-int mu_store__log_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
+/*
+ * Parses the bodies entry v stored at sequence number seq into rec, which
+ * then borrows the transaction's pages, and checks it is the record that
+ * expect names (NULL: any). MU_ECORRUPT with a reason when the bytes do not
+ * parse or name another record.
+ */
+int mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
+                         const uint8_t *expect, struct mu_record *rec,
+                         struct mu_why *why);
+
+/* Upgrades a schema-1 or schema-2 store, inside txn: moves every record of
+ * the old id-keyed "records" database into bodies and ids, in by_time order,
+ * and drops the old "records" and "log" databases. */
+int mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
 
 #endif

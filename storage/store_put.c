@@ -3,12 +3,14 @@
  * replacement and deletion rules of docs/PROTOCOL.md section 5.
  *
  * Invariants every put keeps, so the queries can trust the indices:
- *   - records holds every stored record; by_time has one entry per record;
+ *   - bodies holds every stored record under its sequence number, ids maps
+ *     its id to that number, and by_time has one entry per record;
  *   - a replaceable record is stored only while it is the current version of
  *     its address, and then current points at it (and ev_start, for events);
  *   - a tombstone is never removed, and nothing it covers is stored;
- *   - every record stored as new is appended to the log (local.h), so that
- *     a daemon learns what another process stored.
+ *   - every record stored as new gets the next sequence number, so bodies
+ *     is the log (local.h) by which a daemon learns what another process
+ *     stored.
  */
 #include "store.h"
 
@@ -19,6 +21,7 @@
 struct put {
 	struct mu_store *st;
 	MDB_txn *txn;
+	uint64_t seq; /* the last sequence number given */
 	struct mu_why *why;
 };
 
@@ -49,6 +52,25 @@ get(struct put *p, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
 	                     p->why);
 }
 
+/* Stores rec's bytes under the next sequence number, which goes to seq. */
+static int
+put_body(struct put *p, const struct mu_record *rec, uint8_t seq[MU_STORE__SEQ_BYTES])
+{
+	MDB_val k = {MU_STORE__SEQ_BYTES, seq}, v = {rec->raw_len, (void *)rec->raw};
+	int rc;
+
+	mu_store__put_be64(seq, ++p->seq);
+	/* Numbers only grow, so MDB_APPEND fills the last page of bodies
+	 * without a search; it refuses a number not above every stored one. */
+	rc = mdb_put(p->txn, p->st->bodies, &k, &v, MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		return mu_fail(p->why, MU_ECORRUPT,
+		               "the store at %s holds records numbered beyond its "
+		               "sequence number: run `muster check`, then restore it",
+		               p->st->dir);
+	return mu_store__err(p->st, rc, "writing to the store", p->why);
+}
+
 static int
 put(struct put *p, MDB_dbi dbi, const void *key, size_t klen, const void *val,
     size_t vlen)
@@ -71,15 +93,27 @@ del(struct put *p, MDB_dbi dbi, const void *key, size_t klen)
 	return mu_store__err(p->st, rc, "writing to the store", p->why);
 }
 
-/* Removes a record's body, its by_time entry and, for an event, its
- * ev_start entry. The current entry is the caller's business. */
+/* Removes a record's body, its ids and by_time entries and, for an event,
+ * its ev_start entry. The current entry is the caller's business. */
 static int
 drop(struct put *p, const struct stored_ref *ref)
 {
-	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
+	MDB_val v;
 	int err;
 
-	err = del(p, p->st->records, ref->id, MU_ID_BYTES);
+	err = get(p, p->st->ids, ref->id, MU_ID_BYTES, &v);
+	if (err == 0 && v.mv_size != sizeof(seq))
+		err =
+		    mu_fail(p->why, MU_ECORRUPT,
+		            "the store at %s has a damaged id index entry", p->st->dir);
+	if (err == 0) {
+		/* Copied out: the page v points into may change below. */
+		memcpy(seq, v.mv_data, sizeof(seq));
+		err = del(p, p->st->bodies, seq, sizeof(seq));
+	}
+	if (err == 0)
+		err = del(p, p->st->ids, ref->id, MU_ID_BYTES);
 	if (err != 0)
 		return err;
 	mu_store__time_key(key, ref->created_at, ref->id);
@@ -227,6 +261,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 {
 	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], old_id[MU_ID_BYTES];
+	uint8_t seq[MU_STORE__SEQ_BYTES];
 	bool replaceable = mu_kind_replaceable(rec->kind);
 	struct stored_ref ref;
 	struct mu_record old;
@@ -235,7 +270,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	MDB_val v;
 	int err, cmp;
 
-	err = get(p, p->st->records, rec->id, MU_ID_BYTES, &v);
+	err = get(p, p->st->ids, rec->id, MU_ID_BYTES, &v);
 	if (err == 0) {
 		*result = MU_PUT_DUPLICATE;
 		return 0;
@@ -278,7 +313,9 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 			return err;
 	}
 
-	err = put(p, p->st->records, rec->id, MU_ID_BYTES, rec->raw, rec->raw_len);
+	err = put_body(p, rec, seq);
+	if (err == 0)
+		err = put(p, p->st->ids, rec->id, MU_ID_BYTES, seq, sizeof(seq));
 	if (err != 0)
 		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);
@@ -295,8 +332,6 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		err =
 		    rec->c.del.by_addr ? delete_by_addr(p, rec) : delete_by_id(p, rec);
 	}
-	if (err == 0)
-		err = mu_store__log_append(p->st, p->txn, rec->id, p->why);
 	if (err != 0)
 		return err;
 	*result = MU_PUT_NEW;
@@ -307,7 +342,8 @@ int
 mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
              enum mu_put_result *results, struct mu_why *why)
 {
-	struct put p = {st, NULL, why};
+	struct put p = {st, NULL, 0, why};
+	uint64_t first;
 	int err, rc;
 
 	if (why != NULL)
@@ -322,11 +358,14 @@ mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
 	err = mu_store__begin(st, true, &p.txn, why);
 	if (err != 0)
 		return err;
-	for (size_t i = 0; i < n; i++) {
+	err = mu_store__seq_read(st, p.txn, &p.seq, why);
+	first = p.seq;
+	for (size_t i = 0; err == 0 && i < n; i++)
 		err = put_one(&p, recs[i], &results[i]);
-		if (err != 0)
-			goto out;
-	}
+	if (err == 0 && p.seq != first)
+		err = mu_store__seq_write(st, p.txn, p.seq, why);
+	if (err != 0)
+		goto out;
 	rc = mdb_txn_commit(p.txn);
 	p.txn = NULL;
 	err = mu_store__err(st, rc, "committing to the store", why);

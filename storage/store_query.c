@@ -260,7 +260,7 @@ mu_store_count(struct mu_store *st, uint64_t *count)
 	err = mu_store__begin(st, false, &txn, NULL);
 	if (err != 0)
 		return err;
-	rc = mdb_stat(txn, st->records, &stat);
+	rc = mdb_stat(txn, st->ids, &stat);
 	if (rc == 0)
 		*count = stat.ms_entries;
 	mdb_txn_abort(txn);

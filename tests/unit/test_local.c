@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "storage/local.h"
+#include "storage/store_check.h"
 #include "storage/store.h"
 
 #include "store_fixture.h"
@@ -160,27 +161,48 @@ test_log(void **state)
 
 /* --- schema upgrade -------------------------------------------------------- */
 
-/* Makes the store at dir look like one that muster wrote with schema 1. */
+/*
+ * Makes the store at dir look like one that muster wrote with schema ver
+ * (1 or 2): records by id in "records" instead of bodies and ids; schema 2
+ * has the log of ids, schema 1 neither the log nor peers nor follows.
+ */
 static void
-downgrade(const char *dir)
+downgrade(const char *dir, uint8_t ver)
 {
-	static const char *const gone[] = {"log", "peers", "follows"};
-	uint8_t one[4] = {0, 0, 0, 1};
+	static const char *const gone[] = {"bodies", "ids", "peers", "follows"};
+	uint8_t v4[4] = {0, 0, 0, ver};
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
-	MDB_val k = {6, "schema"}, v = {4, one};
+	MDB_cursor *cur;
+	MDB_dbi ids, bodies, records, log, dbi;
+	MDB_val k = {6, "schema"}, v = {4, v4}, id, seq, body;
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	for (size_t i = 0; i < 3; i++) {
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_dbi_open(txn, "bodies", 0, &bodies), 0);
+	assert_int_equal(mdb_dbi_open(txn, "records", MDB_CREATE, &records), 0);
+	assert_int_equal(mdb_dbi_open(txn, "log", MDB_CREATE, &log), 0);
+	assert_int_equal(mdb_cursor_open(txn, ids, &cur), 0);
+	while (mdb_cursor_get(cur, &id, &seq, MDB_NEXT) == 0) {
+		assert_int_equal(mdb_get(txn, bodies, &seq, &body), 0);
+		assert_int_equal(mdb_put(txn, records, &id, &body, 0), 0);
+		assert_int_equal(mdb_put(txn, log, &seq, &id, 0), 0);
+	}
+	mdb_cursor_close(cur);
+	if (ver == 1)
+		assert_int_equal(mdb_drop(txn, log, 1), 0);
+	for (size_t i = 0; i < (ver == 1 ? 4u : 2u); i++) {
 		assert_int_equal(mdb_dbi_open(txn, gone[i], 0, &dbi), 0);
 		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	}
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
 	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	k.mv_size = 3;
+	k.mv_data = "seq";
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 }
@@ -219,6 +241,14 @@ collect_each(void *ctx, const struct mu_record *rec)
 	return 0;
 }
 
+static int
+no_problem(void *ctx, const char *db, const char *text)
+{
+	(void)ctx;
+	fail_msg("%s: %s", db, text);
+	return 1;
+}
+
 static void
 test_schema_upgrade(void **state)
 {
@@ -226,24 +256,26 @@ test_schema_upgrade(void **state)
 	struct mu_store_opts ro = {.read_only = true};
 	struct mu_store *st = NULL;
 	struct mu_why why = {{0}};
+	struct mu_store_check_stats stats;
 	struct order each = {0};
 	struct seen s;
 
-	/* Stored out of time order, so that log order and by_time differ. */
+	/* Stored out of time order, so that log order and by_time differ:
+	 * the upgrade numbers the records in by_time order. */
 	put1(fx->st, cause(&fx->g[0], "c", 1, NOW - 10));
 	put1(fx->st, cause(&fx->g[1], "a", 1, NOW - 300));
 	put1(fx->st, cause(&fx->g[2], "b", 1, NOW - 200));
 	put1(fx->st, alliance(&fx->g[0], &fx->g[1], 1, MU_ALLIANCE_PROPOSED));
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	downgrade(fx->dir);
+	downgrade(fx->dir, 2);
 
 	/* A reader gets the store upgraded by a writer first, and opens it. */
 	assert_int_equal(mu_store_open(&st, fx->dir, &ro, &why), 0);
 	assert_int_equal(log_last(st), 4);
 	mu_store_close(st);
-	/* A second downgrade, upgraded by a writer this time. */
-	downgrade(fx->dir);
+	/* A schema-1 store, upgraded by a writer this time. */
+	downgrade(fx->dir, 1);
 	reopen(fx, NULL);
 	assert_int_equal(mu_store_each(fx->st, collect_each, &each), 0);
 	assert_int_equal(each.n, 4);
@@ -254,6 +286,8 @@ test_schema_upgrade(void **state)
 		assert_int_equal(s.seqs[i], i + 1);
 		assert_memory_equal(s.ids[i], each.ids[i], MU_ID_BYTES);
 	}
+	assert_int_equal(mu_store_check(fx->st, no_problem, NULL, &stats, &why), 0);
+	assert_int_equal(stats.records, 4);
 	/* The new tables work, and new records go on from the filled log. */
 	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, true), 0);
 	put1(fx->st, cause(&fx->g[3], "d", 1, NOW - 1000));
@@ -266,10 +300,10 @@ test_schema_upgrade(void **state)
 	/* A newer schema is refused. */
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	set_schema(fx->dir, 3);
+	set_schema(fx->dir, 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
-	assert_non_null(strstr(why.text, "schema version 3"));
-	set_schema(fx->dir, 2);
+	assert_non_null(strstr(why.text, "schema version 4"));
+	set_schema(fx->dir, 3);
 	reopen(fx, NULL);
 }
 

@@ -835,7 +835,7 @@ test_corrupt(void **state)
 {
 	struct fx *fx = *state;
 	const struct mu_record *r = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
-	uint8_t id[MU_ID_BYTES], tkey[8 + MU_ID_BYTES] = {0};
+	uint8_t id[MU_ID_BYTES], tkey[8 + MU_ID_BYTES] = {0}, seq[8] = {0};
 	uint8_t akey[1 + MU_KEY_BYTES + 4];
 	const struct mu_record *batch[2];
 	enum mu_put_result res[2];
@@ -847,7 +847,10 @@ test_corrupt(void **state)
 	fx->st = NULL;
 	memset(id, 0x42, sizeof(id));
 	memcpy(tkey + 8, id, MU_ID_BYTES);
-	raw_put(fx->dir, "records", id, MU_ID_BYTES, "\x92\xc4\x01", 3);
+	seq[7] = 100;
+	raw_put(fx->dir, "meta", "seq", 3, seq, sizeof(seq));
+	raw_put(fx->dir, "bodies", seq, sizeof(seq), "\x92\xc4\x01", 3);
+	raw_put(fx->dir, "ids", id, MU_ID_BYTES, seq, sizeof(seq));
 	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), fx->g[0].pk, MU_KEY_BYTES);
 	/* The address "park" now points at the damaged record (storage/README.md
 	 * has the address key layout). */
@@ -878,7 +881,7 @@ test_corrupt(void **state)
 	 * not be opened twice in one process: close ours first.) */
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	raw_put(fx->dir, "records", id, MU_ID_BYTES, r->raw, r->raw_len);
+	raw_put(fx->dir, "bodies", seq, sizeof(seq), r->raw, r->raw_len);
 	reopen(fx, NULL);
 	assert_int_equal(get_id(fx->st, id, &s), MU_ECORRUPT);
 }
@@ -892,11 +895,15 @@ test_schema(void **state)
 
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\3", 4);
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\4", 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
 	assert_null(st);
-	assert_non_null(strstr(why.text, "schema version 3"));
-	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\1", 4);
+	assert_non_null(strstr(why.text, "schema version 4"));
+	/* An old version whose tables are not there is refused, not guessed. */
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\2", 4);
+	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
+	assert_non_null(strstr(why.text, "no 'records' database"));
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\3", 4);
 	assert_int_equal(mu_store_open(&fx->st, fx->dir, NULL, &why), 0);
 }
 

@@ -1,7 +1,7 @@
 /*
  * mu_store_check() on a real LMDB store: clean after every kind of put, then
- * damaged on purpose with raw LMDB writes (records, each index, the
- * tombstones, the log, the local tables), and each damage must be reported
+ * damaged on purpose with raw LMDB writes (bodies, each index, the
+ * tombstones, the sequence number, the local tables), and each damage must be reported
  * in the database it concerns.
  */
 /* nftw(), to remove the test's directory. */
@@ -173,6 +173,14 @@ time_key(uint8_t key[MU_STORE__TIME_KEY_BYTES], const struct mu_record *r)
 	mu_store__time_key(key, r->created_at, r->id);
 }
 
+/* The bodies key of the record stored n-th by fill(). */
+static const uint8_t *
+seq_key(uint8_t key[MU_STORE__SEQ_BYTES], uint64_t n)
+{
+	mu_store__put_be64(key, n);
+	return key;
+}
+
 static size_t
 addr_key(uint8_t key[MU_STORE__ADDR_KEY_MAX], const struct mu_record *r)
 {
@@ -200,8 +208,8 @@ clean_store_has_no_problem(void **state)
 	assert_int_equal(p.n, 0);
 	/* cause, event, alliance and the two deletes; "gone" is gone. */
 	assert_int_equal(stats.records, 5);
-	/* log 6, by_time 5, current 3, ev_start 1, tombstones 2, follows 1. */
-	assert_int_equal(stats.entries, 18);
+	/* ids 5, by_time 5, current 3, ev_start 1, tombstones 2, follows 1. */
+	assert_int_equal(stats.entries, 17);
 	/* `muster check` opens the store read-only. */
 	reopen(fx, &ro);
 	stats = check(fx, &p);
@@ -214,7 +222,7 @@ tampered_body_is_reported(void **state)
 {
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
-	uint8_t raw[MU_RECORD_MAX];
+	uint8_t raw[MU_RECORD_MAX], seq[MU_STORE__SEQ_BYTES];
 	struct problems p;
 	size_t i;
 
@@ -223,27 +231,56 @@ tampered_body_is_reported(void **state)
 		;
 	assert_true(i + 4 <= s.cause->raw_len);
 	raw[i] = 'T';
-	raw_put(fx, fx->st->records, s.cause->id, MU_ID_BYTES, raw, s.cause->raw_len);
+	raw_put(fx, fx->st->bodies, seq_key(seq, 1), sizeof(seq), raw,
+	        s.cause->raw_len);
 	check(fx, &p);
-	assert_reported(&p, "records", "is invalid");
-	/* The bytes under the cause's id are no record of that id any more. */
+	assert_reported(&p, "bodies", "is invalid");
+	/* The cause's id entry now points at no record of that id: one damage,
+	 * one line. */
 	assert_int_equal(p.n, 1);
 }
 
 static void
-record_under_wrong_id_is_reported(void **state)
+bodies_and_ids_damage_is_reported(void **state)
 {
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
-	uint8_t bad[MU_ID_BYTES + 1] = {0};
+	uint8_t seq[MU_STORE__SEQ_BYTES], bad[3] = {0};
 	struct problems p;
 
-	raw_put(fx, fx->st->records, s.gone->id, MU_ID_BYTES, s.cause->raw,
+	/* The cause a second time, where "gone" was (sequence number 4). */
+	raw_put(fx, fx->st->bodies, seq_key(seq, 4), sizeof(seq), s.cause->raw,
 	        s.cause->raw_len);
-	raw_put(fx, fx->st->records, bad, sizeof(bad), "x", 1);
+	raw_put(fx, fx->st->bodies, bad, sizeof(bad), "x", 1);
+	/* The event's id entry points at the alliance, the alliance's at an
+	 * empty number. */
+	raw_put(fx, fx->st->ids, s.event->id, MU_ID_BYTES, seq_key(seq, 3),
+	        sizeof(seq));
+	raw_put(fx, fx->st->ids, s.ally->id, MU_ID_BYTES, seq_key(seq, 9), sizeof(seq));
+	raw_put(fx, fx->st->ids, bad, sizeof(bad), seq, sizeof(seq));
 	check(fx, &p);
-	assert_reported(&p, "records", "not the hash of its body");
-	assert_reported(&p, "records", "key of 33 bytes");
+	assert_reported(&p, "ids", "it is stored twice");
+	assert_reported(&p, "bodies", "key of 3 bytes");
+	assert_reported(&p, "ids", "which holds another record");
+	assert_reported(&p, "ids", "which holds no record");
+	assert_reported(&p, "ids", "not an id and a sequence number");
+}
+
+static void
+number_beyond_the_counter_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t seq[MU_STORE__SEQ_BYTES];
+	struct problems p;
+
+	raw_del(fx, fx->st->bodies, seq_key(seq, 1), sizeof(seq));
+	raw_put(fx, fx->st->bodies, seq_key(seq, 7), sizeof(seq), s.cause->raw,
+	        s.cause->raw_len);
+	raw_put(fx, fx->st->ids, s.cause->id, MU_ID_BYTES, seq, sizeof(seq));
+	check(fx, &p);
+	assert_reported(&p, "bodies", "outside the store's 1 to 6");
+	assert_int_equal(p.n, 1);
 }
 
 static void
@@ -356,12 +393,13 @@ deleted_body_left_behind_is_reported(void **state)
 {
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
-	uint8_t key[MU_STORE__TIME_KEY_BYTES];
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
 	struct problems p;
 
 	/* As if a crash had kept the body of a record a delete removed. */
-	raw_put(fx, fx->st->records, s.gone->id, MU_ID_BYTES, s.gone->raw,
+	raw_put(fx, fx->st->bodies, seq_key(seq, 4), sizeof(seq), s.gone->raw,
 	        s.gone->raw_len);
+	raw_put(fx, fx->st->ids, s.gone->id, MU_ID_BYTES, seq, sizeof(seq));
 	time_key(key, s.gone);
 	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
 	check(fx, &p);
@@ -370,27 +408,24 @@ deleted_body_left_behind_is_reported(void **state)
 }
 
 static void
-log_and_local_damage_is_reported(void **state)
+counter_and_local_damage_is_reported(void **state)
 {
 	struct fx *fx = *state;
-	uint8_t seq[8], key[3] = {1, 2, 3};
+	uint8_t key[3] = {1, 2, 3};
 	struct problems p;
 	uint64_t last;
 
 	fill(fx);
 	assert_int_equal(mu_store_log_last(fx->st, &last), 0);
 	assert_int_equal(last, 6);
-	mu_store__put_be64(seq, 1); /* the first: the cause */
-	raw_del(fx, fx->st->log, seq, sizeof(seq));
-	raw_put(fx, fx->st->log, key, sizeof(key), "x", 1);
+	raw_put(fx, fx->st->meta, "seq", 3, key, sizeof(key));
 	raw_put(fx, fx->st->follows, key, sizeof(key), NULL, 0);
 	raw_put(fx, fx->st->peers, "h:1", 3, "\xc1", 1);
 	check(fx, &p);
-	assert_reported(&p, "log", "is not in the log");
-	assert_reported(&p, "log", "not a sequence number");
+	assert_reported(&p, "meta", "sequence number is damaged");
 	assert_reported(&p, "follows", "not a group key");
 	assert_reported(&p, "peers", "damaged entry");
-	assert_int_equal(p.n, 4);
+	assert_int_equal(p.n, 3);
 }
 
 static int
@@ -428,13 +463,14 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T_(clean_store_has_no_problem),
 	    T_(tampered_body_is_reported),
-	    T_(record_under_wrong_id_is_reported),
+	    T_(bodies_and_ids_damage_is_reported),
+	    T_(number_beyond_the_counter_is_reported),
 	    T_(time_index_damage_is_reported),
 	    T_(current_index_damage_is_reported),
 	    T_(calendar_damage_is_reported),
 	    T_(tombstone_damage_is_reported),
 	    T_(deleted_body_left_behind_is_reported),
-	    T_(log_and_local_damage_is_reported),
+	    T_(counter_and_local_damage_is_reported),
 	    T_(callback_can_stop_the_check),
 	};
 
