@@ -4,7 +4,8 @@
  * groups, and the scope computed from them and from the alliances.
  *
  * Sub-databases (storage/README.md has the layouts):
- *   log      seq (8, big-endian) -> id       every record stored as NEW
+ *   bodies   seq (8, big-endian) -> record   the log: every stored record
+ *                                            by the number it was stored at
  *   peers    "HOST:PORT" -> msgpack map      peers the user added or the
  *                                            daemon learnt, with statistics
  *   follows  group key -> ""                 groups followed by hand
@@ -26,19 +27,19 @@
 /* --- the log of stored records ------------------------------------------ */
 
 /*
- * mu_store_put() appends every record it stores as MU_PUT_NEW to the log, in
- * the same transaction, with the next sequence number (from 1). A daemon
- * reads it to push records that another process (the CLI) stored.
+ * mu_store_put() gives every record it stores as MU_PUT_NEW the next
+ * sequence number (from 1, never given twice), in the same transaction. A
+ * daemon reads the log to push records that another process (the CLI)
+ * stored.
  */
 
-/* The last sequence number in the log (0 when empty). */
+/* The last sequence number given (0 when none yet). */
 int mu_store_log_last(struct mu_store *st, uint64_t *seq);
 
 typedef int (*mu_store_log_fn)(void *ctx, uint64_t seq, const struct mu_record *rec);
 
-/* Calls fn for the log entries after seq, in order, at most max of them;
- * entries whose record has since been dropped (superseded or deleted) are
- * skipped. */
+/* Calls fn for the records stored after seq, in order, at most max of
+ * them; records dropped since (superseded or deleted) are not in the log. */
 int mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max,
                        mu_store_log_fn fn, void *ctx);
 

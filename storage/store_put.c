@@ -52,14 +52,33 @@ get(struct put *p, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val)
 	                     p->why);
 }
 
-/* Stores rec's bytes under the next sequence number, which goes to seq. */
+/*
+ * Claims rec's id for the next sequence number, which goes to seq: 1 when
+ * the id is stored already, 0 when claimed, or an error. One search makes
+ * both the duplicate check and the ids entry; a record refused after all
+ * gives its claim back (refuse).
+ */
+static int
+claim_id(struct put *p, const struct mu_record *rec, uint8_t seq[MU_STORE__SEQ_BYTES])
+{
+	MDB_val k = {MU_ID_BYTES, (void *)rec->id}, v = {MU_STORE__SEQ_BYTES, seq};
+	int rc;
+
+	mu_store__put_be64(seq, p->seq + 1);
+	rc = mdb_put(p->txn, p->st->ids, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return 1;
+	return mu_store__err(p->st, rc, "writing to the store", p->why);
+}
+
+/* Stores rec's bytes under the number claim_id() gave it. */
 static int
 put_body(struct put *p, const struct mu_record *rec, uint8_t seq[MU_STORE__SEQ_BYTES])
 {
 	MDB_val k = {MU_STORE__SEQ_BYTES, seq}, v = {rec->raw_len, (void *)rec->raw};
 	int rc;
 
-	mu_store__put_be64(seq, ++p->seq);
+	p->seq++;
 	/* Numbers only grow, so MDB_APPEND fills the last page of bodies
 	 * without a search; it refuses a number not above every stored one. */
 	rc = mdb_put(p->txn, p->st->bodies, &k, &v, MDB_APPEND);
@@ -91,6 +110,18 @@ del(struct put *p, MDB_dbi dbi, const void *key, size_t klen)
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	return mu_store__err(p->st, rc, "writing to the store", p->why);
+}
+
+/* A record not stored after all: its claim on an id goes. check is what
+ * decided (an error, or 1 for the result). */
+static int
+refuse(struct put *p, const struct mu_record *rec, int check,
+       enum mu_put_result why_not, enum mu_put_result *result)
+{
+	if (check < 0)
+		return check;
+	*result = why_not;
+	return del(p, p->st->ids, rec->id, MU_ID_BYTES);
 }
 
 /* Removes a record's body, its ids and by_time entries and, for an event,
@@ -267,24 +298,19 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	struct mu_record old;
 	struct mu_addr addr;
 	size_t alen = 0, tlen;
-	MDB_val v;
 	int err, cmp;
 
-	err = get(p, p->st->ids, rec->id, MU_ID_BYTES, &v);
-	if (err == 0) {
+	err = claim_id(p, rec, seq);
+	if (err != 0) {
 		*result = MU_PUT_DUPLICATE;
-		return 0;
+		return err < 0 ? err : 0;
 	}
-	if (err != MU_ENOTFOUND)
-		return err;
 
 	if (rec->kind != MU_KIND_DELETE) {
 		tlen = mu_store__tomb_id_key(tkey, rec->id, rec->group);
 		err = tombstoned(p, tkey, tlen);
-		if (err != 0) {
-			*result = MU_PUT_DELETED;
-			return err < 0 ? err : 0;
-		}
+		if (err != 0)
+			return refuse(p, rec, err, MU_PUT_DELETED, result);
 	}
 
 	if (replaceable) {
@@ -292,20 +318,16 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		alen = mu_store__addr_key(akey, &addr);
 		tlen = mu_store__tomb_addr_key(tkey, &addr);
 		err = tombstoned(p, tkey, tlen);
-		if (err != 0) {
-			*result = MU_PUT_DELETED;
-			return err < 0 ? err : 0;
-		}
+		if (err != 0)
+			return refuse(p, rec, err, MU_PUT_DELETED, result);
 		err = current_id(p, akey, alen, old_id);
 		if (err == 0) {
 			err = load_indexed(p, old_id, &old);
 			if (err != 0)
 				return err;
 			cmp = mu_rec_newer(rec, &old);
-			if (cmp < 0) {
-				*result = MU_PUT_SUPERSEDED;
-				return 0;
-			}
+			if (cmp < 0)
+				return refuse(p, rec, 1, MU_PUT_SUPERSEDED, result);
 			ref_of(&ref, &old);
 			err = drop(p, &ref);
 		}
@@ -314,8 +336,6 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	}
 
 	err = put_body(p, rec, seq);
-	if (err == 0)
-		err = put(p, p->st->ids, rec->id, MU_ID_BYTES, seq, sizeof(seq));
 	if (err != 0)
 		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);

@@ -48,11 +48,11 @@ class Backup(unittest.TestCase):
         self.assertEqual(res.rc, 1, "check of a tampered store: %r" % res)
         lines = res.out.splitlines()
         self.assertEqual(len(lines), 2, res.out)
-        self.assertRegex(lines[0], r"^records: record [0-9a-f]{64} is invalid: signature")
+        self.assertRegex(lines[0], r"^bodies: the record at sequence number \d+ is invalid: signature")
         self.assertRegex(lines[1], r"^1 records and \d+ other entries checked: 1 problems$")
         assert_one_line_error(self, res, "1 problems", "muster restore")
         js = json.loads(a.run("check", "--json").out)
-        self.assertEqual([p["db"] for p in js["problems"]], ["records"])
+        self.assertEqual([p["db"] for p in js["problems"]], ["bodies"])
 
     def test_hot_backup_and_restore(self):
         net = musterlib.network_name()
