@@ -5,7 +5,8 @@ exit, against two baselines measured in the same run on the same file
 (tests/bench/baselines.c):
   - a plain single-threaded loop of crypto_sign_verify_detached over the
     records' signatures, the physical limit of one core;
-  - a plain LMDB batched insert of the same record bytes.
+  - a plain LMDB batched insert of the same record bytes;
+and muster's store alone, fed the same records parsed beforehand.
 
 The verify baseline runs before and after each import, and each import's
 ratio is against the mean of its two neighbours, so that a change of load
@@ -32,6 +33,13 @@ Figures:
   store_baseline_disk_per_rec B/rec   bytes it wrote per record
   ingest_disk_ratio       x_lmdb      ingest_disk_per_rec over that
   ingest_vs_store_baseline x_lmdb     ingest_2core_rate over store_baseline_rate
+  store_put_cpu_per_rec   us/rec      muster's store alone (baselines store:
+                                      mu_store_put of the records parsed
+                                      beforehand): what the storing thread
+                                      costs per record; the 2-core target
+                                      needs it, with parsing, under a quarter
+                                      of verify_baseline_cpu_per_rec
+  store_put_disk_per_rec  B/rec       bytes it wrote per record
 
 --quick: 5,000 records of 100 groups, and the figure names say so
 (ingest_5k_...).
@@ -85,6 +93,10 @@ def main():
         lmdb_dir = os.path.join(work.path, "lmdb")
         os.mkdir(lmdb_dir)
         out = benchlib.measure([benchlib.tool("baselines"), "lmdb", path, lmdb_dir]).out
+        store_dir = os.path.join(work.path, "store")
+        os.mkdir(store_dir)
+        out += benchlib.measure([benchlib.tool("baselines"), "store", path,
+                                 store_dir]).out
         base = {line.split()[0]: float(line.split()[1]) for line in out.splitlines()}
 
         figure("verify_baseline_rate", sum(v) / len(v), "rec/s")
@@ -103,6 +115,8 @@ def main():
                "B/rec")
         figure(pre + "disk_ratio", disk / base["store_baseline_disk_per_rec"], "x_lmdb")
         figure(pre + "vs_store_baseline", r2 / base["store_baseline_rate"], "x_lmdb")
+        figure("store_put_cpu_per_rec", base["store_put_cpu_per_rec"], "us/rec")
+        figure("store_put_disk_per_rec", base["store_put_disk_per_rec"], "B/rec")
     return 0
 
 
