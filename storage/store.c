@@ -21,7 +21,7 @@
 #include "store_keys.h"
 
 #define SCHEMA_KEY "schema"
-#define MAX_DBS    9 /* the sub-databases of store_keys.h */
+#define MAX_DBS    10 /* the sub-databases of store_keys.h */
 
 /* The map is only address space: LMDB grows the file as data arrives, so a
  * large default costs nothing and keeps MDB_MAP_FULL away. */
@@ -330,47 +330,88 @@ open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 	return 0;
 }
 
+/* by_time entry -> by_group entry, for the schema-3 upgrade. */
+static int
+group_fill_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct mu_store *st = ctx;
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val gk = {sizeof(key), key}, empty = {0, NULL};
+
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	memcpy(key, v->mv_data, MU_KEY_BYTES);
+	memcpy(key + MU_KEY_BYTES, k->mv_data, MU_STORE__TIME_KEY_BYTES);
+	return mu_store__err(st, mdb_put(txn, st->by_group, &gk, &empty, 0),
+	                     "upgrading the store", NULL);
+}
+
+/* Fills the empty by_group index from by_time, inside txn. */
+static int
+group_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	int err = mu_store__scan(st, txn, st->by_time, NULL, 0, group_fill_entry, st,
+	                         "upgrading the store");
+
+	if (err == MU_ECORRUPT)
+		return mu_fail(why, err,
+		               "the store at %s has a damaged time index: restore "
+		               "it from a backup or an export",
+		               st->dir);
+	if (err != 0)
+		return mu_fail(why, err, "upgrading the store at %s: %s", st->dir,
+		               mu_strerror(err));
+	return 0;
+}
+
 /*
- * Opens the databases of the store's schema. Schema 1 lacked log, peers and
- * follows: a writer adds them, filling the log from by_time so that a daemon
- * reading it sees every record once; the version is bumped in the same
- * transaction, so a crash leaves a schema-1 store to upgrade again.
+ * Opens the databases of the store's schema, upgrading an older one in
+ * place: schema 1 lacked log, peers and follows, schema 2 by_group. A
+ * writer adds them, filling the log (schema 1) and by_group from by_time, so
+ * that a daemon reading the log sees every record once and reconciliation
+ * finds every record of a group; the version is bumped in the same
+ * transaction, so a crash leaves the old store to upgrade again.
  */
 static int
 open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
-	static const char *const old_names[] = {"records",  "by_time",    "current",
-	                                        "ev_start", "tombstones", "meta"};
-	static const char *const new_names[] = {"log", "peers", "follows"};
-	MDB_dbi *const old_slots[] = {&st->records,  &st->by_time,    &st->current,
-	                              &st->ev_start, &st->tombstones, &st->meta};
-	MDB_dbi *const new_slots[] = {&st->log, &st->peers, &st->follows};
+	/* The first six since schema 1, then three since 2, one since 3. */
+	static const char *const names[] = {
+	    "records", "by_time", "current", "ev_start", "tombstones",
+	    "meta",    "log",     "peers",   "follows",  "by_group"};
+	MDB_dbi *const slots[] = {
+	    &st->records, &st->by_time, &st->current, &st->ev_start, &st->tombstones,
+	    &st->meta,    &st->log,     &st->peers,   &st->follows,  &st->by_group};
 	unsigned create = st->read_only ? 0 : MDB_CREATE;
 	uint32_t ver = 0;
 	int err;
 
-	err = open_dbs(st, txn, old_names, old_slots, 6, create, why);
+	err = open_dbs(st, txn, names, slots, 6, create, why);
 	if (err == 0)
 		err = read_schema(st, txn, &ver, why);
 	if (err != 0)
 		return err;
-	if (ver == 1 && st->read_only) {
+	if (ver >= 1 && ver < MU_STORE__SCHEMA && st->read_only) {
 		st->needs_upgrade = true;
 		return mu_fail(why, MU_EVERSION,
-		               "the store at %s has schema version 1 and was opened "
-		               "read-only: open it once for writing (any muster "
-		               "command that changes it) to upgrade it to version %u",
-		               st->dir, MU_STORE__SCHEMA);
+		               "the store at %s has schema version %u and was "
+		               "opened read-only: open it once for writing (any "
+		               "muster command that changes it) to upgrade it to "
+		               "version %u",
+		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
-	if (ver != 1 && ver != MU_STORE__SCHEMA)
+	if (ver < 1 || ver > MU_STORE__SCHEMA)
 		return mu_fail(why, MU_EVERSION,
 		               "the store at %s has schema version %u but this "
 		               "muster reads version %u: use the muster that wrote it",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
-	err = open_dbs(st, txn, new_names, new_slots, 3, create, why);
+	err = open_dbs(st, txn, names + 6, slots + 6, 4, create, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
-	err = mu_store__log_fill(st, txn, why);
+	if (ver == 1)
+		err = mu_store__log_fill(st, txn, why);
+	if (err == 0)
+		err = group_fill(st, txn, why);
 	if (err == 0)
 		err = write_schema(st, txn, why);
 	return err;

@@ -2,7 +2,7 @@
  * The node's local state in the store (storage/local.h), on real LMDB files:
  * the log of stored records, the peers table and its encoding, the followed
  * groups, the scope walked over alliance records, the negentropy items, and
- * the upgrade of a schema-1 store.
+ * the upgrades of schema-1 and schema-2 stores.
  */
 /* nftw(), to remove the test's directory. */
 #define _XOPEN_SOURCE 700
@@ -161,21 +161,23 @@ test_log(void **state)
 /* --- schema upgrade -------------------------------------------------------- */
 
 /* Makes the store at dir look like one that muster wrote with schema 1. */
+/* Makes the store one of schema ver (1 or 2), as an older muster left it:
+ * the databases that came later are gone. */
 static void
-downgrade(const char *dir)
+downgrade(const char *dir, uint8_t ver)
 {
-	static const char *const gone[] = {"log", "peers", "follows"};
-	uint8_t one[4] = {0, 0, 0, 1};
+	static const char *const gone[] = {"by_group", "log", "peers", "follows"};
+	uint8_t b[4] = {0, 0, 0, ver};
 	MDB_env *env;
 	MDB_txn *txn;
 	MDB_dbi dbi;
-	MDB_val k = {6, "schema"}, v = {4, one};
+	MDB_val k = {6, "schema"}, v = {4, b};
 
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
 	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < (ver == 1 ? 4u : 1u); i++) {
 		assert_int_equal(mdb_dbi_open(txn, gone[i], 0, &dbi), 0);
 		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	}
@@ -219,16 +221,61 @@ collect_each(void *ctx, const struct mu_record *rec)
 	return 0;
 }
 
+/* The negentropy items as the by_time walk (mu_store_each) gives them: the
+ * records of the domain's groups in (created_at, id) order. */
+struct ref_items {
+	const struct mu_scope *dom;
+	size_t n;
+	struct mu_neg_item v[SEEN_MAX];
+};
+
+static int
+collect_ref(void *ctx, const struct mu_record *rec)
+{
+	struct ref_items *r = ctx;
+
+	if (!mu_scope_has(r->dom, rec->group))
+		return 0;
+	assert_true(r->n < SEEN_MAX);
+	r->v[r->n].ts = (uint64_t)rec->created_at;
+	memcpy(r->v[r->n].id, rec->id, MU_ID_BYTES);
+	r->n++;
+	return 0;
+}
+
+/* mu_store_neg_items over dom gives the n items of the by_time walk. */
+static void
+assert_neg_items(struct mu_store *st, const struct mu_scope *dom, size_t n)
+{
+	struct ref_items ref = {dom, 0, {{0, {0}}}};
+	struct mu_neg_item *items = NULL;
+	size_t got = 99;
+
+	assert_int_equal(mu_store_each(st, collect_ref, &ref), 0);
+	assert_int_equal(ref.n, n);
+	assert_int_equal(mu_store_neg_items(st, dom, &items, &got), 0);
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(items[i].ts, ref.v[i].ts);
+		assert_memory_equal(items[i].id, ref.v[i].id, MU_ID_BYTES);
+	}
+	free(items);
+}
+
 static void
 test_schema_upgrade(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_store_opts ro = {.read_only = true};
+	struct mu_scope *all = mu_scope_new();
 	struct mu_store *st = NULL;
 	struct mu_why why = {{0}};
 	struct order each = {0};
 	struct seen s;
 
+	assert_non_null(all);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(mu_scope_add(all, fx->g[i].pk), 0);
 	/* Stored out of time order, so that log order and by_time differ. */
 	put1(fx->st, cause(&fx->g[0], "c", 1, NOW - 10));
 	put1(fx->st, cause(&fx->g[1], "a", 1, NOW - 300));
@@ -236,14 +283,15 @@ test_schema_upgrade(void **state)
 	put1(fx->st, alliance(&fx->g[0], &fx->g[1], 1, MU_ALLIANCE_PROPOSED));
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	downgrade(fx->dir);
+	downgrade(fx->dir, 1);
 
 	/* A reader gets the store upgraded by a writer first, and opens it. */
 	assert_int_equal(mu_store_open(&st, fx->dir, &ro, &why), 0);
 	assert_int_equal(log_last(st), 4);
+	assert_neg_items(st, all, 4);
 	mu_store_close(st);
 	/* A second downgrade, upgraded by a writer this time. */
-	downgrade(fx->dir);
+	downgrade(fx->dir, 1);
 	reopen(fx, NULL);
 	assert_int_equal(mu_store_each(fx->st, collect_each, &each), 0);
 	assert_int_equal(each.n, 4);
@@ -254,6 +302,7 @@ test_schema_upgrade(void **state)
 		assert_int_equal(s.seqs[i], i + 1);
 		assert_memory_equal(s.ids[i], each.ids[i], MU_ID_BYTES);
 	}
+	assert_neg_items(fx->st, all, 4);
 	/* The new tables work, and new records go on from the filled log. */
 	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, true), 0);
 	put1(fx->st, cause(&fx->g[3], "d", 1, NOW - 1000));
@@ -263,14 +312,30 @@ test_schema_upgrade(void **state)
 	reopen(fx, &ro);
 	assert_int_equal(log_last(fx->st), 5);
 
+	/* Schema 2 lacks by_group only: the upgrade fills it from by_time and
+	 * keeps the log and the follows. A reader gets it done first. */
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	downgrade(fx->dir, 2);
+	reopen(fx, &ro);
+	assert_int_equal(log_last(fx->st), 5);
+	assert_neg_items(fx->st, all, 5);
+	downgrade(fx->dir, 2);
+	reopen(fx, NULL);
+	assert_neg_items(fx->st, all, 5);
+	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, false), 0);
+	put1(fx->st, cause(&fx->g[3], "e", 1, NOW - 1));
+	assert_neg_items(fx->st, all, 6);
+
 	/* A newer schema is refused. */
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	set_schema(fx->dir, 3);
+	set_schema(fx->dir, 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
-	assert_non_null(strstr(why.text, "schema version 3"));
-	set_schema(fx->dir, 2);
+	assert_non_null(strstr(why.text, "schema version 4"));
+	set_schema(fx->dir, 3);
 	reopen(fx, NULL);
+	mu_scope_free(all);
 }
 
 /* --- peers --------------------------------------------------------------- */
@@ -679,6 +744,28 @@ test_neg_items(void **state)
 		assert_memory_equal(items[i].id, want[i].id, MU_ID_BYTES);
 	}
 	free(items);
+	assert_neg_items(fx->st, dom, 7);
+
+	/* A replaced and a deleted record leave their groups' items: the new
+	 * version and the delete take their places. */
+	put1(fx->st, cause(&fx->g[0], "a", 2, NOW - 600));
+	put1(fx->st, del_addr(&fx->g[2], MU_KIND_CAUSE, "c", NOW - 20));
+	assert_neg_items(fx->st, dom, 7);
+
+	/* Many groups interleaved in time, equal times across groups, and the
+	 * first and last group keys of the domain. */
+	for (size_t i = 0; i < 40; i++) {
+		char d[8];
+
+		snprintf(d, sizeof(d), "m%zu", i);
+		put1(fx->st, cause(&fx->g[i % 8], d, 1, NOW - 1000 + (int64_t)(i % 7)));
+	}
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(mu_scope_add(dom, fx->g[i].pk), 0);
+	assert_neg_items(fx->st, dom, 9 + 40);
+	mu_scope_clear(dom);
+	assert_int_equal(mu_scope_add(dom, fx->g[7].pk), 0);
+	assert_neg_items(fx->st, dom, 5);
 	mu_scope_free(dom);
 }
 

@@ -892,10 +892,10 @@ test_schema(void **state)
 
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\3", 4);
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\4", 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
 	assert_null(st);
-	assert_non_null(strstr(why.text, "schema version 3"));
+	assert_non_null(strstr(why.text, "schema version 4"));
 	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\1", 4);
 	assert_int_equal(mu_store_open(&fx->st, fx->dir, NULL, &why), 0);
 }
