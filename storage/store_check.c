@@ -4,8 +4,8 @@
  * snapshot (store_check.h).
  *
  * Each fact is checked from one side only, so that one damage gives one
- * line: a record's own entries (by_time, current, ev_start, its tombstone if
- * it is a delete, the log) from the record's side; entries that point at
+ * line: a record's own entries (by_time, by_group, current, ev_start, its
+ * tombstone if it is a delete, the log) from the record's side; entries that point at
  * nothing, or at a record they do not describe, from the index's side.
  */
 #include "store_check.h"
@@ -243,7 +243,7 @@ check_current_of(struct check *c, const struct mu_record *rec, const char *id)
 static int
 check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
 {
-	uint8_t key[MU_STORE__TOMB_KEY_MAX];
+	uint8_t key[MU_STORE__TOMB_KEY_MAX], gkey[MU_STORE__GROUP_KEY_BYTES];
 	char id[MU_ID_TEXT_SIZE];
 	size_t tlen;
 	MDB_val v;
@@ -264,6 +264,14 @@ check_record(struct check *c, const MDB_val *k, const struct mu_record *rec)
 	else
 		err = 0;
 	if (err != 0)
+		return err;
+	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
+	found = lookup(c, c->st->by_group, gkey, sizeof(gkey), &v);
+	if (found < 0)
+		return found;
+	if (found == 0 &&
+	    (err = problem(c, "by_group", "record %s has no group index entry", id)) !=
+	        0)
 		return err;
 	if (bsearch(rec->id, c->log_ids, c->nlog, MU_ID_BYTES, id_cmp) == NULL &&
 	    (err = problem(c, "log",
@@ -318,6 +326,20 @@ records_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 
 /* --- the indices, each entry against the record it names ---------------- */
 
+/* An entry of by_time or by_group must put rec at its created_at, the 8
+ * bytes at when. */
+static int
+at_its_time(struct check *c, const char *db, const struct mu_record *rec,
+            const char *id, const uint8_t *when)
+{
+	if ((uint64_t)rec->created_at == mu_store__get_be64(when))
+		return 0;
+	return problem(c, db,
+	               "an entry puts record %s at time %llu, not at its "
+	               "created_at",
+	               id, (unsigned long long)mu_store__get_be64(when));
+}
+
 static int
 time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
@@ -335,12 +357,29 @@ time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	                   "a time, an id and a group", k, v, key + 8, &rec, id, &go);
 	if (!go)
 		return err;
-	if ((uint64_t)rec.created_at != mu_store__get_be64(key))
-		return problem(c, "by_time",
-		               "an entry puts record %s at time %llu, not at its "
-		               "created_at",
-		               id, (unsigned long long)mu_store__get_be64(key));
-	return 0;
+	return at_its_time(c, "by_time", &rec, id, key);
+}
+
+static int
+group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	bool go;
+	int err;
+
+	(void)txn;
+	err = entry_record(
+	    c, "by_group", k->mv_size == MU_STORE__GROUP_KEY_BYTES && v->mv_size == 0,
+	    "a group, a time and an id", k, v, key + MU_KEY_BYTES + 8, &rec, id, &go);
+	if (!go)
+		return err;
+	if (memcmp(rec.group, key, MU_KEY_BYTES) != 0)
+		return problem(c, "by_group",
+		               "an entry puts record %s in a group it is not of", id);
+	return at_its_time(c, "by_group", &rec, id, key + MU_KEY_BYTES);
 }
 
 static int
@@ -460,12 +499,12 @@ count_peer(void *ctx, const struct mu_peer *p)
 static int
 walk(struct check *c)
 {
-	const MDB_dbi dbis[] = {c->st->log,     c->st->records,  c->st->by_time,
-	                        c->st->current, c->st->ev_start, c->st->tombstones,
-	                        c->st->follows};
-	const mu_store__entry_fn fns[] = {log_entry,     records_entry, time_entry,
-	                                  current_entry, start_entry,   tomb_entry,
-	                                  follow_entry};
+	const MDB_dbi dbis[] = {c->st->log,        c->st->records, c->st->by_time,
+	                        c->st->by_group,   c->st->current, c->st->ev_start,
+	                        c->st->tombstones, c->st->follows};
+	const mu_store__entry_fn fns[] = {log_entry,   records_entry, time_entry,
+	                                  group_entry, current_entry, start_entry,
+	                                  tomb_entry,  follow_entry};
 	int err = 0;
 
 	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++) {
