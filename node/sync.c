@@ -55,6 +55,21 @@ mu_sync_start(struct mu_node *node, struct mu_why *why)
 }
 
 void
+mu_sync_map_read(struct mu_node *node, size_t n)
+{
+	struct mu_sync_state *st = node->sync;
+
+	if (st == NULL)
+		return;
+	st->map_reads += n;
+	if (st->map_reads < SYNC_MAP_RELEASE)
+		return;
+	st->map_reads = 0;
+	/* A failure leaves the pages mapped: memory, never data. */
+	(void)mu_store_release_map(node->store);
+}
+
+void
 mu_sync_stop(struct mu_node *node)
 {
 	struct mu_sync_state *st = node->sync;
@@ -334,6 +349,8 @@ neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 	mu_scope_intersect(both, p->node->scope, p->scope);
 	rc = mu_store_neg_items(p->node->store, both, &p->items, &p->nitems);
 	mu_scope_free(both);
+	/* The scan of the index counts as a full run of reads. */
+	mu_sync_map_read(p->node, SYNC_MAP_RELEASE);
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot list records to reconcile: %s",
 		               mu_strerror(rc));

@@ -60,6 +60,10 @@
  * while this many of its ids wait to be asked for. */
 #define SYNC_ASKED_MS       5000
 #define SYNC_ANNOUNCE_QUEUE 4096
+/* Records read from or written to the store between two givings back of
+ * its map's pages (mu_store_release_map): each maps up to 16 pages with the
+ * kernel's fault-around, so at most 16 MiB of the map stays resident. */
+#define SYNC_MAP_RELEASE 256
 
 enum mu_out_kind {
 	MU_OUT_HAVE = 1, /* a record the peer lacks: recs with a req, acked */
@@ -174,10 +178,15 @@ struct mu_sync_state {
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
+	size_t map_reads; /* records read since the map was given back */
 };
 
 /* sync.c */
 struct mu_sync_state *mu_sync_state(struct mu_node *node);
+/* n records were read from (or written to) the store: every
+ * SYNC_MAP_RELEASE of them, the pages of its map are given back, so that
+ * the node's RSS is what it holds rather than what it served. */
+void mu_sync_map_read(struct mu_node *node, size_t n);
 void mu_sync_hold(struct mu_sync_peer *p);
 void mu_sync_release(struct mu_sync_peer *p);
 /* Closes p's connection with a reason (a no-op when already closed). */

@@ -156,7 +156,9 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 
 	rc = mdb_txn_begin(st->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map; 0 adopts the size it chose. */
+		/* Another process grew the map; 0 adopts the size it chose,
+		 * and the map may move. */
+		st->map_base = NULL;
 		rc = mdb_env_set_mapsize(st->env, 0);
 		if (rc == 0)
 			rc = mdb_txn_begin(st->env, NULL, flags, txn);

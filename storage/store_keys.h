@@ -43,6 +43,8 @@ struct mu_store {
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
 	MDB_dbi by_group;   /* group || created_at || id -> ""; since schema 3 */
+	void *map_base;     /* where the map is, once looked up: store_map.c */
+	size_t map_len;     /* its length then */
 	bool read_only;
 	bool needs_upgrade; /* opened read-only, an older schema: mu_store_open */
 	char *dir;          /* owned, for messages */
