@@ -358,7 +358,6 @@ mu_sync_commit(struct mu_node *node)
 	} else if (total > 0) {
 		mu_node_store_ok(node);
 	}
-	mu_sync_map_read(node, total);
 	node->report.stored += nfresh;
 	if (nfresh > 0)
 		mu_node_log(node, MU_LOG_DEBUG, "stored %zu new records of %zu", nfresh,
