@@ -326,13 +326,29 @@ records_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 
 /* --- the indices, each entry against the record it names ---------------- */
 
-/* An entry of by_time or by_group must put rec at its created_at, the 8
- * bytes at when. */
+/*
+ * An entry of by_time or by_group, whose key holds a time (8 bytes at when)
+ * then the id of the record it indexes: the record must be stored, made at
+ * that time and, for by_group (group not NULL), of that group. by_time's
+ * group is its value, checked from the record's side.
+ */
 static int
-at_its_time(struct check *c, const char *db, const struct mu_record *rec,
-            const char *id, const uint8_t *when)
+timed_entry(struct check *c, const char *db, bool form, const char *shape,
+            const MDB_val *k, const MDB_val *v, const uint8_t *group,
+            const uint8_t *when)
 {
-	if ((uint64_t)rec->created_at == mu_store__get_be64(when))
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	bool go;
+	int err;
+
+	err = entry_record(c, db, form, shape, k, v, when + 8, &rec, id, &go);
+	if (!go)
+		return err;
+	if (group != NULL && memcmp(rec.group, group, MU_KEY_BYTES) != 0)
+		return problem(c, db, "an entry puts record %s in a group it is not of",
+		               id);
+	if ((uint64_t)rec.created_at == mu_store__get_be64(when))
 		return 0;
 	return problem(c, db,
 	               "an entry puts record %s at time %llu, not at its "
@@ -343,43 +359,22 @@ at_its_time(struct check *c, const char *db, const struct mu_record *rec,
 static int
 time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-	struct check *c = ctx;
-	const uint8_t *key = k->mv_data;
-	struct mu_record rec;
-	char id[MU_ID_TEXT_SIZE];
-	bool go;
-	int err;
-
 	(void)txn;
-	err = entry_record(c, "by_time",
+	return timed_entry(ctx, "by_time",
 	                   k->mv_size == MU_STORE__TIME_KEY_BYTES &&
 	                       v->mv_size == MU_KEY_BYTES,
-	                   "a time, an id and a group", k, v, key + 8, &rec, id, &go);
-	if (!go)
-		return err;
-	return at_its_time(c, "by_time", &rec, id, key);
+	                   "a time, an id and a group", k, v, NULL, k->mv_data);
 }
 
 static int
 group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-	struct check *c = ctx;
 	const uint8_t *key = k->mv_data;
-	struct mu_record rec;
-	char id[MU_ID_TEXT_SIZE];
-	bool go;
-	int err;
 
 	(void)txn;
-	err = entry_record(
-	    c, "by_group", k->mv_size == MU_STORE__GROUP_KEY_BYTES && v->mv_size == 0,
-	    "a group, a time and an id", k, v, key + MU_KEY_BYTES + 8, &rec, id, &go);
-	if (!go)
-		return err;
-	if (memcmp(rec.group, key, MU_KEY_BYTES) != 0)
-		return problem(c, "by_group",
-		               "an entry puts record %s in a group it is not of", id);
-	return at_its_time(c, "by_group", &rec, id, key + MU_KEY_BYTES);
+	return timed_entry(ctx, "by_group",
+	                   k->mv_size == MU_STORE__GROUP_KEY_BYTES && v->mv_size == 0,
+	                   "a group, a time and an id", k, v, key, key + MU_KEY_BYTES);
 }
 
 static int
