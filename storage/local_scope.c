@@ -197,26 +197,80 @@ out:
 	return err;
 }
 
+/*
+ * The negentropy items are merged from by_group, one cursor per group of the
+ * domain, so that reconciliation reads the entries of those groups only
+ * rather than the whole by_time index. Each group's entries are in
+ * (created_at, id) order; a heap of the cursors, keyed by their current
+ * entry's time key, yields the union in that order, as mu_neg_new() wants.
+ * The times are never negative (rule time-range), so their big-endian bytes
+ * sort as the unsigned timestamps do.
+ */
+struct run {
+	MDB_cursor *cur;
+	const uint8_t *group; /* in the domain */
+	const uint8_t *key;   /* the current entry: group || created_at || id */
+};
+
 struct neg_items {
-	const struct mu_scope *domain;
 	struct mu_neg_item *v;
 	size_t len, cap;
 };
 
-/* by_time is ordered by (created_at, id), as mu_neg_new() wants; the times
- * are never negative (rule time-range), so their big-endian bytes sort as
- * the unsigned timestamps do. */
-static int
-neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
+static bool
+run_before(const struct run *a, const struct run *b)
 {
-	struct neg_items *ni = ctx;
+	return memcmp(a->key + MU_KEY_BYTES, b->key + MU_KEY_BYTES,
+	              MU_STORE__TIME_KEY_BYTES) < 0;
+}
+
+static void
+sift_down(struct run *h, size_t n, size_t i)
+{
+	struct run t;
+	size_t l, m;
+
+	for (;;) {
+		l = 2 * i + 1;
+		m = i;
+		if (l < n && run_before(&h[l], &h[m]))
+			m = l;
+		if (l + 1 < n && run_before(&h[l + 1], &h[m]))
+			m = l + 1;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* Moves a run to the first (MDB_SET_RANGE) or next (MDB_NEXT) entry of its
+ * group: 1 when there is one, 0 past the group's last, or an error. */
+static int
+run_step(struct mu_store *st, struct run *r, MDB_cursor_op op)
+{
+	MDB_val k = {MU_KEY_BYTES, (void *)r->group}, v;
+	int rc = mdb_cursor_get(r->cur, &k, &v, op);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mu_store__err(st, rc, "reading the group index", NULL);
+	if (k.mv_size < MU_KEY_BYTES || memcmp(k.mv_data, r->group, MU_KEY_BYTES))
+		return 0;
+	if (k.mv_size != MU_STORE__GROUP_KEY_BYTES || v.mv_size != 0)
+		return MU_ECORRUPT;
+	r->key = k.mv_data;
+	return 1;
+}
+
+static int
+neg_append(struct neg_items *ni, const uint8_t *time_key)
+{
 	struct mu_neg_item *nv;
 
-	(void)txn;
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || g->mv_size != MU_KEY_BYTES)
-		return MU_ECORRUPT;
-	if (!mu_scope_has(ni->domain, g->mv_data))
-		return 0;
 	if (ni->len == ni->cap) {
 		ni->cap = ni->cap != 0 ? 2 * ni->cap : 256;
 		nv = realloc(ni->v, ni->cap * sizeof(*nv));
@@ -224,9 +278,36 @@ neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
 			return MU_ENOMEM;
 		ni->v = nv;
 	}
-	ni->v[ni->len].ts = mu_store__get_be64(k->mv_data);
-	memcpy(ni->v[ni->len].id, (const uint8_t *)k->mv_data + 8, MU_ID_BYTES);
+	ni->v[ni->len].ts = mu_store__get_be64(time_key);
+	memcpy(ni->v[ni->len].id, time_key + 8, MU_ID_BYTES);
 	ni->len++;
+	return 0;
+}
+
+/* Opens a run per group of the domain that has entries into heap (nh of
+ * them open on return, also on error) and orders them. */
+static int
+runs_open(struct mu_store *st, MDB_txn *txn, const struct mu_scope *domain,
+          struct run *heap, size_t *nh)
+{
+	int rc;
+
+	*nh = 0;
+	for (size_t i = 0; i < domain->n; i++) {
+		heap[*nh].group = domain->keys[i];
+		rc = mdb_cursor_open(txn, st->by_group, &heap[*nh].cur);
+		if (rc != 0)
+			return mu_store__err(st, rc, "reading the group index", NULL);
+		rc = run_step(st, &heap[*nh], MDB_SET_RANGE);
+		if (rc == 1)
+			(*nh)++;
+		else
+			mdb_cursor_close(heap[*nh].cur);
+		if (rc < 0)
+			return rc;
+	}
+	for (size_t i = *nh / 2; i-- > 0;)
+		sift_down(heap, *nh, i);
 	return 0;
 }
 
@@ -234,13 +315,40 @@ int
 mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                    struct mu_neg_item **items, size_t *n)
 {
-	struct neg_items ni = {domain, NULL, 0, 0};
+	struct neg_items ni = {NULL, 0, 0};
+	struct run *heap = NULL;
+	MDB_txn *txn = NULL;
+	size_t nh = 0;
 	int err;
 
 	*items = NULL;
 	*n = 0;
-	err = mu_store__read_scan(st, st->by_time, NULL, 0, neg_entry, &ni,
-	                          "reading the store");
+	if (domain->n == 0)
+		return 0;
+	if ((heap = malloc(domain->n * sizeof(*heap))) == NULL)
+		return MU_ENOMEM;
+	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
+		goto out;
+	err = runs_open(st, txn, domain, heap, &nh);
+	while (err == 0 && nh > 0) {
+		err = neg_append(&ni, heap[0].key + MU_KEY_BYTES);
+		if (err == 0)
+			err = run_step(st, &heap[0], MDB_NEXT);
+		if (err == 0) {
+			mdb_cursor_close(heap[0].cur);
+			heap[0] = heap[--nh];
+		}
+		if (err >= 0) {
+			err = 0;
+			sift_down(heap, nh, 0);
+		}
+	}
+out:
+	while (nh > 0)
+		mdb_cursor_close(heap[--nh].cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	free(heap);
 	if (err != 0 || ni.len == 0) {
 		free(ni.v);
 		return err;

@@ -158,7 +158,9 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 
 	rc = mdb_txn_begin(st->env, NULL, flags, txn);
 	if (rc == MDB_MAP_RESIZED) {
-		/* Another process grew the map; 0 adopts the size it chose. */
+		/* Another process grew the map; 0 adopts the size it chose,
+		 * and the map may move. */
+		st->map_base = NULL;
 		rc = mdb_env_set_mapsize(st->env, 0);
 		if (rc == 0)
 			rc = mdb_txn_begin(st->env, NULL, flags, txn);
@@ -394,13 +396,49 @@ open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 	return 0;
 }
 
+/* by_time entry -> by_group entry, for the schema-3 upgrade. */
+static int
+group_fill_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct mu_store *st = ctx;
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val gk = {sizeof(key), key}, empty = {0, NULL};
+
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	memcpy(key, v->mv_data, MU_KEY_BYTES);
+	memcpy(key + MU_KEY_BYTES, k->mv_data, MU_STORE__TIME_KEY_BYTES);
+	return mu_store__err(st, mdb_put(txn, st->by_group, &gk, &empty, 0),
+	                     "upgrading the store", NULL);
+}
+
+/* Fills the empty by_group index from by_time, inside txn. */
+static int
+group_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	int err = mu_store__scan(st, txn, st->by_time, NULL, 0, group_fill_entry, st,
+	                         "upgrading the store");
+
+	if (err == MU_ECORRUPT)
+		return mu_fail(why, err,
+		               "the store at %s has a damaged time index: restore "
+		               "it from a backup or an export",
+		               st->dir);
+	if (err != 0)
+		return mu_fail(why, err, "upgrading the store at %s: %s", st->dir,
+		               mu_strerror(err));
+	return 0;
+}
+
 /*
  * Opens the databases of the store's schema, upgrading an older one when
  * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
  * records by id, with a log of ids, where schema 3 keeps them in bodies by
  * sequence number, with ids to find them: a batch of new records then
  * appends to one end of bodies instead of touching a random page of the
- * largest table per record. The upgrade and the version bump are one
+ * largest table per record. Schema 3 also added by_group, so that
+ * reconciliation reads only the groups it needs. The upgrade and the
+ * version bump are one
  * transaction, so a crash leaves the old store to upgrade again.
  */
 static int
@@ -408,11 +446,12 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
 	static const char *const names[] = {"by_time", "current", "ev_start",
 	                                    "tombstones", "meta"};
-	static const char *const added[] = {"bodies", "ids", "peers", "follows"};
+	static const char *const added[] = {"bodies", "ids", "peers", "follows",
+	                                    "by_group"};
 	MDB_dbi *const slots[] = {&st->by_time, &st->current, &st->ev_start,
 	                          &st->tombstones, &st->meta};
-	MDB_dbi *const added_slots[] = {&st->bodies, &st->ids, &st->peers,
-	                                &st->follows};
+	MDB_dbi *const added_slots[] = {&st->bodies, &st->ids, &st->peers, &st->follows,
+	                                &st->by_group};
 	unsigned create = st->read_only ? 0 : MDB_CREATE;
 	uint32_t ver = 0;
 	int err;
@@ -435,10 +474,12 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               "command that changes it) to upgrade it to version %u",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
-	err = open_dbs(st, txn, added, added_slots, 4, create, why);
+	err = open_dbs(st, txn, added, added_slots, 5, create, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	err = mu_store__upgrade_bodies(st, txn, why);
+	if (err == 0)
+		err = group_fill(st, txn, why);
 	if (err == 0)
 		err = write_schema(st, txn, why);
 	return err;

@@ -105,6 +105,23 @@ int mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx);
 /* Number of stored records. */
 int mu_store_count(struct mu_store *st, uint64_t *count);
 
+/*
+ * Gives back the pages of the store's memory map that this process touched,
+ * so that its resident size counts what it holds rather than what it read:
+ * call it after bulk reads (a reconciliation's items, records read to be
+ * sent). Pages read stay mapped, and counted in RSS, until then.
+ *
+ * Safe at any time, with read transactions and records borrowed from the map
+ * still in use: the store maps its file read-only and shared (it never opens
+ * it with MDB_WRITEMAP; writes go through write(2)), so MADV_DONTNEED drops
+ * this process's page table entries only. The pages stay in the page cache,
+ * and the next read of one is a minor fault that maps the same bytes again
+ * (LMDB never rewrites a page that an open transaction can reach). Nothing
+ * is lost or changed. Returns 0, or MU_EINVAL/MU_EIO when nothing was given
+ * back.
+ */
+int mu_store_release_map(struct mu_store *st);
+
 enum mu_alliance_state {
 	MU_ALLY_MUTUAL = 1, /* both current records name each other, not ended */
 	MU_ALLY_BY_US,      /* ours is proposed, theirs is missing or ended */

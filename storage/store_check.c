@@ -4,8 +4,8 @@
  * snapshot (store_check.h).
  *
  * Each fact is checked from one side only, so that one damage gives one
- * line: a record's own entries (ids, by_time, current, ev_start, its
- * tombstone if it is a delete) from the record's side; entries that point at
+ * line: a record's own entries (ids, by_time, by_group, current, ev_start,
+ * its tombstone if it is a delete) from the record's side; entries that point at
  * nothing, or at a record they do not describe, from the index's side.
  */
 #include "store_check.h"
@@ -209,7 +209,7 @@ check_current_of(struct check *c, const struct mu_record *rec, const char *id)
 static int
 check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 {
-	uint8_t key[MU_STORE__TOMB_KEY_MAX];
+	uint8_t key[MU_STORE__TOMB_KEY_MAX], gkey[MU_STORE__GROUP_KEY_BYTES];
 	char id[MU_ID_TEXT_SIZE];
 	size_t tlen;
 	MDB_val v;
@@ -248,6 +248,14 @@ check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 	else
 		err = 0;
 	if (err != 0)
+		return err;
+	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
+	found = lookup(c, c->st->by_group, gkey, sizeof(gkey), &v);
+	if (found < 0)
+		return found;
+	if (found == 0 &&
+	    (err = problem(c, "by_group", "record %s has no group index entry", id)) !=
+	        0)
 		return err;
 	if (rec->kind == MU_KIND_DELETE)
 		return check_tombstone_of(c, rec, id);
@@ -342,29 +350,55 @@ ids_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	               id, (unsigned long long)mu_store__get_be64(v->mv_data));
 }
 
+/*
+ * An entry of by_time or by_group, whose key holds a time (8 bytes at when)
+ * then the id of the record it indexes: the record must be stored, made at
+ * that time and, for by_group (group not NULL), of that group. by_time's
+ * group is its value, checked from the record's side.
+ */
 static int
-time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+timed_entry(struct check *c, const char *db, bool form, const char *shape,
+            const MDB_val *k, const MDB_val *v, const uint8_t *group,
+            const uint8_t *when)
 {
-	struct check *c = ctx;
-	const uint8_t *key = k->mv_data;
 	struct mu_record rec;
 	char id[MU_ID_TEXT_SIZE];
 	bool go;
 	int err;
 
-	(void)txn;
-	err = entry_record(c, "by_time",
-	                   k->mv_size == MU_STORE__TIME_KEY_BYTES &&
-	                       v->mv_size == MU_KEY_BYTES,
-	                   "a time, an id and a group", k, v, key + 8, &rec, id, &go);
+	err = entry_record(c, db, form, shape, k, v, when + 8, &rec, id, &go);
 	if (!go)
 		return err;
-	if ((uint64_t)rec.created_at != mu_store__get_be64(key))
-		return problem(c, "by_time",
-		               "an entry puts record %s at time %llu, not at its "
-		               "created_at",
-		               id, (unsigned long long)mu_store__get_be64(key));
-	return 0;
+	if (group != NULL && memcmp(rec.group, group, MU_KEY_BYTES) != 0)
+		return problem(c, db, "an entry puts record %s in a group it is not of",
+		               id);
+	if ((uint64_t)rec.created_at == mu_store__get_be64(when))
+		return 0;
+	return problem(c, db,
+	               "an entry puts record %s at time %llu, not at its "
+	               "created_at",
+	               id, (unsigned long long)mu_store__get_be64(when));
+}
+
+static int
+time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	(void)txn;
+	return timed_entry(ctx, "by_time",
+	                   k->mv_size == MU_STORE__TIME_KEY_BYTES &&
+	                       v->mv_size == MU_KEY_BYTES,
+	                   "a time, an id and a group", k, v, NULL, k->mv_data);
+}
+
+static int
+group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *key = k->mv_data;
+
+	(void)txn;
+	return timed_entry(ctx, "by_group",
+	                   k->mv_size == MU_STORE__GROUP_KEY_BYTES && v->mv_size == 0,
+	                   "a group, a time and an id", k, v, key, key + MU_KEY_BYTES);
 }
 
 static int
@@ -483,12 +517,12 @@ count_peer(void *ctx, const struct mu_peer *p)
 static int
 walk(struct check *c)
 {
-	const MDB_dbi dbis[] = {c->st->bodies,  c->st->ids,      c->st->by_time,
-	                        c->st->current, c->st->ev_start, c->st->tombstones,
-	                        c->st->follows};
-	const mu_store__entry_fn fns[] = {bodies_entry,  ids_entry,   time_entry,
-	                                  current_entry, start_entry, tomb_entry,
-	                                  follow_entry};
+	const MDB_dbi dbis[] = {c->st->bodies,     c->st->ids,     c->st->by_time,
+	                        c->st->by_group,   c->st->current, c->st->ev_start,
+	                        c->st->tombstones, c->st->follows};
+	const mu_store__entry_fn fns[] = {bodies_entry, ids_entry,     time_entry,
+	                                  group_entry,  current_entry, start_entry,
+	                                  tomb_entry,   follow_entry};
 	int err;
 
 	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);

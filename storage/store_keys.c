@@ -58,6 +58,15 @@ mu_store__time_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t created_at,
 }
 
 void
+mu_store__group_key(uint8_t out[MU_STORE__GROUP_KEY_BYTES],
+                    const uint8_t group[MU_KEY_BYTES], int64_t created_at,
+                    const uint8_t id[MU_ID_BYTES])
+{
+	memcpy(out, group, MU_KEY_BYTES);
+	mu_store__time_key(out + MU_KEY_BYTES, created_at, id);
+}
+
+void
 mu_store__start_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t start,
                     const uint8_t id[MU_ID_BYTES])
 {

@@ -27,6 +27,8 @@
 #define MU_STORE__ADDR_KEY_MAX (1 + MU_KEY_BYTES + MU_D_MAX)
 /* created_at or start (8, big-endian) || id */
 #define MU_STORE__TIME_KEY_BYTES (8 + MU_ID_BYTES)
+/* group || created_at (8, big-endian) || id */
+#define MU_STORE__GROUP_KEY_BYTES (MU_KEY_BYTES + MU_STORE__TIME_KEY_BYTES)
 /* 'a' || address key, or 'i' || id || group */
 #define MU_STORE__TOMB_KEY_MAX (1 + MU_STORE__ADDR_KEY_MAX)
 #define MU_STORE__TOMB_ADDR    'a'
@@ -43,6 +45,9 @@ struct mu_store {
 	MDB_dbi meta;       /* "schema" -> uint32, "seq" -> uint64, big-endian */
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
+	MDB_dbi by_group;   /* group || created_at || id -> ""; since schema 3 */
+	void *map_base;     /* where the map is, once looked up: store_map.c */
+	size_t map_len;     /* its length then */
 	bool read_only;
 	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
 	char *dir;          /* owned, for messages */
@@ -67,6 +72,12 @@ size_t mu_store__addr_prefix(uint8_t out[1 + MU_KEY_BYTES], enum mu_kind kind,
 /* by_time key: created_at, big-endian, then id. */
 void mu_store__time_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t created_at,
                         const uint8_t id[MU_ID_BYTES]);
+
+/* by_group key: group, then the by_time key, so that one group's records
+ * are a prefix scan in the order reconciliation walks. */
+void mu_store__group_key(uint8_t out[MU_STORE__GROUP_KEY_BYTES],
+                         const uint8_t group[MU_KEY_BYTES], int64_t created_at,
+                         const uint8_t id[MU_ID_BYTES]);
 
 /* ev_start key: start with its sign bit flipped, big-endian, so negative
  * times would sort before positive ones; then id. */

@@ -4,7 +4,8 @@
  *
  * Invariants every put keeps, so the queries can trust the indices:
  *   - bodies holds every stored record under its sequence number, ids maps
- *     its id to that number, and by_time has one entry per record;
+ *     its id to that number, and by_time and by_group have one entry per
+ *     record;
  *   - a replaceable record is stored only while it is the current version of
  *     its address, and then current points at it (and ev_start, for events);
  *   - a tombstone is never removed, and nothing it covers is stored;
@@ -29,6 +30,7 @@ struct put {
  * entries, copied out of LMDB's pages before they are changed. */
 struct stored_ref {
 	uint8_t id[MU_ID_BYTES];
+	uint8_t group[MU_KEY_BYTES];
 	int64_t created_at;
 	bool is_event;
 	int64_t start;
@@ -38,6 +40,7 @@ static void
 ref_of(struct stored_ref *ref, const struct mu_record *rec)
 {
 	memcpy(ref->id, rec->id, MU_ID_BYTES);
+	memcpy(ref->group, rec->group, MU_KEY_BYTES);
 	ref->created_at = rec->created_at;
 	ref->is_event = rec->kind == MU_KIND_EVENT;
 	ref->start = ref->is_event ? rec->c.event.start : 0;
@@ -124,12 +127,13 @@ refuse(struct put *p, const struct mu_record *rec, int check,
 	return del(p, p->st->ids, rec->id, MU_ID_BYTES);
 }
 
-/* Removes a record's body, its ids and by_time entries and, for an event,
- * its ev_start entry. The current entry is the caller's business. */
+/* Removes a record's body, its ids, by_time and by_group entries and, for an
+ * event, its ev_start entry. The current entry is the caller's business. */
 static int
 drop(struct put *p, const struct stored_ref *ref)
 {
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
+	uint8_t gkey[MU_STORE__GROUP_KEY_BYTES];
 	MDB_val v;
 	int err;
 
@@ -149,6 +153,9 @@ drop(struct put *p, const struct stored_ref *ref)
 		return err;
 	mu_store__time_key(key, ref->created_at, ref->id);
 	err = del(p, p->st->by_time, key, sizeof(key));
+	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
+	if (err == 0)
+		err = del(p, p->st->by_group, gkey, sizeof(gkey));
 	if (err != 0 || !ref->is_event)
 		return err;
 	mu_store__start_key(key, ref->start, ref->id);
@@ -292,7 +299,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 {
 	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], old_id[MU_ID_BYTES];
-	uint8_t seq[MU_STORE__SEQ_BYTES];
+	uint8_t seq[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
 	bool replaceable = mu_kind_replaceable(rec->kind);
 	struct stored_ref ref;
 	struct mu_record old;
@@ -340,6 +347,9 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);
 	err = put(p, p->st->by_time, key, sizeof(key), rec->group, MU_KEY_BYTES);
+	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
+	if (err == 0)
+		err = put(p, p->st->by_group, gkey, sizeof(gkey), NULL, 0);
 	if (err != 0)
 		return err;
 	if (replaceable) {

@@ -2,7 +2,7 @@
  * The node's local state in the store (storage/local.h), on real LMDB files:
  * the log of stored records, the peers table and its encoding, the followed
  * groups, the scope walked over alliance records, the negentropy items, and
- * the upgrade of a schema-1 store.
+ * the upgrades of schema-1 and schema-2 stores.
  */
 /* nftw(), to remove the test's directory. */
 #define _XOPEN_SOURCE 700
@@ -163,13 +163,15 @@ test_log(void **state)
 
 /*
  * Makes the store at dir look like one that muster wrote with schema ver
- * (1 or 2): records by id in "records" instead of bodies and ids; schema 2
- * has the log of ids, schema 1 neither the log nor peers nor follows.
+ * (1 or 2): records by id in "records" instead of bodies and ids, and no
+ * by_group; schema 2 has the log of ids, schema 1 neither the log nor peers
+ * nor follows.
  */
 static void
 downgrade(const char *dir, uint8_t ver)
 {
-	static const char *const gone[] = {"bodies", "ids", "peers", "follows"};
+	static const char *const gone[] = {"bodies", "ids", "by_group", "peers",
+	                                   "follows"};
 	uint8_t v4[4] = {0, 0, 0, ver};
 	MDB_env *env;
 	MDB_txn *txn;
@@ -194,7 +196,7 @@ downgrade(const char *dir, uint8_t ver)
 	mdb_cursor_close(cur);
 	if (ver == 1)
 		assert_int_equal(mdb_drop(txn, log, 1), 0);
-	for (size_t i = 0; i < (ver == 1 ? 4u : 2u); i++) {
+	for (size_t i = 0; i < (ver == 1 ? 5u : 3u); i++) {
 		assert_int_equal(mdb_dbi_open(txn, gone[i], 0, &dbi), 0);
 		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	}
@@ -249,17 +251,62 @@ no_problem(void *ctx, const char *db, const char *text)
 	return 1;
 }
 
+/* The negentropy items as the by_time walk (mu_store_each) gives them: the
+ * records of the domain's groups in (created_at, id) order. */
+struct ref_items {
+	const struct mu_scope *dom;
+	size_t n;
+	struct mu_neg_item v[SEEN_MAX];
+};
+
+static int
+collect_ref(void *ctx, const struct mu_record *rec)
+{
+	struct ref_items *r = ctx;
+
+	if (!mu_scope_has(r->dom, rec->group))
+		return 0;
+	assert_true(r->n < SEEN_MAX);
+	r->v[r->n].ts = (uint64_t)rec->created_at;
+	memcpy(r->v[r->n].id, rec->id, MU_ID_BYTES);
+	r->n++;
+	return 0;
+}
+
+/* mu_store_neg_items over dom gives the n items of the by_time walk. */
+static void
+assert_neg_items(struct mu_store *st, const struct mu_scope *dom, size_t n)
+{
+	struct ref_items ref = {dom, 0, {{0, {0}}}};
+	struct mu_neg_item *items = NULL;
+	size_t got = 99;
+
+	assert_int_equal(mu_store_each(st, collect_ref, &ref), 0);
+	assert_int_equal(ref.n, n);
+	assert_int_equal(mu_store_neg_items(st, dom, &items, &got), 0);
+	assert_int_equal(got, n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(items[i].ts, ref.v[i].ts);
+		assert_memory_equal(items[i].id, ref.v[i].id, MU_ID_BYTES);
+	}
+	free(items);
+}
+
 static void
 test_schema_upgrade(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_store_opts ro = {.read_only = true};
+	struct mu_scope *all = mu_scope_new();
 	struct mu_store *st = NULL;
 	struct mu_why why = {{0}};
 	struct mu_store_check_stats stats;
 	struct order each = {0};
 	struct seen s;
 
+	assert_non_null(all);
+	for (size_t i = 0; i < 4; i++)
+		assert_int_equal(mu_scope_add(all, fx->g[i].pk), 0);
 	/* Stored out of time order, so that log order and by_time differ:
 	 * the upgrade numbers the records in by_time order. */
 	put1(fx->st, cause(&fx->g[0], "c", 1, NOW - 10));
@@ -273,6 +320,7 @@ test_schema_upgrade(void **state)
 	/* A reader gets the store upgraded by a writer first, and opens it. */
 	assert_int_equal(mu_store_open(&st, fx->dir, &ro, &why), 0);
 	assert_int_equal(log_last(st), 4);
+	assert_neg_items(st, all, 4);
 	mu_store_close(st);
 	/* A schema-1 store, upgraded by a writer this time. */
 	downgrade(fx->dir, 1);
@@ -288,6 +336,7 @@ test_schema_upgrade(void **state)
 	}
 	assert_int_equal(mu_store_check(fx->st, no_problem, NULL, &stats, &why), 0);
 	assert_int_equal(stats.records, 4);
+	assert_neg_items(fx->st, all, 4);
 	/* The new tables work, and new records go on from the filled log. */
 	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, true), 0);
 	put1(fx->st, cause(&fx->g[3], "d", 1, NOW - 1000));
@@ -297,6 +346,21 @@ test_schema_upgrade(void **state)
 	reopen(fx, &ro);
 	assert_int_equal(log_last(fx->st), 5);
 
+	/* Schema 2 lacks by_group only: the upgrade fills it from by_time and
+	 * keeps the log and the follows. A reader gets it done first. */
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	downgrade(fx->dir, 2);
+	reopen(fx, &ro);
+	assert_int_equal(log_last(fx->st), 5);
+	assert_neg_items(fx->st, all, 5);
+	downgrade(fx->dir, 2);
+	reopen(fx, NULL);
+	assert_neg_items(fx->st, all, 5);
+	assert_int_equal(mu_store_follow(fx->st, fx->g[3].pk, false), 0);
+	put1(fx->st, cause(&fx->g[3], "e", 1, NOW - 1));
+	assert_neg_items(fx->st, all, 6);
+
 	/* A newer schema is refused. */
 	mu_store_close(fx->st);
 	fx->st = NULL;
@@ -305,6 +369,7 @@ test_schema_upgrade(void **state)
 	assert_non_null(strstr(why.text, "schema version 4"));
 	set_schema(fx->dir, 3);
 	reopen(fx, NULL);
+	mu_scope_free(all);
 }
 
 /* --- peers --------------------------------------------------------------- */
@@ -713,6 +778,28 @@ test_neg_items(void **state)
 		assert_memory_equal(items[i].id, want[i].id, MU_ID_BYTES);
 	}
 	free(items);
+	assert_neg_items(fx->st, dom, 7);
+
+	/* A replaced and a deleted record leave their groups' items: the new
+	 * version and the delete take their places. */
+	put1(fx->st, cause(&fx->g[0], "a", 2, NOW - 600));
+	put1(fx->st, del_addr(&fx->g[2], MU_KIND_CAUSE, "c", NOW - 20));
+	assert_neg_items(fx->st, dom, 7);
+
+	/* Many groups interleaved in time, equal times across groups, and the
+	 * first and last group keys of the domain. */
+	for (size_t i = 0; i < 40; i++) {
+		char d[8];
+
+		snprintf(d, sizeof(d), "m%zu", i);
+		put1(fx->st, cause(&fx->g[i % 8], d, 1, NOW - 1000 + (int64_t)(i % 7)));
+	}
+	for (size_t i = 0; i < 8; i++)
+		assert_int_equal(mu_scope_add(dom, fx->g[i].pk), 0);
+	assert_neg_items(fx->st, dom, 9 + 40);
+	mu_scope_clear(dom);
+	assert_int_equal(mu_scope_add(dom, fx->g[7].pk), 0);
+	assert_neg_items(fx->st, dom, 5);
 	mu_scope_free(dom);
 }
 

@@ -932,6 +932,69 @@ test_read_only(void **state)
 	assert_non_null(strstr(why.text, "no store at"));
 }
 
+/* KiB of data.mdb in dir that this process has mapped (its Rss in smaps). */
+static long
+map_rss_kib(const char *dir)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[4096], path[128];
+	bool in = false;
+	long total = 0, kib;
+
+	assert_non_null(f);
+	snprintf(path, sizeof(path), "%s/data.mdb\n", dir);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t n = strlen(line), pn = strlen(path);
+
+		/* Mapping lines start with an address range; fields with a
+		 * capital letter. */
+		if ((line[0] >= '0' && line[0] <= '9') ||
+		    (line[0] >= 'a' && line[0] <= 'f'))
+			in = n >= pn && strcmp(line + n - pn, path) == 0;
+		else if (in && sscanf(line, "Rss: %ld kB", &kib) == 1)
+			total += kib;
+	}
+	fclose(f);
+	return total;
+}
+
+static void
+test_release_map(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[32];
+	char desc[3001], d[8];
+	struct seen s;
+
+	memset(desc, 'x', sizeof(desc) - 1);
+	desc[sizeof(desc) - 1] = '\0';
+	for (size_t i = 0; i < 32; i++) {
+		snprintf(d, sizeof(d), "c%zu", i);
+		r[i] = cause_desc(&fx->g[i % 8], d, 1, NOW - 100, "Rent", desc);
+		assert_int_equal(put1(fx->st, r[i]), MU_PUT_NEW);
+	}
+	reopen(fx, NULL);
+	for (size_t i = 0; i < 32; i++)
+		assert_int_equal(get_id(fx->st, r[i]->id, &s), 0);
+	assert_true(map_rss_kib(fx->dir) >= 32 * 3);
+
+	/* Given back: none of the file is mapped, and every record reads
+	 * back byte for byte, mapping its pages again. */
+	assert_int_equal(mu_store_release_map(fx->st), 0);
+	assert_int_equal(map_rss_kib(fx->dir), 0);
+	for (size_t i = 0; i < 32; i++) {
+		assert_int_equal(get_id(fx->st, r[i]->id, &s), 0);
+		assert_int_equal(s.raw_len, r[i]->raw_len);
+		assert_memory_equal(s.raw, r[i]->raw, r[i]->raw_len);
+	}
+	assert_true(map_rss_kib(fx->dir) > 0);
+	/* Writes go on as before. */
+	assert_int_equal(mu_store_release_map(fx->st), 0);
+	assert_int_equal(put1(fx->st, cause(&fx->g[0], "after", 1, NOW, "Rent")),
+	                 MU_PUT_NEW);
+	assert_int_equal(count(fx->st), 33);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -943,7 +1006,7 @@ main(void)
 	    T_(test_delete_id),    T_(test_map_full),    T_(test_map_size_env),
 	    T_(test_events),       T_(test_list),        T_(test_each_order),
 	    T_(test_alliances),    T_(test_corrupt),     T_(test_schema),
-	    T_(test_read_only),
+	    T_(test_release_map),  T_(test_read_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -208,8 +208,9 @@ clean_store_has_no_problem(void **state)
 	assert_int_equal(p.n, 0);
 	/* cause, event, alliance and the two deletes; "gone" is gone. */
 	assert_int_equal(stats.records, 5);
-	/* ids 5, by_time 5, current 3, ev_start 1, tombstones 2, follows 1. */
-	assert_int_equal(stats.entries, 17);
+	/* ids 5, by_time 5, by_group 5, current 3, ev_start 1, tombstones 2,
+	 * follows 1. */
+	assert_int_equal(stats.entries, 22);
 	/* `muster check` opens the store read-only. */
 	reopen(fx, &ro);
 	stats = check(fx, &p);
@@ -306,6 +307,36 @@ time_index_damage_is_reported(void **state)
 	assert_reported(&p, "by_time", "not at its created_at");
 	assert_reported(&p, "by_time", "names another group");
 	assert_int_equal(p.n, 4);
+}
+
+static void
+group_index_damage_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES], missing[MU_ID_BYTES];
+	struct problems p;
+
+	/* The cause has no entry; one names a record not stored; the event
+	 * is also listed at a time it does not have, the alliance in a group
+	 * it is not of; and an entry is no group key at all. */
+	mu_store__group_key(key, s.cause->group, s.cause->created_at, s.cause->id);
+	raw_del(fx, fx->st->by_group, key, sizeof(key));
+	randombytes_buf(missing, sizeof(missing));
+	mu_store__group_key(key, fx->g[0].pk, NOW, missing);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
+	mu_store__group_key(key, s.event->group, NOW + 7, s.event->id);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
+	mu_store__group_key(key, fx->g[3].pk, s.ally->created_at, s.ally->id);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
+	raw_put(fx, fx->st->by_group, key, MU_STORE__TIME_KEY_BYTES, NULL, 0);
+	check(fx, &p);
+	assert_reported(&p, "by_group", "has no group index entry");
+	assert_reported(&p, "by_group", "which is not stored");
+	assert_reported(&p, "by_group", "not at its created_at");
+	assert_reported(&p, "by_group", "in a group it is not of");
+	assert_reported(&p, "by_group", "not a group, a time and an id");
+	assert_int_equal(p.n, 5);
 }
 
 static void
@@ -466,6 +497,7 @@ main(void)
 	    T_(bodies_and_ids_damage_is_reported),
 	    T_(number_beyond_the_counter_is_reported),
 	    T_(time_index_damage_is_reported),
+	    T_(group_index_damage_is_reported),
 	    T_(current_index_damage_is_reported),
 	    T_(calendar_damage_is_reported),
 	    T_(tombstone_damage_is_reported),
