@@ -6,6 +6,7 @@
  * they enforce; storage/README.md the key layouts):
  *   records     id -> record bytes, exactly as signed
  *   by_time     created_at, id -> group     (the order reconciliation walks)
+ *   by_group    group, created_at, id -> "" (one group's records, that order)
  *   current     address -> id of the current version
  *   ev_start    start, id -> ""             (current events, the calendar)
  *   tombstones  target -> id of the delete record
