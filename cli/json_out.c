@@ -28,17 +28,6 @@ mu_cli_json_print(FILE *f, json_t *v)
 	return rc;
 }
 
-json_t *
-mu_cli_json_recs(const struct mu_cli_recs *l)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < l->n; i++)
-		mu_cli_json_push(&arr, mu_node_json_record(&l->v[i].rec));
-	return arr;
-}
-
 void
 mu_cli_json_push(json_t **arr, json_t *o)
 {
