@@ -165,7 +165,7 @@ struct mu_cli_rec {
 	struct mu_record rec; /* borrows buf */
 };
 
-/* Copies rec into *out. 0 or MU_ENOMEM/MU_ECORRUPT. */
+/* Copies rec into *out. 0 or MU_ENOMEM. */
 int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
 
 /* Frees the copy; a zeroed struct is fine. */
