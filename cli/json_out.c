@@ -4,8 +4,6 @@
  */
 #include "json_out.h"
 
-#include <stdlib.h>
-
 #include "../protocol/textform.h"
 #include "cli.h"
 #include "when.h"
