@@ -19,7 +19,11 @@
    feed must hold one VEVENT per event.
 
 --list-only runs step 1 alone (to iterate on the list without building the
-big home of step 2): only the event_list figures.
+big home of step 2): only the event_list figures. run.py does not pass it;
+run this file directly, with the environment run.py would set:
+  MUSTER_BIN=build/muster MUSTER_BUILD_DIR=build MUSTER_SOURCE_DIR=. \
+  MUSTER_BENCH_CACHE=/tmp/cache /usr/bin/python3 tests/bench/bench_footprint.py --list-only
+(a cache directory that outlives the run keeps the imported home for the next).
 
 Figures (full run; --quick uses 2,000 events and 10,000 records of 100
 groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
