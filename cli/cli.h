@@ -15,6 +15,7 @@
  *   publish.c  build, sign, store and print a new record
  *   when.c     time input and output (when.h)
  *   json_out.c records as JSON (json_out.h)
+ *   list_out.c the lists, printed while the store is walked (list_out.h)
  *   print.c    records as text for people
  *   cmd_peer.c the peers table, read by `peer list` and `status`
  *
@@ -164,7 +165,7 @@ struct mu_cli_rec {
 	struct mu_record rec; /* borrows buf */
 };
 
-/* Copies rec into *out. 0 or MU_ENOMEM/MU_ECORRUPT. */
+/* Copies rec into *out. 0 or MU_ENOMEM. */
 int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
 
 /* Frees the copy; a zeroed struct is fine. */
@@ -176,18 +177,6 @@ void mu_cli_rec_free(struct mu_cli_rec *r);
  * or not, or NULL when out of memory (v is then still the caller's).
  */
 void *mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
-
-/* A growable list of copied records, for lists that are printed after the
- * store has been walked (so that nothing nests store reads). */
-struct mu_cli_recs {
-	struct mu_cli_rec *v;
-	size_t n, cap;
-};
-
-/* A visitor for mu_store_*(): appends a copy of rec to the mu_cli_recs at
- * ctx. Returns 0 or MU_ENOMEM. */
-int mu_cli_recs_add(void *ctx, const struct mu_record *rec);
-void mu_cli_recs_free(struct mu_cli_recs *l);
 
 /* Reads the current version at addr into *out, silently. Returns 0,
  * MU_ENOTFOUND (nothing current there, or deleted), or another error. */
@@ -227,6 +216,10 @@ void mu_cli_short_key(char out[MU_CLI_SHORT_KEY_SIZE], const uint8_t key[MU_KEY_
 #define MU_CLI_NAME_SIZE 128
 bool mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
                        char out[MU_CLI_NAME_SIZE]);
+
+/* A profile record's name into out, cut on a character boundary to fit;
+ * empty when it has none. */
+void mu_cli_profile_name(char out[MU_CLI_NAME_SIZE], const struct mu_record *rec);
 
 /* Parses a group key given on the command line; prints why on failure and
  * returns MU_CLI_ERR. what names the option or argument: "--group". */
@@ -306,13 +299,6 @@ void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_
  * multi-line text under a label. */
 void mu_cli_print_indented(FILE *f, const char *first, const char *indent,
                            struct mu_str s);
-
-/* The records of l for a list command, one paragraph each, printed by print
- * (mu_cli_print_event or mu_cli_print_cause) with their group's name. Must
- * not be called from inside a store visitor. */
-void mu_cli_print_recs(struct mu_cli *cli, const struct mu_cli_recs *l,
-                       void (*print)(FILE *f, const struct mu_record *rec,
-                                     const char *group_name));
 
 /* Every header and content field of a record, for `show`. */
 void mu_cli_print_record(FILE *f, const struct mu_record *rec);

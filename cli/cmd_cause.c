@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "list_out.h"
 
 static const char group_help[] =
     "Usage: muster cause add --title T [options]\n"
@@ -164,7 +165,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
-	struct mu_cli_recs recs = {NULL, 0, 0};
+	struct mu_cli_lister out;
 	uint8_t group[MU_KEY_BYTES];
 	size_t nargs;
 	int rc;
@@ -178,22 +179,18 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_open(cli, MU_CLI_READONLY);
 	if (rc != 0)
 		return rc;
+	rc = mu_cli_lister_begin(&out, cli, json, mu_cli_print_cause);
+	if (rc != 0)
+		return rc;
 	rc = mu_store_list(cli->store, MU_KIND_CAUSE, group_text != NULL ? group : NULL,
-	                   mu_cli_recs_add, &recs);
-	if (rc != 0) {
-		rc = mu_cli_fail("cannot list the causes: %s", mu_strerror(rc));
-		goto out;
-	}
-	if (json) {
-		rc = mu_cli_json_out(mu_cli_json_recs(&recs));
-		goto out;
-	}
-	if (recs.n == 0)
+	                   mu_cli_lister_add, &out);
+	if (rc == 0 && !json && out.n == 0)
 		printf("No causes. Publish one with `muster cause add --title T`.\n");
-	mu_cli_print_recs(cli, &recs, mu_cli_print_cause);
-out:
-	mu_cli_recs_free(&recs);
-	return rc;
+	if (mu_cli_lister_end(&out, rc) != 0)
+		return MU_CLI_ERR;
+	if (rc != 0)
+		return mu_cli_fail("cannot list the causes: %s", mu_strerror(rc));
+	return 0;
 }
 
 int

@@ -11,6 +11,7 @@
 #include "../node/calendar.h"
 #include "cli.h"
 #include "json_out.h"
+#include "list_out.h"
 #include "when.h"
 
 static const char group_help[] =
@@ -503,17 +504,17 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 
 struct list_ctx {
 	struct mu_cal_filter f; /* the group and cause to list */
-	struct mu_cli_recs recs;
+	struct mu_cli_lister out;
 };
 
 static int
-collect(void *ctx, const struct mu_record *rec)
+list_one(void *ctx, const struct mu_record *rec)
 {
 	struct list_ctx *c = ctx;
 
 	if (!mu_cal_passes(&c->f, rec))
 		return 0;
-	return mu_cli_recs_add(&c->recs, rec);
+	return mu_cli_lister_add(&c->out, rec);
 }
 
 /* A group's profile name, or its whole key when it has none stored. */
@@ -646,22 +647,18 @@ list(struct mu_cli *cli, int argc, char **argv)
 	ctx.f.to = to;
 	if (ics)
 		return print_ics(cli, &ctx.f);
-	rc = mu_store_events(cli->store, from, to, collect, &ctx);
-	if (rc != 0) {
-		rc = mu_cli_fail("cannot list the events: %s", mu_strerror(rc));
-		goto out;
-	}
-	if (json) {
-		rc = mu_cli_json_out(mu_cli_json_recs(&ctx.recs));
-		goto out;
-	}
-	if (ctx.recs.n == 0)
+	rc = mu_cli_lister_begin(&ctx.out, cli, json, mu_cli_print_event);
+	if (rc != 0)
+		return rc;
+	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
+	if (rc == 0 && !json && ctx.out.n == 0)
 		printf("No events%s. Publish one with `muster event add`.\n",
 		       from_text == NULL && to_text == NULL ? " coming up" : " then");
-	mu_cli_print_recs(cli, &ctx.recs, mu_cli_print_event);
-out:
-	mu_cli_recs_free(&ctx.recs);
-	return rc;
+	if (mu_cli_lister_end(&ctx.out, rc) != 0)
+		return MU_CLI_ERR;
+	if (rc != 0)
+		return mu_cli_fail("cannot list the events: %s", mu_strerror(rc));
+	return 0;
 }
 
 int

@@ -4,8 +4,10 @@
  * records looked up for editing.
  *
  * Store visitors see records in LMDB's memory only during the call, and a
- * visitor must not start another read (LMDB allows one read transaction per
- * thread). So lists copy what they visit first and look up names after.
+ * visitor must not start another read (a read begun inside another may have
+ * to adopt a map that another process grew, which LMDB allows only while no
+ * transaction is open). So a record that must outlive the visit is copied,
+ * and lists read the names they print before the walk (list_out.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -74,19 +76,13 @@ mu_cli_close(struct mu_cli *cli)
 int
 mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec)
 {
-	struct mu_why why;
-
 	out->buf = malloc(rec->raw_len);
 	if (out->buf == NULL)
 		return MU_ENOMEM;
 	memcpy(out->buf, rec->raw, rec->raw_len);
-	/* The store only holds records that were verified when they came in. */
-	if (mu_rec_parse(&out->rec, out->buf, rec->raw_len, 0,
-	                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &why) != 0) {
-		free(out->buf);
-		out->buf = NULL;
-		return MU_ECORRUPT;
-	}
+	/* The store parsed these very bytes: no second parse. */
+	out->rec = *rec;
+	mu_rec_move(&out->rec, out->buf);
 	return 0;
 }
 
@@ -101,35 +97,6 @@ void *
 mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
 {
 	return mu_buf_grow_array(v, n, cap, size, first);
-}
-
-int
-mu_cli_recs_add(void *ctx, const struct mu_record *rec)
-{
-	struct mu_cli_recs *l = ctx;
-	struct mu_cli_rec *v;
-	int rc;
-
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 16)) == NULL)
-		return MU_ENOMEM;
-	l->v = v;
-	rc = mu_cli_rec_copy(&l->v[l->n], rec);
-	if (rc != 0)
-		return rc;
-	l->n++;
-	return 0;
-}
-
-void
-mu_cli_recs_free(struct mu_cli_recs *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		mu_cli_rec_free(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
 }
 
 static int
@@ -229,10 +196,9 @@ mu_cli_short_key(char out[MU_CLI_SHORT_KEY_SIZE], const uint8_t key[MU_KEY_BYTES
 	         text + MU_KEY_TEXT_LEN - 4);
 }
 
-static int
-copy_name(void *ctx, const struct mu_record *rec)
+void
+mu_cli_profile_name(char out[MU_CLI_NAME_SIZE], const struct mu_record *rec)
 {
-	char *out = ctx;
 	const struct mu_str *n = &rec->c.profile.name;
 	size_t len = n->len;
 
@@ -244,6 +210,12 @@ copy_name(void *ctx, const struct mu_record *rec)
 	}
 	memcpy(out, n->ptr, len);
 	out[len] = '\0';
+}
+
+static int
+copy_name(void *ctx, const struct mu_record *rec)
+{
+	mu_cli_profile_name(ctx, rec);
 	return 0;
 }
 

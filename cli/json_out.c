@@ -4,8 +4,6 @@
  */
 #include "json_out.h"
 
-#include <stdlib.h>
-
 #include "../protocol/textform.h"
 #include "cli.h"
 #include "when.h"
@@ -13,30 +11,17 @@
 int
 mu_cli_json_print(FILE *f, json_t *v)
 {
-	char *text;
-	int rc = 0;
+	int rc;
 
 	if (v == NULL)
 		return MU_ENOMEM;
-	text = json_dumps(v, JSON_INDENT(2) | MU_NODE_JSON_REAL);
+	/* Straight to f: a long list would otherwise be one string first,
+	 * grown (and copied) many times over. */
+	rc = json_dumpf(v, f, JSON_INDENT(2) | MU_NODE_JSON_REAL);
 	json_decref(v);
-	if (text == NULL)
-		return MU_ENOMEM;
-	if (fputs(text, f) == EOF || fputc('\n', f) == EOF)
-		rc = MU_EIO;
-	free(text);
-	return rc;
-}
-
-json_t *
-mu_cli_json_recs(const struct mu_cli_recs *l)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < l->n; i++)
-		mu_cli_json_push(&arr, mu_node_json_record(&l->v[i].rec));
-	return arr;
+	if (rc != 0 || fputc('\n', f) == EOF)
+		return MU_EIO;
+	return 0;
 }
 
 void

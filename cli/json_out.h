@@ -20,11 +20,6 @@
 int mu_cli_json_print(FILE *f, json_t *v);
 
 struct mu_cli;
-struct mu_cli_recs;
-
-/* The records of l as a JSON array (a new reference), or NULL when out of
- * memory. */
-json_t *mu_cli_json_recs(const struct mu_cli_recs *l);
 
 /* Appends o to *arr, taking the reference. When that fails, *arr is freed
  * and set to NULL, so that a loop building an array can stop at NULL and

@@ -93,37 +93,6 @@ mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
 }
 
 void
-mu_cli_print_recs(struct mu_cli *cli, const struct mu_cli_recs *l,
-                  void (*print)(FILE *f, const struct mu_record *rec,
-                                const char *group_name))
-{
-	/* Long lists name the same groups over and over: each name is read
-	 * (a profile lookup and parse) once per slot of this small cache. */
-	struct name_slot {
-		uint8_t key[MU_KEY_BYTES];
-		bool set;
-		char name[MU_CLI_NAME_SIZE];
-	} *names = calloc(256, sizeof(*names)), one, *slot;
-	const uint8_t *key;
-	size_t i;
-
-	for (i = 0; i < l->n; i++) {
-		key = l->v[i].rec.group;
-		slot = names != NULL ? &names[key[0]] : &one;
-		if (slot == &one || !slot->set ||
-		    memcmp(slot->key, key, MU_KEY_BYTES) != 0) {
-			mu_cli_group_name(cli, key, slot->name);
-			memcpy(slot->key, key, MU_KEY_BYTES);
-			slot->set = true;
-		}
-		if (i > 0)
-			putchar('\n');
-		print(stdout, &l->v[i].rec, slot->name);
-	}
-	free(names);
-}
-
-void
 mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name)
 {
 	const struct mu_cause *c = &rec->c.cause;

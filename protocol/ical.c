@@ -172,7 +172,7 @@ int
 mu_ical_end(struct mu_ical *w)
 {
 	struct mu_buf *out = w->out;
-	size_t len, i = 0, col = 0, u;
+	size_t len, i = 0, col = 0, u, n;
 	const uint8_t *p;
 
 	value_start(w);
@@ -185,6 +185,19 @@ mu_ical_end(struct mu_ical *w)
 	if (w->err != 0)
 		return w->err;
 	while (i < len) {
+		/* A run of plain ASCII is a unit per byte: copied at once, up
+		 * to the fold, since most text is. */
+		n = 0;
+		while (col + n < MU_ICAL_FOLD && i + n < len && p[i + n] < 0x80 &&
+		       p[i + n] != '\\')
+			n++;
+		if (n > 0) {
+			memcpy(out->data + out->len, p + i, n);
+			out->len += n;
+			col += n;
+			i += n;
+			continue;
+		}
 		u = unit_len(p + i, len - i);
 		if (col + u > MU_ICAL_FOLD) {
 			memcpy(out->data + out->len, "\r\n ", 3);

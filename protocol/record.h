@@ -190,6 +190,14 @@ int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t 
                  int flags, struct mu_why *why);
 
 /*
+ * Makes *rec, which mu_rec_parse() filled and which
+ * borrows rec->raw, borrow raw instead: a copy of those rec->raw_len bytes
+ * (the caller's, and it must outlive rec). A record copied out of a buffer
+ * that goes away (a store's read) so needs no second parse.
+ */
+void mu_rec_move(struct mu_record *rec, const uint8_t *raw);
+
+/*
  * Returns how many bytes the record that starts at buf occupies, reading only
  * its outer headers, so that a stream of records can be cut without parsing
  * them: > 0 on success (never more than len), MU_ETRUNC when more bytes are

@@ -6,6 +6,9 @@
 #include "utf8.h"
 
 #include <stdint.h>
+#include <string.h>
+
+#define BYTES(b) (0x0101010101010101ull * (b)) /* b in each byte of a word */
 
 static int
 bad(struct mu_utf8_err *err, int code, size_t off, const char *detail)
@@ -29,6 +32,26 @@ control(unsigned char c, enum mu_utf8_mode mode)
 	return !(mode == MU_UTF8_TEXT && (c == '\t' || c == '\n'));
 }
 
+/*
+ * Whether the 8 bytes at s are all printable ASCII (0x20 to 0x7e), which
+ * every mode accepts: most record text is, and a word at a time is several
+ * times faster than a byte. A word with a byte below n has a borrow into
+ * that byte's top bit in w - BYTES(n) where the byte's own top bit is clear
+ * (exact for n <= 128 once top bits are excluded); 0x7f is the zero byte of
+ * w ^ BYTES(0x7f).
+ */
+static int
+printable8(const unsigned char *s)
+{
+	const uint64_t top = BYTES(0x80);
+	uint64_t w, d;
+
+	memcpy(&w, s, sizeof(w));
+	d = w ^ BYTES(0x7f);
+	return ((w & top) | ((w - BYTES(0x20)) & ~w & top) |
+	        ((d - BYTES(0x01)) & ~d & top)) == 0;
+}
+
 int
 mu_utf8_check(const char *str, size_t len, enum mu_utf8_mode mode,
               struct mu_utf8_err *err)
@@ -38,6 +61,10 @@ mu_utf8_check(const char *str, size_t len, enum mu_utf8_mode mode,
 	size_t i = 0, n, k;
 
 	while (i < len) {
+		if (len - i >= 8 && printable8(s + i)) {
+			i += 8;
+			continue;
+		}
 		c = s[i];
 		if (c < 0x80) {
 			if (control(c, mode))

@@ -18,6 +18,13 @@
    request until the last byte (target < 200 ms, as for the list), and the
    feed must hold one VEVENT per event.
 
+--list-only runs step 1 alone (to iterate on the list without building the
+big home of step 2): only the event_list figures. run.py does not pass it;
+run this file directly, with the environment run.py would set:
+  MUSTER_BIN=build/muster MUSTER_BUILD_DIR=build MUSTER_SOURCE_DIR=. \
+  MUSTER_BENCH_CACHE=/tmp/cache /usr/bin/python3 tests/bench/bench_footprint.py --list-only
+(a cache directory that outlives the run keeps the imported home for the next).
+
 Figures (full run; --quick uses 2,000 events and 10,000 records of 100
 groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
   event_list_10k_ms         ms
@@ -140,6 +147,7 @@ def serve_rss(work, n, groups):
 
 def main():
     quick = "--quick" in sys.argv[1:]
+    list_only = "--list-only" in sys.argv[1:]
     events = 2000 if quick else 10000
     n, groups = (10000, 100) if quick else (1000000, 1000)
     with netlib.Workdir("footprint") as work:
@@ -147,6 +155,8 @@ def main():
         wall, cpu = event_list(home, events)
         figure("event_list_%s_ms" % label(events), wall * 1000, "ms")
         figure("event_list_%s_cpu_ms" % label(events), cpu * 1000, "ms")
+        if list_only:
+            return 0
         ics = calendar_ics(work, home, events)
         figure("calendar_ics_%s_ms" % label(events), ics * 1000, "ms")
         hwm, anon = serve_rss(work, n, groups)

@@ -6,7 +6,10 @@ import os
 import re
 import unittest
 
+import msgpack
+
 import musterlib
+import recbuild
 from musterlib import Home
 
 TITLE = "Tenants\u2019 assembly \u270a\U0001f3fd \U0001f3e0"
@@ -307,6 +310,53 @@ class Flow(unittest.TestCase):
         self.assertNotIn("02:00", text)
         ej = a.json("event", "list", "--json")
         self.assertEqual(ej[0]["content"]["start"], "%d-07-02T02:00:00Z" % self.year)
+
+    def test_text_lists_name_groups(self):
+        # The lists print while the store is walked, with the names read
+        # before: a group with a profile by its name, one without by its
+        # short key, a paragraph each, in order.
+        a = Home(self, "n1")
+        akey = a.init("Riverside Tenants")
+        b = Home(self, "n2")
+        bkey = b.init("River Friends")
+        self.assertEqual(a.ok("event", "list"),
+                         "No events coming up. Publish one with `muster event add`.\n")
+        self.assertEqual(a.ok("event", "list", "--from", "2000-01-01"),
+                         "No events then. Publish one with `muster event add`.\n")
+        self.assertEqual(a.ok("cause", "list"),
+                         "No causes. Publish one with `muster cause add --title T`.\n")
+        self.assertEqual(a.json("event", "list", "--json"), [])
+        mine = self.add_event(a, title="Assembly", day="12-05")
+        theirs = self.add_event(b, title="Picnic", day="12-06")
+        b.line("cause", "add", "--title", "Clean the river")
+        # All of B's records but its profile: A knows B only by its key.
+        recs = [r for r in musterlib.export_records(self, b)
+                if msgpack.unpackb(msgpack.unpackb(r)[0])[1] != "profile"]
+        self.assertEqual(len(recs), 2)
+        path = os.path.join(a.tmp, "no-profile.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream((None, r) for r in recs))
+        a.import_file(path)
+        c = Home(self, "n3")
+        c.init("Canal Crew")
+        third = self.add_event(c, title="Regatta", day="12-07")
+        a.import_file(c.export_file())
+        short = "%s\u2026%s" % (bkey[:12], bkey[-4:])
+        paras = a.ok("event", "list").rstrip("\n").split("\n\n")
+        self.assertEqual(len(paras), 3, paras)
+        self.assertIn("Assembly", paras[0])
+        self.assertIn("\n    by Riverside Tenants\n", paras[0])
+        self.assertTrue(paras[0].endswith("\n    " + mine), paras[0])
+        self.assertIn("Picnic", paras[1])
+        self.assertIn("\n    by %s\n" % short, paras[1])
+        self.assertTrue(paras[1].endswith("\n    " + theirs), paras[1])
+        self.assertIn("Regatta", paras[2])
+        self.assertIn("\n    by Canal Crew\n", paras[2])
+        self.assertTrue(paras[2].endswith("\n    " + third), paras[2])
+        self.assertIn("\n    by %s" % short, a.ok("cause", "list"))
+        self.assertEqual([x["address"] for x in a.json("event", "list", "--group", bkey,
+                                                       "--json")], [theirs])
+        self.assertNotIn(akey, a.ok("event", "list", "--group", bkey))
 
     def test_past_events_hidden_by_default(self):
         a = Home(self, "p")

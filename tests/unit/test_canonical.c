@@ -404,6 +404,47 @@ test_utf8_check(void **state)
 	assert_int_equal(mu_utf8_check(RAW("\xc2\x85"), MU_UTF8_LINE, &e), MU_UTF8_OK);
 }
 
+/*
+ * Every byte value at every position of printable ASCII text, in each mode:
+ * the checker reads such text a word at a time, so a bad byte must be found
+ * wherever it falls in or across words, at its own offset.
+ */
+static void
+test_utf8_words(void **state)
+{
+	static const enum mu_utf8_mode modes[] = {MU_UTF8_ANY, MU_UTF8_LINE,
+	                                          MU_UTF8_TEXT};
+	char s[24];
+	struct mu_utf8_err e;
+	size_t m, pos;
+	int b, want;
+
+	(void)state;
+	for (m = 0; m < 3; m++) {
+		for (pos = 0; pos < sizeof(s); pos++) {
+			for (b = 0; b < 256; b++) {
+				memcpy(s, "abcdefghijklmnopqrstuvwx", sizeof(s));
+				s[pos] = (char)b;
+				if (b >= 0x80)
+					want = MU_UTF8_EBAD; /* alone among ASCII */
+				else if (b >= 0x20 && b != 0x7f)
+					want = MU_UTF8_OK;
+				else if (modes[m] == MU_UTF8_ANY ||
+				         (modes[m] == MU_UTF8_TEXT &&
+				          (b == '\t' || b == '\n')))
+					want = MU_UTF8_OK;
+				else
+					want = MU_UTF8_ECONTROL;
+				e.off = 999;
+				assert_int_equal(
+				    mu_utf8_check(s, sizeof(s), modes[m], &e), want);
+				if (want != MU_UTF8_OK)
+					assert_int_equal(e.off, pos);
+			}
+		}
+	}
+}
+
 /* --- hand-made records ------------------------------------------------- */
 
 struct kv {
@@ -1163,6 +1204,7 @@ main(void)
 	    cmocka_unit_test(test_reader_array_map),
 	    cmocka_unit_test(test_reader_forbidden_types),
 	    cmocka_unit_test(test_utf8_check),
+	    cmocka_unit_test(test_utf8_words),
 	    cmocka_unit_test(test_hand_valid),
 	    cmocka_unit_test(test_canonical_ints),
 	    cmocka_unit_test(test_canonical_lengths),

@@ -1477,6 +1477,93 @@ test_messages(void **state)
 	assert_null(b);
 }
 
+/* --- moving a parsed record to a copy of its bytes ------------------------- */
+
+/*
+ * Builds r, moves its parse to a copy of the bytes (the original wiped and
+ * freed), and compares the result with a parse of the copy: every pointer,
+ * the content's included, must have moved, and nothing else changed.
+ */
+static void
+check_move(const struct mu_record *r)
+{
+	struct mu_record p, moved, again;
+	struct mu_why why;
+	uint8_t *bytes = NULL, *copy;
+	size_t len;
+
+	assert_int_equal(build(r, &p, &bytes, &len, &why), 0);
+	copy = malloc(len);
+	assert_non_null(copy);
+	memcpy(copy, bytes, len);
+	memcpy(&moved, &p, sizeof(moved)); /* padding too, for the comparison */
+	mu_rec_move(&moved, copy);
+	memset(bytes, 0xee, len);
+	free(bytes);
+	assert_int_equal(mu_rec_parse(&again, copy, len, T0, 0, &why), 0);
+	assert_memory_equal(&moved, &again, sizeof(again));
+	free(copy);
+}
+
+static void
+test_move(void **state)
+{
+	static const char *const addrs[] = {"node.example.org:7412", "[::]:443"};
+	char d[2 * MU_KEY_BYTES + 1];
+	struct mu_record r;
+
+	(void)state;
+	base(&r, MU_KIND_PROFILE, "");
+	r.c.profile.name = S("Tenants' Union");
+	r.c.profile.about = S("We organise.");
+	r.c.profile.website = S("https://tu.example.org/");
+	r.c.profile.contact = S("tu@example.org");
+	r.c.profile.location = S("Copenhagen");
+	check_move(&r);
+
+	base(&r, MU_KIND_CAUSE, "rent-strike");
+	r.c.cause.title = S("Rent strike");
+	r.c.cause.summary = S("Withhold rent.");
+	r.c.cause.description = S("Long text.\nWith lines.");
+	r.c.cause.url = S("http://example.org/strike");
+	r.c.cause.tags[0] = S("housing");
+	r.c.cause.tags[1] = S("rent");
+	r.c.cause.ntags = 2;
+	r.c.cause.status = MU_CAUSE_ACTIVE;
+	check_move(&r);
+
+	full_event(&r); /* a location map, an address, lists of strings */
+	check_move(&r);
+	minimal_event(&r);
+	check_move(&r);
+
+	base(&r, MU_KIND_ALLIANCE, "");
+	memcpy(r.c.alliance.with, H.pk, MU_KEY_BYTES);
+	r.c.alliance.terms = S("We share resources.");
+	memcpy(r.c.alliance.causes[0].group, H.pk, MU_KEY_BYTES);
+	r.c.alliance.causes[0].kind = MU_KIND_CAUSE;
+	r.c.alliance.causes[0].d = S("climate");
+	memcpy(r.c.alliance.causes[1].group, G.pk, MU_KEY_BYTES);
+	r.c.alliance.causes[1].kind = MU_KIND_CAUSE;
+	r.c.alliance.causes[1].d = S("rent-strike");
+	r.c.alliance.ncauses = 2;
+	r.c.alliance.status = MU_ALLIANCE_PROPOSED;
+	hex(d, H.pk, MU_KEY_BYTES);
+	r.d = S(d);
+	check_move(&r);
+
+	base(&r, MU_KIND_DELETE, "");
+	r.c.del.by_addr = true;
+	memcpy(r.c.del.addr.group, G.pk, MU_KEY_BYTES);
+	r.c.del.addr.kind = MU_KIND_EVENT;
+	r.c.del.addr.d = S("e1");
+	r.c.del.reason = S("Called off");
+	check_move(&r);
+
+	node_rec(&r, addrs, 2);
+	check_move(&r);
+}
+
 int
 main(void)
 {
@@ -1513,6 +1600,7 @@ main(void)
 	    cmocka_unit_test(test_node_roundtrip),
 	    cmocka_unit_test(test_node_addr_rule),
 	    cmocka_unit_test(test_node_rules),
+	    cmocka_unit_test(test_move),
 	};
 
 	if (sodium_init() < 0)

@@ -1,0 +1,136 @@
+/*
+ * list_out.c - the output of a list command, written during the store's
+ * walk (list_out.h).
+ */
+#include "list_out.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_out.h"
+
+/* A group's display name: its profile's name, else its short key. */
+struct mu_cli_lister_name {
+	uint8_t key[MU_KEY_BYTES];
+	char name[MU_CLI_NAME_SIZE];
+};
+
+/* The index of key in l's names, or where it would go. */
+static size_t
+name_pos(const struct mu_cli_lister *l, const uint8_t key[MU_KEY_BYTES], bool *found)
+{
+	size_t lo = 0, hi = l->nnames, mid;
+	int c;
+
+	*found = false;
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = memcmp(l->names[mid].key, key, MU_KEY_BYTES);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Inserts key's entry at its place; NULL when out of memory. */
+static struct mu_cli_lister_name *
+name_insert(struct mu_cli_lister *l, const uint8_t key[MU_KEY_BYTES])
+{
+	struct mu_cli_lister_name *v;
+	bool found;
+	size_t i = name_pos(l, key, &found);
+
+	if (found)
+		return &l->names[i];
+	v = mu_cli_grow(l->names, l->nnames, &l->cap_names, sizeof(*v), 64);
+	if (v == NULL)
+		return NULL;
+	l->names = v;
+	memmove(&v[i + 1], &v[i], (l->nnames - i) * sizeof(*v));
+	l->nnames++;
+	memcpy(v[i].key, key, MU_KEY_BYTES);
+	mu_cli_short_key(v[i].name, key);
+	return &v[i];
+}
+
+/* Visitor of the profiles: keeps each group's name, as mu_cli_group_name()
+ * reads it. */
+static int
+load_name(void *ctx, const struct mu_record *rec)
+{
+	struct mu_cli_lister_name *n = name_insert(ctx, rec->group);
+	char name[MU_CLI_NAME_SIZE];
+
+	if (n == NULL)
+		return MU_ENOMEM;
+	mu_cli_profile_name(name, rec);
+	if (name[0] != '\0')
+		memcpy(n->name, name, sizeof(name));
+	return 0;
+}
+
+int
+mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
+                    mu_cli_print_fn print)
+{
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	if (json) {
+		l->json = json_array();
+		return l->json != NULL ? 0 : mu_cli_fail("out of memory");
+	}
+	l->print = print;
+	rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, load_name, l);
+	if (rc != 0) {
+		mu_cli_lister_end(l, rc);
+		return mu_cli_fail("cannot read the groups' names: %s",
+		                   mu_strerror(rc));
+	}
+	return 0;
+}
+
+int
+mu_cli_lister_add(void *ctx, const struct mu_record *rec)
+{
+	struct mu_cli_lister *l = ctx;
+	const struct mu_cli_lister_name *n;
+
+	if (l->print == NULL) {
+		mu_cli_json_push(&l->json, mu_node_json_record(rec));
+		if (l->json == NULL)
+			return MU_ENOMEM;
+	} else {
+		/* A group without a profile gets an entry too, for its next
+		 * record: most lists name few groups many times. */
+		if ((n = name_insert(l, rec->group)) == NULL)
+			return MU_ENOMEM;
+		if (l->n > 0)
+			putchar('\n');
+		l->print(stdout, rec, n->name);
+	}
+	l->n++;
+	return 0;
+}
+
+int
+mu_cli_lister_end(struct mu_cli_lister *l, int err)
+{
+	int rc = 0;
+
+	if (l->print == NULL && err == 0)
+		rc = mu_cli_json_out(l->json);
+	else
+		json_decref(l->json);
+	l->json = NULL;
+	free(l->names);
+	l->names = NULL;
+	l->nnames = l->cap_names = 0;
+	return rc;
+}
