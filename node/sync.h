@@ -112,6 +112,7 @@ struct mu_sync_asked {
 /* A record stored as new, and the peer it came from (NULL: not a peer). */
 struct mu_sync_fresh {
 	uint8_t id[32];
+	uint8_t kind; /* enum mu_kind */
 	const struct mu_sync_peer *from;
 };
 
