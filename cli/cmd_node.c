@@ -56,8 +56,10 @@ static const char sync_help[] =
     "\n"
     "Connects to the node at HOST:PORT, syncs once (the records each side\n"
     "lacks, within what both want) and exits. Progress goes to stderr: records\n"
-    "received and sent. Exits with status 0 only when the sync completed. The\n"
-    "other node must run `muster serve`; this one need not.\n"
+    "received and sent; the last line adds the bytes read from and written to\n"
+    "the connection (handshake and framing included). Exits with status 0\n"
+    "only when the sync completed. The other node must run `muster serve`;\n"
+    "this one need not.\n"
     "\n"
     "KEY is the group key the other node must prove (the mug1… text of its\n"
     "`muster id`); the connection is refused if it proves another. Without\n"
@@ -290,7 +292,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"sync", sync_help, opts, "HOST:PORT [KEY]",
 	                                 1,      2};
 	struct find_peer peer = {NULL, false, false, {0}};
-	struct mu_sync_report report = {0, 0, 0, 0};
+	struct mu_sync_report report = {0};
 	uint8_t key[MU_KEY_BYTES];
 	const uint8_t *expect;
 	struct mu_node_opts o;
@@ -338,9 +340,11 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr,
 	        "sync with %s done: %llu records received (%llu new, %llu "
-	        "rejected), %llu sent\n",
+	        "rejected), %llu sent; %llu bytes read, %llu written\n",
 	        args[0], (unsigned long long)report.received,
 	        (unsigned long long)report.stored, (unsigned long long)report.rejected,
-	        (unsigned long long)report.sent);
+	        (unsigned long long)report.sent,
+	        (unsigned long long)report.wire_received,
+	        (unsigned long long)report.wire_sent);
 	return MU_CLI_OK;
 }

@@ -11,6 +11,7 @@
  * handshaking connections per address. After it, frames are at most 64 KiB
  * by construction and the write queue is bounded by backpressure.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,10 +38,11 @@ struct mu_conn {
 	struct mu_conn *next, *prev; /* node->conns; next survives removal */
 	struct mu_sess *sess;
 	struct mu_sync_peer *sync;
-	struct mu_buf out; /* frames not yet handed to uv_write */
-	size_t inflight;   /* bytes handed to uv_write, not yet written */
-	unsigned refs;     /* handles and requests that still call back */
-	bool listed;       /* in node->conns and its counts */
+	struct mu_buf out;          /* frames not yet handed to uv_write */
+	size_t inflight;            /* bytes handed to uv_write, not yet written */
+	uint64_t wire_out, wire_in; /* bytes written to and read from the socket */
+	unsigned refs;              /* handles and requests that still call back */
+	bool listed;                /* in node->conns and its counts */
 	bool dialer, connected, ready, closing;
 	bool resolving, feeding;
 	bool reading, throttled, held; /* reading = !throttled && !held */
@@ -174,6 +176,9 @@ conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
 	c->closing = true;
 	if (line != NULL)
 		mu_node_log(node, level, "%s", line);
+	mu_node_log(node, MU_LOG_DEBUG,
+	            "%s: %" PRIu64 " bytes written, %" PRIu64 " read", c->name,
+	            c->wire_out, c->wire_in);
 	conn_detach(c);
 	/* Ending before sync.c said it was done is a failed sync; our reason
 	 * is the precise one, so it goes first. */
@@ -258,6 +263,10 @@ on_write(uv_write_t *req, int status)
 	size_t before = mu_conn_queued(c), after;
 
 	c->inflight -= w->len;
+	if (status == 0) {
+		c->wire_out += w->len;
+		c->node->report.wire_sent += w->len;
+	}
 	free(w->data);
 	free(w);
 	after = mu_conn_queued(c);
@@ -499,6 +508,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			mu_conn_close(c, uv_strerror((int)nread));
 		return;
 	}
+	c->wire_in += (size_t)nread;
+	c->node->report.wire_received += (size_t)nread;
 	c->why.text[0] = '\0';
 	c->feeding = true;
 	rc = mu_sess_feed(c->sess, (const uint8_t *)buf->base, (size_t)nread, &c->out,

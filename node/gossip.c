@@ -468,6 +468,42 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 	return 0;
 }
 
+/*
+ * Whether the log past node->log_seq holds only fresh, all from one peer
+ * that is our only one: nobody is to be pushed anything, and the records
+ * need not be read back (a catch-up sync from one peer would read every
+ * record it stores). Then the log is skipped, minding only the kinds that
+ * change the scope. The log numbers its entries one by one, and the commit
+ * logged each record it stored as new: n entries past log_seq are exactly
+ * these n, unless another process stored records meanwhile.
+ */
+static bool
+skip_own(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n,
+         bool *rescope)
+{
+	const struct mu_sync_peer *p;
+	struct mu_conn *c;
+	uint64_t last;
+	size_t i;
+
+	if (n == 0)
+		return false;
+	for (c = node->conns; c != NULL; c = mu_conn_next(c))
+		if ((p = mu_conn_sync(c)) != NULL && p != fresh[0].from)
+			return false;
+	for (i = 0; i < n; i++)
+		if (fresh[i].from != fresh[0].from)
+			return false;
+	if (mu_store_log_last(node->store, &last) != 0 || last - node->log_seq != n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (fresh[i].kind == MU_KIND_ALLIANCE ||
+		    fresh[i].kind == MU_KIND_DELETE)
+			*rescope = true;
+	node->log_seq = last;
+	return true;
+}
+
 void
 mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
 {
@@ -475,10 +511,12 @@ mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
-	int rc;
+	int rc = 0;
 
 	if (node->store == NULL)
 		return;
+	if (skip_own(node, fresh, n, &x.rescope))
+		goto pump;
 	do {
 		x.seen = 0;
 		rc = mu_store_log_since(node->store, node->log_seq, LOG_BATCH,
@@ -492,6 +530,7 @@ mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t
 		            "%zu live pushes dropped: outboxes full (the next "
 		            "reconciliation sends them)",
 		            x.dropped);
+pump:
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || p->out.head == p->out.len)
 			continue;

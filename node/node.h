@@ -77,6 +77,9 @@ struct mu_sync_report {
 	uint64_t stored;   /* of those, new to us */
 	uint64_t rejected; /* of those, invalid */
 	uint64_t sent;     /* records sent */
+	/* Bytes written to and read from the sockets, everything: the
+	 * handshake, and each frame with its length and tag. */
+	uint64_t wire_sent, wire_received;
 };
 
 /*

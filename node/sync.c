@@ -240,7 +240,7 @@ void
 mu_sync_update_hold(struct mu_sync_peer *p)
 {
 	bool hold = p->nbatches >= SYNC_BATCHES_MAX || p->inq != NULL ||
-	            p->acks_queued > SYNC_WANTS_HOLD;
+	            p->acks_queued > SYNC_WANTS_HOLD || mu_sync_commit_full(p);
 
 	if (p->c != NULL && hold != p->held) {
 		p->held = hold;

@@ -52,9 +52,17 @@
 #define SYNC_BATCHES_MAX 16
 /* Verified records are stored in one transaction when this many wait, or
  * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
- * one commit (and its fsync) per many messages. Acks wait for the commit. */
-#define SYNC_COMMIT_RECS 2048
-#define SYNC_COMMIT_MS   10
+ * one commit (and its fsync) per many messages. While more records are
+ * being verified behind them (a bulk transfer), the wait goes on up to
+ * SYNC_COMMIT_BULK_MS: larger commits rewrite fewer pages per record. The
+ * commit runs on the thread pool, one at a time, while the loop goes on
+ * reading and verifying; peers with records waiting are not read while
+ * SYNC_COMMIT_HOLD records wait or are being stored (each costs about
+ * 2.5 KB until stored). Acks wait for the commit. */
+#define SYNC_COMMIT_RECS    4096
+#define SYNC_COMMIT_MS      10
+#define SYNC_COMMIT_BULK_MS 500
+#define SYNC_COMMIT_HOLD    (2 * SYNC_COMMIT_RECS)
 /* Announced ids we asked a peer for are not asked for again from another
  * for this long, unless stored meanwhile; a peer's announces are ignored
  * while this many of its ids wait to be asked for. */
@@ -113,6 +121,7 @@ struct mu_sync_asked {
 /* A record stored as new, and the peer it came from (NULL: not a peer). */
 struct mu_sync_fresh {
 	uint8_t id[32];
+	uint8_t kind; /* enum mu_kind */
 	const struct mu_sync_peer *from;
 };
 
@@ -175,11 +184,22 @@ struct mu_sync_state {
 	struct mu_buf neg;  /* a negentropy message */
 	unsigned polls;     /* since the scope was last recomputed */
 	uint64_t progress_ms;
-	/* Verified batches of every peer waiting for one commit (verify.c). */
+	/* Verified batches of every peer waiting for one commit (verify.c),
+	 * since commit_first (uv_now()); due: the timer fired meanwhile. */
 	struct mu_sync_batch *commit, **commit_tail;
 	size_t commit_recs;
+	uint64_t commit_first;
+	bool commit_due;
 	uv_timer_t commit_timer;
 	bool timer_ok;
+	/* The commit being stored on the thread pool, and its outcome. */
+	struct mu_sync_batch *storing;
+	size_t storing_recs;
+	uv_work_t store_work;
+	struct mu_sync_fresh *fresh;
+	size_t nfresh;
+	int store_rc;
+	struct mu_why store_why;
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
@@ -249,8 +269,13 @@ size_t mu_sync_out_pending(const struct mu_sync_peer *p);
  * SYNC_BATCHES_MAX): verified inline or on the pool, then committed. */
 int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,
                     struct mu_why *why);
-/* Stores what waits for a commit now, then acks and pushes it on. */
+/* Stores what waits for a commit now, on the loop thread, then acks and
+ * pushes it on: for the stop, once the loop has run dry (no commit is on
+ * the pool then). */
 void mu_sync_commit(struct mu_node *node);
+/* Whether records of p wait for a commit while too many do (SYNC_COMMIT_HOLD):
+ * then p is not read. */
+bool mu_sync_commit_full(const struct mu_sync_peer *p);
 /* Frees p's batches (p is closing); their records are not stored. */
 void mu_sync_drop_batches(struct mu_sync_peer *p);
 

@@ -110,16 +110,54 @@ keep(struct mu_node *node, const struct mu_sync_batch *b, size_t i)
 		for (c = mu_sync_state(node)->commit; c != NULL; c = c->next)
 			if (batch_proposes(c, c->n, rec->group, us))
 				return true;
+		for (c = mu_sync_state(node)->storing; c != NULL; c = c->next)
+			if (batch_proposes(c, c->n, rec->group, us))
+				return true;
 		return mu_sync_proposes(node, rec->group, us);
 	default:
 		return false;
 	}
 }
 
+static void commit_start(struct mu_node *node);
+
+/* Whether records of some peer are still being verified: more follow. */
+static bool
+more_coming(struct mu_node *node)
+{
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+
+	for (c = node->conns; c != NULL; c = mu_conn_next(c))
+		if ((p = mu_conn_sync(c)) != NULL && p->nbatches > 0)
+			return true;
+	return false;
+}
+
 static void
 on_commit_timer(uv_timer_t *t)
 {
-	mu_sync_commit(t->data);
+	struct mu_node *node = t->data;
+	struct mu_sync_state *st = node->sync;
+
+	if (st->commit == NULL)
+		return;
+	/* A bulk transfer: wait for more, for larger commits. */
+	if (st->commit_recs < SYNC_COMMIT_RECS && more_coming(node) &&
+	    uv_now(node->loop) - st->commit_first < SYNC_COMMIT_BULK_MS) {
+		uv_timer_start(&st->commit_timer, on_commit_timer, SYNC_COMMIT_MS, 0);
+		return;
+	}
+	commit_start(node);
+}
+
+bool
+mu_sync_commit_full(const struct mu_sync_peer *p)
+{
+	const struct mu_sync_state *st = p->node->sync;
+
+	return p->uncommitted > 0 && st != NULL &&
+	       st->commit_recs + st->storing_recs >= SYNC_COMMIT_HOLD;
 }
 
 /* Adds a verified batch to the commit, and has it committed soon. */
@@ -131,6 +169,7 @@ join_commit(struct mu_node *node, struct mu_sync_batch *b)
 	b->next = NULL;
 	if (st->commit == NULL) {
 		st->commit_tail = &st->commit;
+		st->commit_first = uv_now(node->loop);
 		if (!st->timer_ok) {
 			uv_timer_init(node->loop, &st->commit_timer);
 			st->commit_timer.data = node;
@@ -273,7 +312,7 @@ static int
 store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
            struct mu_sync_fresh *fresh, size_t *nfresh, struct mu_why *why)
 {
-	const struct mu_record **recs = malloc(total * sizeof(*recs));
+	const struct mu_record **recs = calloc(total, sizeof(*recs));
 	enum mu_put_result *results = malloc(total * sizeof(*results));
 	struct mu_sync_batch *b;
 	size_t n = 0, k;
@@ -294,6 +333,7 @@ store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
 			if (results[n] != MU_PUT_NEW)
 				continue;
 			memcpy(fresh[*nfresh].id, recs[n]->id, 32);
+			fresh[*nfresh].kind = (uint8_t)recs[n]->kind;
 			fresh[(*nfresh)++].from = b->p;
 		}
 	qsort(fresh, *nfresh, sizeof(*fresh), fresh_cmp);
@@ -318,43 +358,73 @@ log_fresh(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
 	}
 }
 
-void
-mu_sync_commit(struct mu_node *node)
+/* Moves what waits to st->storing, to be stored. */
+static void
+commit_take(struct mu_sync_state *st)
 {
-	struct mu_sync_state *st = node->sync;
-	struct mu_sync_batch *list, *b;
-	struct mu_sync_fresh *fresh = NULL;
-	size_t total, nfresh = 0;
-	struct mu_sync_peer *p;
-	struct mu_why why;
-	char what[64];
-	int rc = 0;
-
-	if (st == NULL || (list = st->commit) == NULL)
-		return;
-	total = st->commit_recs;
+	st->storing = st->commit;
+	st->storing_recs = st->commit_recs;
 	st->commit = NULL;
 	st->commit_tail = &st->commit;
 	st->commit_recs = 0;
+	st->commit_due = false;
+	st->nfresh = 0;
+	st->store_rc = 0;
+	st->fresh = NULL;
 	if (st->timer_ok)
 		uv_timer_stop(&st->commit_timer);
-	if (total > 0) {
-		if ((fresh = malloc(total * sizeof(*fresh))) == NULL)
-			rc = mu_fail(&why, MU_ENOMEM, "sync: out of memory");
-		else
-			rc = store_list(node, list, total, fresh, &nfresh, &why);
-	}
+}
+
+/* Stores st->storing: on a pool thread, or on the loop for the stop. It
+ * touches only the store and the batches being stored, which the loop
+ * leaves alone meanwhile (it only reads them, in keep()). */
+static void
+commit_store(struct mu_node *node, struct mu_sync_state *st)
+{
+	size_t total = st->storing_recs;
+
+	if (total == 0)
+		return;
+	if ((st->fresh = malloc(total * sizeof(*st->fresh))) == NULL)
+		st->store_rc =
+		    mu_fail(&st->store_why, MU_ENOMEM, "sync: out of memory");
+	else
+		st->store_rc = store_list(node, st->storing, total, st->fresh,
+		                          &st->nfresh, &st->store_why);
+}
+
+static void
+store_work(uv_work_t *w)
+{
+	struct mu_node *node = w->data;
+
+	commit_store(node, node->sync);
+}
+
+/* Back on the loop thread: logs, acks, pushes on, and frees st->storing. */
+static void
+commit_end(struct mu_node *node, struct mu_sync_state *st)
+{
+	struct mu_sync_batch *list = st->storing, *b;
+	size_t total = st->storing_recs, nfresh = st->nfresh;
+	struct mu_sync_fresh *fresh = st->fresh;
+	int rc = st->store_rc;
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+	struct mu_why why;
+	char what[64];
+
 	if (rc == MU_EFULL) {
 		/* Refused, not lost: the senders still have them and offer
 		 * them again at their next reconciliation. The peers stay, to
 		 * be served what is stored. */
 		snprintf(what, sizeof(what), "%zu records from peers", total);
-		mu_node_store_full(node, what, why.text);
+		mu_node_store_full(node, what, st->store_why.text);
 		nfresh = 0;
 		rc = 0;
 	} else if (rc != 0) {
 		mu_node_log(node, MU_LOG_ERROR, "cannot store %zu records: %s", total,
-		            why.text);
+		            st->store_why.text);
 	} else if (total > 0) {
 		mu_node_store_ok(node);
 	}
@@ -386,6 +456,9 @@ mu_sync_commit(struct mu_node *node)
 		    mu_sync_send_msg(p, &why) != 0)
 			mu_sync_fail(p, "sync: cannot send an ack");
 	}
+	st->storing = NULL;
+	st->storing_recs = 0;
+	st->fresh = NULL;
 	mu_sync_push_log(node, fresh, nfresh);
 	free(fresh);
 	while ((b = list) != NULL) {
@@ -394,6 +467,59 @@ mu_sync_commit(struct mu_node *node)
 			mu_sync_resume(b->p);
 		batch_free(b);
 	}
+	/* Peers held for the records waiting may be read again. */
+	for (c = node->conns; c != NULL; c = mu_conn_next(c))
+		if ((p = mu_conn_sync(c)) != NULL && p->held)
+			mu_sync_update_hold(p);
+}
+
+static void
+store_done(uv_work_t *w, int status)
+{
+	struct mu_node *node = w->data;
+	struct mu_sync_state *st = node->sync;
+
+	if (status != 0 && st->store_rc == 0)
+		st->store_rc =
+		    mu_fail(&st->store_why, MU_EIO, "sync: the commit was cancelled");
+	commit_end(node, st);
+	/* What arrived meanwhile: stored now if it was due. */
+	if (st->commit != NULL && !node->stopping &&
+	    (st->commit_due || st->commit_recs >= SYNC_COMMIT_RECS))
+		commit_start(node);
+}
+
+/* Starts storing what waits, unless a commit is being stored: then it
+ * starts when that one ends. */
+static void
+commit_start(struct mu_node *node)
+{
+	struct mu_sync_state *st = node->sync;
+
+	if (st->storing != NULL || st->commit == NULL) {
+		st->commit_due = st->commit != NULL;
+		return;
+	}
+	commit_take(st);
+	st->store_work.data = node;
+	if (st->storing_recs > 0 &&
+	    uv_queue_work(node->loop, &st->store_work, store_work, store_done) == 0)
+		return;
+	/* Nothing to store (acks only), or no pool: here and now. */
+	commit_store(node, st);
+	store_done(&st->store_work, 0);
+}
+
+void
+mu_sync_commit(struct mu_node *node)
+{
+	struct mu_sync_state *st = node->sync;
+
+	if (st == NULL || st->commit == NULL || st->storing != NULL)
+		return;
+	commit_take(st);
+	commit_store(node, st);
+	commit_end(node, st);
 }
 
 int

@@ -4,8 +4,8 @@ from a peer over loopback through the real transport.
 
 Node A imports the records (`muster import`, timed: the ingest figure of the
 same run on the same file) and serves them (`muster serve`); node B, empty,
-runs `muster sync` against A through a counting TCP proxy. Both follow every
-group, so every record is in both scopes. The sync is timed from the start
+runs `muster sync` against A directly. Both follow every group, so every
+record is in both scopes. The sync is timed from the start
 of the `muster sync` process to its exit (handshake, reconciliation,
 transfer, verification and storage of every record); B must then hold
 every record A holds (fewer than N: the stream's edits replace and its
@@ -20,12 +20,22 @@ Figures:
                         record over `muster sync`'s (the receiving process;
                         the serving one is not counted)
   sync_wire_ratio       TCP payload bytes both ways (handshake, every frame)
-                        over the bytes of the records themselves
+                        over the bytes of the records themselves; `muster
+                        sync` counts them (its last line)
+  sync_recv_cpu_per_rec CPU of the receiving `muster sync` per record
+  sync_send_cpu_per_rec CPU of the serving `muster serve` during the sync
+                        per record (from /proc/PID/stat)
+
+The byte counts are the node's own, so that no proxy competes for the cores
+during the timed sync. --quick checks them: a second sync into a fresh
+home runs through a counting TCP proxy, and the node's counts must equal
+the proxy's byte for byte both ways.
 
 --quick: 5,000 records of 100 groups.
 """
 
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -54,6 +64,49 @@ def timed(*argv):
     # Only this child was reaped meanwhile (the daemon is reaped at its stop).
     cpu = children_cpu() - cpu
     return wall, cpu, subprocess.CompletedProcess(argv, p.returncode, out, err)
+
+
+def proc_cpu(pid):
+    """User + system CPU seconds of a running process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wire_bytes(res):
+    """(read, written): the bytes `muster sync` says it moved."""
+    m = re.search(rb"; (\d+) bytes read, (\d+) written", res.stderr)
+    if m is None:
+        sys.exit("muster sync printed no byte counts: %s"
+                 % res.stderr.decode(errors="replace")[-500:])
+    return int(m.group(1)), int(m.group(2))
+
+
+def sync(home, network, addr, key):
+    """Runs `muster sync`; returns (wall s, CPU s, CompletedProcess)."""
+    wall, cpu, res = timed(netlib.BIN, "--home", home, "sync", "--network", network,
+                           addr, key)
+    if res.returncode != 0:
+        sys.exit("muster sync failed (%d): %s" % (res.returncode,
+                                                  res.stderr.decode(errors="replace")))
+    return wall, cpu, res
+
+
+def check_counts(work, keys, network, port, a_key):
+    """A sync through a counting proxy: the node's counts must be the proxy's."""
+    d, _ = netlib.new_home(work, "d")
+    netlib.follow(d, keys)
+    proxy = netlib.Proxy(port)
+    _, _, res = sync(d, network, "127.0.0.1:%d" % proxy.port, a_key)
+    # The proxy forwards what it counts: once B has read the last byte, it
+    # was counted; give the proxy's threads a moment for B's last write.
+    netlib.wait_until(lambda: proxy.up >= wire_bytes(res)[1], 10, "the proxy's count")
+    got = wire_bytes(res)
+    proxy.close()
+    if got != (proxy.down, proxy.up):
+        sys.exit("muster sync counted %d bytes read and %d written, the proxy "
+                 "%d and %d" % (got[0], got[1], proxy.down, proxy.up))
+    log("byte counts checked against the proxy: %d read, %d written", *got)
 
 
 def count(home):
@@ -100,16 +153,13 @@ def main():
         network = "bench-" + os.urandom(4).hex()
         port = netlib.free_port()
         server = netlib.serve(work, a, network, port)
-        proxy = netlib.Proxy(port)
-        sync_s, sync_cpu, res = timed(netlib.BIN, "--home", b, "sync", "--network",
-                                      network, "127.0.0.1:%d" % proxy.port, a_key)
-        time.sleep(0.2)  # the proxy's last bytes
-        wire = proxy.total()
-        proxy.close()
+        send_cpu = proc_cpu(server.pid)
+        sync_s, sync_cpu, res = sync(b, network, "127.0.0.1:%d" % port, a_key)
+        send_cpu = proc_cpu(server.pid) - send_cpu
+        down, up = wire_bytes(res)
+        if quick:
+            check_counts(work, keys, network, port, a_key)
         netlib.stop(server)
-        if res.returncode != 0:
-            sys.exit("muster sync failed (%d): %s" % (res.returncode,
-                                                      res.stderr.decode(errors="replace")))
         # A second import after the sync, into a fresh home: the ingest rate
         # is the mean of the two around it, so that load changing during
         # the run weighs on both sides alike.
@@ -127,12 +177,15 @@ def main():
         if got != held:
             sys.exit("B holds %d records after the sync, A %d" % (got, held))
         sent_bytes = held_bytes(work, a, keys)
-        log("sync: %d records, %d bytes, in %.2f s; wire bytes up %d down %d",
-            held, sent_bytes, sync_s, proxy.up, proxy.down)
+        log("sync: %d records, %d bytes, in %.2f s; wire bytes up %d down %d; "
+            "CPU %.2f s receiving, %.2f s sending", held, sent_bytes, sync_s, up,
+            down, sync_cpu, send_cpu)
         figure("sync_records_per_s", held / sync_s, "records/s")
         figure("sync_vs_ingest", (held / sync_s) / ingest, "ratio")
         figure("sync_cpu_vs_ingest", ingest_cpu / (sync_cpu / held), "ratio")
-        figure("sync_wire_ratio", wire / sent_bytes, "ratio")
+        figure("sync_wire_ratio", (up + down) / sent_bytes, "ratio")
+        figure("sync_recv_cpu_per_rec", sync_cpu / held * 1e6, "us")
+        figure("sync_send_cpu_per_rec", send_cpu / held * 1e6, "us")
     return 0
 
 

@@ -3,12 +3,18 @@
 alliance proposal reaching the group it names, and `muster serve`'s own
 output and options."""
 
+import os
 import re
+import sys
 import time
 import unittest
 
 import musterlib
 from musterlib import Home, add_event, ally, wait_until
+
+# The benchmarks' counting TCP proxy.
+sys.path.insert(0, os.path.join(os.environ["MUSTER_SOURCE_DIR"], "tests", "bench"))
+from netlib import Proxy  # noqa: E402
 
 SYNC = 30
 
@@ -60,8 +66,17 @@ class Gossip(unittest.TestCase):
         a.ok("follow", c.key)
         sa = a.serve(self.net)
 
-        res = c.run("sync", sa.addr, a.key, "--network", self.net)
+        # Through a counting proxy: the bytes `muster sync` says it read and
+        # wrote (handshake and framing included) are the proxy's, exactly.
+        proxy = Proxy(int(sa.addr.rsplit(":", 1)[1]))
+        res = c.run("sync", "127.0.0.1:%d" % proxy.port, a.key, "--network", self.net)
         self.assertEqual(res.rc, 0, repr(res))
+        m = re.search(r"; (\d+) bytes read, (\d+) written$", res.err.strip())
+        self.assertIsNotNone(m, "byte counts in the summary: %r" % res)
+        read, written = map(int, m.groups())
+        wait_until(lambda: proxy.up >= written, 10, "the proxy's count")
+        self.assertEqual((read, written), (proxy.down, proxy.up))
+        proxy.close()
         # Completed means: what C lacked arrived, and what it sent was stored.
         self.assertTrue(c.has(ea), "A's event is on C once sync returns")
         self.assertTrue(a.has(ec), "C's event is on A once sync returns")
