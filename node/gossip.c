@@ -111,7 +111,11 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 		max = MU_WIRE_RECS_MAX;
 	st->recs.len = 0;
 	while (q->head < q->len && q->v[q->head].kind == kind && g.n < max && !g.full) {
-		rc = mu_store_get(node->store, q->v[q->head].id, gather_one, &g);
+		const struct mu_out_entry *e = &q->v[q->head];
+
+		rc = kind == MU_OUT_HAVE && e->req != 0
+		         ? mu_store_get_at(node->store, e->req, e->id, gather_one, &g)
+		         : mu_store_get(node->store, e->id, gather_one, &g);
 		if (rc == MU_ENOMEM)
 			return mu_fail(why, rc, "sync: out of memory");
 		if (rc != 0 && rc != MU_ENOTFOUND) /* gone since: nothing to send */

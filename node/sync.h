@@ -88,7 +88,9 @@ enum mu_out_kind {
 };
 
 struct mu_out_entry {
-	uint64_t req; /* MU_OUT_ACK */
+	/* MU_OUT_ACK: the request acked. MU_OUT_HAVE: where the store keeps
+	 * the record (mu_store_get_at()), 0 when not known. */
+	uint64_t req;
 	uint8_t kind;
 	uint8_t id[32];
 };
@@ -143,6 +145,7 @@ struct mu_sync_peer {
 	/* Reconciliation: the items it borrows live as long as it does. */
 	struct mu_neg *neg;
 	struct mu_neg_item *items;
+	uint64_t *seqs; /* beside items: where the store keeps each */
 	size_t nitems;
 	bool reconciling;     /* we initiated and it is not finished */
 	bool again;           /* and another is due when it is */
@@ -234,6 +237,7 @@ uint64_t mu_sync_req(struct mu_sync_peer *p, bool want);
 void mu_sync_progress(struct mu_node *node);
 
 /* gossip.c */
+/* Queues an entry; req is the entry's number (struct mu_out_entry). */
 int mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
                     uint64_t req);
 int mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why);

@@ -372,12 +372,12 @@ diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
 
 		if (hit != NULL)
 			seen[(size_t)(hit - sorted) / MU_NEG_ID_BYTES] = 1;
-		else if (have != NULL && (rc = have(ctx, neg->items[i].id)) != 0)
+		else if (have != NULL && (rc = have(ctx, neg->items[i].id, i)) != 0)
 			goto out;
 	}
 	for (size_t i = 0; i < uniq; i++)
 		if (!seen[i] && need != NULL &&
-		    (rc = need(ctx, sorted + i * MU_NEG_ID_BYTES)) != 0)
+		    (rc = need(ctx, sorted + i * MU_NEG_ID_BYTES, MU_NEG_THEIRS)) != 0)
 			goto out;
 out:
 	free(sorted);
@@ -476,7 +476,7 @@ answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound
 			break;
 		}
 		if (neg->push && find_id(sorted, uniq, neg->items[i].id) == NULL) {
-			if (have != NULL && (rc = have(ctx, neg->items[i].id)) != 0)
+			if (have != NULL && (rc = have(ctx, neg->items[i].id, i)) != 0)
 				goto out;
 			continue;
 		}

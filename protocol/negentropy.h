@@ -32,10 +32,16 @@ struct mu_neg_item {
 
 struct mu_neg;
 
+/* The index a need callback gets: the id is the other side's, not one of
+ * our items. */
+#define MU_NEG_THEIRS SIZE_MAX
+
 /* Receives one id the initiator has and the other side lacks (have) or the
- * other side has and the initiator lacks (need). Nonzero stops with that
- * value returned from mu_neg_reconcile(). */
-typedef int (*mu_neg_id_fn)(void *ctx, const uint8_t id[MU_NEG_ID_BYTES]);
+ * other side has and the initiator lacks (need). index is the id's position
+ * in the items given to mu_neg_new() (have), so that a caller can keep more
+ * about each item beside them, or MU_NEG_THEIRS (need). Nonzero stops with
+ * that value returned from mu_neg_reconcile(). */
+typedef int (*mu_neg_id_fn)(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index);
 
 /*
  * Creates a reconciliation over n sorted items. frame_limit caps the size of

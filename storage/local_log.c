@@ -97,18 +97,20 @@ damaged(struct upgrade *u)
 	               u->st->dir);
 }
 
-/* One by_time entry: its record moves to the next sequence number. */
+/* One by_time entry: its record moves to the next sequence number, and
+ * gets its by_group entry. */
 static int
 move_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
 {
 	struct upgrade *u = ctx;
-	uint8_t key[MU_STORE__SEQ_BYTES];
-	MDB_val id, body, sk = {sizeof(key), key};
+	uint8_t key[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val id, body, sk = {sizeof(key), key}, gk = {sizeof(gkey), gkey};
 	int rc;
 
-	(void)g;
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES)
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || g->mv_size != MU_KEY_BYTES)
 		return damaged(u);
+	memcpy(gkey, g->mv_data, MU_KEY_BYTES);
+	memcpy(gkey + MU_KEY_BYTES, k->mv_data, MU_STORE__TIME_KEY_BYTES);
 	id.mv_size = MU_ID_BYTES;
 	id.mv_data = (uint8_t *)k->mv_data + 8;
 	rc = mdb_get(txn, u->old, &id, &body);
@@ -120,6 +122,8 @@ move_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *g)
 		rc = mdb_put(txn, u->st->bodies, &sk, &body, MDB_APPEND);
 	if (rc == 0)
 		rc = mdb_put(txn, u->st->ids, &id, &sk, 0);
+	if (rc == 0)
+		rc = mdb_put(txn, u->st->by_group, &gk, &sk, 0);
 	return mu_store__err(u->st, rc, "upgrading the store", u->why);
 }
 

@@ -210,10 +210,13 @@ struct run {
 	MDB_cursor *cur;
 	const uint8_t *group; /* in the domain */
 	const uint8_t *key;   /* the current entry: group || created_at || id */
+	const uint8_t *seq;   /* and its value, the body's sequence number */
 };
 
 struct neg_items {
 	struct mu_neg_item *v;
+	uint64_t *seqs; /* beside v, when asked for */
+	bool want_seqs;
 	size_t len, cap;
 };
 
@@ -260,16 +263,19 @@ run_step(struct mu_store *st, struct run *r, MDB_cursor_op op)
 		return mu_store__err(st, rc, "reading the group index", NULL);
 	if (k.mv_size < MU_KEY_BYTES || memcmp(k.mv_data, r->group, MU_KEY_BYTES))
 		return 0;
-	if (k.mv_size != MU_STORE__GROUP_KEY_BYTES || v.mv_size != 0)
+	if (k.mv_size != MU_STORE__GROUP_KEY_BYTES || v.mv_size != MU_STORE__SEQ_BYTES)
 		return MU_ECORRUPT;
 	r->key = k.mv_data;
+	r->seq = v.mv_data;
 	return 1;
 }
 
 static int
-neg_append(struct neg_items *ni, const uint8_t *time_key)
+neg_append(struct neg_items *ni, const struct run *r)
 {
+	const uint8_t *time_key = r->key + MU_KEY_BYTES;
 	struct mu_neg_item *nv;
+	uint64_t *ns;
 
 	if (ni->len == ni->cap) {
 		ni->cap = ni->cap != 0 ? 2 * ni->cap : 256;
@@ -277,9 +283,17 @@ neg_append(struct neg_items *ni, const uint8_t *time_key)
 		if (nv == NULL)
 			return MU_ENOMEM;
 		ni->v = nv;
+		if (ni->want_seqs) {
+			ns = realloc(ni->seqs, ni->cap * sizeof(*ns));
+			if (ns == NULL)
+				return MU_ENOMEM;
+			ni->seqs = ns;
+		}
 	}
 	ni->v[ni->len].ts = mu_store__get_be64(time_key);
 	memcpy(ni->v[ni->len].id, time_key + 8, MU_ID_BYTES);
+	if (ni->want_seqs)
+		ni->seqs[ni->len] = mu_store__get_be64(r->seq);
 	ni->len++;
 	return 0;
 }
@@ -313,15 +327,17 @@ runs_open(struct mu_store *st, MDB_txn *txn, const struct mu_scope *domain,
 
 int
 mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
-                   struct mu_neg_item **items, size_t *n)
+                   struct mu_neg_item **items, uint64_t **seqs, size_t *n)
 {
-	struct neg_items ni = {NULL, 0, 0};
+	struct neg_items ni = {NULL, NULL, seqs != NULL, 0, 0};
 	struct run *heap = NULL;
 	MDB_txn *txn = NULL;
 	size_t nh = 0;
 	int err;
 
 	*items = NULL;
+	if (seqs != NULL)
+		*seqs = NULL;
 	*n = 0;
 	if (domain->n == 0)
 		return 0;
@@ -331,7 +347,7 @@ mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
 		goto out;
 	err = runs_open(st, txn, domain, heap, &nh);
 	while (err == 0 && nh > 0) {
-		err = neg_append(&ni, heap[0].key + MU_KEY_BYTES);
+		err = neg_append(&ni, &heap[0]);
 		if (err == 0)
 			err = run_step(st, &heap[0], MDB_NEXT);
 		if (err == 0) {
@@ -351,9 +367,12 @@ out:
 	free(heap);
 	if (err != 0 || ni.len == 0) {
 		free(ni.v);
+		free(ni.seqs);
 		return err;
 	}
 	*items = ni.v;
+	if (seqs != NULL)
+		*seqs = ni.seqs;
 	*n = ni.len;
 	return 0;
 }

@@ -396,40 +396,6 @@ open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 	return 0;
 }
 
-/* by_time entry -> by_group entry, for the schema-3 upgrade. */
-static int
-group_fill_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
-{
-	struct mu_store *st = ctx;
-	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
-	MDB_val gk = {sizeof(key), key}, empty = {0, NULL};
-
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
-		return MU_ECORRUPT;
-	memcpy(key, v->mv_data, MU_KEY_BYTES);
-	memcpy(key + MU_KEY_BYTES, k->mv_data, MU_STORE__TIME_KEY_BYTES);
-	return mu_store__err(st, mdb_put(txn, st->by_group, &gk, &empty, 0),
-	                     "upgrading the store", NULL);
-}
-
-/* Fills the empty by_group index from by_time, inside txn. */
-static int
-group_fill(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
-{
-	int err = mu_store__scan(st, txn, st->by_time, NULL, 0, group_fill_entry, st,
-	                         "upgrading the store");
-
-	if (err == MU_ECORRUPT)
-		return mu_fail(why, err,
-		               "the store at %s has a damaged time index: restore "
-		               "it from a backup or an export",
-		               st->dir);
-	if (err != 0)
-		return mu_fail(why, err, "upgrading the store at %s: %s", st->dir,
-		               mu_strerror(err));
-	return 0;
-}
-
 /*
  * Opens the databases of the store's schema, upgrading an older one when
  * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
@@ -478,8 +444,6 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	err = mu_store__upgrade_bodies(st, txn, why);
-	if (err == 0)
-		err = group_fill(st, txn, why);
 	if (err == 0)
 		err = write_schema(st, txn, why);
 	return err;

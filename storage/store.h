@@ -77,6 +77,16 @@ typedef int (*mu_store_visit_fn)(void *ctx, const struct mu_record *rec);
 int mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES],
                  mu_store_visit_fn fn, void *ctx);
 
+/*
+ * mu_store_get() of a record whose sequence number seq is known (from
+ * mu_store_neg_items()), which reads its body without looking the id up:
+ * where the id lookups of many records would touch pages all over the
+ * store, their bodies lie in the order they were stored. A record stored
+ * elsewhere since (or gone) is looked up by id after all.
+ */
+int mu_store_get_at(struct mu_store *st, uint64_t seq, const uint8_t id[MU_ID_BYTES],
+                    mu_store_visit_fn fn, void *ctx);
+
 /* Calls fn with the current version at addr, or returns MU_ENOTFOUND. */
 int mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr,
                       mu_store_visit_fn fn, void *ctx);

@@ -390,15 +390,36 @@ time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	                   "a time, an id and a group", k, v, NULL, k->mv_data);
 }
 
+/* A by_group entry also carries the sequence number of the record's body,
+ * which must be the one its ids entry names. */
 static int
 group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
+	struct check *c = ctx;
 	const uint8_t *key = k->mv_data;
+	bool form = k->mv_size == MU_STORE__GROUP_KEY_BYTES &&
+	            v->mv_size == MU_STORE__SEQ_BYTES;
+	uint64_t problems = c->stats->problems;
+	char id[MU_ID_TEXT_SIZE];
+	MDB_val seq;
+	int err, found;
 
 	(void)txn;
-	return timed_entry(ctx, "by_group",
-	                   k->mv_size == MU_STORE__GROUP_KEY_BYTES && v->mv_size == 0,
-	                   "a group, a time and an id", k, v, key, key + MU_KEY_BYTES);
+	err = timed_entry(ctx, "by_group", form,
+	                  "a group, a time and an id, and a sequence number", k, v, key,
+	                  key + MU_KEY_BYTES);
+	if (err != 0 || !form || c->stats->problems != problems)
+		return err;
+	found = lookup(c, c->st->ids, key + MU_KEY_BYTES + 8, MU_ID_BYTES, &seq);
+	if (found <= 0 || seq.mv_size != MU_STORE__SEQ_BYTES ||
+	    memcmp(seq.mv_data, v->mv_data, MU_STORE__SEQ_BYTES) == 0)
+		return found < 0 ? found : 0;
+	hex(id, key + MU_KEY_BYTES + 8);
+	return problem(c, "by_group",
+	               "an entry gives record %s sequence number %llu, but it is "
+	               "stored at %llu",
+	               id, (unsigned long long)mu_store__get_be64(v->mv_data),
+	               (unsigned long long)mu_store__get_be64(seq.mv_data));
 }
 
 static int

@@ -45,7 +45,7 @@ struct mu_store {
 	MDB_dbi meta;       /* "schema" -> uint32, "seq" -> uint64, big-endian */
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
-	MDB_dbi by_group;   /* group || created_at || id -> ""; since schema 3 */
+	MDB_dbi by_group;   /* group || created_at || id -> seq; since schema 3 */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	bool read_only;
@@ -167,7 +167,7 @@ int mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
 
 /* Upgrades a schema-1 or schema-2 store, inside txn: moves every record of
  * the old id-keyed "records" database into bodies and ids, in by_time order,
- * and drops the old "records" and "log" databases. */
+ * fills by_group, and drops the old "records" and "log" databases. */
 int mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
 
 #endif

@@ -349,7 +349,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	err = put(p, p->st->by_time, key, sizeof(key), rec->group, MU_KEY_BYTES);
 	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
 	if (err == 0)
-		err = put(p, p->st->by_group, gkey, sizeof(gkey), NULL, 0);
+		err = put(p, p->st->by_group, gkey, sizeof(gkey), seq, sizeof(seq));
 	if (err != 0)
 		return err;
 	if (replaceable) {

@@ -33,6 +33,30 @@ mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_
 	return err;
 }
 
+int
+mu_store_get_at(struct mu_store *st, uint64_t seq, const uint8_t id[MU_ID_BYTES],
+                mu_store_visit_fn fn, void *ctx)
+{
+	uint8_t key[MU_STORE__SEQ_BYTES];
+	MDB_val k = {sizeof(key), key}, v;
+	struct mu_record rec;
+	MDB_txn *txn;
+	int err, rc;
+
+	err = mu_store__begin(st, false, &txn, NULL);
+	if (err != 0)
+		return err;
+	mu_store__put_be64(key, seq);
+	rc = mdb_get(txn, st->bodies, &k, &v);
+	/* Another record there (or damage) is settled by the lookup by id. */
+	if (rc != 0 || mu_store__parse_body(st, seq, &v, id, &rec, NULL) != 0)
+		err = mu_store__load(st, txn, id, &rec, NULL);
+	if (err == 0)
+		err = fn(ctx, &rec);
+	mdb_txn_abort(txn);
+	return err;
+}
+
 /* Looks up the id that current holds for an address key. */
 static int
 current_id(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,

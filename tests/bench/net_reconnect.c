@@ -49,16 +49,18 @@ struct diff {
 };
 
 static int
-on_push(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+on_push(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
+	(void)index;
 	(void)id;
 	((struct diff *)ctx)->pushed++;
 	return 0;
 }
 
 static int
-on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
+	(void)index;
 	struct diff *d = ctx;
 
 	memcpy(d->need[d->nneed++], id, 32);
@@ -66,8 +68,9 @@ on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
 }
 
 static int
-on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES])
+on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
+	(void)index;
 	(void)ctx;
 	(void)id;
 	fprintf(stderr, "net_reconnect: the dialer holds an id the other lacks\n");

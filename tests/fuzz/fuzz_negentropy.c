@@ -41,8 +41,9 @@ struct ctx {
 };
 
 static int
-have(void *arg, const uint8_t id[MU_NEG_ID_BYTES])
+have(void *arg, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
+	(void)index;
 	const struct ctx *c = arg;
 
 	for (size_t i = 0; i < c->n; i++)
@@ -53,8 +54,9 @@ have(void *arg, const uint8_t id[MU_NEG_ID_BYTES])
 }
 
 static int
-need(void *arg, const uint8_t id[MU_NEG_ID_BYTES])
+need(void *arg, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
+	(void)index;
 	(void)arg;
 	(void)id;
 	return 0;

@@ -272,7 +272,7 @@ dispatch(void)
 	if (both == NULL)
 		die("memory");
 	mu_scope_intersect(both, f.node.scope, f.node.scope);
-	ok(mu_store_neg_items(f.node.store, both, &items, &nitems), "items");
+	ok(mu_store_neg_items(f.node.store, both, &items, NULL, &nitems), "items");
 
 	/* The node accepted: the peer says hello, opens a reconciliation
 	 * over all but two of the node's records, asks for two and sends

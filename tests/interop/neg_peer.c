@@ -28,15 +28,17 @@ print_id(const char *what, const uint8_t id[32])
 }
 
 static int
-on_have(void *ctx, const uint8_t id[32])
+on_have(void *ctx, const uint8_t id[32], size_t index)
 {
+	(void)index;
 	(void)ctx;
 	return print_id("have", id);
 }
 
 static int
-on_need(void *ctx, const uint8_t id[32])
+on_need(void *ctx, const uint8_t id[32], size_t index)
 {
+	(void)index;
 	(void)ctx;
 	return print_id("need", id);
 }

@@ -273,22 +273,51 @@ collect_ref(void *ctx, const struct mu_record *rec)
 	return 0;
 }
 
-/* mu_store_neg_items over dom gives the n items of the by_time walk. */
+/* The sequence number the log gives the record with id. */
+static uint64_t
+seq_of(const struct seen *log, const uint8_t id[MU_ID_BYTES])
+{
+	for (size_t i = 0; i < log->n; i++)
+		if (memcmp(log->ids[i], id, MU_ID_BYTES) == 0)
+			return log->seqs[i];
+	fail_msg("a record missing from the log");
+	return 0;
+}
+
+static int
+same_id(void *ctx, const struct mu_record *rec)
+{
+	assert_memory_equal(rec->id, ctx, MU_ID_BYTES);
+	return 0;
+}
+
+/* mu_store_neg_items over dom gives the n items of the by_time walk, each
+ * with the sequence number the log has for it, where mu_store_get_at()
+ * finds it (and finds it by id from a wrong number too). */
 static void
 assert_neg_items(struct mu_store *st, const struct mu_scope *dom, size_t n)
 {
 	struct ref_items ref = {dom, 0, {{0, {0}}}};
+	struct seen log = log_since(st, 0, SIZE_MAX);
 	struct mu_neg_item *items = NULL;
+	uint64_t *seqs = NULL;
 	size_t got = 99;
 
 	assert_int_equal(mu_store_each(st, collect_ref, &ref), 0);
 	assert_int_equal(ref.n, n);
-	assert_int_equal(mu_store_neg_items(st, dom, &items, &got), 0);
+	assert_int_equal(mu_store_neg_items(st, dom, &items, &seqs, &got), 0);
 	assert_int_equal(got, n);
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(items[i].ts, ref.v[i].ts);
 		assert_memory_equal(items[i].id, ref.v[i].id, MU_ID_BYTES);
+		assert_int_equal(seqs[i], seq_of(&log, items[i].id));
+		assert_int_equal(
+		    mu_store_get_at(st, seqs[i], items[i].id, same_id, items[i].id), 0);
+		assert_int_equal(mu_store_get_at(st, seqs[i] + 1000, items[i].id,
+		                                 same_id, items[i].id),
+		                 0);
 	}
+	free(seqs);
 	free(items);
 }
 
@@ -763,14 +792,14 @@ test_neg_items(void **state)
 	mu_neg_sort(want, nw);
 
 	/* An empty domain has no items. */
-	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, &n), 0);
+	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, NULL, &n), 0);
 	assert_null(items);
 	assert_int_equal(n, 0);
 
 	assert_int_equal(mu_scope_add(dom, fx->g[0].pk), 0);
 	assert_int_equal(mu_scope_add(dom, fx->g[2].pk), 0);
 	assert_int_equal(mu_scope_add(dom, fx->g[5].pk), 0);
-	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, &n), 0);
+	assert_int_equal(mu_store_neg_items(fx->st, dom, &items, NULL, &n), 0);
 	assert_int_equal(n, nw);
 	assert_int_equal(nw, 7);
 	for (size_t i = 0; i < n; i++) {

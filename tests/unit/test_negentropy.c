@@ -40,14 +40,16 @@ struct diff {
 };
 
 static int
-on_have(void *ctx, const uint8_t id[32])
+on_have(void *ctx, const uint8_t id[32], size_t index)
 {
+	(void)index;
 	return collect(&((struct diff *)ctx)->have, id);
 }
 
 static int
-on_need(void *ctx, const uint8_t id[32])
+on_need(void *ctx, const uint8_t id[32], size_t index)
 {
+	(void)index;
 	return collect(&((struct diff *)ctx)->need, id);
 }
 

@@ -272,13 +272,15 @@ number_beyond_the_counter_is_reported(void **state)
 {
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
-	uint8_t seq[MU_STORE__SEQ_BYTES];
+	uint8_t seq[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
 	struct problems p;
 
 	raw_del(fx, fx->st->bodies, seq_key(seq, 1), sizeof(seq));
 	raw_put(fx, fx->st->bodies, seq_key(seq, 7), sizeof(seq), s.cause->raw,
 	        s.cause->raw_len);
 	raw_put(fx, fx->st->ids, s.cause->id, MU_ID_BYTES, seq, sizeof(seq));
+	mu_store__group_key(gkey, s.cause->group, s.cause->created_at, s.cause->id);
+	raw_put(fx, fx->st->by_group, gkey, sizeof(gkey), seq, sizeof(seq));
 	check(fx, &p);
 	assert_reported(&p, "bodies", "outside the store's 1 to 6");
 	assert_int_equal(p.n, 1);
@@ -315,28 +317,33 @@ group_index_damage_is_reported(void **state)
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
 	uint8_t key[MU_STORE__GROUP_KEY_BYTES], missing[MU_ID_BYTES];
+	uint8_t seq[MU_STORE__SEQ_BYTES];
 	struct problems p;
 
 	/* The cause has no entry; one names a record not stored; the event
 	 * is also listed at a time it does not have, the alliance in a group
-	 * it is not of; and an entry is no group key at all. */
+	 * it is not of; an entry is no group key at all; and the event's own
+	 * entry gives it the alliance's sequence number (3, fill's order). */
 	mu_store__group_key(key, s.cause->group, s.cause->created_at, s.cause->id);
 	raw_del(fx, fx->st->by_group, key, sizeof(key));
 	randombytes_buf(missing, sizeof(missing));
 	mu_store__group_key(key, fx->g[0].pk, NOW, missing);
-	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), seq_key(seq, 1), sizeof(seq));
 	mu_store__group_key(key, s.event->group, NOW + 7, s.event->id);
-	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), seq_key(seq, 2), sizeof(seq));
 	mu_store__group_key(key, fx->g[3].pk, s.ally->created_at, s.ally->id);
-	raw_put(fx, fx->st->by_group, key, sizeof(key), NULL, 0);
-	raw_put(fx, fx->st->by_group, key, MU_STORE__TIME_KEY_BYTES, NULL, 0);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), seq_key(seq, 3), sizeof(seq));
+	raw_put(fx, fx->st->by_group, key, MU_STORE__TIME_KEY_BYTES, seq, sizeof(seq));
+	mu_store__group_key(key, s.event->group, s.event->created_at, s.event->id);
+	raw_put(fx, fx->st->by_group, key, sizeof(key), seq_key(seq, 3), sizeof(seq));
 	check(fx, &p);
 	assert_reported(&p, "by_group", "has no group index entry");
 	assert_reported(&p, "by_group", "which is not stored");
 	assert_reported(&p, "by_group", "not at its created_at");
 	assert_reported(&p, "by_group", "in a group it is not of");
 	assert_reported(&p, "by_group", "not a group, a time and an id");
-	assert_int_equal(p.n, 5);
+	assert_reported(&p, "by_group", "sequence number 3, but it is stored at 2");
+	assert_int_equal(p.n, 6);
 }
 
 static void

@@ -781,8 +781,9 @@ test_want(void **state)
 }
 
 static int
-add_id(void *ctx, const uint8_t id[32])
+add_id(void *ctx, const uint8_t id[32], size_t index)
 {
+	(void)index;
 	struct got *g = ctx;
 
 	assert_true(g->n < 256);
