@@ -9,10 +9,11 @@
  *
  * Stopping (a signal, or sync.c being done) closes the listener and every
  * connection and lets uv_run() finish what is in flight. Store writes
- * happen on the loop thread in one call each, so a signal, which libuv
- * delivers through the loop, never lands inside a write transaction: the
- * current one always finishes. Thread-pool work still running is waited
- * for by uv_run() before the store closes.
+ * happen in one call each, on the loop thread or (the commits of records
+ * from peers) on the thread pool, so a signal, which libuv delivers
+ * through the loop, never lands inside a write transaction: the current
+ * one always finishes. Thread-pool work still running is waited for by
+ * uv_run() before the store closes.
  */
 #include <signal.h>
 #include <stdlib.h>

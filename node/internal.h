@@ -7,7 +7,8 @@
  *
  * Threads: everything here runs on the node's one libuv loop, except the
  * signature checks that sync.c sends to the libuv thread pool, which touch
- * only the bytes they were given.
+ * only the bytes they were given, and the commits of records from peers
+ * (node/verify.c), which touch only the store and the records they store.
  */
 #ifndef MU_NODE_INTERNAL_H
 #define MU_NODE_INTERNAL_H

@@ -8,8 +8,9 @@
  *             pool, several at once), filtered by scope, and stored in
  *             commits that gather the batches of every peer
  *
- * Everything runs on the loop thread except verify.c's worker, which only
- * parses copies of the bytes it was given.
+ * Everything runs on the loop thread except verify.c's pool work: the
+ * workers that parse copies of the bytes they were given, and the commit,
+ * which stores batches the loop then only reads (one commit at a time).
  *
  * Lifetime of a peer: created by mu_sync_on_ready(), detached from its
  * connection by mu_sync_on_close() (c becomes NULL), freed when nothing

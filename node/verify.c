@@ -7,10 +7,12 @@
  * on the spot. Back on the loop thread, in the order they arrived, batches
  * are filtered by scope and join the commit: the verified batches of every
  * peer, stored in one write transaction when SYNC_COMMIT_RECS records wait
- * or SYNC_COMMIT_MS after the first, so that a large sync pays for one
- * commit per thousands of records rather than one per message. Only then
- * are the records pushed on and the recs acknowledged: an ack promises the
- * records are stored.
+ * or SYNC_COMMIT_MS after the first (longer during a bulk transfer), so
+ * that a large sync pays for one commit per thousands of records rather
+ * than one per message. The commit runs on the pool too, while the loop
+ * goes on reading and verifying. Only once it is done are the records
+ * pushed on and the recs acknowledged: an ack promises the records are
+ * stored.
  *
  * A peer's messages other than recs wait (sync.c) until its batches before
  * them are verified, so an ack that follows records is never handled
