@@ -126,18 +126,20 @@ static int
 bench_verify(const struct rec *recs, size_t n)
 {
 	size_t i, bad = 0;
-	double t0 = now_s(), dt;
+	double t0 = now_s(), c0 = cpu_s(), dt, dc;
 
 	for (i = 0; i < n; i++)
 		bad += crypto_sign_verify_detached(recs[i].sig, recs[i].msg,
 		                                   sizeof(recs[i].msg),
 		                                   recs[i].signer) != 0;
 	dt = now_s() - t0;
+	dc = cpu_s() - c0;
 	if (bad != 0) {
 		fprintf(stderr, "baselines: %zu signatures do not verify\n", bad);
 		return 1;
 	}
 	printf("verify_baseline_rate %.0f rec/s\n", (double)n / dt);
+	printf("verify_baseline_cpu_per_rec %.2f us/rec\n", dc * 1e6 / (double)n);
 	return 0;
 }
 
