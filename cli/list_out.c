@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/scope.h"
 #include "json_out.h"
 
 /* A group's display name: its profile's name, else its short key. */
@@ -15,27 +16,12 @@ struct mu_cli_lister_name {
 	char name[MU_CLI_NAME_SIZE];
 };
 
-/* The index of key in l's names, or where it would go. */
+/* The index of key in l's names, or where it would go; the key is the
+ * first member, as mu_key_position() wants. */
 static size_t
 name_pos(const struct mu_cli_lister *l, const uint8_t key[MU_KEY_BYTES], bool *found)
 {
-	size_t lo = 0, hi = l->nnames, mid;
-	int c;
-
-	*found = false;
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = memcmp(l->names[mid].key, key, MU_KEY_BYTES);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return mu_key_position(l->names, l->nnames, sizeof(*l->names), key, found);
 }
 
 /* Inserts key's entry at its place; NULL when out of memory. */

@@ -23,15 +23,16 @@ mu_scope_clear(struct mu_scope *s)
 	s->n = 0;
 }
 
-/* The index where key is or would go. */
-static size_t
-position(const struct mu_scope *s, const uint8_t key[32], bool *found)
+size_t
+mu_key_position(const void *base, size_t n, size_t stride, const uint8_t key[32],
+                bool *found)
 {
-	size_t lo = 0, hi = s->n;
+	const uint8_t *b = base;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = memcmp(s->keys[mid], key, 32);
+		int c = memcmp(b + mid * stride, key, 32);
 
 		if (c == 0) {
 			*found = true;
@@ -44,6 +45,13 @@ position(const struct mu_scope *s, const uint8_t key[32], bool *found)
 	}
 	*found = false;
 	return lo;
+}
+
+/* The index where key is or would go. */
+static size_t
+position(const struct mu_scope *s, const uint8_t key[32], bool *found)
+{
+	return mu_key_position(s->keys, s->n, sizeof(s->keys[0]), key, found);
 }
 
 int

@@ -36,4 +36,12 @@ void mu_scope_intersect(struct mu_scope *out, const struct mu_scope *a,
 
 bool mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b);
 
+/*
+ * The index of key among n elements of stride bytes at base that each begin
+ * with a 32-byte key and are sorted by it, or where it would go (*found
+ * false). For any table of groups kept in key order.
+ */
+size_t mu_key_position(const void *base, size_t n, size_t stride, const uint8_t key[32],
+                       bool *found);
+
 #endif
