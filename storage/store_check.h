@@ -5,8 +5,8 @@
  * The check trusts nothing that was verified on the way in: every record is
  * parsed again with its signature (only the clock rule is off, since stored
  * records may be old), and every index, the tombstones and the sequence
- * numbers are held
- * against the records (storage/README.md lists the invariants).
+ * numbers are held against the records (storage/README.md lists the
+ * invariants).
  *
  * Ownership: the text handed to a problem callback is valid during the call
  * only.
