@@ -56,8 +56,7 @@ mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	rc = mu_store_backup(cli->store, args[0], force, &why);
 	if (rc != 0)
-		return mu_cli_fail("cannot back up the store: %s",
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		return mu_cli_fail("cannot back up the store: %s", mu_why_or(&why, rc));
 	return MU_CLI_OK;
 }
 
@@ -80,7 +79,7 @@ mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_home_restore(cli->home, args[0], &info, &why);
 	if (rc != 0)
 		return mu_cli_fail("cannot restore %s: %s", args[0],
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	printf("restored %llu records from %s\n",
 	       (unsigned long long)info.stats.records, args[0]);
 	if (info.previous != NULL)

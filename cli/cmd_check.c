@@ -69,8 +69,7 @@ mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_store_check(cli->store, on_problem, &o, &stats, &why);
 	if (rc != 0) {
 		json_decref(o.problems);
-		return mu_cli_fail("cannot check the store: %s",
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		return mu_cli_fail("cannot check the store: %s", mu_why_or(&why, rc));
 	}
 	if (o.json) {
 		rc = mu_cli_json_out(json_pack(

@@ -290,8 +290,7 @@ check_one(void *ctx, size_t index, int rc, const struct mu_record *rec,
 	(void)rec;
 	if (rc == 0)
 		return true;
-	mu_cli_fail("record %zu rejected: %s", index + 1,
-	            why->text[0] != '\0' ? why->text : mu_strerror(rc));
+	mu_cli_fail("record %zu rejected: %s", index + 1, mu_why_or(why, rc));
 	t->rejected++;
 	return false;
 }
@@ -364,8 +363,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	io.ctx = &t;
 	rc = mu_ingest(cli->store, spans, n, &io, &why);
 	if (rc != 0)
-		rc = mu_cli_fail("cannot store the records: %s",
-		                 why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		rc = mu_cli_fail("cannot store the records: %s", mu_why_or(&why, rc));
 	printf("new %zu, duplicate %zu, superseded %zu, deleted %zu, rejected %zu\n",
 	       t.n[MU_PUT_NEW], t.n[MU_PUT_DUPLICATE], t.n[MU_PUT_SUPERSEDED],
 	       t.n[MU_PUT_DELETED], t.rejected);

@@ -73,7 +73,7 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 	free(out);
 	if (rc != 0)
 		return mu_cli_fail("cannot create the profile: %s",
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	return 0;
 }
 
@@ -115,7 +115,7 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 		                   cli->home_dir);
 	if (rc != 0)
 		return mu_cli_fail("cannot create the home %s: %s", cli->home_dir,
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	rc = mu_cli_open(cli, MU_CLI_SECRET);
 	if (rc != 0)
 		return rc;

@@ -256,8 +256,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_node_serve(&o, &why);
 	if (rc != 0)
-		return mu_cli_fail("serve: %s",
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		return mu_cli_fail("serve: %s", mu_why_or(&why, rc));
 	return MU_CLI_OK;
 }
 
@@ -336,7 +335,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 		                   "received, %llu sent before it stopped): %s",
 		                   args[0], (unsigned long long)report.received,
 		                   (unsigned long long)report.sent,
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	fflush(stdout);
 	fprintf(stderr,
 	        "sync with %s done: %llu records received (%llu new, %llu "

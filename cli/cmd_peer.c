@@ -184,7 +184,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	                       &why);
 	if (rc != 0)
 		return mu_cli_fail("cannot add the peer %s: %s", args[0],
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	if (expect != NULL)
 		printf("added peer %s; it must prove the group key %s\n", args[0],
 		       args[1]);

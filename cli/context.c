@@ -30,7 +30,7 @@ mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 		    cli->home_dir);
 	if (rc != 0)
 		return mu_cli_fail("cannot open the home %s: %s", cli->home_dir,
-		                   why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                   mu_why_or(&why, rc));
 	return 0;
 }
 
@@ -53,7 +53,7 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 	rc = mu_store_open(&cli->store, dir, &opts, &why);
 	if (rc != 0) {
 		rc = mu_cli_fail("cannot open the store in %s: %s", dir,
-		                 why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		                 mu_why_or(&why, rc));
 		goto fail;
 	}
 	free(dir);

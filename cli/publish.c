@@ -29,12 +29,6 @@ mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SIZE])
 	rec->d = mu_cli_str(d);
 }
 
-static const char *
-reason(const struct mu_why *why, int rc)
-{
-	return why->text[0] != '\0' ? why->text : mu_strerror(rc);
-}
-
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
@@ -59,21 +53,21 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	rc = mu_rec_build(rec, cli->home->secret, cli->now, &buf, &len, id, &why);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot %s: %s", what, reason(&why, rc));
+		rc = mu_cli_fail("cannot %s: %s", what, mu_why_or(&why, rc));
 		goto out;
 	}
 	/* The store takes parsed records that borrow their bytes. */
 	rc = mu_rec_parse(&built, buf, len, cli->now, 0, &why);
 	if (rc != 0) {
 		rc = mu_cli_fail("cannot %s: the new record does not verify: %s", what,
-		                 reason(&why, rc));
+		                 mu_why_or(&why, rc));
 		goto out;
 	}
 	one[0] = &built;
 	rc = mu_store_put(cli->store, one, 1, &res, &why);
 	if (rc != 0) {
 		rc = mu_cli_fail("cannot %s: storing it failed: %s", what,
-		                 reason(&why, rc));
+		                 mu_why_or(&why, rc));
 		goto out;
 	}
 	if (mu_kind_replaceable(built.kind)) {

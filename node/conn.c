@@ -618,7 +618,7 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 	rc = new_session(c, &why);
 	if (rc != 0) {
 		mu_node_log(node, MU_LOG_ERROR, "cannot start a session with %s: %s",
-		            c->name, why.text[0] != '\0' ? why.text : mu_strerror(rc));
+		            c->name, mu_why_or(&why, rc));
 		conn_discard(c);
 		return rc;
 	}

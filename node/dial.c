@@ -272,8 +272,7 @@ learn(struct dial *d, struct peer_list *tab)
 			            lc.v[i].addr, key);
 		else
 			mu_node_log(node, MU_LOG_WARN, "cannot add peer %s: %s",
-			            lc.v[i].addr,
-			            why.text[0] != '\0' ? why.text : mu_strerror(rc));
+			            lc.v[i].addr, mu_why_or(&why, rc));
 	}
 	for (size_t i = 0; i < tab->n; i++) {
 		if (tab->v[i].source != MU_PEER_LEARNT ||
@@ -430,7 +429,7 @@ dial_due(struct dial *d)
 		if (rc != 0) {
 			p->active = false;
 			mu_node_log(node, MU_LOG_WARN, "cannot dial %s: %s", p->addr,
-			            why.text[0] != '\0' ? why.text : mu_strerror(rc));
+			            mu_why_or(&why, rc));
 			reschedule(d, p, false, false);
 		}
 	}
@@ -573,7 +572,7 @@ announce(struct dial *d)
 	return;
 fail:
 	mu_node_log(node, MU_LOG_WARN, "cannot publish our node record: %s",
-	            why.text[0] != '\0' ? why.text : mu_strerror(rc));
+	            mu_why_or(&why, rc));
 }
 
 /* --- the dial API -------------------------------------------------------- */

@@ -55,3 +55,9 @@ mu_fail(struct mu_why *why, int err, const char *fmt, ...)
 	}
 	return err;
 }
+
+const char *
+mu_why_or(const struct mu_why *why, int err)
+{
+	return why->text[0] != '\0' ? why->text : mu_strerror(err);
+}

@@ -43,6 +43,10 @@ struct mu_why {
 	char text[MU_WHY_MAX];
 };
 
+/* What to print for a failure: why's text when it has one, else what err
+ * means. */
+const char *mu_why_or(const struct mu_why *why, int err);
+
 /* Formats into why (if why is not NULL) and returns err, for one-line failures. */
 int mu_fail(struct mu_why *why, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
