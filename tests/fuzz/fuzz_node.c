@@ -18,15 +18,7 @@
 #include "fuzz_common.h"
 #include "storage/home.h"
 #include "storage/store.h"
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
+#include "tests/unit/rm_tree.h"
 
 /* A home whose key file holds the fixed node key (home.h: the 32-byte
  * seed, raw, mode 0600). */
@@ -149,6 +141,6 @@ fz_node_close(struct fz_node *f)
 		sodium_free(node->identity);
 	mu_home_close(node->home);
 	if (f->dir[0] != '\0')
-		nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		rm_tree(f->dir);
 	memset(f, 0, sizeof(*f));
 }

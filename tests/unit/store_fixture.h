@@ -17,6 +17,8 @@
 #include "protocol/record.h"
 #include "storage/store.h"
 
+#include "rm_tree.h"
+
 #define NOW 1900000000LL
 
 struct grp {
@@ -40,15 +42,6 @@ struct fx {
 };
 
 static struct fx *cur_fx; /* the running test's, for the builders */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void
 grp_init(struct grp *g)
@@ -87,7 +80,7 @@ teardown(void **state)
 		free(b->buf);
 		free(b);
 	}
-	nftw(fx->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(fx->dir);
 	free(fx);
 	cur_fx = NULL;
 	return 0;

@@ -54,6 +54,8 @@
 #include "storage/local.h"
 #include "storage/store.h"
 
+#include "rm_tree.h"
+
 #define NETWORK "test-conn"
 
 struct fx {
@@ -66,15 +68,6 @@ struct fx {
 	pid_t pid;
 	uint16_t port;
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -104,7 +97,7 @@ teardown(void **state)
 		kill(fx->pid, SIGKILL);
 		waitpid(fx->pid, NULL, 0);
 	}
-	nftw(fx->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(fx->tmp);
 	free(fx);
 	return 0;
 }

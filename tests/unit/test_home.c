@@ -26,20 +26,13 @@
 #include "storage/home.h"
 #include "storage/store.h"
 
+#include "rm_tree.h"
+
 struct fx {
 	char tmp[64];
 	char home[128]; /* tmp/a/b/home: parents that do not exist yet */
 	char key[160];
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -61,7 +54,7 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->tmp, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	rm_tree(fx->tmp);
 	free(fx);
 	return 0;
 }
