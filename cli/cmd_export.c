@@ -157,7 +157,10 @@ too_big(const char *name)
 }
 
 /* The input, mapped when it is a regular file (no copy), else read whole
- * into a malloc()ed buffer, refusing more than IMPORT_MAX either way. */
+ * into a malloc()ed buffer, refusing more than IMPORT_MAX either way. The
+ * map is populated at once: cutting reads all of it before verifying
+ * starts, and one populate costs less than a page fault per 64 KiB does
+ * on a virtual machine. */
 struct input {
 	uint8_t *buf;
 	size_t len;
@@ -177,7 +180,7 @@ read_all(int fd, const char *name, struct input *in)
 		if ((unsigned long long)sb.st_size > IMPORT_MAX)
 			return too_big(name);
 		map = sb.st_size > 0 ? mmap(NULL, (size_t)sb.st_size, PROT_READ,
-		                            MAP_PRIVATE, fd, 0)
+		                            MAP_PRIVATE | MAP_POPULATE, fd, 0)
 		                     : MAP_FAILED;
 		if (map != MAP_FAILED) {
 			in->buf = map;
@@ -296,12 +299,11 @@ check_one(void *ctx, size_t index, int rc, const struct mu_record *rec,
 }
 
 static void
-count_one(void *ctx, size_t index, const struct mu_record *rec, enum mu_put_result r)
+count_one(void *ctx, size_t index, enum mu_put_result r)
 {
 	struct tally *t = ctx;
 
 	(void)index;
-	(void)rec;
 	if (r >= MU_PUT_NEW && r <= MU_PUT_DELETED)
 		t->n[r]++;
 }

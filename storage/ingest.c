@@ -4,14 +4,15 @@
  * Chunk c (records c*CHUNK ...) lives in ring slot c % nslots. Workers claim
  * chunks in order under the lock and may run ahead of the writer by at most
  * nslots chunks; the writer takes chunk c once done[slot] says c finished,
- * and frees the slots of a batch only after committing it, because the
- * records handed to mu_store_put() point into the slots. A batch is also
- * committed early when it holds every slot, so the ring cannot deadlock.
+ * puts its records into the open write transaction, and frees the slot at
+ * once, because the store copies what it is given. It commits every `batch`
+ * records.
  *
- * The ring holds two batches: while the writer stores one, the workers
- * verify the next. With room for one batch only, the workers stalled for as
- * long as each mu_store_put() ran, and one verifying thread spent a third of
- * the import waiting.
+ * So the ring does not depend on the batch: it only has to hold what the
+ * workers verify while the writer commits (writing the pages and waiting
+ * for the disk), RING_CHUNKS plus a few per worker. An earlier version kept
+ * a whole batch in the ring until its commit, so the workers stalled behind
+ * every commit and the import ended with a batch stored by one thread.
  */
 #include "ingest.h"
 
@@ -24,6 +25,7 @@
 #endif
 
 #define CHUNK       128 /* records a worker claims at once */
+#define RING_CHUNKS 64  /* about 0.2 s of verifying on two cores */
 #define MAX_THREADS 64
 
 struct chunk {
@@ -97,34 +99,77 @@ worker(void *arg)
 	return NULL;
 }
 
+/* The results of records put since the last commit, reported after it. */
 struct pending {
-	const struct mu_record **recs;
 	size_t *index;
 	enum mu_put_result *res;
 	size_t n;
 };
 
-static int
-commit(struct ing *g, struct mu_store *st, struct pending *p, size_t upto,
-       struct mu_why *why)
+static void
+release(struct ing *g, size_t upto, bool stop)
 {
-	const struct mu_ingest_opts *o = g->o;
-	size_t i;
-	int rc = 0;
-
-	if (p->n > 0)
-		rc = mu_store_put(st, p->recs, p->n, p->res, why);
-	if (rc == 0 && o->stored != NULL)
-		for (i = 0; i < p->n; i++)
-			o->stored(o->ctx, p->index[i], p->recs[i], p->res[i]);
-	p->n = 0;
 	pthread_mutex_lock(&g->mu);
 	g->released = upto;
-	if (rc != 0)
+	if (stop)
 		g->stop = true;
 	pthread_cond_broadcast(&g->work_cv);
 	pthread_mutex_unlock(&g->mu);
+}
+
+static int
+commit(struct ing *g, struct mu_store_batch **b, struct pending *p, struct mu_why *why)
+{
+	const struct mu_ingest_opts *o = g->o;
+	int rc = 0;
+
+	if (*b == NULL)
+		return 0;
+	rc = mu_store_batch_commit(*b, why);
+	*b = NULL;
+	if (rc == 0 && o->stored != NULL)
+		for (size_t i = 0; i < p->n; i++)
+			o->stored(o->ctx, p->index[i], p->res[i]);
+	p->n = 0;
 	return rc;
+}
+
+/* Takes chunk c when it is verified, filters it and puts it into *b. */
+static int
+put_chunk(struct ing *g, struct mu_store *st, struct mu_store_batch **b,
+          struct pending *p, size_t c, struct mu_why *why)
+{
+	const struct mu_ingest_opts *o = g->o;
+	struct chunk *ch = &g->ring[c % g->nslots];
+	const struct mu_record *recs[CHUNK];
+	size_t i, first = c * CHUNK, n = g->n - first < CHUNK ? g->n - first : CHUNK;
+	size_t k = 0;
+	int rc;
+
+	pthread_mutex_lock(&g->mu);
+	while (g->done[c % g->nslots] != c + 1)
+		pthread_cond_wait(&g->done_cv, &g->mu);
+	pthread_mutex_unlock(&g->mu);
+	for (i = 0; i < n; i++) {
+		bool ok = ch->rc[i] == 0;
+
+		if (o->check != NULL)
+			ok = o->check(o->ctx, first + i, ch->rc[i],
+			              ok ? &ch->recs[i] : NULL, &ch->why[i]) &&
+			     ok;
+		if (!ok)
+			continue;
+		recs[k] = &ch->recs[i];
+		p->index[p->n + k++] = first + i;
+	}
+	if (k == 0)
+		return 0;
+	if (*b == NULL && (rc = mu_store_batch_begin(st, b, why)) != 0)
+		return rc;
+	if ((rc = mu_store_batch_put(*b, recs, k, &p->res[p->n], why)) != 0)
+		return rc;
+	p->n += k;
+	return 0;
 }
 
 /* The caller's side: chunks in order, filtered, stored in batches. */
@@ -132,37 +177,21 @@ static int
 write_all(struct ing *g, struct mu_store *st, struct pending *p, size_t batch,
           struct mu_why *why)
 {
-	const struct mu_ingest_opts *o = g->o;
-	size_t c, i, first, n;
-	int rc;
+	struct mu_store_batch *b = NULL;
+	size_t c;
+	int rc = 0;
 
-	for (c = 0; c < g->nchunks; c++) {
-		struct chunk *ch = &g->ring[c % g->nslots];
-
-		pthread_mutex_lock(&g->mu);
-		while (g->done[c % g->nslots] != c + 1)
-			pthread_cond_wait(&g->done_cv, &g->mu);
-		pthread_mutex_unlock(&g->mu);
-		first = c * CHUNK;
-		n = g->n - first < CHUNK ? g->n - first : CHUNK;
-		for (i = 0; i < n; i++) {
-			bool ok = ch->rc[i] == 0;
-
-			if (o->check != NULL)
-				ok = o->check(o->ctx, first + i, ch->rc[i],
-				              ok ? &ch->recs[i] : NULL, &ch->why[i]) &&
-				     ok;
-			if (!ok)
-				continue;
-			p->recs[p->n] = &ch->recs[i];
-			p->index[p->n++] = first + i;
-		}
-		if (p->n >= batch || c + 1 == g->nchunks ||
-		    c + 1 - g->released == g->nslots)
-			if ((rc = commit(g, st, p, c + 1, why)) != 0)
-				return rc;
+	for (c = 0; rc == 0 && c < g->nchunks; c++) {
+		rc = put_chunk(g, st, &b, p, c, why);
+		if (rc == 0)
+			release(g, c + 1, false);
+		if (rc == 0 && (p->n >= batch || c + 1 == g->nchunks))
+			rc = commit(g, &b, p, why);
 	}
-	return 0;
+	mu_store_batch_abort(b);
+	if (rc != 0)
+		release(g, g->released, true);
+	return rc;
 }
 
 int
@@ -170,7 +199,7 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
           const struct mu_ingest_opts *opts, struct mu_why *why)
 {
 	struct ing g;
-	struct pending p = {NULL, NULL, NULL, 0};
+	struct pending p = {NULL, NULL, 0};
 	pthread_t tids[MAX_THREADS];
 	size_t batch = opts->batch != 0 ? opts->batch : MU_INGEST_BATCH;
 	unsigned nthreads =
@@ -189,17 +218,15 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 	g.n = n;
 	g.o = opts;
 	g.nchunks = (n + CHUNK - 1) / CHUNK;
-	g.nslots = 2 * ((batch + CHUNK - 1) / CHUNK) + 4 * nthreads;
+	g.nslots = RING_CHUNKS + 4 * nthreads;
 	if (g.nslots > g.nchunks)
 		g.nslots = g.nchunks;
 	g.ring = malloc(g.nslots * sizeof(*g.ring));
 	g.done = calloc(g.nslots, sizeof(*g.done));
 	/* A batch may run past `batch` by up to one chunk. */
-	p.recs = malloc((batch + CHUNK) * sizeof(*p.recs));
 	p.index = malloc((batch + CHUNK) * sizeof(*p.index));
 	p.res = malloc((batch + CHUNK) * sizeof(*p.res));
-	if (g.ring == NULL || g.done == NULL || p.recs == NULL || p.index == NULL ||
-	    p.res == NULL) {
+	if (g.ring == NULL || g.done == NULL || p.index == NULL || p.res == NULL) {
 		rc = mu_fail(why, MU_ENOMEM, "storing records: out of memory");
 		goto out;
 	}
@@ -227,7 +254,6 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 out:
 	free(p.res);
 	free(p.index);
-	free(p.recs);
 	free(g.done);
 	free(g.ring);
 	return rc;

@@ -7,17 +7,19 @@
  *   input:   n record spans (already cut, e.g. with mu_rec_span)
  *   workers: claim chunks of CHUNK records in order, parse and verify each
  *            into a slot of a bounded ring
- *   caller:  takes the chunks in order as they finish, filters, and calls
- *            mu_store_put() once per mu_ingest_opts.batch records
+ *   caller:  takes the chunks in order as they finish, filters, puts them
+ *            into one write transaction (mu_store_batch_put), and commits
+ *            every mu_ingest_opts.batch records
  *
  * So records are stored exactly as a one-by-one loop of mu_rec_parse() and
  * mu_store_put() would store them (later records see earlier ones), while
  * verification of the next records goes on during each commit.
  *
  * Ownership: the spans' bytes are the caller's and must outlive the call;
- * the struct mu_record given to the callbacks borrow them and the ring, and
- * are valid only during the callback. Memory: the ring holds about
- * 2 * batch + 4 * threads * CHUNK parsed records (~1 KiB each).
+ * the struct mu_record given to check borrows them and the ring, and is
+ * valid only during the callback. Memory: the ring holds (64 + 4 * threads)
+ * * 128 parsed records (~0.6 KiB each), whatever the batch; the open
+ * transaction holds the pages it has changed until it commits.
  */
 #ifndef MU_INGEST_H
 #define MU_INGEST_H
@@ -44,10 +46,9 @@ typedef bool (*mu_ingest_check_fn)(void *ctx, size_t index, int rc,
                                    const struct mu_record *rec,
                                    const struct mu_why *why);
 
-/* Called after each commit for every record it stored, in input order. */
-typedef void (*mu_ingest_stored_fn)(void *ctx, size_t index,
-                                    const struct mu_record *rec,
-                                    enum mu_put_result result);
+/* Called after each commit for every record it holds, in input order, with
+ * what the store did with it (the record itself is gone by then). */
+typedef void (*mu_ingest_stored_fn)(void *ctx, size_t index, enum mu_put_result result);
 
 struct mu_ingest_opts {
 	unsigned threads; /* verifying threads; 0: one per online core */

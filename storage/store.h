@@ -4,13 +4,15 @@
  * One LMDB environment per node home, shared by the daemon and the CLI
  * through LMDB's own locking. Sub-databases (docs/PROTOCOL.md has the rules
  * they enforce; storage/README.md the key layouts):
- *   records     id -> record bytes, exactly as signed
- *   by_time     created_at, id -> group     (the order reconciliation walks)
- *   by_group    group, created_at, id -> "" (one group's records, that order)
+ *   bodies      seq -> record bytes, exactly as signed (also the log)
+ *   ids         id -> seq
+ *   by_time     created_at, id -> group     (export and `each` order)
+ *   by_group    group, created_at, id -> seq (one group's records, that
+ *               order: what reconciliation walks)
  *   current     address -> id of the current version
  *   ev_start    start, id -> ""             (current events, the calendar)
  *   tombstones  target -> id of the delete record
- *   meta        schema version
+ *   meta        schema version, the last sequence number given
  *
  * Putting a record writes it and every index entry in one transaction, so a
  * crash leaves all of it or none. Puts are idempotent.
@@ -69,6 +71,24 @@ const char *mu_put_result_name(enum mu_put_result r);
  */
 int mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
                  enum mu_put_result *results, struct mu_why *why);
+
+/*
+ * The same, with the transaction kept open across calls, for a long stream
+ * stored in few commits (import): begin, put any number of times, commit.
+ * The records given to mu_store_batch_put() are copied into the store's
+ * pages and may be freed when it returns; results[i] is final only once
+ * the commit succeeds. After a failed put only abort is allowed. Commit and
+ * abort free the batch; abort takes NULL. A batch holds the store's write
+ * lock until it ends: other writers, such as a running daemon, wait.
+ */
+struct mu_store_batch;
+
+int mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
+                         struct mu_why *why);
+int mu_store_batch_put(struct mu_store_batch *b, const struct mu_record *const *recs,
+                       size_t n, enum mu_put_result *results, struct mu_why *why);
+int mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why);
+void mu_store_batch_abort(struct mu_store_batch *b);
 
 /* Visitor: return 0 to go on, anything else to stop (it is passed back). */
 typedef int (*mu_store_visit_fn)(void *ctx, const struct mu_record *rec);

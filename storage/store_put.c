@@ -15,6 +15,7 @@
  */
 #include "store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "store_keys.h"
@@ -368,14 +369,19 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	return 0;
 }
 
-int
-mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
-             enum mu_put_result *results, struct mu_why *why)
-{
-	struct put p = {st, NULL, 0, why};
-	uint64_t first;
-	int err, rc;
+struct mu_store_batch {
+	struct put p;
+	uint64_t first; /* the last sequence number given before the batch */
+};
 
+int
+mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
+                     struct mu_why *why)
+{
+	struct mu_store_batch *b;
+	int err;
+
+	*out = NULL;
 	if (why != NULL)
 		why->text[0] = '\0';
 	if (st->read_only)
@@ -383,24 +389,82 @@ mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
 		               "the store at %s was opened read-only: open it for "
 		               "writing to store records",
 		               st->dir);
-	if (n == 0)
-		return 0;
-	err = mu_store__begin(st, true, &p.txn, why);
-	if (err != 0)
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
+	b->p.st = st;
+	b->p.why = why;
+	err = mu_store__begin(st, true, &b->p.txn, why);
+	if (err == 0)
+		err = mu_store__seq_read(st, b->p.txn, &b->p.seq, why);
+	if (err != 0) {
+		mu_store_batch_abort(b);
 		return err;
-	err = mu_store__seq_read(st, p.txn, &p.seq, why);
-	first = p.seq;
+	}
+	b->first = b->p.seq;
+	*out = b;
+	return 0;
+}
+
+int
+mu_store_batch_put(struct mu_store_batch *b, const struct mu_record *const *recs,
+                   size_t n, enum mu_put_result *results, struct mu_why *why)
+{
+	int err = 0;
+
+	b->p.why = why;
+	if (why != NULL)
+		why->text[0] = '\0';
 	for (size_t i = 0; err == 0 && i < n; i++)
-		err = put_one(&p, recs[i], &results[i]);
-	if (err == 0 && p.seq != first)
-		err = mu_store__seq_write(st, p.txn, p.seq, why);
-	if (err != 0)
-		goto out;
-	rc = mdb_txn_commit(p.txn);
-	p.txn = NULL;
-	err = mu_store__err(st, rc, "committing to the store", why);
-out:
-	if (p.txn != NULL)
-		mdb_txn_abort(p.txn);
+		err = put_one(&b->p, recs[i], &results[i]);
 	return err;
+}
+
+int
+mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
+{
+	int err = 0, rc;
+
+	b->p.why = why;
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (b->p.seq != b->first)
+		err = mu_store__seq_write(b->p.st, b->p.txn, b->p.seq, why);
+	if (err == 0) {
+		rc = mdb_txn_commit(b->p.txn);
+		b->p.txn = NULL;
+		err = mu_store__err(b->p.st, rc, "committing to the store", why);
+	}
+	mu_store_batch_abort(b);
+	return err;
+}
+
+void
+mu_store_batch_abort(struct mu_store_batch *b)
+{
+	if (b == NULL)
+		return;
+	if (b->p.txn != NULL)
+		mdb_txn_abort(b->p.txn);
+	free(b);
+}
+
+int
+mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
+             enum mu_put_result *results, struct mu_why *why)
+{
+	struct mu_store_batch *b;
+	int err;
+
+	if (n == 0 && !st->read_only) {
+		if (why != NULL)
+			why->text[0] = '\0';
+		return 0;
+	}
+	if ((err = mu_store_batch_begin(st, &b, why)) != 0)
+		return err;
+	if ((err = mu_store_batch_put(b, recs, n, results, why)) != 0) {
+		mu_store_batch_abort(b);
+		return err;
+	}
+	return mu_store_batch_commit(b, why);
 }
