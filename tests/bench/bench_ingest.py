@@ -18,6 +18,15 @@ Figures:
   ingest_1core_ratio      x_verify    over the verify baseline (target >= 0.85)
   ingest_2core_rate       rec/s       import --threads 2
   ingest_2core_ratio      x_verify    (target >= 1.6)
+  verify_2thread_rate     rec/s       the verify loop on two threads, each
+                                      over half of the records, right after
+                                      the two-thread import
+  verify_2thread_ratio    x_verify    that over the verify baseline: what two
+                                      cores of this machine give for
+                                      verification alone, the ceiling of
+                                      ingest_2core_ratio (2 on two real cores)
+  ingest_2core_vs_2thread x_two_thread_verify
+                                      ingest_2core_rate over verify_2thread_rate
   ingest_cpu_per_rec      us/rec      CPU time of import --threads 2 (all
                                       threads, user + system) per record
   verify_baseline_cpu_per_rec us/rec  CPU time of the verify loop alone per
@@ -91,7 +100,10 @@ def main():
         v.append(verify_rate(path))
         r2, disk, store, cpu = import_once(work, path, n, 2)
         v.append(verify_rate(path))
-        log("verify baseline runs: %s rec/s", ", ".join("%.0f" % x for x in v))
+        v2 = float(benchlib.measure([benchlib.tool("baselines"), "verify2",
+                                     path]).out.split()[1])
+        log("verify baseline runs: %s rec/s; on two threads %.0f rec/s",
+            ", ".join("%.0f" % x for x in v), v2)
         lmdb_dir = os.path.join(work.path, "lmdb")
         os.mkdir(lmdb_dir)
         out = benchlib.measure([benchlib.tool("baselines"), "lmdb", path, lmdb_dir]).out
@@ -106,6 +118,9 @@ def main():
         figure(pre + "1core_ratio", r1 / ((v[0] + v[1]) / 2), "x_verify")
         figure(pre + "2core_rate", r2, "rec/s")
         figure(pre + "2core_ratio", r2 / ((v[1] + v[2]) / 2), "x_verify")
+        figure("verify_2thread_rate", v2, "rec/s")
+        figure("verify_2thread_ratio", v2 / ((v[1] + v[2]) / 2), "x_verify")
+        figure(pre + "2core_vs_2thread", r2 / v2, "x_two_thread_verify")
         vcpu = verify_cpu(path)
         figure(pre + "cpu_per_rec", cpu * 1e6, "us/rec")
         figure("verify_baseline_cpu_per_rec", vcpu * 1e6, "us/rec")
