@@ -106,13 +106,12 @@ struct pending {
 	size_t n;
 };
 
+/* The slots of the chunks below upto may be verified into again. */
 static void
-release(struct ing *g, size_t upto, bool stop)
+release(struct ing *g, size_t upto)
 {
 	pthread_mutex_lock(&g->mu);
 	g->released = upto;
-	if (stop)
-		g->stop = true;
 	pthread_cond_broadcast(&g->work_cv);
 	pthread_mutex_unlock(&g->mu);
 }
@@ -184,13 +183,12 @@ write_all(struct ing *g, struct mu_store *st, struct pending *p, size_t batch,
 	for (c = 0; rc == 0 && c < g->nchunks; c++) {
 		rc = put_chunk(g, st, &b, p, c, why);
 		if (rc == 0)
-			release(g, c + 1, false);
+			release(g, c + 1);
 		if (rc == 0 && (p->n >= batch || c + 1 == g->nchunks))
 			rc = commit(g, &b, p, why);
 	}
+	/* On an error the caller stops the workers. */
 	mu_store_batch_abort(b);
-	if (rc != 0)
-		release(g, g->released, true);
 	return rc;
 }
 
