@@ -995,19 +995,6 @@ test_release_map(void **state)
 	assert_int_equal(count(fx->st), 33);
 }
 
-static const struct mu_record *
-profile(const struct grp *g, const char *name)
-{
-	struct mu_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = MU_KIND_PROFILE;
-	r.created_at = NOW - 900;
-	r.d = S("");
-	r.c.profile.name = S(name);
-	return finish(&r, g);
-}
-
 /* Counts of kinds and of the fixture's groups: from the parsed records of
  * mu_store_each, or from mu_store_counts. */
 struct tally {
