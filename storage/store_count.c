@@ -24,7 +24,17 @@
 
 #include "store_keys.h"
 
-/* Entries walked between giving back the map's pages: a few megabytes. */
+/*
+ * Entries walked between giving back the map's pages. Every page read stays
+ * mapped, and counted in RSS, until given back, and the leaves lie all over
+ * the file, so that each fault maps up to 16 cached pages around a leaf
+ * that the walk never reads: without this, counting a store of a million
+ * records kept 1.2 GB mapped. Every 4096 entries (about 160 leaves) keeps
+ * it near 24 MB, under the daemon's budget (SYNC_MAP_BUDGET), for the price
+ * of mapping pages again: on the shared build machine, whose page tables
+ * are costly, 3.6 s of CPU instead of 1.3 s for that store; on real
+ * hardware a minor fault and its unmapping cost microseconds.
+ */
 #define RELEASE_EVERY 4096
 
 struct walk {
@@ -36,9 +46,8 @@ struct walk {
 	void *ctx;
 };
 
-/* Pages read stay mapped, and counted in RSS, until given back. */
 static void
-walked_one(struct walk *w)
+walked(struct walk *w)
 {
 	if (++w->walked % RELEASE_EVERY == 0)
 		(void)mu_store__release_map_in(w->st);
@@ -53,7 +62,7 @@ count_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)k;
 	(void)v;
 	w->n++;
-	walked_one(w);
+	walked(w);
 	return 0;
 }
 
@@ -93,7 +102,7 @@ group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	}
 	if (w->n++ == 0)
 		memcpy(w->group, k->mv_data, MU_KEY_BYTES);
-	walked_one(w);
+	walked(w);
 	return 0;
 }
 
