@@ -230,15 +230,11 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"status", status_help, opts, "", 0, 0};
 	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	rc = mu_cli_open(cli, MU_CLI_READONLY);
-	if (rc != 0)
-		return rc;
 	mu_key_to_text(key, cli->home->group);
 	if (!mu_cli_group_name(cli, cli->home->group, name))
 		snprintf(name, sizeof(name),
@@ -258,15 +254,12 @@ mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"id", id_help, opts, "", 0, 0};
 	char key[MU_KEY_TEXT_SIZE];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	/* The public key is all we need: neither the secret nor the store. */
+	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_HOME_ONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	/* The public key is all we need: neither the secret nor the store. */
-	if ((rc = mu_cli_open_home(cli, 0)) != 0)
-		return rc;
 	mu_key_to_text(key, cli->home->group);
 	printf("%s\n", key);
 	return MU_CLI_OK;
