@@ -56,9 +56,11 @@ mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv, const char *
 	const struct mu_cli_opt *o;
 	bool options = true;
 	const char *a, *eq, *value;
-	size_t len;
+	size_t len, n;
 	int i, rc;
 
+	if (nargs == NULL)
+		nargs = &n;
 	*nargs = 0;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];

@@ -96,7 +96,8 @@ struct mu_cli_spec {
  * Parses argv[1..argc) (argv[0] is the command's own name) against spec:
  * "--name value", "--name=value", flags, repeated list options, "--" to end
  * the options, "-h"/"--help". Words that are not options go to args[], in
- * order, and their number to *nargs. Option values and args borrow argv.
+ * order, and their number to *nargs (nargs may be NULL: a command that takes
+ * a fixed number of them). Option values and args borrow argv.
  * Returns 0, MU_CLI_HELPED after printing spec->help on stdout, or
  * MU_CLI_USAGE after printing what is wrong.
  */
@@ -143,8 +144,9 @@ int mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 /* ---- context.c ------------------------------------------------------- */
 
 enum {
-	MU_CLI_SECRET = 1 << 0,   /* load the secret key: we are going to sign */
-	MU_CLI_READONLY = 1 << 1, /* open the store read-only */
+	MU_CLI_SECRET = 1 << 0,    /* load the secret key: we are going to sign */
+	MU_CLI_READONLY = 1 << 1,  /* open the store read-only */
+	MU_CLI_HOME_ONLY = 1 << 2, /* mu_cli_begin(): the home, not the store */
 };
 
 /* Opens cli->home_dir and its store. Returns 0, or prints why and returns
@@ -155,6 +157,15 @@ int mu_cli_open(struct mu_cli *cli, unsigned flags);
  * not the store: for commands that hand the store to the node layer, which
  * opens it itself. Returns 0, or prints why and returns MU_CLI_ERR. */
 int mu_cli_open_home(struct mu_cli *cli, unsigned flags);
+
+/*
+ * The start of a command that checks nothing of its arguments before it
+ * opens the home: mu_cli_parse(), then mu_cli_open(cli, flags), or
+ * mu_cli_open_home() with MU_CLI_HOME_ONLY. Returns 0, MU_CLI_HELPED or the
+ * exit status, as mu_cli_parse() does: return MU_CLI_EXIT(rc) when not 0.
+ */
+int mu_cli_begin(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc,
+                 char **argv, const char **args, size_t *nargs, unsigned flags);
 
 /* Closes what mu_cli_open() opened (wiping the secret). Safe to call twice. */
 void mu_cli_close(struct mu_cli *cli);

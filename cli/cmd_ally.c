@@ -114,10 +114,9 @@ static int
 open_with(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char **argv,
           const char *args[1], uint8_t with[MU_KEY_BYTES])
 {
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return rc;
 	if ((rc = mu_cli_key_arg(with, args[0], spec->name)) != 0)
@@ -343,15 +342,11 @@ list(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"ally list", list_help, opts, "", 0, 0};
 	struct allies l = {NULL, 0, 0};
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	rc = mu_cli_open(cli, MU_CLI_READONLY);
-	if (rc != 0)
-		return rc;
 	rc = mu_store_alliances(cli->store, cli->home->group, collect, &l);
 	if (rc != 0) {
 		rc = mu_cli_fail("cannot list the alliances: %s", mu_strerror(rc));

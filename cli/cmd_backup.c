@@ -46,14 +46,11 @@ mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"backup", backup_help, opts, "FILE", 1, 1};
 	struct mu_why why = {""};
 	const char *args[1];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, MU_CLI_READONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
-		return rc;
 	rc = mu_store_backup(cli->store, args[0], force, &why);
 	if (rc != 0)
 		return mu_cli_fail("cannot back up the store: %s", mu_why_or(&why, rc));
@@ -68,14 +65,12 @@ mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 	struct mu_restore_info info;
 	struct mu_why why = {""};
 	const char *args[1];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	/* The home alone: the restore swaps the store under it. */
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, MU_CLI_HOME_ONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open_home(cli, 0)) != 0)
-		return rc;
 	rc = mu_home_restore(cli->home, args[0], &info, &why);
 	if (rc != 0)
 		return mu_cli_fail("cannot restore %s: %s", args[0],

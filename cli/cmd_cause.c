@@ -110,11 +110,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"cause add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE];
 	struct mu_record rec;
-	size_t nargs;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (o.title == NULL)
@@ -137,11 +136,10 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	struct mu_cli_rec cur = {NULL, {0}};
 	const char *args[1];
 	struct mu_record rec;
-	size_t nargs;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	rc = mu_cli_edit_own(cli, args[0], MU_KIND_CAUSE, &cur, &rec);
@@ -167,10 +165,9 @@ list(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
 	struct mu_cli_lister out;
 	uint8_t group[MU_KEY_BYTES];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (group_text != NULL &&

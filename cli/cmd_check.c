@@ -55,15 +55,11 @@ mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"check", help, opts, "", 0, 0};
 	struct mu_store_check_stats stats;
 	struct mu_why why = {""};
-	const char *args[1];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
-		return rc;
 	if (o.json && (o.problems = json_array()) == NULL)
 		return mu_cli_fail("out of memory");
 	rc = mu_store_check(cli->store, on_problem, &o, &stats, &why);

@@ -34,10 +34,9 @@ mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv)
 	const char *args[1];
 	struct mu_record rec;
 	struct mu_addr addr;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	rc = mu_cli_open_own(cli, args[0], MU_KIND_NONE, &addr);

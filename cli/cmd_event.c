@@ -423,11 +423,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_record rec;
-	size_t nargs;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (o.title == NULL || o.start == NULL)
@@ -468,11 +467,10 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event edit", edit_help, opts, "ADDR", 1, 1};
 	const char *args[1];
-	size_t nargs;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (!any_option(&o))
@@ -491,10 +489,9 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 	                                 "ADDR",         1,           1};
 	struct event_opts o;
 	const char *args[1];
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	memset(&o, 0, sizeof(o));
@@ -594,10 +591,9 @@ list(struct mu_cli *cli, int argc, char **argv)
 	struct mu_cli_when w;
 	struct mu_why why = {""};
 	int64_t from, to = MU_TIME_MAX + 1;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (json && ics)

@@ -90,10 +90,9 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_why why = {""};
 	struct mu_record rec;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (name == NULL) {

@@ -203,10 +203,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	char running[MU_PEER_ADDR_MAX + 64];
 	struct mu_node_opts o;
 	struct mu_why why = {""};
-	size_t nargs, i;
+	size_t i;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	mu_node_opts_default(&o, cli->home_dir);

@@ -202,14 +202,11 @@ remove_peer(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"peer remove", remove_help, opts,
 	                                 "HOST:PORT",   1,           1};
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, 0);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open(cli, 0)) != 0)
-		return rc;
 	rc = mu_store_peer_remove(cli->store, args[0]);
 	if (rc == MU_ENOTFOUND)
 		return mu_cli_fail("no peer %s; `muster peer list` shows the peers",
@@ -313,14 +310,11 @@ list(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"peer list", list_help, opts, "", 0, 0};
 	struct mu_cli_peers l;
 	char info[MU_PEER_ADDR_MAX + 64];
-	size_t nargs;
 	int rc, running;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
-		return rc;
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
 		return MU_CLI_ERR;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
@@ -387,11 +381,9 @@ follow(struct mu_cli *cli, int argc, char **argv, bool on)
 	size_t nargs, i;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, &nargs, 0);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
-	if ((rc = mu_cli_open(cli, 0)) != 0)
-		return rc;
 	for (i = 0; i < nargs; i++)
 		if ((rc = follow_one(cli, spec.name, args[i], on)) != MU_CLI_OK)
 			return rc;

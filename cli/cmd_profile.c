@@ -58,10 +58,9 @@ set(struct mu_cli *cli, int argc, char **argv)
 	struct mu_cli_rec cur = {NULL, {0}};
 	struct mu_record rec;
 	struct mu_addr addr;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	if (name == NULL && about == NULL && website == NULL && contact == NULL &&

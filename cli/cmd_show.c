@@ -49,10 +49,9 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 	uint8_t id[MU_ID_BYTES];
 	const char *args[1];
 	struct mu_addr addr;
-	size_t nargs;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
+	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return MU_CLI_EXIT(rc);
 	memset(&addr, 0, sizeof(addr));

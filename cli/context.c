@@ -64,6 +64,19 @@ fail:
 	return rc;
 }
 
+int
+mu_cli_begin(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char **argv,
+             const char **args, size_t *nargs, unsigned flags)
+{
+	int rc = mu_cli_parse(spec, argc, argv, args, nargs);
+
+	if (rc != 0)
+		return rc;
+	if ((flags & MU_CLI_HOME_ONLY) != 0)
+		return mu_cli_open_home(cli, flags);
+	return mu_cli_open(cli, flags);
+}
+
 void
 mu_cli_close(struct mu_cli *cli)
 {

@@ -136,6 +136,29 @@ int mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx);
 /* Number of stored records. */
 int mu_store_count(struct mu_store *st, uint64_t *count);
 
+/* How many records the store holds, as mu_store_counts() reads them. */
+struct mu_store_counts {
+	uint64_t records;              /* every stored record */
+	uint64_t kinds[MU_KIND_COUNT]; /* of each kind: for a replaceable kind,
+	                                  its current versions */
+};
+
+/* One group that has stored records, and how many. */
+typedef int (*mu_store_group_count_fn)(void *ctx, const uint8_t group[MU_KEY_BYTES],
+                                       uint64_t n);
+
+/*
+ * Counts the stored records of each kind into *out and hands fn (may be
+ * NULL) each group that has any, in key order, with its number: one
+ * snapshot, read from the indexes' entry counts and keys without reading
+ * a record, so it stays quick and small on a store of millions (it gives
+ * back the map's pages as it goes). fn runs inside the read and must not
+ * start another. Returns 0, MU_ECORRUPT when the indexes disagree, an
+ * error, or what fn returned to stop.
+ */
+int mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
+                    mu_store_group_count_fn fn, void *ctx);
+
 /*
  * Gives back the pages of the store's memory map that this process touched,
  * so that its resident size counts what it holds rather than what it read:

@@ -165,6 +165,11 @@ int mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
                          const uint8_t *expect, struct mu_record *rec,
                          struct mu_why *why);
 
+/* mu_store_release_map() for a caller that holds a read transaction of
+ * its own already (so the map cannot move meanwhile): a long walk gives
+ * back the pages it has read as it goes. */
+int mu_store__release_map_in(struct mu_store *st);
+
 /* Upgrades a schema-1 or schema-2 store, inside txn: moves every record of
  * the old id-keyed "records" database into bodies and ids, in by_time order,
  * fills by_group, and drops the old "records" and "log" databases. */

@@ -52,22 +52,16 @@ find_map(struct mu_store *st, size_t len, void **base)
 }
 
 int
-mu_store_release_map(struct mu_store *st)
+mu_store__release_map_in(struct mu_store *st)
 {
 	MDB_envinfo info;
 	unsigned flags = 0;
-	MDB_txn *txn;
-	int err;
+	int err = 0;
 
 	/* With MDB_WRITEMAP the map would hold a write's pages before they
 	 * reach the file: never drop those. The store does not use it. */
 	if (mdb_env_get_flags(st->env, &flags) != 0 || (flags & MDB_WRITEMAP) != 0)
 		return MU_EINVAL;
-	/* Inside a read transaction, like any reader: LMDB moves the map only
-	 * when no transaction of this process is open (mu_store__begin, which
-	 * forgets map_base then). */
-	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
-		return err;
 	if (mdb_env_info(st->env, &info) != 0)
 		err = MU_EIO;
 	else if (st->map_base == NULL || st->map_len != info.me_mapsize)
@@ -79,6 +73,21 @@ mu_store_release_map(struct mu_store *st)
 	} else {
 		st->map_base = NULL;
 	}
+	return err;
+}
+
+int
+mu_store_release_map(struct mu_store *st)
+{
+	MDB_txn *txn;
+	int err;
+
+	/* Inside a read transaction, like any reader: LMDB moves the map only
+	 * when no transaction of this process is open (mu_store__begin, which
+	 * forgets map_base then). */
+	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
+		return err;
+	err = mu_store__release_map_in(st);
 	mdb_txn_abort(txn);
 	return err;
 }

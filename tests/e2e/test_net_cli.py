@@ -4,6 +4,8 @@ unfollow, status, and the help texts."""
 
 import unittest
 
+import msgpack
+
 import musterlib
 from musterlib import Home, peers
 
@@ -90,6 +92,57 @@ class NetCli(unittest.TestCase):
         status = a.ok("status")
         self.assertIn("by group:  2", status)
         self.assertIn("  Beta  1", status)
+
+    def test_status_counts(self):
+        """The counts of status, after edits, deletes and another group's
+        records, against the records that export hands out."""
+        a, b = Home(self, "a"), Home(self, "b")
+        a.init("Alpha")
+        b.init("Beta")
+        year = musterlib.future_year()
+
+        def event(home, day):
+            return home.line("event", "add", "--title", "Meeting",
+                             "--start", "%d-12-%02dT18:00Z" % (year, day))
+
+        rent = a.line("cause", "add", "--title", "Rent")
+        a.line("cause", "edit", rent, "--title", "Rent freeze")
+        gone = a.line("cause", "add", "--title", "Park")
+        a.line("delete", gone)
+        ev = event(a, 5)
+        a.line("event", "cancel", ev)
+        a.line("delete", event(a, 6))
+        event(a, 7)
+        a.line("ally", "add", b.key)
+        b.line("cause", "add", "--title", "Transit")
+        b.line("delete", event(b, 8))
+        a.import_file(b.export_file())
+
+        def tally(home):
+            kinds, groups = {}, {}
+            for raw in musterlib.export_records(self, home):
+                body, _sig = msgpack.unpackb(raw, raw=False)
+                _v, kind, group = msgpack.unpackb(body, raw=False)[:3]
+                kinds[kind] = kinds.get(kind, 0) + 1
+                groups[group] = groups.get(group, 0) + 1
+            return kinds, groups
+
+        kinds, groups = tally(a)
+        self.assertEqual(kinds, {"profile": 2, "cause": 2, "event": 2,
+                                 "alliance": 1, "delete": 3})
+        (bgroup,) = tally(b)[1]
+        (agroup,) = set(groups) - {bgroup}
+        status = a.ok("status")
+        counts = status[status.index("records:"):]
+        self.assertEqual(counts, "".join((
+            "records:   %d\n" % sum(kinds.values()),
+            "".join("  %-9s %d\n" % (label, kinds.get(kind, 0)) for label, kind in (
+                ("profiles", "profile"), ("causes", "cause"), ("events", "event"),
+                ("alliances", "alliance"), ("deletes", "delete"))),
+            "by group:  2\n",
+            "  Alpha (this group)  %d\n" % groups[agroup],
+            "  Beta  %d\n" % groups[bgroup],
+        )))
 
     def test_help(self):
         top = musterlib.run(["--help"])

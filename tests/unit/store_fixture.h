@@ -150,6 +150,21 @@ alliance(const struct grp *g, const struct grp *with, uint32_t rev,
 	return alliance_to(g, with->pk, rev, status);
 }
 
+/* A profile of g named name, made at NOW - 900. Inline: not every test
+ * that includes this file makes one. */
+static inline const struct mu_record *
+profile(const struct grp *g, const char *name)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_PROFILE;
+	r.created_at = NOW - 900;
+	r.d = S("");
+	r.c.profile.name = S(name);
+	return finish(&r, g);
+}
+
 static const struct mu_record *
 del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
 {

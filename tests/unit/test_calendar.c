@@ -34,19 +34,6 @@ struct world {
 };
 
 static void
-profile(const struct grp *g, const char *name)
-{
-	struct mu_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = MU_KIND_PROFILE;
-	r.created_at = NOW - 900;
-	r.d = S("");
-	r.c.profile.name = S(name);
-	put1(cur_fx->st, finish(&r, g));
-}
-
-static void
 event(const struct grp *g, const char *d, const char *title, int64_t start,
       const struct grp *const *hosts, size_t nhosts, const struct mu_addr *cause)
 {
@@ -86,12 +73,12 @@ build(struct world *w)
 	char name[32];
 	size_t i;
 
-	profile(&fx->g[0], "Publisher; \"zero\"");
-	profile(&fx->g[1], "Cause owner, one");
+	put1(fx->st, profile(&fx->g[0], "Publisher; \"zero\""));
+	put1(fx->st, profile(&fx->g[1], "Cause owner, one"));
 	for (i = 0; i < NHOSTS; i++) {
 		grp_init(&w->hosts[i]);
 		snprintf(name, sizeof(name), "Host %02zu", i);
-		profile(&w->hosts[i], name);
+		put1(fx->st, profile(&w->hosts[i], name));
 		hosts[i] = &w->hosts[i];
 	}
 	grp_init(&w->stranger);

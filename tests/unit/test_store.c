@@ -995,6 +995,131 @@ test_release_map(void **state)
 	assert_int_equal(count(fx->st), 33);
 }
 
+/* Counts of kinds and of the fixture's groups: from the parsed records of
+ * mu_store_each, or from mu_store_counts. */
+struct tally {
+	uint64_t kinds[MU_KIND_COUNT];
+	uint64_t groups[8];
+	size_t ngroups, stop_at; /* stop_at: return 7 at that group (from 1) */
+	uint8_t last[MU_KEY_BYTES];
+	const struct fx *fx;
+};
+
+static size_t
+group_index(const struct fx *fx, const uint8_t group[MU_KEY_BYTES])
+{
+	for (size_t i = 0; i < 8; i++)
+		if (memcmp(fx->g[i].pk, group, MU_KEY_BYTES) == 0)
+			return i;
+	fail_msg("a group that is none of the fixture's");
+	return 0;
+}
+
+static int
+tally_record(void *ctx, const struct mu_record *r)
+{
+	struct tally *t = ctx;
+
+	t->kinds[r->kind]++;
+	t->groups[group_index(t->fx, r->group)]++;
+	return 0;
+}
+
+static int
+tally_group(void *ctx, const uint8_t group[MU_KEY_BYTES], uint64_t n)
+{
+	struct tally *t = ctx;
+
+	/* Each group once, in key order, only with records. */
+	if (t->ngroups > 0)
+		assert_true(memcmp(t->last, group, MU_KEY_BYTES) < 0);
+	memcpy(t->last, group, MU_KEY_BYTES);
+	assert_true(n > 0);
+	t->groups[group_index(t->fx, group)] = n;
+	return ++t->ngroups == t->stop_at ? 7 : 0;
+}
+
+static void
+test_counts(void **state)
+{
+	struct fx *fx = *state;
+	const struct grp *g = fx->g;
+	const struct mu_record *rent1 = cause(&g[0], "rent", 1, NOW - 100, "Rent");
+	const struct mu_record *rent2 = cause(&g[0], "rent", 2, NOW - 90, "Rent 2");
+	const struct mu_record *park = cause(&g[0], "park", 1, NOW - 100, "Park");
+	const struct mu_record *b1 =
+	    event(&g[0], "b", 1, T, -1, false, MU_EVENT_CONFIRMED);
+	const struct mu_record *b2 =
+	    event(&g[0], "b", 2, T + DAY, -1, false, MU_EVENT_CONFIRMED);
+	const struct mu_record *recs[] = {
+	    profile(&g[0], "Alpha"),
+	    rent1,
+	    rent2,
+	    rent1, /* superseded: not stored */
+	    park,
+	    event(&g[0], "a", 1, T, -1, false, MU_EVENT_CONFIRMED),
+	    b1,
+	    b2,
+	    del_addr(&g[0], MU_KIND_EVENT, "a", NOW - 50),
+	    del_id(&g[0], park->id, NOW - 40),
+	    park, /* deleted: not stored */
+	    alliance(&g[0], &g[1], 1, MU_ALLIANCE_PROPOSED),
+	    cause(&g[1], "x", 1, NOW - 80, "X"),
+	    del_id(&g[1], rent2->id, NOW - 30), /* another group's: inert */
+	    alliance(&g[1], &g[0], 1, MU_ALLIANCE_PROPOSED),
+	    alliance(&g[1], &g[0], 2, MU_ALLIANCE_ENDED),
+	    del_id(&g[2], (uint8_t[MU_ID_BYTES]){9}, NOW - 20), /* target unknown */
+	    event(&g[3], "c", 1, T, T + 3600, false, MU_EVENT_CANCELLED),
+	};
+	struct tally want = {.fx = fx}, got = {.fx = fx};
+	struct mu_store_counts c;
+
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		put1(fx->st, recs[i]);
+	assert_int_equal(mu_store_each(fx->st, tally_record, &want), 0);
+	assert_int_equal(mu_store_counts(fx->st, &c, tally_group, &got), 0);
+	/* The walk gave back the pages it read. */
+	assert_int_equal(map_rss_kib(fx->dir), 0);
+
+	/* What the parsed records say, and what the rules make of the puts. */
+	assert_int_equal(c.records, count(fx->st));
+	assert_memory_equal(c.kinds, want.kinds, sizeof(c.kinds));
+	assert_memory_equal(got.groups, want.groups, sizeof(got.groups));
+	assert_int_equal(c.records, 11);
+	assert_int_equal(c.kinds[MU_KIND_PROFILE], 1);
+	assert_int_equal(c.kinds[MU_KIND_CAUSE], 2);
+	assert_int_equal(c.kinds[MU_KIND_EVENT], 2);
+	assert_int_equal(c.kinds[MU_KIND_ALLIANCE], 2);
+	assert_int_equal(c.kinds[MU_KIND_DELETE], 4);
+	assert_int_equal(got.ngroups, 4);
+	assert_int_equal(got.groups[0], 6);
+	assert_int_equal(got.groups[1], 3);
+	assert_int_equal(got.groups[2], 1);
+	assert_int_equal(got.groups[3], 1);
+
+	/* The visitor's non-zero return stops the walk and comes back. */
+	memset(&got, 0, sizeof(got));
+	got.fx = fx;
+	got.stop_at = 2;
+	assert_int_equal(mu_store_counts(fx->st, &c, tally_group, &got), 7);
+	assert_int_equal(got.ngroups, 2);
+	/* Without a visitor, the kinds alone; a read-only store counts too. */
+	reopen(fx, &(struct mu_store_opts){0, true});
+	assert_int_equal(mu_store_counts(fx->st, &c, NULL, NULL), 0);
+	assert_memory_equal(c.kinds, want.kinds, sizeof(c.kinds));
+
+	/* An empty store has nothing of anything. */
+	teardown(state);
+	setup(state);
+	fx = *state;
+	got = (struct tally){.fx = fx};
+	assert_int_equal(mu_store_counts(fx->st, &c, tally_group, &got), 0);
+	assert_int_equal(c.records, 0);
+	for (int k = 0; k < MU_KIND_COUNT; k++)
+		assert_int_equal(c.kinds[k], 0);
+	assert_int_equal(got.ngroups, 0);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1006,7 +1131,7 @@ main(void)
 	    T_(test_delete_id),    T_(test_map_full),    T_(test_map_size_env),
 	    T_(test_events),       T_(test_list),        T_(test_each_order),
 	    T_(test_alliances),    T_(test_corrupt),     T_(test_schema),
-	    T_(test_release_map),  T_(test_read_only),
+	    T_(test_release_map),  T_(test_read_only),   T_(test_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
