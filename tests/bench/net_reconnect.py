@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Reconnect (issue 6, item 3): two nodes that hold the same N records of G
+groups reconnect; what does finding the differences cost?
+
+Node A (`muster serve`) and node B hold the same store: the home that
+imported the N records (benchlib.imported_home, shared with
+bench_footprint.py within a run), copied twice (data.mdb, as `muster
+restore` would put it back, without its check of every record). A keeps
+the home's group key; B has its own (`muster init`). Both follow the G
+groups. B then runs `muster sync` to A over loopback, through the real
+transport: the node's own dial, handshake, hellos, reconciliation (B
+initiates, A answers in push mode) and transfer, the code a daemon runs
+when it dials a peer again (node/dial.c, node/sync.c), ending once B holds
+what it lacked. Before each sync, A imports records B lacks: new events of
+the same groups (gen_records --events-only --first N ..., so real signed
+records with d tags of their own), while it serves:
+
+  none       nothing: the two stores are the same
+  one        1 record, newer than every other (created_at just after the
+             newest of the N)
+  recent     1,000 records newer than that one, at the density of the N
+             (about 4 hours of a million records over 180 days): a node
+             that was off for a while
+  scattered  1,000 records spread evenly over the 180 days of the N
+
+Each case starts from the end of the one before: B received the records of
+the earlier cases. After each, B must hold exactly what A holds, and have
+received exactly the records of the case.
+
+The counts are the node's own, from the last line of `muster sync`:
+  reconnect_<case>_round_trips  negentropy round trips (neg-open or neg
+                                sent by B, and A's answer)
+  reconnect_<case>_bytes        bytes of the messages that find and name
+                                the differences: every neg-open, neg and
+                                want, both ways, each framed as on the wire
+                                (its 2-byte length and 16-byte tag)
+  reconnect_<case>_wire_bytes   every byte B read and wrote: the above, the
+                                handshake (400), the two hellos (about 34
+                                bytes per group in scope each), the records
+                                and their acks
+  reconnect_<case>_ms           wall time of `muster sync`, start to exit
+  reconnect_<case>_cpu_ms       CPU time of `muster sync` and of A's
+                                `muster serve` during it
+
+In the "none" case nothing but the handshake, the hellos and the
+reconciliation crosses the connection: the benchmark fails unless the
+node's counts add up to its byte totals exactly.
+
+--quick: 10,000 records of 100 groups (the same figure names; stderr says
+so).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import netlib  # noqa: E402
+from netlib import figure, log  # noqa: E402
+
+import msgpack  # noqa: E402  (python3-msgpack)
+
+BASE = 1735689600  # gen_records' default --base: the N end just before it
+SPAN = 180 * 86400  # and its default --span
+HANDSHAKE = 400  # the three Noise XX messages with their lengths (PROTOCOL.md 9)
+FRAMING = 18  # a frame's 2-byte length and 16-byte tag
+
+DONE = re.compile(r"sync with \S+ done: (\d+) records received \((\d+) new, (\d+) "
+                  r"rejected\), (\d+) sent; reconciled in (\d+) round trips, (\d+) "
+                  r"bytes of negentropy and (\d+) of wants; (\d+) bytes read, "
+                  r"(\d+) written$")
+
+
+def extras(work, n, groups, label, first, count, base=BASE, span=SPAN):
+    """count new events of the dataset's groups, records first.. of its
+    stream, created_at spread over the span before base: a stream file."""
+    path = os.path.join(work.path, label + ".muster")
+    res = subprocess.run([benchlib.tool("gen_records"), "--events-only", "--records",
+                          str(count), "--groups", str(groups), "--first", str(first),
+                          "--base", str(base), "--span", str(span), path],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit("gen_records failed (%d): %s" % (res.returncode, res.stderr))
+    return path
+
+
+def copy_home(src, dst, fresh):
+    """A home holding src's store: src's whole home (its group key too), or,
+    with fresh, a new home of its own (`muster init`) given src's data.mdb."""
+    if not fresh:
+        shutil.copytree(src, dst, symlinks=True)
+    else:
+        netlib.muster(dst, "init", "--name", os.path.basename(dst))
+        shutil.copyfile(os.path.join(src, "store", "data.mdb"),
+                        os.path.join(dst, "store", "data.mdb"))
+    lock = os.path.join(dst, "store", "lock.mdb")
+    if os.path.exists(lock):
+        os.unlink(lock)
+
+
+def hello_bytes(scope):
+    """A hello of a node with scope groups, framed as on the wire."""
+    return len(msgpack.packb(["hello", {"agent": "muster", "scope": [bytes(32)] * scope}],
+                             use_bin_type=True)) + FRAMING
+
+
+def sync(b, network, port, a_key, server):
+    """B's `muster sync` to A: the node's counts, wall and CPU seconds."""
+    cpu = benchlib.proc_cpu(server.pid)
+    run = benchlib.measure([netlib.BIN, "--home", b, "sync", "--network", network,
+                            "127.0.0.1:%d" % port, a_key])
+    cpu = run.cpu + benchlib.proc_cpu(server.pid) - cpu
+    last = run.err.strip().splitlines()[-1] if run.err.strip() else ""
+    m = DONE.search(last)
+    if m is None:
+        sys.exit("muster sync printed no reconciliation counts: %r" % last[-500:])
+    names = ("received", "new", "rejected", "sent", "rounds", "neg", "wants", "read",
+             "written")
+    got = dict(zip(names, (int(v) for v in m.groups())))
+    return got, run.seconds, cpu
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    n, groups = (10000, 100) if quick else (1000000, 1000)
+    if quick:
+        log("net_reconnect: quick mode, %d records (a full run has 1,000,000)", n)
+    step = SPAN // n  # seconds between two records of the N
+    with netlib.Workdir("net-reconnect") as work:
+        src = benchlib.imported_home(n, groups)
+        a, b = os.path.join(work.path, "a"), os.path.join(work.path, "b")
+        copy_home(src, a, fresh=False)
+        copy_home(src, b, fresh=True)
+        a_key = netlib.muster(a, "id").strip().split()[-1]
+        held = benchlib.record_count(a)
+        if benchlib.record_count(b) != held:
+            sys.exit("the copies hold %d and %d records" % (held, benchlib.record_count(b)))
+        log("two homes of %d records (%d groups)", held, groups)
+
+        one_at = BASE + step  # created_at of "one": BASE, after the N's newest
+        cases = [
+            ("none", None),
+            ("one", extras(work, n, groups, "one", n, 1, one_at, step)),
+            ("recent", extras(work, n, groups, "recent", n + 1, 1000,
+                              one_at + 1000 * step, 1000 * step)),
+            ("scattered", extras(work, n, groups, "scattered", n + 1001, 1000)),
+        ]
+        network = "bench-" + os.urandom(4).hex()
+        port = netlib.free_port()
+        server = netlib.serve(work, a, network, port)
+        for name, path in cases:
+            lacks = 0
+            if path is not None:
+                netlib.muster(a, "import", path)
+                lacks = benchlib.record_count(a) - held
+                held += lacks
+            got, seconds, cpu = sync(b, network, port, a_key, server)
+            if got["new"] != lacks or got["sent"] != 0 or got["rejected"] != 0:
+                sys.exit("%s: B lacked %d records and received %d (%d new, %d "
+                         "rejected), sent %d" % (name, lacks, got["received"],
+                                                 got["new"], got["rejected"],
+                                                 got["sent"]))
+            if benchlib.record_count(b) != held:
+                sys.exit("%s: B holds %d records after the sync, A %d"
+                         % (name, benchlib.record_count(b), held))
+            wire = got["read"] + got["written"]
+            if name == "none":
+                # Nothing else crossed: the counts must add up exactly.
+                # Each scope is the node's own group and the G it follows.
+                other = HANDSHAKE + 2 * hello_bytes(groups + 1)
+                if got["neg"] + got["wants"] + other != wire:
+                    sys.exit("none: the node counted %d bytes of negentropy and "
+                             "%d of wants; with the handshake and hellos (%d) "
+                             "that is not the %d bytes on the wire"
+                             % (got["neg"], got["wants"], other, wire))
+            log("%s: B lacked %d of %d records: %d round trips, %d bytes of "
+                "negentropy, %d of wants, %d on the wire; %.0f ms, %.0f ms of CPU",
+                name, lacks, held, got["rounds"], got["neg"], got["wants"], wire,
+                seconds * 1000, cpu * 1000)
+            figure("reconnect_%s_round_trips" % name, got["rounds"], "trips")
+            figure("reconnect_%s_bytes" % name, got["neg"] + got["wants"], "bytes")
+            figure("reconnect_%s_wire_bytes" % name, wire, "bytes")
+            figure("reconnect_%s_ms" % name, seconds * 1000, "ms")
+            figure("reconnect_%s_cpu_ms" % name, cpu * 1000, "ms")
+        netlib.stop(server)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
