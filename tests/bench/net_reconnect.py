@@ -77,7 +77,7 @@ DONE = re.compile(r"sync with \S+ done: (\d+) records received \((\d+) new, (\d+
                   r"(\d+) written$")
 
 
-def extras(work, n, groups, label, first, count, base=BASE, span=SPAN):
+def extras(work, groups, label, first, count, base=BASE, span=SPAN):
     """count new events of the dataset's groups, records first.. of its
     stream, created_at spread over the span before base: a stream file."""
     path = os.path.join(work.path, label + ".muster")
@@ -110,20 +110,39 @@ def hello_bytes(scope):
                              use_bin_type=True)) + FRAMING
 
 
-def sync(b, network, port, a_key, server):
-    """B's `muster sync` to A: the node's counts, wall and CPU seconds."""
-    cpu = benchlib.proc_cpu(server.pid)
-    run = benchlib.measure([netlib.BIN, "--home", b, "sync", "--network", network,
-                            "127.0.0.1:%d" % port, a_key])
-    cpu = run.cpu + benchlib.proc_cpu(server.pid) - cpu
-    last = run.err.strip().splitlines()[-1] if run.err.strip() else ""
-    m = DONE.search(last)
-    if m is None:
-        sys.exit("muster sync printed no reconciliation counts: %r" % last[-500:])
-    names = ("received", "new", "rejected", "sent", "rounds", "neg", "wants", "read",
-             "written")
-    got = dict(zip(names, (int(v) for v in m.groups())))
-    return got, run.seconds, cpu
+class Nodes:
+    """A serving (restarted around its imports), B syncing with it."""
+
+    def __init__(self, work, a, b, a_key):
+        self.work, self.a, self.b, self.a_key = work, a, b, a_key
+        self.network = "bench-" + os.urandom(4).hex()
+        self.port = netlib.free_port()
+        self.server = None
+
+    def serve(self):
+        if self.server is None:
+            self.server = netlib.serve(self.work, self.a, self.network, self.port)
+
+    def stop(self):
+        if self.server is not None:
+            netlib.stop(self.server)
+            self.server = None
+
+    def sync(self):
+        """B's `muster sync` to A: the node's counts, its wall time, its CPU
+        time and A's during it (seconds)."""
+        self.serve()
+        served = benchlib.proc_cpu(self.server.pid)
+        run = benchlib.measure([netlib.BIN, "--home", self.b, "sync", "--network",
+                                self.network, "127.0.0.1:%d" % self.port, self.a_key])
+        served = benchlib.proc_cpu(self.server.pid) - served
+        last = run.err.strip().splitlines()[-1] if run.err.strip() else ""
+        m = DONE.search(last)
+        if m is None:
+            sys.exit("muster sync printed no reconciliation counts: %r" % last[-500:])
+        names = ("received", "new", "rejected", "sent", "rounds", "neg", "wants",
+                 "read", "written")
+        return dict(zip(names, (int(v) for v in m.groups()))), run.seconds, run.cpu, served
 
 
 def check(name, got, lacks):
@@ -133,6 +152,67 @@ def check(name, got, lacks):
         sys.exit("%s: B lacked %d records and received %d (%d new, %d rejected), "
                  "sent %d" % (name, lacks, got["received"], got["new"],
                               got["rejected"], got["sent"]))
+
+
+def case(nodes, name, path, lacks, groups):
+    """One reconnect after A imported path (lacks records): its figures."""
+    if path is not None:
+        # While A is stopped: a daemon pushes what others store while it
+        # runs to its peers at once (its store log), which would race the
+        # reconciliation; what was stored before its start is left to
+        # reconciliation.
+        nodes.stop()
+        out = netlib.muster(nodes.a, "import", path)
+        if not out.startswith("new %d, " % lacks):
+            sys.exit("%s: A imported %r, not %d new records" % (name, out, lacks))
+    got, seconds, cpu, served = nodes.sync()
+    check(name, got, lacks)
+    wire = got["read"] + got["written"]
+    if name == "none":
+        # Nothing else crossed: the counts must add up exactly. Each
+        # scope is the node's own group and the G it follows.
+        other = HANDSHAKE + 2 * hello_bytes(groups + 1)
+        if got["neg"] + got["wants"] + other != wire:
+            sys.exit("none: the node counted %d bytes of negentropy and %d of "
+                     "wants; with the handshake and hellos (%d) that is not the "
+                     "%d bytes on the wire" % (got["neg"], got["wants"], other, wire))
+    log("%s: B lacked %d records: %d round trips, %d bytes of negentropy, %d of "
+        "wants, %d on the wire; %.0f ms, CPU %.0f ms in B and %.0f ms in A", name,
+        lacks, got["rounds"], got["neg"], got["wants"], wire, seconds * 1000,
+        cpu * 1000, served * 1000)
+    figure("reconnect_%s_round_trips" % name, got["rounds"], "trips")
+    figure("reconnect_%s_bytes" % name, got["neg"] + got["wants"], "bytes")
+    figure("reconnect_%s_wire_bytes" % name, wire, "bytes")
+    figure("reconnect_%s_ms" % name, seconds * 1000, "ms")
+    figure("reconnect_%s_cpu_ms" % name, (cpu + served) * 1000, "ms")
+
+
+RECONCILED = re.compile(r"peer \S+: reconciled, (\d+) records to send, (\d+) to "
+                        r"fetch; (\d+) round trips, (\d+) bytes")
+
+
+def daemon_reconnect(nodes, same):
+    """B as a daemon that knows A (`muster peer add`) dials it as it would
+    after a restart: its log line of the reconciliation must show what
+    `muster sync` counted for the same two stores (same)."""
+    netlib.muster(nodes.b, "peer", "add", "127.0.0.1:%d" % nodes.port, nodes.a_key)
+    nodes.serve()
+    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
+    err = nodes.b + ".serve.err"
+
+    def reconciled():
+        with open(err) as f:
+            return RECONCILED.search(f.read())
+
+    m = netlib.wait_until(reconciled, 120, "B's daemon reconciling with A")
+    netlib.stop(b)
+    got = tuple(int(v) for v in m.groups())
+    if got != (0, 0, same["rounds"], same["neg"]):
+        sys.exit("B's daemon reconciled with A: %d to send, %d to fetch, %d round "
+                 "trips, %d bytes; muster sync: %d round trips, %d bytes"
+                 % (got + (same["rounds"], same["neg"])))
+    log("B's daemon dialing A: %d round trips, %d bytes, as muster sync", got[2],
+        got[3])
 
 
 def main():
@@ -147,59 +227,21 @@ def main():
         a, b = os.path.join(work.path, "a"), os.path.join(work.path, "b")
         copy_home(src, a, fresh=False)
         copy_home(src, b, fresh=True)
-        a_key = netlib.muster(a, "id").strip().split()[-1]
+        nodes = Nodes(work, a, b, netlib.muster(a, "id").strip().split()[-1])
         log("two homes holding the %d records of %d groups, in %.1f s", n, groups,
             time.monotonic() - t0)
-
         one_at = BASE + step  # created_at of "one": BASE, after the N's newest
-        cases = [
-            ("none", None, 0),
-            ("one", extras(work, n, groups, "one", n, 1, one_at, step), 1),
-            ("recent", extras(work, n, groups, "recent", n + 1, 1000,
-                              one_at + 1000 * step, 1000 * step), 1000),
-            ("scattered", extras(work, n, groups, "scattered", n + 1001, 1000), 1000),
-        ]
-        network = "bench-" + os.urandom(4).hex()
-        port = netlib.free_port()
-        server = None
-        for name, path, lacks in cases:
-            if path is not None:
-                # While A is stopped: a daemon pushes what others store
-                # while it runs to its peers at once (its store log), which
-                # would race the reconciliation; it leaves what was stored
-                # before its start to reconciliation.
-                if server is not None:
-                    netlib.stop(server)
-                out = netlib.muster(a, "import", path)
-                if not out.startswith("new %d, " % lacks):
-                    sys.exit("%s: A imported %r, not %d new records" % (name, out,
-                                                                      lacks))
-            if path is not None or server is None:
-                server = netlib.serve(work, a, network, port)
-            got, seconds, cpu = sync(b, network, port, a_key, server)
-            check(name, got, lacks)
-            wire = got["read"] + got["written"]
-            if name == "none":
-                # Nothing else crossed: the counts must add up exactly.
-                # Each scope is the node's own group and the G it follows.
-                other = HANDSHAKE + 2 * hello_bytes(groups + 1)
-                if got["neg"] + got["wants"] + other != wire:
-                    sys.exit("none: the node counted %d bytes of negentropy and "
-                             "%d of wants; with the handshake and hellos (%d) "
-                             "that is not the %d bytes on the wire"
-                             % (got["neg"], got["wants"], other, wire))
-            log("%s: B lacked %d records: %d round trips, %d bytes of "
-                "negentropy, %d of wants, %d on the wire; %.0f ms, %.0f ms of CPU",
-                name, lacks, got["rounds"], got["neg"], got["wants"], wire,
-                seconds * 1000, cpu * 1000)
-            figure("reconnect_%s_round_trips" % name, got["rounds"], "trips")
-            figure("reconnect_%s_bytes" % name, got["neg"] + got["wants"], "bytes")
-            figure("reconnect_%s_wire_bytes" % name, wire, "bytes")
-            figure("reconnect_%s_ms" % name, seconds * 1000, "ms")
-            figure("reconnect_%s_cpu_ms" % name, cpu * 1000, "ms")
+        case(nodes, "none", None, 0, groups)
+        case(nodes, "one", extras(work, groups, "one", n, 1, one_at, step), 1, groups)
+        case(nodes, "recent", extras(work, groups, "recent", n + 1, 1000,
+                                     one_at + 1000 * step, 1000 * step), 1000, groups)
+        case(nodes, "scattered", extras(work, groups, "scattered", n + 1001, 1000),
+             1000, groups)
         # B must now hold what A holds: nothing left to reconcile.
-        check("after the cases", sync(b, network, port, a_key, server)[0], 0)
-        netlib.stop(server)
+        same = nodes.sync()[0]
+        check("after the cases", same, 0)
+        daemon_reconnect(nodes, same)
+        nodes.stop()
         log("net_reconnect: %.1f s after the import", time.monotonic() - t0)
     return 0
 
