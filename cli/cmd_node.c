@@ -56,10 +56,11 @@ static const char sync_help[] =
     "\n"
     "Connects to the node at HOST:PORT, syncs once (the records each side\n"
     "lacks, within what both want) and exits. Progress goes to stderr: records\n"
-    "received and sent; the last line adds the bytes read from and written to\n"
-    "the connection (handshake and framing included). Exits with status 0\n"
-    "only when the sync completed. The other node must run `muster serve`;\n"
-    "this one need not.\n"
+    "received and sent; the last line adds the negentropy round trips, the\n"
+    "bytes of the reconciliation (negentropy messages and wants, both ways)\n"
+    "and the bytes read from and written to the connection (handshake and\n"
+    "framing included). Exits with status 0 only when the sync completed.\n"
+    "The other node must run `muster serve`; this one need not.\n"
     "\n"
     "KEY is the group key the other node must prove (the mug1… text of its\n"
     "`muster id`); the connection is refused if it proves another. Without\n"
@@ -339,10 +340,14 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	fflush(stdout);
 	fprintf(stderr,
 	        "sync with %s done: %llu records received (%llu new, %llu "
-	        "rejected), %llu sent; %llu bytes read, %llu written\n",
+	        "rejected), %llu sent; reconciled in %llu round trips, %llu "
+	        "bytes of negentropy and %llu of wants; %llu bytes read, %llu "
+	        "written\n",
 	        args[0], (unsigned long long)report.received,
 	        (unsigned long long)report.stored, (unsigned long long)report.rejected,
-	        (unsigned long long)report.sent,
+	        (unsigned long long)report.sent, (unsigned long long)report.neg_rounds,
+	        (unsigned long long)report.neg_bytes,
+	        (unsigned long long)report.want_bytes,
 	        (unsigned long long)report.wire_received,
 	        (unsigned long long)report.wire_sent);
 	return MU_CLI_OK;

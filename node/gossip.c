@@ -193,7 +193,9 @@ send_want(struct mu_sync_peer *p, struct mu_why *why)
 	q->head += n;
 	if (q->head == q->len)
 		q->head = q->len = 0;
-	return mu_sync_send_msg(p, why);
+	if ((rc = mu_sync_send_msg(p, why)) == 0)
+		p->node->report.want_bytes += SYNC_FRAMED(st->msg.len);
+	return rc;
 }
 
 int

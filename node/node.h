@@ -80,6 +80,12 @@ struct mu_sync_report {
 	/* Bytes written to and read from the sockets, everything: the
 	 * handshake, and each frame with its length and tag. */
 	uint64_t wire_sent, wire_received;
+	/* Of those, finding the differences: the negentropy round trips we
+	 * initiated (a neg-open or neg sent and its answer), the bytes of
+	 * every neg-open and neg both ways, and of every want both ways
+	 * (the reconciliation's, and a daemon's answers to announces), each
+	 * counted as framed on the wire. */
+	uint64_t neg_rounds, neg_bytes, want_bytes;
 };
 
 /*

@@ -381,6 +381,21 @@ neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 	return 0;
 }
 
+/* A negentropy message of len bytes went out or came in; answer: it is the
+ * answer to one of ours, which ends a round trip. */
+static void
+count_neg(struct mu_sync_peer *p, size_t len, bool answer)
+{
+	struct mu_sync_report *r = &p->node->report;
+
+	p->neg_bytes += SYNC_FRAMED(len);
+	r->neg_bytes += SYNC_FRAMED(len);
+	if (answer) {
+		p->neg_rounds++;
+		r->neg_rounds++;
+	}
+}
+
 int
 mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
                  struct mu_why *why)
@@ -393,7 +408,9 @@ mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot encode a negentropy message: %s",
 		               mu_strerror(rc));
-	return mu_sync_send_msg(p, why);
+	if ((rc = mu_sync_send_msg(p, why)) == 0)
+		count_neg(p, st->msg.len, false);
+	return rc;
 }
 
 int
@@ -420,6 +437,7 @@ mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
 	p->reconciling = true;
 	p->neg_started = now_ms(p->node);
 	p->neg_have = p->neg_need = 0;
+	p->neg_rounds = p->neg_bytes = 0;
 	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %zu records",
 	            mu_conn_name(p->c), p->nitems);
 	return mu_sync_send_neg(p, true, &st->neg, why);
@@ -471,13 +489,15 @@ on_need(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 	return mu_sync_need(p, id);
 }
 
+/* A neg-open or neg of len bytes on the wire (less the framing). */
 static int
-on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
+on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool open,
        struct mu_why *why)
 {
 	struct mu_sync_state *st = p->node->sync;
 	int rc;
 
+	count_neg(p, len, p->dialer);
 	if (open) {
 		if (p->dialer)
 			return mu_fail(
@@ -518,8 +538,9 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, bool open,
 	p->reconciled++;
 	mu_node_log(p->node, MU_LOG_INFO,
 	            "peer %s: reconciled, %" PRIu64 " records to send, %" PRIu64
-	            " to fetch",
-	            mu_conn_name(p->c), p->neg_have, p->neg_need);
+	            " to fetch; %" PRIu64 " round trips, %" PRIu64 " bytes",
+	            mu_conn_name(p->c), p->neg_have, p->neg_need, p->neg_rounds,
+	            p->neg_bytes);
 	flush_stats(p, false, true);
 	return p->again ? mu_sync_reconcile(p, why) : 0;
 }
@@ -658,9 +679,10 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 		if (m->type == MU_WIRE_NEG && p->dialer && queues_full(p))
 			rc = park_neg(p, msg, len, why);
 		else
-			rc = on_neg(p, m, m->type == MU_WIRE_NEG_OPEN, why);
+			rc = on_neg(p, m, len, m->type == MU_WIRE_NEG_OPEN, why);
 		break;
 	case MU_WIRE_WANT:
+		p->node->report.want_bytes += SYNC_FRAMED(len);
 		rc = on_want(p, m, why);
 		break;
 	case MU_WIRE_RECS:

@@ -79,6 +79,11 @@
 #define SYNC_MAP_CHECK  32
 #define SYNC_MAP_BUDGET ((size_t)32 << 20)
 
+/* The bytes a message of len bytes takes on the wire: the frame's 2-byte
+ * length and the Noise tag (docs/PROTOCOL.md 9.2), for the counts of
+ * struct mu_sync_report. */
+#define SYNC_FRAMED(len) ((uint64_t)(len) + 2 + MU_NOISE_TAG_BYTES)
+
 enum mu_out_kind {
 	MU_OUT_HAVE = 1, /* a record the peer lacks: recs with a req, acked */
 	MU_OUT_SEND,     /* a want's answer or a live push: recs with req 0 */
@@ -153,6 +158,7 @@ struct mu_sync_peer {
 	uint64_t neg_started; /* uv_now() at the last step of the run */
 	unsigned reconciled;  /* finished reconciliations (as initiator) */
 	uint64_t neg_have, neg_need;
+	uint64_t neg_rounds, neg_bytes;   /* of the run, for its log line */
 	struct mu_sync_inmsg *neg_parked; /* a neg waiting for the queues */
 	struct mu_buf neg_reply;          /* responder: an answer waiting in out */
 

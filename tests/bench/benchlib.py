@@ -103,13 +103,14 @@ def record_count(home):
 class Exited:
     """What a finished process left: wall time, CPU time (user + system, all
     its threads), the bytes it handed to write(2) and its kin, and its
-    stdout."""
+    stdout and stderr."""
 
-    def __init__(self, seconds, cpu, wchar, out):
+    def __init__(self, seconds, cpu, wchar, out, err):
         self.seconds = seconds
         self.cpu = cpu
         self.wchar = wchar
         self.out = out
+        self.err = err
 
 
 def _proc_field(pid, name, key):
@@ -143,7 +144,15 @@ def measure(argv):
             raise RuntimeError("%s exited %d: %s" % (" ".join(argv[:4]), rc,
                                                      err.read().decode(errors="replace")[-2000:]))
         return Exited(seconds, ru.ru_utime + ru.ru_stime, wchar,
-                      out.read().decode(errors="replace"))
+                      out.read().decode(errors="replace"),
+                      err.read().decode(errors="replace"))
+
+
+def proc_cpu(pid):
+    """User + system CPU seconds of a running process, all its threads."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid):

@@ -4,7 +4,8 @@
  *
  * Usage:
  *   gen_records [--records N] [--groups G] [--seed S] [--threads T]
- *               [--events-only] [--base UNIX] [--keys FILE] OUT
+ *               [--events-only] [--base UNIX] [--span S] [--first I]
+ *               [--keys FILE] OUT
  *
  *   --records N    records to write (default 100000)
  *   --groups G     groups that sign them (default 1000); record i is signed
@@ -14,8 +15,14 @@
  *   --threads T    signing threads (default: all cores); does not change
  *                  the output
  *   --events-only  every record is a new event (for `muster event list`)
- *   --base UNIX    created_at runs over the 180 days before it, event starts
+ *   --base UNIX    created_at runs over the span before it, event starts
  *                  over the year after it (default 1735689600, 2025-01-01)
+ *   --span S       that span in seconds (default 15552000, 180 days); the
+ *                  records' created_at are spread evenly over it
+ *   --first I      writes records I to I+N-1 of the stream instead of 0 to
+ *                  N-1 (default 0): other records of the same groups, with
+ *                  their own d tags, for data one node holds and another
+ *                  lacks (tests/bench/net_reconnect.py)
  *   --keys FILE    also writes each group's 32-byte Ed25519 seed as one line
  *                  of 64 hex digits, group 0 first
  *   OUT            the stream file; "-" is stdout
@@ -75,8 +82,8 @@ struct group {
 };
 
 struct gen {
-	uint64_t seed, nrecords, ngroups;
-	int64_t base;
+	uint64_t seed, nrecords, ngroups, first;
+	int64_t base, span;
 	bool events_only;
 	struct group *groups;
 };
@@ -304,7 +311,7 @@ build(const struct gen *gen, uint64_t i, uint8_t **out, size_t *len)
 	struct mu_why why;
 	uint64_t g = i % gen->ngroups, slot = i / gen->ngroups, roll;
 	uint64_t s = gen->seed * 0x2545f4914f6cdd1dULL ^ i;
-	int64_t span = 180LL * DAY;
+	int64_t span = gen->span;
 	int rc;
 
 	if ((sc = malloc(sizeof(*sc))) == NULL)
@@ -314,7 +321,8 @@ build(const struct gen *gen, uint64_t i, uint8_t **out, size_t *len)
 	next(&s);
 	memcpy(r.group, gen->groups[g].pk, MU_KEY_BYTES);
 	memcpy(r.signer, gen->groups[g].pk, MU_KEY_BYTES);
-	r.created_at = gen->base - span + (int64_t)((__int128)span * i / gen->nrecords);
+	r.created_at = gen->base - span +
+	               (int64_t)((__int128)span * (i - gen->first) / gen->nrecords);
 	roll = pick(&s, 100);
 	if (gen->events_only) {
 		r.kind = MU_KIND_EVENT;
@@ -407,15 +415,15 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: gen_records [--records N] [--groups G] [--seed S] "
-	                "[--threads T] [--events-only] [--base UNIX] [--keys FILE] "
-	                "OUT\n");
+	                "[--threads T] [--events-only] [--base UNIX] [--span S] "
+	                "[--first I] [--keys FILE] OUT\n");
 	return 2;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct gen gen = {1, 100000, 1000, 1735689600, false, NULL};
+	struct gen gen = {1, 100000, 1000, 0, 1735689600, 180LL * DAY, false, NULL};
 	const char *outpath = NULL, *keys = NULL;
 	uint8_t *out[BLOCK];
 	size_t len[BLOCK];
@@ -451,12 +459,17 @@ main(int argc, char **argv)
 			nthreads = strtol(v, NULL, 10);
 		else if (strcmp(a, "--base") == 0)
 			gen.base = strtoll(v, NULL, 10);
+		else if (strcmp(a, "--span") == 0)
+			gen.span = strtoll(v, NULL, 10);
+		else if (strcmp(a, "--first") == 0)
+			gen.first = strtoull(v, NULL, 10);
 		else if (strcmp(a, "--keys") == 0)
 			keys = v;
 		else
 			return usage();
 	}
-	if (outpath == NULL || gen.ngroups < 2 || gen.nrecords == 0 || nthreads < 1)
+	if (outpath == NULL || gen.ngroups < 2 || gen.nrecords == 0 || nthreads < 1 ||
+	    gen.span < 0)
 		return usage();
 	if (nthreads > 64)
 		nthreads = 64;
@@ -481,8 +494,9 @@ main(int argc, char **argv)
 			uint64_t lo = (uint64_t)t * per < n ? (uint64_t)t * per : n;
 			uint64_t hi = lo + per < n ? lo + per : n;
 
-			jobs[t] = (struct job){&gen,     first + lo, hi - lo,
-			                       out + lo, len + lo,   0};
+			jobs[t] = (struct job){&gen,     gen.first + first + lo,
+			                       hi - lo,  out + lo,
+			                       len + lo, 0};
 			if (pthread_create(&tids[t], NULL, run_job, &jobs[t]) != 0)
 				return 1;
 		}

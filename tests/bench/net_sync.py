@@ -66,13 +66,6 @@ def timed(*argv):
     return wall, cpu, subprocess.CompletedProcess(argv, p.returncode, out, err)
 
 
-def proc_cpu(pid):
-    """User + system CPU seconds of a running process, all its threads."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def wire_bytes(res):
     """(read, written): the bytes `muster sync` says it moved."""
     m = re.search(rb"; (\d+) bytes read, (\d+) written", res.stderr)
@@ -153,9 +146,9 @@ def main():
         network = "bench-" + os.urandom(4).hex()
         port = netlib.free_port()
         server = netlib.serve(work, a, network, port)
-        send_cpu = proc_cpu(server.pid)
+        send_cpu = benchlib.proc_cpu(server.pid)
         sync_s, sync_cpu, res = sync(b, network, "127.0.0.1:%d" % port, a_key)
-        send_cpu = proc_cpu(server.pid) - send_cpu
+        send_cpu = benchlib.proc_cpu(server.pid) - send_cpu
         down, up = wire_bytes(res)
         if quick:
             check_counts(work, keys, network, port, a_key)

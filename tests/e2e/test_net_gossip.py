@@ -89,12 +89,26 @@ class Gossip(unittest.TestCase):
         self.assertGreaterEqual(sent, 2, res.err)
         self.assertGreaterEqual(received, new)
 
-        # Again: nothing left to move, still a complete sync.
+        # Again: nothing left to move, still a complete sync, in one
+        # negentropy round trip. Nothing but the handshake (400 bytes), the
+        # two hellos and the reconciliation crosses, so the node's count of
+        # negentropy bytes makes up the rest of its byte totals exactly:
+        # each hello is PROTOCOL.md 10.1's example of 23 bytes with the
+        # agent "muster" (5 more) and a scope of A and C (34 each), framed
+        # (18).
         res = c.run("sync", sa.addr, "--network", self.net)
         self.assertEqual(res.rc, 0, repr(res))
         m = re.search(r"(\d+) records received \((\d+) new", res.err)
         self.assertIsNotNone(m, res.err)
         self.assertEqual(int(m.group(2)), 0, res.err)
+        m = re.search(r"; reconciled in (\d+) round trips, (\d+) bytes of negentropy "
+                      r"and (\d+) of wants; (\d+) bytes read, (\d+) written$",
+                      res.err.strip())
+        self.assertIsNotNone(m, "reconciliation counts in the summary: %r" % res)
+        rounds, neg, wants, read, written = map(int, m.groups())
+        self.assertEqual((rounds, wants), (1, 0), res.err)
+        self.assertEqual(400 + 2 * (23 + 5 + 2 * 34 + 18) + neg, read + written,
+                         res.err)
 
         # Against a port where nothing listens: non-zero, one error line.
         closed = musterlib.free_port()

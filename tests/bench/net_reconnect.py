@@ -1,0 +1,250 @@
+#!/usr/bin/python3
+"""Reconnect (issue 6, item 3): two nodes that hold the same N records of G
+groups reconnect; what does finding the differences cost?
+
+Node A (`muster serve`) and node B hold the same store: the home that
+imported the N records (benchlib.imported_home, shared with
+bench_footprint.py within a run), copied twice (data.mdb, as `muster
+restore` would put it back, without its check of every record). A keeps
+the home's group key; B has its own (`muster init`). Both follow the G
+groups. B then runs `muster sync` to A over loopback, through the real
+transport: the node's own dial, handshake, hellos, reconciliation (B
+initiates, A answers in push mode) and transfer, the code a daemon runs
+when it dials a peer again (node/dial.c, node/sync.c), ending once B holds
+what it lacked. Before each sync, A imports records B lacks: new events of
+the same groups (gen_records --events-only --first N ..., so real signed
+records with d tags of their own), while it serves:
+
+  none       nothing: the two stores are the same
+  one        1 record, newer than every other (created_at just after the
+             newest of the N)
+  recent     1,000 records newer than that one, at the density of the N
+             (about 4 hours of a million records over 180 days): a node
+             that was off for a while
+  scattered  1,000 records spread evenly over the 180 days of the N
+
+Each case starts from the end of the one before: B received the records of
+the earlier cases. In each, B must receive exactly the records A stored for
+the case, as new, and send none; a last sync after the cases must find
+nothing to receive or send. (Counting a million records with `muster
+status` takes tens of seconds: the syncs' own counts are used instead.)
+
+The counts are the node's own, from the last line of `muster sync`:
+  reconnect_<case>_round_trips  negentropy round trips (neg-open or neg
+                                sent by B, and A's answer)
+  reconnect_<case>_bytes        bytes of the messages that find and name
+                                the differences: every neg-open, neg and
+                                want, both ways, each framed as on the wire
+                                (its 2-byte length and 16-byte tag)
+  reconnect_<case>_wire_bytes   every byte B read and wrote: the above, the
+                                handshake (400), the two hellos (about 34
+                                bytes per group in scope each), the records
+                                and their acks
+  reconnect_<case>_ms           wall time of `muster sync`, start to exit
+  reconnect_<case>_cpu_ms       CPU time of `muster sync` and of A's
+                                `muster serve` during it
+
+In the "none" case nothing but the handshake, the hellos and the
+reconciliation crosses the connection: the benchmark fails unless the
+node's counts add up to its byte totals exactly.
+
+--quick: 10,000 records of 100 groups (the same figure names; stderr says
+so).
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
+import netlib  # noqa: E402
+from netlib import figure, log  # noqa: E402
+
+import msgpack  # noqa: E402  (python3-msgpack)
+
+BASE = 1735689600  # gen_records' default --base: the N end just before it
+SPAN = 180 * 86400  # and its default --span
+HANDSHAKE = 400  # the three Noise XX messages with their lengths (PROTOCOL.md 9)
+FRAMING = 18  # a frame's 2-byte length and 16-byte tag
+
+DONE = re.compile(r"sync with \S+ done: (\d+) records received \((\d+) new, (\d+) "
+                  r"rejected\), (\d+) sent; reconciled in (\d+) round trips, (\d+) "
+                  r"bytes of negentropy and (\d+) of wants; (\d+) bytes read, "
+                  r"(\d+) written$")
+
+
+def extras(work, groups, label, first, count, base=BASE, span=SPAN):
+    """count new events of the dataset's groups, records first.. of its
+    stream, created_at spread over the span before base: a stream file."""
+    path = os.path.join(work.path, label + ".muster")
+    res = subprocess.run([benchlib.tool("gen_records"), "--events-only", "--records",
+                          str(count), "--groups", str(groups), "--first", str(first),
+                          "--base", str(base), "--span", str(span), path],
+                         capture_output=True, text=True)
+    if res.returncode != 0:
+        sys.exit("gen_records failed (%d): %s" % (res.returncode, res.stderr))
+    return path
+
+
+def copy_home(src, dst, fresh):
+    """A home holding src's store: src's whole home (its group key too), or,
+    with fresh, a new home of its own (`muster init`) given src's data.mdb."""
+    if not fresh:
+        shutil.copytree(src, dst, symlinks=True)
+    else:
+        netlib.muster(dst, "init", "--name", os.path.basename(dst))
+        shutil.copyfile(os.path.join(src, "store", "data.mdb"),
+                        os.path.join(dst, "store", "data.mdb"))
+    lock = os.path.join(dst, "store", "lock.mdb")
+    if os.path.exists(lock):
+        os.unlink(lock)
+
+
+def hello_bytes(scope):
+    """A hello of a node with scope groups, framed as on the wire."""
+    return len(msgpack.packb(["hello", {"agent": "muster", "scope": [bytes(32)] * scope}],
+                             use_bin_type=True)) + FRAMING
+
+
+class Nodes:
+    """A serving (restarted around its imports), B syncing with it."""
+
+    def __init__(self, work, a, b, a_key):
+        self.work, self.a, self.b, self.a_key = work, a, b, a_key
+        self.network = "bench-" + os.urandom(4).hex()
+        self.port = netlib.free_port()
+        self.server = None
+
+    def serve(self):
+        if self.server is None:
+            self.server = netlib.serve(self.work, self.a, self.network, self.port)
+
+    def stop(self):
+        if self.server is not None:
+            netlib.stop(self.server)
+            self.server = None
+
+    def sync(self):
+        """B's `muster sync` to A: the node's counts, its wall time, its CPU
+        time and A's during it (seconds)."""
+        self.serve()
+        served = benchlib.proc_cpu(self.server.pid)
+        run = benchlib.measure([netlib.BIN, "--home", self.b, "sync", "--network",
+                                self.network, "127.0.0.1:%d" % self.port, self.a_key])
+        served = benchlib.proc_cpu(self.server.pid) - served
+        last = run.err.strip().splitlines()[-1] if run.err.strip() else ""
+        m = DONE.search(last)
+        if m is None:
+            sys.exit("muster sync printed no reconciliation counts: %r" % last[-500:])
+        names = ("received", "new", "rejected", "sent", "rounds", "neg", "wants",
+                 "read", "written")
+        return dict(zip(names, (int(v) for v in m.groups()))), run.seconds, run.cpu, served
+
+
+def check(name, got, lacks):
+    """B must have received the lacks records it lacked, all new, and sent
+    nothing."""
+    if (got["received"], got["new"], got["rejected"], got["sent"]) != (lacks, lacks, 0, 0):
+        sys.exit("%s: B lacked %d records and received %d (%d new, %d rejected), "
+                 "sent %d" % (name, lacks, got["received"], got["new"],
+                              got["rejected"], got["sent"]))
+
+
+def case(nodes, name, path, lacks, groups):
+    """One reconnect after A imported path (lacks records): its figures."""
+    if path is not None:
+        # While A is stopped: a daemon pushes what others store while it
+        # runs to its peers at once (its store log), which would race the
+        # reconciliation; what was stored before its start is left to
+        # reconciliation.
+        nodes.stop()
+        out = netlib.muster(nodes.a, "import", path)
+        if not out.startswith("new %d, " % lacks):
+            sys.exit("%s: A imported %r, not %d new records" % (name, out, lacks))
+    got, seconds, cpu, served = nodes.sync()
+    check(name, got, lacks)
+    wire = got["read"] + got["written"]
+    if name == "none":
+        # Nothing else crossed: the counts must add up exactly. Each
+        # scope is the node's own group and the G it follows.
+        other = HANDSHAKE + 2 * hello_bytes(groups + 1)
+        if got["neg"] + got["wants"] + other != wire:
+            sys.exit("none: the node counted %d bytes of negentropy and %d of "
+                     "wants; with the handshake and hellos (%d) that is not the "
+                     "%d bytes on the wire" % (got["neg"], got["wants"], other, wire))
+    log("%s: B lacked %d records: %d round trips, %d bytes of negentropy, %d of "
+        "wants, %d on the wire; %.0f ms, CPU %.0f ms in B and %.0f ms in A", name,
+        lacks, got["rounds"], got["neg"], got["wants"], wire, seconds * 1000,
+        cpu * 1000, served * 1000)
+    figure("reconnect_%s_round_trips" % name, got["rounds"], "trips")
+    figure("reconnect_%s_bytes" % name, got["neg"] + got["wants"], "bytes")
+    figure("reconnect_%s_wire_bytes" % name, wire, "bytes")
+    figure("reconnect_%s_ms" % name, seconds * 1000, "ms")
+    figure("reconnect_%s_cpu_ms" % name, (cpu + served) * 1000, "ms")
+
+
+RECONCILED = re.compile(r"peer \S+: reconciled, (\d+) records to send, (\d+) to "
+                        r"fetch; (\d+) round trips, (\d+) bytes")
+
+
+def daemon_reconnect(nodes, same):
+    """B as a daemon that knows A (`muster peer add`) dials it as it would
+    after a restart: its log line of the reconciliation must show what
+    `muster sync` counted for the same two stores (same)."""
+    netlib.muster(nodes.b, "peer", "add", "127.0.0.1:%d" % nodes.port, nodes.a_key)
+    nodes.serve()
+    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
+    err = nodes.b + ".serve.err"
+
+    def reconciled():
+        with open(err) as f:
+            return RECONCILED.search(f.read())
+
+    m = netlib.wait_until(reconciled, 120, "B's daemon reconciling with A")
+    netlib.stop(b)
+    got = tuple(int(v) for v in m.groups())
+    if got != (0, 0, same["rounds"], same["neg"]):
+        sys.exit("B's daemon reconciled with A: %d to send, %d to fetch, %d round "
+                 "trips, %d bytes; muster sync: %d round trips, %d bytes"
+                 % (got + (same["rounds"], same["neg"])))
+    log("B's daemon dialing A: %d round trips, %d bytes, as muster sync", got[2],
+        got[3])
+
+
+def main():
+    quick = "--quick" in sys.argv[1:]
+    n, groups = (10000, 100) if quick else (1000000, 1000)
+    if quick:
+        log("net_reconnect: quick mode, %d records (a full run has 1,000,000)", n)
+    step = SPAN // n  # seconds between two records of the N
+    with netlib.Workdir("net-reconnect") as work:
+        src = benchlib.imported_home(n, groups)
+        t0 = time.monotonic()
+        a, b = os.path.join(work.path, "a"), os.path.join(work.path, "b")
+        copy_home(src, a, fresh=False)
+        copy_home(src, b, fresh=True)
+        nodes = Nodes(work, a, b, netlib.muster(a, "id").strip().split()[-1])
+        log("two homes holding the %d records of %d groups, in %.1f s", n, groups,
+            time.monotonic() - t0)
+        one_at = BASE + step  # created_at of "one": BASE, after the N's newest
+        case(nodes, "none", None, 0, groups)
+        case(nodes, "one", extras(work, groups, "one", n, 1, one_at, step), 1, groups)
+        case(nodes, "recent", extras(work, groups, "recent", n + 1, 1000,
+                                     one_at + 1000 * step, 1000 * step), 1000, groups)
+        case(nodes, "scattered", extras(work, groups, "scattered", n + 1001, 1000),
+             1000, groups)
+        # B must now hold what A holds: nothing left to reconcile.
+        same = nodes.sync()[0]
+        check("after the cases", same, 0)
+        daemon_reconnect(nodes, same)
+        nodes.stop()
+        log("net_reconnect: %.1f s after the import", time.monotonic() - t0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
