@@ -257,6 +257,7 @@ run_step(struct mu_store *st, struct run *r, MDB_cursor_op op)
 	MDB_val k = {MU_KEY_BYTES, (void *)r->group}, v;
 	int rc = mdb_cursor_get(r->cur, &k, &v, op);
 
+	mu_store__map_read(st, 1);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc != 0)

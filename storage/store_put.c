@@ -390,8 +390,10 @@ mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
 		return err;
 	err = mu_store__seq_read(st, p.txn, &p.seq, why);
 	first = p.seq;
-	for (size_t i = 0; err == 0 && i < n; i++)
+	for (size_t i = 0; err == 0 && i < n; i++) {
+		mu_store__map_read(st, 1);
 		err = put_one(&p, recs[i], &results[i]);
+	}
 	if (err == 0 && p.seq != first)
 		err = mu_store__seq_write(st, p.txn, p.seq, why);
 	if (err != 0)
