@@ -38,8 +38,11 @@ mu_sync_start(struct mu_node *node, struct mu_why *why)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	}
 	/* From the scope's walk on; without /proc the pages stay mapped:
-	 * memory, never data. */
-	if (mu_store_set_map_budget(node->store, SYNC_MAP_BUDGET) != 0)
+	 * memory, never data. Not for a one-shot sync, which ends anyway:
+	 * catching up inserts all over the store's indexes, whose pages it
+	 * would fault in again after every give-back, about a fifth more CPU
+	 * (docs/BENCHMARKS.md, "Serve RSS"). */
+	if (!node->once && mu_store_set_map_budget(node->store, SYNC_MAP_BUDGET) != 0)
 		mu_node_log(node, MU_LOG_DEBUG,
 		            "store: /proc/self/statm is unreadable; the map's pages "
 		            "are not given back");

@@ -69,12 +69,12 @@
  * while this many of its ids wait to be asked for. */
 #define SYNC_ASKED_MS       5000
 #define SYNC_ANNOUNCE_QUEUE 4096
-/* The pages of the store's map a node keeps resident: the store gives them
- * back when the process's file-backed resident memory (the map and the
- * program's own files) passes SYNC_MAP_BUDGET, looked at every few reads
- * (mu_store_set_map_budget). Giving them back means faulting them in again,
- * so only past a budget: a store that fits in it is never given back, and
- * one that does not stays near it, serving and catching up alike. */
+/* The pages of the store's map a serving node keeps resident: the store
+ * gives them back when the process's file-backed resident memory (the map
+ * and the program's own files) passes SYNC_MAP_BUDGET, looked at every few
+ * reads (mu_store_set_map_budget). Giving them back means faulting them in
+ * again, so only past a budget: a store that fits in it is never given
+ * back, and one that does not stays near it. A one-shot sync keeps them. */
 #define SYNC_MAP_BUDGET ((size_t)32 << 20)
 
 enum mu_out_kind {
