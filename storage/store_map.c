@@ -6,7 +6,7 @@
  * read touches stays mapped, and counted in the process's resident size,
  * until the map goes. And a fault maps more than its page: the kernel's
  * fault-around maps up to 16 neighbouring pages of the page cache, and a
- * kernel that keeps files in large folios (Linux 6.x; ext4 since 6.16) maps
+ * kernel that keeps files in large folios (Linux 6.18 on ext4 here) maps
  * the whole folio the page is in, up to what one page table maps (2 MiB with
  * 4 KiB pages), whatever madvise() says. How large the folios are depends on
  * how the file came into the page cache: LMDB's own writes leave folios of
