@@ -137,7 +137,6 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	if ((rc = mu_wire_encode_recs(&st->msg, req, blobs, g.n)) != 0)
 		return mu_fail(why, rc, "sync: cannot encode records: %s",
 		               mu_strerror(rc));
-	mu_sync_map_read(node, g.n);
 	if ((rc = mu_sync_send_msg(p, why)) != 0)
 		return rc;
 	p->sent += g.n;

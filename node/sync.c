@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "../storage/local.h"
 #include "sync.h"
@@ -38,6 +37,15 @@ mu_sync_start(struct mu_node *node, struct mu_why *why)
 		free(st);
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	}
+	/* From the scope's walk on; without /proc the pages stay mapped:
+	 * memory, never data. Not for a one-shot sync, which ends anyway:
+	 * catching up inserts all over the store's indexes, whose pages it
+	 * would fault in again after every give-back, about a fifth more CPU
+	 * (docs/BENCHMARKS.md, "Serve RSS"). */
+	if (!node->once && mu_store_set_map_budget(node->store, SYNC_MAP_BUDGET) != 0)
+		mu_node_log(node, MU_LOG_DEBUG,
+		            "store: /proc/self/statm is unreadable; the map's pages "
+		            "are not given back");
 	rc = mu_store_scope(node->store, node->identity->group, node->opts.hops,
 	                    node->scope);
 	if (rc == 0)
@@ -53,38 +61,6 @@ mu_sync_start(struct mu_node *node, struct mu_why *why)
 	mu_node_log(node, MU_LOG_INFO, "scope: %zu groups (hops %d)", node->scope->n,
 	            node->opts.hops);
 	return 0;
-}
-
-/* Bytes of file-backed memory resident in this process (the "shared"
- * field of /proc/self/statm), or 0 when unknown. */
-static size_t
-file_resident(void)
-{
-	unsigned long size, resident, shared = 0;
-	FILE *f = fopen("/proc/self/statm", "re");
-
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%lu %lu %lu", &size, &resident, &shared) != 3)
-		shared = 0;
-	fclose(f);
-	return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
-}
-
-void
-mu_sync_map_read(struct mu_node *node, size_t n)
-{
-	struct mu_sync_state *st = node->sync;
-
-	if (st == NULL)
-		return;
-	st->map_reads += n;
-	if (st->map_reads < SYNC_MAP_CHECK)
-		return;
-	st->map_reads = 0;
-	/* A failure leaves the pages mapped: memory, never data. */
-	if (file_resident() > SYNC_MAP_BUDGET)
-		(void)mu_store_release_map(node->store);
 }
 
 void
@@ -369,8 +345,6 @@ neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 	mu_scope_intersect(both, p->node->scope, p->scope);
 	rc = mu_store_neg_items(p->node->store, both, &p->items, &p->seqs, &p->nitems);
 	mu_scope_free(both);
-	/* The scan of the index counts as a full run of reads. */
-	mu_sync_map_read(p->node, SYNC_MAP_CHECK);
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot list records to reconcile: %s",
 		               mu_strerror(rc));

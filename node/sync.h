@@ -69,14 +69,12 @@
  * while this many of its ids wait to be asked for. */
 #define SYNC_ASKED_MS       5000
 #define SYNC_ANNOUNCE_QUEUE 4096
-/* The pages of the store's map a node keeps resident: every SYNC_MAP_CHECK
- * records read from the store to be sent, when the process's file-backed
- * resident memory (the map and the program's own files) is past
- * SYNC_MAP_BUDGET, they are given back (mu_store_release_map). A read maps
- * up to 16 pages per fault (the kernel's fault-around), and giving them back
- * means faulting them in again, so only past a budget: a store that fits in
- * it is never given back, and one that does not stays at the budget. */
-#define SYNC_MAP_CHECK  32
+/* The pages of the store's map a serving node keeps resident: the store
+ * gives them back when the process's file-backed resident memory (the map
+ * and the program's own files) passes SYNC_MAP_BUDGET, looked at every few
+ * reads (mu_store_set_map_budget). Giving them back means faulting them in
+ * again, so only past a budget: a store that fits in it is never given
+ * back, and one that does not stays near it. A one-shot sync keeps them. */
 #define SYNC_MAP_BUDGET ((size_t)32 << 20)
 
 /* The bytes a message of len bytes takes on the wire: the frame's 2-byte
@@ -213,15 +211,10 @@ struct mu_sync_state {
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
-	size_t map_reads; /* records read since the map was given back */
 };
 
 /* sync.c */
 struct mu_sync_state *mu_sync_state(struct mu_node *node);
-/* n records were read from the store: every SYNC_MAP_CHECK
- * of them, the pages of its map are given back if past SYNC_MAP_BUDGET, so
- * that the node's RSS is what it holds rather than what it served. */
-void mu_sync_map_read(struct mu_node *node, size_t n);
 void mu_sync_hold(struct mu_sync_peer *p);
 void mu_sync_release(struct mu_sync_peer *p);
 /* Closes p's connection with a reason (a no-op when already closed). */

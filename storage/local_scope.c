@@ -198,85 +198,98 @@ out:
 }
 
 /*
- * The negentropy items are merged from by_group, one cursor per group of the
- * domain, so that reconciliation reads the entries of those groups only
- * rather than the whole by_time index. Each group's entries are in
- * (created_at, id) order; a heap of the cursors, keyed by their current
- * entry's time key, yields the union in that order, as mu_neg_new() wants.
- * The times are never negative (rule time-range), so their big-endian bytes
- * sort as the unsigned timestamps do.
+ * The negentropy items are read from by_group, one group of the domain
+ * after the other, so that reconciliation reads the entries of those groups
+ * only rather than the whole by_time index, and each group's pages once, in
+ * order: the store may give its map back midway (mu_store__map_read), which
+ * costs nothing then, where a merge of the groups' cursors would keep a
+ * page of every group in use, fault them all in again, and with many
+ * groups never fit a budget. Each group's entries are in (created_at, id)
+ * order; the union is sorted in that order afterwards, as mu_neg_new()
+ * wants. The times are never negative (rule time-range), so their
+ * big-endian bytes sort as the unsigned timestamps do.
  */
-struct run {
-	MDB_cursor *cur;
-	const uint8_t *group; /* in the domain */
-	const uint8_t *key;   /* the current entry: group || created_at || id */
-	const uint8_t *seq;   /* and its value, the body's sequence number */
-};
-
 struct neg_items {
 	struct mu_neg_item *v;
 	uint64_t *seqs; /* beside v, when asked for */
 	bool want_seqs;
+	bool sorted; /* so far */
 	size_t len, cap;
 };
 
+/* Whether item i sorts before item j: (ts, id). */
 static bool
-run_before(const struct run *a, const struct run *b)
+item_before(const struct neg_items *ni, size_t i, size_t j)
 {
-	return memcmp(a->key + MU_KEY_BYTES, b->key + MU_KEY_BYTES,
-	              MU_STORE__TIME_KEY_BYTES) < 0;
+	const struct mu_neg_item *a = &ni->v[i], *b = &ni->v[j];
+
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	return memcmp(a->id, b->id, MU_NEG_ID_BYTES) < 0;
 }
 
 static void
-sift_down(struct run *h, size_t n, size_t i)
+item_swap(struct neg_items *ni, size_t i, size_t j)
 {
-	struct run t;
+	struct mu_neg_item t = ni->v[i];
+	uint64_t s;
+
+	ni->v[i] = ni->v[j];
+	ni->v[j] = t;
+	if (ni->want_seqs) {
+		s = ni->seqs[i];
+		ni->seqs[i] = ni->seqs[j];
+		ni->seqs[j] = s;
+	}
+}
+
+static void
+item_sift(struct neg_items *ni, size_t n, size_t i)
+{
 	size_t l, m;
 
 	for (;;) {
 		l = 2 * i + 1;
 		m = i;
-		if (l < n && run_before(&h[l], &h[m]))
+		if (l < n && item_before(ni, m, l))
 			m = l;
-		if (l + 1 < n && run_before(&h[l + 1], &h[m]))
+		if (l + 1 < n && item_before(ni, m, l + 1))
 			m = l + 1;
 		if (m == i)
 			return;
-		t = h[i];
-		h[i] = h[m];
-		h[m] = t;
+		item_swap(ni, i, m);
 		i = m;
 	}
 }
 
-/* Moves a run to the first (MDB_SET_RANGE) or next (MDB_NEXT) entry of its
- * group: 1 when there is one, 0 past the group's last, or an error. */
-static int
-run_step(struct mu_store *st, struct run *r, MDB_cursor_op op)
+/* A heapsort: in place, items and their sequence numbers together (a
+ * million items are 48 MB, not to be copied). */
+static void
+items_sort(struct neg_items *ni)
 {
-	MDB_val k = {MU_KEY_BYTES, (void *)r->group}, v;
-	int rc = mdb_cursor_get(r->cur, &k, &v, op);
+	size_t n = ni->len;
 
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc != 0)
-		return mu_store__err(st, rc, "reading the group index", NULL);
-	if (k.mv_size < MU_KEY_BYTES || memcmp(k.mv_data, r->group, MU_KEY_BYTES))
-		return 0;
-	if (k.mv_size != MU_STORE__GROUP_KEY_BYTES || v.mv_size != MU_STORE__SEQ_BYTES)
-		return MU_ECORRUPT;
-	r->key = k.mv_data;
-	r->seq = v.mv_data;
-	return 1;
+	for (size_t i = n / 2; i-- > 0;)
+		item_sift(ni, n, i);
+	while (n > 1) {
+		item_swap(ni, 0, --n);
+		item_sift(ni, n, 0);
+	}
 }
 
+/* One by_group entry: group || created_at || id -> seq. */
 static int
-neg_append(struct neg_items *ni, const struct run *r)
+neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-	const uint8_t *time_key = r->key + MU_KEY_BYTES;
+	struct neg_items *ni = ctx;
+	const uint8_t *time_key = (const uint8_t *)k->mv_data + MU_KEY_BYTES;
 	struct mu_neg_item *nv;
 	uint64_t *ns;
 
+	(void)txn;
+	if (k->mv_size != MU_STORE__GROUP_KEY_BYTES ||
+	    v->mv_size != MU_STORE__SEQ_BYTES)
+		return MU_ECORRUPT;
 	if (ni->len == ni->cap) {
 		ni->cap = ni->cap != 0 ? 2 * ni->cap : 256;
 		nv = realloc(ni->v, ni->cap * sizeof(*nv));
@@ -293,35 +306,10 @@ neg_append(struct neg_items *ni, const struct run *r)
 	ni->v[ni->len].ts = mu_store__get_be64(time_key);
 	memcpy(ni->v[ni->len].id, time_key + 8, MU_ID_BYTES);
 	if (ni->want_seqs)
-		ni->seqs[ni->len] = mu_store__get_be64(r->seq);
+		ni->seqs[ni->len] = mu_store__get_be64(v->mv_data);
+	if (ni->len > 0 && ni->sorted && !item_before(ni, ni->len - 1, ni->len))
+		ni->sorted = false;
 	ni->len++;
-	return 0;
-}
-
-/* Opens a run per group of the domain that has entries into heap (nh of
- * them open on return, also on error) and orders them. */
-static int
-runs_open(struct mu_store *st, MDB_txn *txn, const struct mu_scope *domain,
-          struct run *heap, size_t *nh)
-{
-	int rc;
-
-	*nh = 0;
-	for (size_t i = 0; i < domain->n; i++) {
-		heap[*nh].group = domain->keys[i];
-		rc = mdb_cursor_open(txn, st->by_group, &heap[*nh].cur);
-		if (rc != 0)
-			return mu_store__err(st, rc, "reading the group index", NULL);
-		rc = run_step(st, &heap[*nh], MDB_SET_RANGE);
-		if (rc == 1)
-			(*nh)++;
-		else
-			mdb_cursor_close(heap[*nh].cur);
-		if (rc < 0)
-			return rc;
-	}
-	for (size_t i = *nh / 2; i-- > 0;)
-		sift_down(heap, *nh, i);
 	return 0;
 }
 
@@ -329,10 +317,9 @@ int
 mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                    struct mu_neg_item **items, uint64_t **seqs, size_t *n)
 {
-	struct neg_items ni = {NULL, NULL, seqs != NULL, 0, 0};
-	struct run *heap = NULL;
+	struct neg_items ni = {NULL, NULL, seqs != NULL, true, 0, 0};
 	MDB_txn *txn = NULL;
-	size_t nh = 0;
+	MDB_val k;
 	int err;
 
 	*items = NULL;
@@ -341,35 +328,22 @@ mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
 	*n = 0;
 	if (domain->n == 0)
 		return 0;
-	if ((heap = malloc(domain->n * sizeof(*heap))) == NULL)
-		return MU_ENOMEM;
 	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
-		goto out;
-	err = runs_open(st, txn, domain, heap, &nh);
-	while (err == 0 && nh > 0) {
-		err = neg_append(&ni, &heap[0]);
-		if (err == 0)
-			err = run_step(st, &heap[0], MDB_NEXT);
-		if (err == 0) {
-			mdb_cursor_close(heap[0].cur);
-			heap[0] = heap[--nh];
-		}
-		if (err >= 0) {
-			err = 0;
-			sift_down(heap, nh, 0);
-		}
+		return err;
+	for (size_t i = 0; err == 0 && i < domain->n; i++) {
+		k.mv_size = MU_KEY_BYTES;
+		k.mv_data = (void *)domain->keys[i];
+		err = mu_store__scan(st, txn, st->by_group, &k, MU_KEY_BYTES, neg_entry,
+		                     &ni, "reading the group index");
 	}
-out:
-	while (nh > 0)
-		mdb_cursor_close(heap[--nh].cur);
-	if (txn != NULL)
-		mdb_txn_abort(txn);
-	free(heap);
+	mdb_txn_abort(txn);
 	if (err != 0 || ni.len == 0) {
 		free(ni.v);
 		free(ni.seqs);
 		return err;
 	}
+	if (!ni.sorted)
+		items_sort(&ni);
 	*items = ni.v;
 	if (seqs != NULL)
 		*seqs = ni.seqs;

@@ -160,7 +160,9 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 	if (rc == MDB_MAP_RESIZED) {
 		/* Another process grew the map; 0 adopts the size it chose,
 		 * and the map may move. */
+		pthread_mutex_lock(&st->map_mu);
 		st->map_base = NULL;
+		pthread_mutex_unlock(&st->map_mu);
 		rc = mdb_env_set_mapsize(st->env, 0);
 		if (rc == 0)
 			rc = mdb_txn_begin(st->env, NULL, flags, txn);
@@ -172,6 +174,7 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 		                           : "starting a read of the store",
 		                     why);
 	}
+	mu_store__map_read(st, 1);
 	return 0;
 }
 
@@ -212,6 +215,7 @@ mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *fr
 		rc = mdb_cursor_get(cur, &k, &v,
 		                    from != NULL ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		mu_store__map_read(st, 1);
 		if (plen > 0 &&
 		    (k.mv_size < plen || memcmp(k.mv_data, from->mv_data, plen) != 0))
 			break;
@@ -496,6 +500,8 @@ open_store(struct mu_store **out, const char *dir, const struct mu_store_opts *o
 		return err;
 
 	st = calloc(1, sizeof(*st));
+	if (st != NULL)
+		mu_store__map_init(st);
 	if (st == NULL || (st->dir = strdup(dir)) == NULL) {
 		err = mu_fail(why, MU_ENOMEM, "opening the store: out of memory");
 		goto out;
@@ -588,6 +594,7 @@ mu_store_close(struct mu_store *st)
 		return;
 	if (st->env != NULL)
 		mdb_env_close(st->env);
+	mu_store__map_fini(st);
 	free(st->dir);
 	free(st);
 }

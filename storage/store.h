@@ -161,9 +161,10 @@ int mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
 
 /*
  * Gives back the pages of the store's memory map that this process touched,
- * so that its resident size counts what it holds rather than what it read:
- * call it after bulk reads (a reconciliation's items, records read to be
- * sent). Pages read stay mapped, and counted in RSS, until then.
+ * so that its resident size counts what it holds rather than what it read.
+ * Pages read stay mapped, and counted in RSS, until then; and one read can
+ * map up to 2 MiB of them (store_map.c says why). mu_store_set_map_budget()
+ * has the store call it itself, when needed.
  *
  * Safe at any time, with read transactions and records borrowed from the map
  * still in use: the store maps its file read-only and shared (it never opens
@@ -175,6 +176,20 @@ int mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
  * back.
  */
 int mu_store_release_map(struct mu_store *st);
+
+/*
+ * Keeps this process's file-backed resident memory (the store's map and the
+ * program's own files, the "shared" field of /proc/self/statm) near bytes:
+ * every read of the store counts (a transaction begun, an entry scanned, a
+ * record put), every few reads the resident size is looked at, and past
+ * bytes the map's pages are given back (mu_store_release_map), whichever
+ * thread reads. Pages given back are faulted in again when read, so a
+ * store whose reads fit in the budget costs a look now and then and nothing
+ * more. 0, the default, never gives them back. Call it before the store is
+ * shared between threads. Returns 0, or MU_EIO when /proc/self/statm cannot
+ * be read (then nothing is given back).
+ */
+int mu_store_set_map_budget(struct mu_store *st, size_t bytes);
 
 enum mu_alliance_state {
 	MU_ALLY_MUTUAL = 1, /* both current records name each other, not ended */

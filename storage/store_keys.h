@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "../protocol/record.h"
 
@@ -51,6 +52,13 @@ struct mu_store {
 	bool read_only;
 	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
 	char *dir;          /* owned, for messages */
+
+	/* The map's budget (store_map.c), and map_base and map_len above:
+	 * under map_mu, as reads run on several threads. */
+	pthread_mutex_t map_mu;
+	size_t map_budget; /* mu_store_set_map_budget; 0: never given back */
+	size_t map_left;   /* reads before the next look at the resident size */
+	int statm_fd;      /* /proc/self/statm, or -1 */
 };
 
 void mu_store__put_be64(uint8_t out[8], uint64_t v);
@@ -102,8 +110,23 @@ size_t mu_store__tomb_id_key(uint8_t out[MU_STORE__TOMB_KEY_MAX],
  */
 int mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why);
 
-/* Begins a transaction, following a map that another process grew. */
+/* Begins a transaction, following a map that another process grew. Counts
+ * as one read of the map (mu_store__map_read). */
 int mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *why);
+
+/* Sets up the map's budget of a store being opened (none yet), and frees
+ * what it holds at the close (store_map.c). */
+void mu_store__map_init(struct mu_store *st);
+void mu_store__map_fini(struct mu_store *st);
+
+/*
+ * n reads of the map (a transaction begun, an entry scanned, a record put)
+ * inside an open transaction of this process. Every few of them the
+ * resident size is looked at, and the map's pages are given back when it is
+ * past the budget: every read of the map passes here, so none can grow it
+ * far past the budget unseen. Free without a budget.
+ */
+void mu_store__map_read(struct mu_store *st, size_t n);
 
 /* One entry of a scan; k and v borrow txn's pages. 0 goes on, anything else
  * ends the scan and is what mu_store__scan returns. */

@@ -1,14 +1,23 @@
 /*
- * store_map.c - giving back the pages of the store's memory map after bulk
- * reads (store.h, mu_store_release_map).
+ * store_map.c - giving back the pages of the store's memory map (store.h:
+ * mu_store_set_map_budget, mu_store_release_map).
  *
  * LMDB reads through a shared, read-only mapping of data.mdb. Every page a
  * read touches stays mapped, and counted in the process's resident size,
- * until the map goes; on each fault the kernel's fault-around maps up to 16
- * neighbouring pages of the page cache too. A node that reconciles and sends
- * records all day would so end up with the whole file resident, although it
- * holds none of it. Dropping the mappings costs one minor fault per page
- * read again.
+ * until the map goes. And a fault maps more than its page: the kernel's
+ * fault-around maps up to 16 neighbouring pages of the page cache, and a
+ * kernel that keeps files in large folios (Linux 6.18 on ext4 here) maps
+ * the whole folio the page is in, up to what one page table maps (2 MiB with
+ * 4 KiB pages), whatever madvise() says. How large the folios are depends on
+ * how the file came into the page cache: LMDB's own writes leave folios of
+ * up to 256 KiB (it writes 64 pages at a time), reads through a map small
+ * ones, and a sequential read() of the file (a copy, a backup, cat) 2 MiB
+ * ones. So one record read can add 2 MiB to the resident size, and a few
+ * dozen can add a hundred: whoever bounds it must look often enough.
+ *
+ * A node that reconciles and sends records all day would otherwise end up
+ * with the whole file resident, although it holds none of it. Dropping the
+ * mappings costs one minor fault per page read again.
  *
  * LMDB does not say where its map is (mdb_env_info's me_mapaddr is only set
  * for MDB_FIXEDMAP), so it is looked up in /proc/self/maps: the mapping of
@@ -18,11 +27,84 @@
  */
 #include "store.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store_keys.h"
+
+/* The budget's arithmetic: after a look at the resident size, the next one
+ * comes when the reads since could have filled the room left under the
+ * budget, each read faulting in MAP_READ_FAULTS pages of the largest folio
+ * (a cold B-tree leaf and a branch above it), but at least MAP_EVERY_MIN
+ * and at most MAP_EVERY_MAX reads later. A look costs a pread() of
+ * /proc/self/statm, about 2 us; with the budget's room after a give-back
+ * that is one look every 6 reads or so. */
+#define MAP_READ_FAULTS 2
+#define MAP_EVERY_MIN   4
+#define MAP_EVERY_MAX   64
+
+void
+mu_store__map_init(struct mu_store *st)
+{
+	pthread_mutex_init(&st->map_mu, NULL);
+	st->statm_fd = -1;
+}
+
+int
+mu_store_set_map_budget(struct mu_store *st, size_t bytes)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&st->map_mu);
+	st->map_budget = 0;
+	st->map_left = 0;
+	if (bytes > 0 && st->statm_fd < 0)
+		st->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (bytes > 0 && st->statm_fd >= 0)
+		st->map_budget = bytes;
+	else if (bytes > 0)
+		err = MU_EIO;
+	pthread_mutex_unlock(&st->map_mu);
+	return err;
+}
+
+void
+mu_store__map_fini(struct mu_store *st)
+{
+	if (st->statm_fd >= 0)
+		close(st->statm_fd);
+	pthread_mutex_destroy(&st->map_mu);
+}
+
+/* Bytes of file-backed memory resident in this process (the "shared" field
+ * of /proc/self/statm: the map and the program's own files), or 0 when
+ * unknown. */
+static size_t
+resident(const struct mu_store *st)
+{
+	unsigned long size, res, shared;
+	char buf[128];
+	ssize_t n = pread(st->statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &size, &res, &shared) != 3)
+		return 0;
+	return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The most one fault maps: a folio as large as one page table maps. */
+static size_t
+fault_max(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return page * (page / sizeof(void *));
+}
 
 /* Where the map of len bytes starts: 0, or MU_ENOTFOUND/MU_EIO. */
 static int
@@ -51,8 +133,11 @@ find_map(struct mu_store *st, size_t len, void **base)
 	return err;
 }
 
-int
-mu_store__release_map_in(struct mu_store *st)
+/* Gives the map's pages back. Called with map_mu held and a transaction of
+ * this process open: LMDB moves the map only when none is (mu_store__begin,
+ * which forgets map_base then). */
+static int
+give_back(struct mu_store *st)
 {
 	MDB_envinfo info;
 	unsigned flags = 0;
@@ -63,16 +148,50 @@ mu_store__release_map_in(struct mu_store *st)
 	if (mdb_env_get_flags(st->env, &flags) != 0 || (flags & MDB_WRITEMAP) != 0)
 		return MU_EINVAL;
 	if (mdb_env_info(st->env, &info) != 0)
-		err = MU_EIO;
-	else if (st->map_base == NULL || st->map_len != info.me_mapsize)
+		return MU_EIO;
+	if (st->map_base == NULL || st->map_len != info.me_mapsize)
 		err = find_map(st, info.me_mapsize, &st->map_base);
-	if (err == 0) {
-		st->map_len = info.me_mapsize;
-		if (madvise(st->map_base, st->map_len, MADV_DONTNEED) != 0)
-			err = MU_EIO;
-	} else {
+	if (err != 0) {
 		st->map_base = NULL;
+		return err;
 	}
+	st->map_len = info.me_mapsize;
+	return madvise(st->map_base, st->map_len, MADV_DONTNEED) != 0 ? MU_EIO : 0;
+}
+
+void
+mu_store__map_read(struct mu_store *st, size_t n)
+{
+	size_t rss, room, every;
+
+	if (st->map_budget == 0)
+		return;
+	pthread_mutex_lock(&st->map_mu);
+	if (st->map_left > n) {
+		st->map_left -= n;
+		goto out;
+	}
+	rss = resident(st);
+	/* A failure leaves the pages mapped: memory, never data. */
+	if (rss > st->map_budget && give_back(st) == 0)
+		rss = resident(st);
+	room = rss < st->map_budget ? st->map_budget - rss : 0;
+	every = room / (MAP_READ_FAULTS * fault_max());
+	if (every < MAP_EVERY_MIN)
+		every = MAP_EVERY_MIN;
+	st->map_left = every < MAP_EVERY_MAX ? every : MAP_EVERY_MAX;
+out:
+	pthread_mutex_unlock(&st->map_mu);
+}
+
+int
+mu_store__release_map_in(struct mu_store *st)
+{
+	int err;
+
+	pthread_mutex_lock(&st->map_mu);
+	err = give_back(st);
+	pthread_mutex_unlock(&st->map_mu);
 	return err;
 }
 
@@ -82,9 +201,6 @@ mu_store_release_map(struct mu_store *st)
 	MDB_txn *txn;
 	int err;
 
-	/* Inside a read transaction, like any reader: LMDB moves the map only
-	 * when no transaction of this process is open (mu_store__begin, which
-	 * forgets map_base then). */
 	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
 		return err;
 	err = mu_store__release_map_in(st);
