@@ -1119,123 +1119,122 @@ test_counts(void **state)
 	for (int k = 0; k < MU_KIND_COUNT; k++)
 		assert_int_equal(c.kinds[k], 0);
 	assert_int_equal(got.ngroups, 0);
-	/* The "shared" field of /proc/self/statm, in KiB: what the budget counts. */
-	static long file_resident_kib(void)
-	{
-		unsigned long size, res, shared;
-		FILE *f = fopen("/proc/self/statm", "re");
+}
 
-		assert_non_null(f);
-		assert_int_equal(fscanf(f, "%lu %lu %lu", &size, &res, &shared), 3);
-		fclose(f);
-		return (long)shared * (sysconf(_SC_PAGESIZE) / 1024);
-	}
+/* The "shared" field of /proc/self/statm, in KiB: what the budget counts. */
+static long
+file_resident_kib(void)
+{
+	unsigned long size, res, shared;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu %lu", &size, &res, &shared), 3);
+	fclose(f);
+	return (long)shared * (sysconf(_SC_PAGESIZE) / 1024);
+}
 
 #define BUDGET_RECS  4000
 #define BUDGET_BATCH 200
 
-	struct budget_walk {
-		const char *dir;
-		size_t n;
-		long peak_kib;
-	};
+struct budget_walk {
+	const char *dir;
+	size_t n;
+	long peak_kib;
+};
 
-	static int budget_visit(void *ctx, const struct mu_record *rec)
-	{
-		struct budget_walk *w = ctx;
-		long kib;
+static int
+budget_visit(void *ctx, const struct mu_record *rec)
+{
+	struct budget_walk *w = ctx;
+	long kib;
 
-		(void)rec;
-		if (++w->n % 16 == 0 && (kib = map_rss_kib(w->dir)) > w->peak_kib)
-			w->peak_kib = kib;
-		return 0;
+	(void)rec;
+	if (++w->n % 16 == 0 && (kib = map_rss_kib(w->dir)) > w->peak_kib)
+		w->peak_kib = kib;
+	return 0;
+}
+
+/* Reads every record, by id and then in one scan: the peak of the store's
+ * mapped pages, in KiB. */
+static long
+read_all(struct fx *fx, const struct mu_record *const *r)
+{
+	struct budget_walk w = {fx->dir, 0, 0};
+	struct seen s;
+
+	assert_int_equal(mu_store_release_map(fx->st), 0);
+	/* A stride through the ids, so that reads land all over the file. */
+	for (size_t i = 0, j = 0; i < BUDGET_RECS; i++, j = (j + 997) % BUDGET_RECS) {
+		assert_int_equal(get_id(fx->st, r[j]->id, &s), 0);
+		assert_int_equal(s.raw_len, r[j]->raw_len);
+		assert_memory_equal(s.raw, r[j]->raw, r[j]->raw_len);
+		assert_int_equal(budget_visit(&w, r[j]), 0);
 	}
+	assert_int_equal(mu_store_each(fx->st, budget_visit, &w), 0);
+	assert_int_equal(w.n, BUDGET_RECS + count(fx->st));
+	return w.peak_kib;
+}
 
-	/* Reads every record, by id and then in one scan: the peak of the store's
-	 * mapped pages, in KiB. */
-	static long read_all(struct fx * fx, const struct mu_record *const *r)
-	{
-		struct budget_walk w = {fx->dir, 0, 0};
-		struct seen s;
+/* With a budget, the store gives its map back by itself: reading 16 MB of
+ * records (a page each) keeps a few MiB of it mapped, where without one all
+ * of it stays. The budget leaves 2 MiB of room over what the process had
+ * mapped before; reads between two looks add at most a few pages of
+ * LMDB-written folios (up to 256 KiB each), hence the 8 MiB bound. */
+static void
+test_map_budget(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[BUDGET_RECS];
+	enum mu_put_result res[BUDGET_BATCH];
+	struct mu_why why = {{0}};
+	char desc[3001], d[16];
+	long without, with;
 
-		assert_int_equal(mu_store_release_map(fx->st), 0);
-		/* A stride through the ids, so that reads land all over the file. */
-		for (size_t i = 0, j = 0; i < BUDGET_RECS;
-		     i++, j = (j + 997) % BUDGET_RECS) {
-			assert_int_equal(get_id(fx->st, r[j]->id, &s), 0);
-			assert_int_equal(s.raw_len, r[j]->raw_len);
-			assert_memory_equal(s.raw, r[j]->raw, r[j]->raw_len);
-			assert_int_equal(budget_visit(&w, r[j]), 0);
-		}
-		assert_int_equal(mu_store_each(fx->st, budget_visit, &w), 0);
-		assert_int_equal(w.n, BUDGET_RECS + count(fx->st));
-		return w.peak_kib;
+	memset(desc, 'x', sizeof(desc) - 1);
+	desc[sizeof(desc) - 1] = '\0';
+	for (size_t i = 0; i < BUDGET_RECS; i++) {
+		snprintf(d, sizeof(d), "c%zu", i);
+		r[i] = cause_desc(&fx->g[i % 8], d, 1, NOW - 100, "Rent", desc);
 	}
+	for (size_t i = 0; i < BUDGET_RECS; i += BUDGET_BATCH)
+		if (mu_store_put(fx->st, r + i, BUDGET_BATCH, res, &why) != 0)
+			fail_msg("put: %s", why.text);
+	reopen(fx, NULL);
 
-	/* With a budget, the store gives its map back by itself: reading 16 MB of
-	 * records (a page each) keeps a few MiB of it mapped, where without one all
-	 * of it stays. The budget leaves 2 MiB of room over what the process had
-	 * mapped before; reads between two looks add at most a few pages of
-	 * LMDB-written folios (up to 256 KiB each), hence the 8 MiB bound. */
-	static void test_map_budget(void **state)
-	{
-		struct fx *fx = *state;
-		const struct mu_record *r[BUDGET_RECS];
-		enum mu_put_result res[BUDGET_BATCH];
-		struct mu_why why = {{0}};
-		char desc[3001], d[16];
-		long without, with;
+	without = read_all(fx, r);
+	assert_true(without >= 14 * 1024);
 
-		memset(desc, 'x', sizeof(desc) - 1);
-		desc[sizeof(desc) - 1] = '\0';
-		for (size_t i = 0; i < BUDGET_RECS; i++) {
-			snprintf(d, sizeof(d), "c%zu", i);
-			r[i] = cause_desc(&fx->g[i % 8], d, 1, NOW - 100, "Rent", desc);
-		}
-		for (size_t i = 0; i < BUDGET_RECS; i += BUDGET_BATCH)
-			if (mu_store_put(fx->st, r + i, BUDGET_BATCH, res, &why) != 0)
-				fail_msg("put: %s", why.text);
-		reopen(fx, NULL);
-
-		without = read_all(fx, r);
-		assert_true(without >= 14 * 1024);
-
-		assert_int_equal(mu_store_release_map(fx->st), 0);
-		assert_int_equal(
-		    mu_store_set_map_budget(fx->st, (size_t)(file_resident_kib() + 2048)
-		                                        << 10),
-		    0);
-		with = read_all(fx, r);
-		if (with > 8 * 1024)
-			fail_msg(
-			    "%ld KiB of the store mapped with a budget (%ld without)",
-			    with, without);
-		/* Writes go on under the budget, and 0 turns it off again. */
-		assert_int_equal(
-		    put1(fx->st, cause(&fx->g[0], "after", 1, NOW, "Rent")),
-		    MU_PUT_NEW);
-		assert_int_equal(count(fx->st), BUDGET_RECS + 1);
-		assert_int_equal(mu_store_set_map_budget(fx->st, 0), 0);
-		assert_true(read_all(fx, r) >= 14 * 1024);
-	}
+	assert_int_equal(mu_store_release_map(fx->st), 0);
+	assert_int_equal(
+	    mu_store_set_map_budget(fx->st, (size_t)(file_resident_kib() + 2048) << 10),
+	    0);
+	with = read_all(fx, r);
+	if (with > 8 * 1024)
+		fail_msg("%ld KiB of the store mapped with a budget (%ld without)",
+		         with, without);
+	/* Writes go on under the budget, and 0 turns it off again. */
+	assert_int_equal(put1(fx->st, cause(&fx->g[0], "after", 1, NOW, "Rent")),
+	                 MU_PUT_NEW);
+	assert_int_equal(count(fx->st), BUDGET_RECS + 1);
+	assert_int_equal(mu_store_set_map_budget(fx->st, 0), 0);
+	assert_true(read_all(fx, r) >= 14 * 1024);
+}
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
-	int main(void)
-	{
-		const struct CMUnitTest tests[] = {
-		    T_(test_put_get),      T_(test_duplicate),
-		    T_(test_replace_rev),  T_(test_replace_ties),
-		    T_(test_delete_addr),  T_(test_tombstone_first),
-		    T_(test_delete_id),    T_(test_map_full),
-		    T_(test_map_size_env), T_(test_events),
-		    T_(test_list),         T_(test_each_order),
-		    T_(test_alliances),    T_(test_corrupt),
-		    T_(test_schema),       T_(test_release_map),
-		    T_(test_read_only),    T_(test_counts),
-		    T_(test_release_map),  T_(test_map_budget),
-		    T_(test_read_only),
-		};
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T_(test_put_get),      T_(test_duplicate),   T_(test_replace_rev),
+	    T_(test_replace_ties), T_(test_delete_addr), T_(test_tombstone_first),
+	    T_(test_delete_id),    T_(test_map_full),    T_(test_map_size_env),
+	    T_(test_events),       T_(test_list),        T_(test_each_order),
+	    T_(test_alliances),    T_(test_corrupt),     T_(test_schema),
+	    T_(test_release_map),  T_(test_read_only),   T_(test_counts),
+	    T_(test_map_budget),
+	};
 
-		return cmocka_run_group_tests(tests, NULL, NULL);
-	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
