@@ -71,7 +71,7 @@ def event_list(home, events):
 
 def calendar_ics(work, home, events):
     """The best of three GETs of /calendar.ics from the node: seconds."""
-    port, http = netlib.free_port(), netlib.free_port()
+    port, http = netlib.free_ports(2)
     node = netlib.serve(work, home, "bench-" + os.urandom(4).hex(), port, "--http",
                         "127.0.0.1:%d" % http)
     best = None
@@ -116,7 +116,8 @@ def serve_rss(work, n, groups):
         peak_anon = max(peak_anon, benchlib.rss_kib(big.pid)[2])
 
     t0 = time.monotonic()
-    procs = [netlib.serve(work, p, network, netlib.free_port()) for p in peers]
+    procs = [netlib.serve(work, p, network, port)
+             for p, port in zip(peers, netlib.free_ports(len(peers)))]
     held = [0] * PEERS
     stable_since = None
     while True:

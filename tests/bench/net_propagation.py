@@ -118,7 +118,7 @@ def main():
             keys.append(k)
         for i, h in enumerate(homes):
             netlib.follow(h, [k for j, k in enumerate(keys) if j != i])
-        ports = [netlib.free_port() for _ in range(n)]
+        ports = netlib.free_ports(n)
         network = "bench-" + os.urandom(4).hex()
         proxies = [netlib.Proxy(port) for port in ports]
         edges = regular_graph(n, DEGREE, rng)

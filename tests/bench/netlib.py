@@ -118,10 +118,32 @@ def follow(home, keys):
                 muster(home, "follow", t)
 
 
+def _since(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode(errors="replace")
+
+
+def free_ports(n):
+    """n distinct TCP ports that were free a moment ago on 127.0.0.1: each
+    socket stays bound until all are, so that no two are the same."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
 def serve(work, home, network, port, *extra, log_level="info"):
     """Starts `muster serve` listening on 127.0.0.1:port; waits until it
     listens. stderr goes to HOME.serve.err."""
     err = open(home + ".serve.err", "ab")
+    start = err.tell()
     cmd = [BIN, "--home", home, "serve", "--listen", "127.0.0.1:%d" % port,
            "--network", network, "--log-level", log_level] + list(extra)
     # Many daemons run at once: none takes the default HTTP port unless asked.
@@ -131,8 +153,11 @@ def serve(work, home, network, port, *extra, log_level="info"):
                          stderr=err, env=env())
     err.close()
     work.procs.append(p)
-    wait_until(lambda: listening(port) or p.poll() is not None, 30,
-               "muster serve on port %d" % port)
+    # Its own line, not only a listener on the port: another process may
+    # have taken the port, and then this one exits.
+    said = "on 127.0.0.1:%d (network" % port
+    wait_until(lambda: p.poll() is not None or (listening(port) and said in _since(
+        home + ".serve.err", start)), 30, "muster serve on port %d" % port)
     if p.poll() is not None:
         raise RuntimeError("muster serve exited %d; see %s.serve.err"
                            % (p.returncode, home))
