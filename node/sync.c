@@ -42,7 +42,8 @@ mu_sync_start(struct mu_node *node, struct mu_why *why)
 	 * catching up inserts all over the store's indexes, whose pages it
 	 * would fault in again after every give-back, about a fifth more CPU
 	 * (docs/BENCHMARKS.md, "Serve RSS"). */
-	if (!node->once && mu_store_set_map_budget(node->store, SYNC_MAP_BUDGET) != 0)
+	if (!node->once &&
+	    mu_store_set_map_budget(node->store, MU_STORE_MAP_BUDGET) != 0)
 		mu_node_log(node, MU_LOG_DEBUG,
 		            "store: /proc/self/statm is unreadable; the map's pages "
 		            "are not given back");

@@ -71,11 +71,10 @@
 #define SYNC_ANNOUNCE_QUEUE 4096
 /* The pages of the store's map a serving node keeps resident: the store
  * gives them back when the process's file-backed resident memory (the map
- * and the program's own files) passes SYNC_MAP_BUDGET, looked at every few
- * reads (mu_store_set_map_budget). Giving them back means faulting them in
- * again, so only past a budget: a store that fits in it is never given
+ * and the program's own files) passes MU_STORE_MAP_BUDGET, looked at every
+ * few reads (mu_store_set_map_budget). Giving them back means faulting them
+ * in again, so only past a budget: a store that fits in it is never given
  * back, and one that does not stays near it. A one-shot sync keeps them. */
-#define SYNC_MAP_BUDGET ((size_t)32 << 20)
 
 /* The bytes a message of len bytes takes on the wire: the frame's 2-byte
  * length and the Noise tag (docs/PROTOCOL.md 9.2), for the counts of

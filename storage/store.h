@@ -151,8 +151,11 @@ typedef int (*mu_store_group_count_fn)(void *ctx, const uint8_t group[MU_KEY_BYT
  * Counts the stored records of each kind into *out and hands fn (may be
  * NULL) each group that has any, in key order, with its number: one
  * snapshot, read from the indexes' entry counts and keys without reading
- * a record, so it stays quick and small on a store of millions (it gives
- * back the map's pages as it goes). fn runs inside the read and must not
+ * a record, so it stays quick on a store of millions. The walk's map pages
+ * are given back at its end, and along the way when the store has a map
+ * budget (mu_store_set_map_budget), which a caller that counts a big store
+ * wants: the keys of by_group lie all over the file. fn runs inside the
+ * read and must not
  * start another. Returns 0, MU_ECORRUPT when the indexes disagree, an
  * error, or what fn returned to stop.
  */
@@ -190,6 +193,11 @@ int mu_store_release_map(struct mu_store *st);
  * be read (then nothing is given back).
  */
 int mu_store_set_map_budget(struct mu_store *st, size_t bytes);
+
+/* The budget muster's own processes set: what a serving node keeps of the
+ * map resident, and what a walk of a big store (`muster status`) stays
+ * near. */
+#define MU_STORE_MAP_BUDGET ((size_t)32 << 20)
 
 enum mu_alliance_state {
 	MU_ALLY_MUTUAL = 1, /* both current records name each other, not ended */

@@ -24,33 +24,13 @@
 
 #include "store_keys.h"
 
-/*
- * Entries walked between giving back the map's pages. Every page read stays
- * mapped, and counted in RSS, until given back, and the leaves lie all over
- * the file, so that each fault maps up to 16 cached pages around a leaf
- * that the walk never reads: without this, counting a store of a million
- * records kept 1.2 GB mapped. Every 4096 entries (about 160 leaves) keeps
- * it near 24 MB, under the daemon's budget (SYNC_MAP_BUDGET), at the price
- * of page-table work, which the virtual machine the benchmarks run on
- * makes costly: about 3 s of CPU instead of 1.3 s for that store there.
- */
-#define RELEASE_EVERY 4096
-
 struct walk {
 	struct mu_store *st;
-	uint64_t walked; /* entries, for RELEASE_EVERY */
-	uint64_t n;      /* in the current run: of a kind, or of group */
+	uint64_t n; /* in the current run: of a kind, or of group */
 	uint8_t group[MU_KEY_BYTES];
 	mu_store_group_count_fn fn;
 	void *ctx;
 };
-
-static void
-walked(struct walk *w)
-{
-	if (++w->walked % RELEASE_EVERY == 0)
-		(void)mu_store__release_map_in(w->st);
-}
 
 static int
 count_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
@@ -61,7 +41,6 @@ count_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)k;
 	(void)v;
 	w->n++;
-	walked(w);
 	return 0;
 }
 
@@ -101,7 +80,6 @@ group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	}
 	if (w->n++ == 0)
 		memcpy(w->group, k->mv_data, MU_KEY_BYTES);
-	walked(w);
 	return 0;
 }
 
@@ -120,7 +98,7 @@ int
 mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
                 mu_store_group_count_fn fn, void *ctx)
 {
-	struct walk w = {st, 0, 0, {0}, fn, ctx};
+	struct walk w = {st, 0, {0}, fn, ctx};
 	uint64_t stored_current = 0;
 	MDB_txn *txn;
 	int err;
