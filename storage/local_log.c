@@ -144,18 +144,14 @@ drop_old(struct mu_store *st, MDB_txn *txn, const char *name, struct mu_why *why
 int
 mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
+	static const char *const old_name[] = {"records"};
 	struct upgrade u = {st, 0, 0, why};
+	MDB_dbi *const old_slot[] = {&u.old};
 	MDB_stat ms;
 	int rc, err;
 
-	rc = mdb_dbi_open(txn, "records", 0, &u.old);
-	if (rc == MDB_NOTFOUND)
-		return mu_fail(why, MU_EVERSION,
-		               "the store at %s has no 'records' database: it was "
-		               "not made by this version of muster",
-		               st->dir);
-	if (rc != 0)
-		return mu_store__err(st, rc, "upgrading the store", why);
+	if ((err = mu_store__open_dbs(st, txn, old_name, old_slot, 1, 0, why)) != 0)
+		return err;
 	err = mu_store__scan(st, txn, st->by_time, NULL, 0, move_entry, &u,
 	                     "upgrading the store");
 	/* A record missing from by_time would be lost with the old table. */

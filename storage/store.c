@@ -380,9 +380,9 @@ read_schema(struct mu_store *st, MDB_txn *txn, uint32_t *ver, struct mu_why *why
 	return 0;
 }
 
-static int
-open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
-         MDB_dbi *const *slots, size_t n, unsigned flags, struct mu_why *why)
+int
+mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
+                   MDB_dbi *const *slots, size_t n, unsigned flags, struct mu_why *why)
 {
 	int rc;
 
@@ -426,7 +426,7 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	uint32_t ver = 0;
 	int err;
 
-	err = open_dbs(st, txn, names, slots, 5, create, why);
+	err = mu_store__open_dbs(st, txn, names, slots, 5, create, why);
 	if (err == 0)
 		err = read_schema(st, txn, &ver, why);
 	if (err != 0)
@@ -444,7 +444,7 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               "command that changes it) to upgrade it to version %u",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
-	err = open_dbs(st, txn, added, added_slots, 5, create, why);
+	err = mu_store__open_dbs(st, txn, added, added_slots, 5, create, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	err = mu_store__upgrade_bodies(st, txn, why);

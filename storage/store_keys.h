@@ -188,6 +188,12 @@ int mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
                          const uint8_t *expect, struct mu_record *rec,
                          struct mu_why *why);
 
+/* Opens the n named databases into slots (mdb_dbi_open flags); a missing
+ * one is MU_EVERSION: a store not made by this version of muster. */
+int mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
+                       MDB_dbi *const *slots, size_t n, unsigned flags,
+                       struct mu_why *why);
+
 /* mu_store_release_map() for a caller that holds a read transaction of
  * its own already (so the map cannot move meanwhile): a long walk gives
  * back the pages it has read as it goes. */
