@@ -408,8 +408,8 @@ mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
  * appends to one end of bodies instead of touching a random page of the
  * largest table per record. Schema 3 also added by_group, so that
  * reconciliation reads only the groups it needs. The upgrade and the
- * version bump are one
- * transaction, so a crash leaves the old store to upgrade again.
+ * version bump are one transaction, so a crash leaves the old store to
+ * upgrade again.
  */
 static int
 open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
