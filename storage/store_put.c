@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_defer.h"
 #include "store_keys.h"
 
 struct put {
@@ -25,6 +26,7 @@ struct put {
 	MDB_txn *txn;
 	uint64_t seq; /* the last sequence number given */
 	struct mu_why *why;
+	struct mu_store__defer defer; /* by_time, by_group, ev_start */
 };
 
 /* What must be known about a stored record to remove it and its index
@@ -129,7 +131,8 @@ refuse(struct put *p, const struct mu_record *rec, int check,
 }
 
 /* Removes a record's body, its ids, by_time and by_group entries and, for an
- * event, its ev_start entry. The current entry is the caller's business. */
+ * event, its ev_start entry, or withdraws those three when they are still
+ * deferred. The current entry is the caller's business. */
 static int
 drop(struct put *p, const struct stored_ref *ref)
 {
@@ -152,6 +155,9 @@ drop(struct put *p, const struct stored_ref *ref)
 		err = del(p, p->st->ids, ref->id, MU_ID_BYTES);
 	if (err != 0)
 		return err;
+	/* A record this batch stored has its other entries still deferred. */
+	if (mu_store__get_be64(seq) > p->defer.first)
+		return mu_store__defer_drop(&p->defer, mu_store__get_be64(seq), p->why);
 	mu_store__time_key(key, ref->created_at, ref->id);
 	err = del(p, p->st->by_time, key, sizeof(key));
 	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
@@ -347,17 +353,20 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	if (err != 0)
 		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);
-	err = put(p, p->st->by_time, key, sizeof(key), rec->group, MU_KEY_BYTES);
+	err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_TIME, key, rec->group,
+	                          p->seq, p->why);
 	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
 	if (err == 0)
-		err = put(p, p->st->by_group, gkey, sizeof(gkey), seq, sizeof(seq));
+		err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_GROUP, gkey, NULL,
+		                          p->seq, p->why);
 	if (err != 0)
 		return err;
 	if (replaceable) {
 		err = put(p, p->st->current, akey, alen, rec->id, MU_ID_BYTES);
 		if (err == 0 && rec->kind == MU_KIND_EVENT) {
 			mu_store__start_key(key, rec->c.event.start, rec->id);
-			err = put(p, p->st->ev_start, key, sizeof(key), NULL, 0);
+			err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_START, key,
+			                          NULL, p->seq, p->why);
 		}
 	} else if (rec->kind == MU_KIND_DELETE) {
 		err =
@@ -401,6 +410,7 @@ mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
 		return err;
 	}
 	b->first = b->p.seq;
+	mu_store__defer_init(&b->p.defer, b->first);
 	*out = b;
 	return 0;
 }
@@ -429,7 +439,8 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 	b->p.why = why;
 	if (why != NULL)
 		why->text[0] = '\0';
-	if (b->p.seq != b->first)
+	err = mu_store__defer_flush(&b->p.defer, b->p.st, b->p.txn, why);
+	if (err == 0 && b->p.seq != b->first)
 		err = mu_store__seq_write(b->p.st, b->p.txn, b->p.seq, why);
 	if (err == 0) {
 		rc = mdb_txn_commit(b->p.txn);
@@ -447,6 +458,7 @@ mu_store_batch_abort(struct mu_store_batch *b)
 		return;
 	if (b->p.txn != NULL)
 		mdb_txn_abort(b->p.txn);
+	mu_store__defer_free(&b->p.defer);
 	free(b);
 }
 

@@ -89,19 +89,27 @@ a_cause(const struct grp *g, const char *d)
 	return finish(&r, g);
 }
 
+/* rev 0 unless an_event_rev; a later rev starts a day later. */
 static const struct mu_record *
-an_event(const struct grp *g, const char *d)
+an_event_rev(const struct grp *g, const char *d, uint32_t rev)
 {
 	struct mu_record r;
 
 	memset(&r, 0, sizeof(r));
 	r.kind = MU_KIND_EVENT;
-	r.created_at = NOW - 90;
+	r.created_at = NOW - 90 + rev;
 	r.d = S(d);
+	r.rev = rev;
 	r.c.event.title = S("Assembly");
-	r.c.event.start = START;
+	r.c.event.start = START + 86400 * (int64_t)rev;
 	r.c.event.status = MU_EVENT_CONFIRMED;
 	return finish(&r, g);
+}
+
+static const struct mu_record *
+an_event(const struct grp *g, const char *d)
+{
+	return an_event_rev(g, d, 0);
 }
 
 static const struct mu_record *
@@ -216,6 +224,56 @@ clean_store_has_no_problem(void **state)
 	stats = check(fx, &p);
 	assert_int_equal(p.n, 0);
 	assert_int_equal(stats.records, 5);
+}
+
+/*
+ * A batch defers its by_time, by_group and ev_start entries to the commit
+ * (storage/store_defer.h). Records it stores and then replaces or deletes
+ * must leave none behind, records of an earlier batch it drops must lose
+ * theirs, and an aborted batch must leave nothing.
+ */
+static void
+batch_dropping_its_own_records_is_clean(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *v1 = an_event_rev(&fx->g[0], "a", 1);
+	const struct mu_record *v2 = an_event_rev(&fx->g[0], "a", 2);
+	const struct mu_record *v3 = an_event_rev(&fx->g[0], "a", 3);
+	const struct mu_record *v4 = an_event_rev(&fx->g[0], "a", 4);
+	const struct mu_record *b = an_event(&fx->g[1], "b");
+	const struct mu_record *c = a_cause(&fx->g[2], "c");
+	const struct mu_record *one[] = {v1, b, c, v2, a_delete_of(&fx->g[1], b->id)};
+	const struct mu_record *two[] = {v3}, *three[] = {v4};
+	enum mu_put_result res[5];
+	struct mu_store_check_stats stats;
+	struct mu_store_batch *batch;
+	struct mu_why why = {{0}};
+	struct problems p;
+
+	assert_int_equal(mu_store_put(fx->st, one, 5, res, &why), 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(res[i], MU_PUT_NEW);
+	stats = check(fx, &p);
+	assert_int_equal(p.n, 0);
+	/* v2, c and the delete: ids, by_time, by_group 3 each, current 2,
+	 * ev_start 1, tombstones 1. */
+	assert_int_equal(stats.records, 3);
+	assert_int_equal(stats.entries, 13);
+
+	/* v3 replaces v2, stored by the batch before. */
+	assert_int_equal(mu_store_put(fx->st, two, 1, res, &why), 0);
+	assert_int_equal(res[0], MU_PUT_NEW);
+	stats = check(fx, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(stats.records, 3);
+
+	assert_int_equal(mu_store_batch_begin(fx->st, &batch, &why), 0);
+	assert_int_equal(mu_store_batch_put(batch, three, 1, res, &why), 0);
+	mu_store_batch_abort(batch);
+	stats = check(fx, &p);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(stats.records, 3);
+	assert_int_equal(stats.entries, 13);
 }
 
 static void
@@ -500,6 +558,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T_(clean_store_has_no_problem),
+	    T_(batch_dropping_its_own_records_is_clean),
 	    T_(tampered_body_is_reported),
 	    T_(bodies_and_ids_damage_is_reported),
 	    T_(number_beyond_the_counter_is_reported),
