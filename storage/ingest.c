@@ -16,9 +16,11 @@
  */
 #include "ingest.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -97,6 +99,73 @@ worker(void *arg)
 	}
 	pthread_mutex_unlock(&g->mu);
 	return NULL;
+}
+
+/*
+ * The ring is written whole within the first second of an import. Mapped
+ * populated, it costs a tenth of what a page fault for each of its 4 KiB
+ * pages costs on the virtual machines of docs/BENCHMARKS.md (8-16 us each,
+ * about 80 ms of CPU for the 27 MB of a two-thread ring).
+ */
+static struct chunk *
+ring_alloc(size_t nslots)
+{
+	void *p = mmap(NULL, nslots * sizeof(struct chunk), PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+	return p != MAP_FAILED ? p : NULL;
+}
+
+static void
+ring_free(struct chunk *ring, size_t nslots)
+{
+	if (ring != NULL)
+		munmap(ring, nslots * sizeof(struct chunk));
+}
+
+/*
+ * LMDB gives every page a write transaction changes a malloc()ed copy, and
+ * keeps the copies for the next transaction. So the first batch grows the
+ * heap by about three times its records' bytes (18,000 pages for the 28 MB
+ * of 32,768 benchmark records), a page fault on each new 4 KiB: about 2 us
+ * a record on the virtual machines of docs/BENCHMARKS.md. Grown here at
+ * once, populated in one call per block and freed, with glibc told to keep
+ * it (blocks this size from the heap, not mmap; the top of the heap not
+ * trimmed), the same memory costs a tenth of that, and the copies come from
+ * it. It runs on the calling thread, whose heap (arena) the copies come
+ * from. Where any of that is missing, it only costs what it saves.
+ */
+#define HEAP_BLOCK       (16u << 20)
+#define HEAP_RESERVE_MAX (8u * HEAP_BLOCK)
+
+static void
+heap_reserve(const struct mu_ingest_span *spans, size_t n, size_t batch)
+{
+	void *blocks[HEAP_RESERVE_MAX / HEAP_BLOCK];
+	size_t bytes = 0, i, nblocks;
+	long page = sysconf(_SC_PAGESIZE);
+
+	for (i = 0; i < n && i < batch; i++)
+		bytes += 3 * spans[i].len;
+	if (bytes > HEAP_RESERVE_MAX)
+		bytes = HEAP_RESERVE_MAX;
+	nblocks = bytes / HEAP_BLOCK;
+	if (nblocks == 0 || page <= 0)
+		return;
+	mallopt(M_MMAP_THRESHOLD, 2 * HEAP_BLOCK);
+	mallopt(M_TRIM_THRESHOLD, 2 * HEAP_RESERVE_MAX);
+	for (i = 0; i < nblocks; i++) {
+		uintptr_t from, to;
+
+		if ((blocks[i] = malloc(HEAP_BLOCK)) == NULL)
+			break;
+		from = ((uintptr_t)blocks[i] + (uintptr_t)page - 1) &
+		       ~((uintptr_t)page - 1);
+		to = ((uintptr_t)blocks[i] + HEAP_BLOCK) & ~((uintptr_t)page - 1);
+		madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+	}
+	while (i > 0)
+		free(blocks[--i]);
 }
 
 /* The results of records put since the last commit, reported after it. */
@@ -219,7 +288,7 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 	g.nslots = RING_CHUNKS + 4 * nthreads;
 	if (g.nslots > g.nchunks)
 		g.nslots = g.nchunks;
-	g.ring = malloc(g.nslots * sizeof(*g.ring));
+	g.ring = ring_alloc(g.nslots);
 	g.done = calloc(g.nslots, sizeof(*g.done));
 	/* A batch may run past `batch` by up to one chunk. */
 	p.index = malloc((batch + CHUNK) * sizeof(*p.index));
@@ -231,6 +300,7 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.work_cv, NULL);
 	pthread_cond_init(&g.done_cv, NULL);
+	heap_reserve(spans, n, batch);
 	for (t = 0; t < nthreads; t++) {
 		if (pthread_create(&tids[t], NULL, worker, &g) != 0)
 			break;
@@ -253,6 +323,6 @@ out:
 	free(p.res);
 	free(p.index);
 	free(g.done);
-	free(g.ring);
+	ring_free(g.ring, g.nslots);
 	return rc;
 }
