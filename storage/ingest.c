@@ -29,6 +29,8 @@
 #define CHUNK       128 /* records a worker claims at once */
 #define RING_CHUNKS 128 /* about 0.4 s of verifying on two cores */
 #define MAX_THREADS 64
+/* The last batch holds at most this many chunks (write_all) */
+#define TAIL_CHUNKS 64
 
 struct chunk {
 	struct mu_record recs[CHUNK];
@@ -240,20 +242,25 @@ put_chunk(struct ing *g, struct mu_store *st, struct mu_store_batch **b,
 	return 0;
 }
 
-/* The caller's side: chunks in order, filtered, stored in batches. */
+/*
+ * The caller's side: chunks in order, filtered, stored in batches. Nothing
+ * overlaps the last commit, as the workers are done by then, so the last
+ * batch is kept short: a commit starts TAIL_CHUNKS before the end, while
+ * the workers still verify those, and the last holds only them.
+ */
 static int
 write_all(struct ing *g, struct mu_store *st, struct pending *p, size_t batch,
           struct mu_why *why)
 {
 	struct mu_store_batch *b = NULL;
-	size_t c;
+	size_t c, tail = g->nchunks > TAIL_CHUNKS ? g->nchunks - TAIL_CHUNKS : 0;
 	int rc = 0;
 
 	for (c = 0; rc == 0 && c < g->nchunks; c++) {
 		rc = put_chunk(g, st, &b, p, c, why);
 		if (rc == 0)
 			release(g, c + 1);
-		if (rc == 0 && (p->n >= batch || c + 1 == g->nchunks))
+		if (rc == 0 && (p->n >= batch || c + 1 == tail || c + 1 == g->nchunks))
 			rc = commit(g, &b, p, why);
 	}
 	/* On an error the caller stops the workers. */
@@ -300,12 +307,13 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 	pthread_mutex_init(&g.mu, NULL);
 	pthread_cond_init(&g.work_cv, NULL);
 	pthread_cond_init(&g.done_cv, NULL);
-	heap_reserve(spans, n, batch);
 	for (t = 0; t < nthreads; t++) {
 		if (pthread_create(&tids[t], NULL, worker, &g) != 0)
 			break;
 		started++;
 	}
+	/* While the workers verify the first chunks. */
+	heap_reserve(spans, n, batch);
 	if (started == 0)
 		rc = mu_fail(why, MU_ENOMEM, "storing records: cannot start a thread");
 	else
