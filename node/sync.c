@@ -73,6 +73,7 @@ mu_sync_stop(struct mu_node *node)
 	mu_sync_commit(node);
 	if (st != NULL) {
 		free(st->asked);
+		mu_sync_free_spares(st);
 		mu_buf_free(&st->msg);
 		mu_buf_free(&st->recs);
 		mu_buf_free(&st->neg);
@@ -822,12 +823,16 @@ mu_sync_on_writable(struct mu_node *node, struct mu_conn *c)
 void
 mu_sync_tick(struct mu_node *node)
 {
+	struct mu_sync_state *st;
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
 
-	if (node->stopping || mu_sync_state(node) == NULL)
+	if (node->stopping || (st = mu_sync_state(node)) == NULL)
 		return;
+	if (!st->batch_taken)
+		mu_sync_free_spares(st);
+	st->batch_taken = false;
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL)
 			continue;

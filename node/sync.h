@@ -51,6 +51,8 @@
 #define SYNC_LATER 1
 /* Batches of one peer verified at once; at this many its reading stops. */
 #define SYNC_BATCHES_MAX 16
+/* Batches a node keeps for reuse once their records are stored (verify.c). */
+#define SYNC_SPARE_MAX 256
 /* Verified records are stored in one transaction when this many wait, or
  * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
  * one commit (and its fsync) per many messages. While more records are
@@ -207,6 +209,11 @@ struct mu_sync_state {
 	size_t nfresh;
 	int store_rc;
 	struct mu_why store_why;
+	/* Batches kept for reuse (verify.c), nspare of them; batch_taken: one
+	 * was taken since the last mu_sync_tick(), which frees them if not. */
+	struct mu_sync_batch *spare;
+	unsigned nspare;
+	bool batch_taken;
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
@@ -279,6 +286,9 @@ void mu_sync_commit(struct mu_node *node);
 /* Whether records of p wait for a commit while too many do (SYNC_COMMIT_HOLD):
  * then p is not read. */
 bool mu_sync_commit_full(const struct mu_sync_peer *p);
+/* Frees the batches kept for reuse. */
+void mu_sync_free_spares(struct mu_sync_state *st);
+
 /* Frees p's batches (p is closing); their records are not stored. */
 void mu_sync_drop_batches(struct mu_sync_peer *p);
 

@@ -40,6 +40,7 @@ struct mu_sync_batch {
 	const uint8_t *ptr[MU_WIRE_RECS_MAX]; /* into copy */
 	size_t len[MU_WIRE_RECS_MAX];
 	uint8_t *copy; /* the records' bytes, owned */
+	size_t copy_cap;
 	int rc[MU_WIRE_RECS_MAX];
 	struct mu_why why[MU_WIRE_RECS_MAX];
 	struct mu_record recs[MU_WIRE_RECS_MAX];
@@ -47,14 +48,75 @@ struct mu_sync_batch {
 	uint8_t keep[MU_WIRE_RECS_MAX];
 };
 
+/*
+ * A batch is about 100 KB, and every recs message takes one (and a copy of
+ * its records) until they are stored, a few hundred at once during a
+ * catch-up. Given back to malloc as each commit ends, they made the heap
+ * shrink and grow again by megabytes, a page fault for each 4 KiB it grew
+ * by: 8-16 us apiece on the virtual machines of docs/BENCHMARKS.md. So the
+ * node keeps them for the next messages, and frees them once a tick of the
+ * daemon passed without a batch taken (mu_sync_tick).
+ */
 static void
 batch_free(struct mu_sync_batch *b)
 {
 	struct mu_sync_peer *p = b->p;
+	struct mu_sync_state *st = p->node->sync;
 
-	free(b->copy);
-	free(b);
+	if (st != NULL && st->nspare < SYNC_SPARE_MAX) {
+		b->next = st->spare;
+		st->spare = b;
+		st->nspare++;
+	} else {
+		free(b->copy);
+		free(b);
+	}
 	mu_sync_release(p);
+}
+
+/* A batch for total bytes of records, spare or new; NULL when out of
+ * memory. Only what on_recs does not set is reset. */
+static struct mu_sync_batch *
+batch_new(struct mu_sync_state *st, size_t total)
+{
+	struct mu_sync_batch *b;
+	uint8_t *copy;
+
+	if (st != NULL && st->spare != NULL) {
+		b = st->spare;
+		st->spare = b->next;
+		st->nspare--;
+		b->next = NULL;
+		b->verified = false;
+		b->nkeep = 0;
+	} else if ((b = calloc(1, sizeof(*b))) == NULL) {
+		return NULL;
+	}
+	if (total > b->copy_cap) {
+		if ((copy = realloc(b->copy, total)) == NULL) {
+			free(b->copy);
+			free(b);
+			return NULL;
+		}
+		b->copy = copy;
+		b->copy_cap = total;
+	}
+	if (st != NULL)
+		st->batch_taken = true;
+	return b;
+}
+
+void
+mu_sync_free_spares(struct mu_sync_state *st)
+{
+	struct mu_sync_batch *b;
+
+	while ((b = st->spare) != NULL) {
+		st->spare = b->next;
+		free(b->copy);
+		free(b);
+	}
+	st->nspare = 0;
 }
 
 /* Pure: runs on a pool thread for large batches. */
@@ -541,11 +603,8 @@ mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_w
 		return 0;
 	for (i = 0; i < m->nrecs; i++)
 		total += m->recs[i].len;
-	if ((b = calloc(1, sizeof(*b))) == NULL ||
-	    (total > 0 && (b->copy = malloc(total)) == NULL)) {
-		free(b);
+	if ((b = batch_new(node->sync, total)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	}
 	b->p = p;
 	mu_sync_hold(p);
 	b->req = m->req;

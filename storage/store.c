@@ -18,6 +18,7 @@
 #include <sys/statvfs.h>
 
 #include "../protocol/textform.h"
+#include "store_defer.h"
 #include "store_keys.h"
 
 #define SCHEMA_KEY "schema"
@@ -595,6 +596,9 @@ mu_store_close(struct mu_store *st)
 	if (st->env != NULL)
 		mdb_env_close(st->env);
 	mu_store__map_fini(st);
+	if (st->defer != NULL)
+		mu_store__defer_free(st->defer);
+	free(st->defer);
 	free(st->dir);
 	free(st);
 }

@@ -24,7 +24,10 @@ static const size_t key_len[MU_STORE__DEFER_TABLES] = {
 void
 mu_store__defer_init(struct mu_store__defer *d, uint64_t first)
 {
-	memset(d, 0, sizeof(*d));
+	for (int t = 0; t < MU_STORE__DEFER_TABLES; t++)
+		d->t[t].n = 0;
+	if (d->dropped != NULL)
+		memset(d->dropped, 0, d->dropped_words * sizeof(*d->dropped));
 	d->first = first;
 }
 
@@ -150,8 +153,6 @@ mu_store__defer_flush(struct mu_store__defer *d, struct mu_store *st, MDB_txn *t
 
 	for (int t = 0; err == 0 && t < MU_STORE__DEFER_TABLES; t++)
 		err = flush_table(d, t, st, txn, dbi[t], why);
-	if (d->dropped != NULL)
-		memset(d->dropped, 0, d->dropped_words * sizeof(*d->dropped));
 	return err;
 }
 

@@ -48,7 +48,9 @@ struct mu_store__defer {
 	size_t dropped_words;
 };
 
-/* Starts an empty set for a batch whose records are numbered after first. */
+/* Empties d for a batch whose records are numbered after first. d starts
+ * zeroed; what it holds is kept from batch to batch, so that a store's
+ * batches reuse the same memory. */
 void mu_store__defer_init(struct mu_store__defer *d, uint64_t first);
 
 /*
@@ -67,9 +69,9 @@ int mu_store__defer_add(struct mu_store__defer *d, enum mu_store__deferred_table
  * are in the tables, where the caller deletes them). MU_ENOMEM or 0. */
 int mu_store__defer_drop(struct mu_store__defer *d, uint64_t seq, struct mu_why *why);
 
-/* Puts every entry not dropped into its table inside txn, in key order,
- * and empties d for more. An MU_E* code with why on failure, after which
- * the transaction must be aborted. */
+/* Puts every entry not dropped into its table inside txn, in key order.
+ * An MU_E* code with why on failure, after which the transaction must be
+ * aborted. */
 int mu_store__defer_flush(struct mu_store__defer *d, struct mu_store *st, MDB_txn *txn,
                           struct mu_why *why);
 

@@ -35,6 +35,8 @@
 #define MU_STORE__TOMB_ADDR    'a'
 #define MU_STORE__TOMB_ID      'i'
 
+struct mu_store__defer;
+
 struct mu_store {
 	MDB_env *env;
 	MDB_dbi bodies;     /* seq -> record bytes; since schema 3 */
@@ -49,6 +51,7 @@ struct mu_store {
 	MDB_dbi by_group;   /* group || created_at || id -> seq; since schema 3 */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
+	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
 	bool read_only;
 	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
 	char *dir;          /* owned, for messages */

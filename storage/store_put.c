@@ -26,7 +26,7 @@ struct put {
 	MDB_txn *txn;
 	uint64_t seq; /* the last sequence number given */
 	struct mu_why *why;
-	struct mu_store__defer defer; /* by_time, by_group, ev_start */
+	struct mu_store__defer *defer; /* st's, while txn is open */
 };
 
 /* What must be known about a stored record to remove it and its index
@@ -156,8 +156,8 @@ drop(struct put *p, const struct stored_ref *ref)
 	if (err != 0)
 		return err;
 	/* A record this batch stored has its other entries still deferred. */
-	if (mu_store__get_be64(seq) > p->defer.first)
-		return mu_store__defer_drop(&p->defer, mu_store__get_be64(seq), p->why);
+	if (mu_store__get_be64(seq) > p->defer->first)
+		return mu_store__defer_drop(p->defer, mu_store__get_be64(seq), p->why);
 	mu_store__time_key(key, ref->created_at, ref->id);
 	err = del(p, p->st->by_time, key, sizeof(key));
 	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
@@ -353,11 +353,11 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	if (err != 0)
 		return err;
 	mu_store__time_key(key, rec->created_at, rec->id);
-	err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_TIME, key, rec->group,
+	err = mu_store__defer_add(p->defer, MU_STORE__DEFER_TIME, key, rec->group,
 	                          p->seq, p->why);
 	mu_store__group_key(gkey, rec->group, rec->created_at, rec->id);
 	if (err == 0)
-		err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_GROUP, gkey, NULL,
+		err = mu_store__defer_add(p->defer, MU_STORE__DEFER_GROUP, gkey, NULL,
 		                          p->seq, p->why);
 	if (err != 0)
 		return err;
@@ -365,7 +365,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		err = put(p, p->st->current, akey, alen, rec->id, MU_ID_BYTES);
 		if (err == 0 && rec->kind == MU_KIND_EVENT) {
 			mu_store__start_key(key, rec->c.event.start, rec->id);
-			err = mu_store__defer_add(&p->defer, MU_STORE__DEFER_START, key,
+			err = mu_store__defer_add(p->defer, MU_STORE__DEFER_START, key,
 			                          NULL, p->seq, p->why);
 		}
 	} else if (rec->kind == MU_KIND_DELETE) {
@@ -409,8 +409,15 @@ mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
 		mu_store_batch_abort(b);
 		return err;
 	}
+	/* The store's buffers, kept from batch to batch: only the holder of
+	 * the write transaction uses them. */
+	if (st->defer == NULL && (st->defer = calloc(1, sizeof(*st->defer))) == NULL) {
+		mu_store_batch_abort(b);
+		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
+	}
 	b->first = b->p.seq;
-	mu_store__defer_init(&b->p.defer, b->first);
+	b->p.defer = st->defer;
+	mu_store__defer_init(b->p.defer, b->first);
 	*out = b;
 	return 0;
 }
@@ -439,7 +446,7 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 	b->p.why = why;
 	if (why != NULL)
 		why->text[0] = '\0';
-	err = mu_store__defer_flush(&b->p.defer, b->p.st, b->p.txn, why);
+	err = mu_store__defer_flush(b->p.defer, b->p.st, b->p.txn, why);
 	if (err == 0 && b->p.seq != b->first)
 		err = mu_store__seq_write(b->p.st, b->p.txn, b->p.seq, why);
 	if (err == 0) {
@@ -458,7 +465,6 @@ mu_store_batch_abort(struct mu_store_batch *b)
 		return;
 	if (b->p.txn != NULL)
 		mdb_txn_abort(b->p.txn);
-	mu_store__defer_free(&b->p.defer);
 	free(b);
 }
 
