@@ -74,20 +74,19 @@ struct gather {
 };
 
 static int
-gather_one(void *ctx, const struct mu_record *rec)
+gather_one(void *ctx, const uint8_t *raw, size_t len)
 {
 	struct gather *g = ctx;
 
-	if (rec->raw_len + MU_WIRE_BIN_HEAD_MAX > g->room && g->n > 0) {
+	if (len + MU_WIRE_BIN_HEAD_MAX > g->room && g->n > 0) {
 		g->full = true;
-		return 0;
+		return MU_STORE_STOP;
 	}
-	if (mu_buf_append(g->buf, rec->raw, rec->raw_len) != 0)
+	if (mu_buf_append(g->buf, raw, len) != 0)
 		return MU_ENOMEM;
-	g->lens[g->n++] = rec->raw_len;
-	g->room -= g->room > rec->raw_len + MU_WIRE_BIN_HEAD_MAX
-	               ? rec->raw_len + MU_WIRE_BIN_HEAD_MAX
-	               : g->room;
+	g->lens[g->n++] = len;
+	g->room -=
+	    g->room > len + MU_WIRE_BIN_HEAD_MAX ? len + MU_WIRE_BIN_HEAD_MAX : g->room;
 	return 0;
 }
 
@@ -99,32 +98,33 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_state *st = node->sync;
 	struct mu_sync_outq *q = &p->out;
 	struct mu_wire_blob blobs[MU_WIRE_RECS_MAX];
+	struct mu_store_ref refs[MU_WIRE_RECS_MAX];
 	struct gather g = {
 	    &st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX, false};
 	unsigned max = node->opts.limits.max_recs_per_frame;
 	uint8_t kind = q->v[q->head].kind;
 	uint64_t req = 0;
-	size_t i, off;
+	size_t i, n, off;
 	int rc;
 
 	if (max == 0 || max > MU_WIRE_RECS_MAX)
 		max = MU_WIRE_RECS_MAX;
-	st->recs.len = 0;
-	while (q->head < q->len && q->v[q->head].kind == kind && g.n < max && !g.full) {
-		const struct mu_out_entry *e = &q->v[q->head];
+	/* Records go on as stored: the peer checks each in full. */
+	for (n = 0; q->head + n < q->len && q->v[q->head + n].kind == kind && n < max;
+	     n++) {
+		const struct mu_out_entry *e = &q->v[q->head + n];
 
-		rc = kind == MU_OUT_HAVE && e->req != 0
-		         ? mu_store_get_at(node->store, e->req, e->id, gather_one, &g)
-		         : mu_store_get(node->store, e->id, gather_one, &g);
-		if (rc == MU_ENOMEM)
-			return mu_fail(why, rc, "sync: out of memory");
-		if (rc != 0 && rc != MU_ENOTFOUND) /* gone since: nothing to send */
-			return mu_fail(why, rc,
-			               "sync: cannot read a record to send: %s",
-			               mu_strerror(rc));
-		if (!g.full)
-			q->head++;
+		refs[n].seq = kind == MU_OUT_HAVE ? e->req : 0;
+		refs[n].id = e->id;
 	}
+	st->recs.len = 0;
+	rc = mu_store_read_raw(node->store, refs, n, gather_one, &g, &i);
+	q->head += i;
+	if (rc == MU_ENOMEM)
+		return mu_fail(why, rc, "sync: out of memory");
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot read a record to send: %s",
+		               mu_strerror(rc));
 	if (g.n == 0)
 		return 0;
 	for (i = 0, off = 0; i < g.n; off += g.lens[i], i++) {

@@ -94,7 +94,7 @@ enum mu_out_kind {
 
 struct mu_out_entry {
 	/* MU_OUT_ACK: the request acked. MU_OUT_HAVE: where the store keeps
-	 * the record (mu_store_get_at()), 0 when not known. */
+	 * the record (mu_store_read_raw()), 0 when not known. */
 	uint64_t req;
 	uint8_t kind;
 	uint8_t id[32];

@@ -108,7 +108,7 @@ int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops
 /*
  * The negentropy items (created_at, id) of every stored record whose group is
  * in domain, sorted as mu_neg_new() wants, and (seqs not NULL) beside each
- * the sequence number it is stored at, for mu_store_get_at(). *items and
+ * the sequence number it is stored at, for mu_store_read_raw(). *items and
  * *seqs are malloc()ed (NULL when n is 0); the caller frees them.
  */
 int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,

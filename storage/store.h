@@ -97,15 +97,34 @@ typedef int (*mu_store_visit_fn)(void *ctx, const struct mu_record *rec);
 int mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES],
                  mu_store_visit_fn fn, void *ctx);
 
+/* A stored record named by its id and, when known, its sequence number
+ * (mu_store_neg_items(), the log), else 0. */
+struct mu_store_ref {
+	uint64_t seq;
+	const uint8_t *id; /* MU_ID_BYTES, the caller's */
+};
+
+/* A record's bytes for mu_store_read_raw(), borrowed from the store until
+ * it returns: 0 goes on, MU_STORE_STOP stops before this record, anything
+ * else stops and is returned. */
+#define MU_STORE_STOP 1
+typedef int (*mu_store_raw_fn)(void *ctx, const uint8_t *raw, size_t len);
+
 /*
- * mu_store_get() of a record whose sequence number seq is known (from
- * mu_store_neg_items()), which reads its body without looking the id up:
- * where the id lookups of many records would touch pages all over the
- * store, their bodies lie in the order they were stored. A record stored
- * elsewhere since (or gone) is looked up by id after all.
+ * The stored bytes of the records refs names, in that order and in one
+ * snapshot, to pass on to a peer. A ref with a sequence number is read from
+ * bodies by that number: where the id lookups of many records would touch
+ * pages all over the store, their bodies lie in the order they were stored;
+ * and as a number is never given twice, the body there is that record or
+ * none. Without one, or with a number whose record is gone, the id is
+ * looked up; a record gone altogether is skipped. Only the bytes' framing is
+ * checked (one record, mu_rec_span()), not the rules, which whoever
+ * receives them checks in full: passing a record on costs no parse, and
+ * damage cannot break the peer's frame. *done gets the number of refs
+ * handled (passed to fn or skipped) before fn stopped.
  */
-int mu_store_get_at(struct mu_store *st, uint64_t seq, const uint8_t id[MU_ID_BYTES],
-                    mu_store_visit_fn fn, void *ctx);
+int mu_store_read_raw(struct mu_store *st, const struct mu_store_ref *refs, size_t n,
+                      mu_store_raw_fn fn, void *ctx, size_t *done);
 
 /* Calls fn with the current version at addr, or returns MU_ENOTFOUND. */
 int mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr,

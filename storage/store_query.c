@@ -33,28 +33,56 @@ mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_
 	return err;
 }
 
-int
-mu_store_get_at(struct mu_store *st, uint64_t seq, const uint8_t id[MU_ID_BYTES],
-                mu_store_visit_fn fn, void *ctx)
+/* The body stored under ref's sequence number, else under its id's. */
+static int
+raw_of(struct mu_store *st, MDB_txn *txn, const struct mu_store_ref *ref, MDB_val *v)
 {
 	uint8_t key[MU_STORE__SEQ_BYTES];
-	MDB_val k = {sizeof(key), key}, v;
-	struct mu_record rec;
-	MDB_txn *txn;
-	int err, rc;
+	MDB_val k = {sizeof(key), key}, idk = {MU_ID_BYTES, (void *)ref->id}, seq;
+	int rc = MDB_NOTFOUND;
 
-	err = mu_store__begin(st, false, &txn, NULL);
-	if (err != 0)
+	if (ref->seq != 0) {
+		mu_store__put_be64(key, ref->seq);
+		rc = mdb_get(txn, st->bodies, &k, v);
+	}
+	if (rc == MDB_NOTFOUND && (rc = mdb_get(txn, st->ids, &idk, &seq)) == 0) {
+		if (seq.mv_size != MU_STORE__SEQ_BYTES)
+			return MU_ECORRUPT;
+		k.mv_data = seq.mv_data;
+		rc = mdb_get(txn, st->bodies, &k, v);
+	}
+	return mu_store__err(st, rc, "reading a record", NULL);
+}
+
+int
+mu_store_read_raw(struct mu_store *st, const struct mu_store_ref *refs, size_t n,
+                  mu_store_raw_fn fn, void *ctx, size_t *done)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	size_t i;
+	int err;
+
+	*done = 0;
+	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
 		return err;
-	mu_store__put_be64(key, seq);
-	rc = mdb_get(txn, st->bodies, &k, &v);
-	/* Another record there (or damage) is settled by the lookup by id. */
-	if (rc != 0 || mu_store__parse_body(st, seq, &v, id, &rec, NULL) != 0)
-		err = mu_store__load(st, txn, id, &rec, NULL);
-	if (err == 0)
-		err = fn(ctx, &rec);
+	for (i = 0; i < n; i++) {
+		mu_store__map_read(st, 1);
+		err = raw_of(st, txn, &refs[i], &v);
+		if (err == MU_ENOTFOUND ||
+		    (err == 0 &&
+		     mu_rec_span(v.mv_data, v.mv_size, NULL) != (long)v.mv_size)) {
+			err = 0;
+			continue;
+		}
+		if (err == 0)
+			err = fn(ctx, v.mv_data, v.mv_size);
+		if (err != 0)
+			break;
+	}
+	*done = i;
 	mdb_txn_abort(txn);
-	return err;
+	return err == MU_STORE_STOP ? 0 : err;
 }
 
 /* Looks up the id that current holds for an address key. */

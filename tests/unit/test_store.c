@@ -202,6 +202,68 @@ test_put_get(void **state)
 	assert_memory_equal(s.raw, r->raw, r->raw_len);
 }
 
+/* What mu_store_read_raw() passed on, in order. */
+struct raws {
+	size_t n, stop_at; /* stop_at: MU_STORE_STOP at this record (1-based) */
+	uint8_t raw[8][512];
+	size_t len[8];
+};
+
+static int
+keep_raw(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct raws *r = ctx;
+
+	if (r->stop_at != 0 && r->n + 1 == r->stop_at)
+		return MU_STORE_STOP;
+	assert_true(r->n < 8 && len <= sizeof(r->raw[0]));
+	memcpy(r->raw[r->n], raw, len); /* raw is the store's until we return */
+	r->len[r->n++] = len;
+	return 0;
+}
+
+/* The bytes of records named by sequence number and id, as stored, for
+ * passing on: a number whose record is gone falls back to the id, a record
+ * gone altogether is skipped, and the visitor can stop before a record,
+ * which then counts as not handled. */
+static void
+test_read_raw(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *a = cause(&fx->g[0], "a", 1, NOW - 100, "A");
+	const struct mu_record *b = cause(&fx->g[0], "b", 1, NOW - 100, "B");
+	const struct mu_record *c = cause(&fx->g[0], "c", 1, NOW - 100, "C");
+	const struct mu_record *b2 = cause(&fx->g[0], "b", 2, NOW - 90, "B again");
+	/* A fresh store numbers them 1, 2, 3 and 4; b2 replaces b. */
+	const struct mu_store_ref refs[] = {
+	    {1, a->id}, {2, b->id}, {0, c->id}, {2, b2->id}, {99, a->id}};
+	struct raws got = {0};
+	size_t done = 0;
+
+	assert_int_equal(put1(fx->st, a), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, b), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, c), MU_PUT_NEW);
+	assert_int_equal(put1(fx->st, b2), MU_PUT_NEW);
+
+	assert_int_equal(mu_store_read_raw(fx->st, refs, 5, keep_raw, &got, &done), 0);
+	assert_int_equal(done, 5);
+	assert_int_equal(got.n, 4); /* b is gone */
+	assert_int_equal(got.len[0], a->raw_len);
+	assert_memory_equal(got.raw[0], a->raw, a->raw_len);
+	assert_int_equal(got.len[1], c->raw_len);
+	assert_memory_equal(got.raw[1], c->raw, c->raw_len);
+	assert_int_equal(got.len[2], b2->raw_len);
+	assert_memory_equal(got.raw[2], b2->raw, b2->raw_len);
+	assert_int_equal(got.len[3], a->raw_len);
+	assert_memory_equal(got.raw[3], a->raw, a->raw_len);
+
+	memset(&got, 0, sizeof(got));
+	got.stop_at = 2;
+	assert_int_equal(mu_store_read_raw(fx->st, refs, 5, keep_raw, &got, &done), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(done, 2); /* a passed on, b skipped; c not handled */
+}
+
 static void
 test_duplicate(void **state)
 {
@@ -1227,13 +1289,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_put_get),      T_(test_duplicate),   T_(test_replace_rev),
-	    T_(test_replace_ties), T_(test_delete_addr), T_(test_tombstone_first),
-	    T_(test_delete_id),    T_(test_map_full),    T_(test_map_size_env),
-	    T_(test_events),       T_(test_list),        T_(test_each_order),
-	    T_(test_alliances),    T_(test_corrupt),     T_(test_schema),
-	    T_(test_release_map),  T_(test_read_only),   T_(test_counts),
-	    T_(test_map_budget),
+	    T_(test_put_get),         T_(test_read_raw),     T_(test_duplicate),
+	    T_(test_replace_rev),     T_(test_replace_ties), T_(test_delete_addr),
+	    T_(test_tombstone_first), T_(test_delete_id),    T_(test_map_full),
+	    T_(test_map_size_env),    T_(test_events),       T_(test_list),
+	    T_(test_each_order),      T_(test_alliances),    T_(test_corrupt),
+	    T_(test_schema),          T_(test_release_map),  T_(test_read_only),
+	    T_(test_counts),          T_(test_map_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
