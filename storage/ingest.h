@@ -18,8 +18,12 @@
  * Ownership: the spans' bytes are the caller's and must outlive the call;
  * the struct mu_record given to check borrows them and the ring, and is
  * valid only during the callback. Memory: the ring holds (128 + 4 * threads)
- * * 128 parsed records (~0.6 KiB each), whatever the batch; the open
- * transaction holds the pages it has changed until it commits.
+ * * 128 parsed records (about 1.5 KiB each with their reasons), mapped and
+ * populated at once, whatever the batch; the open transaction holds the pages
+ * it has changed until it commits. The process's heap is grown by about
+ * three times the first batch's bytes (up to 128 MiB) and kept, for those
+ * pages (mallopt: blocks of 16 MiB come from the heap, and freed memory at
+ * its top is kept up to 256 MiB).
  */
 #ifndef MU_INGEST_H
 #define MU_INGEST_H
