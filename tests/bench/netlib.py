@@ -10,6 +10,7 @@ goes to stderr.
 """
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -41,7 +42,7 @@ def figure(name, value, unit):
 # (their bech32m encoder is written from PROTOCOL.md section 6).
 sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "e2e"))
 import musterlib  # noqa: E402
-from musterlib import free_port, listening  # noqa: E402,F401
+from musterlib import listening  # noqa: E402,F401
 from test_independence import key_text  # noqa: E402,F401
 
 
@@ -124,19 +125,47 @@ def _since(path, offset):
         return f.read().decode(errors="replace")
 
 
+def _ephemeral_low():
+    """The lowest port the kernel gives to outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_ports(n):
     """n distinct TCP ports that were free a moment ago on 127.0.0.1: each
-    socket stays bound until all are, so that no two are the same."""
-    socks = []
+    socket stays bound until all are, so that no two are the same. They are
+    below the kernel's range for outgoing connections: daemons started one
+    after the other dial their peers as they start, and a port picked from
+    that range (as bind to port 0 picks) could be taken by one of those
+    connections before the daemon meant to listen on it starts (a
+    net_propagation run failed so, 10:31 on 2026-11-26)."""
+    rng = random.Random()
+    high = min(_ephemeral_low(), 65536)
+    socks, tried = [], 0
     try:
-        for _ in range(n):
+        while len(socks) < n:
+            tried += 1
+            if tried > 100 * n + 1000:
+                raise RuntimeError("no free TCP port below %d" % high)
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", rng.randrange(max(1024, high - 12000), high)))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-            s.bind(("127.0.0.1", 0))
         return [s.getsockname()[1] for s in socks]
     finally:
         for s in socks:
             s.close()
+
+
+def free_port():
+    """One port as free_ports gives them."""
+    return free_ports(1)[0]
 
 
 def serve(work, home, network, port, *extra, log_level="info"):
