@@ -276,23 +276,22 @@ mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
 }
 
 int
-mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
-               struct mu_record *rec, struct mu_why *why)
+mu_store__body_of(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+                  uint64_t *seq, MDB_val *v, struct mu_why *why)
 {
-	MDB_val k = {MU_ID_BYTES, (void *)id}, v;
+	MDB_val k = {MU_ID_BYTES, (void *)id};
 	char hex[MU_ID_TEXT_SIZE];
-	uint64_t seq;
 	int rc;
 
-	rc = mdb_get(txn, st->ids, &k, &v);
+	rc = mdb_get(txn, st->ids, &k, v);
 	if (rc != 0)
 		return mu_store__err(st, rc, "reading a record", why);
-	if (v.mv_size == MU_STORE__SEQ_BYTES) {
-		seq = mu_store__get_be64(v.mv_data);
-		k = v;
-		rc = mdb_get(txn, st->bodies, &k, &v);
+	if (v->mv_size == MU_STORE__SEQ_BYTES) {
+		*seq = mu_store__get_be64(v->mv_data);
+		k = *v;
+		rc = mdb_get(txn, st->bodies, &k, v);
 		if (rc == 0)
-			return mu_store__parse_body(st, seq, &v, id, rec, why);
+			return 0;
 		if (rc != MDB_NOTFOUND)
 			return mu_store__err(st, rc, "reading a record", why);
 	}
@@ -301,6 +300,17 @@ mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
 	               "stored record %s is damaged (its id entry points at no "
 	               "record): the store at %s needs restoring",
 	               hex, st->dir);
+}
+
+int
+mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+               struct mu_record *rec, struct mu_why *why)
+{
+	uint64_t seq;
+	MDB_val v;
+	int err = mu_store__body_of(st, txn, id, &seq, &v, why);
+
+	return err != 0 ? err : mu_store__parse_body(st, seq, &v, id, rec, why);
 }
 
 int

@@ -151,6 +151,14 @@ int mu_store__read_scan(struct mu_store *st, MDB_dbi dbi, const MDB_val *from,
                         const char *what);
 
 /*
+ * The stored bytes of the record with that id, into *v (borrowing txn's
+ * pages), and its sequence number: 0, MU_ENOTFOUND when the id is not
+ * stored, MU_ECORRUPT when its id entry is damaged or points at no body.
+ */
+int mu_store__body_of(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTES],
+                      uint64_t *seq, MDB_val *v, struct mu_why *why);
+
+/*
  * Parses the stored record with that id into rec, which then borrows the
  * transaction's pages. MU_ENOTFOUND when there is none, MU_ECORRUPT when the
  * bytes do not parse.

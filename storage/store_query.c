@@ -38,20 +38,16 @@ static int
 raw_of(struct mu_store *st, MDB_txn *txn, const struct mu_store_ref *ref, MDB_val *v)
 {
 	uint8_t key[MU_STORE__SEQ_BYTES];
-	MDB_val k = {sizeof(key), key}, idk = {MU_ID_BYTES, (void *)ref->id}, seq;
-	int rc = MDB_NOTFOUND;
+	MDB_val k = {sizeof(key), key};
+	uint64_t seq;
+	int rc;
 
 	if (ref->seq != 0) {
 		mu_store__put_be64(key, ref->seq);
-		rc = mdb_get(txn, st->bodies, &k, v);
+		if ((rc = mdb_get(txn, st->bodies, &k, v)) != MDB_NOTFOUND)
+			return mu_store__err(st, rc, "reading a record", NULL);
 	}
-	if (rc == MDB_NOTFOUND && (rc = mdb_get(txn, st->ids, &idk, &seq)) == 0) {
-		if (seq.mv_size != MU_STORE__SEQ_BYTES)
-			return MU_ECORRUPT;
-		k.mv_data = seq.mv_data;
-		rc = mdb_get(txn, st->bodies, &k, v);
-	}
-	return mu_store__err(st, rc, "reading a record", NULL);
+	return mu_store__body_of(st, txn, ref->id, &seq, v, NULL);
 }
 
 int
