@@ -138,6 +138,7 @@ drop(struct put *p, const struct stored_ref *ref)
 {
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
 	uint8_t gkey[MU_STORE__GROUP_KEY_BYTES];
+	uint64_t number;
 	MDB_val v;
 	int err;
 
@@ -156,8 +157,9 @@ drop(struct put *p, const struct stored_ref *ref)
 	if (err != 0)
 		return err;
 	/* A record this batch stored has its other entries still deferred. */
-	if (mu_store__get_be64(seq) > p->defer->first)
-		return mu_store__defer_drop(p->defer, mu_store__get_be64(seq), p->why);
+	number = mu_store__get_be64(seq);
+	if (number > p->defer->first)
+		return mu_store__defer_drop(p->defer, number, p->why);
 	mu_store__time_key(key, ref->created_at, ref->id);
 	err = del(p, p->st->by_time, key, sizeof(key));
 	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
@@ -378,9 +380,9 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	return 0;
 }
 
+/* The batch's first sequence number is its deferred entries' (defer->first). */
 struct mu_store_batch {
 	struct put p;
-	uint64_t first; /* the last sequence number given before the batch */
 };
 
 int
@@ -415,9 +417,8 @@ mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
 		mu_store_batch_abort(b);
 		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
 	}
-	b->first = b->p.seq;
 	b->p.defer = st->defer;
-	mu_store__defer_init(b->p.defer, b->first);
+	mu_store__defer_init(b->p.defer, b->p.seq);
 	*out = b;
 	return 0;
 }
@@ -447,7 +448,7 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 	if (why != NULL)
 		why->text[0] = '\0';
 	err = mu_store__defer_flush(b->p.defer, b->p.st, b->p.txn, why);
-	if (err == 0 && b->p.seq != b->first)
+	if (err == 0 && b->p.seq != b->p.defer->first)
 		err = mu_store__seq_write(b->p.st, b->p.txn, b->p.seq, why);
 	if (err == 0) {
 		rc = mdb_txn_commit(b->p.txn);
