@@ -70,7 +70,6 @@ struct gather {
 	struct mu_buf *buf;
 	size_t lens[MU_WIRE_RECS_MAX];
 	size_t n, room;
-	bool full;
 };
 
 static int
@@ -78,10 +77,8 @@ gather_one(void *ctx, const uint8_t *raw, size_t len)
 {
 	struct gather *g = ctx;
 
-	if (len + MU_WIRE_BIN_HEAD_MAX > g->room && g->n > 0) {
-		g->full = true;
-		return MU_STORE_STOP;
-	}
+	if (len + MU_WIRE_BIN_HEAD_MAX > g->room && g->n > 0)
+		return MU_STORE_STOP; /* the message is full */
 	if (mu_buf_append(g->buf, raw, len) != 0)
 		return MU_ENOMEM;
 	g->lens[g->n++] = len;
@@ -99,8 +96,7 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_outq *q = &p->out;
 	struct mu_wire_blob blobs[MU_WIRE_RECS_MAX];
 	struct mu_store_ref refs[MU_WIRE_RECS_MAX];
-	struct gather g = {
-	    &st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX, false};
+	struct gather g = {&st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX};
 	unsigned max = node->opts.limits.max_recs_per_frame;
 	uint8_t kind = q->v[q->head].kind;
 	uint64_t req = 0;
