@@ -283,6 +283,7 @@ mu_store__body_of(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYTE
 	char hex[MU_ID_TEXT_SIZE];
 	int rc;
 
+	*seq = 0; /* defined on failure: gcc -O3 cannot see that errors are < 0 */
 	rc = mdb_get(txn, st->ids, &k, v);
 	if (rc != 0)
 		return mu_store__err(st, rc, "reading a record", why);
