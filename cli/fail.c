@@ -10,6 +10,8 @@
 
 #include "cli.h"
 
+static void vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 vsay(const char *fmt, va_list ap)
 {
