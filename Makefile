@@ -9,6 +9,10 @@
 # make bench-quick  the same as make bench ARGS=--quick
 
 BUILD    ?= build
+# -Werror (MUSTER_WERROR): on for the tests and CI, off in a first plain build
+# so that a newer compiler's new warning never stops someone building the node.
+# Unset, the build directory keeps what it was configured with.
+WERROR   ?=
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages the build and the tests need.
 PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
@@ -51,9 +55,11 @@ $(INTEROP): tests/interop/package.json
 	@touch $@
 
 build: deps
-	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD) $(if $(WERROR),-DMUSTER_WERROR=$(WERROR)) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j $(JOBS)
 
+# A target-specific value reaches the prerequisites too: build runs with it.
+test: WERROR = ON
 test: build test-deps
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
@@ -64,7 +70,8 @@ asan:
 # printed. The checked-in corpus is copied, never written.
 fuzz-build:
 	$(MAKE) deps PACKAGES="$(PACKAGES) $(FUZZ_PACKAGES)"
-	CC=clang cmake -S . -B build-fuzz -DMUSTER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	CC=clang cmake -S . -B build-fuzz -DMUSTER_FUZZ=ON -DMUSTER_WERROR=ON \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
 
 fuzz: fuzz-build
