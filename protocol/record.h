@@ -241,11 +241,12 @@ const char *mu_kind_name(enum mu_kind kind);
 enum mu_kind mu_kind_from_name(const char *name, size_t len);
 
 /*
- * Checks rule d-form for a kind; 0 or MU_ERECORD with why. For an alliance,
- * with is the record's with key, which d must spell in hex; NULL when it is
- * not known (an address read from text), and then only the form is checked.
+ * Checks rule d-form for a kind; 0 or MU_ERECORD with why. For a kind whose
+ * d spells a key of its content (an alliance's with), key is that key
+ * (mu_kind_d_key() in kind.h); NULL when it is not known (an address read
+ * from text), and then only the form is checked.
  */
-int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *with,
+int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *key,
                    struct mu_why *why);
 
 /*
