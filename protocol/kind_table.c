@@ -325,6 +325,54 @@ static const struct mu_show node_show[] = {
     {NULL, NULL, MU_SHOW_VALUE},
 };
 
+#ifdef MU_TEST_KIND
+static const struct mu_field note_f[] = {
+    {.name = "about",
+     .type = MU_FT_ADDR,
+     .addr_kind = MU_KIND_EVENT,
+     .off = offsetof(struct mu_test_note, about),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_test_note, has_about)},
+    {.name = "due",
+     .type = MU_FT_INT,
+     .store = MU_FI_INT64,
+     .lo = 0,
+     .hi = MU_TIME_MAX,
+     .range_rule = "time-range",
+     .view = MU_FV_TIME,
+     .off = offsetof(struct mu_test_note, due),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_test_note, has_due)},
+    {.name = "pinned",
+     .type = MU_FT_TRUE,
+     .off = offsetof(struct mu_test_note, pinned),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    STRLIST(struct mu_test_note, tags, MU_FT_LINE, 32, MU_LIST_MAX),
+    STR(struct mu_test_note, text, MU_FT_TEXT, 1000, MU_FF_REQ),
+};
+
+static const struct mu_fields note_t = FIELDS("note", note_f);
+
+static int
+check_note(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_test_note *n = &rec->c.note;
+
+	if (n->has_due && n->due < rec->created_at)
+		return mu_fail(why, MU_ERECORD,
+		               "note-due: note.due (%lld) is before created_at",
+		               (long long)n->due);
+	return 0;
+}
+
+static const struct mu_show note_show[] = {
+    {"text:", "text", MU_SHOW_VALUE},     {"due:", "due", MU_SHOW_VALUE},
+    {"pinned:", "pinned", MU_SHOW_VALUE}, {"about:", "about", MU_SHOW_VALUE},
+    {"tags:", "tags", MU_SHOW_JOINED},    {NULL, NULL, MU_SHOW_VALUE},
+};
+#endif
+
 /* ---- the kinds ----------------------------------------------------------- */
 
 /* Indexed by enum mu_kind, whose values the store keeps. */
@@ -380,6 +428,16 @@ static const struct mu_kind_def kinds[MU_KIND_COUNT] = {
                       .d_why = "a group has one node record",
                       .fields = &node_t,
                       .show = node_show},
+#ifdef MU_TEST_KIND
+    [MU_KIND_TEST_NOTE] = {.name = "note",
+                           .article = "a note",
+                           .replaceable = true,
+                           .d_rule = MU_D_TAG,
+                           .fields = &note_t,
+                           .check = check_note,
+                           .show = note_show,
+                           .counted_as = "notes"},
+#endif
 };
 
 const struct mu_kind_def *
