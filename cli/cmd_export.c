@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -363,6 +364,8 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	io.threads = (unsigned)threads;
 	io.now = cli->now;
 	io.ctx = &t;
+	mallopt(M_MMAP_THRESHOLD, MU_INGEST_MMAP_THRESHOLD);
+	mallopt(M_TRIM_THRESHOLD, MU_INGEST_TRIM_THRESHOLD);
 	rc = mu_ingest(cli->store, spans, n, &io, &why);
 	if (rc != 0)
 		rc = mu_cli_fail("cannot store the records: %s", mu_why_or(&why, rc));

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/kind.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "cli.h"
@@ -91,15 +92,10 @@ print_groups(struct mu_cli *cli, struct group_counts *l)
 static int
 print_records(struct mu_cli *cli)
 {
-	static const enum mu_kind kinds[] = {MU_KIND_PROFILE, MU_KIND_CAUSE,
-	                                     MU_KIND_EVENT, MU_KIND_ALLIANCE,
-	                                     MU_KIND_DELETE};
-	static const char *const labels[] = {"profiles", "causes", "events",
-	                                     "alliances", "deletes"};
+	const struct mu_kind_def *def;
 	struct group_counts l = {NULL, 0, 0};
 	struct mu_store_counts c;
-	size_t i;
-	int rc;
+	int rc, k;
 
 	/* The walk over by_group and then each group's name read pages all
 	 * over the file, each fault mapping many around them: without a
@@ -112,9 +108,12 @@ print_records(struct mu_cli *cli)
 		return mu_cli_fail("cannot count the records: %s", mu_strerror(rc));
 	}
 	printf("records:   %llu\n", (unsigned long long)c.records);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		printf("  %-9s %llu\n", labels[i],
-		       (unsigned long long)c.kinds[kinds[i]]);
+	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
+		def = mu_kind_def((enum mu_kind)k);
+		if (def->counted_as != NULL)
+			printf("  %-9s %llu\n", def->counted_as,
+			       (unsigned long long)c.kinds[k]);
+	}
 	/* After the walk: a name is a read of its own. */
 	print_groups(cli, &l);
 	free(l.v);

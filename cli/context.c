@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../protocol/kind.h"
 #include "cli.h"
 
 int
@@ -134,6 +135,7 @@ int
 mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
                    struct mu_cli_rec *out)
 {
+	const struct mu_kind_def *def = mu_kind_def(addr->kind);
 	char text[MU_ADDR_TEXT_SIZE], id[MU_ID_TEXT_SIZE];
 	uint8_t tomb[MU_ID_BYTES];
 	int rc;
@@ -151,12 +153,12 @@ mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 		mu_cli_fail("%s was deleted (delete record %s); a deleted address "
 		            "cannot be used again",
 		            text, id);
-	} else {
+	} else if (def != NULL && def->cli_list != NULL) {
 		mu_cli_fail("nothing is stored at %s; check the address with `muster "
 		            "%s list`",
-		            text,
-		            addr->kind == MU_KIND_ALLIANCE ? "ally"
-		                                           : mu_kind_name(addr->kind));
+		            text, def->cli_list);
+	} else {
+		mu_cli_fail("nothing is stored at %s; check the address", text);
 	}
 	return MU_ENOTFOUND;
 }

@@ -119,6 +119,24 @@ default_home(void)
 	return out;
 }
 
+/*
+ * libuv's thread pool verifies received records and runs the store's
+ * commits; it has four threads unless UV_THREADPOOL_SIZE (read at its
+ * first use) says otherwise. One thread more than the cores: the thread
+ * that stores must not wait for a verify slot during a catch-up sync
+ * (docs/BENCHMARKS.md, catch-up sync). Process-wide, so the program's to
+ * set; a user's own setting is kept.
+ */
+static void
+size_thread_pool(void)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	char n[24];
+
+	snprintf(n, sizeof(n), "%ld", cores > 0 ? cores + 1 : 4);
+	setenv("UV_THREADPOOL_SIZE", n, 0);
+}
+
 static int
 run(int argc, char **argv)
 {
@@ -201,6 +219,7 @@ main(int argc, char **argv)
 		                "readable?)\n");
 		return MU_CLI_ERR;
 	}
+	size_thread_pool();
 	rc = run(argc, argv);
 	if (fflush(stdout) != 0 && rc == 0)
 		rc = mu_cli_fail("cannot write the output (disk full or closed pipe?)");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/kind.h"
 #include "cli.h"
 #include "when.h"
 
@@ -181,104 +182,141 @@ field_time(FILE *f, const char *label, int64_t t, const char *zone)
 	fprintf(f, LABEL "%s (%s)\n", label, iso, local);
 }
 
+/* The time t of content at base, also in its tz unless all_day. */
 static void
-field_list(FILE *f, const char *label, const struct mu_str *v, size_t n)
+field_local(FILE *f, const char *label, int64_t t, const struct mu_fields *fields,
+            const void *base)
+{
+	char zone[MU_CLI_ZONE_SIZE];
+	const struct mu_field *tz, *all_day;
+	const struct mu_str *z;
+	const void *owner;
+	size_t len;
+
+	tz = mu_field_at(fields, base, "tz", &owner);
+	all_day = mu_field_at(fields, base, "all_day", &owner);
+	if (tz == NULL || !mu_field_present(tz, base) ||
+	    (all_day != NULL && mu_field_present(all_day, base))) {
+		field_time(f, label, t, NULL);
+		return;
+	}
+	z = (const struct mu_str *)((const uint8_t *)base + tz->off);
+	len = z->len < sizeof(zone) - 1 ? z->len : sizeof(zone) - 1;
+	memcpy(zone, z->ptr, len);
+	zone[len] = '\0';
+	field_time(f, label, t, zone);
+}
+
+static int64_t
+int_of(const struct mu_field *fd, const uint8_t *p)
+{
+	switch (fd->store) {
+	case MU_FI_INT32:
+		return *(const int32_t *)p;
+	case MU_FI_UINT32:
+		return *(const uint32_t *)p;
+	default:
+		return *(const int64_t *)p;
+	}
+}
+
+/* One value (or list item) of field fd at p on a line of its own. */
+static void
+field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t *p)
+{
+	char id[MU_ID_TEXT_SIZE];
+
+	if (mu_ftype_is_str(fd->type)) {
+		field_str(f, label, *(const struct mu_str *)p);
+		return;
+	}
+	switch (fd->type) {
+	case MU_FT_ENUM:
+		fprintf(f, LABEL "%s\n", label, fd->names[*(const int *)p - 1]);
+		break;
+	case MU_FT_INT:
+		if (fd->view == MU_FV_TIME)
+			field_time(f, label, int_of(fd, p), NULL);
+		else if (fd->view == MU_FV_DEGREES)
+			fprintf(f, LABEL "%.7f\n", label,
+			        (double)int_of(fd, p) / MU_GEO_SCALE);
+		else
+			fprintf(f, LABEL "%lld\n", label, (long long)int_of(fd, p));
+		break;
+	case MU_FT_TRUE:
+		fprintf(f, LABEL "true\n", label);
+		break;
+	case MU_FT_KEY:
+		if (fd->view == MU_FV_ID) {
+			mu_id_to_text(id, p);
+			fprintf(f, LABEL "%s\n", label, id);
+		} else {
+			field_key(f, label, p);
+		}
+		break;
+	case MU_FT_ADDR:
+		field_addr(f, label, (const struct mu_addr *)p);
+		break;
+	default:
+		break;
+	}
+}
+
+/* A list of strings on one line. */
+static void
+field_joined(FILE *f, const char *label, const struct mu_str *v, size_t n)
 {
 	size_t i;
 
-	if (n == 0)
-		return;
 	fprintf(f, LABEL, label);
 	for (i = 0; i < n; i++)
 		fprintf(f, "%s%.*s", i > 0 ? ", " : "", (int)v[i].len, v[i].ptr);
 	fputc('\n', f);
 }
 
-static void
-show_event(FILE *f, const struct mu_event *ev)
-{
-	char zone_buf[MU_CLI_ZONE_SIZE], when[MU_CLI_WHEN_TEXT_SIZE];
-	const char *zone = zone_of(ev, zone_buf);
-	size_t i;
-
-	field_str(f, "title:", ev->title);
-	fprintf(f, LABEL "%s\n", "status:", mu_event_status_name(ev->status));
-	mu_cli_event_when(when, ev);
-	fprintf(f, LABEL "%s\n", "when:", when);
-	field_time(f, "start:", ev->start, ev->all_day ? NULL : zone);
-	if (ev->has_end)
-		field_time(f, "end:", ev->end, ev->all_day ? NULL : zone);
-	field_str(f, "tz:", ev->tz);
-	if (ev->all_day)
-		fprintf(f, LABEL "true\n", "all_day:");
-	if (ev->location.set) {
-		field_str(f, "where:", ev->location.name);
-		field_str(f, "address:", ev->location.address);
-		if (ev->location.has_geo)
-			fprintf(f, LABEL "%.7f,%.7f\n",
-			        "geo:", (double)ev->location.lat / MU_GEO_SCALE,
-			        (double)ev->location.lon / MU_GEO_SCALE);
-	}
-	for (i = 0; i < ev->nonline; i++)
-		field_str(f, "online:", ev->online[i]);
-	if (ev->has_cause)
-		field_addr(f, "cause:", &ev->cause);
-	if (ev->has_capacity)
-		fprintf(f, LABEL "%u\n", "capacity:", (unsigned)ev->capacity);
-	field_list(f, "tags:", ev->tags, ev->ntags);
-	for (i = 0; i < ev->nhosts; i++)
-		field_key(f, "host:", ev->hosts[i]);
-	field_str(f, "description:", ev->description);
-}
-
+/* The content, line by line as the kind's show table says (kind.h). */
 static void
 show_content(FILE *f, const struct mu_record *rec)
 {
-	char id[MU_ID_TEXT_SIZE];
-	size_t i;
+	const struct mu_kind_def *def = mu_kind_def(rec->kind);
+	const struct mu_show *sh;
+	const struct mu_field *fd;
+	char when[MU_CLI_WHEN_TEXT_SIZE];
+	const uint8_t *owner, *p;
+	size_t j, n;
 
-	switch (rec->kind) {
-	case MU_KIND_PROFILE:
-		field_str(f, "name:", rec->c.profile.name);
-		field_str(f, "about:", rec->c.profile.about);
-		field_str(f, "website:", rec->c.profile.website);
-		field_str(f, "contact:", rec->c.profile.contact);
-		field_str(f, "location:", rec->c.profile.location);
-		break;
-	case MU_KIND_CAUSE:
-		field_str(f, "title:", rec->c.cause.title);
-		fprintf(f, LABEL "%s\n",
-		        "status:", mu_cause_status_name(rec->c.cause.status));
-		field_str(f, "summary:", rec->c.cause.summary);
-		field_list(f, "tags:", rec->c.cause.tags, rec->c.cause.ntags);
-		field_str(f, "url:", rec->c.cause.url);
-		field_str(f, "description:", rec->c.cause.description);
-		break;
-	case MU_KIND_EVENT:
-		show_event(f, &rec->c.event);
-		break;
-	case MU_KIND_ALLIANCE:
-		field_key(f, "with:", rec->c.alliance.with);
-		fprintf(f, LABEL "%s\n",
-		        "status:", mu_alliance_status_name(rec->c.alliance.status));
-		for (i = 0; i < rec->c.alliance.ncauses; i++)
-			field_addr(f, "cause:", &rec->c.alliance.causes[i]);
-		field_str(f, "terms:", rec->c.alliance.terms);
-		break;
-	case MU_KIND_DELETE:
-		if (rec->c.del.by_addr) {
-			field_addr(f, "deletes:", &rec->c.del.addr);
-		} else {
-			mu_id_to_text(id, rec->c.del.id);
-			fprintf(f, LABEL "%s\n", "deletes:", id);
+	for (sh = def != NULL ? def->show : NULL; sh != NULL && sh->label != NULL;
+	     sh++) {
+		if (sh->as == MU_SHOW_WHEN) {
+			mu_cli_event_when(when, &rec->c.event);
+			fprintf(f, LABEL "%s\n", sh->label, when);
+			continue;
 		}
-		field_str(f, "reason:", rec->c.del.reason);
-		break;
-	case MU_KIND_NODE:
-		field_list(f, "addrs:", rec->c.node.addrs, rec->c.node.naddrs);
-		break;
-	default:
-		break;
+		fd = mu_field_at(def->fields, &rec->c, sh->path, (const void **)&owner);
+		if (fd == NULL || !mu_field_present(fd, owner))
+			continue;
+		p = owner + fd->off;
+		n = fd->flags & MU_FF_LIST ? *(const size_t *)(owner + fd->count_off)
+		                           : 1;
+		switch (sh->as) {
+		case MU_SHOW_JOINED:
+			field_joined(f, sh->label, (const struct mu_str *)p, n);
+			break;
+		case MU_SHOW_LOCAL:
+			field_local(f, sh->label, int_of(fd, p), def->fields, &rec->c);
+			break;
+		case MU_SHOW_PAIR:
+			fprintf(f, LABEL "%.7f,%.7f\n", sh->label,
+			        (double)int_of(fd, p) / MU_GEO_SCALE,
+			        (double)int_of(fd + 1, owner + fd[1].off) /
+			            MU_GEO_SCALE);
+			break;
+		default:
+			for (j = 0; j < n; j++)
+				field_value(f, sh->label, fd,
+				            p + j * mu_field_stride(fd));
+			break;
+		}
 	}
 }
 

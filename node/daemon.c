@@ -225,24 +225,6 @@ open_store(struct mu_node *node, struct mu_why *why)
 	return rc;
 }
 
-/*
- * libuv's thread pool, which verifies received records and runs the store's
- * commits, has four threads unless UV_THREADPOOL_SIZE says otherwise (read
- * at its first use). One more than the cores serves a catch-up sync better:
- * on two cores, 3 threads synced the 91,863 benchmark records in 4.1-4.3 s
- * where 4 took 4.4-4.7 s, 2 took 4.4-5.2 and 8 took 4.5-4.7
- * (docs/BENCHMARKS.md, catch-up sync). A user's own setting is kept.
- */
-static void
-size_thread_pool(void)
-{
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	char n[24];
-
-	snprintf(n, sizeof(n), "%ld", cores > 0 ? cores + 1 : 4);
-	setenv("UV_THREADPOOL_SIZE", n, 0);
-}
-
 /* Everything serving and syncing share, up to a loop ready to run. */
 static int
 daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *why)
@@ -255,7 +237,6 @@ daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *wh
 	rc = check_network(opts->network, why);
 	if (rc != 0)
 		return rc;
-	size_thread_pool();
 	rc = uv_loop_init(&d->loop);
 	if (rc != 0)
 		return mu_fail(why, MU_EIO, "cannot start the event loop: %s",

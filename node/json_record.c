@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "../protocol/civil.h"
+#include "../protocol/kind.h"
 #include "../protocol/textform.h"
 
 /* Adds v under key; remembers any failure (including v == NULL) in *ok. */
@@ -14,13 +15,6 @@ put(json_t *o, const char *key, json_t *v, bool *ok)
 {
 	if (v == NULL || json_object_set_new(o, key, v) != 0)
 		*ok = false;
-}
-
-static void
-put_str(json_t *o, const char *key, struct mu_str s, bool *ok)
-{
-	if (s.len > 0)
-		put(o, key, json_stringn(s.ptr, s.len), ok);
 }
 
 void
@@ -71,133 +65,89 @@ hex_json(const uint8_t *bytes, size_t n)
 	return json_string(hex);
 }
 
-static void
-put_strs(json_t *o, const char *key, const struct mu_str *v, size_t n, bool *ok)
-{
-	json_t *a;
-	size_t i;
+static json_t *map_json(const struct mu_fields *t, const uint8_t *base, bool *ok);
 
-	if (n == 0)
-		return;
-	a = json_array();
-	if (a == NULL) {
-		*ok = false;
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (json_array_append_new(a, json_stringn(v[i].ptr, v[i].len)) != 0)
-			*ok = false;
-	}
-	put(o, key, a, ok);
-}
-
-static void
-profile_json(json_t *c, const struct mu_profile *p, bool *ok)
-{
-	put_str(c, "about", p->about, ok);
-	put_str(c, "contact", p->contact, ok);
-	put_str(c, "location", p->location, ok);
-	put_str(c, "name", p->name, ok);
-	put_str(c, "website", p->website, ok);
-}
-
-static void
-cause_json(json_t *c, const struct mu_cause *p, bool *ok)
-{
-	put_str(c, "description", p->description, ok);
-	put(c, "status", json_string(mu_cause_status_name(p->status)), ok);
-	put_str(c, "summary", p->summary, ok);
-	put_strs(c, "tags", p->tags, p->ntags, ok);
-	put_str(c, "title", p->title, ok);
-	put_str(c, "url", p->url, ok);
-}
-
+/* One value (or list item) of field f at p, as its view says. */
 static json_t *
-location_json(const struct mu_location *l, bool *ok)
+value_json(const struct mu_field *f, const uint8_t *p, bool *ok)
 {
-	json_t *o = json_object();
+	const struct mu_str *s = (const struct mu_str *)p;
+	int64_t v = 0;
+
+	if (mu_ftype_is_str(f->type))
+		return json_stringn(s->ptr, s->len);
+	switch (f->type) {
+	case MU_FT_ENUM:
+		return json_string(f->names[*(const int *)p - 1]);
+	case MU_FT_INT:
+		switch (f->store) {
+		case MU_FI_INT64:
+			v = *(const int64_t *)p;
+			break;
+		case MU_FI_INT32:
+			v = *(const int32_t *)p;
+			break;
+		case MU_FI_UINT32:
+			v = *(const uint32_t *)p;
+			break;
+		}
+		if (f->view == MU_FV_TIME)
+			return mu_node_json_time(v);
+		if (f->view == MU_FV_DEGREES)
+			return json_real((double)v / MU_GEO_SCALE);
+		return json_integer(v);
+	case MU_FT_TRUE:
+		return json_true();
+	case MU_FT_KEY:
+		return f->view == MU_FV_ID ? hex_json(p, MU_ID_BYTES)
+		                           : mu_node_json_key(p);
+	case MU_FT_ADDR:
+		return mu_node_json_addr((const struct mu_addr *)p);
+	case MU_FT_MAP:
+		return map_json(f->sub, p, ok);
+	default:
+		return NULL;
+	}
+}
+
+/* The present fields of table t over the struct at base, in wire order. */
+static json_t *
+map_json(const struct mu_fields *t, const uint8_t *base, bool *ok)
+{
+	const struct mu_field *f;
+	json_t *o = json_object(), *a;
+	size_t i, j, n;
 
 	if (o == NULL)
 		return NULL;
-	put_str(o, "address", l->address, ok);
-	if (l->has_geo) {
-		put(o, "lat", json_real((double)l->lat / MU_GEO_SCALE), ok);
-		put(o, "lon", json_real((double)l->lon / MU_GEO_SCALE), ok);
-	}
-	put_str(o, "name", l->name, ok);
-	return o;
-}
-
-static void
-event_json(json_t *c, const struct mu_event *e, bool *ok)
-{
-	json_t *hosts;
-	size_t i;
-
-	if (e->all_day)
-		put(c, "all_day", json_true(), ok);
-	if (e->has_capacity)
-		put(c, "capacity", json_integer(e->capacity), ok);
-	if (e->has_cause)
-		put(c, "cause", mu_node_json_addr(&e->cause), ok);
-	put_str(c, "description", e->description, ok);
-	if (e->has_end)
-		put(c, "end", mu_node_json_time(e->end), ok);
-	if (e->nhosts > 0) {
-		hosts = json_array();
-		for (i = 0; hosts != NULL && i < e->nhosts; i++) {
-			if (json_array_append_new(hosts,
-			                          mu_node_json_key(e->hosts[i])) != 0)
-				*ok = false;
+	for (i = 0; i < t->n; i++) {
+		f = &t->f[i];
+		if (!mu_field_present(f, base))
+			continue;
+		if (!(f->flags & MU_FF_LIST)) {
+			put(o, f->name, value_json(f, base + f->off, ok), ok);
+			continue;
 		}
-		put(c, "hosts", hosts, ok);
-	}
-	if (e->location.set)
-		put(c, "location", location_json(&e->location, ok), ok);
-	put_strs(c, "online", e->online, e->nonline, ok);
-	put(c, "start", mu_node_json_time(e->start), ok);
-	put(c, "status", json_string(mu_event_status_name(e->status)), ok);
-	put_strs(c, "tags", e->tags, e->ntags, ok);
-	put_str(c, "title", e->title, ok);
-	put_str(c, "tz", e->tz, ok);
-}
-
-static void
-alliance_json(json_t *c, const struct mu_alliance *a, bool *ok)
-{
-	json_t *causes;
-	size_t i;
-
-	if (a->ncauses > 0) {
-		causes = json_array();
-		for (i = 0; causes != NULL && i < a->ncauses; i++) {
+		n = *(const size_t *)(base + f->count_off);
+		a = json_array();
+		for (j = 0; a != NULL && j < n; j++) {
 			if (json_array_append_new(
-			        causes, mu_node_json_addr(&a->causes[i])) != 0)
+			        a, value_json(f, base + f->off + j * mu_field_stride(f),
+			                      ok)) != 0)
 				*ok = false;
 		}
-		put(c, "causes", causes, ok);
+		put(o, f->name, a, ok);
 	}
-	put(c, "status", json_string(mu_alliance_status_name(a->status)), ok);
-	put_str(c, "terms", a->terms, ok);
-	put(c, "with", mu_node_json_key(a->with), ok);
-}
-
-static void
-delete_json(json_t *c, const struct mu_delete *d, bool *ok)
-{
-	if (d->by_addr)
-		put(c, "addr", mu_node_json_addr(&d->addr), ok);
-	else
-		put(c, "id", hex_json(d->id, MU_ID_BYTES), ok);
-	put_str(c, "reason", d->reason, ok);
+	return o;
 }
 
 json_t *
 mu_node_json_record(const struct mu_record *rec)
 {
-	json_t *o = json_object(), *c = json_object();
+	const struct mu_fields *t = mu_rec_fields(rec->kind);
+	json_t *o = json_object(), *c = NULL;
 	struct mu_addr addr;
-	bool ok = o != NULL && c != NULL;
+	bool ok = o != NULL && t != NULL;
 
 	if (!ok)
 		goto fail;
@@ -213,29 +163,8 @@ mu_node_json_record(const struct mu_record *rec)
 	put(o, "d", json_stringn(rec->d.ptr != NULL ? rec->d.ptr : "", rec->d.len),
 	    &ok);
 	put(o, "rev", json_integer(rec->rev), &ok);
-	switch (rec->kind) {
-	case MU_KIND_PROFILE:
-		profile_json(c, &rec->c.profile, &ok);
-		break;
-	case MU_KIND_CAUSE:
-		cause_json(c, &rec->c.cause, &ok);
-		break;
-	case MU_KIND_EVENT:
-		event_json(c, &rec->c.event, &ok);
-		break;
-	case MU_KIND_ALLIANCE:
-		alliance_json(c, &rec->c.alliance, &ok);
-		break;
-	case MU_KIND_DELETE:
-		delete_json(c, &rec->c.del, &ok);
-		break;
-	case MU_KIND_NODE:
-		put_strs(c, "addrs", rec->c.node.addrs, rec->c.node.naddrs, &ok);
-		break;
-	default:
-		ok = false;
-		break;
-	}
+	if (ok)
+		c = map_json(t, (const uint8_t *)&rec->c, &ok);
 	put(o, "content", c, &ok);
 	c = NULL;
 	if (ok)

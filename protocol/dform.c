@@ -3,6 +3,7 @@
  * depends on its kind. Shared by the record parser and by addresses read from
  * text, so that both reject exactly the same d values.
  */
+#include "kind.h"
 #include "record.h"
 
 #include <stdbool.h>
@@ -20,8 +21,7 @@ tag_char(unsigned char c)
 }
 
 static int
-check_tag(const char *a_kind, const char *kind, const struct mu_str *d,
-          struct mu_why *why)
+check_tag(const struct mu_kind_def *def, const struct mu_str *d, struct mu_why *why)
 {
 	size_t i;
 	unsigned char c;
@@ -29,35 +29,36 @@ check_tag(const char *a_kind, const char *kind, const struct mu_str *d,
 	if (d->len == 0)
 		return mu_fail(why, MU_ERECORD,
 		               "d-form: %s needs a d of 1-%d characters a-z 0-9 . _ -",
-		               a_kind, MU_D_MAX);
+		               def->article, MU_D_MAX);
 	if (d->len > MU_D_MAX)
 		return mu_fail(why, MU_ERECORD,
 		               "d-form: the %s's d is %zu bytes long, at most %d are "
 		               "allowed",
-		               kind, d->len, MU_D_MAX);
+		               def->name, d->len, MU_D_MAX);
 	for (i = 0; i < d->len; i++) {
 		c = (unsigned char)d->ptr[i];
 		if (i == 0 && !tag_first(c))
 			return mu_fail(why, MU_ERECORD,
 			               "d-form: the %s's d must start with a-z or 0-9",
-			               kind);
+			               def->name);
 		if (tag_char(c))
 			continue;
 		if (c >= 32 && c < 127)
 			return mu_fail(why, MU_ERECORD,
 			               "d-form: the %s's d has '%c' at position %zu; "
 			               "only a-z 0-9 . _ - are allowed (lowercase)",
-			               kind, c, i + 1);
+			               def->name, c, i + 1);
 		return mu_fail(why, MU_ERECORD,
 		               "d-form: the %s's d has byte 0x%02x at position %zu; "
 		               "only a-z 0-9 . _ - are allowed",
-		               kind, c, i + 1);
+		               def->name, c, i + 1);
 	}
 	return 0;
 }
 
 static int
-check_alliance(const struct mu_str *d, const uint8_t *with, struct mu_why *why)
+check_key(const struct mu_kind_def *def, const struct mu_str *d, const uint8_t *key,
+          struct mu_why *why)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t i;
@@ -65,60 +66,51 @@ check_alliance(const struct mu_str *d, const uint8_t *with, struct mu_why *why)
 
 	if (d->len != 2 * MU_KEY_BYTES)
 		return mu_fail(why, MU_ERECORD,
-		               "d-form: an alliance's d must be the allied group's key "
-		               "as %d lowercase hex digits, not %zu characters",
-		               2 * MU_KEY_BYTES, d->len);
+		               "d-form: %s's d must be %s as %d lowercase hex digits, "
+		               "not %zu characters",
+		               def->article, def->d_why, 2 * MU_KEY_BYTES, d->len);
 	for (i = 0; i < d->len; i++) {
 		c = (unsigned char)d->ptr[i];
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return mu_fail(why, MU_ERECORD,
-			               "d-form: an alliance's d must be lowercase hex; "
+			               "d-form: %s's d must be lowercase hex; "
 			               "position %zu is not 0-9 or a-f",
-			               i + 1);
+			               def->article, i + 1);
 	}
-	if (with == NULL)
+	if (key == NULL)
 		return 0;
 	for (i = 0; i < MU_KEY_BYTES; i++)
-		if (d->ptr[2 * i] != hex[with[i] >> 4] ||
-		    d->ptr[2 * i + 1] != hex[with[i] & 15])
-			return mu_fail(
-			    why, MU_ERECORD,
-			    "d-form: an alliance's d must be its with key in "
-			    "hex, but it names another key");
+		if (d->ptr[2 * i] != hex[key[i] >> 4] ||
+		    d->ptr[2 * i + 1] != hex[key[i] & 15])
+			return mu_fail(why, MU_ERECORD,
+			               "d-form: %s's d must be its %s key in hex, but "
+			               "it names another key",
+			               def->article, def->d_key);
 	return 0;
 }
 
 int
-mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *with,
+mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *key,
                struct mu_why *why)
 {
-	switch (kind) {
-	case MU_KIND_PROFILE:
-		if (d->len != 0)
-			return mu_fail(
-			    why, MU_ERECORD,
-			    "d-form: a profile's d must be empty (a group has "
-			    "one profile)");
-		return 0;
-	case MU_KIND_DELETE:
-		if (d->len != 0)
-			return mu_fail(why, MU_ERECORD,
-			               "d-form: a delete's d must be empty");
-		return 0;
-	case MU_KIND_NODE:
-		if (d->len != 0)
-			return mu_fail(why, MU_ERECORD,
-			               "d-form: a node record's d must be empty (a "
-			               "group has one node record)");
-		return 0;
-	case MU_KIND_CAUSE:
-		return check_tag("a cause", "cause", d, why);
-	case MU_KIND_EVENT:
-		return check_tag("an event", "event", d, why);
-	case MU_KIND_ALLIANCE:
-		return check_alliance(d, with, why);
-	default:
+	const struct mu_kind_def *def = mu_kind_def(kind);
+
+	if (def == NULL)
 		return mu_fail(why, MU_ERECORD, "unknown-kind: kind %d has no d rule",
 		               (int)kind);
+	switch (def->d_rule) {
+	case MU_D_EMPTY:
+		if (d->len == 0)
+			return 0;
+		return mu_fail(why, MU_ERECORD, "d-form: %s's d must be empty%s%s%s",
+		               def->article, def->d_why != NULL ? " (" : "",
+		               def->d_why != NULL ? def->d_why : "",
+		               def->d_why != NULL ? ")" : "");
+	case MU_D_TAG:
+		return check_tag(def, d, why);
+	case MU_D_KEY:
+		return check_key(def, d, key, why);
 	}
+	return mu_fail(why, MU_ERECORD, "unknown-kind: kind %d has no d rule",
+	               (int)kind);
 }

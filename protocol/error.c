@@ -9,36 +9,11 @@ mu_strerror(int err)
 	switch (err) {
 	case 0:
 		return "success";
-	case MU_EINVAL:
-		return "invalid argument";
-	case MU_ENOMEM:
-		return "out of memory";
-	case MU_EIO:
-		return "input/output error";
-	case MU_ENOTFOUND:
-		return "not found";
-	case MU_EEXIST:
-		return "already exists";
-	case MU_EFULL:
-		return "storage full";
-	case MU_ERECORD:
-		return "invalid record";
-	case MU_ESIG:
-		return "bad signature";
-	case MU_EKEYTEXT:
-		return "malformed key, id or address";
-	case MU_EPERM:
-		return "permission denied";
-	case MU_ECORRUPT:
-		return "stored data is corrupt";
-	case MU_ETRUNC:
-		return "input is truncated";
-	case MU_EFORMAT:
-		return "unrecognised file format";
-	case MU_EVERSION:
-		return "incompatible version";
-	case MU_EBUSY:
-		return "busy";
+#define MU_ERRNO_TEXT(name, value, text)                                               \
+	case MU_##name:                                                                \
+		return text;
+		MU_ERRNO_MAP(MU_ERRNO_TEXT)
+#undef MU_ERRNO_TEXT
 	}
 	return "unknown error";
 }

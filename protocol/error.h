@@ -13,22 +13,31 @@
 
 #include <stddef.h>
 
+/*
+ * The codes: name, value, and what mu_strerror() says. One list, so that a
+ * code and its message cannot drift apart (libuv's UV_ERRNO_MAP).
+ */
+#define MU_ERRNO_MAP(X)                                                                \
+	X(EINVAL, -1, "invalid argument") /* bad argument or input from a user */      \
+	X(ENOMEM, -2, "out of memory")    /* allocation failed */                      \
+	X(EIO, -3, "input/output error")  /* errno-level detail in mu_why */           \
+	X(ENOTFOUND, -4, "not found")     /* no such record, key or file */            \
+	X(EEXIST, -5, "already exists")   /* a home, a key file */                     \
+	X(EFULL, -6, "storage full")      /* the store's map or the disk */            \
+	X(ERECORD, -7, "invalid record")  /* a rule of PROTOCOL.md; see mu_why */      \
+	X(ESIG, -8, "bad signature")      /* a signature does not verify */            \
+	X(EKEYTEXT, -9, "malformed key, id or address") /* a text form */              \
+	X(EPERM, -10, "permission denied") /* a key file others read; a signer */      \
+	X(ECORRUPT, -11, "stored data is corrupt")  /* the store is damaged */         \
+	X(ETRUNC, -12, "input is truncated")        /* input ended inside a value */   \
+	X(EFORMAT, -13, "unrecognised file format") /* not the expected format */      \
+	X(EVERSION, -14, "incompatible version")    /* written by another version */   \
+	X(EBUSY, -15, "busy") /* the store's lock is held and not answering */
+
 enum {
-	MU_EINVAL = -1,    /* bad argument or bad input from a user */
-	MU_ENOMEM = -2,    /* allocation failed */
-	MU_EIO = -3,       /* a read or write failed; errno-level detail in mu_why */
-	MU_ENOTFOUND = -4, /* no such record, key or file */
-	MU_EEXIST = -5,    /* already exists (home, key file) */
-	MU_EFULL = -6,     /* the store's map or the disk is full */
-	MU_ERECORD = -7,   /* a record broke a rule of docs/PROTOCOL.md; see mu_why */
-	MU_ESIG = -8,      /* a signature does not verify */
-	MU_EKEYTEXT = -9,  /* a key, id or address in text form is malformed */
-	MU_EPERM = -10,    /* a key file others can read, or a signer not allowed */
-	MU_ECORRUPT = -11, /* stored data does not parse: the store is damaged */
-	MU_ETRUNC = -12,   /* input ended in the middle of a value */
-	MU_EFORMAT = -13,  /* a file is not in the expected format */
-	MU_EVERSION = -14, /* a store or file written by an incompatible version */
-	MU_EBUSY = -15,    /* the store is locked by something that does not answer */
+#define MU_ERRNO_ENUM(name, value, text) MU_##name = value,
+	MU_ERRNO_MAP(MU_ERRNO_ENUM)
+#undef MU_ERRNO_ENUM
 };
 
 /* A short static description of an MU_E* code; never NULL. */

@@ -1,44 +1,86 @@
 /*
- * Kind and status names, addresses and the replacement order
- * (docs/PROTOCOL.md, sections 3 and 5).
+ * Kinds and fields looked up in the kind table (kind.h), status names,
+ * addresses and the replacement order (docs/PROTOCOL.md, sections 3 and 5).
  */
+#include "kind.h"
 #include "record.h"
-#include "record_fields.h"
 
+#include <stdio.h>
 #include <string.h>
-
-static const char *const kind_names[MU_KIND_COUNT] = {
-    [MU_KIND_PROFILE] = "profile", [MU_KIND_CAUSE] = "cause",
-    [MU_KIND_EVENT] = "event",     [MU_KIND_ALLIANCE] = "alliance",
-    [MU_KIND_DELETE] = "delete",   [MU_KIND_NODE] = "node",
-};
 
 const char *
 mu_kind_name(enum mu_kind kind)
 {
-	if (kind <= MU_KIND_NONE || kind >= MU_KIND_COUNT)
-		return NULL;
-	return kind_names[kind];
+	const struct mu_kind_def *def = mu_kind_def(kind);
+
+	return def != NULL ? def->name : NULL;
 }
 
 enum mu_kind
 mu_kind_from_name(const char *name, size_t len)
 {
+	const struct mu_kind_def *def;
 	int k;
 
-	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++)
-		if (strlen(kind_names[k]) == len &&
-		    memcmp(kind_names[k], name, len) == 0)
+	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
+		def = mu_kind_def((enum mu_kind)k);
+		if (strlen(def->name) == len && memcmp(def->name, name, len) == 0)
 			return (enum mu_kind)k;
+	}
 	return MU_KIND_NONE;
+}
+
+const char *
+mu_kind_list(char *out, size_t n, bool replaceable, const char *last_sep)
+{
+	const char *names[MU_KIND_COUNT];
+	size_t k = 0, i, used = 0;
+	int w;
+
+	for (i = MU_KIND_NONE + 1; i < MU_KIND_COUNT; i++)
+		if (!replaceable || mu_kind_replaceable((enum mu_kind)i))
+			names[k++] = mu_kind_name((enum mu_kind)i);
+	out[0] = '\0';
+	for (i = 0; i < k && used < n; i++) {
+		w = snprintf(out + used, n - used, "%s%s",
+		             i == 0       ? ""
+		             : i + 1 == k ? last_sep
+		                          : ", ",
+		             names[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return out;
 }
 
 bool
 mu_kind_replaceable(enum mu_kind kind)
 {
-	return kind == MU_KIND_PROFILE || kind == MU_KIND_CAUSE ||
-	       kind == MU_KIND_EVENT || kind == MU_KIND_ALLIANCE ||
-	       kind == MU_KIND_NODE;
+	const struct mu_kind_def *def = mu_kind_def(kind);
+
+	return def != NULL && def->replaceable;
+}
+
+const struct mu_fields *
+mu_rec_fields(enum mu_kind kind)
+{
+	const struct mu_kind_def *def = mu_kind_def(kind);
+
+	return def != NULL ? def->fields : NULL;
+}
+
+const uint8_t *
+mu_kind_d_key(const struct mu_record *rec)
+{
+	const struct mu_kind_def *def = mu_kind_def(rec->kind);
+	const struct mu_field *f;
+	const void *owner;
+
+	if (def == NULL || def->d_rule != MU_D_KEY)
+		return NULL;
+	f = mu_field_at(def->fields, &rec->c, def->d_key, &owner);
+	return f != NULL ? (const uint8_t *)owner + f->off : NULL;
 }
 
 /* Status names live in the field tables, next to the parser's use of them. */
@@ -75,6 +117,75 @@ const char *
 mu_alliance_status_name(enum mu_alliance_status s)
 {
 	return status_name(MU_KIND_ALLIANCE, (int)s);
+}
+
+bool
+mu_ftype_is_str(enum mu_ftype type)
+{
+	return type == MU_FT_LINE || type == MU_FT_TEXT || type == MU_FT_URL ||
+	       type == MU_FT_TZ || type == MU_FT_HOSTPORT;
+}
+
+const struct mu_field *
+mu_field_at(const struct mu_fields *t, const void *base, const char *path,
+            const void **owner)
+{
+	const char *dot = strchr(path, '.');
+	size_t len = dot != NULL ? (size_t)(dot - path) : strlen(path), i;
+	const struct mu_field *f;
+
+	for (i = 0; i < t->n; i++) {
+		f = &t->f[i];
+		if (strlen(f->name) != len || memcmp(f->name, path, len) != 0)
+			continue;
+		if (dot == NULL) {
+			*owner = base;
+			return f;
+		}
+		if (f->type != MU_FT_MAP || (f->flags & MU_FF_LIST) ||
+		    !mu_field_present(f, base))
+			return NULL;
+		return mu_field_at(f->sub, (const uint8_t *)base + f->off, dot + 1,
+		                   owner);
+	}
+	return NULL;
+}
+
+size_t
+mu_field_stride(const struct mu_field *f)
+{
+	switch (f->type) {
+	case MU_FT_KEY:
+		return MU_KEY_BYTES;
+	case MU_FT_ADDR:
+		return sizeof(struct mu_addr);
+	default:
+		return sizeof(struct mu_str);
+	}
+}
+
+bool
+mu_field_present(const struct mu_field *f, const void *base)
+{
+	const uint8_t *b = base;
+	bool flag;
+
+	if (f->flags & MU_FF_LIST)
+		return *(const size_t *)(b + f->count_off) != 0;
+	if (f->flag_off != MU_NO_OFF) {
+		flag = *(const bool *)(b + f->flag_off);
+		return (f->flags & MU_FF_NEG) ? !flag : flag;
+	}
+	if (mu_ftype_is_str(f->type))
+		return ((const struct mu_str *)(b + f->off))->len != 0;
+	switch (f->type) {
+	case MU_FT_ENUM:
+		return *(const int *)(b + f->off) != 0;
+	case MU_FT_TRUE:
+		return *(const bool *)(b + f->off);
+	default:
+		return true;
+	}
 }
 
 void

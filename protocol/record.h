@@ -51,6 +51,9 @@ enum mu_kind {
 	MU_KIND_ALLIANCE,
 	MU_KIND_DELETE,
 	MU_KIND_NODE, /* the store keeps these values: append, never renumber */
+#ifdef MU_TEST_KIND
+	MU_KIND_TEST_NOTE, /* only in tests/unit/test_kind_table.c's build */
+#endif
 	MU_KIND_COUNT
 };
 
@@ -137,6 +140,21 @@ struct mu_node_rec {
 	size_t naddrs;                          /* 1 .. MU_NODE_ADDRS_MAX */
 };
 
+#ifdef MU_TEST_KIND
+/* A kind that exists only in the build of tests/unit/test_kind_table.c,
+ * which shows that a kind is added through its table entry alone. */
+struct mu_test_note {
+	struct mu_str text; /* required */
+	bool has_due;
+	int64_t due;
+	bool pinned;
+	bool has_about;
+	struct mu_addr about; /* an event */
+	struct mu_str tags[MU_LIST_MAX];
+	size_t ntags;
+};
+#endif
+
 struct mu_record {
 	/* Set by mu_rec_parse() and mu_rec_build(); borrowed from the buffer. */
 	const uint8_t *raw; /* the whole record: [body, sig] */
@@ -163,6 +181,9 @@ struct mu_record {
 		struct mu_alliance alliance;
 		struct mu_delete del;
 		struct mu_node_rec node;
+#ifdef MU_TEST_KIND
+		struct mu_test_note note;
+#endif
 	} c;
 };
 
@@ -241,11 +262,12 @@ const char *mu_kind_name(enum mu_kind kind);
 enum mu_kind mu_kind_from_name(const char *name, size_t len);
 
 /*
- * Checks rule d-form for a kind; 0 or MU_ERECORD with why. For an alliance,
- * with is the record's with key, which d must spell in hex; NULL when it is
- * not known (an address read from text), and then only the form is checked.
+ * Checks rule d-form for a kind; 0 or MU_ERECORD with why. For a kind whose
+ * d spells a key of its content (an alliance's with), key is that key
+ * (mu_kind_d_key() in kind.h); NULL when it is not known (an address read
+ * from text), and then only the form is checked.
  */
-int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *with,
+int mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *key,
                    struct mu_why *why);
 
 /*

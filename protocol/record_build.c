@@ -14,7 +14,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
-#include "record_fields.h"
+#include "kind.h"
 
 struct bctx {
 	msgpack_packer pk;
@@ -68,14 +68,11 @@ pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 	int64_t v = 0;
 	int i, e;
 
-	switch (f->type) {
-	case MU_FT_LINE:
-	case MU_FT_TEXT:
-	case MU_FT_URL:
-	case MU_FT_TZ:
-	case MU_FT_HOSTPORT:
+	if (mu_ftype_is_str(f->type)) {
 		s = (const struct mu_str *)p;
 		return pack_str(&b->pk, s->ptr, s->len);
+	}
+	switch (f->type) {
 	case MU_FT_ENUM:
 		e = *(const int *)p;
 		for (i = 0; f->names[i] != NULL; i++)
@@ -106,6 +103,8 @@ pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 		return pack_addr(b, f, (const struct mu_addr *)p);
 	case MU_FT_MAP:
 		return pack_map(b, f->sub, p);
+	default:
+		break;
 	}
 	return MU_EINVAL;
 }
@@ -155,13 +154,13 @@ static int
 pack_body(struct bctx *b, const struct mu_record *rec)
 {
 	const char *kind = mu_kind_name(rec->kind);
+	char kinds[MU_KIND_LIST_SIZE];
 	int rc;
 
 	if (kind == NULL)
 		return mu_fail(b->why, MU_ERECORD,
-		               "unknown-kind: kind %d is not one of profile, cause, "
-		               "event, alliance, delete, node",
-		               (int)rec->kind);
+		               "unknown-kind: kind %d is not one of %s", (int)rec->kind,
+		               mu_kind_list(kinds, sizeof(kinds), false, ", "));
 	if (msgpack_pack_array(&b->pk, 8) != 0 ||
 	    msgpack_pack_uint32(&b->pk, MU_FORMAT_VERSION) != 0)
 		return MU_ENOMEM;

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "record.h"
-#include "record_fields.h"
+#include "kind.h"
 
 /* Where the bytes moved: from [from, from + len) to to. */
 struct move {
@@ -36,14 +36,9 @@ move_map(const struct move *m, const struct mu_fields *t, uint8_t *base)
 		n = f->flags & MU_FF_LIST ? *(size_t *)(base + f->count_off) : 1;
 		for (j = 0; j < n; j++) {
 			item = base + f->off + j * mu_field_stride(f);
-			switch (f->type) {
-			case MU_FT_LINE:
-			case MU_FT_TEXT:
-			case MU_FT_URL:
-			case MU_FT_TZ:
-			case MU_FT_HOSTPORT:
+			if (mu_ftype_is_str(f->type))
 				move_str(m, (struct mu_str *)item);
-				break;
+			switch (f->type) {
 			case MU_FT_ADDR:
 				move_str(m, &((struct mu_addr *)item)->d);
 				break;

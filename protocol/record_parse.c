@@ -17,10 +17,8 @@
 #include <sodium.h>
 
 #include "msgpack_read.h"
-#include "record_fields.h"
+#include "kind.h"
 #include "utf8.h"
-
-#define DAY 86400
 
 /* Where the parser is, for error messages only. */
 struct pctx {
@@ -258,7 +256,7 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 {
 	struct mu_why dwhy;
 	const char *name, *detail;
-	char q[40];
+	char q[40], kinds[MU_KIND_LIST_SIZE];
 	size_t len;
 	uint32_t n;
 	int rc;
@@ -276,10 +274,9 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 		return rfail(c, rc, "a str");
 	a->kind = mu_kind_from_name(name, len);
 	if (!mu_kind_replaceable(a->kind))
-		return efail(c, MU_ERECORD, "address",
-		             "is \"%s\"; an address names profile, cause, event, "
-		             "alliance or node",
-		             quote(q, sizeof(q), name, len));
+		return efail(c, MU_ERECORD, "address", "is \"%s\"; an address names %s",
+		             quote(q, sizeof(q), name, len),
+		             mu_kind_list(kinds, sizeof(kinds), true, " or "));
 	if (f->addr_kind != MU_KIND_NONE && a->kind != f->addr_kind)
 		return efail(c, MU_ERECORD, "address", "is %s, must be %s",
 		             mu_kind_name(a->kind), mu_kind_name(f->addr_kind));
@@ -303,13 +300,9 @@ parse_item(struct pctx *c, const struct mu_field *f, uint8_t *dst)
 {
 	int rc;
 
-	switch (f->type) {
-	case MU_FT_LINE:
-	case MU_FT_TEXT:
-	case MU_FT_URL:
-	case MU_FT_TZ:
-	case MU_FT_HOSTPORT:
+	if (mu_ftype_is_str(f->type))
 		return parse_string(c, f, (struct mu_str *)dst);
+	switch (f->type) {
 	case MU_FT_ENUM:
 		return parse_enum(c, f, (int *)dst);
 	case MU_FT_INT:
@@ -328,6 +321,8 @@ parse_item(struct pctx *c, const struct mu_field *f, uint8_t *dst)
 		return parse_addr(c, f, (struct mu_addr *)dst);
 	case MU_FT_MAP:
 		return parse_map(c, f->sub, dst);
+	default:
+		break;
 	}
 	return efail(c, MU_ERECORD, "type", "has no known type");
 }
@@ -457,7 +452,7 @@ static int
 parse_header(struct pctx *c, struct mu_record *rec)
 {
 	const char *s;
-	char q[40];
+	char q[40], kinds[MU_KIND_LIST_SIZE];
 	size_t len;
 	uint64_t v;
 	uint32_t n;
@@ -488,10 +483,9 @@ parse_header(struct pctx *c, struct mu_record *rec)
 		return rfail(c, rc, "a str");
 	rec->kind = mu_kind_from_name(s, len);
 	if (rec->kind == MU_KIND_NONE)
-		return efail(c, MU_ERECORD, "unknown-kind",
-		             "is \"%s\", not one of profile, cause, event, alliance, "
-		             "delete, node",
-		             quote(q, sizeof(q), s, len));
+		return efail(c, MU_ERECORD, "unknown-kind", "is \"%s\", not one of %s",
+		             quote(q, sizeof(q), s, len),
+		             mu_kind_list(kinds, sizeof(kinds), false, ", "));
 
 	c->key = "group";
 	if ((rc = parse_key(c, rec->group)) != 0)
@@ -525,63 +519,6 @@ parse_header(struct pctx *c, struct mu_record *rec)
 
 	c->key = "content";
 	return 0;
-}
-
-/* Rules that span fields of the record. */
-static int
-check_kind(struct pctx *c, struct mu_record *rec)
-{
-	const struct mu_event *e = &rec->c.event;
-
-	c->t = mu_rec_fields(rec->kind);
-	c->idx = -1;
-	c->part = NULL;
-	switch (rec->kind) {
-	case MU_KIND_EVENT:
-		c->key = "end";
-		if (e->has_end && e->end < e->start)
-			return efail(c, MU_ERECORD, "end-before-start",
-			             "(%lld) is before event.start (%lld)",
-			             (long long)e->end, (long long)e->start);
-		if (e->has_end && e->end - e->start > MU_EVENT_SPAN_MAX)
-			return efail(c, MU_ERECORD, "event-span",
-			             "is %lld seconds after event.start, at most %d "
-			             "(366 days)",
-			             (long long)(e->end - e->start), MU_EVENT_SPAN_MAX);
-		if (!e->all_day)
-			return 0;
-		c->key = "start";
-		if (e->start % DAY != 0)
-			return efail(c, MU_ERECORD, "all-day",
-			             "is not a midnight UTC (a multiple of 86400), as "
-			             "all_day needs");
-		c->key = "end";
-		if (e->has_end && e->end % DAY != 0)
-			return efail(c, MU_ERECORD, "all-day",
-			             "is not a midnight UTC (a multiple of 86400), as "
-			             "all_day needs");
-		if (e->has_end && e->end == e->start)
-			return efail(c, MU_ERECORD, "all-day",
-			             "equals event.start; an all-day event ends at the "
-			             "midnight after its last day");
-		return 0;
-	case MU_KIND_ALLIANCE:
-		c->key = "with";
-		if (memcmp(rec->c.alliance.with, rec->group, MU_KEY_BYTES) == 0)
-			return efail(c, MU_ERECORD, "self-alliance",
-			             "is the record's own group");
-		return 0;
-	case MU_KIND_DELETE:
-		c->key = "addr";
-		if (rec->c.del.by_addr &&
-		    memcmp(rec->c.del.addr.group, rec->group, MU_KEY_BYTES) != 0)
-			return efail(c, MU_ERECORD, "delete-own",
-			             "names another group's address; a group deletes "
-			             "only its own records");
-		return 0;
-	default:
-		return 0;
-	}
 }
 
 long
@@ -694,6 +631,7 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
              int flags, struct mu_why *why)
 {
 	uint8_t msg[MU_SIG_CONTEXT_LEN + MU_ID_BYTES];
+	const struct mu_kind_def *def;
 	struct pctx c;
 	long span;
 	size_t hdr;
@@ -734,10 +672,7 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		return mu_fail(why, MU_ERECORD,
 		               "signer: the signer is not the group; version 1 records "
 		               "are signed by the group's own key");
-	if ((rc = mu_rec_check_d(
-	         rec->kind, &rec->d,
-	         rec->kind == MU_KIND_ALLIANCE ? rec->c.alliance.with : NULL, why)) !=
-	    0)
+	if ((rc = mu_rec_check_d(rec->kind, &rec->d, mu_kind_d_key(rec), why)) != 0)
 		return rc;
 	if (!(flags & MU_PARSE_NOCLOCK) && now <= INT64_MAX - MU_FUTURE_SLACK &&
 	    rec->created_at > now + MU_FUTURE_SLACK)
@@ -746,7 +681,8 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		               "of this node's clock (%lld)",
 		               (long long)rec->created_at, MU_FUTURE_SLACK,
 		               (long long)now);
-	if ((rc = check_kind(&c, rec)) != 0)
+	def = mu_kind_def(rec->kind);
+	if (def->check != NULL && (rc = def->check(rec, why)) != 0)
 		return rc;
 
 	crypto_generichash(rec->id, MU_ID_BYTES, rec->body, rec->body_len, NULL, 0);

@@ -16,7 +16,6 @@
  */
 #include "ingest.h"
 
-#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,13 +131,13 @@ ring_free(struct chunk *ring, size_t nslots)
  * of 32,768 benchmark records), a page fault on each new 4 KiB: about 2 us
  * a record on the virtual machines of docs/BENCHMARKS.md. Grown here at
  * once, populated in one call per block and freed, with glibc told to keep
- * it (blocks this size from the heap, not mmap; the top of the heap not
- * trimmed), the same memory costs a tenth of that, and the copies come from
- * it. It runs on the calling thread, whose heap (arena) the copies come
- * from. Where any of that is missing, it only costs what it saves.
+ * it (by the program: ingest.h, MU_INGEST_MMAP_THRESHOLD), the same memory
+ * costs a tenth of that, and the copies come from it. It runs on the
+ * calling thread, whose heap (arena) the copies come from. Where any of
+ * that is missing, it only costs what it saves.
  */
-#define HEAP_BLOCK       (16u << 20)
-#define HEAP_RESERVE_MAX (8u * HEAP_BLOCK)
+#define HEAP_BLOCK       (MU_INGEST_MMAP_THRESHOLD / 2)
+#define HEAP_RESERVE_MAX (MU_INGEST_TRIM_THRESHOLD / 2)
 
 static void
 heap_reserve(const struct mu_ingest_span *spans, size_t n, size_t batch)
@@ -154,8 +153,6 @@ heap_reserve(const struct mu_ingest_span *spans, size_t n, size_t batch)
 	nblocks = bytes / HEAP_BLOCK;
 	if (nblocks == 0 || page <= 0)
 		return;
-	mallopt(M_MMAP_THRESHOLD, 2 * HEAP_BLOCK);
-	mallopt(M_TRIM_THRESHOLD, 2 * HEAP_RESERVE_MAX);
 	for (i = 0; i < nblocks; i++) {
 		uintptr_t from, to;
 

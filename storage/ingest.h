@@ -21,9 +21,8 @@
  * * 128 parsed records (about 1.5 KiB each with their reasons), mapped and
  * populated at once, whatever the batch; the open transaction holds the pages
  * it has changed until it commits. The process's heap is grown by about
- * three times the first batch's bytes (up to 128 MiB) and kept, for those
- * pages (mallopt: blocks of 16 MiB come from the heap, and freed memory at
- * its top is kept up to 256 MiB).
+ * three times the first batch's bytes (up to 128 MiB), for those pages; the
+ * heap keeps that memory only where the program told glibc to (below).
  */
 #ifndef MU_INGEST_H
 #define MU_INGEST_H
@@ -32,6 +31,17 @@
 #include <stdint.h>
 
 #include "store.h"
+
+/*
+ * glibc's settings under which the heap that mu_ingest() grows is kept for
+ * LMDB's page copies: blocks of 16 MiB from the heap, not mmap
+ * (M_MMAP_THRESHOLD), and up to 128 MiB free at its top not trimmed
+ * (M_TRIM_THRESHOLD). They are process-wide, so they are the program's to
+ * set with mallopt() before calling, not this library's (muster import
+ * sets them); without them the import is correct, only slower.
+ */
+#define MU_INGEST_MMAP_THRESHOLD (32u << 20)
+#define MU_INGEST_TRIM_THRESHOLD (256u << 20)
 
 /* One record's bytes, borrowed. */
 struct mu_ingest_span {

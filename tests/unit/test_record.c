@@ -16,7 +16,7 @@
 #include <sodium.h>
 
 #include "protocol/record.h"
-#include "protocol/record_fields.h"
+#include "protocol/kind.h"
 #include "rec_util.h"
 
 static struct key G; /* our group */

@@ -1,0 +1,449 @@
+/*
+ * The content tables of docs/PROTOCOL.md, section 3. Keep each table in
+ * ascending bytewise key order: it is the canonical order on the wire
+ * (tests/unit/test_record.c checks it).
+ */
+#include "kind.h"
+
+#include <stddef.h>
+#include <string.h>
+
+_Static_assert(sizeof(enum mu_cause_status) == sizeof(int) &&
+                   sizeof(enum mu_event_status) == sizeof(int) &&
+                   sizeof(enum mu_alliance_status) == sizeof(int),
+               "status enums are stored through int");
+
+#define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Field initialisers. T is the content struct of the table. */
+#define STR(T, key, ty, mx, fl)                                                        \
+	{                                                                              \
+		.name = #key, .type = ty, .flags = fl, .max = mx,                      \
+		.off = offsetof(T, key), .count_off = MU_NO_OFF, .flag_off = MU_NO_OFF \
+	}
+#define STRLIST(T, key, ty, mx, lmx)                                                   \
+	{                                                                              \
+		.name = #key, .type = ty, .flags = MU_FF_LIST, .max = mx,              \
+		.list_max = lmx, .off = offsetof(T, key),                              \
+		.count_off = offsetof(T, n##key), .flag_off = MU_NO_OFF                \
+	}
+#define ENUM(T, key, nm)                                                               \
+	{                                                                              \
+		.name = #key, .type = MU_FT_ENUM, .flags = MU_FF_REQ, .names = nm,     \
+		.off = offsetof(T, key), .count_off = MU_NO_OFF, .flag_off = MU_NO_OFF \
+	}
+
+static const char *const cause_status[] = {"active", "won", "closed", NULL};
+static const char *const event_status[] = {"tentative", "confirmed", "cancelled", NULL};
+static const char *const alliance_status[] = {"proposed", "ended", NULL};
+
+static const struct mu_field profile_f[] = {
+    STR(struct mu_profile, about, MU_FT_TEXT, 2000, 0),
+    STR(struct mu_profile, contact, MU_FT_LINE, 200, 0),
+    STR(struct mu_profile, location, MU_FT_LINE, 200, 0),
+    STR(struct mu_profile, name, MU_FT_LINE, 100, MU_FF_REQ),
+    STR(struct mu_profile, website, MU_FT_URL, 512, 0),
+};
+
+static const struct mu_field cause_f[] = {
+    STR(struct mu_cause, description, MU_FT_TEXT, 8000, 0),
+    ENUM(struct mu_cause, status, cause_status),
+    STR(struct mu_cause, summary, MU_FT_LINE, 500, 0),
+    STRLIST(struct mu_cause, tags, MU_FT_LINE, 32, MU_LIST_MAX),
+    STR(struct mu_cause, title, MU_FT_LINE, 200, MU_FF_REQ),
+    STR(struct mu_cause, url, MU_FT_URL, 512, 0),
+};
+
+static const struct mu_field location_f[] = {
+    STR(struct mu_location, address, MU_FT_LINE, 300, 0),
+    {.name = "lat",
+     .type = MU_FT_INT,
+     .store = MU_FI_INT32,
+     .lo = -900000000,
+     .hi = 900000000,
+     .range_rule = "geo-range",
+     .view = MU_FV_DEGREES,
+     .off = offsetof(struct mu_location, lat),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_location, has_geo)},
+    {.name = "lon",
+     .type = MU_FT_INT,
+     .store = MU_FI_INT32,
+     .lo = -1800000000,
+     .hi = 1800000000,
+     .range_rule = "geo-range",
+     .view = MU_FV_DEGREES,
+     .off = offsetof(struct mu_location, lon),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_location, has_geo)},
+    STR(struct mu_location, name, MU_FT_LINE, 200, 0),
+};
+
+/* Bits: address 0, lat 1, lon 2, name 3. */
+static const struct mu_fields location_t = {.name = "event.location",
+                                            .f = location_f,
+                                            .n = NFIELDS(location_f),
+                                            .any_of = 1u << 0 | 1u << 3,
+                                            .together = 1u << 1 | 1u << 2};
+
+static const struct mu_field event_f[] = {
+    {.name = "all_day",
+     .type = MU_FT_TRUE,
+     .off = offsetof(struct mu_event, all_day),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    {.name = "capacity",
+     .type = MU_FT_INT,
+     .flags = MU_FF_UINT,
+     .store = MU_FI_UINT32,
+     .lo = 1,
+     .hi = 10000000,
+     .range_rule = "capacity",
+     .off = offsetof(struct mu_event, capacity),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_event, has_capacity)},
+    {.name = "cause",
+     .type = MU_FT_ADDR,
+     .addr_kind = MU_KIND_CAUSE,
+     .off = offsetof(struct mu_event, cause),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_event, has_cause)},
+    STR(struct mu_event, description, MU_FT_TEXT, 8000, 0),
+    {.name = "end",
+     .type = MU_FT_INT,
+     .store = MU_FI_INT64,
+     .lo = 0,
+     .hi = MU_TIME_MAX,
+     .range_rule = "time-range",
+     .view = MU_FV_TIME,
+     .off = offsetof(struct mu_event, end),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_event, has_end)},
+    {.name = "hosts",
+     .type = MU_FT_KEY,
+     .flags = MU_FF_LIST,
+     .list_max = MU_LIST_MAX,
+     .off = offsetof(struct mu_event, hosts),
+     .count_off = offsetof(struct mu_event, nhosts),
+     .flag_off = MU_NO_OFF},
+    {.name = "location",
+     .type = MU_FT_MAP,
+     .sub = &location_t,
+     .off = offsetof(struct mu_event, location),
+     .count_off = MU_NO_OFF,
+     .flag_off =
+         offsetof(struct mu_event, location) + offsetof(struct mu_location, set)},
+    STRLIST(struct mu_event, online, MU_FT_URL, 512, MU_ONLINE_MAX),
+    {.name = "start",
+     .type = MU_FT_INT,
+     .flags = MU_FF_REQ,
+     .store = MU_FI_INT64,
+     .lo = 0,
+     .hi = MU_TIME_MAX,
+     .range_rule = "time-range",
+     .view = MU_FV_TIME,
+     .off = offsetof(struct mu_event, start),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    ENUM(struct mu_event, status, event_status),
+    STRLIST(struct mu_event, tags, MU_FT_LINE, 32, MU_LIST_MAX),
+    STR(struct mu_event, title, MU_FT_LINE, 200, MU_FF_REQ),
+    STR(struct mu_event, tz, MU_FT_TZ, 64, 0),
+};
+
+static const struct mu_field alliance_f[] = {
+    {.name = "causes",
+     .type = MU_FT_ADDR,
+     .flags = MU_FF_LIST,
+     .list_max = MU_LIST_MAX,
+     .addr_kind = MU_KIND_CAUSE,
+     .off = offsetof(struct mu_alliance, causes),
+     .count_off = offsetof(struct mu_alliance, ncauses),
+     .flag_off = MU_NO_OFF},
+    ENUM(struct mu_alliance, status, alliance_status),
+    STR(struct mu_alliance, terms, MU_FT_TEXT, 8000, 0),
+    {.name = "with",
+     .type = MU_FT_KEY,
+     .flags = MU_FF_REQ,
+     .off = offsetof(struct mu_alliance, with),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+};
+
+static const struct mu_field delete_f[] = {
+    {.name = "addr",
+     .type = MU_FT_ADDR,
+     .off = offsetof(struct mu_delete, addr),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_delete, by_addr)},
+    {.name = "id",
+     .type = MU_FT_KEY,
+     .flags = MU_FF_NEG,
+     .view = MU_FV_ID,
+     .off = offsetof(struct mu_delete, id),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_delete, by_addr)},
+    STR(struct mu_delete, reason, MU_FT_LINE, 500, 0),
+};
+
+static const struct mu_field node_f[] = {
+    {.name = "addrs",
+     .type = MU_FT_HOSTPORT,
+     .flags = MU_FF_LIST | MU_FF_REQ,
+     .max = MU_NODE_ADDR_MAX,
+     .list_max = MU_NODE_ADDRS_MAX,
+     .off = offsetof(struct mu_node_rec, addrs),
+     .count_off = offsetof(struct mu_node_rec, naddrs),
+     .flag_off = MU_NO_OFF},
+};
+
+#define FIELDS(nm, a)                                                                  \
+	{                                                                              \
+		.name = nm, .f = a, .n = NFIELDS(a)                                    \
+	}
+
+static const struct mu_fields profile_t = FIELDS("profile", profile_f);
+static const struct mu_fields cause_t = FIELDS("cause", cause_f);
+static const struct mu_fields event_t = FIELDS("event", event_f);
+static const struct mu_fields alliance_t = FIELDS("alliance", alliance_f);
+static const struct mu_fields node_t = FIELDS("node", node_f);
+/* Bits: addr 0, id 1. */
+static const struct mu_fields delete_t = {.name = "delete",
+                                          .f = delete_f,
+                                          .n = NFIELDS(delete_f),
+                                          .one_of = 1u << 0 | 1u << 1};
+
+/* ---- rules across fields (docs/PROTOCOL.md, section 4) ----------------- */
+
+#define DAY 86400
+
+static int
+check_event(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_event *e = &rec->c.event;
+	static const char midnight[] = "is not a midnight UTC (a multiple of 86400), "
+	                               "as all_day needs";
+
+	if (e->has_end && e->end < e->start)
+		return mu_fail(why, MU_ERECORD,
+		               "end-before-start: event.end (%lld) is before "
+		               "event.start (%lld)",
+		               (long long)e->end, (long long)e->start);
+	if (e->has_end && e->end - e->start > MU_EVENT_SPAN_MAX)
+		return mu_fail(why, MU_ERECORD,
+		               "event-span: event.end is %lld seconds after "
+		               "event.start, at most %d (366 days)",
+		               (long long)(e->end - e->start), MU_EVENT_SPAN_MAX);
+	if (!e->all_day)
+		return 0;
+	if (e->start % DAY != 0)
+		return mu_fail(why, MU_ERECORD, "all-day: event.start %s", midnight);
+	if (e->has_end && e->end % DAY != 0)
+		return mu_fail(why, MU_ERECORD, "all-day: event.end %s", midnight);
+	if (e->has_end && e->end == e->start)
+		return mu_fail(why, MU_ERECORD,
+		               "all-day: event.end equals event.start; an all-day "
+		               "event ends at the midnight after its last day");
+	return 0;
+}
+
+static int
+check_alliance(const struct mu_record *rec, struct mu_why *why)
+{
+	if (memcmp(rec->c.alliance.with, rec->group, MU_KEY_BYTES) == 0)
+		return mu_fail(
+		    why, MU_ERECORD,
+		    "self-alliance: alliance.with is the record's own group");
+	return 0;
+}
+
+static int
+check_delete(const struct mu_record *rec, struct mu_why *why)
+{
+	if (rec->c.del.by_addr &&
+	    memcmp(rec->c.del.addr.group, rec->group, MU_KEY_BYTES) != 0)
+		return mu_fail(why, MU_ERECORD,
+		               "delete-own: delete.addr names another group's "
+		               "address; a group deletes only its own records");
+	return 0;
+}
+
+/* ---- how `muster show` prints each kind --------------------------------- */
+
+static const struct mu_show profile_show[] = {
+    {"name:", "name", MU_SHOW_VALUE},         {"about:", "about", MU_SHOW_VALUE},
+    {"website:", "website", MU_SHOW_VALUE},   {"contact:", "contact", MU_SHOW_VALUE},
+    {"location:", "location", MU_SHOW_VALUE}, {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show cause_show[] = {
+    {"title:", "title", MU_SHOW_VALUE},
+    {"status:", "status", MU_SHOW_VALUE},
+    {"summary:", "summary", MU_SHOW_VALUE},
+    {"tags:", "tags", MU_SHOW_JOINED},
+    {"url:", "url", MU_SHOW_VALUE},
+    {"description:", "description", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show event_show[] = {
+    {"title:", "title", MU_SHOW_VALUE},
+    {"status:", "status", MU_SHOW_VALUE},
+    {"when:", NULL, MU_SHOW_WHEN},
+    {"start:", "start", MU_SHOW_LOCAL},
+    {"end:", "end", MU_SHOW_LOCAL},
+    {"tz:", "tz", MU_SHOW_VALUE},
+    {"all_day:", "all_day", MU_SHOW_VALUE},
+    {"where:", "location.name", MU_SHOW_VALUE},
+    {"address:", "location.address", MU_SHOW_VALUE},
+    {"geo:", "location.lat", MU_SHOW_PAIR},
+    {"online:", "online", MU_SHOW_VALUE},
+    {"cause:", "cause", MU_SHOW_VALUE},
+    {"capacity:", "capacity", MU_SHOW_VALUE},
+    {"tags:", "tags", MU_SHOW_JOINED},
+    {"host:", "hosts", MU_SHOW_VALUE},
+    {"description:", "description", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show alliance_show[] = {
+    {"with:", "with", MU_SHOW_VALUE},    {"status:", "status", MU_SHOW_VALUE},
+    {"cause:", "causes", MU_SHOW_VALUE}, {"terms:", "terms", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+/* One of addr and id is present (rule delete-target). */
+static const struct mu_show delete_show[] = {
+    {"deletes:", "addr", MU_SHOW_VALUE},
+    {"deletes:", "id", MU_SHOW_VALUE},
+    {"reason:", "reason", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show node_show[] = {
+    {"addrs:", "addrs", MU_SHOW_JOINED},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+#ifdef MU_TEST_KIND
+static const struct mu_field note_f[] = {
+    {.name = "about",
+     .type = MU_FT_ADDR,
+     .addr_kind = MU_KIND_EVENT,
+     .off = offsetof(struct mu_test_note, about),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_test_note, has_about)},
+    {.name = "due",
+     .type = MU_FT_INT,
+     .store = MU_FI_INT64,
+     .lo = 0,
+     .hi = MU_TIME_MAX,
+     .range_rule = "time-range",
+     .view = MU_FV_TIME,
+     .off = offsetof(struct mu_test_note, due),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_test_note, has_due)},
+    {.name = "pinned",
+     .type = MU_FT_TRUE,
+     .off = offsetof(struct mu_test_note, pinned),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    STRLIST(struct mu_test_note, tags, MU_FT_LINE, 32, MU_LIST_MAX),
+    STR(struct mu_test_note, text, MU_FT_TEXT, 1000, MU_FF_REQ),
+};
+
+static const struct mu_fields note_t = FIELDS("note", note_f);
+
+static int
+check_note(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_test_note *n = &rec->c.note;
+
+	if (n->has_due && n->due < rec->created_at)
+		return mu_fail(why, MU_ERECORD,
+		               "note-due: note.due (%lld) is before created_at",
+		               (long long)n->due);
+	return 0;
+}
+
+static const struct mu_show note_show[] = {
+    {"text:", "text", MU_SHOW_VALUE},     {"due:", "due", MU_SHOW_VALUE},
+    {"pinned:", "pinned", MU_SHOW_VALUE}, {"about:", "about", MU_SHOW_VALUE},
+    {"tags:", "tags", MU_SHOW_JOINED},    {NULL, NULL, MU_SHOW_VALUE},
+};
+#endif
+
+/* ---- the kinds ----------------------------------------------------------- */
+
+/* Indexed by enum mu_kind, whose values the store keeps. */
+static const struct mu_kind_def kinds[MU_KIND_COUNT] = {
+    [MU_KIND_PROFILE] = {.name = "profile",
+                         .article = "a profile",
+                         .replaceable = true,
+                         .d_rule = MU_D_EMPTY,
+                         .d_why = "a group has one profile",
+                         .fields = &profile_t,
+                         .show = profile_show,
+                         .counted_as = "profiles"},
+    [MU_KIND_CAUSE] = {.name = "cause",
+                       .article = "a cause",
+                       .replaceable = true,
+                       .d_rule = MU_D_TAG,
+                       .fields = &cause_t,
+                       .show = cause_show,
+                       .counted_as = "causes",
+                       .cli_list = "cause"},
+    [MU_KIND_EVENT] = {.name = "event",
+                       .article = "an event",
+                       .replaceable = true,
+                       .d_rule = MU_D_TAG,
+                       .fields = &event_t,
+                       .check = check_event,
+                       .show = event_show,
+                       .counted_as = "events",
+                       .cli_list = "event"},
+    [MU_KIND_ALLIANCE] = {.name = "alliance",
+                          .article = "an alliance",
+                          .replaceable = true,
+                          .d_rule = MU_D_KEY,
+                          .d_why = "the allied group's key",
+                          .d_key = "with",
+                          .fields = &alliance_t,
+                          .check = check_alliance,
+                          .show = alliance_show,
+                          .counted_as = "alliances",
+                          .cli_list = "ally"},
+    [MU_KIND_DELETE] = {.name = "delete",
+                        .article = "a delete",
+                        .d_rule = MU_D_EMPTY,
+                        .d_why = NULL,
+                        .fields = &delete_t,
+                        .check = check_delete,
+                        .show = delete_show,
+                        .counted_as = "deletes"},
+    [MU_KIND_NODE] = {.name = "node",
+                      .article = "a node record",
+                      .replaceable = true,
+                      .d_rule = MU_D_EMPTY,
+                      .d_why = "a group has one node record",
+                      .fields = &node_t,
+                      .show = node_show},
+#ifdef MU_TEST_KIND
+    [MU_KIND_TEST_NOTE] = {.name = "note",
+                           .article = "a note",
+                           .replaceable = true,
+                           .d_rule = MU_D_TAG,
+                           .fields = &note_t,
+                           .check = check_note,
+                           .show = note_show,
+                           .counted_as = "notes"},
+#endif
+};
+
+const struct mu_kind_def *
+mu_kind_def(enum mu_kind kind)
+{
+	if (kind <= MU_KIND_NONE || kind >= MU_KIND_COUNT)
+		return NULL;
+	return &kinds[kind];
+}
