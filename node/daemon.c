@@ -35,6 +35,13 @@
  * overflowing it: an overflowing queue drops handshakes of honest peers
  * too, and they retry only seconds later. The kernel caps it at somaxconn. */
 #define LISTEN_BACKLOG 1024
+/* Connections accepted in one turn of the loop. libuv accepts for as long as
+ * the kernel has one ready, and an attacker who reconnects as soon as a
+ * connection is evicted (its socket closes at once) always has one ready:
+ * without a bound, one turn would never end, so the evicted connections'
+ * memory would never be freed (their handles close at the end of the turn)
+ * and honest handshakes would never be read. */
+#define ACCEPTS_PER_TURN 64
 
 struct daemon {
 	struct mu_node node;
@@ -48,6 +55,8 @@ struct daemon {
 	uv_check_t check;
 	bool loop_ok, down;
 	int lock_fd;
+	unsigned accepts; /* in this turn of the loop */
+	bool accept_held; /* one waits for the next turn (on_check) */
 };
 
 void
@@ -227,8 +236,15 @@ on_check(uv_check_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->node.stopping)
+	d->accepts = 0;
+	if (d->node.stopping) {
 		stop_all(d);
+	} else if (d->accept_held) {
+		/* uv_accept() takes the one libuv kept and watches again. */
+		d->accept_held = false;
+		d->accepts++;
+		mu_conn_accept(&d->node, (uv_stream_t *)&d->listener);
+	}
 }
 
 static void
@@ -270,6 +286,13 @@ on_connection(uv_stream_t *server, int status)
 		            uv_strerror(status));
 		return;
 	}
+	if (d->accepts >= ACCEPTS_PER_TURN) {
+		/* Not accepted: libuv keeps it and stops watching the
+		 * listener until on_check() accepts it. */
+		d->accept_held = true;
+		return;
+	}
+	d->accepts++;
 	mu_conn_accept(&d->node, server);
 }
 

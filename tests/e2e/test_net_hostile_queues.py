@@ -78,7 +78,7 @@ class NeverReads(hostile.Attack):
                 pass  # A stopped reading us
             held.append(p)
         musterlib.wait_until(
-            lambda: self.sa.log().count(" s to drain them") >= n, 60,
+            lambda: self.sa.log().count("bytes queued for writing, dropped after") >= n, 60,
             "every peer's queue past out_low", interval=0.5)
         for i in range(2):
             self.honest_check("%d peers that never read" % n)
