@@ -56,7 +56,7 @@ class NeverReads(hostile.Attack):
                 p.send_raw(self.wants(p, a_ids, 40))
             except OSError:
                 pass  # A stopped reading us, as it should
-            self.sa.wait_log(r"%s: \d+ bytes queued for writing, \d+ s to drain" % name,
+            self.sa.wait_log(r"%s: \d+ bytes queued for writing, dropped after \d+ s" % name,
                              30)
             # A drops a peer whose queue stays full (limits.write_stall_ms).
             self.sa.wait_log(r"closed %s: .*stopped reading" % name, 150)
