@@ -48,6 +48,17 @@ static const char serve_help[] =
     "                        only your group and the groups you follow\n"
     "  --log-level LEVEL     error, warn, info (default) or debug\n"
     "\n"
+    "Environment:\n"
+    "  MUSTER_LIMITS         NAME=VALUE,... overrides the node's limits, for\n"
+    "                        tests and tuning: idle_ms (a session with nothing\n"
+    "                        but hellos is closed after it, default 180000),\n"
+    "                        reconcile_ms (60000), write_stall_ms (60000),\n"
+    "                        handshake_ms (10000), admit_log_ms (10000),\n"
+    "                        max_handshaking (16), max_handshaking_per_ip (4),\n"
+    "                        max_conns (64), max_sessions_per_ip (16),\n"
+    "                        max_sessions_per_key (4), out_high, out_low\n"
+    "                        (bytes) and the others of node/node.h\n"
+    "\n"
     "Example:\n"
     "  muster serve --listen 0.0.0.0:7420 --announce 203.0.113.5:7420\n";
 
@@ -70,6 +81,9 @@ static const char sync_help[] =
     "Options:\n"
     "  --network NAME     the network to use (default " MU_NODE_DEFAULT_NETWORK ")\n"
     "  --log-level LEVEL  error, warn, info (default) or debug\n"
+    "\n"
+    "Environment:\n"
+    "  MUSTER_LIMITS      NAME=VALUE,... overrides limits, as for `muster serve`\n"
     "\n"
     "Example:\n"
     "  muster sync 192.0.2.10:7420 mug1…\n";
@@ -129,6 +143,18 @@ log_level_arg(const char *text, enum mu_log_level *level)
 		return MU_CLI_USAGE;
 	*level = (enum mu_log_level)pick;
 	return 0;
+}
+
+/* MUSTER_LIMITS, when set, over the defaults in l. */
+static int
+limits_env(struct mu_node_limits *l)
+{
+	const char *text = getenv("MUSTER_LIMITS");
+	struct mu_why why = {""};
+
+	if (text == NULL || mu_node_limits_parse(l, text, &why) == 0)
+		return 0;
+	return mu_cli_usage("MUSTER_LIMITS: %s", why.text);
 }
 
 static int
@@ -241,6 +267,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0)
 		return rc;
+	if ((rc = limits_env(&o.limits)) != 0)
+		return rc;
 
 	/* Say so before printing a banner for a daemon that cannot start;
 	 * mu_node_serve() takes the lock, which is what really decides. */
@@ -329,6 +357,8 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	if (network != NULL)
 		o.network = network;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0)
+		return rc;
+	if ((rc = limits_env(&o.limits)) != 0)
 		return rc;
 	rc = mu_node_sync(&o, args[0], expect, &report, &why);
 	if (rc != 0)

@@ -10,10 +10,23 @@
  * buffer (one handshake message), a deadline, and a place among a few
  * handshaking connections per address. After it, frames are at most 64 KiB
  * by construction and the write queue is bounded by backpressure.
+ *
+ * Admission (connections others open; our own dials are never counted):
+ * past a cap the newcomer is always let in and the weakest connection of
+ * its kind is evicted, so that a full cap never shuts honest peers out. An
+ * honest handshake takes about a millisecond: an attacker who wants to hold
+ * the slots must keep opening connections faster than honest peers finish.
+ *   - in the handshake: the one that has sent the least of its first
+ *     message (an honest dialer sends it whole at once), the oldest first;
+ *   - sessions: one that never sent more than a hello before one that did,
+ *     then the one whose last useful message is oldest; past max_conns,
+ *     from the address holding the most sessions.
+ * A session with nothing but hellos for idle_ms is closed (mu_conn_sweep).
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <sodium.h>
 
@@ -27,6 +40,9 @@
 #define HS_READ_MAX (MU_SESS_HANDSHAKE_MAX + 2)
 /* One whole frame per read after the handshake. */
 #define READ_MAX (MU_SESS_FRAME_MAX + 2)
+/* The dialer's first handshake message, framed: an ephemeral key and an
+ * empty payload (docs/PROTOCOL.md 9.1). */
+#define HS_FIRST_LEN (2 + MU_NOISE_KEY_BYTES)
 
 struct mu_conn {
 	uv_tcp_t tcp;
@@ -42,7 +58,13 @@ struct mu_conn {
 	size_t inflight;            /* bytes handed to uv_write, not yet written */
 	uint64_t wire_out, wire_in; /* bytes written to and read from the socket */
 	unsigned refs;              /* handles and requests that still call back */
-	bool listed;                /* in node->conns and its counts */
+	uint64_t handed;            /* bytes ever handed to uv_write */
+	/* Loop times (ms): listed, handshake done, last message more than a
+	 * hello (0: none yet), last write progress while stalling. */
+	uint64_t born_ms, ready_ms, useful_ms, progress_ms;
+	uint64_t stall_mark; /* conn_written() at progress_ms */
+	bool listed;         /* in node->conns */
+	bool accepted;       /* another node opened it: admission applies */
 	bool dialer, connected, ready, closing;
 	bool resolving, feeding;
 	bool reading, throttled, held; /* reading = !throttled && !held */
@@ -135,8 +157,7 @@ conn_attach(struct mu_conn *c)
 	if (node->conns != NULL)
 		node->conns->prev = c;
 	node->conns = c;
-	node->nconns++;
-	node->nhandshaking++;
+	c->born_ms = uv_now(node->loop);
 	uv_timer_start(&c->timer, on_timer, node->opts.limits.handshake_ms, 0);
 }
 
@@ -154,10 +175,7 @@ conn_detach(struct mu_conn *c)
 		node->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	node->nconns--;
-	if (!c->ready)
-		node->nhandshaking--;
-	else
+	if (c->ready)
 		mu_node_publish_conns(node);
 }
 
@@ -227,19 +245,54 @@ conn_defer_close(struct mu_conn *c, const char *why)
 	uv_timer_start(&c->timer, on_timer, 0, 0);
 }
 
+/* Bytes written to the socket so far, partial writes included: libuv's
+ * write queue size drops as each part of a write goes out. */
+static uint64_t
+conn_written(const struct mu_conn *c)
+{
+	if (!c->connected)
+		return 0;
+	return c->handed - uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+/* A stalling connection is looked at four times per write_stall_ms: any byte
+ * written since the last look is progress, and only write_stall_ms without
+ * any drops it, so that a slow link finishes however long it takes. */
+static unsigned
+stall_tick_ms(const struct mu_node_limits *lim)
+{
+	return lim->write_stall_ms >= 4 ? lim->write_stall_ms / 4 : 1;
+}
+
+static void
+check_stall(struct mu_conn *c)
+{
+	const struct mu_node_limits *lim = &c->node->opts.limits;
+	uint64_t now = uv_now(c->node->loop), written = conn_written(c);
+	char why[128];
+
+	if (written != c->stall_mark) {
+		c->stall_mark = written;
+		c->progress_ms = now;
+		return;
+	}
+	if (now - c->progress_ms < lim->write_stall_ms)
+		return;
+	snprintf(why, sizeof(why),
+	         "the peer stopped reading: %zu bytes queued, none written for %.1f s",
+	         mu_conn_queued(c), (double)(now - c->progress_ms) / 1000);
+	mu_conn_close(c, why);
+}
+
 static void
 on_timer(uv_timer_t *t)
 {
 	struct mu_conn *c = t->data;
-	char why[96];
 
 	if (c->deferred_why != NULL) {
 		mu_conn_close(c, c->deferred_why);
 	} else if (c->stalling) {
-		snprintf(why, sizeof(why),
-		         "the peer stopped reading: %zu bytes queued for %u s",
-		         mu_conn_queued(c), c->node->opts.limits.write_stall_ms / 1000);
-		mu_conn_close(c, why);
+		check_stall(c);
 	} else if (!c->connected)
 		mu_conn_close(c, "connect timed out");
 	else
@@ -324,6 +377,7 @@ conn_flush(struct mu_conn *c)
 		return MU_EIO;
 	}
 	c->inflight += w->len;
+	c->handed += w->len;
 	c->refs++;
 	return 0;
 }
@@ -352,18 +406,23 @@ conn_check_high(struct mu_conn *c)
 	size_t queued = mu_conn_queued(c);
 
 	/* A peer that never reads would hold its queue and its place for
-	 * ever: once its queue passes out_low, it has write_stall_ms to drain
-	 * it below out_low. The sender tops the queue up only to just under
-	 * out_high, so waiting for out_high would never start the clock. The
-	 * handshake is over (only ready connections queue messages), so the
-	 * timer is free. */
+	 * ever: once its queue passes out_low, it must go on reading; after
+	 * write_stall_ms without a byte written it is dropped (check_stall).
+	 * The sender tops the queue up only to just under out_high, so
+	 * waiting for out_high would never start the clock. The handshake is
+	 * over (only ready connections queue messages), so the timer is
+	 * free. */
 	if (!c->stalling && queued > lim->out_low && c->deferred_why == NULL &&
 	    lim->write_stall_ms > 0) {
 		c->stalling = true;
+		c->stall_mark = conn_written(c);
+		c->progress_ms = uv_now(c->node->loop);
 		mu_node_log(c->node, MU_LOG_DEBUG,
-		            "%s: %zu bytes queued for writing, %u s to drain them",
+		            "%s: %zu bytes queued for writing, dropped after %u s "
+		            "without any written",
 		            c->name, queued, lim->write_stall_ms / 1000);
-		uv_timer_start(&c->timer, on_timer, lim->write_stall_ms, 0);
+		uv_timer_start(&c->timer, on_timer, stall_tick_ms(lim),
+		               stall_tick_ms(lim));
 	}
 	if (c->throttled || queued <= lim->out_high)
 		return;
@@ -417,6 +476,8 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 	*buf = uv_buf_init((char *)c->rbuf, c->rbuf != NULL ? READ_MAX : 0);
 }
 
+static void admit_session(struct mu_conn *c);
+
 static void
 handshake_done(struct mu_conn *c)
 {
@@ -424,11 +485,16 @@ handshake_done(struct mu_conn *c)
 	char key[MU_KEY_TEXT_SIZE];
 
 	c->ready = true;
-	node->nhandshaking--;
+	c->ready_ms = uv_now(node->loop);
 	uv_timer_stop(&c->timer);
 	mu_key_to_text(key, mu_sess_peer_group(c->sess));
 	mu_node_log(node, MU_LOG_INFO, "%s %s: handshake done, group %s",
 	            c->dialer ? "connected to" : "connection from", c->name, key);
+	if (c->accepted) {
+		admit_session(c);
+		if (c->closing)
+			return;
+	}
 	if (!node->once)
 		mu_dial_ready(node, c);
 	mu_sync_on_ready(node, c);
@@ -527,38 +593,219 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_flush(c);
 }
 
-/* --- accepting ----------------------------------------------------------- */
+/* --- admission ---------------------------------------------------------- */
+
+/* Ends c to make room for newcomer (why says which cap), with a line that
+ * the admission log rate-limits. */
+static void
+evict(struct mu_conn *c, const struct mu_conn *newcomer, const char *why)
+{
+	struct mu_node *node = c->node;
+
+	mu_node_log_limited(node, &node->admit_log,
+	                    "evicted %s after %.1f s: %s; %s gets its place", c->name,
+	                    (double)(uv_now(node->loop) - c->born_ms) / 1000, why,
+	                    newcomer->name);
+	conn_end(c, MU_LOG_DEBUG, NULL);
+}
+
+/* Whether c is a handshake another node opened, from ip if not NULL. */
+static bool
+pending_in(const struct mu_conn *c, const char *ip)
+{
+	return c->accepted && !c->ready && !c->closing &&
+	       (ip == NULL || strcmp(c->ip, ip) == 0);
+}
 
 static unsigned
-handshaking_from(const struct mu_node *node, const char *ip)
+count_pending(const struct mu_node *node, const char *ip)
 {
 	unsigned n = 0;
 
 	for (const struct mu_conn *c = node->conns; c != NULL; c = c->next)
-		if (!c->ready && strcmp(c->ip, ip) == 0)
-			n++;
+		n += pending_in(c, ip);
 	return n;
 }
 
-/* Why a new connection from c->ip is refused, or NULL. */
-static const char *
-refusal(const struct mu_conn *c)
+/* How much of its first handshake message a stranger has sent: what was
+ * read, and what waits in the socket (so that one accepted in the same
+ * burst as the newcomer, whose bytes are not read yet, counts them). */
+static size_t
+first_msg_progress(const struct mu_conn *c)
+{
+	size_t got = c->wire_in;
+	uv_os_fd_t fd;
+	int waiting = 0;
+
+	if (got < HS_FIRST_LEN && uv_fileno((const uv_handle_t *)&c->tcp, &fd) == 0 &&
+	    ioctl(fd, FIONREAD, &waiting) == 0 && waiting > 0)
+		got += (size_t)waiting;
+	return got < HS_FIRST_LEN ? got : HS_FIRST_LEN;
+}
+
+/* The handshake to give up for a newcomer, among those from ip (all when
+ * NULL): the one furthest from sending its first message, the oldest of
+ * those. Whole first messages tie, so an honest dialer that has sent its
+ * own is evicted only after every older one. */
+static struct mu_conn *
+pending_victim(const struct mu_node *node, const char *ip)
+{
+	struct mu_conn *best = NULL;
+	size_t best_got = 0, got;
+
+	for (struct mu_conn *c = node->conns; c != NULL; c = c->next) {
+		if (!pending_in(c, ip))
+			continue;
+		got = first_msg_progress(c);
+		if (best == NULL || got < best_got ||
+		    (got == best_got && c->born_ms <= best->born_ms)) {
+			best = c;
+			best_got = got;
+		}
+	}
+	return best;
+}
+
+/* Makes room among the handshakes for c (not listed yet): false when a cap
+ * of 0 leaves none. */
+static bool
+room_for_handshake(struct mu_conn *c)
 {
 	const struct mu_node *node = c->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
+	struct mu_conn *victim;
 
-	if (node->stopping)
-		return "stopping";
-	if (mu_dial_banned((struct mu_node *)node, c->ip))
-		return "banned";
-	if (node->nconns >= lim->max_conns)
-		return "too many connections";
-	if (node->nhandshaking >= lim->max_handshaking)
-		return "too many connections in the handshake";
-	if (handshaking_from(node, c->ip) >= lim->max_handshaking_per_ip)
-		return "too many connections in the handshake from this address";
-	return NULL;
+	if (count_pending(node, c->ip) >= lim->max_handshaking_per_ip) {
+		victim = pending_victim(node, c->ip);
+		if (victim == NULL)
+			return false;
+		evict(victim, c,
+		      "too many connections in the handshake from this address");
+	}
+	if (count_pending(node, NULL) >= lim->max_handshaking) {
+		victim = pending_victim(node, NULL);
+		if (victim == NULL)
+			return false;
+		evict(victim, c, "too many connections in the handshake");
+	}
+	return true;
 }
+
+/* Whether c is a session another node opened, other than except, of key
+ * and from ip (either NULL: any). */
+static bool
+session_in(const struct mu_conn *c, const struct mu_conn *except, const uint8_t *key,
+           const char *ip)
+{
+	return c != except && c->accepted && c->ready && !c->closing &&
+	       (ip == NULL || strcmp(c->ip, ip) == 0) &&
+	       (key == NULL ||
+	        memcmp(mu_sess_peer_group(c->sess), key, MU_KEY_BYTES) == 0);
+}
+
+static unsigned
+count_sessions(const struct mu_node *node, const uint8_t *key, const char *ip)
+{
+	unsigned n = 0;
+
+	for (const struct mu_conn *c = node->conns; c != NULL; c = c->next)
+		n += session_in(c, NULL, key, ip);
+	return n;
+}
+
+/* Whether session a is a better one to evict than b: one that never sent
+ * more than a hello before one that did, then the longer quiet. */
+static bool
+weaker(const struct mu_conn *a, const struct mu_conn *b)
+{
+	if ((a->useful_ms == 0) != (b->useful_ms == 0))
+		return a->useful_ms == 0;
+	if (a->useful_ms == 0)
+		return a->ready_ms < b->ready_ms;
+	return a->useful_ms < b->useful_ms;
+}
+
+/* The session to end for newcomer among those of key and from ip (either
+ * NULL: any); by_address first narrows them to the address that holds the
+ * most. */
+static struct mu_conn *
+session_victim(const struct mu_node *node, const struct mu_conn *newcomer,
+               const uint8_t *key, const char *ip, bool by_address)
+{
+	struct mu_conn *best = NULL;
+	unsigned best_n = 0, n;
+
+	for (struct mu_conn *c = node->conns; c != NULL; c = c->next) {
+		if (!session_in(c, newcomer, key, ip))
+			continue;
+		n = by_address ? count_sessions(node, NULL, c->ip) : 0;
+		if (best == NULL || n > best_n || (n == best_n && weaker(c, best))) {
+			best = c;
+			best_n = n;
+		}
+	}
+	return best;
+}
+
+/* c has just become ready: past a cap, another session goes (or c itself,
+ * when a cap of 0 leaves no other). */
+static void
+admit_session(struct mu_conn *c)
+{
+	const struct mu_node *node = c->node;
+	const struct mu_node_limits *lim = &node->opts.limits;
+	const uint8_t *key = mu_sess_peer_group(c->sess);
+	struct mu_conn *victim;
+
+	if (count_sessions(node, key, NULL) > lim->max_sessions_per_key) {
+		victim = session_victim(node, c, key, NULL, false);
+		evict(victim != NULL ? victim : c, c,
+		      "too many sessions of this group key");
+	}
+	if (!c->closing &&
+	    count_sessions(node, NULL, c->ip) > lim->max_sessions_per_ip) {
+		victim = session_victim(node, c, NULL, c->ip, false);
+		evict(victim != NULL ? victim : c, c,
+		      "too many sessions from this address");
+	}
+	if (!c->closing && count_sessions(node, NULL, NULL) > lim->max_conns) {
+		victim = session_victim(node, c, NULL, NULL, true);
+		evict(victim != NULL ? victim : c, c, "too many sessions");
+	}
+}
+
+void
+mu_conn_useful(struct mu_conn *c)
+{
+	c->useful_ms = uv_now(c->node->loop);
+}
+
+void
+mu_conn_sweep(struct mu_node *node)
+{
+	const struct mu_node_limits *lim = &node->opts.limits;
+	uint64_t now = uv_now(node->loop), last;
+	struct mu_conn *c, *next;
+
+	for (c = node->conns; c != NULL && lim->idle_ms > 0; c = next) {
+		next = c->next;
+		/* Not while we hold its messages back or it drains our queue:
+		 * the write-stall rule judges that. */
+		if (!c->ready || c->closing || !c->connected || c->held ||
+		    c->throttled || c->stalling)
+			continue;
+		last = c->useful_ms > c->ready_ms ? c->useful_ms : c->ready_ms;
+		if (now - last < lim->idle_ms)
+			continue;
+		mu_node_log_limited(node, &node->admit_log,
+		                    "closed %s: idle, no message but hellos for %.1f s",
+		                    c->name, (double)(now - last) / 1000);
+		conn_end(c, MU_LOG_DEBUG, NULL);
+	}
+	mu_node_log_limited_flush(node, &node->admit_log);
+}
+
+/* --- accepting ----------------------------------------------------------- */
 
 static void
 set_socket_options(struct mu_conn *c)
@@ -606,11 +853,20 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 		return MU_EIO;
 	}
 	mu_node_addr_name((struct sockaddr *)&sa, c->name, sizeof(c->name), c->ip);
-	no = refusal(c);
+	c->accepted = true;
+	if (node->stopping)
+		no = "stopping";
+	else if (mu_dial_banned(node, c->ip))
+		no = "banned";
+	else if (!room_for_handshake(c))
+		no = "no connections in the handshake are allowed";
+	else
+		no = NULL;
 	if (no != NULL) {
 		/* Accepted only to be closed at once: a listener that stops
 		 * accepting would stall every later peer. */
-		mu_node_log(node, MU_LOG_DEBUG, "refused %s: %s", c->name, no);
+		mu_node_log_limited(node, &node->admit_log, "refused %s: %s", c->name,
+		                    no);
 		conn_discard(c);
 		return 0;
 	}

@@ -16,6 +16,7 @@
  * uv_run() before the store closes.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,13 @@
  * overflowing it: an overflowing queue drops handshakes of honest peers
  * too, and they retry only seconds later. The kernel caps it at somaxconn. */
 #define LISTEN_BACKLOG 1024
+/* Connections accepted in one turn of the loop. libuv accepts for as long as
+ * the kernel has one ready, and an attacker who reconnects as soon as a
+ * connection is evicted (its socket closes at once) always has one ready:
+ * without a bound, one turn would never end, so the evicted connections'
+ * memory would never be freed (their handles close at the end of the turn)
+ * and honest handshakes would never be read. */
+#define ACCEPTS_PER_TURN 64
 
 struct daemon {
 	struct mu_node node;
@@ -47,15 +55,21 @@ struct daemon {
 	uv_check_t check;
 	bool loop_ok, down;
 	int lock_fd;
+	unsigned accepts; /* in this turn of the loop */
+	bool accept_held; /* one waits for the next turn (on_check) */
 };
 
 void
 mu_node_limits_default(struct mu_node_limits *l)
 {
 	l->handshake_ms = 10000;
-	l->max_conns = 64;
 	l->max_handshaking = 16;
 	l->max_handshaking_per_ip = 4;
+	l->max_conns = 64;
+	l->max_sessions_per_ip = 16;
+	l->max_sessions_per_key = 4;
+	l->idle_ms = 180000;
+	l->admit_log_ms = 10000;
 	l->max_recs_per_frame = 64;
 	l->max_ids_per_want = 1024;
 	l->out_high = 1024 * 1024;
@@ -67,6 +81,100 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->poll_ms = 200;
 	l->dial_min_ms = 1000;
 	l->dial_max_ms = 300000;
+}
+
+#define UINT_LIMIT(name)                                                               \
+	{                                                                              \
+#name, offsetof(struct mu_node_limits, name), false                    \
+	}
+#define SIZE_LIMIT(name)                                                               \
+	{                                                                              \
+#name, offsetof(struct mu_node_limits, name), true                     \
+	}
+
+static const struct {
+	const char *name;
+	size_t off;
+	bool is_size;
+} limit_fields[] = {
+    UINT_LIMIT(handshake_ms),
+    UINT_LIMIT(max_handshaking),
+    UINT_LIMIT(max_handshaking_per_ip),
+    UINT_LIMIT(max_conns),
+    UINT_LIMIT(max_sessions_per_ip),
+    UINT_LIMIT(max_sessions_per_key),
+    UINT_LIMIT(idle_ms),
+    UINT_LIMIT(admit_log_ms),
+    UINT_LIMIT(max_recs_per_frame),
+    UINT_LIMIT(max_ids_per_want),
+    SIZE_LIMIT(out_high),
+    SIZE_LIMIT(out_low),
+    UINT_LIMIT(max_invalid),
+    UINT_LIMIT(ban_ms),
+    UINT_LIMIT(reconcile_ms),
+    UINT_LIMIT(poll_ms),
+    UINT_LIMIT(dial_min_ms),
+    UINT_LIMIT(dial_max_ms),
+    UINT_LIMIT(write_stall_ms),
+};
+
+static int
+set_limit(struct mu_node_limits *l, const char *item, size_t len, struct mu_why *why)
+{
+	const char *eq = memchr(item, '=', len);
+	size_t nlen = eq != NULL ? (size_t)(eq - item) : len;
+	unsigned long long v = 0;
+	const char *p;
+
+	for (size_t i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++) {
+		if (strlen(limit_fields[i].name) != nlen ||
+		    memcmp(limit_fields[i].name, item, nlen) != 0)
+			continue;
+		if (eq == NULL || eq + 1 == item + len)
+			return mu_fail(why, MU_EINVAL,
+			               "%.*s has no value: write %.*s=NUMBER", (int)len,
+			               item, (int)nlen, item);
+		for (p = eq + 1; p < item + len; p++) {
+			if (*p < '0' || *p > '9' || v > UINT32_MAX)
+				return mu_fail(why, MU_EINVAL,
+				               "%.*s: the value must be a whole number "
+				               "below 2^32",
+				               (int)len, item);
+			v = v * 10 + (unsigned)(*p - '0');
+		}
+		if (v > UINT32_MAX)
+			return mu_fail(
+			    why, MU_EINVAL,
+			    "%.*s: the value must be a whole number below 2^32",
+			    (int)len, item);
+		if (limit_fields[i].is_size)
+			*(size_t *)((char *)l + limit_fields[i].off) = (size_t)v;
+		else
+			*(unsigned *)((char *)l + limit_fields[i].off) = (unsigned)v;
+		return 0;
+	}
+	return mu_fail(why, MU_EINVAL,
+	               "no limit is named '%.*s' (the names are the fields of "
+	               "struct mu_node_limits in node/node.h, such as idle_ms)",
+	               (int)nlen, item);
+}
+
+int
+mu_node_limits_parse(struct mu_node_limits *l, const char *text, struct mu_why *why)
+{
+	const char *item = text, *comma;
+	int rc;
+
+	while (*item != '\0') {
+		comma = strchr(item, ',');
+		if (comma == NULL)
+			comma = item + strlen(item);
+		if (comma > item &&
+		    (rc = set_limit(l, item, (size_t)(comma - item), why)) != 0)
+			return rc;
+		item = *comma == ',' ? comma + 1 : comma;
+	}
+	return 0;
 }
 
 void
@@ -128,8 +236,15 @@ on_check(uv_check_t *h)
 {
 	struct daemon *d = h->data;
 
-	if (d->node.stopping)
+	d->accepts = 0;
+	if (d->node.stopping) {
 		stop_all(d);
+	} else if (d->accept_held) {
+		/* uv_accept() takes the one libuv kept and watches again. */
+		d->accept_held = false;
+		d->accepts++;
+		mu_conn_accept(&d->node, (uv_stream_t *)&d->listener);
+	}
 }
 
 static void
@@ -146,8 +261,10 @@ on_poll(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	if (!d->node.stopping)
+	if (!d->node.stopping) {
 		mu_sync_poll(&d->node);
+		mu_conn_sweep(&d->node);
+	}
 }
 
 static void
@@ -169,6 +286,13 @@ on_connection(uv_stream_t *server, int status)
 		            uv_strerror(status));
 		return;
 	}
+	if (d->accepts >= ACCEPTS_PER_TURN) {
+		/* Not accepted: libuv keeps it and stops watching the
+		 * listener until on_check() accepts it. */
+		d->accept_held = true;
+		return;
+	}
+	d->accepts++;
 	mu_conn_accept(&d->node, server);
 }
 

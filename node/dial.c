@@ -10,9 +10,10 @@
  *   - A peer that failed is dialed again after an exponential backoff with
  *     jitter, from limits.dial_min_ms up to limits.dial_max_ms; a session
  *     that got ready resets it. A banned peer waits limits.ban_ms.
- *   - No dial starts while limits.max_conns connections (or
- *     limits.max_handshaking handshakes) are open, and a peer whose group
- *     is already connected, either way, is not dialed twice.
+ *   - A peer whose group is already connected, either way, is not dialed
+ *     twice. The caps on connections others open (conn.c) never delay
+ *     our dials: an attacker who fills them must not cut us off from the
+ *     peers we chose.
  *   - With --announce, our own node record is published at start, with
  *     rev + 1 only when the address list changed.
  *   - Bans: IP addresses refused at accept (and whose dials wait) for
@@ -407,7 +408,6 @@ static void
 dial_due(struct dial *d)
 {
 	struct mu_node *node = d->node;
-	const struct mu_node_limits *lim = &node->opts.limits;
 	uint64_t now = uv_now(node->loop);
 	struct mu_why why;
 	int rc;
@@ -419,9 +419,6 @@ dial_due(struct dial *d)
 			set_state(d, p, "connected", false);
 			continue;
 		}
-		if (node->nconns >= lim->max_conns ||
-		    node->nhandshaking >= lim->max_handshaking)
-			break;
 		p->active = true;
 		set_state(d, p, "dialing", false);
 		why.text[0] = '\0';

@@ -28,6 +28,13 @@
 struct mu_conn;
 struct mu_sync_peer; /* sync.c's per-connection state */
 
+/* A kind of log line that comes in floods (connections refused or evicted
+ * under attack): mu_node_log_limited(). */
+struct mu_node_ratelog {
+	uint64_t last_ms;    /* uv_now() of the last line at info, 0: never */
+	unsigned suppressed; /* lines since then, logged at debug only */
+};
+
 struct mu_node {
 	uv_loop_t *loop;
 	struct mu_node_opts opts;
@@ -37,9 +44,9 @@ struct mu_node {
 	struct mu_scope *scope;            /* the groups we want; recomputed
 	                                      when alliances or follows change */
 	struct mu_conn *conns;             /* every open connection, a list */
-	unsigned nconns, nhandshaking;
-	uint64_t log_seq; /* last store log entry pushed */
-	bool once;        /* mu_node_sync(): stop when done */
+	struct mu_node_ratelog admit_log;  /* refusals, evictions, idle closes */
+	uint64_t log_seq;                  /* last store log entry pushed */
+	bool once;                         /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
 	struct mu_sync_report report; /* totals, for mu_node_sync() */
@@ -73,6 +80,16 @@ void mu_node_store_full(struct mu_node *node, const char *what, const char *deta
 /* A write to the store succeeded: after the "full" line, one line says
  * that the store has room again. */
 void mu_node_store_ok(struct mu_node *node);
+
+/*
+ * One line of a kind that can come in floods: at info level at most once
+ * every limits.admit_log_ms, with the count of the lines held back since
+ * the last; the others at debug level only. mu_node_log_limited_flush()
+ * says the count once that time has passed without a new line.
+ */
+void mu_node_log_limited(struct mu_node *node, struct mu_node_ratelog *rl,
+                         const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void mu_node_log_limited_flush(struct mu_node *node, struct mu_node_ratelog *rl);
 
 /* --- status (conns_file.c) ------------------------------------------------ */
 
@@ -113,6 +130,15 @@ int mu_conn_send(struct mu_conn *c, const uint8_t *msg, size_t len);
 
 /* Bytes queued for writing and not yet written. */
 size_t mu_conn_queued(const struct mu_conn *c);
+
+/* The peer sent a message that is more than a hello (sync.c): the session
+ * carries useful traffic, so it is not idle (limits.idle_ms), and it is the
+ * last of its address or key to be evicted for a newcomer. */
+void mu_conn_useful(struct mu_conn *c);
+
+/* Every limits.poll_ms (serve mode): closes idle sessions, and logs what
+ * the admission log held back. */
+void mu_conn_sweep(struct mu_node *node);
 
 /* Closes the connection after a log line saying why (NULL: quietly). The
  * struct is freed later by libuv's close callback; do not use it after. */

@@ -61,3 +61,54 @@ mu_node_store_ok(struct mu_node *node)
 	node->store_full = false;
 	mu_node_log(node, MU_LOG_INFO, "the store takes records again");
 }
+
+static void
+say_suppressed(struct mu_node *node, struct mu_node_ratelog *rl, const char *line)
+{
+	unsigned n = rl->suppressed;
+
+	rl->suppressed = 0;
+	if (line == NULL)
+		mu_node_log(node, MU_LOG_INFO,
+		            "%u more connection%s refused, evicted or closed as idle "
+		            "(logged at debug level)",
+		            n, n == 1 ? "" : "s");
+	else if (n == 0)
+		mu_node_log(node, MU_LOG_INFO, "%s", line);
+	else
+		mu_node_log(node, MU_LOG_INFO,
+		            "%s (and %u more refused, evicted or closed as idle since "
+		            "the last such line, logged at debug level)",
+		            line, n);
+}
+
+void
+mu_node_log_limited(struct mu_node *node, struct mu_node_ratelog *rl, const char *fmt,
+                    ...)
+{
+	uint64_t now = uv_now(node->loop);
+	char line[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (rl->last_ms != 0 && now - rl->last_ms < node->opts.limits.admit_log_ms) {
+		rl->suppressed++;
+		mu_node_log(node, MU_LOG_DEBUG, "%s", line);
+		return;
+	}
+	rl->last_ms = now != 0 ? now : 1;
+	say_suppressed(node, rl, line);
+}
+
+void
+mu_node_log_limited_flush(struct mu_node *node, struct mu_node_ratelog *rl)
+{
+	uint64_t now = uv_now(node->loop);
+
+	if (rl->suppressed == 0 || now - rl->last_ms < node->opts.limits.admit_log_ms)
+		return;
+	rl->last_ms = now != 0 ? now : 1;
+	say_suppressed(node, rl, NULL);
+}

@@ -26,12 +26,24 @@ enum mu_log_level { MU_LOG_ERROR = 0, MU_LOG_WARN, MU_LOG_INFO, MU_LOG_DEBUG };
 
 /* Every limit the node enforces; mu_node_limits_default() fills them. */
 struct mu_node_limits {
-	unsigned handshake_ms;    /* a handshake must finish in this time: 10000 */
-	unsigned max_conns;       /* authenticated and handshaking together: 64 */
-	unsigned max_handshaking; /* connections still in the handshake: 16 */
+	unsigned handshake_ms; /* a handshake must finish in this time: 10000 */
+	/* Connections others opened (our own dials are never counted, and
+	 * never wait): past a cap, the newcomer is admitted and the weakest
+	 * connection of its kind is evicted (docs/SECURITY.md, section 2). */
+	unsigned max_handshaking;        /* still in the handshake: 16 */
 	unsigned max_handshaking_per_ip; /* of those, from one address: 4 */
-	unsigned max_recs_per_frame;     /* records in one "recs" message: 64 */
-	unsigned max_ids_per_want;       /* ids in one "want" message: 1024 */
+	unsigned max_conns;              /* authenticated sessions: 64 */
+	unsigned max_sessions_per_ip;    /* of those, from one address: 16 */
+	unsigned max_sessions_per_key;   /* of those, of one group key: 4 */
+	/* A session over which no message but hellos came for this long is
+	 * closed; the dialer's periodic reconciliation keeps an honest one
+	 * open: 180000 (three reconcile_ms) */
+	unsigned idle_ms;
+	/* Refusals, evictions and idle closes: one info line per this time,
+	 * the rest counted in the next one (and logged at debug): 10000 */
+	unsigned admit_log_ms;
+	unsigned max_recs_per_frame; /* records in one "recs" message: 64 */
+	unsigned max_ids_per_want;   /* ids in one "want" message: 1024 */
 	size_t out_high;       /* stop reading a peer whose queue passes this: 1 MiB */
 	size_t out_low;        /* and read again below this: 256 KiB */
 	unsigned max_invalid;  /* invalid records before a peer is dropped: 16 */
@@ -42,12 +54,22 @@ struct mu_node_limits {
 	unsigned dial_min_ms;  /* first redial delay: 1000 */
 	unsigned dial_max_ms;  /* redial delay cap: 300000 */
 
-	/* Drop a peer whose write queue passed out_low and has not fallen
-	 * below it again within this time (it does not read): 60000 */
+	/* Drop a peer whose write queue passed out_low and from which nothing
+	 * was written for this long (it does not read); one that drains it,
+	 * however slowly, stays: 60000 */
 	unsigned write_stall_ms;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);
+
+/*
+ * Overrides limits from text, "NAME=VALUE,NAME=VALUE..." with the field
+ * names above (handshake_ms=500,idle_ms=2000): what MUSTER_LIMITS holds
+ * for `muster serve` and `muster sync`, for tests and tuning. 0, or
+ * MU_EINVAL with why naming the bad part (l is then partly changed).
+ */
+int mu_node_limits_parse(struct mu_node_limits *l, const char *text,
+                         struct mu_why *why);
 
 struct mu_node_opts {
 	const char *home;   /* the node's home directory */

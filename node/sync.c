@@ -633,6 +633,8 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 		            mu_conn_name(p->c));
 		goto out;
 	}
+	if (m->type != MU_WIRE_HELLO)
+		mu_conn_useful(p->c);
 	if (!p->hello && m->type != MU_WIRE_HELLO) {
 		rc = mu_fail(why, MU_EFORMAT, "sync: %s before hello",
 		             mu_wire_type_name(m->type));

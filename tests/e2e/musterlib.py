@@ -303,9 +303,9 @@ class Home:
         """Whether `muster show REF` finds the record (an address or an id)."""
         return self.run("show", ref).rc == 0
 
-    def serve(self, network, *extra, port=None, http=False):
+    def serve(self, network, *extra, port=None, http=False, env=None):
         """Starts `muster serve` on 127.0.0.1 for this home; see Server."""
-        return Server(self, network, extra, port=port, http=http)
+        return Server(self, network, extra, port=port, http=http, env=env)
 
     def import_file(self, path, expect_rc=0):
         """Imports path; returns the summary as a dict of counts."""
@@ -405,12 +405,14 @@ class Server:
     is stopped at the end of the test (SIGKILL if still running then); call
     stop() to check a clean exit. HTTP is off (`--http off`, so that parallel
     tests do not contend for the default port) unless http is true: then it
-    serves on 127.0.0.1:http_port, a random port, and http_url is its base."""
+    serves on 127.0.0.1:http_port, a random port, and http_url is its base.
+    env adds environment variables (MUSTER_LIMITS, for shorter timeouts)."""
 
     START_TIMEOUT = 20
 
-    def __init__(self, home, network, extra=(), port=None, http=False):
+    def __init__(self, home, network, extra=(), port=None, http=False, env=None):
         self.home = home
+        self.env = dict(env or {})
         self.http = http
         self.http_port = None
         self.tc = home.tc
@@ -452,6 +454,7 @@ class Server:
             env = dict(os.environ)
             env.setdefault("TZ", "UTC")
             env.pop("MUSTER_HOME", None)
+            env.update(self.env)
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                              stderr=err, env=env)

@@ -56,7 +56,7 @@ class NeverReads(hostile.Attack):
                 p.send_raw(self.wants(p, a_ids, 40))
             except OSError:
                 pass  # A stopped reading us, as it should
-            self.sa.wait_log(r"%s: \d+ bytes queued for writing, \d+ s to drain" % name,
+            self.sa.wait_log(r"%s: \d+ bytes queued for writing, dropped after \d+ s" % name,
                              30)
             # A drops a peer whose queue stays full (limits.write_stall_ms).
             self.sa.wait_log(r"closed %s: .*stopped reading" % name, 150)
@@ -78,7 +78,7 @@ class NeverReads(hostile.Attack):
                 pass  # A stopped reading us
             held.append(p)
         musterlib.wait_until(
-            lambda: self.sa.log().count(" s to drain them") >= n, 60,
+            lambda: self.sa.log().count("bytes queued for writing, dropped after") >= n, 60,
             "every peer's queue past out_low", interval=0.5)
         for i in range(2):
             self.honest_check("%d peers that never read" % n)

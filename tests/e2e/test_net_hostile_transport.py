@@ -131,26 +131,37 @@ class Transport(hostile.Attack):
             raise AssertionError("a stalled handshake was closed after %.1f s, before "
                                  "the deadline" % total)
 
-    def refused_at_once(self, ip):
-        s = raw_socket(self.sa.port, ip)
-        self.expect_closed(s, MARGIN, "a connection over the per-address cap")
-
     def test_slowloris(self):
         def attack():
             ips = [attacker_ip() for _ in range(3)]
-            fns = [lambda ip=ip, h=i % 2 == 0: self.stall(ip, h)
-                   for ip in ips for i in range(PER_IP)]
-
-            def extra():
-                time.sleep(2)  # the stalled ones are in by now
-                for ip in ips:
-                    for _ in range(5):
-                        self.refused_at_once(ip)
-
-            parallel(fns + [extra])
+            parallel([lambda ip=ip, h=i % 2 == 0: self.stall(ip, h)
+                      for ip in ips for i in range(PER_IP)])
 
         self.run_attack("slowloris (12 stalled handshakes at a time)", attack)
         self.assertGreaterEqual(self.sa.log().count("handshake timed out"), 12)
+
+    def test_slowloris_over_the_cap_evicts_the_oldest(self):
+        """More stalled handshakes from one address than it may hold: each
+        newcomer gets in and the oldest of the address goes, so the address
+        never holds more than PER_IP, and honest peers go on connecting."""
+        def attack():
+            ip = attacker_ip()
+            socks = [raw_socket(self.sa.port, ip) for _ in range(PER_IP)]
+            time.sleep(0.3)
+            for _ in range(5):
+                socks.append(raw_socket(self.sa.port, ip))
+                self.expect_closed(socks.pop(0), MARGIN,
+                                   "the oldest stalled handshake of an address over "
+                                   "the cap")
+            for s in socks:
+                if wait_closed(s, 0.05) is not None:
+                    raise AssertionError("a newer stalled handshake was evicted "
+                                         "before the oldest")
+                s.close()
+
+        self.run_attack("stalled handshakes over the per-address cap", attack)
+        self.assertIn("too many connections in the handshake from this address",
+                      self.sa.log())
 
     def test_500_connections_at_once(self):
         port = self.sa.port

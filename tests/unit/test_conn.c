@@ -4,8 +4,16 @@
  * plain sockets and protocol/session.h.
  *
  *   - a connection that does not finish its handshake in time is closed;
- *   - connections in the handshake are capped, in total and per address,
- *     and so are connections overall;
+ *   - connections in the handshake are capped, in total and per address:
+ *     past a cap the newcomer is let in and the handshake furthest from
+ *     sending its first message, the oldest of those, is evicted;
+ *   - sessions are capped per group key, per address and in all: past a
+ *     cap the quietest session goes, never one that sent more than a hello
+ *     before one that did not; a session with nothing but hellos for
+ *     idle_ms is closed, one that talks stays;
+ *   - refusals and evictions are logged at info level once per
+ *     admit_log_ms, with the count of the others;
+ *   - the daemon dials its peers while others fill every inbound cap;
  *   - an over-long handshake message ends the connection;
  *   - a handshake with the daemon completes and the session carries its
  *     hello; a one-shot sync completes, and refuses a wrong key and another
@@ -14,7 +22,8 @@
  *     connection is refused at once, another address's is not;
  *   - backpressure: a peer that does not read stops being read while the
  *     daemon's write queue is over out_high, and is read again once it
- *     drains; one that never reads is dropped after write_stall_ms;
+ *     drains; one that never reads is dropped after write_stall_ms, one that
+ *     reads slowly gets everything it asked for;
  *   - the daemon redials a failing peer with a growing, capped backoff, and
  *     redials at once after a session that got ready;
  *   - SIGTERM stops the daemon with exit status 0 (under the sanitizers,
@@ -37,6 +46,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
@@ -140,6 +150,17 @@ read_log(const struct fx *fx)
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+/* The end of the daemon's log, for failure messages (cmocka keeps only
+ * their first few hundred bytes). */
+static const char *
+log_tail(const struct fx *fx)
+{
+	const char *log = read_log(fx);
+	size_t n = strlen(log);
+
+	return n > 400 ? log + n - 400 : log;
 }
 
 static void
@@ -291,16 +312,20 @@ hand_on_msg(void *ctx, const uint8_t *msg, size_t len)
 	return 0;
 }
 
+/* A session on fd as the group of seed (NULL: a new group). */
 static void
-hand_new(struct hand *h, int fd, bool initiator, const char *network,
-         const uint8_t *expect)
+hand_new_as(struct hand *h, int fd, bool initiator, const char *network,
+            const uint8_t *expect, const uint8_t *seed)
 {
 	uint8_t pk[MU_KEY_BYTES], npub[32], e[32];
 	struct mu_why why = {""};
 
 	memset(h, 0, sizeof(*h));
 	h->fd = fd;
-	crypto_sign_keypair(pk, h->sk);
+	if (seed != NULL)
+		crypto_sign_seed_keypair(pk, h->sk, seed);
+	else
+		crypto_sign_keypair(pk, h->sk);
 	randombytes_buf(h->id.noise_secret, 32);
 	mu_noise_public(npub, h->id.noise_secret);
 	memcpy(h->id.group, pk, MU_KEY_BYTES);
@@ -309,6 +334,13 @@ hand_new(struct hand *h, int fd, bool initiator, const char *network,
 	if (mu_sess_new(&h->s, initiator, network, &h->id, expect, e, &h->out, &why) !=
 	    0)
 		fail_msg("session: %s", why.text);
+}
+
+static void
+hand_new(struct hand *h, int fd, bool initiator, const char *network,
+         const uint8_t *expect)
+{
+	hand_new_as(h, fd, initiator, network, expect, NULL);
 }
 
 static void
@@ -405,11 +437,12 @@ test_handshake_timeout(void **state)
 }
 
 static void
-test_handshaking_caps(void **state)
+test_handshake_eviction(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_node_limits lim;
-	int a, b, c, d, e, f;
+	struct hand f;
+	int a, b, c, d, e, g, h, i;
 
 	test_limits(&lim);
 	lim.max_handshaking = 3;
@@ -419,49 +452,255 @@ test_handshaking_caps(void **state)
 	b = dial(fx, "127.0.0.1");
 	assert_false(closed_within(a, 200));
 	assert_false(closed_within(b, 10));
-	c = dial(fx, "127.0.0.1"); /* a third from one address */
-	assert_true(closed_within(c, 2000));
+	/* A third from one address: it gets in, the oldest of that address
+	 * goes. */
+	c = dial(fx, "127.0.0.1");
+	assert_true(closed_within(a, 2000));
+	assert_false(closed_within(c, 200));
+	assert_false(closed_within(b, 10));
 	d = dial(fx, "127.0.0.2");
 	assert_false(closed_within(d, 200));
-	e = dial(fx, "127.0.0.3"); /* a fourth in all */
+	/* A fourth in all: the oldest of all goes. */
+	e = dial(fx, "127.0.0.3");
+	assert_true(closed_within(b, 2000));
+	assert_false(closed_within(e, 200));
+	/* One that sent its first message whole outlasts silent ones, older
+	 * or not: c and d go, then g, not f. */
+	hand_new(&f, dial(fx, "127.0.0.4"), true, NETWORK, fx->group);
+	hand_flush(&f);
+	assert_true(closed_within(c, 2000));
+	g = dial(fx, "127.0.0.5");
+	assert_true(closed_within(d, 2000));
+	h = dial(fx, "127.0.0.6");
 	assert_true(closed_within(e, 2000));
-	close(a); /* makes room for one more */
-	usleep(200000);
-	f = dial(fx, "127.0.0.1");
-	assert_false(closed_within(f, 200));
+	i = dial(fx, "127.0.0.7");
+	assert_true(closed_within(g, 2000));
+	assert_false(closed_within(f.fd, 200));
+	assert_false(closed_within(h, 10));
+	assert_false(closed_within(i, 10));
+	hand_free(&f);
+	close(a);
 	close(b);
 	close(c);
 	close(d);
 	close(e);
-	close(f);
+	close(g);
+	close(h);
+	close(i);
 	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "evicted 127.0.0.1:"));
 	assert_non_null(strstr(read_log(fx),
 	                       "too many connections in the handshake from this "
-	                       "address"));
-	assert_non_null(strstr(read_log(fx), "too many connections in the handshake"));
+	                       "address; 127.0.0.1:"));
+	assert_non_null(strstr(read_log(fx), "too many connections in the handshake; "
+	                                     "127.0.0.3:"));
+}
+
+/* A session from src (127.0.0.x) as the group of seed (NULL: a new one),
+ * with the hellos exchanged. */
+static void
+session_from(struct fx *fx, struct hand *h, const char *src, const uint8_t *seed)
+{
+	struct mu_buf msg = MU_BUF_INIT;
+	struct mu_scope *scope = mu_scope_new();
+
+	assert_non_null(scope);
+	hand_new_as(h, dial(fx, src), true, NETWORK, fx->group, seed);
+	assert_int_equal(hand_run(h, 1, 5000), 0);
+	assert_int_equal(mu_wire_encode_hello(&msg, "test", 4, scope), 0);
+	hand_send(h, &msg);
+	mu_scope_free(scope);
+	mu_buf_free(&msg);
+}
+
+/* Sends a want of no ids (more than a hello) and waits for its ack. */
+static void
+talk(struct hand *h, uint64_t req)
+{
+	struct mu_buf msg = MU_BUF_INIT;
+	uint8_t none[1][MU_ID_BYTES];
+
+	assert_int_equal(mu_wire_encode_want(&msg, req, (const uint8_t(*)[32])none, 0),
+	                 0);
+	hand_send(h, &msg);
+	assert_int_equal(hand_until(h, has_ack, (unsigned)req, 5000), 0);
+	mu_buf_free(&msg);
 }
 
 static void
-test_max_conns(void **state)
+test_session_caps(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_node_limits lim;
-	int a, b, c;
+	struct hand s1, s2, s3, s4, s5, s6;
+	uint8_t seed[32];
 
 	test_limits(&lim);
-	lim.max_conns = 2;
+	lim.max_conns = 3;
+	lim.max_sessions_per_ip = 2;
+	lim.max_sessions_per_key = 2;
+	start_node(fx, &lim);
+	randombytes_buf(seed, sizeof(seed));
+
+	/* Per address: the third from 127.0.0.1 pushes out the one that only
+	 * said hello, not the older one that talks. */
+	session_from(fx, &s1, "127.0.0.1", seed);
+	talk(&s1, 1);
+	session_from(fx, &s2, "127.0.0.1", NULL);
+	session_from(fx, &s3, "127.0.0.1", NULL);
+	assert_true(closed_within(s2.fd, 2000));
+	assert_false(closed_within(s1.fd, 200));
+	/* Per key: the third of s1's group, from other addresses. */
+	session_from(fx, &s4, "127.0.0.2", seed);
+	session_from(fx, &s5, "127.0.0.3", seed);
+	assert_true(closed_within(s4.fd, 2000));
+	assert_false(closed_within(s1.fd, 200));
+	/* In all (s1, s3, s5): the address holding the most goes first, and
+	 * of it the quiet one. */
+	session_from(fx, &s6, "127.0.0.4", NULL);
+	assert_true(closed_within(s3.fd, 2000));
+	assert_false(closed_within(s1.fd, 200));
+	assert_false(closed_within(s5.fd, 10));
+	assert_false(closed_within(s6.fd, 10));
+	talk(&s1, 2); /* still served */
+	hand_free(&s1);
+	hand_free(&s2);
+	hand_free(&s3);
+	hand_free(&s4);
+	hand_free(&s5);
+	hand_free(&s6);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "too many sessions from this address"));
+	assert_non_null(strstr(read_log(fx), "too many sessions of this group key"));
+	assert_non_null(strstr(read_log(fx), "too many sessions; 127.0.0.4:"));
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct hand quiet, busy;
+	int64_t t0;
+	uint64_t req = 1;
+
+	test_limits(&lim);
+	lim.idle_ms = 800;
+	start_node(fx, &lim);
+	session_from(fx, &quiet, "127.0.0.1", NULL);
+	session_from(fx, &busy, "127.0.0.2", NULL);
+	/* busy talks every 200 ms for three idle times; quiet says nothing
+	 * (its hello does not count) and is closed meanwhile. */
+	for (t0 = now_ms(); now_ms() - t0 < 2400;) {
+		talk(&busy, req++);
+		usleep(200000);
+	}
+	assert_true(closed_within(quiet.fd, 2000));
+	assert_false(closed_within(busy.fd, 10));
+	talk(&busy, req);
+	hand_free(&quiet);
+	hand_free(&busy);
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), " info closed 127.0.0.1:"));
+	assert_non_null(strstr(read_log(fx), "idle, no message but hellos for"));
+	assert_null(strstr(read_log(fx), "closed 127.0.0.2: idle"));
+}
+
+/* How many lines of log hold both level (" info ") and what. */
+static unsigned
+count_lines(const char *log, const char *level, const char *what)
+{
+	unsigned n = 0;
+
+	for (const char *l = log; l != NULL && *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		size_t len = end != NULL ? (size_t)(end - l) : strlen(l);
+		char line[1024];
+
+		snprintf(line, sizeof(line), "%.*s", (int)len, l);
+		if (strstr(line, level) != NULL && strstr(line, what) != NULL)
+			n++;
+		l = end != NULL ? end + 1 : NULL;
+	}
+	return n;
+}
+
+static void
+test_admission_log_rate_limited(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	int fds[6];
+	int64_t t0;
+
+	test_limits(&lim);
+	lim.max_handshaking_per_ip = 1;
+	lim.admit_log_ms = 1500;
+	start_node(fx, &lim);
+	/* Each connection evicts the one before: 5 evictions. */
+	for (int i = 0; i < 6; i++) {
+		fds[i] = dial(fx, "127.0.0.9");
+		if (i > 0)
+			assert_true(closed_within(fds[i - 1], 2000));
+	}
+	/* The first at info, the others at debug, then their count. */
+	for (t0 = now_ms(); !strstr(read_log(fx), " info 4 more connections refused, "
+	                                          "evicted or closed as idle");)
+		if (now_ms() - t0 > 5000)
+			fail_msg("no count of the held-back lines:\n%s", read_log(fx));
+		else
+			usleep(20000);
+	assert_int_equal(count_lines(read_log(fx), " info ", "evicted 127.0.0.9:"), 1);
+	assert_int_equal(count_lines(read_log(fx), " debug ", "evicted 127.0.0.9:"), 4);
+	for (int i = 0; i < 6; i++)
+		close(fds[i]);
+	stop_node(fx);
+}
+
+static void add_peer(const struct fx *fx, const char *addr);
+
+/* The daemon's dials do not wait while others hold every handshake slot. */
+static void
+test_dial_despite_full_caps(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct pollfd p;
+	socklen_t len = sizeof(sa);
+	int lfd, a, b, fd;
+	char addr[32];
+
+	test_limits(&lim);
+	lim.max_handshaking = 2;
 	start_node(fx, &lim);
 	a = dial(fx, "127.0.0.1");
 	b = dial(fx, "127.0.0.2");
 	assert_false(closed_within(a, 200));
-	c = dial(fx, "127.0.0.3");
-	assert_true(closed_within(c, 2000));
 	assert_false(closed_within(b, 10));
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	add_peer(fx, addr); /* the daemon reads the peers table every 2 s */
+	p = (struct pollfd){.fd = lfd, .events = POLLIN};
+	if (poll(&p, 1, 5000) != 1)
+		fail_msg("no dial while the handshake slots were full:\n%s",
+		         read_log(fx));
+	fd = accept(lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	/* Both strangers are still in (their deadline is 10 s). */
+	assert_false(closed_within(a, 10));
+	assert_false(closed_within(b, 10));
+	close(fd);
+	close(lfd);
 	close(a);
 	close(b);
-	close(c);
 	stop_node(fx);
-	assert_non_null(strstr(read_log(fx), "refused 127.0.0.3:"));
 }
 
 static void
@@ -695,7 +934,7 @@ slow_reader(struct fx *fx, size_t n, uint8_t (*ids)[MU_ID_BYTES], unsigned stall
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	struct mu_scope *scope = mu_scope_new();
 	struct mu_node_limits lim;
-	int fd, small = 2048;
+	int fd, small = 2048, mss = 536;
 
 	seed_causes(fx, n, ids);
 	test_limits(&lim);
@@ -706,6 +945,10 @@ slow_reader(struct fx *fx, size_t n, uint8_t (*ids)[MU_ID_BYTES], unsigned stall
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(fd >= 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+	/* Small segments keep the daemon's kernel send buffer small too (it
+	 * grows with them: 2.3 MB on loopback otherwise, 44 KB with these), so
+	 * that its write queue feels how fast this peer reads. */
+	setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof(mss));
 	sa.sin_port = htons(fx->port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -798,7 +1041,49 @@ test_write_stall(void **state)
 	free(ask);
 }
 
-/* Adds addr as a peer of the daemon's home (before it runs). */
+/* A peer that reads, but slowly: about 40 KiB/s, so that the daemon's queue
+ * (57 KB in one write, behind 44 KB in the kernel) takes longer than
+ * write_stall_ms to fall below out_low, while some of it is written every
+ * half second. It is not dropped, and gets everything it asked for. */
+static void
+test_slow_reader_finishes(void **state)
+{
+	struct fx *fx = *state;
+	enum { N = 24 };
+	uint8_t ids[N][MU_ID_BYTES], buf[2048];
+	struct mu_buf msg = MU_BUF_INIT;
+	struct mu_why why = {""};
+	struct hand h;
+	int64_t t0;
+	ssize_t n;
+
+	slow_reader(fx, N, ids, 1500, &h, &msg);
+	msg.len = 0;
+	assert_int_equal(mu_wire_encode_want(&msg, 1, (const uint8_t(*)[32])ids, N), 0);
+	hand_send(&h, &msg);
+	for (t0 = now_ms(); !has_ack(&h, 1);) {
+		if (now_ms() - t0 > 60000)
+			fail_msg("%u of %d records after 60 s", h.nrecs, N);
+		n = read(h.fd, buf, sizeof(buf));
+		if (n <= 0)
+			fail_msg("the daemon dropped a slow reader after %u of %d "
+			         "records:\n%s",
+			         h.nrecs, N, log_tail(fx));
+		assert_int_equal(
+		    mu_sess_feed(h.s, buf, (size_t)n, &h.out, hand_on_msg, &h, &why),
+		    0);
+		hand_flush(&h);
+		usleep(50000);
+	}
+	assert_int_equal(h.nrecs, N);
+	hand_free(&h);
+	stop_node(fx);
+	assert_null(strstr(read_log(fx), "the peer stopped reading"));
+	mu_buf_free(&msg);
+}
+
+/* Adds addr as a peer of the daemon's home (before it runs, or while it
+ * does: it reads the peers table every 2 s). */
 static void
 add_peer(const struct fx *fx, const char *addr)
 {
@@ -967,8 +1252,13 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_handshaking_caps, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_max_conns, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handshake_eviction, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_caps, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idle_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_admission_log_rate_limited, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_dial_despite_full_caps, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_oversized_handshake_message, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_handshake_and_hello, setup, teardown),
@@ -976,6 +1266,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_invalid_records_ban, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_stall, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slow_reader_finishes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_redial_backoff, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serve_lock_and_bad_listen, setup,
 	                                    teardown),
