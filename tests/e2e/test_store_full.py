@@ -13,6 +13,7 @@ import re
 import resource
 import struct
 import subprocess
+import time
 import unittest
 
 import musterlib
@@ -236,10 +237,24 @@ class DiskFull(unittest.TestCase):
         self.assertLess(len(missing), 1024)  # what a peer sends unacked
         self.assert_no_tail(a, "on the full disk")
 
+        # What the store left free taken too, connections come and go:
+        # serve.conns cannot be written, which is said once.
+        filler = os.path.join(a.path, "filler")
+        fill(filler)
+        for _ in range(4):
+            recbuild.Pusher(server.port, server.network, seed,
+                            [recbuild.group_of(seed)]).close()
+        server.wait_log(r"cannot record connections for status: .*No space left")
+        time.sleep(0.2)  # not a timing check: the last close's line, if any
+        self.assertEqual(server.log().count(" warn cannot record connections"), 1,
+                         "\n".join(l for l in server.log().splitlines()
+                                   if "connections" in l or "full" in l))
+
         # 2 MiB freed. A peer holding them all is added: the daemon dials
         # it and reconciles, and the peer sends the missing records as a
         # catch-up does, in commits far larger than 2 MiB.
         os.unlink(ballast)
+        os.unlink(filler)
         path = os.path.join(g.tmp, "pool.muster")
         with open(path, "wb") as f:
             f.write(recbuild.export_stream(pool))
@@ -249,6 +264,7 @@ class DiskFull(unittest.TestCase):
         # 64 records of 8 KB: a quarter of what was freed.
         musterlib.wait_until(lambda: len(recbuild.stored_ids(self, a)) >= full + 64,
                              30, "records stored after 2 MiB were freed")
+        self.assertIn("connections recorded for status again", server.log())
         self.assertTrue(server.running())
         server.stop()
         self.assert_no_tail(a, "after the disk filled again")
