@@ -14,6 +14,7 @@ mu_node_publish_conns(struct mu_node *node)
 	struct mu_buf text = MU_BUF_INIT;
 	struct mu_why why = {{0}};
 	struct mu_conn *c;
+	uint64_t now;
 	int rc = 0;
 
 	if (node->once)
@@ -32,11 +33,28 @@ mu_node_publish_conns(struct mu_node *node)
 	}
 	if (rc == 0)
 		rc = mu_buf_push(&text, '\0');
-	/* Only status output depends on it: a failure is logged, not fatal. */
-	if (rc != 0 ||
-	    mu_home_write_conns(node->home, (const char *)text.data, &why) != 0)
+	/* Only status output depends on it: a failure is logged, not fatal.
+	 * On a full disk writes fail and succeed by turns (an empty list
+	 * needs no block), so a failure is said at most once every
+	 * MU_NODE_FULL_LOG_MS, as for the store. */
+	if (rc == 0)
+		rc = mu_home_write_conns(node->home, (const char *)text.data, &why);
+	now = uv_now(node->loop);
+	if (rc == 0 && node->conns_failed) {
+		node->conns_failed = false;
+		mu_node_log(node, MU_LOG_INFO, "connections recorded for status again");
+	} else if (rc != 0 && !node->conns_failed &&
+	           (node->conns_failed_ms == 0 ||
+	            now - node->conns_failed_ms >= MU_NODE_FULL_LOG_MS)) {
+		node->conns_failed = true;
+		node->conns_failed_ms = now != 0 ? now : 1;
 		mu_node_log(node, MU_LOG_WARN,
-		            "cannot record connections for status: %s",
+		            "cannot record connections for status: %s; said once "
+		            "until it works again",
 		            why.text[0] ? why.text : mu_strerror(rc));
+	} else if (rc != 0) {
+		mu_node_log(node, MU_LOG_DEBUG,
+		            "still cannot record connections for status");
+	}
 	mu_buf_free(&text);
 }

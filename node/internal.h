@@ -58,6 +58,10 @@ struct mu_node {
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
 	uint64_t store_full_ms;
+	/* conns_file.c: a failure to write serve.conns was logged and no
+	 * write succeeded since; when it was logged (uv_now(), 0: never). */
+	bool conns_failed;
+	uint64_t conns_failed_ms;
 };
 
 /* --- logging (log.c) ------------------------------------------------------ */

@@ -370,8 +370,9 @@ fresh_cmp(const void *a, const void *b)
 	              ((const struct mu_sync_fresh *)b)->id, 32);
 }
 
-/* Stores the records of list in one transaction; fills fresh with those
- * stored as new. */
+/* Stores the records of list, in one transaction unless the disk is full
+ * (mu_store_put_fit); fills fresh with those stored as new. MU_EFULL when
+ * some did not fit: fresh then has those that did. */
 static int
 store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
            struct mu_sync_fresh *fresh, size_t *nfresh, struct mu_why *why)
@@ -379,7 +380,7 @@ store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
 	const struct mu_record **recs = calloc(total, sizeof(*recs));
 	enum mu_put_result *results = malloc(total * sizeof(*results));
 	struct mu_sync_batch *b;
-	size_t n = 0, k;
+	size_t n = 0, k, stored = 0;
 	int rc;
 
 	if (recs == NULL || results == NULL) {
@@ -389,12 +390,13 @@ store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
 	for (b = list; b != NULL; b = b->next)
 		for (k = 0; k < b->nkeep; k++)
 			recs[n++] = &b->recs[b->keep[k]];
-	if ((rc = mu_store_put(node->store, recs, n, results, why)) != 0)
+	rc = mu_store_put_fit(node->store, recs, n, results, &stored, why);
+	if (rc != 0 && rc != MU_EFULL)
 		goto out;
 	n = 0;
 	for (b = list; b != NULL; b = b->next)
 		for (k = 0; k < b->nkeep; k++, n++) {
-			if (results[n] != MU_PUT_NEW)
+			if (n >= stored || results[n] != MU_PUT_NEW)
 				continue;
 			memcpy(fresh[*nfresh].id, recs[n]->id, 32);
 			fresh[*nfresh].kind = (uint8_t)recs[n]->kind;
@@ -484,7 +486,6 @@ commit_end(struct mu_node *node, struct mu_sync_state *st)
 		 * be served what is stored. */
 		snprintf(what, sizeof(what), "%zu records from peers", total);
 		mu_node_store_full(node, what, st->store_why.text);
-		nfresh = 0;
 		rc = 0;
 	} else if (rc != 0) {
 		mu_node_log(node, MU_LOG_ERROR, "cannot store %zu records: %s", total,

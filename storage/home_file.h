@@ -1,7 +1,7 @@
 /*
  * home_file.h - file helpers shared by storage/home*.c: paths in the home,
  * whole writes and reads, and the checks every key file passes before it is
- * read (home.c defines them).
+ * read (home.c defines them, but for mu_home__clean_restores).
  *
  * Nothing here is public: names carry the mu_home__ prefix and no layer
  * above storage/ includes this file.
@@ -18,6 +18,11 @@
 
 /* dir/name, malloc()ed (the caller frees it); NULL when out of memory. */
 char *mu_home__join(const char *dir, const char *name);
+
+/* Removes the copies (HOME/store.restore-XXXXXX) that restores killed
+ * before their end left behind (home_restore.c). Only for the holder of the
+ * serve lock, which every restore holds while its copy exists. */
+void mu_home__clean_restores(const char *home);
 
 /* Writes all n bytes, retrying on EINTR; 0, or -1 with errno set. */
 int mu_home__write_all(int fd, const void *buf, size_t n);

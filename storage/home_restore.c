@@ -7,11 +7,16 @@
  * then one rename(2) with RENAME_EXCHANGE swaps the two directories, so the
  * home always has a complete store, the old one or the new one. The old one
  * is kept as HOME/store.prev-TIME until the user removes it.
+ *
+ * The copy is made under the serve lock, so a copy left by a restore that
+ * was killed is removed by whoever takes that lock next (a restore or
+ * `muster serve`): no restore can be running then.
  */
 #define _GNU_SOURCE /* renameat2 */
 
 #include "store_check.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -25,6 +30,7 @@
 
 #define DATA_FILE "data.mdb" /* LMDB's file in an environment directory */
 #define COPY_BUF  65536
+#define COPY_DIR  "store.restore-" /* + mkdtemp's 6 characters */
 
 /* Copies the backup at path into dir/data.mdb and syncs it. */
 static int
@@ -142,6 +148,27 @@ remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+void
+mu_home__clean_restores(const char *home)
+{
+	const size_t plen = sizeof(COPY_DIR) - 1;
+	struct dirent *e;
+	char *p;
+	DIR *d;
+
+	if ((d = opendir(home)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, COPY_DIR, plen) != 0 ||
+		    strlen(e->d_name) != plen + 6)
+			continue;
+		if ((p = mu_home__join(home, e->d_name)) != NULL)
+			remove_tree(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 /* The name the replaced store gets: HOME/store.prev-20261126T021500Z, with
  * -2, -3... when a restore in the same second was there first. */
 static int
@@ -226,7 +253,7 @@ mu_home_restore(const struct mu_home *home, const char *path,
 	if (why != NULL)
 		why->text[0] = '\0';
 	if (store == NULL ||
-	    (copy = mu_home__join(home->dir, "store.restore-XXXXXX")) == NULL) {
+	    (copy = mu_home__join(home->dir, COPY_DIR "XXXXXX")) == NULL) {
 		err = mu_fail(why, MU_ENOMEM, "restoring: out of memory");
 		goto out;
 	}

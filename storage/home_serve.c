@@ -189,6 +189,7 @@ mu_home_lock_serve(const struct mu_home *home, const char *info, int *fd,
 	}
 	*fd = lfd;
 	lfd = -1;
+	mu_home__clean_restores(home->dir);
 out:
 	if (lfd >= 0)
 		close(lfd);

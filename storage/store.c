@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "../protocol/textform.h"
 #include "store_defer.h"
@@ -83,6 +84,87 @@ full_cause(struct mu_store *st)
 	    (uint64_t)sb.st_size + FULL_SLACK > (uint64_t)rl.rlim_cur)
 		return EFBIG;
 	return EIO;
+}
+
+/* The bytes of data.mdb that committed data uses: its pages up to the last
+ * one the newest commit names (me_last_pgno). */
+static int
+used_bytes(struct mu_store *st, uint64_t *used, off_t *size)
+{
+	mdb_filehandle_t fd;
+	MDB_envinfo info;
+	MDB_stat ms;
+	struct stat sb;
+
+	if (mdb_env_info(st->env, &info) != 0 || mdb_env_stat(st->env, &ms) != 0 ||
+	    mdb_env_get_fd(st->env, &fd) != 0 || fstat(fd, &sb) != 0)
+		return MU_EIO;
+	*used = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+	*size = sb.st_size;
+	return 0;
+}
+
+/*
+ * LMDB grows data.mdb by writing pages past its end: at the commit, and
+ * earlier when a large transaction spills pages out of memory. It never
+ * shrinks it. A write that fails, on a full disk above all, leaves the
+ * pages it managed to write past the last committed one, taking the very
+ * space whose lack made it fail; an aborted transaction leaves its spilled
+ * pages. So the file is cut back to the committed pages after either.
+ *
+ * That is safe under the write lock, which the caller holds (txn is its
+ * write transaction, to be aborted right after without another read of its
+ * pages): only the lock's holder writes pages past me_last_pgno, every
+ * reader's snapshot (of any process) ends at or below it, and the
+ * committed pages are below it. The store never uses MDB_WRITEMAP, under
+ * which LMDB would size the file to the map itself.
+ */
+static int
+trim_in(struct mu_store *st)
+{
+	mdb_filehandle_t fd;
+	unsigned flags = 0;
+	uint64_t used;
+	off_t size;
+
+	if (mdb_env_get_flags(st->env, &flags) != 0 || (flags & MDB_WRITEMAP) != 0 ||
+	    used_bytes(st, &used, &size) != 0 || mdb_env_get_fd(st->env, &fd) != 0)
+		return MU_EIO;
+	if ((uint64_t)size <= used)
+		return 0;
+	return ftruncate(fd, (off_t)used) == 0 ? 0 : MU_EIO;
+}
+
+int
+mu_store__trim(struct mu_store *st, MDB_txn *txn)
+{
+	MDB_txn *own = NULL;
+	int err;
+
+	if (st == NULL || st->env == NULL || st->read_only)
+		return MU_EINVAL;
+	if (txn == NULL && mu_store__begin(st, true, &own, NULL) != 0)
+		return MU_EIO;
+	err = trim_in(st);
+	if (own != NULL)
+		mdb_txn_abort(own);
+	return err;
+}
+
+uint64_t
+mu_store__room(struct mu_store *st)
+{
+	struct statvfs vfs;
+	uint64_t used;
+	off_t size;
+
+	if (statvfs(st->dir, &vfs) != 0)
+		return UINT64_MAX;
+	/* Pages past the committed ones are written over before the file
+	 * grows. */
+	if (used_bytes(st, &used, &size) != 0 || (uint64_t)size < used)
+		used = (uint64_t)size;
+	return (uint64_t)vfs.f_bavail * vfs.f_frsize + ((uint64_t)size - used);
 }
 
 int
@@ -183,10 +265,15 @@ int
 mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why)
 {
 	if (err != 0) {
+		if (err == MU_EFULL)
+			mu_store__trim(st, txn);
 		mdb_txn_abort(txn);
 		return err;
 	}
-	return mu_store__err(st, mdb_txn_commit(txn), "committing to the store", why);
+	err = mu_store__err(st, mdb_txn_commit(txn), "committing to the store", why);
+	if (err != 0)
+		mu_store__trim(st, NULL);
+	return err;
 }
 
 int

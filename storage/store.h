@@ -67,10 +67,27 @@ const char *mu_put_result_name(enum mu_put_result r);
  * what happened to recs[i]; records later in the batch see earlier ones.
  * Returns 0 when the transaction committed, or an error after which nothing
  * of the batch is stored: MU_EFULL when the map or the disk is full (why
- * says which and how to fix it), MU_EIO otherwise.
+ * says which and how to fix it), MU_EIO otherwise. A failed write leaves
+ * data.mdb no larger than before it.
  */
 int mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
                  enum mu_put_result *results, struct mu_why *why);
+
+/*
+ * The same in as many transactions as a full disk needs. Each commit is
+ * sized so that what it can add to the file fits the room left on the
+ * store's file system (a bound that errs high; one record is always tried);
+ * after MU_EFULL the records not yet stored are tried again in commits of
+ * half as many, down to one. The size that fitted is kept for the next call
+ * and doubles after each commit that succeeds. A failed commit gives back
+ * what it wrote to the file (mu_store_put). *stored gets the number of
+ * records stored, recs[0..*stored), whose results are set; the rest were
+ * not stored. Returns 0 when all were, else the error that stopped it
+ * (MU_EFULL when even one record did not fit). Calls on one store must not
+ * overlap.
+ */
+int mu_store_put_fit(struct mu_store *st, const struct mu_record *const *recs, size_t n,
+                     enum mu_put_result *results, size_t *stored, struct mu_why *why);
 
 /*
  * The same, with the transaction kept open across calls, for a long stream
@@ -78,7 +95,9 @@ int mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_
  * The records given to mu_store_batch_put() are copied into the store's
  * pages and may be freed when it returns; results[i] is final only once
  * the commit succeeds. After a failed put only abort is allowed. Commit and
- * abort free the batch; abort takes NULL. A batch holds the store's write
+ * abort free the batch; abort takes NULL. A failed commit, or an abort,
+ * leaves data.mdb no larger than before the batch (a large batch writes
+ * pages to it before its commit). A batch holds the store's write
  * lock until it ends: other writers, such as a running daemon, wait.
  */
 struct mu_store_batch;

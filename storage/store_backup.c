@@ -8,16 +8,24 @@
  * It is written next to its final name and renamed into place only once it
  * is on disk, so a crash or a full disk never leaves half a backup under the
  * name the user gave.
+ *
+ * A backup killed midway leaves its temp file, PATH.tmp-XXXXXX. The next
+ * backup to PATH removes such files, but not the file of a backup to PATH
+ * that runs now in another process: each backup holds an flock on its temp
+ * file until it ends (the kernel drops it when the process dies), and only
+ * an unlocked one is removed.
  */
 #define _GNU_SOURCE /* renameat2 */
 
 #include "store_check.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -63,6 +71,85 @@ disk_err(int e, const char *path, const char *what, struct mu_why *why)
 	return mu_fail(why, MU_EIO, "%s %s: %s", what, path, strerror(e));
 }
 
+#define TMP_SUFFIX ".tmp-XXXXXX"
+
+/* Whether name is base followed by a temp suffix. */
+static bool
+is_tmp_of(const char *name, const char *base, size_t blen)
+{
+	return strncmp(name, base, blen) == 0 &&
+	       strncmp(name + blen, TMP_SUFFIX, 5) == 0 &&
+	       strlen(name + blen) == sizeof(TMP_SUFFIX) - 1;
+}
+
+/* Removes the temp files that killed backups to path left: those that no
+ * process holds locked. */
+static void
+clean_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t dlen = slash != NULL ? (size_t)(slash - path) : 0;
+	char *dir = slash == NULL ? strdup(".") : strndup(path, dlen > 0 ? dlen : 1);
+	struct stat held, named;
+	struct dirent *e;
+	int dfd = -1, fd;
+	DIR *d = NULL;
+
+	if (dir == NULL || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(dfd)) == NULL)
+		goto out;
+	dfd = -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!is_tmp_of(e->d_name, base, strlen(base)))
+			continue;
+		fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* Locked: a backup is writing it. Unlocked but renamed or
+		 * replaced meanwhile: not ours to judge. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &held) == 0 &&
+		    fstatat(dirfd(d), e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+			unlinkat(dirfd(d), e->d_name, 0);
+		close(fd);
+	}
+out:
+	if (d != NULL)
+		closedir(d);
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
+}
+
+/* Makes the temp file tmp (a mkstemp template), locked for as long as it is
+ * open: a file that another backup's clean_stale() removed between its
+ * creation and the lock is made again. */
+static int
+make_tmp(char *tmp, struct mu_why *why)
+{
+	size_t len = strlen(tmp);
+	struct stat held, named;
+	int fd;
+
+	for (int i = 0; i < 8; i++) {
+		memcpy(tmp + len - 6, "XXXXXX", 6);
+		/* mkstemp() makes the file 0600: the records are not secret,
+		 * but the peers table says whom this node talks to. */
+		if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
+			return disk_err(errno, tmp, "cannot create", why);
+		if (flock(fd, LOCK_EX) == 0 && fstat(fd, &held) == 0 &&
+		    stat(tmp, &named) == 0 && held.st_ino == named.st_ino &&
+		    held.st_dev == named.st_dev)
+			return fd;
+		close(fd);
+	}
+	return mu_fail(why, MU_EIO,
+	               "cannot create a temp file next to %s: it is "
+	               "removed as soon as it is made",
+	               tmp);
+}
+
 /* Renames tmp to path; without force only when path does not exist. */
 static int
 put_in_place(const char *tmp, const char *path, bool force, struct mu_why *why)
@@ -92,7 +179,7 @@ mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why
 {
 	struct stat sb;
 	char *tmp = NULL;
-	int fd = -1, err = 0, rc;
+	int fd = -1, hold, err = 0, rc;
 	size_t n;
 
 	if (why != NULL)
@@ -102,17 +189,15 @@ mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why
 		               "%s already exists: choose another name, or add "
 		               "--force to replace it",
 		               path);
-	n = strlen(path) + sizeof(".tmp-XXXXXX");
+	n = strlen(path) + sizeof(TMP_SUFFIX);
 	if ((tmp = malloc(n)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "backing up the store: out of memory");
-	snprintf(tmp, n, "%s.tmp-XXXXXX", path);
-	/* mkstemp() makes the file 0600: the records are not secret, but the
-	 * peers table says whom this node talks to. */
-	fd = mkostemp(tmp, O_CLOEXEC);
+	snprintf(tmp, n, "%s" TMP_SUFFIX, path);
+	clean_stale(path);
+	fd = make_tmp(tmp, why);
 	if (fd < 0) {
-		err = disk_err(errno, tmp, "cannot create", why);
 		free(tmp);
-		return err;
+		return fd;
 	}
 	rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
 	if (rc == ENOSPC || rc == EIO)
@@ -121,6 +206,8 @@ mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why
 		err = mu_store__err(st, rc, "copying the store", why);
 	else if (fsync(fd) != 0)
 		err = disk_err(errno, tmp, "cannot write", why);
+	/* The lock stays, through hold, until the file has its name. */
+	hold = dup(fd);
 	if (close(fd) != 0 && err == 0)
 		err = disk_err(errno, tmp, "cannot write", why);
 	if (err == 0)
@@ -129,6 +216,8 @@ mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why
 		err = disk_err(errno, path, "cannot sync the directory of", why);
 	if (err != 0)
 		unlink(tmp);
+	if (hold >= 0)
+		close(hold);
 	free(tmp);
 	return err;
 }

@@ -55,6 +55,7 @@ struct mu_store {
 	bool read_only;
 	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
 	char *dir;          /* owned, for messages */
+	size_t fit_cap;     /* mu_store_put_fit's records per commit; 0: all */
 
 	/* The map's budget (store_map.c), and map_base and map_len above:
 	 * under map_mu, as reads run on several threads. */
@@ -167,8 +168,26 @@ int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYT
                    struct mu_record *rec, struct mu_why *why);
 
 /* Ends a write transaction: aborts it when err is not 0 (and returns err),
- * else commits it. */
+ * else commits it. A full store (MU_EFULL) or a failed commit gives back
+ * the file's pages past the committed ones (mu_store__trim). */
 int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why);
+
+/*
+ * Cuts data.mdb back to the pages the last commit uses, giving back to the
+ * disk what a failed write or an aborted transaction wrote past them. txn
+ * is the caller's write transaction, which it aborts right after without
+ * reading through it again; NULL: one is begun (waiting for the write lock)
+ * and aborted. 0, or MU_EIO/MU_EINVAL with the file left as it was (space,
+ * never data, is what a failure costs, so callers go on without it).
+ */
+int mu_store__trim(struct mu_store *st, MDB_txn *txn);
+
+/*
+ * The bytes the store's file can still grow into: the free space of its
+ * file system (for this user), plus what the file holds past its committed
+ * pages, which LMDB writes over first. UINT64_MAX when unknown.
+ */
+uint64_t mu_store__room(struct mu_store *st);
 
 /*
  * mu_store__load of the id an index entry holds (id is the entry's value or

@@ -454,6 +454,8 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 		rc = mdb_txn_commit(b->p.txn);
 		b->p.txn = NULL;
 		err = mu_store__err(b->p.st, rc, "committing to the store", why);
+		if (err != 0)
+			mu_store__trim(b->p.st, NULL);
 	}
 	mu_store_batch_abort(b);
 	return err;
@@ -464,8 +466,12 @@ mu_store_batch_abort(struct mu_store_batch *b)
 {
 	if (b == NULL)
 		return;
-	if (b->p.txn != NULL)
+	/* A large batch spills pages to the file before its commit: the
+	 * space they took goes back with it. */
+	if (b->p.txn != NULL) {
+		mu_store__trim(b->p.st, b->p.txn);
 		mdb_txn_abort(b->p.txn);
+	}
 	free(b);
 }
 
@@ -488,4 +494,70 @@ mu_store_put(struct mu_store *st, const struct mu_record *const *recs, size_t n,
 		return err;
 	}
 	return mu_store_batch_commit(b, why);
+}
+
+/* What a commit may add to the file, per record and once: LMDB copies every
+ * page a write touches, so a record costs its own bytes and a leaf of each
+ * index it enters (bodies, ids, by_time, by_group, current, ev_start), the
+ * commit the branch pages above them and the free list's pages. A bound
+ * that errs high: on a full disk a commit sized by it fits. */
+#define FIT_PAGES_PER_RECORD 6
+#define FIT_PAGES_PER_COMMIT 64
+/* Past this many records per commit, mu_store_put_fit stops counting and
+ * puts whole batches again. */
+#define FIT_CAP_MAX 65536
+
+/* How many of the n records a commit can take while its growth fits the
+ * room the store's file has; at least one, which is then tried anyway. */
+static size_t
+fit_room(struct mu_store *st, const struct mu_record *const *recs, size_t n)
+{
+	uint64_t room = mu_store__room(st), page, need;
+	MDB_stat ms;
+	size_t k;
+
+	if (room == UINT64_MAX || mdb_env_stat(st->env, &ms) != 0)
+		return n;
+	page = ms.ms_psize;
+	need = FIT_PAGES_PER_COMMIT * page;
+	for (k = 0; k < n; k++) {
+		need += (recs[k]->raw_len + page - 1) / page * page +
+		        FIT_PAGES_PER_RECORD * page;
+		if (need > room)
+			break;
+	}
+	return k > 0 ? k : 1;
+}
+
+int
+mu_store_put_fit(struct mu_store *st, const struct mu_record *const *recs, size_t n,
+                 enum mu_put_result *results, size_t *stored, struct mu_why *why)
+{
+	size_t done = 0, k, room;
+	int err = 0;
+
+	while (done < n) {
+		k = n - done;
+		if (st->fit_cap != 0 && st->fit_cap < k)
+			k = st->fit_cap;
+		room = fit_room(st, recs + done, k);
+		if (room < k)
+			k = room;
+		err = mu_store_put(st, recs + done, k, results + done, why);
+		if (err == 0) {
+			done += k;
+			/* Back up to whole batches once commits fit again. */
+			if (st->fit_cap != 0)
+				st->fit_cap =
+				    st->fit_cap < FIT_CAP_MAX ? 2 * st->fit_cap : 0;
+			continue;
+		}
+		if (err != MU_EFULL)
+			break;
+		st->fit_cap = k > 1 ? k / 2 : 1;
+		if (k == 1)
+			break;
+	}
+	*stored = done;
+	return err;
 }

@@ -66,7 +66,9 @@ class Pusher:
 
     WINDOW = 8
 
-    def __init__(self, port, network, seed, scope):
+    def __init__(self, port, network, seed, scope, batch=BATCH, window=WINDOW):
+        self.batch = batch  # records per message: fewer for large records
+        self.window = window
         self.peer = noisepeer.Peer(port, network, seed, timeout=30)
         self.peer.handshake()
         self.peer.hello(scope)
@@ -83,8 +85,8 @@ class Pusher:
         req = 0
         pos = 0
         while pos < len(records) or inflight:
-            while pos < len(records) and len(inflight) < self.WINDOW:
-                chunk = records[pos:pos + BATCH]
+            while pos < len(records) and len(inflight) < self.window:
+                chunk = records[pos:pos + self.batch]
                 pos += len(chunk)
                 req += 1
                 inflight[req] = [rid.hex() for rid, _raw in chunk]

@@ -6,15 +6,19 @@ taken after is the store record for record; restore refuses while the
 daemon runs and refuses files that are no backup, and otherwise replaces
 the store, keeping the previous one aside."""
 
+import glob
 import json
 import os
+import signal
 import stat
+import subprocess
 import threading
+import time
 import unittest
 
 import musterlib
 import recbuild
-from musterlib import Home, assert_one_line_error, wait_until
+from musterlib import BIN, Home, assert_one_line_error, wait_until
 
 
 def tearDownModule():
@@ -118,6 +122,75 @@ class Backup(unittest.TestCase):
         self.assertEqual(recbuild.stored_ids(self, a), recbuild.stored_ids(self, h))
         server.start()
         server.stop()
+
+    def start_until(self, home, args, pattern):
+        """Starts `muster ARGS` and stops it (SIGSTOP) as soon as it has
+        made a file matching pattern; returns the process, or None when it
+        finished first."""
+        before = set(glob.glob(pattern))
+        proc = subprocess.Popen([BIN, "--home", home.path] + args,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        while proc.poll() is None:
+            if set(glob.glob(pattern)) - before:
+                proc.send_signal(signal.SIGSTOP)
+                if set(glob.glob(pattern)) - before:
+                    return proc
+                proc.send_signal(signal.SIGCONT)
+            time.sleep(0.0005)
+        return None
+
+    def killed_midway(self, home, args, pattern):
+        """Runs `muster ARGS` until it has made a file matching pattern,
+        then SIGKILLs it; returns what it left."""
+        for _attempt in range(20):
+            proc = self.start_until(home, args, pattern)
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+                left = glob.glob(pattern)
+                self.assertTrue(left)
+                return left
+            self.assertEqual(glob.glob(pattern), [])
+        self.fail("muster %s always finished before it could be killed" % args)
+
+    def test_killed_backup_and_restore_leave_nothing(self):
+        a = Home(self, "a")
+        a.init("Alpha")
+        g = Home(self, "g")
+        g.init("Source")
+        a.ok("follow", g.key)
+        path = os.path.join(a.tmp, "pool.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream(recbuild.causes(g.secret(), 12000, pad=900)))
+        a.import_file(path)
+        dest = os.path.join(a.tmp, "b.mdb")
+
+        # A killed backup's temp file goes at the next backup to that name.
+        left = self.killed_midway(a, ["backup", dest], dest + ".tmp-*")
+        # ...but not the file of a backup to that name running meanwhile.
+        running = self.start_until(a, ["backup", "--force", dest], dest + ".tmp-*")
+        self.assertIsNotNone(running)
+        held = set(glob.glob(dest + ".tmp-*"))
+        self.assertEqual(len(held), 1)
+        self.assertFalse(held & set(left))
+        a.ok("backup", "--force", dest)
+        self.assertEqual(set(glob.glob(dest + ".tmp-*")), held)
+        running.send_signal(signal.SIGCONT)
+        self.assertEqual(running.wait(60), 0, "the backup that ran meanwhile")
+        self.assertEqual(glob.glob(dest + ".tmp-*"), [])
+
+        # A killed restore's copy goes at the next start of serve...
+        copies = os.path.join(a.path, "store.restore-*")
+        self.killed_midway(a, ["restore", dest], copies)
+        server = a.serve(musterlib.network_name())
+        self.assertEqual(glob.glob(copies), [])
+        server.stop()
+        # ...or at the next restore.
+        self.killed_midway(a, ["restore", dest], copies)
+        a.ok("restore", dest)
+        self.assertEqual(glob.glob(copies), [])
+        self.assertEqual(a.json("check", "--json")["problems"], [])
 
     def test_restore_refuses_what_is_no_backup(self):
         a = Home(self, "a")

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -552,6 +555,98 @@ test_map_size_env(void **state)
 	reopen(fx, NULL);
 	assert_int_equal(mu_store_put(fx->st, batch, 40, res, &why), 0);
 	assert_int_equal(count(fx->st), 40);
+	free(desc);
+}
+
+static off_t
+data_size(const struct fx *fx)
+{
+	char path[96];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/data.mdb", fx->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+/* The store's file may grow by room bytes only, as on a disk with that much
+ * free: writes past it fail (a short write, then EFBIG), as ENOSPC does.
+ * 0 lifts the limit again. */
+static void
+limit_file(const struct fx *fx, off_t room)
+{
+	struct rlimit rl;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = room > 0 ? (rlim_t)(data_size(fx) + room) : rl.rlim_max;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+#define FULL_RECS 64
+
+/* A write that fails on a full disk gives back the space it took, and
+ * mu_store_put_fit stores what fits in smaller commits. */
+static void
+test_file_full(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *batch[FULL_RECS], *keep;
+	enum mu_put_result res[FULL_RECS];
+	struct mu_store_batch *b;
+	struct mu_why why = {{0}};
+	char *desc = malloc(7001);
+	size_t stored = 0, more = 0;
+	char d[16];
+	off_t before;
+	struct seen s;
+
+	assert_non_null(desc);
+	memset(desc, 'z', 7000);
+	desc[7000] = '\0';
+	keep = cause(&fx->g[0], "keep", 1, NOW - 100, "Keep");
+	assert_int_equal(put1(fx->st, keep), MU_PUT_NEW);
+	for (int i = 0; i < FULL_RECS; i++) {
+		snprintf(d, sizeof(d), "big-%d", i);
+		batch[i] = cause_desc(&fx->g[0], d, 1, NOW - 100, "Big", desc);
+	}
+	signal(SIGXFSZ, SIG_IGN);
+
+	/* About 8 KiB a record: the batch needs 512 KiB, 128 KiB are left. */
+	before = data_size(fx);
+	limit_file(fx, 128 * 1024);
+	assert_int_equal(mu_store_put(fx->st, batch, FULL_RECS, res, &why), MU_EFULL);
+	assert_non_null(strstr(why.text, "ulimit -f"));
+	assert_int_equal(data_size(fx), before);
+
+	/* The same in a batch kept open, as import does. */
+	assert_int_equal(mu_store_batch_begin(fx->st, &b, &why), 0);
+	assert_int_equal(mu_store_batch_put(b, batch, FULL_RECS, res, &why), 0);
+	assert_int_equal(mu_store_batch_commit(b, &why), MU_EFULL);
+	assert_int_equal(data_size(fx), before);
+	assert_int_equal(count(fx->st), 1);
+
+	/* In parts, what fits is stored. */
+	assert_int_equal(mu_store_put_fit(fx->st, batch, FULL_RECS, res, &stored, &why),
+	                 MU_EFULL);
+	assert_true(stored >= 4 && stored < FULL_RECS);
+	assert_int_equal(count(fx->st), 1 + stored);
+	for (size_t i = 0; i < stored; i++) {
+		assert_int_equal(res[i], MU_PUT_NEW);
+		assert_int_equal(get_id(fx->st, batch[i]->id, &s), 0);
+	}
+	assert_int_equal(get_id(fx->st, batch[stored]->id, &s), MU_ENOTFOUND);
+	assert_true(data_size(fx) <= before + 128 * 1024);
+
+	/* With room again, the rest goes in. */
+	limit_file(fx, 0);
+	assert_int_equal(mu_store_put_fit(fx->st, batch + stored, FULL_RECS - stored,
+	                                  res, &more, &why),
+	                 0);
+	assert_int_equal(more, FULL_RECS - stored);
+	assert_int_equal(count(fx->st), 1 + FULL_RECS);
+	reopen(fx, NULL);
+	assert_int_equal(count(fx->st), 1 + FULL_RECS);
+	signal(SIGXFSZ, SIG_DFL);
 	free(desc);
 }
 
@@ -1289,13 +1384,27 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_put_get),         T_(test_read_raw),     T_(test_duplicate),
-	    T_(test_replace_rev),     T_(test_replace_ties), T_(test_delete_addr),
-	    T_(test_tombstone_first), T_(test_delete_id),    T_(test_map_full),
-	    T_(test_map_size_env),    T_(test_events),       T_(test_list),
-	    T_(test_each_order),      T_(test_alliances),    T_(test_corrupt),
-	    T_(test_schema),          T_(test_release_map),  T_(test_read_only),
-	    T_(test_counts),          T_(test_map_budget),
+	    T_(test_put_get),
+	    T_(test_read_raw),
+	    T_(test_duplicate),
+	    T_(test_replace_rev),
+	    T_(test_replace_ties),
+	    T_(test_delete_addr),
+	    T_(test_tombstone_first),
+	    T_(test_delete_id),
+	    T_(test_map_full),
+	    T_(test_map_size_env),
+	    T_(test_file_full),
+	    T_(test_events),
+	    T_(test_list),
+	    T_(test_each_order),
+	    T_(test_alliances),
+	    T_(test_corrupt),
+	    T_(test_schema),
+	    T_(test_release_map),
+	    T_(test_read_only),
+	    T_(test_counts),
+	    T_(test_map_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
