@@ -288,7 +288,7 @@ skip(struct mu_mp *r, int depth)
 
 	if (depth > SKIP_DEPTH_MAX) {
 		r->rule = "canonical";
-		r->detail = "nests more than 8 deep";
+		r->detail = "nests too deep (more than 8 levels)";
 		return MU_ERECORD;
 	}
 	switch (mu_mp_peek(r)) {

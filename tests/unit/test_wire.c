@@ -704,7 +704,7 @@ test_unknown_type(void **state)
 	assert_int_equal(mu_wire_decode(&m, w.b, w.n, &why), 0);
 	assert_int_equal(m.type, MU_WIRE_UNKNOWN);
 	unknown_nested(&w, 9);
-	assert_refused(w.b, w.n, "8 deep");
+	assert_refused(w.b, w.n, "too deep");
 }
 
 /* The sender's clock in hello: optional, a uint, after "scope". */
