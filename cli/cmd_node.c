@@ -173,6 +173,33 @@ parse_hops(const char *text, int *hops)
 	return 0;
 }
 
+/*
+ * MUSTER_TEST_RECONCILE_MS, for tests only (docs/API.md): the period of
+ * reconciliation, 60000 ms unless set, and so the time after which a
+ * dialer gives up on an unanswered one (two periods), shortened so that a
+ * test need not wait minutes.
+ */
+static int
+test_knobs(struct mu_node_opts *o)
+{
+	const char *text = getenv("MUSTER_TEST_RECONCILE_MS");
+	char *end;
+	long v;
+
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || v < 100 ||
+	    v > 3600000)
+		return mu_cli_usage("MUSTER_TEST_RECONCILE_MS: '%s' is not a whole "
+		                    "number of milliseconds from 100 to 3600000; "
+		                    "unset it outside tests",
+		                    text);
+	o->limits.reconcile_ms = (unsigned)v;
+	return 0;
+}
+
 /* Prints who this node is and how to reach it, before the log starts. */
 static int
 print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
@@ -265,7 +292,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	}
 	if (hops != NULL && (rc = parse_hops(hops, &o.hops)) != 0)
 		return rc;
-	if ((rc = log_level_arg(level, &o.log_level)) != 0)
+	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||
+	    (rc = test_knobs(&o)) != 0)
 		return rc;
 	if ((rc = limits_env(&o.limits)) != 0)
 		return rc;
@@ -356,7 +384,8 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	o.http = NULL;
 	if (network != NULL)
 		o.network = network;
-	if ((rc = log_level_arg(level, &o.log_level)) != 0)
+	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||
+	    (rc = test_knobs(&o)) != 0)
 		return rc;
 	if ((rc = limits_env(&o.limits)) != 0)
 		return rc;
@@ -372,13 +401,17 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	        "sync with %s done: %llu records received (%llu new, %llu "
 	        "rejected), %llu sent; reconciled in %llu round trips, %llu "
 	        "bytes of negentropy and %llu of wants; %llu bytes read, %llu "
-	        "written\n",
+	        "written%s\n",
 	        args[0], (unsigned long long)report.received,
 	        (unsigned long long)report.stored, (unsigned long long)report.rejected,
 	        (unsigned long long)report.sent, (unsigned long long)report.neg_rounds,
 	        (unsigned long long)report.neg_bytes,
 	        (unsigned long long)report.want_bytes,
 	        (unsigned long long)report.wire_received,
-	        (unsigned long long)report.wire_sent);
+	        (unsigned long long)report.wire_sent,
+	        report.early > 0 ? "; some records are dated more than 10 minutes "
+	                           "ahead of this computer's clock: they come with "
+	                           "a later sync, once their time comes"
+	                         : "");
 	return MU_CLI_OK;
 }

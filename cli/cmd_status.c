@@ -15,10 +15,12 @@ static const char status_help[] =
     "\n"
     "Shows this node's home directory, its group key and name, whether\n"
     "`muster serve` runs for it (and where it listens), its peers with their\n"
-    "state and last sync, the groups it follows, and how many records it\n"
-    "stores: of each kind (current versions; deletes are the tombstones kept\n"
-    "so that deleted records stay deleted) and of each group. Exits with\n"
-    "status 1 when there is no home yet: create one with `muster init`.\n"
+    "state and last sync, how far this computer's clock is from theirs (as\n"
+    "they said when they last connected), the groups it follows, and how\n"
+    "many records it stores: of each kind (current versions; deletes are the\n"
+    "tombstones kept so that deleted records stay deleted) and of each group.\n"
+    "Exits with status 1 when there is no home yet: create one with\n"
+    "`muster init`.\n"
     "\n"
     "Example:\n"
     "  muster status\n";
@@ -151,6 +153,42 @@ print_connections(struct mu_cli *cli)
 	free(text);
 }
 
+/* What the daemon learnt of this computer's clock from its peers' hellos
+ * (storage/home_clock.c), with what it costs when it is off. */
+static void
+print_clock(struct mu_cli *cli)
+{
+	char how[MU_HOME_CLOCK_PHRASE_SIZE];
+	int64_t offset;
+	unsigned n;
+
+	if (mu_home_read_clock(cli->home, cli->now, &offset, &n) != 0) {
+		printf("clock:     not compared with peers yet (the daemon does when "
+		       "they connect)\n");
+		return;
+	}
+	mu_home_clock_phrase(how, sizeof(how), offset);
+	if (offset > -MU_HOME_CLOCK_OFF && offset < MU_HOME_CLOCK_OFF)
+		printf("clock:     agrees with its peers' (%s, %u peer%s)\n", how, n,
+		       n == 1 ? "" : "s");
+	else
+		printf("clock:     OFF, %s its peers' (%u peer%s): %s; %s (enable "
+		       "NTP: `timedatectl set-ntp true`)\n",
+		       how, n, n == 1 ? "" : "s",
+		       offset < -MU_FUTURE_SLACK && n >= MU_HOME_CLOCK_SURE
+		           ? "they refuse the records signed here, so no new "
+		             "record is made until it is set right"
+		       : offset < -MU_FUTURE_SLACK
+		           ? "it refuses the records signed here for now"
+		       : offset < 0 ? "records signed here look up to 10 minutes "
+		                      "ahead to them"
+		                    : "records they sign are refused here until "
+		                      "this clock reaches their time",
+		       n >= MU_HOME_CLOCK_SURE
+		           ? "set it right"
+		           : "with one peer either clock may be wrong: check this one");
+}
+
 static int
 print_peers(struct mu_cli *cli)
 {
@@ -176,6 +214,7 @@ print_peers(struct mu_cli *cli)
 		       running == 1 ? "" : " (when the daemon last ran)", synced);
 	}
 	mu_cli_peers_free(&l);
+	print_clock(cli);
 	return 0;
 }
 

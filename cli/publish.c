@@ -29,6 +29,31 @@ mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SIZE])
 	rec->d = mu_cli_str(d);
 }
 
+/*
+ * Peers refuse a record dated more than MU_FUTURE_SLACK seconds ahead of
+ * their clocks (rule future): when they said our clock is that far ahead
+ * (storage/home_clock.c), a record signed now would be refused everywhere
+ * for as long, so none is made until the clock is set right. It takes
+ * MU_HOME_CLOCK_SURE peers: with one, its clock may be the wrong one.
+ */
+static int
+check_clock(struct mu_cli *cli, const char *what)
+{
+	char how[MU_HOME_CLOCK_PHRASE_SIZE];
+	int64_t offset;
+	unsigned n;
+
+	if (mu_home_read_clock(cli->home, cli->now, &offset, &n) != 0 ||
+	    n < MU_HOME_CLOCK_SURE || offset >= -MU_FUTURE_SLACK)
+		return 0;
+	mu_home_clock_phrase(how, sizeof(how), offset);
+	return mu_cli_fail("cannot %s: this computer's clock looks %s its peers' "
+	                   "(as %u peer%s said), and they would refuse the record "
+	                   "until their clocks catch up; set the clock right (enable "
+	                   "NTP: `timedatectl set-ntp true`) and try again",
+	                   what, how, n, n == 1 ? "" : "s");
+}
+
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
@@ -43,6 +68,8 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	uint8_t id[MU_ID_BYTES];
 	int rc;
 
+	if ((rc = check_clock(cli, what)) != 0)
+		return rc;
 	rec->version = MU_FORMAT_VERSION;
 	memcpy(rec->group, cli->home->group, MU_KEY_BYTES);
 	memcpy(rec->signer, cli->home->group, MU_KEY_BYTES);

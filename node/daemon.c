@@ -47,7 +47,7 @@ struct daemon {
 	struct mu_node node;
 	uv_loop_t loop;
 	uv_tcp_t listener;
-	uv_timer_t poll, tick;
+	uv_timer_t poll, tick, watch;
 	uv_signal_t sigint, sigterm;
 	/* Notice node->stopping whichever phase of a loop turn set it: before
 	 * the loop waits for I/O (prepare) and after it (check). */
@@ -274,6 +274,35 @@ on_tick(uv_timer_t *t)
 
 	if (!d->node.stopping)
 		mu_sync_tick(&d->node);
+}
+
+static void
+on_watch(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (!d->node.stopping)
+		mu_sync_watch(&d->node);
+}
+
+/* The watch over unanswered peers, a twentieth of the period that
+ * decides when they have been silent too long, and at least every
+ * MU_SYNC_WATCH_MS: a give-up comes at most that late. */
+static void
+start_watch(struct daemon *d)
+{
+	unsigned ms = d->node.opts.limits.reconcile_ms / 20;
+
+	if (ms > MU_SYNC_WATCH_MS)
+		ms = MU_SYNC_WATCH_MS;
+	if (ms == 0)
+		ms = 1;
+	uv_timer_init(&d->loop, &d->watch);
+	d->watch.data = d;
+	uv_timer_start(&d->watch, on_watch, ms, ms);
+	/* It never keeps the loop alive on its own: a one-shot sync ends
+	 * when its connection does. */
+	uv_unref((uv_handle_t *)&d->watch);
 }
 
 static void
@@ -519,6 +548,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	               at_least_1(opts->limits.poll_ms));
 	uv_timer_start(&d->tick, on_tick, at_least_1(opts->limits.reconcile_ms),
 	               at_least_1(opts->limits.reconcile_ms));
+	start_watch(d);
 	mu_key_to_text(key, node->home->group);
 	if (opts->listen != NULL)
 		mu_node_log(node, MU_LOG_INFO, "serving group %s on %s (network %s)",
@@ -568,6 +598,7 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	rc = mu_conn_dial(node, addr, expect_group, why);
 	if (rc != 0)
 		goto out;
+	start_watch(d);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	rc = node->exit_code;
 	if (rc != 0) {

@@ -62,6 +62,9 @@ struct mu_node {
 	 * write succeeded since; when it was logged (uv_now(), 0: never). */
 	bool conns_failed;
 	uint64_t conns_failed_ms;
+	/* clock.c: the "clock is off" line was logged, and the clock has not
+	 * come back within MU_HOME_CLOCK_OFF of the peers' since. */
+	bool clock_off;
 };
 
 /* --- logging (log.c) ------------------------------------------------------ */
@@ -94,6 +97,13 @@ void mu_node_store_ok(struct mu_node *node);
 void mu_node_log_limited(struct mu_node *node, struct mu_node_ratelog *rl,
                          const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void mu_node_log_limited_flush(struct mu_node *node, struct mu_node_ratelog *rl);
+
+/* --- the node's clock (clock.c) ------------------------------------------ */
+
+/* A peer said its time (its hello): works out how far off our clock is
+ * from the peers connected, records it for status and the commands, and
+ * says so in the log once when it is far off. */
+void mu_node_clock_heard(struct mu_node *node);
 
 /* --- status (conns_file.c) ------------------------------------------------ */
 
@@ -209,6 +219,12 @@ void mu_sync_poll(struct mu_node *node);
 
 /* Every limits.reconcile_ms: dialers start a new reconciliation. */
 void mu_sync_tick(struct mu_node *node);
+
+/* Often (every MU_SYNC_WATCH_MS at most), serving or syncing once: a dialer
+ * gives up on a peer that has left its reconciliation unanswered, or not
+ * sent its hello, for two periods (2 * limits.reconcile_ms). */
+#define MU_SYNC_WATCH_MS 1000
+void mu_sync_watch(struct mu_node *node);
 
 /* Recomputes node->scope from the store; tells peers when it changed. */
 int mu_sync_update_scope(struct mu_node *node);

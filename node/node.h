@@ -98,6 +98,8 @@ struct mu_sync_report {
 	uint64_t received; /* records received */
 	uint64_t stored;   /* of those, new to us */
 	uint64_t rejected; /* of those, invalid */
+	uint64_t early;    /* of those, refused only for a date ahead (rule
+	                      future); not invalid: they come again */
 	uint64_t sent;     /* records sent */
 	/* Bytes written to and read from the sockets, everything: the
 	 * handshake, and each frame with its length and tag. */

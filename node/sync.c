@@ -191,6 +191,7 @@ peer_free(struct mu_sync_peer *p)
 	}
 	mu_scope_free(p->scope);
 	free(p->need.v);
+	free(p->early);
 	free(p->out.v);
 	free(p->pending);
 	free(p);
@@ -248,6 +249,7 @@ mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
 	p->c = c;
 	p->refs = 1; /* the connection's */
 	p->dialer = mu_conn_is_dialer(c);
+	p->ready_ms = now_ms(node);
 	p->next_req = 1;
 	p->inq_tail = &p->inq;
 	p->batches_tail = &p->batches;
@@ -304,7 +306,8 @@ mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why)
 	int rc;
 
 	st->msg.len = 0;
-	rc = mu_wire_encode_hello(&st->msg, AGENT, strlen(AGENT), p->node->scope);
+	rc = mu_wire_encode_hello_time(&st->msg, AGENT, strlen(AGENT), p->node->scope,
+	                               (uint64_t)mu_home_now());
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot encode hello: %s",
 		               mu_strerror(rc));
@@ -573,6 +576,11 @@ on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why
 	p->hello = true;
 	mu_node_log(p->node, MU_LOG_INFO, "peer %s (agent %.*s): %zu groups in scope",
 	            mu_conn_name(p->c), (int)m->agent_len, m->agent, p->scope->n);
+	if (m->has_time && m->time <= INT64_MAX / 2) {
+		p->clock_base = (int64_t)m->time - mu_home_boot_clock();
+		p->has_clock = true;
+		mu_node_clock_heard(p->node);
+	}
 	if (first && (rc = mu_sync_greet(p, why)) != 0)
 		return rc;
 	if (changed)
@@ -845,10 +853,57 @@ mu_sync_tick(struct mu_node *node)
 		if (!p->dialer && p->neg != NULL &&
 		    now_ms(node) - p->neg_started > node->opts.limits.reconcile_ms / 2)
 			neg_reset(p);
-		if (p->reconciling && now_ms(node) - p->neg_started >
-		                          2 * (uint64_t)node->opts.limits.reconcile_ms)
-			mu_sync_fail(p, "sync: reconciliation not answered");
-		else if (mu_sync_reconcile(p, &why) != 0 || after(p, &why) != 0)
+		if (mu_sync_reconcile(p, &why) != 0 || after(p, &why) != 0)
+			mu_sync_fail(p, why.text);
+		mu_sync_release(p);
+	}
+}
+
+/* Gives up on p, which has not answered for limit ms (for a one-shot sync,
+ * conn.c makes the reason the sync's). */
+static void
+give_up(struct mu_sync_peer *p, const char *what, uint64_t limit)
+{
+	struct mu_why why;
+
+	mu_fail(&why, MU_EIO,
+	        "sync: the peer did not answer %s within %" PRIu64 " s; is it a "
+	        "muster node on this network? try again later",
+	        what, limit / 1000);
+	mu_sync_fail(p, why.text);
+}
+
+void
+mu_sync_watch(struct mu_node *node)
+{
+	uint64_t limit = 2 * (uint64_t)node->opts.limits.reconcile_ms, t;
+	int64_t now = mu_home_now();
+	struct mu_sync_peer *p;
+	struct mu_conn *c, *next;
+	struct mu_why why;
+	int rc;
+
+	if (node->stopping || node->sync == NULL)
+		return;
+	t = now_ms(node);
+	for (c = node->conns; c != NULL; c = next) {
+		next = mu_conn_next(c);
+		if ((p = mu_conn_sync(c)) == NULL)
+			continue;
+		if (p->dialer && p->reconciling && t - p->neg_started >= limit) {
+			give_up(p, "our reconciliation", limit);
+			continue;
+		}
+		if (p->dialer && !p->hello && t - p->ready_ms >= limit) {
+			give_up(p, "with its hello", limit);
+			continue;
+		}
+		if (p->nearly == 0)
+			continue;
+		mu_sync_hold(p);
+		if ((rc = mu_sync_early_due(p, now)) < 0)
+			mu_sync_fail(p, "sync: out of memory");
+		else if (rc > 0 && after(p, &why) != 0)
 			mu_sync_fail(p, why.text);
 		mu_sync_release(p);
 	}

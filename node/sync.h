@@ -45,6 +45,16 @@
  * records we have for it wait (each such message is remembered). */
 #define SYNC_RECS_UNACKED_MAX 1024
 
+/* Ids of records a peer sent that were refused only for their date (rule
+ * future) that a node remembers per peer, to ask for again once due; the
+ * nearest first. 40 bytes each. */
+#define SYNC_EARLY_MAX 256
+
+struct mu_sync_early {
+	uint8_t id[32];
+	int64_t due; /* by mu_home_now(): created_at - MU_FUTURE_SLACK */
+};
+
 /* Batches of more records than this are verified on the thread pool. */
 #define SYNC_VERIFY_INLINE_MAX 8
 /* handle() (sync.c): the message must wait for batches being verified. */
@@ -146,6 +156,9 @@ struct mu_sync_peer {
 	/* The peer's hello. */
 	bool hello;
 	struct mu_scope *scope;
+	bool has_clock;     /* it said its time: */
+	int64_t clock_base; /* its clock minus mu_home_boot_clock() (clock.c) */
+	uint64_t ready_ms;  /* uv_now() when the session began */
 
 	/* Reconciliation: the items it borrows live as long as it does. */
 	struct mu_neg *neg;
@@ -180,6 +193,8 @@ struct mu_sync_peer {
 	bool held;                             /* we asked conn.c to stop reading */
 	struct mu_sync_inmsg *inq, **inq_tail; /* messages read meanwhile */
 	unsigned invalid;
+	struct mu_sync_early *early; /* SYNC_EARLY_MAX, allocated when needed */
+	size_t nearly;
 
 	/* Statistics not yet written to the peers table. */
 	uint64_t sent, received;
@@ -218,6 +233,10 @@ struct mu_sync_state {
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
 };
+
+/* verify.c: asks p again (wants) for the records it sent too early that are
+ * due at now; 1 when some were, 0 when none, MU_ENOMEM. */
+int mu_sync_early_due(struct mu_sync_peer *p, int64_t now);
 
 /* sync.c */
 struct mu_sync_state *mu_sync_state(struct mu_node *node);

@@ -42,6 +42,7 @@ struct mu_sync_batch {
 	uint8_t *copy; /* the records' bytes, owned */
 	size_t copy_cap;
 	int rc[MU_WIRE_RECS_MAX];
+	bool early[MU_WIRE_RECS_MAX]; /* rc: only dated too far ahead */
 	struct mu_why why[MU_WIRE_RECS_MAX];
 	struct mu_record recs[MU_WIRE_RECS_MAX];
 	size_t nkeep; /* recs[keep[i]] are to be stored */
@@ -119,15 +120,23 @@ mu_sync_free_spares(struct mu_sync_state *st)
 	st->nspare = 0;
 }
 
-/* Pure: runs on a pool thread for large batches. */
+/* Pure: runs on a pool thread for large batches. Every rule but the clock
+ * first, so that a record refused only for its date is one that will pass
+ * once its time comes, and a forged one with a date ahead counts as the
+ * forgery it is. */
 static void
 verify(struct mu_sync_batch *b)
 {
 	size_t i;
 
-	for (i = 0; i < b->n; i++)
-		b->rc[i] = mu_rec_parse(&b->recs[i], b->ptr[i], b->len[i], b->now, 0,
-		                        &b->why[i]);
+	for (i = 0; i < b->n; i++) {
+		b->rc[i] = mu_rec_parse(&b->recs[i], b->ptr[i], b->len[i], b->now,
+		                        MU_PARSE_NOCLOCK, &b->why[i]);
+		b->early[i] = b->rc[i] == 0 &&
+		              mu_rec_check_future(&b->recs[i], b->now, &b->why[i]) != 0;
+		if (b->early[i])
+			b->rc[i] = MU_ERECORD;
+	}
 }
 
 static void
@@ -252,6 +261,53 @@ join_commit(struct mu_node *node, struct mu_sync_batch *b)
 		uv_timer_start(&st->commit_timer, on_commit_timer, 0, 0);
 }
 
+/* Remembers the id of a record p sent that is refused only for its date,
+ * to ask p for it again once due: in the list, or in place of the one due
+ * last when that one is due later. */
+static void
+remember_early(struct mu_sync_peer *p, const struct mu_record *rec)
+{
+	int64_t due = rec->created_at - MU_FUTURE_SLACK;
+	size_t i, last = 0;
+
+	if (p->early == NULL &&
+	    (p->early = malloc(SYNC_EARLY_MAX * sizeof(*p->early))) == NULL)
+		return; /* the next reconciliation brings it */
+	for (i = 0; i < p->nearly; i++) {
+		if (memcmp(p->early[i].id, rec->id, 32) == 0)
+			return;
+		if (p->early[i].due > p->early[last].due)
+			last = i;
+	}
+	if (p->nearly < SYNC_EARLY_MAX)
+		i = p->nearly++;
+	else if (due < p->early[last].due)
+		i = last;
+	else
+		return;
+	memcpy(p->early[i].id, rec->id, 32);
+	p->early[i].due = due;
+}
+
+int
+mu_sync_early_due(struct mu_sync_peer *p, int64_t now)
+{
+	size_t i = 0;
+	int found = 0;
+
+	while (i < p->nearly) {
+		if (p->early[i].due > now) {
+			i++;
+			continue;
+		}
+		if (mu_sync_need(p, p->early[i].id) != 0)
+			return MU_ENOMEM;
+		p->early[i] = p->early[--p->nearly];
+		found = 1;
+	}
+	return found;
+}
+
 /* A batch, verified, on the loop thread: counts, bans, scope; then it
  * joins the commit (or is done, when it holds nothing to store or ack). */
 static int
@@ -259,11 +315,19 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 {
 	struct mu_node *node = p->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
-	size_t i, outside = 0;
+	size_t i, outside = 0, early = 0, first = 0;
 
 	p->received += b->n;
 	node->report.received += b->n;
 	for (i = 0; i < b->n; i++) {
+		if (b->early[i]) {
+			/* Refused without penalty: the sender's clock, or ours,
+			 * is off, or the record was relayed near the limit. */
+			if (early++ == 0)
+				first = i;
+			remember_early(p, &b->recs[i]);
+			continue;
+		}
 		if (b->rc[i] != 0) {
 			p->invalid++;
 			node->report.rejected++;
@@ -288,6 +352,14 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 		mu_node_log(node, MU_LOG_DEBUG,
 		            "peer %s: %zu records outside our scope",
 		            mu_conn_name(p->c), outside);
+	if (early > 0) {
+		node->report.early += early;
+		mu_node_log(node, MU_LOG_INFO,
+		            "peer %s: %zu records dated ahead refused until their "
+		            "time comes (not counted as invalid; they are asked "
+		            "for again then): %s",
+		            mu_conn_name(p->c), early, b->why[first].text);
+	}
 	mu_sync_progress(node);
 	if (b->nkeep == 0 && b->req == 0) {
 		batch_free(b);
@@ -609,7 +681,7 @@ mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_w
 	b->p = p;
 	mu_sync_hold(p);
 	b->req = m->req;
-	b->now = time(NULL);
+	b->now = mu_home_now();
 	b->n = m->nrecs;
 	for (i = 0; i < b->n; off += m->recs[i].len, i++) {
 		memcpy(b->copy + off, m->recs[i].ptr, m->recs[i].len);

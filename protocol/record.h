@@ -211,6 +211,14 @@ int mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t 
                  int flags, struct mu_why *why);
 
 /*
+ * Rule future alone, on a parsed record: 0 when created_at is at most
+ * MU_FUTURE_SLACK seconds after now, else MU_ERECORD with why. The one
+ * rule whose answer changes with time: a record that passes every other
+ * rule and fails only this one will pass once the clock reaches it.
+ */
+int mu_rec_check_future(const struct mu_record *rec, int64_t now, struct mu_why *why);
+
+/*
  * Makes *rec, which mu_rec_parse() filled and which
  * borrows rec->raw, borrow raw instead: a copy of those rec->raw_len bytes
  * (the caller's, and it must outlive rec). A record copied out of a buffer

@@ -627,6 +627,19 @@ mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why)
 }
 
 int
+mu_rec_check_future(const struct mu_record *rec, int64_t now, struct mu_why *why)
+{
+	if (now <= INT64_MAX - MU_FUTURE_SLACK &&
+	    rec->created_at > now + MU_FUTURE_SLACK)
+		return mu_fail(why, MU_ERECORD,
+		               "future: created_at is %lld, more than %d seconds ahead "
+		               "of this node's clock (%lld)",
+		               (long long)rec->created_at, MU_FUTURE_SLACK,
+		               (long long)now);
+	return 0;
+}
+
+int
 mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
              int flags, struct mu_why *why)
 {
@@ -674,13 +687,9 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		               "are signed by the group's own key");
 	if ((rc = mu_rec_check_d(rec->kind, &rec->d, mu_kind_d_key(rec), why)) != 0)
 		return rc;
-	if (!(flags & MU_PARSE_NOCLOCK) && now <= INT64_MAX - MU_FUTURE_SLACK &&
-	    rec->created_at > now + MU_FUTURE_SLACK)
-		return mu_fail(why, MU_ERECORD,
-		               "future: created_at is %lld, more than %d seconds ahead "
-		               "of this node's clock (%lld)",
-		               (long long)rec->created_at, MU_FUTURE_SLACK,
-		               (long long)now);
+	if (!(flags & MU_PARSE_NOCLOCK) &&
+	    (rc = mu_rec_check_future(rec, now, why)) != 0)
+		return rc;
 	def = mu_kind_def(rec->kind);
 	if (def->check != NULL && (rc = def->check(rec, why)) != 0)
 		return rc;

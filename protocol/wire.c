@@ -79,9 +79,9 @@ enc_bin(struct enc *e, const void *p, size_t n)
 	e->bad |= msgpack_pack_bin_with_body(&e->pk, p, n);
 }
 
-int
-mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
-                     const struct mu_scope *scope)
+static int
+encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
+             const struct mu_scope *scope, const uint64_t *time)
 {
 	struct enc e;
 	size_t i;
@@ -93,14 +93,32 @@ mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
 		if (memcmp(scope->keys[i - 1], scope->keys[i], 32) >= 0)
 			return MU_EINVAL;
 	enc_begin(&e, out, MU_WIRE_HELLO, 1);
-	e.bad |= msgpack_pack_map(&e.pk, 2);
+	e.bad |= msgpack_pack_map(&e.pk, time != NULL ? 3 : 2);
 	e.bad |= msgpack_pack_str_with_body(&e.pk, "agent", 5);
 	e.bad |= msgpack_pack_str_with_body(&e.pk, agent, agent_len);
 	e.bad |= msgpack_pack_str_with_body(&e.pk, "scope", 5);
 	e.bad |= msgpack_pack_array(&e.pk, scope->n);
 	for (i = 0; i < scope->n; i++)
 		enc_bin(&e, scope->keys[i], 32);
+	if (time != NULL) {
+		e.bad |= msgpack_pack_str_with_body(&e.pk, "time", 4);
+		e.bad |= msgpack_pack_uint64(&e.pk, *time);
+	}
 	return enc_end(&e);
+}
+
+int
+mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
+                     const struct mu_scope *scope)
+{
+	return encode_hello(out, agent, agent_len, scope, NULL);
+}
+
+int
+mu_wire_encode_hello_time(struct mu_buf *out, const char *agent, size_t agent_len,
+                          const struct mu_scope *scope, uint64_t now)
+{
+	return encode_hello(out, agent, agent_len, scope, &now);
 }
 
 int
@@ -237,21 +255,40 @@ read_req(struct mu_mp *r, uint64_t *req, struct mu_why *why)
 	return 0;
 }
 
-/* Steps over one value of a field this version does not know. */
+/* Whether map key k (kl bytes) may follow prev (pl bytes): ascending
+ * bytewise order, no repeats (docs/PROTOCOL.md 2.2, item 5). */
+static bool
+key_follows(const char *prev, size_t pl, const char *k, size_t kl)
+{
+	int c;
+
+	if (prev == NULL)
+		return true;
+	c = memcmp(prev, k, pl < kl ? pl : kl);
+	return c < 0 || (c == 0 && pl < kl);
+}
+
+/*
+ * Steps over one value this version does not read: a field of hello it does
+ * not know, or an element of a message of unknown type. The value must still
+ * be canonical (section 2.2: shortest forms, allowed types, map keys str in
+ * ascending order), and no value in it deeper than SKIP_DEPTH_MAX (the top
+ * value is at depth 0, the elements of a container at depth d at d + 1).
+ */
 static int
 skip(struct mu_mp *r, int depth)
 {
+	const char *s, *prev;
 	const uint8_t *p;
-	const char *s;
+	size_t len, plen;
 	uint64_t u;
 	int64_t v;
 	uint32_t n, i;
-	size_t len;
 	int rc;
 
 	if (depth > SKIP_DEPTH_MAX) {
 		r->rule = "canonical";
-		r->detail = "nests too deep";
+		r->detail = "nests too deep (more than 8 levels)";
 		return MU_ERECORD;
 	}
 	switch (mu_mp_peek(r)) {
@@ -275,9 +312,21 @@ skip(struct mu_mp *r, int depth)
 	case MU_MP_MAP:
 		if ((rc = mu_mp_read_map(r, &n)) != 0)
 			return rc;
-		for (i = 0; i < 2 * n; i++)
+		for (i = 0, prev = NULL, plen = 0; i < n; i++) {
+			if (depth + 1 > SKIP_DEPTH_MAX)
+				return skip(r, depth + 1);
+			if ((rc = mu_mp_read_str(r, &s, &len)) != 0)
+				return rc;
+			if (!key_follows(prev, plen, s, len)) {
+				r->rule = "canonical";
+				r->detail = "has map keys out of order or repeated";
+				return MU_ERECORD;
+			}
+			prev = s;
+			plen = len;
 			if ((rc = skip(r, depth + 1)) != 0)
 				return rc;
+		}
 		return 0;
 	default:
 		/* Let the reader name the forbidden type or the end. */
@@ -300,15 +349,11 @@ read_hello(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 	for (i = 0; i < n; i++) {
 		if ((rc = mu_mp_read_str(r, &key, &klen)) != 0)
 			return bad(why, r, rc, "hello key");
-		if (prev != NULL) {
-			int c = memcmp(prev, key, plen < klen ? plen : klen);
-
-			if (c > 0 || (c == 0 && plen >= klen))
-				return mu_fail(why, MU_EFORMAT,
-				               "wire: hello keys are not sorted and "
-				               "unique at \"%.*s\"",
-				               (int)(klen > 32 ? 32 : klen), key);
-		}
+		if (!key_follows(prev, plen, key, klen))
+			return mu_fail(why, MU_EFORMAT,
+			               "wire: hello keys are not sorted and unique at "
+			               "\"%.*s\"",
+			               (int)(klen > 32 ? 32 : klen), key);
 		prev = key;
 		plen = klen;
 		if (klen == 5 && memcmp(key, "agent", 5) == 0) {
@@ -330,6 +375,10 @@ read_hello(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 			                    "hello scope", why)) != 0)
 				return rc;
 			scope = true;
+		} else if (klen == 4 && memcmp(key, "time", 4) == 0) {
+			if ((rc = mu_mp_read_uint(r, &m->time)) != 0)
+				return bad(why, r, rc, "hello time");
+			m->has_time = true;
 		} else if ((rc = skip(r, 0)) != 0) {
 			return bad(why, r, rc, "hello field");
 		}
@@ -393,8 +442,21 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 		if (strlen(types[i].name) == nlen &&
 		    memcmp(types[i].name, name, nlen) == 0)
 			m->type = types[i].type;
-	if (m->type == MU_WIRE_UNKNOWN)
+	if (m->type == MU_WIRE_UNKNOWN) {
+		/* Ignored, but only once it is a message: canonical, within the
+		 * nesting limit, nothing after it. */
+		for (i = 1; i < n; i++)
+			if ((rc = skip(&r, 0)) != 0)
+				return bad(why, &r, rc, "message of unknown type");
+		if (mu_mp_left(&r) != 0)
+			return mu_fail(why, MU_EFORMAT,
+			               "wire: %zu bytes follow the message of unknown "
+			               "type",
+			               mu_mp_left(&r));
+		if (why != NULL)
+			why->text[0] = '\0';
 		return 0;
+	}
 	if (n != 1 + fields[m->type])
 		return mu_fail(why, MU_EFORMAT, "wire: %s has %u elements, not %u",
 		               mu_wire_type_name(m->type), (unsigned)n,

@@ -3,7 +3,8 @@
  * (docs/PROTOCOL.md, "Sync"). Each message is one canonical msgpack array
  * whose first element names its type:
  *
- *   ["hello", {"agent": str, "scope": [bin32, ...]}]
+ *   ["hello", {"agent": str, "scope": [bin32, ...], "time": uint}]
+ *                              ("time" optional)
  *   ["neg-open", bin]          ["neg", bin]
  *   ["want", req: uint, [bin32, ...]]
  *   ["recs", req: uint, [bin, ...]]
@@ -82,6 +83,8 @@ struct mu_wire_msg {
 	size_t agent_len;
 	struct mu_wire_keys keys; /* hello: the scope (sorted, unique); want,
 	                             announce: ids */
+	bool has_time;            /* hello: the sender's clock was given */
+	uint64_t time;            /* hello: the sender's clock (Unix seconds) */
 	struct mu_wire_blob neg;  /* neg-open, neg: the negentropy message */
 	size_t nrecs;             /* recs: the records, each as signed */
 	struct mu_wire_blob recs[MU_WIRE_RECS_MAX];
@@ -90,11 +93,12 @@ struct mu_wire_msg {
 /*
  * Decodes one message of len bytes. Returns 0 and fills *m, whose type is
  * MU_WIRE_UNKNOWN for an array that starts with a type name this version
- * does not know (the rest is not read); or MU_EFORMAT, with the reason in
- * why, for anything malformed: not canonical msgpack, a wrong type or
- * element count, a list over its limit, bytes after the message, a scope
- * out of order. Unknown keys in the hello map are skipped (checked to be
- * canonical) so later versions can add fields there.
+ * does not know (its other elements are checked to be canonical and nested
+ * at most 8 deep, and not read); or MU_EFORMAT, with the reason in why, for
+ * anything malformed: not canonical msgpack, a wrong type or element count,
+ * a list over its limit, bytes after the message, a scope out of order.
+ * Unknown keys in the hello map are skipped the same way, so later versions
+ * can add fields there.
  */
 int mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
                    struct mu_why *why);
@@ -106,6 +110,11 @@ int mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
  */
 int mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
                          const struct mu_scope *scope);
+
+/* A hello that also tells the sender's clock, now (Unix seconds), so that
+ * the receiver can tell how far its own clock is off. */
+int mu_wire_encode_hello_time(struct mu_buf *out, const char *agent, size_t agent_len,
+                              const struct mu_scope *scope, uint64_t now);
 
 /* neg-open when open, else neg. */
 int mu_wire_encode_neg(struct mu_buf *out, bool open, const uint8_t *neg, size_t len);

@@ -13,6 +13,7 @@
 #define MU_HOME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "../protocol/record.h"
@@ -85,5 +86,56 @@ int mu_home_serve_running(const struct mu_home *home, char *info, size_t cap);
 int mu_home_write_conns(const struct mu_home *home, const char *text,
                         struct mu_why *why);
 char *mu_home_read_conns(const struct mu_home *home);
+
+/* The same for any such file, HOME/name: replaced whole (atomically), read
+ * whole (malloc()ed text, NULL when absent, unreadable or over 1 MiB). */
+int mu_home_write_state(const struct mu_home *home, const char *name, const char *text,
+                        struct mu_why *why);
+char *mu_home_read_state(const struct mu_home *home, const char *name);
+
+/* --- the clock (home_clock.c) -------------------------------------------- */
+
+/*
+ * The wall clock, Unix seconds, as every record's created_at and the future
+ * rule read it. For tests only, MUSTER_TEST_CLOCK_SKEW (a whole number of
+ * seconds, negative for a slow clock) is added to it, to play a machine
+ * whose clock is off without touching the system's.
+ */
+int64_t mu_home_now(void);
+
+/* Seconds since this machine booted (CLOCK_BOOTTIME): never stepped, so
+ * what peers said of our clock stays true when the wall clock is set. */
+int64_t mu_home_boot_clock(void);
+
+/* A clock this many seconds from its peers' is reported as off (status,
+ * the daemon's log). */
+#define MU_HOME_CLOCK_OFF 60
+/* Peers that must have said it before the commands believe that our clock,
+ * and not theirs, is the wrong one, and refuse to sign: with one peer,
+ * either clock may be. */
+#define MU_HOME_CLOCK_SURE 2
+
+/*
+ * What peers said of this node's clock, HOME/serve.clock, written by the
+ * daemon: base is the peers' clock (the median of those that said it)
+ * minus mu_home_boot_clock(), from npeers peers.
+ */
+int mu_home_write_clock(const struct mu_home *home, int64_t base, unsigned npeers,
+                        struct mu_why *why);
+
+/*
+ * How far the peers' clocks are from ours at now (mu_home_now()): *offset is
+ * their clock minus ours, negative when ours is ahead. 0, or MU_ENOTFOUND
+ * when no peer said it since this machine booted (what was said before a
+ * reboot tells nothing of a clock that may have been reset).
+ */
+int mu_home_read_clock(const struct mu_home *home, int64_t now, int64_t *offset,
+                       unsigned *npeers);
+
+/* How far off a clock is, for messages: "11 minutes ahead of" or "40 seconds
+ * behind" (offset as mu_home_read_clock() gives it), to be followed by "its
+ * peers'". */
+#define MU_HOME_CLOCK_PHRASE_SIZE 48
+void mu_home_clock_phrase(char *out, size_t size, int64_t offset);
 
 #endif

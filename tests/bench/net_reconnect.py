@@ -105,8 +105,10 @@ def copy_home(src, dst, fresh):
 
 
 def hello_bytes(scope):
-    """A hello of a node with scope groups, framed as on the wire."""
-    return len(msgpack.packb(["hello", {"agent": "muster", "scope": [bytes(32)] * scope}],
+    """A hello of a node with scope groups and its time (a uint32 until
+    2106), framed as on the wire."""
+    return len(msgpack.packb(["hello", {"agent": "muster", "scope": [bytes(32)] * scope,
+                                        "time": 2 ** 31}],
                              use_bin_type=True)) + FRAMING
 
 

@@ -212,6 +212,9 @@ class Home:
         self.tmp = tempfile.mkdtemp(prefix="muster-e2e-%s-" % label)
         self.path = os.path.join(self.tmp, "home")
         self.key = None
+        # Variables for every command and daemon of this home, such as the
+        # test knobs of docs/API.md (MUSTER_TEST_CLOCK_SKEW...).
+        self.env = {}
         tc.addCleanup(self._cleanup)
 
     def _cleanup(self):
@@ -246,8 +249,9 @@ class Home:
         with open(self.key_file, "rb") as f:
             return f.read()
 
-    def run(self, *args, stdin=None, env=None):
-        res = run(args, home=self.path, stdin=stdin, env=env)
+    def run(self, *args, stdin=None, env=None, timeout=60):
+        res = run(args, home=self.path, stdin=stdin, env=dict(self.env, **(env or {})),
+                  timeout=timeout)
         self._learn_secret()
         return res
 
@@ -454,6 +458,7 @@ class Server:
             env = dict(os.environ)
             env.setdefault("TZ", "UTC")
             env.pop("MUSTER_HOME", None)
+            env.update(self.home.env)
             env.update(self.env)
             with open(out_path, "wb") as out, open(err_path, "wb") as err:
                 self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,

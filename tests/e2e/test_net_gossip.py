@@ -94,8 +94,8 @@ class Gossip(unittest.TestCase):
         # two hellos and the reconciliation crosses, so the node's count of
         # negentropy bytes makes up the rest of its byte totals exactly:
         # each hello is PROTOCOL.md 10.1's example of 23 bytes with the
-        # agent "muster" (5 more) and a scope of A and C (34 each), framed
-        # (18).
+        # agent "muster" (5 more), a scope of A and C (34 each) and a time
+        # (10: the key "time" and a uint32), framed (18).
         res = c.run("sync", sa.addr, "--network", self.net)
         self.assertEqual(res.rc, 0, repr(res))
         m = re.search(r"(\d+) records received \((\d+) new", res.err)
@@ -107,7 +107,7 @@ class Gossip(unittest.TestCase):
         self.assertIsNotNone(m, "reconciliation counts in the summary: %r" % res)
         rounds, neg, wants, read, written = map(int, m.groups())
         self.assertEqual((rounds, wants), (1, 0), res.err)
-        self.assertEqual(400 + 2 * (23 + 5 + 2 * 34 + 18) + neg, read + written,
+        self.assertEqual(400 + 2 * (23 + 5 + 2 * 34 + 10 + 18) + neg, read + written,
                          res.err)
 
         # Against a port where nothing listens: non-zero, one error line.

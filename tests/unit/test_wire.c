@@ -596,6 +596,20 @@ test_wrong_types(void **state)
 	assert_refused(w.b, w.n, "nil");
 }
 
+/* ["x", v] where v is an array nested depth levels deep around a 1. */
+static void
+unknown_nested(struct w *w, int depth)
+{
+	int i;
+
+	w->n = 0;
+	w_arr(w, 2);
+	w_str(w, "x");
+	for (i = 0; i < depth; i++)
+		w_arr(w, 1);
+	w_uint(w, 1);
+}
+
 static void
 test_unknown_type(void **state)
 {
@@ -604,12 +618,18 @@ test_unknown_type(void **state)
 	struct w w;
 
 	(void)state;
-	/* Whatever follows an unknown type is not read. */
+	/* A canonical message of an unknown type is ignored whole, whatever
+	 * its elements. */
 	w.n = 0;
-	w_arr(&w, 3);
+	w_arr(&w, 4);
 	w_str(&w, "gossip");
-	w_byte(&w, 0xc0);
-	w_byte(&w, 0xc1);
+	w_uint(&w, 300);
+	w_map(&w, 2);
+	w_str(&w, "a");
+	w_int(&w, -1);
+	w_str(&w, "b");
+	w_byte(&w, 0xc3);
+	w_bin(&w, (const uint8_t *)"xy", 2);
 	assert_int_equal(mu_wire_decode(&m, w.b, w.n, &why), 0);
 	assert_int_equal(m.type, MU_WIRE_UNKNOWN);
 	/* A known name with another case is another type. */
@@ -627,6 +647,117 @@ test_unknown_type(void **state)
 	assert_int_equal(m.type, MU_WIRE_UNKNOWN);
 	assert_string_equal(mu_wire_type_name(MU_WIRE_NEG_OPEN), "neg-open");
 	assert_string_equal(mu_wire_type_name(MU_WIRE_UNKNOWN), "unknown");
+
+	/* But it must be a message (docs/PROTOCOL.md 10.1): a type that may
+	 * not appear, a non-shortest form, map keys out of order or not
+	 * strings, a count past the end, bytes after it are malformed. */
+	w.n = 0;
+	w_arr(&w, 3);
+	w_str(&w, "gossip");
+	w_byte(&w, 0xc0);
+	w_byte(&w, 0xc1);
+	assert_refused(w.b, w.n, "unknown type");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "gossip");
+	w_byte(&w, 0xcc);
+	w_byte(&w, 5);
+	assert_refused(w.b, w.n, "unknown type");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "gossip");
+	w_map(&w, 2);
+	w_str(&w, "b");
+	w_uint(&w, 1);
+	w_str(&w, "a");
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "out of order");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "gossip");
+	w_map(&w, 2);
+	w_str(&w, "a");
+	w_uint(&w, 1);
+	w_str(&w, "a");
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "repeated");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "gossip");
+	w_map(&w, 1);
+	w_uint(&w, 1);
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "unknown type");
+	w.n = 0;
+	w_arr(&w, 3);
+	w_str(&w, "gossip");
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "cut off");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "gossip");
+	w_uint(&w, 1);
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "follow");
+	/* Nesting: a value at depth 8 passes, at depth 9 it does not. */
+	unknown_nested(&w, 8);
+	assert_int_equal(mu_wire_decode(&m, w.b, w.n, &why), 0);
+	assert_int_equal(m.type, MU_WIRE_UNKNOWN);
+	unknown_nested(&w, 9);
+	assert_refused(w.b, w.n, "too deep");
+}
+
+/* The sender's clock in hello: optional, a uint, after "scope". */
+static void
+test_hello_time(void **state)
+{
+	struct mu_scope *s = mu_scope_new();
+	struct mu_wire_msg m;
+	struct mu_buf b = MU_BUF_INIT;
+	struct w w;
+	static const uint8_t want[] = {
+	    0x92, 0xa5, 'h', 'e',  'l', 'l',  'o',  0x83, 0xa5, 'a',  'g',
+	    'e',  'n',  't', 0xa1, 'a', 0xa5, 's',  'c',  'o',  'p',  'e',
+	    0x90, 0xa4, 't', 'i',  'm', 'e',  0xce, 0x6a, 0x00, 0x00, 0x00};
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(mu_wire_encode_hello_time(&b, "a", 1, s, 0x6a000000), 0);
+	assert_int_equal(b.len, sizeof(want));
+	assert_memory_equal(b.data, want, sizeof(want));
+	decode_ok(&m, &b, MU_WIRE_HELLO);
+	assert_true(m.has_time);
+	assert_int_equal(m.time, 0x6a000000);
+	assert_prefixes_refused(&b);
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_hello(&b, "a", 1, s), 0);
+	decode_ok(&m, &b, MU_WIRE_HELLO);
+	assert_false(m.has_time);
+	/* A time that is not a uint, or before "scope", is malformed. */
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "hello");
+	w_map(&w, 3);
+	w_str(&w, "agent");
+	w_str(&w, "a");
+	w_str(&w, "scope");
+	w_arr(&w, 0);
+	w_str(&w, "time");
+	w_int(&w, -5);
+	assert_refused(w.b, w.n, "hello time");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "hello");
+	w_map(&w, 3);
+	w_str(&w, "agent");
+	w_str(&w, "a");
+	w_str(&w, "time");
+	w_uint(&w, 5);
+	w_str(&w, "scope");
+	w_arr(&w, 0);
+	assert_refused(w.b, w.n, "not sorted");
+	mu_buf_free(&b);
+	mu_scope_free(s);
 }
 
 int
@@ -634,6 +765,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hello_roundtrip),
+	    cmocka_unit_test(test_hello_time),
 	    cmocka_unit_test(test_neg_roundtrip),
 	    cmocka_unit_test(test_want_roundtrip),
 	    cmocka_unit_test(test_announce_roundtrip),
