@@ -149,6 +149,7 @@ static void
 pump(struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	bool deferred;
 	size_t i;
 
 	if (h->mhd == NULL)
@@ -156,19 +157,22 @@ pump(struct http *h)
 	h->turn_start = uv_hrtime();
 	h->turn_items = 0;
 	MHD_run(h->mhd);
+	deferred = h->nsuspended > 0;
 	for (i = 0; i < h->nsuspended; i++)
 		MHD_resume_connection(h->suspended[i]);
 	h->nsuspended = 0;
 	/* Work left now goes to the idle phase, which runs once a turn of the
 	 * loop, after the loop has polled: a timer of 0 ms started from a timer
 	 * callback runs again in the same phase (libuv 1.44), so that a busy
-	 * server would never let the loop poll its peers. */
-	if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
-		uv_idle_stop(&h->idle);
-		uv_timer_stop(&h->timer);
-	} else if (ms == 0) {
+	 * server would never let the loop poll its peers. Resumed connections
+	 * are work left: MHD takes them up in its next run, and its descriptor
+	 * does not always say so. */
+	if (deferred || (MHD_get_timeout(h->mhd, &ms) == MHD_YES && ms == 0)) {
 		uv_timer_stop(&h->timer);
 		uv_idle_start(&h->idle, on_idle);
+	} else if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+		uv_idle_stop(&h->idle);
+		uv_timer_stop(&h->timer);
 	} else {
 		uv_idle_stop(&h->idle);
 		uv_timer_start(&h->timer, on_timer,

@@ -32,7 +32,7 @@ CLIENTS = 64
 FLOOD_S = 12
 RTT_BOUND_MS = 50    # 90th percentile of the honest round trips
 RTT_MAX_MS = 500     # any one of them
-RSS_BOUND_MIB = 96   # docs/SECURITY.md, "The HTTP server"
+RSS_BOUND_MIB = 64   # docs/SECURITY.md, "The HTTP server"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
