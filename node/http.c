@@ -28,7 +28,8 @@
  * gets HEADER_DEADLINE_MS from its opening, or from the end of its last
  * reply, to complete a request's headers, whatever it sends meanwhile; a
  * timer sweeps the connections and shuts those past it down. A connection
- * is closed after KEEPALIVE_MAX requests.
+ * is closed after KEEPALIVE_MAX requests, and past CONN_MAX connections a
+ * new one closes the oldest still waiting for its request (evict_idle()).
  *
  * No request reaches the store's write path: handlers call only the store's
  * query functions. Only GET and HEAD are served (MHD leaves the body out of
@@ -52,7 +53,8 @@
 #include "addr.h"
 #include "http.h"
 
-#define CONN_MAX           64          /* open HTTP connections at once */
+#define CONN_MAX           64          /* connections before the oldest idle is cut */
+#define CONN_HARD_MAX      128         /* open HTTP connections at once */
 #define CONN_PER_IP_MAX    16          /* of those, from one address */
 #define CONN_TIMEOUT_S     10          /* an idle or slow connection is closed */
 #define CONN_MEMORY        32 * 1024   /* request line and headers of one connection */
@@ -110,12 +112,14 @@ struct http {
 	bool poll_open;
 	char name[MU_PEER_ADDR_MAX];
 	uint32_t boot;
-	struct http_conn *conns; /* open connections */
+	struct http_conn *conns; /* open connections, newest first */
+	size_t nconns;
 	/* The turn in progress: when it began, what it served, and the
-	 * connections it suspended (each at most once, so at most CONN_MAX). */
+	 * connections it suspended (each at most once, so at most
+	 * CONN_HARD_MAX). */
 	uint64_t turn_start;
 	unsigned turn_items;
-	struct MHD_Connection *suspended[CONN_MAX];
+	struct MHD_Connection *suspended[CONN_HARD_MAX];
 	size_t nsuspended;
 	size_t held;    /* bytes of bodies queued and not yet freed */
 	size_t streams; /* feeds being sent */
@@ -136,7 +140,7 @@ turn_allows(struct http *h)
 static void
 defer(struct http *h, struct MHD_Connection *mc)
 {
-	if (h->nsuspended == CONN_MAX)
+	if (h->nsuspended == CONN_HARD_MAX)
 		return; /* cannot happen: each connection once per turn */
 	MHD_suspend_connection(mc);
 	h->suspended[h->nsuspended++] = mc;
@@ -624,27 +628,32 @@ on_completed(void *cls, struct MHD_Connection *mc, void **state,
 	}
 }
 
-/* Shuts down the connections past their header deadline; MHD then reads
- * their end and closes them. */
+/* Shuts a connection down; MHD then reads its end and closes it. */
+static bool
+cut_conn(struct http_conn *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (ci == NULL)
+		return false;
+	shutdown(ci->connect_fd, SHUT_RDWR);
+	c->cut = true;
+	return true;
+}
+
+/* Shuts down the connections past their header deadline. */
 static void
 on_sweep(uv_timer_t *t)
 {
 	struct http *h = t->data;
-	const union MHD_ConnectionInfo *ci;
 	uint64_t now = uv_now(h->node->loop);
 	struct http_conn *c;
 	unsigned cut = 0;
 
-	for (c = h->conns; c != NULL; c = c->next) {
-		if (c->in_request || c->cut || now - c->since < HEADER_DEADLINE_MS)
-			continue;
-		ci = MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci == NULL)
-			continue;
-		shutdown(ci->connect_fd, SHUT_RDWR);
-		c->cut = true;
-		cut++;
-	}
+	for (c = h->conns; c != NULL; c = c->next)
+		if (!c->in_request && !c->cut && now - c->since >= HEADER_DEADLINE_MS)
+			cut += cut_conn(c);
 	if (cut > 0) {
 		mu_node_log(h->node, MU_LOG_DEBUG,
 		            "http: closed %u connections that sent no complete "
@@ -652,6 +661,29 @@ on_sweep(uv_timer_t *t)
 		            cut, HEADER_DEADLINE_MS);
 		pump(h);
 	}
+}
+
+/*
+ * Past CONN_MAX connections, a new one cuts the oldest that has not sent a
+ * whole request yet: MHD would stop accepting at its limit, and clients
+ * that trickle headers would then keep the listen backlog full and honest
+ * clients out. An honest request's headers come in one packet, so it is
+ * never the one cut; trickling ones must keep reconnecting, and newcomers
+ * get in meanwhile.
+ */
+static void
+evict_idle(struct http *h)
+{
+	struct http_conn *c, *oldest = NULL;
+
+	for (c = h->conns->next; c != NULL; c = c->next)
+		if (!c->in_request && !c->cut)
+			oldest = c; /* the list is newest first */
+	if (oldest != NULL && cut_conn(oldest))
+		mu_node_log(h->node, MU_LOG_DEBUG,
+		            "http: %zu connections: closed the oldest waiting for "
+		            "its request",
+		            h->nconns);
 }
 
 static void
@@ -672,9 +704,12 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 		if (h->conns != NULL)
 			h->conns->prev = c;
 		h->conns = c;
+		h->nconns++;
 		*socket_context = c;
 		if (!uv_is_active((uv_handle_t *)&h->sweep))
 			uv_timer_start(&h->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+		if (h->nconns > CONN_MAX)
+			evict_idle(h);
 		return;
 	}
 	if (c == NULL)
@@ -686,6 +721,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	free(c);
+	h->nconns--;
 	*socket_context = NULL;
 	if (h->conns == NULL)
 		uv_timer_stop(&h->sweep);
@@ -775,7 +811,7 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
 	    h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)CONN_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)CONN_HARD_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    (unsigned)CONN_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	    (size_t)CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
