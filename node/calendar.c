@@ -19,6 +19,7 @@
 #define CAL_PRODID    "-//muster//muster calendar//EN"
 #define CAL_REFRESH   "PT1H" /* how often subscribers should fetch again */
 #define CAL_NAME_SIZE 256    /* a profile name (100) or a cause title (200) */
+#define CAL_CLI_SLICE 1024   /* events per read of mu_cal_ics() */
 
 /* An event copied out of the store: rec borrows buf. */
 struct cal_event {
@@ -48,6 +49,23 @@ struct cal {
 	size_t nnames, cap_names;
 	struct mu_buf scratch; /* DESCRIPTION and LOCATION text, unescaped */
 	int err;               /* what a visitor failed with */
+	/* The slice being read: events kept (at most want) and seen (at most
+	 * seen_max); full when either is reached. */
+	size_t want, seen, seen_max;
+	bool full;
+};
+
+/* A feed being written a slice at a time: the filter's pointers point at
+ * the copies here. */
+struct mu_cal_stream {
+	struct cal c;
+	struct mu_cal_filter f;
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_addr cause;
+	char cause_d[MU_D_MAX + 1];
+	char *name;
+	struct mu_store_ev_pos pos;
+	bool started, done;
 };
 
 void
@@ -83,15 +101,18 @@ mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
 	return hosted;
 }
 
-/* Visitor of mu_store_events(): copies the events that pass the filter. */
+/* Visitor of mu_store_events_after(): copies the events that pass the
+ * filter, and stops the scan when the slice is full. */
 static int
 collect(void *ctx, const struct mu_record *rec)
 {
 	struct cal *c = ctx;
 	struct cal_event *e;
 
+	if (++c->seen == c->seen_max)
+		c->full = true;
 	if (!mu_cal_passes(c->f, rec))
-		return 0;
+		return c->full ? 1 : 0;
 	e = mu_buf_grow_array(c->ev, c->nev, &c->cap_ev, sizeof(*e), 64);
 	if (e == NULL)
 		return c->err = MU_ENOMEM;
@@ -105,7 +126,9 @@ collect(void *ctx, const struct mu_record *rec)
 	e->rec = *rec;
 	mu_rec_move(&e->rec, e->buf);
 	c->nev++;
-	return 0;
+	if (c->nev == c->want)
+		c->full = true;
+	return c->full ? 1 : 0;
 }
 
 /* Visitor of the name lookups: the profile's name or the cause's title. */
@@ -388,40 +411,119 @@ write_header(struct mu_ical *w, const char *name)
 }
 
 int
-mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
-           struct mu_buf *out, struct mu_why *why)
+mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
+                   struct mu_cal_stream **out)
 {
-	struct cal c;
+	struct mu_cal_stream *s;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->name = strdup(name)) == NULL) {
+		free(s);
+		return MU_ENOMEM;
+	}
+	s->f = *f;
+	if (f->group != NULL) {
+		memcpy(s->group, f->group, MU_KEY_BYTES);
+		s->f.group = s->group;
+	}
+	if (f->cause != NULL) {
+		s->cause = *f->cause;
+		memcpy(s->cause_d, f->cause->d.ptr, f->cause->d.len);
+		s->cause.d.ptr = s->cause_d;
+		s->f.cause = &s->cause;
+	}
+	s->c.st = st;
+	s->c.f = &s->f;
+	*out = s;
+	return 0;
+}
+
+/* Frees the events of the last slice. */
+static void
+drop_events(struct cal *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nev; i++)
+		free(c->ev[i].buf);
+	c->nev = 0;
+}
+
+int
+mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out, bool *done,
+                   struct mu_why *why)
+{
+	struct cal *c = &s->c;
 	struct mu_ical w;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	if (why != NULL)
 		why->text[0] = '\0';
-	memset(&c, 0, sizeof(c));
-	c.st = st;
-	c.f = f;
+	*done = s->done;
+	if (s->done)
+		return 0;
 	mu_ical_init(&w, out);
-	rc = mu_store_events(st, f->from, f->to, collect, &c);
-	if (rc != 0) {
-		rc = c.err != 0 ? c.err : rc;
+	if (!s->started) {
+		write_header(&w, s->name);
+		s->started = true;
+		rc = w.err;
+	}
+	c->want = max > 0 ? max : 1;
+	c->seen = 0;
+	c->seen_max = 8 * c->want;
+	c->full = false;
+	c->err = 0;
+	if (rc == 0)
+		rc = mu_store_events_after(c->st, s->f.from, s->f.to, &s->pos, collect,
+		                           c);
+	if (rc < 0 || c->err != 0) {
+		rc = c->err != 0 ? c->err : rc;
 		rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
 		             "reading the calendar: %s", mu_strerror(rc));
 		goto out;
 	}
-	write_header(&w, name);
-	for (i = 0; i < c.nev && rc == 0; i++)
-		rc = write_event(&c, &w, &c.ev[i].rec);
-	if (rc == 0)
+	rc = 0;
+	for (i = 0; i < c->nev && rc == 0; i++)
+		rc = write_event(c, &w, &c->ev[i].rec);
+	if (rc == 0 && !c->full) {
 		rc = mu_ical_prop_raw(&w, "END", "VCALENDAR");
+		s->done = *done = true;
+	}
 	if (rc != 0)
 		rc = mu_fail(why, MU_ENOMEM, "writing the calendar: out of memory");
 out:
 	mu_ical_finish(&w);
-	for (i = 0; i < c.nev; i++)
-		free(c.ev[i].buf);
-	free(c.ev);
-	free(c.names);
-	mu_buf_free(&c.scratch);
+	drop_events(c);
+	return rc;
+}
+
+void
+mu_cal_stream_free(struct mu_cal_stream *s)
+{
+	if (s == NULL)
+		return;
+	drop_events(&s->c);
+	free(s->c.ev);
+	free(s->c.names);
+	mu_buf_free(&s->c.scratch);
+	free(s->name);
+	free(s);
+}
+
+int
+mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
+           struct mu_buf *out, struct mu_why *why)
+{
+	struct mu_cal_stream *s;
+	bool done = false;
+	int rc;
+
+	if ((rc = mu_cal_stream_open(st, f, name, &s)) != 0)
+		return mu_fail(why, rc, "writing the calendar: out of memory");
+	while (rc == 0 && !done)
+		rc = mu_cal_stream_next(s, CAL_CLI_SLICE, out, &done, why);
+	mu_cal_stream_free(s);
 	return rc;
 }

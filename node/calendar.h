@@ -34,6 +34,25 @@ void mu_cal_filter_all(struct mu_cal_filter *f);
 bool mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec);
 
 /*
+ * The same feed a slice at a time, for a reader that must not hold the
+ * loop (the HTTP feeds): each slice reads the store in a transaction of its
+ * own, from where the last one stopped (mu_store_events_after()), and holds
+ * only its own events. open copies f and name. Returns 0, or MU_ENOMEM.
+ */
+struct mu_cal_stream;
+int mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f,
+                       const char *name, struct mu_cal_stream **out);
+
+/*
+ * Appends the next slice to out: the header first, then at most max events
+ * (passing f or not, at most 8 * max are read), the end last, where *done
+ * becomes true. Returns 0, or MU_ENOMEM / MU_EIO with why.
+ */
+int mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out,
+                       bool *done, struct mu_why *why);
+void mu_cal_stream_free(struct mu_cal_stream *s);
+
+/*
  * Appends the VCALENDAR of the events in st that pass f to out. name is the
  * calendar's display name (X-WR-CALNAME), UTF-8. Returns 0, or MU_ENOMEM /
  * MU_EIO with why; on error out holds what was appended before it.

@@ -9,11 +9,27 @@
  * the loop, and that is unsound here: mu_store__begin() calls
  * mdb_env_set_mapsize() when another process grew the map, which LMDB allows
  * only while this process has no transaction open, and node->scope and the
- * peers change on the loop thread without locks. On the loop every request
- * is one function call with its own read transactions, between two
- * callbacks of the sync code. Requests are short (memory-mapped reads,
- * lists capped at MU_HTTP_LIST_MAX), so they delay gossip by milliseconds at
- * most; the connection limits below keep a flood of them bounded.
+ * peers change on the loop thread without locks.
+ *
+ * Peer traffic comes first. One MHD_run() is one turn of HTTP work, and a
+ * turn ends after TURN_NS: a request or a feed's slice that finds the turn
+ * used up suspends its connection, which is resumed at the end of the turn
+ * and so served in a later one, after the loop has polled every socket
+ * (peers included). Every request is one function call with its own read
+ * transactions; lists are capped at MU_HTTP_LIST_MAX, and feeds, which are
+ * not, are streams (http.h) written a slice of FEED_SLICE events at a time
+ * as the client reads them, so that a feed holds one slice, not the feed.
+ * Memory: at most STREAMS_MAX feeds at a time, and no new request is
+ * served while the bodies waiting to be sent hold more than HELD_MAX; both
+ * answer 503 with Retry-After.
+ *
+ * Slow clients: MHD's timeout is reset by every byte, so a client sending a
+ * byte every few seconds would hold its connection for ever. A connection
+ * gets HEADER_DEADLINE_MS from its opening, or from the end of its last
+ * reply, to complete a request's headers, whatever it sends meanwhile; a
+ * timer sweeps the connections and shuts those past it down. A connection
+ * is closed after KEEPALIVE_MAX requests, and past CONN_MAX connections a
+ * new one closes the oldest still waiting for its request (evict_idle()).
  *
  * No request reaches the store's write path: handlers call only the store's
  * query functions. Only GET and HEAD are served (MHD leaves the body out of
@@ -30,19 +46,29 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <sodium.h>
 
 #include "../protocol/utf8.h"
 #include "../storage/local.h"
 #include "addr.h"
 #include "http.h"
 
-#define CONN_MAX        64        /* open HTTP connections at once */
-#define CONN_PER_IP_MAX 16        /* of those, from one address */
-#define CONN_TIMEOUT_S  10        /* an idle or slow connection is closed */
-#define CONN_MEMORY     32 * 1024 /* request line and headers of one connection */
-#define BACKLOG         64
-#define TIMER_MAX_MS    60000
-#define LOG_TEXT_SIZE   256
+#define CONN_MAX           64          /* connections before the oldest idle is cut */
+#define CONN_HARD_MAX      128         /* open HTTP connections at once */
+#define CONN_PER_IP_MAX    16          /* of those, from one address */
+#define CONN_TIMEOUT_S     10          /* an idle or slow connection is closed */
+#define CONN_MEMORY        32 * 1024   /* request line and headers of one connection */
+#define HEADER_DEADLINE_MS 5000        /* to complete a request's headers */
+#define SWEEP_MS           500         /* how often the deadline is looked at */
+#define KEEPALIVE_MAX      100         /* requests on one connection */
+#define TURN_NS            2000000     /* HTTP work in one turn of the loop */
+#define STREAMS_MAX        8           /* feeds being sent at once */
+#define HELD_MAX           (16u << 20) /* bytes of bodies waiting to be sent */
+#define BUSY_RETRY_S       "5"         /* Retry-After of a 503 */
+#define BLOCK_SIZE         (16 * 1024)
+#define BACKLOG            64
+#define TIMER_MAX_MS       60000
+#define LOG_TEXT_SIZE      256
 
 /* Every page: the scripts and styles are our own files, nothing else loads,
  * and no other site frames us. */
@@ -51,37 +77,123 @@
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define CSP_DATA "default-src 'none'; frame-ancestors 'none'; sandbox"
 
+struct http;
+
+/* One client connection (MHD's socket context). */
+struct http_conn {
+	struct http *h;
+	struct MHD_Connection *mc;
+	struct http_conn *prev, *next;
+	uint64_t since;     /* uv_now() when opened or its last reply ended */
+	bool in_request;    /* its headers are in and the reply not done */
+	bool cut;           /* shut down at the header deadline */
+	bool too_many_args; /* the request has more than MU_HTTP_ARGS_MAX */
+	unsigned requests;  /* served on it */
+};
+
+/* A body being sent: a buffer, or a stream's slices. */
+struct http_body {
+	struct http *h;
+	struct MHD_Connection *mc;
+	struct mu_http_stream stream; /* next == NULL: buf is the whole body */
+	struct mu_buf buf;
+	size_t off;  /* of buf, sent */
+	size_t held; /* counted in h->held */
+	bool done;   /* the stream wrote its last slice */
+};
+
 struct http {
 	struct mu_node *node;
 	struct MHD_Daemon *mhd;
 	uv_poll_t poll;
-	uv_timer_t timer;
+	uv_timer_t timer, sweep;
+	uv_idle_t idle;
 	int handles; /* uv handles open: freed when the last closes */
+	bool poll_open;
 	char name[MU_PEER_ADDR_MAX];
+	uint32_t boot;
+	struct http_conn *conns; /* open connections, newest first */
+	size_t nconns;
+	/* The turn in progress: when it began, what it served, and the
+	 * connections it suspended (each at most once, so at most
+	 * CONN_HARD_MAX). */
+	uint64_t turn_start;
+	unsigned turn_items;
+	struct MHD_Connection *suspended[CONN_HARD_MAX];
+	size_t nsuspended;
+	size_t held;    /* bytes of bodies queued and not yet freed */
+	size_t streams; /* feeds being sent */
 };
 
 static void on_timer(uv_timer_t *t);
+static void on_idle(uv_idle_t *i);
 
-/* Lets MHD do what is ready, then waits for its next deadline. */
+/* Whether the turn has time for one more request or slice: the first
+ * always, so that every turn moves on. */
+static bool
+turn_allows(struct http *h)
+{
+	return h->turn_items == 0 || uv_hrtime() - h->turn_start < TURN_NS;
+}
+
+/* Leaves the connection for a later turn (from MHD's callbacks only). */
+static void
+defer(struct http *h, struct MHD_Connection *mc)
+{
+	if (h->nsuspended == CONN_HARD_MAX)
+		return; /* cannot happen: each connection once per turn */
+	MHD_suspend_connection(mc);
+	h->suspended[h->nsuspended++] = mc;
+}
+
+/* One turn: lets MHD do what is ready, within TURN_NS; resumes what the
+ * turn deferred, which MHD's descriptor then reports as ready to the loop's
+ * next poll, and waits for MHD's next deadline. */
 static void
 pump(struct http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
+	bool deferred;
+	size_t i;
 
 	if (h->mhd == NULL)
 		return;
+	h->turn_start = uv_hrtime();
+	h->turn_items = 0;
 	MHD_run(h->mhd);
-	if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+	deferred = h->nsuspended > 0;
+	for (i = 0; i < h->nsuspended; i++)
+		MHD_resume_connection(h->suspended[i]);
+	h->nsuspended = 0;
+	/* Work left now goes to the idle phase, which runs once a turn of the
+	 * loop, after the loop has polled: a timer of 0 ms started from a timer
+	 * callback runs again in the same phase (libuv 1.44), so that a busy
+	 * server would never let the loop poll its peers. Resumed connections
+	 * are work left: MHD takes them up in its next run, and its descriptor
+	 * does not always say so. */
+	if (deferred || (MHD_get_timeout(h->mhd, &ms) == MHD_YES && ms == 0)) {
+		uv_timer_stop(&h->timer);
+		uv_idle_start(&h->idle, on_idle);
+	} else if (MHD_get_timeout(h->mhd, &ms) != MHD_YES) {
+		uv_idle_stop(&h->idle);
+		uv_timer_stop(&h->timer);
+	} else {
+		uv_idle_stop(&h->idle);
 		uv_timer_start(&h->timer, on_timer,
 		               ms < TIMER_MAX_MS ? ms : TIMER_MAX_MS, 0);
-	else
-		uv_timer_stop(&h->timer);
+	}
 }
 
 static void
 on_timer(uv_timer_t *t)
 {
 	pump(t->data);
+}
+
+static void
+on_idle(uv_idle_t *i)
+{
+	pump(i->data);
 }
 
 static void
@@ -123,6 +235,45 @@ on_log(void *cls, const char *fmt, va_list ap)
 }
 
 /* --- one request ------------------------------------------------------------ */
+
+static struct http_conn *
+conn_of(struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/*
+ * Called with the request line's raw URI before MHD splits its query. MHD
+ * keeps every argument in the connection's 32 KiB and, when they do not
+ * fit (about 600), fails without answering until the timeout. So the query
+ * is counted here, and when it has more arguments than any route takes,
+ * it is cut off where MHD would read it (the URI is MHD's own buffer, which
+ * it then splits in place) and the request is answered 400.
+ */
+static void *
+on_uri(void *cls, const char *uri, struct MHD_Connection *mc)
+{
+	struct http_conn *c = conn_of(mc);
+	char *q = strchr(uri, '?');
+	size_t n;
+
+	(void)cls;
+	if (c == NULL)
+		return NULL;
+	c->too_many_args = false;
+	if (q == NULL || q[1] == '\0')
+		return NULL;
+	for (n = 1; *q != '\0'; q++)
+		n += *q == '&';
+	if (n > MU_HTTP_ARGS_MAX) {
+		c->too_many_args = true;
+		strchr(uri, '?')[1] = '\0';
+	}
+	return NULL;
+}
 
 static enum MHD_Result
 collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -212,22 +363,114 @@ content_type(const struct mu_http_reply *rp)
 	return "text/plain; charset=utf-8";
 }
 
+/* MHD's reader of a body: the buffer, or a stream's slices, one at a time
+ * and only while the turn allows (else the connection waits a turn). */
+static ssize_t
+read_body(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct http_body *b = cls;
+	size_t n;
+	int rc;
+
+	(void)pos;
+	if (b->off == b->buf.len) {
+		if (b->stream.next == NULL || b->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		if (!turn_allows(b->h)) {
+			defer(b->h, b->mc);
+			return 0;
+		}
+		b->h->turn_items++;
+		b->buf.len = 0;
+		b->off = 0;
+		rc = b->stream.next(b->stream.ctx, &b->buf, &b->done);
+		if (rc != 0) {
+			mu_node_log(b->h->node, MU_LOG_WARN,
+			            "http: a feed stopped half-way: %s",
+			            mu_strerror(rc));
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		if (b->buf.len == 0)
+			return b->done ? MHD_CONTENT_READER_END_OF_STREAM : 0;
+	}
+	n = b->buf.len - b->off < max ? b->buf.len - b->off : max;
+	memcpy(out, b->buf.data + b->off, n);
+	b->off += n;
+	return (ssize_t)n;
+}
+
+static void
+free_body(void *cls)
+{
+	struct http_body *b = cls;
+
+	if (b->stream.next != NULL) {
+		b->stream.free(b->stream.ctx);
+		b->h->streams--;
+	}
+	b->h->held -= b->held;
+	mu_buf_free(&b->buf);
+	free(b);
+}
+
+static void
+drop_stream(struct mu_http_reply *rp)
+{
+	if (rp->stream.next != NULL)
+		rp->stream.free(rp->stream.ctx);
+	rp->stream.next = NULL;
+}
+
+/* Whether an If-None-Match header names etag (or is "*"). */
+static bool
+etag_matches(const char *inm, const char *etag)
+{
+	const char *p;
+	size_t n = strlen(etag);
+
+	if (inm == NULL)
+		return false;
+	if (strcmp(inm, "*") == 0)
+		return true;
+	for (p = inm; (p = strstr(p, etag)) != NULL; p += n)
+		if (p == inm || p[-1] == ' ' || p[-1] == ',' || p[-1] == '/')
+			return true;
+	return false;
+}
+
 static enum MHD_Result
-send_reply(struct MHD_Connection *conn, struct mu_http_reply *rp)
+send_reply(struct http *h, struct MHD_Connection *conn, struct mu_http_reply *rp,
+           bool last)
 {
 	struct MHD_Response *r;
+	struct http_body *b;
 	enum MHD_Result ok;
 	bool page = rp->form == MU_HTTP_HTML && rp->type == NULL;
+	bool stream = rp->stream.next != NULL;
 
-	if (rp->body.data == NULL && mu_buf_reserve(&rp->body, 1) != 0)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer_with_free_callback(rp->body.len,
-	                                                       rp->body.data, free);
-	if (r == NULL) {
-		mu_buf_free(&rp->body);
+	b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		drop_stream(rp);
 		return MHD_NO;
 	}
-	rp->body.data = NULL; /* the response owns it now */
+	b->h = h;
+	b->mc = conn;
+	b->stream = rp->stream;
+	rp->stream.next = NULL;
+	if (stream) {
+		h->streams++;
+	} else {
+		b->buf = rp->body; /* the body is the reply's now */
+		rp->body = (struct mu_buf)MU_BUF_INIT;
+		b->held = b->buf.cap;
+		h->held += b->held;
+	}
+	r = MHD_create_response_from_callback(stream ? MHD_SIZE_UNKNOWN : b->buf.len,
+	                                      BLOCK_SIZE, read_body, b, free_body);
+	if (r == NULL) {
+		free_body(b);
+		return MHD_NO;
+	}
 	ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(rp));
 	if (ok == MHD_YES)
 		ok = MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -243,12 +486,32 @@ send_reply(struct MHD_Connection *conn, struct mu_http_reply *rp)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
 		                             rp->asset ? "public, max-age=3600"
 		                                       : "no-cache");
+	if (ok == MHD_YES && rp->etag[0] != '\0')
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, rp->etag);
 	if (ok == MHD_YES && rp->status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (ok == MHD_YES && rp->status == MHD_HTTP_SERVICE_UNAVAILABLE)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER,
+		                             BUSY_RETRY_S);
+	if (ok == MHD_YES && last)
+		ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (ok == MHD_YES)
 		ok = MHD_queue_response(conn, rp->status, r);
 	MHD_destroy_response(r);
 	return ok;
+}
+
+/* Replaces the reply with a 503 saying what is busy. */
+static int
+busy(struct mu_http_reply *rp, const char *what)
+{
+	drop_stream(rp);
+	rp->type = NULL;
+	rp->asset = false;
+	rp->etag[0] = '\0';
+	return mu_http_fail(
+	    rp, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    "the node is busy serving %s; try again in " BUSY_RETRY_S " seconds", what);
 }
 
 static enum MHD_Result
@@ -256,21 +519,25 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
            const char *version, const char *upload, size_t *upload_size, void **state)
 {
 	struct http *h = cls;
+	struct http_conn *c = conn_of(conn);
 	struct mu_http_req rq;
-	struct mu_http_reply rp = {200, MU_HTTP_TEXT, NULL, false, MU_BUF_INIT};
+	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_TEXT};
 	char path[LOG_TEXT_SIZE], verb[LOG_TEXT_SIZE];
+	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	           strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 	enum MHD_Result ok;
 	int rc;
 
 	(void)version;
 	(void)upload;
+	if (c != NULL)
+		c->in_request = true; /* the headers are in: no header deadline */
 	/* MHD calls once when the headers are in, and again when the body
 	 * (none for GET and HEAD) is: answering in the second call keeps the
 	 * connection open for the next request; answering in the first makes
 	 * MHD close it. Other methods are answered at once (and closed), so
 	 * that no body they send is read. */
-	if (*state == NULL && (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
-	                       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)) {
+	if (*state == NULL && get) {
 		*state = h;
 		return MHD_YES;
 	}
@@ -278,41 +545,186 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		*upload_size = 0; /* a GET with a body: the body is ignored */
 		return MHD_YES;
 	}
+	/* MHD calls again for a deferred request once it is resumed. */
+	if (!turn_allows(h)) {
+		defer(h, conn);
+		return MHD_YES;
+	}
+	h->turn_items++;
 	memset(&rq, 0, sizeof(rq));
 	rq.node = h->node;
 	rq.path = url;
 	rq.now = (int64_t)time(NULL);
+	rq.boot = h->boot;
 	rq.host = safe_host(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST));
 	if (rq.host == NULL)
 		rq.host = h->name;
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
-	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+	if (!get) {
 		rc = mu_http_fail(&rp, MHD_HTTP_METHOD_NOT_ALLOWED,
 		                  "only GET and HEAD are served here: this server is "
 		                  "read-only");
+	} else if (h->held > HELD_MAX) {
+		rp.form = strncmp(url, "/api/", 5) == 0 ? MU_HTTP_JSON : MU_HTTP_TEXT;
+		rc = busy(&rp, "other replies");
 	} else {
-		MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg,
-		                          &rq);
+		if (c != NULL && c->too_many_args)
+			rq.nargs = MU_HTTP_ARGS_MAX + 1;
+		else
+			MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND,
+			                          collect_arg, &rq);
 		rc = route(&rq, &rp);
 	}
 	if (rc < 0) {
 		mu_node_log(h->node, MU_LOG_WARN, "http: %s %s failed: %s",
 		            log_text(verb, method), log_text(path, url),
 		            mu_strerror(rc));
+		drop_stream(&rp);
 		mu_buf_free(&rp.body);
 		rp.type = NULL;
 		rp.asset = false;
+		rp.etag[0] = '\0';
 		if (mu_http_fail(&rp, rc == MU_EBUSY ? 503 : 500,
 		                 "the node could not read its store (%s); see its log",
 		                 mu_strerror(rc)) != 0)
 			return MHD_NO;
 	}
+	if (rp.status != 200)
+		rp.etag[0] = '\0';
+	if (rp.etag[0] != '\0' &&
+	    etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_IF_NONE_MATCH),
+	                 rp.etag)) {
+		/* Unchanged: what the feed would be is not even read. */
+		drop_stream(&rp);
+		mu_buf_free(&rp.body);
+		rp.status = MHD_HTTP_NOT_MODIFIED;
+	} else if (rp.stream.next != NULL && h->streams >= STREAMS_MAX &&
+	           busy(&rp, "other feeds") != 0) {
+		return MHD_NO;
+	}
 	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s %s %u", log_text(verb, method),
 	            log_text(path, url), rp.status);
-	ok = send_reply(conn, &rp);
+	if (c != NULL)
+		c->requests++;
+	ok = send_reply(h, conn, &rp, c != NULL && c->requests >= KEEPALIVE_MAX);
 	mu_buf_free(&rp.body);
 	return ok;
+}
+
+/* A reply is done (sent or not): the next request's deadline starts. */
+static void
+on_completed(void *cls, struct MHD_Connection *mc, void **state,
+             enum MHD_RequestTerminationCode toe)
+{
+	struct http *h = cls;
+	struct http_conn *c = conn_of(mc);
+
+	(void)state;
+	(void)toe;
+	if (c != NULL) {
+		c->in_request = false;
+		c->since = uv_now(h->node->loop);
+	}
+}
+
+/* Shuts a connection down; MHD then reads its end and closes it. */
+static bool
+cut_conn(struct http_conn *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+	if (ci == NULL)
+		return false;
+	shutdown(ci->connect_fd, SHUT_RDWR);
+	c->cut = true;
+	return true;
+}
+
+/* Shuts down the connections past their header deadline. */
+static void
+on_sweep(uv_timer_t *t)
+{
+	struct http *h = t->data;
+	uint64_t now = uv_now(h->node->loop);
+	struct http_conn *c;
+	unsigned cut = 0;
+
+	for (c = h->conns; c != NULL; c = c->next)
+		if (!c->in_request && !c->cut && now - c->since >= HEADER_DEADLINE_MS)
+			cut += cut_conn(c);
+	if (cut > 0) {
+		mu_node_log(h->node, MU_LOG_DEBUG,
+		            "http: closed %u connections that sent no complete "
+		            "request within %d ms",
+		            cut, HEADER_DEADLINE_MS);
+		pump(h);
+	}
+}
+
+/*
+ * Past CONN_MAX connections, a new one cuts the oldest that has not sent a
+ * whole request yet: MHD would stop accepting at its limit, and clients
+ * that trickle headers would then keep the listen backlog full and honest
+ * clients out. An honest request's headers come in one packet, so it is
+ * never the one cut; trickling ones must keep reconnecting, and newcomers
+ * get in meanwhile.
+ */
+static void
+evict_idle(struct http *h)
+{
+	struct http_conn *c, *oldest = NULL;
+
+	for (c = h->conns->next; c != NULL; c = c->next)
+		if (!c->in_request && !c->cut)
+			oldest = c; /* the list is newest first */
+	if (oldest != NULL && cut_conn(oldest))
+		mu_node_log(h->node, MU_LOG_DEBUG,
+		            "http: %zu connections: closed the oldest waiting for "
+		            "its request",
+		            h->nconns);
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+              enum MHD_ConnectionNotificationCode toe)
+{
+	struct http *h = cls;
+	struct http_conn *c = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		/* Without memory the connection is served, only not swept. */
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return;
+		c->h = h;
+		c->mc = mc;
+		c->since = uv_now(h->node->loop);
+		c->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = c;
+		h->conns = c;
+		h->nconns++;
+		*socket_context = c;
+		if (!uv_is_active((uv_handle_t *)&h->sweep))
+			uv_timer_start(&h->sweep, on_sweep, SWEEP_MS, SWEEP_MS);
+		if (h->nconns > CONN_MAX)
+			evict_idle(h);
+		return;
+	}
+	if (c == NULL)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	free(c);
+	h->nconns--;
+	*socket_context = NULL;
+	if (h->conns == NULL)
+		uv_timer_stop(&h->sweep);
 }
 
 /* --- starting and stopping --------------------------------------------------- */
@@ -383,19 +795,26 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	h->node = node;
 	node->http = h;
+	randombytes_buf(&h->boot, sizeof(h->boot));
 	uv_timer_init(node->loop, &h->timer);
 	h->timer.data = h;
-	h->handles = 1;
+	uv_timer_init(node->loop, &h->sweep);
+	h->sweep.data = h;
+	uv_idle_init(node->loop, &h->idle);
+	h->idle.data = h;
+	h->handles = 3;
 	if ((rc = bind_socket(h, node->opts.http, &fd, why)) != 0)
 		return rc;
 	h->mhd = MHD_start_daemon(
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_log, h, MHD_OPTION_LISTEN_SOCKET, fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_MAX,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)CONN_PER_IP_MAX,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-	    MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+	    on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_log, h,
+	    MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+	    h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)CONN_HARD_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)CONN_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)CONN_MEMORY, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		close(fd);
 		return mu_fail(why, MU_EIO,
@@ -413,6 +832,7 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 		               h->name);
 	h->poll.data = h;
 	h->handles++;
+	h->poll_open = true;
 	uv_poll_start(&h->poll, UV_READABLE, on_poll);
 	pump(h);
 	mu_node_log(node, MU_LOG_INFO, "serving HTTP on http://%s/", h->name);
@@ -428,9 +848,11 @@ mu_http_stop(struct mu_node *node)
 		return;
 	node->http = NULL;
 	/* libuv lets go of MHD's epoll descriptor before MHD closes it. */
-	if (h->handles == 2)
+	if (h->poll_open)
 		uv_close((uv_handle_t *)&h->poll, on_close);
 	uv_close((uv_handle_t *)&h->timer, on_close);
+	uv_close((uv_handle_t *)&h->sweep, on_close);
+	uv_close((uv_handle_t *)&h->idle, on_close);
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;

@@ -33,6 +33,7 @@
 #define MU_HTTP_ARGS_MAX  8    /* query arguments in one request */
 #define MU_HTTP_LIST_MAX  1000 /* events in one list (API and pages) */
 #define MU_HTTP_HOST_SIZE 262  /* a Host header we accept, NUL included */
+#define MU_HTTP_ETAG_SIZE 48   /* an ETag we send, quotes and NUL included */
 
 struct mu_http_arg {
 	const char *key, *value; /* MHD's, valid during the request */
@@ -48,10 +49,23 @@ struct mu_http_req {
 	struct mu_http_arg args[MU_HTTP_ARGS_MAX];
 	size_t nargs;
 	int64_t now;
+	uint32_t boot; /* random, drawn when the server starts: in ETags */
 };
 
 /* The body's form, which also decides how errors are written. */
 enum mu_http_form { MU_HTTP_TEXT, MU_HTTP_JSON, MU_HTTP_HTML, MU_HTTP_ICS };
+
+/* A body written a slice at a time, so that a long one (a feed) holds
+ * neither the loop nor much memory: http.c asks for the next slice when
+ * the client has read the last, at most one slice per connection in a turn
+ * of the loop. */
+struct mu_http_stream {
+	/* Appends the next slice to out; sets *done after the last. Returns 0
+	 * or an MU_E* code (the connection is then cut). */
+	int (*next)(void *ctx, struct mu_buf *out, bool *done);
+	void (*free)(void *ctx);
+	void *ctx; /* owned by the stream: free() frees it */
+};
 
 /* What a handler answers; http.c adds the headers. */
 struct mu_http_reply {
@@ -60,6 +74,11 @@ struct mu_http_reply {
 	const char *type; /* Content-Type; NULL: from form */
 	bool asset;       /* a built-in file: may be cached */
 	struct mu_buf body;
+	/* When next is set, the body is this stream, not body. */
+	struct mu_http_stream stream;
+	/* A strong validator of the body ("" none): a request whose
+	 * If-None-Match names it gets 304 without the body. */
+	char etag[MU_HTTP_ETAG_SIZE];
 };
 
 /* --- the server (http.c), called by daemon.c ------------------------------ */

@@ -168,6 +168,24 @@ int mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
 int mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
                     void *ctx);
 
+/* A place in mu_store_events()'s order: the start and id of the last event
+ * handed on. set false: before the first. */
+struct mu_store_ev_pos {
+	bool set;
+	int64_t start;
+	uint8_t id[MU_ID_BYTES];
+};
+
+/*
+ * mu_store_events() from just after *pos, each event in a read transaction
+ * of its own call: a long list read a slice at a time. *pos follows each
+ * event before fn sees it, so that when fn stops the scan (returns 1, which
+ * is returned) the next call goes on after that event. An event changed
+ * between two calls may be seen twice or not at all.
+ */
+int mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
+                          struct mu_store_ev_pos *pos, mu_store_visit_fn fn, void *ctx);
+
 /* Every stored record (tombstones included) in (created_at, id) order. */
 int mu_store_each(struct mu_store *st, mu_store_visit_fn fn, void *ctx);
 

@@ -254,11 +254,44 @@ ev_start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return err;
 }
 
-int
-mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
-                void *ctx)
+/* mu_store_events_after()'s scan: the entry it starts after is skipped, and
+ * each event is noted in pos before the caller's visitor sees it. */
+struct ev_after {
+	struct visit vis;
+	const uint8_t *skip; /* the key of pos when set, else NULL */
+	struct mu_store_ev_pos *pos;
+	mu_store_visit_fn fn;
+	void *ctx;
+};
+
+static int
+ev_after_visit(void *ctx, const struct mu_record *rec)
 {
-	struct visit vis = {st, fn, ctx, from, to, false};
+	struct ev_after *a = ctx;
+
+	a->pos->set = true;
+	a->pos->start = rec->c.event.start;
+	memcpy(a->pos->id, rec->id, MU_ID_BYTES);
+	return a->fn(a->ctx, rec);
+}
+
+static int
+ev_after_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct ev_after *a = ctx;
+
+	if (a->skip != NULL && k->mv_size == MU_STORE__TIME_KEY_BYTES &&
+	    memcmp(k->mv_data, a->skip, MU_STORE__TIME_KEY_BYTES) == 0)
+		return 0;
+	return ev_start_entry(&a->vis, txn, k, v);
+}
+
+int
+mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
+                      struct mu_store_ev_pos *pos, mu_store_visit_fn fn, void *ctx)
+{
+	struct ev_after a = {
+	    {st, ev_after_visit, NULL, from, to, false}, NULL, pos, fn, ctx};
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], zero[MU_ID_BYTES] = {0};
 	MDB_val k = {sizeof(key), key};
 	int64_t lo;
@@ -266,12 +299,27 @@ mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn
 
 	if (from >= to)
 		return 0;
+	a.vis.ctx = &a;
 	lo = from >= INT64_MIN + MU_EVENT_SPAN_MAX ? from - MU_EVENT_SPAN_MAX
 	                                           : INT64_MIN;
-	mu_store__start_key(key, lo, zero);
-	err = mu_store__read_scan(st, st->ev_start, &k, 0, ev_start_entry, &vis,
+	if (pos->set) {
+		mu_store__start_key(key, pos->start, pos->id);
+		a.skip = key;
+	} else {
+		mu_store__start_key(key, lo, zero);
+	}
+	err = mu_store__read_scan(st, st->ev_start, &k, 0, ev_after_entry, &a,
 	                          "reading the calendar");
-	return vis.past_to ? 0 : err;
+	return a.vis.past_to ? 0 : err;
+}
+
+int
+mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
+                void *ctx)
+{
+	struct mu_store_ev_pos pos = {false, 0, {0}};
+
+	return mu_store_events_after(st, from, to, &pos, fn, ctx);
 }
 
 /* An entry of by_time: created_at || id -> group. */

@@ -4,7 +4,7 @@
  * never), the names it looks up (17 groups, more than the name cache first
  * holds; unknown groups and causes by their text forms), that it appends to
  * what the buffer holds, works on a read-only store and gives the same bytes
- * twice.
+ * twice, and read a slice at a time (mu_cal_stream_next()) as well.
  */
 #define _XOPEN_SOURCE 700 /* nftw() in store_fixture.h */
 
@@ -256,6 +256,47 @@ test_appends_and_repeats(void **state)
 	mu_buf_free(&b);
 }
 
+/* The feed read one event a slice gives the bytes of the feed read at
+ * once, for every filter: the HTTP feeds and `event list --ics` agree. */
+static void
+test_slices(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_cal_filter f[3];
+	struct mu_cal_stream *s;
+	struct mu_buf whole, sliced;
+	struct mu_why why;
+	struct world w;
+	size_t i, slices;
+	bool done;
+
+	build(&w);
+	for (i = 0; i < 3; i++)
+		mu_cal_filter_all(&f[i]);
+	f[1].group = fx->g[0].pk;
+	f[2].cause = &w.cause_addr;
+	for (i = 0; i < 3; i++) {
+		whole = (struct mu_buf)MU_BUF_INIT;
+		sliced = (struct mu_buf)MU_BUF_INIT;
+		assert_int_equal(mu_cal_ics(fx->st, &f[i], "Test", &whole, &why), 0);
+		assert_int_equal(mu_cal_stream_open(fx->st, &f[i], "Test", &s), 0);
+		done = false;
+		for (slices = 0; !done && slices < 100; slices++)
+			assert_int_equal(mu_cal_stream_next(s, 1, &sliced, &done, &why),
+			                 0);
+		assert_true(done);
+		/* One slice per event kept, and one that finds the end. */
+		assert_true(slices >= 2);
+		assert_int_equal(mu_cal_stream_next(s, 1, &sliced, &done, &why), 0);
+		assert_true(done);
+		mu_cal_stream_free(s);
+		assert_int_equal(sliced.len, whole.len);
+		assert_memory_equal(sliced.data, whole.data, whole.len);
+		mu_buf_free(&whole);
+		mu_buf_free(&sliced);
+	}
+}
+
 int
 main(void)
 {
@@ -263,6 +304,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_appends_and_repeats, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -79,7 +79,7 @@ test_links(void **state)
 static int64_t
 time_ok(const char *s)
 {
-	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_JSON};
 	int64_t t = -1;
 
 	if (mu_http_time(s, "from", &t, &rp) != 0)
@@ -110,7 +110,7 @@ test_times(void **state)
 	                                  "x026-12-05",
 	                                  "2026-12-05Z",
 	                                  "2026-12-05T18:00:00.5Z"};
-	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_JSON};
 	int64_t t;
 
 	(void)state;
@@ -133,7 +133,7 @@ test_times(void **state)
 static void
 test_error_forms(void **state)
 {
-	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_JSON};
 
 	(void)state;
 	assert_int_equal(mu_http_fail(&rp, 404, "no <event> \"%s\"", "x"), 0);
@@ -159,7 +159,7 @@ static void
 test_args(void **state)
 {
 	static const char *const names[] = {"from", "to", NULL};
-	struct mu_http_reply rp = {200, MU_HTTP_JSON, NULL, false, MU_BUF_INIT};
+	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_JSON};
 	struct mu_http_req rq;
 
 	(void)state;
