@@ -103,10 +103,9 @@ worker(void *arg)
 }
 
 /*
- * The ring is written whole within the first second of an import. Mapped
- * populated, it costs a tenth of what a page fault for each of its 4 KiB
- * pages costs on the virtual machines of docs/BENCHMARKS.md (8-16 us each,
- * about 80 ms of CPU for the 27 MB of a two-thread ring).
+ * The ring is written whole within the first second of an import, so it is
+ * mapped populated: one call instead of a page fault for each of its 4 KiB
+ * pages, which virtual machines make dear (docs/BENCHMARKS.md, the machine).
  */
 static struct chunk *
 ring_alloc(size_t nslots)
@@ -127,12 +126,11 @@ ring_free(struct chunk *ring, size_t nslots)
 /*
  * LMDB gives every page a write transaction changes a malloc()ed copy, and
  * keeps the copies for the next transaction. So the first batch grows the
- * heap by about three times its records' bytes (18,000 pages for the 28 MB
- * of 32,768 benchmark records), a page fault on each new 4 KiB: about 2 us
- * a record on the virtual machines of docs/BENCHMARKS.md. Grown here at
- * once, populated in one call per block and freed, with glibc told to keep
- * it (by the program: ingest.h, MU_INGEST_MMAP_THRESHOLD), the same memory
- * costs a tenth of that, and the copies come from it. It runs on the
+ * heap by about three times its records' bytes, a page fault on each new
+ * 4 KiB. Grown here at once, populated in one call per block and freed,
+ * with glibc told to keep it (by the program: ingest.h,
+ * MU_INGEST_MMAP_THRESHOLD), the same memory costs far less, and the copies
+ * come from it. It runs on the
  * calling thread, whose heap (arena) the copies come from. Where any of
  * that is missing, it only costs what it saves.
  */

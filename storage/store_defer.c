@@ -1,11 +1,8 @@
 /*
  * store_defer.c - a write batch's by_time, by_group and ev_start entries,
- * put at its commit in key order (store_defer.h says why).
- *
- * Measured on the benchmark's 100,000 records (docs/BENCHMARKS.md, ingest):
- * the storing thread's CPU per record fell by about a tenth, most of it
- * from by_group, whose 1,000 groups put one after the other landed on 1,000
- * different pages.
+ * put at its commit in key order (store_defer.h says why). by_group gains
+ * the most: records of many groups put one after the other land on as many
+ * different pages, where sorted they fill one page after another.
  */
 #include "store_defer.h"
 
