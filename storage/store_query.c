@@ -35,7 +35,8 @@ mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_
 
 /* The body stored under ref's sequence number, else under its id's. */
 static int
-raw_of(struct mu_store *st, MDB_txn *txn, const struct mu_store_ref *ref, MDB_val *v)
+raw_of(struct mu_store *st, MDB_txn *txn, const struct mu_store_ref *ref, MDB_val *v,
+       struct mu_why *why)
 {
 	uint8_t key[MU_STORE__SEQ_BYTES];
 	MDB_val k = {sizeof(key), key};
@@ -45,15 +46,41 @@ raw_of(struct mu_store *st, MDB_txn *txn, const struct mu_store_ref *ref, MDB_va
 	if (ref->seq != 0) {
 		mu_store__put_be64(key, ref->seq);
 		if ((rc = mdb_get(txn, st->bodies, &k, v)) != MDB_NOTFOUND)
-			return mu_store__err(st, rc, "reading a record", NULL);
+			return mu_store__err(st, rc, "reading a record", why);
 	}
-	return mu_store__body_of(st, txn, ref->id, &seq, v, NULL);
+	return mu_store__body_of(st, txn, ref->id, &seq, v, why);
+}
+
+/* Whether the bytes v read for ref are the record ref names, as a peer
+ * would check them (0), or what is wrong with them in why. A body changed
+ * in place fails the signature too: that it no longer hashes to its id is
+ * the better account of it. */
+static int
+check_raw(const struct mu_store_ref *ref, const MDB_val *v, struct mu_why *why)
+{
+	struct mu_record rec;
+	int rc;
+
+	rc = mu_rec_parse(&rec, v->mv_data, v->mv_size, 0, MU_PARSE_NOCLOCK, why);
+	if (rc == MU_ESIG &&
+	    mu_rec_parse(&rec, v->mv_data, v->mv_size, 0,
+	                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, NULL) != 0)
+		return rc;
+	if (rc == 0 || rc == MU_ESIG) {
+		if (memcmp(rec.id, ref->id, MU_ID_BYTES) != 0)
+			return mu_fail(why, MU_ECORRUPT,
+			               "its body does not hash to its id: it was "
+			               "altered");
+	}
+	return rc;
 }
 
 int
 mu_store_read_raw(struct mu_store *st, const struct mu_store_ref *refs, size_t n,
-                  mu_store_raw_fn fn, void *ctx, size_t *done)
+                  mu_store_raw_fn fn, mu_store_damaged_fn damaged, void *ctx,
+                  size_t *done)
 {
+	struct mu_why why;
 	MDB_txn *txn;
 	MDB_val v;
 	size_t i;
@@ -64,11 +91,18 @@ mu_store_read_raw(struct mu_store *st, const struct mu_store_ref *refs, size_t n
 		return err;
 	for (i = 0; i < n; i++) {
 		mu_store__map_read(st, 1);
-		err = raw_of(st, txn, &refs[i], &v);
-		if (err == MU_ENOTFOUND ||
-		    (err == 0 &&
-		     mu_rec_span(v.mv_data, v.mv_size, NULL) != (long)v.mv_size)) {
+		why.text[0] = '\0';
+		err = raw_of(st, txn, &refs[i], &v, &why);
+		if (err == MU_ENOTFOUND) {
 			err = 0;
+			continue;
+		}
+		if (err == 0 && check_raw(&refs[i], &v, &why) != 0)
+			err = MU_ECORRUPT;
+		if (err == MU_ECORRUPT) {
+			err = damaged != NULL ? damaged(ctx, refs[i].id, why.text) : 0;
+			if (err != 0)
+				break;
 			continue;
 		}
 		if (err == 0)
