@@ -125,11 +125,12 @@ typedef int (*mu_store_damaged_fn)(void *ctx, const uint8_t id[MU_ID_BYTES],
  * none. Without one, or with a number whose record is gone, the id is
  * looked up; a record gone altogether is skipped.
  *
- * Every record is checked as a peer will check it before it is handed to
- * fn: every rule but the clock, the signature, and that its body hashes to
- * the id asked for. LMDB keeps no checksums, so a byte changed on disk
- * would otherwise go out, and the peer that receives it counts it against
- * us. A record that fails is skipped and handed to damaged (may be NULL).
+ * Every record is checked before it is handed to fn: every rule a peer
+ * checks but the clock and the signature (their cost: store_query.c), and
+ * that its body hashes to the id asked for. LMDB keeps no checksums, so a
+ * byte changed on disk would otherwise go out, and the peer that receives
+ * it counts it against us. A record that fails is skipped and handed to
+ * damaged (may be NULL).
  * *done gets the number of refs handled (passed to fn or skipped) before fn
  * stopped.
  */
