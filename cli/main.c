@@ -23,26 +23,16 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"init", mu_cli_cmd_init},
-    {"id", mu_cli_cmd_id},
-    {"status", mu_cli_cmd_status},
-    {"profile", mu_cli_cmd_profile},
-    {"cause", mu_cli_cmd_cause},
-    {"event", mu_cli_cmd_event},
-    {"ally", mu_cli_cmd_ally},
-    {"show", mu_cli_cmd_show},
-    {"delete", mu_cli_cmd_delete},
-    {"export", mu_cli_cmd_export},
-    {"import", mu_cli_cmd_import},
-    {"serve", mu_cli_cmd_serve},
-    {"sync", mu_cli_cmd_sync},
-    {"peer", mu_cli_cmd_peer},
-    {"follow", mu_cli_cmd_follow},
-    {"unfollow", mu_cli_cmd_unfollow},
-    {"check", mu_cli_cmd_check},
-    {"backup", mu_cli_cmd_backup},
-    {"restore", mu_cli_cmd_restore},
-    {NULL, NULL},
+    {"init", mu_cli_cmd_init},       {"id", mu_cli_cmd_id},
+    {"status", mu_cli_cmd_status},   {"profile", mu_cli_cmd_profile},
+    {"cause", mu_cli_cmd_cause},     {"event", mu_cli_cmd_event},
+    {"ally", mu_cli_cmd_ally},       {"show", mu_cli_cmd_show},
+    {"delete", mu_cli_cmd_delete},   {"export", mu_cli_cmd_export},
+    {"import", mu_cli_cmd_import},   {"serve", mu_cli_cmd_serve},
+    {"sync", mu_cli_cmd_sync},       {"peer", mu_cli_cmd_peer},
+    {"follow", mu_cli_cmd_follow},   {"unfollow", mu_cli_cmd_unfollow},
+    {"check", mu_cli_cmd_check},     {"backup", mu_cli_cmd_backup},
+    {"restore", mu_cli_cmd_restore}, {NULL, NULL},
 };
 
 static const char help[] =
@@ -184,6 +174,7 @@ run(int argc, char **argv)
 	if (home_dir == NULL)
 		return mu_cli_fail("out of memory");
 	cli.home_dir = home_dir;
+	mu_cli_crash_handler(home_dir);
 	cli.now = (int64_t)time(NULL);
 	rc = c->run(&cli, argc - i, argv + i);
 	mu_cli_close(&cli);

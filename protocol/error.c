@@ -30,7 +30,8 @@ mu_strerror(int err)
 	case MU_EPERM:
 		return "permission denied";
 	case MU_ECORRUPT:
-		return "stored data is corrupt";
+		return "the store is damaged: run `muster check`, then `muster "
+		       "restore FILE` with a backup";
 	case MU_ETRUNC:
 		return "input is truncated";
 	case MU_EFORMAT:
