@@ -129,6 +129,11 @@ mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why)
 	case MDB_PAGE_NOTFOUND:
 	/* A transaction that met one of those fails every later call so. */
 	case MDB_BAD_TXN:
+	/* What LMDB says of a database record or a node that changed under
+	 * it: our calls never give it cause otherwise. */
+	case MDB_BAD_VALSIZE:
+	case MDB_INCOMPATIBLE:
+	case MDB_BAD_DBI:
 		return mu_fail(why, MU_ECORRUPT,
 		               "%s: the store at %s is damaged (%s): run `muster "
 		               "check`, then `muster restore FILE` with a backup",

@@ -561,7 +561,9 @@ walk(struct check *c)
 		 * pages did (mu_store__scan). LMDB fails every later read of
 		 * a transaction that met a damaged page: the next table is
 		 * read in a new one. */
-		if (err != MU_ECORRUPT)
+		/* LMDB reads through its map: an error it returns while
+		 * reading is about the pages, not the disk. */
+		if (err != MU_ECORRUPT && err != MU_EIO)
 			continue;
 		err = problem(c, names[i],
 		              "the table's pages are damaged: a page is missing or "
