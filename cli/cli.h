@@ -48,6 +48,15 @@ struct mu_cli {
 	    now; /* the clock, read once at start: every record of a run shares it */
 };
 
+/* ---- crash.c --------------------------------------------------------- */
+
+/* Has a SIGSEGV or SIGBUS (LMDB reading a damaged page) print one line
+ * naming home_dir, `muster check` and `muster restore`, and exit with
+ * MU_CLI_ERR. Not in sanitizer builds. */
+void mu_cli_crash_handler(const char *home_dir);
+/* Gives those signals their default action again (death). */
+void mu_cli_crash_default(void);
+
 /* ---- fail.c ---------------------------------------------------------- */
 
 /* Prints "muster: <message>" as one line on stderr; returns MU_CLI_ERR. */

@@ -2,7 +2,13 @@
  * cmd_check.c - `muster check`: verifies the whole store (store_check.h) and
  * prints one line per problem.
  */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../storage/store_check.h"
 #include "cli.h"
@@ -46,8 +52,52 @@ on_problem(void *ctx, const char *db, const char *text)
 	return o->problems != NULL ? 0 : MU_ENOMEM;
 }
 
+static int check(struct mu_cli *cli, int argc, char **argv);
+
+/*
+ * LMDB trusts its pages, and `muster check` is what is run on a store
+ * suspected of damage: the walk runs in a child process, which opens the
+ * store itself (an LMDB environment is not to be used across fork()), so
+ * that a fault inside LMDB ends the child and the parent says what it
+ * means. The child prints as it goes, line-buffered, so the problems found
+ * before a fault are shown.
+ */
 int
 mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv)
+{
+	int status, sig;
+	pid_t pid;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return check(cli, argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return check(cli, argc, argv);
+	if (pid == 0) {
+		mu_cli_crash_default();
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		status = check(cli, argc, argv);
+		fflush(stdout);
+		_exit(status);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return mu_cli_fail("cannot wait for the check: %s",
+			                   strerror(errno));
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+	return mu_cli_fail("the store of %s is damaged: reading it crashed (%s): "
+	                   "restore a backup with `muster restore FILE`, or "
+	                   "import an export into a new home",
+	                   cli->home_dir, sig > 0 ? strsignal(sig) : "stopped");
+}
+
+static int
+check(struct mu_cli *cli, int argc, char **argv)
 {
 	struct out o = {false, NULL};
 	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &o.json},

@@ -239,13 +239,21 @@ mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
                   char out[MU_CLI_NAME_SIZE])
 {
 	struct mu_addr addr;
+	int rc;
 
 	memset(&addr, 0, sizeof(addr));
 	memcpy(addr.group, key, MU_KEY_BYTES);
 	addr.kind = MU_KIND_PROFILE;
 	addr.d.ptr = "";
-	if (cli->store != NULL &&
-	    mu_store_get_addr(cli->store, &addr, copy_name, out) == 0 && out[0] != '\0')
+	rc = cli->store != NULL ? mu_store_get_addr(cli->store, &addr, copy_name, out)
+	                        : MU_ENOTFOUND;
+	/* A name is a detail of many outputs, and none of them may go on
+	 * with a key in its place because the store is damaged. */
+	if (rc == MU_ECORRUPT) {
+		mu_cli_fail("cannot read the name of a group: %s", mu_strerror(rc));
+		exit(MU_CLI_ERR);
+	}
+	if (rc == 0 && out[0] != '\0')
 		return true;
 	mu_cli_short_key(out, key);
 	return false;

@@ -202,6 +202,7 @@ run(int argc, char **argv)
 	if (home_dir == NULL)
 		return mu_cli_fail("out of memory");
 	cli.home_dir = home_dir;
+	mu_cli_crash_handler(home_dir);
 	cli.now = mu_home_now(); /* with the tests' skew (storage/home.h) */
 	rc = c->run(&cli, argc - i, argv + i);
 	mu_cli_close(&cli);

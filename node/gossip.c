@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "sync.h"
 
 #define LOG_BATCH         256  /* log entries read per call */
 #define SCOPE_EVERY_MS    5000 /* follows change without a log entry */
 #define GREET_AUTHORS_MAX 256  /* profiles pushed with the first alliances */
+#define DAMAGED_MAX       4096 /* damaged records remembered, to log once */
 
 /* --- the outbox ------------------------------------------------------------ */
 
@@ -67,6 +69,7 @@ bulk_mark(const struct mu_node *node)
 }
 
 struct gather {
+	struct mu_node *node;
 	struct mu_buf *buf;
 	size_t lens[MU_WIRE_RECS_MAX];
 	size_t n, room;
@@ -87,6 +90,56 @@ gather_one(void *ctx, const uint8_t *raw, size_t len)
 	return 0;
 }
 
+/*
+ * A record of our store that failed its check when read to be sent
+ * (mu_store_read_raw): it is not sent, as the peer would count it against
+ * us, and it is logged once, at warn, with the way out. Past DAMAGED_MAX
+ * distinct records one more line says so and the rest go unlogged.
+ */
+static int
+on_damaged(void *ctx, const uint8_t id[MU_ID_BYTES], const char *why)
+{
+	struct gather *g = ctx;
+	struct mu_sync_state *st = g->node->sync;
+	uint8_t(*v)[32];
+	char hex[MU_ID_TEXT_SIZE];
+	size_t lo = 0, hi = st->ndamaged, mid, cap;
+	int c;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = memcmp(st->damaged[mid], id, 32)) == 0)
+			return 0;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (st->ndamaged == DAMAGED_MAX)
+		return 0;
+	if (st->ndamaged == st->capdamaged) {
+		cap = st->capdamaged ? 2 * st->capdamaged : 16;
+		if ((v = realloc(st->damaged, cap * sizeof(*v))) == NULL)
+			return MU_ENOMEM;
+		st->damaged = v;
+		st->capdamaged = cap;
+	}
+	memmove(st->damaged + lo + 1, st->damaged + lo,
+	        (st->ndamaged - lo) * sizeof(*st->damaged));
+	memcpy(st->damaged[lo], id, 32);
+	st->ndamaged++;
+	mu_id_to_text(hex, id);
+	mu_node_log(g->node, MU_LOG_WARN,
+	            "record %s of the store is damaged and was not sent: %s; run "
+	            "`muster check`, then `muster restore` a backup",
+	            hex, why);
+	if (st->ndamaged == DAMAGED_MAX)
+		mu_node_log(g->node, MU_LOG_WARN,
+		            "%d damaged records found: further ones are not logged",
+		            DAMAGED_MAX);
+	return 0;
+}
+
 /* One recs message from the entries of one kind at the head of the outbox. */
 static int
 send_recs(struct mu_sync_peer *p, struct mu_why *why)
@@ -96,7 +149,8 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_outq *q = &p->out;
 	struct mu_wire_blob blobs[MU_WIRE_RECS_MAX];
 	struct mu_store_ref refs[MU_WIRE_RECS_MAX];
-	struct gather g = {&st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX};
+	struct gather g = {
+	    node, &st->recs, {0}, 0, MU_SESS_MSG_MAX - MU_WIRE_RECS_HEAD_MAX};
 	unsigned max = node->opts.limits.max_recs_per_frame;
 	uint8_t kind = q->v[q->head].kind;
 	uint64_t req = 0;
@@ -105,7 +159,7 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 
 	if (max == 0 || max > MU_WIRE_RECS_MAX)
 		max = MU_WIRE_RECS_MAX;
-	/* Records go on as stored: the peer checks each in full. */
+	/* Records go on as stored, each checked first as the peer will. */
 	for (n = 0; q->head + n < q->len && q->v[q->head + n].kind == kind && n < max;
 	     n++) {
 		const struct mu_out_entry *e = &q->v[q->head + n];
@@ -114,7 +168,7 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 		refs[n].id = e->id;
 	}
 	st->recs.len = 0;
-	rc = mu_store_read_raw(node->store, refs, n, gather_one, &g, &i);
+	rc = mu_store_read_raw(node->store, refs, n, gather_one, on_damaged, &g, &i);
 	q->head += i;
 	if (rc == MU_ENOMEM)
 		return mu_fail(why, rc, "sync: out of memory");

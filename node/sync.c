@@ -73,6 +73,7 @@ mu_sync_stop(struct mu_node *node)
 	mu_sync_commit(node);
 	if (st != NULL) {
 		free(st->asked);
+		free(st->damaged);
 		mu_sync_free_spares(st);
 		mu_buf_free(&st->msg);
 		mu_buf_free(&st->recs);

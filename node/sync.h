@@ -232,6 +232,10 @@ struct mu_sync_state {
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
+	/* Records of our store found damaged when read to be sent (gossip.c),
+	 * sorted, so each is logged once; at most SYNC_DAMAGED_MAX. */
+	uint8_t (*damaged)[32];
+	size_t ndamaged, capdamaged;
 };
 
 /* verify.c: asks p again (wants) for the records it sent too early that are

@@ -28,7 +28,9 @@
 	X(ESIG, -8, "bad signature")      /* a signature does not verify */            \
 	X(EKEYTEXT, -9, "malformed key, id or address") /* a text form */              \
 	X(EPERM, -10, "permission denied") /* a key file others read; a signer */      \
-	X(ECORRUPT, -11, "stored data is corrupt")  /* the store is damaged */         \
+	X(ECORRUPT, -11,                                                               \
+	  "the store is damaged: run `muster check`, then `muster "                    \
+	  "restore FILE` with a backup")                                               \
 	X(ETRUNC, -12, "input is truncated")        /* input ended inside a value */   \
 	X(EFORMAT, -13, "unrecognised file format") /* not the expected format */      \
 	X(EVERSION, -14, "incompatible version")    /* written by another version */   \

@@ -209,11 +209,24 @@ mu_store__err(struct mu_store *st, int rc, const char *what, struct mu_why *why)
 		return mu_fail(why, MU_ENOMEM, "%s: out of memory", what);
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
+	/* A transaction that met one of those fails every later call so. */
+	case MDB_BAD_TXN:
+	/* What LMDB says of a database record or a node that changed under
+	 * it: our calls never give it cause otherwise. */
+	case MDB_BAD_VALSIZE:
+	case MDB_INCOMPATIBLE:
+	case MDB_BAD_DBI:
 		return mu_fail(why, MU_ECORRUPT,
-		               "%s: the store at %s is damaged (%s): restore it from "
-		               "a backup or an export",
+		               "%s: the store at %s is damaged (%s): run `muster "
+		               "check`, then `muster restore FILE` with a backup",
 		               what, dir, mdb_strerror(rc));
 	case MDB_INVALID:
+		/* Both meta pages failed LMDB's checks: data.mdb is ours, so
+		 * it is damaged rather than some other file. */
+		return mu_fail(why, MU_ECORRUPT,
+		               "%s: the store at %s is damaged (%s): restore a "
+		               "backup with `muster restore FILE`",
+		               what, dir, mdb_strerror(rc));
 	case MDB_VERSION_MISMATCH:
 		return mu_fail(why, MU_EVERSION,
 		               "%s: the store at %s was written by an incompatible "
@@ -288,12 +301,32 @@ mu_store__load_indexed(struct mu_store *st, MDB_txn *txn, const MDB_val *id,
 	return err == MU_ENOTFOUND ? MU_ECORRUPT : err;
 }
 
+/* Whether key a sorts strictly before key b, as LMDB's default order has
+ * them: bytewise, a prefix first. */
+static bool
+key_before(const MDB_val *a, const MDB_val *b)
+{
+	size_t n = a->mv_size < b->mv_size ? a->mv_size : b->mv_size;
+	int c = memcmp(a->mv_data, b->mv_data, n);
+
+	return c < 0 || (c == 0 && a->mv_size < b->mv_size);
+}
+
+/*
+ * LMDB keeps no checksums and trusts its pages: a damaged one gives keys
+ * out of order, or a cursor that skips entries. So every scan checks that
+ * the keys rise, and one that reads a whole table checks that it saw as
+ * many entries as the table says it holds; either is damage (MU_ECORRUPT),
+ * never a shorter or wrong answer.
+ */
 int
 mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *from,
                size_t plen, mu_store__entry_fn fn, void *ctx, const char *what)
 {
 	MDB_cursor *cur = NULL;
-	MDB_val k = {0, NULL}, v;
+	MDB_val k = {0, NULL}, v, prev = {0, NULL};
+	MDB_stat ms;
+	uint64_t seen = 0;
 	int err = 0, rc;
 
 	if (from != NULL)
@@ -304,6 +337,11 @@ mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *fr
 		                    from != NULL ? MDB_SET_RANGE : MDB_FIRST);
 	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		mu_store__map_read(st, 1);
+		if (seen++ > 0 && !key_before(&prev, &k)) {
+			err = MU_ECORRUPT;
+			break;
+		}
+		prev = k;
 		if (plen > 0 &&
 		    (k.mv_size < plen || memcmp(k.mv_data, from->mv_data, plen) != 0))
 			break;
@@ -313,6 +351,9 @@ mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *fr
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		err = mu_store__err(st, rc, what, NULL);
+	else if (rc == MDB_NOTFOUND && err == 0 && from == NULL &&
+	         (mdb_stat(txn, dbi, &ms) != 0 || ms.ms_entries != seen))
+		err = MU_ECORRUPT;
 	if (cur != NULL)
 		mdb_cursor_close(cur);
 	return err;

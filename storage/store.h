@@ -129,6 +129,12 @@ struct mu_store_ref {
 #define MU_STORE_STOP 1
 typedef int (*mu_store_raw_fn)(void *ctx, const uint8_t *raw, size_t len);
 
+/* A record mu_store_read_raw() found damaged and did not pass on: the id it
+ * was asked for, and what is wrong (one line). 0 goes on; anything else
+ * stops and is returned. */
+typedef int (*mu_store_damaged_fn)(void *ctx, const uint8_t id[MU_ID_BYTES],
+                                   const char *why);
+
 /*
  * The stored bytes of the records refs names, in that order and in one
  * snapshot, to pass on to a peer. A ref with a sequence number is read from
@@ -136,14 +142,20 @@ typedef int (*mu_store_raw_fn)(void *ctx, const uint8_t *raw, size_t len);
  * pages all over the store, their bodies lie in the order they were stored;
  * and as a number is never given twice, the body there is that record or
  * none. Without one, or with a number whose record is gone, the id is
- * looked up; a record gone altogether is skipped. Only the bytes' framing is
- * checked (one record, mu_rec_span()), not the rules, which whoever
- * receives them checks in full: passing a record on costs no parse, and
- * damage cannot break the peer's frame. *done gets the number of refs
- * handled (passed to fn or skipped) before fn stopped.
+ * looked up; a record gone altogether is skipped.
+ *
+ * Every record is checked before it is handed to fn: every rule a peer
+ * checks but the clock and the signature (their cost: store_query.c), and
+ * that its body hashes to the id asked for. LMDB keeps no checksums, so a
+ * byte changed on disk would otherwise go out, and the peer that receives
+ * it counts it against us. A record that fails is skipped and handed to
+ * damaged (may be NULL).
+ * *done gets the number of refs handled (passed to fn or skipped) before fn
+ * stopped.
  */
 int mu_store_read_raw(struct mu_store *st, const struct mu_store_ref *refs, size_t n,
-                      mu_store_raw_fn fn, void *ctx, size_t *done);
+                      mu_store_raw_fn fn, mu_store_damaged_fn damaged, void *ctx,
+                      size_t *done);
 
 /* Calls fn with the current version at addr, or returns MU_ENOTFOUND. */
 int mu_store_get_addr(struct mu_store *st, const struct mu_addr *addr,

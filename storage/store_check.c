@@ -544,6 +544,9 @@ walk(struct check *c)
 	const mu_store__entry_fn fns[] = {bodies_entry, ids_entry,     time_entry,
 	                                  group_entry,  current_entry, start_entry,
 	                                  tomb_entry,   follow_entry};
+	static const char *const names[] = {"bodies",     "ids",     "by_time",
+	                                    "by_group",   "current", "ev_start",
+	                                    "tombstones", "follows"};
 	int err;
 
 	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);
@@ -551,9 +554,27 @@ walk(struct check *c)
 		c->last_seq = UINT64_MAX; /* then no body is blamed for it */
 		err = problem(c, "meta", "the store's sequence number is damaged");
 	}
-	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++)
+	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++) {
 		err = mu_store__scan(c->st, c->txn, dbis[i], NULL, 0, fns[i], c,
 		                     "checking the store");
+		/* LMDB found a damaged page, or the scan's own check of the
+		 * pages did (mu_store__scan). LMDB fails every later read of
+		 * a transaction that met a damaged page: the next table is
+		 * read in a new one. */
+		/* LMDB reads through its map: an error it returns while
+		 * reading is about the pages, not the disk. */
+		if (err != MU_ECORRUPT && err != MU_EIO)
+			continue;
+		err = problem(c, names[i],
+		              "the table's pages are damaged: a page is missing or "
+		              "malformed, its keys are out of order, or it holds "
+		              "other entries than it counts");
+		mdb_txn_abort(c->txn);
+		if (err == 0)
+			err = mu_store__begin(c->st, false, &c->txn, NULL);
+		if (err != 0)
+			c->txn = NULL;
+	}
 	return err;
 }
 
@@ -571,7 +592,8 @@ mu_store_check(struct mu_store *st, mu_store_problem_fn fn, void *ctx,
 	if (err != 0)
 		return err;
 	err = walk(&c);
-	mdb_txn_abort(c.txn);
+	if (c.txn != NULL)
+		mdb_txn_abort(c.txn);
 	if (err < 0 && (why == NULL || why->text[0] == '\0'))
 		return mu_fail(why, err, "checking the store at %s: %s", st->dir,
 		               mu_strerror(err));

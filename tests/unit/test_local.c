@@ -321,7 +321,7 @@ assert_neg_items(struct mu_store *st, const struct mu_scope *dom, size_t n)
 		size_t done = 0;
 
 		assert_int_equal(
-		    mu_store_read_raw(st, at, 2, same_id, items[i].id, &done), 0);
+		    mu_store_read_raw(st, at, 2, same_id, NULL, items[i].id, &done), 0);
 		assert_int_equal(done, 2);
 	}
 	free(seqs);

@@ -248,7 +248,8 @@ test_read_raw(void **state)
 	assert_int_equal(put1(fx->st, c), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, b2), MU_PUT_NEW);
 
-	assert_int_equal(mu_store_read_raw(fx->st, refs, 5, keep_raw, &got, &done), 0);
+	assert_int_equal(
+	    mu_store_read_raw(fx->st, refs, 5, keep_raw, NULL, &got, &done), 0);
 	assert_int_equal(done, 5);
 	assert_int_equal(got.n, 4); /* b is gone */
 	assert_int_equal(got.len[0], a->raw_len);
@@ -262,7 +263,8 @@ test_read_raw(void **state)
 
 	memset(&got, 0, sizeof(got));
 	got.stop_at = 2;
-	assert_int_equal(mu_store_read_raw(fx->st, refs, 5, keep_raw, &got, &done), 0);
+	assert_int_equal(
+	    mu_store_read_raw(fx->st, refs, 5, keep_raw, NULL, &got, &done), 0);
 	assert_int_equal(got.n, 1);
 	assert_int_equal(done, 2); /* a passed on, b skipped; c not handled */
 }

@@ -551,6 +551,83 @@ callback_can_stop_the_check(void **state)
 	assert_int_equal(calls, 1);
 }
 
+/* --- reading records to send ------------------------------------------- */
+
+struct sent {
+	size_t n, damaged;
+	uint8_t damaged_id[4][MU_ID_BYTES];
+	char why[4][MU_WHY_MAX];
+	uint8_t raw[4][1024];
+	size_t len[4];
+};
+
+static int
+keep_sent(void *ctx, const uint8_t *raw, size_t len)
+{
+	struct sent *s = ctx;
+
+	assert_true(s->n < 4 && len <= sizeof(s->raw[0]));
+	memcpy(s->raw[s->n], raw, len);
+	s->len[s->n++] = len;
+	return 0;
+}
+
+static int
+keep_damaged(void *ctx, const uint8_t id[MU_ID_BYTES], const char *why)
+{
+	struct sent *s = ctx;
+
+	assert_true(s->damaged < 4);
+	memcpy(s->damaged_id[s->damaged], id, MU_ID_BYTES);
+	snprintf(s->why[s->damaged++], MU_WHY_MAX, "%s", why);
+	return 0;
+}
+
+/*
+ * Bytes changed in the store after a record was verified are not passed on
+ * to a peer, which would count them against us: a body that no longer
+ * hashes to the id the indexes name, and bytes that no longer parse. Each
+ * is handed to the damage callback.
+ */
+static void
+altered_records_are_not_read_to_send(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t key[MU_STORE__SEQ_BYTES], bad[1024];
+	const struct mu_store_ref refs[] = {
+	    {1, s.cause->id}, {2, s.event->id}, {3, s.ally->id}};
+	struct sent got = {0};
+	size_t done = 0;
+
+	/* fill() stored cause, event, alliance as 1, 2, 3. */
+	memcpy(bad, s.cause->raw, s.cause->raw_len);
+	bad[s.cause->raw_len - MU_SIG_BYTES - 3] = 0xc1; /* never valid msgpack */
+	raw_put(fx, fx->st->bodies, seq_key(key, 1), MU_STORE__SEQ_BYTES, bad,
+	        s.cause->raw_len);
+	memcpy(bad, s.event->raw, s.event->raw_len);
+	/* A byte of the title "Assembly": still a valid body, another id. */
+	for (size_t i = 0; i + 8 <= s.event->raw_len; i++)
+		if (memcmp(bad + i, "Assembly", 8) == 0) {
+			bad[i] = 'a';
+			break;
+		}
+	raw_put(fx, fx->st->bodies, seq_key(key, 2), MU_STORE__SEQ_BYTES, bad,
+	        s.event->raw_len);
+
+	assert_int_equal(
+	    mu_store_read_raw(fx->st, refs, 3, keep_sent, keep_damaged, &got, &done),
+	    0);
+	assert_int_equal(done, 3);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.len[0], s.ally->raw_len);
+	assert_memory_equal(got.raw[0], s.ally->raw, s.ally->raw_len);
+	assert_int_equal(got.damaged, 2);
+	assert_memory_equal(got.damaged_id[0], s.cause->id, MU_ID_BYTES);
+	assert_memory_equal(got.damaged_id[1], s.event->id, MU_ID_BYTES);
+	assert_non_null(strstr(got.why[1], "hash"));
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -570,6 +647,7 @@ main(void)
 	    T_(deleted_body_left_behind_is_reported),
 	    T_(counter_and_local_damage_is_reported),
 	    T_(callback_can_stop_the_check),
+	    T_(altered_records_are_not_read_to_send),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
