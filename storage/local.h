@@ -106,6 +106,22 @@ int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops
                    struct mu_scope *out);
 
 /*
+ * The exceptions to the scope (docs/PROTOCOL.md 10.3), so that a proposal
+ * reaches the group it names before any alliance makes the two groups each
+ * other's scope: whether rec, a record of a group outside a scope, still
+ * concerns the group key. It does when it is an alliance record naming key
+ * in with; a delete, by its own group, of the alliance address whose d is
+ * key; or the profile of a group that has a current alliance record naming
+ * key, stored, or on its way when pending (may be NULL) says so for that
+ * group. Returns 1, 0, or a negative error (reading the store).
+ */
+typedef bool (*mu_store_pending_fn)(void *ctx, const uint8_t group[MU_KEY_BYTES]);
+
+int mu_store_scope_exception(struct mu_store *st, const struct mu_record *rec,
+                             const uint8_t key[MU_KEY_BYTES],
+                             mu_store_pending_fn pending, void *ctx);
+
+/*
  * The negentropy items (created_at, id) of every stored record whose group is
  * in domain, sorted as mu_neg_new() wants, and (seqs not NULL) beside each
  * the sequence number it is stored at, for mu_store_read_raw(). *items and

@@ -79,6 +79,49 @@ proposes_to(struct walk *w, const uint8_t other[MU_KEY_BYTES],
 	       memcmp(rec.c.alliance.with, us, MU_KEY_BYTES) == 0;
 }
 
+static int
+found(void *ctx, const struct mu_record *rec)
+{
+	(void)ctx;
+	(void)rec;
+	return 0;
+}
+
+int
+mu_store_scope_exception(struct mu_store *st, const struct mu_record *rec,
+                         const uint8_t key[MU_KEY_BYTES], mu_store_pending_fn pending,
+                         void *ctx)
+{
+	const struct mu_addr *a = &rec->c.del.addr;
+	char d[2 * MU_KEY_BYTES];
+	struct mu_addr addr;
+	int rc;
+
+	switch (rec->kind) {
+	case MU_KIND_ALLIANCE:
+		return memcmp(rec->c.alliance.with, key, MU_KEY_BYTES) == 0;
+	case MU_KIND_DELETE:
+		if (!rec->c.del.by_addr || a->kind != MU_KIND_ALLIANCE ||
+		    a->d.len != sizeof(d) ||
+		    memcmp(a->group, rec->group, MU_KEY_BYTES) != 0)
+			return 0;
+		mu_store__alliance_d(d, key);
+		return memcmp(a->d.ptr, d, sizeof(d)) == 0;
+	case MU_KIND_PROFILE:
+		if (pending != NULL && pending(ctx, rec->group))
+			return 1;
+		mu_store__alliance_d(d, key);
+		memcpy(addr.group, rec->group, MU_KEY_BYTES);
+		addr.kind = MU_KIND_ALLIANCE;
+		addr.d.ptr = d;
+		addr.d.len = sizeof(d);
+		rc = mu_store_get_addr(st, &addr, found, NULL);
+		return rc == 0 ? 1 : rc == MU_ENOTFOUND ? 0 : rc;
+	default:
+		return 0;
+	}
+}
+
 struct expansion {
 	struct walk *w;
 	const uint8_t *g;

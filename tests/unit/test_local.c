@@ -733,6 +733,56 @@ test_scope(void **state)
 	SCOPE(fx, 3, A);
 }
 
+static bool
+pending_is(void *ctx, const uint8_t group[MU_KEY_BYTES])
+{
+	return memcmp(ctx, group, MU_KEY_BYTES) == 0;
+}
+
+/* The records of a group outside the scope that still concern a group
+ * (PROTOCOL.md 10.3): alliances naming it, their deletes, their authors'
+ * profiles. */
+static void
+test_scope_exception(void **state)
+{
+	struct fx *fx = *state;
+	enum { A, B, C };
+	char hex[2 * MU_KEY_BYTES + 1];
+	const struct mu_record *to_a, *to_c, *del, *prof_b, *prof_c;
+
+	to_a = alliance(&fx->g[B], &fx->g[A], 1, MU_ALLIANCE_PROPOSED);
+	to_c = alliance(&fx->g[B], &fx->g[C], 1, MU_ALLIANCE_PROPOSED);
+	sodium_bin2hex(hex, sizeof(hex), fx->g[A].pk, MU_KEY_BYTES);
+	del = del_addr(&fx->g[B], MU_KIND_ALLIANCE, hex, NOW - 100);
+	prof_b = profile(&fx->g[B], "B");
+	prof_c = profile(&fx->g[C], "C");
+
+	assert_int_equal(
+	    mu_store_scope_exception(fx->st, to_a, fx->g[A].pk, NULL, NULL), 1);
+	assert_int_equal(
+	    mu_store_scope_exception(fx->st, to_c, fx->g[A].pk, NULL, NULL), 0);
+	assert_int_equal(mu_store_scope_exception(fx->st, del, fx->g[A].pk, NULL, NULL),
+	                 1);
+	assert_int_equal(mu_store_scope_exception(fx->st, del, fx->g[C].pk, NULL, NULL),
+	                 0);
+	/* A profile: only once its group's proposal is stored, or on its way. */
+	assert_int_equal(
+	    mu_store_scope_exception(fx->st, prof_b, fx->g[A].pk, NULL, NULL), 0);
+	assert_int_equal(mu_store_scope_exception(fx->st, prof_b, fx->g[A].pk,
+	                                          pending_is, fx->g[B].pk),
+	                 1);
+	put1(fx->st, to_a);
+	assert_int_equal(
+	    mu_store_scope_exception(fx->st, prof_b, fx->g[A].pk, NULL, NULL), 1);
+	assert_int_equal(
+	    mu_store_scope_exception(fx->st, prof_c, fx->g[A].pk, NULL, NULL), 0);
+	/* Other kinds never. */
+	assert_int_equal(mu_store_scope_exception(fx->st,
+	                                          cause(&fx->g[B], "c1", 1, NOW - 50),
+	                                          fx->g[A].pk, NULL, NULL),
+	                 0);
+}
+
 /* More groups than a scope holds: it stops at MU_SCOPE_MAX, us included. */
 static void
 test_scope_cap(void **state)
@@ -845,9 +895,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_log),       T_(test_schema_upgrade), T_(test_peers),
-	    T_(test_follows),   T_(test_scope),          T_(test_scope_cap),
-	    T_(test_neg_items),
+	    T_(test_log),       T_(test_schema_upgrade),  T_(test_peers),
+	    T_(test_follows),   T_(test_scope),           T_(test_scope_cap),
+	    T_(test_neg_items), T_(test_scope_exception),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
