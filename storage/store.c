@@ -315,10 +315,33 @@ key_before(const MDB_val *a, const MDB_val *b)
 /*
  * LMDB keeps no checksums and trusts its pages: a damaged one gives keys
  * out of order, or a cursor that skips entries. So every scan checks that
- * the keys rise, and one that reads a whole table checks that it saw as
- * many entries as the table says it holds; either is damage (MU_ECORRUPT),
- * never a shorter or wrong answer.
+ * the keys rise, one that reads a whole table checks that it saw as many
+ * entries as the table says it holds, and one that ran off the end of a
+ * range checks that it met the table's last key; each is damage
+ * (MU_ECORRUPT), never a shorter or wrong answer.
  */
+/*
+ * A range scan that ran off the end of its table must have met the table's
+ * last key: reached from the root by the rightmost path, it is another way
+ * down than the cursor's walk, which a damaged branch page can end early.
+ * last is the last key the scan saw (NULL: none, when the last key must be
+ * before from).
+ */
+static bool
+ended_at_last(MDB_cursor *cur, const MDB_val *last, const MDB_val *from)
+{
+	MDB_val k, v;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+
+	if (rc == MDB_NOTFOUND)
+		return last == NULL;
+	if (rc != 0)
+		return false;
+	if (last != NULL)
+		return !key_before(last, &k);
+	return key_before(&k, from);
+}
+
 int
 mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *from,
                size_t plen, mu_store__entry_fn fn, void *ctx, const char *what)
@@ -349,10 +372,19 @@ mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *fr
 		if (err != 0)
 			break;
 	}
+	/* A visitor that stopped at a key whose bytes were changed upwards
+	 * (a start far in the future) would end the answer early: the key
+	 * after it must still rise. */
+	if (err > 0 && mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0 &&
+	    !key_before(&prev, &k))
+		err = MU_ECORRUPT;
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		err = mu_store__err(st, rc, what, NULL);
 	else if (rc == MDB_NOTFOUND && err == 0 && from == NULL &&
 	         (mdb_stat(txn, dbi, &ms) != 0 || ms.ms_entries != seen))
+		err = MU_ECORRUPT;
+	else if (rc == MDB_NOTFOUND && err == 0 && from != NULL &&
+	         !ended_at_last(cur, seen > 0 ? &prev : NULL, from))
 		err = MU_ECORRUPT;
 	if (cur != NULL)
 		mdb_cursor_close(cur);
@@ -457,7 +489,8 @@ mu_store__seq_read(struct mu_store *st, MDB_txn *txn, uint64_t *seq, struct mu_w
 	if (v.mv_size != MU_STORE__SEQ_BYTES)
 		return mu_fail(why, MU_ECORRUPT,
 		               "the store at %s has a sequence number of %zu bytes, "
-		               "not 8: it is damaged",
+		               "not 8: it is damaged; run `muster check`, then "
+		               "`muster restore FILE` with a backup",
 		               st->dir, v.mv_size);
 	*seq = mu_store__get_be64(v.mv_data);
 	return 0;
@@ -496,9 +529,19 @@ static int
 read_schema(struct mu_store *st, MDB_txn *txn, uint32_t *ver, struct mu_why *why)
 {
 	MDB_val k = {sizeof(SCHEMA_KEY) - 1, (void *)SCHEMA_KEY}, v;
+	uint64_t seq;
 	int rc;
 
 	rc = mdb_get(txn, st->meta, &k, &v);
+	/* Every store has the sequence number beside its schema version from
+	 * its first record on: one without the other is damage. */
+	if (rc == MDB_NOTFOUND && mu_store__seq_read(st, txn, &seq, NULL) == 0 &&
+	    seq > 0)
+		return mu_fail(why, MU_ECORRUPT,
+		               "the store at %s is damaged: its schema version is "
+		               "missing; run `muster check`, then `muster restore "
+		               "FILE` with a backup",
+		               st->dir);
 	if (rc == MDB_NOTFOUND && !st->read_only) {
 		*ver = MU_STORE__SCHEMA;
 		return write_schema(st, txn, why);
@@ -513,7 +556,8 @@ read_schema(struct mu_store *st, MDB_txn *txn, uint32_t *ver, struct mu_why *why
 	if (v.mv_size != 4)
 		return mu_fail(why, MU_ECORRUPT,
 		               "the store at %s has a schema version of %zu bytes, "
-		               "not 4: it is damaged",
+		               "not 4: it is damaged; run `muster check`, then "
+		               "`muster restore FILE` with a backup",
 		               st->dir, v.mv_size);
 	const uint8_t *p = v.mv_data;
 	*ver = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -528,6 +572,14 @@ mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 
 	for (size_t i = 0; i < n; i++) {
 		rc = mdb_dbi_open(txn, names[i], flags, slots[i]);
+		/* Every version made them together: one missing after another
+		 * was found is a damaged main database, not another version. */
+		if (rc == MDB_NOTFOUND && i > 0)
+			return mu_fail(why, MU_ECORRUPT,
+			               "the store at %s is damaged: its '%s' database "
+			               "is missing; run `muster check`, then `muster "
+			               "restore FILE` with a backup",
+			               st->dir, names[i]);
 		if (rc == MDB_NOTFOUND)
 			return mu_fail(why, MU_EVERSION,
 			               "the store at %s has no '%s' database: it was "

@@ -343,7 +343,7 @@ mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
 	}
 	err = mu_store__read_scan(st, st->ev_start, &k, 0, ev_after_entry, &a,
 	                          "reading the calendar");
-	return a.vis.past_to ? 0 : err;
+	return a.vis.past_to && err > 0 ? 0 : err;
 }
 
 int

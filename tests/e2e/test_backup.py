@@ -6,6 +6,7 @@ taken after is the store record for record; restore refuses while the
 daemon runs and refuses files that are no backup, and otherwise replaces
 the store, keeping the previous one aside."""
 
+import fcntl
 import glob
 import json
 import os
@@ -123,10 +124,25 @@ class Backup(unittest.TestCase):
         server.start()
         server.stop()
 
-    def start_until(self, home, args, pattern):
+    @staticmethod
+    def is_locked(path):
+        """Whether another process holds an flock on path."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def start_until(self, home, args, pattern, locked=False):
         """Starts `muster ARGS` and stops it (SIGSTOP) as soon as it has
-        made a file matching pattern; returns the process, or None when it
-        finished first."""
+        made a file matching pattern (and, with locked, holds its lock);
+        returns the process, or None when it finished first."""
         before = set(glob.glob(pattern))
         proc = subprocess.Popen([BIN, "--home", home.path] + args,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -134,7 +150,8 @@ class Backup(unittest.TestCase):
         while proc.poll() is None:
             if set(glob.glob(pattern)) - before:
                 proc.send_signal(signal.SIGSTOP)
-                if set(glob.glob(pattern)) - before:
+                made = set(glob.glob(pattern)) - before
+                if made and (not locked or all(map(self.is_locked, made))):
                     return proc
                 proc.send_signal(signal.SIGCONT)
             time.sleep(0.0005)
@@ -169,7 +186,8 @@ class Backup(unittest.TestCase):
         # A killed backup's temp file goes at the next backup to that name.
         left = self.killed_midway(a, ["backup", dest], dest + ".tmp-*")
         # ...but not the file of a backup to that name running meanwhile.
-        running = self.start_until(a, ["backup", "--force", dest], dest + ".tmp-*")
+        running = self.start_until(a, ["backup", "--force", dest], dest + ".tmp-*",
+                                   locked=True)
         self.assertIsNotNone(running)
         held = set(glob.glob(dest + ".tmp-*"))
         self.assertEqual(len(held), 1)
