@@ -27,7 +27,7 @@
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "addr.h"
-#include "http.h"
+#include "http/http.h"
 #include "internal.h"
 
 /* A burst of connections (hundreds at once) waits in the kernel's queue

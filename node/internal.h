@@ -53,7 +53,7 @@ struct mu_node {
 	struct mu_why why;            /* mu_node_sync(): why it stopped short */
 	void *dial;                   /* dial.c's state */
 	void *sync;                   /* sync.c's state (mu_sync_start) */
-	void *http;                   /* http.c's state (mu_http_start) */
+	void *http;                   /* http/http.c's state (mu_http_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;

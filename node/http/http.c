@@ -48,9 +48,9 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
-#include "../protocol/utf8.h"
-#include "../storage/local.h"
-#include "addr.h"
+#include "../../protocol/utf8.h"
+#include "../../storage/local.h"
+#include "../addr.h"
 #include "http.h"
 
 #define CONN_MAX           64          /* connections before the oldest idle is cut */
