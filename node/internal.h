@@ -27,7 +27,9 @@
 
 struct mu_conn;
 struct mu_node;
-struct mu_sync_peer; /* sync.c's per-connection state */
+struct mu_sync_peer;   /* sync.c's per-connection state */
+struct mu_sync_commit; /* commit.c's pipeline */
+struct mu_sync_state;  /* peer.c's node-wide state */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -77,11 +79,12 @@ struct mu_node {
 	bool once;                          /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
-	struct mu_sync_report report; /* totals, for mu_node_sync() */
-	struct mu_why why;            /* mu_node_sync(): why it stopped short */
-	void *dial;                   /* dial.c's state */
-	void *sync;                   /* sync.c's state (mu_sync_start) */
-	void *http;                   /* http/http.c's state (mu_http_start) */
+	struct mu_sync_report report;  /* totals, for mu_node_sync() */
+	struct mu_why why;             /* mu_node_sync(): why it stopped short */
+	void *dial;                    /* dial.c's state */
+	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
+	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
+	void *http;                    /* http/http.c's state (mu_http_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
