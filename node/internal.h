@@ -30,6 +30,8 @@ struct mu_node;
 struct mu_sync_peer;   /* sync.c's per-connection state */
 struct mu_sync_commit; /* commit.c's pipeline */
 struct mu_sync_state;  /* peer.c's node-wide state */
+struct mu_dial;        /* dial.c's peers to dial and bans */
+struct mu_http;        /* http/http.c's server */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -81,10 +83,10 @@ struct mu_node {
 	int exit_code;
 	struct mu_sync_report report;  /* totals, for mu_node_sync() */
 	struct mu_why why;             /* mu_node_sync(): why it stopped short */
-	void *dial;                    /* dial.c's state */
+	struct mu_dial *dial;          /* dial.c's (mu_dial_start) */
 	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
 	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
-	void *http;                    /* http/http.c's state (mu_http_start) */
+	struct mu_http *http;          /* http/http.c's (mu_http_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
