@@ -125,10 +125,13 @@ peer_free(struct mu_sync_peer *p)
 	struct mu_sync_inmsg *m;
 
 	mu_sync_neg_reset(p);
+	if (p->neg_parked != NULL)
+		free(p->neg_parked->m);
 	free(p->neg_parked);
 	mu_buf_free(&p->neg_reply);
 	while ((m = p->inq) != NULL) {
 		p->inq = m->next;
+		free(m->m);
 		free(m);
 	}
 	mu_scope_free(p->scope);

@@ -248,6 +248,7 @@ park_neg(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *
 	if ((q = malloc(sizeof(*q) + len)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	q->next = NULL;
+	q->m = NULL;
 	q->len = len;
 	memcpy(q->data, msg, len);
 	p->neg_parked = q;
@@ -328,36 +329,48 @@ on_ack(struct mu_sync_peer *p, uint64_t req)
 	            mu_conn_name(p->c), req);
 }
 
+/* One message as it came, in a struct mu_wire_msg of its own (*out, to
+ * free). */
 static int
-handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+decode(const uint8_t *msg, size_t len, struct mu_wire_msg **out, struct mu_why *why)
 {
 	struct mu_wire_msg *m;
 	int rc;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	if ((rc = mu_wire_decode(m, msg, len, why)) != 0)
-		goto out;
+	if ((rc = mu_wire_decode(m, msg, len, why)) != 0) {
+		free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Handles m, decoded from msg; SYNC_LATER: it must wait (the caller keeps
+ * m and msg for then). */
+static int
+handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
+       size_t len, struct mu_why *why)
+{
+	int rc = 0;
+
 	if (m->type == MU_WIRE_UNKNOWN) {
 		mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: unknown message ignored",
 		            mu_conn_name(p->c));
-		goto out;
+		return 0;
 	}
 	if (m->type != MU_WIRE_HELLO)
 		mu_conn_useful(p->c);
-	if (!p->hello && m->type != MU_WIRE_HELLO) {
-		rc = mu_fail(why, MU_EFORMAT, "sync: %s before hello",
-		             mu_wire_type_name(m->type));
-		goto out;
-	}
+	if (!p->hello && m->type != MU_WIRE_HELLO)
+		return mu_fail(why, MU_EFORMAT, "sync: %s before hello",
+		               mu_wire_type_name(m->type));
 	/* Records wait for a place among the batches being verified, other
 	 * messages until the records before them are stored: a want that
 	 * follows records is answered with them, an ack never overtakes them. */
 	if (m->type == MU_WIRE_RECS ? p->nbatches >= SYNC_BATCHES_MAX
-	                            : p->nbatches > 0 || p->uncommitted > 0) {
-		rc = SYNC_LATER;
-		goto out;
-	}
+	                            : p->nbatches > 0 || p->uncommitted > 0)
+		return SYNC_LATER;
 	switch (m->type) {
 	case MU_WIRE_HELLO:
 		rc = on_hello(p, m, why);
@@ -385,8 +398,6 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 	default:
 		break;
 	}
-out:
-	free(m);
 	return rc;
 }
 
@@ -414,6 +425,22 @@ check_done(struct mu_sync_peer *p)
 	mu_conn_close(p->c, NULL);
 }
 
+/* Handles q, a message kept for later, decoded the first time only;
+ * SYNC_LATER: it must wait again. */
+static int
+handle_kept(struct mu_sync_peer *p, struct mu_sync_inmsg *q, struct mu_why *why)
+{
+	int rc;
+
+	if (q->m == NULL && (rc = decode(q->data, q->len, &q->m, why)) != 0)
+		return rc;
+	if ((rc = handle(p, q->m, q->data, q->len, why)) != SYNC_LATER) {
+		free(q->m);
+		q->m = NULL;
+	}
+	return rc;
+}
+
 /* Sends what can be sent, then sees whether a one-shot sync is done. */
 static int
 after(struct mu_sync_peer *p, struct mu_why *why)
@@ -428,7 +455,7 @@ after(struct mu_sync_peer *p, struct mu_why *why)
 	if (p->neg_parked != NULL && !queues_full(p)) {
 		q = p->neg_parked;
 		p->neg_parked = NULL;
-		if ((rc = handle(p, q->data, q->len, why)) == SYNC_LATER) {
+		if ((rc = handle_kept(p, q, why)) == SYNC_LATER) {
 			/* Records before it are still being stored. */
 			p->neg_parked = q;
 			rc = 0;
@@ -454,17 +481,23 @@ over_high(const struct mu_sync_peer *p)
 	return p->c != NULL && mu_conn_queued(p->c) > p->node->opts.limits.out_high;
 }
 
-/* Keeps a copy of a message to handle once the batches before it are done. */
+/* Keeps a copy of a message to handle once the batches before it are done;
+ * m, when not NULL, is its decoded form, taken over (freed on failure). */
 static int
-defer(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+defer(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_wire_msg *m,
+      struct mu_why *why)
 {
 	struct mu_sync_inmsg *q;
 
-	if ((q = malloc(sizeof(*q) + len)) == NULL)
+	if ((q = malloc(sizeof(*q) + len)) == NULL) {
+		free(m);
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
 	q->next = NULL;
 	q->len = len;
 	memcpy(q->data, msg, len);
+	if ((q->m = m) != NULL)
+		mu_wire_msg_move(m, msg, len, q->data);
 	*p->inq_tail = q;
 	p->inq_tail = &q->next;
 	mu_sync_update_hold(p);
@@ -476,6 +509,7 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
                    size_t len, struct mu_why *why)
 {
 	struct mu_sync_peer *p = mu_conn_sync(c);
+	struct mu_wire_msg *m = NULL;
 	int rc;
 
 	(void)node;
@@ -484,12 +518,16 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
 	if (p->inq != NULL || over_high(p)) {
 		/* Messages are handled in order, and wait while the write
 		 * queue is past out_high. */
-		return defer(p, msg, len, why);
+		return defer(p, msg, len, NULL, why);
 	}
+	if ((rc = decode(msg, len, &m, why)) != 0)
+		return rc;
 	mu_sync_hold(p);
-	rc = handle(p, msg, len, why);
+	rc = handle(p, m, msg, len, why);
 	if (rc == SYNC_LATER)
-		rc = defer(p, msg, len, why);
+		rc = defer(p, msg, len, m, why); /* which takes m */
+	else
+		free(m);
 	if (rc == 0)
 		rc = after(p, why);
 	if (p->c == NULL)
@@ -510,7 +548,7 @@ resume(struct mu_sync_peer *p)
 
 	mu_sync_hold(p);
 	while (rc == 0 && p->c != NULL && !over_high(p) && (q = p->inq) != NULL) {
-		if ((rc = handle(p, q->data, q->len, &why)) == SYNC_LATER) {
+		if ((rc = handle_kept(p, q, &why)) == SYNC_LATER) {
 			rc = 0;
 			break;
 		}

@@ -125,6 +125,7 @@ struct mu_sync_outq {
 
 struct mu_sync_inmsg {
 	struct mu_sync_inmsg *next;
+	struct mu_wire_msg *m; /* data decoded (owned), NULL: not yet */
 	size_t len;
 	uint8_t data[];
 };
