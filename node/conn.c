@@ -175,8 +175,6 @@ conn_detach(struct mu_conn *c)
 		node->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
-	if (c->ready)
-		mu_node_publish_conns(node);
 }
 
 /*
@@ -187,7 +185,6 @@ static void
 conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
 {
 	struct mu_node *node = c->node;
-	bool banned;
 
 	if (c->closing)
 		return;
@@ -206,19 +203,13 @@ conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
 		mu_fail(&node->why, MU_EIO, "%s",
 		        line != NULL ? line : "the connection closed");
 	}
-	if (c->ready) {
-		mu_sync_on_close(node, c);
-		c->sync = NULL;
-	}
+	node->conn_cbs->closed(node, c, c->ready);
+	c->sync = NULL;
 	if (c->resolving)
 		uv_cancel((uv_req_t *)&c->gai);
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-	if (!node->once && c->dialer) {
-		banned = c->ip[0] != '\0' && mu_dial_banned(node, c->ip);
-		mu_dial_closed(node, c->dialed, c->ready, banned);
-	}
 }
 
 void
@@ -343,7 +334,7 @@ on_write(uv_write_t *req, int status)
 		/* Falling below out_low is the signal; an empty queue too,
 		 * so a sender that stops short of out_low is never stuck. */
 		if ((before >= lim->out_low || after == 0) && c->ready && !c->closing)
-			mu_sync_on_writable(c->node, c);
+			c->node->conn_cbs->writable(c->node, c);
 	}
 	conn_unref(c);
 }
@@ -495,10 +486,7 @@ handshake_done(struct mu_conn *c)
 		if (c->closing)
 			return;
 	}
-	if (!node->once)
-		mu_dial_ready(node, c);
-	mu_sync_on_ready(node, c);
-	mu_node_publish_conns(node);
+	node->conn_cbs->ready(node, c);
 }
 
 static int
@@ -512,7 +500,7 @@ on_message(void *ctx, const uint8_t *msg, size_t len)
 		handshake_done(c);
 	if (c->closing)
 		return MU_EINVAL;
-	return mu_sync_on_message(c->node, c, msg, len, &c->why);
+	return c->node->conn_cbs->message(c->node, c, msg, len, &c->why);
 }
 
 /* Strips the "handshake: " that session.c puts before its reasons, since the
@@ -856,7 +844,7 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 	c->accepted = true;
 	if (node->stopping)
 		no = "stopping";
-	else if (mu_dial_banned(node, c->ip))
+	else if (node->conn_cbs->banned(node, c->ip))
 		no = "banned";
 	else if (!room_for_handshake(c))
 		no = "no connections in the handshake are allowed";

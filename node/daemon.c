@@ -27,7 +27,7 @@
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "addr.h"
-#include "http.h"
+#include "http/http.h"
 #include "internal.h"
 
 /* A burst of connections (hundreds at once) waits in the kernel's queue
@@ -378,6 +378,39 @@ open_store(struct mu_node *node, struct mu_why *why)
 	return rc;
 }
 
+static void
+conn_ready(struct mu_node *node, struct mu_conn *c)
+{
+	if (!node->once)
+		mu_dial_ready(node, c);
+	mu_sync_on_ready(node, c);
+	mu_node_publish_conns(node);
+}
+
+static void
+conn_closed(struct mu_node *node, struct mu_conn *c, bool was_ready)
+{
+	const char *ip = mu_conn_ip(c);
+	bool banned;
+
+	if (was_ready) {
+		mu_node_publish_conns(node);
+		mu_sync_on_close(node, c);
+	}
+	if (!node->once && mu_conn_is_dialer(c)) {
+		banned = ip[0] != '\0' && mu_dial_banned(node, ip);
+		mu_dial_closed(node, mu_conn_dialed_addr(c), was_ready, banned);
+	}
+}
+
+const struct mu_conn_cbs mu_node_conn_cbs = {
+    .ready = conn_ready,
+    .message = mu_sync_on_message,
+    .writable = mu_sync_on_writable,
+    .closed = conn_closed,
+    .banned = mu_dial_banned,
+};
+
 /* Everything serving and syncing share, up to a loop ready to run. */
 static int
 daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *why)
@@ -387,6 +420,7 @@ daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *wh
 
 	d->lock_fd = -1;
 	node->opts = *opts;
+	node->conn_cbs = &mu_node_conn_cbs;
 	rc = check_network(opts->network, why);
 	if (rc != 0)
 		return rc;

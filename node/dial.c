@@ -54,7 +54,7 @@ struct ban {
 	uint64_t until; /* loop time (ms) */
 };
 
-struct dial {
+struct mu_dial {
 	struct mu_node *node;
 	uv_timer_t timer;
 	struct dial_peer *peers;
@@ -64,7 +64,7 @@ struct dial {
 
 /* Bans may be asked about before the dialer starts (or in a one-shot sync,
  * where there is none): no state, no bans. */
-static struct dial *
+static struct mu_dial *
 state(const struct mu_node *node)
 {
 	return node->dial;
@@ -114,7 +114,7 @@ peer_in(struct peer_list *l, const char *addr)
 /* Writes a peer's state (and last_seen when seen) to the peers table,
  * keeping the statistics others wrote there. */
 static void
-set_state(struct dial *d, struct dial_peer *p, const char *st, bool seen)
+set_state(struct mu_dial *d, struct dial_peer *p, const char *st, bool seen)
 {
 	struct mu_node *node = d->node;
 	struct peer_list l = {NULL, 0, 0};
@@ -227,7 +227,7 @@ learnt_has(const struct learn_ctx *lc, const char *addr)
 /* Brings the learnt rows of the peers table in line with our allies' node
  * records. tab is the table as read; it is not updated. */
 static void
-learn(struct dial *d, struct peer_list *tab)
+learn(struct mu_dial *d, struct peer_list *tab)
 {
 	struct mu_node *node = d->node;
 	struct learn_ctx lc;
@@ -293,7 +293,7 @@ out:
 /* --- the dial list ------------------------------------------------------- */
 
 static struct dial_peer *
-find_peer(struct dial *d, const char *addr)
+find_peer(struct mu_dial *d, const char *addr)
 {
 	for (struct dial_peer *p = d->peers; p != NULL; p = p->next)
 		if (strcmp(p->addr, addr) == 0)
@@ -302,7 +302,7 @@ find_peer(struct dial *d, const char *addr)
 }
 
 static void
-drop_unlisted(struct dial *d)
+drop_unlisted(struct mu_dial *d)
 {
 	struct dial_peer **pp = &d->peers, *p;
 
@@ -317,7 +317,7 @@ drop_unlisted(struct dial *d)
 }
 
 static void
-refresh(struct dial *d)
+refresh(struct mu_dial *d)
 {
 	struct mu_node *node = d->node;
 	struct peer_list tab = {NULL, 0, 0};
@@ -387,7 +387,7 @@ backoff_ms(const struct mu_node_limits *lim, unsigned failures)
 }
 
 static void
-reschedule(struct dial *d, struct dial_peer *p, bool was_ready, bool banned)
+reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned)
 {
 	struct mu_node *node = d->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
@@ -405,7 +405,7 @@ reschedule(struct dial *d, struct dial_peer *p, bool was_ready, bool banned)
 }
 
 static void
-dial_due(struct dial *d)
+dial_due(struct mu_dial *d)
 {
 	struct mu_node *node = d->node;
 	uint64_t now = uv_now(node->loop);
@@ -433,7 +433,7 @@ dial_due(struct dial *d)
 }
 
 static void
-expire_bans(struct dial *d)
+expire_bans(struct mu_dial *d)
 {
 	uint64_t now = uv_now(d->node->loop);
 	struct ban **bp = &d->bans, *b;
@@ -452,7 +452,7 @@ expire_bans(struct dial *d)
 static void
 on_tick(uv_timer_t *t)
 {
-	struct dial *d = t->data;
+	struct mu_dial *d = t->data;
 
 	if (d->node->stopping)
 		return;
@@ -504,7 +504,7 @@ same_addrs(const struct current *cur, const struct mu_node_opts *opts)
 /* Publishes our node record when the announced addresses changed. The poll
  * pushes it to peers like any new record. */
 static void
-announce(struct dial *d)
+announce(struct mu_dial *d)
 {
 	struct mu_node *node = d->node;
 	const struct mu_node_opts *opts = &node->opts;
@@ -579,7 +579,7 @@ mu_dial_start(struct mu_node *node)
 {
 	const struct mu_node_limits *lim = &node->opts.limits;
 	unsigned tick = lim->dial_min_ms < TICK_MS_MAX ? lim->dial_min_ms : TICK_MS_MAX;
-	struct dial *d;
+	struct mu_dial *d;
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
@@ -600,7 +600,7 @@ mu_dial_start(struct mu_node *node)
 static void
 on_dial_closed(uv_handle_t *h)
 {
-	struct dial *d = h->data;
+	struct mu_dial *d = h->data;
 
 	while (d->peers != NULL) {
 		struct dial_peer *p = d->peers;
@@ -620,7 +620,7 @@ on_dial_closed(uv_handle_t *h)
 void
 mu_dial_stop(struct mu_node *node)
 {
-	struct dial *d = state(node);
+	struct mu_dial *d = state(node);
 
 	if (d == NULL)
 		return;
@@ -636,7 +636,7 @@ mu_dial_stop(struct mu_node *node)
 void
 mu_dial_ready(struct mu_node *node, struct mu_conn *c)
 {
-	struct dial *d = state(node);
+	struct mu_dial *d = state(node);
 	const char *addr = mu_conn_dialed_addr(c);
 	const uint8_t *group = mu_conn_peer_group(c);
 	struct dial_peer *p;
@@ -659,7 +659,7 @@ mu_dial_ready(struct mu_node *node, struct mu_conn *c)
 void
 mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready, bool banned)
 {
-	struct dial *d = state(node);
+	struct mu_dial *d = state(node);
 	struct dial_peer *p;
 
 	if (d == NULL || addr == NULL || (p = find_peer(d, addr)) == NULL)
@@ -675,7 +675,7 @@ mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready, bool bann
 bool
 mu_dial_banned(struct mu_node *node, const char *ip)
 {
-	struct dial *d = state(node);
+	struct mu_dial *d = state(node);
 	uint64_t now;
 
 	if (d == NULL || ip == NULL || ip[0] == '\0')
@@ -712,7 +712,7 @@ ban_key(const struct mu_node *node, const char *what, char ip[MU_NODE_IP_MAX])
 void
 mu_dial_ban(struct mu_node *node, const char *ip)
 {
-	struct dial *d = state(node);
+	struct mu_dial *d = state(node);
 	uint64_t until;
 	struct ban *b;
 	char key[MU_NODE_IP_MAX];

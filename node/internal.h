@@ -26,7 +26,38 @@
 #include "node.h"
 
 struct mu_conn;
-struct mu_sync_peer; /* sync.c's per-connection state */
+struct mu_node;
+struct mu_sync_peer;   /* sync.c's per-connection state */
+struct mu_sync_commit; /* commit.c's pipeline */
+struct mu_sync_state;  /* peer.c's node-wide state */
+struct mu_dial;        /* dial.c's peers to dial and bans */
+struct mu_http;        /* http/http.c's server */
+
+/*
+ * What the transport (conn.c) tells its users, as a libuv stream knows only
+ * the callbacks handed to uv_read_start(): conn.c calls nothing above it.
+ * daemon.c's table (mu_node_conn_cbs) hands them to dial.c, sync.c and
+ * conns_file.c. Every callback runs on the loop thread.
+ */
+struct mu_conn_cbs {
+	/* The handshake completed: the peer's group is known. */
+	void (*ready)(struct mu_node *node, struct mu_conn *c);
+	/* One decrypted message. Nonzero: close the connection (why is
+	 * logged). */
+	int (*message)(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
+	               size_t len, struct mu_why *why);
+	/* The write queue fell below limits.out_low: more can be sent. */
+	void (*writable)(struct mu_node *node, struct mu_conn *c);
+	/* A listed connection ends, after a session (was_ready) or not: it
+	 * is already off node->conns, its handles are still open. */
+	void (*closed)(struct mu_node *node, struct mu_conn *c, bool was_ready);
+	/* Whether ip is refused at accept (a ban). */
+	bool (*banned)(struct mu_node *node, const char *ip);
+};
+
+/* The callbacks of a node: sync.c's session, dial.c's redials and
+ * serve.conns (daemon.c). */
+extern const struct mu_conn_cbs mu_node_conn_cbs;
 
 /* A kind of log line that comes in floods (connections refused or evicted
  * under attack): mu_node_log_limited(). */
@@ -40,20 +71,22 @@ struct mu_node {
 	struct mu_node_opts opts;
 	struct mu_home *home;
 	struct mu_store *store;
-	struct mu_sess_identity *identity; /* sodium_malloc()ed */
-	struct mu_scope *scope;            /* the groups we want; recomputed
-	                                      when alliances or follows change */
-	struct mu_conn *conns;             /* every open connection, a list */
-	struct mu_node_ratelog admit_log;  /* refusals, evictions, idle closes */
-	uint64_t log_seq;                  /* last store log entry pushed */
-	bool once;                         /* mu_node_sync(): stop when done */
+	struct mu_sess_identity *identity;  /* sodium_malloc()ed */
+	struct mu_scope *scope;             /* the groups we want; recomputed
+	                                       when alliances or follows change */
+	struct mu_conn *conns;              /* every open connection, a list */
+	const struct mu_conn_cbs *conn_cbs; /* what conn.c calls */
+	struct mu_node_ratelog admit_log;   /* refusals, evictions, idle closes */
+	uint64_t log_seq;                   /* last store log entry pushed */
+	bool once;                          /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
-	struct mu_sync_report report; /* totals, for mu_node_sync() */
-	struct mu_why why;            /* mu_node_sync(): why it stopped short */
-	void *dial;                   /* dial.c's state */
-	void *sync;                   /* sync.c's state (mu_sync_start) */
-	void *http;                   /* http.c's state (mu_http_start) */
+	struct mu_sync_report report;  /* totals, for mu_node_sync() */
+	struct mu_why why;             /* mu_node_sync(): why it stopped short */
+	struct mu_dial *dial;          /* dial.c's (mu_dial_start) */
+	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
+	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
+	struct mu_http *http;          /* http/http.c's (mu_http_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -124,7 +157,8 @@ int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_g
  * A connection without a socket, for driving sync.c with no network (the
  * dispatcher fuzz target, tests/fuzz): sess must have finished its handshake
  * and is taken over on success. The connection is listed and ready at once
- * (mu_sync_on_ready() has run, so its hello is queued); name is its address
+ * (node->conn_cbs->ready has run: with mu_node_conn_cbs, mu_sync_on_ready(),
+ * so its hello is queued); name is its address
  * for log lines and, for a dialer, the address it was "dialed" to. What it
  * sends stays in its write queue (mu_conn_queued()); messages are given to
  * mu_sync_on_message() by the caller; mu_conn_close() ends it as any other,
@@ -177,7 +211,7 @@ struct mu_conn *mu_conn_next(const struct mu_conn *c); /* walks node->conns */
  * sync.c holds a peer while a batch of its records is being verified on the
  * thread pool, so that its messages are handled in order without piling up.
  * Reading resumes when neither a hold nor backpressure stops it; messages
- * already read go on arriving at mu_sync_on_message() (sync.c queues them).
+ * already read go on arriving at the message callback (sync.c queues them).
  */
 void mu_conn_hold(struct mu_conn *c, bool hold);
 
@@ -188,7 +222,7 @@ void mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s);
 /* The address this connection was dialed to (dialers only), else NULL. */
 const char *mu_conn_dialed_addr(const struct mu_conn *c);
 
-/* --- sync (sync.c), called by conn.c and the daemon -------------------- */
+/* --- sync (sync.c), called through mu_node_conn_cbs and by the daemon --- */
 
 /* Once, after the store is open and before any connection: computes
  * node->scope (allocating it when NULL; sync.c owns it from then on) and

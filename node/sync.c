@@ -11,107 +11,37 @@
 #include <time.h>
 
 #include "../storage/local.h"
+#include "commit.h"
 #include "sync.h"
 
-#define AGENT "muster"
-
-static uint64_t
-now_ms(struct mu_node *node)
-{
-	return uv_now(node->loop);
-}
+static void resume(struct mu_sync_peer *p);
 
 /* --- node-wide state ---------------------------------------------------- */
 
 int
 mu_sync_start(struct mu_node *node, struct mu_why *why)
 {
-	struct mu_sync_state *st;
 	int rc;
 
 	if (node->sync != NULL)
 		return 0;
-	if ((st = calloc(1, sizeof(*st))) == NULL)
-		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	if (node->scope == NULL && (node->scope = mu_scope_new()) == NULL) {
-		free(st);
-		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	if ((rc = mu_sync_open(node, why)) != 0)
+		return rc;
+	if ((rc = mu_sync_commit_open(node)) != 0) {
+		mu_sync_close(node);
+		return mu_fail(why, rc, "sync: out of memory");
 	}
-	/* From the scope's walk on; without /proc the pages stay mapped:
-	 * memory, never data. Not for a one-shot sync, which ends anyway:
-	 * catching up inserts all over the store's indexes, whose pages it
-	 * would fault in again after every give-back, about a fifth more CPU
-	 * (docs/BENCHMARKS.md, "Serve RSS"). */
-	if (!node->once &&
-	    mu_store_set_map_budget(node->store, MU_STORE_MAP_BUDGET) != 0)
-		mu_node_log(node, MU_LOG_DEBUG,
-		            "store: /proc/self/statm is unreadable; the map's pages "
-		            "are not given back");
-	rc = mu_store_scope(node->store, node->identity->group, node->opts.hops,
-	                    node->scope);
-	if (rc == 0)
-		rc = mu_store_log_last(node->store, &node->log_seq);
-	if (rc != 0) {
-		free(st);
-		return mu_fail(why, rc,
-		               "sync: cannot read the scope or the store log: %s",
-		               mu_strerror(rc));
-	}
-	node->sync = st;
-	st->progress_ms = now_ms(node); /* the first progress line after 1 s */
-	mu_node_log(node, MU_LOG_INFO, "scope: %zu groups (hops %d)", node->scope->n,
-	            node->opts.hops);
+	node->sync->resume = resume;
 	return 0;
 }
 
 void
 mu_sync_stop(struct mu_node *node)
 {
-	struct mu_sync_state *st = node->sync;
-
 	/* What was verified before the stop is stored (nobody is acked). */
 	mu_sync_commit(node);
-	if (st != NULL) {
-		free(st->asked);
-		free(st->damaged);
-		mu_sync_free_spares(st);
-		mu_buf_free(&st->msg);
-		mu_buf_free(&st->recs);
-		mu_buf_free(&st->neg);
-		free(st);
-		node->sync = NULL;
-	}
-	mu_scope_free(node->scope);
-	node->scope = NULL;
-}
-
-struct mu_sync_state *
-mu_sync_state(struct mu_node *node)
-{
-	struct mu_why why;
-
-	/* A daemon that forgot mu_sync_start() still syncs; records stored
-	 * before this moment are left to reconciliation. */
-	if (node->sync == NULL && mu_sync_start(node, &why) != 0)
-		mu_node_log(node, MU_LOG_ERROR, "%s", why.text);
-	return node->sync;
-}
-
-void
-mu_sync_progress(struct mu_node *node)
-{
-	struct mu_sync_state *st = node->sync;
-	uint64_t t = now_ms(node);
-
-	if (!node->once || st == NULL)
-		return;
-	if (t - st->progress_ms < 1000)
-		return;
-	st->progress_ms = t;
-	fprintf(stderr,
-	        "sync: received %" PRIu64 " records (%" PRIu64 " new), sent %" PRIu64
-	        "\n",
-	        node->report.received, node->report.stored, node->report.sent);
+	mu_sync_commit_close(node);
+	mu_sync_close(node);
 }
 
 /* --- the peers table (best effort: a failure costs only statistics) ------ */
@@ -163,73 +93,6 @@ flush_stats(struct mu_sync_peer *p, bool ready, bool synced)
 		            peer.addr);
 }
 
-/* --- a peer's life ------------------------------------------------------- */
-
-static void
-neg_reset(struct mu_sync_peer *p)
-{
-	mu_neg_free(p->neg);
-	free(p->items);
-	free(p->seqs);
-	p->neg = NULL;
-	p->items = NULL;
-	p->seqs = NULL;
-	p->nitems = 0;
-	p->reconciling = false;
-}
-
-static void
-peer_free(struct mu_sync_peer *p)
-{
-	struct mu_sync_inmsg *m;
-
-	neg_reset(p);
-	free(p->neg_parked);
-	mu_buf_free(&p->neg_reply);
-	while ((m = p->inq) != NULL) {
-		p->inq = m->next;
-		free(m);
-	}
-	mu_scope_free(p->scope);
-	free(p->need.v);
-	free(p->early);
-	free(p->out.v);
-	free(p->pending);
-	free(p);
-}
-
-void
-mu_sync_hold(struct mu_sync_peer *p)
-{
-	p->refs++;
-}
-
-void
-mu_sync_release(struct mu_sync_peer *p)
-{
-	if (--p->refs == 0 && p->c == NULL)
-		peer_free(p);
-}
-
-void
-mu_sync_fail(struct mu_sync_peer *p, const char *why)
-{
-	if (p->c != NULL)
-		mu_conn_close(p->c, why);
-}
-
-void
-mu_sync_update_hold(struct mu_sync_peer *p)
-{
-	bool hold = p->nbatches >= SYNC_BATCHES_MAX || p->inq != NULL ||
-	            p->acks_queued > SYNC_WANTS_HOLD || mu_sync_commit_full(p);
-
-	if (p->c != NULL && hold != p->held) {
-		p->held = hold;
-		mu_conn_hold(p->c, hold);
-	}
-}
-
 void
 mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
 {
@@ -250,7 +113,7 @@ mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
 	p->c = c;
 	p->refs = 1; /* the connection's */
 	p->dialer = mu_conn_is_dialer(c);
-	p->ready_ms = now_ms(node);
+	p->ready_ms = uv_now(node->loop);
 	p->next_req = 1;
 	p->inq_tail = &p->inq;
 	p->batches_tail = &p->batches;
@@ -284,145 +147,6 @@ mu_sync_on_close(struct mu_node *node, struct mu_conn *c)
 	mu_sync_release(p);
 }
 
-/* --- sending -------------------------------------------------------------- */
-
-int
-mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why)
-{
-	struct mu_sync_state *st = p->node->sync;
-	int rc;
-
-	if (p->c == NULL)
-		return mu_fail(why, MU_EIO, "sync: the connection is closed");
-	if ((rc = mu_conn_send(p->c, st->msg.data, st->msg.len)) != 0)
-		return mu_fail(why, rc, "sync: cannot send to %s: %s",
-		               mu_conn_name(p->c), mu_strerror(rc));
-	return 0;
-}
-
-int
-mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why)
-{
-	struct mu_sync_state *st = p->node->sync;
-	int rc;
-
-	st->msg.len = 0;
-	rc = mu_wire_encode_hello_time(&st->msg, AGENT, strlen(AGENT), p->node->scope,
-	                               (uint64_t)mu_home_now());
-	if (rc != 0)
-		return mu_fail(why, rc, "sync: cannot encode hello: %s",
-		               mu_strerror(rc));
-	return mu_sync_send_msg(p, why);
-}
-
-uint64_t
-mu_sync_req(struct mu_sync_peer *p, bool want)
-{
-	struct mu_sync_pending *v;
-	size_t cap;
-
-	if (p->npending == p->cappending) {
-		cap = p->cappending ? 2 * p->cappending : 16;
-		if ((v = realloc(p->pending, cap * sizeof(*v))) == NULL)
-			return 0;
-		p->pending = v;
-		p->cappending = cap;
-	}
-	p->pending[p->npending].req = p->next_req;
-	p->pending[p->npending].want = want;
-	p->npending++;
-	if (want)
-		p->wants_pending++;
-	return p->next_req++;
-}
-
-/* --- reconciliation ------------------------------------------------------ */
-
-/* Items over our scope ∩ the peer's: both sides compute the same set. */
-static int
-neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
-{
-	struct mu_scope *both;
-	int rc;
-
-	neg_reset(p);
-	if ((both = mu_scope_new()) == NULL)
-		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	mu_scope_intersect(both, p->node->scope, p->scope);
-	rc = mu_store_neg_items(p->node->store, both, &p->items, &p->seqs, &p->nitems);
-	mu_scope_free(both);
-	if (rc != 0)
-		return mu_fail(why, rc, "sync: cannot list records to reconcile: %s",
-		               mu_strerror(rc));
-	rc = mu_neg_new(&p->neg, p->items, p->nitems, MU_WIRE_NEG_MAX);
-	if (rc != 0)
-		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
-		               mu_strerror(rc));
-	return 0;
-}
-
-/* A negentropy message of len bytes went out or came in; answer: it is the
- * answer to one of ours, which ends a round trip. */
-static void
-count_neg(struct mu_sync_peer *p, size_t len, bool answer)
-{
-	struct mu_sync_report *r = &p->node->report;
-
-	p->neg_bytes += SYNC_FRAMED(len);
-	r->neg_bytes += SYNC_FRAMED(len);
-	if (answer) {
-		p->neg_rounds++;
-		r->neg_rounds++;
-	}
-}
-
-int
-mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
-                 struct mu_why *why)
-{
-	struct mu_sync_state *st = p->node->sync;
-	int rc;
-
-	st->msg.len = 0;
-	rc = mu_wire_encode_neg(&st->msg, open, neg->data, neg->len);
-	if (rc != 0)
-		return mu_fail(why, rc, "sync: cannot encode a negentropy message: %s",
-		               mu_strerror(rc));
-	if ((rc = mu_sync_send_msg(p, why)) == 0)
-		count_neg(p, st->msg.len, false);
-	return rc;
-}
-
-int
-mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
-{
-	struct mu_sync_state *st = p->node->sync;
-	int rc;
-
-	if (!p->dialer || !p->hello || p->c == NULL)
-		return 0;
-	/* Negentropy messages carry no run number: with one run in flight at
-	 * a time, every answer belongs to the run we hold. */
-	if (p->reconciling) {
-		p->again = true;
-		return 0;
-	}
-	p->again = false;
-	if ((rc = neg_prepare(p, why)) != 0)
-		return rc;
-	st->neg.len = 0;
-	if ((rc = mu_neg_initiate(p->neg, &st->neg)) != 0)
-		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
-		               mu_strerror(rc));
-	p->reconciling = true;
-	p->neg_started = now_ms(p->node);
-	p->neg_have = p->neg_need = 0;
-	p->neg_rounds = p->neg_bytes = 0;
-	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %zu records",
-	            mu_conn_name(p->c), p->nitems);
-	return mu_sync_send_neg(p, true, &st->neg, why);
-}
-
 /* The item's sequence number goes with it, so that sending it reads its
  * body straight away: in a catch-up, bodies in the order they were stored
  * rather than an id lookup per record all over the store's pages. */
@@ -434,29 +158,6 @@ on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 	p->neg_have++;
 	return mu_sync_out_add(p, MU_OUT_HAVE, id,
 	                       index < p->nitems ? p->seqs[index] : 0);
-}
-
-int
-mu_sync_need(struct mu_sync_peer *p, const uint8_t *id)
-{
-	struct mu_sync_ids *q = &p->need;
-	uint8_t(*v)[32];
-	size_t cap;
-
-	if (q->head > 0 && q->len == q->cap) {
-		memmove(q->v, q->v + q->head, (q->len - q->head) * 32);
-		q->len -= q->head;
-		q->head = 0;
-	}
-	if (q->len == q->cap) {
-		cap = q->cap ? 2 * q->cap : 256;
-		if ((v = realloc(q->v, cap * 32)) == NULL)
-			return MU_ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
-	memcpy(q->v[q->len++], id, 32);
-	return 0;
 }
 
 static int
@@ -477,14 +178,14 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 	struct mu_sync_state *st = p->node->sync;
 	int rc;
 
-	count_neg(p, len, p->dialer);
+	mu_sync_count_neg(p, len, p->dialer);
 	if (open) {
 		if (p->dialer)
 			return mu_fail(
 			    why, MU_EFORMAT,
 			    "sync: neg-open from the side that accepted; the "
 			    "dialer initiates");
-		if ((rc = neg_prepare(p, why)) != 0)
+		if ((rc = mu_sync_neg_prepare(p, why)) != 0)
 			return rc;
 		mu_neg_set_push(p->neg, true);
 	} else if (p->neg == NULL) {
@@ -494,7 +195,7 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 		return mu_fail(why, MU_EFORMAT,
 		               "sync: a negentropy message before our answer to the "
 		               "last one");
-	p->neg_started = now_ms(p->node);
+	p->neg_started = uv_now(p->node->loop);
 	st->neg.len = 0;
 	rc = mu_neg_reconcile(p->neg, m->neg.ptr, m->neg.len, &st->neg, on_have,
 	                      on_need, p, why);
@@ -514,7 +215,7 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 	if (!mu_neg_is_initiator(p->neg) || st->neg.len > 0)
 		return mu_sync_send_neg(p, false, &st->neg, why);
 	/* The initiator has nothing more to say: the difference is known. */
-	neg_reset(p);
+	mu_sync_neg_reset(p);
 	p->reconciled++;
 	mu_node_log(p->node, MU_LOG_INFO,
 	            "peer %s: reconciled, %" PRIu64 " records to send, %" PRIu64
@@ -547,6 +248,7 @@ park_neg(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *
 	if ((q = malloc(sizeof(*q) + len)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	q->next = NULL;
+	q->m = NULL;
 	q->len = len;
 	memcpy(q->data, msg, len);
 	p->neg_parked = q;
@@ -620,43 +322,55 @@ on_ack(struct mu_sync_peer *p, uint64_t req)
 		p->pending[i] = p->pending[--p->npending];
 		/* Progress: a reconciliation waiting for its queues is not
 		 * an unanswered one. */
-		p->neg_started = now_ms(p->node);
+		p->neg_started = uv_now(p->node->loop);
 		return;
 	}
 	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: ack %" PRIu64 " for nothing",
 	            mu_conn_name(p->c), req);
 }
 
+/* One message as it came, in a struct mu_wire_msg of its own (*out, to
+ * free). */
 static int
-handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+decode(const uint8_t *msg, size_t len, struct mu_wire_msg **out, struct mu_why *why)
 {
 	struct mu_wire_msg *m;
 	int rc;
 
 	if ((m = malloc(sizeof(*m))) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-	if ((rc = mu_wire_decode(m, msg, len, why)) != 0)
-		goto out;
+	if ((rc = mu_wire_decode(m, msg, len, why)) != 0) {
+		free(m);
+		return rc;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Handles m, decoded from msg; SYNC_LATER: it must wait (the caller keeps
+ * m and msg for then). */
+static int
+handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
+       size_t len, struct mu_why *why)
+{
+	int rc = 0;
+
 	if (m->type == MU_WIRE_UNKNOWN) {
 		mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: unknown message ignored",
 		            mu_conn_name(p->c));
-		goto out;
+		return 0;
 	}
 	if (m->type != MU_WIRE_HELLO)
 		mu_conn_useful(p->c);
-	if (!p->hello && m->type != MU_WIRE_HELLO) {
-		rc = mu_fail(why, MU_EFORMAT, "sync: %s before hello",
-		             mu_wire_type_name(m->type));
-		goto out;
-	}
+	if (!p->hello && m->type != MU_WIRE_HELLO)
+		return mu_fail(why, MU_EFORMAT, "sync: %s before hello",
+		               mu_wire_type_name(m->type));
 	/* Records wait for a place among the batches being verified, other
 	 * messages until the records before them are stored: a want that
 	 * follows records is answered with them, an ack never overtakes them. */
 	if (m->type == MU_WIRE_RECS ? p->nbatches >= SYNC_BATCHES_MAX
-	                            : p->nbatches > 0 || p->uncommitted > 0) {
-		rc = SYNC_LATER;
-		goto out;
-	}
+	                            : p->nbatches > 0 || p->uncommitted > 0)
+		return SYNC_LATER;
 	switch (m->type) {
 	case MU_WIRE_HELLO:
 		rc = on_hello(p, m, why);
@@ -684,8 +398,6 @@ handle(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *wh
 	default:
 		break;
 	}
-out:
-	free(m);
 	return rc;
 }
 
@@ -713,6 +425,22 @@ check_done(struct mu_sync_peer *p)
 	mu_conn_close(p->c, NULL);
 }
 
+/* Handles q, a message kept for later, decoded the first time only;
+ * SYNC_LATER: it must wait again. */
+static int
+handle_kept(struct mu_sync_peer *p, struct mu_sync_inmsg *q, struct mu_why *why)
+{
+	int rc;
+
+	if (q->m == NULL && (rc = decode(q->data, q->len, &q->m, why)) != 0)
+		return rc;
+	if ((rc = handle(p, q->m, q->data, q->len, why)) != SYNC_LATER) {
+		free(q->m);
+		q->m = NULL;
+	}
+	return rc;
+}
+
 /* Sends what can be sent, then sees whether a one-shot sync is done. */
 static int
 after(struct mu_sync_peer *p, struct mu_why *why)
@@ -727,7 +455,7 @@ after(struct mu_sync_peer *p, struct mu_why *why)
 	if (p->neg_parked != NULL && !queues_full(p)) {
 		q = p->neg_parked;
 		p->neg_parked = NULL;
-		if ((rc = handle(p, q->data, q->len, why)) == SYNC_LATER) {
+		if ((rc = handle_kept(p, q, why)) == SYNC_LATER) {
 			/* Records before it are still being stored. */
 			p->neg_parked = q;
 			rc = 0;
@@ -753,17 +481,23 @@ over_high(const struct mu_sync_peer *p)
 	return p->c != NULL && mu_conn_queued(p->c) > p->node->opts.limits.out_high;
 }
 
-/* Keeps a copy of a message to handle once the batches before it are done. */
+/* Keeps a copy of a message to handle once the batches before it are done;
+ * m, when not NULL, is its decoded form, taken over (freed on failure). */
 static int
-defer(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *why)
+defer(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_wire_msg *m,
+      struct mu_why *why)
 {
 	struct mu_sync_inmsg *q;
 
-	if ((q = malloc(sizeof(*q) + len)) == NULL)
+	if ((q = malloc(sizeof(*q) + len)) == NULL) {
+		free(m);
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
+	}
 	q->next = NULL;
 	q->len = len;
 	memcpy(q->data, msg, len);
+	if ((q->m = m) != NULL)
+		mu_wire_msg_move(m, msg, len, q->data);
 	*p->inq_tail = q;
 	p->inq_tail = &q->next;
 	mu_sync_update_hold(p);
@@ -775,6 +509,7 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
                    size_t len, struct mu_why *why)
 {
 	struct mu_sync_peer *p = mu_conn_sync(c);
+	struct mu_wire_msg *m = NULL;
 	int rc;
 
 	(void)node;
@@ -783,12 +518,16 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
 	if (p->inq != NULL || over_high(p)) {
 		/* Messages are handled in order, and wait while the write
 		 * queue is past out_high. */
-		return defer(p, msg, len, why);
+		return defer(p, msg, len, NULL, why);
 	}
+	if ((rc = decode(msg, len, &m, why)) != 0)
+		return rc;
 	mu_sync_hold(p);
-	rc = handle(p, msg, len, why);
+	rc = handle(p, m, msg, len, why);
 	if (rc == SYNC_LATER)
-		rc = defer(p, msg, len, why);
+		rc = defer(p, msg, len, m, why); /* which takes m */
+	else
+		free(m);
 	if (rc == 0)
 		rc = after(p, why);
 	if (p->c == NULL)
@@ -797,8 +536,11 @@ mu_sync_on_message(struct mu_node *node, struct mu_conn *c, const uint8_t *msg,
 	return rc;
 }
 
-void
-mu_sync_resume(struct mu_sync_peer *p)
+/* Batches finished or committed (node->sync->resume, called by verify.c
+ * and commit.c), or the write queue drained: handles what was read
+ * meanwhile, sends what can be sent, sees whether a one-shot sync is done. */
+static void
+resume(struct mu_sync_peer *p)
 {
 	struct mu_sync_inmsg *q;
 	struct mu_why why;
@@ -806,7 +548,7 @@ mu_sync_resume(struct mu_sync_peer *p)
 
 	mu_sync_hold(p);
 	while (rc == 0 && p->c != NULL && !over_high(p) && (q = p->inq) != NULL) {
-		if ((rc = handle(p, q->data, q->len, &why)) == SYNC_LATER) {
+		if ((rc = handle_kept(p, q, &why)) == SYNC_LATER) {
 			rc = 0;
 			break;
 		}
@@ -828,22 +570,19 @@ mu_sync_on_writable(struct mu_node *node, struct mu_conn *c)
 
 	(void)node;
 	if (p != NULL)
-		mu_sync_resume(p); /* what waited for the queue to drain, then more */
+		resume(p); /* what waited for the queue to drain, then more */
 }
 
 void
 mu_sync_tick(struct mu_node *node)
 {
-	struct mu_sync_state *st;
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	struct mu_why why;
 
-	if (node->stopping || (st = mu_sync_state(node)) == NULL)
+	if (node->stopping || node->sync == NULL)
 		return;
-	if (!st->batch_taken)
-		mu_sync_free_spares(st);
-	st->batch_taken = false;
+	mu_sync_commit_tick(node);
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL)
 			continue;
@@ -852,8 +591,9 @@ mu_sync_tick(struct mu_node *node)
 		/* A responder cannot tell the last message of a run: its items
 		 * (a copy of every record's key) go when the run is idle. */
 		if (!p->dialer && p->neg != NULL &&
-		    now_ms(node) - p->neg_started > node->opts.limits.reconcile_ms / 2)
-			neg_reset(p);
+		    uv_now(node->loop) - p->neg_started >
+		        node->opts.limits.reconcile_ms / 2)
+			mu_sync_neg_reset(p);
 		if (mu_sync_reconcile(p, &why) != 0 || after(p, &why) != 0)
 			mu_sync_fail(p, why.text);
 		mu_sync_release(p);
@@ -886,7 +626,7 @@ mu_sync_watch(struct mu_node *node)
 
 	if (node->stopping || node->sync == NULL)
 		return;
-	t = now_ms(node);
+	t = uv_now(node->loop);
 	for (c = node->conns; c != NULL; c = next) {
 		next = mu_conn_next(c);
 		if ((p = mu_conn_sync(c)) == NULL)

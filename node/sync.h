@@ -1,12 +1,14 @@
 /*
  * sync.h - what the sync files share (docs/PROTOCOL.md, "Sync"):
+ *   peer.c    the node-wide state, a peer's life, sending, starting a
+ *             reconciliation
  *   sync.c    a peer's session: hello, reconciliation, want and ack, the
  *             end of a one-shot sync, statistics
  *   gossip.c  what goes out: the outbox turned into frames under
  *             backpressure, live push from the store log, the scope
  *   verify.c  what comes in: records validated (large batches on the thread
- *             pool, several at once), filtered by scope, and stored in
- *             commits that gather the batches of every peer
+ *             pool, several at once), filtered by scope
+ *   commit.c  and stored in commits that gather the batches of every peer
  *
  * Everything runs on the loop thread except verify.c's pool work: the
  * workers that parse copies of the bytes they were given, and the commit,
@@ -123,11 +125,12 @@ struct mu_sync_outq {
 
 struct mu_sync_inmsg {
 	struct mu_sync_inmsg *next;
+	struct mu_wire_msg *m; /* data decoded (owned), NULL: not yet */
 	size_t len;
 	uint8_t data[];
 };
 
-struct mu_sync_batch; /* verify.c: one recs message being taken in */
+struct mu_sync_batch; /* commit.h: one recs message being taken in */
 
 /* An announced id asked for, until when it is not asked for again. */
 struct mu_sync_asked {
@@ -201,34 +204,13 @@ struct mu_sync_peer {
 	bool done; /* once-mode: the sync completed */
 };
 
-/* Node-wide state (node->sync). */
+/* Node-wide state (node->sync; peer.c). */
 struct mu_sync_state {
 	struct mu_buf msg;  /* a message being encoded */
 	struct mu_buf recs; /* record bytes gathered for a recs message */
 	struct mu_buf neg;  /* a negentropy message */
 	unsigned polls;     /* since the scope was last recomputed */
 	uint64_t progress_ms;
-	/* Verified batches of every peer waiting for one commit (verify.c),
-	 * since commit_first (uv_now()); due: the timer fired meanwhile. */
-	struct mu_sync_batch *commit, **commit_tail;
-	size_t commit_recs;
-	uint64_t commit_first;
-	bool commit_due;
-	uv_timer_t commit_timer;
-	bool timer_ok;
-	/* The commit being stored on the thread pool, and its outcome. */
-	struct mu_sync_batch *storing;
-	size_t storing_recs;
-	uv_work_t store_work;
-	struct mu_sync_fresh *fresh;
-	size_t nfresh;
-	int store_rc;
-	struct mu_why store_why;
-	/* Batches kept for reuse (verify.c), nspare of them; batch_taken: one
-	 * was taken since the last mu_sync_tick(), which frees them if not. */
-	struct mu_sync_batch *spare;
-	unsigned nspare;
-	bool batch_taken;
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;
@@ -236,13 +218,29 @@ struct mu_sync_state {
 	 * sorted, so each is logged once; at most SYNC_DAMAGED_MAX. */
 	uint8_t (*damaged)[32];
 	size_t ndamaged, capdamaged;
+	/* sync.c's: batches of p finished or committed (verify.c, commit.c):
+	 * handles what was read meanwhile, sends what can be sent, sees
+	 * whether a one-shot sync is done. A callback, as verify.c and
+	 * commit.c are below sync.c. */
+	void (*resume)(struct mu_sync_peer *p);
 };
 
-/* verify.c: asks p again (wants) for the records it sent too early that are
- * due at now; 1 when some were, 0 when none, MU_ENOMEM. */
-int mu_sync_early_due(struct mu_sync_peer *p, int64_t now);
+/*
+ * The files of the sync and what each may call: every one calls conn.c;
+ *   peer.c    nothing else of node/
+ *   gossip.c  peer.c
+ *   commit.c  peer.c, gossip.c (commit.h)
+ *   verify.c  peer.c, gossip.c, commit.c, dial.c (bans)
+ *   sync.c    all of them, and clock.c
+ * .ci/check-node-cycles checks that no two files of node/ call each other.
+ */
 
-/* sync.c */
+/* peer.c */
+/* Allocates node->sync and computes node->scope (allocating it when NULL;
+ * the sync owns it from then on); sets node->log_seq to the end of the
+ * store log. mu_sync_close() frees both. */
+int mu_sync_open(struct mu_node *node, struct mu_why *why);
+void mu_sync_close(struct mu_node *node);
 struct mu_sync_state *mu_sync_state(struct mu_node *node);
 void mu_sync_hold(struct mu_sync_peer *p);
 void mu_sync_release(struct mu_sync_peer *p);
@@ -254,13 +252,18 @@ int mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why);
 /* Sends neg (a negentropy message) as neg-open when open, else neg. */
 int mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
                      struct mu_why *why);
+/* A negentropy message of len bytes went out or came in; answer: it is the
+ * answer to one of ours, which ends a round trip. */
+void mu_sync_count_neg(struct mu_sync_peer *p, size_t len, bool answer);
+/* Items over our scope and the peer's: both sides compute the same set. */
+int mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why);
+/* Frees the reconciliation's state and items. */
+void mu_sync_neg_reset(struct mu_sync_peer *p);
+/* Dialers: starts a reconciliation, or another once this one ends. */
 int mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why);
-/* Batches finished or committed: handles what was read meanwhile, sends
- * what can be sent, sees whether a one-shot sync is done. */
-void mu_sync_resume(struct mu_sync_peer *p);
-/* Asks conn.c to read or not, from busy and the unanswered wants. */
-void mu_sync_update_hold(struct mu_sync_peer *p);
 uint64_t mu_sync_req(struct mu_sync_peer *p, bool want);
+/* Queues id in p's wants. */
+int mu_sync_need(struct mu_sync_peer *p, const uint8_t *id);
 /* In once-mode, at most once a second: prints "sync: received N records
  * (M new), sent K". The CLI prints the final figures itself. */
 void mu_sync_progress(struct mu_node *node);
@@ -284,8 +287,6 @@ int mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 /* Those records are stored: their ids are no longer being asked for. */
 void mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh,
                         size_t n);
-/* Queues id in p's wants (sync.c). */
-int mu_sync_need(struct mu_sync_peer *p, const uint8_t *id);
 /* Whether rec is one p wants: its group is in p's scope, or it concerns an
  * alliance naming p's group. */
 bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);
@@ -297,21 +298,25 @@ bool mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key);
 /* Entries waiting in p's outbox. */
 size_t mu_sync_out_pending(const struct mu_sync_peer *p);
 
+/* commit.c: see commit.h. Whether records of p wait for a commit while too
+ * many do (SYNC_COMMIT_HOLD): then p is not read. */
+bool mu_sync_commit_full(const struct mu_sync_peer *p);
+/* Asks conn.c to read p or not, from its batches, its messages waiting,
+ * its unanswered wants and the commit. */
+void mu_sync_update_hold(struct mu_sync_peer *p);
+/* Stores what waits for a commit now, on the loop thread, then acks and
+ * pushes it on: for the stop, once the loop has run dry (no commit is on
+ * the pool then). */
+void mu_sync_commit(struct mu_node *node);
+
 /* verify.c */
 /* Takes in one recs message (the caller checked p->nbatches is below
  * SYNC_BATCHES_MAX): verified inline or on the pool, then committed. */
 int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,
                     struct mu_why *why);
-/* Stores what waits for a commit now, on the loop thread, then acks and
- * pushes it on: for the stop, once the loop has run dry (no commit is on
- * the pool then). */
-void mu_sync_commit(struct mu_node *node);
-/* Whether records of p wait for a commit while too many do (SYNC_COMMIT_HOLD):
- * then p is not read. */
-bool mu_sync_commit_full(const struct mu_sync_peer *p);
-/* Frees the batches kept for reuse. */
-void mu_sync_free_spares(struct mu_sync_state *st);
-
+/* Asks p again (wants) for the records it sent too early that are due at
+ * now; 1 when some were, 0 when none, MU_ENOMEM. */
+int mu_sync_early_due(struct mu_sync_peer *p, int64_t now);
 /* Frees p's batches (p is closing); their records are not stored. */
 void mu_sync_drop_batches(struct mu_sync_peer *p);
 

@@ -502,3 +502,24 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 		why->text[0] = '\0';
 	return 0;
 }
+
+static const uint8_t *
+moved(const uint8_t *ptr, const uint8_t *from, size_t len, const uint8_t *to)
+{
+	if (ptr == NULL || ptr < from || ptr > from + len)
+		return ptr;
+	return to + (ptr - from);
+}
+
+void
+mu_wire_msg_move(struct mu_wire_msg *m, const uint8_t *from, size_t len,
+                 const uint8_t *to)
+{
+	size_t i;
+
+	m->agent = (const char *)moved((const uint8_t *)m->agent, from, len, to);
+	m->keys.at = moved(m->keys.at, from, len, to);
+	m->neg.ptr = moved(m->neg.ptr, from, len, to);
+	for (i = 0; i < m->nrecs; i++)
+		m->recs[i].ptr = moved(m->recs[i].ptr, from, len, to);
+}

@@ -104,6 +104,13 @@ int mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
                    struct mu_why *why);
 
 /*
+ * The len bytes m was decoded from were copied from `from` to `to`: points
+ * m at the copy, so that a message kept for later is not decoded again.
+ */
+void mu_wire_msg_move(struct mu_wire_msg *m, const uint8_t *from, size_t len,
+                      const uint8_t *to);
+
+/*
  * Encoders: each appends one message to out and returns 0, MU_ENOMEM (out
  * is then as before), or MU_EINVAL when the message would break a limit
  * above (the decoder would refuse it).

@@ -26,8 +26,8 @@ import musterlib
 from musterlib import Home, add_event
 
 SLOW_CLIENTS = 64
-HEADER_DEADLINE_S = 5   # node/http.c HEADER_DEADLINE_MS
-KEEPALIVE_MAX = 100     # node/http.c KEEPALIVE_MAX
+HEADER_DEADLINE_S = 5   # node/http/http.c HEADER_DEADLINE_MS
+KEEPALIVE_MAX = 100     # node/http/http.c KEEPALIVE_MAX
 
 
 def tearDownModule():

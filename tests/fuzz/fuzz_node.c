@@ -91,6 +91,7 @@ fz_node_open(struct fz_node *f, struct mu_why *why)
 	if (uv_loop_init(&f->loop) != 0)
 		return mu_fail(why, MU_EIO, "cannot start a loop");
 	node->loop = &f->loop;
+	node->conn_cbs = &mu_node_conn_cbs;
 	mu_node_opts_default(&node->opts, NULL);
 	node->opts.listen = NULL;
 	node->opts.network = FZ_NETWORK;

@@ -1,6 +1,6 @@
 /*
  * The pieces of the HTTP server that decide what reaches a client
- * (node/http_html.c, node/http_reply.c): HTML escaping of hostile text,
+ * (node/http/http_html.c, node/http/http_reply.c): HTML escaping of hostile text,
  * which URLs become links, the time and argument parsing of /api/events,
  * and error bodies in the form the client reads.
  */
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "node/http.h"
+#include "node/http/http.h"
 
 static char *
 text_of(struct mu_buf *b)

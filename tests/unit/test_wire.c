@@ -760,6 +760,65 @@ test_hello_time(void **state)
 	mu_scope_free(s);
 }
 
+/* Decodes a into m, then moves m to a copy of a's bytes (returned, to
+ * free) and overwrites a. */
+static uint8_t *
+decode_moved(struct mu_wire_msg *m, struct mu_buf *a)
+{
+	struct mu_why why;
+	uint8_t *copy = malloc(a->len);
+
+	assert_non_null(copy);
+	assert_int_equal(mu_wire_decode(m, a->data, a->len, &why), 0);
+	memcpy(copy, a->data, a->len);
+	mu_wire_msg_move(m, a->data, a->len, copy);
+	memset(a->data, 0xee, a->len);
+	return copy;
+}
+
+/* A message kept for later (node/sync.c) is decoded once: moved with its
+ * bytes, it reads the copy, and nothing of the first buffer. */
+static void
+test_msg_move(void **state)
+{
+	struct mu_buf a = MU_BUF_INIT;
+	struct mu_wire_blob recs[2] = {{(const uint8_t *)"first", 5},
+	                               {(const uint8_t *)"second", 6}};
+	struct mu_wire_msg *m = malloc(sizeof(*m));
+	uint8_t *copy;
+	uint8_t ids[2][32];
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(mu_wire_encode_recs(&a, 7, recs, 2), 0);
+	copy = decode_moved(m, &a);
+	assert_int_equal(m->nrecs, 2);
+	assert_true(m->recs[0].ptr >= copy && m->recs[0].ptr < copy + a.len);
+	assert_memory_equal(m->recs[0].ptr, "first", 5);
+	assert_memory_equal(m->recs[1].ptr, "second", 6);
+	free(copy);
+
+	memset(ids, 0x5a, sizeof(ids));
+	ids[1][0] = 1;
+	a.len = 0;
+	assert_int_equal(mu_wire_encode_want(&a, 9, (const uint8_t(*)[32])ids, 2), 0);
+	copy = decode_moved(m, &a);
+	assert_int_equal(m->keys.n, 2);
+	assert_memory_equal(mu_wire_key(&m->keys, 0), ids[0], 32);
+	assert_memory_equal(mu_wire_key(&m->keys, 1), ids[1], 32);
+	free(copy);
+
+	a.len = 0;
+	assert_int_equal(mu_wire_encode_neg(&a, true, (const uint8_t *)"\x61xyz", 4),
+	                 0);
+	copy = decode_moved(m, &a);
+	assert_int_equal(m->neg.len, 4);
+	assert_memory_equal(m->neg.ptr, "\x61xyz", 4);
+	free(copy);
+	free(m);
+	mu_buf_free(&a);
+}
+
 int
 main(void)
 {
@@ -775,6 +834,7 @@ main(void)
 	    cmocka_unit_test(test_too_many),
 	    cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_unknown_type),
+	    cmocka_unit_test(test_msg_move),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

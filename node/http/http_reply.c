@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocol/civil.h"
-#include "../protocol/textform.h"
+#include "../../protocol/civil.h"
+#include "../../protocol/textform.h"
 #include "http.h"
-#include "json_record.h"
+#include "../json_record.h"
 
 int
 mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)

@@ -7,10 +7,10 @@
  */
 #include <string.h>
 
-#include "../storage/local.h"
-#include "calendar.h"
+#include "../../storage/local.h"
+#include "../calendar.h"
 #include "http.h"
-#include "json_record.h"
+#include "../json_record.h"
 
 struct event_list {
 	const struct mu_cal_filter *f;

@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/textform.h"
-#include "../storage/local.h"
-#include "calendar.h"
+#include "../../protocol/textform.h"
+#include "../../storage/local.h"
+#include "../calendar.h"
 #include "http.h"
 
 #define FEED       "/calendar.ics"

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../protocol/civil.h"
-#include "../protocol/textform.h"
-#include "calendar.h"
+#include "../../protocol/civil.h"
+#include "../../protocol/textform.h"
+#include "../calendar.h"
 #include "http.h"
-#include "json_record.h"
+#include "../json_record.h"
 
 #define SHORT_KEY 12 /* characters of a key shown for a group without a name */
 

@@ -48,9 +48,9 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
-#include "../protocol/utf8.h"
-#include "../storage/local.h"
-#include "addr.h"
+#include "../../protocol/utf8.h"
+#include "../../storage/local.h"
+#include "../addr.h"
 #include "http.h"
 
 #define CONN_MAX           64          /* connections before the oldest idle is cut */
@@ -77,11 +77,11 @@
 	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 #define CSP_DATA "default-src 'none'; frame-ancestors 'none'; sandbox"
 
-struct http;
+struct mu_http;
 
 /* One client connection (MHD's socket context). */
 struct http_conn {
-	struct http *h;
+	struct mu_http *h;
 	struct MHD_Connection *mc;
 	struct http_conn *prev, *next;
 	uint64_t since;     /* uv_now() when opened or its last reply ended */
@@ -93,7 +93,7 @@ struct http_conn {
 
 /* A body being sent: a buffer, or a stream's slices. */
 struct http_body {
-	struct http *h;
+	struct mu_http *h;
 	struct MHD_Connection *mc;
 	struct mu_http_stream stream; /* next == NULL: buf is the whole body */
 	struct mu_buf buf;
@@ -102,7 +102,7 @@ struct http_body {
 	bool done;   /* the stream wrote its last slice */
 };
 
-struct http {
+struct mu_http {
 	struct mu_node *node;
 	struct MHD_Daemon *mhd;
 	uv_poll_t poll;
@@ -131,14 +131,14 @@ static void on_idle(uv_idle_t *i);
 /* Whether the turn has time for one more request or slice: the first
  * always, so that every turn moves on. */
 static bool
-turn_allows(struct http *h)
+turn_allows(struct mu_http *h)
 {
 	return h->turn_items == 0 || uv_hrtime() - h->turn_start < TURN_NS;
 }
 
 /* Leaves the connection for a later turn (from MHD's callbacks only). */
 static void
-defer(struct http *h, struct MHD_Connection *mc)
+defer(struct mu_http *h, struct MHD_Connection *mc)
 {
 	if (h->nsuspended == CONN_HARD_MAX)
 		return; /* cannot happen: each connection once per turn */
@@ -150,7 +150,7 @@ defer(struct http *h, struct MHD_Connection *mc)
  * turn deferred, which MHD's descriptor then reports as ready to the loop's
  * next poll, and waits for MHD's next deadline. */
 static void
-pump(struct http *h)
+pump(struct mu_http *h)
 {
 	MHD_UNSIGNED_LONG_LONG ms;
 	bool deferred;
@@ -223,7 +223,7 @@ log_text(char out[LOG_TEXT_SIZE], const char *text)
 static void __attribute__((format(printf, 2, 0)))
 on_log(void *cls, const char *fmt, va_list ap)
 {
-	struct http *h = cls;
+	struct mu_http *h = cls;
 	char line[LOG_TEXT_SIZE], safe[LOG_TEXT_SIZE];
 	size_t n;
 
@@ -439,7 +439,7 @@ etag_matches(const char *inm, const char *etag)
 }
 
 static enum MHD_Result
-send_reply(struct http *h, struct MHD_Connection *conn, struct mu_http_reply *rp,
+send_reply(struct mu_http *h, struct MHD_Connection *conn, struct mu_http_reply *rp,
            bool last)
 {
 	struct MHD_Response *r;
@@ -518,7 +518,7 @@ static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload, size_t *upload_size, void **state)
 {
-	struct http *h = cls;
+	struct mu_http *h = cls;
 	struct http_conn *c = conn_of(conn);
 	struct mu_http_req rq;
 	struct mu_http_reply rp = {.status = 200, .form = MU_HTTP_TEXT};
@@ -617,7 +617,7 @@ static void
 on_completed(void *cls, struct MHD_Connection *mc, void **state,
              enum MHD_RequestTerminationCode toe)
 {
-	struct http *h = cls;
+	struct mu_http *h = cls;
 	struct http_conn *c = conn_of(mc);
 
 	(void)state;
@@ -646,7 +646,7 @@ cut_conn(struct http_conn *c)
 static void
 on_sweep(uv_timer_t *t)
 {
-	struct http *h = t->data;
+	struct mu_http *h = t->data;
 	uint64_t now = uv_now(h->node->loop);
 	struct http_conn *c;
 	unsigned cut = 0;
@@ -672,7 +672,7 @@ on_sweep(uv_timer_t *t)
  * get in meanwhile.
  */
 static void
-evict_idle(struct http *h)
+evict_idle(struct mu_http *h)
 {
 	struct http_conn *c, *oldest = NULL;
 
@@ -690,7 +690,7 @@ static void
 on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
               enum MHD_ConnectionNotificationCode toe)
 {
-	struct http *h = cls;
+	struct mu_http *h = cls;
 	struct http_conn *c = *socket_context;
 
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
@@ -732,7 +732,7 @@ on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
 /* Binds the listening socket ourselves, so that a failure says why (MHD
  * only says that it could not start). */
 static int
-bind_socket(struct http *h, const char *addr, int *fd_out, struct mu_why *why)
+bind_socket(struct mu_http *h, const char *addr, int *fd_out, struct mu_why *why)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
@@ -777,7 +777,7 @@ bind_socket(struct http *h, const char *addr, int *fd_out, struct mu_why *why)
 static void
 on_close(uv_handle_t *handle)
 {
-	struct http *h = handle->data;
+	struct mu_http *h = handle->data;
 
 	if (--h->handles == 0)
 		free(h);
@@ -787,7 +787,7 @@ int
 mu_http_start(struct mu_node *node, struct mu_why *why)
 {
 	const union MHD_DaemonInfo *info;
-	struct http *h;
+	struct mu_http *h;
 	int fd = -1, rc;
 
 	h = calloc(1, sizeof(*h));
@@ -842,7 +842,7 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 void
 mu_http_stop(struct mu_node *node)
 {
-	struct http *h = node->http;
+	struct mu_http *h = node->http;
 
 	if (h == NULL)
 		return;

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../storage/local.h"
+#include "../../storage/local.h"
 #include "http.h"
-#include "json_record.h"
+#include "../json_record.h"
 
 static int
 cmp_key(const uint8_t *a, const uint8_t *b)

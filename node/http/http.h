@@ -26,9 +26,9 @@
 
 #include <jansson.h>
 
-#include "../protocol/buf.h"
-#include "../protocol/record.h"
-#include "internal.h"
+#include "../../protocol/buf.h"
+#include "../../protocol/record.h"
+#include "../internal.h"
 
 #define MU_HTTP_ARGS_MAX  8    /* query arguments in one request */
 #define MU_HTTP_LIST_MAX  1000 /* events in one list (API and pages) */
