@@ -22,7 +22,7 @@ find_opt(const struct mu_cli_opt *opts, const char *name, size_t len)
 	return NULL;
 }
 
-/* Stores one option's value; returns 0 or MU_CLI_USAGE after saying why. */
+/* Stores one option's value; returns 0 or MU_CLI_EUSAGE after saying why. */
 static int
 take(const struct mu_cli_spec *spec, const struct mu_cli_opt *o, const char *value)
 {
@@ -144,7 +144,7 @@ mu_cli_dispatch(struct mu_cli *cli, const char *group, const char *help,
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
 		fputs(help, stdout);
-		return MU_CLI_OK;
+		return 0;
 	}
 	for (s = subs; s->name != NULL; s++) {
 		if (strcmp(s->name, argv[1]) == 0)
@@ -171,8 +171,7 @@ mu_cli_pick(const char *opt, const char *value, const char *const *names, size_t
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
 	}
-	mu_cli_fail("--%s: '%s' is not one of %s", opt, value, list);
-	return -1;
+	return mu_cli_fail(MU_EINVAL, "--%s: '%s' is not one of %s", opt, value, list);
 }
 
 int
@@ -189,6 +188,7 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 	}
 	if (l->n > max)
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "field-length: --%s given %zu times; a record holds at "
 		    "most %zu",
 		    opt, l->n, max);

@@ -96,7 +96,7 @@ apply(struct mu_cause *c, const struct cause_opts *o)
 	if (o->status != NULL) {
 		s = mu_cli_pick("status", o->status, status_names, 4);
 		if (s < 0)
-			return MU_CLI_ERR;
+			return s;
 		c->status = (enum mu_cause_status)s;
 	}
 	return mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, c->tags, &c->ntags);
@@ -115,7 +115,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (o.title == NULL)
 		return mu_cli_usage("cause add: --title is required; see `muster cause "
 		                    "add --help`");
@@ -141,7 +141,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_cli_edit_own(cli, args[0], MU_KIND_CAUSE, &cur, &rec);
 	if (rc != 0)
 		return rc;
@@ -165,11 +165,11 @@ list(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
 	struct mu_cli_lister out;
 	uint8_t group[MU_KEY_BYTES];
-	int rc;
+	int rc, end;
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (group_text != NULL &&
 	    (rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
 		return rc;
@@ -183,10 +183,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	                   mu_cli_lister_add, &out);
 	if (rc == 0 && !json && out.n == 0)
 		printf("No causes. Publish one with `muster cause add --title T`.\n");
-	if (mu_cli_lister_end(&out, rc) != 0)
-		return MU_CLI_ERR;
+	if ((end = mu_cli_lister_end(&out, rc)) != 0)
+		return end;
 	if (rc != 0)
-		return mu_cli_fail("cannot list the causes: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot list the causes: %s", mu_strerror(rc));
 	return 0;
 }
 

@@ -62,7 +62,7 @@ set(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (name == NULL && about == NULL && website == NULL && contact == NULL &&
 	    location == NULL)
 		return mu_cli_usage("profile set: nothing to change; give at least one "
