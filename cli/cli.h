@@ -90,11 +90,23 @@ struct mu_cli_list {
 /* One command (or subcommand) as the parser sees it. */
 struct mu_cli_spec {
 	const char *name; /* "event add", for messages */
-	const char *help; /* printed for --help, ends with a newline */
+	const char *help; /* for --help, through mu_cli_help(); ends with \n */
 	const struct mu_cli_opt *opts;
 	const char *args; /* the positional arguments for messages: "ADDR" */
 	size_t min_args, max_args;
 };
+
+/*
+ * Prints a command's help text on f. A placeholder "{KIND:FIELD:WHAT}" in
+ * it is read from the kind table (protocol/kind.h), so that the help states
+ * the limits the parser enforces: "{event:title:max}" is the most bytes of
+ * an event's title, "{event:tags:list_max}" the most tags, and
+ * "{event:title:required}" the word "required", for a field every record of
+ * the kind has. FIELD may be a path: "location.name". Any other brace is
+ * text. Returns 0, or prints why (a placeholder that names nothing of the
+ * table) and returns the error, having printed none of the help.
+ */
+int mu_cli_help(FILE *f, const char *text);
 
 /*
  * Parses argv[1..argc) (argv[0] is the command's own name) against spec:

@@ -18,7 +18,8 @@ static const char help[] =
     "profile set`.\n"
     "\n"
     "Options:\n"
-    "  --reason TEXT   why it was deleted (up to 500 bytes), shown to others\n"
+    "  --reason TEXT   why it was deleted (up to {delete:reason:max} bytes), "
+    "shown to others\n"
     "\n"
     "Example:\n"
     "  muster delete mug1…/event/91c2d7e05b6a4f38 --reason \"posted twice\"\n";

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "cli/json_out.h"
+#include "protocol/kind.h"
 
 #define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
 
@@ -282,6 +286,176 @@ test_json_delete_and_all_day(void **state)
 	free(s.buf);
 }
 
+/* ---- help ---------------------------------------------------------------- */
+
+/* The table's field of a kind, by name: the value the help must state. */
+static const struct mu_field *
+table_field(enum mu_kind kind, const char *name)
+{
+	const struct mu_fields *t = mu_rec_fields(kind);
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->n; i++) {
+		if (strcmp(t->f[i].name, name) == 0)
+			return &t->f[i];
+	}
+	fail_msg("no field %s in the table of kind %d", name, (int)kind);
+	return NULL;
+}
+
+/* What fn (a command, or help() below) writes on stdout, malloc()ed. */
+static char *
+stdout_of(int (*fn)(struct mu_cli *, int, char **), int argc, char **argv, int *rc)
+{
+	struct mu_cli cli = {NULL, NULL, NULL, NOW};
+	FILE *tmp = tmpfile();
+	char *out;
+	long len;
+	int saved;
+
+	assert_non_null(tmp);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	*rc = fn(&cli, argc, argv);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	len = (long)lseek(fileno(tmp), 0, SEEK_END);
+	assert_true(len >= 0);
+	out = calloc(1, (size_t)len + 1);
+	assert_non_null(out);
+	assert_int_equal(pread(fileno(tmp), out, (size_t)len, 0), len);
+	fclose(tmp);
+	return out;
+}
+
+/* argv[1] through mu_cli_help(), as a command would print its help. */
+static int
+help(struct mu_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	assert_int_equal(argc, 2);
+	return mu_cli_help(stdout, argv[1]);
+}
+
+static void
+assert_contains(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fail_msg("the help lacks \"%s\"; it is:\n%s", line, text);
+}
+
+static void
+test_help_placeholders(void **state)
+{
+	char text[] =
+	    "a {event:title:max} b {event:location.name:max} "
+	    "{event:tags:list_max} {event:start:required} {\"json\": 1} {x}\n";
+	char unknown[] = "{event:colour:max}\n", not_req[] = "{event:tz:required}\n",
+	     not_list[] = "{cause:title:list_max}\n", no_kind[] = "{party:title:max}\n";
+	char *argv[] = {"help", text}, expect[160], *out;
+	const struct mu_field *loc = table_field(MU_KIND_EVENT, "location");
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < loc->sub->n && strcmp(loc->sub->f[i].name, "name") != 0; i++)
+		;
+	assert_true(i < loc->sub->n);
+	snprintf(expect, sizeof(expect), "a %u b %u %u required {\"json\": 1} {x}\n",
+	         table_field(MU_KIND_EVENT, "title")->max, loc->sub->f[i].max,
+	         table_field(MU_KIND_EVENT, "tags")->list_max);
+	out = stdout_of(help, 2, argv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, expect);
+	free(out);
+
+	/* A placeholder the table cannot fill is an error, and none of the
+	 * help is printed. */
+	argv[1] = unknown;
+	out = stdout_of(help, 2, argv, &rc);
+	assert_int_equal(rc, MU_EINVAL);
+	assert_string_equal(out, "");
+	free(out);
+	argv[1] = not_req;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+	argv[1] = not_list;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+	argv[1] = no_kind;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+}
+
+/* The commands' --help states the limits the table (and so the parser)
+ * has. */
+static void
+test_help_follows_table(void **state)
+{
+	char *event_add[] = {"event", "add", "--help"};
+	char *cause_add[] = {"cause", "add", "--help"};
+	char *profile_set[] = {"profile", "set", "--help"};
+	char *ally_add[] = {"ally", "add", "--help"};
+	char *del[] = {"delete", "--help"};
+	char line[160], *out;
+	int rc;
+
+	(void)state;
+	out = stdout_of(mu_cli_cmd_event, 3, event_add, &rc);
+	assert_int_equal(rc, MU_CLI_HELPED);
+	snprintf(line, sizeof(line),
+	         "  --title T         what it is (required, up to %u bytes)\n",
+	         table_field(MU_KIND_EVENT, "title")->max);
+	assert_contains(out, line);
+	snprintf(line, sizeof(line), "; repeat for more (%u at most)\n",
+	         table_field(MU_KIND_EVENT, "online")->list_max);
+	assert_contains(out, line);
+	snprintf(line, sizeof(line),
+	         "  --tag X           a tag; repeat for more (%u at most)\n",
+	         table_field(MU_KIND_EVENT, "tags")->list_max);
+	assert_contains(out, line);
+	assert_true(table_field(MU_KIND_EVENT, "start")->flags & MU_FF_REQ);
+	assert_contains(out, "  --start WHEN      when it starts (required)\n");
+	free(out);
+
+	out = stdout_of(mu_cli_cmd_cause, 3, cause_add, &rc);
+	assert_int_equal(rc, MU_CLI_HELPED);
+	snprintf(
+	    line, sizeof(line),
+	    "  --tag X           a tag (up to %u bytes); repeat for more, %u at most\n",
+	    table_field(MU_KIND_CAUSE, "tags")->max,
+	    table_field(MU_KIND_CAUSE, "tags")->list_max);
+	assert_contains(out, line);
+	free(out);
+
+	out = stdout_of(mu_cli_cmd_profile, 3, profile_set, &rc);
+	assert_int_equal(rc, MU_CLI_HELPED);
+	snprintf(line, sizeof(line), "the group's name (up to %u bytes; required)\n",
+	         table_field(MU_KIND_PROFILE, "name")->max);
+	assert_contains(out, line);
+	free(out);
+
+	out = stdout_of(mu_cli_cmd_ally, 3, ally_add, &rc);
+	assert_int_equal(rc, MU_CLI_HELPED);
+	snprintf(line, sizeof(line), "act by (up to %u\n",
+	         table_field(MU_KIND_ALLIANCE, "terms")->max);
+	assert_contains(out, line);
+	snprintf(line, sizeof(line), "for more, %u at most;",
+	         table_field(MU_KIND_ALLIANCE, "causes")->list_max);
+	assert_contains(out, line);
+	free(out);
+
+	out = stdout_of(mu_cli_cmd_delete, 2, del, &rc);
+	assert_int_equal(rc, MU_CLI_HELPED);
+	snprintf(line, sizeof(line), "why it was deleted (up to %u bytes)",
+	         table_field(MU_KIND_DELETE, "reason")->max);
+	assert_contains(out, line);
+	free(out);
+}
+
 int
 main(void)
 {
@@ -289,6 +463,8 @@ main(void)
 	    cmocka_unit_test(test_args_forms),
 	    cmocka_unit_test(test_args_errors),
 	    cmocka_unit_test(test_strs_and_pick),
+	    cmocka_unit_test(test_help_placeholders),
+	    cmocka_unit_test(test_help_follows_table),
 	    cmocka_unit_test(test_json_event),
 	    cmocka_unit_test(test_json_delete_and_all_day),
 	};
