@@ -390,70 +390,70 @@ test_help_placeholders(void **state)
 	assert_int_equal(rc, MU_EINVAL);
 }
 
+/* A line of a command's --help and the table's value it states. */
+struct help_line {
+	int (*cmd)(struct mu_cli *, int, char **);
+	char *sub; /* the subcommand, or NULL */
+	enum mu_kind kind;
+	const char *field;
+	bool list_max;   /* the field's list_max, else its max */
+	const char *fmt; /* the line, with "%u" for the value */
+};
+
+static const struct help_line help_lines[] = {
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "title", false,
+     "  --title T         what it is (required, up to %u bytes)\n"},
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "online", true,
+     "a link to join online; repeat for more (%u at most)\n"},
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "tags", true,
+     "  --tag X           a tag; repeat for more (%u at most)\n"},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "title", false,
+     "  --title T         a short title (required, up to %u bytes)\n"},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "tags", false, "a tag (up to %u bytes); "},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "tags", true,
+     "repeat for more, %u at most\n"},
+    {mu_cli_cmd_profile, "set", MU_KIND_PROFILE, "name", false,
+     "the group's name (up to %u bytes; required)\n"},
+    {mu_cli_cmd_ally, "add", MU_KIND_ALLIANCE, "terms", false, "act by (up to %u\n"},
+    {mu_cli_cmd_ally, "add", MU_KIND_ALLIANCE, "causes", true, "for more, %u at most;"},
+    {mu_cli_cmd_delete, NULL, MU_KIND_DELETE, "reason", false,
+     "why it was deleted (up to %u bytes)"},
+};
+
 /* The commands' --help states the limits the table (and so the parser)
  * has. */
 static void
 test_help_follows_table(void **state)
 {
-	char *event_add[] = {"event", "add", "--help"};
-	char *cause_add[] = {"cause", "add", "--help"};
-	char *profile_set[] = {"profile", "set", "--help"};
-	char *ally_add[] = {"ally", "add", "--help"};
-	char *del[] = {"delete", "--help"};
-	char line[160], *out;
-	int rc;
+	const struct help_line *h;
+	const struct mu_field *f;
+	char *argv[3], line[160], *out;
+	const char *at;
+	int argc, rc;
 
 	(void)state;
-	out = stdout_of(mu_cli_cmd_event, 3, event_add, &rc);
-	assert_int_equal(rc, MU_CLI_HELPED);
-	snprintf(line, sizeof(line),
-	         "  --title T         what it is (required, up to %u bytes)\n",
-	         table_field(MU_KIND_EVENT, "title")->max);
-	assert_contains(out, line);
-	snprintf(line, sizeof(line), "; repeat for more (%u at most)\n",
-	         table_field(MU_KIND_EVENT, "online")->list_max);
-	assert_contains(out, line);
-	snprintf(line, sizeof(line),
-	         "  --tag X           a tag; repeat for more (%u at most)\n",
-	         table_field(MU_KIND_EVENT, "tags")->list_max);
-	assert_contains(out, line);
+	for (h = help_lines; h < help_lines + sizeof(help_lines) / sizeof(*help_lines);
+	     h++) {
+		argc = 0;
+		argv[argc++] = "cmd";
+		if (h->sub != NULL)
+			argv[argc++] = h->sub;
+		argv[argc++] = "--help";
+		out = stdout_of(h->cmd, argc, argv, &rc);
+		assert_int_equal(rc, MU_CLI_HELPED);
+		f = table_field(h->kind, h->field);
+		at = strstr(h->fmt, "%u");
+		assert_non_null(at);
+		snprintf(line, sizeof(line), "%.*s%u%s", (int)(at - h->fmt), h->fmt,
+		         h->list_max ? f->list_max : f->max, at + 2);
+		assert_contains(out, line);
+		free(out);
+	}
+	/* "required" in them is the table's too. */
+	assert_true(table_field(MU_KIND_EVENT, "title")->flags & MU_FF_REQ);
 	assert_true(table_field(MU_KIND_EVENT, "start")->flags & MU_FF_REQ);
-	assert_contains(out, "  --start WHEN      when it starts (required)\n");
-	free(out);
-
-	out = stdout_of(mu_cli_cmd_cause, 3, cause_add, &rc);
-	assert_int_equal(rc, MU_CLI_HELPED);
-	snprintf(
-	    line, sizeof(line),
-	    "  --tag X           a tag (up to %u bytes); repeat for more, %u at most\n",
-	    table_field(MU_KIND_CAUSE, "tags")->max,
-	    table_field(MU_KIND_CAUSE, "tags")->list_max);
-	assert_contains(out, line);
-	free(out);
-
-	out = stdout_of(mu_cli_cmd_profile, 3, profile_set, &rc);
-	assert_int_equal(rc, MU_CLI_HELPED);
-	snprintf(line, sizeof(line), "the group's name (up to %u bytes; required)\n",
-	         table_field(MU_KIND_PROFILE, "name")->max);
-	assert_contains(out, line);
-	free(out);
-
-	out = stdout_of(mu_cli_cmd_ally, 3, ally_add, &rc);
-	assert_int_equal(rc, MU_CLI_HELPED);
-	snprintf(line, sizeof(line), "act by (up to %u\n",
-	         table_field(MU_KIND_ALLIANCE, "terms")->max);
-	assert_contains(out, line);
-	snprintf(line, sizeof(line), "for more, %u at most;",
-	         table_field(MU_KIND_ALLIANCE, "causes")->list_max);
-	assert_contains(out, line);
-	free(out);
-
-	out = stdout_of(mu_cli_cmd_delete, 2, del, &rc);
-	assert_int_equal(rc, MU_CLI_HELPED);
-	snprintf(line, sizeof(line), "why it was deleted (up to %u bytes)",
-	         table_field(MU_KIND_DELETE, "reason")->max);
-	assert_contains(out, line);
-	free(out);
+	assert_true(table_field(MU_KIND_CAUSE, "title")->flags & MU_FF_REQ);
+	assert_true(table_field(MU_KIND_PROFILE, "name")->flags & MU_FF_REQ);
 }
 
 int
