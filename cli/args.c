@@ -1,5 +1,6 @@
 /*
- * args.c - the option parser every command shares, and subcommand dispatch.
+ * args.c - the option parser every command shares, subcommand dispatch, and
+ * help texts, whose field limits are read from the kind table.
  *
  * Long options only ("--title T" or "--title=T"), plus -h for help, the way
  * getopt_long reads them: a value is the next word even when it starts with

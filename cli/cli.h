@@ -10,7 +10,7 @@
  * the code on. A function that fails silently says so (mu_cli_lookup()).
  *
  * The shared pieces live in one file each:
- *   args.c     option parsing and subcommand dispatch
+ *   args.c     option parsing, subcommand dispatch, help texts
  *   fail.c     the one-line error messages
  *   context.c  opening the home and the store, copying records out of it,
  *              group names, looking up our own records to edit them
