@@ -1,5 +1,6 @@
 /*
- * args.c - the option parser every command shares, and subcommand dispatch.
+ * args.c - the option parser every command shares, subcommand dispatch, and
+ * help texts, whose field limits are read from the kind table.
  *
  * Long options only ("--title T" or "--title=T"), plus -h for help, the way
  * getopt_long reads them: a value is the next word even when it starts with
@@ -10,7 +11,112 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
+#include "../protocol/kind.h"
 #include "cli.h"
+
+/* The characters of each part of a help placeholder: kind, path, what. */
+#define HELP_NAME "abcdefghijklmnopqrstuvwxyz_"
+#define HELP_PATH HELP_NAME "."
+#define HELP_SPEC 64 /* the longest placeholder, braces excluded */
+
+/* The field at path ("title", "location.name") of table t, or NULL. */
+static const struct mu_field *
+help_field(const struct mu_fields *t, const char *path)
+{
+	const struct mu_field *f;
+	size_t i, len;
+
+	for (;;) {
+		len = strcspn(path, ".");
+		for (i = 0, f = NULL; t != NULL && i < t->n && f == NULL; i++) {
+			if (strlen(t->f[i].name) == len &&
+			    memcmp(t->f[i].name, path, len) == 0)
+				f = &t->f[i];
+		}
+		if (f == NULL || path[len] == '\0')
+			return f;
+		t = f->type == MU_FT_MAP ? f->sub : NULL;
+		path += len + 1;
+	}
+}
+
+/*
+ * What the placeholder spec ("event:title:max", NUL-terminated) stands for,
+ * into out: a field's max (most bytes of a string) or list_max (most items
+ * of a list) as a number, or the word "required" for a field the record
+ * must have. MU_EINVAL for one that names nothing of the table.
+ */
+static int
+help_value(char *spec, char out[24])
+{
+	char *path = strchr(spec, ':'), *what = strrchr(spec, ':');
+	const struct mu_field *f;
+
+	*path++ = '\0';
+	*what++ = '\0';
+	f = help_field(mu_rec_fields(mu_kind_from_name(spec, strlen(spec))), path);
+	if (f == NULL)
+		return MU_EINVAL;
+	if (strcmp(what, "max") == 0 && f->max > 0)
+		snprintf(out, 24, "%u", f->max);
+	else if (strcmp(what, "list_max") == 0 && (f->flags & MU_FF_LIST) != 0)
+		snprintf(out, 24, "%u", f->list_max);
+	else if (strcmp(what, "required") == 0 && (f->flags & MU_FF_REQ) != 0)
+		snprintf(out, 24, "required");
+	else
+		return MU_EINVAL;
+	return 0;
+}
+
+int
+mu_cli_help(FILE *f, const char *text)
+{
+	struct mu_buf out = MU_BUF_INIT;
+	char spec[HELP_SPEC + 1], value[24];
+	const char *p = text, *open;
+	size_t a, b, c, n;
+	int rc = 0, failed = 0;
+
+	while ((open = strchr(p, '{')) != NULL) {
+		/* "{KIND:PATH:WHAT}", n bytes; any other brace is text. */
+		a = strspn(open + 1, HELP_NAME);
+		b = open[1 + a] == ':' ? strspn(open + 2 + a, HELP_PATH) : 0;
+		c = b > 0 && open[2 + a + b] == ':'
+		        ? strspn(open + 3 + a + b, HELP_NAME)
+		        : 0;
+		n = 4 + a + b + c;
+		if (a == 0 || c == 0 || open[n - 1] != '}') {
+			failed |= mu_buf_append(&out, p, (size_t)(open + 1 - p));
+			p = open + 1;
+			continue;
+		}
+		rc = MU_EINVAL;
+		if (n - 2 <= HELP_SPEC) {
+			memcpy(spec, open + 1, n - 2);
+			spec[n - 2] = '\0';
+			rc = help_value(spec, value);
+		}
+		if (rc != 0) {
+			rc = mu_cli_fail(rc,
+			                 "the help's %.*s names nothing the kind "
+			                 "table (protocol/kind_table.c) has",
+			                 (int)n, open);
+			goto out;
+		}
+		failed |= mu_buf_append(&out, p, (size_t)(open - p));
+		failed |= mu_buf_append(&out, value, strlen(value));
+		p = open + n;
+	}
+	failed |= mu_buf_append(&out, p, strlen(p));
+	if (failed != 0)
+		rc = mu_cli_fail(MU_ENOMEM, "out of memory");
+	else if (fwrite(out.data, 1, out.len, f) != out.len)
+		rc = mu_cli_fail(MU_EIO, "cannot write the help");
+out:
+	mu_buf_free(&out);
+	return rc;
+}
 
 static const struct mu_cli_opt *
 find_opt(const struct mu_cli_opt *opts, const char *name, size_t len)
@@ -22,7 +128,7 @@ find_opt(const struct mu_cli_opt *opts, const char *name, size_t len)
 	return NULL;
 }
 
-/* Stores one option's value; returns 0 or MU_CLI_USAGE after saying why. */
+/* Stores one option's value; returns 0 or MU_CLI_EUSAGE after saying why. */
 static int
 take(const struct mu_cli_spec *spec, const struct mu_cli_opt *o, const char *value)
 {
@@ -69,8 +175,8 @@ mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv, const char *
 			continue;
 		}
 		if (options && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-			fputs(spec->help, stdout);
-			return MU_CLI_HELPED;
+			rc = mu_cli_help(stdout, spec->help);
+			return rc != 0 ? rc : MU_CLI_HELPED;
 		}
 		if (!options || a[0] != '-' || a[1] == '\0') {
 			if (*nargs == spec->max_args) {
@@ -142,10 +248,8 @@ mu_cli_dispatch(struct mu_cli *cli, const char *group, const char *help,
 		    group);
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(help, stdout);
-		return MU_CLI_OK;
-	}
+	    strcmp(argv[1], "help") == 0)
+		return mu_cli_help(stdout, help);
 	for (s = subs; s->name != NULL; s++) {
 		if (strcmp(s->name, argv[1]) == 0)
 			return s->run(cli, argc - 1, argv + 1);
@@ -171,8 +275,7 @@ mu_cli_pick(const char *opt, const char *value, const char *const *names, size_t
 			strncat(list, ", ", sizeof(list) - strlen(list) - 1);
 		strncat(list, names[i], sizeof(list) - strlen(list) - 1);
 	}
-	mu_cli_fail("--%s: '%s' is not one of %s", opt, value, list);
-	return -1;
+	return mu_cli_fail(MU_EINVAL, "--%s: '%s' is not one of %s", opt, value, list);
 }
 
 int
@@ -189,6 +292,7 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 	}
 	if (l->n > max)
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "field-length: --%s given %zu times; a record holds at "
 		    "most %zu",
 		    opt, l->n, max);

@@ -1,14 +1,16 @@
 /*
  * cli.h - the inside of the `muster` command: what the command files share.
  *
- * Every command is a function `int mu_cli_cmd_X(struct mu_cli *, argc, argv)`
- * that returns the process's exit status: 0 on success, 1 when something
- * went wrong, 2 for a usage error. Errors are printed where they are found,
- * as exactly one line on stderr that starts "muster: " and says what was
- * wrong and how to fix it; callers only pass the status on.
+ * Every command is a function `int mu_cli_cmd_X(struct mu_cli *, argc, argv)`.
+ * Like every function in cli/ that can fail, it returns 0 or a negative
+ * code: an MU_E* code (protocol/error.h) or one of cli/'s own two below.
+ * Only main.c turns a code into the process's exit status. Errors are
+ * printed where they are found, as exactly one line on stderr that starts
+ * "muster: " and says what was wrong and how to fix it; callers only pass
+ * the code on. A function that fails silently says so (mu_cli_lookup()).
  *
  * The shared pieces live in one file each:
- *   args.c     option parsing and subcommand dispatch
+ *   args.c     option parsing, subcommand dispatch, help texts
  *   fail.c     the one-line error messages
  *   context.c  opening the home and the store, copying records out of it,
  *              group names, looking up our own records to edit them
@@ -36,9 +38,15 @@
 #include "../storage/home.h"
 #include "../storage/store.h"
 
-#define MU_CLI_OK    0
-#define MU_CLI_ERR   1
-#define MU_CLI_USAGE 2
+/*
+ * cli/'s own codes, beside the MU_E* codes and below all of them (and below
+ * errno values, which libuv passes up negated), so that none is mistaken
+ * for another.
+ */
+enum {
+	MU_CLI_EUSAGE = -200, /* the command line is wrong: exit status 2 */
+	MU_CLI_HELPED = -201, /* help was printed: the command is done, exit 0 */
+};
 
 struct mu_cli {
 	const char *home_dir; /* the node's home, resolved by main() */
@@ -59,10 +67,11 @@ void mu_cli_crash_default(void);
 
 /* ---- fail.c ---------------------------------------------------------- */
 
-/* Prints "muster: <message>" as one line on stderr; returns MU_CLI_ERR. */
-int mu_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "muster: <message>" as one line on stderr; returns err, a
+ * negative MU_E* code (the one that failed, or MU_EINVAL for bad input). */
+int mu_cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The same for usage errors; returns MU_CLI_USAGE. */
+/* The same for usage errors; returns MU_CLI_EUSAGE. */
 int mu_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- args.c ---------------------------------------------------------- */
@@ -90,16 +99,23 @@ struct mu_cli_list {
 /* One command (or subcommand) as the parser sees it. */
 struct mu_cli_spec {
 	const char *name; /* "event add", for messages */
-	const char *help; /* printed for --help, ends with a newline */
+	const char *help; /* for --help, through mu_cli_help(); ends with \n */
 	const struct mu_cli_opt *opts;
 	const char *args; /* the positional arguments for messages: "ADDR" */
 	size_t min_args, max_args;
 };
 
-/* mu_cli_parse() printed the help: the command is done and succeeded. */
-#define MU_CLI_HELPED (-1)
-/* The exit status for a non-zero mu_cli_parse() result. */
-#define MU_CLI_EXIT(rc) ((rc) == MU_CLI_HELPED ? MU_CLI_OK : (rc))
+/*
+ * Prints a command's help text on f. A placeholder "{KIND:FIELD:WHAT}" in
+ * it is read from the kind table (protocol/kind.h), so that the help states
+ * the limits the parser enforces: "{event:title:max}" is the most bytes of
+ * an event's title, "{event:tags:list_max}" the most tags, and
+ * "{event:title:required}" the word "required", for a field every record of
+ * the kind has. FIELD may be a path: "location.name". Any other brace is
+ * text. Returns 0, or prints why (a placeholder that names nothing of the
+ * table) and returns the error, having printed none of the help.
+ */
+int mu_cli_help(FILE *f, const char *text);
 
 /*
  * Parses argv[1..argc) (argv[0] is the command's own name) against spec:
@@ -108,14 +124,14 @@ struct mu_cli_spec {
  * order, and their number to *nargs (nargs may be NULL: a command that takes
  * a fixed number of them). Option values and args borrow argv.
  * Returns 0, MU_CLI_HELPED after printing spec->help on stdout, or
- * MU_CLI_USAGE after printing what is wrong.
+ * MU_CLI_EUSAGE after printing what is wrong.
  */
 int mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv,
                  const char **args, size_t *nargs);
 
 /*
  * Reads the value of --opt as a whole decimal number from min to max into
- * *out. Returns 0, or MU_CLI_USAGE after printing what is wrong.
+ * *out. Returns 0, or MU_CLI_EUSAGE after printing what is wrong.
  */
 int mu_cli_uint_opt(const char *opt, const char *text, unsigned long min,
                     unsigned long max, unsigned long *out);
@@ -137,7 +153,7 @@ int mu_cli_dispatch(struct mu_cli *cli, const char *group, const char *help,
 /*
  * Finds value among names[0..n) (NULL entries are skipped) and returns its
  * index, so that an enum's values can index names. Otherwise prints that
- * --opt must be one of them and returns -1.
+ * --opt must be one of them and returns MU_EINVAL.
  */
 int mu_cli_pick(const char *opt, const char *value, const char *const *names, size_t n);
 
@@ -145,7 +161,7 @@ int mu_cli_pick(const char *opt, const char *value, const char *const *names, si
  * Puts the values of a repeated option into out[] and their number into *n,
  * for a list field of at most max entries. No values: out and *n are left as
  * they are (an edit keeps the list). One empty value: *n = 0 (the list is
- * removed). Returns 0, or prints why and returns MU_CLI_ERR.
+ * removed). Returns 0, or prints why and returns MU_EINVAL.
  */
 int mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
                     struct mu_str *out, size_t *n);
@@ -159,19 +175,19 @@ enum {
 };
 
 /* Opens cli->home_dir and its store. Returns 0, or prints why and returns
- * MU_CLI_ERR (a missing home says to run `muster init`). */
+ * the error (a missing home says to run `muster init`). */
 int mu_cli_open(struct mu_cli *cli, unsigned flags);
 
 /* Opens only the home (the public key, and the secret with MU_CLI_SECRET),
  * not the store: for commands that hand the store to the node layer, which
- * opens it itself. Returns 0, or prints why and returns MU_CLI_ERR. */
+ * opens it itself. Returns 0, or prints why and returns the error. */
 int mu_cli_open_home(struct mu_cli *cli, unsigned flags);
 
 /*
  * The start of a command that checks nothing of its arguments before it
  * opens the home: mu_cli_parse(), then mu_cli_open(cli, flags), or
- * mu_cli_open_home() with MU_CLI_HOME_ONLY. Returns 0, MU_CLI_HELPED or the
- * exit status, as mu_cli_parse() does: return MU_CLI_EXIT(rc) when not 0.
+ * mu_cli_open_home() with MU_CLI_HOME_ONLY. Returns 0, or what failed
+ * (MU_CLI_HELPED too): the command returns that code when it is not 0.
  */
 int mu_cli_begin(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc,
                  char **argv, const char **args, size_t *nargs, unsigned flags);
@@ -213,8 +229,7 @@ int mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 /*
  * Parses text as an address of kind `kind` (MU_KIND_NONE: any replaceable
  * kind) that belongs to our own group, for edit, cancel and delete.
- * addr->d borrows text. Returns 0, or prints why and returns MU_CLI_ERR
- * (MU_CLI_USAGE for text that is no address).
+ * addr->d borrows text. Returns 0, or prints why and returns the error.
  */
 int mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                     struct mu_addr *addr);
@@ -242,7 +257,7 @@ bool mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
 void mu_cli_profile_name(char out[MU_CLI_NAME_SIZE], const struct mu_record *rec);
 
 /* Parses a group key given on the command line; prints why on failure and
- * returns MU_CLI_ERR. what names the option or argument: "--group". */
+ * returns the error. what names the option or argument: "--group". */
 int mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what);
 
 /* Makes a str from a NUL-terminated argument (empty means absent). */
@@ -263,7 +278,7 @@ void mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SI
  * cli->now and rec->created_at, so that an edit also wins a created_at tie),
  * signs it with our key, stores it and prints its address (a delete: its id)
  * as one line on stdout. what names the action for errors: "create event".
- * Returns 0, or prints why and returns MU_CLI_ERR.
+ * Returns 0, or prints why and returns the error.
  */
 int mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
 
@@ -281,7 +296,7 @@ int mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what
  * applies changes to *rec (which may borrow from cur, so cur must live until
  * the record is published) and publishes it; created_at then becomes the
  * later of now and the old one. Returns 0, or prints why (the highest rev was
- * reached) and returns MU_CLI_ERR.
+ * reached) and returns MU_EINVAL.
  */
 int mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec);
 
@@ -292,7 +307,7 @@ int mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
 
 /* mu_cli_open_own() and mu_cli_edit_begin() in one: an edit of our record
  * of kind at the address text. Returns 0, or prints why and returns the
- * exit status; on failure cur holds nothing. */
+ * error; on failure cur holds nothing. */
 int mu_cli_edit_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
                     struct mu_cli_rec *cur, struct mu_record *rec);
 
@@ -301,7 +316,7 @@ int mu_cli_edit_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
  * mu_cli_edit_begin(), cur then holds it), else a new record at addr: *rec
  * zeroed but for kind and d, which borrows addr->d, and cur empty. what names
  * the record for errors: "profile". Returns 0, or prints why and returns
- * MU_CLI_ERR with cur empty.
+ * the error with cur empty.
  */
 int mu_cli_edit_or_new(struct mu_cli *cli, const struct mu_addr *addr,
                        struct mu_cli_rec *cur, struct mu_record *rec, const char *what);
@@ -339,7 +354,7 @@ struct mu_cli_peers {
 };
 
 /* Reads every peer into *out (freed with mu_cli_peers_free()). Returns 0,
- * or prints why and returns MU_CLI_ERR. */
+ * or prints why and returns the error. */
 int mu_cli_peers_load(struct mu_cli *cli, struct mu_cli_peers *out);
 void mu_cli_peers_free(struct mu_cli_peers *l);
 
@@ -347,13 +362,13 @@ void mu_cli_peers_free(struct mu_cli_peers *l);
  * address), 0, or, after printing why, a negative error. */
 int mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap);
 
-/* Checks a HOST:PORT argument; prints why and returns MU_CLI_USAGE when it
+/* Checks a HOST:PORT argument; prints why and returns MU_CLI_EUSAGE when it
  * is not one. what names the command or option: "--listen". */
 int mu_cli_addr_arg(const char *addr, const char *what);
 
 /* Checks the HOST:PORT [KEY] arguments (nargs of them) of `peer add` and
  * `sync`: with KEY, it goes into key and *expect points to key; without,
- * *expect is NULL. Returns 0, or prints why and returns the exit status. */
+ * *expect is NULL. Returns 0, or prints why and returns the error. */
 int mu_cli_peer_args(const char **args, size_t nargs, const char *what,
                      uint8_t key[MU_KEY_BYTES], const uint8_t **expect);
 

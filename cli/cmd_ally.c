@@ -34,10 +34,12 @@ static const char add_help[] =
     "your alliance record; share it with them through `muster export`.\n"
     "\n"
     "Options:\n"
-    "  --terms TEXT   the code of ethics or agreement you act by (up to 8000\n"
+    "  --terms TEXT   the code of ethics or agreement you act by (up to "
+    "{alliance:terms:max}\n"
     "                 bytes); given again, it replaces the old terms\n"
     "  --cause ADDR   a cause you share (any group's cause address); repeat\n"
-    "                 for more, 16 at most; --cause \"\" removes them\n"
+    "                 for more, {alliance:causes:list_max} at most; --cause \"\" "
+    "removes them\n"
     "\n"
     "Example:\n"
     "  muster ally add mug1… --terms \"We act by the coalition's code of ethics\"\n";
@@ -93,15 +95,18 @@ apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
 		return 0;
 	}
 	if (l->n > MU_LIST_MAX)
-		return mu_cli_fail("field-length: --cause given %zu times; an alliance "
+		return mu_cli_fail(MU_EINVAL,
+		                   "field-length: --cause given %zu times; an alliance "
 		                   "names at most %d causes",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
 		if (mu_addr_from_text(&a->causes[i], l->v[i], &why) != 0)
-			return mu_cli_fail("--cause: '%s' is not a cause address: %s",
+			return mu_cli_fail(MU_EINVAL,
+			                   "--cause: '%s' is not a cause address: %s",
 			                   l->v[i], why.text);
 		if (a->causes[i].kind != MU_KIND_CAUSE)
-			return mu_cli_fail("--cause: %s is not the address of a cause",
+			return mu_cli_fail(MU_EINVAL,
+			                   "--cause: %s is not the address of a cause",
 			                   l->v[i]);
 	}
 	a->ncauses = l->n;
@@ -144,9 +149,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 
 	rc = open_with(cli, &spec, argc, argv, args, with);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (memcmp(with, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "self-alliance: %s is your own group's key; give the "
 		    "key of the group to ally with",
 		    args[0]);
@@ -181,15 +187,16 @@ end(struct mu_cli *cli, int argc, char **argv)
 
 	rc = open_with(cli, &spec, argc, argv, args, with);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	alliance_addr(cli, with, d, &addr);
 	rc = mu_cli_lookup(cli, &addr, &cur);
 	if (rc == MU_ENOTFOUND)
-		return mu_cli_fail("you have no alliance with %s to end; `muster ally "
+		return mu_cli_fail(rc,
+		                   "you have no alliance with %s to end; `muster ally "
 		                   "list` shows your alliances",
 		                   args[0]);
 	if (rc != 0)
-		return mu_cli_fail("cannot read the alliance: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot read the alliance: %s", mu_strerror(rc));
 	if ((rc = mu_cli_next_rev(&cur, &rec)) == 0) {
 		rec.c.alliance.status = MU_ALLIANCE_ENDED;
 		rc = mu_cli_publish(cli, &rec, "end the alliance");
@@ -346,10 +353,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_store_alliances(cli->store, cli->home->group, collect, &l);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot list the alliances: %s", mu_strerror(rc));
+		rc = mu_cli_fail(rc, "cannot list the alliances: %s", mu_strerror(rc));
 		goto out;
 	}
 	if (json)

@@ -50,11 +50,12 @@ mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, MU_CLI_READONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_store_backup(cli->store, args[0], force, &why);
 	if (rc != 0)
-		return mu_cli_fail("cannot back up the store: %s", mu_why_or(&why, rc));
-	return MU_CLI_OK;
+		return mu_cli_fail(rc, "cannot back up the store: %s",
+		                   mu_why_or(&why, rc));
+	return 0;
 }
 
 int
@@ -70,15 +71,15 @@ mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 	/* The home alone: the restore swaps the store under it. */
 	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, MU_CLI_HOME_ONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_home_restore(cli->home, args[0], &info, &why);
 	if (rc != 0)
-		return mu_cli_fail("cannot restore %s: %s", args[0],
+		return mu_cli_fail(rc, "cannot restore %s: %s", args[0],
 		                   mu_why_or(&why, rc));
 	printf("restored %llu records from %s\n",
 	       (unsigned long long)info.stats.records, args[0]);
 	if (info.previous != NULL)
 		printf("the previous store is in %s\n", info.previous);
 	free(info.previous);
-	return MU_CLI_OK;
+	return 0;
 }

@@ -28,10 +28,13 @@ static const char add_help[] =
     "(mug1…/cause/…), which events and alliances use to refer to it.\n"
     "\n"
     "Options:\n"
-    "  --title T         a short title (required, up to 200 bytes)\n"
-    "  --summary S       one or two sentences (up to 500 bytes)\n"
-    "  --description D   the full text; line breaks allowed (up to 8000)\n"
-    "  --tag X           a tag (up to 32 bytes); repeat for more, 16 at most\n"
+    "  --title T         a short title ({cause:title:required}, up to "
+    "{cause:title:max} bytes)\n"
+    "  --summary S       one or two sentences (up to {cause:summary:max} bytes)\n"
+    "  --description D   the full text; line breaks allowed (up to "
+    "{cause:description:max})\n"
+    "  --tag X           a tag (up to {cause:tags:max} bytes); repeat for more, "
+    "{cause:tags:list_max} at most\n"
     "  --url U           a web page about it (http:// or https://)\n"
     "  --status S        active (the default), won or closed\n"
     "\n"
@@ -96,7 +99,7 @@ apply(struct mu_cause *c, const struct cause_opts *o)
 	if (o->status != NULL) {
 		s = mu_cli_pick("status", o->status, status_names, 4);
 		if (s < 0)
-			return MU_CLI_ERR;
+			return s;
 		c->status = (enum mu_cause_status)s;
 	}
 	return mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, c->tags, &c->ntags);
@@ -115,7 +118,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (o.title == NULL)
 		return mu_cli_usage("cause add: --title is required; see `muster cause "
 		                    "add --help`");
@@ -141,7 +144,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_cli_edit_own(cli, args[0], MU_KIND_CAUSE, &cur, &rec);
 	if (rc != 0)
 		return rc;
@@ -165,11 +168,11 @@ list(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
 	struct mu_cli_lister out;
 	uint8_t group[MU_KEY_BYTES];
-	int rc;
+	int rc, end;
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (group_text != NULL &&
 	    (rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
 		return rc;
@@ -183,10 +186,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	                   mu_cli_lister_add, &out);
 	if (rc == 0 && !json && out.n == 0)
 		printf("No causes. Publish one with `muster cause add --title T`.\n");
-	if (mu_cli_lister_end(&out, rc) != 0)
-		return MU_CLI_ERR;
+	if ((end = mu_cli_lister_end(&out, rc)) != 0)
+		return end;
 	if (rc != 0)
-		return mu_cli_fail("cannot list the causes: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot list the causes: %s", mu_strerror(rc));
 	return 0;
 }
 

@@ -109,13 +109,14 @@ check(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (o.json && (o.problems = json_array()) == NULL)
-		return mu_cli_fail("out of memory");
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
 	rc = mu_store_check(cli->store, on_problem, &o, &stats, &why);
 	if (rc != 0) {
 		json_decref(o.problems);
-		return mu_cli_fail("cannot check the store: %s", mu_why_or(&why, rc));
+		return mu_cli_fail(rc, "cannot check the store: %s",
+		                   mu_why_or(&why, rc));
 	}
 	if (o.json) {
 		rc = mu_cli_json_out(json_pack(
@@ -130,9 +131,10 @@ check(struct mu_cli *cli, int argc, char **argv)
 		       (unsigned long long)stats.problems);
 	}
 	if (stats.problems > 0)
-		return mu_cli_fail("the store of %s has %llu problems: restore a "
+		return mu_cli_fail(MU_EINVAL,
+		                   "the store of %s has %llu problems: restore a "
 		                   "backup with `muster restore FILE`, or import an "
 		                   "export into a new home",
 		                   cli->home_dir, (unsigned long long)stats.problems);
-	return MU_CLI_OK;
+	return 0;
 }

@@ -18,7 +18,8 @@ static const char help[] =
     "profile set`.\n"
     "\n"
     "Options:\n"
-    "  --reason TEXT   why it was deleted (up to 500 bytes), shown to others\n"
+    "  --reason TEXT   why it was deleted (up to {delete:reason:max} bytes), "
+    "shown to others\n"
     "\n"
     "Example:\n"
     "  muster delete mug1…/event/91c2d7e05b6a4f38 --reason \"posted twice\"\n";
@@ -38,7 +39,7 @@ mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_cli_open_own(cli, args[0], MU_KIND_NONE, &addr);
 	if (rc != 0)
 		return rc;
@@ -46,17 +47,18 @@ mu_cli_cmd_delete(struct mu_cli *cli, int argc, char **argv)
 	 * alliance's is the other group's key), so a tombstone there would block
 	 * the group from ever having a profile or that alliance again. */
 	if (addr.kind == MU_KIND_PROFILE)
-		return mu_cli_fail("refusing to delete your profile: your group could "
+		return mu_cli_fail(MU_EINVAL,
+		                   "refusing to delete your profile: your group could "
 		                   "never publish one again; change it with `muster "
 		                   "profile set` instead");
 	if (addr.kind == MU_KIND_ALLIANCE)
 		return mu_cli_fail(
-		    "refusing to delete an alliance: you could never ally "
-		    "with that group again; use `muster ally end KEY` "
-		    "instead");
+		    MU_EINVAL, "refusing to delete an alliance: you could never ally "
+		               "with that group again; use `muster ally end KEY` "
+		               "instead");
 	/* A typo in d would otherwise make a tombstone for nothing. */
-	if (mu_cli_get_current(cli, &addr, &cur) != 0)
-		return MU_CLI_ERR;
+	if ((rc = mu_cli_get_current(cli, &addr, &cur)) != 0)
+		return rc;
 	mu_cli_rec_free(&cur);
 
 	memset(&rec, 0, sizeof(rec));

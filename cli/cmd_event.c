@@ -47,8 +47,9 @@ static const char add_help[] =
     "                           --end 2026-12-06 is a two-day event\n"
     "\n"
     "Options:\n"
-    "  --title T         what it is (required, up to 200 bytes)\n"
-    "  --start WHEN      when it starts (required)\n"
+    "  --title T         what it is ({event:title:required}, up to "
+    "{event:title:max} bytes)\n"
+    "  --start WHEN      when it starts ({event:start:required})\n"
     "  --end WHEN        when it ends (a time, or the last day; optional)\n"
     "  --tz ZONE         the zone it is held in, an IANA name such as\n"
     "                    Europe/Berlin; lists show its times there. Without\n"
@@ -57,11 +58,12 @@ static const char add_help[] =
     "  --where TEXT      the place's name: \"Community hall\"\n"
     "  --address TEXT    the street address\n"
     "  --geo LAT,LON     the place in decimal degrees: 52.5200,13.4050\n"
-    "  --online URL      a link to join online; repeat for more (8 at most)\n"
+    "  --online URL      a link to join online; repeat for more "
+    "({event:online:list_max} at most)\n"
     "  --cause ADDR      the address of the cause it serves (any group's)\n"
     "  --capacity N      how many people fit\n"
     "  --status S        confirmed (the default) or tentative\n"
-    "  --tag X           a tag; repeat for more (16 at most)\n"
+    "  --tag X           a tag; repeat for more ({event:tags:list_max} at most)\n"
     "  --host KEY        a co-hosting group's key; repeat for more\n"
     "  --description D   the full text; line breaks allowed\n"
     "\n"
@@ -205,14 +207,17 @@ apply_geo(struct mu_location *loc, const char *text)
 	}
 	if (!parse_degrees(&p, &lat) || *p++ != ',' || !parse_degrees(&p, &lon) ||
 	    *p != '\0')
-		return mu_cli_fail("--geo: '%s' is not LAT,LON; give decimal degrees "
+		return mu_cli_fail(MU_EINVAL,
+		                   "--geo: '%s' is not LAT,LON; give decimal degrees "
 		                   "like 52.5200,13.4050 (south and west negative)",
 		                   text);
 	if (lat < -90LL * MU_GEO_SCALE || lat > 90LL * MU_GEO_SCALE)
 		return mu_cli_fail(
-		    "geo-range: latitude in --geo %s is outside -90 to 90", text);
+		    MU_EINVAL, "geo-range: latitude in --geo %s is outside -90 to 90",
+		    text);
 	if (lon < -180LL * MU_GEO_SCALE || lon > 180LL * MU_GEO_SCALE)
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "geo-range: longitude in --geo %s is outside -180 to "
 		    "180",
 		    text);
@@ -234,13 +239,15 @@ apply_capacity(struct mu_event *ev, const char *text)
 	}
 	for (p = text; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || v > 100000000ULL)
-			return mu_cli_fail("capacity: --capacity '%s' must be a whole "
+			return mu_cli_fail(MU_EINVAL,
+			                   "capacity: --capacity '%s' must be a whole "
 			                   "number from 1 to 10000000",
 			                   text);
 		v = v * 10 + (unsigned)(*p - '0');
 	}
 	if (v < 1 || v > 10000000ULL)
-		return mu_cli_fail("capacity: --capacity %s must be from 1 to 10000000",
+		return mu_cli_fail(MU_EINVAL,
+		                   "capacity: --capacity %s must be from 1 to 10000000",
 		                   text);
 	ev->capacity = (uint32_t)v;
 	ev->has_capacity = true;
@@ -257,11 +264,13 @@ apply_cause(struct mu_event *ev, const char *text)
 		return 0;
 	}
 	if (mu_addr_from_text(&ev->cause, text, &why) != 0)
-		return mu_cli_fail("--cause: '%s' is not a cause address: %s; `muster "
+		return mu_cli_fail(MU_EINVAL,
+		                   "--cause: '%s' is not a cause address: %s; `muster "
 		                   "cause list` shows them",
 		                   text, why.text);
 	if (ev->cause.kind != MU_KIND_CAUSE)
-		return mu_cli_fail("--cause: %s has kind %s; give the address of a "
+		return mu_cli_fail(MU_EINVAL,
+		                   "--cause: %s has kind %s; give the address of a "
 		                   "cause (`muster cause list` shows them)",
 		                   text, mu_kind_name(ev->cause.kind));
 	ev->has_cause = true;
@@ -281,7 +290,8 @@ apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
 		return 0;
 	}
 	if (l->n > MU_LIST_MAX)
-		return mu_cli_fail("field-length: --host given %zu times; an event has "
+		return mu_cli_fail(MU_EINVAL,
+		                   "field-length: --host given %zu times; an event has "
 		                   "at most %d hosts",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
@@ -300,7 +310,7 @@ when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *z
 	struct mu_why why = {""};
 
 	if (mu_cli_when_parse(w, text, zone, &why) != 0)
-		return mu_cli_fail("--%s: %s", opt, why.text);
+		return mu_cli_fail(MU_EINVAL, "--%s: %s", opt, why.text);
 	return 0;
 }
 
@@ -321,7 +331,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 
 	if (o->tz != NULL && o->tz[0] != '\0') {
 		if (mu_cli_zone_check(o->tz, &why) != 0)
-			return mu_cli_fail("--tz: %s", why.text);
+			return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
 		ev->tz = mu_cli_str(o->tz);
 		zone = o->tz;
 	} else if (o->tz != NULL) {
@@ -344,10 +354,11 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 			return rc;
 		if (we.date_only != ev->all_day)
 			return mu_cli_fail(
-			    "--end: give a date (the last day) when --start "
-			    "is a date, and a time when --start is a time");
+			    MU_EINVAL, "--end: give a date (the last day) when --start "
+			               "is a date, and a time when --start is a time");
 		if (we.date_only && we.day_utc < ev->start)
 			return mu_cli_fail(
+			    MU_EINVAL,
 			    "end-before-start: the last day, --end %s, is "
 			    "before the first day of the event",
 			    o->end);
@@ -359,6 +370,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 	} else if (o->start != NULL && ev->has_end) {
 		if (old_all_day != ev->all_day)
 			return mu_cli_fail(
+			    MU_EINVAL,
 			    "--start: the event's end is a %s; give --end "
 			    "as a %s too, or --end \"\" for none",
 			    old_all_day ? "date" : "time",
@@ -387,9 +399,10 @@ apply(struct mu_event *ev, const struct event_opts *o, bool adding,
 	if (o->status != NULL) {
 		s = mu_cli_pick("status", o->status, status_names, 4);
 		if (s < 0)
-			return MU_CLI_ERR;
+			return s;
 		if (adding && s == MU_EVENT_CANCELLED)
-			return mu_cli_fail("--status: a new event cannot start out "
+			return mu_cli_fail(MU_EINVAL,
+			                   "--status: a new event cannot start out "
 			                   "cancelled; use tentative or confirmed");
 		ev->status = (enum mu_event_status)s;
 	}
@@ -428,7 +441,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (o.title == NULL || o.start == NULL)
 		return mu_cli_usage("event add: --title and --start are required; see "
 		                    "`muster event add --help`");
@@ -472,7 +485,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (!any_option(&o))
 		return mu_cli_usage(
 		    "event edit: nothing to change; give the options to "
@@ -493,7 +506,7 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	memset(&o, 0, sizeof(o));
 	o.status = "cancelled";
 	return revise(cli, args[0], &o, "cancel event");
@@ -564,9 +577,10 @@ print_ics(struct mu_cli *cli, const struct mu_cal_filter *f)
 	feed_name(cli, f, name, sizeof(name));
 	rc = mu_cal_ics(cli->store, f, name, &out, &why);
 	if (rc != 0)
-		rc = mu_cli_fail("cannot write the calendar: %s", why.text);
+		rc = mu_cli_fail(MU_EIO, "cannot write the calendar: %s", why.text);
 	else if (fwrite(out.data, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
-		rc = mu_cli_fail("cannot write the calendar to standard output");
+		rc =
+		    mu_cli_fail(MU_EIO, "cannot write the calendar to standard output");
 	mu_buf_free(&out);
 	return rc;
 }
@@ -591,15 +605,15 @@ list(struct mu_cli *cli, int argc, char **argv)
 	struct mu_cli_when w;
 	struct mu_why why = {""};
 	int64_t from, to = MU_TIME_MAX + 1;
-	int rc;
+	int rc, end;
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (json && ics)
 		return mu_cli_usage("event list: give --json or --ics, not both");
 	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
-		return mu_cli_fail("--tz: %s", why.text);
+		return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
 	memset(&ctx, 0, sizeof(ctx));
 	mu_cal_filter_all(&ctx.f);
 	/* A feed keeps past events, as calendar apps keep them. */
@@ -650,10 +664,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (rc == 0 && !json && ctx.out.n == 0)
 		printf("No events%s. Publish one with `muster event add`.\n",
 		       from_text == NULL && to_text == NULL ? " coming up" : " then");
-	if (mu_cli_lister_end(&ctx.out, rc) != 0)
-		return MU_CLI_ERR;
+	if ((end = mu_cli_lister_end(&ctx.out, rc)) != 0)
+		return end;
 	if (rc != 0)
-		return mu_cli_fail("cannot list the events: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot list the events: %s", mu_strerror(rc));
 	return 0;
 }
 

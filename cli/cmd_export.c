@@ -87,7 +87,7 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (nargs == 1 && strcmp(args[0], "-") != 0)
 		file = args[0];
 	if (file == NULL && isatty(STDOUT_FILENO))
@@ -102,11 +102,12 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 		 * never half written. */
 		n = strlen(file) + sizeof(".tmp");
 		if ((tmp = malloc(n)) == NULL)
-			return mu_cli_fail("out of memory");
+			return mu_cli_fail(MU_ENOMEM, "out of memory");
 		snprintf(tmp, n, "%s.tmp", file);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || (f = fdopen(fd, "wb")) == NULL) {
-			rc = mu_cli_fail("cannot create %s: %s", tmp, strerror(errno));
+			rc = mu_cli_fail(MU_EIO, "cannot create %s: %s", tmp,
+			                 strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			free(tmp);
@@ -128,12 +129,12 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 	if (file != NULL && fclose(f) != 0 && rc == 0)
 		rc = MU_EIO;
 	if (rc == MU_EIO) {
-		rc = mu_cli_fail("cannot write %s: %s", file != NULL ? tmp : "stdout",
-		                 strerror(errno));
+		rc = mu_cli_fail(MU_EIO, "cannot write %s: %s",
+		                 file != NULL ? tmp : "stdout", strerror(errno));
 	} else if (rc != 0) {
-		rc = mu_cli_fail("cannot read the store: %s", mu_strerror(rc));
+		rc = mu_cli_fail(rc, "cannot read the store: %s", mu_strerror(rc));
 	} else if (file != NULL && rename(tmp, file) != 0) {
-		rc = mu_cli_fail("cannot rename %s to %s: %s", tmp, file,
+		rc = mu_cli_fail(MU_EIO, "cannot rename %s to %s: %s", tmp, file,
 		                 strerror(errno));
 	}
 	if (file != NULL) {
@@ -151,7 +152,8 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 static int
 too_big(const char *name)
 {
-	return mu_cli_fail("%s is larger than 1 GiB, the most import reads at once; "
+	return mu_cli_fail(MU_EINVAL,
+	                   "%s is larger than 1 GiB, the most import reads at once; "
 	                   "split it into smaller export streams, each starting "
 	                   "with the magic",
 	                   name);
@@ -198,14 +200,16 @@ read_all(int fd, const char *name, struct input *in)
 			if (cap > IMPORT_MAX + 1)
 				cap = IMPORT_MAX + 1;
 			if ((nb = realloc(in->buf, cap)) == NULL)
-				return mu_cli_fail("out of memory reading %s", name);
+				return mu_cli_fail(MU_ENOMEM,
+				                   "out of memory reading %s", name);
 			in->buf = nb;
 		}
 		r = read(fd, in->buf + in->len, cap - in->len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return mu_cli_fail("cannot read %s: %s", name, strerror(errno));
+			return mu_cli_fail(MU_EIO, "cannot read %s: %s", name,
+			                   strerror(errno));
 		if (r == 0)
 			break;
 		in->len += (size_t)r;
@@ -251,6 +255,7 @@ cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **o
 			break;
 		if (next == MU_ETRUNC) {
 			mu_cli_fail(
+			    MU_EINVAL,
 			    "record %zu rejected: truncated: it is cut short at the "
 			    "end of %s (an interrupted copy?); the records before "
 			    "it were read",
@@ -262,7 +267,8 @@ cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **o
 		if (next < 0) {
 			/* Without a length there is no telling where the next
 			 * record starts: the rest of the stream is lost. */
-			mu_cli_fail("record %zu rejected: %s; the rest of %s cannot be "
+			mu_cli_fail(MU_EINVAL,
+			            "record %zu rejected: %s; the rest of %s cannot be "
 			            "read",
 			            stream->index,
 			            why.text[0] != '\0' ? why.text : "shape", name);
@@ -274,7 +280,7 @@ cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **o
 			cap = cap != 0 ? 2 * cap : 1024;
 			if ((ns = realloc(spans, cap * sizeof(*spans))) == NULL) {
 				free(spans);
-				return mu_cli_fail("out of memory");
+				return mu_cli_fail(MU_ENOMEM, "out of memory");
 			}
 			spans = ns;
 		}
@@ -294,7 +300,7 @@ check_one(void *ctx, size_t index, int rc, const struct mu_record *rec,
 	(void)rec;
 	if (rc == 0)
 		return true;
-	mu_cli_fail("record %zu rejected: %s", index + 1, mu_why_or(why, rc));
+	mu_cli_fail(rc, "record %zu rejected: %s", index + 1, mu_why_or(why, rc));
 	t->rejected++;
 	return false;
 }
@@ -330,7 +336,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (threads_text != NULL &&
 	    (rc = mu_cli_uint_opt("threads", threads_text, 1, 64, &threads)) != 0)
 		return rc;
@@ -341,7 +347,8 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		name = args[0];
 		fd = open(name, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return mu_cli_fail("cannot open %s: %s", name, strerror(errno));
+			return mu_cli_fail(MU_EIO, "cannot open %s: %s", name,
+			                   strerror(errno));
 	}
 	rc = read_all(fd, name, &in);
 	if (fd != STDIN_FILENO)
@@ -350,6 +357,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		goto out;
 	if (mu_export_open(&stream, in.buf, in.len, &why) != 0) {
 		rc = mu_cli_fail(
+		    MU_EINVAL,
 		    "%s is not a muster export stream (missing magic): it "
 		    "must start with the msgpack string \"muster-export/1\"; "
 		    "make one with `muster export FILE`",
@@ -368,12 +376,13 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	mallopt(M_TRIM_THRESHOLD, MU_INGEST_TRIM_THRESHOLD);
 	rc = mu_ingest(cli->store, spans, n, &io, &why);
 	if (rc != 0)
-		rc = mu_cli_fail("cannot store the records: %s", mu_why_or(&why, rc));
+		rc = mu_cli_fail(rc, "cannot store the records: %s",
+		                 mu_why_or(&why, rc));
 	printf("new %zu, duplicate %zu, superseded %zu, deleted %zu, rejected %zu\n",
 	       t.n[MU_PUT_NEW], t.n[MU_PUT_DUPLICATE], t.n[MU_PUT_SUPERSEDED],
 	       t.n[MU_PUT_DELETED], t.rejected);
 	if (rc == 0 && (t.rejected > 0 || broken))
-		rc = MU_CLI_ERR;
+		rc = MU_ERECORD; /* each said why on its line */
 out:
 	free(spans);
 	input_free(&in);

@@ -63,7 +63,7 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 
 	sk = sodium_malloc(MU_SECRET_BYTES);
 	if (sk == NULL)
-		return mu_cli_fail("out of memory");
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
 	crypto_sign_keypair(tmp.group, sk);
 	memcpy(tmp.signer, tmp.group, MU_KEY_BYTES);
 	tmp.version = MU_FORMAT_VERSION;
@@ -72,7 +72,7 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 	sodium_free(sk);
 	free(out);
 	if (rc != 0)
-		return mu_cli_fail("cannot create the profile: %s",
+		return mu_cli_fail(rc, "cannot create the profile: %s",
 		                   mu_why_or(&why, rc));
 	return 0;
 }
@@ -94,7 +94,7 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (name == NULL) {
 		default_name(fallback, sizeof(fallback));
 		name = fallback;
@@ -109,11 +109,12 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_home_create(cli->home_dir, group, &why);
 	if (rc == MU_EEXIST)
-		return mu_cli_fail("a muster home already exists at %s (`muster id` "
+		return mu_cli_fail(rc,
+		                   "a muster home already exists at %s (`muster id` "
 		                   "prints its key); use --home DIR to create another",
 		                   cli->home_dir);
 	if (rc != 0)
-		return mu_cli_fail("cannot create the home %s: %s", cli->home_dir,
+		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
 		                   mu_why_or(&why, rc));
 	rc = mu_cli_open(cli, MU_CLI_SECRET);
 	if (rc != 0)
@@ -124,5 +125,5 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	mu_key_to_text(key, cli->home->group);
 	printf("%s\n", key);
-	return MU_CLI_OK;
+	return 0;
 }

@@ -140,7 +140,7 @@ log_level_arg(const char *text, enum mu_log_level *level)
 	if (text == NULL)
 		return 0;
 	if ((pick = mu_cli_pick("log-level", text, levels, 4)) < 0)
-		return MU_CLI_USAGE;
+		return MU_CLI_EUSAGE;
 	*level = (enum mu_log_level)pick;
 	return 0;
 }
@@ -233,7 +233,8 @@ print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
 	printf("Stop with Ctrl-C or SIGTERM; the log follows on stderr.\n");
 	/* The lines must be out before the daemon runs for hours. */
 	if (fflush(stdout) != 0)
-		return mu_cli_fail("cannot write the output (disk full or closed "
+		return mu_cli_fail(MU_EIO,
+		                   "cannot write the output (disk full or closed "
 		                   "pipe?)");
 	return 0;
 }
@@ -262,7 +263,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	mu_node_opts_default(&o, cli->home_dir);
 	if (listen != NULL) {
 		if ((rc = mu_cli_addr_arg(listen, "--listen")) != 0)
@@ -305,7 +306,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_home_serve_running(cli->home, running, sizeof(running));
 	mu_cli_close(cli);
 	if (rc == 1)
-		return mu_cli_fail("a muster serve already runs for the home %s "
+		return mu_cli_fail(MU_EINVAL,
+		                   "a muster serve already runs for the home %s "
 		                   "(listening on %s); stop it first",
 		                   cli->home_dir, running);
 	if ((rc = print_banner(cli, &o)) != 0)
@@ -313,8 +315,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_node_serve(&o, &why);
 	if (rc != 0)
-		return mu_cli_fail("serve: %s", mu_why_or(&why, rc));
-	return MU_CLI_OK;
+		return mu_cli_fail(rc, "serve: %s", mu_why_or(&why, rc));
+	return 0;
 }
 
 struct find_peer {
@@ -358,7 +360,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if ((rc = mu_cli_peer_args(args, nargs, "sync", key, &expect)) != 0)
 		return rc;
 	if (network != NULL && (rc = network_arg(network)) != 0)
@@ -371,7 +373,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 		rc = mu_store_peers(cli->store, find_peer, &peer);
 		if (rc != 0) {
 			mu_cli_close(cli);
-			return mu_cli_fail("cannot read the peers: %s",
+			return mu_cli_fail(rc, "cannot read the peers: %s",
 			                   mu_strerror(rc));
 		}
 		if (peer.found && peer.has_key)
@@ -391,7 +393,8 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	rc = mu_node_sync(&o, args[0], expect, &report, &why);
 	if (rc != 0)
-		return mu_cli_fail("sync with %s did not complete (%llu records "
+		return mu_cli_fail(rc,
+		                   "sync with %s did not complete (%llu records "
 		                   "received, %llu sent before it stopped): %s",
 		                   args[0], (unsigned long long)report.received,
 		                   (unsigned long long)report.sent,
@@ -413,5 +416,5 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	                           "ahead of this computer's clock: they come with "
 	                           "a later sync, once their time comes"
 	                         : "");
-	return MU_CLI_OK;
+	return 0;
 }

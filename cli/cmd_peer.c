@@ -105,7 +105,7 @@ mu_cli_peers_load(struct mu_cli *cli, struct mu_cli_peers *out)
 	rc = mu_store_peers(cli->store, collect, out);
 	if (rc != 0) {
 		mu_cli_peers_free(out);
-		return mu_cli_fail("cannot read the peers: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot read the peers: %s", mu_strerror(rc));
 	}
 	return 0;
 }
@@ -123,7 +123,7 @@ mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap)
 	int rc = mu_home_serve_running(cli->home, info, cap);
 
 	if (rc < 0)
-		mu_cli_fail("cannot tell whether a daemon runs for %s: %s",
+		mu_cli_fail(rc, "cannot tell whether a daemon runs for %s: %s",
 		            cli->home_dir, mu_strerror(rc));
 	return rc;
 }
@@ -171,19 +171,20 @@ add(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if ((rc = mu_cli_peer_args(args, nargs, "peer add", key, &expect)) != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
 	if (expect != NULL && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail("peer add: %s is your own group's key; give the key "
+		return mu_cli_fail(MU_EINVAL,
+		                   "peer add: %s is your own group's key; give the key "
 		                   "of the group that runs the node at %s",
 		                   args[1], args[0]);
 	rc = mu_store_peer_add(cli->store, args[0], expect, MU_PEER_MANUAL, cli->now,
 	                       &why);
 	if (rc != 0)
-		return mu_cli_fail("cannot add the peer %s: %s", args[0],
+		return mu_cli_fail(rc, "cannot add the peer %s: %s", args[0],
 		                   mu_why_or(&why, rc));
 	if (expect != NULL)
 		printf("added peer %s; it must prove the group key %s\n", args[0],
@@ -192,7 +193,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 		printf("added peer %s; any group is accepted there (give its KEY to "
 		       "make sure it is the node you mean)\n",
 		       args[0]);
-	return MU_CLI_OK;
+	return 0;
 }
 
 static int
@@ -206,16 +207,16 @@ remove_peer(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, 0);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	rc = mu_store_peer_remove(cli->store, args[0]);
 	if (rc == MU_ENOTFOUND)
-		return mu_cli_fail("no peer %s; `muster peer list` shows the peers",
+		return mu_cli_fail(rc, "no peer %s; `muster peer list` shows the peers",
 		                   args[0]);
 	if (rc != 0)
-		return mu_cli_fail("cannot remove the peer %s: %s", args[0],
+		return mu_cli_fail(rc, "cannot remove the peer %s: %s", args[0],
 		                   mu_strerror(rc));
 	printf("removed peer %s\n", args[0]);
-	return MU_CLI_OK;
+	return 0;
 }
 
 static const char *
@@ -314,9 +315,9 @@ list(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
-		return MU_CLI_ERR;
+		return running;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		return rc;
 	if (json)
@@ -347,22 +348,24 @@ follow_one(struct mu_cli *cli, const char *name, const char *text, bool on)
 	if ((rc = mu_cli_key_arg(key, text, name)) != 0)
 		return rc;
 	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail("follow: %s is your own group's key; its records "
+		return mu_cli_fail(MU_EINVAL,
+		                   "follow: %s is your own group's key; its records "
 		                   "are always kept",
 		                   text);
 	rc = mu_store_follow(cli->store, key, on);
 	if (rc == MU_ENOTFOUND)
-		return mu_cli_fail("unfollow: you do not follow %s; `muster status` "
+		return mu_cli_fail(rc,
+		                   "unfollow: you do not follow %s; `muster status` "
 		                   "lists the groups you follow",
 		                   text);
 	if (rc != 0)
-		return mu_cli_fail("cannot %s %s: %s", name, text, mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot %s %s: %s", name, text, mu_strerror(rc));
 	if (mu_cli_group_name(cli, key, gname))
 		printf("%s %s (%s)\n", on ? "following" : "no longer following", gname,
 		       text);
 	else
 		printf("%s %s\n", on ? "following" : "no longer following", text);
-	return MU_CLI_OK;
+	return 0;
 }
 
 /* follow and unfollow: the same but for on. Several keys are handled in
@@ -383,11 +386,11 @@ follow(struct mu_cli *cli, int argc, char **argv, bool on)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, args, &nargs, 0);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	for (i = 0; i < nargs; i++)
-		if ((rc = follow_one(cli, spec.name, args[i], on)) != MU_CLI_OK)
+		if ((rc = follow_one(cli, spec.name, args[i], on)) != 0)
 			return rc;
-	return MU_CLI_OK;
+	return 0;
 }
 
 int

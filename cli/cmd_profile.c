@@ -27,8 +27,10 @@ static const char set_help[] =
     "address.\n"
     "\n"
     "Options:\n"
-    "  --name N       the group's name (up to 100 bytes; required)\n"
-    "  --about A      what the group is and does (up to 2000 bytes)\n"
+    "  --name N       the group's name (up to {profile:name:max} bytes; "
+    "{profile:name:required})\n"
+    "  --about A      what the group is and does (up to {profile:about:max} "
+    "bytes)\n"
     "  --website U    a http:// or https:// address\n"
     "  --contact C    how to reach you: an e-mail address, a phone, a handle\n"
     "  --location L   where the group is based: a town or neighbourhood\n"
@@ -62,7 +64,7 @@ set(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	if (name == NULL && about == NULL && website == NULL && contact == NULL &&
 	    location == NULL)
 		return mu_cli_usage("profile set: nothing to change; give at least one "

@@ -53,20 +53,20 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	memset(&addr, 0, sizeof(addr));
 	if (looks_like_id(args[0])) {
 		if (mu_id_from_text(id, args[0], &why) != 0)
-			return mu_cli_fail("'%s' is not a record id: %s", args[0],
-			                   why.text);
+			return mu_cli_fail(MU_EINVAL, "'%s' is not a record id: %s",
+			                   args[0], why.text);
 		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
 			return rc;
 		rc = mu_store_get(cli->store, id, copy_one, &r);
 		if (rc == MU_ENOTFOUND)
-			return mu_cli_fail("no record with id %s is stored here",
+			return mu_cli_fail(rc, "no record with id %s is stored here",
 			                   args[0]);
 		if (rc != 0)
-			return mu_cli_fail("cannot read %s: %s", args[0],
+			return mu_cli_fail(rc, "cannot read %s: %s", args[0],
 			                   mu_strerror(rc));
 	} else {
 		if (strchr(args[0], '/') == NULL &&
@@ -76,6 +76,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			addr.d = mu_cli_str("");
 		} else if (mu_addr_from_text(&addr, args[0], &why) != 0) {
 			return mu_cli_fail(
+			    MU_EINVAL,
 			    "'%s' is not a record address, id or group key: "
 			    "%s; addresses look like mug1…/event/…, ids are "
 			    "64 hex digits",
@@ -84,8 +85,8 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 		}
 		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
 			return rc;
-		if (mu_cli_get_current(cli, &addr, &r) != 0)
-			return MU_CLI_ERR;
+		if ((rc = mu_cli_get_current(cli, &addr, &r)) != 0)
+			return rc;
 	}
 	if (json)
 		rc = mu_cli_json_out(mu_node_json_record(&r.rec));

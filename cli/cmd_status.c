@@ -107,7 +107,7 @@ print_records(struct mu_cli *cli)
 	rc = mu_store_counts(cli->store, &c, add_group, &l);
 	if (rc != 0) {
 		free(l.v);
-		return mu_cli_fail("cannot count the records: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot count the records: %s", mu_strerror(rc));
 	}
 	printf("records:   %llu\n", (unsigned long long)c.records);
 	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
@@ -194,18 +194,18 @@ print_peers(struct mu_cli *cli)
 {
 	char info[MU_PEER_ADDR_MAX + 64], synced[MU_CLI_AGO_SIZE];
 	struct mu_cli_peers l;
-	int running;
+	int running, rc;
 	size_t i;
 
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
-		return MU_CLI_ERR;
+		return running;
 	if (running == 1) {
 		printf("daemon:    running, listening on %s\n", info);
 		print_connections(cli);
 	} else
 		printf("daemon:    not running (start it with `muster serve`)\n");
-	if (mu_cli_peers_load(cli, &l) != 0)
-		return MU_CLI_ERR;
+	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
+		return rc;
 	printf("peers:     %zu%s\n", l.n,
 	       l.n == 0 ? " (add one with `muster peer add HOST:PORT KEY`)" : "");
 	for (i = 0; i < l.n; i++) {
@@ -247,7 +247,7 @@ print_follows(struct mu_cli *cli)
 	rc = mu_store_follows(cli->store, collect_key, &l);
 	if (rc != 0) {
 		free(l.v);
-		return mu_cli_fail("cannot read the followed groups: %s",
+		return mu_cli_fail(rc, "cannot read the followed groups: %s",
 		                   mu_strerror(rc));
 	}
 	printf("follows:   %zu\n", l.n);
@@ -272,7 +272,7 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	mu_key_to_text(key, cli->home->group);
 	if (!mu_cli_group_name(cli, cli->home->group, name))
 		snprintf(name, sizeof(name),
@@ -297,8 +297,8 @@ mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv)
 	/* The public key is all we need: neither the secret nor the store. */
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_HOME_ONLY);
 	if (rc != 0)
-		return MU_CLI_EXIT(rc);
+		return rc;
 	mu_key_to_text(key, cli->home->group);
 	printf("%s\n", key);
-	return MU_CLI_OK;
+	return 0;
 }

@@ -26,11 +26,12 @@ mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 	    mu_home_open(&cli->home, cli->home_dir, (flags & MU_CLI_SECRET) != 0, &why);
 	if (rc == MU_ENOTFOUND)
 		return mu_cli_fail(
+		    rc,
 		    "no muster home at %s: create one with `muster init`, "
 		    "or choose another with --home DIR",
 		    cli->home_dir);
 	if (rc != 0)
-		return mu_cli_fail("cannot open the home %s: %s", cli->home_dir,
+		return mu_cli_fail(rc, "cannot open the home %s: %s", cli->home_dir,
 		                   mu_why_or(&why, rc));
 	return 0;
 }
@@ -48,12 +49,12 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 		return rc;
 	dir = mu_home_store_dir(cli->home);
 	if (dir == NULL) {
-		rc = mu_cli_fail("out of memory");
+		rc = mu_cli_fail(MU_ENOMEM, "out of memory");
 		goto fail;
 	}
 	rc = mu_store_open(&cli->store, dir, &opts, &why);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot open the store in %s: %s", dir,
+		rc = mu_cli_fail(rc, "cannot open the store in %s: %s", dir,
 		                 mu_why_or(&why, rc));
 		goto fail;
 	}
@@ -145,20 +146,23 @@ mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 	if (rc == 0)
 		return 0;
 	if (rc != MU_ENOTFOUND) {
-		mu_cli_fail("cannot read %s: %s", text, mu_strerror(rc));
+		mu_cli_fail(rc, "cannot read %s: %s", text, mu_strerror(rc));
 		return rc;
 	}
 	if (mu_store_deleted_addr(cli->store, addr, tomb) == 1) {
 		mu_id_to_text(id, tomb);
-		mu_cli_fail("%s was deleted (delete record %s); a deleted address "
+		mu_cli_fail(MU_EINVAL,
+		            "%s was deleted (delete record %s); a deleted address "
 		            "cannot be used again",
 		            text, id);
 	} else if (def != NULL && def->cli_list != NULL) {
-		mu_cli_fail("nothing is stored at %s; check the address with `muster "
+		mu_cli_fail(MU_EINVAL,
+		            "nothing is stored at %s; check the address with `muster "
 		            "%s list`",
 		            text, def->cli_list);
 	} else {
-		mu_cli_fail("nothing is stored at %s; check the address", text);
+		mu_cli_fail(MU_EINVAL, "nothing is stored at %s; check the address",
+		            text);
 	}
 	return MU_ENOTFOUND;
 }
@@ -172,17 +176,20 @@ mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
 
 	if (mu_addr_from_text(addr, text, &why) != 0)
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "'%s' is not a record address: %s; addresses look "
 		    "like mug1…/event/3f9a0c1d2e4b5a69 (see `muster event "
 		    "list`)",
 		    text, why.text);
 	if (kind != MU_KIND_NONE && addr->kind != kind)
-		return mu_cli_fail("%s has kind %s; this command needs the address "
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s has kind %s; this command needs the address "
 		                   "of a record of kind %s",
 		                   text, mu_kind_name(addr->kind), mu_kind_name(kind));
 	if (memcmp(addr->group, cli->home->group, MU_KEY_BYTES) != 0) {
 		mu_cli_group_name(cli, addr->group, name);
-		return mu_cli_fail("%s belongs to another group (%s): only a group can "
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s belongs to another group (%s): only a group can "
 		                   "change or delete its own records",
 		                   text, name);
 	}
@@ -265,7 +272,8 @@ mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what)
 	struct mu_why why = {""};
 
 	if (mu_key_from_text(key, text, &why) != 0)
-		return mu_cli_fail("%s: '%s' is not a group key: %s; a key is the "
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s: '%s' is not a group key: %s; a key is the "
 		                   "62-character mug1… text that `muster id` prints",
 		                   what, text, why.text);
 	return 0;

@@ -10,6 +10,13 @@
 
 #include "cli.h"
 
+/* cli/'s own codes must not be taken for an MU_E* code (cli.h). */
+#define MU_CLI_BELOW(name, value, text)                                                \
+	_Static_assert(MU_CLI_EUSAGE < (value) && MU_CLI_HELPED < (value),             \
+	               "MU_" #name " collides with cli/'s own codes");
+MU_ERRNO_MAP(MU_CLI_BELOW)
+#undef MU_CLI_BELOW
+
 static void vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static void
@@ -28,14 +35,14 @@ vsay(const char *fmt, va_list ap)
 }
 
 int
-mu_cli_fail(const char *fmt, ...)
+mu_cli_fail(int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsay(fmt, ap);
 	va_end(ap);
-	return MU_CLI_ERR;
+	return err;
 }
 
 int
@@ -46,5 +53,5 @@ mu_cli_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsay(fmt, ap);
 	va_end(ap);
-	return MU_CLI_USAGE;
+	return MU_CLI_EUSAGE;
 }

@@ -49,6 +49,6 @@ int
 mu_cli_json_out(json_t *v)
 {
 	if (mu_cli_json_print(stdout, v) != 0)
-		return mu_cli_fail("cannot write the JSON output");
+		return mu_cli_fail(MU_EIO, "cannot write the JSON output");
 	return 0;
 }

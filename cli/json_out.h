@@ -32,7 +32,7 @@ json_t *mu_cli_json_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTE
 
 /* The --json output of a command: prints v on stdout as mu_cli_json_print()
  * does (taking the reference). Returns 0, or prints why and returns
- * MU_CLI_ERR. */
+ * the error. */
 int mu_cli_json_out(json_t *v);
 
 #endif

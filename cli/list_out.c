@@ -70,13 +70,13 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 	memset(l, 0, sizeof(*l));
 	if (json) {
 		l->json = json_array();
-		return l->json != NULL ? 0 : mu_cli_fail("out of memory");
+		return l->json != NULL ? 0 : mu_cli_fail(MU_ENOMEM, "out of memory");
 	}
 	l->print = print;
 	rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, load_name, l);
 	if (rc != 0) {
 		mu_cli_lister_end(l, rc);
-		return mu_cli_fail("cannot read the groups' names: %s",
+		return mu_cli_fail(rc, "cannot read the groups' names: %s",
 		                   mu_strerror(rc));
 	}
 	return 0;

@@ -32,7 +32,7 @@ struct mu_cli_lister {
 /*
  * Starts a list: with json, an empty JSON array; else text printed by print,
  * for which the names of every group with a stored profile are read now.
- * cli's store must be open. Returns 0, or prints why and returns MU_CLI_ERR.
+ * cli's store must be open. Returns 0, or prints why and returns the error.
  */
 int mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
                         mu_cli_print_fn print);
@@ -43,7 +43,7 @@ int mu_cli_lister_add(void *ctx, const struct mu_record *rec);
 
 /* Ends the list: prints the JSON array when json (unless err, the walk's
  * failure), and frees what l holds. Returns 0, or prints why and returns
- * MU_CLI_ERR. */
+ * the error. */
 int mu_cli_lister_end(struct mu_cli_lister *l, int err);
 
 #endif

@@ -3,8 +3,8 @@
  *
  *   muster [--home DIR] COMMAND [OPTIONS] [ARGS]
  *
- * The commands live in cli/cmd_*.c; this file only finds the node's home
- * and picks the command.
+ * The commands live in cli/cmd_*.c; this file only finds the node's home,
+ * picks the command and turns what it returns into the exit status.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -149,11 +149,11 @@ run(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(help, stdout);
-			return MU_CLI_OK;
+			return 0;
 		}
 		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
 			printf("muster %s\n", MUSTER_VERSION);
-			return MU_CLI_OK;
+			return 0;
 		}
 		if (strcmp(argv[i], "--home") == 0) {
 			if (i + 1 == argc)
@@ -177,7 +177,7 @@ run(int argc, char **argv)
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 == argc) {
 			fputs(help, stdout);
-			return MU_CLI_OK;
+			return 0;
 		}
 		/* `muster help event` is `muster event --help`. */
 		argv[i] = argv[i + 1];
@@ -197,10 +197,11 @@ run(int argc, char **argv)
 	else if (env != NULL && env[0] != '\0')
 		home_dir = strdup(env);
 	else if ((home_dir = default_home()) == NULL)
-		return mu_cli_fail("cannot find a home directory: set HOME or "
+		return mu_cli_fail(MU_ENOTFOUND,
+		                   "cannot find a home directory: set HOME or "
 		                   "MUSTER_HOME, or give --home DIR");
 	if (home_dir == NULL)
-		return mu_cli_fail("out of memory");
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
 	cli.home_dir = home_dir;
 	mu_cli_crash_handler(home_dir);
 	cli.now = mu_home_now(); /* with the tests' skew (storage/home.h) */
@@ -210,19 +211,31 @@ run(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The one place where a code from cli/ becomes the process's exit status:
+ * 0 on success (help printed is one), 2 for a usage error, 1 for any other
+ * failure, which was reported where it was found.
+ */
+static int
+exit_status(int rc)
+{
+	if (rc == 0 || rc == MU_CLI_HELPED)
+		return 0;
+	return rc == MU_CLI_EUSAGE ? 2 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
 	int rc;
 
-	if (sodium_init() < 0) {
-		fprintf(stderr, "muster: cannot initialise libsodium (is /dev/urandom "
-		                "readable?)\n");
-		return MU_CLI_ERR;
-	}
+	if (sodium_init() < 0)
+		return exit_status(mu_cli_fail(MU_EIO, "cannot initialise libsodium "
+		                                       "(is /dev/urandom readable?)"));
 	size_thread_pool();
-	rc = run(argc, argv);
+	rc = exit_status(run(argc, argv));
 	if (fflush(stdout) != 0 && rc == 0)
-		rc = mu_cli_fail("cannot write the output (disk full or closed pipe?)");
+		rc = exit_status(mu_cli_fail(MU_EIO, "cannot write the output (disk "
+		                                     "full or closed pipe?)"));
 	return rc;
 }

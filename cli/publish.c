@@ -47,7 +47,8 @@ check_clock(struct mu_cli *cli, const char *what)
 	    n < MU_HOME_CLOCK_SURE || offset >= -MU_FUTURE_SLACK)
 		return 0;
 	mu_home_clock_phrase(how, sizeof(how), offset);
-	return mu_cli_fail("cannot %s: this computer's clock looks %s its peers' "
+	return mu_cli_fail(MU_EINVAL,
+	                   "cannot %s: this computer's clock looks %s its peers' "
 	                   "(as %u peer%s said), and they would refuse the record "
 	                   "until their clocks catch up; set the clock right (enable "
 	                   "NTP: `timedatectl set-ntp true`) and try again",
@@ -80,20 +81,20 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	rc = mu_rec_build(rec, cli->home->secret, cli->now, &buf, &len, id, &why);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot %s: %s", what, mu_why_or(&why, rc));
+		rc = mu_cli_fail(rc, "cannot %s: %s", what, mu_why_or(&why, rc));
 		goto out;
 	}
 	/* The store takes parsed records that borrow their bytes. */
 	rc = mu_rec_parse(&built, buf, len, cli->now, 0, &why);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot %s: the new record does not verify: %s", what,
-		                 mu_why_or(&why, rc));
+		rc = mu_cli_fail(rc, "cannot %s: the new record does not verify: %s",
+		                 what, mu_why_or(&why, rc));
 		goto out;
 	}
 	one[0] = &built;
 	rc = mu_store_put(cli->store, one, 1, &res, &why);
 	if (rc != 0) {
-		rc = mu_cli_fail("cannot %s: storing it failed: %s", what,
+		rc = mu_cli_fail(rc, "cannot %s: storing it failed: %s", what,
 		                 mu_why_or(&why, rc));
 		goto out;
 	}
@@ -109,16 +110,19 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 		rc = 0;
 		break;
 	case MU_PUT_SUPERSEDED:
-		rc = mu_cli_fail("cannot %s: a newer version of %s is already stored "
+		rc = mu_cli_fail(MU_EINVAL,
+		                 "cannot %s: a newer version of %s is already stored "
 		                 "(is the system clock wrong?)",
 		                 what, text);
 		break;
 	case MU_PUT_DELETED:
-		rc = mu_cli_fail("cannot %s: %s was deleted and cannot be used again",
+		rc = mu_cli_fail(MU_EINVAL,
+		                 "cannot %s: %s was deleted and cannot be used again",
 		                 what, text);
 		break;
 	default:
-		rc = mu_cli_fail("cannot %s: the store gave an unknown answer", what);
+		rc = mu_cli_fail(MU_EINVAL,
+		                 "cannot %s: the store gave an unknown answer", what);
 		break;
 	}
 out:
@@ -136,7 +140,7 @@ mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what)
 	if (rc != 0)
 		return rc;
 	printf("%s\n", text);
-	return fflush(stdout) == 0 ? 0 : mu_cli_fail("cannot write to stdout");
+	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
 }
 
 int
@@ -160,6 +164,7 @@ mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 		mu_rec_addr(&cur->rec, &addr);
 		mu_addr_to_text(text, &addr);
 		return mu_cli_fail(
+		    MU_EINVAL,
 		    "rev-range: %s has reached the highest revision and "
 		    "cannot be edited again; publish a new record instead",
 		    text);
@@ -173,13 +178,13 @@ int
 mu_cli_edit_begin(struct mu_cli *cli, const struct mu_addr *addr,
                   struct mu_cli_rec *cur, struct mu_record *rec)
 {
-	if (mu_cli_get_current(cli, addr, cur) != 0)
-		return MU_CLI_ERR;
-	if (mu_cli_next_rev(cur, rec) != 0) {
+	int rc;
+
+	if ((rc = mu_cli_get_current(cli, addr, cur)) != 0)
+		return rc;
+	if ((rc = mu_cli_next_rev(cur, rec)) != 0)
 		mu_cli_rec_free(cur);
-		return MU_CLI_ERR;
-	}
-	return 0;
+	return rc;
 }
 
 int
@@ -203,14 +208,12 @@ mu_cli_edit_or_new(struct mu_cli *cli, const struct mu_addr *addr,
 
 	rc = mu_cli_lookup(cli, addr, cur);
 	if (rc == 0) {
-		if (mu_cli_next_rev(cur, rec) != 0) {
+		if ((rc = mu_cli_next_rev(cur, rec)) != 0)
 			mu_cli_rec_free(cur);
-			return MU_CLI_ERR;
-		}
-		return 0;
+		return rc;
 	}
 	if (rc != MU_ENOTFOUND)
-		return mu_cli_fail("cannot read the %s: %s", what, mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot read the %s: %s", what, mu_strerror(rc));
 	memset(rec, 0, sizeof(*rec));
 	rec->kind = addr->kind;
 	rec->d = addr->d;

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,11 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "cli/json_out.h"
+#include "protocol/kind.h"
 
 #define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
 
@@ -85,15 +89,14 @@ test_args_errors(void **state)
 	struct parsed p;
 
 	(void)state;
-	assert_int_equal(parse(&p, 4, unknown), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 6, twice), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 3, novalue), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 3, flagvalue), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 3, short_opt), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 2, missing), MU_CLI_USAGE);
-	assert_int_equal(parse(&p, 4, toomany), MU_CLI_USAGE);
+	assert_int_equal(parse(&p, 4, unknown), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 6, twice), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 3, novalue), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 3, flagvalue), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 3, short_opt), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 2, missing), MU_CLI_EUSAGE);
+	assert_int_equal(parse(&p, 4, toomany), MU_CLI_EUSAGE);
 	assert_int_equal(parse(&p, 3, help), MU_CLI_HELPED);
-	assert_int_equal(MU_CLI_EXIT(MU_CLI_HELPED), 0);
 }
 
 static void
@@ -117,11 +120,11 @@ test_strs_and_pick(void **state)
 	for (i = 0; i <= MU_LIST_MAX; i++)
 		l.v[i] = "x";
 	l.n = MU_LIST_MAX + 1;
-	assert_int_equal(mu_cli_strs_arg(&l, "tag", MU_LIST_MAX, out, &n), MU_CLI_ERR);
+	assert_int_equal(mu_cli_strs_arg(&l, "tag", MU_LIST_MAX, out, &n), MU_EINVAL);
 	assert_int_equal(n, 0);
 
 	assert_int_equal(mu_cli_pick("status", "won", names, 4), 2);
-	assert_int_equal(mu_cli_pick("status", "lost", names, 4), -1);
+	assert_int_equal(mu_cli_pick("status", "lost", names, 4), MU_EINVAL);
 }
 
 /* ---- json_out ------------------------------------------------------------ */
@@ -283,6 +286,176 @@ test_json_delete_and_all_day(void **state)
 	free(s.buf);
 }
 
+/* ---- help ---------------------------------------------------------------- */
+
+/* The table's field of a kind, by name: the value the help must state. */
+static const struct mu_field *
+table_field(enum mu_kind kind, const char *name)
+{
+	const struct mu_fields *t = mu_rec_fields(kind);
+	size_t i;
+
+	for (i = 0; t != NULL && i < t->n; i++) {
+		if (strcmp(t->f[i].name, name) == 0)
+			return &t->f[i];
+	}
+	fail_msg("no field %s in the table of kind %d", name, (int)kind);
+	return NULL;
+}
+
+/* What fn (a command, or help() below) writes on stdout, malloc()ed. */
+static char *
+stdout_of(int (*fn)(struct mu_cli *, int, char **), int argc, char **argv, int *rc)
+{
+	struct mu_cli cli = {NULL, NULL, NULL, NOW};
+	FILE *tmp = tmpfile();
+	char *out;
+	long len;
+	int saved;
+
+	assert_non_null(tmp);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	*rc = fn(&cli, argc, argv);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	len = (long)lseek(fileno(tmp), 0, SEEK_END);
+	assert_true(len >= 0);
+	out = calloc(1, (size_t)len + 1);
+	assert_non_null(out);
+	assert_int_equal(pread(fileno(tmp), out, (size_t)len, 0), len);
+	fclose(tmp);
+	return out;
+}
+
+/* argv[1] through mu_cli_help(), as a command would print its help. */
+static int
+help(struct mu_cli *cli, int argc, char **argv)
+{
+	(void)cli;
+	assert_int_equal(argc, 2);
+	return mu_cli_help(stdout, argv[1]);
+}
+
+static void
+assert_contains(const char *text, const char *line)
+{
+	if (strstr(text, line) == NULL)
+		fail_msg("the help lacks \"%s\"; it is:\n%s", line, text);
+}
+
+static void
+test_help_placeholders(void **state)
+{
+	char text[] =
+	    "a {event:title:max} b {event:location.name:max} "
+	    "{event:tags:list_max} {event:start:required} {\"json\": 1} {x}\n";
+	char unknown[] = "{event:colour:max}\n", not_req[] = "{event:tz:required}\n",
+	     not_list[] = "{cause:title:list_max}\n", no_kind[] = "{party:title:max}\n";
+	char *argv[] = {"help", text}, expect[160], *out;
+	const struct mu_field *loc = table_field(MU_KIND_EVENT, "location");
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < loc->sub->n && strcmp(loc->sub->f[i].name, "name") != 0; i++)
+		;
+	assert_true(i < loc->sub->n);
+	snprintf(expect, sizeof(expect), "a %u b %u %u required {\"json\": 1} {x}\n",
+	         table_field(MU_KIND_EVENT, "title")->max, loc->sub->f[i].max,
+	         table_field(MU_KIND_EVENT, "tags")->list_max);
+	out = stdout_of(help, 2, argv, &rc);
+	assert_int_equal(rc, 0);
+	assert_string_equal(out, expect);
+	free(out);
+
+	/* A placeholder the table cannot fill is an error, and none of the
+	 * help is printed. */
+	argv[1] = unknown;
+	out = stdout_of(help, 2, argv, &rc);
+	assert_int_equal(rc, MU_EINVAL);
+	assert_string_equal(out, "");
+	free(out);
+	argv[1] = not_req;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+	argv[1] = not_list;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+	argv[1] = no_kind;
+	free(stdout_of(help, 2, argv, &rc));
+	assert_int_equal(rc, MU_EINVAL);
+}
+
+/* A line of a command's --help and the table's value it states. */
+struct help_line {
+	int (*cmd)(struct mu_cli *, int, char **);
+	char *sub; /* the subcommand, or NULL */
+	enum mu_kind kind;
+	const char *field;
+	bool list_max;   /* the field's list_max, else its max */
+	const char *fmt; /* the line, with "%u" for the value */
+};
+
+static const struct help_line help_lines[] = {
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "title", false,
+     "  --title T         what it is (required, up to %u bytes)\n"},
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "online", true,
+     "a link to join online; repeat for more (%u at most)\n"},
+    {mu_cli_cmd_event, "add", MU_KIND_EVENT, "tags", true,
+     "  --tag X           a tag; repeat for more (%u at most)\n"},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "title", false,
+     "  --title T         a short title (required, up to %u bytes)\n"},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "tags", false, "a tag (up to %u bytes); "},
+    {mu_cli_cmd_cause, "add", MU_KIND_CAUSE, "tags", true,
+     "repeat for more, %u at most\n"},
+    {mu_cli_cmd_profile, "set", MU_KIND_PROFILE, "name", false,
+     "the group's name (up to %u bytes; required)\n"},
+    {mu_cli_cmd_ally, "add", MU_KIND_ALLIANCE, "terms", false, "act by (up to %u\n"},
+    {mu_cli_cmd_ally, "add", MU_KIND_ALLIANCE, "causes", true, "for more, %u at most;"},
+    {mu_cli_cmd_delete, NULL, MU_KIND_DELETE, "reason", false,
+     "why it was deleted (up to %u bytes)"},
+};
+
+/* The commands' --help states the limits the table (and so the parser)
+ * has. */
+static void
+test_help_follows_table(void **state)
+{
+	const struct help_line *h;
+	const struct mu_field *f;
+	char *argv[3], line[160], *out;
+	const char *at;
+	int argc, rc;
+
+	(void)state;
+	for (h = help_lines; h < help_lines + sizeof(help_lines) / sizeof(*help_lines);
+	     h++) {
+		argc = 0;
+		argv[argc++] = "cmd";
+		if (h->sub != NULL)
+			argv[argc++] = h->sub;
+		argv[argc++] = "--help";
+		out = stdout_of(h->cmd, argc, argv, &rc);
+		assert_int_equal(rc, MU_CLI_HELPED);
+		f = table_field(h->kind, h->field);
+		at = strstr(h->fmt, "%u");
+		assert_non_null(at);
+		snprintf(line, sizeof(line), "%.*s%u%s", (int)(at - h->fmt), h->fmt,
+		         h->list_max ? f->list_max : f->max, at + 2);
+		assert_contains(out, line);
+		free(out);
+	}
+	/* "required" in them is the table's too. */
+	assert_true(table_field(MU_KIND_EVENT, "title")->flags & MU_FF_REQ);
+	assert_true(table_field(MU_KIND_EVENT, "start")->flags & MU_FF_REQ);
+	assert_true(table_field(MU_KIND_CAUSE, "title")->flags & MU_FF_REQ);
+	assert_true(table_field(MU_KIND_PROFILE, "name")->flags & MU_FF_REQ);
+}
+
 int
 main(void)
 {
@@ -290,6 +463,8 @@ main(void)
 	    cmocka_unit_test(test_args_forms),
 	    cmocka_unit_test(test_args_errors),
 	    cmocka_unit_test(test_strs_and_pick),
+	    cmocka_unit_test(test_help_placeholders),
+	    cmocka_unit_test(test_help_follows_table),
 	    cmocka_unit_test(test_json_event),
 	    cmocka_unit_test(test_json_delete_and_all_day),
 	};
