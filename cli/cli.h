@@ -60,7 +60,7 @@ struct mu_cli {
 
 /* Has a SIGSEGV or SIGBUS (LMDB reading a damaged page) print one line
  * naming home_dir, `muster check` and `muster restore`, and exit with
- * MU_CLI_ERR. Not in sanitizer builds. */
+ * status 1. Not in sanitizer builds. */
 void mu_cli_crash_handler(const char *home_dir);
 /* Gives those signals their default action again (death). */
 void mu_cli_crash_default(void);

@@ -81,16 +81,19 @@ mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv)
 		setvbuf(stdout, NULL, _IOLBF, 0);
 		status = check(cli, argc, argv);
 		fflush(stdout);
-		_exit(status);
+		/* The code itself goes to the parent, which returns it: the
+		 * exit status is main.c's to choose. Codes are > -256. */
+		_exit(-status & 0xff);
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return mu_cli_fail("cannot wait for the check: %s",
+			return mu_cli_fail(MU_EIO, "cannot wait for the check: %s",
 			                   strerror(errno));
 	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
+		return -WEXITSTATUS(status);
 	sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-	return mu_cli_fail("the store of %s is damaged: reading it crashed (%s): "
+	return mu_cli_fail(MU_ECORRUPT,
+	                   "the store of %s is damaged: reading it crashed (%s): "
 	                   "restore a backup with `muster restore FILE`, or "
 	                   "import an export into a new home",
 	                   cli->home_dir, sig > 0 ? strsignal(sig) : "stopped");

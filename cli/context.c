@@ -255,10 +255,11 @@ mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
 	rc = cli->store != NULL ? mu_store_get_addr(cli->store, &addr, copy_name, out)
 	                        : MU_ENOTFOUND;
 	/* A name is a detail of many outputs, and none of them may go on
-	 * with a key in its place because the store is damaged. */
+	 * with a key in its place because the store is damaged: the one exit
+	 * outside main.c, as no caller could do anything but stop. */
 	if (rc == MU_ECORRUPT) {
-		mu_cli_fail("cannot read the name of a group: %s", mu_strerror(rc));
-		exit(MU_CLI_ERR);
+		mu_cli_fail(rc, "cannot read the name of a group: %s", mu_strerror(rc));
+		exit(EXIT_FAILURE);
 	}
 	if (rc == 0 && out[0] != '\0')
 		return true;

@@ -11,6 +11,7 @@
  */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,7 +37,7 @@ on_fault(int sig)
 
 	(void)w;
 	(void)sig;
-	_exit(MU_CLI_ERR);
+	_exit(EXIT_FAILURE); /* a signal handler cannot return to main() */
 }
 
 void
