@@ -53,6 +53,13 @@ SOURCE_DIR = _required_env("MUSTER_SOURCE_DIR")
 if not os.access(BIN, os.X_OK):
     raise RuntimeError("MUSTER_BIN=%s is not an executable file" % BIN)
 
+# Built with AddressSanitizer (make asan): everything runs several times
+# slower, so bounds on time that a test states for the real build are
+# scaled by SLOWDOWN there.
+with open(BIN, "rb") as _f:
+    SANITIZED = b"__asan_init" in _f.read()
+SLOWDOWN = 4 if SANITIZED else 1
+
 # Every (command, stdout, stderr) of this process, and every known secret.
 _outputs = []
 _secrets = {}  # key file path -> list of byte strings that must not appear
