@@ -305,54 +305,6 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 
 /* --- what a peer wants ------------------------------------------------------ */
 
-static void
-hex64(char out[64], const uint8_t *key)
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	for (i = 0; i < 32; i++) {
-		out[2 * i] = hex[key[i] >> 4];
-		out[2 * i + 1] = hex[key[i] & 15];
-	}
-}
-
-static int
-found(void *ctx, const struct mu_record *rec)
-{
-	(void)ctx;
-	(void)rec;
-	return 0;
-}
-
-bool
-mu_sync_proposes(struct mu_node *node, const uint8_t *group, const uint8_t *key)
-{
-	struct mu_addr a;
-	char d[64];
-
-	memcpy(a.group, group, 32);
-	a.kind = MU_KIND_ALLIANCE;
-	hex64(d, key);
-	a.d.ptr = d;
-	a.d.len = 64;
-	return mu_store_get_addr(node->store, &a, found, NULL) == 0;
-}
-
-bool
-mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key)
-{
-	const struct mu_addr *a = &rec->c.del.addr;
-	char d[64];
-
-	if (rec->kind != MU_KIND_DELETE || !rec->c.del.by_addr ||
-	    a->kind != MU_KIND_ALLIANCE || a->d.len != 64 ||
-	    memcmp(a->group, rec->group, 32) != 0)
-		return false;
-	hex64(d, key);
-	return memcmp(a->d.ptr, d, 64) == 0;
-}
-
 bool
 mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec)
 {
@@ -363,16 +315,7 @@ mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec)
 	if (mu_scope_has(p->scope, rec->group))
 		return true;
 	peer = mu_conn_peer_group(p->c);
-	switch (rec->kind) {
-	case MU_KIND_ALLIANCE:
-		return memcmp(rec->c.alliance.with, peer, 32) == 0;
-	case MU_KIND_DELETE:
-		return mu_sync_unproposes(rec, peer);
-	case MU_KIND_PROFILE:
-		return mu_sync_proposes(p->node, rec->group, peer);
-	default:
-		return false;
-	}
+	return mu_store_scope_exception(p->node->store, rec, peer, NULL, NULL) == 1;
 }
 
 /* --- the first push of a session ------------------------------------------ */
@@ -616,6 +559,14 @@ mu_sync_poll(struct mu_node *node)
 }
 
 /* --- announces --------------------------------------------------------------- */
+
+static int
+found(void *ctx, const struct mu_record *rec)
+{
+	(void)ctx;
+	(void)rec;
+	return 0;
+}
 
 static bool
 held(struct mu_node *node, const uint8_t *id)

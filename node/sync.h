@@ -287,14 +287,9 @@ int mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 /* Those records are stored: their ids are no longer being asked for. */
 void mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh,
                         size_t n);
-/* Whether rec is one p wants: its group is in p's scope, or it concerns an
- * alliance naming p's group. */
+/* Whether rec is one p wants: its group is in p's scope, or it is one of
+ * the scope's exceptions for p's group (mu_store_scope_exception). */
 bool mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec);
-/* Whether a profile of group is wanted by key under the proposal exception:
- * we hold an alliance record of group naming key. */
-bool mu_sync_proposes(struct mu_node *node, const uint8_t *group, const uint8_t *key);
-/* Whether rec is a tombstone of group's alliance record naming key. */
-bool mu_sync_unproposes(const struct mu_record *rec, const uint8_t *key);
 /* Entries waiting in p's outbox. */
 size_t mu_sync_out_pending(const struct mu_sync_peer *p);
 

@@ -63,36 +63,43 @@ batch_proposes(const struct mu_sync_batch *b, size_t upto, const uint8_t *group,
 	return false;
 }
 
-/* Whether a record outside our scope is still ours to keep: an alliance
- * naming us, its tombstone, or the profile of a group that proposes to us
- * (in our store, in this batch, or in one waiting for the commit). */
+/* The batches a proposal may be in before the store has it. */
+struct on_its_way {
+	struct mu_node *node;
+	const struct mu_sync_batch *b;
+};
+
+/* Whether group proposes to us in this batch or one waiting for the commit. */
+static bool
+proposes_on_its_way(void *ctx, const uint8_t group[MU_KEY_BYTES])
+{
+	const struct on_its_way *w = ctx;
+	const uint8_t *us = w->node->identity->group;
+	const struct mu_sync_batch *c;
+
+	if (batch_proposes(w->b, w->b->n, group, us))
+		return true;
+	for (c = w->node->commit->commit; c != NULL; c = c->next)
+		if (batch_proposes(c, c->n, group, us))
+			return true;
+	for (c = w->node->commit->storing; c != NULL; c = c->next)
+		if (batch_proposes(c, c->n, group, us))
+			return true;
+	return false;
+}
+
+/* Whether a record is ours to keep: in our scope, or one of its
+ * exceptions (storage/local.h, mu_store_scope_exception). */
 static bool
 keep(struct mu_node *node, const struct mu_sync_batch *b, size_t i)
 {
 	const struct mu_record *rec = &b->recs[i];
-	const uint8_t *us = node->identity->group;
-	const struct mu_sync_batch *c;
+	struct on_its_way w = {node, b};
 
 	if (mu_scope_has(node->scope, rec->group))
 		return true;
-	switch (rec->kind) {
-	case MU_KIND_ALLIANCE:
-		return memcmp(rec->c.alliance.with, us, 32) == 0;
-	case MU_KIND_DELETE:
-		return mu_sync_unproposes(rec, us);
-	case MU_KIND_PROFILE:
-		if (batch_proposes(b, b->n, rec->group, us))
-			return true;
-		for (c = node->commit->commit; c != NULL; c = c->next)
-			if (batch_proposes(c, c->n, rec->group, us))
-				return true;
-		for (c = node->commit->storing; c != NULL; c = c->next)
-			if (batch_proposes(c, c->n, rec->group, us))
-				return true;
-		return mu_sync_proposes(node, rec->group, us);
-	default:
-		return false;
-	}
+	return mu_store_scope_exception(node->store, rec, node->identity->group,
+	                                proposes_on_its_way, &w) == 1;
 }
 
 /* Remembers the id of a record p sent that is refused only for its date,
