@@ -66,7 +66,6 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	struct mu_addr addr;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	uint8_t id[MU_ID_BYTES];
 	int rc;
 
 	if ((rc = check_clock(cli, what)) != 0)
@@ -79,16 +78,12 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	if (rec->d.ptr == NULL)
 		rec->d = mu_cli_str("");
 
-	rc = mu_rec_build(rec, cli->home->secret, cli->now, &buf, &len, id, &why);
+	/* Built, signed, and checked once, as parsed records that borrow
+	 * their bytes, which is what the store takes. */
+	rc = mu_rec_build_parsed(rec, cli->home->secret, cli->now, &buf, &len, &built,
+	                         &why);
 	if (rc != 0) {
 		rc = mu_cli_fail(rc, "cannot %s: %s", what, mu_why_or(&why, rc));
-		goto out;
-	}
-	/* The store takes parsed records that borrow their bytes. */
-	rc = mu_rec_parse(&built, buf, len, cli->now, 0, &why);
-	if (rc != 0) {
-		rc = mu_cli_fail(rc, "cannot %s: the new record does not verify: %s",
-		                 what, mu_why_or(&why, rc));
 		goto out;
 	}
 	one[0] = &built;

@@ -260,6 +260,15 @@ int mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_B
                        int64_t now, int parse_flags, uint8_t **out, size_t *out_len,
                        uint8_t id[MU_ID_BYTES], struct mu_why *why);
 
+/*
+ * As mu_rec_build(), and fills *parsed with the new record as it was checked,
+ * borrowing *out (which must outlive it): what the caller stores needs no
+ * second parse and verification.
+ */
+int mu_rec_build_parsed(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+                        int64_t now, uint8_t **out, size_t *out_len,
+                        struct mu_record *parsed, struct mu_why *why);
+
 /* Whether records of this kind are replaceable (have an address). */
 bool mu_kind_replaceable(enum mu_kind kind);
 

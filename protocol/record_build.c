@@ -185,10 +185,13 @@ mu_rec_build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
 	return mu_rec_build_flags(rec, sk, now, 0, out, out_len, id, why);
 }
 
-int
-mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
-                   int64_t now, int parse_flags, uint8_t **out, size_t *out_len,
-                   uint8_t id[MU_ID_BYTES], struct mu_why *why)
+/* mu_rec_build_flags(), and *parsed (when not NULL) as the result was
+ * checked, made to borrow *out: a caller that stores the record needs no
+ * second parse. */
+static int
+build(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES], int64_t now,
+      int parse_flags, uint8_t **out, size_t *out_len, uint8_t id[MU_ID_BYTES],
+      struct mu_record *parsed, struct mu_why *why)
 {
 	uint8_t msg[MU_SIG_CONTEXT_LEN + MU_ID_BYTES], sig[MU_SIG_BYTES];
 	msgpack_sbuffer body, whole;
@@ -238,8 +241,28 @@ mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES
 	/* The packer grows in steps of 8 KiB and more; callers may keep many. */
 	if ((shrunk = realloc(*out, *out_len)) != NULL)
 		*out = shrunk;
+	if (parsed != NULL) {
+		mu_rec_move(&check, *out);
+		*parsed = check;
+	}
 out:
 	msgpack_sbuffer_destroy(&body);
 	msgpack_sbuffer_destroy(&whole);
 	return rc;
+}
+
+int
+mu_rec_build_flags(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+                   int64_t now, int parse_flags, uint8_t **out, size_t *out_len,
+                   uint8_t id[MU_ID_BYTES], struct mu_why *why)
+{
+	return build(rec, sk, now, parse_flags, out, out_len, id, NULL, why);
+}
+
+int
+mu_rec_build_parsed(const struct mu_record *rec, const uint8_t sk[MU_SECRET_BYTES],
+                    int64_t now, uint8_t **out, size_t *out_len,
+                    struct mu_record *parsed, struct mu_why *why)
+{
+	return build(rec, sk, now, 0, out, out_len, NULL, parsed, why);
 }

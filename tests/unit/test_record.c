@@ -556,6 +556,37 @@ test_kind_names(void **state)
 	assert_null(mu_alliance_status_name((enum mu_alliance_status)3));
 }
 
+/* mu_rec_build_parsed() hands back the record it checked, borrowing the
+ * bytes it returns: the same as parsing them again. */
+static void
+test_build_parsed(void **state)
+{
+	struct mu_record r, built, again;
+	struct mu_why why = {""};
+	uint8_t *bytes = NULL;
+	size_t len = 0;
+
+	(void)state;
+	minimal_event(&r);
+	r.c.event.tags[0] = S("garden");
+	r.c.event.ntags = 1;
+	assert_int_equal(mu_rec_build_parsed(&r, G.sk, T0, &bytes, &len, &built, &why),
+	                 0);
+	assert_int_equal(mu_rec_parse(&again, bytes, len, T0, 0, &why), 0);
+	assert_ptr_equal(built.raw, bytes);
+	assert_int_equal(built.raw_len, len);
+	assert_memory_equal(built.id, again.id, MU_ID_BYTES);
+	assert_ptr_equal(built.c.event.title.ptr, again.c.event.title.ptr);
+	assert_ptr_equal(built.c.event.tags[0].ptr, again.c.event.tags[0].ptr);
+	assert_ptr_equal(built.d.ptr, again.d.ptr);
+	free(bytes);
+	/* A record that breaks a rule is not built, nor handed back. */
+	r.c.event.title = S("");
+	assert_int_equal(mu_rec_build_parsed(&r, G.sk, T0, &bytes, &len, &built, &why),
+	                 MU_ERECORD);
+	assert_null(bytes);
+}
+
 /* --- rules ------------------------------------------------------------- */
 
 static void
@@ -1576,6 +1607,7 @@ main(void)
 	    cmocka_unit_test(test_build_deterministic),
 	    cmocka_unit_test(test_tables_sorted),
 	    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_build_parsed),
 	    cmocka_unit_test(test_signature),
 	    cmocka_unit_test(test_future),
 	    cmocka_unit_test(test_time_range),
