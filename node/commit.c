@@ -195,6 +195,7 @@ store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
 				continue;
 			memcpy(fresh[*nfresh].id, recs[n]->id, 32);
 			fresh[*nfresh].kind = (uint8_t)recs[n]->kind;
+			fresh[*nfresh].rec = recs[n];
 			fresh[(*nfresh)++].from = b->p;
 		}
 	qsort(fresh, *nfresh, sizeof(*fresh), fresh_cmp);

@@ -467,39 +467,28 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 }
 
 /*
- * Whether the log past node->log_seq holds only fresh, all from one peer
- * that is our only one: nobody is to be pushed anything, and the records
- * need not be read back (a catch-up sync from one peer would read every
- * record it stores). Then the log is skipped, minding only the kinds that
- * change the scope. The log numbers its entries one by one, and the commit
- * logged each record it stored as new: n entries past log_seq are exactly
- * these n, unless another process stored records meanwhile.
+ * Whether the log past node->log_seq holds only the records of this commit
+ * (fresh): then they are pushed as parsed in their batches, not read back
+ * from the store and parsed again. The log numbers its entries one by one,
+ * and the commit logged each record it stored as new: n entries past
+ * log_seq are exactly these n, unless another process stored records
+ * meanwhile, and then the log is read. 1 when pushed, 0 when not, or an
+ * error.
  */
-static bool
-skip_own(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n,
-         bool *rescope)
+static int
+push_own(struct push *x)
 {
-	const struct mu_sync_peer *p;
-	struct mu_conn *c;
 	uint64_t last;
 	size_t i;
+	int rc;
 
-	if (n == 0)
-		return false;
-	for (c = node->conns; c != NULL; c = mu_conn_next(c))
-		if ((p = mu_conn_sync(c)) != NULL && p != fresh[0].from)
-			return false;
-	for (i = 0; i < n; i++)
-		if (fresh[i].from != fresh[0].from)
-			return false;
-	if (mu_store_log_last(node->store, &last) != 0 || last - node->log_seq != n)
-		return false;
-	for (i = 0; i < n; i++)
-		if (fresh[i].kind == MU_KIND_ALLIANCE ||
-		    fresh[i].kind == MU_KIND_DELETE)
-			*rescope = true;
-	node->log_seq = last;
-	return true;
+	if (x->n == 0 || mu_store_log_last(x->node->store, &last) != 0 ||
+	    last - x->node->log_seq != x->n)
+		return 0;
+	for (i = 0; i < x->n; i++)
+		if ((rc = push_entry(x, last, x->fresh[i].rec)) != 0)
+			return rc;
+	return 1;
 }
 
 void
@@ -513,22 +502,22 @@ mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t
 
 	if (node->store == NULL)
 		return;
-	if (skip_own(node, fresh, n, &x.rescope))
-		goto pump;
+	if ((rc = push_own(&x)) != 0)
+		goto pushed;
 	do {
 		x.seen = 0;
 		rc = mu_store_log_since(node->store, node->log_seq, LOG_BATCH,
 		                        push_entry, &x);
 	} while (rc == 0 && x.seen == LOG_BATCH); /* fewer: the log's end */
-	if (rc != 0)
-		mu_node_log(node, MU_LOG_ERROR, "cannot read the store log: %s",
+pushed:
+	if (rc < 0)
+		mu_node_log(node, MU_LOG_ERROR, "cannot push the new records: %s",
 		            mu_strerror(rc));
 	if (x.dropped > 0)
 		mu_node_log(node, MU_LOG_DEBUG,
 		            "%zu live pushes dropped: outboxes full (the next "
 		            "reconciliation sends them)",
 		            x.dropped);
-pump:
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || p->out.head == p->out.len)
 			continue;

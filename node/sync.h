@@ -138,11 +138,14 @@ struct mu_sync_asked {
 	uint64_t until;
 };
 
-/* A record stored as new, and the peer it came from (NULL: not a peer). */
+/* A record stored as new, and the peer it came from (NULL: not a peer).
+ * rec is the record as parsed in its batch, valid until the batch is freed
+ * after the commit's push (commit.c). */
 struct mu_sync_fresh {
 	uint8_t id[32];
 	uint8_t kind; /* enum mu_kind */
 	const struct mu_sync_peer *from;
+	const struct mu_record *rec;
 };
 
 struct mu_sync_pending {
