@@ -101,7 +101,7 @@ print_records(struct mu_cli *cli)
 
 	/* The walk over by_group and then each group's name read pages all
 	 * over the file, each fault mapping many around them: without a
-	 * budget a million records kept 1.2 GB mapped, a thousand names 35 MB.
+	 * budget, status on a large store would keep most of it mapped.
 	 * Without /proc nothing is given back, which costs memory only. */
 	(void)mu_store_set_map_budget(cli->store, MU_STORE_MAP_BUDGET);
 	rc = mu_store_counts(cli->store, &c, add_group, &l);

@@ -23,8 +23,8 @@
  * its records) until they are stored, a few hundred at once during a
  * catch-up. Given back to malloc as each commit ends, they made the heap
  * shrink and grow again by megabytes, a page fault for each 4 KiB it grew
- * by: 8-16 us apiece on the virtual machines of docs/BENCHMARKS.md. So the
- * node keeps them for the next messages, and frees them once a tick of the
+ * by, which virtual machines make dear (docs/BENCHMARKS.md, the machine).
+ * So the node keeps them for the next messages, and frees them once a tick of the
  * daemon passed without a batch taken (mu_sync_tick).
  */
 void

@@ -40,8 +40,8 @@ mu_sync_open(struct mu_node *node, struct mu_why *why)
 	/* From the scope's walk on; without /proc the pages stay mapped:
 	 * memory, never data. Not for a one-shot sync, which ends anyway:
 	 * catching up inserts all over the store's indexes, whose pages it
-	 * would fault in again after every give-back, about a fifth more CPU
-	 * (docs/BENCHMARKS.md, "Serve RSS"). */
+	 * would fault in again after every give-back (docs/BENCHMARKS.md,
+	 * "Serve RSS"). */
 	if (!node->once &&
 	    mu_store_set_map_budget(node->store, MU_STORE_MAP_BUDGET) != 0)
 		mu_node_log(node, MU_LOG_DEBUG,
