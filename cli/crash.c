@@ -25,6 +25,7 @@
 #endif
 #endif
 
+#ifndef NO_CRASH_HANDLER
 /* Written once, before any fault can happen: the handler only write()s. */
 static char message[1200];
 static size_t message_len;
@@ -39,6 +40,7 @@ on_fault(int sig)
 	(void)sig;
 	_exit(EXIT_FAILURE); /* a signal handler cannot return to main() */
 }
+#endif
 
 void
 mu_cli_crash_handler(const char *home_dir)
