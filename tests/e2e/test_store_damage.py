@@ -40,6 +40,17 @@ PAGE = 4096
 RUNS = 100
 SERVE_EVERY = 10
 SANITIZER = re.compile(r"Sanitizer|runtime error:")
+# Sanitizer builds have no fault handler of their own (cli/crash.c), so LMDB
+# faulting on a damaged page, the one crash a damaged store may still cause
+# (docs/SECURITY.md), is AddressSanitizer's SEGV report there, its first
+# frame inside liblmdb; a report of any other kind or place is a failure.
+LMDB_FAULT = re.compile(r"AddressSanitizer: SEGV on unknown address[^\n]*\n"
+                        r"(?:[^\n]*\n)*?\s*#0 0x[0-9a-f]+ +\(?[^\n]*liblmdb\.so")
+
+
+def lmdb_fault(err):
+    """Whether err is the sanitizers' report of a fault inside LMDB."""
+    return musterlib.SANITIZED and LMDB_FAULT.search(err) is not None
 SHORT_KEY = re.compile(r"^  mug1[0-9a-z]{8}\u2026[0-9a-z]{4}  \d+$")
 GEN = os.path.join(os.path.dirname(musterlib.BIN), "tests", "bench", "gen_records")
 
@@ -99,6 +110,8 @@ class StoreDamage(unittest.TestCase):
             got.rsplit("  ", 1)[1] == want.rsplit("  ", 1)[1]
 
     def judge(self, label, before, r, name):
+        if lmdb_fault(r.err):
+            return "error"
         self.assertGreaterEqual(r.rc, 0, "%s: muster %s died of signal %d: %r"
                                 % (label, name, -r.rc, r))
         self.assertIsNone(SANITIZER.search(r.err), "%s: %s: %r" % (label, name, r))
@@ -158,6 +171,8 @@ class StoreDamage(unittest.TestCase):
                     proc.wait()
         with open(err_path, errors="replace") as f:
             log = f.read()
+        if lmdb_fault(log):
+            return
         self.assertGreaterEqual(proc.returncode, 0, "%s: muster serve died of "
                                 "signal %d:\n%s" % (label, -proc.returncode,
                                                     log[-3000:]))
