@@ -85,7 +85,7 @@ alliance_addr(struct mu_cli *cli, const uint8_t with[MU_KEY_BYTES],
 static int
 apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t i;
 
 	if (l->n == 0)

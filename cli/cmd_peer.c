@@ -131,7 +131,7 @@ mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap)
 int
 mu_cli_addr_arg(const char *addr, const char *what)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_peer_addr_check(addr, &why) != 0)
 		return mu_cli_usage("%s: '%s' is not HOST:PORT: %s", what, addr,
@@ -165,7 +165,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	                                 "HOST:PORT [KEY]", 1,        2};
 	uint8_t key[MU_KEY_BYTES];
 	const uint8_t *expect;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t nargs;
 	int rc;
 

@@ -231,7 +231,7 @@ learn(struct mu_dial *d, struct peer_list *tab)
 {
 	struct mu_node *node = d->node;
 	struct learn_ctx lc;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct mu_addr a;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -511,7 +511,7 @@ announce(struct mu_dial *d)
 	const struct mu_record *one[1];
 	struct mu_record rec, built;
 	enum mu_put_result res;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct current cur;
 	struct mu_addr a;
 	uint8_t *buf = NULL;
