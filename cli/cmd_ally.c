@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "../protocol/buf.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -221,12 +222,11 @@ static int
 collect(void *ctx, const struct mu_alliance_view *view)
 {
 	struct allies *l = ctx;
-	struct ally *a, *v;
+	struct ally *a;
 	int rc;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
-		return MU_ENOMEM;
-	l->v = v;
+	if ((rc = mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*a), 8)) != 0)
+		return rc;
 	a = &l->v[l->n];
 	memset(a, 0, sizeof(*a));
 	memcpy(a->other, view->other, MU_KEY_BYTES);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../storage/local.h"
 #include "cli.h"
 #include "json_out.h"
@@ -87,11 +88,9 @@ static int
 collect(void *ctx, const struct mu_peer *p)
 {
 	struct mu_cli_peers *l = ctx;
-	struct mu_peer *v;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 8) != 0)
 		return MU_ENOMEM;
-	l->v = v;
 	l->v[l->n++] = *p;
 	return 0;
 }

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocol/buf.h"
 #include "../protocol/kind.h"
 #include "cli.h"
 
@@ -106,12 +105,6 @@ mu_cli_rec_free(struct mu_cli_rec *r)
 {
 	free(r->buf);
 	r->buf = NULL;
-}
-
-void *
-mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
-{
-	return mu_buf_grow_array(v, n, cap, size, first);
 }
 
 static int
