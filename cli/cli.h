@@ -207,13 +207,6 @@ int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
 /* Frees the copy; a zeroed struct is fine. */
 void mu_cli_rec_free(struct mu_cli_rec *r);
 
-/*
- * Makes room for element n of a growable array v of *cap elements of size
- * bytes, doubling it (first: the first capacity). Returns the array, moved
- * or not, or NULL when out of memory (v is then still the caller's).
- */
-void *mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
-
 /* Reads the current version at addr into *out, silently. Returns 0,
  * MU_ENOTFOUND (nothing current there, or deleted), or another error. */
 int mu_cli_lookup(struct mu_cli *cli, const struct mu_addr *addr,

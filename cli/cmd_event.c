@@ -257,7 +257,7 @@ apply_capacity(struct mu_event *ev, const char *text)
 static int
 apply_cause(struct mu_event *ev, const char *text)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (text[0] == '\0') {
 		ev->has_cause = false;
@@ -307,7 +307,7 @@ apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
 static int
 when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *zone)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_cli_when_parse(w, text, zone, &why) != 0)
 		return mu_cli_fail(MU_EINVAL, "--%s: %s", opt, why.text);
@@ -323,7 +323,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
             char zone_buf[MU_CLI_ZONE_SIZE])
 {
 	struct mu_cli_when ws, we;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	const char *zone = NULL;
 	bool old_all_day = ev->all_day, local = false;
 	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
@@ -571,7 +571,7 @@ print_ics(struct mu_cli *cli, const struct mu_cal_filter *f)
 {
 	char name[MU_ADDR_TEXT_SIZE + MU_CLI_NAME_SIZE + 32];
 	struct mu_buf out = MU_BUF_INIT;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc;
 
 	feed_name(cli, f, name, sizeof(name));
@@ -603,7 +603,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_event cause; /* for apply_cause(), which checks the address */
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int64_t from, to = MU_TIME_MAX + 1;
 	int rc, end;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../storage/local.h"
 #include "cli.h"
 #include "json_out.h"
@@ -87,11 +88,9 @@ static int
 collect(void *ctx, const struct mu_peer *p)
 {
 	struct mu_cli_peers *l = ctx;
-	struct mu_peer *v;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 8) != 0)
 		return MU_ENOMEM;
-	l->v = v;
 	l->v[l->n++] = *p;
 	return 0;
 }
@@ -131,7 +130,7 @@ mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap)
 int
 mu_cli_addr_arg(const char *addr, const char *what)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_peer_addr_check(addr, &why) != 0)
 		return mu_cli_usage("%s: '%s' is not HOST:PORT: %s", what, addr,
@@ -165,7 +164,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	                                 "HOST:PORT [KEY]", 1,        2};
 	uint8_t key[MU_KEY_BYTES];
 	const uint8_t *expect;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t nargs;
 	int rc;
 

@@ -45,7 +45,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"show", help, opts, "ADDR, ID or KEY", 1, 1};
 	struct mu_cli_rec r = {NULL, {0}};
-	struct mu_why why = {""}, kwhy = {""};
+	struct mu_why why = {0}, kwhy = {0};
 	uint8_t id[MU_ID_BYTES];
 	const char *args[1];
 	struct mu_addr addr;

@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../protocol/buf.h"
 #include "../protocol/kind.h"
 #include "cli.h"
 
 int
 mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc;
 
 	rc =
@@ -40,7 +39,7 @@ int
 mu_cli_open(struct mu_cli *cli, unsigned flags)
 {
 	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char *dir = NULL;
 	int rc;
 
@@ -108,12 +107,6 @@ mu_cli_rec_free(struct mu_cli_rec *r)
 	r->buf = NULL;
 }
 
-void *
-mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
-{
-	return mu_buf_grow_array(v, n, cap, size, first);
-}
-
 static int
 copy_one(void *ctx, const struct mu_record *rec)
 {
@@ -171,7 +164,7 @@ int
 mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                 struct mu_addr *addr)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char name[MU_CLI_NAME_SIZE];
 
 	if (mu_addr_from_text(addr, text, &why) != 0)
@@ -270,7 +263,7 @@ mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
 int
 mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_key_from_text(key, text, &why) != 0)
 		return mu_cli_fail(MU_EINVAL,

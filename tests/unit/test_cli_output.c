@@ -138,7 +138,7 @@ static void
 sign_and_parse(struct mu_record *in, struct signed_rec *out)
 {
 	uint8_t pk[MU_KEY_BYTES], sk[MU_SECRET_BYTES], seed[32], id[MU_ID_BYTES];
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t len;
 
 	memset(seed, 7, sizeof(seed));

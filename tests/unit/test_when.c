@@ -23,7 +23,7 @@ static int64_t
 parse_ok(const char *text, const char *zone)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc = mu_cli_when_parse(&w, text, zone, &why);
 
 	if (rc != 0)
@@ -36,7 +36,7 @@ static void
 parse_bad(const char *text, const char *zone, const char *want)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	assert_int_not_equal(mu_cli_when_parse(&w, text, zone, &why), 0);
 	if (strstr(why.text, want) == NULL)
@@ -71,7 +71,7 @@ static void
 test_local_berlin_across_dst(void **state)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	/* Winter: CET, UTC+1. */
@@ -116,7 +116,7 @@ static void
 test_date_only(void **state)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	assert_int_equal(mu_cli_when_parse(&w, "2026-12-05", "Europe/Berlin", &why), 0);
@@ -158,7 +158,7 @@ test_garbage_rejected(void **state)
 static void
 test_zone_check(void **state)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	assert_int_equal(mu_cli_zone_check("Europe/Berlin", &why), 0);
