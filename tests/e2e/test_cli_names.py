@@ -54,5 +54,53 @@ class GlobalOptionsAfterCommand(unittest.TestCase):
         self.assertEqual(res.out.strip(), other.key)
 
 
+class GroupsByNameOrKeyStart(unittest.TestCase):
+    def setUp(self):
+        self.a = Home(self, "names-a")
+        self.a.init("Riverside")
+        self.b = Home(self, "names-b")
+        self.b.init("Harbour Union")
+        self.c = Home(self, "names-c")
+        self.c.init("harbour union")
+        for h in (self.b, self.c):
+            self.a.import_file(h.export_file())
+
+    def test_by_name(self):
+        res = self.a.run("ally", "add", "Harbour Union")
+        err = assert_one_line_error(self, res, "fits 2 groups", "give more of the key")
+        self.assertIn(self.b.key[:16], err)
+        self.assertIn(self.c.key[:16], err)
+        # A start of the key picks one.
+        self.a.line("ally", "add", self.b.key[:12])
+        lst = self.a.json("ally", "list", "--json")
+        self.assertIn(self.b.key, json.dumps(lst))
+        self.assertNotIn(self.c.key, json.dumps(lst))
+
+    def test_group_filter_by_name(self):
+        y = future_year()
+        self.b.line("event", "add", "--title", "Harbour meeting",
+                    "--start", "%d-06-01T18:00Z" % y)
+        self.a.import_file(self.b.export_file("b2.muster"))
+        self.c.line("event", "add", "--title", "Other", "--start", "%d-06-02T18:00Z" % y)
+        self.a.import_file(self.c.export_file("c2.muster"))
+        out = self.a.json("event", "list", "--group", self.b.key[:14], "--json")
+        self.assertEqual([e["content"]["title"] for e in out], ["Harbour meeting"])
+        out = self.a.json("event", "list", "--group", "RIVERSIDE", "--json")
+        self.assertEqual(out, [])
+        self.a.fail("event", "list", "--group", "Nobody",
+                    parts=("--group", "no group known here is named 'Nobody'"))
+        self.a.fail("event", "list", "--group", "mug1zzzzzzzzzz",
+                    parts=("not a group key", "no group known here has a key that starts so"))
+
+    def test_follow_and_host_by_name(self):
+        self.a.fail("follow", "harbour union", parts=("fits 2 groups",))
+        y = future_year()
+        addr = self.a.line("event", "add", "--title", "Joint", "--start",
+                           "%d-06-03T18:00Z" % y, "--host", "Riverside",
+                           "--host", self.c.key[:12])
+        hosts = json.loads(self.a.ok("show", addr, "--json"))["content"]["hosts"]
+        self.assertEqual(hosts, [self.a.key, self.c.key])
+
+
 if __name__ == "__main__":
     main()
