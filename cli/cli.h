@@ -55,6 +55,8 @@ struct mu_cli {
 	struct mu_store *store;
 	int64_t
 	    now; /* the clock, read once at start: every record of a run shares it */
+	char
+	    d[MU_D_MAX + 1]; /* the d found by mu_cli_own_d(), which addresses borrow */
 };
 
 /* ---- crash.c --------------------------------------------------------- */
@@ -229,11 +231,23 @@ int mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 
 /*
  * Parses text as an address of kind `kind` (MU_KIND_NONE: any replaceable
- * kind) that belongs to our own group, for edit, cancel and delete.
- * addr->d borrows text. Returns 0, or prints why and returns the error.
+ * kind) that belongs to our own group, for edit, cancel and delete, or as a
+ * start of the d of one such record (mu_cli_own_d(): "91c2") when the store
+ * is open. addr->d borrows text or cli->d. Returns 0, or prints why and returns the
+ * error.
  */
 int mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                     struct mu_addr *addr);
+
+/*
+ * Finds the one record of our own group, of kind (MU_KIND_NONE: any
+ * replaceable kind), whose d starts with text, into *addr (addr->d borrows
+ * cli->d). The store must be open. Returns 0, MU_ENOTFOUND silently when
+ * none fits, or prints the records that fit when several do and returns
+ * MU_EINVAL.
+ */
+int mu_cli_own_d(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                 struct mu_addr *addr);
 
 /* mu_cli_open() with the secret key and mu_cli_own_addr() in one: the
  * start of a command that changes one of our records. */

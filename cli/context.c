@@ -168,13 +168,94 @@ mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 	return MU_ENOTFOUND;
 }
 
+/* The records of ours whose d starts with text, the first few kept. */
+#define MU_CLI_D_SHOWN 5
+struct d_hits {
+	const char *text;
+	size_t len, n;
+	enum mu_kind kind[MU_CLI_D_SHOWN];
+	char d[MU_CLI_D_SHOWN][MU_D_MAX + 1];
+};
+
+static int
+d_hit(void *ctx, const struct mu_record *rec)
+{
+	struct d_hits *h = ctx;
+
+	if (rec->d.len < h->len || memcmp(rec->d.ptr, h->text, h->len) != 0)
+		return 0;
+	if (h->n < MU_CLI_D_SHOWN) {
+		h->kind[h->n] = rec->kind;
+		memcpy(h->d[h->n], rec->d.ptr, rec->d.len);
+		h->d[h->n][rec->d.len] = '\0';
+	}
+	h->n++;
+	return 0;
+}
+
+int
+mu_cli_own_d(struct mu_cli *cli, const char *text, enum mu_kind kind,
+             struct mu_addr *addr)
+{
+	const struct mu_kind_def *def;
+	struct d_hits h;
+	char list[512] = "", one[MU_D_MAX + 32];
+	int k, rc = 0;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.text = text;
+	h.len = strlen(text);
+	for (k = 1; k < MU_KIND_COUNT && rc == 0; k++) {
+		def = mu_kind_def((enum mu_kind)k);
+		if (def == NULL || !def->replaceable ||
+		    (kind != MU_KIND_NONE && (enum mu_kind)k != kind))
+			continue;
+		rc = mu_store_list(cli->store, (enum mu_kind)k, cli->home->group, d_hit,
+		                   &h);
+	}
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot read our records: %s", mu_strerror(rc));
+	if (h.n == 0)
+		return MU_ENOTFOUND;
+	if (h.n > 1) {
+		for (i = 0; i < h.n && i < MU_CLI_D_SHOWN; i++) {
+			snprintf(one, sizeof(one), "%s%s/%s", i > 0 ? ", " : "",
+			         mu_kind_name(h.kind[i]), h.d[i]);
+			strncat(list, one, sizeof(list) - strlen(list) - 1);
+		}
+		return mu_cli_fail(MU_EINVAL,
+		                   "'%s' starts %zu of our records: %s%s; give more of "
+		                   "it, or the whole address",
+		                   text, h.n, list, h.n > MU_CLI_D_SHOWN ? ", …" : "");
+	}
+	memset(addr, 0, sizeof(*addr));
+	memcpy(addr->group, cli->home->group, MU_KEY_BYTES);
+	addr->kind = h.kind[0];
+	memcpy(cli->d, h.d[0], sizeof(cli->d));
+	addr->d = mu_cli_str(cli->d);
+	return 0;
+}
+
 int
 mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                 struct mu_addr *addr)
 {
 	struct mu_why why = {""};
 	char name[MU_CLI_NAME_SIZE];
+	int rc;
 
+	if (cli->store != NULL && mu_cli_d_prefix(text) &&
+	    mu_addr_from_text(addr, text, &why) != 0) {
+		rc = mu_cli_own_d(cli, text, kind, addr);
+		if (rc != MU_ENOTFOUND)
+			return rc;
+		return mu_cli_fail(MU_EINVAL,
+		                   "no %s of ours has an address ending /%s…; "
+		                   "`muster %s list` shows them",
+		                   kind != MU_KIND_NONE ? mu_kind_name(kind) : "record",
+		                   text, kind == MU_KIND_CAUSE ? "cause" : "event");
+	}
 	if (mu_addr_from_text(addr, text, &why) != 0)
 		return mu_cli_fail(
 		    MU_EINVAL,

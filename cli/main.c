@@ -207,7 +207,7 @@ command_words(int argc, char **argv, int cmd, bool json, const char **home, char
 static int
 run(int argc, char **argv)
 {
-	struct mu_cli cli = {NULL, NULL, NULL, 0};
+	struct mu_cli cli = {NULL, NULL, NULL, 0, ""};
 	const struct command *c;
 	const char *home_opt = NULL, *env;
 	char *home_dir = NULL, **words = NULL;

@@ -6,6 +6,7 @@ import json
 import os
 import unittest
 
+import recbuild
 from musterlib import Home, main, run, assert_one_line_error, check_no_secrets, future_year
 
 
@@ -100,6 +101,43 @@ class GroupsByNameOrKeyStart(unittest.TestCase):
                            "--host", self.c.key[:12])
         hosts = json.loads(self.a.ok("show", addr, "--json"))["content"]["hosts"]
         self.assertEqual(hosts, [self.a.key, self.c.key])
+
+
+class OwnRecordsByDStart(unittest.TestCase):
+    def setUp(self):
+        self.h = Home(self, "dstart")
+        self.h.init("Riverside")
+        self.y = future_year()
+
+    def test_edit_show_cancel_by_d_start(self):
+        addr = self.h.line("event", "add", "--title", "Assembly",
+                           "--start", "%d-06-01T18:00Z" % self.y)
+        d = addr.rsplit("/", 1)[1]
+        self.assertEqual(self.h.line("event", "edit", d[:4], "--title", "Plenary"), addr)
+        rec = json.loads(self.h.ok("show", d[:6], "--json"))
+        self.assertEqual((rec["address"], rec["content"]["title"]), (addr, "Plenary"))
+        self.assertEqual(self.h.line("event", "cancel", d[:5]), addr)
+        self.h.fail("event", "edit", "zzzz", "--title", "x",
+                    parts=("no event of ours", "/zzzz"))
+        self.h.fail("show", "zzzz", parts=("no record of ours", "/zzzz"))
+        # Too short a start is not taken for one.
+        self.h.fail("event", "edit", d[:3], "--title", "x", parts=("not a record address",))
+
+    def test_ambiguous_start_lists_them(self):
+        recs = recbuild.causes(self.h.secret(), 2, prefix="abcd")
+        path = os.path.join(self.h.tmp, "c.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream(recs))
+        self.h.import_file(path)
+        err = self.h.fail("show", "abcd", parts=("starts 2 of our records",
+                                                  "give more of it"))
+        self.assertIn("cause/abcd0", err)
+        self.assertIn("cause/abcd1", err)
+        self.h.fail("delete", "abcd", parts=("starts 2 of our records",))
+        self.assertEqual(json.loads(self.h.ok("show", "abcd1", "--json"))["d"], "abcd1")
+        self.h.line("cause", "edit", "abcd0", "--title", "Rent")
+        self.assertEqual(json.loads(self.h.ok("show", "abcd0", "--json"))
+                         ["content"]["title"], "Rent")
 
 
 if __name__ == "__main__":
