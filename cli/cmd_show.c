@@ -86,7 +86,8 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 				    rc,
 				    "'%s' is not a record address, id or group key, "
 				    "and no record of ours has an address ending "
-				    "/%s…; addresses look like mug1…/event/…",
+				    "/%s…; addresses look like mug1…/event/…, ids "
+				    "are 64 hex digits",
 				    args[0], args[0]);
 			if (rc != 0)
 				return rc;
