@@ -125,7 +125,7 @@ open_with(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char **a
 	rc = mu_cli_parse(spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_key_arg(with, args[0], spec->name)) != 0)
+	if ((rc = mu_cli_key_arg(cli, with, args[0], spec->name)) != 0)
 		return rc;
 	return mu_cli_open(cli, MU_CLI_SECRET);
 }

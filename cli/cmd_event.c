@@ -278,7 +278,7 @@ apply_cause(struct mu_event *ev, const char *text)
 }
 
 static int
-apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
+apply_hosts(struct mu_cli *cli, struct mu_event *ev, const struct mu_cli_list *l)
 {
 	size_t i;
 	int rc;
@@ -295,7 +295,7 @@ apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
 		                   "at most %d hosts",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
-		rc = mu_cli_key_arg(ev->hosts[i], l->v[i], "--host");
+		rc = mu_cli_key_arg(cli, ev->hosts[i], l->v[i], "--host");
 		if (rc != 0)
 			return rc;
 	}
@@ -386,7 +386,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 }
 
 static int
-apply(struct mu_event *ev, const struct event_opts *o, bool adding,
+apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool adding,
       char zone_buf[MU_CLI_ZONE_SIZE])
 {
 	struct mu_location *loc = &ev->location;
@@ -425,7 +425,7 @@ apply(struct mu_event *ev, const struct event_opts *o, bool adding,
 	if ((rc = mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, ev->tags,
 	                          &ev->ntags)) != 0)
 		return rc;
-	return apply_hosts(ev, &o->hosts);
+	return apply_hosts(cli, ev, &o->hosts);
 }
 
 static int
@@ -447,7 +447,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 		                    "`muster event add --help`");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
-	rc = apply(&rec.c.event, &o, true, zone_buf);
+	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
 	if (rc != 0)
 		return rc;
 	return mu_cli_open_publish(cli, &rec, "create event");
@@ -466,7 +466,7 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 	rc = mu_cli_edit_own(cli, addr_text, MU_KIND_EVENT, &cur, &rec);
 	if (rc != 0)
 		return rc;
-	rc = apply(&rec.c.event, o, false, zone_buf);
+	rc = apply(cli, &rec.c.event, o, false, zone_buf);
 	if (rc == 0)
 		rc = mu_cli_publish(cli, &rec, what);
 	mu_cli_rec_free(&cur);
@@ -641,7 +641,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (to <= from)
 		return mu_cli_usage("event list: --to must be later than --from");
 	if (group_text != NULL) {
-		if ((rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
+		if ((rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
 			return rc;
 		ctx.f.group = group;
 	}

@@ -361,7 +361,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_peer_args(args, nargs, "sync", key, &expect)) != 0)
+	if ((rc = mu_cli_peer_args(cli, args, nargs, "sync", key, &expect)) != 0)
 		return rc;
 	if (network != NULL && (rc = network_arg(network)) != 0)
 		return rc;

@@ -139,7 +139,7 @@ mu_cli_addr_arg(const char *addr, const char *what)
 }
 
 int
-mu_cli_peer_args(const char **args, size_t nargs, const char *what,
+mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs, const char *what,
                  uint8_t key[MU_KEY_BYTES], const uint8_t **expect)
 {
 	int rc;
@@ -148,7 +148,7 @@ mu_cli_peer_args(const char **args, size_t nargs, const char *what,
 	if ((rc = mu_cli_addr_arg(args[0], what)) != 0)
 		return rc;
 	if (nargs == 2) {
-		if ((rc = mu_cli_key_arg(key, args[1], what)) != 0)
+		if ((rc = mu_cli_key_arg(cli, key, args[1], what)) != 0)
 			return rc;
 		*expect = key;
 	}
@@ -171,7 +171,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_peer_args(args, nargs, "peer add", key, &expect)) != 0)
+	if ((rc = mu_cli_peer_args(cli, args, nargs, "peer add", key, &expect)) != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
@@ -344,7 +344,7 @@ follow_one(struct mu_cli *cli, const char *name, const char *text, bool on)
 	uint8_t key[MU_KEY_BYTES];
 	int rc;
 
-	if ((rc = mu_cli_key_arg(key, text, name)) != 0)
+	if ((rc = mu_cli_key_arg(cli, key, text, name)) != 0)
 		return rc;
 	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail(MU_EINVAL,

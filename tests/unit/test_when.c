@@ -87,9 +87,23 @@ test_local_berlin_across_dst(void **state)
 	                 parse_ok("2026-03-29T01:00Z", NULL));
 	parse_bad("2026-03-29T02:30", "Europe/Berlin",
 	          "does not exist in Europe/Berlin");
-	/* 2026-10-25: 02:30 happens twice; the first (CEST) is taken. */
-	assert_int_equal(parse_ok("2026-10-25T02:30", "Europe/Berlin"),
+	/* 2026-10-25: 02:30 happens twice; which is meant is asked, naming
+	 * both offsets, and either given one is taken. */
+	parse_bad("2026-10-25T02:30", "Europe/Berlin",
+	          "happens twice in Europe/Berlin");
+	parse_bad("2026-10-25T02:30", "Europe/Berlin",
+	          "add +02:00 (the first) or "
+	          "+01:00 (the second)");
+	parse_bad("2026-11-01T01:30", "America/New_York",
+	          "add -04:00 (the first) "
+	          "or -05:00 (the second)");
+	assert_int_equal(parse_ok("2026-10-25T02:30+02:00", "Europe/Berlin"),
 	                 parse_ok("2026-10-25T00:30Z", NULL));
+	assert_int_equal(parse_ok("2026-10-25T02:30+01:00", "Europe/Berlin"),
+	                 parse_ok("2026-10-25T01:30Z", NULL));
+	/* The minutes on either side are not in doubt. */
+	assert_int_equal(parse_ok("2026-10-25T01:59", "Europe/Berlin"),
+	                 parse_ok("2026-10-24T23:59Z", NULL));
 	assert_int_equal(parse_ok("2026-10-25T03:30", "Europe/Berlin"),
 	                 parse_ok("2026-10-25T02:30Z", NULL));
 
