@@ -14,6 +14,7 @@
  *   fail.c     the one-line error messages
  *   context.c  opening the home and the store, copying records out of it,
  *              group names, looking up our own records to edit them
+ *   names.c    groups by name or key start, records by d start
  *   publish.c  build, sign, store and print a new record
  *   when.c     time input and output (when.h)
  *   json_out.c records as JSON (json_out.h)
@@ -54,6 +55,8 @@ struct mu_cli {
 	struct mu_store *store;
 	int64_t
 	    now; /* the clock, read once at start: every record of a run shares it */
+	char
+	    d[MU_D_MAX + 1]; /* the d found by mu_cli_own_d(), which addresses borrow */
 };
 
 /* ---- crash.c --------------------------------------------------------- */
@@ -207,13 +210,6 @@ int mu_cli_rec_copy(struct mu_cli_rec *out, const struct mu_record *rec);
 /* Frees the copy; a zeroed struct is fine. */
 void mu_cli_rec_free(struct mu_cli_rec *r);
 
-/*
- * Makes room for element n of a growable array v of *cap elements of size
- * bytes, doubling it (first: the first capacity). Returns the array, moved
- * or not, or NULL when out of memory (v is then still the caller's).
- */
-void *mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first);
-
 /* Reads the current version at addr into *out, silently. Returns 0,
  * MU_ENOTFOUND (nothing current there, or deleted), or another error. */
 int mu_cli_lookup(struct mu_cli *cli, const struct mu_addr *addr,
@@ -228,11 +224,23 @@ int mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 
 /*
  * Parses text as an address of kind `kind` (MU_KIND_NONE: any replaceable
- * kind) that belongs to our own group, for edit, cancel and delete.
- * addr->d borrows text. Returns 0, or prints why and returns the error.
+ * kind) that belongs to our own group, for edit, cancel and delete, or as a
+ * start of the d of one such record (mu_cli_own_d(): "91c2") when the store
+ * is open. addr->d borrows text or cli->d. Returns 0, or prints why and returns the
+ * error.
  */
 int mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                     struct mu_addr *addr);
+
+/*
+ * Finds the one record of our own group, of kind (MU_KIND_NONE: any
+ * replaceable kind), whose d starts with text, into *addr (addr->d borrows
+ * cli->d). The store must be open. Returns 0, MU_ENOTFOUND silently when
+ * none fits, or prints the records that fit when several do and returns
+ * MU_EINVAL.
+ */
+int mu_cli_own_d(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                 struct mu_addr *addr);
 
 /* mu_cli_open() with the secret key and mu_cli_own_addr() in one: the
  * start of a command that changes one of our records. */
@@ -256,12 +264,48 @@ bool mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
  * empty when it has none. */
 void mu_cli_profile_name(char out[MU_CLI_NAME_SIZE], const struct mu_record *rec);
 
-/* Parses a group key given on the command line; prints why on failure and
- * returns the error. what names the option or argument: "--group". */
-int mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what);
+/*
+ * Reads a group given on the command line into key: its whole key, the name
+ * of a group known here (one whose records are stored; ASCII case does not
+ * matter) or a start of a known key ("mug1gfprgk", at least
+ * MU_CLI_KEY_PREFIX_MIN characters). Opens the store read-only for the
+ * look-up when nothing of the home is open yet, and closes it again. A name
+ * or start that fits several groups is refused, listing them. Prints why on
+ * failure and returns the error. what names the option or argument:
+ * "--group".
+ */
+int mu_cli_key_arg(struct mu_cli *cli, uint8_t key[MU_KEY_BYTES], const char *text,
+                   const char *what);
 
 /* Makes a str from a NUL-terminated argument (empty means absent). */
 struct mu_str mu_cli_str(const char *s);
+
+/* ---- names.c --------------------------------------------------------- */
+
+/* A group known here, for mu_cli_match_groups(). */
+struct mu_cli_known {
+	uint8_t key[MU_KEY_BYTES];
+	char name[MU_CLI_NAME_SIZE]; /* empty when no profile is stored */
+};
+
+/* The shortest start of a key taken for the key: "mug1" and 6 more. */
+#define MU_CLI_KEY_PREFIX_MIN 10
+
+/*
+ * The groups of v[0..n) that text names: those whose name is text (ASCII
+ * case folded); when none, those whose key text starts with text, when
+ * text is a start of a key of at least MU_CLI_KEY_PREFIX_MIN characters.
+ * The first max indexes go to hits; returns how many matched.
+ */
+size_t mu_cli_match_groups(const struct mu_cli_known *v, size_t n, const char *text,
+                           size_t *hits, size_t max);
+
+/* The shortest start of a d taken for our own record's address: "91c2". */
+#define MU_CLI_D_PREFIX_MIN 4
+
+/* Whether text may be a start of a d (not an address): at least
+ * MU_CLI_D_PREFIX_MIN characters, no '/'. */
+bool mu_cli_d_prefix(const char *text);
 
 /* ---- publish.c ------------------------------------------------------- */
 
@@ -369,8 +413,9 @@ int mu_cli_addr_arg(const char *addr, const char *what);
 /* Checks the HOST:PORT [KEY] arguments (nargs of them) of `peer add` and
  * `sync`: with KEY, it goes into key and *expect points to key; without,
  * *expect is NULL. Returns 0, or prints why and returns the error. */
-int mu_cli_peer_args(const char **args, size_t nargs, const char *what,
-                     uint8_t key[MU_KEY_BYTES], const uint8_t **expect);
+int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
+                     const char *what, uint8_t key[MU_KEY_BYTES],
+                     const uint8_t **expect);
 
 /* ---- commands -------------------------------------------------------- */
 

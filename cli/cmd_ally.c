@@ -9,6 +9,7 @@
 
 #include <sodium.h>
 
+#include "../protocol/buf.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -85,7 +86,7 @@ alliance_addr(struct mu_cli *cli, const uint8_t with[MU_KEY_BYTES],
 static int
 apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t i;
 
 	if (l->n == 0)
@@ -124,7 +125,7 @@ open_with(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char **a
 	rc = mu_cli_parse(spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_key_arg(with, args[0], spec->name)) != 0)
+	if ((rc = mu_cli_key_arg(cli, with, args[0], spec->name)) != 0)
 		return rc;
 	return mu_cli_open(cli, MU_CLI_SECRET);
 }
@@ -221,12 +222,11 @@ static int
 collect(void *ctx, const struct mu_alliance_view *view)
 {
 	struct allies *l = ctx;
-	struct ally *a, *v;
+	struct ally *a;
 	int rc;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
-		return MU_ENOMEM;
-	l->v = v;
+	if ((rc = mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*a), 8)) != 0)
+		return rc;
 	a = &l->v[l->n];
 	memset(a, 0, sizeof(*a));
 	memcpy(a->other, view->other, MU_KEY_BYTES);

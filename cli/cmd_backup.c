@@ -44,7 +44,7 @@ mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{"force", MU_OPT_FLAG, &force},
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"backup", backup_help, opts, "FILE", 1, 1};
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	const char *args[1];
 	int rc;
 
@@ -64,7 +64,7 @@ mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"restore", restore_help, opts, "FILE", 1, 1};
 	struct mu_restore_info info;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	const char *args[1];
 	int rc;
 

@@ -174,7 +174,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (group_text != NULL &&
-	    (rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
+	    (rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
 		return rc;
 	rc = mu_cli_open(cli, MU_CLI_READONLY);
 	if (rc != 0)

@@ -107,7 +107,7 @@ check(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"check", help, opts, "", 0, 0};
 	struct mu_store_check_stats stats;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc;
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);

@@ -257,7 +257,7 @@ apply_capacity(struct mu_event *ev, const char *text)
 static int
 apply_cause(struct mu_event *ev, const char *text)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (text[0] == '\0') {
 		ev->has_cause = false;
@@ -278,7 +278,7 @@ apply_cause(struct mu_event *ev, const char *text)
 }
 
 static int
-apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
+apply_hosts(struct mu_cli *cli, struct mu_event *ev, const struct mu_cli_list *l)
 {
 	size_t i;
 	int rc;
@@ -295,7 +295,7 @@ apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
 		                   "at most %d hosts",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
-		rc = mu_cli_key_arg(ev->hosts[i], l->v[i], "--host");
+		rc = mu_cli_key_arg(cli, ev->hosts[i], l->v[i], "--host");
 		if (rc != 0)
 			return rc;
 	}
@@ -307,7 +307,7 @@ apply_hosts(struct mu_event *ev, const struct mu_cli_list *l)
 static int
 when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *zone)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_cli_when_parse(w, text, zone, &why) != 0)
 		return mu_cli_fail(MU_EINVAL, "--%s: %s", opt, why.text);
@@ -323,7 +323,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
             char zone_buf[MU_CLI_ZONE_SIZE])
 {
 	struct mu_cli_when ws, we;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	const char *zone = NULL;
 	bool old_all_day = ev->all_day, local = false;
 	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
@@ -386,7 +386,7 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 }
 
 static int
-apply(struct mu_event *ev, const struct event_opts *o, bool adding,
+apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool adding,
       char zone_buf[MU_CLI_ZONE_SIZE])
 {
 	struct mu_location *loc = &ev->location;
@@ -425,7 +425,7 @@ apply(struct mu_event *ev, const struct event_opts *o, bool adding,
 	if ((rc = mu_cli_strs_arg(&o->tags, "tag", MU_LIST_MAX, ev->tags,
 	                          &ev->ntags)) != 0)
 		return rc;
-	return apply_hosts(ev, &o->hosts);
+	return apply_hosts(cli, ev, &o->hosts);
 }
 
 static int
@@ -447,7 +447,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 		                    "`muster event add --help`");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
-	rc = apply(&rec.c.event, &o, true, zone_buf);
+	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
 	if (rc != 0)
 		return rc;
 	return mu_cli_open_publish(cli, &rec, "create event");
@@ -466,7 +466,7 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 	rc = mu_cli_edit_own(cli, addr_text, MU_KIND_EVENT, &cur, &rec);
 	if (rc != 0)
 		return rc;
-	rc = apply(&rec.c.event, o, false, zone_buf);
+	rc = apply(cli, &rec.c.event, o, false, zone_buf);
 	if (rc == 0)
 		rc = mu_cli_publish(cli, &rec, what);
 	mu_cli_rec_free(&cur);
@@ -571,7 +571,7 @@ print_ics(struct mu_cli *cli, const struct mu_cal_filter *f)
 {
 	char name[MU_ADDR_TEXT_SIZE + MU_CLI_NAME_SIZE + 32];
 	struct mu_buf out = MU_BUF_INIT;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc;
 
 	feed_name(cli, f, name, sizeof(name));
@@ -603,7 +603,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_event cause; /* for apply_cause(), which checks the address */
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int64_t from, to = MU_TIME_MAX + 1;
 	int rc, end;
 
@@ -641,7 +641,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (to <= from)
 		return mu_cli_usage("event list: --to must be later than --from");
 	if (group_text != NULL) {
-		if ((rc = mu_cli_key_arg(group, group_text, "--group")) != 0)
+		if ((rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
 			return rc;
 		ctx.f.group = group;
 	}

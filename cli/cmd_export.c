@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../protocol/buf.h"
 #include "../protocol/export.h"
 #include "../storage/ingest.h"
 #include "cli.h"
@@ -242,11 +243,11 @@ static int
 cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **out,
     size_t *n, struct tally *t, bool *broken)
 {
-	struct mu_ingest_span *spans = NULL, *ns;
+	struct mu_ingest_span *spans = NULL;
 	const uint8_t *rec;
 	size_t rec_len, cap = 0;
 	struct mu_why why;
-	int next;
+	int next, rc;
 
 	*n = 0;
 	for (;;) {
@@ -276,13 +277,10 @@ cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **o
 			*broken = true;
 			break;
 		}
-		if (*n == cap) {
-			cap = cap != 0 ? 2 * cap : 1024;
-			if ((ns = realloc(spans, cap * sizeof(*spans))) == NULL) {
-				free(spans);
-				return mu_cli_fail(MU_ENOMEM, "out of memory");
-			}
-			spans = ns;
+		rc = mu_buf_grow_array(&spans, &cap, *n + 1, sizeof(*spans), 1024);
+		if (rc != 0) {
+			free(spans);
+			return mu_cli_fail(MU_ENOMEM, "out of memory");
 		}
 		spans[(*n)++] = (struct mu_ingest_span){rec, rec_len};
 	}

@@ -56,7 +56,7 @@ static int
 check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 {
 	struct mu_record tmp = *rec;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	uint8_t *sk, *out = NULL, id[MU_ID_BYTES];
 	size_t len;
 	int rc;
@@ -88,7 +88,7 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"init", help, opts, "", 0, 0};
 	char fallback[256], key[MU_KEY_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE];
 	uint8_t group[MU_KEY_BYTES];
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct mu_record rec;
 	int rc;
 

@@ -150,7 +150,7 @@ static int
 limits_env(struct mu_node_limits *l)
 {
 	const char *text = getenv("MUSTER_LIMITS");
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (text == NULL || mu_node_limits_parse(l, text, &why) == 0)
 		return 0;
@@ -257,7 +257,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
 	char running[MU_PEER_ADDR_MAX + 64];
 	struct mu_node_opts o;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t i;
 	int rc;
 
@@ -354,14 +354,14 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	uint8_t key[MU_KEY_BYTES];
 	const uint8_t *expect;
 	struct mu_node_opts o;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t nargs;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_peer_args(args, nargs, "sync", key, &expect)) != 0)
+	if ((rc = mu_cli_peer_args(cli, args, nargs, "sync", key, &expect)) != 0)
 		return rc;
 	if (network != NULL && (rc = network_arg(network)) != 0)
 		return rc;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../storage/local.h"
 #include "cli.h"
 #include "json_out.h"
@@ -87,11 +88,9 @@ static int
 collect(void *ctx, const struct mu_peer *p)
 {
 	struct mu_cli_peers *l = ctx;
-	struct mu_peer *v;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 8) != 0)
 		return MU_ENOMEM;
-	l->v = v;
 	l->v[l->n++] = *p;
 	return 0;
 }
@@ -131,7 +130,7 @@ mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap)
 int
 mu_cli_addr_arg(const char *addr, const char *what)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	if (mu_peer_addr_check(addr, &why) != 0)
 		return mu_cli_usage("%s: '%s' is not HOST:PORT: %s", what, addr,
@@ -140,7 +139,7 @@ mu_cli_addr_arg(const char *addr, const char *what)
 }
 
 int
-mu_cli_peer_args(const char **args, size_t nargs, const char *what,
+mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs, const char *what,
                  uint8_t key[MU_KEY_BYTES], const uint8_t **expect)
 {
 	int rc;
@@ -149,7 +148,7 @@ mu_cli_peer_args(const char **args, size_t nargs, const char *what,
 	if ((rc = mu_cli_addr_arg(args[0], what)) != 0)
 		return rc;
 	if (nargs == 2) {
-		if ((rc = mu_cli_key_arg(key, args[1], what)) != 0)
+		if ((rc = mu_cli_key_arg(cli, key, args[1], what)) != 0)
 			return rc;
 		*expect = key;
 	}
@@ -165,14 +164,14 @@ add(struct mu_cli *cli, int argc, char **argv)
 	                                 "HOST:PORT [KEY]", 1,        2};
 	uint8_t key[MU_KEY_BYTES];
 	const uint8_t *expect;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t nargs;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return rc;
-	if ((rc = mu_cli_peer_args(args, nargs, "peer add", key, &expect)) != 0)
+	if ((rc = mu_cli_peer_args(cli, args, nargs, "peer add", key, &expect)) != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
@@ -345,7 +344,7 @@ follow_one(struct mu_cli *cli, const char *name, const char *text, bool on)
 	uint8_t key[MU_KEY_BYTES];
 	int rc;
 
-	if ((rc = mu_cli_key_arg(key, text, name)) != 0)
+	if ((rc = mu_cli_key_arg(cli, key, text, name)) != 0)
 		return rc;
 	if (on && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail(MU_EINVAL,

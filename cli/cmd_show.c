@@ -45,10 +45,11 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"show", help, opts, "ADDR, ID or KEY", 1, 1};
 	struct mu_cli_rec r = {NULL, {0}};
-	struct mu_why why = {""}, kwhy = {""};
+	struct mu_why why = {0}, kwhy = {0};
 	uint8_t id[MU_ID_BYTES];
 	const char *args[1];
 	struct mu_addr addr;
+	bool bad;
 	int rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
@@ -74,7 +75,23 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			/* A bare group key: show that group's profile. */
 			addr.kind = MU_KIND_PROFILE;
 			addr.d = mu_cli_str("");
-		} else if (mu_addr_from_text(&addr, args[0], &why) != 0) {
+		} else if ((bad = mu_addr_from_text(&addr, args[0], &why) != 0) &&
+		           mu_cli_d_prefix(args[0])) {
+			/* One of our own records by a start of its d. */
+			if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+				return rc;
+			rc = mu_cli_own_d(cli, args[0], MU_KIND_NONE, &addr);
+			if (rc == MU_ENOTFOUND)
+				return mu_cli_fail(
+				    rc,
+				    "'%s' is not a record address, id or group key, "
+				    "and no record of ours has an address ending "
+				    "/%s…; addresses look like mug1…/event/…, ids "
+				    "are 64 hex digits",
+				    args[0], args[0]);
+			if (rc != 0)
+				return rc;
+		} else if (bad) {
 			return mu_cli_fail(
 			    MU_EINVAL,
 			    "'%s' is not a record address, id or group key: "
@@ -83,7 +100,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			    args[0],
 			    strchr(args[0], '/') != NULL ? why.text : kwhy.text);
 		}
-		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		if (cli->store == NULL && (rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
 			return rc;
 		if ((rc = mu_cli_get_current(cli, &addr, &r)) != 0)
 			return rc;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../protocol/kind.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
@@ -50,11 +51,9 @@ static int
 add_group(void *ctx, const uint8_t group[MU_KEY_BYTES], uint64_t n)
 {
 	struct group_counts *l = ctx;
-	struct group_count *v;
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 16)) == NULL)
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 16) != 0)
 		return MU_ENOMEM;
-	l->v = v;
 	memcpy(l->v[l->n].key, group, MU_KEY_BYTES);
 	l->v[l->n++].n = n;
 	return 0;
@@ -227,11 +226,9 @@ static int
 collect_key(void *ctx, const uint8_t key[MU_KEY_BYTES])
 {
 	struct keys *l = ctx;
-	uint8_t(*v)[MU_KEY_BYTES];
 
-	if ((v = mu_cli_grow(l->v, l->n, &l->cap, sizeof(*v), 8)) == NULL)
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 8) != 0)
 		return MU_ENOMEM;
-	l->v = v;
 	memcpy(l->v[l->n++], key, MU_KEY_BYTES);
 	return 0;
 }

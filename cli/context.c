@@ -11,6 +11,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../protocol/buf.h"
 #include "../protocol/kind.h"
@@ -19,7 +20,7 @@
 int
 mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc;
 
 	rc =
@@ -40,7 +41,7 @@ int
 mu_cli_open(struct mu_cli *cli, unsigned flags)
 {
 	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char *dir = NULL;
 	int rc;
 
@@ -108,12 +109,6 @@ mu_cli_rec_free(struct mu_cli_rec *r)
 	r->buf = NULL;
 }
 
-void *
-mu_cli_grow(void *v, size_t n, size_t *cap, size_t size, size_t first)
-{
-	return mu_buf_grow_array(v, n, cap, size, first);
-}
-
 static int
 copy_one(void *ctx, const struct mu_record *rec)
 {
@@ -167,13 +162,94 @@ mu_cli_get_current(struct mu_cli *cli, const struct mu_addr *addr,
 	return MU_ENOTFOUND;
 }
 
+/* The records of ours whose d starts with text, the first few kept. */
+#define MU_CLI_D_SHOWN 5
+struct d_hits {
+	const char *text;
+	size_t len, n;
+	enum mu_kind kind[MU_CLI_D_SHOWN];
+	char d[MU_CLI_D_SHOWN][MU_D_MAX + 1];
+};
+
+static int
+d_hit(void *ctx, const struct mu_record *rec)
+{
+	struct d_hits *h = ctx;
+
+	if (rec->d.len < h->len || memcmp(rec->d.ptr, h->text, h->len) != 0)
+		return 0;
+	if (h->n < MU_CLI_D_SHOWN) {
+		h->kind[h->n] = rec->kind;
+		memcpy(h->d[h->n], rec->d.ptr, rec->d.len);
+		h->d[h->n][rec->d.len] = '\0';
+	}
+	h->n++;
+	return 0;
+}
+
+int
+mu_cli_own_d(struct mu_cli *cli, const char *text, enum mu_kind kind,
+             struct mu_addr *addr)
+{
+	const struct mu_kind_def *def;
+	struct d_hits h;
+	char list[512] = "", one[MU_D_MAX + 32];
+	int k, rc = 0;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.text = text;
+	h.len = strlen(text);
+	for (k = 1; k < MU_KIND_COUNT && rc == 0; k++) {
+		def = mu_kind_def((enum mu_kind)k);
+		if (def == NULL || !def->replaceable ||
+		    (kind != MU_KIND_NONE && (enum mu_kind)k != kind))
+			continue;
+		rc = mu_store_list(cli->store, (enum mu_kind)k, cli->home->group, d_hit,
+		                   &h);
+	}
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot read our records: %s", mu_strerror(rc));
+	if (h.n == 0)
+		return MU_ENOTFOUND;
+	if (h.n > 1) {
+		for (i = 0; i < h.n && i < MU_CLI_D_SHOWN; i++) {
+			snprintf(one, sizeof(one), "%s%s/%s", i > 0 ? ", " : "",
+			         mu_kind_name(h.kind[i]), h.d[i]);
+			strncat(list, one, sizeof(list) - strlen(list) - 1);
+		}
+		return mu_cli_fail(MU_EINVAL,
+		                   "'%s' starts %zu of our records: %s%s; give more of "
+		                   "it, or the whole address",
+		                   text, h.n, list, h.n > MU_CLI_D_SHOWN ? ", …" : "");
+	}
+	memset(addr, 0, sizeof(*addr));
+	memcpy(addr->group, cli->home->group, MU_KEY_BYTES);
+	addr->kind = h.kind[0];
+	memcpy(cli->d, h.d[0], sizeof(cli->d));
+	addr->d = mu_cli_str(cli->d);
+	return 0;
+}
+
 int
 mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
                 struct mu_addr *addr)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char name[MU_CLI_NAME_SIZE];
+	int rc;
 
+	if (cli->store != NULL && mu_cli_d_prefix(text) &&
+	    mu_addr_from_text(addr, text, &why) != 0) {
+		rc = mu_cli_own_d(cli, text, kind, addr);
+		if (rc != MU_ENOTFOUND)
+			return rc;
+		return mu_cli_fail(MU_EINVAL,
+		                   "no %s of ours has an address ending /%s…; "
+		                   "`muster %s list` shows them",
+		                   kind != MU_KIND_NONE ? mu_kind_name(kind) : "record",
+		                   text, kind == MU_KIND_CAUSE ? "cause" : "event");
+	}
 	if (mu_addr_from_text(addr, text, &why) != 0)
 		return mu_cli_fail(
 		    MU_EINVAL,
@@ -267,17 +343,140 @@ mu_cli_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
 	return false;
 }
 
-int
-mu_cli_key_arg(uint8_t key[MU_KEY_BYTES], const char *text, const char *what)
-{
-	struct mu_why why = {""};
+/* The groups known here: every group with stored records, and its name. */
+struct known {
+	struct mu_cli_known *v;
+	size_t n, cap;
+};
 
-	if (mu_key_from_text(key, text, &why) != 0)
-		return mu_cli_fail(MU_EINVAL,
-		                   "%s: '%s' is not a group key: %s; a key is the "
-		                   "62-character mug1… text that `muster id` prints",
-		                   what, text, why.text);
+static int
+add_known(void *ctx, const uint8_t group[MU_KEY_BYTES], uint64_t n)
+{
+	struct known *k = ctx;
+	struct mu_cli_known *v;
+
+	(void)n;
+	if (mu_buf_grow_array(&k->v, &k->cap, k->n + 1, sizeof(*k->v), 16) != 0)
+		return MU_ENOMEM;
+	v = k->v;
+	memcpy(v[k->n].key, group, MU_KEY_BYTES);
+	v[k->n++].name[0] = '\0';
 	return 0;
+}
+
+static int
+by_key(const void *a, const void *b)
+{
+	return memcmp(a, ((const struct mu_cli_known *)b)->key, MU_KEY_BYTES);
+}
+
+static int
+name_known(void *ctx, const struct mu_record *rec)
+{
+	struct known *k = ctx;
+	struct mu_cli_known *g;
+
+	/* Both walks go in key order: the counts' groups are sorted. */
+	g = bsearch(rec->group, k->v, k->n, sizeof(*k->v), by_key);
+	if (g != NULL)
+		mu_cli_profile_name(g->name, rec);
+	return 0;
+}
+
+/* Reads the known groups into *k (k->v is the caller's to free). */
+static int
+load_known(struct mu_cli *cli, struct known *k)
+{
+	struct mu_store_counts counts;
+	int rc;
+
+	rc = mu_store_counts(cli->store, &counts, add_known, k);
+	if (rc == 0)
+		rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, name_known, k);
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot read the groups known here: %s",
+		                   mu_strerror(rc));
+	return 0;
+}
+
+/* Prints that text fits several groups, naming up to hits_n of them. */
+static int
+ambiguous_group(const struct known *k, const size_t *hits, size_t n, size_t shown,
+                const char *text, const char *what)
+{
+	char list[512] = "", one[MU_CLI_NAME_SIZE + MU_KEY_TEXT_SIZE + 8];
+	char key[MU_KEY_TEXT_SIZE];
+	size_t i;
+
+	for (i = 0; i < shown; i++) {
+		mu_key_to_text(key, k->v[hits[i]].key);
+		snprintf(one, sizeof(one), "%s%s (%.16s…)", i > 0 ? "; " : "",
+		         k->v[hits[i]].name[0] != '\0' ? k->v[hits[i]].name : "no name",
+		         key);
+		strncat(list, one, sizeof(list) - strlen(list) - 1);
+	}
+	return mu_cli_fail(MU_EINVAL,
+	                   "%s: '%s' fits %zu groups: %s%s; give more of the key, or "
+	                   "the whole key (`muster ally list` shows them)",
+	                   what, text, n, list, n > shown ? "; …" : "");
+}
+
+#define MU_CLI_HITS_SHOWN 5
+
+int
+mu_cli_key_arg(struct mu_cli *cli, uint8_t key[MU_KEY_BYTES], const char *text,
+               const char *what)
+{
+	struct mu_why why = {0};
+	struct known k = {NULL, 0, 0};
+	size_t hits[MU_CLI_HITS_SHOWN], n = 0;
+	bool opened = false;
+	int rc;
+
+	if (mu_key_from_text(key, text, &why) == 0)
+		return 0;
+	/* A whole key with a typo: the checksum's word is the useful one. */
+	if (strlen(text) == MU_KEY_TEXT_LEN)
+		goto not_key;
+	if (cli->store == NULL) {
+		if (cli->home != NULL)
+			goto not_key; /* the command opened the home alone */
+		if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+			return rc;
+		opened = true;
+	}
+	rc = load_known(cli, &k);
+	if (rc == 0)
+		n = mu_cli_match_groups(k.v, k.n, text, hits, MU_CLI_HITS_SHOWN);
+	if (rc == 0 && n == 1)
+		memcpy(key, k.v[hits[0]].key, MU_KEY_BYTES);
+	else if (rc == 0 && n > 1)
+		rc = ambiguous_group(&k, hits, n,
+		                     MU_CLI_HITS_SHOWN < n ? MU_CLI_HITS_SHOWN : n,
+		                     text, what);
+	free(k.v);
+	if (opened)
+		mu_cli_close(cli);
+	if (rc != 0 || n == 1)
+		return rc;
+	if (strncasecmp(text, "mug1", 4) != 0)
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s: no group known here is named '%s'; give its "
+		                   "name as `muster ally list` shows it, or its key "
+		                   "(the mug1… text that `muster id` prints)",
+		                   what, text);
+	if (strlen(text) >= MU_CLI_KEY_PREFIX_MIN)
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s: '%s' is not a group key: %s, and no group "
+		                   "known here has a key that starts so; give the "
+		                   "whole key (the 62-character mug1… text that "
+		                   "`muster id` prints)",
+		                   what, text, why.text);
+not_key:
+	return mu_cli_fail(MU_EINVAL,
+	                   "%s: '%s' is not a group key: %s; a key is the "
+	                   "62-character mug1… text that `muster id` prints",
+	                   what, text, why.text);
 }
 
 struct mu_str

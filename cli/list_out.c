@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../protocol/scope.h"
 #include "json_out.h"
 
@@ -34,10 +35,10 @@ name_insert(struct mu_cli_lister *l, const uint8_t key[MU_KEY_BYTES])
 
 	if (found)
 		return &l->names[i];
-	v = mu_cli_grow(l->names, l->nnames, &l->cap_names, sizeof(*v), 64);
-	if (v == NULL)
+	if (mu_buf_grow_array(&l->names, &l->cap_names, l->nnames + 1, sizeof(*v),
+	                      64) != 0)
 		return NULL;
-	l->names = v;
+	v = l->names;
 	memmove(&v[i + 1], &v[i], (l->nnames - i) * sizeof(*v));
 	l->nnames++;
 	memcpy(v[i].key, key, MU_KEY_BYTES);

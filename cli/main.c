@@ -49,7 +49,7 @@ static const char help[] =
     "muster - a peer-to-peer organizing node. Your group publishes causes,\n"
     "events and alliances as signed records; allied groups share them.\n"
     "\n"
-    "Usage: muster [--home DIR] COMMAND [OPTIONS]\n"
+    "Usage: muster [--home DIR] COMMAND [OPTIONS] [--home DIR]\n"
     "\n"
     "Commands:\n"
     "  init [--name NAME]        create this node: its home, group key and profile\n"
@@ -77,9 +77,10 @@ static const char help[] =
     "  --network NAME            (serve, sync) join another network than\n"
     "                            \"muster\"; for tests\n"
     "\n"
-    "Global options (they go before the command):\n"
+    "Global options (before or after the command):\n"
     "  --home DIR   the node's home directory. Default: $MUSTER_HOME, else\n"
     "               $XDG_DATA_HOME/muster, else ~/.local/share/muster\n"
+    "  --json       machine-readable output, for the commands that have it\n"
     "  --help       this text; `muster COMMAND --help` explains a command\n"
     "  --version    print the version\n"
     "\n"
@@ -137,14 +138,81 @@ size_thread_pool(void)
 	setenv("UV_THREADPOOL_SIZE", n, 0);
 }
 
+/*
+ * Takes the global option at argv[i] ("--home DIR", "--home=DIR") into
+ * *home. Returns how many words it used (0: argv[i] is no global option),
+ * or MU_CLI_EUSAGE after saying what is wrong.
+ */
+static int
+global_opt(int argc, char **argv, int i, const char **home)
+{
+	int used;
+
+	if (strcmp(argv[i], "--home") == 0) {
+		if (i + 1 == argc)
+			return mu_cli_usage("--home needs a directory: muster "
+			                    "--home DIR COMMAND");
+		*home = argv[i + 1];
+		used = 2;
+	} else if (strncmp(argv[i], "--home=", 7) == 0) {
+		*home = argv[i] + 7;
+		used = 1;
+	} else {
+		return 0;
+	}
+	if ((*home)[0] == '\0')
+		return mu_cli_usage("--home needs a directory, not an empty "
+		                    "string");
+	return used;
+}
+
+/*
+ * The command's words, argv[cmd..argc), into out (room for argc + 1), with
+ * the global options that follow the command taken out, so that `muster
+ * event list --home DIR` is `muster --home DIR event list`; a --json given
+ * before the command joins the command's own options. Words after "--" are
+ * the command's. The command's parser reads an option's value even when it
+ * starts with a dash, so a value "--home" must be written --title=--home.
+ * Returns the number of words, or MU_CLI_EUSAGE after saying why.
+ */
+static int
+command_words(int argc, char **argv, int cmd, bool json, const char **home, char **out)
+{
+	bool options = true;
+	int i, n = 0, used;
+
+	for (i = cmd; i < argc; i++) {
+		if (options && strcmp(argv[i], "--") == 0) {
+			if (json)
+				out[n++] = "--json";
+			json = false;
+			options = false;
+		} else if (options && i > cmd) {
+			used = global_opt(argc, argv, i, home);
+			if (used < 0)
+				return used;
+			if (used > 0) {
+				i += used - 1;
+				continue;
+			}
+		}
+		out[n++] = argv[i];
+	}
+	if (json)
+		out[n++] = "--json";
+	out[n] = NULL;
+	return n;
+}
+
 static int
 run(int argc, char **argv)
 {
-	struct mu_cli cli = {NULL, NULL, NULL, 0};
+	struct mu_cli cli = {NULL, NULL, NULL, 0, ""};
 	const struct command *c;
 	const char *home_opt = NULL, *env;
-	char *home_dir = NULL;
-	int i, rc;
+	char *home_dir = NULL, **words = NULL;
+	bool json = false, missing = false;
+	int i, n, rc, used;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -155,22 +223,19 @@ run(int argc, char **argv)
 			printf("muster %s\n", MUSTER_VERSION);
 			return 0;
 		}
-		if (strcmp(argv[i], "--home") == 0) {
-			if (i + 1 == argc)
-				return mu_cli_usage("--home needs a directory: muster "
-				                    "--home DIR COMMAND");
-			home_opt = argv[++i];
-		} else if (strncmp(argv[i], "--home=", 7) == 0) {
-			home_opt = argv[i] + 7;
-		} else {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
+		used = global_opt(argc, argv, i, &home_opt);
+		if (used < 0)
+			return used;
+		if (used == 0)
 			return mu_cli_usage("unknown option '%s' before the command; "
 			                    "command options go after it (muster "
 			                    "COMMAND %s); see `muster --help`",
 			                    argv[i], argv[i]);
-		}
-		if (home_opt[0] == '\0')
-			return mu_cli_usage("--home needs a directory, not an empty "
-			                    "string");
+		i += used - 1;
 	}
 	if (i == argc)
 		return mu_cli_usage("missing command; `muster --help` lists them");
@@ -190,6 +255,13 @@ run(int argc, char **argv)
 	if (c->name == NULL)
 		return mu_cli_usage("unknown command '%s'; `muster --help` lists them",
 		                    argv[i]);
+	if ((words = calloc((size_t)argc + 1, sizeof(*words))) == NULL)
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
+	n = command_words(argc, argv, i, json, &home_opt, words);
+	if (n < 0) {
+		free(words);
+		return n;
+	}
 
 	env = getenv("MUSTER_HOME");
 	if (home_opt != NULL)
@@ -197,17 +269,22 @@ run(int argc, char **argv)
 	else if (env != NULL && env[0] != '\0')
 		home_dir = strdup(env);
 	else if ((home_dir = default_home()) == NULL)
-		return mu_cli_fail(MU_ENOTFOUND,
-		                   "cannot find a home directory: set HOME or "
-		                   "MUSTER_HOME, or give --home DIR");
-	if (home_dir == NULL)
+		missing = true;
+	if (home_dir == NULL) {
+		free(words);
+		if (missing)
+			return mu_cli_fail(MU_ENOTFOUND,
+			                   "cannot find a home directory: set HOME or "
+			                   "MUSTER_HOME, or give --home DIR");
 		return mu_cli_fail(MU_ENOMEM, "out of memory");
+	}
 	cli.home_dir = home_dir;
 	mu_cli_crash_handler(home_dir);
 	cli.now = mu_home_now(); /* with the tests' skew (storage/home.h) */
-	rc = c->run(&cli, argc - i, argv + i);
+	rc = c->run(&cli, n, words);
 	mu_cli_close(&cli);
 	free(home_dir);
+	free(words);
 	return rc;
 }
 

@@ -62,7 +62,7 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	const struct mu_record *one[1];
 	struct mu_record built;
 	enum mu_put_result res;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct mu_addr addr;
 	uint8_t *buf = NULL;
 	size_t len = 0;

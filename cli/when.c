@@ -358,21 +358,20 @@ same_wall_clock(const struct tm *a, const struct fields *f)
 }
 
 /*
- * The instant at which the wall clock in the current TZ shows f. mktime()
- * is asked with each daylight-saving guess; the earliest answer whose wall
- * clock matches wins (the first of two when clocks go back). With none,
- * the time was skipped: *exists is false and *out is mktime()'s own guess.
+ * The instants at which the wall clock in the current TZ shows f. mktime()
+ * is asked with each daylight-saving guess; the answers whose wall clock
+ * matches are kept, earliest first, with their UTC offsets: two when the
+ * clocks go back over f. Returns how many (0 to 2); with none, the time
+ * was skipped and t[0] is mktime()'s own guess.
  */
-static void
-local_to_instant(const struct fields *f, int64_t *out, bool *exists)
+static int
+local_to_instant(const struct fields *f, int64_t t[2], long gmtoff[2])
 {
 	static const int guesses[3] = {-1, 0, 1};
 	struct tm tm, back;
-	time_t t, fallback = 0;
-	bool have_fallback = false;
-	int i;
+	time_t v;
+	int i, j, n = 0;
 
-	*exists = false;
 	for (i = 0; i < 3; i++) {
 		memset(&tm, 0, sizeof(tm));
 		tm.tm_year = f->y - 1900;
@@ -382,19 +381,36 @@ local_to_instant(const struct fields *f, int64_t *out, bool *exists)
 		tm.tm_min = f->mi;
 		tm.tm_sec = f->s;
 		tm.tm_isdst = guesses[i];
-		t = mktime(&tm);
-		if (i == 0) {
-			fallback = t;
-			have_fallback = true;
-		}
-		if (localtime_r(&t, &back) == NULL || !same_wall_clock(&back, f))
+		v = mktime(&tm);
+		if (i == 0)
+			t[0] = (int64_t)v;
+		if (localtime_r(&v, &back) == NULL || !same_wall_clock(&back, f))
 			continue;
-		if (!*exists || (int64_t)t < *out)
-			*out = (int64_t)t;
-		*exists = true;
+		for (j = 0; j < n && t[j] != (int64_t)v; j++)
+			;
+		if (j < n || n == 2)
+			continue;
+		/* Keep them earliest first. */
+		if (n == 1 && (int64_t)v < t[0]) {
+			t[1] = t[0];
+			gmtoff[1] = gmtoff[0];
+			j = 0;
+		}
+		t[j] = (int64_t)v;
+		gmtoff[j] = back.tm_gmtoff;
+		n++;
 	}
-	if (!*exists && have_fallback)
-		*out = (int64_t)fallback;
+	return n;
+}
+
+/* "+02:00" for an offset in seconds east of UTC. */
+static void
+offset_text(char out[8], long off)
+{
+	long a = off < 0 ? -off : off;
+
+	snprintf(out, 8, "%c%02ld:%02ld", off < 0 ? '-' : '+', (a / 3600) % 100,
+	         (a / 60) % 60);
 }
 
 int
@@ -403,9 +419,11 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 {
 	struct tz_saved saved = {NULL, false};
 	struct fields f;
+	char first[8], second[8];
+	int64_t day, ts[2];
+	long offs[2];
 	bool exists;
-	int64_t day;
-	int rc;
+	int n, rc;
 
 	memset(out, 0, sizeof(*out));
 	rc = lex(&f, text, why);
@@ -429,8 +447,24 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		} else {
 			tzset();
 		}
-		local_to_instant(&f, &out->t, &exists);
+		memset(ts, 0, sizeof(ts));
+		n = local_to_instant(&f, ts, offs);
+		out->t = ts[0];
+		exists = n > 0;
 		tz_pop(&saved);
+		/* Clocks that go back show this time twice: which is meant is
+		 * the person's to say, not a guess of ours. */
+		if (n == 2 && f.has_time) {
+			offset_text(first, offs[0]);
+			offset_text(second, offs[1]);
+			return mu_fail(
+			    why, MU_EINVAL,
+			    "'%.64s' happens twice in %s, as the clocks go "
+			    "back for daylight saving: add %s (the first) or "
+			    "%s (the second), as in %.16s%s",
+			    text, zone != NULL ? zone : "the system's time zone", first,
+			    second, text, first);
+		}
 		/* A date's midnight may be skipped (some zones change the clock
 		 * at 00:00); the day then starts when the clock resumes. */
 		if (!exists && f.has_time)

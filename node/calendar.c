@@ -113,10 +113,8 @@ collect(void *ctx, const struct mu_record *rec)
 		c->full = true;
 	if (!mu_cal_passes(c->f, rec))
 		return c->full ? 1 : 0;
-	e = mu_buf_grow_array(c->ev, c->nev, &c->cap_ev, sizeof(*e), 64);
-	if (e == NULL)
+	if (mu_buf_grow_array(&c->ev, &c->cap_ev, c->nev + 1, sizeof(*e), 64) != 0)
 		return c->err = MU_ENOMEM;
-	c->ev = e;
 	e = &c->ev[c->nev];
 	e->buf = malloc(rec->raw_len);
 	if (e->buf == NULL)
@@ -167,10 +165,9 @@ name_of(struct cal *c, const uint8_t group[MU_KEY_BYTES], enum mu_kind kind,
 		    memcmp(n->d, d->ptr, d->len) == 0)
 			return n;
 	}
-	n = mu_buf_grow_array(c->names, c->nnames, &c->cap_names, sizeof(*n), 16);
-	if (n == NULL)
+	if (mu_buf_grow_array(&c->names, &c->cap_names, c->nnames + 1, sizeof(*n),
+	                      16) != 0)
 		return NULL;
-	c->names = n;
 	n = &c->names[c->nnames];
 	memset(n, 0, sizeof(*n));
 	memcpy(n->group, group, MU_KEY_BYTES);

@@ -66,7 +66,7 @@ mu_node_clock_heard(struct mu_node *node)
 {
 	int64_t now = mu_home_now(), boot = mu_home_boot_clock(), base = 0, offset;
 	char how[MU_HOME_CLOCK_PHRASE_SIZE];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	unsigned n;
 
 	if (median_base(node, boot - now, &base, &n) != 0 || n == 0)

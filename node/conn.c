@@ -508,13 +508,9 @@ on_message(void *ctx, const uint8_t *msg, size_t len)
 static const char *
 bare_reason(const struct mu_why *why, int rc)
 {
-	static const char prefix[] = "handshake: ";
-
 	if (why->text[0] == '\0')
 		return mu_strerror(rc);
-	if (strncmp(why->text, prefix, sizeof(prefix) - 1) == 0)
-		return why->text + sizeof(prefix) - 1;
-	return why->text;
+	return mu_why_rule_is(why, "handshake") ? mu_why_detail(why) : why->text;
 }
 
 static void
@@ -821,7 +817,7 @@ int
 mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 {
 	struct sockaddr_storage sa;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct mu_conn *c;
 	const char *no;
 	int len = sizeof(sa), rc;

@@ -12,7 +12,7 @@ void
 mu_node_publish_conns(struct mu_node *node)
 {
 	struct mu_buf text = MU_BUF_INIT;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct mu_conn *c;
 	uint64_t now;
 	int rc = 0;

@@ -27,6 +27,7 @@
 
 #include <sodium.h>
 
+#include "../protocol/buf.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "addr.h"
@@ -82,15 +83,8 @@ collect_peer(void *ctx, const struct mu_peer *p)
 {
 	struct peer_list *l = ctx;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct mu_peer *v = realloc(l->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 16) != 0)
+		return MU_ENOMEM;
 	l->v[l->n++] = *p;
 	return 0;
 }
@@ -163,15 +157,9 @@ collect_ally(void *ctx, const struct mu_alliance_view *v)
 
 	if (v->state != MU_ALLY_MUTUAL)
 		return 0;
-	if (lc->nallies == lc->cap) {
-		size_t cap = lc->cap ? 2 * lc->cap : 16;
-		uint8_t(*a)[MU_KEY_BYTES] = realloc(lc->allies, cap * sizeof(*a));
-
-		if (a == NULL)
-			return MU_ENOMEM;
-		lc->allies = a;
-		lc->cap = cap;
-	}
+	if (mu_buf_grow_array(&lc->allies, &lc->cap, lc->nallies + 1,
+	                      sizeof(*lc->allies), 16) != 0)
+		return MU_ENOMEM;
 	memcpy(lc->allies[lc->nallies++], v->other, MU_KEY_BYTES);
 	return 0;
 }
@@ -196,15 +184,9 @@ collect_addrs(void *ctx, const struct mu_record *rec)
 
 		if (nr->addrs[i].len >= MU_PEER_ADDR_MAX)
 			continue;
-		if (lc->n == lc->vcap) {
-			size_t cap = lc->vcap ? 2 * lc->vcap : 16;
-			struct learnt *v = realloc(lc->v, cap * sizeof(*v));
-
-			if (v == NULL)
-				return MU_ENOMEM;
-			lc->v = v;
-			lc->vcap = cap;
-		}
+		if (mu_buf_grow_array(&lc->v, &lc->vcap, lc->n + 1, sizeof(*lc->v),
+		                      16) != 0)
+			return MU_ENOMEM;
 		l = &lc->v[lc->n];
 		memcpy(l->addr, nr->addrs[i].ptr, nr->addrs[i].len);
 		l->addr[nr->addrs[i].len] = '\0';
@@ -231,7 +213,7 @@ learn(struct mu_dial *d, struct peer_list *tab)
 {
 	struct mu_node *node = d->node;
 	struct learn_ctx lc;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct mu_addr a;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -511,7 +493,7 @@ announce(struct mu_dial *d)
 	const struct mu_record *one[1];
 	struct mu_record rec, built;
 	enum mu_put_result res;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	struct current cur;
 	struct mu_addr a;
 	uint8_t *buf = NULL;

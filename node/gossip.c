@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "sync.h"
@@ -32,21 +33,15 @@ mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id
                 uint64_t req)
 {
 	struct mu_sync_outq *q = &p->out;
-	struct mu_out_entry *v, *e;
-	size_t cap;
+	struct mu_out_entry *e;
 
 	if (q->head > 0 && (q->head == q->len || q->len == q->cap)) {
-		memmove(q->v, q->v + q->head, (q->len - q->head) * sizeof(*v));
+		memmove(q->v, q->v + q->head, (q->len - q->head) * sizeof(*e));
 		q->len -= q->head;
 		q->head = 0;
 	}
-	if (q->len == q->cap) {
-		cap = q->cap ? 2 * q->cap : 64;
-		if ((v = realloc(q->v, cap * sizeof(*v))) == NULL)
-			return MU_ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (mu_buf_grow_array(&q->v, &q->cap, q->len + 1, sizeof(*e), 64) != 0)
+		return MU_ENOMEM;
 	e = &q->v[q->len++];
 	e->kind = (uint8_t)kind;
 	e->req = req;
@@ -101,9 +96,8 @@ on_damaged(void *ctx, const uint8_t id[MU_ID_BYTES], const char *why)
 {
 	struct gather *g = ctx;
 	struct mu_sync_state *st = g->node->sync;
-	uint8_t(*v)[32];
 	char hex[MU_ID_TEXT_SIZE];
-	size_t lo = 0, hi = st->ndamaged, mid, cap;
+	size_t lo = 0, hi = st->ndamaged, mid;
 	int c;
 
 	while (lo < hi) {
@@ -117,13 +111,9 @@ on_damaged(void *ctx, const uint8_t id[MU_ID_BYTES], const char *why)
 	}
 	if (st->ndamaged == DAMAGED_MAX)
 		return 0;
-	if (st->ndamaged == st->capdamaged) {
-		cap = st->capdamaged ? 2 * st->capdamaged : 16;
-		if ((v = realloc(st->damaged, cap * sizeof(*v))) == NULL)
-			return MU_ENOMEM;
-		st->damaged = v;
-		st->capdamaged = cap;
-	}
+	if (mu_buf_grow_array(&st->damaged, &st->capdamaged, st->ndamaged + 1,
+	                      sizeof(*st->damaged), 16) != 0)
+		return MU_ENOMEM;
 	memmove(st->damaged + lo + 1, st->damaged + lo,
 	        (st->ndamaged - lo) * sizeof(*st->damaged));
 	memcpy(st->damaged[lo], id, 32);
@@ -589,9 +579,8 @@ mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 	struct mu_node *node = p->node;
 	struct mu_sync_state *st = node->sync;
 	uint64_t now = uv_now(node->loop);
-	struct mu_sync_asked *v;
 	const uint8_t *id;
-	size_t i, cap;
+	size_t i;
 
 	for (i = 0; i < m->keys.n; i++) {
 		/* Announces are hints, reconciliation the guarantee: a peer
@@ -601,13 +590,9 @@ mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 		id = mu_wire_key(&m->keys, i);
 		if (asked(st, id, now) || held(node, id))
 			continue;
-		if (st->nasked == st->capasked) {
-			cap = st->capasked ? 2 * st->capasked : 64;
-			if ((v = realloc(st->asked, cap * sizeof(*v))) == NULL)
-				return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-			st->asked = v;
-			st->capasked = cap;
-		}
+		if (mu_buf_grow_array(&st->asked, &st->capasked, st->nasked + 1,
+		                      sizeof(*st->asked), 64) != 0)
+			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 		memcpy(st->asked[st->nasked].id, id, 32);
 		st->asked[st->nasked++].until = now + SYNC_ASKED_MS;
 		if (mu_sync_need(p, id) != 0)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "../storage/local.h"
 #include "sync.h"
 
@@ -197,16 +198,9 @@ mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why)
 uint64_t
 mu_sync_req(struct mu_sync_peer *p, bool want)
 {
-	struct mu_sync_pending *v;
-	size_t cap;
-
-	if (p->npending == p->cappending) {
-		cap = p->cappending ? 2 * p->cappending : 16;
-		if ((v = realloc(p->pending, cap * sizeof(*v))) == NULL)
-			return 0;
-		p->pending = v;
-		p->cappending = cap;
-	}
+	if (mu_buf_grow_array(&p->pending, &p->cappending, p->npending + 1,
+	                      sizeof(*p->pending), 16) != 0)
+		return 0;
 	p->pending[p->npending].req = p->next_req;
 	p->pending[p->npending].want = want;
 	p->npending++;
@@ -306,21 +300,14 @@ int
 mu_sync_need(struct mu_sync_peer *p, const uint8_t *id)
 {
 	struct mu_sync_ids *q = &p->need;
-	uint8_t(*v)[32];
-	size_t cap;
 
 	if (q->head > 0 && q->len == q->cap) {
 		memmove(q->v, q->v + q->head, (q->len - q->head) * 32);
 		q->len -= q->head;
 		q->head = 0;
 	}
-	if (q->len == q->cap) {
-		cap = q->cap ? 2 * q->cap : 256;
-		if ((v = realloc(q->v, cap * 32)) == NULL)
-			return MU_ENOMEM;
-		q->v = v;
-		q->cap = cap;
-	}
+	if (mu_buf_grow_array(&q->v, &q->cap, q->len + 1, 32, 256) != 0)
+		return MU_ENOMEM;
 	memcpy(q->v[q->len++], id, 32);
 	return 0;
 }

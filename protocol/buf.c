@@ -8,22 +8,11 @@
 int
 mu_buf_reserve(struct mu_buf *b, size_t n)
 {
-	size_t cap;
-	uint8_t *p;
-
 	if (n <= b->cap - b->len)
 		return 0;
-	if (n > SIZE_MAX / 2 - b->len)
+	if (n > SIZE_MAX - b->len)
 		return MU_ENOMEM;
-	cap = b->cap ? b->cap : 256;
-	while (cap - b->len < n)
-		cap *= 2;
-	p = realloc(b->data, cap);
-	if (p == NULL)
-		return MU_ENOMEM;
-	b->data = p;
-	b->cap = cap;
-	return 0;
+	return mu_buf_grow_array(&b->data, &b->cap, b->len + n, 1, 256);
 }
 
 int
@@ -55,19 +44,28 @@ mu_buf_free(struct mu_buf *b)
 	b->len = b->cap = 0;
 }
 
-void *
-mu_buf_grow_array(void *v, size_t n, size_t *cap, size_t size, size_t first)
+int
+mu_buf_grow_array(void *arrayp, size_t *cap, size_t n, size_t size, size_t first)
 {
 	size_t new_cap;
-	void *nv;
+	void *v, *nv;
 
-	if (n < *cap)
-		return v;
-	new_cap = *cap != 0 ? 2 * *cap : first;
+	if (n <= *cap)
+		return 0;
+	new_cap = *cap != 0 ? *cap : first != 0 ? first : 1;
+	while (new_cap < n) {
+		if (new_cap > SIZE_MAX / 2)
+			return MU_ENOMEM;
+		new_cap *= 2;
+	}
 	if (new_cap > SIZE_MAX / size)
-		return NULL;
-	nv = realloc(v, new_cap * size);
-	if (nv != NULL)
-		*cap = new_cap;
-	return nv;
+		return MU_ENOMEM;
+	/* arrayp points to a pointer of the caller's type, not to a void *:
+	 * memcpy reads and writes it without an aliasing cast. */
+	memcpy(&v, arrayp, sizeof(v));
+	if ((nv = realloc(v, new_cap * size)) == NULL)
+		return MU_ENOMEM;
+	memcpy(arrayp, &nv, sizeof(nv));
+	*cap = new_cap;
+	return 0;
 }

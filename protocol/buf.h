@@ -1,5 +1,6 @@
 /*
- * buf.h - a growable byte buffer for building messages.
+ * buf.h - a growable byte buffer for building messages, and the growth of
+ * any array of fixed-size elements, which the buffer uses too.
  *
  * Ownership: the buffer owns data (malloc()ed); mu_buf_free() releases it
  * and leaves an empty buffer that can be used again. A failed append leaves
@@ -34,10 +35,17 @@ int mu_buf_push(struct mu_buf *b, uint8_t byte);
 void mu_buf_free(struct mu_buf *b);
 
 /*
- * Makes room for element n of a growable array v of *cap elements of size
- * bytes, doubling it (first: the first capacity). Returns the array, moved
- * or not, or NULL when out of memory (v is then still the caller's).
+ * Grows a malloc()ed array of *cap elements of size bytes each so that it
+ * holds at least n: the capacity starts at first (when *cap is 0) and
+ * doubles until it does. arrayp is the address of the caller's pointer to
+ * the array (NULL when it has none yet), as in mu_buf_grow_array(&l->v,
+ * &l->cap, l->n + 1, sizeof(*l->v), 16).
+ *
+ * Returns 0, the pointer and *cap updated (the array may have moved;
+ * elements past the old capacity are uninitialised), or MU_ENOMEM when
+ * memory or size_t runs out, both left as they were. Either way the array
+ * stays the caller's to free().
  */
-void *mu_buf_grow_array(void *v, size_t n, size_t *cap, size_t size, size_t first);
+int mu_buf_grow_array(void *arrayp, size_t *cap, size_t n, size_t size, size_t first);
 
 #endif

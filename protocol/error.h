@@ -11,6 +11,7 @@
 #ifndef MU_ERROR_H
 #define MU_ERROR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -46,19 +47,40 @@ enum {
 const char *mu_strerror(int err);
 
 /*
- * Why something was rejected: "rule-name: detail", one line, NUL-terminated.
- * Functions that fill it leave it as an empty string on success.
+ * Why something was rejected, one line, NUL-terminated: text is what to
+ * print, "rule: detail" (the rule a name of a-z, 0-9 and '-', as PROTOCOL.md
+ * names its rules), or only a detail when no rule applies. rule_len says
+ * where the rule ends: the rule is text[0, rule_len) and the detail starts
+ * at text + rule_len + 2; rule_len is 0 when the line names no rule.
+ *
+ * Functions that fill it leave text as an empty string on success. Only
+ * mu_fail() (and record_parse.c's formatter) write it, and they set both
+ * fields; a caller clears it with text[0] = '\0', which makes rule_len
+ * meaningless, so read the parts through mu_why_detail() and
+ * mu_why_rule_is().
  */
 #define MU_WHY_MAX 240
 struct mu_why {
 	char text[MU_WHY_MAX];
+	size_t rule_len;
 };
 
 /* What to print for a failure: why's text when it has one, else what err
  * means. */
 const char *mu_why_or(const struct mu_why *why, int err);
 
-/* Formats into why (if why is not NULL) and returns err, for one-line failures. */
+/* The detail: why's text without its "rule: ", for a caller that words the
+ * rule itself. Points into why; "" when why is empty. */
+const char *mu_why_detail(const struct mu_why *why);
+
+/* Whether why names rule (a NUL-terminated rule name). */
+bool mu_why_rule_is(const struct mu_why *why, const char *rule);
+
+/*
+ * Formats into why (if why is not NULL) and returns err, for one-line
+ * failures. fmt follows the "rule: detail" convention above; the rule is
+ * taken from the formatted line, so callers write it as part of fmt.
+ */
 int mu_fail(struct mu_why *why, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

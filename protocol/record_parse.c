@@ -63,6 +63,7 @@ efail(const struct pctx *c, int err, const char *rule, const char *fmt, ...)
 		return err;
 	path(c, where, sizeof(where));
 	k = snprintf(c->why->text, sizeof(c->why->text), "%s: %s ", rule, where);
+	c->why->rule_len = strlen(rule);
 	if (k < 0 || (size_t)k >= sizeof(c->why->text))
 		return err;
 	va_start(ap, fmt);
@@ -172,8 +173,7 @@ parse_string(struct pctx *c, const struct mu_field *f, struct mu_str *s)
 	if (f->type == MU_FT_HOSTPORT &&
 	    mu_rec_check_node_addr(s->ptr, s->len, &hwhy) != 0)
 		return efail(c, MU_ERECORD, "node-addr", "is not HOST:PORT: %s",
-		             strncmp(hwhy.text, "node-addr: ", 11) == 0 ? hwhy.text + 11
-		                                                        : hwhy.text);
+		             mu_why_detail(&hwhy));
 	return 0;
 }
 
@@ -255,7 +255,7 @@ static int
 parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 {
 	struct mu_why dwhy;
-	const char *name, *detail;
+	const char *name;
 	char q[40], kinds[MU_KIND_LIST_SIZE];
 	size_t len;
 	uint32_t n;
@@ -283,11 +283,9 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 	c->part = "d";
 	if ((rc = mu_mp_read_str(&c->r, &a->d.ptr, &a->d.len)) != 0)
 		return rfail(c, rc, "a str");
-	if (mu_rec_check_d(a->kind, &a->d, NULL, &dwhy) != 0) {
-		detail =
-		    strncmp(dwhy.text, "d-form: ", 8) == 0 ? dwhy.text + 8 : dwhy.text;
-		return efail(c, MU_ERECORD, "address", "does not fit: %s", detail);
-	}
+	if (mu_rec_check_d(a->kind, &a->d, NULL, &dwhy) != 0)
+		return efail(c, MU_ERECORD, "address", "does not fit: %s",
+		             mu_why_detail(&dwhy));
 	c->part = NULL;
 	return 0;
 }

@@ -114,7 +114,7 @@ check_copy(const char *path, const char *dir, struct mu_store_check_stats *stats
 	const struct mu_store_opts ro = {0, true};
 	struct first_problem first = {""};
 	struct mu_store *st = NULL;
-	struct mu_why ow = {{0}};
+	struct mu_why ow = {0};
 	int err;
 
 	/* Read-only: a writer would make an empty muster store out of any

@@ -50,10 +50,7 @@ mu_peer_addr_check(const char *addr, struct mu_why *why)
 		               MU_PEER_ADDR_MAX - 1);
 	if (mu_rec_check_node_addr(addr, len, &inner) != 0)
 		return mu_fail(why, MU_EINVAL, "peer address \"%.*s\": %s",
-		               (int)(len < 80 ? len : 80), addr,
-		               strncmp(inner.text, "node-addr: ", 11) == 0
-		                   ? inner.text + 11
-		                   : inner.text);
+		               (int)(len < 80 ? len : 80), addr, mu_why_detail(&inner));
 	return 0;
 }
 

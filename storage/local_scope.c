@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "store_keys.h"
 
 struct walk {
@@ -257,7 +258,7 @@ struct neg_items {
 	uint64_t *seqs; /* beside v, when asked for */
 	bool want_seqs;
 	bool sorted; /* so far */
-	size_t len, cap;
+	size_t len, cap, cap_seqs;
 };
 
 /* Whether item i sorts before item j: (ts, id). */
@@ -326,26 +327,16 @@ neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct neg_items *ni = ctx;
 	const uint8_t *time_key = (const uint8_t *)k->mv_data + MU_KEY_BYTES;
-	struct mu_neg_item *nv;
-	uint64_t *ns;
 
 	(void)txn;
 	if (k->mv_size != MU_STORE__GROUP_KEY_BYTES ||
 	    v->mv_size != MU_STORE__SEQ_BYTES)
 		return MU_ECORRUPT;
-	if (ni->len == ni->cap) {
-		ni->cap = ni->cap != 0 ? 2 * ni->cap : 256;
-		nv = realloc(ni->v, ni->cap * sizeof(*nv));
-		if (nv == NULL)
-			return MU_ENOMEM;
-		ni->v = nv;
-		if (ni->want_seqs) {
-			ns = realloc(ni->seqs, ni->cap * sizeof(*ns));
-			if (ns == NULL)
-				return MU_ENOMEM;
-			ni->seqs = ns;
-		}
-	}
+	if (mu_buf_grow_array(&ni->v, &ni->cap, ni->len + 1, sizeof(*ni->v), 256) != 0)
+		return MU_ENOMEM;
+	if (ni->want_seqs && mu_buf_grow_array(&ni->seqs, &ni->cap_seqs, ni->len + 1,
+	                                       sizeof(*ni->seqs), 256) != 0)
+		return MU_ENOMEM;
 	ni->v[ni->len].ts = mu_store__get_be64(time_key);
 	memcpy(ni->v[ni->len].id, time_key + 8, MU_ID_BYTES);
 	if (ni->want_seqs)
@@ -360,7 +351,7 @@ int
 mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                    struct mu_neg_item **items, uint64_t **seqs, size_t *n)
 {
-	struct neg_items ni = {NULL, NULL, seqs != NULL, true, 0, 0};
+	struct neg_items ni = {NULL, NULL, seqs != NULL, true, 0, 0, 0};
 	MDB_txn *txn = NULL;
 	MDB_val k;
 	int err;

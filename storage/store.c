@@ -411,7 +411,7 @@ mu_store__parse_body(struct mu_store *st, uint64_t seq, const MDB_val *v,
                      const uint8_t *expect, struct mu_record *rec, struct mu_why *why)
 {
 	char hex[MU_ID_TEXT_SIZE];
-	struct mu_why pw = {{0}};
+	struct mu_why pw = {0};
 	int rc;
 
 	/* Stored bytes were verified on the way in: no signature or clock

@@ -277,7 +277,7 @@ static int
 bodies_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct check *c = ctx;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct mu_record rec;
 	uint64_t seq;
 	int rc;

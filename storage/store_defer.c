@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
+
 struct mu_store__deferred_entry {
 	uint8_t key[MU_STORE__GROUP_KEY_BYTES]; /* the longest of the three */
 	uint8_t val[MU_KEY_BYTES];
@@ -36,15 +38,8 @@ mu_store__defer_add(struct mu_store__defer *d, enum mu_store__deferred_table t,
 	struct mu_store__deferred_list *l = &d->t[t];
 	struct mu_store__deferred_entry *e;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap != 0 ? 2 * l->cap : 64;
-
-		if ((e = realloc(l->e, cap * sizeof(*e))) == NULL)
-			return mu_fail(why, MU_ENOMEM,
-			               "storing records: out of memory");
-		l->e = e;
-		l->cap = cap;
-	}
+	if (mu_buf_grow_array(&l->e, &l->cap, l->n + 1, sizeof(*e), 64) != 0)
+		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
 	e = &l->e[l->n++];
 	memcpy(e->key, key, key_len[t]);
 	if (t == MU_STORE__DEFER_TIME)
@@ -56,23 +51,20 @@ mu_store__defer_add(struct mu_store__defer *d, enum mu_store__deferred_table t,
 int
 mu_store__defer_drop(struct mu_store__defer *d, uint64_t seq, struct mu_why *why)
 {
-	uint64_t i, *words;
-	size_t n;
+	uint64_t i;
+	size_t old = d->dropped_words;
 
 	if (seq <= d->first)
 		return 0;
 	i = seq - d->first - 1;
-	if (i / 64 >= d->dropped_words) {
-		n = d->dropped_words != 0 ? d->dropped_words : 64;
-		while (i / 64 >= n)
-			n *= 2;
-		if ((words = realloc(d->dropped, n * sizeof(*words))) == NULL)
+	if (i / 64 >= old) {
+		if (i / 64 >= SIZE_MAX ||
+		    mu_buf_grow_array(&d->dropped, &d->dropped_words, i / 64 + 1,
+		                      sizeof(*d->dropped), 64) != 0)
 			return mu_fail(why, MU_ENOMEM,
 			               "storing records: out of memory");
-		memset(words + d->dropped_words, 0,
-		       (n - d->dropped_words) * sizeof(*words));
-		d->dropped = words;
-		d->dropped_words = n;
+		memset(d->dropped + old, 0,
+		       (d->dropped_words - old) * sizeof(*d->dropped));
 	}
 	d->dropped[i / 64] |= UINT64_C(1) << (i % 64);
 	return 0;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../protocol/buf.h"
 #include "store_keys.h"
 
 /* How long an all-day event without an end lasts. Like every event it
@@ -406,17 +407,8 @@ struct recs {
 static int
 recs_push(struct recs *r, const struct mu_record *rec)
 {
-	struct mu_record *nv;
-	size_t cap;
-
-	if (r->n == r->cap) {
-		cap = r->cap ? 2 * r->cap : 8;
-		nv = realloc(r->v, cap * sizeof(*nv));
-		if (nv == NULL)
-			return MU_ENOMEM;
-		r->v = nv;
-		r->cap = cap;
-	}
+	if (mu_buf_grow_array(&r->v, &r->cap, r->n + 1, sizeof(*r->v), 8) != 0)
+		return MU_ENOMEM;
 	r->v[r->n++] = *rec;
 	return 0;
 }

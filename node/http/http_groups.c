@@ -54,10 +54,9 @@ group_at(struct mu_http_groups *g, const uint8_t key[MU_KEY_BYTES])
 
 	if (i < g->n && cmp_key(g->v[i].key, key) == 0)
 		return &g->v[i];
-	v = mu_buf_grow_array(g->v, g->n, &g->cap, sizeof(*v), 32);
-	if (v == NULL)
+	if (mu_buf_grow_array(&g->v, &g->cap, g->n + 1, sizeof(*v), 32) != 0)
 		return NULL;
-	g->v = v;
+	v = g->v;
 	memmove(&v[i + 1], &v[i], (g->n - i) * sizeof(*v));
 	g->n++;
 	memset(&v[i], 0, sizeof(*v));
@@ -180,10 +179,8 @@ on_cause(void *ctx, const struct mu_record *rec)
 	const struct mu_str *t = &rec->c.cause.title;
 	struct mu_http_cause *e;
 
-	e = mu_buf_grow_array(c->v, c->n, &c->cap, sizeof(*e), 16);
-	if (e == NULL)
+	if (mu_buf_grow_array(&c->v, &c->cap, c->n + 1, sizeof(*e), 16) != 0)
 		return MU_ENOMEM;
-	c->v = e;
 	e = &c->v[c->n];
 	memcpy(e->group, rec->group, MU_KEY_BYTES);
 	memcpy(e->d, rec->d.ptr, rec->d.len);
@@ -241,10 +238,8 @@ on_pair_record(void *ctx, const struct mu_record *rec)
 		if (cmp_key(p->v[i].a, a) == 0 && cmp_key(p->v[i].b, b) == 0)
 			e = &p->v[i];
 	if (e == NULL) {
-		e = mu_buf_grow_array(p->v, p->n, &p->cap, sizeof(*e), 16);
-		if (e == NULL)
+		if (mu_buf_grow_array(&p->v, &p->cap, p->n + 1, sizeof(*e), 16) != 0)
 			return MU_ENOMEM;
-		p->v = e;
 		e = &p->v[p->n];
 		memset(e, 0, sizeof(*e));
 		memcpy(e->a, a, MU_KEY_BYTES);

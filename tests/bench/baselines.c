@@ -273,7 +273,7 @@ bench_store(const struct rec *recs, size_t n, const char *dir)
 	const struct mu_record **batch = calloc(MU_INGEST_BATCH, sizeof(*batch));
 	enum mu_put_result *res = calloc(MU_INGEST_BATCH, sizeof(*res));
 	struct mu_store *st = NULL;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	unsigned long long w0;
 	double t0, c0;
 	size_t i, k, m;

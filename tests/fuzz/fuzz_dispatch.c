@@ -45,7 +45,7 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)argc;
 	(void)argv;

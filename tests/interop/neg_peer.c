@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	struct mu_neg_item *items = NULL;
 	struct mu_buf out = MU_BUF_INIT;
 	struct mu_neg *neg;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	size_t n, limit;
 	bool initiator;
 	char *line = NULL;

@@ -53,7 +53,7 @@ static int
 setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	assert_non_null(fx);
 	assert_true(sodium_init() >= 0);
@@ -89,7 +89,7 @@ teardown(void **state)
 static void
 reopen(struct fx *fx, const struct mu_store_opts *opts)
 {
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	mu_store_close(fx->st);
 	fx->st = NULL;
@@ -107,7 +107,7 @@ static const struct mu_record *
 finish(struct mu_record *tmpl, const struct grp *g)
 {
 	struct built *b = calloc(1, sizeof(*b));
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	uint8_t id[MU_ID_BYTES];
 
 	assert_non_null(b);
@@ -184,7 +184,7 @@ static enum mu_put_result
 put1(struct mu_store *st, const struct mu_record *r)
 {
 	enum mu_put_result res = 0;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	if (mu_store_put(st, &r, 1, &res, &why) != 0)
 		fail_msg("put: %s", why.text);

@@ -40,7 +40,7 @@ struct homefx {
 static void
 make(struct fx *fx, struct homefx *h)
 {
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	uint8_t group[MU_KEY_BYTES];
 
 	snprintf(h->dir, sizeof(h->dir), "%s/home", fx->dir);
@@ -102,7 +102,7 @@ backup_and_restore(void **state)
 	struct fx *fx = *state;
 	const struct mu_store_opts ro = {0, true};
 	struct mu_restore_info info;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct homefx h = {"", "", NULL};
 	struct stat sb;
 
@@ -135,7 +135,7 @@ damaged_backup_is_refused(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_restore_info info;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct homefx h = {"", "", NULL};
 	MDB_env *env;
 	MDB_txn *txn;
@@ -169,7 +169,7 @@ foreign_lmdb_file_is_refused(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_restore_info info;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct homefx h = {"", "", NULL};
 	char path[PATH_SIZE];
 	MDB_env *env;
@@ -198,7 +198,7 @@ running_daemon_is_refused(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_restore_info info;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct homefx h = {"", "", NULL};
 	int lock;
 

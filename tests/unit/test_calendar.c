@@ -109,7 +109,7 @@ static char *
 feed(const struct mu_cal_filter *f)
 {
 	struct mu_buf out = MU_BUF_INIT;
-	struct mu_why why = {"stale"};
+	struct mu_why why = {.text = "stale"};
 	char *text;
 
 	if (mu_cal_ics(cur_fx->st, f, "Test", &out, &why) != 0)

@@ -138,7 +138,7 @@ static void
 sign_and_parse(struct mu_record *in, struct signed_rec *out)
 {
 	uint8_t pk[MU_KEY_BYTES], sk[MU_SECRET_BYTES], seed[32], id[MU_ID_BYTES];
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	size_t len;
 
 	memset(seed, 7, sizeof(seed));
@@ -307,7 +307,7 @@ table_field(enum mu_kind kind, const char *name)
 static char *
 stdout_of(int (*fn)(struct mu_cli *, int, char **), int argc, char **argv, int *rc)
 {
-	struct mu_cli cli = {NULL, NULL, NULL, NOW};
+	struct mu_cli cli = {NULL, NULL, NULL, NOW, ""};
 	FILE *tmp = tmpfile();
 	char *out;
 	long len;

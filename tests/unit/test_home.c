@@ -62,7 +62,7 @@ teardown(void **state)
 static void
 create(struct fx *fx, uint8_t group[MU_KEY_BYTES])
 {
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	if (mu_home_create(fx->home, group, &why) != 0)
 		fail_msg("create: %s", why.text);
@@ -86,7 +86,7 @@ test_create_open(void **state)
 	uint8_t sig[crypto_sign_BYTES];
 	struct mu_home *home = NULL;
 	struct mu_store *st = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct stat sb;
 	char *sdir;
 	uint64_t n = 1;
@@ -138,7 +138,7 @@ test_no_overwrite(void **state)
 	uint8_t group[MU_KEY_BYTES], again[MU_KEY_BYTES] = {0},
 	                             zero[MU_KEY_BYTES] = {0};
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	create(fx, group);
 	assert_int_equal(mu_home_create(fx->home, again, &why), MU_EEXIST);
@@ -156,7 +156,7 @@ test_mode(void **state)
 	struct fx *fx = *state;
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char want[512];
 
 	create(fx, group);
@@ -190,7 +190,7 @@ test_bad_key(void **state)
 	struct fx *fx = *state;
 	uint8_t group[MU_KEY_BYTES], bytes[33] = {0};
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	create(fx, group);
 	write_key(fx->key, bytes, 31);
@@ -216,7 +216,7 @@ test_missing(void **state)
 	struct fx *fx = *state;
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char file[160];
 	FILE *f;
 
@@ -244,7 +244,7 @@ test_noise_key(void **state)
 	uint8_t group[MU_KEY_BYTES], seed[32];
 	uint8_t *a = sodium_malloc(32), *b = sodium_malloc(32);
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char path[192];
 	struct stat sb;
 	FILE *f;
@@ -308,7 +308,7 @@ child_lock(struct fx *fx, int *release)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		struct mu_home *home = NULL;
-		struct mu_why why = {{0}};
+		struct mu_why why = {0};
 		int fd = -1;
 
 		close(up[0]);
@@ -338,7 +338,7 @@ test_serve_lock(void **state)
 	struct fx *fx = *state;
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_home *home = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char info[64], small[6];
 	int fd = -1, fd2 = -1, release, status;
 	pid_t pid;

@@ -86,7 +86,7 @@ run(struct fx *fx, unsigned threads, size_t batch)
 	const struct mu_record *r;
 	struct mu_ingest_opts o = {threads, batch, NOW, 0, on_check, on_stored, NULL};
 	struct seen *s = calloc(1, sizeof(*s));
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	uint64_t count;
 	size_t i, t = 0;
 
@@ -161,7 +161,7 @@ test_nothing(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_ingest_opts o = {2, 0, NOW, 0, NULL, NULL, NULL};
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	assert_int_equal(mu_ingest(fx->st, NULL, 0, &o, &why), 0);
 }

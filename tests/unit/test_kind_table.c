@@ -86,7 +86,7 @@ static void
 test_round_trip(void **state)
 {
 	struct mu_record in, out;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	uint8_t *bytes = NULL;
 
 	(void)state;
@@ -112,7 +112,7 @@ static void
 test_rules(void **state)
 {
 	struct mu_record in, out;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	uint8_t *bytes = NULL;
 
 	(void)state;
@@ -136,7 +136,7 @@ static void
 test_json(void **state)
 {
 	struct mu_record in, out;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char key[MU_KEY_TEXT_SIZE], id[MU_ID_TEXT_SIZE], want[1024];
 	uint8_t *bytes = NULL;
 	json_t *j;
@@ -169,7 +169,7 @@ static void
 test_text(void **state)
 {
 	struct mu_record in, out;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	char key[MU_KEY_TEXT_SIZE], *text = NULL, want[2048];
 	const char *content;
 	uint8_t *bytes = NULL;

@@ -94,7 +94,7 @@ test_log(void **state)
 	const struct mu_record *del = del_addr(&fx->g[0], MU_KIND_CAUSE, "rent", NOW);
 	const struct mu_record *batch[2] = {b1, b2};
 	enum mu_put_result res[2];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct seen s;
 
 	assert_int_equal(log_last(fx->st), 0);
@@ -335,7 +335,7 @@ test_schema_upgrade(void **state)
 	struct mu_store_opts ro = {.read_only = true};
 	struct mu_scope *all = mu_scope_new();
 	struct mu_store *st = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct mu_store_check_stats stats;
 	struct order each = {0};
 	struct seen s;
@@ -439,7 +439,7 @@ static void
 add_ok(struct mu_store *st, const char *addr, const uint8_t *key,
        enum mu_peer_source src, int64_t now)
 {
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	if (mu_store_peer_add(st, addr, key, src, now, &why) != 0)
 		fail_msg("peer add %s: %s", addr, why.text);
@@ -504,7 +504,7 @@ test_peers(void **state)
 	                                       "last_sync", "received", "sent",
 	                                       "source",    "state"};
 	const uint8_t *k1 = fx->g[1].pk, *k2 = fx->g[2].pk;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char longer[400];
 	struct peers ps;
 	struct mu_peer up;
@@ -791,7 +791,7 @@ test_scope_cap(void **state)
 	enum { N = MU_SCOPE_MAX + 40, BATCH = 64 };
 	const struct mu_record *batch[BATCH];
 	enum mu_put_result res[BATCH];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct mu_scope *s = mu_scope_new();
 	uint8_t with[MU_KEY_BYTES];
 	size_t i, n = 0;

@@ -562,7 +562,7 @@ static void
 test_build_parsed(void **state)
 {
 	struct mu_record r, built, again;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	uint8_t *bytes = NULL;
 	size_t len = 0;
 

@@ -484,7 +484,7 @@ test_map_full(void **state)
 	const struct mu_record *keep, *plain;
 	char *desc = malloc(7001);
 	char d[16];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct seen s;
 
 	assert_non_null(desc);
@@ -529,7 +529,7 @@ test_map_size_env(void **state)
 	struct mu_store *st = NULL;
 	char *desc = malloc(7001);
 	char d[16];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	assert_non_null(desc);
 	memset(desc, 'y', 7000);
@@ -595,7 +595,7 @@ test_file_full(void **state)
 	const struct mu_record *batch[FULL_RECS], *keep;
 	enum mu_put_result res[FULL_RECS];
 	struct mu_store_batch *b;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char *desc = malloc(7001);
 	size_t stored = 0, more = 0;
 	char d[16];
@@ -999,7 +999,7 @@ test_corrupt(void **state)
 	uint8_t akey[1 + MU_KEY_BYTES + 4];
 	const struct mu_record *batch[2];
 	enum mu_put_result res[2];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct seen s;
 
 	assert_int_equal(put1(fx->st, r), MU_PUT_NEW);
@@ -1051,7 +1051,7 @@ test_schema(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_store *st = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	mu_store_close(fx->st);
 	fx->st = NULL;
@@ -1075,7 +1075,7 @@ test_read_only(void **state)
 	const struct mu_record *r = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
 	enum mu_put_result res;
 	struct mu_store *st = NULL;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char missing[96];
 	struct seen s;
 
@@ -1346,7 +1346,7 @@ test_map_budget(void **state)
 	struct fx *fx = *state;
 	const struct mu_record *r[BUDGET_RECS];
 	enum mu_put_result res[BUDGET_BATCH];
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	char desc[3001], d[16];
 	long without, with;
 

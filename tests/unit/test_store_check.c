@@ -49,7 +49,7 @@ static struct mu_store_check_stats
 check(struct fx *fx, struct problems *p)
 {
 	struct mu_store_check_stats stats;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 
 	memset(p, 0, sizeof(*p));
 	if (mu_store_check(fx->st, note, p, &stats, &why) != 0)
@@ -247,7 +247,7 @@ batch_dropping_its_own_records_is_clean(void **state)
 	enum mu_put_result res[5];
 	struct mu_store_check_stats stats;
 	struct mu_store_batch *batch;
-	struct mu_why why = {{0}};
+	struct mu_why why = {0};
 	struct problems p;
 
 	assert_int_equal(mu_store_put(fx->st, one, 5, res, &why), 0);

@@ -23,7 +23,7 @@ static int64_t
 parse_ok(const char *text, const char *zone)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 	int rc = mu_cli_when_parse(&w, text, zone, &why);
 
 	if (rc != 0)
@@ -36,7 +36,7 @@ static void
 parse_bad(const char *text, const char *zone, const char *want)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	assert_int_not_equal(mu_cli_when_parse(&w, text, zone, &why), 0);
 	if (strstr(why.text, want) == NULL)
@@ -71,7 +71,7 @@ static void
 test_local_berlin_across_dst(void **state)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	/* Winter: CET, UTC+1. */
@@ -87,9 +87,23 @@ test_local_berlin_across_dst(void **state)
 	                 parse_ok("2026-03-29T01:00Z", NULL));
 	parse_bad("2026-03-29T02:30", "Europe/Berlin",
 	          "does not exist in Europe/Berlin");
-	/* 2026-10-25: 02:30 happens twice; the first (CEST) is taken. */
-	assert_int_equal(parse_ok("2026-10-25T02:30", "Europe/Berlin"),
+	/* 2026-10-25: 02:30 happens twice; which is meant is asked, naming
+	 * both offsets, and either given one is taken. */
+	parse_bad("2026-10-25T02:30", "Europe/Berlin",
+	          "happens twice in Europe/Berlin");
+	parse_bad("2026-10-25T02:30", "Europe/Berlin",
+	          "add +02:00 (the first) or "
+	          "+01:00 (the second)");
+	parse_bad("2026-11-01T01:30", "America/New_York",
+	          "add -04:00 (the first) "
+	          "or -05:00 (the second)");
+	assert_int_equal(parse_ok("2026-10-25T02:30+02:00", "Europe/Berlin"),
 	                 parse_ok("2026-10-25T00:30Z", NULL));
+	assert_int_equal(parse_ok("2026-10-25T02:30+01:00", "Europe/Berlin"),
+	                 parse_ok("2026-10-25T01:30Z", NULL));
+	/* The minutes on either side are not in doubt. */
+	assert_int_equal(parse_ok("2026-10-25T01:59", "Europe/Berlin"),
+	                 parse_ok("2026-10-24T23:59Z", NULL));
 	assert_int_equal(parse_ok("2026-10-25T03:30", "Europe/Berlin"),
 	                 parse_ok("2026-10-25T02:30Z", NULL));
 
@@ -116,7 +130,7 @@ static void
 test_date_only(void **state)
 {
 	struct mu_cli_when w;
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	assert_int_equal(mu_cli_when_parse(&w, "2026-12-05", "Europe/Berlin", &why), 0);
@@ -158,7 +172,7 @@ test_garbage_rejected(void **state)
 static void
 test_zone_check(void **state)
 {
-	struct mu_why why = {""};
+	struct mu_why why = {0};
 
 	(void)state;
 	assert_int_equal(mu_cli_zone_check("Europe/Berlin", &why), 0);
