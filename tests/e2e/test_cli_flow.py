@@ -362,7 +362,7 @@ class Flow(unittest.TestCase):
         a = Home(self, "p")
         a.init()
         past = a.line("event", "add", "--title", "Old rally", "--start",
-                      "2001-05-01T10:00Z")
+                      "2001-05-01T10:00Z", "--past")
         fut = self.add_event(a, title="Next rally")
         self.assertEqual([x["address"] for x in a.json("event", "list", "--json")], [fut])
         every = a.json("event", "list", "--from", "2000-01-01T00:00Z", "--json")

@@ -1,0 +1,53 @@
+#!/usr/bin/python3
+"""Mistakes an organizer makes are caught and said, not passed in silence:
+a start in the past, a second cancel, an export over a file, a delete
+without a question, another group's backup, a cause nobody has here."""
+
+import os
+import unittest
+
+import musterlib
+from musterlib import Home
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+class Mistakes(unittest.TestCase):
+    def setUp(self):
+        self.h = Home(self, "mis")
+        self.key = self.h.init("Riverside")
+        self.year = musterlib.future_year()
+
+    def count_records(self):
+        return len(musterlib.split_export(self, self.h.export_bytes()))
+
+    def test_past_start_refused_without_past(self):
+        before = self.count_records()
+        msg = self.h.fail("event", "add", "--title", "Old", "--start",
+                          "2001-05-01T10:00Z", parts=("in the past", "--past"))
+        self.assertIn("2001-05-01T10:00Z", msg)
+        self.h.fail("event", "add", "--title", "Old day", "--start", "2001-05-01",
+                    parts=("in the past", "--past"))
+        self.assertEqual(self.count_records(), before)
+        addr = self.h.line("event", "add", "--title", "Old", "--start",
+                           "2001-05-01T10:00Z", "--past")
+        # The list says what it hid instead of "no events" alone.
+        out = self.h.ok("event", "list")
+        self.assertIn("No events coming up", out)
+        self.assertIn("1 past event; `--from 2001-05-01` shows it", out)
+        self.assertIn(addr, self.h.ok("event", "list", "--from", "2001-05-01"))
+        # An edit that moves the start into the past is refused too...
+        fut = musterlib.add_event(self.h, "Assembly")
+        self.h.fail("event", "edit", fut, "--start", "2002-01-01T10:00Z",
+                    parts=("in the past", "--past"))
+        # ... and an edit of an old event that leaves its start is not.
+        self.h.line("event", "edit", addr, "--where", "Town hall")
+        self.h.line("event", "edit", fut, "--start", "2002-01-01T10:00Z", "--past")
+        out = self.h.ok("event", "list")
+        self.assertIn("2 past events; `--from 2001-05-01` shows them", out)
+
+
+if __name__ == "__main__":
+    musterlib.main()
