@@ -468,7 +468,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 /* edit and cancel: a new revision of one of our events. */
 static int
 revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
-       const char *what)
+       bool cancelling, const char *what)
 {
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
@@ -478,9 +478,14 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 	rc = mu_cli_edit_own(cli, addr_text, MU_KIND_EVENT, &cur, &rec);
 	if (rc != 0)
 		return rc;
+	if (cancelling && cur.rec.c.event.status == MU_EVENT_CANCELLED) {
+		rc = mu_cli_unchanged(&cur.rec, "cancelled");
+		goto out;
+	}
 	rc = apply(&rec.c.event, o, false, cli->now, zone_buf);
 	if (rc == 0)
 		rc = mu_cli_publish(cli, &rec, what);
+out:
 	mu_cli_rec_free(&cur);
 	return rc;
 }
@@ -503,7 +508,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 		    "event edit: nothing to change; give the options to "
 		    "change, e.g. --where TEXT (see `muster event edit "
 		    "--help`)");
-	return revise(cli, args[0], &o, "edit event");
+	return revise(cli, args[0], &o, false, "edit event");
 }
 
 static int
@@ -521,7 +526,7 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	memset(&o, 0, sizeof(o));
 	o.status = "cancelled";
-	return revise(cli, args[0], &o, "cancel event");
+	return revise(cli, args[0], &o, true, "cancel event");
 }
 
 struct list_ctx {

@@ -48,6 +48,30 @@ class Mistakes(unittest.TestCase):
         out = self.h.ok("event", "list")
         self.assertIn("2 past events; `--from 2001-05-01` shows them", out)
 
+    def test_second_cancel_and_end_change_nothing(self):
+        ev = musterlib.add_event(self.h, "Assembly")
+        self.assertEqual(self.h.line("event", "cancel", ev), ev)
+        rev = musterlib.shown(self.h, ev)["rev"]
+        before = self.count_records()
+        res = self.h.run("event", "cancel", ev)
+        self.assertEqual(res.rc, 0, repr(res))
+        self.assertEqual(res.out, ev + "\n")
+        self.assertIn("already cancelled", res.err)
+        self.assertEqual(res.err.count("\n"), 1, repr(res))
+        self.assertEqual(musterlib.shown(self.h, ev)["rev"], rev)
+        self.assertEqual(self.count_records(), before)
+
+        other = Home(self, "harbour")
+        okey = other.init("Harbour")
+        al = self.h.line("ally", "add", okey)
+        self.assertEqual(self.h.line("ally", "end", okey), al)
+        rev = musterlib.shown(self.h, al)["rev"]
+        res = self.h.run("ally", "end", okey)
+        self.assertEqual(res.rc, 0, repr(res))
+        self.assertEqual(res.out, al + "\n")
+        self.assertIn("already ended", res.err)
+        self.assertEqual(musterlib.shown(self.h, al)["rev"], rev)
+
 
 if __name__ == "__main__":
     musterlib.main()
