@@ -72,6 +72,20 @@ class Mistakes(unittest.TestCase):
         self.assertIn("already ended", res.err)
         self.assertEqual(musterlib.shown(self.h, al)["rev"], rev)
 
+    def test_export_refuses_to_overwrite_without_force(self):
+        path = os.path.join(self.h.tmp, "riverside.muster")
+        with open(path, "wb") as f:
+            f.write(b"my notes")
+        self.h.fail("export", path, parts=("already exists", "--force"))
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), b"my notes")
+        self.assertEqual([n for n in os.listdir(self.h.tmp) if "tmp" in n], [])
+        self.assertEqual(self.h.ok("export", "--force", path), "")
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), self.h.export_bytes())
+        # backup says the same words.
+        self.h.fail("backup", path, parts=("already exists", "--force"))
+
 
 if __name__ == "__main__":
     musterlib.main()
