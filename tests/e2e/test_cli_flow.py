@@ -230,7 +230,7 @@ class Flow(unittest.TestCase):
 
         # Delete: the delete's id is printed; the address is gone for good.
         old = a.export_file("before-delete.muster")
-        did = a.line("delete", early)
+        did = a.line("delete", early, "--yes")
         self.assertRegex(did, "^[0-9a-f]{64}$")
         dj = a.json("show", did, "--json")
         self.assertEqual(dj["kind"], "delete")

@@ -4,6 +4,7 @@ a start in the past, a second cancel, an export over a file, a delete
 without a question, another group's backup, a cause nobody has here."""
 
 import os
+import subprocess
 import unittest
 
 import musterlib
@@ -12,6 +13,27 @@ from musterlib import Home
 
 def tearDownModule():
     musterlib.check_no_secrets()
+
+
+def on_terminal(home, args, answer):
+    """Runs muster with stdin on a pseudo-terminal that types answer;
+    returns (rc, stdout, stderr) as text."""
+    master, slave = os.openpty()
+    env = dict(os.environ, TZ="UTC")
+    env.pop("MUSTER_HOME", None)
+    try:
+        proc = subprocess.Popen([musterlib.BIN, "--home", home.path] + list(args),
+                                stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+        os.close(slave)
+        slave = None
+        os.write(master, answer.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    return proc.returncode, out.decode(), err.decode()
 
 
 class Mistakes(unittest.TestCase):
@@ -85,6 +107,29 @@ class Mistakes(unittest.TestCase):
             self.assertEqual(f.read(), self.h.export_bytes())
         # backup says the same words.
         self.h.fail("backup", path, parts=("already exists", "--force"))
+
+    def test_delete_asks_on_a_terminal(self):
+        ev = musterlib.add_event(self.h, "Posted twice")
+        # No terminal, no --yes: refused, naming --yes.
+        self.h.fail("delete", ev, parts=("--yes", "terminal"))
+        self.assertTrue(self.h.has(ev))
+        # On a terminal: asked, and "n" (or nothing) keeps it.
+        for answer in ("n\n", "\n"):
+            rc, out, err = on_terminal(self.h, ["delete", ev], answer)
+            self.assertNotEqual(rc, 0, err)
+            self.assertIn("Posted twice", err)
+            self.assertIn("[y/N]", err)
+            self.assertIn("nothing deleted", err)
+            self.assertEqual(out, "")
+            self.assertTrue(self.h.has(ev))
+        rc, out, err = on_terminal(self.h, ["delete", ev], "y\n")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(out.split()), 1, out)
+        self.assertFalse(self.h.has(ev))
+        # --yes asks nothing.
+        ev2 = musterlib.add_event(self.h, "Also twice")
+        self.h.line("delete", ev2, "--yes")
+        self.assertFalse(self.h.has(ev2))
 
 
 if __name__ == "__main__":
