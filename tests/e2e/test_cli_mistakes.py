@@ -4,6 +4,8 @@ a start in the past, a second cancel, an export over a file, a delete
 without a question, another group's backup, a cause nobody has here."""
 
 import os
+import re
+import socket
 import subprocess
 import unittest
 
@@ -130,6 +132,40 @@ class Mistakes(unittest.TestCase):
         ev2 = musterlib.add_event(self.h, "Also twice")
         self.h.line("delete", ev2, "--yes")
         self.assertFalse(self.h.has(ev2))
+
+    def test_serve_binds_before_its_banner(self):
+        for taken in ("listen", "http"):
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                s.listen()
+                port = s.getsockname()[1]
+                busy = "127.0.0.1:%d" % port
+                free = "127.0.0.1:%d" % musterlib.free_port()
+                args = ["serve", "--network", musterlib.network_name(),
+                        "--listen", busy if taken == "listen" else free,
+                        "--http", busy if taken == "http" else "off"]
+                res = self.h.run(*args, timeout=30)
+            self.assertNotEqual(res.rc, 0, repr(res))
+            # Nothing on stdout: no "listen: ..." for a node that never did.
+            self.assertEqual(res.out, "", repr(res))
+            self.assertIn("muster: serve: ", res.err)
+            self.assertIn(busy, res.err.splitlines()[-1])
+
+    def test_http_needs_host_port(self):
+        self.h.fail("serve", "--http", "127.0.0.1", parts=("--http", "HOST:PORT"))
+
+    def test_show_suggests_commands_that_exist(self):
+        stranger = Home(self, "stranger")
+        skey = stranger.init()
+        refs = ("nothing", self.key + "/event/no-such-event", "ab" * 32,
+                skey, skey + "/profile")
+        for ref in refs:
+            msg = self.h.fail("show", ref)
+            # Every command the message suggests exists: its help works.
+            for cmd in re.findall(r"`muster ([a-z]+(?: [a-z]+)?)", msg):
+                res = self.h.run(*cmd.split(), "--help")
+                self.assertEqual(res.rc, 0, "%s suggests %r: %r" % (msg, cmd, res))
+        msg = self.h.fail("show", skey, parts=("no profile", "muster status"))
 
 
 if __name__ == "__main__":
