@@ -152,7 +152,7 @@ class Mistakes(unittest.TestCase):
             self.assertIn(busy, res.err.splitlines()[-1])
 
     def test_http_needs_host_port(self):
-        self.h.fail("serve", "--http", "127.0.0.1", parts=("--http", "HOST:PORT"))
+        self.h.fail("serve", "--http", "127.0.0.1", parts=("--http needs HOST:PORT",))
 
     def test_show_suggests_commands_that_exist(self):
         stranger = Home(self, "stranger")
@@ -166,6 +166,25 @@ class Mistakes(unittest.TestCase):
                 res = self.h.run(*cmd.split(), "--help")
                 self.assertEqual(res.rc, 0, "%s suggests %r: %r" % (msg, cmd, res))
         msg = self.h.fail("show", skey, parts=("no profile", "muster status"))
+
+    def test_restore_of_another_groups_backup(self):
+        harbour = Home(self, "harbour")
+        hkey = harbour.init("Harbour")
+        musterlib.add_event(harbour, "Harbour picnic")
+        theirs = os.path.join(harbour.tmp, "harbour.mdb")
+        harbour.ok("backup", theirs)
+        musterlib.add_event(self.h, "Riverside assembly")
+        before = self.h.export_bytes()
+        self.h.fail("restore", theirs,
+                    parts=("another group's backup", "Harbour", hkey, "--other-group"))
+        self.assertEqual(self.h.export_bytes(), before, "nothing was replaced")
+        # Our own backup is taken without a word.
+        ours = os.path.join(self.h.tmp, "ours.mdb")
+        self.h.ok("backup", ours)
+        self.assertIn("restored", self.h.ok("restore", ours))
+        # --other-group takes theirs.
+        self.assertIn("restored", self.h.ok("restore", "--other-group", theirs))
+        self.assertEqual(self.h.export_bytes(), harbour.export_bytes())
 
 
 if __name__ == "__main__":
