@@ -440,6 +440,23 @@ apply(struct mu_event *ev, const struct event_opts *o, bool adding, int64_t now,
 	return apply_hosts(ev, &o->hosts);
 }
 
+/* A cause address nobody has sent here may be mistyped, or simply not
+ * arrived yet: the event goes out with it, but the person hears of it. */
+static void
+note_unknown_cause(struct mu_cli *cli, const struct mu_event *ev,
+                   const struct event_opts *o)
+{
+	struct mu_cli_rec r = {NULL, {0}};
+
+	if (o->cause == NULL || !ev->has_cause)
+		return;
+	if (mu_cli_lookup(cli, &ev->cause, &r) == MU_ENOTFOUND)
+		mu_cli_note("--cause %s is not known here yet (no such cause is "
+		            "stored on this node); published with it all the same",
+		            o->cause);
+	mu_cli_rec_free(&r);
+}
+
 static int
 add(struct mu_cli *cli, int argc, char **argv)
 {
@@ -462,7 +479,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 	rc = apply(&rec.c.event, &o, true, cli->now, zone_buf);
 	if (rc != 0)
 		return rc;
-	return mu_cli_open_publish(cli, &rec, "create event");
+	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
+		return rc;
+	note_unknown_cause(cli, &rec.c.event, &o);
+	return mu_cli_publish(cli, &rec, "create event");
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -483,8 +503,10 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 		goto out;
 	}
 	rc = apply(&rec.c.event, o, false, cli->now, zone_buf);
-	if (rc == 0)
+	if (rc == 0) {
+		note_unknown_cause(cli, &rec.c.event, o);
 		rc = mu_cli_publish(cli, &rec, what);
+	}
 out:
 	mu_cli_rec_free(&cur);
 	return rc;

@@ -186,6 +186,25 @@ class Mistakes(unittest.TestCase):
         self.assertIn("restored", self.h.ok("restore", "--other-group", theirs))
         self.assertEqual(self.h.export_bytes(), harbour.export_bytes())
 
+    def test_unknown_cause_is_said(self):
+        start = "%d-06-01T18:00Z" % self.year
+        nowhere = self.key + "/cause/nobody-has-this"
+        res = self.h.run("event", "add", "--title", "March", "--start", start,
+                         "--cause", nowhere)
+        self.assertEqual(res.rc, 0, repr(res))
+        ev = res.out.strip()
+        self.assertEqual(res.out.count("\n"), 1, repr(res))
+        self.assertEqual(res.err.count("\n"), 1, repr(res))
+        self.assertIn("not known here yet", res.err)
+        self.assertIn(nowhere, res.err)
+        self.assertEqual(musterlib.shown(self.h, ev)["content"]["cause"], nowhere)
+        # A cause that is here: not a word.
+        cause = self.h.line("cause", "add", "--title", "Rent freeze")
+        res = self.h.run("event", "edit", ev, "--cause", cause)
+        self.assertEqual((res.rc, res.err), (0, ""), repr(res))
+        res = self.h.run("event", "edit", ev, "--cause", nowhere)
+        self.assertIn("not known here yet", res.err)
+
 
 if __name__ == "__main__":
     musterlib.main()
