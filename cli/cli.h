@@ -77,6 +77,18 @@ int mu_cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* The same for usage errors; returns MU_CLI_EUSAGE. */
 int mu_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Prints "muster: <message>" as one line on stderr for a command that goes
+ * on and succeeds: a warning the person should read. */
+void mu_cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * For a change asked twice (a second cancel, a second `ally end`): says on
+ * stderr that the record at rec's address is already in state ("cancelled")
+ * and that nothing changed, prints the address on stdout as a publish would,
+ * and returns 0. No new revision is made: it would only be noise to relay.
+ */
+int mu_cli_unchanged(const struct mu_record *rec, const char *state);
+
 /* ---- args.c ---------------------------------------------------------- */
 
 enum mu_cli_opt_type {

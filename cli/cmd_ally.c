@@ -198,7 +198,9 @@ end(struct mu_cli *cli, int argc, char **argv)
 		                   args[0]);
 	if (rc != 0)
 		return mu_cli_fail(rc, "cannot read the alliance: %s", mu_strerror(rc));
-	if ((rc = mu_cli_next_rev(&cur, &rec)) == 0) {
+	if (cur.rec.c.alliance.status == MU_ALLIANCE_ENDED)
+		rc = mu_cli_unchanged(&cur.rec, "ended");
+	else if ((rc = mu_cli_next_rev(&cur, &rec)) == 0) {
 		rec.c.alliance.status = MU_ALLIANCE_ENDED;
 		rc = mu_cli_publish(cli, &rec, "end the alliance");
 	}

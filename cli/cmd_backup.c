@@ -24,7 +24,7 @@ static const char backup_help[] =
     "  muster backup /media/usb/muster-2026-11-26.mdb\n";
 
 static const char restore_help[] =
-    "Usage: muster restore FILE\n"
+    "Usage: muster restore [--other-group] FILE\n"
     "\n"
     "Replaces this home's store with a backup made by `muster backup`. The\n"
     "backup is checked whole first (as `muster check` does); a damaged file\n"
@@ -33,6 +33,10 @@ static const char restore_help[] =
     "The home must exist: on a new machine, copy your saved group.key into\n"
     "an empty home directory (mode 0600), or run `muster init` for a new\n"
     "group, then restore.\n"
+    "\n"
+    "A backup that holds none of this group's records but other groups' is\n"
+    "another group's, and is refused: this home would lose its own profile\n"
+    "and events. --other-group restores it all the same.\n"
     "\n"
     "Example:\n"
     "  muster restore /media/usb/muster-2026-11-26.mdb\n";
@@ -61,7 +65,9 @@ mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv)
 int
 mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 {
-	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	bool other_group = false;
+	const struct mu_cli_opt opts[] = {{"other-group", MU_OPT_FLAG, &other_group},
+	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"restore", restore_help, opts, "FILE", 1, 1};
 	struct mu_restore_info info;
 	struct mu_why why = {0};
@@ -72,7 +78,7 @@ mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_begin(cli, &spec, argc, argv, args, NULL, MU_CLI_HOME_ONLY);
 	if (rc != 0)
 		return rc;
-	rc = mu_home_restore(cli->home, args[0], &info, &why);
+	rc = mu_home_restore(cli->home, args[0], other_group, &info, &why);
 	if (rc != 0)
 		return mu_cli_fail(rc, "cannot restore %s: %s", args[0],
 		                   mu_why_or(&why, rc));

@@ -66,6 +66,8 @@ static const char add_help[] =
     "  --tag X           a tag; repeat for more ({event:tags:list_max} at most)\n"
     "  --host KEY        a co-hosting group's key; repeat for more\n"
     "  --description D   the full text; line breaks allowed\n"
+    "  --past            publish it although it starts in the past (without\n"
+    "                    it, a start in the past is refused as a typo)\n"
     "\n"
     "Example:\n"
     "  muster event add --title \"Tenants' assembly\" --start 2026-12-05T18:00 \\\n"
@@ -128,6 +130,7 @@ struct event_opts {
 	const char *title, *description, *start, *end, *tz, *where, *address, *geo,
 	    *cause, *capacity, *status;
 	struct mu_cli_list online, tags, hosts;
+	bool past; /* --past: a start in the past is meant */
 };
 
 #define EVENT_OPTS(o)                                                                  \
@@ -140,7 +143,7 @@ struct event_opts {
 	    {"capacity", MU_OPT_VALUE, &(o).capacity},                                 \
 	    {"status", MU_OPT_VALUE, &(o).status},                                     \
 	    {"online", MU_OPT_LIST, &(o).online}, {"tag", MU_OPT_LIST, &(o).tags},     \
-	    {"host", MU_OPT_LIST, &(o).hosts},                                         \
+	    {"host", MU_OPT_LIST, &(o).hosts}, {"past", MU_OPT_FLAG, &(o).past},       \
 	{                                                                              \
 		NULL, 0, NULL                                                          \
 	}
@@ -319,7 +322,7 @@ when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *z
  * when it is not in argv (the system zone, or a copy of the event's own).
  */
 static int
-apply_times(struct mu_event *ev, const struct event_opts *o,
+apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
             char zone_buf[MU_CLI_ZONE_SIZE])
 {
 	struct mu_cli_when ws, we;
@@ -377,6 +380,15 @@ apply_times(struct mu_event *ev, const struct event_opts *o,
 			    ev->all_day ? "date" : "time");
 		ev->end = ev->start + old_len;
 	}
+	/* A start in the past is most often a mistyped year or month: it would
+	 * vanish from every list at once. An all-day event is past when its
+	 * first day is over. */
+	if (o->start != NULL && !o->past &&
+	    (ev->all_day ? ev->start + 86400 <= now : ev->start < now))
+		return mu_cli_fail(MU_EINVAL,
+		                   "--start %s is in the past; add --past if that is "
+		                   "meant",
+		                   o->start);
 	/* A time typed in the system's zone was meant in it: say so in the
 	 * record, so that others see the event at the hour it was given. */
 	if (local && o->tz == NULL && ev->tz.len == 0 &&
@@ -406,7 +418,7 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 			                   "cancelled; use tentative or confirmed");
 		ev->status = (enum mu_event_status)s;
 	}
-	if ((rc = apply_times(ev, o, zone_buf)) != 0)
+	if ((rc = apply_times(ev, o, cli->now, zone_buf)) != 0)
 		return rc;
 	if (o->where != NULL)
 		loc->name = mu_cli_str(o->where);
@@ -426,6 +438,23 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 	                          &ev->ntags)) != 0)
 		return rc;
 	return apply_hosts(cli, ev, &o->hosts);
+}
+
+/* A cause address nobody has sent here may be mistyped, or simply not
+ * arrived yet: the event goes out with it, but the person hears of it. */
+static void
+note_unknown_cause(struct mu_cli *cli, const struct mu_event *ev,
+                   const struct event_opts *o)
+{
+	struct mu_cli_rec r = {NULL, {0}};
+
+	if (o->cause == NULL || !ev->has_cause)
+		return;
+	if (mu_cli_lookup(cli, &ev->cause, &r) == MU_ENOTFOUND)
+		mu_cli_note("--cause %s is not known here yet (no such cause is "
+		            "stored on this node); published with it all the same",
+		            o->cause);
+	mu_cli_rec_free(&r);
 }
 
 static int
@@ -450,13 +479,16 @@ add(struct mu_cli *cli, int argc, char **argv)
 	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
 	if (rc != 0)
 		return rc;
-	return mu_cli_open_publish(cli, &rec, "create event");
+	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
+		return rc;
+	note_unknown_cause(cli, &rec.c.event, &o);
+	return mu_cli_publish(cli, &rec, "create event");
 }
 
 /* edit and cancel: a new revision of one of our events. */
 static int
 revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
-       const char *what)
+       bool cancelling, const char *what)
 {
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
@@ -466,9 +498,16 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 	rc = mu_cli_edit_own(cli, addr_text, MU_KIND_EVENT, &cur, &rec);
 	if (rc != 0)
 		return rc;
+	if (cancelling && cur.rec.c.event.status == MU_EVENT_CANCELLED) {
+		rc = mu_cli_unchanged(&cur.rec, "cancelled");
+		goto out;
+	}
 	rc = apply(cli, &rec.c.event, o, false, zone_buf);
-	if (rc == 0)
+	if (rc == 0) {
+		note_unknown_cause(cli, &rec.c.event, o);
 		rc = mu_cli_publish(cli, &rec, what);
+	}
+out:
 	mu_cli_rec_free(&cur);
 	return rc;
 }
@@ -491,7 +530,7 @@ edit(struct mu_cli *cli, int argc, char **argv)
 		    "event edit: nothing to change; give the options to "
 		    "change, e.g. --where TEXT (see `muster event edit "
 		    "--help`)");
-	return revise(cli, args[0], &o, "edit event");
+	return revise(cli, args[0], &o, false, "edit event");
 }
 
 static int
@@ -509,7 +548,7 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	memset(&o, 0, sizeof(o));
 	o.status = "cancelled";
-	return revise(cli, args[0], &o, "cancel event");
+	return revise(cli, args[0], &o, true, "cancel event");
 }
 
 struct list_ctx {
@@ -525,6 +564,56 @@ list_one(void *ctx, const struct mu_record *rec)
 	if (!mu_cal_passes(&c->f, rec))
 		return 0;
 	return mu_cli_lister_add(&c->out, rec);
+}
+
+/* Past events that pass a filter: how many, and the first one's start. */
+struct past_ctx {
+	const struct mu_cal_filter *f;
+	int64_t now, first;
+	size_t n;
+};
+
+static int
+count_past(void *ctx, const struct mu_record *rec)
+{
+	struct past_ctx *c = ctx;
+	const struct mu_event *ev = &rec->c.event;
+	int64_t end = ev->has_end ? ev->end : ev->start + (ev->all_day ? 86400 : 0);
+
+	/* Those still running were listed: only the ones over were hidden. */
+	if (!mu_cal_passes(c->f, rec) || end > c->now)
+		return 0;
+	if (c->n++ == 0 || ev->start < c->first)
+		c->first = ev->start;
+	return 0;
+}
+
+/*
+ * Nothing to list from now on: says so, and when past events were hidden by
+ * the default --from, how many and the --from that shows them, so that an
+ * event just published with a past start is not taken for lost.
+ */
+static int
+say_past(struct mu_cli *cli, const struct mu_cal_filter *f, bool open_end)
+{
+	struct past_ctx c = {f, cli->now, 0, 0};
+	struct mu_cal_filter all;
+	char day[MU_CLI_ISO_SIZE];
+	int rc;
+
+	mu_cal_filter_all(&all);
+	rc = mu_store_events(cli->store, all.from, cli->now, count_past, &c);
+	if (rc != 0)
+		return rc;
+	printf("No events%s. Publish one with `muster event add`.\n",
+	       open_end ? " coming up" : " then");
+	if (c.n > 0) {
+		mu_cli_when_iso(day, c.first);
+		day[10] = '\0';
+		printf("%zu past event%s; `--from %s` shows %s.\n", c.n,
+		       c.n == 1 ? "" : "s", day, c.n == 1 ? "it" : "them");
+	}
+	return 0;
 }
 
 /* A group's profile name, or its whole key when it has none stored. */
@@ -661,9 +750,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
-	if (rc == 0 && !json && ctx.out.n == 0)
-		printf("No events%s. Publish one with `muster event add`.\n",
-		       from_text == NULL && to_text == NULL ? " coming up" : " then");
+	if (rc == 0 && !json && ctx.out.n == 0 && from_text == NULL)
+		rc = say_past(cli, &ctx.f, to_text == NULL);
+	else if (rc == 0 && !json && ctx.out.n == 0)
+		printf("No events then. Publish one with `muster event add`.\n");
 	if ((end = mu_cli_lister_end(&ctx.out, rc)) != 0)
 		return end;
 	if (rc != 0)

@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +17,20 @@
 #include "../protocol/buf.h"
 #include "../protocol/export.h"
 #include "../storage/ingest.h"
+#include "../storage/place.h"
 #include "cli.h"
 
 #define IMPORT_MAX (1024ULL * 1024 * 1024) /* 1 GiB */
 
 static const char export_help[] =
-    "Usage: muster export [FILE]\n"
+    "Usage: muster export [--force] [FILE]\n"
     "\n"
     "Writes every record this node stores (yours and those of other groups,\n"
     "tombstones included) to FILE, or to stdout when FILE is missing or -.\n"
     "The records are byte for byte as their groups signed them, so whoever\n"
     "imports the file can check every one. The format is the export stream\n"
-    "of docs/PROTOCOL.md. FILE is written in full or not at all.\n"
+    "of docs/PROTOCOL.md. FILE is written in full or not at all; an existing\n"
+    "FILE is replaced only with --force.\n"
     "\n"
     "Example:\n"
     "  muster export /media/usb/riverside.muster\n";
@@ -58,28 +59,14 @@ write_one(void *ctx, const struct mu_record *rec)
 	return fwrite(rec->raw, 1, rec->raw_len, ctx) == rec->raw_len ? 0 : MU_EIO;
 }
 
-/* Makes a rename durable: fsync the directory that holds path. */
-static void
-sync_dir(const char *path)
-{
-	char *copy = strdup(path);
-	int fd;
-
-	if (copy == NULL)
-		return;
-	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		fsync(fd);
-		close(fd);
-	}
-	free(copy);
-}
-
 int
 mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 {
-	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	bool force = false;
+	const struct mu_cli_opt opts[] = {{"force", MU_OPT_FLAG, &force},
+	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"export", export_help, opts, "FILE", 0, 1};
+	struct mu_why why = {0};
 	FILE *f = NULL;
 	const char *args[1], *file = NULL;
 	char *tmp = NULL;
@@ -94,6 +81,8 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 	if (file == NULL && isatty(STDOUT_FILENO))
 		return mu_cli_usage("export: stdout is a terminal; give a FILE or "
 		                    "redirect: muster export > FILE");
+	if (file != NULL && mu_store_place_free(file, force, &why) != 0)
+		return mu_cli_fail(MU_EEXIST, "%s", why.text);
 	rc = mu_cli_open(cli, MU_CLI_READONLY);
 	if (rc != 0)
 		return rc;
@@ -134,16 +123,11 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 		                 file != NULL ? tmp : "stdout", strerror(errno));
 	} else if (rc != 0) {
 		rc = mu_cli_fail(rc, "cannot read the store: %s", mu_strerror(rc));
-	} else if (file != NULL && rename(tmp, file) != 0) {
-		rc = mu_cli_fail(MU_EIO, "cannot rename %s to %s: %s", tmp, file,
-		                 strerror(errno));
+	} else if (file != NULL && (rc = mu_store_place(tmp, file, force, &why)) != 0) {
+		rc = mu_cli_fail(rc, "%s", why.text);
 	}
-	if (file != NULL) {
-		if (rc != 0)
-			unlink(tmp);
-		else
-			sync_dir(file);
-	}
+	if (file != NULL && rc != 0)
+		unlink(tmp);
 	free(tmp);
 	return rc;
 }

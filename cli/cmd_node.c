@@ -200,23 +200,42 @@ test_knobs(struct mu_node_opts *o)
 	return 0;
 }
 
-/* Prints who this node is and how to reach it, before the log starts. */
+/* What the banner says, read from the store before the daemon opens it. */
+struct banner {
+	const struct mu_node_opts *o;
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	bool failed; /* stdout could not be written */
+};
+
 static int
-print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
+banner_read(struct mu_cli *cli, const struct mu_node_opts *o, struct banner *b)
 {
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], hint[MU_PEER_ADDR_MAX + 8];
-	bool placeholder;
-	size_t i;
 	int rc;
 
+	b->o = o;
+	b->failed = false;
 	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
 		return rc;
-	mu_key_to_text(key, cli->home->group);
-	mu_cli_group_name(cli, cli->home->group, name);
+	mu_key_to_text(b->key, cli->home->group);
+	mu_cli_group_name(cli, cli->home->group, b->name);
 	mu_cli_close(cli);
+	return 0;
+}
+
+/* Prints who this node is and how to reach it, once its sockets are
+ * bound (mu_node_opts.ready), before the log starts. */
+static void
+banner_print(void *ctx)
+{
+	struct banner *b = ctx;
+	const struct mu_node_opts *o = b->o;
+	char hint[MU_PEER_ADDR_MAX + 8];
+	bool placeholder;
+	size_t i;
+
 	dial_hint(hint, sizeof(hint), o, &placeholder);
-	printf("group:    %s\n", name);
-	printf("key:      %s\n", key);
+	printf("group:    %s\n", b->name);
+	printf("key:      %s\n", b->key);
 	printf("listen:   %s\n", o->listen);
 	printf("network:  %s\n", o->network);
 	if (o->http != NULL)
@@ -226,17 +245,13 @@ print_banner(struct mu_cli *cli, const struct mu_node_opts *o)
 	for (i = 0; i < o->nannounce; i++)
 		printf("announce: %s\n", o->announce[i]);
 	printf("To add this node as a peer, on another node run:\n");
-	printf("  muster peer add %s %s\n", hint, key);
+	printf("  muster peer add %s %s\n", hint, b->key);
 	if (placeholder)
 		printf("  (ADDRESS: this machine's IP address or host name as the "
 		       "other node reaches it)\n");
 	printf("Stop with Ctrl-C or SIGTERM; the log follows on stderr.\n");
 	/* The lines must be out before the daemon runs for hours. */
-	if (fflush(stdout) != 0)
-		return mu_cli_fail(MU_EIO,
-		                   "cannot write the output (disk full or closed "
-		                   "pipe?)");
-	return 0;
+	b->failed = fflush(stdout) != 0;
 }
 
 int
@@ -256,6 +271,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	};
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
 	char running[MU_PEER_ADDR_MAX + 64];
+	struct banner banner;
 	struct mu_node_opts o;
 	struct mu_why why = {0};
 	size_t i;
@@ -310,12 +326,17 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		                   "a muster serve already runs for the home %s "
 		                   "(listening on %s); stop it first",
 		                   cli->home_dir, running);
-	if ((rc = print_banner(cli, &o)) != 0)
+	if ((rc = banner_read(cli, &o, &banner)) != 0)
 		return rc;
+	o.ready = banner_print;
+	o.ready_ctx = &banner;
 
 	rc = mu_node_serve(&o, &why);
 	if (rc != 0)
 		return mu_cli_fail(rc, "serve: %s", mu_why_or(&why, rc));
+	if (banner.failed)
+		return mu_cli_fail(MU_EIO, "cannot write the output (disk full or "
+		                           "closed pipe?)");
 	return 0;
 }
 

@@ -133,8 +133,9 @@ mu_cli_addr_arg(const char *addr, const char *what)
 	struct mu_why why = {0};
 
 	if (mu_peer_addr_check(addr, &why) != 0)
-		return mu_cli_usage("%s: '%s' is not HOST:PORT: %s", what, addr,
-		                    why.text);
+		return mu_cli_usage("%s needs HOST:PORT, such as 127.0.0.1:7420; "
+		                    "'%s' is not: %s",
+		                    what, addr, why.text);
 	return 0;
 }
 

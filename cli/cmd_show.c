@@ -102,8 +102,21 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 		}
 		if (cli->store == NULL && (rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
 			return rc;
-		if ((rc = mu_cli_get_current(cli, &addr, &r)) != 0)
+		/* No command lists profiles: name the one that lists the
+		 * groups this node holds records of. */
+		if (addr.kind == MU_KIND_PROFILE &&
+		    (rc = mu_cli_lookup(cli, &addr, &r)) == MU_ENOTFOUND)
+			return mu_cli_fail(rc,
+			                   "no profile of the group %s is stored here; "
+			                   "`muster status` lists the groups whose "
+			                   "records this node holds",
+			                   args[0]);
+		if (addr.kind != MU_KIND_PROFILE &&
+		    (rc = mu_cli_get_current(cli, &addr, &r)) != 0)
 			return rc;
+		if (rc != 0)
+			return mu_cli_fail(rc, "cannot read %s: %s", args[0],
+			                   mu_strerror(rc));
 	}
 	if (json)
 		rc = mu_cli_json_out(mu_node_json_record(&r.rec));

@@ -55,3 +55,26 @@ mu_cli_usage(const char *fmt, ...)
 	va_end(ap);
 	return MU_CLI_EUSAGE;
 }
+
+void
+mu_cli_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+int
+mu_cli_unchanged(const struct mu_record *rec, const char *state)
+{
+	char text[MU_ADDR_TEXT_SIZE];
+	struct mu_addr addr;
+
+	mu_rec_addr(rec, &addr);
+	mu_addr_to_text(text, &addr);
+	mu_cli_note("%s is already %s; nothing changed", text, state);
+	printf("%s\n", text);
+	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
+}

@@ -583,6 +583,8 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	uv_timer_start(&d->tick, on_tick, at_least_1(opts->limits.reconcile_ms),
 	               at_least_1(opts->limits.reconcile_ms));
 	start_watch(d);
+	if (opts->ready != NULL)
+		opts->ready(opts->ready_ctx);
 	mu_key_to_text(key, node->home->group);
 	if (opts->listen != NULL)
 		mu_node_log(node, MU_LOG_INFO, "serving group %s on %s (network %s)",

@@ -82,6 +82,12 @@ struct mu_node_opts {
 	int hops;                    /* allies of allies up to this distance */
 	enum mu_log_level log_level; /* lines at or below this go to stderr */
 	struct mu_node_limits limits;
+	/* mu_node_serve only: called once the listening and HTTP sockets are
+	 * bound, before the loop runs, so that what says "listening on" is
+	 * never printed for a node that could not bind. NULL: none. It must
+	 * not open the store (this process holds it open). */
+	void (*ready)(void *ctx);
+	void *ready_ctx;
 };
 
 /* Fills opts with the defaults for home. */

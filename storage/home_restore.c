@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../protocol/textform.h"
 #include "home_file.h"
 
 #define DATA_FILE "data.mdb" /* LMDB's file in an environment directory */
@@ -106,10 +107,86 @@ keep_first(void *ctx, const char *db, const char *text)
 	return 0;
 }
 
-/* Opens the copy in dir and checks it whole. */
+/* Whose records a backup holds: ours, and the group with the most others. */
+struct owners {
+	const uint8_t *us;
+	uint64_t ours, top_n;
+	uint8_t top[MU_KEY_BYTES];
+};
+
 static int
-check_copy(const char *path, const char *dir, struct mu_store_check_stats *stats,
-           struct mu_why *why)
+count_group(void *ctx, const uint8_t group[MU_KEY_BYTES], uint64_t n)
+{
+	struct owners *o = ctx;
+
+	if (memcmp(group, o->us, MU_KEY_BYTES) == 0)
+		o->ours += n;
+	else if (n > o->top_n) {
+		o->top_n = n;
+		memcpy(o->top, group, MU_KEY_BYTES);
+	}
+	return 0;
+}
+
+static int
+copy_profile_name(void *ctx, const struct mu_record *rec)
+{
+	const struct mu_str *n = &rec->c.profile.name;
+	char *out = ctx;
+	size_t len = n->len < 63 ? n->len : 63;
+
+	/* Printed in a one-line message: no control characters. */
+	for (size_t i = 0; i < len; i++)
+		out[i] = (unsigned char)n->ptr[i] < 0x20 ? '?' : n->ptr[i];
+	out[len] = '\0';
+	return 0;
+}
+
+/*
+ * A store holds its own group's records (its profile from `muster init` on)
+ * beside those of allies and followed groups. A backup with none of ours but
+ * with others' is another group's: restored here, it would drop this home's
+ * profile and events. Names the group with the most records in it, which
+ * is the one that made it unless an ally published more.
+ */
+static int
+check_owner(struct mu_store *st, const char *path, const uint8_t us[MU_KEY_BYTES],
+            struct mu_why *why)
+{
+	struct owners o = {us, 0, 0, {0}};
+	struct mu_store_counts counts;
+	char key[MU_KEY_TEXT_SIZE], name[64] = "", who[MU_KEY_TEXT_SIZE + 80];
+	struct mu_addr addr;
+	int err;
+
+	err = mu_store_counts(st, &counts, count_group, &o);
+	if (err != 0)
+		return mu_fail(why, err, "reading the backup %s: %s", path,
+		               mu_strerror(err));
+	if (o.ours > 0 || o.top_n == 0)
+		return 0;
+	mu_key_to_text(key, o.top);
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, o.top, MU_KEY_BYTES);
+	addr.kind = MU_KIND_PROFILE;
+	addr.d.ptr = "";
+	(void)mu_store_get_addr(st, &addr, copy_profile_name, name);
+	if (name[0] != '\0')
+		snprintf(who, sizeof(who), "%s (%s)", name, key);
+	else
+		snprintf(who, sizeof(who), "%s", key);
+	return mu_fail(why, MU_EINVAL,
+	               "%s is another group's backup: none of its records are "
+	               "this group's, most are %s's; --other-group restores it, "
+	               "and this home loses its own",
+	               path, who);
+}
+
+/* Opens the copy in dir and checks it whole, and unless other_group that it
+ * is a backup of the group us. */
+static int
+check_copy(const char *path, const char *dir, const uint8_t us[MU_KEY_BYTES],
+           bool other_group, struct mu_store_check_stats *stats, struct mu_why *why)
 {
 	const struct mu_store_opts ro = {0, true};
 	struct first_problem first = {""};
@@ -120,11 +197,26 @@ check_copy(const char *path, const char *dir, struct mu_store_check_stats *stats
 	/* Read-only: a writer would make an empty muster store out of any
 	 * LMDB file, which would then pass the check. */
 	err = mu_store_open(&st, dir, &ro, &ow);
-	if (err != 0)
-		return mu_fail(why, err == MU_EVERSION ? err : MU_EFORMAT,
+	if (err == MU_EVERSION)
+		return mu_fail(why, err,
 		               "%s is not a muster backup this version can read: %s",
 		               path, ow.text);
+	/* A backup copied only in part is a muster backup all the same. */
+	if (err != 0 && strstr(ow.text, "cut short") != NULL)
+		return mu_fail(why, MU_ECORRUPT,
+		               "%s is cut short: it is only the first part of a "
+		               "backup; copy the whole file again",
+		               path);
+	/* Why LMDB refused the file (and the name of the temp copy) means
+	 * nothing to the person, who gave the wrong file. */
+	if (err != 0)
+		return mu_fail(why, MU_EFORMAT,
+		               "%s is not a muster backup; give a file that "
+		               "`muster backup` wrote",
+		               path);
 	err = mu_store_check(st, keep_first, &first, stats, why);
+	if (err == 0 && stats->problems == 0 && !other_group)
+		err = check_owner(st, path, us, why);
 	mu_store_close(st);
 	if (err == 0 && stats->problems > 0)
 		err = mu_fail(why, MU_ECORRUPT,
@@ -242,7 +334,7 @@ swap_in(const char *copy, const char *store, const char *home, char **prev, bool
 }
 
 int
-mu_home_restore(const struct mu_home *home, const char *path,
+mu_home_restore(const struct mu_home *home, const char *path, bool other_group,
                 struct mu_restore_info *info, struct mu_why *why)
 {
 	char *store = mu_home_store_dir(home), *copy = NULL;
@@ -269,7 +361,8 @@ mu_home_restore(const struct mu_home *home, const char *path,
 	}
 	err = copy_in(path, copy, why);
 	if (err == 0)
-		err = check_copy(path, copy, &info->stats, why);
+		err =
+		    check_copy(path, copy, home->group, other_group, &info->stats, why);
 	if (err == 0)
 		err = swap_in(copy, store, home->dir, &info->previous, &moved, why);
 out:

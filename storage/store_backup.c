@@ -15,7 +15,7 @@
  * file until it ends (the kernel drops it when the process dies), and only
  * an unlocked one is removed.
  */
-#define _GNU_SOURCE /* renameat2 */
+#define _GNU_SOURCE /* mkostemp */
 
 #include "store_check.h"
 
@@ -29,32 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "place.h"
 #include "store_keys.h"
-
-/* The directory part of path, for fsync()ing the rename; "." when none. */
-static int
-sync_parent(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc;
-
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
 
 static int
 disk_err(int e, const char *path, const char *what, struct mu_why *why)
@@ -150,45 +126,17 @@ make_tmp(char *tmp, struct mu_why *why)
 	               tmp);
 }
 
-/* Renames tmp to path; without force only when path does not exist. */
-static int
-put_in_place(const char *tmp, const char *path, bool force, struct mu_why *why)
-{
-	int rc = force ? rename(tmp, path)
-	               : renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
-
-	if (rc != 0 && !force && (errno == EINVAL || errno == ENOSYS)) {
-		/* A file system without RENAME_NOREPLACE: link() refuses an
-		 * existing name too. */
-		rc = link(tmp, path);
-		if (rc == 0)
-			unlink(tmp);
-	}
-	if (rc != 0 && errno == EEXIST)
-		return mu_fail(why, MU_EEXIST,
-		               "%s already exists: choose another name, or add "
-		               "--force to replace it",
-		               path);
-	if (rc != 0)
-		return disk_err(errno, path, "cannot rename the backup to", why);
-	return 0;
-}
-
 int
 mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why *why)
 {
-	struct stat sb;
 	char *tmp = NULL;
 	int fd = -1, hold, err = 0, rc;
 	size_t n;
 
 	if (why != NULL)
 		why->text[0] = '\0';
-	if (!force && lstat(path, &sb) == 0)
-		return mu_fail(why, MU_EEXIST,
-		               "%s already exists: choose another name, or add "
-		               "--force to replace it",
-		               path);
+	if ((err = mu_store_place_free(path, force, why)) != 0)
+		return err;
 	n = strlen(path) + sizeof(TMP_SUFFIX);
 	if ((tmp = malloc(n)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "backing up the store: out of memory");
@@ -211,9 +159,7 @@ mu_store_backup(struct mu_store *st, const char *path, bool force, struct mu_why
 	if (close(fd) != 0 && err == 0)
 		err = disk_err(errno, tmp, "cannot write", why);
 	if (err == 0)
-		err = put_in_place(tmp, path, force, why);
-	if (err == 0 && sync_parent(path) != 0)
-		err = disk_err(errno, path, "cannot sync the directory of", why);
+		err = mu_store_place(tmp, path, force, why);
 	if (err != 0)
 		unlink(tmp);
 	if (hold >= 0)

@@ -65,9 +65,11 @@ struct mu_restore_info {
  * and checks it whole (MU_ECORRUPT when it has problems: why gives the
  * first); then swaps it with the store in one rename, and keeps the previous
  * store as HOME/store.prev-TIME (info->previous). The caller frees
- * info->previous.
+ * info->previous. Unless other_group, a backup that holds records of other
+ * groups but none of home's group is refused (MU_EINVAL; why names the
+ * group with the most records in it): it is another group's.
  */
-int mu_home_restore(const struct mu_home *home, const char *path,
+int mu_home_restore(const struct mu_home *home, const char *path, bool other_group,
                     struct mu_restore_info *info, struct mu_why *why);
 
 #endif

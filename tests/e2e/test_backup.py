@@ -98,7 +98,12 @@ class Backup(unittest.TestCase):
         # Into a fresh home: identical records, a clean check.
         f = Home(self, "f")
         f.init("Fresh")
-        res = f.run("restore", full)
+        # A's backup is another group's for F: refused, naming A...
+        before_f = f.export_bytes()
+        f.fail("restore", full, parts=("another group", "--other-group", "mug1"))
+        self.assertEqual(f.export_bytes(), before_f)
+        # ... unless F means it.
+        res = f.run("restore", "--other-group", full)
         self.assertEqual(res.rc, 0, "restore: %r" % res)
         lines = res.out.splitlines()
         self.assertEqual(lines[0], "restored %d records from %s" % (len(records_a), full))
@@ -111,7 +116,7 @@ class Backup(unittest.TestCase):
         # The hot backup is consistent: clean, and holds what was acked.
         h = Home(self, "h")
         h.init("Hot")
-        h.ok("restore", hot)
+        h.ok("restore", "--other-group", hot)
         self.assertEqual(h.json("check", "--json")["problems"], [])
         self.assertTrue(acked_before <= recbuild.stored_ids(self, h))
         self.assertTrue(recbuild.stored_ids(self, h) <= {musterlib.record_id(r)
@@ -218,7 +223,10 @@ class Backup(unittest.TestCase):
         junk = os.path.join(a.tmp, "junk.mdb")
         with open(junk, "wb") as f:
             f.write(os.urandom(70000))
-        a.fail("restore", junk, parts=("not a muster backup",))
+        msg = a.fail("restore", junk, parts=("not a muster backup", "muster backup`"))
+        # In the person's terms: no LMDB code, no temp copy's name.
+        self.assertNotIn("MDB", msg)
+        self.assertNotIn("store.restore-", msg)
         empty = os.path.join(a.tmp, "empty.mdb")
         open(empty, "wb").close()
         a.fail("restore", empty, parts=("empty",))

@@ -230,7 +230,7 @@ class Flow(unittest.TestCase):
 
         # Delete: the delete's id is printed; the address is gone for good.
         old = a.export_file("before-delete.muster")
-        did = a.line("delete", early)
+        did = a.line("delete", early, "--yes")
         self.assertRegex(did, "^[0-9a-f]{64}$")
         dj = a.json("show", did, "--json")
         self.assertEqual(dj["kind"], "delete")
@@ -362,7 +362,7 @@ class Flow(unittest.TestCase):
         a = Home(self, "p")
         a.init()
         past = a.line("event", "add", "--title", "Old rally", "--start",
-                      "2001-05-01T10:00Z")
+                      "2001-05-01T10:00Z", "--past")
         fut = self.add_event(a, title="Next rally")
         self.assertEqual([x["address"] for x in a.json("event", "list", "--json")], [fut])
         every = a.json("event", "list", "--from", "2000-01-01T00:00Z", "--json")

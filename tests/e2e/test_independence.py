@@ -185,7 +185,7 @@ class Independence(unittest.TestCase):
                "--tag", "a", "--tag", "b", "--host", other_text)
         h.line("event", "add", "--title", "Fair", "--start", "%d-05-01" % year)
         h.line("ally", "add", other_text, "--terms", "Code of ethics", "--cause", cause)
-        h.line("delete", doomed)
+        h.line("delete", doomed, "--yes")
         return h, other
 
     def test_export_verifies_independently(self):

@@ -108,14 +108,14 @@ class NetCli(unittest.TestCase):
         rent = a.line("cause", "add", "--title", "Rent")
         a.line("cause", "edit", rent, "--title", "Rent freeze")
         gone = a.line("cause", "add", "--title", "Park")
-        a.line("delete", gone)
+        a.line("delete", gone, "--yes")
         ev = event(a, 5)
         a.line("event", "cancel", ev)
-        a.line("delete", event(a, 6))
+        a.line("delete", event(a, 6), "--yes")
         event(a, 7)
         a.line("ally", "add", b.key)
         b.line("cause", "add", "--title", "Transit")
-        b.line("delete", event(b, 8))
+        b.line("delete", event(b, 8), "--yes")
         a.import_file(b.export_file())
 
         def tally(home):

@@ -77,7 +77,7 @@ class Secrets(unittest.TestCase):
         for ref in (ev, cause, a.key + "/profile", musterlib.shown(a, ev)["id"], a.key):
             run("show", ref)
             run("show", ref, "--json")
-        ok("delete", day, "--reason", "posted twice")
+        ok("delete", day, "--reason", "posted twice", "--yes")
         a.export_bytes()
         path = self.out_file(a, "a.muster")
         ok("export", path)

@@ -116,7 +116,13 @@ backup_and_restore(void **state)
 	assert_int_equal(mu_store_backup(fx->st, h.backup, true, &why), 0);
 
 	assert_int_equal(home_records(&h), 0);
-	if (mu_home_restore(h.home, h.backup, &info, &why) != 0)
+	/* The records are another group's than the home's. */
+	assert_int_equal(mu_home_restore(h.home, h.backup, false, &info, &why),
+	                 MU_EINVAL);
+	assert_non_null(strstr(why.text, "another group's backup"));
+	assert_null(info.previous);
+	assert_int_equal(home_records(&h), 0);
+	if (mu_home_restore(h.home, h.backup, true, &info, &why) != 0)
 		fail_msg("restore: %s", why.text);
 	assert_int_equal(info.stats.records, 2);
 	assert_int_equal(info.stats.problems, 0);
@@ -157,7 +163,8 @@ damaged_backup_is_refused(void **state)
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 
-	assert_int_equal(mu_home_restore(h.home, h.backup, &info, &why), MU_ECORRUPT);
+	assert_int_equal(mu_home_restore(h.home, h.backup, false, &info, &why),
+	                 MU_ECORRUPT);
 	assert_non_null(strstr(why.text, "by_time"));
 	assert_null(info.previous);
 	unchanged(&h);
@@ -187,7 +194,7 @@ foreign_lmdb_file_is_refused(void **state)
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 
-	assert_int_not_equal(mu_home_restore(h.home, path, &info, &why), 0);
+	assert_int_not_equal(mu_home_restore(h.home, path, false, &info, &why), 0);
 	assert_non_null(strstr(why.text, "not a muster backup"));
 	unchanged(&h);
 	mu_home_close(h.home);
@@ -204,7 +211,8 @@ running_daemon_is_refused(void **state)
 
 	make(fx, &h);
 	assert_int_equal(mu_home_lock_serve(h.home, "127.0.0.1:7420", &lock, &why), 0);
-	assert_int_equal(mu_home_restore(h.home, h.backup, &info, &why), MU_EBUSY);
+	assert_int_equal(mu_home_restore(h.home, h.backup, false, &info, &why),
+	                 MU_EBUSY);
 	assert_non_null(strstr(why.text, "stop it first"));
 	mu_home_unlock_serve(h.home, lock);
 	unchanged(&h);
