@@ -26,7 +26,7 @@ static const char group_help[] =
     "each command.\n"
     "\n"
     "Example:\n"
-    "  muster event add --title \"Assembly\" --start 2026-12-05T18:00 \\\n"
+    "  muster event add --title \"Assembly\" --start 2030-12-05T18:00 \\\n"
     "      --tz Europe/Berlin --where \"Community hall\"\n"
     "  muster event list\n";
 
@@ -70,8 +70,8 @@ static const char add_help[] =
     "                    it, a start in the past is refused as a typo)\n"
     "\n"
     "Example:\n"
-    "  muster event add --title \"Tenants' assembly\" --start 2026-12-05T18:00 \\\n"
-    "      --end 2026-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n";
+    "  muster event add --title \"Tenants' assembly\" --start 2030-12-05T18:00 \\\n"
+    "      --end 2030-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n";
 
 static const char edit_help[] =
     "Usage: muster event edit ADDR [any option of `muster event add`]\n"

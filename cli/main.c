@@ -86,7 +86,7 @@ static const char help[] =
     "\n"
     "Example:\n"
     "  muster init --name \"Riverside Tenants Union\"\n"
-    "  muster event add --title \"Assembly\" --start 2026-12-05T18:00 \\\n"
+    "  muster event add --title \"Assembly\" --start 2030-12-05T18:00 \\\n"
     "      --tz Europe/Berlin --where \"Community hall\"\n"
     "  muster event list\n"
     "  muster peer add 192.0.2.10:7420 mug1…   # an ally's node\n"
