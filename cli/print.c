@@ -207,19 +207,6 @@ field_local(FILE *f, const char *label, int64_t t, const struct mu_fields *field
 	field_time(f, label, t, zone);
 }
 
-static int64_t
-int_of(const struct mu_field *fd, const uint8_t *p)
-{
-	switch (fd->store) {
-	case MU_FI_INT32:
-		return *(const int32_t *)p;
-	case MU_FI_UINT32:
-		return *(const uint32_t *)p;
-	default:
-		return *(const int64_t *)p;
-	}
-}
-
 /* One value (or list item) of field fd at p on a line of its own. */
 static void
 field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t *p)
@@ -236,12 +223,13 @@ field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t
 		break;
 	case MU_FT_INT:
 		if (fd->view == MU_FV_TIME)
-			field_time(f, label, int_of(fd, p), NULL);
+			field_time(f, label, mu_field_int(fd, p), NULL);
 		else if (fd->view == MU_FV_DEGREES)
 			fprintf(f, LABEL "%.7f\n", label,
-			        (double)int_of(fd, p) / MU_GEO_SCALE);
+			        (double)mu_field_int(fd, p) / MU_GEO_SCALE);
 		else
-			fprintf(f, LABEL "%lld\n", label, (long long)int_of(fd, p));
+			fprintf(f, LABEL "%lld\n", label,
+			        (long long)mu_field_int(fd, p));
 		break;
 	case MU_FT_TRUE:
 		fprintf(f, LABEL "true\n", label);
@@ -303,12 +291,13 @@ show_content(FILE *f, const struct mu_record *rec)
 			field_joined(f, sh->label, (const struct mu_str *)p, n);
 			break;
 		case MU_SHOW_LOCAL:
-			field_local(f, sh->label, int_of(fd, p), def->fields, &rec->c);
+			field_local(f, sh->label, mu_field_int(fd, p), def->fields,
+			            &rec->c);
 			break;
 		case MU_SHOW_PAIR:
 			fprintf(f, LABEL "%.7f,%.7f\n", sh->label,
-			        (double)int_of(fd, p) / MU_GEO_SCALE,
-			        (double)int_of(fd + 1, owner + fd[1].off) /
+			        (double)mu_field_int(fd, p) / MU_GEO_SCALE,
+			        (double)mu_field_int(fd + 1, owner + fd[1].off) /
 			            MU_GEO_SCALE);
 			break;
 		default:

@@ -80,17 +80,7 @@ value_json(const struct mu_field *f, const uint8_t *p, bool *ok)
 	case MU_FT_ENUM:
 		return json_string(f->names[*(const int *)p - 1]);
 	case MU_FT_INT:
-		switch (f->store) {
-		case MU_FI_INT64:
-			v = *(const int64_t *)p;
-			break;
-		case MU_FI_INT32:
-			v = *(const int32_t *)p;
-			break;
-		case MU_FI_UINT32:
-			v = *(const uint32_t *)p;
-			break;
-		}
+		v = mu_field_int(f, p);
 		if (f->view == MU_FV_TIME)
 			return mu_node_json_time(v);
 		if (f->view == MU_FV_DEGREES)

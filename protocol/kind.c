@@ -151,6 +151,19 @@ mu_field_at(const struct mu_fields *t, const void *base, const char *path,
 	return NULL;
 }
 
+int64_t
+mu_field_int(const struct mu_field *f, const void *p)
+{
+	switch (f->store) {
+	case MU_FI_INT32:
+		return *(const int32_t *)p;
+	case MU_FI_UINT32:
+		return *(const uint32_t *)p;
+	default:
+		return *(const int64_t *)p;
+	}
+}
+
 size_t
 mu_field_stride(const struct mu_field *f)
 {

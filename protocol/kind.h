@@ -168,6 +168,9 @@ bool mu_ftype_is_str(enum mu_ftype type);
 const struct mu_field *mu_field_at(const struct mu_fields *t, const void *base,
                                    const char *path, const void **owner);
 
+/* The value of an MU_FT_INT field stored at p, as its store says. */
+int64_t mu_field_int(const struct mu_field *f, const void *p);
+
 /* Bytes one item of a list of this type takes in its C array. */
 size_t mu_field_stride(const struct mu_field *f);
 

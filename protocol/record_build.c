@@ -65,7 +65,6 @@ static int
 pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 {
 	const struct mu_str *s;
-	int64_t v = 0;
 	int i, e;
 
 	if (mu_ftype_is_str(f->type)) {
@@ -83,18 +82,8 @@ pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 		               "enum: %s.%s is %d, not a known value", b->t->name,
 		               f->name, e);
 	case MU_FT_INT:
-		switch (f->store) {
-		case MU_FI_INT64:
-			v = *(const int64_t *)p;
-			break;
-		case MU_FI_INT32:
-			v = *(const int32_t *)p;
-			break;
-		case MU_FI_UINT32:
-			v = *(const uint32_t *)p;
-			break;
-		}
-		return msgpack_pack_int64(&b->pk, v) != 0 ? MU_ENOMEM : 0;
+		return msgpack_pack_int64(&b->pk, mu_field_int(f, p)) != 0 ? MU_ENOMEM
+		                                                           : 0;
 	case MU_FT_TRUE:
 		return msgpack_pack_true(&b->pk) != 0 ? MU_ENOMEM : 0;
 	case MU_FT_KEY:
