@@ -314,6 +314,20 @@ base_url(struct page *pg, bool with_scheme)
 	ok(pg, mu_html_str(pg->b, pg->rq->host));
 }
 
+/* A link to path on this server, its absolute URL as its text. path is
+ * trusted (a key's or an address's text form). */
+static void
+own_link(struct page *pg, const char *cls, const char *path)
+{
+	ok(pg, mu_html_fmt(pg->b, "<a class=\"%s\" href=\"", cls));
+	base_url(pg, true);
+	ok(pg, mu_html_str(pg->b, path));
+	ok(pg, mu_html_raw(pg->b, "\">"));
+	base_url(pg, true);
+	ok(pg, mu_html_str(pg->b, path));
+	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
 /* The links that subscribe to a feed: webcal:// opens the calendar app of
  * a phone; the http(s):// one can be pasted into any calendar. */
 static void
@@ -322,14 +336,9 @@ subscribe(struct page *pg, const char *feed)
 	ok(pg, mu_html_raw(pg->b, "<p class=\"subscribe\">Subscribe: <a "
 	                          "class=\"webcal\" href=\"webcal://"));
 	base_url(pg, false);
-	ok(pg, mu_html_fmt(pg->b,
-	                   "%s\">in your calendar app</a> · <a "
-	                   "class=\"feed\" href=\"",
-	                   feed));
-	base_url(pg, true);
-	ok(pg, mu_html_fmt(pg->b, "%s\">", feed));
-	base_url(pg, true);
-	ok(pg, mu_html_fmt(pg->b, "%s</a></p>\n", feed));
+	ok(pg, mu_html_fmt(pg->b, "%s\">in your calendar app</a> · ", feed));
+	own_link(pg, "feed", feed);
+	ok(pg, mu_html_raw(pg->b, "</p>\n"));
 }
 
 static void
@@ -413,11 +422,12 @@ event_page(void *ctx, const struct mu_record *rec)
 	struct page *pg = ctx;
 	const struct mu_event *e = &rec->c.event;
 	const struct mu_location *l = &e->location;
-	char addr[MU_ADDR_TEXT_SIZE];
+	char addr[MU_ADDR_TEXT_SIZE], path[MU_ADDR_TEXT_SIZE + 8];
 	struct mu_addr a;
 
 	mu_rec_addr(rec, &a);
 	mu_addr_to_text(addr, &a);
+	snprintf(path, sizeof(path), "/events/%s", addr);
 	head(pg, e->title.ptr, e->title.len);
 	ok(pg, mu_html_fmt(pg->b, "<article class=\"event%s\">\n<h1 class=\"title\">",
 	                   e->status == MU_EVENT_CANCELLED ? " cancelled" : ""));
@@ -464,14 +474,11 @@ event_page(void *ctx, const struct mu_record *rec)
 	text_block(pg, "div", "description", e->description);
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<p class=\"actions\"><a class=\"ics\" "
-	                   "href=\"/events/%s/calendar.ics\" download>Add to my "
-	                   "calendar</a></p>\n<p class=\"share\">Share: <a "
-	                   "class=\"share\" href=\"",
-	                   addr));
-	base_url(pg, true);
-	ok(pg, mu_html_fmt(pg->b, "/events/%s\">", addr));
-	base_url(pg, true);
-	ok(pg, mu_html_fmt(pg->b, "/events/%s</a></p>\n", addr));
+	                   "href=\"%s/calendar.ics\" download>Add to my "
+	                   "calendar</a></p>\n<p class=\"share\">Share: ",
+	                   path));
+	own_link(pg, "share", path);
+	ok(pg, mu_html_raw(pg->b, "</p>\n"));
 	/* For the curious, out of the way: the record behind the page. */
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<details class=\"record\"><summary>Record</summary>"
