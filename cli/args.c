@@ -201,6 +201,12 @@ mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv, const char *
 		eq = strchr(a + 2, '=');
 		len = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		o = find_opt(spec->opts, a + 2, len);
+		if (o == NULL && eq == NULL && strcmp(a, "--json") == 0) {
+			/* A command with no JSON output of its own: its
+			 * published address and its refusals (publish.c). */
+			mu_cli_set_json(true);
+			continue;
+		}
 		if (o == NULL)
 			return mu_cli_usage(
 			    "%s: unknown option '--%.*s'; see `muster %s "
