@@ -299,7 +299,7 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 	if (l->n > max)
 		return mu_cli_fail(
 		    MU_EINVAL,
-		    "field-length: --%s given %zu times; a record holds at "
+		    "--%s given %zu times; a record holds at "
 		    "most %zu",
 		    opt, l->n, max);
 	for (i = 0; i < l->n; i++)

@@ -421,8 +421,22 @@ void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_
 void mu_cli_print_indented(FILE *f, const char *first, const char *indent,
                            struct mu_str s);
 
-/* Every header and content field of a record, for `show`. */
-void mu_cli_print_record(FILE *f, const struct mu_record *rec);
+/* What a node knows to call the keys and addresses a record names: a
+ * group's name, and what the record at an address is called ("Rent strike,
+ * by Harbour Tenants"). Each fills out and returns true, or returns false
+ * when it knows no name. */
+struct mu_cli_names {
+	bool (*group)(void *ctx, const uint8_t key[MU_KEY_BYTES],
+	              char out[MU_CLI_NAME_SIZE]);
+	bool (*addr)(void *ctx, const struct mu_addr *addr, char *out, size_t n);
+	void *ctx;
+};
+
+/* Every header and content field of a record, for `show`, with the name
+ * names gives next to each group key and each address (names may be NULL:
+ * keys alone). */
+void mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
+                         const struct mu_record *rec);
 
 /* Writes "2026-12-05 18:00 CET" style text for an event's start (and end)
  * in its zone, for lists and show. */

@@ -112,20 +112,25 @@ mu_cli_field_option(enum mu_kind kind, const char *path)
 /* The longest value quoted back; a longer one is cut with "…". */
 #define QUOTE_MAX 40
 
-/* s, cut to QUOTE_MAX bytes on a character boundary. */
+/* s, cut to QUOTE_MAX bytes on a character boundary, with '?' for a
+ * control character (as fail.c prints it), so that the message in JSON
+ * is the line the person read. */
 static void
 quote_str(char *out, size_t n, struct mu_str s)
 {
 	size_t len = s.len;
+	char *p;
 
-	if (len <= QUOTE_MAX) {
-		snprintf(out, n, "%.*s", (int)len, s.ptr);
-		return;
+	if (len > QUOTE_MAX) {
+		len = QUOTE_MAX;
+		while (len > 0 && ((unsigned char)s.ptr[len] & 0xc0) == 0x80)
+			len--;
 	}
-	len = QUOTE_MAX;
-	while (len > 0 && ((unsigned char)s.ptr[len] & 0xc0) == 0x80)
-		len--;
-	snprintf(out, n, "%.*s…", (int)len, s.ptr);
+	snprintf(out, n, "%.*s%s", (int)len, s.ptr, len < s.len ? "…" : "");
+	for (p = out; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	}
 }
 
 /* A time field of an event as the person typed it: in the event's zone,
@@ -144,7 +149,7 @@ quote_time(char *out, size_t n, const struct mu_record *rec, const char *path,
 		return;
 	}
 	if (ev->all_day) {
-		if (strcmp(path, "end") == 0 && t > ev->start)
+		if (strcmp(path, "end") == 0)
 			t -= 86400;
 		mu_cli_when_format(out, n, t, NULL, "%Y-%m-%d");
 		return;
@@ -283,6 +288,19 @@ find_path(enum mu_kind kind, struct path_tok *tok)
 	return o;
 }
 
+/* The length of " is VALUE," at d, which repeats the value just quoted
+ * ("--capacity 0 is 0, must be ..."), else 0. */
+static size_t
+restated(const char *d, const char *value)
+{
+	size_t n = strlen(value);
+
+	if (n > 0 && strncmp(d, " is ", 4) == 0 && strncmp(d + 4, value, n) == 0 &&
+	    d[4 + n] == ',')
+		return 4 + n + 1;
+	return 0;
+}
+
 size_t
 mu_cli_why_field(const struct mu_record *rec, const struct mu_why *why, char *path,
                  size_t n)
@@ -330,6 +348,7 @@ mu_cli_why_say(char *out, size_t n, const struct mu_record *rec,
 			if (k >= n)
 				k = n - 1;
 			d += tok.len + (tok.has_value ? tok.value_len : 0);
+			d += restated(d, value);
 			any = true;
 			continue;
 		}

@@ -192,7 +192,7 @@ mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 		mu_addr_to_text(text, &addr);
 		return mu_cli_fail(
 		    MU_EINVAL,
-		    "rev-range: %s has reached the highest revision and "
+		    "%s has reached the highest revision and "
 		    "cannot be edited again; publish a new record instead",
 		    text);
 	}
