@@ -297,11 +297,10 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 		return 0;
 	}
 	if (l->n > max)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "--%s given %zu times; a record holds at "
-		    "most %zu",
-		    opt, l->n, max);
+		return mu_cli_fail(MU_EINVAL,
+		                   "--%s given %zu times; a record holds at "
+		                   "most %zu",
+		                   opt, l->n, max);
 	for (i = 0; i < l->n; i++)
 		out[i] = mu_cli_str(l->v[i]);
 	*n = l->n;

@@ -152,11 +152,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (memcmp(with, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "%s is your own group's key; give the "
-		    "key of the group to ally with",
-		    args[0]);
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s is your own group's key; give the "
+		                   "key of the group to ally with",
+		                   args[0]);
 	alliance_addr(cli, with, d, &addr);
 	if ((rc = mu_cli_edit_or_new(cli, &addr, &cur, &rec, "alliance")) != 0)
 		return rc;

@@ -176,8 +176,8 @@ quote_value(char *out, size_t n, const struct mu_record *rec, const char *path,
 	size_t count;
 
 	out[0] = '\0';
-	if (t == NULL || (f = mu_field_at(t, &rec->c, path, (const void **)&owner)) ==
-	                     NULL)
+	if (t == NULL ||
+	    (f = mu_field_at(t, &rec->c, path, (const void **)&owner)) == NULL)
 		return;
 	p = owner + f->off;
 	if (f->flags & MU_FF_LIST) {
@@ -199,7 +199,8 @@ quote_value(char *out, size_t n, const struct mu_record *rec, const char *path,
 		if (f->view == MU_FV_TIME)
 			quote_time(out, n, rec, path, mu_field_int(f, p));
 		else if (f->view == MU_FV_DEGREES)
-			snprintf(out, n, "%.7g", (double)mu_field_int(f, p) / MU_GEO_SCALE);
+			snprintf(out, n, "%.7g",
+			         (double)mu_field_int(f, p) / MU_GEO_SCALE);
 		else
 			snprintf(out, n, "%lld", (long long)mu_field_int(f, p));
 		break;
@@ -334,7 +335,8 @@ mu_cli_why_say(char *out, size_t n, const struct mu_record *rec,
 	out[0] = '\0';
 	for (; *d != '\0' && k + 1 < n;) {
 		if (kind != NULL && (d == mu_why_detail(why) || d[-1] == ' ') &&
-		    read_path(d, kind, &tok) && (o = find_path(rec->kind, &tok)) != NULL) {
+		    read_path(d, kind, &tok) &&
+		    (o = find_path(rec->kind, &tok)) != NULL) {
 			if (mu_why_rule_is(why, "required") && o->missing != NULL) {
 				snprintf(out, n, "%s", o->missing);
 				return;
@@ -361,8 +363,8 @@ mu_cli_why_say(char *out, size_t n, const struct mu_record *rec,
 	}
 	for (i = 0; i < sizeof(phrases) / sizeof(phrases[0]); i++) {
 		if (nsaid == 2 && mu_why_rule_is(why, phrases[i].rule)) {
-			snprintf(out, n, "%s%s%s%s", said[0], phrases[i].mid,
-			         said[1], phrases[i].tail);
+			snprintf(out, n, "%s%s%s%s", said[0], phrases[i].mid, said[1],
+			         phrases[i].tail);
 			return;
 		}
 	}

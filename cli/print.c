@@ -165,7 +165,8 @@ field_key(FILE *f, const struct mu_cli_names *names, const char *label,
 }
 
 static void
-field_addr(FILE *f, const struct mu_cli_names *names, const char *label, const struct mu_addr *addr)
+field_addr(FILE *f, const struct mu_cli_names *names, const char *label,
+           const struct mu_addr *addr)
 {
 	char text[MU_ADDR_TEXT_SIZE], name[2 * MU_CLI_NAME_SIZE];
 
@@ -217,8 +218,8 @@ field_local(FILE *f, const char *label, int64_t t, const struct mu_fields *field
 
 /* One value (or list item) of field fd at p on a line of its own. */
 static void
-field_value(FILE *f, const struct mu_cli_names *names, const char *label, const struct mu_field *fd,
-            const uint8_t *p)
+field_value(FILE *f, const struct mu_cli_names *names, const char *label,
+            const struct mu_field *fd, const uint8_t *p)
 {
 	char id[MU_ID_TEXT_SIZE];
 
@@ -319,7 +320,8 @@ show_content(FILE *f, const struct mu_cli_names *names, const struct mu_record *
 }
 
 void
-mu_cli_print_record(FILE *f, const struct mu_cli_names *names, const struct mu_record *rec)
+mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
+                    const struct mu_record *rec)
 {
 	char id[MU_ID_TEXT_SIZE], iso[MU_CLI_ISO_SIZE];
 	struct mu_addr addr;

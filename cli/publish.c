@@ -63,8 +63,7 @@ check_clock(struct mu_cli *cli, const char *what)
  * rule and the field path as docs/PROTOCOL.md names them, for developers.
  */
 static int
-refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
-        int rc)
+refused(const struct mu_record *rec, const char *what, const struct mu_why *why, int rc)
 {
 	char said[MU_WHY_MAX + 128], field[96];
 	json_t *o;

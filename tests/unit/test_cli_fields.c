@@ -17,7 +17,7 @@
 #include "cli/cli.h"
 #include "protocol/kind.h"
 
-#define NOW 1767225600LL /* 2026-01-01T00:00:00Z */
+#define NOW   1767225600LL /* 2026-01-01T00:00:00Z */
 #define START 1922727600LL /* 2030-12-05T19:00:00Z */
 
 static uint8_t pk[MU_KEY_BYTES], sk[MU_SECRET_BYTES];
@@ -49,7 +49,8 @@ test_every_field_has_an_option(void **state)
 	(void)state;
 	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
 		if (mu_rec_fields((enum mu_kind)k) != NULL)
-			check_table((enum mu_kind)k, mu_rec_fields((enum mu_kind)k), "");
+			check_table((enum mu_kind)k, mu_rec_fields((enum mu_kind)k),
+			            "");
 	}
 	assert_string_equal(mu_cli_field_option(MU_KIND_EVENT, "location.name"),
 	                    "--where");
@@ -63,7 +64,8 @@ new_rec(struct mu_record *rec, enum mu_kind kind)
 	rec->version = MU_FORMAT_VERSION;
 	rec->kind = kind;
 	rec->created_at = NOW;
-	rec->d = mu_cli_str(kind == MU_KIND_PROFILE || kind == MU_KIND_NODE ? "" : "a1");
+	rec->d =
+	    mu_cli_str(kind == MU_KIND_PROFILE || kind == MU_KIND_NODE ? "" : "a1");
 	memcpy(rec->group, pk, MU_KEY_BYTES);
 	memcpy(rec->signer, pk, MU_KEY_BYTES);
 }
@@ -79,8 +81,8 @@ said(const struct mu_record *rec, const char *rule)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
-	assert_int_not_equal(mu_rec_build_parsed(rec, sk, NOW, &buf, &len, &parsed, &why),
-	                     0);
+	assert_int_not_equal(
+	    mu_rec_build_parsed(rec, sk, NOW, &buf, &len, &parsed, &why), 0);
 	free(buf);
 	if (!mu_why_rule_is(&why, rule))
 		fail_msg("expected rule %s, got: %s", rule, why.text);
@@ -111,8 +113,9 @@ test_event_said(void **state)
 	event(&rec);
 	rec.c.event.has_end = true;
 	rec.c.event.end = START - 7200;
-	assert_string_equal(said(&rec, "end-before-start"),
-	                    "--end 2030-12-05 18:00 is before --start 2030-12-05 20:00");
+	assert_string_equal(
+	    said(&rec, "end-before-start"),
+	    "--end 2030-12-05 18:00 is before --start 2030-12-05 20:00");
 	rec.c.event.end = START + 400 * 86400LL;
 	assert_string_equal(said(&rec, "event-span"),
 	                    "--end 2032-01-09 20:00 is more than 366 days after "
@@ -158,7 +161,8 @@ test_event_said(void **state)
 	rec.c.event.location.set = true;
 	rec.c.event.location.has_geo = true;
 	rec.c.event.location.lat = 10;
-	assert_non_null(strstr(said(&rec, "required"), "--geo needs --where or --address"));
+	assert_non_null(
+	    strstr(said(&rec, "required"), "--geo needs --where or --address"));
 
 	event(&rec);
 	rec.c.event.location.set = true;
@@ -204,8 +208,9 @@ test_other_kinds_said(void **state)
 	                                       "with http:// or https://");
 	rec.c.profile.website = mu_cli_str("");
 	rec.c.profile.name = mu_cli_str("");
-	assert_string_equal(said(&rec, "required"),
-	                    "--name is missing: give the group a name with --name NAME");
+	assert_string_equal(
+	    said(&rec, "required"),
+	    "--name is missing: give the group a name with --name NAME");
 
 	new_rec(&rec, MU_KIND_NODE);
 	assert_non_null(strstr(said(&rec, "required"), "--announce is missing"));
