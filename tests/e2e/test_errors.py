@@ -94,7 +94,7 @@ class Errors(unittest.TestCase):
         for geo in ("91,0", "-90.0000001,0", "0,180.5", "0,-181"):
             self.h.fail("event", "add", "--title", "X", "--start", self.start,
                         "--where", "Somewhere", "--geo", geo,
-                        parts=(("geo-range", "latitude", "longitude", "lat", "lon"),))
+                        parts=(("latitude", "longitude"), "--geo " + geo))
         self.h.fail("event", "add", "--title", "X", "--start", self.start,
                     "--where", "Somewhere", "--geo", "north")
         # The edges are fine.
@@ -202,8 +202,18 @@ class Errors(unittest.TestCase):
         self.refused("event", "edit", addr, "--title", "",
                      said=("--title is missing: give the event a title with --title",),
                      rule="required", field="event.title")
-        # Checked by the command itself, before any record: the option.
-        self.h.fail(*add, "--capacity", "0", parts=("--capacity 0",))
+        # Checked by the command itself, before any record: the option,
+        # and no rule's name either.
+        for args, said in ((("--capacity", "0"), "--capacity 0 must be from 1"),
+                           (("--geo", "91,0", "--where", "Pole"), "latitude in --geo 91,0"),
+                           (("--host",) * 1 + (self.okey,) + ("--host", self.okey) * 16,
+                            "--host given 17 times")):
+            msg = self.h.fail(*add, *args, parts=(said,))
+            self.assertTrue(msg.startswith("muster: " + said), msg)
+        msg = self.h.fail("event", "add", "--title", "X", "--start", "%d-12-05" % self.year,
+                          "--end", "%d-12-03" % self.year,
+                          parts=("--end %d-12-03, is before the first day" % self.year,))
+        self.assertNotIn("end-before-start", msg)
         self.h.fail(*add, "--tz", "Mars/Olympus_Mons", parts=("Mars/Olympus_Mons",))
         self.h.fail(*add, "--cause", self.key + "/event/not-a-cause", parts=("--cause",))
 
