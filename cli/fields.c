@@ -243,8 +243,9 @@ read_path(const char *s, const char *kind, struct path_tok *tok)
 	if (strncmp(s, kind, k) != 0 || s[k] != '.' ||
 	    !(s[k + 1] >= 'a' && s[k + 1] <= 'z'))
 		return false;
-	/* At most one sub-map deep ("location.name"), and then a list index or
-	 * an address's part, which belongs to the field before it. */
+	/* A field, a map's field ("location.name") or an address's part
+	 * ("cause.d", cut off by find_path()); then perhaps a list index and
+	 * the part of the address at that index ("causes[2].d"). */
 	for (i = k + 1; (s[i] >= 'a' && s[i] <= 'z') || s[i] == '_' || s[i] == '.';
 	     i++) {
 		if (p + 1 < sizeof(tok->path))
