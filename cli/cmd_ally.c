@@ -97,7 +97,7 @@ apply_causes(struct mu_alliance *a, const struct mu_cli_list *l)
 	}
 	if (l->n > MU_LIST_MAX)
 		return mu_cli_fail(MU_EINVAL,
-		                   "field-length: --cause given %zu times; an alliance "
+		                   "--cause given %zu times; an alliance "
 		                   "names at most %d causes",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
@@ -152,11 +152,10 @@ add(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (memcmp(with, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "self-alliance: %s is your own group's key; give the "
-		    "key of the group to ally with",
-		    args[0]);
+		return mu_cli_fail(MU_EINVAL,
+		                   "%s is your own group's key; give the "
+		                   "key of the group to ally with",
+		                   args[0]);
 	alliance_addr(cli, with, d, &addr);
 	if ((rc = mu_cli_edit_or_new(cli, &addr, &cur, &rec, "alliance")) != 0)
 		return rc;
