@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "record.h"
 
 struct mu_scope *
 mu_scope_new(void)
@@ -105,4 +106,27 @@ bool
 mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b)
 {
 	return a->n == b->n && memcmp(a->keys, b->keys, a->n * 32) == 0;
+}
+
+/* Whether x's end stands against y's record: y did not propose it again
+ * after x ended it. */
+static bool
+end_stands(int64_t x_at, int y_status, int64_t y_at)
+{
+	return y_status != MU_ALLIANCE_PROPOSED || y_at <= x_at;
+}
+
+enum mu_ended_by
+mu_alliance_ender(int a_status, int64_t a_at, int b_status, int64_t b_at)
+{
+	bool a_ended = a_status == MU_ALLIANCE_ENDED,
+	     b_ended = b_status == MU_ALLIANCE_ENDED;
+
+	if (a_ended && b_ended)
+		return a_at <= b_at ? MU_ENDED_BY_A : MU_ENDED_BY_B;
+	if (a_ended && end_stands(a_at, b_status, b_at))
+		return MU_ENDED_BY_A;
+	if (b_ended && end_stands(b_at, a_status, a_at))
+		return MU_ENDED_BY_B;
+	return MU_ENDED_NOT;
 }

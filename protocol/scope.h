@@ -44,4 +44,17 @@ bool mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b);
 size_t mu_key_position(const void *base, size_t n, size_t stride, const uint8_t key[32],
                        bool *found);
 
+/*
+ * Which of two groups ended the alliance between them (docs/PROTOCOL.md,
+ * "alliance"), from each one's current alliance record naming the other:
+ * its status (enum mu_alliance_status, 0 when it has none) and created_at.
+ * A record with status ended ends the alliance unless the other group
+ * proposed it again later; when both ended it, the earlier one did.
+ * Returns MU_ENDED_BY_A, MU_ENDED_BY_B or MU_ENDED_NOT.
+ */
+enum mu_ended_by { MU_ENDED_NOT, MU_ENDED_BY_A, MU_ENDED_BY_B };
+
+enum mu_ended_by mu_alliance_ender(int a_status, int64_t a_at, int b_status,
+                                   int64_t b_at);
+
 #endif

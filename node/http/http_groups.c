@@ -85,6 +85,10 @@ on_alliance(void *ctx, const struct mu_alliance_view *v)
 	if (e == NULL)
 		return MU_ENOMEM;
 	e->alliance = (int)v->state;
+	if (v->ended != NULL) {
+		e->ended_by_us = v->ended == v->ours;
+		e->ended_at = v->ended->created_at;
+	}
 	return 0;
 }
 
@@ -248,10 +252,13 @@ on_pair_record(void *ctx, const struct mu_record *rec)
 			return MU_ENOMEM;
 		p->n++;
 	}
-	if (first)
+	if (first) {
 		e->a_status = (int)rec->c.alliance.status;
-	else
+		e->a_at = rec->created_at;
+	} else {
 		e->b_status = (int)rec->c.alliance.status;
+		e->b_at = rec->created_at;
+	}
 	if (json_array_append_new(e->records, mu_node_json_record(rec)) != 0)
 		return MU_ENOMEM;
 	return 0;
@@ -269,10 +276,14 @@ cmp_pair(const void *x, const void *y)
 int
 mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p)
 {
+	size_t i;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
 	rc = mu_store_list(rq->node->store, MU_KIND_ALLIANCE, NULL, on_pair_record, p);
+	for (i = 0; rc == 0 && i < p->n; i++)
+		p->v[i].ended = mu_alliance_ender(p->v[i].a_status, p->v[i].a_at,
+		                                  p->v[i].b_status, p->v[i].b_at);
 	if (rc == 0 && p->n > 1)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_pair);
 	return rc;
@@ -295,6 +306,8 @@ mu_http_pair_state(const struct mu_http_pair *p)
 	bool a = p->a_status == MU_ALLIANCE_PROPOSED,
 	     b = p->b_status == MU_ALLIANCE_PROPOSED;
 
+	if (p->ended != MU_ENDED_NOT)
+		return "ended";
 	if (a && b)
 		return "mutual";
 	return a || b ? "proposed" : "ended";
