@@ -2,9 +2,11 @@
  * http_groups.c - the groups a request talks about, and the alliances
  * between any two of them (http.h).
  *
- * "Last seen" of a group is the last time this node completed a handshake
- * with a node that proved the group's key (the peers table's last_seen, the
- * newest over the group's peers); "last record" is the created_at of the
+ * "Last seen" of a group is now while this node is connected to a node that
+ * proved the group's key, whoever dialed; else the last time it was (the
+ * newest of the peers table's last_seen over the group's peers and the
+ * home's serve.seen, which counts connections the other side dialed too);
+ * "last record" is the created_at of the
  * newest record of the group in the store, which says when the group last
  * published anything, whoever relayed it.
  */
@@ -92,6 +94,13 @@ on_alliance(void *ctx, const struct mu_alliance_view *v)
 	return 0;
 }
 
+static void
+seen_at(struct mu_http_group *e, int64_t t)
+{
+	if (t > e->last_seen)
+		e->last_seen = t;
+}
+
 static int
 on_peer(void *ctx, const struct mu_peer *p)
 {
@@ -101,9 +110,38 @@ on_peer(void *ctx, const struct mu_peer *p)
 		return 0;
 	if ((e = group_at(ctx, p->key)) == NULL)
 		return MU_ENOMEM;
-	if (p->last_seen > e->last_seen)
-		e->last_seen = p->last_seen;
+	seen_at(e, p->last_seen);
 	return 0;
+}
+
+/* serve.seen, and the connections ready now. */
+static int
+add_seen(struct mu_node *node, struct mu_http_groups *g)
+{
+	struct mu_http_group *e;
+	struct mu_home_seen *v;
+	struct mu_conn *c;
+	size_t n, i;
+	int rc;
+
+	if ((rc = mu_home_read_seen(node->home, &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((e = group_at(g, v[i].key)) == NULL)
+			rc = MU_ENOMEM;
+		else
+			seen_at(e, v[i].at);
+	}
+	free(v);
+	for (c = node->conns; c != NULL && rc == 0; c = mu_conn_next(c)) {
+		if (!mu_conn_is_ready(c))
+			continue;
+		if ((e = group_at(g, mu_conn_peer_group(c))) == NULL)
+			rc = MU_ENOMEM;
+		else
+			seen_at(e, mu_home_now());
+	}
+	return rc;
 }
 
 /* Records of groups not in the table (relayed ones of a former ally) are
@@ -141,6 +179,8 @@ mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
 		rc = mu_store_alliances(st, node->home->group, on_alliance, g);
 	if (rc == 0)
 		rc = mu_store_peers(st, on_peer, g);
+	if (rc == 0)
+		rc = add_seen(node, g);
 	if (rc == 0 && with_records)
 		rc = mu_store_each(st, on_record, g);
 	for (i = 0; i < g->n; i++)
