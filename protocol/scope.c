@@ -130,3 +130,40 @@ mu_alliance_ender(int a_status, int64_t a_at, int b_status, int64_t b_at)
 		return MU_ENDED_BY_B;
 	return MU_ENDED_NOT;
 }
+
+int
+mu_scope_paths_set(struct mu_scope_paths *p, const uint8_t key[32],
+                   const uint8_t via[32], int step, bool followed)
+{
+	bool found;
+	size_t at = mu_key_position(p->v, p->n, sizeof(p->v[0]), key, &found);
+	struct mu_scope_path *e = &p->v[at];
+
+	if (found) {
+		if (e->followed && step == 1) {
+			e->step = 1;
+			e->followed = false;
+		}
+		return 0;
+	}
+	if (p->n == MU_SCOPE_MAX)
+		return MU_EFULL;
+	memmove(e + 1, e, (p->n - at) * sizeof(*e));
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, 32);
+	if (via != NULL)
+		memcpy(e->via, via, 32);
+	e->step = step;
+	e->followed = followed;
+	p->n++;
+	return 0;
+}
+
+const struct mu_scope_path *
+mu_scope_path_of(const struct mu_scope_paths *p, const uint8_t key[32])
+{
+	bool found;
+	size_t at = mu_key_position(p->v, p->n, sizeof(p->v[0]), key, &found);
+
+	return found ? &p->v[at] : NULL;
+}

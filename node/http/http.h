@@ -133,13 +133,16 @@ enum { MU_HTTP_NO_ALLIANCE = 0 }; /* else an enum mu_alliance_state */
 
 struct mu_http_group {
 	uint8_t key[MU_KEY_BYTES];
-	char *name;          /* from its profile, malloc()ed; NULL: none stored */
-	bool us, in_scope;   /* our group; a group this node syncs */
-	int alliance;        /* its alliance state with us */
-	bool ended_by_us;    /* alliance ended: by our record, else theirs */
-	int64_t ended_at;    /* when it ended (created_at of the end); 0: not */
-	int64_t last_seen;   /* last handshake with a node proving it; 0 never */
-	int64_t last_record; /* created_at of its newest stored record; 0 none */
+	char *name;                /* from its profile, malloc()ed; NULL: none stored */
+	bool us, in_scope;         /* our group; a group this node syncs */
+	int alliance;              /* its alliance state with us */
+	bool ended_by_us;          /* alliance ended: by our record, else theirs */
+	int64_t ended_at;          /* when it ended (created_at of the end); 0: not */
+	int hops;                  /* its step in the scope's walk (10.3); -1: none */
+	uint8_t via[MU_KEY_BYTES]; /* hops >= 2: the ally of ours' ally... that
+	                              named it (mu_store_scope_paths()) */
+	int64_t last_seen;         /* last handshake with a node proving it; 0 never */
+	int64_t last_record;       /* created_at of its newest stored record; 0 none */
 };
 
 struct mu_http_groups {

@@ -207,9 +207,14 @@ api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		if (json_array_append_new(
 		        arr,
 		        json_pack(
-		            "{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "key",
-		            mu_node_json_key(e->key), "name", name_or_null(e->name),
-		            "us", e->us, "in_scope", e->in_scope, "alliance",
+		            "{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
+		            "s:o}",
+		            "via",
+		            e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
+		            "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
+		            "key", mu_node_json_key(e->key), "name",
+		            name_or_null(e->name), "us", e->us, "in_scope", e->in_scope,
+		            "alliance",
 		            state != NULL ? json_string(state) : json_null(),
 		            "ended_by",
 		            e->ended_at == 0 ? json_null()

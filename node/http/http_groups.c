@@ -144,6 +144,31 @@ add_seen(struct mu_node *node, struct mu_http_groups *g)
 	return rc;
 }
 
+/* Each group's path from us through the alliances (mu_store_scope_paths). */
+static int
+add_paths(struct mu_node *node, struct mu_http_groups *g)
+{
+	struct mu_scope *scope = mu_scope_new();
+	struct mu_scope_paths *paths = malloc(sizeof(*paths));
+	const struct mu_scope_path *p;
+	size_t i;
+	int rc;
+
+	rc = scope == NULL || paths == NULL
+	         ? MU_ENOMEM
+	         : mu_store_scope_paths(node->store, node->home->group, node->opts.hops,
+	                                scope, paths);
+	for (i = 0; rc == 0 && i < g->n; i++) {
+		p = mu_scope_path_of(paths, g->v[i].key);
+		g->v[i].hops = p != NULL && !p->followed ? p->step : -1;
+		if (p != NULL)
+			memcpy(g->v[i].via, p->via, MU_KEY_BYTES);
+	}
+	mu_scope_free(scope);
+	free(paths);
+	return rc;
+}
+
 /* Records of groups not in the table (relayed ones of a former ally) are
  * not added: the table holds the groups the node knows by name or scope. */
 static int
@@ -183,6 +208,8 @@ mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
 		rc = add_seen(node, g);
 	if (rc == 0 && with_records)
 		rc = mu_store_each(st, on_record, g);
+	if (rc == 0)
+		rc = add_paths(node, g);
 	for (i = 0; i < g->n; i++)
 		g->v[i].in_scope =
 		    node->scope != NULL && mu_scope_has(node->scope, g->v[i].key);

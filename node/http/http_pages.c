@@ -79,6 +79,11 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	else
 		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+	if (g != NULL && g->hops >= 2) {
+		ok(pg, mu_html_raw(pg->b, " <span class=\"via\">(ally of "));
+		group_link(pg, g->via);
+		ok(pg, mu_html_raw(pg->b, ")</span>"));
+	}
 }
 
 static void
