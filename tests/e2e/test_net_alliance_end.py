@@ -6,21 +6,15 @@ who ended it and when, and each group's terms are shown as its own."""
 import json
 import re
 import unittest
-import urllib.request
 
 import musterlib
-from musterlib import Home, wait_until
+from musterlib import Home, http_get as get, wait_until
 
 SYNC = 30 * musterlib.SLOWDOWN
 
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def get(server, path):
-    with urllib.request.urlopen(server.http_url + path, timeout=10) as r:
-        return r.read().decode("utf-8")
 
 
 def entry(home, key):

@@ -5,21 +5,15 @@ the pages and in the API (via, hops)."""
 
 import json
 import unittest
-import urllib.request
 
 import musterlib
-from musterlib import Home, add_event, wait_until
+from musterlib import Home, http_get as get, add_event, wait_until
 
 SYNC = 30 * musterlib.SLOWDOWN
 
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def get(server, path):
-    with urllib.request.urlopen(server.http_url + path, timeout=10) as r:
-        return r.read().decode("utf-8")
 
 
 class Paths(unittest.TestCase):

@@ -6,21 +6,15 @@ saw their groups on its pages and API, and counts them in `status`."""
 import json
 import re
 import unittest
-import urllib.request
 
 import musterlib
-from musterlib import Home, wait_until
+from musterlib import Home, http_get as get, wait_until
 
 SYNC = 30 * musterlib.SLOWDOWN
 
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def get(server, path):
-    with urllib.request.urlopen(server.http_url + path, timeout=10) as r:
-        return r.read().decode("utf-8")
 
 
 class Inbound(unittest.TestCase):
