@@ -79,6 +79,11 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	else
 		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+	if (g != NULL && g->hops >= 2) {
+		ok(pg, mu_html_raw(pg->b, " <span class=\"via\">(ally of "));
+		group_link(pg, g->via);
+		ok(pg, mu_html_raw(pg->b, ")</span>"));
+	}
 }
 
 static void
@@ -670,6 +675,29 @@ page_causes(struct page *pg)
 	return pg->err;
 }
 
+/* "ended by NAME on DATE" (UTC) of a pair, closing its item. */
+static void
+ended_by(struct page *pg, const struct mu_http_pair *p)
+{
+	bool a = p->ended == MU_ENDED_BY_A;
+	const uint8_t *key = a ? p->a : p->b;
+	const struct mu_http_group *g = mu_http_group_find(&pg->groups, key);
+	time_t t = (time_t)(a ? p->a_at : p->b_at);
+	char text[MU_KEY_TEXT_SIZE], day[16];
+	struct tm tm;
+
+	mu_key_to_text(text, key);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		snprintf(day, sizeof(day), "?");
+	ok(pg, mu_html_raw(pg->b, " <span class=\"state\">ended by "));
+	if (g != NULL && g->name != NULL)
+		ok(pg, mu_html_str(pg->b, g->name));
+	else
+		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
+	ok(pg, mu_html_fmt(pg->b, " on %s</span></li>\n", day));
+}
+
 static int
 page_alliances(struct page *pg)
 {
@@ -701,8 +729,12 @@ page_alliances(struct page *pg)
 			                          ? " → "
 			                          : " ← "));
 		group_link(pg, p.v[i].b);
-		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
-		                   state));
+		if (p.v[i].ended != MU_ENDED_NOT)
+			ended_by(pg, &p.v[i]);
+		else
+			ok(pg,
+			   mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+			               state));
 	}
 	if (p.n > 0)
 		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
