@@ -70,17 +70,17 @@ same_hrp(const char *a, const char *b)
 	return *a == *b;
 }
 
-int
-mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
-                  size_t nvalues)
+static int
+encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
+        size_t nvalues, size_t max)
 {
 	size_t hlen = strlen(hrp), total, i, n = 0;
 	uint32_t chk;
 	char lhrp[HRP_MAX + 1];
 
 	total = hlen + 1 + nvalues + MU_BECH32_CHECKSUM;
-	if (hlen == 0 || hlen > HRP_MAX || nvalues > MU_BECH32_MAX ||
-	    total > MU_BECH32_MAX || out_size < total + 1)
+	if (hlen == 0 || hlen > HRP_MAX || nvalues > max || total > max ||
+	    out_size < total + 1)
 		return MU_EINVAL;
 	for (i = 0; i < hlen; i++) {
 		if (hrp[i] < 33 || hrp[i] > 126)
@@ -107,21 +107,28 @@ mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *va
 }
 
 int
-mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
-                  size_t *nvalues, const char *text, size_t len, struct mu_why *why)
+mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
+                  size_t nvalues)
+{
+	return encode5(out, out_size, hrp, values, nvalues, MU_BECH32_MAX);
+}
+
+static int
+decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap, size_t *nvalues,
+        const char *text, size_t len, size_t max, struct mu_why *why)
 {
 	bool has_lower = false, has_upper = false;
 	size_t i, sep = len, hlen, ndata;
 	uint32_t chk;
-	char lhrp[MU_BECH32_MAX];
+	char lhrp[MU_BECH32_LONG_MAX];
 	int v;
 
 	if (len == 0)
 		return mu_fail(why, MU_EKEYTEXT, "is empty");
-	if (len > MU_BECH32_MAX)
+	if (len > max)
 		return mu_fail(why, MU_EKEYTEXT,
-		               "is %zu characters long, over the limit of %d", len,
-		               MU_BECH32_MAX);
+		               "is %zu characters long, over the limit of %zu", len,
+		               max);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
@@ -186,15 +193,23 @@ mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
 }
 
 int
-mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *data,
-                 size_t len)
+mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
+                  size_t *nvalues, const char *text, size_t len, struct mu_why *why)
 {
-	uint8_t values[MU_BECH32_MAX];
+	return decode5(hrp, hrp_size, values, cap, nvalues, text, len, MU_BECH32_MAX,
+	               why);
+}
+
+static int
+encode(char *out, size_t out_size, const char *hrp, const uint8_t *data, size_t len,
+       size_t max)
+{
+	uint8_t values[MU_BECH32_LONG_MAX];
 	size_t i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
-	if (len > MU_BECH32_MAX * 5 / 8)
+	if (len > max * 5 / 8)
 		return MU_EINVAL;
 	for (i = 0; i < len; i++) {
 		acc = (acc << 8) | data[i];
@@ -206,21 +221,35 @@ mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *dat
 	}
 	if (bits > 0)
 		values[n++] = (acc << (5 - bits)) & 31;
-	return mu_bech32_encode5(out, out_size, hrp, values, n);
+	return encode5(out, out_size, hrp, values, n, max);
 }
 
 int
-mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
-                 const char *text, size_t text_len, struct mu_why *why)
+mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *data,
+                 size_t len)
 {
-	char hrp[MU_BECH32_MAX + 1];
-	uint8_t values[MU_BECH32_MAX];
+	return encode(out, out_size, hrp, data, len, MU_BECH32_MAX);
+}
+
+int
+mu_bech32_encode_long(char *out, size_t out_size, const char *hrp, const uint8_t *data,
+                      size_t len)
+{
+	return encode(out, out_size, hrp, data, len, MU_BECH32_LONG_MAX);
+}
+
+static int
+decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp, const char *text,
+       size_t text_len, size_t max, struct mu_why *why)
+{
+	char hrp[MU_BECH32_LONG_MAX + 1];
+	uint8_t values[MU_BECH32_LONG_MAX];
 	size_t nvalues, i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0, err;
 
-	err = mu_bech32_decode5(hrp, sizeof(hrp), values, sizeof(values), &nvalues,
-	                        text, text_len, why);
+	err = decode5(hrp, sizeof(hrp), values, sizeof(values), &nvalues, text,
+	              text_len, max, why);
 	if (err < 0)
 		return err;
 	if (!same_hrp(hrp, want_hrp))
@@ -246,4 +275,19 @@ mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
 		               "has non-zero padding bits in its last data character");
 	*len = n;
 	return 0;
+}
+
+int
+mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                 const char *text, size_t text_len, struct mu_why *why)
+{
+	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_MAX, why);
+}
+
+int
+mu_bech32_decode_long(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                      const char *text, size_t text_len, struct mu_why *why)
+{
+	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_LONG_MAX,
+	              why);
 }
