@@ -220,13 +220,8 @@ out:
 	return err;
 }
 
-/*
- * Writes seed to a new file at path, 0600, with O_EXCL on its final name so
- * that no key is ever replaced, and syncs it. MU_EEXIST (why untouched)
- * when path exists; a file left half written is removed.
- */
-static int
-write_key(const char *path, const uint8_t *seed, struct mu_why *why)
+int
+mu_home__create_key(const char *path, const uint8_t *buf, size_t n, struct mu_why *why)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), err = 0;
 
@@ -235,7 +230,7 @@ write_key(const char *path, const uint8_t *seed, struct mu_why *why)
 	if (fd < 0)
 		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
 		               strerror(errno));
-	if (mu_home__write_all(fd, seed, SEED_BYTES) != 0 || fsync(fd) != 0)
+	if (mu_home__write_all(fd, buf, n) != 0 || fsync(fd) != 0)
 		err =
 		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
 		            "cannot write the key file %s: %s", path, strerror(errno));
@@ -255,7 +250,7 @@ mu_home_write_seed(const char *path, const uint8_t *seed, struct mu_why *why)
 
 	if (why != NULL)
 		why->text[0] = '\0';
-	err = write_key(path, seed, why);
+	err = mu_home__create_key(path, seed, SEED_BYTES, why);
 	if (err == MU_EEXIST)
 		return mu_fail(why, MU_EEXIST,
 		               "%s exists already: a key file is never replaced; "
@@ -315,7 +310,7 @@ create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
 		randombytes_buf(seed, SEED_BYTES);
 	crypto_sign_seed_keypair(pk, sk, seed);
 
-	err = write_key(kpath, seed, why);
+	err = mu_home__create_key(kpath, seed, SEED_BYTES, why);
 	if (err == 0) {
 		created = true;
 		if (sync_dir(dir) != 0)
