@@ -137,7 +137,8 @@ from_span(struct mu_share *s, uint8_t *b, const char *text, size_t len,
 	err = mu_bech32_decode_long(b, MU_SHARE_BYTES, &n, MU_SHARE_HRP, text, len,
 	                            &inner);
 	if (err < 0)
-		return mu_fail(why, MU_EKEYTEXT, "is mistyped: the text %s", inner.text);
+		return mu_fail(why, MU_EKEYTEXT, "is mistyped: the text %s",
+		               inner.text);
 	if (n != MU_SHARE_BYTES)
 		return mu_fail(why, MU_EKEYTEXT,
 		               "is mistyped: it holds %zu bytes, not %d", n,
