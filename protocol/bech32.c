@@ -43,21 +43,44 @@ polymod_hrp(const char *hrp, size_t len)
 	return chk;
 }
 
+/*
+ * The character's value, or -1. Shares carry secret values in their text,
+ * so this and the two below look at every entry and select with masks
+ * instead of a search that stops early or an index into a table.
+ */
 static int
 charset_index(char c)
 {
-	const char *p;
+	unsigned r = 0, found = 0, i, eq;
 
-	if (c == '\0')
-		return -1;
-	p = strchr(charset, c);
-	return p == NULL ? -1 : (int)(p - charset);
+	for (i = 0; i < 32; i++) {
+		/* eq is 1 when c is charset[i], else 0. */
+		eq = ((((unsigned char)c ^ (unsigned char)charset[i]) - 1u) >> 8) & 1u;
+		r |= i & (0u - eq);
+		found |= eq;
+	}
+	return found ? (int)r : -1;
+}
+
+/* charset[v] for v < 32. */
+static char
+charset_char(unsigned v)
+{
+	unsigned r = 0, i, eq;
+
+	for (i = 0; i < 32; i++) {
+		eq = (((i ^ v) - 1u) >> 8) & 1u;
+		r |= (unsigned char)charset[i] & (0u - eq);
+	}
+	return (char)r;
 }
 
 static char
 lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	unsigned u = (unsigned char)c;
+
+	return (char)(u | (0x20u & (0u - ((u - 'A') < 26u))));
 }
 
 /* a is lowercase already; b may be in either case. */
@@ -95,13 +118,13 @@ encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
 		if (values[i] > 31)
 			return MU_EINVAL;
 		chk = polymod_step(chk, values[i]);
-		out[n++] = charset[values[i]];
+		out[n++] = charset_char(values[i]);
 	}
 	for (i = 0; i < MU_BECH32_CHECKSUM; i++)
 		chk = polymod_step(chk, 0);
 	chk ^= BECH32M_CONST;
 	for (i = 0; i < MU_BECH32_CHECKSUM; i++)
-		out[n++] = charset[(chk >> (5 * (5 - i))) & 31];
+		out[n++] = charset_char((chk >> (5 * (5 - i))) & 31);
 	out[n] = '\0';
 	return 0;
 }
@@ -138,10 +161,8 @@ decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap, size_t *nvalues
 			    "has byte 0x%02x at position %zu, which is not a "
 			    "visible ASCII character",
 			    c, i + 1);
-		if (c >= 'a' && c <= 'z')
-			has_lower = true;
-		if (c >= 'A' && c <= 'Z')
-			has_upper = true;
+		has_lower |= (unsigned)(c - 'a') < 26u;
+		has_upper |= (unsigned)(c - 'A') < 26u;
 		if (c == '1')
 			sep = i;
 	}
