@@ -118,16 +118,19 @@ add_share(struct mu_share *v, struct given *g, size_t *n, const char *text,
 	return 0;
 }
 
-/* Whether a word is a share's text rather than a file's name. */
+/* Whether a word is a share's text rather than a file's name: no such
+ * file, and it starts like a share or a key, or is long and has no '/' (a
+ * share with a mistyped start, which its reader names better than open). */
 static bool
 looks_like_share(const char *arg)
 {
 	struct stat sb;
 
-	if (strncasecmp(arg, MU_SHARE_HRP "1", sizeof(MU_SHARE_HRP)) == 0 ||
-	    strncasecmp(arg, "mug1", 4) == 0)
-		return stat(arg, &sb) != 0;
-	return false;
+	if (stat(arg, &sb) == 0)
+		return false;
+	return strncasecmp(arg, MU_SHARE_HRP "1", sizeof(MU_SHARE_HRP)) == 0 ||
+	       strncasecmp(arg, "mug1", 4) == 0 ||
+	       (strlen(arg) > 64 && strchr(arg, '/') == NULL);
 }
 
 /* The share lines of a file: lines that are blank or start '#' are not. */

@@ -113,6 +113,12 @@ class Shares(unittest.TestCase):
                               "share 1", "mistyped", "cut short")
         assert_one_line_error(self, musterlib.run(["key", "join", shares[0], self.a.key]),
                               "share 2", "is a group key")
+        # A mistyped start, and a file that is not there.
+        assert_one_line_error(self, musterlib.run(["key", "join", shares[0], "x" + s[1:]]),
+                              "share 2", "not a key share", "mushare1")
+        assert_one_line_error(self, musterlib.run(["key", "join", shares[0],
+                                                   os.path.join(self.a.tmp, "gone.txt")]),
+                              "gone.txt", "mushare1")
         # The same share twice is not two shares.
         assert_one_line_error(self, musterlib.run(["key", "join", s, s]),
                               "share 2", "is share 1", "again")
