@@ -156,8 +156,8 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (nargs > 0 && !from_shares)
-		return mu_cli_usage("init takes no arguments but --shares SHARE...; "
-		                    "'%s' is not an option",
+		return mu_cli_usage("init takes no arguments: '%s' is not an option "
+		                    "(shares go with --shares SHARE...)",
 		                    args[0]);
 	if ((restore_key != NULL || from_shares) && name != NULL)
 		return mu_cli_usage("--name does not go with --restore-key or "

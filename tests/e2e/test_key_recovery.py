@@ -274,6 +274,9 @@ class Rebuild(unittest.TestCase):
                parts=("not both",))
         r.fail("init", "--restore-key", a.key_file, "--name", "X", parts=("--name",))
         r.fail("init", "--shares", shares[0], parts=("needs 2",))
+        res = r.run("init", shares[0])
+        self.assertEqual(res.rc, 2, res)
+        assert_one_line_error(self, res, "takes no arguments", "--shares")
         self.assertFalse(os.path.exists(r.key_file))
 
 
