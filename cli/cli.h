@@ -59,6 +59,17 @@ struct mu_cli {
 	    d[MU_D_MAX + 1]; /* the d found by mu_cli_own_d(), which addresses borrow */
 };
 
+/* ---- cmd_key.c ------------------------------------------------------- */
+
+/*
+ * Reads the shares args name (texts, or files holding them) and joins
+ * them: on success the group key's seed goes to seed (MU_HOME_SEED_BYTES of
+ * the caller's sodium_malloc() memory) and its public key to group.
+ * Otherwise prints which share is at fault and returns the error.
+ */
+int mu_cli_join_shares(const char *const *args, size_t nargs, uint8_t *seed,
+                       uint8_t group[MU_KEY_BYTES]);
+
 /* ---- crash.c --------------------------------------------------------- */
 
 /* Has a SIGSEGV or SIGBUS (LMDB reading a damaged page) print one line
@@ -222,6 +233,10 @@ enum {
 /* Opens cli->home_dir and its store. Returns 0, or prints why and returns
  * the error (a missing home says to run `muster init`). */
 int mu_cli_open(struct mu_cli *cli, unsigned flags);
+
+/* Prints that the home holds a group key but no store, and how to rebuild
+ * it; returns MU_ENOTFOUND. */
+int mu_cli_no_store(const struct mu_cli *cli);
 
 /* Opens only the home (the public key, and the secret with MU_CLI_SECRET),
  * not the store: for commands that hand the store to the node layer, which
@@ -476,6 +491,7 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
 /* ---- commands -------------------------------------------------------- */
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_key(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);

@@ -8,20 +8,32 @@
 
 #include <sodium.h>
 
+#include "../protocol/shamir.h"
 #include "cli.h"
 
 static const char help[] =
     "Usage: muster init [--name NAME]\n"
+    "       muster init --restore-key FILE | --shares SHARE...\n"
     "\n"
     "Creates this node: the home directory, a new group key (your group's\n"
-    "identity: keep the home safe, the key cannot be recovered) and a profile\n"
-    "with the group's name. Prints the group key, which you give to the groups\n"
-    "you want to ally with.\n"
+    "identity: back it up with `muster key split`) and a profile with the\n"
+    "group's name. Prints the group key, which you give to the groups you\n"
+    "want to ally with.\n"
     "\n"
     "Options:\n"
     "  --name NAME   the group's name (default: your user name, or the host\n"
     "                name when you are root); change it later with\n"
     "                `muster profile set --name`\n"
+    "  --restore-key FILE\n"
+    "                rebuild the home of an existing group from its saved\n"
+    "                key file (a copy of group.key), with an empty store\n"
+    "  --shares SHARE...\n"
+    "                the same from shares of `muster key split` (texts or\n"
+    "                files)\n"
+    "\n"
+    "A rebuilt home gets the group's records back from any node that keeps\n"
+    "them (an ally's): `muster sync HOST:PORT`, or `muster peer add` and\n"
+    "`muster serve`. It publishes nothing until then, not even a profile.\n"
     "\n"
     "The home is --home DIR, $MUSTER_HOME, $XDG_DATA_HOME/muster or\n"
     "~/.local/share/muster. An existing home is never overwritten.\n"
@@ -77,24 +89,85 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 	return 0;
 }
 
+/*
+ * A home around the key of an existing group, from a key file or shares.
+ * No profile: the group's own comes back from its peers, and a new one
+ * would replace it there.
+ */
+static int
+restore(struct mu_cli *cli, const char *file, const char *const *shares, size_t nshares)
+{
+	char key[MU_KEY_TEXT_SIZE];
+	uint8_t group[MU_KEY_BYTES], *seed;
+	struct mu_why why = {0};
+	int rc;
+
+	seed = sodium_malloc(MU_HOME_SEED_BYTES);
+	if (seed == NULL)
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
+	if (file != NULL) {
+		rc = mu_home_read_seed(file, seed, &why);
+		if (rc != 0)
+			rc = mu_cli_fail(rc, "--restore-key: %s%s", mu_why_or(&why, rc),
+			                 rc == MU_ECORRUPT ? " (shares of `muster key "
+			                                     "split` go with --shares)"
+			                                   : "");
+	} else {
+		rc = mu_cli_join_shares(shares, nshares, seed, group);
+	}
+	if (rc == 0) {
+		rc = mu_home_restore_key(cli->home_dir, seed, group, &why);
+		if (rc != 0)
+			rc = mu_cli_fail(rc, "cannot rebuild the home %s: %s",
+			                 cli->home_dir, mu_why_or(&why, rc));
+	}
+	sodium_free(seed);
+	if (rc != 0)
+		return rc;
+	mu_key_to_text(key, group);
+	printf("%s\n", key);
+	mu_cli_note("the home of group %s is rebuilt with an empty store: its "
+	            "records come back with `muster sync HOST:PORT` from a node "
+	            "that keeps them",
+	            key);
+	return 0;
+}
+
 int
 mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL;
+	const char *name = NULL, *restore_key = NULL, *args[MU_SHAMIR_MAX + 1];
+	bool from_shares = false;
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
+	    {"restore-key", MU_OPT_VALUE, &restore_key},
+	    {"shares", MU_OPT_FLAG, &from_shares},
 	    {NULL, 0, NULL},
 	};
-	const struct mu_cli_spec spec = {"init", help, opts, "", 0, 0};
+	const struct mu_cli_spec spec = {"init", help, opts, "", 0, MU_SHAMIR_MAX + 1};
 	char fallback[256], key[MU_KEY_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE];
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_why why = {0};
 	struct mu_record rec;
+	size_t nargs = 0;
 	int rc;
 
-	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
+	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
 	if (rc != 0)
 		return rc;
+	if (nargs > 0 && !from_shares)
+		return mu_cli_usage("init takes no arguments: '%s' is not an option "
+		                    "(shares go with --shares SHARE...)",
+		                    args[0]);
+	if ((restore_key != NULL || from_shares) && name != NULL)
+		return mu_cli_usage("--name does not go with --restore-key or "
+		                    "--shares: a rebuilt home gets its profile back "
+		                    "from its peers");
+	if (restore_key != NULL && from_shares)
+		return mu_cli_usage("give --restore-key FILE or --shares SHARE..., "
+		                    "not both");
+	if (restore_key != NULL || from_shares)
+		return restore(cli, restore_key, args, nargs);
 	if (name == NULL) {
 		default_name(fallback, sizeof(fallback));
 		name = fallback;
@@ -108,6 +181,8 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 
 	rc = mu_home_create(cli->home_dir, group, &why);
+	if (rc == MU_EEXIST && !mu_home_has_store(cli->home_dir))
+		return mu_cli_no_store(cli);
 	if (rc == MU_EEXIST)
 		return mu_cli_fail(rc,
 		                   "a muster home already exists at %s (`muster id` "
