@@ -675,7 +675,7 @@ mu_cli_duration_parse(const char *text, int64_t *secs, struct mu_why *why)
 	if (total == 0)
 		return mu_fail(why, MU_EINVAL,
 		               "the duration '%.32s' is zero: an event lasts at least "
-		               "a minute",
+		               "a minute; " DURATION_FORMS,
 		               text);
 	*secs = total;
 	return 0;
@@ -728,20 +728,29 @@ long_date(char out[48], int64_t t, const char *zone)
 		memmove(p + 1, p + 2, strlen(p + 2) + 1);
 }
 
-/* How far from now a date is, by calendar days in zone. */
+/* How far from now a date is, by calendar days in zone; months of 30
+ * days past two months, years of 365 past two years. */
 static void
 days_phrase(char out[MU_CLI_RELATIVE_SIZE], int64_t days)
 {
+	int64_t a = days < 0 ? -days : days;
+
 	if (days == 0)
 		snprintf(out, MU_CLI_RELATIVE_SIZE, "today");
 	else if (days == 1)
 		snprintf(out, MU_CLI_RELATIVE_SIZE, "tomorrow");
 	else if (days == -1)
 		snprintf(out, MU_CLI_RELATIVE_SIZE, "yesterday");
-	else if (days > 0)
-		snprintf(out, MU_CLI_RELATIVE_SIZE, "in %lld days", (long long)days);
 	else
-		snprintf(out, MU_CLI_RELATIVE_SIZE, "%lld days ago", (long long)-days);
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "%s%lld %s%s",
+		         days > 0 ? "in " : "",
+		         (long long)(a < 60    ? a
+		                     : a < 730 ? a / 30
+		                               : a / 365),
+		         a < 60    ? "days"
+		         : a < 730 ? "months"
+		                   : "years",
+		         days > 0 ? "" : " ago");
 }
 
 void
@@ -801,4 +810,10 @@ mu_cli_when_words(char out[MU_CLI_WORDS_SIZE], const struct mu_event *ev,
 	else
 		snprintf(out, MU_CLI_WORDS_SIZE, "%s, %s – %s, %s %s (%s)", a, ta, b,
 		         tb, name, rel);
+}
+
+int64_t
+mu_cli_when_day(int64_t t, const char *zone)
+{
+	return local_day(t, zone);
 }

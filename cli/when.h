@@ -98,12 +98,16 @@ void mu_cli_duration_text(char out[MU_CLI_DURATION_SIZE], int64_t secs);
 /*
  * How far instant t is from now, as people say it: "in 45 min", "in 5
  * hours", "in 3 days" (calendar days in zone, NULL: UTC), "tomorrow",
- * "2 days ago". With all_day, t is the UTC midnight of a date (as all-day
- * events store it), compared with today's date in zone.
+ * "2 days ago", "in 5 months", "in 4 years". With all_day, t is the UTC midnight of a
+ * date (as all-day events store it), compared with today's date in zone.
  */
 #define MU_CLI_RELATIVE_SIZE 32
 void mu_cli_when_relative(char out[MU_CLI_RELATIVE_SIZE], int64_t t, bool all_day,
                           const char *zone, int64_t now);
+
+/* The date of instant t in zone (NULL: UTC), as days since 1970-01-01:
+ * two instants fall on one date there when their days are equal. */
+int64_t mu_cli_when_day(int64_t t, const char *zone);
 
 /*
  * An event's time in words, in zone (NULL: UTC), as `event add` and `event

@@ -475,6 +475,16 @@ test_relative(void **state)
 	assert_string_equal(out, "in 2 days");
 	mu_cli_when_relative(out, DEC5 + 86400, true, "Asia/Tokyo", DEC5 - 10 * 3600);
 	assert_string_equal(out, "in 2 days");
+	mu_cli_when_relative(out, DEC5 + 59 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 59 days");
+	mu_cli_when_relative(out, DEC5 + 60 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 2 months");
+	mu_cli_when_relative(out, DEC5 + 729 * 86400, true, NULL, DEC5);
+	assert_string_equal(out, "in 24 months");
+	mu_cli_when_relative(out, DEC5 + 1460 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 4 years");
+	mu_cli_when_relative(out, DEC5 - 400 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "13 months ago");
 }
 
 int
