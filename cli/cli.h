@@ -443,8 +443,8 @@ void mu_cli_print_record(FILE *f, const struct mu_record *rec);
 void mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev);
 
 /* The same in the zone view (NULL: UTC) for lists, without abbreviations,
- * and the event's own times and zone beside them where its zone is
- * another: "Thu 2030-12-05 19:00-21:00 (18:00-20:00 Europe/London)".
+ * and the event's own times and zone beside them where its zone's clock
+ * reads otherwise: "Thu 2030-12-05 19:00-21:00 (18:00-20:00 Europe/London)".
  * All-day events as mu_cli_event_when() writes them. */
 void mu_cli_event_when_in(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev,
                           const char *view);
