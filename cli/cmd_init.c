@@ -1,5 +1,6 @@
 /*
- * cmd_init.c - `muster init`: a new node home, group key and profile.
+ * cmd_init.c - `muster init`: a new node home, group key and profile, and
+ * the node's time zone.
  */
 #include <pwd.h>
 #include <stdlib.h>
@@ -10,9 +11,10 @@
 
 #include "../protocol/shamir.h"
 #include "cli.h"
+#include "when.h"
 
 static const char help[] =
-    "Usage: muster init [--name NAME]\n"
+    "Usage: muster init [--name NAME] [--tz ZONE]\n"
     "       muster init --restore-key FILE | --shares SHARE...\n"
     "\n"
     "Creates this node: the home directory, a new group key (your group's\n"
@@ -24,6 +26,11 @@ static const char help[] =
     "  --name NAME   the group's name (default: your user name, or the host\n"
     "                name when you are root); change it later with\n"
     "                `muster profile set --name`\n"
+    "  --tz ZONE     this node's time zone, an IANA name such as\n"
+    "                Europe/Berlin: events are read and listed in it. On a\n"
+    "                terminal init asks, offering the machine's zone;\n"
+    "                otherwise it takes the machine's and says so. Change it\n"
+    "                later with `muster profile set --tz`\n"
     "  --restore-key FILE\n"
     "                rebuild the home of an existing group from its saved\n"
     "                key file (a copy of group.key), with an empty store\n"
@@ -57,6 +64,82 @@ default_name(char *out, size_t size)
 		return;
 	}
 	snprintf(out, size, "muster node");
+}
+
+/* Whether dir holds a home already (its key file), as mu_home_create()
+ * would find. */
+static bool
+home_exists(const char *dir)
+{
+	char path[4096];
+
+	return snprintf(path, sizeof(path), "%s/group.key", dir) < (int)sizeof(path) &&
+	       access(path, F_OK) == 0;
+}
+
+/* Wrong answers before init gives up: a typo gets another chance, a
+ * script feeding a terminal nonsense does not loop. */
+#define ZONE_TRIES 3
+
+/*
+ * The node's zone: --tz, else asked on a terminal (an empty answer or the
+ * end of input takes the machine's zone, shown), else the machine's. When
+ * not asked, *said is where it came from, for init to say once the home
+ * exists (on stderr, so that stdout keeps the key alone); NULL when asked.
+ * Returns 0 with the zone in out, or prints why and returns the error.
+ */
+static int
+pick_zone(const char *tz, char out[MU_CLI_ZONE_SIZE], const char **said)
+{
+	char machine[MU_CLI_ZONE_SIZE], line[256];
+	struct mu_why why = {0};
+	size_t len;
+	int i, rc;
+
+	if (tz != NULL) {
+		if ((rc = mu_cli_zone_arg(tz, "--tz")) != 0)
+			return rc;
+		snprintf(out, MU_CLI_ZONE_SIZE, "%s", tz);
+		*said = "from --tz";
+		return 0;
+	}
+	if (mu_cli_machine_zone(machine) == NULL)
+		return mu_cli_fail(MU_ENOTFOUND,
+		                   "this machine has no time zone files (not even UTC "
+		                   "in %s): install tzdata, or give --tz ZONE",
+		                   getenv("TZDIR") != NULL ? getenv("TZDIR")
+		                                           : "/usr/share/zoneinfo");
+	if (!isatty(STDIN_FILENO)) {
+		snprintf(out, MU_CLI_ZONE_SIZE, "%s", machine);
+		*said = "this machine's";
+		return 0;
+	}
+	*said = NULL;
+	for (i = 0; i < ZONE_TRIES; i++) {
+		fprintf(stderr,
+		        "Time zone of this node (events are read and listed in it) "
+		        "[%s]: ",
+		        machine);
+		fflush(stderr);
+		if (fgets(line, sizeof(line), stdin) == NULL) {
+			fputc('\n', stderr);
+			line[0] = '\0';
+		}
+		len = strspn(line, " \t");
+		memmove(line, line + len, strlen(line + len) + 1);
+		line[strcspn(line, " \t\r\n")] = '\0';
+		if (line[0] == '\0') {
+			snprintf(out, MU_CLI_ZONE_SIZE, "%s", machine);
+			return 0;
+		}
+		if (mu_cli_zone_check(line, &why) == 0) {
+			snprintf(out, MU_CLI_ZONE_SIZE, "%s", line);
+			return 0;
+		}
+		if (i + 1 < ZONE_TRIES)
+			fprintf(stderr, "%s\n", why.text);
+	}
+	return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
 }
 
 /*
@@ -136,16 +219,20 @@ restore(struct mu_cli *cli, const char *file, const char *const *shares, size_t 
 int
 mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *restore_key = NULL, *args[MU_SHAMIR_MAX + 1];
+	const char *name = NULL, *tz = NULL, *restore_key = NULL,
+		   *args[MU_SHAMIR_MAX + 1];
 	bool from_shares = false;
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
+	    {"tz", MU_OPT_VALUE, &tz},
 	    {"restore-key", MU_OPT_VALUE, &restore_key},
 	    {"shares", MU_OPT_FLAG, &from_shares},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"init", help, opts, "", 0, MU_SHAMIR_MAX + 1};
-	char fallback[256], key[MU_KEY_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE];
+	char fallback[256], key[MU_KEY_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE],
+	    zone[MU_CLI_ZONE_SIZE];
+	const char *said = NULL;
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_why why = {0};
 	struct mu_record rec;
@@ -159,8 +246,8 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 		return mu_cli_usage("init takes no arguments: '%s' is not an option "
 		                    "(shares go with --shares SHARE...)",
 		                    args[0]);
-	if ((restore_key != NULL || from_shares) && name != NULL)
-		return mu_cli_usage("--name does not go with --restore-key or "
+	if ((restore_key != NULL || from_shares) && (name != NULL || tz != NULL))
+		return mu_cli_usage("--name and --tz do not go with --restore-key or "
 		                    "--shares: a rebuilt home gets its profile back "
 		                    "from its peers");
 	if (restore_key != NULL && from_shares)
@@ -179,6 +266,10 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	rc = check_profile(cli, &rec);
 	if (rc != 0)
 		return rc;
+	/* Asked before the home is made, so that an answer given up on leaves
+	 * none; but not when there is one already, which init refuses. */
+	if (!home_exists(cli->home_dir) && (rc = pick_zone(tz, zone, &said)) != 0)
+		return rc;
 
 	rc = mu_home_create(cli->home_dir, group, &why);
 	if (rc == MU_EEXIST && !mu_home_has_store(cli->home_dir))
@@ -196,8 +287,14 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 
 	rc = mu_cli_store_new(cli, &rec, "create the profile", addr);
+	if (rc == 0)
+		rc = mu_cli_zone_store(cli, zone);
 	if (rc != 0)
 		return rc;
+	if (said != NULL)
+		mu_cli_note("this node's time zone is %s, %s; change it with `muster "
+		            "profile set --tz ZONE`",
+		            zone, said);
 	mu_key_to_text(key, cli->home->group);
 	printf("%s\n", key);
 	return 0;
