@@ -84,8 +84,9 @@ home_exists(const char *dir)
 /*
  * The node's zone: --tz, else asked on a terminal (an empty answer or the
  * end of input takes the machine's zone, shown), else the machine's. When
- * not asked, *said is where it came from, for init to say once the home
- * exists (on stderr, so that stdout keeps the key alone); NULL when asked.
+ * taken from the machine unasked, *said says so, for init to say once the
+ * home exists (on stderr, so that stdout keeps the key alone); NULL when
+ * the person chose it, with --tz or at the prompt.
  * Returns 0 with the zone in out, or prints why and returns the error.
  */
 static int
@@ -100,7 +101,7 @@ pick_zone(const char *tz, char out[MU_CLI_ZONE_SIZE], const char **said)
 		if ((rc = mu_cli_zone_arg(tz, "--tz")) != 0)
 			return rc;
 		snprintf(out, MU_CLI_ZONE_SIZE, "%s", tz);
-		*said = "from --tz";
+		*said = NULL;
 		return 0;
 	}
 	if (mu_cli_machine_zone(machine) == NULL)

@@ -276,7 +276,8 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 {
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"status", status_help, opts, "", 0, 0};
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	const char *zone;
 	int rc;
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
@@ -290,6 +291,9 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	printf("home:      %s\n", cli->home_dir);
 	printf("group:     %s\n", key);
 	printf("name:      %s\n", name);
+	if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
+	printf("zone:      %s\n", zone != NULL ? zone : "UTC");
 	if ((rc = print_peers(cli)) != 0 || (rc = print_follows(cli)) != 0)
 		return rc;
 	return print_records(cli);

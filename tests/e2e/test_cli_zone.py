@@ -50,7 +50,8 @@ class Zone(unittest.TestCase):
     def test_init_takes_tz_or_the_machines_and_says_which(self):
         res = self.init("--tz", "Asia/Tokyo")
         self.assertEqual(res.out.count("\n"), 1, "stdout keeps the key alone")
-        self.assertIn("time zone is Asia/Tokyo, from --tz", res.err)
+        self.assertEqual(res.err, "", "a zone given with --tz needs no note")
+        self.assertIn("zone:      Asia/Tokyo\n", self.h.ok("status"))
         other = Home(self, "machine")
         res = other.run("init", env={"TZ": "America/Chicago"})
         self.assertEqual(res.rc, 0, repr(res))
