@@ -221,7 +221,7 @@ int
 mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *name = NULL, *tz = NULL, *restore_key = NULL,
-		   *args[MU_SHAMIR_MAX + 1];
+	           *args[MU_SHAMIR_MAX + 1];
 	bool from_shares = false;
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
