@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "node/zone.h"
 #include "protocol/civil.h"
 #include "protocol/recur.h"
 #include "rec_util.h"
@@ -354,6 +355,35 @@ test_record(void **state)
 	            &why, "repeat-range");
 }
 
+/* The zone database through node/zone.c finds the same instants as the
+ * rules written out here, over a year of daily 02:30s (both changes, the
+ * gap) and weekly 18:00s; and TZ is put back after. */
+static void
+test_tzdata_agrees(void **state)
+{
+	struct mu_event e;
+	struct got *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	size_t i;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	setenv("TZ", "UTC0", 1);
+	base_event(&e, U("2027-01-01", 1, 30));
+	e.repeat.freq = MU_REPEAT_DAILY;
+	e.repeat.until = S("2027-12-31");
+	expand_all(&e, &cet, a);
+	memset(b, 0, sizeof(*b));
+	assert_int_equal(mu_node_zone_expand(&e, 0, MU_TIME_MAX, collect, b), 0);
+	assert_int_equal(a->n, 365);
+	assert_int_equal(b->n, a->n);
+	for (i = 0; i < a->n; i++)
+		assert_int_equal(a->start[i], b->start[i]);
+	assert_string_equal(getenv("TZ"), "UTC0");
+	free(a);
+	free(b);
+}
+
 /* The caps: a daily series of the most count stops 366 days on. */
 static void
 test_caps(void **state)
@@ -384,6 +414,7 @@ main(void)
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_record),
 	    cmocka_unit_test(test_caps),
+	    cmocka_unit_test(test_tzdata_agrees),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
