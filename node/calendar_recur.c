@@ -121,8 +121,12 @@ write_rrule(struct mu_ical *w, const struct series *s)
 	if (r->freq == MU_REPEAT_WEEKLY)
 		mu_ical_raw(w, ";WKST=MO", 8);
 	/* COUNT when the series has all its dates; else the caps of
-	 * protocol/recur.c ended it, and UNTIL (the last start, in UTC as RFC
-	 * 5545 wants with a TZID) says where. */
+	 * protocol/recur.c ended it, and UNTIL (in UTC, as RFC 5545 wants
+	 * with a TZID) says where: half a day after the last start, as any
+	 * instant before the next date (23 hours on at the least) gives the
+	 * same dates, and parsers that move UNTIL into the zone with the
+	 * wrong offset (pytz's first one) would drop a last start given
+	 * exactly. */
 	if (r->has_count && s->n == r->count) {
 		n = snprintf(b, sizeof(b), ";COUNT=%u", (unsigned)r->count);
 		mu_ical_raw(w, b, (size_t)n);
@@ -131,7 +135,7 @@ write_rrule(struct mu_ical *w, const struct series *s)
 		if (s->ev->all_day)
 			mu_ical_date(w, last->start);
 		else
-			mu_ical_utc(w, last->start);
+			mu_ical_utc(w, last->start + 12 * 3600);
 	}
 	mu_ical_end(w);
 }
