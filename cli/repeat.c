@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../node/recur_json.h"
 #include "../node/zone.h"
 #include "cli.h"
 #include "when.h"
@@ -158,10 +159,13 @@ find_one(void *ctx, const struct mu_recur_occ *o)
 }
 
 static void
-find_date(const struct mu_event *ev, struct find *f)
+find_date(const struct mu_event *ev, int64_t date, bool first_after, struct find *f)
 {
 	struct mu_event all = *ev;
 
+	memset(f, 0, sizeof(*f));
+	f->date = date;
+	f->want_first_after = first_after;
 	all.repeat.nskip = 0;
 	mu_node_zone_expand(&all, 0, MU_TIME_MAX + 1, find_one, f);
 }
@@ -217,9 +221,7 @@ apply_skip(struct mu_event *ev, const char *text, struct mu_cli_repeat_buf *b)
 	}
 	n = sort_days(days, n);
 	for (i = 0; i < n; i++) {
-		memset(&f, 0, sizeof(f));
-		f.date = days[i];
-		find_date(ev, &f);
+		find_date(ev, days[i], false, &f);
 		if (!f.found) {
 			mu_recur_date_text(b->skip[0], days[i]);
 			return mu_cli_fail(MU_EINVAL,
@@ -321,9 +323,7 @@ mu_cli_repeat_cancel(struct mu_event *ev, const char *text, struct mu_cli_repeat
 		                   "without --on");
 	if ((rc = date_arg("on", text, strlen(text), &date)) != 0)
 		return rc;
-	memset(&f, 0, sizeof(f));
-	f.date = date;
-	find_date(ev, &f);
+	find_date(ev, date, false, &f);
 	if (!f.found)
 		return mu_cli_fail(MU_EINVAL,
 		                   "--on %s is not a date of the series; `muster event "
@@ -380,10 +380,7 @@ mu_cli_repeat_split(struct mu_event *old, struct mu_event *next, const char *tex
 		                              "edit it without --from");
 	if ((rc = date_arg("from", text, strlen(text), &date)) != 0)
 		return rc;
-	memset(&f, 0, sizeof(f));
-	f.date = date;
-	f.want_first_after = true;
-	find_date(old, &f);
+	find_date(old, date, true, &f);
 	if (!f.found)
 		return mu_cli_fail(MU_EINVAL,
 		                   "--from %s is after the last date of the series; "
@@ -411,36 +408,15 @@ mu_cli_repeat_split(struct mu_event *old, struct mu_event *next, const char *tex
 	return 0;
 }
 
-struct occs {
-	struct mu_recur_occ v[MU_REPEAT_COUNT_MAX + 1];
-	size_t n;
-};
-
-static int
-keep_occ(void *ctx, const struct mu_recur_occ *o)
-{
-	struct occs *c = ctx;
-
-	if (c->n == sizeof(c->v) / sizeof(c->v[0]))
-		return 1;
-	c->v[c->n++] = *o;
-	return 0;
-}
-
-static int
-count_occ(void *ctx, const struct mu_recur_occ *o)
-{
-	(void)o;
-	(*(size_t *)ctx)++;
-	return 0;
-}
-
 size_t
 mu_cli_repeat_count_in(const struct mu_event *ev, int64_t from, int64_t to)
 {
-	size_t n = 0;
+	struct mu_recur_occ *v;
+	size_t n;
 
-	mu_node_zone_expand(ev, from, to, count_occ, &n);
+	if (mu_node_occurrences(ev, from, to, &v, &n) != 0)
+		return 1; /* listed rather than lost */
+	free(v);
 	return n;
 }
 
@@ -449,10 +425,10 @@ mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to
 {
 	const struct mu_repeat *r = &ev->repeat;
 	char zone[MU_CLI_ZONE_SIZE], text[64];
-	struct occs *c;
-	size_t i;
+	struct mu_recur_occ *v;
+	size_t i, n;
 
-	if (!r->set || (c = calloc(1, sizeof(*c))) == NULL)
+	if (!r->set || mu_node_occurrences(ev, from, to, &v, &n) != 0)
 		return;
 	fprintf(f, "    repeats %s", freq_names[r->freq]);
 	if (r->has_interval)
@@ -468,18 +444,16 @@ mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to
 		fprintf(f, "%s%.*s", i == 0 ? "; skips " : ", ", (int)r->skip[i].len,
 		        r->skip[i].ptr);
 	fprintf(f, "\n");
-	mu_node_zone_expand(ev, from, to, keep_occ, c);
 	snprintf(zone, sizeof(zone), "%.*s", (int)ev->tz.len, ev->tz.ptr);
-	for (i = 0; i < c->n; i++) {
+	for (i = 0; i < n; i++) {
 		if (ev->all_day)
-			mu_cli_when_format(text, sizeof(text), c->v[i].start, NULL,
+			mu_cli_when_format(text, sizeof(text), v[i].start, NULL,
 			                   "%a %Y-%m-%d");
 		else
-			mu_cli_when_format(text, sizeof(text), c->v[i].start,
+			mu_cli_when_format(text, sizeof(text), v[i].start,
 			                   zone[0] != '\0' ? zone : NULL,
 			                   "%a %Y-%m-%d %H:%M %Z");
-		fprintf(f, "    - %s%s\n", text,
-		        c->v[i].cancelled ? "  CANCELLED" : "");
+		fprintf(f, "    - %s%s\n", text, v[i].cancelled ? "  CANCELLED" : "");
 	}
-	free(c);
+	free(v);
 }

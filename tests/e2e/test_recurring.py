@@ -195,6 +195,19 @@ class Recurring(unittest.TestCase):
         self.assertEqual(sorted(self.from_list()), want)
         self.assertEqual(self.from_python(self.feed()), want)
 
+    def test_window_after_first_start(self):
+        """A window that starts after the series' first start still finds
+        it (the store holds a series until its last date), with only the
+        occurrences in the window."""
+        want = [o for o in self.expected()
+                if o[0] >= datetime.datetime.combine(
+                    self.tuesdays[3], datetime.time(0), BERLIN).timestamp()]
+        out = self.home.ok("event", "list", "--from", str(self.tuesdays[3]),
+                           "--tz", "Europe/Berlin")
+        self.assertEqual(out.count("\n    - "), len(want), out)
+        self.assertIn("%s 18:00" % self.tuesdays[3], out)
+        self.assertNotIn("%s 18:00" % self.tuesdays[2], out)
+
     def test_refused(self):
         start = "%sT18:00" % self.tuesdays[0]
         base = ["event", "add", "--title", "X", "--start", start, "--tz",
