@@ -653,8 +653,14 @@ list_one(void *ctx, const struct mu_record *rec)
 	if (ev->repeat.set && mu_cli_repeat_count_in(ev, c->f.from, c->f.to) == 0)
 		return 0;
 	rc = mu_cli_lister_add(&c->out, rec);
-	if (rc == 0 && c->out.print != NULL)
+	if (rc != 0 || !ev->repeat.set)
+		return rc;
+	if (c->out.print != NULL)
 		mu_cli_repeat_print(stdout, ev, c->f.from, c->f.to);
+	else
+		rc = mu_cli_repeat_json(
+		    json_array_get(c->out.json, json_array_size(c->out.json) - 1), ev,
+		    c->f.from, c->f.to);
 	return rc;
 }
 

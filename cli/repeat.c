@@ -140,6 +140,7 @@ struct find {
 	bool found;
 	int64_t start;         /* its start, when found */
 	size_t before;         /* dates of the rule before it */
+	bool first;            /* it starts at the record's start */
 	bool want_first_after; /* find the first date >= date instead */
 };
 
@@ -150,6 +151,7 @@ find_one(void *ctx, const struct mu_recur_occ *o)
 
 	if (f->want_first_after ? o->date >= f->date : o->date == f->date) {
 		f->found = true;
+		f->first = o->first;
 		f->date = o->date;
 		f->start = o->start;
 		return 1;
@@ -239,6 +241,7 @@ mu_cli_repeat_apply(struct mu_event *ev, const struct mu_cli_repeat_opts *o,
                     struct mu_cli_repeat_buf *b)
 {
 	struct mu_repeat *r = &ev->repeat;
+	struct find f;
 	int64_t until;
 	int freq, rc;
 
@@ -291,6 +294,13 @@ mu_cli_repeat_apply(struct mu_event *ev, const struct mu_cli_repeat_opts *o,
 	}
 	if ((rc = check_rule(ev)) != 0)
 		return rc;
+	/* A start on none of the --on days would stand for a date that is
+	 * not in the series. */
+	find_date(ev, 0, true, &f);
+	if (r->nbyday > 0 && !(f.found && f.first))
+		return mu_cli_fail(MU_EINVAL,
+		                   "repeat-byday: --start is on none of the days of "
+		                   "--on; start the series on its first date");
 	if (o->skip != NULL && (rc = apply_skip(ev, o->skip, b)) != 0)
 		return rc;
 	return check_rule(ev);
@@ -456,4 +466,15 @@ mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to
 		fprintf(f, "    - %s%s\n", text, v[i].cancelled ? "  CANCELLED" : "");
 	}
 	free(v);
+}
+
+int
+mu_cli_repeat_json(json_t *obj, const struct mu_event *ev, int64_t from, int64_t to)
+{
+	json_t *occ = mu_node_json_occurrences(ev, from, to);
+
+	if (occ == NULL || obj == NULL ||
+	    json_object_set_new(obj, "occurrences", occ) != 0)
+		return MU_ENOMEM;
+	return 0;
 }

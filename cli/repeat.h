@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "../protocol/recur.h"
 
 struct mu_cli_repeat_opts {
@@ -64,6 +66,11 @@ int mu_cli_repeat_split(struct mu_event *old, struct mu_event *next, const char 
 
 /* How many occurrences of ev overlap [from, to) (1 for a single event). */
 size_t mu_cli_repeat_count_in(const struct mu_event *ev, int64_t from, int64_t to);
+
+/* Adds "occurrences" (as /api/events has them) to the JSON record obj of
+ * series ev. Returns 0 or MU_ENOMEM. */
+int mu_cli_repeat_json(json_t *obj, const struct mu_event *ev, int64_t from,
+                       int64_t to);
 
 /* Prints the rule and each occurrence that overlaps [from, to), one line
  * each, indented under an event's paragraph. Nothing for a single event. */
