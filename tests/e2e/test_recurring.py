@@ -150,6 +150,11 @@ class Recurring(unittest.TestCase):
     def test_everywhere_the_same_dates(self):
         want = self.expected()
         self.assertEqual(self.from_list(), want, "event list")
+        lo, hi = self.window()
+        listed = self.home.json("event", "list", "--from", lo, "--to", hi, "--json")
+        self.assertEqual([(int(datetime.datetime.fromisoformat(
+            o["start"].replace("Z", "+00:00")).timestamp()), o["cancelled"])
+            for o in listed[0]["occurrences"]], want, "event list --json")
         feed = self.feed()
         self.assertIn(b"RRULE:FREQ=WEEKLY;BYDAY=TU;WKST=MO;UNTIL=", feed)
         self.assertIn(b"EXDATE;TZID=Europe/Berlin:", feed)
@@ -224,6 +229,13 @@ class Recurring(unittest.TestCase):
         self.home.fail("event", "cancel", self.addr, "--on",
                        str(self.tuesdays[0] + datetime.timedelta(days=2)),
                        parts=("--on", "not a date of the series"))
+        self.home.fail(*base, "--repeat", "weekly", "--on", "wed,fri", "--count", "3",
+                       parts=("--start is on none of the days of --on",))
+        # A second cancel of the same date changes nothing and says so.
+        res = self.home.run("event", "cancel", self.addr, "--on", str(self.cancel))
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("already cancelled on that date", res.err)
+        self.assertEqual(self.home.json("show", "--json", self.addr)["rev"], 1)
 
 
 if __name__ == "__main__":
