@@ -126,24 +126,28 @@ class Recurring(unittest.TestCase):
     def feed(self):
         return self.home.ok("event", "list", "--ics").encode()
 
-    def from_python(self, feed):
+    def from_python(self, feed, window=None, uid=None):
         cal = icalendar.Calendar.from_ical(feed)
-        lo, hi = (datetime.date.fromisoformat(x) for x in self.window())
+        lo, hi = (datetime.date.fromisoformat(x) for x in (window or self.window()))
         got = []
         for ev in recurring_ical_events.of(cal).between(lo, hi):
+            if uid is not None and str(ev["UID"]) != uid:
+                continue
             start = ev["DTSTART"].dt
             self.assertIsNotNone(start.tzinfo, "a DTSTART with a zone")
             got.append((int(start.timestamp()), str(ev.get("STATUS")) == "CANCELLED"))
         return sorted(got)
 
-    def from_icaljs(self, feed):
+    def from_icaljs(self, feed, uid=None, local="T18:00:00"):
         res = subprocess.run([self.node, EXPAND], input=feed, capture_output=True,
                              timeout=60)
         self.assertEqual(res.returncode, 0, res.stderr.decode())
         got = []
         for o in json.loads(res.stdout):
+            if uid is not None and o["uid"] != uid:
+                continue
             self.assertIsNotNone(o["utc"], "ical.js placed %r in a zone" % o)
-            self.assertTrue(o["start"].endswith("T18:00:00"), o)
+            self.assertTrue(o["start"].endswith(local), o)
             got.append((o["utc"], o["status"] == "CANCELLED"))
         return sorted(got)
 
@@ -212,6 +216,45 @@ class Recurring(unittest.TestCase):
         self.assertEqual(out.count("\n    - "), len(want), out)
         self.assertIn("%s 18:00" % self.tuesdays[3], out)
         self.assertNotIn("%s 18:00" % self.tuesdays[2], out)
+
+    def test_other_rules_in_both_parsers(self):
+        """Monthly on the 31st by count (months without one left out),
+        daily every 3 days until a date across the autumn change, and
+        weekly on two days every 2 weeks: muster's occurrences are those of
+        both parsers."""
+        y = self.year
+        rules = [
+            ("%d-01-31T09:30" % y, ["--repeat", "monthly", "--count", "5"],
+             "T09:30:00"),
+            ("%d-10-20T07:00" % y, ["--repeat", "daily", "--every", "3", "--until",
+                                    "%d-11-10" % y], "T07:00:00"),
+            ("%d-06-01T19:00" % y, ["--repeat", "weekly", "--every", "2", "--on",
+                                    datetime.date(y, 6, 1).strftime("%a").lower()
+                                    + ",sat", "--count", "7"], "T19:00:00"),
+        ]
+        window = ("%d-01-01" % y, "%d-01-01" % (y + 1))
+        made = []
+        for start, args, local in rules:
+            addr = self.home.line("event", "add", "--title", "Rule " + start,
+                                  "--start", start, "--end", start[:11] + "23:00",
+                                  "--tz", "Europe/Berlin", *args)
+            made.append((addr, local))
+        listed = {e["address"]: e for e in self.home.json(
+            "event", "list", "--from", window[0], "--to", window[1], "--json")}
+        feed = self.feed()
+        for addr, local in made:
+            key, _, d = addr.split("/")
+            uid = "%s@%s" % (d, key)
+            want = [(int(datetime.datetime.fromisoformat(
+                o["start"].replace("Z", "+00:00")).timestamp()), o["cancelled"])
+                for o in listed[addr]["occurrences"]]
+            self.assertGreaterEqual(len(want), 5, addr)
+            self.assertEqual(self.from_python(feed, window, uid), want, addr)
+            self.assertEqual(self.from_icaljs(feed, uid, local), want, addr)
+        months = [datetime.datetime.fromtimestamp(t, BERLIN).month
+                  for t, _ in self.from_python(feed, window, "%s@%s" % (
+                      made[0][0].split("/")[2], made[0][0].split("/")[0]))]
+        self.assertEqual(months, [1, 3, 5, 7, 8])
 
     def test_refused(self):
         start = "%sT18:00" % self.tuesdays[0]
