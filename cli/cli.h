@@ -89,6 +89,36 @@ void mu_cli_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 int mu_cli_unchanged(const struct mu_record *rec, const char *state);
 
+/*
+ * With --json, a command that publishes prints its result and its error as
+ * JSON on stdout too (publish.c); args.c sets this for a command that has
+ * no --json of its own. The error line on stderr stays as it is.
+ */
+void mu_cli_set_json(bool on);
+bool mu_cli_json(void);
+
+/* ---- fields.c -------------------------------------------------------- */
+
+/* The option (or, for what is not an option, the words) by which a person
+ * sets the field at path ("location.name") of kind: "--where". NULL for a
+ * field no command sets. */
+const char *mu_cli_field_option(enum mu_kind kind, const char *path);
+
+/*
+ * Why a record the person is publishing was refused, in their terms: each
+ * field path of why's detail ("event.end (1922716800)") becomes the option
+ * that sets it and its value as they gave it ("--end 2030-12-05 17:00", in
+ * the event's zone), without the rule's name; a missing required field says
+ * how to give it. A why that names no field of rec comes out as it is.
+ */
+void mu_cli_why_say(char *out, size_t n, const struct mu_record *rec,
+                    const struct mu_why *why);
+
+/* The field path why's detail starts with ("event.online[0]") into path,
+ * for the developers' JSON; returns its length, 0 (path empty) when none. */
+size_t mu_cli_why_field(const struct mu_record *rec, const struct mu_why *why,
+                        char *path, size_t n);
+
 /* ---- args.c ---------------------------------------------------------- */
 
 enum mu_cli_opt_type {
@@ -391,8 +421,22 @@ void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_
 void mu_cli_print_indented(FILE *f, const char *first, const char *indent,
                            struct mu_str s);
 
-/* Every header and content field of a record, for `show`. */
-void mu_cli_print_record(FILE *f, const struct mu_record *rec);
+/* What a node knows to call the keys and addresses a record names: a
+ * group's name, and what the record at an address is called ("Rent strike,
+ * by Harbour Tenants"). Each fills out and returns true, or returns false
+ * when it knows no name. */
+struct mu_cli_names {
+	bool (*group)(void *ctx, const uint8_t key[MU_KEY_BYTES],
+	              char out[MU_CLI_NAME_SIZE]);
+	bool (*addr)(void *ctx, const struct mu_addr *addr, char *out, size_t n);
+	void *ctx;
+};
+
+/* Every header and content field of a record, for `show`, with the name
+ * names gives next to each group key and each address (names may be NULL:
+ * keys alone). */
+void mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
+                         const struct mu_record *rec);
 
 /* Writes "2026-12-05 18:00 CET" style text for an event's start (and end)
  * in its zone, for lists and show. */

@@ -240,15 +240,13 @@ apply_geo(struct mu_location *loc, const char *text)
 		                   "like 52.5200,13.4050 (south and west negative)",
 		                   text);
 	if (lat < -90LL * MU_GEO_SCALE || lat > 90LL * MU_GEO_SCALE)
-		return mu_cli_fail(
-		    MU_EINVAL, "geo-range: latitude in --geo %s is outside -90 to 90",
-		    text);
+		return mu_cli_fail(MU_EINVAL,
+		                   "latitude in --geo %s is outside -90 to 90", text);
 	if (lon < -180LL * MU_GEO_SCALE || lon > 180LL * MU_GEO_SCALE)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "geo-range: longitude in --geo %s is outside -180 to "
-		    "180",
-		    text);
+		return mu_cli_fail(MU_EINVAL,
+		                   "longitude in --geo %s is outside -180 to "
+		                   "180",
+		                   text);
 	loc->lat = (int32_t)lat;
 	loc->lon = (int32_t)lon;
 	loc->has_geo = true;
@@ -268,15 +266,14 @@ apply_capacity(struct mu_event *ev, const char *text)
 	for (p = text; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || v > 100000000ULL)
 			return mu_cli_fail(MU_EINVAL,
-			                   "capacity: --capacity '%s' must be a whole "
+			                   "--capacity '%s' must be a whole "
 			                   "number from 1 to 10000000",
 			                   text);
 		v = v * 10 + (unsigned)(*p - '0');
 	}
 	if (v < 1 || v > 10000000ULL)
 		return mu_cli_fail(MU_EINVAL,
-		                   "capacity: --capacity %s must be from 1 to 10000000",
-		                   text);
+		                   "--capacity %s must be from 1 to 10000000", text);
 	ev->capacity = (uint32_t)v;
 	ev->has_capacity = true;
 	return 0;
@@ -319,7 +316,7 @@ apply_hosts(struct mu_cli *cli, struct mu_event *ev, const struct mu_cli_list *l
 	}
 	if (l->n > MU_LIST_MAX)
 		return mu_cli_fail(MU_EINVAL,
-		                   "field-length: --host given %zu times; an event has "
+		                   "--host given %zu times; an event has "
 		                   "at most %d hosts",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
@@ -385,11 +382,10 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 			    MU_EINVAL, "--end: give a date (the last day) when --start "
 			               "is a date, and a time when --start is a time");
 		if (we.date_only && we.day_utc < ev->start)
-			return mu_cli_fail(
-			    MU_EINVAL,
-			    "end-before-start: the last day, --end %s, is "
-			    "before the first day of the event",
-			    o->end);
+			return mu_cli_fail(MU_EINVAL,
+			                   "the last day, --end %s, is "
+			                   "before the first day of the event",
+			                   o->end);
 		ev->end = we.date_only ? we.day_utc + 86400 : we.t;
 		ev->has_end = true;
 		local = local || (we.local && !we.date_only);

@@ -150,22 +150,31 @@ field_str(FILE *f, const char *label, struct mu_str s)
 		field(f, label, s.ptr, s.len);
 }
 
+/* A group's key, and its name when its profile is stored here. */
 static void
-field_key(FILE *f, const char *label, const uint8_t key[MU_KEY_BYTES])
+field_key(FILE *f, const struct mu_cli_names *names, const char *label,
+          const uint8_t key[MU_KEY_BYTES])
 {
-	char text[MU_KEY_TEXT_SIZE];
+	char text[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
 
 	mu_key_to_text(text, key);
-	fprintf(f, LABEL "%s\n", label, text);
+	if (names != NULL && names->group(names->ctx, key, name))
+		fprintf(f, LABEL "%s (%s)\n", label, text, name);
+	else
+		fprintf(f, LABEL "%s\n", label, text);
 }
 
 static void
-field_addr(FILE *f, const char *label, const struct mu_addr *addr)
+field_addr(FILE *f, const struct mu_cli_names *names, const char *label,
+           const struct mu_addr *addr)
 {
-	char text[MU_ADDR_TEXT_SIZE];
+	char text[MU_ADDR_TEXT_SIZE], name[2 * MU_CLI_NAME_SIZE];
 
 	mu_addr_to_text(text, addr);
-	fprintf(f, LABEL "%s\n", label, text);
+	if (names != NULL && names->addr(names->ctx, addr, name, sizeof(name)))
+		fprintf(f, LABEL "%s (%s)\n", label, text, name);
+	else
+		fprintf(f, LABEL "%s\n", label, text);
 }
 
 static void
@@ -209,7 +218,8 @@ field_local(FILE *f, const char *label, int64_t t, const struct mu_fields *field
 
 /* One value (or list item) of field fd at p on a line of its own. */
 static void
-field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t *p)
+field_value(FILE *f, const struct mu_cli_names *names, const char *label,
+            const struct mu_field *fd, const uint8_t *p)
 {
 	char id[MU_ID_TEXT_SIZE];
 
@@ -239,11 +249,11 @@ field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t
 			mu_id_to_text(id, p);
 			fprintf(f, LABEL "%s\n", label, id);
 		} else {
-			field_key(f, label, p);
+			field_key(f, names, label, p);
 		}
 		break;
 	case MU_FT_ADDR:
-		field_addr(f, label, (const struct mu_addr *)p);
+		field_addr(f, names, label, (const struct mu_addr *)p);
 		break;
 	default:
 		break;
@@ -264,7 +274,7 @@ field_joined(FILE *f, const char *label, const struct mu_str *v, size_t n)
 
 /* The content, line by line as the kind's show table says (kind.h). */
 static void
-show_content(FILE *f, const struct mu_record *rec)
+show_content(FILE *f, const struct mu_cli_names *names, const struct mu_record *rec)
 {
 	const struct mu_kind_def *def = mu_kind_def(rec->kind);
 	const struct mu_show *sh;
@@ -302,7 +312,7 @@ show_content(FILE *f, const struct mu_record *rec)
 			break;
 		default:
 			for (j = 0; j < n; j++)
-				field_value(f, sh->label, fd,
+				field_value(f, names, sh->label, fd,
 				            p + j * mu_field_stride(fd));
 			break;
 		}
@@ -310,7 +320,8 @@ show_content(FILE *f, const struct mu_record *rec)
 }
 
 void
-mu_cli_print_record(FILE *f, const struct mu_record *rec)
+mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
+                    const struct mu_record *rec)
 {
 	char id[MU_ID_TEXT_SIZE], iso[MU_CLI_ISO_SIZE];
 	struct mu_addr addr;
@@ -319,15 +330,15 @@ mu_cli_print_record(FILE *f, const struct mu_record *rec)
 	fprintf(f, LABEL "%s\n", "id:", id);
 	if (mu_kind_replaceable(rec->kind)) {
 		mu_rec_addr(rec, &addr);
-		field_addr(f, "address:", &addr);
+		field_addr(f, NULL, "address:", &addr); /* its own title follows */
 	}
 	fprintf(f, LABEL "%s\n", "kind:", mu_kind_name(rec->kind));
-	field_key(f, "group:", rec->group);
+	field_key(f, names, "group:", rec->group);
 	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0)
-		field_key(f, "signer:", rec->signer);
+		field_key(f, names, "signer:", rec->signer);
 	mu_cli_when_iso(iso, rec->created_at);
 	fprintf(f, LABEL "%s\n", "created_at:", iso);
 	if (mu_kind_replaceable(rec->kind))
 		fprintf(f, LABEL "%u\n", "rev:", (unsigned)rec->rev);
-	show_content(f, rec);
+	show_content(f, names, rec);
 }

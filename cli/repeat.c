@@ -48,11 +48,10 @@ number_arg(const char *opt, const char *text, unsigned max, uint32_t *out)
 		v = v * 10 + (unsigned)(*p - '0');
 	}
 	if (text[0] == '\0' || *p != '\0' || v < 1 || v > max)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "repeat-range: --%s '%s' must be a whole number from "
-		    "1 to %u",
-		    opt, text, max);
+		return mu_cli_fail(MU_EINVAL,
+		                   "--%s '%s' must be a whole number from "
+		                   "1 to %u",
+		                   opt, text, max);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -182,7 +181,7 @@ check_rule(const struct mu_event *ev)
 		return 0;
 	if (mu_why_rule_is(&why, "repeat-span"))
 		return mu_cli_fail(MU_EINVAL,
-		                   "repeat-span: --until %.*s is before --start or "
+		                   "--until %.*s is before --start or "
 		                   "more than %d days after it; a series spans at "
 		                   "most a year (publish the rest later with `event "
 		                   "edit ADDR --from DATE`)",
@@ -190,10 +189,10 @@ check_rule(const struct mu_event *ev)
 		                   MU_REPEAT_SPAN_DAYS);
 	if (mu_why_rule_is(&why, "repeat-bound"))
 		return mu_cli_fail(MU_EINVAL,
-		                   "repeat-bound: --repeat needs --until DATE or "
+		                   "--repeat needs --until DATE or "
 		                   "--count N (one of them), so that the series ends");
 	if (mu_why_rule_is(&why, "repeat-byday"))
-		return mu_cli_fail(MU_EINVAL, "repeat-byday: --on is for --repeat "
+		return mu_cli_fail(MU_EINVAL, "--on is for --repeat "
 		                              "weekly only");
 	return mu_cli_fail(MU_EINVAL, "%s", why.text);
 }
@@ -212,7 +211,7 @@ apply_skip(struct mu_event *ev, const char *text, struct mu_cli_repeat_buf *b)
 		len = e != NULL ? (size_t)(e - p) : strlen(p);
 		if (n == MU_REPEAT_DATES_MAX)
 			return mu_cli_fail(MU_EINVAL,
-			                   "field-length: --skip names more than %d "
+			                   "--skip names more than %d "
 			                   "dates",
 			                   MU_REPEAT_DATES_MAX);
 		if ((rc = date_arg("skip", p, len, &days[n++])) != 0)
@@ -264,7 +263,7 @@ mu_cli_repeat_apply(struct mu_event *ev, const struct mu_cli_repeat_opts *o,
 	if (!r->set)
 		return 0;
 	if (o->until != NULL && o->count != NULL)
-		return mu_cli_fail(MU_EINVAL, "repeat-bound: give --until or --count, "
+		return mu_cli_fail(MU_EINVAL, "give --until or --count, "
 		                              "not both");
 	if (o->every != NULL &&
 	    (rc = number_arg("every", o->every, 99, &r->interval)) != 0)
@@ -273,7 +272,7 @@ mu_cli_repeat_apply(struct mu_event *ev, const struct mu_cli_repeat_opts *o,
 		r->has_interval = r->interval != 1;
 	if (o->on != NULL) {
 		if (r->freq != MU_REPEAT_WEEKLY)
-			return mu_cli_fail(MU_EINVAL, "repeat-byday: --on is for "
+			return mu_cli_fail(MU_EINVAL, "--on is for "
 			                              "--repeat weekly only");
 		if ((rc = apply_on(r, o->on)) != 0)
 			return rc;
@@ -299,7 +298,7 @@ mu_cli_repeat_apply(struct mu_event *ev, const struct mu_cli_repeat_opts *o,
 	find_date(ev, 0, true, &f);
 	if (r->nbyday > 0 && !(f.found && f.first))
 		return mu_cli_fail(MU_EINVAL,
-		                   "repeat-byday: --start is on none of the days of "
+		                   "--start is on none of the days of "
 		                   "--on; start the series on its first date");
 	if (o->skip != NULL && (rc = apply_skip(ev, o->skip, b)) != 0)
 		return rc;
@@ -352,7 +351,7 @@ mu_cli_repeat_cancel(struct mu_event *ev, const char *text, struct mu_cli_repeat
 			return 1;
 	if (n == MU_REPEAT_DATES_MAX)
 		return mu_cli_fail(MU_EINVAL,
-		                   "field-length: the series has %d cancelled dates "
+		                   "the series has %d cancelled dates "
 		                   "already, the most it can hold; end it with `event "
 		                   "edit ADDR --from DATE`",
 		                   MU_REPEAT_DATES_MAX);

@@ -10,7 +10,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "calendar.h"
 #include "zone.h"
+
+/* Every occurrence lasts as long as the first, whose DTEND the feed always
+ * has (calendar.h, mu_cal_end()). */
+static int64_t
+length(const struct mu_event *ev)
+{
+	return mu_cal_end(ev) - ev->start;
+}
 
 /* Every date the rule gives, skipped and cancelled ones included. */
 struct series {
@@ -159,10 +168,8 @@ mu_cal_series_times(struct mu_ical *w, const struct mu_event *ev)
 	}
 	put_when(w, s, "DTSTART", s->v[0].start);
 	mu_ical_end(w);
-	if (ev->has_end || ev->all_day) {
-		put_when(w, s, "DTEND", s->v[0].end);
-		mu_ical_end(w);
-	}
+	put_when(w, s, "DTEND", s->v[0].start + length(ev));
+	mu_ical_end(w);
 	write_rrule(w, s);
 	for (i = 0; i < ev->repeat.nskip; i++) {
 		if ((o = on_date(s, &ev->repeat.skip[i])) == NULL)
@@ -292,10 +299,8 @@ mu_cal_series_cancelled(struct mu_ical *w, const struct mu_record *rec,
 		mu_ical_end(w);
 		put_when(w, s, "DTSTART", o->start);
 		mu_ical_end(w);
-		if (ev->has_end || ev->all_day) {
-			put_when(w, s, "DTEND", o->end);
-			mu_ical_end(w);
-		}
+		put_when(w, s, "DTEND", o->start + length(ev));
+		mu_ical_end(w);
 		mu_ical_prop_raw(w, "STATUS", "CANCELLED");
 		rc = mu_ical_prop_raw(w, "END", "VEVENT");
 	}

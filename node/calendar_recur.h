@@ -15,8 +15,8 @@ typedef int (*mu_cal_head_fn)(void *ctx, struct mu_ical *w,
                               const struct mu_record *rec);
 
 /*
- * Writes DTSTART, DTEND (when the event has an end, or is all day), RRULE
- * and EXDATE of series ev. Returns the writer's error, or 0.
+ * Writes DTSTART, DTEND (mu_cal_end()'s length on), RRULE and EXDATE of
+ * series ev. Returns the writer's error, or 0.
  */
 int mu_cal_series_times(struct mu_ical *w, const struct mu_event *ev);
 

@@ -87,6 +87,35 @@ int mu_home_write_conns(const struct mu_home *home, const char *text,
                         struct mu_why *why);
 char *mu_home_read_conns(const struct mu_home *home);
 
+/*
+ * Calls fn for each connection line of HOME/serve.conns ("ADDR\tKEY\tHOW",
+ * HOW "dialed" or "accepted"), skipping lines it cannot read; stops at a
+ * nonzero return, which it returns. 0 when there is no file.
+ */
+typedef int (*mu_home_conn_fn)(void *ctx, const char *addr,
+                               const uint8_t key[MU_KEY_BYTES], bool dialed);
+int mu_home_conns_each(const struct mu_home *home, mu_home_conn_fn fn, void *ctx);
+
+/*
+ * When the daemon was last connected to a node proving each group's key,
+ * whichever side dialed (HOME/serve.seen, "KEY\tUNIX-TIME" lines): the
+ * daemon raises a group's time when a connection to it completes its
+ * handshake or another connection changes, and the HTTP pages and `peer
+ * list` read it. _read returns the entries malloc()ed in *v (NULL, 0 when
+ * there is none); _write replaces the file, keeping the newest
+ * MU_HOME_SEEN_MAX entries.
+ */
+#define MU_HOME_SEEN_MAX 4096
+
+struct mu_home_seen {
+	uint8_t key[MU_KEY_BYTES];
+	int64_t at;
+};
+
+int mu_home_read_seen(const struct mu_home *home, struct mu_home_seen **v, size_t *n);
+int mu_home_write_seen(const struct mu_home *home, struct mu_home_seen *v, size_t n,
+                       struct mu_why *why);
+
 /* The same for any such file, HOME/name: replaced whole (atomically), read
  * whole (malloc()ed text, NULL when absent, unreadable or over 1 MiB). */
 int mu_home_write_state(const struct mu_home *home, const char *name, const char *text,

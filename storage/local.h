@@ -105,6 +105,11 @@ int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
 int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
                    struct mu_scope *out);
 
+/* The same, and (paths not NULL) how each group was reached, for labels
+ * such as "ally of Harbour". */
+int mu_store_scope_paths(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+                         struct mu_scope *out, struct mu_scope_paths *paths);
+
 /*
  * The exceptions to the scope (docs/PROTOCOL.md 10.3), so that a proposal
  * reaches the group it names before any alliance makes the two groups each

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 # Required, never optional: an import error here fails the test run.
 import msgpack  # noqa: F401  (python3-msgpack)
@@ -590,6 +591,12 @@ def shown(home, ref):
     """`muster show REF --json` as a dict, or None when it is not stored."""
     res = home.run("show", ref, "--json")
     return json.loads(res.out) if res.rc == 0 else None
+
+
+def http_get(server, path):
+    """The body of GET path from a Server started with http=True, as text."""
+    with urllib.request.urlopen(server.http_url + path, timeout=10) as r:
+        return r.read().decode("utf-8")
 
 
 def peers(home):
