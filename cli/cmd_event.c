@@ -32,15 +32,17 @@ static const char group_help[] =
     "  muster event list\n";
 
 static const char add_help[] =
-    "Usage: muster event add --title T --start WHEN [--end WHEN] [--tz ZONE]\n"
+    "Usage: muster event add --title T --start WHEN [--end WHEN | --duration D]\n"
+    "           [--tz ZONE]\n"
     "           [--where TEXT] [--address TEXT] [--geo LAT,LON] [--online URL]...\n"
     "           [--cause ADDR] [--capacity N] [--status tentative|confirmed]\n"
     "           [--tag X]... [--host KEY]... [--description D]\n"
     "\n"
-    "Publishes a new event of your group and prints its address.\n"
+    "Publishes a new event of your group, says when it understood it to be\n"
+    "(on stderr) and prints its address.\n"
     "\n"
     "WHEN is ISO 8601:\n"
-    "  2026-12-05T18:00         local time in --tz ZONE, or in this system's\n"
+    "  2026-12-05T18:00         local time in --tz ZONE, or in this node's\n"
     "                           zone without --tz\n"
     "  2026-12-05T18:00Z        UTC;  2026-12-05T18:00+01:00  with an offset\n"
     "  2026-12-05               a date: an all-day event. --end is then the\n"
@@ -51,11 +53,13 @@ static const char add_help[] =
     "  --title T         what it is ({event:title:required}, up to "
     "{event:title:max} bytes)\n"
     "  --start WHEN      when it starts ({event:start:required})\n"
-    "  --end WHEN        when it ends (a time, or the last day; optional)\n"
+    "  --end WHEN        when it ends (a time, or the last day)\n"
+    "  --duration D      how long it lasts, instead of --end: 90m, 2h, 1h30m.\n"
+    "                    With neither, an event at a time lasts 2 hours\n"
     "  --tz ZONE         the zone it is held in, an IANA name such as\n"
-    "                    Europe/Berlin; lists show its times there. Without\n"
-    "                    it, an event given in local time gets this system's\n"
-    "                    zone\n"
+    "                    Europe/Berlin. Without it, local times are read in\n"
+    "                    this node's zone (`muster profile set --tz`), which\n"
+    "                    the event then keeps\n"
     "  --where TEXT      the place's name: \"Community hall\"\n"
     "  --address TEXT    the street address\n"
     "  --geo LAT,LON     the place in decimal degrees: 52.5200,13.4050\n"
@@ -95,9 +99,10 @@ static const char edit_help[] =
     "current value; the others stay. An empty value removes a field\n"
     "(--geo \"\", --end \"\"). Any --tag, --online or --host replaces that whole\n"
     "list; a single empty one (--tag \"\") removes it. Moving --start alone\n"
-    "keeps the event's length. A local WHEN is read in --tz, else in the\n"
-    "event's own zone; --tz alone changes the zone the event is shown in,\n"
-    "not its times. --status may also be cancelled (see `event cancel`) or\n"
+    "keeps the event's length; --duration D sets the end D after the start.\n"
+    "A local WHEN is read in --tz, else in the event's own zone, else in\n"
+    "this node's; --tz alone changes the zone the event is held in, not its\n"
+    "times. --status may also be cancelled (see `event cancel`) or\n"
     "set back to confirmed.\n"
     "\n"
     "With --from DATE on a repeating event, the changes apply from that date\n"
@@ -125,8 +130,10 @@ static const char list_help[] =
     "                         [--cause ADDR] [--tz ZONE] [--json | --ics]\n"
     "\n"
     "Lists the events this node holds, soonest first: by default those still\n"
-    "running or yet to come. Times are shown in each event's own zone (UTC\n"
-    "when it has none); cancelled events are marked CANCELLED.\n"
+    "running or yet to come. Times are shown in this node's zone (`muster\n"
+    "profile set --tz`), or in --tz ZONE; an event held in another zone has\n"
+    "its own times beside them: 19:00 (18:00 Europe/London). Cancelled\n"
+    "events are marked CANCELLED.\n"
     "\n"
     "Options:\n"
     "  --from WHEN   events that end after WHEN (default: now; with --ics:\n"
@@ -134,7 +141,8 @@ static const char list_help[] =
     "  --to WHEN     events that start before WHEN; a date includes that day\n"
     "  --group KEY   only events that group publishes or co-hosts\n"
     "  --cause ADDR  only events of that cause\n"
-    "  --tz ZONE     read a local --from/--to in ZONE (default: system zone)\n"
+    "  --tz ZONE     show times in ZONE, and read a local --from/--to there\n"
+    "                (default: this node's zone)\n"
     "  --json        print a JSON array of records instead of text\n"
     "  --ics         print an iCalendar feed (RFC 5545), the same as the\n"
     "                node's /calendar.ics; docs/API.md describes it\n"
@@ -148,8 +156,8 @@ static const char list_help[] =
 static const char *const status_names[] = {NULL, "tentative", "confirmed", "cancelled"};
 
 struct event_opts {
-	const char *title, *description, *start, *end, *tz, *where, *address, *geo,
-	    *cause, *capacity, *status;
+	const char *title, *description, *start, *end, *duration, *tz, *where, *address,
+	    *geo, *cause, *capacity, *status;
 	struct mu_cli_list online, tags, hosts;
 	bool past; /* --past: a start in the past is meant */
 	struct mu_cli_repeat_opts rep;
@@ -161,7 +169,8 @@ struct event_opts {
 	{"title", MU_OPT_VALUE, &(o).title},                                           \
 	    {"description", MU_OPT_VALUE, &(o).description},                           \
 	    {"start", MU_OPT_VALUE, &(o).start}, {"end", MU_OPT_VALUE, &(o).end},      \
-	    {"tz", MU_OPT_VALUE, &(o).tz}, {"where", MU_OPT_VALUE, &(o).where},        \
+	    {"duration", MU_OPT_VALUE, &(o).duration}, {"tz", MU_OPT_VALUE, &(o).tz},  \
+	    {"where", MU_OPT_VALUE, &(o).where},                                       \
 	    {"address", MU_OPT_VALUE, &(o).address}, {"geo", MU_OPT_VALUE, &(o).geo},  \
 	    {"cause", MU_OPT_VALUE, &(o).cause},                                       \
 	    {"capacity", MU_OPT_VALUE, &(o).capacity},                                 \
@@ -177,10 +186,11 @@ static bool
 any_option(const struct event_opts *o)
 {
 	return o->title != NULL || o->description != NULL || o->start != NULL ||
-	       o->end != NULL || o->tz != NULL || o->where != NULL ||
-	       o->address != NULL || o->geo != NULL || o->cause != NULL ||
-	       o->capacity != NULL || o->status != NULL || o->online.n > 0 ||
-	       o->tags.n > 0 || o->hosts.n > 0 || mu_cli_repeat_any(&o->rep);
+	       o->end != NULL || o->duration != NULL || o->tz != NULL ||
+	       o->where != NULL || o->address != NULL || o->geo != NULL ||
+	       o->cause != NULL || o->capacity != NULL || o->status != NULL ||
+	       o->online.n > 0 || o->tags.n > 0 || o->hosts.n > 0 ||
+	       mu_cli_repeat_any(&o->rep);
 }
 
 /*
@@ -339,34 +349,69 @@ when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *z
 	return 0;
 }
 
+/* A new timed event given neither --end nor --duration lasts this long. */
+#define MU_CLI_DEFAULT_LENGTH (2 * 3600)
+
+static int
+apply_duration(struct mu_event *ev, const char *text)
+{
+	struct mu_why why = {0};
+	int64_t secs;
+
+	if (ev->all_day)
+		return mu_cli_fail(
+		    MU_EINVAL, "--duration: an all-day event lasts whole days; give "
+		               "its last day with --end instead");
+	if (mu_cli_duration_parse(text, &secs, &why) != 0)
+		return mu_cli_fail(MU_EINVAL, "--duration %s: %s", text, why.text);
+	ev->end = ev->start + secs;
+	ev->has_end = true;
+	return 0;
+}
+
+/* What apply_times() understood, for mu_cli_event_publish(). */
+struct times_said {
+	const char *zone; /* the zone times are said in: the event's, or ours */
+	bool default_end; /* the end is start + MU_CLI_DEFAULT_LENGTH */
+};
+
 /*
- * Applies start, end and tz. zone_buf holds a zone name the record borrows
- * when it is not in argv (the system zone, or a copy of the event's own).
+ * Applies start, end (or duration) and tz. zone_buf holds a zone name the
+ * record borrows when it is not in argv (the node's zone, or a copy of the
+ * event's own). A new timed event without an end lasts the default length.
  */
 static int
-apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
-            char zone_buf[MU_CLI_ZONE_SIZE])
+apply_times(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o,
+            bool adding, char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_cli_when ws, we;
-	struct mu_why why = {0};
 	const char *zone = NULL;
 	bool old_all_day = ev->all_day, local = false;
-	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
+	int64_t old_len = ev->has_end ? ev->end - ev->start : 0, now = cli->now;
 	int rc;
 
+	if (o->end != NULL && o->duration != NULL)
+		return mu_cli_usage(
+		    "give --end or --duration, not both: --end says "
+		    "when the event ends, --duration how long it lasts");
 	if (o->tz != NULL && o->tz[0] != '\0') {
-		if (mu_cli_zone_check(o->tz, &why) != 0)
-			return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+		if ((rc = mu_cli_zone_arg(o->tz, "--tz")) != 0)
+			return rc;
 		ev->tz = mu_cli_str(o->tz);
 		zone = o->tz;
-	} else if (o->tz != NULL) {
-		ev->tz = mu_cli_str(NULL);
-	} else if (ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
+	} else if (o->tz == NULL && ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
 		/* An edit reads local times in the event's own zone. */
 		memcpy(zone_buf, ev->tz.ptr, ev->tz.len);
 		zone_buf[ev->tz.len] = '\0';
 		zone = zone_buf;
+	} else {
+		/* Not the process's TZ: the zone the node's people use. */
+		if (o->tz != NULL)
+			ev->tz = mu_cli_str(NULL);
+		if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+			return rc;
 	}
+	said->zone = zone;
 	if (o->start != NULL) {
 		if ((rc = when_arg(&ws, "start", o->start, zone)) != 0)
 			return rc;
@@ -401,6 +446,13 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 			    ev->all_day ? "date" : "time");
 		ev->end = ev->start + old_len;
 	}
+	if (o->duration != NULL && (rc = apply_duration(ev, o->duration)) != 0)
+		return rc;
+	if (adding && !ev->all_day && o->end == NULL && o->duration == NULL) {
+		ev->end = ev->start + MU_CLI_DEFAULT_LENGTH;
+		ev->has_end = true;
+		said->default_end = true;
+	}
 	/* A start in the past is most often a mistyped year or month: it would
 	 * vanish from every list at once. An all-day event is past when its
 	 * first day is over. */
@@ -410,17 +462,16 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 		                   "--start %s is in the past; add --past if that is "
 		                   "meant",
 		                   o->start);
-	/* A time typed in the system's zone was meant in it: say so in the
+	/* A time typed in the node's zone was meant in it: say so in the
 	 * record, so that others see the event at the hour it was given. */
-	if (local && o->tz == NULL && ev->tz.len == 0 &&
-	    mu_cli_system_zone(zone_buf) == 0)
-		ev->tz = mu_cli_str(zone_buf);
+	if (local && o->tz == NULL && ev->tz.len == 0 && zone != NULL)
+		ev->tz = mu_cli_str(zone);
 	return 0;
 }
 
 static int
 apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool adding,
-      char zone_buf[MU_CLI_ZONE_SIZE])
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_location *loc = &ev->location;
 	int s, rc;
@@ -439,7 +490,7 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 			                   "cancelled; use tentative or confirmed");
 		ev->status = (enum mu_event_status)s;
 	}
-	if ((rc = apply_times(ev, o, cli->now, zone_buf)) != 0)
+	if ((rc = apply_times(cli, ev, o, adding, zone_buf, said)) != 0)
 		return rc;
 	if ((rc = mu_cli_repeat_apply(ev, &o->rep, o->buf)) != 0)
 		return rc;
@@ -488,6 +539,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_cli_repeat_buf buf;
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
@@ -504,13 +556,14 @@ add(struct mu_cli *cli, int argc, char **argv)
 		                    "repeating event");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
-	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
+	rc = apply(cli, &rec.c.event, &o, true, zone_buf, &said);
 	if (rc != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
 		return rc;
 	note_unknown_cause(cli, &rec.c.event, &o);
-	return mu_cli_publish(cli, &rec, "create event");
+	return mu_cli_event_publish(cli, &rec, "create event", said.zone,
+	                            said.default_end);
 }
 
 /*
@@ -520,7 +573,7 @@ add(struct mu_cli *cli, int argc, char **argv)
  */
 static int
 split(struct mu_cli *cli, struct mu_record *rec, const struct event_opts *o,
-      char zone_buf[MU_CLI_ZONE_SIZE])
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_cli_repeat_buf next_buf;
 	struct event_opts rest = *o;
@@ -537,12 +590,13 @@ split(struct mu_cli *cli, struct mu_record *rec, const struct event_opts *o,
 	/* Dates of the rest were moved there from the series; --past is
 	 * implied, as its start is the series' own. */
 	rest.past = true;
-	if ((rc = apply(cli, &next.c.event, &rest, false, zone_buf)) != 0)
+	if ((rc = apply(cli, &next.c.event, &rest, false, zone_buf, said)) != 0)
 		return rc;
 	if ((rc = mu_cli_publish(cli, rec, "end event series")) != 0)
 		return rc;
 	note_unknown_cause(cli, &next.c.event, o);
-	return mu_cli_publish(cli, &next, "create event");
+	return mu_cli_event_publish(cli, &next, "create event", said->zone,
+	                            said->default_end);
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -552,6 +606,7 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 {
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
@@ -572,13 +627,15 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 		goto out;
 	}
 	if (o->from != NULL) {
-		rc = split(cli, &rec, o, zone_buf);
+		rc = split(cli, &rec, o, zone_buf, &said);
 		goto out;
 	}
-	rc = apply(cli, &rec.c.event, o, false, zone_buf);
+	rc = apply(cli, &rec.c.event, o, false, zone_buf, &said);
 	if (rc == 0) {
 		note_unknown_cause(cli, &rec.c.event, o);
-		rc = mu_cli_publish(cli, &rec, what);
+		rc = cancelling ? mu_cli_publish(cli, &rec, what)
+		                : mu_cli_event_publish(cli, &rec, what, said.zone,
+		                                       said.default_end);
 	}
 out:
 	mu_cli_rec_free(&cur);
@@ -652,7 +709,7 @@ list_one(void *ctx, const struct mu_record *rec)
 	if (rc != 0 || !ev->repeat.set)
 		return rc;
 	if (c->out.print != NULL)
-		mu_cli_repeat_print(stdout, ev, c->f.from, c->f.to);
+		mu_cli_repeat_print(stdout, ev, c->f.from, c->f.to, c->out.zone);
 	else
 		rc = mu_cli_repeat_json(
 		    json_array_get(c->out.json, json_array_size(c->out.json) - 1), ev,
@@ -785,6 +842,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	char next_day[MU_CLI_ISO_SIZE];
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_event cause; /* for apply_cause(), which checks the address */
+	char zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_cli_when w;
 	struct mu_why why = {0};
 	int64_t from, to = MU_TIME_MAX + 1;
@@ -795,8 +853,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if (json && ics)
 		return mu_cli_usage("event list: give --json or --ics, not both");
-	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
-		return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+	if (zone != NULL && (rc = mu_cli_zone_arg(zone, "--tz")) != 0)
+		return rc;
+	if (zone == NULL && (rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
 	memset(&ctx, 0, sizeof(ctx));
 	mu_cal_filter_all(&ctx.f);
 	/* A feed keeps past events, as calendar apps keep them. */
@@ -843,6 +903,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_lister_begin(&ctx.out, cli, json, mu_cli_print_event);
 	if (rc != 0)
 		return rc;
+	ctx.out.zone = zone;
 	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
 	if (rc == 0 && !json && ctx.out.n == 0 && from_text == NULL)
 		rc = say_past(cli, &ctx.f, to_text == NULL);

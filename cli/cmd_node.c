@@ -374,6 +374,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	 * mu_node_serve() takes the lock, which is what really decides. */
 	if ((rc = mu_cli_open_home(cli, 0)) != 0)
 		return rc;
+	if (!mu_home_has_store(cli->home_dir)) {
+		mu_cli_close(cli);
+		return mu_cli_no_store(cli);
+	}
 	rc = mu_home_serve_running(cli->home, running, sizeof(running));
 	mu_cli_close(cli);
 	if (rc == 1)

@@ -141,7 +141,7 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 			return MU_ENOMEM;
 		if (l->n > 0)
 			putchar('\n');
-		l->print(stdout, rec, n->name);
+		l->print(stdout, rec, n->name, l->zone);
 	}
 	l->n++;
 	return 0;

@@ -430,10 +430,11 @@ mu_cli_repeat_count_in(const struct mu_event *ev, int64_t from, int64_t to)
 }
 
 void
-mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to)
+mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to,
+                    const char *view)
 {
 	const struct mu_repeat *r = &ev->repeat;
-	char zone[MU_CLI_ZONE_SIZE], text[64];
+	char text[64];
 	struct mu_recur_occ *v;
 	size_t i, n;
 
@@ -453,14 +454,12 @@ mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to
 		fprintf(f, "%s%.*s", i == 0 ? "; skips " : ", ", (int)r->skip[i].len,
 		        r->skip[i].ptr);
 	fprintf(f, "\n");
-	snprintf(zone, sizeof(zone), "%.*s", (int)ev->tz.len, ev->tz.ptr);
 	for (i = 0; i < n; i++) {
 		if (ev->all_day)
 			mu_cli_when_format(text, sizeof(text), v[i].start, NULL,
 			                   "%a %Y-%m-%d");
 		else
-			mu_cli_when_format(text, sizeof(text), v[i].start,
-			                   zone[0] != '\0' ? zone : NULL,
+			mu_cli_when_format(text, sizeof(text), v[i].start, view,
 			                   "%a %Y-%m-%d %H:%M %Z");
 		fprintf(f, "    - %s%s\n", text, v[i].cancelled ? "  CANCELLED" : "");
 	}

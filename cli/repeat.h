@@ -73,7 +73,9 @@ int mu_cli_repeat_json(json_t *obj, const struct mu_event *ev, int64_t from,
                        int64_t to);
 
 /* Prints the rule and each occurrence that overlaps [from, to), one line
- * each, indented under an event's paragraph. Nothing for a single event. */
-void mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to);
+ * each in zone view (NULL: UTC), as the list shows its times, indented under
+ * an event's paragraph. Nothing for a single event. */
+void mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to,
+                         const char *view);
 
 #endif

@@ -33,6 +33,37 @@ struct mu_home {
 int mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why);
 
 /*
+ * Creates a home at dir as mu_home_create() does, but around an existing
+ * group key: seed is its 32-byte Ed25519 seed (the caller's sodium_malloc()
+ * memory; read, not kept). A home that holds this very key and no store
+ * (its store lost) gets a new, empty store, and its key file is left as it
+ * is. MU_EEXIST when dir has a store already or holds another key.
+ */
+int mu_home_restore_key(const char *dir, const uint8_t *seed,
+                        uint8_t group[MU_KEY_BYTES], struct mu_why *why);
+
+/*
+ * Reads a saved group key file (the 32-byte seed, as HOME/group.key holds
+ * it, in any mode) into seed, MU_HOME_SEED_BYTES of the caller's
+ * sodium_malloc() memory. MU_ENOTFOUND when there is no such file,
+ * MU_ECORRUPT when it is not 32 bytes long.
+ */
+int mu_home_read_seed(const char *path, uint8_t *seed, struct mu_why *why);
+
+/*
+ * Writes seed (MU_HOME_SEED_BYTES) to a new key file at path, mode 0600, as
+ * a home's group.key is written. MU_EEXIST when path exists: a key file is
+ * never replaced.
+ */
+int mu_home_write_seed(const char *path, const uint8_t *seed, struct mu_why *why);
+
+/* Whether the home at dir has a store (HOME/store/data.mdb). */
+bool mu_home_has_store(const char *dir);
+
+/* The seed of a loaded secret key: the first 32 bytes of home->secret. */
+#define MU_HOME_SEED_BYTES 32
+
+/*
  * Opens an existing home. With load_secret the secret key is loaded too
  * (checking the file's mode); otherwise only the public key is derived and
  * the secret is wiped at once. MU_ENOTFOUND when there is no home at dir.

@@ -9,6 +9,7 @@
  *   peers    "HOST:PORT" -> msgpack map      peers the user added or the
  *                                            daemon learnt, with statistics
  *   follows  group key -> ""                 groups followed by hand
+ *   meta     "tz" -> zone name               the node's default time zone
  *
  * Ownership as in store.h: values passed to callbacks are valid during the
  * call only.
@@ -92,6 +93,20 @@ int mu_store_follow(struct mu_store *st, const uint8_t key[MU_KEY_BYTES], bool o
 typedef int (*mu_store_key_fn)(void *ctx, const uint8_t key[MU_KEY_BYTES]);
 
 int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
+
+/* --- settings -------------------------------------------------------------- */
+
+/* The node's default time zone: an IANA name such as "Europe/Berlin", at
+ * most 64 bytes (rule tz), and its NUL. */
+#define MU_STORE_ZONE_SIZE 65
+
+/* Reads the node's zone into out: 0, MU_ENOTFOUND when none was set (out is
+ * then ""), MU_ECORRUPT when the stored value is not a name. The store only
+ * keeps the name: whether the zone exists is the caller's to check. */
+int mu_store_zone_get(struct mu_store *st, char out[MU_STORE_ZONE_SIZE]);
+
+/* Sets it; MU_EINVAL for an empty name or one of 65 bytes or more. */
+int mu_store_zone_set(struct mu_store *st, const char *zone);
 
 /* --- scope ------------------------------------------------------------------- */
 

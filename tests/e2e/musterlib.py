@@ -621,6 +621,29 @@ def iso(t):
     )
 
 
+def on_terminal(home, args, answer, env=None):
+    """Runs muster with stdin on a pseudo-terminal that types answer;
+    returns (rc, stdout, stderr) as text."""
+    master, slave = os.openpty()
+    full_env = dict(os.environ, TZ="UTC")
+    full_env.pop("MUSTER_HOME", None)
+    full_env.update(env or {})
+    try:
+        proc = subprocess.Popen([BIN, "--home", home.path] + list(args),
+                                stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=full_env)
+        os.close(slave)
+        slave = None
+        os.write(master, answer.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    _outputs.append(([BIN] + list(args), out, err))
+    return proc.returncode, out.decode(), err.decode()
+
+
 def future_year():
     return datetime.datetime.now(datetime.timezone.utc).year + 2
 

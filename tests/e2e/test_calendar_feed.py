@@ -280,12 +280,10 @@ class Feed(unittest.TestCase):
 
         uid = uid_of(self.tentative)
         self.assertEqual(str(py[uid]["STATUS"]), "TENTATIVE")
-        # No end given: the feed says two hours, so that calendar apps do
-        # not show an event that lasts no time.
-        start = datetime.datetime(self.year, 12, 9, 10, 0, tzinfo=UTC)
-        self.assertEqual(py[uid].decoded("DTEND"), start + datetime.timedelta(hours=2))
-        self.assertEqual(js[uid]["dtend"], {"value": "%d-12-09T12:00:00Z" % self.year,
-                                            "isDate": False, "utc": True})
+        # Added without --end: two hours, event add's default.
+        self.assertEqual(py[uid].decoded("DTEND"),
+                         datetime.datetime(self.year, 12, 9, 12, 0, tzinfo=UTC))
+        self.assertEqual(js[uid]["dtend"]["value"], "%d-12-09T12:00:00Z" % self.year)
         self.assertEqual(js[uid]["description"], "Hosted by: %s" % A_NAME)
         # South and west are negative, with exact decimals.
         self.assertEqual((py[uid]["GEO"].latitude, py[uid]["GEO"].longitude),

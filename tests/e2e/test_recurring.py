@@ -112,7 +112,8 @@ class Recurring(unittest.TestCase):
 
     def from_list(self):
         lo, hi = self.window()
-        out = self.home.ok("event", "list", "--from", lo, "--to", hi)
+        out = self.home.ok("event", "list", "--from", lo, "--to", hi, "--tz",
+                           "Europe/Berlin")
         got = []
         for m in re.finditer(r"^    - \w{3} (\d{4}-\d\d-\d\d) (\d\d:\d\d) (\S+)(  CANCELLED)?$",
                              out, re.M):
