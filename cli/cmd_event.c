@@ -12,12 +12,13 @@
 #include "cli.h"
 #include "json_out.h"
 #include "list_out.h"
+#include "repeat.h"
 #include "when.h"
 
 static const char group_help[] =
     "Usage: muster event add --title T --start WHEN [options]\n"
     "       muster event edit ADDR [options]\n"
-    "       muster event cancel ADDR\n"
+    "       muster event cancel ADDR [--on DATE]\n"
     "       muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
     "                         [--cause ADDR] [--json | --ics]\n"
     "\n"
@@ -73,9 +74,22 @@ static const char add_help[] =
     "  --past            publish it although it starts in the past (without\n"
     "                    it, a start in the past is refused as a typo)\n"
     "\n"
+    "Repeating (a series, up to a year and 400 dates; docs/PROTOCOL.md):\n"
+    "  --repeat R        daily, weekly or monthly (monthly: on the day of the\n"
+    "                    month of --start; months without it are left out)\n"
+    "  --every N         every N days, weeks or months (default 1)\n"
+    "  --on DAYS         weekly on these days: tue,thu (default: the day of\n"
+    "                    --start)\n"
+    "  --until DATE      the last date it may fall on, YYYY-MM-DD\n"
+    "  --count N         or how many dates it has (one of the two)\n"
+    "  --skip DATES      dates left out: 2030-12-24,2030-12-31\n"
+    "\n"
     "Example:\n"
     "  muster event add --title \"Tenants' assembly\" --start 2030-12-05T18:00 \\\n"
-    "      --end 2030-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n";
+    "      --end 2030-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n"
+    "  muster event add --title \"Food distribution\" --start 2030-01-08T18:00 \\\n"
+    "      --end 2030-01-08T20:00 --tz Europe/Berlin --repeat weekly \\\n"
+    "      --on tue,thu --until 2030-06-27\n";
 
 static const char edit_help[] =
     "Usage: muster event edit ADDR [any option of `muster event add`]\n"
@@ -91,18 +105,25 @@ static const char edit_help[] =
     "times. --status may also be cancelled (see `event cancel`) or\n"
     "set back to confirmed.\n"
     "\n"
+    "With --from DATE on a repeating event, the changes apply from that date\n"
+    "on: the series ends the day before, and the rest becomes a new event\n"
+    "with its own address (printed after the old one).\n"
+    "\n"
     "Example:\n"
     "  muster event edit mug1…/event/91c2d7e05b6a4f38 --where \"Library, room 2\"\n";
 
 static const char cancel_help[] =
-    "Usage: muster event cancel ADDR\n"
+    "Usage: muster event cancel ADDR [--on DATE]\n"
     "\n"
     "Marks one of your events as cancelled (a new revision with status\n"
     "cancelled). It stays in calendars, marked CANCELLED, so that people who\n"
     "planned to come find out. To remove it altogether use `muster delete`.\n"
+    "With --on DATE (YYYY-MM-DD), of a repeating event only the occurrence\n"
+    "on that date is cancelled, and shown so.\n"
     "\n"
     "Example:\n"
-    "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n";
+    "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n"
+    "  muster event cancel mug1…/event/91c2d7e05b6a4f38 --on 2030-01-15\n";
 
 static const char list_help[] =
     "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
@@ -139,6 +160,9 @@ struct event_opts {
 	    *geo, *cause, *capacity, *status;
 	struct mu_cli_list online, tags, hosts;
 	bool past; /* --past: a start in the past is meant */
+	struct mu_cli_repeat_opts rep;
+	const char *from;              /* edit --from DATE: the rest of a series */
+	struct mu_cli_repeat_buf *buf; /* the dates the record borrows */
 };
 
 #define EVENT_OPTS(o)                                                                  \
@@ -153,6 +177,7 @@ struct event_opts {
 	    {"status", MU_OPT_VALUE, &(o).status},                                     \
 	    {"online", MU_OPT_LIST, &(o).online}, {"tag", MU_OPT_LIST, &(o).tags},     \
 	    {"host", MU_OPT_LIST, &(o).hosts}, {"past", MU_OPT_FLAG, &(o).past},       \
+	    MU_CLI_REPEAT_OPTS((o).rep), {"from", MU_OPT_VALUE, &(o).from},            \
 	{                                                                              \
 		NULL, 0, NULL                                                          \
 	}
@@ -164,7 +189,8 @@ any_option(const struct event_opts *o)
 	       o->end != NULL || o->duration != NULL || o->tz != NULL ||
 	       o->where != NULL || o->address != NULL || o->geo != NULL ||
 	       o->cause != NULL || o->capacity != NULL || o->status != NULL ||
-	       o->online.n > 0 || o->tags.n > 0 || o->hosts.n > 0;
+	       o->online.n > 0 || o->tags.n > 0 || o->hosts.n > 0 ||
+	       mu_cli_repeat_any(&o->rep);
 }
 
 /*
@@ -466,6 +492,8 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 	}
 	if ((rc = apply_times(cli, ev, o, adding, zone_buf, said)) != 0)
 		return rc;
+	if ((rc = mu_cli_repeat_apply(ev, &o->rep, o->buf)) != 0)
+		return rc;
 	if (o->where != NULL)
 		loc->name = mu_cli_str(o->where);
 	if (o->address != NULL)
@@ -510,17 +538,22 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	struct mu_cli_repeat_buf buf;
 	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return rc;
 	if (o.title == NULL || o.start == NULL)
 		return mu_cli_usage("event add: --title and --start are required; see "
 		                    "`muster event add --help`");
+	if (o.from != NULL)
+		return mu_cli_usage("event add: --from is for `event edit` of a "
+		                    "repeating event");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
 	rc = apply(cli, &rec.c.event, &o, true, zone_buf, &said);
@@ -531,6 +564,39 @@ add(struct mu_cli *cli, int argc, char **argv)
 	note_unknown_cause(cli, &rec.c.event, &o);
 	return mu_cli_event_publish(cli, &rec, "create event", said.zone,
 	                            said.default_end);
+}
+
+/*
+ * edit --from DATE: the series rec (the next revision of ours) ends the
+ * day before DATE, and the options apply to the rest, a new event. The old
+ * one is published first, so that the dates are never in two series.
+ */
+static int
+split(struct mu_cli *cli, struct mu_record *rec, const struct event_opts *o,
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
+{
+	struct mu_cli_repeat_buf next_buf;
+	struct event_opts rest = *o;
+	char d[MU_CLI_D_SIZE];
+	struct mu_record next;
+	int rc;
+
+	mu_cli_new_rec(&next, MU_KIND_EVENT, d);
+	rc = mu_cli_repeat_split(&rec->c.event, &next.c.event, o->from, o->buf,
+	                         &next_buf);
+	if (rc != 0)
+		return rc;
+	rest.buf = &next_buf;
+	/* Dates of the rest were moved there from the series; --past is
+	 * implied, as its start is the series' own. */
+	rest.past = true;
+	if ((rc = apply(cli, &next.c.event, &rest, false, zone_buf, said)) != 0)
+		return rc;
+	if ((rc = mu_cli_publish(cli, rec, "end event series")) != 0)
+		return rc;
+	note_unknown_cause(cli, &next.c.event, o);
+	return mu_cli_event_publish(cli, &next, "create event", said->zone,
+	                            said->default_end);
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -551,6 +617,19 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 		rc = mu_cli_unchanged(&cur.rec, "cancelled");
 		goto out;
 	}
+	if (cancelling && o->from != NULL) {
+		/* cancel --on DATE: one occurrence of the series. */
+		rc = mu_cli_repeat_cancel(&rec.c.event, o->from, o->buf);
+		if (rc == 1)
+			rc = mu_cli_unchanged(&cur.rec, "cancelled on that date");
+		else if (rc == 0)
+			rc = mu_cli_publish(cli, &rec, what);
+		goto out;
+	}
+	if (o->from != NULL) {
+		rc = split(cli, &rec, o, zone_buf, &said);
+		goto out;
+	}
 	rc = apply(cli, &rec.c.event, o, false, zone_buf, &said);
 	if (rc == 0) {
 		note_unknown_cause(cli, &rec.c.event, o);
@@ -569,10 +648,12 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	struct event_opts o;
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event edit", edit_help, opts, "ADDR", 1, 1};
+	struct mu_cli_repeat_buf buf;
 	const char *args[1];
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return rc;
@@ -587,9 +668,11 @@ edit(struct mu_cli *cli, int argc, char **argv)
 static int
 cancel(struct mu_cli *cli, int argc, char **argv)
 {
-	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const char *on = NULL;
+	const struct mu_cli_opt opts[] = {{"on", MU_OPT_VALUE, &on}, {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"event cancel", cancel_help, opts,
 	                                 "ADDR",         1,           1};
+	struct mu_cli_repeat_buf buf;
 	struct event_opts o;
 	const char *args[1];
 	int rc;
@@ -598,6 +681,8 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
+	o.from = on;
 	o.status = "cancelled";
 	return revise(cli, args[0], &o, true, "cancel event");
 }
@@ -607,14 +692,29 @@ struct list_ctx {
 	struct mu_cli_lister out;
 };
 
+/* A series is listed when one of its occurrences falls in the window, with
+ * those occurrences under it. */
 static int
 list_one(void *ctx, const struct mu_record *rec)
 {
 	struct list_ctx *c = ctx;
+	const struct mu_event *ev = &rec->c.event;
+	int rc;
 
 	if (!mu_cal_passes(&c->f, rec))
 		return 0;
-	return mu_cli_lister_add(&c->out, rec);
+	if (ev->repeat.set && mu_cli_repeat_count_in(ev, c->f.from, c->f.to) == 0)
+		return 0;
+	rc = mu_cli_lister_add(&c->out, rec);
+	if (rc != 0 || !ev->repeat.set)
+		return rc;
+	if (c->out.print != NULL)
+		mu_cli_repeat_print(stdout, ev, c->f.from, c->f.to, c->out.zone);
+	else
+		rc = mu_cli_repeat_json(
+		    json_array_get(c->out.json, json_array_size(c->out.json) - 1), ev,
+		    c->f.from, c->f.to);
+	return rc;
 }
 
 /* Past events that pass a filter: how many, and the first one's start. */

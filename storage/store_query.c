@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../protocol/recur.h"
 #include "../protocol/scope.h"
 #include "store_keys.h"
 
-/* How long an all-day event without an end lasts. Like every event it
- * lasts at most MU_EVENT_SPAN_MAX, so an event that overlaps [from, to)
- * starts at or after from - MU_EVENT_SPAN_MAX. */
-#define ALL_DAY 86400
+/* An event that overlaps [from, to) starts at or after from -
+ * MU_RECUR_LOOKBACK: it lasts at most MU_EVENT_SPAN_MAX, a series at most
+ * that after its last date. */
 
 int
 mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_fn fn,
@@ -231,13 +231,13 @@ mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
 }
 
 /* Where an event ends, for the overlap test: an event without an end lasts
- * until its start, an all-day one without an end the whole day. */
+ * until its start, an all-day one without an end the whole day; a series
+ * is held until its last occurrence can have ended, and whoever expands it
+ * keeps the occurrences that overlap. */
 static int64_t
 event_end(const struct mu_event *ev)
 {
-	if (ev->has_end)
-		return ev->end;
-	return ev->all_day ? ev->start + ALL_DAY : ev->start;
+	return mu_recur_end_bound(ev);
 }
 
 /* An event [s, e) overlaps [from, to) when they share an instant; an event
@@ -335,7 +335,7 @@ mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
 	if (from >= to)
 		return 0;
 	a.vis.ctx = &a;
-	lo = from >= INT64_MIN + MU_EVENT_SPAN_MAX ? from - MU_EVENT_SPAN_MAX
+	lo = from >= INT64_MIN + MU_RECUR_LOOKBACK ? from - MU_RECUR_LOOKBACK
 	                                           : INT64_MIN;
 	if (pos->set) {
 		mu_store__start_key(key, pos->start, pos->id);

@@ -11,6 +11,7 @@
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
+#include "../recur_json.h"
 
 struct event_list {
 	const struct mu_cal_filter *f;
@@ -23,14 +24,30 @@ static int
 on_event(void *ctx, const struct mu_record *rec)
 {
 	struct event_list *l = ctx;
+	json_t *v, *occ = NULL;
 
 	if (!mu_cal_passes(l->f, rec))
 		return 0;
+	/* A series is listed when an occurrence falls in the window, with
+	 * those occurrences. */
+	if (rec->c.event.repeat.set) {
+		occ = mu_node_json_occurrences(&rec->c.event, l->f->from, l->f->to);
+		if (occ == NULL)
+			return MU_ENOMEM;
+		if (json_array_size(occ) == 0) {
+			json_decref(occ);
+			return 0;
+		}
+	}
 	if (l->n == MU_HTTP_LIST_MAX) {
+		json_decref(occ);
 		l->truncated = true;
 		return 1; /* stop: the list is full */
 	}
-	if (json_array_append_new(l->arr, mu_node_json_record(rec)) != 0)
+	v = mu_node_json_record(rec);
+	if (v != NULL && occ != NULL && json_object_set_new(v, "occurrences", occ) != 0)
+		v = NULL;
+	if (json_array_append_new(l->arr, v) != 0)
 		return MU_ENOMEM;
 	l->n++;
 	return 0;

@@ -10,6 +10,7 @@
  * store visitor never reads the store again.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../protocol/civil.h"
@@ -17,6 +18,7 @@
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
+#include "../recur_json.h"
 
 #define SHORT_KEY 12 /* characters of a key shown for a group without a name */
 
@@ -235,6 +237,50 @@ day_heading(struct page *pg, int64_t t)
 	                   (long long)y));
 }
 
+/* A series' occurrences from now on, each a <time> the script shows in
+ * the reader's zone; cancelled ones marked. Nothing for a single event. */
+static void
+occurrences(struct page *pg, const struct mu_event *e)
+{
+	struct mu_recur_occ *v;
+	size_t i, n;
+
+	if (!e->repeat.set)
+		return;
+	if (mu_node_occurrences(e, pg->rq->now, MU_TIME_MAX + 1, &v, &n) != 0) {
+		ok(pg, MU_ENOMEM);
+		return;
+	}
+	ok(pg, mu_html_raw(pg->b, "<ul class=\"occurrences\">"));
+	for (i = 0; i < n; i++) {
+		ok(pg, mu_html_raw(pg->b, v[i].cancelled ? "<li class=\"cancelled\">"
+		                                         : "<li>"));
+		time_tag(pg, v[i].start, e->all_day, false);
+		if (v[i].cancelled)
+			ok(pg, mu_html_raw(pg->b, " <span class=\"status cancelled\">"
+			                          "cancelled</span>"));
+		ok(pg, mu_html_raw(pg->b, "</li>"));
+	}
+	ok(pg, mu_html_raw(pg->b, "</ul>"));
+	free(v);
+}
+
+/* Whether a series has an occurrence from now on (a single event: yes,
+ * the store's query chose it). */
+static bool
+upcoming(struct page *pg, const struct mu_event *e)
+{
+	struct mu_recur_occ *v;
+	size_t n = 1;
+
+	if (!e->repeat.set)
+		return true;
+	if (mu_node_occurrences(e, pg->rq->now, MU_TIME_MAX + 1, &v, &n) != 0)
+		return true;
+	free(v);
+	return n > 0;
+}
+
 /* One event of a list. */
 static int
 event_item(void *ctx, const struct mu_record *rec)
@@ -245,7 +291,7 @@ event_item(void *ctx, const struct mu_record *rec)
 	struct mu_addr a;
 	bool cancelled = e->status == MU_EVENT_CANCELLED;
 
-	if (!mu_cal_passes(&pg->f, rec))
+	if (!mu_cal_passes(&pg->f, rec) || !upcoming(pg, e))
 		return 0;
 	if (pg->n == MU_HTTP_LIST_MAX)
 		return 1;
@@ -270,6 +316,7 @@ event_item(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_raw(pg->b, "</div>"));
 	}
 	place(pg, e);
+	occurrences(pg, e);
 	ok(pg, mu_html_raw(pg->b, "</li>\n"));
 	return pg->err;
 }
@@ -444,6 +491,7 @@ event_page(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_text(pg->b, e->tz.ptr, e->tz.len));
 		ok(pg, mu_html_raw(pg->b, ")"));
 	}
+	occurrences(pg, e);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 	if (e->status != MU_EVENT_CONFIRMED) {
 		ok(pg, mu_html_raw(pg->b, "<dt>Status</dt><dd>"));
