@@ -20,6 +20,7 @@ struct walk {
 	struct mu_scope *seen;     /* groups whose distance is known */
 	struct mu_scope *frontier; /* groups reached at the last step */
 	struct mu_scope *next;     /* groups reached at this step */
+	struct mu_scope *blocked;  /* never reached (local_frozen.c) */
 };
 
 /* Adds key to the scope and to the next step's groups. 1 when the scope is
@@ -27,7 +28,7 @@ struct walk {
 static int
 reach(struct walk *w, const uint8_t key[MU_KEY_BYTES])
 {
-	if (mu_scope_has(w->seen, key))
+	if (mu_scope_has(w->seen, key) || mu_scope_has(w->blocked, key))
 		return 0;
 	if (mu_scope_add(w->out, key) != 0)
 		return 1;
@@ -174,7 +175,31 @@ follows_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)v;
 	if (k->mv_size != MU_KEY_BYTES)
 		return MU_ECORRUPT;
+	if (mu_scope_has(w->blocked, k->mv_data))
+		return 0;
 	return mu_scope_add(w->out, k->mv_data) != 0 ? 1 : 0;
+}
+
+static int
+blocks_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct walk *w = ctx;
+
+	(void)txn;
+	(void)v;
+	if (k->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	return mu_scope_add(w->blocked, k->mv_data) != 0 ? MU_ECORRUPT : 0;
+}
+
+/* The blocked groups, read in the walk's snapshot. */
+static int
+read_blocks(struct walk *w)
+{
+	if (!w->st->has_frozen)
+		return 0;
+	return mu_store__scan(w->st, w->txn, w->st->blocks, NULL, 0, blocks_entry, w,
+	                      "reading the blocked groups");
 }
 
 static int
@@ -193,7 +218,7 @@ walk_steps(struct walk *w, const uint8_t us[MU_KEY_BYTES], int hops)
 
 	if ((err = mu_scope_add(w->out, us)) != 0)
 		return err;
-	if ((err = add_follows(w)) != 0 || hops < 1)
+	if ((err = read_blocks(w)) != 0 || (err = add_follows(w)) != 0 || hops < 1)
 		return err;
 	mu_scope_add(w->seen, us);
 	if ((err = expand(w, us, true)) != 0)
@@ -214,14 +239,16 @@ int
 mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
                struct mu_scope *out)
 {
-	struct walk w = {st, NULL, out, NULL, NULL, NULL};
+	struct walk w = {st, NULL, out, NULL, NULL, NULL, NULL};
 	int err;
 
 	mu_scope_clear(out);
 	w.seen = mu_scope_new();
 	w.frontier = mu_scope_new();
 	w.next = mu_scope_new();
-	if (w.seen == NULL || w.frontier == NULL || w.next == NULL) {
+	w.blocked = mu_scope_new();
+	if (w.seen == NULL || w.frontier == NULL || w.next == NULL ||
+	    w.blocked == NULL) {
 		err = MU_ENOMEM;
 		goto out;
 	}
@@ -238,6 +265,7 @@ out:
 	mu_scope_free(w.seen);
 	mu_scope_free(w.frontier);
 	mu_scope_free(w.next);
+	mu_scope_free(w.blocked);
 	return err;
 }
 
