@@ -618,6 +618,41 @@ mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh, size
 
 /* --- the scope ----------------------------------------------------------------- */
 
+/*
+ * Notes which held groups are outside the scope now and since when, and
+ * drops the records of those outside for longer than limits.outside_keep_s
+ * (storage/local.h). The lists, pages and feeds read the table to leave
+ * their records out; they are relayed to no peer anyway, as reconciliation
+ * and live push only cover the scope.
+ */
+void
+mu_sync_note_outside(struct mu_node *node)
+{
+	int64_t now = mu_home_now();
+	uint64_t dropped = 0;
+	size_t changed = 0;
+	int rc;
+
+	rc = mu_store_note_scope(node->store, node->identity->group, node->scope, now,
+	                         &changed);
+	if (rc == 0)
+		rc = mu_store_prune_outside(node->store, node->identity->group, now,
+		                            node->opts.limits.outside_keep_s, &dropped);
+	if (rc != 0 && rc != MU_EINVAL)
+		mu_node_log(node, MU_LOG_ERROR,
+		            "cannot note the groups outside the scope: %s",
+		            mu_strerror(rc));
+	if (changed > 0)
+		mu_node_log(node, MU_LOG_INFO,
+		            "scope: %zu groups held went out of it or came back",
+		            changed);
+	if (dropped > 0)
+		mu_node_log(node, MU_LOG_INFO,
+		            "scope: %" PRIu64 " records of groups outside it for %u s "
+		            "or more dropped",
+		            dropped, node->opts.limits.outside_keep_s);
+}
+
 int
 mu_sync_update_scope(struct mu_node *node)
 {
@@ -639,10 +674,13 @@ mu_sync_update_scope(struct mu_node *node)
 		if (rc != 0)
 			mu_node_log(node, MU_LOG_ERROR, "cannot compute the scope: %s",
 			            mu_strerror(rc));
+		else
+			mu_sync_note_outside(node);
 		return rc;
 	}
 	mu_scope_free(node->scope);
 	node->scope = fresh;
+	mu_sync_note_outside(node);
 	mu_node_log(node, MU_LOG_INFO, "scope: now %zu groups", fresh->n);
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL)
