@@ -52,7 +52,9 @@ block_one(struct mu_cli *cli, const char *text, bool on)
 		                   "block: %s is your own group; give another "
 		                   "group's key or name",
 		                   text);
-	mu_cli_group_name(cli, key, name);
+	/* The whole key when no name is known: the text to unblock it by. */
+	if (!mu_cli_group_name(cli, key, name))
+		mu_key_to_text(name, key);
 	rc = mu_store_block(cli->store, key, on, cli->now, &dropped);
 	if (rc == MU_ENOTFOUND)
 		return mu_cli_fail(rc,
@@ -105,10 +107,11 @@ print_list(struct mu_cli *cli, const struct block_list *l)
 		printf("No group is blocked.\n");
 	for (size_t i = 0; i < l->n; i++) {
 		mu_key_to_text(ktext, l->v[i].key);
-		mu_cli_group_name(cli, l->v[i].key, name);
+		if (!mu_cli_group_name(cli, l->v[i].key, name))
+			name[0] = '\0';
 		mu_cli_when_iso(day, l->v[i].since);
 		day[10] = '\0';
-		printf("%s  %s  blocked %s\n", ktext, name, day);
+		printf("%s  blocked %s%s%s\n", ktext, day, name[0] ? "  " : "", name);
 	}
 }
 
