@@ -623,7 +623,10 @@ mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh, size
  * drops the records of those outside for longer than limits.outside_keep_s
  * (storage/local.h). The lists, pages and feeds read the table to leave
  * their records out; they are relayed to no peer anyway, as reconciliation
- * and live push only cover the scope.
+ * and live push only cover the scope. On the loop thread: both only read
+ * unless something changed, so the write lock (which the commit on the
+ * thread pool may hold) is waited for only when a group left or came back
+ * or is due to be pruned.
  */
 void
 mu_sync_note_outside(struct mu_node *node)

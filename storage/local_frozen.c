@@ -172,6 +172,7 @@ each_held_group(struct mu_store *st, MDB_txn *txn,
 struct note {
 	struct mu_store *st;
 	MDB_txn *txn;
+	bool write; /* else only count what would change */
 	const uint8_t *us;
 	const struct mu_scope *scope;
 	uint8_t since[8];
@@ -202,19 +203,45 @@ note_held(void *ctx, const uint8_t g[MU_KEY_BYTES])
 
 	if (memcmp(g, n->us, MU_KEY_BYTES) == 0 || mu_scope_has(n->scope, g))
 		return 0;
-	rc = mdb_put(n->txn, n->st->outside, &k, &v, MDB_NOOVERWRITE);
-	if (rc == MDB_KEYEXIST)
+	rc = n->write ? mdb_put(n->txn, n->st->outside, &k, &v, MDB_NOOVERWRITE)
+	              : mdb_get(n->txn, n->st->outside, &k, &v);
+	if (rc == (n->write ? MDB_KEYEXIST : 0))
 		return 0;
 	n->changed++;
+	if (!n->write && rc == MDB_NOTFOUND)
+		return 0;
 	return mu_store__err(n->st, rc, "noting the groups outside the scope", NULL);
+}
+
+/* One pass over the outside table and the held groups, in n->txn. */
+static int
+note_pass(struct note *n)
+{
+	MDB_val k;
+	int err;
+
+	mu_scope_clear(n->back);
+	n->changed = 0;
+	err = mu_store__scan(n->st, n->txn, n->st->outside, NULL, 0, note_entry, n,
+	                     "reading the groups outside the scope");
+	for (size_t i = 0; err == 0 && i < n->back->n; i++, n->changed++) {
+		k.mv_size = MU_KEY_BYTES;
+		k.mv_data = n->back->keys[i];
+		if (n->write)
+			err = mu_store__err(
+			    n->st, mdb_del(n->txn, n->st->outside, &k, NULL),
+			    "noting the groups outside the scope", NULL);
+	}
+	if (err == 0)
+		err = each_held_group(n->st, n->txn, note_held, n);
+	return err;
 }
 
 int
 mu_store_note_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
                     const struct mu_scope *scope, int64_t now, size_t *changed)
 {
-	struct note n = {st, NULL, us, scope, {0}, NULL, 0};
-	MDB_val k;
+	struct note n = {st, NULL, false, us, scope, {0}, NULL, 0};
 	int err;
 
 	if (changed != NULL)
@@ -224,23 +251,18 @@ mu_store_note_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 	if ((n.back = mu_scope_new()) == NULL)
 		return MU_ENOMEM;
 	mu_store__put_be64(n.since, (uint64_t)now);
+	/* A read first: the daemon notes every few seconds, and most times
+	 * nothing changed, which must not take the write lock. */
+	if ((err = mu_store__begin(st, false, &n.txn, NULL)) != 0)
+		goto out;
+	err = note_pass(&n);
+	mdb_txn_abort(n.txn);
+	if (err != 0 || n.changed == 0)
+		goto out;
+	n.write = true;
 	if ((err = mu_store__begin(st, true, &n.txn, NULL)) != 0)
 		goto out;
-	err = mu_store__scan(st, n.txn, st->outside, NULL, 0, note_entry, &n,
-	                     "reading the groups outside the scope");
-	for (size_t i = 0; err == 0 && i < n.back->n; i++) {
-		k.mv_size = MU_KEY_BYTES;
-		k.mv_data = n.back->keys[i];
-		err = mu_store__err(st, mdb_del(n.txn, st->outside, &k, NULL),
-		                    "noting the groups outside the scope", NULL);
-		n.changed++;
-	}
-	if (err == 0)
-		err = each_held_group(st, n.txn, note_held, &n);
-	if (err == 0 && n.changed == 0) {
-		mdb_txn_abort(n.txn); /* nothing to write */
-		goto out;
-	}
+	err = note_pass(&n);
 	err = mu_store__commit(st, n.txn, err, NULL);
 	if (err == 0 && changed != NULL)
 		*changed = n.changed;
@@ -386,7 +408,9 @@ prune_group(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 		else if (err == 0 && kc.rc == 0)
 			err = MU_ENOMEM;
 	}
-	if (err != 0)
+	/* Only exceptions left (a pending proposal): nothing to write, and
+	 * the write lock is not taken every time the daemon looks. */
+	if (err != 0 || (gone.n == 0 && all.n > 0))
 		goto out;
 	if ((err = mu_store__begin(st, true, &txn, NULL)) != 0)
 		goto out;
