@@ -528,27 +528,26 @@ follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 
 /* outside and blocks: group key -> a time (local_frozen.c). */
 static int
-outside_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+key_time_entry(struct check *c, const char *db, const MDB_val *k, const MDB_val *v)
 {
-	struct check *c = ctx;
-
-	(void)txn;
 	c->stats->entries++;
 	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 8)
-		return bad_form(c, "outside", k, v, "a group key and a time");
+		return bad_form(c, db, k, v, "a group key and a time");
 	return 0;
+}
+
+static int
+outside_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	(void)txn;
+	return key_time_entry(ctx, "outside", k, v);
 }
 
 static int
 block_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-	struct check *c = ctx;
-
 	(void)txn;
-	c->stats->entries++;
-	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 8)
-		return bad_form(c, "blocks", k, v, "a group key and a time");
-	return 0;
+	return key_time_entry(ctx, "blocks", k, v);
 }
 
 static int

@@ -7,11 +7,9 @@ import; `muster unblock` and `muster block --list`."""
 import os
 import unittest
 
-import nacl.signing
-
 import musterlib
 import noisepeer
-from musterlib import Home, add_event, export_records, record_id, shown
+from musterlib import Home, add_event, group_bytes, record_id
 
 SYNC = 30 * musterlib.SLOWDOWN
 
@@ -20,20 +18,12 @@ def tearDownModule():
     musterlib.check_no_secrets()
 
 
-def group_bytes(home):
-    return nacl.signing.SigningKey(home.secret()).verify_key.encode()
-
-
 class Block(unittest.TestCase):
     def setUp(self):
         self.net = musterlib.network_name()
 
     def raw_of(self, home, ref):
-        want = shown(home, ref)["id"]
-        for raw in export_records(self, home):
-            if record_id(raw) == want:
-                return raw
-        self.fail("%s is not in the export" % ref)
+        return musterlib.raw_record(self, home, ref)
 
     def test_block_drops_refuses_and_spares_the_relaying_peer(self):
         a, g, x = Home(self, "a"), Home(self, "g"), Home(self, "x")

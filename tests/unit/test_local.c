@@ -891,18 +891,6 @@ test_neg_items(void **state)
 
 /* --- groups outside the scope, pruning, blocks --------------------------- */
 
-static const struct mu_record *
-del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
-{
-	struct mu_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = MU_KIND_DELETE;
-	r.created_at = created;
-	memcpy(r.c.del.id, id, MU_ID_BYTES);
-	return finish(&r, g);
-}
-
 static void
 assert_clean(struct fx *fx)
 {
