@@ -316,6 +316,7 @@ struct greet {
 	uint8_t authors[GREET_AUTHORS_MAX][32];
 	size_t nauthors;
 	int rc;
+	struct mu_outside outside; /* their records are not passed on */
 };
 
 /* A group with an alliance record naming the peer (seen from the peer's
@@ -326,7 +327,9 @@ greet_alliance(void *ctx, const struct mu_alliance_view *v)
 	struct greet *g = ctx;
 	const struct mu_record *rec = v->theirs;
 
-	if (rec == NULL)
+	/* A proposal of a group outside our scope may have been ended
+	 * since: ours is no longer current (10.3). */
+	if (rec == NULL || mu_outside_has(&g->outside, rec->group, NULL))
 		return 0;
 	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
 		return 1;
@@ -360,7 +363,9 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	g->nauthors = 0;
 	g->rc = 0;
 	/* From the alliances' keys: only the records naming the peer load. */
-	rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
+	rc = mu_store_outside(p->node->store, &g->outside);
+	if (rc == 0)
+		rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
 	a.kind = MU_KIND_PROFILE;
 	a.d.ptr = "";
 	a.d.len = 0;
@@ -372,6 +377,7 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	}
 	if (g->rc != 0)
 		rc = g->rc;
+	mu_outside_free(&g->outside);
 	free(g);
 	if (rc != 0 && rc != 1)
 		return mu_fail(why, rc, "sync: cannot list alliances: %s",

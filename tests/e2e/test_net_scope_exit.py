@@ -12,7 +12,8 @@ import unittest
 import urllib.request
 
 import musterlib
-from musterlib import Home, add_event, ally, record_id, shown, split_export, wait_until
+from musterlib import (Home, add_event, ally, group_bytes, record_id, shown, split_export,
+                       wait_until)
 
 SYNC = 30 * musterlib.SLOWDOWN
 
@@ -40,11 +41,16 @@ class ScopeExit(unittest.TestCase):
 
     def test_ended_ally_events_are_frozen_not_current(self):
         a, b, d = Home(self, "a"), Home(self, "b"), Home(self, "d")
+        c = Home(self, "c")
         a.init("Riverside")
         b.init("Harbour")
         d.init("Docks")
+        c.init("Canal")
         ally(a, b)
         ally(a, d)
+        # B also proposes to C, which A holds while B is in its scope.
+        b.line("ally", "add", c.key)
+        b_to_c = b.key + "/alliance/" + group_bytes(c).hex()
         eb = add_event(b, "Harbour picnic")
         ed = add_event(d, "Docks meeting")
         sb = b.serve(self.net)
@@ -52,7 +58,8 @@ class ScopeExit(unittest.TestCase):
         a.ok("peer", "add", sb.addr, b.key)
         a.ok("peer", "add", sd.addr, d.key)
         sa = a.serve(self.net, http=True)
-        wait_until(lambda: a.has(eb) and a.has(ed), SYNC, "B's and D's events on A")
+        wait_until(lambda: a.has(eb) and a.has(ed) and a.has(b_to_c), SYNC,
+                   "B's and D's events on A")
         self.assertIn("Harbour picnic", self.titles(a))
         self.assertIn("Harbour picnic", get(sa, "/calendar.ics"))
 
@@ -99,13 +106,14 @@ class ScopeExit(unittest.TestCase):
         self.assertNotIn(shown(a, eb)["id"], ids)
         self.assertIn("outside this node's scope left out", res.err)
 
-        # Not relayed: C follows B and syncs with A, and gets nothing of B.
-        c = Home(self, "c")
-        c.init("Canal")
+        # Not relayed: C follows B and syncs with A, and gets nothing of B,
+        # not even B's proposal to C, which a session's greeting would send
+        # (B may have ended it since).
         c.ok("follow", b.key)
         res = c.run("sync", sa.addr, a.key, "--network", self.net)
         self.assertEqual(res.rc, 0, repr(res))
         self.assertFalse(c.has(eb), "A relayed B's frozen event to C")
+        self.assertFalse(c.has(b_to_c), "A relayed B's frozen proposal to C")
 
         # A follows D again: D is back in the scope, its event current.
         a.ok("follow", d.key)
