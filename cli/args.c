@@ -201,6 +201,12 @@ mu_cli_parse(const struct mu_cli_spec *spec, int argc, char **argv, const char *
 		eq = strchr(a + 2, '=');
 		len = eq != NULL ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		o = find_opt(spec->opts, a + 2, len);
+		if (o == NULL && eq == NULL && strcmp(a, "--json") == 0) {
+			/* A command with no JSON output of its own: its
+			 * published address and its refusals (publish.c). */
+			mu_cli_set_json(true);
+			continue;
+		}
 		if (o == NULL)
 			return mu_cli_usage(
 			    "%s: unknown option '--%.*s'; see `muster %s "
@@ -291,11 +297,10 @@ mu_cli_strs_arg(const struct mu_cli_list *l, const char *opt, size_t max,
 		return 0;
 	}
 	if (l->n > max)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "field-length: --%s given %zu times; a record holds at "
-		    "most %zu",
-		    opt, l->n, max);
+		return mu_cli_fail(MU_EINVAL,
+		                   "--%s given %zu times; a record holds at "
+		                   "most %zu",
+		                   opt, l->n, max);
 	for (i = 0; i < l->n; i++)
 		out[i] = mu_cli_str(l->v[i]);
 	*n = l->n;

@@ -31,15 +31,17 @@ static const char group_help[] =
     "  muster event list\n";
 
 static const char add_help[] =
-    "Usage: muster event add --title T --start WHEN [--end WHEN] [--tz ZONE]\n"
+    "Usage: muster event add --title T --start WHEN [--end WHEN | --duration D]\n"
+    "           [--tz ZONE]\n"
     "           [--where TEXT] [--address TEXT] [--geo LAT,LON] [--online URL]...\n"
     "           [--cause ADDR] [--capacity N] [--status tentative|confirmed]\n"
     "           [--tag X]... [--host KEY]... [--description D]\n"
     "\n"
-    "Publishes a new event of your group and prints its address.\n"
+    "Publishes a new event of your group, says when it understood it to be\n"
+    "(on stderr) and prints its address.\n"
     "\n"
     "WHEN is ISO 8601:\n"
-    "  2026-12-05T18:00         local time in --tz ZONE, or in this system's\n"
+    "  2026-12-05T18:00         local time in --tz ZONE, or in this node's\n"
     "                           zone without --tz\n"
     "  2026-12-05T18:00Z        UTC;  2026-12-05T18:00+01:00  with an offset\n"
     "  2026-12-05               a date: an all-day event. --end is then the\n"
@@ -50,11 +52,13 @@ static const char add_help[] =
     "  --title T         what it is ({event:title:required}, up to "
     "{event:title:max} bytes)\n"
     "  --start WHEN      when it starts ({event:start:required})\n"
-    "  --end WHEN        when it ends (a time, or the last day; optional)\n"
+    "  --end WHEN        when it ends (a time, or the last day)\n"
+    "  --duration D      how long it lasts, instead of --end: 90m, 2h, 1h30m.\n"
+    "                    With neither, an event at a time lasts 2 hours\n"
     "  --tz ZONE         the zone it is held in, an IANA name such as\n"
-    "                    Europe/Berlin; lists show its times there. Without\n"
-    "                    it, an event given in local time gets this system's\n"
-    "                    zone\n"
+    "                    Europe/Berlin. Without it, local times are read in\n"
+    "                    this node's zone (`muster profile set --tz`), which\n"
+    "                    the event then keeps\n"
     "  --where TEXT      the place's name: \"Community hall\"\n"
     "  --address TEXT    the street address\n"
     "  --geo LAT,LON     the place in decimal degrees: 52.5200,13.4050\n"
@@ -81,9 +85,10 @@ static const char edit_help[] =
     "current value; the others stay. An empty value removes a field\n"
     "(--geo \"\", --end \"\"). Any --tag, --online or --host replaces that whole\n"
     "list; a single empty one (--tag \"\") removes it. Moving --start alone\n"
-    "keeps the event's length. A local WHEN is read in --tz, else in the\n"
-    "event's own zone; --tz alone changes the zone the event is shown in,\n"
-    "not its times. --status may also be cancelled (see `event cancel`) or\n"
+    "keeps the event's length; --duration D sets the end D after the start.\n"
+    "A local WHEN is read in --tz, else in the event's own zone, else in\n"
+    "this node's; --tz alone changes the zone the event is held in, not its\n"
+    "times. --status may also be cancelled (see `event cancel`) or\n"
     "set back to confirmed.\n"
     "\n"
     "Example:\n"
@@ -105,8 +110,10 @@ static const char list_help[] =
     "                         [--json | --ics]\n"
     "\n"
     "Lists the events this node holds, soonest first: by default those still\n"
-    "running or yet to come. Times are shown in each event's own zone (UTC\n"
-    "when it has none); cancelled events are marked CANCELLED.\n"
+    "running or yet to come. Times are shown in this node's zone (`muster\n"
+    "profile set --tz`), or in --tz ZONE; an event held in another zone has\n"
+    "its own times beside them: 19:00 (18:00 Europe/London). Cancelled\n"
+    "events are marked CANCELLED.\n"
     "\n"
     "Options:\n"
     "  --from WHEN   events that end after WHEN (default: now; with --ics:\n"
@@ -114,7 +121,8 @@ static const char list_help[] =
     "  --to WHEN     events that start before WHEN; a date includes that day\n"
     "  --group KEY   only events that group publishes or co-hosts\n"
     "  --cause ADDR  only events of that cause\n"
-    "  --tz ZONE     read a local --from/--to in ZONE (default: system zone)\n"
+    "  --tz ZONE     show times in ZONE, and read a local --from/--to there\n"
+    "                (default: this node's zone)\n"
     "  --all         also the events of groups that left this node's scope\n"
     "                (an alliance ended), marked \"not updated since DATE\";\n"
     "                without it they are left out, as no longer current\n"
@@ -131,8 +139,8 @@ static const char list_help[] =
 static const char *const status_names[] = {NULL, "tentative", "confirmed", "cancelled"};
 
 struct event_opts {
-	const char *title, *description, *start, *end, *tz, *where, *address, *geo,
-	    *cause, *capacity, *status;
+	const char *title, *description, *start, *end, *duration, *tz, *where, *address,
+	    *geo, *cause, *capacity, *status;
 	struct mu_cli_list online, tags, hosts;
 	bool past; /* --past: a start in the past is meant */
 };
@@ -141,7 +149,8 @@ struct event_opts {
 	{"title", MU_OPT_VALUE, &(o).title},                                           \
 	    {"description", MU_OPT_VALUE, &(o).description},                           \
 	    {"start", MU_OPT_VALUE, &(o).start}, {"end", MU_OPT_VALUE, &(o).end},      \
-	    {"tz", MU_OPT_VALUE, &(o).tz}, {"where", MU_OPT_VALUE, &(o).where},        \
+	    {"duration", MU_OPT_VALUE, &(o).duration}, {"tz", MU_OPT_VALUE, &(o).tz},  \
+	    {"where", MU_OPT_VALUE, &(o).where},                                       \
 	    {"address", MU_OPT_VALUE, &(o).address}, {"geo", MU_OPT_VALUE, &(o).geo},  \
 	    {"cause", MU_OPT_VALUE, &(o).cause},                                       \
 	    {"capacity", MU_OPT_VALUE, &(o).capacity},                                 \
@@ -156,10 +165,10 @@ static bool
 any_option(const struct event_opts *o)
 {
 	return o->title != NULL || o->description != NULL || o->start != NULL ||
-	       o->end != NULL || o->tz != NULL || o->where != NULL ||
-	       o->address != NULL || o->geo != NULL || o->cause != NULL ||
-	       o->capacity != NULL || o->status != NULL || o->online.n > 0 ||
-	       o->tags.n > 0 || o->hosts.n > 0;
+	       o->end != NULL || o->duration != NULL || o->tz != NULL ||
+	       o->where != NULL || o->address != NULL || o->geo != NULL ||
+	       o->cause != NULL || o->capacity != NULL || o->status != NULL ||
+	       o->online.n > 0 || o->tags.n > 0 || o->hosts.n > 0;
 }
 
 /*
@@ -219,15 +228,13 @@ apply_geo(struct mu_location *loc, const char *text)
 		                   "like 52.5200,13.4050 (south and west negative)",
 		                   text);
 	if (lat < -90LL * MU_GEO_SCALE || lat > 90LL * MU_GEO_SCALE)
-		return mu_cli_fail(
-		    MU_EINVAL, "geo-range: latitude in --geo %s is outside -90 to 90",
-		    text);
+		return mu_cli_fail(MU_EINVAL,
+		                   "latitude in --geo %s is outside -90 to 90", text);
 	if (lon < -180LL * MU_GEO_SCALE || lon > 180LL * MU_GEO_SCALE)
-		return mu_cli_fail(
-		    MU_EINVAL,
-		    "geo-range: longitude in --geo %s is outside -180 to "
-		    "180",
-		    text);
+		return mu_cli_fail(MU_EINVAL,
+		                   "longitude in --geo %s is outside -180 to "
+		                   "180",
+		                   text);
 	loc->lat = (int32_t)lat;
 	loc->lon = (int32_t)lon;
 	loc->has_geo = true;
@@ -247,15 +254,14 @@ apply_capacity(struct mu_event *ev, const char *text)
 	for (p = text; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9' || v > 100000000ULL)
 			return mu_cli_fail(MU_EINVAL,
-			                   "capacity: --capacity '%s' must be a whole "
+			                   "--capacity '%s' must be a whole "
 			                   "number from 1 to 10000000",
 			                   text);
 		v = v * 10 + (unsigned)(*p - '0');
 	}
 	if (v < 1 || v > 10000000ULL)
 		return mu_cli_fail(MU_EINVAL,
-		                   "capacity: --capacity %s must be from 1 to 10000000",
-		                   text);
+		                   "--capacity %s must be from 1 to 10000000", text);
 	ev->capacity = (uint32_t)v;
 	ev->has_capacity = true;
 	return 0;
@@ -298,7 +304,7 @@ apply_hosts(struct mu_cli *cli, struct mu_event *ev, const struct mu_cli_list *l
 	}
 	if (l->n > MU_LIST_MAX)
 		return mu_cli_fail(MU_EINVAL,
-		                   "field-length: --host given %zu times; an event has "
+		                   "--host given %zu times; an event has "
 		                   "at most %d hosts",
 		                   l->n, MU_LIST_MAX);
 	for (i = 0; i < l->n; i++) {
@@ -321,34 +327,69 @@ when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *z
 	return 0;
 }
 
+/* A new timed event given neither --end nor --duration lasts this long. */
+#define MU_CLI_DEFAULT_LENGTH (2 * 3600)
+
+static int
+apply_duration(struct mu_event *ev, const char *text)
+{
+	struct mu_why why = {0};
+	int64_t secs;
+
+	if (ev->all_day)
+		return mu_cli_fail(
+		    MU_EINVAL, "--duration: an all-day event lasts whole days; give "
+		               "its last day with --end instead");
+	if (mu_cli_duration_parse(text, &secs, &why) != 0)
+		return mu_cli_fail(MU_EINVAL, "--duration %s: %s", text, why.text);
+	ev->end = ev->start + secs;
+	ev->has_end = true;
+	return 0;
+}
+
+/* What apply_times() understood, for mu_cli_event_publish(). */
+struct times_said {
+	const char *zone; /* the zone times are said in: the event's, or ours */
+	bool default_end; /* the end is start + MU_CLI_DEFAULT_LENGTH */
+};
+
 /*
- * Applies start, end and tz. zone_buf holds a zone name the record borrows
- * when it is not in argv (the system zone, or a copy of the event's own).
+ * Applies start, end (or duration) and tz. zone_buf holds a zone name the
+ * record borrows when it is not in argv (the node's zone, or a copy of the
+ * event's own). A new timed event without an end lasts the default length.
  */
 static int
-apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
-            char zone_buf[MU_CLI_ZONE_SIZE])
+apply_times(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o,
+            bool adding, char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_cli_when ws, we;
-	struct mu_why why = {0};
 	const char *zone = NULL;
 	bool old_all_day = ev->all_day, local = false;
-	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
+	int64_t old_len = ev->has_end ? ev->end - ev->start : 0, now = cli->now;
 	int rc;
 
+	if (o->end != NULL && o->duration != NULL)
+		return mu_cli_usage(
+		    "give --end or --duration, not both: --end says "
+		    "when the event ends, --duration how long it lasts");
 	if (o->tz != NULL && o->tz[0] != '\0') {
-		if (mu_cli_zone_check(o->tz, &why) != 0)
-			return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+		if ((rc = mu_cli_zone_arg(o->tz, "--tz")) != 0)
+			return rc;
 		ev->tz = mu_cli_str(o->tz);
 		zone = o->tz;
-	} else if (o->tz != NULL) {
-		ev->tz = mu_cli_str(NULL);
-	} else if (ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
+	} else if (o->tz == NULL && ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
 		/* An edit reads local times in the event's own zone. */
 		memcpy(zone_buf, ev->tz.ptr, ev->tz.len);
 		zone_buf[ev->tz.len] = '\0';
 		zone = zone_buf;
+	} else {
+		/* Not the process's TZ: the zone the node's people use. */
+		if (o->tz != NULL)
+			ev->tz = mu_cli_str(NULL);
+		if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+			return rc;
 	}
+	said->zone = zone;
 	if (o->start != NULL) {
 		if ((rc = when_arg(&ws, "start", o->start, zone)) != 0)
 			return rc;
@@ -364,11 +405,10 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 			    MU_EINVAL, "--end: give a date (the last day) when --start "
 			               "is a date, and a time when --start is a time");
 		if (we.date_only && we.day_utc < ev->start)
-			return mu_cli_fail(
-			    MU_EINVAL,
-			    "end-before-start: the last day, --end %s, is "
-			    "before the first day of the event",
-			    o->end);
+			return mu_cli_fail(MU_EINVAL,
+			                   "the last day, --end %s, is "
+			                   "before the first day of the event",
+			                   o->end);
 		ev->end = we.date_only ? we.day_utc + 86400 : we.t;
 		ev->has_end = true;
 		local = local || (we.local && !we.date_only);
@@ -384,6 +424,13 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 			    ev->all_day ? "date" : "time");
 		ev->end = ev->start + old_len;
 	}
+	if (o->duration != NULL && (rc = apply_duration(ev, o->duration)) != 0)
+		return rc;
+	if (adding && !ev->all_day && o->end == NULL && o->duration == NULL) {
+		ev->end = ev->start + MU_CLI_DEFAULT_LENGTH;
+		ev->has_end = true;
+		said->default_end = true;
+	}
 	/* A start in the past is most often a mistyped year or month: it would
 	 * vanish from every list at once. An all-day event is past when its
 	 * first day is over. */
@@ -393,17 +440,16 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 		                   "--start %s is in the past; add --past if that is "
 		                   "meant",
 		                   o->start);
-	/* A time typed in the system's zone was meant in it: say so in the
+	/* A time typed in the node's zone was meant in it: say so in the
 	 * record, so that others see the event at the hour it was given. */
-	if (local && o->tz == NULL && ev->tz.len == 0 &&
-	    mu_cli_system_zone(zone_buf) == 0)
-		ev->tz = mu_cli_str(zone_buf);
+	if (local && o->tz == NULL && ev->tz.len == 0 && zone != NULL)
+		ev->tz = mu_cli_str(zone);
 	return 0;
 }
 
 static int
 apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool adding,
-      char zone_buf[MU_CLI_ZONE_SIZE])
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_location *loc = &ev->location;
 	int s, rc;
@@ -422,7 +468,7 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 			                   "cancelled; use tentative or confirmed");
 		ev->status = (enum mu_event_status)s;
 	}
-	if ((rc = apply_times(ev, o, cli->now, zone_buf)) != 0)
+	if ((rc = apply_times(cli, ev, o, adding, zone_buf, said)) != 0)
 		return rc;
 	if (o->where != NULL)
 		loc->name = mu_cli_str(o->where);
@@ -468,6 +514,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
@@ -480,13 +527,14 @@ add(struct mu_cli *cli, int argc, char **argv)
 		                    "`muster event add --help`");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
-	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
+	rc = apply(cli, &rec.c.event, &o, true, zone_buf, &said);
 	if (rc != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
 		return rc;
 	note_unknown_cause(cli, &rec.c.event, &o);
-	return mu_cli_publish(cli, &rec, "create event");
+	return mu_cli_event_publish(cli, &rec, "create event", said.zone,
+	                            said.default_end);
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -496,6 +544,7 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 {
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
@@ -506,10 +555,12 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 		rc = mu_cli_unchanged(&cur.rec, "cancelled");
 		goto out;
 	}
-	rc = apply(cli, &rec.c.event, o, false, zone_buf);
+	rc = apply(cli, &rec.c.event, o, false, zone_buf, &said);
 	if (rc == 0) {
 		note_unknown_cause(cli, &rec.c.event, o);
-		rc = mu_cli_publish(cli, &rec, what);
+		rc = cancelling ? mu_cli_publish(cli, &rec, what)
+		                : mu_cli_event_publish(cli, &rec, what, said.zone,
+		                                       said.default_end);
 	}
 out:
 	mu_cli_rec_free(&cur);
@@ -700,6 +751,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	char next_day[MU_CLI_ISO_SIZE];
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_event cause; /* for apply_cause(), which checks the address */
+	char zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_cli_when w;
 	struct mu_why why = {0};
 	int64_t from, to = MU_TIME_MAX + 1;
@@ -710,8 +762,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if (json && ics)
 		return mu_cli_usage("event list: give --json or --ics, not both");
-	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
-		return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+	if (zone != NULL && (rc = mu_cli_zone_arg(zone, "--tz")) != 0)
+		return rc;
+	if (zone == NULL && (rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
 	memset(&ctx, 0, sizeof(ctx));
 	mu_cal_filter_all(&ctx.f);
 	/* A feed keeps past events, as calendar apps keep them. */
@@ -758,6 +812,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_lister_begin(&ctx.out, cli, json, mu_cli_print_event);
 	if (rc != 0)
 		return rc;
+	ctx.out.zone = zone;
 	ctx.out.all = all;
 	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
 	if (rc == 0 && !json && ctx.out.n == 0 && from_text == NULL)

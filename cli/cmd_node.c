@@ -14,12 +14,13 @@
 #include "../storage/local.h"
 #include "cli.h"
 
-#define HOPS_MAX 8
+#define HOPS_MAX       8
+#define PUBLIC_URL_MAX 200 /* bytes of --public-url */
 
 static const char serve_help[] =
     "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT]...\n"
-    "                    [--http HOST:PORT|off] [--network NAME] [--hops N]\n"
-    "                    [--log-level LEVEL]\n"
+    "                    [--http HOST:PORT|off] [--public-url URL]\n"
+    "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
     "you added (`muster peer add`), and keeps the records of your group, your\n"
@@ -40,6 +41,10 @@ static const char serve_help[] =
     "                        page, the iCalendar feed /calendar.ics and the\n"
     "                        JSON API, read-only (default " MU_NODE_DEFAULT_HTTP ",\n"
     "                        this machine only); off: no HTTP\n"
+    "  --public-url URL      the http:// or https:// address members open the\n"
+    "                        pages at (a reverse proxy's, say); each feed\n"
+    "                        event then links to its page, and the pages'\n"
+    "                        share and subscribe links use it\n"
     "  --network NAME        the network to join (default " MU_NODE_DEFAULT_NETWORK
     "); nodes\n"
     "                        on other networks cannot connect. For tests\n"
@@ -108,6 +113,43 @@ network_arg(const char *name)
 			    "printable ASCII without spaces",
 			    name);
 	}
+	return 0;
+}
+
+/*
+ * --public-url: http:// or https://, a host, then an optional path, of
+ * characters a URL holds as they are (the feeds write it unescaped), no
+ * query or fragment (paths are appended to it). Copied into out without
+ * its trailing '/'s.
+ */
+static int
+public_url_arg(const char *text, char *out, size_t size)
+{
+	static const char bad[] = "\"<>\\^`{|}?#";
+	size_t len = strlen(text), host, i;
+
+	host = strncmp(text, "https://", 8) == 0  ? 8
+	       : strncmp(text, "http://", 7) == 0 ? 7
+	                                          : 0;
+	if (host == 0 || len == host || text[host] == '/')
+		return mu_cli_usage("--public-url: '%s' is not an http:// or https:// "
+		                    "URL with a host; give the address members "
+		                    "open, e.g. https://calendar.example.org",
+		                    text);
+	if (len > PUBLIC_URL_MAX || len >= size)
+		return mu_cli_usage("--public-url: %zu bytes; at most %d", len,
+		                    PUBLIC_URL_MAX);
+	for (i = 0; i < len; i++)
+		if (text[i] <= 0x20 || text[i] >= 0x7f || strchr(bad, text[i]) != NULL)
+			return mu_cli_usage(
+			    "--public-url: '%s' has a space, a non-ASCII "
+			    "character or one of \" < > \\ ^ ` { | } ? #; "
+			    "percent-encode it, and leave out any query",
+			    text);
+	while (len > host && text[len - 1] == '/')
+		len--;
+	memcpy(out, text, len);
+	out[len] = '\0';
 	return 0;
 }
 
@@ -244,6 +286,8 @@ banner_print(void *ctx)
 		printf("http:     http://%s/ (calendar feed: "
 		       "http://%s/calendar.ics)\n",
 		       o->http, o->http);
+	if (o->public_url != NULL)
+		printf("public:   %s/\n", o->public_url);
 	for (i = 0; i < o->nannounce; i++)
 		printf("announce: %s\n", o->announce[i]);
 	printf("To add this node as a peer, on another node run:\n");
@@ -260,12 +304,14 @@ int
 mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
-	const char *http = NULL;
+	const char *http = NULL, *public_url = NULL;
+	char public_buf[PUBLIC_URL_MAX + 1];
 	struct mu_cli_list announce = {{NULL}, 0};
 	const struct mu_cli_opt opts[] = {
 	    {"listen", MU_OPT_VALUE, &listen},
 	    {"announce", MU_OPT_LIST, &announce},
 	    {"http", MU_OPT_VALUE, &http},
+	    {"public-url", MU_OPT_VALUE, &public_url},
 	    {"network", MU_OPT_VALUE, &network},
 	    {"hops", MU_OPT_VALUE, &hops},
 	    {"log-level", MU_OPT_VALUE, &level},
@@ -295,6 +341,15 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 			return rc;
 		o.http = http;
 	}
+	if (public_url != NULL) {
+		if (o.http == NULL)
+			return mu_cli_usage("--public-url is where the HTTP pages are "
+			                    "reached; it does not go with --http off");
+		rc = public_url_arg(public_url, public_buf, sizeof(public_buf));
+		if (rc != 0)
+			return rc;
+		o.public_url = public_buf;
+	}
 	if (announce.n > MU_NODE_ANNOUNCE_MAX)
 		return mu_cli_usage("--announce given %zu times; at most %d addresses",
 		                    announce.n, MU_NODE_ANNOUNCE_MAX);
@@ -321,6 +376,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	 * mu_node_serve() takes the lock, which is what really decides. */
 	if ((rc = mu_cli_open_home(cli, 0)) != 0)
 		return rc;
+	if (!mu_home_has_store(cli->home_dir)) {
+		mu_cli_close(cli);
+		return mu_cli_no_store(cli);
+	}
 	rc = mu_home_serve_running(cli->home, running, sizeof(running));
 	mu_cli_close(cli);
 	if (rc == 1)

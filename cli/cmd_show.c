@@ -1,7 +1,10 @@
 /*
  * cmd_show.c - `muster show ADDR|ID|KEY`: one record in full.
  */
+#include <stdio.h>
 #include <string.h>
+
+#include "../protocol/kind.h"
 
 #include "cli.h"
 #include "json_out.h"
@@ -37,9 +40,48 @@ looks_like_id(const char *s)
 	return i == 2 * MU_ID_BYTES;
 }
 
+static bool
+group_name(void *ctx, const uint8_t key[MU_KEY_BYTES], char out[MU_CLI_NAME_SIZE])
+{
+	return mu_cli_group_name(ctx, key, out);
+}
+
+/* What the record at addr is called here, into out: its title or name,
+ * then its group's name ("Rent strike, by Harbour Tenants"), or "of
+ * Harbour Tenants" when only the group is known. */
+static bool
+addr_name(void *ctx, const struct mu_addr *addr, char *out, size_t n)
+{
+	const struct mu_fields *t = mu_rec_fields(addr->kind);
+	struct mu_cli_rec r = {NULL, {0}};
+	const struct mu_field *fd = NULL;
+	const struct mu_str *s = NULL;
+	char group[MU_CLI_NAME_SIZE];
+	struct mu_cli *cli = ctx;
+	const void *owner;
+	bool known;
+
+	if (t != NULL && mu_cli_lookup(cli, addr, &r) == 0) {
+		fd = mu_field_at(t, &r.rec.c, "title", &owner);
+		if (fd == NULL)
+			fd = mu_field_at(t, &r.rec.c, "name", &owner);
+		if (fd != NULL && mu_ftype_is_str(fd->type))
+			s = (const struct mu_str *)((const uint8_t *)owner + fd->off);
+	}
+	known = mu_cli_group_name(cli, addr->group, group);
+	if (s != NULL && s->len > 0)
+		snprintf(out, n, "%.*s%s%s", (int)s->len, s->ptr, known ? ", by " : "",
+		         known ? group : "");
+	else if (known)
+		snprintf(out, n, "of %s", group);
+	mu_cli_rec_free(&r);
+	return (s != NULL && s->len > 0) || known;
+}
+
 int
 mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 {
+	const struct mu_cli_names names = {group_name, addr_name, cli};
 	bool json = false;
 	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &json},
 	                                  {NULL, 0, NULL}};
@@ -121,7 +163,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 	if (json)
 		rc = mu_cli_json_out(mu_node_json_record(&r.rec));
 	else
-		mu_cli_print_record(stdout, &r.rec);
+		mu_cli_print_record(stdout, &names, &r.rec);
 	mu_cli_rec_free(&r);
 	return rc;
 }

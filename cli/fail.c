@@ -17,6 +17,20 @@
 MU_ERRNO_MAP(MU_CLI_BELOW)
 #undef MU_CLI_BELOW
 
+static bool json_wanted;
+
+void
+mu_cli_set_json(bool on)
+{
+	json_wanted = on;
+}
+
+bool
+mu_cli_json(void)
+{
+	return json_wanted;
+}
+
 static void vsay(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static void

@@ -8,8 +8,10 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../node/node.h"
 #include "../protocol/scope.h"
 #include "../node/json_record.h"
+#include "../storage/local.h"
 #include "json_out.h"
 #include "when.h"
 
@@ -64,6 +66,43 @@ load_name(void *ctx, const struct mu_record *rec)
 	return 0;
 }
 
+/* Labels each group reached through an ally's alliance, which no one here
+ * vetted: "Name (ally of Harbour)". The walk goes as far as a node with
+ * the default --hops does. */
+static int
+label_paths(struct mu_cli_lister *l, struct mu_cli *cli)
+{
+	struct mu_scope *scope = mu_scope_new();
+	struct mu_scope_paths *paths = malloc(sizeof(*paths));
+	struct mu_cli_lister_name *n;
+	char via[MU_CLI_NAME_SIZE], name[MU_CLI_NAME_SIZE];
+	size_t i;
+	int rc;
+
+	rc = scope == NULL || paths == NULL
+	         ? MU_ENOMEM
+	         : mu_store_scope_paths(cli->store, cli->home->group,
+	                                MU_NODE_DEFAULT_HOPS, scope, paths);
+	for (i = 0; rc == 0 && i < paths->n; i++) {
+		if (paths->v[i].step < 2 || paths->v[i].followed)
+			continue;
+		if ((n = name_insert(l, paths->v[i].via)) == NULL) {
+			rc = MU_ENOMEM;
+			break;
+		}
+		snprintf(via, sizeof(via), "%s", n->name);
+		if ((n = name_insert(l, paths->v[i].key)) == NULL) {
+			rc = MU_ENOMEM;
+			break;
+		}
+		snprintf(name, sizeof(name), "%s", n->name);
+		snprintf(n->name, sizeof(n->name), "%.55s (ally of %.55s)", name, via);
+	}
+	mu_scope_free(scope);
+	free(paths);
+	return rc;
+}
+
 int
 mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
                     mu_cli_print_fn print)
@@ -82,6 +121,8 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 	}
 	l->print = print;
 	rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, load_name, l);
+	if (rc == 0)
+		rc = label_paths(l, cli);
 	if (rc != 0) {
 		mu_cli_lister_end(l, rc);
 		return mu_cli_fail(rc, "cannot read the groups' names: %s",
@@ -122,7 +163,7 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 			return MU_ENOMEM;
 		if (l->n > 0)
 			putchar('\n');
-		l->print(stdout, rec, n->name);
+		l->print(stdout, rec, n->name, l->zone);
 		if (stale) {
 			mu_cli_when_iso(day, since);
 			day[10] = '\0';

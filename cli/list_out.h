@@ -18,16 +18,18 @@
 #include "../storage/local.h"
 #include "cli.h"
 
-/* Prints one record as a paragraph of text, with its group's display name. */
+/* Prints one record as a paragraph of text, with its group's display name,
+ * and its times in zone. */
 typedef void (*mu_cli_print_fn)(FILE *f, const struct mu_record *rec,
-                                const char *group_name);
+                                const char *group_name, const char *zone);
 
 struct mu_cli_lister {
 	mu_cli_print_fn print;            /* text; NULL for --json */
 	json_t *json;                     /* the array that --json prints at the end */
 	struct mu_cli_lister_name *names; /* sorted by key */
 	size_t nnames, cap_names;
-	size_t n; /* the records output so far */
+	size_t n;         /* the records output so far */
+	const char *zone; /* the zone times are shown in (NULL: UTC); borrowed */
 	/* The groups outside the scope (storage/local.h): their records are
 	 * not current, so left out (counted in hidden), or with all (set
 	 * after begin, --all) output marked "not updated since". */

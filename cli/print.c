@@ -66,15 +66,92 @@ mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev)
 	}
 }
 
+/* The event's own times in its zone, for a list shown in another:
+ * "18:00-20:00 Europe/London", with a weekday where the date differs from
+ * the one shown before it. */
+static void
+own_times(char *out, size_t size, const struct mu_event *ev, const char *own,
+          const char *view)
+{
+	char a[16], b[16];
+
+	mu_cli_when_format(a, sizeof(a), ev->start, own,
+	                   mu_cli_when_day(ev->start, own) ==
+	                           mu_cli_when_day(ev->start, view)
+	                       ? "%H:%M"
+	                       : "%a %H:%M");
+	if (!ev->has_end) {
+		snprintf(out, size, "%s %s", a, own);
+		return;
+	}
+	mu_cli_when_format(b, sizeof(b), ev->end, own,
+	                   mu_cli_when_day(ev->start, own) ==
+	                           mu_cli_when_day(ev->end, own)
+	                       ? "%H:%M"
+	                       : "%a %H:%M");
+	snprintf(out, size, "%s-%s %s", a, b, own);
+}
+
+/* Whether the event's times read the same on the clocks of both zones
+ * (Europe/Paris and Europe/Berlin): then its own zone adds nothing. */
+static bool
+same_clock(const struct mu_event *ev, const char *own, const char *view)
+{
+	char a[24], b[24];
+	int i;
+
+	if (view != NULL && strcmp(own, view) == 0)
+		return true;
+	for (i = 0; i < (ev->has_end ? 2 : 1); i++) {
+		mu_cli_when_format(a, sizeof(a), i == 0 ? ev->start : ev->end, own,
+		                   "%Y-%m-%d %H:%M");
+		mu_cli_when_format(b, sizeof(b), i == 0 ? ev->start : ev->end, view,
+		                   "%Y-%m-%d %H:%M");
+		if (strcmp(a, b) != 0)
+			return false;
+	}
+	return true;
+}
+
 void
-mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
+mu_cli_event_when_in(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev,
+                     const char *view)
+{
+	char zone_buf[MU_CLI_ZONE_SIZE], a[48], b[48], note[112];
+	const char *own = zone_of(ev, zone_buf);
+
+	if (ev->all_day) {
+		mu_cli_event_when(out, ev);
+		return;
+	}
+	mu_cli_when_format(a, sizeof(a), ev->start, view, "%a %Y-%m-%d %H:%M");
+	b[0] = '\0';
+	if (ev->has_end)
+		mu_cli_when_format(b, sizeof(b), ev->end, view,
+		                   mu_cli_when_day(ev->start, view) ==
+		                           mu_cli_when_day(ev->end, view)
+		                       ? "-%H:%M"
+		                       : " - %a %Y-%m-%d %H:%M");
+	note[0] = '\0';
+	if (own != NULL && !same_clock(ev, own, view)) {
+		own_times(note + 2, sizeof(note) - 3, ev, own, view);
+		note[0] = ' ';
+		note[1] = '(';
+		strcat(note, ")");
+	}
+	snprintf(out, MU_CLI_WHEN_TEXT_SIZE, "%s%s%s", a, b, note);
+}
+
+void
+mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name,
+                   const char *zone)
 {
 	const struct mu_event *ev = &rec->c.event;
 	const struct mu_location *loc = &ev->location;
 	char when[MU_CLI_WHEN_TEXT_SIZE], addr_text[MU_ADDR_TEXT_SIZE];
 	struct mu_addr addr;
 
-	mu_cli_event_when(when, ev);
+	mu_cli_event_when_in(when, ev, zone);
 	mu_rec_addr(rec, &addr);
 	mu_addr_to_text(addr_text, &addr);
 	fprintf(f, "%s%s  %.*s%s\n",
@@ -94,13 +171,15 @@ mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
 }
 
 void
-mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name)
+mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name,
+                   const char *zone)
 {
 	const struct mu_cause *c = &rec->c.cause;
 	char addr_text[MU_ADDR_TEXT_SIZE];
 	struct mu_addr addr;
 	size_t i;
 
+	(void)zone; /* a cause has no time to show */
 	mu_rec_addr(rec, &addr);
 	mu_addr_to_text(addr_text, &addr);
 	fprintf(f, "%.*s  [%s]\n    by %s", (int)c->title.len, c->title.ptr,
@@ -150,22 +229,31 @@ field_str(FILE *f, const char *label, struct mu_str s)
 		field(f, label, s.ptr, s.len);
 }
 
+/* A group's key, and its name when its profile is stored here. */
 static void
-field_key(FILE *f, const char *label, const uint8_t key[MU_KEY_BYTES])
+field_key(FILE *f, const struct mu_cli_names *names, const char *label,
+          const uint8_t key[MU_KEY_BYTES])
 {
-	char text[MU_KEY_TEXT_SIZE];
+	char text[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
 
 	mu_key_to_text(text, key);
-	fprintf(f, LABEL "%s\n", label, text);
+	if (names != NULL && names->group(names->ctx, key, name))
+		fprintf(f, LABEL "%s (%s)\n", label, text, name);
+	else
+		fprintf(f, LABEL "%s\n", label, text);
 }
 
 static void
-field_addr(FILE *f, const char *label, const struct mu_addr *addr)
+field_addr(FILE *f, const struct mu_cli_names *names, const char *label,
+           const struct mu_addr *addr)
 {
-	char text[MU_ADDR_TEXT_SIZE];
+	char text[MU_ADDR_TEXT_SIZE], name[2 * MU_CLI_NAME_SIZE];
 
 	mu_addr_to_text(text, addr);
-	fprintf(f, LABEL "%s\n", label, text);
+	if (names != NULL && names->addr(names->ctx, addr, name, sizeof(name)))
+		fprintf(f, LABEL "%s (%s)\n", label, text, name);
+	else
+		fprintf(f, LABEL "%s\n", label, text);
 }
 
 static void
@@ -209,7 +297,8 @@ field_local(FILE *f, const char *label, int64_t t, const struct mu_fields *field
 
 /* One value (or list item) of field fd at p on a line of its own. */
 static void
-field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t *p)
+field_value(FILE *f, const struct mu_cli_names *names, const char *label,
+            const struct mu_field *fd, const uint8_t *p)
 {
 	char id[MU_ID_TEXT_SIZE];
 
@@ -239,11 +328,11 @@ field_value(FILE *f, const char *label, const struct mu_field *fd, const uint8_t
 			mu_id_to_text(id, p);
 			fprintf(f, LABEL "%s\n", label, id);
 		} else {
-			field_key(f, label, p);
+			field_key(f, names, label, p);
 		}
 		break;
 	case MU_FT_ADDR:
-		field_addr(f, label, (const struct mu_addr *)p);
+		field_addr(f, names, label, (const struct mu_addr *)p);
 		break;
 	default:
 		break;
@@ -264,7 +353,7 @@ field_joined(FILE *f, const char *label, const struct mu_str *v, size_t n)
 
 /* The content, line by line as the kind's show table says (kind.h). */
 static void
-show_content(FILE *f, const struct mu_record *rec)
+show_content(FILE *f, const struct mu_cli_names *names, const struct mu_record *rec)
 {
 	const struct mu_kind_def *def = mu_kind_def(rec->kind);
 	const struct mu_show *sh;
@@ -302,7 +391,7 @@ show_content(FILE *f, const struct mu_record *rec)
 			break;
 		default:
 			for (j = 0; j < n; j++)
-				field_value(f, sh->label, fd,
+				field_value(f, names, sh->label, fd,
 				            p + j * mu_field_stride(fd));
 			break;
 		}
@@ -310,7 +399,8 @@ show_content(FILE *f, const struct mu_record *rec)
 }
 
 void
-mu_cli_print_record(FILE *f, const struct mu_record *rec)
+mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
+                    const struct mu_record *rec)
 {
 	char id[MU_ID_TEXT_SIZE], iso[MU_CLI_ISO_SIZE];
 	struct mu_addr addr;
@@ -319,15 +409,15 @@ mu_cli_print_record(FILE *f, const struct mu_record *rec)
 	fprintf(f, LABEL "%s\n", "id:", id);
 	if (mu_kind_replaceable(rec->kind)) {
 		mu_rec_addr(rec, &addr);
-		field_addr(f, "address:", &addr);
+		field_addr(f, NULL, "address:", &addr); /* its own title follows */
 	}
 	fprintf(f, LABEL "%s\n", "kind:", mu_kind_name(rec->kind));
-	field_key(f, "group:", rec->group);
+	field_key(f, names, "group:", rec->group);
 	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0)
-		field_key(f, "signer:", rec->signer);
+		field_key(f, names, "signer:", rec->signer);
 	mu_cli_when_iso(iso, rec->created_at);
 	fprintf(f, LABEL "%s\n", "created_at:", iso);
 	if (mu_kind_replaceable(rec->kind))
 		fprintf(f, LABEL "%u\n", "rev:", (unsigned)rec->rev);
-	show_content(f, rec);
+	show_content(f, names, rec);
 }

@@ -4,12 +4,14 @@
  * Every command that writes goes through mu_cli_publish(), so that every
  * record is built, checked, stored and reported the same way.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "cli.h"
+#include "json_out.h"
 
 void
 mu_cli_random_d(char out[MU_CLI_D_SIZE])
@@ -55,6 +57,32 @@ check_clock(struct mu_cli *cli, const char *what)
 	                   what, how, n, n == 1 ? "" : "s");
 }
 
+/*
+ * A record the protocol refused, said in the person's terms (fields.c);
+ * with --json, also as {"error", "rule", "field", "detail"} on stdout, the
+ * rule and the field path as docs/PROTOCOL.md names them, for developers.
+ */
+static int
+refused(const struct mu_record *rec, const char *what, const struct mu_why *why, int rc)
+{
+	char said[MU_WHY_MAX + 128], field[96];
+	json_t *o;
+
+	if (why->text[0] == '\0')
+		snprintf(said, sizeof(said), "%s", mu_strerror(rc));
+	else
+		mu_cli_why_say(said, sizeof(said), rec, why);
+	rc = mu_cli_fail(rc, "cannot %s: %s", what, said);
+	if (!mu_cli_json())
+		return rc;
+	mu_cli_why_field(rec, why, field, sizeof(field));
+	o = json_pack("{s:s, s:s%, s:s, s:s}", "error", said, "rule", why->text,
+	              why->text[0] != '\0' ? why->rule_len : 0, "field", field,
+	              "detail", mu_why_detail(why));
+	mu_cli_json_out(o);
+	return rc;
+}
+
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
@@ -83,7 +111,7 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	rc = mu_rec_build_parsed(rec, cli->home->secret, cli->now, &buf, &len, &built,
 	                         &why);
 	if (rc != 0) {
-		rc = mu_cli_fail(rc, "cannot %s: %s", what, mu_why_or(&why, rc));
+		rc = refused(rec, what, &why, rc);
 		goto out;
 	}
 	one[0] = &built;
@@ -134,6 +162,9 @@ mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what)
 	rc = mu_cli_store_new(cli, rec, what, text);
 	if (rc != 0)
 		return rc;
+	if (mu_cli_json())
+		return mu_cli_json_out(json_pack(
+		    "{s:s}", mu_kind_replaceable(rec->kind) ? "address" : "id", text));
 	printf("%s\n", text);
 	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
 }
@@ -160,7 +191,7 @@ mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 		mu_addr_to_text(text, &addr);
 		return mu_cli_fail(
 		    MU_EINVAL,
-		    "rev-range: %s has reached the highest revision and "
+		    "%s has reached the highest revision and "
 		    "cannot be edited again; publish a new record instead",
 		    text);
 	}

@@ -63,7 +63,7 @@ struct mu_cal_stream {
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
-	char *name;
+	char *name, *page_base;
 	struct mu_store_ev_pos pos;
 	bool started, done;
 	struct mu_outside outside; /* read at the open */
@@ -76,7 +76,16 @@ mu_cal_filter_all(struct mu_cal_filter *f)
 	f->to = MU_TIME_MAX + 1;
 	f->group = NULL;
 	f->cause = NULL;
+	f->page_base = NULL;
 	f->outside = NULL;
+}
+
+int64_t
+mu_cal_end(const struct mu_event *ev)
+{
+	if (ev->has_end)
+		return ev->end;
+	return ev->start + (ev->all_day ? 86400 : MU_CAL_DEFAULT_LENGTH);
 }
 
 static bool
@@ -312,7 +321,7 @@ write_location(struct cal *c, struct mu_ical *w, const struct mu_location *loc)
 }
 
 /* DTSTART and DTEND: dates for all-day events (DTEND is the day after the
- * last, as in the record), UTC times otherwise. */
+ * last, as in the record), UTC times otherwise; always a DTEND. */
 static void
 write_times(struct mu_ical *w, const struct mu_event *ev)
 {
@@ -323,13 +332,36 @@ write_times(struct mu_ical *w, const struct mu_event *ev)
 		mu_ical_end(w);
 		mu_ical_begin(w, "DTEND");
 		mu_ical_param(w, "VALUE", "DATE", 4);
-		mu_ical_date(w, ev->has_end ? ev->end : ev->start + 86400);
+		mu_ical_date(w, mu_cal_end(ev));
 		mu_ical_end(w);
 		return;
 	}
 	mu_ical_prop_utc(w, "DTSTART", ev->start);
-	if (ev->has_end)
-		mu_ical_prop_utc(w, "DTEND", ev->end);
+	mu_ical_prop_utc(w, "DTEND", mu_cal_end(ev));
+}
+
+/* URL: the event's page when the node knows where its pages are, else
+ * the first online link (RFC 5545 allows one URL). */
+static void
+write_url(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
+{
+	const struct mu_event *ev = &rec->c.event;
+	char addr[MU_ADDR_TEXT_SIZE];
+	struct mu_addr a;
+
+	if (c->f->page_base != NULL) {
+		mu_rec_addr(rec, &a);
+		mu_addr_to_text(addr, &a);
+		mu_ical_begin(w, "URL");
+		mu_ical_raw(w, c->f->page_base, strlen(c->f->page_base));
+		mu_ical_raw(w, "/events/", 8);
+		mu_ical_raw(w, addr, strlen(addr));
+		mu_ical_end(w);
+	} else if (ev->nonline > 0) {
+		mu_ical_begin(w, "URL");
+		mu_ical_raw(w, ev->online[0].ptr, ev->online[0].len);
+		mu_ical_end(w);
+	}
 }
 
 static int
@@ -362,11 +394,7 @@ write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 		return rc;
 	if (ev->location.set && (rc = write_location(c, w, &ev->location)) != 0)
 		return rc;
-	if (ev->nonline > 0) {
-		mu_ical_begin(w, "URL");
-		mu_ical_raw(w, ev->online[0].ptr, ev->online[0].len);
-		mu_ical_end(w);
-	}
+	write_url(c, w, rec);
 	for (i = 0; i < ev->nonline; i++) {
 		mu_ical_begin(w, "CONFERENCE");
 		mu_ical_param(w, "VALUE", "URI", 3);
@@ -425,6 +453,13 @@ mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const cha
 		return MU_ENOMEM;
 	}
 	s->f = *f;
+	if (f->page_base != NULL) {
+		if ((s->page_base = strdup(f->page_base)) == NULL) {
+			mu_cal_stream_free(s);
+			return MU_ENOMEM;
+		}
+		s->f.page_base = s->page_base;
+	}
 	if (f->group != NULL) {
 		memcpy(s->group, f->group, MU_KEY_BYTES);
 		s->f.group = s->group;
@@ -517,6 +552,7 @@ mu_cal_stream_free(struct mu_cal_stream *s)
 	mu_buf_free(&s->c.scratch);
 	mu_outside_free(&s->outside);
 	free(s->name);
+	free(s->page_base);
 	free(s);
 }
 
@@ -533,5 +569,67 @@ mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
 	while (rc == 0 && !done)
 		rc = mu_cal_stream_next(s, CAL_CLI_SLICE, out, &done, why);
 	mu_cal_stream_free(s);
+	return rc;
+}
+
+/* Visitor of mu_cal_event_ics(): keeps the one event. */
+static int
+collect_one(void *ctx, const struct mu_record *rec)
+{
+	struct cal *c = ctx;
+
+	c->want = 1;
+	c->seen_max = 0;
+	return collect(c, rec) < 0 ? c->err : 0;
+}
+
+int
+mu_cal_event_ics(struct mu_store *st, const struct mu_addr *addr, const char *page_base,
+                 struct mu_buf *out, struct mu_why *why)
+{
+	struct mu_cal_filter f;
+	struct cal c;
+	struct mu_ical w;
+	const struct mu_str *title;
+	char *name = NULL;
+	int rc;
+
+	mu_cal_filter_all(&f);
+	f.page_base = page_base;
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.f = &f;
+	rc = mu_store_get_addr(st, addr, collect_one, &c);
+	if (rc == MU_ENOTFOUND || (rc == 0 && c.nev == 0)) {
+		rc = MU_ENOTFOUND;
+		goto out;
+	}
+	if (rc != 0 || c.err != 0) {
+		rc = c.err != 0 ? c.err : rc;
+		rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+		             "reading the event: %s", mu_strerror(rc));
+		goto out;
+	}
+	title = &c.ev[0].rec.c.event.title;
+	if ((name = strndup(title->ptr, title->len)) == NULL) {
+		rc = mu_fail(why, MU_ENOMEM, "writing the event: out of memory");
+		goto out;
+	}
+	mu_ical_init(&w, out);
+	write_header(&w, name);
+	rc = w.err;
+	if (rc == 0)
+		rc = write_event(&c, &w, &c.ev[0].rec);
+	if (rc == 0)
+		rc = mu_ical_prop_raw(&w, "END", "VCALENDAR");
+	mu_ical_finish(&w);
+	if (rc != 0)
+		rc = mu_fail(why, MU_ENOMEM, "writing the event: out of memory");
+out:
+	free(name);
+	drop_events(&c);
+	free(c.ev);
+	free(c.names);
+	mu_buf_free(&c.scratch);
 	return rc;
 }

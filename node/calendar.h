@@ -21,14 +21,26 @@
 #include "../storage/local.h"
 #include "../storage/store.h"
 
+/* How long a timed event without an end lasts in the feeds and on the
+ * pages: calendar apps show an event without DTEND as lasting no time. */
+#define MU_CAL_DEFAULT_LENGTH (2 * 3600)
+
 struct mu_cal_filter {
 	int64_t from, to;            /* events overlapping [from, to) */
 	const uint8_t *group;        /* published or hosted by this group; NULL: any */
 	const struct mu_addr *cause; /* of this cause; NULL: any */
+	/* Not a filter but where the event pages are (`serve --public-url`,
+	 * no trailing '/'): each VEVENT gets URL:<page_base>/events/ADDR.
+	 * NULL: none known. */
+	const char *page_base;
 	/* Not of these groups, outside the scope and so no longer current
 	 * (storage/local.h); NULL: any. A feed always leaves them out. */
 	const struct mu_outside *outside;
 };
+
+/* The end of event ev as the feeds and pages show it: its end, else a
+ * day after an all-day start, else MU_CAL_DEFAULT_LENGTH after start. */
+int64_t mu_cal_end(const struct mu_event *ev);
 
 /* A filter that lets every stored event through. */
 void mu_cal_filter_all(struct mu_cal_filter *f);
@@ -65,5 +77,14 @@ void mu_cal_stream_free(struct mu_cal_stream *s);
  */
 int mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
                struct mu_buf *out, struct mu_why *why);
+
+/*
+ * Appends a VCALENDAR holding only the event at addr to out, named after
+ * its title ("add to my calendar"); page_base as in the filter (NULL:
+ * none). Returns 0, MU_ENOTFOUND when no such event is stored, or
+ * MU_ENOMEM / MU_EIO with why.
+ */
+int mu_cal_event_ics(struct mu_store *st, const struct mu_addr *addr,
+                     const char *page_base, struct mu_buf *out, struct mu_why *why);
 
 #endif

@@ -81,6 +81,10 @@ struct mu_node_opts {
 	const char *listen; /* HOST:PORT to accept on; NULL: no listening */
 	const char *http;   /* HOST:PORT to serve HTTP on; NULL: no HTTP
 	                       (mu_node_serve only) */
+	/* Where the HTTP pages are reached from outside (`serve --public-url`):
+	 * http:// or https://, no trailing '/'; for links in the feeds and the
+	 * pages. NULL: the request's Host. */
+	const char *public_url;
 	const char *announce[MU_NODE_ANNOUNCE_MAX]; /* HOST:PORT others can dial */
 	size_t nannounce;
 	const char *network;         /* network name bound in the handshake */

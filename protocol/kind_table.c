@@ -295,7 +295,7 @@ static const struct mu_show event_show[] = {
     {"tz:", "tz", MU_SHOW_VALUE},
     {"all_day:", "all_day", MU_SHOW_VALUE},
     {"where:", "location.name", MU_SHOW_VALUE},
-    {"address:", "location.address", MU_SHOW_VALUE},
+    {"street:", "location.address", MU_SHOW_VALUE},
     {"geo:", "location.lat", MU_SHOW_PAIR},
     {"online:", "online", MU_SHOW_VALUE},
     {"cause:", "cause", MU_SHOW_VALUE},

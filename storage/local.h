@@ -11,6 +11,7 @@
  *   follows  group key -> ""                 groups followed by hand
  *   outside  group key -> since (8)          held groups outside the scope
  *   blocks   group key -> blocked_at (8)     groups blocked by hand
+ *   meta     "tz" -> zone name               the node's default time zone
  *
  * Ownership as in store.h: values passed to callbacks are valid during the
  * call only.
@@ -95,6 +96,20 @@ typedef int (*mu_store_key_fn)(void *ctx, const uint8_t key[MU_KEY_BYTES]);
 
 int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
 
+/* --- settings -------------------------------------------------------------- */
+
+/* The node's default time zone: an IANA name such as "Europe/Berlin", at
+ * most 64 bytes (rule tz), and its NUL. */
+#define MU_STORE_ZONE_SIZE 65
+
+/* Reads the node's zone into out: 0, MU_ENOTFOUND when none was set (out is
+ * then ""), MU_ECORRUPT when the stored value is not a name. The store only
+ * keeps the name: whether the zone exists is the caller's to check. */
+int mu_store_zone_get(struct mu_store *st, char out[MU_STORE_ZONE_SIZE]);
+
+/* Sets it; MU_EINVAL for an empty name or one of 65 bytes or more. */
+int mu_store_zone_set(struct mu_store *st, const char *zone);
+
 /* --- scope ------------------------------------------------------------------- */
 
 /*
@@ -106,6 +121,11 @@ int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
  */
 int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
                    struct mu_scope *out);
+
+/* The same, and (paths not NULL) how each group was reached, for labels
+ * such as "ally of Harbour". */
+int mu_store_scope_paths(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+                         struct mu_scope *out, struct mu_scope_paths *paths);
 
 /*
  * The exceptions to the scope (docs/PROTOCOL.md 10.3), so that a proposal

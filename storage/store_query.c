@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../protocol/scope.h"
 #include "store_keys.h"
 
 /* How long an all-day event without an end lasts. Like every event it
@@ -435,10 +436,24 @@ proposed(const struct mu_record *rec)
 	return rec != NULL && rec->c.alliance.status == MU_ALLIANCE_PROPOSED;
 }
 
-/* store.h's table; a lone ended record of theirs also reads as ended. */
-static enum mu_alliance_state
-alliance_state(const struct mu_record *ours, const struct mu_record *theirs)
+static int
+status_of(const struct mu_record *rec)
 {
+	return rec != NULL ? (int)rec->c.alliance.status : 0;
+}
+
+/* store.h's table, with the record that ended the alliance, if one did. */
+static enum mu_alliance_state
+alliance_state(const struct mu_record *ours, const struct mu_record *theirs,
+               const struct mu_record **ended)
+{
+	enum mu_ended_by by = mu_alliance_ender(
+	    status_of(ours), ours != NULL ? ours->created_at : 0, status_of(theirs),
+	    theirs != NULL ? theirs->created_at : 0);
+
+	*ended = by == MU_ENDED_BY_A ? ours : by == MU_ENDED_BY_B ? theirs : NULL;
+	if (*ended != NULL)
+		return MU_ALLY_ENDED;
 	if (proposed(ours))
 		return proposed(theirs) ? MU_ALLY_MUTUAL : MU_ALLY_BY_US;
 	return proposed(theirs) ? MU_ALLY_TO_US : MU_ALLY_ENDED;
@@ -522,7 +537,7 @@ mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 		       view.ours != NULL ? view.ours->c.alliance.with
 		                         : view.theirs->group,
 		       MU_KEY_BYTES);
-		view.state = alliance_state(view.ours, view.theirs);
+		view.state = alliance_state(view.ours, view.theirs, &view.ended);
 		err = fn(ctx, &view);
 	}
 out:

@@ -151,11 +151,16 @@ enum { MU_HTTP_NO_ALLIANCE = 0 }; /* else an enum mu_alliance_state */
 
 struct mu_http_group {
 	uint8_t key[MU_KEY_BYTES];
-	char *name;          /* from its profile, malloc()ed; NULL: none stored */
-	bool us, in_scope;   /* our group; a group this node syncs */
-	int alliance;        /* its alliance state with us */
-	int64_t last_seen;   /* last handshake with a node proving it; 0 never */
-	int64_t last_record; /* created_at of its newest stored record; 0 none */
+	char *name;                /* from its profile, malloc()ed; NULL: none stored */
+	bool us, in_scope;         /* our group; a group this node syncs */
+	int alliance;              /* its alliance state with us */
+	bool ended_by_us;          /* alliance ended: by our record, else theirs */
+	int64_t ended_at;          /* when it ended (created_at of the end); 0: not */
+	int hops;                  /* its step in the scope's walk (10.3); -1: none */
+	uint8_t via[MU_KEY_BYTES]; /* hops >= 2: the ally of ours' ally... that
+	                              named it (mu_store_scope_paths()) */
+	int64_t last_seen;         /* last handshake with a node proving it; 0 never */
+	int64_t last_record;       /* created_at of its newest stored record; 0 none */
 };
 
 struct mu_http_groups {
@@ -200,6 +205,8 @@ struct mu_http_pair {
 	uint8_t a[MU_KEY_BYTES], b[MU_KEY_BYTES]; /* a < b */
 	int a_status, b_status; /* enum mu_alliance_status of each side's
 	                           record naming the other; 0: none */
+	int64_t a_at, b_at;     /* those records' created_at */
+	enum mu_ended_by ended; /* which side ended the alliance, if one did */
 	json_t *records;        /* array of those records as JSON */
 };
 
@@ -213,7 +220,8 @@ struct mu_http_pairs {
 int mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p);
 void mu_http_pairs_free(struct mu_http_pairs *p);
 
-/* "mutual" (both proposed), "proposed" (one side), or "ended". */
+/* "mutual" (both proposed), "proposed" (one side), or "ended" (p->ended
+ * says by whom; mu_alliance_ender()). */
 const char *mu_http_pair_state(const struct mu_http_pair *p);
 
 /* --- the routes (http_api.c, http_feed.c, http_pages.c, http_assets.c) --- */

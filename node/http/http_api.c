@@ -270,14 +270,24 @@ api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 			break;
 		state = mu_http_alliance_name(e->alliance);
 		if (json_array_append_new(
-		        arr, json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o}",
-		                       "key", mu_node_json_key(e->key), "name",
-		                       name_or_null(e->name), "us", e->us, "in_scope",
-		                       e->in_scope, "alliance",
-		                       state != NULL ? json_string(state) : json_null(),
-		                       "last_seen", time_or_null(e->last_seen),
-		                       "last_record", time_or_null(e->last_record),
-		                       "profile", prof)) != 0)
+		        arr,
+		        json_pack(
+		            "{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
+		            "s:o}",
+		            "via",
+		            e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
+		            "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
+		            "key", mu_node_json_key(e->key), "name",
+		            name_or_null(e->name), "us", e->us, "in_scope", e->in_scope,
+		            "alliance",
+		            state != NULL ? json_string(state) : json_null(),
+		            "ended_by",
+		            e->ended_at == 0 ? json_null()
+		            : e->ended_by_us ? mu_node_json_key(rq->node->home->group)
+		                             : mu_node_json_key(e->key),
+		            "ended_at", time_or_null(e->ended_at), "last_seen",
+		            time_or_null(e->last_seen), "last_record",
+		            time_or_null(e->last_record), "profile", prof)) != 0)
 			rc = MU_ENOMEM;
 	}
 	mu_http_groups_free(&g);
@@ -311,10 +321,19 @@ api_alliances(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		if (by != NULL && e->b_status == MU_ALLIANCE_PROPOSED)
 			json_array_append_new(by, mu_node_json_key(e->b));
 		if (json_array_append_new(
-		        arr, json_pack("{s:[o,o], s:s, s:o, s:O}", "groups",
-		                       mu_node_json_key(e->a), mu_node_json_key(e->b),
-		                       "state", mu_http_pair_state(e), "proposed_by",
-		                       by, "records", e->records)) != 0)
+		        arr,
+		        json_pack("{s:[o,o], s:s, s:o, s:o, s:o, s:O}", "groups",
+		                  mu_node_json_key(e->a), mu_node_json_key(e->b),
+		                  "state", mu_http_pair_state(e), "proposed_by", by,
+		                  "ended_by",
+		                  e->ended == MU_ENDED_NOT    ? json_null()
+		                  : e->ended == MU_ENDED_BY_A ? mu_node_json_key(e->a)
+		                                              : mu_node_json_key(e->b),
+		                  "ended_at",
+		                  time_or_null(e->ended == MU_ENDED_NOT    ? 0
+		                               : e->ended == MU_ENDED_BY_A ? e->a_at
+		                                                           : e->b_at),
+		                  "records", e->records)) != 0)
 			rc = MU_ENOMEM;
 	}
 	mu_http_pairs_free(&p);

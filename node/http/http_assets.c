@@ -3,8 +3,9 @@
  * the binary: no build step, and no file to lose next to it.
  *
  * The script only improves what the HTML already says: it shows the UTC
- * times of <time data-local> in the reader's zone, and regroups the
- * calendar's days by the reader's dates. It reads nothing but the
+ * times of <time data-local> in the reader's zone, names that zone where
+ * the page says UTC (.zone), and regroups the calendar's days by the
+ * reader's dates. It reads nothing but the
  * datetime attributes the server wrote, and writes text with textContent.
  */
 #include <string.h>
@@ -26,6 +27,14 @@ static const char style[] =
     ".lead{color:var(--mute)}\n"
     ".subscribe{background:#eef3fd;padding:.6rem .8rem;border-radius:.4rem;"
     "overflow-wrap:anywhere}\n"
+    /* Long links (a feed's, a share link) break anywhere, also where
+     * overflow-wrap:anywhere is not known. */
+    ".subscribe a,a.share{word-break:break-all}\n"
+    ".zone{color:var(--mute);font-size:.85em}\n"
+    ".actions a.ics{display:inline-block;padding:.3rem .7rem;border-radius:"
+    ".3rem;background:#0b57d0;color:#fff;text-decoration:none}\n"
+    "p.share{overflow-wrap:anywhere}\n"
+    "details.record{color:var(--mute);font-size:.85rem;margin-top:1.5rem}\n"
     "ul.events,ul.causes,ul.alliances{list-style:none;padding:0;margin:0}\n"
     "li.event{padding:.6rem 0;border-bottom:1px solid var(--line);"
     "overflow-wrap:anywhere}\n"
@@ -58,6 +67,13 @@ static const char script[] =
     "    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + "
     "two(d.getDate());\n"
     "  };\n"
+    "  var zone = '';\n"
+    "  try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ''; "
+    "}\n"
+    "  catch (e) { zone = ''; }\n"
+    "  var weekday = function (d) {\n"
+    "    return d.toLocaleDateString(undefined, {weekday: 'short'});\n"
+    "  };\n"
     "  var dayName = function (d) {\n"
     "    return d.toLocaleDateString(undefined, {weekday: 'long', year: "
     "'numeric', month: 'long', day: 'numeric'});\n"
@@ -71,8 +87,12 @@ static const char script[] =
     "    var prev = t.previousElementSibling;\n"
     "    var same = prev && prev.matches('time[data-local]') &&\n"
     "      day(new Date(prev.getAttribute('datetime'))) === day(d);\n"
-    "    t.textContent = same ? clock : day(d) + ' ' + clock;\n"
+    "    t.textContent = same ? clock : weekday(d) + ' ' + day(d) + ' ' + "
+    "clock;\n"
     "    t.title = d.toString();\n"
+    "  });\n"
+    "  document.querySelectorAll('.zone').forEach(function (z) {\n"
+    "    z.textContent = zone || 'your time zone';\n"
     "  });\n"
     "  /* The server groups the calendar by UTC date; move each event under\n"
     "     its date in the reader's zone. */\n"

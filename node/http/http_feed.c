@@ -1,7 +1,8 @@
 /*
  * http_feed.c - the iCalendar feeds (docs/API.md, "iCalendar feeds"):
- * /calendar.ics, /groups/KEY/calendar.ics and /causes/ADDR/calendar.ics.
- * node/calendar.c writes them, as it does for `muster event list --ics`.
+ * /calendar.ics, /groups/KEY/calendar.ics and /causes/ADDR/calendar.ics,
+ * and one event's calendar, /events/ADDR/calendar.ics. node/calendar.c
+ * writes them, as it does for `muster event list --ics`.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -115,6 +116,27 @@ feed_etag(const struct mu_http_req *rq, char etag[MU_HTTP_ETAG_SIZE])
 	return 0;
 }
 
+/* One event as a calendar of its own, for "add to my calendar". */
+static int
+event_feed(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *text)
+{
+	struct mu_addr addr;
+	char d[MU_D_MAX + 1];
+	int rc;
+
+	if (mu_http_addr(text, "the event", MU_KIND_EVENT, &addr, d, rp))
+		return 0;
+	rc = mu_cal_event_ics(rq->node->store, &addr, rq->node->opts.public_url,
+	                      &rp->body, NULL);
+	if (rc == MU_ENOTFOUND)
+		return mu_http_fail(rp, 404, "no event %s is stored here", text);
+	if (rc != 0)
+		return rc;
+	rp->status = 200;
+	rp->type = CAL_TYPE;
+	return 0;
+}
+
 int
 mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
@@ -134,6 +156,7 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	if ((rc = feed_etag(rq, rp->etag)) != 0)
 		return rc;
 	mu_cal_filter_all(&f);
+	f.page_base = rq->node->opts.public_url;
 	if (n == 0) {
 		if ((rc = group_title(rq, rq->node->home->group, &t)) != 0)
 			return rc;
@@ -155,6 +178,10 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 			return rc;
 		f.group = key;
 		return write_feed(rq, rp, &f, t.text);
+	}
+	if (strncmp(p, "/events/", 8) == 0 && n - 8 < sizeof(part)) {
+		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);
+		return event_feed(rq, rp, part);
 	}
 	if (strncmp(p, "/causes/", 8) == 0 && n - 8 < sizeof(part)) {
 		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);

@@ -103,6 +103,11 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	else
 		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+	if (g != NULL && g->hops >= 2) {
+		ok(pg, mu_html_raw(pg->b, " <span class=\"via\">(ally of "));
+		group_link(pg, g->via);
+		ok(pg, mu_html_raw(pg->b, ")</span>"));
+	}
 }
 
 static void
@@ -118,33 +123,82 @@ cause_link(struct page *pg, const struct mu_addr *addr)
 	ok(pg, mu_html_raw(pg->b, "</a>"));
 }
 
-/* <time> for an instant (converted by the script) or for a date. */
-static void
-time_tag(struct page *pg, int64_t t, bool date_only)
-{
-	char iso[MU_NODE_ISO_SIZE];
+static const char *const weekdays[] = {"Thursday", "Friday",  "Saturday", "Sunday",
+                                       "Monday",   "Tuesday", "Wednesday"};
+static const char *const months[] = {"January",   "February", "March",    "April",
+                                     "May",       "June",     "July",     "August",
+                                     "September", "October",  "November", "December"};
 
-	mu_node_time_iso(iso, t);
-	if (date_only)
-		ok(pg, mu_html_fmt(pg->b, "<time datetime=\"%.10s\">%.10s</time>", iso,
-		                   iso));
-	else
-		ok(pg, mu_html_fmt(pg->b,
-		                   "<time datetime=\"%s\" data-local>%.10s %.5s "
-		                   "UTC</time>",
-		                   iso, iso, iso + 11));
+/* The day of t (UTC), counted from 1970-01-01, a Thursday. */
+static int64_t
+day_of(int64_t t)
+{
+	return t >= 0 ? t / 86400 : (t - 86399) / 86400;
 }
 
+static const char *
+weekday(int64_t day)
+{
+	return weekdays[((day % 7) + 7) % 7];
+}
+
+/* <time> for an instant (the script shows it in the reader's zone) or for
+ * a date, each with its weekday; clock_only: the time of day alone. */
+static void
+time_tag(struct page *pg, int64_t t, bool date_only, bool clock_only)
+{
+	char iso[MU_NODE_ISO_SIZE];
+	const char *wd = weekday(day_of(t));
+
+	mu_node_time_iso(iso, t);
+	if (clock_only)
+		ok(pg,
+		   mu_html_fmt(pg->b, "<time datetime=\"%s\" data-local>%.5s</time>",
+		               iso, iso + 11));
+	else if (date_only)
+		ok(pg, mu_html_fmt(pg->b, "<time datetime=\"%.10s\">%.3s %.10s</time>",
+		                   iso, wd, iso));
+	else
+		ok(pg, mu_html_fmt(pg->b,
+		                   "<time datetime=\"%s\" data-local>%.3s %.10s "
+		                   "%.5s</time>",
+		                   iso, wd, iso, iso + 11));
+}
+
+/* The zone times are written in; the script names the reader's. */
+static void
+zone_tag(struct page *pg)
+{
+	ok(pg, mu_html_raw(pg->b, " <span class=\"zone\">UTC</span>"));
+}
+
+/* Start and end; a timed event without an end is shown with the end the
+ * feeds give it (mu_cal_end()), then the zone the times are in. */
 static void
 when(struct page *pg, const struct mu_event *e)
 {
-	time_tag(pg, e->start, e->all_day);
-	if (e->has_end && e->end != e->start &&
-	    !(e->all_day && e->end - e->start <= 86400)) {
+	int64_t end = mu_cal_end(e);
+
+	time_tag(pg, e->start, e->all_day, false);
+	if (end != e->start && !(e->all_day && end - e->start <= 86400)) {
 		ok(pg, mu_html_raw(pg->b, " – "));
 		/* An all-day end is exclusive: the last day is the one before. */
-		time_tag(pg, e->all_day ? e->end - 86400 : e->end, e->all_day);
+		time_tag(pg, e->all_day ? end - 86400 : end, e->all_day,
+		         !e->all_day && day_of(end) == day_of(e->start));
 	}
+	if (!e->all_day)
+		zone_tag(pg);
+}
+
+/* A badge for what is not the usual: tentative and cancelled events. */
+static void
+status_badge(struct page *pg, const struct mu_event *e)
+{
+	if (e->status == MU_EVENT_CONFIRMED)
+		return;
+	ok(pg, mu_html_fmt(pg->b, " <span class=\"status %s\">%s</span>",
+	                   mu_event_status_name(e->status),
+	                   mu_event_status_name(e->status)));
 }
 
 /* The publishing group, then the other hosts. */
@@ -184,17 +238,11 @@ place(struct page *pg, const struct mu_event *e)
 	}
 }
 
-static const char *const weekdays[] = {"Thursday", "Friday",  "Saturday", "Sunday",
-                                       "Monday",   "Tuesday", "Wednesday"};
-static const char *const months[] = {"January",   "February", "March",    "April",
-                                     "May",       "June",     "July",     "August",
-                                     "September", "October",  "November", "December"};
-
 /* Opens the list of the day of t (UTC) when it is not the open one. */
 static void
 day_heading(struct page *pg, int64_t t)
 {
-	int64_t day = t >= 0 ? t / 86400 : (t - 86399) / 86400, y;
+	int64_t day = day_of(t), y;
 	unsigned m, d;
 
 	if (day == pg->day)
@@ -207,8 +255,8 @@ day_heading(struct page *pg, int64_t t)
 	                   "<section class=\"day\"><h2><time datetime=\"%04lld-%02u-"
 	                   "%02u\" data-day>%s %u %s %lld</time></h2>\n<ul "
 	                   "class=\"events\">\n",
-	                   (long long)y, m, d, weekdays[((day % 7) + 7) % 7], d,
-	                   months[m - 1], (long long)y));
+	                   (long long)y, m, d, weekday(day), d, months[m - 1],
+	                   (long long)y));
 }
 
 /* One event of a list. */
@@ -233,9 +281,8 @@ event_item(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_fmt(pg->b, "<li class=\"event%s\"><div class=\"when\">",
 	                   cancelled ? " cancelled" : ""));
 	when(pg, e);
-	ok(pg, mu_html_fmt(pg->b, " <span class=\"status %s\">%s</span></div>",
-	                   mu_event_status_name(e->status),
-	                   mu_event_status_name(e->status)));
+	status_badge(pg, e);
+	ok(pg, mu_html_raw(pg->b, "</div>"));
 	ok(pg, mu_html_fmt(pg->b, "<a class=\"title\" href=\"/events/%s\">", addr));
 	ok(pg, mu_html_text(pg->b, e->title.ptr, e->title.len));
 	ok(pg, mu_html_raw(pg->b, "</a><div class=\"hosts\">By "));
@@ -280,25 +327,48 @@ event_list(struct page *pg, bool by_day, const char *none)
 		                   MU_HTTP_LIST_MAX));
 }
 
+/* Where readers reach this server, escaped, no trailing '/': the public
+ * URL when one is set (`serve --public-url`), else http:// and the Host
+ * the request named. With_scheme false leaves out "http://" or "https://". */
+static void
+base_url(struct page *pg, bool with_scheme)
+{
+	const char *pub = pg->rq->node->opts.public_url;
+
+	if (pub != NULL) {
+		ok(pg, mu_html_str(pg->b, with_scheme ? pub : strstr(pub, "//") + 2));
+		return;
+	}
+	if (with_scheme)
+		ok(pg, mu_html_raw(pg->b, "http://"));
+	ok(pg, mu_html_str(pg->b, pg->rq->host));
+}
+
+/* A link to path on this server, its absolute URL as its text. path is
+ * trusted (a key's or an address's text form). */
+static void
+own_link(struct page *pg, const char *cls, const char *path)
+{
+	ok(pg, mu_html_fmt(pg->b, "<a class=\"%s\" href=\"", cls));
+	base_url(pg, true);
+	ok(pg, mu_html_str(pg->b, path));
+	ok(pg, mu_html_raw(pg->b, "\">"));
+	base_url(pg, true);
+	ok(pg, mu_html_str(pg->b, path));
+	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
 /* The links that subscribe to a feed: webcal:// opens the calendar app of
- * a phone; the http:// one can be pasted into any calendar. */
+ * a phone; the http(s):// one can be pasted into any calendar. */
 static void
 subscribe(struct page *pg, const char *feed)
 {
-	const char *host = pg->rq->host;
-
 	ok(pg, mu_html_raw(pg->b, "<p class=\"subscribe\">Subscribe: <a "
 	                          "class=\"webcal\" href=\"webcal://"));
-	ok(pg, mu_html_str(pg->b, host));
-	ok(pg, mu_html_fmt(pg->b,
-	                   "%s\">in your calendar app</a> · <a "
-	                   "class=\"feed\" href=\"",
-	                   feed));
-	ok(pg, mu_html_raw(pg->b, "http://"));
-	ok(pg, mu_html_str(pg->b, host));
-	ok(pg, mu_html_fmt(pg->b, "%s\">http://", feed));
-	ok(pg, mu_html_str(pg->b, host));
-	ok(pg, mu_html_fmt(pg->b, "%s</a></p>\n", feed));
+	base_url(pg, false);
+	ok(pg, mu_html_fmt(pg->b, "%s\">in your calendar app</a> · ", feed));
+	own_link(pg, "feed", feed);
+	ok(pg, mu_html_raw(pg->b, "</p>\n"));
 }
 
 static void
@@ -382,11 +452,12 @@ event_page(void *ctx, const struct mu_record *rec)
 	struct page *pg = ctx;
 	const struct mu_event *e = &rec->c.event;
 	const struct mu_location *l = &e->location;
-	char addr[MU_ADDR_TEXT_SIZE];
+	char addr[MU_ADDR_TEXT_SIZE], path[MU_ADDR_TEXT_SIZE + 8];
 	struct mu_addr a;
 
 	mu_rec_addr(rec, &a);
 	mu_addr_to_text(addr, &a);
+	snprintf(path, sizeof(path), "/events/%s", addr);
 	head(pg, e->title.ptr, e->title.len);
 	ok(pg, mu_html_fmt(pg->b, "<article class=\"event%s\">\n<h1 class=\"title\">",
 	                   e->status == MU_EVENT_CANCELLED ? " cancelled" : ""));
@@ -399,11 +470,13 @@ event_page(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_text(pg->b, e->tz.ptr, e->tz.len));
 		ok(pg, mu_html_raw(pg->b, ")"));
 	}
-	ok(pg, mu_html_fmt(pg->b,
-	                   "</dd>\n<dt>Status</dt><dd><span class=\"status %s\">%s"
-	                   "</span></dd>\n<dt>Hosts</dt><dd>",
-	                   mu_event_status_name(e->status),
-	                   mu_event_status_name(e->status)));
+	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	if (e->status != MU_EVENT_CONFIRMED) {
+		ok(pg, mu_html_raw(pg->b, "<dt>Status</dt><dd>"));
+		status_badge(pg, e);
+		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	}
+	ok(pg, mu_html_raw(pg->b, "<dt>Hosts</dt><dd>"));
 	hosts(pg, rec);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 	if (e->has_cause) {
@@ -428,13 +501,25 @@ event_page(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_fmt(pg->b, "<dt>Capacity</dt><dd>%u people</dd>\n",
 		                   (unsigned)e->capacity));
 	tags(pg, e->tags, e->ntags);
-	ok(pg, mu_html_fmt(pg->b, "<dt>Revision</dt><dd>%u, of ", (unsigned)rec->rev));
-	time_tag(pg, rec->created_at, false);
-	ok(pg, mu_html_raw(pg->b, "</dd>\n</dl>\n"));
+	ok(pg, mu_html_raw(pg->b, "</dl>\n"));
 	text_block(pg, "div", "description", e->description);
 	ok(pg, mu_html_fmt(pg->b,
-	                   "<p class=\"more\"><a href=\"/api/events/%s\">As "
-	                   "JSON</a></p>\n</article>\n",
+	                   "<p class=\"actions\"><a class=\"ics\" "
+	                   "href=\"%s/calendar.ics\" download>Add to my "
+	                   "calendar</a></p>\n<p class=\"share\">Share: ",
+	                   path));
+	own_link(pg, "share", path);
+	ok(pg, mu_html_raw(pg->b, "</p>\n"));
+	/* For the curious, out of the way: the record behind the page. */
+	ok(pg, mu_html_fmt(pg->b,
+	                   "<details class=\"record\"><summary>Record</summary>"
+	                   "<p>Revision %u, of ",
+	                   (unsigned)rec->rev));
+	time_tag(pg, rec->created_at, false, false);
+	zone_tag(pg);
+	ok(pg, mu_html_fmt(pg->b,
+	                   " · <a href=\"/api/events/%s\">As JSON</a></p>"
+	                   "</details>\n</article>\n",
 	                   addr));
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
@@ -494,7 +579,9 @@ ago(struct page *pg, const char *label, int64_t t)
 	if (t == 0)
 		ok(pg, mu_html_raw(pg->b, "never"));
 	else
-		time_tag(pg, t, false);
+		time_tag(pg, t, false, false);
+	if (t != 0)
+		zone_tag(pg);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 }
 
@@ -585,7 +672,6 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	ok(pg, mu_html_str(pg->b, g->name != NULL ? g->name : ktext));
 	ok(pg, mu_html_fmt(pg->b, "</h1>\n<p class=\"lead\">%s</p>\n<dl>\n",
 	                   g->us ? "This node's group." : alliance_words(g->alliance)));
-	ok(pg, mu_html_fmt(pg->b, "<dt>Key</dt><dd class=\"key\">%s</dd>\n", ktext));
 	memset(&profile, 0, sizeof(profile));
 	memcpy(profile.group, key, MU_KEY_BYTES);
 	profile.kind = MU_KIND_PROFILE;
@@ -594,6 +680,8 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 		ok(pg, rc);
 	if (!g->us)
 		ago(pg, "Last seen", g->last_seen);
+	/* The key last: the name is what people know a group by. */
+	ok(pg, mu_html_fmt(pg->b, "<dt>Key</dt><dd class=\"key\">%s</dd>\n", ktext));
 	ok(pg, mu_html_raw(pg->b, "</dl>\n</article>\n<h2>Causes</h2>\n"));
 	cause_list(pg, key);
 	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
@@ -613,6 +701,29 @@ page_causes(struct page *pg)
 	cause_list(pg, NULL);
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
+}
+
+/* "ended by NAME on DATE" (UTC) of a pair, closing its item. */
+static void
+ended_by(struct page *pg, const struct mu_http_pair *p)
+{
+	bool a = p->ended == MU_ENDED_BY_A;
+	const uint8_t *key = a ? p->a : p->b;
+	const struct mu_http_group *g = mu_http_group_find(&pg->groups, key);
+	time_t t = (time_t)(a ? p->a_at : p->b_at);
+	char text[MU_KEY_TEXT_SIZE], day[16];
+	struct tm tm;
+
+	mu_key_to_text(text, key);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		snprintf(day, sizeof(day), "?");
+	ok(pg, mu_html_raw(pg->b, " <span class=\"state\">ended by "));
+	if (g != NULL && g->name != NULL)
+		ok(pg, mu_html_str(pg->b, g->name));
+	else
+		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
+	ok(pg, mu_html_fmt(pg->b, " on %s</span></li>\n", day));
 }
 
 static int
@@ -646,8 +757,12 @@ page_alliances(struct page *pg)
 			                          ? " → "
 			                          : " ← "));
 		group_link(pg, p.v[i].b);
-		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
-		                   state));
+		if (p.v[i].ended != MU_ENDED_NOT)
+			ended_by(pg, &p.v[i]);
+		else
+			ok(pg,
+			   mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+			               state));
 	}
 	if (p.n > 0)
 		ok(pg, mu_html_raw(pg->b, "</ul>\n"));

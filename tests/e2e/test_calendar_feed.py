@@ -6,7 +6,10 @@ characters whole, no HTML), by python3-icalendar (Debian) and by ical.js
 titles with commas, semicolons, newlines, emoji and long non-ASCII text, an
 all-day event, a cancelled one, geo, online links, tags, two host groups and
 a cause of another group. SEQUENCE rises with `event edit`, and the group,
-cause and time filters pick the right events.
+cause and time filters pick the right events. Every timed event has a
+DTEND (two hours after a start without an end). Over HTTP, `serve
+--public-url` gives each VEVENT the URL of its page, and
+/events/ADDR/calendar.ics is one event's calendar ("add to my calendar").
 
 Both parsers are required: a missing one fails the test, never skips it
 (`make test` installs them)."""
@@ -17,6 +20,8 @@ import os
 import shutil
 import subprocess
 import unittest
+import urllib.error
+import urllib.request
 
 import icalendar  # python3-icalendar: required, an ImportError fails the run
 
@@ -275,8 +280,10 @@ class Feed(unittest.TestCase):
 
         uid = uid_of(self.tentative)
         self.assertEqual(str(py[uid]["STATUS"]), "TENTATIVE")
-        self.assertNotIn("DTEND", py[uid])
-        self.assertIsNone(js[uid]["dtend"])
+        # Added without --end: two hours, event add's default.
+        self.assertEqual(py[uid].decoded("DTEND"),
+                         datetime.datetime(self.year, 12, 9, 12, 0, tzinfo=UTC))
+        self.assertEqual(js[uid]["dtend"]["value"], "%d-12-09T12:00:00Z" % self.year)
         self.assertEqual(js[uid]["description"], "Hosted by: %s" % A_NAME)
         # South and west are negative, with exact decimals.
         self.assertEqual((py[uid]["GEO"].latitude, py[uid]["GEO"].longitude),
@@ -288,6 +295,99 @@ class Feed(unittest.TestCase):
         uid = uid_of(self.b_ev)
         self.assertEqual(js[uid]["organizer"]["cn"], B_NAME)
         self.assertEqual(str(py[uid]["DESCRIPTION"]), "Hosted by: %s" % B_NAME)
+
+        # Every event has a DTEND, after its DTSTART, in both parsers.
+        for uid, ev in py.items():
+            self.assertIn("DTEND", ev, uid)
+            self.assertGreater(ev.decoded("DTEND"), ev.decoded("DTSTART"), uid)
+            self.assertIsNotNone(js[uid]["dtend"], uid)
+
+    def get(self, srv, path, status=200):
+        try:
+            with urllib.request.urlopen(srv.http_url + path, timeout=20) as r:
+                got, body, ctype = r.status, r.read(), r.headers["Content-Type"]
+        except urllib.error.HTTPError as e:
+            got, body, ctype = e.code, e.read(), e.headers["Content-Type"]
+        self.assertEqual(got, status, "GET %s: %r" % (path, body[:300]))
+        return body, ctype
+
+    def test_http_public_url_and_one_event(self):
+        """--public-url: URL of each VEVENT is its page (without it, the
+        first online link); /events/ADDR/calendar.ics holds that one event,
+        as both parsers read it."""
+        a, _ = self.build()
+        base = "https://calendar.example.org/buendnis"
+        srv = a.serve(musterlib.network_name(), "--public-url", base + "/", http=True)
+        self.assertIn("public:   %s/" % base, srv.out())
+        feed, ctype = self.get(srv, "/calendar.ics")
+        self.assertEqual(ctype, "text/calendar; charset=utf-8")
+        self.check_bytes(feed)
+        _, py = self.parse_py(feed)
+        _, js = self.parse_js(feed)
+        for addr in (self.rich, self.all_day, self.cancelled, self.edited,
+                     self.tentative, self.b_ev):
+            uid = uid_of(addr)
+            # The trailing '/' of the option is dropped: one '/' before events.
+            self.assertEqual(str(py[uid]["URL"]), "%s/events/%s" % (base, addr))
+            self.assertEqual(js[uid]["url"], "%s/events/%s" % (base, addr))
+        # The online links are still there, as CONFERENCE.
+        self.assertEqual(js[uid_of(self.rich)]["conference"], ONLINE)
+
+        for addr, title in ((self.rich, TITLE), (self.tentative,
+                                                 "Vielleicht: Kiezspaziergang")):
+            one, ctype = self.get(srv, "/events/%s/calendar.ics" % addr)
+            self.assertEqual(ctype, "text/calendar; charset=utf-8")
+            self.check_bytes(one)
+            cal, py1 = self.parse_py(one)
+            js_cal, js1 = self.parse_js(one)
+            self.assertEqual(list(py1), [uid_of(addr)])
+            self.assertEqual(list(js1), [uid_of(addr)])
+            self.assertEqual(str(cal["X-WR-CALNAME"]), title)
+            self.assertEqual(js_cal["name"], title)
+            # The same VEVENT as in the feed.
+            self.assertEqual(js1[uid_of(addr)], js[uid_of(addr)])
+            self.assertEqual(py1[uid_of(addr)].to_ical(), py[uid_of(addr)].to_ical())
+        start = datetime.datetime(self.year, 12, 9, 10, 0, tzinfo=UTC)
+        self.assertEqual(py1[uid_of(self.tentative)].decoded("DTEND"),
+                         start + datetime.timedelta(hours=2))
+        key = self.rich.split("/")[0]
+        body, _ = self.get(srv, "/events/%s/event/nosuch/calendar.ics" % key, 404)
+        self.assertIn(b"no event", body)
+        self.get(srv, "/events/%s/cause/x/calendar.ics" % key, 400)
+        srv.stop()
+
+        # Without --public-url the URL stays the first online link, and
+        # events without one have none.
+        srv = a.serve(musterlib.network_name(), http=True)
+        feed, _ = self.get(srv, "/calendar.ics")
+        _, py = self.parse_py(feed)
+        self.assertEqual(str(py[uid_of(self.rich)]["URL"]), ONLINE[0])
+        self.assertNotIn("URL", py[uid_of(self.tentative)])
+        srv.stop()
+
+    def test_public_url_is_checked(self):
+        a = Home(self, "p")
+        a.init("P")
+        # Were one taken, the daemon would run on these ports until the
+        # run's timeout, which fails the test as well.
+        where = ["--listen", "127.0.0.1:%d" % musterlib.free_port(), "--http",
+                 "127.0.0.1:%d" % musterlib.free_port(), "--network",
+                 musterlib.network_name()]
+        scheme = "not an http:// or https:// URL"
+        chars = "percent-encode"
+        for bad, why in (("calendar.example.org", scheme), ("ftp://x.org", scheme),
+                         ("https://", scheme), ("https:///x", scheme),
+                         ("https://x.org/a b", chars), ("https://x.org/?q=1", chars),
+                         ("https://x.org/\"x", chars),
+                         ("https://x.org/ü", chars),
+                         ("https://" + "x" * 200 + ".org", "at most 200")):
+            with self.subTest(url=bad):
+                musterlib.assert_one_line_error(
+                    self, a.run("serve", *where, "--public-url", bad, timeout=20),
+                    "--public-url", why)
+        musterlib.assert_one_line_error(
+            self, a.run("serve", "--http", "off", "--public-url", "https://x.org"),
+            "--public-url", "does not go with --http off")
 
     def test_filters(self):
         a, _ = self.build()

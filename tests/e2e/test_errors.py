@@ -2,6 +2,7 @@
 """Bad input gives exactly one line on stderr that starts "muster: ", says
 what is wrong, and exits non-zero; nothing is changed by a failed command."""
 
+import json
 import os
 import unittest
 
@@ -52,18 +53,48 @@ class Errors(unittest.TestCase):
             self.h.fail("event", "add", "--title", "X", "--start", when)
         self.h.fail("event", "list", "--from", "next week")
 
+    def refused(self, *args, said, rule, field):
+        """A command whose record the protocol refuses: the one line on
+        stderr says it in the person's terms (the options they typed, no
+        rule name); with --json the rule and field path are on stdout."""
+        msg = self.h.fail(*args, parts=said)
+        self.assertNotIn(rule + ":", msg)
+        self.assertNotIn(field, msg)
+        res = self.h.run(*(args + ("--json",)))
+        musterlib.assert_one_line_error(self, res, *said)
+        out = json.loads(res.out)
+        self.assertEqual(out["rule"], rule, res)
+        self.assertEqual(out["field"], field, res)
+        self.assertEqual(out["error"], msg[len("muster: "):].split(": ", 1)[1])
+        self.assertTrue(out["detail"].startswith(field), res)
+        return msg
+
     def test_end_before_start(self):
-        self.h.fail("event", "add", "--title", "X", "--start", self.start,
-                    "--end", "%d-09-10T09:00Z" % self.year, parts=("end-before-start",))
+        y = self.year
+        self.refused("event", "add", "--title", "X", "--start", "%d-12-05T19:00" % y,
+                     "--end", "%d-12-05T17:00" % y, "--tz", "Europe/Berlin",
+                     said=("--end %d-12-05 17:00 is before --start %d-12-05 19:00"
+                           % (y, y),),
+                     rule="end-before-start", field="event.end")
+        # Given in UTC, said in UTC.
+        self.refused("event", "add", "--title", "X", "--start", self.start,
+                     "--end", "%d-09-10T09:00Z" % y,
+                     said=("--end %d-09-10 09:00 UTC is before --start %d-09-10 10:00 UTC"
+                           % (y, y),),
+                     rule="end-before-start", field="event.end")
         # Over 366 days.
-        self.h.fail("event", "add", "--title", "X", "--start", self.start,
-                    "--end", "%d-09-12T10:00Z" % (self.year + 1), parts=("event-span",))
+        self.refused("event", "add", "--title", "X", "--start", self.start,
+                     "--end", "%d-09-12T10:00Z" % (y + 1),
+                     said=("--end %d-09-12 10:00 UTC is more than 366 days after "
+                           "--start %d-09-10 10:00 UTC" % (y + 1, y),),
+                     rule="event-span", field="event.end")
+        self.assertEqual(self.count_records(), 1)  # the profile alone
 
     def test_geo_out_of_range(self):
         for geo in ("91,0", "-90.0000001,0", "0,180.5", "0,-181"):
             self.h.fail("event", "add", "--title", "X", "--start", self.start,
                         "--where", "Somewhere", "--geo", geo,
-                        parts=(("geo-range", "latitude", "longitude", "lat", "lon"),))
+                        parts=(("latitude", "longitude"), "--geo " + geo))
         self.h.fail("event", "add", "--title", "X", "--start", self.start,
                     "--where", "Somewhere", "--geo", "north")
         # The edges are fine.
@@ -143,16 +174,89 @@ class Errors(unittest.TestCase):
         nowhere.fail("id", parts=("muster init",))
         nowhere.fail("event", "list", parts=("muster init",))
 
-    def test_field_rules_named(self):
-        self.h.fail("cause", "add", "--title", "X" * 201, parts=("field-length",))
-        self.h.fail("cause", "add", "--title", "X", "--url", "ftp://x", parts=("url",))
-        self.h.fail("event", "add", "--title", "X", "--start", self.start,
-                    "--capacity", "0", parts=("capacity",))
-        self.h.fail("event", "add", "--title", "X", "--start", self.start,
-                    "--tz", "Mars/Olympus_Mons", parts=("Mars/Olympus_Mons",))
-        self.h.fail("event", "add", "--title", "X", "--start", self.start,
-                    "--cause", self.key + "/event/not-a-cause")
-        self.h.fail("ally", "add", self.key, parts=("self-alliance",))
+    def test_event_fields_said(self):
+        add = ("event", "add", "--title", "X", "--start", self.start)
+        self.refused("event", "add", "--title", "X" * 201, "--start", self.start,
+                     said=("--title " + "X" * 40 + "…", "is 201 bytes, at most 200"),
+                     rule="field-length", field="event.title")
+        self.refused(*add, "--online", "https://ok.example", "--online", "ftp://x",
+                     said=("--online ftp://x must start with http:// or https://",),
+                     rule="url", field="event.online[1]")
+        self.refused(*add, "--tag", "t" * 33,
+                     said=("--tag " + "t" * 33 + " is 33 bytes, at most 32",),
+                     rule="field-length", field="event.tags[0]")
+        self.refused(*add, "--where", "Hall\x1b[2J",
+                     said=("--where Hall?[2J has control character 0x1b",),
+                     rule="control-char", field="event.location.name")
+        self.refused(*add, "--address", "x" * 301,
+                     said=("--address " + "x" * 40 + "…", "at most 300"),
+                     rule="field-length", field="event.location.address")
+        self.refused(*add, "--geo", "52.5,13.4",
+                     said=("--geo needs --where or --address too",),
+                     rule="required", field="event.location")
+        self.refused(*add, "--description", "a\x01b",
+                     said=("--description has control character 0x01",),
+                     rule="control-char", field="event.description")
+        # An edit that empties a required field.
+        addr = self.h.line(*add)
+        self.refused("event", "edit", addr, "--title", "",
+                     said=("--title is missing: give the event a title with --title",),
+                     rule="required", field="event.title")
+        # Checked by the command itself, before any record: the option,
+        # and no rule's name either.
+        for args, said in ((("--capacity", "0"), "--capacity 0 must be from 1"),
+                           (("--geo", "91,0", "--where", "Pole"), "latitude in --geo 91,0"),
+                           (("--host",) * 1 + (self.okey,) + ("--host", self.okey) * 16,
+                            "--host given 17 times")):
+            msg = self.h.fail(*add, *args, parts=(said,))
+            self.assertTrue(msg.startswith("muster: " + said), msg)
+        msg = self.h.fail("event", "add", "--title", "X", "--start", "%d-12-05" % self.year,
+                          "--end", "%d-12-03" % self.year,
+                          parts=("--end %d-12-03, is before the first day" % self.year,))
+        self.assertNotIn("end-before-start", msg)
+        self.h.fail(*add, "--tz", "Mars/Olympus_Mons", parts=("Mars/Olympus_Mons",))
+        self.h.fail(*add, "--cause", self.key + "/event/not-a-cause", parts=("--cause",))
+
+    def test_cause_fields_said(self):
+        self.refused("cause", "add", "--title", "X" * 201,
+                     said=("--title " + "X" * 40 + "…", "at most 200"),
+                     rule="field-length", field="cause.title")
+        self.refused("cause", "add", "--title", "X", "--url", "ftp://x",
+                     said=("--url ftp://x must start with http:// or https://",),
+                     rule="url", field="cause.url")
+        self.refused("cause", "add", "--title", "X", "--summary", "line\x07",
+                     said=("--summary line? has control character 0x07",),
+                     rule="control-char", field="cause.summary")
+        addr = self.h.line("cause", "add", "--title", "Rent")
+        self.refused("cause", "edit", addr, "--title", "",
+                     said=("--title is missing: give the cause a title with --title",),
+                     rule="required", field="cause.title")
+
+    def test_profile_fields_said(self):
+        self.refused("profile", "set", "--website", "riverside.example",
+                     said=("--website riverside.example must start with http:// "
+                           "or https://",),
+                     rule="url", field="profile.website")
+        self.refused("profile", "set", "--name", "",
+                     said=("--name is missing: give the group a name with --name",),
+                     rule="required", field="profile.name")
+        self.refused("profile", "set", "--contact", "c" * 201,
+                     said=("--contact " + "c" * 40 + "…", "at most 200"),
+                     rule="field-length", field="profile.contact")
+
+    def test_alliance_fields_said(self):
+        self.refused("ally", "add", self.okey, "--terms", "t\x02",
+                     said=("--terms has control character 0x02",),
+                     rule="control-char", field="alliance.terms")
+        msg = self.h.fail("ally", "add", self.key, parts=("your own group",))
+        self.assertNotIn("self-alliance", msg)
+
+    def test_published_address_as_json(self):
+        res = self.h.run("cause", "add", "--title", "Rent", "--json")
+        self.assertEqual(res.rc, 0, res)
+        addr = json.loads(res.out)["address"]
+        self.assertIn("/cause/", addr)
+        self.assertIn("Rent", self.h.ok("show", addr))
 
     def test_secret_never_printed(self):
         """Runs the commands that touch the key most, then checks output."""

@@ -4,6 +4,7 @@ synced over loopback, one node serving HTTP on a random port. Status codes,
 methods, headers, the JSON API's shapes and filters, the feeds' routes, the
 pages' escaping, a bind failure, and the page in headless Chromium."""
 
+import datetime
 import http.client
 import json
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.request
 
 import musterlib
 from musterlib import Home, ally, future_year, shown, wait_until
@@ -255,8 +257,9 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(sorted(groups), sorted([self.c.a.key, self.c.b.key]))
         a, b = groups[self.c.a.key], groups[self.c.b.key]
         for g in (a, b):
-            self.assertEqual(sorted(g), ["alliance", "in_scope", "key", "last_record",
-                                         "last_seen", "name", "profile", "us"])
+            self.assertEqual(sorted(g), ["alliance", "ended_at", "ended_by", "hops",
+                                         "in_scope", "key", "last_record", "last_seen",
+                                         "name", "profile", "us", "via"])
         self.assertEqual((a["name"], a["us"], a["alliance"], a["in_scope"]),
                          ("Alpha Collective", True, None, True))
         self.assertEqual((b["name"], b["us"], b["alliance"], b["in_scope"]),
@@ -320,6 +323,50 @@ class HttpApi(unittest.TestCase):
         self.assertIn("Alpha Collective", body.decode("utf-8"))
         self.assertIn("Beta Union", body.decode("utf-8"))
 
+    def test_page_of_an_event(self):
+        """Weekday and zone, the end the feed gives (2 h without --end), no
+        CONFIRMED badge, revision and JSON link out of the main view, the
+        one-event calendar and a share link."""
+        _, body = self.get("/")
+        page = body.decode("utf-8")
+        self.assertNotIn('class="status confirmed"', page)
+        self.assertIn('<span class="status cancelled">cancelled</span>', page)
+        addr = self.c.ev_a
+        _, body = self.get("/events/" + addr)
+        page = body.decode("utf-8")
+        wd = datetime.date(YEAR, 6, 1).strftime("%a")
+        self.assertIn('<time datetime="%d-06-01T18:00:00Z" data-local>%s %d-06-01 18:00'
+                      '</time> – <time datetime="%d-06-01T20:00:00Z" data-local>20:00'
+                      '</time> <span class="zone">UTC</span>' % (YEAR, wd, YEAR, YEAR), page)
+        self.assertNotIn("confirmed", page.lower())
+        main, _, details = page.partition('<details class="record">')
+        self.assertNotIn("Revision", main)
+        self.assertNotIn("As JSON", main)
+        self.assertIn("Revision 0, of", details)
+        self.assertIn('<a href="/api/events/%s">As JSON</a>' % addr, details)
+        self.assertIn('<a class="ics" href="/events/%s/calendar.ics" download>Add to my '
+                      'calendar</a>' % addr, page)
+        url = "http://127.0.0.1:%d/events/%s" % (self.port, addr)
+        self.assertIn('<a class="share" href="%s">%s</a>' % (url, url), page)
+        h, body = self.get("/events/%s/calendar.ics" % addr)
+        self.assertEqual(h["content-type"], "text/calendar; charset=utf-8")
+        self.assertEqual(body.count(b"BEGIN:VEVENT"), 1)
+        self.assertIn(b"SUMMARY:Alpha assembly\r\n", body)
+        self.assertIn(b"DTEND:%d0601T200000Z\r\n" % YEAR, body)
+        # A tentative or cancelled event keeps its badge on its page.
+        _, body = self.get("/events/" + self.c.ev_cancel)
+        self.assertIn('<span class="status cancelled">cancelled</span>', body.decode())
+
+    def test_page_of_a_group(self):
+        """The name first; the 62-character key after the profile."""
+        _, body = self.get("/groups/" + self.c.b.key)
+        page = body.decode("utf-8")
+        main = page[page.index("<main>"):]
+        self.assertTrue(main.startswith("<main>\n<article class=\"group\">\n"
+                                        "<h1>Beta Union</h1>"), main[:200])
+        self.assertLess(main.index("Last seen"), main.index("<dt>Key</dt>"))
+        self.assertLess(main.index("Beta Union"), main.index(self.c.b.key))
+
     def test_read_only(self):
         """Requests never write: the store's bytes are the same after them."""
         before = self.c.a.export_bytes()
@@ -340,7 +387,8 @@ class HttpApi(unittest.TestCase):
         script = os.path.join(os.environ["MUSTER_SOURCE_DIR"], "tests", "interop",
                               "browser_check.mjs")
         spec = {"titles": ["Alpha assembly", "Beta picnic", "Beta march"],
-                "hostile": HOSTILE, "groups": ["Alpha Collective", "Beta Union"]}
+                "hostile": HOSTILE, "groups": ["Alpha Collective", "Beta Union"],
+                "group": {"key": self.c.b.key, "name": "Beta Union"}}
         res = subprocess.run([node, script, self.c.sa.http_url, json.dumps(spec)],
                              capture_output=True, timeout=240)
         out = res.stdout.decode("utf-8", "replace") + res.stderr.decode("utf-8", "replace")
@@ -368,6 +416,30 @@ class HttpOption(unittest.TestCase):
         h = Home(self, "bad")
         h.init("Bad")
         h.fail("serve", "--http", "nowhere", parts=("--http",))
+
+    def test_public_url_links(self):
+        """With --public-url, the subscribe and share links are made from it,
+        not from the Host the request named."""
+        h = Home(self, "pub")
+        key = h.init("Riverside")
+        ev = h.line("event", "add", "--title", "Food bank", "--start",
+                    "%d-03-04T18:00Z" % YEAR)
+        base = "https://calendar.example.org/riverside"
+        srv = h.serve(musterlib.network_name(), "--public-url", base + "//", http=True)
+
+        def page(path):
+            with urllib.request.urlopen(srv.http_url + path, timeout=20) as r:
+                return r.read().decode("utf-8")
+        text = page("/")
+        self.assertIn('href="webcal://calendar.example.org/riverside/calendar.ics"', text)
+        self.assertIn('href="%s/calendar.ics">%s/calendar.ics</a>' % (base, base), text)
+        self.assertNotIn("127.0.0.1", text)
+        text = page("/groups/" + key)
+        self.assertIn('href="%s/groups/%s/calendar.ics"' % (base, key), text)
+        text = page("/events/" + ev)
+        self.assertIn('<a class="share" href="%s/events/%s">' % (base, ev), text)
+        self.assertNotIn("127.0.0.1", text)
+        srv.stop()
 
     def test_off(self):
         h = Home(self, "off")

@@ -297,6 +297,58 @@ test_slices(void **state)
 	}
 }
 
+/* One event alone (/events/ADDR/calendar.ics): its VEVENT as in the whole
+ * feed, a DTEND two hours after a start without end, the URL of its page
+ * under page_base; a deleted or unknown event is MU_ENOTFOUND. */
+static void
+test_one_event(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_cal_filter f;
+	struct mu_buf one = MU_BUF_INIT;
+	struct mu_why why = {0};
+	struct mu_addr addr;
+	char key[MU_KEY_TEXT_SIZE], want[256], *text, *all;
+	struct world w;
+
+	build(&w);
+	memset(&addr, 0, sizeof(addr));
+	memcpy(addr.group, fx->g[1].pk, MU_KEY_BYTES);
+	addr.kind = MU_KIND_EVENT;
+	addr.d = S("late");
+	assert_int_equal(
+	    mu_cal_event_ics(fx->st, &addr, "https://x.example/m", &one, &why), 0);
+	check_lines(&one);
+	text = unfold(&one);
+	assert_events(text, "late");
+	assert_non_null(strstr(text, "\r\nX-WR-CALNAME:Late meeting\r\n"));
+	assert_non_null(strstr(text, "\r\nDTSTART:20300325T174640Z\r\n"
+	                             "DTEND:20300325T194640Z\r\n"));
+	mu_key_to_text(key, fx->g[1].pk);
+	snprintf(want, sizeof(want),
+	         "\r\nURL:https://x.example/m/events/%s/event/late\r\n", key);
+	assert_non_null(strstr(text, want));
+	/* The whole feed with the same page_base has the same VEVENT. */
+	mu_cal_filter_all(&f);
+	f.page_base = "https://x.example/m";
+	all = feed(&f);
+	*strstr(text, "END:VEVENT\r\n") = '\0';
+	assert_non_null(strstr(all, strstr(text, "BEGIN:VEVENT\r\n")));
+	free(all);
+	free(text);
+	mu_buf_free(&one);
+
+	addr.d = S("nosuch");
+	assert_int_equal(mu_cal_event_ics(fx->st, &addr, NULL, &one, &why),
+	                 MU_ENOTFOUND);
+	memcpy(addr.group, fx->g[2].pk, MU_KEY_BYTES);
+	addr.d = S("gone");
+	assert_int_equal(mu_cal_event_ics(fx->st, &addr, NULL, &one, &why),
+	                 MU_ENOTFOUND);
+	assert_int_equal(one.len, 0);
+	mu_buf_free(&one);
+}
+
 int
 main(void)
 {
@@ -305,6 +357,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_appends_and_repeats, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_slices, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_one_event, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -181,7 +181,7 @@ test_text(void **state)
 	assert_int_equal(build_parse(&in, &out, &bytes, &why), 0);
 	f = open_memstream(&text, &len);
 	assert_non_null(f);
-	mu_cli_print_record(f, &out);
+	mu_cli_print_record(f, NULL, &out);
 	fclose(f);
 	mu_key_to_text(key, G.pk);
 	snprintf(want, sizeof(want),

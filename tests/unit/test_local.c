@@ -647,6 +647,46 @@ test_follows(void **state)
 	assert_memory_equal(ks.k[0], hi, MU_KEY_BYTES);
 }
 
+/* --- settings ------------------------------------------------------------ */
+
+/* The node's zone: absent until set, replaced by a second set, kept across a
+ * reopen and readable read-only, and checked on the way in and out. */
+static void
+test_zone(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_store_opts ro = {.read_only = true};
+	char zone[MU_STORE_ZONE_SIZE], longest[MU_STORE_ZONE_SIZE + 1];
+	struct mu_store_check_stats stats;
+	struct mu_why why = {0};
+
+	strcpy(zone, "x");
+	assert_int_equal(mu_store_zone_get(fx->st, zone), MU_ENOTFOUND);
+	assert_string_equal(zone, "");
+	assert_int_equal(mu_store_zone_set(fx->st, "Europe/Berlin"), 0);
+	assert_int_equal(mu_store_zone_set(fx->st, "America/New_York"), 0);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, "America/New_York");
+
+	assert_int_equal(mu_store_zone_set(fx->st, ""), MU_EINVAL);
+	memset(longest, 'a', MU_STORE_ZONE_SIZE);
+	longest[MU_STORE_ZONE_SIZE] = '\0';
+	assert_int_equal(mu_store_zone_set(fx->st, longest), MU_EINVAL);
+	longest[MU_STORE_ZONE_SIZE - 1] = '\0';
+	assert_int_equal(mu_store_zone_set(fx->st, longest), 0);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, longest);
+	assert_int_equal(mu_store_zone_set(fx->st, "Asia/Tokyo"), 0);
+
+	/* A setting is no record: `muster check` finds nothing wrong. */
+	assert_int_equal(mu_store_check(fx->st, no_problem, NULL, &stats, &why), 0);
+	assert_int_equal(stats.records, 0);
+	reopen(fx, &ro);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, "Asia/Tokyo");
+	assert_int_equal(mu_store_zone_set(fx->st, "UTC"), MU_EINVAL);
+}
+
 /* --- scope --------------------------------------------------------------- */
 
 /* Fails unless the scope is exactly the groups of fx->g named by idx. */
@@ -994,9 +1034,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_log),       T_(test_schema_upgrade),  T_(test_peers),
-	    T_(test_follows),   T_(test_scope),           T_(test_scope_cap),
-	    T_(test_neg_items), T_(test_scope_exception), T_(test_outside_prune_block),
+	    T_(test_log),       T_(test_schema_upgrade),
+	    T_(test_peers),     T_(test_follows),
+	    T_(test_scope),     T_(test_scope_cap),
+	    T_(test_neg_items), T_(test_scope_exception),
+	    T_(test_zone),      T_(test_outside_prune_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
