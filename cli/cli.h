@@ -556,6 +556,8 @@ int mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_peer(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_follow(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_block(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_unblock(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_unfollow(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv);

@@ -127,7 +127,8 @@ static const char cancel_help[] =
 
 static const char list_help[] =
     "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
-    "                         [--cause ADDR] [--tz ZONE] [--json | --ics]\n"
+    "                         [--cause ADDR] [--tz ZONE] [--all]\n"
+    "                         [--json | --ics]\n"
     "\n"
     "Lists the events this node holds, soonest first: by default those still\n"
     "running or yet to come. Times are shown in this node's zone (`muster\n"
@@ -143,6 +144,9 @@ static const char list_help[] =
     "  --cause ADDR  only events of that cause\n"
     "  --tz ZONE     show times in ZONE, and read a local --from/--to there\n"
     "                (default: this node's zone)\n"
+    "  --all         also the events of groups that left this node's scope\n"
+    "                (an alliance ended), marked \"not updated since DATE\";\n"
+    "                without it they are left out, as no longer current\n"
     "  --json        print a JSON array of records instead of text\n"
     "  --ics         print an iCalendar feed (RFC 5545), the same as the\n"
     "                node's /calendar.ics; docs/API.md describes it\n"
@@ -830,12 +834,17 @@ list(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *from_text = NULL, *to_text = NULL, *group_text = NULL,
 	           *cause_text = NULL, *zone = NULL;
-	bool json = false, ics = false;
+	bool json = false, ics = false, all = false;
 	const struct mu_cli_opt opts[] = {
-	    {"from", MU_OPT_VALUE, &from_text},   {"to", MU_OPT_VALUE, &to_text},
-	    {"group", MU_OPT_VALUE, &group_text}, {"cause", MU_OPT_VALUE, &cause_text},
-	    {"tz", MU_OPT_VALUE, &zone},          {"json", MU_OPT_FLAG, &json},
-	    {"ics", MU_OPT_FLAG, &ics},           {NULL, 0, NULL},
+	    {"all", MU_OPT_FLAG, &all},
+	    {"from", MU_OPT_VALUE, &from_text},
+	    {"to", MU_OPT_VALUE, &to_text},
+	    {"group", MU_OPT_VALUE, &group_text},
+	    {"cause", MU_OPT_VALUE, &cause_text},
+	    {"tz", MU_OPT_VALUE, &zone},
+	    {"json", MU_OPT_FLAG, &json},
+	    {"ics", MU_OPT_FLAG, &ics},
+	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"event list", list_help, opts, "", 0, 0};
 	struct list_ctx ctx;
@@ -904,6 +913,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	ctx.out.zone = zone;
+	ctx.out.all = all;
 	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
 	if (rc == 0 && !json && ctx.out.n == 0 && from_text == NULL)
 		rc = say_past(cli, &ctx.f, to_text == NULL);

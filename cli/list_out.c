@@ -10,8 +10,10 @@
 #include "../protocol/buf.h"
 #include "../node/node.h"
 #include "../protocol/scope.h"
+#include "../node/json_record.h"
 #include "../storage/local.h"
 #include "json_out.h"
+#include "when.h"
 
 /* A group's display name: its profile's name, else its short key. */
 struct mu_cli_lister_name {
@@ -108,8 +110,13 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 	int rc;
 
 	memset(l, 0, sizeof(*l));
+	if ((rc = mu_store_outside(cli->store, &l->outside)) != 0)
+		return mu_cli_fail(rc, "cannot read the groups outside the scope: %s",
+		                   mu_strerror(rc));
 	if (json) {
 		l->json = json_array();
+		if (l->json == NULL)
+			mu_cli_lister_end(l, MU_ENOMEM);
 		return l->json != NULL ? 0 : mu_cli_fail(MU_ENOMEM, "out of memory");
 	}
 	l->print = print;
@@ -129,9 +136,24 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 {
 	struct mu_cli_lister *l = ctx;
 	const struct mu_cli_lister_name *n;
+	char day[MU_CLI_ISO_SIZE];
+	int64_t since = 0;
+	bool stale = mu_outside_has(&l->outside, rec->group, &since);
+	json_t *v;
 
+	if (stale && !l->all) {
+		l->hidden++;
+		return 0;
+	}
 	if (l->print == NULL) {
-		mu_cli_json_push(&l->json, mu_node_json_record(rec));
+		v = mu_node_json_record(rec);
+		if (v != NULL && stale &&
+		    json_object_set_new(v, "not_updated_since",
+		                        mu_node_json_time(since)) != 0) {
+			json_decref(v);
+			return MU_ENOMEM;
+		}
+		mu_cli_json_push(&l->json, v);
 		if (l->json == NULL)
 			return MU_ENOMEM;
 	} else {
@@ -142,6 +164,12 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 		if (l->n > 0)
 			putchar('\n');
 		l->print(stdout, rec, n->name, l->zone);
+		if (stale) {
+			mu_cli_when_iso(day, since);
+			day[10] = '\0';
+			printf("    not updated since %s: %s left this node's scope\n",
+			       day, n->name);
+		}
 	}
 	l->n++;
 	return 0;
@@ -156,6 +184,13 @@ mu_cli_lister_end(struct mu_cli_lister *l, int err)
 		rc = mu_cli_json_out(l->json);
 	else
 		json_decref(l->json);
+	if (l->print != NULL && err == 0 && l->hidden > 0)
+		printf("%zu record%s of groups outside this node's scope not shown: "
+		       "no longer updated; `--all` shows %s.\n",
+		       l->hidden, l->hidden == 1 ? "" : "s",
+		       l->hidden == 1 ? "it" : "them");
+	mu_outside_free(&l->outside);
+	l->hidden = 0;
 	l->json = NULL;
 	free(l->names);
 	l->names = NULL;

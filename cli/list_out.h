@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "../storage/local.h"
 #include "cli.h"
 
 /* Prints one record as a paragraph of text, with its group's display name,
@@ -29,6 +30,12 @@ struct mu_cli_lister {
 	size_t nnames, cap_names;
 	size_t n;         /* the records output so far */
 	const char *zone; /* the zone times are shown in (NULL: UTC); borrowed */
+	/* The groups outside the scope (storage/local.h): their records are
+	 * not current, so left out (counted in hidden), or with all (set
+	 * after begin, --all) output marked "not updated since". */
+	struct mu_outside outside;
+	bool all;
+	size_t hidden;
 };
 
 /*
@@ -44,8 +51,8 @@ int mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 int mu_cli_lister_add(void *ctx, const struct mu_record *rec);
 
 /* Ends the list: prints the JSON array when json (unless err, the walk's
- * failure), and frees what l holds. Returns 0, or prints why and returns
- * the error. */
+ * failure), else how many records --all would add, and frees what l holds. Returns 0,
+ * or prints why and returns the error. */
 int mu_cli_lister_end(struct mu_cli_lister *l, int err);
 
 #endif

@@ -40,6 +40,8 @@ static const struct command commands[] = {
     {.name = "peer", .run = mu_cli_cmd_peer},
     {.name = "follow", .run = mu_cli_cmd_follow},
     {.name = "unfollow", .run = mu_cli_cmd_unfollow},
+    {.name = "block", .run = mu_cli_cmd_block},
+    {.name = "unblock", .run = mu_cli_cmd_unblock},
     {.name = "check", .run = mu_cli_cmd_check},
     {.name = "backup", .run = mu_cli_cmd_backup},
     {.name = "restore", .run = mu_cli_cmd_restore},
@@ -77,6 +79,8 @@ static const char help[] =
     "  sync HOST:PORT [KEY]      sync once with one node, then exit\n"
     "  peer add | remove | list  the nodes `serve` dials\n"
     "  follow KEY | unfollow KEY also keep (or stop keeping) a group's records\n"
+    "  block KEY | unblock KEY   drop a group's records and refuse them from\n"
+    "                            then on; block --list lists the blocked\n"
     "  --network NAME            (serve, sync) join another network than\n"
     "                            \"muster\"; for tests\n"
     "\n"

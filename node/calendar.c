@@ -72,6 +72,7 @@ struct mu_cal_stream {
 	char *name, *page_base;
 	struct mu_store_ev_pos pos;
 	bool started, done;
+	struct mu_outside outside; /* read at the open */
 };
 
 void
@@ -82,6 +83,7 @@ mu_cal_filter_all(struct mu_cal_filter *f)
 	f->group = NULL;
 	f->cause = NULL;
 	f->page_base = NULL;
+	f->outside = NULL;
 }
 
 int64_t
@@ -107,6 +109,8 @@ mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
 	size_t i;
 
 	if (f->cause != NULL && !(ev->has_cause && addr_eq(&ev->cause, f->cause)))
+		return false;
+	if (mu_outside_has(f->outside, rec->group, NULL))
 		return false;
 	if (f->group == NULL)
 		return true;
@@ -495,6 +499,7 @@ mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const cha
                    struct mu_cal_stream **out)
 {
 	struct mu_cal_stream *s;
+	int rc;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -520,6 +525,11 @@ mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const cha
 		s->cause.d.ptr = s->cause_d;
 		s->f.cause = &s->cause;
 	}
+	if ((rc = mu_store_outside(st, &s->outside)) != 0) {
+		mu_cal_stream_free(s);
+		return rc;
+	}
+	s->f.outside = &s->outside;
 	s->c.st = st;
 	s->c.f = &s->f;
 	*out = s;
@@ -595,6 +605,7 @@ mu_cal_stream_free(struct mu_cal_stream *s)
 	free(s->c.ev);
 	free(s->c.names);
 	mu_buf_free(&s->c.scratch);
+	mu_outside_free(&s->outside);
 	free(s->name);
 	free(s->page_base);
 	free(s);

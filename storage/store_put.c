@@ -380,6 +380,43 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	return 0;
 }
 
+int
+mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec,
+                    struct mu_why *why)
+{
+	/* No batch: every entry is in its table, none deferred. */
+	struct mu_store__defer none = {.first = UINT64_MAX};
+	struct put p = {st, txn, 0, why, &none};
+	uint8_t key[MU_STORE__TOMB_KEY_MAX], id[MU_ID_BYTES];
+	struct stored_ref ref;
+	struct mu_addr addr;
+	size_t len;
+	MDB_val v;
+	int err;
+
+	ref_of(&ref, rec);
+	if ((err = drop(&p, &ref)) != 0)
+		return err;
+	if (mu_kind_replaceable(rec->kind)) {
+		mu_rec_addr(rec, &addr);
+		len = mu_store__addr_key(key, &addr);
+		err = current_id(&p, key, len, id);
+		if (err == 0 && memcmp(id, rec->id, MU_ID_BYTES) == 0)
+			err = del(&p, st->current, key, len);
+		return err == MU_ENOTFOUND ? 0 : err;
+	}
+	if (rec->kind != MU_KIND_DELETE)
+		return 0;
+	len = rec->c.del.by_addr
+	          ? mu_store__tomb_addr_key(key, &rec->c.del.addr)
+	          : mu_store__tomb_id_key(key, rec->c.del.id, rec->group);
+	err = get(&p, st->tombstones, key, len, &v);
+	if (err == 0 && v.mv_size == MU_ID_BYTES &&
+	    memcmp(v.mv_data, rec->id, MU_ID_BYTES) == 0)
+		err = del(&p, st->tombstones, key, len);
+	return err == MU_ENOTFOUND ? 0 : err;
+}
+
 /* The batch's first sequence number is its deferred entries' (defer->first). */
 struct mu_store_batch {
 	struct put p;

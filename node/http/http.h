@@ -28,6 +28,7 @@
 
 #include "../../protocol/buf.h"
 #include "../../protocol/record.h"
+#include "../../storage/local.h"
 #include "../internal.h"
 
 #define MU_HTTP_ARGS_MAX  8    /* query arguments in one request */
@@ -126,6 +127,23 @@ int mu_http_addr(const char *s, const char *what, enum mu_kind kind,
 /* Reads a time: "YYYY-MM-DD" (midnight UTC) or "YYYY-MM-DDTHH:MM[:SS]Z";
  * 1 with a 400 reply when s is neither. */
 int mu_http_time(const char *s, const char *what, int64_t *t, struct mu_http_reply *rp);
+
+/* --- records no longer current (http_outside.c) ------------------------ */
+
+/*
+ * The groups outside the scope (storage/local.h) for a list, as its `all`
+ * argument asks: without it (*hide true) their records are left out; with
+ * all=1 they are listed, marked "not updated since". Reads the table into
+ * o (freed by the caller with mu_outside_free(), on every path). 1 with a
+ * 400 reply when all is neither 1 nor 0, else 0 or an error.
+ */
+int mu_http_outside(const struct mu_http_req *rq, struct mu_http_reply *rp,
+                    struct mu_outside *o, bool *hide);
+
+/* Sets "not_updated_since" on record v of group when o holds the group.
+ * 0, or MU_ENOMEM. */
+int mu_http_mark_outside(json_t *v, const struct mu_outside *o,
+                         const uint8_t group[MU_KEY_BYTES]);
 
 /* --- groups and alliances (http_groups.c) --------------------------------- */
 

@@ -33,6 +33,9 @@ struct page {
 	size_t n;
 	bool by_day;
 	int err; /* the first failure of a visitor */
+
+	struct mu_outside outside; /* groups outside the scope (http_outside.c) */
+	bool hide_outside;         /* without ?all=1 */
 };
 
 /* Records the first failure; true while there is none. */
@@ -54,6 +57,10 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 	pg->b = &rp->body;
 	pg->day = -1;
 	mu_cal_filter_all(&pg->f);
+	if ((rc = mu_http_outside(rq, rp, &pg->outside, &pg->hide_outside)) != 0)
+		return rc;
+	if (pg->hide_outside)
+		pg->f.outside = &pg->outside;
 	rc = mu_http_groups_load(rq, false, &pg->groups);
 	if (rc == 0)
 		rc = mu_http_causes_load(rq, &pg->causes);
@@ -65,6 +72,23 @@ page_close(struct page *pg)
 {
 	mu_http_groups_free(&pg->groups);
 	mu_http_causes_free(&pg->causes);
+	mu_outside_free(&pg->outside);
+}
+
+/* Says that a record of a group outside the scope is no longer updated. */
+static void
+stale_note(struct page *pg, const uint8_t group[MU_KEY_BYTES])
+{
+	struct mu_civil c;
+	int64_t since;
+
+	if (!mu_outside_has(&pg->outside, group, &since))
+		return;
+	mu_civil_from_time(&c, since);
+	ok(pg, mu_html_fmt(pg->b,
+	                   "<div class=\"stale\">Not updated since %04lld-%02u-%02u: "
+	                   "its group left this node's scope.</div>",
+	                   (long long)c.y, c.mo, c.d));
 }
 
 /* A group's name linked to its page; the start of its key when unnamed. */
@@ -317,6 +341,7 @@ event_item(void *ctx, const struct mu_record *rec)
 	}
 	place(pg, e);
 	occurrences(pg, e);
+	stale_note(pg, rec->group);
 	ok(pg, mu_html_raw(pg->b, "</li>\n"));
 	return pg->err;
 }
@@ -486,6 +511,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_text(pg->b, e->title.ptr, e->title.len));
 	ok(pg, mu_html_raw(pg->b, "</h1>\n<dl>\n<dt>When</dt><dd class=\"when\">"));
 	when(pg, e);
+	stale_note(pg, rec->group);
 	if (e->tz.len > 0) {
 		ok(pg, mu_html_raw(pg->b, " (planned in "));
 		ok(pg, mu_html_text(pg->b, e->tz.ptr, e->tz.len));
@@ -626,6 +652,8 @@ cause_item(void *ctx, const struct mu_record *rec)
 	struct page *pg = ctx;
 	struct mu_addr a;
 
+	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
+		return 0;
 	mu_rec_addr(rec, &a);
 	ok(pg, mu_html_raw(pg->b, "<li>"));
 	cause_link(pg, &a);
@@ -800,10 +828,12 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	struct page pg;
 	int rc;
 
-	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+	if (mu_http_args_only(rq, rp, (const char *const[]){"all", NULL}))
 		return 0;
-	if ((rc = page_open(&pg, rq, rp)) != 0)
+	if ((rc = page_open(&pg, rq, rp)) != 0) {
+		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
+	}
 	if (strcmp(p, "/") == 0) {
 		rc = page_calendar(&pg);
 	} else if (strncmp(p, "/events/", 8) == 0) {

@@ -615,6 +615,20 @@ def record_id(raw):
     return hashlib.blake2b(body, digest_size=32).hexdigest()
 
 
+def raw_record(tc, home, ref):
+    """The raw bytes of one record a home stores, from its export."""
+    want = shown(home, ref)["id"]
+    for raw in export_records(tc, home):
+        if record_id(raw) == want:
+            return raw
+    tc.fail("%s is not in the export" % ref)
+
+
+def group_bytes(home):
+    """A home's group key as the 32 bytes the wire carries."""
+    return nacl.signing.SigningKey(home.secret()).verify_key.encode()
+
+
 def iso(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ"

@@ -90,13 +90,16 @@ class Feed(unittest.TestCase):
         return "%d-%sT%sZ" % (self.year, month_day, hm)
 
     def build(self):
-        """Two groups: B publishes a cause and an event, A imports them and
-        publishes five events of its own, one co-hosted by B for B's cause."""
+        """Two groups: B publishes a cause and an event, A follows B, imports
+        them and publishes five events of its own, one co-hosted by B for
+        B's cause. (Without the follow B is outside A's scope, and a running
+        node leaves its events out of the feeds: docs/API.md.)"""
         a, b = Home(self, "a"), Home(self, "b")
         self.akey, self.bkey = a.init(A_NAME), b.init(B_NAME)
         self.cause = b.line("cause", "add", "--title", CAUSE_TITLE)
         self.b_ev = b.line("event", "add", "--title", "Mietenstammtisch",
                            "--start", self.at("12-10", "19:00"))
+        a.ok("follow", self.bkey)
         a.import_file(b.export_file())
         self.assertLessEqual(len(TITLE.encode()), 200)
         args = ["event", "add", "--title", TITLE, "--description", DESCRIPTION,

@@ -77,18 +77,6 @@ event(const struct grp *g, const char *d, uint32_t rev, int64_t start, int64_t e
 	return finish(&r, g);
 }
 
-static const struct mu_record *
-del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
-{
-	struct mu_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = MU_KIND_DELETE;
-	r.created_at = created;
-	memcpy(r.c.del.id, id, MU_ID_BYTES);
-	return finish(&r, g);
-}
-
 static struct mu_addr
 addr_of(const struct grp *g, enum mu_kind kind, const char *d)
 {
