@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../node/json_record.h"
+#include "../node/zone.h"
 #include "../protocol/civil.h"
 #include "../protocol/record.h"
 
@@ -76,14 +77,6 @@ mu_cli_when_ago(char out[MU_CLI_AGO_SIZE], int64_t t, int64_t now)
 
 /* ---- zones ------------------------------------------------------------ */
 
-static const char *
-zone_dir(void)
-{
-	const char *dir = getenv("TZDIR");
-
-	return dir != NULL && dir[0] != '\0' ? dir : "/usr/share/zoneinfo";
-}
-
 /* The form rule tz allows (docs/PROTOCOL.md), which also keeps the name from
  * climbing out of the zone directory. */
 static bool
@@ -110,7 +103,7 @@ zone_file_ok(const char *zone)
 	bool ok = false;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/%s", zone_dir(), zone) >=
+	if (snprintf(path, sizeof(path), "%s/%s", mu_node_zone_dir(), zone) >=
 	    (int)sizeof(path))
 		return false;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -137,7 +130,7 @@ mu_cli_zone_check(const char *zone, struct mu_why *why)
 		               "unknown time zone '%s' (not found in %s): use an IANA "
 		               "name such as Europe/Berlin; `timedatectl "
 		               "list-timezones` lists them",
-		               zone, zone_dir());
+		               zone, mu_node_zone_dir());
 	return 0;
 }
 
@@ -201,56 +194,6 @@ mu_cli_system_zone(char out[MU_CLI_ZONE_SIZE])
 	fclose(f);
 	line[strcspn(line, " \t\r\n")] = '\0';
 	return zone_take(out, line);
-}
-
-/* ---- switching TZ ------------------------------------------------------ */
-
-struct tz_saved {
-	char *old; /* malloc()ed copy of TZ, or NULL when it was unset */
-	bool active;
-};
-
-/* Makes the C library's local time that of zone (NULL: UTC). The zone is
- * given by its file's path so that glibc never reads it as a POSIX rule. */
-static int
-tz_push(struct tz_saved *s, const char *zone)
-{
-	const char *old = getenv("TZ");
-	char value[PATH_MAX + 1];
-
-	s->active = false;
-	s->old = NULL;
-	if (old != NULL && (s->old = strdup(old)) == NULL)
-		return MU_ENOMEM;
-	if (zone == NULL)
-		snprintf(value, sizeof(value), "UTC0");
-	else if (snprintf(value, sizeof(value), ":%s/%s", zone_dir(), zone) >=
-	         (int)sizeof(value))
-		goto fail;
-	if (setenv("TZ", value, 1) != 0)
-		goto fail;
-	tzset();
-	s->active = true;
-	return 0;
-fail:
-	free(s->old);
-	s->old = NULL;
-	return MU_ENOMEM;
-}
-
-static void
-tz_pop(struct tz_saved *s)
-{
-	if (!s->active)
-		return;
-	if (s->old != NULL)
-		setenv("TZ", s->old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(s->old);
-	s->old = NULL;
-	s->active = false;
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -417,7 +360,7 @@ int
 mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
                   struct mu_why *why)
 {
-	struct tz_saved saved = {NULL, false};
+	struct mu_node_tz saved = {NULL, false};
 	struct fields f;
 	char first[8], second[8];
 	int64_t day, ts[2];
@@ -442,7 +385,7 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		out->t = day * 86400 + f.h * 3600 + f.mi * 60 + f.s - f.offset;
 	} else {
 		if (zone != NULL) {
-			if (tz_push(&saved, zone) != 0)
+			if (mu_node_tz_push(&saved, zone) != 0)
 				return mu_fail(why, MU_ENOMEM, "out of memory");
 		} else {
 			tzset();
@@ -451,7 +394,7 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		n = local_to_instant(&f, ts, offs);
 		out->t = ts[0];
 		exists = n > 0;
-		tz_pop(&saved);
+		mu_node_tz_pop(&saved);
 		/* Clocks that go back show this time twice: which is meant is
 		 * the person's to say, not a guess of ours. */
 		if (n == 2 && f.has_time) {
@@ -560,7 +503,7 @@ static const struct zone_span *
 span_of(const char *zone, int64_t t)
 {
 	struct zone_span *sp;
-	struct tz_saved saved;
+	struct mu_node_tz saved;
 	struct tm tm;
 	size_t i;
 
@@ -568,10 +511,10 @@ span_of(const char *zone, int64_t t)
 		if (spans[i].from <= t && t < spans[i].to &&
 		    strcmp(spans[i].zone, zone) == 0)
 			return &spans[i];
-	if (tz_push(&saved, zone) != 0)
+	if (mu_node_tz_push(&saved, zone) != 0)
 		return NULL;
 	if (!rule_at(t, &tm)) {
-		tz_pop(&saved);
+		mu_node_tz_pop(&saved);
 		return NULL;
 	}
 	sp = &spans[nspans < SPANS_MAX ? nspans++ : span_next++ % SPANS_MAX];
@@ -582,7 +525,7 @@ span_of(const char *zone, int64_t t)
 	sp->isdst = tm.tm_isdst;
 	sp->from = span_edge(t, &tm, -1);
 	sp->to = span_edge(t, &tm, 1);
-	tz_pop(&saved);
+	mu_node_tz_pop(&saved);
 	return sp;
 }
 

@@ -12,12 +12,53 @@
 
 #define DAY 86400
 
-static const char *
-zone_dir(void)
+const char *
+mu_node_zone_dir(void)
 {
 	const char *dir = getenv("TZDIR");
 
 	return dir != NULL && dir[0] != '\0' ? dir : "/usr/share/zoneinfo";
+}
+
+int
+mu_node_tz_push(struct mu_node_tz *s, const char *zone)
+{
+	const char *old = getenv("TZ");
+	char value[PATH_MAX + 2];
+
+	s->active = false;
+	s->saved = NULL;
+	if (old != NULL && (s->saved = strdup(old)) == NULL)
+		return MU_ENOMEM;
+	if (zone == NULL)
+		snprintf(value, sizeof(value), "UTC0");
+	else if (snprintf(value, sizeof(value), ":%s/%s", mu_node_zone_dir(), zone) >=
+	         (int)sizeof(value))
+		goto fail;
+	if (setenv("TZ", value, 1) != 0)
+		goto fail;
+	tzset();
+	s->active = true;
+	return 0;
+fail:
+	free(s->saved);
+	s->saved = NULL;
+	return MU_ENOMEM;
+}
+
+void
+mu_node_tz_pop(struct mu_node_tz *s)
+{
+	if (!s->active)
+		return;
+	if (s->saved != NULL)
+		setenv("TZ", s->saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(s->saved);
+	s->saved = NULL;
+	s->active = false;
 }
 
 /* The zone's offset east of UTC at t, in seconds. */
@@ -73,8 +114,7 @@ to_utc(void *ctx, int64_t days, int32_t secs, int64_t *t)
 int
 mu_node_zone_open(struct mu_node_zone *z, const struct mu_event *ev)
 {
-	const char *old = getenv("TZ");
-	char path[PATH_MAX + 2];
+	char path[PATH_MAX + 1], zone[64 + 1]; /* rule tz: at most 64 bytes */
 	int n;
 
 	memset(z, 0, sizeof(*z));
@@ -82,41 +122,25 @@ mu_node_zone_open(struct mu_node_zone *z, const struct mu_event *ev)
 	z->rules.to_local = to_local;
 	if (ev->all_day || ev->tz.len == 0)
 		return 0;
-	n = snprintf(path, sizeof(path), ":%s/%.*s", zone_dir(), (int)ev->tz.len,
-	             ev->tz.ptr);
-	if (n < 0 || (size_t)n >= sizeof(path) || access(path + 1, R_OK) != 0)
+	n = snprintf(zone, sizeof(zone), "%.*s", (int)ev->tz.len, ev->tz.ptr);
+	if (n < 0 || (size_t)n >= sizeof(zone))
 		return MU_ENOTFOUND;
-	if (old != NULL && (z->saved = strdup(old)) == NULL)
-		return MU_ENOMEM;
-	if (setenv("TZ", path, 1) != 0) {
-		free(z->saved);
-		z->saved = NULL;
-		return MU_ENOMEM;
-	}
-	tzset();
-	z->active = true;
-	return 0;
+	n = snprintf(path, sizeof(path), "%s/%s", mu_node_zone_dir(), zone);
+	if (n < 0 || (size_t)n >= sizeof(path) || access(path, R_OK) != 0)
+		return MU_ENOTFOUND;
+	return mu_node_tz_push(&z->tz, zone);
 }
 
 const struct mu_recur_zone *
 mu_node_zone_rules(const struct mu_node_zone *z)
 {
-	return z->active ? &z->rules : NULL;
+	return z->tz.active ? &z->rules : NULL;
 }
 
 void
 mu_node_zone_close(struct mu_node_zone *z)
 {
-	if (!z->active)
-		return;
-	if (z->saved != NULL)
-		setenv("TZ", z->saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(z->saved);
-	z->saved = NULL;
-	z->active = false;
+	mu_node_tz_pop(&z->tz);
 }
 
 int

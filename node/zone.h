@@ -17,11 +17,30 @@
 
 #include "../protocol/recur.h"
 
-struct mu_node_zone {
-	char *saved; /* malloc()ed copy of TZ before open, or NULL if unset */
+/* The TZ a switch replaced, to put back. */
+struct mu_node_tz {
+	char *saved; /* malloc()ed copy of TZ before the switch, or NULL if unset */
 	bool active; /* TZ was switched and must be put back */
+};
+
+struct mu_node_zone {
+	struct mu_node_tz tz;
 	struct mu_recur_zone rules;
 };
+
+/* Where the zone files are: $TZDIR, else /usr/share/zoneinfo. */
+const char *mu_node_zone_dir(void);
+
+/*
+ * Makes the C library's local time that of zone (an IANA name, checked by
+ * the caller; NULL: UTC) until mu_node_tz_pop(). The zone is given by its
+ * file's path, so that glibc never reads a name as a POSIX rule. Returns 0,
+ * or MU_ENOMEM (nothing switched).
+ */
+int mu_node_tz_push(struct mu_node_tz *s, const char *zone);
+
+/* Puts TZ back as it was before the push. Safe after any push. */
+void mu_node_tz_pop(struct mu_node_tz *s);
 
 /*
  * Switches to the event's zone: ev->tz, or UTC when it has none or is all
