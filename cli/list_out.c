@@ -132,11 +132,29 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 }
 
 int
+mu_cli_mark_stale(json_t *v, int64_t since)
+{
+	if (json_object_set_new(v, "not_updated_since", mu_node_json_time(since)) == 0)
+		return 0;
+	json_decref(v);
+	return MU_ENOMEM;
+}
+
+void
+mu_cli_print_stale(int64_t since, const char *name)
+{
+	char day[MU_CLI_ISO_SIZE];
+
+	mu_cli_when_iso(day, since);
+	day[10] = '\0';
+	printf("    not updated since %s: %s left this node's scope\n", day, name);
+}
+
+int
 mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 {
 	struct mu_cli_lister *l = ctx;
 	const struct mu_cli_lister_name *n;
-	char day[MU_CLI_ISO_SIZE];
 	int64_t since = 0;
 	bool stale = mu_outside_has(&l->outside, rec->group, &since);
 	json_t *v;
@@ -147,12 +165,8 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 	}
 	if (l->print == NULL) {
 		v = mu_node_json_record(rec);
-		if (v != NULL && stale &&
-		    json_object_set_new(v, "not_updated_since",
-		                        mu_node_json_time(since)) != 0) {
-			json_decref(v);
+		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
 			return MU_ENOMEM;
-		}
 		mu_cli_json_push(&l->json, v);
 		if (l->json == NULL)
 			return MU_ENOMEM;
@@ -164,12 +178,8 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 		if (l->n > 0)
 			putchar('\n');
 		l->print(stdout, rec, n->name, l->zone);
-		if (stale) {
-			mu_cli_when_iso(day, since);
-			day[10] = '\0';
-			printf("    not updated since %s: %s left this node's scope\n",
-			       day, n->name);
-		}
+		if (stale)
+			mu_cli_print_stale(since, n->name);
 	}
 	l->n++;
 	return 0;

@@ -50,6 +50,14 @@ int mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
  * between two) or an element of the JSON array. Returns 0 or MU_ENOMEM. */
 int mu_cli_lister_add(void *ctx, const struct mu_record *rec);
 
+/*
+ * A record of a group outside the scope since `since`: "not_updated_since"
+ * set on its JSON v (0; on MU_ENOMEM v is freed), or the line under it in
+ * a list or `show` (name: the group's).
+ */
+int mu_cli_mark_stale(json_t *v, int64_t since);
+void mu_cli_print_stale(int64_t since, const char *name);
+
 /* Ends the list: prints the JSON array when json (unless err, the walk's
  * failure), else how many records --all would add, and frees what l holds. Returns 0,
  * or prints why and returns the error. */

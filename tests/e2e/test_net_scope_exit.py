@@ -82,6 +82,10 @@ class ScopeExit(unittest.TestCase):
                       out)
         marked = self.titles(a, "--all")["Harbour picnic"]
         self.assertTrue(marked["not_updated_since"].startswith(today()), marked)
+        # Shown on its own, it is marked too.
+        self.assertIn("not updated since %s: Harbour left this node's scope" % today(),
+                      a.ok("show", eb))
+        self.assertTrue(a.json("show", eb, "--json")["not_updated_since"].startswith(today()))
 
         # The API, the page and the feed.
         api = json.loads(get(sa, "/api/events"))
