@@ -134,12 +134,18 @@ int
 mu_cli_addr_arg(const char *addr, const char *what)
 {
 	struct mu_why why = {0};
+	size_t len = strlen(addr);
 
-	if (mu_peer_addr_check(addr, &why) != 0)
-		return mu_cli_usage("%s needs HOST:PORT, such as 127.0.0.1:7420; "
-		                    "'%s' is not: %s",
-		                    what, addr, why.text);
-	return 0;
+	if (mu_peer_addr_check(addr, &why) == 0)
+		return 0;
+	/* The address's own fault, without the store's "peer address" words:
+	 * --http and --listen take no peer. */
+	if (len < MU_PEER_ADDR_MAX && mu_rec_check_node_addr(addr, len, &why) != 0)
+		return mu_cli_usage(
+		    "%s needs HOST:PORT, such as %s; '%s' is not: %s", what,
+		    strcmp(what, "--http") == 0 ? "127.0.0.1:7421" : "127.0.0.1:7420",
+		    addr, mu_why_detail(&why));
+	return mu_cli_usage("%s: %s", what, why.text);
 }
 
 int

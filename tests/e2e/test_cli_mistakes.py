@@ -133,7 +133,9 @@ class Mistakes(unittest.TestCase):
             self.assertIn(busy, res.err.splitlines()[-1])
 
     def test_http_needs_host_port(self):
-        self.h.fail("serve", "--http", "127.0.0.1", parts=("--http needs HOST:PORT",))
+        line = self.h.fail("serve", "--http", "127.0.0.1",
+                           parts=("--http needs HOST:PORT", "127.0.0.1:7421", "no port"))
+        self.assertNotIn("peer", line, "--http takes no peer")
 
     def test_show_suggests_commands_that_exist(self):
         stranger = Home(self, "stranger")
