@@ -922,7 +922,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if ((end = mu_cli_lister_end(&ctx.out, rc)) != 0)
 		return end;
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot list the events: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot list the events: %s%s", mu_strerror(rc),
+		                   rc == MU_EIO ? ": `muster check` tells whether the "
+		                                  "store is damaged"
+		                                : "");
 	return 0;
 }
 
