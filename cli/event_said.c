@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "repeat.h"
 #include "when.h"
 
 int
@@ -12,13 +13,20 @@ mu_cli_event_publish(struct mu_cli *cli, struct mu_record *rec, const char *what
                      const char *zone, bool default_end)
 {
 	const struct mu_event *ev = &rec->c.event;
-	char addr[MU_ADDR_TEXT_SIZE], words[MU_CLI_WORDS_SIZE], end[32];
+	char addr[MU_ADDR_TEXT_SIZE], words[MU_CLI_WORDS_SIZE], end[32],
+	    rule[MU_CLI_REPEAT_WORDS_SIZE + 2];
 	char length[MU_CLI_DURATION_SIZE];
 	struct mu_event open_ended;
 	int rc;
 
 	if ((rc = mu_cli_store_new(cli, rec, what, addr)) != 0)
 		return rc;
+	rule[0] = '\0';
+	if (ev->repeat.set) {
+		rule[0] = ',';
+		rule[1] = ' ';
+		mu_cli_repeat_words(rule + 2, sizeof(rule) - 2, &ev->repeat);
+	}
 	if (default_end) {
 		open_ended = *ev;
 		open_ended.has_end = false;
@@ -29,11 +37,11 @@ mu_cli_event_publish(struct mu_cli *cli, struct mu_record *rec, const char *what
 		                       ? "%H:%M"
 		                       : "%A %H:%M");
 		mu_cli_duration_text(length, ev->end - ev->start);
-		fprintf(stderr, "%s, ends %s (default %s; use --end or --duration)\n",
-		        words, end, length);
+		fprintf(stderr, "%s, ends %s (default %s; use --end or --duration)%s\n",
+		        words, end, length, rule);
 	} else {
 		mu_cli_when_words(words, ev, zone, cli->now);
-		fprintf(stderr, "%s\n", words);
+		fprintf(stderr, "%s%s\n", words, rule);
 	}
 	printf("%s\n", addr);
 	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");

@@ -6,6 +6,8 @@
 #include "repeat.h"
 
 #include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -429,39 +431,75 @@ mu_cli_repeat_count_in(const struct mu_event *ev, int64_t from, int64_t to)
 	return n;
 }
 
+/* Appends to out at *at, cut at size bytes. */
+static void __attribute__((format(printf, 4, 5)))
+add(char *out, size_t size, size_t *at, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*at >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(out + *at, size - *at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*at += (size_t)n;
+}
+
+void
+mu_cli_repeat_words(char *out, size_t size, const struct mu_repeat *r)
+{
+	static const char *const units[] = {NULL, "days", "weeks", "months"};
+	static const char *const days[] = {"Mon", "Tue", "Wed", "Thu",
+	                                   "Fri", "Sat", "Sun"};
+	size_t i, d, at = 0;
+
+	out[0] = '\0';
+	if (!r->set)
+		return;
+	if (r->has_interval && r->interval > 1)
+		add(out, size, &at, "every %u %s", (unsigned)r->interval,
+		    units[r->freq]);
+	else
+		add(out, size, &at, "%s", freq_names[r->freq]);
+	for (i = 0; i < r->nbyday; i++)
+		for (d = 0; d < 7; d++)
+			if (r->byday[i].len == 2 &&
+			    memcmp(r->byday[i].ptr, mu_recur_day_names[d], 2) == 0)
+				add(out, size, &at, "%s%s",
+				    i == 0               ? " on "
+				    : i + 1 == r->nbyday ? " and "
+				                         : ", ",
+				    days[d]);
+	if (r->has_count)
+		add(out, size, &at, ", %u times", (unsigned)r->count);
+	else
+		add(out, size, &at, " until %.*s", (int)r->until.len, r->until.ptr);
+	for (i = 0; i < r->nskip; i++)
+		add(out, size, &at, "%s%.*s", i == 0 ? "; skips " : ", ",
+		    (int)r->skip[i].len, r->skip[i].ptr);
+}
+
 void
 mu_cli_repeat_print(FILE *f, const struct mu_event *ev, int64_t from, int64_t to,
                     const char *view)
 {
-	const struct mu_repeat *r = &ev->repeat;
-	char text[64];
+	char rule[MU_CLI_REPEAT_WORDS_SIZE], when[MU_CLI_WHEN_TEXT_SIZE];
+	struct mu_event one = *ev;
 	struct mu_recur_occ *v;
 	size_t i, n;
 
-	if (!r->set || mu_node_occurrences(ev, from, to, &v, &n) != 0)
+	if (!ev->repeat.set || mu_node_occurrences(ev, from, to, &v, &n) != 0)
 		return;
-	fprintf(f, "    repeats %s", freq_names[r->freq]);
-	if (r->has_interval)
-		fprintf(f, " every %u", (unsigned)r->interval);
-	for (i = 0; i < r->nbyday; i++)
-		fprintf(f, "%s%.*s", i == 0 ? " on " : ",", (int)r->byday[i].len,
-		        r->byday[i].ptr);
-	if (r->has_count)
-		fprintf(f, ", %u times", (unsigned)r->count);
-	else
-		fprintf(f, " until %.*s", (int)r->until.len, r->until.ptr);
-	for (i = 0; i < r->nskip; i++)
-		fprintf(f, "%s%.*s", i == 0 ? "; skips " : ", ", (int)r->skip[i].len,
-		        r->skip[i].ptr);
-	fprintf(f, "\n");
+	mu_cli_repeat_words(rule, sizeof(rule), &ev->repeat);
+	fprintf(f, "    repeats %s\n", rule);
 	for (i = 0; i < n; i++) {
-		if (ev->all_day)
-			mu_cli_when_format(text, sizeof(text), v[i].start, NULL,
-			                   "%a %Y-%m-%d");
-		else
-			mu_cli_when_format(text, sizeof(text), v[i].start, view,
-			                   "%a %Y-%m-%d %H:%M %Z");
-		fprintf(f, "    - %s%s\n", text, v[i].cancelled ? "  CANCELLED" : "");
+		/* Each occurrence as the list shows an event's times. */
+		one.start = v[i].start;
+		one.end = v[i].end;
+		mu_cli_event_when_in(when, &one, view);
+		fprintf(f, "    - %s%s\n", when, v[i].cancelled ? "  CANCELLED" : "");
 	}
 	free(v);
 }

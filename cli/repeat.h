@@ -72,6 +72,11 @@ size_t mu_cli_repeat_count_in(const struct mu_event *ev, int64_t from, int64_t t
 int mu_cli_repeat_json(json_t *obj, const struct mu_event *ev, int64_t from,
                        int64_t to);
 
+/* The rule in words: "weekly on Tue and Thu until 2031-06-30"; "" for a
+ * single event. Cut to size bytes. */
+#define MU_CLI_REPEAT_WORDS_SIZE 256
+void mu_cli_repeat_words(char *out, size_t size, const struct mu_repeat *r);
+
 /* Prints the rule and each occurrence that overlaps [from, to), one line
  * each in zone view (NULL: UTC), as the list shows its times, indented under
  * an event's paragraph. Nothing for a single event. */

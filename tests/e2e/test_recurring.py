@@ -115,10 +115,11 @@ class Recurring(unittest.TestCase):
         out = self.home.ok("event", "list", "--from", lo, "--to", hi, "--tz",
                            "Europe/Berlin")
         got = []
-        for m in re.finditer(r"^    - \w{3} (\d{4}-\d\d-\d\d) (\d\d:\d\d) (\S+)(  CANCELLED)?$",
+        # Times in the list's zone, as the event's own line has them: no
+        # zone abbreviation, no note when the zones agree.
+        for m in re.finditer(r"^    - \w{3} (\d{4}-\d\d-\d\d) (\d\d:\d\d)-\d\d:\d\d()(  CANCELLED)?$",
                              out, re.M):
             self.assertEqual(m.group(2), "18:00", out)
-            self.assertIn(m.group(3), ("CET", "CEST"), out)
             local = datetime.datetime.fromisoformat("%sT18:00" % m.group(1))
             t = int(local.replace(tzinfo=BERLIN).timestamp())
             got.append((t, m.group(4) is not None))
