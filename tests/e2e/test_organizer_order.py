@@ -117,6 +117,24 @@ class OrganizerOrder(unittest.TestCase):
         for rec in (nxt, old, again):
             self.assertFalse(self.has(rec), "a revoked key's record is refused")
 
+        # A node proving the group with O1's key and its old, active
+        # organizer record is refused (PROTOCOL.md 9.1); with O3's it is in.
+        o3 = os.urandom(32)
+        org3 = organizer(self.root, o3, 1, "active")
+        self.push(org3)
+        ok = noisepeer.Peer(self.sa.port, self.net, o3, timeout=SYNC,
+                            organizer=(self.g, org3[1]))
+        self.addCleanup(ok.close)
+        self.assertEqual(ok.handshake(), self.g)
+        ok.hello([self.g])
+        stale = noisepeer.Peer(self.sa.port, self.net, o1, timeout=SYNC,
+                               organizer=(self.g, organizer(self.root, o1, 1, "active")[1]))
+        self.addCleanup(stale.close)
+        stale.handshake()
+        self.assertTrue(stale.wait_closed(SYNC), "a revoked organizer key is refused")
+        self.sa.wait_log(r"proved group \S+ with organizer key \S+, which the group "
+                         r"revoked", SYNC)
+
         # The peer is still served: a root-signed record goes through.
         root_ev = record(self.root, self.g, "event", "root", 1,
                          {"start": int(time.time()) + 86400, "status": "confirmed",
