@@ -336,7 +336,10 @@ class Independence(unittest.TestCase):
             vk.verify(SIG_CONTEXT + rid, sig)  # raises BadSignatureError
             with self.assertRaises(nacl.exceptions.BadSignatureError):
                 vk.verify(SIG_CONTEXT + bytes(32), sig)
-            order.append((created_at, rid))
+            if kind != "organizer":  # those come first (section 7)
+                order.append((created_at, rid))
+            else:
+                self.assertEqual(order, [], "organizer records come first")
 
             # What muster shows for this id is what we decoded.
             shown = h.json("show", rid.hex(), "--json")
@@ -424,7 +427,10 @@ class Independence(unittest.TestCase):
                 c["kinds"] = kinds
             if keep:
                 c["keep"] = keep
-            return make_record(root, group, "organizer", c["key"].hex(), rev, c, now)
+            # Made after the records they accept, so that only the export's
+            # rule puts them first.
+            return make_record(root, group, "organizer", c["key"].hex(), rev, c,
+                               now + 1)
 
         a1, b1 = ev(o1, "a1"), ev(o1, "b1")
         k2, x2 = ev(o2, "k2"), ev(o2, "x2")
@@ -453,6 +459,10 @@ class Independence(unittest.TestCase):
             recs.append((hdr, rid))
             shown = h.json("show", rid.hex(), "--json")
             self.check_json(shown, hdr)
+        kinds = [hdr[1] for hdr, _rid in recs]
+        first = kinds.count("organizer")
+        self.assertEqual(kinds[:first], ["organizer"] * first,
+                         "an export puts organizer records first (section 7)")
         delegated = check_delegation(self, recs)
         self.assertEqual(delegated, {a1[1], b1[1], k2[1], c3[1]})
         ids = {rid for _hdr, rid in recs}
