@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "list_out.h"
 
 static const char help[] =
     "Usage: muster show ADDR|ID|KEY [--json]\n"
@@ -76,6 +77,37 @@ addr_name(void *ctx, const struct mu_addr *addr, char *out, size_t n)
 		snprintf(out, n, "of %s", group);
 	mu_cli_rec_free(&r);
 	return (s != NULL && s->len > 0) || known;
+}
+
+/* The record, marked as not updated when its group left the scope. */
+static int
+show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_record *rec,
+     bool json)
+{
+	char name[MU_CLI_NAME_SIZE];
+	struct mu_outside out;
+	int64_t since = 0;
+	bool stale;
+	json_t *v;
+	int rc;
+
+	if ((rc = mu_store_outside(cli->store, &out)) != 0)
+		return mu_cli_fail(rc, "cannot read the groups outside the scope: %s",
+		                   mu_strerror(rc));
+	stale = mu_outside_has(&out, rec->group, &since);
+	mu_outside_free(&out);
+	if (json) {
+		v = mu_node_json_record(rec);
+		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
+			v = NULL;
+		return mu_cli_json_out(v);
+	}
+	mu_cli_print_record(stdout, names, rec);
+	if (stale) {
+		mu_cli_group_name(cli, rec->group, name);
+		mu_cli_print_stale(since, name);
+	}
+	return 0;
 }
 
 int
@@ -160,10 +192,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			return mu_cli_fail(rc, "cannot read %s: %s", args[0],
 			                   mu_strerror(rc));
 	}
-	if (json)
-		rc = mu_cli_json_out(mu_node_json_record(&r.rec));
-	else
-		mu_cli_print_record(stdout, &names, &r.rec);
+	rc = show(cli, &names, &r.rec, json);
 	mu_cli_rec_free(&r);
 	return rc;
 }

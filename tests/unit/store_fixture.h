@@ -188,6 +188,20 @@ del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
 	return finish(&r, g);
 }
 
+/* A delete by id of g. Inline: not every test that includes this file
+ * makes one. */
+static inline const struct mu_record *
+del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	memcpy(r.c.del.id, id, MU_ID_BYTES);
+	return finish(&r, g);
+}
+
 static enum mu_put_result
 put1(struct mu_store *st, const struct mu_record *r)
 {
