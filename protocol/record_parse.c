@@ -290,6 +290,54 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 	return 0;
 }
 
+/* Canonical bins of 32 lie back to back, each `c4 20` and the id: the list
+ * borrows the first id and steps over the others. */
+#define IDLIST_STRIDE (2 + MU_ID_BYTES)
+
+/* A list's array header: 1 to list_max items, into *n. */
+static int
+parse_list_head(struct pctx *c, const struct mu_field *f, uint32_t *n)
+{
+	int rc;
+
+	if ((rc = mu_mp_read_array(&c->r, n)) != 0)
+		return rfail(c, rc, "an array");
+	if (*n == 0)
+		return efail(c, MU_ERECORD, "empty",
+		             "is an empty list; leave the field out instead");
+	if (*n > f->list_max)
+		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
+		             *n, f->list_max);
+	return 0;
+}
+
+static int
+parse_idlist(struct pctx *c, const struct mu_field *f, struct mu_idlist *l)
+{
+	const uint8_t *p;
+	size_t len;
+	uint32_t n, i;
+	int rc;
+
+	if ((rc = parse_list_head(c, f, &n)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		c->idx = (long)i;
+		if ((rc = mu_mp_read_bin(&c->r, &p, &len)) != 0)
+			return rfail(c, rc, "a bin of 32 bytes");
+		if (len != MU_ID_BYTES)
+			return efail(c, MU_ERECORD, "type",
+			             "is a bin of %zu bytes, must be %d", len,
+			             MU_ID_BYTES);
+		if (i == 0)
+			l->ids = p;
+	}
+	c->idx = -1;
+	l->n = n;
+	l->stride = IDLIST_STRIDE;
+	return 0;
+}
+
 static int parse_map(struct pctx *c, const struct mu_fields *t, uint8_t *base);
 
 /* One value (or list item) of field f, stored at dst. */
@@ -319,6 +367,8 @@ parse_item(struct pctx *c, const struct mu_field *f, uint8_t *dst)
 		return parse_addr(c, f, (struct mu_addr *)dst);
 	case MU_FT_MAP:
 		return parse_map(c, f->sub, dst);
+	case MU_FT_IDLIST:
+		return parse_idlist(c, f, (struct mu_idlist *)dst);
 	default:
 		break;
 	}
@@ -340,14 +390,8 @@ parse_value(struct pctx *c, const struct mu_field *f, uint8_t *base)
 			*(bool *)(base + f->flag_off) = true;
 		return 0;
 	}
-	if ((rc = mu_mp_read_array(&c->r, &n)) != 0)
-		return rfail(c, rc, "an array");
-	if (n == 0)
-		return efail(c, MU_ERECORD, "empty",
-		             "is an empty list; leave the field out instead");
-	if (n > f->list_max)
-		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
-		             n, f->list_max);
+	if ((rc = parse_list_head(c, f, &n)) != 0)
+		return rc;
 	stride = mu_field_stride(f);
 	for (i = 0; i < n; i++) {
 		c->idx = (long)i;
@@ -624,6 +668,22 @@ mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why)
 	return (long)total;
 }
 
+bool
+mu_rec_raw_is_kind(const uint8_t *buf, size_t len, enum mu_kind kind)
+{
+	const char *name = mu_kind_name(kind);
+	size_t hdr, n;
+
+	if (name == NULL || len < 2 || buf[0] != 0x92)
+		return false;
+	hdr = buf[1] == 0xc4 ? 3 : buf[1] == 0xc5 ? 4 : buf[1] == 0xc6 ? 6 : 0;
+	n = strlen(name); /* kind names are short: a fixstr */
+	if (hdr == 0 || len < hdr + 3 + n)
+		return false;
+	return buf[hdr] == 0x98 && buf[hdr + 1] == MU_FORMAT_VERSION &&
+	       buf[hdr + 2] == (0xa0 | n) && memcmp(buf + hdr + 3, name, n) == 0;
+}
+
 int
 mu_rec_check_future(const struct mu_record *rec, int64_t now, struct mu_why *why)
 {
@@ -679,10 +739,6 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		    "canonical: %zu bytes follow the body's array; the body is "
 		    "exactly one value",
 		    mu_mp_left(&c.r));
-	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0)
-		return mu_fail(why, MU_ERECORD,
-		               "signer: the signer is not the group; version 1 records "
-		               "are signed by the group's own key");
 	if ((rc = mu_rec_check_d(rec->kind, &rec->d, mu_kind_d_key(rec), why)) != 0)
 		return rc;
 	if (!(flags & MU_PARSE_NOCLOCK) &&

@@ -19,7 +19,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 3u
+#define MU_STORE__SCHEMA 4u
 
 /* A sequence number: the key of bodies, the value of ids (big-endian). */
 #define MU_STORE__SEQ_BYTES 8
@@ -49,6 +49,8 @@ struct mu_store {
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
 	MDB_dbi by_group;   /* group || created_at || id -> seq; since schema 3 */
+	MDB_dbi held;       /* group || signer || id -> record bytes; schema 4 */
+	MDB_dbi signed_by;  /* group || signer || id -> ""; since schema 4 */
 	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
 	MDB_dbi blocks;     /* group -> blocked_at (8) */
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
@@ -56,7 +58,7 @@ struct mu_store {
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
 	bool read_only;
-	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
+	bool needs_upgrade; /* opened read-only, an older schema: mu_store_open */
 	char *dir;          /* owned, for messages */
 	size_t fit_cap;     /* mu_store_put_fit's records per commit; 0: all */
 
@@ -234,7 +236,7 @@ int mu_store__release_map_in(struct mu_store *st);
 
 /*
  * Removes a stored record, read from txn, with every index entry that names
- * it: its body, ids, by_time, by_group and ev_start entries, its current
+ * it: its body, ids, by_time, by_group, ev_start and signed entries, its current
  * entry, and, for a delete, the tombstone entry that names it (its peers
  * under that key are of its group, so they go with it; local_frozen.c).
  * rec must not borrow txn's pages. Outside a batch only.
