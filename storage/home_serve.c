@@ -33,54 +33,6 @@
 #define LOCK_TRIES    20
 #define LOCK_RETRY_NS 10000000L
 
-/* A new key file: O_EXCL so that a key is never replaced, and removed again
- * when it could not be written whole. */
-static int
-create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int err = 0;
-
-	if (fd < 0 && errno == EEXIST)
-		return MU_EEXIST;
-	if (fd < 0)
-		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
-		               strerror(errno));
-	randombytes_buf(secret, NOISE_KEY_BYTES);
-	if (mu_home__write_all(fd, secret, NOISE_KEY_BYTES) != 0 || fsync(fd) != 0)
-		err =
-		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
-		            "cannot write the key file %s: %s", path, strerror(errno));
-	if (close(fd) != 0 && err == 0)
-		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", path,
-		              strerror(errno));
-	if (err != 0) {
-		unlink(path);
-		sodium_memzero(secret, NOISE_KEY_BYTES);
-	}
-	return err;
-}
-
-static int
-read_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
-{
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return MU_ENOTFOUND;
-	if (fd < 0)
-		return mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
-		               "cannot open the key file %s: %s", path,
-		               strerror(errno));
-	err = mu_home__check_key(fd, path, NOISE_KEY_BYTES, true,
-	                         "noise key; remove it to make a new one", why);
-	if (err == 0)
-		err = mu_home__read_key(fd, path, secret, NOISE_KEY_BYTES, why);
-	close(fd);
-	return err;
-}
-
 int
 mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *why)
 {
@@ -95,15 +47,8 @@ mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *wh
 		free(path);
 		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
 	}
-	err = read_noise_key(path, secret, why);
-	if (err == MU_ENOTFOUND) {
-		err = create_noise_key(path, secret, why);
-		/* Another process made it first: use that one. */
-		if (err == MU_EEXIST)
-			err = read_noise_key(path, secret, why);
-		if (err == MU_ENOTFOUND)
-			err = mu_fail(why, MU_EIO, "the key file %s vanished", path);
-	}
+	err = mu_home__key_file(path, secret, NOISE_KEY_BYTES,
+	                        "noise key; remove it to make a new one", why);
 	free(path);
 	return err;
 }
