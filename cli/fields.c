@@ -77,6 +77,15 @@ static const struct field_opt table[] = {
     {MU_KIND_NODE, "addrs", "--announce",
      "--announce is missing: give the HOST:PORT other nodes reach this one "
      "at"},
+
+    {MU_KIND_ORGANIZER, "keep", "--keep-current", NULL},
+    {MU_KIND_ORGANIZER, "key", "the organizer's key",
+     "the organizer's key is missing: give the request code that "
+     "`muster init --join` printed"},
+    {MU_KIND_ORGANIZER, "kinds", "--kinds", NULL},
+    {MU_KIND_ORGANIZER, "name", "--name",
+     "--name is missing: give the organizer a name with --name NAME"},
+    {MU_KIND_ORGANIZER, "status", "the organizer's status", NULL},
 };
 
 /* Rules across fields whose protocol wording counts seconds: said in

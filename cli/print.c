@@ -222,6 +222,7 @@ field_value(FILE *f, const struct mu_cli_names *names, const char *label,
             const struct mu_field *fd, const uint8_t *p)
 {
 	char id[MU_ID_TEXT_SIZE];
+	size_t j;
 
 	if (mu_ftype_is_str(fd->type)) {
 		field_str(f, label, *(const struct mu_str *)p);
@@ -254,6 +255,12 @@ field_value(FILE *f, const struct mu_cli_names *names, const char *label,
 		break;
 	case MU_FT_ADDR:
 		field_addr(f, names, label, (const struct mu_addr *)p);
+		break;
+	case MU_FT_IDLIST:
+		for (j = 0; j < ((const struct mu_idlist *)p)->n; j++) {
+			mu_id_to_text(id, mu_idlist_at((const struct mu_idlist *)p, j));
+			fprintf(f, LABEL "%s\n", label, id);
+		}
 		break;
 	default:
 		break;

@@ -67,6 +67,19 @@ hex_json(const uint8_t *bytes, size_t n)
 
 static json_t *map_json(const struct mu_fields *t, const uint8_t *base, bool *ok);
 
+static json_t *
+idlist_json(const struct mu_idlist *l, bool *ok)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < l->n; i++)
+		if (json_array_append_new(
+		        a, hex_json(mu_idlist_at(l, i), MU_ID_BYTES)) != 0)
+			*ok = false;
+	return a;
+}
+
 /* One value (or list item) of field f at p, as its view says. */
 static json_t *
 value_json(const struct mu_field *f, const uint8_t *p, bool *ok)
@@ -95,6 +108,8 @@ value_json(const struct mu_field *f, const uint8_t *p, bool *ok)
 		return mu_node_json_addr((const struct mu_addr *)p);
 	case MU_FT_MAP:
 		return map_json(f->sub, p, ok);
+	case MU_FT_IDLIST:
+		return idlist_json((const struct mu_idlist *)p, ok);
 	default:
 		return NULL;
 	}

@@ -119,6 +119,48 @@ mu_alliance_status_name(enum mu_alliance_status s)
 	return status_name(MU_KIND_ALLIANCE, (int)s);
 }
 
+const char *
+mu_organizer_status_name(enum mu_organizer_status s)
+{
+	return status_name(MU_KIND_ORGANIZER, (int)s);
+}
+
+const uint8_t *
+mu_idlist_at(const struct mu_idlist *l, size_t i)
+{
+	return l->ids + i * l->stride;
+}
+
+bool
+mu_idlist_has(const struct mu_idlist *l, const uint8_t id[MU_ID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (memcmp(mu_idlist_at(l, i), id, MU_ID_BYTES) == 0)
+			return true;
+	return false;
+}
+
+bool
+mu_organizer_allows(const struct mu_record *o, enum mu_kind kind)
+{
+	const struct mu_organizer *org = &o->c.organizer;
+	const char *name = mu_kind_name(kind);
+	size_t i;
+
+	if (o->kind != MU_KIND_ORGANIZER || org->status != MU_ORGANIZER_ACTIVE ||
+	    name == NULL)
+		return false;
+	if (org->nkinds == 0)
+		return kind != MU_KIND_ORGANIZER;
+	for (i = 0; i < org->nkinds; i++)
+		if (org->kinds[i].len == strlen(name) &&
+		    memcmp(org->kinds[i].ptr, name, org->kinds[i].len) == 0)
+			return true;
+	return false;
+}
+
 bool
 mu_ftype_is_str(enum mu_ftype type)
 {
@@ -194,6 +236,8 @@ mu_field_present(const struct mu_field *f, const void *base)
 	switch (f->type) {
 	case MU_FT_ENUM:
 		return *(const int *)(b + f->off) != 0;
+	case MU_FT_IDLIST:
+		return ((const struct mu_idlist *)(b + f->off))->n != 0;
 	case MU_FT_TRUE:
 		return *(const bool *)(b + f->off);
 	default:
@@ -212,8 +256,16 @@ mu_rec_addr(const struct mu_record *rec, struct mu_addr *addr)
 int
 mu_rec_newer(const struct mu_record *a, const struct mu_record *b)
 {
+	enum mu_organizer_status sa, sb;
 	int c;
 
+	/* Revocation is final: no active version, whatever its rev, undoes it. */
+	if (a->kind == MU_KIND_ORGANIZER && b->kind == MU_KIND_ORGANIZER) {
+		sa = a->c.organizer.status;
+		sb = b->c.organizer.status;
+		if (sa != sb)
+			return sa == MU_ORGANIZER_REVOKED ? 1 : -1;
+	}
 	if (a->rev != b->rev)
 		return a->rev > b->rev ? 1 : -1;
 	if (a->created_at != b->created_at)

@@ -33,11 +33,13 @@ enum mu_ftype {
 	MU_FT_TZ,       /* str, struct mu_str: an IANA zone name */
 	MU_FT_HOSTPORT, /* a LINE of the form HOST:PORT (rule node-addr) */
 	MU_FT_ENUM,     /* str, stored as an int enum: names[i] is value i + 1 */
-	MU_FT_INT,  /* int in lo..hi (else rule range_rule): int64, int32 or uint32 */
-	MU_FT_TRUE, /* true, stored as bool (absent = false) */
-	MU_FT_KEY,  /* bin of 32 bytes, uint8_t[32] */
-	MU_FT_ADDR, /* [group, kind, d], struct mu_addr */
-	MU_FT_MAP,  /* a map described by sub */
+	MU_FT_INT,    /* int in lo..hi (else rule range_rule): int64, int32 or uint32 */
+	MU_FT_TRUE,   /* true, stored as bool (absent = false) */
+	MU_FT_KEY,    /* bin of 32 bytes, uint8_t[32] */
+	MU_FT_ADDR,   /* [group, kind, d], struct mu_addr */
+	MU_FT_MAP,    /* a map described by sub */
+	MU_FT_IDLIST, /* a list of bin 32 (record ids), list_max items, struct
+	               * mu_idlist: borrowed, not a MU_FF_LIST array */
 };
 
 enum mu_fflag {

@@ -10,7 +10,8 @@
 
 _Static_assert(sizeof(enum mu_cause_status) == sizeof(int) &&
                    sizeof(enum mu_event_status) == sizeof(int) &&
-                   sizeof(enum mu_alliance_status) == sizeof(int),
+                   sizeof(enum mu_alliance_status) == sizeof(int) &&
+                   sizeof(enum mu_organizer_status) == sizeof(int),
                "status enums are stored through int");
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -36,6 +37,7 @@ _Static_assert(sizeof(enum mu_cause_status) == sizeof(int) &&
 static const char *const cause_status[] = {"active", "won", "closed", NULL};
 static const char *const event_status[] = {"tentative", "confirmed", "cancelled", NULL};
 static const char *const alliance_status[] = {"proposed", "ended", NULL};
+static const char *const organizer_status[] = {"active", "revoked", NULL};
 
 static const struct mu_field profile_f[] = {
     STR(struct mu_profile, about, MU_FT_TEXT, 2000, 0),
@@ -197,6 +199,25 @@ static const struct mu_field node_f[] = {
      .flag_off = MU_NO_OFF},
 };
 
+static const struct mu_field organizer_f[] = {
+    {.name = "keep",
+     .type = MU_FT_IDLIST,
+     .list_max = MU_KEEP_MAX,
+     .view = MU_FV_ID,
+     .off = offsetof(struct mu_organizer, keep),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    {.name = "key",
+     .type = MU_FT_KEY,
+     .flags = MU_FF_REQ,
+     .off = offsetof(struct mu_organizer, key),
+     .count_off = MU_NO_OFF,
+     .flag_off = MU_NO_OFF},
+    STRLIST(struct mu_organizer, kinds, MU_FT_LINE, 16, MU_LIST_MAX),
+    STR(struct mu_organizer, name, MU_FT_LINE, 100, MU_FF_REQ),
+    ENUM(struct mu_organizer, status, organizer_status),
+};
+
 #define FIELDS(nm, a)                                                                  \
 	{                                                                              \
 		.name = nm, .f = a, .n = NFIELDS(a)                                    \
@@ -207,6 +228,7 @@ static const struct mu_fields cause_t = FIELDS("cause", cause_f);
 static const struct mu_fields event_t = FIELDS("event", event_f);
 static const struct mu_fields alliance_t = FIELDS("alliance", alliance_f);
 static const struct mu_fields node_t = FIELDS("node", node_f);
+static const struct mu_fields organizer_t = FIELDS("organizer", organizer_f);
 /* Bits: addr 0, id 1. */
 static const struct mu_fields delete_t = {.name = "delete",
                                           .f = delete_f,
@@ -268,6 +290,43 @@ check_delete(const struct mu_record *rec, struct mu_why *why)
 	return 0;
 }
 
+static int
+check_organizer(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_organizer *o = &rec->c.organizer;
+	enum mu_kind k;
+	size_t i, j;
+
+	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0)
+		return mu_fail(why, MU_ERECORD,
+		               "organizer-root: the signer is not the group; only "
+		               "the group's own key names its organizers");
+	if (memcmp(o->key, rec->group, MU_KEY_BYTES) == 0)
+		return mu_fail(why, MU_ERECORD,
+		               "organizer-self: organizer.key is the group's own key");
+	for (i = 0; i < o->nkinds; i++) {
+		k = mu_kind_from_name(o->kinds[i].ptr, o->kinds[i].len);
+		if (k == MU_KIND_NONE || k == MU_KIND_ORGANIZER)
+			return mu_fail(why, MU_ERECORD,
+			               "organizer-kinds: organizer.kinds[%zu] is not "
+			               "the name of a kind an organizer may publish",
+			               i);
+		for (j = 0; j < i; j++)
+			if (o->kinds[j].len == o->kinds[i].len &&
+			    memcmp(o->kinds[j].ptr, o->kinds[i].ptr, o->kinds[i].len) ==
+			        0)
+				return mu_fail(why, MU_ERECORD,
+				               "organizer-kinds: organizer.kinds[%zu] "
+				               "repeats organizer.kinds[%zu]",
+				               i, j);
+	}
+	if (o->keep.n != 0 && o->status != MU_ORGANIZER_REVOKED)
+		return mu_fail(why, MU_ERECORD,
+		               "organizer-keep: organizer.keep is only for a revoked "
+		               "organizer");
+	return 0;
+}
+
 /* ---- how `muster show` prints each kind --------------------------------- */
 
 static const struct mu_show profile_show[] = {
@@ -323,6 +382,12 @@ static const struct mu_show delete_show[] = {
 static const struct mu_show node_show[] = {
     {"addrs:", "addrs", MU_SHOW_JOINED},
     {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show organizer_show[] = {
+    {"name:", "name", MU_SHOW_VALUE},     {"key:", "key", MU_SHOW_VALUE},
+    {"status:", "status", MU_SHOW_VALUE}, {"kinds:", "kinds", MU_SHOW_JOINED},
+    {"keep:", "keep", MU_SHOW_VALUE},     {NULL, NULL, MU_SHOW_VALUE},
 };
 
 #ifdef MU_TEST_KIND
@@ -428,6 +493,15 @@ static const struct mu_kind_def kinds[MU_KIND_COUNT] = {
                       .d_why = "a group has one node record",
                       .fields = &node_t,
                       .show = node_show},
+    [MU_KIND_ORGANIZER] = {.name = "organizer",
+                           .article = "an organizer record",
+                           .replaceable = true,
+                           .d_rule = MU_D_KEY,
+                           .d_why = "the organizer's key",
+                           .d_key = "key",
+                           .fields = &organizer_t,
+                           .check = check_organizer,
+                           .show = organizer_show},
 #ifdef MU_TEST_KIND
     [MU_KIND_TEST_NOTE] = {.name = "note",
                            .article = "a note",

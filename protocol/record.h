@@ -38,6 +38,7 @@
 #define MU_GEO_SCALE      10000000       /* lat/lon are in 1e-7 degrees */
 #define MU_NODE_ADDRS_MAX 8              /* node.addrs */
 #define MU_NODE_ADDR_MAX  261 /* one "HOST:PORT" of node.addrs; rule node-addr */
+#define MU_KEEP_MAX       400 /* organizer.keep */
 
 /* The domain separator that is signed before the id (16 ASCII bytes). */
 #define MU_SIG_CONTEXT     "muster record v1"
@@ -51,6 +52,7 @@ enum mu_kind {
 	MU_KIND_ALLIANCE,
 	MU_KIND_DELETE,
 	MU_KIND_NODE, /* the store keeps these values: append, never renumber */
+	MU_KIND_ORGANIZER,
 #ifdef MU_TEST_KIND
 	MU_KIND_TEST_NOTE, /* only in tests/unit/test_kind_table.c's build */
 #endif
@@ -75,6 +77,8 @@ enum mu_cause_status { MU_CAUSE_ACTIVE = 1, MU_CAUSE_WON, MU_CAUSE_CLOSED };
 enum mu_event_status { MU_EVENT_TENTATIVE = 1, MU_EVENT_CONFIRMED, MU_EVENT_CANCELLED };
 
 enum mu_alliance_status { MU_ALLIANCE_PROPOSED = 1, MU_ALLIANCE_ENDED };
+
+enum mu_organizer_status { MU_ORGANIZER_ACTIVE = 1, MU_ORGANIZER_REVOKED };
 
 struct mu_profile {
 	struct mu_str name; /* required */
@@ -140,6 +144,30 @@ struct mu_node_rec {
 	size_t naddrs;                          /* 1 .. MU_NODE_ADDRS_MAX */
 };
 
+/*
+ * A list of record ids that is not copied into the record: up to
+ * MU_KEEP_MAX ids would make every struct mu_record (and arrays of them)
+ * 12 KiB larger. A parsed list borrows the record's bytes, where each item
+ * is a canonical bin of 32 (`c4 20` and the id, stride 34); a list to build
+ * from points at the caller's ids, usually packed (stride MU_ID_BYTES).
+ * Read the items with mu_idlist_at().
+ */
+struct mu_idlist {
+	const uint8_t *ids; /* the first id's bytes */
+	size_t n;
+	size_t stride; /* bytes from one id to the next */
+};
+
+/* A key that may publish for a group (docs/PROTOCOL.md, section 3.7). */
+struct mu_organizer {
+	struct mu_idlist keep;            /* only when revoked (rule organizer-keep) */
+	uint8_t key[MU_KEY_BYTES];        /* required; d is its hex */
+	struct mu_str kinds[MU_LIST_MAX]; /* kind names; none: all but organizer */
+	size_t nkinds;
+	struct mu_str name;              /* required */
+	enum mu_organizer_status status; /* required */
+};
+
 #ifdef MU_TEST_KIND
 /* A kind that exists only in the build of tests/unit/test_kind_table.c,
  * which shows that a kind is added through its table entry alone. */
@@ -181,6 +209,7 @@ struct mu_record {
 		struct mu_alliance alliance;
 		struct mu_delete del;
 		struct mu_node_rec node;
+		struct mu_organizer organizer;
 #ifdef MU_TEST_KIND
 		struct mu_test_note note;
 #endif
@@ -301,7 +330,8 @@ void mu_rec_addr(const struct mu_record *rec, struct mu_addr *addr);
 /*
  * Compares two versions of the same address by the replacement rule:
  * > 0 when a is newer (wins), < 0 when b is, 0 only when they are the same
- * record. Higher rev wins, then later created_at, then the lower id.
+ * record. Higher rev wins, then later created_at, then the lower id;
+ * for organizer records, a revoked version wins over any active one first.
  */
 int mu_rec_newer(const struct mu_record *a, const struct mu_record *b);
 
@@ -309,5 +339,19 @@ int mu_rec_newer(const struct mu_record *a, const struct mu_record *b);
 const char *mu_cause_status_name(enum mu_cause_status s);
 const char *mu_event_status_name(enum mu_event_status s);
 const char *mu_alliance_status_name(enum mu_alliance_status s);
+const char *mu_organizer_status_name(enum mu_organizer_status s);
+
+/* The i-th id of l (i < l->n). */
+const uint8_t *mu_idlist_at(const struct mu_idlist *l, size_t i);
+
+/* Whether id is one of l's. */
+bool mu_idlist_has(const struct mu_idlist *l, const uint8_t id[MU_ID_BYTES]);
+
+/*
+ * Whether organizer record o (parsed, kind organizer) lets its key publish
+ * records of kind: o is active and kind is in o's kinds (every kind but
+ * organizer when o names none).
+ */
+bool mu_organizer_allows(const struct mu_record *o, enum mu_kind kind);
 
 #endif

@@ -59,6 +59,25 @@ pack_addr(struct bctx *b, const struct mu_field *f, const struct mu_addr *a)
 	return pack_str(&b->pk, a->d.ptr, a->d.len);
 }
 
+static int
+pack_idlist(struct bctx *b, const struct mu_field *f, const struct mu_idlist *l)
+{
+	size_t i;
+	int rc;
+
+	/* The C side has no array of list_max to overrun, but the rule holds. */
+	if (l->n > f->list_max)
+		return mu_fail(b->why, MU_ERECORD,
+		               "field-length: %s.%s has %zu items, at most %u",
+		               b->t->name, f->name, l->n, f->list_max);
+	if (msgpack_pack_array(&b->pk, l->n) != 0)
+		return MU_ENOMEM;
+	for (i = 0; i < l->n; i++)
+		if ((rc = pack_bin(&b->pk, mu_idlist_at(l, i), MU_ID_BYTES)) != 0)
+			return rc;
+	return 0;
+}
+
 static int pack_map(struct bctx *b, const struct mu_fields *t, const uint8_t *base);
 
 static int
@@ -92,6 +111,8 @@ pack_item(struct bctx *b, const struct mu_field *f, const uint8_t *p)
 		return pack_addr(b, f, (const struct mu_addr *)p);
 	case MU_FT_MAP:
 		return pack_map(b, f->sub, p);
+	case MU_FT_IDLIST:
+		return pack_idlist(b, f, (const struct mu_idlist *)p);
 	default:
 		break;
 	}

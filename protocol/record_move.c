@@ -15,13 +15,20 @@ struct move {
 };
 
 /* Pointers outside the old bytes (an absent string's NULL) stay as they are. */
+static const void *
+moved(const struct move *m, const void *p)
+{
+	uintptr_t v = (uintptr_t)p;
+
+	if (v >= m->from && v - m->from <= m->len)
+		return m->to + (v - m->from);
+	return p;
+}
+
 static void
 move_str(const struct move *m, struct mu_str *s)
 {
-	uintptr_t p = (uintptr_t)s->ptr;
-
-	if (p >= m->from && p - m->from <= m->len)
-		s->ptr = (const char *)(m->to + (p - m->from));
+	s->ptr = moved(m, s->ptr);
 }
 
 static void
@@ -44,6 +51,10 @@ move_map(const struct move *m, const struct mu_fields *t, uint8_t *base)
 				break;
 			case MU_FT_MAP:
 				move_map(m, f->sub, item);
+				break;
+			case MU_FT_IDLIST:
+				((struct mu_idlist *)item)->ids =
+				    moved(m, ((struct mu_idlist *)item)->ids);
 				break;
 			default:
 				break;

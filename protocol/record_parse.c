@@ -290,6 +290,43 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
 	return 0;
 }
 
+/* Canonical bins of 32 lie back to back, each `c4 20` and the id: the list
+ * borrows the first id and steps over the others. */
+#define IDLIST_STRIDE (2 + MU_ID_BYTES)
+
+static int
+parse_idlist(struct pctx *c, const struct mu_field *f, struct mu_idlist *l)
+{
+	const uint8_t *p;
+	size_t len;
+	uint32_t n, i;
+	int rc;
+
+	if ((rc = mu_mp_read_array(&c->r, &n)) != 0)
+		return rfail(c, rc, "an array");
+	if (n == 0)
+		return efail(c, MU_ERECORD, "empty",
+		             "is an empty list; leave the field out instead");
+	if (n > f->list_max)
+		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
+		             n, f->list_max);
+	for (i = 0; i < n; i++) {
+		c->idx = (long)i;
+		if ((rc = mu_mp_read_bin(&c->r, &p, &len)) != 0)
+			return rfail(c, rc, "a bin of 32 bytes");
+		if (len != MU_ID_BYTES)
+			return efail(c, MU_ERECORD, "type",
+			             "is a bin of %zu bytes, must be %d", len,
+			             MU_ID_BYTES);
+		if (i == 0)
+			l->ids = p;
+	}
+	c->idx = -1;
+	l->n = n;
+	l->stride = IDLIST_STRIDE;
+	return 0;
+}
+
 static int parse_map(struct pctx *c, const struct mu_fields *t, uint8_t *base);
 
 /* One value (or list item) of field f, stored at dst. */
@@ -319,6 +356,8 @@ parse_item(struct pctx *c, const struct mu_field *f, uint8_t *dst)
 		return parse_addr(c, f, (struct mu_addr *)dst);
 	case MU_FT_MAP:
 		return parse_map(c, f->sub, dst);
+	case MU_FT_IDLIST:
+		return parse_idlist(c, f, (struct mu_idlist *)dst);
 	default:
 		break;
 	}
@@ -679,10 +718,6 @@ mu_rec_parse(struct mu_record *rec, const uint8_t *buf, size_t len, int64_t now,
 		    "canonical: %zu bytes follow the body's array; the body is "
 		    "exactly one value",
 		    mu_mp_left(&c.r));
-	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0)
-		return mu_fail(why, MU_ERECORD,
-		               "signer: the signer is not the group; version 1 records "
-		               "are signed by the group's own key");
 	if ((rc = mu_rec_check_d(rec->kind, &rec->d, mu_kind_d_key(rec), why)) != 0)
 		return rc;
 	if (!(flags & MU_PARSE_NOCLOCK) &&

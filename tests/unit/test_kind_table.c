@@ -78,8 +78,9 @@ test_names(void **state)
 	assert_int_equal(mu_kind_from_name("note", 4), MU_KIND_TEST_NOTE);
 	assert_string_equal(mu_kind_name(MU_KIND_TEST_NOTE), "note");
 	assert_true(mu_kind_replaceable(MU_KIND_TEST_NOTE));
-	assert_string_equal(mu_kind_list(list, sizeof(list), false, ", "),
-	                    "profile, cause, event, alliance, delete, node, note");
+	assert_string_equal(
+	    mu_kind_list(list, sizeof(list), false, ", "),
+	    "profile, cause, event, alliance, delete, node, organizer, note");
 }
 
 static void

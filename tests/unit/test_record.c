@@ -519,14 +519,16 @@ test_tables_sorted(void **state)
 static void
 test_kind_names(void **state)
 {
-	static const char *const names[] = {NULL,       "profile", "cause", "event",
-	                                    "alliance", "delete",  "node"};
+	static const char *const names[] = {NULL,    "profile",  "cause",
+	                                    "event", "alliance", "delete",
+	                                    "node",  "organizer"};
 	int k;
 
 	(void)state;
 	/* The store keeps kind values: they are appended, never renumbered. */
 	assert_int_equal(MU_KIND_DELETE, 5);
 	assert_int_equal(MU_KIND_NODE, 6);
+	assert_int_equal(MU_KIND_ORGANIZER, 7);
 	assert_int_equal(MU_KIND_COUNT, sizeof(names) / sizeof(names[0]));
 	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
 		assert_string_equal(mu_kind_name((enum mu_kind)k), names[k]);
