@@ -10,8 +10,13 @@
 
 #include "cli.h"
 
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+#define NAME_MAX_TEXT STR(MU_REQ_NAME_MAX)
+
 static const char help[] =
-    "Usage: muster init [--name NAME]\n"
+    "Usage: muster init [--name NAME] [--organizer NAME]\n"
+    "       muster init --join GROUPKEY [--organizer NAME]\n"
     "\n"
     "Creates this node: the home directory, a new group key (your group's\n"
     "identity: keep the home safe, the key cannot be recovered) and a profile\n"
@@ -22,12 +27,22 @@ static const char help[] =
     "  --name NAME   the group's name (default: your user name, or the host\n"
     "                name when you are root); change it later with\n"
     "                `muster profile set --name`\n"
+    "  --organizer NAME\n"
+    "                who organizes from this home, as the group's other\n"
+    "                organizers see it (default: the host name)\n"
+    "  --join GROUPKEY\n"
+    "                make this home an organizer's of an existing group: no\n"
+    "                root key here, a new organizer key, and a request code\n"
+    "                (mureq1..., the name at most " NAME_MAX_TEXT " bytes) to give to\n"
+    "                whoever holds the group's root key, who runs\n"
+    "                `muster organizer add CODE`\n"
     "\n"
     "The home is --home DIR, $MUSTER_HOME, $XDG_DATA_HOME/muster or\n"
     "~/.local/share/muster. An existing home is never overwritten.\n"
     "\n"
-    "Example:\n"
-    "  muster init --name \"Riverside Tenants Union\"\n";
+    "Examples:\n"
+    "  muster init --name \"Riverside Tenants Union\" --organizer Ana\n"
+    "  muster init --join mug1... --organizer Sam\n";
 
 /* A name until the group picks one: who runs the node, or where. */
 static void
@@ -48,12 +63,12 @@ default_name(char *out, size_t size)
 }
 
 /*
- * Builds the profile with a throwaway key before the home exists, so that a
- * name the protocol refuses (too long, a control character) stops init
- * before it creates anything.
+ * Builds a record of init's with a throwaway key before the home exists, so
+ * that a name the protocol refuses (too long, a control character) stops
+ * init before it creates anything.
  */
 static int
-check_profile(const struct mu_cli *cli, const struct mu_record *rec)
+check_record(const struct mu_cli *cli, const struct mu_record *rec, const char *what)
 {
 	struct mu_record tmp = *rec;
 	struct mu_why why = {0};
@@ -72,17 +87,63 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 	sodium_free(sk);
 	free(out);
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot create the profile: %s",
-		                   mu_why_or(&why, rc));
+		return mu_cli_fail(rc, "cannot %s: %s", what, mu_why_or(&why, rc));
 	return 0;
+}
+
+/*
+ * `init --join`: a home with the group's public key and a new organizer
+ * key, no root key and no record of its own until the root holder adds the
+ * organizer; its request code goes to stdout, what to do with it to stderr.
+ */
+static int
+join(struct mu_cli *cli, const char *group_text, const char *organizer)
+{
+	char fallback[MU_REQ_NAME_SIZE], code[MU_REQ_TEXT_SIZE];
+	uint8_t group[MU_KEY_BYTES], org[MU_KEY_BYTES];
+	struct mu_why why = {0};
+	int rc;
+
+	rc = mu_key_from_text(group, group_text, &why);
+	if (rc != 0)
+		return mu_cli_fail(rc, "--join: the %s", why.text);
+	if (organizer == NULL) {
+		mu_cli_host_name(fallback, sizeof(fallback));
+		organizer = fallback;
+	}
+	/* Checked before the home exists, so a bad name creates nothing. */
+	if (mu_req_to_text(code, group, organizer, strlen(organizer)) != 0)
+		return mu_cli_fail(MU_EINVAL,
+		                   "--organizer: the name in a request code is %d "
+		                   "bytes at most, of text on one line; give a "
+		                   "shorter one (the root key's holder can give a "
+		                   "longer one with `muster organizer add --name`)",
+		                   MU_REQ_NAME_MAX);
+	rc = mu_home_join(cli->home_dir, group, org, &why);
+	if (rc == MU_EEXIST)
+		return mu_cli_fail(rc,
+		                   "a muster home already exists at %s (`muster id` "
+		                   "prints its key); use --home DIR to create another",
+		                   cli->home_dir);
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
+		                   mu_why_or(&why, rc));
+	(void)mu_req_to_text(code, org, organizer, strlen(organizer));
+	printf("%s\n", code);
+	mu_cli_note("give this request code to whoever holds your group's root "
+	            "key, who runs `muster organizer add CODE`; then sync from "
+	            "any node of the group (`muster sync HOST:PORT`)");
+	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
 }
 
 int
 mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL;
+	const char *name = NULL, *organizer = NULL, *join_key = NULL;
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
+	    {"organizer", MU_OPT_VALUE, &organizer},
+	    {"join", MU_OPT_VALUE, &join_key},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"init", help, opts, "", 0, 0};
@@ -95,6 +156,12 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return rc;
+	if (join_key != NULL && name != NULL)
+		return mu_cli_usage("init: --name names a new group; a home that "
+		                    "joins one gets the group's profile from its "
+		                    "other nodes: leave --name out");
+	if (join_key != NULL)
+		return join(cli, join_key, organizer);
 	if (name == NULL) {
 		default_name(fallback, sizeof(fallback));
 		name = fallback;
@@ -103,9 +170,20 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	rec.kind = MU_KIND_PROFILE;
 	rec.d = mu_cli_str("");
 	rec.c.profile.name = mu_cli_str(name);
-	rc = check_profile(cli, &rec);
+	rc = check_record(cli, &rec, "create the profile");
 	if (rc != 0)
 		return rc;
+	if (organizer != NULL) {
+		uint8_t someone[MU_KEY_BYTES];
+		char hex[MU_CLI_KEY_HEX_SIZE];
+		struct mu_record org;
+
+		randombytes_buf(someone, sizeof(someone));
+		mu_cli_organizer_rec(&org, someone, organizer, hex);
+		rc = check_record(cli, &org, "publish this home's organizer record");
+		if (rc != 0)
+			return rc;
+	}
 
 	rc = mu_home_create(cli->home_dir, group, &why);
 	if (rc == MU_EEXIST)
@@ -116,6 +194,9 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
 		                   mu_why_or(&why, rc));
+	/* The organizer record first (mu_cli_open()), so that the profile is
+	 * signed by an organizer the store knows. */
+	cli->organizer_name = organizer;
 	rc = mu_cli_open(cli, MU_CLI_SECRET);
 	if (rc != 0)
 		return rc;

@@ -83,11 +83,37 @@ refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
 	return rc;
 }
 
+/*
+ * Who signs rec, into rec->signer and *secret: the group's root key for an
+ * organizer record (only the root names organizers), else this home's
+ * organizer key, so that the root key can stay out of reach. A home with
+ * no organizer key signs with the root, as every home did before
+ * organizers (mu_cli_organizer_ensure() makes one on first use).
+ */
+static int
+signing_key(struct mu_cli *cli, struct mu_record *rec, const char *what,
+            const uint8_t **secret)
+{
+	const struct mu_home *h = cli->home;
+
+	if (rec->kind != MU_KIND_ORGANIZER && h->org_secret != NULL) {
+		memcpy(rec->signer, h->organizer, MU_KEY_BYTES);
+		*secret = h->org_secret;
+		return 0;
+	}
+	if (h->secret == NULL)
+		return mu_cli_fail(MU_EPERM, "cannot %s: " MU_CLI_NO_ROOT, what);
+	memcpy(rec->signer, h->group, MU_KEY_BYTES);
+	*secret = h->secret;
+	return 0;
+}
+
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
 {
 	const struct mu_record *one[1];
+	const uint8_t *secret = NULL;
 	struct mu_record built;
 	enum mu_put_result res;
 	struct mu_why why = {0};
@@ -98,9 +124,10 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	if ((rc = check_clock(cli, what)) != 0)
 		return rc;
+	if ((rc = signing_key(cli, rec, what, &secret)) != 0)
+		return rc;
 	rec->version = MU_FORMAT_VERSION;
 	memcpy(rec->group, cli->home->group, MU_KEY_BYTES);
-	memcpy(rec->signer, cli->home->group, MU_KEY_BYTES);
 	if (rec->created_at < cli->now)
 		rec->created_at = cli->now;
 	if (rec->d.ptr == NULL)
@@ -108,8 +135,7 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	/* Built, signed, and checked once, as parsed records that borrow
 	 * their bytes, which is what the store takes. */
-	rc = mu_rec_build_parsed(rec, cli->home->secret, cli->now, &buf, &len, &built,
-	                         &why);
+	rc = mu_rec_build_parsed(rec, secret, cli->now, &buf, &len, &built, &why);
 	if (rc != 0) {
 		rc = refused(rec, what, &why, rc);
 		goto out;
