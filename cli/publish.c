@@ -84,6 +84,51 @@ refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
 }
 
 /*
+ * Whether this home's organizer record lets it publish kind: a record
+ * every peer would refuse (or hold) is not made.
+ */
+static int
+own_organizer(struct mu_cli *cli, enum mu_kind kind, const char *what)
+{
+	char hex[MU_CLI_KEY_HEX_SIZE];
+	struct mu_cli_rec cur;
+	struct mu_addr a;
+	int rc;
+
+	sodium_bin2hex(hex, sizeof(hex), cli->home->organizer, MU_KEY_BYTES);
+	memset(&a, 0, sizeof(a));
+	memcpy(a.group, cli->home->group, MU_KEY_BYTES);
+	a.kind = MU_KIND_ORGANIZER;
+	a.d = mu_cli_str(hex);
+	rc = mu_cli_lookup(cli, &a, &cur);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail(rc,
+		                   "cannot %s: this home's organizer key is not known "
+		                   "here yet: once the root key's holder has run "
+		                   "`muster organizer add` with this home's request "
+		                   "code, sync from a node of the group",
+		                   what);
+	if (rc != 0)
+		return mu_cli_fail(rc,
+		                   "cannot %s: reading this home's organizer "
+		                   "record: %s",
+		                   what, mu_strerror(rc));
+	if (cur.rec.c.organizer.status == MU_ORGANIZER_REVOKED)
+		rc = mu_cli_fail(MU_EPERM,
+		                 "cannot %s: this home's organizer key was revoked; "
+		                 "make a new home with `muster init --join` and ask "
+		                 "for a new `muster organizer add`",
+		                 what);
+	else if (!mu_organizer_allows(&cur.rec, kind))
+		rc = mu_cli_fail(MU_EPERM,
+		                 "cannot %s: this home's organizer may not publish "
+		                 "records of kind %s (see `muster organizer list`)",
+		                 what, mu_kind_name(kind));
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+/*
  * Who signs rec, into rec->signer and *secret: the group's root key for an
  * organizer record (only the root names organizers), else this home's
  * organizer key, so that the root key can stay out of reach. A home with
@@ -99,7 +144,7 @@ signing_key(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	if (rec->kind != MU_KIND_ORGANIZER && h->org_secret != NULL) {
 		memcpy(rec->signer, h->organizer, MU_KEY_BYTES);
 		*secret = h->org_secret;
-		return 0;
+		return own_organizer(cli, rec->kind, what);
 	}
 	if (h->secret == NULL)
 		return mu_cli_fail(MU_EPERM, "cannot %s: " MU_CLI_NO_ROOT, what);

