@@ -6,6 +6,7 @@
 
 #include "../protocol/kind.h"
 
+#include "../node/signers.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -160,9 +161,19 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			return mu_cli_fail(rc, "cannot read %s: %s", args[0],
 			                   mu_strerror(rc));
 	}
-	if (json)
-		rc = mu_cli_json_out(mu_node_json_record(&r.rec));
-	else
+	if (json) {
+		struct mu_node_signers signers;
+
+		rc = mu_node_signers_load(&signers, cli->store);
+		if (rc != 0) {
+			mu_cli_rec_free(&r);
+			return mu_cli_fail(rc, "cannot read the organizers' names: %s",
+			                   mu_strerror(rc));
+		}
+		rc = mu_cli_json_out(mu_node_json_edited_by(mu_node_json_record(&r.rec),
+		                                            &signers, &r.rec));
+		mu_node_signers_free(&signers);
+	} else
 		mu_cli_print_record(stdout, &names, &r.rec);
 	mu_cli_rec_free(&r);
 	return rc;

@@ -71,7 +71,15 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 	memset(l, 0, sizeof(*l));
 	if (json) {
 		l->json = json_array();
-		return l->json != NULL ? 0 : mu_cli_fail(MU_ENOMEM, "out of memory");
+		if (l->json == NULL)
+			return mu_cli_fail(MU_ENOMEM, "out of memory");
+		rc = mu_node_signers_load(&l->signers, cli->store);
+		if (rc != 0) {
+			mu_cli_lister_end(l, rc);
+			return mu_cli_fail(rc, "cannot read the organizers' names: %s",
+			                   mu_strerror(rc));
+		}
+		return 0;
 	}
 	l->print = print;
 	rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, load_name, l);
@@ -90,7 +98,9 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 	const struct mu_cli_lister_name *n;
 
 	if (l->print == NULL) {
-		mu_cli_json_push(&l->json, mu_node_json_record(rec));
+		mu_cli_json_push(
+		    &l->json,
+		    mu_node_json_edited_by(mu_node_json_record(rec), &l->signers, rec));
 		if (l->json == NULL)
 			return MU_ENOMEM;
 	} else {
@@ -118,6 +128,7 @@ mu_cli_lister_end(struct mu_cli_lister *l, int err)
 	l->json = NULL;
 	free(l->names);
 	l->names = NULL;
+	mu_node_signers_free(&l->signers);
 	l->nnames = l->cap_names = 0;
 	return rc;
 }

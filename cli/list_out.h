@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "../node/signers.h"
 #include "cli.h"
 
 /* Prints one record as a paragraph of text, with its group's display name. */
@@ -26,7 +27,8 @@ struct mu_cli_lister {
 	json_t *json;                     /* the array that --json prints at the end */
 	struct mu_cli_lister_name *names; /* sorted by key */
 	size_t nnames, cap_names;
-	size_t n; /* the records output so far */
+	size_t n;                       /* the records output so far */
+	struct mu_node_signers signers; /* --json: who edited, read before the walk */
 };
 
 /*

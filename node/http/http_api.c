@@ -11,12 +11,14 @@
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
+#include "../signers.h"
 
 struct event_list {
 	const struct mu_cal_filter *f;
 	json_t *arr;
 	size_t n;
 	bool truncated;
+	struct mu_node_signers signers; /* who edited each event */
 };
 
 static int
@@ -30,7 +32,9 @@ on_event(void *ctx, const struct mu_record *rec)
 		l->truncated = true;
 		return 1; /* stop: the list is full */
 	}
-	if (json_array_append_new(l->arr, mu_node_json_record(rec)) != 0)
+	if (json_array_append_new(l->arr,
+	                          mu_node_json_edited_by(mu_node_json_record(rec),
+	                                                 &l->signers, rec)) != 0)
 		return MU_ENOMEM;
 	l->n++;
 	return 0;
@@ -79,15 +83,20 @@ api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
-	struct event_list l = {&f, NULL, 0, false};
+	struct event_list l = {&f, NULL, 0, false, {NULL, 0, 0}};
 	json_t *v;
 	int rc;
 
 	if (event_filter(rq, rp, &f, group, &cause, cause_d))
 		return 0;
-	if ((l.arr = json_array()) == NULL)
+	if ((rc = mu_node_signers_load(&l.signers, rq->node->store)) != 0)
+		return rc;
+	if ((l.arr = json_array()) == NULL) {
+		mu_node_signers_free(&l.signers);
 		return MU_ENOMEM;
+	}
 	rc = mu_store_events(rq->node->store, f.from, f.to, on_event, &l);
+	mu_node_signers_free(&l.signers);
 	if (rc < 0) {
 		json_decref(l.arr);
 		return rc;
@@ -107,24 +116,50 @@ one_record(void *ctx, const struct mu_record *rec)
 	return *v != NULL ? 0 : MU_ENOMEM;
 }
 
+/* An event as JSON, and its header: who signed it is looked up after the
+ * read (a visitor must not start another). */
+struct one_event {
+	json_t *v;
+	struct mu_record rec; /* group and signer only */
+};
+
+static int
+one_event(void *ctx, const struct mu_record *rec)
+{
+	struct one_event *one = ctx;
+
+	memset(&one->rec, 0, sizeof(one->rec));
+	one->rec.kind = rec->kind;
+	memcpy(one->rec.group, rec->group, MU_KEY_BYTES);
+	memcpy(one->rec.signer, rec->signer, MU_KEY_BYTES);
+	return one_record(&one->v, rec);
+}
+
 static int
 api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *text)
 {
+	struct one_event one = {NULL, {0}};
+	struct mu_node_signers signers;
 	struct mu_addr addr;
 	char d[MU_D_MAX + 1];
-	json_t *v = NULL;
 	int rc;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
 	if (mu_http_addr(text, "the event", MU_KIND_EVENT, &addr, d, rp))
 		return 0;
-	rc = mu_store_get_addr(rq->node->store, &addr, one_record, &v);
+	rc = mu_store_get_addr(rq->node->store, &addr, one_event, &one);
 	if (rc == MU_ENOTFOUND)
 		return mu_http_fail(rp, 404, "no event %s is stored here", text);
 	if (rc < 0)
 		return rc;
-	return mu_http_json(rp, v);
+	if ((rc = mu_node_signers_load(&signers, rq->node->store)) != 0) {
+		json_decref(one.v);
+		return rc;
+	}
+	one.v = mu_node_json_edited_by(one.v, &signers, &one.rec);
+	mu_node_signers_free(&signers);
+	return mu_http_json(rp, one.v);
 }
 
 static int

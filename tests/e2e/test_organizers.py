@@ -9,6 +9,7 @@ it; a lost laptop's key is revoked and its records go everywhere."""
 import os
 import stat
 import unittest
+import urllib.request
 
 import musterlib
 import recbuild
@@ -59,7 +60,17 @@ class Local(unittest.TestCase):
         prof = a.json("show", a.key + "/profile", "--json")
         self.assertEqual(prof["signer"], ana["key"])
         ev = add_event(a, "Assembly")
-        self.assertEqual(a.json("show", ev, "--json")["signer"], ana["key"])
+        shown = a.json("show", ev, "--json")
+        self.assertEqual(shown["signer"], ana["key"])
+        # Who edited it, by the organizer's name: show, lists, the page.
+        self.assertEqual(shown["edited_by"], "Ana")
+        listed = {e["address"]: e for e in a.json("event", "list", "--json")}
+        self.assertEqual(listed[ev]["edited_by"], "Ana")
+        srv = a.serve(musterlib.network_name(), http=True)
+        with urllib.request.urlopen(srv.http_url + "/events/" + ev) as r:
+            page = r.read().decode()
+        self.assertIn("Last edited by</dt><dd class=\"editor\">Ana</dd>", page)
+        srv.stop()
         org = a.json("show", a.key + "/organizer/" + recbuild_hex(a, ana["key"]), "--json")
         self.assertEqual(org["signer"], a.key)
         self.assertIn("0 problems", a.ok("check"))
