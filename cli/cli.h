@@ -368,6 +368,11 @@ void mu_cli_host_name(char *out, size_t size);
 void mu_cli_organizer_rec(struct mu_record *rec, const uint8_t key[MU_KEY_BYTES],
                           const char *name, char hex[MU_CLI_KEY_HEX_SIZE]);
 
+/* The current organizer record of key in our group, into cur (silent):
+ * 0, MU_ENOTFOUND or another error (mu_cli_lookup()). */
+int mu_cli_organizer_get(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                         struct mu_cli_rec *cur);
+
 /*
  * A home that holds the root key but no organizer key (made by an older
  * version, or by `muster init` a moment ago) gets one, and its organizer

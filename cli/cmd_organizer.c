@@ -149,10 +149,9 @@ need_root(struct mu_cli *cli, const char *root_file)
 	return 0;
 }
 
-/* The current organizer record of key, into cur: 0 or MU_ENOTFOUND. */
-static int
-get_organizer(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
-              struct mu_cli_rec *cur)
+int
+mu_cli_organizer_get(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                     struct mu_cli_rec *cur)
 {
 	char hex[KEY_HEX_SIZE];
 	struct mu_addr a;
@@ -201,7 +200,7 @@ add_cmd(struct mu_cli *cli, int argc, char **argv)
 	if (memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
 		return mu_cli_fail(MU_EINVAL, "that code holds the group's root key, "
 		                              "which is no organizer's");
-	rc = get_organizer(cli, key, &cur);
+	rc = mu_cli_organizer_get(cli, key, &cur);
 	if (rc == 0 && cur.rec.c.organizer.status == MU_ORGANIZER_REVOKED) {
 		mu_cli_rec_free(&cur);
 		return mu_cli_fail(MU_EINVAL,

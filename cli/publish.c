@@ -90,17 +90,10 @@ refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
 static int
 own_organizer(struct mu_cli *cli, enum mu_kind kind, const char *what)
 {
-	char hex[MU_CLI_KEY_HEX_SIZE];
 	struct mu_cli_rec cur;
-	struct mu_addr a;
 	int rc;
 
-	sodium_bin2hex(hex, sizeof(hex), cli->home->organizer, MU_KEY_BYTES);
-	memset(&a, 0, sizeof(a));
-	memcpy(a.group, cli->home->group, MU_KEY_BYTES);
-	a.kind = MU_KIND_ORGANIZER;
-	a.d = mu_cli_str(hex);
-	rc = mu_cli_lookup(cli, &a, &cur);
+	rc = mu_cli_organizer_get(cli, cli->home->organizer, &cur);
 	if (rc == MU_ENOTFOUND)
 		return mu_cli_fail(rc,
 		                   "cannot %s: this home's organizer key is not known "

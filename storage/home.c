@@ -166,7 +166,6 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 	char *kpath = NULL, *sdir = NULL;
 	uint8_t *seed = NULL, *sk = NULL;
 	uint8_t pk[MU_KEY_BYTES];
-	struct mu_store *st = NULL;
 	bool created = false;
 	int fd = -1, err;
 
@@ -223,15 +222,9 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 		goto out;
 	}
 
-	if (mkdir(sdir, 0700) != 0 && errno != EEXIST) {
-		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
-		              strerror(errno));
-		goto out;
-	}
-	err = mu_store_open(&st, sdir, NULL, why);
+	err = mu_home__make_store(sdir, why);
 	if (err != 0)
 		goto out;
-	mu_store_close(st);
 	memcpy(group, pk, MU_KEY_BYTES);
 out:
 	if (fd >= 0)

@@ -66,6 +66,9 @@ int mu_home__key_file(const char *path, uint8_t *buf, size_t n, const char *what
 /* mkdir -p -m 700: missing parents get the usual 0755, the home 0700. */
 int mu_home__make_dirs(const char *dir, struct mu_why *why);
 
+/* Creates the store directory sdir (0700) and an empty store in it. */
+int mu_home__make_store(const char *sdir, struct mu_why *why);
+
 /* Makes a directory entry durable, not only the file's bytes: 0 or -1. */
 int mu_home__sync_dir(const char *dir);
 

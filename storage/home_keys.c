@@ -41,6 +41,20 @@ mu_home__sync_dir(const char *dir)
 	return rc;
 }
 
+int
+mu_home__make_store(const char *sdir, struct mu_why *why)
+{
+	struct mu_store *st = NULL;
+	int err;
+
+	if (mkdir(sdir, 0700) != 0 && errno != EEXIST)
+		return mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
+		               strerror(errno));
+	err = mu_store_open(&st, sdir, NULL, why);
+	mu_store_close(st);
+	return err;
+}
+
 /* Writes n bytes of buf to a new file at path, 0600, synced. */
 static int
 write_new(const char *path, const uint8_t *buf, size_t n, struct mu_why *why)
@@ -236,7 +250,6 @@ mu_home_join(const char *dir, const uint8_t group[MU_KEY_BYTES],
              uint8_t organizer[MU_KEY_BYTES], struct mu_why *why)
 {
 	struct mu_home home;
-	struct mu_store *st = NULL;
 	char *root = NULL, *pub = NULL, *sdir = NULL;
 	bool made_pub = false;
 	int err;
@@ -274,15 +287,9 @@ mu_home_join(const char *dir, const uint8_t group[MU_KEY_BYTES],
 		err = mu_fail(why, MU_EEXIST, "%s holds an organizer key already", dir);
 	if (err != 0)
 		goto out;
-	if (mkdir(sdir, 0700) != 0 && errno != EEXIST) {
-		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
-		              strerror(errno));
-		goto out;
-	}
-	err = mu_store_open(&st, sdir, NULL, why);
+	err = mu_home__make_store(sdir, why);
 	if (err != 0)
 		goto out;
-	mu_store_close(st);
 	memcpy(organizer, home.organizer, MU_KEY_BYTES);
 out:
 	/* A home that is not complete is no home: a retry starts afresh
