@@ -162,6 +162,16 @@ mu_organizer_allows(const struct mu_record *o, enum mu_kind kind)
 }
 
 bool
+mu_organizer_accepts(const struct mu_record *o, const struct mu_record *rec)
+{
+	if (o->kind != MU_KIND_ORGANIZER)
+		return false;
+	if (o->c.organizer.status == MU_ORGANIZER_REVOKED)
+		return mu_idlist_has(&o->c.organizer.keep, rec->id);
+	return mu_organizer_allows(o, rec->kind);
+}
+
+bool
 mu_ftype_is_str(enum mu_ftype type)
 {
 	return type == MU_FT_LINE || type == MU_FT_TEXT || type == MU_FT_URL ||

@@ -354,4 +354,11 @@ bool mu_idlist_has(const struct mu_idlist *l, const uint8_t id[MU_ID_BYTES]);
  */
 bool mu_organizer_allows(const struct mu_record *o, enum mu_kind kind);
 
+/*
+ * Whether organizer record o accepts rec, signed by o's key for o's group:
+ * an active o when it allows rec's kind, a revoked o when its keep names
+ * rec's id (docs/PROTOCOL.md 10.6).
+ */
+bool mu_organizer_accepts(const struct mu_record *o, const struct mu_record *rec);
+
 #endif

@@ -56,6 +56,13 @@ enum mu_put_result {
 	MU_PUT_DUPLICATE,  /* this id is already stored */
 	MU_PUT_SUPERSEDED, /* a newer version of its address is stored: not kept */
 	MU_PUT_DELETED,    /* a tombstone covers it: not kept */
+	/* Signed by an organizer key (docs/PROTOCOL.md 10.6): */
+	MU_PUT_HELD,        /* its organizer record is not here: held until it is */
+	MU_PUT_HELD_FULL,   /* the same, but the held table is full: not kept */
+	MU_PUT_NOT_ALLOWED, /* its organizer may not publish its kind: not kept
+	                       (rule organizer-kind) */
+	MU_PUT_REVOKED,     /* its organizer key is revoked and keep does not
+	                       name it: not kept (rule organizer-revoked) */
 };
 
 /* A short name for a put result ("new", "duplicate", ...). */
@@ -63,7 +70,12 @@ const char *mu_put_result_name(enum mu_put_result r);
 
 /*
  * Stores n records, each already accepted by mu_rec_parse(), in one write
- * transaction, applying the replacement and deletion rules. results[i] says
+ * transaction, applying the replacement and deletion rules and those of
+ * organizer keys (docs/PROTOCOL.md 10.6): a record signed by an organizer
+ * key is held, stored or refused by its group's organizer record for that
+ * key; an organizer record that becomes current puts again the records held
+ * for its key and removes the stored ones it no longer accepts, in the same
+ * transaction (they are not in results). results[i] says
  * what happened to recs[i]; records later in the batch see earlier ones.
  * Returns 0 when the transaction committed, or an error after which nothing
  * of the batch is stored: MU_EFULL when the map or the disk is full (why

@@ -17,6 +17,7 @@
 
 #include "../protocol/textform.h"
 #include "local.h"
+#include "store_held.h"
 #include "store_keys.h"
 
 struct check {
@@ -206,6 +207,71 @@ check_current_of(struct check *c, const struct mu_record *rec, const char *id)
 	               atext);
 }
 
+/* The current organizer record of signer for group into *o: LOADED,
+ * MISSING, DAMAGED or an error. */
+static int
+organizer_of(struct check *c, const uint8_t group[MU_KEY_BYTES],
+             const uint8_t signer[MU_KEY_BYTES], struct mu_record *o)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX];
+	char d[2 * MU_KEY_BYTES];
+	struct mu_addr addr;
+	MDB_val v;
+	int found;
+
+	memcpy(addr.group, group, MU_KEY_BYTES);
+	addr.kind = MU_KIND_ORGANIZER;
+	mu_store__alliance_d(d, signer);
+	addr.d.ptr = d;
+	addr.d.len = sizeof(d);
+	found = lookup(c, c->st->current, akey, mu_store__addr_key(akey, &addr), &v);
+	if (found <= 0)
+		return found;
+	if (v.mv_size != MU_ID_BYTES)
+		return DAMAGED; /* the current pass reports it */
+	return load(c, v.mv_data, o);
+}
+
+/* A record signed by an organizer key: its signed index entry, and an
+ * organizer record that accepts it (docs/PROTOCOL.md 10.6). */
+static int
+check_delegated(struct check *c, const struct mu_record *rec, const char *id)
+{
+	uint8_t skey[MU_STORE__SIGNER_KEY_BYTES];
+	char key[MU_ID_TEXT_SIZE];
+	struct mu_record o;
+	MDB_val v;
+	int found, err;
+
+	mu_store__signer_key(skey, rec->group, rec->signer, rec->id);
+	found = lookup(c, c->st->signed_by, skey, sizeof(skey), &v);
+	if (found < 0)
+		return found;
+	if (found == 0 && (err = problem(c, "signed",
+	                                 "record %s, signed by an organizer key, has "
+	                                 "no signed index entry",
+	                                 id)) != 0)
+		return err;
+	hex(key, rec->signer);
+	found = organizer_of(c, rec->group, rec->signer, &o);
+	if (found < 0 || found == DAMAGED)
+		return found < 0 ? found : 0;
+	if (found == MISSING)
+		return problem(c, "current",
+		               "record %s is signed by %s, which its group has not "
+		               "made an organizer",
+		               id, key);
+	if (!mu_organizer_accepts(&o, rec))
+		return problem(c, "current",
+		               "record %s is signed by organizer %s, whose organizer "
+		               "record does not accept it (%s)",
+		               id, key,
+		               o.c.organizer.status == MU_ORGANIZER_REVOKED
+		                   ? "revoked"
+		                   : "a kind it may not publish");
+	return 0;
+}
+
 static int
 check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 {
@@ -256,6 +322,9 @@ check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 	if (found == 0 &&
 	    (err = problem(c, "by_group", "record %s has no group index entry", id)) !=
 	        0)
+		return err;
+	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0 &&
+	    (err = check_delegated(c, rec, id)) != 0)
 		return err;
 	if (rec->kind == MU_KIND_DELETE)
 		return check_tombstone_of(c, rec, id);
@@ -514,6 +583,70 @@ tomb_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* A signed index entry names a stored record of that group and signer. */
+static int
+signed_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec;
+	char id[MU_ID_TEXT_SIZE];
+	bool go;
+	int err;
+
+	(void)txn;
+	err = entry_record(
+	    c, "signed", k->mv_size == MU_STORE__SIGNER_KEY_BYTES && v->mv_size == 0,
+	    "a group, a signer and an id", k, v, key + 2 * MU_KEY_BYTES, &rec, id, &go);
+	if (!go)
+		return err;
+	if (memcmp(rec.group, key, MU_KEY_BYTES) != 0 ||
+	    memcmp(rec.signer, key + MU_KEY_BYTES, MU_KEY_BYTES) != 0)
+		return problem(c, "signed",
+		               "an entry names record %s under another group or "
+		               "signer than its own",
+		               id);
+	return 0;
+}
+
+/* A held record is a valid record of its key's group and signer, signed
+ * by a key that has no organizer record yet (else it is no longer held). */
+static int
+held_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+	const uint8_t *key = k->mv_data;
+	struct mu_record rec, o;
+	struct mu_why why = {0};
+	char id[MU_ID_TEXT_SIZE];
+	int found;
+
+	(void)txn;
+	c->stats->entries++;
+	if (k->mv_size != MU_STORE__SIGNER_KEY_BYTES)
+		return bad_form(c, "held", k, v, "a group, a signer and an id");
+	hex(id, key + 2 * MU_KEY_BYTES);
+	if (mu_rec_parse(&rec, v->mv_data, v->mv_size, 0, MU_PARSE_NOCLOCK, &why) != 0)
+		return problem(c, "held", "held record %s is damaged: %s", id,
+		               why.text);
+	if (memcmp(rec.group, key, MU_KEY_BYTES) != 0 ||
+	    memcmp(rec.signer, key + MU_KEY_BYTES, MU_KEY_BYTES) != 0 ||
+	    memcmp(rec.id, key + 2 * MU_KEY_BYTES, MU_ID_BYTES) != 0)
+		return problem(c, "held",
+		               "held record %s is filed under another group, signer "
+		               "or id than its own",
+		               id);
+	found = organizer_of(c, rec.group, rec.signer, &o);
+	if (found < 0)
+		return found;
+	if (found == LOADED)
+		return problem(c, "held",
+		               "record %s is still held though its organizer record "
+		               "is stored",
+		               id);
+	return 0;
+}
+
 static int
 follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
@@ -540,13 +673,14 @@ walk(struct check *c)
 {
 	const MDB_dbi dbis[] = {c->st->bodies,     c->st->ids,     c->st->by_time,
 	                        c->st->by_group,   c->st->current, c->st->ev_start,
-	                        c->st->tombstones, c->st->follows};
-	const mu_store__entry_fn fns[] = {bodies_entry, ids_entry,     time_entry,
-	                                  group_entry,  current_entry, start_entry,
-	                                  tomb_entry,   follow_entry};
-	static const char *const names[] = {"bodies",     "ids",     "by_time",
-	                                    "by_group",   "current", "ev_start",
-	                                    "tombstones", "follows"};
+	                        c->st->tombstones, c->st->follows, c->st->signed_by,
+	                        c->st->held};
+	const mu_store__entry_fn fns[] = {
+	    bodies_entry, ids_entry,  time_entry,   group_entry,  current_entry,
+	    start_entry,  tomb_entry, follow_entry, signed_entry, held_entry};
+	static const char *const names[] = {
+	    "bodies",   "ids",        "by_time", "by_group", "current",
+	    "ev_start", "tombstones", "follows", "signed",   "held"};
 	int err;
 
 	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);

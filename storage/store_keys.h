@@ -19,7 +19,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 3u
+#define MU_STORE__SCHEMA 4u
 
 /* A sequence number: the key of bodies, the value of ids (big-endian). */
 #define MU_STORE__SEQ_BYTES 8
@@ -49,11 +49,13 @@ struct mu_store {
 	MDB_dbi peers;      /* "HOST:PORT" -> msgpack map; since schema 2 */
 	MDB_dbi follows;    /* group key -> ""; since schema 2 */
 	MDB_dbi by_group;   /* group || created_at || id -> seq; since schema 3 */
+	MDB_dbi held;       /* group || signer || id -> record bytes; schema 4 */
+	MDB_dbi signed_by;  /* group || signer || id -> ""; since schema 4 */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
 	bool read_only;
-	bool needs_upgrade; /* opened read-only, schema < 3: see mu_store_open */
+	bool needs_upgrade; /* opened read-only, an older schema: mu_store_open */
 	char *dir;          /* owned, for messages */
 	size_t fit_cap;     /* mu_store_put_fit's records per commit; 0: all */
 

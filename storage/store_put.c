@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store_defer.h"
+#include "store_held.h"
 #include "store_keys.h"
 
 struct put {
@@ -34,18 +35,29 @@ struct put {
 struct stored_ref {
 	uint8_t id[MU_ID_BYTES];
 	uint8_t group[MU_KEY_BYTES];
+	uint8_t signer[MU_KEY_BYTES];
 	int64_t created_at;
 	bool is_event;
+	bool delegated; /* has a signed index entry */
 	int64_t start;
 };
+
+/* Whether rec is signed by an organizer key rather than its group's. */
+static bool
+delegated(const struct mu_record *rec)
+{
+	return memcmp(rec->signer, rec->group, MU_KEY_BYTES) != 0;
+}
 
 static void
 ref_of(struct stored_ref *ref, const struct mu_record *rec)
 {
 	memcpy(ref->id, rec->id, MU_ID_BYTES);
 	memcpy(ref->group, rec->group, MU_KEY_BYTES);
+	memcpy(ref->signer, rec->signer, MU_KEY_BYTES);
 	ref->created_at = rec->created_at;
 	ref->is_event = rec->kind == MU_KIND_EVENT;
+	ref->delegated = delegated(rec);
 	ref->start = ref->is_event ? rec->c.event.start : 0;
 }
 
@@ -137,7 +149,7 @@ static int
 drop(struct put *p, const struct stored_ref *ref)
 {
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
-	uint8_t gkey[MU_STORE__GROUP_KEY_BYTES];
+	uint8_t gkey[MU_STORE__GROUP_KEY_BYTES], skey[MU_STORE__SIGNER_KEY_BYTES];
 	uint64_t number;
 	MDB_val v;
 	int err;
@@ -154,6 +166,10 @@ drop(struct put *p, const struct stored_ref *ref)
 	}
 	if (err == 0)
 		err = del(p, p->st->ids, ref->id, MU_ID_BYTES);
+	if (err == 0 && ref->delegated) {
+		mu_store__signer_key(skey, ref->group, ref->signer, ref->id);
+		err = del(p, p->st->signed_by, skey, sizeof(skey));
+	}
 	if (err != 0)
 		return err;
 	/* A record this batch stored has its other entries still deferred. */
@@ -303,12 +319,144 @@ delete_by_id(struct put *p, const struct mu_record *rec)
 	return put_tombstone(p, tkey, tlen, rec->id);
 }
 
+static int put_one(struct put *p, const struct mu_record *rec,
+                   enum mu_put_result *result);
+
+/* The current organizer record of rec's signer for rec's group into *o:
+ * 0, MU_ENOTFOUND or an error. */
+static int
+organizer_of(struct put *p, const struct mu_record *rec, struct mu_record *o)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], id[MU_ID_BYTES];
+	char d[2 * MU_KEY_BYTES];
+	struct mu_addr addr;
+	int err;
+
+	memcpy(addr.group, rec->group, MU_KEY_BYTES);
+	addr.kind = MU_KIND_ORGANIZER;
+	mu_store__alliance_d(d, rec->signer);
+	addr.d.ptr = d;
+	addr.d.len = sizeof(d);
+	err = current_id(p, akey, mu_store__addr_key(akey, &addr), id);
+	if (err != 0)
+		return err;
+	return load_indexed(p, id, o);
+}
+
+/*
+ * A delegated record whose organizer record is not here is held; one that
+ * the organizer record does not accept is refused. 0 lets rec be stored,
+ * 1 sets *result (rec's claim on its id given back), or an error.
+ */
+static int
+judge_delegated(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
+{
+	struct mu_record o;
+	bool held;
+	int err = organizer_of(p, rec, &o);
+
+	if (err == 0 && mu_organizer_accepts(&o, rec))
+		return 0;
+	if (err != 0 && err != MU_ENOTFOUND)
+		return err;
+	if (err == 0) {
+		err = refuse(p, rec, 1,
+		             o.c.organizer.status == MU_ORGANIZER_REVOKED
+		                 ? MU_PUT_REVOKED
+		                 : MU_PUT_NOT_ALLOWED,
+		             result);
+		return err != 0 ? err : 1;
+	}
+	if ((err = refuse(p, rec, 1, MU_PUT_HELD, result)) != 0)
+		return err;
+	if ((err = mu_store__hold(p->st, p->txn, rec, &held, p->why)) != 0)
+		return err;
+	if (!held)
+		*result = MU_PUT_HELD_FULL;
+	return 1;
+}
+
+/* Removes a stored record that its organizer no longer accepts, with its
+ * current entry and, for a delete, the tombstone it made. */
+static int
+remove_record(struct put *p, const struct mu_record *rec)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
+	uint8_t cur[MU_ID_BYTES];
+	struct stored_ref ref;
+	struct mu_addr addr;
+	size_t alen, tlen;
+	MDB_val v;
+	int err;
+
+	ref_of(&ref, rec);
+	if (mu_kind_replaceable(rec->kind)) {
+		mu_rec_addr(rec, &addr);
+		alen = mu_store__addr_key(akey, &addr);
+		err = current_id(p, akey, alen, cur);
+		if (err == 0 && memcmp(cur, rec->id, MU_ID_BYTES) == 0)
+			err = del(p, p->st->current, akey, alen);
+		if (err != 0 && err != MU_ENOTFOUND)
+			return err;
+	} else if (rec->kind == MU_KIND_DELETE) {
+		tlen = rec->c.del.by_addr
+		           ? mu_store__tomb_addr_key(tkey, &rec->c.del.addr)
+		           : mu_store__tomb_id_key(tkey, rec->c.del.id, rec->group);
+		err = get(p, p->st->tombstones, tkey, tlen, &v);
+		if (err == 0 && v.mv_size == MU_ID_BYTES &&
+		    memcmp(v.mv_data, rec->id, MU_ID_BYTES) == 0)
+			err = del(p, p->st->tombstones, tkey, tlen);
+		if (err != 0 && err != MU_ENOTFOUND)
+			return err;
+	}
+	return drop(p, &ref);
+}
+
+/*
+ * o became the current organizer record of its key: the stored records of
+ * that key it does not accept go (a revocation keeps only its keep), and
+ * the records held for the key are put again, now to be judged by o.
+ */
+static int
+organizer_changed(struct put *p, const struct mu_record *o)
+{
+	const struct mu_organizer *org = &o->c.organizer;
+	struct mu_store__held_rec *held = NULL;
+	uint8_t(*ids)[MU_ID_BYTES] = NULL;
+	enum mu_put_result res;
+	struct mu_record rec;
+	struct mu_why pw;
+	size_t n = 0, i;
+	int err;
+
+	err = mu_store__signed_ids(p->st, p->txn, o->group, org->key, &ids, &n, p->why);
+	for (i = 0; err == 0 && i < n; i++) {
+		err = load_indexed(p, ids[i], &rec);
+		if (err == 0 && !mu_organizer_accepts(o, &rec))
+			err = remove_record(p, &rec);
+	}
+	free(ids);
+	if (err != 0)
+		return err;
+	err = mu_store__held_take(p->st, p->txn, o->group, org->key, &held, &n, p->why);
+	for (i = 0; err == 0 && i < n; i++) {
+		/* Verified when they were held. */
+		if (mu_rec_parse(&rec, held[i].raw, held[i].len, 0,
+		                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw) != 0)
+			continue;
+		err = put_one(p, &rec, &res);
+	}
+	mu_store__held_free(held, n);
+	return err;
+}
+
 static int
 put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 {
 	uint8_t akey[MU_STORE__ADDR_KEY_MAX], tkey[MU_STORE__TOMB_KEY_MAX];
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], old_id[MU_ID_BYTES];
 	uint8_t seq[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
+	uint8_t skey[MU_STORE__SIGNER_KEY_BYTES];
 	bool replaceable = mu_kind_replaceable(rec->kind);
 	struct stored_ref ref;
 	struct mu_record old;
@@ -321,6 +469,8 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		*result = MU_PUT_DUPLICATE;
 		return err < 0 ? err : 0;
 	}
+	if (delegated(rec) && (err = judge_delegated(p, rec, result)) != 0)
+		return err < 0 ? err : 0;
 
 	if (rec->kind != MU_KIND_DELETE) {
 		tlen = mu_store__tomb_id_key(tkey, rec->id, rec->group);
@@ -363,8 +513,16 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		                          p->seq, p->why);
 	if (err != 0)
 		return err;
+	if (err == 0 && delegated(rec)) {
+		mu_store__signer_key(skey, rec->group, rec->signer, rec->id);
+		err = put(p, p->st->signed_by, skey, sizeof(skey), "", 0);
+	}
+	if (err != 0)
+		return err;
 	if (replaceable) {
 		err = put(p, p->st->current, akey, alen, rec->id, MU_ID_BYTES);
+		if (err == 0 && rec->kind == MU_KIND_ORGANIZER)
+			err = organizer_changed(p, rec);
 		if (err == 0 && rec->kind == MU_KIND_EVENT) {
 			mu_store__start_key(key, rec->c.event.start, rec->id);
 			err = mu_store__defer_add(p->defer, MU_STORE__DEFER_START, key,
