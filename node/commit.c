@@ -59,6 +59,7 @@ mu_sync_batch_new(struct mu_sync_commit *st, size_t total)
 		b->next = NULL;
 		b->verified = false;
 		b->nkeep = 0;
+		b->refused = 0;
 	} else if ((b = calloc(1, sizeof(*b))) == NULL) {
 		return NULL;
 	}
@@ -191,6 +192,12 @@ store_list(struct mu_node *node, struct mu_sync_batch *list, size_t total,
 	n = 0;
 	for (b = list; b != NULL; b = b->next)
 		for (k = 0; k < b->nkeep; k++, n++) {
+			/* Held and revoked records are no fault of an honest
+			 * sender (PROTOCOL.md 10.6); a kind its organizer may
+			 * not publish is. */
+			if (n < stored && results[n] == MU_PUT_NOT_ALLOWED &&
+			    b->refused++ == 0)
+				b->first_refused = b->keep[k];
 			if (n >= stored || results[n] != MU_PUT_NEW)
 				continue;
 			memcpy(fresh[*nfresh].id, recs[n]->id, 32);
@@ -263,6 +270,31 @@ store_work(uv_work_t *w)
 	commit_store(node, node->commit);
 }
 
+/* Counts the records of b that the store found invalid against p, as
+ * verify.c counts those that fail to parse: 1 when p is dropped for it. */
+static int
+charge_refused(struct mu_node *node, struct mu_sync_peer *p,
+               const struct mu_sync_batch *b)
+{
+	const struct mu_node_limits *lim = &node->opts.limits;
+	char hex[65];
+
+	p->invalid += b->refused;
+	node->report.rejected += b->refused;
+	sodium_bin2hex(hex, sizeof(hex), b->recs[b->first_refused].signer, 32);
+	mu_node_log(node, MU_LOG_WARN,
+	            "peer %s: %u invalid records refused: organizer-kind: "
+	            "organizer %s may not publish %s",
+	            mu_conn_name(p->c), b->refused, hex,
+	            mu_kind_name(b->recs[b->first_refused].kind));
+	if (p->invalid <= lim->max_invalid)
+		return 0;
+	mu_dial_ban(node, mu_conn_ip(p->c));
+	snprintf(hex, sizeof(hex), "sync: %u invalid records", p->invalid);
+	mu_sync_fail(p, hex);
+	return 1;
+}
+
 /* Back on the loop thread: logs, acks, pushes on, and frees st->storing. */
 static void
 commit_end(struct mu_node *node, struct mu_sync_commit *st)
@@ -310,6 +342,8 @@ commit_end(struct mu_node *node, struct mu_sync_commit *st)
 			mu_sync_fail(p, "sync: cannot store its records");
 			continue;
 		}
+		if (b->refused > 0 && charge_refused(node, p, b) != 0)
+			continue;
 		if (b->req == 0)
 			continue;
 		node->sync->msg.len = 0;

@@ -29,6 +29,10 @@ struct mu_sync_batch {
 	struct mu_record recs[MU_WIRE_RECS_MAX];
 	size_t nkeep; /* recs[keep[i]] are to be stored */
 	uint8_t keep[MU_WIRE_RECS_MAX];
+	/* Kept records the store refused as invalid (rule organizer-kind),
+	 * counted on the storing thread, charged to p at the commit's end. */
+	unsigned refused;
+	size_t first_refused; /* index into recs of the first */
 };
 
 /* node->commit */

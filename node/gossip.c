@@ -130,6 +130,30 @@ on_damaged(void *ctx, const uint8_t id[MU_ID_BYTES], const char *why)
 	return 0;
 }
 
+/*
+ * The n records gathered at data (lens[i] bytes each) as blobs, organizer
+ * records first and the others in their order: a record signed by an
+ * organizer key that arrives before its organizer record is only held
+ * (docs/PROTOCOL.md 10.6), so the record that makes it valid goes first.
+ */
+static void
+order_blobs(struct mu_wire_blob *blobs, const uint8_t *data, const size_t *lens,
+            size_t n)
+{
+	size_t i, k = 0, off, pass;
+	bool org;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0, off = 0; i < n; off += lens[i], i++) {
+			org =
+			    mu_rec_raw_is_kind(data + off, lens[i], MU_KIND_ORGANIZER);
+			if (org != (pass == 0))
+				continue;
+			blobs[k].ptr = data + off;
+			blobs[k++].len = lens[i];
+		}
+}
+
 /* One recs message from the entries of one kind at the head of the outbox. */
 static int
 send_recs(struct mu_sync_peer *p, struct mu_why *why)
@@ -144,7 +168,7 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 	unsigned max = node->opts.limits.max_recs_per_frame;
 	uint8_t kind = q->v[q->head].kind;
 	uint64_t req = 0;
-	size_t i, n, off;
+	size_t i, n;
 	int rc;
 
 	if (max == 0 || max > MU_WIRE_RECS_MAX)
@@ -167,10 +191,7 @@ send_recs(struct mu_sync_peer *p, struct mu_why *why)
 		               mu_strerror(rc));
 	if (g.n == 0)
 		return 0;
-	for (i = 0, off = 0; i < g.n; off += g.lens[i], i++) {
-		blobs[i].ptr = st->recs.data + off;
-		blobs[i].len = g.lens[i];
-	}
+	order_blobs(blobs, st->recs.data, g.lens, g.n);
 	if (kind == MU_OUT_HAVE && (req = mu_sync_req(p, false)) == 0)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	st->msg.len = 0;

@@ -265,6 +265,14 @@ void mu_rec_move(struct mu_record *rec, const uint8_t *raw);
 long mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why);
 
 /*
+ * Whether the len bytes at buf, a record as mu_rec_span() cuts it, are of
+ * that kind, from its first bytes alone (a canonical body starts with its
+ * array, its version and its kind). For ordering records to send, not for
+ * trusting them: the receiver parses each.
+ */
+bool mu_rec_raw_is_kind(const uint8_t *buf, size_t len, enum mu_kind kind);
+
+/*
  * Encodes the header and content of *rec canonically, signs it with sk
  * (libsodium's 64-byte Ed25519 secret key for rec->signer) and checks the
  * result with mu_rec_parse(now). raw, body, sig, id and version of *rec are

@@ -663,6 +663,22 @@ mu_rec_span(const uint8_t *buf, size_t len, struct mu_why *why)
 	return (long)total;
 }
 
+bool
+mu_rec_raw_is_kind(const uint8_t *buf, size_t len, enum mu_kind kind)
+{
+	const char *name = mu_kind_name(kind);
+	size_t hdr, n;
+
+	if (name == NULL || len < 2 || buf[0] != 0x92)
+		return false;
+	hdr = buf[1] == 0xc4 ? 3 : buf[1] == 0xc5 ? 4 : buf[1] == 0xc6 ? 6 : 0;
+	n = strlen(name); /* kind names are short: a fixstr */
+	if (hdr == 0 || len < hdr + 3 + n)
+		return false;
+	return buf[hdr] == 0x98 && buf[hdr + 1] == MU_FORMAT_VERSION &&
+	       buf[hdr + 2] == (0xa0 | n) && memcmp(buf + hdr + 3, name, n) == 0;
+}
+
 int
 mu_rec_check_future(const struct mu_record *rec, int64_t now, struct mu_why *why)
 {

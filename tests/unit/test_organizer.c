@@ -318,13 +318,43 @@ test_newer(void **state)
 	assert_true(mu_rec_newer(&a, &r) > 0);
 }
 
+/* Senders put organizer records first by their first bytes alone. */
+static void
+test_raw_is_kind(void **state)
+{
+	struct mu_record r;
+	struct mu_why why = {0};
+	uint8_t *bytes = NULL;
+	size_t len;
+
+	(void)state;
+	organizer(&r, MU_ORGANIZER_ACTIVE);
+	assert_int_equal(mu_rec_build(&r, G.sk, T0, &bytes, &len, NULL, &why), 0);
+	assert_true(mu_rec_raw_is_kind(bytes, len, MU_KIND_ORGANIZER));
+	assert_false(mu_rec_raw_is_kind(bytes, len, MU_KIND_EVENT));
+	assert_false(mu_rec_raw_is_kind(bytes, 8, MU_KIND_ORGANIZER));
+	assert_false(mu_rec_raw_is_kind(bytes, len, MU_KIND_NONE));
+	free(bytes);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_PROFILE;
+	memcpy(r.group, G.pk, MU_KEY_BYTES);
+	memcpy(r.signer, G.pk, MU_KEY_BYTES);
+	r.created_at = T0;
+	r.c.profile.name = S("A group with a long enough name");
+	assert_int_equal(mu_rec_build(&r, G.sk, T0, &bytes, &len, NULL, &why), 0);
+	assert_true(mu_rec_raw_is_kind(bytes, len, MU_KIND_PROFILE));
+	assert_false(mu_rec_raw_is_kind(bytes, len, MU_KIND_ORGANIZER));
+	free(bytes);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_round_trip), cmocka_unit_test(test_canonical_order),
-	    cmocka_unit_test(test_rules),      cmocka_unit_test(test_delegated_parse),
-	    cmocka_unit_test(test_allows),     cmocka_unit_test(test_newer),
+	    cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_canonical_order),
+	    cmocka_unit_test(test_rules),       cmocka_unit_test(test_delegated_parse),
+	    cmocka_unit_test(test_allows),      cmocka_unit_test(test_newer),
+	    cmocka_unit_test(test_raw_is_kind),
 	};
 
 	if (sodium_init() < 0)
