@@ -6,14 +6,19 @@ upgraded in place. The network tests run `muster serve` on 127.0.0.1:
 three organizers of one group and an ally each see every edit and who made
 it; a lost laptop's key is revoked and its records go everywhere."""
 
+import hashlib
 import os
 import stat
+import time
 import unittest
 import urllib.request
 
+import msgpack
+import nacl.signing
+
 import musterlib
 import recbuild
-from musterlib import Home, add_event, wait_until
+from musterlib import Home, add_event
 
 SYNC = 30 * musterlib.SLOWDOWN  # seconds any propagation may take here
 
@@ -142,6 +147,51 @@ class Local(unittest.TestCase):
         self.assertTrue(os.path.exists(c.key_file))
         self.assertIn("0 problems", a.ok("check"))
 
+    def test_revocation_by_file(self):
+        # Records carried between homes by export files: a revocation
+        # removes what the key signed but the kept ids, and refuses its
+        # next records, backdated or not.
+        a = Home(self, "a")
+        a.init("Riverside")
+        b, code_b = join(self, a, "b", "Sam")
+        c, code_c = join(self, a, "c", "Kim")
+        a.line("organizer", "add", code_b)
+        a.line("organizer", "add", code_c)
+        first = a.export_file("organizers.muster")
+        for h in (b, c):
+            h.import_file(first)
+        sam = add_event(b, "Sam's event")
+        kim = add_event(c, "Kim's event", day="06-02")
+        kim_old = add_event(c, "Kim's edited event", day="06-03")
+        c.line("event", "edit", kim_old, "--title", "Kim's edit")
+        for h in (b, c):
+            a.import_file(h.export_file("theirs.muster"))
+        self.assertTrue(a.has(sam) and a.has(kim) and a.has(kim_old))
+        a.line("organizer", "revoke", "Kim", "--keep-current")
+        a.line("organizer", "revoke", "Sam")
+        orgs = organizers(a)
+        self.assertEqual((orgs["Sam"]["status"], orgs["Sam"]["kept"]), ("revoked", 0))
+        self.assertEqual((orgs["Kim"]["status"], orgs["Kim"]["kept"]), ("revoked", 2))
+        self.assertFalse(a.has(sam))
+        self.assertTrue(a.has(kim))
+        self.assertEqual(a.json("show", kim_old, "--json")["content"]["title"], "Kim's edit")
+        # The revocation reaches Sam's home, which then refuses to sign,
+        # and the stolen key's records are refused everywhere.
+        b.import_file(a.export_file("after.muster"))
+        self.assertFalse(b.has(sam))
+        b.fail("event", "add", "--title", "x", "--start", "2031-01-01T18:00Z",
+               "--tz", "UTC", parts=("revoked",))
+        path = stolen_records(self, a, b)
+        for h in (a, b, c):
+            if h is c:
+                h.import_file(a.export_file("after2.muster"))
+            counts = h.import_file(path)
+            self.assertEqual(counts["new"], 0, "at %s: %r" % (h.path, counts))
+            self.assertFalse(h.has(a.key + "/cause/next"))
+            self.assertFalse(h.has(a.key + "/cause/backdated"))
+        for h in (a, b, c):
+            self.assertIn("0 problems", h.ok("check"))
+
     def test_old_home_upgrades_in_place(self):
         # A home as versions before organizers left it: group.key, and a
         # store of records all signed by the root.
@@ -174,6 +224,32 @@ class Local(unittest.TestCase):
             got = h.json("show", "%s/cause/old%d" % (h.key, i), "--json")
             self.assertEqual(got["signer"], h.key)
         self.assertIn("0 problems", h.ok("check"))
+
+
+def stolen_records(tc, root, thief):
+    """An export file of two causes signed with thief's organizer key, one
+    dated now and one backdated a month, as a thief would make them."""
+    with open(os.path.join(thief.path, "organizer.key"), "rb") as f:
+        stolen = f.read()
+    now = int(time.time())
+    path = os.path.join(root.tmp, "stolen.muster")
+    with open(path, "wb") as f:
+        f.write(recbuild.export_stream([
+            delegated_cause(stolen, root.key, "next", now),
+            delegated_cause(stolen, root.key, "backdated", now - 30 * 86400)]))
+    return path
+
+
+def delegated_cause(seed, group_text, d, created_at):
+    """A cause of the group signed by the organizer key of seed: (id, raw)."""
+    sk = nacl.signing.SigningKey(seed)
+    body = msgpack.packb([1, "cause", bytes(bech32_decode(group_text)),
+                          sk.verify_key.encode(), created_at, d, 0,
+                          {"status": "active", "title": "Stolen " + d}],
+                         use_bin_type=True)
+    rid = hashlib.blake2b(body, digest_size=32).digest()
+    sig = sk.sign(recbuild.SIG_CONTEXT + rid).signature
+    return rid, msgpack.packb([body, sig], use_bin_type=True)
 
 
 def recbuild_hex(home, key_text):
