@@ -59,6 +59,15 @@ write_one(void *ctx, const struct mu_record *rec)
 	return fwrite(rec->raw, 1, rec->raw_len, ctx) == rec->raw_len ? 0 : MU_EIO;
 }
 
+/* The records after the organizer records, which go first: a reader holds
+ * a record signed by an organizer key until its organizer record is read,
+ * and holds only so many (docs/PROTOCOL.md 7, 10.6). */
+static int
+write_other(void *ctx, const struct mu_record *rec)
+{
+	return rec->kind == MU_KIND_ORGANIZER ? 0 : write_one(ctx, rec);
+}
+
 int
 mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 {
@@ -110,7 +119,9 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 	if (fwrite(mu_export_magic, 1, MU_EXPORT_MAGIC_LEN, f) != MU_EXPORT_MAGIC_LEN) {
 		rc = MU_EIO;
 	} else {
-		rc = mu_store_each(cli->store, write_one, f);
+		rc = mu_store_list(cli->store, MU_KIND_ORGANIZER, NULL, write_one, f);
+		if (rc == 0)
+			rc = mu_store_each(cli->store, write_other, f);
 	}
 	if (rc == 0 && fflush(f) != 0)
 		rc = MU_EIO;

@@ -469,12 +469,55 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void admit_session(struct mu_conn *c);
 
+static int
+is_revoked(void *ctx, const struct mu_record *rec)
+{
+	*(bool *)ctx = rec->kind == MU_KIND_ORGANIZER &&
+	               rec->c.organizer.status == MU_ORGANIZER_REVOKED;
+	return 0;
+}
+
+/* Whether the peer proved its group with an organizer key (PROTOCOL.md
+ * 9.1) that our store holds revoked: the organizer record it showed is an
+ * old one, and whoever holds the key no longer speaks for the group. */
+static bool
+organizer_revoked(struct mu_conn *c)
+{
+	const uint8_t *org = mu_sess_peer_organizer(c->sess);
+	char d[2 * MU_KEY_BYTES + 1],
+	    line[MU_PEER_ADDR_MAX + 2 * MU_KEY_TEXT_SIZE + 96];
+	char group[MU_KEY_TEXT_SIZE], key[MU_KEY_TEXT_SIZE];
+	struct mu_addr addr;
+	bool revoked = false;
+
+	if (org == NULL)
+		return false;
+	memcpy(addr.group, mu_sess_peer_group(c->sess), MU_KEY_BYTES);
+	addr.kind = MU_KIND_ORGANIZER;
+	sodium_bin2hex(d, sizeof(d), org, MU_KEY_BYTES);
+	addr.d.ptr = d;
+	addr.d.len = 2 * MU_KEY_BYTES;
+	if (mu_store_get_addr(c->node->store, &addr, is_revoked, &revoked) != 0 ||
+	    !revoked)
+		return false;
+	mu_key_to_text(group, addr.group);
+	mu_key_to_text(key, org);
+	snprintf(line, sizeof(line),
+	         "peer %s proved group %s with organizer key %s, which the group "
+	         "revoked; dropping",
+	         c->name, group, key);
+	conn_end(c, MU_LOG_WARN, line);
+	return true;
+}
+
 static void
 handshake_done(struct mu_conn *c)
 {
 	struct mu_node *node = c->node;
 	char key[MU_KEY_TEXT_SIZE];
 
+	if (organizer_revoked(c))
+		return;
 	c->ready = true;
 	c->ready_ms = uv_now(node->loop);
 	uv_timer_stop(&c->timer);

@@ -358,6 +358,7 @@ make_identity(struct mu_node *node, struct mu_why *why)
 		return rc;
 	mu_noise_public(pub, id->noise_secret);
 	memcpy(id->group, node->home->group, MU_KEY_BYTES);
+	id->organizer_len = 0; /* proven by the group's own key */
 	mu_sess_sign_proof(id->proof, pub, node->home->secret);
 	return 0;
 }

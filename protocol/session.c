@@ -7,9 +7,13 @@
 
 #include <sodium.h>
 
+#include "record.h"
+
 #define PROLOGUE_PREFIX "muster/1 "
-/* The identity payload: msgpack [bin 32 group, bin 64 proof], fixed layout. */
-#define IDENTITY_LEN (1 + 2 + 32 + 2 + 64)
+/* The identity payload: msgpack [bin 32 group, bin 64 proof], fixed layout,
+ * or [group, proof, bin organizer record] (docs/PROTOCOL.md 9.1). */
+#define IDENTITY_LEN     (1 + 2 + 32 + 2 + 64)
+#define IDENTITY_ORG_MAX (IDENTITY_LEN + 3 + MU_SESS_ORGANIZER_MAX)
 
 struct mu_sess {
 	struct mu_noise_hs *hs;
@@ -18,10 +22,13 @@ struct mu_sess {
 	bool dead;
 	bool has_expect;
 	bool has_peer_group;
+	bool has_peer_organizer;
 	uint8_t expect[32];
 	uint8_t peer_group[32];
+	uint8_t peer_organizer[32];
 	struct mu_buf in; /* bytes of incomplete incoming messages */
-	uint8_t identity[IDENTITY_LEN];
+	uint8_t identity[IDENTITY_ORG_MAX];
+	size_t identity_len;
 };
 
 void
@@ -35,16 +42,71 @@ mu_sess_sign_proof(uint8_t proof[64], const uint8_t noise_public[32],
 	crypto_sign_detached(proof, NULL, msg, sizeof(msg), group_secret);
 }
 
-static void
-encode_identity(uint8_t out[IDENTITY_LEN], const struct mu_sess_identity *id)
+/* Its length; 0 when the organizer record does not fit. */
+static size_t
+encode_identity(uint8_t out[IDENTITY_ORG_MAX], const struct mu_sess_identity *id)
 {
-	out[0] = 0x92;
+	size_t n = id->organizer_len, k = IDENTITY_LEN;
+
+	if (n > MU_SESS_ORGANIZER_MAX)
+		return 0;
+	out[0] = n > 0 ? 0x93 : 0x92;
 	out[1] = 0xc4;
 	out[2] = 32;
 	memcpy(out + 3, id->group, 32);
 	out[35] = 0xc4;
 	out[36] = 64;
 	memcpy(out + 37, id->proof, 64);
+	if (n == 0)
+		return k;
+	/* Canonical bin header: bin 8 below 256 bytes, else bin 16. */
+	if (n < 256) {
+		out[k++] = 0xc4;
+	} else {
+		out[k++] = 0xc5;
+		out[k++] = (uint8_t)(n >> 8);
+	}
+	out[k++] = (uint8_t)n;
+	memcpy(out + k, id->organizer, n);
+	return k + n;
+}
+
+/*
+ * The organizer variant's record, after [group, proof]: a valid organizer
+ * record of that group, active; its key into *key. The clock is not
+ * checked (pure code; the record was valid when its group made it).
+ */
+static int
+check_organizer(const uint8_t *p, size_t len, const uint8_t group[32], uint8_t key[32],
+                struct mu_why *why)
+{
+	struct mu_record rec;
+	struct mu_why rwhy = {0};
+	size_t hdr = 0, n = 0;
+
+	if (len >= 2 && p[0] == 0xc4) {
+		hdr = 2;
+		n = p[1];
+	} else if (len >= 3 && p[0] == 0xc5 && p[1] != 0) {
+		hdr = 3;
+		n = (size_t)p[1] << 8 | p[2];
+	}
+	if (hdr == 0 || hdr + n != len)
+		return mu_fail(why, MU_EFORMAT,
+		               "handshake: the peer's identity is not [group, proof, "
+		               "organizer record]");
+	if (mu_rec_parse(&rec, p + hdr, n, 0, MU_PARSE_NOCLOCK, &rwhy) != 0)
+		return mu_fail(why, MU_ESIG,
+		               "handshake: the peer's organizer record is not valid: "
+		               "%s",
+		               rwhy.text);
+	if (rec.kind != MU_KIND_ORGANIZER || memcmp(rec.group, group, 32) != 0 ||
+	    rec.c.organizer.status != MU_ORGANIZER_ACTIVE)
+		return mu_fail(why, MU_ESIG,
+		               "handshake: the peer's organizer record is not an "
+		               "active organizer record of the group it claims");
+	memcpy(key, rec.c.organizer.key, 32);
+	return 0;
 }
 
 /* Checks the peer's identity payload against the static key it used. */
@@ -53,17 +115,30 @@ check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *w
 {
 	const uint8_t *rs = mu_noise_remote_static(s->hs);
 	uint8_t msg[MU_SESS_PROOF_CONTEXT_LEN + 32];
+	const uint8_t *signer = p + 3;
+	int rc;
 
-	if (len != IDENTITY_LEN || p[0] != 0x92 || p[1] != 0xc4 || p[2] != 32 ||
-	    p[35] != 0xc4 || p[36] != 64)
+	if (len < IDENTITY_LEN || (p[0] != 0x92 && p[0] != 0x93) || p[1] != 0xc4 ||
+	    p[2] != 32 || p[35] != 0xc4 || p[36] != 64 ||
+	    (p[0] == 0x92 && len != IDENTITY_LEN))
 		return mu_fail(why, MU_EFORMAT,
 		               "handshake: the peer's identity is not [group, proof]");
+	if (p[0] == 0x93) {
+		rc = check_organizer(p + IDENTITY_LEN, len - IDENTITY_LEN, p + 3,
+		                     s->peer_organizer, why);
+		if (rc != 0)
+			return rc;
+		signer = s->peer_organizer;
+	}
 	memcpy(msg, MU_SESS_PROOF_CONTEXT, MU_SESS_PROOF_CONTEXT_LEN);
 	memcpy(msg + MU_SESS_PROOF_CONTEXT_LEN, rs, 32);
-	if (crypto_sign_verify_detached(p + 37, msg, sizeof(msg), p + 3) != 0)
+	if (crypto_sign_verify_detached(p + 37, msg, sizeof(msg), signer) != 0)
 		return mu_fail(why, MU_ESIG,
-		               "handshake: the peer's group key did not sign its "
-		               "connection key");
+		               p[0] == 0x93 ? "handshake: the peer's organizer key did "
+		                              "not sign its connection key"
+		                            : "handshake: the peer's group key did not "
+		                              "sign its connection key");
+	s->has_peer_organizer = p[0] == 0x93;
 	memcpy(s->peer_group, p + 3, 32);
 	s->has_peer_group = true;
 	if (s->has_expect && sodium_memcmp(s->peer_group, s->expect, 32) != 0)
@@ -144,7 +219,13 @@ mu_sess_new(struct mu_sess **out, bool initiator, const char *network,
 		s->has_expect = true;
 		memcpy(s->expect, expect_group, 32);
 	}
-	encode_identity(s->identity, id);
+	if ((s->identity_len = encode_identity(s->identity, id)) == 0) {
+		rc = mu_fail(why, MU_EINVAL,
+		             "the organizer record of this node's identity is %zu "
+		             "bytes, at most %d",
+		             id->organizer_len, MU_SESS_ORGANIZER_MAX);
+		goto fail;
+	}
 	rc = mu_noise_hs_new(&s->hs, MU_NOISE_XX, MU_NOISE_BLAKE2B, initiator, prologue,
 	                     plen, id->noise_secret, e_secret);
 	if (rc != 0)
@@ -191,6 +272,12 @@ mu_sess_proven_group(const struct mu_sess *s)
 	return s->has_peer_group ? s->peer_group : NULL;
 }
 
+const uint8_t *
+mu_sess_peer_organizer(const struct mu_sess *s)
+{
+	return mu_sess_ready(s) && s->has_peer_organizer ? s->peer_organizer : NULL;
+}
+
 size_t
 mu_sess_pending(const struct mu_sess *s)
 {
@@ -221,7 +308,7 @@ on_handshake(struct mu_sess *s, const uint8_t *msg, size_t len, struct mu_buf *s
 		return mu_fail(why, MU_EFORMAT, "handshake: unexpected payload");
 	}
 	if (mu_noise_hs_our_turn(s->hs)) {
-		rc = write_handshake(s, s->identity, IDENTITY_LEN, send);
+		rc = write_handshake(s, s->identity, s->identity_len, send);
 		if (rc != 0)
 			return rc;
 	}

@@ -8,7 +8,9 @@
  *   - The responder's second message and the initiator's third carry an
  *     identity: the group key and its Ed25519 signature over the Noise static
  *     key ("muster noise key" || static public key). The Noise static key is
- *     not the group key; the proof ties the two together.
+ *     not the group key; the proof ties the two together. A node that holds
+ *     an organizer key rather than the group's proves it with that key and
+ *     sends the group's organizer record for it along (docs/PROTOCOL.md 9.1).
  *   - Every message on the stream, handshake or transport, is a 2-byte
  *     big-endian length and that many bytes. Before the handshake is done a
  *     message may not exceed MU_SESS_HANDSHAKE_MAX bytes.
@@ -31,7 +33,8 @@
 #include "error.h"
 #include "noise.h"
 
-#define MU_SESS_HANDSHAKE_MAX     256   /* bytes in any one handshake message */
+#define MU_SESS_HANDSHAKE_MAX     1024  /* bytes in any one handshake message */
+#define MU_SESS_ORGANIZER_MAX     768   /* bytes of an identity's organizer record */
 #define MU_SESS_FRAME_MAX         65535 /* bytes of ciphertext in one frame */
 #define MU_SESS_MSG_MAX           (MU_SESS_FRAME_MAX - MU_NOISE_TAG_BYTES)
 #define MU_SESS_NETWORK_MAX       64
@@ -42,11 +45,17 @@
 struct mu_sess_identity {
 	uint8_t noise_secret[MU_NOISE_KEY_BYTES]; /* X25519 private key */
 	uint8_t group[32];                        /* Ed25519 group key */
-	uint8_t proof[64]; /* group's signature over the Noise public key */
+	/* The signature over the Noise public key: by the group's key, or by
+	 * the organizer key of organizer (then organizer_len > 0). */
+	uint8_t proof[64];
+	/* The group's active organizer record for the key that made proof,
+	 * its bytes as signed; organizer_len 0: proof is the group's. */
+	uint8_t organizer[MU_SESS_ORGANIZER_MAX];
+	size_t organizer_len;
 };
 
-/* Signs the proof for a Noise static public key with the group's secret
- * key (libsodium's 64-byte form). */
+/* Signs the proof for a Noise static public key with the group's (or an
+ * organizer's) secret key (libsodium's 64-byte form). */
 void mu_sess_sign_proof(uint8_t proof[64], const uint8_t noise_public[32],
                         const uint8_t group_secret[64]);
 
@@ -92,6 +101,11 @@ const uint8_t *mu_sess_peer_group(const struct mu_sess *s);
 /* The group key whose proof the peer gave, once verified, even when it was
  * refused as not the expected one (for the log); else NULL. */
 const uint8_t *mu_sess_proven_group(const struct mu_sess *s);
+
+/* The organizer key the peer proved its group with, once ready (the
+ * organizer variant of the identity); NULL when it proved with the group's
+ * own key. The node refuses a key whose organizer record it holds revoked. */
+const uint8_t *mu_sess_peer_organizer(const struct mu_sess *s);
 
 /* Encrypts one message (at most MU_SESS_MSG_MAX bytes) and appends its frame
  * to send. MU_EINVAL before the handshake is done or when too long. */

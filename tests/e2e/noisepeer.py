@@ -26,7 +26,7 @@ import nacl.signing
 HASHLEN = 64
 PROTOCOL_NAME = b"Noise_XX_25519_ChaChaPoly_BLAKE2b"
 PROOF_CONTEXT = b"muster noise key"
-HANDSHAKE_MAX = 256
+HANDSHAKE_MAX = 1024
 XX = [["e"], ["e", "ee", "s", "es"], ["s", "se"]]
 
 
@@ -206,9 +206,15 @@ def test_vectors(vectors):
 # ---- muster identities (PROTOCOL.md 9.1) ----------------------------------
 
 
-def identity_payload(signing_key, noise_public):
-    group = signing_key.verify_key.encode()
+def identity_payload(signing_key, noise_public, organizer=None):
+    """[group, proof], or with organizer = (group, raw organizer record)
+    and signing_key the organizer's, [group, proof, record]."""
     proof = signing_key.sign(PROOF_CONTEXT + noise_public).signature
+    if organizer is not None:
+        group, raw = organizer
+        return (b"\x93\xc4\x20" + group + b"\xc4\x40" + proof +
+                msgpack.packb(raw, use_bin_type=True))
+    group = signing_key.verify_key.encode()
     return b"\x92\xc4\x20" + group + b"\xc4\x40" + proof
 
 
@@ -263,8 +269,11 @@ class Peer:
     muster home's group.key); the Noise static key is fresh per Peer."""
 
     def __init__(self, port, network, seed, host="127.0.0.1", timeout=10.0,
-                 source=None, rcvbuf=None):
+                 source=None, rcvbuf=None, organizer=None):
+        # organizer: (group, raw organizer record), seed then being the
+        # organizer key's: the organizer variant of the identity.
         self._keys(network, seed)
+        self.organizer = organizer
         # source: another loopback address (127.0.0.2...), so that what
         # the node does to this address (caps, bans) spares the others.
         # rcvbuf: a small receive buffer, for a peer that stops reading.
@@ -368,7 +377,8 @@ class Peer:
         if len(msg2) > HANDSHAKE_MAX:
             raise ValueError("handshake message of %d bytes" % len(msg2))
         self.peer_group = check_identity(hs.read(msg2), hs.rs)
-        self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
+        self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub,
+                                                  getattr(self, "organizer", None))))
         self.tx, self.rx = hs.split()
         return self.peer_group
 

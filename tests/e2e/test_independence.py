@@ -5,8 +5,13 @@ It reads an export made by the real `muster` with a msgpack decoder we did not
 write (python3-msgpack), checks the canonical encoding by re-packing, computes
 every id with hashlib's BLAKE2b and verifies every signature with an Ed25519
 we did not write (python3-nacl). Group keys in text form are checked with a
-bech32m codec written here from the BIP-350 reference algorithm.
+bech32m codec written here from the BIP-350 reference algorithm. Records
+signed by organizer keys are held against the group's organizer records by
+the rules of PROTOCOL.md sections 3 (organizer), 5 and 10.6, written here
+again from the document.
 """
+
+import time
 
 import hashlib
 import os
@@ -21,6 +26,7 @@ from musterlib import Home
 
 SIG_CONTEXT = b"muster record v1"  # PROTOCOL.md 2.3: 16 ASCII bytes
 KINDS = ("profile", "cause", "event", "alliance", "delete")
+ALL_KINDS = KINDS + ("node", "organizer")
 FIELDS = {  # PROTOCOL.md section 3, in canonical order
     "profile": ["about", "contact", "location", "name", "website"],
     "cause": ["description", "status", "summary", "tags", "title", "url"],
@@ -28,7 +34,89 @@ FIELDS = {  # PROTOCOL.md section 3, in canonical order
               "location", "online", "start", "status", "tags", "title", "tz"],
     "alliance": ["causes", "status", "terms", "with"],
     "delete": ["addr", "id", "reason"],
+    "node": ["addrs"],
+    "organizer": ["keep", "key", "kinds", "name", "status"],
 }
+
+
+# ---- organizer keys (PROTOCOL.md 3 organizer, 5, 10.6) ----
+
+
+def newer(a, b):
+    """Whether organizer record a (a decoded header and its id) replaces b:
+    revoked beats active, then higher rev, later created_at, lower id."""
+    (ha, ida), (hb, idb) = a, b
+    ra, rb = ha[7]["status"] == "revoked", hb[7]["status"] == "revoked"
+    if ra != rb:
+        return ra
+    return (ha[6], ha[4], [-x for x in ida]) > (hb[6], hb[4], [-x for x in idb])
+
+
+def organizer_rules(tc, hdr):
+    """The rules of an organizer record on its own (section 4)."""
+    _v, _kind, group, signer, _t, d, _rev, c = hdr
+    tc.assertEqual(signer, group, "organizer-root")
+    tc.assertNotEqual(c["key"], group, "organizer-self")
+    tc.assertEqual(d, c["key"].hex(), "d-form: d spells key")
+    tc.assertIn(c["status"], ("active", "revoked"))
+    tc.assertTrue(c["name"])
+    kinds = c.get("kinds", [])
+    tc.assertLessEqual(len(kinds), 16)
+    tc.assertEqual(len(kinds), len(set(kinds)), "organizer-kinds: once each")
+    for k in kinds:
+        tc.assertIn(k, ALL_KINDS, "organizer-kinds")
+        tc.assertNotEqual(k, "organizer", "organizer-kinds")
+    if "keep" in c:
+        tc.assertEqual(c["status"], "revoked", "organizer-keep")
+        tc.assertLessEqual(len(c["keep"]), 400)
+        for x in c["keep"]:
+            tc.assertIsInstance(x, bytes)
+            tc.assertEqual(len(x), 32)
+
+
+def accepts(org_hdr, kind, rid):
+    """Whether the organizer record accepts a record of kind with id rid."""
+    c = org_hdr[7]
+    if c["status"] == "revoked":
+        return rid in c.get("keep", [])
+    return kind != "organizer" and kind in c.get("kinds", [k for k in ALL_KINDS
+                                                         if k != "organizer"])
+
+
+def check_delegation(tc, records):
+    """records: (header, id) of a store's export. Every record whose signer
+    is not its group must be accepted by the current organizer record of
+    (group, signer) among them; returns the delegated ids."""
+    current = {}
+    for hdr, rid in records:
+        if hdr[1] != "organizer":
+            continue
+        organizer_rules(tc, hdr)
+        where = (hdr[2], hdr[7]["key"])
+        if where not in current or newer((hdr, rid), current[where]):
+            current[where] = (hdr, rid)
+    delegated = set()
+    for hdr, rid in records:
+        group, signer = hdr[2], hdr[3]
+        if signer == group:
+            continue
+        tc.assertNotEqual(hdr[1], "organizer", "organizer-root")
+        tc.assertIn((group, signer), current,
+                    "a record signed by %s, not an organizer of its group" % signer.hex())
+        tc.assertTrue(accepts(current[(group, signer)][0], hdr[1], rid),
+                      "record %s is not accepted by its organizer record" % rid.hex())
+        delegated.add(rid)
+    return delegated
+
+
+def make_record(seed, group, kind, d, rev, content, created_at):
+    """[body, sig] bytes and id, as section 2 says, signed by seed."""
+    sk = nacl.signing.SigningKey(seed)
+    body = msgpack.packb([1, kind, group, sk.verify_key.encode(), created_at, d, rev,
+                          dict(sorted(content.items()))], use_bin_type=True)
+    rid = hashlib.blake2b(body, digest_size=32).digest()
+    sig = sk.sign(SIG_CONTEXT + rid).signature
+    return msgpack.packb([body, sig], use_bin_type=True), rid
 
 # ---- bech32m, from the BIP-350 reference (BIP-173 with a new constant) ----
 
@@ -208,7 +296,7 @@ class Independence(unittest.TestCase):
         self.assertEqual(unpacker.unpack(), "muster-export/1")
         self.assertEqual(data[:unpacker.tell()], musterlib.EXPORT_MAGIC)
         pos = unpacker.tell()
-        seen_kinds, order = set(), []
+        seen_kinds, order, decoded_recs = set(), [], []
         for rec in unpacker:
             raw = data[pos:unpacker.tell()]
             pos = unpacker.tell()
@@ -232,15 +320,15 @@ class Independence(unittest.TestCase):
             self.assertEqual(len(hdr), 8)
             version, kind, rgroup, signer, created_at, d, rev, content = hdr
             self.assertEqual(version, 1)
-            self.assertIn(kind, KINDS)
+            self.assertIn(kind, ALL_KINDS)
             self.assertEqual(rgroup, group)
-            self.assertEqual(signer, rgroup, "signer must equal group")
             self.assertIsInstance(created_at, int)
             self.assertIsInstance(d, str)
             self.assertIsInstance(rev, int)
             self.assertIsInstance(content, dict)
             self.assertLessEqual(set(content), set(FIELDS[kind]))
             seen_kinds.add(kind)
+            decoded_recs.append((hdr, hashlib.blake2b(body, digest_size=32).digest()))
 
             # 2.3: id and signature.
             rid = hashlib.blake2b(body, digest_size=32).digest()
@@ -248,7 +336,10 @@ class Independence(unittest.TestCase):
             vk.verify(SIG_CONTEXT + rid, sig)  # raises BadSignatureError
             with self.assertRaises(nacl.exceptions.BadSignatureError):
                 vk.verify(SIG_CONTEXT + bytes(32), sig)
-            order.append((created_at, rid))
+            if kind != "organizer":  # those come first (section 7)
+                order.append((created_at, rid))
+            else:
+                self.assertEqual(order, [], "organizer records come first")
 
             # What muster shows for this id is what we decoded.
             shown = h.json("show", rid.hex(), "--json")
@@ -259,9 +350,13 @@ class Independence(unittest.TestCase):
                 self.assertEqual(shown["address"], addr)
                 self.assertEqual(h.json("show", addr, "--json")["id"], rid.hex())
         self.assertEqual(pos, len(data))
-        self.assertEqual(seen_kinds, set(KINDS))
+        self.assertLessEqual(set(KINDS), seen_kinds)
         self.assertEqual(order, sorted(order), "ascending (created_at, id)")
-        self.assertEqual(len(order), 6)  # the deleted cause is gone
+        # The deleted cause is gone; organizer records of the home's own
+        # keys may come with the others.
+        kinds = [hdr[1] for hdr, _rid in decoded_recs]
+        self.assertEqual(len([k for k in kinds if k != "organizer"]), 6)
+        check_delegation(self, decoded_recs)
 
         # The alliance names the key we made, with d its hex (rule d-form).
         allies = h.json("ally", "list", "--json")
@@ -281,8 +376,10 @@ class Independence(unittest.TestCase):
         for k, v in content.items():
             if k in ("start", "end"):
                 v = musterlib.iso(v)
-            elif k in ("with",):
+            elif k in ("with", "key"):
                 v = key_text(v)
+            elif k == "keep":
+                v = [x.hex() for x in v]
             elif k == "hosts":
                 v = [key_text(x) for x in v]
             elif k in ("cause", "addr"):
@@ -306,6 +403,79 @@ class Independence(unittest.TestCase):
                     loc[g] = want["location"][g]
             got["location"] = loc
         self.assertEqual(got, want)
+
+    def test_delegated_records_verify_independently(self):
+        """Records signed by organizer keys, made here from the document
+        and imported in an order that puts each before its organizer
+        record: what muster keeps is what sections 3, 5 and 10.6 say."""
+        h = Home(self, "deleg")
+        h.init("Delegates")
+        root = h.secret()
+        group = nacl.signing.SigningKey(root).verify_key.encode()
+        o1, o2, o3 = os.urandom(32), os.urandom(32), os.urandom(32)
+        now = int(time.time()) - 60
+        start = now + 86400 * 30
+
+        def ev(seed, d, t=now):
+            return make_record(seed, group, "event", d, 1,
+                               {"start": start, "status": "confirmed", "title": d}, t)
+
+        def org(seed, rev, status, kinds=None, keep=None):
+            c = {"key": nacl.signing.SigningKey(seed).verify_key.encode(),
+                 "name": "Organizer", "status": status}
+            if kinds:
+                c["kinds"] = kinds
+            if keep:
+                c["keep"] = keep
+            # Made after the records they accept, so that only the export's
+            # rule puts them first.
+            return make_record(root, group, "organizer", c["key"].hex(), rev, c,
+                               now + 1)
+
+        a1, b1 = ev(o1, "a1"), ev(o1, "b1")
+        k2, x2 = ev(o2, "k2"), ev(o2, "x2")
+        back2 = ev(o2, "back2", now - 400 * 86400)
+        c3 = make_record(o3, group, "cause", "c3", 1,
+                         {"status": "active", "title": "c3"}, now)
+        e3 = ev(o3, "e3")
+        stream = [a1, b1, k2, x2, back2, c3, e3,
+                  org(o1, 1, "active"), org(o2, 5, "active"),
+                  org(o2, 1, "revoked", keep=[k2[1]]),
+                  org(o3, 1, "active", kinds=["cause"])]
+        path = os.path.join(h.tmp, "delegated.muster")
+        with open(path, "wb") as f:
+            f.write(musterlib.EXPORT_MAGIC + b"".join(raw for raw, _ in stream))
+        h.import_file(path)
+        self.assertEqual(h.run("check").rc, 0)
+
+        data = h.export_bytes()
+        recs = []
+        for raw in musterlib.split_export(self, data):
+            body, sig = strict_unpackb(raw)
+            hdr = strict_unpackb(body)
+            rid = hashlib.blake2b(body, digest_size=32).digest()
+            nacl.signing.VerifyKey(hdr[3]).verify(SIG_CONTEXT + rid, sig)
+            check_types(self, hdr, "body")
+            recs.append((hdr, rid))
+            shown = h.json("show", rid.hex(), "--json")
+            self.check_json(shown, hdr)
+        kinds = [hdr[1] for hdr, _rid in recs]
+        first = kinds.count("organizer")
+        self.assertEqual(kinds[:first], ["organizer"] * first,
+                         "an export puts organizer records first (section 7)")
+        delegated = check_delegation(self, recs)
+        self.assertEqual(delegated, {a1[1], b1[1], k2[1], c3[1]})
+        ids = {rid for _hdr, rid in recs}
+        for gone in (x2, back2, e3):
+            self.assertNotIn(gone[1], ids)
+
+        # The checker itself refuses what the rules refuse.
+        bad = [(h_, r) for h_, r in recs] + [(strict_unpackb(strict_unpackb(x2[0])[0]), x2[1])]
+        with self.assertRaises(AssertionError):
+            check_delegation(self, bad)
+        bad = [(h_, r) for h_, r in recs] + [(strict_unpackb(strict_unpackb(e3[0])[0]), e3[1])]
+        with self.assertRaises(AssertionError):
+            check_delegation(self, bad)
 
     def test_tampered_export_rejected(self):
         h, _ = self.make_home()

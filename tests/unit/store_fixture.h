@@ -102,9 +102,10 @@ S(const char *s) {
 	return (struct mu_str){s, strlen(s)};
 }
 
-/* Signs tmpl as g and returns it parsed, as a peer would hand it over. */
-static const struct mu_record *
-finish(struct mu_record *tmpl, const struct grp *g)
+/* Signs tmpl, a record of group g, with signer's key (an organizer key, or
+ * g itself) and returns it parsed, as a peer would hand it over. */
+static inline const struct mu_record *
+finish_as(struct mu_record *tmpl, const struct grp *g, const struct grp *signer)
 {
 	struct built *b = calloc(1, sizeof(*b));
 	struct mu_why why = {0};
@@ -113,8 +114,8 @@ finish(struct mu_record *tmpl, const struct grp *g)
 	assert_non_null(b);
 	tmpl->version = MU_FORMAT_VERSION;
 	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
-	memcpy(tmpl->signer, g->pk, MU_KEY_BYTES);
-	if (mu_rec_build(tmpl, g->sk, NOW, &b->buf, &b->len, id, &why) != 0)
+	memcpy(tmpl->signer, signer->pk, MU_KEY_BYTES);
+	if (mu_rec_build(tmpl, signer->sk, NOW, &b->buf, &b->len, id, &why) != 0)
 		fail_msg("build: %s", why.text);
 	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
 		fail_msg("parse: %s", why.text);
@@ -122,6 +123,13 @@ finish(struct mu_record *tmpl, const struct grp *g)
 	b->next = cur_fx->built;
 	cur_fx->built = b;
 	return &b->rec;
+}
+
+/* Signs tmpl as g, its group. */
+static const struct mu_record *
+finish(struct mu_record *tmpl, const struct grp *g)
+{
+	return finish_as(tmpl, g, g);
 }
 
 /* An alliance record of g naming with, made at NOW - 500 + rev. */

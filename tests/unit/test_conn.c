@@ -708,7 +708,7 @@ test_oversized_handshake_message(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_node_limits lim;
-	uint8_t len[2] = {0x01, 0x01}; /* 257 bytes, one over the limit */
+	uint8_t len[2] = {0x04, 0x01}; /* 1025 bytes, one over the limit */
 	int fd;
 
 	test_limits(&lim);
@@ -718,7 +718,7 @@ test_oversized_handshake_message(void **state)
 	assert_true(closed_within(fd, 2000));
 	close(fd);
 	stop_node(fx);
-	assert_non_null(strstr(read_log(fx), "message of 257 bytes, at most 256"));
+	assert_non_null(strstr(read_log(fx), "message of 1025 bytes, at most 1024"));
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include "protocol/record.h"
 #include "protocol/session.h"
 
 struct node {
@@ -24,6 +25,7 @@ make_node(struct node *n)
 {
 	uint8_t pub[32];
 
+	memset(n, 0, sizeof(*n));
 	crypto_sign_keypair(n->id.group, n->group_secret);
 	randombytes_buf(n->id.noise_secret, 32);
 	mu_noise_public(pub, n->id.noise_secret);
@@ -209,12 +211,119 @@ test_stolen_proof_refused(void **state)
 	close_link(&l);
 }
 
+/*
+ * Makes n prove root's group with organizer key org (libsodium secret
+ * keys), carrying root's organizer record for it with that status.
+ */
+static void
+make_organizer_node(struct node *n, const uint8_t root_pk[32],
+                    const uint8_t root_sk[64], const uint8_t org_pk[32],
+                    const uint8_t org_sk[64], enum mu_organizer_status status)
+{
+	char d[65];
+	struct mu_record r;
+	struct mu_why why = {0};
+	uint8_t pub[32], *bytes = NULL;
+	size_t len;
+
+	make_node(n);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_ORGANIZER;
+	memcpy(r.group, root_pk, 32);
+	memcpy(r.signer, root_pk, 32);
+	r.created_at = 1767225600;
+	sodium_bin2hex(d, sizeof(d), org_pk, 32);
+	r.d.ptr = d;
+	r.d.len = 64;
+	memcpy(r.c.organizer.key, org_pk, 32);
+	r.c.organizer.name.ptr = "Sam";
+	r.c.organizer.name.len = 3;
+	r.c.organizer.status = status;
+	assert_int_equal(
+	    mu_rec_build(&r, root_sk, r.created_at, &bytes, &len, NULL, &why), 0);
+	assert_true(len <= MU_SESS_ORGANIZER_MAX);
+	memcpy(n->id.organizer, bytes, len);
+	n->id.organizer_len = len;
+	free(bytes);
+	memcpy(n->id.group, root_pk, 32);
+	mu_noise_public(pub, n->id.noise_secret);
+	mu_sess_sign_proof(n->id.proof, pub, org_sk);
+}
+
+/* The organizer variant of the identity (PROTOCOL.md 9.1). */
+static void
+test_organizer_identity(void **state)
+{
+	uint8_t root_pk[32], root_sk[64], org_pk[32], org_sk[64];
+	uint8_t other_pk[32], other_sk[64];
+	struct node a, b;
+	struct link l;
+
+	(void)state;
+	crypto_sign_keypair(root_pk, root_sk);
+	crypto_sign_keypair(org_pk, org_sk);
+	crypto_sign_keypair(other_pk, other_sk);
+	make_node(&a);
+
+	/* Both ways: b dialed, and b dialing; in pieces of every size. */
+	make_organizer_node(&b, root_pk, root_sk, org_pk, org_sk, MU_ORGANIZER_ACTIVE);
+	open_link(&l, &a, &b, "test", "test", root_pk);
+	pump(&l, 7);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_memory_equal(mu_sess_peer_group(l.a), root_pk, 32);
+	assert_memory_equal(mu_sess_peer_organizer(l.a), org_pk, 32);
+	assert_null(mu_sess_peer_organizer(l.b)); /* a proved with its group key */
+	close_link(&l);
+	open_link(&l, &b, &a, "test", "test", a.id.group);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_memory_equal(mu_sess_peer_group(l.b), root_pk, 32);
+	assert_memory_equal(mu_sess_peer_organizer(l.b), org_pk, 32);
+	close_link(&l);
+
+	/* A revoked organizer record proves nothing. */
+	make_organizer_node(&b, root_pk, root_sk, org_pk, org_sk, MU_ORGANIZER_REVOKED);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "not an active organizer record"));
+	close_link(&l);
+
+	/* The proof by another key than the record names. */
+	make_organizer_node(&b, root_pk, root_sk, org_pk, other_sk,
+	                    MU_ORGANIZER_ACTIVE);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "organizer key did not sign"));
+	close_link(&l);
+
+	/* A record of another group than the one claimed. */
+	make_organizer_node(&b, root_pk, root_sk, org_pk, org_sk, MU_ORGANIZER_ACTIVE);
+	memcpy(b.id.group, other_pk, 32);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	close_link(&l);
+
+	/* A record altered after its group signed it. */
+	make_organizer_node(&b, root_pk, root_sk, org_pk, org_sk, MU_ORGANIZER_ACTIVE);
+	b.id.organizer[b.id.organizer_len - 1] ^= 1;
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "not valid"));
+	close_link(&l);
+}
+
 static void
 test_limits_before_and_after_handshake(void **state)
 {
 	struct node a, b;
 	struct link l;
-	uint8_t hdr[2] = {0x01, 0x01}; /* 257 bytes declared */
+	uint8_t hdr[2] = {0x04, 0x01}; /* 1025 bytes declared */
 	uint8_t junk[64];
 	struct mu_why why;
 	struct mu_buf out = MU_BUF_INIT;
@@ -226,7 +335,7 @@ test_limits_before_and_after_handshake(void **state)
 	/* Before the handshake, a long message is refused from its header. */
 	assert_int_equal(mu_sess_feed(l.b, hdr, 2, &out, on_msg, &l.in_b, &why),
 	                 MU_EFORMAT);
-	assert_non_null(strstr(why.text, "at most 256"));
+	assert_non_null(strstr(why.text, "at most 1024"));
 	assert_int_equal(mu_sess_feed(l.b, hdr, 2, &out, on_msg, &l.in_b, &why),
 	                 MU_EINVAL); /* dead stays dead */
 	close_link(&l);
@@ -279,6 +388,7 @@ main(void)
 	    cmocka_unit_test(test_other_network_refused),
 	    cmocka_unit_test(test_wrong_group_refused),
 	    cmocka_unit_test(test_stolen_proof_refused),
+	    cmocka_unit_test(test_organizer_identity),
 	    cmocka_unit_test(test_limits_before_and_after_handshake),
 	    cmocka_unit_test(test_tampered_frame_refused),
 	};

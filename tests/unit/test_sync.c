@@ -377,6 +377,7 @@ connect_to(struct client *c, const struct world *w, const struct key *k)
 	int i;
 
 	memset(c, 0, sizeof(*c));
+	memset(&id, 0, sizeof(id));
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_port = htons((uint16_t)w->port);
