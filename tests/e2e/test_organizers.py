@@ -18,7 +18,7 @@ import nacl.signing
 
 import musterlib
 import recbuild
-from musterlib import Home, add_event
+from musterlib import Home, add_event, wait_until
 
 SYNC = 30 * musterlib.SLOWDOWN  # seconds any propagation may take here
 
@@ -224,6 +224,124 @@ class Local(unittest.TestCase):
             got = h.json("show", "%s/cause/old%d" % (h.key, i), "--json")
             self.assertEqual(got["signer"], h.key)
         self.assertIn("0 problems", h.ok("check"))
+
+
+class Network(unittest.TestCase):
+    """Three organizers of one group on three homes, an ally on a fourth,
+    all serving on 127.0.0.1 and linked through the root holder's node."""
+
+    def setUp(self):
+        self.net = musterlib.network_name()
+        a = Home(self, "ana")
+        res = a.run("init", "--name", "Riverside", "--organizer", "Ana")
+        self.assertEqual(res.rc, 0, repr(res))
+        a.key = res.out.strip()
+        b, code_b = join(self, a, "sam", "Sam")
+        c, code_c = join(self, a, "kim", "Kim")
+        a.line("organizer", "add", code_b)
+        a.line("organizer", "add", code_c)
+        # Without the root key, a node proves its group with its organizer
+        # record: the new homes get theirs by file first.
+        first = a.export_file("organizers.muster")
+        for h in (b, c):
+            h.import_file(first)
+        d = Home(self, "ally")
+        d.init("Harbour")
+        musterlib.ally(a, d)
+        self.a, self.b, self.c, self.d = a, b, c, d
+        self.sa = a.serve(self.net)
+        self.servers = [self.sa]
+        for h in (b, c, d):
+            h.ok("peer", "add", self.sa.addr, a.key)
+            self.servers.append(h.serve(self.net))
+        self.homes = (a, b, c, d)
+        for h in (b, c):
+            wait_until(lambda h=h: len(organizers(h)) == 3, SYNC,
+                       "the organizer records at %s" % h.path)
+
+    def edited(self, home, addr):
+        got = musterlib.shown(home, addr)
+        return got and (got["content"]["title"], got["edited_by"])
+
+    def test_three_organizers_edit_and_every_node_names_them(self):
+        a, b, c = self.a, self.b, self.c
+        ea = add_event(a, "Ana's assembly")
+        eb = add_event(b, "Sam's picnic", day="06-02")
+        ec = add_event(c, "Kim's march", day="06-03")
+        for h in self.homes:
+            for addr, want in ((ea, ("Ana's assembly", "Ana")),
+                               (eb, ("Sam's picnic", "Sam")),
+                               (ec, ("Kim's march", "Kim"))):
+                wait_until(lambda h=h, addr=addr, want=want: self.edited(h, addr) == want,
+                           SYNC, "%s at %s" % (want, h.path))
+        # Each edits another's event: the edit and its author everywhere.
+        b.line("event", "edit", ea, "--title", "Assembly, room 2")
+        c.line("event", "edit", eb, "--title", "Picnic by the river")
+        a.line("event", "edit", ec, "--title", "March at noon")
+        for h in self.homes:
+            for addr, want in ((ea, ("Assembly, room 2", "Sam")),
+                               (eb, ("Picnic by the river", "Kim")),
+                               (ec, ("March at noon", "Ana"))):
+                wait_until(lambda h=h, addr=addr, want=want: self.edited(h, addr) == want,
+                           SYNC, "%s at %s" % (want, h.path))
+            listed = {e["address"]: e["edited_by"] for e in h.json("event", "list", "--json")}
+            self.assertEqual((listed[ea], listed[eb], listed[ec]), ("Sam", "Kim", "Ana"))
+        for h in self.homes:
+            self.assertIn("0 problems", h.ok("check"))
+
+    def test_root_key_offline_node_keeps_serving(self):
+        a, b, d = self.a, self.b, self.d
+        self.sa.stop()
+        a.ok("key", "offline", os.path.join(a.tmp, "root.key"))
+        self.sa.start()  # proves its group with its organizer record now
+        ev = add_event(a, "Published without the root key")
+        eb = add_event(b, "And by Sam", day="06-07")
+        for h in self.homes:
+            wait_until(lambda h=h: h.has(ev) and h.has(eb), SYNC,
+                       "both events at %s" % h.path)
+            self.assertEqual(musterlib.shown(h, ev)["edited_by"], "Ana")
+        self.assertIn("0 problems", d.ok("check"))
+
+    def test_lost_laptop(self):
+        a, b, c = self.a, self.b, self.c
+        # Kim leaves on good terms; Sam's laptop is stolen.
+        kim_kept = add_event(c, "Kim's kept event")
+        sam_1 = add_event(b, "Sam's first", day="06-04")
+        sam_2 = add_event(b, "Sam's second", day="06-05")
+        for h in self.homes:
+            for addr in (kim_kept, sam_1, sam_2):
+                wait_until(lambda h=h, addr=addr: h.has(addr), SYNC,
+                           "%s at %s" % (addr, h.path))
+        a.line("organizer", "revoke", "Kim", "--keep-current")
+        a.line("organizer", "revoke", "Sam")
+        orgs = organizers(a)
+        self.assertEqual((orgs["Sam"]["status"], orgs["Kim"]["status"]),
+                         ("revoked", "revoked"))
+        self.assertEqual(orgs["Kim"]["kept"], 1)
+        for h in self.homes:
+            wait_until(lambda h=h: not h.has(sam_1) and not h.has(sam_2), SYNC,
+                       "Sam's records gone from %s" % h.path)
+            self.assertTrue(h.has(kim_kept), "a kept record stays at %s" % h.path)
+        # The stolen key's next record, and a backdated one, go nowhere:
+        # Sam's home refuses to sign, and every node refuses them when
+        # they come (built here with the stolen key, as a thief would).
+        wait_until(lambda: organizers(b)["Sam"]["status"] == "revoked", SYNC,
+                   "the revocation at Sam's node")
+        b.fail("event", "add", "--title", "x", "--start", "2031-01-01T18:00Z",
+               "--tz", "UTC", parts=("revoked",))
+        path = stolen_records(self, a, b)
+        for h in self.homes:
+            counts = h.import_file(path)
+            self.assertEqual(counts["new"], 0, "at %s: %r" % (h.path, counts))
+            self.assertFalse(h.has(a.key + "/cause/next"))
+            self.assertFalse(h.has(a.key + "/cause/backdated"))
+        marker = add_event(a, "After the revocation", day="06-06")
+        for h in self.homes:
+            wait_until(lambda h=h: h.has(marker), SYNC, "a later record at %s" % h.path)
+            self.assertFalse(h.has(sam_1))
+            self.assertTrue(h.has(kim_kept))
+        for h in self.homes:
+            self.assertIn("0 problems", h.ok("check"))
 
 
 def stolen_records(tc, root, thief):
