@@ -40,6 +40,7 @@ def join(tc, root, label, name):
     code = res.out.strip()
     tc.assertRegex(code, r"^mureq1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58,83}$")
     tc.assertIn("muster organizer add", res.err)
+    tc.assertIn("muster import FILE", res.err)
     h.key = root.key
     return h, code
 
