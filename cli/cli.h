@@ -59,6 +59,8 @@ struct mu_cli {
 	    now; /* the clock, read once at start: every record of a run shares it */
 	char
 	    d[MU_D_MAX + 1]; /* the d found by mu_cli_own_d(), which addresses borrow */
+	const char *organizer_name; /* for this home's organizer record, when
+	                               mu_cli_open() makes it; NULL: the host name */
 };
 
 /* ---- cmd_key.c ------------------------------------------------------- */
@@ -366,6 +368,43 @@ size_t mu_cli_match_groups(const struct mu_cli_known *v, size_t n, const char *t
  * MU_CLI_D_PREFIX_MIN characters, no '/'. */
 bool mu_cli_d_prefix(const char *text);
 
+/* ---- cmd_organizer.c ------------------------------------------------- */
+
+/* Said when a command needs the group's root key and this home lacks it. */
+#define MU_CLI_NO_ROOT                                                                 \
+	"this home has no root key: run it where the root key is, or give "            \
+	"--root-key FILE"
+
+/* Brings the root key into cli->home from root_file (--root-key FILE,
+ * may be NULL), or says that this home lacks it: 0 or the error, said. */
+int mu_cli_need_root(struct mu_cli *cli, const char *root_file);
+
+/* The machine's host name, cut to size bytes (NUL included) on a UTF-8
+ * boundary: an organizer's name until they give one. */
+void mu_cli_host_name(char *out, size_t size);
+
+/* The organizer record of key, named name, active: what `organizer add`
+ * publishes. rec->d borrows hex. */
+#define MU_CLI_KEY_HEX_SIZE (2 * MU_KEY_BYTES + 1)
+void mu_cli_organizer_rec(struct mu_record *rec, const uint8_t key[MU_KEY_BYTES],
+                          const char *name, char hex[MU_CLI_KEY_HEX_SIZE]);
+
+/* The current organizer record of key in our group, into cur (silent):
+ * 0, MU_ENOTFOUND or another error (mu_cli_lookup()). */
+int mu_cli_organizer_get(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+                         struct mu_cli_rec *cur);
+
+/*
+ * A home that holds the root key but no organizer key (made by an older
+ * version, or by `muster init` a moment ago) gets one, and its organizer
+ * record (named cli->organizer_name, else the host name) signed by the
+ * root is published, so that what the home publishes from then on is
+ * signed by the organizer key. Anything else: nothing to do. mu_cli_open()
+ * calls it when the secret keys are loaded. Returns 0, or prints why and
+ * returns the error.
+ */
+int mu_cli_organizer_ensure(struct mu_cli *cli);
+
 /* ---- publish.c ------------------------------------------------------- */
 
 /* Fills out with a fresh d: 16 random lowercase hex digits. */
@@ -379,8 +418,9 @@ void mu_cli_new_rec(struct mu_record *rec, enum mu_kind kind, char d[MU_CLI_D_SI
 /*
  * Completes rec's header (version, group, signer, created_at = the later of
  * cli->now and rec->created_at, so that an edit also wins a created_at tie),
- * signs it with our key, stores it and prints its address (a delete: its id)
- * as one line on stdout. what names the action for errors: "create event".
+ * signs it with this home's organizer key (an organizer record: with the
+ * group's root key, which must be loaded), stores it and prints its address (a delete:
+ * its id) as one line on stdout. what names the action for errors: "create event".
  * Returns 0, or prints why and returns the error.
  */
 int mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
@@ -542,6 +582,9 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_key(struct mu_cli *cli, int argc, char **argv);
+/* `muster key offline` (cmd_key_offline.c), a subcommand of `key`. */
+int mu_cli_cmd_key_offline(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_organizer(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);

@@ -13,8 +13,13 @@
 #include "cli.h"
 #include "when.h"
 
+#define STR_(x)       #x
+#define STR(x)        STR_(x)
+#define NAME_MAX_TEXT STR(MU_REQ_NAME_MAX)
+
 static const char help[] =
-    "Usage: muster init [--name NAME] [--tz ZONE]\n"
+    "Usage: muster init [--name NAME] [--tz ZONE] [--organizer NAME]\n"
+    "       muster init --join GROUPKEY [--organizer NAME]\n"
     "       muster init --restore-key FILE | --shares SHARE...\n"
     "\n"
     "Creates this node: the home directory, a new group key (your group's\n"
@@ -31,6 +36,15 @@ static const char help[] =
     "                terminal init asks, offering the machine's zone;\n"
     "                otherwise it takes the machine's and says so. Change it\n"
     "                later with `muster profile set --tz`\n"
+    "  --organizer NAME\n"
+    "                who organizes from this home, as the group's other\n"
+    "                organizers see it (default: the host name)\n"
+    "  --join GROUPKEY\n"
+    "                make this home an organizer's of an existing group: no\n"
+    "                root key here, a new organizer key, and a request code\n"
+    "                (mureq1..., the name at most " NAME_MAX_TEXT " bytes) to give to\n"
+    "                whoever holds the group's root key, who runs\n"
+    "                `muster organizer add CODE`\n"
     "  --restore-key FILE\n"
     "                rebuild the home of an existing group from its saved\n"
     "                key file (a copy of group.key), with an empty store\n"
@@ -45,8 +59,9 @@ static const char help[] =
     "The home is --home DIR, $MUSTER_HOME, $XDG_DATA_HOME/muster or\n"
     "~/.local/share/muster. An existing home is never overwritten.\n"
     "\n"
-    "Example:\n"
-    "  muster init --name \"Riverside Tenants Union\"\n";
+    "Examples:\n"
+    "  muster init --name \"Riverside Tenants Union\" --organizer Ana\n"
+    "  muster init --join mug1... --organizer Sam\n";
 
 /* A name until the group picks one: who runs the node, or where. */
 static void
@@ -144,12 +159,12 @@ pick_zone(const char *tz, char out[MU_CLI_ZONE_SIZE], const char **said)
 }
 
 /*
- * Builds the profile with a throwaway key before the home exists, so that a
- * name the protocol refuses (too long, a control character) stops init
- * before it creates anything.
+ * Builds a record of init's with a throwaway key before the home exists, so
+ * that a name the protocol refuses (too long, a control character) stops
+ * init before it creates anything.
  */
 static int
-check_profile(const struct mu_cli *cli, const struct mu_record *rec)
+check_record(const struct mu_cli *cli, const struct mu_record *rec, const char *what)
 {
 	struct mu_record tmp = *rec;
 	struct mu_why why = {0};
@@ -168,8 +183,7 @@ check_profile(const struct mu_cli *cli, const struct mu_record *rec)
 	sodium_free(sk);
 	free(out);
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot create the profile: %s",
-		                   mu_why_or(&why, rc));
+		return mu_cli_fail(rc, "cannot %s: %s", what, mu_why_or(&why, rc));
 	return 0;
 }
 
@@ -217,15 +231,63 @@ restore(struct mu_cli *cli, const char *file, const char *const *shares, size_t 
 	return 0;
 }
 
+/*
+ * `init --join`: a home with the group's public key and a new organizer
+ * key, no root key and no record of its own until the root holder adds the
+ * organizer; its request code goes to stdout, what to do with it to stderr.
+ */
+static int
+join(struct mu_cli *cli, const char *group_text, const char *organizer)
+{
+	char fallback[MU_REQ_NAME_SIZE], code[MU_REQ_TEXT_SIZE];
+	uint8_t group[MU_KEY_BYTES], org[MU_KEY_BYTES];
+	struct mu_why why = {0};
+	int rc;
+
+	rc = mu_key_from_text(group, group_text, &why);
+	if (rc != 0)
+		return mu_cli_fail(rc, "--join: the %s", why.text);
+	if (organizer == NULL) {
+		mu_cli_host_name(fallback, sizeof(fallback));
+		organizer = fallback;
+	}
+	/* Checked before the home exists, so a bad name creates nothing. */
+	if (mu_req_to_text(code, group, organizer, strlen(organizer)) != 0)
+		return mu_cli_fail(MU_EINVAL,
+		                   "--organizer: the name in a request code is %d "
+		                   "bytes at most, of text on one line; give a "
+		                   "shorter one (the root key's holder can give a "
+		                   "longer one with `muster organizer add --name`)",
+		                   MU_REQ_NAME_MAX);
+	rc = mu_home_join(cli->home_dir, group, org, &why);
+	if (rc == MU_EEXIST)
+		return mu_cli_fail(rc,
+		                   "a muster home already exists at %s (`muster id` "
+		                   "prints its key); use --home DIR to create another",
+		                   cli->home_dir);
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
+		                   mu_why_or(&why, rc));
+	(void)mu_req_to_text(code, org, organizer, strlen(organizer));
+	printf("%s\n", code);
+	mu_cli_note("give this request code to whoever holds your group's root "
+	            "key, who runs `muster organizer add CODE`, then `muster "
+	            "export FILE`; `muster import FILE` here brings this home "
+	            "its organizer record, and it can publish and sync");
+	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
+}
+
 int
 mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *tz = NULL, *restore_key = NULL,
-	           *args[MU_SHAMIR_MAX + 1];
+	const char *name = NULL, *tz = NULL, *restore_key = NULL, *organizer = NULL,
+	           *join_key = NULL, *args[MU_SHAMIR_MAX + 1];
 	bool from_shares = false;
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
 	    {"tz", MU_OPT_VALUE, &tz},
+	    {"organizer", MU_OPT_VALUE, &organizer},
+	    {"join", MU_OPT_VALUE, &join_key},
 	    {"restore-key", MU_OPT_VALUE, &restore_key},
 	    {"shares", MU_OPT_FLAG, &from_shares},
 	    {NULL, 0, NULL},
@@ -254,8 +316,24 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	if (restore_key != NULL && from_shares)
 		return mu_cli_usage("give --restore-key FILE or --shares SHARE..., "
 		                    "not both");
+	if ((restore_key != NULL || from_shares) &&
+	    (join_key != NULL || organizer != NULL))
+		return mu_cli_usage(
+		    "--join and --organizer do not go with --restore-key "
+		    "or --shares: a rebuilt home is the root's, and "
+		    "gets its organizer records back from its peers");
 	if (restore_key != NULL || from_shares)
 		return restore(cli, restore_key, args, nargs);
+	if (join_key != NULL && tz != NULL)
+		return mu_cli_usage(
+		    "init --join: --tz is set later with `muster profile "
+		    "set --tz`, once the home has its organizer record");
+	if (join_key != NULL && name != NULL)
+		return mu_cli_usage("init: --name names a new group; a home that "
+		                    "joins one gets the group's profile from its "
+		                    "other nodes: leave --name out");
+	if (join_key != NULL)
+		return join(cli, join_key, organizer);
 	if (name == NULL) {
 		default_name(fallback, sizeof(fallback));
 		name = fallback;
@@ -264,9 +342,20 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	rec.kind = MU_KIND_PROFILE;
 	rec.d = mu_cli_str("");
 	rec.c.profile.name = mu_cli_str(name);
-	rc = check_profile(cli, &rec);
+	rc = check_record(cli, &rec, "create the profile");
 	if (rc != 0)
 		return rc;
+	if (organizer != NULL) {
+		uint8_t someone[MU_KEY_BYTES];
+		char hex[MU_CLI_KEY_HEX_SIZE];
+		struct mu_record org;
+
+		randombytes_buf(someone, sizeof(someone));
+		mu_cli_organizer_rec(&org, someone, organizer, hex);
+		rc = check_record(cli, &org, "publish this home's organizer record");
+		if (rc != 0)
+			return rc;
+	}
 	/* Asked before the home is made, so that an answer given up on leaves
 	 * none; but not when there is one already, which init refuses. */
 	if (!home_exists(cli->home_dir) && (rc = pick_zone(tz, zone, &said)) != 0)
@@ -283,6 +372,9 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
 		                   mu_why_or(&why, rc));
+	/* The organizer record first (mu_cli_open()), so that the profile is
+	 * signed by an organizer the store knows. */
+	cli->organizer_name = organizer;
 	rc = mu_cli_open(cli, MU_CLI_SECRET);
 	if (rc != 0)
 		return rc;

@@ -23,15 +23,17 @@
 static const char group_help[] =
     "Usage: muster key split --shares N --need K [--out DIR]\n"
     "       muster key join SHARE... [--out FILE]\n"
+    "       muster key offline FILE\n"
     "\n"
-    "Backs the group key up as N shares of which any K give it back, so that\n"
-    "no one place holds the key and losing a few shares loses nothing. Fewer\n"
-    "than K shares tell nothing about the key.\n"
+    "What is done with the group's root key. split backs it up as N shares\n"
+    "of which any K give it back, so that no one place holds the key and\n"
+    "losing a few shares loses nothing (fewer than K shares tell nothing\n"
+    "about the key); join gives it back; offline moves it out of this home.\n"
     "\n"
-    "Run `muster key split --help` or `muster key join --help` for details.\n";
+    "Run `muster key split --help` (join, offline) for details.\n";
 
 static const char split_help[] =
-    "Usage: muster key split --shares N --need K [--out DIR]\n"
+    "Usage: muster key split --shares N --need K [--out DIR] [--root-key FILE]\n"
     "\n"
     "Splits this home's group key into N shares (2 to 255) of which any K\n"
     "(2 to N) give the key back. Each share is a line of text that starts\n"
@@ -44,6 +46,8 @@ static const char split_help[] =
     "  --out DIR    write share-1.txt ... share-N.txt into DIR (made if\n"
     "               missing, mode 0600, never overwritten) and print their\n"
     "               names; without it the shares are printed, one a line\n"
+    "  --root-key FILE  the root key, when `muster key offline` moved it out\n"
+    "               of this home\n"
     "\n"
     "Example:\n"
     "  muster key split --shares 3 --need 2 --out /media/stick/shares\n";
@@ -351,10 +355,11 @@ write_share_file(const char *dir, unsigned i, unsigned n, unsigned k, const char
 static int
 split(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *shares = NULL, *need = NULL, *out = NULL;
+	const char *shares = NULL, *need = NULL, *out = NULL, *root_file = NULL;
 	const struct mu_cli_opt opts[] = {{"shares", MU_OPT_VALUE, &shares},
 	                                  {"need", MU_OPT_VALUE, &need},
 	                                  {"out", MU_OPT_VALUE, &out},
+	                                  {"root-key", MU_OPT_VALUE, &root_file},
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"key split", split_help, opts, "", 0, 0};
 	char text[MU_SHARE_TEXT_SIZE], key[MU_KEY_TEXT_SIZE], path[4096];
@@ -377,6 +382,8 @@ split(struct mu_cli *cli, int argc, char **argv)
 		return mu_cli_fail(MU_EIO, "cannot create the directory %s: %s", out,
 		                   strerror(errno));
 	rc = mu_cli_open_home(cli, MU_CLI_SECRET);
+	if (rc == 0)
+		rc = mu_cli_need_root(cli, root_file);
 	if (rc != 0)
 		return rc;
 	coeffs = sodium_malloc((k - 1) * MU_SHARE_SEED_BYTES);
@@ -417,8 +424,10 @@ out:
 int
 mu_cli_cmd_key(struct mu_cli *cli, int argc, char **argv)
 {
-	static const struct mu_cli_sub subs[] = {
-	    {"split", split}, {"join", join}, {NULL, NULL}};
+	static const struct mu_cli_sub subs[] = {{"split", split},
+	                                         {"join", join},
+	                                         {"offline", mu_cli_cmd_key_offline},
+	                                         {NULL, NULL}};
 
 	return mu_cli_dispatch(cli, "key", group_help, subs, argc, argv);
 }

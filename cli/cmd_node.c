@@ -373,8 +373,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 
 	/* Say so before printing a banner for a daemon that cannot start;
-	 * mu_node_serve() takes the lock, which is what really decides. */
-	if ((rc = mu_cli_open_home(cli, 0)) != 0)
+	 * mu_node_serve() takes the lock, which is what really decides. With
+	 * the secret keys, so that an older home gets its organizer key (and
+	 * record) before the daemon signs with it. */
+	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
 		return rc;
 	if (!mu_home_has_store(cli->home_dir)) {
 		mu_cli_close(cli);

@@ -185,11 +185,6 @@ add(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		return rc;
-	if (expect != NULL && memcmp(key, cli->home->group, MU_KEY_BYTES) == 0)
-		return mu_cli_fail(MU_EINVAL,
-		                   "peer add: %s is your own group's key; give the key "
-		                   "of the group that runs the node at %s",
-		                   args[1], args[0]);
 	rc = mu_store_peer_add(cli->store, args[0], expect, MU_PEER_MANUAL, cli->now,
 	                       &why);
 	if (rc != 0)

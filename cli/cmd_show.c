@@ -6,6 +6,7 @@
 
 #include "../protocol/kind.h"
 
+#include "../node/signers.h"
 #include "cli.h"
 #include "json_out.h"
 #include "list_out.h"
@@ -97,7 +98,13 @@ show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_recor
 	stale = mu_outside_has(&out, rec->group, &since);
 	mu_outside_free(&out);
 	if (json) {
-		v = mu_node_json_record(rec);
+		struct mu_node_signers signers;
+
+		if ((rc = mu_node_signers_load(&signers, cli->store)) != 0)
+			return mu_cli_fail(rc, "cannot read the organizers' names: %s",
+			                   mu_strerror(rc));
+		v = mu_node_json_edited_by(mu_node_json_record(rec), &signers, rec);
+		mu_node_signers_free(&signers);
 		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
 			v = NULL;
 		return mu_cli_json_out(v);

@@ -74,6 +74,10 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 		goto fail;
 	}
 	free(dir);
+	dir = NULL;
+	if ((flags & MU_CLI_SECRET) != 0 && (flags & MU_CLI_READONLY) == 0 &&
+	    (rc = mu_cli_organizer_ensure(cli)) != 0)
+		goto fail;
 	return 0;
 fail:
 	free(dir);

@@ -115,9 +115,17 @@ mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
 		                   mu_strerror(rc));
 	if (json) {
 		l->json = json_array();
-		if (l->json == NULL)
+		if (l->json == NULL) {
 			mu_cli_lister_end(l, MU_ENOMEM);
-		return l->json != NULL ? 0 : mu_cli_fail(MU_ENOMEM, "out of memory");
+			return mu_cli_fail(MU_ENOMEM, "out of memory");
+		}
+		rc = mu_node_signers_load(&l->signers, cli->store);
+		if (rc != 0) {
+			mu_cli_lister_end(l, rc);
+			return mu_cli_fail(rc, "cannot read the organizers' names: %s",
+			                   mu_strerror(rc));
+		}
+		return 0;
 	}
 	l->print = print;
 	rc = mu_store_list(cli->store, MU_KIND_PROFILE, NULL, load_name, l);
@@ -164,7 +172,7 @@ mu_cli_lister_add(void *ctx, const struct mu_record *rec)
 		return 0;
 	}
 	if (l->print == NULL) {
-		v = mu_node_json_record(rec);
+		v = mu_node_json_edited_by(mu_node_json_record(rec), &l->signers, rec);
 		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
 			return MU_ENOMEM;
 		mu_cli_json_push(&l->json, v);
@@ -204,6 +212,7 @@ mu_cli_lister_end(struct mu_cli_lister *l, int err)
 	l->json = NULL;
 	free(l->names);
 	l->names = NULL;
+	mu_node_signers_free(&l->signers);
 	l->nnames = l->cap_names = 0;
 	return rc;
 }

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "../node/signers.h"
 #include "../storage/local.h"
 #include "cli.h"
 
@@ -36,6 +37,7 @@ struct mu_cli_lister {
 	struct mu_outside outside;
 	bool all;
 	size_t hidden;
+	struct mu_node_signers signers; /* --json: who edited, read before the walk */
 };
 
 /*

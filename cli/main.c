@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {.name = "cause", .run = mu_cli_cmd_cause},
     {.name = "event", .run = mu_cli_cmd_event},
     {.name = "ally", .run = mu_cli_cmd_ally},
+    {.name = "organizer", .run = mu_cli_cmd_organizer},
     {.name = "show", .run = mu_cli_cmd_show},
     {.name = "delete", .run = mu_cli_cmd_delete},
     {.name = "export", .run = mu_cli_cmd_export},
@@ -64,6 +65,8 @@ static const char help[] =
     "  event add | edit | cancel | list\n"
     "                            publish events; list the shared calendar\n"
     "  ally add | end | list     propose or end an alliance with another group\n"
+    "  organizer add | list | revoke\n"
+    "                            who may publish for the group, from which home\n"
     "  show ADDR|ID              print one record in full\n"
     "  delete ADDR               delete one of your records for good\n"
     "  export [FILE]             write every record to a file (for a USB stick)\n"
@@ -72,6 +75,7 @@ static const char help[] =
     "  backup FILE               copy the store, also while `serve` runs\n"
     "  restore FILE              replace the store with such a copy\n"
     "  key split | join          back the group key up as k-of-n shares\n"
+    "  key offline FILE          move the group's root key out of this home\n"
     "\n"
     "Network:\n"
     "  serve                     run the node: sync with peers and allies\n"
@@ -214,7 +218,7 @@ command_words(int argc, char **argv, int cmd, bool json, const char **home, char
 static int
 run(int argc, char **argv)
 {
-	struct mu_cli cli = {NULL, NULL, NULL, 0, ""};
+	struct mu_cli cli = {NULL, NULL, NULL, 0, "", NULL};
 	const struct command *c;
 	const char *home_opt = NULL, *env;
 	char *home_dir = NULL, **words = NULL;

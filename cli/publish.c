@@ -83,11 +83,75 @@ refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
 	return rc;
 }
 
+/*
+ * Whether this home's organizer record lets it publish kind: a record
+ * every peer would refuse (or hold) is not made.
+ */
+static int
+own_organizer(struct mu_cli *cli, enum mu_kind kind, const char *what)
+{
+	struct mu_cli_rec cur;
+	int rc;
+
+	rc = mu_cli_organizer_get(cli, cli->home->organizer, &cur);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail(rc,
+		                   "cannot %s: this home's organizer key is not known "
+		                   "here yet: once the root key's holder has run "
+		                   "`muster organizer add` with this home's request "
+		                   "code, sync from a node of the group",
+		                   what);
+	if (rc != 0)
+		return mu_cli_fail(rc,
+		                   "cannot %s: reading this home's organizer "
+		                   "record: %s",
+		                   what, mu_strerror(rc));
+	if (cur.rec.c.organizer.status == MU_ORGANIZER_REVOKED)
+		rc = mu_cli_fail(MU_EPERM,
+		                 "cannot %s: this home's organizer key was revoked; "
+		                 "make a new home with `muster init --join` and ask "
+		                 "for a new `muster organizer add`",
+		                 what);
+	else if (!mu_organizer_allows(&cur.rec, kind))
+		rc = mu_cli_fail(MU_EPERM,
+		                 "cannot %s: this home's organizer may not publish "
+		                 "records of kind %s (see `muster organizer list`)",
+		                 what, mu_kind_name(kind));
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
+/*
+ * Who signs rec, into rec->signer and *secret: the group's root key for an
+ * organizer record (only the root names organizers), else this home's
+ * organizer key, so that the root key can stay out of reach. A home with
+ * no organizer key signs with the root, as every home did before
+ * organizers (mu_cli_organizer_ensure() makes one on first use).
+ */
+static int
+signing_key(struct mu_cli *cli, struct mu_record *rec, const char *what,
+            const uint8_t **secret)
+{
+	const struct mu_home *h = cli->home;
+
+	if (rec->kind != MU_KIND_ORGANIZER && h->org_secret != NULL) {
+		memcpy(rec->signer, h->organizer, MU_KEY_BYTES);
+		*secret = h->org_secret;
+		return own_organizer(cli, rec->kind, what);
+	}
+	if (h->secret == NULL)
+		return mu_cli_fail(MU_EPERM, "cannot %s: " MU_CLI_NO_ROOT, what);
+	memcpy(rec->signer, h->group, MU_KEY_BYTES);
+	*secret = h->secret;
+	return 0;
+}
+
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
 {
 	const struct mu_record *one[1];
+	const uint8_t *secret = NULL;
 	struct mu_record built;
 	enum mu_put_result res;
 	struct mu_why why = {0};
@@ -98,9 +162,10 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	if ((rc = check_clock(cli, what)) != 0)
 		return rc;
+	if ((rc = signing_key(cli, rec, what, &secret)) != 0)
+		return rc;
 	rec->version = MU_FORMAT_VERSION;
 	memcpy(rec->group, cli->home->group, MU_KEY_BYTES);
-	memcpy(rec->signer, cli->home->group, MU_KEY_BYTES);
 	if (rec->created_at < cli->now)
 		rec->created_at = cli->now;
 	if (rec->d.ptr == NULL)
@@ -108,8 +173,7 @@ mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
 
 	/* Built, signed, and checked once, as parsed records that borrow
 	 * their bytes, which is what the store takes. */
-	rc = mu_rec_build_parsed(rec, cli->home->secret, cli->now, &buf, &len, &built,
-	                         &why);
+	rc = mu_rec_build_parsed(rec, secret, cli->now, &buf, &len, &built, &why);
 	if (rc != 0) {
 		rc = refused(rec, what, &why, rc);
 		goto out;

@@ -345,6 +345,53 @@ check_network(const char *network, struct mu_why *why)
 }
 
 static int
+copy_organizer(void *ctx, const struct mu_record *rec)
+{
+	struct mu_sess_identity *id = ctx;
+
+	if (rec->c.organizer.status != MU_ORGANIZER_ACTIVE ||
+	    rec->raw_len > sizeof(id->organizer))
+		return MU_EPERM;
+	memcpy(id->organizer, rec->raw, rec->raw_len);
+	id->organizer_len = rec->raw_len;
+	return 0;
+}
+
+/* This home's active organizer record into id, for the organizer variant
+ * of the identity proof (docs/PROTOCOL.md 9.1). */
+static int
+own_organizer_record(struct mu_node *node, struct mu_sess_identity *id,
+                     struct mu_why *why)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_addr a;
+	int rc;
+
+	if (!node->home->has_organizer || node->home->org_secret == NULL)
+		return mu_fail(why, MU_ENOTFOUND,
+		               "this home holds no key to prove its group");
+	sodium_bin2hex(hex, sizeof(hex), node->home->organizer, MU_KEY_BYTES);
+	memcpy(a.group, node->home->group, MU_KEY_BYTES);
+	a.kind = MU_KIND_ORGANIZER;
+	a.d.ptr = hex;
+	a.d.len = 2 * MU_KEY_BYTES;
+	rc = mu_store_get_addr(node->store, &a, copy_organizer, id);
+	if (rc == MU_ENOTFOUND)
+		return mu_fail(why, rc,
+		               "this home's organizer record is not here yet, and "
+		               "without the root key the node proves its group with "
+		               "it: once `muster organizer add` has made it, `muster "
+		               "export FILE` on that node and `muster import FILE` "
+		               "here");
+	if (rc == MU_EPERM)
+		return mu_fail(why, rc, "this home's organizer key was revoked");
+	if (rc != 0)
+		return mu_fail(why, rc, "cannot read this home's organizer record: %s",
+		               mu_strerror(rc));
+	return 0;
+}
+
+static int
 make_identity(struct mu_node *node, struct mu_why *why)
 {
 	uint8_t pub[MU_NOISE_KEY_BYTES];
@@ -361,8 +408,16 @@ make_identity(struct mu_node *node, struct mu_why *why)
 	mu_noise_public(pub, id->noise_secret);
 	memcpy(id->group, node->home->group, MU_KEY_BYTES);
 	id->organizer_len = 0; /* proven by the group's own key */
-	mu_sess_sign_proof(id->proof, pub, node->home->secret);
-	return 0;
+	if (node->home->secret != NULL) {
+		mu_sess_sign_proof(id->proof, pub, node->home->secret);
+		return 0;
+	}
+	/* No root key here (it went offline, or the home joined its group):
+	 * the organizer variant, with this home's organizer record. */
+	rc = own_organizer_record(node, id, why);
+	if (rc == 0)
+		mu_sess_sign_proof(id->proof, pub, node->home->org_secret);
+	return rc;
 }
 
 static int
@@ -440,10 +495,12 @@ daemon_open(struct daemon *d, const struct mu_node_opts *opts, struct mu_why *wh
 	signal(SIGXFSZ, SIG_IGN);
 
 	rc = mu_home_open(&node->home, opts->home, true, why);
-	if (rc == 0)
-		rc = make_identity(node, why);
+	/* The store first: without the root key, the identity proof needs
+	 * this home's organizer record. */
 	if (rc == 0)
 		rc = open_store(node, why);
+	if (rc == 0)
+		rc = make_identity(node, why);
 	if (rc != 0)
 		return rc;
 	/* The scope, and the store log position live push starts from. */

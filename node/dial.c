@@ -497,6 +497,8 @@ announce(struct mu_dial *d)
 	struct current cur;
 	struct mu_addr a;
 	uint8_t *buf = NULL;
+	const uint8_t *sk = node->home->org_secret != NULL ? node->home->org_secret
+	                                                   : node->home->secret;
 	size_t len;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -515,6 +517,10 @@ announce(struct mu_dial *d)
 		mu_node_log(node, MU_LOG_DEBUG, "our node record is up to date");
 		return;
 	}
+	if (sk == NULL) {
+		rc = mu_fail(&why, MU_ENOTFOUND, "this home holds no key to sign it");
+		goto fail;
+	}
 	if (cur.found && cur.rev >= MU_REV_MAX) {
 		rc = mu_fail(&why, MU_ERECORD, "its rev reached the maximum");
 		goto fail;
@@ -522,7 +528,11 @@ announce(struct mu_dial *d)
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = MU_KIND_NODE;
 	memcpy(rec.group, node->home->group, MU_KEY_BYTES);
-	memcpy(rec.signer, node->home->group, MU_KEY_BYTES);
+	/* The home's organizer key signs; a home without one (made by an
+	 * older version and not yet used by the CLI) signs with the root. */
+	memcpy(rec.signer,
+	       sk == node->home->org_secret ? node->home->organizer : node->home->group,
+	       MU_KEY_BYTES);
 	rec.created_at = now;
 	rec.d.ptr = "";
 	rec.rev = cur.found ? cur.rev + 1 : 0;
@@ -531,7 +541,7 @@ announce(struct mu_dial *d)
 		rec.c.node.addrs[i].ptr = opts->announce[i];
 		rec.c.node.addrs[i].len = strlen(opts->announce[i]);
 	}
-	rc = mu_rec_build(&rec, node->home->secret, now, &buf, &len, NULL, &why);
+	rc = mu_rec_build(&rec, sk, now, &buf, &len, NULL, &why);
 	if (rc == 0)
 		rc = mu_rec_parse(&built, buf, len, now, 0, &why);
 	one[0] = &built;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "../protocol/buf.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
@@ -331,11 +333,35 @@ mu_sync_peer_wants(struct mu_sync_peer *p, const struct mu_record *rec)
 
 /* --- the first push of a session ------------------------------------------ */
 
+/* Calls fn with the current organizer record of signer in group, when an
+ * organizer (not the group's root) signed: 0 when there is none. */
+static int
+organizer_of(struct mu_store *st, const uint8_t *group, const uint8_t *signer,
+             mu_store_visit_fn fn, void *ctx)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_addr a;
+	int rc;
+
+	if (memcmp(signer, group, MU_KEY_BYTES) == 0)
+		return 0;
+	sodium_bin2hex(hex, sizeof(hex), signer, MU_KEY_BYTES);
+	memcpy(a.group, group, MU_KEY_BYTES);
+	a.kind = MU_KIND_ORGANIZER;
+	a.d.ptr = hex;
+	a.d.len = 2 * MU_KEY_BYTES;
+	rc = mu_store_get_addr(st, &a, fn, ctx);
+	return rc == MU_ENOTFOUND ? 0 : rc;
+}
+
 struct greet {
 	struct mu_sync_peer *p;
 	const uint8_t *peer;
 	uint8_t authors[GREET_AUTHORS_MAX][32];
-	size_t nauthors;
+	/* who signed each author's alliance record and profile: an organizer
+	 * record goes with what an organizer signed */
+	uint8_t signers[GREET_AUTHORS_MAX][2][32];
+	size_t nauthors, at;
 	int rc;
 	struct mu_outside outside; /* their records are not passed on */
 };
@@ -354,13 +380,27 @@ greet_alliance(void *ctx, const struct mu_alliance_view *v)
 		return 0;
 	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
 		return 1;
-	if (g->nauthors < GREET_AUTHORS_MAX)
-		memcpy(g->authors[g->nauthors++], rec->group, 32);
+	if (g->nauthors < GREET_AUTHORS_MAX) {
+		memcpy(g->authors[g->nauthors], rec->group, 32);
+		memcpy(g->signers[g->nauthors][0], rec->signer, 32);
+		/* the profile's, until it is read */
+		memcpy(g->signers[g->nauthors++][1], rec->group, 32);
+	}
 	return 0;
 }
 
 static int
 greet_profile(void *ctx, const struct mu_record *rec)
+{
+	struct greet *g = ctx;
+
+	memcpy(g->signers[g->at][1], rec->signer, 32);
+	g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0);
+	return g->rc != 0;
+}
+
+static int
+greet_organizer(void *ctx, const struct mu_record *rec)
 {
 	struct greet *g = ctx;
 
@@ -392,10 +432,14 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	a.d.len = 0;
 	for (i = 0; rc == 0 && g->rc == 0 && i < g->nauthors; i++) {
 		memcpy(a.group, g->authors[i], 32);
+		g->at = i;
 		rc = mu_store_get_addr(p->node->store, &a, greet_profile, g);
 		if (rc == MU_ENOTFOUND)
 			rc = 0;
 	}
+	for (i = 0; rc == 0 && g->rc == 0 && i < 2 * g->nauthors; i++)
+		rc = organizer_of(p->node->store, g->authors[i / 2],
+		                  g->signers[i / 2][i % 2], greet_organizer, g);
 	if (g->rc != 0)
 		rc = g->rc;
 	mu_outside_free(&g->outside);
@@ -439,6 +483,34 @@ push_profile(void *ctx, const struct mu_record *rec)
 	return mu_sync_out_add(ctx, MU_OUT_SEND, rec->id, 0);
 }
 
+/* The organizer record that makes a record of group signed by signer
+ * valid, when an organizer signed it, goes with it to p, which may have no
+ * other way to get it (recs messages put it first). */
+static void
+push_organizer(struct mu_store *st, struct mu_sync_peer *p, const uint8_t *group,
+               const uint8_t *signer)
+{
+	(void)organizer_of(st, group, signer, push_profile, p);
+}
+
+/* A proposal's author's profile, and who signed it (read after the visit:
+ * a visitor starts no other read). */
+struct author {
+	struct mu_sync_peer *p;
+	uint8_t signer[MU_KEY_BYTES];
+	bool found;
+};
+
+static int
+push_author(void *ctx, const struct mu_record *rec)
+{
+	struct author *au = ctx;
+
+	memcpy(au->signer, rec->signer, MU_KEY_BYTES);
+	au->found = true;
+	return push_profile(au->p, rec);
+}
+
 static int
 push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 {
@@ -470,14 +542,22 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 		           : MU_OUT_SEND;
 		if (mu_sync_out_add(p, kind, rec->id, 0) != 0)
 			return MU_ENOMEM;
-		/* A proposal travels with its author's profile (section "Scope"). */
+		/* A proposal travels with its author's profile (section
+		 * "Scope"), and both with the organizer records that make
+		 * them valid. */
 		if (rec->kind == MU_KIND_ALLIANCE &&
 		    !mu_scope_has(p->scope, rec->group)) {
+			struct author au = {p, {0}, false};
+
+			push_organizer(x->node->store, p, rec->group, rec->signer);
 			memcpy(a.group, rec->group, 32);
 			a.kind = MU_KIND_PROFILE;
 			a.d.ptr = "";
 			a.d.len = 0;
-			mu_store_get_addr(x->node->store, &a, push_profile, p);
+			mu_store_get_addr(x->node->store, &a, push_author, &au);
+			if (au.found)
+				push_organizer(x->node->store, p, rec->group,
+				               au.signer);
 		}
 	}
 	return 0;

@@ -9,8 +9,10 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bech32.h"
+#include "utf8.h"
 
 #define KEY_FIX "copy it again from `muster id` on the group's node"
 
@@ -96,6 +98,62 @@ mu_key_from_text(uint8_t key[MU_KEY_BYTES], const char *text, struct mu_why *why
 	size_t len = trim(text, &start);
 
 	return key_from_span(key, start, len, why);
+}
+
+#define REQ_FIX "copy the whole code again from `muster init --join`"
+
+int
+mu_req_to_text(char out[MU_REQ_TEXT_SIZE], const uint8_t key[MU_KEY_BYTES],
+               const char *name, size_t name_len)
+{
+	uint8_t data[MU_KEY_BYTES + MU_REQ_NAME_MAX];
+
+	if (name_len > MU_REQ_NAME_MAX ||
+	    mu_utf8_check(name, name_len, MU_UTF8_LINE, NULL) != MU_UTF8_OK)
+		return MU_EINVAL;
+	memcpy(data, key, MU_KEY_BYTES);
+	memcpy(data + MU_KEY_BYTES, name, name_len);
+	return mu_bech32_encode(out, MU_REQ_TEXT_SIZE, MU_REQ_HRP, data,
+	                        MU_KEY_BYTES + name_len);
+}
+
+int
+mu_req_from_text(uint8_t key[MU_KEY_BYTES], char name[MU_REQ_NAME_SIZE],
+                 const char *text, struct mu_why *why)
+{
+	static const char prefix[] = MU_REQ_HRP "1";
+	uint8_t data[MU_KEY_BYTES + MU_REQ_NAME_MAX + 1];
+	struct mu_why inner = {0};
+	const char *s;
+	size_t len = trim(text, &s), n;
+
+	if (len == 0)
+		return mu_fail(why, MU_EKEYTEXT,
+		               "no request code given: paste the code that `muster "
+		               "init --join` printed (mureq1...)");
+	if (len < sizeof(prefix) - 1 || strncasecmp(s, prefix, sizeof(prefix) - 1) != 0)
+		return mu_fail(why, MU_EKEYTEXT,
+		               "the request code does not start with \"mureq1\", so it "
+		               "is not an organizer's request code; " REQ_FIX);
+	if (mu_bech32_decode(data, sizeof(data), &n, MU_REQ_HRP, s, len, &inner) != 0)
+		return mu_fail(why, MU_EKEYTEXT, "the request code %s; " REQ_FIX,
+		               inner.text);
+	if (n < MU_KEY_BYTES || n > MU_KEY_BYTES + MU_REQ_NAME_MAX)
+		return mu_fail(
+		    why, MU_EKEYTEXT,
+		    "the request code holds %zu bytes, not %d to %d; " REQ_FIX, n,
+		    MU_KEY_BYTES, MU_KEY_BYTES + MU_REQ_NAME_MAX);
+	if (mu_utf8_check((const char *)data + MU_KEY_BYTES, n - MU_KEY_BYTES,
+	                  MU_UTF8_LINE, NULL) != MU_UTF8_OK)
+		return mu_fail(why, MU_EKEYTEXT,
+		               "the request code's name is not a line of UTF-8 text; "
+		               "it was not made by muster");
+	memcpy(key, data, MU_KEY_BYTES);
+	memcpy(name, data + MU_KEY_BYTES, n - MU_KEY_BYTES);
+	name[n - MU_KEY_BYTES] = '\0';
+	if (why != NULL)
+		why->text[0] = '\0';
+	return 0;
 }
 
 void

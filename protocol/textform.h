@@ -36,6 +36,31 @@ int mu_key_from_text(uint8_t key[MU_KEY_BYTES], const char *text, struct mu_why 
 void mu_id_to_text(char out[MU_ID_TEXT_SIZE], const uint8_t id[MU_ID_BYTES]);
 int mu_id_from_text(uint8_t id[MU_ID_BYTES], const char *text, struct mu_why *why);
 
+/*
+ * An organizer's request code, which `muster init --join` prints and
+ * `muster organizer add` reads: bech32m with the human-readable part
+ * "mureq" over the organizer's public key followed by its name (0 to
+ * MU_REQ_NAME_MAX bytes of UTF-8 without control characters), so that the
+ * whole text stays within the 90 characters over which the checksum
+ * catches every error of up to four characters.
+ */
+#define MU_REQ_HRP       "mureq"
+#define MU_REQ_NAME_MAX  16
+#define MU_REQ_TEXT_SIZE 91
+#define MU_REQ_NAME_SIZE (MU_REQ_NAME_MAX + 1)
+
+/* Writes the request code of key and name (name_len bytes). MU_EINVAL when
+ * the name is longer than MU_REQ_NAME_MAX or not a line of UTF-8. */
+int mu_req_to_text(char out[MU_REQ_TEXT_SIZE], const uint8_t key[MU_KEY_BYTES],
+                   const char *name, size_t name_len);
+
+/*
+ * Reads a request code (surrounding white space ignored): the key, and the
+ * name NUL-terminated. Returns 0, or MU_EKEYTEXT with what is wrong in why.
+ */
+int mu_req_from_text(uint8_t key[MU_KEY_BYTES], char name[MU_REQ_NAME_SIZE],
+                     const char *text, struct mu_why *why);
+
 /* Writes KEY/KIND[/D]. */
 void mu_addr_to_text(char out[MU_ADDR_TEXT_SIZE], const struct mu_addr *addr);
 

@@ -1,5 +1,6 @@
 /*
- * home.c - a node's home directory: the group key file and the store.
+ * home.c - a node's home directory: the group key file and the store
+ * (the other keys: home_keys.c).
  *
  * The key file holds the raw 32-byte Ed25519 seed. It is created with
  * O_EXCL on its final name, never renamed into place, so that no path can
@@ -44,9 +45,8 @@ mu_home__join(const char *dir, const char *name)
 	return p;
 }
 
-/* mkdir -p -m 700: missing parents get the usual 0755, the home 0700. */
-static int
-make_dirs(const char *dir, struct mu_why *why)
+int
+mu_home__make_dirs(const char *dir, struct mu_why *why)
 {
 	struct stat sb;
 	char *path = strdup(dir);
@@ -161,20 +161,6 @@ mu_home__read_key(int fd, const char *path, uint8_t *buf, size_t n, struct mu_wh
 	return err;
 }
 
-/* Makes the key file's directory entry durable, not only its bytes. */
-static int
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 bool
 mu_home_has_store(const char *dir)
 {
@@ -266,7 +252,7 @@ mu_home_write_seed(const char *path, const uint8_t *seed, struct mu_why *why)
 		slash[1] = '\0';
 	else if (slash != NULL)
 		*slash = '\0';
-	(void)sync_dir(slash != NULL ? dir : ".");
+	(void)mu_home__sync_dir(slash != NULL ? dir : ".");
 	free(dir);
 	return 0;
 }
@@ -278,7 +264,6 @@ create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
 	char *kpath = NULL, *sdir = NULL;
 	uint8_t *seed = NULL, *sk = NULL;
 	uint8_t pk[MU_KEY_BYTES];
-	struct mu_store *st = NULL;
 	bool created = false;
 	int err;
 
@@ -294,7 +279,10 @@ create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
 		err = mu_fail(why, MU_ENOMEM, "creating the home: out of memory");
 		goto out;
 	}
-	err = make_dirs(dir, why);
+	err = mu_home__make_dirs(dir, why);
+	if (err != 0)
+		goto out;
+	err = mu_home__check_no_pub(dir, why);
 	if (err != 0)
 		goto out;
 	if (restore != NULL && mu_home_has_store(dir)) {
@@ -313,7 +301,7 @@ create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
 	err = mu_home__create_key(kpath, seed, SEED_BYTES, why);
 	if (err == 0) {
 		created = true;
-		if (sync_dir(dir) != 0)
+		if (mu_home__sync_dir(dir) != 0)
 			err = mu_fail(why, MU_EIO, "cannot sync %s: %s", dir,
 			              strerror(errno));
 	} else if (err == MU_EEXIST && restore != NULL) {
@@ -335,15 +323,9 @@ create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
 	}
 	if (err != 0)
 		goto out;
-	if (mkdir(sdir, 0700) != 0 && errno != EEXIST) {
-		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
-		              strerror(errno));
-		goto out;
-	}
-	err = mu_store_open(&st, sdir, NULL, why);
+	err = mu_home__make_store(sdir, why);
 	if (err != 0)
 		goto out;
-	mu_store_close(st);
 	memcpy(group, pk, MU_KEY_BYTES);
 out:
 	/* A home that is not complete is no home: drop the key we wrote, so
@@ -414,6 +396,15 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 	}
 
 	fd = open(kpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		/* A home whose root key is elsewhere. */
+		err = mu_home__read_pub(home, why);
+		if (err == 0)
+			goto organizer;
+		if (err != MU_ENOTFOUND)
+			goto out;
+		errno = ENOENT;
+	}
 	if (fd < 0 && (errno == ENOENT || errno == ENOTDIR)) {
 		err = mu_fail(why, MU_ENOTFOUND,
 		              "no muster home at %s (no %s): create one with "
@@ -448,6 +439,11 @@ mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 		home->secret = sk;
 		sk = NULL;
 	}
+	home->has_root = true;
+organizer:
+	err = mu_home__load_organizer(home, load_secret, why);
+	if (err != 0)
+		goto out;
 	*out = home;
 	home = NULL;
 out:
@@ -467,6 +463,7 @@ mu_home_close(struct mu_home *home)
 		return;
 	/* sodium_free() makes the pages writable, zeroes and unmaps them. */
 	sodium_free(home->secret);
+	sodium_free(home->org_secret);
 	free(home->dir);
 	free(home);
 }
@@ -476,6 +473,8 @@ mu_home_forget_secret(struct mu_home *home)
 {
 	sodium_free(home->secret);
 	home->secret = NULL;
+	sodium_free(home->org_secret);
+	home->org_secret = NULL;
 }
 
 char *

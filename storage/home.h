@@ -21,8 +21,13 @@
 struct mu_home {
 	char *dir;                   /* owned, malloc()ed */
 	uint8_t group[MU_KEY_BYTES]; /* the group's public key */
-	uint8_t *secret;             /* MU_SECRET_BYTES in sodium_malloc() memory,
-	                                read-only when not in use; NULL if not loaded */
+	uint8_t *secret;             /* the root's: MU_SECRET_BYTES in sodium_malloc()
+	                                memory, read-only when not in use; NULL if not
+	                                loaded */
+	bool has_root;               /* group.key is in this home */
+	bool has_organizer;          /* organizer.key is: organizer is set */
+	uint8_t organizer[MU_KEY_BYTES]; /* this home's organizer public key */
+	uint8_t *org_secret; /* the organizer's, like secret; NULL if not loaded */
 };
 
 /*
@@ -75,9 +80,40 @@ int mu_home_open(struct mu_home **out, const char *dir, bool load_secret,
 /* Wipes the secret key and frees the home. NULL is allowed. */
 void mu_home_close(struct mu_home *home);
 
-/* Wipes the secret key now (secret becomes NULL), for a long-running
- * process that no longer needs it: the daemon after its start. */
+/* Wipes the secret keys now (secret and org_secret become NULL), for a
+ * long-running process that no longer needs them: the daemon after its
+ * start. */
 void mu_home_forget_secret(struct mu_home *home);
+
+/* --- the organizer key and the root key (home_keys.c) --------------------- */
+
+/*
+ * Creates this home's organizer key, HOME/organizer.key, and loads it
+ * (organizer, org_secret). MU_EEXIST when the home has one already.
+ */
+int mu_home_organizer_create(struct mu_home *home, struct mu_why *why);
+
+/*
+ * Creates a home for a group whose root key is elsewhere: the directory,
+ * group.pub holding group, a new organizer key and an empty store. MU_EEXIST
+ * when dir is a home already. The organizer's public key goes to organizer.
+ */
+int mu_home_join(const char *dir, const uint8_t group[MU_KEY_BYTES],
+                 uint8_t organizer[MU_KEY_BYTES], struct mu_why *why);
+
+/*
+ * Loads the root key from a key file kept outside the home (the 32-byte
+ * seed, as group.key holds it, in any mode) into home->secret. MU_EINVAL
+ * when it is another group's key.
+ */
+int mu_home_load_root(struct mu_home *home, const char *path, struct mu_why *why);
+
+/*
+ * Moves the root key out of the home: writes its seed to a new file at path
+ * (mode 0600; MU_EEXIST when path exists), writes group.pub, then removes
+ * group.key. The root key must be loaded.
+ */
+int mu_home_key_offline(struct mu_home *home, const char *path, struct mu_why *why);
 
 /* The store's directory for this home, malloc()ed; NULL when out of memory. */
 char *mu_home_store_dir(const struct mu_home *home);

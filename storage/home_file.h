@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "../protocol/error.h"
+#include "home.h"
 
 /* dir/name, malloc()ed (the caller frees it); NULL when out of memory. */
 char *mu_home__join(const char *dir, const char *name);
@@ -53,5 +54,42 @@ int mu_home__check_key(int fd, const char *path, size_t size, bool owner_only,
  * wiped and why says why. */
 int mu_home__read_key(int fd, const char *path, uint8_t *buf, size_t n,
                       struct mu_why *why);
+
+/*
+ * Key files of random bytes (home_keys.c). mu_home__create_key_file()
+ * fills buf with n random bytes and writes them to a new file at path, 0600,
+ * with O_EXCL on its final name so that no key is ever replaced: MU_EEXIST
+ * (why untouched) when path exists; a file not written whole is removed
+ * and buf wiped. mu_home__read_key_file() reads such a file, checked as
+ * mu_home__check_key() does (what names it): MU_ENOTFOUND (why untouched)
+ * when there is none. mu_home__key_file() reads it, or creates it when
+ * there is none (another process creating it at once wins).
+ */
+int mu_home__create_key_file(const char *path, uint8_t *buf, size_t n,
+                             struct mu_why *why);
+int mu_home__read_key_file(const char *path, uint8_t *buf, size_t n, const char *what,
+                           struct mu_why *why);
+int mu_home__key_file(const char *path, uint8_t *buf, size_t n, const char *what,
+                      struct mu_why *why);
+
+/* mkdir -p -m 700: missing parents get the usual 0755, the home 0700. */
+int mu_home__make_dirs(const char *dir, struct mu_why *why);
+
+/* Creates the store directory sdir (0700) and an empty store in it. */
+int mu_home__make_store(const char *sdir, struct mu_why *why);
+
+/* Makes a directory entry durable, not only the file's bytes: 0 or -1. */
+int mu_home__sync_dir(const char *dir);
+
+/*
+ * The home's keys beside the root's (home_keys.c), for mu_home_open(): the
+ * group's public key from HOME/group.pub when there is no group.key
+ * (MU_ENOTFOUND, why untouched, when neither is there), and this home's
+ * organizer key, its secret only when load_secret.
+ */
+int mu_home__read_pub(struct mu_home *home, struct mu_why *why);
+/* MU_EEXIST with why when dir holds group.pub: it is a group's home. */
+int mu_home__check_no_pub(const char *dir, struct mu_why *why);
+int mu_home__load_organizer(struct mu_home *home, bool load_secret, struct mu_why *why);
 
 #endif

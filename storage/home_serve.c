@@ -33,39 +33,6 @@
 #define LOCK_TRIES    20
 #define LOCK_RETRY_NS 10000000L
 
-/* A new key file: never one in place of another. */
-static int
-create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
-{
-	int err;
-
-	randombytes_buf(secret, NOISE_KEY_BYTES);
-	err = mu_home__create_key(path, secret, NOISE_KEY_BYTES, why);
-	if (err != 0)
-		sodium_memzero(secret, NOISE_KEY_BYTES);
-	return err;
-}
-
-static int
-read_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
-{
-	int fd, err;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return MU_ENOTFOUND;
-	if (fd < 0)
-		return mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
-		               "cannot open the key file %s: %s", path,
-		               strerror(errno));
-	err = mu_home__check_key(fd, path, NOISE_KEY_BYTES, true,
-	                         "noise key; remove it to make a new one", why);
-	if (err == 0)
-		err = mu_home__read_key(fd, path, secret, NOISE_KEY_BYTES, why);
-	close(fd);
-	return err;
-}
-
 int
 mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *why)
 {
@@ -80,15 +47,8 @@ mu_home_noise_key(const struct mu_home *home, uint8_t *secret, struct mu_why *wh
 		free(path);
 		return mu_fail(why, MU_EIO, "libsodium could not be initialised");
 	}
-	err = read_noise_key(path, secret, why);
-	if (err == MU_ENOTFOUND) {
-		err = create_noise_key(path, secret, why);
-		/* Another process made it first: use that one. */
-		if (err == MU_EEXIST)
-			err = read_noise_key(path, secret, why);
-		if (err == MU_ENOTFOUND)
-			err = mu_fail(why, MU_EIO, "the key file %s vanished", path);
-	}
+	err = mu_home__key_file(path, secret, NOISE_KEY_BYTES,
+	                        "noise key; remove it to make a new one", why);
 	free(path);
 	return err;
 }

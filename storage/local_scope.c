@@ -114,6 +114,7 @@ mu_store_scope_exception(struct mu_store *st, const struct mu_record *rec,
 		mu_store__alliance_d(d, key);
 		return memcmp(a->d.ptr, d, sizeof(d)) == 0;
 	case MU_KIND_PROFILE:
+	case MU_KIND_ORGANIZER: /* what makes the proposal and profile valid */
 		if (pending != NULL && pending(ctx, rec->group))
 			return 1;
 		mu_store__alliance_d(d, key);

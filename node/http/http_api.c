@@ -12,6 +12,7 @@
 #include "http.h"
 #include "../json_record.h"
 #include "../recur_json.h"
+#include "../signers.h"
 
 struct event_list {
 	const struct mu_cal_filter *f;
@@ -19,6 +20,7 @@ struct event_list {
 	size_t n;
 	bool truncated;
 	const struct mu_outside *outside; /* marked (?all=1) */
+	struct mu_node_signers signers;   /* who edited each event */
 };
 
 /* A record as JSON, marked when its group is outside the scope. */
@@ -58,7 +60,7 @@ on_event(void *ctx, const struct mu_record *rec)
 		l->truncated = true;
 		return 1; /* stop: the list is full */
 	}
-	v = record_json(rec, l->outside);
+	v = mu_node_json_edited_by(record_json(rec, l->outside), &l->signers, rec);
 	if (v == NULL)
 		json_decref(occ);
 	else if (occ != NULL && json_object_set_new(v, "occurrences", occ) != 0) {
@@ -115,7 +117,7 @@ api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
-	struct event_list l = {&f, NULL, 0, false, NULL};
+	struct event_list l = {&f, NULL, 0, false, NULL, {NULL, 0, 0}};
 	struct mu_outside o;
 	bool hide;
 	json_t *v;
@@ -131,10 +133,12 @@ api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		f.outside = &o;
 	else
 		l.outside = &o;
-	l.arr = json_array();
-	rc = l.arr != NULL
-	         ? mu_store_events(rq->node->store, f.from, f.to, on_event, &l)
-	         : MU_ENOMEM;
+	rc = mu_node_signers_load(&l.signers, rq->node->store);
+	if (rc == 0 && (l.arr = json_array()) == NULL)
+		rc = MU_ENOMEM;
+	if (rc == 0)
+		rc = mu_store_events(rq->node->store, f.from, f.to, on_event, &l);
+	mu_node_signers_free(&l.signers);
 	mu_outside_free(&o);
 	if (rc < 0) {
 		json_decref(l.arr);
@@ -155,27 +159,35 @@ one_record(void *ctx, const struct mu_record *rec)
 	return *v != NULL ? 0 : MU_ENOMEM;
 }
 
-/* One record, marked when its group is outside the scope. */
-struct one_marked {
+/* An event as JSON, marked when its group is outside the scope, and its
+ * header: who signed it is looked up after the read (a visitor must not
+ * start another). */
+struct one_event {
 	json_t *v;
+	struct mu_record rec; /* group and signer only */
 	struct mu_outside o;
 };
 
 static int
-one_marked(void *ctx, const struct mu_record *rec)
+one_event(void *ctx, const struct mu_record *rec)
 {
-	struct one_marked *m = ctx;
+	struct one_event *one = ctx;
 
-	m->v = record_json(rec, &m->o);
-	return m->v != NULL ? 0 : MU_ENOMEM;
+	memset(&one->rec, 0, sizeof(one->rec));
+	one->rec.kind = rec->kind;
+	memcpy(one->rec.group, rec->group, MU_KEY_BYTES);
+	memcpy(one->rec.signer, rec->signer, MU_KEY_BYTES);
+	one->v = record_json(rec, &one->o);
+	return one->v != NULL ? 0 : MU_ENOMEM;
 }
 
 static int
 api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *text)
 {
+	struct one_event one = {NULL, {0}, {0}};
+	struct mu_node_signers signers;
 	struct mu_addr addr;
 	char d[MU_D_MAX + 1];
-	struct one_marked m = {NULL, {0}};
 	int rc;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
@@ -183,15 +195,21 @@ api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *te
 	if (mu_http_addr(text, "the event", MU_KIND_EVENT, &addr, d, rp))
 		return 0;
 	/* Asked for by its address: shown, but never as if current. */
-	rc = mu_store_outside(rq->node->store, &m.o);
+	rc = mu_store_outside(rq->node->store, &one.o);
 	if (rc == 0)
-		rc = mu_store_get_addr(rq->node->store, &addr, one_marked, &m);
-	mu_outside_free(&m.o);
+		rc = mu_store_get_addr(rq->node->store, &addr, one_event, &one);
+	mu_outside_free(&one.o);
 	if (rc == MU_ENOTFOUND)
 		return mu_http_fail(rp, 404, "no event %s is stored here", text);
 	if (rc < 0)
 		return rc;
-	return mu_http_json(rp, m.v);
+	if ((rc = mu_node_signers_load(&signers, rq->node->store)) != 0) {
+		json_decref(one.v);
+		return rc;
+	}
+	one.v = mu_node_json_edited_by(one.v, &signers, &one.rec);
+	mu_node_signers_free(&signers);
+	return mu_http_json(rp, one.v);
 }
 
 /* The causes listed, and the groups outside the scope: left out (hide)

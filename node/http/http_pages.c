@@ -19,6 +19,7 @@
 #include "http.h"
 #include "../json_record.h"
 #include "../recur_json.h"
+#include "../signers.h"
 
 #define SHORT_KEY 12 /* characters of a key shown for a group without a name */
 
@@ -28,6 +29,7 @@ struct page {
 	struct mu_buf *b;
 	struct mu_http_groups groups;
 	struct mu_http_causes causes;
+	struct mu_node_signers signers; /* who edited: the event page */
 	struct mu_cal_filter f;
 	int64_t day; /* the day whose list is open, -1 none */
 	size_t n;
@@ -64,6 +66,8 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 	rc = mu_http_groups_load(rq, false, &pg->groups);
 	if (rc == 0)
 		rc = mu_http_causes_load(rq, &pg->causes);
+	if (rc == 0)
+		rc = mu_node_signers_load(&pg->signers, rq->node->store);
 	return rc;
 }
 
@@ -73,6 +77,7 @@ page_close(struct page *pg)
 	mu_http_groups_free(&pg->groups);
 	mu_http_causes_free(&pg->causes);
 	mu_outside_free(&pg->outside);
+	mu_node_signers_free(&pg->signers);
 }
 
 /* Says that a record of a group outside the scope is no longer updated. */
@@ -500,6 +505,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	const struct mu_event *e = &rec->c.event;
 	const struct mu_location *l = &e->location;
 	char addr[MU_ADDR_TEXT_SIZE], path[MU_ADDR_TEXT_SIZE + 8];
+	const char *editor;
 	struct mu_addr a;
 
 	mu_rec_addr(rec, &a);
@@ -527,6 +533,13 @@ event_page(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_raw(pg->b, "<dt>Hosts</dt><dd>"));
 	hosts(pg, rec);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	editor = mu_node_signer_name(&pg->signers, rec);
+	if (editor != NULL) {
+		ok(pg,
+		   mu_html_raw(pg->b, "<dt>Last edited by</dt><dd class=\"editor\">"));
+		ok(pg, mu_html_str(pg->b, editor));
+		ok(pg, mu_html_raw(pg->b, "</dd>\n"));
+	}
 	if (e->has_cause) {
 		ok(pg, mu_html_raw(pg->b, "<dt>Cause</dt><dd>"));
 		cause_link(pg, &e->cause);

@@ -66,9 +66,10 @@ _outputs = []
 _secrets = {}  # key file path -> list of byte strings that must not appear
 _keys = {}  # key file path -> the key's bytes
 
-# The key files of a home: the group key's seed (Ed25519) and the node's
-# Noise static key (X25519), each 32 raw bytes.
-KEY_FILES = ("group.key", "noise.key")
+# The key files of a home: the group's root key seed and the home's
+# organizer key seed (Ed25519), and the node's Noise static key (X25519),
+# each 32 raw bytes.
+KEY_FILES = ("group.key", "organizer.key", "noise.key")
 
 
 def _b64_forms(data):

@@ -31,9 +31,10 @@ class Backup(unittest.TestCase):
         a = Home(self, "a")
         a.init("Alpha")
         out = a.ok("check")
-        self.assertRegex(out, r"^1 records and \d+ other entries checked: 0 problems\n$")
+        # The profile and this home's organizer record.
+        self.assertRegex(out, r"^2 records and \d+ other entries checked: 0 problems\n$")
         js = a.json("check", "--json")
-        self.assertEqual(js["records"], 1)
+        self.assertEqual(js["records"], 2)
         self.assertEqual(js["problems"], [])
         b = Home(self, "b")
         b.fail("check", parts=("no muster home", "muster init"))
@@ -54,7 +55,7 @@ class Backup(unittest.TestCase):
         lines = res.out.splitlines()
         self.assertEqual(len(lines), 2, res.out)
         self.assertRegex(lines[0], r"^bodies: the record at sequence number \d+ is invalid: signature")
-        self.assertRegex(lines[1], r"^1 records and \d+ other entries checked: 1 problems$")
+        self.assertRegex(lines[1], r"^2 records and \d+ other entries checked: 1 problems$")
         assert_one_line_error(self, res, "1 problems", "muster restore")
         js = json.loads(a.run("check", "--json").out)
         self.assertEqual([p["db"] for p in js["problems"]], ["bodies"])
@@ -240,7 +241,8 @@ class Backup(unittest.TestCase):
         a.fail("restore", cut, parts=("cut short",))
         a.fail("restore", os.path.join(a.tmp, "missing.mdb"), parts=("cannot open",))
         self.assertEqual(a.export_bytes(), before, "nothing was replaced")
-        self.assertEqual(sorted(os.listdir(a.path)), ["group.key", "serve.lock", "store"],
+        self.assertEqual(sorted(os.listdir(a.path)),
+                         ["group.key", "organizer.key", "serve.lock", "store"],
                          "no copy is left behind")
         # A backup needs a home to go into.
         n = Home(self, "n")

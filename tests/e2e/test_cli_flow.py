@@ -61,7 +61,12 @@ class Flow(unittest.TestCase):
         self.assertEqual(cj["address"], cause)
         self.assertEqual(cj["kind"], "cause")
         self.assertEqual(cj["group"], akey)
-        self.assertEqual(cj["signer"], akey)
+        # Signed by this home's organizer key, not by the group's root key.
+        mine = [o for o in a.json("organizer", "list", "--json")["organizers"]
+                if o["this_home"]]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(cj["signer"], mine[0]["key"])
+        self.assertNotEqual(cj["signer"], akey)
         self.assertEqual(cj["rev"], 0)
         self.assertRegex(cj["id"], "^[0-9a-f]{64}$")
         self.assertRegex(cj["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -164,14 +169,15 @@ class Flow(unittest.TestCase):
         with open(path, "rb") as f:
             self.assertEqual(f.read(), exp)
         recs = musterlib.split_export(self, exp)
-        self.assertEqual(len(recs), 5)  # profile, cause, 2 events, alliance
+        # this home's organizer record, profile, cause, 2 events, alliance
+        self.assertEqual(len(recs), 6)
 
         # Import into a fresh home: same bytes out, same ids.
         c_home = Home(self, "c")
         c_home.init()
         own = musterlib.split_export(self, c_home.export_bytes())
         counts = c_home.import_file(path)
-        self.assertEqual(counts, {"new": 5, "duplicate": 0, "superseded": 0,
+        self.assertEqual(counts, {"new": 6, "duplicate": 0, "superseded": 0,
                                   "deleted": 0, "rejected": 0})
         cexp = c_home.export_bytes()
         if not own:
@@ -188,7 +194,7 @@ class Flow(unittest.TestCase):
         res = c_home.run("import", stdin=exp)
         self.assertEqual(res.rc, 0, repr(res))
         self.assertEqual(musterlib.parse_summary(self, res),
-                         {"new": 0, "duplicate": 5, "superseded": 0, "deleted": 0,
+                         {"new": 0, "duplicate": 6, "superseded": 0, "deleted": 0,
                           "rejected": 0})
 
         # Edit: a new revision at the same address.
@@ -337,9 +343,10 @@ class Flow(unittest.TestCase):
         theirs = self.add_event(b, title="Picnic", day="12-06")
         b.line("cause", "add", "--title", "Clean the river")
         # All of B's records but its profile: A knows B only by its key.
+        # (B's organizer record comes along: it makes the others valid.)
         recs = [r for r in musterlib.export_records(self, b)
                 if msgpack.unpackb(msgpack.unpackb(r)[0])[1] != "profile"]
-        self.assertEqual(len(recs), 2)
+        self.assertEqual(len(recs), 3)
         path = os.path.join(a.tmp, "no-profile.muster")
         with open(path, "wb") as f:
             f.write(recbuild.export_stream((None, r) for r in recs))

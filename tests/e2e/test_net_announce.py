@@ -63,12 +63,28 @@ class Announce(unittest.TestCase):
                 return g, raw
         self.fail("the event is not in the export")
 
+    def organizer_records(self, *homes):
+        """The organizer records of homes, imported into no one yet: each
+        group's event is signed by its organizer key, which a node must
+        know (by this record) before it takes the event."""
+        out = []
+        for g in homes:
+            for raw in export_records(self, g):
+                body = msgpack.unpackb(msgpack.unpackb(raw)[0])
+                if body[1] == "organizer":
+                    out.append(raw)
+        return out
+
     def test_relayed_record_is_announced_and_fetched_once(self):
         a = Home(self, "a")
         a.init("Alpha")
         g, raw = self.source("g", "Relayed by announce")
         h, raw2 = self.source("h", "Announced to the node")
         a.ok("follow", g.key, h.key)
+        path = a.tmp + "/organizers.muster"
+        with open(path, "wb") as f:
+            f.write(musterlib.EXPORT_MAGIC + b"".join(self.organizer_records(g, h)))
+        self.assertEqual(a.import_file(path)["new"], 2)
         sa = a.serve(self.net)
         scope = sorted([group_bytes(g), group_bytes(h)])
         # P2 is connected first and holds nothing; P1 pushes G's event.

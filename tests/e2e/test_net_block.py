@@ -36,12 +36,13 @@ class Block(unittest.TestCase):
         path = x.export_file()
         a.ok("follow", g.key)
         a.ok("follow", x.key)
-        self.assertEqual(a.import_file(path)["new"], 2)
+        # Its profile, its event and the organizer record that signs them.
+        self.assertEqual(a.import_file(path)["new"], 3)
         self.assertTrue(a.has(ex))
 
-        # By name, as known here: both records go, in one step.
+        # By name, as known here: every record goes, in one step.
         out = a.line("block", "Spam Collective")
-        self.assertEqual(out, "blocked Spam Collective: 2 records dropped; its "
+        self.assertEqual(out, "blocked Spam Collective: 3 records dropped; its "
                               "records are refused from now on")
         self.assertFalse(a.has(ex))
         self.assertFalse(a.has(x.key + "/profile"))
@@ -56,7 +57,7 @@ class Block(unittest.TestCase):
         res = a.run("import", path)
         self.assertEqual(res.rc, 0, repr(res))
         self.assertTrue(res.out.startswith("new 0,"), res.out)
-        self.assertIn("2 records of blocked groups not stored", res.err)
+        self.assertIn("3 records of blocked groups not stored", res.err)
 
         # Followed but blocked: out of the scope A states.
         sa = a.serve(self.net)

@@ -61,7 +61,6 @@ class NetCli(unittest.TestCase):
             res = a.run("peer", "add", bad)
             self.assertEqual(res.rc, 2, repr(res))
             musterlib.assert_one_line_error(self, res, "HOST:PORT")
-        a.fail("peer", "add", "192.0.2.11:7420", a.key, parts=("your own",))
         a.fail("peer", "add", "192.0.2.11:7420", "mug1nonsense", parts=("not a group key",))
         a.fail("peer", "frobnicate", parts=("peer frobnicate",))
 
@@ -74,7 +73,8 @@ class NetCli(unittest.TestCase):
         self.assertIn("peers:     0", status)
         self.assertIn("follows:   0", status)
         self.assertIn("by group:  1", status)
-        self.assertIn("Alpha (this group)  1", status)
+        # The profile and this home's organizer record.
+        self.assertIn("Alpha (this group)  2", status)
 
         self.assertEqual(a.line("follow", b.key), "following %s" % b.key)
         self.assertIn(b.key, a.ok("status"))
@@ -91,7 +91,7 @@ class NetCli(unittest.TestCase):
         a.import_file(b.export_file())
         status = a.ok("status")
         self.assertIn("by group:  2", status)
-        self.assertIn("  Beta  1", status)
+        self.assertIn("  Beta  2", status)
 
     def test_status_counts(self):
         """The counts of status, after edits, deletes and another group's
@@ -128,8 +128,9 @@ class NetCli(unittest.TestCase):
             return kinds, groups
 
         kinds, groups = tally(a)
+        # Each home's organizer record too.
         self.assertEqual(kinds, {"profile": 2, "cause": 2, "event": 2,
-                                 "alliance": 1, "delete": 3})
+                                 "alliance": 1, "delete": 3, "organizer": 2})
         (bgroup,) = tally(b)[1]
         (agroup,) = set(groups) - {bgroup}
         status = a.ok("status")

@@ -99,7 +99,7 @@ class Limits(unittest.TestCase):
         self.server.stop()
 
     def test_oversized_handshake_length_is_refused_at_once(self):
-        for length in (257, 0xFFFF):
+        for length in (1025, 0xFFFF):  # PROTOCOL.md 9.2: at most 1024
             s = self.raw()
             s.sendall(length.to_bytes(2, "big"))
             took = wait_closed(s, 3)

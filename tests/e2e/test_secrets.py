@@ -181,8 +181,8 @@ class Secrets(unittest.TestCase):
         sb.stop()
         for home in (a, b, c):
             home._learn_secret()
-        self.assertEqual(len([p for p in musterlib._keys if p.startswith(a.path)]), 2,
-                         "both of A's keys are known to the check")
+        self.assertEqual(len([p for p in musterlib._keys if p.startswith(a.path)]), 3,
+                         "A's three keys (root, organizer, Noise) are known to the check")
 
         self.key_mode_errors(a)
         for home in (a, b):
@@ -193,8 +193,8 @@ class Secrets(unittest.TestCase):
               % (len(musterlib._outputs), n, len(musterlib._keys)))
 
     def test_daemon_memory_holds_no_group_secret(self):
-        """Once serving, the daemon has wiped the group key: neither the
-        seed nor the halves of its SHA-512 (the signing scalar and nonce
+        """Once serving, the daemon has wiped the group key and the
+        organizer key (which signed its node record): neither seed nor the halves of its SHA-512 (the signing scalar and nonce
         prefix) are anywhere in its anonymous memory. The Noise key, which
         it needs, is found by the same scan, so the scan does see keys."""
         a = Home(self, "a")
@@ -205,9 +205,15 @@ class Secrets(unittest.TestCase):
         seed = a.secret()
         with open(os.path.join(a.path, "noise.key"), "rb") as f:
             noise = f.read()
+        with open(os.path.join(a.path, "organizer.key"), "rb") as f:
+            organizer = f.read()
         digest = hashlib.sha512(seed).digest()
+        odigest = hashlib.sha512(organizer).digest()
         needles = {"the group seed": seed, "the signing nonce prefix": digest[32:],
-                   "the signing scalar": digest[1:31], "the Noise key": noise}
+                   "the signing scalar": digest[1:31], "the Noise key": noise,
+                   "the organizer seed": organizer,
+                   "the organizer's nonce prefix": odigest[32:],
+                   "the organizer's signing scalar": odigest[1:31]}
         found = set()
         regions = 0
         pid = sa.proc.pid

@@ -307,7 +307,7 @@ table_field(enum mu_kind kind, const char *name)
 static char *
 stdout_of(int (*fn)(struct mu_cli *, int, char **), int argc, char **argv, int *rc)
 {
-	struct mu_cli cli = {NULL, NULL, NULL, NOW, ""};
+	struct mu_cli cli = {NULL, NULL, NULL, NOW, "", NULL};
 	FILE *tmp = tmpfile();
 	char *out;
 	long len;

@@ -466,6 +466,128 @@ test_restore_key(void **state)
 	sodium_free(other);
 }
 
+/* The organizer key: made once, never replaced, its secret signs for its
+ * public key, and a home opened without the secret keeps none of it. */
+static void
+test_organizer_key(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES], pk[MU_KEY_BYTES], org[MU_KEY_BYTES];
+	struct mu_home *home = NULL;
+	struct mu_why why = {0};
+	char path[200];
+	struct stat sb;
+
+	create(fx, group);
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), 0);
+	assert_false(home->has_organizer);
+	assert_null(home->org_secret);
+	assert_true(home->has_root);
+	assert_int_equal(mu_home_organizer_create(home, &why), 0);
+	assert_true(home->has_organizer);
+	crypto_sign_ed25519_sk_to_pk(pk, home->org_secret);
+	assert_memory_equal(pk, home->organizer, MU_KEY_BYTES);
+	assert_memory_not_equal(pk, group, MU_KEY_BYTES);
+	memcpy(org, pk, MU_KEY_BYTES);
+	assert_int_equal(mu_home_organizer_create(home, &why), MU_EEXIST);
+	mu_home_close(home);
+
+	snprintf(path, sizeof(path), "%s/organizer.key", fx->home);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(sb.st_size, 32);
+
+	assert_int_equal(mu_home_open(&home, fx->home, false, &why), 0);
+	assert_true(home->has_organizer);
+	assert_memory_equal(home->organizer, org, MU_KEY_BYTES);
+	assert_null(home->org_secret);
+	mu_home_close(home);
+
+	/* Others may not read it. */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), MU_EPERM);
+	assert_non_null(strstr(why.text, "chmod 600"));
+}
+
+/* The root key moved out: the file holds it, the home no longer does but
+ * still knows its group, and the file brings it back; another group's key
+ * is refused. */
+static void
+test_key_offline(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES], pk[MU_KEY_BYTES], other[MU_KEY_BYTES];
+	struct mu_home *home = NULL;
+	struct mu_why why = {0};
+	char out[200], other_home[200], other_key[240];
+	struct stat sb;
+
+	create(fx, group);
+	snprintf(out, sizeof(out), "%s/root.key", fx->tmp);
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), 0);
+	assert_int_equal(mu_home_organizer_create(home, &why), 0);
+	assert_int_equal(mu_home_key_offline(home, out, &why), 0);
+	assert_false(home->has_root);
+	/* Never over an existing file. */
+	home->has_root = true;
+	assert_int_equal(mu_home_key_offline(home, out, &why), MU_EEXIST);
+	mu_home_close(home);
+	assert_int_equal(stat(fx->key, &sb), -1);
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), 0);
+	assert_memory_equal(home->group, group, MU_KEY_BYTES);
+	assert_false(home->has_root);
+	assert_null(home->secret);
+	assert_true(home->has_organizer);
+	assert_non_null(home->org_secret);
+	assert_int_equal(mu_home_key_offline(home, out, &why), MU_ENOTFOUND);
+	assert_int_equal(mu_home_load_root(home, out, &why), 0);
+	crypto_sign_ed25519_sk_to_pk(pk, home->secret);
+	assert_memory_equal(pk, group, MU_KEY_BYTES);
+
+	snprintf(other_home, sizeof(other_home), "%s/other", fx->tmp);
+	snprintf(other_key, sizeof(other_key), "%s/group.key", other_home);
+	assert_int_equal(mu_home_create(other_home, other, &why), 0);
+	assert_int_equal(mu_home_load_root(home, other_key, &why), MU_EINVAL);
+	assert_non_null(strstr(why.text, "another group"));
+	assert_int_equal(mu_home_load_root(home, "/nonexistent/k", &why), MU_ENOTFOUND);
+	mu_home_close(home);
+}
+
+/* A home that joins a group: no root key, the group's public key, an
+ * organizer key and a store; never made over an existing home. */
+static void
+test_join(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES], org[MU_KEY_BYTES], org2[MU_KEY_BYTES];
+	struct mu_home *home = NULL;
+	struct mu_why why = {0};
+	char other[200];
+
+	randombytes_buf(group, sizeof(group));
+	assert_int_equal(mu_home_join(fx->home, group, org, &why), 0);
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), 0);
+	assert_memory_equal(home->group, group, MU_KEY_BYTES);
+	assert_false(home->has_root);
+	assert_null(home->secret);
+	assert_memory_equal(home->organizer, org, MU_KEY_BYTES);
+	assert_non_null(home->org_secret);
+	mu_home_close(home);
+	assert_int_equal(mu_home_join(fx->home, group, org2, &why), MU_EEXIST);
+
+	/* Nor a new group over a joined home. */
+	assert_int_equal(mu_home_create(fx->home, org2, &why), MU_EEXIST);
+	assert_non_null(strstr(why.text, "group.pub"));
+
+	snprintf(other, sizeof(other), "%s/made", fx->tmp);
+	assert_int_equal(mu_home_create(other, group, &why), 0);
+	assert_int_equal(mu_home_join(other, group, org2, &why), MU_EEXIST);
+	assert_non_null(strstr(why.text, "group key already"));
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -474,7 +596,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T_(test_create_open), T_(test_no_overwrite), T_(test_mode),
 	    T_(test_bad_key),     T_(test_missing),      T_(test_noise_key),
-	    T_(test_serve_lock),  T_(test_restore_key),
+	    T_(test_serve_lock),  T_(test_restore_key),  T_(test_organizer_key),
+	    T_(test_key_offline), T_(test_join),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -728,6 +728,56 @@ test_check_d_alliance_with(void **state)
 	assert_int_equal(mu_rec_check_d(MU_KIND_EVENT, &some, NULL, &why), 0);
 }
 
+/* Request codes: key and name back as written; every single substitution
+ * of the longest code is caught; other prefixes, lengths and names are
+ * refused by name. */
+static void
+test_req(void **state)
+{
+	uint8_t key[MU_KEY_BYTES], back[MU_KEY_BYTES];
+	char text[MU_REQ_TEXT_SIZE], bad[MU_REQ_TEXT_SIZE], name[MU_REQ_NAME_SIZE];
+	char key_text[MU_KEY_TEXT_SIZE];
+	struct mu_why why = {0};
+	size_t len, i, j;
+
+	(void)state;
+	randombytes_buf(key, sizeof(key));
+	assert_int_equal(mu_req_to_text(text, key, "Sam", 3), 0);
+	assert_int_equal(strncmp(text, "mureq1", 6), 0);
+	assert_int_equal(mu_req_from_text(back, name, text, &why), 0);
+	assert_memory_equal(back, key, MU_KEY_BYTES);
+	assert_string_equal(name, "Sam");
+
+	/* The longest name: the code stays within bech32m's 90 characters. */
+	assert_int_equal(mu_req_to_text(text, key, "Ana María Lópe", 16), 0);
+	len = strlen(text);
+	assert_true(len <= 90);
+	assert_int_equal(mu_req_from_text(back, name, text, &why), 0);
+	assert_string_equal(name, "Ana María Lópe");
+	for (i = 6; i < len; i++) {
+		for (j = 0; j < 32; j++) {
+			if (KEY_CHARSET[j] == text[i])
+				continue;
+			memcpy(bad, text, len + 1);
+			bad[i] = KEY_CHARSET[j];
+			assert_int_equal(mu_req_from_text(back, name, bad, &why),
+			                 MU_EKEYTEXT);
+		}
+	}
+	assert_int_equal(mu_req_to_text(text, key, "Ana María López", 17), MU_EINVAL);
+	assert_int_equal(mu_req_to_text(text, key, "a\nb", 3), MU_EINVAL);
+
+	mu_key_to_text(key_text, key);
+	assert_int_equal(mu_req_from_text(back, name, key_text, &why), MU_EKEYTEXT);
+	assert_contains(why.text, "does not start with \"mureq1\"");
+	assert_int_equal(mu_req_from_text(back, name, "  ", &why), MU_EKEYTEXT);
+	assert_contains(why.text, "no request code given");
+	/* Too short to hold a key. */
+	assert_int_equal(mu_bech32_encode(bad, sizeof(bad), "mureq", key, 20), 0);
+	assert_int_equal(mu_req_from_text(back, name, bad, &why), MU_EKEYTEXT);
+	assert_contains(why.text, "holds 20 bytes");
+}
+
 int
 main(void)
 {
@@ -746,6 +796,7 @@ main(void)
 	    cmocka_unit_test(test_addr_kinds),
 	    cmocka_unit_test(test_addr_rejects),
 	    cmocka_unit_test(test_check_d_alliance_with),
+	    cmocka_unit_test(test_req),
 	};
 
 	if (sodium_init() < 0)
