@@ -251,6 +251,8 @@ def variant(seed, raw, d, title=None):
     with address tag d and, if given, a new title; canonical because the
     fields keep their order and msgpack-python packs shortest forms."""
     fields = body_fields(raw)
+    # Signed by seed's key, whichever key signed raw (an organizer's).
+    fields[3] = bytes(nacl.signing.SigningKey(seed).verify_key)
     fields[5] = d
     if title is not None:
         fields[7]["title"] = title

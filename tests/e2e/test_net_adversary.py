@@ -91,7 +91,7 @@ class Adversary(unittest.TestCase):
         p = self.connect(sa, g)
         p.handshake()
         p.hello([group_bytes(g)])
-        p.push([bad])
+        p.push([musterlib.organizer_raw(self, g), bad])
         p.push([raw])
         # The good one is relayed to B; the bad one, sent first, never.
         wait_until(lambda: b.has(ev), SYNC, "G's event relayed to B")
@@ -123,7 +123,9 @@ class Adversary(unittest.TestCase):
         p.hello([group_bytes(g)])
         # G's own record, U's (no link to A) and V's: its proposal naming A
         # comes after its profile in the batch, which is still accepted.
-        batch = [self.raw_of(u, u.key + "/profile"), self.raw_of(u, eu), raw,
+        batch = [musterlib.organizer_raw(self, u), musterlib.organizer_raw(self, v),
+                 musterlib.organizer_raw(self, g),
+                 self.raw_of(u, u.key + "/profile"), self.raw_of(u, eu), raw,
                  self.raw_of(v, v.key + "/profile"),
                  self.raw_of(v, v.key + "/alliance/" + group_bytes(a).hex()),
                  self.raw_of(v, ev_v)]
@@ -153,6 +155,7 @@ class Adversary(unittest.TestCase):
         p = self.connect(sa, g)
         p.handshake()
         p.hello([group_bytes(g)])
+        p.push([musterlib.organizer_raw(self, g)])
         p.push(bad[:16])  # the limit is 16: acknowledged, still connected
         p.push([raw])
         self.assertTrue(a.has(ev))
@@ -177,6 +180,7 @@ class Adversary(unittest.TestCase):
         p = self.connect(sa, g)
         p.handshake()
         p.hello([group_bytes(g)])
+        p.push([musterlib.organizer_raw(self, g)])
         p.push([raw] * 64)  # the limit: processed (as duplicates after the first)
         self.assertTrue(a.has(ev))
         p.send(["recs", 1, [raw] * 65])

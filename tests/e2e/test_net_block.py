@@ -78,7 +78,7 @@ class Block(unittest.TestCase):
         spam.append(self.raw_of(x, x.key + "/alliance/" + group_bytes(a).hex()))
         p.push(spam[:10])
         p.push(spam[10:])
-        p.push([self.raw_of(g, eg)])
+        p.push([musterlib.organizer_raw(self, g), self.raw_of(g, eg)])
         self.assertTrue(a.has(eg), "the relaying peer's own record is stored")
         for r in spam:
             self.assertFalse(a.has(record_id(r)), "a blocked group's record stored")
@@ -94,7 +94,7 @@ class Block(unittest.TestCase):
         self.assertEqual(a.line("unblock", x.key), "no longer blocking %s" % x.key)
         self.assertEqual(a.line("block", "--list"), "No group is blocked.")
         a.fail("unblock", x.key, parts=("is not blocked",))
-        self.assertEqual(a.import_file(path)["new"], 2)
+        self.assertEqual(a.import_file(path)["new"], 3)
 
 
 if __name__ == "__main__":
