@@ -197,6 +197,11 @@ mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 	}
 	*rec = cur->rec;
 	rec->rev = cur->rec.rev + 1;
+	/* Names the revision edited, so that an edit of the same one made
+	 * elsewhere at the same time is seen as a conflict and merged
+	 * (docs/PROTOCOL.md, section 5). */
+	rec->has_replaces = true;
+	memcpy(rec->replaces, cur->rec.id, MU_ID_BYTES);
 	return 0;
 }
 
