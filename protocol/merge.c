@@ -135,6 +135,21 @@ field_copy(const struct mu_field *f, uint8_t *dst, const uint8_t *src)
 }
 
 bool
+mu_rec_same_content(const struct mu_record *a, const struct mu_record *b)
+{
+	const struct mu_fields *t = mu_rec_fields(a->kind);
+	size_t i;
+
+	if (t == NULL || a->kind != b->kind)
+		return false;
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->f[i].name, "replaces") != 0 &&
+		    !field_eq(&t->f[i], (const uint8_t *)&a->c, (const uint8_t *)&b->c))
+			return false;
+	return true;
+}
+
+bool
 mu_rec_conflicting(const struct mu_record *a, const struct mu_record *b)
 {
 	return a->kind == b->kind && mu_kind_replaceable(a->kind) && a->has_replaces &&

@@ -51,4 +51,7 @@ int mu_rec_merge(const struct mu_record *base, const struct mu_record *a,
  * with replaces, the same replaces, different ids. */
 bool mu_rec_conflicting(const struct mu_record *a, const struct mu_record *b);
 
+/* Whether a and b, of one kind, hold the same content (`replaces` aside). */
+bool mu_rec_same_content(const struct mu_record *a, const struct mu_record *b);
+
 #endif
