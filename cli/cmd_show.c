@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../protocol/kind.h"
+#include "../storage/conflict.h"
 
 #include "cli.h"
 #include "json_out.h"
@@ -76,6 +77,47 @@ addr_name(void *ctx, const struct mu_addr *addr, char *out, size_t n)
 		snprintf(out, n, "of %s", group);
 	mu_cli_rec_free(&r);
 	return (s != NULL && s->len > 0) || known;
+}
+
+/* The record, and the conflict of concurrent edits at its address if it is
+ * the current version there (docs/PROTOCOL.md 5.2). */
+static int
+show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_record *rec,
+     bool json)
+{
+	struct mu_store_conflict c;
+	struct mu_why why = {0};
+	struct mu_addr addr;
+	bool found = false;
+	json_t *o;
+	int rc;
+
+	if (mu_kind_replaceable(rec->kind)) {
+		mu_rec_addr(rec, &addr);
+		rc = mu_store_conflict_get(cli->store, &addr, &c, &why);
+		if (rc != 0 && rc != MU_ENOTFOUND)
+			return mu_cli_fail(
+			    rc, "cannot read the revisions of the record: %s",
+			    mu_why_or(&why, rc));
+		found = rc == 0 && memcmp(c.current.id, rec->id, MU_ID_BYTES) == 0;
+		if (rc == 0 && !found)
+			mu_store_conflict_free(&c);
+	}
+	if (json) {
+		o = mu_node_json_record(rec);
+		if (o != NULL && found)
+			json_object_set_new(o, "conflict",
+			                    mu_cli_conflict_json(cli, &c));
+		rc = mu_cli_json_out(o);
+	} else {
+		mu_cli_print_record(stdout, names, rec);
+		if (found)
+			mu_cli_print_conflict(stdout, cli, &c);
+		rc = 0;
+	}
+	if (found)
+		mu_store_conflict_free(&c);
+	return rc;
 }
 
 int
@@ -160,10 +202,7 @@ mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv)
 			return mu_cli_fail(rc, "cannot read %s: %s", args[0],
 			                   mu_strerror(rc));
 	}
-	if (json)
-		rc = mu_cli_json_out(mu_node_json_record(&r.rec));
-	else
-		mu_cli_print_record(stdout, &names, &r.rec);
+	rc = show(cli, &names, &r.rec, json);
 	mu_cli_rec_free(&r);
 	return rc;
 }

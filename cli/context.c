@@ -60,6 +60,8 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 		goto fail;
 	}
 	free(dir);
+	if ((flags & MU_CLI_SECRET) && !opts.read_only)
+		mu_cli_merge_conflicts(cli);
 	return 0;
 fail:
 	free(dir);

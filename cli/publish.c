@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../storage/conflict.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -81,6 +82,25 @@ refused(const struct mu_record *rec, const char *what, const struct mu_why *why,
 	              "detail", mu_why_detail(why));
 	mu_cli_json_out(o);
 	return rc;
+}
+
+void
+mu_cli_merge_conflicts(struct mu_cli *cli)
+{
+	struct mu_why why = {0};
+	size_t n = 0;
+	int rc;
+
+	rc = mu_store_conflict_resolve(cli->store, cli->home->group, cli->home->group,
+	                               cli->home->secret, cli->now, &n, &why);
+	if (rc != 0)
+		mu_cli_note("could not merge concurrent edits: %s; `muster status` "
+		            "lists them",
+		            mu_why_or(&why, rc));
+	else if (n > 0)
+		mu_cli_note("merged the concurrent edits of %zu record%s; `muster "
+		            "status` lists them",
+		            n, n == 1 ? "" : "s");
 }
 
 int
