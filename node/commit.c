@@ -251,7 +251,7 @@ commit_take(struct mu_sync_commit *st)
 /*
  * Whether list keeps an edit of one of our group's records (new or
  * superseded alike: either may make a conflict): then a merge may be ours
- * to publish (docs/PROTOCOL.md 5.2). Not without our secret key.
+ * to publish (docs/PROTOCOL.md 5.2).
  */
 static bool
 edits_ours(const struct mu_node *node, const struct mu_sync_batch *list)
@@ -259,7 +259,7 @@ edits_ours(const struct mu_node *node, const struct mu_sync_batch *list)
 	const struct mu_record *r;
 	size_t k;
 
-	if (node->home == NULL || node->home->secret == NULL)
+	if (node->home == NULL)
 		return false;
 	for (; list != NULL; list = list->next)
 		for (k = 0; k < list->nkeep; k++) {
@@ -269,6 +269,26 @@ edits_ours(const struct mu_node *node, const struct mu_sync_batch *list)
 				return true;
 		}
 	return false;
+}
+
+/*
+ * Publishes the merges of our group's concurrent edits. The daemon forgot
+ * the group key after its start (daemon.c): it is read from the home for
+ * the moment it signs, and wiped again with the home it was read into.
+ */
+static int
+merge_edits(struct mu_node *node, struct mu_sync_commit *st)
+{
+	struct mu_home *home = NULL;
+	int rc;
+
+	rc = mu_home_open(&home, node->opts.home, true, &st->merge_why);
+	if (rc == 0)
+		rc = mu_store_conflict_resolve(node->store, home->group, home->group,
+		                               home->secret, (int64_t)time(NULL),
+		                               &st->merged, &st->merge_why);
+	mu_home_close(home);
+	return rc;
 }
 
 /* Stores st->storing: on a pool thread, or on the loop for the stop. It
@@ -288,10 +308,7 @@ commit_store(struct mu_node *node, struct mu_sync_commit *st)
 		st->store_rc = store_list(node, st->storing, total, st->fresh,
 		                          &st->nfresh, &st->store_why);
 	if (st->store_rc == 0 && edits_ours(node, st->storing))
-		st->merge_rc = mu_store_conflict_resolve(
-		    node->store, node->home->group, node->home->group,
-		    node->home->secret, (int64_t)time(NULL), &st->merged,
-		    &st->merge_why);
+		st->merge_rc = merge_edits(node, st);
 }
 
 static void
