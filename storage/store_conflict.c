@@ -22,6 +22,34 @@ mu_store_conflict_free(struct mu_store_conflict *c)
 	}
 }
 
+/*
+ * Whether rec, a kept revision, is still one its signer could publish: a
+ * revision of a key revoked since then must not come back through a merge
+ * (docs/PROTOCOL.md 10.6). The group's own signature always is.
+ */
+static bool
+accepted(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec)
+{
+	uint8_t akey[MU_STORE__ADDR_KEY_MAX];
+	char hex[2 * MU_KEY_BYTES];
+	struct mu_record o;
+	struct mu_addr a;
+	MDB_val k, v;
+
+	if (memcmp(rec->signer, rec->group, MU_KEY_BYTES) == 0)
+		return true;
+	mu_store__alliance_d(hex, rec->signer);
+	memcpy(a.group, rec->group, MU_KEY_BYTES);
+	a.kind = MU_KIND_ORGANIZER;
+	a.d.ptr = hex;
+	a.d.len = sizeof(hex);
+	k.mv_size = mu_store__addr_key(akey, &a);
+	k.mv_data = akey;
+	return mdb_get(txn, st->current, &k, &v) == 0 &&
+	       mu_store__load_indexed(st, txn, &v, &o) == 0 &&
+	       mu_organizer_accepts(&o, rec);
+}
+
 /* Reads the current version (pr[0]) and the past revisions (pr[1..]) of
  * the address, copies owned by c->raw. */
 static int
@@ -62,16 +90,19 @@ read_revisions(struct mu_store *st, const struct mu_addr *addr,
 			err = mu_store__past_read(st, txn, akey, alen, &past, why);
 		}
 	}
-	mdb_txn_abort(txn);
-	if (err != 0)
+	if (err != 0) {
+		mdb_txn_abort(txn);
 		return err;
+	}
 	*n = 1;
 	for (i = 0; i < past.n; i++) {
 		c->raw[1 + i] = past.raw[i];
 		if (mu_rec_parse(&pr[*n], past.raw[i], past.len[i], 0,
-		                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw) == 0)
+		                 MU_PARSE_TRUSTED | MU_PARSE_NOCLOCK, &pw) == 0 &&
+		    accepted(st, txn, &pr[*n]))
 			(*n)++;
 	}
+	mdb_txn_abort(txn);
 	return 0;
 }
 

@@ -291,6 +291,80 @@ test_old_records(void **state)
 	assert_int_equal(resolve(fx->st, g), 0);
 }
 
+/* tmpl signed by signer for g's group. */
+static const struct mu_record *
+signed_by(struct mu_record *tmpl, const struct grp *g, const struct grp *signer)
+{
+	struct built *b = calloc(1, sizeof(*b));
+	struct mu_why why = {0};
+
+	assert_non_null(b);
+	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
+	memcpy(tmpl->signer, signer->pk, MU_KEY_BYTES);
+	if (mu_rec_build_parsed(tmpl, signer->sk, NOW, &b->buf, &b->len, &b->rec,
+	                        &why) != 0)
+		fail_msg("build: %s", why.text);
+	b->next = cur_fx->built;
+	cur_fx->built = b;
+	return &b->rec;
+}
+
+static const struct mu_record *
+organizer(const struct grp *g, const struct grp *o, uint32_t rev,
+          enum mu_organizer_status status)
+{
+	char hex[2 * MU_KEY_BYTES + 1];
+	struct mu_record r;
+
+	sodium_bin2hex(hex, sizeof(hex), o->pk, MU_KEY_BYTES);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_ORGANIZER;
+	r.rev = rev;
+	r.created_at = NOW - 900 + rev;
+	r.d = S(hex);
+	memcpy(r.c.organizer.key, o->pk, MU_KEY_BYTES);
+	r.c.organizer.name = S("Sam");
+	r.c.organizer.status = status;
+	return signed_by(&r, g, g);
+}
+
+/* An edit by an organizer key revoked since is not merged back: kept as
+ * the losing side, it stays out of any conflict once the key is revoked. */
+static void
+test_revoked_side(void **state)
+{
+	struct fx *fx = *state;
+	const struct grp *g = &fx->g[6], *o = &fx->g[7];
+	const struct mu_record *base, *a;
+	struct mu_store_conflict c;
+	struct mu_addr addr = addr_of(g);
+	struct mu_why why = {0};
+	struct mu_record r;
+
+	assert_int_equal(put1(fx->st, organizer(g, o, 0, MU_ORGANIZER_ACTIVE)),
+	                 MU_PUT_NEW);
+	base = prof(g, 1, 0, NULL, "Group", "About", "https://x.example");
+	a = prof(g, 2, 10, base, "Renamed", "About", "https://x.example");
+	put1(fx->st, base);
+	put1(fx->st, a);
+	r = *base;
+	r.rev = 2;
+	r.created_at = a->created_at - 5; /* loses to a */
+	r.c.profile.about = S("About, by Sam");
+	r.has_replaces = true;
+	memcpy(r.replaces, base->id, MU_ID_BYTES);
+	assert_int_equal(put1(fx->st, signed_by(&r, g, o)), MU_PUT_SUPERSEDED);
+	assert_int_equal(mu_store_conflict_get(fx->st, &addr, &c, &why), 0);
+	assert_memory_equal(c.loser.signer, o->pk, MU_KEY_BYTES);
+	assert_true(c.m.changed);
+	mu_store_conflict_free(&c);
+
+	assert_int_equal(put1(fx->st, organizer(g, o, 1, MU_ORGANIZER_REVOKED)),
+	                 MU_PUT_NEW);
+	assert_int_equal(mu_store_conflict_get(fx->st, &addr, &c, &why), MU_ENOTFOUND);
+	assert_int_equal(resolve(fx->st, g), 0);
+}
+
 int
 main(void)
 {
@@ -301,6 +375,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_without_base, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bounds_and_delete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_old_records, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revoked_side, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
