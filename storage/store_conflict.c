@@ -237,14 +237,7 @@ group_addrs(struct mu_store *st, const uint8_t group[MU_KEY_BYTES], struct addrs
 		                     a, "reading the past revisions");
 	}
 	mdb_txn_abort(txn);
-	if (err == MU_ENOMEM)
-		err = mu_fail(why, err, "reading the store: out of memory");
-	else if (err < 0)
-		err = mu_fail(why, err,
-		              "the past revisions in the store at %s are damaged: run "
-		              "`muster check`",
-		              st->dir);
-	return err;
+	return mu_store__past_err(st, err, why);
 }
 
 static void

@@ -63,16 +63,9 @@ scan_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
-static int
-scan(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,
-     struct scan *s, struct mu_why *why)
+int
+mu_store__past_err(struct mu_store *st, int rc, struct mu_why *why)
 {
-	MDB_val k = {alen, (void *)akey};
-	int rc;
-
-	s->alen = alen;
-	rc = mu_store__scan(st, txn, st->past, &k, alen, scan_entry, s,
-	                    "reading the past revisions");
 	if (rc == MU_ENOMEM)
 		return mu_fail(why, rc, "reading the store: out of memory");
 	if (rc < 0)
@@ -81,6 +74,20 @@ scan(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,
 		               "run `muster check`",
 		               st->dir);
 	return 0;
+}
+
+static int
+scan(struct mu_store *st, MDB_txn *txn, const uint8_t *akey, size_t alen,
+     struct scan *s, struct mu_why *why)
+{
+	MDB_val k = {alen, (void *)akey};
+
+	s->alen = alen;
+	return mu_store__past_err(st,
+	                          mu_store__scan(st, txn, st->past, &k, alen,
+	                                         scan_entry, s,
+	                                         "reading the past revisions"),
+	                          why);
 }
 
 int

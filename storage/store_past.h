@@ -35,6 +35,9 @@ int mu_store__past_keep(struct mu_store *st, MDB_txn *txn, const struct mu_recor
 int mu_store__past_drop(struct mu_store *st, MDB_txn *txn, const uint8_t *akey,
                         size_t alen, struct mu_why *why);
 
+/* A failed scan of the past table (rc < 0) said in why; 0 otherwise. */
+int mu_store__past_err(struct mu_store *st, int rc, struct mu_why *why);
+
 /* The revisions kept for an address: malloc()ed copies of their bytes. */
 struct mu_store__past {
 	uint8_t *raw[MU_PAST_PER_ADDR];
