@@ -19,6 +19,7 @@ PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmsgpack-dev liblmdb-dev libcmocka-dev libjansson-dev tzdata \
             libmicrohttpd-dev \
             python3 python3-msgpack python3-nacl python3-icalendar \
+            python3-recurring-ical-events \
             chromium
 # chromium: the browser test of the web page (tests/interop/browser_check.mjs).
 # What `make fuzz` needs on top: clang with its libFuzzer runtime.

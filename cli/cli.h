@@ -17,6 +17,8 @@
  *   names.c    groups by name or key start, records by d start
  *   publish.c  build, sign, store and print a new record
  *   when.c     time input and output (when.h)
+ *   zone.c     the node's time zone
+ *   event_said.c  an event published with its time said in words
  *   json_out.c records as JSON (json_out.h)
  *   list_out.c the lists, printed while the store is walked (list_out.h)
  *   print.c    records as text for people
@@ -58,6 +60,17 @@ struct mu_cli {
 	char
 	    d[MU_D_MAX + 1]; /* the d found by mu_cli_own_d(), which addresses borrow */
 };
+
+/* ---- cmd_key.c ------------------------------------------------------- */
+
+/*
+ * Reads the shares args name (texts, or files holding them) and joins
+ * them: on success the group key's seed goes to seed (MU_HOME_SEED_BYTES of
+ * the caller's sodium_malloc() memory) and its public key to group.
+ * Otherwise prints which share is at fault and returns the error.
+ */
+int mu_cli_join_shares(const char *const *args, size_t nargs, uint8_t *seed,
+                       uint8_t group[MU_KEY_BYTES]);
 
 /* ---- crash.c --------------------------------------------------------- */
 
@@ -222,6 +235,10 @@ enum {
 /* Opens cli->home_dir and its store. Returns 0, or prints why and returns
  * the error (a missing home says to run `muster init`). */
 int mu_cli_open(struct mu_cli *cli, unsigned flags);
+
+/* Prints that the home holds a group key but no store, and how to rebuild
+ * it; returns MU_ENOTFOUND. */
+int mu_cli_no_store(const struct mu_cli *cli);
 
 /* Opens only the home (the public key, and the secret with MU_CLI_SECRET),
  * not the store: for commands that hand the store to the node layer, which
@@ -435,14 +452,55 @@ int mu_cli_edit_own(struct mu_cli *cli, const char *text, enum mu_kind kind,
 int mu_cli_edit_or_new(struct mu_cli *cli, const struct mu_addr *addr,
                        struct mu_cli_rec *cur, struct mu_record *rec, const char *what);
 
+/* ---- event_said.c ---------------------------------------------------- */
+
+/*
+ * Publishes an event as mu_cli_publish() does, and between the store and
+ * the address says on stderr, in words and in zone (NULL: UTC), when it
+ * understood the event to be; with default_end, that the end is the
+ * default length and how to give another. On a terminal the person reads
+ * the time above the address, and a script that keeps stdout still gets the
+ * address alone. Returns 0, or prints why and returns the error.
+ */
+int mu_cli_event_publish(struct mu_cli *cli, struct mu_record *rec, const char *what,
+                         const char *zone, bool default_end);
+
+/* ---- zone.c ---------------------------------------------------------- */
+
+/*
+ * The node's time zone into out (MU_CLI_ZONE_SIZE bytes, when.h): the one
+ * set at init or with `profile set --tz`, else (a home made before, or a
+ * zone this machine lacks, which is said on stderr) the machine's, else
+ * "UTC". Opens the store read-only for the look-up when nothing of the home
+ * is open yet, and closes it again. *zone is then out, or NULL when not
+ * even UTC is known here (times are then read and shown in UTC). Returns
+ * 0, or prints why the home could not be opened and returns the error.
+ */
+int mu_cli_node_zone(struct mu_cli *cli, char *out, const char **zone);
+
+/* The machine's zone into out (MU_CLI_ZONE_SIZE bytes), or "UTC" when it
+ * has no name (TZ holds a POSIX rule); NULL when not even UTC is known. */
+const char *mu_cli_machine_zone(char *out);
+
+/* Stores zone (checked already) as this node's; cli's store must be open
+ * for writing. Returns 0, or prints why and returns the error. */
+int mu_cli_zone_store(struct mu_cli *cli, const char *zone);
+
+/* Checks a zone given on the command line; prints "WHAT: why" and returns
+ * MU_EINVAL when it is not one. what names the option: "--tz". */
+int mu_cli_zone_arg(const char *zone, const char *what);
+
 /* ---- print.c --------------------------------------------------------- */
 
-/* One event for `event list`: when (in the event's zone), title, host, place,
- * CANCELLED, address. host_name is the group's display name. */
-void mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name);
+/* One event for `event list`: when (in zone, mu_cli_event_when_in()),
+ * title, host, place, CANCELLED, address. host_name is the group's display
+ * name. */
+void mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name,
+                        const char *zone);
 
-/* One cause for `cause list`. */
-void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name);
+/* One cause for `cause list` (zone is unused: the list printers' type). */
+void mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name,
+                        const char *zone);
 
 /* Prints first, then s with indent after each line feed, then a line feed:
  * multi-line text under a label. */
@@ -470,6 +528,13 @@ void mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
  * in its zone, for lists and show. */
 #define MU_CLI_WHEN_TEXT_SIZE 160
 void mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev);
+
+/* The same in the zone view (NULL: UTC) for lists, without abbreviations,
+ * and the event's own times and zone beside them where its zone's clock
+ * reads otherwise: "Thu 2030-12-05 19:00-21:00 (18:00-20:00 Europe/London)".
+ * All-day events as mu_cli_event_when() writes them. */
+void mu_cli_event_when_in(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev,
+                          const char *view);
 
 /* ---- cmd_peer.c: peers, shared with status ---------------------------- */
 
@@ -504,6 +569,7 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
 /* ---- commands -------------------------------------------------------- */
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_key(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);
@@ -518,6 +584,8 @@ int mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_peer(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_follow(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_block(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_unblock(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_unfollow(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv);

@@ -12,6 +12,7 @@
 #include "../protocol/buf.h"
 #include "cli.h"
 #include "json_out.h"
+#include "when.h"
 
 static const char group_help[] =
     "Usage: muster ally add KEY [--terms TEXT] [--cause ADDR]...\n"
@@ -62,12 +63,16 @@ static const char list_help[] =
     "  mutual          both groups proposed it, neither ended it\n"
     "  proposed by us  you proposed it; they have not (yet)\n"
     "  proposed to us  they proposed it; accept with `muster ally add KEY`\n"
-    "  ended           you ended it, and they have not proposed it\n"
+    "  ended           one group ended it (and has not proposed it again):\n"
+    "                  \"ended by GROUP on DATE\" says which and when\n"
+    "Each group's terms are shown under its own name.\n"
     "\n"
     "Options:\n"
     "  --json   a JSON array of {\"group\", \"state\" (mutual, proposed-by-us,\n"
-    "           proposed-to-us or ended), \"name\", \"ours\", \"theirs\"}, where\n"
-    "           ours and theirs are the alliance records or null\n"
+    "           proposed-to-us or ended), \"name\", \"ours\", \"theirs\",\n"
+    "           \"ended_by\", \"ended_at\"}, where ours and theirs are the\n"
+    "           alliance records or null, ended_by the key of the group that\n"
+    "           ended it and ended_at when (ISO time), or null\n"
     "\n"
     "Example:\n"
     "  muster ally list\n";
@@ -211,8 +216,16 @@ end(struct mu_cli *cli, int argc, char **argv)
 struct ally {
 	uint8_t other[MU_KEY_BYTES];
 	enum mu_alliance_state state;
-	struct mu_cli_rec ours, theirs; /* buf NULL when absent */
+	struct mu_cli_rec ours, theirs;  /* buf NULL when absent */
+	bool ended_by_us, ended_by_them; /* which record ended it, if one did */
 };
+
+/* The record that ended the alliance, or NULL. */
+static const struct mu_record *
+ender(const struct ally *a)
+{
+	return a->ended_by_us ? &a->ours.rec : a->ended_by_them ? &a->theirs.rec : NULL;
+}
 
 struct allies {
 	struct ally *v;
@@ -239,6 +252,8 @@ collect(void *ctx, const struct mu_alliance_view *view)
 		mu_cli_rec_free(&a->ours);
 		return rc;
 	}
+	a->ended_by_us = view->ended != NULL && view->ended == view->ours;
+	a->ended_by_them = view->ended != NULL && view->ended == view->theirs;
 	l->n++;
 	return 0;
 }
@@ -280,20 +295,61 @@ rec_or_null(const struct mu_cli_rec *r)
 static int
 print_json(struct mu_cli *cli, const struct allies *l)
 {
-	char key[MU_KEY_TEXT_SIZE];
+	char key[MU_KEY_TEXT_SIZE], by[MU_KEY_TEXT_SIZE], at[MU_CLI_ISO_SIZE];
+	const struct mu_record *end;
 	json_t *arr = json_array();
 	size_t i;
 
 	for (i = 0; arr != NULL && i < l->n; i++) {
 		mu_key_to_text(key, l->v[i].other);
-		mu_cli_json_push(&arr,
-		                 json_pack("{s:s, s:s, s:o, s:o, s:o}", "group", key,
-		                           "state", state_key(l->v[i].state), "name",
-		                           mu_cli_json_group_name(cli, l->v[i].other),
-		                           "ours", rec_or_null(&l->v[i].ours), "theirs",
-		                           rec_or_null(&l->v[i].theirs)));
+		end = ender(&l->v[i]);
+		if (end != NULL) {
+			mu_key_to_text(by, end->group);
+			mu_cli_when_iso(at, end->created_at);
+		}
+		mu_cli_json_push(
+		    &arr,
+		    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "group", key,
+		              "state", state_key(l->v[i].state), "name",
+		              mu_cli_json_group_name(cli, l->v[i].other), "ours",
+		              rec_or_null(&l->v[i].ours), "theirs",
+		              rec_or_null(&l->v[i].theirs), "ended_by",
+		              end != NULL ? json_string(by) : json_null(), "ended_at",
+		              end != NULL ? json_string(at) : json_null()));
 	}
 	return mu_cli_json_out(arr);
+}
+
+/* A group as the list names it: its name, else its key. */
+static void
+group_label(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES],
+            char out[MU_CLI_NAME_SIZE])
+{
+	char text[MU_KEY_TEXT_SIZE];
+
+	if (!mu_cli_group_name(cli, key, out)) {
+		mu_key_to_text(text, key);
+		snprintf(out, MU_CLI_NAME_SIZE, "%s", text);
+	}
+}
+
+/* A record's terms, under its author's name: "    Riverside's terms: ...". */
+static void
+print_terms(struct mu_cli *cli, const struct mu_cli_rec *r)
+{
+	char who[MU_CLI_NAME_SIZE], first[MU_CLI_NAME_SIZE + 32],
+	    indent[MU_CLI_NAME_SIZE + 32];
+	int n;
+
+	if (r->buf == NULL || r->rec.c.alliance.terms.len == 0)
+		return;
+	group_label(cli, r->rec.group, who);
+	n = snprintf(first, sizeof(first), "    %s's terms: ", who);
+	if (n < 0 || (size_t)n >= sizeof(first))
+		n = (int)sizeof(first) - 1;
+	memset(indent, ' ', (size_t)n);
+	indent[n] = '\0';
+	mu_cli_print_indented(stdout, first, indent, r->rec.c.alliance.terms);
 }
 
 static void
@@ -308,8 +364,8 @@ print_text(struct mu_cli *cli, const struct allies *l)
 	    {MU_ALLY_TO_US, "Proposed to us (accept with `muster ally add KEY`)"},
 	    {MU_ALLY_ENDED, "Ended"},
 	};
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
-	const struct mu_alliance *terms;
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], at[MU_CLI_ISO_SIZE];
+	const struct ally *a;
 	size_t s, i;
 	bool first = true, any;
 
@@ -326,18 +382,19 @@ print_text(struct mu_cli *cli, const struct allies *l)
 				printf("%s%s:\n", first ? "" : "\n", sections[s].title);
 			any = true;
 			first = false;
-			mu_key_to_text(key, l->v[i].other);
-			if (mu_cli_group_name(cli, l->v[i].other, name))
+			a = &l->v[i];
+			mu_key_to_text(key, a->other);
+			if (mu_cli_group_name(cli, a->other, name))
 				printf("  %s\n    %s\n", name, key);
 			else
 				printf("  %s\n", key);
-			terms = l->v[i].ours.buf != NULL ? &l->v[i].ours.rec.c.alliance
-			        : l->v[i].theirs.buf != NULL
-			            ? &l->v[i].theirs.rec.c.alliance
-			            : NULL;
-			if (terms != NULL && terms->terms.len > 0)
-				mu_cli_print_indented(
-				    stdout, "    terms: ", "           ", terms->terms);
+			if (ender(a) != NULL) {
+				group_label(cli, ender(a)->group, name);
+				mu_cli_when_iso(at, ender(a)->created_at);
+				printf("    ended by %s on %.10s\n", name, at);
+			}
+			print_terms(cli, &a->ours);
+			print_terms(cli, &a->theirs);
 		}
 	}
 }

@@ -10,11 +10,13 @@
 static const char group_help[] =
     "Usage: muster cause add --title T [options]\n"
     "       muster cause edit ADDR [options]\n"
-    "       muster cause list [--group KEY] [--json]\n"
+    "       muster cause list [--group KEY] [--all] [--json]\n"
     "\n"
     "A cause is what a group campaigns for; events can name the cause they\n"
     "serve, and allies can list causes they share. `muster cause add --help`\n"
-    "and the others explain each command.\n"
+    "and the others explain each command. `cause list` leaves out the causes\n"
+    "of groups that left this node's scope (no longer updated); --all shows\n"
+    "them, marked \"not updated since DATE\".\n"
     "\n"
     "Example:\n"
     "  muster cause add --title \"Stop the rent hike\" --tag housing\n"
@@ -159,10 +161,11 @@ static int
 list(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *group_text = NULL;
-	bool json = false;
+	bool json = false, all = false;
 	const struct mu_cli_opt opts[] = {
 	    {"group", MU_OPT_VALUE, &group_text},
 	    {"json", MU_OPT_FLAG, &json},
+	    {"all", MU_OPT_FLAG, &all},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"cause list", list_help, opts, "", 0, 0};
@@ -182,6 +185,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_lister_begin(&out, cli, json, mu_cli_print_cause);
 	if (rc != 0)
 		return rc;
+	out.all = all;
 	rc = mu_store_list(cli->store, MU_KIND_CAUSE, group_text != NULL ? group : NULL,
 	                   mu_cli_lister_add, &out);
 	if (rc == 0 && !json && out.n == 0)

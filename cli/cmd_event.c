@@ -12,12 +12,13 @@
 #include "cli.h"
 #include "json_out.h"
 #include "list_out.h"
+#include "repeat.h"
 #include "when.h"
 
 static const char group_help[] =
     "Usage: muster event add --title T --start WHEN [options]\n"
     "       muster event edit ADDR [options]\n"
-    "       muster event cancel ADDR\n"
+    "       muster event cancel ADDR [--on DATE]\n"
     "       muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
     "                         [--cause ADDR] [--json | --ics]\n"
     "\n"
@@ -31,15 +32,17 @@ static const char group_help[] =
     "  muster event list\n";
 
 static const char add_help[] =
-    "Usage: muster event add --title T --start WHEN [--end WHEN] [--tz ZONE]\n"
+    "Usage: muster event add --title T --start WHEN [--end WHEN | --duration D]\n"
+    "           [--tz ZONE]\n"
     "           [--where TEXT] [--address TEXT] [--geo LAT,LON] [--online URL]...\n"
     "           [--cause ADDR] [--capacity N] [--status tentative|confirmed]\n"
     "           [--tag X]... [--host KEY]... [--description D]\n"
     "\n"
-    "Publishes a new event of your group and prints its address.\n"
+    "Publishes a new event of your group, says when it understood it to be\n"
+    "(on stderr) and prints its address.\n"
     "\n"
     "WHEN is ISO 8601:\n"
-    "  2026-12-05T18:00         local time in --tz ZONE, or in this system's\n"
+    "  2026-12-05T18:00         local time in --tz ZONE, or in this node's\n"
     "                           zone without --tz\n"
     "  2026-12-05T18:00Z        UTC;  2026-12-05T18:00+01:00  with an offset\n"
     "  2026-12-05               a date: an all-day event. --end is then the\n"
@@ -50,11 +53,13 @@ static const char add_help[] =
     "  --title T         what it is ({event:title:required}, up to "
     "{event:title:max} bytes)\n"
     "  --start WHEN      when it starts ({event:start:required})\n"
-    "  --end WHEN        when it ends (a time, or the last day; optional)\n"
+    "  --end WHEN        when it ends (a time, or the last day)\n"
+    "  --duration D      how long it lasts, instead of --end: 90m, 2h, 1h30m.\n"
+    "                    With neither, an event at a time lasts 2 hours\n"
     "  --tz ZONE         the zone it is held in, an IANA name such as\n"
-    "                    Europe/Berlin; lists show its times there. Without\n"
-    "                    it, an event given in local time gets this system's\n"
-    "                    zone\n"
+    "                    Europe/Berlin. Without it, local times are read in\n"
+    "                    this node's zone (`muster profile set --tz`), which\n"
+    "                    the event then keeps\n"
     "  --where TEXT      the place's name: \"Community hall\"\n"
     "  --address TEXT    the street address\n"
     "  --geo LAT,LON     the place in decimal degrees: 52.5200,13.4050\n"
@@ -69,9 +74,22 @@ static const char add_help[] =
     "  --past            publish it although it starts in the past (without\n"
     "                    it, a start in the past is refused as a typo)\n"
     "\n"
+    "Repeating (a series, up to a year and 400 dates; docs/PROTOCOL.md):\n"
+    "  --repeat R        daily, weekly or monthly (monthly: on the day of the\n"
+    "                    month of --start; months without it are left out)\n"
+    "  --every N         every N days, weeks or months (default 1)\n"
+    "  --on DAYS         weekly on these days: tue,thu (default: the day of\n"
+    "                    --start)\n"
+    "  --until DATE      the last date it may fall on, YYYY-MM-DD\n"
+    "  --count N         or how many dates it has (one of the two)\n"
+    "  --skip DATES      dates left out: 2030-12-24,2030-12-31\n"
+    "\n"
     "Example:\n"
     "  muster event add --title \"Tenants' assembly\" --start 2030-12-05T18:00 \\\n"
-    "      --end 2030-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n";
+    "      --end 2030-12-05T20:00 --tz Europe/Berlin --where \"Community hall\"\n"
+    "  muster event add --title \"Food distribution\" --start 2030-01-08T18:00 \\\n"
+    "      --end 2030-01-08T20:00 --tz Europe/Berlin --repeat weekly \\\n"
+    "      --on tue,thu --until 2030-06-27\n";
 
 static const char edit_help[] =
     "Usage: muster event edit ADDR [any option of `muster event add`]\n"
@@ -81,31 +99,42 @@ static const char edit_help[] =
     "current value; the others stay. An empty value removes a field\n"
     "(--geo \"\", --end \"\"). Any --tag, --online or --host replaces that whole\n"
     "list; a single empty one (--tag \"\") removes it. Moving --start alone\n"
-    "keeps the event's length. A local WHEN is read in --tz, else in the\n"
-    "event's own zone; --tz alone changes the zone the event is shown in,\n"
-    "not its times. --status may also be cancelled (see `event cancel`) or\n"
+    "keeps the event's length; --duration D sets the end D after the start.\n"
+    "A local WHEN is read in --tz, else in the event's own zone, else in\n"
+    "this node's; --tz alone changes the zone the event is held in, not its\n"
+    "times. --status may also be cancelled (see `event cancel`) or\n"
     "set back to confirmed.\n"
+    "\n"
+    "With --from DATE on a repeating event, the changes apply from that date\n"
+    "on: the series ends the day before, and the rest becomes a new event\n"
+    "with its own address (printed after the old one).\n"
     "\n"
     "Example:\n"
     "  muster event edit mug1…/event/91c2d7e05b6a4f38 --where \"Library, room 2\"\n";
 
 static const char cancel_help[] =
-    "Usage: muster event cancel ADDR\n"
+    "Usage: muster event cancel ADDR [--on DATE]\n"
     "\n"
     "Marks one of your events as cancelled (a new revision with status\n"
     "cancelled). It stays in calendars, marked CANCELLED, so that people who\n"
     "planned to come find out. To remove it altogether use `muster delete`.\n"
+    "With --on DATE (YYYY-MM-DD), of a repeating event only the occurrence\n"
+    "on that date is cancelled, and shown so.\n"
     "\n"
     "Example:\n"
-    "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n";
+    "  muster event cancel mug1…/event/91c2d7e05b6a4f38\n"
+    "  muster event cancel mug1…/event/91c2d7e05b6a4f38 --on 2030-01-15\n";
 
 static const char list_help[] =
     "Usage: muster event list [--from WHEN] [--to WHEN] [--group KEY]\n"
-    "                         [--cause ADDR] [--tz ZONE] [--json | --ics]\n"
+    "                         [--cause ADDR] [--tz ZONE] [--all]\n"
+    "                         [--json | --ics]\n"
     "\n"
     "Lists the events this node holds, soonest first: by default those still\n"
-    "running or yet to come. Times are shown in each event's own zone (UTC\n"
-    "when it has none); cancelled events are marked CANCELLED.\n"
+    "running or yet to come. Times are shown in this node's zone (`muster\n"
+    "profile set --tz`), or in --tz ZONE; an event held in another zone has\n"
+    "its own times beside them: 19:00 (18:00 Europe/London). Cancelled\n"
+    "events are marked CANCELLED.\n"
     "\n"
     "Options:\n"
     "  --from WHEN   events that end after WHEN (default: now; with --ics:\n"
@@ -113,7 +142,11 @@ static const char list_help[] =
     "  --to WHEN     events that start before WHEN; a date includes that day\n"
     "  --group KEY   only events that group publishes or co-hosts\n"
     "  --cause ADDR  only events of that cause\n"
-    "  --tz ZONE     read a local --from/--to in ZONE (default: system zone)\n"
+    "  --tz ZONE     show times in ZONE, and read a local --from/--to there\n"
+    "                (default: this node's zone)\n"
+    "  --all         also the events of groups that left this node's scope\n"
+    "                (an alliance ended), marked \"not updated since DATE\";\n"
+    "                without it they are left out, as no longer current\n"
     "  --json        print a JSON array of records instead of text\n"
     "  --ics         print an iCalendar feed (RFC 5545), the same as the\n"
     "                node's /calendar.ics; docs/API.md describes it\n"
@@ -127,23 +160,28 @@ static const char list_help[] =
 static const char *const status_names[] = {NULL, "tentative", "confirmed", "cancelled"};
 
 struct event_opts {
-	const char *title, *description, *start, *end, *tz, *where, *address, *geo,
-	    *cause, *capacity, *status;
+	const char *title, *description, *start, *end, *duration, *tz, *where, *address,
+	    *geo, *cause, *capacity, *status;
 	struct mu_cli_list online, tags, hosts;
 	bool past; /* --past: a start in the past is meant */
+	struct mu_cli_repeat_opts rep;
+	const char *from;              /* edit --from DATE: the rest of a series */
+	struct mu_cli_repeat_buf *buf; /* the dates the record borrows */
 };
 
 #define EVENT_OPTS(o)                                                                  \
 	{"title", MU_OPT_VALUE, &(o).title},                                           \
 	    {"description", MU_OPT_VALUE, &(o).description},                           \
 	    {"start", MU_OPT_VALUE, &(o).start}, {"end", MU_OPT_VALUE, &(o).end},      \
-	    {"tz", MU_OPT_VALUE, &(o).tz}, {"where", MU_OPT_VALUE, &(o).where},        \
+	    {"duration", MU_OPT_VALUE, &(o).duration}, {"tz", MU_OPT_VALUE, &(o).tz},  \
+	    {"where", MU_OPT_VALUE, &(o).where},                                       \
 	    {"address", MU_OPT_VALUE, &(o).address}, {"geo", MU_OPT_VALUE, &(o).geo},  \
 	    {"cause", MU_OPT_VALUE, &(o).cause},                                       \
 	    {"capacity", MU_OPT_VALUE, &(o).capacity},                                 \
 	    {"status", MU_OPT_VALUE, &(o).status},                                     \
 	    {"online", MU_OPT_LIST, &(o).online}, {"tag", MU_OPT_LIST, &(o).tags},     \
 	    {"host", MU_OPT_LIST, &(o).hosts}, {"past", MU_OPT_FLAG, &(o).past},       \
+	    MU_CLI_REPEAT_OPTS((o).rep), {"from", MU_OPT_VALUE, &(o).from},            \
 	{                                                                              \
 		NULL, 0, NULL                                                          \
 	}
@@ -152,10 +190,11 @@ static bool
 any_option(const struct event_opts *o)
 {
 	return o->title != NULL || o->description != NULL || o->start != NULL ||
-	       o->end != NULL || o->tz != NULL || o->where != NULL ||
-	       o->address != NULL || o->geo != NULL || o->cause != NULL ||
-	       o->capacity != NULL || o->status != NULL || o->online.n > 0 ||
-	       o->tags.n > 0 || o->hosts.n > 0;
+	       o->end != NULL || o->duration != NULL || o->tz != NULL ||
+	       o->where != NULL || o->address != NULL || o->geo != NULL ||
+	       o->cause != NULL || o->capacity != NULL || o->status != NULL ||
+	       o->online.n > 0 || o->tags.n > 0 || o->hosts.n > 0 ||
+	       mu_cli_repeat_any(&o->rep);
 }
 
 /*
@@ -314,34 +353,69 @@ when_arg(struct mu_cli_when *w, const char *opt, const char *text, const char *z
 	return 0;
 }
 
+/* A new timed event given neither --end nor --duration lasts this long. */
+#define MU_CLI_DEFAULT_LENGTH (2 * 3600)
+
+static int
+apply_duration(struct mu_event *ev, const char *text)
+{
+	struct mu_why why = {0};
+	int64_t secs;
+
+	if (ev->all_day)
+		return mu_cli_fail(
+		    MU_EINVAL, "--duration: an all-day event lasts whole days; give "
+		               "its last day with --end instead");
+	if (mu_cli_duration_parse(text, &secs, &why) != 0)
+		return mu_cli_fail(MU_EINVAL, "--duration %s: %s", text, why.text);
+	ev->end = ev->start + secs;
+	ev->has_end = true;
+	return 0;
+}
+
+/* What apply_times() understood, for mu_cli_event_publish(). */
+struct times_said {
+	const char *zone; /* the zone times are said in: the event's, or ours */
+	bool default_end; /* the end is start + MU_CLI_DEFAULT_LENGTH */
+};
+
 /*
- * Applies start, end and tz. zone_buf holds a zone name the record borrows
- * when it is not in argv (the system zone, or a copy of the event's own).
+ * Applies start, end (or duration) and tz. zone_buf holds a zone name the
+ * record borrows when it is not in argv (the node's zone, or a copy of the
+ * event's own). A new timed event without an end lasts the default length.
  */
 static int
-apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
-            char zone_buf[MU_CLI_ZONE_SIZE])
+apply_times(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o,
+            bool adding, char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_cli_when ws, we;
-	struct mu_why why = {0};
 	const char *zone = NULL;
 	bool old_all_day = ev->all_day, local = false;
-	int64_t old_len = ev->has_end ? ev->end - ev->start : 0;
+	int64_t old_len = ev->has_end ? ev->end - ev->start : 0, now = cli->now;
 	int rc;
 
+	if (o->end != NULL && o->duration != NULL)
+		return mu_cli_usage(
+		    "give --end or --duration, not both: --end says "
+		    "when the event ends, --duration how long it lasts");
 	if (o->tz != NULL && o->tz[0] != '\0') {
-		if (mu_cli_zone_check(o->tz, &why) != 0)
-			return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+		if ((rc = mu_cli_zone_arg(o->tz, "--tz")) != 0)
+			return rc;
 		ev->tz = mu_cli_str(o->tz);
 		zone = o->tz;
-	} else if (o->tz != NULL) {
-		ev->tz = mu_cli_str(NULL);
-	} else if (ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
+	} else if (o->tz == NULL && ev->tz.len > 0 && ev->tz.len < MU_CLI_ZONE_SIZE) {
 		/* An edit reads local times in the event's own zone. */
 		memcpy(zone_buf, ev->tz.ptr, ev->tz.len);
 		zone_buf[ev->tz.len] = '\0';
 		zone = zone_buf;
+	} else {
+		/* Not the process's TZ: the zone the node's people use. */
+		if (o->tz != NULL)
+			ev->tz = mu_cli_str(NULL);
+		if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+			return rc;
 	}
+	said->zone = zone;
 	if (o->start != NULL) {
 		if ((rc = when_arg(&ws, "start", o->start, zone)) != 0)
 			return rc;
@@ -376,6 +450,13 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 			    ev->all_day ? "date" : "time");
 		ev->end = ev->start + old_len;
 	}
+	if (o->duration != NULL && (rc = apply_duration(ev, o->duration)) != 0)
+		return rc;
+	if (adding && !ev->all_day && o->end == NULL && o->duration == NULL) {
+		ev->end = ev->start + MU_CLI_DEFAULT_LENGTH;
+		ev->has_end = true;
+		said->default_end = true;
+	}
 	/* A start in the past is most often a mistyped year or month: it would
 	 * vanish from every list at once. An all-day event is past when its
 	 * first day is over. */
@@ -385,17 +466,16 @@ apply_times(struct mu_event *ev, const struct event_opts *o, int64_t now,
 		                   "--start %s is in the past; add --past if that is "
 		                   "meant",
 		                   o->start);
-	/* A time typed in the system's zone was meant in it: say so in the
+	/* A time typed in the node's zone was meant in it: say so in the
 	 * record, so that others see the event at the hour it was given. */
-	if (local && o->tz == NULL && ev->tz.len == 0 &&
-	    mu_cli_system_zone(zone_buf) == 0)
-		ev->tz = mu_cli_str(zone_buf);
+	if (local && o->tz == NULL && ev->tz.len == 0 && zone != NULL)
+		ev->tz = mu_cli_str(zone);
 	return 0;
 }
 
 static int
 apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool adding,
-      char zone_buf[MU_CLI_ZONE_SIZE])
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
 {
 	struct mu_location *loc = &ev->location;
 	int s, rc;
@@ -414,7 +494,9 @@ apply(struct mu_cli *cli, struct mu_event *ev, const struct event_opts *o, bool 
 			                   "cancelled; use tentative or confirmed");
 		ev->status = (enum mu_event_status)s;
 	}
-	if ((rc = apply_times(ev, o, cli->now, zone_buf)) != 0)
+	if ((rc = apply_times(cli, ev, o, adding, zone_buf, said)) != 0)
+		return rc;
+	if ((rc = mu_cli_repeat_apply(ev, &o->rep, o->buf)) != 0)
 		return rc;
 	if (o->where != NULL)
 		loc->name = mu_cli_str(o->where);
@@ -460,25 +542,65 @@ add(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event add", add_help, opts, "", 0, 0};
 	char d[MU_CLI_D_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	struct mu_cli_repeat_buf buf;
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
 	rc = mu_cli_parse(&spec, argc, argv, NULL, NULL);
 	if (rc != 0)
 		return rc;
 	if (o.title == NULL || o.start == NULL)
 		return mu_cli_usage("event add: --title and --start are required; see "
 		                    "`muster event add --help`");
+	if (o.from != NULL)
+		return mu_cli_usage("event add: --from is for `event edit` of a "
+		                    "repeating event");
 	mu_cli_new_rec(&rec, MU_KIND_EVENT, d);
 	rec.c.event.status = MU_EVENT_CONFIRMED;
-	rc = apply(cli, &rec.c.event, &o, true, zone_buf);
+	rc = apply(cli, &rec.c.event, &o, true, zone_buf, &said);
 	if (rc != 0)
 		return rc;
 	if ((rc = mu_cli_open(cli, MU_CLI_SECRET)) != 0)
 		return rc;
 	note_unknown_cause(cli, &rec.c.event, &o);
-	return mu_cli_publish(cli, &rec, "create event");
+	return mu_cli_event_publish(cli, &rec, "create event", said.zone,
+	                            said.default_end);
+}
+
+/*
+ * edit --from DATE: the series rec (the next revision of ours) ends the
+ * day before DATE, and the options apply to the rest, a new event. The old
+ * one is published first, so that the dates are never in two series.
+ */
+static int
+split(struct mu_cli *cli, struct mu_record *rec, const struct event_opts *o,
+      char zone_buf[MU_CLI_ZONE_SIZE], struct times_said *said)
+{
+	struct mu_cli_repeat_buf next_buf;
+	struct event_opts rest = *o;
+	char d[MU_CLI_D_SIZE];
+	struct mu_record next;
+	int rc;
+
+	mu_cli_new_rec(&next, MU_KIND_EVENT, d);
+	rc = mu_cli_repeat_split(&rec->c.event, &next.c.event, o->from, o->buf,
+	                         &next_buf);
+	if (rc != 0)
+		return rc;
+	rest.buf = &next_buf;
+	/* Dates of the rest were moved there from the series; --past is
+	 * implied, as its start is the series' own. */
+	rest.past = true;
+	if ((rc = apply(cli, &next.c.event, &rest, false, zone_buf, said)) != 0)
+		return rc;
+	if ((rc = mu_cli_publish(cli, rec, "end event series")) != 0)
+		return rc;
+	note_unknown_cause(cli, &next.c.event, o);
+	return mu_cli_event_publish(cli, &next, "create event", said->zone,
+	                            said->default_end);
 }
 
 /* edit and cancel: a new revision of one of our events. */
@@ -488,6 +610,7 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 {
 	struct mu_cli_rec cur = {NULL, {0}};
 	char zone_buf[MU_CLI_ZONE_SIZE];
+	struct times_said said = {NULL, false};
 	struct mu_record rec;
 	int rc;
 
@@ -498,10 +621,25 @@ revise(struct mu_cli *cli, const char *addr_text, const struct event_opts *o,
 		rc = mu_cli_unchanged(&cur.rec, "cancelled");
 		goto out;
 	}
-	rc = apply(cli, &rec.c.event, o, false, zone_buf);
+	if (cancelling && o->from != NULL) {
+		/* cancel --on DATE: one occurrence of the series. */
+		rc = mu_cli_repeat_cancel(&rec.c.event, o->from, o->buf);
+		if (rc == 1)
+			rc = mu_cli_unchanged(&cur.rec, "cancelled on that date");
+		else if (rc == 0)
+			rc = mu_cli_publish(cli, &rec, what);
+		goto out;
+	}
+	if (o->from != NULL) {
+		rc = split(cli, &rec, o, zone_buf, &said);
+		goto out;
+	}
+	rc = apply(cli, &rec.c.event, o, false, zone_buf, &said);
 	if (rc == 0) {
 		note_unknown_cause(cli, &rec.c.event, o);
-		rc = mu_cli_publish(cli, &rec, what);
+		rc = cancelling ? mu_cli_publish(cli, &rec, what)
+		                : mu_cli_event_publish(cli, &rec, what, said.zone,
+		                                       said.default_end);
 	}
 out:
 	mu_cli_rec_free(&cur);
@@ -514,10 +652,12 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	struct event_opts o;
 	const struct mu_cli_opt opts[] = {EVENT_OPTS(o)};
 	const struct mu_cli_spec spec = {"event edit", edit_help, opts, "ADDR", 1, 1};
+	struct mu_cli_repeat_buf buf;
 	const char *args[1];
 	int rc;
 
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
 	rc = mu_cli_parse(&spec, argc, argv, args, NULL);
 	if (rc != 0)
 		return rc;
@@ -532,9 +672,11 @@ edit(struct mu_cli *cli, int argc, char **argv)
 static int
 cancel(struct mu_cli *cli, int argc, char **argv)
 {
-	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const char *on = NULL;
+	const struct mu_cli_opt opts[] = {{"on", MU_OPT_VALUE, &on}, {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"event cancel", cancel_help, opts,
 	                                 "ADDR",         1,           1};
+	struct mu_cli_repeat_buf buf;
 	struct event_opts o;
 	const char *args[1];
 	int rc;
@@ -543,6 +685,8 @@ cancel(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	memset(&o, 0, sizeof(o));
+	o.buf = &buf;
+	o.from = on;
 	o.status = "cancelled";
 	return revise(cli, args[0], &o, true, "cancel event");
 }
@@ -552,14 +696,29 @@ struct list_ctx {
 	struct mu_cli_lister out;
 };
 
+/* A series is listed when one of its occurrences falls in the window, with
+ * those occurrences under it. */
 static int
 list_one(void *ctx, const struct mu_record *rec)
 {
 	struct list_ctx *c = ctx;
+	const struct mu_event *ev = &rec->c.event;
+	int rc;
 
 	if (!mu_cal_passes(&c->f, rec))
 		return 0;
-	return mu_cli_lister_add(&c->out, rec);
+	if (ev->repeat.set && mu_cli_repeat_count_in(ev, c->f.from, c->f.to) == 0)
+		return 0;
+	rc = mu_cli_lister_add(&c->out, rec);
+	if (rc != 0 || !ev->repeat.set)
+		return rc;
+	if (c->out.print != NULL)
+		mu_cli_repeat_print(stdout, ev, c->f.from, c->f.to, c->out.zone);
+	else
+		rc = mu_cli_repeat_json(
+		    json_array_get(c->out.json, json_array_size(c->out.json) - 1), ev,
+		    c->f.from, c->f.to);
+	return rc;
 }
 
 /* Past events that pass a filter: how many, and the first one's start. */
@@ -675,18 +834,24 @@ list(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *from_text = NULL, *to_text = NULL, *group_text = NULL,
 	           *cause_text = NULL, *zone = NULL;
-	bool json = false, ics = false;
+	bool json = false, ics = false, all = false;
 	const struct mu_cli_opt opts[] = {
-	    {"from", MU_OPT_VALUE, &from_text},   {"to", MU_OPT_VALUE, &to_text},
-	    {"group", MU_OPT_VALUE, &group_text}, {"cause", MU_OPT_VALUE, &cause_text},
-	    {"tz", MU_OPT_VALUE, &zone},          {"json", MU_OPT_FLAG, &json},
-	    {"ics", MU_OPT_FLAG, &ics},           {NULL, 0, NULL},
+	    {"all", MU_OPT_FLAG, &all},
+	    {"from", MU_OPT_VALUE, &from_text},
+	    {"to", MU_OPT_VALUE, &to_text},
+	    {"group", MU_OPT_VALUE, &group_text},
+	    {"cause", MU_OPT_VALUE, &cause_text},
+	    {"tz", MU_OPT_VALUE, &zone},
+	    {"json", MU_OPT_FLAG, &json},
+	    {"ics", MU_OPT_FLAG, &ics},
+	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"event list", list_help, opts, "", 0, 0};
 	struct list_ctx ctx;
 	char next_day[MU_CLI_ISO_SIZE];
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_event cause; /* for apply_cause(), which checks the address */
+	char zone_buf[MU_CLI_ZONE_SIZE];
 	struct mu_cli_when w;
 	struct mu_why why = {0};
 	int64_t from, to = MU_TIME_MAX + 1;
@@ -697,8 +862,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if (json && ics)
 		return mu_cli_usage("event list: give --json or --ics, not both");
-	if (zone != NULL && mu_cli_zone_check(zone, &why) != 0)
-		return mu_cli_fail(MU_EINVAL, "--tz: %s", why.text);
+	if (zone != NULL && (rc = mu_cli_zone_arg(zone, "--tz")) != 0)
+		return rc;
+	if (zone == NULL && (rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
 	memset(&ctx, 0, sizeof(ctx));
 	mu_cal_filter_all(&ctx.f);
 	/* A feed keeps past events, as calendar apps keep them. */
@@ -745,6 +912,8 @@ list(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_cli_lister_begin(&ctx.out, cli, json, mu_cli_print_event);
 	if (rc != 0)
 		return rc;
+	ctx.out.zone = zone;
+	ctx.out.all = all;
 	rc = mu_store_events(cli->store, from, to, list_one, &ctx);
 	if (rc == 0 && !json && ctx.out.n == 0 && from_text == NULL)
 		rc = say_past(cli, &ctx.f, to_text == NULL);
@@ -753,7 +922,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	if ((end = mu_cli_lister_end(&ctx.out, rc)) != 0)
 		return end;
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot list the events: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot list the events: %s%s", mu_strerror(rc),
+		                   rc == MU_EIO ? ": `muster check` tells whether the "
+		                                  "store is damaged"
+		                                : "");
 	return 0;
 }
 

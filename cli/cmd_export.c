@@ -17,6 +17,7 @@
 #include "../protocol/buf.h"
 #include "../protocol/export.h"
 #include "../storage/ingest.h"
+#include "../storage/local.h"
 #include "../storage/place.h"
 #include "cli.h"
 
@@ -26,7 +27,9 @@ static const char export_help[] =
     "Usage: muster export [--force] [FILE]\n"
     "\n"
     "Writes every record this node stores (yours and those of other groups,\n"
-    "tombstones included) to FILE, or to stdout when FILE is missing or -.\n"
+    "tombstones included) to FILE, or to stdout when FILE is missing or -,\n"
+    "but those of groups that left this node's scope, which are no longer\n"
+    "updated (stderr says how many were left out).\n"
     "The records are byte for byte as their groups signed them, so whoever\n"
     "imports the file can check every one. The format is the export stream\n"
     "of docs/PROTOCOL.md. FILE is written in full or not at all; an existing\n"
@@ -53,10 +56,25 @@ static const char import_help[] =
 
 /* ---- export ------------------------------------------------------------ */
 
+/* The file, and the groups outside the scope, whose records stay out: they
+ * are no longer updated, and whoever imports the file would take them for
+ * current (storage/local.h). */
+struct export_out {
+	FILE *f;
+	struct mu_outside outside;
+	size_t left_out;
+};
+
 static int
 write_one(void *ctx, const struct mu_record *rec)
 {
-	return fwrite(rec->raw, 1, rec->raw_len, ctx) == rec->raw_len ? 0 : MU_EIO;
+	struct export_out *x = ctx;
+
+	if (mu_outside_has(&x->outside, rec->group, NULL)) {
+		x->left_out++;
+		return 0;
+	}
+	return fwrite(rec->raw, 1, rec->raw_len, x->f) == rec->raw_len ? 0 : MU_EIO;
 }
 
 /* The records after the organizer records, which go first: a reader holds
@@ -76,6 +94,7 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"export", export_help, opts, "FILE", 0, 1};
 	struct mu_why why = {0};
+	struct export_out x = {NULL, {0}, 0};
 	FILE *f = NULL;
 	const char *args[1], *file = NULL;
 	char *tmp = NULL;
@@ -116,13 +135,15 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 		f = stdout;
 	}
 
-	if (fwrite(mu_export_magic, 1, MU_EXPORT_MAGIC_LEN, f) != MU_EXPORT_MAGIC_LEN) {
+	x.f = f;
+	if (fwrite(mu_export_magic, 1, MU_EXPORT_MAGIC_LEN, f) != MU_EXPORT_MAGIC_LEN)
 		rc = MU_EIO;
-	} else {
-		rc = mu_store_list(cli->store, MU_KIND_ORGANIZER, NULL, write_one, f);
+	else if ((rc = mu_store_outside(cli->store, &x.outside)) == 0) {
+		rc = mu_store_list(cli->store, MU_KIND_ORGANIZER, NULL, write_one, &x);
 		if (rc == 0)
-			rc = mu_store_each(cli->store, write_other, f);
+			rc = mu_store_each(cli->store, write_other, &x);
 	}
+	mu_outside_free(&x.outside);
 	if (rc == 0 && fflush(f) != 0)
 		rc = MU_EIO;
 	if (rc == 0 && file != NULL && fsync(fileno(f)) != 0)
@@ -140,6 +161,12 @@ mu_cli_cmd_export(struct mu_cli *cli, int argc, char **argv)
 	if (file != NULL && rc != 0)
 		unlink(tmp);
 	free(tmp);
+	if (rc == 0 && x.left_out > 0)
+		fprintf(stderr,
+		        "%zu record%s of groups outside this node's scope left out: "
+		        "they are no longer updated (`muster event list --all` "
+		        "shows them)\n",
+		        x.left_out, x.left_out == 1 ? "" : "s");
 	return rc;
 }
 
@@ -227,6 +254,8 @@ input_free(struct input *in)
 struct tally {
 	size_t n[MU_PUT_DELETED + 1];
 	size_t rejected;
+	struct mu_scope *blocked; /* `muster block`: never stored */
+	size_t refused;           /* of those */
 };
 
 /*
@@ -290,7 +319,10 @@ check_one(void *ctx, size_t index, int rc, const struct mu_record *rec,
 {
 	struct tally *t = ctx;
 
-	(void)rec;
+	if (rc == 0 && mu_scope_has(t->blocked, rec->group)) {
+		t->refused++;
+		return false;
+	}
 	if (rc == 0)
 		return true;
 	mu_cli_fail(rc, "record %zu rejected: %s", index + 1, mu_why_or(why, rc));
@@ -319,7 +351,7 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	struct mu_ingest_span *spans = NULL;
 	struct input in = {NULL, 0, false};
 	struct mu_export_reader stream;
-	struct tally t;
+	struct tally t = {{0}, 0, NULL, 0};
 	struct mu_why why;
 	const char *args[1], *name = "stdin";
 	unsigned long threads = 0;
@@ -360,6 +392,15 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	if ((rc = mu_cli_open(cli, 0)) != 0)
 		goto out;
 	memset(&t, 0, sizeof(t));
+	if ((t.blocked = mu_scope_new()) == NULL) {
+		rc = mu_cli_fail(MU_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = mu_store_blocked(cli->store, t.blocked)) != 0) {
+		rc = mu_cli_fail(rc, "cannot read the blocked groups: %s",
+		                 mu_strerror(rc));
+		goto out;
+	}
 	if ((rc = cut(&stream, name, &spans, &n, &t, &broken)) != 0)
 		goto out;
 	io.threads = (unsigned)threads;
@@ -374,9 +415,15 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	printf("new %zu, duplicate %zu, superseded %zu, deleted %zu, rejected %zu\n",
 	       t.n[MU_PUT_NEW], t.n[MU_PUT_DUPLICATE], t.n[MU_PUT_SUPERSEDED],
 	       t.n[MU_PUT_DELETED], t.rejected);
+	if (t.refused > 0)
+		fprintf(stderr,
+		        "%zu record%s of blocked groups not stored (`muster block "
+		        "list` shows them)\n",
+		        t.refused, t.refused == 1 ? "" : "s");
 	if (rc == 0 && (t.rejected > 0 || broken))
 		rc = MU_ERECORD; /* each said why on its line */
 out:
+	mu_scope_free(t.blocked);
 	free(spans);
 	input_free(&in);
 	return rc;

@@ -62,7 +62,9 @@ static const char serve_help[] =
     "                        max_handshaking (16), max_handshaking_per_ip (4),\n"
     "                        max_conns (64), max_sessions_per_ip (16),\n"
     "                        max_sessions_per_key (4), out_high, out_low\n"
-    "                        (bytes) and the others of node/node.h\n"
+    "                        (bytes), outside_keep_s (seconds the records of\n"
+    "                        a group outside the scope are kept, 2592000)\n"
+    "                        and the others of node/node.h\n"
     "\n"
     "Example:\n"
     "  muster serve --listen 0.0.0.0:7420 --announce 203.0.113.5:7420\n";
@@ -374,6 +376,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	 * mu_node_serve() takes the lock, which is what really decides. */
 	if ((rc = mu_cli_open_home(cli, 0)) != 0)
 		return rc;
+	if (!mu_home_has_store(cli->home_dir)) {
+		mu_cli_close(cli);
+		return mu_cli_no_store(cli);
+	}
 	rc = mu_home_serve_running(cli->home, running, sizeof(running));
 	mu_cli_close(cli);
 	if (rc == 1)

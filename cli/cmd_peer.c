@@ -52,13 +52,16 @@ static const char list_help[] =
     "\n"
     "Lists the peers with their state as the daemon last saw it (connected,\n"
     "backoff, refused, idle...), when they were last seen (a completed\n"
-    "handshake) and last synced, and how many records went each way.\n"
+    "handshake) and last synced, and how many records went each way. While\n"
+    "`muster serve` runs, the nodes that dialed it are listed too, marked\n"
+    "inbound, with the group they proved.\n"
     "\n"
     "Options:\n"
     "  --json   a JSON array of {\"address\", \"key\" (or null), \"name\" (or\n"
-    "           null), \"source\" (manual or learnt), \"state\", \"added_at\",\n"
-    "           \"last_seen\", \"last_sync\" (ISO times or null), \"sent\",\n"
-    "           \"received\"}\n"
+    "           null), \"source\" (manual, learnt or inbound), \"state\",\n"
+    "           \"added_at\", \"last_seen\", \"last_sync\" (ISO times or null),\n"
+    "           \"sent\", \"received\"}; for inbound ones added_at, last_sync,\n"
+    "           sent and received are null\n"
     "\n"
     "Example:\n"
     "  muster peer list\n";
@@ -131,12 +134,18 @@ int
 mu_cli_addr_arg(const char *addr, const char *what)
 {
 	struct mu_why why = {0};
+	size_t len = strlen(addr);
 
-	if (mu_peer_addr_check(addr, &why) != 0)
-		return mu_cli_usage("%s needs HOST:PORT, such as 127.0.0.1:7420; "
-		                    "'%s' is not: %s",
-		                    what, addr, why.text);
-	return 0;
+	if (mu_peer_addr_check(addr, &why) == 0)
+		return 0;
+	/* The address's own fault, without the store's "peer address" words:
+	 * --http and --listen take no peer. */
+	if (len < MU_PEER_ADDR_MAX && mu_rec_check_node_addr(addr, len, &why) != 0)
+		return mu_cli_usage(
+		    "%s needs HOST:PORT, such as %s; '%s' is not: %s", what,
+		    strcmp(what, "--http") == 0 ? "127.0.0.1:7421" : "127.0.0.1:7420",
+		    addr, mu_why_detail(&why));
+	return mu_cli_usage("%s: %s", what, why.text);
 }
 
 int
@@ -236,8 +245,56 @@ time_or_null(int64_t t)
 	return json_string(iso);
 }
 
+/* The connections the other side dialed, from the running daemon. */
+struct inbound {
+	struct inbound_conn {
+		char addr[MU_PEER_ADDR_MAX];
+		uint8_t key[MU_KEY_BYTES];
+		int64_t seen;
+	} * v;
+	size_t n, cap;
+};
+
 static int
-print_json(struct mu_cli *cli, const struct mu_cli_peers *l)
+collect_inbound(void *ctx, const char *addr, const uint8_t key[MU_KEY_BYTES],
+                bool dialed)
+{
+	struct inbound *in = ctx;
+	struct inbound_conn *e;
+
+	if (dialed)
+		return 0;
+	if (mu_buf_grow_array(&in->v, &in->cap, in->n + 1, sizeof(*e), 8) != 0)
+		return MU_ENOMEM;
+	e = &in->v[in->n++];
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	memcpy(e->key, key, MU_KEY_BYTES);
+	e->seen = 0;
+	return 0;
+}
+
+/* The inbound connections with when each group was last seen. */
+static int
+load_inbound(struct mu_cli *cli, struct inbound *in)
+{
+	struct mu_home_seen *seen;
+	size_t n, i, j;
+	int rc;
+
+	if ((rc = mu_home_conns_each(cli->home, collect_inbound, in)) != 0 ||
+	    (rc = mu_home_read_seen(cli->home, &seen, &n)) != 0)
+		return mu_cli_fail(rc, "cannot read the connections: %s",
+		                   mu_strerror(rc));
+	for (i = 0; i < in->n; i++)
+		for (j = 0; j < n; j++)
+			if (memcmp(seen[j].key, in->v[i].key, MU_KEY_BYTES) == 0)
+				in->v[i].seen = seen[j].at;
+	free(seen);
+	return 0;
+}
+
+static int
+print_json(struct mu_cli *cli, const struct mu_cli_peers *l, const struct inbound *in)
 {
 	char key[MU_KEY_TEXT_SIZE];
 	json_t *arr = json_array();
@@ -261,22 +318,45 @@ print_json(struct mu_cli *cli, const struct mu_cli_peers *l)
 		              time_or_null(p->last_sync), "sent", (json_int_t)p->sent,
 		              "received", (json_int_t)p->received));
 	}
+	for (i = 0; arr != NULL && i < in->n; i++) {
+		mu_key_to_text(key, in->v[i].key);
+		mu_cli_json_push(
+		    &arr,
+		    json_pack("{s:s, s:s, s:o, s:s, s:s, s:n, s:o, s:n, s:n, s:n}",
+		              "address", in->v[i].addr, "key", key, "name",
+		              mu_cli_json_group_name(cli, in->v[i].key), "source",
+		              "inbound", "state", "connected", "added_at", "last_seen",
+		              time_or_null(in->v[i].seen), "last_sync", "sent",
+		              "received"));
+	}
 	return mu_cli_json_out(arr);
 }
 
 static void
-print_text(struct mu_cli *cli, const struct mu_cli_peers *l, bool running)
+print_group(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES])
 {
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], seen[MU_CLI_AGO_SIZE],
-	    synced[MU_CLI_AGO_SIZE];
+	char text[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+
+	mu_key_to_text(text, key);
+	if (mu_cli_group_name(cli, key, name))
+		printf("    group      %s\n               %s\n", name, text);
+	else
+		printf("    group      %s\n", text);
+}
+
+static void
+print_text(struct mu_cli *cli, const struct mu_cli_peers *l, const struct inbound *in,
+           bool running)
+{
+	char seen[MU_CLI_AGO_SIZE], synced[MU_CLI_AGO_SIZE];
 	const struct mu_peer *p;
 	size_t i;
 
-	if (l->n == 0) {
+	if (l->n == 0 && in->n == 0) {
 		printf("No peers. Add one with `muster peer add HOST:PORT KEY`.\n");
 		return;
 	}
-	if (!running)
+	if (!running && l->n > 0)
 		printf("(muster serve is not running: states are as it last saw "
 		       "them)\n");
 	for (i = 0; i < l->n; i++) {
@@ -285,20 +365,21 @@ print_text(struct mu_cli *cli, const struct mu_cli_peers *l, bool running)
 		mu_cli_when_ago(synced, p->last_sync, cli->now);
 		printf("%s%s  %s%s\n", i > 0 || !running ? "\n" : "", p->addr, p->state,
 		       p->source == MU_PEER_LEARNT ? "  (learnt from an ally)" : "");
-		if (p->has_key) {
-			mu_key_to_text(key, p->key);
-			if (mu_cli_group_name(cli, p->key, name))
-				printf("    group      %s\n               %s\n", name,
-				       key);
-			else
-				printf("    group      %s\n", key);
-		} else {
+		if (p->has_key)
+			print_group(cli, p->key);
+		else
 			printf("    group      any (no key given)\n");
-		}
 		printf("    last seen  %s\n", seen);
 		printf("    last sync  %s\n", synced);
 		printf("    records    %llu sent, %llu received\n",
 		       (unsigned long long)p->sent, (unsigned long long)p->received);
+	}
+	for (i = 0; i < in->n; i++) {
+		mu_cli_when_ago(seen, in->v[i].seen, cli->now);
+		printf("%s%s  connected  (inbound: it dialed this node)\n",
+		       i > 0 || l->n > 0 ? "\n" : "", in->v[i].addr);
+		print_group(cli, in->v[i].key);
+		printf("    last seen  %s\n", seen);
 	}
 }
 
@@ -309,6 +390,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 	const struct mu_cli_opt opts[] = {{"json", MU_OPT_FLAG, &json},
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"peer list", list_help, opts, "", 0, 0};
+	struct inbound in = {NULL, 0, 0};
 	struct mu_cli_peers l;
 	char info[MU_PEER_ADDR_MAX + 64];
 	int rc, running;
@@ -318,13 +400,17 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
 		return running;
+	if (running == 1 && (rc = load_inbound(cli, &in)) != 0)
+		goto out;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
-		return rc;
+		goto out;
 	if (json)
-		rc = print_json(cli, &l);
+		rc = print_json(cli, &l, &in);
 	else
-		print_text(cli, &l, running == 1);
+		print_text(cli, &l, &in, running == 1);
 	mu_cli_peers_free(&l);
+out:
+	free(in.v);
 	return rc;
 }
 

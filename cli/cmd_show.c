@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "json_out.h"
+#include "list_out.h"
 
 static const char help[] =
     "Usage: muster show ADDR|ID|KEY [--json]\n"
@@ -79,19 +80,28 @@ addr_name(void *ctx, const struct mu_addr *addr, char *out, size_t n)
 	return (s != NULL && s->len > 0) || known;
 }
 
-/* The record, and the conflict of concurrent edits at its address if it is
- * the current version there (docs/PROTOCOL.md 5.2). */
+/* The record, marked as not updated when its group left the scope, and
+ * the conflict of concurrent edits at its address if it is the current
+ * version there (docs/PROTOCOL.md 5.2). */
 static int
 show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_record *rec,
      bool json)
 {
+	char name[MU_CLI_NAME_SIZE];
 	struct mu_store_conflict c;
 	struct mu_why why = {0};
+	struct mu_outside out;
 	struct mu_addr addr;
-	bool found = false;
-	json_t *o;
+	int64_t since = 0;
+	bool stale, found = false;
+	json_t *v;
 	int rc;
 
+	if ((rc = mu_store_outside(cli->store, &out)) != 0)
+		return mu_cli_fail(rc, "cannot read the groups outside the scope: %s",
+		                   mu_strerror(rc));
+	stale = mu_outside_has(&out, rec->group, &since);
+	mu_outside_free(&out);
 	if (mu_kind_replaceable(rec->kind)) {
 		mu_rec_addr(rec, &addr);
 		rc = mu_store_conflict_get(cli->store, &addr, &c, &why);
@@ -104,13 +114,19 @@ show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_recor
 			mu_store_conflict_free(&c);
 	}
 	if (json) {
-		o = mu_node_json_record(rec);
-		if (o != NULL && found)
-			json_object_set_new(o, "conflict",
+		v = mu_node_json_record(rec);
+		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
+			v = NULL;
+		if (v != NULL && found)
+			json_object_set_new(v, "conflict",
 			                    mu_cli_conflict_json(cli, &c));
-		rc = mu_cli_json_out(o);
+		rc = mu_cli_json_out(v);
 	} else {
 		mu_cli_print_record(stdout, names, rec);
+		if (stale) {
+			mu_cli_group_name(cli, rec->group, name);
+			mu_cli_print_stale(since, name);
+		}
 		if (found)
 			mu_cli_print_conflict(stdout, cli, &c);
 		rc = 0;

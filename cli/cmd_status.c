@@ -122,35 +122,41 @@ print_records(struct mu_cli *cli)
 	return 0;
 }
 
-/* The daemon's live connections (HOME/serve.conns: "ADDR\tKEY\tHOW"
- * lines), which include peers that dialed us and are in no peers table. */
-static void
+/* The daemon's live connections (HOME/serve.conns), which include nodes
+ * that dialed us and are in no peers table. */
+struct conns {
+	struct mu_cli *cli;
+	size_t n, inbound;
+};
+
+static int
+print_conn(void *ctx, const char *addr, const uint8_t key[MU_KEY_BYTES], bool dialed)
+{
+	struct conns *x = ctx;
+	char name[MU_CLI_NAME_SIZE], text[MU_KEY_TEXT_SIZE];
+	const char *how = dialed ? "dialed" : "inbound (it dialed this node)";
+
+	if (x->n++ == 0)
+		printf("connected:\n");
+	x->inbound += !dialed;
+	mu_key_to_text(text, key);
+	if (mu_cli_group_name(x->cli, key, name))
+		printf("  %s  %s (%s), %s\n", addr, name, text, how);
+	else
+		printf("  %s  %s, %s\n", addr, text, how);
+	return 0;
+}
+
+/* Returns how many connections the other side dialed. */
+static size_t
 print_connections(struct mu_cli *cli)
 {
-	char *text = mu_home_read_conns(cli->home), *line, *save = NULL;
-	size_t n = 0;
+	struct conns x = {cli, 0, 0};
 
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line != NULL;
-	     line = strtok_r(NULL, "\n", &save)) {
-		char *addr = line, *key = strchr(addr, '\t'), *how;
-		char name[MU_CLI_NAME_SIZE];
-		uint8_t group[MU_KEY_BYTES];
-
-		if (key == NULL || (how = strchr(key + 1, '\t')) == NULL)
-			continue;
-		*key++ = '\0';
-		*how++ = '\0';
-		if (n++ == 0)
-			printf("connected:\n");
-		if (mu_key_from_text(group, key, NULL) == 0 &&
-		    mu_cli_group_name(cli, group, name))
-			printf("  %s  %s (%s), %s\n", addr, name, key, how);
-		else
-			printf("  %s  %s, %s\n", addr, key, how);
-	}
-	if (n == 0)
+	mu_home_conns_each(cli->home, print_conn, &x);
+	if (x.n == 0)
 		printf("connected: none\n");
-	free(text);
+	return x.inbound;
 }
 
 /* What the daemon learnt of this computer's clock from its peers' hellos
@@ -194,20 +200,26 @@ print_peers(struct mu_cli *cli)
 {
 	char info[MU_PEER_ADDR_MAX + 64], synced[MU_CLI_AGO_SIZE];
 	struct mu_cli_peers l;
+	size_t i, inbound = 0;
 	int running, rc;
-	size_t i;
 
 	if ((running = mu_cli_daemon(cli, info, sizeof(info))) < 0)
 		return running;
 	if (running == 1) {
 		printf("daemon:    running, listening on %s\n", info);
-		print_connections(cli);
+		inbound = print_connections(cli);
 	} else
 		printf("daemon:    not running (start it with `muster serve`)\n");
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		return rc;
-	printf("peers:     %zu%s\n", l.n,
-	       l.n == 0 ? " (add one with `muster peer add HOST:PORT KEY`)" : "");
+	if (inbound > 0)
+		printf("peers:     %zu dialed by this node, %zu inbound (connected "
+		       "above)\n",
+		       l.n, inbound);
+	else
+		printf("peers:     %zu%s\n", l.n,
+		       l.n == 0 ? " (add one with `muster peer add HOST:PORT KEY`)"
+		                : "");
 	for (i = 0; i < l.n; i++) {
 		mu_cli_when_ago(synced, l.v[i].last_sync, cli->now);
 		printf("  %s  %s%s, last sync %s\n", l.v[i].addr, l.v[i].state,
@@ -297,7 +309,8 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 {
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"status", status_help, opts, "", 0, 0};
-	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE];
+	char key[MU_KEY_TEXT_SIZE], name[MU_CLI_NAME_SIZE], zone_buf[MU_CLI_ZONE_SIZE];
+	const char *zone;
 	int rc;
 
 	rc = mu_cli_begin(cli, &spec, argc, argv, NULL, NULL, MU_CLI_READONLY);
@@ -311,6 +324,9 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	printf("home:      %s\n", cli->home_dir);
 	printf("group:     %s\n", key);
 	printf("name:      %s\n", name);
+	if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
+	printf("zone:      %s\n", zone != NULL ? zone : "UTC");
 	if ((rc = print_peers(cli)) != 0 || (rc = print_follows(cli)) != 0 ||
 	    (rc = print_records(cli)) != 0)
 		return rc;

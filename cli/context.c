@@ -38,6 +38,16 @@ mu_cli_open_home(struct mu_cli *cli, unsigned flags)
 }
 
 int
+mu_cli_no_store(const struct mu_cli *cli)
+{
+	return mu_cli_fail(MU_ENOTFOUND,
+	                   "%s holds a group key but no store: rebuild the home "
+	                   "with `muster init --restore-key %s/group.key`, then "
+	                   "sync from a peer (or `muster restore` a backup)",
+	                   cli->home_dir, cli->home_dir);
+}
+
+int
 mu_cli_open(struct mu_cli *cli, unsigned flags)
 {
 	struct mu_store_opts opts = {0, (flags & MU_CLI_READONLY) != 0};
@@ -48,6 +58,10 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 	rc = mu_cli_open_home(cli, flags);
 	if (rc != 0)
 		return rc;
+	if (!mu_home_has_store(cli->home_dir)) {
+		rc = mu_cli_no_store(cli);
+		goto fail;
+	}
 	dir = mu_home_store_dir(cli->home);
 	if (dir == NULL) {
 		rc = mu_cli_fail(MU_ENOMEM, "out of memory");

@@ -15,18 +15,27 @@
 
 #include <jansson.h>
 
+#include "../storage/local.h"
 #include "cli.h"
 
-/* Prints one record as a paragraph of text, with its group's display name. */
+/* Prints one record as a paragraph of text, with its group's display name,
+ * and its times in zone. */
 typedef void (*mu_cli_print_fn)(FILE *f, const struct mu_record *rec,
-                                const char *group_name);
+                                const char *group_name, const char *zone);
 
 struct mu_cli_lister {
 	mu_cli_print_fn print;            /* text; NULL for --json */
 	json_t *json;                     /* the array that --json prints at the end */
 	struct mu_cli_lister_name *names; /* sorted by key */
 	size_t nnames, cap_names;
-	size_t n; /* the records output so far */
+	size_t n;         /* the records output so far */
+	const char *zone; /* the zone times are shown in (NULL: UTC); borrowed */
+	/* The groups outside the scope (storage/local.h): their records are
+	 * not current, so left out (counted in hidden), or with all (set
+	 * after begin, --all) output marked "not updated since". */
+	struct mu_outside outside;
+	bool all;
+	size_t hidden;
 };
 
 /*
@@ -41,9 +50,17 @@ int mu_cli_lister_begin(struct mu_cli_lister *l, struct mu_cli *cli, bool json,
  * between two) or an element of the JSON array. Returns 0 or MU_ENOMEM. */
 int mu_cli_lister_add(void *ctx, const struct mu_record *rec);
 
+/*
+ * A record of a group outside the scope since `since`: "not_updated_since"
+ * set on its JSON v (0; on MU_ENOMEM v is freed), or the line under it in
+ * a list or `show` (name: the group's).
+ */
+int mu_cli_mark_stale(json_t *v, int64_t since);
+void mu_cli_print_stale(int64_t since, const char *name);
+
 /* Ends the list: prints the JSON array when json (unless err, the walk's
- * failure), and frees what l holds. Returns 0, or prints why and returns
- * the error. */
+ * failure), else how many records --all would add, and frees what l holds. Returns 0,
+ * or prints why and returns the error. */
 int mu_cli_lister_end(struct mu_cli_lister *l, int err);
 
 #endif

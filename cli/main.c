@@ -24,6 +24,7 @@ struct command {
 
 static const struct command commands[] = {
     {.name = "init", .run = mu_cli_cmd_init},
+    {.name = "key", .run = mu_cli_cmd_key},
     {.name = "id", .run = mu_cli_cmd_id},
     {.name = "status", .run = mu_cli_cmd_status},
     {.name = "profile", .run = mu_cli_cmd_profile},
@@ -39,6 +40,8 @@ static const struct command commands[] = {
     {.name = "peer", .run = mu_cli_cmd_peer},
     {.name = "follow", .run = mu_cli_cmd_follow},
     {.name = "unfollow", .run = mu_cli_cmd_unfollow},
+    {.name = "block", .run = mu_cli_cmd_block},
+    {.name = "unblock", .run = mu_cli_cmd_unblock},
     {.name = "check", .run = mu_cli_cmd_check},
     {.name = "backup", .run = mu_cli_cmd_backup},
     {.name = "restore", .run = mu_cli_cmd_restore},
@@ -55,7 +58,8 @@ static const char help[] =
     "  init [--name NAME]        create this node: its home, group key and profile\n"
     "  id                        print your group key (give it to allies)\n"
     "  status                    show the group, the daemon, peers and records\n"
-    "  profile set               change your group's name, about text, website...\n"
+    "  profile set               change your group's name, about text, website...,\n"
+    "                            and this node's time zone\n"
     "  cause add | edit | list   publish causes and list everyone's\n"
     "  event add | edit | cancel | list\n"
     "                            publish events; list the shared calendar\n"
@@ -67,6 +71,7 @@ static const char help[] =
     "  check                     verify the whole store: signatures, indices\n"
     "  backup FILE               copy the store, also while `serve` runs\n"
     "  restore FILE              replace the store with such a copy\n"
+    "  key split | join          back the group key up as k-of-n shares\n"
     "\n"
     "Network:\n"
     "  serve                     run the node: sync with peers and allies\n"
@@ -74,6 +79,8 @@ static const char help[] =
     "  sync HOST:PORT [KEY]      sync once with one node, then exit\n"
     "  peer add | remove | list  the nodes `serve` dials\n"
     "  follow KEY | unfollow KEY also keep (or stop keeping) a group's records\n"
+    "  block KEY | unblock KEY   drop a group's records and refuse them from\n"
+    "                            then on; block --list lists the blocked\n"
     "  --network NAME            (serve, sync) join another network than\n"
     "                            \"muster\"; for tests\n"
     "\n"

@@ -66,15 +66,92 @@ mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev)
 	}
 }
 
+/* The event's own times in its zone, for a list shown in another:
+ * "18:00-20:00 Europe/London", with a weekday where the date differs from
+ * the one shown before it. */
+static void
+own_times(char *out, size_t size, const struct mu_event *ev, const char *own,
+          const char *view)
+{
+	char a[16], b[16];
+
+	mu_cli_when_format(a, sizeof(a), ev->start, own,
+	                   mu_cli_when_day(ev->start, own) ==
+	                           mu_cli_when_day(ev->start, view)
+	                       ? "%H:%M"
+	                       : "%a %H:%M");
+	if (!ev->has_end) {
+		snprintf(out, size, "%s %s", a, own);
+		return;
+	}
+	mu_cli_when_format(b, sizeof(b), ev->end, own,
+	                   mu_cli_when_day(ev->start, own) ==
+	                           mu_cli_when_day(ev->end, own)
+	                       ? "%H:%M"
+	                       : "%a %H:%M");
+	snprintf(out, size, "%s-%s %s", a, b, own);
+}
+
+/* Whether the event's times read the same on the clocks of both zones
+ * (Europe/Paris and Europe/Berlin): then its own zone adds nothing. */
+static bool
+same_clock(const struct mu_event *ev, const char *own, const char *view)
+{
+	char a[24], b[24];
+	int i;
+
+	if (view != NULL && strcmp(own, view) == 0)
+		return true;
+	for (i = 0; i < (ev->has_end ? 2 : 1); i++) {
+		mu_cli_when_format(a, sizeof(a), i == 0 ? ev->start : ev->end, own,
+		                   "%Y-%m-%d %H:%M");
+		mu_cli_when_format(b, sizeof(b), i == 0 ? ev->start : ev->end, view,
+		                   "%Y-%m-%d %H:%M");
+		if (strcmp(a, b) != 0)
+			return false;
+	}
+	return true;
+}
+
 void
-mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
+mu_cli_event_when_in(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev,
+                     const char *view)
+{
+	char zone_buf[MU_CLI_ZONE_SIZE], a[48], b[48], note[112];
+	const char *own = zone_of(ev, zone_buf);
+
+	if (ev->all_day) {
+		mu_cli_event_when(out, ev);
+		return;
+	}
+	mu_cli_when_format(a, sizeof(a), ev->start, view, "%a %Y-%m-%d %H:%M");
+	b[0] = '\0';
+	if (ev->has_end)
+		mu_cli_when_format(b, sizeof(b), ev->end, view,
+		                   mu_cli_when_day(ev->start, view) ==
+		                           mu_cli_when_day(ev->end, view)
+		                       ? "-%H:%M"
+		                       : " - %a %Y-%m-%d %H:%M");
+	note[0] = '\0';
+	if (own != NULL && !same_clock(ev, own, view)) {
+		own_times(note + 2, sizeof(note) - 3, ev, own, view);
+		note[0] = ' ';
+		note[1] = '(';
+		strcat(note, ")");
+	}
+	snprintf(out, MU_CLI_WHEN_TEXT_SIZE, "%s%s%s", a, b, note);
+}
+
+void
+mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name,
+                   const char *zone)
 {
 	const struct mu_event *ev = &rec->c.event;
 	const struct mu_location *loc = &ev->location;
 	char when[MU_CLI_WHEN_TEXT_SIZE], addr_text[MU_ADDR_TEXT_SIZE];
 	struct mu_addr addr;
 
-	mu_cli_event_when(when, ev);
+	mu_cli_event_when_in(when, ev, zone);
 	mu_rec_addr(rec, &addr);
 	mu_addr_to_text(addr_text, &addr);
 	fprintf(f, "%s%s  %.*s%s\n",
@@ -94,13 +171,15 @@ mu_cli_print_event(FILE *f, const struct mu_record *rec, const char *host_name)
 }
 
 void
-mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name)
+mu_cli_print_cause(FILE *f, const struct mu_record *rec, const char *group_name,
+                   const char *zone)
 {
 	const struct mu_cause *c = &rec->c.cause;
 	char addr_text[MU_ADDR_TEXT_SIZE];
 	struct mu_addr addr;
 	size_t i;
 
+	(void)zone; /* a cause has no time to show */
 	mu_rec_addr(rec, &addr);
 	mu_addr_to_text(addr_text, &addr);
 	fprintf(f, "%.*s  [%s]\n    by %s", (int)c->title.len, c->title.ptr,

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../node/json_record.h"
+#include "../node/zone.h"
 #include "../protocol/civil.h"
 #include "../protocol/record.h"
 
@@ -76,14 +77,6 @@ mu_cli_when_ago(char out[MU_CLI_AGO_SIZE], int64_t t, int64_t now)
 
 /* ---- zones ------------------------------------------------------------ */
 
-static const char *
-zone_dir(void)
-{
-	const char *dir = getenv("TZDIR");
-
-	return dir != NULL && dir[0] != '\0' ? dir : "/usr/share/zoneinfo";
-}
-
 /* The form rule tz allows (docs/PROTOCOL.md), which also keeps the name from
  * climbing out of the zone directory. */
 static bool
@@ -110,7 +103,7 @@ zone_file_ok(const char *zone)
 	bool ok = false;
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/%s", zone_dir(), zone) >=
+	if (snprintf(path, sizeof(path), "%s/%s", mu_node_zone_dir(), zone) >=
 	    (int)sizeof(path))
 		return false;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -137,7 +130,7 @@ mu_cli_zone_check(const char *zone, struct mu_why *why)
 		               "unknown time zone '%s' (not found in %s): use an IANA "
 		               "name such as Europe/Berlin; `timedatectl "
 		               "list-timezones` lists them",
-		               zone, zone_dir());
+		               zone, mu_node_zone_dir());
 	return 0;
 }
 
@@ -201,56 +194,6 @@ mu_cli_system_zone(char out[MU_CLI_ZONE_SIZE])
 	fclose(f);
 	line[strcspn(line, " \t\r\n")] = '\0';
 	return zone_take(out, line);
-}
-
-/* ---- switching TZ ------------------------------------------------------ */
-
-struct tz_saved {
-	char *old; /* malloc()ed copy of TZ, or NULL when it was unset */
-	bool active;
-};
-
-/* Makes the C library's local time that of zone (NULL: UTC). The zone is
- * given by its file's path so that glibc never reads it as a POSIX rule. */
-static int
-tz_push(struct tz_saved *s, const char *zone)
-{
-	const char *old = getenv("TZ");
-	char value[PATH_MAX + 1];
-
-	s->active = false;
-	s->old = NULL;
-	if (old != NULL && (s->old = strdup(old)) == NULL)
-		return MU_ENOMEM;
-	if (zone == NULL)
-		snprintf(value, sizeof(value), "UTC0");
-	else if (snprintf(value, sizeof(value), ":%s/%s", zone_dir(), zone) >=
-	         (int)sizeof(value))
-		goto fail;
-	if (setenv("TZ", value, 1) != 0)
-		goto fail;
-	tzset();
-	s->active = true;
-	return 0;
-fail:
-	free(s->old);
-	s->old = NULL;
-	return MU_ENOMEM;
-}
-
-static void
-tz_pop(struct tz_saved *s)
-{
-	if (!s->active)
-		return;
-	if (s->old != NULL)
-		setenv("TZ", s->old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(s->old);
-	s->old = NULL;
-	s->active = false;
 }
 
 /* ---- parsing ----------------------------------------------------------- */
@@ -417,7 +360,7 @@ int
 mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
                   struct mu_why *why)
 {
-	struct tz_saved saved = {NULL, false};
+	struct mu_node_tz saved = {NULL, false};
 	struct fields f;
 	char first[8], second[8];
 	int64_t day, ts[2];
@@ -442,7 +385,7 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		out->t = day * 86400 + f.h * 3600 + f.mi * 60 + f.s - f.offset;
 	} else {
 		if (zone != NULL) {
-			if (tz_push(&saved, zone) != 0)
+			if (mu_node_tz_push(&saved, zone) != 0)
 				return mu_fail(why, MU_ENOMEM, "out of memory");
 		} else {
 			tzset();
@@ -451,7 +394,7 @@ mu_cli_when_parse(struct mu_cli_when *out, const char *text, const char *zone,
 		n = local_to_instant(&f, ts, offs);
 		out->t = ts[0];
 		exists = n > 0;
-		tz_pop(&saved);
+		mu_node_tz_pop(&saved);
 		/* Clocks that go back show this time twice: which is meant is
 		 * the person's to say, not a guess of ours. */
 		if (n == 2 && f.has_time) {
@@ -560,7 +503,7 @@ static const struct zone_span *
 span_of(const char *zone, int64_t t)
 {
 	struct zone_span *sp;
-	struct tz_saved saved;
+	struct mu_node_tz saved;
 	struct tm tm;
 	size_t i;
 
@@ -568,10 +511,10 @@ span_of(const char *zone, int64_t t)
 		if (spans[i].from <= t && t < spans[i].to &&
 		    strcmp(spans[i].zone, zone) == 0)
 			return &spans[i];
-	if (tz_push(&saved, zone) != 0)
+	if (mu_node_tz_push(&saved, zone) != 0)
 		return NULL;
 	if (!rule_at(t, &tm)) {
-		tz_pop(&saved);
+		mu_node_tz_pop(&saved);
 		return NULL;
 	}
 	sp = &spans[nspans < SPANS_MAX ? nspans++ : span_next++ % SPANS_MAX];
@@ -582,7 +525,7 @@ span_of(const char *zone, int64_t t)
 	sp->isdst = tm.tm_isdst;
 	sp->from = span_edge(t, &tm, -1);
 	sp->to = span_edge(t, &tm, 1);
-	tz_pop(&saved);
+	mu_node_tz_pop(&saved);
 	return sp;
 }
 
@@ -629,4 +572,191 @@ mu_cli_when_format(char *out, size_t size, int64_t t, const char *zone, const ch
 		out[0] = '\0';
 #pragma GCC diagnostic pop
 	return rc;
+}
+
+/* ---- durations ---------------------------------------------------------- */
+
+#define DURATION_FORMS "give hours and minutes like 90m, 2h or 1h30m"
+
+int
+mu_cli_duration_parse(const char *text, int64_t *secs, struct mu_why *why)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}};
+	const char *p = text;
+	int64_t total = 0, v;
+	size_t next = 0, i;
+	int ndigits;
+
+	*secs = 0;
+	if (*p == '\0')
+		return mu_fail(why, MU_EINVAL,
+		               "the duration is empty: " DURATION_FORMS);
+	while (*p != '\0') {
+		for (v = 0, ndigits = 0; isdigit((unsigned char)*p); p++, ndigits++) {
+			if (ndigits == 6)
+				goto range;
+			v = v * 10 + (*p - '0');
+		}
+		/* Units in falling order, each once: "1h30m", never "30m1h". */
+		for (i = next; i < 3 && units[i].unit != tolower((unsigned char)*p);
+		     i++)
+			;
+		if (ndigits == 0 || i == 3)
+			return mu_fail(why, MU_EINVAL,
+			               "'%.32s' is not a duration: " DURATION_FORMS
+			               " (d for days)",
+			               text);
+		total += v * units[i].secs;
+		if (total > MU_EVENT_SPAN_MAX)
+			goto range;
+		next = i + 1;
+		p++;
+	}
+	if (total == 0)
+		return mu_fail(why, MU_EINVAL,
+		               "the duration '%.32s' is zero: an event lasts at least "
+		               "a minute; " DURATION_FORMS,
+		               text);
+	*secs = total;
+	return 0;
+range:
+	return mu_fail(why, MU_EINVAL,
+	               "the duration '%.32s' is too long: an event lasts at most 366 "
+	               "days",
+	               text);
+}
+
+void
+mu_cli_duration_text(char out[MU_CLI_DURATION_SIZE], int64_t secs)
+{
+	int64_t h = secs / 3600, m = secs / 60 % 60;
+
+	if (h > 0 && m > 0)
+		snprintf(out, MU_CLI_DURATION_SIZE, "%lld h %lld min", (long long)h,
+		         (long long)m);
+	else if (h > 0)
+		snprintf(out, MU_CLI_DURATION_SIZE, "%lld hour%s", (long long)h,
+		         h == 1 ? "" : "s");
+	else
+		snprintf(out, MU_CLI_DURATION_SIZE, "%lld min", (long long)m);
+}
+
+/* ---- in words ----------------------------------------------------------- */
+
+/* The day number of t's date in zone (NULL: UTC), counted from 1970. */
+static int64_t
+local_day(int64_t t, const char *zone)
+{
+	const struct zone_span *sp = NULL;
+	int64_t local;
+
+	if (zone != NULL && zone_known(zone))
+		sp = span_of(zone, t);
+	local = t + (sp != NULL ? sp->gmtoff : 0);
+	return local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+}
+
+/* "Saturday 5 December 2030": the day of the month without its zero. */
+static void
+long_date(char out[48], int64_t t, const char *zone)
+{
+	char *p;
+
+	mu_cli_when_format(out, 48, t, zone, "%A %d %B %Y");
+	p = strchr(out, ' ');
+	if (p != NULL && p[1] == '0')
+		memmove(p + 1, p + 2, strlen(p + 2) + 1);
+}
+
+/* How far from now a date is, by calendar days in zone; months of 30
+ * days past two months, years of 365 past two years. */
+static void
+days_phrase(char out[MU_CLI_RELATIVE_SIZE], int64_t days)
+{
+	int64_t a = days < 0 ? -days : days;
+
+	if (days == 0)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "today");
+	else if (days == 1)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "tomorrow");
+	else if (days == -1)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "yesterday");
+	else
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "%s%lld %s%s",
+		         days > 0 ? "in " : "",
+		         (long long)(a < 60    ? a
+		                     : a < 730 ? a / 30
+		                               : a / 365),
+		         a < 60    ? "days"
+		         : a < 730 ? "months"
+		                   : "years",
+		         days > 0 ? "" : " ago");
+}
+
+void
+mu_cli_when_relative(char out[MU_CLI_RELATIVE_SIZE], int64_t t, bool all_day,
+                     const char *zone, int64_t now)
+{
+	int64_t d = t - now, a = d < 0 ? -d : d;
+	const char *ago = d < 0 ? " ago" : "", *in = d < 0 ? "" : "in ";
+
+	/* An all-day event's t is the UTC midnight of its date. */
+	if (all_day) {
+		days_phrase(out, t / 86400 - local_day(now, zone));
+		return;
+	}
+	if (a < 60)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "now");
+	else if (a < 3600)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "%s%lld min%s", in,
+		         (long long)(a / 60), ago);
+	else if (a < 2 * 86400)
+		snprintf(out, MU_CLI_RELATIVE_SIZE, "%s%lld hour%s%s", in,
+		         (long long)(a / 3600), a < 2 * 3600 ? "" : "s", ago);
+	else
+		days_phrase(out, local_day(t, zone) - local_day(now, zone));
+}
+
+void
+mu_cli_when_words(char out[MU_CLI_WORDS_SIZE], const struct mu_event *ev,
+                  const char *zone, int64_t now)
+{
+	char a[48], b[48], ta[8], tb[8], rel[MU_CLI_RELATIVE_SIZE];
+	const char *name = zone != NULL ? zone : "UTC";
+
+	mu_cli_when_relative(rel, ev->start, ev->all_day, zone, now);
+	if (ev->all_day) {
+		long_date(a, ev->start, NULL);
+		if (ev->has_end && ev->end - ev->start > 86400) {
+			long_date(b, ev->end - 86400, NULL);
+			snprintf(out, MU_CLI_WORDS_SIZE, "%s – %s, all day (%s)", a, b,
+			         rel);
+		} else {
+			snprintf(out, MU_CLI_WORDS_SIZE, "%s, all day (%s)", a, rel);
+		}
+		return;
+	}
+	long_date(a, ev->start, zone);
+	mu_cli_when_format(ta, sizeof(ta), ev->start, zone, "%H:%M");
+	if (!ev->has_end) {
+		snprintf(out, MU_CLI_WORDS_SIZE, "%s, %s %s (%s)", a, ta, name, rel);
+		return;
+	}
+	long_date(b, ev->end, zone);
+	mu_cli_when_format(tb, sizeof(tb), ev->end, zone, "%H:%M");
+	if (strcmp(a, b) == 0)
+		snprintf(out, MU_CLI_WORDS_SIZE, "%s, %s–%s %s (%s)", a, ta, tb, name,
+		         rel);
+	else
+		snprintf(out, MU_CLI_WORDS_SIZE, "%s, %s – %s, %s %s (%s)", a, ta, b,
+		         tb, name, rel);
+}
+
+int64_t
+mu_cli_when_day(int64_t t, const char *zone)
+{
+	return local_day(t, zone);
 }

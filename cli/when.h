@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../protocol/error.h"
+#include "../protocol/record.h"
 
 /* "2026-12-05T18:00:00Z" and its NUL. */
 #define MU_CLI_ISO_SIZE 21
@@ -81,5 +82,41 @@ void mu_cli_when_iso(char out[MU_CLI_ISO_SIZE], int64_t t);
  * and last-sync times of peers. */
 #define MU_CLI_AGO_SIZE 64
 void mu_cli_when_ago(char out[MU_CLI_AGO_SIZE], int64_t t, int64_t now);
+
+/*
+ * Reads a duration typed as "90m", "2h", "1h30m" (or "1d", days): numbers
+ * each followed by its unit, d, h and m in that order, each at most once.
+ * Returns 0 with *secs above 0 and at most an event's longest span (366
+ * days), or MU_EINVAL with the reason and the accepted forms in why.
+ */
+int mu_cli_duration_parse(const char *text, int64_t *secs, struct mu_why *why);
+
+/* A whole number of minutes for people: "2 hours", "1 h 30 min", "45 min". */
+#define MU_CLI_DURATION_SIZE 48
+void mu_cli_duration_text(char out[MU_CLI_DURATION_SIZE], int64_t secs);
+
+/*
+ * How far instant t is from now, as people say it: "in 45 min", "in 5
+ * hours", "in 3 days" (calendar days in zone, NULL: UTC), "tomorrow",
+ * "2 days ago", "in 5 months", "in 4 years". With all_day, t is the UTC midnight of a
+ * date (as all-day events store it), compared with today's date in zone.
+ */
+#define MU_CLI_RELATIVE_SIZE 32
+void mu_cli_when_relative(char out[MU_CLI_RELATIVE_SIZE], int64_t t, bool all_day,
+                          const char *zone, int64_t now);
+
+/* The date of instant t in zone (NULL: UTC), as days since 1970-01-01:
+ * two instants fall on one date there when their days are equal. */
+int64_t mu_cli_when_day(int64_t t, const char *zone);
+
+/*
+ * An event's time in words, in zone (NULL: UTC), as `event add` and `event
+ * edit` say what they understood: "Saturday 5 December 2030, 19:00–21:00
+ * Europe/Berlin (in 3 days)". All-day events give their dates: "Saturday 5
+ * December 2030, all day (tomorrow)".
+ */
+#define MU_CLI_WORDS_SIZE 200
+void mu_cli_when_words(char out[MU_CLI_WORDS_SIZE], const struct mu_event *ev,
+                       const char *zone, int64_t now);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "../protocol/ical.h"
 #include "../protocol/textform.h"
+#include "calendar_recur.h"
 
 #define CAL_PRODID    "-//muster//muster calendar//EN"
 #define CAL_REFRESH   "PT1H" /* how often subscribers should fetch again */
@@ -49,6 +50,11 @@ struct cal {
 	size_t nnames, cap_names;
 	struct mu_buf scratch; /* DESCRIPTION and LOCATION text, unescaped */
 	int err;               /* what a visitor failed with */
+	/* The zones whose VTIMEZONE the feed holds already (a series' times
+	 * are local); past the last slot one is written again, which parsers
+	 * take as the same zone. */
+	char zones[16][65];
+	size_t nzones;
 	/* The slice being read: events kept (at most want) and seen (at most
 	 * seen_max); full when either is reached. */
 	size_t want, seen, seen_max;
@@ -66,6 +72,7 @@ struct mu_cal_stream {
 	char *name, *page_base;
 	struct mu_store_ev_pos pos;
 	bool started, done;
+	struct mu_outside outside; /* read at the open */
 };
 
 void
@@ -76,6 +83,7 @@ mu_cal_filter_all(struct mu_cal_filter *f)
 	f->group = NULL;
 	f->cause = NULL;
 	f->page_base = NULL;
+	f->outside = NULL;
 }
 
 int64_t
@@ -101,6 +109,8 @@ mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
 	size_t i;
 
 	if (f->cause != NULL && !(ev->has_cause && addr_eq(&ev->cause, f->cause)))
+		return false;
+	if (mu_outside_has(f->outside, rec->group, NULL))
 		return false;
 	if (f->group == NULL)
 		return true;
@@ -321,6 +331,10 @@ write_location(struct cal *c, struct mu_ical *w, const struct mu_location *loc)
 static void
 write_times(struct mu_ical *w, const struct mu_event *ev)
 {
+	if (ev->repeat.set) {
+		mu_cal_series_times(w, ev);
+		return;
+	}
 	if (ev->all_day) {
 		mu_ical_begin(w, "DTSTART");
 		mu_ical_param(w, "VALUE", "DATE", 4);
@@ -360,17 +374,13 @@ write_url(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 	}
 }
 
+/* BEGIN, UID, DTSTAMP, LAST-MODIFIED and SEQUENCE of rec's VEVENT. */
 static int
-write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
+write_head(void *ctx, struct mu_ical *w, const struct mu_record *rec)
 {
-	static const char *const status[] = {NULL, "TENTATIVE", "CONFIRMED",
-	                                     "CANCELLED"};
-	const struct mu_event *ev = &rec->c.event;
-	const struct cal_name *org;
 	char key[MU_KEY_TEXT_SIZE], num[16];
-	size_t i;
-	int rc;
 
+	(void)ctx;
 	mu_key_to_text(key, rec->group);
 	mu_ical_prop_raw(w, "BEGIN", "VEVENT");
 	/* d is unique within the group, the group key among groups; no '/',
@@ -383,7 +393,54 @@ write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 	mu_ical_prop_utc(w, "DTSTAMP", rec->created_at);
 	mu_ical_prop_utc(w, "LAST-MODIFIED", rec->created_at);
 	snprintf(num, sizeof(num), "%u", (unsigned)rec->rev);
-	mu_ical_prop_raw(w, "SEQUENCE", num);
+	return mu_ical_prop_raw(w, "SEQUENCE", num);
+}
+
+/* The head of a cancelled occurrence's VEVENT: as the series', and its
+ * title. */
+static int
+write_occ_head(void *ctx, struct mu_ical *w, const struct mu_record *rec)
+{
+	write_head(ctx, w, rec);
+	return mu_ical_prop_text(w, "SUMMARY", rec->c.event.title.ptr,
+	                         rec->c.event.title.len);
+}
+
+/* A series' zone, once per feed, before its first VEVENT. */
+static int
+write_zone(struct cal *c, struct mu_ical *w, const struct mu_event *ev)
+{
+	size_t i;
+
+	if (!ev->repeat.set || ev->all_day || ev->tz.len == 0 ||
+	    ev->tz.len >= sizeof(c->zones[0]))
+		return 0;
+	for (i = 0; i < c->nzones; i++)
+		if (strlen(c->zones[i]) == ev->tz.len &&
+		    memcmp(c->zones[i], ev->tz.ptr, ev->tz.len) == 0)
+			return 0;
+	if (c->nzones < sizeof(c->zones) / sizeof(c->zones[0])) {
+		memcpy(c->zones[c->nzones], ev->tz.ptr, ev->tz.len);
+		c->zones[c->nzones++][ev->tz.len] = '\0';
+	}
+	return mu_cal_vtimezone(w, ev);
+}
+
+static int
+write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
+{
+	static const char *const status[] = {NULL, "TENTATIVE", "CONFIRMED",
+	                                     "CANCELLED"};
+	const struct mu_event *ev = &rec->c.event;
+	const struct cal_name *org;
+	char key[MU_KEY_TEXT_SIZE];
+	size_t i;
+	int rc;
+
+	if ((rc = write_zone(c, w, ev)) != 0)
+		return rc;
+	mu_key_to_text(key, rec->group);
+	write_head(c, w, rec);
 	write_times(w, ev);
 	mu_ical_prop_text(w, "SUMMARY", ev->title.ptr, ev->title.len);
 	if ((rc = write_description(c, w, rec)) != 0)
@@ -415,7 +472,9 @@ write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 		}
 		mu_ical_end(w);
 	}
-	return mu_ical_prop_raw(w, "END", "VEVENT");
+	if ((rc = mu_ical_prop_raw(w, "END", "VEVENT")) != 0)
+		return rc;
+	return ev->repeat.set ? mu_cal_series_cancelled(w, rec, write_occ_head, c) : 0;
 }
 
 static void
@@ -440,6 +499,7 @@ mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const cha
                    struct mu_cal_stream **out)
 {
 	struct mu_cal_stream *s;
+	int rc;
 
 	*out = NULL;
 	s = calloc(1, sizeof(*s));
@@ -465,6 +525,11 @@ mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f, const cha
 		s->cause.d.ptr = s->cause_d;
 		s->f.cause = &s->cause;
 	}
+	if ((rc = mu_store_outside(st, &s->outside)) != 0) {
+		mu_cal_stream_free(s);
+		return rc;
+	}
+	s->f.outside = &s->outside;
 	s->c.st = st;
 	s->c.f = &s->f;
 	*out = s;
@@ -540,6 +605,7 @@ mu_cal_stream_free(struct mu_cal_stream *s)
 	free(s->c.ev);
 	free(s->c.names);
 	mu_buf_free(&s->c.scratch);
+	mu_outside_free(&s->outside);
 	free(s->name);
 	free(s->page_base);
 	free(s);

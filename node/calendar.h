@@ -18,6 +18,7 @@
 
 #include "../protocol/buf.h"
 #include "../protocol/record.h"
+#include "../storage/local.h"
 #include "../storage/store.h"
 
 /* How long a timed event without an end lasts in the feeds and on the
@@ -32,6 +33,9 @@ struct mu_cal_filter {
 	 * no trailing '/'): each VEVENT gets URL:<page_base>/events/ADDR.
 	 * NULL: none known. */
 	const char *page_base;
+	/* Not of these groups, outside the scope and so no longer current
+	 * (storage/local.h); NULL: any. A feed always leaves them out. */
+	const struct mu_outside *outside;
 };
 
 /* The end of event ev as the feeds and pages show it: its end, else a
@@ -41,7 +45,7 @@ int64_t mu_cal_end(const struct mu_event *ev);
 /* A filter that lets every stored event through. */
 void mu_cal_filter_all(struct mu_cal_filter *f);
 
-/* Whether event rec passes f's group and cause tests (not its times, which
+/* Whether event rec passes f's group, cause and outside tests (not its times, which
  * the store's calendar query applies). */
 bool mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec);
 
@@ -49,7 +53,9 @@ bool mu_cal_passes(const struct mu_cal_filter *f, const struct mu_record *rec);
  * The same feed a slice at a time, for a reader that must not hold the
  * loop (the HTTP feeds): each slice reads the store in a transaction of its
  * own, from where the last one stopped (mu_store_events_after()), and holds
- * only its own events. open copies f and name. Returns 0, or MU_ENOMEM.
+ * only its own events. open copies f and name, and reads the groups
+ * outside the scope, whose events it leaves out. Returns 0, or MU_ENOMEM
+ * or an error reading the store.
  */
 struct mu_cal_stream;
 int mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f,

@@ -1,12 +1,51 @@
 /*
- * conns_file.c - tells `muster status` (another process) which peers the
- * daemon is connected to, through the home's serve.conns file.
+ * conns_file.c - tells `muster status` and `peer list` (other processes)
+ * which peers the daemon is connected to, through the home's serve.conns
+ * file, and when it was last connected to each group (serve.seen), whoever
+ * dialed: the peers table only knows the nodes this one dials.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../protocol/textform.h"
 #include "../storage/local.h"
 #include "internal.h"
+
+/* Raises the time of every group connected now in serve.seen. */
+static int
+publish_seen(struct mu_node *node, struct mu_why *why)
+{
+	struct mu_home_seen *v = NULL;
+	int64_t now = mu_home_now();
+	struct mu_conn *c;
+	size_t n = 0, cap, i;
+	bool any = false;
+	int rc;
+
+	if ((rc = mu_home_read_seen(node->home, &v, &n)) != 0)
+		return mu_fail(why, rc, "out of memory");
+	cap = n;
+	for (c = node->conns; c != NULL && rc == 0; c = mu_conn_next(c)) {
+		if (!mu_conn_is_ready(c))
+			continue;
+		any = true;
+		for (i = 0; i < n; i++)
+			if (memcmp(v[i].key, mu_conn_peer_group(c), MU_KEY_BYTES) == 0)
+				break;
+		if (i == n &&
+		    (rc = mu_buf_grow_array(&v, &cap, n + 1, sizeof(*v), 16)) == 0)
+			memcpy(v[n++].key, mu_conn_peer_group(c), MU_KEY_BYTES);
+		if (rc == 0)
+			v[i].at = now;
+	}
+	if (rc != 0)
+		rc = mu_fail(why, rc, "out of memory");
+	else if (any)
+		rc = mu_home_write_seen(node->home, v, n, why);
+	free(v);
+	return rc;
+}
 
 void
 mu_node_publish_conns(struct mu_node *node)
@@ -39,6 +78,8 @@ mu_node_publish_conns(struct mu_node *node)
 	 * MU_NODE_FULL_LOG_MS, as for the store. */
 	if (rc == 0)
 		rc = mu_home_write_conns(node->home, (const char *)text.data, &why);
+	if (rc == 0)
+		rc = publish_seen(node, &why);
 	now = uv_now(node->loop);
 	if (rc == 0 && node->conns_failed) {
 		node->conns_failed = false;

@@ -81,6 +81,7 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->poll_ms = 200;
 	l->dial_min_ms = 1000;
 	l->dial_max_ms = 300000;
+	l->outside_keep_s = 30 * 86400;
 }
 
 #define UINT_LIMIT(name)                                                               \
@@ -116,6 +117,7 @@ static const struct {
     UINT_LIMIT(dial_min_ms),
     UINT_LIMIT(dial_max_ms),
     UINT_LIMIT(write_stall_ms),
+    UINT_LIMIT(outside_keep_s),
 };
 
 static int

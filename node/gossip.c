@@ -337,6 +337,7 @@ struct greet {
 	uint8_t authors[GREET_AUTHORS_MAX][32];
 	size_t nauthors;
 	int rc;
+	struct mu_outside outside; /* their records are not passed on */
 };
 
 /* A group with an alliance record naming the peer (seen from the peer's
@@ -347,7 +348,9 @@ greet_alliance(void *ctx, const struct mu_alliance_view *v)
 	struct greet *g = ctx;
 	const struct mu_record *rec = v->theirs;
 
-	if (rec == NULL)
+	/* A proposal of a group outside our scope may have been ended
+	 * since: ours is no longer current (10.3). */
+	if (rec == NULL || mu_outside_has(&g->outside, rec->group, NULL))
 		return 0;
 	if ((g->rc = mu_sync_out_add(g->p, MU_OUT_HAVE, rec->id, 0)) != 0)
 		return 1;
@@ -381,7 +384,9 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	g->nauthors = 0;
 	g->rc = 0;
 	/* From the alliances' keys: only the records naming the peer load. */
-	rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
+	rc = mu_store_outside(p->node->store, &g->outside);
+	if (rc == 0)
+		rc = mu_store_alliances(p->node->store, g->peer, greet_alliance, g);
 	a.kind = MU_KIND_PROFILE;
 	a.d.ptr = "";
 	a.d.len = 0;
@@ -393,6 +398,7 @@ mu_sync_greet(struct mu_sync_peer *p, struct mu_why *why)
 	}
 	if (g->rc != 0)
 		rc = g->rc;
+	mu_outside_free(&g->outside);
 	free(g);
 	if (rc != 0 && rc != 1)
 		return mu_fail(why, rc, "sync: cannot list alliances: %s",
@@ -639,6 +645,44 @@ mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh, size
 
 /* --- the scope ----------------------------------------------------------------- */
 
+/*
+ * Notes which held groups are outside the scope now and since when, and
+ * drops the records of those outside for longer than limits.outside_keep_s
+ * (storage/local.h). The lists, pages and feeds read the table to leave
+ * their records out; they are relayed to no peer anyway, as reconciliation
+ * and live push only cover the scope. On the loop thread: both only read
+ * unless something changed, so the write lock (which the commit on the
+ * thread pool may hold) is waited for only when a group left or came back
+ * or is due to be pruned.
+ */
+void
+mu_sync_note_outside(struct mu_node *node)
+{
+	int64_t now = mu_home_now();
+	uint64_t dropped = 0;
+	size_t changed = 0;
+	int rc;
+
+	rc = mu_store_note_scope(node->store, node->identity->group, node->scope, now,
+	                         &changed);
+	if (rc == 0)
+		rc = mu_store_prune_outside(node->store, node->identity->group, now,
+		                            node->opts.limits.outside_keep_s, &dropped);
+	if (rc != 0 && rc != MU_EINVAL)
+		mu_node_log(node, MU_LOG_ERROR,
+		            "cannot note the groups outside the scope: %s",
+		            mu_strerror(rc));
+	if (changed > 0)
+		mu_node_log(node, MU_LOG_INFO,
+		            "scope: %zu groups held went out of it or came back",
+		            changed);
+	if (dropped > 0)
+		mu_node_log(node, MU_LOG_INFO,
+		            "scope: %" PRIu64 " records of groups outside it for %u s "
+		            "or more dropped",
+		            dropped, node->opts.limits.outside_keep_s);
+}
+
 int
 mu_sync_update_scope(struct mu_node *node)
 {
@@ -660,10 +704,13 @@ mu_sync_update_scope(struct mu_node *node)
 		if (rc != 0)
 			mu_node_log(node, MU_LOG_ERROR, "cannot compute the scope: %s",
 			            mu_strerror(rc));
+		else
+			mu_sync_note_outside(node);
 		return rc;
 	}
 	mu_scope_free(node->scope);
 	node->scope = fresh;
+	mu_sync_note_outside(node);
 	mu_node_log(node, MU_LOG_INFO, "scope: now %zu groups", fresh->n);
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL)

@@ -260,8 +260,13 @@ void mu_sync_tick(struct mu_node *node);
 #define MU_SYNC_WATCH_MS 1000
 void mu_sync_watch(struct mu_node *node);
 
-/* Recomputes node->scope from the store; tells peers when it changed. */
+/* Recomputes node->scope from the store; tells peers when it changed.
+ * Either way notes the groups outside it (mu_sync_note_outside). */
 int mu_sync_update_scope(struct mu_node *node);
+
+/* Notes in the store which held groups are outside node->scope and since
+ * when, and prunes those outside for limits.outside_keep_s (gossip.c). */
+void mu_sync_note_outside(struct mu_node *node);
 
 /* --- dialing (dial.c) ---------------------------------------------------- */
 

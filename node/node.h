@@ -58,6 +58,11 @@ struct mu_node_limits {
 	 * was written for this long (it does not read); one that drains it,
 	 * however slowly, stays: 60000 */
 	unsigned write_stall_ms;
+
+	/* The records of a group that left the scope (an alliance ended) are
+	 * dropped this long after it left, unless it is followed:
+	 * 2592000 (30 days) */
+	unsigned outside_keep_s;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);

@@ -50,8 +50,10 @@ mu_sync_open(struct mu_node *node, struct mu_why *why)
 		            "are not given back");
 	rc = mu_store_scope(node->store, node->identity->group, node->opts.hops,
 	                    node->scope);
-	if (rc == 0)
+	if (rc == 0) {
+		mu_sync_note_outside(node);
 		rc = mu_store_log_last(node->store, &node->log_seq);
+	}
 	if (rc != 0) {
 		free(st);
 		return mu_fail(why, rc,

@@ -88,14 +88,19 @@ proposes_on_its_way(void *ctx, const uint8_t group[MU_KEY_BYTES])
 	return false;
 }
 
-/* Whether a record is ours to keep: in our scope, or one of its
- * exceptions (storage/local.h, mu_store_scope_exception). */
+/* Whether a record is ours to keep: not of a blocked group (blocked, read
+ * once per batch, as `muster block` may have run since the scope was), and
+ * in our scope or one of its exceptions (storage/local.h,
+ * mu_store_scope_exception). */
 static bool
-keep(struct mu_node *node, const struct mu_sync_batch *b, size_t i)
+keep(struct mu_node *node, const struct mu_sync_batch *b, size_t i,
+     const struct mu_scope *blocked)
 {
 	const struct mu_record *rec = &b->recs[i];
 	struct on_its_way w = {node, b};
 
+	if (mu_scope_has(blocked, rec->group))
+		return false;
 	if (mu_scope_has(node->scope, rec->group))
 		return true;
 	return mu_store_scope_exception(node->store, rec, node->identity->group,
@@ -157,7 +162,14 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 	struct mu_node *node = p->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
 	size_t i, outside = 0, early = 0, first = 0;
+	struct mu_scope *blocked = mu_scope_new();
+	int rc = blocked != NULL ? mu_store_blocked(node->store, blocked) : MU_ENOMEM;
 
+	if (rc != 0) {
+		mu_scope_free(blocked);
+		return mu_fail(why, rc, "sync: cannot read the blocked groups: %s",
+		               mu_strerror(rc));
+	}
 	p->received += b->n;
 	node->report.received += b->n;
 	for (i = 0; i < b->n; i++) {
@@ -177,12 +189,15 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 			            mu_conn_name(p->c), b->why[i].text);
 			continue;
 		}
-		if (!keep(node, b, i)) {
+		/* Refused without penalty too: the peer relays what its
+		 * own scope holds, and cannot know what we blocked. */
+		if (!keep(node, b, i, blocked)) {
 			outside++;
 			continue;
 		}
 		b->keep[b->nkeep++] = (uint8_t)i;
 	}
+	mu_scope_free(blocked);
 	if (p->invalid > lim->max_invalid) {
 		mu_dial_ban(node, mu_conn_ip(p->c));
 		return mu_fail(why, MU_ERECORD,
@@ -191,7 +206,7 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 	}
 	if (outside > 0)
 		mu_node_log(node, MU_LOG_DEBUG,
-		            "peer %s: %zu records outside our scope",
+		            "peer %s: %zu records outside our scope or blocked",
 		            mu_conn_name(p->c), outside);
 	if (early > 0) {
 		node->report.early += early;

@@ -43,21 +43,44 @@ polymod_hrp(const char *hrp, size_t len)
 	return chk;
 }
 
+/*
+ * The character's value, or -1. Shares carry secret values in their text,
+ * so this and the two below look at every entry and select with masks
+ * instead of a search that stops early or an index into a table.
+ */
 static int
 charset_index(char c)
 {
-	const char *p;
+	unsigned r = 0, found = 0, i, eq;
 
-	if (c == '\0')
-		return -1;
-	p = strchr(charset, c);
-	return p == NULL ? -1 : (int)(p - charset);
+	for (i = 0; i < 32; i++) {
+		/* eq is 1 when c is charset[i], else 0. */
+		eq = ((((unsigned char)c ^ (unsigned char)charset[i]) - 1u) >> 8) & 1u;
+		r |= i & (0u - eq);
+		found |= eq;
+	}
+	return found ? (int)r : -1;
+}
+
+/* charset[v] for v < 32. */
+static char
+charset_char(unsigned v)
+{
+	unsigned r = 0, i, eq;
+
+	for (i = 0; i < 32; i++) {
+		eq = (((i ^ v) - 1u) >> 8) & 1u;
+		r |= (unsigned char)charset[i] & (0u - eq);
+	}
+	return (char)r;
 }
 
 static char
 lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	unsigned u = (unsigned char)c;
+
+	return (char)(u | (0x20u & (0u - ((u - 'A') < 26u))));
 }
 
 /* a is lowercase already; b may be in either case. */
@@ -70,17 +93,17 @@ same_hrp(const char *a, const char *b)
 	return *a == *b;
 }
 
-int
-mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
-                  size_t nvalues)
+static int
+encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
+        size_t nvalues, size_t max)
 {
 	size_t hlen = strlen(hrp), total, i, n = 0;
 	uint32_t chk;
 	char lhrp[HRP_MAX + 1];
 
 	total = hlen + 1 + nvalues + MU_BECH32_CHECKSUM;
-	if (hlen == 0 || hlen > HRP_MAX || nvalues > MU_BECH32_MAX ||
-	    total > MU_BECH32_MAX || out_size < total + 1)
+	if (hlen == 0 || hlen > HRP_MAX || nvalues > max || total > max ||
+	    out_size < total + 1)
 		return MU_EINVAL;
 	for (i = 0; i < hlen; i++) {
 		if (hrp[i] < 33 || hrp[i] > 126)
@@ -95,33 +118,40 @@ mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *va
 		if (values[i] > 31)
 			return MU_EINVAL;
 		chk = polymod_step(chk, values[i]);
-		out[n++] = charset[values[i]];
+		out[n++] = charset_char(values[i]);
 	}
 	for (i = 0; i < MU_BECH32_CHECKSUM; i++)
 		chk = polymod_step(chk, 0);
 	chk ^= BECH32M_CONST;
 	for (i = 0; i < MU_BECH32_CHECKSUM; i++)
-		out[n++] = charset[(chk >> (5 * (5 - i))) & 31];
+		out[n++] = charset_char((chk >> (5 * (5 - i))) & 31);
 	out[n] = '\0';
 	return 0;
 }
 
 int
-mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
-                  size_t *nvalues, const char *text, size_t len, struct mu_why *why)
+mu_bech32_encode5(char *out, size_t out_size, const char *hrp, const uint8_t *values,
+                  size_t nvalues)
+{
+	return encode5(out, out_size, hrp, values, nvalues, MU_BECH32_MAX);
+}
+
+static int
+decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap, size_t *nvalues,
+        const char *text, size_t len, size_t max, struct mu_why *why)
 {
 	bool has_lower = false, has_upper = false;
 	size_t i, sep = len, hlen, ndata;
 	uint32_t chk;
-	char lhrp[MU_BECH32_MAX];
+	char lhrp[MU_BECH32_LONG_MAX];
 	int v;
 
 	if (len == 0)
 		return mu_fail(why, MU_EKEYTEXT, "is empty");
-	if (len > MU_BECH32_MAX)
+	if (len > max)
 		return mu_fail(why, MU_EKEYTEXT,
-		               "is %zu characters long, over the limit of %d", len,
-		               MU_BECH32_MAX);
+		               "is %zu characters long, over the limit of %zu", len,
+		               max);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)text[i];
 
@@ -131,10 +161,8 @@ mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
 			    "has byte 0x%02x at position %zu, which is not a "
 			    "visible ASCII character",
 			    c, i + 1);
-		if (c >= 'a' && c <= 'z')
-			has_lower = true;
-		if (c >= 'A' && c <= 'Z')
-			has_upper = true;
+		has_lower |= (unsigned)(c - 'a') < 26u;
+		has_upper |= (unsigned)(c - 'A') < 26u;
 		if (c == '1')
 			sep = i;
 	}
@@ -186,15 +214,23 @@ mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
 }
 
 int
-mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *data,
-                 size_t len)
+mu_bech32_decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap,
+                  size_t *nvalues, const char *text, size_t len, struct mu_why *why)
 {
-	uint8_t values[MU_BECH32_MAX];
+	return decode5(hrp, hrp_size, values, cap, nvalues, text, len, MU_BECH32_MAX,
+	               why);
+}
+
+static int
+encode(char *out, size_t out_size, const char *hrp, const uint8_t *data, size_t len,
+       size_t max)
+{
+	uint8_t values[MU_BECH32_LONG_MAX];
 	size_t i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0;
 
-	if (len > MU_BECH32_MAX * 5 / 8)
+	if (len > max * 5 / 8)
 		return MU_EINVAL;
 	for (i = 0; i < len; i++) {
 		acc = (acc << 8) | data[i];
@@ -206,21 +242,35 @@ mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *dat
 	}
 	if (bits > 0)
 		values[n++] = (acc << (5 - bits)) & 31;
-	return mu_bech32_encode5(out, out_size, hrp, values, n);
+	return encode5(out, out_size, hrp, values, n, max);
 }
 
 int
-mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
-                 const char *text, size_t text_len, struct mu_why *why)
+mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t *data,
+                 size_t len)
 {
-	char hrp[MU_BECH32_MAX + 1];
-	uint8_t values[MU_BECH32_MAX];
+	return encode(out, out_size, hrp, data, len, MU_BECH32_MAX);
+}
+
+int
+mu_bech32_encode_long(char *out, size_t out_size, const char *hrp, const uint8_t *data,
+                      size_t len)
+{
+	return encode(out, out_size, hrp, data, len, MU_BECH32_LONG_MAX);
+}
+
+static int
+decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp, const char *text,
+       size_t text_len, size_t max, struct mu_why *why)
+{
+	char hrp[MU_BECH32_LONG_MAX + 1];
+	uint8_t values[MU_BECH32_LONG_MAX];
 	size_t nvalues, i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0, err;
 
-	err = mu_bech32_decode5(hrp, sizeof(hrp), values, sizeof(values), &nvalues,
-	                        text, text_len, why);
+	err = decode5(hrp, sizeof(hrp), values, sizeof(values), &nvalues, text,
+	              text_len, max, why);
 	if (err < 0)
 		return err;
 	if (!same_hrp(hrp, want_hrp))
@@ -246,4 +296,19 @@ mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
 		               "has non-zero padding bits in its last data character");
 	*len = n;
 	return 0;
+}
+
+int
+mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                 const char *text, size_t text_len, struct mu_why *why)
+{
+	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_MAX, why);
+}
+
+int
+mu_bech32_decode_long(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                      const char *text, size_t text_len, struct mu_why *why)
+{
+	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_LONG_MAX,
+	              why);
 }

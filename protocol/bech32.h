@@ -27,6 +27,11 @@
 
 #define MU_BECH32_MAX      90 /* longest text, as in BIP-173 */
 #define MU_BECH32_CHECKSUM 6  /* checksum characters */
+/* The longest text of the _long variants, for data that cannot fit in 90
+ * characters (key shares): past 89 characters the checksum no longer
+ * guarantees to catch every error of up to 4 characters, so such data
+ * carries a check of its own as well. */
+#define MU_BECH32_LONG_MAX 160
 
 /*
  * Encodes hrp (1 to 83 ASCII characters 33-126; stored in lowercase) and
@@ -63,5 +68,12 @@ int mu_bech32_encode(char *out, size_t out_size, const char *hrp, const uint8_t 
  */
 int mu_bech32_decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
                      const char *text, size_t text_len, struct mu_why *why);
+
+/* mu_bech32_encode() and mu_bech32_decode() for texts of up to
+ * MU_BECH32_LONG_MAX characters. */
+int mu_bech32_encode_long(char *out, size_t out_size, const char *hrp,
+                          const uint8_t *data, size_t len);
+int mu_bech32_decode_long(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                          const char *text, size_t text_len, struct mu_why *why);
 
 #endif

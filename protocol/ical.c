@@ -126,9 +126,10 @@ mu_ical_text(struct mu_ical *w, const char *s, size_t len)
 	put(w, s + run, len - run);
 }
 
-/* A UTC DATE-TIME, or with date_only its DATE. */
+/* A UTC DATE-TIME (or with zulu false, the same fields as a local one), or
+ * with date_only its DATE. */
 static void
-put_time(struct mu_ical *w, int64_t t, bool date_only)
+put_time(struct mu_ical *w, int64_t t, bool date_only, bool zulu)
 {
 	struct mu_civil c;
 	char b[32];
@@ -137,21 +138,27 @@ put_time(struct mu_ical *w, int64_t t, bool date_only)
 	mu_civil_from_time(&c, t);
 	n = snprintf(b, sizeof(b), "%04lld%02u%02u", (long long)c.y, c.mo, c.d);
 	if (!date_only)
-		n += snprintf(b + n, sizeof(b) - (size_t)n, "T%02u%02u%02uZ", c.h, c.mi,
-		              c.s);
+		n += snprintf(b + n, sizeof(b) - (size_t)n, "T%02u%02u%02u%s", c.h,
+		              c.mi, c.s, zulu ? "Z" : "");
 	mu_ical_raw(w, b, (size_t)n);
 }
 
 void
 mu_ical_utc(struct mu_ical *w, int64_t t)
 {
-	put_time(w, t, false);
+	put_time(w, t, false, true);
+}
+
+void
+mu_ical_local(struct mu_ical *w, int64_t t)
+{
+	put_time(w, t, false, false);
 }
 
 void
 mu_ical_date(struct mu_ical *w, int64_t t)
 {
-	put_time(w, t, true);
+	put_time(w, t, true, true);
 }
 
 /* How many bytes from p on must stay on one physical line. */

@@ -67,6 +67,10 @@ void mu_ical_text(struct mu_ical *w, const char *s, size_t len);
 /* Appends Unix time t as a UTC DATE-TIME: 20261205T170000Z. */
 void mu_ical_utc(struct mu_ical *w, int64_t t);
 
+/* Appends a wall-clock time, given as seconds since 1970-01-01T00:00 of that
+ * clock, as a local DATE-TIME (for a TZID parameter): 20261205T180000. */
+void mu_ical_local(struct mu_ical *w, int64_t t);
+
 /* Appends the UTC date of Unix time t as a DATE: 20261205. */
 void mu_ical_date(struct mu_ical *w, int64_t t);
 

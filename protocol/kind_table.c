@@ -4,6 +4,7 @@
  * (tests/unit/test_record.c checks it).
  */
 #include "kind.h"
+#include "recur.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -53,6 +54,7 @@ static const char *const cause_status[] = {"active", "won", "closed", NULL};
 static const char *const event_status[] = {"tentative", "confirmed", "cancelled", NULL};
 static const char *const alliance_status[] = {"proposed", "ended", NULL};
 static const char *const organizer_status[] = {"active", "revoked", NULL};
+static const char *const repeat_freq[] = {"daily", "weekly", "monthly", NULL};
 
 static const struct mu_field profile_f[] = {
     STR(struct mu_profile, about, MU_FT_TEXT, 2000, 0),
@@ -105,6 +107,39 @@ static const struct mu_fields location_t = {.name = "event.location",
                                             .any_of = 1u << 0 | 1u << 3,
                                             .together = 1u << 1 | 1u << 2};
 
+static const struct mu_field repeat_f[] = {
+    STRLIST(struct mu_repeat, byday, MU_FT_LINE, 2, 7),
+    STRLIST(struct mu_repeat, cancelled, MU_FT_LINE, 10, MU_REPEAT_DATES_MAX),
+    {.name = "count",
+     .type = MU_FT_INT,
+     .flags = MU_FF_UINT,
+     .store = MU_FI_UINT32,
+     .lo = 1,
+     .hi = MU_REPEAT_COUNT_MAX,
+     .range_rule = "repeat-range",
+     .off = offsetof(struct mu_repeat, count),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_repeat, has_count)},
+    ENUM(struct mu_repeat, freq, repeat_freq),
+    {.name = "interval",
+     .type = MU_FT_INT,
+     .flags = MU_FF_UINT,
+     .store = MU_FI_UINT32,
+     .lo = 1,
+     .hi = 99,
+     .range_rule = "repeat-range",
+     .off = offsetof(struct mu_repeat, interval),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_repeat, has_interval)},
+    STRLIST(struct mu_repeat, skip, MU_FT_LINE, 10, MU_REPEAT_DATES_MAX),
+    STR(struct mu_repeat, until, MU_FT_LINE, 10, 0),
+};
+
+/* Bits: count 2, until 6: exactly one ends the series (rule repeat-bound,
+ * checked by mu_recur_check() for its own message). */
+static const struct mu_fields repeat_t = {
+    .name = "event.repeat", .f = repeat_f, .n = NFIELDS(repeat_f)};
+
 static const struct mu_field event_f[] = {
     {.name = "all_day",
      .type = MU_FT_TRUE,
@@ -153,6 +188,12 @@ static const struct mu_field event_f[] = {
      .flag_off =
          offsetof(struct mu_event, location) + offsetof(struct mu_location, set)},
     STRLIST(struct mu_event, online, MU_FT_URL, 512, MU_ONLINE_MAX),
+    {.name = "repeat",
+     .type = MU_FT_MAP,
+     .sub = &repeat_t,
+     .off = offsetof(struct mu_event, repeat),
+     .count_off = MU_NO_OFF,
+     .flag_off = offsetof(struct mu_event, repeat) + offsetof(struct mu_repeat, set)},
     REPLACES,
     {.name = "start",
      .type = MU_FT_INT,
@@ -277,6 +318,8 @@ check_event(const struct mu_record *rec, struct mu_why *why)
 		               "event-span: event.end is %lld seconds after "
 		               "event.start, at most %d (366 days)",
 		               (long long)(e->end - e->start), MU_EVENT_SPAN_MAX);
+	if (e->repeat.set && mu_recur_check(e, why) != 0)
+		return MU_ERECORD;
 	if (!e->all_day)
 		return 0;
 	if (e->start % DAY != 0)
@@ -378,6 +421,13 @@ static const struct mu_show event_show[] = {
     {"street:", "location.address", MU_SHOW_VALUE},
     {"geo:", "location.lat", MU_SHOW_PAIR},
     {"online:", "online", MU_SHOW_VALUE},
+    {"repeats:", "repeat.freq", MU_SHOW_VALUE},
+    {"every:", "repeat.interval", MU_SHOW_VALUE},
+    {"on:", "repeat.byday", MU_SHOW_JOINED},
+    {"until:", "repeat.until", MU_SHOW_VALUE},
+    {"count:", "repeat.count", MU_SHOW_VALUE},
+    {"skips:", "repeat.skip", MU_SHOW_JOINED},
+    {"cancelled on:", "repeat.cancelled", MU_SHOW_JOINED},
     {"cause:", "cause", MU_SHOW_VALUE},
     {"capacity:", "capacity", MU_SHOW_VALUE},
     {"tags:", "tags", MU_SHOW_JOINED},

@@ -40,6 +40,11 @@
 #define MU_NODE_ADDR_MAX  261 /* one "HOST:PORT" of node.addrs; rule node-addr */
 #define MU_KEEP_MAX       400 /* organizer.keep */
 
+/* A series of occurrences (event.repeat, protocol/recur.h). */
+#define MU_REPEAT_DATES_MAX 64  /* event.repeat.skip, event.repeat.cancelled */
+#define MU_REPEAT_COUNT_MAX 400 /* event.repeat.count; occurrences of a series */
+#define MU_REPEAT_SPAN_DAYS 366 /* days from a series' first date to its last */
+
 /* The domain separator that is signed before the id (16 ASCII bytes). */
 #define MU_SIG_CONTEXT     "muster record v1"
 #define MU_SIG_CONTEXT_LEN 16
@@ -100,6 +105,26 @@ struct mu_location {
 	int32_t lat, lon; /* 1e-7 degrees */
 };
 
+enum mu_repeat_freq { MU_REPEAT_DAILY = 1, MU_REPEAT_WEEKLY, MU_REPEAT_MONTHLY };
+
+/* A recurrence (docs/PROTOCOL.md, event.repeat; protocol/recur.h expands
+ * it). Dates are "YYYY-MM-DD" in the event's zone. */
+struct mu_repeat {
+	bool set;
+	struct mu_str byday[7]; /* "mo" ... "su", weekly only */
+	size_t nbyday;
+	struct mu_str cancelled[MU_REPEAT_DATES_MAX];
+	size_t ncancelled;
+	bool has_count;
+	uint32_t count;
+	enum mu_repeat_freq freq; /* required */
+	bool has_interval;
+	uint32_t interval;
+	struct mu_str skip[MU_REPEAT_DATES_MAX];
+	size_t nskip;
+	struct mu_str until; /* or absent: then count */
+};
+
 struct mu_event {
 	struct mu_str title; /* required */
 	struct mu_str description;
@@ -111,6 +136,7 @@ struct mu_event {
 	struct mu_location location;
 	struct mu_str online[MU_ONLINE_MAX];
 	size_t nonline;
+	struct mu_repeat repeat;
 	bool has_cause;
 	struct mu_addr cause;
 	enum mu_event_status status; /* required */

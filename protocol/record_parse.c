@@ -294,6 +294,23 @@ parse_addr(struct pctx *c, const struct mu_field *f, struct mu_addr *a)
  * borrows the first id and steps over the others. */
 #define IDLIST_STRIDE (2 + MU_ID_BYTES)
 
+/* A list's array header: 1 to list_max items, into *n. */
+static int
+parse_list_head(struct pctx *c, const struct mu_field *f, uint32_t *n)
+{
+	int rc;
+
+	if ((rc = mu_mp_read_array(&c->r, n)) != 0)
+		return rfail(c, rc, "an array");
+	if (*n == 0)
+		return efail(c, MU_ERECORD, "empty",
+		             "is an empty list; leave the field out instead");
+	if (*n > f->list_max)
+		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
+		             *n, f->list_max);
+	return 0;
+}
+
 static int
 parse_idlist(struct pctx *c, const struct mu_field *f, struct mu_idlist *l)
 {
@@ -302,14 +319,8 @@ parse_idlist(struct pctx *c, const struct mu_field *f, struct mu_idlist *l)
 	uint32_t n, i;
 	int rc;
 
-	if ((rc = mu_mp_read_array(&c->r, &n)) != 0)
-		return rfail(c, rc, "an array");
-	if (n == 0)
-		return efail(c, MU_ERECORD, "empty",
-		             "is an empty list; leave the field out instead");
-	if (n > f->list_max)
-		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
-		             n, f->list_max);
+	if ((rc = parse_list_head(c, f, &n)) != 0)
+		return rc;
 	for (i = 0; i < n; i++) {
 		c->idx = (long)i;
 		if ((rc = mu_mp_read_bin(&c->r, &p, &len)) != 0)
@@ -379,14 +390,8 @@ parse_value(struct pctx *c, const struct mu_field *f, uint8_t *base)
 			*(bool *)(base + f->flag_off) = true;
 		return 0;
 	}
-	if ((rc = mu_mp_read_array(&c->r, &n)) != 0)
-		return rfail(c, rc, "an array");
-	if (n == 0)
-		return efail(c, MU_ERECORD, "empty",
-		             "is an empty list; leave the field out instead");
-	if (n > f->list_max)
-		return efail(c, MU_ERECORD, "field-length", "has %u items, at most %u",
-		             n, f->list_max);
+	if ((rc = parse_list_head(c, f, &n)) != 0)
+		return rc;
 	stride = mu_field_stride(f);
 	for (i = 0; i < n; i++) {
 		c->idx = (long)i;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "record.h"
 
 struct mu_scope *
 mu_scope_new(void)
@@ -105,4 +106,64 @@ bool
 mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b)
 {
 	return a->n == b->n && memcmp(a->keys, b->keys, a->n * 32) == 0;
+}
+
+/* Whether x's end stands against y's record: y did not propose it again
+ * after x ended it. */
+static bool
+end_stands(int64_t x_at, int y_status, int64_t y_at)
+{
+	return y_status != MU_ALLIANCE_PROPOSED || y_at <= x_at;
+}
+
+enum mu_ended_by
+mu_alliance_ender(int a_status, int64_t a_at, int b_status, int64_t b_at)
+{
+	bool a_ended = a_status == MU_ALLIANCE_ENDED,
+	     b_ended = b_status == MU_ALLIANCE_ENDED;
+
+	if (a_ended && b_ended)
+		return a_at <= b_at ? MU_ENDED_BY_A : MU_ENDED_BY_B;
+	if (a_ended && end_stands(a_at, b_status, b_at))
+		return MU_ENDED_BY_A;
+	if (b_ended && end_stands(b_at, a_status, a_at))
+		return MU_ENDED_BY_B;
+	return MU_ENDED_NOT;
+}
+
+int
+mu_scope_paths_set(struct mu_scope_paths *p, const uint8_t key[32],
+                   const uint8_t via[32], int step, bool followed)
+{
+	bool found;
+	size_t at = mu_key_position(p->v, p->n, sizeof(p->v[0]), key, &found);
+	struct mu_scope_path *e = &p->v[at];
+
+	if (found) {
+		if (e->followed && step == 1) {
+			e->step = 1;
+			e->followed = false;
+		}
+		return 0;
+	}
+	if (p->n == MU_SCOPE_MAX)
+		return MU_EFULL;
+	memmove(e + 1, e, (p->n - at) * sizeof(*e));
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, 32);
+	if (via != NULL)
+		memcpy(e->via, via, 32);
+	e->step = step;
+	e->followed = followed;
+	p->n++;
+	return 0;
+}
+
+const struct mu_scope_path *
+mu_scope_path_of(const struct mu_scope_paths *p, const uint8_t key[32])
+{
+	bool found;
+	size_t at = mu_key_position(p->v, p->n, sizeof(p->v[0]), key, &found);
+
+	return found ? &p->v[at] : NULL;
 }

@@ -44,4 +44,42 @@ bool mu_scope_equal(const struct mu_scope *a, const struct mu_scope *b);
 size_t mu_key_position(const void *base, size_t n, size_t stride, const uint8_t key[32],
                        bool *found);
 
+/*
+ * How each group of a scope was reached (docs/PROTOCOL.md 10.3), for
+ * labels: "ally of Harbour" for a group no one here vetted. Sorted by key.
+ */
+struct mu_scope_path {
+	uint8_t key[32];
+	uint8_t via[32]; /* step >= 2: the group of the step before that named it */
+	int step;        /* 0 us or followed, 1 a mutual ally, n >= 2 as in 10.3 */
+	bool followed;   /* step 0 by a follow (an ally's step 1 wins over it) */
+};
+
+struct mu_scope_paths {
+	size_t n;
+	struct mu_scope_path v[MU_SCOPE_MAX];
+};
+
+/* Records how key was reached, unless it was reached already (a followed
+ * group that is also a mutual ally becomes step 1). 0, or MU_EFULL. */
+int mu_scope_paths_set(struct mu_scope_paths *p, const uint8_t key[32],
+                       const uint8_t via[32], int step, bool followed);
+
+/* How key was reached, or NULL when it is not in the scope. */
+const struct mu_scope_path *mu_scope_path_of(const struct mu_scope_paths *p,
+                                             const uint8_t key[32]);
+
+/*
+ * Which of two groups ended the alliance between them (docs/PROTOCOL.md,
+ * "alliance"), from each one's current alliance record naming the other:
+ * its status (enum mu_alliance_status, 0 when it has none) and created_at.
+ * A record with status ended ends the alliance unless the other group
+ * proposed it again later; when both ended it, the earlier one did.
+ * Returns MU_ENDED_BY_A, MU_ENDED_BY_B or MU_ENDED_NOT.
+ */
+enum mu_ended_by { MU_ENDED_NOT, MU_ENDED_BY_A, MU_ENDED_BY_B };
+
+enum mu_ended_by mu_alliance_ender(int a_status, int64_t a_at, int b_status,
+                                   int64_t b_at);
+
 #endif

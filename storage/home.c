@@ -29,6 +29,7 @@
 #define SEED_BYTES 32
 
 _Static_assert(SEED_BYTES == crypto_sign_SEEDBYTES, "seed size");
+_Static_assert(SEED_BYTES == MU_HOME_SEED_BYTES, "seed size");
 _Static_assert(MU_SECRET_BYTES == crypto_sign_SECRETKEYBYTES, "secret key size");
 _Static_assert(MU_KEY_BYTES == crypto_sign_PUBLICKEYBYTES, "public key size");
 
@@ -174,15 +175,112 @@ sync_dir(const char *dir)
 	return rc;
 }
 
+bool
+mu_home_has_store(const char *dir)
+{
+	char *path = mu_home__join(dir, STORE_DIR "/data.mdb");
+	struct stat sb;
+	bool has;
+
+	/* Out of memory: say there is one, which only makes a caller refuse. */
+	if (path == NULL)
+		return true;
+	has = stat(path, &sb) == 0;
+	free(path);
+	return has;
+}
+
+/*
+ * The key file holds the key we restore already (a home whose store was
+ * lost): 1 when it does, 0 when it holds another key, or an error.
+ */
+static int
+holds_key(const char *kpath, const uint8_t *want, struct mu_why *why)
+{
+	uint8_t *seed = sodium_malloc(SEED_BYTES);
+	int fd, err;
+
+	if (seed == NULL)
+		return mu_fail(why, MU_ENOMEM, "reading the group key: out of memory");
+	fd = open(kpath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err =
+		    mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
+		            "cannot open the key file %s: %s", kpath, strerror(errno));
+		goto out;
+	}
+	err = mu_home__check_key(fd, kpath, SEED_BYTES, true, "group key", why);
+	if (err == 0)
+		err = mu_home__read_key(fd, kpath, seed, SEED_BYTES, why);
+	if (err == 0)
+		err = sodium_memcmp(seed, want, SEED_BYTES) == 0 ? 1 : 0;
+	close(fd);
+out:
+	sodium_free(seed);
+	return err;
+}
+
 int
-mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
+mu_home__create_key(const char *path, const uint8_t *buf, size_t n, struct mu_why *why)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600), err = 0;
+
+	if (fd < 0 && errno == EEXIST)
+		return MU_EEXIST;
+	if (fd < 0)
+		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
+		               strerror(errno));
+	if (mu_home__write_all(fd, buf, n) != 0 || fsync(fd) != 0)
+		err =
+		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
+		            "cannot write the key file %s: %s", path, strerror(errno));
+	if (close(fd) != 0 && err == 0)
+		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", path,
+		              strerror(errno));
+	if (err != 0)
+		unlink(path);
+	return err;
+}
+
+int
+mu_home_write_seed(const char *path, const uint8_t *seed, struct mu_why *why)
+{
+	char *dir, *slash;
+	int err;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	err = mu_home__create_key(path, seed, SEED_BYTES, why);
+	if (err == MU_EEXIST)
+		return mu_fail(why, MU_EEXIST,
+		               "%s exists already: a key file is never replaced; "
+		               "choose another name",
+		               path);
+	if (err != 0)
+		return err;
+	dir = strdup(path);
+	if (dir == NULL)
+		return 0; /* written and synced; only the directory entry waits */
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	(void)sync_dir(slash != NULL ? dir : ".");
+	free(dir);
+	return 0;
+}
+
+static int
+create(const char *dir, const uint8_t *restore, uint8_t group[MU_KEY_BYTES],
+       struct mu_why *why)
 {
 	char *kpath = NULL, *sdir = NULL;
 	uint8_t *seed = NULL, *sk = NULL;
 	uint8_t pk[MU_KEY_BYTES];
 	struct mu_store *st = NULL;
 	bool created = false;
-	int fd = -1, err;
+	int err;
 
 	if (why != NULL)
 		why->text[0] = '\0';
@@ -199,41 +297,44 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 	err = make_dirs(dir, why);
 	if (err != 0)
 		goto out;
+	if (restore != NULL && mu_home_has_store(dir)) {
+		err = mu_fail(why, MU_EEXIST,
+		              "%s is a home with a store already: restore the key "
+		              "into another home (--home DIR)",
+		              dir);
+		goto out;
+	}
+	if (restore != NULL)
+		memcpy(seed, restore, SEED_BYTES);
+	else
+		randombytes_buf(seed, SEED_BYTES);
+	crypto_sign_seed_keypair(pk, sk, seed);
 
-	fd = open(kpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == EEXIST) {
+	err = mu_home__create_key(kpath, seed, SEED_BYTES, why);
+	if (err == 0) {
+		created = true;
+		if (sync_dir(dir) != 0)
+			err = mu_fail(why, MU_EIO, "cannot sync %s: %s", dir,
+			              strerror(errno));
+	} else if (err == MU_EEXIST && restore != NULL) {
+		/* The home's own key, its store lost: keep the file as it is. */
+		err = holds_key(kpath, seed, why);
+		if (err == 0)
+			err = mu_fail(why, MU_EEXIST,
+			              "%s holds another group key (%s): it is never "
+			              "replaced; restore into another home (--home "
+			              "DIR)",
+			              dir, kpath);
+		else if (err == 1)
+			err = 0;
+	} else if (err == MU_EEXIST) {
 		err = mu_fail(why, MU_EEXIST,
 		              "%s already holds a group key (%s): it is never "
 		              "replaced; choose another home to start a new group",
 		              dir, kpath);
-		goto out;
 	}
-	if (fd < 0) {
-		err = mu_fail(why, MU_EIO, "cannot create the key file %s: %s", kpath,
-		              strerror(errno));
+	if (err != 0)
 		goto out;
-	}
-	created = true;
-	randombytes_buf(seed, SEED_BYTES);
-	crypto_sign_seed_keypair(pk, sk, seed);
-	if (mu_home__write_all(fd, seed, SEED_BYTES) != 0 || fsync(fd) != 0) {
-		err =
-		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
-		            "cannot write the key file %s: %s", kpath, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", kpath,
-		              strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (sync_dir(dir) != 0) {
-		err = mu_fail(why, MU_EIO, "cannot sync %s: %s", dir, strerror(errno));
-		goto out;
-	}
-
 	if (mkdir(sdir, 0700) != 0 && errno != EEXIST) {
 		err = mu_fail(why, MU_EIO, "cannot create directory %s: %s", sdir,
 		              strerror(errno));
@@ -245,10 +346,9 @@ mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
 	mu_store_close(st);
 	memcpy(group, pk, MU_KEY_BYTES);
 out:
-	if (fd >= 0)
-		close(fd);
-	/* A home that is not complete is no home: drop the key we made, so a
-	 * retry can create one (nothing was ever signed with it). */
+	/* A home that is not complete is no home: drop the key we wrote, so
+	 * a retry can create one (nothing was ever signed with a new key, and
+	 * a restored one is still where it came from). */
 	if (err != 0 && created)
 		unlink(kpath);
 	sodium_free(seed);
@@ -256,6 +356,40 @@ out:
 	free(kpath);
 	free(sdir);
 	return err;
+}
+
+int
+mu_home_read_seed(const char *path, uint8_t *seed, struct mu_why *why)
+{
+	int fd, err;
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mu_fail(why, errno == ENOENT ? MU_ENOTFOUND : MU_EIO,
+		               "cannot open the key file %s: %s", path,
+		               strerror(errno));
+	/* Any mode: a copy kept on a stick may have the file system's. The
+	 * home's own key file is written 0600 whatever it came from. */
+	err = mu_home__check_key(fd, path, SEED_BYTES, false, "group key", why);
+	if (err == 0)
+		err = mu_home__read_key(fd, path, seed, SEED_BYTES, why);
+	close(fd);
+	return err;
+}
+
+int
+mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why)
+{
+	return create(dir, NULL, group, why);
+}
+
+int
+mu_home_restore_key(const char *dir, const uint8_t *seed, uint8_t group[MU_KEY_BYTES],
+                    struct mu_why *why)
+{
+	return create(dir, seed, group, why);
 }
 
 int

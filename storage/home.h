@@ -33,6 +33,37 @@ struct mu_home {
 int mu_home_create(const char *dir, uint8_t group[MU_KEY_BYTES], struct mu_why *why);
 
 /*
+ * Creates a home at dir as mu_home_create() does, but around an existing
+ * group key: seed is its 32-byte Ed25519 seed (the caller's sodium_malloc()
+ * memory; read, not kept). A home that holds this very key and no store
+ * (its store lost) gets a new, empty store, and its key file is left as it
+ * is. MU_EEXIST when dir has a store already or holds another key.
+ */
+int mu_home_restore_key(const char *dir, const uint8_t *seed,
+                        uint8_t group[MU_KEY_BYTES], struct mu_why *why);
+
+/*
+ * Reads a saved group key file (the 32-byte seed, as HOME/group.key holds
+ * it, in any mode) into seed, MU_HOME_SEED_BYTES of the caller's
+ * sodium_malloc() memory. MU_ENOTFOUND when there is no such file,
+ * MU_ECORRUPT when it is not 32 bytes long.
+ */
+int mu_home_read_seed(const char *path, uint8_t *seed, struct mu_why *why);
+
+/*
+ * Writes seed (MU_HOME_SEED_BYTES) to a new key file at path, mode 0600, as
+ * a home's group.key is written. MU_EEXIST when path exists: a key file is
+ * never replaced.
+ */
+int mu_home_write_seed(const char *path, const uint8_t *seed, struct mu_why *why);
+
+/* Whether the home at dir has a store (HOME/store/data.mdb). */
+bool mu_home_has_store(const char *dir);
+
+/* The seed of a loaded secret key: the first 32 bytes of home->secret. */
+#define MU_HOME_SEED_BYTES 32
+
+/*
  * Opens an existing home. With load_secret the secret key is loaded too
  * (checking the file's mode); otherwise only the public key is derived and
  * the secret is wiped at once. MU_ENOTFOUND when there is no home at dir.
@@ -86,6 +117,35 @@ int mu_home_serve_running(const struct mu_home *home, char *info, size_t cap);
 int mu_home_write_conns(const struct mu_home *home, const char *text,
                         struct mu_why *why);
 char *mu_home_read_conns(const struct mu_home *home);
+
+/*
+ * Calls fn for each connection line of HOME/serve.conns ("ADDR\tKEY\tHOW",
+ * HOW "dialed" or "accepted"), skipping lines it cannot read; stops at a
+ * nonzero return, which it returns. 0 when there is no file.
+ */
+typedef int (*mu_home_conn_fn)(void *ctx, const char *addr,
+                               const uint8_t key[MU_KEY_BYTES], bool dialed);
+int mu_home_conns_each(const struct mu_home *home, mu_home_conn_fn fn, void *ctx);
+
+/*
+ * When the daemon was last connected to a node proving each group's key,
+ * whichever side dialed (HOME/serve.seen, "KEY\tUNIX-TIME" lines): the
+ * daemon raises a group's time when a connection to it completes its
+ * handshake or another connection changes, and the HTTP pages and `peer
+ * list` read it. _read returns the entries malloc()ed in *v (NULL, 0 when
+ * there is none); _write replaces the file, keeping the newest
+ * MU_HOME_SEEN_MAX entries.
+ */
+#define MU_HOME_SEEN_MAX 4096
+
+struct mu_home_seen {
+	uint8_t key[MU_KEY_BYTES];
+	int64_t at;
+};
+
+int mu_home_read_seen(const struct mu_home *home, struct mu_home_seen **v, size_t *n);
+int mu_home_write_seen(const struct mu_home *home, struct mu_home_seen *v, size_t n,
+                       struct mu_why *why);
 
 /* The same for any such file, HOME/name: replaced whole (atomically), read
  * whole (malloc()ed text, NULL when absent, unreadable or over 1 MiB). */

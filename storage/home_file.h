@@ -27,6 +27,15 @@ void mu_home__clean_restores(const char *home);
 /* Writes all n bytes, retrying on EINTR; 0, or -1 with errno set. */
 int mu_home__write_all(int fd, const void *buf, size_t n);
 
+/*
+ * Writes the n bytes of buf to a new key file at path, mode 0600, with
+ * O_EXCL on its final name so that no key is ever replaced, and fsyncs it.
+ * MU_EEXIST (why untouched) when path exists; a file that could not be
+ * written whole is removed again.
+ */
+int mu_home__create_key(const char *path, const uint8_t *buf, size_t n,
+                        struct mu_why *why);
+
 /* Reads up to n bytes from the start of the file; how many, or -1 with
  * errno set. */
 ssize_t mu_home__read_from_start(int fd, void *buf, size_t n);

@@ -33,31 +33,16 @@
 #define LOCK_TRIES    20
 #define LOCK_RETRY_NS 10000000L
 
-/* A new key file: O_EXCL so that a key is never replaced, and removed again
- * when it could not be written whole. */
+/* A new key file: never one in place of another. */
 static int
 create_noise_key(const char *path, uint8_t *secret, struct mu_why *why)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	int err = 0;
+	int err;
 
-	if (fd < 0 && errno == EEXIST)
-		return MU_EEXIST;
-	if (fd < 0)
-		return mu_fail(why, MU_EIO, "cannot create the key file %s: %s", path,
-		               strerror(errno));
 	randombytes_buf(secret, NOISE_KEY_BYTES);
-	if (mu_home__write_all(fd, secret, NOISE_KEY_BYTES) != 0 || fsync(fd) != 0)
-		err =
-		    mu_fail(why, errno == ENOSPC ? MU_EFULL : MU_EIO,
-		            "cannot write the key file %s: %s", path, strerror(errno));
-	if (close(fd) != 0 && err == 0)
-		err = mu_fail(why, MU_EIO, "cannot write the key file %s: %s", path,
-		              strerror(errno));
-	if (err != 0) {
-		unlink(path);
+	err = mu_home__create_key(path, secret, NOISE_KEY_BYTES, why);
+	if (err != 0)
 		sodium_memzero(secret, NOISE_KEY_BYTES);
-	}
 	return err;
 }
 

@@ -9,6 +9,9 @@
  *   peers    "HOST:PORT" -> msgpack map      peers the user added or the
  *                                            daemon learnt, with statistics
  *   follows  group key -> ""                 groups followed by hand
+ *   outside  group key -> since (8)          held groups outside the scope
+ *   blocks   group key -> blocked_at (8)     groups blocked by hand
+ *   meta     "tz" -> zone name               the node's default time zone
  *
  * Ownership as in store.h: values passed to callbacks are valid during the
  * call only.
@@ -93,6 +96,20 @@ typedef int (*mu_store_key_fn)(void *ctx, const uint8_t key[MU_KEY_BYTES]);
 
 int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
 
+/* --- settings -------------------------------------------------------------- */
+
+/* The node's default time zone: an IANA name such as "Europe/Berlin", at
+ * most 64 bytes (rule tz), and its NUL. */
+#define MU_STORE_ZONE_SIZE 65
+
+/* Reads the node's zone into out: 0, MU_ENOTFOUND when none was set (out is
+ * then ""), MU_ECORRUPT when the stored value is not a name. The store only
+ * keeps the name: whether the zone exists is the caller's to check. */
+int mu_store_zone_get(struct mu_store *st, char out[MU_STORE_ZONE_SIZE]);
+
+/* Sets it; MU_EINVAL for an empty name or one of 65 bytes or more. */
+int mu_store_zone_set(struct mu_store *st, const char *zone);
+
 /* --- scope ------------------------------------------------------------------- */
 
 /*
@@ -104,6 +121,11 @@ int mu_store_follows(struct mu_store *st, mu_store_key_fn fn, void *ctx);
  */
 int mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
                    struct mu_scope *out);
+
+/* The same, and (paths not NULL) how each group was reached, for labels
+ * such as "ally of Harbour". */
+int mu_store_scope_paths(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+                         struct mu_scope *out, struct mu_scope_paths *paths);
 
 /*
  * The exceptions to the scope (docs/PROTOCOL.md 10.3), so that a proposal
@@ -129,5 +151,82 @@ int mu_store_scope_exception(struct mu_store *st, const struct mu_record *rec,
  */
 int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                        struct mu_neg_item **items, uint64_t **seqs, size_t *n);
+
+/* --- groups outside the scope, and blocked groups (local_frozen.c) ------- */
+
+/*
+ * A group whose records this node holds but that is outside its scope (an
+ * alliance ended, a follow dropped): its records are no longer brought up
+ * to date, so they are shown as "not updated since" the time this node
+ * first found it outside (since), relayed to no peer, and dropped after a
+ * while unless the group is followed (mu_store_prune_outside).
+ */
+struct mu_outside_group {
+	uint8_t key[MU_KEY_BYTES];
+	int64_t since; /* Unix seconds */
+};
+
+/* The outside table read at one time, sorted by key. */
+struct mu_outside {
+	struct mu_outside_group *v; /* owned; NULL when n is 0 */
+	size_t n, cap;
+};
+
+/* Reads the outside table into *out (zeroed first); the caller frees it
+ * with mu_outside_free(), on every path. */
+int mu_store_outside(struct mu_store *st, struct mu_outside *out);
+
+/* A copy of src into *dst (zeroed first): 0 or MU_ENOMEM. */
+int mu_outside_copy(struct mu_outside *dst, const struct mu_outside *src);
+
+void mu_outside_free(struct mu_outside *o);
+
+/* Whether key is outside (o may be NULL: none is); *since (may be NULL)
+ * gets when it was first found so. */
+bool mu_outside_has(const struct mu_outside *o, const uint8_t key[MU_KEY_BYTES],
+                    int64_t *since);
+
+/*
+ * Brings the outside table in line with scope, the scope just computed
+ * (mu_store_scope): every group that has stored records, is not us and not
+ * in scope, and is not in the table yet, joins it with since = now; every
+ * group in scope leaves it. One write transaction, committed only when
+ * something changed; *changed (may be NULL) gets how many entries did.
+ */
+int mu_store_note_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
+                        const struct mu_scope *scope, int64_t now, size_t *changed);
+
+/*
+ * Drops the records of every group outside the scope since keep_s seconds
+ * or more before now, unless it is followed, is us, or the record is an
+ * exception to the scope for us (mu_store_scope_exception: a pending
+ * proposal and its author's profile stay). The records of one group go in
+ * one write transaction with all their index entries, so the counts and
+ * `muster check` stay right; a group left with nothing leaves the table.
+ * *dropped (may be NULL) gets how many records went.
+ */
+int mu_store_prune_outside(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
+                           int64_t now, int64_t keep_s, uint64_t *dropped);
+
+#define MU_BLOCKS_MAX MU_SCOPE_MAX /* blocked groups, at most */
+
+/*
+ * Blocks group key (on) at now: in one write transaction, notes it and
+ * drops every record of it held, index entries and all (*dropped, may be
+ * NULL, gets how many). A blocked group leaves the scope and its records
+ * are refused wherever they come from. Unblocks it (off): MU_ENOTFOUND when
+ * it was not blocked. MU_EFULL past MU_BLOCKS_MAX.
+ */
+int mu_store_block(struct mu_store *st, const uint8_t key[MU_KEY_BYTES], bool on,
+                   int64_t now, uint64_t *dropped);
+
+typedef int (*mu_store_block_fn)(void *ctx, const uint8_t key[MU_KEY_BYTES],
+                                 int64_t since);
+
+/* The blocked groups, in key order, with when each was blocked. */
+int mu_store_blocks(struct mu_store *st, mu_store_block_fn fn, void *ctx);
+
+/* The blocked groups into out (a scope: at most MU_BLOCKS_MAX of them). */
+int mu_store_blocked(struct mu_store *st, struct mu_scope *out);
 
 #endif

@@ -16,21 +16,26 @@
 struct walk {
 	struct mu_store *st;
 	MDB_txn *txn;
-	struct mu_scope *out;      /* the scope being built */
-	struct mu_scope *seen;     /* groups whose distance is known */
-	struct mu_scope *frontier; /* groups reached at the last step */
-	struct mu_scope *next;     /* groups reached at this step */
+	struct mu_scope *out;         /* the scope being built */
+	struct mu_scope *seen;        /* groups whose distance is known */
+	struct mu_scope *frontier;    /* groups reached at the last step */
+	struct mu_scope *next;        /* groups reached at this step */
+	struct mu_scope_paths *paths; /* how each was reached; may be NULL */
+	int step;
+	struct mu_scope *blocked; /* never reached (local_frozen.c) */
 };
 
 /* Adds key to the scope and to the next step's groups. 1 when the scope is
  * full (the walk stops there), else 0 or an error. */
 static int
-reach(struct walk *w, const uint8_t key[MU_KEY_BYTES])
+reach(struct walk *w, const uint8_t key[MU_KEY_BYTES], const uint8_t via[MU_KEY_BYTES])
 {
-	if (mu_scope_has(w->seen, key))
+	if (mu_scope_has(w->seen, key) || mu_scope_has(w->blocked, key))
 		return 0;
 	if (mu_scope_add(w->out, key) != 0)
 		return 1;
+	if (w->paths != NULL)
+		mu_scope_paths_set(w->paths, key, via, w->step, false);
 	/* seen and next hold no more groups than out: they cannot fill. */
 	mu_scope_add(w->seen, key);
 	mu_scope_add(w->next, key);
@@ -146,7 +151,7 @@ expand_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 		if (err <= 0)
 			return err; /* an error, or not mutual: not reached */
 	}
-	return reach(x->w, rec.c.alliance.with);
+	return reach(x->w, rec.c.alliance.with, x->g);
 }
 
 /*
@@ -174,7 +179,35 @@ follows_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)v;
 	if (k->mv_size != MU_KEY_BYTES)
 		return MU_ECORRUPT;
-	return mu_scope_add(w->out, k->mv_data) != 0 ? 1 : 0;
+	if (mu_scope_has(w->blocked, k->mv_data))
+		return 0;
+	if (mu_scope_add(w->out, k->mv_data) != 0)
+		return 1;
+	if (w->paths != NULL)
+		mu_scope_paths_set(w->paths, k->mv_data, NULL, 0, true);
+	return 0;
+}
+
+static int
+blocks_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct walk *w = ctx;
+
+	(void)txn;
+	(void)v;
+	if (k->mv_size != MU_KEY_BYTES)
+		return MU_ECORRUPT;
+	return mu_scope_add(w->blocked, k->mv_data) != 0 ? MU_ECORRUPT : 0;
+}
+
+/* The blocked groups, read in the walk's snapshot. */
+static int
+read_blocks(struct walk *w)
+{
+	if (!w->st->has_frozen)
+		return 0;
+	return mu_store__scan(w->st, w->txn, w->st->blocks, NULL, 0, blocks_entry, w,
+	                      "reading the blocked groups");
 }
 
 static int
@@ -193,12 +226,16 @@ walk_steps(struct walk *w, const uint8_t us[MU_KEY_BYTES], int hops)
 
 	if ((err = mu_scope_add(w->out, us)) != 0)
 		return err;
-	if ((err = add_follows(w)) != 0 || hops < 1)
+	if (w->paths != NULL)
+		mu_scope_paths_set(w->paths, us, NULL, 0, false);
+	if ((err = read_blocks(w)) != 0 || (err = add_follows(w)) != 0 || hops < 1)
 		return err;
 	mu_scope_add(w->seen, us);
+	w->step = 1;
 	if ((err = expand(w, us, true)) != 0)
 		return err;
 	for (int step = 2; step <= hops && w->next->n > 0; step++) {
+		w->step = step;
 		t = w->frontier;
 		w->frontier = w->next;
 		w->next = t;
@@ -214,14 +251,25 @@ int
 mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
                struct mu_scope *out)
 {
-	struct walk w = {st, NULL, out, NULL, NULL, NULL};
+	return mu_store_scope_paths(st, us, hops, out, NULL);
+}
+
+int
+mu_store_scope_paths(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
+                     struct mu_scope *out, struct mu_scope_paths *paths)
+{
+	struct walk w = {st, NULL, out, NULL, NULL, NULL, paths, 0, NULL};
 	int err;
 
 	mu_scope_clear(out);
+	if (paths != NULL)
+		paths->n = 0;
 	w.seen = mu_scope_new();
 	w.frontier = mu_scope_new();
 	w.next = mu_scope_new();
-	if (w.seen == NULL || w.frontier == NULL || w.next == NULL) {
+	w.blocked = mu_scope_new();
+	if (w.seen == NULL || w.frontier == NULL || w.next == NULL ||
+	    w.blocked == NULL) {
 		err = MU_ENOMEM;
 		goto out;
 	}
@@ -233,11 +281,15 @@ mu_store_scope(struct mu_store *st, const uint8_t us[MU_KEY_BYTES], int hops,
 		err = 0; /* MU_SCOPE_MAX reached: the scope stops there */
 	mdb_txn_abort(w.txn);
 out:
-	if (err != 0)
+	if (err != 0) {
 		mu_scope_clear(out);
+		if (paths != NULL)
+			paths->n = 0;
+	}
 	mu_scope_free(w.seen);
 	mu_scope_free(w.frontier);
 	mu_scope_free(w.next);
+	mu_scope_free(w.blocked);
 	return err;
 }
 

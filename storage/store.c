@@ -593,6 +593,32 @@ mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
 }
 
 /*
+ * outside and blocks, local tables that no record depends on, came without
+ * a new schema: the first write open makes them, and a read-only open of a
+ * store made before them reads them as empty (has_frozen false).
+ */
+static int
+open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"outside", "blocks"};
+	MDB_dbi *const slots[] = {&st->outside, &st->blocks};
+	int rc;
+
+	if (st->read_only) {
+		rc = mdb_dbi_open(txn, names[0], 0, slots[0]);
+		if (rc == MDB_NOTFOUND)
+			return 0;
+		if (rc != 0)
+			return mu_store__err(st, rc, "opening the store's databases",
+			                     why);
+	}
+	rc = mu_store__open_dbs(st, txn, names, slots, 2,
+	                        st->read_only ? 0 : MDB_CREATE, why);
+	st->has_frozen = rc == 0;
+	return rc;
+}
+
+/*
  * Opens the databases of the store's schema, upgrading an older one when
  * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
  * records by id, with a log of ids, where schema 3 keeps them in bodies by
@@ -640,6 +666,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
 	err = mu_store__open_dbs(st, txn, added, added_slots, 8, create, why);
+	if (err == 0)
+		err = open_frozen(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no

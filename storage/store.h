@@ -281,9 +281,11 @@ int mu_store_set_map_budget(struct mu_store *st, size_t bytes);
 
 enum mu_alliance_state {
 	MU_ALLY_MUTUAL = 1, /* both current records name each other, not ended */
-	MU_ALLY_BY_US,      /* ours is proposed, theirs is missing or ended */
-	MU_ALLY_TO_US,      /* theirs is proposed, ours is missing or ended */
-	MU_ALLY_ENDED,      /* ours is ended and theirs is missing or ended */
+	MU_ALLY_BY_US,      /* ours is proposed, theirs is missing, or ended
+	                       before ours was proposed again */
+	MU_ALLY_TO_US,      /* theirs is proposed, ours is missing, or ended
+	                       before theirs was proposed again */
+	MU_ALLY_ENDED,      /* one side ended it (mu_alliance_ender()) */
 };
 
 const char *mu_alliance_state_name(enum mu_alliance_state s);
@@ -293,6 +295,8 @@ struct mu_alliance_view {
 	enum mu_alliance_state state;
 	const struct mu_record *ours;   /* NULL when we have none */
 	const struct mu_record *theirs; /* NULL when they have none naming us */
+	const struct mu_record *ended;  /* ours or theirs: the record that ended
+	                                   it; NULL unless the state is ENDED */
 };
 
 typedef int (*mu_store_alliance_fn)(void *ctx, const struct mu_alliance_view *v);

@@ -659,6 +659,30 @@ follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* outside and blocks: group key -> a time (local_frozen.c). */
+static int
+key_time_entry(struct check *c, const char *db, const MDB_val *k, const MDB_val *v)
+{
+	c->stats->entries++;
+	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 8)
+		return bad_form(c, db, k, v, "a group key and a time");
+	return 0;
+}
+
+static int
+outside_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	(void)txn;
+	return key_time_entry(ctx, "outside", k, v);
+}
+
+static int
+block_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	(void)txn;
+	return key_time_entry(ctx, "blocks", k, v);
+}
+
 static int
 count_peer(void *ctx, const struct mu_peer *p)
 {
@@ -674,13 +698,17 @@ walk(struct check *c)
 	const MDB_dbi dbis[] = {c->st->bodies,     c->st->ids,     c->st->by_time,
 	                        c->st->by_group,   c->st->current, c->st->ev_start,
 	                        c->st->tombstones, c->st->follows, c->st->signed_by,
-	                        c->st->held};
-	const mu_store__entry_fn fns[] = {
-	    bodies_entry, ids_entry,  time_entry,   group_entry,  current_entry,
-	    start_entry,  tomb_entry, follow_entry, signed_entry, held_entry};
+	                        c->st->held,       c->st->outside, c->st->blocks};
+	const mu_store__entry_fn fns[] = {bodies_entry, ids_entry,     time_entry,
+	                                  group_entry,  current_entry, start_entry,
+	                                  tomb_entry,   follow_entry,  signed_entry,
+	                                  held_entry,   outside_entry, block_entry};
 	static const char *const names[] = {
-	    "bodies",   "ids",        "by_time", "by_group", "current",
-	    "ev_start", "tombstones", "follows", "signed",   "held"};
+	    "bodies",     "ids",     "by_time", "by_group", "current", "ev_start",
+	    "tombstones", "follows", "signed",  "held",     "outside", "blocks"};
+	/* A read-only open of a store made before outside and blocks has
+	 * neither (store.c, open_frozen): they are the last two. */
+	size_t n = sizeof(fns) / sizeof(fns[0]) - (c->st->has_frozen ? 0 : 2);
 	int err;
 
 	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);
@@ -688,7 +716,7 @@ walk(struct check *c)
 		c->last_seq = UINT64_MAX; /* then no body is blamed for it */
 		err = problem(c, "meta", "the store's sequence number is damaged");
 	}
-	for (size_t i = 0; err == 0 && i < sizeof(fns) / sizeof(fns[0]); i++) {
+	for (size_t i = 0; err == 0 && i < n; i++) {
 		err = mu_store__scan(c->st, c->txn, dbis[i], NULL, 0, fns[i], c,
 		                     "checking the store");
 		/* LMDB found a damaged page, or the scan's own check of the

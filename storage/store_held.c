@@ -24,6 +24,29 @@ mu_store__signer_key(uint8_t out[MU_STORE__SIGNER_KEY_BYTES],
 		memcpy(out + 2 * MU_KEY_BYTES, id, MU_ID_BYTES);
 }
 
+/* Hands fn the entries of dbi (held or signed) of one group and signer;
+ * a failure of the scan is said in why, naming what (the table). */
+static int
+scan_signer(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi,
+            const uint8_t group[MU_KEY_BYTES], const uint8_t signer[MU_KEY_BYTES],
+            mu_store__entry_fn fn, void *ctx, const char *what, struct mu_why *why)
+{
+	uint8_t key[MU_STORE__SIGNER_KEY_BYTES];
+	MDB_val k = {2 * MU_KEY_BYTES, key};
+	int rc;
+
+	mu_store__signer_key(key, group, signer, NULL);
+	rc = mu_store__scan(st, txn, dbi, &k, k.mv_size, fn, ctx, what);
+	if (rc == MU_ENOMEM)
+		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
+	if (rc < 0)
+		return mu_fail(why, rc,
+		               "the %s of the store at %s are damaged: run `muster "
+		               "check`",
+		               what, st->dir);
+	return rc;
+}
+
 /* Entries under one prefix, up to max (then 1 for "more"). */
 struct count {
 	size_t n, max;
@@ -56,19 +79,13 @@ mu_store__hold(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec,
 		return mu_store__err(st, rc, "reading the held records", why);
 	if (ms.ms_entries >= MU_HELD_MAX)
 		return 0;
-	mu_store__signer_key(key, rec->group, rec->signer, NULL);
-	k.mv_size = 2 * MU_KEY_BYTES;
-	rc = mu_store__scan(st, txn, st->held, &k, k.mv_size, count_entry, &c,
-	                    "reading the held records");
+	rc = scan_signer(st, txn, st->held, rec->group, rec->signer, count_entry, &c,
+	                 "held records", why);
 	if (rc < 0)
-		return mu_fail(why, rc,
-		               "the held records of the store at %s are "
-		               "damaged: run `muster check`",
-		               st->dir);
+		return rc;
 	if (c.n >= MU_HELD_PER_SIGNER)
 		return 0;
 	mu_store__signer_key(key, rec->group, rec->signer, rec->id);
-	k.mv_size = sizeof(key);
 	rc = mdb_put(txn, st->held, &k, &v, 0);
 	if (rc != 0)
 		return mu_store__err(st, rc, "writing a held record", why);
@@ -119,7 +136,7 @@ mu_store__held_take(struct mu_store *st, MDB_txn *txn,
                     size_t *n, struct mu_why *why)
 {
 	uint8_t key[MU_STORE__SIGNER_KEY_BYTES];
-	MDB_val k = {2 * MU_KEY_BYTES, key};
+	MDB_val k = {sizeof(key), key};
 	struct take t = {NULL, 0, 0};
 	size_t i;
 	int rc;
@@ -128,19 +145,10 @@ mu_store__held_take(struct mu_store *st, MDB_txn *txn,
 	*n = 0;
 	if ((t.recs = calloc(MU_HELD_PER_SIGNER, sizeof(*t.recs))) == NULL)
 		return mu_fail(why, MU_ENOMEM, "storing records: out of memory");
-	mu_store__signer_key(key, group, signer, NULL);
-	rc = mu_store__scan(st, txn, st->held, &k, k.mv_size, take_entry, &t,
-	                    "reading the held records");
-	if (rc == MU_ENOMEM)
-		rc = mu_fail(why, MU_ENOMEM, "storing records: out of memory");
-	else if (rc < 0)
-		rc = mu_fail(why, rc,
-		             "the held records of the store at %s are damaged: run "
-		             "`muster check`",
-		             st->dir);
+	rc = scan_signer(st, txn, st->held, group, signer, take_entry, &t,
+	                 "held records", why);
 	for (i = 0; rc == 0 && i < t.n; i++) {
 		mu_store__signer_key(key, group, signer, t.recs[i].id);
-		k.mv_size = sizeof(key);
 		rc = mdb_del(txn, st->held, &k, NULL);
 		rc = mu_store__err(st, rc, "removing a held record", why);
 	}
@@ -186,21 +194,11 @@ mu_store__signed_ids(struct mu_store *st, MDB_txn *txn,
                      const uint8_t signer[MU_KEY_BYTES], uint8_t (**ids)[MU_ID_BYTES],
                      size_t *n, struct mu_why *why)
 {
-	uint8_t key[MU_STORE__SIGNER_KEY_BYTES];
-	MDB_val k = {2 * MU_KEY_BYTES, key};
 	struct ids s = {NULL, 0, 0};
 	int rc;
 
-	mu_store__signer_key(key, group, signer, NULL);
-	rc = mu_store__scan(st, txn, st->signed_by, &k, k.mv_size, id_entry, &s,
-	                    "reading the signed index");
-	if (rc == MU_ENOMEM)
-		rc = mu_fail(why, MU_ENOMEM, "storing records: out of memory");
-	else if (rc < 0)
-		rc = mu_fail(why, rc,
-		             "the signed index of the store at %s is damaged: run "
-		             "`muster check`",
-		             st->dir);
+	rc = scan_signer(st, txn, st->signed_by, group, signer, id_entry, &s,
+	                 "signed index entries", why);
 	if (rc != 0) {
 		free(s.ids);
 		return rc;

@@ -52,6 +52,9 @@ struct mu_store {
 	MDB_dbi held;       /* group || signer || id -> record bytes; schema 4 */
 	MDB_dbi signed_by;  /* group || signer || id -> ""; since schema 4 */
 	MDB_dbi past;       /* addr || id -> record bytes; since schema 5 */
+	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
+	MDB_dbi blocks;     /* group -> blocked_at (8) */
+	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
@@ -231,6 +234,16 @@ int mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *nam
  * its own already (so the map cannot move meanwhile): a long walk gives
  * back the pages it has read as it goes. */
 int mu_store__release_map_in(struct mu_store *st);
+
+/*
+ * Removes a stored record, read from txn, with every index entry that names
+ * it: its body, ids, by_time, by_group, ev_start and signed entries, its current
+ * entry, and, for a delete, the tombstone entry that names it (its peers
+ * under that key are of its group, so they go with it; local_frozen.c).
+ * rec must not borrow txn's pages. Outside a batch only.
+ */
+int mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec,
+                        struct mu_why *why);
 
 /* Upgrades a schema-1 or schema-2 store, inside txn: moves every record of
  * the old id-keyed "records" database into bodies and ids, in by_time order,

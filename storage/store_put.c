@@ -379,8 +379,10 @@ judge_delegated(struct put *p, const struct mu_record *rec, enum mu_put_result *
 	return 1;
 }
 
-/* Removes a stored record that its organizer no longer accepts, with its
- * current entry and, for a delete, the tombstone it made. */
+/* Removes a stored record with every entry that names it: its body, ids,
+ * by_time, by_group, ev_start and signed entries, its current entry, and,
+ * for a delete, the tombstone entry that names it. rec may borrow txn's
+ * pages: what is needed of it is copied before anything changes. */
 static int
 remove_record(struct put *p, const struct mu_record *rec)
 {
@@ -576,6 +578,17 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		return err;
 	*result = MU_PUT_NEW;
 	return 0;
+}
+
+int
+mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec,
+                    struct mu_why *why)
+{
+	/* No batch: every entry is in its table, none deferred. */
+	struct mu_store__defer none = {.first = UINT64_MAX};
+	struct put p = {st, txn, 0, why, &none};
+
+	return remove_record(&p, rec);
 }
 
 /* The batch's first sequence number is its deferred entries' (defer->first). */

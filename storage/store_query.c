@@ -9,12 +9,13 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../protocol/recur.h"
+#include "../protocol/scope.h"
 #include "store_keys.h"
 
-/* How long an all-day event without an end lasts. Like every event it
- * lasts at most MU_EVENT_SPAN_MAX, so an event that overlaps [from, to)
- * starts at or after from - MU_EVENT_SPAN_MAX. */
-#define ALL_DAY 86400
+/* An event that overlaps [from, to) starts at or after from -
+ * MU_RECUR_LOOKBACK: it lasts at most MU_EVENT_SPAN_MAX, a series at most
+ * that after its last date. */
 
 int
 mu_store_get(struct mu_store *st, const uint8_t id[MU_ID_BYTES], mu_store_visit_fn fn,
@@ -230,13 +231,13 @@ mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
 }
 
 /* Where an event ends, for the overlap test: an event without an end lasts
- * until its start, an all-day one without an end the whole day. */
+ * until its start, an all-day one without an end the whole day; a series
+ * is held until its last occurrence can have ended, and whoever expands it
+ * keeps the occurrences that overlap. */
 static int64_t
 event_end(const struct mu_event *ev)
 {
-	if (ev->has_end)
-		return ev->end;
-	return ev->all_day ? ev->start + ALL_DAY : ev->start;
+	return mu_recur_end_bound(ev);
 }
 
 /* An event [s, e) overlaps [from, to) when they share an instant; an event
@@ -334,7 +335,7 @@ mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
 	if (from >= to)
 		return 0;
 	a.vis.ctx = &a;
-	lo = from >= INT64_MIN + MU_EVENT_SPAN_MAX ? from - MU_EVENT_SPAN_MAX
+	lo = from >= INT64_MIN + MU_RECUR_LOOKBACK ? from - MU_RECUR_LOOKBACK
 	                                           : INT64_MIN;
 	if (pos->set) {
 		mu_store__start_key(key, pos->start, pos->id);
@@ -435,10 +436,24 @@ proposed(const struct mu_record *rec)
 	return rec != NULL && rec->c.alliance.status == MU_ALLIANCE_PROPOSED;
 }
 
-/* store.h's table; a lone ended record of theirs also reads as ended. */
-static enum mu_alliance_state
-alliance_state(const struct mu_record *ours, const struct mu_record *theirs)
+static int
+status_of(const struct mu_record *rec)
 {
+	return rec != NULL ? (int)rec->c.alliance.status : 0;
+}
+
+/* store.h's table, with the record that ended the alliance, if one did. */
+static enum mu_alliance_state
+alliance_state(const struct mu_record *ours, const struct mu_record *theirs,
+               const struct mu_record **ended)
+{
+	enum mu_ended_by by = mu_alliance_ender(
+	    status_of(ours), ours != NULL ? ours->created_at : 0, status_of(theirs),
+	    theirs != NULL ? theirs->created_at : 0);
+
+	*ended = by == MU_ENDED_BY_A ? ours : by == MU_ENDED_BY_B ? theirs : NULL;
+	if (*ended != NULL)
+		return MU_ALLY_ENDED;
 	if (proposed(ours))
 		return proposed(theirs) ? MU_ALLY_MUTUAL : MU_ALLY_BY_US;
 	return proposed(theirs) ? MU_ALLY_TO_US : MU_ALLY_ENDED;
@@ -522,7 +537,7 @@ mu_store_alliances(struct mu_store *st, const uint8_t us[MU_KEY_BYTES],
 		       view.ours != NULL ? view.ours->c.alliance.with
 		                         : view.theirs->group,
 		       MU_KEY_BYTES);
-		view.state = alliance_state(view.ours, view.theirs);
+		view.state = alliance_state(view.ours, view.theirs, &view.ended);
 		err = fn(ctx, &view);
 	}
 out:

@@ -28,6 +28,7 @@
 
 #include "../../protocol/buf.h"
 #include "../../protocol/record.h"
+#include "../../storage/local.h"
 #include "../internal.h"
 
 #define MU_HTTP_ARGS_MAX  8    /* query arguments in one request */
@@ -127,17 +128,39 @@ int mu_http_addr(const char *s, const char *what, enum mu_kind kind,
  * 1 with a 400 reply when s is neither. */
 int mu_http_time(const char *s, const char *what, int64_t *t, struct mu_http_reply *rp);
 
+/* --- records no longer current (http_outside.c) ------------------------ */
+
+/*
+ * The groups outside the scope (storage/local.h) for a list, as its `all`
+ * argument asks: without it (*hide true) their records are left out; with
+ * all=1 they are listed, marked "not updated since". Reads the table into
+ * o (freed by the caller with mu_outside_free(), on every path). 1 with a
+ * 400 reply when all is neither 1 nor 0, else 0 or an error.
+ */
+int mu_http_outside(const struct mu_http_req *rq, struct mu_http_reply *rp,
+                    struct mu_outside *o, bool *hide);
+
+/* Sets "not_updated_since" on record v of group when o holds the group.
+ * 0, or MU_ENOMEM. */
+int mu_http_mark_outside(json_t *v, const struct mu_outside *o,
+                         const uint8_t group[MU_KEY_BYTES]);
+
 /* --- groups and alliances (http_groups.c) --------------------------------- */
 
 enum { MU_HTTP_NO_ALLIANCE = 0 }; /* else an enum mu_alliance_state */
 
 struct mu_http_group {
 	uint8_t key[MU_KEY_BYTES];
-	char *name;          /* from its profile, malloc()ed; NULL: none stored */
-	bool us, in_scope;   /* our group; a group this node syncs */
-	int alliance;        /* its alliance state with us */
-	int64_t last_seen;   /* last handshake with a node proving it; 0 never */
-	int64_t last_record; /* created_at of its newest stored record; 0 none */
+	char *name;                /* from its profile, malloc()ed; NULL: none stored */
+	bool us, in_scope;         /* our group; a group this node syncs */
+	int alliance;              /* its alliance state with us */
+	bool ended_by_us;          /* alliance ended: by our record, else theirs */
+	int64_t ended_at;          /* when it ended (created_at of the end); 0: not */
+	int hops;                  /* its step in the scope's walk (10.3); -1: none */
+	uint8_t via[MU_KEY_BYTES]; /* hops >= 2: the ally of ours' ally... that
+	                              named it (mu_store_scope_paths()) */
+	int64_t last_seen;         /* last handshake with a node proving it; 0 never */
+	int64_t last_record;       /* created_at of its newest stored record; 0 none */
 };
 
 struct mu_http_groups {
@@ -182,6 +205,8 @@ struct mu_http_pair {
 	uint8_t a[MU_KEY_BYTES], b[MU_KEY_BYTES]; /* a < b */
 	int a_status, b_status; /* enum mu_alliance_status of each side's
 	                           record naming the other; 0: none */
+	int64_t a_at, b_at;     /* those records' created_at */
+	enum mu_ended_by ended; /* which side ended the alliance, if one did */
 	json_t *records;        /* array of those records as JSON */
 };
 
@@ -195,7 +220,8 @@ struct mu_http_pairs {
 int mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p);
 void mu_http_pairs_free(struct mu_http_pairs *p);
 
-/* "mutual" (both proposed), "proposed" (one side), or "ended". */
+/* "mutual" (both proposed), "proposed" (one side), or "ended" (p->ended
+ * says by whom; mu_alliance_ender()). */
 const char *mu_http_pair_state(const struct mu_http_pair *p);
 
 /* --- the routes (http_api.c, http_feed.c, http_pages.c, http_assets.c) --- */

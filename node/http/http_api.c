@@ -11,26 +11,61 @@
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
+#include "../recur_json.h"
 
 struct event_list {
 	const struct mu_cal_filter *f;
 	json_t *arr;
 	size_t n;
 	bool truncated;
+	const struct mu_outside *outside; /* marked (?all=1) */
 };
+
+/* A record as JSON, marked when its group is outside the scope. */
+static json_t *
+record_json(const struct mu_record *rec, const struct mu_outside *outside)
+{
+	json_t *v = mu_node_json_record(rec);
+
+	if (v != NULL && mu_http_mark_outside(v, outside, rec->group) != 0) {
+		json_decref(v);
+		return NULL;
+	}
+	return v;
+}
 
 static int
 on_event(void *ctx, const struct mu_record *rec)
 {
 	struct event_list *l = ctx;
+	json_t *v, *occ = NULL;
 
 	if (!mu_cal_passes(l->f, rec))
 		return 0;
+	/* A series is listed when an occurrence falls in the window, with
+	 * those occurrences. */
+	if (rec->c.event.repeat.set) {
+		occ = mu_node_json_occurrences(&rec->c.event, l->f->from, l->f->to);
+		if (occ == NULL)
+			return MU_ENOMEM;
+		if (json_array_size(occ) == 0) {
+			json_decref(occ);
+			return 0;
+		}
+	}
 	if (l->n == MU_HTTP_LIST_MAX) {
+		json_decref(occ);
 		l->truncated = true;
 		return 1; /* stop: the list is full */
 	}
-	if (json_array_append_new(l->arr, mu_node_json_record(rec)) != 0)
+	v = record_json(rec, l->outside);
+	if (v == NULL)
+		json_decref(occ);
+	else if (occ != NULL && json_object_set_new(v, "occurrences", occ) != 0) {
+		json_decref(v);
+		v = NULL;
+	}
+	if (json_array_append_new(l->arr, v) != 0)
 		return MU_ENOMEM;
 	l->n++;
 	return 0;
@@ -43,7 +78,8 @@ event_filter(const struct mu_http_req *rq, struct mu_http_reply *rp,
              struct mu_cal_filter *f, uint8_t *group, struct mu_addr *cause,
              char *cause_d)
 {
-	static const char *const names[] = {"from", "to", "group", "cause", NULL};
+	static const char *const names[] = {"from",  "to",  "group",
+	                                    "cause", "all", NULL};
 	const char *s;
 
 	mu_cal_filter_all(f);
@@ -79,15 +115,27 @@ api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	uint8_t group[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
-	struct event_list l = {&f, NULL, 0, false};
+	struct event_list l = {&f, NULL, 0, false, NULL};
+	struct mu_outside o;
+	bool hide;
 	json_t *v;
 	int rc;
 
 	if (event_filter(rq, rp, &f, group, &cause, cause_d))
 		return 0;
-	if ((l.arr = json_array()) == NULL)
-		return MU_ENOMEM;
-	rc = mu_store_events(rq->node->store, f.from, f.to, on_event, &l);
+	if ((rc = mu_http_outside(rq, rp, &o, &hide)) != 0) {
+		mu_outside_free(&o);
+		return rc == 1 ? 0 : rc;
+	}
+	if (hide)
+		f.outside = &o;
+	else
+		l.outside = &o;
+	l.arr = json_array();
+	rc = l.arr != NULL
+	         ? mu_store_events(rq->node->store, f.from, f.to, on_event, &l)
+	         : MU_ENOMEM;
+	mu_outside_free(&o);
 	if (rc < 0) {
 		json_decref(l.arr);
 		return rc;
@@ -107,39 +155,71 @@ one_record(void *ctx, const struct mu_record *rec)
 	return *v != NULL ? 0 : MU_ENOMEM;
 }
 
+/* One record, marked when its group is outside the scope. */
+struct one_marked {
+	json_t *v;
+	struct mu_outside o;
+};
+
+static int
+one_marked(void *ctx, const struct mu_record *rec)
+{
+	struct one_marked *m = ctx;
+
+	m->v = record_json(rec, &m->o);
+	return m->v != NULL ? 0 : MU_ENOMEM;
+}
+
 static int
 api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *text)
 {
 	struct mu_addr addr;
 	char d[MU_D_MAX + 1];
-	json_t *v = NULL;
+	struct one_marked m = {NULL, {0}};
 	int rc;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
 	if (mu_http_addr(text, "the event", MU_KIND_EVENT, &addr, d, rp))
 		return 0;
-	rc = mu_store_get_addr(rq->node->store, &addr, one_record, &v);
+	/* Asked for by its address: shown, but never as if current. */
+	rc = mu_store_outside(rq->node->store, &m.o);
+	if (rc == 0)
+		rc = mu_store_get_addr(rq->node->store, &addr, one_marked, &m);
+	mu_outside_free(&m.o);
 	if (rc == MU_ENOTFOUND)
 		return mu_http_fail(rp, 404, "no event %s is stored here", text);
 	if (rc < 0)
 		return rc;
-	return mu_http_json(rp, v);
+	return mu_http_json(rp, m.v);
 }
+
+/* The causes listed, and the groups outside the scope: left out (hide)
+ * or marked. */
+struct cause_list {
+	json_t *arr;
+	struct mu_outside o;
+	bool hide;
+};
 
 static int
 push_record(void *ctx, const struct mu_record *rec)
 {
-	return json_array_append_new(ctx, mu_node_json_record(rec)) == 0 ? 0
-	                                                                 : MU_ENOMEM;
+	struct cause_list *l = ctx;
+
+	if (l->hide && mu_outside_has(&l->o, rec->group, NULL))
+		return 0;
+	return json_array_append_new(l->arr, record_json(rec, &l->o)) == 0 ? 0
+	                                                                   : MU_ENOMEM;
 }
 
 static int
 api_causes(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	static const char *const names[] = {"group", NULL};
+	static const char *const names[] = {"group", "all", NULL};
 	uint8_t group[MU_KEY_BYTES];
 	const uint8_t *g = NULL;
+	struct cause_list l;
 	const char *s;
 	json_t *arr;
 	int rc;
@@ -151,9 +231,15 @@ api_causes(const struct mu_http_req *rq, struct mu_http_reply *rp)
 			return 0;
 		g = group;
 	}
-	if ((arr = json_array()) == NULL)
-		return MU_ENOMEM;
-	rc = mu_store_list(rq->node->store, MU_KIND_CAUSE, g, push_record, arr);
+	if ((rc = mu_http_outside(rq, rp, &l.o, &l.hide)) != 0) {
+		mu_outside_free(&l.o);
+		return rc == 1 ? 0 : rc;
+	}
+	arr = l.arr = json_array();
+	rc = arr != NULL
+	         ? mu_store_list(rq->node->store, MU_KIND_CAUSE, g, push_record, &l)
+	         : MU_ENOMEM;
+	mu_outside_free(&l.o);
 	if (rc < 0) {
 		json_decref(arr);
 		return rc;
@@ -205,14 +291,24 @@ api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 			break;
 		state = mu_http_alliance_name(e->alliance);
 		if (json_array_append_new(
-		        arr, json_pack("{s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o}",
-		                       "key", mu_node_json_key(e->key), "name",
-		                       name_or_null(e->name), "us", e->us, "in_scope",
-		                       e->in_scope, "alliance",
-		                       state != NULL ? json_string(state) : json_null(),
-		                       "last_seen", time_or_null(e->last_seen),
-		                       "last_record", time_or_null(e->last_record),
-		                       "profile", prof)) != 0)
+		        arr,
+		        json_pack(
+		            "{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
+		            "s:o}",
+		            "via",
+		            e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
+		            "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
+		            "key", mu_node_json_key(e->key), "name",
+		            name_or_null(e->name), "us", e->us, "in_scope", e->in_scope,
+		            "alliance",
+		            state != NULL ? json_string(state) : json_null(),
+		            "ended_by",
+		            e->ended_at == 0 ? json_null()
+		            : e->ended_by_us ? mu_node_json_key(rq->node->home->group)
+		                             : mu_node_json_key(e->key),
+		            "ended_at", time_or_null(e->ended_at), "last_seen",
+		            time_or_null(e->last_seen), "last_record",
+		            time_or_null(e->last_record), "profile", prof)) != 0)
 			rc = MU_ENOMEM;
 	}
 	mu_http_groups_free(&g);
@@ -246,10 +342,19 @@ api_alliances(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		if (by != NULL && e->b_status == MU_ALLIANCE_PROPOSED)
 			json_array_append_new(by, mu_node_json_key(e->b));
 		if (json_array_append_new(
-		        arr, json_pack("{s:[o,o], s:s, s:o, s:O}", "groups",
-		                       mu_node_json_key(e->a), mu_node_json_key(e->b),
-		                       "state", mu_http_pair_state(e), "proposed_by",
-		                       by, "records", e->records)) != 0)
+		        arr,
+		        json_pack("{s:[o,o], s:s, s:o, s:o, s:o, s:O}", "groups",
+		                  mu_node_json_key(e->a), mu_node_json_key(e->b),
+		                  "state", mu_http_pair_state(e), "proposed_by", by,
+		                  "ended_by",
+		                  e->ended == MU_ENDED_NOT    ? json_null()
+		                  : e->ended == MU_ENDED_BY_A ? mu_node_json_key(e->a)
+		                                              : mu_node_json_key(e->b),
+		                  "ended_at",
+		                  time_or_null(e->ended == MU_ENDED_NOT    ? 0
+		                               : e->ended == MU_ENDED_BY_A ? e->a_at
+		                                                           : e->b_at),
+		                  "records", e->records)) != 0)
 			rc = MU_ENOMEM;
 	}
 	mu_http_pairs_free(&p);

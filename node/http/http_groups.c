@@ -2,9 +2,11 @@
  * http_groups.c - the groups a request talks about, and the alliances
  * between any two of them (http.h).
  *
- * "Last seen" of a group is the last time this node completed a handshake
- * with a node that proved the group's key (the peers table's last_seen, the
- * newest over the group's peers); "last record" is the created_at of the
+ * "Last seen" of a group is now while this node is connected to a node that
+ * proved the group's key, whoever dialed; else the last time it was (the
+ * newest of the peers table's last_seen over the group's peers and the
+ * home's serve.seen, which counts connections the other side dialed too);
+ * "last record" is the created_at of the
  * newest record of the group in the store, which says when the group last
  * published anything, whoever relayed it.
  */
@@ -85,7 +87,18 @@ on_alliance(void *ctx, const struct mu_alliance_view *v)
 	if (e == NULL)
 		return MU_ENOMEM;
 	e->alliance = (int)v->state;
+	if (v->ended != NULL) {
+		e->ended_by_us = v->ended == v->ours;
+		e->ended_at = v->ended->created_at;
+	}
 	return 0;
+}
+
+static void
+seen_at(struct mu_http_group *e, int64_t t)
+{
+	if (t > e->last_seen)
+		e->last_seen = t;
 }
 
 static int
@@ -97,9 +110,63 @@ on_peer(void *ctx, const struct mu_peer *p)
 		return 0;
 	if ((e = group_at(ctx, p->key)) == NULL)
 		return MU_ENOMEM;
-	if (p->last_seen > e->last_seen)
-		e->last_seen = p->last_seen;
+	seen_at(e, p->last_seen);
 	return 0;
+}
+
+/* serve.seen, and the connections ready now. */
+static int
+add_seen(struct mu_node *node, struct mu_http_groups *g)
+{
+	struct mu_http_group *e;
+	struct mu_home_seen *v;
+	struct mu_conn *c;
+	size_t n, i;
+	int rc;
+
+	if ((rc = mu_home_read_seen(node->home, &v, &n)) != 0)
+		return rc;
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((e = group_at(g, v[i].key)) == NULL)
+			rc = MU_ENOMEM;
+		else
+			seen_at(e, v[i].at);
+	}
+	free(v);
+	for (c = node->conns; c != NULL && rc == 0; c = mu_conn_next(c)) {
+		if (!mu_conn_is_ready(c))
+			continue;
+		if ((e = group_at(g, mu_conn_peer_group(c))) == NULL)
+			rc = MU_ENOMEM;
+		else
+			seen_at(e, mu_home_now());
+	}
+	return rc;
+}
+
+/* Each group's path from us through the alliances (mu_store_scope_paths). */
+static int
+add_paths(struct mu_node *node, struct mu_http_groups *g)
+{
+	struct mu_scope *scope = mu_scope_new();
+	struct mu_scope_paths *paths = malloc(sizeof(*paths));
+	const struct mu_scope_path *p;
+	size_t i;
+	int rc;
+
+	rc = scope == NULL || paths == NULL
+	         ? MU_ENOMEM
+	         : mu_store_scope_paths(node->store, node->home->group, node->opts.hops,
+	                                scope, paths);
+	for (i = 0; rc == 0 && i < g->n; i++) {
+		p = mu_scope_path_of(paths, g->v[i].key);
+		g->v[i].hops = p != NULL && !p->followed ? p->step : -1;
+		if (p != NULL)
+			memcpy(g->v[i].via, p->via, MU_KEY_BYTES);
+	}
+	mu_scope_free(scope);
+	free(paths);
+	return rc;
 }
 
 /* Records of groups not in the table (relayed ones of a former ally) are
@@ -137,8 +204,12 @@ mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
 		rc = mu_store_alliances(st, node->home->group, on_alliance, g);
 	if (rc == 0)
 		rc = mu_store_peers(st, on_peer, g);
+	if (rc == 0)
+		rc = add_seen(node, g);
 	if (rc == 0 && with_records)
 		rc = mu_store_each(st, on_record, g);
+	if (rc == 0)
+		rc = add_paths(node, g);
 	for (i = 0; i < g->n; i++)
 		g->v[i].in_scope =
 		    node->scope != NULL && mu_scope_has(node->scope, g->v[i].key);
@@ -248,10 +319,13 @@ on_pair_record(void *ctx, const struct mu_record *rec)
 			return MU_ENOMEM;
 		p->n++;
 	}
-	if (first)
+	if (first) {
 		e->a_status = (int)rec->c.alliance.status;
-	else
+		e->a_at = rec->created_at;
+	} else {
 		e->b_status = (int)rec->c.alliance.status;
+		e->b_at = rec->created_at;
+	}
 	if (json_array_append_new(e->records, mu_node_json_record(rec)) != 0)
 		return MU_ENOMEM;
 	return 0;
@@ -269,10 +343,14 @@ cmp_pair(const void *x, const void *y)
 int
 mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p)
 {
+	size_t i;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
 	rc = mu_store_list(rq->node->store, MU_KIND_ALLIANCE, NULL, on_pair_record, p);
+	for (i = 0; rc == 0 && i < p->n; i++)
+		p->v[i].ended = mu_alliance_ender(p->v[i].a_status, p->v[i].a_at,
+		                                  p->v[i].b_status, p->v[i].b_at);
 	if (rc == 0 && p->n > 1)
 		qsort(p->v, p->n, sizeof(*p->v), cmp_pair);
 	return rc;
@@ -295,6 +373,8 @@ mu_http_pair_state(const struct mu_http_pair *p)
 	bool a = p->a_status == MU_ALLIANCE_PROPOSED,
 	     b = p->b_status == MU_ALLIANCE_PROPOSED;
 
+	if (p->ended != MU_ENDED_NOT)
+		return "ended";
 	if (a && b)
 		return "mutual";
 	return a || b ? "proposed" : "ended";

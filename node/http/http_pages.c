@@ -10,6 +10,7 @@
  * store visitor never reads the store again.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../protocol/civil.h"
@@ -17,6 +18,7 @@
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
+#include "../recur_json.h"
 
 #define SHORT_KEY 12 /* characters of a key shown for a group without a name */
 
@@ -31,6 +33,9 @@ struct page {
 	size_t n;
 	bool by_day;
 	int err; /* the first failure of a visitor */
+
+	struct mu_outside outside; /* groups outside the scope (http_outside.c) */
+	bool hide_outside;         /* without ?all=1 */
 };
 
 /* Records the first failure; true while there is none. */
@@ -52,6 +57,10 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 	pg->b = &rp->body;
 	pg->day = -1;
 	mu_cal_filter_all(&pg->f);
+	if ((rc = mu_http_outside(rq, rp, &pg->outside, &pg->hide_outside)) != 0)
+		return rc;
+	if (pg->hide_outside)
+		pg->f.outside = &pg->outside;
 	rc = mu_http_groups_load(rq, false, &pg->groups);
 	if (rc == 0)
 		rc = mu_http_causes_load(rq, &pg->causes);
@@ -63,6 +72,23 @@ page_close(struct page *pg)
 {
 	mu_http_groups_free(&pg->groups);
 	mu_http_causes_free(&pg->causes);
+	mu_outside_free(&pg->outside);
+}
+
+/* Says that a record of a group outside the scope is no longer updated. */
+static void
+stale_note(struct page *pg, const uint8_t group[MU_KEY_BYTES])
+{
+	struct mu_civil c;
+	int64_t since;
+
+	if (!mu_outside_has(&pg->outside, group, &since))
+		return;
+	mu_civil_from_time(&c, since);
+	ok(pg, mu_html_fmt(pg->b,
+	                   "<div class=\"stale\">Not updated since %04lld-%02u-%02u: "
+	                   "its group left this node's scope.</div>",
+	                   (long long)c.y, c.mo, c.d));
 }
 
 /* A group's name linked to its page; the start of its key when unnamed. */
@@ -79,6 +105,11 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	else
 		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+	if (g != NULL && g->hops >= 2) {
+		ok(pg, mu_html_raw(pg->b, " <span class=\"via\">(ally of "));
+		group_link(pg, g->via);
+		ok(pg, mu_html_raw(pg->b, ")</span>"));
+	}
 }
 
 static void
@@ -230,6 +261,50 @@ day_heading(struct page *pg, int64_t t)
 	                   (long long)y));
 }
 
+/* A series' occurrences from now on, each a <time> the script shows in
+ * the reader's zone; cancelled ones marked. Nothing for a single event. */
+static void
+occurrences(struct page *pg, const struct mu_event *e)
+{
+	struct mu_recur_occ *v;
+	size_t i, n;
+
+	if (!e->repeat.set)
+		return;
+	if (mu_node_occurrences(e, pg->rq->now, MU_TIME_MAX + 1, &v, &n) != 0) {
+		ok(pg, MU_ENOMEM);
+		return;
+	}
+	ok(pg, mu_html_raw(pg->b, "<ul class=\"occurrences\">"));
+	for (i = 0; i < n; i++) {
+		ok(pg, mu_html_raw(pg->b, v[i].cancelled ? "<li class=\"cancelled\">"
+		                                         : "<li>"));
+		time_tag(pg, v[i].start, e->all_day, false);
+		if (v[i].cancelled)
+			ok(pg, mu_html_raw(pg->b, " <span class=\"status cancelled\">"
+			                          "cancelled</span>"));
+		ok(pg, mu_html_raw(pg->b, "</li>"));
+	}
+	ok(pg, mu_html_raw(pg->b, "</ul>"));
+	free(v);
+}
+
+/* Whether a series has an occurrence from now on (a single event: yes,
+ * the store's query chose it). */
+static bool
+upcoming(struct page *pg, const struct mu_event *e)
+{
+	struct mu_recur_occ *v;
+	size_t n = 1;
+
+	if (!e->repeat.set)
+		return true;
+	if (mu_node_occurrences(e, pg->rq->now, MU_TIME_MAX + 1, &v, &n) != 0)
+		return true;
+	free(v);
+	return n > 0;
+}
+
 /* One event of a list. */
 static int
 event_item(void *ctx, const struct mu_record *rec)
@@ -240,7 +315,7 @@ event_item(void *ctx, const struct mu_record *rec)
 	struct mu_addr a;
 	bool cancelled = e->status == MU_EVENT_CANCELLED;
 
-	if (!mu_cal_passes(&pg->f, rec))
+	if (!mu_cal_passes(&pg->f, rec) || !upcoming(pg, e))
 		return 0;
 	if (pg->n == MU_HTTP_LIST_MAX)
 		return 1;
@@ -265,6 +340,8 @@ event_item(void *ctx, const struct mu_record *rec)
 		ok(pg, mu_html_raw(pg->b, "</div>"));
 	}
 	place(pg, e);
+	occurrences(pg, e);
+	stale_note(pg, rec->group);
 	ok(pg, mu_html_raw(pg->b, "</li>\n"));
 	return pg->err;
 }
@@ -434,11 +511,13 @@ event_page(void *ctx, const struct mu_record *rec)
 	ok(pg, mu_html_text(pg->b, e->title.ptr, e->title.len));
 	ok(pg, mu_html_raw(pg->b, "</h1>\n<dl>\n<dt>When</dt><dd class=\"when\">"));
 	when(pg, e);
+	stale_note(pg, rec->group);
 	if (e->tz.len > 0) {
 		ok(pg, mu_html_raw(pg->b, " (planned in "));
 		ok(pg, mu_html_text(pg->b, e->tz.ptr, e->tz.len));
 		ok(pg, mu_html_raw(pg->b, ")"));
 	}
+	occurrences(pg, e);
 	ok(pg, mu_html_raw(pg->b, "</dd>\n"));
 	if (e->status != MU_EVENT_CONFIRMED) {
 		ok(pg, mu_html_raw(pg->b, "<dt>Status</dt><dd>"));
@@ -573,6 +652,8 @@ cause_item(void *ctx, const struct mu_record *rec)
 	struct page *pg = ctx;
 	struct mu_addr a;
 
+	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
+		return 0;
 	mu_rec_addr(rec, &a);
 	ok(pg, mu_html_raw(pg->b, "<li>"));
 	cause_link(pg, &a);
@@ -670,6 +751,29 @@ page_causes(struct page *pg)
 	return pg->err;
 }
 
+/* "ended by NAME on DATE" (UTC) of a pair, closing its item. */
+static void
+ended_by(struct page *pg, const struct mu_http_pair *p)
+{
+	bool a = p->ended == MU_ENDED_BY_A;
+	const uint8_t *key = a ? p->a : p->b;
+	const struct mu_http_group *g = mu_http_group_find(&pg->groups, key);
+	time_t t = (time_t)(a ? p->a_at : p->b_at);
+	char text[MU_KEY_TEXT_SIZE], day[16];
+	struct tm tm;
+
+	mu_key_to_text(text, key);
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(day, sizeof(day), "%Y-%m-%d", &tm) == 0)
+		snprintf(day, sizeof(day), "?");
+	ok(pg, mu_html_raw(pg->b, " <span class=\"state\">ended by "));
+	if (g != NULL && g->name != NULL)
+		ok(pg, mu_html_str(pg->b, g->name));
+	else
+		ok(pg, mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
+	ok(pg, mu_html_fmt(pg->b, " on %s</span></li>\n", day));
+}
+
 static int
 page_alliances(struct page *pg)
 {
@@ -701,8 +805,12 @@ page_alliances(struct page *pg)
 			                          ? " → "
 			                          : " ← "));
 		group_link(pg, p.v[i].b);
-		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
-		                   state));
+		if (p.v[i].ended != MU_ENDED_NOT)
+			ended_by(pg, &p.v[i]);
+		else
+			ok(pg,
+			   mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+			               state));
 	}
 	if (p.n > 0)
 		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
@@ -720,10 +828,12 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	struct page pg;
 	int rc;
 
-	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
+	if (mu_http_args_only(rq, rp, (const char *const[]){"all", NULL}))
 		return 0;
-	if ((rc = page_open(&pg, rq, rp)) != 0)
+	if ((rc = page_open(&pg, rq, rp)) != 0) {
+		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
+	}
 	if (strcmp(p, "/") == 0) {
 		rc = page_calendar(&pg);
 	} else if (strncmp(p, "/events/", 8) == 0) {

@@ -98,11 +98,7 @@ class Attack(unittest.TestCase):
     # -- records --
 
     def raw_of(self, home, ref):
-        want = musterlib.shown(home, ref)["id"]
-        for raw in export_records(self, home):
-            if record_id(raw) == want:
-                return raw
-        self.fail("%s is not in the export" % ref)
+        return musterlib.raw_record(self, home, ref)
 
     _d = itertools.count(1)
 

@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 # Required, never optional: an import error here fails the test run.
 import msgpack  # noqa: F401  (python3-msgpack)
@@ -592,6 +593,12 @@ def shown(home, ref):
     return json.loads(res.out) if res.rc == 0 else None
 
 
+def http_get(server, path):
+    """The body of GET path from a Server started with http=True, as text."""
+    with urllib.request.urlopen(server.http_url + path, timeout=10) as r:
+        return r.read().decode("utf-8")
+
+
 def peers(home):
     """`muster peer list --json`, by address."""
     return {p["address"]: p for p in home.json("peer", "list", "--json")}
@@ -608,10 +615,47 @@ def record_id(raw):
     return hashlib.blake2b(body, digest_size=32).hexdigest()
 
 
+def raw_record(tc, home, ref):
+    """The raw bytes of one record a home stores, from its export."""
+    want = shown(home, ref)["id"]
+    for raw in export_records(tc, home):
+        if record_id(raw) == want:
+            return raw
+    tc.fail("%s is not in the export" % ref)
+
+
+def group_bytes(home):
+    """A home's group key as the 32 bytes the wire carries."""
+    return nacl.signing.SigningKey(home.secret()).verify_key.encode()
+
+
 def iso(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
+
+
+def on_terminal(home, args, answer, env=None):
+    """Runs muster with stdin on a pseudo-terminal that types answer;
+    returns (rc, stdout, stderr) as text."""
+    master, slave = os.openpty()
+    full_env = dict(os.environ, TZ="UTC")
+    full_env.pop("MUSTER_HOME", None)
+    full_env.update(env or {})
+    try:
+        proc = subprocess.Popen([BIN, "--home", home.path] + list(args),
+                                stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=full_env)
+        os.close(slave)
+        slave = None
+        os.write(master, answer.encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if slave is not None:
+            os.close(slave)
+        os.close(master)
+    _outputs.append(([BIN] + list(args), out, err))
+    return proc.returncode, out.decode(), err.decode()
 
 
 def future_year():

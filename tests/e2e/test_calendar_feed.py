@@ -90,13 +90,16 @@ class Feed(unittest.TestCase):
         return "%d-%sT%sZ" % (self.year, month_day, hm)
 
     def build(self):
-        """Two groups: B publishes a cause and an event, A imports them and
-        publishes five events of its own, one co-hosted by B for B's cause."""
+        """Two groups: B publishes a cause and an event, A follows B, imports
+        them and publishes five events of its own, one co-hosted by B for
+        B's cause. (Without the follow B is outside A's scope, and a running
+        node leaves its events out of the feeds: docs/API.md.)"""
         a, b = Home(self, "a"), Home(self, "b")
         self.akey, self.bkey = a.init(A_NAME), b.init(B_NAME)
         self.cause = b.line("cause", "add", "--title", CAUSE_TITLE)
         self.b_ev = b.line("event", "add", "--title", "Mietenstammtisch",
                            "--start", self.at("12-10", "19:00"))
+        a.ok("follow", self.bkey)
         a.import_file(b.export_file())
         self.assertLessEqual(len(TITLE.encode()), 200)
         args = ["event", "add", "--title", TITLE, "--description", DESCRIPTION,
@@ -280,12 +283,10 @@ class Feed(unittest.TestCase):
 
         uid = uid_of(self.tentative)
         self.assertEqual(str(py[uid]["STATUS"]), "TENTATIVE")
-        # No end given: the feed says two hours, so that calendar apps do
-        # not show an event that lasts no time.
-        start = datetime.datetime(self.year, 12, 9, 10, 0, tzinfo=UTC)
-        self.assertEqual(py[uid].decoded("DTEND"), start + datetime.timedelta(hours=2))
-        self.assertEqual(js[uid]["dtend"], {"value": "%d-12-09T12:00:00Z" % self.year,
-                                            "isDate": False, "utc": True})
+        # Added without --end: two hours, event add's default.
+        self.assertEqual(py[uid].decoded("DTEND"),
+                         datetime.datetime(self.year, 12, 9, 12, 0, tzinfo=UTC))
+        self.assertEqual(js[uid]["dtend"]["value"], "%d-12-09T12:00:00Z" % self.year)
         self.assertEqual(js[uid]["description"], "Hosted by: %s" % A_NAME)
         # South and west are negative, with exact decimals.
         self.assertEqual((py[uid]["GEO"].latitude, py[uid]["GEO"].longitude),

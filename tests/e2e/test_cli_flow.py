@@ -2,6 +2,7 @@
 """The command line from init to export, import, edit, cancel, delete and a
 mutual alliance between two homes, through the real `muster` binary."""
 
+import datetime
 import os
 import re
 import unittest
@@ -305,7 +306,13 @@ class Flow(unittest.TestCase):
         a.line("event", "add", "--title", "Night walk", "--start",
                "%d-07-01T22:00" % self.year, "--tz", "America/New_York")
         text = a.ok("event", "list")
-        # Shown in the event's zone: 22:00 there, not 02:00 UTC.
+        # Shown in the node's zone (UTC here), with the event's own beside.
+        day = datetime.date(self.year, 7, 1)
+        self.assertIn("%s 02:00-04:00 (%s 22:00-%s 00:00 America/New_York)"
+                      % ((day + datetime.timedelta(days=1)).strftime("%a %Y-%m-%d"),
+                         day.strftime("%a"),
+                         (day + datetime.timedelta(days=1)).strftime("%a")), text)
+        text = a.ok("event", "list", "--tz", "America/New_York")
         self.assertIn("22:00", text)
         self.assertNotIn("02:00", text)
         ej = a.json("event", "list", "--json")

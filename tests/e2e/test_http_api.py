@@ -257,8 +257,9 @@ class HttpApi(unittest.TestCase):
         self.assertEqual(sorted(groups), sorted([self.c.a.key, self.c.b.key]))
         a, b = groups[self.c.a.key], groups[self.c.b.key]
         for g in (a, b):
-            self.assertEqual(sorted(g), ["alliance", "in_scope", "key", "last_record",
-                                         "last_seen", "name", "profile", "us"])
+            self.assertEqual(sorted(g), ["alliance", "ended_at", "ended_by", "hops",
+                                         "in_scope", "key", "last_record", "last_seen",
+                                         "name", "profile", "us", "via"])
         self.assertEqual((a["name"], a["us"], a["alliance"], a["in_scope"]),
                          ("Alpha Collective", True, None, True))
         self.assertEqual((b["name"], b["us"], b["alliance"], b["in_scope"]),

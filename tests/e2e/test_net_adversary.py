@@ -14,7 +14,7 @@ import nacl.signing
 
 import musterlib
 import noisepeer
-from musterlib import (Home, add_event, export_records, peers, record_id, shown,
+from musterlib import (Home, add_event, peers, record_id, shown,
                        wait_until)
 
 SYNC = 30
@@ -34,11 +34,7 @@ class Adversary(unittest.TestCase):
 
     def raw_of(self, home, ref):
         """The raw bytes of one stored record, from the home's export."""
-        want = shown(home, ref)["id"]
-        for raw in export_records(self, home):
-            if record_id(raw) == want:
-                return raw
-        self.fail("%s is not in the export" % ref)
+        return musterlib.raw_record(self, home, ref)
 
     def source(self):
         """G: the group the Python peer speaks for, with one event whose

@@ -51,8 +51,11 @@ class Discovery(unittest.TestCase):
         # status still lists both live connections, by name.
         status = c.ok("status")
         self.assertIn("daemon:    running", status)
-        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Alpha \(%s\), accepted\n" % a.key)
-        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Beta \(%s\), accepted\n" % b.key)
+        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Alpha \(%s\), inbound \(it dialed "
+                         r"this node\)\n" % a.key)
+        self.assertRegex(status, r"\n  127\.0\.0\.1:\d+  Beta \(%s\), inbound \(it dialed "
+                         r"this node\)\n" % b.key)
+        self.assertIn("peers:     0 dialed by this node, 2 inbound", status)
         for s in (sa, sb, sc):
             s.stop()
         self.assertNotIn("connected:", c.ok("status"))

@@ -47,11 +47,13 @@ def event(org_seed, group, d, created_at=None):
                   created_at)
 
 
-def organizer(root_seed, org_seed, rev, status, keep=()):
+def organizer(root_seed, org_seed, rev, status, keep=(), kinds=()):
     content = {}
     if keep:
         content["keep"] = list(keep)
     content["key"] = pk(org_seed)
+    if kinds:
+        content["kinds"] = list(kinds)
     content["name"] = "Sam"
     content["status"] = status
     return record(root_seed, pk(root_seed), "organizer", pk(org_seed).hex(), rev,
@@ -150,6 +152,23 @@ class OrganizerOrder(unittest.TestCase):
         self.assertIn(kept[0].hex(), ids)
         for rec in (dropped, later, nxt, old, again):
             self.assertNotIn(rec[0].hex(), ids)
+
+    def test_kind_not_allowed_counts_against_the_peer(self):
+        """Rule organizer-kind is the sender's fault: past 16 such records
+        the peer is dropped, as for any invalid record (PROTOCOL.md 10.6)."""
+        o = os.urandom(32)
+        self.push(organizer(self.root, o, 1, "active", kinds=["cause"]))
+        refused = [event(o, self.g, "k%d" % i) for i in range(17)]
+        try:
+            self.p.send(["recs", 0, [raw for _rid, raw in refused]])
+        except OSError:
+            pass
+        self.assertTrue(self.p.wait_closed(SYNC), "the peer is dropped")
+        self.sa.wait_log(r"organizer-kind: organizer [0-9a-f]{64} may not publish event",
+                         SYNC)
+        self.sa.wait_log(r"17 invalid records", SYNC)
+        for rec in refused[:2]:
+            self.assertFalse(self.has(rec))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,9 @@ How the README's text is read:
   continues it); the lines up to the next command are its shown output. A
   command with no shown output only has to succeed.
 - `  # ...` at the end of a line is a remark for the reader, not output.
+- What a person sees on a terminal is compared: stderr and stdout, in the
+  order printed. A time relative to today ("(in 4 years)") matches any
+  relative time, since it changes with the day the README is followed.
 - `…` in a key stands for the characters left out. A group key or a record
   address in shown output matches any key or address; the README's spelling
   of it then stands for the real one in later commands, and so does any start
@@ -18,8 +21,8 @@ How the README's text is read:
   HTTP address gets a free one too, so that parallel tests never collide),
   `mug1<their key>` and `their-group.muster` come from a second group made
   here, `&` runs a daemon in the background and `kill %1 %2` stops them.
-A command whose shown output depends on a sync (`event list` "a second
-later") is retried until it matches, within a bound.
+A command that only reads and whose shown output depends on a sync (`event
+list` "a second later") is retried until it matches, within a bound.
 """
 
 import os
@@ -39,6 +42,8 @@ ADDR_TAIL_RE = r"/[a-z]+/[0-9a-f]{16}"
 # A key or address as the README spells it: elided with … or written out.
 README_REF = re.compile(r"mug1[^\s/]*(?:/[a-z]+/[0-9a-f]{16})?")
 RETRY_SECONDS = 15 * ml.SLOWDOWN
+READ_ONLY = ("list", "status", "show")
+RELATIVE = re.compile(r"\((?:in \d+ [a-z]+|tomorrow|today)\)")
 
 
 def readme_blocks(text, title):
@@ -71,11 +76,14 @@ def steps(block):
 def shown_regex(line):
     """A regex for one shown line; each key or address is a group."""
     parts, refs, pos = [], [], 0
-    for m in README_REF.finditer(line):
+    for m in re.finditer("%s|%s" % (README_REF.pattern, RELATIVE.pattern), line):
         parts.append(re.escape(line[pos:m.start()]))
-        tail = ADDR_TAIL_RE if "/" in m.group(0) else ""
-        parts.append("(%s%s)" % (KEY_RE, tail))
-        refs.append(m.group(0))
+        if RELATIVE.fullmatch(m.group(0)):
+            parts.append(RELATIVE.pattern)
+        else:
+            tail = ADDR_TAIL_RE if "/" in m.group(0) else ""
+            parts.append("(%s%s)" % (KEY_RE, tail))
+            refs.append(m.group(0))
         pos = m.end()
     parts.append(re.escape(line[pos:]))
     return re.compile("".join(parts) + r"\Z"), refs
@@ -132,14 +140,15 @@ class Walkthrough:
         end = time.monotonic() + RETRY_SECONDS
         while True:
             proc = subprocess.run(argv, cwd=self.tmp, env=self.env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, timeout=60)
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=60)
             out = proc.stdout.decode("utf-8")
-            self.tc.assertEqual(proc.returncode, 0, "README command failed: %s\n%s%s"
-                                % (cmd, out, proc.stderr.decode()))
+            self.tc.assertEqual(proc.returncode, 0, "README command failed: %s\n%s"
+                                % (cmd, out))
             problem = self.compare(out.rstrip("\n").split("\n") if out else [], shown)
             if problem is None:
                 return
-            if time.monotonic() > end:
+            if time.monotonic() > end or not any(w in argv for w in READ_ONLY):
                 self.tc.fail("README command %r: %s\nprinted:\n%s\nREADME shows:\n%s"
                              % (cmd, problem, out, "\n".join(shown)))
             time.sleep(0.2)

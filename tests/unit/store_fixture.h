@@ -102,9 +102,10 @@ S(const char *s) {
 	return (struct mu_str){s, strlen(s)};
 }
 
-/* Signs tmpl as g and returns it parsed, as a peer would hand it over. */
-static const struct mu_record *
-finish(struct mu_record *tmpl, const struct grp *g)
+/* Signs tmpl, a record of group g, with signer's key (an organizer key, or
+ * g itself) and returns it parsed, as a peer would hand it over. */
+static inline const struct mu_record *
+finish_as(struct mu_record *tmpl, const struct grp *g, const struct grp *signer)
 {
 	struct built *b = calloc(1, sizeof(*b));
 	struct mu_why why = {0};
@@ -113,8 +114,8 @@ finish(struct mu_record *tmpl, const struct grp *g)
 	assert_non_null(b);
 	tmpl->version = MU_FORMAT_VERSION;
 	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
-	memcpy(tmpl->signer, g->pk, MU_KEY_BYTES);
-	if (mu_rec_build(tmpl, g->sk, NOW, &b->buf, &b->len, id, &why) != 0)
+	memcpy(tmpl->signer, signer->pk, MU_KEY_BYTES);
+	if (mu_rec_build(tmpl, signer->sk, NOW, &b->buf, &b->len, id, &why) != 0)
 		fail_msg("build: %s", why.text);
 	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
 		fail_msg("parse: %s", why.text);
@@ -122,6 +123,13 @@ finish(struct mu_record *tmpl, const struct grp *g)
 	b->next = cur_fx->built;
 	cur_fx->built = b;
 	return &b->rec;
+}
+
+/* Signs tmpl as g, its group. */
+static const struct mu_record *
+finish(struct mu_record *tmpl, const struct grp *g)
+{
+	return finish_as(tmpl, g, g);
 }
 
 /* An alliance record of g naming with, made at NOW - 500 + rev. */
@@ -177,6 +185,20 @@ del_addr(const struct grp *g, enum mu_kind kind, const char *d, int64_t created)
 	memcpy(r.c.del.addr.group, g->pk, MU_KEY_BYTES);
 	r.c.del.addr.kind = kind;
 	r.c.del.addr.d = S(d);
+	return finish(&r, g);
+}
+
+/* A delete by id of g. Inline: not every test that includes this file
+ * makes one. */
+static inline const struct mu_record *
+del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
+{
+	struct mu_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_DELETE;
+	r.created_at = created;
+	memcpy(r.c.del.id, id, MU_ID_BYTES);
 	return finish(&r, g);
 }
 

@@ -18,25 +18,6 @@
 #include "storage/store_check.h"
 #include "store_fixture.h"
 
-/* A record of group g signed by organizer key o (finish() signs as g). */
-static const struct mu_record *
-signed_by(struct mu_record *tmpl, const struct grp *g, const struct grp *o)
-{
-	struct built *b = calloc(1, sizeof(*b));
-	struct mu_why why = {0};
-
-	assert_non_null(b);
-	memcpy(tmpl->group, g->pk, MU_KEY_BYTES);
-	memcpy(tmpl->signer, o->pk, MU_KEY_BYTES);
-	if (mu_rec_build(tmpl, o->sk, NOW, &b->buf, &b->len, NULL, &why) != 0)
-		fail_msg("build: %s", why.text);
-	if (mu_rec_parse(&b->rec, b->buf, b->len, NOW, 0, &why) != 0)
-		fail_msg("parse: %s", why.text);
-	b->next = cur_fx->built;
-	cur_fx->built = b;
-	return &b->rec;
-}
-
 static const struct mu_record *
 org_event(const struct grp *g, const struct grp *o, const char *d, int64_t created)
 {
@@ -50,7 +31,7 @@ org_event(const struct grp *g, const struct grp *o, const char *d, int64_t creat
 	r.c.event.title = S("Picnic");
 	r.c.event.start = NOW + 86400;
 	r.c.event.status = MU_EVENT_CONFIRMED;
-	return signed_by(&r, g, o);
+	return finish_as(&r, g, o);
 }
 
 static char hexes[8][2 * MU_KEY_BYTES + 1];
@@ -115,7 +96,6 @@ assert_clean(struct fx *fx)
 	assert_int_equal(mu_store_check(fx->st, print_problem, NULL, &stats, &why), 0);
 	assert_int_equal(stats.problems, 0);
 }
-
 
 /* Held first, stored when the organizer record comes; the address is then
  * current. */
@@ -202,7 +182,7 @@ test_revocation(void **state)
 	memcpy(dt.c.del.addr.group, g->pk, MU_KEY_BYTES);
 	dt.c.del.addr.kind = MU_KIND_EVENT;
 	dt.c.del.addr.d = S("gone");
-	del = signed_by(&dt, g, o);
+	del = finish_as(&dt, g, o);
 	assert_int_equal(put1(fx->st, a), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, b), MU_PUT_NEW);
 	assert_int_equal(put1(fx->st, c), MU_PUT_NEW);

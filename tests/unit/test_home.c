@@ -3,6 +3,8 @@
  * file others can read is refused with the fix, and the secret loaded back
  * is the one whose public key the home reported. The noise key follows the
  * same rules; the serve lock admits one daemon per home, across processes.
+ * A home rebuilt around a saved key gets that key, and never replaces
+ * another key or a store.
  */
 /* nftw(), to remove the test's directory. */
 #define _XOPEN_SOURCE 700
@@ -391,6 +393,79 @@ test_serve_lock(void **state)
 	mu_home_close(home);
 }
 
+/* A home rebuilt around a saved key: new, in place of a lost store, and
+ * never over another key or a store. */
+static void
+test_restore_key(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t group[MU_KEY_BYTES], got[MU_KEY_BYTES], *seed, *other;
+	char saved[200], sdir[200], data[220];
+	struct mu_home *home = NULL;
+	struct mu_why why = {0};
+	struct stat sb;
+
+	seed = sodium_malloc(MU_HOME_SEED_BYTES);
+	other = sodium_malloc(MU_HOME_SEED_BYTES);
+	assert_non_null(seed);
+	assert_non_null(other);
+	create(fx, group);
+	assert_true(mu_home_has_store(fx->home));
+
+	/* Saved elsewhere (mode 0644 is fine to read), read back. */
+	snprintf(saved, sizeof(saved), "%s/saved.key", fx->tmp);
+	assert_int_equal(mu_home_open(&home, fx->home, true, &why), 0);
+	assert_int_equal(mu_home_write_seed(saved, home->secret, &why), 0);
+	mu_home_close(home);
+	assert_int_equal(stat(saved, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(mu_home_write_seed(saved, seed, &why), MU_EEXIST);
+	assert_int_equal(chmod(saved, 0644), 0);
+	assert_int_equal(mu_home_read_seed(saved, seed, &why), 0);
+
+	/* A home with a store is never rebuilt. */
+	assert_int_equal(mu_home_restore_key(fx->home, seed, got, &why), MU_EEXIST);
+	assert_non_null(strstr(why.text, "store"));
+
+	/* Its store lost: rebuilt in place, the key file kept. */
+	snprintf(sdir, sizeof(sdir), "%s/store", fx->home);
+	snprintf(data, sizeof(data), "%s/data.mdb", sdir);
+	rm_tree(sdir);
+	assert_false(mu_home_has_store(fx->home));
+	assert_int_equal(mu_home_restore_key(fx->home, seed, got, &why), 0);
+	assert_memory_equal(got, group, MU_KEY_BYTES);
+	assert_true(mu_home_has_store(fx->home));
+	assert_int_equal(stat(data, &sb), 0);
+
+	/* Into a new home: the same group. */
+	snprintf(sdir, sizeof(sdir), "%s/new", fx->tmp);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(mu_home_restore_key(sdir, seed, got, &why), 0);
+	assert_memory_equal(got, group, MU_KEY_BYTES);
+	assert_int_equal(mu_home_open(&home, sdir, true, &why), 0);
+	assert_memory_equal(home->secret, seed, MU_HOME_SEED_BYTES);
+	mu_home_close(home);
+
+	/* A key-only home of another group keeps its key. */
+	rm_tree(fx->home);
+	randombytes_buf(other, MU_HOME_SEED_BYTES);
+	assert_int_equal(mkdir(fx->home, 0700), 0);
+	assert_int_equal(mu_home_write_seed(fx->key, other, &why), 0);
+	assert_int_equal(mu_home_restore_key(fx->home, seed, got, &why), MU_EEXIST);
+	assert_non_null(strstr(why.text, "another group key"));
+	assert_false(mu_home_has_store(fx->home));
+	assert_int_equal(mu_home_read_seed(fx->key, seed, &why), 0);
+	assert_memory_equal(seed, other, MU_HOME_SEED_BYTES);
+
+	/* Not a key file. */
+	snprintf(data, sizeof(data), "%s/store/data.mdb", sdir);
+	assert_int_equal(mu_home_read_seed(data, seed, &why), MU_ECORRUPT);
+	assert_int_equal(mu_home_read_seed("/nonexistent/key", seed, &why),
+	                 MU_ENOTFOUND);
+	sodium_free(seed);
+	sodium_free(other);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -399,7 +474,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T_(test_create_open), T_(test_no_overwrite), T_(test_mode),
 	    T_(test_bad_key),     T_(test_missing),      T_(test_noise_key),
-	    T_(test_serve_lock),
+	    T_(test_serve_lock),  T_(test_restore_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

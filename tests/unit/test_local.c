@@ -655,6 +655,46 @@ test_follows(void **state)
 	assert_memory_equal(ks.k[0], hi, MU_KEY_BYTES);
 }
 
+/* --- settings ------------------------------------------------------------ */
+
+/* The node's zone: absent until set, replaced by a second set, kept across a
+ * reopen and readable read-only, and checked on the way in and out. */
+static void
+test_zone(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_store_opts ro = {.read_only = true};
+	char zone[MU_STORE_ZONE_SIZE], longest[MU_STORE_ZONE_SIZE + 1];
+	struct mu_store_check_stats stats;
+	struct mu_why why = {0};
+
+	strcpy(zone, "x");
+	assert_int_equal(mu_store_zone_get(fx->st, zone), MU_ENOTFOUND);
+	assert_string_equal(zone, "");
+	assert_int_equal(mu_store_zone_set(fx->st, "Europe/Berlin"), 0);
+	assert_int_equal(mu_store_zone_set(fx->st, "America/New_York"), 0);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, "America/New_York");
+
+	assert_int_equal(mu_store_zone_set(fx->st, ""), MU_EINVAL);
+	memset(longest, 'a', MU_STORE_ZONE_SIZE);
+	longest[MU_STORE_ZONE_SIZE] = '\0';
+	assert_int_equal(mu_store_zone_set(fx->st, longest), MU_EINVAL);
+	longest[MU_STORE_ZONE_SIZE - 1] = '\0';
+	assert_int_equal(mu_store_zone_set(fx->st, longest), 0);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, longest);
+	assert_int_equal(mu_store_zone_set(fx->st, "Asia/Tokyo"), 0);
+
+	/* A setting is no record: `muster check` finds nothing wrong. */
+	assert_int_equal(mu_store_check(fx->st, no_problem, NULL, &stats, &why), 0);
+	assert_int_equal(stats.records, 0);
+	reopen(fx, &ro);
+	assert_int_equal(mu_store_zone_get(fx->st, zone), 0);
+	assert_string_equal(zone, "Asia/Tokyo");
+	assert_int_equal(mu_store_zone_set(fx->st, "UTC"), MU_EINVAL);
+}
+
 /* --- scope --------------------------------------------------------------- */
 
 /* Fails unless the scope is exactly the groups of fx->g named by idx. */
@@ -897,15 +937,116 @@ test_neg_items(void **state)
 	mu_scope_free(dom);
 }
 
+/* --- groups outside the scope, pruning, blocks --------------------------- */
+
+static void
+assert_clean(struct fx *fx)
+{
+	struct mu_store_check_stats stats;
+	struct mu_why why = {0};
+
+	assert_int_equal(mu_store_check(fx->st, no_problem, NULL, &stats, &why), 0);
+	assert_int_equal(stats.problems, 0);
+}
+
+static uint64_t
+records(struct fx *fx)
+{
+	uint64_t n = 0;
+
+	assert_int_equal(mu_store_count(fx->st, &n), 0);
+	return n;
+}
+
+static void
+test_outside_prune_block(void **state)
+{
+	struct fx *fx = *state;
+	enum { A, B, C };
+	struct mu_scope *s = mu_scope_new();
+	struct mu_outside o;
+	uint64_t dropped;
+	size_t changed;
+	int64_t since = 0;
+
+	assert_non_null(s);
+	mutual(fx, A, C);
+	put1(fx->st, profile(&fx->g[B], "Harbour"));
+	put1(fx->st, cause(&fx->g[B], "c1", 1, NOW - 100));
+	put1(fx->st, cause(&fx->g[B], "c2", 1, NOW - 99));
+	put1(fx->st, del_addr(&fx->g[B], MU_KIND_CAUSE, "c2", NOW - 98));
+	put1(fx->st,
+	     del_id(&fx->g[B], cause(&fx->g[B], "c3", 1, NOW - 97)->id, NOW - 96));
+	/* An exception to the scope: B's proposal to us, and so its profile. */
+	put1(fx->st, alliance(&fx->g[B], &fx->g[A], 1, MU_ALLIANCE_PROPOSED));
+	put1(fx->st, cause(&fx->g[C], "c", 1, NOW - 90));
+	assert_int_equal(records(fx), 8);
+
+	assert_int_equal(mu_store_scope(fx->st, fx->g[A].pk, 2, s), 0);
+	assert_false(mu_scope_has(s, fx->g[B].pk));
+	assert_int_equal(mu_store_note_scope(fx->st, fx->g[A].pk, s, 1000, &changed),
+	                 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(mu_store_note_scope(fx->st, fx->g[A].pk, s, 2000, &changed),
+	                 0);
+	assert_int_equal(changed, 0);
+	assert_int_equal(mu_store_outside(fx->st, &o), 0);
+	assert_int_equal(o.n, 1);
+	assert_true(mu_outside_has(&o, fx->g[B].pk, &since));
+	assert_int_equal(since, 1000);
+	assert_false(mu_outside_has(&o, fx->g[C].pk, NULL));
+	mu_outside_free(&o);
+
+	/* Not yet due; then due: all but the exceptions go, deletes and
+	 * their tombstone entries included. */
+	assert_int_equal(
+	    mu_store_prune_outside(fx->st, fx->g[A].pk, 1099, 100, &dropped), 0);
+	assert_int_equal(dropped, 0);
+	assert_int_equal(
+	    mu_store_prune_outside(fx->st, fx->g[A].pk, 1100, 100, &dropped), 0);
+	assert_int_equal(dropped, 3);
+	assert_int_equal(records(fx), 5);
+	assert_clean(fx);
+
+	/* Followed: back in the scope, out of the table. */
+	assert_int_equal(mu_store_follow(fx->st, fx->g[B].pk, true), 0);
+	assert_int_equal(mu_store_scope(fx->st, fx->g[A].pk, 2, s), 0);
+	assert_true(mu_scope_has(s, fx->g[B].pk));
+	assert_int_equal(mu_store_note_scope(fx->st, fx->g[A].pk, s, 3000, &changed),
+	                 0);
+	assert_int_equal(changed, 1);
+	assert_int_equal(mu_store_outside(fx->st, &o), 0);
+	assert_int_equal(o.n, 0);
+	mu_outside_free(&o);
+
+	/* Blocked: everything of B goes, exceptions too, and B leaves the
+	 * scope although followed; unblocked, it comes back. */
+	assert_int_equal(mu_store_block(fx->st, fx->g[B].pk, true, 4000, &dropped), 0);
+	assert_int_equal(dropped, 2);
+	assert_int_equal(records(fx), 3);
+	assert_clean(fx);
+	assert_int_equal(mu_store_blocked(fx->st, s), 0);
+	assert_int_equal(s->n, 1);
+	assert_true(mu_scope_has(s, fx->g[B].pk));
+	SCOPE(fx, 2, A, C);
+	assert_int_equal(mu_store_block(fx->st, fx->g[B].pk, false, 0, NULL), 0);
+	assert_int_equal(mu_store_block(fx->st, fx->g[B].pk, false, 0, NULL),
+	                 MU_ENOTFOUND);
+	SCOPE(fx, 2, A, B, C);
+	mu_scope_free(s);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_log),       T_(test_schema_upgrade),  T_(test_peers),
-	    T_(test_follows),   T_(test_scope),           T_(test_scope_cap),
+	    T_(test_log),       T_(test_schema_upgrade),
+	    T_(test_peers),     T_(test_follows),
+	    T_(test_scope),     T_(test_scope_cap),
 	    T_(test_neg_items), T_(test_scope_exception),
+	    T_(test_zone),      T_(test_outside_prune_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

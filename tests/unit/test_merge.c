@@ -149,7 +149,7 @@ test_replaces_round_trip(void **state)
 	                 0);
 	assert_true(again.rec.has_replaces);
 	assert_memory_equal(again.rec.replaces, base.rec.id, MU_ID_BYTES);
-	/* Its key sits between "online" and "start" in the body. */
+	/* Its key is written, as bin 32, in the body. */
 	assert_non_null(memmem(edit.bytes, edit.len, "\xa8replaces\xc4\x20", 11));
 	assert_null(memmem(base.bytes, base.len, "replaces", 8));
 	put(&base);

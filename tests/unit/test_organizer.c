@@ -27,14 +27,7 @@ static char d_hex[2 * MU_KEY_BYTES + 1];
 static void
 hex(char *out, const uint8_t *p, size_t n)
 {
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
+	sodium_bin2hex(out, 2 * n + 1, p, n);
 }
 
 static void

@@ -77,18 +77,6 @@ event(const struct grp *g, const char *d, uint32_t rev, int64_t start, int64_t e
 	return finish(&r, g);
 }
 
-static const struct mu_record *
-del_id(const struct grp *g, const uint8_t id[MU_ID_BYTES], int64_t created)
-{
-	struct mu_record r;
-
-	memset(&r, 0, sizeof(r));
-	r.kind = MU_KIND_DELETE;
-	r.created_at = created;
-	memcpy(r.c.del.id, id, MU_ID_BYTES);
-	return finish(&r, g);
-}
-
 static struct mu_addr
 addr_of(const struct grp *g, enum mu_kind kind, const char *d)
 {
@@ -863,6 +851,7 @@ struct ally_seen {
 	uint8_t other[16][MU_KEY_BYTES];
 	enum mu_alliance_state state[16];
 	bool ours[16], theirs[16];
+	int ended[16]; /* 0: not ended; 1: by our record; 2: by theirs */
 };
 
 static int
@@ -875,6 +864,8 @@ collect_ally(void *ctx, const struct mu_alliance_view *v)
 	s->state[s->n] = v->state;
 	s->ours[s->n] = v->ours != NULL;
 	s->theirs[s->n] = v->theirs != NULL;
+	s->ended[s->n] = v->ended == NULL ? 0 : v->ended == v->ours ? 1 : 2;
+	assert_int_equal(v->ended != NULL, v->state == MU_ALLY_ENDED);
 	if (v->ours != NULL)
 		assert_memory_equal(v->ours->c.alliance.with, v->other, MU_KEY_BYTES);
 	if (v->theirs != NULL)
@@ -898,18 +889,29 @@ expect_ally(const struct ally_seen *s, const struct grp *g,
 	fail_msg("group not listed among the alliances");
 }
 
+/* Which record ended the alliance with g: 0 none, 1 ours, 2 theirs. */
+static int
+ended_by(const struct ally_seen *s, const struct grp *g)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (memcmp(s->other[i], g->pk, MU_KEY_BYTES) == 0)
+			return s->ended[i];
+	fail_msg("group not listed among the alliances");
+	return -1;
+}
+
 static void
 test_alliances(void **state)
 {
 	struct fx *fx = *state;
-	struct grp g[8]; /* g[0] is us */
+	struct grp g[9]; /* g[0] is us */
 	struct ally_seen s;
-	const struct mu_record *r[14];
-	enum mu_put_result res[14];
+	const struct mu_record *r[16];
+	enum mu_put_result res[16];
 	struct mu_why why;
 	size_t n = 0;
 
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		grp_init(&g[i]);
 	/* 1: mutual, ours after an earlier ended version */
 	r[n++] = alliance(&g[0], &g[1], 1, MU_ALLIANCE_ENDED);
@@ -917,19 +919,22 @@ test_alliances(void **state)
 	r[n++] = alliance(&g[1], &g[0], 1, MU_ALLIANCE_PROPOSED);
 	/* 2: proposed by us, theirs missing */
 	r[n++] = alliance(&g[0], &g[2], 1, MU_ALLIANCE_PROPOSED);
-	/* 3: proposed by us, theirs ended */
-	r[n++] = alliance(&g[0], &g[3], 1, MU_ALLIANCE_PROPOSED);
+	/* 3: proposed by us again after theirs ended */
+	r[n++] = alliance(&g[0], &g[3], 2, MU_ALLIANCE_PROPOSED);
 	r[n++] = alliance(&g[3], &g[0], 1, MU_ALLIANCE_ENDED);
 	/* 4: proposed to us, ours missing */
 	r[n++] = alliance(&g[4], &g[0], 1, MU_ALLIANCE_PROPOSED);
-	/* 5: proposed to us, ours ended */
+	/* 5: proposed to us again after ours ended */
 	r[n++] = alliance(&g[0], &g[5], 1, MU_ALLIANCE_ENDED);
-	r[n++] = alliance(&g[5], &g[0], 1, MU_ALLIANCE_PROPOSED);
+	r[n++] = alliance(&g[5], &g[0], 2, MU_ALLIANCE_PROPOSED);
 	/* 6: ended by us, theirs missing */
 	r[n++] = alliance(&g[0], &g[6], 1, MU_ALLIANCE_ENDED);
 	/* 7: both ended */
 	r[n++] = alliance(&g[0], &g[7], 1, MU_ALLIANCE_ENDED);
 	r[n++] = alliance(&g[7], &g[0], 3, MU_ALLIANCE_ENDED);
+	/* 8: ended by them after we proposed */
+	r[n++] = alliance(&g[0], &g[8], 1, MU_ALLIANCE_PROPOSED);
+	r[n++] = alliance(&g[8], &g[0], 2, MU_ALLIANCE_ENDED);
 	/* Alliances between others are none of ours. */
 	r[n++] = alliance(&g[1], &g[2], 1, MU_ALLIANCE_PROPOSED);
 	r[n++] = alliance(&g[2], &g[1], 1, MU_ALLIANCE_PROPOSED);
@@ -937,7 +942,7 @@ test_alliances(void **state)
 
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_alliances(fx->st, g[0].pk, collect_ally, &s), 0);
-	assert_int_equal(s.n, 7);
+	assert_int_equal(s.n, 8);
 	expect_ally(&s, &g[1], MU_ALLY_MUTUAL, true, true);
 	expect_ally(&s, &g[2], MU_ALLY_BY_US, true, false);
 	expect_ally(&s, &g[3], MU_ALLY_BY_US, true, true);
@@ -945,6 +950,12 @@ test_alliances(void **state)
 	expect_ally(&s, &g[5], MU_ALLY_TO_US, true, true);
 	expect_ally(&s, &g[6], MU_ALLY_ENDED, true, false);
 	expect_ally(&s, &g[7], MU_ALLY_ENDED, true, true);
+	expect_ally(&s, &g[8], MU_ALLY_ENDED, true, true);
+	/* The earlier of two ends; theirs when only theirs stands. */
+	assert_int_equal(ended_by(&s, &g[6]), 1);
+	assert_int_equal(ended_by(&s, &g[7]), 1);
+	assert_int_equal(ended_by(&s, &g[8]), 2);
+	assert_int_equal(ended_by(&s, &g[1]), 0);
 	/* Each group once, in key order. */
 	for (size_t i = 1; i < s.n; i++)
 		assert_true(memcmp(s.other[i - 1], s.other[i], MU_KEY_BYTES) < 0);
@@ -961,7 +972,8 @@ test_alliances(void **state)
 	                 MU_PUT_NEW);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(mu_store_alliances(fx->st, g[0].pk, collect_ally, &s), 0);
-	expect_ally(&s, &g[1], MU_ALLY_TO_US, true, true);
+	expect_ally(&s, &g[1], MU_ALLY_ENDED, true, true);
+	assert_int_equal(ended_by(&s, &g[1]), 1);
 
 	/* A group with no alliances sees none. */
 	memset(&s, 0, sizeof(s));

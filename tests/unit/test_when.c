@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -366,6 +367,126 @@ test_tz_restored(void **state)
 	assert_null(getenv("TZ"));
 }
 
+/* Durations as `event add --duration` takes them. */
+static void
+test_duration(void **state)
+{
+	static const struct {
+		const char *text;
+		int64_t secs;
+	} good[] = {{"90m", 5400},      {"2h", 7200},  {"1h30m", 5400},
+	            {"1H30M", 5400},    {"1d", 86400}, {"1d2h", 93600},
+	            {"366d", 31622400}, {"45m", 2700}, {"0h15m", 900}};
+	static const char *const bad[] = {
+	    "",    "90", "h",    "30m1h", "1h1h",     "1.5h", "1h 30m", "2 hours",
+	    "-1h", "0m", "0h0m", "367d",  "9999999h", "1w",   "1h30"};
+	struct mu_why why;
+	int64_t secs;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(&why, 0, sizeof(why));
+		if (mu_cli_duration_parse(good[i].text, &secs, &why) != 0)
+			fail_msg("'%s': %s", good[i].text, why.text);
+		assert_int_equal(secs, good[i].secs);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&why, 0, sizeof(why));
+		secs = 1;
+		if (mu_cli_duration_parse(bad[i], &secs, &why) != MU_EINVAL)
+			fail_msg("'%s' was taken as %lld s", bad[i], (long long)secs);
+		assert_int_equal(secs, 0);
+		assert_true(why.text[0] != '\0');
+		assert_null(strchr(why.text, '\n'));
+	}
+	memset(&why, 0, sizeof(why));
+	mu_cli_duration_parse("1h1h", &secs, &why);
+	assert_non_null(strstr(why.text, "1h30m"));
+	mu_cli_duration_parse("367d", &secs, &why);
+	assert_non_null(strstr(why.text, "366 days"));
+}
+
+static void
+words(const char *want, int64_t start, int64_t end, bool all_day, const char *zone,
+      int64_t now)
+{
+	struct mu_event ev;
+	char out[MU_CLI_WORDS_SIZE];
+
+	memset(&ev, 0, sizeof(ev));
+	ev.start = start;
+	ev.end = end;
+	ev.has_end = end != 0;
+	ev.all_day = all_day;
+	mu_cli_when_words(out, &ev, zone, now);
+	assert_string_equal(out, want);
+}
+
+/* What `event add` says it understood, in the event's zone. */
+static void
+test_words(void **state)
+{
+	const int64_t at19 = DEC5 + 18 * 3600; /* 19:00 in Berlin */
+
+	(void)state;
+	words("Saturday 5 December 2026, 19:00–21:00 Europe/Berlin (in 3 days)", at19,
+	      at19 + 7200, false, "Europe/Berlin", at19 - 3 * 86400 - 3600);
+	words("Saturday 5 December 2026, 13:00–15:00 America/New_York (in 5 hours)",
+	      at19, at19 + 7200, false, "America/New_York", at19 - 5 * 3600 - 60);
+	words("Saturday 5 December 2026, 18:00 UTC (in 1 hour)", at19, 0, false, NULL,
+	      at19 - 3600);
+	words("Saturday 5 December 2026, 19:00 Europe/Berlin (in 45 min)", at19, 0,
+	      false, "Europe/Berlin", at19 - 45 * 60);
+	/* Past midnight: both days named. */
+	words("Saturday 5 December 2026, 19:00 – Sunday 6 December 2026, 02:00 "
+	      "Europe/Berlin (2 days ago)",
+	      at19, at19 + 7 * 3600, false, "Europe/Berlin", at19 + 2 * 86400 + 60);
+	words("Saturday 5 December 2026, all day (tomorrow)", DEC5, DEC5 + 86400, true,
+	      "Europe/Berlin", DEC5 - 2 * 3600);
+	words("Saturday 5 December 2026 – Monday 7 December 2026, all day (today)",
+	      DEC5, DEC5 + 3 * 86400, true, "Europe/Berlin", DEC5 + 3600);
+	/* 23:30 UTC on the 4th is already the 5th in Berlin. */
+	words("Saturday 5 December 2026, all day (today)", DEC5, 0, true,
+	      "Europe/Berlin", DEC5 - 1800);
+	words("Saturday 5 December 2026, all day (tomorrow)", DEC5, 0, true,
+	      "America/New_York", DEC5 - 1800);
+	/* A one-digit day loses its zero, a two-digit one keeps both. */
+	words("Thursday 10 December 2026, 18:00 UTC (in 5 days)",
+	      DEC5 + 5 * 86400 + 18 * 3600, 0, false, NULL, at19 - 3600);
+}
+
+static void
+test_relative(void **state)
+{
+	char out[MU_CLI_RELATIVE_SIZE];
+
+	(void)state;
+	mu_cli_when_relative(out, DEC5, false, NULL, DEC5 - 30);
+	assert_string_equal(out, "now");
+	mu_cli_when_relative(out, DEC5, false, NULL, DEC5 + 600);
+	assert_string_equal(out, "10 min ago");
+	mu_cli_when_relative(out, DEC5, false, NULL, DEC5 + 3 * 3600);
+	assert_string_equal(out, "3 hours ago");
+	mu_cli_when_relative(out, DEC5, false, NULL, DEC5 + 86400 * 2);
+	assert_string_equal(out, "2 days ago");
+	/* Calendar days in the zone, not periods of 24 hours. */
+	mu_cli_when_relative(out, DEC5 + 22 * 3600, false, "UTC", DEC5 - 40 * 3600);
+	assert_string_equal(out, "in 2 days");
+	mu_cli_when_relative(out, DEC5 + 86400, true, "Asia/Tokyo", DEC5 - 10 * 3600);
+	assert_string_equal(out, "in 2 days");
+	mu_cli_when_relative(out, DEC5 + 59 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 59 days");
+	mu_cli_when_relative(out, DEC5 + 60 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 2 months");
+	mu_cli_when_relative(out, DEC5 + 729 * 86400, true, NULL, DEC5);
+	assert_string_equal(out, "in 24 months");
+	mu_cli_when_relative(out, DEC5 + 1460 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "in 4 years");
+	mu_cli_when_relative(out, DEC5 - 400 * 86400, false, NULL, DEC5);
+	assert_string_equal(out, "13 months ago");
+}
+
 int
 main(void)
 {
@@ -380,6 +501,9 @@ main(void)
 	    cmocka_unit_test(test_format),
 	    cmocka_unit_test(test_format_matches_libc),
 	    cmocka_unit_test(test_tz_restored),
+	    cmocka_unit_test(test_duration),
+	    cmocka_unit_test(test_words),
+	    cmocka_unit_test(test_relative),
 	};
 
 	/* The tests name their zones; TZDIR must be the system's. */
