@@ -429,6 +429,34 @@ int mu_cli_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
  * was checked against the command line first. */
 int mu_cli_open_publish(struct mu_cli *cli, struct mu_record *rec, const char *what);
 
+/* ---- conflict.c -------------------------------------------------------- */
+
+struct mu_store_conflict;
+
+/* `muster show`'s lines for the conflict c of the record shown: who made
+ * each edit, what was merged, what was kept of a field both changed. */
+void mu_cli_print_conflict(FILE *f, struct mu_cli *cli,
+                           const struct mu_store_conflict *c);
+
+/* The conflict c as JSON (a new reference): each edit's rev, id, signer,
+ * who ("KEY (NAME)") and changed fields, merged and kept field names. */
+struct json_t;
+struct json_t *mu_cli_conflict_json(struct mu_cli *cli,
+                                    const struct mu_store_conflict *c);
+
+/* `muster status`'s one line for the conflict c. */
+void mu_cli_print_conflict_line(FILE *f, struct mu_cli *cli,
+                                const struct mu_store_conflict *c);
+
+/*
+ * Publishes the merge of each concurrent edit of our group's records that
+ * the store holds unmerged (storage/conflict.h), signed as mu_cli_store_new
+ * signs. Run when the store is opened to sign, before anything is edited,
+ * so that an edit starts from the merge. A failure is noted on stderr, not
+ * returned: the command goes on.
+ */
+void mu_cli_merge_conflicts(struct mu_cli *cli);
+
 /* The same as mu_cli_publish() without printing: the address (or a
  * delete's id) goes to text instead. */
 int mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
@@ -538,7 +566,7 @@ void mu_cli_print_record(FILE *f, const struct mu_cli_names *names,
 
 /* Writes "2026-12-05 18:00 CET" style text for an event's start (and end)
  * in its zone, for lists and show. */
-#define MU_CLI_WHEN_TEXT_SIZE 160
+#define MU_CLI_WHEN_TEXT_SIZE 208 /* the widest mu_cli_event_when_in() writes */
 void mu_cli_event_when(char out[MU_CLI_WHEN_TEXT_SIZE], const struct mu_event *ev);
 
 /* The same in the zone view (NULL: UTC) for lists, without abbreviations,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../protocol/kind.h"
+#include "../storage/conflict.h"
 
 #include "../node/signers.h"
 #include "cli.h"
@@ -80,15 +81,20 @@ addr_name(void *ctx, const struct mu_addr *addr, char *out, size_t n)
 	return (s != NULL && s->len > 0) || known;
 }
 
-/* The record, marked as not updated when its group left the scope. */
+/* The record, marked as not updated when its group left the scope, and
+ * the conflict of concurrent edits at its address if it is the current
+ * version there (docs/PROTOCOL.md 5.2). */
 static int
 show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_record *rec,
      bool json)
 {
 	char name[MU_CLI_NAME_SIZE];
+	struct mu_store_conflict c;
+	struct mu_why why = {0};
 	struct mu_outside out;
+	struct mu_addr addr;
 	int64_t since = 0;
-	bool stale;
+	bool stale, found = false;
 	json_t *v;
 	int rc;
 
@@ -97,6 +103,17 @@ show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_recor
 		                   mu_strerror(rc));
 	stale = mu_outside_has(&out, rec->group, &since);
 	mu_outside_free(&out);
+	if (mu_kind_replaceable(rec->kind)) {
+		mu_rec_addr(rec, &addr);
+		rc = mu_store_conflict_get(cli->store, &addr, &c, &why);
+		if (rc != 0 && rc != MU_ENOTFOUND)
+			return mu_cli_fail(
+			    rc, "cannot read the revisions of the record: %s",
+			    mu_why_or(&why, rc));
+		found = rc == 0 && memcmp(c.current.id, rec->id, MU_ID_BYTES) == 0;
+		if (rc == 0 && !found)
+			mu_store_conflict_free(&c);
+	}
 	if (json) {
 		struct mu_node_signers signers;
 
@@ -107,14 +124,23 @@ show(struct mu_cli *cli, const struct mu_cli_names *names, const struct mu_recor
 		mu_node_signers_free(&signers);
 		if (v != NULL && stale && mu_cli_mark_stale(v, since) != 0)
 			v = NULL;
-		return mu_cli_json_out(v);
+		if (v != NULL && found)
+			json_object_set_new(v, "conflict",
+			                    mu_cli_conflict_json(cli, &c));
+		rc = mu_cli_json_out(v);
+	} else {
+		mu_cli_print_record(stdout, names, rec);
+		if (stale) {
+			mu_cli_group_name(cli, rec->group, name);
+			mu_cli_print_stale(since, name);
+		}
+		if (found)
+			mu_cli_print_conflict(stdout, cli, &c);
+		rc = 0;
 	}
-	mu_cli_print_record(stdout, names, rec);
-	if (stale) {
-		mu_cli_group_name(cli, rec->group, name);
-		mu_cli_print_stale(since, name);
-	}
-	return 0;
+	if (found)
+		mu_store_conflict_free(&c);
+	return rc;
 }
 
 int

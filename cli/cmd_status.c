@@ -7,6 +7,7 @@
 #include "../protocol/buf.h"
 #include "../protocol/kind.h"
 #include "../protocol/textform.h"
+#include "../storage/conflict.h"
 #include "../storage/local.h"
 #include "cli.h"
 #include "when.h"
@@ -271,6 +272,38 @@ print_follows(struct mu_cli *cli)
 	return 0;
 }
 
+/* The concurrent edits of our records, one line each; nothing when none. */
+struct conflicts {
+	struct mu_cli *cli;
+	size_t n;
+};
+
+static int
+print_conflict(void *ctx, const struct mu_store_conflict *c)
+{
+	struct conflicts *x = ctx;
+
+	if (x->n++ == 0)
+		printf("conflicts: concurrent edits (`muster show ADDR` says more)\n");
+	mu_cli_print_conflict_line(stdout, x->cli, c);
+	return 0;
+}
+
+static int
+print_conflicts(struct mu_cli *cli)
+{
+	struct conflicts x = {cli, 0};
+	struct mu_why why = {0};
+	int rc;
+
+	rc = mu_store_conflict_each(cli->store, cli->home->group, print_conflict, &x,
+	                            &why);
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot read the concurrent edits: %s",
+		                   mu_why_or(&why, rc));
+	return 0;
+}
+
 int
 mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 {
@@ -294,9 +327,10 @@ mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv)
 	if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
 		return rc;
 	printf("zone:      %s\n", zone != NULL ? zone : "UTC");
-	if ((rc = print_peers(cli)) != 0 || (rc = print_follows(cli)) != 0)
+	if ((rc = print_peers(cli)) != 0 || (rc = print_follows(cli)) != 0 ||
+	    (rc = print_records(cli)) != 0)
 		return rc;
-	return print_records(cli);
+	return print_conflicts(cli);
 }
 
 int

@@ -78,6 +78,8 @@ mu_cli_open(struct mu_cli *cli, unsigned flags)
 	if ((flags & MU_CLI_SECRET) != 0 && (flags & MU_CLI_READONLY) == 0 &&
 	    (rc = mu_cli_organizer_ensure(cli)) != 0)
 		goto fail;
+	if ((flags & MU_CLI_SECRET) != 0 && (flags & MU_CLI_READONLY) == 0)
+		mu_cli_merge_conflicts(cli);
 	return 0;
 fail:
 	free(dir);

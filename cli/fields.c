@@ -106,10 +106,18 @@ static const struct {
      "; an event lasts at most 366 days, so split a longer one into several"},
 };
 
+/* Every replaceable kind's `replaces`, which the tool sets on an edit. */
+static const struct field_opt replaces = {MU_KIND_NONE, "replaces",
+                                          "the revision edited", NULL};
+
 static const struct field_opt *
 find(enum mu_kind kind, const char *path, size_t len)
 {
 	size_t i;
+
+	if (mu_kind_replaceable(kind) && len == strlen(replaces.path) &&
+	    memcmp(path, replaces.path, len) == 0)
+		return &replaces;
 
 	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
 		if (table[i].kind == kind && strlen(table[i].path) == len &&

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "../storage/conflict.h"
 #include "cli.h"
 #include "json_out.h"
 
@@ -146,6 +147,34 @@ signing_key(struct mu_cli *cli, struct mu_record *rec, const char *what,
 	return 0;
 }
 
+void
+mu_cli_merge_conflicts(struct mu_cli *cli)
+{
+	const struct mu_home *h = cli->home;
+	struct mu_why why = {0};
+	size_t n = 0;
+	int rc;
+
+	/* Signed as this home signs its edits: by its organizer key, else
+	 * (a home from before organizers) by the root. */
+	if (h->org_secret != NULL)
+		rc = mu_store_conflict_resolve(cli->store, h->group, h->organizer,
+		                               h->org_secret, cli->now, &n, &why);
+	else if (h->secret != NULL)
+		rc = mu_store_conflict_resolve(cli->store, h->group, h->group,
+		                               h->secret, cli->now, &n, &why);
+	else
+		return;
+	if (rc != 0)
+		mu_cli_note("could not merge concurrent edits: %s; `muster status` "
+		            "lists them",
+		            mu_why_or(&why, rc));
+	else if (n > 0)
+		mu_cli_note("merged the concurrent edits of %zu record%s; `muster "
+		            "status` lists them",
+		            n, n == 1 ? "" : "s");
+}
+
 int
 mu_cli_store_new(struct mu_cli *cli, struct mu_record *rec, const char *what,
                  char text[MU_ADDR_TEXT_SIZE])
@@ -261,6 +290,11 @@ mu_cli_next_rev(const struct mu_cli_rec *cur, struct mu_record *rec)
 	}
 	*rec = cur->rec;
 	rec->rev = cur->rec.rev + 1;
+	/* Names the revision edited, so that an edit of the same one made
+	 * elsewhere at the same time is seen as a conflict and merged
+	 * (docs/PROTOCOL.md, section 5). */
+	rec->has_replaces = true;
+	memcpy(rec->replaces, cur->rec.id, MU_ID_BYTES);
 	return 0;
 }
 

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
+#include "../storage/conflict.h"
 #include "commit.h"
 
 /*
@@ -239,9 +241,60 @@ commit_take(struct mu_sync_commit *st)
 	st->commit_due = false;
 	st->nfresh = 0;
 	st->store_rc = 0;
+	st->merged = 0;
+	st->merge_rc = 0;
 	st->fresh = NULL;
 	if (st->timer_ok)
 		uv_timer_stop(&st->commit_timer);
+}
+
+/*
+ * Whether list keeps an edit of one of our group's records (new or
+ * superseded alike: either may make a conflict): then a merge may be ours
+ * to publish (docs/PROTOCOL.md 5.2).
+ */
+static bool
+edits_ours(const struct mu_node *node, const struct mu_sync_batch *list)
+{
+	const struct mu_record *r;
+	size_t k;
+
+	if (node->home == NULL)
+		return false;
+	for (; list != NULL; list = list->next)
+		for (k = 0; k < list->nkeep; k++) {
+			r = &list->recs[list->keep[k]];
+			if (r->has_replaces &&
+			    memcmp(r->group, node->home->group, MU_KEY_BYTES) == 0)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * Publishes the merges of our group's concurrent edits. The daemon forgot
+ * the group key after its start (daemon.c): it is read from the home for
+ * the moment it signs, and wiped again with the home it was read into.
+ */
+static int
+merge_edits(struct mu_node *node, struct mu_sync_commit *st)
+{
+	struct mu_home *home = NULL;
+	int rc;
+
+	rc = mu_home_open(&home, node->opts.home, true, &st->merge_why);
+	/* Signed as the home signs its edits: its organizer key, else (a home
+	 * from before organizers) the root. */
+	if (rc == 0 && home->org_secret != NULL)
+		rc = mu_store_conflict_resolve(
+		    node->store, home->group, home->organizer, home->org_secret,
+		    (int64_t)time(NULL), &st->merged, &st->merge_why);
+	else if (rc == 0 && home->secret != NULL)
+		rc = mu_store_conflict_resolve(node->store, home->group, home->group,
+		                               home->secret, (int64_t)time(NULL),
+		                               &st->merged, &st->merge_why);
+	mu_home_close(home);
+	return rc;
 }
 
 /* Stores st->storing: on a pool thread, or on the loop for the stop. It
@@ -260,6 +313,8 @@ commit_store(struct mu_node *node, struct mu_sync_commit *st)
 	else
 		st->store_rc = store_list(node, st->storing, total, st->fresh,
 		                          &st->nfresh, &st->store_why);
+	if (st->store_rc == 0 && edits_ours(node, st->storing))
+		st->merge_rc = merge_edits(node, st);
 }
 
 static void
@@ -321,6 +376,13 @@ commit_end(struct mu_node *node, struct mu_sync_commit *st)
 	} else if (total > 0) {
 		mu_node_store_ok(node);
 	}
+	if (st->merge_rc != 0)
+		mu_node_log(node, MU_LOG_WARN, "cannot merge concurrent edits: %s",
+		            mu_why_or(&st->merge_why, st->merge_rc));
+	else if (st->merged > 0)
+		mu_node_log(node, MU_LOG_INFO,
+		            "published the merge of concurrent edits of %zu record%s",
+		            st->merged, st->merged == 1 ? "" : "s");
 	node->report.stored += nfresh;
 	if (nfresh > 0)
 		mu_node_log(node, MU_LOG_DEBUG, "stored %zu new records of %zu", nfresh,

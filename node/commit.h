@@ -53,6 +53,11 @@ struct mu_sync_commit {
 	size_t nfresh;
 	int store_rc;
 	struct mu_why store_why;
+	/* Merges of concurrent edits the commit published (merge_rc: how
+	 * publishing them went), logged on the loop. */
+	size_t merged;
+	int merge_rc;
+	struct mu_why merge_why;
 	/* Batches kept for reuse, nspare of them; batch_taken: one was taken
 	 * since the last mu_sync_commit_tick(), which frees them if not. */
 	struct mu_sync_batch *spare;

@@ -35,6 +35,21 @@ _Static_assert(sizeof(enum mu_cause_status) == sizeof(int) &&
 		.off = offsetof(T, key), .count_off = MU_NO_OFF, .flag_off = MU_NO_OFF \
 	}
 
+/*
+ * `replaces`, the one content field every replaceable kind has: it lives in
+ * struct mu_record after the union (record.h), so its offset from the
+ * content struct is the same for every kind. Put REPLACES in each
+ * replaceable kind's table at its place in key order; test_kind_table.c
+ * checks that none is left without it.
+ */
+#define MU_C_OFF(m) (offsetof(struct mu_record, m) - offsetof(struct mu_record, c))
+#define REPLACES                                                                       \
+	{                                                                              \
+		.name = "replaces", .type = MU_FT_KEY, .view = MU_FV_ID,               \
+		.off = MU_C_OFF(replaces), .count_off = MU_NO_OFF,                     \
+		.flag_off = MU_C_OFF(has_replaces)                                     \
+	}
+
 static const char *const cause_status[] = {"active", "won", "closed", NULL};
 static const char *const event_status[] = {"tentative", "confirmed", "cancelled", NULL};
 static const char *const alliance_status[] = {"proposed", "ended", NULL};
@@ -46,11 +61,13 @@ static const struct mu_field profile_f[] = {
     STR(struct mu_profile, contact, MU_FT_LINE, 200, 0),
     STR(struct mu_profile, location, MU_FT_LINE, 200, 0),
     STR(struct mu_profile, name, MU_FT_LINE, 100, MU_FF_REQ),
+    REPLACES,
     STR(struct mu_profile, website, MU_FT_URL, 512, 0),
 };
 
 static const struct mu_field cause_f[] = {
     STR(struct mu_cause, description, MU_FT_TEXT, 8000, 0),
+    REPLACES,
     ENUM(struct mu_cause, status, cause_status),
     STR(struct mu_cause, summary, MU_FT_LINE, 500, 0),
     STRLIST(struct mu_cause, tags, MU_FT_LINE, 32, MU_LIST_MAX),
@@ -177,6 +194,7 @@ static const struct mu_field event_f[] = {
      .off = offsetof(struct mu_event, repeat),
      .count_off = MU_NO_OFF,
      .flag_off = offsetof(struct mu_event, repeat) + offsetof(struct mu_repeat, set)},
+    REPLACES,
     {.name = "start",
      .type = MU_FT_INT,
      .flags = MU_FF_REQ,
@@ -203,6 +221,7 @@ static const struct mu_field alliance_f[] = {
      .off = offsetof(struct mu_alliance, causes),
      .count_off = offsetof(struct mu_alliance, ncauses),
      .flag_off = MU_NO_OFF},
+    REPLACES,
     ENUM(struct mu_alliance, status, alliance_status),
     STR(struct mu_alliance, terms, MU_FT_TEXT, 8000, 0),
     {.name = "with",
@@ -238,6 +257,7 @@ static const struct mu_field node_f[] = {
      .off = offsetof(struct mu_node_rec, addrs),
      .count_off = offsetof(struct mu_node_rec, naddrs),
      .flag_off = MU_NO_OFF},
+    REPLACES,
 };
 
 static const struct mu_field organizer_f[] = {
@@ -256,6 +276,7 @@ static const struct mu_field organizer_f[] = {
      .flag_off = MU_NO_OFF},
     STRLIST(struct mu_organizer, kinds, MU_FT_LINE, 16, MU_LIST_MAX),
     STR(struct mu_organizer, name, MU_FT_LINE, 100, MU_FF_REQ),
+    REPLACES,
     ENUM(struct mu_organizer, status, organizer_status),
 };
 
@@ -463,6 +484,7 @@ static const struct mu_field note_f[] = {
      .off = offsetof(struct mu_test_note, pinned),
      .count_off = MU_NO_OFF,
      .flag_off = MU_NO_OFF},
+    REPLACES,
     STRLIST(struct mu_test_note, tags, MU_FT_LINE, 32, MU_LIST_MAX),
     STR(struct mu_test_note, text, MU_FT_TEXT, 1000, MU_FF_REQ),
 };

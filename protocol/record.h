@@ -240,6 +240,15 @@ struct mu_record {
 		struct mu_test_note note;
 #endif
 	} c;
+
+	/*
+	 * The content field `replaces` of every replaceable kind: the id of the
+	 * revision its publisher edited (docs/PROTOCOL.md, section 5). Kept out
+	 * of the union so that one field describes it for every kind; the kind
+	 * tables reach it by its offset from c (REPLACES in kind_table.c).
+	 */
+	bool has_replaces;
+	uint8_t replaces[MU_ID_BYTES];
 };
 
 /* mu_rec_parse() flags. */

@@ -626,7 +626,8 @@ open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
  * appends to one end of bodies instead of touching a random page of the
  * largest table per record. Schema 3 also added by_group, so that
  * reconciliation reads only the groups it needs; schema 4 the held records
- * and the signed index of delegated records (store_held.h). The upgrade and the
+ * and the signed index of delegated records (store_held.h); schema 5 the
+ * past revisions kept for merging concurrent edits (store_past.h). The upgrade and the
  * version bump are one transaction, so a crash leaves the old store to
  * upgrade again.
  */
@@ -635,13 +636,13 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
 	static const char *const names[] = {"by_time", "current", "ev_start",
 	                                    "tombstones", "meta"};
-	static const char *const added[] = {"bodies",   "ids",  "peers", "follows",
-	                                    "by_group", "held", "signed"};
+	static const char *const added[] = {"bodies",   "ids",  "peers",  "follows",
+	                                    "by_group", "held", "signed", "past"};
 	MDB_dbi *const slots[] = {&st->by_time, &st->current, &st->ev_start,
 	                          &st->tombstones, &st->meta};
-	MDB_dbi *const added_slots[] = {&st->bodies,   &st->ids,      &st->peers,
-	                                &st->follows,  &st->by_group, &st->held,
-	                                &st->signed_by};
+	MDB_dbi *const added_slots[] = {&st->bodies,    &st->ids,      &st->peers,
+	                                &st->follows,   &st->by_group, &st->held,
+	                                &st->signed_by, &st->past};
 	unsigned create = st->read_only ? 0 : MDB_CREATE;
 	uint32_t ver = 0;
 	int err;
@@ -664,13 +665,14 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               "command that changes it) to upgrade it to version %u",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
-	err = mu_store__open_dbs(st, txn, added, added_slots, 7, create, why);
+	err = mu_store__open_dbs(st, txn, added, added_slots, 8, create, why);
 	if (err == 0)
 		err = open_frozen(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no
-	 * record of one is signed by any key but its group's. */
+	 * record of one is signed by any key but its group's. Schema 5 only
+	 * added past, empty until a revision is superseded. */
 	if (ver < 3)
 		err = mu_store__upgrade_bodies(st, txn, why);
 	if (err == 0)

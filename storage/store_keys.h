@@ -19,7 +19,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 4u
+#define MU_STORE__SCHEMA 5u
 
 /* A sequence number: the key of bodies, the value of ids (big-endian). */
 #define MU_STORE__SEQ_BYTES 8
@@ -51,6 +51,7 @@ struct mu_store {
 	MDB_dbi by_group;   /* group || created_at || id -> seq; since schema 3 */
 	MDB_dbi held;       /* group || signer || id -> record bytes; schema 4 */
 	MDB_dbi signed_by;  /* group || signer || id -> ""; since schema 4 */
+	MDB_dbi past;       /* addr || id -> record bytes; since schema 5 */
 	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
 	MDB_dbi blocks;     /* group -> blocked_at (8) */
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */

@@ -21,6 +21,7 @@
 #include "store_defer.h"
 #include "store_held.h"
 #include "store_keys.h"
+#include "store_past.h"
 
 struct put {
 	struct mu_store *st;
@@ -271,7 +272,9 @@ delete_by_addr(struct put *p, const struct mu_record *rec)
 		if (err == 0)
 			err = del(p, p->st->current, akey, alen);
 	}
-	if (err != 0 && err != MU_ENOTFOUND)
+	if (err == 0 || err == MU_ENOTFOUND)
+		err = mu_store__past_drop(p->st, p->txn, akey, alen, p->why);
+	if (err != 0)
 		return err;
 	return put_tombstone(p, tkey, tlen, rec->id);
 }
@@ -452,6 +455,45 @@ organizer_changed(struct put *p, const struct mu_record *o)
 	return err;
 }
 
+/*
+ * An edit older than the current version is not stored, but kept in the
+ * past table: it may be the other side of a conflict (docs/PROTOCOL.md
+ * 5.2). A revision that names none is no edit of a known one: not kept.
+ */
+static int
+superseded(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
+{
+	int err;
+
+	if (rec->has_replaces &&
+	    (err = mu_store__past_keep(p->st, p->txn, rec, p->why)) != 0)
+		return err;
+	return refuse(p, rec, 1, MU_PUT_SUPERSEDED, result);
+}
+
+/* old, the current version, goes: into the past table, as the base or a
+ * side of a merge to come. Its bytes are copied out of the pages that
+ * dropping it changes. */
+static int
+keep_displaced(struct put *p, const struct mu_record *old)
+{
+	struct stored_ref ref;
+	struct mu_record copy = *old;
+	uint8_t *raw;
+	int err;
+
+	if ((raw = malloc(old->raw_len)) == NULL)
+		return mu_fail(p->why, MU_ENOMEM, "storing records: out of memory");
+	memcpy(raw, old->raw, old->raw_len);
+	mu_rec_move(&copy, raw);
+	ref_of(&ref, old);
+	err = drop(p, &ref);
+	if (err == 0)
+		err = mu_store__past_keep(p->st, p->txn, &copy, p->why);
+	free(raw);
+	return err;
+}
+
 static int
 put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 {
@@ -460,7 +502,6 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	uint8_t seq[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
 	uint8_t skey[MU_STORE__SIGNER_KEY_BYTES];
 	bool replaceable = mu_kind_replaceable(rec->kind);
-	struct stored_ref ref;
 	struct mu_record old;
 	struct mu_addr addr;
 	size_t alen = 0, tlen;
@@ -495,9 +536,8 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 				return err;
 			cmp = mu_rec_newer(rec, &old);
 			if (cmp < 0)
-				return refuse(p, rec, 1, MU_PUT_SUPERSEDED, result);
-			ref_of(&ref, &old);
-			err = drop(p, &ref);
+				return superseded(p, rec, result);
+			err = keep_displaced(p, &old);
 		}
 		if (err != 0 && err != MU_ENOTFOUND)
 			return err;

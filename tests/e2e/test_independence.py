@@ -37,6 +37,9 @@ FIELDS = {  # PROTOCOL.md section 3, in canonical order
     "node": ["addrs"],
     "organizer": ["keep", "key", "kinds", "name", "status"],
 }
+# Every replaceable kind has `replaces` too (section 3, 5.1).
+for _kind in ("profile", "cause", "event", "alliance", "node", "organizer"):
+    FIELDS[_kind] = sorted(FIELDS[_kind] + ["replaces"])
 
 
 # ---- organizer keys (PROTOCOL.md 3 organizer, 5, 10.6) ----
@@ -327,6 +330,9 @@ class Independence(unittest.TestCase):
             self.assertIsInstance(rev, int)
             self.assertIsInstance(content, dict)
             self.assertLessEqual(set(content), set(FIELDS[kind]))
+            if "replaces" in content:  # 5.1: the id of the revision edited
+                self.assertIsInstance(content["replaces"], bytes)
+                self.assertEqual(len(content["replaces"]), 32)
             seen_kinds.add(kind)
             decoded_recs.append((hdr, hashlib.blake2b(body, digest_size=32).digest()))
 
@@ -386,7 +392,7 @@ class Independence(unittest.TestCase):
                 v = addr_text(v)
             elif k == "causes":
                 v = [addr_text(x) for x in v]
-            elif k == "id":
+            elif k in ("id", "replaces"):
                 v = v.hex()
             elif k == "location":
                 v = dict(v)

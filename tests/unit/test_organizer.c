@@ -126,7 +126,8 @@ test_round_trip(void **state)
 static void
 test_canonical_order(void **state)
 {
-	static const char *const order[] = {"keep", "key", "kinds", "name", "status"};
+	static const char *const order[] = {"keep", "key",      "kinds",
+	                                    "name", "replaces", "status"};
 	const struct mu_fields *t = mu_rec_fields(MU_KIND_ORGANIZER);
 	struct mu_record rec;
 	struct mu_why why = {0};
@@ -135,7 +136,7 @@ test_canonical_order(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(t->n, 5);
+	assert_int_equal(t->n, 6);
 	for (i = 0; i < t->n; i++)
 		assert_string_equal(t->f[i].name, order[i]);
 
