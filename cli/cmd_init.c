@@ -231,6 +231,19 @@ restore(struct mu_cli *cli, const char *file, const char *const *shares, size_t 
 	return 0;
 }
 
+/* Why the home was not made, said. */
+static int
+not_created(struct mu_cli *cli, int rc, const struct mu_why *why)
+{
+	if (rc == MU_EEXIST)
+		return mu_cli_fail(rc,
+		                   "a muster home already exists at %s (`muster id` "
+		                   "prints its key); use --home DIR to create another",
+		                   cli->home_dir);
+	return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
+	                   mu_why_or(why, rc));
+}
+
 /*
  * `init --join`: a home with the group's public key and a new organizer
  * key, no root key and no record of its own until the root holder adds the
@@ -260,14 +273,8 @@ join(struct mu_cli *cli, const char *group_text, const char *organizer)
 		                   "longer one with `muster organizer add --name`)",
 		                   MU_REQ_NAME_MAX);
 	rc = mu_home_join(cli->home_dir, group, org, &why);
-	if (rc == MU_EEXIST)
-		return mu_cli_fail(rc,
-		                   "a muster home already exists at %s (`muster id` "
-		                   "prints its key); use --home DIR to create another",
-		                   cli->home_dir);
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
-		                   mu_why_or(&why, rc));
+		return not_created(cli, rc, &why);
 	(void)mu_req_to_text(code, org, organizer, strlen(organizer));
 	printf("%s\n", code);
 	mu_cli_note("give this request code to whoever holds your group's root "
@@ -364,14 +371,8 @@ mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv)
 	rc = mu_home_create(cli->home_dir, group, &why);
 	if (rc == MU_EEXIST && !mu_home_has_store(cli->home_dir))
 		return mu_cli_no_store(cli);
-	if (rc == MU_EEXIST)
-		return mu_cli_fail(rc,
-		                   "a muster home already exists at %s (`muster id` "
-		                   "prints its key); use --home DIR to create another",
-		                   cli->home_dir);
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot create the home %s: %s", cli->home_dir,
-		                   mu_why_or(&why, rc));
+		return not_created(cli, rc, &why);
 	/* The organizer record first (mu_cli_open()), so that the profile is
 	 * signed by an organizer the store knows. */
 	cli->organizer_name = organizer;
