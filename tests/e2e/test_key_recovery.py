@@ -97,6 +97,15 @@ class Shares(unittest.TestCase):
                                                    "--out", key]),
                               "exists", "never replaced")
 
+    def test_root_key_offline_splits_with_root_key(self):
+        root = os.path.join(self.a.tmp, "root.key")
+        self.a.ok("key", "offline", root)
+        self.a.fail("key", "split", "--shares", "3", "--need", "2",
+                    parts=("no root key", "--root-key FILE"))
+        shares = self.split("--root-key", root)
+        res = musterlib.run(["key", "join", shares[0], shares[2]])
+        self.assertEqual(res.out, self.a.key + "\n", res)
+
     def test_mistyped_share_is_named(self):
         shares = self.split()
         s = shares[1]
