@@ -86,14 +86,6 @@ mu_cal_filter_all(struct mu_cal_filter *f)
 	f->outside = NULL;
 }
 
-int64_t
-mu_cal_end(const struct mu_event *ev)
-{
-	if (ev->has_end)
-		return ev->end;
-	return ev->start + (ev->all_day ? 86400 : MU_CAL_DEFAULT_LENGTH);
-}
-
 static bool
 addr_eq(const struct mu_addr *a, const struct mu_addr *b)
 {
