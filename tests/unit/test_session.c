@@ -318,6 +318,129 @@ test_organizer_identity(void **state)
 	close_link(&l);
 }
 
+/* What a receiver's store holds: one organizer record's group, key and
+ * status (0: none). */
+struct fake_store {
+	uint8_t group[32], key[32];
+	int status;
+	int asked;
+};
+
+static int
+fake_vouch(void *ctx, const uint8_t group[32], const uint8_t key[32],
+           struct mu_why *why)
+{
+	struct fake_store *st = ctx;
+
+	st->asked++;
+	if (st->status == 0 || memcmp(st->group, group, 32) != 0 ||
+	    memcmp(st->key, key, 32) != 0)
+		return mu_fail(why, MU_EPERM, "handshake: no record here");
+	if (st->status != MU_ORGANIZER_ACTIVE)
+		return mu_fail(why, MU_EPERM, "handshake: revoked here");
+	return 0;
+}
+
+/* Makes n prove group root_pk with organizer key org alone (key form). */
+static void
+make_key_node(struct node *n, const uint8_t root_pk[32], const uint8_t org_pk[32],
+              const uint8_t sign_sk[64])
+{
+	uint8_t pub[32];
+
+	make_node(n);
+	memcpy(n->id.group, root_pk, 32);
+	n->id.by_key = true;
+	memcpy(n->id.organizer_key, org_pk, 32);
+	mu_noise_public(pub, n->id.noise_secret);
+	mu_sess_sign_proof(n->id.proof, pub, sign_sk);
+}
+
+/* The key form of the identity (PROTOCOL.md 9.1): accepted only when the
+ * receiver's store holds the key's active organizer record. */
+static void
+test_organizer_key_identity(void **state)
+{
+	uint8_t root_pk[32], root_sk[64], org_pk[32], org_sk[64];
+	uint8_t other_pk[32], other_sk[64];
+	struct fake_store st;
+	struct node a, b;
+	struct link l;
+
+	(void)state;
+	crypto_sign_keypair(root_pk, root_sk);
+	crypto_sign_keypair(org_pk, org_sk);
+	crypto_sign_keypair(other_pk, other_sk);
+	make_node(&a);
+	memset(&st, 0, sizeof(st));
+	memcpy(st.group, root_pk, 32);
+	memcpy(st.key, org_pk, 32);
+	st.status = MU_ORGANIZER_ACTIVE;
+
+	/* b dialed and b dialing, in pieces of every size. */
+	make_key_node(&b, root_pk, org_pk, org_sk);
+	open_link(&l, &a, &b, "test", "test", root_pk);
+	mu_sess_set_vouch(l.a, fake_vouch, &st);
+	pump(&l, 7);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_int_equal(st.asked, 1);
+	assert_memory_equal(mu_sess_peer_group(l.a), root_pk, 32);
+	assert_memory_equal(mu_sess_peer_organizer(l.a), org_pk, 32);
+	close_link(&l);
+	open_link(&l, &b, &a, "test", "test", a.id.group);
+	mu_sess_set_vouch(l.b, fake_vouch, &st);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_int_equal(st.asked, 2);
+	assert_memory_equal(mu_sess_peer_organizer(l.b), org_pk, 32);
+	close_link(&l);
+
+	/* A receiver that cannot look records up refuses the form. */
+	open_link(&l, &a, &b, "test", "test", NULL);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_EPERM);
+	assert_non_null(strstr(l.why_a.text, "cannot look organizer records up"));
+	assert_false(mu_sess_ready(l.a));
+	close_link(&l);
+
+	/* A store without the key's record, and one that holds it revoked:
+	 * refused, and the group proven is known for the log. */
+	for (int status = 0; status <= MU_ORGANIZER_REVOKED; status += 2) {
+		st.status = status;
+		open_link(&l, &a, &b, "test", "test", NULL);
+		mu_sess_set_vouch(l.a, fake_vouch, &st);
+		pump(&l, 1000);
+		assert_int_equal(l.rc_a, MU_EPERM);
+		assert_non_null(strstr(l.why_a.text, status ? "revoked" : "no record"));
+		assert_memory_equal(mu_sess_proven_group(l.a), root_pk, 32);
+		assert_null(mu_sess_peer_group(l.a));
+		close_link(&l);
+	}
+
+	/* The proof by another key than the one named; the store is not
+	 * asked. */
+	st.status = MU_ORGANIZER_ACTIVE;
+	st.asked = 0;
+	make_key_node(&b, root_pk, org_pk, other_sk);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	mu_sess_set_vouch(l.a, fake_vouch, &st);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_ESIG);
+	assert_non_null(strstr(l.why_a.text, "organizer key did not sign"));
+	assert_int_equal(st.asked, 0);
+	close_link(&l);
+
+	/* Another key of the group than the store's active one. */
+	make_key_node(&b, root_pk, other_pk, other_sk);
+	open_link(&l, &a, &b, "test", "test", NULL);
+	mu_sess_set_vouch(l.a, fake_vouch, &st);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, MU_EPERM);
+	close_link(&l);
+}
+
 static void
 test_limits_before_and_after_handshake(void **state)
 {
@@ -389,6 +512,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_group_refused),
 	    cmocka_unit_test(test_stolen_proof_refused),
 	    cmocka_unit_test(test_organizer_identity),
+	    cmocka_unit_test(test_organizer_key_identity),
 	    cmocka_unit_test(test_limits_before_and_after_handshake),
 	    cmocka_unit_test(test_tampered_frame_refused),
 	};
