@@ -278,9 +278,10 @@ join(struct mu_cli *cli, const char *group_text, const char *organizer)
 	(void)mu_req_to_text(code, org, organizer, strlen(organizer));
 	printf("%s\n", code);
 	mu_cli_note("give this request code to whoever holds your group's root "
-	            "key, who runs `muster organizer add CODE`, then `muster "
-	            "export FILE`; `muster import FILE` here brings this home "
-	            "its organizer record, and it can publish and sync");
+	            "key, who runs `muster organizer add CODE`; then `muster peer "
+	            "add HOST:PORT GROUPKEY` for a node of your group and `muster "
+	            "serve` (or `muster sync HOST:PORT`) here bring this home its "
+	            "organizer record, and it can publish");
 	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
 }
 

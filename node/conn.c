@@ -469,12 +469,57 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 
 static void admit_session(struct mu_conn *c);
 
+/* The status of the current organizer record at ctx's address, or -1. */
 static int
-is_revoked(void *ctx, const struct mu_record *rec)
+organizer_status(void *ctx, const struct mu_record *rec)
 {
-	*(bool *)ctx = rec->kind == MU_KIND_ORGANIZER &&
-	               rec->c.organizer.status == MU_ORGANIZER_REVOKED;
+	*(int *)ctx =
+	    rec->kind == MU_KIND_ORGANIZER ? (int)rec->c.organizer.status : -1;
 	return 0;
+}
+
+/* The status of our store's current organizer record of group for key;
+ * -1 when there is none. */
+static int
+stored_organizer(struct mu_conn *c, const uint8_t *group, const uint8_t *key)
+{
+	char d[2 * MU_KEY_BYTES + 1];
+	struct mu_addr addr;
+	int status = -1;
+
+	memcpy(addr.group, group, MU_KEY_BYTES);
+	addr.kind = MU_KIND_ORGANIZER;
+	sodium_bin2hex(d, sizeof(d), key, MU_KEY_BYTES);
+	addr.d.ptr = d;
+	addr.d.len = 2 * MU_KEY_BYTES;
+	if (mu_store_get_addr(c->node->store, &addr, organizer_status, &status) != 0)
+		return -1;
+	return status;
+}
+
+/* The key form of the identity (PROTOCOL.md 9.1): the peer showed no
+ * organizer record, so ours must say the key is active. */
+static int
+vouch_organizer(void *ctx, const uint8_t group[32], const uint8_t key[32],
+                struct mu_why *why)
+{
+	struct mu_conn *c = ctx;
+	char k[MU_KEY_TEXT_SIZE];
+	int status = stored_organizer(c, group, key);
+
+	if (status == MU_ORGANIZER_ACTIVE)
+		return 0;
+	mu_key_to_text(k, key);
+	if (status == MU_ORGANIZER_REVOKED)
+		return mu_fail(why, MU_EPERM,
+		               "handshake: the peer proved its group with organizer "
+		               "key %s, which the group revoked",
+		               k);
+	return mu_fail(why, MU_EPERM,
+	               "handshake: the peer proved its group with organizer key %s "
+	               "alone, and no organizer record for it is here (`muster "
+	               "organizer add` makes one)",
+	               k);
 }
 
 /* Whether the peer proved its group with an organizer key (PROTOCOL.md
@@ -484,23 +529,13 @@ static bool
 organizer_revoked(struct mu_conn *c)
 {
 	const uint8_t *org = mu_sess_peer_organizer(c->sess);
-	char d[2 * MU_KEY_BYTES + 1],
-	    line[MU_PEER_ADDR_MAX + 2 * MU_KEY_TEXT_SIZE + 96];
+	char line[MU_PEER_ADDR_MAX + 2 * MU_KEY_TEXT_SIZE + 96];
 	char group[MU_KEY_TEXT_SIZE], key[MU_KEY_TEXT_SIZE];
-	struct mu_addr addr;
-	bool revoked = false;
 
-	if (org == NULL)
+	if (org == NULL || stored_organizer(c, mu_sess_peer_group(c->sess), org) !=
+	                       MU_ORGANIZER_REVOKED)
 		return false;
-	memcpy(addr.group, mu_sess_peer_group(c->sess), MU_KEY_BYTES);
-	addr.kind = MU_KIND_ORGANIZER;
-	sodium_bin2hex(d, sizeof(d), org, MU_KEY_BYTES);
-	addr.d.ptr = d;
-	addr.d.len = 2 * MU_KEY_BYTES;
-	if (mu_store_get_addr(c->node->store, &addr, is_revoked, &revoked) != 0 ||
-	    !revoked)
-		return false;
-	mu_key_to_text(group, addr.group);
+	mu_key_to_text(group, mu_sess_peer_group(c->sess));
 	mu_key_to_text(key, org);
 	snprintf(line, sizeof(line),
 	         "peer %s proved group %s with organizer key %s, which the group "
@@ -568,7 +603,8 @@ feed_failed(struct mu_conn *c, int rc)
 		return;
 	}
 	proven = mu_sess_proven_group(c->sess);
-	if (rc == MU_EPERM && c->has_expect && proven != NULL) {
+	if (rc == MU_EPERM && c->has_expect && proven != NULL &&
+	    memcmp(proven, c->expect, MU_KEY_BYTES) != 0) {
 		mu_key_to_text(got, proven);
 		mu_key_to_text(want, c->expect);
 		snprintf(line, sizeof(line),
@@ -580,8 +616,12 @@ feed_failed(struct mu_conn *c, int rc)
 	snprintf(line, sizeof(line), "handshake with %s failed: %s", c->name,
 	         bare_reason(&c->why, rc));
 	/* Failures of our own dials matter to the operator; strangers that
-	 * fail are only noise at the default level. */
-	conn_end(c, c->dialer ? MU_LOG_WARN : MU_LOG_INFO, line);
+	 * fail are only noise at the default level, but a peer that proved
+	 * the group yet was refused its organizer key is no stranger. */
+	conn_end(c,
+	         c->dialer || (rc == MU_EPERM && proven != NULL) ? MU_LOG_WARN
+	                                                         : MU_LOG_INFO,
+	         line);
 }
 
 static void
@@ -853,6 +893,8 @@ new_session(struct mu_conn *c, struct mu_why *why)
 	rc = mu_sess_new(&c->sess, c->dialer, c->node->opts.network, c->node->identity,
 	                 c->has_expect ? c->expect : NULL, e, &c->out, why);
 	sodium_memzero(e, sizeof(e));
+	if (rc == 0)
+		mu_sess_set_vouch(c->sess, vouch_organizer, c);
 	return rc;
 }
 

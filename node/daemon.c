@@ -358,7 +358,8 @@ copy_organizer(void *ctx, const struct mu_record *rec)
 }
 
 /* This home's active organizer record into id, for the organizer variant
- * of the identity proof (docs/PROTOCOL.md 9.1). */
+ * of the identity proof, or, when the store has none yet, its organizer
+ * key for the key form (docs/PROTOCOL.md 9.1). */
 static int
 own_organizer_record(struct mu_node *node, struct mu_sess_identity *id,
                      struct mu_why *why)
@@ -376,13 +377,14 @@ own_organizer_record(struct mu_node *node, struct mu_sess_identity *id,
 	a.d.ptr = hex;
 	a.d.len = 2 * MU_KEY_BYTES;
 	rc = mu_store_get_addr(node->store, &a, copy_organizer, id);
-	if (rc == MU_ENOTFOUND)
-		return mu_fail(why, rc,
-		               "this home's organizer record is not here yet, and "
-		               "without the root key the node proves its group with "
-		               "it: once `muster organizer add` has made it, `muster "
-		               "export FILE` on that node and `muster import FILE` "
-		               "here");
+	if (rc == MU_ENOTFOUND) {
+		/* Not received yet (a home that joined its group): the key
+		 * form, which a peer holding the record accepts; sync then
+		 * brings the record here. */
+		id->by_key = true;
+		memcpy(id->organizer_key, node->home->organizer, MU_KEY_BYTES);
+		return 0;
+	}
 	if (rc == MU_EPERM)
 		return mu_fail(why, rc, "this home's organizer key was revoked");
 	if (rc != 0)
@@ -408,12 +410,14 @@ make_identity(struct mu_node *node, struct mu_why *why)
 	mu_noise_public(pub, id->noise_secret);
 	memcpy(id->group, node->home->group, MU_KEY_BYTES);
 	id->organizer_len = 0; /* proven by the group's own key */
+	id->by_key = false;
 	if (node->home->secret != NULL) {
 		mu_sess_sign_proof(id->proof, pub, node->home->secret);
 		return 0;
 	}
 	/* No root key here (it went offline, or the home joined its group):
-	 * the organizer variant, with this home's organizer record. */
+	 * the organizer variant, with this home's organizer record, or the
+	 * key form while that record has not arrived. */
 	rc = own_organizer_record(node, id, why);
 	if (rc == 0)
 		mu_sess_sign_proof(id->proof, pub, node->home->org_secret);

@@ -11,8 +11,10 @@
 
 #define PROLOGUE_PREFIX "muster/1 "
 /* The identity payload: msgpack [bin 32 group, bin 64 proof], fixed layout,
- * or [group, proof, bin organizer record] (docs/PROTOCOL.md 9.1). */
+ * or [group, proof, bin organizer record], or [group, proof, bin 32
+ * organizer key] (docs/PROTOCOL.md 9.1). */
 #define IDENTITY_LEN     (1 + 2 + 32 + 2 + 64)
+#define IDENTITY_KEY_LEN (IDENTITY_LEN + 2 + 32)
 #define IDENTITY_ORG_MAX (IDENTITY_LEN + 3 + MU_SESS_ORGANIZER_MAX)
 
 struct mu_sess {
@@ -26,6 +28,8 @@ struct mu_sess {
 	uint8_t expect[32];
 	uint8_t peer_group[32];
 	uint8_t peer_organizer[32];
+	mu_sess_vouch_fn vouch;
+	void *vouch_ctx;
 	struct mu_buf in; /* bytes of incomplete incoming messages */
 	uint8_t identity[IDENTITY_ORG_MAX];
 	size_t identity_len;
@@ -50,13 +54,19 @@ encode_identity(uint8_t out[IDENTITY_ORG_MAX], const struct mu_sess_identity *id
 
 	if (n > MU_SESS_ORGANIZER_MAX)
 		return 0;
-	out[0] = n > 0 ? 0x93 : 0x92;
+	out[0] = n > 0 || id->by_key ? 0x93 : 0x92;
 	out[1] = 0xc4;
 	out[2] = 32;
 	memcpy(out + 3, id->group, 32);
 	out[35] = 0xc4;
 	out[36] = 64;
 	memcpy(out + 37, id->proof, 64);
+	if (n == 0 && id->by_key) {
+		out[k++] = 0xc4;
+		out[k++] = 32;
+		memcpy(out + k, id->organizer_key, 32);
+		return IDENTITY_KEY_LEN;
+	}
 	if (n == 0)
 		return k;
 	/* Canonical bin header: bin 8 below 256 bytes, else bin 16. */
@@ -109,6 +119,15 @@ check_organizer(const uint8_t *p, size_t len, const uint8_t group[32], uint8_t k
 	return 0;
 }
 
+/* Whether p (len bytes) is the key form: [group, proof, bin 32 key]. No
+ * organizer record is 32 bytes long, so the forms never overlap. */
+static bool
+is_key_form(const uint8_t *p, size_t len)
+{
+	return len == IDENTITY_KEY_LEN && p[0] == 0x93 && p[IDENTITY_LEN] == 0xc4 &&
+	       p[IDENTITY_LEN + 1] == 32;
+}
+
 /* Checks the peer's identity payload against the static key it used. */
 static int
 check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *why)
@@ -116,6 +135,7 @@ check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *w
 	const uint8_t *rs = mu_noise_remote_static(s->hs);
 	uint8_t msg[MU_SESS_PROOF_CONTEXT_LEN + 32];
 	const uint8_t *signer = p + 3;
+	bool by_key = is_key_form(p, len);
 	int rc;
 
 	if (len < IDENTITY_LEN || (p[0] != 0x92 && p[0] != 0x93) || p[1] != 0xc4 ||
@@ -123,7 +143,10 @@ check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *w
 	    (p[0] == 0x92 && len != IDENTITY_LEN))
 		return mu_fail(why, MU_EFORMAT,
 		               "handshake: the peer's identity is not [group, proof]");
-	if (p[0] == 0x93) {
+	if (by_key) {
+		memcpy(s->peer_organizer, p + IDENTITY_LEN + 2, 32);
+		signer = s->peer_organizer;
+	} else if (p[0] == 0x93) {
 		rc = check_organizer(p + IDENTITY_LEN, len - IDENTITY_LEN, p + 3,
 		                     s->peer_organizer, why);
 		if (rc != 0)
@@ -145,7 +168,16 @@ check_identity(struct mu_sess *s, const uint8_t *p, size_t len, struct mu_why *w
 		return mu_fail(why, MU_EPERM,
 		               "handshake: the peer proved a different group key "
 		               "than the one expected for it");
-	return 0;
+	if (!by_key)
+		return 0;
+	/* No record came along: only our own store can say the key speaks
+	 * for the group. */
+	if (s->vouch == NULL)
+		return mu_fail(why, MU_EPERM,
+		               "handshake: the peer proved its group with an "
+		               "organizer key alone, and this node cannot look "
+		               "organizer records up");
+	return s->vouch(s->vouch_ctx, s->peer_group, s->peer_organizer, why);
 }
 
 static int
@@ -252,6 +284,13 @@ mu_sess_free(struct mu_sess *s)
 		sodium_memzero(s->in.data, s->in.cap);
 	mu_buf_free(&s->in);
 	sodium_free(s);
+}
+
+void
+mu_sess_set_vouch(struct mu_sess *s, mu_sess_vouch_fn fn, void *ctx)
+{
+	s->vouch = fn;
+	s->vouch_ctx = ctx;
 }
 
 bool

@@ -10,7 +10,9 @@
  *     key ("muster noise key" || static public key). The Noise static key is
  *     not the group key; the proof ties the two together. A node that holds
  *     an organizer key rather than the group's proves it with that key and
- *     sends the group's organizer record for it along (docs/PROTOCOL.md 9.1).
+ *     sends the group's organizer record for it along, or, before it has
+ *     that record, only the key, which the receiver must know an active
+ *     record for (docs/PROTOCOL.md 9.1).
  *   - Every message on the stream, handshake or transport, is a 2-byte
  *     big-endian length and that many bytes. Before the handshake is done a
  *     message may not exceed MU_SESS_HANDSHAKE_MAX bytes.
@@ -52,6 +54,11 @@ struct mu_sess_identity {
 	 * its bytes as signed; organizer_len 0: proof is the group's. */
 	uint8_t organizer[MU_SESS_ORGANIZER_MAX];
 	size_t organizer_len;
+	/* The key form: proof is by organizer_key, and no record goes along
+	 * (a home that has not received its organizer record yet); the
+	 * receiver must hold the record itself. Ignored when organizer_len > 0. */
+	bool by_key;
+	uint8_t organizer_key[32];
 };
 
 /* Signs the proof for a Noise static public key with the group's (or an
@@ -60,6 +67,14 @@ void mu_sess_sign_proof(uint8_t proof[64], const uint8_t noise_public[32],
                         const uint8_t group_secret[64]);
 
 struct mu_sess;
+
+/*
+ * Answers whether the receiver's store holds a current, active organizer
+ * record of group for key, for the key form of the identity: 0 when it does;
+ * else MU_EPERM with why saying what it holds (none, or revoked).
+ */
+typedef int (*mu_sess_vouch_fn)(void *ctx, const uint8_t group[32],
+                                const uint8_t key[32], struct mu_why *why);
 
 /* Receives one decrypted transport message. Nonzero stops mu_sess_feed(),
  * which returns that value. */
@@ -78,6 +93,10 @@ int mu_sess_new(struct mu_sess **out, bool initiator, const char *network,
                 struct mu_why *why);
 
 void mu_sess_free(struct mu_sess *s);
+
+/* Sets how the key form of a peer's identity is checked; without it that
+ * form is refused (MU_EPERM). Call before the first mu_sess_feed(). */
+void mu_sess_set_vouch(struct mu_sess *s, mu_sess_vouch_fn fn, void *ctx);
 
 /*
  * Feeds bytes read from the peer. Handshake replies and nothing else are
@@ -103,7 +122,7 @@ const uint8_t *mu_sess_peer_group(const struct mu_sess *s);
 const uint8_t *mu_sess_proven_group(const struct mu_sess *s);
 
 /* The organizer key the peer proved its group with, once ready (the
- * organizer variant of the identity); NULL when it proved with the group's
+ * organizer variant or key form of the identity); NULL when it proved with the group's
  * own key. The node refuses a key whose organizer record it holds revoked. */
 const uint8_t *mu_sess_peer_organizer(const struct mu_sess *s);
 

@@ -40,7 +40,7 @@ def join(tc, root, label, name):
     code = res.out.strip()
     tc.assertRegex(code, r"^mureq1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58,83}$")
     tc.assertIn("muster organizer add", res.err)
-    tc.assertIn("muster import FILE", res.err)
+    tc.assertIn("muster peer add", res.err)
     h.key = root.key
     return h, code
 
@@ -230,6 +230,49 @@ class Local(unittest.TestCase):
         self.assertIn("0 problems", h.ok("check"))
 
 
+class JoinBySync(unittest.TestCase):
+    """A joined home gets its organizer record over the network: it proves
+    its group with its organizer key alone, which the root's node accepts
+    because it holds that key's active record."""
+
+    def test_joined_home_syncs_and_publishes(self):
+        net = musterlib.network_name()
+        a = Home(self, "ana")
+        res = a.run("init", "--name", "Riverside", "--organizer", "Ana")
+        self.assertEqual(res.rc, 0, repr(res))
+        a.key = res.out.strip()
+        before = add_event(a, "Before Sam joined")
+        b, code = join(self, a, "sam", "Sam")
+        stranger, _ = join(self, a, "stranger", "Lee")  # never added
+        a.line("organizer", "add", code)
+        sa = a.serve(net)
+        b.ok("peer", "add", sa.addr, a.key)
+        sb = b.serve(net)
+        wait_until(lambda: "Sam" in organizers(b) and b.has(before), SYNC,
+                   "Sam's organizer record and the group's event at Sam's home")
+        self.assertTrue(organizers(b)["Sam"]["this_home"])
+        ev = add_event(b, "Sam's first", day="06-02")
+        wait_until(lambda: a.has(ev), SYNC, "Sam's event at the root's home")
+        self.assertEqual(musterlib.shown(a, ev)["edited_by"], "Sam")
+        # A key the root's node holds no record for proves nothing.
+        stranger.ok("peer", "add", sa.addr, a.key)
+        res = stranger.run("sync", sa.addr, a.key, "--network", net)
+        self.assertNotEqual(res.rc, 0, repr(res))
+        sa.wait_log("no organizer record for it is here", SYNC,
+                    "the root's node refusing an unknown organizer key")
+        self.assertFalse(stranger.has(before))
+        # Nor does a revoked one, even from the home that held it.
+        sb.stop()
+        a.line("organizer", "revoke", "Sam")
+        res = b.run("sync", sa.addr, a.key, "--network", net)
+        self.assertNotEqual(res.rc, 0, repr(res))
+        sa.wait_log("which the group revoked", SYNC,
+                    "the root's node refusing a revoked organizer key")
+        sa.stop()
+        for h in (a, b):
+            self.assertIn("0 problems", h.ok("check"))
+
+
 class Network(unittest.TestCase):
     """Three organizers of one group on three homes, an ally on a fourth,
     all serving on 127.0.0.1 and linked through the root holder's node."""
@@ -244,11 +287,8 @@ class Network(unittest.TestCase):
         c, code_c = join(self, a, "kim", "Kim")
         a.line("organizer", "add", code_b)
         a.line("organizer", "add", code_c)
-        # Without the root key, a node proves its group with its organizer
-        # record: the new homes get theirs by file first.
-        first = a.export_file("organizers.muster")
-        for h in (b, c):
-            h.import_file(first)
+        # The new homes get their organizer records by sync, proving
+        # their group with their organizer keys alone until then.
         d = Home(self, "ally")
         d.init("Harbour")
         musterlib.ally(a, d)

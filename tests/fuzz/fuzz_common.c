@@ -51,6 +51,7 @@ fz_identity(struct mu_sess_identity *id, enum fz_who who)
 
 	fz_key(&k, who);
 	id->organizer_len = 0;
+	id->by_key = false;
 	memset(id->noise_secret, 0x40 + who, sizeof(id->noise_secret));
 	mu_noise_public(pub, id->noise_secret);
 	memcpy(id->group, k.pk, MU_KEY_BYTES);

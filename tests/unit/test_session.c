@@ -211,6 +211,17 @@ test_stolen_proof_refused(void **state)
 	close_link(&l);
 }
 
+/* Makes n claim group and sign its Noise key with sk. */
+static void
+prove_group(struct node *n, const uint8_t group[32], const uint8_t sk[64])
+{
+	uint8_t pub[32];
+
+	memcpy(n->id.group, group, 32);
+	mu_noise_public(pub, n->id.noise_secret);
+	mu_sess_sign_proof(n->id.proof, pub, sk);
+}
+
 /*
  * Makes n prove root's group with organizer key org (libsodium secret
  * keys), carrying root's organizer record for it with that status.
@@ -223,7 +234,7 @@ make_organizer_node(struct node *n, const uint8_t root_pk[32],
 	char d[65];
 	struct mu_record r;
 	struct mu_why why = {0};
-	uint8_t pub[32], *bytes = NULL;
+	uint8_t *bytes = NULL;
 	size_t len;
 
 	make_node(n);
@@ -245,9 +256,7 @@ make_organizer_node(struct node *n, const uint8_t root_pk[32],
 	memcpy(n->id.organizer, bytes, len);
 	n->id.organizer_len = len;
 	free(bytes);
-	memcpy(n->id.group, root_pk, 32);
-	mu_noise_public(pub, n->id.noise_secret);
-	mu_sess_sign_proof(n->id.proof, pub, org_sk);
+	prove_group(n, root_pk, org_sk);
 }
 
 /* The organizer variant of the identity (PROTOCOL.md 9.1). */
@@ -316,6 +325,123 @@ test_organizer_identity(void **state)
 	assert_int_equal(l.rc_a, MU_ESIG);
 	assert_non_null(strstr(l.why_a.text, "not valid"));
 	close_link(&l);
+}
+
+/* What a receiver's store holds: one organizer record's group, key and
+ * status (0: none). */
+struct fake_store {
+	uint8_t group[32], key[32];
+	int status;
+	int asked;
+};
+
+static int
+fake_vouch(void *ctx, const uint8_t group[32], const uint8_t key[32],
+           struct mu_why *why)
+{
+	struct fake_store *st = ctx;
+
+	st->asked++;
+	if (st->status == 0 || memcmp(st->group, group, 32) != 0 ||
+	    memcmp(st->key, key, 32) != 0)
+		return mu_fail(why, MU_EPERM, "handshake: no record here");
+	if (st->status != MU_ORGANIZER_ACTIVE)
+		return mu_fail(why, MU_EPERM, "handshake: revoked here");
+	return 0;
+}
+
+/* Makes n prove group root_pk with organizer key org alone (key form). */
+static void
+make_key_node(struct node *n, const uint8_t root_pk[32], const uint8_t org_pk[32],
+              const uint8_t sign_sk[64])
+{
+
+	make_node(n);
+	n->id.by_key = true;
+	memcpy(n->id.organizer_key, org_pk, 32);
+	prove_group(n, root_pk, sign_sk);
+}
+
+/* b, dialed by a whose store is st (NULL: no lookup), is refused with rc
+ * and a reason holding text; a refused key still shows the group proven. */
+static void
+expect_refused(const struct node *a, const struct node *b, struct fake_store *st,
+               int rc, const char *text)
+{
+	struct link l;
+
+	open_link(&l, a, b, "test", "test", NULL);
+	if (st != NULL)
+		mu_sess_set_vouch(l.a, fake_vouch, st);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, rc);
+	assert_non_null(strstr(l.why_a.text, text));
+	assert_false(mu_sess_ready(l.a));
+	if (rc == MU_EPERM)
+		assert_memory_equal(mu_sess_proven_group(l.a), b->id.group, 32);
+	close_link(&l);
+}
+
+/* The key form of the identity (PROTOCOL.md 9.1): accepted only when the
+ * receiver's store holds the key's active organizer record. */
+static void
+test_organizer_key_identity(void **state)
+{
+	uint8_t root_pk[32], root_sk[64], org_pk[32], org_sk[64];
+	uint8_t other_pk[32], other_sk[64];
+	struct fake_store st;
+	struct node a, b;
+	struct link l;
+
+	(void)state;
+	crypto_sign_keypair(root_pk, root_sk);
+	crypto_sign_keypair(org_pk, org_sk);
+	crypto_sign_keypair(other_pk, other_sk);
+	make_node(&a);
+	memset(&st, 0, sizeof(st));
+	memcpy(st.group, root_pk, 32);
+	memcpy(st.key, org_pk, 32);
+	st.status = MU_ORGANIZER_ACTIVE;
+
+	/* b dialed and b dialing, in pieces of every size. */
+	make_key_node(&b, root_pk, org_pk, org_sk);
+	open_link(&l, &a, &b, "test", "test", root_pk);
+	mu_sess_set_vouch(l.a, fake_vouch, &st);
+	pump(&l, 7);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_int_equal(st.asked, 1);
+	assert_memory_equal(mu_sess_peer_group(l.a), root_pk, 32);
+	assert_memory_equal(mu_sess_peer_organizer(l.a), org_pk, 32);
+	close_link(&l);
+	open_link(&l, &b, &a, "test", "test", a.id.group);
+	mu_sess_set_vouch(l.b, fake_vouch, &st);
+	pump(&l, 1000);
+	assert_int_equal(l.rc_a, 0);
+	assert_int_equal(l.rc_b, 0);
+	assert_int_equal(st.asked, 2);
+	assert_memory_equal(mu_sess_peer_organizer(l.b), org_pk, 32);
+	close_link(&l);
+
+	/* A receiver that cannot look records up refuses the form. */
+	expect_refused(&a, &b, NULL, MU_EPERM, "cannot look organizer records up");
+	/* So does a store without the key's record, or with it revoked. */
+	st.status = 0;
+	expect_refused(&a, &b, &st, MU_EPERM, "no record");
+	st.status = MU_ORGANIZER_REVOKED;
+	expect_refused(&a, &b, &st, MU_EPERM, "revoked");
+
+	/* The proof by another key than the one named; the store is not
+	 * asked. */
+	st.status = MU_ORGANIZER_ACTIVE;
+	st.asked = 0;
+	make_key_node(&b, root_pk, org_pk, other_sk);
+	expect_refused(&a, &b, &st, MU_ESIG, "organizer key did not sign");
+	assert_int_equal(st.asked, 0);
+
+	/* Another key of the group than the store's active one. */
+	make_key_node(&b, root_pk, other_pk, other_sk);
+	expect_refused(&a, &b, &st, MU_EPERM, "no record");
 }
 
 static void
@@ -389,6 +515,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_group_refused),
 	    cmocka_unit_test(test_stolen_proof_refused),
 	    cmocka_unit_test(test_organizer_identity),
+	    cmocka_unit_test(test_organizer_key_identity),
 	    cmocka_unit_test(test_limits_before_and_after_handshake),
 	    cmocka_unit_test(test_tampered_frame_refused),
 	};
