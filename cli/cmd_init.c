@@ -149,7 +149,8 @@ pick_zone(const char *tz, char out[MU_CLI_ZONE_SIZE], const char **said)
 			return 0;
 		}
 		if (mu_cli_zone_check(line, &why) == 0) {
-			snprintf(out, MU_CLI_ZONE_SIZE, "%s", line);
+			snprintf(out, MU_CLI_ZONE_SIZE, "%.64s",
+			         line); /* checked: at most 64 */
 			return 0;
 		}
 		if (i + 1 < ZONE_TRIES)
