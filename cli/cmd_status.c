@@ -77,7 +77,8 @@ print_groups(struct mu_cli *cli, struct group_counts *l)
 	char name[MU_CLI_NAME_SIZE];
 	size_t i;
 
-	qsort(l->v, l->n, sizeof(*l->v), by_count);
+	if (l->n > 1) /* an empty store has no array: qsort must not see NULL */
+		qsort(l->v, l->n, sizeof(*l->v), by_count);
 	printf("by group:  %zu\n", l->n);
 	for (i = 0; i < l->n; i++) {
 		mu_cli_group_name(cli, l->v[i].key, name);
