@@ -184,24 +184,13 @@ static int
 holds_key(const char *kpath, const uint8_t *want, struct mu_why *why)
 {
 	uint8_t *seed = sodium_malloc(SEED_BYTES);
-	int fd, err;
+	int err;
 
 	if (seed == NULL)
 		return mu_fail(why, MU_ENOMEM, "reading the group key: out of memory");
-	fd = open(kpath, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err =
-		    mu_fail(why, errno == EACCES ? MU_EPERM : MU_EIO,
-		            "cannot open the key file %s: %s", kpath, strerror(errno));
-		goto out;
-	}
-	err = mu_home__check_key(fd, kpath, SEED_BYTES, true, "group key", why);
-	if (err == 0)
-		err = mu_home__read_key(fd, kpath, seed, SEED_BYTES, why);
+	err = mu_home__read_key_file(kpath, seed, SEED_BYTES, "group key", why);
 	if (err == 0)
 		err = sodium_memcmp(seed, want, SEED_BYTES) == 0 ? 1 : 0;
-	close(fd);
-out:
 	sodium_free(seed);
 	return err;
 }
