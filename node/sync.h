@@ -33,9 +33,11 @@
 
 /* Wants a node keeps unanswered at once; a peer with more than
  * SYNC_WANTS_HOLD unanswered is not read until it has fewer, so that its
- * wants cannot pile up answers in memory. */
+ * wants cannot pile up answers in memory: each queues up to 1,024 outbox
+ * entries (48 KiB). A node of ours never has more than SYNC_WANTS_INFLIGHT
+ * unanswered, so holding past that slows only a peer that asks for more. */
 #define SYNC_WANTS_INFLIGHT 4
-#define SYNC_WANTS_HOLD     8
+#define SYNC_WANTS_HOLD     SYNC_WANTS_INFLIGHT
 
 /* Bounds on a peer's queues of ids, whatever it says: a dialer stops
  * answering the reconciliation (the next neg waits) while the ids to fetch

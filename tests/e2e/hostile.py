@@ -33,9 +33,10 @@ from musterlib import Home, add_event, export_records, peers, record_id, wait_un
 
 SYNC = 30
 RSS_BOUND_MIB = 64  # docs/SECURITY.md, "Memory": under any one attack
-# and, with n connections each holding a full write queue, at most:
-RSS_BASE_MIB = 8
-RSS_PER_CONN_MIB = 1.5
+# and, with n connections each holding a full write queue and the answers
+# of the wants it may leave unanswered, at most:
+RSS_BASE_MIB = 10
+RSS_PER_CONN_MIB = 1.75
 
 _ips = itertools.count(0)
 
