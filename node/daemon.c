@@ -211,6 +211,7 @@ stop_all(struct daemon *d)
 	d->down = true;
 	node->stopping = true;
 	mu_dial_stop(node);
+	mu_probe_stop(node);
 	mu_http_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
@@ -461,7 +462,7 @@ conn_closed(struct mu_node *node, struct mu_conn *c, bool was_ready)
 	}
 	if (!node->once && mu_conn_is_dialer(c)) {
 		banned = ip[0] != '\0' && mu_dial_banned(node, ip);
-		mu_dial_closed(node, mu_conn_dialed_addr(c), was_ready, banned);
+		mu_dial_closed(node, c, was_ready, banned);
 	}
 }
 
