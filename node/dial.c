@@ -510,8 +510,9 @@ announce(struct mu_dial *d)
 	struct current cur;
 	struct mu_addr a;
 	uint8_t *buf = NULL;
-	const uint8_t *sk = node->home->org_secret != NULL ? node->home->org_secret
-	                                                   : node->home->secret;
+	struct mu_home *keys = NULL;
+	const struct mu_home *h = node->home;
+	const uint8_t *sk;
 	size_t len;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -530,6 +531,16 @@ announce(struct mu_dial *d)
 		mu_node_log(node, MU_LOG_DEBUG, "our node record is up to date");
 		return;
 	}
+	/* After the start the daemon holds no signing key (daemon.c): a
+	 * later address (a port mapping's) is signed with the key read from
+	 * the home for the moment, and wiped with it, as merges are. */
+	if (h->org_secret == NULL && h->secret == NULL) {
+		rc = mu_home_open(&keys, opts->home, true, &why);
+		if (rc != 0)
+			goto fail;
+		h = keys;
+	}
+	sk = h->org_secret != NULL ? h->org_secret : h->secret;
 	if (sk == NULL) {
 		rc = mu_fail(&why, MU_ENOTFOUND, "this home holds no key to sign it");
 		goto fail;
@@ -543,9 +554,7 @@ announce(struct mu_dial *d)
 	memcpy(rec.group, node->home->group, MU_KEY_BYTES);
 	/* The home's organizer key signs; a home without one (made by an
 	 * older version and not yet used by the CLI) signs with the root. */
-	memcpy(rec.signer,
-	       sk == node->home->org_secret ? node->home->organizer : node->home->group,
-	       MU_KEY_BYTES);
+	memcpy(rec.signer, sk == h->org_secret ? h->organizer : h->group, MU_KEY_BYTES);
 	rec.created_at = now;
 	rec.d.ptr = "";
 	rec.rev = cur.found ? cur.rev + 1 : 0;
@@ -555,6 +564,8 @@ announce(struct mu_dial *d)
 		rec.c.node.addrs[i].len = strlen(opts->announce[i]);
 	}
 	rc = mu_rec_build(&rec, sk, now, &buf, &len, NULL, &why);
+	mu_home_close(keys);
+	keys = NULL;
 	if (rc == 0)
 		rc = mu_rec_parse(&built, buf, len, now, 0, &why);
 	one[0] = &built;
@@ -573,6 +584,7 @@ announce(struct mu_dial *d)
 	            opts->nannounce == 1 ? "" : "es");
 	return;
 fail:
+	mu_home_close(keys);
 	mu_node_log(node, MU_LOG_WARN, "cannot publish our node record: %s",
 	            mu_why_or(&why, rc));
 }

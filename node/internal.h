@@ -310,6 +310,16 @@ bool mu_dial_banned(struct mu_node *node, const char *ip);
 /* Remembers that ip misbehaved: refused for limits.ban_ms. */
 void mu_dial_ban(struct mu_node *node, const char *ip);
 
+/* --- port mapping (portmap.c) --------------------------------------------- */
+
+/* With opts.map_port: asks the router for a mapping of the listen port
+ * (the loop then keeps it, and announces it with opts.announce_auto).
+ * 0, or MU_EINVAL when there is no listen port to map. */
+int mu_portmap_start(struct mu_node *node, struct mu_why *why);
+
+/* Removes the mapping (the loop runs until the router answered). */
+void mu_portmap_stop(struct mu_node *node);
+
 /* --- probing (probe.c) ---------------------------------------------------- */
 
 /* How the reason of a dial that reached a web server begins. */
