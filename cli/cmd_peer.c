@@ -405,10 +405,12 @@ list(struct mu_cli *cli, int argc, char **argv)
 		goto out;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		goto out;
-	if (json)
+	if (json) {
 		rc = print_json(cli, &l, &in);
-	else
+	} else if ((rc = mu_cli_print_reach(cli, running == 1)) == 0) {
+		printf("\n");
 		print_text(cli, &l, &in, running == 1);
+	}
 	mu_cli_peers_free(&l);
 out:
 	free(in.v);
