@@ -442,9 +442,11 @@ on_done(uv_work_t *w, int status)
 		maybe_free(pm);
 		return;
 	}
-	after_map(pm);
 	if (pm->stopping) {
-		/* Stopped while the request ran: undo what it made. */
+		/* Stopped while the request ran: undo what it made, and
+		 * announce nothing (opts.announce is back to the given ones). */
+		snprintf(pm->mapped, sizeof(pm->mapped), "%s:%u", job->ext_ip,
+		         (unsigned)job->ext_port);
 		if (job->rc == 0 && job->via != VIA_NONE)
 			submit(pm, OP_UNMAP);
 		else
@@ -452,6 +454,7 @@ on_done(uv_work_t *w, int status)
 		maybe_free(pm);
 		return;
 	}
+	after_map(pm);
 	/* Renewed at half the lease, as NAT-PMP clients do; a permanent one
 	 * is checked all the same, at half the lease asked for. */
 	schedule(pm, job->rc != 0
