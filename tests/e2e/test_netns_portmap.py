@@ -188,7 +188,7 @@ class PortMap(unittest.TestCase):
     def setUp(self):
         self.net = musterlib.network_name()
 
-    def mapped_sync(self, ext, natpmp, how):
+    def mapped_sync(self, ext, natpmp, how, announce):
         router = Router(self, ext, natpmp=natpmp, upnp=not natpmp)
         lan, wan = Home(self, "lan"), Home(self, "wan")
         lan.init("Behind NAT")
@@ -201,14 +201,16 @@ class PortMap(unittest.TestCase):
         # A short lease, to see it renewed before it ends (at half).
         lan.env["MUSTER_LIMITS"] = "map_lease_s=4"
         node = NsServe(self, router, "lan", lan, self.net, "--listen",
-                       "0.0.0.0:%d" % PORT, "--map-port", "--announce", "auto")
+                       "0.0.0.0:%d" % PORT, "--map-port",
+                       *(("--announce", "auto") if announce else ()))
         m = node.wait_log(r"(?m)^.* info mapped port %d on the router to %s:%d \(%s, "
                           r"lease \d+ s\)$" % (PORT, re.escape(ext), PORT, how))
         print("\nnode logged: %s" % m.group(0))
         m = node.wait_log(r"(?m)^.* info renewed the mapping %s:%d \(%s, lease \d+ s\)$"
                           % (re.escape(ext), PORT, how))
         print("node logged: %s" % m.group(0))
-        node.wait_log(r"published our node record, rev \d+, with 1 address")
+        if announce:
+            node.wait_log(r"published our node record, rev \d+, with 1 address")
         rules = router.dnat_rules()
         self.assertTrue(any("dnat ip to %s:%d" % (LAN_NODE, PORT) in r for r in rules),
                         rules)
@@ -216,7 +218,11 @@ class PortMap(unittest.TestCase):
         print(status)
         self.assertIn("reach:     mapped %s:%d on the home router (%s)" % (ext, PORT, how),
                       status)
-        self.assertIn("announced %s:%d" % (ext, PORT), status)
+        if announce:
+            self.assertIn("announced %s:%d" % (ext, PORT), status)
+        else:
+            self.assertNotIn("announced", status, "--map-port alone announces "
+                             "nothing")
         self.assertIn("mapped %s:%d" % (ext, PORT), lan.ok("peer", "list"))
 
         # The peer outside knows only the external address, and dials it
@@ -229,7 +235,10 @@ class PortMap(unittest.TestCase):
         self.assertTrue(wan.has(ev), "the event came through the mapping")
         # The node record the peer got names the mapped address.
         node_rec = musterlib.shown(wan, lan.key + "/node")
-        self.assertEqual(node_rec["content"]["addrs"], ["%s:%d" % (ext, PORT)])
+        if announce:
+            self.assertEqual(node_rec["content"]["addrs"], ["%s:%d" % (ext, PORT)])
+        else:
+            self.assertIsNone(node_rec, "no node record without --announce auto")
         self.assertIn("connection from %s" % ext.rsplit(".", 1)[0], node.log(),
                       "the dial arrived from the WAN side")
 
@@ -241,10 +250,11 @@ class PortMap(unittest.TestCase):
         self.assertNotIn("mapped %s" % ext, lan.ok("status"))
 
     def test_natpmp_mapping(self):
-        self.mapped_sync("100.128.7.1", natpmp=True, how="NAT-PMP")
+        self.mapped_sync("100.128.7.1", natpmp=True, how="NAT-PMP", announce=True)
 
     def test_upnp_mapping(self):
-        self.mapped_sync("100.128.9.1", natpmp=False, how="UPnP-IGD")
+        # Without --announce auto: mapped, and the address told to no one.
+        self.mapped_sync("100.128.9.1", natpmp=False, how="UPnP-IGD", announce=False)
 
     def test_private_external_address_refused(self):
         for ext, natpmp in (("10.9.0.1", True), ("100.100.0.1", False)):
