@@ -164,8 +164,11 @@ class NsServe:
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         rc = self.proc.wait(timeout=WAIT)
-        self.tc.assertEqual(rc, 0, self.log()[-3000:])
-        return self.log()
+        log = self.log()
+        self.tc.assertEqual(rc, 0, log[-3000:])
+        self.tc.assertIsNone(musterlib.SANITIZER_REPORT.search(log),
+                             "sanitizer report from muster serve:\n%s" % log[-8000:])
+        return log
 
     def kill(self):
         if self.proc.poll() is None:
