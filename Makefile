@@ -17,11 +17,13 @@ JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian 12 packages the build and the tests need.
 PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmsgpack-dev liblmdb-dev libcmocka-dev libjansson-dev tzdata \
-            libmicrohttpd-dev \
+            libmicrohttpd-dev libnatpmp-dev libminiupnpc-dev \
             python3 python3-msgpack python3-nacl python3-icalendar \
             python3-recurring-ical-events \
-            chromium
+            chromium iproute2 nftables miniupnpd-nftables
 # chromium: the browser test of the web page (tests/interop/browser_check.mjs).
+# iproute2, nftables, miniupnpd-nftables: the port mapping test
+# (tests/e2e/test_netns_portmap.py), a real router in network namespaces.
 # What `make fuzz` needs on top: clang with its libFuzzer runtime.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 FUZZ_SECONDS ?= 60

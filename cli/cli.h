@@ -595,6 +595,12 @@ void mu_cli_peers_free(struct mu_cli_peers *l);
  * address), 0, or, after printing why, a negative error. */
 int mu_cli_daemon(struct mu_cli *cli, char *info, size_t cap);
 
+/* Prints how other nodes reach this one (reach.c): "reach:" lines for an
+ * onion service, a port the router maps (running: while the daemon runs),
+ * the announced addresses, or "dial-out only". 0, or prints why and
+ * returns the error. The store must be open. */
+int mu_cli_print_reach(struct mu_cli *cli, bool running);
+
 /* Checks a HOST:PORT argument; prints why and returns MU_CLI_EUSAGE when it
  * is not one. what names the command or option: "--listen". */
 int mu_cli_addr_arg(const char *addr, const char *what);

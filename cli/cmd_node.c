@@ -18,8 +18,8 @@
 #define PUBLIC_URL_MAX 200 /* bytes of --public-url */
 
 static const char serve_help[] =
-    "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT]...\n"
-    "                    [--http HOST:PORT|off] [--public-url URL]\n"
+    "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT|auto]...\n"
+    "                    [--map-port] [--http HOST:PORT|off] [--public-url URL]\n"
     "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
@@ -36,7 +36,15 @@ static const char serve_help[] =
     "  --announce HOST:PORT  an address other nodes can reach this one at\n"
     "                        (your public IP or host name and a forwarded\n"
     "                        port); published to your allies so that their\n"
-    "                        nodes dial you. Repeat for more, up to 8\n"
+    "                        nodes dial you. Repeat for more, up to 8;\n"
+    "                        auto: the address --map-port got\n"
+    "  --map-port            ask the home router (NAT-PMP, then UPnP-IGD) to\n"
+    "                        forward the listen port, keep the mapping while\n"
+    "                        the node runs and remove it at stop. Off by\n"
+    "                        default: with --announce auto it publishes the\n"
+    "                        home's address to every ally. Refused when the\n"
+    "                        router's own address is private or carrier-grade\n"
+    "                        NAT (use --tor then)\n"
     "  --http HOST:PORT|off  where to serve the coalition calendar: the web\n"
     "                        page, the iCalendar feed /calendar.ics and the\n"
     "                        JSON API, read-only (default " MU_NODE_DEFAULT_HTTP ",\n"
@@ -290,6 +298,10 @@ banner_print(void *ctx)
 		printf("public:   %s/\n", o->public_url);
 	for (i = 0; i < o->nannounce; i++)
 		printf("announce: %s\n", o->announce[i]);
+	if (o->map_port)
+		printf("map-port: asking the router to forward port %s%s\n",
+		       strrchr(o->listen, ':') + 1,
+		       o->announce_auto ? " (announced once mapped)" : "");
 	printf("To add this node as a peer, on another node run:\n");
 	printf("  muster peer add %s %s\n", hint, b->key);
 	if (placeholder)
@@ -307,9 +319,11 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	const char *http = NULL, *public_url = NULL;
 	char public_buf[PUBLIC_URL_MAX + 1];
 	struct mu_cli_list announce = {{NULL}, 0};
+	bool map_port = false;
 	const struct mu_cli_opt opts[] = {
 	    {"listen", MU_OPT_VALUE, &listen},
 	    {"announce", MU_OPT_LIST, &announce},
+	    {"map-port", MU_OPT_FLAG, &map_port},
 	    {"http", MU_OPT_VALUE, &http},
 	    {"public-url", MU_OPT_VALUE, &public_url},
 	    {"network", MU_OPT_VALUE, &network},
@@ -354,11 +368,19 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		return mu_cli_usage("--announce given %zu times; at most %d addresses",
 		                    announce.n, MU_NODE_ANNOUNCE_MAX);
 	for (i = 0; i < announce.n; i++) {
+		if (strcmp(announce.v[i], "auto") == 0) {
+			if (!map_port)
+				return mu_cli_usage("--announce auto announces the "
+				                    "address --map-port gets: add "
+				                    "--map-port, or give HOST:PORT");
+			o.announce_auto = true;
+			continue;
+		}
 		if ((rc = mu_cli_addr_arg(announce.v[i], "--announce")) != 0)
 			return rc;
-		o.announce[i] = announce.v[i];
+		o.announce[o.nannounce++] = announce.v[i];
 	}
-	o.nannounce = announce.n;
+	o.map_port = map_port;
 	if (network != NULL) {
 		if ((rc = network_arg(network)) != 0)
 			return rc;

@@ -52,16 +52,19 @@ static const char list_help[] =
     "\n"
     "Lists the peers with their state as the daemon last saw it (connected,\n"
     "backoff, refused, idle...), when they were last seen (a completed\n"
-    "handshake) and last synced, and how many records went each way. While\n"
-    "`muster serve` runs, the nodes that dialed it are listed too, marked\n"
-    "inbound, with the group they proved.\n"
+    "handshake) and last synced, how many records went each way, and why\n"
+    "the last dial failed (the wrong key, another network, an HTTP port, a\n"
+    "refused connection...) until one succeeds. While `muster serve` runs,\n"
+    "the nodes that dialed it are listed too, marked inbound, with the group\n"
+    "they proved. The first line says how other nodes reach this one.\n"
     "\n"
     "Options:\n"
     "  --json   a JSON array of {\"address\", \"key\" (or null), \"name\" (or\n"
     "           null), \"source\" (manual, learnt or inbound), \"state\",\n"
     "           \"added_at\", \"last_seen\", \"last_sync\" (ISO times or null),\n"
-    "           \"sent\", \"received\"}; for inbound ones added_at, last_sync,\n"
-    "           sent and received are null\n"
+    "           \"sent\", \"received\", \"reason\" (why the last dial\n"
+    "           failed, or null)}; for inbound ones added_at, last_sync,\n"
+    "           sent, received and reason are null\n"
     "\n"
     "Example:\n"
     "  muster peer list\n";
@@ -302,27 +305,28 @@ print_json(struct mu_cli *cli, const struct mu_cli_peers *l, const struct inboun
 			mu_key_to_text(key, p->key);
 		mu_cli_json_push(
 		    &arr,
-		    json_pack("{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:I}",
-		              "address", p->addr, "key",
-		              p->has_key ? json_string(key) : json_null(), "name",
-		              p->has_key ? mu_cli_json_group_name(cli, p->key)
-		                         : json_null(),
-		              "source", source_name(p->source), "state", p->state,
-		              "added_at", time_or_null(p->added_at), "last_seen",
-		              time_or_null(p->last_seen), "last_sync",
-		              time_or_null(p->last_sync), "sent", (json_int_t)p->sent,
-		              "received", (json_int_t)p->received));
+		    json_pack(
+		        "{s:s, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:o}",
+		        "address", p->addr, "key",
+		        p->has_key ? json_string(key) : json_null(), "name",
+		        p->has_key ? mu_cli_json_group_name(cli, p->key) : json_null(),
+		        "source", source_name(p->source), "state", p->state, "added_at",
+		        time_or_null(p->added_at), "last_seen",
+		        time_or_null(p->last_seen), "last_sync",
+		        time_or_null(p->last_sync), "sent", (json_int_t)p->sent,
+		        "received", (json_int_t)p->received, "reason",
+		        p->reason[0] != '\0' ? json_string(p->reason) : json_null()));
 	}
 	for (i = 0; arr != NULL && i < in->n; i++) {
 		mu_key_to_text(key, in->v[i].key);
 		mu_cli_json_push(
 		    &arr,
-		    json_pack("{s:s, s:s, s:o, s:s, s:s, s:n, s:o, s:n, s:n, s:n}",
+		    json_pack("{s:s, s:s, s:o, s:s, s:s, s:n, s:o, s:n, s:n, s:n, s:n}",
 		              "address", in->v[i].addr, "key", key, "name",
 		              mu_cli_json_group_name(cli, in->v[i].key), "source",
 		              "inbound", "state", "connected", "added_at", "last_seen",
 		              time_or_null(in->v[i].seen), "last_sync", "sent",
-		              "received"));
+		              "received", "reason"));
 	}
 	return mu_cli_json_out(arr);
 }
@@ -368,6 +372,8 @@ print_text(struct mu_cli *cli, const struct mu_cli_peers *l, const struct inboun
 		printf("    last sync  %s\n", synced);
 		printf("    records    %llu sent, %llu received\n",
 		       (unsigned long long)p->sent, (unsigned long long)p->received);
+		if (p->reason[0] != '\0')
+			printf("    last dial failed: %s\n", p->reason);
 	}
 	for (i = 0; i < in->n; i++) {
 		mu_cli_when_ago(seen, in->v[i].seen, cli->now);
@@ -399,10 +405,12 @@ list(struct mu_cli *cli, int argc, char **argv)
 		goto out;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		goto out;
-	if (json)
+	if (json) {
 		rc = print_json(cli, &l, &in);
-	else
+	} else if ((rc = mu_cli_print_reach(cli, running == 1)) == 0) {
+		printf("\n");
 		print_text(cli, &l, &in, running == 1);
+	}
 	mu_cli_peers_free(&l);
 out:
 	free(in.v);

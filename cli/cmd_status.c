@@ -16,7 +16,9 @@ static const char status_help[] =
     "Usage: muster status\n"
     "\n"
     "Shows this node's home directory, its group key and name, whether\n"
-    "`muster serve` runs for it (and where it listens), its peers with their\n"
+    "`muster serve` runs for it (and where it listens), how other nodes\n"
+    "reach it (an onion service, a port the router maps, the addresses its\n"
+    "node record announces, or dial-out only), its peers with their\n"
     "state and last sync, how far this computer's clock is from theirs (as\n"
     "they said when they last connected), the groups it follows, and how\n"
     "many records it stores: of each kind (current versions; deletes are the\n"
@@ -211,6 +213,8 @@ print_peers(struct mu_cli *cli)
 		inbound = print_connections(cli);
 	} else
 		printf("daemon:    not running (start it with `muster serve`)\n");
+	if ((rc = mu_cli_print_reach(cli, running == 1)) != 0)
+		return rc;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)
 		return rc;
 	if (inbound > 0)

@@ -141,3 +141,30 @@ mu_node_addr_name(const struct sockaddr *sa, char *name, size_t cap,
 	if (ip != NULL)
 		memcpy(ip, buf, sizeof(buf));
 }
+
+const char *
+mu_node_addr_not_public(const char *ip)
+{
+	static const struct {
+		uint32_t net, mask;
+		const char *what;
+	} ranges[] = {
+	    {0x0A000000, 0xFF000000, "private (RFC 1918)"},
+	    {0xAC100000, 0xFFF00000, "private (RFC 1918)"},
+	    {0xC0A80000, 0xFFFF0000, "private (RFC 1918)"},
+	    {0x64400000, 0xFFC00000, "carrier-grade NAT (100.64.0.0/10)"},
+	    {0x7F000000, 0xFF000000, "loopback"},
+	    {0xA9FE0000, 0xFFFF0000, "link-local"},
+	    {0x00000000, 0xFF000000, "unspecified"},
+	};
+	struct in_addr a;
+	uint32_t v;
+
+	if (inet_pton(AF_INET, ip, &a) != 1)
+		return NULL;
+	v = ntohl(a.s_addr);
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if ((v & ranges[i].mask) == ranges[i].net)
+			return ranges[i].what;
+	return NULL;
+}

@@ -44,4 +44,13 @@ int mu_node_addr_resolve(uv_loop_t *loop, const char *addr, struct sockaddr_stor
 void mu_node_addr_name(const struct sockaddr *sa, char *name, size_t cap,
                        char ip[MU_NODE_IP_MAX]);
 
+/*
+ * Why an IPv4 address (dotted text) cannot be reached from the internet:
+ * "private (RFC 1918)", "carrier-grade NAT (100.64.0.0/10)", "loopback",
+ * "link-local" or "unspecified"; NULL when it is public, or is not IPv4
+ * text. A router's external address in those ranges means a port mapped
+ * there serves no one outside (portmap.c).
+ */
+const char *mu_node_addr_not_public(const char *ip);
+
 #endif

@@ -75,7 +75,10 @@ struct mu_conn {
 	char ip[MU_NODE_IP_MAX];
 	char *dialed;             /* dialers: the address asked for */
 	const char *deferred_why; /* a close waiting for the timer */
-	struct mu_why why;        /* why feeding failed */
+	/* Why it ended, for the peers table (mu_conn_reason): the first
+	 * reason given wins. */
+	char reason[MU_PEER_REASON_SIZE];
+	struct mu_why why; /* why feeding failed */
 	uint8_t hsbuf[HS_READ_MAX];
 	uint8_t *rbuf; /* READ_MAX bytes, once ready */
 };
@@ -189,6 +192,8 @@ conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
 	if (c->closing)
 		return;
 	c->closing = true;
+	if (line != NULL && c->reason[0] == '\0')
+		snprintf(c->reason, sizeof(c->reason), "%s", line);
 	if (line != NULL)
 		mu_node_log(node, level, "%s", line);
 	mu_node_log(node, MU_LOG_DEBUG,
@@ -221,6 +226,8 @@ mu_conn_close(struct mu_conn *c, const char *why)
 		conn_end(c, MU_LOG_DEBUG, NULL);
 		return;
 	}
+	if (c->reason[0] == '\0')
+		snprintf(c->reason, sizeof(c->reason), "%s", why);
 	snprintf(line, sizeof(line), "closed %s: %s", c->name, why);
 	conn_end(c, MU_LOG_INFO, line);
 }
@@ -607,12 +614,18 @@ feed_failed(struct mu_conn *c, int rc)
 	    memcmp(proven, c->expect, MU_KEY_BYTES) != 0) {
 		mu_key_to_text(got, proven);
 		mu_key_to_text(want, c->expect);
+		snprintf(c->reason, sizeof(c->reason),
+		         "wrong key: it proved group %s, not the key given", got);
 		snprintf(line, sizeof(line),
 		         "peer %s proved group %s but %s was expected; dropping",
 		         c->name, got, want);
 		conn_end(c, MU_LOG_WARN, line);
 		return;
 	}
+	if (rc == MU_ESIG && strstr(c->why.text, "does not authenticate") != NULL)
+		snprintf(c->reason, sizeof(c->reason),
+		         "wrong network: the handshake does not authenticate (it "
+		         "runs another --network, or is not a muster node)");
 	snprintf(line, sizeof(line), "handshake with %s failed: %s", c->name,
 	         bare_reason(&c->why, rc));
 	/* Failures of our own dials matter to the operator; strangers that
@@ -624,6 +637,25 @@ feed_failed(struct mu_conn *c, int rc)
 	         line);
 }
 
+/* A dial that reached a web server (the calendar's port given instead of
+ * the node's, or a reverse proxy) gets an HTTP answer to its first
+ * handshake message: said as such, rather than as a malformed message. */
+static bool
+answers_http(struct mu_conn *c, const char *data, size_t len)
+{
+	static const char http[] = "HTTP/";
+
+	if (!c->dialer || c->ready || c->wire_in != 0 || len < sizeof(http) - 1 ||
+	    memcmp(data, http, sizeof(http) - 1) != 0)
+		return false;
+	snprintf(c->reason, sizeof(c->reason),
+	         MU_PROBE_HTTP_REASON
+	         ": it answered in HTTP, so it is a web server (the "
+	         "calendar's port?), not a muster node's port (7420 by default)");
+	mu_conn_close(c, c->reason);
+	return true;
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -633,7 +665,10 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	if (c->closing || nread == 0)
 		return;
 	if (nread < 0) {
-		if (nread == UV_EOF)
+		if (nread == UV_EOF && !c->ready && c->wire_in == 0)
+			mu_conn_close(c, "the peer closed during the handshake "
+			                 "without answering it");
+		else if (nread == UV_EOF)
 			mu_conn_close(c, c->ready
 			                     ? "closed by the peer"
 			                     : "the peer closed during the handshake");
@@ -641,6 +676,8 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			mu_conn_close(c, uv_strerror((int)nread));
 		return;
 	}
+	if (answers_http(c, buf->base, (size_t)nread))
+		return;
 	c->wire_in += (size_t)nread;
 	c->node->report.wire_received += (size_t)nread;
 	c->why.text[0] = '\0';
@@ -1184,6 +1221,19 @@ void
 mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s)
 {
 	c->sync = s;
+}
+
+bool
+mu_conn_unanswered(const struct mu_conn *c)
+{
+	return c->dialer && c->connected && !c->ready && c->wire_in == 0 &&
+	       strstr(c->reason, "without answering") != NULL;
+}
+
+const char *
+mu_conn_reason(const struct mu_conn *c)
+{
+	return c->reason;
 }
 
 const char *

@@ -82,6 +82,8 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->dial_min_ms = 1000;
 	l->dial_max_ms = 300000;
 	l->outside_keep_s = 30 * 86400;
+	l->map_lease_s = 3600;
+	l->map_retry_s = 300;
 }
 
 #define UINT_LIMIT(name)                                                               \
@@ -118,6 +120,8 @@ static const struct {
     UINT_LIMIT(dial_max_ms),
     UINT_LIMIT(write_stall_ms),
     UINT_LIMIT(outside_keep_s),
+    UINT_LIMIT(map_lease_s),
+    UINT_LIMIT(map_retry_s),
 };
 
 static int
@@ -211,6 +215,8 @@ stop_all(struct daemon *d)
 	d->down = true;
 	node->stopping = true;
 	mu_dial_stop(node);
+	mu_portmap_stop(node);
+	mu_probe_stop(node);
 	mu_http_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
@@ -461,7 +467,7 @@ conn_closed(struct mu_node *node, struct mu_conn *c, bool was_ready)
 	}
 	if (!node->once && mu_conn_is_dialer(c)) {
 		banned = ip[0] != '\0' && mu_dial_banned(node, ip);
-		mu_dial_closed(node, mu_conn_dialed_addr(c), was_ready, banned);
+		mu_dial_closed(node, c, was_ready, banned);
 	}
 }
 
@@ -663,6 +669,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		    mu_fail(why, rc, "cannot start dialing peers: %s", mu_strerror(rc));
 		goto out;
 	}
+	rc = mu_portmap_start(node, why);
+	if (rc != 0)
+		goto out;
 	/* The group key signed our identity proof and node record: a
 	 * daemon that runs for months holds no copy of it from now on. */
 	mu_home_forget_secret(node->home);

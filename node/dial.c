@@ -42,11 +42,12 @@ struct dial_peer {
 	char addr[MU_PEER_ADDR_MAX];
 	bool has_key;
 	uint8_t key[MU_KEY_BYTES];
-	unsigned failures; /* dials in a row that never got ready */
-	uint64_t due;      /* loop time (ms) of the next dial */
-	bool active;       /* a connection is open or being opened */
-	bool listed;       /* in the peers table at the last refresh */
-	char state[16];    /* as last written to the peers table */
+	unsigned failures;                /* dials in a row that never got ready */
+	uint64_t due;                     /* loop time (ms) of the next dial */
+	bool active;                      /* a connection is open or being opened */
+	bool listed;                      /* in the peers table at the last refresh */
+	char state[16];                   /* as last written to the peers table */
+	char reason[MU_PEER_REASON_SIZE]; /* why the last dial failed */
 };
 
 struct ban {
@@ -105,8 +106,9 @@ peer_in(struct peer_list *l, const char *addr)
 	return NULL;
 }
 
-/* Writes a peer's state (and last_seen when seen) to the peers table,
- * keeping the statistics others wrote there. */
+/* Writes a peer's state and failure reason (and last_seen when seen, which
+ * clears the reason) to the peers table, keeping the statistics others
+ * wrote there. */
 static void
 set_state(struct mu_dial *d, struct dial_peer *p, const char *st, bool seen)
 {
@@ -118,10 +120,13 @@ set_state(struct mu_dial *d, struct dial_peer *p, const char *st, bool seen)
 	if (!seen && strcmp(p->state, st) == 0)
 		return;
 	snprintf(p->state, sizeof(p->state), "%s", st);
+	if (seen)
+		p->reason[0] = '\0';
 	rc = read_peers(node->store, &l);
 	row = rc == 0 ? peer_in(&l, p->addr) : NULL;
 	if (row != NULL) {
 		snprintf(row->state, sizeof(row->state), "%s", st);
+		snprintf(row->reason, sizeof(row->reason), "%s", p->reason);
 		if (seen)
 			row->last_seen = (int64_t)time(NULL);
 		rc = mu_store_peer_update(node->store, row);
@@ -329,6 +334,7 @@ refresh(struct mu_dial *d)
 				break;
 			snprintf(p->addr, sizeof(p->addr), "%s", row->addr);
 			snprintf(p->state, sizeof(p->state), "%s", row->state);
+			snprintf(p->reason, sizeof(p->reason), "%s", row->reason);
 			p->due = uv_now(node->loop);
 			p->next = d->peers;
 			d->peers = p;
@@ -368,8 +374,10 @@ backoff_ms(const struct mu_node_limits *lim, unsigned failures)
 	return delay < lim->dial_min_ms ? lim->dial_min_ms : delay;
 }
 
+/* reason, when not NULL or "", says why a dial failed. */
 static void
-reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned)
+reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned,
+           const char *reason)
 {
 	struct mu_node *node = d->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
@@ -379,6 +387,11 @@ reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned)
 		p->failures = 0;
 	else if (p->failures < BACKOFF_DOUBLINGS_MAX)
 		p->failures++;
+	if (!was_ready && reason != NULL && reason[0] != '\0' && reason != p->reason &&
+	    strcmp(p->reason, reason) != 0) {
+		snprintf(p->reason, sizeof(p->reason), "%s", reason);
+		p->state[0] = '\0'; /* written again, with the reason */
+	}
 	delay = banned ? lim->ban_ms : backoff_ms(lim, p->failures);
 	p->due = uv_now(node->loop) + delay;
 	mu_node_log(node, MU_LOG_DEBUG, "%s: dialing again in %llu ms", p->addr,
@@ -409,7 +422,7 @@ dial_due(struct mu_dial *d)
 			p->active = false;
 			mu_node_log(node, MU_LOG_WARN, "cannot dial %s: %s", p->addr,
 			            mu_why_or(&why, rc));
-			reschedule(d, p, false, false);
+			reschedule(d, p, false, false, mu_why_or(&why, rc));
 		}
 	}
 }
@@ -497,8 +510,9 @@ announce(struct mu_dial *d)
 	struct current cur;
 	struct mu_addr a;
 	uint8_t *buf = NULL;
-	const uint8_t *sk = node->home->org_secret != NULL ? node->home->org_secret
-	                                                   : node->home->secret;
+	struct mu_home *keys = NULL;
+	const struct mu_home *h = node->home;
+	const uint8_t *sk;
 	size_t len;
 	int64_t now = (int64_t)time(NULL);
 	int rc;
@@ -517,6 +531,16 @@ announce(struct mu_dial *d)
 		mu_node_log(node, MU_LOG_DEBUG, "our node record is up to date");
 		return;
 	}
+	/* After the start the daemon holds no signing key (daemon.c): a
+	 * later address (a port mapping's) is signed with the key read from
+	 * the home for the moment, and wiped with it, as merges are. */
+	if (h->org_secret == NULL && h->secret == NULL) {
+		rc = mu_home_open(&keys, opts->home, true, &why);
+		if (rc != 0)
+			goto fail;
+		h = keys;
+	}
+	sk = h->org_secret != NULL ? h->org_secret : h->secret;
 	if (sk == NULL) {
 		rc = mu_fail(&why, MU_ENOTFOUND, "this home holds no key to sign it");
 		goto fail;
@@ -530,9 +554,7 @@ announce(struct mu_dial *d)
 	memcpy(rec.group, node->home->group, MU_KEY_BYTES);
 	/* The home's organizer key signs; a home without one (made by an
 	 * older version and not yet used by the CLI) signs with the root. */
-	memcpy(rec.signer,
-	       sk == node->home->org_secret ? node->home->organizer : node->home->group,
-	       MU_KEY_BYTES);
+	memcpy(rec.signer, sk == h->org_secret ? h->organizer : h->group, MU_KEY_BYTES);
 	rec.created_at = now;
 	rec.d.ptr = "";
 	rec.rev = cur.found ? cur.rev + 1 : 0;
@@ -542,6 +564,8 @@ announce(struct mu_dial *d)
 		rec.c.node.addrs[i].len = strlen(opts->announce[i]);
 	}
 	rc = mu_rec_build(&rec, sk, now, &buf, &len, NULL, &why);
+	mu_home_close(keys);
+	keys = NULL;
 	if (rc == 0)
 		rc = mu_rec_parse(&built, buf, len, now, 0, &why);
 	one[0] = &built;
@@ -560,11 +584,37 @@ announce(struct mu_dial *d)
 	            opts->nannounce == 1 ? "" : "es");
 	return;
 fail:
+	mu_home_close(keys);
 	mu_node_log(node, MU_LOG_WARN, "cannot publish our node record: %s",
 	            mu_why_or(&why, rc));
 }
 
 /* --- the dial API -------------------------------------------------------- */
+
+void
+mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason)
+{
+	struct mu_dial *d = state(node);
+	struct dial_peer *p;
+	char st[sizeof(p->state)];
+
+	if (d == NULL || (p = find_peer(d, addr)) == NULL || !p->listed ||
+	    strcmp(p->state, "connected") == 0)
+		return;
+	snprintf(p->reason, sizeof(p->reason), "%s", reason);
+	memcpy(st, p->state, sizeof(st));
+	p->state[0] = '\0'; /* written again, with the reason */
+	set_state(d, p, st, false);
+}
+
+void
+mu_dial_announce(struct mu_node *node)
+{
+	struct mu_dial *d = state(node);
+
+	if (d != NULL)
+		announce(d);
+}
 
 int
 mu_dial_start(struct mu_node *node)
@@ -649,10 +699,13 @@ mu_dial_ready(struct mu_node *node, struct mu_conn *c)
 }
 
 void
-mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready, bool banned)
+mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_ready,
+               bool banned)
 {
 	struct mu_dial *d = state(node);
+	const char *addr = mu_conn_dialed_addr(c), *reason = mu_conn_reason(c);
 	struct dial_peer *p;
+	bool probe;
 
 	if (d == NULL || addr == NULL || (p = find_peer(d, addr)) == NULL)
 		return;
@@ -661,7 +714,17 @@ mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready, bool bann
 		drop_unlisted(d);
 		return;
 	}
-	reschedule(d, p, was_ready, banned);
+	/* A silent hang-up is probed once per run of them; what the probe
+	 * found stays until something else happens. */
+	probe = !was_ready && mu_conn_unanswered(c);
+	if (probe &&
+	    strncmp(p->reason, MU_PROBE_HTTP_REASON, strlen(MU_PROBE_HTTP_REASON)) == 0)
+		reason = p->reason;
+	else if (probe && strcmp(p->reason, reason) == 0)
+		probe = false;
+	else if (probe)
+		mu_probe_http(node, addr, mu_conn_ip(c));
+	reschedule(d, p, was_ready, banned, reason);
 }
 
 bool

@@ -32,6 +32,8 @@ struct mu_sync_commit; /* commit.c's pipeline */
 struct mu_sync_state;  /* peer.c's node-wide state */
 struct mu_dial;        /* dial.c's peers to dial and bans */
 struct mu_http;        /* http/http.c's server */
+struct mu_probe;       /* probe.c's HTTP probes */
+struct mu_portmap;     /* portmap.c's router mapping */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -87,6 +89,8 @@ struct mu_node {
 	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
 	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
 	struct mu_http *http;          /* http/http.c's (mu_http_start) */
+	struct mu_probe *probes;       /* probe.c's, running */
+	struct mu_portmap *portmap;    /* portmap.c's (mu_portmap_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -219,6 +223,14 @@ void mu_conn_hold(struct mu_conn *c, bool hold);
 struct mu_sync_peer *mu_conn_sync(const struct mu_conn *c);
 void mu_conn_set_sync(struct mu_conn *c, struct mu_sync_peer *s);
 
+/* Why the connection ended, for the peers table: "" while it has not, or
+ * when it closed quietly. */
+const char *mu_conn_reason(const struct mu_conn *c);
+
+/* A dial whose peer closed during the handshake without sending a byte:
+ * worth an HTTP probe (probe.c). */
+bool mu_conn_unanswered(const struct mu_conn *c);
+
 /* The address this connection was dialed to (dialers only), else NULL. */
 const char *mu_conn_dialed_addr(const struct mu_conn *c);
 
@@ -277,15 +289,48 @@ void mu_dial_stop(struct mu_node *node);
  * an accepted one the known peers of the group it proved, are connected. */
 void mu_dial_ready(struct mu_node *node, struct mu_conn *c);
 
-/* A dial to addr ended: after a session, or without one. Reschedules it
- * with backoff; banned asks for the long ban delay (an abusive peer). */
-void mu_dial_closed(struct mu_node *node, const char *addr, bool was_ready,
+/* A dial (c) ended: after a session, or without one. Reschedules it with
+ * backoff; banned asks for the long ban delay (an abusive peer). Why a
+ * dial failed (mu_conn_reason) goes to the peers table; a peer that hung
+ * up without a word is probed once for HTTP (probe.c). */
+void mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_ready,
                     bool banned);
+
+/* A later finding about the last failed dial of addr (probe.c): replaces
+ * its reason in the peers table. */
+void mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason);
+
+/* Publishes our node record again when node->opts.announce changed (a port
+ * mapping was made: portmap.c). */
+void mu_dial_announce(struct mu_node *node);
 
 /* Whether addr (an IP) is banned for now: accept() refuses it. */
 bool mu_dial_banned(struct mu_node *node, const char *ip);
 
 /* Remembers that ip misbehaved: refused for limits.ban_ms. */
 void mu_dial_ban(struct mu_node *node, const char *ip);
+
+/* --- port mapping (portmap.c) --------------------------------------------- */
+
+/* With opts.map_port: asks the router for a mapping of the listen port
+ * (the loop then keeps it, and announces it with opts.announce_auto).
+ * 0, or MU_EINVAL when there is no listen port to map. */
+int mu_portmap_start(struct mu_node *node, struct mu_why *why);
+
+/* Removes the mapping (the loop runs until the router answered). */
+void mu_portmap_stop(struct mu_node *node);
+
+/* --- probing (probe.c) ---------------------------------------------------- */
+
+/* How the reason of a dial that reached a web server begins. */
+#define MU_PROBE_HTTP_REASON "an HTTP port"
+
+/* Sends one HTTP request to ip at addr's port; an HTTP answer replaces the
+ * reason of addr's failed dial (mu_dial_note_reason). At most one probe per
+ * address runs; each gives up after limits.handshake_ms. */
+void mu_probe_http(struct mu_node *node, const char *addr, const char *ip);
+
+/* Closes the probes still running (the node is stopping). */
+void mu_probe_stop(struct mu_node *node);
 
 #endif

@@ -63,6 +63,13 @@ struct mu_node_limits {
 	 * dropped this long after it left, unless it is followed:
 	 * 2592000 (30 days) */
 	unsigned outside_keep_s;
+
+	/* serve --map-port: the lease asked of the router, renewed at half
+	 * of it (or of what the router granted): 3600 */
+	unsigned map_lease_s;
+	/* A mapping that failed (no router answered, it refused) is asked
+	 * for again after this: 300 */
+	unsigned map_retry_s;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);
@@ -87,6 +94,14 @@ struct mu_node_opts {
 	const char *public_url;
 	const char *announce[MU_NODE_ANNOUNCE_MAX]; /* HOST:PORT others can dial */
 	size_t nannounce;
+	/* serve --map-port: ask the router (NAT-PMP, then UPnP-IGD) to forward
+	 * the listen port, renew the lease, remove the mapping at stop. It
+	 * tells the router's external address to whoever reads the node
+	 * record only with announce_auto (--announce auto), which adds the
+	 * mapped address after the others; then nannounce <
+	 * MU_NODE_ANNOUNCE_MAX. */
+	bool map_port;
+	bool announce_auto;
 	const char *network;         /* network name bound in the handshake */
 	int hops;                    /* allies of allies up to this distance */
 	enum mu_log_level log_level; /* lines at or below this go to stderr */

@@ -48,7 +48,8 @@ int mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max,
 
 /* --- peers ------------------------------------------------------------------- */
 
-#define MU_PEER_ADDR_MAX 262 /* "[IPv6]:port" or "hostname:port", NUL included */
+#define MU_PEER_ADDR_MAX    262 /* "[IPv6]:port" or "hostname:port", NUL included */
+#define MU_PEER_REASON_SIZE 200 /* mu_peer.reason, NUL included */
 
 enum mu_peer_source {
 	MU_PEER_MANUAL = 1, /* muster peer add */
@@ -66,6 +67,9 @@ struct mu_peer {
 	uint64_t sent;     /* records sent to it */
 	uint64_t received; /* records received from it */
 	char state[16];    /* "connected", "backoff", "idle", "refused"... */
+	/* Why the last dial failed (a wrong key, another network, an HTTP
+	 * port...), as the daemon said it; "" once a dial succeeds. */
+	char reason[MU_PEER_REASON_SIZE];
 };
 
 /* Checks HOST:PORT (port 1-65535, host non-empty, IPv6 in brackets). */
@@ -78,7 +82,7 @@ int mu_store_peer_add(struct mu_store *st, const char *addr, const uint8_t *key,
 /* MU_ENOTFOUND when no such peer. */
 int mu_store_peer_remove(struct mu_store *st, const char *addr);
 
-/* Stores a peer's statistics and state as the daemon sees them; a peer
+/* Stores a peer's statistics, state and failure reason as the daemon sees them; a peer
  * removed meanwhile stays removed (MU_ENOTFOUND). */
 int mu_store_peer_update(struct mu_store *st, const struct mu_peer *p);
 

@@ -9,6 +9,7 @@
  *   key       bin 32  the group it must prove; absent: any group
  *   last_seen int     last completed handshake, 0: never
  *   last_sync int     last completed reconciliation, 0: never
+ *   reason    str     why the last dial failed; absent when empty
  *   received  uint    records received from it
  *   sent      uint    records sent to it
  *   source    str     "manual" or "learnt"
@@ -27,7 +28,8 @@
 _Static_assert(MU_PEER_ADDR_MAX == MU_NODE_ADDR_MAX + 1,
                "every address a node record announces fits a peer");
 
-#define STATE_MAX (sizeof(((struct mu_peer *)0)->state) - 1)
+#define STATE_MAX  (sizeof(((struct mu_peer *)0)->state) - 1)
+#define REASON_MAX (MU_PEER_REASON_SIZE - 1)
 
 static const char *
 source_name(enum mu_peer_source s)
@@ -68,14 +70,17 @@ pack_str(msgpack_packer *pk, const char *s)
 static int
 encode(msgpack_sbuffer *sb, const struct mu_peer *p)
 {
-	char state[STATE_MAX + 1];
+	char state[STATE_MAX + 1], reason[REASON_MAX + 1];
 	msgpack_packer pk;
 	bool fail;
 
 	memcpy(state, p->state, STATE_MAX);
 	state[STATE_MAX] = '\0';
+	memcpy(reason, p->reason, REASON_MAX);
+	reason[REASON_MAX] = '\0';
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	fail = msgpack_pack_map(&pk, 6 + p->has_key + (state[0] != '\0')) != 0;
+	fail = msgpack_pack_map(&pk, 6 + p->has_key + (state[0] != '\0') +
+	                                 (reason[0] != '\0')) != 0;
 	fail = fail || pack_str(&pk, "added_at") != 0 ||
 	       msgpack_pack_int64(&pk, p->added_at) != 0;
 	if (p->has_key)
@@ -86,6 +91,9 @@ encode(msgpack_sbuffer *sb, const struct mu_peer *p)
 	       msgpack_pack_int64(&pk, p->last_seen) != 0;
 	fail = fail || pack_str(&pk, "last_sync") != 0 ||
 	       msgpack_pack_int64(&pk, p->last_sync) != 0;
+	if (reason[0] != '\0')
+		fail =
+		    fail || pack_str(&pk, "reason") != 0 || pack_str(&pk, reason) != 0;
 	fail = fail || pack_str(&pk, "received") != 0 ||
 	       msgpack_pack_uint64(&pk, p->received) != 0;
 	fail = fail || pack_str(&pk, "sent") != 0 ||
@@ -143,6 +151,11 @@ decode_field(struct mu_mp *r, const char *name, size_t nlen, struct mu_peer *p)
 	if (is(name, nlen, "state") && len <= STATE_MAX) {
 		memcpy(p->state, s, len);
 		p->state[len] = '\0';
+		return 0;
+	}
+	if (is(name, nlen, "reason") && len <= REASON_MAX) {
+		memcpy(p->reason, s, len);
+		p->reason[len] = '\0';
 		return 0;
 	}
 	return MU_ECORRUPT;
@@ -311,6 +324,8 @@ mu_store_peer_update(struct mu_store *st, const struct mu_peer *p)
 		q.received = p->received;
 		memcpy(q.state, p->state, STATE_MAX);
 		q.state[STATE_MAX] = '\0';
+		memcpy(q.reason, p->reason, REASON_MAX);
+		q.reason[REASON_MAX] = '\0';
 		err = put_peer(st, txn, &q, NULL);
 	}
 	return mu_store__commit(st, txn, err, NULL);

@@ -1125,6 +1125,20 @@ find_row(void *ctx, const struct mu_peer *p)
 	return 0;
 }
 
+/* Whether what fd's peer sends first is an HTTP request (peeked, so that a
+ * handshake is still there to read). */
+static bool
+is_http_probe(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char head[4];
+
+	if (poll(&p, 1, 5000) != 1)
+		return false;
+	return recv(fd, head, sizeof(head), MSG_PEEK | MSG_WAITALL) == 4 &&
+	       memcmp(head, "HEAD", 4) == 0;
+}
+
 static void
 test_redial_backoff(void **state)
 {
@@ -1169,6 +1183,13 @@ test_redial_backoff(void **state)
 			fail_msg("dial %d did not come:\n%s", i, read_log(fx));
 		fd = accept(lfd, NULL, NULL);
 		assert_true(fd >= 0);
+		if (is_http_probe(fd)) {
+			/* The node asks once whether a silent peer is a web
+			 * server (node/probe.c): not a dial. */
+			close(fd);
+			i--;
+			continue;
+		}
 		t[i] = now_ms();
 		if (i == 5) {
 			hand_new(&h, fd, false, NETWORK, NULL);

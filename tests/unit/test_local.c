@@ -508,9 +508,9 @@ test_peers(void **state)
 	static const char *const bad[] = {
 	    "",       "host",   ":80",   "host:0",    "host:65536",    "host:",
 	    "a b:80", "::1:80", "[::1]", "host:80/x", "http://host:80"};
-	static const char *const all_keys[] = {"added_at",  "key",      "last_seen",
-	                                       "last_sync", "received", "sent",
-	                                       "source",    "state"};
+	static const char *const all_keys[] = {"added_at",  "key",    "last_seen",
+	                                       "last_sync", "reason", "received",
+	                                       "sent",      "source", "state"};
 	const uint8_t *k1 = fx->g[1].pk, *k2 = fx->g[2].pk;
 	struct mu_why why = {0};
 	char longer[400];
@@ -579,7 +579,8 @@ test_peers(void **state)
 	up.last_sync = NOW + 101;
 	up.sent = 7412;
 	up.received = 5000000000ULL;
-	strcpy(up.state, "connected");
+	strcpy(up.state, "backoff");
+	strcpy(up.reason, "proved another group than the key given");
 	up.source = MU_PEER_LEARNT;
 	assert_int_equal(mu_store_peer_update(fx->st, &up), 0);
 	reopen(fx, NULL);
@@ -589,13 +590,14 @@ test_peers(void **state)
 	assert_int_equal(ps.p[1].last_sync, NOW + 101);
 	assert_int_equal(ps.p[1].sent, 7412);
 	assert_int_equal(ps.p[1].received, 5000000000ULL);
-	assert_string_equal(ps.p[1].state, "connected");
+	assert_string_equal(ps.p[1].state, "backoff");
+	assert_string_equal(ps.p[1].reason, "proved another group than the key given");
 	assert_int_equal(ps.p[1].source, MU_PEER_MANUAL);
 	assert_true(ps.p[1].has_key);
 	assert_int_equal(ps.p[1].added_at, NOW);
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	assert_raw_keys(fx->dir, "node.example.org:7412", all_keys, 8);
+	assert_raw_keys(fx->dir, "node.example.org:7412", all_keys, 9);
 	reopen(fx, NULL);
 
 	/* Removing, and updating a removed peer. */
