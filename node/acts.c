@@ -54,6 +54,7 @@ struct current {
 	uint32_t rev;
 	uint8_t id[MU_ID_BYTES];
 	bool same; /* says what the new one would */
+	bool about, as_group;
 	const struct mu_acts_count *c;
 };
 
@@ -76,25 +77,34 @@ get_current(void *ctx, const struct mu_record *rec)
 {
 	struct current *cur = ctx;
 	const struct mu_acts_count *c = cur->c;
+	bool about = c->about, as_group = c->as_group;
 
 	cur->found = true;
 	cur->rev = rec->rev;
 	memcpy(cur->id, rec->id, MU_ID_BYTES);
+	cur->about = rec->kind == MU_KIND_RSVP && rec->c.rsvp.about;
+	cur->as_group =
+	    (rec->kind == MU_KIND_SIGNATURES && rec->c.signatures.as_group) ||
+	    (rec->kind == MU_KIND_PLEDGED && rec->c.pledged.as_group);
+	if (c->keep_flags) {
+		about = cur->about;
+		as_group = cur->as_group;
+	}
 	switch (rec->kind) {
 	case MU_KIND_RSVP:
 		cur->same =
-		    rec->c.rsvp.going == c->count && rec->c.rsvp.about == c->about &&
+		    rec->c.rsvp.going == c->count && rec->c.rsvp.about == about &&
 		    rec->c.rsvp.has_waitlisted == c->has_waitlisted &&
 		    (!c->has_waitlisted || rec->c.rsvp.waitlisted == c->waitlisted);
 		break;
 	case MU_KIND_SIGNATURES:
 		cur->same = rec->c.signatures.count == c->count &&
-		            rec->c.signatures.as_group == c->as_group &&
+		            rec->c.signatures.as_group == as_group &&
 		            same_names(&rec->c.signatures, c);
 		break;
 	case MU_KIND_PLEDGED:
 		cur->same = rec->c.pledged.count == c->count &&
-		            rec->c.pledged.as_group == c->as_group;
+		            rec->c.pledged.as_group == as_group;
 		break;
 	default:
 		break;
@@ -103,19 +113,47 @@ get_current(void *ctx, const struct mu_record *rec)
 }
 
 int
+mu_node_acts_store(struct mu_store *st, const struct mu_home *home,
+                   struct mu_record *rec, int64_t now, struct mu_why *why)
+{
+	const uint8_t *sk = home->org_secret != NULL ? home->org_secret : home->secret;
+	const struct mu_record *one[1];
+	struct mu_record built;
+	enum mu_put_result res;
+	uint8_t *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (sk == NULL)
+		return mu_fail(why, MU_EPERM,
+		               "this home holds no key to sign the %s with",
+		               mu_kind_name(rec->kind));
+	memcpy(rec->group, home->group, MU_KEY_BYTES);
+	memcpy(rec->signer, sk == home->org_secret ? home->organizer : home->group,
+	       MU_KEY_BYTES);
+	rec->created_at = now;
+	if ((rc = mu_rec_build_parsed(rec, sk, now, &buf, &len, &built, why)) != 0)
+		return rc;
+	one[0] = &built;
+	rc = mu_store_put(st, one, 1, &res, why);
+	if (rc == 0 && res != MU_PUT_NEW && res != MU_PUT_DUPLICATE)
+		rc = mu_fail(why, MU_ERECORD, "the store answered %s for the %s",
+		             mu_put_result_name(res), mu_kind_name(rec->kind));
+	free(buf);
+	return rc;
+}
+
+int
 mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
                      const struct mu_acts_count *c, int64_t now, bool *changed,
                      struct mu_why *why)
 {
-	const uint8_t *sk = home->org_secret != NULL ? home->org_secret : home->secret;
 	char d[MU_D_ADDR_LEN + 1];
 	struct current cur = {.c = c};
-	const struct mu_record *one[1];
-	struct mu_record rec, built;
-	enum mu_put_result res;
+	struct mu_record rec;
 	struct mu_addr a;
-	uint8_t *buf = NULL;
-	size_t len, i;
+	bool about, as_group;
+	size_t i;
 	int rc;
 
 	if (changed != NULL)
@@ -125,9 +163,9 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
 		    why, MU_EINVAL, "a %s does not answer a %s",
 		    mu_kind_name(c->kind) ? mu_kind_name(c->kind) : "?",
 		    mu_kind_name(c->target.kind) ? mu_kind_name(c->target.kind) : "?");
-	if (sk == NULL)
-		return mu_fail(why, MU_EPERM,
-		               "this home holds no key to sign the group's count with");
+	if (c->nnames > MU_NAMES_MAX)
+		return mu_fail(why, MU_EINVAL, "%zu shown names, at most %d", c->nnames,
+		               MU_NAMES_MAX);
 	mu_rec_addr_d(&c->target, d);
 	memset(&a, 0, sizeof(a));
 	memcpy(a.group, home->group, MU_KEY_BYTES);
@@ -140,36 +178,25 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
 		               mu_kind_name(c->kind), mu_strerror(rc));
 	if (cur.found && cur.same)
 		return 0;
-	if (cur.found && cur.rev >= MU_REV_MAX)
-		return mu_fail(why, MU_ERECORD, "the %s's rev reached the maximum",
-		               mu_kind_name(c->kind));
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = c->kind;
-	memcpy(rec.group, home->group, MU_KEY_BYTES);
-	memcpy(rec.signer, sk == home->org_secret ? home->organizer : home->group,
-	       MU_KEY_BYTES);
-	rec.created_at = now;
 	rec.d = a.d;
-	rec.rev = cur.found ? cur.rev + 1 : 0;
-	if (cur.found) {
-		rec.has_replaces = true;
-		memcpy(rec.replaces, cur.id, MU_ID_BYTES);
-	}
+	about = c->keep_flags && cur.found ? cur.about : c->about;
+	as_group = c->keep_flags && cur.found ? cur.as_group : c->as_group;
+	if (cur.found && (rc = mu_node_acts_next_rev(&rec, cur.rev, cur.id, why)) != 0)
+		return rc;
 	switch (c->kind) {
 	case MU_KIND_RSVP:
 		rec.c.rsvp.event = c->target;
 		rec.c.rsvp.going = c->count;
-		rec.c.rsvp.about = c->about;
+		rec.c.rsvp.about = about;
 		rec.c.rsvp.has_waitlisted = c->has_waitlisted;
 		rec.c.rsvp.waitlisted = c->waitlisted;
 		break;
 	case MU_KIND_SIGNATURES:
 		rec.c.signatures.petition = c->target;
 		rec.c.signatures.count = c->count;
-		rec.c.signatures.as_group = c->as_group;
-		if (c->nnames > MU_NAMES_MAX)
-			return mu_fail(why, MU_EINVAL, "%zu shown names, at most %d",
-			               c->nnames, MU_NAMES_MAX);
+		rec.c.signatures.as_group = as_group;
 		for (i = 0; i < c->nnames; i++)
 			rec.c.signatures.names[i] = c->names[i];
 		rec.c.signatures.nnames = c->nnames;
@@ -177,20 +204,26 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
 	default:
 		rec.c.pledged.pledge = c->target;
 		rec.c.pledged.count = c->count;
-		rec.c.pledged.as_group = c->as_group;
+		rec.c.pledged.as_group = as_group;
 		break;
 	}
-	if ((rc = mu_rec_build_parsed(&rec, sk, now, &buf, &len, &built, why)) != 0)
-		return rc;
-	one[0] = &built;
-	rc = mu_store_put(st, one, 1, &res, why);
-	if (rc == 0 && res != MU_PUT_NEW && res != MU_PUT_DUPLICATE)
-		rc = mu_fail(why, MU_ERECORD, "the store answered %s for the %s",
-		             mu_put_result_name(res), mu_kind_name(c->kind));
-	free(buf);
+	rc = mu_node_acts_store(st, home, &rec, now, why);
 	if (rc == 0 && changed != NULL)
 		*changed = true;
 	return rc;
+}
+
+int
+mu_node_acts_next_rev(struct mu_record *rec, uint32_t rev,
+                      const uint8_t id[MU_ID_BYTES], struct mu_why *why)
+{
+	if (rev >= MU_REV_MAX)
+		return mu_fail(why, MU_ERECORD, "the %s's rev reached the maximum",
+		               mu_kind_name(rec->kind));
+	rec->rev = rev + 1;
+	rec->has_replaces = true;
+	memcpy(rec->replaces, id, MU_ID_BYTES);
+	return 0;
 }
 
 /* --- reading ------------------------------------------------------------- */

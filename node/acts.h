@@ -34,6 +34,9 @@ struct mu_acts_count {
 	bool as_group;              /* signatures, pledged */
 	const struct mu_str *names; /* signatures: shown names (borrowed) */
 	size_t nnames;
+	/* Take about and as_group from the current record, not from above: a
+	 * count of sign-ups keeps what organizers stated by hand. */
+	bool keep_flags;
 };
 
 /* The kind of the record that answers a target of kind k (rsvp for an
@@ -52,6 +55,19 @@ enum mu_kind mu_node_acts_answer_kind(enum mu_kind k);
 int mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
                          const struct mu_acts_count *c, int64_t now, bool *changed,
                          struct mu_why *why);
+
+/*
+ * Signs rec (its kind, d and content set by the caller; group, signer and
+ * created_at are set here) with the home's organizer key, or the root's
+ * when it has none, and stores it. 0, or a negative MU_E* with why.
+ */
+int mu_node_acts_store(struct mu_store *st, const struct mu_home *home,
+                       struct mu_record *rec, int64_t now, struct mu_why *why);
+
+/* Makes rec the revision after the current one (rev, id): rev + 1 and
+ * replaces. MU_ERECORD when rev is at its maximum. */
+int mu_node_acts_next_rev(struct mu_record *rec, uint32_t rev,
+                          const uint8_t id[MU_ID_BYTES], struct mu_why *why);
 
 /* The host's current tally of event (the tally record of event's group):
  * 0, or MU_ENOTFOUND when none is held. *made_at (if not NULL) gets the

@@ -63,6 +63,10 @@ struct mu_node_limits {
 	 * dropped this long after it left, unless it is followed:
 	 * 2592000 (30 days) */
 	unsigned outside_keep_s;
+
+	/* The host's tally, and a group's counts: at most one revision of one
+	 * record per this time, the first at once: 60000 */
+	unsigned acts_debounce_ms;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);

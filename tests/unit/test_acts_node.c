@@ -111,6 +111,22 @@ test_publish_and_total(void **state)
 	assert_int_equal(mu_node_acts_total(fx->st, &pet, &t), 0);
 	assert_int_equal(t.total, 12);
 	assert_int_equal(t.n, 1);
+	/* A count of sign-ups with keep_flags keeps the group's own signature. */
+	{
+		struct mu_acts_count c = {.kind = MU_KIND_SIGNATURES,
+		                          .target = pet,
+		                          .count = 13,
+		                          .keep_flags = true};
+		struct mu_home h;
+		struct mu_why why = {0};
+
+		home_of(&h, &fx->g[1]);
+		assert_int_equal(mu_node_acts_publish(fx->st, &h, &c, NOW, NULL, &why),
+		                 0);
+	}
+	assert_int_equal(mu_node_acts_total(fx->st, &pet, &t), 0);
+	assert_int_equal(t.total, 13);
+	assert_int_equal(t.as_groups, 1);
 	/* An rsvp does not answer a petition. */
 	{
 		struct mu_acts_count c = {.kind = MU_KIND_RSVP, .target = pet};
