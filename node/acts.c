@@ -49,67 +49,89 @@ addr_eq(const struct mu_addr *a, const struct mu_addr *b)
 
 /* --- publishing ------------------------------------------------------------ */
 
-struct current {
+/* The current record at an address, copied out of the read. */
+struct copy {
 	bool found;
-	uint32_t rev;
-	uint8_t id[MU_ID_BYTES];
-	bool same; /* says what the new one would */
-	bool about, as_group;
-	const struct mu_acts_count *c;
+	uint8_t *buf;
+	struct mu_record rec;
 };
 
+static int
+copy_rec(void *ctx, const struct mu_record *rec)
+{
+	struct copy *c = ctx;
+
+	if ((c->buf = malloc(rec->raw_len)) == NULL)
+		return MU_ENOMEM;
+	memcpy(c->buf, rec->raw, rec->raw_len);
+	/* The store parsed these very bytes: no second parse. */
+	c->rec = *rec;
+	mu_rec_move(&c->rec, c->buf);
+	c->found = true;
+	return 0;
+}
+
+/* The content c asks for, given the current record (when found): in rec. */
+static void
+fill(struct mu_record *rec, const struct mu_acts_count *c, const struct copy *cur)
+{
+	const struct mu_record *o = cur->found ? &cur->rec : NULL;
+	bool flags = c->keep_flags && o != NULL, counts = c->only_flags && o != NULL;
+	size_t i;
+
+	switch (c->kind) {
+	case MU_KIND_RSVP:
+		rec->c.rsvp.event = c->target;
+		rec->c.rsvp.about = flags ? o->c.rsvp.about : c->about;
+		rec->c.rsvp.going = counts ? o->c.rsvp.going : c->count;
+		rec->c.rsvp.has_waitlisted =
+		    counts ? o->c.rsvp.has_waitlisted : c->has_waitlisted;
+		rec->c.rsvp.waitlisted = counts ? o->c.rsvp.waitlisted : c->waitlisted;
+		break;
+	case MU_KIND_SIGNATURES:
+		rec->c.signatures.petition = c->target;
+		rec->c.signatures.as_group = flags ? o->c.signatures.as_group : c->as_group;
+		rec->c.signatures.count = counts ? o->c.signatures.count : c->count;
+		rec->c.signatures.nnames = counts ? o->c.signatures.nnames : c->nnames;
+		for (i = 0; i < rec->c.signatures.nnames; i++)
+			rec->c.signatures.names[i] =
+			    counts ? o->c.signatures.names[i] : c->names[i];
+		break;
+	default:
+		rec->c.pledged.pledge = c->target;
+		rec->c.pledged.as_group = flags ? o->c.pledged.as_group : c->as_group;
+		rec->c.pledged.count = counts ? o->c.pledged.count : c->count;
+		break;
+	}
+}
+
 static bool
-same_names(const struct mu_signatures *s, const struct mu_acts_count *c)
+same_content(const struct mu_record *a, const struct mu_record *b)
 {
 	size_t i;
 
-	if (s->nnames != c->nnames)
-		return false;
-	for (i = 0; i < c->nnames; i++)
-		if (s->names[i].len != c->names[i].len ||
-		    memcmp(s->names[i].ptr, c->names[i].ptr, c->names[i].len) != 0)
-			return false;
-	return true;
-}
-
-static int
-get_current(void *ctx, const struct mu_record *rec)
-{
-	struct current *cur = ctx;
-	const struct mu_acts_count *c = cur->c;
-	bool about = c->about, as_group = c->as_group;
-
-	cur->found = true;
-	cur->rev = rec->rev;
-	memcpy(cur->id, rec->id, MU_ID_BYTES);
-	cur->about = rec->kind == MU_KIND_RSVP && rec->c.rsvp.about;
-	cur->as_group =
-	    (rec->kind == MU_KIND_SIGNATURES && rec->c.signatures.as_group) ||
-	    (rec->kind == MU_KIND_PLEDGED && rec->c.pledged.as_group);
-	if (c->keep_flags) {
-		about = cur->about;
-		as_group = cur->as_group;
-	}
-	switch (rec->kind) {
+	switch (a->kind) {
 	case MU_KIND_RSVP:
-		cur->same =
-		    rec->c.rsvp.going == c->count && rec->c.rsvp.about == about &&
-		    rec->c.rsvp.has_waitlisted == c->has_waitlisted &&
-		    (!c->has_waitlisted || rec->c.rsvp.waitlisted == c->waitlisted);
-		break;
+		return a->c.rsvp.going == b->c.rsvp.going &&
+		       a->c.rsvp.about == b->c.rsvp.about &&
+		       a->c.rsvp.has_waitlisted == b->c.rsvp.has_waitlisted &&
+		       (!a->c.rsvp.has_waitlisted ||
+		        a->c.rsvp.waitlisted == b->c.rsvp.waitlisted);
 	case MU_KIND_SIGNATURES:
-		cur->same = rec->c.signatures.count == c->count &&
-		            rec->c.signatures.as_group == as_group &&
-		            same_names(&rec->c.signatures, c);
-		break;
-	case MU_KIND_PLEDGED:
-		cur->same = rec->c.pledged.count == c->count &&
-		            rec->c.pledged.as_group == as_group;
-		break;
+		if (a->c.signatures.count != b->c.signatures.count ||
+		    a->c.signatures.as_group != b->c.signatures.as_group ||
+		    a->c.signatures.nnames != b->c.signatures.nnames)
+			return false;
+		for (i = 0; i < a->c.signatures.nnames; i++)
+			if (a->c.signatures.names[i].len != b->c.signatures.names[i].len ||
+			    memcmp(a->c.signatures.names[i].ptr, b->c.signatures.names[i].ptr,
+			           a->c.signatures.names[i].len) != 0)
+				return false;
+		return true;
 	default:
-		break;
+		return a->c.pledged.count == b->c.pledged.count &&
+		       a->c.pledged.as_group == b->c.pledged.as_group;
 	}
-	return 0;
 }
 
 int
@@ -149,20 +171,18 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
                      struct mu_why *why)
 {
 	char d[MU_D_ADDR_LEN + 1];
-	struct current cur = {.c = c};
-	struct mu_record rec;
+	struct copy cur = {false, NULL, {0}};
+	struct mu_record *rec = NULL;
 	struct mu_addr a;
-	bool about, as_group;
-	size_t i;
 	int rc;
 
 	if (changed != NULL)
 		*changed = false;
 	if (mu_node_acts_answer_kind(c->target.kind) != c->kind)
-		return mu_fail(
-		    why, MU_EINVAL, "a %s does not answer a %s",
-		    mu_kind_name(c->kind) ? mu_kind_name(c->kind) : "?",
-		    mu_kind_name(c->target.kind) ? mu_kind_name(c->target.kind) : "?");
+		return mu_fail(why, MU_EINVAL, "a %s does not answer a %s",
+		               mu_kind_name(c->kind) ? mu_kind_name(c->kind) : "?",
+		               mu_kind_name(c->target.kind) ? mu_kind_name(c->target.kind)
+		                                            : "?");
 	if (c->nnames > MU_NAMES_MAX)
 		return mu_fail(why, MU_EINVAL, "%zu shown names, at most %d", c->nnames,
 		               MU_NAMES_MAX);
@@ -172,44 +192,32 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
 	a.kind = c->kind;
 	a.d.ptr = d;
 	a.d.len = MU_D_ADDR_LEN;
-	rc = mu_store_get_addr(st, &a, get_current, &cur);
-	if (rc != 0 && rc != MU_ENOTFOUND)
-		return mu_fail(why, rc, "cannot read the group's current %s: %s",
-		               mu_kind_name(c->kind), mu_strerror(rc));
-	if (cur.found && cur.same)
-		return 0;
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = c->kind;
-	rec.d = a.d;
-	about = c->keep_flags && cur.found ? cur.about : c->about;
-	as_group = c->keep_flags && cur.found ? cur.as_group : c->as_group;
-	if (cur.found && (rc = mu_node_acts_next_rev(&rec, cur.rev, cur.id, why)) != 0)
-		return rc;
-	switch (c->kind) {
-	case MU_KIND_RSVP:
-		rec.c.rsvp.event = c->target;
-		rec.c.rsvp.going = c->count;
-		rec.c.rsvp.about = about;
-		rec.c.rsvp.has_waitlisted = c->has_waitlisted;
-		rec.c.rsvp.waitlisted = c->waitlisted;
-		break;
-	case MU_KIND_SIGNATURES:
-		rec.c.signatures.petition = c->target;
-		rec.c.signatures.count = c->count;
-		rec.c.signatures.as_group = as_group;
-		for (i = 0; i < c->nnames; i++)
-			rec.c.signatures.names[i] = c->names[i];
-		rec.c.signatures.nnames = c->nnames;
-		break;
-	default:
-		rec.c.pledged.pledge = c->target;
-		rec.c.pledged.count = c->count;
-		rec.c.pledged.as_group = as_group;
-		break;
+	rc = mu_store_get_addr(st, &a, copy_rec, &cur);
+	if (rc == MU_ENOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		rc = mu_fail(why, rc, "cannot read the group's current %s: %s",
+		             mu_kind_name(c->kind), mu_strerror(rc));
+		goto out;
 	}
-	rc = mu_node_acts_store(st, home, &rec, now, why);
+	if ((rec = calloc(1, sizeof(*rec))) == NULL) {
+		rc = mu_fail(why, MU_ENOMEM, "out of memory");
+		goto out;
+	}
+	rec->kind = c->kind;
+	rec->d = a.d;
+	fill(rec, c, &cur);
+	if (cur.found && same_content(rec, &cur.rec))
+		goto out;
+	if (cur.found &&
+	    (rc = mu_node_acts_next_rev(rec, cur.rec.rev, cur.rec.id, why)) != 0)
+		goto out;
+	rc = mu_node_acts_store(st, home, rec, now, why);
 	if (rc == 0 && changed != NULL)
 		*changed = true;
+out:
+	free(rec);
+	free(cur.buf);
 	return rc;
 }
 

@@ -37,6 +37,9 @@ struct mu_acts_count {
 	/* Take about and as_group from the current record, not from above: a
 	 * count of sign-ups keeps what organizers stated by hand. */
 	bool keep_flags;
+	/* The reverse: take the counts (and names) from the current record
+	 * and change only the flags: a group signs or commits as a group. */
+	bool only_flags;
 };
 
 /* The kind of the record that answers a target of kind k (rsvp for an
