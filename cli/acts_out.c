@@ -239,3 +239,51 @@ mu_cli_acts_group_act(struct mu_cli *cli, const char *text, enum mu_kind target_
 	                         "already");
 	return 0;
 }
+
+int
+mu_cli_acts_time_opt(struct mu_cli *cli, const char *opt, const char *text, int64_t *t,
+                     bool *has)
+{
+	char zone_buf[MU_CLI_ZONE_SIZE];
+	const char *zone = NULL;
+	struct mu_cli_when w;
+	struct mu_why why = {0};
+	int rc;
+
+	if (text == NULL)
+		return 0;
+	if (text[0] == '\0' && has != NULL) {
+		*has = false;
+		return 0;
+	}
+	if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
+		return rc;
+	if (mu_cli_when_parse(&w, text, zone, &why) != 0)
+		return mu_cli_fail(MU_EINVAL, "--%s: %s", opt, why.text);
+	*t = w.t;
+	if (has != NULL)
+		*has = true;
+	return 0;
+}
+
+int
+mu_cli_acts_cause_opt(const char *text, struct mu_addr *buf, struct mu_addr *cause,
+                      bool *has)
+{
+	struct mu_why why = {0};
+
+	if (text == NULL)
+		return 0;
+	if (text[0] == '\0') {
+		*has = false;
+		return 0;
+	}
+	if (mu_addr_from_text(buf, text, &why) != 0 || buf->kind != MU_KIND_CAUSE)
+		return mu_cli_fail(MU_EINVAL,
+		                   "--cause '%s' is not the address of a cause "
+		                   "(mug1…/cause/…; `muster cause list` shows them)",
+		                   text);
+	*cause = *buf;
+	*has = true;
+	return 0;
+}

@@ -618,7 +618,18 @@ int mu_cli_acts_print(struct mu_cli *cli, FILE *f, const struct mu_record *rec,
 int mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
                      bool json, const char *none);
 
-/* `petition sign`, `pledge commit` (cmd_petition.c): the group's own act
+/* A WHEN option (--deadline, --start, --end) of `petition` and `pledge`
+ * into *t, read in the node's zone; "" clears *has (when has is not NULL).
+ * NULL text leaves both. 0, or prints why and returns it. */
+int mu_cli_acts_time_opt(struct mu_cli *cli, const char *opt, const char *text,
+                         int64_t *t, bool *has);
+
+/* --cause ADDR into *cause (buf holds the parsed address the record
+ * borrows), "" clears *has, NULL leaves both. 0, or prints why. */
+int mu_cli_acts_cause_opt(const char *text, struct mu_addr *buf, struct mu_addr *cause,
+                          bool *has);
+
+/* `petition sign`, `pledge commit` (acts_out.c): the group's own act
  * on the target at address text set (as_group 1), cleared (0) or kept as
  * it is (-1), keeping its count of people unless count_text (--count)
  * gives one. Prints what it did. */

@@ -105,10 +105,6 @@ static int
 apply(struct mu_cli *cli, struct mu_petition *p, const struct petition_opts *o,
       struct mu_addr *cause)
 {
-	char zone_buf[MU_CLI_ZONE_SIZE];
-	struct mu_cli_when w;
-	struct mu_why why = {0};
-	const char *zone = NULL;
 	unsigned long v;
 	int rc, s;
 
@@ -124,26 +120,11 @@ apply(struct mu_cli *cli, struct mu_petition *p, const struct petition_opts *o,
 			return rc;
 		p->goal = (uint32_t)v;
 	}
-	p->has_deadline =
-	    o->deadline != NULL ? o->deadline[0] != '\0' : p->has_deadline;
-	if (o->deadline != NULL && o->deadline[0] != '\0') {
-		if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
-			return rc;
-		if (mu_cli_when_parse(&w, o->deadline, zone, &why) != 0)
-			return mu_cli_fail(MU_EINVAL, "--deadline: %s", why.text);
-		p->deadline = w.t;
-	}
-	p->has_cause = o->cause != NULL ? o->cause[0] != '\0' : p->has_cause;
-	if (o->cause != NULL && o->cause[0] != '\0') {
-		if (mu_addr_from_text(cause, o->cause, &why) != 0 ||
-		    cause->kind != MU_KIND_CAUSE)
-			return mu_cli_fail(
-			    MU_EINVAL,
-			    "--cause '%s' is not the address of a cause "
-			    "(mug1…/cause/…; `muster cause list` shows them)",
-			    o->cause);
-		p->cause = *cause;
-	}
+	if ((rc = mu_cli_acts_time_opt(cli, "deadline", o->deadline, &p->deadline,
+	                               &p->has_deadline)) != 0 ||
+	    (rc = mu_cli_acts_cause_opt(o->cause, cause, &p->cause, &p->has_cause)) !=
+	        0)
+		return rc;
 	if (o->status != NULL) {
 		s = mu_cli_pick("status", o->status, status_names, 3);
 		if (s < 0)

@@ -97,37 +97,10 @@ struct pledge_opts {
 		NULL, 0, NULL                                                          \
 	}
 
-/* A WHEN option into *t; "" clears *has (when has is not NULL). */
-static int
-time_opt(struct mu_cli *cli, const char *opt, const char *text, int64_t *t, bool *has)
-{
-	char zone_buf[MU_CLI_ZONE_SIZE];
-	const char *zone = NULL;
-	struct mu_cli_when w;
-	struct mu_why why = {0};
-	int rc;
-
-	if (text == NULL)
-		return 0;
-	if (text[0] == '\0' && has != NULL) {
-		*has = false;
-		return 0;
-	}
-	if ((rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
-		return rc;
-	if (mu_cli_when_parse(&w, text, zone, &why) != 0)
-		return mu_cli_fail(MU_EINVAL, "--%s: %s", opt, why.text);
-	*t = w.t;
-	if (has != NULL)
-		*has = true;
-	return 0;
-}
-
 static int
 apply(struct mu_cli *cli, struct mu_pledge *p, const struct pledge_opts *o,
       struct mu_addr *cause)
 {
-	struct mu_why why = {0};
 	unsigned long v;
 	int rc, s;
 
@@ -146,24 +119,13 @@ apply(struct mu_cli *cli, struct mu_pledge *p, const struct pledge_opts *o,
 			return s;
 		p->unit = (enum mu_pledge_unit)s;
 	}
-	if ((rc = time_opt(cli, "deadline", o->deadline, &p->deadline, NULL)) != 0 ||
-	    (rc = time_opt(cli, "start", o->start, &p->start, &p->has_start)) != 0 ||
-	    (rc = time_opt(cli, "end", o->end, &p->end, &p->has_end)) != 0)
+	if ((rc = mu_cli_acts_time_opt(cli, "deadline", o->deadline, &p->deadline,
+	                               NULL)) != 0 ||
+	    (rc = mu_cli_acts_time_opt(cli, "start", o->start, &p->start,
+	                               &p->has_start)) != 0 ||
+	    (rc = mu_cli_acts_time_opt(cli, "end", o->end, &p->end, &p->has_end)) != 0)
 		return rc;
-	if (o->cause != NULL && o->cause[0] == '\0')
-		p->has_cause = false;
-	else if (o->cause != NULL) {
-		if (mu_addr_from_text(cause, o->cause, &why) != 0 ||
-		    cause->kind != MU_KIND_CAUSE)
-			return mu_cli_fail(
-			    MU_EINVAL,
-			    "--cause '%s' is not the address of a cause "
-			    "(mug1…/cause/…; `muster cause list` shows them)",
-			    o->cause);
-		p->cause = *cause;
-		p->has_cause = true;
-	}
-	return 0;
+	return mu_cli_acts_cause_opt(o->cause, cause, &p->cause, &p->has_cause);
 }
 
 static int
