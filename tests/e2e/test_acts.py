@@ -230,5 +230,35 @@ class Acts(unittest.TestCase):
         self.assertIn("30 of 30 places given, 3 waitlisted", page)
 
 
+class ActsMistakes(unittest.TestCase):
+    """Bad input to the acts commands gets one clear line."""
+
+    def test_mistakes_say_what_to_do(self):
+        h = Home(self, "m")
+        h.init("Mistaken")
+        year = musterlib.future_year()
+        h.fail("pledge", "add", "--title", "Strike", "--deadline", "%d-01-01" % year,
+               parts=("--threshold",))
+        h.fail("pledge", "add", "--title", "Strike", "--threshold", "0",
+               "--deadline", "%d-01-01" % year, parts=("--threshold",))
+        h.fail("pledge", "add", "--title", "Strike", "--threshold", "5", "--unit",
+               "cats", "--deadline", "%d-01-01" % year, parts=("people", "groups"))
+        h.fail("pledge", "add", "--title", "Strike", "--threshold", "5",
+               "--deadline", "%d-01-01" % year, "--end", "%d-01-03" % year,
+               parts=("--end", "--start"))
+        h.fail("petition", "add", "--title", "T", "--to", "Council",
+               parts=("--text",))
+        h.fail("petition", "add", "--title", "T", "--to", "C", "--text", "x",
+               "--cause", "nope", parts=("--cause",))
+        ev = h.line("event", "add", "--title", "Assembly", "--start",
+                    "%d-06-01T18:00Z" % year)
+        h.fail("rsvp", ev, "--about", parts=("--count",))
+        h.fail("rsvp", ev, "--count", "-3", parts=("--count",))
+        h.fail("rsvp", "zz9", "--count", "3", parts=("event",))
+        pet = h.line("petition", "add", "--title", "T", "--to", "C", "--text", "x")
+        h.fail("petition", "sign", pet, parts=("--as-group",))
+        h.fail("pledge", "commit", pet, "--as-group", parts=("pledge",))
+
+
 if __name__ == "__main__":
     musterlib.main()
