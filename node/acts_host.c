@@ -201,7 +201,9 @@ publish(struct mu_acts_host *h, struct host_ev *e)
 	rc = mu_store_get_addr(node->store, &ta, get_tally, cur);
 	if (rc != 0 && rc != MU_ENOTFOUND)
 		goto fail;
-	if (cur->found && same_queue(&cur->t, &e->t))
+	/* Unchanged, or no rsvp yet and no tally to empty. */
+	if ((cur->found && same_queue(&cur->t, &e->t)) ||
+	    (!cur->found && e->t.nruns == 0))
 		goto done;
 	rec->kind = MU_KIND_TALLY;
 	rec->d = ta.d;

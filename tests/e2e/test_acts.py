@@ -230,6 +230,44 @@ class Acts(unittest.TestCase):
         self.assertIn("30 of 30 places given, 3 waitlisted", page)
 
 
+class TallyDebounce(unittest.TestCase):
+    """The host's first tally comes at once; the changes after it within
+    acts_debounce_ms make one revision, not one each."""
+
+    def test_first_at_once_then_one_revision(self):
+        net = musterlib.network_name()
+        a, b = Home(self, "a"), Home(self, "b")
+        a.init("Alpha")
+        b.init("Beta")
+        ally(a, b)
+        ev = a.line("event", "add", "--title", "Assembly", "--start",
+                    "%d-06-01T18:00Z" % musterlib.future_year(), "--capacity", "30")
+        # Long enough that the three counts below come within it.
+        wait = 8000 * musterlib.SLOWDOWN
+        sa = a.serve(net, http=True, env={"MUSTER_LIMITS": "acts_debounce_ms=%d" % wait})
+
+        def tally():
+            got = json.loads(musterlib.http_get(sa, "/api/events/%s/rsvps" % ev))
+            return got.get("tally")
+        a.ok("rsvp", ev, "--count", "5")
+        wait_until(lambda: tally() is not None, SYNC, "the first tally")
+        self.assertEqual(tally()["placed"], 5)
+        a.ok("rsvp", ev, "--count", "9")
+        a.ok("rsvp", ev, "--count", "12")
+        a.ok("rsvp", ev, "--count", "20")
+        wait_until(lambda: tally()["placed"] == 20, SYNC + wait / 1000,
+                   "the debounced tally")
+        tally_rec = a.json("show", "%s/tally/%s" % (a.key, _tally_d(a, ev)), "--json")
+        self.assertEqual(tally_rec["rev"], 1, "one revision after the first")
+        self.assertEqual(tally_rec["content"]["counts"], [20])
+        sa.stop()
+
+
+def _tally_d(home, ev):
+    group = nacl.signing.SigningKey(home.secret()).verify_key.encode()
+    return answer_d(group, ev.rsplit("/", 1)[1])
+
+
 class ActsMistakes(unittest.TestCase):
     """Bad input to the acts commands gets one clear line."""
 
