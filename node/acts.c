@@ -4,6 +4,8 @@
  */
 #include "acts.h"
 
+#include "../protocol/kind.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,24 +21,6 @@ mu_node_acts_answer_kind(enum mu_kind k)
 		return MU_KIND_PLEDGED;
 	default:
 		return MU_KIND_NONE;
-	}
-}
-
-/* The target address an answer record names. */
-static const struct mu_addr *
-answer_target(const struct mu_record *rec)
-{
-	switch (rec->kind) {
-	case MU_KIND_RSVP:
-		return &rec->c.rsvp.event;
-	case MU_KIND_TALLY:
-		return &rec->c.tally.event;
-	case MU_KIND_SIGNATURES:
-		return &rec->c.signatures.petition;
-	case MU_KIND_PLEDGED:
-		return &rec->c.pledged.pledge;
-	default:
-		return NULL;
 	}
 }
 
@@ -329,7 +313,7 @@ static int
 each_one(void *ctx, const struct mu_record *rec)
 {
 	struct each *e = ctx;
-	const struct mu_addr *t = answer_target(rec);
+	const struct mu_addr *t = mu_kind_d_addr(rec);
 
 	if (rec->d.len != MU_D_ADDR_LEN ||
 	    memcmp(rec->d.ptr, e->d, MU_D_ADDR_LEN) != 0 || t == NULL ||

@@ -83,6 +83,20 @@ mu_kind_d_key(const struct mu_record *rec)
 	return f != NULL ? (const uint8_t *)owner + f->off : NULL;
 }
 
+const struct mu_addr *
+mu_kind_d_addr(const struct mu_record *rec)
+{
+	const struct mu_kind_def *def = mu_kind_def(rec->kind);
+	const struct mu_field *f;
+	const void *owner;
+
+	if (def == NULL || def->d_rule != MU_D_ADDR)
+		return NULL;
+	f = mu_field_at(def->fields, &rec->c, def->d_key, &owner);
+	return f != NULL ? (const struct mu_addr *)((const uint8_t *)owner + f->off)
+	                 : NULL;
+}
+
 /* Status names live in the field tables, next to the parser's use of them. */
 static const char *
 status_name(enum mu_kind kind, int s)

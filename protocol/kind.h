@@ -158,6 +158,10 @@ const char *mu_kind_list(char *out, size_t n, bool replaceable, const char *last
 /* The key that d must spell (MU_D_KEY) in rec's content, else NULL. */
 const uint8_t *mu_kind_d_key(const struct mu_record *rec);
 
+/* The address whose digest d must be (MU_D_ADDR: the record answers it)
+ * in rec's content, else NULL. */
+const struct mu_addr *mu_kind_d_addr(const struct mu_record *rec);
+
 /* The content table of a kind, or NULL for an unknown kind. */
 const struct mu_fields *mu_rec_fields(enum mu_kind kind);
 

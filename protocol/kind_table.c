@@ -501,12 +501,12 @@ check_organizer(const struct mu_record *rec, struct mu_why *why)
 
 /* Rule d-form for MU_D_ADDR: d is the digest of the address it answers. */
 static int
-check_d_addr(const struct mu_record *rec, const struct mu_addr *a, struct mu_why *why)
+check_d_addr(const struct mu_record *rec, struct mu_why *why)
 {
 	const struct mu_kind_def *def = mu_kind_def(rec->kind);
 	char d[MU_D_ADDR_LEN + 1];
 
-	mu_rec_addr_d(a, d);
+	mu_rec_addr_d(mu_kind_d_addr(rec), d);
 	if (rec->d.len != MU_D_ADDR_LEN || memcmp(rec->d.ptr, d, MU_D_ADDR_LEN) != 0)
 		return mu_fail(why, MU_ERECORD,
 		               "d-form: %s's d must be the digest of its %s "
@@ -525,7 +525,7 @@ check_rsvp(const struct mu_record *rec, struct mu_why *why)
 		               "rsvp-waitlisted: rsvp.waitlisted (%u) is more than "
 		               "rsvp.going (%u)",
 		               r->waitlisted, r->going);
-	return check_d_addr(rec, &r->event, why);
+	return check_d_addr(rec, why);
 }
 
 static int
@@ -549,7 +549,7 @@ check_tally(const struct mu_record *rec, struct mu_why *why)
 			               "tally-runs: tally.groups[%zu] repeats the "
 			               "group before it; one run per group there",
 			               i);
-	return check_d_addr(rec, &t->event, why);
+	return check_d_addr(rec, why);
 }
 
 static int
@@ -562,7 +562,7 @@ check_signatures(const struct mu_record *rec, struct mu_why *why)
 		               "signatures-names: signatures.names has %zu names but "
 		               "signatures.count is %u",
 		               s->nnames, s->count);
-	return check_d_addr(rec, &s->petition, why);
+	return check_d_addr(rec, why);
 }
 
 static int
@@ -584,7 +584,7 @@ check_pledge(const struct mu_record *rec, struct mu_why *why)
 static int
 check_pledged(const struct mu_record *rec, struct mu_why *why)
 {
-	return check_d_addr(rec, &rec->c.pledged.pledge, why);
+	return check_d_addr(rec, why);
 }
 
 /* ---- how `muster show` prints each kind --------------------------------- */

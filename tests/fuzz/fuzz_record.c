@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "fuzz_common.h"
+#include "protocol/kind.h"
 #include "protocol/record.h"
 
 static struct fz_key K;
@@ -92,24 +93,6 @@ swap_keys(struct mu_record *r, const uint8_t *group)
 	swap_key(r->group, group);
 }
 
-/* The address an answer record's d digests (rule d-form, MU_D_ADDR). */
-static const struct mu_addr *
-answered(const struct mu_record *r)
-{
-	switch (r->kind) {
-	case MU_KIND_RSVP:
-		return &r->c.rsvp.event;
-	case MU_KIND_TALLY:
-		return &r->c.tally.event;
-	case MU_KIND_SIGNATURES:
-		return &r->c.signatures.petition;
-	case MU_KIND_PLEDGED:
-		return &r->c.pledged.pledge;
-	default:
-		return NULL;
-	}
-}
-
 /* A swapped key in the answered address changes its digest, the d: the
  * new d replaces the old in the header's bytes too (a str 8 of 32). */
 static void
@@ -158,8 +141,8 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 			return;
 	memcpy(group, rec->group, MU_KEY_BYTES);
 	swap_keys(&copy, group);
-	if (answered(&copy) != NULL) {
-		mu_rec_addr_d(answered(&copy), new_d);
+	if (mu_kind_d_addr(&copy) != NULL) {
+		mu_rec_addr_d(mu_kind_d_addr(&copy), new_d);
 		copy.d.ptr = new_d;
 		copy.d.len = MU_D_ADDR_LEN;
 	}
@@ -175,7 +158,7 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 	fz_check(body != NULL, "memory");
 	memcpy(body, rec->body, rec->body_len);
 	swap_bytes(body, rec->body_len, group);
-	if (answered(&copy) != NULL)
+	if (mu_kind_d_addr(&copy) != NULL)
 		swap_d(body, rec->body_len, &rec->d, new_d);
 	fz_check(again.body_len == rec->body_len &&
 	             memcmp(again.body, body, rec->body_len) == 0,
