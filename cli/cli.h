@@ -612,6 +612,37 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
                      const char *what, uint8_t key[MU_KEY_BYTES],
                      const uint8_t **expect);
 
+/* ---- acts_out.c ------------------------------------------------------ */
+
+/* A petition, pledge or event with its coalition total and each group's
+ * part, as text in zone (NULL: UTC). 0, or prints why and returns it. */
+int mu_cli_acts_print(struct mu_cli *cli, FILE *f, const struct mu_record *rec,
+                      const char *zone);
+
+/* `petition list`, `pledge list`: every current record of kind (of group,
+ * or all), as text or a JSON array; none is printed when there are none. */
+int mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
+                     bool json, const char *none);
+
+/* A WHEN option (--deadline, --start, --end) of `petition` and `pledge`
+ * into *t, read in the node's zone; "" clears *has (when has is not NULL).
+ * NULL text leaves both. 0, or prints why and returns it. */
+int mu_cli_acts_time_opt(struct mu_cli *cli, const char *opt, const char *text,
+                         int64_t *t, bool *has);
+
+/* --cause ADDR into *cause (buf holds the parsed address the record
+ * borrows), "" clears *has, NULL leaves both. 0, or prints why. */
+int mu_cli_acts_cause_opt(const char *text, struct mu_addr *buf, struct mu_addr *cause,
+                          bool *has);
+
+/* `petition sign`, `pledge commit` (acts_out.c): the group's own act
+ * on the target at address text set (as_group 1), cleared (0) or kept as
+ * it is (-1), keeping its count of people unless count_text (--count)
+ * gives one. Prints what it did. */
+int mu_cli_acts_group_act(struct mu_cli *cli, const char *text,
+                          enum mu_kind target_kind, int as_group,
+                          const char *count_text);
+
 /* ---- commands -------------------------------------------------------- */
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
@@ -623,6 +654,9 @@ int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_cause(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_petition(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_pledge(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_rsvp(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_event(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_ally(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv);

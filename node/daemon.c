@@ -84,6 +84,7 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->outside_keep_s = 30 * 86400;
 	l->map_lease_s = 3600;
 	l->map_retry_s = 300;
+	l->acts_debounce_ms = 60000;
 }
 
 #define UINT_LIMIT(name)                                                               \
@@ -122,6 +123,7 @@ static const struct {
     UINT_LIMIT(outside_keep_s),
     UINT_LIMIT(map_lease_s),
     UINT_LIMIT(map_retry_s),
+    UINT_LIMIT(acts_debounce_ms),
 };
 
 static int
@@ -217,6 +219,7 @@ stop_all(struct daemon *d)
 	mu_dial_stop(node);
 	mu_portmap_stop(node);
 	mu_probe_stop(node);
+	mu_acts_host_stop(node);
 	mu_http_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
@@ -672,6 +675,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	rc = mu_portmap_start(node, why);
 	if (rc != 0)
 		goto out;
+	mu_acts_host_start(node);
 	/* The group key signed our identity proof and node record: a
 	 * daemon that runs for months holds no copy of it from now on. */
 	mu_home_forget_secret(node->home);

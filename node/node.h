@@ -70,6 +70,9 @@ struct mu_node_limits {
 	/* A mapping that failed (no router answered, it refused) is asked
 	 * for again after this: 300 */
 	unsigned map_retry_s;
+	/* The host's tally, and a group's counts: at most one revision of one
+	 * record per this time, the first at once: 60000 */
+	unsigned acts_debounce_ms;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);

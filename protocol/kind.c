@@ -83,6 +83,20 @@ mu_kind_d_key(const struct mu_record *rec)
 	return f != NULL ? (const uint8_t *)owner + f->off : NULL;
 }
 
+const struct mu_addr *
+mu_kind_d_addr(const struct mu_record *rec)
+{
+	const struct mu_kind_def *def = mu_kind_def(rec->kind);
+	const struct mu_field *f;
+	const void *owner;
+
+	if (def == NULL || def->d_rule != MU_D_ADDR)
+		return NULL;
+	f = mu_field_at(def->fields, &rec->c, def->d_key, &owner);
+	return f != NULL ? (const struct mu_addr *)((const uint8_t *)owner + f->off)
+	                 : NULL;
+}
+
 /* Status names live in the field tables, next to the parser's use of them. */
 static const char *
 status_name(enum mu_kind kind, int s)
@@ -123,6 +137,18 @@ const char *
 mu_organizer_status_name(enum mu_organizer_status s)
 {
 	return status_name(MU_KIND_ORGANIZER, (int)s);
+}
+
+const char *
+mu_petition_status_name(enum mu_petition_status s)
+{
+	return status_name(MU_KIND_PETITION, (int)s);
+}
+
+const char *
+mu_pledge_unit_name(enum mu_pledge_unit u)
+{
+	return status_name(MU_KIND_PLEDGE, (int)u);
 }
 
 const uint8_t *
@@ -224,6 +250,8 @@ mu_field_stride(const struct mu_field *f)
 		return MU_KEY_BYTES;
 	case MU_FT_ADDR:
 		return sizeof(struct mu_addr);
+	case MU_FT_INT:
+		return f->store == MU_FI_INT64 ? sizeof(int64_t) : sizeof(int32_t);
 	default:
 		return sizeof(struct mu_str);
 	}

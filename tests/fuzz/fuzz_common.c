@@ -165,6 +165,76 @@ alliance(struct fz_records *out, const struct fz_key *k, const uint8_t *with,
 	return add(out, &r, k);
 }
 
+/* One record of each acts kind: the peer answers the node's event,
+ * petition and pledge; the node tallies its event. */
+static int
+acts(struct fz_records *out, const struct fz_key *node, const struct fz_key *peer)
+{
+	char d[4][MU_D_ADDR_LEN + 1];
+	struct mu_addr ev = {{0}, MU_KIND_EVENT, {"march-1", 7}};
+	struct mu_addr pet = {{0}, MU_KIND_PETITION, {"clean-air", 9}};
+	struct mu_addr pl = {{0}, MU_KIND_PLEDGE, {"strike", 6}};
+	struct mu_record r;
+	int rc = 0;
+
+	memcpy(ev.group, node->pk, MU_KEY_BYTES);
+	memcpy(pet.group, node->pk, MU_KEY_BYTES);
+	memcpy(pl.group, node->pk, MU_KEY_BYTES);
+	mu_rec_addr_d(&ev, d[0]);
+	mu_rec_addr_d(&pet, d[1]);
+	mu_rec_addr_d(&pl, d[2]);
+
+	tmpl(&r, MU_KIND_PETITION, node, FZ_T0 + 11, "clean-air");
+	r.c.petition.title = str("Clean air");
+	r.c.petition.target = str("The council");
+	r.c.petition.text = str("We ask for\nclean air.");
+	r.c.petition.status = MU_PETITION_OPEN;
+	r.c.petition.has_goal = true;
+	r.c.petition.goal = 1000;
+	rc = rc ? rc : add(out, &r, node);
+
+	tmpl(&r, MU_KIND_PLEDGE, node, FZ_T0 + 12, "strike");
+	r.c.pledge.title = str("Strike");
+	r.c.pledge.threshold = 5;
+	r.c.pledge.unit = MU_PLEDGE_GROUPS;
+	r.c.pledge.deadline = FZ_T0 + 86400;
+	r.c.pledge.has_start = true;
+	r.c.pledge.start = FZ_T0 + 2 * 86400;
+	rc = rc ? rc : add(out, &r, node);
+
+	tmpl(&r, MU_KIND_RSVP, peer, FZ_T0 + 13, d[0]);
+	r.c.rsvp.event = ev;
+	r.c.rsvp.going = 40;
+	r.c.rsvp.about = true;
+	r.c.rsvp.has_waitlisted = true;
+	r.c.rsvp.waitlisted = 10;
+	rc = rc ? rc : add(out, &r, peer);
+
+	tmpl(&r, MU_KIND_TALLY, node, FZ_T0 + 14, d[0]);
+	r.c.tally.event = ev;
+	r.c.tally.capacity = 30;
+	memcpy(r.c.tally.groups[0], peer->pk, MU_KEY_BYTES);
+	memcpy(r.c.tally.groups[1], node->pk, MU_KEY_BYTES);
+	r.c.tally.counts[0] = 40;
+	r.c.tally.counts[1] = 2;
+	r.c.tally.ngroups = r.c.tally.ncounts = 2;
+	rc = rc ? rc : add(out, &r, node);
+
+	tmpl(&r, MU_KIND_SIGNATURES, peer, FZ_T0 + 15, d[1]);
+	r.c.signatures.petition = pet;
+	r.c.signatures.count = 7;
+	r.c.signatures.as_group = true;
+	r.c.signatures.names[0] = str("Ana");
+	r.c.signatures.nnames = 1;
+	rc = rc ? rc : add(out, &r, peer);
+
+	tmpl(&r, MU_KIND_PLEDGED, peer, FZ_T0 + 16, d[2]);
+	r.c.pledged.pledge = pl;
+	r.c.pledged.count = 12;
+	r.c.pledged.as_group = true;
+	return rc ? rc : add(out, &r, peer);
+}
+
 int
 fz_records(struct fz_records *out)
 {
@@ -268,6 +338,8 @@ fz_records(struct fz_records *out)
 	r.c.cause.title = str("Not in scope");
 	r.c.cause.status = MU_CAUSE_WON;
 	rc = rc ? rc : add(out, &r, &stranger);
+
+	rc = rc ? rc : acts(out, &node, &peer);
 
 	sodium_memzero(&node, sizeof(node));
 	sodium_memzero(&peer, sizeof(peer));

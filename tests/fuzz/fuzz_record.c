@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "fuzz_common.h"
+#include "protocol/kind.h"
 #include "protocol/record.h"
 
 static struct fz_key K;
@@ -66,10 +67,43 @@ swap_keys(struct mu_record *r, const uint8_t *group)
 		swap_key(r->c.del.addr.group, group);
 		swap_key(r->c.del.id, group);
 		break;
+	case MU_KIND_RSVP:
+		swap_key(r->c.rsvp.event.group, group);
+		break;
+	case MU_KIND_TALLY:
+		swap_key(r->c.tally.event.group, group);
+		for (i = 0; i < r->c.tally.ngroups; i++)
+			swap_key(r->c.tally.groups[i], group);
+		break;
+	case MU_KIND_PETITION:
+		swap_key(r->c.petition.cause.group, group);
+		break;
+	case MU_KIND_SIGNATURES:
+		swap_key(r->c.signatures.petition.group, group);
+		break;
+	case MU_KIND_PLEDGE:
+		swap_key(r->c.pledge.cause.group, group);
+		break;
+	case MU_KIND_PLEDGED:
+		swap_key(r->c.pledged.pledge.group, group);
+		break;
 	default:
 		break;
 	}
 	swap_key(r->group, group);
+}
+
+/* A swapped key in the answered address changes its digest, the d: the
+ * new d replaces the old in the header's bytes too (a str 8 of 32). */
+static void
+swap_d(uint8_t *body, size_t len, const struct mu_str *from, const char *to)
+{
+	for (size_t i = 0; i + 2 + MU_D_ADDR_LEN <= len; i++)
+		if (body[i] == 0xd9 && body[i + 1] == MU_D_ADDR_LEN &&
+		    memcmp(body + i + 2, from->ptr, MU_D_ADDR_LEN) == 0) {
+			memcpy(body + i + 2, to, MU_D_ADDR_LEN);
+			return;
+		}
 }
 
 /* The same swap in encoded bytes: every bin 32 holding the group. A c4 20
@@ -91,6 +125,7 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 {
 	struct mu_record copy = *rec, again;
 	uint8_t group[MU_KEY_BYTES], *out = NULL, *body;
+	char new_d[MU_D_ADDR_LEN + 1];
 	struct mu_why why;
 	size_t out_len;
 	int rc;
@@ -106,6 +141,11 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 			return;
 	memcpy(group, rec->group, MU_KEY_BYTES);
 	swap_keys(&copy, group);
+	if (mu_kind_d_addr(&copy) != NULL) {
+		mu_rec_addr_d(mu_kind_d_addr(&copy), new_d);
+		copy.d.ptr = new_d;
+		copy.d.len = MU_D_ADDR_LEN;
+	}
 	rc = mu_rec_build(&copy, K.sk, MU_TIME_MAX, &out, &out_len, NULL, &why);
 	if (rc != 0) {
 		fprintf(stderr, "fuzz_record: accepted, but not rebuilt: %s\n",
@@ -118,6 +158,8 @@ rebuild(const struct mu_record *rec, const uint8_t *data, size_t size)
 	fz_check(body != NULL, "memory");
 	memcpy(body, rec->body, rec->body_len);
 	swap_bytes(body, rec->body_len, group);
+	if (mu_kind_d_addr(&copy) != NULL)
+		swap_d(body, rec->body_len, &rec->d, new_d);
 	fz_check(again.body_len == rec->body_len &&
 	             memcmp(again.body, body, rec->body_len) == 0,
 	         "the rebuilt body equals the parsed one (one canonical encoding)");

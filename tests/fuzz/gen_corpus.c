@@ -69,9 +69,10 @@ static void
 records(void)
 {
 	static const char *const names[] = {
-	    "profile-node", "profile-peer", "cause",          "event-full",
-	    "event-allday", "alliance-1",   "alliance-2",     "node",
-	    "delete-addr",  "delete-id",    "cause-stranger",
+	    "profile-node",   "profile-peer", "cause",  "event-full",  "event-allday",
+	    "alliance-1",     "alliance-2",   "node",   "delete-addr", "delete-id",
+	    "cause-stranger", "petition",     "pledge", "rsvp",        "tally",
+	    "signatures",     "pledged",
 	};
 
 	for (size_t i = 0; i < R.n && i < sizeof(names) / sizeof(names[0]); i++)
