@@ -20,7 +20,7 @@ PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmicrohttpd-dev \
             python3 python3-msgpack python3-nacl python3-icalendar \
             python3-recurring-ical-events \
-            chromium
+            chromium tor
 # chromium: the browser test of the web page (tests/interop/browser_check.mjs).
 # What `make fuzz` needs on top: clang with its libFuzzer runtime.
 FUZZ_PACKAGES := clang libclang-rt-14-dev
