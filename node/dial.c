@@ -566,6 +566,13 @@ fail:
 
 /* --- the dial API -------------------------------------------------------- */
 
+void
+mu_dial_announce(struct mu_node *node)
+{
+	if (node->dial != NULL)
+		announce(node->dial);
+}
+
 int
 mu_dial_start(struct mu_node *node)
 {

@@ -32,6 +32,7 @@ struct mu_sync_commit; /* commit.c's pipeline */
 struct mu_sync_state;  /* peer.c's node-wide state */
 struct mu_dial;        /* dial.c's peers to dial and bans */
 struct mu_http;        /* http/http.c's server */
+struct mu_tor;         /* tor.c's child process and control connection */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -87,6 +88,9 @@ struct mu_node {
 	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
 	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
 	struct mu_http *http;          /* http/http.c's (mu_http_start) */
+	struct mu_tor *tor;            /* tor.c's (mu_tor_start), with opts.tor */
+	/* tor.c calls it once tor has bootstrapped (mu_node_sync dials). */
+	void (*tor_ready)(struct mu_node *node);
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -273,6 +277,10 @@ void mu_sync_note_outside(struct mu_node *node);
 int mu_dial_start(struct mu_node *node);
 void mu_dial_stop(struct mu_node *node);
 
+/* opts.announce changed (tor learnt our onion address): publishes our node
+ * record again when it differs. */
+void mu_dial_announce(struct mu_node *node);
+
 /* A connection completed its handshake: the peer it was dialed to, or for
  * an accepted one the known peers of the group it proved, are connected. */
 void mu_dial_ready(struct mu_node *node, struct mu_conn *c);
@@ -287,5 +295,42 @@ bool mu_dial_banned(struct mu_node *node, const char *ip);
 
 /* Remembers that ip misbehaved: refused for limits.ban_ms. */
 void mu_dial_ban(struct mu_node *node, const char *ip);
+
+/* --- Tor (tor.c) --------------------------------------------------------- */
+
+/* A dial to an onion address waits this long for tor to reach it (descriptor
+ * fetch, introduction, rendezvous) before the handshake deadline starts. */
+#define MU_TOR_DIAL_MS 90000
+
+/*
+ * Starts tor as a child with its data in HOME/tor/ (opts.tor): the
+ * control connection, the onion service for listen (the bound address
+ * "HOST:PORT", NULL in mu_node_sync) and http (NULL: none), then progress
+ * lines until it has bootstrapped. A tor that exits is restarted with
+ * backoff. MU_ENOTFOUND with why when tor is not installed.
+ */
+int mu_tor_start(struct mu_node *node, const char *listen, const char *http,
+                 struct mu_why *why);
+
+/* Stops tor (its files stay); the loop closes its handles. */
+void mu_tor_stop(struct mu_node *node);
+
+/* After the loop has run dry: frees what mu_tor_start() allocated. */
+void mu_tor_free(struct mu_node *node);
+
+/*
+ * How a dial to host goes: 0 directly, 1 through tor's SocksPort (*socks is
+ * its address), or MU_EINVAL/MU_EIO with why: an onion address without
+ * --tor or before tor is up, or any other address with --tor-only.
+ */
+int mu_tor_route(struct mu_node *node, const char *host, struct sockaddr_storage *socks,
+                 struct mu_why *why);
+
+/* The tor binary to run into out: MUSTER_TOR (tests), /usr/sbin/tor, or
+ * tor on PATH. MU_ENOTFOUND with why (saying to install it) when none. */
+int mu_tor_find(char *out, size_t cap, struct mu_why *why);
+
+/* Whether host (no port) is an onion address, "NAME.onion". */
+bool mu_tor_is_onion(const char *host);
 
 #endif
