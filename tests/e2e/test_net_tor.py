@@ -8,7 +8,7 @@ when tor is not installed."""
 
 import os
 import re
-import subprocess
+import socket
 import tempfile
 import time
 import unittest
@@ -52,6 +52,29 @@ def onion_of(home):
         return f.read().strip()
 
 
+def socks_get(socks_port, host, port, path):
+    """An HTTP/1.0 GET through a SOCKS5 proxy (RFC 1928, by domain name)."""
+    with socket.create_connection(("127.0.0.1", socks_port), timeout=SYNC) as s:
+        s.sendall(b"\x05\x01\x00")
+        assert s.recv(2) == b"\x05\x00"
+        name = host.encode()
+        s.sendall(b"\x05\x01\x00\x03" + bytes([len(name)]) + name
+                  + port.to_bytes(2, "big"))
+        reply = b""
+        while len(reply) < 10:
+            chunk = s.recv(10 - len(reply))
+            assert chunk, "the SOCKS proxy closed"
+            reply += chunk
+        assert reply[1] == 0, "SOCKS reply %d" % reply[1]
+        s.sendall(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+
+
 def gone(pid):
     """Whether the process has exited (a zombie left to init counts)."""
     try:
@@ -70,8 +93,8 @@ class Tor(unittest.TestCase):
     def setUp(self):
         self.net = musterlib.network_name()
 
-    def serve_tor(self, home):
-        s = home.serve(self.net, "--tor-only", env=tor_env())
+    def serve_tor(self, home, http=False):
+        s = home.serve(self.net, "--tor-only", http=http, env=tor_env())
         s.wait_log(r"tor: bootstrapped 100%", timeout=BOOT)
         s.wait_log(r"tor: this node is reachable at [a-z2-7]{56}\.onion:%d" % s.port,
                    timeout=BOOT)
@@ -83,7 +106,7 @@ class Tor(unittest.TestCase):
         a.init("Alpha Kitchen")
         b.init("Beta Tenants")
         ally(a, b)
-        sa = self.serve_tor(a)
+        sa = self.serve_tor(a, http=True)
         sb = self.serve_tor(b)
         oa, ob = onion_of(a), onion_of(b)
         self.assertTrue(oa.endswith(".onion") and ob.endswith(".onion"))
@@ -113,6 +136,13 @@ class Tor(unittest.TestCase):
             self.assertEqual(found, 2, "both node records on %s" % holder.path)
         self.assertIn((oa + ":%d" % sa.port).encode(),
                       b"".join(export_records(self, b)))
+
+        # A's calendar on port 80 of its onion address, as Tor Browser
+        # reads it, through B's tor.
+        socks = int(sb.wait_log(r"tor: SocksPort 127\.0\.0\.1:(\d+)").group(1))
+        page = socks_get(socks, oa, 80, "/calendar.ics")
+        self.assertTrue(page.startswith(b"HTTP/1.1 200"), page[:200])
+        self.assertIn(b"BEGIN:VCALENDAR", page)
 
         st = a.ok("status")
         self.assertIn("onion:     " + oa, st)
