@@ -8,6 +8,7 @@ when tor is not installed."""
 
 import os
 import re
+import signal
 import socket
 import tempfile
 import time
@@ -50,6 +51,16 @@ def tor_env():
 def onion_of(home):
     with open(os.path.join(home.path, "tor", "hostname")) as f:
         return f.read().strip()
+
+
+def node_records(tc, home):
+    """(raw, body) of every node record home holds."""
+    out = []
+    for raw in export_records(tc, home):
+        body = msgpack.unpackb(msgpack.unpackb(raw)[0])
+        if body[1] == "node":
+            out.append((raw, body))
+    return out
 
 
 def socks_get(socks_port, host, port, path):
@@ -95,7 +106,9 @@ class Tor(unittest.TestCase):
 
     def serve_tor(self, home, http=False):
         s = home.serve(self.net, "--tor-only", http=http, env=tor_env())
-        s.wait_log(r"tor: bootstrapped 100%", timeout=BOOT)
+        # muster's line, not tor's own "Bootstrapped 100%" (logged at
+        # debug, and matched by wait_log's case-blind search).
+        s.wait_log(r"info tor: bootstrapped 100%", timeout=BOOT)
         s.wait_log(r"tor: this node is reachable at [a-z2-7]{56}\.onion:%d" % s.port,
                    timeout=BOOT)
         return s
@@ -123,17 +136,13 @@ class Tor(unittest.TestCase):
         # Each node record announces its onion address and no IP address,
         # on its own home and on the other.
         for holder in (a, b):
-            found = 0
-            for raw in export_records(self, holder):
-                body = msgpack.unpackb(msgpack.unpackb(raw)[0])
-                if body[1] != "node":
-                    continue
-                found += 1
+            wait_until(lambda: len(node_records(self, holder)) == 2, SYNC,
+                       "both node records on %s" % holder.path)
+            for raw, body in node_records(self, holder):
                 addrs = body[-1]["addrs"]
                 self.assertEqual(len(addrs), 1, addrs)
                 self.assertRegex(addrs[0], r"^[a-z2-7]{56}\.onion:[0-9]+$")
                 self.assertIsNone(IPV4.search(raw), "an IP address in %r" % raw)
-            self.assertEqual(found, 2, "both node records on %s" % holder.path)
         self.assertIn((oa + ":%d" % sa.port).encode(),
                       b"".join(export_records(self, b)))
 
@@ -167,6 +176,15 @@ class Tor(unittest.TestCase):
         # The same address after a restart, from the kept key.
         sa2 = self.serve_tor(a)
         self.assertEqual(onion_of(a), oa)
+        # A tor that dies is restarted, with the same address.
+        pid = int(re.findall(r"tor: started \(pid (\d+)\)", sa2.log())[-1])
+        os.kill(pid, signal.SIGKILL)
+        sa2.wait_log(r"tor exited \(signal 9\).*; restarting in 1 s", timeout=20)
+        wait_until(lambda: len(re.findall(r"info tor: bootstrapped 100%", sa2.log())) == 2,
+                   BOOT, "tor bootstrapped again after the restart")
+        self.assertEqual(len(re.findall(r"reachable at %s:" % re.escape(oa), sa2.log())), 2)
+        self.assertIn("tor:       ready", a.ok("status"))
+
         # A one-shot sync through a tor child of its own.
         c = Home(self, "c")
         c.init("Gamma")
