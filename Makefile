@@ -20,7 +20,7 @@ PACKAGES := build-essential cmake pkg-config libuv1-dev libsodium-dev \
             libmicrohttpd-dev libnatpmp-dev libminiupnpc-dev \
             python3 python3-msgpack python3-nacl python3-icalendar \
             python3-recurring-ical-events \
-            chromium iproute2 nftables miniupnpd-nftables
+            chromium iproute2 nftables miniupnpd-nftables tor
 # chromium: the browser test of the web page (tests/interop/browser_check.mjs).
 # iproute2, nftables, miniupnpd-nftables: the port mapping test
 # (tests/e2e/test_netns_portmap.py), a real router in network namespaces.

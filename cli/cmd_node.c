@@ -21,6 +21,7 @@ static const char serve_help[] =
     "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT|auto]...\n"
     "                    [--map-port] [--http HOST:PORT|off] [--public-url URL]\n"
     "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
+    "                    [--tor | --tor-only]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
     "you added (`muster peer add`), and keeps the records of your group, your\n"
@@ -60,6 +61,14 @@ static const char serve_help[] =
     "                        also the groups they ally with (default 2), 0\n"
     "                        only your group and the groups you follow\n"
     "  --log-level LEVEL     error, warn, info (default) or debug\n"
+    "  --tor                 run Debian's tor (apt-get install tor) as a\n"
+    "                        child, its files in HOME/tor/: publish this node\n"
+    "                        as an onion service (the HTTP pages on its port\n"
+    "                        80), announce NAME.onion:PORT first, and dial\n"
+    "                        .onion peers through tor\n"
+    "  --tor-only            --tor, and never dial or accept anything else;\n"
+    "                        listens on 127.0.0.1:7420 unless --listen says\n"
+    "                        another loopback address\n"
     "\n"
     "Environment:\n"
     "  MUSTER_LIMITS         NAME=VALUE,... overrides the node's limits, for\n"
@@ -79,6 +88,7 @@ static const char serve_help[] =
 
 static const char sync_help[] =
     "Usage: muster sync HOST:PORT [KEY] [--network NAME] [--log-level LEVEL]\n"
+    "                   [--tor]\n"
     "\n"
     "Connects to the node at HOST:PORT, syncs once (the records each side\n"
     "lacks, within what both want) and exits. Progress goes to stderr: records\n"
@@ -96,6 +106,8 @@ static const char sync_help[] =
     "Options:\n"
     "  --network NAME     the network to use (default " MU_NODE_DEFAULT_NETWORK ")\n"
     "  --log-level LEVEL  error, warn, info (default) or debug\n"
+    "  --tor              dial through a tor child (needed for a .onion\n"
+    "                     HOST; Debian's tor: apt-get install tor)\n"
     "\n"
     "Environment:\n"
     "  MUSTER_LIMITS      NAME=VALUE,... overrides limits, as for `muster serve`\n"
@@ -159,6 +171,15 @@ public_url_arg(const char *text, char *out, size_t size)
 	memcpy(out, text, len);
 	out[len] = '\0';
 	return 0;
+}
+
+/* Whether HOST:PORT names an onion service. */
+static bool
+onion_addr(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+
+	return colon != NULL && colon - addr > 6 && memcmp(colon - 6, ".onion", 6) == 0;
 }
 
 /* "ADDRESS:PORT" that another node dials: the first announced address, the
@@ -317,6 +338,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
 	const char *http = NULL, *public_url = NULL;
+	bool tor = false, tor_only = false;
 	char public_buf[PUBLIC_URL_MAX + 1];
 	struct mu_cli_list announce = {{NULL}, 0};
 	bool map_port = false;
@@ -329,6 +351,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	    {"network", MU_OPT_VALUE, &network},
 	    {"hops", MU_OPT_VALUE, &hops},
 	    {"log-level", MU_OPT_VALUE, &level},
+	    {"tor", MU_OPT_FLAG, &tor},
+	    {"tor-only", MU_OPT_FLAG, &tor_only},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
@@ -343,9 +367,20 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	mu_node_opts_default(&o, cli->home_dir);
+	o.tor = tor || tor_only;
+	o.tor_only = tor_only;
+	if (tor_only)
+		o.listen = "127.0.0.1:7420";
 	if (listen != NULL) {
 		if ((rc = mu_cli_addr_arg(listen, "--listen")) != 0)
 			return rc;
+		if (tor_only && strncmp(listen, "127.", 4) != 0 &&
+		    strncmp(listen, "[::1]:", 6) != 0)
+			return mu_cli_usage(
+			    "--listen %s: with --tor-only the node "
+			    "listens on loopback only (127.0.0.1:PORT), "
+			    "where tor forwards the onion service",
+			    listen);
 		o.listen = listen;
 	}
 	if (http != NULL && strcmp(http, "off") == 0) {
@@ -378,8 +413,17 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		}
 		if ((rc = mu_cli_addr_arg(announce.v[i], "--announce")) != 0)
 			return rc;
+		if (tor_only && !onion_addr(announce.v[i]))
+			return mu_cli_usage(
+			    "--announce %s: with --tor-only only .onion "
+			    "addresses are announced (the node's own "
+			    "is, by itself)",
+			    announce.v[i]);
 		o.announce[o.nannounce++] = announce.v[i];
 	}
+	if (map_port && tor_only)
+		return mu_cli_usage("--map-port opens the home's address to everyone, "
+		                    "--tor-only reaches only through Tor: choose one");
 	o.map_port = map_port;
 	if (network != NULL) {
 		if ((rc = network_arg(network)) != 0)
@@ -448,9 +492,11 @@ int
 mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *network = NULL, *level = NULL, *args[2];
+	bool tor = false;
 	const struct mu_cli_opt opts[] = {
 	    {"network", MU_OPT_VALUE, &network},
 	    {"log-level", MU_OPT_VALUE, &level},
+	    {"tor", MU_OPT_FLAG, &tor},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"sync", sync_help, opts, "HOST:PORT [KEY]",
@@ -490,6 +536,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	mu_node_opts_default(&o, cli->home_dir);
 	o.listen = NULL;
 	o.http = NULL;
+	o.tor = tor;
 	if (network != NULL)
 		o.network = network;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||

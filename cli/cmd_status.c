@@ -198,6 +198,26 @@ print_clock(struct mu_cli *cli)
 		           : "with one peer either clock may be wrong: check this one");
 }
 
+/* The onion address (HOME/tor/hostname, kept between runs) and, while the
+ * daemon runs, where its tor stands (HOME/tor/state). */
+static void
+print_tor(struct mu_cli *cli, bool running)
+{
+	char *host = mu_home_read_state(cli->home, MU_HOME_TOR_HOSTNAME);
+	char *state = running ? mu_home_read_state(cli->home, MU_HOME_TOR_STATE) : NULL;
+	const char *st =
+	    state != NULL && strncmp(state, "state=", 6) == 0 ? state + 6 : NULL;
+
+	if (host != NULL)
+		printf("onion:     %.*s\n", (int)strcspn(host, "\n"), host);
+	if (st != NULL)
+		printf("tor:       %.*s\n", (int)strcspn(st, "\n"), st);
+	else if (host != NULL)
+		printf("tor:       not running (`muster serve --tor` starts it)\n");
+	free(host);
+	free(state);
+}
+
 static int
 print_peers(struct mu_cli *cli)
 {
@@ -213,6 +233,7 @@ print_peers(struct mu_cli *cli)
 		inbound = print_connections(cli);
 	} else
 		printf("daemon:    not running (start it with `muster serve`)\n");
+	print_tor(cli, running == 1);
 	if ((rc = mu_cli_print_reach(cli, running == 1)) != 0)
 		return rc;
 	if ((rc = mu_cli_peers_load(cli, &l)) != 0)

@@ -34,6 +34,7 @@
 #include "../storage/local.h"
 #include "addr.h"
 #include "internal.h"
+#include "socks.h"
 
 /* One handshake message and its length: all a stranger can make us read at
  * once. */
@@ -70,6 +71,10 @@ struct mu_conn {
 	bool reading, throttled, held; /* reading = !throttled && !held */
 	bool stalling; /* queue past out_low: the write-stall timer runs */
 	bool has_expect;
+	/* Dialing a .onion address through tor's SocksPort: the SOCKS5
+	 * exchange runs first, and the handshake waits for it (socks.h). */
+	bool via_socks;
+	struct mu_socks *socks;
 	uint8_t expect[MU_KEY_BYTES];
 	char name[MU_PEER_ADDR_MAX]; /* dialed address, or the peer's IP:PORT */
 	char ip[MU_NODE_IP_MAX];
@@ -103,6 +108,7 @@ conn_free(struct mu_conn *c)
 	mu_buf_free(&c->out);
 	free(c->rbuf);
 	free(c->dialed);
+	free(c->socks);
 	free(c);
 }
 
@@ -293,6 +299,8 @@ on_timer(uv_timer_t *t)
 		check_stall(c);
 	} else if (!c->connected)
 		mu_conn_close(c, "connect timed out");
+	else if (c->via_socks)
+		mu_conn_close(c, "tor did not reach the onion service in time");
 	else
 		mu_conn_close(c, "handshake timed out");
 }
@@ -346,26 +354,25 @@ on_write(uv_write_t *req, int status)
 	conn_unref(c);
 }
 
-/* Hands everything in c->out to libuv as one write. */
+/* Hands everything in buf (c->out, or the SOCKS requests) to libuv as one
+ * write; buf is left empty. */
 static int
-conn_flush(struct mu_conn *c)
+conn_write_buf(struct mu_conn *c, struct mu_buf *buf)
 {
 	struct write_req *w;
 	uv_buf_t b;
 	int rc;
 
-	if (!c->connected || c->closing || c->out.len == 0)
-		return 0;
 	w = malloc(sizeof(*w));
 	if (w == NULL) {
 		conn_defer_close(c, "out of memory");
 		return MU_ENOMEM;
 	}
 	w->c = c;
-	w->data = c->out.data;
-	w->len = c->out.len;
-	c->out.data = NULL;
-	c->out.len = c->out.cap = 0;
+	w->data = buf->data;
+	w->len = buf->len;
+	buf->data = NULL;
+	buf->len = buf->cap = 0;
 	b = uv_buf_init((char *)w->data, (unsigned)w->len);
 	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
 	if (rc != 0) {
@@ -378,6 +385,15 @@ conn_flush(struct mu_conn *c)
 	c->handed += w->len;
 	c->refs++;
 	return 0;
+}
+
+/* Hands everything in c->out to libuv as one write. */
+static int
+conn_flush(struct mu_conn *c)
+{
+	if (!c->connected || c->closing || c->out.len == 0 || c->via_socks)
+		return 0;
+	return conn_write_buf(c, &c->out);
 }
 
 /* Starts or stops reading as backpressure and holds ask. */
@@ -656,6 +672,37 @@ answers_http(struct mu_conn *c, const char *data, size_t len)
 	return true;
 }
 
+/* What tor's SocksPort answered a dial to an onion address. The onion
+ * service speaks only after our first handshake message, so nothing may
+ * follow the CONNECT reply. */
+static void
+socks_read(struct mu_conn *c, const uint8_t *in, size_t n)
+{
+	struct mu_buf req = MU_BUF_INIT;
+	size_t used = 0;
+	int rc;
+
+	rc = mu_socks_feed(c->socks, in, n, &used, &req, &c->why);
+	if (rc >= 0 && req.len > 0)
+		conn_write_buf(c, &req);
+	mu_buf_free(&req);
+	if (rc < 0) {
+		mu_conn_close(c, mu_why_or(&c->why, rc));
+		return;
+	}
+	if (rc == 0)
+		return;
+	if (used < n) {
+		mu_conn_close(c, "the onion service spoke before our handshake");
+		return;
+	}
+	c->via_socks = false;
+	mu_node_log(c->node, MU_LOG_DEBUG, "%s: tor reached the onion service",
+	            c->name);
+	uv_timer_start(&c->timer, on_timer, c->node->opts.limits.handshake_ms, 0);
+	conn_flush(c); /* our first handshake message */
+}
+
 static void
 on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
@@ -681,6 +728,10 @@ on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	c->wire_in += (size_t)nread;
 	c->node->report.wire_received += (size_t)nread;
 	c->why.text[0] = '\0';
+	if (c->via_socks) {
+		socks_read(c, (const uint8_t *)buf->base, (size_t)nread);
+		return;
+	}
 	c->feeding = true;
 	rc = mu_sess_feed(c->sess, (const uint8_t *)buf->base, (size_t)nread, &c->out,
 	                  on_message, c, &c->why);
@@ -964,6 +1015,9 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 		no = "stopping";
 	else if (node->conn_cbs->banned(node, c->ip))
 		no = "banned";
+	else if (node->opts.tor_only && strcmp(c->ip, "127.0.0.1") != 0 &&
+	         strcmp(c->ip, "::1") != 0)
+		no = "--tor-only accepts only what tor forwards (loopback)";
 	else if (!room_for_handshake(c))
 		no = "no connections in the handshake are allowed";
 	else
@@ -996,6 +1050,24 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 /* --- dialing ------------------------------------------------------------- */
 
 static void
+socks_begin(struct mu_conn *c)
+{
+	struct mu_buf req = MU_BUF_INIT;
+	char host[MU_NODE_HOST_MAX];
+	uint16_t port;
+	int rc;
+
+	rc = mu_node_addr_split(c->dialed, host, &port, NULL);
+	if (rc == 0)
+		rc = mu_socks_start(c->socks, host, port, &req);
+	if (rc == 0)
+		rc = conn_write_buf(c, &req);
+	mu_buf_free(&req);
+	if (rc != 0)
+		mu_conn_close(c, "cannot ask tor for the onion service");
+}
+
+static void
 on_connect(uv_connect_t *req, int status)
 {
 	struct mu_conn *c = req->data;
@@ -1023,7 +1095,9 @@ on_connect(uv_connect_t *req, int status)
 		mu_conn_close(c, uv_strerror(rc));
 		goto out;
 	}
-	conn_flush(c); /* our first handshake message */
+	if (c->via_socks)
+		socks_begin(c);
+	conn_flush(c); /* our first handshake message, unless SOCKS goes first */
 out:
 	conn_unref(c);
 }
@@ -1074,7 +1148,7 @@ mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group
 	struct addrinfo hints;
 	struct mu_conn *c;
 	uint16_t port;
-	int rc;
+	int rc, route;
 
 	rc = mu_node_addr_split(addr, host, &port, why);
 	if (rc != 0)
@@ -1084,6 +1158,9 @@ mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group
 		               addr);
 	if (strlen(addr) >= MU_PEER_ADDR_MAX)
 		return mu_fail(why, MU_EINVAL, "address %s is too long", addr);
+	route = mu_tor_route(node, host, &sa, why);
+	if (route < 0)
+		return route;
 	c = conn_alloc(node);
 	if (c == NULL || (c->dialed = strdup(addr)) == NULL) {
 		if (c != NULL)
@@ -1104,6 +1181,18 @@ mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group
 	conn_attach(c);
 	mu_node_log(node, MU_LOG_DEBUG, "dialing %s", addr);
 
+	if (route == 1) {
+		/* Through tor: reaching an onion service takes seconds. */
+		c->via_socks = true;
+		c->socks = calloc(1, sizeof(*c->socks));
+		if (c->socks == NULL) {
+			conn_end(c, MU_LOG_ERROR, "out of memory");
+			return 0;
+		}
+		uv_timer_start(&c->timer, on_timer, MU_TOR_DIAL_MS, 0);
+		conn_connect(c, (struct sockaddr *)&sa);
+		return 0;
+	}
 	if (mu_node_addr_numeric(host, port, &sa) == 0) {
 		conn_connect(c, (struct sockaddr *)&sa);
 		return 0;

@@ -55,7 +55,9 @@ struct daemon {
 	uv_check_t check;
 	bool loop_ok, down;
 	int lock_fd;
-	unsigned accepts; /* in this turn of the loop */
+	unsigned accepts;      /* in this turn of the loop */
+	const char *sync_addr; /* mu_node_sync(): whom to dial */
+	const uint8_t *sync_expect;
 	bool accept_held; /* one waits for the next turn (on_check) */
 };
 
@@ -221,6 +223,7 @@ stop_all(struct daemon *d)
 	mu_probe_stop(node);
 	mu_acts_host_stop(node);
 	mu_http_stop(node);
+	mu_tor_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -556,6 +559,7 @@ daemon_close(struct daemon *d)
 	/* The loop has run dry: no connection or pool work refers to sync.c's
 	 * state any more. */
 	mu_sync_stop(node);
+	mu_tor_free(node);
 	if (d->lock_fd >= 0) {
 		mu_node_publish_conns(node);
 		mu_home_unlock_serve(node->home, d->lock_fd);
@@ -615,6 +619,15 @@ check_announce(const struct mu_node_opts *opts, struct mu_why *why)
 	return 0;
 }
 
+/* Before anything is logged: a missing tor is the one line that says so. */
+static int
+check_tor(const struct mu_node_opts *opts, struct mu_why *why)
+{
+	char bin[512];
+
+	return opts->tor ? mu_tor_find(bin, sizeof(bin), why) : 0;
+}
+
 static unsigned
 at_least_1(unsigned ms)
 {
@@ -633,7 +646,10 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	if (d == NULL)
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	node = &d->node;
+	d->lock_fd = -1; /* daemon_close() after a failed check */
 	rc = check_announce(opts, why);
+	if (rc == 0)
+		rc = check_tor(opts, why);
 	if (rc == 0)
 		rc = daemon_open(d, opts, why);
 	if (rc != 0)
@@ -646,6 +662,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	if (opts->listen != NULL && (rc = start_listen(d, name, why)) != 0)
 		goto out;
 	if (opts->http != NULL && (rc = mu_http_start(node, why)) != 0)
+		goto out;
+	if (opts->tor && (rc = mu_tor_start(node, opts->listen != NULL ? name : NULL,
+	                                    opts->http, why)) != 0)
 		goto out;
 
 	uv_timer_init(&d->loop, &d->poll);
@@ -677,8 +696,11 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		goto out;
 	mu_acts_host_start(node);
 	/* The group key signed our identity proof and node record: a
-	 * daemon that runs for months holds no copy of it from now on. */
-	mu_home_forget_secret(node->home);
+	 * daemon that runs for months holds no copy of it from now on. With
+	 * --tor, the node record waits for the onion address: tor.c forgets
+	 * it once that record is signed, seconds from now. */
+	if (!opts->tor)
+		mu_home_forget_secret(node->home);
 
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	mu_node_log(node, MU_LOG_INFO, "stopped");
@@ -686,6 +708,22 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 out:
 	daemon_close(d);
 	return rc;
+}
+
+/* tor bootstrapped: the one-shot sync dials through it. */
+static void
+sync_dial_tor(struct mu_node *node)
+{
+	struct daemon *d = (struct daemon *)node; /* node is d's first member */
+	struct mu_why why = {0};
+	int rc;
+
+	rc = mu_conn_dial(node, d->sync_addr, d->sync_expect, &why);
+	if (rc != 0) {
+		node->exit_code = rc;
+		mu_fail(&node->why, rc, "%s", mu_why_or(&why, rc));
+		node->stopping = true;
+	}
 }
 
 int
@@ -703,12 +741,22 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	if (d == NULL)
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	node = &d->node;
+	d->lock_fd = -1;
 	node->once = true;
-	rc = daemon_open(d, opts, why);
+	rc = check_tor(opts, why);
+	if (rc == 0)
+		rc = daemon_open(d, opts, why);
 	if (rc != 0)
 		goto out;
 	mu_home_forget_secret(node->home); /* the identity proof is signed */
-	rc = mu_conn_dial(node, addr, expect_group, why);
+	d->sync_addr = addr;
+	d->sync_expect = expect_group;
+	if (opts->tor) {
+		/* The dial waits for tor to bootstrap (tor_ready). */
+		node->tor_ready = sync_dial_tor;
+		rc = mu_tor_start(node, NULL, NULL, why);
+	} else
+		rc = mu_conn_dial(node, addr, expect_group, why);
 	if (rc != 0)
 		goto out;
 	start_watch(d);

@@ -34,6 +34,7 @@ struct mu_dial;        /* dial.c's peers to dial and bans */
 struct mu_http;        /* http/http.c's server */
 struct mu_probe;       /* probe.c's HTTP probes */
 struct mu_portmap;     /* portmap.c's router mapping */
+struct mu_tor;         /* tor.c's child process and control connection */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -92,6 +93,9 @@ struct mu_node {
 	struct mu_probe *probes;       /* probe.c's, running */
 	struct mu_portmap *portmap;    /* portmap.c's (mu_portmap_start) */
 	struct mu_acts_host *acts;     /* acts_host.c's (mu_acts_host_start) */
+	struct mu_tor *tor;            /* tor.c's (mu_tor_start), with opts.tor */
+	/* tor.c calls it once tor has bootstrapped (mu_node_sync dials). */
+	void (*tor_ready)(struct mu_node *node);
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -315,7 +319,7 @@ void mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_read
 void mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason);
 
 /* Publishes our node record again when node->opts.announce changed (a port
- * mapping was made: portmap.c). */
+ * mapping was made: portmap.c; tor learnt our onion address: tor.c). */
 void mu_dial_announce(struct mu_node *node);
 
 /* Whether addr (an IP) is banned for now: accept() refuses it. */
@@ -346,5 +350,41 @@ void mu_probe_http(struct mu_node *node, const char *addr, const char *ip);
 
 /* Closes the probes still running (the node is stopping). */
 void mu_probe_stop(struct mu_node *node);
+/* --- Tor (tor.c) --------------------------------------------------------- */
+
+/* A dial to an onion address waits this long for tor to reach it (descriptor
+ * fetch, introduction, rendezvous) before the handshake deadline starts. */
+#define MU_TOR_DIAL_MS 90000
+
+/*
+ * Starts tor as a child with its data in HOME/tor/ (opts.tor): the
+ * control connection, the onion service for listen (the bound address
+ * "HOST:PORT", NULL in mu_node_sync) and http (NULL: none), then progress
+ * lines until it has bootstrapped. A tor that exits is restarted with
+ * backoff. MU_ENOTFOUND with why when tor is not installed.
+ */
+int mu_tor_start(struct mu_node *node, const char *listen, const char *http,
+                 struct mu_why *why);
+
+/* Stops tor (its files stay); the loop closes its handles. */
+void mu_tor_stop(struct mu_node *node);
+
+/* After the loop has run dry: frees what mu_tor_start() allocated. */
+void mu_tor_free(struct mu_node *node);
+
+/*
+ * How a dial to host goes: 0 directly, 1 through tor's SocksPort (*socks is
+ * its address), or MU_EINVAL/MU_EIO with why: an onion address without
+ * --tor or before tor is up, or any other address with --tor-only.
+ */
+int mu_tor_route(struct mu_node *node, const char *host, struct sockaddr_storage *socks,
+                 struct mu_why *why);
+
+/* The tor binary to run into out: MUSTER_TOR (tests), /usr/sbin/tor, or
+ * tor on PATH. MU_ENOTFOUND with why (saying to install it) when none. */
+int mu_tor_find(char *out, size_t cap, struct mu_why *why);
+
+/* Whether host (no port) is an onion address, "NAME.onion". */
+bool mu_tor_is_onion(const char *host);
 
 #endif

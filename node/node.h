@@ -109,6 +109,12 @@ struct mu_node_opts {
 	int hops;                    /* allies of allies up to this distance */
 	enum mu_log_level log_level; /* lines at or below this go to stderr */
 	struct mu_node_limits limits;
+	/* Run Debian's tor as a child (node/tor.c): dial .onion addresses
+	 * through it and, serving, publish the listen port (and the HTTP
+	 * one as port 80) as a v3 onion service whose address is announced
+	 * first. tor_only (implies tor): never dial or accept anything else;
+	 * listen must then be a loopback address. */
+	bool tor, tor_only;
 	/* mu_node_serve only: called once the listening and HTTP sockets are
 	 * bound, before the loop runs, so that what says "listening on" is
 	 * never printed for a node that could not bind. NULL: none. It must

@@ -189,6 +189,34 @@ int mu_home_write_state(const struct mu_home *home, const char *name, const char
                         struct mu_why *why);
 char *mu_home_read_state(const struct mu_home *home, const char *name);
 
+/* --- Tor (home_tor.c) ----------------------------------------------------- */
+
+/*
+ * `serve --tor` keeps tor's files in HOME/tor/: data/ (tor's DataDirectory),
+ * onion_key, hostname ("NAME.onion", for `invite` and `status`) and state
+ * (tor's progress, for `status`; mu_home_read_state(home, MU_HOME_TOR_STATE)).
+ */
+#define MU_HOME_TOR_HOSTNAME "tor/hostname"
+#define MU_HOME_TOR_STATE    "tor/state"
+
+/* Creates HOME/tor/ and HOME/tor/data/ (0700) when missing; returns the path
+ * of HOME/tor malloc()ed, or NULL with why. */
+char *mu_home_tor_dirs(const struct mu_home *home, struct mu_why *why);
+
+/*
+ * The onion service's secret key, HOME/tor/onion_key: the 64-byte expanded
+ * Ed25519 secret tor makes for a v3 onion service (its ED25519-V3 key blob,
+ * decoded), 0600, apart from the group's keys. Whoever holds it can run
+ * this node's onion address. _read: MU_ENOTFOUND (why untouched) when there
+ * is none yet. _write: creates the file, never replacing one (MU_EEXIST).
+ */
+#define MU_HOME_ONION_KEY_BYTES 64
+int mu_home_read_onion_key(const struct mu_home *home,
+                           uint8_t key[MU_HOME_ONION_KEY_BYTES], struct mu_why *why);
+int mu_home_write_onion_key(const struct mu_home *home,
+                            const uint8_t key[MU_HOME_ONION_KEY_BYTES],
+                            struct mu_why *why);
+
 /* --- the clock (home_clock.c) -------------------------------------------- */
 
 /*
