@@ -55,6 +55,8 @@ struct mu_store {
 	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
 	MDB_dbi blocks;     /* group -> blocked_at (8) */
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
+	MDB_dbi invites;    /* public key -> invite (local_invites.c) */
+	bool has_invites;   /* invites exists */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
