@@ -195,6 +195,11 @@ void mu_conn_close(struct mu_conn *c, const char *why);
 /* The group the peer proved (ready connections only). */
 const uint8_t *mu_conn_peer_group(const struct mu_conn *c);
 
+/* The session's handshake hash (ready connections only; else NULL, *len
+ * 0): both ends hold the same, so a signature over it is bound to this
+ * session (invites, node/invite.c). */
+const uint8_t *mu_conn_binding(const struct mu_conn *c, size_t *len);
+
 /* "HOST:PORT" of the other end, for log lines. */
 const char *mu_conn_name(const struct mu_conn *c);
 
