@@ -1047,6 +1047,11 @@ mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group
 		               addr);
 	if (strlen(addr) >= MU_PEER_ADDR_MAX)
 		return mu_fail(why, MU_EINVAL, "address %s is too long", addr);
+	if (strlen(host) > 6 && strcmp(host + strlen(host) - 6, ".onion") == 0)
+		return mu_fail(why, MU_EINVAL,
+		               "%s is a Tor onion address, and this node does not "
+		               "dial through Tor",
+		               addr);
 	c = conn_alloc(node);
 	if (c == NULL || (c->dialed = strdup(addr)) == NULL) {
 		if (c != NULL)
