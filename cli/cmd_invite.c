@@ -1,7 +1,7 @@
 /*
  * cmd_invite.c - invite codes: `muster invite` makes one, `invite list`
  * and `invite revoke` look after them, `muster join CODE` redeems one
- * (docs/PROTOCOL.md, "Invite codes" and 9.3).
+ * (docs/PROTOCOL.md, "Invite codes" and 10.8).
  *
  * The code holds the secret; this node keeps only its public key
  * (storage/local.h), so the code is printed once and never again.
@@ -251,7 +251,7 @@ gather_addrs(struct mu_cli *cli, struct addrs *a, const struct mu_cli_list *give
 static int
 create(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *uses_text = NULL, *expires = DEFAULT_EXPIRES, *terms = NULL;
+	const char *uses_text = NULL, *expires = NULL, *terms = NULL;
 	const char *network = NULL;
 	struct mu_cli_list given = {{NULL}, 0};
 	bool ally = false;
@@ -279,7 +279,8 @@ create(struct mu_cli *cli, int argc, char **argv)
 	if (uses_text != NULL &&
 	    (rc = mu_cli_uint_opt("uses", uses_text, 1, USES_MAX, &uses)) != 0)
 		return rc;
-	if (mu_cli_duration_parse(expires, &secs, &why) != 0)
+	if (mu_cli_duration_parse(expires != NULL ? expires : DEFAULT_EXPIRES, &secs,
+	                          &why) != 0)
 		return mu_cli_usage("--expires: %s", why.text);
 	if (terms != NULL && !ally)
 		return mu_cli_usage(
@@ -637,7 +638,7 @@ after_join(struct mu_cli *cli, const struct mu_invite *inv, const char *addr,
 int
 mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *name = NULL, *level = "warn", *args[1];
+	const char *name = NULL, *level = NULL, *args[1];
 	const struct mu_cli_opt opts[] = {
 	    {"name", MU_OPT_VALUE, &name},
 	    {"log-level", MU_OPT_VALUE, &level},
@@ -655,6 +656,8 @@ mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv)
 
 	if ((rc = mu_cli_parse(&spec, argc, argv, args, NULL)) != 0)
 		return rc;
+	if (level == NULL)
+		level = "warn"; /* the syncs' progress is not news here */
 	if (name != NULL &&
 	    (strlen(name) > MU_INVITE_NAME_MAX ||
 	     mu_utf8_check(name, strlen(name), MU_UTF8_LINE, NULL) != MU_UTF8_OK))
