@@ -128,6 +128,14 @@ decode(struct mu_invite_row *r, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+int
+mu_store__invite_check(const MDB_val *k, const MDB_val *v)
+{
+	struct mu_invite_row r;
+
+	return decode(&r, k, v);
+}
+
 static int
 writable(struct mu_store *st, struct mu_why *why)
 {

@@ -180,6 +180,10 @@ int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYT
  * the file's pages past the committed ones (mu_store__trim). */
 int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why);
 
+/* Whether an entry of invites has the form local_invites.c writes: 0 or
+ * MU_ECORRUPT (store_check.c). */
+int mu_store__invite_check(const MDB_val *k, const MDB_val *v);
+
 /*
  * Cuts data.mdb back to the pages the last commit uses, giving back to the
  * disk what a failed write or an aborted transaction wrote past them. txn
