@@ -1,5 +1,5 @@
 /*
- * invite.c - invite codes on the wire (docs/PROTOCOL.md 9.3): the joiner
+ * invite.c - invite codes on the wire (docs/PROTOCOL.md 10.8): the joiner
  * proves the code's secret on its session, the inviter takes one use of
  * the invite and answers.
  *

@@ -78,7 +78,7 @@ int mu_node_limits_parse(struct mu_node_limits *l, const char *text,
 
 /*
  * A join (`muster join`): the invite a one-shot sync redeems on its session
- * (docs/PROTOCOL.md 9.3). The caller owns it; the sync writes verdict.
+ * (docs/PROTOCOL.md 10.8). The caller owns it; the sync writes verdict.
  */
 struct mu_node_join {
 	const uint8_t *seed; /* the code's secret, 32 bytes (sodium_malloc()ed) */

@@ -319,7 +319,7 @@ int mu_sync_early_due(struct mu_sync_peer *p, int64_t now);
 /* Frees p's batches (p is closing); their records are not stored. */
 void mu_sync_drop_batches(struct mu_sync_peer *p);
 
-/* invite.c: invite codes on the session (docs/PROTOCOL.md 9.3) */
+/* invite.c: invite codes on the session (docs/PROTOCOL.md 10.8) */
 /* The accepting side: checks and redeems the invite m, answers it. */
 int mu_invite_on_invite(struct mu_sync_peer *p, const struct mu_wire_msg *m,
                         struct mu_why *why);

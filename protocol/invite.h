@@ -1,6 +1,6 @@
 /*
  * invite.h - invite codes and the proof that redeems one
- * (docs/PROTOCOL.md, "Invite codes" and 9.3).
+ * (docs/PROTOCOL.md, "Invite codes" and 10.8).
  *
  * A code is what one group pastes in a chat so that another joins it: the
  * inviter's group key, the network name, the addresses to dial, an expiry

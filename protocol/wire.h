@@ -55,7 +55,7 @@ enum mu_wire_type {
 	MU_WIRE_RECS,
 	MU_WIRE_ACK,
 	MU_WIRE_ANNOUNCE,
-	MU_WIRE_INVITE,  /* a joiner redeems an invite code (PROTOCOL.md 9.3) */
+	MU_WIRE_INVITE,  /* a joiner redeems an invite code (PROTOCOL.md 10.8) */
 	MU_WIRE_INVITED, /* the inviter's answer */
 };
 
