@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "../node/node.h"
+#include "../protocol/buf.h"
 #include "../protocol/invite.h"
 #include "../protocol/utf8.h"
 #include "../storage/local.h"
@@ -370,14 +371,9 @@ static int
 collect(void *ctx, const struct mu_invite_row *row)
 {
 	struct rows *l = ctx;
-	struct mu_invite_row *v;
 
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 8;
-		if ((v = realloc(l->v, l->cap * sizeof(*v))) == NULL)
-			return MU_ENOMEM;
-		l->v = v;
-	}
+	if (mu_buf_grow_array(&l->v, &l->cap, l->n + 1, sizeof(*l->v), 8) != 0)
+		return MU_ENOMEM;
 	l->v[l->n++] = *row;
 	return 0;
 }

@@ -598,10 +598,9 @@ mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
  * store made before them reads them as empty (has_frozen false).
  */
 static int
-open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+open_optional(struct mu_store *st, MDB_txn *txn, const char *const *names,
+              MDB_dbi *const *slots, size_t n, bool *has, struct mu_why *why)
 {
-	static const char *const names[] = {"outside", "blocks"};
-	MDB_dbi *const slots[] = {&st->outside, &st->blocks};
 	int rc;
 
 	if (st->read_only) {
@@ -612,33 +611,30 @@ open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 			return mu_store__err(st, rc, "opening the store's databases",
 			                     why);
 	}
-	rc = mu_store__open_dbs(st, txn, names, slots, 2,
+	rc = mu_store__open_dbs(st, txn, names, slots, n,
 	                        st->read_only ? 0 : MDB_CREATE, why);
-	st->has_frozen = rc == 0;
+	*has = rc == 0;
 	return rc;
 }
 
-/* The invites table, made on the first write like outside and blocks: a
- * store opened read-only before it exists reads as having none. */
+static int
+open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"outside", "blocks"};
+	MDB_dbi *const slots[] = {&st->outside, &st->blocks};
+
+	return open_optional(st, txn, names, slots, 2, &st->has_frozen, why);
+}
+
+/* The invites table (local_invites.c), made on the first write in the
+ * same way. */
 static int
 open_invites(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
 	static const char *const names[] = {"invites"};
 	MDB_dbi *const slots[] = {&st->invites};
-	int rc;
 
-	if (st->read_only) {
-		rc = mdb_dbi_open(txn, names[0], 0, slots[0]);
-		if (rc == MDB_NOTFOUND)
-			return 0;
-		if (rc != 0)
-			return mu_store__err(st, rc, "opening the store's databases",
-			                     why);
-	}
-	rc = mu_store__open_dbs(st, txn, names, slots, 1,
-	                        st->read_only ? 0 : MDB_CREATE, why);
-	st->has_invites = rc == 0;
-	return rc;
+	return open_optional(st, txn, names, slots, 1, &st->has_invites, why);
 }
 
 /*

@@ -158,12 +158,24 @@ test_not_a_code(void **state)
 	assert_contains(why.text, "own check");
 }
 
+/* The text of n bytes b with their own check appended (b has room). */
+static void
+raw_code(char text[MU_INVITE_TEXT_SIZE], uint8_t *b, size_t n)
+{
+	uint8_t h[32];
+
+	crypto_generichash(h, 32, b, n, NULL, 0);
+	memcpy(b + n, h, 4);
+	assert_int_equal(
+	    mu_bech32_encode_big(text, MU_INVITE_TEXT_SIZE, "muinv", b, n + 4), 0);
+}
+
 /* Bytes with a good check but another format, or content that is not
  * what the format says. */
 static void
 test_format(void **state)
 {
-	uint8_t b[200], h[32];
+	uint8_t b[200];
 	char text[MU_INVITE_TEXT_SIZE];
 	struct mu_invite inv;
 	struct mu_why why = {0};
@@ -176,19 +188,13 @@ test_format(void **state)
 	b[n++] = 1;
 	b[n++] = 'x';
 	b[n++] = 0;
-	crypto_generichash(h, 32, b, n, NULL, 0);
-	memcpy(b + n, h, 4);
-	assert_int_equal(mu_bech32_encode_big(text, sizeof(text), "muinv", b, n + 4),
-	                 0);
+	raw_code(text, b, n);
 	assert_int_equal(mu_invite_from_text(&inv, text, &why), MU_EKEYTEXT);
 	assert_contains(why.text, "format 2");
 	/* Version 1, but an address runs past the end. */
 	b[0] = 1;
 	b[n - 1] = 1;
-	crypto_generichash(h, 32, b, n, NULL, 0);
-	memcpy(b + n, h, 4);
-	assert_int_equal(mu_bech32_encode_big(text, sizeof(text), "muinv", b, n + 4),
-	                 0);
+	raw_code(text, b, n);
 	assert_int_equal(mu_invite_from_text(&inv, text, &why), MU_EKEYTEXT);
 	assert_contains(why.text, "not valid");
 }
