@@ -90,7 +90,7 @@ static const char help[] =
     "  follow KEY | unfollow KEY also keep (or stop keeping) a group's records\n"
     "  block KEY | unblock KEY   drop a group's records and refuse them from\n"
     "                            then on; block --list lists the blocked\n"
-    "  --network NAME            (serve, sync) join another network than\n"
+    "  --network NAME            (serve, sync, invite) join another network than\n"
     "                            \"muster\"; for tests\n"
     "\n"
     "Global options (before or after the command):\n"
