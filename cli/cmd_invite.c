@@ -509,35 +509,28 @@ mu_cli_cmd_invite(struct mu_cli *cli, int argc, char **argv)
 
 /* The inviter's answer, as one line for people. */
 static int
-refused(const char *verdict, const char *inviter)
+refused(const char *verdict)
 {
-	if (strcmp(verdict, "expired") == 0)
-		return mu_cli_fail(
-		    MU_EPERM,
-		    "join: the invite code has expired; ask %s for a new "
-		    "one (`muster invite`)",
-		    inviter);
-	if (strcmp(verdict, "used") == 0)
-		return mu_cli_fail(
-		    MU_EPERM,
-		    "join: the invite code was already used as many times "
-		    "as it allows; ask %s for a new one",
-		    inviter);
-	if (strcmp(verdict, "revoked") == 0)
-		return mu_cli_fail(MU_EPERM,
-		                   "join: %s revoked this invite code; ask them for a "
-		                   "new one",
-		                   inviter);
-	if (strcmp(verdict, "unknown") == 0)
-		return mu_cli_fail(MU_EPERM,
-		                   "join: the inviter's node does not know this invite "
-		                   "code (a code made on a copy or backup of its home "
-		                   "does not work); ask %s for a new one",
-		                   inviter);
+	static const struct {
+		const char *verdict, *text;
+	} says[] = {
+	    {"expired", "the invite code has expired"},
+	    {"used", "the invite code was already used as many times as it allows"},
+	    {"revoked", "the inviter revoked this invite code"},
+	    {"unknown", "the inviter's node does not know this invite code (a code "
+	                "made on a copy or backup of its home does not work)"},
+	};
+
+	for (size_t i = 0; i < sizeof(says) / sizeof(says[0]); i++)
+		if (strcmp(verdict, says[i].verdict) == 0)
+			return mu_cli_fail(MU_EPERM,
+			                   "join: %s; ask whoever gave it to you for a "
+			                   "new one (`muster invite`)",
+			                   says[i].text);
 	return mu_cli_fail(MU_EPERM,
 	                   "join: the inviter's node refused the invite (%s); ask "
-	                   "%s for a new code",
-	                   verdict, inviter);
+	                   "whoever gave it to you for a new code",
+	                   verdict);
 }
 
 /* One sync with the inviter at addr; join (may be NULL) redeems the code. */
@@ -586,6 +579,7 @@ after_join(struct mu_cli *cli, const struct mu_invite *inv, const char *addr,
            const char *level, const char *key)
 {
 	struct mu_sync_report report = {0};
+	char name[MU_CLI_NAME_SIZE];
 	struct mu_why why = {0};
 	bool proposed, allied = false;
 	int rc;
@@ -625,7 +619,13 @@ after_join(struct mu_cli *cli, const struct mu_invite *inv, const char *addr,
 		if (!allied)
 			break;
 	}
-	printf("joined %s at %s\n", key, addr);
+	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		return rc;
+	if (mu_cli_group_name(cli, inv->group, name))
+		printf("joined %s (%s) at %s\n", name, key, addr);
+	else
+		printf("joined %s at %s\n", key, addr);
+	mu_cli_close(cli);
 	printf(allied ? "alliance: mutual (the inviter accepted at once)\n"
 	              : "alliance: proposed; they accept it with `muster ally add`\n");
 	return fflush(stdout) == 0 ? 0 : mu_cli_fail(MU_EIO, "cannot write to stdout");
@@ -704,7 +704,7 @@ mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv)
 		if (rc == MU_CLI_EUSAGE)
 			goto out;
 		if (join->verdict[0] != '\0' && strcmp(join->verdict, "ok") != 0) {
-			rc = refused(join->verdict, key);
+			rc = refused(join->verdict);
 			goto out;
 		}
 		if (join->verdict[0] != '\0') {

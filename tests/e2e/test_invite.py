@@ -60,7 +60,7 @@ class Invite(unittest.TestCase):
         # Nothing but the code: B knows neither A's key nor its address.
         self.assertEqual(peers(b), {})
         out = b.ok("join", code)
-        self.assertIn("joined %s at %s" % (a.key, sa.addr), out)
+        self.assertIn("joined Alpha (%s) at %s" % (a.key, sa.addr), out)
         self.assertIn("alliance: mutual", out)
         # Both ways: each holds the other's event.
         self.assertIn(ev_b, event_titles(a))
