@@ -260,8 +260,9 @@ void mu_sync_poll(struct mu_node *node);
 void mu_sync_tick(struct mu_node *node);
 
 /* Often (every MU_SYNC_WATCH_MS at most), serving or syncing once: a dialer
- * gives up on a peer that has left its reconciliation unanswered, or not
- * sent its hello, for two periods (2 * limits.reconcile_ms). */
+ * gives up on a peer that has left its reconciliation or its invite
+ * (node/invite.c) unanswered, or not sent its hello, for two periods
+ * (2 * limits.reconcile_ms). */
 #define MU_SYNC_WATCH_MS 1000
 void mu_sync_watch(struct mu_node *node);
 

@@ -648,6 +648,11 @@ mu_sync_watch(struct mu_node *node)
 			give_up(p, "with its hello", limit);
 			continue;
 		}
+		if (p->invited && mu_invite_waiting(p) && t - p->ready_ms >= limit) {
+			give_up(p, "our invite (a node of an older muster ignores it)",
+			        limit);
+			continue;
+		}
 		if (p->nearly == 0)
 			continue;
 		mu_sync_hold(p);
