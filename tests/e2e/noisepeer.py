@@ -382,6 +382,7 @@ class Peer:
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub,
                                                   getattr(self, "organizer", None))))
         self.tx, self.rx = hs.split()
+        self.handshake_hash = hs.sym.h  # the final h: the channel binding
         return self.peer_group
 
     def respond(self):
@@ -392,6 +393,7 @@ class Peer:
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
         self.peer_group = check_identity(hs.read(self.recv_frame()), hs.rs)
         self.tx, self.rx = hs.split()
+        self.handshake_hash = hs.sym.h
         return self.peer_group
 
     def send(self, msg):

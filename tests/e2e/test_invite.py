@@ -8,11 +8,15 @@ so."""
 
 import os
 import shutil
+import socket
+import threading
+import time
 import unittest
 
 import nacl.signing
 
 import musterlib
+import noisepeer
 from musterlib import Home, add_event, event_titles, peers, wait_until
 from test_independence import decode_invite, encode_invite
 
@@ -204,6 +208,103 @@ class Invite(unittest.TestCase):
         # Not serving and nothing announced: no address to put in a code.
         c = self.joiner("Gamma")
         c.fail("invite", "--network", self.net, parts=("no address", "muster serve"))
+
+
+class InviteOnTheWire(unittest.TestCase):
+    """The exchange of PROTOCOL.md 10.8 against peers written from the
+    document (tests/e2e/noisepeer.py)."""
+
+    def setUp(self):
+        self.net = musterlib.network_name()
+
+    def redeem(self, addr, group_seed, pub, proof):
+        """A session of an independent joiner that sends this invite;
+        returns the inviter's verdict."""
+        port = int(addr.rsplit(":", 1)[1])
+        with noisepeer.Peer(port, self.net, group_seed) as p:
+            p.handshake()
+            p.hello([])
+            p.send(["invite", pub, proof, "Indie"])
+            end = time.monotonic() + 10 * musterlib.SLOWDOWN
+            while time.monotonic() < end:
+                msg = p.recv()
+                if msg[0] == "invited":
+                    return msg[1], p.handshake_hash, p.group
+        raise AssertionError("no invited message")
+
+    def test_independent_joiner_and_a_replayed_proof(self):
+        a = Home(self, "inviter")
+        a.init("Alpha")
+        sa = a.serve(self.net)
+        res = a.run("invite", "--network", self.net, "--uses", "2")
+        self.assertEqual(res.rc, 0, "invite: %r" % res)
+        inv = decode_invite(res.out)
+        key = nacl.signing.SigningKey(inv["seed"])
+        pub = key.verify_key.encode()
+        joiner = os.urandom(32)
+        group = nacl.signing.SigningKey(joiner).verify_key.encode()
+        # The proof over a session's hash is known only once it is done:
+        # sign on a first session whose hash we take from the handshake.
+        port = int(sa.addr.rsplit(":", 1)[1])
+        with noisepeer.Peer(port, self.net, joiner) as p:
+            p.handshake()
+            p.hello([])
+            proof = key.sign(b"muster invite v1" + p.handshake_hash + group).signature
+            p.send(["invite", pub, proof, "Indie"])
+            verdict = None
+            while verdict is None:
+                msg = p.recv()
+                if msg[0] == "invited":
+                    verdict = msg[1]
+        self.assertEqual(verdict, "ok")
+        self.assertEqual(a.json("invite", "list", "--json")[0]["left"], 1)
+        # The same proof on another session is refused, and takes no use.
+        verdict, _h, _g = self.redeem(sa.addr, joiner, pub, proof)
+        self.assertEqual(verdict, "bad-proof")
+        self.assertEqual(a.json("invite", "list", "--json")[0]["left"], 1)
+
+    def test_join_gives_up_on_a_node_that_ignores_invites(self):
+        """A node of an older muster ignores the invite message (10.1): the
+        join gives up after two periods instead of waiting for ever."""
+        b = Home(self, "joiner")
+        b.init("Beta")
+        seed = os.urandom(32)
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        self.addCleanup(listener.close)
+
+        def serve():
+            listener.settimeout(60)
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            p = noisepeer.Peer.accepted(sock, self.net, seed, timeout=60)
+            try:
+                p.respond()
+                p.hello([])
+                while True:
+                    msg = p.recv()
+                    if msg[0] in ("neg-open", "neg"):
+                        p.send(["neg", b"\x61"])  # nothing differs: done
+            except (noisepeer.Closed, OSError):
+                pass
+            finally:
+                p.close()
+
+        th = threading.Thread(target=serve, daemon=True)
+        th.start()
+        group = nacl.signing.SigningKey(seed).verify_key.encode()
+        addr = "127.0.0.1:%d" % listener.getsockname()[1]
+        code = encode_invite(group, os.urandom(32), int(time.time()) + 3600, self.net,
+                             [addr])
+        start = time.monotonic()
+        b.fail("join", code, "--log-level", "error", parts=("cannot reach", addr,
+                                                            "our invite"),
+               env={"MUSTER_TEST_RECONCILE_MS": "500"})
+        self.assertLess(time.monotonic() - start, 20 * musterlib.SLOWDOWN)
+        th.join(10)
 
 
 if __name__ == "__main__":
