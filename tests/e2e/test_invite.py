@@ -8,8 +8,6 @@ so."""
 
 import os
 import shutil
-import socket
-import threading
 import time
 import unittest
 
@@ -269,34 +267,14 @@ class InviteOnTheWire(unittest.TestCase):
         b = Home(self, "joiner")
         b.init("Beta")
         seed = os.urandom(32)
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
-        self.addCleanup(listener.close)
 
-        def serve():
-            listener.settimeout(60)
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return
-            p = noisepeer.Peer.accepted(sock, self.net, seed, timeout=60)
-            try:
-                p.respond()
-                p.hello([])
-                while True:
-                    msg = p.recv()
-                    if msg[0] in ("neg-open", "neg"):
-                        p.send(["neg", b"\x61"])  # nothing differs: done
-            except (noisepeer.Closed, OSError):
-                pass
-            finally:
-                p.close()
+        def on_msg(p, msg):
+            if msg[0] in ("neg-open", "neg"):
+                p.send(["neg", b"\x61"])  # nothing differs: done
 
-        th = threading.Thread(target=serve, daemon=True)
-        th.start()
+        listen, th = noisepeer.responder(self, self.net, seed, on_msg)
         group = nacl.signing.SigningKey(seed).verify_key.encode()
-        addr = "127.0.0.1:%d" % listener.getsockname()[1]
+        addr = listen
         code = encode_invite(group, os.urandom(32), int(time.time()) + 3600, self.net,
                              [addr])
         start = time.monotonic()
