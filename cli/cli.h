@@ -645,6 +645,29 @@ int mu_cli_acts_group_act(struct mu_cli *cli, const char *text,
 
 /* ---- commands -------------------------------------------------------- */
 
+/* ---- cmd_node.c --------------------------------------------------------- */
+
+struct mu_node_opts; /* node/node.h */
+
+/* Checks a --network NAME (docs/PROTOCOL.md 9.1); prints why and returns
+ * MU_CLI_EUSAGE when it is not one. */
+int mu_cli_network_arg(const char *name);
+
+/* The options of a one-shot sync (`sync`, `join`): no listening, no HTTP,
+ * network (NULL: the default) and --log-level level (may be NULL), with
+ * MUSTER_LIMITS and the test knobs. 0, or prints why and returns the
+ * error. */
+int mu_cli_sync_opts(struct mu_cli *cli, struct mu_node_opts *o, const char *network,
+                     const char *level);
+
+/* ---- cmd_ally.c --------------------------------------------------------- */
+
+/* Proposes the alliance with group with (terms may be NULL), as `ally add`
+ * does, on a home opened with MU_CLI_SECRET; an alliance already proposed
+ * is left as it is (*proposed false). 0, or prints why. */
+int mu_cli_ally_propose(struct mu_cli *cli, const uint8_t with[MU_KEY_BYTES],
+                        const char *terms, bool *proposed);
+
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_key(struct mu_cli *cli, int argc, char **argv);
 /* `muster key offline` (cmd_key_offline.c), a subcommand of `key`. */
@@ -673,5 +696,7 @@ int mu_cli_cmd_unfollow(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_invite(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv);
 
 #endif

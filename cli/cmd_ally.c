@@ -177,6 +177,34 @@ out:
 	return rc;
 }
 
+int
+mu_cli_ally_propose(struct mu_cli *cli, const uint8_t with[MU_KEY_BYTES],
+                    const char *terms, bool *proposed)
+{
+	struct mu_cli_rec cur = {NULL, {0}};
+	char d[2 * MU_KEY_BYTES + 1], text[MU_ADDR_TEXT_SIZE];
+	struct mu_record rec;
+	struct mu_addr addr;
+	int rc;
+
+	*proposed = false;
+	alliance_addr(cli, with, d, &addr);
+	if ((rc = mu_cli_edit_or_new(cli, &addr, &cur, &rec, "alliance")) != 0)
+		return rc;
+	if (cur.buf != NULL && cur.rec.c.alliance.status == MU_ALLIANCE_PROPOSED)
+		goto out;
+	if (cur.buf == NULL)
+		memcpy(rec.c.alliance.with, with, MU_KEY_BYTES);
+	rec.c.alliance.status = MU_ALLIANCE_PROPOSED;
+	if (terms != NULL)
+		rec.c.alliance.terms = mu_cli_str(terms);
+	rc = mu_cli_store_new(cli, &rec, "propose the alliance", text);
+	*proposed = rc == 0;
+out:
+	mu_cli_rec_free(&cur);
+	return rc;
+}
+
 static int
 end(struct mu_cli *cli, int argc, char **argv)
 {

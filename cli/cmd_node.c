@@ -117,8 +117,8 @@ static const char sync_help[] =
 
 /* The network name as the handshake's prologue takes it (docs/PROTOCOL.md,
  * 9.1): checked here so that a bad one is a usage error, not a log line. */
-static int
-network_arg(const char *name)
+int
+mu_cli_network_arg(const char *name)
 {
 	size_t i, len = strlen(name);
 
@@ -426,7 +426,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		                    "--tor-only reaches only through Tor: choose one");
 	o.map_port = map_port;
 	if (network != NULL) {
-		if ((rc = network_arg(network)) != 0)
+		if ((rc = mu_cli_network_arg(network)) != 0)
 			return rc;
 		o.network = network;
 	}
@@ -467,6 +467,23 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		return mu_cli_fail(MU_EIO, "cannot write the output (disk full or "
 		                           "closed pipe?)");
 	return 0;
+}
+
+int
+mu_cli_sync_opts(struct mu_cli *cli, struct mu_node_opts *o, const char *network,
+                 const char *level)
+{
+	int rc;
+
+	mu_node_opts_default(o, cli->home_dir);
+	o->listen = NULL;
+	o->http = NULL;
+	if (network != NULL)
+		o->network = network;
+	if ((rc = log_level_arg(level, &o->log_level)) != 0 ||
+	    (rc = test_knobs(o)) != 0)
+		return rc;
+	return limits_env(&o->limits);
 }
 
 struct find_peer {
@@ -515,7 +532,7 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = mu_cli_peer_args(cli, args, nargs, "sync", key, &expect)) != 0)
 		return rc;
-	if (network != NULL && (rc = network_arg(network)) != 0)
+	if (network != NULL && (rc = mu_cli_network_arg(network)) != 0)
 		return rc;
 
 	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
@@ -533,17 +550,9 @@ mu_cli_cmd_sync(struct mu_cli *cli, int argc, char **argv)
 	}
 	mu_cli_close(cli);
 
-	mu_node_opts_default(&o, cli->home_dir);
-	o.listen = NULL;
-	o.http = NULL;
+	if ((rc = mu_cli_sync_opts(cli, &o, network, level)) != 0)
+		return rc;
 	o.tor = tor;
-	if (network != NULL)
-		o.network = network;
-	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||
-	    (rc = test_knobs(&o)) != 0)
-		return rc;
-	if ((rc = limits_env(&o.limits)) != 0)
-		return rc;
 	rc = mu_node_sync(&o, args[0], expect, &report, &why);
 	if (rc != 0)
 		return mu_cli_fail(rc,

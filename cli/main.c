@@ -49,6 +49,8 @@ static const struct command commands[] = {
     {.name = "check", .run = mu_cli_cmd_check},
     {.name = "backup", .run = mu_cli_cmd_backup},
     {.name = "restore", .run = mu_cli_cmd_restore},
+    {.name = "invite", .run = mu_cli_cmd_invite},
+    {.name = "join", .run = mu_cli_cmd_join},
     {.name = NULL},
 };
 
@@ -89,11 +91,14 @@ static const char help[] =
     "  serve                     run the node: sync with peers and allies\n"
     "                            until Ctrl-C (it listens on port 7420)\n"
     "  sync HOST:PORT [KEY]      sync once with one node, then exit\n"
+    "  invite | invite list | invite revoke\n"
+    "                            a code another group joins with\n"
+    "  join CODE                 join the group that gave you an invite code\n"
     "  peer add | remove | list  the nodes `serve` dials\n"
     "  follow KEY | unfollow KEY also keep (or stop keeping) a group's records\n"
     "  block KEY | unblock KEY   drop a group's records and refuse them from\n"
     "                            then on; block --list lists the blocked\n"
-    "  --network NAME            (serve, sync) join another network than\n"
+    "  --network NAME            (serve, sync, invite) join another network than\n"
     "                            \"muster\"; for tests\n"
     "\n"
     "Global options (before or after the command):\n"

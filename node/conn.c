@@ -1264,6 +1264,13 @@ mu_conn_peer_group(const struct mu_conn *c)
 	return c->ready ? mu_sess_peer_group(c->sess) : NULL;
 }
 
+const uint8_t *
+mu_conn_binding(const struct mu_conn *c, size_t *len)
+{
+	*len = 0;
+	return c->ready ? mu_sess_handshake_hash(c->sess, len) : NULL;
+}
+
 const char *
 mu_conn_name(const struct mu_conn *c)
 {

@@ -217,6 +217,11 @@ void mu_conn_close(struct mu_conn *c, const char *why);
 /* The group the peer proved (ready connections only). */
 const uint8_t *mu_conn_peer_group(const struct mu_conn *c);
 
+/* The session's handshake hash (ready connections only; else NULL, *len
+ * 0): both ends hold the same, so a signature over it is bound to this
+ * session (invites, node/invite.c). */
+const uint8_t *mu_conn_binding(const struct mu_conn *c, size_t *len);
+
 /* "HOST:PORT" of the other end, for log lines. */
 const char *mu_conn_name(const struct mu_conn *c);
 
@@ -285,8 +290,9 @@ void mu_sync_poll(struct mu_node *node);
 void mu_sync_tick(struct mu_node *node);
 
 /* Often (every MU_SYNC_WATCH_MS at most), serving or syncing once: a dialer
- * gives up on a peer that has left its reconciliation unanswered, or not
- * sent its hello, for two periods (2 * limits.reconcile_ms). */
+ * gives up on a peer that has left its reconciliation or its invite
+ * (node/invite.c) unanswered, or not sent its hello, for two periods
+ * (2 * limits.reconcile_ms). */
 #define MU_SYNC_WATCH_MS 1000
 void mu_sync_watch(struct mu_node *node);
 

@@ -86,6 +86,19 @@ void mu_node_limits_default(struct mu_node_limits *l);
 int mu_node_limits_parse(struct mu_node_limits *l, const char *text,
                          struct mu_why *why);
 
+/*
+ * A join (`muster join`): the invite a one-shot sync redeems on its session
+ * (docs/PROTOCOL.md 10.8). The caller owns it; the sync writes verdict.
+ */
+struct mu_node_join {
+	const uint8_t *seed; /* the code's secret, 32 bytes (sodium_malloc()ed) */
+	const char *name;    /* the name the joiner gives, a line of at most
+	                        64 bytes; "" for none */
+	char verdict[17];    /* out: the inviter's answer ("ok", "expired",
+	                        "used", "revoked", "unknown", "bad-proof"), or
+	                        "" when none came */
+};
+
 struct mu_node_opts {
 	const char *home;   /* the node's home directory */
 	const char *listen; /* HOST:PORT to accept on; NULL: no listening */
@@ -115,6 +128,8 @@ struct mu_node_opts {
 	 * first. tor_only (implies tor): never dial or accept anything else;
 	 * listen must then be a loopback address. */
 	bool tor, tor_only;
+	/* mu_node_sync only: redeem this invite on the session. NULL: none. */
+	struct mu_node_join *join;
 	/* mu_node_serve only: called once the listening and HTTP sockets are
 	 * bound, before the loop runs, so that what says "listening on" is
 	 * never printed for a node that could not bind. NULL: none. It must

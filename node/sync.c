@@ -284,6 +284,8 @@ on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why
 		p->has_clock = true;
 		mu_node_clock_heard(p->node);
 	}
+	if (first && (rc = mu_invite_send(p, why)) != 0)
+		return rc;
 	if (first && (rc = mu_sync_greet(p, why)) != 0)
 		return rc;
 	if (changed)
@@ -395,6 +397,12 @@ handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
 	case MU_WIRE_ANNOUNCE:
 		rc = mu_sync_on_announce(p, m, why);
 		break;
+	case MU_WIRE_INVITE:
+		rc = mu_invite_on_invite(p, m, why);
+		break;
+	case MU_WIRE_INVITED:
+		rc = mu_invite_on_invited(p, m, why);
+		break;
 	default:
 		break;
 	}
@@ -414,7 +422,8 @@ check_done(struct mu_sync_peer *p)
 		return;
 	if (p->reconciled == 0 || p->reconciling || p->again || p->nbatches > 0 ||
 	    p->uncommitted > 0 || p->inq != NULL || p->neg_parked != NULL ||
-	    p->need.head < p->need.len || p->out.head < p->out.len || p->npending > 0)
+	    p->need.head < p->need.len || p->out.head < p->out.len || p->npending > 0 ||
+	    mu_invite_waiting(p))
 		return;
 	p->done = true;
 	flush_stats(p, false, false);
@@ -637,6 +646,11 @@ mu_sync_watch(struct mu_node *node)
 		}
 		if (p->dialer && !p->hello && t - p->ready_ms >= limit) {
 			give_up(p, "with its hello", limit);
+			continue;
+		}
+		if (p->invited && mu_invite_waiting(p) && t - p->ready_ms >= limit) {
+			give_up(p, "our invite (a node of an older muster ignores it)",
+			        limit);
 			continue;
 		}
 		if (p->nearly == 0)

@@ -206,7 +206,8 @@ struct mu_sync_peer {
 
 	/* Statistics not yet written to the peers table. */
 	uint64_t sent, received;
-	bool done; /* once-mode: the sync completed */
+	bool done;    /* once-mode: the sync completed */
+	bool invited; /* an invite was sent (dialer) or received (accepter) */
 };
 
 /* Node-wide state (node->sync; peer.c). */
@@ -319,5 +320,18 @@ int mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 int mu_sync_early_due(struct mu_sync_peer *p, int64_t now);
 /* Frees p's batches (p is closing); their records are not stored. */
 void mu_sync_drop_batches(struct mu_sync_peer *p);
+
+/* invite.c: invite codes on the session (docs/PROTOCOL.md 10.8) */
+/* The accepting side: checks and redeems the invite m, answers it. */
+int mu_invite_on_invite(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                        struct mu_why *why);
+/* The dialer of a join (opts.join): sends its invite, once, after the
+ * peer's first hello. */
+int mu_invite_send(struct mu_sync_peer *p, struct mu_why *why);
+/* The dialer: the inviter's answer. A refusal ends the session (nonzero). */
+int mu_invite_on_invited(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+                         struct mu_why *why);
+/* Whether a join's dialer still waits for the answer: the sync is not done. */
+bool mu_invite_waiting(const struct mu_sync_peer *p);
 
 #endif

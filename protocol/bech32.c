@@ -143,7 +143,7 @@ decode5(char *hrp, size_t hrp_size, uint8_t *values, size_t cap, size_t *nvalues
 	bool has_lower = false, has_upper = false;
 	size_t i, sep = len, hlen, ndata;
 	uint32_t chk;
-	char lhrp[MU_BECH32_LONG_MAX];
+	char lhrp[MU_BECH32_BIG_MAX];
 	int v;
 
 	if (len == 0)
@@ -225,7 +225,7 @@ static int
 encode(char *out, size_t out_size, const char *hrp, const uint8_t *data, size_t len,
        size_t max)
 {
-	uint8_t values[MU_BECH32_LONG_MAX];
+	uint8_t values[MU_BECH32_BIG_MAX];
 	size_t i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0;
@@ -263,8 +263,8 @@ static int
 decode(uint8_t *data, size_t cap, size_t *len, const char *want_hrp, const char *text,
        size_t text_len, size_t max, struct mu_why *why)
 {
-	char hrp[MU_BECH32_LONG_MAX + 1];
-	uint8_t values[MU_BECH32_LONG_MAX];
+	char hrp[MU_BECH32_BIG_MAX + 1];
+	uint8_t values[MU_BECH32_BIG_MAX];
 	size_t nvalues, i, n = 0;
 	uint32_t acc = 0;
 	int bits = 0, err;
@@ -311,4 +311,18 @@ mu_bech32_decode_long(uint8_t *data, size_t cap, size_t *len, const char *want_h
 {
 	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_LONG_MAX,
 	              why);
+}
+
+int
+mu_bech32_encode_big(char *out, size_t out_size, const char *hrp, const uint8_t *data,
+                     size_t len)
+{
+	return encode(out, out_size, hrp, data, len, MU_BECH32_BIG_MAX);
+}
+
+int
+mu_bech32_decode_big(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                     const char *text, size_t text_len, struct mu_why *why)
+{
+	return decode(data, cap, len, want_hrp, text, text_len, MU_BECH32_BIG_MAX, why);
 }

@@ -32,6 +32,9 @@
  * guarantees to catch every error of up to 4 characters, so such data
  * carries a check of its own as well. */
 #define MU_BECH32_LONG_MAX 160
+/* The longest text of the _big variants: invite codes, which carry a
+ * variable list of addresses and a check of their own. */
+#define MU_BECH32_BIG_MAX 1000
 
 /*
  * Encodes hrp (1 to 83 ASCII characters 33-126; stored in lowercase) and
@@ -75,5 +78,12 @@ int mu_bech32_encode_long(char *out, size_t out_size, const char *hrp,
                           const uint8_t *data, size_t len);
 int mu_bech32_decode_long(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
                           const char *text, size_t text_len, struct mu_why *why);
+
+/* mu_bech32_encode() and mu_bech32_decode() for texts of up to
+ * MU_BECH32_BIG_MAX characters. */
+int mu_bech32_encode_big(char *out, size_t out_size, const char *hrp,
+                         const uint8_t *data, size_t len);
+int mu_bech32_decode_big(uint8_t *data, size_t cap, size_t *len, const char *want_hrp,
+                         const char *text, size_t text_len, struct mu_why *why);
 
 #endif

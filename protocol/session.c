@@ -33,6 +33,8 @@ struct mu_sess {
 	struct mu_buf in; /* bytes of incomplete incoming messages */
 	uint8_t identity[IDENTITY_ORG_MAX];
 	size_t identity_len;
+	uint8_t hash[MU_SESS_HASH_MAX]; /* the handshake hash, once ready */
+	size_t hash_len;
 };
 
 void
@@ -208,8 +210,13 @@ write_handshake(struct mu_sess *s, const uint8_t *payload, size_t plen,
 static int
 finish_handshake(struct mu_sess *s)
 {
-	int rc = mu_noise_split(s->hs, &s->tx, &s->rx);
+	const uint8_t *h = mu_noise_handshake_hash(s->hs, &s->hash_len);
+	int rc;
 
+	if (s->hash_len > sizeof(s->hash))
+		s->hash_len = sizeof(s->hash);
+	memcpy(s->hash, h, s->hash_len);
+	rc = mu_noise_split(s->hs, &s->tx, &s->rx);
 	if (rc == 0) {
 		mu_noise_hs_free(s->hs);
 		s->hs = NULL;
@@ -303,6 +310,13 @@ const uint8_t *
 mu_sess_peer_group(const struct mu_sess *s)
 {
 	return mu_sess_ready(s) ? s->peer_group : NULL;
+}
+
+const uint8_t *
+mu_sess_handshake_hash(const struct mu_sess *s, size_t *len)
+{
+	*len = mu_sess_ready(s) ? s->hash_len : 0;
+	return mu_sess_ready(s) ? s->hash : NULL;
 }
 
 const uint8_t *

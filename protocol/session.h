@@ -42,6 +42,7 @@
 #define MU_SESS_NETWORK_MAX       64
 #define MU_SESS_PROOF_CONTEXT     "muster noise key"
 #define MU_SESS_PROOF_CONTEXT_LEN 16
+#define MU_SESS_HASH_MAX          64 /* the handshake hash (BLAKE2b) */
 
 /* What a node proves about itself in the handshake. */
 struct mu_sess_identity {
@@ -116,6 +117,10 @@ bool mu_sess_ready(const struct mu_sess *s);
 
 /* The group key the peer proved, once ready; else NULL. */
 const uint8_t *mu_sess_peer_group(const struct mu_sess *s);
+
+/* The handshake hash h, the same on both sides (channel binding), once
+ * ready (*len bytes); else NULL. Valid as long as s. */
+const uint8_t *mu_sess_handshake_hash(const struct mu_sess *s, size_t *len);
 
 /* The group key whose proof the peer gave, once verified, even when it was
  * refused as not the expected one (for the log); else NULL. */

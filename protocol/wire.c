@@ -22,7 +22,8 @@ static const struct {
     {MU_WIRE_HELLO, "hello"},       {MU_WIRE_NEG_OPEN, "neg-open"},
     {MU_WIRE_NEG, "neg"},           {MU_WIRE_WANT, "want"},
     {MU_WIRE_RECS, "recs"},         {MU_WIRE_ACK, "ack"},
-    {MU_WIRE_ANNOUNCE, "announce"},
+    {MU_WIRE_ANNOUNCE, "announce"}, {MU_WIRE_INVITE, "invite"},
+    {MU_WIRE_INVITED, "invited"},
 };
 
 const char *
@@ -182,6 +183,35 @@ mu_wire_encode_recs(struct mu_buf *out, uint64_t req, const struct mu_wire_blob 
 	e.bad |= msgpack_pack_array(&e.pk, n);
 	for (i = 0; i < n; i++)
 		enc_bin(&e, recs[i].ptr, recs[i].len);
+	return enc_end(&e);
+}
+
+int
+mu_wire_encode_invite(struct mu_buf *out, const uint8_t pub[32],
+                      const uint8_t proof[64], const char *name, size_t name_len)
+{
+	struct enc e;
+
+	if (name_len > MU_WIRE_INVITE_NAME_MAX ||
+	    mu_utf8_check(name, name_len, MU_UTF8_LINE, NULL) != MU_UTF8_OK)
+		return MU_EINVAL;
+	enc_begin(&e, out, MU_WIRE_INVITE, 3);
+	enc_bin(&e, pub, 32);
+	enc_bin(&e, proof, 64);
+	e.bad |= msgpack_pack_str_with_body(&e.pk, name, name_len);
+	return enc_end(&e);
+}
+
+int
+mu_wire_encode_invited(struct mu_buf *out, const char *verdict)
+{
+	size_t len = strlen(verdict);
+	struct enc e;
+
+	if (len > MU_WIRE_VERDICT_MAX)
+		return MU_EINVAL;
+	enc_begin(&e, out, MU_WIRE_INVITED, 1);
+	e.bad |= msgpack_pack_str_with_body(&e.pk, verdict, len);
 	return enc_end(&e);
 }
 
@@ -414,6 +444,44 @@ read_recs(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 	return 0;
 }
 
+/* A str that is a line of UTF-8 of at most max bytes, into m->text. */
+static int
+read_line(struct mu_mp *r, struct mu_wire_msg *m, size_t max, const char *what,
+          struct mu_why *why)
+{
+	struct mu_utf8_err uerr;
+	int rc;
+
+	if ((rc = mu_mp_read_str(r, &m->text, &m->text_len)) != 0)
+		return bad(why, r, rc, what);
+	if (m->text_len > max)
+		return mu_fail(why, MU_EFORMAT, "wire: %s has %zu bytes, more than %zu",
+		               what, m->text_len, max);
+	if (mu_utf8_check(m->text, m->text_len, MU_UTF8_LINE, &uerr) != MU_UTF8_OK)
+		return mu_fail(why, MU_EFORMAT, "wire: %s %s at byte %zu", what,
+		               uerr.detail, uerr.off);
+	return 0;
+}
+
+static int
+read_invite(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
+{
+	size_t len;
+	int rc;
+
+	if ((rc = mu_mp_read_bin(r, &m->pub, &len)) != 0)
+		return bad(why, r, rc, "invite key");
+	if (len != 32)
+		return mu_fail(why, MU_EFORMAT,
+		               "wire: invite key has %zu bytes, not 32", len);
+	if ((rc = mu_mp_read_bin(r, &m->proof, &len)) != 0)
+		return bad(why, r, rc, "invite proof");
+	if (len != 64)
+		return mu_fail(why, MU_EFORMAT,
+		               "wire: invite proof has %zu bytes, not 64", len);
+	return read_line(r, m, MU_WIRE_INVITE_NAME_MAX, "invite name", why);
+}
+
 int
 mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
                struct mu_why *why)
@@ -421,7 +489,7 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 	static const uint32_t fields[] = {
 	    [MU_WIRE_HELLO] = 1,    [MU_WIRE_NEG_OPEN] = 1, [MU_WIRE_NEG] = 1,
 	    [MU_WIRE_WANT] = 2,     [MU_WIRE_RECS] = 2,     [MU_WIRE_ACK] = 1,
-	    [MU_WIRE_ANNOUNCE] = 1,
+	    [MU_WIRE_ANNOUNCE] = 1, [MU_WIRE_INVITE] = 3,   [MU_WIRE_INVITED] = 1,
 	};
 	struct mu_mp r;
 	const char *name;
@@ -490,6 +558,12 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 	case MU_WIRE_ACK:
 		rc = read_req(&r, &m->req, why);
 		break;
+	case MU_WIRE_INVITE:
+		rc = read_invite(&r, m, why);
+		break;
+	case MU_WIRE_INVITED:
+		rc = read_line(&r, m, MU_WIRE_VERDICT_MAX, "invited verdict", why);
+		break;
 	default:
 		break;
 	}
@@ -520,6 +594,9 @@ mu_wire_msg_move(struct mu_wire_msg *m, const uint8_t *from, size_t len,
 	m->agent = (const char *)moved((const uint8_t *)m->agent, from, len, to);
 	m->keys.at = moved(m->keys.at, from, len, to);
 	m->neg.ptr = moved(m->neg.ptr, from, len, to);
+	m->pub = moved(m->pub, from, len, to);
+	m->proof = moved(m->proof, from, len, to);
+	m->text = (const char *)moved((const uint8_t *)m->text, from, len, to);
 	for (i = 0; i < m->nrecs; i++)
 		m->recs[i].ptr = moved(m->recs[i].ptr, from, len, to);
 }

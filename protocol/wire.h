@@ -55,7 +55,12 @@ enum mu_wire_type {
 	MU_WIRE_RECS,
 	MU_WIRE_ACK,
 	MU_WIRE_ANNOUNCE,
+	MU_WIRE_INVITE,  /* a joiner redeems an invite code (PROTOCOL.md 10.8) */
+	MU_WIRE_INVITED, /* the inviter's answer */
 };
+
+#define MU_WIRE_INVITE_NAME_MAX 64 /* bytes of the name in an invite */
+#define MU_WIRE_VERDICT_MAX     16 /* bytes of an invited's verdict */
 
 /* A list of 32-byte keys or ids, borrowed from the message. */
 struct mu_wire_keys {
@@ -86,6 +91,10 @@ struct mu_wire_msg {
 	bool has_time;            /* hello: the sender's clock was given */
 	uint64_t time;            /* hello: the sender's clock (Unix seconds) */
 	struct mu_wire_blob neg;  /* neg-open, neg: the negentropy message */
+	const uint8_t *pub;       /* invite: the code's public key, 32 bytes */
+	const uint8_t *proof;     /* invite: the signature, 64 bytes */
+	const char *text;         /* invite: the name; invited: the verdict; */
+	size_t text_len;          /* UTF-8 without control characters */
 	size_t nrecs;             /* recs: the records, each as signed */
 	struct mu_wire_blob recs[MU_WIRE_RECS_MAX];
 };
@@ -122,6 +131,14 @@ int mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len
  * the receiver can tell how far its own clock is off. */
 int mu_wire_encode_hello_time(struct mu_buf *out, const char *agent, size_t agent_len,
                               const struct mu_scope *scope, uint64_t now);
+
+/* ["invite", pub, proof, name]: name is name_len bytes (at most
+ * MU_WIRE_INVITE_NAME_MAX, a line of UTF-8). */
+int mu_wire_encode_invite(struct mu_buf *out, const uint8_t pub[32],
+                          const uint8_t proof[64], const char *name, size_t name_len);
+
+/* ["invited", verdict]: verdict at most MU_WIRE_VERDICT_MAX bytes. */
+int mu_wire_encode_invited(struct mu_buf *out, const char *verdict);
 
 /* neg-open when open, else neg. */
 int mu_wire_encode_neg(struct mu_buf *out, bool open, const uint8_t *neg, size_t len);

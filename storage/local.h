@@ -12,6 +12,8 @@
  *   outside  group key -> since (8)          held groups outside the scope
  *   blocks   group key -> blocked_at (8)     groups blocked by hand
  *   meta     "tz" -> zone name               the node's default time zone
+ *   invites  public key -> invite            invites this node made
+ *                                            (local_invites.c)
  *
  * Ownership as in store.h: values passed to callbacks are valid during the
  * call only.
@@ -113,6 +115,72 @@ int mu_store_zone_get(struct mu_store *st, char out[MU_STORE_ZONE_SIZE]);
 
 /* Sets it; MU_EINVAL for an empty name or one of 65 bytes or more. */
 int mu_store_zone_set(struct mu_store *st, const char *zone);
+
+/* --- invites (local_invites.c) ------------------------------------------- */
+
+/*
+ * An invite this node made (`muster invite`): only the public key of the
+ * code's secret, so that a copy of the store cannot make a code that the
+ * node accepts (docs/SECURITY.md).
+ */
+#define MU_INVITE_TERMS_MAX 1000 /* bytes of --terms */
+#define MU_INVITE_NAME_MAX  64   /* bytes of the name a joiner gave */
+
+struct mu_invite_row {
+	uint8_t pub[MU_KEY_BYTES];
+	int64_t created_at, expires; /* Unix seconds */
+	uint32_t uses;               /* how many joins it allows */
+	uint32_t left;               /* of those, not used yet */
+	bool ally;                   /* accept the alliance at once */
+	bool revoked;
+	bool has_joiner;                   /* used at least once: */
+	uint8_t joiner[MU_KEY_BYTES];      /* the last group that joined */
+	char name[MU_INVITE_NAME_MAX + 1]; /* and the name it gave */
+	char terms[MU_INVITE_TERMS_MAX + 1];
+};
+
+/* Why an invite is refused, or MU_INVITE_OK. */
+enum mu_invite_verdict {
+	MU_INVITE_OK = 0,
+	MU_INVITE_UNKNOWN, /* no invite has that key */
+	MU_INVITE_EXPIRED,
+	MU_INVITE_USED, /* no use left */
+	MU_INVITE_REVOKED,
+};
+
+/* The word the wire and the messages use for v ("ok", "expired"...). */
+const char *mu_invite_verdict_name(enum mu_invite_verdict v);
+
+/* Stores a new invite. MU_EEXIST when its key is taken (never, with a
+ * random secret). */
+int mu_store_invite_add(struct mu_store *st, const struct mu_invite_row *row,
+                        struct mu_why *why);
+
+typedef int (*mu_store_invite_fn)(void *ctx, const struct mu_invite_row *row);
+
+/* Every invite, in key order. */
+int mu_store_invites(struct mu_store *st, mu_store_invite_fn fn, void *ctx);
+
+/*
+ * Revokes the invites whose key, in hex, starts with id (at least 8 hex
+ * digits, what `muster invite list` shows). MU_ENOTFOUND when none does,
+ * MU_EINVAL when several do (*row gets the first) or id is too short;
+ * *row (may be NULL) gets the invite revoked.
+ */
+int mu_store_invite_revoke(struct mu_store *st, const char *id,
+                           struct mu_invite_row *row, struct mu_why *why);
+
+/*
+ * Redeems the invite of pub at now for group joiner, which gave name (a
+ * NUL-terminated line, cut to MU_INVITE_NAME_MAX bytes): in one write
+ * transaction, checks that it exists, is not revoked, has not expired and
+ * has a use left, and then takes one use and notes the joiner. *verdict
+ * says which; *row gets the invite as stored after (when it exists).
+ */
+int mu_store_invite_redeem(struct mu_store *st, const uint8_t pub[MU_KEY_BYTES],
+                           int64_t now, const uint8_t joiner[MU_KEY_BYTES],
+                           const char *name, enum mu_invite_verdict *verdict,
+                           struct mu_invite_row *row, struct mu_why *why);
 
 /* --- scope ------------------------------------------------------------------- */
 

@@ -25,7 +25,7 @@
 #define SCHEMA_KEY "schema"
 #define SEQ_KEY    "seq"
 /* The sub-databases of store_keys.h, and the two an upgrade drops. */
-#define MAX_DBS 16
+#define MAX_DBS 24
 
 /* The map is only address space: LMDB grows the file as data arrives, so a
  * large default costs nothing and keeps MDB_MAP_FULL away. */
@@ -598,10 +598,9 @@ mu_store__open_dbs(struct mu_store *st, MDB_txn *txn, const char *const *names,
  * store made before them reads them as empty (has_frozen false).
  */
 static int
-open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+open_optional(struct mu_store *st, MDB_txn *txn, const char *const *names,
+              MDB_dbi *const *slots, size_t n, bool *has, struct mu_why *why)
 {
-	static const char *const names[] = {"outside", "blocks"};
-	MDB_dbi *const slots[] = {&st->outside, &st->blocks};
 	int rc;
 
 	if (st->read_only) {
@@ -612,10 +611,30 @@ open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 			return mu_store__err(st, rc, "opening the store's databases",
 			                     why);
 	}
-	rc = mu_store__open_dbs(st, txn, names, slots, 2,
+	rc = mu_store__open_dbs(st, txn, names, slots, n,
 	                        st->read_only ? 0 : MDB_CREATE, why);
-	st->has_frozen = rc == 0;
+	*has = rc == 0;
 	return rc;
+}
+
+static int
+open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"outside", "blocks"};
+	MDB_dbi *const slots[] = {&st->outside, &st->blocks};
+
+	return open_optional(st, txn, names, slots, 2, &st->has_frozen, why);
+}
+
+/* The invites table (local_invites.c), made on the first write in the
+ * same way. */
+static int
+open_invites(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"invites"};
+	MDB_dbi *const slots[] = {&st->invites};
+
+	return open_optional(st, txn, names, slots, 1, &st->has_invites, why);
 }
 
 /*
@@ -668,6 +687,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	err = mu_store__open_dbs(st, txn, added, added_slots, 8, create, why);
 	if (err == 0)
 		err = open_frozen(st, txn, why);
+	if (err == 0)
+		err = open_invites(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no

@@ -683,6 +683,19 @@ block_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return key_time_entry(ctx, "blocks", k, v);
 }
 
+/* invites: a public key -> an invite's fixed layout (local_invites.c). */
+static int
+invite_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+
+	(void)txn;
+	c->stats->entries++;
+	if (mu_store__invite_check(k, v) != 0)
+		return bad_form(c, "invites", k, v, "an invite");
+	return 0;
+}
+
 static int
 count_peer(void *ctx, const struct mu_peer *p)
 {
@@ -716,8 +729,11 @@ walk(struct check *c)
 		c->last_seq = UINT64_MAX; /* then no body is blamed for it */
 		err = problem(c, "meta", "the store's sequence number is damaged");
 	}
-	for (size_t i = 0; err == 0 && i < n; i++) {
-		err = mu_store__scan(c->st, c->txn, dbis[i], NULL, 0, fns[i], c,
+	for (size_t i = 0; err == 0 && i <= n; i++) {
+		if (i == n && !c->st->has_invites)
+			break;
+		err = mu_store__scan(c->st, c->txn, i < n ? dbis[i] : c->st->invites,
+		                     NULL, 0, i < n ? fns[i] : invite_entry, c,
 		                     "checking the store");
 		/* LMDB found a damaged page, or the scan's own check of the
 		 * pages did (mu_store__scan). LMDB fails every later read of
@@ -727,7 +743,7 @@ walk(struct check *c)
 		 * reading is about the pages, not the disk. */
 		if (err != MU_ECORRUPT && err != MU_EIO)
 			continue;
-		err = problem(c, names[i],
+		err = problem(c, i < n ? names[i] : "invites",
 		              "the table's pages are damaged: a page is missing or "
 		              "malformed, its keys are out of order, or it holds "
 		              "other entries than it counts");

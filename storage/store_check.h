@@ -29,7 +29,8 @@ struct mu_store_check_stats {
 
 /* One problem: db names the sub-database it was found in ("bodies", "ids",
  * "by_time", "by_group", "current", "ev_start", "tombstones", "meta",
- * "follows", "signed", "held", "outside", "blocks", "peers"), text says what
+ * "follows", "signed", "held", "outside", "blocks", "invites", "peers"), text
+ * says what
  * is wrong in one line. 0 goes
  * on; anything else stops the check and is returned by mu_store_check(). */
 typedef int (*mu_store_problem_fn)(void *ctx, const char *db, const char *text);

@@ -55,6 +55,8 @@ struct mu_store {
 	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
 	MDB_dbi blocks;     /* group -> blocked_at (8) */
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
+	MDB_dbi invites;    /* public key -> invite (local_invites.c) */
+	bool has_invites;   /* invites exists */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
@@ -177,6 +179,10 @@ int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYT
  * else commits it. A full store (MU_EFULL) or a failed commit gives back
  * the file's pages past the committed ones (mu_store__trim). */
 int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why);
+
+/* Whether an entry of invites has the form local_invites.c writes: 0 or
+ * MU_ECORRUPT (store_check.c). */
+int mu_store__invite_check(const MDB_val *k, const MDB_val *v);
 
 /*
  * Cuts data.mdb back to the pages the last commit uses, giving back to the

@@ -17,6 +17,7 @@ import hmac
 import os
 import socket
 import struct
+import threading
 import time
 
 import msgpack
@@ -382,6 +383,7 @@ class Peer:
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub,
                                                   getattr(self, "organizer", None))))
         self.tx, self.rx = hs.split()
+        self.handshake_hash = hs.sym.h  # the final h: the channel binding
         return self.peer_group
 
     def respond(self):
@@ -392,6 +394,7 @@ class Peer:
         self.send_frame(hs.write(identity_payload(self.signing, hs.s_pub)))
         self.peer_group = check_identity(hs.read(self.recv_frame()), hs.rs)
         self.tx, self.rx = hs.split()
+        self.handshake_hash = hs.sym.h
         return self.peer_group
 
     def send(self, msg):
@@ -434,3 +437,36 @@ class Peer:
             if isinstance(msg, list) and len(msg) == 2 and msg[0] == "ack" and msg[1] == req:
                 return msg
         raise TimeoutError("no ack %d within %.1f s" % (req, timeout))
+
+
+def responder(tc, network, seed, on_msg, on_closed=None):
+    """A listener on 127.0.0.1 that accepts one dial, completes the
+    handshake and hello as the group of seed, then hands every message to
+    on_msg(peer, msg); on_closed() runs when the connection ends. Returns
+    its "HOST:PORT" and the thread; the listener closes at tc's cleanup."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tc.addCleanup(listener.close)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def serve():
+        listener.settimeout(60)
+        try:
+            sock, _ = listener.accept()
+        except OSError:
+            return
+        p = Peer.accepted(sock, network, seed, timeout=60)
+        try:
+            p.respond()
+            p.hello([])
+            while True:
+                on_msg(p, p.recv())
+        except (Closed, OSError):
+            if on_closed is not None:
+                on_closed()
+        finally:
+            p.close()
+
+    th = threading.Thread(target=serve, daemon=True)
+    th.start()
+    return "127.0.0.1:%d" % listener.getsockname()[1], th

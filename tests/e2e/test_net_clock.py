@@ -16,8 +16,6 @@ Clocks are shifted with the test knob MUSTER_TEST_CLOCK_SKEW and the period
 of reconciliation shortened with MUSTER_TEST_RECONCILE_MS (docs/API.md)."""
 
 import re
-import socket
-import threading
 import time
 
 import msgpack
@@ -219,33 +217,15 @@ class Clock(musterlib.unittest.TestCase):
     def silent_responder(self, x, events):
         """A listener that completes the handshake and hello as x, then
         reads everything and answers nothing; events gets the times."""
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.addCleanup(listener.close)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4)
 
-        def serve():
-            listener.settimeout(60)
-            try:
-                sock, _ = listener.accept()
-            except OSError:
-                return
-            p = noisepeer.Peer.accepted(sock, self.net, x.secret(), timeout=60)
-            try:
-                p.respond()
-                p.hello([])
-                while True:
-                    msg = p.recv()
-                    if msg[0] == "neg-open" and "neg_open" not in events:
-                        events["neg_open"] = time.monotonic()
-            except (noisepeer.Closed, OSError):
-                events["closed"] = time.monotonic()
-            finally:
-                p.close()
+        def on_msg(_p, msg):
+            if msg[0] == "neg-open" and "neg_open" not in events:
+                events["neg_open"] = time.monotonic()
 
-        th = threading.Thread(target=serve, daemon=True)
-        th.start()
-        return "127.0.0.1:%d" % listener.getsockname()[1], th
+        def on_closed():
+            events["closed"] = time.monotonic()
+
+        return noisepeer.responder(self, self.net, x.secret(), on_msg, on_closed)
 
     def test_one_shot_sync_gives_up_on_an_unanswered_reconciliation(self):
         a, x = Home(self, "a"), Home(self, "x")

@@ -50,7 +50,7 @@ class Secrets(unittest.TestCase):
         ok("--help")
         for cmd in ("init", "id", "status", "profile", "cause", "event", "ally", "show",
                     "delete", "export", "import", "serve", "sync", "peer", "follow",
-                    "unfollow"):
+                    "unfollow", "invite", "join"):
             ok(cmd, "--help")
         ok("profile", "set", "--name", "Alpha", "--about", "We organise",
            "--website", "https://alpha.example")
@@ -90,6 +90,9 @@ class Secrets(unittest.TestCase):
         ok("peer", "remove", "127.0.0.1:1")
         ok("follow", b.key)
         ok("unfollow", b.key)
+        ok("invite", "--address", "127.0.0.1:1", "--ally", "--terms", "Solidarity")
+        ok("invite", "list")
+        ok("invite", "list", "--json")
         # Error paths: usage, unknown records, bad keys, bad files.
         for args in (["nonsense"], ["cause", "add"], ["event", "add", "--title", "x"],
                      ["show", a.key + "/event/00"], ["show", "mug1qqqq"],
@@ -97,7 +100,8 @@ class Secrets(unittest.TestCase):
                      ["import", "/nonexistent/file"], ["sync", "127.0.0.1:1", b.key],
                      ["sync", "not-an-address"], ["serve", "--listen", "nowhere"],
                      ["peer", "add", "127.0.0.1:99999"], ["follow", a.key + "x"],
-                     ["init"]):
+                     ["init"], ["join", "muinv1qqqq"], ["invite", "revoke", "00000000"],
+                     ["join", a.key]):
             res = run(*args)
             self.assertNotEqual(res.rc, 0, repr(res))
         garbage = self.out_file(a, "garbage.muster")
@@ -177,9 +181,16 @@ class Secrets(unittest.TestCase):
         self.assertEqual(res.rc, 0, repr(res))
         res = c.run("sync", sa.addr, b.key, "--network", self.net, "--log-level", "debug")
         self.assertNotEqual(res.rc, 0, "the wrong key: %r" % res)
+        # A join by an --ally invite: A's daemon reads its organizer key to
+        # accept the alliance.
+        d = Home(self, "d")
+        d.init("Delta")
+        code = a.ok("invite", "--ally", "--network", self.net).strip()
+        res = d.run("join", code, "--log-level", "debug")
+        self.assertEqual(res.rc, 0, repr(res))
         sa.stop()
         sb.stop()
-        for home in (a, b, c):
+        for home in (a, b, c, d):
             home._learn_secret()
         self.assertEqual(len([p for p in musterlib._keys if p.startswith(a.path)]), 3,
                          "A's three keys (root, organizer, Noise) are known to the check")
@@ -194,13 +205,22 @@ class Secrets(unittest.TestCase):
 
     def test_daemon_memory_holds_no_group_secret(self):
         """Once serving, the daemon has wiped the group key and the
-        organizer key (which signed its node record): neither seed nor the halves of its SHA-512 (the signing scalar and nonce
+        organizer key (which signed its node record, and an alliance when a
+        group joined by an --ally invite): neither seed nor the halves of its SHA-512 (the signing scalar and nonce
         prefix) are anywhere in its anonymous memory. The Noise key, which
         it needs, is found by the same scan, so the scan does see keys."""
         a = Home(self, "a")
         a.init("Alpha")
         sa = a.serve(self.net, "--announce", "127.0.0.1:7")
         sa.wait_log(r"published our node record", SYNC)
+        # An --ally invite redeemed: the daemon read the organizer key
+        # again to sign the alliance, and wiped it.
+        j = Home(self, "j")
+        j.init("Joiner")
+        code = a.ok("invite", "--ally", "--network", self.net).strip()
+        j.ok("join", code)
+        self.assertEqual([x["state"] for x in a.json("ally", "list", "--json")],
+                         ["mutual"])
         a._learn_secret()
         seed = a.secret()
         with open(os.path.join(a.path, "noise.key"), "rb") as f:

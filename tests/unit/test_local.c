@@ -2,7 +2,8 @@
  * The node's local state in the store (storage/local.h), on real LMDB files:
  * the log of stored records, the peers table and its encoding, the followed
  * groups, the scope walked over alliance records, the negentropy items, and
- * the upgrades of schema-1 and schema-2 stores.
+ * the upgrades of schema-1 and schema-2 stores, and the invites table (one
+ * use taken at a time, expiry, revocation, `muster check` of its entries).
  */
 /* nftw(), to remove the test's directory. */
 #define _XOPEN_SOURCE 700
@@ -24,6 +25,7 @@
 #include "storage/local.h"
 #include "storage/store_check.h"
 #include "storage/store.h"
+#include "storage/store_keys.h"
 
 #include "store_fixture.h"
 
@@ -1038,17 +1040,148 @@ test_outside_prune_block(void **state)
 	mu_scope_free(s);
 }
 
+/* --- invites ---------------------------------------------------------- */
+
+static struct mu_invite_row
+row_of(uint8_t fill, uint32_t uses, int64_t expires)
+{
+	struct mu_invite_row r;
+
+	memset(&r, 0, sizeof(r));
+	memset(r.pub, fill, sizeof(r.pub));
+	r.created_at = NOW;
+	r.expires = expires;
+	r.uses = r.left = uses;
+	snprintf(r.terms, sizeof(r.terms), "Mutual aid");
+	return r;
+}
+
+static enum mu_invite_verdict
+redeem(struct fx *fx, uint8_t fill, int64_t now, uint8_t joiner,
+       struct mu_invite_row *out)
+{
+	uint8_t pub[MU_KEY_BYTES], j[MU_KEY_BYTES];
+	enum mu_invite_verdict v;
+	struct mu_why why = {0};
+
+	memset(pub, fill, sizeof(pub));
+	memset(j, joiner, sizeof(j));
+	assert_int_equal(
+	    mu_store_invite_redeem(fx->st, pub, now, j, "Beta", &v, out, &why), 0);
+	return v;
+}
+
+static void
+redeem_takes_one_use_at_a_time(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_invite_row r = row_of(1, 2, NOW + 60), got;
+	struct mu_why why = {0};
+
+	assert_int_equal(mu_store_invite_add(fx->st, &r, &why), 0);
+	assert_int_equal(mu_store_invite_add(fx->st, &r, &why), MU_EEXIST);
+	assert_int_equal(redeem(fx, 1, NOW, 7, &got), MU_INVITE_OK);
+	assert_int_equal(got.left, 1);
+	assert_true(got.has_joiner);
+	assert_int_equal(got.joiner[0], 7);
+	assert_string_equal(got.name, "Beta");
+	assert_string_equal(got.terms, "Mutual aid");
+	assert_int_equal(redeem(fx, 1, NOW, 8, &got), MU_INVITE_OK);
+	assert_int_equal(got.left, 0);
+	assert_int_equal(redeem(fx, 1, NOW, 9, &got), MU_INVITE_USED);
+	assert_int_equal(got.joiner[0], 8); /* a refusal changes nothing */
+	assert_int_equal(redeem(fx, 2, NOW, 9, &got), MU_INVITE_UNKNOWN);
+}
+
+static void
+expired_and_revoked_are_refused(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_invite_row a = row_of(3, 1, NOW + 60), b = row_of(4, 1, NOW + 60),
+	                     got;
+	struct mu_why why = {0};
+
+	assert_int_equal(mu_store_invite_add(fx->st, &a, &why), 0);
+	assert_int_equal(mu_store_invite_add(fx->st, &b, &why), 0);
+	assert_int_equal(redeem(fx, 3, NOW + 60, 7, &got), MU_INVITE_EXPIRED);
+	assert_int_equal(got.left, 1);
+	/* 04040404...: too short, unknown, then found by its start. */
+	assert_int_equal(mu_store_invite_revoke(fx->st, "0404", NULL, &why), MU_EINVAL);
+	assert_int_equal(mu_store_invite_revoke(fx->st, "05050505", NULL, &why),
+	                 MU_ENOTFOUND);
+	assert_int_equal(mu_store_invite_revoke(fx->st, "04040404", &got, &why), 0);
+	assert_true(got.revoked);
+	assert_int_equal(redeem(fx, 4, NOW, 7, &got), MU_INVITE_REVOKED);
+	assert_string_equal(mu_invite_verdict_name(MU_INVITE_REVOKED), "revoked");
+}
+
+static int
+invite_count(void *ctx, const struct mu_invite_row *r)
+{
+	(void)r;
+	++*(int *)ctx;
+	return 0;
+}
+
+static int
+invite_note(void *ctx, const char *db, const char *text)
+{
+	(void)text;
+	if (strcmp(db, "invites") == 0)
+		++*(int *)ctx;
+	return 0;
+}
+
+static void
+check_reads_the_invites(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_invite_row r = row_of(5, 1, NOW + 60);
+	struct mu_store_check_stats stats;
+	struct mu_why why = {0};
+	MDB_val k = {MU_KEY_BYTES, NULL}, v = {3, "bad"};
+	uint8_t key[MU_KEY_BYTES];
+	MDB_txn *txn;
+	int n = 0, problems = 0;
+
+	assert_int_equal(mu_store_invite_add(fx->st, &r, &why), 0);
+	assert_int_equal(mu_store_invites(fx->st, invite_count, &n), 0);
+	assert_int_equal(n, 1);
+	memset(&stats, 0, sizeof(stats));
+	assert_int_equal(mu_store_check(fx->st, invite_note, &problems, &stats, &why),
+	                 0);
+	assert_int_equal(stats.problems, 0);
+	memset(key, 6, sizeof(key));
+	k.mv_data = key;
+	assert_int_equal(mdb_txn_begin(fx->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, fx->st->invites, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	memset(&stats, 0, sizeof(stats));
+	assert_int_equal(mu_store_check(fx->st, invite_note, &problems, &stats, &why),
+	                 0);
+	assert_int_equal(problems, 1);
+	assert_int_equal(mu_store_invites(fx->st, invite_count, &n), MU_ECORRUPT);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T_(test_log),       T_(test_schema_upgrade),
-	    T_(test_peers),     T_(test_follows),
-	    T_(test_scope),     T_(test_scope_cap),
-	    T_(test_neg_items), T_(test_scope_exception),
-	    T_(test_zone),      T_(test_outside_prune_block),
+	    T_(test_log),
+	    T_(test_schema_upgrade),
+	    T_(test_peers),
+	    T_(test_follows),
+	    T_(test_scope),
+	    T_(test_scope_cap),
+	    T_(test_neg_items),
+	    T_(test_scope_exception),
+	    T_(test_zone),
+	    T_(test_outside_prune_block),
+	    T_(redeem_takes_one_use_at_a_time),
+	    T_(expired_and_revoked_are_refused),
+	    T_(check_reads_the_invites),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
