@@ -115,7 +115,9 @@ print_records(struct mu_cli *cli)
 	printf("records:   %llu\n", (unsigned long long)c.records);
 	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
 		def = mu_kind_def((enum mu_kind)k);
-		if (def->counted_as != NULL)
+		/* Kinds a group may never use (petitions, pledges...) are
+		 * left out until it holds one. */
+		if (def->counted_as != NULL && c.kinds[k] > 0)
 			printf("  %-9s %llu\n", def->counted_as,
 			       (unsigned long long)c.kinds[k]);
 	}
