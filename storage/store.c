@@ -25,7 +25,7 @@
 #define SCHEMA_KEY "schema"
 #define SEQ_KEY    "seq"
 /* The sub-databases of store_keys.h, and the two an upgrade drops. */
-#define MAX_DBS 16
+#define MAX_DBS 24
 
 /* The map is only address space: LMDB grows the file as data arrives, so a
  * large default costs nothing and keeps MDB_MAP_FULL away. */
@@ -618,6 +618,22 @@ open_frozen(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	return rc;
 }
 
+/* entries (local_entries.c), like outside and blocks, came without a new
+ * schema: made by the first write open, read as empty before that. */
+static int
+open_entries(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	int rc =
+	    mdb_dbi_open(txn, "entries", st->read_only ? 0 : MDB_CREATE, &st->entries);
+
+	if (rc == MDB_NOTFOUND && st->read_only)
+		return 0;
+	if (rc != 0)
+		return mu_store__err(st, rc, "opening the store's databases", why);
+	st->has_entries = true;
+	return 0;
+}
+
 /*
  * Opens the databases of the store's schema, upgrading an older one when
  * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
@@ -668,6 +684,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	err = mu_store__open_dbs(st, txn, added, added_slots, 8, create, why);
 	if (err == 0)
 		err = open_frozen(st, txn, why);
+	if (err == 0)
+		err = open_entries(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no
