@@ -95,6 +95,50 @@ static const struct field_opt table[] = {
     {MU_KIND_ORGANIZER, "name", "--name",
      "--name is missing: give the organizer a name with --name NAME"},
     {MU_KIND_ORGANIZER, "status", "the organizer's status", NULL},
+
+    {MU_KIND_RSVP, "about", "--about", NULL},
+    {MU_KIND_RSVP, "event", "the event", NULL},
+    {MU_KIND_RSVP, "going", "--count",
+     "--count is missing: say how many of the group's people go with --count N"},
+    {MU_KIND_RSVP, "waitlisted", "the host's tally", NULL},
+
+    {MU_KIND_TALLY, "capacity", "the event's --capacity", NULL},
+    {MU_KIND_TALLY, "counts", "the host's tally", NULL},
+    {MU_KIND_TALLY, "event", "the event", NULL},
+    {MU_KIND_TALLY, "groups", "the host's tally", NULL},
+
+    {MU_KIND_PETITION, "cause", "--cause", NULL},
+    {MU_KIND_PETITION, "deadline", "--deadline", NULL},
+    {MU_KIND_PETITION, "goal", "--goal", NULL},
+    {MU_KIND_PETITION, "status", "petition close", NULL},
+    {MU_KIND_PETITION, "target", "--to",
+     "--to is missing: say whom the petition addresses with --to TEXT"},
+    {MU_KIND_PETITION, "text", "--text",
+     "--text is missing: give the petition's text with --text TEXT"},
+    {MU_KIND_PETITION, "title", "--title",
+     "--title is missing: give the petition a title with --title TEXT"},
+
+    {MU_KIND_SIGNATURES, "as_group", "--as-group", NULL},
+    {MU_KIND_SIGNATURES, "count", "--count", NULL},
+    {MU_KIND_SIGNATURES, "names", "the names signers chose to show", NULL},
+    {MU_KIND_SIGNATURES, "petition", "the petition", NULL},
+
+    {MU_KIND_PLEDGE, "cause", "--cause", NULL},
+    {MU_KIND_PLEDGE, "deadline", "--deadline",
+     "--deadline is missing: say by when the threshold must be reached with "
+     "--deadline WHEN"},
+    {MU_KIND_PLEDGE, "end", "--end", NULL},
+    {MU_KIND_PLEDGE, "start", "--start", NULL},
+    {MU_KIND_PLEDGE, "text", "--text", NULL},
+    {MU_KIND_PLEDGE, "threshold", "--threshold",
+     "--threshold is missing: say how many must pledge with --threshold N"},
+    {MU_KIND_PLEDGE, "title", "--title",
+     "--title is missing: give the pledge a title with --title TEXT"},
+    {MU_KIND_PLEDGE, "unit", "--unit", NULL},
+
+    {MU_KIND_PLEDGED, "as_group", "--as-group", NULL},
+    {MU_KIND_PLEDGED, "count", "--count", NULL},
+    {MU_KIND_PLEDGED, "pledge", "the pledge", NULL},
 };
 
 /* Rules across fields whose protocol wording counts seconds: said in

@@ -8,6 +8,8 @@
 
 #include <stdbool.h>
 
+#include <sodium.h>
+
 static bool
 tag_first(unsigned char c)
 {
@@ -57,18 +59,17 @@ check_tag(const struct mu_kind_def *def, const struct mu_str *d, struct mu_why *
 }
 
 static int
-check_key(const struct mu_kind_def *def, const struct mu_str *d, const uint8_t *key,
+check_hex(const struct mu_kind_def *def, const struct mu_str *d, size_t len,
           struct mu_why *why)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i;
 	unsigned char c;
 
-	if (d->len != 2 * MU_KEY_BYTES)
+	if (d->len != len)
 		return mu_fail(why, MU_ERECORD,
-		               "d-form: %s's d must be %s as %d lowercase hex digits, "
+		               "d-form: %s's d must be %s as %zu lowercase hex digits, "
 		               "not %zu characters",
-		               def->article, def->d_why, 2 * MU_KEY_BYTES, d->len);
+		               def->article, def->d_why, len, d->len);
 	for (i = 0; i < d->len; i++) {
 		c = (unsigned char)d->ptr[i];
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
@@ -77,6 +78,19 @@ check_key(const struct mu_kind_def *def, const struct mu_str *d, const uint8_t *
 			               "position %zu is not 0-9 or a-f",
 			               def->article, i + 1);
 	}
+	return 0;
+}
+
+static int
+check_key(const struct mu_kind_def *def, const struct mu_str *d, const uint8_t *key,
+          struct mu_why *why)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+	int rc;
+
+	if ((rc = check_hex(def, d, 2 * MU_KEY_BYTES, why)) != 0)
+		return rc;
 	if (key == NULL)
 		return 0;
 	for (i = 0; i < MU_KEY_BYTES; i++)
@@ -110,7 +124,24 @@ mu_rec_check_d(enum mu_kind kind, const struct mu_str *d, const uint8_t *key,
 		return check_tag(def, d, why);
 	case MU_D_KEY:
 		return check_key(def, d, key, why);
+	case MU_D_ADDR:
+		/* Which digest it must be is the kind's check hook's (kind_table.c):
+		 * an address read from text names no content. */
+		return check_hex(def, d, MU_D_ADDR_LEN, why);
 	}
 	return mu_fail(why, MU_ERECORD, "unknown-kind: kind %d has no d rule",
 	               (int)kind);
+}
+
+void
+mu_rec_addr_d(const struct mu_addr *addr, char out[MU_D_ADDR_LEN + 1])
+{
+	crypto_generichash_state st;
+	uint8_t h[MU_D_ADDR_LEN / 2];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, addr->group, MU_KEY_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)addr->d.ptr, addr->d.len);
+	crypto_generichash_final(&st, h, sizeof(h));
+	sodium_bin2hex(out, MU_D_ADDR_LEN + 1, h, sizeof(h));
 }

@@ -125,6 +125,18 @@ mu_organizer_status_name(enum mu_organizer_status s)
 	return status_name(MU_KIND_ORGANIZER, (int)s);
 }
 
+const char *
+mu_petition_status_name(enum mu_petition_status s)
+{
+	return status_name(MU_KIND_PETITION, (int)s);
+}
+
+const char *
+mu_pledge_unit_name(enum mu_pledge_unit u)
+{
+	return status_name(MU_KIND_PLEDGE, (int)u);
+}
+
 const uint8_t *
 mu_idlist_at(const struct mu_idlist *l, size_t i)
 {
@@ -224,6 +236,8 @@ mu_field_stride(const struct mu_field *f)
 		return MU_KEY_BYTES;
 	case MU_FT_ADDR:
 		return sizeof(struct mu_addr);
+	case MU_FT_INT:
+		return f->store == MU_FI_INT64 ? sizeof(int64_t) : sizeof(int32_t);
 	default:
 		return sizeof(struct mu_str);
 	}

@@ -104,6 +104,8 @@ enum mu_drule {
 	MU_D_EMPTY, /* d is "": one record of the kind per group */
 	MU_D_TAG,   /* 1-64 of a-z 0-9 . _ -, starting a-z or 0-9 */
 	MU_D_KEY,   /* a key field of the content (d_key) in lowercase hex */
+	MU_D_ADDR,  /* mu_rec_addr_d() of the address field d_key: the record
+	             * answers that record, once per group */
 };
 
 /* How `muster show` prints a line of a record's content. */
@@ -129,7 +131,8 @@ struct mu_kind_def {
 	bool replaceable;    /* has an address (group, kind, d) and revisions */
 	enum mu_drule d_rule;
 	const char *d_why; /* what d must be, for the message, or NULL */
-	const char *d_key; /* MU_D_KEY: the content's MU_FT_KEY field d spells */
+	const char *d_key; /* MU_D_KEY: the content's MU_FT_KEY field d spells;
+	                    * MU_D_ADDR: the MU_FT_ADDR field d digests */
 	const struct mu_fields *fields;
 	/*
 	 * Rules across the record's fields, after each field passed its own:
@@ -149,7 +152,7 @@ const struct mu_kind_def *mu_kind_def(enum mu_kind kind);
  * separated by ", " and last_sep before the last: "profile, cause or node".
  * Returns out.
  */
-#define MU_KIND_LIST_SIZE 160
+#define MU_KIND_LIST_SIZE 240
 const char *mu_kind_list(char *out, size_t n, bool replaceable, const char *last_sep);
 
 /* The key that d must spell (MU_D_KEY) in rec's content, else NULL. */

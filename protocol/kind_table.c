@@ -12,7 +12,9 @@
 _Static_assert(sizeof(enum mu_cause_status) == sizeof(int) &&
                    sizeof(enum mu_event_status) == sizeof(int) &&
                    sizeof(enum mu_alliance_status) == sizeof(int) &&
-                   sizeof(enum mu_organizer_status) == sizeof(int),
+                   sizeof(enum mu_organizer_status) == sizeof(int) &&
+                   sizeof(enum mu_petition_status) == sizeof(int) &&
+                   sizeof(enum mu_pledge_unit) == sizeof(int),
                "status enums are stored through int");
 
 #define NFIELDS(a) (sizeof(a) / sizeof((a)[0]))
@@ -54,6 +56,8 @@ static const char *const cause_status[] = {"active", "won", "closed", NULL};
 static const char *const event_status[] = {"tentative", "confirmed", "cancelled", NULL};
 static const char *const alliance_status[] = {"proposed", "ended", NULL};
 static const char *const organizer_status[] = {"active", "revoked", NULL};
+static const char *const petition_status[] = {"open", "closed", NULL};
+static const char *const pledge_unit[] = {"people", "groups", NULL};
 static const char *const repeat_freq[] = {"daily", "weekly", "monthly", NULL};
 
 static const struct mu_field profile_f[] = {
@@ -280,6 +284,104 @@ static const struct mu_field organizer_f[] = {
     ENUM(struct mu_organizer, status, organizer_status),
 };
 
+/* Initialisers of the fields the acts kinds (rsvp ... pledged) share. */
+#define TRUEF(T, key)                                                                  \
+	{                                                                              \
+		.name = #key, .type = MU_FT_TRUE, .off = offsetof(T, key),             \
+		.count_off = MU_NO_OFF, .flag_off = MU_NO_OFF                          \
+	}
+#define COUNT(T, key, l, fl, has)                                                      \
+	{                                                                              \
+		.name = #key, .type = MU_FT_INT, .flags = MU_FF_UINT | (fl),           \
+		.store = MU_FI_UINT32, .lo = l, .hi = MU_COUNT_MAX,                    \
+		.range_rule = "count-range", .off = offsetof(T, key),                  \
+		.count_off = MU_NO_OFF, .flag_off = has                                \
+	}
+#define TIME(T, key, fl, has)                                                          \
+	{                                                                              \
+		.name = #key, .type = MU_FT_INT, .flags = fl, .store = MU_FI_INT64,    \
+		.lo = 0, .hi = MU_TIME_MAX, .range_rule = "time-range",                \
+		.view = MU_FV_TIME, .off = offsetof(T, key), .count_off = MU_NO_OFF,   \
+		.flag_off = has                                                        \
+	}
+#define ADDRF(T, key, k, fl, has)                                                      \
+	{                                                                              \
+		.name = #key, .type = MU_FT_ADDR, .flags = fl, .addr_kind = k,         \
+		.off = offsetof(T, key), .count_off = MU_NO_OFF, .flag_off = has       \
+	}
+
+static const struct mu_field rsvp_f[] = {
+    TRUEF(struct mu_rsvp, about),
+    ADDRF(struct mu_rsvp, event, MU_KIND_EVENT, MU_FF_REQ, MU_NO_OFF),
+    COUNT(struct mu_rsvp, going, 0, MU_FF_REQ, MU_NO_OFF),
+    REPLACES,
+    COUNT(struct mu_rsvp, waitlisted, 0, 0, offsetof(struct mu_rsvp, has_waitlisted)),
+};
+
+static const struct mu_field tally_f[] = {
+    COUNT(struct mu_tally_rec, capacity, 1, MU_FF_REQ, MU_NO_OFF),
+    {.name = "counts",
+     .type = MU_FT_INT,
+     .flags = MU_FF_UINT | MU_FF_LIST,
+     .list_max = MU_TALLY_MAX,
+     .store = MU_FI_UINT32,
+     .lo = 1,
+     .hi = MU_COUNT_MAX,
+     .range_rule = "count-range",
+     .off = offsetof(struct mu_tally_rec, counts),
+     .count_off = offsetof(struct mu_tally_rec, ncounts),
+     .flag_off = MU_NO_OFF},
+    ADDRF(struct mu_tally_rec, event, MU_KIND_EVENT, MU_FF_REQ, MU_NO_OFF),
+    {.name = "groups",
+     .type = MU_FT_KEY,
+     .flags = MU_FF_LIST,
+     .list_max = MU_TALLY_MAX,
+     .off = offsetof(struct mu_tally_rec, groups),
+     .count_off = offsetof(struct mu_tally_rec, ngroups),
+     .flag_off = MU_NO_OFF},
+    REPLACES,
+};
+
+static const struct mu_field petition_f[] = {
+    ADDRF(struct mu_petition, cause, MU_KIND_CAUSE, 0,
+          offsetof(struct mu_petition, has_cause)),
+    TIME(struct mu_petition, deadline, 0, offsetof(struct mu_petition, has_deadline)),
+    COUNT(struct mu_petition, goal, 1, 0, offsetof(struct mu_petition, has_goal)),
+    REPLACES,
+    ENUM(struct mu_petition, status, petition_status),
+    STR(struct mu_petition, target, MU_FT_LINE, 200, MU_FF_REQ),
+    STR(struct mu_petition, text, MU_FT_TEXT, 8000, MU_FF_REQ),
+    STR(struct mu_petition, title, MU_FT_LINE, 200, MU_FF_REQ),
+};
+
+static const struct mu_field signatures_f[] = {
+    TRUEF(struct mu_signatures, as_group),
+    COUNT(struct mu_signatures, count, 0, MU_FF_REQ, MU_NO_OFF),
+    STRLIST(struct mu_signatures, names, MU_FT_LINE, MU_NAME_MAX, MU_NAMES_MAX),
+    ADDRF(struct mu_signatures, petition, MU_KIND_PETITION, MU_FF_REQ, MU_NO_OFF),
+    REPLACES,
+};
+
+static const struct mu_field pledge_f[] = {
+    ADDRF(struct mu_pledge, cause, MU_KIND_CAUSE, 0,
+          offsetof(struct mu_pledge, has_cause)),
+    TIME(struct mu_pledge, deadline, MU_FF_REQ, MU_NO_OFF),
+    TIME(struct mu_pledge, end, 0, offsetof(struct mu_pledge, has_end)),
+    REPLACES,
+    TIME(struct mu_pledge, start, 0, offsetof(struct mu_pledge, has_start)),
+    STR(struct mu_pledge, text, MU_FT_TEXT, 8000, 0),
+    COUNT(struct mu_pledge, threshold, 1, MU_FF_REQ, MU_NO_OFF),
+    STR(struct mu_pledge, title, MU_FT_LINE, 200, MU_FF_REQ),
+    ENUM(struct mu_pledge, unit, pledge_unit),
+};
+
+static const struct mu_field pledged_f[] = {
+    TRUEF(struct mu_pledged, as_group),
+    COUNT(struct mu_pledged, count, 0, MU_FF_REQ, MU_NO_OFF),
+    ADDRF(struct mu_pledged, pledge, MU_KIND_PLEDGE, MU_FF_REQ, MU_NO_OFF),
+    REPLACES,
+};
+
 #define FIELDS(nm, a)                                                                  \
 	{                                                                              \
 		.name = nm, .f = a, .n = NFIELDS(a)                                    \
@@ -291,6 +393,12 @@ static const struct mu_fields event_t = FIELDS("event", event_f);
 static const struct mu_fields alliance_t = FIELDS("alliance", alliance_f);
 static const struct mu_fields node_t = FIELDS("node", node_f);
 static const struct mu_fields organizer_t = FIELDS("organizer", organizer_f);
+static const struct mu_fields rsvp_t = FIELDS("rsvp", rsvp_f);
+static const struct mu_fields tally_t = FIELDS("tally", tally_f);
+static const struct mu_fields petition_t = FIELDS("petition", petition_f);
+static const struct mu_fields signatures_t = FIELDS("signatures", signatures_f);
+static const struct mu_fields pledge_t = FIELDS("pledge", pledge_f);
+static const struct mu_fields pledged_t = FIELDS("pledged", pledged_f);
 /* Bits: addr 0, id 1. */
 static const struct mu_fields delete_t = {.name = "delete",
                                           .f = delete_f,
@@ -391,6 +499,94 @@ check_organizer(const struct mu_record *rec, struct mu_why *why)
 	return 0;
 }
 
+/* Rule d-form for MU_D_ADDR: d is the digest of the address it answers. */
+static int
+check_d_addr(const struct mu_record *rec, const struct mu_addr *a, struct mu_why *why)
+{
+	const struct mu_kind_def *def = mu_kind_def(rec->kind);
+	char d[MU_D_ADDR_LEN + 1];
+
+	mu_rec_addr_d(a, d);
+	if (rec->d.len != MU_D_ADDR_LEN || memcmp(rec->d.ptr, d, MU_D_ADDR_LEN) != 0)
+		return mu_fail(why, MU_ERECORD,
+		               "d-form: %s's d must be the digest of its %s "
+		               "address (%s), not another",
+		               def->article, def->d_key, d);
+	return 0;
+}
+
+static int
+check_rsvp(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_rsvp *r = &rec->c.rsvp;
+
+	if (r->has_waitlisted && r->waitlisted > r->going)
+		return mu_fail(why, MU_ERECORD,
+		               "rsvp-waitlisted: rsvp.waitlisted (%u) is more than "
+		               "rsvp.going (%u)",
+		               r->waitlisted, r->going);
+	return check_d_addr(rec, &r->event, why);
+}
+
+static int
+check_tally(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_tally_rec *t = &rec->c.tally;
+	size_t i;
+
+	if (memcmp(t->event.group, rec->group, MU_KEY_BYTES) != 0)
+		return mu_fail(why, MU_ERECORD,
+		               "tally-own: tally.event names another group's event; "
+		               "only an event's own group tallies it");
+	if (t->ncounts != t->ngroups)
+		return mu_fail(why, MU_ERECORD,
+		               "tally-runs: tally.groups has %zu items and "
+		               "tally.counts %zu; they must pair up",
+		               t->ngroups, t->ncounts);
+	for (i = 1; i < t->ngroups; i++)
+		if (memcmp(t->groups[i], t->groups[i - 1], MU_KEY_BYTES) == 0)
+			return mu_fail(why, MU_ERECORD,
+			               "tally-runs: tally.groups[%zu] repeats the "
+			               "group before it; one run per group there",
+			               i);
+	return check_d_addr(rec, &t->event, why);
+}
+
+static int
+check_signatures(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_signatures *s = &rec->c.signatures;
+
+	if (s->nnames > s->count)
+		return mu_fail(why, MU_ERECORD,
+		               "signatures-names: signatures.names has %zu names but "
+		               "signatures.count is %u",
+		               s->nnames, s->count);
+	return check_d_addr(rec, &s->petition, why);
+}
+
+static int
+check_pledge(const struct mu_record *rec, struct mu_why *why)
+{
+	const struct mu_pledge *p = &rec->c.pledge;
+
+	if (p->has_end && !p->has_start)
+		return mu_fail(why, MU_ERECORD,
+		               "pledge-when: pledge.end needs pledge.start");
+	if (p->has_end && p->end < p->start)
+		return mu_fail(why, MU_ERECORD,
+		               "end-before-start: pledge.end (%lld) is before "
+		               "pledge.start (%lld)",
+		               (long long)p->end, (long long)p->start);
+	return 0;
+}
+
+static int
+check_pledged(const struct mu_record *rec, struct mu_why *why)
+{
+	return check_d_addr(rec, &rec->c.pledged.pledge, why);
+}
+
 /* ---- how `muster show` prints each kind --------------------------------- */
 
 static const struct mu_show profile_show[] = {
@@ -459,6 +655,50 @@ static const struct mu_show organizer_show[] = {
     {"name:", "name", MU_SHOW_VALUE},     {"key:", "key", MU_SHOW_VALUE},
     {"status:", "status", MU_SHOW_VALUE}, {"kinds:", "kinds", MU_SHOW_JOINED},
     {"keep:", "keep", MU_SHOW_VALUE},     {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show rsvp_show[] = {
+    {"event:", "event", MU_SHOW_VALUE},
+    {"going:", "going", MU_SHOW_VALUE},
+    {"waitlisted:", "waitlisted", MU_SHOW_VALUE},
+    {"estimate:", "about", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show tally_show[] = {
+    {"event:", "event", MU_SHOW_VALUE},   {"capacity:", "capacity", MU_SHOW_VALUE},
+    {"groups:", "groups", MU_SHOW_VALUE}, {"counts:", "counts", MU_SHOW_JOINED},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show petition_show[] = {
+    {"title:", "title", MU_SHOW_VALUE},       {"status:", "status", MU_SHOW_VALUE},
+    {"to:", "target", MU_SHOW_VALUE},         {"goal:", "goal", MU_SHOW_VALUE},
+    {"deadline:", "deadline", MU_SHOW_VALUE}, {"cause:", "cause", MU_SHOW_VALUE},
+    {"text:", "text", MU_SHOW_VALUE},         {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show signatures_show[] = {
+    {"petition:", "petition", MU_SHOW_VALUE},
+    {"count:", "count", MU_SHOW_VALUE},
+    {"as a group:", "as_group", MU_SHOW_VALUE},
+    {"names:", "names", MU_SHOW_JOINED},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show pledge_show[] = {
+    {"title:", "title", MU_SHOW_VALUE}, {"threshold:", "threshold", MU_SHOW_VALUE},
+    {"unit:", "unit", MU_SHOW_VALUE},   {"deadline:", "deadline", MU_SHOW_VALUE},
+    {"start:", "start", MU_SHOW_VALUE}, {"end:", "end", MU_SHOW_VALUE},
+    {"cause:", "cause", MU_SHOW_VALUE}, {"text:", "text", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
+};
+
+static const struct mu_show pledged_show[] = {
+    {"pledge:", "pledge", MU_SHOW_VALUE},
+    {"count:", "count", MU_SHOW_VALUE},
+    {"as a group:", "as_group", MU_SHOW_VALUE},
+    {NULL, NULL, MU_SHOW_VALUE},
 };
 
 #ifdef MU_TEST_KIND
@@ -574,6 +814,64 @@ static const struct mu_kind_def kinds[MU_KIND_COUNT] = {
                            .fields = &organizer_t,
                            .check = check_organizer,
                            .show = organizer_show},
+    [MU_KIND_RSVP] = {.name = "rsvp",
+                      .article = "an rsvp",
+                      .replaceable = true,
+                      .d_rule = MU_D_ADDR,
+                      .d_why = "the digest of the event's address",
+                      .d_key = "event",
+                      .fields = &rsvp_t,
+                      .check = check_rsvp,
+                      .show = rsvp_show,
+                      .counted_as = "rsvps",
+                      .cli_list = "rsvp"},
+    [MU_KIND_TALLY] = {.name = "tally",
+                       .article = "a tally",
+                       .replaceable = true,
+                       .d_rule = MU_D_ADDR,
+                       .d_why = "the digest of the event's address",
+                       .d_key = "event",
+                       .fields = &tally_t,
+                       .check = check_tally,
+                       .show = tally_show,
+                       .counted_as = "tallies"},
+    [MU_KIND_PETITION] = {.name = "petition",
+                          .article = "a petition",
+                          .replaceable = true,
+                          .d_rule = MU_D_TAG,
+                          .fields = &petition_t,
+                          .show = petition_show,
+                          .counted_as = "petitions",
+                          .cli_list = "petition"},
+    [MU_KIND_SIGNATURES] = {.name = "signatures",
+                            .article = "a signatures record",
+                            .replaceable = true,
+                            .d_rule = MU_D_ADDR,
+                            .d_why = "the digest of the petition's address",
+                            .d_key = "petition",
+                            .fields = &signatures_t,
+                            .check = check_signatures,
+                            .show = signatures_show,
+                            .counted_as = "signature counts"},
+    [MU_KIND_PLEDGE] = {.name = "pledge",
+                        .article = "a pledge",
+                        .replaceable = true,
+                        .d_rule = MU_D_TAG,
+                        .fields = &pledge_t,
+                        .check = check_pledge,
+                        .show = pledge_show,
+                        .counted_as = "pledges",
+                        .cli_list = "pledge"},
+    [MU_KIND_PLEDGED] = {.name = "pledged",
+                         .article = "a pledged count",
+                         .replaceable = true,
+                         .d_rule = MU_D_ADDR,
+                         .d_why = "the digest of the pledge's address",
+                         .d_key = "pledge",
+                         .fields = &pledged_t,
+                         .check = check_pledged,
+                         .show = pledged_show,
+                         .counted_as = "pledged counts"},
 #ifdef MU_TEST_KIND
     [MU_KIND_TEST_NOTE] = {.name = "note",
                            .article = "a note",

@@ -37,8 +37,12 @@
 #define MU_ONLINE_MAX     8              /* event.online */
 #define MU_GEO_SCALE      10000000       /* lat/lon are in 1e-7 degrees */
 #define MU_NODE_ADDRS_MAX 8              /* node.addrs */
-#define MU_NODE_ADDR_MAX  261 /* one "HOST:PORT" of node.addrs; rule node-addr */
-#define MU_KEEP_MAX       400 /* organizer.keep */
+#define MU_NODE_ADDR_MAX  261      /* one "HOST:PORT" of node.addrs; rule node-addr */
+#define MU_KEEP_MAX       400      /* organizer.keep */
+#define MU_COUNT_MAX      10000000 /* rsvp, signatures, pledged counts */
+#define MU_TALLY_MAX      64       /* tally.groups and tally.counts */
+#define MU_NAMES_MAX      128      /* signatures.names */
+#define MU_NAME_MAX       64       /* one of signatures.names, in bytes */
 
 /* A series of occurrences (event.repeat, protocol/recur.h). */
 #define MU_REPEAT_DATES_MAX 64  /* event.repeat.skip, event.repeat.cancelled */
@@ -58,6 +62,12 @@ enum mu_kind {
 	MU_KIND_DELETE,
 	MU_KIND_NODE, /* the store keeps these values: append, never renumber */
 	MU_KIND_ORGANIZER,
+	MU_KIND_RSVP,       /* 8: a group's count of people going to an event */
+	MU_KIND_TALLY,      /* 9: an event host's places per group */
+	MU_KIND_PETITION,   /* 10 */
+	MU_KIND_SIGNATURES, /* 11: a group's signatures of a petition */
+	MU_KIND_PLEDGE,     /* 12 */
+	MU_KIND_PLEDGED,    /* 13: a group's pledged count */
 #ifdef MU_TEST_KIND
 	MU_KIND_TEST_NOTE, /* only in tests/unit/test_kind_table.c's build */
 #endif
@@ -194,6 +204,79 @@ struct mu_organizer {
 	enum mu_organizer_status status; /* required */
 };
 
+/*
+ * A group's count of its people going to an event (docs/PROTOCOL.md 3.8).
+ * d is the event's address digest (rule d-form, MU_D_ADDR).
+ */
+struct mu_rsvp {
+	bool about;           /* the count is an estimate stated by hand */
+	struct mu_addr event; /* required */
+	uint32_t going;       /* required; people asking for a place */
+	bool has_waitlisted;
+	uint32_t waitlisted; /* of going, those the host's tally left without */
+};
+
+/*
+ * The host's places of an event, per group: a queue of runs (groups[i],
+ * counts[i]) in order of arrival; the first capacity people of the queue
+ * have places, the rest wait (protocol/tally.h).
+ */
+struct mu_tally_rec {
+	uint32_t capacity; /* required */
+	uint32_t counts[MU_TALLY_MAX];
+	size_t ncounts;
+	struct mu_addr event; /* required; of the record's own group */
+	uint8_t groups[MU_TALLY_MAX][MU_KEY_BYTES];
+	size_t ngroups;
+};
+
+enum mu_petition_status { MU_PETITION_OPEN = 1, MU_PETITION_CLOSED };
+
+struct mu_petition {
+	bool has_cause;
+	struct mu_addr cause;
+	bool has_deadline;
+	int64_t deadline;
+	bool has_goal;
+	uint32_t goal;
+	enum mu_petition_status status; /* required */
+	struct mu_str target;           /* required: whom it addresses */
+	struct mu_str text;             /* required */
+	struct mu_str title;            /* required */
+};
+
+/* A group's signatures of a petition; d is the petition's address digest. */
+struct mu_signatures {
+	bool as_group;  /* the group itself signs */
+	uint32_t count; /* required; people who signed through this group */
+	struct mu_str names[MU_NAMES_MAX]; /* the names their signers chose to show */
+	size_t nnames;
+	struct mu_addr petition; /* required */
+};
+
+enum mu_pledge_unit { MU_PLEDGE_PEOPLE = 1, MU_PLEDGE_GROUPS };
+
+struct mu_pledge {
+	bool has_cause;
+	struct mu_addr cause;
+	int64_t deadline; /* required */
+	bool has_end;
+	int64_t end;
+	bool has_start;
+	int64_t start; /* when the pledged action happens */
+	struct mu_str text;
+	uint32_t threshold;       /* required */
+	struct mu_str title;      /* required */
+	enum mu_pledge_unit unit; /* required */
+};
+
+/* A group's pledged count; d is the pledge's address digest. */
+struct mu_pledged {
+	bool as_group;         /* the group itself commits */
+	uint32_t count;        /* required; people who pledged through this group */
+	struct mu_addr pledge; /* required */
+};
+
 #ifdef MU_TEST_KIND
 /* A kind that exists only in the build of tests/unit/test_kind_table.c,
  * which shows that a kind is added through its table entry alone. */
@@ -236,6 +319,12 @@ struct mu_record {
 		struct mu_delete del;
 		struct mu_node_rec node;
 		struct mu_organizer organizer;
+		struct mu_rsvp rsvp;
+		struct mu_tally_rec tally;
+		struct mu_petition petition;
+		struct mu_signatures signatures;
+		struct mu_pledge pledge;
+		struct mu_pledged pledged;
 #ifdef MU_TEST_KIND
 		struct mu_test_note note;
 #endif
@@ -383,6 +472,17 @@ const char *mu_cause_status_name(enum mu_cause_status s);
 const char *mu_event_status_name(enum mu_event_status s);
 const char *mu_alliance_status_name(enum mu_alliance_status s);
 const char *mu_organizer_status_name(enum mu_organizer_status s);
+const char *mu_petition_status_name(enum mu_petition_status s);
+const char *mu_pledge_unit_name(enum mu_pledge_unit u);
+
+/*
+ * The d of a record that answers the record at addr (rsvp and tally an
+ * event, signatures a petition, pledged a pledge; rule d-form, MU_D_ADDR):
+ * the lowercase hex of BLAKE2b with a 16-byte digest of addr's group (32
+ * bytes) followed by addr's d. out gets 32 digits and a NUL.
+ */
+#define MU_D_ADDR_LEN 32
+void mu_rec_addr_d(const struct mu_addr *addr, char out[MU_D_ADDR_LEN + 1]);
 
 /* The i-th id of l (i < l->n). */
 const uint8_t *mu_idlist_at(const struct mu_idlist *l, size_t i);

@@ -904,7 +904,7 @@ test_header_rules(void **state)
 
 	/* unknown-kind */
 	body.n = 0;
-	w_header(&body, "petition", G.pk, G.pk, T0, "e1", 0);
+	w_header(&body, "motion", G.pk, G.pk, T0, "e1", 0);
 	w_event_content(&body, NULL, 0);
 	assert_rule(w_parse(&body, G.sk, &rec, &why), MU_ERECORD, &why, "unknown-kind");
 	body.n = 0;

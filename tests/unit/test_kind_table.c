@@ -80,7 +80,8 @@ test_names(void **state)
 	assert_true(mu_kind_replaceable(MU_KIND_TEST_NOTE));
 	assert_string_equal(
 	    mu_kind_list(list, sizeof(list), false, ", "),
-	    "profile, cause, event, alliance, delete, node, organizer, note");
+	    "profile, cause, event, alliance, delete, node, organizer, rsvp, "
+	    "tally, petition, signatures, pledge, pledged, note");
 }
 
 static void

@@ -519,9 +519,10 @@ test_tables_sorted(void **state)
 static void
 test_kind_names(void **state)
 {
-	static const char *const names[] = {NULL,    "profile",  "cause",
-	                                    "event", "alliance", "delete",
-	                                    "node",  "organizer"};
+	static const char *const names[] = {
+	    NULL,       "profile",    "cause",     "event",  "alliance",
+	    "delete",   "node",       "organizer", "rsvp",   "tally",
+	    "petition", "signatures", "pledge",    "pledged"};
 	int k;
 
 	(void)state;
@@ -529,6 +530,12 @@ test_kind_names(void **state)
 	assert_int_equal(MU_KIND_DELETE, 5);
 	assert_int_equal(MU_KIND_NODE, 6);
 	assert_int_equal(MU_KIND_ORGANIZER, 7);
+	assert_int_equal(MU_KIND_RSVP, 8);
+	assert_int_equal(MU_KIND_TALLY, 9);
+	assert_int_equal(MU_KIND_PETITION, 10);
+	assert_int_equal(MU_KIND_SIGNATURES, 11);
+	assert_int_equal(MU_KIND_PLEDGE, 12);
+	assert_int_equal(MU_KIND_PLEDGED, 13);
 	assert_int_equal(MU_KIND_COUNT, sizeof(names) / sizeof(names[0]));
 	for (k = MU_KIND_NONE + 1; k < MU_KIND_COUNT; k++) {
 		assert_string_equal(mu_kind_name((enum mu_kind)k), names[k]);
@@ -556,6 +563,8 @@ test_kind_names(void **state)
 	assert_string_equal(mu_alliance_status_name(MU_ALLIANCE_PROPOSED), "proposed");
 	assert_string_equal(mu_alliance_status_name(MU_ALLIANCE_ENDED), "ended");
 	assert_null(mu_alliance_status_name((enum mu_alliance_status)3));
+	assert_string_equal(mu_petition_status_name(MU_PETITION_CLOSED), "closed");
+	assert_string_equal(mu_pledge_unit_name(MU_PLEDGE_GROUPS), "groups");
 }
 
 /* mu_rec_build_parsed() hands back the record it checked, borrowing the
