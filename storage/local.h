@@ -110,6 +110,16 @@ int mu_store_zone_get(struct mu_store *st, char out[MU_STORE_ZONE_SIZE]);
 /* Sets it; MU_EINVAL for an empty name or one of 65 bytes or more. */
 int mu_store_zone_set(struct mu_store *st, const char *zone);
 
+/* The key of the pages' form and member tokens (protocol/formtoken.h), 32
+ * bytes in meta "form_key": read, made on first use, or (renew) replaced,
+ * which makes every member link and open form void. */
+int mu_store_form_key(struct mu_store *st, uint8_t key[32], bool renew);
+
+/* Whether taking part on the pages needs the member link (meta
+ * "members_only"; absent: no). */
+int mu_store_members_only(struct mu_store *st, bool *on);
+int mu_store_members_only_set(struct mu_store *st, bool on);
+
 /* --- scope ------------------------------------------------------------------- */
 
 /*
