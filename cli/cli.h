@@ -634,4 +634,19 @@ int mu_cli_cmd_check(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_backup(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv);
 
+/* ---- cmd_entries.c ----------------------------------------------------- */
+
+/* `muster link`: the member link, and whether posting needs it. */
+int mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv);
+
+/*
+ * The subcommands of `muster rsvp` that read people's replies on this node
+ * (list, remove): runs the one argv[1] names and sets *handled, or leaves
+ * *handled false for the caller's own subcommands.
+ */
+int mu_cli_entries_rsvp(struct mu_cli *cli, int argc, char **argv, bool *handled);
+
+/* `muster rsvp` with only those subcommands. */
+int mu_cli_cmd_rsvp_people(struct mu_cli *cli, int argc, char **argv);
+
 #endif

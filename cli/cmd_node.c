@@ -21,6 +21,7 @@ static const char serve_help[] =
     "Usage: muster serve [--listen HOST:PORT] [--announce HOST:PORT]...\n"
     "                    [--http HOST:PORT|off] [--public-url URL]\n"
     "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
+    "                    [--keep-entries DAYS]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
     "you added (`muster peer add`), and keeps the records of your group, your\n"
@@ -52,6 +53,9 @@ static const char serve_help[] =
     "                        also the groups they ally with (default 2), 0\n"
     "                        only your group and the groups you follow\n"
     "  --log-level LEVEL     error, warn, info (default) or debug\n"
+    "  --keep-entries DAYS   delete what people entered on the pages (RSVPs,\n"
+    "                        signatures, pledges) DAYS after their event's end\n"
+    "                        or deadline (default 30; 0: at the end)\n"
     "\n"
     "Environment:\n"
     "  MUSTER_LIMITS         NAME=VALUE,... overrides the node's limits, for\n"
@@ -201,6 +205,26 @@ limits_env(struct mu_node_limits *l)
 	return mu_cli_usage("MUSTER_LIMITS: %s", why.text);
 }
 
+/* The longest retention --keep-entries takes: ten years. */
+#define KEEP_DAYS_MAX 3650
+
+static int
+parse_keep(const char *text, unsigned *days)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > KEEP_DAYS_MAX)
+		return mu_cli_usage("--keep-entries: '%s' is not a number of days "
+		                    "from 0 to %d",
+		                    text, KEEP_DAYS_MAX);
+	*days = (unsigned)v;
+	return 0;
+}
+
 static int
 parse_hops(const char *text, int *hops)
 {
@@ -304,7 +328,7 @@ int
 mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
-	const char *http = NULL, *public_url = NULL;
+	const char *http = NULL, *public_url = NULL, *keep = NULL;
 	char public_buf[PUBLIC_URL_MAX + 1];
 	struct mu_cli_list announce = {{NULL}, 0};
 	const struct mu_cli_opt opts[] = {
@@ -315,6 +339,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	    {"network", MU_OPT_VALUE, &network},
 	    {"hops", MU_OPT_VALUE, &hops},
 	    {"log-level", MU_OPT_VALUE, &level},
+	    {"keep-entries", MU_OPT_VALUE, &keep},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
@@ -365,6 +390,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		o.network = network;
 	}
 	if (hops != NULL && (rc = parse_hops(hops, &o.hops)) != 0)
+		return rc;
+	if (keep != NULL && (rc = parse_keep(keep, &o.keep_entries_days)) != 0)
 		return rc;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||
 	    (rc = test_knobs(&o)) != 0)

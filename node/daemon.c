@@ -28,6 +28,7 @@
 #include "../storage/local.h"
 #include "addr.h"
 #include "http/http.h"
+#include "entries.h"
 #include "internal.h"
 
 /* A burst of connections (hundreds at once) waits in the kernel's queue
@@ -82,6 +83,9 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->dial_min_ms = 1000;
 	l->dial_max_ms = 300000;
 	l->outside_keep_s = 30 * 86400;
+	l->posts_per_min = 30;
+	l->count_debounce_ms = 60000;
+	l->entries_sweep_ms = 600000;
 }
 
 #define UINT_LIMIT(name)                                                               \
@@ -118,6 +122,9 @@ static const struct {
     UINT_LIMIT(dial_max_ms),
     UINT_LIMIT(write_stall_ms),
     UINT_LIMIT(outside_keep_s),
+    UINT_LIMIT(posts_per_min),
+    UINT_LIMIT(count_debounce_ms),
+    UINT_LIMIT(entries_sweep_ms),
 };
 
 static int
@@ -189,6 +196,7 @@ mu_node_opts_default(struct mu_node_opts *opts, const char *home)
 	opts->network = MU_NODE_DEFAULT_NETWORK;
 	opts->hops = MU_NODE_DEFAULT_HOPS;
 	opts->log_level = MU_LOG_INFO;
+	opts->keep_entries_days = 30;
 	mu_node_limits_default(&opts->limits);
 }
 
@@ -212,6 +220,7 @@ stop_all(struct daemon *d)
 	node->stopping = true;
 	mu_dial_stop(node);
 	mu_http_stop(node);
+	mu_node_entries_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -657,6 +666,10 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		mu_node_log(node, MU_LOG_INFO,
 		            "serving group %s, not listening (network %s)", key,
 		            opts->network);
+	if ((rc = mu_node_entries_start(node)) != 0) {
+		rc = mu_fail(why, rc, "out of memory");
+		goto out;
+	}
 	rc = mu_dial_start(node);
 	if (rc != 0) {
 		rc =

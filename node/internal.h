@@ -81,12 +81,13 @@ struct mu_node {
 	bool once;                          /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
-	struct mu_sync_report report;  /* totals, for mu_node_sync() */
-	struct mu_why why;             /* mu_node_sync(): why it stopped short */
-	struct mu_dial *dial;          /* dial.c's (mu_dial_start) */
-	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
-	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
-	struct mu_http *http;          /* http/http.c's (mu_http_start) */
+	struct mu_sync_report report;    /* totals, for mu_node_sync() */
+	struct mu_why why;               /* mu_node_sync(): why it stopped short */
+	struct mu_dial *dial;            /* dial.c's (mu_dial_start) */
+	struct mu_sync_state *sync;      /* peer.c's (mu_sync_start) */
+	struct mu_sync_commit *commit;   /* commit.c's (mu_sync_start) */
+	struct mu_http *http;            /* http/http.c's (mu_http_start) */
+	struct mu_node_entries *entries; /* entries.c's (mu_node_entries_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;

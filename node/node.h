@@ -63,6 +63,16 @@ struct mu_node_limits {
 	 * dropped this long after it left, unless it is followed:
 	 * 2592000 (30 days) */
 	unsigned outside_keep_s;
+
+	/* The pages' forms (node/http/http_entries.c): posts from one address
+	 * in a minute: 30 */
+	unsigned posts_per_min;
+	/* The group's counts (rsvp, signatures, pledged records) are
+	 * published at most once in this time, the first change at once:
+	 * 60000 */
+	unsigned count_debounce_ms;
+	/* How often expired personal entries are looked for: 600000 */
+	unsigned entries_sweep_ms;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);
@@ -90,6 +100,9 @@ struct mu_node_opts {
 	const char *network;         /* network name bound in the handshake */
 	int hops;                    /* allies of allies up to this distance */
 	enum mu_log_level log_level; /* lines at or below this go to stderr */
+	/* Personal entries are deleted this many days after their event's
+	 * end or their deadline (`serve --keep-entries`): 30 */
+	unsigned keep_entries_days;
 	struct mu_node_limits limits;
 	/* mu_node_serve only: called once the listening and HTTP sockets are
 	 * bound, before the loop runs, so that what says "listening on" is

@@ -564,6 +564,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	tags(pg, e->tags, e->ntags);
 	ok(pg, mu_html_raw(pg->b, "</dl>\n"));
 	text_block(pg, "div", "description", e->description);
+	ok(pg, mu_http_rsvp_form(pg->rq, pg->b, rec));
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<p class=\"actions\"><a class=\"ics\" "
 	                   "href=\"%s/calendar.ics\" download>Add to my "
@@ -841,7 +842,8 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	struct page pg;
 	int rc;
 
-	if (mu_http_args_only(rq, rp, (const char *const[]){"all", NULL}))
+	/* m: the member token of a member link (http_entries.c). */
+	if (mu_http_args_only(rq, rp, (const char *const[]){"all", "m", NULL}))
 		return 0;
 	if ((rc = page_open(&pg, rq, rp)) != 0) {
 		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */

@@ -1,0 +1,327 @@
+/*
+ * cmd_entries.c - what people entered on this node's pages, for its
+ * organizers (storage/entries.h): `muster rsvp list|remove` and the member
+ * link, `muster link`. The entries never leave the node; these commands
+ * only read them out to the organizer at the terminal, or remove one.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "../node/node.h"
+#include "../protocol/formtoken.h"
+#include "../protocol/textform.h"
+#include "../storage/entries.h"
+#include "../storage/local.h"
+#include "cli.h"
+#include "json_out.h"
+#include "when.h"
+
+#define LINK_URL_MAX 200 /* bytes of --url */
+
+static const char rsvp_list_help[] =
+    "Usage: muster rsvp list EVENT [--csv | --json]\n"
+    "\n"
+    "Lists the replies people gave to EVENT on this node's pages, in the order\n"
+    "they signed up: position, going or not, number of people, name and\n"
+    "contact (both optional), and when. EVENT is the event's address, or a\n"
+    "start of the d of one of your own events. Only this node holds them:\n"
+    "other groups see counts only.\n"
+    "\n"
+    "Options:\n"
+    "  --csv    comma-separated values with a header line\n"
+    "  --json   a JSON array of objects\n";
+
+static const char rsvp_remove_help[] =
+    "Usage: muster rsvp remove EVENT POSITION\n"
+    "\n"
+    "Removes the reply at POSITION (the first column of `muster rsvp list`)\n"
+    "from EVENT, with its receipt link. The node's published count follows\n"
+    "within a minute while `muster serve` runs.\n";
+
+static const char link_help[] =
+    "Usage: muster link [EVENT] [--url URL] [--require | --open] [--renew]\n"
+    "\n"
+    "Prints the member link: the address of the calendar page (or of EVENT's\n"
+    "page) with the group's member token, to share in your own channels.\n"
+    "Pages opened through it show the forms by which people reply even when\n"
+    "posting is for members only.\n"
+    "\n"
+    "Options:\n"
+    "  --url URL    where members open the pages (default http://" MU_NODE_DEFAULT_HTTP
+    ",\n"
+    "               give the `serve --public-url` address)\n"
+    "  --require    from now on, only pages opened through the member link\n"
+    "               show the forms, and posts without it are refused\n"
+    "  --open       anyone who opens the pages may reply again (the default)\n"
+    "  --renew      make a new token: the old member link, and every form\n"
+    "               open in a browser, stop working\n";
+
+/* --- the entries' target -------------------------------------------------------- */
+
+/* Reads EVENT: an address, or a start of the d of one of our events. */
+static int
+target_arg(struct mu_cli *cli, const char *text, struct mu_addr *a)
+{
+	struct mu_why why = {0};
+
+	if (strchr(text, '/') != NULL) {
+		if (mu_addr_from_text(a, text, &why) != 0)
+			return mu_cli_usage("'%s' is not an event address: %s", text,
+			                    why.text);
+		if (a->kind != MU_KIND_EVENT)
+			return mu_cli_usage("'%s' is a %s, not an event", text,
+			                    mu_kind_name(a->kind));
+		return 0;
+	}
+	return mu_cli_own_addr(cli, text, MU_KIND_EVENT, a);
+}
+
+/* --- list ------------------------------------------------------------------------ */
+
+enum out_form { OUT_TEXT, OUT_CSV, OUT_JSON };
+
+struct list {
+	enum out_form form;
+	json_t *arr;
+	size_t n;
+};
+
+/* A CSV field, quoted when it holds a comma, quote or line break; a field
+ * that a spreadsheet would read as a formula gets a leading quote mark. */
+static void
+csv_field(const char *s)
+{
+	bool formula = strchr("=+-@", s[0]) != NULL && s[0] != '\0';
+
+	if (!formula && strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	if (formula)
+		putchar('\'');
+	for (; *s != '\0'; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static int
+list_entry(void *ctx, const struct mu_entry *e)
+{
+	struct list *l = ctx;
+	char when[MU_CLI_ISO_SIZE];
+
+	mu_cli_when_iso(when, e->created_at);
+	l->n++;
+	switch (l->form) {
+	case OUT_JSON:
+		mu_cli_json_push(
+		    &l->arr,
+		    json_pack("{sIsbsIssssss}", "position", (json_int_t)e->pos, "going",
+		              e->going, "party", (json_int_t)e->party, "name", e->name,
+		              "contact", e->contact, "created_at", when));
+		break;
+	case OUT_CSV:
+		printf("%" PRIu64 ",%s,%u,", e->pos, e->going ? "yes" : "no",
+		       (unsigned)e->party);
+		csv_field(e->name);
+		putchar(',');
+		csv_field(e->contact);
+		printf(",%s\n", when);
+		break;
+	case OUT_TEXT:
+		printf("%4" PRIu64 "  %-9s %3u  %-24s %-28s %s\n", e->pos,
+		       e->going ? "going" : "not going", (unsigned)e->party,
+		       e->name[0] != '\0' ? e->name : "-",
+		       e->contact[0] != '\0' ? e->contact : "-", when);
+		break;
+	}
+	return 0;
+}
+
+static int
+rsvp_list(struct mu_cli *cli, int argc, char **argv)
+{
+	bool csv = false, json = false;
+	const struct mu_cli_opt opts[] = {
+	    {"csv", MU_OPT_FLAG, &csv},
+	    {"json", MU_OPT_FLAG, &json},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {
+	    "rsvp list", rsvp_list_help, opts, "EVENT", 1, 1};
+	const char *args[1];
+	size_t nargs = 0;
+	struct list l = {OUT_TEXT, NULL, 0};
+	struct mu_addr a;
+	int rc;
+
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, &nargs, MU_CLI_READONLY);
+	if (rc != 0)
+		return rc;
+	if (csv && json)
+		return mu_cli_usage("rsvp list: give --csv or --json, not both");
+	l.form = json ? OUT_JSON : csv ? OUT_CSV : OUT_TEXT;
+	if ((rc = target_arg(cli, args[0], &a)) != 0)
+		return rc;
+	if (l.form == OUT_JSON && (l.arr = json_array()) == NULL)
+		return mu_cli_fail(MU_ENOMEM, "out of memory");
+	if (l.form == OUT_CSV)
+		printf("position,going,party,name,contact,created_at\n");
+	rc = mu_entries(cli->store, &a, list_entry, &l);
+	if (rc != 0) {
+		json_decref(l.arr);
+		return mu_cli_fail(rc, "cannot read the replies: %s", mu_strerror(rc));
+	}
+	if (l.form == OUT_JSON)
+		return mu_cli_json_out(l.arr);
+	if (l.form == OUT_TEXT && l.n == 0)
+		mu_cli_note("no replies to this event on this node");
+	return 0;
+}
+
+static int
+rsvp_remove(struct mu_cli *cli, int argc, char **argv)
+{
+	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
+	const struct mu_cli_spec spec = {
+	    "rsvp remove", rsvp_remove_help, opts, "EVENT POSITION", 2, 2};
+	const char *args[2];
+	size_t nargs = 0;
+	unsigned long pos;
+	struct mu_addr a;
+	int rc;
+
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, &nargs, 0);
+	if (rc != 0)
+		return rc;
+	if ((rc = mu_cli_uint_opt("POSITION", args[1], 1, UINT32_MAX, &pos)) != 0)
+		return rc;
+	if ((rc = target_arg(cli, args[0], &a)) != 0)
+		return rc;
+	rc = mu_entry_remove(cli->store, &a, pos);
+	if (rc == MU_ENOTFOUND)
+		return mu_cli_fail(rc,
+		                   "no reply at position %lu of this event; see "
+		                   "`muster rsvp list %s`",
+		                   pos, args[0]);
+	if (rc != 0)
+		return mu_cli_fail(rc, "cannot remove the reply: %s", mu_strerror(rc));
+	printf("removed the reply at position %lu\n", pos);
+	return 0;
+}
+
+int
+mu_cli_entries_rsvp(struct mu_cli *cli, int argc, char **argv, bool *handled)
+{
+	static const struct mu_cli_sub subs[] = {
+	    {"list", rsvp_list},
+	    {"remove", rsvp_remove},
+	    {NULL, NULL},
+	};
+
+	*handled = false;
+	if (argc < 2)
+		return 0;
+	for (size_t i = 0; subs[i].name != NULL; i++)
+		if (strcmp(argv[1], subs[i].name) == 0) {
+			*handled = true;
+			return subs[i].run(cli, argc - 1, argv + 1);
+		}
+	return 0;
+}
+
+static const char rsvp_help[] =
+    "Usage: muster rsvp list EVENT [--csv | --json]\n"
+    "       muster rsvp remove EVENT POSITION\n"
+    "\n"
+    "The replies people gave to an event on this node's pages.\n";
+
+int
+mu_cli_cmd_rsvp_people(struct mu_cli *cli, int argc, char **argv)
+{
+	static const struct mu_cli_sub subs[] = {
+	    {"list", rsvp_list},
+	    {"remove", rsvp_remove},
+	    {NULL, NULL},
+	};
+
+	return mu_cli_dispatch(cli, "rsvp", rsvp_help, subs, argc, argv);
+}
+
+/* --- link ------------------------------------------------------------------------ */
+
+int
+mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv)
+{
+	const char *url = NULL;
+	bool require = false, open = false, renew = false;
+	const struct mu_cli_opt opts[] = {
+	    {"url", MU_OPT_VALUE, &url},
+	    {"require", MU_OPT_FLAG, &require},
+	    {"open", MU_OPT_FLAG, &open},
+	    {"renew", MU_OPT_FLAG, &renew},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {"link", link_help, opts, "[EVENT]", 0, 1};
+	const char *args[1];
+	size_t nargs = 0, n;
+	char token[MU_TOKEN_TEXT_SIZE], addr[MU_ADDR_TEXT_SIZE] = "";
+	uint8_t key[MU_FORM_KEY_BYTES];
+	struct mu_addr a;
+	bool only = false;
+	int rc;
+
+	rc = mu_cli_begin(cli, &spec, argc, argv, args, &nargs, 0);
+	if (rc != 0)
+		return rc;
+	if (require && open)
+		return mu_cli_usage("link: give --require or --open, not both");
+	if (url == NULL)
+		url = "http://" MU_NODE_DEFAULT_HTTP;
+	n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	if (n > LINK_URL_MAX ||
+	    !((n > 7 && strncmp(url, "http://", 7) == 0) ||
+	      (n > 8 && strncmp(url, "https://", 8) == 0)) ||
+	    strpbrk(url, " ?#\"<>") != NULL)
+		return mu_cli_usage("--url: '%s' is not an http:// or https:// address "
+		                    "of at most %d bytes without ?, # or spaces",
+		                    url, LINK_URL_MAX);
+	if (nargs == 1) {
+		if ((rc = target_arg(cli, args[0], &a)) != 0)
+			return rc;
+		mu_addr_to_text(addr, &a);
+	}
+	if ((require || open) &&
+	    (rc = mu_store_members_only_set(cli->store, require)) != 0)
+		return mu_cli_fail(rc, "cannot change who may post: %s",
+		                   mu_strerror(rc));
+	if ((rc = mu_store_form_key(cli->store, key, renew)) != 0 ||
+	    (rc = mu_store_members_only(cli->store, &only)) != 0)
+		return mu_cli_fail(rc, "cannot read the member token: %s",
+		                   mu_strerror(rc));
+	mu_member_token(key, token);
+	sodium_memzero(key, sizeof(key));
+	printf("%.*s%s%s?m=%s\n", (int)n, url, addr[0] != '\0' ? "/events/" : "/", addr,
+	       token);
+	mu_cli_note(only ? "posting needs this link: pages opened without it show "
+	                   "no form (`muster link --open` to change)"
+	                 : "posting is open to anyone who opens the pages "
+	                   "(`muster link --require` to need this link)");
+	if (renew)
+		mu_cli_note(
+		    "a new token: the old member link no longer works, and "
+		    "a running `muster serve` takes the new one at its restart");
+	return 0;
+}
