@@ -224,8 +224,8 @@ next_pos(struct mu_store *st, MDB_txn *txn, const uint8_t *pre, size_t plen,
 	                        : mdb_cursor_get(cur, &k, &v, MDB_PREV);
 	if (rc == 0 && k.mv_size == plen + 8 && memcmp(k.mv_data, pre, plen) == 0)
 		*pos = mu_store__get_be64((const uint8_t *)k.mv_data + plen) + 1;
-	/* Positions are never given twice, so the last one bounds the count:
-	 * only a target that reached the cap is counted. */
+	/* A target's entries have distinct positions from 1, so the last one
+	 * bounds their count: only a target that reached the cap is counted. */
 	if (*pos > MU_ENTRIES_PER_TARGET) {
 		k.mv_size = plen;
 		k.mv_data = (void *)pre;
