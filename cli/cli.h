@@ -606,6 +606,32 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
                      const char *what, uint8_t key[MU_KEY_BYTES],
                      const uint8_t **expect);
 
+/* ---- acts_out.c ------------------------------------------------------ */
+
+/* Copies the current records of kind (of group, or all when NULL) out of
+ * the store into *out (free with mu_cli_acts_free()). Prints why on error. */
+int mu_cli_acts_collect(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
+                        struct mu_cli_rec **out, size_t *n);
+void mu_cli_acts_free(struct mu_cli_rec *v, size_t n);
+
+/* A petition, pledge or event with its coalition total and each group's
+ * part, as text in zone (NULL: UTC). 0, or prints why and returns it. */
+int mu_cli_acts_print(struct mu_cli *cli, FILE *f, const struct mu_record *rec,
+                      const char *zone);
+
+/* `petition list`, `pledge list`: every current record of kind (of group,
+ * or all), as text or a JSON array; none is printed when there are none. */
+int mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
+                     bool json, const char *none);
+
+/* `petition sign`, `pledge commit` (cmd_petition.c): the group's own act
+ * on the target at address text set (as_group 1), cleared (0) or kept as
+ * it is (-1), keeping its count of people unless count_text (--count)
+ * gives one. Prints what it did. */
+int mu_cli_acts_group_act(struct mu_cli *cli, const char *text,
+                          enum mu_kind target_kind, int as_group,
+                          const char *count_text);
+
 /* ---- commands -------------------------------------------------------- */
 
 int mu_cli_cmd_init(struct mu_cli *cli, int argc, char **argv);
@@ -617,6 +643,9 @@ int mu_cli_cmd_id(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_status(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_profile(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_cause(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_petition(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_pledge(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_cmd_rsvp(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_event(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_ally(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_show(struct mu_cli *cli, int argc, char **argv);
@@ -639,14 +668,9 @@ int mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv);
 /* `muster link`: the member link, and whether posting needs it. */
 int mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv);
 
-/*
- * The subcommands of `muster rsvp` that read people's replies on this node
- * (list, remove): runs the one argv[1] names and sets *handled, or leaves
- * *handled false for the caller's own subcommands.
- */
-int mu_cli_entries_rsvp(struct mu_cli *cli, int argc, char **argv, bool *handled);
-
-/* `muster rsvp` with only those subcommands. */
-int mu_cli_cmd_rsvp_people(struct mu_cli *cli, int argc, char **argv);
+/* `muster rsvp list EVENT` and `muster rsvp remove EVENT POSITION`: the
+ * replies people gave on this node's pages (subcommands in cmd_rsvp.c). */
+int mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv);
 
 #endif

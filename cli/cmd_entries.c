@@ -148,8 +148,8 @@ list_entry(void *ctx, const struct mu_entry *e)
 	return 0;
 }
 
-static int
-rsvp_list(struct mu_cli *cli, int argc, char **argv)
+int
+mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv)
 {
 	bool csv = false, json = false;
 	const struct mu_cli_opt opts[] = {
@@ -189,8 +189,8 @@ rsvp_list(struct mu_cli *cli, int argc, char **argv)
 	return 0;
 }
 
-static int
-rsvp_remove(struct mu_cli *cli, int argc, char **argv)
+int
+mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv)
 {
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {
@@ -218,44 +218,6 @@ rsvp_remove(struct mu_cli *cli, int argc, char **argv)
 		return mu_cli_fail(rc, "cannot remove the reply: %s", mu_strerror(rc));
 	printf("removed the reply at position %lu\n", pos);
 	return 0;
-}
-
-int
-mu_cli_entries_rsvp(struct mu_cli *cli, int argc, char **argv, bool *handled)
-{
-	static const struct mu_cli_sub subs[] = {
-	    {"list", rsvp_list},
-	    {"remove", rsvp_remove},
-	    {NULL, NULL},
-	};
-
-	*handled = false;
-	if (argc < 2)
-		return 0;
-	for (size_t i = 0; subs[i].name != NULL; i++)
-		if (strcmp(argv[1], subs[i].name) == 0) {
-			*handled = true;
-			return subs[i].run(cli, argc - 1, argv + 1);
-		}
-	return 0;
-}
-
-static const char rsvp_help[] =
-    "Usage: muster rsvp list EVENT [--csv | --json]\n"
-    "       muster rsvp remove EVENT POSITION\n"
-    "\n"
-    "The replies people gave to an event on this node's pages.\n";
-
-int
-mu_cli_cmd_rsvp_people(struct mu_cli *cli, int argc, char **argv)
-{
-	static const struct mu_cli_sub subs[] = {
-	    {"list", rsvp_list},
-	    {"remove", rsvp_remove},
-	    {NULL, NULL},
-	};
-
-	return mu_cli_dispatch(cli, "rsvp", rsvp_help, subs, argc, argv);
 }
 
 /* --- link ------------------------------------------------------------------------ */

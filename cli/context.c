@@ -264,11 +264,14 @@ mu_cli_own_addr(struct mu_cli *cli, const char *text, enum mu_kind kind,
 		rc = mu_cli_own_d(cli, text, kind, addr);
 		if (rc != MU_ENOTFOUND)
 			return rc;
-		return mu_cli_fail(MU_EINVAL,
-		                   "no %s of ours has an address ending /%s…; "
-		                   "`muster %s list` shows them",
-		                   kind != MU_KIND_NONE ? mu_kind_name(kind) : "record",
-		                   text, kind == MU_KIND_CAUSE ? "cause" : "event");
+		return mu_cli_fail(
+		    MU_EINVAL,
+		    "no %s of ours has an address ending /%s…; "
+		    "`muster %s list` shows them",
+		    kind != MU_KIND_NONE ? mu_kind_name(kind) : "record", text,
+		    kind != MU_KIND_NONE && mu_kind_def(kind)->cli_list != NULL
+		        ? mu_kind_def(kind)->cli_list
+		        : "event");
 	}
 	if (mu_addr_from_text(addr, text, &why) != 0)
 		return mu_cli_fail(

@@ -30,6 +30,10 @@ void mu_cli_json_push(json_t **arr, json_t *o);
  * none (see mu_cli_group_name()). */
 json_t *mu_cli_json_group_name(struct mu_cli *cli, const uint8_t key[MU_KEY_BYTES]);
 
+/* A petition, pledge or event as the record's JSON object with "acts", its
+ * coalition total (node/acts_json.h); NULL when out of memory. */
+json_t *mu_cli_acts_json(struct mu_cli *cli, const struct mu_record *rec);
+
 /* The --json output of a command: prints v on stdout as mu_cli_json_print()
  * does (taking the reference). Returns 0, or prints why and returns
  * the error. */

@@ -30,6 +30,9 @@ static const struct command commands[] = {
     {.name = "profile", .run = mu_cli_cmd_profile},
     {.name = "cause", .run = mu_cli_cmd_cause},
     {.name = "event", .run = mu_cli_cmd_event},
+    {.name = "petition", .run = mu_cli_cmd_petition},
+    {.name = "pledge", .run = mu_cli_cmd_pledge},
+    {.name = "rsvp", .run = mu_cli_cmd_rsvp},
     {.name = "ally", .run = mu_cli_cmd_ally},
     {.name = "organizer", .run = mu_cli_cmd_organizer},
     {.name = "show", .run = mu_cli_cmd_show},
@@ -46,7 +49,6 @@ static const struct command commands[] = {
     {.name = "check", .run = mu_cli_cmd_check},
     {.name = "backup", .run = mu_cli_cmd_backup},
     {.name = "restore", .run = mu_cli_cmd_restore},
-    {.name = "rsvp", .run = mu_cli_cmd_rsvp_people},
     {.name = "link", .run = mu_cli_cmd_link},
     {.name = NULL},
 };
@@ -66,6 +68,11 @@ static const char help[] =
     "  cause add | edit | list   publish causes and list everyone's\n"
     "  event add | edit | cancel | list\n"
     "                            publish events; list the shared calendar\n"
+    "  petition add | edit | close | list | sign\n"
+    "                            petitions and the coalition's signatures\n"
+    "  pledge add | edit | list | commit\n"
+    "                            \"we act if N others do\": threshold pledges\n"
+    "  rsvp EVENT [--count N]    an event's count per group; state your group's\n"
     "  ally add | end | list     propose or end an alliance with another group\n"
     "  organizer add | list | revoke\n"
     "                            who may publish for the group, from which home\n"

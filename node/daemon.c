@@ -83,8 +83,8 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->dial_min_ms = 1000;
 	l->dial_max_ms = 300000;
 	l->outside_keep_s = 30 * 86400;
+	l->acts_debounce_ms = 60000;
 	l->posts_per_min = 30;
-	l->count_debounce_ms = 60000;
 	l->entries_sweep_ms = 600000;
 }
 
@@ -122,8 +122,8 @@ static const struct {
     UINT_LIMIT(dial_max_ms),
     UINT_LIMIT(write_stall_ms),
     UINT_LIMIT(outside_keep_s),
+    UINT_LIMIT(acts_debounce_ms),
     UINT_LIMIT(posts_per_min),
-    UINT_LIMIT(count_debounce_ms),
     UINT_LIMIT(entries_sweep_ms),
 };
 
@@ -219,6 +219,7 @@ stop_all(struct daemon *d)
 	d->down = true;
 	node->stopping = true;
 	mu_dial_stop(node);
+	mu_acts_host_stop(node);
 	mu_http_stop(node);
 	mu_node_entries_stop(node);
 	while (node->conns != NULL)
@@ -676,6 +677,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		    mu_fail(why, rc, "cannot start dialing peers: %s", mu_strerror(rc));
 		goto out;
 	}
+	mu_acts_host_start(node);
 	/* The group key signed our identity proof and node record: a
 	 * daemon that runs for months holds no copy of it from now on. */
 	mu_home_forget_secret(node->home);

@@ -4,7 +4,7 @@
  *
  * The counts: a change marks its target dirty; a flush publishes the
  * record of every dirty target and is run at once when the last flush is
- * limits.count_debounce_ms or more ago, else by a timer when that time is
+ * limits.acts_debounce_ms or more ago, else by a timer when that time is
  * up. So each record gets at most one revision per debounce time, and a
  * burst of replies costs one revision, not one each.
  */
@@ -15,6 +15,7 @@
 
 #include "../protocol/recur.h"
 #include "../protocol/tally.h"
+#include "acts.h"
 #include "calendar.h"
 #include "entries.h"
 #include "internal.h"
@@ -42,45 +43,25 @@ mu_node_event_last_end(const struct mu_event *e)
 
 /* --- places ------------------------------------------------------------------- */
 
-struct share_ctx {
-	bool found;
-	struct mu_tally t;
-};
-
-static int
-copy_tally(void *ctx, const struct mu_record *rec)
-{
-	struct share_ctx *s = ctx;
-	struct mu_why why = {0};
-
-	if (mu_tally_from_rec(&s->t, rec, &why) == 0)
-		s->found = true;
-	return 0;
-}
-
-/* Our group's share of the host's tally of event: 0 with *found. */
+/* Our group's share of the host's tally of event: 0 with *found when the
+ * tally counts us. */
 static int
 our_share(struct mu_node *node, const struct mu_addr *event, bool *found,
           struct mu_tally_share *share)
 {
-	char d[MU_D_ADDR_LEN + 1];
-	struct share_ctx s;
-	struct mu_addr a;
+	struct mu_tally t;
+	int64_t made_at;
 	int err;
 
-	memset(&s, 0, sizeof(s));
 	memset(share, 0, sizeof(*share));
-	a.kind = MU_KIND_TALLY;
-	memcpy(a.group, event->group, MU_KEY_BYTES);
-	mu_rec_addr_d(event, d);
-	a.d.ptr = d;
-	a.d.len = strlen(d);
-	err = mu_store_get_addr(node->store, &a, copy_tally, &s);
-	if (err != 0 && err != MU_ENOTFOUND)
+	*found = false;
+	err = mu_node_acts_tally(node->store, event, &t, &made_at);
+	if (err == MU_ENOTFOUND)
+		return 0;
+	if (err != 0)
 		return err;
-	if (s.found)
-		mu_tally_share(&s.t, node->home->group, share);
-	*found = s.found && share->going > 0;
+	mu_tally_share(&t, node->home->group, share);
+	*found = share->going > 0;
 	return 0;
 }
 
@@ -159,41 +140,15 @@ count_entry(void *ctx, const struct mu_entry *e)
 	return 0;
 }
 
-struct current {
-	bool found;
-	uint32_t rev;
-	int64_t created_at;
-};
-
-static int
-copy_current(void *ctx, const struct mu_record *rec)
-{
-	struct current *cur = ctx;
-
-	cur->found = true;
-	cur->rev = rec->rev;
-	cur->created_at = rec->created_at;
-	return 0;
-}
-
 int
 mu_node_publish_count(struct mu_node *node, const struct mu_addr *target,
                       struct mu_why *why)
 {
-	struct mu_home *home = NULL;
-	const uint8_t *sk;
-	char d[MU_D_ADDR_LEN + 1];
 	struct mu_tally_share share;
-	struct mu_record rec, built;
-	const struct mu_record *one[1];
-	enum mu_put_result res;
-	struct current cur = {0};
+	struct mu_acts_count ac;
+	struct mu_home *home = NULL;
 	struct count c = {0};
-	struct mu_addr a;
-	uint8_t *buf = NULL;
-	size_t len;
-	int64_t now = mu_home_now();
-	bool found;
+	bool found, changed = false;
 	int err;
 
 	if (target->kind != MU_KIND_EVENT)
@@ -202,57 +157,29 @@ mu_node_publish_count(struct mu_node *node, const struct mu_addr *target,
 		return err;
 	if (c.going > MU_COUNT_MAX)
 		c.going = MU_COUNT_MAX;
-	mu_rec_addr_d(target, d);
-	a.kind = MU_KIND_RSVP;
-	memcpy(a.group, node->home->group, MU_KEY_BYTES);
-	a.d.ptr = d;
-	a.d.len = strlen(d);
-	err = mu_store_get_addr(node->store, &a, copy_current, &cur);
-	if (err != 0 && err != MU_ENOTFOUND)
-		return err;
-	if (cur.found && cur.rev >= MU_REV_MAX)
-		return mu_fail(why, MU_ERECORD, "its rev reached the maximum");
 	if ((err = our_share(node, target, &found, &share)) != 0)
 		return err;
+	memset(&ac, 0, sizeof(ac));
+	ac.kind = MU_KIND_RSVP;
+	ac.target = *target;
+	ac.count = (uint32_t)c.going;
+	/* Our waiting people as the tally stands; it counts us once our
+	 * record arrived. */
+	if (found && share.placed <= c.going) {
+		ac.has_waitlisted = true;
+		ac.waitlisted = (uint32_t)c.going - share.placed;
+	}
+	ac.keep_flags = true;
 	/* The daemon forgot its keys after its start (daemon.c): read them
 	 * for this signature only, as the merge of edits does (commit.c). */
 	if ((err = mu_home_open(&home, node->opts.home, true, why)) != 0)
 		return err;
-	sk = home->org_secret != NULL ? home->org_secret : home->secret;
-	if (sk == NULL) {
-		mu_home_close(home);
-		return mu_fail(why, MU_ENOTFOUND, "this home holds no key to sign it");
-	}
-	memset(&rec, 0, sizeof(rec));
-	rec.kind = MU_KIND_RSVP;
-	memcpy(rec.group, node->home->group, MU_KEY_BYTES);
-	memcpy(rec.signer, sk == home->org_secret ? home->organizer : home->group,
-	       MU_KEY_BYTES);
-	/* A newer revision must be newer by the replacement order. */
-	rec.created_at = cur.found && cur.created_at >= now ? cur.created_at + 1 : now;
-	rec.d = a.d;
-	rec.rev = cur.found ? cur.rev + 1 : 0;
-	rec.c.rsvp.event = *target;
-	rec.c.rsvp.going = (uint32_t)c.going;
-	if (found && share.placed <= c.going) {
-		rec.c.rsvp.has_waitlisted = true;
-		rec.c.rsvp.waitlisted = (uint32_t)c.going - share.placed;
-	}
-	err = mu_rec_build(&rec, sk, rec.created_at, &buf, &len, NULL, why);
+	err =
+	    mu_node_acts_publish(node->store, home, &ac, mu_home_now(), &changed, why);
 	mu_home_close(home);
-	if (err == 0)
-		err = mu_rec_parse(&built, buf, len, rec.created_at, 0, why);
-	one[0] = &built;
-	if (err == 0)
-		err = mu_store_put(node->store, one, 1, &res, why);
-	if (err == 0 && res != MU_PUT_NEW && res != MU_PUT_DUPLICATE)
-		err = mu_fail(why, MU_ERECORD, "the store answered %s",
-		              mu_put_result_name(res));
-	free(buf);
-	if (err == 0)
+	if (err == 0 && changed)
 		mu_node_log(node, MU_LOG_INFO,
-		            "published our rsvp count, rev %u: %" PRIu64 " going",
-		            (unsigned)rec.rev, c.going);
+		            "published our rsvp count: %" PRIu64 " going", c.going);
 	return err;
 }
 
@@ -310,7 +237,7 @@ void
 mu_node_entries_changed(struct mu_node *node, const struct mu_addr *target)
 {
 	struct mu_node_entries *x = node->entries;
-	uint64_t now, wait = node->opts.limits.count_debounce_ms;
+	uint64_t now, wait = node->opts.limits.acts_debounce_ms;
 	size_t i;
 
 	if (x == NULL)

@@ -41,7 +41,7 @@ int mu_node_place_of(struct mu_node *node, const struct mu_entry *e, bool has_ca
                      struct mu_node_place *pl);
 
 /* An entry of target was added, changed or removed: its count is
- * published, at once when none was in the last limits.count_debounce_ms,
+ * published, at once when none was in the last limits.acts_debounce_ms,
  * else when that time is up. */
 void mu_node_entries_changed(struct mu_node *node, const struct mu_addr *target);
 

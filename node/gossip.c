@@ -524,6 +524,7 @@ push_entry(void *ctx, uint64_t seq, const struct mu_record *rec)
 	x->node->log_seq = seq;
 	if (rec->kind == MU_KIND_ALLIANCE || rec->kind == MU_KIND_DELETE)
 		x->rescope = true;
+	mu_acts_host_note(x->node, rec);
 	for (c = x->node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || p == origin ||
 		    !mu_sync_peer_wants(p, rec))

@@ -87,6 +87,7 @@ struct mu_node {
 	struct mu_sync_state *sync;      /* peer.c's (mu_sync_start) */
 	struct mu_sync_commit *commit;   /* commit.c's (mu_sync_start) */
 	struct mu_http *http;            /* http/http.c's (mu_http_start) */
+	struct mu_acts_host *acts;       /* acts_host.c's (mu_acts_host_start) */
 	struct mu_node_entries *entries; /* entries.c's (mu_node_entries_start) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
@@ -100,6 +101,19 @@ struct mu_node {
 	 * come back within MU_HOME_CLOCK_OFF of the peers' since. */
 	bool clock_off;
 };
+
+/* --- the host's tallies (acts_host.c) ------------------------------------- */
+
+/*
+ * Keeps the tally of each of our events with a capacity current as rsvp
+ * records arrive (docs/PROTOCOL.md, tally): at most one revision per event
+ * per limits.acts_debounce_ms, the first at once. start checks every such
+ * event once (records stored while the daemon was down); note is called
+ * with each record newly stored, in the order they were stored.
+ */
+void mu_acts_host_start(struct mu_node *node);
+void mu_acts_host_stop(struct mu_node *node);
+void mu_acts_host_note(struct mu_node *node, const struct mu_record *rec);
 
 /* --- logging (log.c) ------------------------------------------------------ */
 

@@ -64,13 +64,12 @@ struct mu_node_limits {
 	 * 2592000 (30 days) */
 	unsigned outside_keep_s;
 
+	/* The host's tally, and a group's counts: at most one revision of one
+	 * record per this time, the first at once: 60000 */
+	unsigned acts_debounce_ms;
 	/* The pages' forms (node/http/http_entries.c): posts from one address
 	 * in a minute: 30 */
 	unsigned posts_per_min;
-	/* The group's counts (rsvp, signatures, pledged records) are
-	 * published at most once in this time, the first change at once:
-	 * 60000 */
-	unsigned count_debounce_ms;
 	/* How often expired personal entries are looked for: 600000 */
 	unsigned entries_sweep_ms;
 };

@@ -1,0 +1,218 @@
+/*
+ * node/acts.c on a real store: a group's count published as a new revision
+ * only when it changes, the coalition total of the groups in scope (the
+ * target's group and its mutual allies) with its per-group parts, the
+ * host's tally read back, and a pledge's state from the records held.
+ */
+#define _XOPEN_SOURCE 700
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "node/acts.h"
+#include "store_fixture.h"
+
+/* A home made of fixture group g's key (no file: the functions only sign). */
+static void
+home_of(struct mu_home *h, struct grp *g)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->group, g->pk, MU_KEY_BYTES);
+	h->secret = g->sk;
+	h->has_root = true;
+}
+
+static void
+target(struct mu_addr *a, const struct grp *g, enum mu_kind k, const char *d)
+{
+	memset(a, 0, sizeof(*a));
+	memcpy(a->group, g->pk, MU_KEY_BYTES);
+	a->kind = k;
+	a->d = S(d);
+}
+
+static void
+publish(struct fx *fx, struct grp *g, enum mu_kind kind, const struct mu_addr *t,
+        uint32_t count, bool as_group, int64_t at, bool want_changed)
+{
+	struct mu_acts_count c;
+	struct mu_home h;
+	struct mu_why why = {0};
+	bool changed;
+
+	home_of(&h, g);
+	memset(&c, 0, sizeof(c));
+	c.kind = kind;
+	c.target = *t;
+	c.count = count;
+	c.as_group = as_group;
+	if (mu_node_acts_publish(fx->st, &h, &c, at, &changed, &why) != 0)
+		fail_msg("publish: %s", why.text);
+	assert_int_equal(changed, want_changed);
+}
+
+/* Groups 0, 1, 2 allied both ways with 0; group 3 is not. */
+static void
+ally(struct fx *fx)
+{
+	assert_int_equal(
+	    put1(fx->st, alliance(&fx->g[0], &fx->g[1], 0, MU_ALLIANCE_PROPOSED)),
+	    MU_PUT_NEW);
+	assert_int_equal(
+	    put1(fx->st, alliance(&fx->g[1], &fx->g[0], 0, MU_ALLIANCE_PROPOSED)),
+	    MU_PUT_NEW);
+	assert_int_equal(
+	    put1(fx->st, alliance(&fx->g[0], &fx->g[2], 0, MU_ALLIANCE_PROPOSED)),
+	    MU_PUT_NEW);
+	assert_int_equal(
+	    put1(fx->st, alliance(&fx->g[2], &fx->g[0], 0, MU_ALLIANCE_PROPOSED)),
+	    MU_PUT_NEW);
+	/* Group 3 proposes only: not mutual. */
+	assert_int_equal(
+	    put1(fx->st, alliance(&fx->g[3], &fx->g[0], 0, MU_ALLIANCE_PROPOSED)),
+	    MU_PUT_NEW);
+}
+
+static void
+test_publish_and_total(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_acts_total t;
+	struct mu_addr pet;
+
+	ally(fx);
+	target(&pet, &fx->g[0], MU_KIND_PETITION, "clean-air");
+	publish(fx, &fx->g[1], MU_KIND_SIGNATURES, &pet, 10, false, NOW - 50, true);
+	/* The same count again: no new revision. */
+	publish(fx, &fx->g[1], MU_KIND_SIGNATURES, &pet, 10, false, NOW - 40, false);
+	publish(fx, &fx->g[1], MU_KIND_SIGNATURES, &pet, 12, true, NOW - 30, true);
+	publish(fx, &fx->g[2], MU_KIND_SIGNATURES, &pet, 5, false, NOW - 30, true);
+	/* Out of scope: held, not counted. */
+	publish(fx, &fx->g[3], MU_KIND_SIGNATURES, &pet, 10000, false, NOW - 30, true);
+	assert_int_equal(mu_node_acts_total(fx->st, &pet, &t), 0);
+	assert_int_equal(t.kind, MU_KIND_SIGNATURES);
+	assert_int_equal(t.total, 17);
+	assert_int_equal(t.as_groups, 1);
+	assert_int_equal(t.n, 2);
+	assert_true(t.parts[0].count == 12 || t.parts[1].count == 12);
+	/* A group that deletes its signatures leaves the total. */
+	{
+		char d[MU_D_ADDR_LEN + 1];
+
+		mu_rec_addr_d(&pet, d);
+		assert_int_equal(
+		    put1(fx->st, del_addr(&fx->g[2], MU_KIND_SIGNATURES, d, NOW - 20)),
+		    MU_PUT_NEW);
+	}
+	assert_int_equal(mu_node_acts_total(fx->st, &pet, &t), 0);
+	assert_int_equal(t.total, 12);
+	assert_int_equal(t.n, 1);
+	/* A count of sign-ups with keep_flags keeps the group's own signature. */
+	{
+		struct mu_acts_count c = {.kind = MU_KIND_SIGNATURES,
+		                          .target = pet,
+		                          .count = 13,
+		                          .keep_flags = true};
+		struct mu_home h;
+		struct mu_why why = {0};
+
+		home_of(&h, &fx->g[1]);
+		assert_int_equal(mu_node_acts_publish(fx->st, &h, &c, NOW, NULL, &why),
+		                 0);
+	}
+	assert_int_equal(mu_node_acts_total(fx->st, &pet, &t), 0);
+	assert_int_equal(t.total, 13);
+	assert_int_equal(t.as_groups, 1);
+	/* An rsvp does not answer a petition. */
+	{
+		struct mu_acts_count c = {.kind = MU_KIND_RSVP, .target = pet};
+		struct mu_home h;
+		struct mu_why why = {0};
+
+		home_of(&h, &fx->g[1]);
+		assert_int_equal(mu_node_acts_publish(fx->st, &h, &c, NOW, NULL, &why),
+		                 MU_EINVAL);
+	}
+}
+
+static void
+test_pledge_state(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_pledge_state s;
+	struct mu_record r;
+	struct mu_addr pl;
+
+	ally(fx);
+	target(&pl, &fx->g[0], MU_KIND_PLEDGE, "strike");
+	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), MU_ENOTFOUND);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_PLEDGE;
+	r.created_at = NOW - 100;
+	r.d = S("strike");
+	r.c.pledge.title = S("Strike");
+	r.c.pledge.threshold = 40;
+	r.c.pledge.unit = MU_PLEDGE_PEOPLE;
+	r.c.pledge.deadline = NOW - 10;
+	assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
+	publish(fx, &fx->g[0], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
+	publish(fx, &fx->g[1], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
+	publish(fx, &fx->g[2], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
+	publish(fx, &fx->g[3], MU_KIND_PLEDGED, &pl, 50, false, NOW - 60, true);
+	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), 0);
+	assert_int_equal(s.total, 39);
+	assert_false(s.triggered);
+	/* After the deadline, a 40th does not trigger it. */
+	publish(fx, &fx->g[2], MU_KIND_PLEDGED, &pl, 14, false, NOW - 5, true);
+	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), 0);
+	assert_int_equal(s.total, 26);
+	assert_false(s.triggered);
+}
+
+static void
+test_tally_read(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_tally t, back;
+	struct mu_tally_share sh;
+	struct mu_record r;
+	struct mu_addr ev;
+	char d[MU_D_ADDR_LEN + 1];
+	int64_t made;
+
+	target(&ev, &fx->g[0], MU_KIND_EVENT, "assembly");
+	assert_int_equal(mu_node_acts_tally(fx->st, &ev, &back, NULL), MU_ENOTFOUND);
+	mu_tally_init(&t, 30);
+	mu_tally_set(&t, fx->g[1].pk, 20);
+	mu_tally_set(&t, fx->g[2].pk, 20);
+	memset(&r, 0, sizeof(r));
+	r.kind = MU_KIND_TALLY;
+	r.created_at = NOW - 7;
+	mu_rec_addr_d(&ev, d);
+	r.d = S(d);
+	r.c.tally.event = ev;
+	mu_tally_to_rec(&t, &r.c.tally);
+	assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
+	reopen(fx, NULL);
+	assert_int_equal(mu_node_acts_tally(fx->st, &ev, &back, &made), 0);
+	assert_int_equal(made, NOW - 7);
+	mu_tally_share(&back, fx->g[2].pk, &sh);
+	assert_int_equal(sh.placed, 10);
+	assert_int_equal(sh.waitlisted, 10);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_publish_and_total, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pledge_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tally_read, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
