@@ -13,57 +13,6 @@
 #include "json_out.h"
 #include "when.h"
 
-struct collect {
-	struct mu_cli_rec *v;
-	size_t n, cap;
-	int err;
-};
-
-static int
-collect_one(void *ctx, const struct mu_record *rec)
-{
-	struct collect *c = ctx;
-	void *p;
-
-	if (c->n == c->cap) {
-		c->cap = c->cap ? 2 * c->cap : 16;
-		if ((p = realloc(c->v, c->cap * sizeof(*c->v))) == NULL)
-			return c->err = MU_ENOMEM;
-		c->v = p;
-	}
-	if ((c->err = mu_cli_rec_copy(&c->v[c->n], rec)) != 0)
-		return c->err;
-	c->n++;
-	return 0;
-}
-
-int
-mu_cli_acts_collect(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
-                    struct mu_cli_rec **out, size_t *n)
-{
-	struct collect c = {NULL, 0, 0, 0};
-	int rc = mu_store_list(cli->store, kind, group, collect_one, &c);
-
-	if (rc == 0)
-		rc = c.err;
-	if (rc != 0) {
-		mu_cli_acts_free(c.v, c.n);
-		return mu_cli_fail(rc, "cannot read the %ss: %s", mu_kind_name(kind),
-		                   mu_strerror(rc));
-	}
-	*out = c.v;
-	*n = c.n;
-	return 0;
-}
-
-void
-mu_cli_acts_free(struct mu_cli_rec *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		mu_cli_rec_free(&v[i]);
-	free(v);
-}
-
 static void
 time_text(char *out, size_t size, int64_t t, const char *zone)
 {
@@ -203,22 +152,26 @@ int
 mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bool json,
                  const char *none)
 {
-	struct mu_cli_rec *v = NULL;
+	struct mu_node_recs v;
 	char zone_buf[MU_CLI_ZONE_SIZE];
 	const char *zone = NULL;
 	json_t *arr = NULL, *o;
-	size_t n = 0, i;
+	size_t n, i;
 	int rc;
 
-	if ((rc = mu_cli_acts_collect(cli, kind, group, &v, &n)) != 0)
-		return rc;
+	if ((rc = mu_node_recs_list(cli->store, kind, group, &v)) != 0) {
+		mu_node_recs_free(&v);
+		return mu_cli_fail(rc, "cannot read the %ss: %s", mu_kind_name(kind),
+		                   mu_strerror(rc));
+	}
+	n = v.n;
 	if (json && (arr = json_array()) == NULL)
 		rc = MU_ENOMEM;
 	if (!json && (rc = mu_cli_node_zone(cli, zone_buf, &zone)) != 0)
 		goto out;
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (json) {
-			if ((o = mu_cli_acts_json(cli, &v[i].rec)) == NULL)
+			if ((o = mu_cli_acts_json(cli, &v.recs[i])) == NULL)
 				rc = MU_ENOMEM;
 			else
 				mu_cli_json_push(&arr, o);
@@ -226,7 +179,7 @@ mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bo
 		}
 		if (i > 0)
 			printf("\n");
-		rc = mu_cli_acts_print(cli, stdout, &v[i].rec, zone);
+		rc = mu_cli_acts_print(cli, stdout, &v.recs[i], zone);
 	}
 	if (rc == 0 && json && arr == NULL)
 		rc = MU_ENOMEM;
@@ -239,7 +192,7 @@ mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bo
 		printf("%s\n", none);
 out:
 	json_decref(arr);
-	mu_cli_acts_free(v, n);
+	mu_node_recs_free(&v);
 	return rc;
 }
 

@@ -608,12 +608,6 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
 
 /* ---- acts_out.c ------------------------------------------------------ */
 
-/* Copies the current records of kind (of group, or all when NULL) out of
- * the store into *out (free with mu_cli_acts_free()). Prints why on error. */
-int mu_cli_acts_collect(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
-                        struct mu_cli_rec **out, size_t *n);
-void mu_cli_acts_free(struct mu_cli_rec *v, size_t n);
-
 /* A petition, pledge or event with its coalition total and each group's
  * part, as text in zone (NULL: UTC). 0, or prints why and returns it. */
 int mu_cli_acts_print(struct mu_cli *cli, FILE *f, const struct mu_record *rec,

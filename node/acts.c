@@ -90,7 +90,8 @@ fill(struct mu_record *rec, const struct mu_acts_count *c, const struct copy *cu
 		break;
 	case MU_KIND_SIGNATURES:
 		rec->c.signatures.petition = c->target;
-		rec->c.signatures.as_group = flags ? o->c.signatures.as_group : c->as_group;
+		rec->c.signatures.as_group =
+		    flags ? o->c.signatures.as_group : c->as_group;
 		rec->c.signatures.count = counts ? o->c.signatures.count : c->count;
 		rec->c.signatures.nnames = counts ? o->c.signatures.nnames : c->nnames;
 		for (i = 0; i < rec->c.signatures.nnames; i++)
@@ -123,8 +124,10 @@ same_content(const struct mu_record *a, const struct mu_record *b)
 		    a->c.signatures.nnames != b->c.signatures.nnames)
 			return false;
 		for (i = 0; i < a->c.signatures.nnames; i++)
-			if (a->c.signatures.names[i].len != b->c.signatures.names[i].len ||
-			    memcmp(a->c.signatures.names[i].ptr, b->c.signatures.names[i].ptr,
+			if (a->c.signatures.names[i].len !=
+			        b->c.signatures.names[i].len ||
+			    memcmp(a->c.signatures.names[i].ptr,
+			           b->c.signatures.names[i].ptr,
 			           a->c.signatures.names[i].len) != 0)
 				return false;
 		return true;
@@ -179,10 +182,10 @@ mu_node_acts_publish(struct mu_store *st, const struct mu_home *home,
 	if (changed != NULL)
 		*changed = false;
 	if (mu_node_acts_answer_kind(c->target.kind) != c->kind)
-		return mu_fail(why, MU_EINVAL, "a %s does not answer a %s",
-		               mu_kind_name(c->kind) ? mu_kind_name(c->kind) : "?",
-		               mu_kind_name(c->target.kind) ? mu_kind_name(c->target.kind)
-		                                            : "?");
+		return mu_fail(
+		    why, MU_EINVAL, "a %s does not answer a %s",
+		    mu_kind_name(c->kind) ? mu_kind_name(c->kind) : "?",
+		    mu_kind_name(c->target.kind) ? mu_kind_name(c->target.kind) : "?");
 	if (c->nnames > MU_NAMES_MAX)
 		return mu_fail(why, MU_EINVAL, "%zu shown names, at most %d", c->nnames,
 		               MU_NAMES_MAX);
@@ -403,28 +406,22 @@ mu_node_acts_total(struct mu_store *st, const struct mu_addr *target,
 	return mu_node_acts_each(st, target, out->kind, add_part, out);
 }
 
-/* Owned copies of records read from the store. */
-struct held {
-	struct mu_record *recs;
-	uint8_t **bufs;
-	size_t n, cap;
-	int err;
-};
-
-static int
-hold(void *ctx, const struct mu_record *rec)
+int
+mu_node_recs_add(void *ctx, const struct mu_record *rec)
 {
-	struct held *h = ctx;
+	struct mu_node_recs *h = ctx;
 	void *p;
 
 	if (h->n == h->cap) {
-		h->cap = h->cap ? 2 * h->cap : 8;
-		if ((p = realloc(h->recs, h->cap * sizeof(*h->recs))) == NULL)
+		size_t cap = h->cap ? 2 * h->cap : 8;
+
+		if ((p = realloc(h->recs, cap * sizeof(*h->recs))) == NULL)
 			return h->err = MU_ENOMEM;
 		h->recs = p;
-		if ((p = realloc(h->bufs, h->cap * sizeof(*h->bufs))) == NULL)
+		if ((p = realloc(h->bufs, cap * sizeof(*h->bufs))) == NULL)
 			return h->err = MU_ENOMEM;
 		h->bufs = p;
+		h->cap = cap;
 	}
 	if ((h->bufs[h->n] = malloc(rec->raw_len)) == NULL)
 		return h->err = MU_ENOMEM;
@@ -436,27 +433,39 @@ hold(void *ctx, const struct mu_record *rec)
 	return 0;
 }
 
-static void
-held_free(struct held *h)
+int
+mu_node_recs_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+                  struct mu_node_recs *out)
+{
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = mu_store_list(st, kind, group, mu_node_recs_add, out);
+	return rc != 0 ? rc : out->err;
+}
+
+void
+mu_node_recs_free(struct mu_node_recs *h)
 {
 	for (size_t i = 0; i < h->n; i++)
 		free(h->bufs[i]);
 	free(h->bufs);
 	free(h->recs);
+	memset(h, 0, sizeof(*h));
 }
 
 int
 mu_node_acts_pledge(struct mu_store *st, const struct mu_addr *pledge,
                     struct mu_pledge_state *out)
 {
-	struct held pl = {0}, ans = {0};
+	struct mu_node_recs pl = {0}, ans = {0};
 	const struct mu_record **v = NULL;
 	uint8_t(*scope)[MU_KEY_BYTES] = NULL;
 	size_t nscope = 0, i;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	rc = mu_store_get_addr(st, pledge, hold, &pl);
+	rc = mu_store_get_addr(st, pledge, mu_node_recs_add, &pl);
 	if (rc == 0 && pl.err != 0)
 		rc = pl.err;
 	if (rc != 0)
@@ -468,7 +477,7 @@ mu_node_acts_pledge(struct mu_store *st, const struct mu_addr *pledge,
 	if ((rc = mu_node_acts_scope(st, pledge->group, scope, MU_ACTS_SCOPE_MAX,
 	                             &nscope)) != 0)
 		goto done;
-	rc = mu_node_acts_each(st, pledge, MU_KIND_PLEDGED, hold, &ans);
+	rc = mu_node_acts_each(st, pledge, MU_KIND_PLEDGED, mu_node_recs_add, &ans);
 	if (rc == 0 && ans.err != 0)
 		rc = ans.err;
 	if (rc != 0)
@@ -484,7 +493,7 @@ mu_node_acts_pledge(struct mu_store *st, const struct mu_addr *pledge,
 done:
 	free(v);
 	free(scope);
-	held_free(&pl);
-	held_free(&ans);
+	mu_node_recs_free(&pl);
+	mu_node_recs_free(&ans);
 	return rc;
 }

@@ -122,4 +122,22 @@ int mu_node_acts_total(struct mu_store *st, const struct mu_addr *target,
 int mu_node_acts_pledge(struct mu_store *st, const struct mu_addr *pledge,
                         struct mu_pledge_state *out);
 
+/* Records copied out of the store, so that they outlive the read. */
+struct mu_node_recs {
+	struct mu_record *recs; /* each borrows bufs[i] */
+	uint8_t **bufs;
+	size_t n, cap;
+	int err;
+};
+
+/* A store visitor that appends a copy of rec to the struct mu_node_recs at
+ * ctx; 0 or MU_ENOMEM. */
+int mu_node_recs_add(void *ctx, const struct mu_record *rec);
+
+/* The current records of kind, of group (NULL: all), copied into *out
+ * (zeroed first; free with mu_node_recs_free() on every path). */
+int mu_node_recs_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+                      struct mu_node_recs *out);
+void mu_node_recs_free(struct mu_node_recs *r);
+
 #endif

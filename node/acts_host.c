@@ -173,6 +173,7 @@ publish(struct mu_acts_host *h, struct host_ev *e)
 	struct mu_record *rec = calloc(1, sizeof(*rec));
 	char d[MU_D_ADDR_LEN + 1];
 	struct mu_why why = {0};
+	struct mu_home *keys = NULL;
 	struct mu_addr ev, ta;
 	uint32_t cap = 0;
 	uint64_t placed, total;
@@ -209,8 +210,13 @@ publish(struct mu_acts_host *h, struct host_ev *e)
 	if (cur->found &&
 	    (rc = mu_node_acts_next_rev(rec, cur->rev, cur->id, &why)) != 0)
 		goto fail;
-	if ((rc = mu_node_acts_store(node->store, node->home, rec, (int64_t)time(NULL),
-	                             &why)) != 0)
+	/* The daemon forgot the keys after its start (daemon.c): read from
+	 * the home for the moment it signs, wiped with the home it is read into. */
+	if ((rc = mu_home_open(&keys, node->opts.home, true, &why)) == 0)
+		rc = mu_node_acts_store(node->store, keys, rec, (int64_t)time(NULL),
+		                        &why);
+	mu_home_close(keys);
+	if (rc != 0)
 		goto fail;
 	e->published = true;
 	e->last_ms = uv_now(node->loop);

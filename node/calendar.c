@@ -469,8 +469,8 @@ write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 	return ev->repeat.set ? mu_cal_series_cancelled(w, rec, write_occ_head, c) : 0;
 }
 
-static void
-write_header(struct mu_ical *w, const char *name)
+void
+mu_cal_write_header(struct mu_ical *w, const char *name)
 {
 	mu_ical_prop_raw(w, "BEGIN", "VCALENDAR");
 	mu_ical_prop_raw(w, "VERSION", "2.0");
@@ -555,7 +555,7 @@ mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out, bool
 		return 0;
 	mu_ical_init(&w, out);
 	if (!s->started) {
-		write_header(&w, s->name);
+		mu_cal_write_header(&w, s->name);
 		s->started = true;
 		rc = w.err;
 	}
@@ -663,7 +663,7 @@ mu_cal_event_ics(struct mu_store *st, const struct mu_addr *addr, const char *pa
 		goto out;
 	}
 	mu_ical_init(&w, out);
-	write_header(&w, name);
+	mu_cal_write_header(&w, name);
 	rc = w.err;
 	if (rc == 0)
 		rc = write_event(&c, &w, &c.ev[0].rec);

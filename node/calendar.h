@@ -87,4 +87,19 @@ int mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *n
 int mu_cal_event_ics(struct mu_store *st, const struct mu_addr *addr,
                      const char *page_base, struct mu_buf *out, struct mu_why *why);
 
+struct mu_ical;
+
+/* BEGIN:VCALENDAR and the calendar's properties, named name. */
+void mu_cal_write_header(struct mu_ical *w, const char *name);
+
+/*
+ * The pledges as a calendar named name (calendar_pledge.c): the one at
+ * one, or all current pledges when one is NULL; each TENTATIVE until it
+ * triggers, CONFIRMED after, CANCELLED when its deadline passed first.
+ * page_base (or NULL) makes each entry's URL. Appends to out; 0,
+ * MU_ENOTFOUND (one is not held) or another error.
+ */
+int mu_cal_pledges_ics(struct mu_store *st, const struct mu_addr *one, const char *name,
+                       const char *page_base, int64_t now, struct mu_buf *out);
+
 #endif

@@ -239,6 +239,21 @@ const char *mu_http_pair_state(const struct mu_http_pair *p);
  * 0 with the reply filled (errors included: 400, 404), or MU_ENOMEM/MU_EIO
  * for a 500. */
 int mu_http_api(const struct mu_http_req *rq, struct mu_http_reply *rp);
+
+/* http_acts.c: petitions, pledges, rsvps. The first three answer a request
+ * of theirs (0, or an error) and return 1 for a path that is not theirs. */
+int mu_http_api_acts(const struct mu_http_req *rq, struct mu_http_reply *rp);
+int mu_http_page_acts(const struct mu_http_req *rq, struct mu_http_reply *rp);
+int mu_http_feed_acts(const struct mu_http_req *rq, struct mu_http_reply *rp);
+/* The "Going" section of an event's page, into out. */
+int mu_http_acts_event_html(const struct mu_http_req *rq,
+                            const struct mu_http_groups *groups,
+                            const struct mu_addr *event, struct mu_buf *out);
+/* The petitions and pledges (only one kind unless only is NONE) of group
+ * (NULL: all), a section each when there are some, into out. */
+int mu_http_acts_entries(const struct mu_http_req *rq,
+                         const struct mu_http_groups *groups, const uint8_t *group,
+                         enum mu_kind only, struct mu_buf *out);
 int mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp);
 int mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp);
 /* 1 when path is a built-in file (reply filled), else 0; or MU_ENOMEM. */

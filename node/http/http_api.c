@@ -389,7 +389,10 @@ int
 mu_http_api(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
 	const char *p = rq->path;
+	int rc;
 
+	if ((rc = mu_http_api_acts(rq, rp)) != 1)
+		return rc;
 	if (strcmp(p, "/api/events") == 0)
 		return api_events(rq, rp);
 	if (strncmp(p, "/api/events/", 12) == 0)
@@ -402,6 +405,7 @@ mu_http_api(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return api_alliances(rq, rp);
 	return mu_http_fail(rp, 404,
 	                    "no such API endpoint: %.100s (see /api/events, "
-	                    "/api/causes, /api/groups, /api/alliances)",
+	                    "/api/causes, /api/groups, /api/alliances, "
+	                    "/api/petitions, /api/pledges)",
 	                    p);
 }

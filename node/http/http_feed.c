@@ -153,6 +153,9 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
+	/* No ETag: whether a pledge failed changes with the clock alone. */
+	if ((rc = mu_http_feed_acts(rq, rp)) != 1)
+		return rc;
 	if ((rc = feed_etag(rq, rp->etag)) != 0)
 		return rc;
 	mu_cal_filter_all(&f);

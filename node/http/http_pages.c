@@ -38,6 +38,7 @@ struct page {
 
 	struct mu_outside outside; /* groups outside the scope (http_outside.c) */
 	bool hide_outside;         /* without ?all=1 */
+	struct mu_buf acts;        /* the event page's "Going", made before */
 };
 
 /* Records the first failure; true while there is none. */
@@ -78,6 +79,7 @@ page_close(struct page *pg)
 	mu_http_causes_free(&pg->causes);
 	mu_outside_free(&pg->outside);
 	mu_node_signers_free(&pg->signers);
+	mu_buf_free(&pg->acts);
 }
 
 /* Says that a record of a group outside the scope is no longer updated. */
@@ -493,6 +495,7 @@ page_calendar(struct page *pg)
 	ok(pg, mu_html_raw(pg->b, " and its allies.</p>\n"));
 	subscribe(pg, "/calendar.ics");
 	event_list(pg, true, "No upcoming events.");
+	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, NULL, MU_KIND_NONE, pg->b));
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }
@@ -564,6 +567,8 @@ event_page(void *ctx, const struct mu_record *rec)
 	tags(pg, e->tags, e->ntags);
 	ok(pg, mu_html_raw(pg->b, "</dl>\n"));
 	text_block(pg, "div", "description", e->description);
+	if (pg->acts.len > 0)
+		ok(pg, mu_buf_append(pg->b, pg->acts.data, pg->acts.len));
 	ok(pg, mu_http_rsvp_form(pg->rq, pg->b, rec));
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<p class=\"actions\"><a class=\"ics\" "
@@ -751,6 +756,7 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	subscribe(pg, feed);
 	pg->f.group = key;
 	event_list(pg, false, "No upcoming events of this group.");
+	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, key, MU_KIND_NONE, pg->b));
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }
@@ -845,6 +851,8 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	/* m: the member token of a member link (http_entries.c). */
 	if (mu_http_args_only(rq, rp, (const char *const[]){"all", "m", NULL}))
 		return 0;
+	if ((rc = mu_http_page_acts(rq, rp)) != 1)
+		return rc;
 	if ((rc = page_open(&pg, rq, rp)) != 0) {
 		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
@@ -853,6 +861,9 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		rc = page_calendar(&pg);
 	} else if (strncmp(p, "/events/", 8) == 0) {
 		if (mu_http_addr(p + 8, "the event", MU_KIND_EVENT, &addr, d, rp))
+			goto out;
+		if ((rc = mu_http_acts_event_html(rq, &pg.groups, &addr, &pg.acts)) !=
+		    0)
 			goto out;
 		rc = mu_store_get_addr(rq->node->store, &addr, event_page, &pg);
 		if (rc == MU_ENOTFOUND)

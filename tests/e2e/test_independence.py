@@ -26,7 +26,8 @@ from musterlib import Home
 
 SIG_CONTEXT = b"muster record v1"  # PROTOCOL.md 2.3: 16 ASCII bytes
 KINDS = ("profile", "cause", "event", "alliance", "delete")
-ALL_KINDS = KINDS + ("node", "organizer")
+ACTS = ("rsvp", "tally", "petition", "signatures", "pledge", "pledged")
+ALL_KINDS = KINDS + ("node", "organizer") + ACTS
 FIELDS = {  # PROTOCOL.md section 3, in canonical order
     "profile": ["about", "contact", "location", "name", "website"],
     "cause": ["description", "status", "summary", "tags", "title", "url"],
@@ -36,9 +37,26 @@ FIELDS = {  # PROTOCOL.md section 3, in canonical order
     "delete": ["addr", "id", "reason"],
     "node": ["addrs"],
     "organizer": ["keep", "key", "kinds", "name", "status"],
+    "rsvp": ["about", "event", "going", "waitlisted"],
+    "tally": ["capacity", "counts", "event", "groups"],
+    "petition": ["cause", "deadline", "goal", "status", "target", "text", "title"],
+    "signatures": ["as_group", "count", "names", "petition"],
+    "pledge": ["cause", "deadline", "end", "start", "text", "threshold", "title",
+               "unit"],
+    "pledged": ["as_group", "count", "pledge"],
 }
+REQUIRED = {  # section 3, Acts: the "req" fields
+    "rsvp": {"event", "going"}, "tally": {"capacity", "event"},
+    "petition": {"status", "target", "text", "title"},
+    "signatures": {"count", "petition"},
+    "pledge": {"deadline", "threshold", "title", "unit"},
+    "pledged": {"count", "pledge"},
+}
+ANSWERS = {"rsvp": ("event", "event"), "tally": ("event", "event"),
+           "signatures": ("petition", "petition"), "pledged": ("pledge", "pledge")}
+COUNT_MAX = 10000000
 # Every replaceable kind has `replaces` too (section 3, 5.1).
-for _kind in ("profile", "cause", "event", "alliance", "node", "organizer"):
+for _kind in ("profile", "cause", "event", "alliance", "node", "organizer") + ACTS:
     FIELDS[_kind] = sorted(FIELDS[_kind] + ["replaces"])
 
 
@@ -120,6 +138,96 @@ def make_record(seed, group, kind, d, rev, content, created_at):
     rid = hashlib.blake2b(body, digest_size=32).digest()
     sig = sk.sign(SIG_CONTEXT + rid).signature
     return msgpack.packb([body, sig], use_bin_type=True), rid
+
+# ---- the acts kinds (PROTOCOL.md section 3, Acts) ----
+
+
+def answer_digest(addr):
+    """The answer digest of [group, kind, d]: BLAKE2b, 16-byte digest, of
+    group || d, in lowercase hex."""
+    group, _kind, d = addr
+    return hashlib.blake2b(group + d.encode(), digest_size=16).hexdigest()
+
+
+def acts_rules(tc, hdr):
+    """Section 3 Acts and section 4: one record of an acts kind on its own."""
+    _v, kind, group, _signer, _t, d, _rev, c = hdr
+    tc.assertLessEqual(REQUIRED[kind], set(c), "rule required: %s" % kind)
+    for k in ("going", "waitlisted", "count"):
+        if k in c:
+            tc.assertTrue(0 <= c[k] <= COUNT_MAX, "count-range: %s.%s" % (kind, k))
+    for k in ("capacity", "threshold", "goal"):
+        if k in c:
+            tc.assertTrue(1 <= c[k] <= COUNT_MAX, "count-range: %s.%s" % (kind, k))
+    for k in ("about", "as_group"):
+        if k in c:
+            tc.assertIs(c[k], True)
+    if kind in ANSWERS:
+        field, target = ANSWERS[kind]
+        addr = c[field]
+        tc.assertEqual(len(addr), 3)
+        tc.assertEqual(addr[1], target, "rule address: %s.%s" % (kind, field))
+        tc.assertEqual(d, answer_digest(addr), "rule d-form: the answer digest")
+    else:
+        tc.assertRegex(d, r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    if kind == "rsvp" and "waitlisted" in c:
+        tc.assertLessEqual(c["waitlisted"], c["going"], "rsvp-waitlisted")
+    if kind == "tally":
+        tc.assertEqual(c["event"][0], group, "tally-own")
+        groups, counts = c.get("groups", []), c.get("counts", [])
+        tc.assertEqual(len(groups), len(counts), "tally-runs")
+        tc.assertLessEqual(len(groups), 64)
+        for i, g in enumerate(groups):
+            tc.assertEqual(len(g), 32)
+            tc.assertTrue(1 <= counts[i] <= COUNT_MAX)
+            if i > 0:
+                tc.assertNotEqual(g, groups[i - 1], "tally-runs")
+    if kind == "signatures":
+        names = c.get("names", [])
+        tc.assertLessEqual(len(names), 128)
+        tc.assertLessEqual(len(names), c["count"], "signatures-names")
+        for n in names:
+            tc.assertTrue(1 <= len(n.encode()) <= 64)
+    if kind == "petition":
+        tc.assertIn(c["status"], ("open", "closed"))
+    if kind == "pledge":
+        tc.assertIn(c["unit"], ("people", "groups"))
+        if "end" in c:
+            tc.assertIn("start", c, "pledge-when")
+            tc.assertGreaterEqual(c["end"], c["start"], "end-before-start")
+
+
+def tally_places(tally, group):
+    """(placed, waitlisted) of group in a tally's queue: the first capacity
+    people of the runs have places."""
+    at, placed, waiting = 0, 0, 0
+    for g, n in zip(tally.get("groups", []), tally.get("counts", [])):
+        if g == group:
+            inside = max(0, min(n, tally["capacity"] - at))
+            placed += inside
+            waiting += n - inside
+        at += n
+    return placed, waiting
+
+
+def pledge_total(pledge_hdr, pledged_hdrs, scope):
+    """The trigger rule: the current pledged record of each group in scope,
+    made by the deadline, summed in the pledge's unit."""
+    _v, _k, group, _s, _t, d, _r, c = pledge_hdr
+    best = {}
+    for h in pledged_hdrs:
+        pc = h[7]
+        if pc["pledge"] != [group, "pledge", d] or h[2] not in scope or \
+                h[4] > c["deadline"]:
+            continue
+        if h[2] not in best or (h[6], h[4]) > (best[h[2]][6], best[h[2]][4]):
+            best[h[2]] = h
+    if c["unit"] == "groups":
+        total = sum(1 for h in best.values() if h[7].get("as_group"))
+    else:
+        total = sum(h[7]["count"] for h in best.values())
+    return total, total >= c["threshold"]
+
 
 # ---- bech32m, from the BIP-350 reference (BIP-173 with a new constant) ----
 
@@ -369,6 +477,64 @@ class Independence(unittest.TestCase):
         self.assertEqual([x["group"] for x in allies], [key_text(other)])
         self.assertEqual(allies[0]["ours"]["d"], other.hex())
 
+    def test_acts_kinds_verify_independently(self):
+        """Every acts kind, made by the real muster (the tally by its
+        daemon), checked from PROTOCOL.md alone; the tally's places and a
+        pledge's trigger computed here agree with what muster says."""
+        h = Home(self, "acts")
+        h.init("Acting Verifiers")
+        year = musterlib.future_year()
+        pet = h.line("petition", "add", "--title", "Clean air", "--to", "Council",
+                     "--text", "We ask.\nNow.", "--goal", "100", "--deadline",
+                     "%d-01-01" % year)
+        h.ok("petition", "sign", pet, "--as-group")
+        pledge = h.line("pledge", "add", "--title", "Strike", "--threshold", "2",
+                        "--unit", "groups", "--deadline", "%d-01-01" % year,
+                        "--start", "%d-01-02T09:00Z" % year, "--end",
+                        "%d-01-02T17:00Z" % year, "--text", "If two groups do.")
+        h.ok("pledge", "commit", pledge, "--as-group", "--count", "12")
+        ev = h.line("event", "add", "--title", "Assembly", "--start",
+                    "%d-03-04T18:00Z" % year, "--capacity", "30")
+        h.ok("rsvp", ev, "--count", "40", "--about")
+        # The host's daemon publishes the tally at its start.
+        server = h.serve(musterlib.network_name())
+        server.wait_log("published the tally", timeout=20 * musterlib.SLOWDOWN)
+        server.stop()
+
+        data = h.export_bytes()
+        unpacker = msgpack.Unpacker(raw=False, strict_map_key=True)
+        unpacker.feed(data)
+        unpacker.unpack()
+        by_kind = {}
+        for body, sig in unpacker:
+            hdr = strict_unpackb(body)
+            self.assertEqual(msgpack.packb(hdr, use_bin_type=True), body)
+            check_types(self, hdr, "body")
+            rid = hashlib.blake2b(body, digest_size=32).digest()
+            nacl.signing.VerifyKey(hdr[3]).verify(SIG_CONTEXT + rid, sig)
+            kind = hdr[1]
+            self.assertIn(kind, ALL_KINDS)
+            self.assertLessEqual(set(hdr[7]), set(FIELDS[kind]))
+            if kind in ACTS:
+                acts_rules(self, hdr)
+                self.check_json(h.json("show", rid.hex(), "--json"), hdr)
+            by_kind.setdefault(kind, []).append(hdr)
+        self.assertLessEqual(set(ACTS), set(by_kind))
+
+        tally = by_kind["tally"][0][7]
+        group = by_kind["tally"][0][2]
+        self.assertEqual(tally_places(tally, group), (30, 10))
+        shown = h.json("rsvp", ev, "--json")["acts"]
+        self.assertEqual((shown["groups"][0]["placed"],
+                          shown["groups"][0]["tally_waitlisted"]), (30, 10))
+        total, triggered = pledge_total(by_kind["pledge"][0], by_kind["pledged"],
+                                        {group})
+        state = h.json("pledge", "list", "--json")[0]["acts"]["pledge"]
+        self.assertEqual((state["total"], state["triggered"]), (total, triggered))
+        self.assertEqual((total, triggered), (1, False))
+        sig = by_kind["signatures"][0][7]
+        self.assertEqual((sig["count"], sig.get("as_group")), (0, True))
+
     def check_json(self, shown, hdr):
         """The --json form of a record against the decoded bytes."""
         version, kind, group, signer, created_at, d, rev, content = hdr
@@ -388,8 +554,12 @@ class Independence(unittest.TestCase):
                 v = [x.hex() for x in v]
             elif k == "hosts":
                 v = [key_text(x) for x in v]
-            elif k in ("cause", "addr"):
+            elif k in ("cause", "addr", "event", "petition", "pledge"):
                 v = addr_text(v)
+            elif k == "deadline":
+                v = musterlib.iso(v)
+            elif k == "groups":
+                v = [key_text(x) for x in v]
             elif k == "causes":
                 v = [addr_text(x) for x in v]
             elif k in ("id", "replaces"):
