@@ -666,5 +666,11 @@ int mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv);
  * replies people gave on this node's pages (subcommands in cmd_rsvp.c). */
 int mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv);
+/* The same for petitions and pledges (cmd_petition.c, cmd_pledge.c):
+ * `petition signatures|remove`, `pledge list PLEDGE`, `pledge remove`. */
+int mu_cli_petition_signatures(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_petition_remove(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_pledge_entries(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_pledge_remove(struct mu_cli *cli, int argc, char **argv);
 
 #endif

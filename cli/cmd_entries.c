@@ -44,6 +44,41 @@ static const char rsvp_remove_help[] =
     "from EVENT, with its receipt link. The node's published count follows\n"
     "within a minute while `muster serve` runs.\n";
 
+static const char signatures_help[] =
+    "Usage: muster petition signatures PETITION [--csv | --json]\n"
+    "\n"
+    "Lists the signatures people gave to PETITION on this node's pages, in\n"
+    "order: position, name, whether they chose to show it publicly, contact\n"
+    "and comment (all optional), and when. Only the names shown leave the\n"
+    "node, in your group's signatures record.\n"
+    "\n"
+    "Options:\n"
+    "  --csv    comma-separated values with a header line\n"
+    "  --json   a JSON array of objects\n";
+
+static const char pledge_list_help[] =
+    "Usage: muster pledge list PLEDGE [--csv | --json]\n"
+    "\n"
+    "Lists the people who pledged to PLEDGE on this node's pages, in order:\n"
+    "position, name and contact (both optional), and when. Without PLEDGE,\n"
+    "`muster pledge list` lists the pledges.\n"
+    "\n"
+    "Options:\n"
+    "  --csv    comma-separated values with a header line\n"
+    "  --json   a JSON array of objects\n";
+
+static const char petition_remove_help[] =
+    "Usage: muster petition remove PETITION POSITION\n"
+    "\n"
+    "Removes the signature at POSITION (`muster petition signatures`) with its\n"
+    "receipt link.\n";
+
+static const char pledge_remove_help[] =
+    "Usage: muster pledge remove PLEDGE POSITION\n"
+    "\n"
+    "Removes the pledge at POSITION (`muster pledge list PLEDGE`) with its\n"
+    "receipt link.\n";
+
 static const char link_help[] =
     "Usage: muster link [EVENT] [--url URL] [--require | --open] [--renew]\n"
     "\n"
@@ -64,22 +99,23 @@ static const char link_help[] =
 
 /* --- the entries' target -------------------------------------------------------- */
 
-/* Reads EVENT: an address, or a start of the d of one of our events. */
+/* Reads the target: an address of kind, or a start of the d of one of
+ * our records of that kind. */
 static int
-target_arg(struct mu_cli *cli, const char *text, struct mu_addr *a)
+target_arg(struct mu_cli *cli, const char *text, enum mu_kind kind, struct mu_addr *a)
 {
 	struct mu_why why = {0};
 
 	if (strchr(text, '/') != NULL) {
 		if (mu_addr_from_text(a, text, &why) != 0)
-			return mu_cli_usage("'%s' is not an event address: %s", text,
-			                    why.text);
-		if (a->kind != MU_KIND_EVENT)
-			return mu_cli_usage("'%s' is a %s, not an event", text,
-			                    mu_kind_name(a->kind));
+			return mu_cli_usage("'%s' is not a %s address: %s", text,
+			                    mu_kind_name(kind), why.text);
+		if (a->kind != kind)
+			return mu_cli_usage("'%s' is a %s, not a %s", text,
+			                    mu_kind_name(a->kind), mu_kind_name(kind));
 		return 0;
 	}
-	return mu_cli_own_addr(cli, text, MU_KIND_EVENT, a);
+	return mu_cli_own_addr(cli, text, kind, a);
 }
 
 /* --- list ------------------------------------------------------------------------ */
@@ -114,6 +150,47 @@ csv_field(const char *s)
 	putchar('"');
 }
 
+/* A signature or a pledge. */
+static int
+act_entry(struct list *l, const struct mu_entry *e, const char *when)
+{
+	bool sig = e->type == MU_ENTRY_SIGNATURE;
+
+	switch (l->form) {
+	case OUT_JSON:
+		mu_cli_json_push(
+		    &l->arr,
+		    sig ? json_pack("{sIsssbssssss}", "position", (json_int_t)e->pos,
+		                    "name", e->name, "shown", e->show_name, "contact",
+		                    e->contact, "comment", e->comment, "created_at",
+		                    when)
+		        : json_pack("{sIssssss}", "position", (json_int_t)e->pos,
+		                    "name", e->name, "contact", e->contact,
+		                    "created_at", when));
+		break;
+	case OUT_CSV:
+		printf("%" PRIu64 ",", e->pos);
+		csv_field(e->name);
+		if (sig)
+			printf(",%s", e->show_name ? "yes" : "no");
+		putchar(',');
+		csv_field(e->contact);
+		if (sig) {
+			putchar(',');
+			csv_field(e->comment);
+		}
+		printf(",%s\n", when);
+		break;
+	case OUT_TEXT:
+		printf("%4" PRIu64 "  %-24s %s%-28s %s\n", e->pos,
+		       e->name[0] != '\0' ? e->name : "-",
+		       sig ? (e->show_name ? "shown   " : "hidden  ") : "",
+		       e->contact[0] != '\0' ? e->contact : "-", when);
+		break;
+	}
+	return 0;
+}
+
 static int
 list_entry(void *ctx, const struct mu_entry *e)
 {
@@ -122,6 +199,8 @@ list_entry(void *ctx, const struct mu_entry *e)
 
 	mu_cli_when_iso(when, e->created_at);
 	l->n++;
+	if (e->type != MU_ENTRY_RSVP)
+		return act_entry(l, e, when);
 	switch (l->form) {
 	case OUT_JSON:
 		mu_cli_json_push(
@@ -148,8 +227,9 @@ list_entry(void *ctx, const struct mu_entry *e)
 	return 0;
 }
 
-int
-mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv)
+static int
+entries_list(struct mu_cli *cli, int argc, char **argv, enum mu_kind kind,
+             const char *name, const char *help, const char *header)
 {
 	bool csv = false, json = false;
 	const struct mu_cli_opt opts[] = {
@@ -157,8 +237,7 @@ mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv)
 	    {"json", MU_OPT_FLAG, &json},
 	    {NULL, 0, NULL},
 	};
-	const struct mu_cli_spec spec = {
-	    "rsvp list", rsvp_list_help, opts, "EVENT", 1, 1};
+	const struct mu_cli_spec spec = {name, help, opts, "ADDR", 1, 1};
 	const char *args[1];
 	size_t nargs = 0;
 	struct list l = {OUT_TEXT, NULL, 0};
@@ -169,32 +248,55 @@ mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (csv && json)
-		return mu_cli_usage("rsvp list: give --csv or --json, not both");
+		return mu_cli_usage("%s: give --csv or --json, not both", name);
 	l.form = json ? OUT_JSON : csv ? OUT_CSV : OUT_TEXT;
-	if ((rc = target_arg(cli, args[0], &a)) != 0)
+	if ((rc = target_arg(cli, args[0], kind, &a)) != 0)
 		return rc;
 	if (l.form == OUT_JSON && (l.arr = json_array()) == NULL)
 		return mu_cli_fail(MU_ENOMEM, "out of memory");
 	if (l.form == OUT_CSV)
-		printf("position,going,party,name,contact,created_at\n");
+		printf("%s\n", header);
 	rc = mu_entries(cli->store, &a, list_entry, &l);
 	if (rc != 0) {
 		json_decref(l.arr);
-		return mu_cli_fail(rc, "cannot read the replies: %s", mu_strerror(rc));
+		return mu_cli_fail(rc, "cannot read the entries: %s", mu_strerror(rc));
 	}
 	if (l.form == OUT_JSON)
 		return mu_cli_json_out(l.arr);
 	if (l.form == OUT_TEXT && l.n == 0)
-		mu_cli_note("no replies to this event on this node");
+		mu_cli_note("nobody took part in this %s on this node",
+		            mu_kind_name(kind));
 	return 0;
 }
 
 int
-mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv)
+mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_list(cli, argc, argv, MU_KIND_EVENT, "rsvp list", rsvp_list_help,
+	                    "position,going,party,name,contact,created_at");
+}
+
+int
+mu_cli_petition_signatures(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_list(cli, argc, argv, MU_KIND_PETITION, "petition signatures",
+	                    signatures_help,
+	                    "position,name,shown,contact,comment,created_at");
+}
+
+int
+mu_cli_pledge_entries(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_list(cli, argc, argv, MU_KIND_PLEDGE, "pledge list",
+	                    pledge_list_help, "position,name,contact,created_at");
+}
+
+static int
+entries_remove(struct mu_cli *cli, int argc, char **argv, enum mu_kind kind,
+               const char *name, const char *help)
 {
 	const struct mu_cli_opt opts[] = {{NULL, 0, NULL}};
-	const struct mu_cli_spec spec = {
-	    "rsvp remove", rsvp_remove_help, opts, "EVENT POSITION", 2, 2};
+	const struct mu_cli_spec spec = {name, help, opts, "ADDR POSITION", 2, 2};
 	const char *args[2];
 	size_t nargs = 0;
 	unsigned long pos;
@@ -206,18 +308,43 @@ mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = mu_cli_uint_opt("POSITION", args[1], 1, UINT32_MAX, &pos)) != 0)
 		return rc;
-	if ((rc = target_arg(cli, args[0], &a)) != 0)
+	if ((rc = target_arg(cli, args[0], kind, &a)) != 0)
 		return rc;
 	rc = mu_entry_remove(cli->store, &a, pos);
 	if (rc == MU_ENOTFOUND)
 		return mu_cli_fail(rc,
-		                   "no reply at position %lu of this event; see "
-		                   "`muster rsvp list %s`",
-		                   pos, args[0]);
+		                   "no entry at position %lu of this %s; see `muster "
+		                   "%s %s`",
+		                   pos, mu_kind_name(kind),
+		                   kind == MU_KIND_EVENT      ? "rsvp list"
+		                   : kind == MU_KIND_PETITION ? "petition signatures"
+		                                              : "pledge list",
+		                   args[0]);
 	if (rc != 0)
-		return mu_cli_fail(rc, "cannot remove the reply: %s", mu_strerror(rc));
-	printf("removed the reply at position %lu\n", pos);
+		return mu_cli_fail(rc, "cannot remove the entry: %s", mu_strerror(rc));
+	printf("removed the entry at position %lu\n", pos);
 	return 0;
+}
+
+int
+mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_remove(cli, argc, argv, MU_KIND_EVENT, "rsvp remove",
+	                      rsvp_remove_help);
+}
+
+int
+mu_cli_petition_remove(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_remove(cli, argc, argv, MU_KIND_PETITION, "petition remove",
+	                      petition_remove_help);
+}
+
+int
+mu_cli_pledge_remove(struct mu_cli *cli, int argc, char **argv)
+{
+	return entries_remove(cli, argc, argv, MU_KIND_PLEDGE, "pledge remove",
+	                      pledge_remove_help);
 }
 
 /* --- link ------------------------------------------------------------------------ */
@@ -261,7 +388,7 @@ mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv)
 		                    "of at most %d bytes without ?, # or spaces",
 		                    url, LINK_URL_MAX);
 	if (nargs == 1) {
-		if ((rc = target_arg(cli, args[0], &a)) != 0)
+		if ((rc = target_arg(cli, args[0], MU_KIND_EVENT, &a)) != 0)
 			return rc;
 		mu_addr_to_text(addr, &a);
 	}

@@ -34,11 +34,30 @@ struct mu_node_entries {
 };
 
 int64_t
-mu_node_event_last_end(const struct mu_event *e)
+mu_node_entry_end(const struct mu_record *rec)
 {
-	int64_t end = mu_cal_end(e), bound = mu_recur_end_bound(e);
+	int64_t end, bound;
 
-	return bound > end ? bound : end;
+	switch (rec->kind) {
+	case MU_KIND_EVENT:
+		end = mu_cal_end(&rec->c.event);
+		bound = mu_recur_end_bound(&rec->c.event);
+		return bound > end ? bound : end;
+	case MU_KIND_PETITION:
+		if (rec->c.petition.has_deadline)
+			return rec->c.petition.deadline;
+		return rec->c.petition.status == MU_PETITION_CLOSED ? rec->created_at
+		                                                    : INT64_MAX;
+	case MU_KIND_PLEDGE:
+		end = rec->c.pledge.deadline;
+		if (rec->c.pledge.has_end && rec->c.pledge.end > end)
+			end = rec->c.pledge.end;
+		else if (rec->c.pledge.has_start && rec->c.pledge.start > end)
+			end = rec->c.pledge.start;
+		return end;
+	default:
+		return INT64_MIN;
+	}
 }
 
 /* --- places ------------------------------------------------------------------- */
@@ -127,17 +146,78 @@ mu_node_place_of(struct mu_node *node, const struct mu_entry *e, bool has_capaci
 /* --- the counts --------------------------------------------------------------- */
 
 struct count {
-	uint64_t going;
+	uint64_t going; /* people: rsvp going (party sizes), signers, pledgers */
+	/* Signatures: the names shown, each cut to MU_NAME_MAX bytes on a
+	 * character boundary, the first MU_NAMES_MAX in order of signing. */
+	char names[MU_NAMES_MAX][MU_NAME_MAX + 1];
+	struct mu_str strs[MU_NAMES_MAX];
+	size_t nnames;
 };
 
 static int
 count_entry(void *ctx, const struct mu_entry *e)
 {
 	struct count *c = ctx;
+	size_t n;
 
-	if (e->type == MU_ENTRY_RSVP && e->going)
-		c->going += e->party;
+	if (e->type == MU_ENTRY_RSVP && !e->going)
+		return 0;
+	c->going += e->type == MU_ENTRY_RSVP ? e->party : 1;
+	if (e->type != MU_ENTRY_SIGNATURE || !e->show_name || e->name[0] == '\0' ||
+	    c->nnames == MU_NAMES_MAX)
+		return 0;
+	n = strlen(e->name);
+	if (n > MU_NAME_MAX) {
+		n = MU_NAME_MAX;
+		while (n > 0 && ((unsigned char)e->name[n] & 0xc0) == 0x80)
+			n--; /* not inside a character */
+	}
+	memcpy(c->names[c->nnames], e->name, n);
+	c->names[c->nnames][n] = '\0';
+	c->strs[c->nnames].ptr = c->names[c->nnames];
+	c->strs[c->nnames].len = n;
+	c->nnames++;
 	return 0;
+}
+
+struct pledge_rec {
+	bool found;
+	int64_t deadline;
+};
+
+static int
+copy_pledge(void *ctx, const struct mu_record *rec)
+{
+	struct pledge_rec *p = ctx;
+
+	p->found = rec->kind == MU_KIND_PLEDGE;
+	p->deadline = rec->c.pledge.deadline;
+	return 0;
+}
+
+static int
+copy_pledged(void *ctx, const struct mu_record *rec)
+{
+	if (rec->kind == MU_KIND_PLEDGED)
+		*(uint32_t *)ctx = rec->c.pledged.count;
+	return 0;
+}
+
+/* Our group's current pledged count of pledge (0: none). */
+static uint32_t
+own_pledged(struct mu_node *node, const struct mu_addr *pledge)
+{
+	char d[MU_D_ADDR_LEN + 1];
+	struct mu_addr a;
+	uint32_t n = 0;
+
+	a.kind = MU_KIND_PLEDGED;
+	memcpy(a.group, node->home->group, MU_KEY_BYTES);
+	mu_rec_addr_d(pledge, d);
+	a.d.ptr = d;
+	a.d.len = strlen(d);
+	(void)mu_store_get_addr(node->store, &a, copy_pledged, &n);
+	return n;
 }
 
 int
@@ -145,41 +225,68 @@ mu_node_publish_count(struct mu_node *node, const struct mu_addr *target,
                       struct mu_why *why)
 {
 	struct mu_tally_share share;
+	struct mu_pledge_state ps;
+	struct pledge_rec pr = {0};
 	struct mu_acts_count ac;
 	struct mu_home *home = NULL;
-	struct count c = {0};
-	bool found, changed = false;
+	struct count *c;
+	bool found = false, changed = false;
+	int64_t now = mu_home_now();
 	int err;
 
-	if (target->kind != MU_KIND_EVENT)
+	if (target->kind != MU_KIND_EVENT && target->kind != MU_KIND_PETITION &&
+	    target->kind != MU_KIND_PLEDGE)
 		return 0;
-	if ((err = mu_entries(node->store, target, count_entry, &c)) != 0)
-		return err;
-	if (c.going > MU_COUNT_MAX)
-		c.going = MU_COUNT_MAX;
-	if ((err = our_share(node, target, &found, &share)) != 0)
-		return err;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return MU_ENOMEM;
 	memset(&ac, 0, sizeof(ac));
-	ac.kind = MU_KIND_RSVP;
 	ac.target = *target;
-	ac.count = (uint32_t)c.going;
-	/* Our waiting people as the tally stands; it counts us once our
-	 * record arrived. */
-	if (found && share.placed <= c.going) {
-		ac.has_waitlisted = true;
-		ac.waitlisted = (uint32_t)c.going - share.placed;
-	}
+	ac.kind = mu_node_acts_answer_kind(target->kind);
 	ac.keep_flags = true;
+	if ((err = mu_entries(node->store, target, count_entry, c)) != 0)
+		goto out;
+	if (c->going > MU_COUNT_MAX)
+		c->going = MU_COUNT_MAX;
+	ac.count = (uint32_t)c->going;
+	if (target->kind == MU_KIND_EVENT) {
+		if ((err = our_share(node, target, &found, &share)) != 0)
+			goto out;
+		/* Our waiting people as the tally stands; it counts us once
+		 * our record arrived. */
+		if (found && share.placed <= c->going) {
+			ac.has_waitlisted = true;
+			ac.waitlisted = (uint32_t)c->going - share.placed;
+		}
+	} else if (target->kind == MU_KIND_PETITION) {
+		ac.names = c->strs;
+		ac.nnames = c->nnames;
+	} else {
+		/* docs/PROTOCOL.md: no pledged revision after the deadline,
+		 * and none lower once the pledge triggered. */
+		err = mu_store_get_addr(node->store, target, copy_pledge, &pr);
+		if (err != 0 && err != MU_ENOTFOUND)
+			goto out;
+		err = 0;
+		if (pr.found && now > pr.deadline)
+			goto out;
+		err = mu_node_acts_pledge(node->store, target, &ps);
+		if (err != 0 && err != MU_ENOTFOUND)
+			goto out;
+		err = 0;
+		if (ps.triggered && own_pledged(node, target) > ac.count)
+			goto out;
+	}
 	/* The daemon forgot its keys after its start (daemon.c): read them
 	 * for this signature only, as the merge of edits does (commit.c). */
 	if ((err = mu_home_open(&home, node->opts.home, true, why)) != 0)
-		return err;
-	err =
-	    mu_node_acts_publish(node->store, home, &ac, mu_home_now(), &changed, why);
+		goto out;
+	err = mu_node_acts_publish(node->store, home, &ac, now, &changed, why);
 	mu_home_close(home);
 	if (err == 0 && changed)
-		mu_node_log(node, MU_LOG_INFO,
-		            "published our rsvp count: %" PRIu64 " going", c.going);
+		mu_node_log(node, MU_LOG_INFO, "published our %s count: %" PRIu64,
+		            mu_kind_name(ac.kind), c->going);
+out:
+	free(c);
 	return err;
 }
 
@@ -295,8 +402,7 @@ collect_target(void *ctx, const struct mu_entry *first)
 static int
 copy_end(void *ctx, const struct mu_record *rec)
 {
-	if (rec->kind == MU_KIND_EVENT)
-		*(int64_t *)ctx = mu_node_event_last_end(&rec->c.event);
+	*(int64_t *)ctx = mu_node_entry_end(rec);
 	return 0;
 }
 

@@ -27,9 +27,11 @@ struct mu_node_place {
 	enum mu_place_state state;
 };
 
-/* The time after which an event takes no more replies and its entries'
- * retention starts: the end of its last occurrence. */
-int64_t mu_node_event_last_end(const struct mu_event *e);
+/* The time after which a record takes no more entries and its entries'
+ * retention starts: an event's end of its last occurrence; a petition's
+ * deadline, else (open) never, else (closed) when it was closed; a
+ * pledge's deadline, or the end of its action when later. */
+int64_t mu_node_entry_end(const struct mu_record *rec);
 
 /*
  * Where RSVP e stands. Our people get the places of our group's share in
@@ -52,9 +54,11 @@ void mu_node_entries_stop(struct mu_node *node);
 
 /*
  * Publishes our group's current count record for target now (what the
- * debounce calls): an rsvp record for an event, from the entries. Our own
- * counts only; no name, contact or receipt goes into it. 0, or an error
- * (logged by the caller).
+ * debounce calls), from the entries: rsvp for an event, signatures (with
+ * the names their signers chose to show) for a petition, pledged for a
+ * pledge (never lowered once it triggered, none after its deadline).
+ * No contact, comment, hidden name or receipt goes into any. 0, or an
+ * error (logged by the caller).
  */
 int mu_node_publish_count(struct mu_node *node, const struct mu_addr *target,
                           struct mu_why *why);

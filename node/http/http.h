@@ -272,6 +272,12 @@ int mu_http_entries(const struct mu_http_req *rq, struct mu_http_reply *rp);
 int mu_http_rsvp_form(const struct mu_http_req *rq, struct mu_buf *b,
                       const struct mu_record *rec);
 
+/* Appends the form of a petition or pledge page (rec): sign, or pledge;
+ * nothing when it is closed or past its deadline, a note when posting
+ * needs the member link and the request has none. */
+int mu_http_act_form(const struct mu_http_req *rq, struct mu_buf *b,
+                     const struct mu_record *rec);
+
 /* A refusal: an HTML page with status, a title saying what happened, and
  * the message (what to do). 0 or MU_ENOMEM. */
 int mu_http_refuse(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)

@@ -29,6 +29,7 @@
 #include "../../protocol/utf8.h"
 #include "../../storage/entries.h"
 #include "../calendar.h"
+#include "../acts.h"
 #include "../entries.h"
 #include "http.h"
 
@@ -225,13 +226,15 @@ post_checks(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *
 	return 0;
 }
 
-/* --- the event an entry is about -------------------------------------------- */
+/* --- the record an entry is about ------------------------------------------ */
 
 struct event_info {
 	bool found;
+	enum mu_kind kind;
 	char title[TITLE_MAX + 1];
-	int64_t start, end;
-	bool cancelled, has_capacity;
+	int64_t end;       /* replies taken until then */
+	bool closed;       /* cancelled, or a closed petition */
+	bool has_capacity; /* an event's */
 	uint32_t capacity;
 };
 
@@ -239,17 +242,33 @@ static int
 copy_event(void *ctx, const struct mu_record *rec)
 {
 	struct event_info *ev = ctx;
-	const struct mu_event *e = &rec->c.event;
-	size_t n = e->title.len < TITLE_MAX ? e->title.len : TITLE_MAX;
+	const struct mu_str *t;
+	size_t n;
 
 	ev->found = true;
-	memcpy(ev->title, e->title.ptr, n);
+	ev->kind = rec->kind;
+	ev->end = mu_node_entry_end(rec);
+	switch (rec->kind) {
+	case MU_KIND_EVENT:
+		t = &rec->c.event.title;
+		ev->closed = rec->c.event.status == MU_EVENT_CANCELLED;
+		ev->has_capacity = rec->c.event.has_capacity;
+		ev->capacity = rec->c.event.capacity;
+		break;
+	case MU_KIND_PETITION:
+		t = &rec->c.petition.title;
+		ev->closed = rec->c.petition.status == MU_PETITION_CLOSED;
+		break;
+	case MU_KIND_PLEDGE:
+		t = &rec->c.pledge.title;
+		break;
+	default:
+		ev->found = false;
+		return 0;
+	}
+	n = t->len < TITLE_MAX ? t->len : TITLE_MAX;
+	memcpy(ev->title, t->ptr, n);
 	ev->title[n] = '\0';
-	ev->start = e->start;
-	ev->end = mu_node_event_last_end(e);
-	ev->cancelled = e->status == MU_EVENT_CANCELLED;
-	ev->has_capacity = e->has_capacity;
-	ev->capacity = e->capacity;
 	return 0;
 }
 
@@ -261,6 +280,15 @@ load_event(const struct mu_http_req *rq, const struct mu_addr *a, struct event_i
 	memset(ev, 0, sizeof(*ev));
 	err = mu_store_get_addr(rq->node->store, a, copy_event, ev);
 	return err == MU_ENOTFOUND ? 0 : err;
+}
+
+/* The page of a target, for links: "/events/", "/petitions/", "/pledges/". */
+static const char *
+page_of(enum mu_kind kind)
+{
+	return kind == MU_KIND_PETITION ? "/petitions/"
+	       : kind == MU_KIND_PLEDGE ? "/pledges/"
+	                                : "/events/";
 }
 
 /* --- the RSVP form ------------------------------------------------------------ */
@@ -330,7 +358,7 @@ mu_http_rsvp_form(const struct mu_http_req *rq, struct mu_buf *b,
 	bool member;
 	int err;
 
-	if (e->status == MU_EVENT_CANCELLED || mu_node_event_last_end(e) <= rq->now)
+	if (e->status == MU_EVENT_CANCELLED || mu_node_entry_end(rec) <= rq->now)
 		return 0;
 	if ((err = member_ok(rq, m, &member)) != 0)
 		return err;
@@ -346,6 +374,126 @@ mu_http_rsvp_form(const struct mu_http_req *rq, struct mu_buf *b,
 	    mu_html_raw(b, "<button type=\"submit\">Send</button>\n</form>\n") != 0 ||
 	    privacy_note(rq, b) != 0 || mu_html_raw(b, "</section>\n") != 0)
 		return MU_ENOMEM;
+	return 0;
+}
+
+/* The fields of a signature or a pledge, filled from e (NULL: new). */
+static int
+act_fields(struct mu_buf *b, enum mu_entry_type type, const struct mu_entry *e)
+{
+	if (mu_html_fmt(b,
+	                "<label>Name (optional) <input name=\"name\" maxlength=\"%d\" "
+	                "value=\"",
+	                MU_ENTRY_NAME_MAX) != 0 ||
+	    mu_html_str(b, e != NULL ? e->name : "") != 0 ||
+	    mu_html_raw(b, "\"></label>\n") != 0)
+		return MU_ENOMEM;
+	if (type == MU_ENTRY_SIGNATURE &&
+	    mu_html_fmt(
+	        b,
+	        "<label><input type=\"checkbox\" name=\"show\" value=\"yes\"%s> "
+	        "Show my name publicly, to every group of the coalition "
+	        "(at most %d bytes of it)</label>\n",
+	        e != NULL && e->show_name ? " checked" : "", MU_NAME_MAX) != 0)
+		return MU_ENOMEM;
+	if (mu_html_fmt(b,
+	                "<label>Contact, for the organizers (optional) <input "
+	                "name=\"contact\" maxlength=\"%d\" value=\"",
+	                MU_ENTRY_CONTACT_MAX) != 0 ||
+	    mu_html_str(b, e != NULL ? e->contact : "") != 0 ||
+	    mu_html_raw(b, "\"></label>\n") != 0)
+		return MU_ENOMEM;
+	if (type == MU_ENTRY_SIGNATURE &&
+	    (mu_html_fmt(b,
+	                 "<label>Comment, for the organizers (optional) <textarea "
+	                 "name=\"comment\" maxlength=\"%d\">",
+	                 MU_ENTRY_COMMENT_MAX) != 0 ||
+	     mu_html_str(b, e != NULL ? e->comment : "") != 0 ||
+	     mu_html_raw(b, "</textarea></label>\n") != 0))
+		return MU_ENOMEM;
+	return 0;
+}
+
+static enum mu_entry_type
+type_of(enum mu_kind kind)
+{
+	return kind == MU_KIND_PETITION ? MU_ENTRY_SIGNATURE
+	       : kind == MU_KIND_PLEDGE ? MU_ENTRY_PLEDGE
+	                                : MU_ENTRY_RSVP;
+}
+
+int
+mu_http_act_form(const struct mu_http_req *rq, struct mu_buf *b,
+                 const struct mu_record *rec)
+{
+	enum mu_entry_type type = type_of(rec->kind);
+	const char *m = mu_http_arg(rq, "m");
+	struct event_info ev = {0};
+	char addr[MU_ADDR_TEXT_SIZE], path[MU_ADDR_TEXT_SIZE + 16];
+	struct mu_addr a;
+	bool member;
+	int err;
+
+	copy_event(&ev, rec);
+	if (type == MU_ENTRY_RSVP || ev.closed || ev.end <= rq->now)
+		return 0;
+	if ((err = member_ok(rq, m, &member)) != 0)
+		return err;
+	if (!member)
+		return mu_html_raw(b,
+		                   "<p class=\"note members-only\">Taking part goes "
+		                   "through the member link your group shared.</p>\n");
+	mu_rec_addr(rec, &a);
+	mu_addr_to_text(addr, &a);
+	snprintf(path, sizeof(path), "%s%s", page_of(rec->kind), addr);
+	if (mu_html_fmt(b,
+	                "<section class=\"take-part\">\n<h2>%s</h2>\n<form "
+	                "method=\"post\" action=\"",
+	                type == MU_ENTRY_SIGNATURE
+	                    ? "Sign"
+	                    : "Count me in if enough others are") != 0 ||
+	    mu_html_str(b, path) != 0 || mu_html_raw(b, "\">\n") != 0 ||
+	    hidden_tokens(rq, b, path, m != NULL && m[0] != '\0' ? m : NULL) != 0 ||
+	    act_fields(b, type, NULL) != 0 ||
+	    mu_html_fmt(b, "<button type=\"submit\">%s</button>\n</form>\n",
+	                type == MU_ENTRY_SIGNATURE ? "Sign" : "Pledge") != 0 ||
+	    mu_html_fmt(b,
+	                "<p class=\"note\">Only this group's node keeps what you "
+	                "enter, for its organizers; other groups see counts%s "
+	                "only. It is deleted %u days after the deadline.</p>\n",
+	                type == MU_ENTRY_SIGNATURE ? " and the names shown" : "",
+	                rq->node->opts.keep_entries_days) != 0 ||
+	    mu_html_raw(b, "</section>\n") != 0)
+		return MU_ENOMEM;
+	return 0;
+}
+
+/* Reads the fields of a signature or pledge; 1 with a refusal page. */
+static int
+read_act(const struct mu_http_req *rq, struct mu_http_reply *rp, struct mu_entry *e)
+{
+	char show[8];
+
+	e->party = 1;
+	e->going = true;
+	if (field(rq, "name", e->name, MU_ENTRY_NAME_MAX, MU_UTF8_LINE) < 0 ||
+	    field(rq, "contact", e->contact, MU_ENTRY_CONTACT_MAX, MU_UTF8_LINE) < 0 ||
+	    field(rq, "comment", e->comment, MU_ENTRY_COMMENT_MAX, MU_UTF8_TEXT) < 0)
+		return mu_http_refuse(rp, 400,
+		                      "A name may have at most %d bytes, a contact %d "
+		                      "(both on one line) and a comment %d. Shorten it "
+		                      "and send the form again.",
+		                      MU_ENTRY_NAME_MAX, MU_ENTRY_CONTACT_MAX,
+		                      MU_ENTRY_COMMENT_MAX)
+		           ?: 1;
+	e->show_name = e->type == MU_ENTRY_SIGNATURE &&
+	               field(rq, "show", show, sizeof(show) - 1, MU_UTF8_LINE) == 1 &&
+	               strcmp(show, "yes") == 0;
+	if (e->show_name && e->name[0] == '\0')
+		return mu_http_refuse(rp, 400,
+		                      "To show your name, give it; or leave \"show my "
+		                      "name\" unticked.")
+		           ?: 1;
 	return 0;
 }
 
@@ -416,6 +564,32 @@ place_class(const struct mu_node_place *pl)
 	return names[pl->state];
 }
 
+/* The status line of a signature or a pledge: its text and class. */
+static int
+act_status(const struct mu_http_req *rq, const struct mu_entry *e, const char **text,
+           const char **cls, bool *triggered)
+{
+	struct mu_pledge_state ps;
+	int err;
+
+	*triggered = false;
+	if (e->type == MU_ENTRY_SIGNATURE) {
+		*cls = "signed";
+		*text = e->show_name ? "Signed. Your name is shown publicly."
+		                     : "Signed. Your name is not shown.";
+		return 0;
+	}
+	err = mu_node_acts_pledge(rq->node->store, &e->target, &ps);
+	if (err != 0 && err != MU_ENOTFOUND)
+		return err;
+	*triggered = err == 0 && ps.triggered;
+	*cls = *triggered ? "triggered" : "below";
+	*text = *triggered ? "Pledged: the threshold is reached, it is on."
+	                   : "Pledged: waiting for the threshold to be reached by "
+	                     "the deadline.";
+	return 0;
+}
+
 /* The receipt page of entry e with receipt text r; lead is a first line
  * ("Thank you", NULL: none). */
 static int
@@ -426,13 +600,21 @@ receipt_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
 	struct mu_buf *b = &rp->body;
 	struct mu_node_place pl;
 	struct event_info ev;
+	const char *text, *cls;
+	bool triggered;
 	int err;
 
 	snprintf(page, sizeof(page), "/r/%s", r);
 	if ((err = load_event(rq, &e->target, &ev)) != 0)
 		return err;
-	if ((err = mu_node_place_of(rq->node, e, ev.has_capacity, &pl)) != 0)
+	if (e->type == MU_ENTRY_RSVP) {
+		if ((err = mu_node_place_of(rq->node, e, ev.has_capacity, &pl)) != 0)
+			return err;
+		text = place_text(&pl);
+		cls = place_class(&pl);
+	} else if ((err = act_status(rq, e, &text, &cls, &triggered)) != 0) {
 		return err;
+	}
 	mu_addr_to_text(addr, &e->target);
 	rp->status = 200;
 	rp->form = MU_HTTP_HTML;
@@ -440,38 +622,51 @@ receipt_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
 	    (lead != NULL &&
 	     (mu_html_raw(b, "<p class=\"lead\">") != 0 || mu_html_str(b, lead) != 0 ||
 	      mu_html_raw(b, "</p>\n") != 0)) ||
-	    mu_html_raw(b, "<h1>Your reply: <a href=\"/events/") != 0 ||
+	    mu_html_fmt(b, "<h1>Your reply: <a href=\"%s", page_of(e->target.kind)) !=
+	        0 ||
 	    mu_html_str(b, addr) != 0 || mu_html_raw(b, "\">") != 0 ||
-	    mu_html_str(b, ev.found ? ev.title : "an event no longer stored here") !=
-	        0 ||
-	    mu_html_fmt(b, "</a></h1>\n<p class=\"status %s\">", place_class(&pl)) !=
-	        0 ||
-	    mu_html_str(b, place_text(&pl)) != 0 ||
-	    mu_html_fmt(b, " (%u %s)</p>\n", (unsigned)e->party,
-	                e->party == 1 ? "person" : "people") != 0 ||
-	    mu_html_fmt(b,
-	                "<p class=\"keep\">Keep this page's address private: "
-	                "whoever has it can see and change your reply. "
-	                "<a class=\"ics\" href=\"%s/calendar.ics\">Your calendar "
-	                "feed</a> shows the event as tentative while you wait for "
-	                "a place, confirmed once you have one.</p>\n",
-	                page) != 0 ||
+	    mu_html_str(b, ev.found ? ev.title : "no longer stored here") != 0 ||
+	    mu_html_fmt(b, "</a></h1>\n<p class=\"status %s\">", cls) != 0 ||
+	    mu_html_str(b, text) != 0)
+		return MU_ENOMEM;
+	if (e->type == MU_ENTRY_RSVP &&
+	    mu_html_fmt(b, " (%u %s)", (unsigned)e->party,
+	                e->party == 1 ? "person" : "people") != 0)
+		return MU_ENOMEM;
+	if (mu_html_raw(b, "</p>\n<p class=\"keep\">Keep this page's address private: "
+	                   "whoever has it can see and change your reply.") != 0 ||
+	    (e->type != MU_ENTRY_SIGNATURE &&
+	     mu_html_fmt(b,
+	                 " <a class=\"ics\" href=\"%s/calendar.ics\">Your calendar "
+	                 "feed</a> shows it as tentative %s, confirmed once %s.",
+	                 page,
+	                 e->type == MU_ENTRY_RSVP ? "while you wait for a place"
+	                                          : "until the threshold is reached",
+	                 e->type == MU_ENTRY_RSVP ? "you have one" : "it is") != 0) ||
+	    mu_html_raw(b, "</p>\n") != 0 ||
 	    mu_html_fmt(b, "<form method=\"post\" action=\"%s\">\n<h2>Change</h2>\n",
 	                page) != 0 ||
-	    hidden_tokens(rq, b, page, NULL) != 0 || rsvp_fields(b, e) != 0 ||
+	    hidden_tokens(rq, b, page, NULL) != 0 ||
+	    (e->type == MU_ENTRY_RSVP ? rsvp_fields(b, e)
+	                              : act_fields(b, e->type, e)) != 0 ||
 	    mu_html_raw(b, "<button type=\"submit\">Save</button>\n</form>\n") != 0 ||
 	    mu_html_fmt(b, "<form method=\"post\" action=\"%s/withdraw\">\n", page) !=
 	        0 ||
 	    hidden_tokens(rq, b, page, NULL) != 0 ||
-	    mu_html_raw(b,
-	                "<button type=\"submit\" name=\"withdraw\" "
-	                "value=\"yes\">Withdraw my reply</button>\n</form>\n") != 0 ||
-	    privacy_note(rq, b) != 0 || mu_html_foot(b) != 0)
+	    mu_html_raw(b, "<button type=\"submit\" name=\"withdraw\" "
+	                   "value=\"yes\">Withdraw</button>\n</form>\n") != 0 ||
+	    mu_html_fmt(b,
+	                "<p class=\"note\">Only this group's node keeps what you "
+	                "entered. It is deleted %u days after the %s.</p>\n",
+	                rq->node->opts.keep_entries_days,
+	                e->type == MU_ENTRY_RSVP ? "event" : "deadline") != 0 ||
+	    mu_html_foot(b) != 0)
 		return MU_ENOMEM;
 	return 0;
 }
 
-/* The personal feed: the event's own VEVENT with the person's status. */
+/* The personal feed: the event's own VEVENT with the person's status; a
+ * pledge's entry, TENTATIVE until it triggers. */
 static int
 receipt_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
              const struct mu_entry *e)
@@ -483,6 +678,21 @@ receipt_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
 	char *p, *eol;
 	int err;
 
+	if (e->type == MU_ENTRY_SIGNATURE)
+		return mu_http_refuse(rp, 404, "A signature has no calendar feed.");
+	if (e->type == MU_ENTRY_PLEDGE) {
+		err = mu_cal_pledges_ics(rq->node->store, &e->target, "Pledge",
+		                         rq->node->opts.public_url, rq->now, &rp->body);
+		if (err == MU_ENOTFOUND)
+			return mu_http_refuse(rp, 404,
+			                      "The pledge is no longer stored here.");
+		if (err != 0)
+			return err;
+		rp->status = 200;
+		rp->form = MU_HTTP_ICS;
+		rp->type = CAL_TYPE;
+		return 0;
+	}
 	if ((err = load_event(rq, &e->target, &ev)) != 0 ||
 	    (err = mu_node_place_of(rq->node, e, ev.has_capacity, &pl)) != 0)
 		return err;
@@ -502,7 +712,7 @@ receipt_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
 		return MU_ENOMEM;
 	rp->body.len--;
 	p = strstr((char *)rp->body.data, "\r\nSTATUS:");
-	if (p != NULL && !ev.cancelled) {
+	if (p != NULL && !ev.closed) {
 		p += 9;
 		eol = strstr(p, "\r\n");
 		if (eol != NULL) {
@@ -530,7 +740,7 @@ receipt_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
 /* --- the routes ---------------------------------------------------------------- */
 
 static int
-post_rsvp(const struct mu_http_req *rq, struct mu_http_reply *rp)
+post_new(const struct mu_http_req *rq, struct mu_http_reply *rp, enum mu_kind kind)
 {
 	uint8_t secret[MU_RECEIPT_BYTES];
 	char r[MU_RECEIPT_TEXT_SIZE];
@@ -538,25 +748,28 @@ post_rsvp(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	struct mu_entry e;
 	struct mu_addr a;
 	char d[MU_D_MAX + 1];
+	const char *what = mu_kind_name(kind);
 	int err;
 
-	if (mu_http_addr(rq->path + 8, "the event", MU_KIND_EVENT, &a, d, rp))
+	if (mu_http_addr(rq->path + strlen(page_of(kind)), what, kind, &a, d, rp))
 		return 0;
 	if ((err = post_checks(rq, rp, rq->path)) != 0)
 		return err < 0 ? err : 0;
 	if ((err = load_event(rq, &a, &ev)) != 0)
 		return err;
 	if (!ev.found)
-		return mu_http_refuse(rp, 404,
-		                      "This event is not stored on this node.");
-	if (ev.cancelled || ev.end <= rq->now)
+		return mu_http_refuse(rp, 404, "This %s is not stored on this node.",
+		                      what);
+	if (ev.closed || ev.end <= rq->now)
 		return mu_http_refuse(rp, 409,
-		                      "This event is %s: it takes no more replies.",
-		                      ev.cancelled ? "cancelled" : "over");
+		                      "This %s is %s: it takes no more replies.", what,
+		                      ev.closed && kind == MU_KIND_EVENT ? "cancelled"
+		                      : ev.closed                        ? "closed"
+		                                                         : "over");
 	memset(&e, 0, sizeof(e));
-	if (read_rsvp(rq, rp, &e) != 0)
+	e.type = type_of(kind);
+	if ((kind == MU_KIND_EVENT ? read_rsvp(rq, rp, &e) : read_act(rq, rp, &e)) != 0)
 		return 0;
-	e.type = MU_ENTRY_RSVP;
 	e.target = a;
 	snprintf(e.d, sizeof(e.d), "%.*s", (int)a.d.len, a.d.ptr);
 	mu_entry_fix(&e);
@@ -565,8 +778,9 @@ post_rsvp(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	err = mu_entry_add(rq->node->store, &e, secret);
 	if (err == MU_EFULL)
 		return mu_http_refuse(rp, 503,
-		                      "This node takes no more replies for this event. "
-		                      "Ask the organizers.");
+		                      "This node takes no more replies for this %s. "
+		                      "Ask the organizers.",
+		                      what);
 	if (err != 0)
 		return err;
 	mu_node_entries_changed(rq->node, &e.target);
@@ -646,7 +860,8 @@ post_receipt(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return mu_http_refuse(rp, 404, "There is no form at this address.");
 	now = e;
 	mu_entry_fix(&now);
-	if (read_rsvp(rq, rp, &now) != 0)
+	if ((e.type == MU_ENTRY_RSVP ? read_rsvp(rq, rp, &now)
+	                             : read_act(rq, rp, &now)) != 0)
 		return 0;
 	if ((err = mu_entry_change(rq->node->store, secret, &now)) != 0)
 		return err;
@@ -682,6 +897,10 @@ mu_http_entries(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	if (strncmp(rq->path, "/r/", 3) == 0)
 		return post_receipt(rq, rp);
 	if (strncmp(rq->path, "/events/", 8) == 0)
-		return post_rsvp(rq, rp);
+		return post_new(rq, rp, MU_KIND_EVENT);
+	if (strncmp(rq->path, "/petitions/", 11) == 0)
+		return post_new(rq, rp, MU_KIND_PETITION);
+	if (strncmp(rq->path, "/pledges/", 9) == 0)
+		return post_new(rq, rp, MU_KIND_PLEDGE);
 	return mu_http_refuse(rp, 404, "There is no form at this address.");
 }

@@ -151,7 +151,7 @@ class TakePartTest(unittest.TestCase):
         self.assertEqual(n.home.json("rsvp", "list", n.event, "--json"), [])
         refusal(self, *request(n.url + bo), 404, "removed by the organizers")
         ml.assert_one_line_error(self, n.home.run("rsvp", "remove", n.event, pos),
-                                 "no reply at position " + pos)
+                                 "no entry at position " + pos)
 
     def test_abuse(self):
         """Members-only refuses a post without the member token and shows
@@ -270,6 +270,102 @@ class TakePartTest(unittest.TestCase):
             self.assertIn("you have a place", out["status"])
         names = [r["name"] for r in n.home.json("rsvp", "list", n.event, "--json")]
         self.assertEqual(names, ["Gil Script", "Hal Plain"])
+
+
+class PetitionPledgeTest(unittest.TestCase):
+
+    def test_petition_and_pledge(self):
+        """Signatures on two groups' pages: the total and the names their
+        signers chose to show agree on both nodes, and a hidden name and
+        every contact stay on the node signed at. A pledge with threshold
+        3, pledged over both pages: the pledger's feed is TENTATIVE at 2
+        and CONFIRMED at the 3rd."""
+        net = ml.network_name()
+        env = {"MUSTER_LIMITS": "acts_debounce_ms=300"}
+        h = Node(self, "Harbour", net, env=env, title=None)
+        d = Node(self, "Dock", net, env=env, title=None)
+        ml.ally(h.home, d.home)
+        y = ml.future_year()
+        pet = h.home.line("petition", "add", "--title", "Rent caps now", "--to",
+                          "The council", "--text", "Cap the rents.")
+        plg = h.home.line("pledge", "add", "--title", "Rent strike", "--threshold",
+                          "3", "--deadline", "%d-05-01" % y, "--start",
+                          "%d-05-02T09:00Z" % y)
+        h.home.ok("peer", "add", d.server.addr, d.home.key)
+        for n in (h, d):
+            for path in ("/petitions/" + pet, "/pledges/" + plg):
+                ml.wait_until(lambda: form_of(request(n.url + path)[1])[0] is not None,
+                              30 * ml.SLOWDOWN, "the form on %s%s" % (n.url, path))
+
+        def sign(n, name, contact, show):
+            path = "/petitions/" + pet
+            action, hidden = form_of(n.page(path))
+            data = dict(hidden, name=name, contact=contact, comment="Yes!\nNow.")
+            if show:
+                data["show"] = "yes"
+            st, body = request(n.url + action, data, {"Origin": n.url})
+            self.assertEqual(st, 200, body)
+            self.assertIn('class="status signed"', body)
+            return re.search(r'action="(/r/[0-9a-f]{32})"', body).group(1)
+
+        sign(h, "Ann Shownname", "ann@example.org", True)
+        sign(h, "Ben Hiddenname", "ben@example.org", False)
+        cat = sign(d, "Cat Shownname", "cat@example.org", True)
+        rows = h.home.json("petition", "signatures", pet, "--json")
+        self.assertEqual([(r["name"], r["shown"], r["contact"]) for r in rows],
+                         [("Ann Shownname", True, "ann@example.org"),
+                          ("Ben Hiddenname", False, "ben@example.org")])
+        self.assertEqual(rows[0]["comment"], "Yes!\nNow.")
+        csv = h.home.ok("petition", "signatures", pet, "--csv").splitlines()
+        self.assertEqual(csv[0], "position,name,shown,contact,comment,created_at")
+
+        def agreed():
+            out = []
+            for n in (h, d):
+                st, body = request(n.url + "/api/petitions/" + pet)
+                if st != 200:
+                    return False
+                out.append(body)
+            return all('"total":3' in b and "Ann Shownname" in b and
+                       "Cat Shownname" in b for b in out)
+        ml.wait_until(agreed, 30 * ml.SLOWDOWN, "3 signatures and 2 names on both nodes")
+        for n in (h, d):
+            for path in ("/api/petitions/" + pet, "/petitions/" + pet):
+                body = request(n.url + path)[1]
+                for secret in ("Ben Hiddenname", "ann@example.org", "ben@example.org",
+                               "cat@example.org", "Yes!"):
+                    self.assertNotIn(secret, body, path)
+            export = n.home.export_bytes()
+            for secret in (b"Ben Hiddenname", b"@example.org", cat[3:].encode()):
+                self.assertNotIn(secret, export)
+
+        def pledge(n, name):
+            path = "/pledges/" + plg
+            action, hidden = form_of(n.page(path))
+            st, body = request(n.url + action, dict(hidden, name=name, contact=""),
+                               {"Origin": n.url})
+            self.assertEqual(st, 200, body)
+            return re.search(r'href="(/r/[0-9a-f]{32})/calendar.ics"', body).group(1)
+
+        first = pledge(h, "Dee Pledger")
+        pledge(d, "Eve Pledger")
+
+        def total(n):
+            body = request(n.url + "/api/pledges/" + plg)[1]
+            m = re.search(r'"total":(\d+)', body)
+            return int(m.group(1)) if m else None
+        ml.wait_until(lambda: total(h) == 2, 30 * ml.SLOWDOWN, "2 pledged on Harbour")
+        feed = request(h.url + first + "/calendar.ics")[1]
+        self.assertIn("STATUS:TENTATIVE", feed)
+        self.assertIn('class="status below"', request(h.url + first)[1])
+        pledge(h, "Fay Pledger")
+        ml.wait_until(lambda: "STATUS:CONFIRMED" in request(h.url + first + "/calendar.ics")[1],
+                      30 * ml.SLOWDOWN, "the pledge to trigger in the feed")
+        self.assertIn('class="status triggered"', request(h.url + first)[1])
+        rows = h.home.json("pledge", "list", plg, "--json")
+        self.assertEqual([r["name"] for r in rows], ["Dee Pledger", "Fay Pledger"])
+        h.home.ok("pledge", "remove", plg, str(rows[0]["position"]))
+        self.assertEqual(len(h.home.json("pledge", "list", plg, "--json")), 1)
 
 
 def tearDownModule():
