@@ -430,7 +430,10 @@ sweep(struct mu_node_entries *x)
 			err = mu_entries_expire(node->store, &l.v[i].target, end, now,
 			                        keep, &removed);
 		total += removed;
-		if (err == 0 && removed > 0)
+		/* Also when nothing went: an event's waitlisted count follows
+		 * the host's tally, which changes without our entries
+		 * changing. An unchanged count publishes no revision. */
+		if (err == 0 && (removed > 0 || l.v[i].target.kind == MU_KIND_EVENT))
 			mu_node_entries_changed(node, &l.v[i].target);
 	}
 	free(l.v);

@@ -26,7 +26,7 @@ from test_take_part import form_of, request
 
 CAPACITY = 30
 SPLIT = (("Harbour", 20), ("Dock", 15), ("Mill", 15))
-LIMITS = "acts_debounce_ms=500,posts_per_min=100"
+LIMITS = "acts_debounce_ms=500,posts_per_min=100,entries_sweep_ms=500"
 
 
 def status_of(feed):
@@ -148,8 +148,21 @@ class Coalition(unittest.TestCase):
         self.assertEqual(list(st.values()).count("CONFIRMED"), 30)
         self.assertEqual(list(st.values()).count("TENTATIVE"), 19)
         self.assertEqual(st[("Dock", "Person32 Quillfeather")], "TENTATIVE")
+        # Dock's own entries did not change, but its rsvp record's count of
+        # waiting people follows the host's tally: 5, then 4.
+        ml.wait_until(lambda: self._waitlisted("Dock") == 4, 30 * ml.SLOWDOWN,
+                      "Dock's rsvp record to say 4 waiting")
 
         self.check_privacy()
+
+    def _waitlisted(self, name):
+        """The waitlisted count of group name's rsvp record, as Harbour
+        holds it."""
+        out = self.homes["Harbour"].json("rsvp", self.event, "--json")
+        for g in out["acts"]["groups"]:
+            if g["group"] == self.homes[name].key:
+                return g.get("waitlisted")
+        return None
 
     def _host_counts(self, key):
         """How many people of group key Harbour's stored tally counts."""
