@@ -699,4 +699,20 @@ int mu_cli_cmd_restore(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_invite(struct mu_cli *cli, int argc, char **argv);
 int mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv);
 
+/* ---- cmd_entries.c ----------------------------------------------------- */
+
+/* `muster link`: the member link, and whether posting needs it. */
+int mu_cli_cmd_link(struct mu_cli *cli, int argc, char **argv);
+
+/* `muster rsvp list EVENT` and `muster rsvp remove EVENT POSITION`: the
+ * replies people gave on this node's pages (subcommands in cmd_rsvp.c). */
+int mu_cli_rsvp_list(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_rsvp_remove(struct mu_cli *cli, int argc, char **argv);
+/* The same for petitions and pledges (cmd_petition.c, cmd_pledge.c):
+ * `petition signatures|remove`, `pledge list PLEDGE`, `pledge remove`. */
+int mu_cli_petition_signatures(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_petition_remove(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_pledge_entries(struct mu_cli *cli, int argc, char **argv);
+int mu_cli_pledge_remove(struct mu_cli *cli, int argc, char **argv);
+
 #endif

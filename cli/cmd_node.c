@@ -22,6 +22,7 @@ static const char serve_help[] =
     "                    [--map-port] [--http HOST:PORT|off] [--public-url URL]\n"
     "                    [--network NAME] [--hops N] [--log-level LEVEL]\n"
     "                    [--tor | --tor-only]\n"
+    "                    [--keep-entries DAYS]\n"
     "\n"
     "Runs this node: accepts connections from other nodes, dials the peers\n"
     "you added (`muster peer add`), and keeps the records of your group, your\n"
@@ -69,6 +70,9 @@ static const char serve_help[] =
     "  --tor-only            --tor, and never dial or accept anything else;\n"
     "                        listens on 127.0.0.1:7420 unless --listen says\n"
     "                        another loopback address\n"
+    "  --keep-entries DAYS   delete what people entered on the pages (RSVPs,\n"
+    "                        signatures, pledges) DAYS after their event's end\n"
+    "                        or deadline (default 30; 0: at the end)\n"
     "\n"
     "Environment:\n"
     "  MUSTER_LIMITS         NAME=VALUE,... overrides the node's limits, for\n"
@@ -230,6 +234,26 @@ limits_env(struct mu_node_limits *l)
 	return mu_cli_usage("MUSTER_LIMITS: %s", why.text);
 }
 
+/* The longest retention --keep-entries takes: ten years. */
+#define KEEP_DAYS_MAX 3650
+
+static int
+parse_keep(const char *text, unsigned *days)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(text, &end, 10);
+	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > KEEP_DAYS_MAX)
+		return mu_cli_usage("--keep-entries: '%s' is not a number of days "
+		                    "from 0 to %d",
+		                    text, KEEP_DAYS_MAX);
+	*days = (unsigned)v;
+	return 0;
+}
+
 static int
 parse_hops(const char *text, int *hops)
 {
@@ -337,7 +361,7 @@ int
 mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 {
 	const char *listen = NULL, *network = NULL, *hops = NULL, *level = NULL;
-	const char *http = NULL, *public_url = NULL;
+	const char *http = NULL, *public_url = NULL, *keep = NULL;
 	bool tor = false, tor_only = false;
 	char public_buf[PUBLIC_URL_MAX + 1];
 	struct mu_cli_list announce = {{NULL}, 0};
@@ -353,6 +377,7 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 	    {"log-level", MU_OPT_VALUE, &level},
 	    {"tor", MU_OPT_FLAG, &tor},
 	    {"tor-only", MU_OPT_FLAG, &tor_only},
+	    {"keep-entries", MU_OPT_VALUE, &keep},
 	    {NULL, 0, NULL},
 	};
 	const struct mu_cli_spec spec = {"serve", serve_help, opts, "", 0, 0};
@@ -431,6 +456,8 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		o.network = network;
 	}
 	if (hops != NULL && (rc = parse_hops(hops, &o.hops)) != 0)
+		return rc;
+	if (keep != NULL && (rc = parse_keep(keep, &o.keep_entries_days)) != 0)
 		return rc;
 	if ((rc = log_level_arg(level, &o.log_level)) != 0 ||
 	    (rc = test_knobs(&o)) != 0)

@@ -263,9 +263,16 @@ sign(struct mu_cli *cli, int argc, char **argv)
 int
 mu_cli_cmd_petition(struct mu_cli *cli, int argc, char **argv)
 {
-	static const struct mu_cli_sub subs[] = {{"add", add},         {"edit", edit},
-	                                         {"close", close_cmd}, {"list", list},
-	                                         {"sign", sign},       {NULL, NULL}};
+	static const struct mu_cli_sub subs[] = {
+	    {"add", add},
+	    {"edit", edit},
+	    {"close", close_cmd},
+	    {"list", list},
+	    {"sign", sign},
+	    /* cmd_entries.c */
+	    {"signatures", mu_cli_petition_signatures},
+	    {"remove", mu_cli_petition_remove},
+	    {NULL, NULL}};
 
 	return mu_cli_dispatch(cli, "petition", group_help, subs, argc, argv);
 }

@@ -191,6 +191,10 @@ list(struct mu_cli *cli, int argc, char **argv)
 	uint8_t group[MU_KEY_BYTES];
 	int rc;
 
+	/* `pledge list PLEDGE`: the people who pledged here (cmd_entries.c). */
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] != '-' && strcmp(argv[i - 1], "--group") != 0)
+			return mu_cli_pledge_entries(cli, argc, argv);
 	if ((rc = mu_cli_parse(&spec, argc, argv, NULL, NULL)) != 0)
 		return rc;
 	if (group_text != NULL &&
@@ -236,11 +240,10 @@ commit(struct mu_cli *cli, int argc, char **argv)
 int
 mu_cli_cmd_pledge(struct mu_cli *cli, int argc, char **argv)
 {
-	static const struct mu_cli_sub subs[] = {{"add", add},
-	                                         {"edit", edit},
-	                                         {"list", list},
-	                                         {"commit", commit},
-	                                         {NULL, NULL}};
+	static const struct mu_cli_sub subs[] = {
+	    {"add", add},       {"edit", edit},
+	    {"list", list},     {"remove", mu_cli_pledge_remove},
+	    {"commit", commit}, {NULL, NULL}};
 
 	return mu_cli_dispatch(cli, "pledge", group_help, subs, argc, argv);
 }

@@ -32,7 +32,11 @@ static const char help[] =
     "  muster rsvp mug1…/event/3f9a0c1d2e4b5a69 --count 40 --about\n";
 
 /* Subcommands of `muster rsvp` other than EVENT. */
-static const struct mu_cli_sub subs[] = {{NULL, NULL}};
+static const struct mu_cli_sub subs[] = {
+    {"list", mu_cli_rsvp_list},     /* cmd_entries.c */
+    {"remove", mu_cli_rsvp_remove}, /* cmd_entries.c */
+    {NULL, NULL},
+};
 
 static int
 event_arg(struct mu_cli *cli, const char *text, struct mu_addr *ev)

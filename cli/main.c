@@ -51,6 +51,7 @@ static const struct command commands[] = {
     {.name = "restore", .run = mu_cli_cmd_restore},
     {.name = "invite", .run = mu_cli_cmd_invite},
     {.name = "join", .run = mu_cli_cmd_join},
+    {.name = "link", .run = mu_cli_cmd_link},
     {.name = NULL},
 };
 
@@ -84,6 +85,8 @@ static const char help[] =
     "  check                     verify the whole store: signatures, indices\n"
     "  backup FILE               copy the store, also while `serve` runs\n"
     "  restore FILE              replace the store with such a copy\n"
+    "  rsvp list|remove EVENT    the replies people gave on your pages\n"
+    "  link [EVENT]              the member link; --require: posting needs it\n"
     "  key split | join          back the group key up as k-of-n shares\n"
     "  key offline FILE          move the group's root key out of this home\n"
     "\n"

@@ -28,6 +28,7 @@
 #include "../storage/local.h"
 #include "addr.h"
 #include "http/http.h"
+#include "entries.h"
 #include "internal.h"
 
 /* A burst of connections (hundreds at once) waits in the kernel's queue
@@ -87,6 +88,8 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->map_lease_s = 3600;
 	l->map_retry_s = 300;
 	l->acts_debounce_ms = 60000;
+	l->posts_per_min = 30;
+	l->entries_sweep_ms = 600000;
 }
 
 #define UINT_LIMIT(name)                                                               \
@@ -126,6 +129,8 @@ static const struct {
     UINT_LIMIT(map_lease_s),
     UINT_LIMIT(map_retry_s),
     UINT_LIMIT(acts_debounce_ms),
+    UINT_LIMIT(posts_per_min),
+    UINT_LIMIT(entries_sweep_ms),
 };
 
 static int
@@ -197,6 +202,7 @@ mu_node_opts_default(struct mu_node_opts *opts, const char *home)
 	opts->network = MU_NODE_DEFAULT_NETWORK;
 	opts->hops = MU_NODE_DEFAULT_HOPS;
 	opts->log_level = MU_LOG_INFO;
+	opts->keep_entries_days = 30;
 	mu_node_limits_default(&opts->limits);
 }
 
@@ -224,6 +230,7 @@ stop_all(struct daemon *d)
 	mu_acts_host_stop(node);
 	mu_http_stop(node);
 	mu_tor_stop(node);
+	mu_node_entries_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -685,6 +692,10 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		mu_node_log(node, MU_LOG_INFO,
 		            "serving group %s, not listening (network %s)", key,
 		            opts->network);
+	if ((rc = mu_node_entries_start(node)) != 0) {
+		rc = mu_fail(why, rc, "out of memory");
+		goto out;
+	}
 	rc = mu_dial_start(node);
 	if (rc != 0) {
 		rc =

@@ -93,6 +93,7 @@ struct mu_node {
 	struct mu_probe *probes;       /* probe.c's, running */
 	struct mu_portmap *portmap;    /* portmap.c's (mu_portmap_start) */
 	struct mu_acts_host *acts;     /* acts_host.c's (mu_acts_host_start) */
+	struct mu_node_entries *entries; /* entries.c's (mu_node_entries_start) */
 	struct mu_tor *tor;            /* tor.c's (mu_tor_start), with opts.tor */
 	/* tor.c calls it once tor has bootstrapped (mu_node_sync dials). */
 	void (*tor_ready)(struct mu_node *node);

@@ -73,6 +73,11 @@ struct mu_node_limits {
 	/* The host's tally, and a group's counts: at most one revision of one
 	 * record per this time, the first at once: 60000 */
 	unsigned acts_debounce_ms;
+	/* The pages' forms (node/http/http_entries.c): posts from one address
+	 * in a minute: 30 */
+	unsigned posts_per_min;
+	/* How often expired personal entries are looked for: 600000 */
+	unsigned entries_sweep_ms;
 };
 
 void mu_node_limits_default(struct mu_node_limits *l);
@@ -121,6 +126,9 @@ struct mu_node_opts {
 	const char *network;         /* network name bound in the handshake */
 	int hops;                    /* allies of allies up to this distance */
 	enum mu_log_level log_level; /* lines at or below this go to stderr */
+	/* Personal entries are deleted this many days after their event's
+	 * end or their deadline (`serve --keep-entries`): 30 */
+	unsigned keep_entries_days;
 	struct mu_node_limits limits;
 	/* Run Debian's tor as a child (node/tor.c): dial .onion addresses
 	 * through it and, serving, publish the listen port (and the HTTP

@@ -181,6 +181,15 @@ int mu_store_invite_redeem(struct mu_store *st, const uint8_t pub[MU_KEY_BYTES],
                            int64_t now, const uint8_t joiner[MU_KEY_BYTES],
                            const char *name, enum mu_invite_verdict *verdict,
                            struct mu_invite_row *row, struct mu_why *why);
+/* The key of the pages' form and member tokens (protocol/formtoken.h), 32
+ * bytes in meta "form_key": read, made on first use, or (renew) replaced,
+ * which makes every member link and open form void. */
+int mu_store_form_key(struct mu_store *st, uint8_t key[32], bool renew);
+
+/* Whether taking part on the pages needs the member link (meta
+ * "members_only"; absent: no). */
+int mu_store_members_only(struct mu_store *st, bool *on);
+int mu_store_members_only_set(struct mu_store *st, bool on);
 
 /* --- scope ------------------------------------------------------------------- */
 

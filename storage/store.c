@@ -637,6 +637,17 @@ open_invites(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	return open_optional(st, txn, names, slots, 1, &st->has_invites, why);
 }
 
+/* The entries table (local_entries.c), made on the first write in the
+ * same way. */
+static int
+open_entries(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"entries"};
+	MDB_dbi *const slots[] = {&st->entries};
+
+	return open_optional(st, txn, names, slots, 1, &st->has_entries, why);
+}
+
 /*
  * Opens the databases of the store's schema, upgrading an older one when
  * opened for writing. Schema 1 lacked peers and follows; schema 2 kept the
@@ -689,6 +700,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		err = open_frozen(st, txn, why);
 	if (err == 0)
 		err = open_invites(st, txn, why);
+	if (err == 0)
+		err = open_entries(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no

@@ -697,6 +697,12 @@ invite_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 }
 
 static int
+entries_problem(void *ctx, const char *text)
+{
+	return problem(ctx, "entries", "%s", text);
+}
+
+static int
 count_peer(void *ctx, const struct mu_peer *p)
 {
 	(void)p;
@@ -770,6 +776,9 @@ mu_store_check(struct mu_store *st, mu_store_problem_fn fn, void *ctx,
 	if (err != 0)
 		return err;
 	err = walk(&c);
+	if (err == 0 && c.txn != NULL)
+		err = mu_store__entries_check(st, c.txn, entries_problem, &c,
+		                              &stats->entries);
 	if (c.txn != NULL)
 		mdb_txn_abort(c.txn);
 	if (err < 0 && (why == NULL || why->text[0] == '\0'))

@@ -57,6 +57,8 @@ struct mu_store {
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
 	MDB_dbi invites;    /* public key -> invite (local_invites.c) */
 	bool has_invites;   /* invites exists */
+	MDB_dbi entries;    /* personal entries and receipts (entries.h) */
+	bool has_entries;   /* entries exists (local_entries.c) */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
 	size_t map_len;     /* its length then */
 	struct mu_store__defer *defer; /* store_defer.h; NULL until a batch */
@@ -255,5 +257,16 @@ int mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_recor
  * the old id-keyed "records" database into bodies and ids, in by_time order,
  * fills by_group, and drops the old "records" and "log" databases. */
 int mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
+
+/*
+ * `muster check` of the entries table (local_entries.c), in txn: every
+ * entry decodes and its receipt names it, every receipt names an entry
+ * holding its hash. Each problem goes to fn as one line; *count grows by
+ * the keys looked at.
+ */
+typedef int (*mu_store__problem_text_fn)(void *ctx, const char *text);
+
+int mu_store__entries_check(struct mu_store *st, MDB_txn *txn,
+                            mu_store__problem_text_fn fn, void *ctx, uint64_t *count);
 
 #endif

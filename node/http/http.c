@@ -31,9 +31,13 @@
  * is closed after KEEPALIVE_MAX requests, and past CONN_MAX connections a
  * new one closes the oldest still waiting for its request (evict_idle()).
  *
- * No request reaches the store's write path: handlers call only the store's
- * query functions. Only GET and HEAD are served (MHD leaves the body out of
- * a HEAD reply and keeps Content-Length).
+ * GET and HEAD read only (MHD leaves the body out of a HEAD reply and keeps
+ * Content-Length). POST is taken only on the pages that carry a form
+ * (http_entries.c), and writes only the personal entries table: per
+ * address at most limits.posts_per_min a minute (POST_SLOTS addresses
+ * tracked, the longest quiet one forgotten first), a body of at most
+ * BODY_MAX bytes (a larger Content-Length is refused before the body is
+ * read), urlencoded only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +54,7 @@
 
 #include "../../protocol/utf8.h"
 #include "../../storage/local.h"
+#include "../../protocol/formtoken.h"
 #include "../addr.h"
 #include "http.h"
 
@@ -69,15 +74,33 @@
 #define BACKLOG            64
 #define TIMER_MAX_MS       60000
 #define LOG_TEXT_SIZE      256
+#define BODY_MAX           8192 /* bytes of a posted form */
+#define POST_SLOTS         1024 /* client addresses whose posts are counted */
+#define FORM_TYPE          "application/x-www-form-urlencoded"
 
 /* Every page: the scripts and styles are our own files, nothing else loads,
  * and no other site frames us. */
 #define CSP_PAGE                                                                       \
 	"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "    \
-	"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 #define CSP_DATA "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 struct mu_http;
+
+/* The posts of one client address: a bucket of limits.posts_per_min
+ * tokens, refilled at that rate. */
+struct post_slot {
+	uint8_t ip[16]; /* IPv4 mapped into IPv6 */
+	bool used;
+	double tokens;
+	uint64_t at; /* uv_now() of the last refill */
+};
+
+/* A POST's body as it comes in (the request's MHD state). */
+struct post_body {
+	struct mu_buf buf;
+	bool too_big;
+};
 
 /* One client connection (MHD's socket context). */
 struct http_conn {
@@ -123,6 +146,8 @@ struct mu_http {
 	size_t nsuspended;
 	size_t held;    /* bytes of bodies queued and not yet freed */
 	size_t streams; /* feeds being sent */
+	uint8_t form_key[MU_FORM_KEY_BYTES]; /* protocol/formtoken.h */
+	struct post_slot posts[POST_SLOTS];
 };
 
 static void on_timer(uv_timer_t *t);
@@ -216,6 +241,7 @@ log_text(char out[LOG_TEXT_SIZE], const char *text)
 		out[i] =
 		    (unsigned char)text[i] < 0x20 || text[i] == 0x7f ? '?' : text[i];
 	out[i] = '\0';
+	mu_http_redact(out);
 	return out;
 }
 
@@ -232,6 +258,67 @@ on_log(void *cls, const char *fmt, va_list ap)
 	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
 	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s", log_text(safe, line));
+}
+
+/* --- posts ------------------------------------------------------------------ */
+
+/* Whether the client may post now (a token is taken), by the bucket of its
+ * address; a client whose address is unknown shares one bucket. */
+static bool
+post_allowed(struct mu_http *h, struct MHD_Connection *mc)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	double rate = h->node->opts.limits.posts_per_min;
+	uint64_t now = uv_now(h->node->loop);
+	uint8_t ip[16] = {0};
+	struct post_slot *s, *oldest = &h->posts[0];
+	size_t i;
+
+	if (ci != NULL && ci->client_addr != NULL) {
+		const struct sockaddr *sa = ci->client_addr;
+
+		if (sa->sa_family == AF_INET) {
+			ip[10] = ip[11] = 0xff;
+			memcpy(ip + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+		} else if (sa->sa_family == AF_INET6) {
+			memcpy(ip, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+		}
+	}
+	for (i = 0, s = NULL; i < POST_SLOTS; i++) {
+		struct post_slot *p = &h->posts[i];
+
+		if (p->used && memcmp(p->ip, ip, 16) == 0) {
+			s = p;
+			break;
+		}
+		if (!p->used || (oldest->used && p->at < oldest->at))
+			oldest = p;
+	}
+	if (s == NULL) {
+		s = oldest;
+		memcpy(s->ip, ip, 16);
+		s->used = true;
+		s->tokens = rate;
+		s->at = now;
+	}
+	s->tokens += (double)(now - s->at) * rate / 60000.0;
+	if (s->tokens > rate)
+		s->tokens = rate;
+	s->at = now;
+	if (s->tokens < 1.0)
+		return false;
+	s->tokens -= 1.0;
+	return true;
+}
+
+/* Whether a POST's path is one that takes a form. */
+static bool
+post_path(const char *url)
+{
+	return strncmp(url, "/events/", 8) == 0 ||
+	       strncmp(url, "/petitions/", 11) == 0 ||
+	       strncmp(url, "/pledges/", 9) == 0 || strncmp(url, "/r/", 3) == 0;
 }
 
 /* --- one request ------------------------------------------------------------ */
@@ -336,6 +423,8 @@ route(struct mu_http_req *rq, struct mu_http_reply *rp)
 		return mu_http_fail(rp, 400,
 		                    "the path is not UTF-8 text without control "
 		                    "characters");
+	if (strncmp(p, "/r/", 3) == 0 || rq->post)
+		return mu_http_entries(rq, rp);
 	if (rp->form == MU_HTTP_JSON)
 		return mu_http_api(rq, rp);
 	if (rp->form == MU_HTTP_ICS)
@@ -474,8 +563,12 @@ send_reply(struct mu_http *h, struct MHD_Connection *conn, struct mu_http_reply 
 	ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, content_type(rp));
 	if (ok == MHD_YES)
 		ok = MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* same-origin, not no-referrer: under no-referrer a browser sends
+	 * "Origin: null" with the pages' own forms, and the same-origin check
+	 * of a post (http_entries.c) could not tell them from another site's.
+	 * Other sites still get no Referer. */
 	if (ok == MHD_YES)
-		ok = MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		ok = MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	if (ok == MHD_YES)
 		ok = MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	if (ok == MHD_YES)
@@ -514,6 +607,34 @@ busy(struct mu_http_reply *rp, const char *what)
 	    "the node is busy serving %s; try again in " BUSY_RETRY_S " seconds", what);
 }
 
+/* The refusal of a post before its body is read, or NULL. */
+static const char *
+post_refusal(struct mu_http *h, struct MHD_Connection *mc, unsigned *status)
+{
+	const char *cl = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *ct = MHD_lookup_connection_value(mc, MHD_HEADER_KIND,
+	                                             MHD_HTTP_HEADER_CONTENT_TYPE);
+
+	if (!post_allowed(h, mc)) {
+		*status = 429;
+		return "Too many forms were sent from your address in the last "
+		       "minute. Wait a minute, then go back and send the form again.";
+	}
+	if (cl != NULL && strtoull(cl, NULL, 10) > BODY_MAX) {
+		*status = 413;
+		return "The form is too large: a name, a contact and a comment of "
+		       "a few lines fit. Go back, shorten what you wrote, and send "
+		       "it again.";
+	}
+	if (ct == NULL || strncmp(ct, FORM_TYPE, strlen(FORM_TYPE)) != 0) {
+		*status = 415;
+		return "This address takes only the page's own form "
+		       "(" FORM_TYPE "). Open the page and use its form.";
+	}
+	return NULL;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
            const char *version, const char *upload, size_t *upload_size, void **state)
@@ -525,23 +646,48 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	char path[LOG_TEXT_SIZE], verb[LOG_TEXT_SIZE];
 	bool get = strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 	           strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+	bool post = strcmp(method, MHD_HTTP_METHOD_POST) == 0 && post_path(url);
+	struct post_body *pb = NULL;
+	const char *refusal = NULL;
+	unsigned refusal_status = 0;
 	enum MHD_Result ok;
 	int rc;
 
 	(void)version;
-	(void)upload;
 	if (c != NULL)
 		c->in_request = true; /* the headers are in: no header deadline */
 	/* MHD calls once when the headers are in, and again when the body
 	 * (none for GET and HEAD) is: answering in the second call keeps the
 	 * connection open for the next request; answering in the first makes
 	 * MHD close it. Other methods are answered at once (and closed), so
-	 * that no body they send is read. */
+	 * that no body they send is read; so is a post refused before its
+	 * body. */
 	if (*state == NULL && get) {
 		*state = h;
 		return MHD_YES;
 	}
-	if (*upload_size != 0) {
+	if (*state == NULL && post) {
+		refusal = post_refusal(h, conn, &refusal_status);
+		if (refusal == NULL) {
+			if ((pb = calloc(1, sizeof(*pb))) == NULL)
+				return MHD_NO;
+			*state = pb;
+			return MHD_YES;
+		}
+	} else if (post && *state != NULL && *state != h) {
+		pb = *state;
+		if (*upload_size != 0) {
+			if (!pb->too_big && pb->buf.len + *upload_size <= BODY_MAX) {
+				if (mu_buf_append(&pb->buf, upload, *upload_size) != 0)
+					return MHD_NO;
+			} else {
+				pb->too_big = true;
+				mu_buf_free(&pb->buf);
+			}
+			*upload_size = 0;
+			return MHD_YES;
+		}
+	} else if (*upload_size != 0) {
 		*upload_size = 0; /* a GET with a body: the body is ignored */
 		return MHD_YES;
 	}
@@ -556,14 +702,35 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 	rq.path = url;
 	rq.now = (int64_t)time(NULL);
 	rq.boot = h->boot;
+	/* Read again each time: `muster link --renew` takes effect at once. */
+	if (mu_store_form_key(h->node->store, h->form_key, false) != 0)
+		mu_node_log(h->node, MU_LOG_WARN, "http: cannot read the form key");
+	rq.form_key = h->form_key;
 	rq.host = safe_host(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST));
 	if (rq.host == NULL)
 		rq.host = h->name;
-	if (!get) {
+	rq.origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+	rq.referer =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+	if (pb != NULL && pb->too_big) {
+		refusal_status = 413;
+		refusal = "The form is too large: a name, a contact and a comment of "
+		          "a few lines fit. Go back, shorten what you wrote, and send "
+		          "it again.";
+	} else if (pb != NULL) {
+		rq.post = true;
+		rq.body = pb->buf.len > 0 ? (const char *)pb->buf.data : "";
+		rq.body_len = pb->buf.len;
+	}
+	if (refusal != NULL) {
+		rp.form = MU_HTTP_HTML;
+		rc = mu_http_refuse(&rp, refusal_status, "%s", refusal);
+	} else if (!get && !post) {
 		rc = mu_http_fail(&rp, MHD_HTTP_METHOD_NOT_ALLOWED,
-		                  "only GET and HEAD are served here: this server is "
-		                  "read-only");
+		                  "only GET and HEAD are served here, and POST only "
+		                  "by the forms of the event, petition, pledge and "
+		                  "receipt pages");
 	} else if (h->held > HELD_MAX) {
 		rp.form = strncmp(url, "/api/", 5) == 0 ? MU_HTTP_JSON : MU_HTTP_TEXT;
 		rc = busy(&rp, "other replies");
@@ -620,8 +787,17 @@ on_completed(void *cls, struct MHD_Connection *mc, void **state,
 	struct mu_http *h = cls;
 	struct http_conn *c = conn_of(mc);
 
-	(void)state;
 	(void)toe;
+	if (*state != NULL && *state != h) {
+		struct post_body *pb = *state;
+
+		/* The form may hold what a person typed: wiped, not only freed. */
+		if (pb->buf.data != NULL)
+			sodium_memzero(pb->buf.data, pb->buf.cap);
+		mu_buf_free(&pb->buf);
+		free(pb);
+		*state = NULL;
+	}
 	if (c != NULL) {
 		c->in_request = false;
 		c->since = uv_now(h->node->loop);
@@ -803,6 +979,11 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 	uv_idle_init(node->loop, &h->idle);
 	h->idle.data = h;
 	h->handles = 3;
+	if ((rc = mu_store_form_key(node->store, h->form_key, false)) != 0)
+		return mu_fail(why, rc,
+		               "cannot read or make the key of the pages' "
+		               "forms: %s",
+		               mu_strerror(rc));
 	if ((rc = bind_socket(h, node->opts.http, &fd, why)) != 0)
 		return rc;
 	h->mhd = MHD_start_daemon(

@@ -12,10 +12,13 @@
  *   http_html.c    the one HTML escaping function and the page frame
  *   http_pages.c   the pages: calendar, event, cause, group, alliances
  *   http_assets.c  the style sheet and the script, built in
+ *   http_entries.c the forms by which people take part (RSVP, sign,
+ *                  pledge), their posts, receipts and personal feeds
  *
- * Everything runs on the loop thread (http.c says why). Handlers only read
- * the store, each call in its own read transaction; none reaches the write
- * path. Nothing above node/ includes this.
+ * Everything runs on the loop thread (http.c says why). Handlers read the
+ * store, each call in its own read transaction; only the posts of
+ * http_entries.c write, and only the personal entries table. Nothing above
+ * node/ includes this.
  */
 #ifndef MU_NODE_HTTP_H
 #define MU_NODE_HTTP_H
@@ -50,7 +53,13 @@ struct mu_http_req {
 	struct mu_http_arg args[MU_HTTP_ARGS_MAX];
 	size_t nargs;
 	int64_t now;
-	uint32_t boot; /* random, drawn when the server starts: in ETags */
+	uint32_t boot;           /* random, drawn when the server starts: in ETags */
+	const uint8_t *form_key; /* the forms' key (protocol/formtoken.h) */
+	const char *origin;      /* the Origin header; NULL: none */
+	const char *referer;     /* the Referer header; NULL: none */
+	bool post;               /* a POST of a form whose body is below */
+	const char *body;        /* urlencoded, not NUL-terminated */
+	size_t body_len;
 };
 
 /* The body's form, which also decides how errors are written. */
@@ -252,6 +261,30 @@ int mu_http_asset(const char *path, struct mu_http_reply *rp);
 
 /* Whether path is a feed: "/calendar.ics" or ".../calendar.ics". */
 bool mu_http_is_feed(const char *path);
+
+/* --- taking part (http_entries.c) ---------------------------------------- */
+
+/* A post of a form, and every GET under /r/ (receipts and their feeds). */
+int mu_http_entries(const struct mu_http_req *rq, struct mu_http_reply *rp);
+
+/* Appends the RSVP form of event rec to a page (nothing when posting needs
+ * the member link and the request has none; a note instead). */
+int mu_http_rsvp_form(const struct mu_http_req *rq, struct mu_buf *b,
+                      const struct mu_record *rec);
+
+/* Appends the form of a petition or pledge page (rec): sign, or pledge;
+ * nothing when it is closed or past its deadline, a note when posting
+ * needs the member link and the request has none. */
+int mu_http_act_form(const struct mu_http_req *rq, struct mu_buf *b,
+                     const struct mu_record *rec);
+
+/* A refusal: an HTML page with status, a title saying what happened, and
+ * the message (what to do). 0 or MU_ENOMEM. */
+int mu_http_refuse(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Replaces a receipt secret in a path (for a log line) with "…". */
+void mu_http_redact(char *path);
 
 /* --- HTML (http_html.c) ---------------------------------------------------- */
 

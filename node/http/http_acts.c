@@ -450,6 +450,7 @@ one_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
 	if (rc != 0)
 		return rc;
 	put(&h, mu_html_raw(h.b, "</section>\n"));
+	put(&h, mu_http_act_form(rq, h.b, rec)); /* http_entries.c */
 	if (rec->kind == MU_KIND_PLEDGE)
 		put(&h,
 		    mu_html_fmt(h.b,

@@ -569,6 +569,7 @@ event_page(void *ctx, const struct mu_record *rec)
 	text_block(pg, "div", "description", e->description);
 	if (pg->acts.len > 0)
 		ok(pg, mu_buf_append(pg->b, pg->acts.data, pg->acts.len));
+	ok(pg, mu_http_rsvp_form(pg->rq, pg->b, rec));
 	ok(pg, mu_html_fmt(pg->b,
 	                   "<p class=\"actions\"><a class=\"ics\" "
 	                   "href=\"%s/calendar.ics\" download>Add to my "
@@ -847,7 +848,8 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	struct page pg;
 	int rc;
 
-	if (mu_http_args_only(rq, rp, (const char *const[]){"all", NULL}))
+	/* m: the member token of a member link (http_entries.c). */
+	if (mu_http_args_only(rq, rp, (const char *const[]){"all", "m", NULL}))
 		return 0;
 	if ((rc = mu_http_page_acts(rq, rp)) != 1)
 		return rc;

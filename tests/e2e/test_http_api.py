@@ -143,7 +143,7 @@ class HttpApi(unittest.TestCase):
                 st, headers, body = self.request(method, path)
                 self.assertEqual(st, 405, "%s %s" % (method, path))
                 self.assertEqual(headers["allow"], "GET, HEAD")
-                self.assertIn(b"read-only", body)
+                self.assertIn(b"only GET and HEAD are served here", body)
         for path in ("/", "/api/events", "/calendar.ics", "/nope"):
             gst, gh, gbody = self.request("GET", path)
             hst, hh, hbody = self.request("HEAD", path)
