@@ -212,6 +212,7 @@ stop_all(struct daemon *d)
 	node->stopping = true;
 	mu_dial_stop(node);
 	mu_http_stop(node);
+	mu_node_stalls_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -637,6 +638,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	if (opts->listen != NULL && (rc = start_listen(d, name, why)) != 0)
 		goto out;
 	if (opts->http != NULL && (rc = mu_http_start(node, why)) != 0)
+		goto out;
+	if (opts->stall_log != NULL &&
+	    (rc = mu_node_stalls_start(node, opts->stall_log, why)) != 0)
 		goto out;
 
 	uv_timer_init(&d->loop, &d->poll);

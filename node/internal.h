@@ -32,6 +32,7 @@ struct mu_sync_commit; /* commit.c's pipeline */
 struct mu_sync_state;  /* peer.c's node-wide state */
 struct mu_dial;        /* dial.c's peers to dial and bans */
 struct mu_http;        /* http/http.c's server */
+struct mu_stalls;      /* stalls.c's turn timer */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -87,6 +88,7 @@ struct mu_node {
 	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
 	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
 	struct mu_http *http;          /* http/http.c's (mu_http_start) */
+	struct mu_stalls *stalls;      /* stalls.c's (opts.stall_log) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -99,6 +101,15 @@ struct mu_node {
 	 * come back within MU_HOME_CLOCK_OFF of the peers' since. */
 	bool clock_off;
 };
+
+/* --- the loop's longest turns (stalls.c) --------------------------------- */
+
+/* Times each turn of node->loop and appends the longest of each second to
+ * path (stalls.c says how). Call before the loop runs. */
+int mu_node_stalls_start(struct mu_node *node, const char *path, struct mu_why *why);
+
+/* Writes the last period's line and closes; a no-op when not started. */
+void mu_node_stalls_stop(struct mu_node *node);
 
 /* --- logging (log.c) ------------------------------------------------------ */
 
