@@ -267,23 +267,11 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_outq *q = &p->out;
 	size_t mark = bulk_mark(node);
 	struct mu_out_entry *e;
-	uint64_t start = uv_hrtime(), now;
 	int rc;
 
 	if (!p->hello)
 		return 0; /* until the peer's hello, it gets nothing but ours */
-	if (st->pump_turn != uv_now(node->loop)) {
-		st->pump_turn = uv_now(node->loop);
-		st->pump_ns = 0;
-	}
 	while (p->c != NULL && mu_conn_queued(p->c) < mark) {
-		/* Past the turn's time the rest waits for the writable callback,
-		 * which what is queued brings once written (SYNC_PUMP_NS). */
-		now = uv_hrtime();
-		st->pump_ns += now - start;
-		start = now;
-		if (st->pump_ns >= SYNC_PUMP_NS && mu_conn_queued(p->c) > 0)
-			break;
 		if (p->need.head < p->need.len &&
 		    p->wants_pending < SYNC_WANTS_INFLIGHT) {
 			if ((rc = send_want(p, why)) != 0)
@@ -322,7 +310,6 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if ((rc = mu_sync_send_msg(p, why)) != 0)
 			return rc;
 	}
-	st->pump_ns += uv_hrtime() - start;
 	if (q->head == q->len)
 		q->head = q->len = 0;
 	return 0;
