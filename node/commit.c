@@ -116,8 +116,7 @@ on_commit_timer(uv_timer_t *t)
 	if (st->commit == NULL)
 		return;
 	/* A bulk transfer: wait for more, for larger commits. */
-	if (st->commit_recs < SYNC_COMMIT_RECS &&
-	    st->commit_batches < SYNC_COMMIT_BATCHES && more_coming(node) &&
+	if (st->commit_recs < SYNC_COMMIT_RECS && more_coming(node) &&
 	    uv_now(node->loop) - st->commit_first < SYNC_COMMIT_BULK_MS) {
 		uv_timer_start(&st->commit_timer, on_commit_timer, SYNC_COMMIT_MS, 0);
 		return;
@@ -131,8 +130,7 @@ mu_sync_commit_full(const struct mu_sync_peer *p)
 	const struct mu_sync_commit *st = p->node->commit;
 
 	return p->uncommitted > 0 && st != NULL &&
-	       (st->commit_recs + st->storing_recs >= SYNC_COMMIT_HOLD ||
-	        st->commit_batches + st->storing_batches >= SYNC_COMMIT_HOLD_BATCHES);
+	       st->commit_recs + st->storing_recs >= SYNC_COMMIT_HOLD;
 }
 
 /* Adds a verified batch to the commit, and has it committed soon. */
@@ -155,13 +153,11 @@ mu_sync_commit_join(struct mu_node *node, struct mu_sync_batch *b)
 	*st->commit_tail = b;
 	st->commit_tail = &b->next;
 	st->commit_recs += b->nkeep;
-	st->commit_batches++;
 	b->p->uncommitted++;
 	/* From the loop, not from here: a commit handles the peers' waiting
 	 * messages, and one of them may be the caller. */
-	if ((st->commit_recs >= SYNC_COMMIT_RECS &&
-	     st->commit_recs - b->nkeep < SYNC_COMMIT_RECS) ||
-	    st->commit_batches == SYNC_COMMIT_BATCHES)
+	if (st->commit_recs >= SYNC_COMMIT_RECS &&
+	    st->commit_recs - b->nkeep < SYNC_COMMIT_RECS)
 		uv_timer_start(&st->commit_timer, on_commit_timer, 0, 0);
 }
 
@@ -239,11 +235,9 @@ commit_take(struct mu_sync_commit *st)
 {
 	st->storing = st->commit;
 	st->storing_recs = st->commit_recs;
-	st->storing_batches = st->commit_batches;
 	st->commit = NULL;
 	st->commit_tail = &st->commit;
 	st->commit_recs = 0;
-	st->commit_batches = 0;
 	st->commit_due = false;
 	st->nfresh = 0;
 	st->store_rc = 0;
@@ -421,7 +415,6 @@ commit_end(struct mu_node *node, struct mu_sync_commit *st)
 	}
 	st->storing = NULL;
 	st->storing_recs = 0;
-	st->storing_batches = 0;
 	st->fresh = NULL;
 	mu_sync_push_log(node, fresh, nfresh);
 	free(fresh);
@@ -449,8 +442,7 @@ store_done(uv_work_t *w, int status)
 	commit_end(node, st);
 	/* What arrived meanwhile: stored now if it was due. */
 	if (st->commit != NULL && !node->stopping &&
-	    (st->commit_due || st->commit_recs >= SYNC_COMMIT_RECS ||
-	     st->commit_batches >= SYNC_COMMIT_BATCHES))
+	    (st->commit_due || st->commit_recs >= SYNC_COMMIT_RECS))
 		commit_start(node);
 }
 

@@ -40,14 +40,14 @@ struct mu_sync_commit {
 	/* Verified batches of every peer waiting for one commit, since
 	 * commit_first (uv_now()); due: the timer fired meanwhile. */
 	struct mu_sync_batch *commit, **commit_tail;
-	size_t commit_recs, commit_batches;
+	size_t commit_recs;
 	uint64_t commit_first;
 	bool commit_due;
 	uv_timer_t commit_timer;
 	bool timer_ok;
 	/* The commit being stored on the thread pool, and its outcome. */
 	struct mu_sync_batch *storing;
-	size_t storing_recs, storing_batches;
+	size_t storing_recs;
 	uv_work_t store_work;
 	struct mu_sync_fresh *fresh;
 	size_t nfresh;

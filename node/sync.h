@@ -47,13 +47,6 @@
  * records we have for it wait (each such message is remembered). */
 #define SYNC_RECS_UNACKED_MAX 1024
 
-/* The time mu_sync_pump() may spend in one turn of the loop, all peers
- * together: past it, each call sends one message more and leaves the rest
- * for the peer's next writable callback, which comes once what it queued
- * is written. A turn that reads, checks and encrypts a whole write queue
- * (1 MiB of records) would keep every other peer and request waiting. */
-#define SYNC_PUMP_NS 2000000
-
 /* Ids of records a peer sent that were refused only for their date (rule
  * future) that a node remembers per peer, to ask for again once due; the
  * nearest first. 40 bytes each. */
@@ -70,10 +63,8 @@ struct mu_sync_early {
 #define SYNC_LATER 1
 /* Batches of one peer verified at once; at this many its reading stops. */
 #define SYNC_BATCHES_MAX 16
-/* Batches a node keeps for reuse once their records are stored (commit.c):
- * one commit's worth of full ones, each about 290 KB once used (64 parsed
- * records of 3.5 KB and their bytes), so at most about 18 MiB. */
-#define SYNC_SPARE_MAX 64
+/* Batches a node keeps for reuse once their records are stored (verify.c). */
+#define SYNC_SPARE_MAX 256
 /* Verified records are stored in one transaction when this many wait, or
  * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
  * one commit (and its fsync) per many messages. While more records are
@@ -87,11 +78,6 @@ struct mu_sync_early {
 #define SYNC_COMMIT_MS      10
 #define SYNC_COMMIT_BULK_MS 500
 #define SYNC_COMMIT_HOLD    (2 * SYNC_COMMIT_RECS)
-/* The same in batches: messages of one record each (live pushes of many
- * peers) would otherwise fill SYNC_COMMIT_HOLD with a batch each, 8,192
- * batches. A commit starts once SYNC_COMMIT_BATCHES wait. */
-#define SYNC_COMMIT_BATCHES      (SYNC_COMMIT_RECS / MU_WIRE_RECS_MAX)
-#define SYNC_COMMIT_HOLD_BATCHES (2 * SYNC_COMMIT_BATCHES)
 /* Announced ids we asked a peer for are not asked for again from another
  * for this long, unless stored meanwhile; a peer's announces are ignored
  * while this many of its ids wait to be asked for. */
@@ -227,9 +213,6 @@ struct mu_sync_state {
 	struct mu_buf recs; /* record bytes gathered for a recs message */
 	struct mu_buf neg;  /* a negentropy message */
 	unsigned polls;     /* since the scope was last recomputed */
-	/* mu_sync_pump()'s time in the turn of the loop at uv_now() pump_turn
-	 * (gossip.c). */
-	uint64_t pump_turn, pump_ns;
 	uint64_t progress_ms;
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
