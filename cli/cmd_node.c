@@ -464,6 +464,10 @@ mu_cli_cmd_serve(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	if ((rc = limits_env(&o.limits)) != 0)
 		return rc;
+	/* The benchmarks' (docs/BENCHMARKS.md, "Loop stalls"). */
+	o.stall_log = getenv("MUSTER_STALL_LOG");
+	if (o.stall_log != NULL && o.stall_log[0] == '\0')
+		o.stall_log = NULL;
 
 	/* Say so before printing a banner for a daemon that cannot start;
 	 * mu_node_serve() takes the lock, which is what really decides. With

@@ -231,6 +231,7 @@ stop_all(struct daemon *d)
 	mu_http_stop(node);
 	mu_tor_stop(node);
 	mu_node_entries_stop(node);
+	mu_node_stalls_stop(node);
 	while (node->conns != NULL)
 		mu_conn_close(node->conns, "the node is stopping");
 	/* What is left is the daemon's own: listener, timers, signals. */
@@ -672,6 +673,9 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		goto out;
 	if (opts->tor && (rc = mu_tor_start(node, opts->listen != NULL ? name : NULL,
 	                                    opts->http, why)) != 0)
+		goto out;
+	if (opts->stall_log != NULL &&
+	    (rc = mu_node_stalls_start(node, opts->stall_log, why)) != 0)
 		goto out;
 
 	uv_timer_init(&d->loop, &d->poll);

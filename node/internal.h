@@ -35,6 +35,7 @@ struct mu_http;        /* http/http.c's server */
 struct mu_probe;       /* probe.c's HTTP probes */
 struct mu_portmap;     /* portmap.c's router mapping */
 struct mu_tor;         /* tor.c's child process and control connection */
+struct mu_stalls;      /* stalls.c's turn timer */
 
 /*
  * What the transport (conn.c) tells its users, as a libuv stream knows only
@@ -97,6 +98,7 @@ struct mu_node {
 	struct mu_tor *tor;            /* tor.c's (mu_tor_start), with opts.tor */
 	/* tor.c calls it once tor has bootstrapped (mu_node_sync dials). */
 	void (*tor_ready)(struct mu_node *node);
+	struct mu_stalls *stalls;      /* stalls.c's (opts.stall_log) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -122,6 +124,14 @@ struct mu_node {
 void mu_acts_host_start(struct mu_node *node);
 void mu_acts_host_stop(struct mu_node *node);
 void mu_acts_host_note(struct mu_node *node, const struct mu_record *rec);
+/* --- the loop's longest turns (stalls.c) --------------------------------- */
+
+/* Times each turn of node->loop and appends the longest of each second to
+ * path (stalls.c says how). Call before the loop runs. */
+int mu_node_stalls_start(struct mu_node *node, const char *path, struct mu_why *why);
+
+/* Writes the last period's line and closes; a no-op when not started. */
+void mu_node_stalls_stop(struct mu_node *node);
 
 /* --- logging (log.c) ------------------------------------------------------ */
 

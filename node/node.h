@@ -144,6 +144,9 @@ struct mu_node_opts {
 	 * not open the store (this process holds it open). */
 	void (*ready)(void *ctx);
 	void *ready_ctx;
+	/* mu_node_serve only: a file the loop's longest turn of each second
+	 * is appended to (node/stalls.c; MUSTER_STALL_LOG). NULL: not timed. */
+	const char *stall_log;
 };
 
 /* Fills opts with the defaults for home. */

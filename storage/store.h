@@ -243,6 +243,15 @@ int mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
                     mu_store_group_count_fn fn, void *ctx);
 
 /*
+ * The created_at of the newest stored record of group (tombstones
+ * included), 0 when it has none: the last of its keys in the group index,
+ * one seek and no record read, so that it costs the same whatever the
+ * store holds.
+ */
+int mu_store_group_newest(struct mu_store *st, const uint8_t group[MU_KEY_BYTES],
+                          int64_t *newest);
+
+/*
  * Gives back the pages of the store's memory map that this process touched,
  * so that its resident size counts what it holds rather than what it read.
  * Pages read stay mapped, and counted in RSS, until then; and one read can

@@ -132,3 +132,42 @@ out:
 	mdb_txn_abort(txn);
 	return err;
 }
+
+int
+mu_store_group_newest(struct mu_store *st, const uint8_t group[MU_KEY_BYTES],
+                      int64_t *newest)
+{
+	uint8_t next[MU_KEY_BYTES];
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k = {sizeof(next), next}, v;
+	int err, rc, i;
+
+	*newest = 0;
+	/* The key after every key of group: the next group, as a 256-bit
+	 * number; none when group is the last there can be. */
+	memcpy(next, group, sizeof(next));
+	for (i = MU_KEY_BYTES - 1; i >= 0 && ++next[i] == 0; i--)
+		;
+	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
+		return err;
+	if ((rc = mdb_cursor_open(txn, st->by_group, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return mu_store__err(st, rc, "reading the group index", NULL);
+	}
+	rc = i < 0 ? MDB_NOTFOUND : mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	else if (rc == MDB_NOTFOUND)
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0 && k.mv_size != MU_STORE__GROUP_KEY_BYTES)
+		err = MU_ECORRUPT;
+	else if (rc == 0 && memcmp(k.mv_data, group, MU_KEY_BYTES) == 0)
+		*newest = (int64_t)mu_store__get_be64((const uint8_t *)k.mv_data +
+		                                      MU_KEY_BYTES);
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		err = mu_store__err(st, rc, "reading the group index", NULL);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return err;
+}

@@ -179,7 +179,8 @@ struct mu_http_groups {
 
 /* Every group the node knows: us, the scope, groups with a stored profile
  * and groups with an alliance record with us. with_records also fills
- * last_record, which reads every stored record. Free with _free(). */
+ * last_record (a seek in the store's group index per group). Free with
+ * _free(). */
 int mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
                         struct mu_http_groups *g);
 void mu_http_groups_free(struct mu_http_groups *g);

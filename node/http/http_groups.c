@@ -169,17 +169,16 @@ add_paths(struct mu_node *node, struct mu_http_groups *g)
 	return rc;
 }
 
-/* Records of groups not in the table (relayed ones of a former ally) are
- * not added: the table holds the groups the node knows by name or scope. */
+/* Each group's newest record, from the group index: a seek per group. */
 static int
-on_record(void *ctx, const struct mu_record *rec)
+add_last_records(struct mu_store *st, struct mu_http_groups *g)
 {
-	struct mu_http_group *e =
-	    (struct mu_http_group *)mu_http_group_find(ctx, rec->group);
+	size_t i;
+	int rc = 0;
 
-	if (e != NULL && rec->created_at > e->last_record)
-		e->last_record = rec->created_at;
-	return 0;
+	for (i = 0; i < g->n && rc == 0; i++)
+		rc = mu_store_group_newest(st, g->v[i].key, &g->v[i].last_record);
+	return rc;
 }
 
 int
@@ -207,7 +206,7 @@ mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
 	if (rc == 0)
 		rc = add_seen(node, g);
 	if (rc == 0 && with_records)
-		rc = mu_store_each(st, on_record, g);
+		rc = add_last_records(st, g);
 	if (rc == 0)
 		rc = add_paths(node, g);
 	for (i = 0; i < g->n; i++)

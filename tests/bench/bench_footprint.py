@@ -13,7 +13,12 @@
    at the end (target < 64 MiB), and the anonymous part of the RSS (heap
    and stacks) apart from the pages of the store's memory map.
 
-2. `/calendar.ics` over the same E events, from `muster serve --http` on
+3. The peak RSS of a new `muster serve` that follows every group of the
+   big node of step 2 and catches up all its N records from it, sampled
+   every 50 ms until it holds them (target < 96 MiB at 1M), and its peak
+   anonymous RSS.
+
+4. `/calendar.ics` over the same E events, from `muster serve --http` on
    that home: the best of three GETs over loopback, in milliseconds from the
    request until the last byte (target < 200 ms, as for the list), and the
    feed must hold one VEVENT per event.
@@ -32,6 +37,8 @@ groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
   calendar_ics_10k_ms       ms
   serve_rss_1m_8peers       MiB   peak RSS (VmHWM)
   serve_anon_1m_8peers      MiB   peak anonymous RSS
+  receive_rss_1m            MiB   peak RSS (VmHWM) of the catching-up node
+  receive_anon_1m           MiB   its peak anonymous RSS
 """
 
 import os
@@ -146,6 +153,47 @@ def serve_rss(work, n, groups):
     return hwm, peak_anon
 
 
+def receive_rss(work, n, groups):
+    """Peak (RSS, anonymous RSS) in KiB of a new `muster serve` that follows
+    every group of the big node and catches up its N records, sampled every
+    50 ms from its start until it holds them all."""
+    home = benchlib.imported_home(n, groups)
+    _, seeds = benchlib.dataset(n, groups)
+    keys = benchlib.group_keys(seeds)
+    key = netlib.muster(home, "id").strip().split()[-1]
+    want = benchlib.record_count(home) - 1  # less its own profile
+    network = "bench-" + os.urandom(4).hex()
+    port, rport = netlib.free_ports(2)
+    recv, _ = netlib.new_home(work, "receiver")
+    netlib.follow(recv, keys)
+    netlib.muster(recv, "peer", "add", "127.0.0.1:%d" % port, key)
+    big = netlib.serve(work, home, network, port)
+    node = netlib.serve(work, recv, network, rport)
+    t0 = time.monotonic()
+    peak_anon, held, checked = 0, 0, t0
+    while held < want:
+        peak_anon = max(peak_anon, benchlib.rss_kib(node.pid)[2])
+        time.sleep(0.05)
+        if time.monotonic() - checked >= 2:
+            checked = time.monotonic()
+            held = benchlib.record_count(recv) - 1
+        if checked - t0 > 900:
+            raise RuntimeError("the receiver holds %d records of %d after 900 s"
+                               % (held, want))
+        if node.poll() is not None:
+            raise RuntimeError("the receiver exited %d; see %s.serve.err"
+                               % (node.returncode, recv))
+    seconds = time.monotonic() - t0
+    rss, hwm, anon = benchlib.rss_kib(node.pid)
+    log("receiver caught up %d records in %.0f s: RSS %d KiB, peak %d KiB, anon"
+        " peak %d KiB", want, seconds, rss, hwm, max(peak_anon, anon))
+    netlib.stop(node)
+    netlib.stop(big)
+    if held != want:
+        raise RuntimeError("the receiver holds %d records of %d" % (held, want))
+    return hwm, max(peak_anon, anon)
+
+
 def main():
     quick = "--quick" in sys.argv[1:]
     list_only = "--list-only" in sys.argv[1:]
@@ -163,6 +211,9 @@ def main():
         hwm, anon = serve_rss(work, n, groups)
         figure("serve_rss_%s_8peers" % label(n), hwm / 1024.0, "MiB")
         figure("serve_anon_%s_8peers" % label(n), anon / 1024.0, "MiB")
+        hwm, anon = receive_rss(work, n, groups)
+        figure("receive_rss_%s" % label(n), hwm / 1024.0, "MiB")
+        figure("receive_anon_%s" % label(n), anon / 1024.0, "MiB")
     return 0
 
 

@@ -2,7 +2,7 @@
 """Propagation (issue 6, item 4): how fast, and at what cost in bytes, does an
 event reach every node of a network?
 
-N real `muster serve` processes on 127.0.0.1 (32; --quick: 8), each
+N real `muster serve` processes on 127.0.0.1 (100; --quick: 8), each
 following every other node's group, so every group is in every scope. The
 links form a random graph in which every node has 4 neighbours (a random
 4-regular graph: every node dials or is dialed by exactly 4 others); every
@@ -10,14 +10,19 @@ link goes through a counting TCP proxy in this script.
 
 Once every link is up and its first reconciliation done, E events (100;
 --quick: 20) are published one after the other, 0.1 s apart, each with
-`muster event add` on a node chosen at random while its daemon runs. An
-event counts as published when that command returns (the record is in the
-node's store); it has arrived at another node at the millisecond timestamp
-of that node's debug log line "new record ID" (written when the record is
-committed to its store). Its propagation time is the last arrival minus
-the publication.
+`muster event add` on a running node chosen at random. Meanwhile 10% of the
+nodes (at least 1), chosen at random, are stopped one after the other, at
+even intervals over the publishing, each for CHURN_DOWN_S, and started
+again (churn). An event counts as published when that command returns (the
+record is in the node's store); it has arrived at another node at the
+millisecond timestamp of that node's debug log line "new record ID"
+(written when the record is committed to its store). Its time to a node is
+that arrival less the publication, or less the node's restart when it
+restarted after the publication (a stopped node cannot receive; what counts
+is how soon it catches up). Its propagation time is the longest of those.
 
 Figures:
+  prop_nodes                             N
   prop_p50_ms, prop_p99_ms, prop_max_ms   over the E events
   prop_bytes_ratio   TCP payload bytes all nodes sent from the first
                      publication until every event had arrived everywhere,
@@ -40,6 +45,8 @@ import msgpack  # noqa: E402  (python3-msgpack)
 
 NEW = re.compile(r"^(\S+) debug new record ([0-9a-f]{64}) ")
 DEGREE = 4
+CHURN = 0.1         # of the nodes, stopped and started again
+CHURN_DOWN_S = 1.5  # each stays stopped this long
 
 
 def regular_graph(n, degree, rng):
@@ -108,7 +115,7 @@ def percentile(values, p):
 
 def main():
     quick = "--quick" in sys.argv[1:]
-    n, events = (8, 20) if quick else (32, 100)
+    n, events = (8, 20) if quick else (100, 100)
     rng = random.Random(6)
     with netlib.Workdir("net-prop") as work:
         homes, keys = [], []
@@ -139,8 +146,25 @@ def main():
 
         before = sum(p.total() for p in proxies)
         published = {}  # address text -> (time, node)
+        churned = rng.sample(range(n), max(1, int(n * CHURN)))
+        # Event index at which each churned node stops; None: running.
+        stop_at = {e: j for j, e in zip(churned, range(2, events - 2, max(
+            1, (events - 4) // len(churned))))}
+        down = {}  # node -> when it stopped
+        restarts = {j: [] for j in range(n)}  # node -> times it started again
         for e in range(events):
-            i = rng.randrange(n)
+            now = time.time()
+            for j, t in list(down.items()):
+                if now - t >= CHURN_DOWN_S:
+                    servers[j] = netlib.serve(work, homes[j], network, ports[j],
+                                              log_level="debug")
+                    restarts[j].append(time.time())
+                    del down[j]
+            if e in stop_at:
+                j = stop_at[e]
+                netlib.stop(servers[j])
+                down[j] = time.time()
+            i = rng.choice([j for j in range(n) if j not in down])
             out = netlib.muster(homes[i], "event", "add", "--title",
                                 "Propagation test %d" % e, "--start",
                                 "2031-05-%02dT18:00Z" % (1 + e % 28), "--where",
@@ -148,6 +172,13 @@ def main():
                                 "An event to time how fast it spreads. " * 3)
             published[out.strip().split()[-1]] = (time.time(), i)
             time.sleep(0.1)
+        for j, t in list(down.items()):
+            time.sleep(max(0.0, CHURN_DOWN_S - (time.time() - t)))
+            servers[j] = netlib.serve(work, homes[j], network, ports[j],
+                                      log_level="debug")
+            restarts[j].append(time.time())
+        log("churn: %d nodes stopped for %.1f s each during the publishing",
+            len(churned), CHURN_DOWN_S)
 
         ids = {}
         for addr, (t0, i) in published.items():
@@ -173,13 +204,20 @@ def main():
             p.close()
         for s in servers:
             netlib.stop(s)
+        def since(j, t0, at):
+            """When node j could first receive an event published at t0 that
+            it stored at at: t0, or its last restart between the two."""
+            return max([t0] + [r for r in restarts[j] if r <= at])
+
         times = []
         for rid, (t0, i) in ids.items():
-            last = max(got[j][rid] for j in range(n) if j != i)
-            times.append(max(0.0, last - t0) * 1000)
+            last = max(got[j][rid] - since(j, t0, got[j][rid])
+                       for j in range(n) if j != i)
+            times.append(max(0.0, last) * 1000)
         mean_size = sum(sizes[rid] for rid in ids) / len(ids)
         log("%d events, mean record %.0f bytes; %d bytes sent by all nodes",
             len(ids), mean_size, sent)
+        figure("prop_nodes", n, "nodes")
         figure("prop_p50_ms", percentile(times, 50), "ms")
         figure("prop_p99_ms", percentile(times, 99), "ms")
         figure("prop_max_ms", max(times), "ms")

@@ -1292,6 +1292,64 @@ test_counts(void **state)
 	assert_int_equal(got.ngroups, 0);
 }
 
+/* The newest created_at of each fixture group, from the parsed records. */
+struct newest {
+	int64_t at[8];
+	const struct fx *fx;
+};
+
+static int
+newest_record(void *ctx, const struct mu_record *r)
+{
+	struct newest *n = ctx;
+	size_t i = group_index(n->fx, r->group);
+
+	if (r->created_at > n->at[i])
+		n->at[i] = r->created_at;
+	return 0;
+}
+
+/* mu_store_group_newest() is what a walk over every record says, for
+ * groups with records, groups without (between two with records, before
+ * and after all of them) and the first and last keys there can be. */
+static void
+test_group_newest(void **state)
+{
+	struct fx *fx = *state;
+	const struct grp *g = fx->g;
+	const struct mu_record *recs[] = {
+	    profile(&g[0], "Alpha"),
+	    cause(&g[0], "rent", 1, NOW - 100, "Rent"),
+	    cause(&g[0], "park", 1, NOW - 300, "Park"),
+	    event(&g[1], "b", 1, T, -1, false, MU_EVENT_CONFIRMED),
+	    del_id(&g[1], (uint8_t[MU_ID_BYTES]){9}, NOW - 20), /* the newest */
+	    cause(&g[3], "c", 1, NOW - 5000, "Old"),
+	    alliance(&g[5], &g[0], 1, MU_ALLIANCE_PROPOSED),
+	};
+	uint8_t edge[MU_KEY_BYTES];
+	struct newest want = {.fx = fx};
+	int64_t at;
+
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(mu_store_group_newest(fx->st, g[i].pk, &at), 0);
+		assert_int_equal(at, 0);
+	}
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		put1(fx->st, recs[i]);
+	assert_int_equal(mu_store_each(fx->st, newest_record, &want), 0);
+	assert_int_equal(want.at[1], NOW - 20);
+	for (size_t i = 0; i < 8; i++) {
+		assert_int_equal(mu_store_group_newest(fx->st, g[i].pk, &at), 0);
+		assert_int_equal(at, want.at[i]);
+	}
+	memset(edge, 0, sizeof(edge));
+	assert_int_equal(mu_store_group_newest(fx->st, edge, &at), 0);
+	assert_int_equal(at, 0);
+	memset(edge, 0xff, sizeof(edge));
+	assert_int_equal(mu_store_group_newest(fx->st, edge, &at), 0);
+	assert_int_equal(at, 0);
+}
+
 /* The "shared" field of /proc/self/statm, in KiB: what the budget counts. */
 static long
 file_resident_kib(void)
@@ -1418,6 +1476,7 @@ main(void)
 	    T_(test_release_map),
 	    T_(test_read_only),
 	    T_(test_counts),
+	    T_(test_group_newest),
 	    T_(test_map_budget),
 	};
 
