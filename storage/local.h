@@ -177,6 +177,9 @@ void mu_store_fp_view_free(struct mu_store_fp_view *v);
  * stored (then list the items instead); or an error. */
 int mu_store_fp_view_begin(struct mu_store_fp_view *v);
 void mu_store_fp_view_end(struct mu_store_fp_view *v);
+/* Inside the function a walk of the source (each) calls: the sequence
+ * number of the record it is at, for mu_store_read_raw(). */
+uint64_t mu_store_fp_view_seq(const struct mu_store_fp_view *v);
 /* The source reading v; valid while v lives, usable between begin and end. */
 void mu_store_fp_view_source(struct mu_store_fp_view *v, struct mu_neg_source *src);
 

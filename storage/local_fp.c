@@ -36,6 +36,7 @@ struct mu_store_fp_view {
 	struct mu_store__fp_sum *ex_sum;
 	size_t nex, cap_ex, cap_sum;
 	struct mu_store__fp_sum total; /* of the domain's records */
+	uint64_t seq;                  /* of the item a walk (src_each) is at */
 };
 
 int
@@ -509,6 +510,33 @@ src_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *h
 	return 0;
 }
 
+/* The sequence number of the by_time entry (group val) of it, from its
+ * by_group entry, for mu_store_fp_view_seq(). */
+static int
+seq_of(struct mu_store_fp_view *v, const MDB_val *group, const struct mu_neg_item *it)
+{
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val k = {sizeof(key), key}, val;
+	int rc;
+
+	memcpy(key, group->mv_data, MU_KEY_BYTES);
+	mu_store__put_be64(key + MU_KEY_BYTES, it->ts);
+	memcpy(key + MU_KEY_BYTES + 8, it->id, MU_ID_BYTES);
+	rc = mdb_get(v->txn, v->st->by_group, &k, &val);
+	if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != MU_STORE__SEQ_BYTES))
+		return MU_ECORRUPT;
+	if (rc != 0)
+		return mu_store__err(v->st, rc, "reading the store", NULL);
+	v->seq = mu_store__get_be64(val.mv_data);
+	return 0;
+}
+
+uint64_t
+mu_store_fp_view_seq(const struct mu_store_fp_view *v)
+{
+	return v->seq;
+}
+
 static int
 src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 {
@@ -523,9 +551,14 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 		return 0;
 	if ((err = descend(v, rank, &acc, &it)) != 0)
 		return err;
+	/* The cursor is on the first item: k and val are read again. */
+	if ((err = time_get(v, &k, &val, MDB_GET_CURRENT, &it, &in)) != 0)
+		return err;
 	for (; err == 0; err = time_get(v, &k, &val, MDB_NEXT, &it, &in)) {
 		if (!in)
 			continue;
+		if ((err = seq_of(v, &val, &it)) != 0)
+			return err;
 		if ((rc = fn(arg, &it, rank++)) != 0)
 			return rc < 0 ? rc : 0;
 	}
