@@ -43,10 +43,10 @@ struct reader {
 
 /* --- encoding ------------------------------------------------------------- */
 
+/* varint(v) at the end of tmp; returns where it starts. */
 static int
-put_varint(struct mu_buf *b, uint64_t v)
+varint(uint8_t tmp[10], uint64_t v)
 {
-	uint8_t tmp[10];
 	int i = 10;
 
 	do {
@@ -55,6 +55,15 @@ put_varint(struct mu_buf *b, uint64_t v)
 	} while (v != 0);
 	for (int j = i; j < 9; j++)
 		tmp[j] |= 0x80;
+	return i;
+}
+
+static int
+put_varint(struct mu_buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+	int i = varint(tmp, v);
+
 	return mu_buf_append(b, tmp + i, (size_t)(10 - i));
 }
 
@@ -175,21 +184,29 @@ store_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static void
-sum_add_id(uint64_t acc[4], const uint8_t id[MU_NEG_ID_BYTES])
+void
+mu_neg_sum_add(uint64_t acc[4], const uint64_t x[4])
 {
 	uint64_t carry = 0;
 
 	for (int l = 0; l < 4; l++) {
-		uint64_t x = load_le64(id + 8 * l);
-		uint64_t s = acc[l] + x;
-		uint64_t c = s < x;
+		uint64_t s = acc[l] + x[l];
+		uint64_t c = s < x[l];
 
 		s += carry;
 		c |= s < carry;
 		acc[l] = s;
 		carry = c;
 	}
+}
+
+void
+mu_neg_sum_id(uint64_t acc[4], const uint8_t id[MU_NEG_ID_BYTES])
+{
+	const uint64_t x[4] = {load_le64(id), load_le64(id + 8), load_le64(id + 16),
+	                       load_le64(id + 24)};
+
+	mu_neg_sum_add(acc, x);
 }
 
 /* The source of mu_neg_new(): the array, summed range by range. */
@@ -243,7 +260,7 @@ array_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos 
 
 	memset(sum, 0, 4 * sizeof(*sum));
 	for (size_t i = lo->rank; i < hi->rank; i++)
-		sum_add_id(sum, neg->items[i].id);
+		mu_neg_sum_id(sum, neg->items[i].id);
 	return 0;
 }
 
@@ -263,18 +280,11 @@ mu_neg_fingerprint(const uint64_t sum[4], uint64_t count, uint8_t out[MU_NEG_FP_
 {
 	uint8_t in[32 + 10], hash[crypto_hash_sha256_BYTES];
 	size_t len = 32;
-	uint64_t v = count;
 	uint8_t tmp[10];
-	int i = 10;
+	int i = varint(tmp, count);
 
 	for (int l = 0; l < 4; l++)
 		store_le64(in + 8 * l, sum[l]);
-	do {
-		tmp[--i] = (uint8_t)(v & 0x7f);
-		v >>= 7;
-	} while (v != 0);
-	for (int j = i; j < 9; j++)
-		tmp[j] |= 0x80;
 	memcpy(in + len, tmp + i, (size_t)(10 - i));
 	len += (size_t)(10 - i);
 	crypto_hash_sha256(hash, in, len);

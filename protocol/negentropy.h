@@ -136,6 +136,11 @@ bool mu_neg_is_initiator(const struct mu_neg *neg);
 void mu_neg_fingerprint(const uint64_t sum[4], uint64_t count,
                         uint8_t out[MU_NEG_FP_BYTES]);
 
+/* acc += x, and acc += the id read as a little-endian number: sums of ids
+ * mod 2^256 in little-endian 64-bit words, as fingerprints take them. */
+void mu_neg_sum_add(uint64_t acc[4], const uint64_t x[4]);
+void mu_neg_sum_id(uint64_t acc[4], const uint8_t id[MU_NEG_ID_BYTES]);
+
 /* Sorts items by (ts, id) in place, as mu_neg_new() requires. */
 void mu_neg_sort(struct mu_neg_item *items, size_t n);
 

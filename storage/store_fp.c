@@ -8,22 +8,13 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "../protocol/negentropy.h"
 
 void
 mu_store__fp_sum_add(struct mu_store__fp_sum *acc, const struct mu_store__fp_sum *x)
 {
-	uint64_t carry = 0;
-
 	acc->count += x->count;
-	for (int l = 0; l < 4; l++) {
-		uint64_t s = acc->w[l] + x->w[l];
-		uint64_t c = s < x->w[l];
-
-		s += carry;
-		c |= s < carry;
-		acc->w[l] = s;
-		carry = c;
-	}
+	mu_neg_sum_add(acc->w, x->w);
 }
 
 void
@@ -63,10 +54,8 @@ put_le64(uint8_t *p, uint64_t v)
 void
 mu_store__fp_sum_id(struct mu_store__fp_sum *acc, const uint8_t id[MU_ID_BYTES])
 {
-	struct mu_store__fp_sum x = {
-	    1, {le64(id), le64(id + 8), le64(id + 16), le64(id + 24)}};
-
-	mu_store__fp_sum_add(acc, &x);
+	acc->count++;
+	mu_neg_sum_id(acc->w, id);
 }
 
 unsigned
