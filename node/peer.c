@@ -114,6 +114,8 @@ void
 mu_sync_neg_reset(struct mu_sync_peer *p)
 {
 	mu_neg_free(p->neg);
+	mu_store_fp_view_free(p->fpv);
+	p->fpv = NULL;
 	free(p->items);
 	free(p->seqs);
 	p->neg = NULL;
@@ -224,7 +226,30 @@ mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 	if ((both = mu_scope_new()) == NULL)
 		return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	mu_scope_intersect(both, p->node->scope, p->scope);
-	rc = mu_store_neg_items(p->node->store, both, &p->items, &p->seqs, &p->nitems);
+	/* The fingerprint table, unless the store holds many records of
+	 * groups outside the set: then listing the set costs less.
+	 * MUSTER_NEG_LISTED lists them always: the benchmarks' baseline. */
+	rc = getenv("MUSTER_NEG_LISTED") != NULL
+	         ? 1
+	         : mu_store_fp_view_new(p->node->store, both, &p->fpv);
+	if (rc == 0 && p->fpv != NULL)
+		rc = mu_store_log_last(p->node->store, &p->neg_seq);
+	if (rc == 0 && p->fpv != NULL && (rc = mu_store_fp_view_begin(p->fpv)) == 0) {
+		struct mu_neg_source src;
+
+		mu_scope_free(both);
+		mu_store_fp_view_source(p->fpv, &src);
+		rc = mu_neg_new_source(&p->neg, &src, MU_WIRE_NEG_MAX);
+		if (rc != 0)
+			return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
+			               mu_strerror(rc));
+		return 0;
+	}
+	mu_store_fp_view_free(p->fpv);
+	p->fpv = NULL;
+	if (rc == 1)
+		rc = mu_store_neg_items(p->node->store, both, &p->items, &p->seqs,
+		                        &p->nitems);
 	mu_scope_free(both);
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot list records to reconcile: %s",
@@ -234,6 +259,30 @@ mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
 		               mu_strerror(rc));
 	return 0;
+}
+
+int
+mu_sync_neg_begin(struct mu_sync_peer *p, struct mu_why *why)
+{
+	int rc;
+
+	if (p->fpv == NULL)
+		return 0;
+	if ((rc = mu_store_fp_view_begin(p->fpv)) == 1)
+		return mu_fail(why, MU_EBUSY,
+		               "sync: more than %d records of groups outside the "
+		               "reconciliation arrived during it",
+		               MU_STORE_FP_OUTSIDE_MAX);
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot read records to reconcile: %s",
+		               mu_strerror(rc));
+	return 0;
+}
+
+void
+mu_sync_neg_end(struct mu_sync_peer *p)
+{
+	mu_store_fp_view_end(p->fpv);
 }
 
 /* A negentropy message of len bytes went out or came in; answer: it is the
@@ -286,15 +335,18 @@ mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
 	if ((rc = mu_sync_neg_prepare(p, why)) != 0)
 		return rc;
 	st->neg.len = 0;
-	if ((rc = mu_neg_initiate(p->neg, &st->neg)) != 0)
+	rc = mu_neg_initiate(p->neg, &st->neg);
+	mu_sync_neg_end(p);
+	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot start reconciliation: %s",
 		               mu_strerror(rc));
 	p->reconciling = true;
 	p->neg_started = now_ms(p->node);
 	p->neg_have = p->neg_need = 0;
 	p->neg_rounds = p->neg_bytes = 0;
-	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %zu records",
-	            mu_conn_name(p->c), p->nitems);
+	mu_node_log(p->node, MU_LOG_DEBUG, "peer %s: reconciling %s",
+	            mu_conn_name(p->c),
+	            p->fpv != NULL ? "from the fingerprint table" : "listed records");
 	return mu_sync_send_neg(p, true, &st->neg, why);
 }
 

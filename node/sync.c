@@ -154,10 +154,14 @@ static int
 on_have(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index)
 {
 	struct mu_sync_peer *p = ctx;
+	uint64_t seq;
 
+	if (p->fpv == NULL)
+		seq = index < p->nitems ? p->seqs[index] : 0;
+	else if ((seq = mu_store_fp_view_seq(p->fpv)) > p->neg_seq)
+		return 0; /* stored since the run began: pushed live if new */
 	p->neg_have++;
-	return mu_sync_out_add(p, MU_OUT_HAVE, id,
-	                       index < p->nitems ? p->seqs[index] : 0);
+	return mu_sync_out_add(p, MU_OUT_HAVE, id, seq);
 }
 
 static int
@@ -191,14 +195,20 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 	} else if (p->neg == NULL) {
 		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
 	}
-	if (p->neg_reply.len > 0)
+	if (p->neg_reply.len > 0) {
+		mu_sync_neg_end(p);
 		return mu_fail(why, MU_EFORMAT,
 		               "sync: a negentropy message before our answer to the "
 		               "last one");
+	}
+	/* neg-open's prepare began the snapshot. */
+	if (!open && (rc = mu_sync_neg_begin(p, why)) != 0)
+		return rc;
 	p->neg_started = uv_now(p->node->loop);
 	st->neg.len = 0;
 	rc = mu_neg_reconcile(p->neg, m->neg.ptr, m->neg.len, &st->neg, on_have,
 	                      on_need, p, why);
+	mu_sync_neg_end(p);
 	if (rc != 0) {
 		if (rc == MU_ENOMEM)
 			return mu_fail(why, rc, "sync: out of memory");

@@ -170,6 +170,8 @@ struct mu_sync_peer {
 
 	/* Reconciliation: the items it borrows live as long as it does. */
 	struct mu_neg *neg;
+	struct mu_store_fp_view *fpv; /* the source of neg, or NULL: items */
+	uint64_t neg_seq;             /* fpv: the store's last seq at the start */
 	struct mu_neg_item *items;
 	uint64_t *seqs; /* beside items: where the store keeps each */
 	size_t nitems;
@@ -263,6 +265,10 @@ int mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg
 void mu_sync_count_neg(struct mu_sync_peer *p, size_t len, bool answer);
 /* Items over our scope and the peer's: both sides compute the same set. */
 int mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why);
+/* A snapshot of the store for one message of the reconciliation, and its
+ * end (no-ops over listed items). */
+int mu_sync_neg_begin(struct mu_sync_peer *p, struct mu_why *why);
+void mu_sync_neg_end(struct mu_sync_peer *p);
 /* Frees the reconciliation's state and items. */
 void mu_sync_neg_reset(struct mu_sync_peer *p);
 /* Dialers: starts a reconciliation, or another once this one ends. */

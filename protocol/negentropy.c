@@ -26,8 +26,9 @@ struct bound {
 };
 
 struct mu_neg {
-	const struct mu_neg_item *items;
-	size_t n;
+	struct mu_neg_source src;
+	const struct mu_neg_item *items; /* mu_neg_new()'s, for its source */
+	size_t n;                        /* its size; the source's per message */
 	size_t frame_limit;
 	bool initiator;
 	bool push; /* responder: list only common ids, report the rest */
@@ -42,10 +43,10 @@ struct reader {
 
 /* --- encoding ------------------------------------------------------------- */
 
+/* varint(v) at the end of tmp; returns where it starts. */
 static int
-put_varint(struct mu_buf *b, uint64_t v)
+varint(uint8_t tmp[10], uint64_t v)
 {
-	uint8_t tmp[10];
 	int i = 10;
 
 	do {
@@ -54,6 +55,15 @@ put_varint(struct mu_buf *b, uint64_t v)
 	} while (v != 0);
 	for (int j = i; j < 9; j++)
 		tmp[j] |= 0x80;
+	return i;
+}
+
+static int
+put_varint(struct mu_buf *b, uint64_t v)
+{
+	uint8_t tmp[10];
+	int i = varint(tmp, v);
+
 	return mu_buf_append(b, tmp + i, (size_t)(10 - i));
 }
 
@@ -146,29 +156,15 @@ get_bound(struct mu_neg *neg, struct reader *r, struct bound *bd)
 	return 0;
 }
 
-/* --- the item set --------------------------------------------------------- */
+/* --- the item set ------------------------------------------------------- */
 
 static int
-item_cmp_bound(const struct mu_neg_item *it, const struct bound *bd)
+item_cmp_bound(const struct mu_neg_item *it, uint64_t ts,
+               const uint8_t id[MU_NEG_ID_BYTES])
 {
-	if (it->ts != bd->ts)
-		return it->ts < bd->ts ? -1 : 1;
-	return memcmp(it->id, bd->id, MU_NEG_ID_BYTES);
-}
-
-/* The first index in [lo, hi) whose item is not below bd. */
-static size_t
-lower_bound(const struct mu_neg *neg, size_t lo, size_t hi, const struct bound *bd)
-{
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (item_cmp_bound(&neg->items[mid], bd) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	if (it->ts != ts)
+		return it->ts < ts ? -1 : 1;
+	return memcmp(it->id, id, MU_NEG_ID_BYTES);
 }
 
 static uint64_t
@@ -188,43 +184,126 @@ store_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+void
+mu_neg_sum_add(uint64_t acc[4], const uint64_t x[4])
+{
+	uint64_t carry = 0;
+
+	for (int l = 0; l < 4; l++) {
+		uint64_t s = acc[l] + x[l];
+		uint64_t c = s < x[l];
+
+		s += carry;
+		c |= s < carry;
+		acc[l] = s;
+		carry = c;
+	}
+}
+
+void
+mu_neg_sum_id(uint64_t acc[4], const uint8_t id[MU_NEG_ID_BYTES])
+{
+	const uint64_t x[4] = {load_le64(id), load_le64(id + 8), load_le64(id + 16),
+	                       load_le64(id + 24)};
+
+	mu_neg_sum_add(acc, x);
+}
+
+/* The source of mu_neg_new(): the array, summed range by range. */
+static int
+array_size(void *ctx, size_t *n)
+{
+	*n = ((struct mu_neg *)ctx)->n;
+	return 0;
+}
+
+static int
+array_seek_bound(void *ctx, uint64_t ts, const uint8_t id[MU_NEG_ID_BYTES],
+                 struct mu_neg_pos *pos)
+{
+	const struct mu_neg *neg = ctx;
+	size_t lo = 0, hi = neg->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (item_cmp_bound(&neg->items[mid], ts, id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memset(pos, 0, sizeof(*pos));
+	pos->rank = lo;
+	return 0;
+}
+
+static int
+array_seek_rank(void *ctx, size_t rank, struct mu_neg_pos *pos, struct mu_neg_item *at,
+                struct mu_neg_item *before)
+{
+	const struct mu_neg *neg = ctx;
+
+	memset(pos, 0, sizeof(*pos));
+	pos->rank = rank;
+	if (at != NULL && rank < neg->n)
+		*at = neg->items[rank];
+	if (before != NULL && rank > 0 && rank <= neg->n)
+		*before = neg->items[rank - 1];
+	return 0;
+}
+
+static int
+array_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *hi,
+                uint64_t sum[4])
+{
+	const struct mu_neg *neg = ctx;
+
+	memset(sum, 0, 4 * sizeof(*sum));
+	for (size_t i = lo->rank; i < hi->rank; i++)
+		mu_neg_sum_id(sum, neg->items[i].id);
+	return 0;
+}
+
+static int
+array_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
+{
+	const struct mu_neg *neg = ctx;
+	int rc = 0;
+
+	for (size_t i = rank; rc == 0 && i < neg->n; i++)
+		rc = fn(arg, &neg->items[i], i);
+	return rc < 0 ? rc : 0;
+}
+
+void
+mu_neg_fingerprint(const uint64_t sum[4], uint64_t count, uint8_t out[MU_NEG_FP_BYTES])
+{
+	uint8_t in[32 + 10], hash[crypto_hash_sha256_BYTES];
+	size_t len = 32;
+	uint8_t tmp[10];
+	int i = varint(tmp, count);
+
+	for (int l = 0; l < 4; l++)
+		store_le64(in + 8 * l, sum[l]);
+	memcpy(in + len, tmp + i, (size_t)(10 - i));
+	len += (size_t)(10 - i);
+	crypto_hash_sha256(hash, in, len);
+	memcpy(out, hash, MU_NEG_FP_BYTES);
+}
+
 /* SHA-256 of (sum of ids mod 2^256, little-endian) || varint(count), cut
  * to 16 bytes. */
 static int
-fingerprint(const struct mu_neg *neg, size_t lo, size_t hi, uint8_t out[FP_BYTES])
+fingerprint(const struct mu_neg *neg, const struct mu_neg_pos *lo,
+            const struct mu_neg_pos *hi, uint8_t out[FP_BYTES])
 {
-	uint64_t acc[4] = {0, 0, 0, 0};
-	uint8_t hash[crypto_hash_sha256_BYTES];
-	struct mu_buf in = MU_BUF_INIT;
+	uint64_t sum[4];
 	int rc;
 
-	for (size_t i = lo; i < hi; i++) {
-		uint64_t carry = 0;
-
-		for (int l = 0; l < 4; l++) {
-			uint64_t x = load_le64(neg->items[i].id + 8 * l);
-			uint64_t s = acc[l] + x;
-			uint64_t c = s < x;
-
-			s += carry;
-			c |= s < carry;
-			acc[l] = s;
-			carry = c;
-		}
-	}
-	rc = mu_buf_reserve(&in, 32 + 10);
-	if (rc != 0)
+	if ((rc = neg->src.range_sum(neg->src.ctx, lo, hi, sum)) != 0)
 		return rc;
-	for (int l = 0; l < 4; l++)
-		store_le64(in.data + 8 * l, acc[l]);
-	in.len = 32;
-	rc = put_varint(&in, hi - lo);
-	if (rc == 0) {
-		crypto_hash_sha256(hash, in.data, in.len);
-		memcpy(out, hash, FP_BYTES);
-	}
-	mu_buf_free(&in);
-	return rc;
+	mu_neg_fingerprint(sum, hi->rank - lo->rank, out);
+	return 0;
 }
 
 /* The shortest bound that separates prev from curr. */
@@ -252,39 +331,67 @@ item_bound(const struct mu_neg_item *it, struct bound *bd)
 	bd->idlen = MU_NEG_ID_BYTES;
 }
 
+/* A walk over the ids of [rank, end): appends each to out. */
+struct id_walk {
+	struct mu_buf *out;
+	size_t end;
+};
+
 static int
-split_range(struct mu_neg *neg, struct mu_buf *o, size_t lo, size_t hi,
-            const struct bound *upper)
+append_id(void *arg, const struct mu_neg_item *it, size_t rank)
 {
-	size_t count = hi - lo;
+	struct id_walk *w = arg;
+
+	if (rank >= w->end)
+		return 1;
+	return mu_buf_append(w->out, it->id, MU_NEG_ID_BYTES);
+}
+
+static int
+split_range(struct mu_neg *neg, struct mu_buf *o, const struct mu_neg_pos *lo,
+            const struct mu_neg_pos *hi, const struct bound *upper)
+{
+	size_t count = hi->rank - lo->rank;
 	int rc;
 
 	if (count < BUCKETS * 2) {
+		struct id_walk w = {o, hi->rank};
+		size_t before;
+
 		if ((rc = put_bound(neg, o, upper)) != 0 ||
 		    (rc = put_varint(o, MODE_IDLIST)) != 0 ||
 		    (rc = put_varint(o, count)) != 0)
 			return rc;
-		for (size_t i = lo; i < hi; i++)
-			if ((rc = mu_buf_append(o, neg->items[i].id,
-			                        MU_NEG_ID_BYTES)) != 0)
-				return rc;
-		return 0;
+		before = o->len;
+		if (count > 0 &&
+		    (rc = neg->src.each(neg->src.ctx, lo->rank, append_id, &w)) != 0)
+			return rc;
+		/* A source that ended early gave fewer ids than it counted. */
+		return o->len - before == count * MU_NEG_ID_BYTES ? 0 : MU_ECORRUPT;
 	}
 
-	size_t per = count / BUCKETS, extra = count % BUCKETS, cur = lo;
+	size_t per = count / BUCKETS, extra = count % BUCKETS;
+	struct mu_neg_pos cur = *lo, next_pos;
 
 	for (size_t b = 0; b < BUCKETS; b++) {
 		size_t size = per + (b < extra ? 1 : 0);
 		uint8_t fp[FP_BYTES];
 		struct bound next;
 
-		if ((rc = fingerprint(neg, cur, cur + size, fp)) != 0)
-			return rc;
-		cur += size;
-		if (cur == hi)
+		if (cur.rank + size == hi->rank) {
+			next_pos = *hi;
 			next = *upper;
-		else
-			minimal_bound(&neg->items[cur - 1], &neg->items[cur], &next);
+		} else {
+			struct mu_neg_item at, before;
+
+			if ((rc = neg->src.seek_rank(neg->src.ctx, cur.rank + size,
+			                             &next_pos, &at, &before)) != 0)
+				return rc;
+			minimal_bound(&before, &at, &next);
+		}
+		if ((rc = fingerprint(neg, &cur, &next_pos, fp)) != 0)
+			return rc;
+		cur = next_pos;
 		if ((rc = put_bound(neg, o, &next)) != 0 ||
 		    (rc = put_varint(o, MODE_FINGERPRINT)) != 0 ||
 		    (rc = mu_buf_append(o, fp, FP_BYTES)) != 0)
@@ -355,36 +462,57 @@ find_id(const uint8_t *sorted, size_t uniq, const uint8_t *id)
 }
 
 /* Initiator side of an IdList range: report what differs. */
+struct diff_walk {
+	const uint8_t *sorted;
+	uint8_t *seen;
+	size_t uniq, end;
+	mu_neg_id_fn have;
+	void *ctx;
+};
+
+static int
+diff_one(void *arg, const struct mu_neg_item *it, size_t rank)
+{
+	struct diff_walk *w = arg;
+	const uint8_t *hit;
+
+	if (rank >= w->end)
+		return 1;
+	hit = find_id(w->sorted, w->uniq, it->id);
+	if (hit != NULL)
+		w->seen[(size_t)(hit - w->sorted) / MU_NEG_ID_BYTES] = 1;
+	else if (w->have != NULL)
+		return w->have(w->ctx, it->id, rank);
+	return 0;
+}
+
 static int
 diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
          size_t count, mu_neg_id_fn have, mu_neg_id_fn need, void *ctx)
 {
+	struct diff_walk w = {NULL, NULL, 0, hi, have, ctx};
 	uint8_t *sorted = NULL;
-	uint8_t *seen = NULL;
 	size_t uniq = 0;
 	int rc;
 
 	if ((rc = sorted_ids(theirs, count, &sorted, &uniq)) != 0)
 		return rc;
-	if (uniq > 0 && (seen = calloc(uniq, 1)) == NULL) {
+	if (uniq > 0 && (w.seen = calloc(uniq, 1)) == NULL) {
 		rc = MU_ENOMEM;
 		goto out;
 	}
-	for (size_t i = lo; i < hi; i++) {
-		const uint8_t *hit = find_id(sorted, uniq, neg->items[i].id);
-
-		if (hit != NULL)
-			seen[(size_t)(hit - sorted) / MU_NEG_ID_BYTES] = 1;
-		else if (have != NULL && (rc = have(ctx, neg->items[i].id, i)) != 0)
-			goto out;
-	}
+	w.sorted = sorted;
+	w.uniq = uniq;
+	/* A callback's nonzero value stops the walk and is returned. */
+	if (lo < hi && (rc = neg->src.each(neg->src.ctx, lo, diff_one, &w)) != 0)
+		goto out;
 	for (size_t i = 0; i < uniq; i++)
-		if (!seen[i] && need != NULL &&
+		if (!w.seen[i] && need != NULL &&
 		    (rc = need(ctx, sorted + i * MU_NEG_ID_BYTES, MU_NEG_THEIRS)) != 0)
 			goto out;
 out:
 	free(sorted);
-	free(seen);
+	free(w.seen);
 	return rc;
 }
 
@@ -392,20 +520,37 @@ int
 mu_neg_new(struct mu_neg **out, const struct mu_neg_item *items, size_t n,
            size_t frame_limit)
 {
+	struct mu_neg_source src = {
+	    NULL,      array_size, array_seek_bound, array_seek_rank, array_range_sum,
+	    array_each};
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (items[i].ts == INF ||
+		    (i > 0 && item_cmp(&items[i - 1], &items[i]) >= 0))
+			return MU_EINVAL;
+	if ((rc = mu_neg_new_source(out, &src, frame_limit)) != 0)
+		return rc;
+	(*out)->src.ctx = *out;
+	(*out)->items = items;
+	(*out)->n = n;
+	return 0;
+}
+
+int
+mu_neg_new_source(struct mu_neg **out, const struct mu_neg_source *src,
+                  size_t frame_limit)
+{
 	struct mu_neg *neg;
 
 	*out = NULL;
 	if (frame_limit != 0 && frame_limit < MU_NEG_FRAME_MIN)
 		return MU_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (items[i].ts == INF ||
-		    (i > 0 && item_cmp(&items[i - 1], &items[i]) >= 0))
-			return MU_EINVAL;
 	neg = calloc(1, sizeof(*neg));
 	if (neg == NULL)
 		return MU_ENOMEM;
-	neg->items = items;
-	neg->n = n;
+	neg->src = *src;
 	neg->frame_limit = frame_limit;
 	*out = neg;
 	return 0;
@@ -433,37 +578,78 @@ int
 mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out)
 {
 	struct bound inf = {INF, {0}, 0};
+	struct mu_neg_pos lo, hi;
+	size_t start = out->len, n;
 	int rc;
 
 	if (neg->initiator)
 		return MU_EINVAL;
+	if ((rc = neg->src.size(neg->src.ctx, &n)) != 0 ||
+	    (rc = neg->src.seek_rank(neg->src.ctx, 0, &lo, NULL, NULL)) != 0 ||
+	    (rc = neg->src.seek_rank(neg->src.ctx, n, &hi, NULL, NULL)) != 0)
+		return rc;
 	neg->initiator = true;
 	neg->last_out = 0;
-	if ((rc = mu_buf_push(out, MU_NEG_VERSION)) != 0)
-		return rc;
-	return split_range(neg, out, 0, neg->n, &inf);
+	if ((rc = mu_buf_push(out, MU_NEG_VERSION)) == 0)
+		rc = split_range(neg, out, &lo, &hi, &inf);
+	if (rc != 0) {
+		neg->initiator = false;
+		out->len = start;
+	}
+	return rc;
 }
 
 /*
  * Responder side of an IdList range [lo, *hi) that ended at curr: our ids
  * in the range (in push mode only those the list also holds, and each of
  * ours that it lacks goes to have), up to where the frame fills, in which
- * case *hi becomes the first item left out. used: bytes already in the
- * answer.
+ * case *hi becomes the rank of the first item left out. used: bytes
+ * already in the answer.
  */
+struct answer_walk {
+	struct mu_neg *neg;
+	size_t used, end, nids;
+	struct mu_buf idbuf;
+	const uint8_t *sorted;
+	size_t uniq;
+	struct bound *bound_end;
+	size_t *hi;
+	mu_neg_id_fn have;
+	void *ctx;
+};
+
+static int
+answer_one(void *arg, const struct mu_neg_item *it, size_t rank)
+{
+	struct answer_walk *w = arg;
+
+	if (rank >= w->end)
+		return 1;
+	if (over_limit(w->neg, w->used + w->idbuf.len)) {
+		item_bound(it, w->bound_end);
+		*w->hi = rank;
+		return 1;
+	}
+	if (w->neg->push && find_id(w->sorted, w->uniq, it->id) == NULL)
+		return w->have != NULL ? w->have(w->ctx, it->id, rank) : 0;
+	w->nids++;
+	return mu_buf_append(&w->idbuf, it->id, MU_NEG_ID_BYTES);
+}
+
 static int
 answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound *prev,
            const struct bound *curr, bool *skip, size_t lo, size_t *hi,
            const uint8_t *theirs, size_t count, mu_neg_id_fn have, void *ctx)
 {
 	struct bound end = *curr;
-	struct mu_buf idbuf = MU_BUF_INIT;
+	struct answer_walk w = {neg, used, *hi, 0,    MU_BUF_INIT, NULL,
+	                        0,   &end, hi,  have, ctx};
 	uint8_t *sorted = NULL;
-	size_t nids = 0, uniq = 0;
 	int rc;
 
-	if (neg->push && (rc = sorted_ids(theirs, count, &sorted, &uniq)) != 0)
+	if (neg->push && (rc = sorted_ids(theirs, count, &sorted, &w.uniq)) != 0)
 		return rc;
+	w.sorted = sorted;
 	if (*skip) {
 		*skip = false;
 		if ((rc = put_bound(neg, o, prev)) != 0 ||
@@ -472,28 +658,14 @@ answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound
 	}
 	/* The bound comes first on the wire but depends on where the frame
 	 * fills up: collect the ids first. */
-	for (size_t i = lo; i < *hi; i++) {
-		if (over_limit(neg, used + idbuf.len)) {
-			item_bound(&neg->items[i], &end);
-			*hi = i;
-			break;
-		}
-		if (neg->push && find_id(sorted, uniq, neg->items[i].id) == NULL) {
-			if (have != NULL && (rc = have(ctx, neg->items[i].id, i)) != 0)
-				goto out;
-			continue;
-		}
-		if ((rc = mu_buf_append(&idbuf, neg->items[i].id, MU_NEG_ID_BYTES)) !=
-		    0)
-			goto out;
-		nids++;
-	}
-	if ((rc = put_bound(neg, o, &end)) != 0 ||
-	    (rc = put_varint(o, MODE_IDLIST)) != 0 || (rc = put_varint(o, nids)) != 0)
+	if (lo < *hi && (rc = neg->src.each(neg->src.ctx, lo, answer_one, &w)) != 0)
 		goto out;
-	rc = mu_buf_append(o, idbuf.data, idbuf.len);
+	if ((rc = put_bound(neg, o, &end)) != 0 ||
+	    (rc = put_varint(o, MODE_IDLIST)) != 0 || (rc = put_varint(o, w.nids)) != 0)
+		goto out;
+	rc = mu_buf_append(o, w.idbuf.data, w.idbuf.len);
 out:
-	mu_buf_free(&idbuf);
+	mu_buf_free(&w.idbuf);
 	free(sorted);
 	return rc;
 }
@@ -505,7 +677,8 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 	struct reader r = {msg, len, why};
 	struct mu_buf o = MU_BUF_INIT;
 	struct bound prev = {0, {0}, 0}, curr;
-	size_t start = out->len, prev_index = 0;
+	struct mu_neg_pos lo, hi;
+	size_t start = out->len, n;
 	bool skip = false;
 	uint8_t version;
 	int rc;
@@ -530,17 +703,23 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 		}
 		return 0; /* our version byte alone tells them what we speak */
 	}
+	if ((rc = neg->src.size(neg->src.ctx, &n)) != 0 ||
+	    (rc = neg->src.seek_rank(neg->src.ctx, 0, &lo, NULL, NULL)) != 0)
+		goto fail;
 
 	while (r.left > 0) {
 		uint64_t mode;
-		size_t lo, hi;
 
 		o.len = 0;
 		if ((rc = get_bound(neg, &r, &curr)) != 0 ||
 		    (rc = get_varint(&r, &mode)) != 0)
 			goto fail;
-		lo = prev_index;
-		hi = lower_bound(neg, prev_index, neg->n, &curr);
+		if ((rc = neg->src.seek_bound(neg->src.ctx, curr.ts, curr.id, &hi)) !=
+		    0)
+			goto fail;
+		/* Bounds that go back cover nothing. */
+		if (hi.rank < lo.rank)
+			hi = lo;
 
 		if (mode == MODE_SKIP) {
 			skip = true;
@@ -549,7 +728,7 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 			uint8_t ours[FP_BYTES];
 
 			if ((rc = get_bytes(&r, FP_BYTES, &theirs)) != 0 ||
-			    (rc = fingerprint(neg, lo, hi, ours)) != 0)
+			    (rc = fingerprint(neg, &lo, &hi, ours)) != 0)
 				goto fail;
 			if (memcmp(theirs, ours, FP_BYTES) != 0) {
 				if (skip) {
@@ -558,7 +737,7 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 					    (rc = put_varint(&o, MODE_SKIP)) != 0)
 						goto fail;
 				}
-				if ((rc = split_range(neg, &o, lo, hi, &curr)) != 0)
+				if ((rc = split_range(neg, &o, &lo, &hi, &curr)) != 0)
 					goto fail;
 			} else {
 				skip = true;
@@ -581,14 +760,21 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 				goto fail;
 			if (neg->initiator) {
 				skip = true;
-				rc = diff_ids(neg, lo, hi, ids, count, have, need, ctx);
+				rc = diff_ids(neg, lo.rank, hi.rank, ids, count, have,
+				              need, ctx);
 				if (rc != 0)
 					goto fail;
-			} else if ((rc = answer_ids(neg, &o, out->len - start, &prev,
-			                            &curr, &skip, lo, &hi, ids, count,
-			                            have, ctx)) != 0) {
-				goto fail;
 			} else {
+				size_t cut = hi.rank;
+
+				if ((rc = answer_ids(neg, &o, out->len - start, &prev,
+				                     &curr, &skip, lo.rank, &cut, ids,
+				                     count, have, ctx)) != 0)
+					goto fail;
+				if (cut != hi.rank &&
+				    (rc = neg->src.seek_rank(neg->src.ctx, cut, &hi,
+				                             NULL, NULL)) != 0)
+					goto fail;
 				if ((rc = mu_buf_append(out, o.data, o.len)) != 0)
 					goto fail;
 				o.len = 0;
@@ -602,9 +788,12 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 
 		if (over_limit(neg, out->len - start + o.len)) {
 			struct bound inf = {INF, {0}, 0};
+			struct mu_neg_pos end;
 			uint8_t fp[FP_BYTES];
 
-			if ((rc = fingerprint(neg, hi, neg->n, fp)) != 0 ||
+			if ((rc = neg->src.seek_rank(neg->src.ctx, n, &end, NULL,
+			                             NULL)) != 0 ||
+			    (rc = fingerprint(neg, &hi, &end, fp)) != 0 ||
 			    (rc = put_bound(neg, out, &inf)) != 0 ||
 			    (rc = put_varint(out, MODE_FINGERPRINT)) != 0 ||
 			    (rc = mu_buf_append(out, fp, FP_BYTES)) != 0)
@@ -613,7 +802,7 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 		}
 		if ((rc = mu_buf_append(out, o.data, o.len)) != 0)
 			goto fail;
-		prev_index = hi;
+		lo = hi;
 		prev = curr;
 	}
 

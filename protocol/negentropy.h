@@ -6,10 +6,16 @@
  *
  * Pure: messages are bytes in and bytes out; the caller moves them.
  *
+ * The items come from an array (mu_neg_new) or from a source that computes
+ * ranks, sums and items on demand (mu_neg_new_source), such as the store's
+ * fingerprint table, so that a message costs what its ranges cost rather
+ * than a pass over the set.
+ *
  * Ownership: the item array passed to mu_neg_new() is borrowed, must be
  * sorted by (ts, id) with no duplicates, and must not change while the
- * reconciliation runs. Ids reported to the callbacks point into the item
- * array or into the message being read: copy them to keep them.
+ * reconciliation runs; a source's ctx is borrowed likewise. Ids reported to
+ * the callbacks point into the item array, the source's memory or the
+ * message being read: copy them to keep them.
  */
 #ifndef MU_NEGENTROPY_H
 #define MU_NEGENTROPY_H
@@ -36,10 +42,45 @@ struct mu_neg;
  * our items. */
 #define MU_NEG_THEIRS SIZE_MAX
 
+/* A place in the sorted set: the rank of the first item at or after it,
+ * and (sources that keep sums) the sum mod 2^256 of the ids below it, as
+ * little-endian 64-bit words. */
+struct mu_neg_pos {
+	size_t rank;
+	uint64_t sum[4];
+};
+
+/* One item of a walk and its rank: 0 goes on, 1 stops, a negative MU_E*
+ * code stops with it. */
+typedef int (*mu_neg_item_fn)(void *arg, const struct mu_neg_item *it, size_t rank);
+
+/*
+ * A sorted set of items, read on demand. Every function returns 0 or a
+ * negative MU_E* code. Between two calls of mu_neg_initiate() or
+ * mu_neg_reconcile() the set may change; during one it must not.
+ */
+struct mu_neg_source {
+	void *ctx;
+	int (*size)(void *ctx, size_t *n);
+	/* *pos: the first item not below (ts, id); id is zero-padded. */
+	int (*seek_bound)(void *ctx, uint64_t ts, const uint8_t id[MU_NEG_ID_BYTES],
+	                  struct mu_neg_pos *pos);
+	/* *pos at rank (at most the size); at and before (may be NULL) get
+	 * the items at rank and rank - 1 when there are. */
+	int (*seek_rank)(void *ctx, size_t rank, struct mu_neg_pos *pos,
+	                 struct mu_neg_item *at, struct mu_neg_item *before);
+	/* The sum of the ids of the items in [lo, hi). */
+	int (*range_sum)(void *ctx, const struct mu_neg_pos *lo,
+	                 const struct mu_neg_pos *hi, uint64_t sum[4]);
+	/* fn for each item from rank on, in order, until it stops. */
+	int (*each)(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg);
+};
+
 /* Receives one id the initiator has and the other side lacks (have) or the
- * other side has and the initiator lacks (need). index is the id's position
- * in the items given to mu_neg_new() (have), so that a caller can keep more
- * about each item beside them, or MU_NEG_THEIRS (need). Nonzero stops with
+ * other side has and the initiator lacks (need). index is the id's rank in
+ * our set (have: its position in the items given to mu_neg_new(), so that a
+ * caller can keep more about each item beside them), or MU_NEG_THEIRS
+ * (need). Nonzero stops with
  * that value returned from mu_neg_reconcile(). */
 typedef int (*mu_neg_id_fn)(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t index);
 
@@ -50,6 +91,10 @@ typedef int (*mu_neg_id_fn)(void *ctx, const uint8_t id[MU_NEG_ID_BYTES], size_t
  */
 int mu_neg_new(struct mu_neg **out, const struct mu_neg_item *items, size_t n,
                size_t frame_limit);
+
+/* The same over a source (copied; its ctx is borrowed). */
+int mu_neg_new_source(struct mu_neg **out, const struct mu_neg_source *src,
+                      size_t frame_limit);
 
 void mu_neg_free(struct mu_neg *neg);
 
@@ -84,6 +129,17 @@ void mu_neg_set_push(struct mu_neg *neg, bool push);
 
 /* Whether this side initiated. */
 bool mu_neg_is_initiator(const struct mu_neg *neg);
+
+/* The fingerprint of count items whose ids sum to sum: SHA-256 of the sum
+ * (32 bytes, little-endian) and varint(count), cut to 16 bytes. */
+#define MU_NEG_FP_BYTES 16
+void mu_neg_fingerprint(const uint64_t sum[4], uint64_t count,
+                        uint8_t out[MU_NEG_FP_BYTES]);
+
+/* acc += x, and acc += the id read as a little-endian number: sums of ids
+ * mod 2^256 in little-endian 64-bit words, as fingerprints take them. */
+void mu_neg_sum_add(uint64_t acc[4], const uint64_t x[4]);
+void mu_neg_sum_id(uint64_t acc[4], const uint8_t id[MU_NEG_ID_BYTES]);
 
 /* Sorts items by (ts, id) in place, as mu_neg_new() requires. */
 void mu_neg_sort(struct mu_neg_item *items, size_t n);

@@ -233,6 +233,37 @@ int mu_store_scope_exception(struct mu_store *st, const struct mu_record *rec,
 int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
                        struct mu_neg_item **items, uint64_t **seqs, size_t *n);
 
+/* --- negentropy over the fingerprint table (local_fp.c) ------------------- */
+
+/*
+ * The items of mu_store_neg_items() as a negentropy source
+ * (protocol/negentropy.h) that reads the store's fingerprint table instead
+ * of listing them: a range's sum, a place by bound or by rank cost a
+ * descent of the table (hundreds of entries read), whatever the size of the
+ * set. Reads happen between mu_store_fp_view_begin() (one read snapshot,
+ * which also lists the records of stored groups outside domain) and
+ * mu_store_fp_view_end(); a reconciliation begins one per message.
+ */
+struct mu_store_fp_view;
+
+/* Records of groups outside the domain that a view takes off the table's
+ * sums; with more, mu_store_fp_view_begin() returns 1. */
+#define MU_STORE_FP_OUTSIDE_MAX 4096
+
+/* A view over the records of domain's groups (copied). 0 or MU_ENOMEM. */
+int mu_store_fp_view_new(struct mu_store *st, const struct mu_scope *domain,
+                         struct mu_store_fp_view **out);
+void mu_store_fp_view_free(struct mu_store_fp_view *v);
+/* 0; 1 when more than MU_STORE_FP_OUTSIDE_MAX records of other groups are
+ * stored (then list the items instead); or an error. */
+int mu_store_fp_view_begin(struct mu_store_fp_view *v);
+void mu_store_fp_view_end(struct mu_store_fp_view *v);
+/* Inside the function a walk of the source (each) calls: the sequence
+ * number of the record it is at, for mu_store_read_raw(). */
+uint64_t mu_store_fp_view_seq(const struct mu_store_fp_view *v);
+/* The source reading v; valid while v lives, usable between begin and end. */
+void mu_store_fp_view_source(struct mu_store_fp_view *v, struct mu_neg_source *src);
+
 /* --- groups outside the scope, and blocked groups (local_frozen.c) ------- */
 
 /*

@@ -17,6 +17,7 @@
 
 #include "../protocol/textform.h"
 #include "local.h"
+#include "store_fp.h"
 #include "store_held.h"
 #include "store_keys.h"
 
@@ -710,6 +711,20 @@ count_peer(void *ctx, const struct mu_peer *p)
 	return 0;
 }
 
+/* A bucket of negfp that a recount of by_time does not give. */
+static int
+fp_bad(void *ctx, int level, uint64_t bucket, const char *what)
+{
+	if (level < 0)
+		return problem(ctx, "negfp", "%s", what);
+	return problem(ctx, "negfp",
+	               "the fingerprint of the %llu-second bucket %llu is %s "
+	               "(the records are not at fault: an export of them "
+	               "imported into a new home rebuilds it)",
+	               1ull << mu_store__fp_shift(level), (unsigned long long)bucket,
+	               what);
+}
+
 /* The passes, in one snapshot. */
 static int
 walk(struct check *c)
@@ -728,6 +743,7 @@ walk(struct check *c)
 	/* A read-only open of a store made before outside and blocks has
 	 * neither (store.c, open_frozen): they are the last two. */
 	size_t n = sizeof(fns) / sizeof(fns[0]) - (c->st->has_frozen ? 0 : 2);
+	bool time_bad = false;
 	int err;
 
 	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);
@@ -736,11 +752,15 @@ walk(struct check *c)
 		err = problem(c, "meta", "the store's sequence number is damaged");
 	}
 	for (size_t i = 0; err == 0 && i <= n; i++) {
+		uint64_t before = c->stats->problems;
+
 		if (i == n && !c->st->has_invites)
 			break;
 		err = mu_store__scan(c->st, c->txn, i < n ? dbis[i] : c->st->invites,
 		                     NULL, 0, i < n ? fns[i] : invite_entry, c,
 		                     "checking the store");
+		if (i < n && dbis[i] == c->st->by_time && c->stats->problems != before)
+			time_bad = true;
 		/* LMDB found a damaged page, or the scan's own check of the
 		 * pages did (mu_store__scan). LMDB fails every later read of
 		 * a transaction that met a damaged page: the next table is
@@ -758,6 +778,13 @@ walk(struct check *c)
 			err = mu_store__begin(c->st, false, &c->txn, NULL);
 		if (err != 0)
 			c->txn = NULL;
+	}
+	/* negfp sums by_time: one damage of by_time is one problem, there. */
+	if (err == 0 && c->txn != NULL && !time_bad) {
+		err = mu_store__fp_verify(c->st, c->txn, fp_bad, c);
+		if (err == MU_ECORRUPT || err == MU_EIO)
+			err = problem(c, "negfp",
+			              "the table's pages are damaged, or by_time's");
 	}
 	return err;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "store_fp.h"
 
 struct mu_store__deferred_entry {
 	uint8_t key[MU_STORE__GROUP_KEY_BYTES]; /* the longest of the three */
@@ -101,9 +102,10 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 {
 	struct mu_store__deferred_list *l = &d->t[t];
 	uint8_t seq[MU_STORE__SEQ_BYTES];
+	struct mu_store__fp_run run;
 	MDB_cursor *c;
 	MDB_val k, v;
-	int rc;
+	int rc, err = 0;
 
 	if (l->n == 0)
 		return 0;
@@ -111,14 +113,20 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 	      t == MU_STORE__DEFER_GROUP ? cmp_group_key : cmp_time_key);
 	if ((rc = mdb_cursor_open(txn, dbi, &c)) != 0)
 		return mu_store__err(st, rc, "writing to the store", why);
-	for (size_t i = 0; rc == 0 && i < l->n; i++) {
+	mu_store__fp_run_init(&run);
+	for (size_t i = 0; rc == 0 && err == 0 && i < l->n; i++) {
 		const struct mu_store__deferred_entry *e = &l->e[i];
 
 		if (dropped(d, e->seq))
 			continue;
 		k = (MDB_val){key_len[t], (void *)e->key};
 		if (t == MU_STORE__DEFER_TIME) {
+			/* The fingerprints change with by_time, in the same
+			 * transaction. */
 			v = (MDB_val){MU_KEY_BYTES, (void *)e->val};
+			err = mu_store__fp_run_add(st, txn, &run,
+			                           mu_store__get_be64(e->key),
+			                           e->key + 8, false, why);
 		} else if (t == MU_STORE__DEFER_GROUP) {
 			mu_store__put_be64(seq, e->seq);
 			v = (MDB_val){sizeof(seq), seq};
@@ -129,7 +137,9 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 	}
 	mdb_cursor_close(c);
 	l->n = 0;
-	return mu_store__err(st, rc, "writing to the store", why);
+	if (err == 0 && rc == 0)
+		err = mu_store__fp_run_flush(st, txn, &run, why);
+	return err != 0 ? err : mu_store__err(st, rc, "writing to the store", why);
 }
 
 int

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store_defer.h"
+#include "store_fp.h"
 #include "store_held.h"
 #include "store_keys.h"
 #include "store_past.h"
@@ -179,6 +180,16 @@ drop(struct put *p, const struct stored_ref *ref)
 		return mu_store__defer_drop(p->defer, number, p->why);
 	mu_store__time_key(key, ref->created_at, ref->id);
 	err = del(p, p->st->by_time, key, sizeof(key));
+	if (err == 0) {
+		struct mu_store__fp_run run;
+
+		mu_store__fp_run_init(&run);
+		err =
+		    mu_store__fp_run_add(p->st, p->txn, &run, (uint64_t)ref->created_at,
+		                         ref->id, true, p->why);
+		if (err == 0)
+			err = mu_store__fp_run_flush(p->st, p->txn, &run, p->why);
+	}
 	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
 	if (err == 0)
 		err = del(p, p->st->by_group, gkey, sizeof(gkey));

@@ -146,6 +146,15 @@ class Nodes:
                  "read", "written")
         return dict(zip(names, (int(v) for v in m.groups()))), run.seconds, run.cpu, served
 
+    def listed(self, on):
+        """Both nodes list the records to reconcile (MUSTER_NEG_LISTED), as
+        before the fingerprint table: the baseline. A restarts."""
+        self.stop()
+        if on:
+            os.environ["MUSTER_NEG_LISTED"] = "1"
+        else:
+            os.environ.pop("MUSTER_NEG_LISTED", None)
+
 
 def check(name, got, lacks):
     """B must have received the lacks records it lacked, all new, and sent
@@ -156,7 +165,7 @@ def check(name, got, lacks):
                               got["rejected"], got["sent"]))
 
 
-def case(nodes, name, path, lacks, groups):
+def case(nodes, name, path, lacks, groups, listed=False):
     """One reconnect after A imported path (lacks records): its figures."""
     if path is not None:
         # While A is stopped: a daemon pushes what others store while it
@@ -178,15 +187,19 @@ def case(nodes, name, path, lacks, groups):
             sys.exit("none: the node counted %d bytes of negentropy and %d of "
                      "wants; with the handshake and hellos (%d) that is not the "
                      "%d bytes on the wire" % (got["neg"], got["wants"], other, wire))
-    log("%s: B lacked %d records: %d round trips, %d bytes of negentropy, %d of "
+    log("%s%s: B lacked %d records: %d round trips, %d bytes of negentropy, %d of "
         "wants, %d on the wire; %.0f ms, CPU %.0f ms in B and %.0f ms in A", name,
-        lacks, got["rounds"], got["neg"], got["wants"], wire, seconds * 1000,
-        cpu * 1000, served * 1000)
+        " (listed)" if listed else "", lacks, got["rounds"], got["neg"],
+        got["wants"], wire, seconds * 1000, cpu * 1000, served * 1000)
+    if listed:
+        name += "_listed"
     figure("reconnect_%s_round_trips" % name, got["rounds"], "trips")
     figure("reconnect_%s_bytes" % name, got["neg"] + got["wants"], "bytes")
     figure("reconnect_%s_wire_bytes" % name, wire, "bytes")
     figure("reconnect_%s_ms" % name, seconds * 1000, "ms")
     figure("reconnect_%s_cpu_ms" % name, (cpu + served) * 1000, "ms")
+    figure("reconnect_%s_cpu_b_ms" % name, cpu * 1000, "ms")
+    figure("reconnect_%s_cpu_a_ms" % name, served * 1000, "ms")
 
 
 RECONCILED = re.compile(r"peer \S+: reconciled, (\d+) records to send, (\d+) to "
@@ -243,6 +256,14 @@ def main():
         same = nodes.sync()[0]
         check("after the cases", same, 0)
         daemon_reconnect(nodes, same)
+        # The baseline, in the same run: the records listed, as before
+        # the fingerprint table.
+        nodes.listed(True)
+        case(nodes, "none", None, 0, groups, listed=True)
+        case(nodes, "one", extras(work, groups, "one_listed", n + 2001, 1,
+                                  one_at + 2000 * step, step), 1, groups,
+             listed=True)
+        nodes.listed(False)
         nodes.stop()
         log("net_reconnect: %.1f s after the import", time.monotonic() - t0)
     return 0

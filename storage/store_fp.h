@@ -1,0 +1,80 @@
+/*
+ * store_fp.h - the negentropy fingerprint table `negfp` (storage/README.md):
+ * the count and the sum of the ids (mod 2^256) of the records of by_time,
+ * in buckets of 2^8, 2^16, 2^24 and 2^32 seconds of created_at, so that
+ * the sum over any range of (created_at, id) reads at most 255 entries of
+ * each level and the records of two 256-second buckets, not the range.
+ *
+ * Kept by whoever changes by_time, in the same write transaction: the put
+ * path's commit (store_defer.c) and its removals (store_put.c), the schema
+ * upgrade (store.c). Checked against a recount by muster check.
+ *
+ * Nothing here is public: internal to storage/, like store_keys.h.
+ */
+#ifndef MU_STORE_FP_H
+#define MU_STORE_FP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store_keys.h"
+
+#define MU_STORE__FP_LEVELS    4
+#define MU_STORE__FP_KEY_BYTES 9  /* level (1) || bucket (8, big-endian) */
+#define MU_STORE__FP_VAL_BYTES 40 /* count (8, big-endian) || sum (32, LE) */
+
+/* A count and a sum of ids, both modular: a removal adds their negation. */
+struct mu_store__fp_sum {
+	uint64_t count;
+	uint64_t w[4]; /* little-endian 64-bit words of the 256-bit sum */
+};
+
+void mu_store__fp_sum_add(struct mu_store__fp_sum *acc,
+                          const struct mu_store__fp_sum *x);
+void mu_store__fp_sum_sub(struct mu_store__fp_sum *acc,
+                          const struct mu_store__fp_sum *x);
+/* acc += the id, counted once. */
+void mu_store__fp_sum_id(struct mu_store__fp_sum *acc, const uint8_t id[MU_ID_BYTES]);
+
+/* How many seconds of created_at a bucket of level l (0..3) spans: 2^shift. */
+unsigned mu_store__fp_shift(int level);
+
+/*
+ * Changes not yet written, one bucket per level: consecutive changes in
+ * created_at order (a sorted batch, a scan of by_time) fall in the same
+ * buckets and are written once for all of them.
+ */
+struct mu_store__fp_run {
+	bool used[MU_STORE__FP_LEVELS];
+	uint64_t bucket[MU_STORE__FP_LEVELS];
+	struct mu_store__fp_sum d[MU_STORE__FP_LEVELS];
+};
+
+void mu_store__fp_run_init(struct mu_store__fp_run *run);
+
+/* A record (created_at ts, id) entered by_time (remove false) or left it.
+ * Writes the buckets of the run that it leaves behind. */
+int mu_store__fp_run_add(struct mu_store *st, MDB_txn *txn,
+                         struct mu_store__fp_run *run, uint64_t ts,
+                         const uint8_t id[MU_ID_BYTES], bool remove,
+                         struct mu_why *why);
+
+/* Writes what the run holds; it is empty after. */
+int mu_store__fp_run_flush(struct mu_store *st, MDB_txn *txn,
+                           struct mu_store__fp_run *run, struct mu_why *why);
+
+/* Empties negfp and fills it from by_time (the upgrade to schema 6). */
+int mu_store__fp_rebuild(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
+
+/* Holds negfp against a recount of by_time inside txn: bad gets each
+ * bucket that differs (level -1: an entry of the wrong shape) and what is
+ * wrong with it; what it returns other than 0 stops the check. */
+typedef int (*mu_store__fp_bad_fn)(void *ctx, int level, uint64_t bucket,
+                                   const char *what);
+int mu_store__fp_verify(struct mu_store *st, MDB_txn *txn, mu_store__fp_bad_fn bad,
+                        void *ctx);
+
+/* Decodes a negfp value; MU_ECORRUPT for one of the wrong size. */
+int mu_store__fp_value(const MDB_val *v, struct mu_store__fp_sum *out);
+
+#endif
