@@ -589,10 +589,10 @@ fail:
 	            mu_why_or(&why, rc));
 }
 
-/* --- the dial API -------------------------------------------------------- */
-
-void
-mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason)
+/* A later finding about the last failed dial of addr (probe.c): replaces
+ * its reason in the peers table. */
+static void
+note_reason(struct mu_node *node, const char *addr, const char *reason)
 {
 	struct mu_dial *d = state(node);
 	struct dial_peer *p;
@@ -606,6 +606,8 @@ mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason)
 	p->state[0] = '\0'; /* written again, with the reason */
 	set_state(d, p, st, false);
 }
+
+/* --- the dial API -------------------------------------------------------- */
 
 void
 mu_dial_announce(struct mu_node *node)
@@ -723,7 +725,7 @@ mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_ready,
 	else if (probe && strcmp(p->reason, reason) == 0)
 		probe = false;
 	else if (probe)
-		mu_probe_http(node, addr, mu_conn_ip(c));
+		mu_probe_http(node, addr, mu_conn_ip(c), note_reason);
 	reschedule(d, p, was_ready, banned, reason);
 }
 

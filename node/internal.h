@@ -85,20 +85,23 @@ struct mu_node {
 	bool once;                          /* mu_node_sync(): stop when done */
 	bool stopping;
 	int exit_code;
-	struct mu_sync_report report;  /* totals, for mu_node_sync() */
-	struct mu_why why;             /* mu_node_sync(): why it stopped short */
-	struct mu_dial *dial;          /* dial.c's (mu_dial_start) */
-	struct mu_sync_state *sync;    /* peer.c's (mu_sync_start) */
-	struct mu_sync_commit *commit; /* commit.c's (mu_sync_start) */
-	struct mu_http *http;          /* http/http.c's (mu_http_start) */
-	struct mu_probe *probes;       /* probe.c's, running */
-	struct mu_portmap *portmap;    /* portmap.c's (mu_portmap_start) */
-	struct mu_acts_host *acts;     /* acts_host.c's (mu_acts_host_start) */
+	struct mu_sync_report report;    /* totals, for mu_node_sync() */
+	struct mu_why why;               /* mu_node_sync(): why it stopped short */
+	struct mu_dial *dial;            /* dial.c's (mu_dial_start) */
+	struct mu_sync_state *sync;      /* peer.c's (mu_sync_start) */
+	struct mu_sync_commit *commit;   /* commit.c's (mu_sync_start) */
+	struct mu_http *http;            /* http/http.c's (mu_http_start) */
+	struct mu_probe *probes;         /* probe.c's, running */
+	struct mu_portmap *portmap;      /* portmap.c's (mu_portmap_start) */
+	struct mu_acts_host *acts;       /* acts_host.c's (mu_acts_host_start) */
 	struct mu_node_entries *entries; /* entries.c's (mu_node_entries_start) */
-	struct mu_tor *tor;            /* tor.c's (mu_tor_start), with opts.tor */
+	struct mu_tor *tor;              /* tor.c's (mu_tor_start), with opts.tor */
+	/* tor's SocksPort "HOST:PORT" once tor.c learnt it, "" while tor is
+	 * down: what route.c dials onion addresses through. */
+	char tor_socks[MU_NODE_ADDR_MAX + 1];
 	/* tor.c calls it once tor has bootstrapped (mu_node_sync dials). */
 	void (*tor_ready)(struct mu_node *node);
-	struct mu_stalls *stalls;      /* stalls.c's (opts.stall_log) */
+	struct mu_stalls *stalls; /* stalls.c's (opts.stall_log) */
 	/* log.c: the "store is full" line was logged and no write succeeded
 	 * since; when that line was logged (uv_now(), 0: never). */
 	bool store_full;
@@ -331,10 +334,6 @@ void mu_dial_ready(struct mu_node *node, struct mu_conn *c);
 void mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_ready,
                     bool banned);
 
-/* A later finding about the last failed dial of addr (probe.c): replaces
- * its reason in the peers table. */
-void mu_dial_note_reason(struct mu_node *node, const char *addr, const char *reason);
-
 /* Publishes our node record again when node->opts.announce changed (a port
  * mapping was made: portmap.c; tor learnt our onion address: tor.c). */
 void mu_dial_announce(struct mu_node *node);
@@ -360,10 +359,16 @@ void mu_portmap_stop(struct mu_node *node);
 /* How the reason of a dial that reached a web server begins. */
 #define MU_PROBE_HTTP_REASON "an HTTP port"
 
-/* Sends one HTTP request to ip at addr's port; an HTTP answer replaces the
- * reason of addr's failed dial (mu_dial_note_reason). At most one probe per
- * address runs; each gives up after limits.handshake_ms. */
-void mu_probe_http(struct mu_node *node, const char *addr, const char *ip);
+/* What a probe found of addr: reason replaces the reason of its failed
+ * dial. */
+typedef void (*mu_probe_found_fn)(struct mu_node *node, const char *addr,
+                                  const char *reason);
+
+/* Sends one HTTP request to ip at addr's port; an HTTP answer is given to
+ * found (dial.c: the peers table's reason). At most one probe per address
+ * runs; each gives up after limits.handshake_ms. */
+void mu_probe_http(struct mu_node *node, const char *addr, const char *ip,
+                   mu_probe_found_fn found);
 
 /* Closes the probes still running (the node is stopping). */
 void mu_probe_stop(struct mu_node *node);
@@ -389,6 +394,15 @@ void mu_tor_stop(struct mu_node *node);
 /* After the loop has run dry: frees what mu_tor_start() allocated. */
 void mu_tor_free(struct mu_node *node);
 
+/* The tor binary to run into out: MUSTER_TOR (tests), /usr/sbin/tor, or
+ * tor on PATH. MU_ENOTFOUND with why (saying to install it) when none. */
+int mu_tor_find(char *out, size_t cap, struct mu_why *why);
+
+/* --- the way a dial goes (route.c) ---------------------------------------- */
+
+/* Whether host (no port) is an onion address, "NAME.onion". */
+bool mu_tor_is_onion(const char *host);
+
 /*
  * How a dial to host goes: 0 directly, 1 through tor's SocksPort (*socks is
  * its address), or MU_EINVAL/MU_EIO with why: an onion address without
@@ -396,12 +410,5 @@ void mu_tor_free(struct mu_node *node);
  */
 int mu_tor_route(struct mu_node *node, const char *host, struct sockaddr_storage *socks,
                  struct mu_why *why);
-
-/* The tor binary to run into out: MUSTER_TOR (tests), /usr/sbin/tor, or
- * tor on PATH. MU_ENOTFOUND with why (saying to install it) when none. */
-int mu_tor_find(char *out, size_t cap, struct mu_why *why);
-
-/* Whether host (no port) is an onion address, "NAME.onion". */
-bool mu_tor_is_onion(const char *host);
 
 #endif

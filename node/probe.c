@@ -21,6 +21,7 @@
 struct mu_probe {
 	struct mu_probe *next;
 	struct mu_node *node;
+	mu_probe_found_fn found;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t connect;
@@ -91,12 +92,11 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (pr->ngot < sizeof(pr->got))
 		return;
 	if (memcmp(pr->got, PROBE_REPLY, sizeof(pr->got)) == 0)
-		mu_dial_note_reason(pr->node, pr->addr,
-		                    MU_PROBE_HTTP_REASON ": it answers HTTP, so it "
-		                                         "is a web server (the "
-		                                         "calendar's port?), not a "
-		                                         "muster node's port (7420 by "
-		                                         "default)");
+		pr->found(pr->node, pr->addr,
+		          MU_PROBE_HTTP_REASON ": it answers HTTP, so it is a web "
+		                               "server (the calendar's port?), not "
+		                               "a muster node's port (7420 by "
+		                               "default)");
 	finish(pr);
 }
 
@@ -128,7 +128,8 @@ on_connect(uv_connect_t *req, int status)
 }
 
 void
-mu_probe_http(struct mu_node *node, const char *addr, const char *ip)
+mu_probe_http(struct mu_node *node, const char *addr, const char *ip,
+              mu_probe_found_fn found)
 {
 	char host[MU_NODE_HOST_MAX];
 	struct sockaddr_storage sa;
@@ -146,6 +147,7 @@ mu_probe_http(struct mu_node *node, const char *addr, const char *ip)
 	if (pr == NULL)
 		return;
 	pr->node = node;
+	pr->found = found;
 	snprintf(pr->addr, sizeof(pr->addr), "%s", addr);
 	uv_tcp_init(node->loop, &pr->tcp);
 	uv_timer_init(node->loop, &pr->timer);

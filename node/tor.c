@@ -75,7 +75,6 @@ struct mu_tor {
 	int progress;
 	bool ever_ready;
 	char summary[128];
-	char socks[MU_PEER_ADDR_MAX];
 	char onion[MU_PEER_ADDR_MAX]; /* NAME.onion:PORT once known */
 	char last_err[256];           /* tor's last warning or error */
 	char logbuf[LINE_MAX_TOR];
@@ -88,14 +87,6 @@ struct mu_tor {
 
 static void spawn_tor(struct mu_tor *t);
 static void on_timer(uv_timer_t *h);
-
-bool
-mu_tor_is_onion(const char *host)
-{
-	size_t n = strlen(host);
-
-	return n > 6 && strcmp(host + n - 6, ".onion") == 0;
-}
 
 static char *
 path_in(const struct mu_tor *t, const char *name)
@@ -405,9 +396,10 @@ on_reply(struct mu_tor *t, int code)
 			ctl_fail(t, "tor has no SocksPort");
 			return;
 		}
-		snprintf(t->socks, sizeof(t->socks), "%.*s", (int)strcspn(v, "\" \n"),
-		         v);
-		mu_node_log(t->node, MU_LOG_DEBUG, "tor: SocksPort %s", t->socks);
+		snprintf(t->node->tor_socks, sizeof(t->node->tor_socks), "%.*s",
+		         (int)strcspn(v, "\" \n"), v);
+		mu_node_log(t->node, MU_LOG_DEBUG, "tor: SocksPort %s",
+		            t->node->tor_socks);
 		if (t->listen != NULL)
 			add_onion(t); /* none in a one-shot sync */
 		else
@@ -639,7 +631,7 @@ tor_exited(uv_process_t *p, int64_t status, int sig)
 
 	uv_close((uv_handle_t *)&t->proc, on_proc_closed);
 	ctl_close(t);
-	t->socks[0] = '\0';
+	node->tor_socks[0] = '\0';
 	if (t->stopping)
 		return;
 	t->step = S_DOWN;
@@ -916,27 +908,4 @@ mu_tor_free(struct mu_node *node)
 	free(t->http);
 	free(t);
 	node->tor = NULL;
-}
-
-int
-mu_tor_route(struct mu_node *node, const char *host, struct sockaddr_storage *socks,
-             struct mu_why *why)
-{
-	bool onion = mu_tor_is_onion(host);
-
-	if (!onion && node->opts.tor_only)
-		return mu_fail(why, MU_EINVAL,
-		               "refusing to dial %s: --tor-only dials only .onion "
-		               "addresses",
-		               host);
-	if (!onion)
-		return 0;
-	if (!node->opts.tor)
-		return mu_fail(why, MU_EINVAL,
-		               "%s is an onion address: dial it with --tor", host);
-	if (node->tor == NULL || node->tor->socks[0] == '\0')
-		return mu_fail(why, MU_EIO, "cannot dial %s: tor is not up yet", host);
-	return mu_node_addr_resolve(node->loop, node->tor->socks, socks, why) == 0
-	           ? 1
-	           : MU_EIO;
 }
