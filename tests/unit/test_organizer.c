@@ -215,7 +215,7 @@ test_rules(void **state)
 	r.c.organizer.kinds[0] = S("organizer");
 	r.c.organizer.nkinds = 1;
 	expect(&r, G.sk, MU_ERECORD, "organizer-kinds");
-	r.c.organizer.kinds[0] = S("petition");
+	r.c.organizer.kinds[0] = S("motion");
 	expect(&r, G.sk, MU_ERECORD, "organizer-kinds");
 	r.c.organizer.kinds[0] = S("event");
 	r.c.organizer.kinds[1] = S("event");
