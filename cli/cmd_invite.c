@@ -604,7 +604,8 @@ after_join(struct mu_cli *cli, const struct mu_invite *inv, const char *addr,
 	 * each group is in the other's scope and the second carries their
 	 * records. */
 	for (int i = 0; i < 2; i++) {
-		if ((rc = sync_once(cli, inv, addr, level, tor, NULL, &report, &why)) != 0)
+		if ((rc = sync_once(cli, inv, addr, level, tor, NULL, &report, &why)) !=
+		    0)
 			return mu_cli_fail(rc,
 			                   "join: the code was accepted, but the sync "
 			                   "with %s stopped: %s; `muster serve` will "
@@ -705,8 +706,8 @@ mu_cli_cmd_join(struct mu_cli *cli, int argc, char **argv)
 	join->name = name != NULL ? name : "";
 	for (size_t i = 0; i < inv->naddrs; i++) {
 		join->verdict[0] = '\0';
-		rc = sync_once(cli, inv, inv->addrs[i], level, tor, join, &report,
-		               &why);
+		rc =
+		    sync_once(cli, inv, inv->addrs[i], level, tor, join, &report, &why);
 		if (rc == MU_CLI_EUSAGE)
 			goto out;
 		if (join->verdict[0] != '\0' && strcmp(join->verdict, "ok") != 0) {
