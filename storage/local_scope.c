@@ -177,8 +177,7 @@ follows_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	struct walk *w = ctx;
 
 	(void)txn;
-	(void)v;
-	if (k->mv_size != MU_KEY_BYTES)
+	if (!mu_store__follow_ok(k, v))
 		return MU_ECORRUPT;
 	if (mu_scope_has(w->blocked, k->mv_data))
 		return 0;

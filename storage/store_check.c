@@ -655,8 +655,8 @@ follow_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 
 	(void)txn;
 	c->stats->entries++;
-	if (k->mv_size != MU_KEY_BYTES || v->mv_size != 0)
-		return bad_form(c, "follows", k, v, "a group key");
+	if (!mu_store__follow_ok(k, v))
+		return bad_form(c, "follows", k, v, "a group key and its check");
 	return 0;
 }
 

@@ -76,6 +76,15 @@ struct mu_store {
 	int statm_fd;      /* /proc/self/statm, or -1 */
 };
 
+/* The value of a follows entry (local_follows.c): 16 bytes of BLAKE2b of
+ * its key, so that a byte changed in the key shows as damage rather than
+ * as a follow of another group. Entries made before it have "". */
+#define MU_STORE__FOLLOW_CHECK_BYTES 16
+void mu_store__follow_check(uint8_t out[MU_STORE__FOLLOW_CHECK_BYTES],
+                            const uint8_t key[MU_KEY_BYTES]);
+/* Whether v is key's follows value ("" or its check). */
+bool mu_store__follow_ok(const MDB_val *k, const MDB_val *v);
+
 void mu_store__put_be64(uint8_t out[8], uint64_t v);
 uint64_t mu_store__get_be64(const uint8_t in[8]);
 

@@ -525,6 +525,57 @@ counter_and_local_damage_is_reported(void **state)
 }
 
 static int
+count_key(void *ctx, const uint8_t key[MU_KEY_BYTES])
+{
+	(void)key;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* A follows entry whose key lost a byte: without its check value it
+ * would read as a follow of some other group, shown and synced as true. */
+static void
+altered_follow_is_reported(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t other[MU_KEY_BYTES];
+	MDB_val k = {MU_KEY_BYTES, fx->g[2].pk}, v;
+	MDB_txn *txn;
+	struct problems p;
+	int n = 0;
+
+	assert_int_equal(mu_store_follow(fx->st, fx->g[2].pk, true), 0);
+	assert_int_equal(mdb_txn_begin(fx->st->env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_get(txn, fx->st->follows, &k, &v), 0);
+	assert_int_equal(v.mv_size, MU_STORE__FOLLOW_CHECK_BYTES);
+	mdb_txn_abort(txn);
+	/* An entry made before the check: still read. */
+	memcpy(other, fx->g[1].pk, MU_KEY_BYTES);
+	raw_put(fx, fx->st->follows, other, MU_KEY_BYTES, NULL, 0);
+	assert_int_equal(mu_store_follows(fx->st, count_key, &n), 0);
+	assert_int_equal(n, 2);
+	check(fx, &p);
+	assert_int_equal(p.n, 0);
+	/* The first group's key with one byte changed, under its check. */
+	raw_del(fx, fx->st->follows, fx->g[1].pk, MU_KEY_BYTES);
+	memcpy(other, fx->g[2].pk, MU_KEY_BYTES);
+	other[7] ^= 0x10;
+	raw_del(fx, fx->st->follows, fx->g[2].pk, MU_KEY_BYTES);
+	{
+		uint8_t check_of_old[MU_STORE__FOLLOW_CHECK_BYTES];
+
+		mu_store__follow_check(check_of_old, fx->g[2].pk);
+		raw_put(fx, fx->st->follows, other, MU_KEY_BYTES, check_of_old,
+		        sizeof(check_of_old));
+	}
+	n = 0;
+	assert_int_equal(mu_store_follows(fx->st, count_key, &n), MU_ECORRUPT);
+	check(fx, &p);
+	assert_reported(&p, "follows", "not a group key");
+	assert_int_equal(p.n, 1);
+}
+
+static int
 stop_at_first(void *ctx, const char *db, const char *text)
 {
 	(void)db;
@@ -646,6 +697,7 @@ main(void)
 	    T_(tombstone_damage_is_reported),
 	    T_(deleted_body_left_behind_is_reported),
 	    T_(counter_and_local_damage_is_reported),
+	    T_(altered_follow_is_reported),
 	    T_(callback_can_stop_the_check),
 	    T_(altered_records_are_not_read_to_send),
 	};
