@@ -868,6 +868,7 @@ list(struct mu_cli *cli, int argc, char **argv)
 		return rc;
 	memset(&ctx, 0, sizeof(ctx));
 	mu_cal_filter_all(&ctx.f);
+	ctx.f.now = cli->now; /* the pledges' states */
 	/* A feed keeps past events, as calendar apps keep them. */
 	from = ics ? ctx.f.from : cli->now;
 	if (from_text != NULL) {

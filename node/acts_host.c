@@ -1,5 +1,6 @@
 /*
- * The host's tallies (internal.h, mu_acts_host_*; docs/PROTOCOL.md, tally).
+ * The host's tallies and pledge triggers (internal.h, mu_acts_host_*;
+ * docs/PROTOCOL.md, tally and pledge).
  *
  * For each event of ours with a capacity that has rsvp records, the queue
  * of places lives in memory while the daemon runs, fed in the order the
@@ -8,6 +9,10 @@
  * publication the queue is checked against the current rsvp records (a
  * deleted one, one stored while the daemon was down), so the published
  * tally always matches what the node holds.
+ *
+ * For each pledge of ours, the first time the node finds its total at the
+ * threshold it publishes a revision of the pledge with `triggered`, so
+ * that the trigger holds on every node whatever the counts do after.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +169,62 @@ same_queue(const struct mu_tally *a, const struct mu_tally *b)
 	       memcmp(a->runs, b->runs, a->nruns * sizeof(a->runs[0])) == 0;
 }
 
+/* Signs rec with the home's organizer key and stores it: the daemon forgot
+ * the keys after its start (daemon.c), so they are read from the home for
+ * the moment it signs, wiped with the home they are read into. */
+static int
+sign_store(struct mu_node *node, struct mu_record *rec, struct mu_why *why)
+{
+	struct mu_home *keys = NULL;
+	int rc;
+
+	if ((rc = mu_home_open(&keys, node->opts.home, true, why)) == 0)
+		rc = mu_node_acts_store(node->store, keys, rec, (int64_t)time(NULL),
+		                        why);
+	mu_home_close(keys);
+	return rc;
+}
+
+/* Publishes our pledge at a with `triggered` if its total has reached the
+ * threshold and its current revision does not say so yet. */
+static void
+note_pledge(struct mu_node *node, const struct mu_addr *a)
+{
+	struct mu_node_recs pl = {0};
+	struct mu_pledge_state s;
+	struct mu_why why = {0};
+	struct mu_record *rec;
+	int64_t now = (int64_t)time(NULL);
+	int rc;
+
+	rc = mu_store_get_addr(node->store, a, mu_node_recs_add, &pl);
+	if (rc == 0 && pl.err != 0)
+		rc = pl.err;
+	if (rc == MU_ENOTFOUND || (rc == 0 && pl.recs[0].c.pledge.has_triggered))
+		goto done;
+	if (rc != 0 || (rc = mu_node_acts_pledge(node->store, a, &s)) != 0)
+		goto fail;
+	if (!s.reached)
+		goto done;
+	rec = &pl.recs[0];
+	rec->c.pledge.has_triggered = true;
+	rec->c.pledge.triggered =
+	    now < rec->c.pledge.deadline ? now : rec->c.pledge.deadline;
+	if ((rc = mu_node_acts_next_rev(rec, rec->rev, rec->id, &why)) != 0 ||
+	    (rc = sign_store(node, rec, &why)) != 0)
+		goto fail;
+	mu_node_log(node, MU_LOG_INFO,
+	            "published pledge %.*s, rev %u: triggered at %llu of %u",
+	            (int)a->d.len, a->d.ptr, (unsigned)rec->rev,
+	            (unsigned long long)s.total, rec->c.pledge.threshold);
+	goto done;
+fail:
+	mu_node_log(node, MU_LOG_WARN, "cannot publish the trigger of pledge %.*s: %s",
+	            (int)a->d.len, a->d.ptr, mu_why_or(&why, rc));
+done:
+	mu_node_recs_free(&pl);
+}
+
 /* Publishes e's queue as our tally, if it says something new. */
 static void
 publish(struct mu_acts_host *h, struct host_ev *e)
@@ -173,7 +234,6 @@ publish(struct mu_acts_host *h, struct host_ev *e)
 	struct mu_record *rec = calloc(1, sizeof(*rec));
 	char d[MU_D_ADDR_LEN + 1];
 	struct mu_why why = {0};
-	struct mu_home *keys = NULL;
 	struct mu_addr ev, ta;
 	uint32_t cap = 0;
 	uint64_t placed, total;
@@ -212,13 +272,7 @@ publish(struct mu_acts_host *h, struct host_ev *e)
 	if (cur->found &&
 	    (rc = mu_node_acts_next_rev(rec, cur->rev, cur->id, &why)) != 0)
 		goto fail;
-	/* The daemon forgot the keys after its start (daemon.c): read from
-	 * the home for the moment it signs, wiped with the home it is read into. */
-	if ((rc = mu_home_open(&keys, node->opts.home, true, &why)) == 0)
-		rc = mu_node_acts_store(node->store, keys, rec, (int64_t)time(NULL),
-		                        &why);
-	mu_home_close(keys);
-	if (rc != 0)
+	if ((rc = sign_store(node, rec, &why)) != 0)
 		goto fail;
 	e->published = true;
 	e->last_ms = uv_now(node->loop);
@@ -309,6 +363,7 @@ mu_acts_host_note(struct mu_node *node, const struct mu_record *rec)
 {
 	struct mu_acts_host *h = node->acts;
 	const struct mu_addr *ev;
+	struct mu_addr pa;
 	struct host_ev *e;
 	uint8_t *scope;
 	size_t n, i;
@@ -329,6 +384,17 @@ mu_acts_host_note(struct mu_node *node, const struct mu_record *rec)
 			e->dirty = true;
 			run(h);
 		}
+		return;
+	}
+	if (rec->kind == MU_KIND_PLEDGE &&
+	    memcmp(rec->group, node->home->group, MU_KEY_BYTES) == 0) {
+		mu_rec_addr(rec, &pa);
+		note_pledge(node, &pa);
+		return;
+	}
+	if (rec->kind == MU_KIND_PLEDGED &&
+	    memcmp(rec->c.pledged.pledge.group, node->home->group, MU_KEY_BYTES) == 0) {
+		note_pledge(node, &rec->c.pledged.pledge);
 		return;
 	}
 	if (rec->kind != MU_KIND_RSVP)
@@ -369,6 +435,8 @@ void
 mu_acts_host_start(struct mu_node *node)
 {
 	struct mu_acts_host *h = calloc(1, sizeof(*h));
+	struct mu_node_recs pl = {0};
+	struct mu_addr a;
 
 	if (h == NULL) {
 		mu_node_log(node, MU_LOG_WARN, "cannot keep tallies: out of memory");
@@ -381,6 +449,13 @@ mu_acts_host_start(struct mu_node *node)
 	(void)mu_store_list(node->store, MU_KIND_EVENT, node->home->group, note_event,
 	                    h);
 	run(h);
+	/* Pledges that reached their threshold while the daemon was down. */
+	if (mu_node_recs_list(node->store, MU_KIND_PLEDGE, node->home->group, &pl) == 0)
+		for (size_t i = 0; i < pl.n; i++) {
+			mu_rec_addr(&pl.recs[i], &a);
+			note_pledge(node, &a);
+		}
+	mu_node_recs_free(&pl);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../protocol/ical.h"
 #include "../protocol/textform.h"
@@ -84,6 +85,7 @@ mu_cal_filter_all(struct mu_cal_filter *f)
 	f->cause = NULL;
 	f->page_base = NULL;
 	f->outside = NULL;
+	f->now = (int64_t)time(NULL);
 }
 
 static bool
@@ -577,6 +579,12 @@ mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out, bool
 	for (i = 0; i < c->nev && rc == 0; i++)
 		rc = write_event(c, &w, &c->ev[i].rec);
 	if (rc == 0 && !c->full) {
+		/* The pledges after the events, in the last slice. */
+		if ((rc = mu_cal_write_pledges(c->st, &w, &s->f)) != 0) {
+			rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+			             "reading the pledges: %s", mu_strerror(rc));
+			goto out;
+		}
 		rc = mu_ical_prop_raw(&w, "END", "VCALENDAR");
 		s->done = *done = true;
 	}

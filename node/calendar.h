@@ -36,6 +36,9 @@ struct mu_cal_filter {
 	/* Not of these groups, outside the scope and so no longer current
 	 * (storage/local.h); NULL: any. A feed always leaves them out. */
 	const struct mu_outside *outside;
+	/* Not a filter but the clock the pledges' states are read at (a
+	 * pledge whose deadline passed untriggered is CANCELLED). */
+	int64_t now;
 };
 
 /* The end of event ev as the feeds and pages show it: its end, else a
@@ -99,6 +102,19 @@ void mu_cal_write_header(struct mu_ical *w, const char *name);
  * page_base (or NULL) makes each entry's URL. Appends to out; 0,
  * MU_ENOTFOUND (one is not held) or another error.
  */
+/*
+ * Writes the VEVENT of each current pledge that passes f (its group, its
+ * cause, not outside, its time overlapping [from, to)) to w, as
+ * mu_cal_pledges_ics() does: the feeds of events carry the pledges too.
+ * 0 or an error reading the store.
+ */
+int mu_cal_write_pledges(struct mu_store *st, struct mu_ical *w,
+                         const struct mu_cal_filter *f);
+
+/* How many pledges held have their deadline before now: what, beside the
+ * records held, a feed with pledges changes with (its ETag). */
+int mu_cal_pledges_passed(struct mu_store *st, int64_t now, uint64_t *n);
+
 int mu_cal_pledges_ics(struct mu_store *st, const struct mu_addr *one, const char *name,
                        const char *page_base, int64_t now, struct mu_buf *out);
 

@@ -76,6 +76,62 @@ write_pledge(struct mu_store *st, struct mu_ical *w, const struct mu_record *rec
 	return mu_ical_prop_raw(w, "END", "VEVENT");
 }
 
+static bool
+pledge_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
+{
+	const struct mu_pledge *p = &rec->c.pledge;
+	const struct mu_addr *c = f->cause;
+	int64_t start = p->has_start ? p->start : p->deadline;
+	int64_t end = p->has_end     ? p->end
+	              : p->has_start ? start + PLEDGE_LENGTH
+	                             : start;
+
+	if (c != NULL && !(p->has_cause && p->cause.kind == c->kind &&
+	                   memcmp(p->cause.group, c->group, MU_KEY_BYTES) == 0 &&
+	                   p->cause.d.len == c->d.len &&
+	                   memcmp(p->cause.d.ptr, c->d.ptr, c->d.len) == 0))
+		return false;
+	if (mu_outside_has(f->outside, rec->group, NULL))
+		return false;
+	/* An entry without length is at its start. */
+	if (end < f->from || start >= f->to || (end > start && end == f->from))
+		return false;
+	return f->group == NULL || memcmp(rec->group, f->group, MU_KEY_BYTES) == 0;
+}
+
+int
+mu_cal_write_pledges(struct mu_store *st, struct mu_ical *w,
+                     const struct mu_cal_filter *f)
+{
+	struct mu_node_recs v;
+	size_t i;
+	int rc;
+
+	if ((rc = mu_node_recs_list(st, MU_KIND_PLEDGE, f->group, &v)) != 0)
+		goto out;
+	for (i = 0; rc == 0 && i < v.n; i++)
+		if (pledge_passes(f, &v.recs[i]))
+			rc = write_pledge(st, w, &v.recs[i], f->page_base, f->now);
+out:
+	mu_node_recs_free(&v);
+	return rc;
+}
+
+int
+mu_cal_pledges_passed(struct mu_store *st, int64_t now, uint64_t *n)
+{
+	struct mu_node_recs v;
+	size_t i;
+	int rc;
+
+	*n = 0;
+	if ((rc = mu_node_recs_list(st, MU_KIND_PLEDGE, NULL, &v)) == 0)
+		for (i = 0; i < v.n; i++)
+			*n += v.recs[i].c.pledge.deadline < now;
+	mu_node_recs_free(&v);
+	return rc;
+}
+
 int
 mu_cal_pledges_ics(struct mu_store *st, const struct mu_addr *one, const char *name,
                    const char *page_base, int64_t now, struct mu_buf *out)

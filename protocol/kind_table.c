@@ -372,6 +372,7 @@ static const struct mu_field pledge_f[] = {
     STR(struct mu_pledge, text, MU_FT_TEXT, 8000, 0),
     COUNT(struct mu_pledge, threshold, 1, MU_FF_REQ, MU_NO_OFF),
     STR(struct mu_pledge, title, MU_FT_LINE, 200, MU_FF_REQ),
+    TIME(struct mu_pledge, triggered, 0, offsetof(struct mu_pledge, has_triggered)),
     ENUM(struct mu_pledge, unit, pledge_unit),
 };
 
@@ -578,6 +579,11 @@ check_pledge(const struct mu_record *rec, struct mu_why *why)
 		               "end-before-start: pledge.end (%lld) is before "
 		               "pledge.start (%lld)",
 		               (long long)p->end, (long long)p->start);
+	if (p->has_triggered && p->triggered > p->deadline)
+		return mu_fail(why, MU_ERECORD,
+		               "pledge-triggered: pledge.triggered (%lld) is after "
+		               "pledge.deadline (%lld)",
+		               (long long)p->triggered, (long long)p->deadline);
 	return 0;
 }
 
@@ -687,10 +693,15 @@ static const struct mu_show signatures_show[] = {
 };
 
 static const struct mu_show pledge_show[] = {
-    {"title:", "title", MU_SHOW_VALUE}, {"threshold:", "threshold", MU_SHOW_VALUE},
-    {"unit:", "unit", MU_SHOW_VALUE},   {"deadline:", "deadline", MU_SHOW_VALUE},
-    {"start:", "start", MU_SHOW_VALUE}, {"end:", "end", MU_SHOW_VALUE},
-    {"cause:", "cause", MU_SHOW_VALUE}, {"text:", "text", MU_SHOW_VALUE},
+    {"title:", "title", MU_SHOW_VALUE},
+    {"threshold:", "threshold", MU_SHOW_VALUE},
+    {"unit:", "unit", MU_SHOW_VALUE},
+    {"deadline:", "deadline", MU_SHOW_VALUE},
+    {"start:", "start", MU_SHOW_VALUE},
+    {"end:", "end", MU_SHOW_VALUE},
+    {"cause:", "cause", MU_SHOW_VALUE},
+    {"text:", "text", MU_SHOW_VALUE},
+    {"triggered:", "triggered", MU_SHOW_VALUE},
     {NULL, NULL, MU_SHOW_VALUE},
 };
 

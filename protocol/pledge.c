@@ -64,5 +64,8 @@ mu_pledge_eval(const struct mu_record *pledge, const struct mu_record *const *pl
 	}
 	out->total =
 	    pledge->c.pledge.unit == MU_PLEDGE_GROUPS ? out->groups : out->people;
-	out->triggered = out->total >= pledge->c.pledge.threshold;
+	out->reached = out->total >= pledge->c.pledge.threshold;
+	/* Once the host has published the trigger, it holds, whatever the
+	 * counts say after. */
+	out->triggered = out->reached || pledge->c.pledge.has_triggered;
 }

@@ -19,7 +19,8 @@ struct mu_pledge_state {
 	uint32_t groups;  /* counted groups that commit as a group */
 	uint32_t counted; /* groups with a counted pledged record */
 	uint64_t total;   /* people or groups, as the pledge's unit says */
-	bool triggered;   /* total >= threshold */
+	bool reached;     /* total >= threshold */
+	bool triggered;   /* reached, or the pledge records its trigger */
 };
 
 /*

@@ -265,8 +265,10 @@ struct mu_pledge {
 	bool has_start;
 	int64_t start; /* when the pledged action happens */
 	struct mu_str text;
-	uint32_t threshold;       /* required */
-	struct mu_str title;      /* required */
+	uint32_t threshold;  /* required */
+	struct mu_str title; /* required */
+	bool has_triggered;
+	int64_t triggered;        /* when the host found it triggered */
 	enum mu_pledge_unit unit; /* required */
 };
 

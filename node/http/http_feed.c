@@ -96,21 +96,25 @@ write_feed(const struct mu_http_req *rq, struct mu_http_reply *rp,
  * The feed's ETag, from what it is written from: the store's last sequence
  * number, read before anything else (a record stored meanwhile, by this
  * node or by the CLI, then makes the next ETag differ, never this one
- * name a newer feed), the path (the feed asked for) and the server's start
- * (a restored store may reuse a number). Costs one read, not the feed.
+ * name a newer feed), the path (the feed asked for), the server's start
+ * (a restored store may reuse a number) and how many pledges' deadlines
+ * have passed at now (a pledge that failed changes with the clock alone).
+ * Costs two reads, not the feed.
  */
 static int
-feed_etag(const struct mu_http_req *rq, char etag[MU_HTTP_ETAG_SIZE])
+feed_etag(const struct mu_http_req *rq, int64_t now, char etag[MU_HTTP_ETAG_SIZE])
 {
 	uint32_t path = 2166136261u; /* FNV-1a */
-	uint64_t seq;
+	uint64_t seq, passed;
 	const char *p;
 	int rc;
 
-	if ((rc = mu_store_log_last(rq->node->store, &seq)) != 0)
+	if ((rc = mu_store_log_last(rq->node->store, &seq)) != 0 ||
+	    (rc = mu_cal_pledges_passed(rq->node->store, now, &passed)) != 0)
 		return rc;
 	for (p = rq->path; *p != '\0'; p++)
 		path = (path ^ (uint8_t)*p) * 16777619u;
+	path = (path ^ (uint32_t)passed) * 16777619u;
 	snprintf(etag, MU_HTTP_ETAG_SIZE,
 	         "\"%016" PRIx64 "-%08" PRIx32 "-%08" PRIx32 "\"", seq, path, rq->boot);
 	return 0;
@@ -156,9 +160,9 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	/* No ETag: whether a pledge failed changes with the clock alone. */
 	if ((rc = mu_http_feed_acts(rq, rp)) != 1)
 		return rc;
-	if ((rc = feed_etag(rq, rp->etag)) != 0)
-		return rc;
 	mu_cal_filter_all(&f);
+	if ((rc = feed_etag(rq, f.now, rp->etag)) != 0)
+		return rc;
 	f.page_base = rq->node->opts.public_url;
 	if (n == 0) {
 		if ((rc = group_title(rq, rq->node->home->group, &t)) != 0)

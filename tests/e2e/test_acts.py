@@ -80,6 +80,15 @@ class Acts(unittest.TestCase):
     def pledge_state(self, server, addr):
         return self.api(server, "/api/pledges/" + addr)["acts"]["pledge"]
 
+    def pledge_in_feed(self, server, path, title):
+        """The STATUS of the VEVENT titled title in the feed at path."""
+        ics = musterlib.http_get(server, path).replace("\r\n", "\n")
+        for block in ics.split("BEGIN:VEVENT")[1:]:
+            if "SUMMARY:%s\n" % title in block:
+                self.assertIn(".pledge@", block)
+                return block.split("STATUS:")[1].split("\n")[0]
+        self.fail("no %s in %s" % (title, path))
+
     def test_pledge_threshold_from_group_counts(self):
         a, b, c = self.homes
         pledge = a.line("pledge", "add", "--title", "General strike", "--threshold",
@@ -101,6 +110,12 @@ class Acts(unittest.TestCase):
             ics = musterlib.http_get(s, "/pledges/%s/calendar.ics" % pledge)
             self.assertIn("STATUS:TENTATIVE", ics)
             self.assertNotIn("STATUS:CONFIRMED", ics)
+            # In the coalition calendar and the pledge's group's, too.
+            for path in ("/calendar.ics", "/groups/%s/calendar.ics" % a.key):
+                self.assertEqual(self.pledge_in_feed(s, path, "General strike"),
+                                 "TENTATIVE")
+            self.assertNotIn("General strike", musterlib.http_get(
+                s, "/groups/%s/calendar.ics" % b.key))
         for h in self.homes:
             listed = h.json("pledge", "list", "--json")[0]["acts"]
             self.assertEqual(sorted(g["count"] for g in listed["groups"]), [13, 13, 13])
@@ -120,6 +135,24 @@ class Acts(unittest.TestCase):
             self.assertIn("STATUS:CONFIRMED", ics)
             self.assertNotIn("STATUS:TENTATIVE", ics)
         self.assertIn("[triggered]", b.ok("pledge", "list"))
+        for s in self.servers:
+            self.assertEqual(self.pledge_in_feed(s, "/calendar.ics", "General strike"),
+                             "CONFIRMED")
+
+        # The host records the trigger in the pledge itself: once it is
+        # everywhere, a group that lowers its count leaves it triggered.
+        def recorded(s):
+            return "triggered" in self.api(s, "/api/pledges/" + pledge)["content"]
+        wait_until(lambda: all(recorded(s) for s in self.servers), SYNC,
+                   "the pledge's triggered revision everywhere")
+        c.ok("pledge", "commit", pledge, "--count", "5")
+        wait_until(lambda: counted(31), SYNC, "31 pledged on every node")
+        for s in self.servers:
+            st = self.pledge_state(s, pledge)
+            self.assertTrue(st["triggered"], st)
+            self.assertEqual(st["state"], "triggered")
+            self.assertEqual(self.pledge_in_feed(s, "/calendar.ics", "General strike"),
+                             "CONFIRMED")
 
     def test_pledge_does_not_trigger_after_its_deadline(self):
         a, b, c = self.homes

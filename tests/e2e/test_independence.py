@@ -42,7 +42,7 @@ FIELDS = {  # PROTOCOL.md section 3, in canonical order
     "petition": ["cause", "deadline", "goal", "status", "target", "text", "title"],
     "signatures": ["as_group", "count", "names", "petition"],
     "pledge": ["cause", "deadline", "end", "start", "text", "threshold", "title",
-               "unit"],
+               "triggered", "unit"],
     "pledged": ["as_group", "count", "pledge"],
 }
 REQUIRED = {  # section 3, Acts: the "req" fields
@@ -195,6 +195,8 @@ def acts_rules(tc, hdr):
         if "end" in c:
             tc.assertIn("start", c, "pledge-when")
             tc.assertGreaterEqual(c["end"], c["start"], "end-before-start")
+        if "triggered" in c:
+            tc.assertLessEqual(c["triggered"], c["deadline"], "pledge-triggered")
 
 
 def tally_places(tally, group):
@@ -226,7 +228,7 @@ def pledge_total(pledge_hdr, pledged_hdrs, scope):
         total = sum(1 for h in best.values() if h[7].get("as_group"))
     else:
         total = sum(h[7]["count"] for h in best.values())
-    return total, total >= c["threshold"]
+    return total, total >= c["threshold"] or "triggered" in c
 
 
 # ---- bech32m, from the BIP-350 reference (BIP-173 with a new constant) ----
@@ -546,12 +548,17 @@ class Independence(unittest.TestCase):
                         "--start", "%d-01-02T09:00Z" % year, "--end",
                         "%d-01-02T17:00Z" % year, "--text", "If two groups do.")
         h.ok("pledge", "commit", pledge, "--as-group", "--count", "12")
+        # Reached at once: the host publishes it again with `triggered`.
+        reached = h.line("pledge", "add", "--title", "Walk out", "--threshold", "3",
+                         "--deadline", "%d-01-01" % year)
+        h.ok("pledge", "commit", reached, "--count", "3")
         ev = h.line("event", "add", "--title", "Assembly", "--start",
                     "%d-03-04T18:00Z" % year, "--capacity", "30")
         h.ok("rsvp", ev, "--count", "40", "--about")
         # The host's daemon publishes the tally at its start.
         server = h.serve(musterlib.network_name())
         server.wait_log("published the tally", timeout=20 * musterlib.SLOWDOWN)
+        server.wait_log("triggered at 3 of 3", timeout=20 * musterlib.SLOWDOWN)
         server.stop()
 
         data = h.export_bytes()
@@ -580,11 +587,20 @@ class Independence(unittest.TestCase):
         shown = h.json("rsvp", ev, "--json")["acts"]
         self.assertEqual((shown["groups"][0]["placed"],
                           shown["groups"][0]["tally_waitlisted"]), (30, 10))
-        total, triggered = pledge_total(by_kind["pledge"][0], by_kind["pledged"],
-                                        {group})
-        state = h.json("pledge", "list", "--json")[0]["acts"]["pledge"]
-        self.assertEqual((state["total"], state["triggered"]), (total, triggered))
-        self.assertEqual((total, triggered), (1, False))
+        pledges = {p[7]["title"]: p for p in by_kind["pledge"]}
+        listed = {p["content"]["title"]: p["acts"]["pledge"]
+                  for p in h.json("pledge", "list", "--json")}
+        for title, want in (("Strike", (1, False)), ("Walk out", (3, True))):
+            total, triggered = pledge_total(pledges[title], by_kind["pledged"],
+                                            {group})
+            state = listed[title]
+            self.assertEqual((state["total"], state["triggered"]),
+                             (total, triggered))
+            self.assertEqual((total, triggered), want)
+        walk = pledges["Walk out"]
+        self.assertEqual(walk[6], 1)  # rev: the host's triggered revision
+        self.assertLessEqual(walk[7]["triggered"], walk[7]["deadline"])
+        self.assertNotIn("triggered", pledges["Strike"][7])
         sig = by_kind["signatures"][0][7]
         self.assertEqual((sig["count"], sig.get("as_group")), (0, True))
 
@@ -609,7 +625,7 @@ class Independence(unittest.TestCase):
                 v = [key_text(x) for x in v]
             elif k in ("cause", "addr", "event", "petition", "pledge"):
                 v = addr_text(v)
-            elif k == "deadline":
+            elif k in ("deadline", "triggered"):
                 v = musterlib.iso(v)
             elif k == "groups":
                 v = [key_text(x) for x in v]

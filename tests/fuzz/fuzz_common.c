@@ -200,6 +200,8 @@ acts(struct fz_records *out, const struct fz_key *node, const struct fz_key *pee
 	r.c.pledge.deadline = FZ_T0 + 86400;
 	r.c.pledge.has_start = true;
 	r.c.pledge.start = FZ_T0 + 2 * 86400;
+	r.c.pledge.has_triggered = true; /* the host's triggered revision */
+	r.c.pledge.triggered = FZ_T0 + 3600;
 	rc = rc ? rc : add(out, &r, node);
 
 	tmpl(&r, MU_KIND_RSVP, peer, FZ_T0 + 13, d[0]);

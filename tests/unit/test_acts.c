@@ -237,6 +237,18 @@ test_pledge_rules(void **state)
 	assert_rule(build(&r, &G, NULL, &raw, &why), MU_ERECORD, &why, "pledge-when");
 	pledge(&r, 0, MU_PLEDGE_GROUPS);
 	assert_rule(build(&r, &G, NULL, &raw, &why), MU_ERECORD, &why, "count-range");
+
+	/* The trigger's time is at the deadline at the latest. */
+	pledge(&r, 40, MU_PLEDGE_PEOPLE);
+	r.c.pledge.has_triggered = true;
+	r.c.pledge.triggered = r.c.pledge.deadline;
+	assert_int_equal(build(&r, &G, &p, &raw, &why), 0);
+	assert_true(p.c.pledge.has_triggered);
+	assert_int_equal(p.c.pledge.triggered, r.c.pledge.deadline);
+	free(raw);
+	r.c.pledge.triggered = r.c.pledge.deadline + 1;
+	assert_rule(build(&r, &G, NULL, &raw, &why), MU_ERECORD, &why,
+	            "pledge-triggered");
 }
 
 /* ---- the tally queue ---------------------------------------------------- */
@@ -373,6 +385,15 @@ pledged(struct mu_record *r, const struct key *k, const struct mu_record *pl,
 	r->c.pledged.as_group = as_group;
 }
 
+/* The scope of G's pledges: G and its allies A and B. */
+static void
+scope_gab(uint8_t scope[3][MU_KEY_BYTES])
+{
+	memcpy(scope[0], G.pk, MU_KEY_BYTES);
+	memcpy(scope[1], A.pk, MU_KEY_BYTES);
+	memcpy(scope[2], B.pk, MU_KEY_BYTES);
+}
+
 static void
 test_pledge_trigger(void **state)
 {
@@ -383,9 +404,7 @@ test_pledge_trigger(void **state)
 
 	(void)state;
 	pledge(&pl, 40, MU_PLEDGE_PEOPLE);
-	memcpy(scope[0], G.pk, MU_KEY_BYTES);
-	memcpy(scope[1], A.pk, MU_KEY_BYTES);
-	memcpy(scope[2], B.pk, MU_KEY_BYTES);
+	scope_gab(scope);
 	pledged(&r[0], &G, &pl, 13, false, 0);
 	pledged(&r[1], &A, &pl, 13, false, 1);
 	pledged(&r[2], &B, &pl, 13, false, 2);
@@ -421,6 +440,39 @@ test_pledge_trigger(void **state)
 	assert_int_equal(st.people, 27);
 }
 
+/* A pledge whose record holds `triggered` stays triggered when the counts
+ * drop below its threshold; without it, it does not. */
+static void
+test_pledge_triggered_holds(void **state)
+{
+	struct mu_record pl, r[2];
+	const struct mu_record *v[2] = {&r[0], &r[1]};
+	uint8_t scope[3][MU_KEY_BYTES];
+	struct mu_pledge_state st;
+
+	(void)state;
+	pledge(&pl, 40, MU_PLEDGE_PEOPLE);
+	scope_gab(scope);
+	pledged(&r[0], &G, &pl, 20, false, 0);
+	pledged(&r[1], &A, &pl, 20, false, 1);
+	mu_pledge_eval(&pl, v, 2, scope, 2, &st);
+	assert_true(st.reached);
+	assert_true(st.triggered);
+	/* A lowers its count after the trigger. */
+	r[1].c.pledged.count = 5;
+	mu_pledge_eval(&pl, v, 2, scope, 2, &st);
+	assert_false(st.triggered);
+	pl.c.pledge.has_triggered = true;
+	pl.c.pledge.triggered = T0 + 10;
+	mu_pledge_eval(&pl, v, 2, scope, 2, &st);
+	assert_int_equal(st.total, 25);
+	assert_false(st.reached);
+	assert_true(st.triggered);
+	/* Even with no pledged record at all. */
+	mu_pledge_eval(&pl, v, 0, scope, 2, &st);
+	assert_true(st.triggered);
+}
+
 static void
 test_pledge_groups(void **state)
 {
@@ -432,9 +484,7 @@ test_pledge_groups(void **state)
 	(void)state;
 	/* "We strike if 3 allied groups do." */
 	pledge(&pl, 3, MU_PLEDGE_GROUPS);
-	memcpy(scope[0], G.pk, MU_KEY_BYTES);
-	memcpy(scope[1], A.pk, MU_KEY_BYTES);
-	memcpy(scope[2], B.pk, MU_KEY_BYTES);
+	scope_gab(scope);
 	pledged(&r[0], &G, &pl, 0, true, 0);
 	pledged(&r[1], &A, &pl, 500, false, 1);
 	pledged(&r[2], &B, &pl, 2, true, 2);
@@ -482,6 +532,7 @@ main(void)
 	    cmocka_unit_test(test_tally_full),
 	    cmocka_unit_test(test_tally_record),
 	    cmocka_unit_test(test_pledge_trigger),
+	    cmocka_unit_test(test_pledge_triggered_holds),
 	    cmocka_unit_test(test_pledge_groups),
 	    cmocka_unit_test(test_pledged_record),
 	};

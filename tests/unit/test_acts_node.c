@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "node/acts.h"
+#include "node/calendar.h"
 #include "store_fixture.h"
 
 /* A home made of fixture group g's key (no file: the functions only sign). */
@@ -139,17 +140,12 @@ test_publish_and_total(void **state)
 	}
 }
 
+/* Group 0's pledge "strike": 40 people by deadline. */
 static void
-test_pledge_state(void **state)
+put_strike(struct fx *fx, int64_t deadline)
 {
-	struct fx *fx = *state;
-	struct mu_pledge_state s;
 	struct mu_record r;
-	struct mu_addr pl;
 
-	ally(fx);
-	target(&pl, &fx->g[0], MU_KIND_PLEDGE, "strike");
-	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), MU_ENOTFOUND);
 	memset(&r, 0, sizeof(r));
 	r.kind = MU_KIND_PLEDGE;
 	r.created_at = NOW - 100;
@@ -157,8 +153,21 @@ test_pledge_state(void **state)
 	r.c.pledge.title = S("Strike");
 	r.c.pledge.threshold = 40;
 	r.c.pledge.unit = MU_PLEDGE_PEOPLE;
-	r.c.pledge.deadline = NOW - 10;
+	r.c.pledge.deadline = deadline;
 	assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
+}
+
+static void
+test_pledge_state(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_pledge_state s;
+	struct mu_addr pl;
+
+	ally(fx);
+	target(&pl, &fx->g[0], MU_KIND_PLEDGE, "strike");
+	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), MU_ENOTFOUND);
+	put_strike(fx, NOW - 10);
 	publish(fx, &fx->g[0], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
 	publish(fx, &fx->g[1], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
 	publish(fx, &fx->g[2], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
@@ -171,6 +180,44 @@ test_pledge_state(void **state)
 	assert_int_equal(mu_node_acts_pledge(fx->st, &pl, &s), 0);
 	assert_int_equal(s.total, 26);
 	assert_false(s.triggered);
+}
+
+/* The feeds of events hold the pledges of the groups they cover. */
+static void
+test_pledge_in_calendar(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_cal_filter f;
+	struct mu_buf out = {0};
+	struct mu_why why = {0};
+	struct mu_addr pl;
+
+	ally(fx);
+	target(&pl, &fx->g[0], MU_KIND_PLEDGE, "strike");
+	put_strike(fx, NOW + 1000);
+	publish(fx, &fx->g[1], MU_KIND_PLEDGED, &pl, 13, false, NOW - 60, true);
+
+	mu_cal_filter_all(&f);
+	f.now = NOW;
+	assert_int_equal(mu_cal_ics(fx->st, &f, "all", &out, &why), 0);
+	assert_int_equal(mu_buf_append(&out, "", 1), 0);
+	assert_non_null(strstr((char *)out.data, "UID:strike.pledge@"));
+	assert_non_null(strstr((char *)out.data, "STATUS:TENTATIVE"));
+	assert_non_null(strstr((char *)out.data, "13 of 40 people pledged"));
+	out.len = 0;
+	/* Past its deadline untriggered: cancelled. */
+	f.now = NOW + 1001;
+	assert_int_equal(mu_cal_ics(fx->st, &f, "all", &out, &why), 0);
+	assert_int_equal(mu_buf_append(&out, "", 1), 0);
+	assert_non_null(strstr((char *)out.data, "STATUS:CANCELLED"));
+	out.len = 0;
+	/* Another group's feed does not hold it. */
+	f.now = NOW;
+	f.group = fx->g[1].pk;
+	assert_int_equal(mu_cal_ics(fx->st, &f, "g1", &out, &why), 0);
+	assert_int_equal(mu_buf_append(&out, "", 1), 0);
+	assert_null(strstr((char *)out.data, "pledge@"));
+	mu_buf_free(&out);
 }
 
 static void
@@ -211,6 +258,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_publish_and_total, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pledge_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pledge_in_calendar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tally_read, setup, teardown),
 	};
 
