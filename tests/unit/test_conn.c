@@ -296,6 +296,16 @@ closed_within(int fd, int ms)
 	}
 }
 
+/* closed_within(), then closes fd. */
+static bool
+closes(int fd, int ms)
+{
+	bool closed = closed_within(fd, ms);
+
+	close(fd);
+	return closed;
+}
+
 static void
 write_all(int fd, const void *p, size_t n)
 {
@@ -864,25 +874,20 @@ tampered_record(const struct fx *fx, struct mu_buf *out)
 	free(buf);
 }
 
+/* Over a new connection fd, sends three tampered records (max_invalid is
+ * 2) and waits until the daemon drops it. */
 static void
-test_invalid_records_ban(void **state)
+send_invalid(struct fx *fx, int fd)
 {
-	struct fx *fx = *state;
-	struct mu_node_limits lim;
 	struct mu_buf rec = MU_BUF_INIT, msg = MU_BUF_INIT;
 	struct mu_wire_blob blobs[3];
 	struct mu_scope *scope = mu_scope_new();
 	struct hand h;
-	int fd;
 
-	test_limits(&lim);
-	lim.max_invalid = 2;
-	start_node(fx, &lim);
 	tampered_record(fx, &rec);
 	for (size_t i = 0; i < 3; i++)
 		blobs[i] = (struct mu_wire_blob){rec.data, rec.len};
-
-	hand_new(&h, dial(fx, "127.0.0.5"), true, NETWORK, fx->group);
+	hand_new(&h, fd, true, NETWORK, fx->group);
 	assert_int_equal(hand_run(&h, 1, 5000), 0);
 	assert_non_null(scope);
 	assert_int_equal(mu_scope_add(scope, fx->group), 0);
@@ -893,20 +898,28 @@ test_invalid_records_ban(void **state)
 	hand_send(&h, &msg);
 	assert_true(closed_within(h.fd, 3000));
 	hand_free(&h);
-
-	/* Refused from that address now, not from another. */
-	fd = dial(fx, "127.0.0.5");
-	assert_true(closed_within(fd, 2000));
-	close(fd);
-	fd = dial(fx, "127.0.0.6");
-	assert_false(closed_within(fd, 300));
-	close(fd);
-	stop_node(fx);
-	assert_non_null(strstr(read_log(fx), "banned 127.0.0.5"));
-	assert_non_null(strstr(read_log(fx), "refused 127.0.0.5:"));
 	mu_scope_free(scope);
 	mu_buf_free(&rec);
 	mu_buf_free(&msg);
+}
+
+static void
+test_invalid_records_ban(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+
+	test_limits(&lim);
+	lim.max_invalid = 2;
+	start_node(fx, &lim);
+	send_invalid(fx, dial(fx, "127.0.0.5"));
+
+	/* Refused from that address now, not from another. */
+	assert_true(closes(dial(fx, "127.0.0.5"), 2000));
+	assert_false(closes(dial(fx, "127.0.0.6"), 300));
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "banned 127.0.0.5"));
+	assert_non_null(strstr(read_log(fx), "refused 127.0.0.5:"));
 }
 
 /* With --tor, peers on the onion listener all come from 127.0.0.1, as tor
@@ -919,11 +932,7 @@ test_onion_listener(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_node_limits lim;
-	struct mu_buf rec = MU_BUF_INIT, msg = MU_BUF_INIT;
-	struct mu_wire_blob blobs[3];
-	struct mu_scope *scope = mu_scope_new();
-	struct hand h;
-	int on[5], ip[5], fd;
+	int on[5], ip[5];
 
 	test_limits(&lim);
 	lim.max_invalid = 2;
@@ -945,27 +954,10 @@ test_onion_listener(void **state)
 		close(ip[i]);
 	}
 
-	tampered_record(fx, &rec);
-	for (size_t i = 0; i < 3; i++)
-		blobs[i] = (struct mu_wire_blob){rec.data, rec.len};
-	hand_new(&h, dial_port(fx->tor_port, "127.0.0.1"), true, NETWORK, fx->group);
-	assert_int_equal(hand_run(&h, 1, 5000), 0);
-	assert_non_null(scope);
-	assert_int_equal(mu_scope_add(scope, fx->group), 0);
-	assert_int_equal(mu_wire_encode_hello(&msg, "test", 4, scope), 0);
-	hand_send(&h, &msg);
-	msg.len = 0;
-	assert_int_equal(mu_wire_encode_recs(&msg, 0, blobs, 3), 0);
-	hand_send(&h, &msg);
-	assert_true(closed_within(h.fd, 3000));
-	hand_free(&h);
+	send_invalid(fx, dial_port(fx->tor_port, "127.0.0.1"));
 	/* Dropped, not banned: other onion peers and 127.0.0.1 get in. */
-	fd = dial_port(fx->tor_port, "127.0.0.1");
-	assert_false(closed_within(fd, 300));
-	close(fd);
-	fd = dial(fx, "127.0.0.1");
-	assert_false(closed_within(fd, 300));
-	close(fd);
+	assert_false(closes(dial_port(fx->tor_port, "127.0.0.1"), 300));
+	assert_false(closes(dial(fx, "127.0.0.1"), 300));
 	stop_node(fx);
 	assert_non_null(strstr(read_log(fx), "peer via tor #"));
 	assert_non_null(strstr(read_log(fx), "invalid records from via tor #"));
@@ -973,9 +965,6 @@ test_onion_listener(void **state)
 	assert_non_null(strstr(read_log(fx), "accepted via tor #"));
 	assert_null(strstr(read_log(fx), "banned 127.0.0.1"));
 	assert_null(strstr(read_log(fx), "refused 127.0.0.1:"));
-	mu_scope_free(scope);
-	mu_buf_free(&rec);
-	mu_buf_free(&msg);
 }
 
 /* Stores n causes of about 8 KiB each in the daemon's home (before it
