@@ -71,6 +71,10 @@ struct mu_conn {
 	bool reading, throttled, held; /* reading = !throttled && !held */
 	bool stalling; /* queue past out_low: the write-stall timer runs */
 	bool has_expect;
+	/* Accepted on the onion service's own listener: every such peer
+	 * comes from 127.0.0.1, so it has no address of its own (ip is "")
+	 * and the per-address caps and bans pass it by. */
+	bool via_tor;
 	/* Dialing a .onion address through tor's SocksPort: the SOCKS5
 	 * exchange runs first, and the handshake waits for it (socks.h). */
 	bool via_socks;
@@ -830,7 +834,7 @@ room_for_handshake(struct mu_conn *c)
 	const struct mu_node_limits *lim = &node->opts.limits;
 	struct mu_conn *victim;
 
-	if (count_pending(node, c->ip) >= lim->max_handshaking_per_ip) {
+	if (!c->via_tor && count_pending(node, c->ip) >= lim->max_handshaking_per_ip) {
 		victim = pending_victim(node, c->ip);
 		if (victim == NULL)
 			return false;
@@ -893,7 +897,10 @@ session_victim(const struct mu_node *node, const struct mu_conn *newcomer,
 	for (struct mu_conn *c = node->conns; c != NULL; c = c->next) {
 		if (!session_in(c, newcomer, key, ip))
 			continue;
-		n = by_address ? count_sessions(node, NULL, c->ip) : 0;
+		/* Each onion peer is an address of its own. */
+		n = !by_address  ? 0
+		    : c->via_tor ? 1
+		                 : count_sessions(node, NULL, c->ip);
 		if (best == NULL || n > best_n || (n == best_n && weaker(c, best))) {
 			best = c;
 			best_n = n;
@@ -917,7 +924,7 @@ admit_session(struct mu_conn *c)
 		evict(victim != NULL ? victim : c, c,
 		      "too many sessions of this group key");
 	}
-	if (!c->closing &&
+	if (!c->closing && !c->via_tor &&
 	    count_sessions(node, NULL, c->ip) > lim->max_sessions_per_ip) {
 		victim = session_victim(node, c, NULL, c->ip, false);
 		evict(victim != NULL ? victim : c, c,
@@ -986,8 +993,20 @@ new_session(struct mu_conn *c, struct mu_why *why)
 	return rc;
 }
 
+/* An onion peer's name: "via tor #PORT", the port tor dialed us from
+ * (unique while it is connected), instead of 127.0.0.1:PORT. */
+static void
+name_via_tor(struct mu_conn *c)
+{
+	const char *colon = strrchr(c->name, ':');
+	unsigned port = colon != NULL ? (unsigned)strtoul(colon + 1, NULL, 10) : 0;
+
+	snprintf(c->name, sizeof(c->name), "via tor #%u", port);
+	c->ip[0] = '\0';
+}
+
 int
-mu_conn_accept(struct mu_node *node, uv_stream_t *server)
+mu_conn_accept(struct mu_node *node, uv_stream_t *server, bool via_tor)
 {
 	struct sockaddr_storage sa;
 	struct mu_why why = {0};
@@ -1011,11 +1030,14 @@ mu_conn_accept(struct mu_node *node, uv_stream_t *server)
 	}
 	mu_node_addr_name((struct sockaddr *)&sa, c->name, sizeof(c->name), c->ip);
 	c->accepted = true;
+	c->via_tor = via_tor;
+	if (via_tor)
+		name_via_tor(c);
 	if (node->stopping)
 		no = "stopping";
-	else if (node->conn_cbs->banned(node, c->ip))
+	else if (!via_tor && node->conn_cbs->banned(node, c->ip))
 		no = "banned";
-	else if (node->opts.tor_only && strcmp(c->ip, "127.0.0.1") != 0 &&
+	else if (!via_tor && node->opts.tor_only && strcmp(c->ip, "127.0.0.1") != 0 &&
 	         strcmp(c->ip, "::1") != 0)
 		no = "--tor-only accepts only what tor forwards (loopback)";
 	else if (!room_for_handshake(c))

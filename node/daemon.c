@@ -48,6 +48,9 @@ struct daemon {
 	struct mu_node node;
 	uv_loop_t loop;
 	uv_tcp_t listener;
+	/* With --tor: 127.0.0.1 at a port of its own, the onion service's
+	 * only target, so that conn.c knows its peers came through tor. */
+	uv_tcp_t onion;
 	uv_timer_t poll, tick, watch;
 	uv_signal_t sigint, sigterm;
 	/* Notice node->stopping whichever phase of a loop turn set it: before
@@ -59,7 +62,9 @@ struct daemon {
 	unsigned accepts;      /* in this turn of the loop */
 	const char *sync_addr; /* mu_node_sync(): whom to dial */
 	const uint8_t *sync_expect;
-	bool accept_held; /* one waits for the next turn (on_check) */
+	/* One waits for the next turn (on_check), on the listener or the
+	 * onion listener. */
+	bool accept_held, onion_held;
 };
 
 void
@@ -261,11 +266,18 @@ on_check(uv_check_t *h)
 	d->accepts = 0;
 	if (d->node.stopping) {
 		stop_all(d);
-	} else if (d->accept_held) {
+	} else {
 		/* uv_accept() takes the one libuv kept and watches again. */
-		d->accept_held = false;
-		d->accepts++;
-		mu_conn_accept(&d->node, (uv_stream_t *)&d->listener);
+		if (d->accept_held) {
+			d->accept_held = false;
+			d->accepts++;
+			mu_conn_accept(&d->node, (uv_stream_t *)&d->listener, false);
+		}
+		if (d->onion_held) {
+			d->onion_held = false;
+			d->accepts++;
+			mu_conn_accept(&d->node, (uv_stream_t *)&d->onion, true);
+		}
 	}
 }
 
@@ -331,6 +343,7 @@ static void
 on_connection(uv_stream_t *server, int status)
 {
 	struct daemon *d = server->data;
+	bool via_tor = server == (uv_stream_t *)&d->onion;
 
 	if (status < 0) {
 		mu_node_log(&d->node, MU_LOG_WARN, "accepting failed: %s",
@@ -340,11 +353,11 @@ on_connection(uv_stream_t *server, int status)
 	if (d->accepts >= ACCEPTS_PER_TURN) {
 		/* Not accepted: libuv keeps it and stops watching the
 		 * listener until on_check() accepts it. */
-		d->accept_held = true;
+		*(via_tor ? &d->onion_held : &d->accept_held) = true;
 		return;
 	}
 	d->accepts++;
-	mu_conn_accept(&d->node, server);
+	mu_conn_accept(&d->node, server, via_tor);
 }
 
 static int
@@ -611,6 +624,29 @@ start_listen(struct daemon *d, char name[MU_PEER_ADDR_MAX], struct mu_why *why)
 	return 0;
 }
 
+/* The onion listener: 127.0.0.1 at a free port, its "HOST:PORT" in name. */
+static int
+start_onion_listen(struct daemon *d, char name[MU_PEER_ADDR_MAX], struct mu_why *why)
+{
+	struct sockaddr_in sa;
+	int len = sizeof(sa), rc;
+
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	uv_tcp_init(&d->loop, &d->onion);
+	d->onion.data = d;
+	rc = uv_tcp_bind(&d->onion, (struct sockaddr *)&sa, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&d->onion, LISTEN_BACKLOG, on_connection);
+	if (rc == 0)
+		rc = uv_tcp_getsockname(&d->onion, (struct sockaddr *)&sa, &len);
+	if (rc != 0)
+		return mu_fail(why, MU_EIO, "cannot listen on 127.0.0.1 for tor: %s",
+		               uv_strerror(rc));
+	mu_node_addr_name((struct sockaddr *)&sa, name, MU_PEER_ADDR_MAX, NULL);
+	mu_node_log(&d->node, MU_LOG_INFO, "listening for tor on %s", name);
+	return 0;
+}
+
 static int
 check_announce(const struct mu_node_opts *opts, struct mu_why *why)
 {
@@ -645,7 +681,8 @@ at_least_1(unsigned ms)
 int
 mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 {
-	char name[MU_PEER_ADDR_MAX] = "", key[MU_KEY_TEXT_SIZE];
+	char name[MU_PEER_ADDR_MAX] = "", onion[MU_PEER_ADDR_MAX] = "",
+	     key[MU_KEY_TEXT_SIZE];
 	struct mu_node *node;
 	struct daemon *d;
 	int rc;
@@ -671,7 +708,11 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 		goto out;
 	if (opts->http != NULL && (rc = mu_http_start(node, why)) != 0)
 		goto out;
+	if (opts->tor && opts->listen != NULL &&
+	    (rc = start_onion_listen(d, onion, why)) != 0)
+		goto out;
 	if (opts->tor && (rc = mu_tor_start(node, opts->listen != NULL ? name : NULL,
+	                                    opts->listen != NULL ? onion : NULL,
 	                                    opts->http, why)) != 0)
 		goto out;
 	if (opts->stall_log != NULL &&
@@ -769,7 +810,7 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	if (opts->tor) {
 		/* The dial waits for tor to bootstrap (tor_ready). */
 		node->tor_ready = sync_dial_tor;
-		rc = mu_tor_start(node, NULL, NULL, why);
+		rc = mu_tor_start(node, NULL, NULL, NULL, why);
 	} else
 		rc = mu_conn_dial(node, addr, expect_group, why);
 	if (rc != 0)

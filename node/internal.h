@@ -182,8 +182,12 @@ void mu_node_publish_conns(struct mu_node *node);
 
 /* --- connections (conn.c) ---------------------------------------------- */
 
-/* Accepts or dials; the connection belongs to the node until it closes. */
-int mu_conn_accept(struct mu_node *node, uv_stream_t *server);
+/* Accepts or dials; the connection belongs to the node until it closes.
+ * via_tor: server is the onion service's own listener (daemon.c), whose
+ * peers all come from 127.0.0.1: they are named "via tor #PORT", have no
+ * IP (mu_conn_ip() is ""), and neither the per-address caps nor bans
+ * apply to them; the global caps and the per-key cap do. */
+int mu_conn_accept(struct mu_node *node, uv_stream_t *server, bool via_tor);
 
 /* Dials addr (HOST:PORT). expect_group, when not NULL, must be proven. */
 int mu_conn_dial(struct mu_node *node, const char *addr, const uint8_t *expect_group,
@@ -240,7 +244,8 @@ const uint8_t *mu_conn_binding(const struct mu_conn *c, size_t *len);
 const char *mu_conn_name(const struct mu_conn *c);
 
 /* The other end's IP address (no port), for bans; "" while a dial is still
- * resolving. */
+ * resolving, and for a peer accepted via tor (a ban of "" does nothing:
+ * the peer is only dropped). */
 const char *mu_conn_ip(const struct mu_conn *c);
 
 bool mu_conn_is_dialer(const struct mu_conn *c);
@@ -381,12 +386,14 @@ void mu_probe_stop(struct mu_node *node);
 /*
  * Starts tor as a child with its data in HOME/tor/ (opts.tor): the
  * control connection, the onion service for listen (the bound address
- * "HOST:PORT", NULL in mu_node_sync) and http (NULL: none), then progress
+ * "HOST:PORT", NULL in mu_node_sync; its port is the onion's) forwarded to
+ * target ("HOST:PORT", the daemon's onion listener; NULL: listen itself)
+ * and http (NULL: none), then progress
  * lines until it has bootstrapped. A tor that exits is restarted with
  * backoff. MU_ENOTFOUND with why when tor is not installed.
  */
-int mu_tor_start(struct mu_node *node, const char *listen, const char *http,
-                 struct mu_why *why);
+int mu_tor_start(struct mu_node *node, const char *listen, const char *target,
+                 const char *http, struct mu_why *why);
 
 /* Stops tor (its files stay); the loop closes its handles. */
 void mu_tor_stop(struct mu_node *node);

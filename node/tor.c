@@ -851,8 +851,8 @@ local_target(const char *addr)
 }
 
 int
-mu_tor_start(struct mu_node *node, const char *listen, const char *http,
-             struct mu_why *why)
+mu_tor_start(struct mu_node *node, const char *listen, const char *target,
+             const char *http, struct mu_why *why)
 {
 	struct mu_tor *t = calloc(1, sizeof(*t));
 	char host[MU_NODE_HOST_MAX];
@@ -867,8 +867,9 @@ mu_tor_start(struct mu_node *node, const char *listen, const char *http,
 	t->ctl.data = t;
 	t->restart_ms = RESTART_MIN_MS;
 	t->started_ms = uv_now(node->loop);
-	if (listen != NULL && ((t->listen = local_target(listen)) == NULL ||
-	                       mu_node_addr_split(listen, host, &t->vport, NULL) != 0))
+	if (listen != NULL &&
+	    ((t->listen = local_target(target != NULL ? target : listen)) == NULL ||
+	     mu_node_addr_split(listen, host, &t->vport, NULL) != 0))
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	if (http != NULL && (t->http = local_target(http)) == NULL)
 		return mu_fail(why, MU_ENOMEM, "out of memory");

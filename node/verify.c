@@ -200,6 +200,10 @@ finish(struct mu_sync_peer *p, struct mu_sync_batch *b, struct mu_why *why)
 	mu_scope_free(blocked);
 	if (p->invalid > lim->max_invalid) {
 		mu_dial_ban(node, mu_conn_ip(p->c));
+		if (mu_conn_ip(p->c)[0] == '\0') /* via tor: no address to ban */
+			return mu_fail(why, MU_ERECORD,
+			               "sync: %u invalid records from %s; dropped",
+			               p->invalid, mu_conn_name(p->c));
 		return mu_fail(why, MU_ERECORD,
 		               "sync: %u invalid records from %s; refused for %u s",
 		               p->invalid, mu_conn_name(p->c), lim->ban_ms / 1000);

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """`muster serve --tor` on a private Tor network on 127.0.0.1 (tornet.py):
 two homes that know each other only by onion address sync an event and its
-cancellation through Tor, neither node record holds an IP address, `status`
-shows the onion address and tor's state, a one-shot `sync --tor` reaches
+cancellation through Tor, neither node record holds an IP address, tor
+forwards to the node's own onion listener (`status` names an inbound onion
+peer "via tor #PORT"), `status` shows the onion address and tor's state, a one-shot `sync --tor` reaches
 an onion address, and a missing tor is one clear line. Fails, never skips,
 when tor is not installed."""
 
@@ -152,6 +153,17 @@ class Tor(unittest.TestCase):
         page = socks_get(socks, oa, 80, "/calendar.ics")
         self.assertTrue(page.startswith(b"HTTP/1.1 200"), page[:200])
         self.assertIn(b"BEGIN:VCALENDAR", page)
+
+        # Tor forwards the onion port to the node's own onion listener, so
+        # an onion peer is named as coming through tor, not 127.0.0.1:PORT.
+        for srv in (sa, sb):
+            srv.wait_log(r"listening for tor on 127\.0\.0\.1:\d+")
+        inbound = re.compile(r"^  (via tor #\d+|\S+)  .*inbound", re.M)
+        wait_until(lambda: any(inbound.search(h.ok("status")) for h in (a, b)), SYNC,
+                   "an inbound onion peer in status")
+        for h in (a, b):
+            for name in inbound.findall(h.ok("status")):
+                self.assertRegex(name, r"^via tor #\d+$")
 
         st = a.ok("status")
         self.assertIn("onion:     " + oa, st)

@@ -20,6 +20,8 @@
  *     network with the log lines that say so;
  *   - a peer that sends invalid records past the limit is banned: its next
  *     connection is refused at once, another address's is not;
+ *   - with --tor, peers on the onion listener (all from 127.0.0.1) escape
+ *     the per-address cap, and a ban drops one without banning 127.0.0.1;
  *   - backpressure: a peer that does not read stops being read while the
  *     daemon's write queue is over out_high, and is read again once it
  *     drains; one that never reads is dropped after write_stall_ms, one that
@@ -77,6 +79,8 @@ struct fx {
 	uint8_t group2[MU_KEY_BYTES];
 	pid_t pid;
 	uint16_t port;
+	bool tor;          /* start_node(): with --tor, tor a stand-in */
+	uint16_t tor_port; /* then the daemon's onion listener */
 };
 
 static int
@@ -196,6 +200,20 @@ start_node(struct fx *fx, const struct mu_node_limits *lim)
 		o.network = NETWORK;
 		o.log_level = MU_LOG_DEBUG;
 		o.limits = *lim;
+		if (fx->tor) {
+			/* A tor that never answers: the onion listener
+			 * opens all the same, and is all this tests. */
+			char bin[160];
+			FILE *f;
+
+			snprintf(bin, sizeof(bin), "%s/tor", fx->tmp);
+			f = fopen(bin, "w");
+			fputs("#!/bin/sh\nexec sleep 60\n", f);
+			fclose(f);
+			chmod(bin, 0700);
+			setenv("MUSTER_TOR", bin, 1);
+			o.tor = true;
+		}
 		rc = mu_node_serve(&o, &why);
 		if (rc != 0)
 			fprintf(stderr, "serve failed: %s\n", why.text);
@@ -205,6 +223,15 @@ start_node(struct fx *fx, const struct mu_node_limits *lim)
 		if (now_ms() - t0 > 10000 || strstr(read_log(fx), "serve failed"))
 			fail_msg("the daemon did not start:\n%s", read_log(fx));
 		usleep(10000);
+	}
+	if (fx->tor) {
+		const char *at =
+		    strstr(read_log(fx), "listening for tor on 127.0.0.1:");
+
+		assert_non_null(at);
+		fx->tor_port =
+		    (uint16_t)atoi(at + strlen("listening for tor on 127.0.0.1:"));
+		assert_true(fx->tor_port > 0);
 	}
 }
 
@@ -223,9 +250,9 @@ stop_node(struct fx *fx)
 	assert_non_null(strstr(read_log(fx), "SIGTERM received: stopping"));
 }
 
-/* A connection to the daemon, from source address src (127.0.0.x). */
+/* A connection to the daemon's port, from source address src (127.0.0.x). */
 static int
-dial(const struct fx *fx, const char *src)
+dial_port(uint16_t port, const char *src)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -235,10 +262,17 @@ dial(const struct fx *fx, const char *src)
 		assert_int_equal(inet_pton(AF_INET, src, &sa.sin_addr), 1);
 		assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	}
-	sa.sin_port = htons(fx->port);
+	sa.sin_port = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
+}
+
+/* A connection to the daemon's listen address from src. */
+static int
+dial(const struct fx *fx, const char *src)
+{
+	return dial_port(fx->port, src);
 }
 
 /* Whether the other end closes fd within ms (anything it sends first is
@@ -260,6 +294,16 @@ closed_within(int fd, int ms)
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			return true;
 	}
+}
+
+/* closed_within(), then closes fd. */
+static bool
+closes(int fd, int ms)
+{
+	bool closed = closed_within(fd, ms);
+
+	close(fd);
+	return closed;
 }
 
 static void
@@ -830,25 +874,20 @@ tampered_record(const struct fx *fx, struct mu_buf *out)
 	free(buf);
 }
 
+/* Over a new connection fd, sends three tampered records (max_invalid is
+ * 2) and waits until the daemon drops it. */
 static void
-test_invalid_records_ban(void **state)
+send_invalid(struct fx *fx, int fd)
 {
-	struct fx *fx = *state;
-	struct mu_node_limits lim;
 	struct mu_buf rec = MU_BUF_INIT, msg = MU_BUF_INIT;
 	struct mu_wire_blob blobs[3];
 	struct mu_scope *scope = mu_scope_new();
 	struct hand h;
-	int fd;
 
-	test_limits(&lim);
-	lim.max_invalid = 2;
-	start_node(fx, &lim);
 	tampered_record(fx, &rec);
 	for (size_t i = 0; i < 3; i++)
 		blobs[i] = (struct mu_wire_blob){rec.data, rec.len};
-
-	hand_new(&h, dial(fx, "127.0.0.5"), true, NETWORK, fx->group);
+	hand_new(&h, fd, true, NETWORK, fx->group);
 	assert_int_equal(hand_run(&h, 1, 5000), 0);
 	assert_non_null(scope);
 	assert_int_equal(mu_scope_add(scope, fx->group), 0);
@@ -859,20 +898,73 @@ test_invalid_records_ban(void **state)
 	hand_send(&h, &msg);
 	assert_true(closed_within(h.fd, 3000));
 	hand_free(&h);
-
-	/* Refused from that address now, not from another. */
-	fd = dial(fx, "127.0.0.5");
-	assert_true(closed_within(fd, 2000));
-	close(fd);
-	fd = dial(fx, "127.0.0.6");
-	assert_false(closed_within(fd, 300));
-	close(fd);
-	stop_node(fx);
-	assert_non_null(strstr(read_log(fx), "banned 127.0.0.5"));
-	assert_non_null(strstr(read_log(fx), "refused 127.0.0.5:"));
 	mu_scope_free(scope);
 	mu_buf_free(&rec);
 	mu_buf_free(&msg);
+}
+
+static void
+test_invalid_records_ban(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+
+	test_limits(&lim);
+	lim.max_invalid = 2;
+	start_node(fx, &lim);
+	send_invalid(fx, dial(fx, "127.0.0.5"));
+
+	/* Refused from that address now, not from another. */
+	assert_true(closes(dial(fx, "127.0.0.5"), 2000));
+	assert_false(closes(dial(fx, "127.0.0.6"), 300));
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "banned 127.0.0.5"));
+	assert_non_null(strstr(read_log(fx), "refused 127.0.0.5:"));
+}
+
+/* With --tor, peers on the onion listener all come from 127.0.0.1, as tor
+ * forwards them: the per-address cap of handshakes does not count them
+ * together (five stay where five from one address on the main listener
+ * evict the oldest), and one that earns a ban is dropped without banning
+ * 127.0.0.1. */
+static void
+test_onion_listener(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node_limits lim;
+	int on[5], ip[5];
+
+	test_limits(&lim);
+	lim.max_invalid = 2;
+	assert_int_equal(lim.max_handshaking_per_ip, 4);
+	fx->tor = true;
+	start_node(fx, &lim);
+	for (size_t i = 0; i < 5; i++)
+		on[i] = dial_port(fx->tor_port, "127.0.0.1");
+	for (size_t i = 0; i < 5; i++)
+		assert_false(closed_within(on[i], i == 0 ? 300 : 10));
+	for (size_t i = 0; i < 5; i++)
+		ip[i] = dial(fx, "127.0.0.1");
+	assert_true(closed_within(ip[0], 2000));
+	for (size_t i = 1; i < 5; i++)
+		assert_false(closed_within(ip[i], 10));
+	for (size_t i = 0; i < 5; i++) {
+		assert_false(closed_within(on[i], 10));
+		close(on[i]);
+		close(ip[i]);
+	}
+
+	send_invalid(fx, dial_port(fx->tor_port, "127.0.0.1"));
+	/* Dropped, not banned: other onion peers and 127.0.0.1 get in. */
+	assert_false(closes(dial_port(fx->tor_port, "127.0.0.1"), 300));
+	assert_false(closes(dial(fx, "127.0.0.1"), 300));
+	stop_node(fx);
+	assert_non_null(strstr(read_log(fx), "peer via tor #"));
+	assert_non_null(strstr(read_log(fx), "invalid records from via tor #"));
+	assert_non_null(strstr(read_log(fx), "; dropped"));
+	assert_non_null(strstr(read_log(fx), "accepted via tor #"));
+	assert_null(strstr(read_log(fx), "banned 127.0.0.1"));
+	assert_null(strstr(read_log(fx), "refused 127.0.0.1:"));
 }
 
 /* Stores n causes of about 8 KiB each in the daemon's home (before it
@@ -1287,6 +1379,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_handshake_and_hello, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_with_daemon, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_invalid_records_ban, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_onion_listener, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_backpressure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_write_stall, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_slow_reader_finishes, setup, teardown),
