@@ -18,10 +18,8 @@
 #include "../protocol/textform.h"
 #include "calendar_recur.h"
 
-#define CAL_PRODID    "-//muster//muster calendar//EN"
-#define CAL_REFRESH   "PT1H" /* how often subscribers should fetch again */
-#define CAL_NAME_SIZE 256    /* a profile name (100) or a cause title (200) */
-#define CAL_CLI_SLICE 1024   /* events per read of mu_cal_ics() */
+#define CAL_NAME_SIZE 256  /* a profile name (100) or a cause title (200) */
+#define CAL_CLI_SLICE 1024 /* events per read of mu_cal_ics() */
 
 /* An event copied out of the store: rec borrows buf. */
 struct cal_event {
@@ -469,23 +467,6 @@ write_event(struct cal *c, struct mu_ical *w, const struct mu_record *rec)
 	if ((rc = mu_ical_prop_raw(w, "END", "VEVENT")) != 0)
 		return rc;
 	return ev->repeat.set ? mu_cal_series_cancelled(w, rec, write_occ_head, c) : 0;
-}
-
-void
-mu_cal_write_header(struct mu_ical *w, const char *name)
-{
-	mu_ical_prop_raw(w, "BEGIN", "VCALENDAR");
-	mu_ical_prop_raw(w, "VERSION", "2.0");
-	mu_ical_prop_raw(w, "PRODID", CAL_PRODID);
-	mu_ical_prop_raw(w, "CALSCALE", "GREGORIAN");
-	mu_ical_prop_raw(w, "METHOD", "PUBLISH");
-	mu_ical_prop_text(w, "NAME", name, strlen(name));
-	mu_ical_prop_text(w, "X-WR-CALNAME", name, strlen(name));
-	mu_ical_begin(w, "REFRESH-INTERVAL");
-	mu_ical_param(w, "VALUE", "DURATION", 8);
-	mu_ical_raw(w, CAL_REFRESH, strlen(CAL_REFRESH));
-	mu_ical_end(w);
-	mu_ical_prop_raw(w, "X-PUBLISHED-TTL", CAL_REFRESH);
 }
 
 int
