@@ -134,6 +134,7 @@ static const struct field_opt table[] = {
      "--threshold is missing: say how many must pledge with --threshold N"},
     {MU_KIND_PLEDGE, "title", "--title",
      "--title is missing: give the pledge a title with --title TEXT"},
+    {MU_KIND_PLEDGE, "triggered", "the host's node, once the pledge triggers", NULL},
     {MU_KIND_PLEDGE, "unit", "--unit", NULL},
 
     {MU_KIND_PLEDGED, "as_group", "--as-group", NULL},
