@@ -202,8 +202,10 @@ conn_end(struct mu_conn *c, enum mu_log_level level, const char *line)
 	if (c->closing)
 		return;
 	c->closing = true;
+	/* The reason peer list shows: the line's start is enough. */
 	if (line != NULL && c->reason[0] == '\0')
-		snprintf(c->reason, sizeof(c->reason), "%s", line);
+		snprintf(c->reason, sizeof(c->reason), "%.*s",
+		         (int)sizeof(c->reason) - 1, line);
 	if (line != NULL)
 		mu_node_log(node, level, "%s", line);
 	mu_node_log(node, MU_LOG_DEBUG,
