@@ -23,6 +23,7 @@
 #include "../protocol/invite.h"
 #include "../protocol/textform.h"
 #include "../storage/local.h"
+#include "acts.h"
 #include "sync.h"
 
 /* What the inviter's node has for the group joiner: its current alliance
@@ -50,16 +51,10 @@ propose(struct mu_node *node, const uint8_t joiner[MU_KEY_BYTES], const char *te
         struct mu_why *why)
 {
 	char d[2 * MU_KEY_BYTES + 1];
-	const struct mu_record *one[1];
-	struct mu_record rec, built;
+	struct mu_record rec;
 	struct mu_home *keys = NULL;
 	struct current cur = {false, 0, 0};
-	enum mu_put_result res;
 	struct mu_addr a;
-	const uint8_t *sk;
-	uint8_t *buf = NULL;
-	int64_t now = mu_home_now();
-	size_t len;
 	int rc;
 
 	sodium_bin2hex(d, sizeof(d), joiner, MU_KEY_BYTES);
@@ -78,35 +73,18 @@ propose(struct mu_node *node, const uint8_t joiner[MU_KEY_BYTES], const char *te
 		return mu_fail(why, MU_ERECORD,
 		               "our alliance record's rev is at its "
 		               "maximum");
-	if ((rc = mu_home_open(&keys, node->opts.home, true, why)) != 0)
-		return rc;
-	sk = keys->org_secret != NULL ? keys->org_secret : keys->secret;
-	if (sk == NULL) {
-		mu_home_close(keys);
-		return mu_fail(why, MU_ENOTFOUND,
-		               "this home holds no key to sign the alliance with");
-	}
 	memset(&rec, 0, sizeof(rec));
 	rec.kind = MU_KIND_ALLIANCE;
-	memcpy(rec.group, node->home->group, MU_KEY_BYTES);
-	memcpy(rec.signer, sk == keys->org_secret ? keys->organizer : keys->group,
-	       MU_KEY_BYTES);
-	rec.created_at = now;
 	rec.d = a.d;
 	rec.rev = cur.found ? cur.rev + 1 : 0;
 	memcpy(rec.c.alliance.with, joiner, MU_KEY_BYTES);
 	rec.c.alliance.status = MU_ALLIANCE_PROPOSED;
 	rec.c.alliance.terms.ptr = terms;
 	rec.c.alliance.terms.len = strlen(terms);
-	rc = mu_rec_build_parsed(&rec, sk, now, &buf, &len, &built, why);
+	if ((rc = mu_home_open(&keys, node->opts.home, true, why)) != 0)
+		return rc;
+	rc = mu_node_acts_store(node->store, keys, &rec, mu_home_now(), why);
 	mu_home_close(keys);
-	one[0] = &built;
-	if (rc == 0)
-		rc = mu_store_put(node->store, one, 1, &res, why);
-	if (rc == 0 && res != MU_PUT_NEW && res != MU_PUT_DUPLICATE)
-		rc = mu_fail(why, MU_ERECORD, "the store answered %s",
-		             mu_put_result_name(res));
-	free(buf);
 	return rc;
 }
 
