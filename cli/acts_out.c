@@ -148,9 +148,9 @@ mu_cli_acts_json(struct mu_cli *cli, const struct mu_record *rec)
 	return o;
 }
 
-int
-mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bool json,
-                 const char *none)
+static int
+list_recs(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bool json,
+          const char *none)
 {
 	struct mu_node_recs v;
 	char zone_buf[MU_CLI_ZONE_SIZE];
@@ -193,6 +193,49 @@ mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group, bo
 out:
 	json_decref(arr);
 	mu_node_recs_free(&v);
+	return rc;
+}
+
+int
+mu_cli_acts_list(struct mu_cli *cli, int argc, char **argv,
+                 const struct mu_cli_acts_cmd *cmd)
+{
+	const char *group_text = NULL;
+	bool json = false;
+	const struct mu_cli_opt opts[] = {
+	    {"group", MU_OPT_VALUE, &group_text},
+	    {"json", MU_OPT_FLAG, &json},
+	    {NULL, 0, NULL},
+	};
+	const struct mu_cli_spec spec = {cmd->name, cmd->help, opts, "", 0, 0};
+	uint8_t group[MU_KEY_BYTES];
+	int rc;
+
+	if ((rc = mu_cli_parse(&spec, argc, argv, NULL, NULL)) != 0)
+		return rc;
+	if (group_text != NULL &&
+	    (rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
+		return rc;
+	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
+		return rc;
+	return list_recs(cli, cmd->kind, group_text ? group : NULL, json, cmd->none);
+}
+
+int
+mu_cli_acts_edit(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                 mu_cli_acts_apply_fn apply, const void *opts, const char *what)
+{
+	struct mu_cli_rec cur = {NULL, {0}};
+	struct mu_record rec;
+	struct mu_addr cause;
+	int rc;
+
+	if ((rc = mu_cli_edit_own(cli, text, kind, &cur, &rec)) != 0)
+		return rc;
+	rc = apply(cli, &rec, opts, &cause);
+	if (rc == 0)
+		rc = mu_cli_publish(cli, &rec, what);
+	mu_cli_rec_free(&cur);
 	return rc;
 }
 

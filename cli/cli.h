@@ -619,10 +619,29 @@ int mu_cli_peer_args(struct mu_cli *cli, const char **args, size_t nargs,
 int mu_cli_acts_print(struct mu_cli *cli, FILE *f, const struct mu_record *rec,
                       const char *zone);
 
-/* `petition list`, `pledge list`: every current record of kind (of group,
- * or all), as text or a JSON array; none is printed when there are none. */
-int mu_cli_acts_list(struct mu_cli *cli, enum mu_kind kind, const uint8_t *group,
-                     bool json, const char *none);
+/* What `petition list` and `pledge list` differ in. */
+struct mu_cli_acts_cmd {
+	const char *name; /* "petition list" */
+	const char *help;
+	enum mu_kind kind;
+	const char *none; /* printed when there are none */
+};
+
+/* `petition list`, `pledge list` [--group KEY] [--json]: every current
+ * record of cmd->kind (of one group, or all), as text or a JSON array. */
+int mu_cli_acts_list(struct mu_cli *cli, int argc, char **argv,
+                     const struct mu_cli_acts_cmd *cmd);
+
+/* Applies a command's options (opts, its own struct) over rec; cause is
+ * storage for a --cause address the record may borrow. 0, or prints why. */
+typedef int (*mu_cli_acts_apply_fn)(struct mu_cli *cli, struct mu_record *rec,
+                                    const void *opts, struct mu_addr *cause);
+
+/* `petition edit`, `petition close`, `pledge edit`: a new revision of the
+ * group's own record of kind at address text, with apply(opts) over the
+ * current one, published as what ("edit pledge"). */
+int mu_cli_acts_edit(struct mu_cli *cli, const char *text, enum mu_kind kind,
+                     mu_cli_acts_apply_fn apply, const void *opts, const char *what);
 
 /* A WHEN option (--deadline, --start, --end) of `petition` and `pledge`
  * into *t, read in the node's zone; "" clears *has (when has is not NULL).

@@ -100,11 +100,13 @@ struct petition_opts {
 		"cause", MU_OPT_VALUE, &(o).cause                                      \
 	}
 
-/* Applies the options given over *p; the strings borrow argv. */
+/* Applies the options given over rec; the strings borrow argv. */
 static int
-apply(struct mu_cli *cli, struct mu_petition *p, const struct petition_opts *o,
+apply(struct mu_cli *cli, struct mu_record *rec, const void *opts,
       struct mu_addr *cause)
 {
+	const struct petition_opts *o = opts;
+	struct mu_petition *p = &rec->c.petition;
 	unsigned long v;
 	int rc, s;
 
@@ -154,28 +156,9 @@ add(struct mu_cli *cli, int argc, char **argv)
 		    "see `muster petition add --help`");
 	mu_cli_new_rec(&rec, MU_KIND_PETITION, d);
 	rec.c.petition.status = MU_PETITION_OPEN;
-	if ((rc = apply(cli, &rec.c.petition, &o, &cause)) != 0)
+	if ((rc = apply(cli, &rec, &o, &cause)) != 0)
 		return rc;
 	return mu_cli_open_publish(cli, &rec, "create petition");
-}
-
-static int
-edit_with(struct mu_cli *cli, const char *text, const struct petition_opts *o,
-          const char *what)
-{
-	struct mu_cli_rec cur = {NULL, {0}};
-	struct mu_record rec;
-	struct mu_addr cause;
-	int rc;
-
-	rc = mu_cli_edit_own(cli, text, MU_KIND_PETITION, &cur, &rec);
-	if (rc != 0)
-		return rc;
-	rc = apply(cli, &rec.c.petition, o, &cause);
-	if (rc == 0)
-		rc = mu_cli_publish(cli, &rec, what);
-	mu_cli_rec_free(&cur);
-	return rc;
 }
 
 static int
@@ -192,7 +175,8 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	if ((rc = mu_cli_parse(&spec, argc, argv, args, NULL)) != 0)
 		return rc;
-	return edit_with(cli, args[0], &o, "edit petition");
+	return mu_cli_acts_edit(cli, args[0], MU_KIND_PETITION, apply, &o,
+	                        "edit petition");
 }
 
 static int
@@ -209,33 +193,18 @@ close_cmd(struct mu_cli *cli, int argc, char **argv)
 	o.status = "closed";
 	if ((rc = mu_cli_parse(&spec, argc, argv, args, NULL)) != 0)
 		return rc;
-	return edit_with(cli, args[0], &o, "close petition");
+	return mu_cli_acts_edit(cli, args[0], MU_KIND_PETITION, apply, &o,
+	                        "close petition");
 }
 
 static int
 list(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *group_text = NULL;
-	bool json = false;
-	const struct mu_cli_opt opts[] = {
-	    {"group", MU_OPT_VALUE, &group_text},
-	    {"json", MU_OPT_FLAG, &json},
-	    {NULL, 0, NULL},
-	};
-	const struct mu_cli_spec spec = {"petition list", list_help, opts, "", 0, 0};
-	uint8_t group[MU_KEY_BYTES];
-	int rc;
+	static const struct mu_cli_acts_cmd cmd = {
+	    "petition list", list_help, MU_KIND_PETITION,
+	    "No petitions. Publish one with `muster petition add`."};
 
-	if ((rc = mu_cli_parse(&spec, argc, argv, NULL, NULL)) != 0)
-		return rc;
-	if (group_text != NULL &&
-	    (rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
-		return rc;
-	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
-		return rc;
-	return mu_cli_acts_list(
-	    cli, MU_KIND_PETITION, group_text ? group : NULL, json,
-	    "No petitions. Publish one with `muster petition add`.");
+	return mu_cli_acts_list(cli, argc, argv, &cmd);
 }
 
 static int

@@ -97,10 +97,13 @@ struct pledge_opts {
 		NULL, 0, NULL                                                          \
 	}
 
+/* Applies the options given over rec; the strings borrow argv. */
 static int
-apply(struct mu_cli *cli, struct mu_pledge *p, const struct pledge_opts *o,
+apply(struct mu_cli *cli, struct mu_record *rec, const void *opts,
       struct mu_addr *cause)
 {
+	const struct pledge_opts *o = opts;
+	struct mu_pledge *p = &rec->c.pledge;
 	unsigned long v;
 	int rc, s;
 
@@ -148,7 +151,7 @@ add(struct mu_cli *cli, int argc, char **argv)
 		    "required; see `muster pledge add --help`");
 	mu_cli_new_rec(&rec, MU_KIND_PLEDGE, d);
 	rec.c.pledge.unit = MU_PLEDGE_PEOPLE;
-	if ((rc = apply(cli, &rec.c.pledge, &o, &cause)) != 0)
+	if ((rc = apply(cli, &rec, &o, &cause)) != 0)
 		return rc;
 	return mu_cli_open_publish(cli, &rec, "create pledge");
 }
@@ -159,51 +162,27 @@ edit(struct mu_cli *cli, int argc, char **argv)
 	struct pledge_opts o;
 	const struct mu_cli_opt opts[] = {PLEDGE_OPTS(o)};
 	const struct mu_cli_spec spec = {"pledge edit", edit_help, opts, "ADDR", 1, 1};
-	struct mu_cli_rec cur = {NULL, {0}};
 	const char *args[1];
-	struct mu_record rec;
-	struct mu_addr cause;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
 	if ((rc = mu_cli_parse(&spec, argc, argv, args, NULL)) != 0)
 		return rc;
-	if ((rc = mu_cli_edit_own(cli, args[0], MU_KIND_PLEDGE, &cur, &rec)) != 0)
-		return rc;
-	rc = apply(cli, &rec.c.pledge, &o, &cause);
-	if (rc == 0)
-		rc = mu_cli_publish(cli, &rec, "edit pledge");
-	mu_cli_rec_free(&cur);
-	return rc;
+	return mu_cli_acts_edit(cli, args[0], MU_KIND_PLEDGE, apply, &o, "edit pledge");
 }
 
 static int
 list(struct mu_cli *cli, int argc, char **argv)
 {
-	const char *group_text = NULL;
-	bool json = false;
-	const struct mu_cli_opt opts[] = {
-	    {"group", MU_OPT_VALUE, &group_text},
-	    {"json", MU_OPT_FLAG, &json},
-	    {NULL, 0, NULL},
-	};
-	const struct mu_cli_spec spec = {"pledge list", list_help, opts, "", 0, 0};
-	uint8_t group[MU_KEY_BYTES];
-	int rc;
+	static const struct mu_cli_acts_cmd cmd = {
+	    "pledge list", list_help, MU_KIND_PLEDGE,
+	    "No pledges. Publish one with `muster pledge add`."};
 
 	/* `pledge list PLEDGE`: the people who pledged here (cmd_entries.c). */
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] != '-' && strcmp(argv[i - 1], "--group") != 0)
 			return mu_cli_pledge_entries(cli, argc, argv);
-	if ((rc = mu_cli_parse(&spec, argc, argv, NULL, NULL)) != 0)
-		return rc;
-	if (group_text != NULL &&
-	    (rc = mu_cli_key_arg(cli, group, group_text, "--group")) != 0)
-		return rc;
-	if ((rc = mu_cli_open(cli, MU_CLI_READONLY)) != 0)
-		return rc;
-	return mu_cli_acts_list(cli, MU_KIND_PLEDGE, group_text ? group : NULL, json,
-	                        "No pledges. Publish one with `muster pledge add`.");
+	return mu_cli_acts_list(cli, argc, argv, &cmd);
 }
 
 static int
