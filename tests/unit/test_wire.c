@@ -763,6 +763,18 @@ test_hello_time(void **state)
 /* Hellos by digest (docs/PROTOCOL.md 10.1): the digest of the examples, a
  * hello of constant size without the scope, a full one whose digest must
  * be its scope's, and rehello. */
+/* Starts ["hello", {"agent": "a", ...}] of nfields fields in all. */
+static void
+hello_agent(struct w *w, uint32_t nfields)
+{
+	w->n = 0;
+	w_arr(w, 2);
+	w_str(w, "hello");
+	w_map(w, nfields);
+	w_str(w, "agent");
+	w_str(w, "a");
+}
+
 static void
 test_hello_digest(void **state)
 {
@@ -838,29 +850,14 @@ test_hello_digest(void **state)
 	assert_refused(b.data, b.len, "digest is not that of its scope");
 
 	/* A digest of another size; neither scope nor digest. */
-	w.n = 0;
-	w_arr(&w, 2);
-	w_str(&w, "hello");
-	w_map(&w, 2);
-	w_str(&w, "agent");
-	w_str(&w, "a");
+	hello_agent(&w, 2);
 	w_str(&w, "digest");
 	w_bin(&w, key, 31);
 	assert_refused(w.b, w.n, "digest has 31 bytes");
-	w.n = 0;
-	w_arr(&w, 2);
-	w_str(&w, "hello");
-	w_map(&w, 1);
-	w_str(&w, "agent");
-	w_str(&w, "a");
+	hello_agent(&w, 1);
 	assert_refused(w.b, w.n, "lacks \"scope\"");
 	/* "digest" after "scope" is out of canonical order. */
-	w.n = 0;
-	w_arr(&w, 2);
-	w_str(&w, "hello");
-	w_map(&w, 3);
-	w_str(&w, "agent");
-	w_str(&w, "a");
+	hello_agent(&w, 3);
 	w_str(&w, "scope");
 	w_arr(&w, 0);
 	w_str(&w, "digest");
