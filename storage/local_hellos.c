@@ -92,9 +92,10 @@ visit_oldest(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	int i;
 
 	(void)txn;
-	if (k->mv_size != MU_KEY_BYTES || v->mv_size < 8)
+	if (k->mv_size != MU_KEY_BYTES)
 		return MU_ECORRUPT;
-	for (i = 0; i < 8; i++)
+	/* A damaged entry goes first (at 0). */
+	for (i = 0; hello_check(k, v) == 0 && i < 8; i++)
 		at = at << 8 | p[i];
 	if (o->n++ == 0 || at < o->at) {
 		o->at = at;
