@@ -758,7 +758,8 @@ mu_sync_update_scope(struct mu_node *node)
 		if ((p = mu_conn_sync(c)) == NULL)
 			continue;
 		mu_sync_hold(p);
-		if (mu_sync_send_hello(p, &why) != 0 || mu_sync_reconcile(p, &why) != 0)
+		if (mu_sync_send_hello(p, false, &why) != 0 ||
+		    mu_sync_reconcile(p, &why) != 0)
 			mu_sync_fail(p, why.text);
 		mu_sync_release(p);
 	}

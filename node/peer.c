@@ -185,18 +185,53 @@ mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why)
 }
 
 int
-mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why)
+mu_sync_send_hello(struct mu_sync_peer *p, bool full, struct mu_why *why)
 {
 	struct mu_sync_state *st = p->node->sync;
+	const uint8_t *group = mu_conn_peer_group(p->c);
+	uint8_t digest[MU_WIRE_DIGEST_BYTES];
+	struct mu_hello_peer hp;
 	int rc;
 
+	mu_wire_scope_digest(p->node->scope, digest);
+	/* Unreadable is unknown: the full scope is always understood. */
+	if (group == NULL || mu_store_hello_get(p->node->store, group, &hp, NULL) != 0)
+		memset(&hp, 0, sizeof(hp));
+	if (!hp.digests || !hp.has_sent || memcmp(hp.sent, digest, sizeof(digest)))
+		full = true;
 	st->msg.len = 0;
-	rc = mu_wire_encode_hello_time(&st->msg, AGENT, strlen(AGENT), p->node->scope,
-	                               (uint64_t)mu_home_now());
+	rc = mu_wire_encode_hello_digest(&st->msg, AGENT, strlen(AGENT), p->node->scope,
+	                                 full, (uint64_t)mu_home_now());
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot encode hello: %s",
 		               mu_strerror(rc));
-	return mu_sync_send_msg(p, why);
+	if ((rc = mu_sync_send_msg(p, why)) != 0)
+		return rc;
+	p->sent_short = !full;
+	if (!full)
+		return 0;
+	p->sent_full = true;
+	memcpy(p->sent_digest, digest, sizeof(digest));
+	if (hp.digests && (!hp.has_sent || memcmp(hp.sent, digest, sizeof(digest)))) {
+		hp.has_sent = true;
+		memcpy(hp.sent, digest, sizeof(digest));
+		mu_sync_hello_note(p, &hp, NULL);
+	}
+	return 0;
+}
+
+void
+mu_sync_hello_note(struct mu_sync_peer *p, const struct mu_hello_peer *hp,
+                   const struct mu_scope *scope)
+{
+	const uint8_t *group = mu_conn_peer_group(p->c);
+
+	/* Best effort: what is not remembered costs a full hello. */
+	if (group != NULL &&
+	    mu_store_hello_put(p->node->store, group, hp, scope, mu_home_now()) != 0)
+		mu_node_log(p->node, MU_LOG_DEBUG,
+		            "peer %s: what its hello said is not saved",
+		            mu_conn_name(p->c));
 }
 
 uint64_t
@@ -323,7 +358,7 @@ mu_sync_reconcile(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_state *st = p->node->sync;
 	int rc;
 
-	if (!p->dialer || !p->hello || p->c == NULL)
+	if (!p->dialer || !p->hello || p->scope_unknown || p->c == NULL)
 		return 0;
 	/* Negentropy messages carry no run number: with one run in flight at
 	 * a time, every answer belongs to the run we hold. */

@@ -119,7 +119,7 @@ mu_sync_on_ready(struct mu_node *node, struct mu_conn *c)
 	p->batches_tail = &p->batches;
 	mu_conn_set_sync(c, p);
 	flush_stats(p, true, false);
-	if (mu_sync_send_hello(p, &why) != 0)
+	if (mu_sync_send_hello(p, false, &why) != 0)
 		mu_sync_fail(p, why.text);
 }
 
@@ -271,24 +271,117 @@ park_neg(struct mu_sync_peer *p, const uint8_t *msg, size_t len, struct mu_why *
 
 /* --- hello, want, ack ---------------------------------------------------- */
 
-static int
-on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why)
+/*
+ * The scope of m, a hello that gave one, into p->scope; *changed when it
+ * differs from what p->scope held. With a digest, the peer reads digests:
+ * what it said, and the scope we sent it in full on this session, are
+ * remembered for its next hellos (docs/PROTOCOL.md 10.2).
+ */
+static void
+hello_scope(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+            struct mu_hello_peer *hp, bool *changed)
 {
-	bool first = !p->hello, changed = first;
+	bool note;
 	size_t i;
-	int rc;
 
 	if (m->keys.n != p->scope->n)
-		changed = true;
+		*changed = true;
 	for (i = 0; i < m->keys.n; i++) {
-		if (!changed && memcmp(p->scope->keys[i], mu_wire_key(&m->keys, i), 32))
-			changed = true;
+		if (!*changed &&
+		    memcmp(p->scope->keys[i], mu_wire_key(&m->keys, i), 32))
+			*changed = true;
 		memcpy(p->scope->keys[i], mu_wire_key(&m->keys, i), 32);
 	}
 	p->scope->n = m->keys.n; /* the decoder checked order and size */
+	if (m->digest == NULL) {
+		/* A node of an earlier version (again): full hellos only. */
+		if (hp->digests) {
+			memset(hp, 0, sizeof(*hp));
+			mu_sync_hello_note(p, hp, NULL);
+		}
+		return;
+	}
+	note = !hp->digests || !hp->has_scope ||
+	       memcmp(hp->digest, m->digest, MU_WIRE_DIGEST_BYTES) != 0;
+	hp->digests = hp->has_scope = true;
+	memcpy(hp->digest, m->digest, MU_WIRE_DIGEST_BYTES);
+	if (p->sent_full && (!hp->has_sent || memcmp(hp->sent, p->sent_digest,
+	                                             MU_WIRE_DIGEST_BYTES) != 0)) {
+		hp->has_sent = true;
+		memcpy(hp->sent, p->sent_digest, MU_WIRE_DIGEST_BYTES);
+		note = true;
+	}
+	if (note)
+		mu_sync_hello_note(p, hp, p->scope);
+}
+
+/*
+ * m gave only the digest of its scope: the scope the peer's key last gave
+ * in full with that digest, into p->scope (*changed as above). Returns 1,
+ * 0 when we hold no such scope for the key, or MU_ENOMEM.
+ */
+static int
+hello_digest(struct mu_sync_peer *p, const struct mu_wire_msg *m,
+             struct mu_hello_peer *hp, bool *changed)
+{
+	const uint8_t *group = mu_conn_peer_group(p->c);
+	struct mu_scope *known;
+	int found;
+
+	if (!hp->has_scope || memcmp(hp->digest, m->digest, MU_WIRE_DIGEST_BYTES) != 0)
+		return 0;
+	if ((known = mu_scope_new()) == NULL)
+		return MU_ENOMEM;
+	found = mu_store_hello_get(p->node->store, group, hp, known) == 0 &&
+	        hp->has_scope &&
+	        memcmp(hp->digest, m->digest, MU_WIRE_DIGEST_BYTES) == 0;
+	if (found) {
+		if (!mu_scope_equal(known, p->scope))
+			*changed = true;
+		memcpy(p->scope, known, sizeof(*known));
+	}
+	mu_scope_free(known);
+	return found;
+}
+
+static int
+on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why)
+{
+	bool first = !p->hello, changed = first || p->scope_unknown;
+	const uint8_t *group = mu_conn_peer_group(p->c);
+	struct mu_hello_peer hp;
+	int rc;
+
+	if (group == NULL || mu_store_hello_get(p->node->store, group, &hp, NULL) != 0)
+		memset(&hp, 0, sizeof(hp));
+	if (m->has_scope) {
+		hello_scope(p, m, &hp, &changed);
+		p->scope_unknown = false;
+	} else if ((rc = hello_digest(p, m, &hp, &changed)) != 0) {
+		if (rc < 0)
+			return mu_fail(why, rc, "sync: out of memory");
+		p->scope_unknown = false;
+	} else {
+		/* We lost or never had the scope of that digest: ask for it.
+		 * The session goes on, without reconciling, until it comes. */
+		p->scope_unknown = true;
+		p->scope->n = 0;
+		p->node->sync->msg.len = 0;
+		if ((rc = mu_wire_encode_rehello(&p->node->sync->msg)) != 0 ||
+		    (rc = mu_sync_send_msg(p, why)) != 0)
+			return rc == MU_ENOMEM ? mu_fail(why, rc, "sync: out of memory")
+			                       : rc;
+		mu_node_log(p->node, MU_LOG_INFO,
+		            "peer %s (agent %.*s): scope by a digest we do not hold: "
+		            "asked for it",
+		            mu_conn_name(p->c), (int)m->agent_len, m->agent);
+	}
 	p->hello = true;
-	mu_node_log(p->node, MU_LOG_INFO, "peer %s (agent %.*s): %zu groups in scope",
-	            mu_conn_name(p->c), (int)m->agent_len, m->agent, p->scope->n);
+	if (!p->scope_unknown)
+		mu_node_log(p->node, MU_LOG_INFO,
+		            "peer %s (agent %.*s): %zu groups in scope%s",
+		            mu_conn_name(p->c), (int)m->agent_len, m->agent,
+		            p->scope->n, m->has_scope ? "" : " (by digest)");
 	if (m->has_time && m->time <= INT64_MAX / 2) {
 		p->clock_base = (int64_t)m->time - mu_home_boot_clock();
 		p->has_clock = true;
@@ -298,9 +391,23 @@ on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why
 		return rc;
 	if (first && (rc = mu_sync_greet(p, why)) != 0)
 		return rc;
-	if (changed)
+	if (changed && !p->scope_unknown)
 		return mu_sync_reconcile(p, why);
 	return 0;
+}
+
+/* The peer asks for our scope: answered only after a hello without it, so
+ * that each of our short hellos costs at most one full one. */
+static int
+on_rehello(struct mu_sync_peer *p, struct mu_why *why)
+{
+	if (!p->sent_short) {
+		mu_node_log(p->node, MU_LOG_DEBUG,
+		            "peer %s: rehello after a full hello ignored",
+		            mu_conn_name(p->c));
+		return 0;
+	}
+	return mu_sync_send_hello(p, true, why);
 }
 
 static int
@@ -372,7 +479,7 @@ handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
 		            mu_conn_name(p->c));
 		return 0;
 	}
-	if (m->type != MU_WIRE_HELLO)
+	if (m->type != MU_WIRE_HELLO && m->type != MU_WIRE_REHELLO)
 		mu_conn_useful(p->c);
 	if (!p->hello && m->type != MU_WIRE_HELLO)
 		return mu_fail(why, MU_EFORMAT, "sync: %s before hello",
@@ -389,7 +496,8 @@ handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
 		break;
 	case MU_WIRE_NEG_OPEN:
 	case MU_WIRE_NEG:
-		if (m->type == MU_WIRE_NEG && p->dialer && queues_full(p))
+		if ((m->type == MU_WIRE_NEG && p->dialer && queues_full(p)) ||
+		    p->scope_unknown)
 			rc = park_neg(p, msg, len, why);
 		else
 			rc = on_neg(p, m, len, m->type == MU_WIRE_NEG_OPEN, why);
@@ -412,6 +520,9 @@ handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
 		break;
 	case MU_WIRE_INVITED:
 		rc = mu_invite_on_invited(p, m, why);
+		break;
+	case MU_WIRE_REHELLO:
+		rc = on_rehello(p, why);
 		break;
 	default:
 		break;
@@ -471,7 +582,7 @@ after(struct mu_sync_peer *p, struct mu_why *why)
 		return 0;
 	if ((rc = mu_sync_pump(p, why)) != 0)
 		return rc;
-	if (p->neg_parked != NULL && !queues_full(p)) {
+	if (p->neg_parked != NULL && !queues_full(p) && !p->scope_unknown) {
 		q = p->neg_parked;
 		p->neg_parked = NULL;
 		if ((rc = handle_kept(p, q, why)) == SYNC_LATER) {
@@ -654,7 +765,8 @@ mu_sync_watch(struct mu_node *node)
 			give_up(p, "our reconciliation", limit);
 			continue;
 		}
-		if (p->dialer && !p->hello && t - p->ready_ms >= limit) {
+		if (p->dialer && (!p->hello || p->scope_unknown) &&
+		    t - p->ready_ms >= limit) {
 			give_up(p, "with its hello", limit);
 			continue;
 		}

@@ -164,6 +164,14 @@ struct mu_sync_peer {
 	/* The peer's hello. */
 	bool hello;
 	struct mu_scope *scope;
+	/* Its last hello gave a digest of a scope we do not hold: we asked
+	 * for the scope (rehello); until it comes, scope is empty, we do not
+	 * reconcile and a neg-open waits in neg_parked. */
+	bool scope_unknown;
+	/* Our hellos: the last had no scope; the digest of the scope of the
+	 * last full one (sent_full). */
+	bool sent_short, sent_full;
+	uint8_t sent_digest[MU_WIRE_DIGEST_BYTES];
 	bool has_clock;     /* it said its time: */
 	int64_t clock_base; /* its clock minus mu_home_boot_clock() (clock.c) */
 	uint64_t ready_ms;  /* uv_now() when the session began */
@@ -256,7 +264,15 @@ void mu_sync_release(struct mu_sync_peer *p);
 void mu_sync_fail(struct mu_sync_peer *p, const char *why);
 /* Sends node's msg buffer to p. */
 int mu_sync_send_msg(struct mu_sync_peer *p, struct mu_why *why);
-int mu_sync_send_hello(struct mu_sync_peer *p, struct mu_why *why);
+/* Sends our hello: without the scope, only its digest, when the peer
+ * reads digests and was last sent this scope in full (docs/PROTOCOL.md
+ * 10.2), unless full. */
+int mu_sync_send_hello(struct mu_sync_peer *p, bool full, struct mu_why *why);
+struct mu_hello_peer;
+/* Remembers hp (and scope, when hp->has_scope) for p's group key, best
+ * effort (local_hellos.c). */
+void mu_sync_hello_note(struct mu_sync_peer *p, const struct mu_hello_peer *hp,
+                        const struct mu_scope *scope);
 /* Sends neg (a negentropy message) as neg-open when open, else neg. */
 int mu_sync_send_neg(struct mu_sync_peer *p, bool open, const struct mu_buf *neg,
                      struct mu_why *why);

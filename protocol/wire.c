@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <msgpack.h>
+#include <sodium.h>
 
 #include "msgpack_read.h"
 #include "utf8.h"
@@ -23,8 +24,32 @@ static const struct {
     {MU_WIRE_NEG, "neg"},           {MU_WIRE_WANT, "want"},
     {MU_WIRE_RECS, "recs"},         {MU_WIRE_ACK, "ack"},
     {MU_WIRE_ANNOUNCE, "announce"}, {MU_WIRE_INVITE, "invite"},
-    {MU_WIRE_INVITED, "invited"},
+    {MU_WIRE_INVITED, "invited"},   {MU_WIRE_REHELLO, "rehello"},
 };
+
+#define DIGEST_DOMAIN "muster scope v1"
+
+/* The digest of n keys of 32 bytes, stride bytes apart from first. */
+static void
+digest_keys(const uint8_t *first, size_t n, size_t stride,
+            uint8_t out[MU_WIRE_DIGEST_BYTES])
+{
+	crypto_generichash_state h;
+	size_t i;
+
+	crypto_generichash_init(&h, NULL, 0, MU_WIRE_DIGEST_BYTES);
+	crypto_generichash_update(&h, (const uint8_t *)DIGEST_DOMAIN,
+	                          sizeof(DIGEST_DOMAIN) - 1);
+	for (i = 0; i < n; i++)
+		crypto_generichash_update(&h, first + i * stride, 32);
+	crypto_generichash_final(&h, out, MU_WIRE_DIGEST_BYTES);
+}
+
+void
+mu_wire_scope_digest(const struct mu_scope *scope, uint8_t out[MU_WIRE_DIGEST_BYTES])
+{
+	digest_keys(scope->keys[0], scope->n, 32, out);
+}
 
 const char *
 mu_wire_type_name(enum mu_wire_type t)
@@ -80,9 +105,12 @@ enc_bin(struct enc *e, const void *p, size_t n)
 	e->bad |= msgpack_pack_bin_with_body(&e->pk, p, n);
 }
 
+/* A hello: digest (when not NULL) before the scope, the scope when full,
+ * the time when not NULL (canonical key order). */
 static int
 encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
-             const struct mu_scope *scope, const uint64_t *time)
+             const struct mu_scope *scope, const uint8_t *digest, bool full,
+             const uint64_t *time)
 {
 	struct enc e;
 	size_t i;
@@ -94,13 +122,19 @@ encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
 		if (memcmp(scope->keys[i - 1], scope->keys[i], 32) >= 0)
 			return MU_EINVAL;
 	enc_begin(&e, out, MU_WIRE_HELLO, 1);
-	e.bad |= msgpack_pack_map(&e.pk, time != NULL ? 3 : 2);
+	e.bad |= msgpack_pack_map(&e.pk, 1 + (digest != NULL) + full + (time != NULL));
 	e.bad |= msgpack_pack_str_with_body(&e.pk, "agent", 5);
 	e.bad |= msgpack_pack_str_with_body(&e.pk, agent, agent_len);
-	e.bad |= msgpack_pack_str_with_body(&e.pk, "scope", 5);
-	e.bad |= msgpack_pack_array(&e.pk, scope->n);
-	for (i = 0; i < scope->n; i++)
-		enc_bin(&e, scope->keys[i], 32);
+	if (digest != NULL) {
+		e.bad |= msgpack_pack_str_with_body(&e.pk, "digest", 6);
+		enc_bin(&e, digest, MU_WIRE_DIGEST_BYTES);
+	}
+	if (full) {
+		e.bad |= msgpack_pack_str_with_body(&e.pk, "scope", 5);
+		e.bad |= msgpack_pack_array(&e.pk, scope->n);
+		for (i = 0; i < scope->n; i++)
+			enc_bin(&e, scope->keys[i], 32);
+	}
 	if (time != NULL) {
 		e.bad |= msgpack_pack_str_with_body(&e.pk, "time", 4);
 		e.bad |= msgpack_pack_uint64(&e.pk, *time);
@@ -112,14 +146,33 @@ int
 mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len,
                      const struct mu_scope *scope)
 {
-	return encode_hello(out, agent, agent_len, scope, NULL);
+	return encode_hello(out, agent, agent_len, scope, NULL, true, NULL);
 }
 
 int
 mu_wire_encode_hello_time(struct mu_buf *out, const char *agent, size_t agent_len,
                           const struct mu_scope *scope, uint64_t now)
 {
-	return encode_hello(out, agent, agent_len, scope, &now);
+	return encode_hello(out, agent, agent_len, scope, NULL, true, &now);
+}
+
+int
+mu_wire_encode_hello_digest(struct mu_buf *out, const char *agent, size_t agent_len,
+                            const struct mu_scope *scope, bool full, uint64_t now)
+{
+	uint8_t digest[MU_WIRE_DIGEST_BYTES];
+
+	mu_wire_scope_digest(scope, digest);
+	return encode_hello(out, agent, agent_len, scope, digest, full, &now);
+}
+
+int
+mu_wire_encode_rehello(struct mu_buf *out)
+{
+	struct enc e;
+
+	enc_begin(&e, out, MU_WIRE_REHELLO, 0);
+	return enc_end(&e);
 }
 
 int
@@ -369,8 +422,10 @@ read_hello(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 {
 	const char *key, *prev = NULL;
 	size_t klen, plen = 0;
-	bool agent = false, scope = false;
+	uint8_t digest[MU_WIRE_DIGEST_BYTES];
+	bool agent = false;
 	struct mu_utf8_err uerr;
+	size_t dlen;
 	uint32_t n, i;
 	int rc;
 
@@ -400,11 +455,19 @@ read_hello(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 				               "wire: hello agent %s at byte %zu",
 				               uerr.detail, uerr.off);
 			agent = true;
+		} else if (klen == 6 && memcmp(key, "digest", 6) == 0) {
+			if ((rc = mu_mp_read_bin(r, &m->digest, &dlen)) != 0)
+				return bad(why, r, rc, "hello digest");
+			if (dlen != MU_WIRE_DIGEST_BYTES)
+				return mu_fail(why, MU_EFORMAT,
+				               "wire: hello digest has %zu bytes, "
+				               "not %d",
+				               dlen, MU_WIRE_DIGEST_BYTES);
 		} else if (klen == 5 && memcmp(key, "scope", 5) == 0) {
 			if ((rc = read_keys(r, &m->keys, MU_WIRE_SCOPE_MAX, true,
 			                    "hello scope", why)) != 0)
 				return rc;
-			scope = true;
+			m->has_scope = true;
 		} else if (klen == 4 && memcmp(key, "time", 4) == 0) {
 			if ((rc = mu_mp_read_uint(r, &m->time)) != 0)
 				return bad(why, r, rc, "hello time");
@@ -413,9 +476,15 @@ read_hello(struct mu_mp *r, struct mu_wire_msg *m, struct mu_why *why)
 			return bad(why, r, rc, "hello field");
 		}
 	}
-	if (!agent || !scope)
+	if (!agent || (!m->has_scope && m->digest == NULL))
 		return mu_fail(why, MU_EFORMAT, "wire: hello lacks \"%s\"",
 		               agent ? "scope" : "agent");
+	if (m->has_scope && m->digest != NULL) {
+		digest_keys(m->keys.at + 2, m->keys.n, MU_WIRE_KEY_STRIDE, digest);
+		if (memcmp(digest, m->digest, MU_WIRE_DIGEST_BYTES) != 0)
+			return mu_fail(why, MU_EFORMAT,
+			               "wire: hello digest is not that of its scope");
+	}
 	return 0;
 }
 
@@ -490,6 +559,7 @@ mu_wire_decode(struct mu_wire_msg *m, const uint8_t *msg, size_t len,
 	    [MU_WIRE_HELLO] = 1,    [MU_WIRE_NEG_OPEN] = 1, [MU_WIRE_NEG] = 1,
 	    [MU_WIRE_WANT] = 2,     [MU_WIRE_RECS] = 2,     [MU_WIRE_ACK] = 1,
 	    [MU_WIRE_ANNOUNCE] = 1, [MU_WIRE_INVITE] = 3,   [MU_WIRE_INVITED] = 1,
+	    [MU_WIRE_REHELLO] = 0,
 	};
 	struct mu_mp r;
 	const char *name;
@@ -593,6 +663,7 @@ mu_wire_msg_move(struct mu_wire_msg *m, const uint8_t *from, size_t len,
 
 	m->agent = (const char *)moved((const uint8_t *)m->agent, from, len, to);
 	m->keys.at = moved(m->keys.at, from, len, to);
+	m->digest = moved(m->digest, from, len, to);
 	m->neg.ptr = moved(m->neg.ptr, from, len, to);
 	m->pub = moved(m->pub, from, len, to);
 	m->proof = moved(m->proof, from, len, to);

@@ -3,8 +3,10 @@
  * (docs/PROTOCOL.md, "Sync"). Each message is one canonical msgpack array
  * whose first element names its type:
  *
- *   ["hello", {"agent": str, "scope": [bin32, ...], "time": uint}]
- *                              ("time" optional)
+ *   ["hello", {"agent": str, "digest": bin32, "scope": [bin32, ...],
+ *              "time": uint}]  ("digest", "time" optional; "scope" optional
+ *                              when "digest" is there)
+ *   ["rehello"]                (send your hello again with "scope")
  *   ["neg-open", bin]          ["neg", bin]
  *   ["want", req: uint, [bin32, ...]]
  *   ["recs", req: uint, [bin, ...]]
@@ -41,6 +43,8 @@
  * so the list is a run of entries of this size. */
 #define MU_WIRE_KEY_STRIDE 34
 
+#define MU_WIRE_DIGEST_BYTES 32 /* a scope's digest (mu_wire_scope_digest) */
+
 /* Upper bounds on what a recs message adds to its records, for filling a
  * frame: the message's own headers, and each record's bin header. */
 #define MU_WIRE_RECS_HEAD_MAX 18 /* array, "recs", uint64 req, array16 */
@@ -57,6 +61,7 @@ enum mu_wire_type {
 	MU_WIRE_ANNOUNCE,
 	MU_WIRE_INVITE,  /* a joiner redeems an invite code (PROTOCOL.md 10.8) */
 	MU_WIRE_INVITED, /* the inviter's answer */
+	MU_WIRE_REHELLO, /* asks for a hello with the full scope (10.1) */
 };
 
 #define MU_WIRE_INVITE_NAME_MAX 64 /* bytes of the name in an invite */
@@ -88,6 +93,9 @@ struct mu_wire_msg {
 	size_t agent_len;
 	struct mu_wire_keys keys; /* hello: the scope (sorted, unique); want,
 	                             announce: ids */
+	bool has_scope;           /* hello: "scope" was there (else keys.n 0) */
+	const uint8_t *digest;    /* hello: "digest", 32 bytes, or NULL; with
+	                             a scope, the decoder checked it is its */
 	bool has_time;            /* hello: the sender's clock was given */
 	uint64_t time;            /* hello: the sender's clock (Unix seconds) */
 	struct mu_wire_blob neg;  /* neg-open, neg: the negentropy message */
@@ -131,6 +139,23 @@ int mu_wire_encode_hello(struct mu_buf *out, const char *agent, size_t agent_len
  * the receiver can tell how far its own clock is off. */
 int mu_wire_encode_hello_time(struct mu_buf *out, const char *agent, size_t agent_len,
                               const struct mu_scope *scope, uint64_t now);
+
+/* The digest of a scope (docs/PROTOCOL.md 10.1): BLAKE2b-256, unkeyed,
+ * of the 15 ASCII bytes "muster scope v1" followed by its keys in
+ * ascending order, 32 bytes each. */
+void mu_wire_scope_digest(const struct mu_scope *scope,
+                          uint8_t out[MU_WIRE_DIGEST_BYTES]);
+
+/*
+ * The hello of a node that reads digests: "agent", the scope's "digest",
+ * the scope itself when full, and "time" = now. A hello without the
+ * scope goes only to a peer that has shown it reads digests (10.2).
+ */
+int mu_wire_encode_hello_digest(struct mu_buf *out, const char *agent, size_t agent_len,
+                                const struct mu_scope *scope, bool full, uint64_t now);
+
+/* ["rehello"] */
+int mu_wire_encode_rehello(struct mu_buf *out);
 
 /* ["invite", pub, proof, name]: name is name_len bytes (at most
  * MU_WIRE_INVITE_NAME_MAX, a line of UTF-8). */

@@ -14,6 +14,9 @@
  *   meta     "tz" -> zone name               the node's default time zone
  *   invites  public key -> invite            invites this node made
  *                                            (local_invites.c)
+ *   hellos   peer group key -> entry         what peers' hellos said,
+ *                                            for hellos by digest
+ *                                            (local_hellos.c)
  *
  * Ownership as in store.h: values passed to callbacks are valid during the
  * call only.
@@ -91,6 +94,35 @@ int mu_store_peer_update(struct mu_store *st, const struct mu_peer *p);
 typedef int (*mu_store_peer_fn)(void *ctx, const struct mu_peer *p);
 
 int mu_store_peers(struct mu_store *st, mu_store_peer_fn fn, void *ctx);
+
+/* --- what peers' hellos said (local_hellos.c) -------------------------------- */
+
+/* Peers remembered; writing one more forgets the one written longest ago. */
+#define MU_HELLO_PEERS_MAX 256
+
+/* What this node knows of the hellos of the peers that proved one group
+ * key (docs/PROTOCOL.md 10.2). */
+struct mu_hello_peer {
+	bool digests;       /* its last hello carried a digest: it reads them */
+	bool has_sent;      /* sent is the digest of the scope we last sent it */
+	uint8_t sent[32];   /* in full */
+	bool has_scope;     /* its scope, as its last full hello with a digest */
+	uint8_t digest[32]; /* said, and that scope's digest */
+};
+
+/* key's entry into *hp, and its scope into scope (when not NULL) when
+ * hp->has_scope. MU_ENOTFOUND when there is none (zeroes *hp),
+ * MU_ECORRUPT when it is damaged. */
+int mu_store_hello_get(struct mu_store *st, const uint8_t key[MU_KEY_BYTES],
+                       struct mu_hello_peer *hp, struct mu_scope *scope);
+
+/* Writes key's entry; scope (read only when hp->has_scope) is the keys
+ * whose digest is hp->digest, or NULL to keep the scope stored when its
+ * digest is hp->digest (else none is kept). MU_EINVAL when the store is
+ * read-only. */
+int mu_store_hello_put(struct mu_store *st, const uint8_t key[MU_KEY_BYTES],
+                       const struct mu_hello_peer *hp, const struct mu_scope *scope,
+                       int64_t now);
 
 /* --- follows ----------------------------------------------------------------- */
 

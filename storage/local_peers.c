@@ -292,6 +292,7 @@ begin_change(struct mu_store *st, const char *addr, MDB_txn **txn)
 int
 mu_store_peer_remove(struct mu_store *st, const char *addr)
 {
+	struct mu_peer q;
 	MDB_txn *txn;
 	MDB_val k;
 	int err;
@@ -300,8 +301,13 @@ mu_store_peer_remove(struct mu_store *st, const char *addr)
 		return err;
 	k.mv_size = strlen(addr);
 	k.mv_data = (void *)addr;
-	err = mu_store__err(st, mdb_del(txn, st->peers, &k, NULL), "removing a peer",
-	                    NULL);
+	/* What its hellos said goes with it (local_hellos.c). */
+	err = get_peer(st, txn, addr, &q, NULL);
+	if (err == 0 && q.has_key)
+		err = mu_store__hello_forget(st, txn, q.key);
+	if (err == 0)
+		err = mu_store__err(st, mdb_del(txn, st->peers, &k, NULL),
+		                    "removing a peer", NULL);
 	return mu_store__commit(st, txn, err, NULL);
 }
 

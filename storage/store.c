@@ -638,6 +638,17 @@ open_invites(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	return open_optional(st, txn, names, slots, 1, &st->has_invites, why);
 }
 
+/* The hellos table (local_hellos.c), made on the first write in the
+ * same way. */
+static int
+open_hellos(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	static const char *const names[] = {"hellos"};
+	MDB_dbi *const slots[] = {&st->hellos};
+
+	return open_optional(st, txn, names, slots, 1, &st->has_hellos, why);
+}
+
 /* The entries table (local_entries.c), made on the first write in the
  * same way. */
 static int
@@ -706,6 +717,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		err = open_invites(st, txn, why);
 	if (err == 0)
 		err = open_entries(st, txn, why);
+	if (err == 0)
+		err = open_hellos(st, txn, why);
 	if (err != 0 || ver == MU_STORE__SCHEMA)
 		return err;
 	/* Schema 4 only added held and signed, empty in an older store: no

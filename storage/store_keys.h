@@ -58,6 +58,8 @@ struct mu_store {
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
 	MDB_dbi invites;    /* public key -> invite (local_invites.c) */
 	bool has_invites;   /* invites exists */
+	MDB_dbi hellos;     /* peer key -> hello entry (local_hellos.c) */
+	bool has_hellos;    /* hellos exists */
 	MDB_dbi entries;    /* personal entries and receipts (entries.h) */
 	bool has_entries;   /* entries exists (local_entries.c) */
 	void *map_base;     /* where the map is, once looked up: store_map.c */
@@ -191,6 +193,11 @@ int mu_store__load(struct mu_store *st, MDB_txn *txn, const uint8_t id[MU_ID_BYT
  * else commits it. A full store (MU_EFULL) or a failed commit gives back
  * the file's pages past the committed ones (mu_store__trim). */
 int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *why);
+
+/* Forgets what key's hellos said, in txn (a peer removed): 0 when there
+ * was nothing to forget. */
+int mu_store__hello_forget(struct mu_store *st, MDB_txn *txn,
+                           const uint8_t key[MU_KEY_BYTES]);
 
 /* Whether an entry of invites has the form local_invites.c writes: 0 or
  * MU_ECORRUPT (store_check.c). */

@@ -92,10 +92,12 @@ class Gossip(unittest.TestCase):
         # Again: nothing left to move, still a complete sync, in one
         # negentropy round trip. Nothing but the handshake (400 bytes), the
         # two hellos and the reconciliation crosses, so the node's count of
-        # negentropy bytes makes up the rest of its byte totals exactly:
-        # each hello is PROTOCOL.md 10.1's example of 23 bytes with the
-        # agent "muster" (5 more), a scope of A and C (34 each) and a time
-        # (10: the key "time" and a uint32), framed (18).
+        # negentropy bytes makes up the rest of its byte totals exactly.
+        # Each side has had the other's scope in full, so each hello now
+        # gives only its digest (PROTOCOL.md 10.2): 10.1's example of a
+        # hello by digest, 57 bytes, with the agent "muster" (5 more) and a
+        # time (10: the key "time" and a uint32), framed (18), whatever
+        # the scope's size.
         res = c.run("sync", sa.addr, "--network", self.net)
         self.assertEqual(res.rc, 0, repr(res))
         m = re.search(r"(\d+) records received \((\d+) new", res.err)
@@ -107,7 +109,8 @@ class Gossip(unittest.TestCase):
         self.assertIsNotNone(m, "reconciliation counts in the summary: %r" % res)
         rounds, neg, wants, read, written = map(int, m.groups())
         self.assertEqual((rounds, wants), (1, 0), res.err)
-        self.assertEqual(400 + 2 * (23 + 5 + 2 * 34 + 10 + 18) + neg, read + written,
+        self.assertIn("2 groups in scope (by digest)", res.err)
+        self.assertEqual(400 + 2 * (57 + 5 + 10 + 18) + neg, read + written,
                          res.err)
 
         # Against a port where nothing listens: non-zero, one error line.

@@ -317,6 +317,34 @@ dispatch(void)
 	put_msg(&in, &msg);
 	save_buf("dispatch", "records-and-tampered", &in);
 
+	/* The node accepted; the peer's hello gives only the digest of a
+	 * scope the node never had: a neg-open waits for the full hello
+	 * that follows, and the peer asks for the node's with rehello. */
+	in.len = 1;
+	{
+		struct mu_scope *sc = mu_scope_new();
+
+		if (sc == NULL)
+			die("memory");
+		mu_scope_intersect(sc, f.node.scope, f.node.scope);
+		ok(mu_wire_encode_hello_digest(&msg, "fuzz-peer/1", 11, sc, false, 0),
+		   "hello");
+		put_msg(&in, &msg);
+		ok(mu_neg_new(&ng, items, nitems, MU_WIRE_NEG_MAX), "neg");
+		neg.len = 0;
+		ok(mu_neg_initiate(ng, &neg), "neg");
+		mu_neg_free(ng);
+		ok(mu_wire_encode_neg(&msg, true, neg.data, neg.len), "neg");
+		put_msg(&in, &msg);
+		ok(mu_wire_encode_hello_digest(&msg, "fuzz-peer/1", 11, sc, true, 0),
+		   "hello");
+		put_msg(&in, &msg);
+		ok(mu_wire_encode_rehello(&msg), "rehello");
+		put_msg(&in, &msg);
+		mu_scope_free(sc);
+	}
+	save_buf("dispatch", "hello-by-digest", &in);
+
 	/* The node dialed: after the hello it initiates; the peer, holding
 	 * all but two of the records, answers. */
 	in.len = 0;

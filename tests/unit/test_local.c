@@ -1170,6 +1170,77 @@ check_reads_the_invites(void **state)
 	assert_int_equal(mu_store_invites(fx->st, invite_count, &n), MU_ECORRUPT);
 }
 
+/* --- what peers' hellos said -------------------------------------------- */
+
+/* An entry keeps its flags, digests and scope; a write without a scope
+ * keeps the stored one of the same digest; past MU_HELLO_PEERS_MAX keys
+ * the one written longest ago goes; removing a peer forgets its key. */
+static void
+test_hellos(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *sc = mu_scope_new(), *got = mu_scope_new();
+	struct mu_hello_peer hp = {0}, r;
+	uint8_t key[MU_KEY_BYTES], first[MU_KEY_BYTES];
+	struct mu_why why;
+	unsigned i;
+
+	assert_non_null(sc);
+	assert_non_null(got);
+	memset(key, 7, sizeof(key));
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, got), MU_ENOTFOUND);
+	assert_false(r.digests);
+	assert_int_equal(mu_scope_add(sc, fx->g[1].pk), 0);
+	assert_int_equal(mu_scope_add(sc, fx->g[2].pk), 0);
+	hp.digests = hp.has_scope = true;
+	memset(hp.digest, 0xd1, 32);
+	assert_int_equal(mu_store_hello_put(fx->st, key, &hp, sc, NOW), 0);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, got), 0);
+	assert_true(r.digests && r.has_scope && !r.has_sent);
+	assert_memory_equal(r.digest, hp.digest, 32);
+	assert_true(mu_scope_equal(got, sc));
+
+	/* What we sent, with the scope kept. */
+	hp.has_sent = true;
+	memset(hp.sent, 0x5e, 32);
+	assert_int_equal(mu_store_hello_put(fx->st, key, &hp, NULL, NOW + 1), 0);
+	mu_scope_clear(got);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, got), 0);
+	assert_true(r.has_sent && r.has_scope);
+	assert_memory_equal(r.sent, hp.sent, 32);
+	assert_true(mu_scope_equal(got, sc));
+	/* Not kept under another digest. */
+	memset(hp.digest, 0xd2, 32);
+	assert_int_equal(mu_store_hello_put(fx->st, key, &hp, NULL, NOW + 2), 0);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, got), 0);
+	assert_false(r.has_scope);
+	assert_int_equal(got->n, 0);
+
+	/* The bound: the oldest (key, written at NOW + 2) goes. */
+	memcpy(first, key, sizeof(key));
+	for (i = 1; i < MU_HELLO_PEERS_MAX; i++) {
+		key[0] = (uint8_t)(i >> 8);
+		key[1] = (uint8_t)i;
+		key[2] = 0xaa;
+		assert_int_equal(mu_store_hello_put(fx->st, key, &hp, sc, NOW + 10 + i),
+		                 0);
+	}
+	assert_int_equal(mu_store_hello_get(fx->st, first, &r, NULL), 0);
+	key[2] = 0xbb;
+	assert_int_equal(mu_store_hello_put(fx->st, key, &hp, sc, NOW + 9999), 0);
+	assert_int_equal(mu_store_hello_get(fx->st, first, &r, NULL), MU_ENOTFOUND);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, NULL), 0);
+
+	/* A peer added with that key, removed: its entry goes with it. */
+	assert_int_equal(
+	    mu_store_peer_add(fx->st, "192.0.2.1:7420", key, MU_PEER_MANUAL, NOW, &why),
+	    0);
+	assert_int_equal(mu_store_peer_remove(fx->st, "192.0.2.1:7420"), 0);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, NULL), MU_ENOTFOUND);
+	mu_scope_free(sc);
+	mu_scope_free(got);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1180,6 +1251,7 @@ main(void)
 	    T_(test_schema_upgrade),
 	    T_(test_peers),
 	    T_(test_follows),
+	    T_(test_hellos),
 	    T_(test_scope),
 	    T_(test_scope_cap),
 	    T_(test_neg_items),

@@ -760,6 +760,126 @@ test_hello_time(void **state)
 	mu_scope_free(s);
 }
 
+/* Hellos by digest (docs/PROTOCOL.md 10.1): the digest of the examples, a
+ * hello of constant size without the scope, a full one whose digest must
+ * be its scope's, and rehello. */
+/* Starts ["hello", {"agent": "a", ...}] of nfields fields in all. */
+static void
+hello_agent(struct w *w, uint32_t nfields)
+{
+	w->n = 0;
+	w_arr(w, 2);
+	w_str(w, "hello");
+	w_map(w, nfields);
+	w_str(w, "agent");
+	w_str(w, "a");
+}
+
+static void
+test_hello_digest(void **state)
+{
+	static const uint8_t empty_digest[32] = {
+	    0x96, 0x55, 0xbc, 0x43, 0x4c, 0xab, 0x30, 0xb0, 0x6f, 0x91, 0xf5,
+	    0xf4, 0xcf, 0x63, 0xa0, 0x4b, 0xcf, 0x5f, 0x9c, 0xe2, 0x58, 0x83,
+	    0x6b, 0x86, 0xd9, 0x50, 0xc3, 0x0a, 0xbe, 0xf7, 0xd1, 0x05};
+	static const uint8_t two_digest[32] = {
+	    0xf6, 0xa8, 0x02, 0x1e, 0x8d, 0xa4, 0xa9, 0x69, 0x17, 0x06, 0xaf,
+	    0x8f, 0x5f, 0xdc, 0xec, 0x9b, 0x7e, 0xa8, 0x6b, 0x11, 0x5c, 0x09,
+	    0x0f, 0x9a, 0x42, 0x0f, 0x03, 0x3a, 0xc5, 0x8d, 0x28, 0x4e};
+	static const uint8_t head[] = {0x92, 0xa5, 'h', 'e', 'l', 'l',  'o', 0x82, 0xa5,
+	                               'a',  'g',  'e', 'n', 't', 0xa1, 'a', 0xa6, 'd',
+	                               'i',  'g',  'e', 's', 't', 0xc4, 0x20};
+	static const uint8_t rehello[] = {0x91, 0xa7, 'r', 'e', 'h',
+	                                  'e',  'l',  'l', 'o'};
+	struct mu_scope *s = mu_scope_new();
+	struct mu_wire_msg m;
+	struct mu_buf b = MU_BUF_INIT;
+	uint8_t d[32], key[32];
+	size_t small, i;
+	struct w w;
+
+	(void)state;
+	assert_non_null(s);
+	mu_wire_scope_digest(s, d);
+	assert_memory_equal(d, empty_digest, 32);
+	memset(key, 0, 32);
+	assert_int_equal(mu_scope_add(s, key), 0);
+	memset(key, 1, 32);
+	assert_int_equal(mu_scope_add(s, key), 0);
+	mu_wire_scope_digest(s, d);
+	assert_memory_equal(d, two_digest, 32);
+
+	/* By digest: PROTOCOL.md's 57 bytes for the empty scope. */
+	mu_scope_clear(s);
+	assert_int_equal(mu_wire_encode_hello_digest(&b, "a", 1, s, false, 0), 0);
+	/* time 0 is the positive fixint 00 after "time" */
+	assert_int_equal(b.len, 57 + 6);
+	b.data[7] = 0x82; /* drop "time" to compare with the example */
+	assert_memory_equal(b.data, head, sizeof(head));
+	assert_memory_equal(b.data + sizeof(head), empty_digest, 32);
+	b.len = 57;
+	decode_ok(&m, &b, MU_WIRE_HELLO);
+	assert_false(m.has_scope);
+	assert_int_equal(m.keys.n, 0);
+	assert_non_null(m.digest);
+	assert_memory_equal(m.digest, empty_digest, 32);
+	assert_prefixes_refused(&b);
+
+	/* Its size does not grow with the scope; the full one's does. */
+	for (i = 0; i < 1024; i++) {
+		fill_key(key, (unsigned)i);
+		assert_int_equal(mu_scope_add(s, key), 0);
+	}
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_hello_digest(&b, "a", 1, s, false, 7), 0);
+	small = b.len;
+	assert_int_equal(small, 57 + 6);
+	decode_ok(&m, &b, MU_WIRE_HELLO);
+	mu_wire_scope_digest(s, d);
+	assert_memory_equal(m.digest, d, 32);
+	assert_true(m.has_time);
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_hello_digest(&b, "a", 1, s, true, 7), 0);
+	assert_int_equal(b.len, small + 6 + 3 + 1024 * 34);
+	decode_ok(&m, &b, MU_WIRE_HELLO);
+	assert_true(m.has_scope);
+	assert_int_equal(m.keys.n, 1024);
+	assert_memory_equal(m.digest, d, 32);
+	/* A full hello whose digest is not its scope's is malformed. */
+	b.data[sizeof(head) + 5] ^= 1;
+	assert_refused(b.data, b.len, "digest is not that of its scope");
+
+	/* A digest of another size; neither scope nor digest. */
+	hello_agent(&w, 2);
+	w_str(&w, "digest");
+	w_bin(&w, key, 31);
+	assert_refused(w.b, w.n, "digest has 31 bytes");
+	hello_agent(&w, 1);
+	assert_refused(w.b, w.n, "lacks \"scope\"");
+	/* "digest" after "scope" is out of canonical order. */
+	hello_agent(&w, 3);
+	w_str(&w, "scope");
+	w_arr(&w, 0);
+	w_str(&w, "digest");
+	w_bin(&w, empty_digest, 32);
+	assert_refused(w.b, w.n, "not sorted");
+
+	/* rehello: no field; one is malformed. */
+	b.len = 0;
+	assert_int_equal(mu_wire_encode_rehello(&b), 0);
+	assert_int_equal(b.len, sizeof(rehello));
+	assert_memory_equal(b.data, rehello, sizeof(rehello));
+	decode_ok(&m, &b, MU_WIRE_REHELLO);
+	assert_string_equal(mu_wire_type_name(MU_WIRE_REHELLO), "rehello");
+	w.n = 0;
+	w_arr(&w, 2);
+	w_str(&w, "rehello");
+	w_uint(&w, 1);
+	assert_refused(w.b, w.n, "rehello has 2 elements");
+	mu_buf_free(&b);
+	mu_scope_free(s);
+}
+
 /* Decodes a into m, then moves m to a copy of a's bytes (returned, to
  * free) and overwrites a. */
 static uint8_t *
@@ -835,6 +955,7 @@ main(void)
 	    cmocka_unit_test(test_wrong_types),
 	    cmocka_unit_test(test_unknown_type),
 	    cmocka_unit_test(test_msg_move),
+	    cmocka_unit_test(test_hello_digest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
