@@ -70,9 +70,10 @@ enum mu_http_form { MU_HTTP_TEXT, MU_HTTP_JSON, MU_HTTP_HTML, MU_HTTP_ICS };
  * the client has read the last, at most one slice per connection in a turn
  * of the loop. */
 struct mu_http_stream {
-	/* Appends the next slice to out; sets *done after the last. Returns 0
-	 * or an MU_E* code (the connection is then cut). */
-	int (*next)(void *ctx, struct mu_buf *out, bool *done);
+	/* Appends the next slice to out, taking about budget_ns (it may go
+	 * over by one entry); sets *done after the last. Returns 0 or an MU_E*
+	 * code (the connection is then cut). */
+	int (*next)(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done);
 	void (*free)(void *ctx);
 	void *ctx; /* owned by the stream: free() frees it */
 };
