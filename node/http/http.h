@@ -114,6 +114,21 @@ int mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...
  * NULL: out of memory). Returns 0 or MU_ENOMEM. */
 int mu_http_json(struct mu_http_reply *rp, json_t *v);
 
+/* Makes item i (0 <= i < n) of a list written as a stream: *out the new
+ * reference. 0 or an MU_E* code. */
+typedef int (*mu_http_item_fn)(void *ctx, size_t i, json_t **out);
+
+/*
+ * Sets a 200 reply whose body is {"KEY":[ITEM, ...]} and a newline, as
+ * mu_http_json() would write it, written as a stream: each slice holds
+ * the items made within its budget (one at least), so that a list that
+ * grows with the store holds the loop a slice at a time. key is a static
+ * string that needs no JSON escape. The stream owns ctx and calls
+ * free_ctx(ctx) at its end; on failure it is freed here. 0 or MU_ENOMEM.
+ */
+int mu_http_json_list(struct mu_http_reply *rp, const char *key, size_t n,
+                      mu_http_item_fn item, void (*free_ctx)(void *), void *ctx);
+
 /* The value of query argument key, or NULL when it is not given. */
 const char *mu_http_arg(const struct mu_http_req *rq, const char *key);
 
@@ -179,11 +194,13 @@ struct mu_http_groups {
 };
 
 /* Every group the node knows: us, the scope, groups with a stored profile
- * and groups with an alliance record with us. with_records also fills
- * last_record (a seek in the store's group index per group). Free with
- * _free(). */
-int mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
-                        struct mu_http_groups *g);
+ * and groups with an alliance record with us; last_record stays 0 (see
+ * mu_http_group_last_record()). Free with _free(). */
+int mu_http_groups_load(const struct mu_http_req *rq, struct mu_http_groups *g);
+
+/* Fills e->last_record: a seek in the store's group index. 0 or an error
+ * reading the store. */
+int mu_http_group_last_record(struct mu_store *st, struct mu_http_group *e);
 void mu_http_groups_free(struct mu_http_groups *g);
 
 /* The entry for key, or NULL. */

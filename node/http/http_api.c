@@ -277,64 +277,77 @@ name_or_null(const char *name)
 	return name != NULL ? json_string(name) : json_null();
 }
 
+/* /api/groups as a stream: the groups are listed at the request, and each
+ * one's profile and newest record are read when its item is written. */
+struct groups_list {
+	struct mu_node *node;
+	struct mu_http_groups g;
+};
+
+static void
+groups_list_free(void *ctx)
+{
+	struct groups_list *l = ctx;
+
+	mu_http_groups_free(&l->g);
+	free(l);
+}
+
+static int
+group_item(void *ctx, size_t i, json_t **out)
+{
+	struct groups_list *l = ctx;
+	struct mu_http_group *e = &l->g.v[i];
+	struct mu_store *st = l->node->store;
+	struct mu_addr profile;
+	const char *state;
+	json_t *prof = NULL;
+	int rc;
+
+	memset(&profile, 0, sizeof(profile));
+	profile.kind = MU_KIND_PROFILE;
+	memcpy(profile.group, e->key, MU_KEY_BYTES);
+	if ((rc = mu_http_group_last_record(st, e)) != 0)
+		return rc;
+	rc = mu_store_get_addr(st, &profile, one_record, &prof);
+	if (rc == MU_ENOTFOUND) {
+		rc = 0;
+		prof = json_null();
+	}
+	if (rc != 0)
+		return rc;
+	state = mu_http_alliance_name(e->alliance);
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "via", e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
+	                 "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
+	                 "key", mu_node_json_key(e->key), "name", name_or_null(e->name),
+	                 "us", e->us, "in_scope", e->in_scope, "alliance",
+	                 state != NULL ? json_string(state) : json_null(), "ended_by",
+	                 e->ended_at == 0 ? json_null()
+	                 : e->ended_by_us ? mu_node_json_key(l->node->home->group)
+	                                  : mu_node_json_key(e->key),
+	                 "ended_at", time_or_null(e->ended_at), "last_seen",
+	                 time_or_null(e->last_seen), "last_record",
+	                 time_or_null(e->last_record), "profile", prof);
+	return *out != NULL ? 0 : MU_ENOMEM;
+}
+
 static int
 api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	struct mu_http_groups g;
-	const struct mu_http_group *e;
-	struct mu_addr profile;
-	json_t *arr, *prof;
-	const char *state;
-	size_t i;
+	struct groups_list *l;
 	int rc;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
-	rc = mu_http_groups_load(rq, true, &g);
-	arr = rc == 0 ? json_array() : NULL;
-	if (rc == 0 && arr == NULL)
-		rc = MU_ENOMEM;
-	memset(&profile, 0, sizeof(profile));
-	profile.kind = MU_KIND_PROFILE;
-	for (i = 0; rc == 0 && i < g.n; i++) {
-		e = &g.v[i];
-		prof = NULL;
-		memcpy(profile.group, e->key, MU_KEY_BYTES);
-		rc = mu_store_get_addr(rq->node->store, &profile, one_record, &prof);
-		if (rc == MU_ENOTFOUND) {
-			rc = 0;
-			prof = json_null();
-		}
-		if (rc != 0)
-			break;
-		state = mu_http_alliance_name(e->alliance);
-		if (json_array_append_new(
-		        arr,
-		        json_pack(
-		            "{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
-		            "s:o}",
-		            "via",
-		            e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
-		            "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
-		            "key", mu_node_json_key(e->key), "name",
-		            name_or_null(e->name), "us", e->us, "in_scope", e->in_scope,
-		            "alliance",
-		            state != NULL ? json_string(state) : json_null(),
-		            "ended_by",
-		            e->ended_at == 0 ? json_null()
-		            : e->ended_by_us ? mu_node_json_key(rq->node->home->group)
-		                             : mu_node_json_key(e->key),
-		            "ended_at", time_or_null(e->ended_at), "last_seen",
-		            time_or_null(e->last_seen), "last_record",
-		            time_or_null(e->last_record), "profile", prof)) != 0)
-			rc = MU_ENOMEM;
-	}
-	mu_http_groups_free(&g);
-	if (rc != 0) {
-		json_decref(arr);
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return MU_ENOMEM;
+	l->node = rq->node;
+	if ((rc = mu_http_groups_load(rq, &l->g)) != 0) {
+		groups_list_free(l);
 		return rc;
 	}
-	return mu_http_json(rp, json_pack("{s:o}", "groups", arr));
+	return mu_http_json_list(rp, "groups", l->g.n, group_item, groups_list_free, l);
 }
 
 static int

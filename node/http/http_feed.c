@@ -174,7 +174,7 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);
 		if (mu_http_key(part, "the group", key, rp))
 			return 0;
-		if ((rc = mu_http_groups_load(rq, false, &g)) != 0)
+		if ((rc = mu_http_groups_load(rq, &g)) != 0)
 			return rc;
 		known = mu_http_group_find(&g, key) != NULL;
 		mu_http_groups_free(&g);

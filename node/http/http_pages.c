@@ -64,7 +64,7 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 		return rc;
 	if (pg->hide_outside)
 		pg->f.outside = &pg->outside;
-	rc = mu_http_groups_load(rq, false, &pg->groups);
+	rc = mu_http_groups_load(rq, &pg->groups);
 	if (rc == 0)
 		rc = mu_http_causes_load(rq, &pg->causes);
 	if (rc == 0)

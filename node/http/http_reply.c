@@ -74,6 +74,88 @@ mu_http_json(struct mu_http_reply *rp, json_t *v)
 	return rc;
 }
 
+/* A stream of mu_http_json_list(). */
+struct json_list {
+	const char *key;
+	size_t next, n;
+	bool started;
+	mu_http_item_fn item;
+	void (*free_ctx)(void *);
+	void *ctx;
+};
+
+static int
+json_list_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+{
+	struct json_list *l = ctx;
+	uint64_t start = uv_hrtime();
+	size_t made = 0;
+	json_t *v;
+	char *text;
+	int rc = 0;
+
+	if (!l->started) {
+		if ((rc = mu_buf_append(out, "{\"", 2)) != 0 ||
+		    (rc = mu_buf_append(out, l->key, strlen(l->key))) != 0 ||
+		    (rc = mu_buf_append(out, "\":[", 3)) != 0)
+			return rc;
+		l->started = true;
+	}
+	while (l->next < l->n && (made == 0 || uv_hrtime() - start < budget_ns)) {
+		v = NULL;
+		if ((rc = l->item(l->ctx, l->next, &v)) != 0)
+			return rc;
+		if (v == NULL)
+			return MU_ENOMEM;
+		text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
+		json_decref(v);
+		if (text == NULL)
+			return MU_ENOMEM;
+		if (l->next > 0)
+			rc = mu_buf_push(out, ',');
+		if (rc == 0)
+			rc = mu_buf_append(out, text, strlen(text));
+		free(text);
+		if (rc != 0)
+			return rc;
+		l->next++;
+		made++;
+	}
+	if (l->next == l->n) {
+		if ((rc = mu_buf_append(out, "]}\n", 3)) != 0)
+			return rc;
+		*done = true;
+	}
+	return 0;
+}
+
+static void
+json_list_free(void *ctx)
+{
+	struct json_list *l = ctx;
+
+	l->free_ctx(l->ctx);
+	free(l);
+}
+
+int
+mu_http_json_list(struct mu_http_reply *rp, const char *key, size_t n,
+                  mu_http_item_fn item, void (*free_ctx)(void *), void *ctx)
+{
+	struct json_list *l = calloc(1, sizeof(*l));
+
+	if (l == NULL) {
+		free_ctx(ctx);
+		return MU_ENOMEM;
+	}
+	*l = (struct json_list){key, 0, n, false, item, free_ctx, ctx};
+	mu_buf_free(&rp->body);
+	rp->status = 200;
+	rp->form = MU_HTTP_JSON;
+	rp->stream = (struct mu_http_stream){json_list_next, json_list_free, l};
+	return 0;
+}
+
 const char *
 mu_http_arg(const struct mu_http_req *rq, const char *key)
 {

@@ -180,13 +180,73 @@ test_args(void **state)
 	assert_non_null(strstr(text_of(&rp.body), "'group'"));
 }
 
+static int
+make_item(void *ctx, size_t i, json_t **out)
+{
+	(void)ctx;
+	*out = json_pack("{s:i, s:s, s:n}", "i", (int)i, "s", "a \"quoted\" caf\u00e9",
+	                 "z");
+	return 0;
+}
+
+static void
+free_nothing(void *ctx)
+{
+	(void)ctx;
+}
+
+/* A list written as a stream, one item a slice (a budget of 0), is byte for
+ * byte what mu_http_json() writes for the whole, empty lists included. */
+static void
+test_json_list(void **state)
+{
+	struct mu_http_reply whole, rp;
+	struct mu_buf sliced;
+	json_t *arr, *v;
+	size_t n, i, slices, before;
+	bool done;
+
+	(void)state;
+	for (n = 0; n < 6; n += 5) {
+		memset(&whole, 0, sizeof(whole));
+		memset(&rp, 0, sizeof(rp));
+		sliced = (struct mu_buf)MU_BUF_INIT;
+		arr = json_array();
+		for (i = 0; i < n; i++) {
+			assert_int_equal(make_item(NULL, i, &v), 0);
+			assert_int_equal(json_array_append_new(arr, v), 0);
+		}
+		assert_int_equal(
+		    mu_http_json(&whole, json_pack("{s:o}", "groups", arr)), 0);
+		assert_int_equal(
+		    mu_http_json_list(&rp, "groups", n, make_item, free_nothing, NULL),
+		    0);
+		assert_int_equal(rp.status, 200);
+		assert_non_null(rp.stream.next);
+		done = false;
+		for (slices = 0; !done && slices < 20; slices++) {
+			before = sliced.len;
+			assert_int_equal(
+			    rp.stream.next(rp.stream.ctx, 0, &sliced, &done), 0);
+			assert_true(sliced.len > before);
+		}
+		assert_true(done);
+		assert_int_equal(slices, n > 0 ? n : 1);
+		rp.stream.free(rp.stream.ctx);
+		assert_int_equal(sliced.len, whole.body.len);
+		assert_memory_equal(sliced.data, whole.body.data, whole.body.len);
+		mu_buf_free(&sliced);
+		mu_buf_free(&whole.body);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape), cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_times),  cmocka_unit_test(test_error_forms),
-	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_args),   cmocka_unit_test(test_json_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
