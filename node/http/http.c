@@ -16,13 +16,14 @@
  * idle phases together, as node/stalls.c times a turn) ends after TURN_NS:
  * a request or a feed's slice that finds the turn used up suspends its
  * connection, which is resumed at the end of the MHD_run() and so served in
- * a later turn, after the loop has polled every socket (peers included); a
- * feed's slice itself stops at what is left of TURN_NS. Every request is one function
- * call with its own read transactions; lists are capped at MU_HTTP_LIST_MAX, and feeds,
- * which are not, are streams (http.h) written a slice of FEED_SLICE events at a time as
- * the client reads them, so that a feed holds one slice, not the feed. Memory: at most
- * STREAMS_MAX feeds at a time, and no new request is served while the bodies waiting to
- * be sent hold more than HELD_MAX; both answer 503 with Retry-After.
+ * a later turn, after the loop has polled every socket (peers included).
+ * Every request is one function call with its own read transactions; lists
+ * are capped at MU_HTTP_LIST_MAX. Feeds, /api/events and /api/groups are
+ * streams (http.h), written a slice at a time as the client reads them,
+ * each slice within what is left of TURN_NS, so that they hold the loop and
+ * memory a slice at a time. Memory: at most STREAMS_MAX streams at a time,
+ * and no new request is served while the bodies waiting to be sent hold
+ * more than HELD_MAX; both answer 503 with Retry-After.
  *
  * Slow clients: MHD's timeout is reset by every byte, so a client sending a
  * byte every few seconds would hold its connection for ever. A connection
@@ -69,7 +70,7 @@
 #define KEEPALIVE_MAX      100         /* requests on one connection */
 #define TURN_NS            2000000     /* HTTP work in one turn of the loop */
 #define SLICE_MIN_NS       250000      /* a feed's slice may take at least */
-#define STREAMS_MAX        8           /* feeds being sent at once */
+#define STREAMS_MAX        8           /* streams being sent at once */
 #define HELD_MAX           (16u << 20) /* bytes of bodies waiting to be sent */
 #define BUSY_RETRY_S       "5"         /* Retry-After of a 503 */
 #define BLOCK_SIZE         (16 * 1024)
@@ -150,7 +151,7 @@ struct mu_http {
 	struct MHD_Connection *suspended[CONN_HARD_MAX];
 	size_t nsuspended;
 	size_t held;    /* bytes of bodies queued and not yet freed */
-	size_t streams; /* feeds being sent */
+	size_t streams; /* streams (feeds, lists) being sent */
 	uint8_t form_key[MU_FORM_KEY_BYTES]; /* protocol/formtoken.h */
 	struct post_slot posts[POST_SLOTS];
 };
@@ -792,7 +793,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		mu_buf_free(&rp.body);
 		rp.status = MHD_HTTP_NOT_MODIFIED;
 	} else if (rp.stream.next != NULL && h->streams >= STREAMS_MAX &&
-	           busy(&rp, "other feeds") != 0) {
+	           busy(&rp, "other feeds and lists") != 0) {
 		return MHD_NO;
 	}
 	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s %s %u", log_text(verb, method),

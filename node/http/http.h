@@ -114,20 +114,35 @@ int mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...
  * NULL: out of memory). Returns 0 or MU_ENOMEM. */
 int mu_http_json(struct mu_http_reply *rp, json_t *v);
 
-/* Makes item i (0 <= i < n) of a list written as a stream: *out the new
- * reference. 0 or an MU_E* code. */
-typedef int (*mu_http_item_fn)(void *ctx, size_t i, json_t **out);
-
 /*
- * Sets a 200 reply whose body is {"KEY":[ITEM, ...]} and a newline, as
- * mu_http_json() would write it, written as a stream: each slice holds
- * the items made within its budget (one at least), so that a list that
- * grows with the store holds the loop a slice at a time. key is a static
- * string that needs no JSON escape. The stream owns ctx and calls
- * free_ctx(ctx) at its end; on failure it is freed here. 0 or MU_ENOMEM.
+ * A JSON body written as a stream: head (the text before the array's
+ * first item), the items, each made by item(ctx, &v): 0 with v the next
+ * item (a new reference), 0 with v NULL after the last, 1 with v NULL when
+ * the call used its time without finding one (it is called again), or an
+ * MU_E* code; then tail(ctx, out) appends the text after the array. Each
+ * slice holds the items made within its budget (one call at least), so
+ * that a list that grows with the store holds the loop a slice at a time.
  */
-int mu_http_json_list(struct mu_http_reply *rp, const char *key, size_t n,
-                      mu_http_item_fn item, void (*free_ctx)(void *), void *ctx);
+struct mu_http_json_stream {
+	char *head; /* malloc()ed; owned by the stream */
+	int (*item)(void *ctx, json_t **v);
+	int (*tail)(void *ctx, struct mu_buf *out);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
+/* Sets a 200 JSON reply that is js as a stream; takes what js owns (freed
+ * here on failure). 0 or MU_ENOMEM. */
+int mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js);
+
+/* The text mu_http_json() writes for v up to its last character (an object's
+ * closing brace), then more: the head of a stream that adds members after
+ * what v holds. Takes the reference; NULL when out of memory. */
+char *mu_http_json_open(json_t *v, const char *more);
+
+/* Appends an item's text as mu_http_json() writes it, after a comma unless
+ * it is the first. Takes the reference; 0 or MU_ENOMEM. */
+int mu_http_json_item(struct mu_buf *out, json_t *v, bool first);
 
 /* The value of query argument key, or NULL when it is not given. */
 const char *mu_http_arg(const struct mu_http_req *rq, const char *key);

@@ -74,85 +74,113 @@ mu_http_json(struct mu_http_reply *rp, json_t *v)
 	return rc;
 }
 
-/* A stream of mu_http_json_list(). */
-struct json_list {
-	const char *key;
-	size_t next, n;
-	bool started;
-	mu_http_item_fn item;
-	void (*free_ctx)(void *);
-	void *ctx;
+/* A stream of mu_http_json_stream(). */
+struct json_stream {
+	struct mu_http_json_stream js;
+	bool started, first;
 };
 
-static int
-json_list_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+char *
+mu_http_json_open(json_t *v, const char *more)
 {
-	struct json_list *l = ctx;
-	uint64_t start = uv_hrtime();
-	size_t made = 0;
-	json_t *v;
+	char *text, *head = NULL;
+	size_t n;
+
+	if (v == NULL)
+		return NULL;
+	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
+	json_decref(v);
+	if (text == NULL)
+		return NULL;
+	n = strlen(text);
+	if (n > 0 && (head = malloc(n + strlen(more))) != NULL) {
+		memcpy(head, text, n - 1);
+		strcpy(head + n - 1, more);
+	}
+	free(text);
+	return head;
+}
+
+int
+mu_http_json_item(struct mu_buf *out, json_t *v, bool first)
+{
 	char *text;
 	int rc = 0;
 
-	if (!l->started) {
-		if ((rc = mu_buf_append(out, "{\"", 2)) != 0 ||
-		    (rc = mu_buf_append(out, l->key, strlen(l->key))) != 0 ||
-		    (rc = mu_buf_append(out, "\":[", 3)) != 0)
+	if (v == NULL)
+		return MU_ENOMEM;
+	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
+	json_decref(v);
+	if (text == NULL)
+		return MU_ENOMEM;
+	if (!first)
+		rc = mu_buf_push(out, ',');
+	if (rc == 0)
+		rc = mu_buf_append(out, text, strlen(text));
+	free(text);
+	return rc;
+}
+
+static int
+json_stream_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+{
+	struct json_stream *s = ctx;
+	uint64_t start = uv_hrtime();
+	bool called = false;
+	json_t *v;
+	int rc;
+
+	if (!s->started) {
+		if ((rc = mu_buf_append(out, s->js.head, strlen(s->js.head))) != 0)
 			return rc;
-		l->started = true;
+		s->started = s->first = true;
 	}
-	while (l->next < l->n && (made == 0 || uv_hrtime() - start < budget_ns)) {
+	while (!called || uv_hrtime() - start < budget_ns) {
+		called = true;
 		v = NULL;
-		if ((rc = l->item(l->ctx, l->next, &v)) != 0)
+		if ((rc = s->js.item(s->js.ctx, &v)) < 0)
 			return rc;
-		if (v == NULL)
-			return MU_ENOMEM;
-		text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
-		json_decref(v);
-		if (text == NULL)
-			return MU_ENOMEM;
-		if (l->next > 0)
-			rc = mu_buf_push(out, ',');
-		if (rc == 0)
-			rc = mu_buf_append(out, text, strlen(text));
-		free(text);
-		if (rc != 0)
+		if (rc == 1)
+			continue;
+		if (v == NULL) {
+			if ((rc = s->js.tail(s->js.ctx, out)) != 0 ||
+			    (rc = mu_buf_push(out, '\n')) != 0)
+				return rc;
+			*done = true;
+			return 0;
+		}
+		if ((rc = mu_http_json_item(out, v, s->first)) != 0)
 			return rc;
-		l->next++;
-		made++;
-	}
-	if (l->next == l->n) {
-		if ((rc = mu_buf_append(out, "]}\n", 3)) != 0)
-			return rc;
-		*done = true;
+		s->first = false;
 	}
 	return 0;
 }
 
 static void
-json_list_free(void *ctx)
+json_stream_free(void *ctx)
 {
-	struct json_list *l = ctx;
+	struct json_stream *s = ctx;
 
-	l->free_ctx(l->ctx);
-	free(l);
+	s->js.free(s->js.ctx);
+	free(s->js.head);
+	free(s);
 }
 
 int
-mu_http_json_list(struct mu_http_reply *rp, const char *key, size_t n,
-                  mu_http_item_fn item, void (*free_ctx)(void *), void *ctx)
+mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js)
 {
-	struct json_list *l = calloc(1, sizeof(*l));
+	struct json_stream *s = NULL;
 
-	if (l == NULL) {
-		free_ctx(ctx);
+	if (js->head == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		js->free(js->ctx);
+		free(js->head);
 		return MU_ENOMEM;
 	}
-	*l = (struct json_list){key, 0, n, false, item, free_ctx, ctx};
+	s->js = *js;
 	mu_buf_free(&rp->body);
 	rp->status = 200;
 	rp->form = MU_HTTP_JSON;
-	rp->stream = (struct mu_http_stream){json_list_next, json_list_free, l};
+	rp->stream = (struct mu_http_stream){json_stream_next, json_stream_free, s};
 	return 0;
 }
 
