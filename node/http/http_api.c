@@ -14,7 +14,7 @@
 #include "../recur_json.h"
 #include "../signers.h"
 
-#define EVENTS_SEEN_MAX 64 /* events read for one item of /api/events */
+#define EVENTS_READ_MAX 64 /* events one scan of /api/events reads at most */
 
 /* /api/events as a stream: an item is the next event that passes f, read
  * from just after pos. The filter's pointers point into this. */
@@ -25,8 +25,8 @@ struct event_list {
 	char cause_d[MU_D_MAX + 1];
 	struct mu_store *st;
 	struct mu_store_ev_pos pos;
-	json_t *found;  /* the item the last scan stopped at */
-	size_t n, seen; /* items made; events read by this item's scan */
+	json_t *found; /* the item the last scan stopped at */
+	size_t n;      /* items made */
 	bool truncated, ended;
 	struct mu_outside o;
 	const struct mu_outside *outside; /* marked (?all=1): &o, or NULL */
@@ -47,8 +47,7 @@ record_json(const struct mu_record *rec, const struct mu_outside *outside)
 }
 
 /* Visitor of mu_store_events_after(): stops at the next event that passes
- * (its JSON in l->found), at the list's cap, or after EVENTS_SEEN_MAX
- * events left out (the scan's position is past each event it saw). */
+ * (its JSON in l->found), or at the list's cap. */
 static int
 on_event(void *ctx, const struct mu_record *rec)
 {
@@ -56,7 +55,7 @@ on_event(void *ctx, const struct mu_record *rec)
 	json_t *v, *occ = NULL;
 
 	if (!mu_cal_passes(&l->f, rec))
-		return ++l->seen >= EVENTS_SEEN_MAX ? 1 : 0;
+		return 0;
 	/* A series is listed when an occurrence falls in the window, with
 	 * those occurrences. */
 	if (rec->c.event.repeat.set) {
@@ -65,7 +64,7 @@ on_event(void *ctx, const struct mu_record *rec)
 			return MU_ENOMEM;
 		if (json_array_size(occ) == 0) {
 			json_decref(occ);
-			return ++l->seen >= EVENTS_SEEN_MAX ? 1 : 0;
+			return 0;
 		}
 	}
 	if (l->n == MU_HTTP_LIST_MAX) {
@@ -94,7 +93,6 @@ event_item(void *ctx, json_t **v)
 
 	if (l->truncated || l->ended)
 		return 0;
-	l->seen = 0;
 	l->found = NULL;
 	rc = mu_store_events_after(l->st, l->f.from, l->f.to, &l->pos, on_event, l);
 	if (rc < 0) {
@@ -178,6 +176,7 @@ api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	if (l == NULL)
 		return MU_ENOMEM;
 	l->st = rq->node->store;
+	l->pos.read_max = EVENTS_READ_MAX;
 	if (event_filter(rq, rp, &l->f, l->group, &l->cause, l->cause_d)) {
 		event_list_free(l);
 		return 0;
