@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <uv.h>
+
 #include "../protocol/ical.h"
 #include "../protocol/textform.h"
 #include "acts.h"
@@ -82,20 +84,11 @@ struct mu_cal_stream {
 	struct mu_outside outside; /* read at the open */
 };
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* Whether a slice with a deadline (0: none) has used its time. */
 static bool
 past(uint64_t deadline)
 {
-	return deadline != 0 && mono_ns() >= deadline;
+	return deadline != 0 && uv_hrtime() >= deadline;
 }
 
 void
@@ -636,7 +629,7 @@ mu_cal_stream_next(struct mu_cal_stream *s, size_t max, uint64_t budget_ns,
 	*done = s->done;
 	if (s->done)
 		return 0;
-	s->c.deadline = budget_ns > 0 ? mono_ns() + budget_ns : 0;
+	s->c.deadline = budget_ns > 0 ? uv_hrtime() + budget_ns : 0;
 	mu_ical_init(&w, out);
 	if (!s->started) {
 		mu_cal_write_header(&w, s->name);

@@ -52,26 +52,44 @@ mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)
 	return 0;
 }
 
+/* v as the API writes it (takes the reference); NULL when out of memory. */
+static char *
+dump(json_t *v)
+{
+	char *text;
+
+	if (v == NULL)
+		return NULL;
+	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
+	json_decref(v);
+	return text;
+}
+
+/* Appends before, then v's text (takes the reference), then after. */
+static int
+append_json(struct mu_buf *out, const char *before, json_t *v, const char *after)
+{
+	char *text = dump(v);
+	int rc;
+
+	if (text == NULL)
+		return MU_ENOMEM;
+	rc = mu_buf_append(out, before, strlen(before));
+	if (rc == 0)
+		rc = mu_buf_append(out, text, strlen(text));
+	if (rc == 0)
+		rc = mu_buf_append(out, after, strlen(after));
+	free(text);
+	return rc;
+}
+
 int
 mu_http_json(struct mu_http_reply *rp, json_t *v)
 {
-	char *text;
-	int rc;
-
-	if (v == NULL)
-		return MU_ENOMEM;
-	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
-	json_decref(v);
-	if (text == NULL)
-		return MU_ENOMEM;
 	mu_buf_free(&rp->body);
-	rc = mu_buf_append(&rp->body, text, strlen(text));
-	if (rc == 0)
-		rc = mu_buf_push(&rp->body, '\n');
-	free(text);
 	rp->status = 200;
 	rp->form = MU_HTTP_JSON;
-	return rc;
+	return append_json(&rp->body, "", v, "\n");
 }
 
 /* A stream of mu_http_json_stream(). */
@@ -83,13 +101,9 @@ struct json_stream {
 char *
 mu_http_json_open(json_t *v, const char *more)
 {
-	char *text, *head = NULL;
+	char *text = dump(v), *head = NULL;
 	size_t n;
 
-	if (v == NULL)
-		return NULL;
-	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
-	json_decref(v);
 	if (text == NULL)
 		return NULL;
 	n = strlen(text);
@@ -104,21 +118,7 @@ mu_http_json_open(json_t *v, const char *more)
 int
 mu_http_json_item(struct mu_buf *out, json_t *v, bool first)
 {
-	char *text;
-	int rc = 0;
-
-	if (v == NULL)
-		return MU_ENOMEM;
-	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
-	json_decref(v);
-	if (text == NULL)
-		return MU_ENOMEM;
-	if (!first)
-		rc = mu_buf_push(out, ',');
-	if (rc == 0)
-		rc = mu_buf_append(out, text, strlen(text));
-	free(text);
-	return rc;
+	return append_json(out, first ? "" : ",", v, "");
 }
 
 static int
