@@ -14,12 +14,15 @@
 #include <string.h>
 #include <time.h>
 
+#include <uv.h>
+
 #include "../protocol/ical.h"
 #include "../protocol/textform.h"
+#include "acts.h"
 #include "calendar_recur.h"
 
 #define CAL_NAME_SIZE 256  /* a profile name (100) or a cause title (200) */
-#define CAL_CLI_SLICE 1024 /* events per read of mu_cal_ics() */
+#define CAL_CLI_SLICE 1024 /* entries per slice of mu_cal_ics() */
 
 /* An event copied out of the store: rec borrows buf. */
 struct cal_event {
@@ -55,8 +58,10 @@ struct cal {
 	char zones[16][65];
 	size_t nzones;
 	/* The slice being read: events kept (at most want) and seen (at most
-	 * seen_max); full when either is reached. */
+	 * seen_max); full when either is reached, or at deadline (a
+	 * monotonic time in ns, 0: none). */
 	size_t want, seen, seen_max;
+	uint64_t deadline;
 	bool full;
 };
 
@@ -70,9 +75,21 @@ struct mu_cal_stream {
 	char cause_d[MU_D_MAX + 1];
 	char *name, *page_base;
 	struct mu_store_ev_pos pos;
+	size_t next_ev;         /* of c.ev, the first not written yet */
+	bool scanned;           /* the events' scan has reached its end */
+	struct mu_node_recs pl; /* the pledges, listed after the events */
+	size_t next_pl;         /* of pl, the first not written yet */
+	bool listed;            /* pl holds the pledges */
 	bool started, done;
 	struct mu_outside outside; /* read at the open */
 };
+
+/* Whether a slice with a deadline (0: none) has used its time. */
+static bool
+past(uint64_t deadline)
+{
+	return deadline != 0 && uv_hrtime() >= deadline;
+}
 
 void
 mu_cal_filter_all(struct mu_cal_filter *f)
@@ -120,7 +137,9 @@ collect(void *ctx, const struct mu_record *rec)
 	struct cal *c = ctx;
 	struct cal_event *e;
 
-	if (++c->seen == c->seen_max)
+	/* Records that fail the filter cost time too: the clock is read
+	 * every 8th. */
+	if (++c->seen == c->seen_max || (c->seen % 8 == 0 && past(c->deadline)))
 		c->full = true;
 	if (!mu_cal_passes(c->f, rec))
 		return c->full ? 1 : 0;
@@ -522,13 +541,87 @@ drop_events(struct cal *c)
 	c->nev = 0;
 }
 
-int
-mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out, bool *done,
-                   struct mu_why *why)
+/* Reads the next events of the scan into c->ev, at most want; the scan
+ * has ended when they do not fill it. */
+static int
+read_events(struct mu_cal_stream *s, size_t want)
 {
 	struct cal *c = &s->c;
+	int rc;
+
+	drop_events(c);
+	s->next_ev = 0;
+	c->want = want;
+	c->seen = 0;
+	c->seen_max = 8 * want;
+	c->full = false;
+	c->err = 0;
+	rc = mu_store_events_after(c->st, s->f.from, s->f.to, &s->pos, collect, c);
+	if (rc >= 0 && c->err == 0)
+		s->scanned = !c->full;
+	return c->err != 0 ? c->err : rc < 0 ? rc : 0;
+}
+
+/* Writes the events read and not yet written, then the pledges, while
+ * *n < max and the deadline allows (one entry at least), then the end. */
+static int
+write_slice(struct mu_cal_stream *s, struct mu_ical *w, size_t max, size_t *n,
+            struct mu_why *why)
+{
+	struct cal *c = &s->c;
+	bool written;
+	int rc;
+
+	for (;;) {
+		while (s->next_ev < c->nev && *n < max &&
+		       !(*n > 0 && past(c->deadline))) {
+			if ((rc = write_event(c, w, &c->ev[s->next_ev].rec)) != 0)
+				return mu_fail(why, MU_ENOMEM,
+				               "writing the calendar: out of memory");
+			s->next_ev++;
+			++*n;
+		}
+		if (s->next_ev < c->nev || *n >= max || (*n > 0 && past(c->deadline)))
+			return 0;
+		if (s->scanned)
+			break;
+		if ((rc = read_events(s, max - *n)) != 0)
+			return mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+			               "reading the calendar: %s", mu_strerror(rc));
+		if (c->nev == 0 && !s->scanned)
+			return 0; /* the time went on records the filter left out */
+	}
+	/* The pledges after the events. */
+	if (!s->listed) {
+		if ((rc = mu_node_recs_list(c->st, MU_KIND_PLEDGE, s->f.group,
+		                            &s->pl)) != 0)
+			return mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+			               "reading the pledges: %s", mu_strerror(rc));
+		s->listed = true;
+	}
+	while (s->next_pl < s->pl.n && *n < max && !(*n > 0 && past(c->deadline))) {
+		rc = mu_cal_write_pledge(c->st, w, &s->f, &s->pl.recs[s->next_pl],
+		                         &written);
+		if (rc != 0)
+			return mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
+			               "reading the pledges: %s", mu_strerror(rc));
+		s->next_pl++;
+		*n += written;
+	}
+	if (s->next_pl < s->pl.n)
+		return 0;
+	if (mu_ical_prop_raw(w, "END", "VCALENDAR") != 0)
+		return mu_fail(why, MU_ENOMEM, "writing the calendar: out of memory");
+	s->done = true;
+	return 0;
+}
+
+int
+mu_cal_stream_next(struct mu_cal_stream *s, size_t max, uint64_t budget_ns,
+                   struct mu_buf *out, bool *done, struct mu_why *why)
+{
 	struct mu_ical w;
-	size_t i;
+	size_t n = 0;
 	int rc = 0;
 
 	if (why != NULL)
@@ -536,44 +629,20 @@ mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out, bool
 	*done = s->done;
 	if (s->done)
 		return 0;
+	s->c.deadline = budget_ns > 0 ? uv_hrtime() + budget_ns : 0;
 	mu_ical_init(&w, out);
 	if (!s->started) {
 		mu_cal_write_header(&w, s->name);
 		s->started = true;
-		rc = w.err;
+		if (w.err != 0)
+			rc = mu_fail(why, MU_ENOMEM,
+			             "writing the calendar: out of memory");
 	}
-	c->want = max > 0 ? max : 1;
-	c->seen = 0;
-	c->seen_max = 8 * c->want;
-	c->full = false;
-	c->err = 0;
 	if (rc == 0)
-		rc = mu_store_events_after(c->st, s->f.from, s->f.to, &s->pos, collect,
-		                           c);
-	if (rc < 0 || c->err != 0) {
-		rc = c->err != 0 ? c->err : rc;
-		rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
-		             "reading the calendar: %s", mu_strerror(rc));
-		goto out;
-	}
-	rc = 0;
-	for (i = 0; i < c->nev && rc == 0; i++)
-		rc = write_event(c, &w, &c->ev[i].rec);
-	if (rc == 0 && !c->full) {
-		/* The pledges after the events, in the last slice. */
-		if ((rc = mu_cal_write_pledges(c->st, &w, &s->f)) != 0) {
-			rc = mu_fail(why, rc == MU_ENOMEM ? MU_ENOMEM : MU_EIO,
-			             "reading the pledges: %s", mu_strerror(rc));
-			goto out;
-		}
-		rc = mu_ical_prop_raw(&w, "END", "VCALENDAR");
-		s->done = *done = true;
-	}
-	if (rc != 0)
+		rc = write_slice(s, &w, max > 0 ? max : 1, &n, why);
+	if (mu_ical_finish(&w) != 0 && rc == 0)
 		rc = mu_fail(why, MU_ENOMEM, "writing the calendar: out of memory");
-out:
-	mu_ical_finish(&w);
-	drop_events(c);
+	*done = s->done;
 	return rc;
 }
 
@@ -583,6 +652,7 @@ mu_cal_stream_free(struct mu_cal_stream *s)
 	if (s == NULL)
 		return;
 	drop_events(&s->c);
+	mu_node_recs_free(&s->pl);
 	free(s->c.ev);
 	free(s->c.names);
 	mu_buf_free(&s->c.scratch);
@@ -603,7 +673,7 @@ mu_cal_ics(struct mu_store *st, const struct mu_cal_filter *f, const char *name,
 	if ((rc = mu_cal_stream_open(st, f, name, &s)) != 0)
 		return mu_fail(why, rc, "writing the calendar: out of memory");
 	while (rc == 0 && !done)
-		rc = mu_cal_stream_next(s, CAL_CLI_SLICE, out, &done, why);
+		rc = mu_cal_stream_next(s, CAL_CLI_SLICE, 0, out, &done, why);
 	mu_cal_stream_free(s);
 	return rc;
 }

@@ -65,12 +65,16 @@ int mu_cal_stream_open(struct mu_store *st, const struct mu_cal_filter *f,
                        const char *name, struct mu_cal_stream **out);
 
 /*
- * Appends the next slice to out: the header first, then at most max events
- * (passing f or not, at most 8 * max are read), the end last, where *done
- * becomes true. Returns 0, or MU_ENOMEM / MU_EIO with why.
+ * Appends the next slice to out: the header first, then at most max
+ * entries (events, then the pledges; for each event kept at most 8 are
+ * read), the end last, where *done becomes true. With budget_ns > 0 the
+ * slice also ends once it has taken that long (at least one entry is
+ * written), so that a slice's time does not grow with the entries' size or
+ * the filter. The slices' bytes together are those of the whole feed,
+ * whatever max and budget_ns. Returns 0, or MU_ENOMEM / MU_EIO with why.
  */
-int mu_cal_stream_next(struct mu_cal_stream *s, size_t max, struct mu_buf *out,
-                       bool *done, struct mu_why *why);
+int mu_cal_stream_next(struct mu_cal_stream *s, size_t max, uint64_t budget_ns,
+                       struct mu_buf *out, bool *done, struct mu_why *why);
 void mu_cal_stream_free(struct mu_cal_stream *s);
 
 /*
@@ -103,13 +107,14 @@ void mu_cal_write_header(struct mu_ical *w, const char *name);
  * MU_ENOTFOUND (one is not held) or another error.
  */
 /*
- * Writes the VEVENT of each current pledge that passes f (its group, its
- * cause, not outside, its time overlapping [from, to)) to w, as
+ * Writes the VEVENT of the current pledge rec to w when it passes f (its
+ * group, its cause, not outside, its time overlapping [from, to)), as
  * mu_cal_pledges_ics() does: the feeds of events carry the pledges too.
- * 0 or an error reading the store.
+ * *written says whether it did. 0 or an error reading the store.
  */
-int mu_cal_write_pledges(struct mu_store *st, struct mu_ical *w,
-                         const struct mu_cal_filter *f);
+int mu_cal_write_pledge(struct mu_store *st, struct mu_ical *w,
+                        const struct mu_cal_filter *f, const struct mu_record *rec,
+                        bool *written);
 
 /* How many pledges held have their deadline before now: what, beside the
  * records held, a feed with pledges changes with (its ETag). */

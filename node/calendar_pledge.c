@@ -100,21 +100,12 @@ pledge_passes(const struct mu_cal_filter *f, const struct mu_record *rec)
 }
 
 int
-mu_cal_write_pledges(struct mu_store *st, struct mu_ical *w,
-                     const struct mu_cal_filter *f)
+mu_cal_write_pledge(struct mu_store *st, struct mu_ical *w,
+                    const struct mu_cal_filter *f, const struct mu_record *rec,
+                    bool *written)
 {
-	struct mu_node_recs v;
-	size_t i;
-	int rc;
-
-	if ((rc = mu_node_recs_list(st, MU_KIND_PLEDGE, f->group, &v)) != 0)
-		goto out;
-	for (i = 0; rc == 0 && i < v.n; i++)
-		if (pledge_passes(f, &v.recs[i]))
-			rc = write_pledge(st, w, &v.recs[i], f->page_base, f->now);
-out:
-	mu_node_recs_free(&v);
-	return rc;
+	*written = pledge_passes(f, rec);
+	return *written ? write_pledge(st, w, rec, f->page_base, f->now) : 0;
 }
 
 int

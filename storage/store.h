@@ -193,19 +193,24 @@ int mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visi
                     void *ctx);
 
 /* A place in mu_store_events()'s order: the start and id of the last event
- * handed on. set false: before the first. */
+ * read. set false: before the first. read_max, when not 0, is how many
+ * index entries one call reads at most. */
 struct mu_store_ev_pos {
 	bool set;
 	int64_t start;
 	uint8_t id[MU_ID_BYTES];
+	unsigned read_max;
 };
 
 /*
  * mu_store_events() from just after *pos, each event in a read transaction
  * of its own call: a long list read a slice at a time. *pos follows each
- * event before fn sees it, so that when fn stops the scan (returns 1, which
- * is returned) the next call goes on after that event. An event changed
- * between two calls may be seen twice or not at all.
+ * event read, handed on or not, before fn sees it, so that when fn stops
+ * the scan (returns 1, which is returned) the next call goes on after that
+ * event. With pos->read_max set, a call also returns 1 after reading that
+ * many: a window with few events among many read before it (the series
+ * that may reach into it) is read a bounded slice at a time too. An event
+ * changed between two calls may be seen twice or not at all.
  */
 int mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
                           struct mu_store_ev_pos *pos, mu_store_visit_fn fn, void *ctx);

@@ -290,34 +290,32 @@ ev_start_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 }
 
 /* mu_store_events_after()'s scan: the entry it starts after is skipped, and
- * each event is noted in pos before the caller's visitor sees it. */
+ * each entry read is noted in pos before the caller's visitor sees it. */
 struct ev_after {
 	struct visit vis;
 	const uint8_t *skip; /* the key of pos when set, else NULL */
 	struct mu_store_ev_pos *pos;
-	mu_store_visit_fn fn;
-	void *ctx;
+	unsigned read; /* entries read by this call */
 };
-
-static int
-ev_after_visit(void *ctx, const struct mu_record *rec)
-{
-	struct ev_after *a = ctx;
-
-	a->pos->set = true;
-	a->pos->start = rec->c.event.start;
-	memcpy(a->pos->id, rec->id, MU_ID_BYTES);
-	return a->fn(a->ctx, rec);
-}
 
 static int
 ev_after_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
 	struct ev_after *a = ctx;
 
-	if (a->skip != NULL && k->mv_size == MU_STORE__TIME_KEY_BYTES &&
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES)
+		return MU_ECORRUPT;
+	if (a->skip != NULL &&
 	    memcmp(k->mv_data, a->skip, MU_STORE__TIME_KEY_BYTES) == 0)
 		return 0;
+	if (a->pos->read_max != 0 && a->read == a->pos->read_max)
+		return 1;
+	/* Past this entry before fn sees it, whether it does or not (the key
+	 * holds the record's start and id: ev_start_entry() checks them). */
+	a->read++;
+	a->pos->set = true;
+	a->pos->start = mu_store__start_of(k->mv_data);
+	memcpy(a->pos->id, (const uint8_t *)k->mv_data + 8, MU_ID_BYTES);
 	return ev_start_entry(&a->vis, txn, k, v);
 }
 
@@ -325,8 +323,7 @@ int
 mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
                       struct mu_store_ev_pos *pos, mu_store_visit_fn fn, void *ctx)
 {
-	struct ev_after a = {
-	    {st, ev_after_visit, NULL, from, to, false}, NULL, pos, fn, ctx};
+	struct ev_after a = {{st, fn, ctx, from, to, false}, NULL, pos, 0};
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], zero[MU_ID_BYTES] = {0};
 	MDB_val k = {sizeof(key), key};
 	int64_t lo;
@@ -334,7 +331,6 @@ mu_store_events_after(struct mu_store *st, int64_t from, int64_t to,
 
 	if (from >= to)
 		return 0;
-	a.vis.ctx = &a;
 	lo = from >= INT64_MIN + MU_RECUR_LOOKBACK ? from - MU_RECUR_LOOKBACK
 	                                           : INT64_MIN;
 	if (pos->set) {
@@ -352,7 +348,7 @@ int
 mu_store_events(struct mu_store *st, int64_t from, int64_t to, mu_store_visit_fn fn,
                 void *ctx)
 {
-	struct mu_store_ev_pos pos = {false, 0, {0}};
+	struct mu_store_ev_pos pos = {false, 0, {0}, 0};
 
 	return mu_store_events_after(st, from, to, &pos, fn, ctx);
 }

@@ -11,17 +11,19 @@
  * only while this process has no transaction open, and node->scope and the
  * peers change on the loop thread without locks.
  *
- * Peer traffic comes first. One MHD_run() is one turn of HTTP work, and a
- * turn ends after TURN_NS: a request or a feed's slice that finds the turn
- * used up suspends its connection, which is resumed at the end of the turn
- * and so served in a later one, after the loop has polled every socket
- * (peers included). Every request is one function call with its own read
- * transactions; lists are capped at MU_HTTP_LIST_MAX, and feeds, which are
- * not, are streams (http.h) written a slice of FEED_SLICE events at a time
- * as the client reads them, so that a feed holds one slice, not the feed.
- * Memory: at most STREAMS_MAX feeds at a time, and no new request is
- * served while the bodies waiting to be sent hold more than HELD_MAX; both
- * answer 503 with Retry-After.
+ * Peer traffic comes first. The HTTP work of one turn of the loop (from
+ * one prepare phase to the next: the MHD_run() calls of its poll, timer and
+ * idle phases together, as node/stalls.c times a turn) ends after TURN_NS:
+ * a request or a feed's slice that finds the turn used up suspends its
+ * connection, which is resumed at the end of the MHD_run() and so served in
+ * a later turn, after the loop has polled every socket (peers included).
+ * Every request is one function call with its own read transactions; lists
+ * are capped at MU_HTTP_LIST_MAX. Feeds, /api/events and /api/groups are
+ * streams (http.h), written a slice at a time as the client reads them,
+ * each slice within what is left of TURN_NS, so that they hold the loop and
+ * memory a slice at a time. Memory: at most STREAMS_MAX streams at a time,
+ * and no new request is served while the bodies waiting to be sent hold
+ * more than HELD_MAX; both answer 503 with Retry-After.
  *
  * Slow clients: MHD's timeout is reset by every byte, so a client sending a
  * byte every few seconds would hold its connection for ever. A connection
@@ -67,7 +69,8 @@
 #define SWEEP_MS           500         /* how often the deadline is looked at */
 #define KEEPALIVE_MAX      100         /* requests on one connection */
 #define TURN_NS            2000000     /* HTTP work in one turn of the loop */
-#define STREAMS_MAX        8           /* feeds being sent at once */
+#define SLICE_MIN_NS       250000      /* a feed's slice may take at least */
+#define STREAMS_MAX        8           /* streams being sent at once */
 #define HELD_MAX           (16u << 20) /* bytes of bodies waiting to be sent */
 #define BUSY_RETRY_S       "5"         /* Retry-After of a 503 */
 #define BLOCK_SIZE         (16 * 1024)
@@ -131,21 +134,24 @@ struct mu_http {
 	uv_poll_t poll;
 	uv_timer_t timer, sweep;
 	uv_idle_t idle;
-	int handles; /* uv handles open: freed when the last closes */
+	uv_prepare_t mark; /* a new turn of the loop: its budget is whole */
+	int handles;       /* uv handles open: freed when the last closes */
 	bool poll_open;
 	char name[MU_PEER_ADDR_MAX];
 	uint32_t boot;
 	struct http_conn *conns; /* open connections, newest first */
 	size_t nconns;
-	/* The turn in progress: when it began, what it served, and the
-	 * connections it suspended (each at most once, so at most
-	 * CONN_HARD_MAX). */
+	/* The turn of the loop in progress: the HTTP time of its earlier
+	 * MHD_run() calls, when the current one began, what the turn served,
+	 * and the connections the current call suspended (each at most once,
+	 * so at most CONN_HARD_MAX). */
+	uint64_t turn_used;
 	uint64_t turn_start;
 	unsigned turn_items;
 	struct MHD_Connection *suspended[CONN_HARD_MAX];
 	size_t nsuspended;
 	size_t held;    /* bytes of bodies queued and not yet freed */
-	size_t streams; /* feeds being sent */
+	size_t streams; /* streams (feeds, lists) being sent */
 	uint8_t form_key[MU_FORM_KEY_BYTES]; /* protocol/formtoken.h */
 	struct post_slot posts[POST_SLOTS];
 };
@@ -158,7 +164,27 @@ static void on_idle(uv_idle_t *i);
 static bool
 turn_allows(struct mu_http *h)
 {
-	return h->turn_items == 0 || uv_hrtime() - h->turn_start < TURN_NS;
+	return h->turn_items == 0 ||
+	       h->turn_used + (uv_hrtime() - h->turn_start) < TURN_NS;
+}
+
+/* What a feed's slice may take now: what is left of the turn, and not less
+ * than SLICE_MIN_NS, which keeps a slice's bytes worth their call. */
+static uint64_t
+turn_left(struct mu_http *h)
+{
+	uint64_t used = h->turn_used + (uv_hrtime() - h->turn_start);
+
+	return used + SLICE_MIN_NS < TURN_NS ? TURN_NS - used : SLICE_MIN_NS;
+}
+
+static void
+on_mark(uv_prepare_t *p)
+{
+	struct mu_http *h = p->data;
+
+	h->turn_used = 0;
+	h->turn_items = 0;
 }
 
 /* Leaves the connection for a later turn (from MHD's callbacks only). */
@@ -184,8 +210,8 @@ pump(struct mu_http *h)
 	if (h->mhd == NULL)
 		return;
 	h->turn_start = uv_hrtime();
-	h->turn_items = 0;
 	MHD_run(h->mhd);
+	h->turn_used += uv_hrtime() - h->turn_start;
 	deferred = h->nsuspended > 0;
 	for (i = 0; i < h->nsuspended; i++)
 		MHD_resume_connection(h->suspended[i]);
@@ -472,7 +498,7 @@ read_body(void *cls, uint64_t pos, char *out, size_t max)
 		b->h->turn_items++;
 		b->buf.len = 0;
 		b->off = 0;
-		rc = b->stream.next(b->stream.ctx, &b->buf, &b->done);
+		rc = b->stream.next(b->stream.ctx, turn_left(b->h), &b->buf, &b->done);
 		if (rc != 0) {
 			mu_node_log(b->h->node, MU_LOG_WARN,
 			            "http: a feed stopped half-way: %s",
@@ -767,7 +793,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *
 		mu_buf_free(&rp.body);
 		rp.status = MHD_HTTP_NOT_MODIFIED;
 	} else if (rp.stream.next != NULL && h->streams >= STREAMS_MAX &&
-	           busy(&rp, "other feeds") != 0) {
+	           busy(&rp, "other feeds and lists") != 0) {
 		return MHD_NO;
 	}
 	mu_node_log(h->node, MU_LOG_DEBUG, "http: %s %s %u", log_text(verb, method),
@@ -978,7 +1004,11 @@ mu_http_start(struct mu_node *node, struct mu_why *why)
 	h->sweep.data = h;
 	uv_idle_init(node->loop, &h->idle);
 	h->idle.data = h;
-	h->handles = 3;
+	uv_prepare_init(node->loop, &h->mark);
+	h->mark.data = h;
+	h->handles = 4;
+	uv_prepare_start(&h->mark, on_mark);
+	uv_unref((uv_handle_t *)&h->mark); /* does not keep the loop alive */
 	if ((rc = mu_store_form_key(node->store, h->form_key, false)) != 0)
 		return mu_fail(why, rc,
 		               "cannot read or make the key of the pages' "
@@ -1034,6 +1064,7 @@ mu_http_stop(struct mu_node *node)
 	uv_close((uv_handle_t *)&h->timer, on_close);
 	uv_close((uv_handle_t *)&h->sweep, on_close);
 	uv_close((uv_handle_t *)&h->idle, on_close);
+	uv_close((uv_handle_t *)&h->mark, on_close);
 	if (h->mhd != NULL)
 		MHD_stop_daemon(h->mhd);
 	h->mhd = NULL;

@@ -70,9 +70,10 @@ enum mu_http_form { MU_HTTP_TEXT, MU_HTTP_JSON, MU_HTTP_HTML, MU_HTTP_ICS };
  * the client has read the last, at most one slice per connection in a turn
  * of the loop. */
 struct mu_http_stream {
-	/* Appends the next slice to out; sets *done after the last. Returns 0
-	 * or an MU_E* code (the connection is then cut). */
-	int (*next)(void *ctx, struct mu_buf *out, bool *done);
+	/* Appends the next slice to out, taking about budget_ns (it may go
+	 * over by one entry); sets *done after the last. Returns 0 or an MU_E*
+	 * code (the connection is then cut). */
+	int (*next)(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done);
 	void (*free)(void *ctx);
 	void *ctx; /* owned by the stream: free() frees it */
 };
@@ -112,6 +113,36 @@ int mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...
 /* Sets a 200 reply with v dumped as the body; takes the reference (v may be
  * NULL: out of memory). Returns 0 or MU_ENOMEM. */
 int mu_http_json(struct mu_http_reply *rp, json_t *v);
+
+/*
+ * A JSON body written as a stream: head (the text before the array's
+ * first item), the items, each made by item(ctx, &v): 0 with v the next
+ * item (a new reference), 0 with v NULL after the last, 1 with v NULL when
+ * the call used its time without finding one (it is called again), or an
+ * MU_E* code; then tail(ctx, out) appends the text after the array. Each
+ * slice holds the items made within its budget (one call at least), so
+ * that a list that grows with the store holds the loop a slice at a time.
+ */
+struct mu_http_json_stream {
+	char *head; /* malloc()ed; owned by the stream */
+	int (*item)(void *ctx, json_t **v);
+	int (*tail)(void *ctx, struct mu_buf *out);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
+/* Sets a 200 JSON reply that is js as a stream; takes what js owns (freed
+ * here on failure). 0 or MU_ENOMEM. */
+int mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js);
+
+/* The text mu_http_json() writes for v up to its last character (an object's
+ * closing brace), then more: the head of a stream that adds members after
+ * what v holds. Takes the reference; NULL when out of memory. */
+char *mu_http_json_open(json_t *v, const char *more);
+
+/* Appends an item's text as mu_http_json() writes it, after a comma unless
+ * it is the first. Takes the reference; 0 or MU_ENOMEM. */
+int mu_http_json_item(struct mu_buf *out, json_t *v, bool first);
 
 /* The value of query argument key, or NULL when it is not given. */
 const char *mu_http_arg(const struct mu_http_req *rq, const char *key);
@@ -178,11 +209,13 @@ struct mu_http_groups {
 };
 
 /* Every group the node knows: us, the scope, groups with a stored profile
- * and groups with an alliance record with us. with_records also fills
- * last_record (a seek in the store's group index per group). Free with
- * _free(). */
-int mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
-                        struct mu_http_groups *g);
+ * and groups with an alliance record with us; last_record stays 0 (see
+ * mu_http_group_last_record()). Free with _free(). */
+int mu_http_groups_load(const struct mu_http_req *rq, struct mu_http_groups *g);
+
+/* Fills e->last_record: a seek in the store's group index. 0 or an error
+ * reading the store. */
+int mu_http_group_last_record(struct mu_store *st, struct mu_http_group *e);
 void mu_http_groups_free(struct mu_http_groups *g);
 
 /* The entry for key, or NULL. */

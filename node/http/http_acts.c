@@ -489,7 +489,7 @@ mu_http_page_acts(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	}
 	if (k == NULL)
 		return 1;
-	if ((rc = mu_http_groups_load(rq, false, &groups)) != 0)
+	if ((rc = mu_http_groups_load(rq, &groups)) != 0)
 		return rc;
 	len = strlen(k->page);
 	if (p[len] == '\0') {

@@ -14,12 +14,22 @@
 #include "../recur_json.h"
 #include "../signers.h"
 
+#define EVENTS_READ_MAX 64 /* events one scan of /api/events reads at most */
+
+/* /api/events as a stream: an item is the next event that passes f, read
+ * from just after pos. The filter's pointers point into this. */
 struct event_list {
-	const struct mu_cal_filter *f;
-	json_t *arr;
-	size_t n;
-	bool truncated;
-	const struct mu_outside *outside; /* marked (?all=1) */
+	struct mu_cal_filter f;
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_addr cause;
+	char cause_d[MU_D_MAX + 1];
+	struct mu_store *st;
+	struct mu_store_ev_pos pos;
+	json_t *found; /* the item the last scan stopped at */
+	size_t n;      /* items made */
+	bool truncated, ended;
+	struct mu_outside o;
+	const struct mu_outside *outside; /* marked (?all=1): &o, or NULL */
 	struct mu_node_signers signers;   /* who edited each event */
 };
 
@@ -36,18 +46,20 @@ record_json(const struct mu_record *rec, const struct mu_outside *outside)
 	return v;
 }
 
+/* Visitor of mu_store_events_after(): stops at the next event that passes
+ * (its JSON in l->found), or at the list's cap. */
 static int
 on_event(void *ctx, const struct mu_record *rec)
 {
 	struct event_list *l = ctx;
 	json_t *v, *occ = NULL;
 
-	if (!mu_cal_passes(l->f, rec))
+	if (!mu_cal_passes(&l->f, rec))
 		return 0;
 	/* A series is listed when an occurrence falls in the window, with
 	 * those occurrences. */
 	if (rec->c.event.repeat.set) {
-		occ = mu_node_json_occurrences(&rec->c.event, l->f->from, l->f->to);
+		occ = mu_node_json_occurrences(&rec->c.event, l->f.from, l->f.to);
 		if (occ == NULL)
 			return MU_ENOMEM;
 		if (json_array_size(occ) == 0) {
@@ -67,10 +79,52 @@ on_event(void *ctx, const struct mu_record *rec)
 		json_decref(v);
 		v = NULL;
 	}
-	if (json_array_append_new(l->arr, v) != 0)
+	if (v == NULL)
 		return MU_ENOMEM;
-	l->n++;
-	return 0;
+	l->found = v;
+	return 1;
+}
+
+static int
+event_item(void *ctx, json_t **v)
+{
+	struct event_list *l = ctx;
+	int rc;
+
+	if (l->truncated || l->ended)
+		return 0;
+	l->found = NULL;
+	rc = mu_store_events_after(l->st, l->f.from, l->f.to, &l->pos, on_event, l);
+	if (rc < 0) {
+		json_decref(l->found);
+		return rc;
+	}
+	l->ended = rc == 0;
+	if ((*v = l->found) != NULL) {
+		l->n++;
+		return 0;
+	}
+	return l->truncated || l->ended ? 0 : 1;
+}
+
+static int
+event_tail(void *ctx, struct mu_buf *out)
+{
+	struct event_list *l = ctx;
+	const char *t =
+	    l->truncated ? "],\"truncated\":true}" : "],\"truncated\":false}";
+
+	return mu_buf_append(out, t, strlen(t));
+}
+
+static void
+event_list_free(void *ctx)
+{
+	struct event_list *l = ctx;
+
+	mu_node_signers_free(&l->signers);
+	mu_outside_free(&l->o);
+	free(l);
 }
 
 /* Reads from, to, group and cause into f; 1 with a 400 reply when one is
@@ -113,41 +167,37 @@ event_filter(const struct mu_http_req *rq, struct mu_http_reply *rp,
 static int
 api_events(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	struct mu_cal_filter f;
-	uint8_t group[MU_KEY_BYTES];
-	struct mu_addr cause;
-	char cause_d[MU_D_MAX + 1];
-	struct event_list l = {&f, NULL, 0, false, NULL, {NULL, 0, 0}};
-	struct mu_outside o;
+	struct event_list *l = calloc(1, sizeof(*l));
+	struct mu_http_json_stream js = {NULL, event_item, event_tail, event_list_free,
+	                                 l};
 	bool hide;
-	json_t *v;
 	int rc;
 
-	if (event_filter(rq, rp, &f, group, &cause, cause_d))
+	if (l == NULL)
+		return MU_ENOMEM;
+	l->st = rq->node->store;
+	l->pos.read_max = EVENTS_READ_MAX;
+	if (event_filter(rq, rp, &l->f, l->group, &l->cause, l->cause_d)) {
+		event_list_free(l);
 		return 0;
-	if ((rc = mu_http_outside(rq, rp, &o, &hide)) != 0) {
-		mu_outside_free(&o);
+	}
+	if ((rc = mu_http_outside(rq, rp, &l->o, &hide)) != 0) {
+		event_list_free(l);
 		return rc == 1 ? 0 : rc;
 	}
 	if (hide)
-		f.outside = &o;
+		l->f.outside = &l->o;
 	else
-		l.outside = &o;
-	rc = mu_node_signers_load(&l.signers, rq->node->store);
-	if (rc == 0 && (l.arr = json_array()) == NULL)
-		rc = MU_ENOMEM;
-	if (rc == 0)
-		rc = mu_store_events(rq->node->store, f.from, f.to, on_event, &l);
-	mu_node_signers_free(&l.signers);
-	mu_outside_free(&o);
-	if (rc < 0) {
-		json_decref(l.arr);
+		l->outside = &l->o;
+	if ((rc = mu_node_signers_load(&l->signers, rq->node->store)) != 0) {
+		event_list_free(l);
 		return rc;
 	}
-	v = json_pack("{s:o, s:o, s:o, s:b}", "from", mu_node_json_time(f.from), "to",
-	              f.to > MU_TIME_MAX ? json_null() : mu_node_json_time(f.to),
-	              "events", l.arr, "truncated", l.truncated);
-	return mu_http_json(rp, v);
+	js.head = mu_http_json_open(
+	    json_pack("{s:o, s:o}", "from", mu_node_json_time(l->f.from), "to",
+	              l->f.to > MU_TIME_MAX ? json_null() : mu_node_json_time(l->f.to)),
+	    ",\"events\":[");
+	return mu_http_json_stream(rp, &js);
 }
 
 static int
@@ -277,64 +327,91 @@ name_or_null(const char *name)
 	return name != NULL ? json_string(name) : json_null();
 }
 
+/* /api/groups as a stream: the groups are listed at the request, and each
+ * one's profile and newest record are read when its item is written. */
+struct groups_list {
+	struct mu_node *node;
+	struct mu_http_groups g;
+	size_t next;
+};
+
+static void
+groups_list_free(void *ctx)
+{
+	struct groups_list *l = ctx;
+
+	mu_http_groups_free(&l->g);
+	free(l);
+}
+
+static int
+group_item(void *ctx, json_t **out)
+{
+	struct groups_list *l = ctx;
+	struct mu_http_group *e = &l->g.v[l->next];
+	struct mu_store *st = l->node->store;
+	struct mu_addr profile;
+	const char *state;
+	json_t *prof = NULL;
+	int rc;
+
+	if (l->next == l->g.n)
+		return 0;
+	l->next++;
+	memset(&profile, 0, sizeof(profile));
+	profile.kind = MU_KIND_PROFILE;
+	memcpy(profile.group, e->key, MU_KEY_BYTES);
+	if ((rc = mu_http_group_last_record(st, e)) != 0)
+		return rc;
+	rc = mu_store_get_addr(st, &profile, one_record, &prof);
+	if (rc == MU_ENOTFOUND) {
+		rc = 0;
+		prof = json_null();
+	}
+	if (rc != 0)
+		return rc;
+	state = mu_http_alliance_name(e->alliance);
+	*out = json_pack("{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "via", e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
+	                 "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
+	                 "key", mu_node_json_key(e->key), "name", name_or_null(e->name),
+	                 "us", e->us, "in_scope", e->in_scope, "alliance",
+	                 state != NULL ? json_string(state) : json_null(), "ended_by",
+	                 e->ended_at == 0 ? json_null()
+	                 : e->ended_by_us ? mu_node_json_key(l->node->home->group)
+	                                  : mu_node_json_key(e->key),
+	                 "ended_at", time_or_null(e->ended_at), "last_seen",
+	                 time_or_null(e->last_seen), "last_record",
+	                 time_or_null(e->last_record), "profile", prof);
+	return *out != NULL ? 0 : MU_ENOMEM;
+}
+
+static int
+groups_tail(void *ctx, struct mu_buf *out)
+{
+	(void)ctx;
+	return mu_buf_append(out, "]}", 2);
+}
+
 static int
 api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	struct mu_http_groups g;
-	const struct mu_http_group *e;
-	struct mu_addr profile;
-	json_t *arr, *prof;
-	const char *state;
-	size_t i;
+	struct groups_list *l;
+	struct mu_http_json_stream js = {NULL, group_item, groups_tail,
+	                                 groups_list_free, NULL};
 	int rc;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
-	rc = mu_http_groups_load(rq, true, &g);
-	arr = rc == 0 ? json_array() : NULL;
-	if (rc == 0 && arr == NULL)
-		rc = MU_ENOMEM;
-	memset(&profile, 0, sizeof(profile));
-	profile.kind = MU_KIND_PROFILE;
-	for (i = 0; rc == 0 && i < g.n; i++) {
-		e = &g.v[i];
-		prof = NULL;
-		memcpy(profile.group, e->key, MU_KEY_BYTES);
-		rc = mu_store_get_addr(rq->node->store, &profile, one_record, &prof);
-		if (rc == MU_ENOTFOUND) {
-			rc = 0;
-			prof = json_null();
-		}
-		if (rc != 0)
-			break;
-		state = mu_http_alliance_name(e->alliance);
-		if (json_array_append_new(
-		        arr,
-		        json_pack(
-		            "{s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o, s:o, s:o, s:o, "
-		            "s:o}",
-		            "via",
-		            e->hops >= 2 ? mu_node_json_key(e->via) : json_null(),
-		            "hops", e->hops >= 0 ? json_integer(e->hops) : json_null(),
-		            "key", mu_node_json_key(e->key), "name",
-		            name_or_null(e->name), "us", e->us, "in_scope", e->in_scope,
-		            "alliance",
-		            state != NULL ? json_string(state) : json_null(),
-		            "ended_by",
-		            e->ended_at == 0 ? json_null()
-		            : e->ended_by_us ? mu_node_json_key(rq->node->home->group)
-		                             : mu_node_json_key(e->key),
-		            "ended_at", time_or_null(e->ended_at), "last_seen",
-		            time_or_null(e->last_seen), "last_record",
-		            time_or_null(e->last_record), "profile", prof)) != 0)
-			rc = MU_ENOMEM;
-	}
-	mu_http_groups_free(&g);
-	if (rc != 0) {
-		json_decref(arr);
+	if ((js.ctx = l = calloc(1, sizeof(*l))) == NULL)
+		return MU_ENOMEM;
+	l->node = rq->node;
+	if ((rc = mu_http_groups_load(rq, &l->g)) != 0) {
+		groups_list_free(l);
 		return rc;
 	}
-	return mu_http_json(rp, json_pack("{s:o}", "groups", arr));
+	js.head = mu_http_json_open(json_object(), "\"groups\":[");
+	return mu_http_json_stream(rp, &js);
 }
 
 static int

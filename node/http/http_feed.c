@@ -18,7 +18,7 @@
 #define NAME_SIZE  256
 #define CAL_TYPE   "text/calendar; charset=utf-8"
 #define PART_SIZE  (MU_ADDR_TEXT_SIZE + 1)
-#define FEED_SLICE 32 /* events per slice: about 1 ms of work, 20-40 KiB */
+#define FEED_SLICE 32 /* entries per slice at most: 20-40 KiB */
 
 bool
 mu_http_is_feed(const char *path)
@@ -65,9 +65,9 @@ group_title(const struct mu_http_req *rq, const uint8_t group[MU_KEY_BYTES],
 }
 
 static int
-feed_next(void *ctx, struct mu_buf *out, bool *done)
+feed_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
 {
-	return mu_cal_stream_next(ctx, FEED_SLICE, out, done, NULL);
+	return mu_cal_stream_next(ctx, FEED_SLICE, budget_ns, out, done, NULL);
 }
 
 static void
@@ -174,7 +174,7 @@ mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		snprintf(part, sizeof(part), "%.*s", (int)(n - 8), p + 8);
 		if (mu_http_key(part, "the group", key, rp))
 			return 0;
-		if ((rc = mu_http_groups_load(rq, false, &g)) != 0)
+		if ((rc = mu_http_groups_load(rq, &g)) != 0)
 			return rc;
 		known = mu_http_group_find(&g, key) != NULL;
 		mu_http_groups_free(&g);

@@ -169,21 +169,14 @@ add_paths(struct mu_node *node, struct mu_http_groups *g)
 	return rc;
 }
 
-/* Each group's newest record, from the group index: a seek per group. */
-static int
-add_last_records(struct mu_store *st, struct mu_http_groups *g)
+int
+mu_http_group_last_record(struct mu_store *st, struct mu_http_group *e)
 {
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < g->n && rc == 0; i++)
-		rc = mu_store_group_newest(st, g->v[i].key, &g->v[i].last_record);
-	return rc;
+	return mu_store_group_newest(st, e->key, &e->last_record);
 }
 
 int
-mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
-                    struct mu_http_groups *g)
+mu_http_groups_load(const struct mu_http_req *rq, struct mu_http_groups *g)
 {
 	struct mu_node *node = rq->node;
 	struct mu_store *st = node->store;
@@ -205,8 +198,6 @@ mu_http_groups_load(const struct mu_http_req *rq, bool with_records,
 		rc = mu_store_peers(st, on_peer, g);
 	if (rc == 0)
 		rc = add_seen(node, g);
-	if (rc == 0 && with_records)
-		rc = add_last_records(st, g);
 	if (rc == 0)
 		rc = add_paths(node, g);
 	for (i = 0; i < g->n; i++)

@@ -21,7 +21,8 @@
 #include "../recur_json.h"
 #include "../signers.h"
 
-#define SHORT_KEY 12 /* characters of a key shown for a group without a name */
+#define SHORT_KEY     12 /* characters of a key shown for a group without a name */
+#define LIST_READ_MAX 64 /* events one scan of a list reads at most */
 
 /* What every page that lists events needs. */
 struct page {
@@ -39,6 +40,21 @@ struct page {
 	struct mu_outside outside; /* groups outside the scope (http_outside.c) */
 	bool hide_outside;         /* without ?all=1 */
 	struct mu_buf acts;        /* the event page's "Going", made before */
+
+	/* A page with a list of events is sent as a stream (page_next()):
+	 * start, the page up to the list, and tail, what follows it, are
+	 * written at the request; the list a slice at a time, from just after
+	 * pos, each slice until deadline (uv_hrtime(), 0: none). The filter
+	 * and rq point at the copies here, which outlive the request. */
+	bool listing, full, listed, started;
+	const char *none;
+	struct mu_buf start, tail;
+	struct mu_store_ev_pos pos;
+	uint64_t deadline;
+	struct mu_http_req rq_copy;
+	uint8_t key[MU_KEY_BYTES];
+	struct mu_addr cause;
+	char cause_d[MU_D_MAX + 1];
 };
 
 /* Records the first failure; true while there is none. */
@@ -64,7 +80,7 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 		return rc;
 	if (pg->hide_outside)
 		pg->f.outside = &pg->outside;
-	rc = mu_http_groups_load(rq, false, &pg->groups);
+	rc = mu_http_groups_load(rq, &pg->groups);
 	if (rc == 0)
 		rc = mu_http_causes_load(rq, &pg->causes);
 	if (rc == 0)
@@ -80,6 +96,8 @@ page_close(struct page *pg)
 	mu_outside_free(&pg->outside);
 	mu_node_signers_free(&pg->signers);
 	mu_buf_free(&pg->acts);
+	mu_buf_free(&pg->start);
+	mu_buf_free(&pg->tail);
 }
 
 /* Says that a record of a group outside the scope is no longer updated. */
@@ -323,9 +341,11 @@ event_item(void *ctx, const struct mu_record *rec)
 	bool cancelled = e->status == MU_EVENT_CANCELLED;
 
 	if (!mu_cal_passes(&pg->f, rec) || !upcoming(pg, e))
-		return 0;
-	if (pg->n == MU_HTTP_LIST_MAX)
+		return pg->deadline != 0 && uv_hrtime() >= pg->deadline ? 1 : 0;
+	if (pg->n == MU_HTTP_LIST_MAX) {
+		pg->full = true;
 		return 1;
+	}
 	pg->n++;
 	if (pg->by_day)
 		day_heading(pg, e->start);
@@ -350,35 +370,86 @@ event_item(void *ctx, const struct mu_record *rec)
 	occurrences(pg, e);
 	stale_note(pg, rec->group);
 	ok(pg, mu_html_raw(pg->b, "</li>\n"));
-	return pg->err;
+	if (pg->err != 0)
+		return pg->err;
+	return pg->deadline != 0 && uv_hrtime() >= pg->deadline ? 1 : 0;
 }
 
-/* The events that pass pg->f from now on, by day or as one list. */
+/* The events that pass pg->f from now on, by day or as one list: opens the
+ * list, and makes the page a stream whose list page_next() writes; what
+ * the page writes after this goes after the list. */
 static void
 event_list(struct page *pg, bool by_day, const char *none)
 {
-	int rc;
-
 	pg->by_day = by_day;
+	pg->none = none;
 	pg->n = 0;
 	pg->day = -1;
 	if (!by_day)
 		ok(pg, mu_html_raw(pg->b, "<ul class=\"events\">\n"));
-	rc = mu_store_events(pg->rq->node->store, pg->rq->now, MU_TIME_MAX + 1,
-	                     event_item, pg);
-	if (rc < 0)
-		ok(pg, rc);
-	if (by_day && pg->day >= 0)
+	pg->listing = true;
+	pg->b = &pg->tail;
+}
+
+/* Closes the list, after its last event. */
+static void
+list_end(struct page *pg)
+{
+	if (pg->by_day && pg->day >= 0)
 		ok(pg, mu_html_raw(pg->b, "</ul></section>\n"));
-	if (!by_day)
+	if (!pg->by_day)
 		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
 	if (pg->n == 0)
-		ok(pg, mu_html_fmt(pg->b, "<p class=\"none\">%s</p>\n", none));
+		ok(pg, mu_html_fmt(pg->b, "<p class=\"none\">%s</p>\n", pg->none));
 	if (pg->n == MU_HTTP_LIST_MAX)
 		ok(pg, mu_html_fmt(pg->b,
 		                   "<p class=\"none\">The first %d events are "
 		                   "shown.</p>\n",
 		                   MU_HTTP_LIST_MAX));
+}
+
+/* The next slice of a page with a list of events (struct page). */
+static int
+page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+{
+	struct page *pg = ctx;
+	int rc;
+
+	pg->b = out;
+	pg->err = 0;
+	if (!pg->started) {
+		pg->started = true;
+		return mu_buf_append(out, pg->start.data, pg->start.len);
+	}
+	pg->deadline = uv_hrtime() + budget_ns;
+	pg->pos.read_max = LIST_READ_MAX;
+	while (!pg->listed) {
+		rc = mu_store_events_after(pg->rq->node->store, pg->rq->now,
+		                           MU_TIME_MAX + 1, &pg->pos, event_item, pg);
+		if (rc < 0)
+			return rc;
+		if (pg->err != 0)
+			return pg->err;
+		if (rc == 0 || pg->full) {
+			pg->listed = true;
+			list_end(pg);
+			if (pg->err != 0)
+				return pg->err;
+		} else if (uv_hrtime() >= pg->deadline) {
+			return 0; /* the slice's time is used */
+		}
+	}
+	if ((rc = mu_buf_append(out, pg->tail.data, pg->tail.len)) != 0)
+		return rc;
+	*done = true;
+	return 0;
+}
+
+static void
+page_free(void *ctx)
+{
+	page_close(ctx);
+	free(ctx);
 }
 
 /* Where readers reach this server, escaped, no trailing '/': the public
@@ -633,7 +704,10 @@ page_cause(struct page *pg, struct mu_http_reply *rp, const char *text)
 	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
 	snprintf(feed, sizeof(feed), "/causes/%s/calendar.ics", text);
 	subscribe(pg, feed);
-	pg->f.cause = &addr;
+	pg->cause = addr;
+	memcpy(pg->cause_d, addr.d.ptr, addr.d.len);
+	pg->cause.d.ptr = pg->cause_d;
+	pg->f.cause = &pg->cause;
 	event_list(pg, false, "No upcoming events for this cause.");
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
@@ -754,7 +828,8 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
 	snprintf(feed, sizeof(feed), "/groups/%s/calendar.ics", ktext);
 	subscribe(pg, feed);
-	pg->f.group = key;
+	memcpy(pg->key, key, MU_KEY_BYTES);
+	pg->f.group = pg->key;
 	event_list(pg, false, "No upcoming events of this group.");
 	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, key, MU_KIND_NONE, pg->b));
 	ok(pg, mu_html_foot(pg->b));
@@ -845,7 +920,7 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	const char *p = rq->path;
 	struct mu_addr addr;
 	char d[MU_D_MAX + 1];
-	struct page pg;
+	struct page *pg;
 	int rc;
 
 	/* m: the member token of a member link (http_entries.c). */
@@ -853,33 +928,49 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return 0;
 	if ((rc = mu_http_page_acts(rq, rp)) != 1)
 		return rc;
-	if ((rc = page_open(&pg, rq, rp)) != 0) {
+	if ((pg = malloc(sizeof(*pg))) == NULL)
+		return MU_ENOMEM;
+	if ((rc = page_open(pg, rq, rp)) != 0) {
 		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
 	}
 	if (strcmp(p, "/") == 0) {
-		rc = page_calendar(&pg);
+		rc = page_calendar(pg);
 	} else if (strncmp(p, "/events/", 8) == 0) {
 		if (mu_http_addr(p + 8, "the event", MU_KIND_EVENT, &addr, d, rp))
 			goto out;
-		if ((rc = mu_http_acts_event_html(rq, &pg.groups, &addr, &pg.acts)) !=
+		if ((rc = mu_http_acts_event_html(rq, &pg->groups, &addr, &pg->acts)) !=
 		    0)
 			goto out;
-		rc = mu_store_get_addr(rq->node->store, &addr, event_page, &pg);
+		rc = mu_store_get_addr(rq->node->store, &addr, event_page, pg);
 		if (rc == MU_ENOTFOUND)
 			rc = mu_http_fail(rp, 404, "no event %s is stored here", p + 8);
 	} else if (strcmp(p, "/causes") == 0) {
-		rc = page_causes(&pg);
+		rc = page_causes(pg);
 	} else if (strncmp(p, "/causes/", 8) == 0) {
-		rc = page_cause(&pg, rp, p + 8);
+		rc = page_cause(pg, rp, p + 8);
 	} else if (strncmp(p, "/groups/", 8) == 0) {
-		rc = page_group(&pg, rp, p + 8);
+		rc = page_group(pg, rp, p + 8);
 	} else if (strcmp(p, "/alliances") == 0) {
-		rc = page_alliances(&pg);
+		rc = page_alliances(pg);
 	} else {
 		rc = mu_http_fail(rp, 404, "no page at %.100s", p);
 	}
+	if (rc == 0 && pg->listing && pg->err == 0) {
+		/* What the list reads of the request; its texts are the
+		 * connection's and are not kept. */
+		pg->rq_copy = (struct mu_http_req){.node = rq->node,
+		                                   .now = rq->now,
+		                                   .boot = rq->boot,
+		                                   .form_key = rq->form_key};
+		pg->rq = &pg->rq_copy;
+		pg->start = rp->body;
+		rp->body = (struct mu_buf)MU_BUF_INIT;
+		rp->stream = (struct mu_http_stream){page_next, page_free, pg};
+		return 0;
+	}
 out:
-	page_close(&pg);
+	page_close(pg);
+	free(pg);
 	return rc;
 }

@@ -52,26 +52,136 @@ mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...)
 	return 0;
 }
 
+/* v as the API writes it (takes the reference); NULL when out of memory. */
+static char *
+dump(json_t *v)
+{
+	char *text;
+
+	if (v == NULL)
+		return NULL;
+	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
+	json_decref(v);
+	return text;
+}
+
+/* Appends before, then v's text (takes the reference), then after. */
+static int
+append_json(struct mu_buf *out, const char *before, json_t *v, const char *after)
+{
+	char *text = dump(v);
+	int rc;
+
+	if (text == NULL)
+		return MU_ENOMEM;
+	rc = mu_buf_append(out, before, strlen(before));
+	if (rc == 0)
+		rc = mu_buf_append(out, text, strlen(text));
+	if (rc == 0)
+		rc = mu_buf_append(out, after, strlen(after));
+	free(text);
+	return rc;
+}
+
 int
 mu_http_json(struct mu_http_reply *rp, json_t *v)
 {
-	char *text;
-	int rc;
-
-	if (v == NULL)
-		return MU_ENOMEM;
-	text = json_dumps(v, JSON_COMPACT | MU_NODE_JSON_REAL);
-	json_decref(v);
-	if (text == NULL)
-		return MU_ENOMEM;
 	mu_buf_free(&rp->body);
-	rc = mu_buf_append(&rp->body, text, strlen(text));
-	if (rc == 0)
-		rc = mu_buf_push(&rp->body, '\n');
-	free(text);
 	rp->status = 200;
 	rp->form = MU_HTTP_JSON;
-	return rc;
+	return append_json(&rp->body, "", v, "\n");
+}
+
+/* A stream of mu_http_json_stream(). */
+struct json_stream {
+	struct mu_http_json_stream js;
+	bool started, first;
+};
+
+char *
+mu_http_json_open(json_t *v, const char *more)
+{
+	char *text = dump(v), *head = NULL;
+	size_t n;
+
+	if (text == NULL)
+		return NULL;
+	n = strlen(text);
+	if (n > 0 && (head = malloc(n + strlen(more))) != NULL) {
+		memcpy(head, text, n - 1);
+		strcpy(head + n - 1, more);
+	}
+	free(text);
+	return head;
+}
+
+int
+mu_http_json_item(struct mu_buf *out, json_t *v, bool first)
+{
+	return append_json(out, first ? "" : ",", v, "");
+}
+
+static int
+json_stream_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+{
+	struct json_stream *s = ctx;
+	uint64_t start = uv_hrtime();
+	bool called = false;
+	json_t *v;
+	int rc;
+
+	if (!s->started) {
+		if ((rc = mu_buf_append(out, s->js.head, strlen(s->js.head))) != 0)
+			return rc;
+		s->started = s->first = true;
+	}
+	while (!called || uv_hrtime() - start < budget_ns) {
+		called = true;
+		v = NULL;
+		if ((rc = s->js.item(s->js.ctx, &v)) < 0)
+			return rc;
+		if (rc == 1)
+			continue;
+		if (v == NULL) {
+			if ((rc = s->js.tail(s->js.ctx, out)) != 0 ||
+			    (rc = mu_buf_push(out, '\n')) != 0)
+				return rc;
+			*done = true;
+			return 0;
+		}
+		if ((rc = mu_http_json_item(out, v, s->first)) != 0)
+			return rc;
+		s->first = false;
+	}
+	return 0;
+}
+
+static void
+json_stream_free(void *ctx)
+{
+	struct json_stream *s = ctx;
+
+	s->js.free(s->js.ctx);
+	free(s->js.head);
+	free(s);
+}
+
+int
+mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js)
+{
+	struct json_stream *s = NULL;
+
+	if (js->head == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+		js->free(js->ctx);
+		free(js->head);
+		return MU_ENOMEM;
+	}
+	s->js = *js;
+	mu_buf_free(&rp->body);
+	rp->status = 200;
+	rp->form = MU_HTTP_JSON;
+	rp->stream = (struct mu_http_stream){json_stream_next, json_stream_free, s};
+	return 0;
 }
 
 const char *

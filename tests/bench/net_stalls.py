@@ -13,6 +13,12 @@ pause between them:
    that follows the 100 groups, so each pulls all E records): the baseline.
 2. feed: the same syncs, while a client pulls /calendar.ics in a loop (each
    body must hold E events) and another GETs /api/groups 4 times a second.
+3. feed alone: the same HTTP clients without the syncs: what the HTTP side
+   holds the loop for by itself.
+
+The wall-clock length of a turn includes the time the loop thread was not
+running (on a loaded host, other processes'); the CPU time of the thread in
+a turn is what the loop's own work took. Both are printed.
 
 Figures (E in the names: 10k, or 2k with --quick):
   stall_sync_ms           longest turn of phase 1, wall clock
@@ -22,6 +28,7 @@ Figures (E in the names: 10k, or 2k with --quick):
   stall_feed_10k_pulls    feeds pulled whole in phase 2
   stall_small_request_ms  slowest GET /api/groups of phase 2, request to
                           last byte
+  stall_feed_alone_10k_ms, stall_feed_alone_10k_cpu_ms  phase 3's
 """
 
 import os
@@ -159,7 +166,11 @@ def main():
                 " (slowest %.1f ms), %d turns, longest %.1f ms (%.1f ms of CPU at"
                 " most)", f_syncs, pulls, events, smalls, slowest[0] * 1000,
                 f_turns, f_worst, f_cpu)
-            if s_syncs == 0 or f_syncs == 0 or pulls == 0:
+            a_worst, a_turns, a_cpu, (a_pulls, _) = phase(
+                [Loop(feed), Loop(small, 0.25)])
+            log("feed alone: %d feeds, %d turns, longest %.1f ms (%.1f ms of CPU"
+                " at most)", a_pulls, a_turns, a_worst, a_cpu)
+            if s_syncs == 0 or f_syncs == 0 or pulls == 0 or a_pulls == 0:
                 raise RuntimeError("a phase finished no sync or no feed")
         finally:
             netlib.stop(node)
@@ -169,6 +180,8 @@ def main():
     figure("stall_feed_%s_cpu_ms" % label(events), f_cpu, "ms")
     figure("stall_feed_%s_pulls" % label(events), pulls, "feeds")
     figure("stall_small_request_ms", slowest[0] * 1000, "ms")
+    figure("stall_feed_alone_%s_ms" % label(events), a_worst, "ms")
+    figure("stall_feed_alone_%s_cpu_ms" % label(events), a_cpu, "ms")
     return 0
 
 

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <cmocka.h>
 
@@ -220,6 +221,62 @@ test_pledge_in_calendar(void **state)
 	mu_buf_free(&out);
 }
 
+/* VEVENTs in the bytes a..a+n. */
+static size_t
+vevents(const uint8_t *a, size_t n)
+{
+	size_t k = 0, i;
+
+	for (i = 0; i + 12 <= n; i++)
+		k += memcmp(a + i, "BEGIN:VEVENT", 12) == 0;
+	return k;
+}
+
+/* A feed's pledges come a slice at a time like its events, not all in its
+ * last slice, and the slices' bytes are the whole feed's. */
+static void
+test_pledges_sliced(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_cal_filter f;
+	struct mu_cal_stream *s;
+	struct mu_buf whole = {0}, sliced = {0};
+	struct mu_why why = {0};
+	struct mu_record r;
+	char d[8];
+	size_t i, before, slices;
+	bool done = false;
+
+	for (i = 0; i < 5; i++) {
+		memset(&r, 0, sizeof(r));
+		r.kind = MU_KIND_PLEDGE;
+		r.created_at = NOW - 100;
+		snprintf(d, sizeof(d), "p%zu", i);
+		r.d = (struct mu_str){d, strlen(d)};
+		r.c.pledge.title = S("Strike");
+		r.c.pledge.threshold = 40;
+		r.c.pledge.unit = MU_PLEDGE_PEOPLE;
+		r.c.pledge.deadline = NOW + 1000;
+		assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
+	}
+	mu_cal_filter_all(&f);
+	f.now = NOW;
+	assert_int_equal(mu_cal_ics(fx->st, &f, "all", &whole, &why), 0);
+	assert_int_equal(vevents(whole.data, whole.len), 5);
+	assert_int_equal(mu_cal_stream_open(fx->st, &f, "all", &s), 0);
+	for (slices = 0; !done && slices < 20; slices++) {
+		before = sliced.len;
+		assert_int_equal(mu_cal_stream_next(s, 1, 0, &sliced, &done, &why), 0);
+		assert_true(vevents(sliced.data + before, sliced.len - before) <= 1);
+	}
+	assert_true(done);
+	mu_cal_stream_free(s);
+	assert_int_equal(sliced.len, whole.len);
+	assert_memory_equal(sliced.data, whole.data, whole.len);
+	mu_buf_free(&whole);
+	mu_buf_free(&sliced);
+}
+
 static void
 test_tally_read(void **state)
 {
@@ -259,6 +316,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_publish_and_total, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pledge_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pledge_in_calendar, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pledges_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tally_read, setup, teardown),
 	};
 

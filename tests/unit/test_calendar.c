@@ -256,8 +256,10 @@ test_appends_and_repeats(void **state)
 	mu_buf_free(&b);
 }
 
-/* The feed read one event a slice gives the bytes of the feed read at
- * once, for every filter: the HTTP feeds and `event list --ics` agree. */
+/* The feed read one event a slice, or cut by a budget of time that every
+ * slice finds used up after its first entry, gives the bytes of the feed
+ * read at once, for every filter: the HTTP feeds and `event list --ics`
+ * agree. */
 static void
 test_slices(void **state)
 {
@@ -267,7 +269,8 @@ test_slices(void **state)
 	struct mu_buf whole, sliced;
 	struct mu_why why;
 	struct world w;
-	size_t i, slices;
+	size_t i, slices, way, max;
+	uint64_t budget;
 	bool done;
 
 	build(&w);
@@ -275,25 +278,35 @@ test_slices(void **state)
 		mu_cal_filter_all(&f[i]);
 	f[1].group = fx->g[0].pk;
 	f[2].cause = &w.cause_addr;
-	for (i = 0; i < 3; i++) {
-		whole = (struct mu_buf)MU_BUF_INIT;
-		sliced = (struct mu_buf)MU_BUF_INIT;
-		assert_int_equal(mu_cal_ics(fx->st, &f[i], "Test", &whole, &why), 0);
-		assert_int_equal(mu_cal_stream_open(fx->st, &f[i], "Test", &s), 0);
-		done = false;
-		for (slices = 0; !done && slices < 100; slices++)
-			assert_int_equal(mu_cal_stream_next(s, 1, &sliced, &done, &why),
+	for (way = 0; way < 2; way++) {
+		max = way == 0 ? 1 : 1000;
+		budget = way == 0 ? 0 : 1;
+		for (i = 0; i < 3; i++) {
+			whole = (struct mu_buf)MU_BUF_INIT;
+			sliced = (struct mu_buf)MU_BUF_INIT;
+			assert_int_equal(
+			    mu_cal_ics(fx->st, &f[i], "Test", &whole, &why), 0);
+			assert_int_equal(mu_cal_stream_open(fx->st, &f[i], "Test", &s),
 			                 0);
-		assert_true(done);
-		/* One slice per event kept, and one that finds the end. */
-		assert_true(slices >= 2);
-		assert_int_equal(mu_cal_stream_next(s, 1, &sliced, &done, &why), 0);
-		assert_true(done);
-		mu_cal_stream_free(s);
-		assert_int_equal(sliced.len, whole.len);
-		assert_memory_equal(sliced.data, whole.data, whole.len);
-		mu_buf_free(&whole);
-		mu_buf_free(&sliced);
+			done = false;
+			for (slices = 0; !done && slices < 100; slices++)
+				assert_int_equal(mu_cal_stream_next(s, max, budget,
+				                                    &sliced, &done,
+				                                    &why),
+				                 0);
+			assert_true(done);
+			/* One slice per event kept, and one that finds the end. */
+			assert_true(slices >= 2);
+			assert_int_equal(
+			    mu_cal_stream_next(s, max, budget, &sliced, &done, &why),
+			    0);
+			assert_true(done);
+			mu_cal_stream_free(s);
+			assert_int_equal(sliced.len, whole.len);
+			assert_memory_equal(sliced.data, whole.data, whole.len);
+			mu_buf_free(&whole);
+			mu_buf_free(&sliced);
+		}
 	}
 }
 

@@ -180,13 +180,101 @@ test_args(void **state)
 	assert_non_null(strstr(text_of(&rp.body), "'group'"));
 }
 
+/* Items of a stream: every other call finds none (1), as a scan that used
+ * its time does. */
+struct items {
+	size_t calls, made, n;
+};
+
+static json_t *
+item_json(size_t i)
+{
+	return json_pack("{s:i, s:s, s:n}", "i", (int)i, "s", "a \"quoted\" caf\u00e9",
+	                 "z");
+}
+
+static int
+next_item(void *ctx, json_t **v)
+{
+	struct items *it = ctx;
+
+	if (it->calls++ % 2 == 1)
+		return 1;
+	if (it->made == it->n)
+		return 0;
+	*v = item_json(it->made++);
+	return 0;
+}
+
+static int
+items_tail(void *ctx, struct mu_buf *out)
+{
+	(void)ctx;
+	return mu_buf_append(out, "],\"truncated\":false}", 20);
+}
+
+static void
+free_nothing(void *ctx)
+{
+	(void)ctx;
+}
+
+/* A JSON body written as a stream, one call of item a slice (a budget of
+ * 0), is byte for byte what mu_http_json() writes for the whole, with
+ * members before and after the list, empty lists included. */
+static void
+test_json_stream(void **state)
+{
+	struct mu_http_reply whole, rp;
+	struct mu_http_json_stream js;
+	struct items it;
+	struct mu_buf sliced;
+	json_t *arr;
+	size_t n, i, slices;
+	bool done;
+
+	(void)state;
+	for (n = 0; n < 6; n += 5) {
+		memset(&whole, 0, sizeof(whole));
+		memset(&rp, 0, sizeof(rp));
+		memset(&it, 0, sizeof(it));
+		it.n = n;
+		sliced = (struct mu_buf)MU_BUF_INIT;
+		arr = json_array();
+		for (i = 0; i < n; i++)
+			assert_int_equal(json_array_append_new(arr, item_json(i)), 0);
+		assert_int_equal(
+		    mu_http_json(&whole, json_pack("{s:s, s:o, s:b}", "from", "x",
+		                                   "events", arr, "truncated", 0)),
+		    0);
+		js = (struct mu_http_json_stream){
+		    mu_http_json_open(json_pack("{s:s}", "from", "x"), ",\"events\":["),
+		    next_item, items_tail, free_nothing, &it};
+		assert_int_equal(mu_http_json_stream(&rp, &js), 0);
+		assert_int_equal(rp.status, 200);
+		assert_non_null(rp.stream.next);
+		done = false;
+		for (slices = 0; !done && slices < 40; slices++)
+			assert_int_equal(
+			    rp.stream.next(rp.stream.ctx, 0, &sliced, &done), 0);
+		assert_true(done);
+		/* One call a slice: n items, as many calls finding none, the end. */
+		assert_int_equal(slices, 2 * n + 1);
+		rp.stream.free(rp.stream.ctx);
+		assert_int_equal(sliced.len, whole.body.len);
+		assert_memory_equal(sliced.data, whole.body.data, whole.body.len);
+		mu_buf_free(&sliced);
+		mu_buf_free(&whole.body);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape), cmocka_unit_test(test_links),
 	    cmocka_unit_test(test_times),  cmocka_unit_test(test_error_forms),
-	    cmocka_unit_test(test_args),
+	    cmocka_unit_test(test_args),   cmocka_unit_test(test_json_stream),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
