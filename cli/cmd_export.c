@@ -184,8 +184,8 @@ too_big(const char *name)
 
 /* The input, mapped when it is a regular file (no copy), else read whole
  * into a malloc()ed buffer, refusing more than IMPORT_MAX either way. The
- * map is populated at once: cutting reads all of it before verifying
- * starts, and one populate costs less than a page fault per 64 KiB does
+ * map is populated at once: cutting reads all of it in the import's first
+ * moments, and one populate costs less than a page fault per 64 KiB does
  * on a virtual machine. */
 struct input {
 	uint8_t *buf;
@@ -259,57 +259,53 @@ struct tally {
 };
 
 /*
- * Cuts an opened stream into record spans (a malloc()ed array),
+ * The import's source (mu_ingest_next_fn): the stream's records one by one,
  * counting what cannot be cut as rejected: a truncated last record, or bytes
  * that do not start a record, after which the rest cannot be read.
  */
-static int
-cut(struct mu_export_reader *stream, const char *name, struct mu_ingest_span **out,
-    size_t *n, struct tally *t, bool *broken)
-{
-	struct mu_ingest_span *spans = NULL;
-	const uint8_t *rec;
-	size_t rec_len, cap = 0;
-	struct mu_why why;
-	int next, rc;
+struct cutter {
+	struct mu_export_reader *stream;
+	const char *name;
+	struct tally *t;
+	bool broken;
+};
 
-	*n = 0;
-	for (;;) {
-		why.text[0] = '\0';
-		if ((next = mu_export_next(stream, &rec, &rec_len, &why)) == 0)
-			break;
-		if (next == MU_ETRUNC) {
-			mu_cli_fail(
-			    MU_EINVAL,
-			    "record %zu rejected: truncated: it is cut short at the "
-			    "end of %s (an interrupted copy?); the records before "
-			    "it were read",
-			    stream->index, name);
-			t->rejected++;
-			*broken = true;
-			break;
-		}
-		if (next < 0) {
-			/* Without a length there is no telling where the next
-			 * record starts: the rest of the stream is lost. */
-			mu_cli_fail(MU_EINVAL,
-			            "record %zu rejected: %s; the rest of %s cannot be "
-			            "read",
-			            stream->index,
-			            why.text[0] != '\0' ? why.text : "shape", name);
-			t->rejected++;
-			*broken = true;
-			break;
-		}
-		rc = mu_buf_grow_array(&spans, &cap, *n + 1, sizeof(*spans), 1024);
-		if (rc != 0) {
-			free(spans);
-			return mu_cli_fail(MU_ENOMEM, "out of memory");
-		}
-		spans[(*n)++] = (struct mu_ingest_span){rec, rec_len};
+static int
+cut_next(void *src, struct mu_ingest_span *span, struct mu_why *unused)
+{
+	struct cutter *cu = src;
+	struct mu_export_reader *stream = cu->stream;
+	const uint8_t *rec;
+	size_t rec_len;
+	struct mu_why why;
+	int next;
+
+	(void)unused;
+	why.text[0] = '\0';
+	if ((next = mu_export_next(stream, &rec, &rec_len, &why)) == 0)
+		return 0;
+	if (next == MU_ETRUNC) {
+		mu_cli_fail(MU_EINVAL,
+		            "record %zu rejected: truncated: it is cut short at the "
+		            "end of %s (an interrupted copy?); the records before "
+		            "it were read",
+		            stream->index, cu->name);
+		cu->t->rejected++;
+		cu->broken = true;
+		return 0;
 	}
-	*out = spans;
-	return 0;
+	if (next < 0) {
+		/* Without a length there is no telling where the next record
+		 * starts: the rest of the stream is lost. */
+		mu_cli_fail(
+		    MU_EINVAL, "record %zu rejected: %s; the rest of %s cannot be read",
+		    stream->index, why.text[0] != '\0' ? why.text : "shape", cu->name);
+		cu->t->rejected++;
+		cu->broken = true;
+		return 0;
+	}
+	*span = (struct mu_ingest_span){rec, rec_len};
+	return 1;
 }
 
 /* Rejected records get their line on stderr, in the order of the file. */
@@ -348,15 +344,14 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 	                                  {NULL, 0, NULL}};
 	const struct mu_cli_spec spec = {"import", import_help, opts, "FILE", 0, 1};
 	struct mu_ingest_opts io = {0, 0, 0, 0, check_one, count_one, NULL};
-	struct mu_ingest_span *spans = NULL;
 	struct input in = {NULL, 0, false};
 	struct mu_export_reader stream;
 	struct tally t = {{0}, 0, NULL, 0};
 	struct mu_why why;
 	const char *args[1], *name = "stdin";
+	struct cutter cu = {&stream, NULL, &t, false};
 	unsigned long threads = 0;
-	size_t nargs, n = 0;
-	bool broken = false;
+	size_t nargs;
 	int fd = STDIN_FILENO, rc;
 
 	rc = mu_cli_parse(&spec, argc, argv, args, &nargs);
@@ -401,14 +396,13 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		                 mu_strerror(rc));
 		goto out;
 	}
-	if ((rc = cut(&stream, name, &spans, &n, &t, &broken)) != 0)
-		goto out;
+	cu.name = name;
 	io.threads = (unsigned)threads;
 	io.now = cli->now;
 	io.ctx = &t;
 	mallopt(M_MMAP_THRESHOLD, MU_INGEST_MMAP_THRESHOLD);
 	mallopt(M_TRIM_THRESHOLD, MU_INGEST_TRIM_THRESHOLD);
-	rc = mu_ingest(cli->store, spans, n, &io, &why);
+	rc = mu_ingest_source(cli->store, cut_next, &cu, &io, &why);
 	if (rc != 0)
 		rc = mu_cli_fail(rc, "cannot store the records: %s",
 		                 mu_why_or(&why, rc));
@@ -420,11 +414,10 @@ mu_cli_cmd_import(struct mu_cli *cli, int argc, char **argv)
 		        "%zu record%s of blocked groups not stored (`muster block "
 		        "list` shows them)\n",
 		        t.refused, t.refused == 1 ? "" : "s");
-	if (rc == 0 && (t.rejected > 0 || broken))
+	if (rc == 0 && (t.rejected > 0 || cu.broken))
 		rc = MU_ERECORD; /* each said why on its line */
 out:
 	mu_scope_free(t.blocked);
-	free(spans);
 	input_free(&in);
 	return rc;
 }

@@ -13,6 +13,12 @@
  * for the disk), RING_CHUNKS plus a few per worker. An earlier version kept
  * a whole batch in the ring until its commit, so the workers stalled behind
  * every commit and the import ended with a batch stored by one thread.
+ *
+ * The writer cuts the input (the source) before it stores anything, but the
+ * workers start first and take each chunk as soon as it is cut: cutting
+ * a hundred thousand records takes about 0.1 s, which the workers would
+ * otherwise wait out with a core idle. The spans grow under the lock, and a
+ * worker copies its chunk's spans out under it.
  */
 #include "ingest.h"
 
@@ -38,8 +44,9 @@ struct chunk {
 };
 
 struct ing {
-	const struct mu_ingest_span *spans;
-	size_t n, nchunks, nslots;
+	struct mu_ingest_span *spans; /* grown under mu by the writer */
+	size_t cap;
+	size_t n, nchunks, nslots; /* n, nchunks: those cut so far */
 	const struct mu_ingest_opts *o;
 	struct chunk *ring;
 	size_t *done; /* per slot: 1 + the index of the chunk finished there */
@@ -49,6 +56,7 @@ struct ing {
 	pthread_cond_t done_cv; /* a chunk finished */
 	size_t next;            /* the next chunk to claim */
 	size_t released;        /* chunks below it are stored: their slots are free */
+	bool cut_done;          /* n and nchunks are final */
 	bool stop;
 };
 
@@ -60,17 +68,24 @@ mu_ingest_default_threads(void)
 	return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
 }
 
+/* The number of records of chunk c, which is cut. */
+static size_t
+chunk_len(const struct ing *g, size_t c)
+{
+	size_t first = c * CHUNK;
+
+	return g->n - first < CHUNK ? g->n - first : CHUNK;
+}
+
 static void
-parse_chunk(struct ing *g, size_t c)
+parse_chunk(struct ing *g, size_t c, const struct mu_ingest_span *spans, size_t n)
 {
 	struct chunk *ch = &g->ring[c % g->nslots];
-	size_t first = c * CHUNK, i, n = g->n - first < CHUNK ? g->n - first : CHUNK;
 
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		ch->why[i].text[0] = '\0';
-		ch->rc[i] = mu_rec_parse(&ch->recs[i], g->spans[first + i].ptr,
-		                         g->spans[first + i].len, g->o->now,
-		                         g->o->parse_flags, &ch->why[i]);
+		ch->rc[i] = mu_rec_parse(&ch->recs[i], spans[i].ptr, spans[i].len,
+		                         g->o->now, g->o->parse_flags, &ch->why[i]);
 	}
 }
 
@@ -78,7 +93,8 @@ static void *
 worker(void *arg)
 {
 	struct ing *g = arg;
-	size_t c;
+	struct mu_ingest_span spans[CHUNK];
+	size_t c, n;
 
 #ifdef __linux__
 	/* Named, so that top and perf tell verification from storing. */
@@ -86,14 +102,17 @@ worker(void *arg)
 #endif
 	pthread_mutex_lock(&g->mu);
 	for (;;) {
-		while (!g->stop && g->next < g->nchunks &&
-		       g->next >= g->released + g->nslots)
+		while (!g->stop &&
+		       (g->next < g->nchunks ? g->next >= g->released + g->nslots
+		                             : !g->cut_done))
 			pthread_cond_wait(&g->work_cv, &g->mu);
 		if (g->stop || g->next >= g->nchunks)
 			break;
 		c = g->next++;
+		n = chunk_len(g, c);
+		memcpy(spans, g->spans + c * CHUNK, n * sizeof(*spans));
 		pthread_mutex_unlock(&g->mu);
-		parse_chunk(g, c);
+		parse_chunk(g, c, spans, n);
 		pthread_mutex_lock(&g->mu);
 		g->done[c % g->nslots] = c + 1;
 		pthread_cond_signal(&g->done_cv);
@@ -103,17 +122,33 @@ worker(void *arg)
 }
 
 /*
- * The ring is written whole within the first second of an import, so it is
- * mapped populated: one call instead of a page fault for each of its 4 KiB
- * pages, which virtual machines make dear (docs/BENCHMARKS.md, the machine).
+ * The ring is written whole within the first second of a large import, so
+ * each slot is populated when the first chunk for it is cut (slot_populate),
+ * before a worker can write it: one call instead of a page fault for each
+ * of its 4 KiB pages, which virtual machines make dear (docs/BENCHMARKS.md,
+ * the machine). Slots that no chunk reaches are never touched.
  */
 static struct chunk *
 ring_alloc(size_t nslots)
 {
 	void *p = mmap(NULL, nslots * sizeof(struct chunk), PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	return p != MAP_FAILED ? p : NULL;
+}
+
+static void
+slot_populate(struct ing *g, size_t slot)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = (uintptr_t)&g->ring[slot], to = (uintptr_t)&g->ring[slot + 1];
+
+	if (page == 0 || (page & (page - 1)) != 0)
+		return;
+	/* Rounded out: the pages shared with a neighbour slot are the ring's. */
+	from &= ~(page - 1);
+	to = (to + page - 1) & ~(page - 1);
+	madvise((void *)from, to - from, MADV_POPULATE_WRITE);
 }
 
 static void
@@ -207,7 +242,7 @@ put_chunk(struct ing *g, struct mu_store *st, struct mu_store_batch **b,
 	const struct mu_ingest_opts *o = g->o;
 	struct chunk *ch = &g->ring[c % g->nslots];
 	const struct mu_record *recs[CHUNK];
-	size_t i, first = c * CHUNK, n = g->n - first < CHUNK ? g->n - first : CHUNK;
+	size_t i, first = c * CHUNK, n = chunk_len(g, c);
 	size_t k = 0;
 	int rc;
 
@@ -263,9 +298,68 @@ write_all(struct ing *g, struct mu_store *st, struct pending *p, size_t batch,
 	return rc;
 }
 
+/* Makes what the writer cut so far up to n visible to the workers: whole
+ * chunks, and at the end (done) the last, partial one. */
+static void
+publish(struct ing *g, size_t n, bool done)
+{
+	pthread_mutex_lock(&g->mu);
+	g->n = n;
+	g->nchunks = done ? (n + CHUNK - 1) / CHUNK : n / CHUNK;
+	g->cut_done = done;
+	pthread_cond_broadcast(&g->work_cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+/*
+ * The writer's first part: the whole input cut into g->spans, each chunk
+ * handed to the workers as soon as it is cut, its ring slot populated first
+ * when it is the slot's first. 0 or the source's error, or MU_ENOMEM.
+ */
+static int
+cut_all(struct ing *g, mu_ingest_next_fn next, void *src, struct mu_why *why)
+{
+	struct mu_ingest_span span;
+	size_t n = 0;
+	int rc;
+
+	for (;;) {
+		if ((rc = next(src, &span, why)) <= 0)
+			break;
+		if (n == g->cap) {
+			struct mu_ingest_span *grown;
+			size_t cap = g->cap != 0 ? 2 * g->cap : 16 * CHUNK;
+
+			pthread_mutex_lock(&g->mu);
+			grown = realloc(g->spans, cap * sizeof(*grown));
+			if (grown != NULL) {
+				g->spans = grown;
+				g->cap = cap;
+			}
+			pthread_mutex_unlock(&g->mu);
+			if (grown == NULL) {
+				rc = mu_fail(why, MU_ENOMEM,
+				             "storing records: out of memory");
+				break;
+			}
+		}
+		/* Above the published n: no worker reads it yet. */
+		g->spans[n++] = span;
+		if (n % CHUNK == 0) {
+			if (n / CHUNK <= g->nslots)
+				slot_populate(g, n / CHUNK - 1);
+			publish(g, n, false);
+		}
+	}
+	if (n % CHUNK != 0 && n / CHUNK < g->nslots)
+		slot_populate(g, n / CHUNK);
+	publish(g, n, true);
+	return rc < 0 ? rc : 0;
+}
+
 int
-mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
-          const struct mu_ingest_opts *opts, struct mu_why *why)
+mu_ingest_source(struct mu_store *st, mu_ingest_next_fn next, void *src,
+                 const struct mu_ingest_opts *opts, struct mu_why *why)
 {
 	struct ing g;
 	struct pending p = {NULL, NULL, 0};
@@ -278,18 +372,11 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 
 	if (why != NULL)
 		why->text[0] = '\0';
-	if (n == 0)
-		return 0;
 	if (nthreads > MAX_THREADS)
 		nthreads = MAX_THREADS;
 	memset(&g, 0, sizeof(g));
-	g.spans = spans;
-	g.n = n;
 	g.o = opts;
-	g.nchunks = (n + CHUNK - 1) / CHUNK;
 	g.nslots = RING_CHUNKS + 4 * nthreads;
-	if (g.nslots > g.nchunks)
-		g.nslots = g.nchunks;
 	g.ring = ring_alloc(g.nslots);
 	g.done = calloc(g.nslots, sizeof(*g.done));
 	/* A batch may run past `batch` by up to one chunk. */
@@ -307,12 +394,15 @@ mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
 			break;
 		started++;
 	}
-	/* While the workers verify the first chunks. */
-	heap_reserve(spans, n, batch);
 	if (started == 0)
 		rc = mu_fail(why, MU_ENOMEM, "storing records: cannot start a thread");
-	else
+	/* While the workers verify the first chunks. */
+	if (rc == 0)
+		rc = cut_all(&g, next, src, why);
+	if (rc == 0 && g.n > 0) {
+		heap_reserve(g.spans, g.n, batch);
 		rc = write_all(&g, st, &p, batch, why);
+	}
 	pthread_mutex_lock(&g.mu);
 	g.stop = true;
 	pthread_cond_broadcast(&g.work_cv);
@@ -326,6 +416,38 @@ out:
 	free(p.res);
 	free(p.index);
 	free(g.done);
+	free(g.spans);
 	ring_free(g.ring, g.nslots);
 	return rc;
+}
+
+/* A source over an array of spans. */
+struct array_src {
+	const struct mu_ingest_span *spans;
+	size_t n, i;
+};
+
+static int
+array_next(void *ctx, struct mu_ingest_span *span, struct mu_why *why)
+{
+	struct array_src *a = ctx;
+
+	(void)why;
+	if (a->i == a->n)
+		return 0;
+	*span = a->spans[a->i++];
+	return 1;
+}
+
+int
+mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
+          const struct mu_ingest_opts *opts, struct mu_why *why)
+{
+	struct array_src a = {spans, n, 0};
+
+	if (why != NULL)
+		why->text[0] = '\0';
+	if (n == 0)
+		return 0;
+	return mu_ingest_source(st, array_next, &a, opts, why);
 }

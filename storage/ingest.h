@@ -4,7 +4,8 @@
  * cost), and the calling thread stores the valid records in their input
  * order, many per write transaction.
  *
- *   input:   n record spans (already cut, e.g. with mu_rec_span)
+ *   input:   n record spans (already cut, e.g. with mu_rec_span), or a
+ *            source that cuts them while the workers start (below)
  *   workers: claim chunks of CHUNK records in order, parse and verify each
  *            into a slot of a bounded ring
  *   caller:  takes the chunks in order as they finish, filters, puts them
@@ -18,8 +19,9 @@
  * Ownership: the spans' bytes are the caller's and must outlive the call;
  * the struct mu_record given to check borrows them and the ring, and is
  * valid only during the callback. Memory: the ring holds (128 + 4 * threads)
- * * 128 parsed records (about 1.5 KiB each with their reasons), mapped and
- * populated at once, whatever the batch; the open transaction holds the pages
+ * * 128 parsed records (about 1.5 KiB each with their reasons), mapped at
+ * once and populated as the input reaches it, whatever the batch; the spans
+ * 16 bytes a record; the open transaction holds the pages
  * it has changed until it commits. The process's heap is grown by about
  * three times the first batch's bytes (up to 128 MiB), for those pages; the
  * heap keeps that memory only where the program told glibc to (below).
@@ -92,5 +94,25 @@ unsigned mu_ingest_default_threads(void);
  */
 int mu_ingest(struct mu_store *st, const struct mu_ingest_span *spans, size_t n,
               const struct mu_ingest_opts *opts, struct mu_why *why);
+
+/*
+ * The next record of an input, cut on the calling thread: 1 with *span set
+ * (its bytes borrowed, as spans' are above, until mu_ingest_source returns),
+ * 0 at the end of the input (a source that cannot go on ends there, telling
+ * its caller why its own way), or a negative MU_E* code (with why), which
+ * stops the import before anything is stored.
+ */
+typedef int (*mu_ingest_next_fn)(void *src, struct mu_ingest_span *span,
+                                 struct mu_why *why);
+
+/*
+ * mu_ingest() over records that next cuts from src one by one: the workers
+ * verify each chunk as soon as it is cut, while the rest is being cut. The
+ * whole input is cut before the first record is checked or stored, so the
+ * source's own messages come before check's. Returns as mu_ingest() does, or
+ * the source's error.
+ */
+int mu_ingest_source(struct mu_store *st, mu_ingest_next_fn next, void *src,
+                     const struct mu_ingest_opts *opts, struct mu_why *why);
 
 #endif

@@ -72,6 +72,30 @@ event(const struct grp *g, int d, uint32_t rev, int64_t created)
 	return finish(&r, g);
 }
 
+/* A source over an array, as `muster import` cuts its stream: every
+ * record is cut before the first is checked; fail_at, when below n, is cut
+ * as an error. */
+struct src {
+	const struct mu_ingest_span *spans;
+	size_t n, i, fail_at;
+	const struct seen *seen;
+};
+
+static int
+src_next(void *ctx, struct mu_ingest_span *span, struct mu_why *why)
+{
+	struct src *s = ctx;
+
+	if (s->seen != NULL)
+		assert_int_equal(s->seen->next_check, 0);
+	if (s->i == s->fail_at)
+		return mu_fail(why, MU_EIO, "cannot read record %zu", s->i);
+	if (s->i == s->n)
+		return 0;
+	*span = s->spans[s->i++];
+	return 1;
+}
+
 /*
  * Records 0-599: events of 3 groups at 200 addresses, revs 0, 1, 2 (each
  * replaces the one before), with 97 and 194 tampered; then a copy of record
@@ -79,7 +103,7 @@ event(const struct grp *g, int d, uint32_t rev, int64_t created)
  * and a rev 3 there (deleted).
  */
 static void
-run(struct fx *fx, unsigned threads, size_t batch)
+run(struct fx *fx, unsigned threads, size_t batch, bool source)
 {
 	struct mu_ingest_span spans[N];
 	uint8_t *tampered[2];
@@ -111,8 +135,14 @@ run(struct fx *fx, unsigned threads, size_t batch)
 	spans[603] = (struct mu_ingest_span){r->raw, r->raw_len};
 
 	o.ctx = s;
-	if (mu_ingest(fx->st, spans, N, &o, &why) != 0)
+	if (source) {
+		struct src a = {spans, N, 0, SIZE_MAX, s};
+
+		if (mu_ingest_source(fx->st, src_next, &a, &o, &why) != 0)
+			fail_msg("ingest: %s", why.text);
+	} else if (mu_ingest(fx->st, spans, N, &o, &why) != 0) {
 		fail_msg("ingest: %s", why.text);
+	}
 	assert_int_equal(s->next_check, N);
 	assert_int_equal(s->rejected, 2);
 	for (i = 0; i < 600; i++) {
@@ -141,19 +171,61 @@ run(struct fx *fx, unsigned threads, size_t batch)
 static void
 test_many_threads_small_batches(void **state)
 {
-	run(*state, 3, 50);
+	run(*state, 3, 50, false);
+}
+
+static void
+test_source_many_threads_small_batches(void **state)
+{
+	run(*state, 3, 50, true);
+}
+
+static void
+test_source_one_thread(void **state)
+{
+	run(*state, 1, 0, true);
+}
+
+/* A source that fails stops the import before anything is stored, with
+ * its error, however many chunks were cut and verified before it. */
+static void
+test_source_error(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_ingest_span spans[400];
+	struct mu_ingest_opts o = {2, 50, NOW, 0, NULL, NULL, NULL};
+	struct src a = {spans, 400, 0, 300, NULL};
+	struct mu_why why = {0};
+	const struct mu_record *r;
+	uint64_t count;
+
+	for (size_t i = 0; i < 400; i++) {
+		r = event(&fx->g[i % 3], (int)i, 0, NOW - 1000 + (int64_t)i);
+		spans[i] = (struct mu_ingest_span){r->raw, r->raw_len};
+	}
+	assert_int_equal(mu_ingest_source(fx->st, src_next, &a, &o, &why), MU_EIO);
+	assert_non_null(strstr(why.text, "record 300"));
+	assert_int_equal(mu_store_count(fx->st, &count), 0);
+	assert_int_equal(count, 0);
+	/* And one that ends early stores what it gave. */
+	a = (struct src){spans, 130, 0, SIZE_MAX, NULL};
+	assert_int_equal(mu_ingest_source(fx->st, src_next, &a, &o, &why), 0);
+	assert_int_equal(mu_store_count(fx->st, &count), 0);
+	assert_int_equal(count, 130);
+	a = (struct src){spans, 0, 0, SIZE_MAX, NULL};
+	assert_int_equal(mu_ingest_source(fx->st, src_next, &a, &o, &why), 0);
 }
 
 static void
 test_one_thread_default_batch(void **state)
 {
-	run(*state, 1, 0);
+	run(*state, 1, 0, false);
 }
 
 static void
 test_all_cores_batch_of_one(void **state)
 {
-	run(*state, 0, 1);
+	run(*state, 0, 1, false);
 }
 
 static void
@@ -177,6 +249,10 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_all_cores_batch_of_one, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_nothing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_source_many_threads_small_batches,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_source_one_thread, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_source_error, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
