@@ -37,7 +37,11 @@ struct mu_store_fp_view {
 	struct mu_store__fp_sum *ex_sum;
 	size_t nex, cap_ex, cap_sum;
 	struct mu_store__fp_sum total; /* of the domain's records */
-	uint64_t seq;                  /* of the item a walk (src_each) is at */
+	/* The item a walk (src_each) is at and its group, for
+	 * mu_store_fp_view_seq(): looked up only for the items asked. */
+	bool at_valid;
+	struct mu_neg_item at;
+	uint8_t at_group[MU_KEY_BYTES];
 	/* Per level, the entries of the last parent bucket read, less the
 	 * outside records: a negentropy message seeks ranks and bounds in
 	 * order, so the descents that follow one another read the same
@@ -496,31 +500,24 @@ src_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *h
 	return 0;
 }
 
-/* The sequence number of the by_time entry (group val) of it, from its
- * by_group entry, for mu_store_fp_view_seq(). */
-static int
-seq_of(struct mu_store_fp_view *v, const MDB_val *group, const struct mu_neg_item *it)
-{
-	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
-	MDB_val k = {sizeof(key), key}, val;
-	int rc;
-
-	memcpy(key, group->mv_data, MU_KEY_BYTES);
-	mu_store__put_be64(key + MU_KEY_BYTES, it->ts);
-	memcpy(key + MU_KEY_BYTES + 8, it->id, MU_ID_BYTES);
-	rc = mdb_get(v->txn, v->st->by_group, &k, &val);
-	if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != MU_STORE__SEQ_BYTES))
-		return MU_ECORRUPT;
-	if (rc != 0)
-		return mu_store__err(v->st, rc, "reading the store", NULL);
-	v->seq = mu_store__get_be64(val.mv_data);
-	return 0;
-}
-
+/* The sequence number of the item a walk is at, from its by_group entry;
+ * 0 when it cannot be read (mu_store_read_raw then looks the id up). Only
+ * the items that go to the peer need it: the walk itself reads none. */
 uint64_t
 mu_store_fp_view_seq(const struct mu_store_fp_view *v)
 {
-	return v->seq;
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val k = {sizeof(key), key}, val;
+
+	if (!v->at_valid || v->txn == NULL)
+		return 0;
+	memcpy(key, v->at_group, MU_KEY_BYTES);
+	mu_store__put_be64(key + MU_KEY_BYTES, v->at.ts);
+	memcpy(key + MU_KEY_BYTES + 8, v->at.id, MU_ID_BYTES);
+	if (mdb_get(v->txn, v->st->by_group, &k, &val) != 0 ||
+	    val.mv_size != MU_STORE__SEQ_BYTES)
+		return 0;
+	return mu_store__get_be64(val.mv_data);
 }
 
 static int
@@ -543,9 +540,12 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 	for (; err == 0; err = time_get(v, &k, &val, MDB_NEXT, &it, &in)) {
 		if (!in)
 			continue;
-		if ((err = seq_of(v, &val, &it)) != 0)
-			return err;
-		if ((rc = fn(arg, &it, rank++)) != 0)
+		v->at = it;
+		memcpy(v->at_group, val.mv_data, MU_KEY_BYTES);
+		v->at_valid = true;
+		rc = fn(arg, &it, rank++);
+		v->at_valid = false;
+		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}
 	return err == MU_ENOTFOUND ? 0 : err;

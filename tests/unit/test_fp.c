@@ -453,6 +453,56 @@ test_view_again(void **state)
 	mu_scope_free(part);
 }
 
+struct seq_walk {
+	struct mu_store_fp_view *view;
+	const struct mu_neg_item *items;
+	const uint64_t *seqs;
+	size_t n, seen;
+};
+
+static int
+seq_item(void *ctx, const struct mu_neg_item *it, size_t rank)
+{
+	struct seq_walk *w = ctx;
+
+	assert_true(rank < w->n);
+	assert_memory_equal(it->id, w->items[rank].id, MU_NEG_ID_BYTES);
+	assert_int_equal(mu_store_fp_view_seq(w->view), w->seqs[rank]);
+	w->seen++;
+	return 0;
+}
+
+/* A walk of the view gives each item's sequence number when asked, the
+ * one its listing gives, for groups in and out of the domain. */
+static void
+test_view_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	struct mu_neg_item *items = NULL;
+	uint64_t *seqs = NULL;
+	struct seq_walk w = {NULL, NULL, NULL, 0, 0};
+	struct mu_neg_source src;
+	char d[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(d, sizeof(d), "s%d", i);
+		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
+	}
+	assert_int_equal(mu_store_neg_items(fx->st, part, &items, &seqs, &w.n), 0);
+	w.items = items;
+	w.seqs = seqs;
+	assert_int_equal(mu_store_fp_view_new(fx->st, part, &w.view), 0);
+	assert_int_equal(mu_store_fp_view_begin(w.view), 0);
+	mu_store_fp_view_source(w.view, &src);
+	assert_int_equal(src.each(src.ctx, 0, seq_item, &w), 0);
+	assert_int_equal(w.seen, w.n);
+	mu_store_fp_view_free(w.view);
+	mu_scope_free(part);
+	free(items);
+	free(seqs);
+}
+
 int
 main(void)
 {
@@ -464,6 +514,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_too_many_outside, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_counts_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_view_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_view_seq, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
