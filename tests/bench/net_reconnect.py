@@ -52,6 +52,7 @@ node's counts add up to its byte totals exactly.
 so).
 """
 
+import json
 import os
 import re
 import shutil
@@ -236,17 +237,21 @@ def quiet(pid, what):
     netlib.wait_until(still, 60, what, interval=0)
 
 
-def daemon_reconnect(nodes, same):
+def daemon_reconnect(nodes, name, lacks, same=None):
     """B as a running daemon learns A's address (`muster peer add`, which a
     running daemon reads within 2 s) and dials it, as its dialer does when
-    it reconnects: no process starts in the figure. Its log line of the
-    reconciliation must show what `muster sync` counted for the same two
-    stores (same). The CPU of both daemons from the peer's addition to B's
-    line: reconnect_daemon_cpu_a_ms, reconnect_daemon_cpu_b_ms (B's includes
-    up to 2 s of an idle daemon's timers before its dial)."""
+    it reconnects: no process starts in the figure. B must fetch lacks
+    records and send none; with same (`muster sync`'s counts for the same
+    two stores), its round trips and bytes must be those. The CPU of both
+    daemons from the peer's addition to B's line of the reconciliation:
+    reconnect_daemon_<name>_cpu_b_ms (up to 2 s of an idle daemon's timers
+    before its dial included) and reconnect_daemon_<name>_cpu_a_ms. With
+    lacks, B must then count them received (`muster peer list`, saved at
+    its next tick) before it stops; the CPU until then is logged."""
     nodes.serve()
-    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
     err = nodes.b + ".serve.err"
+    start = os.path.getsize(err) if os.path.exists(err) else 0
+    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
     quiet(b.pid, "B's daemon settling after its start")
     quiet(nodes.server.pid, "A's daemon settling")
     a0, b0 = cpu_ns(nodes.server.pid), cpu_ns(b.pid)
@@ -254,21 +259,38 @@ def daemon_reconnect(nodes, same):
 
     def reconciled():
         with open(err) as f:
+            f.seek(start)
             return RECONCILED.search(f.read())
+
+    def received():
+        # The daemon saves its peers' counts every tick and at the end.
+        out = netlib.muster(nodes.b, "peer", "list", "--json")
+        return any(p.get("address") == "127.0.0.1:%d" % nodes.port and
+                   (p.get("received") or 0) >= lacks for p in json.loads(out))
 
     m = netlib.wait_until(reconciled, 120, "B's daemon reconciling with A")
     a1, b1 = cpu_ns(nodes.server.pid), cpu_ns(b.pid)
+    if lacks > 0:
+        netlib.wait_until(received, 120, "B's daemon receiving what it lacked")
+        log("%s: CPU until B's count of records received said %d: %.1f ms in B, "
+            "%.1f ms in A (a tick of both daemons included)", name, lacks,
+            (cpu_ns(b.pid) - b0) / 1e6, (cpu_ns(nodes.server.pid) - a0) / 1e6)
     netlib.stop(b)
+    netlib.muster(nodes.b, "peer", "remove", "127.0.0.1:%d" % nodes.port)
     got = tuple(int(v) for v in m.groups())
-    if got != (0, 0, same["rounds"], same["neg"]):
+    if got[:2] != (0, lacks) or (same is not None and
+                                 got[2:] != (same["rounds"], same["neg"])):
         sys.exit("B's daemon reconciled with A: %d to send, %d to fetch, %d round "
-                 "trips, %d bytes; muster sync: %d round trips, %d bytes"
-                 % (got + (same["rounds"], same["neg"])))
-    log("B's daemon dialing A: %d round trips, %d bytes, as muster sync; CPU "
-        "%.1f ms in B, %.1f ms in A", got[2], got[3], (b1 - b0) / 1e6,
-        (a1 - a0) / 1e6)
-    figure("reconnect_daemon_cpu_b_ms", (b1 - b0) / 1e6, "ms")
-    figure("reconnect_daemon_cpu_a_ms", (a1 - a0) / 1e6, "ms")
+                 "trips, %d bytes; it lacked %d%s" % (
+                     got + (lacks, "" if same is None else
+                            "; muster sync: %d round trips, %d bytes"
+                            % (same["rounds"], same["neg"]))))
+    log("%s: B's daemon dialing A: %d to fetch, %d round trips, %d bytes; CPU "
+        "%.1f ms in B, %.1f ms in A", name, got[1], got[2], got[3],
+        (b1 - b0) / 1e6, (a1 - a0) / 1e6)
+    figure("reconnect_daemon_%s_round_trips" % name, got[2], "trips")
+    figure("reconnect_daemon_%s_cpu_b_ms" % name, (b1 - b0) / 1e6, "ms")
+    figure("reconnect_daemon_%s_cpu_a_ms" % name, (a1 - a0) / 1e6, "ms")
 
 
 def main():
@@ -296,7 +318,15 @@ def main():
         # B must now hold what A holds: nothing left to reconcile.
         same = nodes.sync()[0]
         check("after the cases", same, 0)
-        daemon_reconnect(nodes, same)
+        daemon_reconnect(nodes, "none", 0, same)
+        # A new record that A stores while it runs, with no peer connected
+        # to push it to: left to the next reconciliation.
+        path = extras(work, groups, "daemon_one", n + 3001, 1,
+                      one_at + 1500 * step, step)
+        out = netlib.muster(nodes.a, "import", path)
+        if not out.startswith("new 1, "):
+            sys.exit("daemon one: A imported %r, not 1 new record" % out)
+        daemon_reconnect(nodes, "one", 1)
         # The baseline, in the same run: the records listed, as before
         # the fingerprint table.
         nodes.listed(True)
