@@ -174,6 +174,22 @@ test_put_replace_delete(void **state)
 	mu_scope_free(all);
 }
 
+/* Closes the fixture's store and opens it with LMDB alone, to change it
+ * behind the store's back: a write transaction. */
+static MDB_txn *
+raw_open(struct fx *fx, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
+	assert_int_equal(mdb_env_open(*env, fx->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
 /* A schema-5 store, which has no negfp, gets it filled at the upgrade. */
 static void
 test_upgrade(void **state)
@@ -192,12 +208,7 @@ test_upgrade(void **state)
 		snprintf(d, sizeof(d), "u%d", i);
 		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 100000 * i));
 	}
-	mu_store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 20), 0);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = raw_open(fx, &env);
 	assert_int_equal(mdb_dbi_open(txn, "negfp", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
@@ -378,12 +389,7 @@ test_group_counts_checked(void **state)
 	/* Deleted: the delete of group 1 stays, its target goes. */
 	put1(fx->st, del_id(&fx->g[1], c->id, NOW - 5));
 	assert_recount(fx->st);
-	mu_store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 24), 0);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = raw_open(fx, &env);
 	assert_int_equal(mdb_dbi_open(txn, "grpcount", 0, &dbi), 0);
 	k = (MDB_val){MU_KEY_BYTES, fx->g[0].pk};
 	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
