@@ -42,7 +42,13 @@ The counts are the node's own, from the last line of `muster sync`:
                                 and their acks
   reconnect_<case>_ms           wall time of `muster sync`, start to exit
   reconnect_<case>_cpu_ms       CPU time of `muster sync` and of A's
-                                `muster serve` during it
+                                `muster serve` during it (_cpu_b_ms and
+                                _cpu_a_ms: each)
+  reconnect_daemon_<case>_*     none and one again between two running
+                                daemons, B's dialer reconnecting to A
+                                (daemon_reconnect): no process start in
+                                the CPU figures, which the targets are
+                                judged on
 
 In the "none" case nothing but the handshake, the hellos and the
 reconciliation crosses the connection: the benchmark fails unless the
