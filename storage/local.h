@@ -279,15 +279,17 @@ int mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
 struct mu_store_fp_view;
 
 /* Records of groups outside the domain that a view takes off the table's
- * sums; with more, mu_store_fp_view_begin() returns 1. */
+ * sums; with more, or with more such groups than a scope holds
+ * (MU_SCOPE_MAX), mu_store_fp_view_begin() returns 1. */
 #define MU_STORE_FP_OUTSIDE_MAX 4096
 
 /* A view over the records of domain's groups (copied). 0 or MU_ENOMEM. */
 int mu_store_fp_view_new(struct mu_store *st, const struct mu_scope *domain,
                          struct mu_store_fp_view **out);
 void mu_store_fp_view_free(struct mu_store_fp_view *v);
-/* 0; 1 when more than MU_STORE_FP_OUTSIDE_MAX records of other groups are
- * stored (then list the items instead); or an error. */
+/* 0; 1 when more than MU_STORE_FP_OUTSIDE_MAX records (or MU_SCOPE_MAX
+ * groups) of other groups are stored (then list the items instead); or an
+ * error. */
 int mu_store_fp_view_begin(struct mu_store_fp_view *v);
 void mu_store_fp_view_end(struct mu_store_fp_view *v);
 /* Inside the function a walk of the source (each) calls: the sequence

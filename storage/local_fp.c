@@ -5,9 +5,10 @@
  * negfp sums every record of by_time. The records of the stored groups
  * outside the domain (a peer that wants fewer groups, proposals of groups
  * outside the scope) are listed in memory with their running sums and taken
- * off: a view is refused when there are more than
- * MU_STORE_FP_OUTSIDE_MAX of them, and the caller lists the domain's items
- * instead (mu_store_neg_items), which is then the cheaper way.
+ * off; which groups those are, and how many records they hold, is read from
+ * grpcount (store_fp.h), one entry per group: a view is refused when there are more
+ * than MU_STORE_FP_OUTSIDE_MAX of them, and the caller lists the domain's items instead
+ * (mu_store_neg_items), which is then the cheaper way.
  *
  * A place in the set, by bound or by rank, is found by a descent: at each
  * level from the coarsest, the entries of the parent bucket before the one
@@ -36,7 +37,24 @@ struct mu_store_fp_view {
 	struct mu_store__fp_sum *ex_sum;
 	size_t nex, cap_ex, cap_sum;
 	struct mu_store__fp_sum total; /* of the domain's records */
-	uint64_t seq;                  /* of the item a walk (src_each) is at */
+	/* The item a walk (src_each) is at and its group, for
+	 * mu_store_fp_view_seq(): looked up only for the items asked. */
+	bool at_valid;
+	struct mu_neg_item at;
+	uint8_t at_group[MU_KEY_BYTES];
+	/* Per level, the entries of the last parent bucket read, less the
+	 * outside records: a negentropy message seeks ranks and bounds in
+	 * order, so the descents that follow one another read the same
+	 * parents, from here instead of the map. */
+	struct level {
+		bool valid;
+		uint64_t parent;
+		struct level_entry {
+			uint64_t bucket;
+			struct mu_store__fp_sum s;
+		} * e;
+		size_t n, cap;
+	} lv[MU_STORE__FP_LEVELS];
 };
 
 int
@@ -75,6 +93,8 @@ mu_store_fp_view_free(struct mu_store_fp_view *v)
 		return;
 	mu_store_fp_view_end(v);
 	mu_scope_free(v->domain);
+	for (int l = 0; l < MU_STORE__FP_LEVELS; l++)
+		free(v->lv[l].e);
 	free(v->ex);
 	free(v->ex_sum);
 	free(v);
@@ -90,78 +110,50 @@ item_cmp(const void *a, const void *b)
 	return memcmp(x->id, y->id, MU_NEG_ID_BYTES);
 }
 
-/* One group's by_group entries, from the cursor's place on: into ex. */
+/* The groups held outside the domain, from grpcount, and how many records
+ * they have. */
+struct outside_groups {
+	const struct mu_scope *domain;
+	struct mu_scope *out;
+	uint64_t count;
+};
+
 static int
-list_group(struct mu_store_fp_view *v, MDB_cursor *c, MDB_val *k, const uint8_t *g)
+outside_group(void *ctx, const uint8_t g[MU_KEY_BYTES], uint64_t count)
 {
-	MDB_val val;
-	int rc = 0;
+	struct outside_groups *o = ctx;
 
-	for (; rc == 0; rc = mdb_cursor_get(c, k, &val, MDB_NEXT)) {
-		const uint8_t *key = k->mv_data;
-
-		if (k->mv_size != MU_STORE__GROUP_KEY_BYTES)
-			return MU_ECORRUPT;
-		if (memcmp(key, g, MU_KEY_BYTES) != 0)
-			return 0;
-		if (v->nex == MU_STORE_FP_OUTSIDE_MAX)
-			return 1;
-		if (mu_buf_grow_array(&v->ex, &v->cap_ex, v->nex + 1, sizeof(*v->ex),
-		                      64) != 0)
-			return MU_ENOMEM;
-		v->ex[v->nex].ts = mu_store__get_be64(key + MU_KEY_BYTES);
-		memcpy(v->ex[v->nex].id, key + MU_KEY_BYTES + 8, MU_ID_BYTES);
-		v->nex++;
-		mu_store__map_read(v->st, 1);
-	}
-	return rc == MDB_NOTFOUND ? 0
-	                          : mu_store__err(v->st, rc, "reading the store", NULL);
+	if (mu_scope_has(o->domain, g))
+		return 0;
+	o->count += count;
+	/* More groups than a scope holds have more records than the most. */
+	if (o->count > MU_STORE_FP_OUTSIDE_MAX || mu_scope_add(o->out, g) != 0)
+		return 1;
+	return 0;
 }
 
-/* The records of stored groups outside the domain, by a walk over the
- * groups of by_group that skips each domain group's entries. */
+/* The records of stored groups outside the domain: the groups from the
+ * small grpcount table, their records from by_group. 1 when there are more
+ * than MU_STORE_FP_OUTSIDE_MAX. */
 static int
 list_outside(struct mu_store_fp_view *v)
 {
-	uint8_t from[MU_STORE__GROUP_KEY_BYTES];
-	MDB_cursor *c;
-	MDB_val k = {sizeof(from), from}, val;
-	int rc, err = 0;
+	struct outside_groups o = {v->domain, NULL, 0};
+	int err;
 
-	v->nex = 0;
-	memset(from, 0, sizeof(from));
-	if ((rc = mdb_cursor_open(v->txn, v->st->by_group, &c)) != 0)
-		return mu_store__err(v->st, rc, "reading the store", NULL);
-	rc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
-	while (rc == 0 && err == 0) {
-		uint8_t g[MU_KEY_BYTES];
-
-		if (k.mv_size != MU_STORE__GROUP_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			break;
-		}
-		memcpy(g, k.mv_data, MU_KEY_BYTES);
-		mu_store__map_read(v->st, 1);
-		if (!mu_scope_has(v->domain, g)) {
-			err = list_group(v, c, &k, g);
-			/* list_group stopped on the next group's first entry
-			 * or at the end. */
-			if (err == 0 && memcmp(k.mv_data, g, MU_KEY_BYTES) == 0)
-				break;
-			continue;
-		}
-		memcpy(from, g, MU_KEY_BYTES);
-		memset(from + MU_KEY_BYTES, 0xff, sizeof(from) - MU_KEY_BYTES);
-		k = (MDB_val){sizeof(from), from};
-		rc = mdb_cursor_get(c, &k, &val, MDB_SET_RANGE);
-	}
-	mdb_cursor_close(c);
-	if (err == 0 && rc != 0 && rc != MDB_NOTFOUND)
-		err = mu_store__err(v->st, rc, "reading the store", NULL);
+	free(v->ex);
+	v->ex = NULL;
+	v->nex = v->cap_ex = 0;
+	if ((o.out = mu_scope_new()) == NULL)
+		return MU_ENOMEM;
+	err = mu_store__fp_groups(v->st, v->txn, outside_group, &o);
+	if (err == 0 && o.out->n > 0)
+		err =
+		    mu_store__neg_items_in(v->st, v->txn, o.out, &v->ex, NULL, &v->nex);
+	mu_scope_free(o.out);
 	if (err != 0)
 		return err;
-	if (v->nex > 1)
-		qsort(v->ex, v->nex, sizeof(*v->ex), item_cmp);
+	v->cap_ex = v->nex;
 	if (mu_buf_grow_array(&v->ex_sum, &v->cap_sum, v->nex + 1, sizeof(*v->ex_sum),
 	                      64) != 0)
 		return MU_ENOMEM;
@@ -242,33 +234,40 @@ bucket_end(int level, uint64_t b)
 	return b + 1 > (UINT64_MAX >> sh) ? 0 : (b + 1) << sh;
 }
 
-/* Adds to acc every entry of level in [from, to) buckets, less the outside
- * records in them. */
+/* The entries of level l under parent (at the top level: all), less the
+ * outside records in each, into v->lv[l]. */
 static int
-add_level(struct mu_store_fp_view *v, int level, uint64_t from, uint64_t to,
-          struct mu_store__fp_sum *acc)
+read_level(struct mu_store_fp_view *v, int l, uint64_t parent)
 {
-	struct mu_store__fp_sum s;
+	struct level *lv = &v->lv[l];
+	struct mu_store__fp_sum s, ex;
 	MDB_cursor_op op = MDB_SET_RANGE;
 	uint64_t b;
 	int err;
 
-	if (from >= to)
+	if (lv->valid && lv->parent == parent)
 		return 0;
-	while ((err = fp_seek(v, level, from, &b, &s, op)) == 0 && b < to) {
-		mu_store__fp_sum_add(acc, &s);
+	lv->valid = false;
+	lv->n = 0;
+	while ((err = fp_seek(v, l, l == TOP ? 0 : parent << 8, &b, &s, op)) == 0) {
 		op = MDB_NEXT;
+		if (l != TOP && (b >> 8) != parent)
+			break;
+		if (v->nex > 0) {
+			ex_between(v, b << mu_store__fp_shift(l), bucket_end(l, b),
+			           &ex);
+			mu_store__fp_sum_sub(&s, &ex);
+		}
+		if (mu_buf_grow_array(&lv->e, &lv->cap, lv->n + 1, sizeof(*lv->e),
+		                      256) != 0)
+			return MU_ENOMEM;
+		lv->e[lv->n].bucket = b;
+		lv->e[lv->n++].s = s;
 	}
 	if (err != 0 && err != MU_ENOTFOUND)
 		return err;
-	if (v->nex > 0) {
-		ex_between(v, from << mu_store__fp_shift(level),
-		           to > (UINT64_MAX >> mu_store__fp_shift(level))
-		               ? 0
-		               : to << mu_store__fp_shift(level),
-		           &s);
-		mu_store__fp_sum_sub(acc, &s);
-	}
+	lv->valid = true;
+	lv->parent = parent;
 	return 0;
 }
 
@@ -309,6 +308,8 @@ mu_store_fp_view_begin(struct mu_store_fp_view *v)
 	int rc, err;
 
 	mu_store_fp_view_end(v);
+	for (int l = 0; l < MU_STORE__FP_LEVELS; l++)
+		v->lv[l].valid = false; /* of another snapshot */
 	if ((err = mu_store__begin(v->st, false, &v->txn, NULL)) != 0)
 		return err;
 	if ((rc = mdb_cursor_open(v->txn, v->st->negfp, &v->fp)) != 0) {
@@ -374,12 +375,15 @@ src_seek_bound(void *ctx, uint64_t ts, const uint8_t id[MU_NEG_ID_BYTES],
 		set_pos(pos, v->total.count, &v->total);
 		return 0;
 	}
+	/* At each level, the buckets before ts's under its parent. */
 	for (int l = TOP; l >= 0; l--) {
 		unsigned sh = mu_store__fp_shift(l);
-		uint64_t parent = l == TOP ? 0 : (ts >> (sh + 8)) << 8;
+		const struct level *lv = &v->lv[l];
 
-		if ((err = add_level(v, l, parent, ts >> sh, &acc)) != 0)
+		if ((err = read_level(v, l, l == TOP ? 0 : ts >> (sh + 8))) != 0)
 			return err;
+		for (size_t i = 0; i < lv->n && lv->e[i].bucket < ts >> sh; i++)
+			mu_store__fp_sum_add(&acc, &lv->e[i].s);
 	}
 	base = (ts >> 8) << 8;
 	mu_store__put_be64(bound, ts);
@@ -418,40 +422,26 @@ static int
 descend(struct mu_store_fp_view *v, uint64_t rank, struct mu_store__fp_sum *acc,
         struct mu_neg_item *at)
 {
-	uint64_t left = rank, parent = 0, b;
+	uint64_t left = rank, parent = 0;
 	uint8_t from[MU_STORE__TIME_KEY_BYTES];
 	MDB_val k = {sizeof(from), from}, val;
-	struct mu_store__fp_sum s, ex;
 	bool in;
 	int err;
 
 	memset(acc, 0, sizeof(*acc));
 	for (int l = TOP; l >= 0; l--) {
-		MDB_cursor_op op = MDB_SET_RANGE;
-		uint64_t first = l == TOP ? 0 : parent << 8;
-		bool down = false;
+		const struct level *lv = &v->lv[l];
+		size_t i = 0;
 
-		while ((err = fp_seek(v, l, first, &b, &s, op)) == 0) {
-			op = MDB_NEXT;
-			if (l != TOP && (b >> 8) != parent)
-				break;
-			if (v->nex > 0) {
-				ex_between(v, b << mu_store__fp_shift(l),
-				           bucket_end(l, b), &ex);
-				mu_store__fp_sum_sub(&s, &ex);
-			}
-			if (s.count > left) {
-				down = true;
-				break;
-			}
-			left -= s.count;
-			mu_store__fp_sum_add(acc, &s);
-		}
-		if (err != 0 && err != MU_ENOTFOUND)
+		if ((err = read_level(v, l, parent)) != 0)
 			return err;
-		if (!down)
+		for (; i < lv->n && lv->e[i].s.count <= left; i++) {
+			left -= lv->e[i].s.count;
+			mu_store__fp_sum_add(acc, &lv->e[i].s);
+		}
+		if (i == lv->n)
 			return MU_ECORRUPT; /* the levels disagree */
-		parent = b;
+		parent = lv->e[i].bucket;
 	}
 	mu_store__put_be64(from, parent << 8);
 	memset(from + 8, 0, MU_ID_BYTES);
@@ -510,31 +500,24 @@ src_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *h
 	return 0;
 }
 
-/* The sequence number of the by_time entry (group val) of it, from its
- * by_group entry, for mu_store_fp_view_seq(). */
-static int
-seq_of(struct mu_store_fp_view *v, const MDB_val *group, const struct mu_neg_item *it)
-{
-	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
-	MDB_val k = {sizeof(key), key}, val;
-	int rc;
-
-	memcpy(key, group->mv_data, MU_KEY_BYTES);
-	mu_store__put_be64(key + MU_KEY_BYTES, it->ts);
-	memcpy(key + MU_KEY_BYTES + 8, it->id, MU_ID_BYTES);
-	rc = mdb_get(v->txn, v->st->by_group, &k, &val);
-	if (rc == MDB_NOTFOUND || (rc == 0 && val.mv_size != MU_STORE__SEQ_BYTES))
-		return MU_ECORRUPT;
-	if (rc != 0)
-		return mu_store__err(v->st, rc, "reading the store", NULL);
-	v->seq = mu_store__get_be64(val.mv_data);
-	return 0;
-}
-
+/* The sequence number of the item a walk is at, from its by_group entry;
+ * 0 when it cannot be read (mu_store_read_raw then looks the id up). Only
+ * the items that go to the peer need it: the walk itself reads none. */
 uint64_t
 mu_store_fp_view_seq(const struct mu_store_fp_view *v)
 {
-	return v->seq;
+	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
+	MDB_val k = {sizeof(key), key}, val;
+
+	if (!v->at_valid || v->txn == NULL)
+		return 0;
+	memcpy(key, v->at_group, MU_KEY_BYTES);
+	mu_store__put_be64(key + MU_KEY_BYTES, v->at.ts);
+	memcpy(key + MU_KEY_BYTES + 8, v->at.id, MU_ID_BYTES);
+	if (mdb_get(v->txn, v->st->by_group, &k, &val) != 0 ||
+	    val.mv_size != MU_STORE__SEQ_BYTES)
+		return 0;
+	return mu_store__get_be64(val.mv_data);
 }
 
 static int
@@ -557,9 +540,12 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 	for (; err == 0; err = time_get(v, &k, &val, MDB_NEXT, &it, &in)) {
 		if (!in)
 			continue;
-		if ((err = seq_of(v, &val, &it)) != 0)
-			return err;
-		if ((rc = fn(arg, &it, rank++)) != 0)
+		v->at = it;
+		memcpy(v->at_group, val.mv_data, MU_KEY_BYTES);
+		v->at_valid = true;
+		rc = fn(arg, &it, rank++);
+		v->at_valid = false;
+		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}
 	return err == MU_ENOTFOUND ? 0 : err;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "store_fp.h"
 #include "store_keys.h"
 
 /* --- reading ----------------------------------------------------------------- */
@@ -128,45 +129,29 @@ mu_store_blocked(struct mu_store *st, struct mu_scope *out)
 
 /* --- noting the scope ---------------------------------------------------------- */
 
-/* Calls fn for each group that has stored records, in key order: one
- * search per group, not one step per record. */
+/* Calls fn for each group that has stored records, in key order: the keys
+ * of grpcount (store_fp.h), one entry per group. */
+struct held_walk {
+	int (*fn)(void *ctx, const uint8_t g[MU_KEY_BYTES]);
+	void *ctx;
+};
+
+static int
+held_entry(void *ctx, const uint8_t g[MU_KEY_BYTES], uint64_t count)
+{
+	const struct held_walk *w = ctx;
+
+	(void)count;
+	return w->fn(w->ctx, g);
+}
+
 static int
 each_held_group(struct mu_store *st, MDB_txn *txn,
                 int (*fn)(void *ctx, const uint8_t g[MU_KEY_BYTES]), void *ctx)
 {
-	uint8_t at[MU_KEY_BYTES] = {0}, g[MU_KEY_BYTES];
-	MDB_cursor *cur;
-	MDB_val k = {sizeof(at), at}, v;
-	int rc, err = 0, i;
+	struct held_walk w = {fn, ctx};
 
-	if ((rc = mdb_cursor_open(txn, st->by_group, &cur)) != 0)
-		return mu_store__err(st, rc, "reading the group index", NULL);
-	for (;;) {
-		k.mv_size = sizeof(at);
-		k.mv_data = at;
-		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-		if (rc == MDB_NOTFOUND)
-			break;
-		if (rc != 0) {
-			err = mu_store__err(st, rc, "reading the group index", NULL);
-			break;
-		}
-		if (k.mv_size != MU_STORE__GROUP_KEY_BYTES) {
-			err = MU_ECORRUPT;
-			break;
-		}
-		memcpy(g, k.mv_data, MU_KEY_BYTES);
-		if ((err = fn(ctx, g)) != 0)
-			break;
-		/* The next group: the key after g, as a 256-bit number. */
-		memcpy(at, g, sizeof(at));
-		for (i = MU_KEY_BYTES - 1; i >= 0 && ++at[i] == 0; i--)
-			;
-		if (i < 0)
-			break; /* g was the last key there can be */
-	}
-	mdb_cursor_close(cur);
-	return err;
+	return mu_store__fp_groups(st, txn, held_entry, &w);
 }
 
 struct note {

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../protocol/buf.h"
+#include "store_fp.h"
 #include "store_keys.h"
 
 struct walk {
@@ -400,29 +401,23 @@ neg_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 }
 
 int
-mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
-                   struct mu_neg_item **items, uint64_t **seqs, size_t *n)
+mu_store__neg_items_in(struct mu_store *st, MDB_txn *txn, const struct mu_scope *domain,
+                       struct mu_neg_item **items, uint64_t **seqs, size_t *n)
 {
 	struct neg_items ni = {NULL, NULL, seqs != NULL, true, 0, 0, 0};
-	MDB_txn *txn = NULL;
 	MDB_val k;
-	int err;
+	int err = 0;
 
 	*items = NULL;
 	if (seqs != NULL)
 		*seqs = NULL;
 	*n = 0;
-	if (domain->n == 0)
-		return 0;
-	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
-		return err;
 	for (size_t i = 0; err == 0 && i < domain->n; i++) {
 		k.mv_size = MU_KEY_BYTES;
 		k.mv_data = (void *)domain->keys[i];
 		err = mu_store__scan(st, txn, st->by_group, &k, MU_KEY_BYTES, neg_entry,
 		                     &ni, "reading the group index");
 	}
-	mdb_txn_abort(txn);
 	if (err != 0 || ni.len == 0) {
 		free(ni.v);
 		free(ni.seqs);
@@ -435,4 +430,24 @@ mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
 		*seqs = ni.seqs;
 	*n = ni.len;
 	return 0;
+}
+
+int
+mu_store_neg_items(struct mu_store *st, const struct mu_scope *domain,
+                   struct mu_neg_item **items, uint64_t **seqs, size_t *n)
+{
+	MDB_txn *txn = NULL;
+	int err;
+
+	*items = NULL;
+	if (seqs != NULL)
+		*seqs = NULL;
+	*n = 0;
+	if (domain->n == 0)
+		return 0;
+	if ((err = mu_store__begin(st, false, &txn, NULL)) != 0)
+		return err;
+	err = mu_store__neg_items_in(st, txn, domain, items, seqs, n);
+	mdb_txn_abort(txn);
+	return err;
 }

@@ -670,24 +670,25 @@ open_entries(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
  * reconciliation reads only the groups it needs; schema 4 the held records
  * and the signed index of delegated records (store_held.h); schema 5 the
  * past revisions kept for merging concurrent edits (store_past.h); schema 6
- * the negentropy fingerprints of by_time (store_fp.h), filled from it. The
- * upgrade and the
- * version bump are one transaction, so a crash leaves the old store to
- * upgrade again.
+ * the negentropy fingerprints of by_time (store_fp.h), filled from it;
+ * schema 7 the count of each group's records (grpcount, store_fp.h), filled
+ * with them, so that the groups held are a small table's keys, not a walk
+ * of by_group. The upgrade and the version bump are one transaction, so a crash leaves
+ * the old store to upgrade again.
  */
 static int
 open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 {
 	static const char *const names[] = {"by_time", "current", "ev_start",
 	                                    "tombstones", "meta"};
-	static const char *const added[] = {"bodies",  "ids",      "peers",
-	                                    "follows", "by_group", "held",
-	                                    "signed",  "past",     "negfp"};
+	static const char *const added[] = {"bodies",   "ids",     "peers",  "follows",
+	                                    "by_group", "held",    "signed", "past",
+	                                    "negfp",    "grpcount"};
 	MDB_dbi *const slots[] = {&st->by_time, &st->current, &st->ev_start,
 	                          &st->tombstones, &st->meta};
-	MDB_dbi *const added_slots[] = {&st->bodies,    &st->ids,      &st->peers,
-	                                &st->follows,   &st->by_group, &st->held,
-	                                &st->signed_by, &st->past,     &st->negfp};
+	MDB_dbi *const added_slots[] = {
+	    &st->bodies, &st->ids,       &st->peers, &st->follows, &st->by_group,
+	    &st->held,   &st->signed_by, &st->past,  &st->negfp,   &st->grpcount};
 	unsigned create = st->read_only ? 0 : MDB_CREATE;
 	uint32_t ver = 0;
 	int err;
@@ -710,7 +711,7 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 		               "command that changes it) to upgrade it to version %u",
 		               st->dir, (unsigned)ver, MU_STORE__SCHEMA);
 	}
-	err = mu_store__open_dbs(st, txn, added, added_slots, 9, create, why);
+	err = mu_store__open_dbs(st, txn, added, added_slots, 10, create, why);
 	if (err == 0)
 		err = open_frozen(st, txn, why);
 	if (err == 0)
@@ -726,7 +727,7 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	 * added past, empty until a revision is superseded. */
 	if (ver < 3)
 		err = mu_store__upgrade_bodies(st, txn, why);
-	if (err == 0 && ver < 6)
+	if (err == 0 && ver < 7)
 		err = mu_store__fp_rebuild(st, txn, why);
 	if (err == 0)
 		err = write_schema(st, txn, why);

@@ -715,6 +715,8 @@ count_peer(void *ctx, const struct mu_peer *p)
 static int
 fp_bad(void *ctx, int level, uint64_t bucket, const char *what)
 {
+	if (level == MU_STORE__FP_GROUPS)
+		return problem(ctx, "grpcount", "%s", what);
 	if (level < 0)
 		return problem(ctx, "negfp", "%s", what);
 	return problem(ctx, "negfp",

@@ -126,7 +126,7 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 			v = (MDB_val){MU_KEY_BYTES, (void *)e->val};
 			err = mu_store__fp_run_add(st, txn, &run,
 			                           mu_store__get_be64(e->key),
-			                           e->key + 8, false, why);
+			                           e->key + 8, e->val, false, why);
 		} else if (t == MU_STORE__DEFER_GROUP) {
 			mu_store__put_be64(seq, e->seq);
 			v = (MDB_val){sizeof(seq), seq};
@@ -139,6 +139,7 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 	l->n = 0;
 	if (err == 0 && rc == 0)
 		err = mu_store__fp_run_flush(st, txn, &run, why);
+	mu_store__fp_run_free(&run);
 	return err != 0 ? err : mu_store__err(st, rc, "writing to the store", why);
 }
 

@@ -19,7 +19,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 6u
+#define MU_STORE__SCHEMA 7u
 
 /* A sequence number: the key of bodies, the value of ids (big-endian). */
 #define MU_STORE__SEQ_BYTES 8
@@ -55,6 +55,7 @@ struct mu_store {
 	MDB_dbi outside;    /* group -> since (8): held, outside the scope */
 	MDB_dbi blocks;     /* group -> blocked_at (8) */
 	MDB_dbi negfp;      /* level || bucket -> count || sum; schema 6 */
+	MDB_dbi grpcount;   /* group -> count of its records (8); schema 7 */
 	bool has_frozen;    /* outside and blocks exist (local_frozen.c) */
 	MDB_dbi invites;    /* public key -> invite (local_invites.c) */
 	bool has_invites;   /* invites exists */

@@ -186,9 +186,10 @@ drop(struct put *p, const struct stored_ref *ref)
 		mu_store__fp_run_init(&run);
 		err =
 		    mu_store__fp_run_add(p->st, p->txn, &run, (uint64_t)ref->created_at,
-		                         ref->id, true, p->why);
+		                         ref->id, ref->group, true, p->why);
 		if (err == 0)
 			err = mu_store__fp_run_flush(p->st, p->txn, &run, p->why);
+		mu_store__fp_run_free(&run);
 	}
 	mu_store__group_key(gkey, ref->group, ref->created_at, ref->id);
 	if (err == 0)

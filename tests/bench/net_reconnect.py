@@ -42,7 +42,13 @@ The counts are the node's own, from the last line of `muster sync`:
                                 records and their acks
   reconnect_<case>_ms           wall time of `muster sync`, start to exit
   reconnect_<case>_cpu_ms       CPU time of `muster sync` and of A's
-                                `muster serve` during it
+                                `muster serve` during it (_cpu_b_ms and
+                                _cpu_a_ms: each)
+  reconnect_daemon_<case>_*     none and one again between two running
+                                daemons, B's dialer reconnecting to A
+                                (daemon_reconnect): no process start in
+                                the CPU figures, which the targets are
+                                judged on
 
 In the "none" case nothing but the handshake, the hellos and the
 reconciliation crosses the connection: the benchmark fails unless the
@@ -52,6 +58,7 @@ node's counts add up to its byte totals exactly.
 so).
 """
 
+import json
 import os
 import re
 import shutil
@@ -137,10 +144,10 @@ class Nodes:
         """B's `muster sync` to A: the node's counts, its wall time, its CPU
         time and A's during it (seconds)."""
         self.serve()
-        served = benchlib.proc_cpu(self.server.pid)
+        served = cpu_ns(self.server.pid)
         run = benchlib.measure([netlib.BIN, "--home", self.b, "sync", "--network",
                                 self.network, "127.0.0.1:%d" % self.port, self.a_key])
-        served = benchlib.proc_cpu(self.server.pid) - served
+        served = (cpu_ns(self.server.pid) - served) / 1e9
         last = run.err.strip().splitlines()[-1] if run.err.strip() else ""
         m = DONE.search(last)
         if m is None:
@@ -209,28 +216,97 @@ RECONCILED = re.compile(r"peer \S+: reconciled, (\d+) records to send, (\d+) to 
                         r"fetch; (\d+) round trips, (\d+) bytes")
 
 
-def daemon_reconnect(nodes, same):
-    """B as a daemon that knows A (`muster peer add`) dials it as it would
-    after a restart: its log line of the reconciliation must show what
-    `muster sync` counted for the same two stores (same)."""
-    netlib.muster(nodes.b, "peer", "add", "127.0.0.1:%d" % nodes.port, nodes.a_key)
+def cpu_ns(pid):
+    """CPU time of a running process, all its threads, in nanoseconds: the
+    scheduler's own count (/proc/PID/task/*/schedstat), finer than the 10 ms
+    ticks of /proc/PID/stat."""
+    total = 0
+    task = "/proc/%d/task" % pid
+    for tid in os.listdir(task):
+        try:
+            with open(os.path.join(task, tid, "schedstat")) as f:
+                total += int(f.read().split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def quiet(pid, what):
+    """Waits until the process used no CPU for 0.2 s: a daemon done with
+    its start (the store's open, the scope)."""
+    last = [cpu_ns(pid)]
+
+    def still():
+        time.sleep(0.2)
+        now = cpu_ns(pid)
+        done = now - last[0] < 2000000  # under 1%: its timers only
+        last[0] = now
+        return done
+
+    netlib.wait_until(still, 60, what, interval=0)
+
+
+def daemon_reconnect(nodes, name, lacks, same=None):
+    """B as a running daemon learns A's address (`muster peer add`, which a
+    running daemon reads within 2 s) and dials it, as its dialer does when
+    it reconnects: no process starts in the figure. B must receive lacks
+    records (fetched, or pushed by A in its answers) and send none; with same (`muster sync`'s counts for the same
+    two stores), its round trips and bytes must be those. The CPU of both
+    daemons from the peer's addition to B's line of the reconciliation:
+    reconnect_daemon_<name>_cpu_b_ms (up to 2 s of an idle daemon's timers
+    before its dial included) and reconnect_daemon_<name>_cpu_a_ms. With
+    lacks, B must then count them received (`muster peer list`, saved at
+    its next tick) before it stops; the CPU until then is logged."""
     nodes.serve()
-    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
     err = nodes.b + ".serve.err"
+    start = os.path.getsize(err) if os.path.exists(err) else 0
+    b = netlib.serve(nodes.work, nodes.b, nodes.network, netlib.free_port())
+    quiet(b.pid, "B's daemon settling after its start")
+    quiet(nodes.server.pid, "A's daemon settling")
+    # An idle daemon's own timers, for the log: what B's figure carries.
+    t, b0 = time.monotonic(), cpu_ns(b.pid)
+    time.sleep(2)
+    idle = (cpu_ns(b.pid) - b0) / 1e6 / (time.monotonic() - t)
+    t, a0, b0 = time.monotonic(), cpu_ns(nodes.server.pid), cpu_ns(b.pid)
+    netlib.muster(nodes.b, "peer", "add", "127.0.0.1:%d" % nodes.port, nodes.a_key)
 
     def reconciled():
         with open(err) as f:
+            f.seek(start)
             return RECONCILED.search(f.read())
 
+    def received():
+        # The daemon saves its peers' counts every tick and at the end.
+        out = netlib.muster(nodes.b, "peer", "list", "--json")
+        return any(p.get("address") == "127.0.0.1:%d" % nodes.port and
+                   (p.get("received") or 0) >= lacks for p in json.loads(out))
+
     m = netlib.wait_until(reconciled, 120, "B's daemon reconciling with A")
+    a1, b1 = cpu_ns(nodes.server.pid), cpu_ns(b.pid)
+    log("%s: B's daemon idle used %.2f ms a second; %.1f s from the peer's "
+        "addition to its reconciliation", name, idle, time.monotonic() - t)
+    if lacks > 0:
+        netlib.wait_until(received, 120, "B's daemon receiving what it lacked")
+        log("%s: CPU until B's count of records received said %d: %.1f ms in B, "
+            "%.1f ms in A (a tick of both daemons included)", name, lacks,
+            (cpu_ns(b.pid) - b0) / 1e6, (cpu_ns(nodes.server.pid) - a0) / 1e6)
     netlib.stop(b)
+    netlib.muster(nodes.b, "peer", "remove", "127.0.0.1:%d" % nodes.port)
     got = tuple(int(v) for v in m.groups())
-    if got != (0, 0, same["rounds"], same["neg"]):
+    # What B lacked comes as its wants or pushed by A, in A's answers.
+    if got[0] != 0 or got[1] > lacks or (same is not None and
+                                         got[1:] != (0, same["rounds"], same["neg"])):
         sys.exit("B's daemon reconciled with A: %d to send, %d to fetch, %d round "
-                 "trips, %d bytes; muster sync: %d round trips, %d bytes"
-                 % (got + (same["rounds"], same["neg"])))
-    log("B's daemon dialing A: %d round trips, %d bytes, as muster sync", got[2],
-        got[3])
+                 "trips, %d bytes; it lacked %d%s" % (
+                     got + (lacks, "" if same is None else
+                            "; muster sync: %d round trips, %d bytes"
+                            % (same["rounds"], same["neg"]))))
+    log("%s: B's daemon dialing A: %d wanted, %d round trips, %d bytes; CPU "
+        "%.1f ms in B, %.1f ms in A", name, got[1], got[2], got[3],
+        (b1 - b0) / 1e6, (a1 - a0) / 1e6)
+    figure("reconnect_daemon_%s_round_trips" % name, got[2], "trips")
+    figure("reconnect_daemon_%s_cpu_b_ms" % name, (b1 - b0) / 1e6, "ms")
+    figure("reconnect_daemon_%s_cpu_a_ms" % name, (a1 - a0) / 1e6, "ms")
 
 
 def main():
@@ -261,7 +337,15 @@ def main():
         # B must now hold what A holds: nothing left to reconcile.
         same = nodes.sync()[0]
         check("after the cases", same, 0)
-        daemon_reconnect(nodes, same)
+        daemon_reconnect(nodes, "none", 0, same)
+        # A new record that A stores while it runs, with no peer connected
+        # to push it to: left to the next reconciliation.
+        path = extras(work, groups, "daemon_one", n + 3001, 1,
+                      one_at + 1500 * step, step)
+        out = netlib.muster(nodes.a, "import", path)
+        if not out.startswith("new 1, "):
+            sys.exit("daemon one: A imported %r, not 1 new record" % out)
+        daemon_reconnect(nodes, "one", 1)
         # The baseline, in the same run: the records listed, as before
         # the fingerprint table.
         nodes.listed(True)

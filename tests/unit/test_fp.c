@@ -174,6 +174,22 @@ test_put_replace_delete(void **state)
 	mu_scope_free(all);
 }
 
+/* Closes the fixture's store and opens it with LMDB alone, to change it
+ * behind the store's back: a write transaction. */
+static MDB_txn *
+raw_open(struct fx *fx, MDB_env **env)
+{
+	MDB_txn *txn;
+
+	mu_store_close(fx->st);
+	fx->st = NULL;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 24), 0);
+	assert_int_equal(mdb_env_open(*env, fx->dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
 /* A schema-5 store, which has no negfp, gets it filled at the upgrade. */
 static void
 test_upgrade(void **state)
@@ -192,12 +208,7 @@ test_upgrade(void **state)
 		snprintf(d, sizeof(d), "u%d", i);
 		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 100000 * i));
 	}
-	mu_store_close(fx->st);
-	fx->st = NULL;
-	assert_int_equal(mdb_env_create(&env), 0);
-	assert_int_equal(mdb_env_set_maxdbs(env, 20), 0);
-	assert_int_equal(mdb_env_open(env, fx->dir, 0, 0600), 0);
-	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	txn = raw_open(fx, &env);
 	assert_int_equal(mdb_dbi_open(txn, "negfp", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
@@ -339,6 +350,165 @@ test_too_many_outside(void **state)
 	mu_scope_free(one);
 }
 
+struct problems {
+	int grpcount, other;
+};
+
+static int
+count_problem(void *ctx, const char *db, const char *text)
+{
+	struct problems *p = ctx;
+
+	print_message("%s: %s\n", db, text);
+	if (strcmp(db, "grpcount") == 0)
+		p->grpcount++;
+	else
+		p->other++;
+	return 0;
+}
+
+/* The groups' counts follow puts and deletes, and muster check finds a
+ * count that is wrong, missing, or for a group with nothing stored. */
+static void
+test_group_counts_checked(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *c = cause_at(&fx->g[1], "gc", 1, NOW - 50);
+	struct mu_store_check_stats stats;
+	struct problems p = {0, 0};
+	struct mu_why why = {0};
+	uint8_t three[8] = {0, 0, 0, 0, 0, 0, 0, 3}, one[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k, v;
+
+	put1(fx->st, cause_at(&fx->g[0], "a", 1, NOW - 100));
+	put1(fx->st, cause_at(&fx->g[0], "b", 1, NOW - 90));
+	put1(fx->st, c);
+	/* Deleted: the delete of group 1 stays, its target goes. */
+	put1(fx->st, del_id(&fx->g[1], c->id, NOW - 5));
+	assert_recount(fx->st);
+	txn = raw_open(fx, &env);
+	assert_int_equal(mdb_dbi_open(txn, "grpcount", 0, &dbi), 0);
+	k = (MDB_val){MU_KEY_BYTES, fx->g[0].pk};
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 8);
+	assert_memory_equal(v.mv_data, ((uint8_t[8]){0, 0, 0, 0, 0, 0, 0, 2}), 8);
+	k = (MDB_val){MU_KEY_BYTES, fx->g[1].pk};
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_memory_equal(v.mv_data, one, 8);
+	/* Damage: a wrong count, a missing one, one for a group with none. */
+	k = (MDB_val){MU_KEY_BYTES, fx->g[0].pk};
+	v = (MDB_val){8, three};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	k = (MDB_val){MU_KEY_BYTES, fx->g[1].pk};
+	assert_int_equal(mdb_del(txn, dbi, &k, NULL), 0);
+	k = (MDB_val){MU_KEY_BYTES, fx->g[2].pk};
+	v = (MDB_val){8, one};
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	reopen(fx, NULL);
+	if (mu_store_check(fx->st, count_problem, &p, &stats, &why) != 0)
+		fail_msg("check: %s", why.text);
+	assert_int_equal(p.grpcount, 3);
+	assert_int_equal(p.other, 0);
+}
+
+/* A view read again after the store changed reads the new snapshot, not
+ * what its earlier descents kept. */
+static void
+test_view_again(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	struct mu_store_fp_view *view = NULL;
+	struct mu_neg_source src;
+	char d[16];
+
+	assert_int_equal(mu_store_fp_view_new(fx->st, part, &view), 0);
+	mu_store_fp_view_source(view, &src);
+	for (int round = 0; round < 4; round++) {
+		struct mu_neg_item *items = NULL;
+		struct mu_neg *a, *b;
+		struct mu_buf qa = MU_BUF_INIT, qb = MU_BUF_INIT;
+		size_t n = 0;
+
+		for (int i = 0; i < 300; i++) {
+			snprintf(d, sizeof(d), "r%d-%d", round, i);
+			put1(fx->st, cause_at(&fx->g[i % 4], d, 1,
+			                      NOW - 7 * i - 100000 * round));
+		}
+		assert_int_equal(mu_store_neg_items(fx->st, part, &items, NULL, &n), 0);
+		assert_int_equal(mu_neg_new(&a, items, n, MU_NEG_FRAME_MIN), 0);
+		assert_int_equal(mu_store_fp_view_begin(view), 0);
+		assert_int_equal(mu_neg_new_source(&b, &src, MU_NEG_FRAME_MIN), 0);
+		assert_int_equal(mu_neg_initiate(a, &qa), 0);
+		assert_int_equal(mu_neg_initiate(b, &qb), 0);
+		assert_int_equal(qa.len, qb.len);
+		assert_memory_equal(qa.data, qb.data, qa.len);
+		mu_store_fp_view_end(view);
+		mu_neg_free(a);
+		mu_neg_free(b);
+		mu_buf_free(&qa);
+		mu_buf_free(&qb);
+		free(items);
+	}
+	mu_store_fp_view_free(view);
+	mu_scope_free(part);
+}
+
+struct seq_walk {
+	struct mu_store_fp_view *view;
+	const struct mu_neg_item *items;
+	const uint64_t *seqs;
+	size_t n, seen;
+};
+
+static int
+seq_item(void *ctx, const struct mu_neg_item *it, size_t rank)
+{
+	struct seq_walk *w = ctx;
+
+	assert_true(rank < w->n);
+	assert_memory_equal(it->id, w->items[rank].id, MU_NEG_ID_BYTES);
+	assert_int_equal(mu_store_fp_view_seq(w->view), w->seqs[rank]);
+	w->seen++;
+	return 0;
+}
+
+/* A walk of the view gives each item's sequence number when asked, the
+ * one its listing gives, for groups in and out of the domain. */
+static void
+test_view_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	struct mu_neg_item *items = NULL;
+	uint64_t *seqs = NULL;
+	struct seq_walk w = {NULL, NULL, NULL, 0, 0};
+	struct mu_neg_source src;
+	char d[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(d, sizeof(d), "s%d", i);
+		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
+	}
+	assert_int_equal(mu_store_neg_items(fx->st, part, &items, &seqs, &w.n), 0);
+	w.items = items;
+	w.seqs = seqs;
+	assert_int_equal(mu_store_fp_view_new(fx->st, part, &w.view), 0);
+	assert_int_equal(mu_store_fp_view_begin(w.view), 0);
+	mu_store_fp_view_source(w.view, &src);
+	assert_int_equal(src.each(src.ctx, 0, seq_item, &w), 0);
+	assert_int_equal(w.seen, w.n);
+	mu_store_fp_view_free(w.view);
+	mu_scope_free(part);
+	free(items);
+	free(seqs);
+}
+
 int
 main(void)
 {
@@ -348,6 +518,9 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_same_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_too_many_outside, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_counts_checked, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_view_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_view_seq, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
