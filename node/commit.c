@@ -26,19 +26,28 @@
  * catch-up. Given back to malloc as each commit ends, they made the heap
  * shrink and grow again by megabytes, a page fault for each 4 KiB it grew
  * by, which virtual machines make dear (docs/BENCHMARKS.md, the machine).
- * So the node keeps them for the next messages, and frees them once a tick of the
- * daemon passed without a batch taken (mu_sync_tick).
+ * So the node keeps them for the next messages, up to SYNC_SPARE_BYTES (not
+ * all of a catch-up's: a hundred of them would stay with the process), and
+ * frees them once a tick of the daemon passed without a batch taken
+ * (mu_sync_commit_tick).
  */
+static size_t
+batch_bytes(const struct mu_sync_batch *b)
+{
+	return sizeof(*b) + b->copy_cap;
+}
+
 void
 mu_sync_batch_free(struct mu_sync_batch *b)
 {
 	struct mu_sync_peer *p = b->p;
 	struct mu_sync_commit *st = p->node->commit;
 
-	if (st != NULL && st->nspare < SYNC_SPARE_MAX) {
+	if (st != NULL && st->spare_bytes + batch_bytes(b) <= SYNC_SPARE_BYTES) {
 		b->next = st->spare;
 		st->spare = b;
 		st->nspare++;
+		st->spare_bytes += batch_bytes(b);
 	} else {
 		free(b->copy);
 		free(b);
@@ -58,6 +67,7 @@ mu_sync_batch_new(struct mu_sync_commit *st, size_t total)
 		b = st->spare;
 		st->spare = b->next;
 		st->nspare--;
+		st->spare_bytes -= batch_bytes(b);
 		b->next = NULL;
 		b->verified = false;
 		b->nkeep = 0;
@@ -90,6 +100,7 @@ free_spares(struct mu_sync_commit *st)
 		free(b);
 	}
 	st->nspare = 0;
+	st->spare_bytes = 0;
 }
 
 static void commit_start(struct mu_node *node);

@@ -58,10 +58,13 @@ struct mu_sync_commit {
 	size_t merged;
 	int merge_rc;
 	struct mu_why merge_why;
-	/* Batches kept for reuse, nspare of them; batch_taken: one was taken
-	 * since the last mu_sync_commit_tick(), which frees them if not. */
+	/* Batches kept for reuse, nspare of them, of spare_bytes (their
+	 * structs and copies; at most SYNC_SPARE_BYTES); batch_taken: one was
+	 * taken since the last mu_sync_commit_tick(), which frees them if
+	 * not. */
 	struct mu_sync_batch *spare;
 	unsigned nspare;
+	size_t spare_bytes;
 	bool batch_taken;
 };
 

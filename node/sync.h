@@ -65,8 +65,9 @@ struct mu_sync_early {
 #define SYNC_LATER 1
 /* Batches of one peer verified at once; at this many its reading stops. */
 #define SYNC_BATCHES_MAX 16
-/* Batches a node keeps for reuse once their records are stored (verify.c). */
-#define SYNC_SPARE_MAX 256
+/* Batches a node keeps for reuse once their records are stored (commit.c),
+ * up to this many bytes: each is about 250 KB and its copy of the records. */
+#define SYNC_SPARE_BYTES ((size_t)4 << 20)
 /* Verified records are stored in one transaction when this many wait, or
  * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
  * one commit (and its fsync) per many messages. While more records are
