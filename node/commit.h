@@ -41,6 +41,9 @@ struct mu_sync_commit {
 	 * commit_first (uv_now()); due: the timer fired meanwhile. */
 	struct mu_sync_batch *commit, **commit_tail;
 	size_t commit_recs;
+	/* Records at which they are stored without waiting for the timer
+	 * (SYNC_COMMIT_FIRST to SYNC_COMMIT_RECS, commit.c). */
+	size_t goal;
 	uint64_t commit_first;
 	bool commit_due;
 	uv_timer_t commit_timer;

@@ -68,15 +68,19 @@ struct mu_sync_early {
 /* Batches a node keeps for reuse once their records are stored (commit.c),
  * up to this many bytes: each is about 250 KB and its copy of the records. */
 #define SYNC_SPARE_BYTES ((size_t)4 << 20)
-/* Verified records are stored in one transaction when this many wait, or
- * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
- * one commit (and its fsync) per many messages. While more records are
- * being verified behind them (a bulk transfer), the wait goes on up to
- * SYNC_COMMIT_BULK_MS: larger commits rewrite fewer pages per record. The
+/* Verified records are stored in one transaction when SYNC_COMMIT_FIRST
+ * wait, or SYNC_COMMIT_MS after the first of them arrived, whichever comes
+ * first: one commit (and its fsync) per many messages. While more records
+ * are being verified behind them (a bulk transfer), the wait goes on up to
+ * SYNC_COMMIT_BULK_MS, and each commit taken so waits for twice as many
+ * records as the last, up to SYNC_COMMIT_RECS: the first records of a
+ * catch-up are stored and acknowledged soon, and larger commits then
+ * rewrite fewer pages per record. The
  * commit runs on the thread pool, one at a time, while the loop goes on
  * reading and verifying; peers with records waiting are not read while
  * SYNC_COMMIT_HOLD records wait or are being stored (each costs about
  * 2.5 KB until stored). Acks wait for the commit. */
+#define SYNC_COMMIT_FIRST   256
 #define SYNC_COMMIT_RECS    4096
 #define SYNC_COMMIT_MS      10
 #define SYNC_COMMIT_BULK_MS 500
