@@ -4,7 +4,11 @@ node syncing thousands of records from a real `muster serve`.
 
 - Its first commit does not wait for a full bulk commit's 4,096 records: the
   first records are stored (and so acknowledged: an ack follows the commit)
-  after a few hundred, and the commits then grow while the transfer goes on."""
+  after a few hundred, and the commits then grow while the transfer goes on.
+- A catch-up that takes longer than the dialer's limit for an unanswered
+  reconciliation (two reconcile periods, shortened here with
+  MUSTER_TEST_RECONCILE_MS) completes: the records pushed in answer show
+  that the peer is answering."""
 
 import os
 import re
@@ -67,6 +71,22 @@ class Catchup(unittest.TestCase):
         # Big commits stay big in a bulk transfer: they grow past the first.
         self.assertGreater(max(m for _, m in commits), first + SLACK,
                            [m for _, m in commits])
+
+    def test_catchup_longer_than_the_reconcile_limit(self):
+        g, server = self.source()
+        a = Home(self, "a")
+        a.init("Newcomer")
+        a.ok("follow", g.key)
+        before = held(a)
+        # A dialer gives up on a reconciliation unanswered for two periods:
+        # 0.4 s here, far less than the transfer of the records takes.
+        period = 200 * musterlib.SLOWDOWN
+        res = a.run("sync", server.addr, g.key, "--network", server.network,
+                    env={"MUSTER_TEST_RECONCILE_MS": str(period)}, timeout=300)
+        self.assertEqual(res.rc, 0, res)
+        self.assertNotIn("did not answer", res.err)
+        # Its own records and every one of the source's.
+        self.assertEqual(held(a), before + held(g))
 
 
 if __name__ == "__main__":
