@@ -1,14 +1,17 @@
 /*
  * commit.c - the commit pipeline (docs/PROTOCOL.md, "Sync"): batches of
  * records verified by verify.c, of every peer, wait here to be stored in
- * one write transaction when SYNC_COMMIT_RECS records wait or
- * SYNC_COMMIT_MS after the first (up to SYNC_COMMIT_BULK_MS while more are
- * being verified), so that a large sync pays for one commit per thousands
- * of records. The commit runs on the thread pool, one at a time, while the
- * loop goes on reading and verifying. Only once it is done are the records
- * pushed on (gossip.c) and the recs acknowledged: an ack promises the
- * records are stored. Then each peer's waiting messages are handled again
- * through node->sync->resume (sync.c). Batches are kept for reuse.
+ * one write transaction when the commit's goal of records wait (from
+ * SYNC_COMMIT_FIRST, doubling while a bulk transfer goes on, up to
+ * SYNC_COMMIT_RECS) or SYNC_COMMIT_MS after the first (up to
+ * SYNC_COMMIT_BULK_MS while more are being verified), so that a large sync
+ * pays for one commit per thousands of records, and yet its first records
+ * are stored and acknowledged soon. The commit runs on the thread pool,
+ * one at a time, while the loop goes on reading and verifying. Only once
+ * it is done are the records pushed on (gossip.c) and the recs
+ * acknowledged: an ack promises the records are stored. Then each peer's
+ * waiting messages are handled again through node->sync->resume (sync.c).
+ * Batches are kept for reuse.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,19 +29,28 @@
  * catch-up. Given back to malloc as each commit ends, they made the heap
  * shrink and grow again by megabytes, a page fault for each 4 KiB it grew
  * by, which virtual machines make dear (docs/BENCHMARKS.md, the machine).
- * So the node keeps them for the next messages, and frees them once a tick of the
- * daemon passed without a batch taken (mu_sync_tick).
+ * So the node keeps them for the next messages, up to SYNC_SPARE_BYTES (not
+ * all of a catch-up's: a hundred of them would stay with the process), and
+ * frees them once a tick of the daemon passed without a batch taken
+ * (mu_sync_commit_tick).
  */
+static size_t
+batch_bytes(const struct mu_sync_batch *b)
+{
+	return sizeof(*b) + b->copy_cap;
+}
+
 void
 mu_sync_batch_free(struct mu_sync_batch *b)
 {
 	struct mu_sync_peer *p = b->p;
 	struct mu_sync_commit *st = p->node->commit;
 
-	if (st != NULL && st->nspare < SYNC_SPARE_MAX) {
+	if (st != NULL && st->spare_bytes + batch_bytes(b) <= SYNC_SPARE_BYTES) {
 		b->next = st->spare;
 		st->spare = b;
 		st->nspare++;
+		st->spare_bytes += batch_bytes(b);
 	} else {
 		free(b->copy);
 		free(b);
@@ -58,6 +70,7 @@ mu_sync_batch_new(struct mu_sync_commit *st, size_t total)
 		b = st->spare;
 		st->spare = b->next;
 		st->nspare--;
+		st->spare_bytes -= batch_bytes(b);
 		b->next = NULL;
 		b->verified = false;
 		b->nkeep = 0;
@@ -90,6 +103,7 @@ free_spares(struct mu_sync_commit *st)
 		free(b);
 	}
 	st->nspare = 0;
+	st->spare_bytes = 0;
 }
 
 static void commit_start(struct mu_node *node);
@@ -116,7 +130,7 @@ on_commit_timer(uv_timer_t *t)
 	if (st->commit == NULL)
 		return;
 	/* A bulk transfer: wait for more, for larger commits. */
-	if (st->commit_recs < SYNC_COMMIT_RECS && more_coming(node) &&
+	if (st->commit_recs < st->goal && more_coming(node) &&
 	    uv_now(node->loop) - st->commit_first < SYNC_COMMIT_BULK_MS) {
 		uv_timer_start(&st->commit_timer, on_commit_timer, SYNC_COMMIT_MS, 0);
 		return;
@@ -156,8 +170,7 @@ mu_sync_commit_join(struct mu_node *node, struct mu_sync_batch *b)
 	b->p->uncommitted++;
 	/* From the loop, not from here: a commit handles the peers' waiting
 	 * messages, and one of them may be the caller. */
-	if (st->commit_recs >= SYNC_COMMIT_RECS &&
-	    st->commit_recs - b->nkeep < SYNC_COMMIT_RECS)
+	if (st->commit_recs >= st->goal && st->commit_recs - b->nkeep < st->goal)
 		uv_timer_start(&st->commit_timer, on_commit_timer, 0, 0);
 }
 
@@ -229,10 +242,17 @@ log_fresh(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t n)
 	}
 }
 
-/* Moves what waits to st->storing, to be stored. */
+/* Moves what waits to st->storing, to be stored. While more records are
+ * being verified behind these, the next commit may wait for twice as many;
+ * once none are, a transfer that starts again begins with small ones. */
 static void
-commit_take(struct mu_sync_commit *st)
+commit_take(struct mu_node *node, struct mu_sync_commit *st)
 {
+	if (!more_coming(node))
+		st->goal = SYNC_COMMIT_FIRST;
+	else if (st->goal < SYNC_COMMIT_RECS)
+		st->goal =
+		    2 * st->goal < SYNC_COMMIT_RECS ? 2 * st->goal : SYNC_COMMIT_RECS;
 	st->storing = st->commit;
 	st->storing_recs = st->commit_recs;
 	st->commit = NULL;
@@ -442,7 +462,7 @@ store_done(uv_work_t *w, int status)
 	commit_end(node, st);
 	/* What arrived meanwhile: stored now if it was due. */
 	if (st->commit != NULL && !node->stopping &&
-	    (st->commit_due || st->commit_recs >= SYNC_COMMIT_RECS))
+	    (st->commit_due || st->commit_recs >= st->goal))
 		commit_start(node);
 }
 
@@ -457,7 +477,7 @@ commit_start(struct mu_node *node)
 		st->commit_due = st->commit != NULL;
 		return;
 	}
-	commit_take(st);
+	commit_take(node, st);
 	st->store_work.data = node;
 	if (st->storing_recs > 0 &&
 	    uv_queue_work(node->loop, &st->store_work, store_work, store_done) == 0)
@@ -474,7 +494,7 @@ mu_sync_commit(struct mu_node *node)
 
 	if (st == NULL || st->commit == NULL || st->storing != NULL)
 		return;
-	commit_take(st);
+	commit_take(node, st);
 	commit_store(node, st);
 	commit_end(node, st);
 }
@@ -486,6 +506,7 @@ mu_sync_commit_open(struct mu_node *node)
 	    (node->commit = calloc(1, sizeof(*node->commit))) == NULL)
 		return MU_ENOMEM;
 	node->commit->commit_tail = &node->commit->commit;
+	node->commit->goal = SYNC_COMMIT_FIRST;
 	return 0;
 }
 

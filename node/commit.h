@@ -41,6 +41,9 @@ struct mu_sync_commit {
 	 * commit_first (uv_now()); due: the timer fired meanwhile. */
 	struct mu_sync_batch *commit, **commit_tail;
 	size_t commit_recs;
+	/* Records at which they are stored without waiting for the timer
+	 * (SYNC_COMMIT_FIRST to SYNC_COMMIT_RECS, commit.c). */
+	size_t goal;
 	uint64_t commit_first;
 	bool commit_due;
 	uv_timer_t commit_timer;
@@ -58,10 +61,13 @@ struct mu_sync_commit {
 	size_t merged;
 	int merge_rc;
 	struct mu_why merge_why;
-	/* Batches kept for reuse, nspare of them; batch_taken: one was taken
-	 * since the last mu_sync_commit_tick(), which frees them if not. */
+	/* Batches kept for reuse, nspare of them, of spare_bytes (their
+	 * structs and copies; at most SYNC_SPARE_BYTES); batch_taken: one was
+	 * taken since the last mu_sync_commit_tick(), which frees them if
+	 * not. */
 	struct mu_sync_batch *spare;
 	unsigned nspare;
+	size_t spare_bytes;
 	bool batch_taken;
 };
 

@@ -65,21 +65,29 @@ struct mu_sync_early {
 #define SYNC_LATER 1
 /* Batches of one peer verified at once; at this many its reading stops. */
 #define SYNC_BATCHES_MAX 16
-/* Batches a node keeps for reuse once their records are stored (verify.c). */
-#define SYNC_SPARE_MAX 256
-/* Verified records are stored in one transaction when this many wait, or
- * SYNC_COMMIT_MS after the first of them arrived, whichever comes first:
- * one commit (and its fsync) per many messages. While more records are
- * being verified behind them (a bulk transfer), the wait goes on up to
- * SYNC_COMMIT_BULK_MS: larger commits rewrite fewer pages per record. The
- * commit runs on the thread pool, one at a time, while the loop goes on
- * reading and verifying; peers with records waiting are not read while
- * SYNC_COMMIT_HOLD records wait or are being stored (each costs about
- * 2.5 KB until stored). Acks wait for the commit. */
-#define SYNC_COMMIT_RECS    4096
+/* Batches a node keeps for reuse once their records are stored (commit.c),
+ * up to this many bytes: each is about 250 KB and its copy of the records. */
+#define SYNC_SPARE_BYTES ((size_t)4 << 20)
+/* Verified records are stored in one transaction when SYNC_COMMIT_FIRST
+ * wait, or SYNC_COMMIT_MS after the first of them arrived, whichever comes
+ * first: one commit (and its fsync) per many messages. While more records
+ * are being verified behind them (a bulk transfer), the wait goes on up to
+ * SYNC_COMMIT_BULK_MS, and each commit taken so waits for twice as many
+ * records as the last, up to SYNC_COMMIT_RECS: the first records of a
+ * catch-up are stored and acknowledged soon, and larger commits then
+ * rewrite fewer pages per record. Not larger than that: LMDB keeps a
+ * commit's dirty pages allocated for the next (about 14 KiB a record in a
+ * store of a million), and the pages it reads stay in the map until the
+ * store gives them back. The commit runs on the thread pool, one at a
+ * time, while the loop goes on reading and verifying; peers with records
+ * waiting are not read while SYNC_COMMIT_HOLD records wait or are being
+ * stored (each costs about 4.5 KB until stored: its parsed form and its
+ * bytes): a commit's worth and what one peer may have in verification. */
+#define SYNC_COMMIT_FIRST   256
+#define SYNC_COMMIT_RECS    2048
 #define SYNC_COMMIT_MS      10
 #define SYNC_COMMIT_BULK_MS 500
-#define SYNC_COMMIT_HOLD    (2 * SYNC_COMMIT_RECS)
+#define SYNC_COMMIT_HOLD    (SYNC_COMMIT_RECS + SYNC_BATCHES_MAX * MU_WIRE_RECS_MAX)
 /* Announced ids we asked a peer for are not asked for again from another
  * for this long, unless stored meanwhile; a peer's announces are ignored
  * while this many of its ids wait to be asked for. */

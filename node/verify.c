@@ -310,6 +310,12 @@ mu_sync_on_recs(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_w
 		               max);
 	if (m->nrecs == 0 && m->req == 0)
 		return 0;
+	/* Records pushed with a req while our reconciliation runs are its
+	 * answer coming (the responder's neg follows them): a catch-up that
+	 * takes longer than mu_sync_watch()'s limit is not given up on while
+	 * they arrive. */
+	if (p->dialer && p->reconciling && m->req != 0)
+		p->neg_started = uv_now(node->loop);
 	for (i = 0; i < m->nrecs; i++)
 		total += m->recs[i].len;
 	if ((b = mu_sync_batch_new(node->commit, total)) == NULL)

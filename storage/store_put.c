@@ -646,6 +646,12 @@ mu_store_batch_begin(struct mu_store *st, struct mu_store_batch **out,
 	return 0;
 }
 
+/* The map's pages one put reads, for the map budget (store_map.c): the
+ * leaves and branches of the indexes it looks up and writes, not one read,
+ * or a commit of thousands of records runs the map far past its budget
+ * between two looks at the resident size. */
+#define PUT_MAP_READS 8
+
 int
 mu_store_batch_put(struct mu_store_batch *b, const struct mu_record *const *recs,
                    size_t n, enum mu_put_result *results, struct mu_why *why)
@@ -656,7 +662,7 @@ mu_store_batch_put(struct mu_store_batch *b, const struct mu_record *const *recs
 	if (why != NULL)
 		why->text[0] = '\0';
 	for (size_t i = 0; err == 0 && i < n; i++) {
-		mu_store__map_read(b->p.st, 1);
+		mu_store__map_read(b->p.st, PUT_MAP_READS);
 		err = put_one(&b->p, recs[i], &results[i]);
 	}
 	return err;

@@ -15,8 +15,9 @@
 
 3. The peak RSS of a new `muster serve` that follows every group of the
    big node of step 2 and catches up all its N records from it, sampled
-   every 50 ms until it holds them (target < 96 MiB at 1M), and its peak
-   anonymous RSS.
+   every 50 ms until it holds them (target < 96 MiB at 1M), its peak
+   anonymous RSS, and its RSS once it holds them. Its progress goes to
+   stderr every 30 s; 180 s without a new record fail the benchmark.
 
 4. `/calendar.ics` over the same E events, from `muster serve --http` on
    that home: the best of three GETs over loopback, in milliseconds from the
@@ -39,6 +40,7 @@ groups, and the names say so: event_list_2k_ms, serve_rss_10k_...):
   serve_anon_1m_8peers      MiB   peak anonymous RSS
   receive_rss_1m            MiB   peak RSS (VmHWM) of the catching-up node
   receive_anon_1m           MiB   its peak anonymous RSS
+  receive_rss_end_1m        MiB   its RSS once it holds every record
 """
 
 import os
@@ -52,6 +54,7 @@ import netlib  # noqa: E402
 from netlib import figure, log  # noqa: E402
 
 PEERS = 8
+STALL_S = 180  # seconds without a new record that fail the receiving node
 
 
 def label(n):
@@ -154,9 +157,12 @@ def serve_rss(work, n, groups):
 
 
 def receive_rss(work, n, groups):
-    """Peak (RSS, anonymous RSS) in KiB of a new `muster serve` that follows
-    every group of the big node and catches up its N records, sampled every
-    50 ms from its start until it holds them all."""
+    """(peak RSS, peak anonymous RSS, RSS at the end) in KiB of a new `muster
+    serve` that follows every group of the big node and catches up its N
+    records, sampled every 50 ms from its start until it holds them all. It
+    fails when the receiver holds no more records for STALL_S (longer than
+    the 120 s after which a dialer gives up on an unanswered
+    reconciliation): the logs of both nodes say why."""
     home = benchlib.imported_home(n, groups)
     _, seeds = benchlib.dataset(n, groups)
     keys = benchlib.group_keys(seeds)
@@ -170,28 +176,39 @@ def receive_rss(work, n, groups):
     big = netlib.serve(work, home, network, port)
     node = netlib.serve(work, recv, network, rport)
     t0 = time.monotonic()
-    peak_anon, held, checked = 0, 0, t0
+    peak_anon, held, checked, grew, logged = 0, 0, t0, t0, t0
     while held < want:
-        peak_anon = max(peak_anon, benchlib.rss_kib(node.pid)[2])
+        rss, hwm, anon = benchlib.rss_kib(node.pid)
+        peak_anon = max(peak_anon, anon)
         time.sleep(0.05)
-        if time.monotonic() - checked >= 2:
-            checked = time.monotonic()
-            held = benchlib.record_count(recv) - 1
-        if checked - t0 > 900:
-            raise RuntimeError("the receiver holds %d records of %d after 900 s"
-                               % (held, want))
+        now = time.monotonic()
+        if now - checked >= 2:
+            checked = now
+            count = benchlib.record_count(recv) - 1
+            if count > held:
+                held, grew = count, now
+            if now - logged >= 30:
+                logged = now
+                log("receiver: %d of %d records after %.0f s: RSS %d KiB, peak %d"
+                    " KiB, anonymous %d KiB (peak %d)", held, want, now - t0, rss,
+                    hwm, anon, peak_anon)
+        if now - grew > STALL_S:
+            raise RuntimeError("the receiver holds %d records of %d and got none for"
+                               " %d s; see %s.serve.err and %s.serve.err"
+                               % (held, want, STALL_S, recv, home))
         if node.poll() is not None:
             raise RuntimeError("the receiver exited %d; see %s.serve.err"
                                % (node.returncode, recv))
     seconds = time.monotonic() - t0
     rss, hwm, anon = benchlib.rss_kib(node.pid)
+    peak_anon = max(peak_anon, anon)
     log("receiver caught up %d records in %.0f s: RSS %d KiB, peak %d KiB, anon"
-        " peak %d KiB", want, seconds, rss, hwm, max(peak_anon, anon))
+        " peak %d KiB", want, seconds, rss, hwm, peak_anon)
     netlib.stop(node)
     netlib.stop(big)
     if held != want:
         raise RuntimeError("the receiver holds %d records of %d" % (held, want))
-    return hwm, max(peak_anon, anon)
+    return hwm, peak_anon, rss
 
 
 def main():
@@ -211,9 +228,10 @@ def main():
         hwm, anon = serve_rss(work, n, groups)
         figure("serve_rss_%s_8peers" % label(n), hwm / 1024.0, "MiB")
         figure("serve_anon_%s_8peers" % label(n), anon / 1024.0, "MiB")
-        hwm, anon = receive_rss(work, n, groups)
+        hwm, anon, end = receive_rss(work, n, groups)
         figure("receive_rss_%s" % label(n), hwm / 1024.0, "MiB")
         figure("receive_anon_%s" % label(n), anon / 1024.0, "MiB")
+        figure("receive_rss_end_%s" % label(n), end / 1024.0, "MiB")
     return 0
 
 

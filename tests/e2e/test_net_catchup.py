@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""The receiving side of a catch-up (node/commit.c, node/verify.c): a new
+node syncing thousands of records from a real `muster serve`.
+
+- Its first commit does not wait for a full bulk commit's 4,096 records: the
+  first records are stored (and so acknowledged: an ack follows the commit)
+  after a few hundred, and the commits then grow while the transfer goes on.
+- A catch-up that takes longer than the dialer's limit for an unanswered
+  reconciliation (two reconcile periods, shortened here with
+  MUSTER_TEST_RECONCILE_MS) completes: the records pushed in answer show
+  that the peer is answering."""
+
+import os
+import re
+import unittest
+
+import musterlib
+import recbuild
+from musterlib import Home
+
+RECORDS = 12000
+FIRST = 256          # SYNC_COMMIT_FIRST (node/sync.h)
+BULK = 4096          # SYNC_COMMIT_RECS
+# What may join a commit before its timer runs: the peer's batches being
+# verified (SYNC_BATCHES_MAX of 64 records) and the one that reached the goal.
+SLACK = 17 * 64
+STORED = re.compile(r"stored (\d+) new records of (\d+)")
+
+
+def tearDownModule():
+    musterlib.check_no_secrets()
+
+
+def held(home):
+    """The records a home stores, from `muster status`."""
+    for line in home.ok("status").splitlines():
+        if line.startswith("records:"):
+            return int(line.split()[1])
+    raise AssertionError("muster status printed no record count")
+
+
+class Catchup(unittest.TestCase):
+    def source(self):
+        """A served home holding RECORDS causes of its own group."""
+        g = Home(self, "g")
+        g.init("Source")
+        path = os.path.join(g.tmp, "records.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream(recbuild.causes(g.secret(), RECORDS)))
+        g.import_file(path)
+        return g, g.serve(musterlib.network_name())
+
+    def test_first_records_stored_before_a_bulk_commit(self):
+        g, server = self.source()
+        a = Home(self, "a")
+        a.init("Newcomer")
+        a.ok("follow", g.key)
+        res = a.run("sync", server.addr, g.key, "--network", server.network,
+                    "--log-level", "debug", timeout=300)
+        self.assertEqual(res.rc, 0, res)
+        commits = [(int(n), int(m)) for n, m in STORED.findall(res.err)]
+        self.assertTrue(commits, "no commit logged: %r" % res)
+        # The causes and the source's own records (its profile...).
+        self.assertEqual(sum(n for n, _ in commits), held(g), commits)
+        first = commits[0][1]
+        print("commits of %s records" % [m for _, m in commits])
+        self.assertLessEqual(first, FIRST + SLACK,
+                             "the first commit waited for %d records: %s"
+                             % (first, [m for _, m in commits]))
+        self.assertLess(first, BULK)
+        # Big commits stay big in a bulk transfer: they grow past the first.
+        self.assertGreater(max(m for _, m in commits), first + SLACK,
+                           [m for _, m in commits])
+
+    def test_catchup_longer_than_the_reconcile_limit(self):
+        g, server = self.source()
+        a = Home(self, "a")
+        a.init("Newcomer")
+        a.ok("follow", g.key)
+        before = held(a)
+        # A dialer gives up on a reconciliation unanswered for two periods:
+        # 0.4 s here, far less than the transfer of the records takes.
+        period = 200 * musterlib.SLOWDOWN
+        res = a.run("sync", server.addr, g.key, "--network", server.network,
+                    env={"MUSTER_TEST_RECONCILE_MS": str(period)}, timeout=300)
+        self.assertEqual(res.rc, 0, res)
+        self.assertNotIn("did not answer", res.err)
+        # Its own records and every one of the source's.
+        self.assertEqual(held(a), before + held(g))
+
+
+if __name__ == "__main__":
+    unittest.main()
