@@ -141,6 +141,9 @@ peer_free(struct mu_sync_peer *p)
 		free(m);
 	}
 	mu_scope_free(p->scope);
+	mu_store_fp_view_free(p->rview);
+	free(p->ranges);
+	free(p->listed.v);
 	free(p->need.v);
 	free(p->early);
 	free(p->out.v);
