@@ -406,6 +406,10 @@ handle(struct mu_sync_peer *p, const struct mu_wire_msg *m, const uint8_t *msg,
 		rc = on_want(p, m, why);
 		break;
 	case MU_WIRE_RECS:
+		/* Records the responder pushes come before its answer (10.4):
+		 * while they arrive, our reconciliation is being answered. */
+		if (p->reconciling && m->req != 0)
+			p->neg_started = uv_now(p->node->loop);
 		rc = mu_sync_on_recs(p, m, why);
 		break;
 	case MU_WIRE_ACK:
