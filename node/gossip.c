@@ -318,6 +318,7 @@ mu_sync_ranges_drop(struct mu_sync_peer *p)
 	p->listed.head = p->listed.len = 0;
 	mu_store_fp_view_free(p->rview);
 	p->rview = NULL;
+	p->rview_open = false;
 }
 
 static int
@@ -362,9 +363,14 @@ slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
 }
 
 /* Lists the next slice of the range at the head of p's ranges into
- * p->listed, each slice in a read of its own: from the last item listed on,
- * found by its place, so that records stored or deleted between slices
- * move nothing. Marks the range done at its end. */
+ * p->listed, from the last item listed on, found by its place. The ranges
+ * are read in one snapshot of the store, begun at their first slice and
+ * ended with the last range (mu_sync_ranges_drop, range_next): a begin
+ * costs a walk over every stored group (local_fp.c), which a slice must
+ * not. A push of a million records holds it for a minute or so, and the
+ * store's file may grow meanwhile by what is written then; a record
+ * deleted meanwhile is skipped when read (mu_store_read_raw). Marks the
+ * range done at its end. */
 static int
 list_slice(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -377,19 +383,13 @@ list_slice(struct mu_sync_peer *p, struct mu_why *why)
 	p->listed.head = p->listed.len = 0;
 	if (r->done)
 		return 0;
-	if ((rc = mu_store_fp_view_begin(p->rview)) == 1)
-		return mu_fail(why, MU_EBUSY,
-		               "sync: more than %d records of groups outside the "
-		               "reconciliation arrived while sending",
-		               MU_STORE_FP_OUTSIDE_MAX);
-	if (rc != 0)
-		return mu_fail(why, rc, "sync: cannot list records to send: %s",
-		               mu_strerror(rc));
+	if (!p->rview_open && (rc = mu_sync_view_begin(p->rview, why)) != 0)
+		return rc;
+	p->rview_open = true;
 	mu_store_fp_view_source(p->rview, &src);
 	rc = src.seek_bound(src.ctx, r->from.ts, r->from.id, &pos);
 	if (rc == 0)
 		rc = src.each(src.ctx, pos.rank, slice_one, &s);
-	mu_store_fp_view_end(p->rview);
 	if (rc == MU_ENOMEM)
 		return mu_fail(why, rc, "sync: out of memory");
 	if (rc != 0)
@@ -414,6 +414,7 @@ range_next(struct mu_sync_peer *p, struct mu_why *why)
 				p->rhead = p->nranges = 0;
 				mu_store_fp_view_free(p->rview);
 				p->rview = NULL;
+				p->rview_open = false;
 			}
 			return 0;
 		}

@@ -204,6 +204,7 @@ struct mu_sync_peer {
 	struct mu_sync_range *ranges;
 	size_t rhead, nranges, capranges;
 	struct mu_store_fp_view *rview;
+	bool rview_open; /* its snapshot begun (gossip.c, list_slice) */
 	struct mu_sync_outq listed;
 
 	/* What goes out. */
@@ -294,6 +295,8 @@ int mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why);
  * end (no-ops over listed items). */
 int mu_sync_neg_begin(struct mu_sync_peer *p, struct mu_why *why);
 void mu_sync_neg_end(struct mu_sync_peer *p);
+/* mu_store_fp_view_begin() with the reasons of its failures in why. */
+int mu_sync_view_begin(struct mu_store_fp_view *v, struct mu_why *why);
 /* Frees the reconciliation's state and items. */
 void mu_sync_neg_reset(struct mu_sync_peer *p);
 /* Dialers: starts a reconciliation, or another once this one ends. */
