@@ -298,7 +298,7 @@ mu_sync_push_range(void *ctx, const struct mu_neg_item *from,
 	r->from = *from;
 	r->to = *to;
 	r->seq = p->neg_seq;
-	r->after = r->done = false;
+	r->ranked = r->done = false;
 	if ((rc = mu_sync_out_add(p, MU_OUT_RANGE, NULL, 0)) != 0)
 		return rc;
 	p->nranges++;
@@ -341,36 +341,29 @@ slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
 	struct slice *s = arg;
 	struct mu_sync_range *r = s->r;
 	uint64_t seq = mu_store_fp_view_seq(s->p->rview);
-	int rc;
 
 	(void)rank;
 	if (r->to.ts != UINT64_MAX && item_cmp(it, &r->to) >= 0) {
 		r->done = true;
 		return 1;
 	}
-	if (r->after && item_cmp(it, &r->from) <= 0)
-		return 0; /* listed by the last slice */
 	if (s->n == SYNC_RANGE_SLICE)
 		return 1;
-	r->from = *it;
-	r->after = true;
+	r->rank++;
 	s->n++;
 	if (seq > r->seq)
 		return 0; /* stored since the run began: pushed live if new */
-	if ((rc = mu_sync_out_add_to(&s->p->listed, MU_OUT_HAVE, it->id, seq)) != 0)
-		return rc;
-	return 0;
+	return mu_sync_out_add_to(&s->p->listed, MU_OUT_HAVE, it->id, seq);
 }
 
 /* Lists the next slice of the range at the head of p's ranges into
- * p->listed, from the last item listed on, found by its place. The ranges
- * are read in one snapshot of the store, begun at their first slice and
- * ended with the last range (mu_sync_ranges_drop, range_next): a begin
- * costs a walk over every stored group (local_fp.c), which a slice must
- * not. A push of a million records holds it for a minute or so, and the
- * store's file may grow meanwhile by what is written then; a record
- * deleted meanwhile is skipped when read (mu_store_read_raw). Marks the
- * range done at its end. */
+ * p->listed, from the rank after the last item listed. The ranges are
+ * read in one snapshot of the store, in which ranks stay put, begun at their first
+ * slice and ended with the last range (mu_sync_ranges_drop, range_next): a begin costs
+ * a walk over every stored group (local_fp.c), which a slice must not. A push of a
+ * million records holds it for a minute or so, and the store's file may grow meanwhile
+ * by what is written then; a record deleted meanwhile is skipped when read
+ * (mu_store_read_raw). Marks the range done at its end. */
 static int
 list_slice(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -387,9 +380,14 @@ list_slice(struct mu_sync_peer *p, struct mu_why *why)
 		return rc;
 	p->rview_open = true;
 	mu_store_fp_view_source(p->rview, &src);
-	rc = src.seek_bound(src.ctx, r->from.ts, r->from.id, &pos);
+	rc = 0;
+	if (!r->ranked &&
+	    (rc = src.seek_bound(src.ctx, r->from.ts, r->from.id, &pos)) == 0) {
+		r->rank = pos.rank;
+		r->ranked = true;
+	}
 	if (rc == 0)
-		rc = src.each(src.ctx, pos.rank, slice_one, &s);
+		rc = src.each(src.ctx, r->rank, slice_one, &s);
 	if (rc == MU_ENOMEM)
 		return mu_fail(why, rc, "sync: out of memory");
 	if (rc != 0)
