@@ -67,12 +67,50 @@ make_item(struct mu_neg_item *it, uint32_t i)
 	crypto_generichash(it->id, 32, (const uint8_t *)&i, sizeof(i), NULL, 0);
 }
 
+/* Push mode with ranges (mu_neg_set_push_range): the items of every range
+ * reported, with the ids given to have, are exactly what the initiator
+ * lacks, each once; an initiator that holds nothing gets one range, the
+ * whole set, and no id. */
+struct ranged {
+	const struct mu_neg_item *items;
+	size_t n, nranges;
+	struct diff *d;
+};
+
+static int
+item_less(const struct mu_neg_item *it, const struct mu_neg_item *bound)
+{
+	if (bound->ts == UINT64_MAX || it->ts != bound->ts)
+		return bound->ts == UINT64_MAX || it->ts < bound->ts;
+	return memcmp(it->id, bound->id, 32) < 0;
+}
+
+static int
+on_range(void *ctx, const struct mu_neg_item *from, const struct mu_neg_item *to)
+{
+	struct ranged *g = ctx;
+
+	g->nranges++;
+	for (size_t i = 0; i < g->n; i++)
+		if (!item_less(&g->items[i], from) && item_less(&g->items[i], to))
+			collect(&g->d->need, g->items[i].id);
+	return 0;
+}
+
+static int
+on_range_have(void *ctx, const uint8_t id[32], size_t index)
+{
+	(void)index;
+	return collect(&((struct ranged *)ctx)->d->need, id);
+}
+
 /* Runs a reconciliation; returns the number of round trips. In push mode
  * the ids the responder pushes count as the initiator's needs: each must be
- * reported once, by one side or the other. */
+ * reported once, by one side or the other; with g, the responder gives
+ * ranges (mu_neg_set_push_range) and g collects their items. */
 static int
-reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
-               size_t nb, size_t limit, struct diff *d, bool push)
+reconcile_with(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push, struct ranged *g)
 {
 	struct mu_neg *ini, *res;
 	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
@@ -82,13 +120,19 @@ reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 	assert_int_equal(mu_neg_new(&ini, a, na, limit), 0);
 	assert_int_equal(mu_neg_new(&res, b, nb, limit), 0);
 	mu_neg_set_push(res, push);
+	if (g != NULL)
+		mu_neg_set_push_range(res, on_range);
 	assert_int_equal(mu_neg_initiate(ini, &q), 0);
 	while (q.len > 0) {
 		if (limit)
 			assert_true(q.len <= limit);
 		r.len = 0;
 		assert_int_equal(mu_neg_reconcile(res, q.data, q.len, &r,
-		                                  push ? on_need : NULL, NULL, d, &why),
+		                                  g      ? on_range_have
+		                                  : push ? on_need
+		                                         : NULL,
+		                                  NULL, g ? (void *)g : (void *)d,
+		                                  &why),
 		                 0);
 		if (limit)
 			assert_true(r.len <= limit);
@@ -104,6 +148,13 @@ reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 	mu_neg_free(ini);
 	mu_neg_free(res);
 	return trips;
+}
+
+static int
+reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push)
+{
+	return reconcile_with(a, na, b, nb, limit, d, push, NULL);
 }
 
 static int
@@ -228,73 +279,14 @@ test_push_mode(void **state)
 	free(a);
 }
 
-/* Push mode with ranges (mu_neg_set_push_range): the items of every range
- * reported, with the ids given to have, are exactly what the initiator
- * lacks, each once; an initiator that holds nothing gets one range, the
- * whole set, and no id. */
-struct ranged {
-	const struct mu_neg_item *items;
-	size_t n, nranges;
-	struct diff *d;
-};
-
-static int
-item_less(const struct mu_neg_item *it, const struct mu_neg_item *bound)
-{
-	if (bound->ts == UINT64_MAX || it->ts != bound->ts)
-		return bound->ts == UINT64_MAX || it->ts < bound->ts;
-	return memcmp(it->id, bound->id, 32) < 0;
-}
-
-static int
-on_range(void *ctx, const struct mu_neg_item *from, const struct mu_neg_item *to)
-{
-	struct ranged *g = ctx;
-
-	g->nranges++;
-	for (size_t i = 0; i < g->n; i++)
-		if (!item_less(&g->items[i], from) && item_less(&g->items[i], to))
-			collect(&g->d->need, g->items[i].id);
-	return 0;
-}
-
-static int
-on_range_have(void *ctx, const uint8_t id[32], size_t index)
-{
-	(void)index;
-	return collect(&((struct ranged *)ctx)->d->need, id);
-}
-
+/* reconcile_with() in push mode with ranges: the number of ranges given. */
 static size_t
 reconcile_ranged(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
                  size_t nb, struct diff *d)
 {
 	struct ranged g = {b, nb, 0, d};
-	struct mu_neg *ini, *res;
-	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
-	struct mu_why why;
-	int trips = 0;
 
-	assert_int_equal(mu_neg_new(&ini, a, na, 60000), 0);
-	assert_int_equal(mu_neg_new(&res, b, nb, 60000), 0);
-	mu_neg_set_push(res, true);
-	mu_neg_set_push_range(res, on_range);
-	assert_int_equal(mu_neg_initiate(ini, &q), 0);
-	while (q.len > 0) {
-		r.len = 0;
-		assert_int_equal(mu_neg_reconcile(res, q.data, q.len, &r, on_range_have,
-		                                  NULL, &g, &why),
-		                 0);
-		assert_true(++trips < 5000);
-		q.len = 0;
-		assert_int_equal(
-		    mu_neg_reconcile(ini, r.data, r.len, &q, on_have, on_need, d, &why),
-		    0);
-	}
-	mu_buf_free(&q);
-	mu_buf_free(&r);
-	mu_neg_free(ini);
-	mu_neg_free(res);
+	reconcile_with(a, na, b, nb, 60000, d, true, &g);
 	return g.nranges;
 }
 
