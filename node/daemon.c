@@ -80,6 +80,7 @@ mu_node_limits_default(struct mu_node_limits *l)
 	l->admit_log_ms = 10000;
 	l->max_recs_per_frame = 64;
 	l->max_ids_per_want = 1024;
+	l->send_turn_us = 4000;
 	l->out_high = 1024 * 1024;
 	l->out_low = 256 * 1024;
 	l->write_stall_ms = 60000;
@@ -121,6 +122,7 @@ static const struct {
     UINT_LIMIT(admit_log_ms),
     UINT_LIMIT(max_recs_per_frame),
     UINT_LIMIT(max_ids_per_want),
+    UINT_LIMIT(send_turn_us),
     SIZE_LIMIT(out_high),
     SIZE_LIMIT(out_low),
     UINT_LIMIT(max_invalid),

@@ -30,10 +30,9 @@ mu_sync_out_pending(const struct mu_sync_peer *p)
 }
 
 int
-mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
-                uint64_t req)
+mu_sync_out_add_to(struct mu_sync_outq *q, enum mu_out_kind kind, const uint8_t *id,
+                   uint64_t req)
 {
-	struct mu_sync_outq *q = &p->out;
 	struct mu_out_entry *e;
 
 	if (q->head > 0 && (q->head == q->len || q->len == q->cap)) {
@@ -48,9 +47,18 @@ mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id
 	e->req = req;
 	if (id != NULL)
 		memcpy(e->id, id, 32);
-	if (kind == MU_OUT_ACK)
-		p->acks_queued++;
 	return 0;
+}
+
+int
+mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t *id,
+                uint64_t req)
+{
+	int rc = mu_sync_out_add_to(&p->out, kind, id, req);
+
+	if (rc == 0 && kind == MU_OUT_ACK)
+		p->acks_queued++;
+	return rc;
 }
 
 /* How full the write queue may get with bulk messages (records, wants): a
@@ -155,13 +163,13 @@ order_blobs(struct mu_wire_blob *blobs, const uint8_t *data, const size_t *lens,
 		}
 }
 
-/* One recs message from the entries of one kind at the head of the outbox. */
+/* One recs message from the entries of one kind at the head of q (the
+ * outbox, or the slice of a range listed). */
 static int
-send_recs(struct mu_sync_peer *p, struct mu_why *why)
+send_recs(struct mu_sync_peer *p, struct mu_sync_outq *q, struct mu_why *why)
 {
 	struct mu_node *node = p->node;
 	struct mu_sync_state *st = node->sync;
-	struct mu_sync_outq *q = &p->out;
 	struct mu_wire_blob blobs[MU_WIRE_RECS_MAX];
 	struct mu_store_ref refs[MU_WIRE_RECS_MAX];
 	struct gather g = {
@@ -259,6 +267,177 @@ send_want(struct mu_sync_peer *p, struct mu_why *why)
 	return rc;
 }
 
+/* --- ranges pushed as they are listed --------------------------------------- */
+
+int
+mu_sync_push_range(void *ctx, const struct mu_neg_item *from,
+                   const struct mu_neg_item *to)
+{
+	struct mu_sync_peer *p = ctx;
+	struct mu_sync_range *r;
+	struct mu_scope *both;
+	int rc;
+
+	if (p->rview == NULL) {
+		/* The run's domain, which the ranges of later runs share: a
+		 * change of scope drops them (mu_sync_ranges_drop). */
+		if ((both = mu_scope_new()) == NULL)
+			return MU_ENOMEM;
+		mu_scope_intersect(both, p->node->scope, p->scope);
+		rc = mu_store_fp_view_new(p->node->store, both, &p->rview);
+		mu_scope_free(both);
+		if (rc != 0)
+			return rc;
+	}
+	if (p->rhead > 0 && p->rhead == p->nranges)
+		p->rhead = p->nranges = 0;
+	if (mu_buf_grow_array(&p->ranges, &p->capranges, p->nranges + 1,
+	                      sizeof(*p->ranges), 4) != 0)
+		return MU_ENOMEM;
+	r = &p->ranges[p->nranges];
+	r->from = *from;
+	r->to = *to;
+	r->seq = p->neg_seq;
+	r->ranked = r->done = false;
+	if ((rc = mu_sync_out_add(p, MU_OUT_RANGE, NULL, 0)) != 0)
+		return rc;
+	p->nranges++;
+	mu_node_log(p->node, MU_LOG_DEBUG,
+	            "peer %s: a range it lacks whole, pushed as it is listed",
+	            mu_conn_name(p->c));
+	return 0;
+}
+
+void
+mu_sync_ranges_drop(struct mu_sync_peer *p)
+{
+	size_t i;
+
+	for (i = p->rhead; i < p->nranges; i++)
+		p->ranges[i].done = true;
+	p->listed.head = p->listed.len = 0;
+	mu_store_fp_view_free(p->rview);
+	p->rview = NULL;
+	p->rview_open = false;
+}
+
+static int
+item_cmp(const struct mu_neg_item *a, const struct mu_neg_item *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return memcmp(a->id, b->id, MU_NEG_ID_BYTES);
+}
+
+struct slice {
+	struct mu_sync_peer *p;
+	struct mu_sync_range *r;
+	size_t n;
+};
+
+static int
+slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
+{
+	struct slice *s = arg;
+	struct mu_sync_range *r = s->r;
+	uint64_t seq = mu_store_fp_view_seq(s->p->rview);
+
+	(void)rank;
+	if (r->to.ts != UINT64_MAX && item_cmp(it, &r->to) >= 0) {
+		r->done = true;
+		return 1;
+	}
+	if (s->n == SYNC_RANGE_SLICE)
+		return 1;
+	r->rank++;
+	s->n++;
+	if (seq > r->seq)
+		return 0; /* stored since the run began: pushed live if new */
+	return mu_sync_out_add_to(&s->p->listed, MU_OUT_HAVE, it->id, seq);
+}
+
+/* Lists the next slice of the range at the head of p's ranges into
+ * p->listed, from the rank after the last item listed. The ranges are
+ * read in one snapshot of the store, in which ranks stay put, begun at their first
+ * slice and ended with the last range (mu_sync_ranges_drop, range_next): a begin costs
+ * a walk over every stored group (local_fp.c), which a slice must not. A push of a
+ * million records holds it for a minute or so, and the store's file may grow meanwhile
+ * by what is written then; a record deleted meanwhile is skipped when read
+ * (mu_store_read_raw). Marks the range done at its end. */
+static int
+list_slice(struct mu_sync_peer *p, struct mu_why *why)
+{
+	struct mu_sync_range *r = &p->ranges[p->rhead];
+	struct slice s = {p, r, 0};
+	struct mu_neg_source src;
+	struct mu_neg_pos pos;
+	int rc;
+
+	p->listed.head = p->listed.len = 0;
+	if (r->done)
+		return 0;
+	if (!p->rview_open && (rc = mu_sync_view_begin(p->rview, why)) != 0)
+		return rc;
+	p->rview_open = true;
+	mu_store_fp_view_source(p->rview, &src);
+	rc = 0;
+	if (!r->ranked &&
+	    (rc = src.seek_bound(src.ctx, r->from.ts, r->from.id, &pos)) == 0) {
+		r->rank = pos.rank;
+		r->ranked = true;
+	}
+	if (rc == 0)
+		rc = src.each(src.ctx, r->rank, slice_one, &s);
+	if (rc == MU_ENOMEM)
+		return mu_fail(why, rc, "sync: out of memory");
+	if (rc != 0)
+		return mu_fail(why, rc, "sync: cannot list records to send: %s",
+		               mu_strerror(rc));
+	if (s.n < SYNC_RANGE_SLICE)
+		r->done = true; /* the walk reached the end of the set */
+	return 0;
+}
+
+/* The range at the head of the outbox: 1 when p->listed holds records of
+ * it to send, 0 when it is done (and taken off), or an error. */
+static int
+range_next(struct mu_sync_peer *p, struct mu_why *why)
+{
+	int rc;
+
+	while (p->listed.head == p->listed.len) {
+		if (p->ranges[p->rhead].done) {
+			p->out.head++;
+			if (++p->rhead == p->nranges) {
+				p->rhead = p->nranges = 0;
+				mu_store_fp_view_free(p->rview);
+				p->rview = NULL;
+				p->rview_open = false;
+			}
+			return 0;
+		}
+		if ((rc = list_slice(p, why)) != 0)
+			return rc;
+	}
+	return 1;
+}
+
+/* Whether the sending time of this turn is spent (limits.send_turn_us):
+ * never while p's write queue is empty, so that what is left always has
+ * a write whose end brings the writable callback. */
+static bool
+turn_spent(struct mu_sync_peer *p, uint64_t *start)
+{
+	struct mu_sync_state *st = p->node->sync;
+	unsigned budget = p->node->opts.limits.send_turn_us;
+	uint64_t now = uv_hrtime();
+
+	st->pump_ns += now - *start;
+	*start = now;
+	return budget > 0 && st->pump_ns >= (uint64_t)budget * 1000 &&
+	       mu_conn_queued(p->c) > 0;
+}
+
 int
 mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -267,11 +446,16 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 	struct mu_sync_outq *q = &p->out;
 	size_t mark = bulk_mark(node);
 	struct mu_out_entry *e;
+	uint64_t start = uv_hrtime();
 	int rc;
 
 	if (!p->hello)
 		return 0; /* until the peer's hello, it gets nothing but ours */
-	while (p->c != NULL && mu_conn_queued(p->c) < mark) {
+	if (st->pump_turn != uv_now(node->loop)) {
+		st->pump_turn = uv_now(node->loop);
+		st->pump_ns = 0;
+	}
+	while (p->c != NULL && mu_conn_queued(p->c) < mark && !turn_spent(p, &start)) {
 		if (p->need.head < p->need.len &&
 		    p->wants_pending < SYNC_WANTS_INFLIGHT) {
 			if ((rc = send_want(p, why)) != 0)
@@ -281,9 +465,16 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if (q->head == q->len)
 			break;
 		e = &q->v[q->head];
-		if (e->kind == MU_OUT_HAVE &&
+		if ((e->kind == MU_OUT_HAVE || e->kind == MU_OUT_RANGE) &&
 		    p->npending - p->wants_pending >= SYNC_RECS_UNACKED_MAX)
 			break;
+		if (e->kind == MU_OUT_RANGE) {
+			if ((rc = range_next(p, why)) < 0)
+				return rc;
+			if (rc == 1 && (rc = send_recs(p, &p->listed, why)) != 0)
+				return rc;
+			continue;
+		}
 		if (e->kind == MU_OUT_NEG) {
 			q->head++;
 			rc = mu_sync_send_neg(p, false, &p->neg_reply, why);
@@ -298,7 +489,7 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 			continue;
 		}
 		if (e->kind != MU_OUT_ACK) {
-			if ((rc = send_recs(p, why)) != 0)
+			if ((rc = send_recs(p, q, why)) != 0)
 				return rc;
 			continue;
 		}
@@ -310,6 +501,7 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		if ((rc = mu_sync_send_msg(p, why)) != 0)
 			return rc;
 	}
+	st->pump_ns += uv_hrtime() - start;
 	if (q->head == q->len)
 		q->head = q->len = 0;
 	return 0;
@@ -757,6 +949,7 @@ mu_sync_update_scope(struct mu_node *node)
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL)
 			continue;
+		mu_sync_ranges_drop(p);
 		mu_sync_hold(p);
 		if (mu_sync_send_hello(p, false, &why) != 0 ||
 		    mu_sync_reconcile(p, &why) != 0)

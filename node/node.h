@@ -44,6 +44,11 @@ struct mu_node_limits {
 	unsigned admit_log_ms;
 	unsigned max_recs_per_frame; /* records in one "recs" message: 64 */
 	unsigned max_ids_per_want;   /* ids in one "want" message: 1024 */
+	/* Time the sending of records (reading, checking, encrypting) may
+	 * take in one turn of the loop, all peers together, before the rest
+	 * waits for the next turn: other peers and requests are served
+	 * between. At least one message per peer goes out; 0: no cap: 4000 */
+	unsigned send_turn_us;
 	size_t out_high;       /* stop reading a peer whose queue passes this: 1 MiB */
 	size_t out_low;        /* and read again below this: 256 KiB */
 	unsigned max_invalid;  /* invalid records before a peer is dropped: 16 */

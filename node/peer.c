@@ -141,6 +141,9 @@ peer_free(struct mu_sync_peer *p)
 		free(m);
 	}
 	mu_scope_free(p->scope);
+	mu_store_fp_view_free(p->rview);
+	free(p->ranges);
+	free(p->listed.v);
 	free(p->need.v);
 	free(p->early);
 	free(p->out.v);
@@ -299,11 +302,15 @@ mu_sync_neg_prepare(struct mu_sync_peer *p, struct mu_why *why)
 int
 mu_sync_neg_begin(struct mu_sync_peer *p, struct mu_why *why)
 {
+	return p->fpv == NULL ? 0 : mu_sync_view_begin(p->fpv, why);
+}
+
+int
+mu_sync_view_begin(struct mu_store_fp_view *v, struct mu_why *why)
+{
 	int rc;
 
-	if (p->fpv == NULL)
-		return 0;
-	if ((rc = mu_store_fp_view_begin(p->fpv)) == 1)
+	if ((rc = mu_store_fp_view_begin(v)) == 1)
 		return mu_fail(why, MU_EBUSY,
 		               "sync: more than %d records of groups outside the "
 		               "reconciliation arrived during it",

@@ -192,6 +192,11 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 		if ((rc = mu_sync_neg_prepare(p, why)) != 0)
 			return rc;
 		mu_neg_set_push(p->neg, true);
+		/* Over the fingerprint table, a range the peer lacks whole is
+		 * listed as it is sent, slice by slice (gossip.c): its first
+		 * records go out while the rest is still in the store. */
+		if (p->fpv != NULL)
+			mu_neg_set_push_range(p->neg, mu_sync_push_range);
 	} else if (p->neg == NULL) {
 		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
 	}
@@ -377,6 +382,8 @@ on_hello(struct mu_sync_peer *p, const struct mu_wire_msg *m, struct mu_why *why
 		            mu_conn_name(p->c), (int)m->agent_len, m->agent);
 	}
 	p->hello = true;
+	if (changed || p->scope_unknown)
+		mu_sync_ranges_drop(p);
 	if (!p->scope_unknown)
 		mu_node_log(p->node, MU_LOG_INFO,
 		            "peer %s (agent %.*s): %zu groups in scope%s",

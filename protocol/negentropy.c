@@ -32,6 +32,7 @@ struct mu_neg {
 	size_t frame_limit;
 	bool initiator;
 	bool push; /* responder: list only common ids, report the rest */
+	mu_neg_range_fn push_range; /* push mode: ranges they hold nothing of */
 	uint64_t last_in, last_out;
 };
 
@@ -568,6 +569,12 @@ mu_neg_set_push(struct mu_neg *neg, bool push)
 	neg->push = push;
 }
 
+void
+mu_neg_set_push_range(struct mu_neg *neg, mu_neg_range_fn fn)
+{
+	neg->push_range = fn;
+}
+
 bool
 mu_neg_is_initiator(const struct mu_neg *neg)
 {
@@ -647,6 +654,17 @@ answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound
 	uint8_t *sorted = NULL;
 	int rc;
 
+	if (neg->push && count == 0 && neg->push_range != NULL && lo < *hi) {
+		/* Nothing in common to list: the caller walks the range itself,
+		 * when it sends, rather than being given every item now. */
+		struct mu_neg_item from = {prev->ts, {0}}, to = {curr->ts, {0}};
+
+		memcpy(from.id, prev->id, MU_NEG_ID_BYTES);
+		memcpy(to.id, curr->id, MU_NEG_ID_BYTES);
+		if ((rc = neg->push_range(ctx, &from, &to)) != 0)
+			return rc;
+		lo = *hi;
+	}
 	if (neg->push && (rc = sorted_ids(theirs, count, &sorted, &w.uniq)) != 0)
 		return rc;
 	w.sorted = sorted;

@@ -67,12 +67,50 @@ make_item(struct mu_neg_item *it, uint32_t i)
 	crypto_generichash(it->id, 32, (const uint8_t *)&i, sizeof(i), NULL, 0);
 }
 
+/* Push mode with ranges (mu_neg_set_push_range): the items of every range
+ * reported, with the ids given to have, are exactly what the initiator
+ * lacks, each once; an initiator that holds nothing gets one range, the
+ * whole set, and no id. */
+struct ranged {
+	const struct mu_neg_item *items;
+	size_t n, nranges;
+	struct diff *d;
+};
+
+static int
+item_less(const struct mu_neg_item *it, const struct mu_neg_item *bound)
+{
+	if (bound->ts == UINT64_MAX || it->ts != bound->ts)
+		return bound->ts == UINT64_MAX || it->ts < bound->ts;
+	return memcmp(it->id, bound->id, 32) < 0;
+}
+
+static int
+on_range(void *ctx, const struct mu_neg_item *from, const struct mu_neg_item *to)
+{
+	struct ranged *g = ctx;
+
+	g->nranges++;
+	for (size_t i = 0; i < g->n; i++)
+		if (!item_less(&g->items[i], from) && item_less(&g->items[i], to))
+			collect(&g->d->need, g->items[i].id);
+	return 0;
+}
+
+static int
+on_range_have(void *ctx, const uint8_t id[32], size_t index)
+{
+	(void)index;
+	return collect(&((struct ranged *)ctx)->d->need, id);
+}
+
 /* Runs a reconciliation; returns the number of round trips. In push mode
  * the ids the responder pushes count as the initiator's needs: each must be
- * reported once, by one side or the other. */
+ * reported once, by one side or the other; with g, the responder gives
+ * ranges (mu_neg_set_push_range) and g collects their items. */
 static int
-reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
-               size_t nb, size_t limit, struct diff *d, bool push)
+reconcile_with(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push, struct ranged *g)
 {
 	struct mu_neg *ini, *res;
 	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
@@ -82,13 +120,19 @@ reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 	assert_int_equal(mu_neg_new(&ini, a, na, limit), 0);
 	assert_int_equal(mu_neg_new(&res, b, nb, limit), 0);
 	mu_neg_set_push(res, push);
+	if (g != NULL)
+		mu_neg_set_push_range(res, on_range);
 	assert_int_equal(mu_neg_initiate(ini, &q), 0);
 	while (q.len > 0) {
 		if (limit)
 			assert_true(q.len <= limit);
 		r.len = 0;
 		assert_int_equal(mu_neg_reconcile(res, q.data, q.len, &r,
-		                                  push ? on_need : NULL, NULL, d, &why),
+		                                  g      ? on_range_have
+		                                  : push ? on_need
+		                                         : NULL,
+		                                  NULL, g ? (void *)g : (void *)d,
+		                                  &why),
 		                 0);
 		if (limit)
 			assert_true(r.len <= limit);
@@ -104,6 +148,13 @@ reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 	mu_neg_free(ini);
 	mu_neg_free(res);
 	return trips;
+}
+
+static int
+reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push)
+{
+	return reconcile_with(a, na, b, nb, limit, d, push, NULL);
 }
 
 static int
@@ -228,6 +279,55 @@ test_push_mode(void **state)
 	free(a);
 }
 
+/* reconcile_with() in push mode with ranges: the number of ranges given. */
+static size_t
+reconcile_ranged(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+                 size_t nb, struct diff *d)
+{
+	struct ranged g = {b, nb, 0, d};
+
+	reconcile_with(a, na, b, nb, 60000, d, true, &g);
+	return g.nranges;
+}
+
+static void
+test_push_range(void **state)
+{
+	struct mu_neg_item *b = calloc(20000, sizeof(*b)),
+	                   *a = calloc(20000, sizeof(*a));
+	struct diff d = {{0}, {0}};
+	size_t na = 0, nexp = 0;
+	uint8_t(*exp)[32] = calloc(20000, 32);
+
+	(void)state;
+	for (uint32_t i = 0; i < 20000; i++)
+		make_item(&b[i], i);
+	mu_neg_sort(b, 20000);
+	assert_int_equal(reconcile_ranged(NULL, 0, b, 20000, &d), 1);
+	assert_int_equal(d.need.n, 20000);
+	assert_int_equal(d.have.n, 0);
+	free(d.need.ids);
+	d.need = (struct idset){0};
+	/* The initiator holds a part: whole stretches of the set and a few
+	 * scattered items elsewhere. */
+	for (size_t i = 0; i < 20000; i++) {
+		if ((i / 2000) % 2 == 0 || i % 97 == 0)
+			a[na++] = b[i];
+		else
+			memcpy(exp[nexp++], b[i].id, 32);
+	}
+	assert_true(reconcile_ranged(a, na, b, 20000, &d) > 0);
+	assert_int_equal(d.have.n, 0);
+	assert_int_equal(d.need.n, nexp);
+	qsort(d.need.ids, d.need.n, 32, cmp32);
+	qsort(exp, nexp, 32, cmp32);
+	assert_memory_equal(d.need.ids, exp, nexp * 32);
+	free(d.need.ids);
+	free(exp);
+	free(a);
+	free(b);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -304,6 +404,7 @@ main(void)
 	    cmocka_unit_test(test_frame_limit),
 	    cmocka_unit_test(test_equal_sets_one_round_trip),
 	    cmocka_unit_test(test_push_mode),
+	    cmocka_unit_test(test_push_range),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_unsorted_input_refused),
 	};
