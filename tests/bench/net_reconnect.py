@@ -349,6 +349,9 @@ def main():
         # The baseline, in the same run: the records listed, as before
         # the fingerprint table.
         nodes.listed(True)
+        # `peer remove` in daemon_reconnect() made B forget A's scope
+        # (its hellos entry): a first contact again, then reconnects.
+        check("first contact, listed", nodes.sync()[0], 0)
         case(nodes, "none", None, 0, groups, listed=True)
         case(nodes, "one", extras(work, groups, "one_listed", n + 2001, 1,
                                   one_at + 2000 * step, step), 1, groups,
