@@ -25,6 +25,24 @@ struct bound {
 	size_t idlen;
 };
 
+/* Initiator: the items of the IdList ranges of one message it wrote, and
+ * those ranges (wire bounds), with each item's rank then. */
+struct listed_item {
+	struct mu_neg_item it;
+	size_t rank;
+};
+
+struct listed_range {
+	struct bound lo, hi;
+	size_t first, n; /* items [first, first + n) */
+};
+
+struct listed {
+	struct listed_item *items;
+	struct listed_range *ranges;
+	size_t n, cap, nranges, capranges;
+};
+
 struct mu_neg {
 	struct mu_neg_source src;
 	const struct mu_neg_item *items; /* mu_neg_new()'s, for its source */
@@ -34,6 +52,15 @@ struct mu_neg {
 	bool push; /* responder: list only common ids, report the rest */
 	mu_neg_range_fn push_range; /* push mode: ranges they hold nothing of */
 	uint64_t last_in, last_out;
+	struct bound out_bound; /* the last bound written in this message */
+	/* Initiator: what the message the answer replies to listed (sent),
+	 * and what the one being written lists. An IdList range of the
+	 * answer within one we listed is compared with the items we listed,
+	 * not with the set as it is now: between the two messages a source
+	 * may gain every record the responder pushed before answering (a
+	 * catch-up: a million), which a walk of the range would visit one by
+	 * one, in one call, to report none of them. */
+	struct listed sent, writing;
 };
 
 struct reader {
@@ -73,6 +100,7 @@ put_bound(struct mu_neg *neg, struct mu_buf *b, const struct bound *bd)
 {
 	int rc;
 
+	neg->out_bound = *bd;
 	if (bd->ts == INF) {
 		neg->last_out = INF;
 		rc = put_varint(b, 0);
@@ -332,20 +360,98 @@ item_bound(const struct mu_neg_item *it, struct bound *bd)
 	bd->idlen = MU_NEG_ID_BYTES;
 }
 
-/* A walk over the ids of [rank, end): appends each to out. */
+/* A walk over the ids of [rank, end): appends each to out, and to listed
+ * when not NULL. */
 struct id_walk {
 	struct mu_buf *out;
 	size_t end;
+	struct listed *listed;
 };
 
 static int
 append_id(void *arg, const struct mu_neg_item *it, size_t rank)
 {
 	struct id_walk *w = arg;
+	struct listed *l = w->listed;
 
 	if (rank >= w->end)
 		return 1;
+	if (l != NULL) {
+		if (mu_buf_grow_array(&l->items, &l->cap, l->n + 1, sizeof(*l->items),
+		                      64) != 0)
+			return MU_ENOMEM;
+		l->items[l->n].it = *it;
+		l->items[l->n++].rank = rank;
+	}
 	return mu_buf_append(w->out, it->id, MU_NEG_ID_BYTES);
+}
+
+static int
+bound_cmp(const struct bound *a, const struct bound *b)
+{
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return memcmp(a->id, b->id, MU_NEG_ID_BYTES);
+}
+
+/* An initiator's IdList range [lo, hi) whose items start at first in
+ * neg->writing. */
+static int
+listed_add(struct mu_neg *neg, const struct bound *lo, const struct bound *hi,
+           size_t first)
+{
+	struct listed *l = &neg->writing;
+
+	if (mu_buf_grow_array(&l->ranges, &l->capranges, l->nranges + 1,
+	                      sizeof(*l->ranges), 16) != 0)
+		return MU_ENOMEM;
+	l->ranges[l->nranges].lo = *lo;
+	l->ranges[l->nranges].hi = *hi;
+	l->ranges[l->nranges].first = first;
+	l->ranges[l->nranges++].n = l->n - first;
+	return 0;
+}
+
+/* The range of neg->sent that holds [lo, hi), or NULL. Its ranges are in
+ * the order of the message: the last that starts at or before lo. */
+static const struct listed_range *
+listed_cover(const struct mu_neg *neg, const struct bound *lo, const struct bound *hi)
+{
+	const struct listed *l = &neg->sent;
+	size_t a = 0, b = l->nranges;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+
+		if (bound_cmp(&l->ranges[mid].lo, lo) <= 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a == 0 || bound_cmp(hi, &l->ranges[a - 1].hi) > 0)
+		return NULL;
+	return &l->ranges[a - 1];
+}
+
+/* A message begins: nothing listed in it yet. */
+static void
+message_begin(struct mu_neg *neg)
+{
+	neg->last_out = 0;
+	memset(&neg->out_bound, 0, sizeof(neg->out_bound));
+	neg->writing.n = neg->writing.nranges = 0;
+}
+
+/* The initiator's message is written: its listing is what the answer's
+ * ranges are compared with. */
+static void
+message_sent(struct mu_neg *neg)
+{
+	struct listed t = neg->sent;
+
+	neg->sent = neg->writing;
+	neg->writing = t;
+	neg->writing.n = neg->writing.nranges = 0;
 }
 
 static int
@@ -356,8 +462,9 @@ split_range(struct mu_neg *neg, struct mu_buf *o, const struct mu_neg_pos *lo,
 	int rc;
 
 	if (count < BUCKETS * 2) {
-		struct id_walk w = {o, hi->rank};
-		size_t before;
+		struct id_walk w = {o, hi->rank, neg->initiator ? &neg->writing : NULL};
+		struct bound lower = neg->out_bound;
+		size_t before, first = neg->writing.n;
 
 		if ((rc = put_bound(neg, o, upper)) != 0 ||
 		    (rc = put_varint(o, MODE_IDLIST)) != 0 ||
@@ -368,7 +475,9 @@ split_range(struct mu_neg *neg, struct mu_buf *o, const struct mu_neg_pos *lo,
 		    (rc = neg->src.each(neg->src.ctx, lo->rank, append_id, &w)) != 0)
 			return rc;
 		/* A source that ended early gave fewer ids than it counted. */
-		return o->len - before == count * MU_NEG_ID_BYTES ? 0 : MU_ECORRUPT;
+		if (o->len - before != count * MU_NEG_ID_BYTES)
+			return MU_ECORRUPT;
+		return neg->initiator ? listed_add(neg, &lower, upper, first) : 0;
 	}
 
 	size_t per = count / BUCKETS, extra = count % BUCKETS;
@@ -487,8 +596,12 @@ diff_one(void *arg, const struct mu_neg_item *it, size_t rank)
 	return 0;
 }
 
+/* The initiator's side of the answer's IdList range [lo, hi) (ranks) that
+ * lies between the bounds from and to: our items there are those we listed
+ * when lr holds the range, else the source's. */
 static int
-diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
+diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const struct listed_range *lr,
+         const struct bound *from, const struct bound *to, const uint8_t *theirs,
          size_t count, mu_neg_id_fn have, mu_neg_id_fn need, void *ctx)
 {
 	struct diff_walk w = {NULL, NULL, 0, hi, have, ctx};
@@ -505,8 +618,21 @@ diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const uint8_t *theirs,
 	w.sorted = sorted;
 	w.uniq = uniq;
 	/* A callback's nonzero value stops the walk and is returned. */
-	if (lo < hi && (rc = neg->src.each(neg->src.ctx, lo, diff_one, &w)) != 0)
+	if (lr != NULL) {
+		w.end = SIZE_MAX;
+		for (size_t i = lr->first; i < lr->first + lr->n; i++) {
+			const struct listed_item *li = &neg->sent.items[i];
+
+			if (item_cmp_bound(&li->it, from->ts, from->id) < 0 ||
+			    item_cmp_bound(&li->it, to->ts, to->id) >= 0)
+				continue;
+			if ((rc = diff_one(&w, &li->it, li->rank)) != 0)
+				goto out;
+		}
+	} else if (lo < hi &&
+	           (rc = neg->src.each(neg->src.ctx, lo, diff_one, &w)) != 0) {
 		goto out;
+	}
 	for (size_t i = 0; i < uniq; i++)
 		if (!w.seen[i] && need != NULL &&
 		    (rc = need(ctx, sorted + i * MU_NEG_ID_BYTES, MU_NEG_THEIRS)) != 0)
@@ -560,6 +686,12 @@ mu_neg_new_source(struct mu_neg **out, const struct mu_neg_source *src,
 void
 mu_neg_free(struct mu_neg *neg)
 {
+	if (neg == NULL)
+		return;
+	free(neg->sent.items);
+	free(neg->sent.ranges);
+	free(neg->writing.items);
+	free(neg->writing.ranges);
 	free(neg);
 }
 
@@ -596,14 +728,16 @@ mu_neg_initiate(struct mu_neg *neg, struct mu_buf *out)
 	    (rc = neg->src.seek_rank(neg->src.ctx, n, &hi, NULL, NULL)) != 0)
 		return rc;
 	neg->initiator = true;
-	neg->last_out = 0;
+	message_begin(neg);
 	if ((rc = mu_buf_push(out, MU_NEG_VERSION)) == 0)
 		rc = split_range(neg, out, &lo, &hi, &inf);
 	if (rc != 0) {
 		neg->initiator = false;
 		out->len = start;
+		return rc;
 	}
-	return rc;
+	message_sent(neg);
+	return 0;
 }
 
 /*
@@ -701,7 +835,8 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 	uint8_t version;
 	int rc;
 
-	neg->last_in = neg->last_out = 0;
+	neg->last_in = 0;
+	message_begin(neg);
 	if (len == 0)
 		return mu_fail(why, MU_EFORMAT, "negentropy: empty message");
 	version = msg[0];
@@ -778,8 +913,9 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 				goto fail;
 			if (neg->initiator) {
 				skip = true;
-				rc = diff_ids(neg, lo.rank, hi.rank, ids, count, have,
-				              need, ctx);
+				rc = diff_ids(neg, lo.rank, hi.rank,
+				              listed_cover(neg, &prev, &curr), &prev,
+				              &curr, ids, count, have, need, ctx);
 				if (rc != 0)
 					goto fail;
 			} else {
@@ -827,6 +963,8 @@ mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len, struct mu_b
 	/* An initiator with nothing left to ask is done: send nothing. */
 	if (neg->initiator && out->len - start == 1)
 		out->len = start;
+	if (neg->initiator)
+		message_sent(neg);
 	mu_buf_free(&o);
 	return 0;
 fail:

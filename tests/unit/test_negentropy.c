@@ -328,6 +328,157 @@ test_push_range(void **state)
 	free(b);
 }
 
+/* A source over an array that may grow between two messages, as the
+ * store does while the records the responder pushes are stored; visits
+ * counts the items its walks gave. */
+struct growing {
+	const struct mu_neg_item *items;
+	size_t n, visits;
+};
+
+static int
+g_size(void *ctx, size_t *n)
+{
+	*n = ((struct growing *)ctx)->n;
+	return 0;
+}
+
+static int
+g_seek_bound(void *ctx, uint64_t ts, const uint8_t id[32], struct mu_neg_pos *pos)
+{
+	struct growing *g = ctx;
+	struct mu_neg_item b = {ts, {0}};
+	size_t r = 0;
+
+	memcpy(b.id, id, 32);
+	while (r < g->n && item_less(&g->items[r], &b))
+		r++;
+	memset(pos, 0, sizeof(*pos));
+	pos->rank = r;
+	return 0;
+}
+
+static int
+g_seek_rank(void *ctx, size_t rank, struct mu_neg_pos *pos, struct mu_neg_item *at,
+            struct mu_neg_item *before)
+{
+	struct growing *g = ctx;
+
+	memset(pos, 0, sizeof(*pos));
+	pos->rank = rank;
+	if (at != NULL && rank < g->n)
+		*at = g->items[rank];
+	if (before != NULL && rank > 0 && rank <= g->n)
+		*before = g->items[rank - 1];
+	return 0;
+}
+
+static int
+g_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *hi,
+            uint64_t sum[4])
+{
+	struct growing *g = ctx;
+
+	memset(sum, 0, 4 * sizeof(*sum));
+	for (size_t i = lo->rank; i < hi->rank; i++)
+		mu_neg_sum_id(sum, g->items[i].id);
+	return 0;
+}
+
+static int
+g_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
+{
+	struct growing *g = ctx;
+	int rc = 0;
+
+	for (size_t i = rank; rc == 0 && i < g->n; i++) {
+		g->visits++;
+		rc = fn(arg, &g->items[i], i);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/*
+ * An initiator that holds few items (the first message lists them) gets the
+ * answer after the responder pushed it everything, which its set then holds
+ * (a catch-up): the answer is compared with the items it listed, not walked
+ * over the grown set, and it has nothing to report but its own.
+ */
+static void
+check_grown(const struct mu_neg_item *b, size_t nb, const struct mu_neg_item *own,
+            size_t nown)
+{
+	struct growing g = {own, nown, 0};
+	struct mu_neg_source src = {&g,          g_size,      g_seek_bound,
+	                            g_seek_rank, g_range_sum, g_each};
+	struct mu_neg_item *all = calloc(nb + nown, sizeof(*all));
+	struct diff d = {{0}, {0}}, pushed = {{0}, {0}};
+	struct ranged r = {b, nb, 0, &pushed};
+	struct mu_buf q = MU_BUF_INIT, a = MU_BUF_INIT;
+	struct mu_neg *ini, *res;
+	struct mu_why why;
+	size_t n = 0;
+
+	assert_int_equal(mu_neg_new_source(&ini, &src, 60000), 0);
+	assert_int_equal(mu_neg_new(&res, b, nb, 60000), 0);
+	mu_neg_set_push(res, true);
+	mu_neg_set_push_range(res, on_range);
+	assert_int_equal(mu_neg_initiate(ini, &q), 0);
+	assert_int_equal(
+	    mu_neg_reconcile(res, q.data, q.len, &a, on_range_have, NULL, &r, &why), 0);
+	/* The pushed records are stored before the answer is read. */
+	memcpy(all, b, nb * sizeof(*all));
+	n = nb;
+	for (size_t i = 0; i < nown; i++) {
+		size_t j = 0;
+
+		while (j < nb && memcmp(b[j].id, own[i].id, 32) != 0)
+			j++;
+		if (j == nb)
+			all[n++] = own[i];
+	}
+	mu_neg_sort(all, n);
+	g.items = all;
+	g.n = n;
+	g.visits = 0;
+	q.len = 0;
+	assert_int_equal(
+	    mu_neg_reconcile(ini, a.data, a.len, &q, on_have, on_need, &d, &why), 0);
+	assert_int_equal(q.len, 0); /* done */
+	assert_int_equal(g.visits, 0);
+	assert_int_equal(d.need.n, 0);
+	assert_int_equal(d.have.n, n - nb); /* its own, which b lacks */
+	assert_int_equal(pushed.need.n, n - nown);
+	mu_buf_free(&q);
+	mu_buf_free(&a);
+	mu_neg_free(ini);
+	mu_neg_free(res);
+	free(d.have.ids);
+	free(pushed.need.ids);
+	free(all);
+}
+
+static void
+test_initiator_grown(void **state)
+{
+	struct mu_neg_item *b = calloc(20000, sizeof(*b)), own[5];
+
+	(void)state;
+	for (uint32_t i = 0; i < 20000; i++)
+		make_item(&b[i], i);
+	mu_neg_sort(b, 20000);
+	check_grown(b, 20000, NULL, 0);
+	/* Three of its own the responder holds, two it lacks. */
+	own[0] = b[7];
+	own[1] = b[9000];
+	own[2] = b[19999];
+	make_item(&own[3], 30000);
+	make_item(&own[4], 30001);
+	mu_neg_sort(own, 5);
+	check_grown(b, 20000, own, 5);
+	free(b);
+}
+
 static void
 test_malformed(void **state)
 {
@@ -405,6 +556,7 @@ main(void)
 	    cmocka_unit_test(test_equal_sets_one_round_trip),
 	    cmocka_unit_test(test_push_mode),
 	    cmocka_unit_test(test_push_range),
+	    cmocka_unit_test(test_initiator_grown),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_unsorted_input_refused),
 	};
