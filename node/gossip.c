@@ -438,6 +438,47 @@ turn_spent(struct mu_sync_peer *p, uint64_t *start)
 	       mu_conn_queued(p->c) > 0;
 }
 
+/* A new turn: the peers the budget cut in the last one send again. */
+static void
+on_pump_idle(uv_idle_t *h)
+{
+	struct mu_node *node = h->data;
+	struct mu_sync_state *st = node->sync;
+	struct mu_sync_peer *p;
+	struct mu_conn *c;
+	struct mu_why why;
+	bool more = false;
+
+	st->pump_turn = uv_now(node->loop);
+	st->pump_ns = 0;
+	for (c = node->conns; c != NULL && !node->stopping; c = mu_conn_next(c)) {
+		if ((p = mu_conn_sync(c)) == NULL || !p->pump_cut)
+			continue;
+		p->pump_cut = false;
+		mu_sync_hold(p);
+		if (mu_sync_pump(p, &why) != 0)
+			mu_sync_fail(p, why.text);
+		more |= p->pump_cut;
+		mu_sync_release(p);
+	}
+	if (!more || node->stopping)
+		uv_idle_stop(h);
+}
+
+static void
+pump_later(struct mu_sync_peer *p)
+{
+	struct mu_sync_state *st = p->node->sync;
+
+	p->pump_cut = true;
+	if (!st->pump_idle_ok) {
+		uv_idle_init(p->node->loop, &st->pump_idle);
+		st->pump_idle.data = p->node;
+		st->pump_idle_ok = true;
+	}
+	uv_idle_start(&st->pump_idle, on_pump_idle);
+}
+
 int
 mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 {
@@ -455,7 +496,12 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		st->pump_turn = uv_now(node->loop);
 		st->pump_ns = 0;
 	}
-	while (p->c != NULL && mu_conn_queued(p->c) < mark && !turn_spent(p, &start)) {
+	p->pump_cut = false;
+	while (p->c != NULL && mu_conn_queued(p->c) < mark) {
+		if (turn_spent(p, &start)) {
+			pump_later(p);
+			break;
+		}
 		if (p->need.head < p->need.len &&
 		    p->wants_pending < SYNC_WANTS_INFLIGHT) {
 			if ((rc = send_want(p, why)) != 0)

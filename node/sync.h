@@ -191,6 +191,7 @@ struct mu_sync_peer {
 
 	/* The peer's hello. */
 	bool hello;
+	bool pump_cut; /* the send budget stopped its pump (gossip.c) */
 	struct mu_scope *scope;
 	/* Its last hello gave a digest of a scope we do not hold: we asked
 	 * for the scope (rehello); until it comes, scope is empty, we do not
@@ -273,6 +274,11 @@ struct mu_sync_state {
 	/* The turn of the loop (uv_now) the pumps' sending time is of, and
 	 * that time (limits.send_turn_us). */
 	uint64_t pump_turn, pump_ns;
+	/* Pumps the peers whose sending the budget cut (mu_sync_peer's
+	 * pump_cut) on the next turn: a peer that does not read brings no
+	 * writable callback, and would wait for the next poll. */
+	uv_idle_t pump_idle;
+	bool pump_idle_ok;
 	/* sync.c's: batches of p finished or committed (verify.c, commit.c):
 	 * handles what was read meanwhile, sends what can be sent, sees
 	 * whether a one-shot sync is done. A callback, as verify.c and
