@@ -438,6 +438,22 @@ turn_spent(struct mu_sync_peer *p, uint64_t *start)
 	       mu_conn_queued(p->c) > 0;
 }
 
+/* Pumps p, failing it on an error; whether the send budget cut it (read
+ * before the release, which may free p). */
+static bool
+pump_held(struct mu_sync_peer *p)
+{
+	struct mu_why why;
+	bool cut;
+
+	mu_sync_hold(p);
+	if (mu_sync_pump(p, &why) != 0)
+		mu_sync_fail(p, why.text);
+	cut = p->pump_cut;
+	mu_sync_release(p);
+	return cut;
+}
+
 /* A new turn: the peers the budget cut in the last one send again. */
 static void
 on_pump_idle(uv_idle_t *h)
@@ -446,7 +462,6 @@ on_pump_idle(uv_idle_t *h)
 	struct mu_sync_state *st = node->sync;
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
-	struct mu_why why;
 	bool more = false;
 
 	st->pump_turn = uv_now(node->loop);
@@ -455,11 +470,7 @@ on_pump_idle(uv_idle_t *h)
 		if ((p = mu_conn_sync(c)) == NULL || !p->pump_cut)
 			continue;
 		p->pump_cut = false;
-		mu_sync_hold(p);
-		if (mu_sync_pump(p, &why) != 0)
-			mu_sync_fail(p, why.text);
-		more |= p->pump_cut;
-		mu_sync_release(p);
+		more |= pump_held(p);
 	}
 	if (!more || node->stopping)
 		uv_idle_stop(h);
@@ -832,7 +843,6 @@ mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh, size_t
 	struct push x = {node, fresh, n, 0, 0, false};
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
-	struct mu_why why;
 	int rc = 0;
 
 	if (node->store == NULL)
@@ -856,10 +866,7 @@ pushed:
 	for (c = node->conns; c != NULL; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || p->out.head == p->out.len)
 			continue;
-		mu_sync_hold(p);
-		if (mu_sync_pump(p, &why) != 0)
-			mu_sync_fail(p, why.text);
-		mu_sync_release(p);
+		(void)pump_held(p);
 	}
 	if (x.rescope)
 		mu_sync_update_scope(node);
