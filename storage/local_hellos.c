@@ -25,8 +25,8 @@
 #define HAS_SCOPE   0x04
 #define HEAD        (8 + 1 + 32 + 32)
 
-static int
-hello_check(const MDB_val *k, const MDB_val *v)
+int
+mu_store__hello_check(const MDB_val *k, const MDB_val *v)
 {
 	const uint8_t *p = v->mv_data;
 
@@ -59,7 +59,7 @@ mu_store_hello_get(struct mu_store *st, const uint8_t key[MU_KEY_BYTES],
 		return err;
 	err = mu_store__err(st, mdb_get(txn, st->hellos, &k, &v), "reading a hello",
 	                    NULL);
-	if (err == 0 && hello_check(&k, &v) != 0)
+	if (err == 0 && mu_store__hello_check(&k, &v) != 0)
 		err = MU_ECORRUPT;
 	if (err == 0) {
 		p = v.mv_data;
@@ -95,7 +95,7 @@ visit_oldest(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	if (k->mv_size != MU_KEY_BYTES)
 		return MU_ECORRUPT;
 	/* A damaged entry goes first (at 0). */
-	for (i = 0; hello_check(k, v) == 0 && i < 8; i++)
+	for (i = 0; mu_store__hello_check(k, v) == 0 && i < 8; i++)
 		at = at << 8 | p[i];
 	if (o->n++ == 0 || at < o->at) {
 		o->at = at;
@@ -147,7 +147,7 @@ mu_store_hello_put(struct mu_store *st, const uint8_t key[MU_KEY_BYTES],
 	                    NULL);
 	if (err == MU_ENOTFOUND)
 		err = make_room(st, txn);
-	else if (err == 0 && hello_check(&k, &old) != 0)
+	else if (err == 0 && mu_store__hello_check(&k, &old) != 0)
 		old.mv_size = 0; /* damaged: written anew */
 	if (err == 0 && hp->has_scope && scope != NULL) {
 		keys = scope->keys[0];

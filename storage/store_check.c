@@ -697,6 +697,19 @@ invite_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* hellos: a peer key -> what its hellos said (local_hellos.c). */
+static int
+hello_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
+{
+	struct check *c = ctx;
+
+	(void)txn;
+	c->stats->entries++;
+	if (mu_store__hello_check(k, v) != 0)
+		return bad_form(c, "hellos", k, v, "a peer's hellos");
+	return 0;
+}
+
 static int
 entries_problem(void *ctx, const char *text)
 {
@@ -727,41 +740,50 @@ fp_bad(void *ctx, int level, uint64_t bucket, const char *what)
 	               what);
 }
 
-/* The passes, in one snapshot. */
+/* The passes, in one snapshot: the tables every store has, then those
+ * made on a first write, which a read-only open of an older store lacks
+ * (store.c, open_optional). */
 static int
 walk(struct check *c)
 {
-	const MDB_dbi dbis[] = {c->st->bodies,     c->st->ids,     c->st->by_time,
-	                        c->st->by_group,   c->st->current, c->st->ev_start,
-	                        c->st->tombstones, c->st->follows, c->st->signed_by,
-	                        c->st->held,       c->st->outside, c->st->blocks};
-	const mu_store__entry_fn fns[] = {bodies_entry, ids_entry,     time_entry,
-	                                  group_entry,  current_entry, start_entry,
-	                                  tomb_entry,   follow_entry,  signed_entry,
-	                                  held_entry,   outside_entry, block_entry};
-	static const char *const names[] = {
-	    "bodies",     "ids",     "by_time", "by_group", "current", "ev_start",
-	    "tombstones", "follows", "signed",  "held",     "outside", "blocks"};
-	/* A read-only open of a store made before outside and blocks has
-	 * neither (store.c, open_frozen): they are the last two. */
-	size_t n = sizeof(fns) / sizeof(fns[0]) - (c->st->has_frozen ? 0 : 2);
+	struct mu_store *st = c->st;
+	const struct {
+		const char *name;
+		MDB_dbi dbi;
+		mu_store__entry_fn fn;
+		bool present;
+	} tables[] = {
+	    {"bodies", st->bodies, bodies_entry, true},
+	    {"ids", st->ids, ids_entry, true},
+	    {"by_time", st->by_time, time_entry, true},
+	    {"by_group", st->by_group, group_entry, true},
+	    {"current", st->current, current_entry, true},
+	    {"ev_start", st->ev_start, start_entry, true},
+	    {"tombstones", st->tombstones, tomb_entry, true},
+	    {"follows", st->follows, follow_entry, true},
+	    {"signed", st->signed_by, signed_entry, true},
+	    {"held", st->held, held_entry, true},
+	    {"outside", st->outside, outside_entry, st->has_frozen},
+	    {"blocks", st->blocks, block_entry, st->has_frozen},
+	    {"invites", st->invites, invite_entry, st->has_invites},
+	    {"hellos", st->hellos, hello_entry, st->has_hellos},
+	};
 	bool time_bad = false;
 	int err;
 
-	err = mu_store__seq_read(c->st, c->txn, &c->last_seq, NULL);
+	err = mu_store__seq_read(st, c->txn, &c->last_seq, NULL);
 	if (err == MU_ECORRUPT) {
 		c->last_seq = UINT64_MAX; /* then no body is blamed for it */
 		err = problem(c, "meta", "the store's sequence number is damaged");
 	}
-	for (size_t i = 0; err == 0 && i <= n; i++) {
+	for (size_t i = 0; err == 0 && i < sizeof(tables) / sizeof(tables[0]); i++) {
 		uint64_t before = c->stats->problems;
 
-		if (i == n && !c->st->has_invites)
-			break;
-		err = mu_store__scan(c->st, c->txn, i < n ? dbis[i] : c->st->invites,
-		                     NULL, 0, i < n ? fns[i] : invite_entry, c,
-		                     "checking the store");
-		if (i < n && dbis[i] == c->st->by_time && c->stats->problems != before)
+		if (!tables[i].present)
+			continue;
+		err = mu_store__scan(st, c->txn, tables[i].dbi, NULL, 0, tables[i].fn,
+		                     c, "checking the store");
+		if (tables[i].dbi == st->by_time && c->stats->problems != before)
 			time_bad = true;
 		/* LMDB found a damaged page, or the scan's own check of the
 		 * pages did (mu_store__scan). LMDB fails every later read of
@@ -771,13 +793,13 @@ walk(struct check *c)
 		 * reading is about the pages, not the disk. */
 		if (err != MU_ECORRUPT && err != MU_EIO)
 			continue;
-		err = problem(c, i < n ? names[i] : "invites",
+		err = problem(c, tables[i].name,
 		              "the table's pages are damaged: a page is missing or "
 		              "malformed, its keys are out of order, or it holds "
 		              "other entries than it counts");
 		mdb_txn_abort(c->txn);
 		if (err == 0)
-			err = mu_store__begin(c->st, false, &c->txn, NULL);
+			err = mu_store__begin(st, false, &c->txn, NULL);
 		if (err != 0)
 			c->txn = NULL;
 	}

@@ -200,6 +200,10 @@ int mu_store__commit(struct mu_store *st, MDB_txn *txn, int err, struct mu_why *
 int mu_store__hello_forget(struct mu_store *st, MDB_txn *txn,
                            const uint8_t key[MU_KEY_BYTES]);
 
+/* Whether an entry of hellos has the form local_hellos.c writes: 0 or
+ * MU_ECORRUPT (store_check.c). */
+int mu_store__hello_check(const MDB_val *k, const MDB_val *v);
+
 /* Whether an entry of invites has the form local_invites.c writes: 0 or
  * MU_ECORRUPT (store_check.c). */
 int mu_store__invite_check(const MDB_val *k, const MDB_val *v);

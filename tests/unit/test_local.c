@@ -1161,6 +1161,15 @@ invite_note(void *ctx, const char *db, const char *text)
 	return 0;
 }
 
+static int
+hello_note(void *ctx, const char *db, const char *text)
+{
+	(void)text;
+	if (strcmp(db, "hellos") == 0)
+		++*(int *)ctx;
+	return 0;
+}
+
 static void
 check_reads_the_invites(void **state)
 {
@@ -1263,6 +1272,38 @@ test_hellos(void **state)
 	mu_scope_free(got);
 }
 
+/* `muster check` reads the hellos: a well-formed entry passes, an entry
+ * of another length is one problem, reported under hellos. */
+static void
+check_reads_the_hellos(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_hello_peer hp = {0}, r;
+	struct mu_store_check_stats stats;
+	struct mu_why why = {0};
+	uint8_t key[MU_KEY_BYTES], bad[40] = {0};
+	MDB_val k = {MU_KEY_BYTES, key}, v = {sizeof(bad), bad};
+	MDB_txn *txn;
+	int problems = 0;
+
+	memset(key, 9, sizeof(key));
+	hp.digests = true;
+	assert_int_equal(mu_store_hello_put(fx->st, key, &hp, NULL, NOW), 0);
+	assert_int_equal(mu_store_check(fx->st, hello_note, &problems, &stats, &why),
+	                 0);
+	assert_int_equal(stats.problems, 0);
+	assert_int_equal(problems, 0);
+	key[0] = 1;
+	assert_int_equal(mdb_txn_begin(fx->st->env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_put(txn, fx->st->hellos, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	assert_int_equal(mu_store_check(fx->st, hello_note, &problems, &stats, &why),
+	                 0);
+	assert_int_equal(stats.problems, 1);
+	assert_int_equal(problems, 1);
+	assert_int_equal(mu_store_hello_get(fx->st, key, &r, NULL), MU_ECORRUPT);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -1283,6 +1324,7 @@ main(void)
 	    T_(redeem_takes_one_use_at_a_time),
 	    T_(expired_and_revoked_are_refused),
 	    T_(check_reads_the_invites),
+	    T_(check_reads_the_hellos),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
