@@ -185,6 +185,24 @@ int mu_store_deleted_addr(struct mu_store *st, const struct mu_addr *addr,
 int mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
                   mu_store_visit_fn fn, void *ctx);
 
+/* A place in mu_store_list()'s order: the address key of the last record
+ * read; len 0 is before the first. */
+struct mu_store_list_pos {
+	size_t len;
+	uint8_t key[1 + MU_KEY_BYTES + MU_D_MAX];
+};
+
+/*
+ * mu_store_list() from just after *pos, in a read transaction of this call:
+ * a long list read a slice at a time. *pos follows each record before fn
+ * sees it, so that when fn stops the scan (returns 1, which is returned)
+ * the next call goes on after that record; 0 at the end of the list. A
+ * record changed between two calls may be seen in either version, and one
+ * added or deleted meanwhile may be missed.
+ */
+int mu_store_list_after(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+                        struct mu_store_list_pos *pos, mu_store_visit_fn fn, void *ctx);
+
 /*
  * Current events that overlap [from, to), ordered by start then id. An event
  * without an end lasts until its start (all-day: one day).

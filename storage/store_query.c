@@ -214,20 +214,64 @@ current_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	return err;
 }
 
-int
-mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
-              mu_store_visit_fn fn, void *ctx)
+/* mu_store_list_after()'s scan: the entry it starts after is skipped, and
+ * each entry read is noted in pos before the caller's visitor sees it. */
+struct list_after {
+	struct visit vis;
+	struct mu_store_list_pos *pos;
+	bool skip; /* the first entry may be pos itself */
+};
+
+static int
+list_after_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 {
-	struct visit vis = {st, fn, ctx, 0, 0, false};
-	uint8_t prefix[1 + MU_KEY_BYTES];
+	struct list_after *a = ctx;
+	bool skip = a->skip;
+
+	a->skip = false;
+	if (skip && k->mv_size == a->pos->len &&
+	    memcmp(k->mv_data, a->pos->key, a->pos->len) == 0)
+		return 0;
+	if (k->mv_size > sizeof(a->pos->key))
+		return MU_ECORRUPT;
+	memcpy(a->pos->key, k->mv_data, k->mv_size);
+	a->pos->len = k->mv_size;
+	return current_entry(&a->vis, txn, k, v);
+}
+
+int
+mu_store_list_after(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+                    struct mu_store_list_pos *pos, mu_store_visit_fn fn, void *ctx)
+{
+	struct list_after a = {{st, fn, ctx, 0, 0, false}, pos, pos->len > 0};
+	uint8_t from[sizeof(pos->key)];
+	size_t plen;
 	MDB_val k;
 
 	if (!mu_kind_replaceable(kind))
 		return MU_EINVAL;
-	k.mv_size = mu_store__addr_prefix(prefix, kind, group);
-	k.mv_data = prefix;
-	return mu_store__read_scan(st, st->current, &k, k.mv_size, current_entry, &vis,
+	plen = mu_store__addr_prefix(from, kind, group);
+	/* A place outside this list's prefix starts it over. */
+	if (pos->len >= plen && pos->len <= sizeof(from) &&
+	    memcmp(pos->key, from, plen) == 0) {
+		memcpy(from, pos->key, pos->len);
+	} else {
+		a.skip = false;
+		pos->len = 0;
+	}
+	k.mv_size = pos->len > 0 ? pos->len : plen;
+	k.mv_data = from;
+	return mu_store__read_scan(st, st->current, &k, plen, list_after_entry, &a,
 	                           "listing the store");
+}
+
+int
+mu_store_list(struct mu_store *st, enum mu_kind kind, const uint8_t *group,
+              mu_store_visit_fn fn, void *ctx)
+{
+	struct mu_store_list_pos pos = {0, {0}};
+
+	return mu_store_list_after(st, kind, group, &pos, fn, ctx);
 }
 
 /* Where an event ends, for the overlap test: an event without an end lasts

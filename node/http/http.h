@@ -144,6 +144,28 @@ char *mu_http_json_open(json_t *v, const char *more);
  * it is the first. Takes the reference; 0 or MU_ENOMEM. */
 int mu_http_json_item(struct mu_buf *out, json_t *v, bool first);
 
+/*
+ * The current versions of a replaceable kind (of group, or of all groups
+ * when group is NULL) as a JSON stream: head, then item(ctx, rec, &err) of
+ * each record in address order, then "]}". Each record is read in a read
+ * transaction of its own and copied out before item sees it, so item may
+ * read the store. item returns the record's JSON (a new reference), or
+ * NULL: with err 0 the record is left out, else err is the failure.
+ */
+struct mu_http_list {
+	char *head; /* malloc()ed; owned by the list */
+	enum mu_kind kind;
+	const uint8_t *group; /* copied */
+	json_t *(*item)(void *ctx, const struct mu_record *rec, int *err);
+	void (*free)(void *ctx); /* frees ctx with the list; may be NULL */
+	void *ctx;
+};
+
+/* Sets a 200 JSON reply that is l as a stream; takes what l owns (freed
+ * here on failure). 0 or MU_ENOMEM. */
+int mu_http_list_stream(const struct mu_http_req *rq, struct mu_http_reply *rp,
+                        const struct mu_http_list *l);
+
 /* The value of query argument key, or NULL when it is not given. */
 const char *mu_http_arg(const struct mu_http_req *rq, const char *key);
 

@@ -10,6 +10,7 @@
  * no store visitor reads the store again.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../protocol/textform.h"
@@ -31,8 +32,15 @@ static const struct kind_path paths[] = {
     {MU_KIND_PLEDGE, "/api/pledges", "/pledges", "pledges", "Pledges"},
 };
 
+/* What a record's acts are read with: the store, and the time of the
+ * request (a list's items are made after the request's handler returns). */
+struct acts_at {
+	struct mu_store *st;
+	int64_t now;
+};
+
 static json_t *
-with_acts(const struct mu_http_req *rq, const struct mu_record *rec, int *err)
+with_acts(const struct acts_at *at, const struct mu_record *rec, int *err)
 {
 	json_t *o = mu_node_json_record(rec), *acts;
 	struct mu_addr a;
@@ -42,7 +50,7 @@ with_acts(const struct mu_http_req *rq, const struct mu_record *rec, int *err)
 		return NULL;
 	}
 	mu_rec_addr(rec, &a);
-	acts = mu_node_acts_json(rq->node->store, &a, rq->now, err);
+	acts = mu_node_acts_json(at->st, &a, at->now, err);
 	if (acts == NULL || json_object_set_new(o, "acts", acts) != 0) {
 		json_decref(o);
 		if (*err == 0)
@@ -52,40 +60,37 @@ with_acts(const struct mu_http_req *rq, const struct mu_record *rec, int *err)
 	return o;
 }
 
+/* A list's item: the record with its acts. */
+static json_t *
+list_item(void *ctx, const struct mu_record *rec, int *err)
+{
+	return with_acts(ctx, rec, err);
+}
+
 static int
 api_list(const struct mu_http_req *rq, struct mu_http_reply *rp,
          const struct kind_path *k)
 {
 	static const char *const names[] = {"group", NULL};
 	uint8_t group[MU_KEY_BYTES];
-	const uint8_t *g = NULL;
-	struct mu_node_recs v;
-	json_t *arr = NULL, *o;
+	struct mu_http_list hl = {NULL, k->kind, NULL, list_item, free, NULL};
+	struct acts_at *at;
+	char more[32];
 	const char *s;
-	size_t i;
-	int rc, err = 0;
 
 	if (mu_http_args_only(rq, rp, names))
 		return 0;
 	if ((s = mu_http_arg(rq, "group")) != NULL) {
 		if (mu_http_key(s, "group", group, rp))
 			return 0;
-		g = group;
+		hl.group = group;
 	}
-	rc = mu_node_recs_list(rq->node->store, k->kind, g, &v);
-	if (rc == 0 && (arr = json_array()) == NULL)
-		rc = MU_ENOMEM;
-	for (i = 0; rc == 0 && i < v.n; i++) {
-		if ((o = with_acts(rq, &v.recs[i], &err)) == NULL ||
-		    json_array_append_new(arr, o) != 0)
-			rc = err != 0 ? err : MU_ENOMEM;
-	}
-	mu_node_recs_free(&v);
-	if (rc != 0) {
-		json_decref(arr);
-		return rc;
-	}
-	return mu_http_json(rp, json_pack("{s:o}", k->plural, arr));
+	if ((hl.ctx = at = malloc(sizeof(*at))) == NULL)
+		return MU_ENOMEM;
+	*at = (struct acts_at){rq->node->store, rq->now};
+	snprintf(more, sizeof(more), "\"%s\":[", k->plural);
+	hl.head = mu_http_json_open(json_object(), more);
+	return mu_http_list_stream(rq, rp, &hl);
 }
 
 static int
@@ -110,7 +115,9 @@ api_one(const struct mu_http_req *rq, struct mu_http_reply *rp, enum mu_kind kin
 		return mu_http_fail(rp, 404, "no %s %s is stored here",
 		                    mu_kind_name(kind), text);
 	}
-	o = rc == 0 ? with_acts(rq, &v.recs[0], &err) : NULL;
+	o = rc == 0 ? with_acts(&(struct acts_at){rq->node->store, rq->now}, &v.recs[0],
+	                        &err)
+	            : NULL;
 	mu_node_recs_free(&v);
 	if (rc != 0 || o == NULL)
 		return rc != 0 ? rc : err;

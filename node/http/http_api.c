@@ -265,20 +265,30 @@ api_event(const struct mu_http_req *rq, struct mu_http_reply *rp, const char *te
 /* The causes listed, and the groups outside the scope: left out (hide)
  * or marked. */
 struct cause_list {
-	json_t *arr;
 	struct mu_outside o;
 	bool hide;
 };
 
-static int
-push_record(void *ctx, const struct mu_record *rec)
+static json_t *
+cause_item(void *ctx, const struct mu_record *rec, int *err)
+{
+	struct cause_list *l = ctx;
+	json_t *v;
+
+	if (l->hide && mu_outside_has(&l->o, rec->group, NULL))
+		return NULL;
+	if ((v = record_json(rec, &l->o)) == NULL)
+		*err = MU_ENOMEM;
+	return v;
+}
+
+static void
+cause_list_free(void *ctx)
 {
 	struct cause_list *l = ctx;
 
-	if (l->hide && mu_outside_has(&l->o, rec->group, NULL))
-		return 0;
-	return json_array_append_new(l->arr, record_json(rec, &l->o)) == 0 ? 0
-	                                                                   : MU_ENOMEM;
+	mu_outside_free(&l->o);
+	free(l);
 }
 
 static int
@@ -286,10 +296,10 @@ api_causes(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
 	static const char *const names[] = {"group", "all", NULL};
 	uint8_t group[MU_KEY_BYTES];
-	const uint8_t *g = NULL;
-	struct cause_list l;
+	struct mu_http_list hl = {NULL,       MU_KIND_CAUSE,   NULL,
+	                          cause_item, cause_list_free, NULL};
+	struct cause_list *l;
 	const char *s;
-	json_t *arr;
 	int rc;
 
 	if (mu_http_args_only(rq, rp, names))
@@ -297,22 +307,16 @@ api_causes(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	if ((s = mu_http_arg(rq, "group")) != NULL) {
 		if (mu_http_key(s, "group", group, rp))
 			return 0;
-		g = group;
+		hl.group = group;
 	}
-	if ((rc = mu_http_outside(rq, rp, &l.o, &l.hide)) != 0) {
-		mu_outside_free(&l.o);
+	if ((hl.ctx = l = calloc(1, sizeof(*l))) == NULL)
+		return MU_ENOMEM;
+	if ((rc = mu_http_outside(rq, rp, &l->o, &l->hide)) != 0) {
+		cause_list_free(l);
 		return rc == 1 ? 0 : rc;
 	}
-	arr = l.arr = json_array();
-	rc = arr != NULL
-	         ? mu_store_list(rq->node->store, MU_KIND_CAUSE, g, push_record, &l)
-	         : MU_ENOMEM;
-	mu_outside_free(&l.o);
-	if (rc < 0) {
-		json_decref(arr);
-		return rc;
-	}
-	return mu_http_json(rp, json_pack("{s:o}", "causes", arr));
+	hl.head = mu_http_json_open(json_object(), "\"causes\":[");
+	return mu_http_list_stream(rq, rp, &hl);
 }
 
 static json_t *

@@ -16,6 +16,7 @@
 
 #include "node/acts.h"
 #include "node/calendar.h"
+#include "node/http/http.h"
 #include "store_fixture.h"
 
 /* A home made of fixture group g's key (no file: the functions only sign). */
@@ -232,22 +233,15 @@ vevents(const uint8_t *a, size_t n)
 	return k;
 }
 
-/* A feed's pledges come a slice at a time like its events, not all in its
- * last slice, and the slices' bytes are the whole feed's. */
+/* n pledges of group 0, "p0" to "p<n-1>". */
 static void
-test_pledges_sliced(void **state)
+put_pledges(struct fx *fx, size_t n)
 {
-	struct fx *fx = *state;
-	struct mu_cal_filter f;
-	struct mu_cal_stream *s;
-	struct mu_buf whole = {0}, sliced = {0};
-	struct mu_why why = {0};
 	struct mu_record r;
 	char d[8];
-	size_t i, before, slices;
-	bool done = false;
+	size_t i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < n; i++) {
 		memset(&r, 0, sizeof(r));
 		r.kind = MU_KIND_PLEDGE;
 		r.created_at = NOW - 100;
@@ -259,6 +253,22 @@ test_pledges_sliced(void **state)
 		r.c.pledge.deadline = NOW + 1000;
 		assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
 	}
+}
+
+/* A feed's pledges come a slice at a time like its events, not all in its
+ * last slice, and the slices' bytes are the whole feed's. */
+static void
+test_pledges_sliced(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_cal_filter f;
+	struct mu_cal_stream *s;
+	struct mu_buf whole = {0}, sliced = {0};
+	struct mu_why why = {0};
+	size_t before, slices;
+	bool done = false;
+
+	put_pledges(fx, 5);
 	mu_cal_filter_all(&f);
 	f.now = NOW;
 	assert_int_equal(mu_cal_ics(fx->st, &f, "all", &whole, &why), 0);
@@ -275,6 +285,55 @@ test_pledges_sliced(void **state)
 	assert_memory_equal(sliced.data, whole.data, whole.len);
 	mu_buf_free(&whole);
 	mu_buf_free(&sliced);
+}
+
+/* /api/pledges is a stream of one record a slice at the least budget, and
+ * the slices make the whole list, in address order, each with its acts. */
+static void
+test_api_pledges_sliced(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_node node;
+	struct mu_http_req rq;
+	struct mu_http_reply rp;
+	struct mu_buf body = {0};
+	json_t *doc, *list;
+	json_error_t jerr;
+	char d[8];
+	size_t i, slices;
+	bool done = false;
+
+	put_pledges(fx, 5);
+	memset(&node, 0, sizeof(node));
+	node.store = fx->st;
+	memset(&rq, 0, sizeof(rq));
+	rq.node = &node;
+	rq.path = "/api/pledges";
+	rq.now = NOW;
+	memset(&rp, 0, sizeof(rp));
+	assert_int_equal(mu_http_api_acts(&rq, &rp), 0);
+	assert_int_equal(rp.status, 200);
+	assert_non_null(rp.stream.next);
+	for (slices = 0; !done && slices < 20; slices++) {
+		assert_int_equal(rp.stream.next(rp.stream.ctx, 0, &body, &done), 0);
+	}
+	assert_true(done);
+	assert_int_equal(slices, 6); /* one a record, and the one that ends it */
+	rp.stream.free(rp.stream.ctx);
+	doc = json_loadb((const char *)body.data, body.len, 0, &jerr);
+	assert_non_null(doc);
+	list = json_object_get(doc, "pledges");
+	assert_int_equal(json_array_size(list), 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(d, sizeof(d), "p%zu", i);
+		assert_string_equal(
+		    json_string_value(json_object_get(json_array_get(list, i), "d")),
+		    d);
+		assert_non_null(json_object_get(json_array_get(list, i), "acts"));
+	}
+	json_decref(doc);
+	mu_buf_free(&body);
+	mu_buf_free(&rp.body);
 }
 
 static void
@@ -317,6 +376,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_pledge_state, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pledge_in_calendar, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pledges_sliced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_pledges_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tally_read, setup, teardown),
 	};
 

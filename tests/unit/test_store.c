@@ -822,6 +822,79 @@ test_list(void **state)
 	                 MU_EINVAL);
 }
 
+/* Stops the scan after each record. */
+static int
+collect_one(void *ctx, const struct mu_record *r)
+{
+	int rc = collect(ctx, r);
+
+	return rc != 0 ? rc : 1;
+}
+
+/* mu_store_list_after() goes on after the last record handed on, one call
+ * per record here, to the same list as one mu_store_list(); a place in
+ * another list starts over. */
+static void
+test_list_after(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[] = {
+	    cause(&fx->g[0], "zeta", 1, NOW - 10, "A zeta"),
+	    cause(&fx->g[0], "alpha", 1, NOW - 20, "A alpha"),
+	    cause(&fx->g[1], "mid", 1, NOW - 30, "B mid"),
+	    cause(&fx->g[1], "mid2", 1, NOW - 30, "B mid 2"),
+	    event(&fx->g[0], "meet", 1, T, -1, false, MU_EVENT_CONFIRMED)};
+	enum mu_put_result res[5];
+	struct mu_store_list_pos pos = {0, {0}}, events = {0, {0}};
+	struct mu_why why;
+	struct seen whole, one;
+	size_t calls = 0;
+	int rc;
+
+	assert_int_equal(mu_store_put(fx->st, r, 5, res, &why), 0);
+	memset(&whole, 0, sizeof(whole));
+	assert_int_equal(mu_store_list(fx->st, MU_KIND_CAUSE, NULL, collect, &whole),
+	                 0);
+	assert_int_equal(whole.n, 4);
+	memset(&one, 0, sizeof(one));
+	while ((rc = mu_store_list_after(fx->st, MU_KIND_CAUSE, NULL, &pos, collect_one,
+	                                 &one)) == 1)
+		assert_int_equal(one.n, ++calls);
+	assert_int_equal(rc, 0);
+	assert_int_equal(calls, 4);
+	assert_memory_equal(one.ids, whole.ids, 4 * MU_ID_BYTES);
+	/* At the end it stays at the end. */
+	assert_int_equal(
+	    mu_store_list_after(fx->st, MU_KIND_CAUSE, NULL, &pos, collect_one, &one),
+	    0);
+
+	/* One group's list, from a place in it. */
+	memset(&pos, 0, sizeof(pos));
+	memset(&one, 0, sizeof(one));
+	assert_int_equal(mu_store_list_after(fx->st, MU_KIND_CAUSE, fx->g[1].pk, &pos,
+	                                     collect_one, &one),
+	                 1);
+	assert_int_equal(mu_store_list_after(fx->st, MU_KIND_CAUSE, fx->g[1].pk, &pos,
+	                                     collect_one, &one),
+	                 1);
+	assert_int_equal(mu_store_list_after(fx->st, MU_KIND_CAUSE, fx->g[1].pk, &pos,
+	                                     collect_one, &one),
+	                 0);
+	assert_int_equal(one.n, 2);
+	assert_memory_equal(one.ids[0], r[2]->id, MU_ID_BYTES);
+	assert_memory_equal(one.ids[1], r[3]->id, MU_ID_BYTES);
+
+	/* A place in the events starts the causes over. */
+	memset(&one, 0, sizeof(one));
+	assert_int_equal(mu_store_list_after(fx->st, MU_KIND_EVENT, NULL, &events,
+	                                     collect_one, &one),
+	                 1);
+	assert_int_equal(mu_store_list_after(fx->st, MU_KIND_CAUSE, NULL, &events,
+	                                     collect_one, &one),
+	                 1);
+	assert_memory_equal(one.ids[1], whole.ids[0], MU_ID_BYTES);
+}
+
 static void
 test_each_order(void **state)
 {
@@ -1485,6 +1558,7 @@ main(void)
 	    T_(test_file_full),
 	    T_(test_events),
 	    T_(test_list),
+	    T_(test_list_after),
 	    T_(test_each_order),
 	    T_(test_alliances),
 	    T_(test_corrupt),
