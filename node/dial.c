@@ -10,6 +10,14 @@
  *   - A peer that failed is dialed again after an exponential backoff with
  *     jitter, from limits.dial_min_ms up to limits.dial_max_ms; a session
  *     that got ready resets it. A banned peer waits limits.ban_ms.
+ *   - A peer whose session ended after lasting LASTED_MS most likely
+ *     restarts (an upgrade, a reboot): for FAST_WINDOW_MS it is dialed
+ *     again at an eighth of the time since the session ended, at least
+ *     every dial_min_ms / 4, so that it is back within about an eighth of
+ *     its time down rather than up to a whole backoff step later. The
+ *     regular backoff starts after the window.
+ *   - The timer wakes at the next dial due (or the next refresh), not on a
+ *     fixed tick: a due dial never waits.
  *   - A peer whose group is already connected, either way, is not dialed
  *     twice. The caps on connections others open (conn.c) never delay
  *     our dials: an attacker who fills them must not cut us off from the
@@ -33,9 +41,14 @@
 #include "addr.h"
 #include "internal.h"
 
-#define REFRESH_MS            2000 /* re-reading the peers table and allies' records */
-#define TICK_MS_MAX           1000 /* how late a due dial may start */
+#define REFRESH_MS 2000 /* re-reading the peers table and allies' records */
+/* The longest sleep (or dial_min_ms when shorter): due peers that were not
+ * dialed (connected the other way) are looked at again this often. */
+#define TICK_MS_MAX           1000
 #define BACKOFF_DOUBLINGS_MAX 30
+#define FAST_WINDOW_MS        30000 /* redialing soon after a session ended */
+#define FAST_FRACTION         8     /* the delay: this fraction of the time down */
+#define LASTED_MS             1000  /* a session shorter than this did not last */
 
 struct dial_peer {
 	struct dial_peer *next;
@@ -44,6 +57,9 @@ struct dial_peer {
 	uint8_t key[MU_KEY_BYTES];
 	unsigned failures;                /* dials in a row that never got ready */
 	uint64_t due;                     /* loop time (ms) of the next dial */
+	uint64_t ready_at;                /* loop time our dial got ready */
+	uint64_t lost;                    /* loop time a lasting session ended;
+	                                     0: not in the fast window */
 	bool active;                      /* a connection is open or being opened */
 	bool listed;                      /* in the peers table at the last refresh */
 	char state[16];                   /* as last written to the peers table */
@@ -374,6 +390,19 @@ backoff_ms(const struct mu_node_limits *lim, unsigned failures)
 	return delay < lim->dial_min_ms ? lim->dial_min_ms : delay;
 }
 
+/* The delay before the next dial within the fast window after a lasting
+ * session ended (lost), or 0 once the window is over. */
+static uint64_t
+fast_ms(const struct mu_node_limits *lim, uint64_t lost, uint64_t now)
+{
+	uint64_t least = lim->dial_min_ms / 4 > 0 ? lim->dial_min_ms / 4 : 1;
+	uint64_t delay = (now - lost) / FAST_FRACTION;
+
+	if (now - lost >= FAST_WINDOW_MS)
+		return 0;
+	return delay > least ? delay : least;
+}
+
 /* reason, when not NULL or "", says why a dial failed. */
 static void
 reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned,
@@ -381,19 +410,29 @@ reschedule(struct mu_dial *d, struct dial_peer *p, bool was_ready, bool banned,
 {
 	struct mu_node *node = d->node;
 	const struct mu_node_limits *lim = &node->opts.limits;
-	uint64_t delay;
+	uint64_t now = uv_now(node->loop), delay, fast = 0;
 
+	/* A session that ended right after its handshake (a peer at its
+	 * caps) gets the regular backoff, not the fast window. */
+	if (was_ready && p->ready_at != 0 && now - p->ready_at >= LASTED_MS)
+		p->lost = now;
+	else if (was_ready)
+		p->lost = 0;
+	if (p->lost != 0 && !banned)
+		fast = fast_ms(lim, p->lost, now);
+	if (fast == 0)
+		p->lost = 0;
 	if (was_ready)
 		p->failures = 0;
-	else if (p->failures < BACKOFF_DOUBLINGS_MAX)
+	else if (fast == 0 && p->failures < BACKOFF_DOUBLINGS_MAX)
 		p->failures++;
 	if (!was_ready && reason != NULL && reason[0] != '\0' && reason != p->reason &&
 	    strcmp(p->reason, reason) != 0) {
 		snprintf(p->reason, sizeof(p->reason), "%s", reason);
 		p->state[0] = '\0'; /* written again, with the reason */
 	}
-	delay = banned ? lim->ban_ms : backoff_ms(lim, p->failures);
-	p->due = uv_now(node->loop) + delay;
+	delay = banned ? lim->ban_ms : fast != 0 ? fast : backoff_ms(lim, p->failures);
+	p->due = now + delay;
 	mu_node_log(node, MU_LOG_DEBUG, "%s: dialing again in %llu ms", p->addr,
 	            (unsigned long long)delay);
 	set_state(d, p, banned ? "banned" : "backoff", false);
@@ -415,6 +454,7 @@ dial_due(struct mu_dial *d)
 			continue;
 		}
 		p->active = true;
+		p->ready_at = 0;
 		set_state(d, p, "dialing", false);
 		why.text[0] = '\0';
 		rc = mu_conn_dial(node, p->addr, p->has_key ? p->key : NULL, &why);
@@ -444,6 +484,27 @@ expire_bans(struct mu_dial *d)
 	}
 }
 
+static void on_tick(uv_timer_t *t);
+
+/* Sets the timer for the next dial due, the next refresh or TICK_MS_MAX,
+ * whichever comes first. */
+static void
+arm(struct mu_dial *d)
+{
+	const struct mu_node_limits *lim = &d->node->opts.limits;
+	uint64_t now = uv_now(d->node->loop), next = d->refreshed + REFRESH_MS;
+	uint64_t tick = lim->dial_min_ms < TICK_MS_MAX ? lim->dial_min_ms : TICK_MS_MAX;
+
+	if (tick < 10)
+		tick = 10;
+	if (next > now + tick)
+		next = now + tick;
+	for (const struct dial_peer *p = d->peers; p != NULL; p = p->next)
+		if (p->listed && !p->active && p->due > now && p->due < next)
+			next = p->due;
+	uv_timer_start(&d->timer, on_tick, next > now ? next - now : 0, 0);
+}
+
 static void
 on_tick(uv_timer_t *t)
 {
@@ -455,6 +516,7 @@ on_tick(uv_timer_t *t)
 		refresh(d);
 	expire_bans(d);
 	dial_due(d);
+	arm(d);
 }
 
 /* --- announcing our node record ------------------------------------------ */
@@ -621,8 +683,6 @@ mu_dial_announce(struct mu_node *node)
 int
 mu_dial_start(struct mu_node *node)
 {
-	const struct mu_node_limits *lim = &node->opts.limits;
-	unsigned tick = lim->dial_min_ms < TICK_MS_MAX ? lim->dial_min_ms : TICK_MS_MAX;
 	struct mu_dial *d;
 
 	d = calloc(1, sizeof(*d));
@@ -635,9 +695,7 @@ mu_dial_start(struct mu_node *node)
 	announce(d);
 	refresh(d);
 	dial_due(d);
-	if (tick < 10)
-		tick = 10;
-	uv_timer_start(&d->timer, on_tick, tick, tick);
+	arm(d);
 	return 0;
 }
 
@@ -689,8 +747,10 @@ mu_dial_ready(struct mu_node *node, struct mu_conn *c)
 		return;
 	if (addr != NULL) {
 		p = find_peer(d, addr);
-		if (p != NULL)
+		if (p != NULL) {
+			p->ready_at = uv_now(node->loop);
 			set_state(d, p, "connected", true);
+		}
 		return;
 	}
 	/* A peer we know that dialed us: it is connected too. */
@@ -727,6 +787,7 @@ mu_dial_closed(struct mu_node *node, const struct mu_conn *c, bool was_ready,
 	else if (probe)
 		mu_probe_http(node, addr, mu_conn_ip(c), note_reason);
 	reschedule(d, p, was_ready, banned, reason);
+	arm(d);
 }
 
 bool

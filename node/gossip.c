@@ -905,12 +905,13 @@ held(struct mu_node *node, const uint8_t *id)
 	return mu_store_get(node->store, id, found, NULL) == 0;
 }
 
-/* Whether id is being asked for; drops the entries that expired. */
-static bool
+/* The entry of id if it is being asked for, else NULL; drops the entries
+ * that expired (only entries after the one returned move). */
+static struct mu_sync_asked *
 asked(struct mu_sync_state *st, const uint8_t *id, uint64_t now)
 {
+	struct mu_sync_asked *hit = NULL;
 	size_t i = 0;
-	bool hit = false;
 
 	while (i < st->nasked) {
 		if (st->asked[i].until <= now) {
@@ -918,10 +919,27 @@ asked(struct mu_sync_state *st, const uint8_t *id, uint64_t now)
 			continue;
 		}
 		if (memcmp(st->asked[i].id, id, 32) == 0)
-			hit = true;
+			hit = &st->asked[i];
 		i++;
 	}
 	return hit;
+}
+
+/* p announced an id already asked of another peer: p is asked if that
+ * one's session ends before the record came. */
+static void
+note_alt(struct mu_sync_asked *a, struct mu_sync_peer *p)
+{
+	if (a->of == p)
+		return;
+	for (size_t k = 0; k < SYNC_ASKED_ALT; k++)
+		if (a->alt[k] == p)
+			return;
+	for (size_t k = 0; k < SYNC_ASKED_ALT; k++)
+		if (a->alt[k] == NULL) {
+			a->alt[k] = p;
+			return;
+		}
 }
 
 int
@@ -931,6 +949,7 @@ mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 	struct mu_node *node = p->node;
 	struct mu_sync_state *st = node->sync;
 	uint64_t now = uv_now(node->loop);
+	struct mu_sync_asked *a;
 	const uint8_t *id;
 	size_t i;
 
@@ -940,17 +959,63 @@ mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
 		if (p->need.len - p->need.head >= SYNC_ANNOUNCE_QUEUE)
 			break;
 		id = mu_wire_key(&m->keys, i);
-		if (asked(st, id, now) || held(node, id))
+		if ((a = asked(st, id, now)) != NULL) {
+			note_alt(a, p);
+			continue;
+		}
+		if (held(node, id))
 			continue;
 		if (mu_buf_grow_array(&st->asked, &st->capasked, st->nasked + 1,
 		                      sizeof(*st->asked), 64) != 0)
 			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
-		memcpy(st->asked[st->nasked].id, id, 32);
-		st->asked[st->nasked++].until = now + SYNC_ASKED_MS;
+		a = &st->asked[st->nasked++];
+		memset(a, 0, sizeof(*a));
+		memcpy(a->id, id, 32);
+		a->until = now + SYNC_ASKED_MS;
+		a->of = p;
 		if (mu_sync_need(p, id) != 0)
 			return mu_fail(why, MU_ENOMEM, "sync: out of memory");
 	}
 	return 0;
+}
+
+void
+mu_sync_asked_gone(struct mu_sync_peer *p)
+{
+	struct mu_node *node = p->node;
+	struct mu_sync_state *st = node->sync;
+	struct mu_sync_peer *next;
+	struct mu_sync_asked *a;
+	size_t i = 0;
+
+	while (st != NULL && i < st->nasked) {
+		a = &st->asked[i];
+		next = NULL;
+		for (size_t k = 0; k < SYNC_ASKED_ALT; k++) {
+			if (a->alt[k] == p)
+				a->alt[k] = NULL;
+			if (a->of == p && next == NULL && a->alt[k] != NULL) {
+				next = a->alt[k];
+				a->alt[k] = NULL;
+			}
+		}
+		if (a->of != p) {
+			i++;
+			continue;
+		}
+		/* Left as it is, the entry would keep the others' announces
+		 * of this id unanswered until it expires. */
+		if (next == NULL || held(node, a->id) ||
+		    mu_sync_need(next, a->id) != 0) {
+			st->asked[i] = st->asked[--st->nasked];
+			continue;
+		}
+		a->of = next;
+		a->until = uv_now(node->loop) + SYNC_ASKED_MS;
+		/* Its want goes in the next turn, not from inside a close. */
+		pump_later(next);
+		i++;
+	}
 }
 
 void

@@ -131,6 +131,7 @@ mu_sync_on_close(struct mu_node *node, struct mu_conn *c)
 	if (p == NULL)
 		return;
 	flush_stats(p, false, false);
+	mu_sync_asked_gone(p);
 	if (node->once && p->dialer && !p->done) {
 		if (node->why.text[0] == '\0')
 			mu_fail(&node->why, MU_EIO,

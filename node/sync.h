@@ -162,10 +162,14 @@ struct mu_sync_inmsg {
 
 struct mu_sync_batch; /* commit.h: one recs message being taken in */
 
-/* An announced id asked for, until when it is not asked for again. */
+/* An announced id asked for, until when it is not asked for again; of whom,
+ * and who else announced it meanwhile (asked next if of closes first). */
+#define SYNC_ASKED_ALT 2
 struct mu_sync_asked {
 	uint8_t id[32];
 	uint64_t until;
+	struct mu_sync_peer *of;
+	struct mu_sync_peer *alt[SYNC_ASKED_ALT];
 };
 
 /* A record stored as new, and the peer it came from (NULL: not a peer).
@@ -373,6 +377,9 @@ void mu_sync_push_log(struct mu_node *node, const struct mu_sync_fresh *fresh,
 /* An announce from p: asks p for the ids we neither hold nor asked for. */
 int mu_sync_on_announce(struct mu_sync_peer *p, const struct mu_wire_msg *m,
                         struct mu_why *why);
+/* p's session ends: what was asked of p is asked of another peer that
+ * announced it, or no longer counts as asked (the next announce asks). */
+void mu_sync_asked_gone(struct mu_sync_peer *p);
 /* Those records are stored: their ids are no longer being asked for. */
 void mu_sync_asked_done(struct mu_node *node, const struct mu_sync_fresh *fresh,
                         size_t n);

@@ -41,6 +41,7 @@ import netlib  # noqa: E402
 from netlib import figure, log  # noqa: E402
 
 import hashlib  # noqa: E402
+import json  # noqa: E402
 import msgpack  # noqa: E402  (python3-msgpack)
 
 NEW = re.compile(r"^(\S+) debug new record ([0-9a-f]{64}) ")
@@ -151,6 +152,7 @@ def main():
         stop_at = {e: j for j, e in zip(churned, range(2, events - 2, max(
             1, (events - 4) // len(churned))))}
         down = {}  # node -> when it stopped
+        stops = {}  # node -> when its stop began
         restarts = {j: [] for j in range(n)}  # node -> times it started again
         for e in range(events):
             now = time.time()
@@ -162,6 +164,7 @@ def main():
                     del down[j]
             if e in stop_at:
                 j = stop_at[e]
+                stops[j] = time.time()
                 netlib.stop(servers[j])
                 down[j] = time.time()
             i = rng.choice([j for j in range(n) if j not in down])
@@ -204,6 +207,11 @@ def main():
             p.close()
         for s in servers:
             netlib.stop(s)
+        if os.environ.get("NET_BENCH_KEEP"):
+            # What a look at the tail needs besides the nodes' logs.
+            with open(os.path.join(work.path, "prop.json"), "w") as f:
+                json.dump({"edges": edges, "ids": ids, "restarts": restarts,
+                           "stops": stops, "homes": homes}, f)
         def since(j, t0, at):
             """When node j could first receive an event published at t0 that
             it stored at at: t0, or its last restart between the two."""

@@ -110,6 +110,59 @@ class Announce(unittest.TestCase):
             self.next_of(p2, "want", timeout=1)
         sa.stop()
 
+    def node_with_two_peers(self):
+        """A following H, with the organizer record of H's event; two spec
+        peers P1, P2 connected; the event (raw) not yet on A."""
+        a = Home(self, "a")
+        a.init("Alpha")
+        h, raw = self.source("h", "Announced by two peers")
+        a.ok("follow", h.key)
+        path = a.tmp + "/organizers.muster"
+        with open(path, "wb") as f:
+            f.write(musterlib.EXPORT_MAGIC + b"".join(self.organizer_records(h)))
+        self.assertEqual(a.import_file(path)["new"], 1)
+        self.organizer = self.organizer_records(h)[0]
+        sa = a.serve(self.net)
+        scope = [group_bytes(h)]
+        return a, sa, raw, self.connect(sa, h, scope), self.connect(sa, h, scope)
+
+    def fetched_from_p2(self, a, p2, raw, what):
+        want = self.next_of(p2, "want", timeout=SYNC * musterlib.SLOWDOWN)
+        self.assertEqual(want[2], [rec_id(raw)], what)
+        p2.send(["recs", 0, [raw]])
+        p2.send(["ack", want[1]])
+        musterlib.wait_until(lambda: a.has(rec_id(raw).hex()), SYNC,
+                             "A stored the record P2 sent")
+
+    def test_asked_peer_gone_the_other_announcer_is_asked(self):
+        # P1 announces, gets the want and leaves without answering; P2 had
+        # announced the same id meanwhile. Before, A asked no one else
+        # until its next reconciliation (a minute; P2's announce was
+        # dropped as already asked).
+        a, sa, raw, p1, p2 = self.node_with_two_peers()
+        p1.send(["announce", [rec_id(raw)]])
+        self.assertEqual(self.next_of(p1, "want")[2], [rec_id(raw)])
+        p2.send(["announce", [rec_id(raw)]])
+        # A takes P2's messages in order: the ack of a record it holds
+        # says the announce before it was taken in, before P1 leaves.
+        p2.push([self.organizer])
+        p1.close()
+        self.fetched_from_p2(a, p2, raw, "the want P1 left unanswered, now of P2")
+        sa.stop()
+
+    def test_asked_peer_gone_the_next_announce_is_asked(self):
+        # P1 leaves without answering before P2 announces: P2's announce
+        # is asked at once, not dropped as already asked of P1.
+        a, sa, raw, p1, p2 = self.node_with_two_peers()
+        p1.send(["announce", [rec_id(raw)]])
+        self.assertEqual(self.next_of(p1, "want")[2], [rec_id(raw)])
+        port = p1.sock.getsockname()[1]
+        p1.close()
+        sa.wait_log(r"closed 127\.0\.0\.1:%d:" % port, SYNC)
+        p2.send(["announce", [rec_id(raw)]])
+        self.fetched_from_p2(a, p2, raw, "P2's announce, asked of P2")
+        sa.stop()
+
 
 if __name__ == "__main__":
     unittest.main()
