@@ -360,8 +360,8 @@ int mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t
  * next turn (an idle callback), or from the writable callback that the
  * queue's draining brings. */
 int mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why);
-/* Responder, push mode: queues the range [from, to) of our items, all of
- * which the peer lacks, listed only as it is sent (ctx: the peer). */
+/* Queues the range [from, to) of our items, all of which the peer lacks,
+ * listed only as it is sent (ctx: the peer; mu_neg_set_push_range). */
 int mu_sync_push_range(void *ctx, const struct mu_neg_item *from,
                        const struct mu_neg_item *to);
 /* Forgets the ranges not sent yet (the scope changed: the peer's next

@@ -75,6 +75,8 @@ struct ranged {
 	const struct mu_neg_item *items;
 	size_t n, nranges;
 	struct diff *d;
+	bool mine;   /* the initiator's ranges: its haves, not its needs */
+	size_t nids; /* ids given to have one by one (mine) */
 };
 
 static int
@@ -93,7 +95,7 @@ on_range(void *ctx, const struct mu_neg_item *from, const struct mu_neg_item *to
 	g->nranges++;
 	for (size_t i = 0; i < g->n; i++)
 		if (!item_less(&g->items[i], from) && item_less(&g->items[i], to))
-			collect(&g->d->need, g->items[i].id);
+			collect(g->mine ? &g->d->have : &g->d->need, g->items[i].id);
 	return 0;
 }
 
@@ -279,12 +281,109 @@ test_push_mode(void **state)
 	free(a);
 }
 
+static int
+on_ranged_have(void *ctx, const uint8_t id[32], size_t index)
+{
+	((struct ranged *)ctx)->nids++;
+	return on_have(((struct ranged *)ctx)->d, id, index);
+}
+
+static int
+on_ranged_need(void *ctx, const uint8_t id[32], size_t index)
+{
+	return on_need(((struct ranged *)ctx)->d, id, index);
+}
+
+/* Plain v1 (the responder lists its ids), the initiator giving the ranges
+ * of its own that the answers leave unmatched to push_range; returns the
+ * number of those ranges, *nids the ids given to have one by one. */
+static size_t
+reconcile_ini_ranged(const struct mu_neg_item *a, size_t na,
+                     const struct mu_neg_item *b, size_t nb, size_t limit,
+                     struct diff *d, size_t *nids)
+{
+	struct ranged g = {a, na, 0, d, true, 0};
+	struct mu_neg *ini, *res;
+	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
+	struct mu_why why;
+	int trips = 0;
+
+	assert_int_equal(mu_neg_new(&ini, a, na, limit), 0);
+	assert_int_equal(mu_neg_new(&res, b, nb, limit), 0);
+	mu_neg_set_push_range(ini, on_range);
+	assert_int_equal(mu_neg_initiate(ini, &q), 0);
+	while (q.len > 0) {
+		r.len = 0;
+		assert_int_equal(
+		    mu_neg_reconcile(res, q.data, q.len, &r, NULL, NULL, NULL, &why),
+		    0);
+		assert_true(++trips < 5000);
+		q.len = 0;
+		assert_int_equal(mu_neg_reconcile(ini, r.data, r.len, &q,
+		                                  on_ranged_have, on_ranged_need, &g,
+		                                  &why),
+		                 0);
+	}
+	mu_buf_free(&q);
+	mu_buf_free(&r);
+	mu_neg_free(ini);
+	mu_neg_free(res);
+	*nids = g.nids;
+	return g.nranges;
+}
+
+/* An initiator that holds what the responder lacks (a node with a full
+ * store dialing an empty one): the ranges it is given and the ids given to
+ * have are together exactly its items the responder lacks, each once; with
+ * the responder empty, ranges that cover the whole set, and no id. */
+static void
+test_initiator_push_range(void **state)
+{
+	struct mu_neg_item *a = calloc(20000, sizeof(*a)),
+	                   *b = calloc(20000, sizeof(*b));
+	uint8_t(*exp)[32] = calloc(20000, 32);
+	struct diff d = {{0}, {0}};
+	size_t nb = 0, nexp = 0, nids;
+
+	(void)state;
+	for (uint32_t i = 0; i < 20000; i++)
+		make_item(&a[i], i);
+	mu_neg_sort(a, 20000);
+	assert_true(reconcile_ini_ranged(a, 20000, NULL, 0, 60000, &d, &nids) > 0);
+	assert_int_equal(nids, 0);
+	assert_int_equal(d.have.n, 20000);
+	assert_int_equal(d.need.n, 0);
+	free(d.have.ids);
+	d.have = (struct idset){0};
+	/* The responder holds whole stretches and a few scattered items, and
+	 * one the initiator lacks. */
+	for (size_t i = 0; i < 20000; i++) {
+		if ((i / 2000) % 2 == 0 || i % 97 == 0)
+			b[nb++] = a[i];
+		else
+			memcpy(exp[nexp++], a[i].id, 32);
+	}
+	make_item(&b[nb++], 20000);
+	mu_neg_sort(b, nb);
+	assert_true(reconcile_ini_ranged(a, 20000, b, nb, 60000, &d, &nids) > 0);
+	assert_int_equal(d.need.n, 1);
+	assert_int_equal(d.have.n, nexp);
+	qsort(d.have.ids, d.have.n, 32, cmp32);
+	qsort(exp, nexp, 32, cmp32);
+	assert_memory_equal(d.have.ids, exp, nexp * 32);
+	free(d.have.ids);
+	free(d.need.ids);
+	free(exp);
+	free(a);
+	free(b);
+}
+
 /* reconcile_with() in push mode with ranges: the number of ranges given. */
 static size_t
 reconcile_ranged(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
                  size_t nb, struct diff *d)
 {
-	struct ranged g = {b, nb, 0, d};
+	struct ranged g = {b, nb, 0, d, false, 0};
 
 	reconcile_with(a, na, b, nb, 60000, d, true, &g);
 	return g.nranges;
@@ -413,7 +512,7 @@ check_grown(const struct mu_neg_item *b, size_t nb, const struct mu_neg_item *ow
 	                            g_seek_rank, g_range_sum, g_each};
 	struct mu_neg_item *all = calloc(nb + nown, sizeof(*all));
 	struct diff d = {{0}, {0}}, pushed = {{0}, {0}};
-	struct ranged r = {b, nb, 0, &pushed};
+	struct ranged r = {b, nb, 0, &pushed, false, 0};
 	struct mu_buf q = MU_BUF_INIT, a = MU_BUF_INIT;
 	struct mu_neg *ini, *res;
 	struct mu_why why;
@@ -556,6 +655,7 @@ main(void)
 	    cmocka_unit_test(test_equal_sets_one_round_trip),
 	    cmocka_unit_test(test_push_mode),
 	    cmocka_unit_test(test_push_range),
+	    cmocka_unit_test(test_initiator_push_range),
 	    cmocka_unit_test(test_initiator_grown),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_unsorted_input_refused),
