@@ -34,7 +34,7 @@ Figures (E in the names: 10k, or 2k with --quick):
                           last byte
   stall_feed_alone_10k_ms, stall_feed_alone_10k_cpu_ms  phase 3's
   stall_host_noise_ms     phase 2: the most CPU time of this script's
-                          thread that a computation of about 1 ms (its
+                          thread that a computation of about 0.5 ms (its
                           least) took, less that least: what the host adds
                           to a turn's CPU figure at worst
 """
@@ -73,8 +73,8 @@ def longest(path, start, end):
 
 
 class Noise(threading.Thread):
-    """The same computation of about 1 ms of CPU, every 10 ms, timed by the
-    thread's CPU clock: the least and the most it took."""
+    """The same computation of about 0.5 ms of CPU, every 10 ms, timed by
+    the thread's CPU clock: the least and the most it took."""
 
     def __init__(self):
         super().__init__(daemon=True)
