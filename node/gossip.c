@@ -333,7 +333,11 @@ struct slice {
 	struct mu_sync_peer *p;
 	struct mu_sync_range *r;
 	size_t n;
+	uint64_t *start; /* the pump's, for the send budget */
+	bool cut;        /* the slice ended before the range */
 };
+
+static bool budget_spent(struct mu_node *node, uint64_t *start);
 
 static int
 slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
@@ -347,8 +351,13 @@ slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
 		r->done = true;
 		return 1;
 	}
-	if (s->n == SYNC_RANGE_SLICE)
+	/* A slice ends with the turn's sending time too: it costs 1-12 us an
+	 * item. Cut there, it holds at least a message's worth of records. */
+	if (s->n == SYNC_RANGE_SLICE || (s->n > 0 && s->n % MU_WIRE_RECS_MAX == 0 &&
+	                                 budget_spent(s->p->node, s->start))) {
+		s->cut = true;
 		return 1;
+	}
 	r->rank++;
 	s->n++;
 	if (seq > r->seq)
@@ -363,12 +372,14 @@ slice_one(void *arg, const struct mu_neg_item *it, size_t rank)
  * a walk over every stored group (local_fp.c), which a slice must not. A push of a
  * million records holds it for a minute or so, and the store's file may grow meanwhile
  * by what is written then; a record deleted meanwhile is skipped when read
- * (mu_store_read_raw). Marks the range done at its end. */
+ * (mu_store_read_raw). Marks the range done at its end. A slice ends after
+ * SYNC_RANGE_SLICE items, or after a multiple of MU_WIRE_RECS_MAX once the
+ * turn's send budget is spent. */
 static int
-list_slice(struct mu_sync_peer *p, struct mu_why *why)
+list_slice(struct mu_sync_peer *p, uint64_t *start, struct mu_why *why)
 {
 	struct mu_sync_range *r = &p->ranges[p->rhead];
-	struct slice s = {p, r, 0};
+	struct slice s = {p, r, 0, start, false};
 	struct mu_neg_source src;
 	struct mu_neg_pos pos;
 	int rc;
@@ -393,49 +404,58 @@ list_slice(struct mu_sync_peer *p, struct mu_why *why)
 	if (rc != 0)
 		return mu_fail(why, rc, "sync: cannot list records to send: %s",
 		               mu_strerror(rc));
-	if (s.n < SYNC_RANGE_SLICE)
+	if (!s.cut)
 		r->done = true; /* the walk reached the end of the set */
 	return 0;
 }
 
 /* The range at the head of the outbox: 1 when p->listed holds records of
- * it to send, 0 when it is done (and taken off), or an error. */
+ * it to send, 2 when a slice listed none (all stored since the run began),
+ * 0 when it is done (and taken off), or an error. One slice a call, so
+ * that the pump looks at the send budget between slices. */
 static int
-range_next(struct mu_sync_peer *p, struct mu_why *why)
+range_next(struct mu_sync_peer *p, uint64_t *start, struct mu_why *why)
 {
 	int rc;
 
-	while (p->listed.head == p->listed.len) {
-		if (p->ranges[p->rhead].done) {
-			p->out.head++;
-			if (++p->rhead == p->nranges) {
-				p->rhead = p->nranges = 0;
-				mu_store_fp_view_free(p->rview);
-				p->rview = NULL;
-				p->rview_open = false;
-			}
-			return 0;
-		}
-		if ((rc = list_slice(p, why)) != 0)
+	if (p->listed.head < p->listed.len)
+		return 1;
+	if (!p->ranges[p->rhead].done) {
+		if ((rc = list_slice(p, start, why)) != 0)
 			return rc;
+		return p->listed.head < p->listed.len ? 1 : 2;
 	}
-	return 1;
+	p->out.head++;
+	if (++p->rhead == p->nranges) {
+		p->rhead = p->nranges = 0;
+		mu_store_fp_view_free(p->rview);
+		p->rview = NULL;
+		p->rview_open = false;
+	}
+	return 0;
 }
 
-/* Whether the sending time of this turn is spent (limits.send_turn_us):
- * never while p's write queue is empty, so that what is left always has
- * a write whose end brings the writable callback. */
+/* Whether the sending time of this turn is spent (limits.send_turn_us),
+ * adding the time since *start to it. */
 static bool
-turn_spent(struct mu_sync_peer *p, uint64_t *start)
+budget_spent(struct mu_node *node, uint64_t *start)
 {
-	struct mu_sync_state *st = p->node->sync;
-	unsigned budget = p->node->opts.limits.send_turn_us;
+	struct mu_sync_state *st = node->sync;
+	unsigned budget = node->opts.limits.send_turn_us;
 	uint64_t now = uv_hrtime();
 
 	st->pump_ns += now - *start;
 	*start = now;
-	return budget > 0 && st->pump_ns >= (uint64_t)budget * 1000 &&
-	       mu_conn_queued(p->c) > 0;
+	return budget > 0 && st->pump_ns >= (uint64_t)budget * 1000;
+}
+
+/* Whether p sends no more in this turn: the budget is spent and p had its
+ * message of the turn, which keeps one peer's sending from starving the
+ * others' (their writable callbacks come after its own). */
+static bool
+turn_spent(struct mu_sync_peer *p, uint64_t *start)
+{
+	return budget_spent(p->node, start) && p->pump_sent == p->node->sync->pump_turn;
 }
 
 /* Pumps p, failing it on an error; whether the send budget cut it (read
@@ -454,18 +474,17 @@ pump_held(struct mu_sync_peer *p)
 	return cut;
 }
 
-/* A new turn: the peers the budget cut in the last one send again. */
+/* A new turn: the peers the budget cut in the last one send again, within
+ * what is left of this turn's budget (the I/O callbacks of the turn may
+ * have spent it: then on the next). */
 static void
 on_pump_idle(uv_idle_t *h)
 {
 	struct mu_node *node = h->data;
-	struct mu_sync_state *st = node->sync;
 	struct mu_sync_peer *p;
 	struct mu_conn *c;
 	bool more = false;
 
-	st->pump_turn = uv_now(node->loop);
-	st->pump_ns = 0;
 	for (c = node->conns; c != NULL && !node->stopping; c = mu_conn_next(c)) {
 		if ((p = mu_conn_sync(c)) == NULL || !p->pump_cut)
 			continue;
@@ -479,15 +498,40 @@ on_pump_idle(uv_idle_t *h)
 static void
 pump_later(struct mu_sync_peer *p)
 {
-	struct mu_sync_state *st = p->node->sync;
-
 	p->pump_cut = true;
-	if (!st->pump_idle_ok) {
-		uv_idle_init(p->node->loop, &st->pump_idle);
-		st->pump_idle.data = p->node;
-		st->pump_idle_ok = true;
-	}
-	uv_idle_start(&st->pump_idle, on_pump_idle);
+	uv_idle_start(&p->node->sync->pump_idle, on_pump_idle);
+}
+
+/* A new turn of the loop: its sending time is whole. The turn is the one
+ * node/stalls.c times and http.c budgets, from one prepare phase to the
+ * next: the I/O callbacks of one poll, then the timers and idle callbacks
+ * before the next, all on one budget. */
+static void
+on_pump_mark(uv_prepare_t *h)
+{
+	struct mu_node *node = h->data;
+
+	node->sync->pump_ns = 0;
+	node->sync->pump_turn++;
+}
+
+/* The budget's handles, at the first pump; closed with the loop's other
+ * handles when the node stops (daemon.c). */
+static void
+pump_handles(struct mu_node *node)
+{
+	struct mu_sync_state *st = node->sync;
+
+	if (st->pump_handles)
+		return;
+	uv_idle_init(node->loop, &st->pump_idle);
+	st->pump_idle.data = node;
+	uv_prepare_init(node->loop, &st->pump_mark);
+	st->pump_mark.data = node;
+	uv_prepare_start(&st->pump_mark, on_pump_mark);
+	uv_unref((uv_handle_t *)&st->pump_mark); /* keeps no loop alive */
+	st->pump_turn = 1;                       /* past every peer's pump_sent */
+	st->pump_handles = true;
 }
 
 int
@@ -501,18 +545,16 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 	uint64_t start = uv_hrtime();
 	int rc;
 
-	if (!p->hello)
+	if (!p->hello || p->c == NULL)
 		return 0; /* until the peer's hello, it gets nothing but ours */
-	if (st->pump_turn != uv_now(node->loop)) {
-		st->pump_turn = uv_now(node->loop);
-		st->pump_ns = 0;
-	}
+	pump_handles(node);
 	p->pump_cut = false;
 	while (p->c != NULL && mu_conn_queued(p->c) < mark) {
 		if (turn_spent(p, &start)) {
 			pump_later(p);
 			break;
 		}
+		p->pump_sent = st->pump_turn;
 		if (p->need.head < p->need.len &&
 		    p->wants_pending < SYNC_WANTS_INFLIGHT) {
 			if ((rc = send_want(p, why)) != 0)
@@ -526,7 +568,7 @@ mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why)
 		    p->npending - p->wants_pending >= SYNC_RECS_UNACKED_MAX)
 			break;
 		if (e->kind == MU_OUT_RANGE) {
-			if ((rc = range_next(p, why)) < 0)
+			if ((rc = range_next(p, &start, why)) < 0)
 				return rc;
 			if (rc == 1 && (rc = send_recs(p, &p->listed, why)) != 0)
 				return rc;

@@ -193,14 +193,15 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 		if ((rc = mu_sync_neg_prepare(p, why)) != 0)
 			return rc;
 		mu_neg_set_push(p->neg, true);
-		/* Over the fingerprint table, a range the peer lacks whole is
-		 * listed as it is sent, slice by slice (gossip.c): its first
-		 * records go out while the rest is still in the store. */
-		if (p->fpv != NULL)
-			mu_neg_set_push_range(p->neg, mu_sync_push_range);
 	} else if (p->neg == NULL) {
 		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
 	}
+	/* Over the fingerprint table, a range the peer lacks whole is listed
+	 * as it is sent, slice by slice (gossip.c), on either side: its first
+	 * records go out while the rest is still in the store, and the turn
+	 * that learns of it does not walk it. */
+	if (p->fpv != NULL)
+		mu_neg_set_push_range(p->neg, mu_sync_push_range);
 	if (p->neg_reply.len > 0) {
 		mu_sync_neg_end(p);
 		return mu_fail(why, MU_EFORMAT,

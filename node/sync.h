@@ -117,10 +117,11 @@ enum mu_out_kind {
 
 /* Items of a push-mode range (mu_neg_set_push_range) listed at a time when
  * it is sent, so the records go out while the rest of the range is still
- * unlisted. Each slice costs a descent of the fingerprint table to its
- * place (about 4 ms of CPU at 100,000 records on a loaded host: slices of
- * 512 cost the serving node 38% more CPU than one listing), and 2-12 us an
- * item (the by_group lookup of its sequence number, local_fp.c seq_of). */
+ * unlisted; fewer when the turn's send budget (limits.send_turn_us) ends
+ * first (gossip.c, list_slice). Each slice costs a descent of the fingerprint table to
+ * its place (about 4 ms of CPU at 100,000 records on a loaded host: slices of 512 cost
+ * the serving node 38% more CPU than one listing), and 2-12 us an item (the by_group
+ * lookup of its sequence number, local_fp.c seq_of). */
 #define SYNC_RANGE_SLICE 2048
 
 /* A range of our items the peer lacks whole: [from, to) by (ts, id), to.ts
@@ -195,7 +196,8 @@ struct mu_sync_peer {
 
 	/* The peer's hello. */
 	bool hello;
-	bool pump_cut; /* the send budget stopped its pump (gossip.c) */
+	bool pump_cut;      /* the send budget stopped its pump (gossip.c) */
+	uint64_t pump_sent; /* the turn (pump_turn) of its last pump step */
 	struct mu_scope *scope;
 	/* Its last hello gave a digest of a scope we do not hold: we asked
 	 * for the scope (rehello); until it comes, scope is empty, we do not
@@ -275,14 +277,16 @@ struct mu_sync_state {
 	 * sorted, so each is logged once; at most SYNC_DAMAGED_MAX. */
 	uint8_t (*damaged)[32];
 	size_t ndamaged, capdamaged;
-	/* The turn of the loop (uv_now) the pumps' sending time is of, and
-	 * that time (limits.send_turn_us). */
-	uint64_t pump_turn, pump_ns;
+	/* The pumps' sending time in this turn of the loop (limits.send_turn_us),
+	 * from one prepare phase to the next, as node/stalls.c times a turn:
+	 * pump_mark zeroes it and counts the turns. */
+	uint64_t pump_ns, pump_turn;
+	uv_prepare_t pump_mark;
 	/* Pumps the peers whose sending the budget cut (mu_sync_peer's
 	 * pump_cut) on the next turn: a peer that does not read brings no
 	 * writable callback, and would wait for the next poll. */
 	uv_idle_t pump_idle;
-	bool pump_idle_ok;
+	bool pump_handles; /* pump_mark and pump_idle initialized */
 	/* sync.c's: batches of p finished or committed (verify.c, commit.c):
 	 * handles what was read meanwhile, sends what can be sent, sees
 	 * whether a one-shot sync is done. A callback, as verify.c and
@@ -356,11 +360,12 @@ int mu_sync_out_add(struct mu_sync_peer *p, enum mu_out_kind kind, const uint8_t
                     uint64_t req);
 /* Sends what p's outbox holds while the write queue has room, for at most
  * limits.send_turn_us of this turn of the loop (all peers together) and
- * at least one message when p's write queue is empty: what is left goes
- * on from the writable callback that the queue's draining brings. */
+ * at least one message to each peer a turn: what is left goes on in the
+ * next turn (an idle callback), or from the writable callback that the
+ * queue's draining brings. */
 int mu_sync_pump(struct mu_sync_peer *p, struct mu_why *why);
-/* Responder, push mode: queues the range [from, to) of our items, all of
- * which the peer lacks, listed only as it is sent (ctx: the peer). */
+/* Queues the range [from, to) of our items, all of which the peer lacks,
+ * listed only as it is sent (ctx: the peer; mu_neg_set_push_range). */
 int mu_sync_push_range(void *ctx, const struct mu_neg_item *from,
                        const struct mu_neg_item *to);
 /* Forgets the ranges not sent yet (the scope changed: the peer's next

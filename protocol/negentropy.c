@@ -50,7 +50,7 @@ struct mu_neg {
 	size_t frame_limit;
 	bool initiator;
 	bool push; /* responder: list only common ids, report the rest */
-	mu_neg_range_fn push_range; /* push mode: ranges they hold nothing of */
+	mu_neg_range_fn push_range; /* ranges they hold nothing of */
 	uint64_t last_in, last_out;
 	struct bound out_bound; /* the last bound written in this message */
 	/* Initiator: what the message the answer replies to listed (sent),
@@ -571,6 +571,20 @@ find_id(const uint8_t *sorted, size_t uniq, const uint8_t *id)
 	return uniq ? bsearch(id, sorted, uniq, MU_NEG_ID_BYTES, id_cmp) : NULL;
 }
 
+/* Our items between the bounds from and to, of which the other side listed
+ * none, given whole to push_range: the caller walks the range itself when
+ * it sends, rather than being given every item now. */
+static int
+push_whole(const struct mu_neg *neg, const struct bound *from, const struct bound *to,
+           void *ctx)
+{
+	struct mu_neg_item a = {from->ts, {0}}, b = {to->ts, {0}};
+
+	memcpy(a.id, from->id, MU_NEG_ID_BYTES);
+	memcpy(b.id, to->id, MU_NEG_ID_BYTES);
+	return neg->push_range(ctx, &a, &b);
+}
+
 /* Initiator side of an IdList range: report what differs. */
 struct diff_walk {
 	const uint8_t *sorted;
@@ -598,7 +612,8 @@ diff_one(void *arg, const struct mu_neg_item *it, size_t rank)
 
 /* The initiator's side of the answer's IdList range [lo, hi) (ranks) that
  * lies between the bounds from and to: our items there are those we listed
- * when lr holds the range, else the source's. */
+ * when lr holds the range, else the source's; with none of theirs listed,
+ * the source's go whole to push_range when there is one. */
 static int
 diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const struct listed_range *lr,
          const struct bound *from, const struct bound *to, const uint8_t *theirs,
@@ -609,6 +624,8 @@ diff_ids(const struct mu_neg *neg, size_t lo, size_t hi, const struct listed_ran
 	size_t uniq = 0;
 	int rc;
 
+	if (count == 0 && lr == NULL && lo < hi && neg->push_range != NULL)
+		return push_whole(neg, from, to, ctx);
 	if ((rc = sorted_ids(theirs, count, &sorted, &uniq)) != 0)
 		return rc;
 	if (uniq > 0 && (w.seen = calloc(uniq, 1)) == NULL) {
@@ -789,13 +806,7 @@ answer_ids(struct mu_neg *neg, struct mu_buf *o, size_t used, const struct bound
 	int rc;
 
 	if (neg->push && count == 0 && neg->push_range != NULL && lo < *hi) {
-		/* Nothing in common to list: the caller walks the range itself,
-		 * when it sends, rather than being given every item now. */
-		struct mu_neg_item from = {prev->ts, {0}}, to = {curr->ts, {0}};
-
-		memcpy(from.id, prev->id, MU_NEG_ID_BYTES);
-		memcpy(to.id, curr->id, MU_NEG_ID_BYTES);
-		if ((rc = neg->push_range(ctx, &from, &to)) != 0)
+		if ((rc = push_whole(neg, prev, curr, ctx)) != 0)
 			return rc;
 		lo = *hi;
 	}

@@ -128,10 +128,12 @@ int mu_neg_reconcile(struct mu_neg *neg, const uint8_t *msg, size_t len,
 void mu_neg_set_push(struct mu_neg *neg, bool push);
 
 /*
- * Push mode: a range of ours of which the initiator listed no id, [from,
- * to) by (ts, id) (to.ts UINT64_MAX: the end of the set; ids zero-padded
- * bounds, not items), given whole to fn instead of item by item to have,
- * so that a caller can walk it while it sends. ctx is mu_neg_reconcile()'s;
+ * A range of ours of which the other side listed no id, [from, to) by (ts,
+ * id) (to.ts UINT64_MAX: the end of the set; ids zero-padded bounds, not
+ * items), given whole to fn instead of item by item to have, so that a
+ * caller can walk it while it sends: a responder's in push mode, where the
+ * initiator listed its ids; an initiator's, where the answer's list is
+ * empty and the range is not one we listed. ctx is mu_neg_reconcile()'s;
  * nonzero stops with that value returned. NULL (the default): have.
  */
 typedef int (*mu_neg_range_fn)(void *ctx, const struct mu_neg_item *from,

@@ -3,7 +3,9 @@
 whole is pushed as it is listed, sending yields to the loop after
 limits.send_turn_us and resumes from the write callbacks, and the dialer
 does not give up on a reconciliation whose answer waits behind the records
-pushed before it. Real processes on 127.0.0.1."""
+pushed before it. A dialer that holds what the node it dials lacks pushes
+the ranges it lacks whole the same way, rather than listing every record
+in the turn that learns of them. Real processes on 127.0.0.1."""
 
 import os
 import subprocess
@@ -95,6 +97,15 @@ class SendTurn(unittest.TestCase):
         _, err = push.communicate(timeout=SYNC)
         self.assertEqual(push.returncode, 0, err.decode(errors="replace")[-2000:])
         self.assertEqual(status_records(b), self.held)
+
+    def test_dialer_pushes_ranges_as_listed(self):
+        # B, empty, serves; A, which holds every record, learns B's address
+        # and dials it: the initiator of the reconciliation has the records.
+        b = self.follower("b", self.groups)
+        sb = b.serve(self.net, env=TINY)
+        self.a.ok("peer", "add", sb.addr, b.key)
+        wait_until(lambda: status_records(b) >= self.held, SYNC, "B holding A's records")
+        self.assertIn("pushed as it is listed", self.sa.log())
 
 
 if __name__ == "__main__":

@@ -75,6 +75,8 @@ struct ranged {
 	const struct mu_neg_item *items;
 	size_t n, nranges;
 	struct diff *d;
+	bool mine;   /* the initiator's ranges: its haves, not its needs */
+	size_t nids; /* ids given to have one by one (mine) */
 };
 
 static int
@@ -93,7 +95,7 @@ on_range(void *ctx, const struct mu_neg_item *from, const struct mu_neg_item *to
 	g->nranges++;
 	for (size_t i = 0; i < g->n; i++)
 		if (!item_less(&g->items[i], from) && item_less(&g->items[i], to))
-			collect(&g->d->need, g->items[i].id);
+			collect(g->mine ? &g->d->have : &g->d->need, g->items[i].id);
 	return 0;
 }
 
@@ -104,13 +106,28 @@ on_range_have(void *ctx, const uint8_t id[32], size_t index)
 	return collect(&((struct ranged *)ctx)->d->need, id);
 }
 
+static int
+on_ranged_have(void *ctx, const uint8_t id[32], size_t index)
+{
+	((struct ranged *)ctx)->nids++;
+	return on_have(((struct ranged *)ctx)->d, id, index);
+}
+
+static int
+on_ranged_need(void *ctx, const uint8_t id[32], size_t index)
+{
+	return on_need(((struct ranged *)ctx)->d, id, index);
+}
+
 /* Runs a reconciliation; returns the number of round trips. In push mode
  * the ids the responder pushes count as the initiator's needs: each must be
  * reported once, by one side or the other; with g, the responder gives
- * ranges (mu_neg_set_push_range) and g collects their items. */
+ * ranges (mu_neg_set_push_range) and g collects their items; with gi, the
+ * initiator gives its own (gi->mine) and gi counts what it reports. */
 static int
-reconcile_with(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
-               size_t nb, size_t limit, struct diff *d, bool push, struct ranged *g)
+reconcile_full(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
+               size_t nb, size_t limit, struct diff *d, bool push, struct ranged *g,
+               struct ranged *gi)
 {
 	struct mu_neg *ini, *res;
 	struct mu_buf q = MU_BUF_INIT, r = MU_BUF_INIT;
@@ -122,6 +139,8 @@ reconcile_with(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 	mu_neg_set_push(res, push);
 	if (g != NULL)
 		mu_neg_set_push_range(res, on_range);
+	if (gi != NULL)
+		mu_neg_set_push_range(ini, on_range);
 	assert_int_equal(mu_neg_initiate(ini, &q), 0);
 	while (q.len > 0) {
 		if (limit)
@@ -139,9 +158,11 @@ reconcile_with(const struct mu_neg_item *a, size_t na, const struct mu_neg_item 
 		trips++;
 		assert_true(trips < 5000); /* it always terminates */
 		q.len = 0;
-		assert_int_equal(
-		    mu_neg_reconcile(ini, r.data, r.len, &q, on_have, on_need, d, &why),
-		    0);
+		assert_int_equal(mu_neg_reconcile(ini, r.data, r.len, &q,
+		                                  gi ? on_ranged_have : on_have,
+		                                  gi ? on_ranged_need : on_need,
+		                                  gi ? (void *)gi : (void *)d, &why),
+		                 0);
 	}
 	mu_buf_free(&q);
 	mu_buf_free(&r);
@@ -154,7 +175,7 @@ static int
 reconcile_mode(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
                size_t nb, size_t limit, struct diff *d, bool push)
 {
-	return reconcile_with(a, na, b, nb, limit, d, push, NULL);
+	return reconcile_full(a, na, b, nb, limit, d, push, NULL, NULL);
 }
 
 static int
@@ -279,14 +300,92 @@ test_push_mode(void **state)
 	free(a);
 }
 
-/* reconcile_with() in push mode with ranges: the number of ranges given. */
+/* Plain v1 (the responder lists its ids), the initiator giving the ranges
+ * of its own that the answers leave unmatched to push_range; returns the
+ * number of those ranges, *nids the ids given to have one by one. */
+static size_t
+reconcile_ini_ranged(const struct mu_neg_item *a, size_t na,
+                     const struct mu_neg_item *b, size_t nb, size_t limit,
+                     struct diff *d, size_t *nids)
+{
+	struct ranged g = {a, na, 0, d, true, 0};
+
+	reconcile_full(a, na, b, nb, limit, d, false, NULL, &g);
+	*nids = g.nids;
+	return g.nranges;
+}
+
+/* A part of the 20,000 items of all, into part (*npart of them): whole
+ * stretches of the set and a few scattered items elsewhere; the ids of the
+ * others into rest, sorted (*nrest). */
+static void
+take_part(const struct mu_neg_item *all, struct mu_neg_item *part, size_t *npart,
+          uint8_t (*rest)[32], size_t *nrest)
+{
+	*npart = *nrest = 0;
+	for (size_t i = 0; i < 20000; i++) {
+		if ((i / 2000) % 2 == 0 || i % 97 == 0)
+			part[(*npart)++] = all[i];
+		else
+			memcpy(rest[(*nrest)++], all[i].id, 32);
+	}
+	qsort(rest, *nrest, 32, cmp32);
+}
+
+/* The ids of s, sorted, are exactly the n of want. */
+static void
+check_ids(struct idset *s, uint8_t (*want)[32], size_t n)
+{
+	assert_int_equal(s->n, n);
+	qsort(s->ids, s->n, 32, cmp32);
+	assert_memory_equal(s->ids, want, n * 32);
+}
+
+/* An initiator that holds what the responder lacks (a node with a full
+ * store dialing an empty one): the ranges it is given and the ids given to
+ * have are together exactly its items the responder lacks, each once; with
+ * the responder empty, ranges that cover the whole set, and no id. */
+static void
+test_initiator_push_range(void **state)
+{
+	struct mu_neg_item *a = calloc(20000, sizeof(*a)),
+	                   *b = calloc(20000, sizeof(*b));
+	uint8_t(*exp)[32] = calloc(20000, 32);
+	struct diff d = {{0}, {0}};
+	size_t nb, nexp, nids;
+
+	(void)state;
+	for (uint32_t i = 0; i < 20000; i++)
+		make_item(&a[i], i);
+	mu_neg_sort(a, 20000);
+	assert_true(reconcile_ini_ranged(a, 20000, NULL, 0, 60000, &d, &nids) > 0);
+	assert_int_equal(nids, 0);
+	assert_int_equal(d.have.n, 20000);
+	assert_int_equal(d.need.n, 0);
+	free(d.have.ids);
+	d.have = (struct idset){0};
+	/* The responder holds a part, and one the initiator lacks. */
+	take_part(a, b, &nb, exp, &nexp);
+	make_item(&b[nb++], 20000);
+	mu_neg_sort(b, nb);
+	assert_true(reconcile_ini_ranged(a, 20000, b, nb, 60000, &d, &nids) > 0);
+	assert_int_equal(d.need.n, 1);
+	check_ids(&d.have, exp, nexp);
+	free(d.have.ids);
+	free(d.need.ids);
+	free(exp);
+	free(a);
+	free(b);
+}
+
+/* reconcile_full() in push mode with ranges: the number of ranges given. */
 static size_t
 reconcile_ranged(const struct mu_neg_item *a, size_t na, const struct mu_neg_item *b,
                  size_t nb, struct diff *d)
 {
-	struct ranged g = {b, nb, 0, d};
+	struct ranged g = {b, nb, 0, d, false, 0};
 
-	reconcile_with(a, na, b, nb, 60000, d, true, &g);
+	reconcile_full(a, na, b, nb, 60000, d, true, &g, NULL);
 	return g.nranges;
 }
 
@@ -308,20 +407,11 @@ test_push_range(void **state)
 	assert_int_equal(d.have.n, 0);
 	free(d.need.ids);
 	d.need = (struct idset){0};
-	/* The initiator holds a part: whole stretches of the set and a few
-	 * scattered items elsewhere. */
-	for (size_t i = 0; i < 20000; i++) {
-		if ((i / 2000) % 2 == 0 || i % 97 == 0)
-			a[na++] = b[i];
-		else
-			memcpy(exp[nexp++], b[i].id, 32);
-	}
+	/* The initiator holds a part. */
+	take_part(b, a, &na, exp, &nexp);
 	assert_true(reconcile_ranged(a, na, b, 20000, &d) > 0);
 	assert_int_equal(d.have.n, 0);
-	assert_int_equal(d.need.n, nexp);
-	qsort(d.need.ids, d.need.n, 32, cmp32);
-	qsort(exp, nexp, 32, cmp32);
-	assert_memory_equal(d.need.ids, exp, nexp * 32);
+	check_ids(&d.need, exp, nexp);
 	free(d.need.ids);
 	free(exp);
 	free(a);
@@ -413,7 +503,7 @@ check_grown(const struct mu_neg_item *b, size_t nb, const struct mu_neg_item *ow
 	                            g_seek_rank, g_range_sum, g_each};
 	struct mu_neg_item *all = calloc(nb + nown, sizeof(*all));
 	struct diff d = {{0}, {0}}, pushed = {{0}, {0}};
-	struct ranged r = {b, nb, 0, &pushed};
+	struct ranged r = {b, nb, 0, &pushed, false, 0};
 	struct mu_buf q = MU_BUF_INIT, a = MU_BUF_INIT;
 	struct mu_neg *ini, *res;
 	struct mu_why why;
@@ -556,6 +646,7 @@ main(void)
 	    cmocka_unit_test(test_equal_sets_one_round_trip),
 	    cmocka_unit_test(test_push_mode),
 	    cmocka_unit_test(test_push_range),
+	    cmocka_unit_test(test_initiator_push_range),
 	    cmocka_unit_test(test_initiator_grown),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_unsorted_input_refused),
