@@ -436,6 +436,7 @@ commit_end(struct mu_node *node, struct mu_sync_commit *st)
 	st->storing = NULL;
 	st->storing_recs = 0;
 	st->fresh = NULL;
+	node->sync->committing = false;
 	mu_sync_push_log(node, fresh, nfresh);
 	free(fresh);
 	while ((b = list) != NULL) {
@@ -480,8 +481,10 @@ commit_start(struct mu_node *node)
 	commit_take(node, st);
 	st->store_work.data = node;
 	if (st->storing_recs > 0 &&
-	    uv_queue_work(node->loop, &st->store_work, store_work, store_done) == 0)
+	    uv_queue_work(node->loop, &st->store_work, store_work, store_done) == 0) {
+		node->sync->committing = true;
 		return;
+	}
 	/* Nothing to store (acks only), or no pool: here and now. */
 	commit_store(node, st);
 	store_done(&st->store_work, 0);

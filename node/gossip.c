@@ -922,7 +922,8 @@ mu_sync_poll(struct mu_node *node)
 
 	if (st == NULL || node->stopping)
 		return;
-	mu_sync_push_log(node, NULL, 0);
+	if (!st->committing)
+		mu_sync_push_log(node, NULL, 0);
 	every =
 	    node->opts.limits.poll_ms ? SCOPE_EVERY_MS / node->opts.limits.poll_ms : 1;
 	if (++st->polls >= every) {

@@ -270,6 +270,11 @@ struct mu_sync_state {
 	struct mu_buf neg;  /* a negentropy message */
 	unsigned polls;     /* since the scope was last recomputed */
 	uint64_t progress_ms;
+	/* commit.c's: a commit is on the pool. Its records are in the store
+	 * log before its end pushes them on, knowing whom each came from:
+	 * the poll leaves the log to that push, or it would send them whole
+	 * to every peer, their senders included. */
+	bool committing;
 	/* Announced ids asked for and not stored yet (gossip.c). */
 	struct mu_sync_asked *asked;
 	size_t nasked, capasked;

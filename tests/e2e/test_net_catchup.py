@@ -8,7 +8,11 @@ node syncing thousands of records from a real `muster serve`.
 - A catch-up that takes longer than the dialer's limit for an unanswered
   reconciliation (two reconcile periods, shortened here with
   MUSTER_TEST_RECONCILE_MS) completes: the records pushed in answer show
-  that the peer is answering."""
+  that the peer is answering.
+- A daemon catching up sends none of what it received back to its sender:
+  the records of a commit are in the store log before the commit's end
+  pushes them on knowing whom they came from, and the log's poll in between
+  would send them whole to every peer."""
 
 import os
 import re
@@ -16,7 +20,7 @@ import unittest
 
 import musterlib
 import recbuild
-from musterlib import Home
+from musterlib import Home, peers, wait_until
 
 RECORDS = 12000
 FIRST = 256          # SYNC_COMMIT_FIRST (node/sync.h)
@@ -88,6 +92,32 @@ class Catchup(unittest.TestCase):
         # Its own records and every one of the source's.
         self.assertEqual(held(a), before + held(g))
 
+    def test_daemon_sends_nothing_back(self):
+        g = Home(self, "g")
+        g.init("Source")
+        path = os.path.join(g.tmp, "records.muster")
+        with open(path, "wb") as f:
+            f.write(recbuild.export_stream(recbuild.causes(g.secret(), RECORDS)))
+        g.import_file(path)
+        a = Home(self, "a")
+        a.init("Newcomer")
+        a.ok("follow", g.key)
+        want = held(a) + held(g)
+        # Polled often, so that polls meet the commits on the pool.
+        limits = {"MUSTER_LIMITS": "poll_ms=20"}
+        sa = a.serve(musterlib.network_name(), env=limits)
+        # The source dials the newcomer and pushes it what it lacks.
+        g.ok("peer", "add", sa.addr, a.key)
+        sg = g.serve(sa.network, env=limits)
+        wait_until(lambda: held(a) == want, 120 * musterlib.SLOWDOWN,
+                   "the %d records caught up" % RECORDS)
+        sg.stop()
+        sa.stop()
+        got = peers(g)[sa.addr]
+        self.assertGreaterEqual(got["sent"], RECORDS)
+        # Nothing of a's is for g (it follows only itself), and what a
+        # received from g is not sent back.
+        self.assertEqual(got["received"], 0)
 
 if __name__ == "__main__":
     unittest.main()
