@@ -40,6 +40,7 @@ struct mu_store_fp_view {
 	/* The sequence number of the item a walk (src_each) is at, from its
 	 * by_time entry, for mu_store_fp_view_seq(); 0 outside a walk. */
 	uint64_t at_seq;
+	uintptr_t page; /* of the last by_time entry read (mu_store__new_page) */
 	/* Per level, the entries of the last parent bucket read, less the
 	 * outside records: a negentropy message seeks ranks and bounds in
 	 * order, so the descents that follow one another read the same
@@ -281,7 +282,8 @@ time_item(struct mu_store_fp_view *v, const MDB_val *k, const MDB_val *val,
 	it->ts = mu_store__get_be64(k->mv_data);
 	memcpy(it->id, (const uint8_t *)k->mv_data + 8, MU_ID_BYTES);
 	*in = mu_scope_has(v->domain, val->mv_data);
-	mu_store__map_read(v->st, 1);
+	if (mu_store__new_page(&v->page, k->mv_data))
+		mu_store__map_read(v->st, 1);
 	return 0;
 }
 

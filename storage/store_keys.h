@@ -163,6 +163,23 @@ void mu_store__map_fini(struct mu_store *st);
  */
 void mu_store__map_read(struct mu_store *st, size_t n);
 
+/* Whether p, borrowed from the map, lies on another page than the one
+ * *last holds, which it then holds. A walk in key order reads many entries
+ * of one leaf, and sending records in the order they were stored many
+ * bodies of one page: only the first read of a page can fault, so only it
+ * counts as a read of the map. Pages of LMDB are at least 4 KiB; with
+ * larger ones a page counts more than once, which only looks more often. */
+static inline bool
+mu_store__new_page(uintptr_t *last, const void *p)
+{
+	uintptr_t page = (uintptr_t)p >> 12;
+
+	if (page == *last)
+		return false;
+	*last = page;
+	return true;
+}
+
 /* One entry of a scan; k and v borrow txn's pages. 0 goes on, anything else
  * ends the scan and is what mu_store__scan returns. */
 typedef int (*mu_store__entry_fn)(void *ctx, MDB_txn *txn, const MDB_val *k,
