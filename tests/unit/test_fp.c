@@ -480,23 +480,16 @@ seq_item(void *ctx, const struct mu_neg_item *it, size_t rank)
 	return 0;
 }
 
-/* A walk of the view gives each item's sequence number when asked, the
- * one its listing gives, for groups in and out of the domain. */
+/* A walk of the view over part gives each item's sequence number when
+ * asked, the one its listing gives. */
 static void
-test_view_seq(void **state)
+assert_view_seqs(struct fx *fx, const struct mu_scope *part)
 {
-	struct fx *fx = *state;
-	struct mu_scope *part = scope_of(fx, 0x05);
 	struct mu_neg_item *items = NULL;
 	uint64_t *seqs = NULL;
 	struct seq_walk w = {NULL, NULL, NULL, 0, 0};
 	struct mu_neg_source src;
-	char d[16];
 
-	for (int i = 0; i < 200; i++) {
-		snprintf(d, sizeof(d), "s%d", i);
-		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
-	}
 	assert_int_equal(mu_store_neg_items(fx->st, part, &items, &seqs, &w.n), 0);
 	w.items = items;
 	w.seqs = seqs;
@@ -506,9 +499,24 @@ test_view_seq(void **state)
 	assert_int_equal(src.each(src.ctx, 0, seq_item, &w), 0);
 	assert_int_equal(w.seen, w.n);
 	mu_store_fp_view_free(w.view);
-	mu_scope_free(part);
 	free(items);
 	free(seqs);
+}
+
+/* For groups in and out of the domain. */
+static void
+test_view_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	char d[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(d, sizeof(d), "s%d", i);
+		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
+	}
+	assert_view_seqs(fx, part);
+	mu_scope_free(part);
 }
 
 /* Sets the schema version of the store behind the fixture (closed). */
@@ -571,10 +579,6 @@ test_upgrade_seq(void **state)
 {
 	struct fx *fx = *state;
 	struct mu_scope *part = scope_of(fx, 0x05);
-	struct mu_neg_item *items = NULL;
-	uint64_t *seqs = NULL;
-	struct seq_walk w = {NULL, NULL, NULL, 0, 0};
-	struct mu_neg_source src;
 	struct mu_why why = {0};
 	uint8_t key[8 + MU_ID_BYTES];
 	MDB_env *env;
@@ -592,15 +596,7 @@ test_upgrade_seq(void **state)
 	reopen(fx, NULL);
 	assert_recount(fx->st);
 	assert_int_equal(assert_time_seqs(fx), 500);
-	assert_int_equal(mu_store_neg_items(fx->st, part, &items, &seqs, &w.n), 0);
-	w.items = items;
-	w.seqs = seqs;
-	assert_int_equal(mu_store_fp_view_new(fx->st, part, &w.view), 0);
-	assert_int_equal(mu_store_fp_view_begin(w.view), 0);
-	mu_store_fp_view_source(w.view, &src);
-	assert_int_equal(src.each(src.ctx, 0, seq_item, &w), 0);
-	assert_int_equal(w.seen, w.n);
-	mu_store_fp_view_free(w.view);
+	assert_view_seqs(fx, part);
 
 	set_version(fx, 7);
 	txn = raw_open(fx, &env);
@@ -620,8 +616,6 @@ test_upgrade_seq(void **state)
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
 	mu_scope_free(part);
-	free(items);
-	free(seqs);
 }
 
 int
