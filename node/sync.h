@@ -119,8 +119,8 @@ enum mu_out_kind {
  * it is sent, so the records go out while the rest of the range is still
  * unlisted. Each slice costs a descent of the fingerprint table to its
  * place (about 4 ms of CPU at 100,000 records on a loaded host: slices of
- * 512 cost the serving node 38% more CPU than one listing), and 2-12 us an
- * item (the by_group lookup of its sequence number, local_fp.c seq_of). */
+ * 512 cost the serving node 38% more CPU than one listing); an item is a
+ * by_time entry, which holds its sequence number (local_fp.c). */
 #define SYNC_RANGE_SLICE 2048
 
 /* A range of our items the peer lacks whole: [from, to) by (ts, id), to.ts
