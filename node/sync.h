@@ -118,10 +118,11 @@ enum mu_out_kind {
 /* Items of a push-mode range (mu_neg_set_push_range) listed at a time when
  * it is sent, so the records go out while the rest of the range is still
  * unlisted; fewer when the turn's send budget (limits.send_turn_us) ends
- * first (gossip.c, list_slice). Each slice costs a descent of the fingerprint table to
- * its place (about 4 ms of CPU at 100,000 records on a loaded host: slices of 512 cost
- * the serving node 38% more CPU than one listing), and 2-12 us an item (the by_group
- * lookup of its sequence number, local_fp.c seq_of). */
+ * first (gossip.c, list_slice). Each slice costs a descent of the
+ * fingerprint table to its place (about 4 ms of CPU at 100,000 records on a
+ * loaded host: slices of 512 cost the serving node 38% more CPU than one
+ * listing); an item is a by_time entry, which holds its sequence number
+ * (local_fp.c). */
 #define SYNC_RANGE_SLICE 2048
 
 /* A range of our items the peer lacks whole: [from, to) by (ts, id), to.ts

@@ -37,11 +37,10 @@ struct mu_store_fp_view {
 	struct mu_store__fp_sum *ex_sum;
 	size_t nex, cap_ex, cap_sum;
 	struct mu_store__fp_sum total; /* of the domain's records */
-	/* The item a walk (src_each) is at and its group, for
-	 * mu_store_fp_view_seq(): looked up only for the items asked. */
-	bool at_valid;
-	struct mu_neg_item at;
-	uint8_t at_group[MU_KEY_BYTES];
+	/* The sequence number of the item a walk (src_each) is at, from its
+	 * by_time entry, for mu_store_fp_view_seq(); 0 outside a walk. */
+	uint64_t at_seq;
+	uintptr_t page; /* of the last by_time entry read (mu_store__new_page) */
 	/* Per level, the entries of the last parent bucket read, less the
 	 * outside records: a negentropy message seeks ranks and bounds in
 	 * order, so the descents that follow one another read the same
@@ -277,12 +276,14 @@ static int
 time_item(struct mu_store_fp_view *v, const MDB_val *k, const MDB_val *val,
           struct mu_neg_item *it, bool *in)
 {
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || val->mv_size != MU_KEY_BYTES)
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES ||
+	    val->mv_size != MU_STORE__TIME_VAL_BYTES)
 		return MU_ECORRUPT;
 	it->ts = mu_store__get_be64(k->mv_data);
 	memcpy(it->id, (const uint8_t *)k->mv_data + 8, MU_ID_BYTES);
 	*in = mu_scope_has(v->domain, val->mv_data);
-	mu_store__map_read(v->st, 1);
+	if (mu_store__new_page(&v->page, k->mv_data))
+		mu_store__map_read(v->st, 1);
 	return 0;
 }
 
@@ -500,24 +501,14 @@ src_range_sum(void *ctx, const struct mu_neg_pos *lo, const struct mu_neg_pos *h
 	return 0;
 }
 
-/* The sequence number of the item a walk is at, from its by_group entry;
- * 0 when it cannot be read (mu_store_read_raw then looks the id up). Only
- * the items that go to the peer need it: the walk itself reads none. */
+/* The sequence number of the item a walk is at: by_time's entry holds it,
+ * read with the item, so a push reads each body without a lookup (a
+ * by_group search per record, random pages of the largest index, was most
+ * of a serving node's CPU). 0 outside a walk. */
 uint64_t
 mu_store_fp_view_seq(const struct mu_store_fp_view *v)
 {
-	uint8_t key[MU_STORE__GROUP_KEY_BYTES];
-	MDB_val k = {sizeof(key), key}, val;
-
-	if (!v->at_valid || v->txn == NULL)
-		return 0;
-	memcpy(key, v->at_group, MU_KEY_BYTES);
-	mu_store__put_be64(key + MU_KEY_BYTES, v->at.ts);
-	memcpy(key + MU_KEY_BYTES + 8, v->at.id, MU_ID_BYTES);
-	if (mdb_get(v->txn, v->st->by_group, &k, &val) != 0 ||
-	    val.mv_size != MU_STORE__SEQ_BYTES)
-		return 0;
-	return mu_store__get_be64(val.mv_data);
+	return v->txn == NULL ? 0 : v->at_seq;
 }
 
 static int
@@ -540,11 +531,10 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 	for (; err == 0; err = time_get(v, &k, &val, MDB_NEXT, &it, &in)) {
 		if (!in)
 			continue;
-		v->at = it;
-		memcpy(v->at_group, val.mv_data, MU_KEY_BYTES);
-		v->at_valid = true;
+		v->at_seq =
+		    mu_store__get_be64((const uint8_t *)val.mv_data + MU_KEY_BYTES);
 		rc = fn(arg, &it, rank++);
-		v->at_valid = false;
+		v->at_seq = 0;
 		if (rc != 0)
 			return rc < 0 ? rc : 0;
 	}

@@ -6,7 +6,8 @@
  * Numbers come from meta "seq", never from the last body, so they are never
  * given twice and a reader's position stays valid.
  *
- * Also the upgrade of older stores to that layout.
+ * Also the upgrade of older stores to that layout, and of schema-7 ones to
+ * by_time entries that carry the sequence number.
  */
 #include "local.h"
 
@@ -89,12 +90,18 @@ struct upgrade {
 };
 
 static int
-damaged(struct upgrade *u)
+time_damaged(struct mu_store *st, struct mu_why *why)
 {
-	return mu_fail(u->why, MU_ECORRUPT,
+	return mu_fail(why, MU_ECORRUPT,
 	               "the store at %s has a damaged time index and cannot be "
 	               "upgraded: restore it from a backup or an export",
-	               u->st->dir);
+	               st->dir);
+}
+
+static int
+damaged(struct upgrade *u)
+{
+	return time_damaged(u->st, u->why);
 }
 
 /* One by_time entry: its record moves to the next sequence number, and
@@ -167,4 +174,55 @@ mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	if (err == 0)
 		err = drop_old(st, txn, "log", why);
 	return err;
+}
+
+/* --- the upgrade to schema 8 ---------------------------------------------- */
+
+int
+mu_store__upgrade_time_seq(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
+{
+	uint8_t key[MU_STORE__TIME_KEY_BYTES], val[MU_STORE__TIME_VAL_BYTES];
+	MDB_cursor *c;
+	MDB_val k, v, id, seq, nk = {sizeof(key), key}, nv = {sizeof(val), val};
+	MDB_stat ms;
+	size_t n = 0;
+	bool bad = false;
+	int rc;
+
+	if ((rc = mdb_cursor_open(txn, st->by_time, &c)) != 0)
+		return mu_store__err(st, rc, "upgrading the store", why);
+	/* Rewritten in place, in key order: each leaf of by_time is copied
+	 * once, the entries that no longer fit split off as they come. */
+	while ((rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		n++;
+		id.mv_size = MU_ID_BYTES;
+		id.mv_data = (uint8_t *)k.mv_data + 8;
+		if (k.mv_size != MU_STORE__TIME_KEY_BYTES ||
+		    v.mv_size != MU_KEY_BYTES ||
+		    (rc = mdb_get(txn, st->ids, &id, &seq)) == MDB_NOTFOUND ||
+		    (rc == 0 && seq.mv_size != MU_STORE__SEQ_BYTES)) {
+			bad = true;
+			break;
+		}
+		if (rc != 0)
+			break;
+		/* The put moves the entry within its page: what it is given
+		 * must not point there. */
+		memcpy(key, k.mv_data, sizeof(key));
+		mu_store__time_val(val, v.mv_data, mu_store__get_be64(seq.mv_data));
+		if ((rc = mdb_cursor_put(c, &nk, &nv, MDB_CURRENT)) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	if (!bad && rc == MDB_NOTFOUND) {
+		if ((rc = mdb_stat(txn, st->by_time, &ms)) != 0)
+			return mu_store__err(st, rc, "upgrading the store", why);
+		/* Fewer entries walked than counted: a page LMDB skipped. */
+		bad = ms.ms_entries != n;
+		if (!bad)
+			return 0;
+	}
+	if (bad)
+		return time_damaged(st, why);
+	return mu_store__err(st, rc, "upgrading the store", why);
 }

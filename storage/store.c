@@ -673,8 +673,10 @@ open_entries(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
  * the negentropy fingerprints of by_time (store_fp.h), filled from it;
  * schema 7 the count of each group's records (grpcount, store_fp.h), filled
  * with them, so that the groups held are a small table's keys, not a walk
- * of by_group. The upgrade and the version bump are one transaction, so a crash leaves
- * the old store to upgrade again.
+ * of by_group; schema 8 the sequence number of each record in its by_time
+ * entry, after the group, so that a push walking by_time reads each body
+ * without a by_group search per record. The upgrade and the version bump are one
+ * transaction, so a crash leaves the old store to upgrade again.
  */
 static int
 open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
@@ -727,6 +729,8 @@ open_schema(struct mu_store *st, MDB_txn *txn, struct mu_why *why)
 	 * added past, empty until a revision is superseded. */
 	if (ver < 3)
 		err = mu_store__upgrade_bodies(st, txn, why);
+	if (err == 0 && ver < 8)
+		err = mu_store__upgrade_time_seq(st, txn, why);
 	if (err == 0 && ver < 7)
 		err = mu_store__fp_rebuild(st, txn, why);
 	if (err == 0)

@@ -6,7 +6,7 @@
  * they enforce; storage/README.md the key layouts):
  *   bodies      seq -> record bytes, exactly as signed (also the log)
  *   ids         id -> seq
- *   by_time     created_at, id -> group     (export and `each` order)
+ *   by_time     created_at, id -> group, seq (export, `each` and push order)
  *   by_group    group, created_at, id -> seq (one group's records, that
  *               order: what reconciliation walks)
  *   current     address -> id of the current version

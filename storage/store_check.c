@@ -307,11 +307,20 @@ check_record(struct check *c, uint64_t seq, const struct mu_record *rec)
 		return found;
 	if (found == 0)
 		err = problem(c, "by_time", "record %s has no time index entry", id);
-	else if (v.mv_size != MU_KEY_BYTES ||
-	         memcmp(v.mv_data, rec->group, MU_KEY_BYTES))
+	else if (v.mv_size != MU_STORE__TIME_VAL_BYTES)
+		err = 0; /* the by_time pass reports the entry's form */
+	else if (memcmp(v.mv_data, rec->group, MU_KEY_BYTES))
 		err = problem(c, "by_time",
 		              "the time index entry of record %s names another group",
 		              id);
+	else if (mu_store__get_be64((const uint8_t *)v.mv_data + MU_KEY_BYTES) != seq)
+		err = problem(c, "by_time",
+		              "the time index entry of record %s gives sequence number "
+		              "%llu, but it is stored at %llu",
+		              id,
+		              (unsigned long long)mu_store__get_be64(
+		                  (const uint8_t *)v.mv_data + MU_KEY_BYTES),
+		              (unsigned long long)seq);
 	else
 		err = 0;
 	if (err != 0)
@@ -424,7 +433,7 @@ ids_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
  * An entry of by_time or by_group, whose key holds a time (8 bytes at when)
  * then the id of the record it indexes: the record must be stored, made at
  * that time and, for by_group (group not NULL), of that group. by_time's
- * group is its value, checked from the record's side.
+ * group and sequence number are its value, checked from the record's side.
  */
 static int
 timed_entry(struct check *c, const char *db, bool form, const char *shape,
@@ -456,8 +465,9 @@ time_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	(void)txn;
 	return timed_entry(ctx, "by_time",
 	                   k->mv_size == MU_STORE__TIME_KEY_BYTES &&
-	                       v->mv_size == MU_KEY_BYTES,
-	                   "a time, an id and a group", k, v, NULL, k->mv_data);
+	                       v->mv_size == MU_STORE__TIME_VAL_BYTES,
+	                   "a time, an id, a group and a sequence number", k, v, NULL,
+	                   k->mv_data);
 }
 
 /* A by_group entry also carries the sequence number of the record's body,

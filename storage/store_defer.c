@@ -101,7 +101,7 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
             struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, struct mu_why *why)
 {
 	struct mu_store__deferred_list *l = &d->t[t];
-	uint8_t seq[MU_STORE__SEQ_BYTES];
+	uint8_t seq[MU_STORE__SEQ_BYTES], tval[MU_STORE__TIME_VAL_BYTES];
 	struct mu_store__fp_run run;
 	MDB_cursor *c;
 	MDB_val k, v;
@@ -125,7 +125,8 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 		if (t == MU_STORE__DEFER_TIME) {
 			/* The fingerprints change with by_time, in the same
 			 * transaction. */
-			v = (MDB_val){MU_KEY_BYTES, (void *)e->val};
+			mu_store__time_val(tval, e->val, e->seq);
+			v = (MDB_val){sizeof(tval), tval};
 			err = mu_store__fp_run_add(st, txn, &run,
 			                           mu_store__get_be64(e->key),
 			                           e->key + 8, e->val, false, why);

@@ -21,7 +21,7 @@
 #include "store_keys.h"
 
 enum mu_store__deferred_table {
-	MU_STORE__DEFER_TIME,  /* by_time: created_at || id -> group */
+	MU_STORE__DEFER_TIME,  /* by_time: created_at || id -> group || seq */
 	MU_STORE__DEFER_GROUP, /* by_group: group || created_at || id -> seq */
 	MU_STORE__DEFER_START, /* ev_start: start' || id -> "" */
 	MU_STORE__DEFER_TABLES
@@ -56,8 +56,9 @@ void mu_store__defer_init(struct mu_store__defer *d, uint64_t first);
 /*
  * Adds the entry key -> val of the record numbered seq to table t. The key
  * is MU_STORE__GROUP_KEY_BYTES long for by_group and MU_STORE__TIME_KEY_BYTES
- * for the others; val is the group (MU_KEY_BYTES) for by_time and nothing
- * for the others (by_group's value is seq itself). Both are copied.
+ * for the others; val is the group (MU_KEY_BYTES) for by_time, whose value
+ * is that group and seq, and nothing for the others (by_group's value is
+ * seq itself). Both are copied.
  * MU_ENOMEM (with why) or 0.
  */
 int mu_store__defer_add(struct mu_store__defer *d, enum mu_store__deferred_table t,

@@ -262,7 +262,8 @@ rebuild_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	struct rebuild *r = ctx;
 	const uint8_t *key = k->mv_data;
 
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES ||
+	    v->mv_size != MU_STORE__TIME_VAL_BYTES)
 		return MU_ECORRUPT;
 	return mu_store__fp_run_add(r->st, txn, &r->run, mu_store__get_be64(key),
 	                            key + 8, v->mv_data, false, r->why);
@@ -342,7 +343,8 @@ recount_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	uint64_t ts;
 
 	(void)txn;
-	if (k->mv_size != MU_STORE__TIME_KEY_BYTES || v->mv_size != MU_KEY_BYTES)
+	if (k->mv_size != MU_STORE__TIME_KEY_BYTES ||
+	    v->mv_size != MU_STORE__TIME_VAL_BYTES)
 		return 0; /* the by_time pass reports it */
 	if ((g = group_slot(&r->g, &r->ng, &r->capg, v->mv_data)) == NULL)
 		return MU_ENOMEM;

@@ -67,6 +67,14 @@ mu_store__group_key(uint8_t out[MU_STORE__GROUP_KEY_BYTES],
 }
 
 void
+mu_store__time_val(uint8_t out[MU_STORE__TIME_VAL_BYTES],
+                   const uint8_t group[MU_KEY_BYTES], uint64_t seq)
+{
+	memcpy(out, group, MU_KEY_BYTES);
+	mu_store__put_be64(out + MU_KEY_BYTES, seq);
+}
+
+void
 mu_store__start_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t start,
                     const uint8_t id[MU_ID_BYTES])
 {

@@ -19,7 +19,7 @@
 #include "../protocol/record.h"
 
 /* Bumped whenever a key layout or a stored value changes meaning. */
-#define MU_STORE__SCHEMA 7u
+#define MU_STORE__SCHEMA 8u
 
 /* A sequence number: the key of bodies, the value of ids (big-endian). */
 #define MU_STORE__SEQ_BYTES 8
@@ -28,6 +28,8 @@
 #define MU_STORE__ADDR_KEY_MAX (1 + MU_KEY_BYTES + MU_D_MAX)
 /* created_at or start (8, big-endian) || id */
 #define MU_STORE__TIME_KEY_BYTES (8 + MU_ID_BYTES)
+/* by_time's value: group || seq (8, big-endian) of the record's body */
+#define MU_STORE__TIME_VAL_BYTES (MU_KEY_BYTES + MU_STORE__SEQ_BYTES)
 /* group || created_at (8, big-endian) || id */
 #define MU_STORE__GROUP_KEY_BYTES (MU_KEY_BYTES + MU_STORE__TIME_KEY_BYTES)
 /* 'a' || address key, or 'i' || id || group */
@@ -41,7 +43,7 @@ struct mu_store {
 	MDB_env *env;
 	MDB_dbi bodies;     /* seq -> record bytes; since schema 3 */
 	MDB_dbi ids;        /* id -> seq; since schema 3 */
-	MDB_dbi by_time;    /* created_at || id -> group */
+	MDB_dbi by_time;    /* created_at || id -> group || seq; seq since 8 */
 	MDB_dbi current;    /* address key -> id */
 	MDB_dbi ev_start;   /* start' || id -> "" */
 	MDB_dbi tombstones; /* tombstone key -> id of the delete */
@@ -108,6 +110,12 @@ size_t mu_store__addr_prefix(uint8_t out[1 + MU_KEY_BYTES], enum mu_kind kind,
 void mu_store__time_key(uint8_t out[MU_STORE__TIME_KEY_BYTES], int64_t created_at,
                         const uint8_t id[MU_ID_BYTES]);
 
+/* by_time value: the record's group, then the sequence number of its body,
+ * so that a walk of by_time (a push, local_fp.c) reads each body without a
+ * lookup. */
+void mu_store__time_val(uint8_t out[MU_STORE__TIME_VAL_BYTES],
+                        const uint8_t group[MU_KEY_BYTES], uint64_t seq);
+
 /* by_group key: group, then the by_time key, so that one group's records
  * are a prefix scan in the order reconciliation walks. */
 void mu_store__group_key(uint8_t out[MU_STORE__GROUP_KEY_BYTES],
@@ -154,6 +162,23 @@ void mu_store__map_fini(struct mu_store *st);
  * far past the budget unseen. Free without a budget.
  */
 void mu_store__map_read(struct mu_store *st, size_t n);
+
+/* Whether p, borrowed from the map, lies on another page than the one
+ * *last holds, which it then holds. A walk in key order reads many entries
+ * of one leaf, and sending records in the order they were stored many
+ * bodies of one page: only the first read of a page can fault, so only it
+ * counts as a read of the map. Pages of LMDB are at least 4 KiB; with
+ * larger ones a page counts more than once, which only looks more often. */
+static inline bool
+mu_store__new_page(uintptr_t *last, const void *p)
+{
+	uintptr_t page = (uintptr_t)p >> 12;
+
+	if (page == *last)
+		return false;
+	*last = page;
+	return true;
+}
 
 /* One entry of a scan; k and v borrow txn's pages. 0 goes on, anything else
  * ends the scan and is what mu_store__scan returns. */
@@ -279,6 +304,12 @@ int mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_recor
  * the old id-keyed "records" database into bodies and ids, in by_time order,
  * fills by_group, and drops the old "records" and "log" databases. */
 int mu_store__upgrade_bodies(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
+
+/* Upgrades a schema-7 or older store, inside txn, after the bodies
+ * (mu_store__upgrade_bodies): every by_time entry gets its record's
+ * sequence number after the group, from ids. MU_ECORRUPT when an entry is
+ * damaged or names a record not stored. */
+int mu_store__upgrade_time_seq(struct mu_store *st, MDB_txn *txn, struct mu_why *why);
 
 /*
  * `muster check` of the entries table (local_entries.c), in txn: every

@@ -23,6 +23,7 @@
 #include "storage/local.h"
 #include "storage/store_check.h"
 
+#include "old_time_index.h"
 #include "store_fixture.h"
 
 static const struct mu_record *
@@ -209,6 +210,7 @@ test_upgrade(void **state)
 		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 100000 * i));
 	}
 	txn = raw_open(fx, &env);
+	assert_int_equal(old_time_index(txn), 40);
 	assert_int_equal(mdb_dbi_open(txn, "negfp", 0, &dbi), 0);
 	assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
@@ -478,23 +480,16 @@ seq_item(void *ctx, const struct mu_neg_item *it, size_t rank)
 	return 0;
 }
 
-/* A walk of the view gives each item's sequence number when asked, the
- * one its listing gives, for groups in and out of the domain. */
+/* A walk of the view over part gives each item's sequence number when
+ * asked, the one its listing gives. */
 static void
-test_view_seq(void **state)
+assert_view_seqs(struct fx *fx, const struct mu_scope *part)
 {
-	struct fx *fx = *state;
-	struct mu_scope *part = scope_of(fx, 0x05);
 	struct mu_neg_item *items = NULL;
 	uint64_t *seqs = NULL;
 	struct seq_walk w = {NULL, NULL, NULL, 0, 0};
 	struct mu_neg_source src;
-	char d[16];
 
-	for (int i = 0; i < 200; i++) {
-		snprintf(d, sizeof(d), "s%d", i);
-		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
-	}
 	assert_int_equal(mu_store_neg_items(fx->st, part, &items, &seqs, &w.n), 0);
 	w.items = items;
 	w.seqs = seqs;
@@ -504,9 +499,123 @@ test_view_seq(void **state)
 	assert_int_equal(src.each(src.ctx, 0, seq_item, &w), 0);
 	assert_int_equal(w.seen, w.n);
 	mu_store_fp_view_free(w.view);
-	mu_scope_free(part);
 	free(items);
 	free(seqs);
+}
+
+/* For groups in and out of the domain. */
+static void
+test_view_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	char d[16];
+
+	for (int i = 0; i < 200; i++) {
+		snprintf(d, sizeof(d), "s%d", i);
+		put1(fx->st, cause_at(&fx->g[i % 3], d, 1, NOW - 13 * i));
+	}
+	assert_view_seqs(fx, part);
+	mu_scope_free(part);
+}
+
+/* Sets the schema version of the store behind the fixture (closed). */
+static void
+set_version(struct fx *fx, uint8_t ver)
+{
+	uint8_t b[4] = {0, 0, 0, ver};
+	MDB_val k = {6, "schema"}, v = {4, b};
+	MDB_env *env;
+	MDB_txn *txn = raw_open(fx, &env);
+	MDB_dbi dbi;
+
+	if (ver <= 7)
+		old_time_index(txn);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/* Each by_time entry holds its record's group and sequence number, the one
+ * ids gives; returns how many there are. */
+static size_t
+assert_time_seqs(struct fx *fx)
+{
+	MDB_env *env;
+	MDB_txn *txn = raw_open(fx, &env);
+	MDB_dbi by_time, ids;
+	MDB_cursor *cur;
+	MDB_val k, v, id, seq;
+	size_t n = 0;
+
+	assert_int_equal(mdb_dbi_open(txn, "by_time", 0, &by_time), 0);
+	assert_int_equal(mdb_dbi_open(txn, "ids", 0, &ids), 0);
+	assert_int_equal(mdb_cursor_open(txn, by_time, &cur), 0);
+	while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+		id.mv_size = MU_ID_BYTES;
+		id.mv_data = (uint8_t *)k.mv_data + 8;
+		assert_int_equal(mdb_get(txn, ids, &id, &seq), 0);
+		assert_int_equal(v.mv_size, MU_KEY_BYTES + 8);
+		assert_memory_equal((uint8_t *)v.mv_data + MU_KEY_BYTES, seq.mv_data,
+		                    8);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	reopen(fx, NULL);
+	return n;
+}
+
+/* A schema-7 store, whose by_time entries hold the group alone, gets each
+ * record's sequence number after it at the upgrade: enough records that
+ * the rewritten leaves split, stored out of time order and some replaced,
+ * so that by_time order is not the order of the numbers. A walk of the
+ * view gives them, and the check holds them against ids. An entry naming
+ * no stored record leaves the store at schema 7, refused. */
+static void
+test_upgrade_seq(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	struct mu_why why = {0};
+	uint8_t key[8 + MU_ID_BYTES];
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {sizeof(key), key}, v = {MU_KEY_BYTES, fx->g[0].pk};
+	char d[16];
+
+	for (int i = 0; i < 600; i++) {
+		snprintf(d, sizeof(d), "q%d", i % 500);
+		put1(fx->st, cause_at(&fx->g[i % 500 % 3], d, 1 + i / 500,
+		                      NOW - 11 * (i % 500) + i / 500));
+	}
+	set_version(fx, 7);
+	reopen(fx, NULL);
+	assert_recount(fx->st);
+	assert_int_equal(assert_time_seqs(fx), 500);
+	assert_view_seqs(fx, part);
+
+	set_version(fx, 7);
+	txn = raw_open(fx, &env);
+	assert_int_equal(mdb_dbi_open(txn, "by_time", 0, &dbi), 0);
+	memset(key, 0x5a, sizeof(key));
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	assert_int_equal(mu_store_open(&fx->st, fx->dir, NULL, &why), MU_ECORRUPT);
+	assert_non_null(strstr(why.text, "damaged time index"));
+	txn = raw_open(fx, &env);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	k = (MDB_val){6, "schema"};
+	assert_int_equal(mdb_get(txn, dbi, &k, &v), 0);
+	assert_int_equal(v.mv_size, 4);
+	assert_memory_equal(v.mv_data, "\0\0\0\7", 4);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	mu_scope_free(part);
 }
 
 int
@@ -521,6 +630,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_group_counts_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_view_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_view_seq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_upgrade_seq, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

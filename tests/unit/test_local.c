@@ -27,6 +27,7 @@
 #include "storage/store.h"
 #include "storage/store_keys.h"
 
+#include "old_time_index.h"
 #include "store_fixture.h"
 
 static const struct mu_record *
@@ -196,6 +197,7 @@ downgrade(const char *dir, uint8_t ver)
 		assert_int_equal(mdb_put(txn, log, &seq, &id, 0), 0);
 	}
 	mdb_cursor_close(cur);
+	old_time_index(txn);
 	if (ver == 1)
 		assert_int_equal(mdb_drop(txn, log, 1), 0);
 	for (size_t i = 0; i < (ver == 1 ? 5u : 3u); i++) {
@@ -240,6 +242,9 @@ set_schema(const char *dir, uint8_t ver)
 		assert_int_equal(mdb_dbi_open(txn, "grpcount", 0, &dbi), 0);
 		assert_int_equal(mdb_drop(txn, dbi, 1), 0);
 	}
+	/* Schema 8 the sequence numbers in by_time. */
+	if (ver <= 7)
+		old_time_index(txn);
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
 }
@@ -417,9 +422,9 @@ test_schema_upgrade(void **state)
 	/* A newer schema is refused. */
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	set_schema(fx->dir, 8);
+	set_schema(fx->dir, 9);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
-	assert_non_null(strstr(why.text, "schema version 8"));
+	assert_non_null(strstr(why.text, "schema version 9"));
 	/* Schema 4 lacks past and negfp: a reader gets them added first, negfp
 	 * filled from by_time, as the check's recount finds. */
 	set_schema(fx->dir, 4);

@@ -1097,7 +1097,7 @@ test_corrupt(void **state)
 	struct fx *fx = *state;
 	const struct mu_record *r = cause(&fx->g[0], "rent", 1, NOW - 100, "Rent");
 	uint8_t id[MU_ID_BYTES], tkey[8 + MU_ID_BYTES] = {0}, seq[8] = {0};
-	uint8_t akey[1 + MU_KEY_BYTES + 4];
+	uint8_t akey[1 + MU_KEY_BYTES + 4], tval[MU_KEY_BYTES + 8] = {0};
 	const struct mu_record *batch[2];
 	enum mu_put_result res[2];
 	struct mu_why why = {0};
@@ -1112,7 +1112,10 @@ test_corrupt(void **state)
 	raw_put(fx->dir, "meta", "seq", 3, seq, sizeof(seq));
 	raw_put(fx->dir, "bodies", seq, sizeof(seq), "\x92\xc4\x01", 3);
 	raw_put(fx->dir, "ids", id, MU_ID_BYTES, seq, sizeof(seq));
-	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), fx->g[0].pk, MU_KEY_BYTES);
+	/* by_time's value: group, then the sequence number. */
+	memcpy(tval, fx->g[0].pk, MU_KEY_BYTES);
+	tval[MU_KEY_BYTES + 7] = 100;
+	raw_put(fx->dir, "by_time", tkey, sizeof(tkey), tval, sizeof(tval));
 	/* The address "park" now points at the damaged record (storage/README.md
 	 * has the address key layout). */
 	akey[0] = MU_KIND_CAUSE;
@@ -1156,10 +1159,10 @@ test_schema(void **state)
 
 	mu_store_close(fx->st);
 	fx->st = NULL;
-	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\10", 4);
+	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\11", 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);
 	assert_null(st);
-	assert_non_null(strstr(why.text, "schema version 8"));
+	assert_non_null(strstr(why.text, "schema version 9"));
 	/* An old version whose tables are not there is refused, not guessed. */
 	raw_put(fx->dir, "meta", "schema", 6, "\0\0\0\2", 4);
 	assert_int_equal(mu_store_open(&st, fx->dir, NULL, &why), MU_EVERSION);

@@ -350,23 +350,35 @@ time_index_damage_is_reported(void **state)
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], missing[MU_ID_BYTES];
+	uint8_t val[MU_STORE__TIME_VAL_BYTES];
 	struct problems p;
 
 	time_key(key, s.cause);
 	raw_del(fx, fx->st->by_time, key, sizeof(key));
 	randombytes_buf(missing, sizeof(missing));
 	mu_store__time_key(key, NOW, missing);
-	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	mu_store__time_val(val, fx->g[0].pk, 1);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), val, sizeof(val));
 	mu_store__time_key(key, NOW + 7, s.event->id);
-	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), val, sizeof(val));
 	time_key(key, s.ally);
-	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[3].pk, MU_KEY_BYTES);
+	mu_store__time_val(val, fx->g[3].pk, 1);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), val, sizeof(val));
+	/* The event's own entry, with a number its body is not at. */
+	time_key(key, s.event);
+	mu_store__time_val(val, fx->g[0].pk, 99);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), val, sizeof(val));
+	/* An entry of the old form (schema 7), the group alone. */
+	time_key(key, s.del_addr);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
 	check(fx, &p);
 	assert_reported(&p, "by_time", "has no time index entry");
 	assert_reported(&p, "by_time", "which is not stored");
 	assert_reported(&p, "by_time", "not at its created_at");
 	assert_reported(&p, "by_time", "names another group");
-	assert_int_equal(p.n, 4);
+	assert_reported(&p, "by_time", "gives sequence number 99");
+	assert_reported(&p, "by_time", "a group and a sequence number");
+	assert_int_equal(p.n, 6);
 }
 
 static void
@@ -490,6 +502,7 @@ deleted_body_left_behind_is_reported(void **state)
 	struct fx *fx = *state;
 	struct sample s = fill(fx);
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], seq[MU_STORE__SEQ_BYTES];
+	uint8_t val[MU_STORE__TIME_VAL_BYTES];
 	struct problems p;
 
 	/* As if a crash had kept the body of a record a delete removed. */
@@ -497,7 +510,8 @@ deleted_body_left_behind_is_reported(void **state)
 	        s.gone->raw_len);
 	raw_put(fx, fx->st->ids, s.gone->id, MU_ID_BYTES, seq, sizeof(seq));
 	time_key(key, s.gone);
-	raw_put(fx, fx->st->by_time, key, sizeof(key), fx->g[0].pk, MU_KEY_BYTES);
+	mu_store__time_val(val, fx->g[0].pk, 4);
+	raw_put(fx, fx->st->by_time, key, sizeof(key), val, sizeof(val));
 	check(fx, &p);
 	assert_reported(&p, "tombstones", "stored though a delete of its group");
 	assert_reported(&p, "current", "has no current version");
