@@ -120,7 +120,7 @@ flush_table(struct mu_store__defer *d, enum mu_store__deferred_table t,
 		if (dropped(d, e->seq))
 			continue;
 		/* A read of the map for its budget, as each put is. */
-		mu_store__map_read(st, 1);
+		mu_store__map_write(st, 1);
 		k = (MDB_val){key_len[t], (void *)e->key};
 		if (t == MU_STORE__DEFER_TIME) {
 			/* The fingerprints change with by_time, in the same

@@ -78,6 +78,7 @@ struct mu_store {
 	pthread_mutex_t map_mu;
 	size_t map_budget; /* mu_store_set_map_budget; 0: never given back */
 	size_t map_left;   /* reads before the next look at the resident size */
+	size_t map_floor;  /* the resident size after the last give-back */
 	int statm_fd;      /* /proc/self/statm, or -1 */
 };
 
@@ -162,6 +163,12 @@ void mu_store__map_fini(struct mu_store *st);
  * far past the budget unseen. Free without a budget.
  */
 void mu_store__map_read(struct mu_store *st, size_t n);
+
+/* mu_store__map_read() for n reads of a write transaction, whose pages
+ * LMDB copies before it changes them: those are given back past a few MiB
+ * over the resident size after the last give-back, not the whole budget
+ * (store_map.c says why). */
+void mu_store__map_write(struct mu_store *st, size_t n);
 
 /* Whether p, borrowed from the map, lies on another page than the one
  * *last holds, which it then holds. A walk in key order reads many entries

@@ -19,6 +19,19 @@
  * with the whole file resident, although it holds none of it. Dropping the
  * mappings costs one minor fault per page read again.
  *
+ * A write transaction's pages are another matter. LMDB copies every page
+ * a write changes into a page of its own heap before changing it (the
+ * store never uses MDB_WRITEMAP), and the commit writes the copy to a new
+ * place in the file: the mapped original is never read again by the
+ * writer. So a commit of thousands of records, whose random keys land on
+ * thousands of leaves (about 4.6 pages a record at a million), holds each
+ * page twice, once in the map and once in the heap, and keeping the map's
+ * copies up to the budget only adds them to the heap's. Reads of a write
+ * transaction therefore give the map back past MAP_WRITE_ROOM over what
+ * was resident after the last give-back (the program's own files and what
+ * other threads read since), not the whole budget: a catching-up node's
+ * peak is its heap and a few MiB, rather than its heap and the budget.
+ *
  * LMDB does not say where its map is (mdb_env_info's me_mapaddr is only set
  * for MDB_FIXEDMAP), so it is looked up in /proc/self/maps: the mapping of
  * data.mdb's inode from offset 0, exactly as long as the map. Without a
@@ -45,6 +58,27 @@
 #define MAP_READ_FAULTS 2
 #define MAP_EVERY_MIN   4
 #define MAP_EVERY_MAX   64
+/* The map's pages a write transaction may add before they are given back
+ * (mu_store__map_write): two looks' worth of the largest folios. */
+#define MAP_WRITE_ROOM ((size_t)8 << 20)
+
+/* Bytes of file-backed memory resident in this process (the "shared" field
+ * of /proc/self/statm: the map and the program's own files), or 0 when
+ * unknown. */
+static size_t
+resident(const struct mu_store *st)
+{
+	unsigned long size, res, shared;
+	char buf[128];
+	ssize_t n = pread(st->statm_fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lu %lu %lu", &size, &res, &shared) != 3)
+		return 0;
+	return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
+}
 
 void
 mu_store__map_init(struct mu_store *st)
@@ -63,9 +97,10 @@ mu_store_set_map_budget(struct mu_store *st, size_t bytes)
 	st->map_left = 0;
 	if (bytes > 0 && st->statm_fd < 0)
 		st->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (bytes > 0 && st->statm_fd >= 0)
+	if (bytes > 0 && st->statm_fd >= 0) {
 		st->map_budget = bytes;
-	else if (bytes > 0)
+		st->map_floor = resident(st);
+	} else if (bytes > 0)
 		err = MU_EIO;
 	pthread_mutex_unlock(&st->map_mu);
 	return err;
@@ -77,24 +112,6 @@ mu_store__map_fini(struct mu_store *st)
 	if (st->statm_fd >= 0)
 		close(st->statm_fd);
 	pthread_mutex_destroy(&st->map_mu);
-}
-
-/* Bytes of file-backed memory resident in this process (the "shared" field
- * of /proc/self/statm: the map and the program's own files), or 0 when
- * unknown. */
-static size_t
-resident(const struct mu_store *st)
-{
-	unsigned long size, res, shared;
-	char buf[128];
-	ssize_t n = pread(st->statm_fd, buf, sizeof(buf) - 1, 0);
-
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if (sscanf(buf, "%lu %lu %lu", &size, &res, &shared) != 3)
-		return 0;
-	return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* The most one fault maps: a folio as large as one page table maps. */
@@ -159,10 +176,12 @@ give_back(struct mu_store *st)
 	return madvise(st->map_base, st->map_len, MADV_DONTNEED) != 0 ? MU_EIO : 0;
 }
 
-void
-mu_store__map_read(struct mu_store *st, size_t n)
+/* n reads of the map; past limit (the budget, or less for a write) the
+ * map is given back. */
+static void
+count_reads(struct mu_store *st, size_t n, bool write)
 {
-	size_t rss, room, every;
+	size_t rss, limit, room, every;
 
 	if (st->map_budget == 0)
 		return;
@@ -172,16 +191,31 @@ mu_store__map_read(struct mu_store *st, size_t n)
 		goto out;
 	}
 	rss = resident(st);
+	limit = st->map_budget;
+	if (write && st->map_floor + MAP_WRITE_ROOM < limit)
+		limit = st->map_floor + MAP_WRITE_ROOM;
 	/* A failure leaves the pages mapped: memory, never data. */
-	if (rss > st->map_budget && give_back(st) == 0)
-		rss = resident(st);
-	room = rss < st->map_budget ? st->map_budget - rss : 0;
+	if (rss > limit && give_back(st) == 0)
+		st->map_floor = rss = resident(st);
+	room = rss < limit ? limit - rss : 0;
 	every = room / (MAP_READ_FAULTS * fault_max());
 	if (every < MAP_EVERY_MIN)
 		every = MAP_EVERY_MIN;
 	st->map_left = every < MAP_EVERY_MAX ? every : MAP_EVERY_MAX;
 out:
 	pthread_mutex_unlock(&st->map_mu);
+}
+
+void
+mu_store__map_read(struct mu_store *st, size_t n)
+{
+	count_reads(st, n, false);
+}
+
+void
+mu_store__map_write(struct mu_store *st, size_t n)
+{
+	count_reads(st, n, true);
 }
 
 int

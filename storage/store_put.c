@@ -662,7 +662,7 @@ mu_store_batch_put(struct mu_store_batch *b, const struct mu_record *const *recs
 	if (why != NULL)
 		why->text[0] = '\0';
 	for (size_t i = 0; err == 0 && i < n; i++) {
-		mu_store__map_read(b->p.st, PUT_MAP_READS);
+		mu_store__map_write(b->p.st, PUT_MAP_READS);
 		err = put_one(&b->p, recs[i], &results[i]);
 	}
 	return err;
