@@ -300,9 +300,12 @@ int mu_store_release_map(struct mu_store *st);
  * bytes the map's pages are given back (mu_store_release_map), whichever
  * thread reads. Pages given back are faulted in again when read, so a
  * store whose reads fit in the budget costs a look now and then and nothing
- * more. 0, the default, never gives them back. Call it before the store is
- * shared between threads. Returns 0, or MU_EIO when /proc/self/statm cannot
- * be read (then nothing is given back).
+ * more. Two kinds of reads keep less (store_map.c says why): those of a
+ * write, 8 MiB over what was resident after the last give-back; and those
+ * beside a heap that with the budget passes 80 MiB, what is left of the
+ * 80 MiB, but no less than a write. 0, the default, never gives them back.
+ * Call it before the store is shared between threads. Returns 0, or MU_EIO
+ * when /proc/self/statm cannot be read (then nothing is given back).
  */
 int mu_store_set_map_budget(struct mu_store *st, size_t bytes);
 

@@ -28,9 +28,10 @@
  * page twice, once in the map and once in the heap, and keeping the map's
  * copies up to the budget only adds them to the heap's. Reads of a write
  * transaction therefore give the map back past MAP_WRITE_ROOM over what
- * was resident after the last give-back (the program's own files and what
- * other threads read since), not the whole budget: a catching-up node's
- * peak is its heap and a few MiB, rather than its heap and the budget.
+ * was resident after the last give-back (mostly the program's own files),
+ * not the whole budget; and beside a large heap (MAP_WITH_HEAP) all reads
+ * do, down to the same: a catching-up node's peak is its heap and a few
+ * MiB of the map, rather than its heap and the budget.
  *
  * LMDB does not say where its map is (mdb_env_info's me_mapaddr is only set
  * for MDB_FIXEDMAP), so it is looked up in /proc/self/maps: the mapping of
@@ -61,23 +62,38 @@
 /* The map's pages a write transaction may add before they are given back
  * (mu_store__map_write): two looks' worth of the largest folios. */
 #define MAP_WRITE_ROOM ((size_t)8 << 20)
+/* A process whose heap has grown keeps less of the map: past this much of
+ * heap and map together, the map is given back, down to MAP_WRITE_ROOM
+ * over the floor.
+ * A node catching up a million records holds 65-70 MiB of heap (LMDB's
+ * dirty pages of its largest commit, kept for the next, and the records
+ * waiting for a commit): with the whole budget on top it peaked at
+ * 96-104 MiB. A serving node's heap stays far below, and its budget
+ * whole. */
+#define MAP_WITH_HEAP ((size_t)80 << 20)
 
 /* Bytes of file-backed memory resident in this process (the "shared" field
  * of /proc/self/statm: the map and the program's own files), or 0 when
- * unknown. */
+ * unknown; *anon (may be NULL) the rest of the resident size: the heap and
+ * the stacks. */
 static size_t
-resident(const struct mu_store *st)
+resident(const struct mu_store *st, size_t *anon)
 {
 	unsigned long size, res, shared;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	char buf[128];
 	ssize_t n = pread(st->statm_fd, buf, sizeof(buf) - 1, 0);
 
+	if (anon != NULL)
+		*anon = 0;
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
 	if (sscanf(buf, "%lu %lu %lu", &size, &res, &shared) != 3)
 		return 0;
-	return (size_t)shared * (size_t)sysconf(_SC_PAGESIZE);
+	if (anon != NULL && res > shared)
+		*anon = (size_t)(res - shared) * page;
+	return (size_t)shared * page;
 }
 
 void
@@ -99,7 +115,7 @@ mu_store_set_map_budget(struct mu_store *st, size_t bytes)
 		st->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (bytes > 0 && st->statm_fd >= 0) {
 		st->map_budget = bytes;
-		st->map_floor = resident(st);
+		st->map_floor = resident(st, NULL);
 	} else if (bytes > 0)
 		err = MU_EIO;
 	pthread_mutex_unlock(&st->map_mu);
@@ -176,12 +192,12 @@ give_back(struct mu_store *st)
 	return madvise(st->map_base, st->map_len, MADV_DONTNEED) != 0 ? MU_EIO : 0;
 }
 
-/* n reads of the map; past limit (the budget, or less for a write) the
- * map is given back. */
+/* n reads of the map; past the limit (the budget, or less for a write or
+ * beside a large heap) the map is given back. */
 static void
 count_reads(struct mu_store *st, size_t n, bool write)
 {
-	size_t rss, limit, room, every;
+	size_t rss, anon, lo, limit, room, every;
 
 	if (st->map_budget == 0)
 		return;
@@ -190,13 +206,18 @@ count_reads(struct mu_store *st, size_t n, bool write)
 		st->map_left -= n;
 		goto out;
 	}
-	rss = resident(st);
-	limit = st->map_budget;
-	if (write && st->map_floor + MAP_WRITE_ROOM < limit)
-		limit = st->map_floor + MAP_WRITE_ROOM;
+	rss = resident(st, &anon);
+	/* Never below MAP_WRITE_ROOM over the floor: the program's own files
+	 * alone would have the map given back at every look. */
+	lo = st->map_floor + MAP_WRITE_ROOM < st->map_budget
+	         ? st->map_floor + MAP_WRITE_ROOM
+	         : st->map_budget;
+	limit = write ? lo : st->map_budget;
+	if (anon + limit > MAP_WITH_HEAP)
+		limit = anon + lo < MAP_WITH_HEAP ? MAP_WITH_HEAP - anon : lo;
 	/* A failure leaves the pages mapped: memory, never data. */
 	if (rss > limit && give_back(st) == 0)
-		st->map_floor = rss = resident(st);
+		st->map_floor = rss = resident(st, NULL);
 	room = rss < limit ? limit - rss : 0;
 	every = room / (MAP_READ_FAULTS * fault_max());
 	if (every < MAP_EVERY_MIN)

@@ -1497,20 +1497,14 @@ read_all(struct fx *fx, const struct mu_record *const *r)
 	return w.peak_kib;
 }
 
-/* With a budget, the store gives its map back by itself: reading 16 MB of
- * records (a page each) keeps a few MiB of it mapped, where without one all
- * of it stays. The budget leaves 2 MiB of room over what the process had
- * mapped before; reads between two looks add at most a few pages of
- * LMDB-written folios (up to 256 KiB each), hence the 8 MiB bound. */
+/* Stores BUDGET_RECS records of 3 KB into r, and reopens the store so that
+ * none of it is mapped. */
 static void
-test_map_budget(void **state)
+put_budget_recs(struct fx *fx, const struct mu_record **r)
 {
-	struct fx *fx = *state;
-	const struct mu_record *r[BUDGET_RECS];
 	enum mu_put_result res[BUDGET_BATCH];
 	struct mu_why why = {0};
 	char desc[3001], d[16];
-	long without, with;
 
 	memset(desc, 'x', sizeof(desc) - 1);
 	desc[sizeof(desc) - 1] = '\0';
@@ -1522,6 +1516,21 @@ test_map_budget(void **state)
 		if (mu_store_put(fx->st, r + i, BUDGET_BATCH, res, &why) != 0)
 			fail_msg("put: %s", why.text);
 	reopen(fx, NULL);
+}
+
+/* With a budget, the store gives its map back by itself: reading 16 MB of
+ * records (a page each) keeps a few MiB of it mapped, where without one all
+ * of it stays. The budget leaves 2 MiB of room over what the process had
+ * mapped before; reads between two looks add at most a few pages of
+ * LMDB-written folios (up to 256 KiB each), hence the 8 MiB bound. */
+static void
+test_map_budget(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[BUDGET_RECS];
+	long without, with;
+
+	put_budget_recs(fx, r);
 
 	without = read_all(fx, r);
 	assert_true(without >= 14 * 1024);
@@ -1540,6 +1549,37 @@ test_map_budget(void **state)
 	assert_int_equal(count(fx->st), BUDGET_RECS + 1);
 	assert_int_equal(mu_store_set_map_budget(fx->st, 0), 0);
 	assert_true(read_all(fx, r) >= 14 * 1024);
+}
+
+/* Beside a large heap the map keeps less than its budget: with 96 MiB of
+ * heap in use and a budget 64 MiB over the resident size, reading 16 MB of
+ * records keeps about 8 MiB of the map (MAP_WRITE_ROOM), not all of it. */
+static void
+test_map_budget_heap(void **state)
+{
+	struct fx *fx = *state;
+	const struct mu_record *r[BUDGET_RECS];
+	size_t heap = (size_t)96 << 20;
+	unsigned char *h;
+	long with, after;
+
+	put_budget_recs(fx, r);
+
+	assert_non_null(h = malloc(heap));
+	memset(h, 1, heap);
+	assert_int_equal(mu_store_release_map(fx->st), 0);
+	assert_int_equal(mu_store_set_map_budget(
+	                     fx->st, (size_t)(file_resident_kib() + 65536) << 10),
+	                 0);
+	with = read_all(fx, r);
+	assert_int_equal(h[heap / 2], 1);
+	free(h);
+	if (with > 10 * 1024)
+		fail_msg("%ld KiB of the store mapped beside a heap of 96 MiB", with);
+	/* The heap gone, the whole budget is the map's again. */
+	after = read_all(fx, r);
+	if (after < 14 * 1024)
+		fail_msg("only %ld KiB of the store mapped without the heap", after);
 }
 
 #define WRITE_BASE  30000
@@ -1646,6 +1686,7 @@ main(void)
 	    T_(test_group_newest),
 	    T_(test_map_budget),
 	    T_(test_map_budget_write),
+	    T_(test_map_budget_heap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
