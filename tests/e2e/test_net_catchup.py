@@ -44,14 +44,19 @@ def held(home):
 
 
 class Catchup(unittest.TestCase):
-    def source(self):
-        """A served home holding RECORDS causes of its own group."""
+    def source_home(self):
+        """A home holding RECORDS causes of its own group."""
         g = Home(self, "g")
         g.init("Source")
         path = os.path.join(g.tmp, "records.muster")
         with open(path, "wb") as f:
             f.write(recbuild.export_stream(recbuild.causes(g.secret(), RECORDS)))
         g.import_file(path)
+        return g
+
+    def source(self):
+        """source_home(), served."""
+        g = self.source_home()
         return g, g.serve(musterlib.network_name())
 
     def test_first_records_stored_before_a_bulk_commit(self):
@@ -93,12 +98,7 @@ class Catchup(unittest.TestCase):
         self.assertEqual(held(a), before + held(g))
 
     def test_daemon_sends_nothing_back(self):
-        g = Home(self, "g")
-        g.init("Source")
-        path = os.path.join(g.tmp, "records.muster")
-        with open(path, "wb") as f:
-            f.write(recbuild.export_stream(recbuild.causes(g.secret(), RECORDS)))
-        g.import_file(path)
+        g = self.source_home()
         a = Home(self, "a")
         a.init("Newcomer")
         a.ok("follow", g.key)
