@@ -238,7 +238,7 @@ static void
 put_pledges(struct fx *fx, size_t n)
 {
 	struct mu_record r;
-	char d[8];
+	char d[24];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
