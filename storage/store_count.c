@@ -15,7 +15,11 @@
  *   - ev_start has one entry per current event, so its entry count stands
  *     in for a walk over the events' addresses, the bulk of most stores;
  *   - by_group has one entry per record under a key that starts with its
- *     group, so each group's records are one run of keys.
+ *     group, so each group's records are one run of keys;
+ *   - grpcount has one entry per group with records, its number of them.
+ * The group counts are given only when by_group and grpcount agree on
+ * every group: a damaged key of by_group would otherwise show as a group
+ * of its own, and nothing but the two tables says which groups exist.
  * A change to these indexes in store_put.c is to be mirrored here.
  */
 #include "store.h"
@@ -26,7 +30,9 @@
 
 struct walk {
 	struct mu_store *st;
-	uint64_t n; /* in the current run: of a kind, or of group */
+	MDB_txn *txn;
+	uint64_t n;    /* in the current run: of a kind, or of group */
+	uint64_t runs; /* groups handed over so far */
 	uint8_t group[MU_KEY_BYTES];
 	mu_store_group_count_fn fn;
 	void *ctx;
@@ -61,6 +67,23 @@ count_kind(struct walk *w, MDB_txn *txn, enum mu_kind kind, uint64_t *n)
 	return err;
 }
 
+/* A run of by_group's keys, one group's, held against grpcount before
+ * it is handed over. */
+static int
+end_run(struct walk *w)
+{
+	MDB_val k = {MU_KEY_BYTES, w->group}, v;
+	int rc = mdb_get(w->txn, w->st->grpcount, &k, &v);
+
+	if (rc == MDB_NOTFOUND ||
+	    (rc == 0 && (v.mv_size != 8 || mu_store__get_be64(v.mv_data) != w->n)))
+		return MU_ECORRUPT;
+	if (rc != 0)
+		return mu_store__err(w->st, rc, "counting the records", NULL);
+	w->runs++;
+	return w->fn(w->ctx, w->group, w->n);
+}
+
 /* An entry of by_group: a run of one group's keys ends where another's
  * begins. */
 static int
@@ -74,7 +97,7 @@ group_entry(void *ctx, MDB_txn *txn, const MDB_val *k, const MDB_val *v)
 	if (k->mv_size != MU_STORE__GROUP_KEY_BYTES)
 		return MU_ECORRUPT;
 	if (w->n > 0 && memcmp(w->group, k->mv_data, MU_KEY_BYTES) != 0) {
-		if ((err = w->fn(w->ctx, w->group, w->n)) != 0)
+		if ((err = end_run(w)) != 0)
 			return err;
 		w->n = 0;
 	}
@@ -98,8 +121,8 @@ int
 mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
                 mu_store_group_count_fn fn, void *ctx)
 {
-	struct walk w = {st, 0, {0}, fn, ctx};
-	uint64_t stored_current = 0;
+	struct walk w = {st, NULL, 0, 0, {0}, fn, ctx};
+	uint64_t stored_current = 0, groups = 0;
 	MDB_txn *txn;
 	int err;
 
@@ -121,11 +144,15 @@ mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
 		    (err = count_kind(&w, txn, kind, &out->kinds[kind])) != 0)
 			goto out;
 	if (fn != NULL) {
+		w.txn = txn;
 		w.n = 0;
 		err = mu_store__scan(st, txn, st->by_group, NULL, 0, group_entry, &w,
 		                     "counting the records");
 		if (err == 0 && w.n > 0)
-			err = fn(ctx, w.group, w.n);
+			err = end_run(&w);
+		if (err == 0 && (err = entries(st, txn, st->grpcount, &groups)) == 0 &&
+		    groups != w.runs)
+			err = MU_ECORRUPT;
 	}
 out:
 	(void)mu_store__release_map_in(st);

@@ -693,6 +693,67 @@ altered_records_are_not_read_to_send(void **state)
 	assert_non_null(strstr(got.why[1], "hash"));
 }
 
+/* The records of each group, summed. */
+static int
+sum_group(void *ctx, const uint8_t group[MU_KEY_BYTES], uint64_t n)
+{
+	(void)group;
+	*(uint64_t *)ctx += n;
+	return 0;
+}
+
+static int
+count_groups(struct fx *fx, uint64_t *n)
+{
+	struct mu_store_counts c;
+
+	*n = 0;
+	return mu_store_counts(fx->st, &c, sum_group, n);
+}
+
+/* `muster status` counts each group from by_group's keys: a damaged key
+ * would show as a group of its own, so a walk that grpcount does not
+ * agree with is refused as damage, not printed. */
+static void
+group_counts_against_grpcount(void **state)
+{
+	struct fx *fx = *state;
+	struct sample s = fill(fx);
+	uint8_t gkey[MU_STORE__GROUP_KEY_BYTES], seq[MU_STORE__SEQ_BYTES], n8[8];
+	uint8_t other[MU_KEY_BYTES];
+	struct mu_store_counts c;
+	uint64_t n;
+
+	assert_int_equal(count_groups(fx, &n), 0);
+	assert_int_equal(n, 5);
+
+	/* One key of by_group under a group that holds nothing. */
+	mu_store__group_key(gkey, s.cause->group, s.cause->created_at, s.cause->id);
+	raw_del(fx, fx->st->by_group, gkey, sizeof(gkey));
+	gkey[5] ^= 0x40;
+	raw_put(fx, fx->st->by_group, gkey, sizeof(gkey), seq_key(seq, 1), sizeof(seq));
+	assert_int_equal(count_groups(fx, &n), MU_ECORRUPT);
+	/* The kinds alone are no walk of by_group. */
+	assert_int_equal(mu_store_counts(fx->st, &c, NULL, NULL), 0);
+	raw_del(fx, fx->st->by_group, gkey, sizeof(gkey));
+	gkey[5] ^= 0x40;
+	raw_put(fx, fx->st->by_group, gkey, sizeof(gkey), seq_key(seq, 1), sizeof(seq));
+	assert_int_equal(count_groups(fx, &n), 0);
+
+	/* A count that is not the group's run of keys. */
+	mu_store__put_be64(n8, 7);
+	raw_put(fx, fx->st->grpcount, s.cause->group, MU_KEY_BYTES, n8, sizeof(n8));
+	assert_int_equal(count_groups(fx, &n), MU_ECORRUPT);
+	mu_store__put_be64(n8, 5);
+	raw_put(fx, fx->st->grpcount, s.cause->group, MU_KEY_BYTES, n8, sizeof(n8));
+	assert_int_equal(count_groups(fx, &n), 0);
+
+	/* A group counted that has no keys. */
+	memset(other, 0xee, sizeof(other));
+	raw_put(fx, fx->st->grpcount, other, sizeof(other), n8, sizeof(n8));
+	assert_int_equal(count_groups(fx, &n), MU_ECORRUPT);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -714,6 +775,7 @@ main(void)
 	    T_(altered_follow_is_reported),
 	    T_(callback_can_stop_the_check),
 	    T_(altered_records_are_not_read_to_send),
+	    T_(group_counts_against_grpcount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
