@@ -7,8 +7,11 @@ pushed before it. A dialer that holds what the node it dials lacks pushes
 the ranges it lacks whole the same way, rather than listing every record
 in the turn that learns of them. Real processes on 127.0.0.1."""
 
+import contextlib
 import os
+import signal
 import subprocess
+import threading
 import time
 import unittest
 
@@ -28,6 +31,31 @@ SYNC = 240 * musterlib.SLOWDOWN
 
 def tearDownModule():
     musterlib.check_no_secrets()
+
+
+@contextlib.contextmanager
+def throttled(proc, run_s=0.005, stop_s=0.045):
+    """Lets proc run a tenth of the time, stopped (SIGSTOP) the rest, so that
+    what it does lasts ten times as long whatever the machine's speed; it
+    runs freely again on leaving."""
+    done = threading.Event()
+
+    def toggle():
+        while not done.is_set() and proc.poll() is None:
+            proc.send_signal(signal.SIGSTOP)
+            done.wait(stop_s)
+            proc.send_signal(signal.SIGCONT)
+            done.wait(run_s)
+
+    t = threading.Thread(target=toggle, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        done.set()
+        t.join()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
 
 
 def status_records(home):
@@ -79,6 +107,7 @@ class SendTurn(unittest.TestCase):
 
     def test_reconciliation_answered_during_a_push(self):
         b = self.follower("b", self.groups)
+        c = self.follower("c", self.groups[:1])
         env = dict(os.environ, TZ="UTC", **b.env, **TINY)
         env.pop("MUSTER_HOME", None)
         push = subprocess.Popen([BIN, "--home", b.path, "sync", "--network", self.net,
@@ -89,10 +118,11 @@ class SendTurn(unittest.TestCase):
                    "A pushing B's catch-up")
         # Another peer, one group: its whole session (hello, reconciliation,
         # records, acks) goes on beside the push to B, on the same budget.
-        c = self.follower("c", self.groups[:1])
-        self.sync(c)
-        self.assertIsNone(push.poll(), "B's catch-up ended before C's sync: nothing "
-                          "overlapped; make RECORDS larger")
+        # B reads slowly meanwhile, so that the push lasts past it.
+        with throttled(push):
+            self.sync(c)
+            self.assertIsNone(push.poll(), "B's catch-up ended before C's sync: "
+                              "nothing overlapped; make RECORDS larger")
         self.assertGreater(status_records(c), 1)
         _, err = push.communicate(timeout=SYNC)
         self.assertEqual(push.returncode, 0, err.decode(errors="replace")[-2000:])
