@@ -17,9 +17,10 @@
  *   - by_group has one entry per record under a key that starts with its
  *     group, so each group's records are one run of keys;
  *   - grpcount has one entry per group with records, its number of them.
- * The group counts are given only when by_group and grpcount agree on
- * every group: a damaged key of by_group would otherwise show as a group
- * of its own, and nothing but the two tables says which groups exist.
+ * The counts are given only when the tables agree: the kinds' counts add
+ * up to current's entries, and by_group and grpcount agree on every group.
+ * A damaged key would otherwise move a record to another kind, or show as
+ * a group of its own.
  * A change to these indexes in store_put.c is to be mirrored here.
  */
 #include "store.h"
@@ -122,7 +123,7 @@ mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
                 mu_store_group_count_fn fn, void *ctx)
 {
 	struct walk w = {st, NULL, 0, 0, {0}, fn, ctx};
-	uint64_t stored_current = 0, groups = 0;
+	uint64_t stored_current = 0, counted, groups = 0;
 	MDB_txn *txn;
 	int err;
 
@@ -139,10 +140,20 @@ mu_store_counts(struct mu_store *st, struct mu_store_counts *out,
 		goto out;
 	}
 	out->kinds[MU_KIND_DELETE] = out->records - stored_current;
-	for (int kind = MU_KIND_NONE + 1; kind < MU_KIND_COUNT; kind++)
-		if (kind != MU_KIND_EVENT && mu_kind_replaceable(kind) &&
-		    (err = count_kind(&w, txn, kind, &out->kinds[kind])) != 0)
+	counted = out->kinds[MU_KIND_EVENT];
+	for (int kind = MU_KIND_NONE + 1; kind < MU_KIND_COUNT; kind++) {
+		if (kind == MU_KIND_EVENT || !mu_kind_replaceable(kind))
+			continue;
+		if ((err = count_kind(&w, txn, kind, &out->kinds[kind])) != 0)
 			goto out;
+		counted += out->kinds[kind];
+	}
+	/* A key of current whose kind was damaged would move a record from
+	 * one kind's count to another's, or out of them all. */
+	if (counted != stored_current) {
+		err = MU_ECORRUPT;
+		goto out;
+	}
 	if (fn != NULL) {
 		w.txn = txn;
 		w.n = 0;

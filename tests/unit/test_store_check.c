@@ -711,9 +711,10 @@ count_groups(struct fx *fx, uint64_t *n)
 	return mu_store_counts(fx->st, &c, sum_group, n);
 }
 
-/* `muster status` counts each group from by_group's keys: a damaged key
- * would show as a group of its own, so a walk that grpcount does not
- * agree with is refused as damage, not printed. */
+/* `muster status` counts each group from by_group's keys and each kind
+ * from current's: a damaged key would show as a group of its own or move a
+ * record to another kind, so counts that grpcount, or current's entries,
+ * do not agree with are refused as damage, not printed. */
 static void
 group_counts_against_grpcount(void **state)
 {
@@ -752,6 +753,13 @@ group_counts_against_grpcount(void **state)
 	memset(other, 0xee, sizeof(other));
 	raw_put(fx, fx->st->grpcount, other, sizeof(other), n8, sizeof(n8));
 	assert_int_equal(count_groups(fx, &n), MU_ECORRUPT);
+	raw_del(fx, fx->st->grpcount, other, sizeof(other));
+	assert_int_equal(count_groups(fx, &n), 0);
+
+	/* A key of current of no kind: a record would drop out of the kinds'
+	 * counts, which no longer add up to current's entries. */
+	raw_put(fx, fx->st->current, other, sizeof(other), seq, sizeof(seq));
+	assert_int_equal(mu_store_counts(fx->st, &c, NULL, NULL), MU_ECORRUPT);
 }
 
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
