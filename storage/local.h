@@ -295,7 +295,10 @@ void mu_store_fp_view_end(struct mu_store_fp_view *v);
 /* Inside the function a walk of the source (each) calls: the sequence
  * number of the record it is at, for mu_store_read_raw(). */
 uint64_t mu_store_fp_view_seq(const struct mu_store_fp_view *v);
-/* The source reading v; valid while v lives, usable between begin and end. */
+/* The source reading v; valid while v lives, usable between begin and end.
+ * A walk (each) from the rank at which the last one was stopped goes on
+ * from where that one left the cursor, without a descent: a push lists a
+ * range in slices, each costing its items only. */
 void mu_store_fp_view_source(struct mu_store_fp_view *v, struct mu_neg_source *src);
 
 /* --- groups outside the scope, and blocked groups (local_frozen.c) ------- */

@@ -40,6 +40,12 @@ struct mu_store_fp_view {
 	/* The sequence number of the item a walk (src_each) is at, from its
 	 * by_time entry, for mu_store_fp_view_seq(); 0 outside a walk. */
 	uint64_t at_seq;
+	/* A walk stopped by its function leaves the time cursor on the item
+	 * of rank stop_rank: a walk from that rank goes on from there, without
+	 * a descent, unless the cursor has moved since (stopped false) or the
+	 * map has (stop_remaps). A push lists a range in slices so. */
+	bool stopped;
+	uint64_t stop_rank, stop_remaps;
 	uintptr_t page; /* of the last by_time entry read (mu_store__new_page) */
 	/* Per level, the entries of the last parent bucket read, less the
 	 * outside records: a negentropy message seeks ranks and bounds in
@@ -79,6 +85,7 @@ mu_store_fp_view_end(struct mu_store_fp_view *v)
 {
 	if (v == NULL || v->txn == NULL)
 		return;
+	v->stopped = false;
 	mdb_cursor_close(v->fp);
 	mdb_cursor_close(v->time);
 	mdb_txn_abort(v->txn);
@@ -291,7 +298,10 @@ static int
 time_get(struct mu_store_fp_view *v, MDB_val *k, MDB_val *val, MDB_cursor_op op,
          struct mu_neg_item *it, bool *in)
 {
-	int rc = mdb_cursor_get(v->time, k, val, op);
+	int rc;
+
+	v->stopped = false;
+	rc = mdb_cursor_get(v->time, k, val, op);
 
 	if (rc == MDB_NOTFOUND)
 		return MU_ENOTFOUND;
@@ -519,11 +529,14 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 	struct mu_neg_item it;
 	MDB_val k, val;
 	bool in = true;
+	uint64_t remaps;
 	int err, rc = 0;
 
 	if (rank >= v->total.count)
 		return 0;
-	if ((err = descend(v, rank, &acc, &it)) != 0)
+	remaps = mu_store__remaps(v->st);
+	if (!(v->stopped && v->stop_rank == rank && v->stop_remaps == remaps) &&
+	    (err = descend(v, rank, &acc, &it)) != 0)
 		return err;
 	/* The cursor is on the first item: k and val are read again. */
 	if ((err = time_get(v, &k, &val, MDB_GET_CURRENT, &it, &in)) != 0)
@@ -533,10 +546,16 @@ src_each(void *ctx, size_t rank, mu_neg_item_fn fn, void *arg)
 			continue;
 		v->at_seq =
 		    mu_store__get_be64((const uint8_t *)val.mv_data + MU_KEY_BYTES);
+		/* Kept unless fn moves the cursor. */
+		v->stopped = true;
+		v->stop_rank = rank;
+		v->stop_remaps = remaps;
 		rc = fn(arg, &it, rank++);
 		v->at_seq = 0;
-		if (rc != 0)
+		if (rc != 0) {
+			v->stopped = v->stopped && rc > 0;
 			return rc < 0 ? rc : 0;
+		}
 	}
 	return err == MU_ENOTFOUND ? 0 : err;
 }

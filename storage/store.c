@@ -259,6 +259,7 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 		 * and the map may move. */
 		pthread_mutex_lock(&st->map_mu);
 		st->map_base = NULL;
+		st->remaps++;
 		pthread_mutex_unlock(&st->map_mu);
 		rc = mdb_env_set_mapsize(st->env, 0);
 		if (rc == 0)
@@ -273,6 +274,17 @@ mu_store__begin(struct mu_store *st, bool write, MDB_txn **txn, struct mu_why *w
 	}
 	mu_store__map_read(st, 1);
 	return 0;
+}
+
+uint64_t
+mu_store__remaps(struct mu_store *st)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&st->map_mu);
+	n = st->remaps;
+	pthread_mutex_unlock(&st->map_mu);
+	return n;
 }
 
 int

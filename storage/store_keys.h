@@ -80,6 +80,7 @@ struct mu_store {
 	size_t map_left;   /* reads before the next look at the resident size */
 	size_t map_floor;  /* the resident size after the last give-back */
 	int statm_fd;      /* /proc/self/statm, or -1 */
+	uint64_t remaps;   /* times the map moved (mu_store__begin) */
 };
 
 /* The value of a follows entry (local_follows.c): 16 bytes of BLAKE2b of
@@ -200,6 +201,10 @@ typedef int (*mu_store__entry_fn)(void *ctx, MDB_txn *txn, const MDB_val *k,
  */
 int mu_store__scan(struct mu_store *st, MDB_txn *txn, MDB_dbi dbi, const MDB_val *from,
                    size_t plen, mu_store__entry_fn fn, void *ctx, const char *what);
+
+/* How many times the map has moved since the store was opened: a cursor
+ * held from one read to the next is on pages of the map as it was. */
+uint64_t mu_store__remaps(struct mu_store *st);
 
 /* mu_store__scan in a read transaction of its own, one snapshot. */
 int mu_store__read_scan(struct mu_store *st, MDB_dbi dbi, const MDB_val *from,

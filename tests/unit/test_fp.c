@@ -519,6 +519,71 @@ test_view_seq(void **state)
 	mu_scope_free(part);
 }
 
+struct slice_walk {
+	const struct mu_neg_item *items;
+	size_t n, next, left; /* next: the rank expected; left: in this slice */
+};
+
+static int
+slice_item(void *ctx, const struct mu_neg_item *it, size_t rank)
+{
+	struct slice_walk *w = ctx;
+
+	if (w->left == 0)
+		return 1;
+	assert_int_equal(rank, w->next);
+	assert_true(rank < w->n);
+	assert_int_equal(it->ts, w->items[rank].ts);
+	assert_memory_equal(it->id, w->items[rank].id, MU_NEG_ID_BYTES);
+	w->next++;
+	w->left--;
+	return 0;
+}
+
+/* A push walks a range in slices, each from the rank the last one stopped
+ * at, which goes on from the cursor the last left: the same items as one
+ * listing, also when a seek moved the cursor in between, and through 400
+ * records made in one second, a single leaf bucket of the table. */
+static void
+test_view_slices(void **state)
+{
+	struct fx *fx = *state;
+	struct mu_scope *part = scope_of(fx, 0x05);
+	struct mu_neg_item *items = NULL;
+	struct mu_store_fp_view *view = NULL;
+	struct slice_walk w = {NULL, 0, 0, 0};
+	struct mu_neg_source src;
+	struct mu_neg_pos pos;
+	char d[16];
+
+	for (int i = 0; i < 600; i++) {
+		snprintf(d, sizeof(d), "c%d", i);
+		put1(fx->st,
+		     cause_at(&fx->g[i % 4], d, 1, i < 400 ? NOW : NOW - 97 * i));
+	}
+	assert_int_equal(mu_store_neg_items(fx->st, part, &items, NULL, &w.n), 0);
+	w.items = items;
+	assert_int_equal(mu_store_fp_view_new(fx->st, part, &view), 0);
+	assert_int_equal(mu_store_fp_view_begin(view), 0);
+	mu_store_fp_view_source(view, &src);
+	for (unsigned k = 0; w.next < w.n; k++) {
+		if (k % 5 == 4) {
+			/* Elsewhere, and back to the same rank. */
+			assert_int_equal(src.seek_bound(src.ctx, items[k % w.n].ts,
+			                                items[k % w.n].id, &pos),
+			                 0);
+			assert_int_equal(pos.rank, k % w.n);
+		}
+		w.left = 1 + k % 7;
+		assert_int_equal(src.each(src.ctx, w.next, slice_item, &w), 0);
+	}
+	assert_int_equal(w.next, w.n);
+	assert_true(w.n > 250);
+	mu_store_fp_view_free(view);
+	mu_scope_free(part);
+	free(items);
+}
+
 /* Sets the schema version of the store behind the fixture (closed). */
 static void
 set_version(struct fx *fx, uint8_t ver)
@@ -630,6 +695,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_group_counts_checked, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_view_again, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_view_seq, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_view_slices, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_upgrade_seq, setup, teardown),
 	};
 
