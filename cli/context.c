@@ -15,6 +15,7 @@
 
 #include "../protocol/buf.h"
 #include "../protocol/kind.h"
+#include "../storage/local.h"
 #include "cli.h"
 
 int
@@ -103,6 +104,10 @@ mu_cli_begin(struct mu_cli *cli, const struct mu_cli_spec *spec, int argc, char 
 void
 mu_cli_close(struct mu_cli *cli)
 {
+	/* Every command's store closes here: one that stored records has the
+	 * running daemon push them now, not at its next poll. */
+	if (cli->home != NULL && mu_store_logged(cli->store))
+		mu_home_wake(cli->home);
 	mu_store_close(cli->store);
 	cli->store = NULL;
 	mu_home_close(cli->home);

@@ -52,13 +52,14 @@ struct daemon {
 	 * only target, so that conn.c knows its peers came through tor. */
 	uv_tcp_t onion;
 	uv_timer_t poll, tick, watch;
+	uv_poll_t wake; /* HOME/serve.wake (wake.c), bound as wake_fd */
 	uv_signal_t sigint, sigterm;
 	/* Notice node->stopping whichever phase of a loop turn set it: before
 	 * the loop waits for I/O (prepare) and after it (check). */
 	uv_prepare_t prepare;
 	uv_check_t check;
 	bool loop_ok, down;
-	int lock_fd;
+	int lock_fd, wake_fd;
 	unsigned accepts;      /* in this turn of the loop */
 	const char *sync_addr; /* mu_node_sync(): whom to dial */
 	const uint8_t *sync_expect;
@@ -583,10 +584,14 @@ daemon_close(struct daemon *d)
 	 * state any more. */
 	mu_sync_stop(node);
 	mu_tor_free(node);
+	mu_home_wake_close(node->home, d->wake_fd);
 	if (d->lock_fd >= 0) {
 		mu_node_publish_conns(node);
 		mu_home_unlock_serve(node->home, d->lock_fd);
 	}
+	/* `muster sync` next to a running daemon: as a command's (cli/). */
+	if (node->once && mu_store_logged(node->store))
+		mu_home_wake(node->home);
 	mu_store_close(node->store);
 	if (node->identity != NULL)
 		sodium_free(node->identity);
@@ -693,7 +698,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	if (d == NULL)
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	node = &d->node;
-	d->lock_fd = -1; /* daemon_close() after a failed check */
+	d->lock_fd = d->wake_fd = -1; /* daemon_close() after a failed check */
 	rc = check_announce(opts, why);
 	if (rc == 0)
 		rc = check_tor(opts, why);
@@ -728,6 +733,7 @@ mu_node_serve(const struct mu_node_opts *opts, struct mu_why *why)
 	               at_least_1(opts->limits.poll_ms));
 	uv_timer_start(&d->tick, on_tick, at_least_1(opts->limits.reconcile_ms),
 	               at_least_1(opts->limits.reconcile_ms));
+	mu_node_wake_start(node, &d->wake, &d->wake_fd);
 	start_watch(d);
 	if (opts->ready != NULL)
 		opts->ready(opts->ready_ctx);
@@ -799,7 +805,7 @@ mu_node_sync(const struct mu_node_opts *opts, const char *addr,
 	if (d == NULL)
 		return mu_fail(why, MU_ENOMEM, "out of memory");
 	node = &d->node;
-	d->lock_fd = -1;
+	d->lock_fd = d->wake_fd = -1;
 	node->once = true;
 	rc = check_tor(opts, why);
 	if (rc == 0)

@@ -915,6 +915,16 @@ pushed:
 }
 
 void
+mu_sync_wake(struct mu_node *node)
+{
+	struct mu_sync_state *st = mu_sync_state(node);
+
+	/* A commit under way pushes what the log holds when it ends. */
+	if (st != NULL && !node->stopping && !st->committing)
+		mu_sync_push_log(node, NULL, 0);
+}
+
+void
 mu_sync_poll(struct mu_node *node)
 {
 	struct mu_sync_state *st = mu_sync_state(node);
@@ -922,8 +932,7 @@ mu_sync_poll(struct mu_node *node)
 
 	if (st == NULL || node->stopping)
 		return;
-	if (!st->committing)
-		mu_sync_push_log(node, NULL, 0);
+	mu_sync_wake(node);
 	every =
 	    node->opts.limits.poll_ms ? SCOPE_EVERY_MS / node->opts.limits.poll_ms : 1;
 	if (++st->polls >= every) {

@@ -305,6 +305,19 @@ void mu_sync_on_close(struct mu_node *node, struct mu_conn *c);
  * process or another) to the peers that want them. */
 void mu_sync_poll(struct mu_node *node);
 
+/* A command stored records (node/wake.c): push them now, as the poll would. */
+void mu_sync_wake(struct mu_node *node);
+
+/*
+ * Binds HOME/serve.wake (storage/home.h) and watches it with h, on the
+ * node's loop: each wake from a command calls mu_sync_wake(). Serve mode,
+ * under the serve lock. When the socket cannot be made the poll alone
+ * picks records up, with a warning logged. *fd is the caller's to give to
+ * mu_home_wake_close() once h is closed (-1: none); h is closed with the
+ * loop's other handles.
+ */
+void mu_node_wake_start(struct mu_node *node, uv_poll_t *h, int *fd);
+
 /* Every limits.reconcile_ms: dialers start a new reconciliation. */
 void mu_sync_tick(struct mu_node *node);
 

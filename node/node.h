@@ -55,7 +55,8 @@ struct mu_node_limits {
 	unsigned ban_ms;       /* how long such a peer is refused: 600000 */
 	unsigned reconcile_ms; /* periodic reconciliation: 60000 */
 	unsigned poll_ms;      /* checking the store for records of other
-	                          processes (the CLI): 200 */
+	                          processes (the CLI) that did not wake the
+	                          daemon (node/wake.c): 200 */
 	unsigned dial_min_ms;  /* first redial delay: 1000 */
 	unsigned dial_max_ms;  /* redial delay cap: 300000 */
 

@@ -144,6 +144,24 @@ void mu_home_unlock_serve(const struct mu_home *home, int fd);
 int mu_home_serve_running(const struct mu_home *home, char *info, size_t cap);
 
 /*
+ * The wake socket, HOME/serve.wake (home_wake.c): the running daemon binds
+ * it, and a command that stored records sends to it, so that the daemon
+ * reads the store log at once instead of at its next poll.
+ *
+ * mu_home_wake_bind, under the serve lock, replaces a killed daemon's
+ * socket with a new one, mode 0600; *fd (non-blocking) is the caller's,
+ * until mu_home_wake_close(), still under the lock, removes the file and
+ * closes it. mu_home_wake_drain reads what fd holds, at most a few dozen
+ * datagrams a call, and returns how many came from this user (others are
+ * dropped). mu_home_wake, best effort, never blocks and never fails: with
+ * no daemon, or a killed one's socket, it returns at once.
+ */
+int mu_home_wake_bind(const struct mu_home *home, int *fd, struct mu_why *why);
+void mu_home_wake_close(const struct mu_home *home, int fd);
+int mu_home_wake_drain(int fd);
+void mu_home_wake(const struct mu_home *home);
+
+/*
  * The connections of the running daemon, HOME/serve.conns, so that
  * `muster status` can show them: text the daemon writes whole (replacing the
  * file atomically) whenever a connection completes its handshake or ends.

@@ -51,6 +51,10 @@ typedef int (*mu_store_log_fn)(void *ctx, uint64_t seq, const struct mu_record *
 int mu_store_log_since(struct mu_store *st, uint64_t seq, size_t max,
                        mu_store_log_fn fn, void *ctx);
 
+/* Whether a commit through st has added records to the log since it was
+ * opened: a command that did wakes the daemon (mu_home_wake). */
+bool mu_store_logged(const struct mu_store *st);
+
 /* --- peers ------------------------------------------------------------------- */
 
 #define MU_PEER_ADDR_MAX    262 /* "[IPv6]:port" or "hostname:port", NUL included */

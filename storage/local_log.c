@@ -31,6 +31,12 @@ mu_store_log_last(struct mu_store *st, uint64_t *seq)
 	return err;
 }
 
+bool
+mu_store_logged(const struct mu_store *st)
+{
+	return st != NULL && st->logged;
+}
+
 struct log_visit {
 	struct mu_store *st;
 	mu_store_log_fn fn;

@@ -72,6 +72,7 @@ struct mu_store {
 	bool needs_upgrade; /* opened read-only, an older schema: mu_store_open */
 	char *dir;          /* owned, for messages */
 	size_t fit_cap;     /* mu_store_put_fit's records per commit; 0: all */
+	bool logged;        /* a commit of this handle added to the log */
 
 	/* The map's budget (store_map.c), and map_base and map_len above:
 	 * under map_mu, as reads run on several threads. */

@@ -685,6 +685,8 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 		err = mu_store__err(b->p.st, rc, "committing to the store", why);
 		if (err != 0)
 			mu_store__trim(b->p.st, NULL);
+		else if (b->p.seq != b->p.defer->first)
+			b->p.st->logged = true;
 	}
 	mu_store_batch_abort(b);
 	return err;
