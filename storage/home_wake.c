@@ -114,10 +114,10 @@ mu_home_wake_close(const struct mu_home *home, int fd)
 
 	if (fd < 0)
 		return;
-	if (wake_addr(home->dir, &sa, &len, &dfd) == 0 && unlink(sa.sun_path) != 0) {
-		/* Nothing to do: the next daemon removes it, and until then a
-		 * wake is refused at once. */
-	}
+	/* Left behind when it cannot go, the next daemon removes it, and
+	 * until then a wake is refused at once. */
+	if (wake_addr(home->dir, &sa, &len, &dfd) == 0)
+		(void)unlink(sa.sun_path);
 	if (dfd >= 0)
 		close(dfd);
 	close(fd);
@@ -194,12 +194,11 @@ mu_home_wake(const struct mu_home *home)
 	sfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (sfd < 0)
 		goto out;
-	if (sendto(sfd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	           len) < 0) {
-		/* Nothing to do: no daemon (ENOENT), a killed one's socket
-		 * (ECONNREFUSED), a full queue (EAGAIN, a wake is pending):
-		 * the daemon's poll is the fallback. */
-	}
+	/* A failure is no matter: no daemon (ENOENT), a killed one's socket
+	 * (ECONNREFUSED), a full queue (EAGAIN, a wake is pending); the
+	 * daemon's poll is the fallback. */
+	(void)sendto(sfd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&sa,
+	             len);
 	close(sfd);
 out:
 	if (dfd >= 0)
