@@ -85,43 +85,52 @@ sum_zero(const struct mu_store__fp_sum *s)
 	return s->count == 0 && (s->w[0] | s->w[1] | s->w[2] | s->w[3]) == 0;
 }
 
-/* Adds d to the bucket's entry; an entry whose count falls to 0 goes. */
+/* Adds d to the bucket's entry; an entry whose count falls to 0 goes. The
+ * run's cursor finds the entry and then changes it where it found it, one
+ * search for both; a run's buckets come in key order, mostly on the page
+ * the cursor is on already, where LMDB looks first. */
 static int
-apply(struct mu_store *st, MDB_txn *txn, int level, uint64_t bucket,
-      const struct mu_store__fp_sum *d, struct mu_why *why)
+apply(struct mu_store *st, MDB_txn *txn, struct mu_store__fp_run *run, int level,
+      uint64_t bucket, const struct mu_store__fp_sum *d, struct mu_why *why)
 {
 	uint8_t key[MU_STORE__FP_KEY_BYTES], val[MU_STORE__FP_VAL_BYTES];
 	MDB_val k = {sizeof(key), key}, v;
 	struct mu_store__fp_sum s = {0, {0, 0, 0, 0}};
+	unsigned flags = MDB_CURRENT;
 	int rc;
 
 	if (sum_zero(d))
 		return 0;
+	if (run->c == NULL && (rc = mdb_cursor_open(txn, st->negfp, &run->c)) != 0)
+		return mu_store__err(st, rc, "writing to the store", why);
 	key[0] = (uint8_t)level;
 	mu_store__put_be64(key + 1, bucket);
-	rc = mdb_get(txn, st->negfp, &k, &v);
+	rc = mdb_cursor_get(run->c, &k, &v, MDB_SET);
 	if (rc == 0 && mu_store__fp_value(&v, &s) != 0)
 		return mu_fail(why, MU_ECORRUPT,
 		               "the store at %s has a damaged fingerprint entry: run "
 		               "muster check",
 		               st->dir);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	if (rc == MDB_NOTFOUND)
+		flags = 0;
+	else if (rc != 0)
 		return mu_store__err(st, rc, "writing to the store", why);
 	mu_store__fp_sum_add(&s, d);
 	if (s.count == 0) {
-		if (!sum_zero(&s))
+		if (!sum_zero(&s) || flags == 0)
 			return mu_fail(why, MU_ECORRUPT,
 			               "the store at %s has fingerprints out of step "
 			               "with its records: run muster check",
 			               st->dir);
-		rc = mdb_del(txn, st->negfp, &k, NULL);
+		rc = mdb_cursor_del(run->c, 0);
 		return mu_store__err(st, rc, "writing to the store", why);
 	}
 	mu_store__put_be64(val, s.count);
 	for (int l = 0; l < 4; l++)
 		put_le64(val + 8 + 8 * l, s.w[l]);
+	k = (MDB_val){sizeof(key), key};
 	v = (MDB_val){sizeof(val), val};
-	rc = mdb_put(txn, st->negfp, &k, &v, 0);
+	rc = mdb_cursor_put(run->c, &k, &v, flags);
 	return mu_store__err(st, rc, "writing to the store", why);
 }
 
@@ -171,6 +180,8 @@ mu_store__fp_run_init(struct mu_store__fp_run *run)
 void
 mu_store__fp_run_free(struct mu_store__fp_run *run)
 {
+	if (run->c != NULL)
+		mdb_cursor_close(run->c);
 	free(run->g);
 	mu_store__fp_run_init(run);
 }
@@ -217,7 +228,7 @@ mu_store__fp_run_add(struct mu_store *st, MDB_txn *txn, struct mu_store__fp_run 
 		uint64_t b = ts >> mu_store__fp_shift(l);
 
 		if (run->used[l] && run->bucket[l] != b) {
-			err = apply(st, txn, l, run->bucket[l], &run->d[l], why);
+			err = apply(st, txn, run, l, run->bucket[l], &run->d[l], why);
 			if (err != 0)
 				return err;
 			run->used[l] = false;
@@ -243,7 +254,7 @@ mu_store__fp_run_flush(struct mu_store *st, MDB_txn *txn, struct mu_store__fp_ru
 
 	for (int l = 0; err == 0 && l < MU_STORE__FP_LEVELS; l++)
 		if (run->used[l])
-			err = apply(st, txn, l, run->bucket[l], &run->d[l], why);
+			err = apply(st, txn, run, l, run->bucket[l], &run->d[l], why);
 	for (size_t i = 0; err == 0 && i < run->ng; i++)
 		err = apply_group(st, txn, &run->g[i], why);
 	mu_store__fp_run_free(run);

@@ -56,7 +56,8 @@ struct mu_store__fp_group {
  * created_at order (a sorted batch, a scan of by_time) fall in the same
  * buckets and are written once for all of them. The groups' counts change
  * once per group at the flush, whatever the order (g: sorted by key, owned
- * by the run).
+ * by the run). The run must be flushed or freed before its transaction
+ * ends: it holds a cursor of it.
  */
 struct mu_store__fp_run {
 	bool used[MU_STORE__FP_LEVELS];
@@ -64,6 +65,7 @@ struct mu_store__fp_run {
 	struct mu_store__fp_sum d[MU_STORE__FP_LEVELS];
 	struct mu_store__fp_group *g;
 	size_t ng, capg;
+	MDB_cursor *c; /* on negfp, opened at the first write; the run's */
 };
 
 void mu_store__fp_run_init(struct mu_store__fp_run *run);
