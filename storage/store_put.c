@@ -30,6 +30,7 @@ struct put {
 	uint64_t seq; /* the last sequence number given */
 	struct mu_why *why;
 	struct mu_store__defer *defer; /* st's, while txn is open */
+	MDB_cursor *cur; /* on current, opened by put_one; closed with txn */
 };
 
 /* What must be known about a stored record to remove it and its index
@@ -217,6 +218,42 @@ current_id(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYT
 		               p->st->dir);
 	memcpy(id, v.mv_data, MU_ID_BYTES);
 	return 0;
+}
+
+/* current_id() through p's cursor on current, which stays on the entry
+ * found (or where it would go) for put_current(): one search for both. */
+static int
+current_at(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYTES])
+{
+	MDB_val k = {alen, (void *)akey}, v;
+	int rc;
+
+	if (p->cur == NULL &&
+	    (rc = mdb_cursor_open(p->txn, p->st->current, &p->cur)) != 0)
+		return mu_store__err(p->st, rc, "reading the store", p->why);
+	rc = mdb_cursor_get(p->cur, &k, &v, MDB_SET);
+	if (rc != 0)
+		return mu_store__err(p->st, rc, "reading the store", p->why);
+	if (v.mv_size != MU_ID_BYTES)
+		return mu_fail(p->why, MU_ECORRUPT,
+		               "the store at %s has a damaged address index entry",
+		               p->st->dir);
+	memcpy(id, v.mv_data, MU_ID_BYTES);
+	return 0;
+}
+
+/* Points akey at id in current, through the cursor current_at() left on
+ * akey's entry (replaced is true: it was there) or near where it goes.
+ * Nothing writes to current between the two. */
+static int
+put_current(struct put *p, const uint8_t *akey, size_t alen,
+            const uint8_t id[MU_ID_BYTES], bool replaced)
+{
+	MDB_val k = {alen, (void *)akey}, v = {MU_ID_BYTES, (void *)id};
+
+	return mu_store__err(p->st,
+	                     mdb_cursor_put(p->cur, &k, &v, replaced ? MDB_CURRENT : 0),
+	                     "writing to the store", p->why);
 }
 
 /* Loads a record an index points at; its absence means the indices and the
@@ -513,7 +550,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	uint8_t key[MU_STORE__TIME_KEY_BYTES], old_id[MU_ID_BYTES];
 	uint8_t seq[MU_STORE__SEQ_BYTES], gkey[MU_STORE__GROUP_KEY_BYTES];
 	uint8_t skey[MU_STORE__SIGNER_KEY_BYTES];
-	bool replaceable = mu_kind_replaceable(rec->kind);
+	bool replaceable = mu_kind_replaceable(rec->kind), replaced = false;
 	struct mu_record old;
 	struct mu_addr addr;
 	size_t alen = 0, tlen;
@@ -541,8 +578,9 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		err = tombstoned(p, tkey, tlen);
 		if (err != 0)
 			return refuse(p, rec, err, MU_PUT_DELETED, result);
-		err = current_id(p, akey, alen, old_id);
+		err = current_at(p, akey, alen, old_id);
 		if (err == 0) {
+			replaced = true;
 			err = load_indexed(p, old_id, &old);
 			if (err != 0)
 				return err;
@@ -574,7 +612,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	if (err != 0)
 		return err;
 	if (replaceable) {
-		err = put(p, p->st->current, akey, alen, rec->id, MU_ID_BYTES);
+		err = put_current(p, akey, alen, rec->id, replaced);
 		if (err == 0 && rec->kind == MU_KIND_ORGANIZER)
 			err = organizer_changed(p, rec);
 		if (err == 0 && rec->kind == MU_KIND_EVENT) {
@@ -592,15 +630,26 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 	return 0;
 }
 
+/* Before p's transaction ends. */
+static void
+close_cursor(struct put *p)
+{
+	if (p->cur != NULL)
+		mdb_cursor_close(p->cur);
+	p->cur = NULL;
+}
+
 int
 mu_store__drop_held(struct mu_store *st, MDB_txn *txn, const struct mu_record *rec,
                     struct mu_why *why)
 {
 	/* No batch: every entry is in its table, none deferred. */
 	struct mu_store__defer none = {.first = UINT64_MAX};
-	struct put p = {st, txn, 0, why, &none};
+	struct put p = {st, txn, 0, why, &none, NULL};
+	int err = remove_record(&p, rec);
 
-	return remove_record(&p, rec);
+	close_cursor(&p);
+	return err;
 }
 
 /* The batch's first sequence number is its deferred entries' (defer->first). */
@@ -679,6 +728,7 @@ mu_store_batch_commit(struct mu_store_batch *b, struct mu_why *why)
 	err = mu_store__defer_flush(b->p.defer, b->p.st, b->p.txn, why);
 	if (err == 0 && b->p.seq != b->p.defer->first)
 		err = mu_store__seq_write(b->p.st, b->p.txn, b->p.seq, why);
+	close_cursor(&b->p);
 	if (err == 0) {
 		rc = mdb_txn_commit(b->p.txn);
 		b->p.txn = NULL;
@@ -699,6 +749,7 @@ mu_store_batch_abort(struct mu_store_batch *b)
 		return;
 	/* A large batch spills pages to the file before its commit: the
 	 * space they took goes back with it. */
+	close_cursor(&b->p);
 	if (b->p.txn != NULL) {
 		mu_store__trim(b->p.st, b->p.txn);
 		mdb_txn_abort(b->p.txn);
