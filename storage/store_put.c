@@ -30,7 +30,7 @@ struct put {
 	uint64_t seq; /* the last sequence number given */
 	struct mu_why *why;
 	struct mu_store__defer *defer; /* st's, while txn is open */
-	MDB_cursor *cur; /* on current, opened by put_one; closed with txn */
+	MDB_cursor *cur; /* on current, opened by current_id; closed with txn */
 };
 
 /* What must be known about a stored record to remove it and its index
@@ -202,28 +202,10 @@ drop(struct put *p, const struct stored_ref *ref)
 }
 
 /* Reads the id that current holds for an address key: 0, MU_ENOTFOUND, or
- * an error. */
+ * an error. Through p's cursor on current, which stays on the entry found
+ * (or where it would go) for put_current(): one search for both. */
 static int
 current_id(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYTES])
-{
-	MDB_val v;
-	int err;
-
-	err = get(p, p->st->current, akey, alen, &v);
-	if (err != 0)
-		return err;
-	if (v.mv_size != MU_ID_BYTES)
-		return mu_fail(p->why, MU_ECORRUPT,
-		               "the store at %s has a damaged address index entry",
-		               p->st->dir);
-	memcpy(id, v.mv_data, MU_ID_BYTES);
-	return 0;
-}
-
-/* current_id() through p's cursor on current, which stays on the entry
- * found (or where it would go) for put_current(): one search for both. */
-static int
-current_at(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYTES])
 {
 	MDB_val k = {alen, (void *)akey}, v;
 	int rc;
@@ -242,7 +224,7 @@ current_at(struct put *p, const uint8_t *akey, size_t alen, uint8_t id[MU_ID_BYT
 	return 0;
 }
 
-/* Points akey at id in current, through the cursor current_at() left on
+/* Points akey at id in current, through the cursor current_id() left on
  * akey's entry (replaced is true: it was there) or near where it goes.
  * Nothing writes to current between the two. */
 static int
@@ -578,7 +560,7 @@ put_one(struct put *p, const struct mu_record *rec, enum mu_put_result *result)
 		err = tombstoned(p, tkey, tlen);
 		if (err != 0)
 			return refuse(p, rec, err, MU_PUT_DELETED, result);
-		err = current_at(p, akey, alen, old_id);
+		err = current_id(p, akey, alen, old_id);
 		if (err == 0) {
 			replaced = true;
 			err = load_indexed(p, old_id, &old);
