@@ -353,7 +353,9 @@ on_handshake(struct mu_sess *s, const uint8_t *msg, size_t len, struct mu_buf *s
 		               rc == MU_ETRUNC ? "too short"
 		                               : "does not authenticate "
 		                                 "(another network?)");
-	if (mu_noise_remote_static(s->hs) != NULL && plen > 0) {
+	/* The messages that carry a static key carry the identity too: one
+	 * without it would leave the peer's group unproven. */
+	if (mu_noise_remote_static(s->hs) != NULL) {
 		rc = check_identity(s, payload, plen, why);
 		if (rc != 0)
 			return rc;

@@ -101,6 +101,29 @@ class Transport(hostile.Attack):
 
         self.run_attack("random bytes after the handshake", attack)
 
+    def test_handshake_without_identity(self):
+        """The third handshake message must carry the dialer's identity
+        (PROTOCOL.md 9.1): one with an empty payload ends the connection
+        before A sends anything in the session, and proves no group."""
+        def one():
+            p = self.peer()
+            prologue = b"muster/1 " + self.net.encode("ascii")
+            hs = noisepeer.HandshakeXX(True, prologue, p.noise_secret)
+            p.send_frame(hs.write(b""))
+            noisepeer.check_identity(hs.read(p.recv_frame()), hs.rs)
+            p.send_frame(hs.write(b""))
+            try:
+                frame = p.recv_frame()
+            except socket.timeout:
+                raise AssertionError("A kept a handshake without identity "
+                                     "open, silent") from None
+            except (noisepeer.Closed, OSError):
+                return
+            raise AssertionError("A accepted a handshake without identity and "
+                                 "sent a frame of %d bytes" % len(frame))
+
+        self.run_attack("a handshake without identity", lambda: parallel([one] * 4))
+
     def stall(self, ip, halfway):
         """One slowloris connection: halfway, it sends the first handshake
         message and reads the answer, then says nothing; otherwise it

@@ -211,6 +211,107 @@ test_stolen_proof_refused(void **state)
 	close_link(&l);
 }
 
+/* A raw Noise XX side of the "test" network, for peers that leave out
+ * their identity. */
+static struct mu_noise_hs *
+raw_side(bool initiator)
+{
+	static const char prologue[] = "muster/1 test";
+	struct mu_noise_hs *hs = NULL;
+	uint8_t s[32], e[32];
+
+	randombytes_buf(s, 32);
+	randombytes_buf(e, 32);
+	assert_int_equal(mu_noise_hs_new(&hs, MU_NOISE_XX, MU_NOISE_BLAKE2B, initiator,
+	                                 (const uint8_t *)prologue,
+	                                 sizeof(prologue) - 1, s, e),
+	                 0);
+	return hs;
+}
+
+/* Reads the one framed handshake message in buf into hs, emptying buf. */
+static void
+raw_read(struct mu_noise_hs *hs, struct mu_buf *buf)
+{
+	uint8_t payload[MU_SESS_HANDSHAKE_MAX];
+	size_t plen;
+
+	assert_true(buf->len >= 2);
+	assert_int_equal(buf->len, 2 + ((size_t)buf->data[0] << 8 | buf->data[1]));
+	assert_int_equal(mu_noise_read(hs, buf->data + 2, buf->len - 2, payload,
+	                               sizeof(payload), &plen),
+	                 0);
+	buf->len = 0;
+}
+
+/* Writes hs's next handshake message, framed, with an empty payload. */
+static void
+raw_write_empty(struct mu_noise_hs *hs, struct mu_buf *out)
+{
+	uint8_t msg[MU_SESS_HANDSHAKE_MAX];
+	size_t len;
+
+	assert_int_equal(mu_noise_write(hs, NULL, 0, msg, sizeof(msg), &len), 0);
+	out->len = 0;
+	assert_int_equal(
+	    mu_buf_append(out, (uint8_t[]){(uint8_t)(len >> 8), (uint8_t)len}, 2), 0);
+	assert_int_equal(mu_buf_append(out, msg, len), 0);
+}
+
+/* The second and third handshake messages must carry an identity (9.1):
+ * a peer that sends none is refused, whichever side it is. */
+static void
+test_missing_identity_refused(void **state)
+{
+	struct mu_buf to_a = MU_BUF_INIT, to_b = MU_BUF_INIT;
+	struct mu_noise_hs *hs;
+	struct mu_sess *s;
+	struct node a, b;
+	uint8_t e[32];
+	struct mu_why why;
+	struct inbox in = {0};
+
+	(void)state;
+	make_node(&a);
+	make_node(&b);
+
+	/* A responder that sends no identity: the dialer, expecting b, must
+	 * not go on, and must not reveal its own identity. */
+	randombytes_buf(e, 32);
+	assert_int_equal(
+	    mu_sess_new(&s, true, "test", &a.id, b.id.group, e, &to_b, &why), 0);
+	hs = raw_side(false);
+	raw_read(hs, &to_b);
+	raw_write_empty(hs, &to_a);
+	assert_int_not_equal(
+	    mu_sess_feed(s, to_a.data, to_a.len, &to_b, on_msg, &in, &why), 0);
+	assert_int_equal(to_b.len, 0);
+	assert_false(mu_sess_ready(s));
+	assert_null(mu_sess_proven_group(s));
+	mu_sess_free(s);
+	mu_noise_hs_free(hs);
+
+	/* An initiator that sends no identity in the third message. */
+	to_a.len = to_b.len = 0;
+	randombytes_buf(e, 32);
+	assert_int_equal(mu_sess_new(&s, false, "test", &b.id, NULL, e, &to_a, &why),
+	                 0);
+	hs = raw_side(true);
+	raw_write_empty(hs, &to_b);
+	assert_int_equal(mu_sess_feed(s, to_b.data, to_b.len, &to_a, on_msg, &in, &why),
+	                 0);
+	raw_read(hs, &to_a);
+	raw_write_empty(hs, &to_b);
+	assert_int_not_equal(
+	    mu_sess_feed(s, to_b.data, to_b.len, &to_a, on_msg, &in, &why), 0);
+	assert_false(mu_sess_ready(s));
+	assert_null(mu_sess_proven_group(s));
+	mu_sess_free(s);
+	mu_noise_hs_free(hs);
+	mu_buf_free(&to_a);
+	mu_buf_free(&to_b);
+}
+
 /* Makes n claim group and sign its Noise key with sk. */
 static void
 prove_group(struct node *n, const uint8_t group[32], const uint8_t sk[64])
@@ -514,6 +615,7 @@ main(void)
 	    cmocka_unit_test(test_other_network_refused),
 	    cmocka_unit_test(test_wrong_group_refused),
 	    cmocka_unit_test(test_stolen_proof_refused),
+	    cmocka_unit_test(test_missing_identity_refused),
 	    cmocka_unit_test(test_organizer_identity),
 	    cmocka_unit_test(test_organizer_key_identity),
 	    cmocka_unit_test(test_limits_before_and_after_handshake),
