@@ -348,14 +348,23 @@ struct mu_http_pair {
 	json_t *records;        /* array of those records as JSON */
 };
 
+/* Every pair of groups with at least one current alliance record between
+ * them, read a record a call (mu_store_list_after()), then handed out in
+ * key order. */
 struct mu_http_pairs {
 	struct mu_http_pair *v;
 	size_t n, cap;
+	struct mu_store *st;
+	struct mu_store_list_pos pos;
+	bool listed; /* every record read, v sorted */
+	size_t next; /* the pair handed out next */
 };
 
-/* Every pair of groups with at least one current alliance record between
- * them, in key order. Free with _free(). */
-int mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p);
+void mu_http_pairs_open(struct mu_store *st, struct mu_http_pairs *p);
+/* MU_HTTP_SKIP after reading one more record while there are some to
+ * read, then MU_HTTP_ITEM with *e the next pair (valid until _free()),
+ * MU_HTTP_END after the last, or an error. */
+int mu_http_pairs_next(struct mu_http_pairs *p, const struct mu_http_pair **e);
 void mu_http_pairs_free(struct mu_http_pairs *p);
 
 /* "mutual" (both proposed), "proposed" (one side), or "ended" (p->ended

@@ -15,6 +15,7 @@
 
 #include "../../protocol/civil.h"
 #include "../../protocol/textform.h"
+#include "../acts.h"
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
@@ -55,6 +56,13 @@ struct page {
 	uint8_t key[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
+
+	/* A page that is a list (mu_http_page_list()): its items read a
+	 * record a call; streamed once the stream owns the page. */
+	enum { LIST_NONE, LIST_CAUSES, LIST_ALLIANCES } list;
+	struct mu_http_cursor cur;
+	struct mu_http_pairs pairs;
+	bool streamed;
 };
 
 /* Records the first failure; true while there is none. */
@@ -66,8 +74,10 @@ ok(struct page *pg, int rc)
 	return pg->err == 0;
 }
 
+/* refs: load what pages with events show of causes and signers. */
 static int
-page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *rp)
+page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *rp,
+          bool refs)
 {
 	int rc;
 
@@ -81,9 +91,9 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 	if (pg->hide_outside)
 		pg->f.outside = &pg->outside;
 	rc = mu_http_groups_load(rq, &pg->groups);
-	if (rc == 0)
+	if (rc == 0 && refs)
 		rc = mu_http_causes_load(rq, &pg->causes);
-	if (rc == 0)
+	if (rc == 0 && refs)
 		rc = mu_node_signers_load(&pg->signers, rq->node->store);
 	return rc;
 }
@@ -98,6 +108,7 @@ page_close(struct page *pg)
 	mu_buf_free(&pg->acts);
 	mu_buf_free(&pg->start);
 	mu_buf_free(&pg->tail);
+	mu_http_pairs_free(&pg->pairs);
 }
 
 /* Says that a record of a group outside the scope is no longer updated. */
@@ -137,17 +148,27 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	}
 }
 
+/* A cause's title (NULL: not stored, the start of its address instead)
+ * linked to its page. */
 static void
-cause_link(struct page *pg, const struct mu_addr *addr)
+cause_anchor(struct page *pg, const struct mu_addr *addr, const struct mu_str *title)
 {
-	const char *title = mu_http_cause_title(&pg->causes, addr);
 	char text[MU_ADDR_TEXT_SIZE];
 
 	mu_addr_to_text(text, addr);
 	ok(pg, mu_html_fmt(pg->b, "<a href=\"/causes/%s\">", text));
-	ok(pg, title != NULL ? mu_html_str(pg->b, title)
+	ok(pg, title != NULL ? mu_html_text(pg->b, title->ptr, title->len)
 	                     : mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
+static void
+cause_link(struct page *pg, const struct mu_addr *addr)
+{
+	const char *title = mu_http_cause_title(&pg->causes, addr);
+	struct mu_str t = {title, title != NULL ? strlen(title) : 0};
+
+	cause_anchor(pg, addr, title != NULL ? &t : NULL);
 }
 
 static const char *const weekdays[] = {"Thursday", "Friday",  "Saturday", "Sunday",
@@ -739,6 +760,9 @@ profile_fields(void *ctx, const struct mu_record *rec)
 	return pg->err;
 }
 
+/* A cause of a list: nothing when it is of a group outside the scope that
+ * the page leaves out. Its title is the record's (pg->causes need not be
+ * loaded). */
 static int
 cause_item(void *ctx, const struct mu_record *rec)
 {
@@ -749,7 +773,7 @@ cause_item(void *ctx, const struct mu_record *rec)
 		return 0;
 	mu_rec_addr(rec, &a);
 	ok(pg, mu_html_raw(pg->b, "<li>"));
-	cause_link(pg, &a);
+	cause_anchor(pg, &a, &rec->c.cause.title);
 	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
 	                   mu_cause_status_name(rec->c.cause.status)));
 	group_link(pg, rec->group);
@@ -836,16 +860,6 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	return pg->err;
 }
 
-static int
-page_causes(struct page *pg)
-{
-	head(pg, "Causes", strlen("Causes"));
-	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
-	cause_list(pg, NULL);
-	ok(pg, mu_html_foot(pg->b));
-	return pg->err;
-}
-
 /* "ended by NAME on DATE" (UTC) of a pair, closing its item. */
 static void
 ended_by(struct page *pg, const struct mu_http_pair *p)
@@ -869,49 +883,90 @@ ended_by(struct page *pg, const struct mu_http_pair *p)
 	ok(pg, mu_html_fmt(pg->b, " on %s</span></li>\n", day));
 }
 
-static int
-page_alliances(struct page *pg)
+/* A pair of groups and the state of their alliance. */
+static void
+alliance_item(struct page *pg, const struct mu_http_pair *e)
 {
-	struct mu_http_pairs p;
-	const char *state;
-	size_t i;
+	const char *state = mu_http_pair_state(e);
+
+	ok(pg, mu_html_fmt(pg->b, "<li class=\"alliance %s\">", state));
+	group_link(pg, e->a);
+	if (strcmp(state, "mutual") == 0)
+		ok(pg, mu_html_raw(pg->b, " ⇄ "));
+	else if (strcmp(state, "ended") == 0)
+		ok(pg, mu_html_raw(pg->b, " ✕ "));
+	else
+		ok(pg, mu_html_raw(pg->b, e->a_status == MU_ALLIANCE_PROPOSED ? " → "
+		                                                              : " ← "));
+	group_link(pg, e->b);
+	if (e->ended != MU_ENDED_NOT)
+		ended_by(pg, e);
+	else
+		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+		                   state));
+}
+
+/* An item of a page that is a list (struct page, pg->list says which). */
+static int
+list_item(void *ctx, struct mu_buf *out)
+{
+	struct page *pg = ctx;
+	struct mu_node_recs one = {0};
+	const struct mu_http_pair *e;
 	int rc;
 
-	if ((rc = mu_http_pairs_load(pg->rq, &p)) != 0)
-		return rc;
+	pg->b = out;
+	pg->err = 0;
+	if (pg->list == LIST_ALLIANCES) {
+		if ((rc = mu_http_pairs_next(&pg->pairs, &e)) == MU_HTTP_ITEM)
+			alliance_item(pg, e);
+		return pg->err != 0 ? pg->err : rc;
+	}
+	if ((rc = mu_http_cursor_next(&pg->cur, &one)) == MU_HTTP_ITEM) {
+		rc = cause_item(pg, &one.recs[0]);
+		if (rc == 0 && out->len == 0)
+			rc = MU_HTTP_SKIP; /* left out */
+	}
+	mu_node_recs_free(&one);
+	return rc;
+}
+
+/* Makes the page (its head written) the list pg->list as a stream. */
+static int
+page_list(struct page *pg, struct mu_http_reply *rp, const char *open,
+          const char *close, const char *none)
+{
+	struct mu_http_page_list pl = {open, close, none, list_item, page_free, pg};
+
+	if (pg->err != 0)
+		return pg->err;
+	pg->rq_copy = (struct mu_http_req){.node = pg->rq->node, .now = pg->rq->now};
+	pg->rq = &pg->rq_copy;
+	pg->streamed = true;
+	return mu_http_page_list(rp, &pl);
+}
+
+static int
+page_causes(struct page *pg, struct mu_http_reply *rp)
+{
+	head(pg, "Causes", strlen("Causes"));
+	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
+	pg->list = LIST_CAUSES;
+	mu_http_cursor_init(&pg->cur, pg->rq->node->store, MU_KIND_CAUSE, NULL);
+	return page_list(pg, rp, "<ul class=\"causes\">\n", "</ul>\n",
+	                 "<p class=\"none\">No causes.</p>\n");
+}
+
+static int
+page_alliances(struct page *pg, struct mu_http_reply *rp)
+{
 	head(pg, "Alliances", strlen("Alliances"));
 	ok(pg, mu_html_raw(pg->b, "<h1>Alliances</h1>\n<p class=\"lead\">Who is allied "
 	                          "with whom, as their records say.</p>\n"));
-	if (p.n == 0)
-		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No alliances.</p>\n"));
-	else
-		ok(pg, mu_html_raw(pg->b, "<ul class=\"alliances\">\n"));
-	for (i = 0; i < p.n; i++) {
-		state = mu_http_pair_state(&p.v[i]);
-		ok(pg, mu_html_fmt(pg->b, "<li class=\"alliance %s\">", state));
-		group_link(pg, p.v[i].a);
-		if (strcmp(state, "mutual") == 0)
-			ok(pg, mu_html_raw(pg->b, " ⇄ "));
-		else if (strcmp(state, "ended") == 0)
-			ok(pg, mu_html_raw(pg->b, " ✕ "));
-		else
-			ok(pg,
-			   mu_html_raw(pg->b, p.v[i].a_status == MU_ALLIANCE_PROPOSED
-			                          ? " → "
-			                          : " ← "));
-		group_link(pg, p.v[i].b);
-		if (p.v[i].ended != MU_ENDED_NOT)
-			ended_by(pg, &p.v[i]);
-		else
-			ok(pg,
-			   mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
-			               state));
-	}
-	if (p.n > 0)
-		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
-	mu_http_pairs_free(&p);
-	ok(pg, mu_html_foot(pg->b));
-	return pg->err;
+	pg->list = LIST_ALLIANCES;
+	mu_http_pairs_open(pg->rq->node->store, &pg->pairs);
+	return page_list(pg, rp, "<ul class=\"alliances\">\n", "</ul>\n",
+	                 "<p class=\"none\">No alliances.</p>\n");
 }
 
 int
@@ -930,7 +985,9 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return rc;
 	if ((pg = malloc(sizeof(*pg))) == NULL)
 		return MU_ENOMEM;
-	if ((rc = page_open(pg, rq, rp)) != 0) {
+	if ((rc = page_open(pg, rq, rp,
+	                    strcmp(p, "/causes") != 0 &&
+	                        strcmp(p, "/alliances") != 0)) != 0) {
 		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
 	}
@@ -946,16 +1003,18 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		if (rc == MU_ENOTFOUND)
 			rc = mu_http_fail(rp, 404, "no event %s is stored here", p + 8);
 	} else if (strcmp(p, "/causes") == 0) {
-		rc = page_causes(pg);
+		rc = page_causes(pg, rp);
 	} else if (strncmp(p, "/causes/", 8) == 0) {
 		rc = page_cause(pg, rp, p + 8);
 	} else if (strncmp(p, "/groups/", 8) == 0) {
 		rc = page_group(pg, rp, p + 8);
 	} else if (strcmp(p, "/alliances") == 0) {
-		rc = page_alliances(pg);
+		rc = page_alliances(pg, rp);
 	} else {
 		rc = mu_http_fail(rp, 404, "no page at %.100s", p);
 	}
+	if (pg->streamed)
+		return rc; /* the stream owns pg, or freed it */
 	if (rc == 0 && pg->listing && pg->err == 0) {
 		/* What the list reads of the request; its texts are the
 		 * connection's and are not kept. */
