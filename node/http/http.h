@@ -160,6 +160,9 @@ struct mu_http_json_stream {
 	void *ctx;
 };
 
+/* A tail of a JSON stream whose head opened an object and an array: "]}". */
+int mu_http_json_close(void *ctx, struct mu_buf *out);
+
 /* Sets a 200 JSON reply that is js as a stream; takes what js owns (freed
  * here on failure). 0 or MU_ENOMEM. */
 int mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js);

@@ -391,17 +391,10 @@ group_item(void *ctx, json_t **out)
 }
 
 static int
-groups_tail(void *ctx, struct mu_buf *out)
-{
-	(void)ctx;
-	return mu_buf_append(out, "]}", 2);
-}
-
-static int
 api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
 	struct groups_list *l;
-	struct mu_http_json_stream js = {NULL, group_item, groups_tail,
+	struct mu_http_json_stream js = {NULL, group_item, mu_http_json_close,
 	                                 groups_list_free, NULL};
 	int rc;
 
@@ -454,13 +447,6 @@ alliance_item(void *ctx, json_t **v)
 	return (*v = pair_json(e)) != NULL ? 0 : MU_ENOMEM;
 }
 
-static int
-alliances_tail(void *ctx, struct mu_buf *out)
-{
-	(void)ctx;
-	return mu_buf_append(out, "]}", 2);
-}
-
 static void
 alliances_free(void *ctx)
 {
@@ -471,7 +457,7 @@ alliances_free(void *ctx)
 static int
 api_alliances(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	struct mu_http_json_stream js = {NULL, alliance_item, alliances_tail,
+	struct mu_http_json_stream js = {NULL, alliance_item, mu_http_json_close,
 	                                 alliances_free, NULL};
 	struct mu_http_pairs *p;
 

@@ -73,13 +73,6 @@ list_item(void *ctx, json_t **v)
 	return *v == NULL ? MU_HTTP_SKIP : 0;
 }
 
-static int
-list_tail(void *ctx, struct mu_buf *out)
-{
-	(void)ctx;
-	return mu_buf_append(out, "]}", 2);
-}
-
 static void
 list_free(void *ctx)
 {
@@ -94,8 +87,8 @@ int
 mu_http_list_stream(const struct mu_http_req *rq, struct mu_http_reply *rp,
                     const struct mu_http_list *l)
 {
-	struct mu_http_json_stream js = {l->head, list_item, list_tail, list_free,
-	                                 NULL};
+	struct mu_http_json_stream js = {l->head, list_item, mu_http_json_close,
+	                                 list_free, NULL};
 	struct list *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {

@@ -115,6 +115,13 @@ mu_http_json_item(struct mu_buf *out, json_t *v, bool first)
 	return append_json(out, first ? "" : ",", v, "");
 }
 
+int
+mu_http_json_close(void *ctx, struct mu_buf *out)
+{
+	(void)ctx;
+	return mu_buf_append(out, "]}", 2);
+}
+
 /* A stream of mu_http_items_stream(). */
 struct items_stream {
 	struct mu_http_items it;

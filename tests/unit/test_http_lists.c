@@ -123,32 +123,17 @@ sliced_as_whole(struct served *s, const char *path, enum mu_http_form form,
 	return slices;
 }
 
+/* A list page of an empty store: one slice, with the none line and no
+ * item. */
 static void
-put_acts(struct fx *fx, enum mu_kind kind)
+empty_page(struct served *s, const char *path, const char *none, const char *item)
 {
-	struct mu_record r;
-	char d[24];
-	size_t i;
+	struct mu_buf body = MU_BUF_INIT;
 
-	for (i = 0; i < N; i++) {
-		memset(&r, 0, sizeof(r));
-		r.kind = kind;
-		r.created_at = NOW - 100;
-		snprintf(d, sizeof(d), "a%zu", i);
-		r.d = (struct mu_str){d, strlen(d)};
-		if (kind == MU_KIND_PLEDGE) {
-			r.c.pledge.title = S("Strike");
-			r.c.pledge.threshold = 40;
-			r.c.pledge.unit = MU_PLEDGE_PEOPLE;
-			r.c.pledge.deadline = NOW + 1000;
-		} else {
-			r.c.petition.title = S("Clean air");
-			r.c.petition.text = S("Now.");
-			r.c.petition.target = S("The council");
-			r.c.petition.status = MU_PETITION_OPEN;
-		}
-		assert_int_equal(put1(fx->st, finish(&r, &fx->g[i % 2])), MU_PUT_NEW);
-	}
+	assert_int_equal(get(s, path, MU_HTTP_HTML, false, NULL, &body), 1);
+	assert_int_equal(count(&body, none), 1);
+	assert_int_equal(count(&body, item), 0);
+	mu_buf_free(&body);
 }
 
 /* /petitions and /pledges: head and first entry, then an entry a slice,
@@ -173,12 +158,8 @@ test_acts_pages_sliced(void **state)
 	serve(&s, fx);
 	assert_int_equal(put1(fx->st, profile(&fx->g[0], "Tenants")), MU_PUT_NEW);
 	for (i = 0; i < 2; i++) {
-		assert_int_equal(get(&s, v[i].path, MU_HTTP_HTML, false, NULL, &body),
-		                 1);
-		assert_int_equal(count(&body, v[i].none), 1);
-		assert_int_equal(count(&body, v[i].item), 0);
-		mu_buf_free(&body);
-		put_acts(fx, v[i].kind);
+		empty_page(&s, v[i].path, v[i].none, v[i].item);
+		put_records(fx, v[i].kind, N, 2);
 		assert_int_equal(
 		    sliced_as_whole(&s, v[i].path, MU_HTTP_HTML, v[i].item, &body),
 		    N + 1);
@@ -189,25 +170,6 @@ test_acts_pages_sliced(void **state)
 		assert_int_equal(count(&body, ">Tenants</a>"), (N + 1) / 2);
 		assert_int_equal(count(&body, "</html>"), 1);
 		mu_buf_free(&body);
-	}
-}
-
-static void
-put_causes(struct fx *fx)
-{
-	struct mu_record r;
-	char d[24];
-	size_t i;
-
-	for (i = 0; i < N; i++) {
-		memset(&r, 0, sizeof(r));
-		r.kind = MU_KIND_CAUSE;
-		r.created_at = NOW - 100;
-		snprintf(d, sizeof(d), "c%zu", i);
-		r.d = (struct mu_str){d, strlen(d)};
-		r.c.cause.title = S("Rent <cap>");
-		r.c.cause.status = MU_CAUSE_ACTIVE;
-		assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
 	}
 }
 
@@ -222,10 +184,8 @@ test_causes_page_sliced(void **state)
 	struct mu_buf body = MU_BUF_INIT;
 
 	serve(&s, fx);
-	assert_int_equal(get(&s, "/causes", MU_HTTP_HTML, false, NULL, &body), 1);
-	assert_int_equal(count(&body, "<p class=\"none\">No causes.</p>"), 1);
-	mu_buf_free(&body);
-	put_causes(fx);
+	empty_page(&s, "/causes", "<p class=\"none\">No causes.</p>", CAUSE_ITEM);
+	put_records(fx, MU_KIND_CAUSE, N, 2);
 	assert_int_equal(
 	    sliced_as_whole(&s, "/causes", MU_HTTP_HTML, CAUSE_ITEM, &body), N + 1);
 	assert_int_equal(count(&body, "<ul class=\"causes\">\n<li>"), 1);
@@ -258,8 +218,9 @@ put_alliances(struct fx *fx)
 		    MU_PUT_NEW);
 }
 
-#define RECORDS 8 /* of put_alliances() */
-#define PAIRS   5
+#define RECORDS       8 /* of put_alliances() */
+#define ALLIANCE_ITEM "<li class=\"alliance "
+#define PAIRS         5
 
 /* /alliances: the records read a slice each, then a pair a slice. */
 static void
@@ -270,16 +231,15 @@ test_alliances_page_sliced(void **state)
 	struct mu_buf body = MU_BUF_INIT;
 
 	serve(&s, fx);
-	assert_int_equal(get(&s, "/alliances", MU_HTTP_HTML, false, NULL, &body), 1);
-	assert_int_equal(count(&body, "<p class=\"none\">No alliances.</p>"), 1);
-	mu_buf_free(&body);
+	empty_page(&s, "/alliances", "<p class=\"none\">No alliances.</p>",
+	           ALLIANCE_ITEM);
 	put_alliances(fx);
 	/* A slice a record, one that finds the end of the records and hands
 	 * out the first pair, one for each other pair, and the end. */
 	assert_int_equal(sliced_as_whole(&s, "/alliances", MU_HTTP_HTML,
 	                                 "<li class=\"alliance ", &body),
 	                 RECORDS + PAIRS + 1);
-	assert_int_equal(count(&body, "<li class=\"alliance "), PAIRS);
+	assert_int_equal(count(&body, ALLIANCE_ITEM), PAIRS);
 	assert_int_equal(count(&body, "<li class=\"alliance mutual\">"), 2);
 	assert_int_equal(count(&body, "<li class=\"alliance proposed\">"), 2);
 	assert_int_equal(count(&body, "<li class=\"alliance ended\">"), 1);
