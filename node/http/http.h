@@ -227,9 +227,10 @@ int mu_http_list_stream(const struct mu_http_req *rq, struct mu_http_reply *rp,
 /*
  * A page that is a list, written as a stream: what the handler wrote of the
  * page (rp->body) first, then open, the items as item(ctx, out) appends
- * them (as mu_http_items' item), close after the last, or none in their
- * place when there is no item; then the page's foot (mu_html_foot()). The
- * three texts are markup that lives as long as ctx.
+ * them (as mu_http_items' item; what it appends as it answers MU_HTTP_END
+ * goes in too), close after the last, or none in their place when there is
+ * no item; then the page's foot (mu_html_foot()). The three texts are
+ * markup that lives as long as ctx.
  */
 struct mu_http_page_list {
 	const char *open, *close, *none;
@@ -391,10 +392,26 @@ int mu_http_acts_event_html(const struct mu_http_req *rq,
                             const struct mu_http_groups *groups,
                             const struct mu_addr *event, struct mu_buf *out);
 /* The petitions and pledges (only one kind unless only is NONE) of group
- * (NULL: all), a section each when there are some, into out. */
-int mu_http_acts_entries(const struct mu_http_req *rq,
-                         const struct mu_http_groups *groups, const uint8_t *group,
-                         enum mu_kind only, struct mu_buf *out);
+ * (NULL: all), a section each when there are some, written an entry a
+ * call (mu_http_cursor). */
+struct mu_http_acts_walk {
+	const struct mu_http_groups *groups; /* the names; outlives the walk */
+	struct mu_store *st;
+	int64_t now;
+	enum mu_kind only;
+	bool has_group;
+	uint8_t group[MU_KEY_BYTES];
+	size_t k;           /* the kind being listed (http_acts.c) */
+	bool started, open; /* its cursor set; its section written */
+	struct mu_http_cursor cur;
+};
+
+void mu_http_acts_walk_init(struct mu_http_acts_walk *w, struct mu_store *st,
+                            const struct mu_http_groups *groups, const uint8_t *group,
+                            enum mu_kind only, int64_t now);
+/* Appends the next entry (with the start or end of its section): 0, an
+ * error, or MU_HTTP_END after the last section's end. */
+int mu_http_acts_walk_next(struct mu_http_acts_walk *w, struct mu_buf *out);
 int mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp);
 int mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp);
 /* 1 when path is a built-in file (reply filled), else 0; or MU_ENOMEM. */

@@ -375,56 +375,71 @@ section_open(char out[SECTION_SIZE], const struct kind_path *k)
 	         k->plural, k->page, k->title);
 }
 
-int
-mu_http_acts_entries(const struct mu_http_req *rq, const struct mu_http_groups *groups,
-                     const uint8_t *group, enum mu_kind only, struct mu_buf *out)
+void
+mu_http_acts_walk_init(struct mu_http_acts_walk *w, struct mu_store *st,
+                       const struct mu_http_groups *groups, const uint8_t *group,
+                       enum mu_kind only, int64_t now)
 {
-	struct html h = {out, groups, 0};
-	struct mu_node_recs v;
-	char open[SECTION_SIZE];
-	size_t i, k;
-	int rc = 0;
-
-	for (k = 0; rc == 0 && k < sizeof(paths) / sizeof(paths[0]); k++) {
-		if (only != MU_KIND_NONE && paths[k].kind != only)
-			continue;
-		if ((rc = mu_node_recs_list(rq->node->store, paths[k].kind, group,
-		                            &v)) != 0) {
-			mu_node_recs_free(&v);
-			break;
-		}
-		section_open(open, &paths[k]);
-		if (v.n > 0)
-			put(&h, mu_html_raw(out, open));
-		for (i = 0; rc == 0 && i < v.n; i++)
-			rc = entry(&h, rq->node->store, &v.recs[i], rq->now);
-		if (v.n > 0)
-			put(&h, mu_html_raw(out, SECTION_CLOSE));
-		mu_node_recs_free(&v);
-	}
-	return rc != 0 ? rc : h.err;
+	memset(w, 0, sizeof(*w));
+	w->groups = groups;
+	w->st = st;
+	w->now = now;
+	w->only = only;
+	if ((w->has_group = group != NULL))
+		memcpy(w->group, group, MU_KEY_BYTES);
 }
 
-/* The page of every petition or every pledge, an entry a call. */
+int
+mu_http_acts_walk_next(struct mu_http_acts_walk *w, struct mu_buf *out)
+{
+	const size_t nkinds = sizeof(paths) / sizeof(paths[0]);
+	struct html h = {out, w->groups, 0};
+	struct mu_node_recs one = {0};
+	char open[SECTION_SIZE];
+	int rc;
+
+	for (; w->k < nkinds; w->k++, w->started = w->open = false) {
+		if (w->only != MU_KIND_NONE && paths[w->k].kind != w->only)
+			continue;
+		if (!w->started)
+			mu_http_cursor_init(&w->cur, w->st, paths[w->k].kind,
+			                    w->has_group ? w->group : NULL);
+		w->started = true;
+		if ((rc = mu_http_cursor_next(&w->cur, &one)) < 0) {
+			mu_node_recs_free(&one);
+			return rc;
+		}
+		if (rc == MU_HTTP_END) {
+			if (w->open && (rc = mu_html_raw(out, SECTION_CLOSE)) != 0)
+				return rc;
+			continue;
+		}
+		if (!w->open) {
+			section_open(open, &paths[w->k]);
+			put(&h, mu_html_raw(out, open));
+		}
+		w->open = true;
+		rc = entry(&h, w->st, &one.recs[0], w->now);
+		mu_node_recs_free(&one);
+		return rc != 0 ? rc : h.err;
+	}
+	return MU_HTTP_END;
+}
+
+/* The page of every petition or every pledge, an entry a call (the walk
+ * writes the section's start and end). */
 struct list_page {
 	struct mu_http_groups groups;
-	struct mu_http_cursor cur;
-	int64_t now;
-	char open[SECTION_SIZE], none[64];
+	struct mu_http_acts_walk walk;
+	char none[64];
 };
 
 static int
 list_page_item(void *ctx, struct mu_buf *out)
 {
 	struct list_page *lp = ctx;
-	struct html h = {out, &lp->groups, 0};
-	struct mu_node_recs one = {0};
-	int rc;
 
-	if ((rc = mu_http_cursor_next(&lp->cur, &one)) == MU_HTTP_ITEM)
-		rc = entry(&h, lp->cur.st, &one.recs[0], lp->now);
-	mu_node_recs_free(&one);
-	return rc;
+	return mu_http_acts_walk_next(&lp->walk, out);
 }
 
 static void
@@ -441,8 +456,8 @@ static int
 list_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
           struct mu_http_groups *groups, const struct kind_path *k)
 {
-	struct mu_http_page_list pl = {NULL,           SECTION_CLOSE,  NULL,
-	                               list_page_item, list_page_free, NULL};
+	struct mu_http_page_list pl = {"",  "", NULL, list_page_item, list_page_free,
+	                               NULL};
 	struct list_page *lp;
 	int rc;
 
@@ -450,12 +465,10 @@ list_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
 		return MU_ENOMEM;
 	lp->groups = *groups;
 	memset(groups, 0, sizeof(*groups));
-	mu_http_cursor_init(&lp->cur, rq->node->store, k->kind, NULL);
-	lp->now = rq->now;
-	section_open(lp->open, k);
+	mu_http_acts_walk_init(&lp->walk, rq->node->store, &lp->groups, NULL, k->kind,
+	                       rq->now);
 	snprintf(lp->none, sizeof(lp->none), "<p class=\"none\">No %s.</p>\n",
 	         k->plural);
-	pl.open = lp->open;
 	pl.none = lp->none;
 	pl.ctx = lp;
 	if ((rc = mu_html_head(&rp->body, k->title, strlen(k->title))) != 0 ||

@@ -120,12 +120,15 @@ page_item(void *ctx, struct mu_buf *out)
 	int rc;
 
 	s->one.len = 0;
-	if ((rc = s->l.item(s->l.ctx, &s->one)) != MU_HTTP_ITEM)
+	if ((rc = s->l.item(s->l.ctx, &s->one)) < 0)
 		return rc;
-	if (!s->any && (rc = mu_html_raw(out, s->l.open)) != 0)
-		return rc;
-	s->any = true;
-	return mu_buf_append(out, s->one.data, s->one.len);
+	if (rc == MU_HTTP_ITEM && !s->any) {
+		s->any = true;
+		if ((rc = mu_html_raw(out, s->l.open)) != 0)
+			return rc;
+		rc = MU_HTTP_ITEM;
+	}
+	return mu_buf_append(out, s->one.data, s->one.len) != 0 ? MU_ENOMEM : rc;
 }
 
 static int

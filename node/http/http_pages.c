@@ -60,6 +60,11 @@ struct page {
 	/* A page that is a list (mu_http_page_list()): its items read a
 	 * record a call; streamed once the stream owns the page. */
 	enum { LIST_NONE, LIST_CAUSES, LIST_ALLIANCES } list;
+	/* The petitions and pledges after a list of events (acts_after()):
+	 * written into the tail at acts_at, an entry a call. */
+	bool with_acts, tail_started;
+	size_t acts_at;
+	struct mu_http_acts_walk walk;
 	struct mu_http_cursor cur;
 	struct mu_http_pairs pairs;
 	bool streamed;
@@ -412,6 +417,17 @@ event_list(struct page *pg, bool by_day, const char *none)
 	pg->b = &pg->tail;
 }
 
+/* The petitions and pledges of group (NULL: all), after the list of
+ * events (event_list() came first): written after it, an entry a call. */
+static void
+acts_after(struct page *pg, const uint8_t *group)
+{
+	pg->with_acts = true;
+	pg->acts_at = pg->tail.len;
+	mu_http_acts_walk_init(&pg->walk, pg->rq->node->store, &pg->groups, group,
+	                       MU_KIND_NONE, pg->rq->now);
+}
+
 /* Closes the list, after its last event. */
 static void
 list_end(struct page *pg)
@@ -460,7 +476,24 @@ page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
 			return 0; /* the slice's time is used */
 		}
 	}
-	if ((rc = mu_buf_append(out, pg->tail.data, pg->tail.len)) != 0)
+	if (!pg->tail_started) {
+		pg->tail_started = true;
+		if (!pg->with_acts)
+			pg->acts_at = pg->tail.len;
+		if ((rc = mu_buf_append(out, pg->tail.data, pg->acts_at)) != 0)
+			return rc;
+	}
+	while (pg->with_acts) {
+		if ((rc = mu_http_acts_walk_next(&pg->walk, out)) < 0)
+			return rc;
+		if (rc == MU_HTTP_END)
+			pg->with_acts = false;
+		else if (uv_hrtime() >= pg->deadline)
+			return 0;
+	}
+	rc =
+	    mu_buf_append(out, pg->tail.data + pg->acts_at, pg->tail.len - pg->acts_at);
+	if (rc != 0)
 		return rc;
 	*done = true;
 	return 0;
@@ -587,7 +620,7 @@ page_calendar(struct page *pg)
 	ok(pg, mu_html_raw(pg->b, " and its allies.</p>\n"));
 	subscribe(pg, "/calendar.ics");
 	event_list(pg, true, "No upcoming events.");
-	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, NULL, MU_KIND_NONE, pg->b));
+	acts_after(pg, NULL);
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }
@@ -855,7 +888,7 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	memcpy(pg->key, key, MU_KEY_BYTES);
 	pg->f.group = pg->key;
 	event_list(pg, false, "No upcoming events of this group.");
-	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, key, MU_KIND_NONE, pg->b));
+	acts_after(pg, key);
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }

@@ -1,9 +1,10 @@
 /*
  * The lists of node/http on a real store written as streams: the pages of
- * the petitions, the pledges, the causes and the alliances, and
- * /api/alliances, a record a slice at the least budget (so that a long list
- * never holds the loop in one turn), the slices making the same body as a
- * slice that takes them all.
+ * the petitions, the pledges, the causes and the alliances, the petitions
+ * and pledges of the calendar and of a group's page, and /api/alliances,
+ * a record a slice at the least budget (so that a long list never holds
+ * the loop in one turn), the slices making the same body as a slice that
+ * takes them all.
  */
 #define _XOPEN_SOURCE 700
 
@@ -19,7 +20,8 @@
 #include "protocol/textform.h"
 #include "store_fixture.h"
 
-#define N 5 /* records of the kind listed */
+#define N          5              /* records of the kind listed */
+#define AT_ONCE_NS 60000000000ULL /* a budget no slice uses up */
 
 /* A node of fixture group 0 whose home is the fixture's directory. */
 struct served {
@@ -92,7 +94,7 @@ get(struct served *s, const char *path, enum mu_http_form form, bool at_once,
 	assert_int_equal(rp.body.len, 0);
 	for (slices = 0; !done && slices < 100; slices++) {
 		before = body->len;
-		assert_int_equal(rp.stream.next(rp.stream.ctx, at_once ? UINT64_MAX : 0,
+		assert_int_equal(rp.stream.next(rp.stream.ctx, at_once ? AT_ONCE_NS : 0,
 		                                body, &done),
 		                 0);
 		assert_int_equal(mu_buf_push(body, '\0'), 0);
@@ -115,7 +117,8 @@ sliced_as_whole(struct served *s, const char *path, enum mu_http_form form,
 	struct mu_buf whole = MU_BUF_INIT;
 	size_t slices;
 
-	assert_int_equal(get(s, path, form, true, NULL, &whole), 1);
+	/* Two with a list of events: its first slice is the page's start. */
+	assert_true(get(s, path, form, true, NULL, &whole) <= 2);
 	slices = get(s, path, form, false, per_item, body);
 	assert_int_equal(body->len, whole.len);
 	assert_memory_equal(body->data, whole.data, whole.len);
@@ -191,6 +194,35 @@ test_causes_page_sliced(void **state)
 	assert_int_equal(count(&body, "<ul class=\"causes\">\n<li>"), 1);
 	assert_int_equal(count(&body, ">Rent &lt;cap&gt;</a>"), N);
 	assert_int_equal(count(&body, "No causes."), 0);
+	mu_buf_free(&body);
+}
+
+#define ACT_ITEM "<li class=\"p" /* a petition's or a pledge's */
+
+/* The calendar and a group's page: after their events, the petitions and
+ * pledges an entry a slice, in a section each. */
+static void
+test_calendar_acts_sliced(void **state)
+{
+	struct fx *fx = *state;
+	struct served s;
+	struct mu_buf body = MU_BUF_INIT;
+	char path[128], key[MU_KEY_TEXT_SIZE];
+
+	serve(&s, fx);
+	put_records(fx, MU_KIND_PETITION, N, 2);
+	put_records(fx, MU_KIND_PLEDGE, N, 2);
+	sliced_as_whole(&s, "/", MU_HTTP_HTML, ACT_ITEM, &body);
+	assert_int_equal(count(&body, ACT_ITEM), 2 * N);
+	assert_int_equal(count(&body, "<section class=\"petitions\">"), 1);
+	assert_int_equal(count(&body, "<section class=\"pledges\">"), 1);
+	assert_int_equal(count(&body, "</ul></section>\n"), 2);
+	assert_int_equal(count(&body, "</html>"), 1);
+	mu_buf_free(&body);
+	mu_key_to_text(key, fx->g[0].pk);
+	snprintf(path, sizeof(path), "/groups/%s", key);
+	sliced_as_whole(&s, path, MU_HTTP_HTML, ACT_ITEM, &body);
+	assert_int_equal(count(&body, ACT_ITEM), 2 * ((N + 1) / 2));
 	mu_buf_free(&body);
 }
 
@@ -303,6 +335,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_acts_pages_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_causes_page_sliced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_calendar_acts_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alliances_page_sliced, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_api_alliances_sliced, setup, teardown),
