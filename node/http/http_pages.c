@@ -64,6 +64,10 @@ struct page {
 	 * written into the tail at acts_at, an entry a call. */
 	bool with_acts, tail_started;
 	size_t acts_at;
+	/* A group's causes before its events (causes_before()): written into
+	 * the start at causes_at, a cause a call, through cur. */
+	bool with_causes, causes_any;
+	size_t causes_at;
 	struct mu_http_acts_walk walk;
 	struct mu_http_cursor cur;
 	struct mu_http_pairs pairs;
@@ -445,6 +449,69 @@ list_end(struct page *pg)
 		                   MU_HTTP_LIST_MAX));
 }
 
+/* A cause of a list: nothing when it is of a group outside the scope that
+ * the page leaves out. Its title is the record's (pg->causes need not be
+ * loaded). */
+static int
+cause_item(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	struct mu_addr a;
+
+	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
+		return 0;
+	mu_rec_addr(rec, &a);
+	ok(pg, mu_html_raw(pg->b, "<li>"));
+	cause_anchor(pg, &a, &rec->c.cause.title);
+	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
+	                   mu_cause_status_name(rec->c.cause.status)));
+	group_link(pg, rec->group);
+	ok(pg, mu_html_raw(pg->b, "</li>\n"));
+	return pg->err;
+}
+
+#define CAUSES_OPEN  "<ul class=\"causes\">\n"
+#define CAUSES_CLOSE "</ul>\n"
+#define CAUSES_NONE  "<p class=\"none\">No causes.</p>\n"
+
+/* A group's causes where the page is (pg->b, before its list of events):
+ * written there by page_next(), a cause a call (causes_next()). */
+static void
+causes_before(struct page *pg, const uint8_t group[MU_KEY_BYTES])
+{
+	pg->with_causes = true;
+	pg->causes_at = pg->b->len;
+	mu_http_cursor_init(&pg->cur, pg->rq->node->store, MU_KIND_CAUSE, group);
+}
+
+/* The next cause of causes_before() into pg->b (nothing when it is left
+ * out), with the list's start before the first; MU_HTTP_END after the
+ * list's end; or an error. */
+static int
+causes_next(struct page *pg)
+{
+	struct mu_node_recs one = {0};
+	size_t before = pg->b->len, mark;
+	int rc = mu_http_cursor_next(&pg->cur, &one);
+
+	if (rc == MU_HTTP_END)
+		ok(pg, mu_html_raw(pg->b, pg->causes_any ? CAUSES_CLOSE : CAUSES_NONE));
+	if (rc != MU_HTTP_ITEM) {
+		mu_node_recs_free(&one);
+		return rc < 0 ? rc : pg->err != 0 ? pg->err : rc;
+	}
+	if (!pg->causes_any)
+		ok(pg, mu_html_raw(pg->b, CAUSES_OPEN));
+	mark = pg->b->len;
+	rc = cause_item(pg, &one.recs[0]);
+	mu_node_recs_free(&one);
+	if (pg->b->len == mark)
+		pg->b->len = before; /* left out */
+	else
+		pg->causes_any = true;
+	return rc;
+}
+
 /* The next slice of a page with a list of events (struct page). */
 static int
 page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
@@ -456,9 +523,24 @@ page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
 	pg->err = 0;
 	if (!pg->started) {
 		pg->started = true;
-		return mu_buf_append(out, pg->start.data, pg->start.len);
+		if (!pg->with_causes)
+			pg->causes_at = pg->start.len;
+		return mu_buf_append(out, pg->start.data, pg->causes_at);
 	}
 	pg->deadline = uv_hrtime() + budget_ns;
+	while (pg->with_causes) {
+		if ((rc = causes_next(pg)) < 0)
+			return rc;
+		if (rc == MU_HTTP_END) {
+			pg->with_causes = false;
+			rc = mu_buf_append(out, pg->start.data + pg->causes_at,
+			                   pg->start.len - pg->causes_at);
+			if (rc != 0)
+				return rc;
+		} else if (uv_hrtime() >= pg->deadline) {
+			return 0;
+		}
+	}
 	pg->pos.read_max = LIST_READ_MAX;
 	while (!pg->listed) {
 		rc = mu_store_events_after(pg->rq->node->store, pg->rq->now,
@@ -793,45 +875,6 @@ profile_fields(void *ctx, const struct mu_record *rec)
 	return pg->err;
 }
 
-/* A cause of a list: nothing when it is of a group outside the scope that
- * the page leaves out. Its title is the record's (pg->causes need not be
- * loaded). */
-static int
-cause_item(void *ctx, const struct mu_record *rec)
-{
-	struct page *pg = ctx;
-	struct mu_addr a;
-
-	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
-		return 0;
-	mu_rec_addr(rec, &a);
-	ok(pg, mu_html_raw(pg->b, "<li>"));
-	cause_anchor(pg, &a, &rec->c.cause.title);
-	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
-	                   mu_cause_status_name(rec->c.cause.status)));
-	group_link(pg, rec->group);
-	ok(pg, mu_html_raw(pg->b, "</li>\n"));
-	return pg->err;
-}
-
-static void
-cause_list(struct page *pg, const uint8_t *group)
-{
-	size_t before = pg->b->len;
-	int rc;
-
-	ok(pg, mu_html_raw(pg->b, "<ul class=\"causes\">\n"));
-	rc = mu_store_list(pg->rq->node->store, MU_KIND_CAUSE, group, cause_item, pg);
-	if (rc < 0)
-		ok(pg, rc);
-	if (pg->b->len == before + strlen("<ul class=\"causes\">\n")) {
-		pg->b->len = before;
-		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No causes.</p>\n"));
-		return;
-	}
-	ok(pg, mu_html_raw(pg->b, "</ul>\n"));
-}
-
 static const char *
 alliance_words(int state)
 {
@@ -881,7 +924,7 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	/* The key last: the name is what people know a group by. */
 	ok(pg, mu_html_fmt(pg->b, "<dt>Key</dt><dd class=\"key\">%s</dd>\n", ktext));
 	ok(pg, mu_html_raw(pg->b, "</dl>\n</article>\n<h2>Causes</h2>\n"));
-	cause_list(pg, key);
+	causes_before(pg, key);
 	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
 	snprintf(feed, sizeof(feed), "/groups/%s/calendar.ics", ktext);
 	subscribe(pg, feed);
@@ -986,8 +1029,7 @@ page_causes(struct page *pg, struct mu_http_reply *rp)
 	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
 	pg->list = LIST_CAUSES;
 	mu_http_cursor_init(&pg->cur, pg->rq->node->store, MU_KIND_CAUSE, NULL);
-	return page_list(pg, rp, "<ul class=\"causes\">\n", "</ul>\n",
-	                 "<p class=\"none\">No causes.</p>\n");
+	return page_list(pg, rp, CAUSES_OPEN, CAUSES_CLOSE, CAUSES_NONE);
 }
 
 static int

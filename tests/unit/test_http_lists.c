@@ -1,10 +1,10 @@
 /*
  * The lists of node/http on a real store written as streams: the pages of
  * the petitions, the pledges, the causes and the alliances, the petitions
- * and pledges of the calendar and of a group's page, and /api/alliances,
- * a record a slice at the least budget (so that a long list never holds
- * the loop in one turn), the slices making the same body as a slice that
- * takes them all.
+ * and pledges of the calendar and of a group's page, a group's causes, and
+ * /api/alliances, a record a slice at the least budget (so that a long
+ * list never holds the loop in one turn), the slices making the same body
+ * as a slice that takes them all.
  */
 #define _XOPEN_SOURCE 700
 
@@ -197,6 +197,43 @@ test_causes_page_sliced(void **state)
 	mu_buf_free(&body);
 }
 
+#define PATH_SIZE (8 + MU_KEY_TEXT_SIZE)
+
+/* The path of g's page. */
+static void
+group_path(char out[PATH_SIZE], const struct grp *g)
+{
+	char key[MU_KEY_TEXT_SIZE];
+
+	mu_key_to_text(key, g->pk);
+	snprintf(out, PATH_SIZE, "/groups/%s", key);
+}
+
+/* A group's page: its causes, before its events, a cause a slice. */
+static void
+test_group_causes_sliced(void **state)
+{
+	struct fx *fx = *state;
+	struct served s;
+	struct mu_buf body = MU_BUF_INIT;
+	char path[PATH_SIZE];
+
+	serve(&s, fx);
+	group_path(path, &fx->g[0]);
+	sliced_as_whole(&s, path, MU_HTTP_HTML, CAUSE_ITEM, &body);
+	assert_int_equal(count(&body, "<h2>Causes</h2>\n<p class=\"none\">No "
+	                              "causes.</p>\n<h2>Upcoming events</h2>"),
+	                 1);
+	mu_buf_free(&body);
+	put_records(fx, MU_KIND_CAUSE, N, 2);
+	sliced_as_whole(&s, path, MU_HTTP_HTML, CAUSE_ITEM, &body);
+	assert_int_equal(count(&body, CAUSE_ITEM), (N + 1) / 2);
+	assert_int_equal(count(&body, "<h2>Causes</h2>\n<ul class=\"causes\">\n<li>"),
+	                 1);
+	assert_int_equal(count(&body, "</li>\n</ul>\n<h2>Upcoming events</h2>"), 1);
+	mu_buf_free(&body);
+}
+
 #define ACT_ITEM "<li class=\"p" /* a petition's or a pledge's */
 
 /* The calendar and a group's page: after their events, the petitions and
@@ -207,7 +244,7 @@ test_calendar_acts_sliced(void **state)
 	struct fx *fx = *state;
 	struct served s;
 	struct mu_buf body = MU_BUF_INIT;
-	char path[128], key[MU_KEY_TEXT_SIZE];
+	char path[PATH_SIZE];
 
 	serve(&s, fx);
 	put_records(fx, MU_KIND_PETITION, N, 2);
@@ -219,8 +256,7 @@ test_calendar_acts_sliced(void **state)
 	assert_int_equal(count(&body, "</ul></section>\n"), 2);
 	assert_int_equal(count(&body, "</html>"), 1);
 	mu_buf_free(&body);
-	mu_key_to_text(key, fx->g[0].pk);
-	snprintf(path, sizeof(path), "/groups/%s", key);
+	group_path(path, &fx->g[0]);
 	sliced_as_whole(&s, path, MU_HTTP_HTML, ACT_ITEM, &body);
 	assert_int_equal(count(&body, ACT_ITEM), 2 * ((N + 1) / 2));
 	mu_buf_free(&body);
@@ -335,6 +371,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_acts_pages_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_causes_page_sliced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_causes_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_calendar_acts_sliced, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_alliances_page_sliced, setup,
 	                                    teardown),
