@@ -3,8 +3,10 @@
  * (docs/API.md describes what it serves):
  *   http.c         libmicrohttpd driven from the node's libuv loop, limits,
  *                  headers, method checks and routing
- *   http_reply.c   replies: errors, JSON bodies, query arguments and the
- *                  parsing of keys, addresses and times in requests
+ *   http_reply.c   replies: errors, JSON bodies and streams of items, query
+ *                  arguments and the parsing of keys, addresses and times
+ *   http_list.c    lists that grow with the store, read a record a call:
+ *                  as JSON, or as the items of a page
  *   http_groups.c  the groups a request talks about: names, alliance state
  *                  with us, last seen; and the alliances between any two
  *   http_api.c     /api/... (JSON)
