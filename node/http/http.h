@@ -3,8 +3,10 @@
  * (docs/API.md describes what it serves):
  *   http.c         libmicrohttpd driven from the node's libuv loop, limits,
  *                  headers, method checks and routing
- *   http_reply.c   replies: errors, JSON bodies, query arguments and the
- *                  parsing of keys, addresses and times in requests
+ *   http_reply.c   replies: errors, JSON bodies and streams of items, query
+ *                  arguments and the parsing of keys, addresses and times
+ *   http_list.c    lists that grow with the store, read a record a call:
+ *                  as JSON, or as the items of a page
  *   http_groups.c  the groups a request talks about: names, alliance state
  *                  with us, last seen; and the alliances between any two
  *   http_api.c     /api/... (JSON)
@@ -114,14 +116,43 @@ int mu_http_fail(struct mu_http_reply *rp, unsigned status, const char *fmt, ...
  * NULL: out of memory). Returns 0 or MU_ENOMEM. */
 int mu_http_json(struct mu_http_reply *rp, json_t *v);
 
+/* What the item function of a list written as a stream answers (or an
+ * MU_E* code). */
+enum {
+	MU_HTTP_ITEM = 0, /* it appended the next item */
+	MU_HTTP_SKIP = 1, /* it appended none: a record left out, or a part of
+	                     the work done; it is called again */
+	MU_HTTP_END = 2,  /* there is no more */
+};
+
 /*
- * A JSON body written as a stream: head (the text before the array's
- * first item), the items, each made by item(ctx, &v): 0 with v the next
- * item (a new reference), 0 with v NULL after the last, 1 with v NULL when
- * the call used its time without finding one (it is called again), or an
- * MU_E* code; then tail(ctx, out) appends the text after the array. Each
- * slice holds the items made within its budget (one call at least), so
- * that a list that grows with the store holds the loop a slice at a time.
+ * A body of items written as a stream: head, the items as item(ctx, out)
+ * appends them, then tail(ctx, out) after the last. Each slice holds the
+ * items made within its budget (one call at least, the head with the
+ * first), so that a list that grows with the store holds the loop a slice
+ * at a time.
+ */
+struct mu_http_items {
+	struct mu_buf head; /* owned by the stream */
+	int (*item)(void *ctx, struct mu_buf *out);
+	int (*tail)(void *ctx, struct mu_buf *out);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
+/* Sets a 200 reply of the given form that is it as a stream; takes what it
+ * owns (freed here on failure, it->head emptied). 0 or MU_ENOMEM. */
+int mu_http_items_stream(struct mu_http_reply *rp, enum mu_http_form form,
+                         struct mu_http_items *it);
+
+/*
+ * A JSON body written as a stream (mu_http_items_stream()): head (the text before the
+ * array's first item), the items, each made by item(ctx, &v): 0 with v the next item (a
+ * new reference), 0 with v NULL after the last, 1 with v NULL when the call used its
+ * time without finding one (it is called again), or an MU_E* code; then tail(ctx, out)
+ * appends the text after the array. Each slice holds the items made within its budget
+ * (one call at least), so that a list that grows with the store holds the loop a slice
+ * at a time.
  */
 struct mu_http_json_stream {
 	char *head; /* malloc()ed; owned by the stream */
@@ -130,6 +161,9 @@ struct mu_http_json_stream {
 	void (*free)(void *ctx);
 	void *ctx;
 };
+
+/* A tail of a JSON stream whose head opened an object and an array: "]}". */
+int mu_http_json_close(void *ctx, struct mu_buf *out);
 
 /* Sets a 200 JSON reply that is js as a stream; takes what js owns (freed
  * here on failure). 0 or MU_ENOMEM. */
@@ -146,8 +180,34 @@ int mu_http_json_item(struct mu_buf *out, json_t *v, bool first);
 
 /*
  * The current versions of a replaceable kind (of group, or of all groups
- * when group is NULL) as a JSON stream: head, then item(ctx, rec, &err) of
- * each record in address order, then "]}". Each record is read in a read
+ * when group is NULL), one at a time in address order, each read in a read
+ * transaction of its own and copied out, so that whoever looks at it may
+ * read the store.
+ */
+struct mu_http_cursor {
+	struct mu_store *st;
+	enum mu_kind kind;
+	bool has_group;
+	uint8_t group[MU_KEY_BYTES];
+	struct mu_store_list_pos pos;
+	bool ended;
+};
+
+struct mu_node_recs; /* node/acts.h */
+
+/* group (NULL: all) is copied. */
+void mu_http_cursor_init(struct mu_http_cursor *c, struct mu_store *st,
+                         enum mu_kind kind, const uint8_t *group);
+
+/* MU_HTTP_ITEM with the next record copied into one (which starts empty;
+ * the caller frees it with mu_node_recs_free()), MU_HTTP_END after the
+ * last, or an error. */
+int mu_http_cursor_next(struct mu_http_cursor *c, struct mu_node_recs *one);
+
+/*
+ * The current versions of a replaceable kind (of group, or of all groups
+ * when group is NULL) as a JSON stream (mu_http_cursor): head, then item(ctx, rec,
+ * &err) of each record in address order, then "]}". Each record is read in a read
  * transaction of its own and copied out before item sees it, so item may
  * read the store. item returns the record's JSON (a new reference), or
  * NULL: with err 0 the record is left out, else err is the failure.
@@ -165,6 +225,25 @@ struct mu_http_list {
  * here on failure). 0 or MU_ENOMEM. */
 int mu_http_list_stream(const struct mu_http_req *rq, struct mu_http_reply *rp,
                         const struct mu_http_list *l);
+
+/*
+ * A page that is a list, written as a stream: what the handler wrote of the
+ * page (rp->body) first, then open, the items as item(ctx, out) appends
+ * them (as mu_http_items' item; what it appends as it answers MU_HTTP_END
+ * goes in too), close after the last, or none in their place when there is
+ * no item; then the page's foot (mu_html_foot()). The three texts are
+ * markup that lives as long as ctx.
+ */
+struct mu_http_page_list {
+	const char *open, *close, *none;
+	int (*item)(void *ctx, struct mu_buf *out);
+	void (*free)(void *ctx); /* frees ctx with the list */
+	void *ctx;
+};
+
+/* Sets rp to l as a stream; takes ctx (freed here on failure). 0 or
+ * MU_ENOMEM. */
+int mu_http_page_list(struct mu_http_reply *rp, const struct mu_http_page_list *l);
 
 /* The value of query argument key, or NULL when it is not given. */
 const char *mu_http_arg(const struct mu_http_req *rq, const char *key);
@@ -275,14 +354,23 @@ struct mu_http_pair {
 	json_t *records;        /* array of those records as JSON */
 };
 
+/* Every pair of groups with at least one current alliance record between
+ * them, read a record a call (mu_store_list_after()), then handed out in
+ * key order. */
 struct mu_http_pairs {
 	struct mu_http_pair *v;
 	size_t n, cap;
+	struct mu_store *st;
+	struct mu_store_list_pos pos;
+	bool listed; /* every record read, v sorted */
+	size_t next; /* the pair handed out next */
 };
 
-/* Every pair of groups with at least one current alliance record between
- * them, in key order. Free with _free(). */
-int mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p);
+void mu_http_pairs_open(struct mu_store *st, struct mu_http_pairs *p);
+/* MU_HTTP_SKIP after reading one more record while there are some to
+ * read, then MU_HTTP_ITEM with *e the next pair (valid until _free()),
+ * MU_HTTP_END after the last, or an error. */
+int mu_http_pairs_next(struct mu_http_pairs *p, const struct mu_http_pair **e);
 void mu_http_pairs_free(struct mu_http_pairs *p);
 
 /* "mutual" (both proposed), "proposed" (one side), or "ended" (p->ended
@@ -306,10 +394,26 @@ int mu_http_acts_event_html(const struct mu_http_req *rq,
                             const struct mu_http_groups *groups,
                             const struct mu_addr *event, struct mu_buf *out);
 /* The petitions and pledges (only one kind unless only is NONE) of group
- * (NULL: all), a section each when there are some, into out. */
-int mu_http_acts_entries(const struct mu_http_req *rq,
-                         const struct mu_http_groups *groups, const uint8_t *group,
-                         enum mu_kind only, struct mu_buf *out);
+ * (NULL: all), a section each when there are some, written an entry a
+ * call (mu_http_cursor). */
+struct mu_http_acts_walk {
+	const struct mu_http_groups *groups; /* the names; outlives the walk */
+	struct mu_store *st;
+	int64_t now;
+	enum mu_kind only;
+	bool has_group;
+	uint8_t group[MU_KEY_BYTES];
+	size_t k;           /* the kind being listed (http_acts.c) */
+	bool started, open; /* its cursor set; its section written */
+	struct mu_http_cursor cur;
+};
+
+void mu_http_acts_walk_init(struct mu_http_acts_walk *w, struct mu_store *st,
+                            const struct mu_http_groups *groups, const uint8_t *group,
+                            enum mu_kind only, int64_t now);
+/* Appends the next entry (with the start or end of its section): 0, an
+ * error, or MU_HTTP_END after the last section's end. */
+int mu_http_acts_walk_next(struct mu_http_acts_walk *w, struct mu_buf *out);
 int mu_http_feed(const struct mu_http_req *rq, struct mu_http_reply *rp);
 int mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp);
 /* 1 when path is a built-in file (reply filled), else 0; or MU_ENOMEM. */

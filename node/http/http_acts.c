@@ -363,36 +363,120 @@ entry(struct html *h, struct mu_store *st, const struct mu_record *rec, int64_t 
 	return h->err;
 }
 
-int
-mu_http_acts_entries(const struct mu_http_req *rq, const struct mu_http_groups *groups,
-                     const uint8_t *group, enum mu_kind only, struct mu_buf *out)
-{
-	struct html h = {out, groups, 0};
-	struct mu_node_recs v;
-	size_t i, k;
-	int rc = 0;
+#define SECTION_SIZE  160
+#define SECTION_CLOSE "</ul></section>\n"
 
-	for (k = 0; rc == 0 && k < sizeof(paths) / sizeof(paths[0]); k++) {
-		if (only != MU_KIND_NONE && paths[k].kind != only)
+/* The start of the section of a kind's list, up to its first item. */
+static void
+section_open(char out[SECTION_SIZE], const struct kind_path *k)
+{
+	snprintf(out, SECTION_SIZE,
+	         "<section class=\"%s\"><h2><a href=\"%s\">%s</a></h2>\n<ul>\n",
+	         k->plural, k->page, k->title);
+}
+
+void
+mu_http_acts_walk_init(struct mu_http_acts_walk *w, struct mu_store *st,
+                       const struct mu_http_groups *groups, const uint8_t *group,
+                       enum mu_kind only, int64_t now)
+{
+	memset(w, 0, sizeof(*w));
+	w->groups = groups;
+	w->st = st;
+	w->now = now;
+	w->only = only;
+	if ((w->has_group = group != NULL))
+		memcpy(w->group, group, MU_KEY_BYTES);
+}
+
+int
+mu_http_acts_walk_next(struct mu_http_acts_walk *w, struct mu_buf *out)
+{
+	const size_t nkinds = sizeof(paths) / sizeof(paths[0]);
+	struct html h = {out, w->groups, 0};
+	struct mu_node_recs one = {0};
+	char open[SECTION_SIZE];
+	int rc;
+
+	for (; w->k < nkinds; w->k++, w->started = w->open = false) {
+		if (w->only != MU_KIND_NONE && paths[w->k].kind != w->only)
 			continue;
-		if ((rc = mu_node_recs_list(rq->node->store, paths[k].kind, group,
-		                            &v)) != 0) {
-			mu_node_recs_free(&v);
-			break;
+		if (!w->started)
+			mu_http_cursor_init(&w->cur, w->st, paths[w->k].kind,
+			                    w->has_group ? w->group : NULL);
+		w->started = true;
+		if ((rc = mu_http_cursor_next(&w->cur, &one)) < 0) {
+			mu_node_recs_free(&one);
+			return rc;
 		}
-		if (v.n > 0)
-			put(&h, mu_html_fmt(
-			            out,
-			            "<section class=\"%s\"><h2><a href=\"%s\">%s</a>"
-			            "</h2>\n<ul>\n",
-			            paths[k].plural, paths[k].page, paths[k].title));
-		for (i = 0; rc == 0 && i < v.n; i++)
-			rc = entry(&h, rq->node->store, &v.recs[i], rq->now);
-		if (v.n > 0)
-			put(&h, mu_html_raw(out, "</ul></section>\n"));
-		mu_node_recs_free(&v);
+		if (rc == MU_HTTP_END) {
+			if (w->open && (rc = mu_html_raw(out, SECTION_CLOSE)) != 0)
+				return rc;
+			continue;
+		}
+		if (!w->open) {
+			section_open(open, &paths[w->k]);
+			put(&h, mu_html_raw(out, open));
+		}
+		w->open = true;
+		rc = entry(&h, w->st, &one.recs[0], w->now);
+		mu_node_recs_free(&one);
+		return rc != 0 ? rc : h.err;
 	}
-	return rc != 0 ? rc : h.err;
+	return MU_HTTP_END;
+}
+
+/* The page of every petition or every pledge, an entry a call (the walk
+ * writes the section's start and end). */
+struct list_page {
+	struct mu_http_groups groups;
+	struct mu_http_acts_walk walk;
+	char none[64];
+};
+
+static int
+list_page_item(void *ctx, struct mu_buf *out)
+{
+	struct list_page *lp = ctx;
+
+	return mu_http_acts_walk_next(&lp->walk, out);
+}
+
+static void
+list_page_free(void *ctx)
+{
+	struct list_page *lp = ctx;
+
+	mu_http_groups_free(&lp->groups);
+	free(lp);
+}
+
+/* Takes groups (emptied). */
+static int
+list_page(const struct mu_http_req *rq, struct mu_http_reply *rp,
+          struct mu_http_groups *groups, const struct kind_path *k)
+{
+	struct mu_http_page_list pl = {"",  "", NULL, list_page_item, list_page_free,
+	                               NULL};
+	struct list_page *lp;
+	int rc;
+
+	if ((lp = calloc(1, sizeof(*lp))) == NULL)
+		return MU_ENOMEM;
+	lp->groups = *groups;
+	memset(groups, 0, sizeof(*groups));
+	mu_http_acts_walk_init(&lp->walk, rq->node->store, &lp->groups, NULL, k->kind,
+	                       rq->now);
+	snprintf(lp->none, sizeof(lp->none), "<p class=\"none\">No %s.</p>\n",
+	         k->plural);
+	pl.none = lp->none;
+	pl.ctx = lp;
+	if ((rc = mu_html_head(&rp->body, k->title, strlen(k->title))) != 0 ||
+	    (rc = mu_html_fmt(&rp->body, "<h1>%s</h1>\n", k->title)) != 0) {
+		list_page_free(lp);
+		return rc;
+	}
+	return mu_http_page_list(rp, &pl);
 }
 
 static void
@@ -482,7 +566,6 @@ mu_http_page_acts(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	const struct kind_path *k = NULL;
 	struct mu_http_groups groups;
 	struct mu_node_recs v = {0};
-	struct html h = {&rp->body, &groups, 0};
 	struct mu_addr addr;
 	char d[MU_D_MAX + 1];
 	size_t i, len;
@@ -500,15 +583,7 @@ mu_http_page_acts(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return rc;
 	len = strlen(k->page);
 	if (p[len] == '\0') {
-		put(&h, mu_html_head(h.b, k->title, strlen(k->title)));
-		put(&h, mu_html_fmt(h.b, "<h1>%s</h1>\n", k->title));
-		len = h.b->len;
-		rc = mu_http_acts_entries(rq, &groups, NULL, k->kind, h.b);
-		if (rc == 0 && h.b->len == len)
-			put(&h, mu_html_fmt(h.b, "<p class=\"none\">No %s.</p>\n",
-			                    k->plural));
-		put(&h, mu_html_foot(h.b));
-		rc = rc != 0 ? rc : h.err;
+		rc = list_page(rq, rp, &groups, k);
 		goto out;
 	}
 	if (mu_http_addr(p + len + 1, mu_kind_name(k->kind), k->kind, &addr, d, rp)) {

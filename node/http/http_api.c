@@ -391,17 +391,10 @@ group_item(void *ctx, json_t **out)
 }
 
 static int
-groups_tail(void *ctx, struct mu_buf *out)
-{
-	(void)ctx;
-	return mu_buf_append(out, "]}", 2);
-}
-
-static int
 api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
 	struct groups_list *l;
-	struct mu_http_json_stream js = {NULL, group_item, groups_tail,
+	struct mu_http_json_stream js = {NULL, group_item, mu_http_json_close,
 	                                 groups_list_free, NULL};
 	int rc;
 
@@ -418,52 +411,65 @@ api_groups(const struct mu_http_req *rq, struct mu_http_reply *rp)
 	return mu_http_json_stream(rp, &js);
 }
 
+/* An entry of /api/alliances. */
+static json_t *
+pair_json(const struct mu_http_pair *e)
+{
+	json_t *by = json_array();
+
+	if (by != NULL && e->a_status == MU_ALLIANCE_PROPOSED)
+		json_array_append_new(by, mu_node_json_key(e->a));
+	if (by != NULL && e->b_status == MU_ALLIANCE_PROPOSED)
+		json_array_append_new(by, mu_node_json_key(e->b));
+	return json_pack("{s:[o,o], s:s, s:o, s:o, s:o, s:O}", "groups",
+	                 mu_node_json_key(e->a), mu_node_json_key(e->b), "state",
+	                 mu_http_pair_state(e), "proposed_by", by, "ended_by",
+	                 e->ended == MU_ENDED_NOT    ? json_null()
+	                 : e->ended == MU_ENDED_BY_A ? mu_node_json_key(e->a)
+	                                             : mu_node_json_key(e->b),
+	                 "ended_at",
+	                 time_or_null(e->ended == MU_ENDED_NOT    ? 0
+	                              : e->ended == MU_ENDED_BY_A ? e->a_at
+	                                                          : e->b_at),
+	                 "records", e->records);
+}
+
+static int
+alliance_item(void *ctx, json_t **v)
+{
+	const struct mu_http_pair *e;
+	int rc = mu_http_pairs_next(ctx, &e);
+
+	if (rc == MU_HTTP_END)
+		return 0;
+	if (rc != MU_HTTP_ITEM)
+		return rc;
+	return (*v = pair_json(e)) != NULL ? 0 : MU_ENOMEM;
+}
+
+static void
+alliances_free(void *ctx)
+{
+	mu_http_pairs_free(ctx);
+	free(ctx);
+}
+
 static int
 api_alliances(const struct mu_http_req *rq, struct mu_http_reply *rp)
 {
-	struct mu_http_pairs p;
-	struct mu_http_pair *e;
-	json_t *arr, *by;
-	size_t i;
-	int rc;
+	struct mu_http_json_stream js = {NULL, alliance_item, mu_http_json_close,
+	                                 alliances_free, NULL};
+	struct mu_http_pairs *p;
 
 	if (mu_http_args_only(rq, rp, (const char *const[]){NULL}))
 		return 0;
-	rc = mu_http_pairs_load(rq, &p);
-	arr = rc == 0 ? json_array() : NULL;
-	if (rc == 0 && arr == NULL)
-		rc = MU_ENOMEM;
-	for (i = 0; rc == 0 && i < p.n; i++) {
-		e = &p.v[i];
-		by = json_array();
-		if (by != NULL && e->a_status == MU_ALLIANCE_PROPOSED)
-			json_array_append_new(by, mu_node_json_key(e->a));
-		if (by != NULL && e->b_status == MU_ALLIANCE_PROPOSED)
-			json_array_append_new(by, mu_node_json_key(e->b));
-		if (json_array_append_new(
-		        arr,
-		        json_pack("{s:[o,o], s:s, s:o, s:o, s:o, s:O}", "groups",
-		                  mu_node_json_key(e->a), mu_node_json_key(e->b),
-		                  "state", mu_http_pair_state(e), "proposed_by", by,
-		                  "ended_by",
-		                  e->ended == MU_ENDED_NOT    ? json_null()
-		                  : e->ended == MU_ENDED_BY_A ? mu_node_json_key(e->a)
-		                                              : mu_node_json_key(e->b),
-		                  "ended_at",
-		                  time_or_null(e->ended == MU_ENDED_NOT    ? 0
-		                               : e->ended == MU_ENDED_BY_A ? e->a_at
-		                                                           : e->b_at),
-		                  "records", e->records)) != 0)
-			rc = MU_ENOMEM;
-	}
-	mu_http_pairs_free(&p);
-	if (rc != 0) {
-		json_decref(arr);
-		return rc;
-	}
-	return mu_http_json(rp, json_pack("{s:o, s:o}", "us",
-	                                  mu_node_json_key(rq->node->home->group),
-	                                  "alliances", arr));
+	if ((js.ctx = p = malloc(sizeof(*p))) == NULL)
+		return MU_ENOMEM;
+	mu_http_pairs_open(rq->node->store, p);
+	js.head = mu_http_json_open(
+	    json_pack("{s:o}", "us", mu_node_json_key(rq->node->home->group)),
+	    ",\"alliances\":[");
+	return mu_http_json_stream(rp, &js);
 }
 
 int

@@ -330,20 +330,47 @@ cmp_pair(const void *x, const void *y)
 	return c != 0 ? c : cmp_key(a->b, b->b);
 }
 
+void
+mu_http_pairs_open(struct mu_store *st, struct mu_http_pairs *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->st = st;
+}
+
+/* Visitor of mu_store_list_after(): takes the next record and stops. */
+static int
+pair_one(void *ctx, const struct mu_record *rec)
+{
+	int rc = on_pair_record(ctx, rec);
+
+	return rc != 0 ? rc : 1;
+}
+
 int
-mu_http_pairs_load(const struct mu_http_req *rq, struct mu_http_pairs *p)
+mu_http_pairs_next(struct mu_http_pairs *p, const struct mu_http_pair **e)
 {
 	size_t i;
 	int rc;
 
-	memset(p, 0, sizeof(*p));
-	rc = mu_store_list(rq->node->store, MU_KIND_ALLIANCE, NULL, on_pair_record, p);
-	for (i = 0; rc == 0 && i < p->n; i++)
-		p->v[i].ended = mu_alliance_ender(p->v[i].a_status, p->v[i].a_at,
-		                                  p->v[i].b_status, p->v[i].b_at);
-	if (rc == 0 && p->n > 1)
-		qsort(p->v, p->n, sizeof(*p->v), cmp_pair);
-	return rc;
+	if (!p->listed) {
+		rc = mu_store_list_after(p->st, MU_KIND_ALLIANCE, NULL, &p->pos,
+		                         pair_one, p);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			return MU_HTTP_SKIP;
+		for (i = 0; i < p->n; i++)
+			p->v[i].ended =
+			    mu_alliance_ender(p->v[i].a_status, p->v[i].a_at,
+			                      p->v[i].b_status, p->v[i].b_at);
+		if (p->n > 1)
+			qsort(p->v, p->n, sizeof(*p->v), cmp_pair);
+		p->listed = true;
+	}
+	if (p->next == p->n)
+		return MU_HTTP_END;
+	*e = &p->v[p->next++];
+	return MU_HTTP_ITEM;
 }
 
 void

@@ -15,6 +15,7 @@
 
 #include "../../protocol/civil.h"
 #include "../../protocol/textform.h"
+#include "../acts.h"
 #include "../calendar.h"
 #include "http.h"
 #include "../json_record.h"
@@ -55,6 +56,22 @@ struct page {
 	uint8_t key[MU_KEY_BYTES];
 	struct mu_addr cause;
 	char cause_d[MU_D_MAX + 1];
+
+	/* A page that is a list (mu_http_page_list()): its items read a
+	 * record a call; streamed once the stream owns the page. */
+	enum { LIST_NONE, LIST_CAUSES, LIST_ALLIANCES } list;
+	/* The petitions and pledges after a list of events (acts_after()):
+	 * written into the tail at acts_at, an entry a call. */
+	bool with_acts, tail_started;
+	size_t acts_at;
+	/* A group's causes before its events (causes_before()): written into
+	 * the start at causes_at, a cause a call, through cur. */
+	bool with_causes, causes_any;
+	size_t causes_at;
+	struct mu_http_acts_walk walk;
+	struct mu_http_cursor cur;
+	struct mu_http_pairs pairs;
+	bool streamed;
 };
 
 /* Records the first failure; true while there is none. */
@@ -66,8 +83,10 @@ ok(struct page *pg, int rc)
 	return pg->err == 0;
 }
 
+/* refs: load what pages with events show of causes and signers. */
 static int
-page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *rp)
+page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *rp,
+          bool refs)
 {
 	int rc;
 
@@ -81,9 +100,9 @@ page_open(struct page *pg, const struct mu_http_req *rq, struct mu_http_reply *r
 	if (pg->hide_outside)
 		pg->f.outside = &pg->outside;
 	rc = mu_http_groups_load(rq, &pg->groups);
-	if (rc == 0)
+	if (rc == 0 && refs)
 		rc = mu_http_causes_load(rq, &pg->causes);
-	if (rc == 0)
+	if (rc == 0 && refs)
 		rc = mu_node_signers_load(&pg->signers, rq->node->store);
 	return rc;
 }
@@ -98,6 +117,7 @@ page_close(struct page *pg)
 	mu_buf_free(&pg->acts);
 	mu_buf_free(&pg->start);
 	mu_buf_free(&pg->tail);
+	mu_http_pairs_free(&pg->pairs);
 }
 
 /* Says that a record of a group outside the scope is no longer updated. */
@@ -137,17 +157,27 @@ group_link(struct page *pg, const uint8_t key[MU_KEY_BYTES])
 	}
 }
 
+/* A cause's title (NULL: not stored, the start of its address instead)
+ * linked to its page. */
 static void
-cause_link(struct page *pg, const struct mu_addr *addr)
+cause_anchor(struct page *pg, const struct mu_addr *addr, const struct mu_str *title)
 {
-	const char *title = mu_http_cause_title(&pg->causes, addr);
 	char text[MU_ADDR_TEXT_SIZE];
 
 	mu_addr_to_text(text, addr);
 	ok(pg, mu_html_fmt(pg->b, "<a href=\"/causes/%s\">", text));
-	ok(pg, title != NULL ? mu_html_str(pg->b, title)
+	ok(pg, title != NULL ? mu_html_text(pg->b, title->ptr, title->len)
 	                     : mu_html_fmt(pg->b, "%.*s…", SHORT_KEY, text));
 	ok(pg, mu_html_raw(pg->b, "</a>"));
+}
+
+static void
+cause_link(struct page *pg, const struct mu_addr *addr)
+{
+	const char *title = mu_http_cause_title(&pg->causes, addr);
+	struct mu_str t = {title, title != NULL ? strlen(title) : 0};
+
+	cause_anchor(pg, addr, title != NULL ? &t : NULL);
 }
 
 static const char *const weekdays[] = {"Thursday", "Friday",  "Saturday", "Sunday",
@@ -391,6 +421,17 @@ event_list(struct page *pg, bool by_day, const char *none)
 	pg->b = &pg->tail;
 }
 
+/* The petitions and pledges of group (NULL: all), after the list of
+ * events (event_list() came first): written after it, an entry a call. */
+static void
+acts_after(struct page *pg, const uint8_t *group)
+{
+	pg->with_acts = true;
+	pg->acts_at = pg->tail.len;
+	mu_http_acts_walk_init(&pg->walk, pg->rq->node->store, &pg->groups, group,
+	                       MU_KIND_NONE, pg->rq->now);
+}
+
 /* Closes the list, after its last event. */
 static void
 list_end(struct page *pg)
@@ -408,6 +449,69 @@ list_end(struct page *pg)
 		                   MU_HTTP_LIST_MAX));
 }
 
+/* A cause of a list: nothing when it is of a group outside the scope that
+ * the page leaves out. Its title is the record's (pg->causes need not be
+ * loaded). */
+static int
+cause_item(void *ctx, const struct mu_record *rec)
+{
+	struct page *pg = ctx;
+	struct mu_addr a;
+
+	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
+		return 0;
+	mu_rec_addr(rec, &a);
+	ok(pg, mu_html_raw(pg->b, "<li>"));
+	cause_anchor(pg, &a, &rec->c.cause.title);
+	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
+	                   mu_cause_status_name(rec->c.cause.status)));
+	group_link(pg, rec->group);
+	ok(pg, mu_html_raw(pg->b, "</li>\n"));
+	return pg->err;
+}
+
+#define CAUSES_OPEN  "<ul class=\"causes\">\n"
+#define CAUSES_CLOSE "</ul>\n"
+#define CAUSES_NONE  "<p class=\"none\">No causes.</p>\n"
+
+/* A group's causes where the page is (pg->b, before its list of events):
+ * written there by page_next(), a cause a call (causes_next()). */
+static void
+causes_before(struct page *pg, const uint8_t group[MU_KEY_BYTES])
+{
+	pg->with_causes = true;
+	pg->causes_at = pg->b->len;
+	mu_http_cursor_init(&pg->cur, pg->rq->node->store, MU_KIND_CAUSE, group);
+}
+
+/* The next cause of causes_before() into pg->b (nothing when it is left
+ * out), with the list's start before the first; MU_HTTP_END after the
+ * list's end; or an error. */
+static int
+causes_next(struct page *pg)
+{
+	struct mu_node_recs one = {0};
+	size_t before = pg->b->len, mark;
+	int rc = mu_http_cursor_next(&pg->cur, &one);
+
+	if (rc == MU_HTTP_END)
+		ok(pg, mu_html_raw(pg->b, pg->causes_any ? CAUSES_CLOSE : CAUSES_NONE));
+	if (rc != MU_HTTP_ITEM) {
+		mu_node_recs_free(&one);
+		return rc < 0 ? rc : pg->err != 0 ? pg->err : rc;
+	}
+	if (!pg->causes_any)
+		ok(pg, mu_html_raw(pg->b, CAUSES_OPEN));
+	mark = pg->b->len;
+	rc = cause_item(pg, &one.recs[0]);
+	mu_node_recs_free(&one);
+	if (pg->b->len == mark)
+		pg->b->len = before; /* left out */
+	else
+		pg->causes_any = true;
+	return rc;
+}
+
 /* The next slice of a page with a list of events (struct page). */
 static int
 page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
@@ -419,9 +523,24 @@ page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
 	pg->err = 0;
 	if (!pg->started) {
 		pg->started = true;
-		return mu_buf_append(out, pg->start.data, pg->start.len);
+		if (!pg->with_causes)
+			pg->causes_at = pg->start.len;
+		return mu_buf_append(out, pg->start.data, pg->causes_at);
 	}
 	pg->deadline = uv_hrtime() + budget_ns;
+	while (pg->with_causes) {
+		if ((rc = causes_next(pg)) < 0)
+			return rc;
+		if (rc == MU_HTTP_END) {
+			pg->with_causes = false;
+			rc = mu_buf_append(out, pg->start.data + pg->causes_at,
+			                   pg->start.len - pg->causes_at);
+			if (rc != 0)
+				return rc;
+		} else if (uv_hrtime() >= pg->deadline) {
+			return 0;
+		}
+	}
 	pg->pos.read_max = LIST_READ_MAX;
 	while (!pg->listed) {
 		rc = mu_store_events_after(pg->rq->node->store, pg->rq->now,
@@ -439,7 +558,24 @@ page_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
 			return 0; /* the slice's time is used */
 		}
 	}
-	if ((rc = mu_buf_append(out, pg->tail.data, pg->tail.len)) != 0)
+	if (!pg->tail_started) {
+		pg->tail_started = true;
+		if (!pg->with_acts)
+			pg->acts_at = pg->tail.len;
+		if ((rc = mu_buf_append(out, pg->tail.data, pg->acts_at)) != 0)
+			return rc;
+	}
+	while (pg->with_acts) {
+		if ((rc = mu_http_acts_walk_next(&pg->walk, out)) < 0)
+			return rc;
+		if (rc == MU_HTTP_END)
+			pg->with_acts = false;
+		else if (uv_hrtime() >= pg->deadline)
+			return 0;
+	}
+	rc =
+	    mu_buf_append(out, pg->tail.data + pg->acts_at, pg->tail.len - pg->acts_at);
+	if (rc != 0)
 		return rc;
 	*done = true;
 	return 0;
@@ -566,7 +702,7 @@ page_calendar(struct page *pg)
 	ok(pg, mu_html_raw(pg->b, " and its allies.</p>\n"));
 	subscribe(pg, "/calendar.ics");
 	event_list(pg, true, "No upcoming events.");
-	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, NULL, MU_KIND_NONE, pg->b));
+	acts_after(pg, NULL);
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }
@@ -739,42 +875,6 @@ profile_fields(void *ctx, const struct mu_record *rec)
 	return pg->err;
 }
 
-static int
-cause_item(void *ctx, const struct mu_record *rec)
-{
-	struct page *pg = ctx;
-	struct mu_addr a;
-
-	if (pg->hide_outside && mu_outside_has(&pg->outside, rec->group, NULL))
-		return 0;
-	mu_rec_addr(rec, &a);
-	ok(pg, mu_html_raw(pg->b, "<li>"));
-	cause_link(pg, &a);
-	ok(pg, mu_html_fmt(pg->b, " <span class=\"status\">%s</span> · ",
-	                   mu_cause_status_name(rec->c.cause.status)));
-	group_link(pg, rec->group);
-	ok(pg, mu_html_raw(pg->b, "</li>\n"));
-	return pg->err;
-}
-
-static void
-cause_list(struct page *pg, const uint8_t *group)
-{
-	size_t before = pg->b->len;
-	int rc;
-
-	ok(pg, mu_html_raw(pg->b, "<ul class=\"causes\">\n"));
-	rc = mu_store_list(pg->rq->node->store, MU_KIND_CAUSE, group, cause_item, pg);
-	if (rc < 0)
-		ok(pg, rc);
-	if (pg->b->len == before + strlen("<ul class=\"causes\">\n")) {
-		pg->b->len = before;
-		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No causes.</p>\n"));
-		return;
-	}
-	ok(pg, mu_html_raw(pg->b, "</ul>\n"));
-}
-
 static const char *
 alliance_words(int state)
 {
@@ -824,24 +924,14 @@ page_group(struct page *pg, struct mu_http_reply *rp, const char *text)
 	/* The key last: the name is what people know a group by. */
 	ok(pg, mu_html_fmt(pg->b, "<dt>Key</dt><dd class=\"key\">%s</dd>\n", ktext));
 	ok(pg, mu_html_raw(pg->b, "</dl>\n</article>\n<h2>Causes</h2>\n"));
-	cause_list(pg, key);
+	causes_before(pg, key);
 	ok(pg, mu_html_raw(pg->b, "<h2>Upcoming events</h2>\n"));
 	snprintf(feed, sizeof(feed), "/groups/%s/calendar.ics", ktext);
 	subscribe(pg, feed);
 	memcpy(pg->key, key, MU_KEY_BYTES);
 	pg->f.group = pg->key;
 	event_list(pg, false, "No upcoming events of this group.");
-	ok(pg, mu_http_acts_entries(pg->rq, &pg->groups, key, MU_KIND_NONE, pg->b));
-	ok(pg, mu_html_foot(pg->b));
-	return pg->err;
-}
-
-static int
-page_causes(struct page *pg)
-{
-	head(pg, "Causes", strlen("Causes"));
-	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
-	cause_list(pg, NULL);
+	acts_after(pg, key);
 	ok(pg, mu_html_foot(pg->b));
 	return pg->err;
 }
@@ -869,49 +959,89 @@ ended_by(struct page *pg, const struct mu_http_pair *p)
 	ok(pg, mu_html_fmt(pg->b, " on %s</span></li>\n", day));
 }
 
-static int
-page_alliances(struct page *pg)
+/* A pair of groups and the state of their alliance. */
+static void
+alliance_item(struct page *pg, const struct mu_http_pair *e)
 {
-	struct mu_http_pairs p;
-	const char *state;
-	size_t i;
+	const char *state = mu_http_pair_state(e);
+
+	ok(pg, mu_html_fmt(pg->b, "<li class=\"alliance %s\">", state));
+	group_link(pg, e->a);
+	if (strcmp(state, "mutual") == 0)
+		ok(pg, mu_html_raw(pg->b, " ⇄ "));
+	else if (strcmp(state, "ended") == 0)
+		ok(pg, mu_html_raw(pg->b, " ✕ "));
+	else
+		ok(pg, mu_html_raw(pg->b, e->a_status == MU_ALLIANCE_PROPOSED ? " → "
+		                                                              : " ← "));
+	group_link(pg, e->b);
+	if (e->ended != MU_ENDED_NOT)
+		ended_by(pg, e);
+	else
+		ok(pg, mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
+		                   state));
+}
+
+/* An item of a page that is a list (struct page, pg->list says which). */
+static int
+list_item(void *ctx, struct mu_buf *out)
+{
+	struct page *pg = ctx;
+	struct mu_node_recs one = {0};
+	const struct mu_http_pair *e;
 	int rc;
 
-	if ((rc = mu_http_pairs_load(pg->rq, &p)) != 0)
-		return rc;
+	pg->b = out;
+	pg->err = 0;
+	if (pg->list == LIST_ALLIANCES) {
+		if ((rc = mu_http_pairs_next(&pg->pairs, &e)) == MU_HTTP_ITEM)
+			alliance_item(pg, e);
+		return pg->err != 0 ? pg->err : rc;
+	}
+	if ((rc = mu_http_cursor_next(&pg->cur, &one)) == MU_HTTP_ITEM) {
+		rc = cause_item(pg, &one.recs[0]);
+		if (rc == 0 && out->len == 0)
+			rc = MU_HTTP_SKIP; /* left out */
+	}
+	mu_node_recs_free(&one);
+	return rc;
+}
+
+/* Makes the page (its head written) the list pg->list as a stream. */
+static int
+page_list(struct page *pg, struct mu_http_reply *rp, const char *open,
+          const char *close, const char *none)
+{
+	struct mu_http_page_list pl = {open, close, none, list_item, page_free, pg};
+
+	if (pg->err != 0)
+		return pg->err;
+	pg->rq_copy = (struct mu_http_req){.node = pg->rq->node, .now = pg->rq->now};
+	pg->rq = &pg->rq_copy;
+	pg->streamed = true;
+	return mu_http_page_list(rp, &pl);
+}
+
+static int
+page_causes(struct page *pg, struct mu_http_reply *rp)
+{
+	head(pg, "Causes", strlen("Causes"));
+	ok(pg, mu_html_raw(pg->b, "<h1>Causes</h1>\n"));
+	pg->list = LIST_CAUSES;
+	mu_http_cursor_init(&pg->cur, pg->rq->node->store, MU_KIND_CAUSE, NULL);
+	return page_list(pg, rp, CAUSES_OPEN, CAUSES_CLOSE, CAUSES_NONE);
+}
+
+static int
+page_alliances(struct page *pg, struct mu_http_reply *rp)
+{
 	head(pg, "Alliances", strlen("Alliances"));
 	ok(pg, mu_html_raw(pg->b, "<h1>Alliances</h1>\n<p class=\"lead\">Who is allied "
 	                          "with whom, as their records say.</p>\n"));
-	if (p.n == 0)
-		ok(pg, mu_html_raw(pg->b, "<p class=\"none\">No alliances.</p>\n"));
-	else
-		ok(pg, mu_html_raw(pg->b, "<ul class=\"alliances\">\n"));
-	for (i = 0; i < p.n; i++) {
-		state = mu_http_pair_state(&p.v[i]);
-		ok(pg, mu_html_fmt(pg->b, "<li class=\"alliance %s\">", state));
-		group_link(pg, p.v[i].a);
-		if (strcmp(state, "mutual") == 0)
-			ok(pg, mu_html_raw(pg->b, " ⇄ "));
-		else if (strcmp(state, "ended") == 0)
-			ok(pg, mu_html_raw(pg->b, " ✕ "));
-		else
-			ok(pg,
-			   mu_html_raw(pg->b, p.v[i].a_status == MU_ALLIANCE_PROPOSED
-			                          ? " → "
-			                          : " ← "));
-		group_link(pg, p.v[i].b);
-		if (p.v[i].ended != MU_ENDED_NOT)
-			ended_by(pg, &p.v[i]);
-		else
-			ok(pg,
-			   mu_html_fmt(pg->b, " <span class=\"state\">%s</span></li>\n",
-			               state));
-	}
-	if (p.n > 0)
-		ok(pg, mu_html_raw(pg->b, "</ul>\n"));
-	mu_http_pairs_free(&p);
-	ok(pg, mu_html_foot(pg->b));
-	return pg->err;
+	pg->list = LIST_ALLIANCES;
+	mu_http_pairs_open(pg->rq->node->store, &pg->pairs);
+	return page_list(pg, rp, "<ul class=\"alliances\">\n", "</ul>\n",
+	                 "<p class=\"none\">No alliances.</p>\n");
 }
 
 int
@@ -930,7 +1060,9 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		return rc;
 	if ((pg = malloc(sizeof(*pg))) == NULL)
 		return MU_ENOMEM;
-	if ((rc = page_open(pg, rq, rp)) != 0) {
+	if ((rc = page_open(pg, rq, rp,
+	                    strcmp(p, "/causes") != 0 &&
+	                        strcmp(p, "/alliances") != 0)) != 0) {
 		rc = rc == 1 ? 0 : rc; /* a bad ?all, answered */
 		goto out;
 	}
@@ -946,16 +1078,18 @@ mu_http_page(const struct mu_http_req *rq, struct mu_http_reply *rp)
 		if (rc == MU_ENOTFOUND)
 			rc = mu_http_fail(rp, 404, "no event %s is stored here", p + 8);
 	} else if (strcmp(p, "/causes") == 0) {
-		rc = page_causes(pg);
+		rc = page_causes(pg, rp);
 	} else if (strncmp(p, "/causes/", 8) == 0) {
 		rc = page_cause(pg, rp, p + 8);
 	} else if (strncmp(p, "/groups/", 8) == 0) {
 		rc = page_group(pg, rp, p + 8);
 	} else if (strcmp(p, "/alliances") == 0) {
-		rc = page_alliances(pg);
+		rc = page_alliances(pg, rp);
 	} else {
 		rc = mu_http_fail(rp, 404, "no page at %.100s", p);
 	}
+	if (pg->streamed)
+		return rc; /* the stream owns pg, or freed it */
 	if (rc == 0 && pg->listing && pg->err == 0) {
 		/* What the list reads of the request; its texts are the
 		 * connection's and are not kept. */

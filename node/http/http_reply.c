@@ -92,12 +92,6 @@ mu_http_json(struct mu_http_reply *rp, json_t *v)
 	return append_json(&rp->body, "", v, "\n");
 }
 
-/* A stream of mu_http_json_stream(). */
-struct json_stream {
-	struct mu_http_json_stream js;
-	bool started, first;
-};
-
 char *
 mu_http_json_open(json_t *v, const char *more)
 {
@@ -121,67 +115,137 @@ mu_http_json_item(struct mu_buf *out, json_t *v, bool first)
 	return append_json(out, first ? "" : ",", v, "");
 }
 
-static int
-json_stream_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+int
+mu_http_json_close(void *ctx, struct mu_buf *out)
 {
-	struct json_stream *s = ctx;
+	(void)ctx;
+	return mu_buf_append(out, "]}", 2);
+}
+
+/* A stream of mu_http_items_stream(). */
+struct items_stream {
+	struct mu_http_items it;
+	bool started;
+};
+
+static int
+items_next(void *ctx, uint64_t budget_ns, struct mu_buf *out, bool *done)
+{
+	struct items_stream *s = ctx;
 	uint64_t start = uv_hrtime();
 	bool called = false;
-	json_t *v;
 	int rc;
 
 	if (!s->started) {
-		if ((rc = mu_buf_append(out, s->js.head, strlen(s->js.head))) != 0)
+		if ((rc = mu_buf_append(out, s->it.head.data, s->it.head.len)) != 0)
 			return rc;
-		s->started = s->first = true;
+		s->started = true;
 	}
 	while (!called || uv_hrtime() - start < budget_ns) {
 		called = true;
-		v = NULL;
-		if ((rc = s->js.item(s->js.ctx, &v)) < 0)
+		if ((rc = s->it.item(s->it.ctx, out)) < 0)
 			return rc;
-		if (rc == 1)
-			continue;
-		if (v == NULL) {
-			if ((rc = s->js.tail(s->js.ctx, out)) != 0 ||
-			    (rc = mu_buf_push(out, '\n')) != 0)
+		if (rc == MU_HTTP_END) {
+			if ((rc = s->it.tail(s->it.ctx, out)) != 0)
 				return rc;
 			*done = true;
 			return 0;
 		}
-		if ((rc = mu_http_json_item(out, v, s->first)) != 0)
-			return rc;
-		s->first = false;
 	}
 	return 0;
 }
 
 static void
-json_stream_free(void *ctx)
+items_free(void *ctx)
 {
-	struct json_stream *s = ctx;
+	struct items_stream *s = ctx;
+
+	s->it.free(s->it.ctx);
+	mu_buf_free(&s->it.head);
+	free(s);
+}
+
+int
+mu_http_items_stream(struct mu_http_reply *rp, enum mu_http_form form,
+                     struct mu_http_items *it)
+{
+	struct items_stream *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		it->free(it->ctx);
+		mu_buf_free(&it->head);
+		return MU_ENOMEM;
+	}
+	s->it = *it;
+	it->head = (struct mu_buf)MU_BUF_INIT;
+	mu_buf_free(&rp->body);
+	rp->status = 200;
+	rp->form = form;
+	rp->stream = (struct mu_http_stream){items_next, items_free, s};
+	return 0;
+}
+
+/* The items of mu_http_json_stream(): its JSON values, comma-separated. */
+struct json_items {
+	struct mu_http_json_stream js;
+	bool first;
+};
+
+static int
+json_items_item(void *ctx, struct mu_buf *out)
+{
+	struct json_items *s = ctx;
+	json_t *v = NULL;
+	int rc;
+
+	if ((rc = s->js.item(s->js.ctx, &v)) != 0)
+		return rc; /* an error, or MU_HTTP_SKIP */
+	if (v == NULL)
+		return MU_HTTP_END;
+	rc = mu_http_json_item(out, v, s->first);
+	s->first = false;
+	return rc;
+}
+
+static int
+json_items_tail(void *ctx, struct mu_buf *out)
+{
+	struct json_items *s = ctx;
+	int rc = s->js.tail(s->js.ctx, out);
+
+	return rc != 0 ? rc : mu_buf_push(out, '\n');
+}
+
+static void
+json_items_free(void *ctx)
+{
+	struct json_items *s = ctx;
 
 	s->js.free(s->js.ctx);
-	free(s->js.head);
 	free(s);
 }
 
 int
 mu_http_json_stream(struct mu_http_reply *rp, const struct mu_http_json_stream *js)
 {
-	struct json_stream *s = NULL;
+	struct mu_http_items it = {MU_BUF_INIT, json_items_item, json_items_tail,
+	                           json_items_free, NULL};
+	struct json_items *s = NULL;
 
-	if (js->head == NULL || (s = calloc(1, sizeof(*s))) == NULL) {
+	if (js->head == NULL ||
+	    mu_buf_append(&it.head, js->head, strlen(js->head)) != 0 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
 		js->free(js->ctx);
 		free(js->head);
+		mu_buf_free(&it.head);
 		return MU_ENOMEM;
 	}
+	free(js->head);
 	s->js = *js;
-	mu_buf_free(&rp->body);
-	rp->status = 200;
-	rp->form = MU_HTTP_JSON;
-	rp->stream = (struct mu_http_stream){json_stream_next, json_stream_free, s};
-	return 0;
+	s->js.head = NULL;
+	s->first = true;
+	it.ctx = s;
+	return mu_http_items_stream(rp, MU_HTTP_JSON, &it);
 }
 
 const char *

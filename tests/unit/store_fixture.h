@@ -9,6 +9,7 @@
 #define MU_TEST_STORE_FIXTURE_H
 
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +212,41 @@ put1(struct mu_store *st, const struct mu_record *r)
 	if (mu_store_put(st, &r, 1, &res, &why) != 0)
 		fail_msg("put: %s", why.text);
 	return res;
+}
+
+/* n records of kind (petition, pledge or cause), "p0" to "p<n-1>", made at
+ * NOW - 100, of groups 0 to ngroups - 1 in turn. Inline: not every test
+ * that includes this file makes them. */
+static inline void
+put_records(struct fx *fx, enum mu_kind kind, size_t n, size_t ngroups)
+{
+	struct mu_record r;
+	char d[24];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memset(&r, 0, sizeof(r));
+		r.kind = kind;
+		r.created_at = NOW - 100;
+		snprintf(d, sizeof(d), "p%zu", i);
+		r.d = (struct mu_str){d, strlen(d)};
+		if (kind == MU_KIND_PLEDGE) {
+			r.c.pledge.title = S("Strike");
+			r.c.pledge.threshold = 40;
+			r.c.pledge.unit = MU_PLEDGE_PEOPLE;
+			r.c.pledge.deadline = NOW + 1000;
+		} else if (kind == MU_KIND_CAUSE) {
+			r.c.cause.title = S("Rent <cap>");
+			r.c.cause.status = MU_CAUSE_ACTIVE;
+		} else {
+			r.c.petition.title = S("Clean air");
+			r.c.petition.text = S("Now.");
+			r.c.petition.target = S("The council");
+			r.c.petition.status = MU_PETITION_OPEN;
+		}
+		if (put1(fx->st, finish(&r, &fx->g[i % ngroups])) != MU_PUT_NEW)
+			fail_msg("put_records: %s %zu not stored", mu_kind_name(kind), i);
+	}
 }
 
 #endif

@@ -233,28 +233,6 @@ vevents(const uint8_t *a, size_t n)
 	return k;
 }
 
-/* n pledges of group 0, "p0" to "p<n-1>". */
-static void
-put_pledges(struct fx *fx, size_t n)
-{
-	struct mu_record r;
-	char d[24];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		memset(&r, 0, sizeof(r));
-		r.kind = MU_KIND_PLEDGE;
-		r.created_at = NOW - 100;
-		snprintf(d, sizeof(d), "p%zu", i);
-		r.d = (struct mu_str){d, strlen(d)};
-		r.c.pledge.title = S("Strike");
-		r.c.pledge.threshold = 40;
-		r.c.pledge.unit = MU_PLEDGE_PEOPLE;
-		r.c.pledge.deadline = NOW + 1000;
-		assert_int_equal(put1(fx->st, finish(&r, &fx->g[0])), MU_PUT_NEW);
-	}
-}
-
 /* A feed's pledges come a slice at a time like its events, not all in its
  * last slice, and the slices' bytes are the whole feed's. */
 static void
@@ -268,7 +246,7 @@ test_pledges_sliced(void **state)
 	size_t before, slices;
 	bool done = false;
 
-	put_pledges(fx, 5);
+	put_records(fx, MU_KIND_PLEDGE, 5, 1);
 	mu_cal_filter_all(&f);
 	f.now = NOW;
 	assert_int_equal(mu_cal_ics(fx->st, &f, "all", &whole, &why), 0);
@@ -303,7 +281,7 @@ test_api_pledges_sliced(void **state)
 	size_t i, slices;
 	bool done = false;
 
-	put_pledges(fx, 5);
+	put_records(fx, MU_KIND_PLEDGE, 5, 1);
 	memset(&node, 0, sizeof(node));
 	node.store = fx->st;
 	memset(&rq, 0, sizeof(rq));
