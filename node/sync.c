@@ -181,20 +181,30 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
        struct mu_why *why)
 {
 	struct mu_sync_state *st = p->node->sync;
+	bool fresh;
 	int rc;
 
 	mu_sync_count_neg(p, len, p->dialer);
-	if (open) {
-		if (p->dialer)
-			return mu_fail(
-			    why, MU_EFORMAT,
-			    "sync: neg-open from the side that accepted; the "
-			    "dialer initiates");
+	if (open && p->dialer)
+		return mu_fail(why, MU_EFORMAT,
+		               "sync: neg-open from the side that accepted; the "
+		               "dialer initiates");
+	if (!open && p->neg == NULL && (p->dialer || !p->neg_forgotten))
+		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
+	/* A run forgotten while the initiator was busy with what it had
+	 * learnt (its queues full, a slow link) goes on afresh: a responder
+	 * answers each message from its own set alone. */
+	fresh = open || p->neg == NULL;
+	if (fresh) {
+		if (!open)
+			mu_node_log(p->node, MU_LOG_INFO,
+			            "peer %s: its reconciliation went idle and was "
+			            "forgotten; going on afresh",
+			            mu_conn_name(p->c));
 		if ((rc = mu_sync_neg_prepare(p, why)) != 0)
 			return rc;
 		mu_neg_set_push(p->neg, true);
-	} else if (p->neg == NULL) {
-		return mu_fail(why, MU_EFORMAT, "sync: neg without a reconciliation");
+		p->neg_forgotten = false;
 	}
 	/* Over the fingerprint table, a range the peer lacks whole is listed
 	 * as it is sent, slice by slice (gossip.c), on either side: its first
@@ -208,8 +218,8 @@ on_neg(struct mu_sync_peer *p, const struct mu_wire_msg *m, size_t len, bool ope
 		               "sync: a negentropy message before our answer to the "
 		               "last one");
 	}
-	/* neg-open's prepare began the snapshot. */
-	if (!open && (rc = mu_sync_neg_begin(p, why)) != 0)
+	/* The prepare began the snapshot. */
+	if (!fresh && (rc = mu_sync_neg_begin(p, why)) != 0)
 		return rc;
 	p->neg_started = uv_now(p->node->loop);
 	st->neg.len = 0;
@@ -731,8 +741,10 @@ mu_sync_tick(struct mu_node *node)
 		 * (a copy of every record's key) go when the run is idle. */
 		if (!p->dialer && p->neg != NULL &&
 		    uv_now(node->loop) - p->neg_started >
-		        node->opts.limits.reconcile_ms / 2)
+		        node->opts.limits.reconcile_ms / 2) {
 			mu_sync_neg_reset(p);
+			p->neg_forgotten = true;
+		}
 		if (mu_sync_reconcile(p, &why) != 0 || after(p, &why) != 0)
 			mu_sync_fail(p, why.text);
 		mu_sync_release(p);

@@ -222,7 +222,10 @@ struct mu_sync_peer {
 	bool reconciling;     /* we initiated and it is not finished */
 	bool again;           /* and another is due when it is */
 	uint64_t neg_started; /* uv_now() at the last step of the run */
-	unsigned reconciled;  /* finished reconciliations (as initiator) */
+	/* Responder: the run went idle and was forgotten (mu_sync_tick); its
+	 * next neg begins a fresh one, as a neg-open would. */
+	bool neg_forgotten;
+	unsigned reconciled; /* finished reconciliations (as initiator) */
 	uint64_t neg_have, neg_need;
 	uint64_t neg_rounds, neg_bytes;   /* of the run, for its log line */
 	struct mu_sync_inmsg *neg_parked; /* a neg waiting for the queues */
