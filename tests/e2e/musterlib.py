@@ -18,6 +18,7 @@ makes the run fail if one leaked.
 """
 
 import base64
+import contextlib
 import datetime
 import hashlib
 import json
@@ -29,6 +30,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import urllib.request
@@ -410,6 +412,32 @@ def wait_until(pred, timeout, what, interval=0.05):
         if time.monotonic() > end:
             raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+@contextlib.contextmanager
+def throttled(proc, run_s=0.005, stop_s=0.045):
+    """Lets proc run for run_s, stopped (SIGSTOP) for stop_s, again and
+    again (by default a tenth of the time, so that what it does lasts ten
+    times as long whatever the machine's speed); it runs freely again on
+    leaving."""
+    done = threading.Event()
+
+    def toggle():
+        while not done.is_set() and proc.poll() is None:
+            proc.send_signal(signal.SIGSTOP)
+            done.wait(stop_s)
+            proc.send_signal(signal.SIGCONT)
+            done.wait(run_s)
+
+    t = threading.Thread(target=toggle, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        done.set()
+        t.join()
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
 
 
 class Server:

@@ -7,17 +7,14 @@ pushed before it. A dialer that holds what the node it dials lacks pushes
 the ranges it lacks whole the same way, rather than listing every record
 in the turn that learns of them. Real processes on 127.0.0.1."""
 
-import contextlib
 import os
-import signal
 import subprocess
-import threading
 import time
 import unittest
 
 import musterlib
 import recbuild
-from musterlib import BIN, Home, wait_until
+from musterlib import BIN, Home, throttled, wait_until
 from test_independence import key_text
 
 GEN = os.path.join(os.path.dirname(BIN), "tests", "bench", "gen_records")
@@ -31,31 +28,6 @@ SYNC = 240 * musterlib.SLOWDOWN
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-@contextlib.contextmanager
-def throttled(proc, run_s=0.005, stop_s=0.045):
-    """Lets proc run a tenth of the time, stopped (SIGSTOP) the rest, so that
-    what it does lasts ten times as long whatever the machine's speed; it
-    runs freely again on leaving."""
-    done = threading.Event()
-
-    def toggle():
-        while not done.is_set() and proc.poll() is None:
-            proc.send_signal(signal.SIGSTOP)
-            done.wait(stop_s)
-            proc.send_signal(signal.SIGCONT)
-            done.wait(run_s)
-
-    t = threading.Thread(target=toggle, daemon=True)
-    t.start()
-    try:
-        yield
-    finally:
-        done.set()
-        t.join()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGCONT)
 
 
 def status_records(home):
