@@ -245,7 +245,8 @@ put_records(struct fx *fx, enum mu_kind kind, size_t n, size_t ngroups)
 			r.c.petition.status = MU_PETITION_OPEN;
 		}
 		if (put1(fx->st, finish(&r, &fx->g[i % ngroups])) != MU_PUT_NEW)
-			fail_msg("put_records: %s %zu not stored", mu_kind_name(kind), i);
+			fail_msg("put_records: %s %zu not stored", mu_kind_name(kind),
+			         i);
 	}
 }
 
