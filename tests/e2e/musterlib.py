@@ -628,6 +628,14 @@ def http_get(server, path):
         return r.read().decode("utf-8")
 
 
+def status_records(home):
+    """The records a home stores, from `muster status`."""
+    for line in home.ok("status").splitlines():
+        if line.startswith("records:"):
+            return int(line.split()[1])
+    raise AssertionError("muster status printed no record count")
+
+
 def peers(home):
     """`muster peer list --json`, by address."""
     return {p["address"]: p for p in home.json("peer", "list", "--json")}

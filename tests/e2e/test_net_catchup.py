@@ -20,7 +20,7 @@ import unittest
 
 import musterlib
 import recbuild
-from musterlib import Home, peers, wait_until
+from musterlib import Home, peers, status_records, wait_until
 
 RECORDS = 12000
 FIRST = 256          # SYNC_COMMIT_FIRST (node/sync.h)
@@ -33,14 +33,6 @@ STORED = re.compile(r"stored (\d+) new records of (\d+)")
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def held(home):
-    """The records a home stores, from `muster status`."""
-    for line in home.ok("status").splitlines():
-        if line.startswith("records:"):
-            return int(line.split()[1])
-    raise AssertionError("muster status printed no record count")
 
 
 class Catchup(unittest.TestCase):
@@ -70,7 +62,7 @@ class Catchup(unittest.TestCase):
         commits = [(int(n), int(m)) for n, m in STORED.findall(res.err)]
         self.assertTrue(commits, "no commit logged: %r" % res)
         # The causes and the source's own records (its profile...).
-        self.assertEqual(sum(n for n, _ in commits), held(g), commits)
+        self.assertEqual(sum(n for n, _ in commits), status_records(g), commits)
         first = commits[0][1]
         print("commits of %s records" % [m for _, m in commits])
         self.assertLessEqual(first, FIRST + SLACK,
@@ -86,7 +78,7 @@ class Catchup(unittest.TestCase):
         a = Home(self, "a")
         a.init("Newcomer")
         a.ok("follow", g.key)
-        before = held(a)
+        before = status_records(a)
         # A dialer gives up on a reconciliation unanswered for two periods:
         # 0.4 s here, far less than the transfer of the records takes.
         period = 200 * musterlib.SLOWDOWN
@@ -95,21 +87,21 @@ class Catchup(unittest.TestCase):
         self.assertEqual(res.rc, 0, res)
         self.assertNotIn("did not answer", res.err)
         # Its own records and every one of the source's.
-        self.assertEqual(held(a), before + held(g))
+        self.assertEqual(status_records(a), before + status_records(g))
 
     def test_daemon_sends_nothing_back(self):
         g = self.source_home()
         a = Home(self, "a")
         a.init("Newcomer")
         a.ok("follow", g.key)
-        want = held(a) + held(g)
+        want = status_records(a) + status_records(g)
         # Polled often, so that polls meet the commits on the pool.
         limits = {"MUSTER_LIMITS": "poll_ms=20"}
         sa = a.serve(musterlib.network_name(), env=limits)
         # The source dials the newcomer and pushes it what it lacks.
         g.ok("peer", "add", sa.addr, a.key)
         sg = g.serve(sa.network, env=limits)
-        wait_until(lambda: held(a) == want, 120 * musterlib.SLOWDOWN,
+        wait_until(lambda: status_records(a) == want, 120 * musterlib.SLOWDOWN,
                    "the %d records caught up" % RECORDS)
         sg.stop()
         sa.stop()

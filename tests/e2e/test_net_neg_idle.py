@@ -17,7 +17,7 @@ import unittest
 
 import musterlib
 import recbuild
-from musterlib import BIN, Home
+from musterlib import BIN, Home, status_records
 from test_independence import key_text
 
 GEN = os.path.join(os.path.dirname(BIN), "tests", "bench", "gen_records")
@@ -33,13 +33,6 @@ DELAY_S = 0.4
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def status_records(home):
-    for line in home.ok("status").splitlines():
-        if line.startswith("records:"):
-            return int(line.split()[1])
-    raise AssertionError("muster status printed no record count")
 
 
 class SlowLink:

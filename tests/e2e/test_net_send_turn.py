@@ -14,7 +14,7 @@ import unittest
 
 import musterlib
 import recbuild
-from musterlib import BIN, Home, throttled, wait_until
+from musterlib import BIN, Home, status_records, throttled, wait_until
 from test_independence import key_text
 
 GEN = os.path.join(os.path.dirname(BIN), "tests", "bench", "gen_records")
@@ -28,13 +28,6 @@ SYNC = 240 * musterlib.SLOWDOWN
 
 def tearDownModule():
     musterlib.check_no_secrets()
-
-
-def status_records(home):
-    for line in home.ok("status").splitlines():
-        if line.startswith("records:"):
-            return int(line.split()[1])
-    raise AssertionError("muster status printed no record count")
 
 
 class SendTurn(unittest.TestCase):
